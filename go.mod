@@ -1,0 +1,3 @@
+module github.com/gdhttp/gdhttp
+
+go 1.26
