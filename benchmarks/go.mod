@@ -1,0 +1,5 @@
+module github.com/gdhttp/gdhttp/benchmarks
+
+go 1.26
+
+replace github.com/gdhttp/gdhttp => ../

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (.ci/run calls this script).
+#
+#   scripts/test.sh            everything: real peers (installed and started by
+#                              scripts/peers.sh), gofmt, vet, staticcheck, the race-enabled
+#                              shuffled test suite, a short run of every fuzz target, and a
+#                              compile-and-run-once pass over the benchmarks module.
+#   GDHTTP_NO_PEERS=1 scripts/test.sh   the same without installing/starting real peers
+#                              (tests that need them skip with a message).
+#   GDHTTP_FUZZTIME=10s        how long each fuzz target runs (default 10s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+fuzztime=${GDHTTP_FUZZTIME:-10s}
+export GOFLAGS=${GOFLAGS:--buildvcs=false}
+
+step() { printf '\n=== %s\n' "$*"; }
+
+cleanup() {
+	if [ -n "${peers_started:-}" ]; then
+		scripts/peers.sh stop >/dev/null 2>&1 || true
+	fi
+}
+trap cleanup EXIT
+
+if [ -z "${GDHTTP_NO_PEERS:-}" ] && [ -x scripts/peers.sh ]; then
+	step "real peers (nginx, httpbin, proxy, curl)"
+	if scripts/peers.sh start; then
+		peers_started=1
+		set -a
+		# shellcheck disable=SC1091
+		. ./.peers.env
+		set +a
+	else
+		echo "scripts/peers.sh start failed" >&2
+		exit 1
+	fi
+fi
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
+step "go vet"
+go vet ./...
+(cd benchmarks && go vet ./...)
+
+step "staticcheck"
+if ! command -v staticcheck >/dev/null 2>&1; then
+	go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	export PATH="$(go env GOPATH)/bin:$PATH"
+fi
+staticcheck ./...
+(cd benchmarks && staticcheck ./...)
+
+step "go test -race -shuffle=on ./..."
+go test -race -shuffle=on -count=1 ./...
+
+step "fuzz targets, ${fuzztime} each"
+for pkg in $(go list ./...); do
+	dir=$(go list -f '{{.Dir}}' "$pkg")
+	targets=$(cd "$dir" && go test -list '^Fuzz' . 2>/dev/null | grep '^Fuzz' || true)
+	for target in $targets; do
+		echo "--- $pkg $target"
+		log=$(mktemp)
+		if ! (cd "$dir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" . >"$log" 2>&1); then
+			cat "$log"
+			rm -f "$log"
+			exit 1
+		fi
+		tail -n 2 "$log"
+		rm -f "$log"
+	done
+done
+
+step "benchmarks module: every benchmark compiles and runs once"
+(cd benchmarks && go test -count=1 -run '^$' -bench . -benchtime=1x ./... >/dev/null && echo "benchmarks ok")
+
+step "done"
