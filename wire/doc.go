@@ -1,0 +1,44 @@
+// Package wire is the sans-I/O core of gdhttp: pure functions over byte
+// slices that write requests and parse response heads exactly as Godot 4's
+// HTTPClientTCP does, plus Godot's URL, query-string and string primitives and
+// Godot's Error enum. No sockets, no goroutines: the client in package
+// httpclient feeds it bytes.
+//
+// # What is here
+//
+//   - Request writing (§1.7): ValidateRequest, then AppendRequest into a
+//     caller-owned buffer (zero allocations when it has room). AppendConnect
+//     writes the HTTPS-proxy CONNECT request (§1.14.2, with the §7 D5 fixes).
+//   - Response heads (§1.8, §1.9): HeadParser.Parse is incremental — given
+//     every byte received so far it returns the head and how many bytes it
+//     used, or ErrNeedMore. Godot's lenient rules by default; the strict RFC
+//     9110/9112 checks of §7.4 are options of the same parser. The body framing
+//     is decided once, as a Framing value.
+//   - URLs and queries: ParseURL (Godot's String.parse_url), ParseRequestURL
+//     (HTTPRequest's rules, §2.5), QueryStringFromDict (§1.16), URIEncode.
+//   - Errors: Error is Godot's Error enum with Godot's numbers; *CodeError
+//     wraps a code with its cause; *LimitError reports an exceeded Limits
+//     bound; *HeadError a refused response head.
+//
+// # Limits
+//
+// Godot bounds nothing; a hostile server could make it hold an unbounded
+// header block. Limits bounds the head (default 1 MiB) and, optionally, the
+// number of header fields (always 100 in strict mode). The zero Limits means
+// the defaults.
+//
+// # Godot → Go
+//
+//	@GlobalScope.Error             Error (ErrBusy …; OK is nil)
+//	HTTPClient.Method              Method (MethodGet …)
+//	HTTPClient.verify_headers      VerifyHeaders
+//	HTTPClient.query_string_from_dict  QueryStringFromDict
+//	String.parse_url               ParseURL
+//	String.uri_encode              URIEncode
+//	String.strip_edges, to_int     (unexported; §0.4)
+//
+// # Concurrency
+//
+// Functions are safe for concurrent use; a HeadParser and a Head belong to one
+// goroutine at a time.
+package wire
