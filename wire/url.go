@@ -1,0 +1,235 @@
+package wire
+
+import (
+	"strconv"
+	"strings"
+)
+
+// URL is the result of Godot's String.parse_url (§2.5.2–8): no
+// percent-decoding, no normalisation beyond lower-casing scheme and host.
+//
+// Godot: String.parse_url() (C++ only)
+type URL struct {
+	// Scheme is the text before the first "://", lower-cased, when that text
+	// is made only of ASCII letters, digits, '+', '-' and '.'; "" otherwise.
+	// Godot's own result keeps the separator ("http://"); this field does not.
+	Scheme string
+	// Host is lower-cased; an IPv6 literal is given without its brackets.
+	Host string
+	// Port is 1…65535, or 0 when the URL names none.
+	Port int
+	// Path runs from the first '/' after the scheme to the end, query string
+	// included; "" when there is no '/'.
+	Path string
+	// Fragment is the text after the first '#' (after the scheme), "" when
+	// there is none.
+	Fragment string
+}
+
+// URLError is the cause carried by the ErrInvalidParameter that ParseURL and
+// ParseRequestURL return. It does not quote the whole URL, which may carry
+// credentials in its userinfo.
+type URLError struct {
+	Reason string // what is wrong, e.g. `port "0" is out of range 1-65535`
+}
+
+// Error returns "gdhttp: invalid URL: " and the reason.
+func (e *URLError) Error() string { return "gdhttp: invalid URL: " + e.Reason }
+
+const parseURLOp = "parse_url"
+
+func urlErr(reason string) error {
+	return Wrap(ErrInvalidParameter, parseURLOp, &URLError{Reason: reason})
+}
+
+// ParseURL splits s the way Godot's String::parse_url does, quirks included:
+//
+//  1. Scheme: text before the first "://" if it consists only of ASCII
+//     letters, digits, '+', '-' and '.'; lower-cased; removed with the
+//     separator. Otherwise there is no scheme and nothing is removed.
+//  2. Fragment: everything after the first '#' is cut off.
+//  3. Path: from the first '/' to the end. A '?' with no '/' before it stays
+//     in the host ("http://h?x=1" → host "h?x=1").
+//  4. Userinfo: text up to and including the first '@' is dropped.
+//  5. Host: "[…]" → the text between '[' and the last ']' (no ']' is an
+//     error; text after ']' that is not ":port" is ignored). Otherwise more
+//     than one ':' is an error and the host is the text before the ':'.
+//  6. An empty host is an error; the host is lower-cased (Unicode-aware, as
+//     Godot's to_lower; invalid UTF-8 becomes U+FFFD as Godot's own decoding
+//     would have made it).
+//  7. Port: the text after ':' must pass Godot's is_valid_int (an optional
+//     '+' or '-' when more than one character, then only ASCII digits, no
+//     length limit) and its value must be 1…65535 ("http://h:" fails).
+//     QUIRK: Godot stores the 64-bit to_int() result in a 32-bit int, so the
+//     range check sees it truncated modulo 2^32: ":4294967376" and
+//     ":-4294967216" both give port 80; an overflowing value clamps to the
+//     int64 limits first and then fails. This is reproduced.
+//
+// Errors wrap ErrInvalidParameter around a *URLError that says what is wrong.
+//
+// Godot: String.parse_url() (C++ only)
+func ParseURL(s string) (URL, error) {
+	var u URL
+	base := s
+	if i := strings.Index(base, "://"); i >= 0 && isURLSchemeText(base[:i]) {
+		u.Scheme = lowerASCII(base[:i])
+		base = base[i+3:]
+	}
+	if i := strings.IndexByte(base, '#'); i >= 0 {
+		u.Fragment = base[i+1:]
+		base = base[:i]
+	}
+	if i := strings.IndexByte(base, '/'); i >= 0 {
+		u.Path = base[i:]
+		base = base[:i]
+	}
+	if i := strings.IndexByte(base, '@'); i >= 0 {
+		base = base[i+1:]
+	}
+	var host string
+	if strings.HasPrefix(base, "[") {
+		i := strings.LastIndexByte(base, ']')
+		if i < 0 {
+			return URL{}, urlErr("IPv6 literal without closing ']'")
+		}
+		host, base = base[1:i], base[i+1:]
+	} else {
+		if strings.Count(base, ":") > 1 {
+			return URL{}, urlErr("more than one ':' in the authority (IPv6 literals need brackets)")
+		}
+		if i := strings.LastIndexByte(base, ':'); i >= 0 {
+			host, base = base[:i], base[i:]
+		} else {
+			host, base = base, ""
+		}
+	}
+	if host == "" {
+		return URL{}, urlErr("empty host")
+	}
+	u.Host = lowerHost(host)
+	if strings.HasPrefix(base, ":") {
+		p := base[1:]
+		if !isGodotValidInt(p) {
+			return URL{}, urlErr("port " + quoteShort(p) + " is not an integer")
+		}
+		// Godot assigns the int64 to a C++ int: truncation modulo 2^32.
+		n := int32(toInt(p))
+		if n < 1 || n > 65535 {
+			return URL{}, urlErr("port " + quoteShort(p) + " is out of range 1-65535")
+		}
+		u.Port = int(n)
+	}
+	return u, nil
+}
+
+// RequestURL is what HTTPRequest keeps of a URL it accepted: whether to use
+// TLS, the host and port to connect to, and the request target.
+//
+// Godot: HTTPRequest._parse_url() (internal)
+type RequestURL struct {
+	TLS  bool   // scheme was https
+	Host string // as ParseURL returns it
+	Port int    // the URL's port, or 443 / 80 by scheme when it names none
+	Path string // the request target; "/" when the URL has no path
+}
+
+// ParseRequestURL is HTTPRequest's URL handling (§2.5.9–11): ParseURL, then
+// the scheme must be "https" (TLS) or "http" — anything else, including no
+// scheme, fails with ErrInvalidParameter ("Invalid URL scheme"); a missing
+// port becomes 443 or 80; an empty path becomes "/". The fragment is dropped.
+//
+// Godot: HTTPRequest._parse_url() (internal)
+func ParseRequestURL(s string) (RequestURL, error) {
+	u, err := ParseURL(s)
+	if err != nil {
+		return RequestURL{}, err
+	}
+	var r RequestURL
+	switch u.Scheme {
+	case "https":
+		r.TLS = true
+	case "http":
+	default:
+		if u.Scheme == "" {
+			return RequestURL{}, urlErr("invalid URL scheme: none (want http:// or https://)")
+		}
+		return RequestURL{}, urlErr("invalid URL scheme " + quoteShort(u.Scheme) + " (want http:// or https://)")
+	}
+	r.Host, r.Port, r.Path = u.Host, u.Port, u.Path
+	if r.Port == 0 {
+		r.Port = 80
+		if r.TLS {
+			r.Port = 443
+		}
+	}
+	if r.Path == "" {
+		r.Path = "/"
+	}
+	return r, nil
+}
+
+// isURLSchemeText reports whether every byte of s is an ASCII letter, digit,
+// '+', '-' or '.' (true for "", as in Godot: "://h" has an empty scheme).
+func isURLSchemeText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// isGodotValidInt is Godot's String.is_valid_int(): non-empty; a leading '+'
+// or '-' is allowed when the string is longer than one character; everything
+// else must be an ASCII digit.
+func isGodotValidInt(s string) bool {
+	if s == "" {
+		return false
+	}
+	i := 0
+	if len(s) > 1 && (s[0] == '+' || s[0] == '-') {
+		i = 1
+	}
+	for ; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCII lower-cases an ASCII string, without allocating when it is
+// already lower case.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				b[j] = lower(b[j])
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// lowerHost is Godot's to_lower() on the host: ASCII fast path, Unicode
+// lower-casing otherwise.
+func lowerHost(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return strings.ToLower(s)
+		}
+	}
+	return lowerASCII(s)
+}
+
+// quoteShort quotes s for an error message, cutting very long input.
+func quoteShort(s string) string {
+	const limit = 64
+	if len(s) > limit {
+		return strconv.Quote(s[:limit]) + "…"
+	}
+	return strconv.Quote(s)
+}

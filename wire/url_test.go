@@ -1,0 +1,163 @@
+package wire
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Godot's String::parse_url, rule by rule (§2.5.2–8).
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want URL
+		err  string // URLError.Reason substring; "" means success
+	}{
+		{"§2.5.2 plain", "http://foo.com", URL{Scheme: "http", Host: "foo.com"}, ""},
+		{"§2.5.2 scheme lower-cased", "HTTPS://foo.com", URL{Scheme: "https", Host: "foo.com"}, ""},
+		{"§2.5.2 scheme charset", "x+y.z-9://h", URL{Scheme: "x+y.z-9", Host: "h"}, ""},
+		{"§2.5.2 empty scheme", "://h/p", URL{Host: "h", Path: "/p"}, ""},
+		{"§2.5.2 no scheme", "foo.com/p", URL{Host: "foo.com", Path: "/p"}, ""},
+		{"§2.5.2 invalid scheme text kept", "ht tp://h", URL{}, "not an integer"},
+		{"§2.5.2 first :// only", "a://b://c", URL{}, "not an integer"},
+		{"§2.5.3 fragment", "http://h/p?q=1#frag", URL{Scheme: "http", Host: "h", Path: "/p?q=1", Fragment: "frag"}, ""},
+		{"§2.5.3 fragment before path", "http://h#f/x", URL{Scheme: "http", Host: "h", Fragment: "f/x"}, ""},
+		{"§2.5.3 first #", "http://h/p#a#b", URL{Scheme: "http", Host: "h", Path: "/p", Fragment: "a#b"}, ""},
+		{"§2.5.3 empty fragment", "http://h/#", URL{Scheme: "http", Host: "h", Path: "/"}, ""},
+		{"§2.5.4 path keeps case and query", "http://h/A/B?C=D", URL{Scheme: "http", Host: "h", Path: "/A/B?C=D"}, ""},
+		{"§2.5.4 ? without / stays in host", "http://h?x=1", URL{Scheme: "http", Host: "h?x=1"}, ""},
+		{"§2.5.4 ? then /", "http://h?x=/y", URL{Scheme: "http", Host: "h?x=", Path: "/y"}, ""},
+		{"§2.5.5 userinfo dropped", "http://user:pass@h:81/p", URL{Scheme: "http", Host: "h", Port: 81, Path: "/p"}, ""},
+		{"§2.5.5 first @ only", "http://a@b@c/", URL{Scheme: "http", Host: "b@c", Path: "/"}, ""},
+		{"§2.5.5 @ in path not userinfo", "http://h/a@b", URL{Scheme: "http", Host: "h", Path: "/a@b"}, ""},
+		{"§2.5.5 no scheme userinfo", "mailto:x@y", URL{Host: "y"}, ""},
+		{"§2.5.6 IPv6", "http://[::1]:8080/", URL{Scheme: "http", Host: "::1", Port: 8080, Path: "/"}, ""},
+		{"§2.5.6 IPv6 no port", "https://[2001:DB8::1]", URL{Scheme: "https", Host: "2001:db8::1"}, ""},
+		{"§2.5.6 text after ] ignored", "http://[::1]junk:80/", URL{Scheme: "http", Host: "::1", Path: "/"}, ""},
+		{"§2.5.6 last ]", "http://[a]b]:1", URL{Scheme: "http", Host: "a]b", Port: 1}, ""},
+		{"§2.5.6 IPv6 bad port", "http://[::1]:x", URL{}, "not an integer"},
+		{"§2.5.6 missing ]", "http://[::1/", URL{}, "closing ']'"},
+		{"§2.5.6 two colons", "http://foo.com:8080:433", URL{}, "more than one ':'"},
+		{"§2.5.6 bare IPv6", "http://::1/", URL{}, "more than one ':'"},
+		{"§2.5.7 empty host", "http://", URL{}, "empty host"},
+		{"§2.5.7 empty host with port", "http://:80/", URL{}, "empty host"},
+		{"§2.5.7 empty brackets", "http://[]:80", URL{}, "empty host"},
+		{"§2.5.7 empty input", "", URL{}, "empty host"},
+		{"§2.5.7 userinfo only", "http://u@/p", URL{}, "empty host"},
+		{"§2.5.7 host lower-cased", "http://Foo.EXAMPLE.com/Path", URL{Scheme: "http", Host: "foo.example.com", Path: "/Path"}, ""},
+		{"§2.5.7 Unicode host lower-cased", "http://ÄBC.example/", URL{Scheme: "http", Host: "äbc.example", Path: "/"}, ""},
+		{"§2.5.8 port", "http://h:8080", URL{Scheme: "http", Host: "h", Port: 8080}, ""},
+		{"§2.5.8 port 1", "http://h:1", URL{Scheme: "http", Host: "h", Port: 1}, ""},
+		{"§2.5.8 port 65535", "http://h:65535", URL{Scheme: "http", Host: "h", Port: 65535}, ""},
+		{"§2.5.8 port plus sign", "http://h:+80", URL{Scheme: "http", Host: "h", Port: 80}, ""},
+		{"§2.5.8 port leading zeros", "http://h:0080", URL{Scheme: "http", Host: "h", Port: 80}, ""},
+		{"§2.5.8 empty port", "http://h:", URL{}, "not an integer"},
+		{"§2.5.8 sign only", "http://h:+", URL{}, "not an integer"},
+		{"§2.5.8 minus only", "http://h:-", URL{}, "not an integer"},
+		{"§2.5.8 double sign", "http://h:+-1", URL{}, "not an integer"},
+		{"§2.5.8 space in port", "http://h: 80", URL{}, "not an integer"},
+		{"§2.5.8 letters in port", "http://h:80a", URL{}, "not an integer"},
+		{"§2.5.8 fraction", "http://h:80.5", URL{}, "not an integer"},
+		{"§2.5.8 port 0", "http://h:0", URL{}, "out of range"},
+		{"§2.5.8 negative", "http://h:-80", URL{}, "out of range"},
+		{"§2.5.8 65536", "http://h:65536", URL{}, "out of range"},
+		{"§2.5.8 int32 truncation (QUIRK)", "http://h:4294967376", URL{Scheme: "http", Host: "h", Port: 80}, ""},
+		{"§2.5.8 negative truncation (QUIRK)", "http://h:-4294967216", URL{Scheme: "http", Host: "h", Port: 80}, ""},
+		{"§2.5.8 2^31 truncates negative", "http://h:2147483648", URL{}, "out of range"},
+		{"§2.5.8 int64 clamp then truncate", "http://h:99999999999999999999", URL{}, "out of range"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseURL(tc.in)
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.ErrorIs(t, err, ErrInvalidParameter)
+				var ue *URLError
+				require.ErrorAs(t, err, &ue)
+				assert.Contains(t, ue.Reason, tc.err)
+				assert.Equal(t, URL{}, got)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// URLError text: the reason, never the userinfo.
+func TestURLErrorText(t *testing.T) {
+	_, err := ParseURL("http://user:s3cret@h:99999/")
+	require.Error(t, err)
+	assert.Equal(t, `parse_url: ERR_INVALID_PARAMETER: gdhttp: invalid URL: port "99999" is out of range 1-65535`, err.Error())
+	assert.NotContains(t, err.Error(), "s3cret")
+
+	long := "http://h:" + strings.Repeat("9", 200)
+	_, err = ParseURL(long)
+	require.Error(t, err)
+	assert.Less(t, len(err.Error()), 200)
+}
+
+// HTTPRequest's _parse_url (§2.5.9–11), with the examples of
+// test_http_request.h (§2.5.10).
+func TestParseRequestURL(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want RequestURL
+		err  string
+	}{
+		{"§2.5.10 two ports", "http://foo.com:8080:433", RequestURL{}, "more than one ':'"},
+		{"§2.5.10 ftp", "ftp://foo.com", RequestURL{}, `invalid URL scheme "ftp"`},
+		{"§2.5.10 port", "http://foo.com:8080", RequestURL{Host: "foo.com", Port: 8080, Path: "/"}, ""},
+		{"§2.5.10 default http", "http://foo.com", RequestURL{Host: "foo.com", Port: 80, Path: "/"}, ""},
+		{"§2.5.10 default https", "https://foo.com", RequestURL{TLS: true, Host: "foo.com", Port: 443, Path: "/"}, ""},
+		{"§2.5.9 no scheme", "foo.com/x", RequestURL{}, "scheme: none"},
+		{"§2.5.9 empty scheme", "://foo.com/x", RequestURL{}, "scheme: none"},
+		{"§2.5.9 upper-case scheme", "HTTPS://Foo.com/A", RequestURL{TLS: true, Host: "foo.com", Port: 443, Path: "/A"}, ""},
+		{"§2.5.9 https explicit port", "https://h:8443/a?b=c#frag", RequestURL{TLS: true, Host: "h", Port: 8443, Path: "/a?b=c"}, ""},
+		{"§2.5.9 http on 443", "http://h:443", RequestURL{Host: "h", Port: 443, Path: "/"}, ""},
+		{"§2.5.9 fragment only", "http://h#x", RequestURL{Host: "h", Port: 80, Path: "/"}, ""},
+		{"§2.5.9 query without slash", "http://h?x=1", RequestURL{Host: "h?x=1", Port: 80, Path: "/"}, ""},
+		{"§2.5.11 IPv6", "http://[::1]:8080/", RequestURL{Host: "::1", Port: 8080, Path: "/"}, ""},
+		{"§2.5.9 ws scheme", "ws://h", RequestURL{}, "invalid URL scheme"},
+		{"§2.5.8 bad port", "http://h:0", RequestURL{}, "out of range"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseRequestURL(tc.in)
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.ErrorIs(t, err, ErrInvalidParameter)
+				var ue *URLError
+				require.ErrorAs(t, err, &ue)
+				assert.Contains(t, ue.Reason, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// Godot's is_valid_int, the gate of §2.5.8.
+func TestIsGodotValidInt(t *testing.T) {
+	valid := []string{"0", "1", "+1", "-1", "007", "99999999999999999999999"}
+	invalid := []string{"", "+", "-", "+-1", "1+", " 1", "1 ", "1.0", "0x1", "١"}
+	for _, s := range valid {
+		assert.True(t, isGodotValidInt(s), s)
+	}
+	for _, s := range invalid {
+		assert.False(t, isGodotValidInt(s), s)
+	}
+}
+
+// ParseURL allocates nothing for an already lower-case ASCII URL.
+func TestParseURLAllocs(t *testing.T) {
+	allocs := testing.AllocsPerRun(100, func() {
+		_, _ = ParseURL("https://user@example.com:8443/path?q=1#f")
+	})
+	assert.Zero(t, allocs)
+}
