@@ -1,0 +1,780 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// ErrNeedMore means the response head is not complete yet: append the next
+// bytes received to the same buffer and call HeadParser.Parse again. It is
+// never wrapped, so callers may compare it with ==.
+var ErrNeedMore = errors.New("gdhttp: response head incomplete")
+
+// HeadError is a response head the parser refuses: a strict-mode violation
+// (§7.4) or one of the §7 deviations that refuse instead of hanging (D1). It
+// is a protocol error, distinct from *LimitError (an oversized head).
+type HeadError struct {
+	// Offset is the byte offset in the buffer given to Parse where the
+	// problem was found. For a head holding invalid UTF-8 (which Godot repairs
+	// before parsing) it is the start of the offending line; for a problem of
+	// the head as a whole (a 101 status, a Transfer-Encoding without chunked)
+	// it is the start of that head.
+	Offset int
+	// Reason says what is wrong, in a few words.
+	Reason string
+}
+
+// Error describes the problem and where it is.
+func (e *HeadError) Error() string {
+	return "gdhttp: malformed response head at byte " + strconv.Itoa(e.Offset) + ": " + e.Reason
+}
+
+// Head is a parsed response head (§1.8) with its framing decision (§1.9).
+// A Head is caller-owned and reusable: Parse resets it and reuses the
+// capacity of Headers.
+type Head struct {
+	// Code is the status code (§1.8.4): preset to 200, then to_int of the
+	// second space-separated field of the first line when that line starts
+	// with "HTTP" — so 0 when that field is not a number, 200 when the first
+	// line is not a status line. Like Godot's int response_num it keeps the
+	// low 32 bits of to_int's 64-bit result.
+	//
+	// Godot: HTTPClient.get_response_code()
+	Code int
+	// Headers are Godot's stored header strings (§1.8.5): every non-empty line
+	// but the status line, stripped (§0.4.1), in order, duplicates and lines
+	// without ':' included. They are substrings of one backing string holding
+	// the head, valid UTF-8, and stay valid after the parser and the buffer
+	// are reused.
+	//
+	// Godot: HTTPClient.get_response_headers()
+	Headers []string
+	// ContentLength is Godot's body_size (§1.11.5): the last Content-Length
+	// read with to_int, −1 when there is none, 0 for a HEAD request.
+	//
+	// Godot: HTTPClient.get_response_body_length()
+	ContentLength int64
+	// Chunked is true when a Transfer-Encoding value is exactly "chunked"
+	// (§1.8.3). In strict mode: when chunked is the final transfer coding.
+	//
+	// Godot: HTTPClient.is_response_chunked()
+	Chunked bool
+	// KeepAlive is false once a stripped line starts, case-insensitively, with
+	// "connection: close" (§1.8.3); true otherwise.
+	KeepAlive bool
+	// Framing is how the body is delimited (§1.9; RFC 9112 §6.3 in strict
+	// mode).
+	Framing Framing
+	// Ambiguous reports framing that another HTTP parser could read
+	// differently (§7 D2): the connection must not be reused after this
+	// response. See HeadParser.Parse for the cases.
+	Ambiguous bool
+	// Informational is the number of 1xx heads skipped before this one
+	// (strict mode only, §7.4).
+	Informational int
+}
+
+// Reset empties h for reuse and keeps the capacity of Headers. The values are
+// those of a Godot client after close(): code 0, body size −1, FramingNone.
+func (h *Head) Reset() {
+	clear(h.Headers) // drop references to the previous backing string
+	*h = Head{Headers: h.Headers[:0], ContentLength: -1}
+}
+
+// HeadParser finds and parses a response head in the bytes received so far.
+// The zero value is a lenient (Godot-identical) parser with default Limits.
+// A HeadParser is not safe for concurrent use.
+type HeadParser struct {
+	// Strict switches on RFC 9110/9112 validation (§7.4).
+	Strict bool
+	// Limits bounds the head (§7 D1); the zero value means the defaults.
+	Limits Limits
+	// HeadRequest says the request was HEAD (§1.8.6).
+	HeadRequest bool
+
+	scan  int    // next byte of buf to examine for the end of the head
+	start int    // where the current head starts (after skipped 1xx heads)
+	info  int    // 1xx heads skipped so far (strict mode)
+	text  []byte // scratch: a head repaired by Godot's UTF-8 decoder
+}
+
+// Reset forgets a partly scanned response, so the next Parse starts on a new
+// one. Strict, Limits and HeadRequest are kept. Parse resets the parser
+// itself whenever it returns something other than ErrNeedMore.
+func (p *HeadParser) Reset() {
+	p.scan, p.start, p.info = 0, 0, 0
+}
+
+// Parse is given every byte received since the response began (the caller
+// appends and calls again after ErrNeedMore; Parse keeps no reference to
+// buf). It returns the number of bytes that make up the head, so body bytes
+// after it stay with the caller, or ErrNeedMore, a *LimitError, or a
+// *HeadError. Scanning resumes where the last call stopped, so feeding one
+// byte at a time costs O(n) in total. h is filled only when err is nil.
+//
+// The head ends exactly where Godot's byte-wise reader stops (§1.6.4.2): at
+// the first point where the bytes end in LF LF or CR LF CR LF, counted from
+// the start of the response, so a response that starts with LF LF is an
+// empty head, and LF CR LF does not end a head. It is then parsed as §1.8
+// says, decided as §1.9 says, and checked against the §7 rules:
+//
+//   - D1: the head (with skipped 1xx heads) may not exceed
+//     Limits.HeaderBytes() (default 1 MiB) and, when set, the number of
+//     stored header lines may not exceed Limits.HeaderFields → *LimitError.
+//     A Content-Length below −1 that would frame the body (Godot would wait
+//     forever for it) → *HeadError. A HEAD response that says chunked is
+//     framed as an empty body (Godot would wait forever for chunk data).
+//   - D2 (lenient mode keeps Godot's decision and sets Ambiguous):
+//     Content-Length lines with differing values; a Content-Length value
+//     that is not plain digits (to_int reads "1,2" as 12 and "5, 5" as 55);
+//     Content-Length together with any Transfer-Encoding line; a
+//     Content-Length or Transfer-Encoding name with white space before the
+//     colon (Godot ignores it, other parsers may not); a framing line that
+//     matches only through Godot's Unicode lower-casing (U+0130 "İ" lowers to
+//     "i"); a CR inside a stored line (Godot splits on LF only and keeps it;
+//     some parsers break the line there), which is also replaced by SP in
+//     the stored string as RFC 9112 §2.2 allows, after Godot's tests saw the
+//     original text; and the UTF-8 repairs below that change the ASCII text.
+//
+// Bytes that are not UTF-8 (§0.4.5) are handled as Godot's String::utf8
+// does, since that decides what Godot stores and matches: a UTF-8 BOM at the
+// start is dropped; everything from the first NUL byte on is dropped; an
+// invalid byte becomes U+FFFD; a byte that breaks a multi-byte sequence is
+// replaced together with it by one U+FFFD, even when it is a CR, LF or other
+// ASCII byte; overlong forms decode to the character they encode (C0 8A is
+// an LF and splits the line); surrogates, NUL and values above U+10FFFF
+// become U+FFFD; a sequence cut short by a NUL becomes a space. The headers
+// are the UTF-8 encoding of what Godot stores. Dropping text at a NUL,
+// swallowing an ASCII byte and producing ASCII from an overlong form make
+// the head differ from what any other parser sees, so they set Ambiguous;
+// strict mode rejects them and a BOM.
+//
+// Strict mode (§7.4) adds these checks, each a *HeadError unless noted:
+// status line HTTP/1.x SP 3DIGIT [SP reason], the code 100–999, the reason
+// free of controls other than HTAB; field names are tokens directly followed
+// by ':'; values hold no controls other than HTAB; no obs-fold, no empty
+// line inside the head; lines end in CR LF or LF; Content-Length is digits
+// only, fits in int64, and repeated values are identical; Transfer-Encoding
+// is a case-insensitive list of tokens in which chunked, if present, is last
+// and an unknown coding needs chunked after it; Transfer-Encoding with
+// Content-Length → chunked (or until close), Ambiguous set; 1xx heads are
+// validated and skipped (at most StrictMaxInformational, then *LimitError;
+// their bytes count in the budget), 101 is refused (no upgrades); at most
+// Limits.HeaderFields(true) fields (*LimitError). Framing follows RFC 9112
+// §6.3: HEAD, 204 and 304 → FramingNone (ContentLength keeps Godot's getter
+// value: 0 for HEAD, else the declared length or −1), no length →
+// FramingUntilClose.
+//
+// Godot: HTTPClient.poll() (reading and parsing the head in STATUS_REQUESTING)
+func (p *HeadParser) Parse(buf []byte, h *Head) (n int, err error) {
+	if p.scan > len(buf) || p.start > p.scan {
+		p.Reset() // the caller started over with a shorter buffer
+	}
+	limit := p.Limits.HeaderBytes()
+	for {
+		end := p.findEnd(buf, limit)
+		if end < 0 {
+			if len(buf) >= limit {
+				p.Reset()
+				return 0, &LimitError{What: "header bytes", Limit: int64(limit)}
+			}
+			return 0, ErrNeedMore
+		}
+		skip, err := p.parseHead(buf, p.start, end, h)
+		if err != nil {
+			p.Reset()
+			return 0, err
+		}
+		if !skip {
+			h.Informational = p.info
+			p.Reset()
+			return end, nil
+		}
+		p.info++
+		if p.info > StrictMaxInformational {
+			p.Reset()
+			return 0, &LimitError{What: "informational responses", Limit: StrictMaxInformational}
+		}
+		p.start, p.scan = end, end
+	}
+}
+
+// findEnd returns the end of the head that starts at p.start (one past its
+// final LF), or −1 when buf[:limit] holds no end yet. §1.6.4.2
+func (p *HeadParser) findEnd(buf []byte, limit int) int {
+	stop := min(len(buf), limit)
+	for i := p.scan; i < stop; {
+		j := bytes.IndexByte(buf[i:stop], '\n')
+		if j < 0 {
+			break
+		}
+		k := i + j
+		i = k + 1
+		if k-p.start >= 1 && buf[k-1] == '\n' ||
+			k-p.start >= 3 && buf[k-1] == '\r' && buf[k-2] == '\n' && buf[k-3] == '\r' {
+			p.scan = i
+			return i
+		}
+	}
+	p.scan = max(p.scan, stop)
+	return -1
+}
+
+// parseHead parses the complete head buf[start:end] into h. skip reports a
+// strict-mode 1xx head that was validated and must be skipped.
+func (p *HeadParser) parseHead(buf []byte, start, end int, h *Head) (skip bool, err error) {
+	raw := buf[start:end]
+	var dec decodeResult
+	fold := false // Godot lower-cases Unicode: needed only for non-ASCII text
+	if !plainASCII(raw) {
+		fold = true
+		if bytes.IndexByte(raw, 0) >= 0 || !utf8.Valid(raw) || bytes.HasPrefix(raw, utf8BOM) {
+			p.text, dec = godotDecode(p.text[:0], raw)
+		}
+	}
+	if p.Strict && dec.at >= 0 && (dec.bom || dec.nul || dec.structural) {
+		return false, &HeadError{Offset: start + dec.at, Reason: dec.why}
+	}
+	var text string
+	if dec.changed {
+		text = string(p.text)
+	} else {
+		text = string(raw)
+	}
+
+	h.Reset()
+	h.Code = 200 // §1.8.1
+	var (
+		bodySize  int64 = -1
+		chunked   bool
+		keepAlive = true
+		ambiguous = dec.nul || dec.structural
+		clSeen    bool
+		clOff     int
+		teOther   bool
+		bareCR    bool
+		st        strictState
+	)
+	maxFields := p.Limits.HeaderFields(p.Strict)
+	for idx, off := 0, 0; off < len(text); idx++ {
+		line, next := text[off:], len(text)
+		if j := strings.IndexByte(line, '\n'); j >= 0 {
+			line, next = line[:j], off+j+1
+		}
+		if p.Strict {
+			if at, reason := st.line(idx, line, next == len(text)); reason != "" {
+				return false, &HeadError{Offset: p.rawOffset(raw, text, dec.changed, off, at) + start, Reason: reason}
+			}
+		}
+		s := stripEdges(line) // §1.8.2
+		if s == "" {
+			off = next
+			continue
+		}
+		// §1.8.3: lower-cased prefix tests, in Godot's order.
+		switch lower(s[0]) {
+		case 'c':
+			if ok, viaUnicode := prefixFold(s, "content-length:", fold); ok {
+				v := stripEdges(s[strings.IndexByte(s, ':')+1:])
+				n := toInt(v)
+				if viaUnicode || !allDigits(v) || clSeen && n != bodySize {
+					ambiguous = true
+				}
+				bodySize, clSeen, clOff = n, true, off
+			} else if ok, viaUnicode := prefixFold(s, "connection: close", fold); ok {
+				keepAlive = false
+				ambiguous = ambiguous || viaUnicode
+			} else if spacedFramingName(s) {
+				ambiguous = true
+			}
+		case 't':
+			if ok, viaUnicode := prefixFold(s, "transfer-encoding:", fold); ok {
+				if stripEdges(s[strings.IndexByte(s, ':')+1:]) == "chunked" {
+					chunked = true
+				} else {
+					teOther = true
+				}
+				ambiguous = ambiguous || viaUnicode
+			} else if spacedFramingName(s) {
+				ambiguous = true
+			}
+		}
+		// §1.8.4: the first line of the split, tested raw and case-sensitively.
+		if idx == 0 && strings.HasPrefix(line, "HTTP") {
+			h.Code = int(int32(toInt(secondField(line))))
+		} else {
+			if maxFields > 0 && len(h.Headers) >= maxFields {
+				return false, &LimitError{What: "header fields", Limit: int64(maxFields)}
+			}
+			h.Headers = append(h.Headers, s) // §1.8.5
+			if strings.IndexByte(s, '\r') >= 0 {
+				bareCR = true
+			}
+		}
+		off = next
+	}
+	if bareCR {
+		// §7 D2: a CR inside a stored line is a line break to some parsers;
+		// it becomes SP (RFC 9112 §2.2) after Godot's tests saw the original.
+		p.replaceBareCR(text, h)
+		ambiguous = true
+	}
+
+	if p.HeadRequest {
+		bodySize = 0 // §1.8.6
+	}
+	h.ContentLength = bodySize
+	h.KeepAlive = keepAlive
+
+	if p.Strict {
+		if reason := st.finish(); reason != "" {
+			return false, &HeadError{Offset: start, Reason: reason}
+		}
+		if h.Code/100 == 1 {
+			if h.Code == 101 {
+				return false, &HeadError{Offset: start, Reason: "101 Switching Protocols: upgrades are not supported"}
+			}
+			return true, nil
+		}
+		h.Chunked = st.teSeen && st.teChunked
+		h.Framing = strictFraming(h.Code, p.HeadRequest, st.teSeen, st.teChunked, st.clSeen)
+		h.Ambiguous = st.teSeen && st.clSeen
+		return false, nil
+	}
+
+	h.Chunked = chunked
+	h.Framing = godotFraming(bodySize, chunked, keepAlive) // §1.9
+	if p.HeadRequest && h.Framing == FramingChunked {
+		// §7 D1: Godot would wait for chunk data a HEAD response never has.
+		h.Framing = FramingLength
+	}
+	if h.Framing == FramingLength && bodySize < 0 {
+		// §7 D1: Godot would wait forever for a body it can never finish.
+		return false, &HeadError{Offset: p.rawOffset(raw, text, dec.changed, clOff, 0) + start,
+			Reason: "negative Content-Length " + strconv.FormatInt(bodySize, 10)}
+	}
+	h.Ambiguous = ambiguous || clSeen && (chunked || teOther)
+	return false, nil
+}
+
+// replaceBareCR rebuilds h.Headers from a copy of text in which every CR is
+// a space. Stripping treats both alike, so the lines and their edges are
+// the same and the stored lines are found again in the same order.
+func (p *HeadParser) replaceBareCR(text string, h *Head) {
+	p.text = append(p.text[:0], text...)
+	for i, c := range p.text {
+		if c == '\r' {
+			p.text[i] = ' '
+		}
+	}
+	fixed := string(p.text)
+	k := 0
+	for idx, off := 0, 0; off < len(fixed) && k < len(h.Headers); idx++ {
+		line, next := fixed[off:], len(fixed)
+		if j := strings.IndexByte(line, '\n'); j >= 0 {
+			line, next = line[:j], off+j+1
+		}
+		off = next
+		s := stripEdges(line)
+		if s == "" || idx == 0 && strings.HasPrefix(line, "HTTP") {
+			continue
+		}
+		h.Headers[k] = s
+		k++
+	}
+}
+
+// rawOffset maps the offset off+col of the decoded text to an offset in raw.
+// When the text was repaired the mapping is per line: the start of the raw
+// line with the same index.
+func (p *HeadParser) rawOffset(raw []byte, text string, changed bool, off, col int) int {
+	if !changed {
+		return off + col
+	}
+	n := strings.Count(text[:off], "\n")
+	i := 0
+	for ; n > 0; n-- {
+		j := bytes.IndexByte(raw[i:], '\n')
+		if j < 0 {
+			return i
+		}
+		i += j + 1
+	}
+	return i
+}
+
+// secondField is Godot's get_slicec(' ', 1): the text between the first and
+// the second space, or "" when there is no space. §1.8.4
+func secondField(line string) string {
+	i := strings.IndexByte(line, ' ')
+	if i < 0 {
+		return ""
+	}
+	rest := line[i+1:]
+	if j := strings.IndexByte(rest, ' '); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
+}
+
+// prefixFold is Godot's s.to_lower().begins_with(prefix) for a lower-case
+// ASCII prefix. With unicode set it also applies the two Unicode lower-case
+// mappings that land in ASCII (U+0130 → 'i', U+212A KELVIN SIGN → 'k') and
+// reports whether one was needed.
+func prefixFold(s, prefix string, unicode bool) (ok, viaUnicode bool) {
+	if !unicode {
+		return hasPrefixFold(s, prefix), false
+	}
+	j := 0
+	for i := 0; i < len(prefix); i++ {
+		switch {
+		case j < len(s) && s[j] < utf8.RuneSelf:
+			if lower(s[j]) != prefix[i] {
+				return false, false
+			}
+			j++
+		case prefix[i] == 'i' && strings.HasPrefix(s[j:], "\u0130"):
+			j += len("\u0130")
+			viaUnicode = true
+		case prefix[i] == 'k' && strings.HasPrefix(s[j:], "\u212a"):
+			j += len("\u212a")
+			viaUnicode = true
+		default:
+			return false, false
+		}
+	}
+	return true, viaUnicode
+}
+
+// spacedFramingName reports a Content-Length or Transfer-Encoding field whose
+// name is followed by white space before the colon: Godot's prefix test does
+// not see it, other parsers may. §7 D2
+func spacedFramingName(s string) bool {
+	i := strings.IndexByte(s, ':')
+	if i < 0 {
+		return false
+	}
+	j := i
+	for j > 0 && s[j-1] <= ' ' {
+		j--
+	}
+	if j == i {
+		return false
+	}
+	name := s[:j]
+	return len(name) == len("content-length") && hasPrefixFold(name, "content-length") ||
+		len(name) == len("transfer-encoding") && hasPrefixFold(name, "transfer-encoding")
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainASCII reports whether b holds only bytes 1–127, the text that Godot's
+// UTF-8 decoding leaves unchanged without further checks.
+func plainASCII(b []byte) bool {
+	const high, ones = 0x8080808080808080, 0x0101010101010101
+	for len(b) >= 8 {
+		v := binary.LittleEndian.Uint64(b)
+		if v&high != 0 || (v-ones)&^v&high != 0 { // a byte ≥ 0x80, or a zero byte
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c == 0 || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// decodeResult describes what godotDecode changed.
+type decodeResult struct {
+	changed    bool   // the text is in the scratch buffer, not the raw bytes
+	bom        bool   // a leading BOM was dropped
+	nul        bool   // the text was cut at a NUL byte
+	structural bool   // an ASCII byte was swallowed, or produced by an overlong form
+	at         int    // raw offset of the first BOM, NUL or structural change; −1 if none
+	why        string // what is at that offset
+}
+
+// note records an event at raw offset i if it is the first one.
+func (d *decodeResult) note(i int, why string) {
+	if d.at < 0 || i < d.at {
+		d.at, d.why = i, why
+	}
+}
+
+// godotDecode appends to dst the UTF-8 encoding of what Godot's
+// String::utf8() makes of src (§0.4.5, ustring.cpp parse_utf8): see
+// HeadParser.Parse for the rules.
+func godotDecode(dst, src []byte) ([]byte, decodeResult) {
+	r := decodeResult{changed: true, at: -1}
+	base := 0
+	if bytes.HasPrefix(src, utf8BOM) {
+		src, base, r.bom = src[3:], 3, true
+		r.note(0, "byte order mark before the status line")
+	}
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		src, r.nul = src[:i], true
+		r.note(base+i, "NUL byte")
+	}
+	var uc uint32
+	skip, lead := 0, 0
+	for i, c := range src {
+		if skip == 0 {
+			lead = i
+			switch {
+			case c < 0x80:
+				dst = append(dst, c)
+			case c&0xE0 == 0xC0:
+				uc, skip = uint32(c&0x1F), 1
+			case c&0xF0 == 0xE0:
+				uc, skip = uint32(c&0x0F), 2
+			case c&0xF8 == 0xF0:
+				uc, skip = uint32(c&0x07), 3
+			case c&0xFC == 0xF8:
+				uc, skip = uint32(c&0x03), 4
+			case c&0xFE == 0xFC:
+				uc, skip = uint32(c&0x01), 5
+			default: // a continuation byte or 0xFE/0xFF where a character starts
+				dst = utf8.AppendRune(dst, utf8.RuneError)
+			}
+			continue
+		}
+		if c < 0x80 || c > 0xBF { // the sequence is broken; this byte goes with it
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+			skip = 0
+			if c < 0x80 {
+				r.structural = true
+				r.note(base+i, "invalid UTF-8 swallows an ASCII byte")
+			}
+			continue
+		}
+		uc = uc<<6 | uint32(c&0x3F)
+		if skip--; skip > 0 {
+			continue
+		}
+		switch {
+		case uc == 0 || uc&0xFFFFF800 == 0xD800 || uc > 0x10FFFF:
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		case uc < 0x80: // an overlong form of an ASCII character
+			r.structural = true
+			r.note(base+lead, "overlong UTF-8 form of an ASCII character")
+			dst = append(dst, byte(uc))
+		default:
+			dst = utf8.AppendRune(dst, rune(uc))
+		}
+	}
+	if skip > 0 { // cut short (by a NUL, since a head ends in LF): Godot writes a space
+		dst = append(dst, ' ')
+	}
+	return dst, r
+}
+
+// strictState collects what strict mode (§7.4) checks across the lines of
+// one head.
+type strictState struct {
+	clSeen    bool
+	cl        string // the first Content-Length value, OWS-trimmed
+	teSeen    bool   // a Transfer-Encoding field was seen
+	teAny     bool   // it named at least one coding
+	teChunked bool   // chunked was seen (nothing may follow it)
+	teUnknown bool   // a coding other than chunked and the compression codings
+}
+
+// line checks one line of the head (without its LF); last says it is the
+// final line, the blank line that ends the head. It returns a reason when
+// the line is invalid, and the offset of the problem within the line.
+func (st *strictState) line(idx int, line string, last bool) (at int, reason string) {
+	body := strings.TrimSuffix(line, "\r")
+	if idx == 0 {
+		return statusLineError(body)
+	}
+	if body == "" {
+		if last {
+			return 0, ""
+		}
+		return 0, "empty line inside the head"
+	}
+	if body[0] == ' ' || body[0] == '\t' {
+		return 0, "obs-fold (line starts with white space)"
+	}
+	colon := strings.IndexByte(body, ':')
+	if colon < 0 {
+		return 0, "field line without a colon"
+	}
+	if colon == 0 {
+		return 0, "empty field name"
+	}
+	name := body[:colon]
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !tokenBytes[c] {
+			if c == ' ' || c == '\t' {
+				return i, "white space in the field name"
+			}
+			return i, "invalid byte in field name"
+		}
+	}
+	value := body[colon+1:]
+	if i := controlIndex(value); i >= 0 {
+		return colon + 1 + i, "control character in field value"
+	}
+	v := trimOWS(value)
+	switch {
+	case len(name) == len("content-length") && hasPrefixFold(name, "content-length"):
+		if !allDigits(v) {
+			return colon + 1, "Content-Length is not a decimal number"
+		}
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return colon + 1, "Content-Length overflows int64"
+		}
+		if st.clSeen && v != st.cl {
+			return colon + 1, "differing Content-Length values"
+		}
+		st.clSeen, st.cl = true, v
+	case len(name) == len("transfer-encoding") && hasPrefixFold(name, "transfer-encoding"):
+		st.teSeen = true
+		for rest := v; rest != ""; {
+			elem := rest
+			if i := strings.IndexByte(rest, ','); i >= 0 {
+				elem, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = ""
+			}
+			coding := trimOWS(elem)
+			if coding == "" {
+				continue // empty list element (RFC 9110 §5.6.1)
+			}
+			if i := strings.IndexByte(coding, ';'); i >= 0 {
+				coding = trimOWS(coding[:i])
+			}
+			if !isToken(coding) {
+				return colon + 1, "invalid transfer coding"
+			}
+			if st.teChunked {
+				return colon + 1, "chunked is not the last transfer coding"
+			}
+			st.teAny = true
+			switch {
+			case len(coding) == len("chunked") && hasPrefixFold(coding, "chunked"):
+				st.teChunked = true
+			case !knownCoding(coding):
+				st.teUnknown = true
+			}
+		}
+	}
+	return 0, ""
+}
+
+// finish checks what needs the whole head.
+func (st *strictState) finish() string {
+	switch {
+	case st.teSeen && !st.teAny:
+		return "empty Transfer-Encoding"
+	case st.teSeen && !st.teChunked && st.teUnknown:
+		return "unknown transfer coding without chunked last"
+	}
+	return ""
+}
+
+// statusLineError checks HTTP/1.x SP 3DIGIT [SP reason-phrase] (§7.4).
+func statusLineError(b string) (at int, reason string) {
+	switch {
+	case len(b) < 8 || b[:7] != "HTTP/1." || !isDigit(b[7]):
+		return 0, "status line does not start with HTTP/1.x"
+	case len(b) < 9 || b[8] != ' ':
+		return 8, "no single space after the HTTP version"
+	case len(b) < 12 || b[9] < '1' || b[9] > '9' || !isDigit(b[10]) || !isDigit(b[11]):
+		return 9, "status code is not three digits from 100 to 999"
+	case len(b) > 12 && b[12] != ' ':
+		return 12, "no space after the status code"
+	}
+	if i := controlIndex(b[min(len(b), 13):]); i >= 0 {
+		return 13 + i, "control character in reason phrase"
+	}
+	return 0, ""
+}
+
+// controlIndex returns the index of the first control character other than
+// HTAB (0x00–0x1F, 0x7F) in s, or −1. It tests eight bytes at a time.
+func controlIndex(s string) int {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		del := v ^ 0x7F*ones
+		// A byte below 0x20 or equal to 0x7F (HTAB gives a false alarm).
+		if (v-0x20*ones)&^v&high != 0 || (del-ones)&^del&high != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7F {
+			return i
+		}
+	}
+	return -1
+}
+
+// knownCoding reports the transfer codings other than chunked that RFC 9110
+// §18.9 registers (a response using only these is read until close).
+func knownCoding(c string) bool {
+	for _, k := range [...]string{"gzip", "x-gzip", "deflate", "compress", "x-compress"} {
+		if len(c) == len(k) && hasPrefixFold(c, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// tokenBytes marks the RFC 9110 tchar bytes.
+var tokenBytes = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c < utf8.RuneSelf && strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
+	}
+	return t
+}()
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !tokenBytes[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// trimOWS removes RFC 9110 optional white space (SP, HTAB) at both ends.
+func trimOWS(s string) string {
+	i, j := 0, len(s)
+	for i < j && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	for j > i && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
+	}
+	return s[i:j]
+}

@@ -1,0 +1,759 @@
+package wire
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// want is the expected outcome of one headCase. err is "" (success), "need"
+// (ErrNeedMore), "limit" (*LimitError) or "head" (*HeadError at offset at).
+type want struct {
+	code      int
+	headers   []string
+	length    int64 // Head.ContentLength
+	framing   Framing
+	chunked   bool
+	closeConn bool // Head.KeepAlive == false
+	ambiguous bool
+	info      int
+	err       string
+	at        int
+}
+
+// headCase feeds head+body to a parser configured as p; on success the head
+// must be exactly len(head) bytes long.
+type headCase struct {
+	name string // cites the rule
+	head string
+	body string
+	p    HeadParser
+	w    want
+}
+
+const none = -1 // Head.ContentLength when there is no body size
+
+// runHeadCases runs every case whole, split at every byte boundary (prefix,
+// then the whole buffer) and one byte at a time; all three must agree.
+func runHeadCases(t *testing.T, cases []headCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := []byte(c.head + c.body)
+			t.Run("whole", func(t *testing.T) {
+				p := c.p
+				var h Head
+				n, err := p.Parse(in, &h)
+				c.check(t, "whole", n, err, &h)
+			})
+			t.Run("split", func(t *testing.T) {
+				step := 1
+				if len(in) > 8192 {
+					step = len(in) / 256 // every boundary would be quadratic
+				}
+				for k := 0; k <= len(in); k += step {
+					p := c.p
+					var h Head
+					n, err := p.Parse(in[:k], &h)
+					if err == ErrNeedMore {
+						n, err = p.Parse(in, &h)
+					}
+					if !c.check(t, "split at "+itoa(k), n, err, &h) {
+						break
+					}
+				}
+			})
+			t.Run("bytewise", func(t *testing.T) {
+				p := c.p
+				var h Head
+				var n int
+				err := ErrNeedMore
+				for k := 0; k <= len(in) && err == ErrNeedMore; k++ {
+					n, err = p.Parse(in[:k], &h)
+				}
+				c.check(t, "bytewise", n, err, &h)
+			})
+		})
+	}
+}
+
+func itoa(i int) string { return string(appendInt(nil, i)) }
+
+func appendInt(b []byte, i int) []byte {
+	if i >= 10 {
+		b = appendInt(b, i/10)
+	}
+	return append(b, byte('0'+i%10))
+}
+
+func (c headCase) check(t *testing.T, mode string, n int, err error, h *Head) bool {
+	t.Helper()
+	switch c.w.err {
+	case "":
+		if !assert.NoError(t, err, mode) {
+			return false
+		}
+		ok := assert.Equal(t, len(c.head), n, "%s: n", mode)
+		exp := Head{Code: c.w.code, Headers: c.w.headers, ContentLength: c.w.length,
+			Chunked: c.w.chunked, KeepAlive: !c.w.closeConn, Framing: c.w.framing,
+			Ambiguous: c.w.ambiguous, Informational: c.w.info}
+		got := *h
+		if len(got.Headers) == 0 {
+			got.Headers = nil
+		}
+		return assert.Equal(t, exp, got, mode) && ok
+	case "need":
+		return assert.Equal(t, ErrNeedMore, err, mode)
+	case "limit":
+		var le *LimitError
+		return assert.ErrorAs(t, err, &le, mode)
+	case "head":
+		var he *HeadError
+		return assert.ErrorAs(t, err, &he, mode) &&
+			assert.Equal(t, c.w.at, he.Offset, "%s: offset (%s)", mode, he.Reason)
+	}
+	t.Fatalf("bad want.err %q", c.w.err)
+	return false
+}
+
+const st200 = "HTTP/1.1 200 OK\r\n"
+
+func TestParseHeadEnd(t *testing.T) {
+	runHeadCases(t, []headCase{
+		{name: "§1.6.4.2 CR LF CR LF ends the head, body bytes stay (§5 row 1)",
+			head: st200 + "Content-Length: 2\r\n\r\n", body: "ok",
+			w: want{code: 200, headers: []string{"Content-Length: 2"}, length: 2, framing: FramingLength}},
+		{name: "§1.6.4.2 LF LF ends a bare-LF head",
+			head: "HTTP/1.1 200 OK\nContent-Length: 2\n\n", body: "ok",
+			w: want{code: 200, headers: []string{"Content-Length: 2"}, length: 2, framing: FramingLength}},
+		{name: "§1.6.4.2 CR LF LF ends the head",
+			head: st200 + "Content-Length: 2\r\n\n", body: "ok",
+			w: want{code: 200, headers: []string{"Content-Length: 2"}, length: 2, framing: FramingLength}},
+		{name: "§1.6.4.2 LF CR LF does not end the head",
+			head: "HTTP/1.1 200 OK\nX: y\n\r\nZ: w\n\n",
+			w:    want{code: 200, headers: []string{"X: y", "Z: w"}, length: none}},
+		{name: "§1.6.4.2 LF CR LF alone keeps waiting",
+			head: "HTTP/1.1 200 OK\n\r\nbody", w: want{err: "need"}},
+		{name: "§1.6.4.2 a response starting with LF LF is an empty head",
+			head: "\n\n", body: "HTTP/1.1 404 NF\r\n\r\n",
+			w: want{code: 200, length: none}},
+		{name: "§1.6.4.2 a response starting with CR LF CR LF is an empty head",
+			head: "\r\n\r\n", body: "x",
+			w: want{code: 200, length: none}},
+		{name: "§1.6.4.2 incomplete head", head: st200 + "Content-Length: 2\r\n", w: want{err: "need"}},
+		{name: "§1.6.4.2 nothing received", head: "", w: want{err: "need"}},
+		{name: "§1.6.4.2 a lone LF is not an end", head: "\n", w: want{err: "need"}},
+		{name: "§1.6.4.2 CR LF CR is not an end", head: "\r\n\r", w: want{err: "need"}},
+		{name: "§1.6.4.2 the first end wins over later ones",
+			head: st200 + "\r\n", body: "X: y\r\n\r\n",
+			w: want{code: 200, length: none}},
+	})
+}
+
+func TestParseLines(t *testing.T) {
+	runHeadCases(t, []headCase{
+		{name: "§1.8.2 lines are stripped of bytes ≤ 32",
+			head: st200 + " \t X-A:  1 \t\r\n\x01X-B: 2\x02\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X-A:  1", "X-B: 2"}, length: none}},
+		{name: "§1.8.2 lines empty after stripping are skipped",
+			head: st200 + "\t\r\n\x01\r\nX: y\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: y"}, length: none}},
+		{name: "§1.8.2 split on LF only; §7 D2 a CR inside a line is stored as SP and ambiguous",
+			head: st200 + "X: a\rContent-Length: 5\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: a Content-Length: 5"}, length: none, ambiguous: true}},
+		{name: "§1.8.2 §7 D2 Godot's tests see the CR: connection:<CR>close is not close",
+			head: st200 + "Connection:\rclose\r\nContent-Length:\r7\r\n\r\n",
+			w: want{code: 200, headers: []string{"Connection: close", "Content-Length: 7"}, length: 7,
+				framing: FramingLength, ambiguous: true}},
+		{name: "§1.8.5 name case, spacing, duplicates, lines without colon, obs-fold kept as entries",
+			head: st200 + "set-COOKIE:a=1\r\nSet-Cookie:  b=2\r\nno colon here\r\nX-Long: part1\r\n  part2\r\n\r\n",
+			w: want{code: 200, headers: []string{"set-COOKIE:a=1", "Set-Cookie:  b=2", "no colon here",
+				"X-Long: part1", "part2"}, length: none}},
+		{name: "§1.11.1 a status line alone stores no headers (§5 row 2)",
+			head: st200 + "\r\n",
+			w:    want{code: 200, length: none}},
+	})
+}
+
+func TestParseStatusCode(t *testing.T) {
+	cl := "Content-Length: 0\r\n\r\n"
+	h0 := []string{"Content-Length: 0"}
+	runHeadCases(t, []headCase{
+		{name: "§1.8.4 HTTP/1.0 404", head: "HTTP/1.0 404 Not Found\r\n" + cl,
+			w: want{code: 404, headers: h0, framing: FramingLength}},
+		{name: "§1.8.4 two spaces: the second field is empty → 0", head: "HTTP/1.1  200 OK\r\n" + cl,
+			w: want{code: 0, headers: h0, framing: FramingLength}},
+		{name: "§1.8.4 no second field → 0", head: "HTTP/1.1\r\n" + cl,
+			w: want{code: 0, headers: h0, framing: FramingLength}},
+		{name: "§1.8.4 TAB is not a separator → 0", head: "HTTP/1.1\t200 OK\r\n" + cl,
+			w: want{code: 0, headers: h0, framing: FramingLength}},
+		{name: "§1.8.4 first line not HTTP: stored, code stays 200 (§5 row 10)",
+			head: "FOO 500 bar\r\nX: y\r\nContent-Length: 2\r\n\r\n", body: "hi",
+			w: want{code: 200, headers: []string{"FOO 500 bar", "X: y", "Content-Length: 2"}, length: 2, framing: FramingLength}},
+		{name: "§1.8.4 the HTTP test is case-sensitive", head: "http/1.1 500 x\r\n" + cl,
+			w: want{code: 200, headers: []string{"http/1.1 500 x", "Content-Length: 0"}, framing: FramingLength}},
+		{name: "§1.8.4 the HTTP test is on the raw line: leading space → stored", head: " HTTP/1.1 500 x\r\n" + cl,
+			w: want{code: 200, headers: []string{"HTTP/1.1 500 x", "Content-Length: 0"}, framing: FramingLength}},
+		{name: "§1.8.4 leading blank line: the status line is stored, code 200",
+			head: "\r\nHTTP/1.1 404 Not Found\r\nX: y\r\n\r\n",
+			w:    want{code: 200, headers: []string{"HTTP/1.1 404 Not Found", "X: y"}, length: none}},
+		{name: "§1.8.4 only the first line is a status line", head: st200 + "HTTP/1.1 500 X\r\n\r\n",
+			w: want{code: 200, headers: []string{"HTTP/1.1 500 X"}, length: none}},
+		{name: "§1.8.4 HTTPS… starts with HTTP", head: "HTTPS 302 Found\r\n" + cl,
+			w: want{code: 302, headers: h0, framing: FramingLength}},
+		{name: "§0.4.2 to_int skips non-digits", head: "HTTP/1.1 2x0x4 OK\r\n" + cl,
+			w: want{code: 204, headers: h0, framing: FramingLength}},
+		{name: "§0.4.2 to_int stops at '.'", head: "HTTP/1.1 200.5 OK\r\n" + cl,
+			w: want{code: 200, headers: h0, framing: FramingLength}},
+		{name: "§0.4.2 to_int '-' flips the sign", head: "HTTP/1.1 -404 X\r\n" + cl,
+			w: want{code: -404, headers: h0, framing: FramingLength}},
+		{name: "§1.8.4 response_num is a 32-bit int", head: "HTTP/1.1 4294967496 X\r\n" + cl,
+			w: want{code: 200, headers: h0, framing: FramingLength}},
+		{name: "§1.8.7 100 Continue is the final response",
+			head: "HTTP/1.1 100 Continue\r\n\r\n", body: st200 + cl,
+			w: want{code: 100, length: none}},
+	})
+}
+
+func TestParseContentLength(t *testing.T) {
+	cl := func(v ...string) string {
+		s := st200
+		for _, x := range v {
+			s += "Content-Length:" + x + "\r\n"
+		}
+		return s + "\r\n"
+	}
+	lines := func(v ...string) []string {
+		var out []string
+		for _, x := range v {
+			out = append(out, stripEdges("Content-Length:"+x))
+		}
+		return out
+	}
+	runHeadCases(t, []headCase{
+		{name: "§1.8.3 Content-Length without a space", head: cl("5"),
+			w: want{code: 200, headers: lines("5"), length: 5, framing: FramingLength}},
+		{name: "§1.8.3 name is case-insensitive", head: st200 + "CONTENT-LENGTH: 5\r\n\r\n",
+			w: want{code: 200, headers: []string{"CONTENT-LENGTH: 5"}, length: 5, framing: FramingLength}},
+		{name: "§1.8.3 last occurrence wins; §7 D2 differing values are ambiguous", head: cl(" 5", " 7"),
+			w: want{code: 200, headers: lines(" 5", " 7"), length: 7, framing: FramingLength, ambiguous: true}},
+		{name: "§1.8.3 identical repeats are not ambiguous", head: cl(" 5", " 5"),
+			w: want{code: 200, headers: lines(" 5", " 5"), length: 5, framing: FramingLength}},
+		{name: "§1.8.3 to_int(1,2) = 12; §7 D2 not plain digits → ambiguous", head: cl(" 1,2"),
+			w: want{code: 200, headers: lines(" 1,2"), length: 12, framing: FramingLength, ambiguous: true}},
+		{name: "§1.8.3 to_int(5, 5) = 55, ambiguous", head: cl(" 5, 5"),
+			w: want{code: 200, headers: lines(" 5, 5"), length: 55, framing: FramingLength, ambiguous: true}},
+		{name: "§1.8.3 to_int(abc) = 0", head: cl(" abc"),
+			w: want{code: 200, headers: lines(" abc"), length: 0, framing: FramingLength, ambiguous: true}},
+		{name: "§1.8.3 empty value = 0", head: cl(""),
+			w: want{code: 200, headers: lines(""), length: 0, framing: FramingLength, ambiguous: true}},
+		{name: "§0.4.2 to_int stops at '.'", head: cl(" 1.5"),
+			w: want{code: 200, headers: lines(" 1.5"), length: 1, framing: FramingLength, ambiguous: true}},
+		{name: "§0.4.2 to_int clamps on overflow", head: cl(" 99999999999999999999"),
+			w: want{code: 200, headers: lines(" 99999999999999999999"), length: math.MaxInt64, framing: FramingLength}},
+		{name: "§1.8.3 -1 means no Content-Length", head: cl(" -1"),
+			w: want{code: 200, headers: lines(" -1"), length: none, ambiguous: true}},
+		{name: "§7 D1 a Content-Length below -1 is refused", head: cl(" 2", " -5"),
+			w: want{err: "head", at: len(st200 + "Content-Length: 2\r\n")}},
+		{name: "§7 D2 white space before the colon: Godot ignores it, ambiguous",
+			head: st200 + "Content-Length : 5\r\n\r\n",
+			w:    want{code: 200, headers: []string{"Content-Length : 5"}, length: none, ambiguous: true}},
+		{name: "§1.9 Content-Length: 0 → BODY with nothing to read", head: cl(" 0"),
+			w: want{code: 200, headers: lines(" 0"), length: 0, framing: FramingLength}},
+	})
+}
+
+func TestParseTransferEncoding(t *testing.T) {
+	runHeadCases(t, []headCase{
+		{name: "§1.8.3 exactly chunked (§5 row 6)",
+			head: st200 + "Transfer-Encoding: chunked\r\n\r\n", body: "5\r\nhello\r\n0\r\n\r\n",
+			w: want{code: 200, headers: []string{"Transfer-Encoding: chunked"}, length: none, chunked: true, framing: FramingChunked}},
+		{name: "§1.8.3 value is stripped", head: st200 + "transfer-encoding:chunked  \r\n\r\n",
+			w: want{code: 200, headers: []string{"transfer-encoding:chunked"}, length: none, chunked: true, framing: FramingChunked}},
+		{name: "§1.8.3 Chunked is not chunked: read until close",
+			head: st200 + "Transfer-Encoding: Chunked\r\nConnection: close\r\n\r\n",
+			w: want{code: 200, headers: []string{"Transfer-Encoding: Chunked", "Connection: close"}, length: none,
+				closeConn: true, framing: FramingUntilClose}},
+		{name: "§1.8.3 gzip, chunked is not chunked", head: st200 + "Transfer-Encoding: gzip, chunked\r\n\r\n",
+			w: want{code: 200, headers: []string{"Transfer-Encoding: gzip, chunked"}, length: none}},
+		{name: "§1.8.3 chunked is never reset by a later line",
+			head: st200 + "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n",
+			w: want{code: 200, headers: []string{"Transfer-Encoding: chunked", "Transfer-Encoding: identity"},
+				length: none, chunked: true, framing: FramingChunked}},
+		{name: "§1.9 chunked wins over Content-Length; §7 D2 ambiguous",
+			head: st200 + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+			w: want{code: 200, headers: []string{"Content-Length: 5", "Transfer-Encoding: chunked"},
+				length: 5, chunked: true, framing: FramingChunked, ambiguous: true}},
+		{name: "§7 D2 another Transfer-Encoding with Content-Length is ambiguous",
+			head: st200 + "Transfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\n",
+			w: want{code: 200, headers: []string{"Transfer-Encoding: gzip", "Content-Length: 5"},
+				length: 5, framing: FramingLength, ambiguous: true}},
+		{name: "§7 D2 Transfer-Encoding with white space before the colon is ambiguous",
+			head: st200 + "Transfer-Encoding\t: chunked\r\nContent-Length: 5\r\n\r\n",
+			w: want{code: 200, headers: []string{"Transfer-Encoding\t: chunked", "Content-Length: 5"},
+				length: 5, framing: FramingLength, ambiguous: true}},
+	})
+}
+
+func TestParseConnection(t *testing.T) {
+	var cases []headCase
+	for _, c := range []struct {
+		line  string
+		close bool
+	}{
+		{"Connection: close", true},
+		{"Connection: Close", true},
+		{"CONNECTION: CLOSE", true},
+		{"Connection:close", false},
+		{"Connection:  close", false},
+		{"Connection: closed", true},
+		{"Connection: close, TE", true},
+		{"Connection: keep-alive, close", false},
+	} {
+		w := want{code: 200, headers: []string{c.line}, length: none, closeConn: c.close}
+		if c.close {
+			w.framing = FramingUntilClose
+		}
+		cases = append(cases, headCase{name: "§1.8.3 " + c.line, head: st200 + c.line + "\r\n\r\n", body: "data", w: w})
+	}
+	cases = append(cases,
+		headCase{name: "§1.9 Connection: close with a length reads the length",
+			head: st200 + "Connection: close\r\nContent-Length: 4\r\n\r\n", body: "data",
+			w: want{code: 200, headers: []string{"Connection: close", "Content-Length: 4"}, length: 4,
+				closeConn: true, framing: FramingLength}},
+		headCase{name: "§5 row 4 Connection: close then data: read until close",
+			head: "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", body: "data",
+			w: want{code: 200, headers: []string{"Connection: close"}, length: none, closeConn: true, framing: FramingUntilClose}},
+		headCase{name: "§5 row 11 301 with Location",
+			head: "HTTP/1.1 301 Moved Permanently\r\nLocation: /new\r\nContent-Length: 0\r\n\r\n",
+			w:    want{code: 301, headers: []string{"Location: /new", "Content-Length: 0"}, length: 0, framing: FramingLength}},
+		headCase{name: "§5 row 12 303 with Location",
+			head: "HTTP/1.1 303 See Other\r\nLocation: /new\r\nContent-Length: 3\r\n\r\n", body: "see",
+			w: want{code: 303, headers: []string{"Location: /new", "Content-Length: 3"}, length: 3, framing: FramingLength}},
+		headCase{name: "§5 row 13 Content-Encoding is an ordinary header",
+			head: "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 20\r\n\r\n",
+			w:    want{code: 200, headers: []string{"Content-Encoding: gzip", "Content-Length: 20"}, length: 20, framing: FramingLength}},
+		headCase{name: "§1.8.8 HTTP/1.0 without length or close has no body (§5 row 3)",
+			head: "HTTP/1.0 200 OK\r\nServer: x\r\n\r\n", body: "body",
+			w: want{code: 200, headers: []string{"Server: x"}, length: none}},
+	)
+	runHeadCases(t, cases)
+}
+
+func TestParseHeadRequestAndStatus(t *testing.T) {
+	head := HeadParser{HeadRequest: true}
+	runHeadCases(t, []headCase{
+		{name: "§1.8.6 HEAD: length 0 regardless of Content-Length", p: head,
+			head: st200 + "Content-Length: 100\r\n\r\n",
+			w:    want{code: 200, headers: []string{"Content-Length: 100"}, length: 0, framing: FramingLength}},
+		{name: "§1.8.6 HEAD without Content-Length: length 0", p: head,
+			head: st200 + "\r\n",
+			w:    want{code: 200, length: 0, framing: FramingLength}},
+		{name: "§1.8.6 HEAD with a negative Content-Length is not refused", p: head,
+			head: st200 + "Content-Length: -5\r\n\r\n",
+			w:    want{code: 200, headers: []string{"Content-Length: -5"}, length: 0, framing: FramingLength, ambiguous: true}},
+		{name: "§7 D1 HEAD + chunked: empty body instead of waiting for chunks", p: head,
+			head: st200 + "Transfer-Encoding: chunked\r\n\r\n",
+			w:    want{code: 200, headers: []string{"Transfer-Encoding: chunked"}, length: 0, chunked: true, framing: FramingLength}},
+		{name: "§1.8.7 204 with a Content-Length waits for it",
+			head: "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+			w:    want{code: 204, headers: []string{"Content-Length: 5"}, length: 5, framing: FramingLength}},
+		{name: "§1.8.7 304 with chunked is chunked",
+			head: "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n",
+			w:    want{code: 304, headers: []string{"Transfer-Encoding: chunked"}, length: none, chunked: true, framing: FramingChunked}},
+	})
+}
+
+func TestParseUTF8(t *testing.T) {
+	runHeadCases(t, []headCase{
+		{name: "§0.4.5 valid UTF-8 is stored as sent",
+			head: st200 + "X-Name: Zoë 日本\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X-Name: Zoë 日本"}, length: none}},
+		{name: "§0.4.5 an invalid byte becomes U+FFFD",
+			head: st200 + "X: a\xffb\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: a\uFFFDb"}, length: none}},
+		{name: "§0.4.5 surrogates become U+FFFD",
+			head: st200 + "X: \xed\xa0\x80\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: \uFFFD"}, length: none}},
+		{name: "§0.4.5 five-byte forms above U+10FFFF become U+FFFD",
+			head: st200 + "X: \xf8\x88\x80\x80\x80!\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: \uFFFD!"}, length: none}},
+		{name: "§0.4.5 overlong NUL becomes U+FFFD",
+			head: st200 + "X: \xc0\x80\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: \uFFFD"}, length: none}},
+		{name: "§0.4.5 a leading BOM is dropped, so the status line counts",
+			head: "\xef\xbb\xbfHTTP/1.1 404 Not Found\r\nX: y\r\n\r\n",
+			w:    want{code: 404, headers: []string{"X: y"}, length: none}},
+		{name: "§0.4.5 §7 D2 a NUL drops the rest of the head; ambiguous",
+			head: st200 + "X: a\x00b\r\nContent-Length: 5\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: a"}, length: none, ambiguous: true}},
+		{name: "§0.4.5 §7 D2 a broken sequence swallows the LF; ambiguous",
+			head: "HTTP/1.1 200 OK\nX: \xc3\nContent-Length: 5\n\n",
+			w:    want{code: 200, headers: []string{"X: \uFFFDContent-Length: 5"}, length: none, ambiguous: true}},
+		{name: "§0.4.5 §7 D2 an overlong LF splits the line; ambiguous",
+			head: st200 + "X: a\xc0\x8aContent-Length: 5\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: a", "Content-Length: 5"}, length: 5, framing: FramingLength, ambiguous: true}},
+		{name: "§1.8.3 §7 D2 İ lower-cases to i: Transfer-Encodİng is chunked; ambiguous",
+			head: st200 + "Transfer-Encod\u0130ng: chunked\r\n\r\n",
+			w: want{code: 200, headers: []string{"Transfer-Encod\u0130ng: chunked"}, length: none,
+				chunked: true, framing: FramingChunked, ambiguous: true}},
+		{name: "§1.8.3 §7 D2 Connectİon: close closes; ambiguous",
+			head: st200 + "Connect\u0130on: close\r\n\r\n",
+			w: want{code: 200, headers: []string{"Connect\u0130on: close"}, length: none,
+				closeConn: true, framing: FramingUntilClose, ambiguous: true}},
+		{name: "§1.8.3 other non-ASCII letters do not fold",
+			head: st200 + "Transfer-Encod\u00cdng: chunked\r\n\r\n",
+			w:    want{code: 200, headers: []string{"Transfer-Encod\u00cdng: chunked"}, length: none}},
+	})
+}
+
+func TestParseLimits(t *testing.T) {
+	small := HeadParser{Limits: Limits{MaxHeaderBytes: len(st200 + "\r\n")}}
+	fields := HeadParser{Limits: Limits{MaxHeaderFields: 2}}
+	runHeadCases(t, []headCase{
+		{name: "§7 D1 a head of exactly MaxHeaderBytes is accepted", p: small, head: st200 + "\r\n", body: "xyz",
+			w: want{code: 200, length: none}},
+		{name: "§7 D1 one byte more is refused", p: small, head: st200 + "X\r\n\r\n",
+			w: want{err: "limit"}},
+		{name: "§7 D1 no end within the budget is refused", p: small, head: st200 + "X: very long header\r\n",
+			w: want{err: "limit"}},
+		{name: "§7 D1 default budget: 1 MiB", head: st200 + "X: " + strings.Repeat("a", DefaultMaxHeaderBytes),
+			w: want{err: "limit"}},
+		{name: "§7 D1 MaxHeaderFields bounds stored lines", p: fields, head: st200 + "A: 1\r\nB: 2\r\nC: 3\r\n\r\n",
+			w: want{err: "limit"}},
+		{name: "§7 D1 MaxHeaderFields lines are accepted", p: fields, head: st200 + "A: 1\r\nB: 2\r\n\r\n",
+			w: want{code: 200, headers: []string{"A: 1", "B: 2"}, length: none}},
+		{name: "§7 D1 lenient mode has no default field limit",
+			head: st200 + strings.Repeat("A: 1\r\n", 150) + "\r\n",
+			w:    want{code: 200, headers: repeat("A: 1", 150), length: none}},
+	})
+}
+
+func repeat(s string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+func TestParseStrict(t *testing.T) {
+	s := HeadParser{Strict: true}
+	ok := func(name, head string, w want) headCase {
+		return headCase{name: "§7.4 accepts " + name, head: head, p: s, w: w}
+	}
+	bad := func(name, head string, at int) headCase {
+		return headCase{name: "§7.4 rejects " + name, head: head, p: s, w: want{err: "head", at: at}}
+	}
+	cl5 := []string{"Content-Length: 5"}
+	l := len(st200)
+	runHeadCases(t, []headCase{
+		// Status line.
+		ok("a CRLF head", st200+"Content-Length: 5\r\n\r\n", want{code: 200, headers: cl5, length: 5, framing: FramingLength}),
+		ok("bare LF line ends", "HTTP/1.1 200 OK\nContent-Length: 5\n\n", want{code: 200, headers: cl5, length: 5, framing: FramingLength}),
+		ok("mixed line ends", "HTTP/1.1 200 OK\nContent-Length: 5\r\n\r\n", want{code: 200, headers: cl5, length: 5, framing: FramingLength}),
+		ok("HTTP/1.0", "HTTP/1.0 200 OK\r\n\r\n", want{code: 200, length: none, framing: FramingUntilClose}),
+		ok("no reason phrase", "HTTP/1.1 200\r\n\r\n", want{code: 200, length: none, framing: FramingUntilClose}),
+		ok("an empty reason phrase", "HTTP/1.1 200 \r\n\r\n", want{code: 200, length: none, framing: FramingUntilClose}),
+		ok("HTAB and obs-text in the reason", "HTTP/1.1 200 O\tK \xc3\xa9\xff\r\n\r\n", want{code: 200, length: none, framing: FramingUntilClose}),
+		ok("code 999", "HTTP/1.1 999 Request denied\r\n\r\n", want{code: 999, length: none, framing: FramingUntilClose}),
+		bad("HTTP/2", "HTTP/2 200 OK\r\n\r\n", 0),
+		bad("a lower-case version", "http/1.1 200 OK\r\n\r\n", 0),
+		bad("HTTP/1.x", "HTTP/1.x 200 OK\r\n\r\n", 0),
+		bad("two spaces before the code", "HTTP/1.1  200 OK\r\n\r\n", 9),
+		bad("TAB before the code", "HTTP/1.1\t200 OK\r\n\r\n", 8),
+		bad("a two-digit code", "HTTP/1.1 20\r\n\r\n", 9),
+		bad("a four-digit code", "HTTP/1.1 2000 OK\r\n\r\n", 12),
+		bad("a code below 100", "HTTP/1.1 099 OK\r\n\r\n", 9),
+		bad("a control in the reason", "HTTP/1.1 200 O\x01K\r\n\r\n", 14),
+		bad("a CR in the reason", "HTTP/1.1 200 O\rK\r\n\r\n", 14),
+		bad("a first line that is not a status line", "FOO 500 bar\r\n\r\n", 0),
+		bad("an empty line before the status line", "\r\n"+st200+"\r\n", 0),
+		bad("an empty head", "\n\n", 0),
+		bad("a byte order mark", "\xef\xbb\xbf"+st200+"\r\n", 0),
+		// Field lines.
+		ok("token names", st200+"X-Custom_Header.1~!#$%&'*+^`|: v\r\n\r\n",
+			want{code: 200, headers: []string{"X-Custom_Header.1~!#$%&'*+^`|: v"}, length: none, framing: FramingUntilClose}),
+		ok("HTAB and obs-text in values", st200+"X: a\tb \xc3\xa9 \xff\r\n\r\n",
+			want{code: 200, headers: []string{"X: a\tb é \uFFFD"}, length: none, framing: FramingUntilClose}),
+		ok("an empty value", st200+"X:\r\n\r\n", want{code: 200, headers: []string{"X:"}, length: none, framing: FramingUntilClose}),
+		bad("space in a name", st200+"X Y: z\r\n\r\n", l+1),
+		bad("space before the colon", st200+"Content-Length : 5\r\n\r\n", l+14),
+		bad("a non-token name", st200+"(x): y\r\n\r\n", l),
+		bad("a non-ASCII name", st200+"\xc3\xa9: y\r\n\r\n", l),
+		bad("an empty name", st200+": y\r\n\r\n", l),
+		bad("a line without a colon", st200+"garbage\r\n\r\n", l),
+		bad("a control in a value", st200+"X: a\x01b\r\n\r\n", l+4),
+		bad("DEL in a value", st200+"X: a\x7fb\r\n\r\n", l+4),
+		bad("a bare CR in a value", st200+"X: a\rb\r\n\r\n", l+4),
+		bad("obs-fold", st200+"X: a\r\n b\r\n\r\n", l+len("X: a\r\n")),
+		bad("an empty line inside the head", "HTTP/1.1 200 OK\n\r\nX: y\n\n", 16),
+		bad("a NUL byte", st200+"X: a\x00\r\n\r\n", l+4),
+		bad("an overlong ASCII form", st200+"X: a\xc0\x8aY: b\r\n\r\n", l+4),
+		bad("invalid UTF-8 swallowing a byte", st200+"X: \xc3Y\r\n\r\n", l+4),
+		// Content-Length.
+		ok("Content-Length with OWS", st200+"Content-Length:  5 \r\n\r\n",
+			want{code: 200, headers: []string{"Content-Length:  5"}, length: 5, framing: FramingLength}),
+		ok("identical Content-Length lines", st200+"Content-Length: 5\r\ncontent-length: 5\r\n\r\n",
+			want{code: 200, headers: []string{"Content-Length: 5", "content-length: 5"}, length: 5, framing: FramingLength}),
+		bad("+5", st200+"Content-Length: +5\r\n\r\n", l+15),
+		bad("a list 5, 5", st200+"Content-Length: 5, 5\r\n\r\n", l+15),
+		bad("1.5", st200+"Content-Length: 1.5\r\n\r\n", l+15),
+		bad("an empty Content-Length", st200+"Content-Length:\r\n\r\n", l+15),
+		bad("-1", st200+"Content-Length: -1\r\n\r\n", l+15),
+		bad("an overflowing Content-Length", st200+"Content-Length: 9223372036854775808\r\n\r\n", l+15),
+		bad("differing Content-Length values", st200+"Content-Length: 5\r\nContent-Length: 6\r\n\r\n", l+19+15),
+		bad("5 and 05", st200+"Content-Length: 5\r\nContent-Length: 05\r\n\r\n", l+19+15),
+		// Transfer-Encoding.
+		ok("chunked", st200+"Transfer-Encoding: chunked\r\n\r\n",
+			want{code: 200, headers: []string{"Transfer-Encoding: chunked"}, length: none, chunked: true, framing: FramingChunked}),
+		ok("Chunked in any case", st200+"Transfer-Encoding: Chunked\r\n\r\n",
+			want{code: 200, headers: []string{"Transfer-Encoding: Chunked"}, length: none, chunked: true, framing: FramingChunked}),
+		ok("gzip, chunked", st200+"Transfer-Encoding: gzip , chunked\r\n\r\n",
+			want{code: 200, headers: []string{"Transfer-Encoding: gzip , chunked"}, length: none, chunked: true, framing: FramingChunked}),
+		ok("codings over two lines", st200+"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+			want{code: 200, headers: []string{"Transfer-Encoding: gzip", "Transfer-Encoding: chunked"}, length: none, chunked: true, framing: FramingChunked}),
+		ok("an unknown coding before chunked", st200+"Transfer-Encoding: foo;q=1, chunked\r\n\r\n",
+			want{code: 200, headers: []string{"Transfer-Encoding: foo;q=1, chunked"}, length: none, chunked: true, framing: FramingChunked}),
+		ok("empty list elements", st200+"Transfer-Encoding: , chunked,\r\n\r\n",
+			want{code: 200, headers: []string{"Transfer-Encoding: , chunked,"}, length: none, chunked: true, framing: FramingChunked}),
+		ok("gzip alone: read until close", st200+"Transfer-Encoding: gzip\r\n\r\n",
+			want{code: 200, headers: []string{"Transfer-Encoding: gzip"}, length: none, framing: FramingUntilClose}),
+		ok("chunked with Content-Length: chunked, ambiguous", st200+"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+			want{code: 200, headers: []string{"Content-Length: 5", "Transfer-Encoding: chunked"}, length: 5, chunked: true,
+				framing: FramingChunked, ambiguous: true}),
+		bad("chunked before gzip", st200+"Transfer-Encoding: chunked, gzip\r\n\r\n", l+18),
+		bad("chunked twice", st200+"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", l+28+18),
+		bad("an unknown coding without chunked", st200+"Transfer-Encoding: foo\r\n\r\n", 0),
+		bad("an empty Transfer-Encoding", st200+"Transfer-Encoding: , \r\n\r\n", 0),
+		bad("a coding that is not a token", st200+"Transfer-Encoding: g zip, chunked\r\n\r\n", l+18),
+		// Connection keeps Godot's rule.
+		ok("Connection: close (KeepAlive false, length still decides)", st200+"Connection: close\r\nContent-Length: 5\r\n\r\n",
+			want{code: 200, headers: []string{"Connection: close", "Content-Length: 5"}, length: 5, closeConn: true, framing: FramingLength}),
+	})
+}
+
+func TestParseStrictFramingAndInformational(t *testing.T) {
+	s := HeadParser{Strict: true}
+	sHead := HeadParser{Strict: true, HeadRequest: true}
+	cont := "HTTP/1.1 100 Continue\r\n\r\n"
+	final := st200 + "Content-Length: 2\r\n\r\n"
+	finalW := want{code: 200, headers: []string{"Content-Length: 2"}, length: 2, framing: FramingLength}
+	w10 := finalW
+	w10.info = 10
+	w2 := finalW
+	w2.info = 2
+	w1 := finalW
+	w1.info = 1
+	runHeadCases(t, []headCase{
+		{name: "§7.4 HEAD → no body, ContentLength 0", p: sHead, head: st200 + "Content-Length: 9\r\n\r\n",
+			w: want{code: 200, headers: []string{"Content-Length: 9"}, length: 0, framing: FramingNone}},
+		{name: "§7.4 HEAD + chunked → no body", p: sHead, head: st200 + "Transfer-Encoding: chunked\r\n\r\n",
+			w: want{code: 200, headers: []string{"Transfer-Encoding: chunked"}, length: 0, chunked: true, framing: FramingNone}},
+		{name: "§7.4 204 → no body", p: s, head: "HTTP/1.1 204 No Content\r\n\r\n", body: "next",
+			w: want{code: 204, length: none, framing: FramingNone}},
+		{name: "§7.4 304 → no body, ContentLength keeps the declared value", p: s,
+			head: "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
+			w:    want{code: 304, headers: []string{"Content-Length: 5"}, length: 5, framing: FramingNone}},
+		{name: "§7.4 no length → read until close (RFC 9112 §6.3)", p: s, head: st200 + "Server: x\r\n\r\n", body: "data",
+			w: want{code: 200, headers: []string{"Server: x"}, length: none, framing: FramingUntilClose}},
+		{name: "§7.4 a 1xx head is skipped", p: s, head: cont + final, body: "ok", w: w1},
+		{name: "§7.4 103 Early Hints with fields is skipped", p: s,
+			head: "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n" + cont + final, w: w2},
+		{name: "§7.4 ten 1xx heads are skipped", p: s, head: strings.Repeat(cont, 10) + final, w: w10},
+		{name: "§7.4 an eleventh 1xx head is refused", p: s, head: strings.Repeat(cont, 11) + final,
+			w: want{err: "limit"}},
+		{name: "§7.4 101 is refused (no upgrades)", p: s, head: cont + "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n",
+			w: want{err: "head", at: len(cont)}},
+		{name: "§7.4 an invalid 1xx head is refused", p: s, head: "HTTP/1.1 100 Continue\r\nbad line\r\n\r\n" + final,
+			w: want{err: "head", at: len("HTTP/1.1 100 Continue\r\n")}},
+		{name: "§7.4 offsets in a later head count from the start of the response", p: s,
+			head: cont + "HTTP/1.1 200 OK\r\nX: \x01\r\n\r\n", w: want{err: "head", at: len(cont) + len(st200) + 3}},
+		{name: "§7.4 1xx bytes count in the header budget",
+			p:    HeadParser{Strict: true, Limits: Limits{MaxHeaderBytes: len(cont) + len(final) - 1}},
+			head: cont + final, w: want{err: "limit"}},
+		{name: "§7.4 1xx heads within the budget",
+			p:    HeadParser{Strict: true, Limits: Limits{MaxHeaderBytes: len(cont) + len(final)}},
+			head: cont + final, w: w1},
+		{name: "§7.4 at most 100 fields", p: s, head: st200 + strings.Repeat("A: 1\r\n", 101) + "\r\n",
+			w: want{err: "limit"}},
+		{name: "§7.4 100 fields are accepted", p: s, head: st200 + strings.Repeat("A: 1\r\n", 100) + "\r\n",
+			w: want{code: 200, headers: repeat("A: 1", 100), length: none, framing: FramingUntilClose}},
+		{name: "§7.4 MaxHeaderFields overrides the strict default",
+			p:    HeadParser{Strict: true, Limits: Limits{MaxHeaderFields: 3}},
+			head: st200 + strings.Repeat("A: 1\r\n", 4) + "\r\n", w: want{err: "limit"}},
+	})
+}
+
+// TestParseResumes checks that a call after ErrNeedMore scans only the new
+// bytes: the scan position always reaches the end of what was given.
+func TestParseResumes(t *testing.T) {
+	in := []byte(st200 + strings.Repeat("X-Filler: abcdefghijklmnopqrstuvwxyz\r\n", 2000) + "\r\n")
+	var p HeadParser
+	var h Head
+	for k := 1; k < len(in); k++ {
+		_, err := p.Parse(in[:k], &h)
+		require.Equal(t, ErrNeedMore, err, "prefix %d", k)
+		require.Equal(t, k, p.scan, "scan position after %d bytes", k)
+	}
+	n, err := p.Parse(in, &h)
+	require.NoError(t, err)
+	assert.Equal(t, len(in), n)
+	assert.Len(t, h.Headers, 2000)
+	assert.Zero(t, p.scan, "the parser resets itself after a result")
+}
+
+func TestParseKeepsNoReference(t *testing.T) {
+	buf := []byte(st200 + "X-A: 1\r\n\r\n")
+	var p HeadParser
+	var h Head
+	_, err := p.Parse(buf, &h)
+	require.NoError(t, err)
+	for i := range buf {
+		buf[i] = 'z'
+	}
+	assert.Equal(t, []string{"X-A: 1"}, h.Headers)
+}
+
+func TestParseReuse(t *testing.T) {
+	var p HeadParser
+	var h Head
+	first := []byte(st200 + "A: 1\r\nB: 2\r\nC: 3\r\nContent-Length: 1\r\n\r\n")
+	_, err := p.Parse(first, &h)
+	require.NoError(t, err)
+	capBefore := cap(h.Headers)
+
+	// A different, shorter response without Reset: the parser starts over.
+	_, err = p.Parse(first[:10], &h)
+	require.Equal(t, ErrNeedMore, err)
+	second := []byte("HTTP/1.1 404 Not Found\r\nD: 4\r\n\r\n")
+	n, err := p.Parse(second, &h)
+	require.NoError(t, err)
+	assert.Equal(t, len(second), n)
+	assert.Equal(t, 404, h.Code)
+	assert.Equal(t, []string{"D: 4"}, h.Headers)
+	assert.Equal(t, int64(-1), h.ContentLength)
+	assert.Equal(t, capBefore, cap(h.Headers), "Headers capacity is reused")
+
+	// Reset forgets a partial scan but keeps the configuration.
+	p = HeadParser{Strict: true}
+	_, err = p.Parse([]byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2"), &h)
+	require.Equal(t, ErrNeedMore, err)
+	require.Equal(t, 1, p.info)
+	p.Reset()
+	assert.True(t, p.Strict)
+	assert.Zero(t, p.info)
+	assert.Zero(t, p.start)
+}
+
+func TestHeadReset(t *testing.T) {
+	h := Head{Code: 404, Headers: make([]string, 3, 8), ContentLength: 7, Chunked: true, KeepAlive: true,
+		Framing: FramingChunked, Ambiguous: true, Informational: 2}
+	h.Reset()
+	assert.Equal(t, Head{Headers: h.Headers, ContentLength: -1}, h)
+	assert.Empty(t, h.Headers)
+	assert.Equal(t, 8, cap(h.Headers))
+}
+
+func TestHeadErrorMessage(t *testing.T) {
+	e := &HeadError{Offset: 17, Reason: "empty field name"}
+	assert.Equal(t, "gdhttp: malformed response head at byte 17: empty field name", e.Error())
+}
+
+func TestGodotDecode(t *testing.T) {
+	for _, c := range []struct {
+		name, in, out       string
+		bom, nul, structure bool
+		at                  int
+	}{
+		{name: "valid UTF-8 unchanged", in: "a é 日 😀", out: "a é 日 😀", at: -1},
+		{name: "BOM dropped", in: "\xef\xbb\xbfab", out: "ab", bom: true, at: 0},
+		{name: "BOM only at the start", in: "a\xef\xbb\xbf", out: "a\ufeff", at: -1},
+		{name: "NUL cuts", in: "ab\x00cd", out: "ab", nul: true, at: 2},
+		{name: "a sequence cut by NUL becomes a space", in: "ab\xc3\x00cd", out: "ab ", nul: true, at: 3},
+		{name: "stray continuation byte", in: "a\x80b", out: "a\uFFFDb", at: -1},
+		{name: "0xFE and 0xFF", in: "\xfe\xff", out: "\uFFFD\uFFFD", at: -1},
+		{name: "a broken sequence swallows the next byte", in: "\xc3(x", out: "\uFFFDx", structure: true, at: 1},
+		{name: "a broken sequence swallows a lead byte", in: "\xc3\xc3\xa9", out: "\uFFFD\uFFFD", at: -1},
+		{name: "overlong LF", in: "a\xc0\x8ab", out: "a\nb", structure: true, at: 1},
+		{name: "3-byte overlong 'A'", in: "\xe0\x81\x81", out: "A", structure: true, at: 0},
+		{name: "overlong non-ASCII is decoded", in: "\xe0\x82\x80", out: "\u0080", at: -1},
+		{name: "overlong NUL", in: "\xc0\x80", out: "\uFFFD", at: -1},
+		{name: "surrogate", in: "\xed\xb0\x80", out: "\uFFFD", at: -1},
+		{name: "above U+10FFFF", in: "\xf4\x90\x80\x80", out: "\uFFFD", at: -1},
+		{name: "six-byte form", in: "\xfc\x80\x80\x80\x80\xaf", out: "/", structure: true, at: 0},
+		{name: "BOM, then NUL: the BOM is first", in: "\xef\xbb\xbfa\x00", out: "a", bom: true, nul: true, at: 0},
+		{name: "the earliest event is reported", in: "\xc0\x8a\x00", out: "\n", nul: true, structure: true, at: 0},
+	} {
+		t.Run("§0.4.5 "+c.name, func(t *testing.T) {
+			out, r := godotDecode(nil, []byte(c.in))
+			assert.Equal(t, c.out, string(out))
+			assert.Equal(t, c.bom, r.bom, "bom")
+			assert.Equal(t, c.nul, r.nul, "nul")
+			assert.Equal(t, c.structure, r.structural, "structural")
+			assert.Equal(t, c.at, r.at, "at")
+			assert.True(t, r.changed)
+		})
+	}
+}
+
+func TestPrefixFold(t *testing.T) {
+	for _, c := range []struct {
+		s, prefix    string
+		unicode      bool
+		ok, unicode2 bool
+	}{
+		{"Content-Length: 5", "content-length:", false, true, false},
+		{"Content-Lengt", "content-length:", false, false, false},
+		{"Transfer-Encod\u0130ng:", "transfer-encoding:", false, false, false},
+		{"Transfer-Encod\u0130ng:", "transfer-encoding:", true, true, true},
+		{"Connect\u0130on: close", "connection: close", true, true, true},
+		{"\u212aeep", "keep", true, true, true},
+		{"\u00e9", "e", true, false, false},
+		{"Transfer-Encoding:", "transfer-encoding:", true, true, false},
+	} {
+		ok, via := prefixFold(c.s, c.prefix, c.unicode)
+		assert.Equal(t, c.ok, ok, "%q %q", c.s, c.prefix)
+		assert.Equal(t, c.unicode2, via, "%q %q", c.s, c.prefix)
+	}
+}
+
+func TestPlainASCII(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		ok bool
+	}{
+		{"", true},
+		{"HTTP/1.1 200 OK\r\n", true},
+		{"0123456789abcdef\x7f", true},
+		{"01234567\x00", false},
+		{"0123\x0089abcdef", false},
+		{"0123456\x80", false},
+		{"012345678901234\xff", false},
+	} {
+		assert.Equal(t, c.ok, plainASCII([]byte(c.in)), "%q", c.in)
+	}
+}
+
+func TestControlIndex(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+	}{
+		{"", -1},
+		{"plain value, long enough to take the fast path", -1},
+		{"tab\tinside a long value\tand more", -1},
+		{"obs-text \xc3\xa9\xff\x80 and more bytes", -1},
+		{"0123456789abcdef\x01", 16},
+		{"0123456\x7f89abcdef", 7},
+		{"\x00", 0},
+		{"01234567\x1f", 8},
+		{"0123456789\r", 10},
+		{"\t\t\t\t\t\t\t\t\t\x0b", 9},
+	} {
+		assert.Equal(t, c.want, controlIndex(c.in), "%q", c.in)
+	}
+}
