@@ -67,7 +67,7 @@ for pkg in $(go list ./...); do
 	for target in $targets; do
 		echo "--- $pkg $target"
 		log=$(mktemp)
-		if ! (cd "$dir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" . >"$log" 2>&1); then
+		if ! (cd "$dir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime=100x . >"$log" 2>&1); then
 			cat "$log"
 			rm -f "$log"
 			exit 1
