@@ -1,0 +1,428 @@
+package httpclient
+
+import (
+	"bytes"
+	"io"
+
+	"github.com/gdhttp/gdhttp/chunked"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+const bodyOp = "read_response_body_chunk"
+
+// bodyState is the body of the current response: its framing, decided once
+// when the head was parsed (§1.9), and how far it has been read.
+type bodyState struct {
+	framing  wire.Framing
+	left     int64 // FramingLength: bytes still to read
+	received int64 // body bytes delivered
+	done     bool  // ended cleanly (BodyComplete)
+	err      error // ended otherwise: *BodyError, or the failure's error
+
+	// The Godot path of a chunked body (ReadResponseBodyChunk) stops after
+	// the last-chunk line, as Godot's reader does (§1.10.2.4); it tracks the
+	// size line itself to see where that line ends.
+	sizeLine bool // a chunk-size line is expected or being read
+	lineLen  int  // bytes of it fed to the decoder
+	lastCR   bool // the last of them was CR
+}
+
+// ReadResponseBodyChunk reads the next piece of the body and returns it in
+// a new slice the caller owns (§1.10). Outside BODY it returns nil and
+// changes nothing.
+//
+//   - Fixed length / read until close: at most ReadChunkSize bytes (and at
+//     most what is left of a fixed-length body). Non-blocking mode returns
+//     what has arrived, possibly nothing; blocking mode waits until that
+//     many bytes arrived or the stream ended (Godot's blocking read fills
+//     its whole target).
+//   - Chunked: one whole chunk per call, nil until all of it has arrived
+//     (ReadChunkSize does not apply, §1.10.2.5); the call that reads the
+//     last-chunk line returns nil and a later one reads the trailer
+//     (§1.10.2.4, §1.10.2.6). A chunk-size line with a non-hex byte after
+//     non-zero digits (`5;a=b`) still delivers that chunk, and the status
+//     becomes CONNECTION_ERROR (§1.10.2.2); other chunk errors drop the
+//     chunk (§1.10.2.5).
+//
+// Endings: a complete body → CONNECTED (§1.10.3, even with Connection:
+// close; DISCONNECTED after an ambiguous head, §7 D2); the end of the
+// stream → the connection is closed and the status is DISCONNECTED — the
+// normal end of a read-until-close body, and, as in Godot, also the outcome
+// of a fixed-length or chunked body cut short (§1.10.1.4, §1.10.2.7; see
+// BodyComplete and ReadResponseBodyChunkInto for telling them apart); a
+// read error, or a TLS stream closed without close_notify (§1.15.4) →
+// CONNECTION_ERROR. Unlike Godot the clean end does not depend on whether
+// Poll or the read sees the close first (§1.10.4, §7 D3).
+//
+// Godot: HTTPClient.read_response_body_chunk()
+func (c *Client) ReadResponseBodyChunk() []byte {
+	if c.status != StatusBody {
+		return nil
+	}
+	if c.aborted.Load() {
+		_ = c.abortNow(bodyOp)
+		return nil
+	}
+	if c.body.framing == wire.FramingChunked {
+		return c.readChunkGodot()
+	}
+	return c.readPlainGodot()
+}
+
+// readPlainGodot is §1.10.1 for fixed-length and read-until-close bodies.
+func (c *Client) readPlainGodot() []byte {
+	target := c.readChunkSize
+	if c.body.framing == wire.FramingLength && c.body.left < int64(target) {
+		target = int(c.body.left)
+	}
+	var out []byte
+	n := 0
+	if c.blocking {
+		out = make([]byte, target)
+		for n < target {
+			switch {
+			case c.rr < c.rw:
+				m := copy(out[n:], c.buffered())
+				c.rr += m
+				n += m
+			case c.rerr != nil:
+				target = n // ended
+			case c.rpending:
+				c.fill(true)
+			default:
+				n += c.readDirect(out[n:])
+			}
+		}
+		out = out[:n]
+	} else {
+		for n < target {
+			if c.rr == c.rw {
+				if !c.fill(false) {
+					break
+				}
+				continue
+			}
+			m := min(target-n, c.rw-c.rr)
+			if out == nil {
+				out = make([]byte, 0, min(target, c.rw-c.rr))
+			}
+			out = append(out, c.rbuf[c.rr:c.rr+m]...)
+			c.rr += m
+			n += m
+		}
+	}
+	c.advance(n)
+	c.endPlain()
+	return out
+}
+
+// advance accounts for n body bytes delivered.
+func (c *Client) advance(n int) {
+	c.body.received += int64(n)
+	if c.body.framing == wire.FramingLength {
+		c.body.left -= int64(n)
+	}
+}
+
+// endPlain applies the endings of §1.10.1.4 after a read of a fixed-length
+// or read-until-close body. It reports whether the body ended.
+func (c *Client) endPlain() bool {
+	if c.body.framing == wire.FramingLength && c.body.left <= 0 {
+		c.finishBody()
+		return true
+	}
+	if c.rr < c.rw || c.rerr == nil {
+		return false
+	}
+	if c.rerr != io.EOF {
+		cause := c.rerr
+		c.release()
+		c.body.err = c.fail(StatusConnectionError, ErrConnectionError, bodyOp, cause)
+		return true
+	}
+	// The stream ended cleanly: the end of a read-until-close body (§7 D3),
+	// or a fixed-length body cut short — DISCONNECTED either way.
+	var berr error
+	if c.body.framing == wire.FramingLength {
+		berr = &BodyError{Framing: "length", Received: c.body.received, Err: io.ErrUnexpectedEOF}
+	}
+	c.close()
+	c.body.done, c.body.err = berr == nil, berr
+	return true
+}
+
+// finishBody ends a body read to its end: CONNECTED, or DISCONNECTED when
+// the head was ambiguous (§7 D2).
+func (c *Client) finishBody() {
+	c.body.done = true
+	if c.head.Ambiguous {
+		c.closeConn()
+		return
+	}
+	c.setStatus(StatusConnected)
+}
+
+// readChunkGodot is §1.10.2: one whole chunk per call.
+func (c *Client) readChunkGodot() []byte {
+	for {
+		if c.rr == c.rw {
+			if c.rerr != nil {
+				c.endChunkedStream()
+				return nil
+			}
+			if !c.fill(c.blocking) && !c.blocking {
+				return nil
+			}
+			continue
+		}
+		src := c.buffered()
+		if c.body.sizeLine {
+			// Feed the size line up to its first LF only, to see whether
+			// that LF ends it (Godot: more than 2 bytes, ending CR LF).
+			if i := bytes.IndexByte(src, '\n'); i >= 0 {
+				src = src[:i+1]
+			}
+		} else if c.dec.InChunk() && c.chunkOut == nil {
+			c.chunkOut = make([]byte, 0, c.dec.ChunkSize())
+		}
+		dst := c.chunkOut[len(c.chunkOut):cap(c.chunkOut)]
+		nDst, nSrc, ev, err := c.dec.Decode(dst, src)
+		c.rr += nSrc
+		c.chunkOut = c.chunkOut[:len(c.chunkOut)+nDst]
+		c.body.received += int64(nDst)
+		lineEnded := false
+		if c.body.sizeLine && nSrc > 0 {
+			fed := src[:nSrc]
+			c.body.lineLen += nSrc
+			prevCR := c.body.lastCR
+			if nSrc >= 2 {
+				prevCR = fed[nSrc-2] == '\r'
+			}
+			lineEnded = fed[nSrc-1] == '\n' && prevCR && c.body.lineLen > 2
+			c.body.lastCR = fed[nSrc-1] == '\r'
+		}
+		if err != nil {
+			var out []byte
+			if ev == chunked.EventChunkEnd && len(c.chunkOut) > 0 {
+				out = c.chunkOut // §1.10.2.2: the chunk of `5;a=b` is delivered
+			}
+			c.chunkOut = nil
+			c.chunkError(err)
+			return out
+		}
+		switch ev {
+		case chunked.EventChunkEnd:
+			out := c.chunkOut
+			c.chunkOut = nil
+			c.body.sizeLine, c.body.lineLen, c.body.lastCR = true, 0, false
+			return out
+		case chunked.EventEnd:
+			c.finishBody()
+			return nil
+		}
+		if lineEnded {
+			c.body.sizeLine = false
+			if !c.dec.InChunk() {
+				return nil // §1.10.2.4: the last-chunk line; the trailer comes next call
+			}
+		}
+	}
+}
+
+// chunkError is a chunk protocol error (§1.10.2.1–3, .5): CONNECTION_ERROR,
+// without closing (Godot keeps the socket until close()).
+func (c *Client) chunkError(err error) {
+	c.body.err = c.fail(StatusConnectionError, ErrConnectionError, bodyOp, err)
+}
+
+// endChunkedStream is the end of the stream inside a chunked body
+// (§1.10.2.7): a clean close → DISCONNECTED with the body marked cut short
+// (§7 D3), a read error → CONNECTION_ERROR.
+func (c *Client) endChunkedStream() {
+	if c.rerr != io.EOF {
+		cause := c.rerr
+		c.release()
+		c.body.err = c.fail(StatusConnectionError, ErrConnectionError, bodyOp, cause)
+		return
+	}
+	berr := &BodyError{Framing: "chunked", Received: c.body.received, Err: c.dec.Finish()}
+	c.close()
+	c.body.err = berr
+}
+
+// ReadResponseBodyChunkInto reads body bytes into p and returns how many,
+// with io.Reader semantics: it returns what is available (not chunk-aligned
+// for a chunked body: chunk data is decoded straight into p as it arrives),
+// and io.EOF once the body is complete — together with the last bytes, or
+// on the next call. Nothing is allocated, and when nothing is buffered in
+// blocking mode a fixed-length or read-until-close body is read straight
+// into p.
+//
+// Non-blocking mode returns (0, nil) when no byte has arrived yet: call
+// Poll and try again. Blocking mode waits for at least one byte.
+//
+// The status changes as with ReadResponseBodyChunk. The errors are:
+//   - io.EOF: the body is complete (also for a response without a body).
+//   - a *BodyError wrapping io.ErrUnexpectedEOF: a fixed-length or chunked
+//     body ended by a clean close before it was complete (status
+//     DISCONNECTED, as in Godot).
+//   - ErrConnectionError wrapping the cause: a read error, a TLS stream
+//     closed without close_notify, or a chunk protocol error (*chunked.Error;
+//     the data of a `5;a=b` chunk, or of a chunk whose terminator is bad, was
+//     already delivered).
+//   - ErrInvalidParameter: no response body is being read (no response
+//     yet, or a request is in progress).
+//
+// After the body ended the same error is returned again.
+func (c *Client) ReadResponseBodyChunkInto(p []byte) (int, error) {
+	if c.status != StatusBody {
+		return 0, c.bodyEndErr()
+	}
+	if c.aborted.Load() {
+		err := c.abortNow(bodyOp)
+		c.body.err = err
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if c.body.framing == wire.FramingChunked {
+		return c.readChunkedInto(p)
+	}
+	return c.readPlainInto(p)
+}
+
+// bodyEndErr is what a body read outside BODY returns.
+func (c *Client) bodyEndErr() error {
+	switch {
+	case c.body.err != nil:
+		return c.body.err
+	case c.body.done:
+		return io.EOF
+	case c.status.Terminal():
+		return c.terminalErr(ErrConnectionError)
+	}
+	return wire.Wrap(ErrInvalidParameter, bodyOp, errNoBody)
+}
+
+// readPlainInto reads a fixed-length or read-until-close body into p.
+func (c *Client) readPlainInto(p []byte) (int, error) {
+	if c.body.framing == wire.FramingLength && int64(len(p)) > c.body.left {
+		p = p[:c.body.left]
+	}
+	n := 0
+	if len(p) > 0 {
+		switch {
+		case c.rr < c.rw:
+		case c.rerr != nil:
+		case c.blocking && !c.rpending:
+			n = c.readDirect(p)
+		default:
+			c.fill(c.blocking)
+		}
+		if n == 0 && c.rr < c.rw {
+			n = copy(p, c.buffered())
+			c.rr += n
+		}
+	}
+	c.advance(n)
+	if !c.endPlain() {
+		return n, nil
+	}
+	return n, c.bodyEndErr()
+}
+
+// readChunkedInto decodes a chunked body straight into p.
+func (c *Client) readChunkedInto(p []byte) (int, error) {
+	n := 0
+	for {
+		if c.rr == c.rw {
+			if c.rerr != nil {
+				c.endChunkedStream()
+				return n, c.body.err
+			}
+			if n > 0 {
+				return n, nil
+			}
+			if c.blocking && !c.rpending && len(p) >= directChunked {
+				return c.readChunkedDirect(p)
+			}
+			if !c.fill(c.blocking) && !c.blocking {
+				return 0, nil
+			}
+			continue
+		}
+		nDst, nSrc, ev, err := c.dec.Decode(p[n:], c.buffered())
+		c.rr += nSrc
+		n += nDst
+		c.body.received += int64(nDst)
+		if err != nil {
+			c.chunkError(err)
+			return n, c.body.err
+		}
+		if ev == chunked.EventEnd {
+			c.finishBody()
+			return n, io.EOF
+		}
+		if n == len(p) {
+			return n, nil
+		}
+	}
+}
+
+// directChunked is the smallest caller buffer that a chunked body is read
+// into directly (blocking mode): the raw bytes land in p and are decoded in
+// place, so chunk data is not copied through the read buffer.
+const directChunked = 16 << 10
+
+// readChunkedDirect reads raw body bytes into p and decodes them in place
+// (the decoder allows dst to start at src). Bytes after the end of the body
+// go back to the read buffer for the next response.
+func (c *Client) readChunkedDirect(p []byte) (int, error) {
+	n := 0
+	for n == 0 && c.rerr == nil {
+		var err error
+		if n, err = c.decodeDirect(p); err != nil {
+			return n, err
+		}
+	}
+	if n == 0 {
+		c.endChunkedStream()
+		return 0, c.body.err
+	}
+	return n, nil
+}
+
+// decodeDirect is one raw read into p and its decoding in place.
+func (c *Client) decodeDirect(p []byte) (int, error) {
+	m := c.readDirect(p)
+	n, i := 0, 0
+	for i < m {
+		nDst, nSrc, ev, err := c.dec.Decode(p[n:m], p[i:m])
+		n += nDst
+		i += nSrc
+		c.body.received += int64(nDst)
+		if err != nil {
+			c.chunkError(err)
+			return n, c.body.err
+		}
+		if ev == chunked.EventEnd {
+			c.ensureRoom(m - i)
+			c.rw += copy(c.rbuf[c.rw:], p[i:m])
+			c.finishBody()
+			return n, io.EOF
+		}
+	}
+	return n, nil
+}
+
+// BodyReader returns an io.Reader over the body of the current response:
+// its Read is ReadResponseBodyChunkInto (see there for non-blocking mode,
+// where Read may return 0, nil). It allocates nothing.
+func (c *Client) BodyReader() io.Reader { return (*bodyReader)(c) }
+
+type bodyReader Client
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	return (*Client)(b).ReadResponseBodyChunkInto(p)
+}

@@ -1,0 +1,663 @@
+package httpclient
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gdhttp/gdhttp/chunked"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// Limits bounds what a server can make the client hold (§7 D1). The zero
+// value means the defaults (1 MiB of response head).
+type Limits = wire.Limits
+
+// QueryField is one entry of a Godot Dictionary given to
+// QueryStringFromDict, in insertion order.
+type QueryField = wire.QueryField
+
+// Defaults and bounds (§1.3, §1.5.7, §1.6.2.1).
+const (
+	// DefaultReadChunkSize is the default of ReadChunkSize (§1.3).
+	DefaultReadChunkSize = 65536
+	// MinReadChunkSize and MaxReadChunkSize bound SetReadChunkSize (§1.3).
+	MinReadChunkSize = 256
+	MaxReadChunkSize = 1 << 24
+	// DefaultConnectTimeout bounds each TCP connect attempt, one per
+	// resolved address (Godot's network/limits/tcp/connect_timeout_seconds,
+	// §1.6.2.1).
+	DefaultConnectTimeout = 30 * time.Second
+	// PortHTTP and PortHTTPS are the ports used when ConnectToHost is given
+	// a negative port (§1.5.7).
+	PortHTTP  = 80
+	PortHTTPS = 443
+	// HostMinLen is the shortest host ConnectToHost accepts, in characters
+	// (§1.5.6).
+	HostMinLen = 4
+)
+
+// Client is Godot's HTTPClient (the TCP/TLS implementation, HTTPClientTCP):
+// at most one connection and one request at a time, driven by Poll. See the
+// package documentation for the status machine, the I/O model and the
+// concurrency rules: all methods but Abort belong to one goroutine at a time.
+//
+// Godot: HTTPClient
+type Client struct {
+	// Settings; they survive Close (§1.12).
+	blocking       bool
+	strict         bool
+	readChunkSize  int
+	limits         wire.Limits
+	userAgent      string
+	connectTimeout time.Duration
+	httpProxyHost  string
+	httpProxyPort  int
+	httpsProxyHost string
+	httpsProxyPort int
+
+	// The target of the last ConnectToHost (Godot: conn_host, conn_port,
+	// tls_options); they survive Close.
+	connHost string
+	connPort int
+	tlsOpts  *TLSOptions
+
+	status  Status
+	lastErr error // the failure that set a terminal status (LastError)
+	cause   error // its cause
+
+	// onStatus, when set (tests), sees every status change.
+	onStatus func(from, to Status)
+	// lookup resolves a host name and dial opens a connection; tests may
+	// replace them (nil: Go's resolver and net.Dialer).
+	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
+	dialFn func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	dial *connector // the connect attempt in progress, or nil
+	st   *stream    // the established connection, or nil
+
+	// Read side: bytes received and not consumed are rbuf[rr:rw]; rerr is
+	// the end of the stream (io.EOF) or a read error, met after them.
+	rbuf     []byte
+	rr, rw   int
+	rerr     error
+	rpending bool // a background read into rbuf[rw:] is outstanding
+	rch      chan readResult
+
+	// Write side: the request bytes; reqSent once all are written.
+	req      []byte
+	wreq     wire.Request
+	reqSent  bool
+	wpending bool // a background write of req is outstanding
+	wch      chan error
+
+	// Response state (Godot: response_num, response_headers, body_size,
+	// chunked…).
+	parser   wire.HeadParser
+	head     wire.Head // the current response's head
+	next     wire.Head // the head being parsed
+	code     int
+	bodySize int64
+	chunked  bool // survives Close, like Godot's flag (§1.10.5)
+	consumed bool // ResponseHeaders or ResponseHeadersAsDictionary was called
+	header   http.Header
+	body     bodyState
+	dec      chunked.Decoder
+	chunkOut []byte // Godot path: the chunk being collected
+
+	// Abort support: the only state another goroutine touches.
+	aborted   atomic.Bool
+	abortMu   sync.Mutex
+	abortDial *connector
+	abortConn *stream
+
+	wg   sync.WaitGroup // every goroutine this client started
+	live atomic.Int32   // how many of them are running (tests check Close joins them)
+}
+
+// New returns a client in STATUS_DISCONNECTED with Godot's defaults:
+// non-blocking, read chunk size 65536, no proxies, lenient parsing.
+//
+// Godot: HTTPClient.new()
+func New() *Client {
+	c := &Client{
+		readChunkSize:  DefaultReadChunkSize,
+		connectTimeout: DefaultConnectTimeout,
+		httpProxyPort:  -1,
+		httpsProxyPort: -1,
+		connPort:       -1,
+		bodySize:       -1,
+		rch:            make(chan readResult, 1),
+		wch:            make(chan error, 1),
+	}
+	c.head.Reset()
+	return c
+}
+
+// setStatus is the only place the status changes. §1.19
+func (c *Client) setStatus(s Status) {
+	if s != c.status && c.onStatus != nil {
+		c.onStatus(c.status, s)
+	}
+	c.status = s
+}
+
+// fail records a failure, moves to the terminal status s and returns the
+// error Poll (or the caller) reports: code wrapping cause.
+func (c *Client) fail(s Status, code Error, op string, cause error) error {
+	err := wire.Wrap(code, op, cause)
+	c.lastErr, c.cause = err, cause
+	c.setStatus(s)
+	return err
+}
+
+// Status returns the current status.
+//
+// Godot: HTTPClient.get_status()
+func (c *Client) Status() Status { return c.status }
+
+// LastError returns the error that put the client in its current failure
+// status (CANT_RESOLVE, CANT_CONNECT, CONNECTION_ERROR, TLS_HANDSHAKE_ERROR):
+// the Godot code that Poll (or the body read) reported, wrapping the real
+// cause (a *net.OpError, a crypto/tls or x509 error, a *wire.HeadError, a
+// *chunked.Error, a *ProxyError, ErrPeerClosed…). It is nil in every other
+// status. Godot has no equivalent: it only prints the cause.
+func (c *Client) LastError() error {
+	if !c.status.Terminal() {
+		return nil
+	}
+	return c.lastErr
+}
+
+// ConnectToHost starts connecting to host:port and returns at once; Poll
+// drives the connection. It first closes any current connection (§1.5.1),
+// so even a refused call leaves the client DISCONNECTED.
+//
+// host may start with "http://" (TLS is then off even when tls is given) or
+// "https://" (TLS on, with TLSClient(nil, "") when tls is nil), checked
+// case-insensitively; only that prefix is removed (§1.5.3). A negative port
+// means 443 with TLS and 80 without (§1.5.7). An IP literal (IPv6 without
+// brackets, §1.5.9) connects at once: status CONNECTING; a name is resolved
+// first: status RESOLVING (§1.5.10–11).
+//
+// Errors (all with status DISCONNECTED unless noted):
+//   - ErrInvalidParameter: server-mode TLSOptions (§1.5.4); a host shorter
+//     than 4 characters after the prefix, so "::1" is refused (§1.5.6); an
+//     IP literal with a port outside 1…65535 (status CANT_CONNECT, §1.5.10).
+//
+// Godot: HTTPClient.connect_to_host()
+func (c *Client) ConnectToHost(host string, port int, tls *TLSOptions) error {
+	c.Close()
+	c.connHost, c.connPort, c.tlsOpts = host, port, tls
+	switch {
+	case hasPrefixFold(host, "http://"):
+		c.connHost, c.tlsOpts = host[len("http://"):], nil
+	case hasPrefixFold(host, "https://"):
+		c.connHost = host[len("https://"):]
+		if c.tlsOpts == nil {
+			c.tlsOpts = TLSClient(nil, "")
+		}
+	}
+	if c.tlsOpts.IsServer() {
+		return wire.Wrap(ErrInvalidParameter, "connect_to_host", errServerTLS)
+	}
+	if utf8.RuneCountInString(c.connHost) < HostMinLen {
+		return wire.Wrap(ErrInvalidParameter, "connect_to_host", errShortHost)
+	}
+	if c.connPort < 0 {
+		c.connPort = PortHTTP
+		if c.tlsOpts != nil {
+			c.connPort = PortHTTPS
+		}
+	}
+	p := dialParams{
+		serverHost: c.connHost, serverPort: c.connPort,
+		connHost: c.connHost, connPort: c.connPort,
+		tls: c.tlsOpts, timeout: c.connectTimeout, userAgent: c.userAgent,
+		limits: c.limits, strict: c.strict, lookup: c.lookup, dial: c.dialFn,
+	}
+	switch {
+	case c.tlsOpts != nil && c.httpsProxyPort != -1:
+		p.serverHost, p.serverPort, p.tunnel = c.httpsProxyHost, c.httpsProxyPort, true
+	case c.tlsOpts == nil && c.httpProxyPort != -1:
+		p.serverHost, p.serverPort = c.httpProxyHost, c.httpProxyPort
+	}
+	if p.lookup == nil {
+		p.lookup = lookupHost
+	}
+	if addr, ok := ipLiteral(p.serverHost); ok {
+		if !validPort(p.serverPort) {
+			err := c.fail(StatusCantConnect, ErrInvalidParameter, "connect_to_host", errBadPort)
+			return err
+		}
+		p.literal = addr
+		c.startDial(p)
+		c.setStatus(StatusConnecting)
+		return nil
+	}
+	c.startDial(p)
+	c.setStatus(StatusResolving)
+	return nil
+}
+
+var (
+	errServerTLS    = errors.New("httpclient: TLSOptions are in server mode")
+	errShortHost    = errors.New("httpclient: host shorter than 4 characters")
+	errBadPort      = errors.New("httpclient: port must be between 1 and 65535")
+	errNotConnected = errors.New("httpclient: status is not CONNECTED")
+	errNoBody       = errors.New("httpclient: no response body is being read")
+	errBadChunkSize = errors.New("httpclient: read chunk size must be between 256 and 16777216")
+)
+
+// ipLiteral reports whether host is an IPv4 or an unbracketed IPv6 literal
+// without a zone (Godot's String.is_valid_ip_address, §1.5.9–10).
+func ipLiteral(host string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
+
+func validPort(p int) bool { return p >= 1 && p <= 65535 }
+
+// hasPrefixFold reports whether s begins with the lower-case ASCII prefix,
+// ignoring ASCII case (Godot: to_lower().begins_with()).
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		b := s[i]
+		if b >= 'A' && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if b != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Request sends a request with a string body (UTF-8 bytes; Content-Length is
+// the byte length, §1.7). It is RequestRaw with []byte(body); a non-empty
+// body costs one copy.
+//
+// Godot: HTTPClient.request()
+func (c *Client) Request(method Method, url string, headers []string, body string) error {
+	var b []byte
+	if body != "" {
+		b = []byte(body)
+	}
+	return c.RequestRaw(method, url, headers, b)
+}
+
+// RequestRaw prepares a request on the connection; nothing is sent until
+// Poll (§1.7). The request is validated first, in Godot's order, with the
+// port's additions (wire.ValidateRequest): a bad method, a URL of the wrong
+// form, a malformed header, a CR, LF or NUL anywhere in the head (§7 D2) or,
+// in strict mode, a header name that is not a token all fail with
+// ErrInvalidParameter and nothing is sent; so does a status other than
+// CONNECTED (§1.7.3). The head is written into a buffer the client reuses:
+// no allocation beyond the caller's arguments. The status becomes
+// REQUESTING. The previous response's code and headers stay readable until
+// the new head is parsed (§1.7.13). headers and body are not retained after
+// the call.
+//
+// Godot: HTTPClient.request_raw()
+func (c *Client) RequestRaw(method Method, url string, headers []string, body []byte) error {
+	c.wreq = wire.Request{
+		Method: method, URL: url, Headers: headers, Body: body,
+		Host: c.connHost, Port: c.connPort, TLS: c.tlsOpts != nil,
+		HTTPProxy: c.tlsOpts == nil && c.httpProxyPort != -1,
+		UserAgent: c.userAgent,
+	}
+	err := wire.ValidateRequest(&c.wreq, c.strict)
+	if err == nil && c.status != StatusConnected {
+		err = wire.Wrap(ErrInvalidParameter, "request", errNotConnected)
+	}
+	if err == nil {
+		c.req = wire.AppendRequest(c.req[:0], &c.wreq)
+	}
+	c.wreq = wire.Request{} // keep no reference to the caller's data
+	if err != nil {
+		return err
+	}
+	c.reqSent = false
+	c.body = bodyState{}
+	c.parser.Strict, c.parser.Limits, c.parser.HeadRequest = c.strict, c.limits, method == MethodHead
+	c.parser.Reset()
+	c.setStatus(StatusRequesting)
+	return nil
+}
+
+// HasResponse reports whether the last response head had header lines that
+// were not consumed yet by ResponseHeaders or ResponseHeadersAsDictionary
+// (§1.11.1): a head with only a status line gives false.
+//
+// Godot: HTTPClient.has_response()
+func (c *Client) HasResponse() bool { return !c.consumed && len(c.head.Headers) > 0 }
+
+// IsResponseChunked reports whether the last response said exactly
+// "Transfer-Encoding: chunked" (§1.8.3). Like Godot's getter it keeps its
+// value after Close (§1.10.5).
+//
+// Godot: HTTPClient.is_response_chunked()
+func (c *Client) IsResponseChunked() bool { return c.chunked }
+
+// ResponseCode returns the last response's status code (§1.8.4): 200 when
+// the first line did not start with "HTTP", 0 initially and after Close.
+// Request does not reset it (§1.7.13).
+//
+// Godot: HTTPClient.get_response_code()
+func (c *Client) ResponseCode() int { return c.code }
+
+// ResponseHeaders returns the last response's header lines as Godot stores
+// them (§1.8.5: stripped lines, in order, duplicates kept) and, like Godot,
+// consumes them: a second call returns nil and HasResponse becomes false
+// (§1.11.3). The slice is the caller's. Header and RawHeaders do not consume.
+//
+// Godot: HTTPClient.get_response_headers()
+func (c *Client) ResponseHeaders() []string {
+	if c.consumed || len(c.head.Headers) == 0 {
+		return nil
+	}
+	c.consumed = true
+	return append([]string(nil), c.head.Headers...)
+}
+
+// ResponseHeadersAsDictionary returns the header lines as Godot's
+// dictionary (§1.11.4, wire.HeadersAsDictionary: key before the first ':'
+// and value after it, both stripped, case kept, the last duplicate wins,
+// lines without ':' skipped) and consumes them like ResponseHeaders. It
+// returns an empty map when there is nothing to return.
+//
+// Godot: HTTPClient.get_response_headers_as_dictionary()
+func (c *Client) ResponseHeadersAsDictionary() map[string]string {
+	if c.consumed || len(c.head.Headers) == 0 {
+		return map[string]string{}
+	}
+	c.consumed = true
+	return wire.HeadersAsDictionary(c.head.Headers)
+}
+
+// RawHeaders returns the last response's header lines without consuming
+// them. The slice belongs to the client and stays valid until the next
+// response head is parsed or Close; do not modify it.
+func (c *Client) RawHeaders() []string { return c.head.Headers }
+
+// Header returns the last response's headers as an http.Header (canonical
+// keys, every value kept in order, lines without ':' skipped) without
+// consuming them. The map is built once per response, belongs to the client
+// and stays valid until the next response head is parsed or Close.
+func (c *Client) Header() http.Header {
+	if c.header == nil {
+		c.header = wire.HTTPHeader(c.head.Headers)
+	}
+	return c.header
+}
+
+// ResponseBodyLength returns the last response's Content-Length (64-bit):
+// 0 for a HEAD request, −1 when there is none (chunked without a length,
+// read until close, no body), initially and after Close (§1.11.5).
+//
+// Godot: HTTPClient.get_response_body_length()
+func (c *Client) ResponseBodyLength() int64 { return c.bodySize }
+
+// KeepAlive reports whether the connection may carry another request after
+// the current response: false when the response said "Connection: close"
+// (§1.8.3), when its framing was ambiguous (§7 D2: the client closes the
+// connection after it), before the first response, and when there is no
+// connection. Godot's client does not act on it (§1.10.3); it is
+// information for the caller.
+func (c *Client) KeepAlive() bool {
+	if c.st == nil {
+		return false
+	}
+	return c.head.KeepAlive && !c.head.Ambiguous
+}
+
+// BodyComplete reports whether the current response's body was read to its
+// end: all Content-Length bytes, the chunked terminator and trailer, or a
+// clean close for a read-until-close body (§7 D3). It is true for a response
+// without a body and false while the body is being read, after a body cut
+// short (the status is then DISCONNECTED, as in Godot, §1.10.1.4 and
+// §1.10.2.7) and after a body error.
+func (c *Client) BodyComplete() bool { return c.body.done }
+
+// SetReadChunkSize sets how many bytes ReadResponseBodyChunk returns at most
+// for a fixed-length or read-until-close body (chunked bodies come a chunk at
+// a time). n must be within 256…16777216, else ErrInvalidParameter and the
+// size is unchanged (§1.3; Godot prints and ignores).
+//
+// Godot: HTTPClient.set_read_chunk_size()
+func (c *Client) SetReadChunkSize(n int) error {
+	if n < MinReadChunkSize || n > MaxReadChunkSize {
+		return wire.Wrap(ErrInvalidParameter, "set_read_chunk_size", errBadChunkSize)
+	}
+	c.readChunkSize = n
+	return nil
+}
+
+// ReadChunkSize returns the read chunk size (default 65536).
+//
+// Godot: HTTPClient.get_read_chunk_size()
+func (c *Client) ReadChunkSize() int { return c.readChunkSize }
+
+// SetBlockingMode switches blocking mode (§1.15). In blocking mode Poll waits
+// in RESOLVING, CONNECTING and REQUESTING until the status can change, and
+// body reads wait for data; the waits are real blocking I/O, never a spin
+// (§7 D1). A background read left by non-blocking mode is waited for by the
+// next blocking read. It may be called at any time.
+//
+// Godot: HTTPClient.set_blocking_mode()
+func (c *Client) SetBlockingMode(on bool) { c.blocking = on }
+
+// IsBlockingModeEnabled reports whether blocking mode is on (default off).
+//
+// Godot: HTTPClient.is_blocking_mode_enabled()
+func (c *Client) IsBlockingModeEnabled() bool { return c.blocking }
+
+// SetStrict switches strict RFC 9110/9112 parsing of response heads on or
+// off (§7.4; see wire.HeadParser) and strict validation of request header
+// names. It applies from the next Request (and to the CONNECT reply of the
+// next ConnectToHost). Default off: Godot's lenient rules.
+func (c *Client) SetStrict(on bool) { c.strict = on }
+
+// IsStrict reports whether strict mode is on.
+func (c *Client) IsStrict() bool { return c.strict }
+
+// SetLimits sets the bounds on response heads (§7 D1; the zero Limits means
+// the defaults). It applies from the next Request.
+func (c *Client) SetLimits(l Limits) { c.limits = l }
+
+// SetUserAgent sets the value of the automatic User-Agent header ("" means
+// wire.DefaultUserAgent(), "GodotEngine/<version> (<OS>)", §1.7.10). It
+// applies from the next Request (and to the next CONNECT).
+func (c *Client) SetUserAgent(s string) { c.userAgent = s }
+
+// SetConnectTimeout sets how long each TCP connect attempt may take before
+// the next resolved address is tried (default 30 s, Godot's
+// network/limits/tcp/connect_timeout_seconds, §1.6.2.1); d ≤ 0 means the
+// default. It applies from the next ConnectToHost.
+func (c *Client) SetConnectTimeout(d time.Duration) {
+	if d <= 0 {
+		d = DefaultConnectTimeout
+	}
+	c.connectTimeout = d
+}
+
+// SetHTTPProxy sets the proxy used for plain-HTTP targets from the next
+// ConnectToHost on; requests then carry an absolute-form target (§1.14.1).
+// An empty host or port −1 unsets it; nothing else is validated.
+//
+// Godot: HTTPClient.set_http_proxy()
+func (c *Client) SetHTTPProxy(host string, port int) {
+	if host == "" || port == -1 {
+		host, port = "", -1
+	}
+	c.httpProxyHost, c.httpProxyPort = host, port
+}
+
+// SetHTTPSProxy sets the proxy used for TLS targets from the next
+// ConnectToHost on: a CONNECT tunnel is opened through it before the TLS
+// handshake (§1.14.2, with the §7 D5 fixes: the CONNECT carries
+// "Host: host:port" and any 2xx reply opens the tunnel whatever its
+// framing). An empty host or port −1 unsets it.
+//
+// Godot: HTTPClient.set_https_proxy()
+func (c *Client) SetHTTPSProxy(host string, port int) {
+	if host == "" || port == -1 {
+		host, port = "", -1
+	}
+	c.httpsProxyHost, c.httpsProxyPort = host, port
+}
+
+// QueryStringFromDict builds a URL query string from fields in order
+// (§1.16, wire.QueryStringFromDict).
+//
+// Godot: HTTPClient.query_string_from_dict()
+func (c *Client) QueryStringFromDict(fields []QueryField) string {
+	return wire.QueryStringFromDict(fields)
+}
+
+// QueryStringFromDict is Client.QueryStringFromDict without a client.
+//
+// Godot: HTTPClient.query_string_from_dict()
+func QueryStringFromDict(fields []QueryField) string {
+	return wire.QueryStringFromDict(fields)
+}
+
+// Close closes the connection, stops the connect attempt, and waits for
+// every goroutine the client started before it returns. The response state
+// is cleared (code 0, no headers, body length −1); the settings, the target
+// of the last ConnectToHost and IsResponseChunked are kept (§1.12). Unlike
+// Godot nothing of a half-read chunked body survives (§7 D3 against
+// §1.10.5). It is safe in any status. Status: DISCONNECTED.
+//
+// Godot: HTTPClient.close()
+func (c *Client) Close() {
+	c.close()
+	c.aborted.Store(false)
+}
+
+// close is Godot's close() (everything but the abort flag): release, then
+// status DISCONNECTED.
+func (c *Client) close() {
+	c.release()
+	c.setStatus(StatusDisconnected)
+}
+
+// release is close() without the status change, for the failure paths that
+// close and then set a failure status: Godot's intermediate DISCONNECTED is
+// never observable.
+func (c *Client) release() {
+	c.abortMu.Lock()
+	c.abortDial, c.abortConn = nil, nil
+	c.abortMu.Unlock()
+	if c.dial != nil {
+		c.dial.stop()
+	}
+	if c.st != nil {
+		_ = c.st.raw.Close()
+	}
+	c.wg.Wait()
+	if c.dial != nil {
+		c.dial.drain()
+		c.dial = nil
+	}
+	c.st = nil
+	c.resetIO()
+	c.clearResponse()
+	c.lastErr, c.cause = nil, nil
+}
+
+// resetIO forgets the buffered bytes and the finished background I/O. The
+// goroutines must have been joined.
+func (c *Client) resetIO() {
+	select {
+	case <-c.rch:
+	default:
+	}
+	select {
+	case <-c.wch:
+	default:
+	}
+	c.rpending, c.wpending, c.reqSent = false, false, false
+	c.rr, c.rw, c.rerr = 0, 0, nil
+	c.req = c.req[:0]
+}
+
+// clearResponse is the response part of Godot's close(): code 0, headers
+// cleared, body length −1; the chunked flag stays (§1.12).
+func (c *Client) clearResponse() {
+	c.head.Reset()
+	c.code, c.bodySize, c.consumed, c.header = 0, -1, false, nil
+	c.body = bodyState{}
+	c.dec.Reset()
+	c.chunkOut = nil
+	c.parser.Reset()
+	c.parser.HeadRequest = false
+}
+
+// closeConn ends the connection but keeps the response state: the §7 D2
+// ending of a response whose framing was ambiguous. Status: DISCONNECTED.
+func (c *Client) closeConn() {
+	c.abortMu.Lock()
+	c.abortConn = nil
+	c.abortMu.Unlock()
+	if c.st != nil {
+		_ = c.st.raw.Close()
+	}
+	c.wg.Wait()
+	c.st = nil
+	c.resetIO()
+	c.setStatus(StatusDisconnected)
+}
+
+// Abort makes a blocking call in progress on another goroutine return
+// promptly: it cancels the connect attempt and closes the connection. It is
+// the one method that may be called concurrently with the others. The
+// blocked call (or the next Poll) ends with status CANT_CONNECT (while
+// resolving or connecting) or CONNECTION_ERROR, with ErrAborted as the
+// cause; the owner then calls Close, which also clears the abort. Godot has
+// no equivalent: its cancel_request() waits for a blocked read (§4 #7).
+func (c *Client) Abort() {
+	c.aborted.Store(true)
+	c.abortMu.Lock()
+	d, st := c.abortDial, c.abortConn
+	c.abortMu.Unlock()
+	if d != nil {
+		d.stop()
+	}
+	if st != nil {
+		_ = st.raw.Close()
+	}
+}
+
+// spawn runs f in a goroutine that Close (and every internal close) joins.
+func (c *Client) spawn(f func()) {
+	c.wg.Add(1)
+	c.live.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer c.live.Add(-1)
+		f()
+	}()
+}
+
+// abortNow turns a pending Abort into the failure status it stands for.
+func (c *Client) abortNow(op string) error {
+	s, code := StatusConnectionError, ErrConnectionError
+	if c.status == StatusResolving || c.status == StatusConnecting {
+		s, code = StatusCantConnect, ErrCantConnect
+	}
+	c.release()
+	return c.fail(s, code, op, ErrAborted)
+}

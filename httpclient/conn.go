@@ -1,0 +1,495 @@
+package httpclient
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// stream is one established connection.
+type stream struct {
+	raw  net.Conn // the TCP connection; closing it ends everything above it
+	conn net.Conn // what requests and responses go through: raw, or TLS over it
+	tls  *eofConn // under TLS: the transport below crypto/tls, which notes a TCP EOF
+}
+
+// eofConn notes whether the transport below crypto/tls reached EOF. A
+// *tls.Conn reports io.EOF both for a close_notify alert and for a TCP close
+// at a record boundary; Godot (mbedTLS) treats only the first as EOF and
+// the second as a connection error (§1.15.4). After tls.Conn.Read returned
+// io.EOF, sawEOF tells them apart: a close_notify is consumed without
+// reading the TCP EOF behind it.
+type eofConn struct {
+	net.Conn
+	sawEOF atomic.Bool
+}
+
+func (e *eofConn) Read(p []byte) (int, error) {
+	n, err := e.Conn.Read(p)
+	if err == io.EOF {
+		e.sawEOF.Store(true)
+	}
+	return n, err
+}
+
+// prefixConn returns pre before reading from Conn: bytes a proxy sent after
+// its CONNECT reply belong to the tunnel.
+type prefixConn struct {
+	net.Conn
+	pre []byte
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.pre) > 0 {
+		n := copy(b, p.pre)
+		p.pre = p.pre[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}
+
+// lookupHost resolves host with Go's own resolver (Godot resolves with
+// address family "any", §1.5.11), cancelled by ctx. IPv4 addresses come
+// back as IPv4, not as IPv4-mapped IPv6.
+func lookupHost(ctx context.Context, host string) ([]netip.Addr, error) {
+	r := net.Resolver{PreferGo: true}
+	addrs, err := r.LookupNetIP(ctx, "ip", host)
+	for i, a := range addrs {
+		addrs[i] = a.Unmap()
+	}
+	return addrs, err
+}
+
+// dialStage says where a connect attempt failed.
+type dialStage uint8
+
+const (
+	stageNone    dialStage = iota
+	stageResolve           // DNS (§1.6.1.3)
+	stageStart             // no connect could be started: invalid port (§1.6.1.2)
+	stageTCP               // every address failed (§1.6.2.2)
+	stageProxy             // the CONNECT exchange (§1.14.2)
+	stageTLS               // handshake or verification (§1.6.2.5)
+)
+
+// dialEvent is what the connector reports: a name resolved, the connection
+// established (st), or a failure (stage, code, err).
+type dialEvent struct {
+	resolved bool
+	st       *stream
+	stage    dialStage
+	code     Error
+	err      error
+}
+
+// dialParams is everything the connector needs, copied so that it never
+// touches the Client.
+type dialParams struct {
+	serverHost string // where the socket goes: the target or a proxy
+	serverPort int
+	literal    netip.Addr // valid when serverHost is an IP literal
+	connHost   string     // the target: SNI, certificate name, CONNECT authority
+	connPort   int
+	tls        *TLSOptions
+	tunnel     bool // CONNECT through an HTTPS proxy first
+	timeout    time.Duration
+	userAgent  string
+	limits     wire.Limits
+	strict     bool
+	lookup     func(ctx context.Context, host string) ([]netip.Addr, error)
+	dial       func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// connector runs one connect attempt — resolve, dial every address in turn,
+// the proxy CONNECT exchange, the TLS handshake — in one goroutine, and
+// reports each step over ch (buffered: it never blocks). stop cancels it
+// from any goroutine.
+type connector struct {
+	ch     chan dialEvent
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	raw     net.Conn // the connection being set up
+	stopped bool
+}
+
+// startDial starts the connector goroutine for p.
+func (c *Client) startDial(p dialParams) {
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &connector{ch: make(chan dialEvent, 2), ctx: ctx, cancel: cancel}
+	c.dial = d
+	c.abortMu.Lock()
+	c.abortDial = d
+	c.abortMu.Unlock()
+	c.spawn(func() { d.run(p) })
+}
+
+// stop cancels the attempt and closes the connection being set up.
+func (d *connector) stop() {
+	d.mu.Lock()
+	d.stopped = true
+	raw := d.raw
+	d.mu.Unlock()
+	d.cancel()
+	if raw != nil {
+		_ = raw.Close()
+	}
+}
+
+// hold registers raw so that stop closes it; false if already stopped.
+func (d *connector) hold(raw net.Conn) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return false
+	}
+	d.raw = raw
+	return true
+}
+
+// drain closes the connection of an unconsumed success event. The
+// goroutine must have ended.
+func (d *connector) drain() {
+	d.cancel()
+	for {
+		select {
+		case ev := <-d.ch:
+			if ev.st != nil {
+				_ = ev.st.raw.Close()
+			}
+		default:
+			return
+		}
+	}
+}
+
+// stopErr is the cause reported when the attempt was stopped.
+func (d *connector) stopErr(err error) error {
+	d.mu.Lock()
+	stopped := d.stopped
+	d.mu.Unlock()
+	if stopped {
+		return ErrAborted
+	}
+	return err
+}
+
+func (d *connector) run(p dialParams) {
+	addrs := []netip.Addr{p.literal}
+	if !p.literal.IsValid() {
+		var err error
+		addrs, err = p.lookup(d.ctx, p.serverHost)
+		if err == nil && len(addrs) == 0 {
+			err = &net.DNSError{Err: "no addresses", Name: p.serverHost, IsNotFound: true}
+		}
+		if err != nil {
+			d.ch <- dialEvent{stage: stageResolve, code: ErrCantResolve, err: d.stopErr(err)}
+			return
+		}
+		if !validPort(p.serverPort) {
+			d.ch <- dialEvent{stage: stageStart, code: ErrInvalidParameter, err: errBadPort}
+			return
+		}
+		d.ch <- dialEvent{resolved: true}
+	}
+	var raw net.Conn
+	var lastErr error
+	dial := p.dial
+	if dial == nil {
+		dl := net.Dialer{Timeout: p.timeout}
+		dial = dl.DialContext
+	}
+	for _, a := range addrs {
+		conn, err := dial(d.ctx, "tcp", netip.AddrPortFrom(a, uint16(p.serverPort)).String())
+		if err == nil {
+			raw = conn
+			break
+		}
+		lastErr = err
+		if d.ctx.Err() != nil {
+			break
+		}
+	}
+	if raw == nil {
+		d.ch <- dialEvent{stage: stageTCP, code: ErrCantConnect, err: d.stopErr(lastErr)}
+		return
+	}
+	if !d.hold(raw) {
+		_ = raw.Close()
+		d.ch <- dialEvent{stage: stageTCP, code: ErrCantConnect, err: ErrAborted}
+		return
+	}
+	st := &stream{raw: raw, conn: raw}
+	if p.tunnel {
+		conn, code, err := connectTunnel(raw, p)
+		if err != nil {
+			_ = raw.Close()
+			d.ch <- dialEvent{stage: stageProxy, code: code, err: d.stopErr(err)}
+			return
+		}
+		st.conn = conn
+	}
+	if p.tls != nil {
+		w := &eofConn{Conn: st.conn}
+		tc := tls.Client(w, p.tls.config(p.connHost))
+		if err := tc.HandshakeContext(d.ctx); err != nil {
+			_ = raw.Close()
+			d.ch <- dialEvent{stage: stageTLS, code: ErrCantConnect, err: d.stopErr(err)}
+			return
+		}
+		st.conn, st.tls = tc, w
+	}
+	d.ch <- dialEvent{st: st}
+}
+
+// readResult is the outcome of one background read.
+type readResult struct {
+	n   int
+	err error
+}
+
+const (
+	// readBufSize is the size of a connection's read buffer; it grows only
+	// to hold a response head larger than this.
+	readBufSize = 64 << 10
+	// minRead is the least room a read into the buffer is given.
+	minRead = 4 << 10
+	// probeWait bounds the liveness check of blocking mode: a read with a
+	// deadline this short sees data or a FIN already queued, and otherwise
+	// returns as the deadline passes (§1.6.3).
+	probeWait = time.Millisecond
+)
+
+// buffered returns the bytes received and not consumed.
+func (c *Client) buffered() []byte { return c.rbuf[c.rr:c.rw] }
+
+// ensureRoom makes room for a read of at least min bytes at rbuf[rw:],
+// keeping rbuf[rr:rw]. No read may be outstanding.
+func (c *Client) ensureRoom(min int) {
+	if c.rr == c.rw {
+		c.rr, c.rw = 0, 0
+	}
+	if len(c.rbuf)-c.rw >= min {
+		return
+	}
+	if c.rr > 0 {
+		c.rw = copy(c.rbuf, c.rbuf[c.rr:c.rw])
+		c.rr = 0
+		if len(c.rbuf)-c.rw >= min {
+			return
+		}
+	}
+	size := max(readBufSize, 2*len(c.rbuf), c.rw+min)
+	nb := make([]byte, size)
+	copy(nb, c.rbuf[:c.rw])
+	c.rbuf = nb
+}
+
+// fill tries to receive more bytes into the buffer and reports whether the
+// buffer or c.rerr changed. With block it waits for at least one byte or the
+// end of the stream; without, it never waits: it takes the result of a
+// finished background read, or starts one (at most one is outstanding) and
+// returns false.
+func (c *Client) fill(block bool) bool {
+	if c.rerr != nil || c.st == nil {
+		return false
+	}
+	if c.rpending {
+		var res readResult
+		if block {
+			res = <-c.rch
+		} else {
+			select {
+			case res = <-c.rch:
+			default:
+				return false
+			}
+		}
+		c.rpending = false
+		c.rw += res.n
+		if res.err != nil {
+			c.rerr = c.readErr(res.err)
+		}
+		return res.n > 0 || res.err != nil
+	}
+	c.ensureRoom(minRead)
+	if !block {
+		c.startRead()
+		return false
+	}
+	n, err := c.st.conn.Read(c.rbuf[c.rw:])
+	c.rw += n
+	if err != nil {
+		c.rerr = c.readErr(err)
+	}
+	return n > 0 || err != nil
+}
+
+// startRead starts the one background read, into rbuf[rw:].
+func (c *Client) startRead() {
+	c.rpending = true
+	conn, buf, ch := c.st.conn, c.rbuf[c.rw:], c.rch
+	c.spawn(func() {
+		n, err := conn.Read(buf)
+		ch <- readResult{n, err}
+	})
+}
+
+// probe is the liveness check of blocking mode (§1.6.3): it receives what
+// is already queued — data, or the end of the stream — waiting at most
+// probeWait.
+func (c *Client) probe() {
+	if c.rpending {
+		c.fill(false)
+		return
+	}
+	c.ensureRoom(minRead)
+	conn := c.st.conn
+	_ = conn.SetReadDeadline(time.Now().Add(probeWait))
+	n, err := conn.Read(c.rbuf[c.rw:])
+	_ = conn.SetReadDeadline(time.Time{})
+	c.rw += n
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		c.rerr = c.readErr(err)
+	}
+}
+
+// readDirect reads into p, bypassing the buffer (blocking mode, nothing
+// buffered, no read outstanding).
+func (c *Client) readDirect(p []byte) int {
+	n, err := c.st.conn.Read(p)
+	if err != nil {
+		c.rerr = c.readErr(err)
+	}
+	return n
+}
+
+// readErr classifies the error that ended a read: io.EOF stays io.EOF (a
+// clean end: TCP FIN, or a TLS close_notify); a TLS stream whose TCP
+// connection ended without close_notify gives ErrTLSTruncated (§1.15.4);
+// after Abort, ErrAborted.
+func (c *Client) readErr(err error) error {
+	if c.aborted.Load() {
+		return ErrAborted
+	}
+	if err == io.EOF && c.st != nil && c.st.tls != nil && c.st.tls.sawEOF.Load() {
+		return ErrTLSTruncated
+	}
+	return err
+}
+
+// ioCause is the cause reported for a failed write or a read error.
+func (c *Client) ioCause(err error) error {
+	if c.aborted.Load() {
+		return ErrAborted
+	}
+	return err
+}
+
+// send writes the request (§1.6.4.1). It reports whether the write is over
+// and how it ended. Blocking mode writes on the caller's goroutine;
+// non-blocking mode hands the bytes to one background write and returns
+// false until it finished (never a zero write deadline: STYLE.md).
+func (c *Client) send() (done bool, err error) {
+	switch {
+	case c.wpending && c.blocking:
+		err = <-c.wch
+		c.wpending = false
+	case c.wpending:
+		select {
+		case err = <-c.wch:
+			c.wpending = false
+		default:
+			return false, nil
+		}
+	case c.blocking:
+		_, err = c.st.conn.Write(c.req)
+	default:
+		c.wpending = true
+		conn, req, ch := c.st.conn, c.req, c.wch
+		c.spawn(func() {
+			_, err := conn.Write(req)
+			ch <- err
+		})
+		return false, nil
+	}
+	if err != nil {
+		return true, c.ioCause(err)
+	}
+	c.reqSent = true
+	return true, nil
+}
+
+// connectTunnel sends CONNECT through an HTTPS proxy and reads its reply
+// (§1.14.2 with §7 D5): any 2xx opens the tunnel whatever the reply's
+// framing; bytes after the reply head belong to the tunnel. It returns the
+// tunnel, or the Godot code Poll reports and the cause: ErrCantConnect with
+// a *ProxyError for another status, ErrConnectionError for an I/O error or
+// a malformed reply (§1.14.2.5).
+func connectTunnel(raw net.Conn, p dialParams) (net.Conn, Error, error) {
+	if err := wire.ValidateConnect(p.connHost, p.userAgent); err != nil {
+		return nil, wire.CodeOf(err), err
+	}
+	if _, err := raw.Write(wire.AppendConnect(nil, p.connHost, p.connPort, p.userAgent)); err != nil {
+		return nil, ErrConnectionError, err
+	}
+	parser := wire.HeadParser{Strict: p.strict, Limits: p.limits}
+	var head wire.Head
+	buf := make([]byte, 0, 1024)
+	for {
+		n, err := parser.Parse(buf, &head)
+		if err == nil {
+			if head.Code < 200 || head.Code > 299 {
+				return nil, ErrCantConnect, &ProxyError{Code: head.Code, Headers: head.Headers}
+			}
+			if rest := buf[n:]; len(rest) > 0 {
+				return &prefixConn{Conn: raw, pre: rest}, 0, nil
+			}
+			return raw, 0, nil
+		}
+		if err != wire.ErrNeedMore {
+			return nil, ErrConnectionError, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
+		}
+		m, rerr := raw.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if rerr != nil && m == 0 {
+			if rerr == io.EOF {
+				rerr = errProxyClosed
+			}
+			return nil, ErrConnectionError, rerr
+		}
+	}
+}
+
+var errProxyClosed = errors.New("httpclient: proxy closed the connection before its CONNECT reply")
+
+// String describes a dial stage (for messages).
+func (s dialStage) String() string {
+	switch s {
+	case stageResolve:
+		return "resolve"
+	case stageStart:
+		return "start"
+	case stageTCP:
+		return "tcp"
+	case stageProxy:
+		return "proxy"
+	case stageTLS:
+		return "tls"
+	}
+	return "stage(" + strconv.Itoa(int(s)) + ")"
+}

@@ -1,0 +1,226 @@
+package httpclient
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// TestResolve covers §1.5.10–11 and §1.6.1: a name goes through RESOLVING,
+// an IP literal skips it, a failed lookup is CANT_RESOLVE. Blocking mode
+// sees the same statuses, one change per Poll (§1.15.1).
+func TestResolve(t *testing.T) {
+	for _, m := range modes {
+		t.Run("localhost/"+m.name, func(t *testing.T) { // §1.6.1.2
+			srv := ts.New(t, ts.Respond(okResp))
+			c, tr := newClient(t, m.blocking)
+			assert.NoError(t, connect(t, c, "localhost", srv.Port(), nil))
+			assert.Equal(t, statuses(StatusResolving, StatusConnecting, StatusConnected), *tr)
+		})
+		t.Run("ip-literal/"+m.name, func(t *testing.T) { // §1.5.10, §1.6.2.3
+			srv := ts.New(t, ts.Respond(okResp))
+			c, tr := newClient(t, m.blocking)
+			assert.NoError(t, connect(t, c, "127.0.0.1", srv.Port(), nil))
+			assert.Equal(t, statuses(StatusConnecting, StatusConnected), *tr)
+		})
+		t.Run("ipv6-literal-long-form/"+m.name, func(t *testing.T) { // §1.5.9: unbracketed, ≥ 4 characters
+			if !ipv6Available() {
+				t.Skip("no IPv6 loopback")
+			}
+			srv := ts.New(t, ts.Respond(okResp), ts.WithIPv6())
+			c, tr := newClient(t, m.blocking)
+			r := roundTrip(t, c, tr, "0:0:0:0:0:0:0:1", srv.Port(), nil, getRoot, pathChunks, false)
+			assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace)
+			assert.Equal(t, "ok", r.Body)
+			c.Close()
+			srv.Close()
+			// §1.7.10: the IPv6 host is not bracketed in Host.
+			assert.Contains(t, string(srv.Received()[0]), "\r\nHost: 0:0:0:0:0:0:0:1:"+strconv.Itoa(srv.Port())+"\r\n")
+		})
+		t.Run("unresolvable/"+m.name, func(t *testing.T) { // §1.6.1.3
+			c, tr := newClient(t, m.blocking)
+			c.lookup = offlineLookup
+			err := connect(t, c, "nonexistent.invalid", 80, nil)
+			assert.Equal(t, statuses(StatusResolving, StatusCantResolve), *tr)
+			assert.True(t, errors.Is(err, ErrCantResolve), "%v", err)
+			var dns *net.DNSError
+			assert.True(t, errors.As(err, &dns), "cause is the *net.DNSError: %v", err)
+			assert.True(t, errors.Is(c.Poll(), ErrCantResolve), "later polls: ERR_CANT_RESOLVE")
+			assert.Equal(t, err, c.LastError())
+		})
+		t.Run("bracketed-ipv6-goes-to-dns/"+m.name, func(t *testing.T) { // §1.5.9
+			c, tr := newClient(t, m.blocking)
+			c.lookup = offlineLookup
+			err := connect(t, c, "[::1]", 80, nil)
+			assert.Equal(t, statuses(StatusResolving, StatusCantResolve), *tr)
+			assert.True(t, errors.Is(err, ErrCantResolve), "%v", err)
+		})
+		t.Run("path-stays-in-host/"+m.name, func(t *testing.T) { // §1.5.3 quirk
+			c, tr := newClient(t, m.blocking)
+			c.lookup = offlineLookup
+			_ = connect(t, c, "http://localhost/path", 80, nil)
+			assert.Equal(t, statuses(StatusResolving, StatusCantResolve), *tr)
+		})
+	}
+}
+
+// offlineLookup is Go's resolver (the client's default, lookupHost) with
+// the network cut off: names in /etc/hosts resolve, anything that would need
+// a DNS query fails, so tests never send traffic off the machine.
+func offlineLookup(ctx context.Context, host string) ([]netip.Addr, error) {
+	r := net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("no DNS server in tests")
+	}}
+	return r.LookupNetIP(ctx, "ip", host)
+}
+
+// fakeLookup returns a lookup that answers addrs for every name and records
+// the names asked for.
+func fakeLookup(addrs ...string) (func(context.Context, string) ([]netip.Addr, error), *[]string) {
+	var mu sync.Mutex
+	asked := new([]string)
+	return func(_ context.Context, host string) ([]netip.Addr, error) {
+		mu.Lock()
+		*asked = append(*asked, host)
+		mu.Unlock()
+		out := make([]netip.Addr, len(addrs))
+		for i, a := range addrs {
+			out[i] = netip.MustParseAddr(a)
+		}
+		return out, nil
+	}, asked
+}
+
+// TestConnectCandidates covers §1.6.2.1–2: every resolved address is tried
+// in turn; CANT_CONNECT only when all failed, with the last error as cause.
+func TestConnectCandidates(t *testing.T) {
+	for _, m := range modes {
+		t.Run("second-address-connects/"+m.name, func(t *testing.T) {
+			srv := ts.New(t, ts.Respond(okResp)) // listens on 127.0.0.1 only
+			c, tr := newClient(t, m.blocking)
+			var asked *[]string
+			c.lookup, asked = fakeLookup("127.0.0.2", "127.0.0.1") // 127.0.0.2: refused
+			r := roundTrip(t, c, tr, "multi.example", srv.Port(), nil, getRoot, pathChunks, false)
+			assert.Equal(t, concat(statuses(StatusResolving), concat(connected, StatusBody, StatusConnected)...), r.Trace)
+			assert.Equal(t, "ok", r.Body)
+			assert.Equal(t, []string{"multi.example"}, *asked)
+		})
+		t.Run("every-address-refused/"+m.name, func(t *testing.T) {
+			c, tr := newClient(t, m.blocking)
+			c.lookup, _ = fakeLookup("127.0.0.2", "127.0.0.1")
+			err := connect(t, c, "multi.example", freePort(t), nil)
+			assert.Equal(t, statuses(StatusResolving, StatusConnecting, StatusCantConnect), *tr)
+			assert.True(t, errors.Is(err, ErrCantConnect), "%v", err)
+			var op *net.OpError
+			require.True(t, errors.As(err, &op), "cause is the dial error: %v", err)
+			assert.Equal(t, "127.0.0.1", netip.MustParseAddrPort(op.Addr.String()).Addr().String(), "the last address's error")
+			assert.True(t, errors.Is(c.Poll(), ErrCantConnect))
+		})
+		t.Run("ip-literal-refused/"+m.name, func(t *testing.T) {
+			c, tr := newClient(t, m.blocking)
+			err := connect(t, c, "127.0.0.1", freePort(t), nil)
+			assert.Equal(t, statuses(StatusConnecting, StatusCantConnect), *tr)
+			assert.True(t, errors.Is(err, ErrCantConnect), "%v", err)
+		})
+		t.Run("resolved-name-bad-port/"+m.name, func(t *testing.T) { // §1.6.1.2: every start fails
+			c, tr := newClient(t, m.blocking)
+			c.lookup, _ = fakeLookup("127.0.0.1")
+			err := connect(t, c, "name.example", 0, nil)
+			assert.Equal(t, statuses(StatusResolving, StatusCantConnect), *tr)
+			assert.True(t, errors.Is(err, ErrInvalidParameter), "%v", err)
+		})
+	}
+}
+
+// TestConnectToHostArguments covers §1.5.1–4, §1.5.6–7 and §1.5.10: the argument
+// checks of ConnectToHost and their statuses (the connect_to_host row of
+// §1.18).
+func TestConnectToHostArguments(t *testing.T) {
+	tests := []struct {
+		name   string
+		rule   string
+		host   string
+		port   int
+		tls    *TLSOptions
+		err    Error
+		status Status
+	}{
+		{"ipv6-loopback-short", "§1.5.6", "::1", 8080, nil, ErrInvalidParameter, StatusDisconnected},
+		{"three-letters", "§1.5.6", "abc", 8080, nil, ErrInvalidParameter, StatusDisconnected},
+		{"three-letters-after-prefix", "§1.5.3, §1.5.6", "http://abc", 8080, nil, ErrInvalidParameter, StatusDisconnected},
+		{"three-characters-nine-bytes", "§1.5.6 (characters, not bytes)", "日本語", 8080, nil, ErrInvalidParameter, StatusDisconnected},
+		{"four-letters", "§1.5.6", "abcd", 8080, nil, 0, StatusResolving},
+		{"literal-port-0", "§1.5.7, §1.5.10", "127.0.0.1", 0, nil, ErrInvalidParameter, StatusCantConnect},
+		{"literal-port-65536", "§1.5.10", "127.0.0.1", 65536, nil, ErrInvalidParameter, StatusCantConnect},
+		{"server-tls", "§1.5.4", "localhost", 443, TLSServer(tls.Certificate{}), ErrInvalidParameter, StatusDisconnected},
+		{"name-port-0-not-checked-yet", "§1.5.7", "localhost", 0, nil, 0, StatusResolving},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := newClient(t, false)
+			c.lookup = func(ctx context.Context, _ string) ([]netip.Addr, error) { <-ctx.Done(); return nil, ctx.Err() }
+			err := c.ConnectToHost(tt.host, tt.port, tt.tls)
+			if tt.err == 0 {
+				assert.NoError(t, err, tt.rule)
+			} else {
+				assert.True(t, errors.Is(err, tt.err), "%s: %v", tt.rule, err)
+			}
+			assert.Equal(t, tt.status, c.Status(), tt.rule)
+		})
+	}
+}
+
+// TestSchemePrefix covers §1.5.3: "http://" forces TLS off even with
+// options; "https://" (any case) turns TLS on with default options.
+func TestSchemePrefix(t *testing.T) {
+	ca := ts.NewCA(t)
+	for _, m := range modes {
+		t.Run("http-prefix-forces-plain/"+m.name, func(t *testing.T) {
+			srv := ts.New(t, ts.Respond(okResp))
+			c, tr := newClient(t, m.blocking)
+			r := roundTrip(t, c, tr, "HtTp://127.0.0.1", srv.Port(), TLSClient(ca.Pool(), ""), getRoot, pathChunks, false)
+			assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace)
+			assert.Equal(t, "ok", r.Body)
+		})
+		t.Run("https-prefix-default-options/"+m.name, func(t *testing.T) {
+			srv := ts.NewTLS(t, ca.Issue(t, "localhost"), ts.Respond(okResp))
+			c, tr := newClient(t, m.blocking)
+			err := connect(t, c, "HTTPS://localhost", srv.Port(), nil)
+			// Default options verify against the system pool: the test CA is unknown.
+			assert.Equal(t, statuses(StatusResolving, StatusConnecting, StatusTLSHandshakeError), *tr)
+			assert.True(t, errors.Is(err, ErrCantConnect), "%v", err)
+		})
+		t.Run("https-prefix-given-options/"+m.name, func(t *testing.T) {
+			srv := ts.NewTLS(t, ca.Issue(t, "localhost"), ts.Respond(okResp))
+			c, tr := newClient(t, m.blocking)
+			r := roundTrip(t, c, tr, "https://localhost", srv.Port(), TLSClient(ca.Pool(), ""), getRoot, pathChunks, false)
+			assert.Equal(t, "ok", r.Body)
+		})
+	}
+}
+
+// TestReconnect checks §1.5.1: ConnectToHost closes the current connection
+// first.
+func TestReconnect(t *testing.T) {
+	srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), ts.WaitClosed(driveTimeout)))
+	c, _ := newClient(t, true)
+	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+	_ = pollWhile(t, c, StatusRequesting)
+	require.NoError(t, c.ConnectToHost(srv.Host(), srv.Port(), nil))
+	assert.Equal(t, StatusConnecting, c.Status())
+	assert.Equal(t, 0, c.ResponseCode(), "close() reset the response")
+	c.Close()
+	srv.Close()
+	assert.Empty(t, srv.Errors(), "the server saw the first connection closed")
+}

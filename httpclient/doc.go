@@ -1,0 +1,155 @@
+// Package httpclient is Godot 4's HTTPClient (the TCP/TLS implementation,
+// HTTPClientTCP) in Go, over net.Conn and crypto/tls: the same statuses in
+// the same order for the same server behaviour, the same request bytes, the
+// same getters — with real blocking I/O, cancellation, typed errors and a
+// zero-copy body reader added. The behaviour is specified rule by rule in
+// GODOT_SEMANTICS.md §1; the rules are cited as §1.x.y.
+//
+//	c := httpclient.New()
+//	if err := c.ConnectToHost("example.com", 80, nil); err != nil { … }
+//	for c.Status() == httpclient.StatusResolving || c.Status() == httpclient.StatusConnecting {
+//		c.Poll() // non-blocking: call once per frame; or SetBlockingMode(true)
+//	}
+//	c.Request(httpclient.MethodGet, "/", nil, "")
+//	for c.Status() == httpclient.StatusRequesting {
+//		c.Poll()
+//	}
+//	for c.Status() == httpclient.StatusBody {
+//		c.Poll()
+//		chunk := c.ReadResponseBodyChunk()
+//		…
+//	}
+//
+// # Status machine (§1.19)
+//
+//	DISCONNECTED --ConnectToHost(IP)--> CONNECTING
+//	DISCONNECTED --ConnectToHost(name)--> RESOLVING --resolved--> CONNECTING
+//	RESOLVING --DNS failed--> CANT_RESOLVE       RESOLVING --bad port--> CANT_CONNECT
+//	CONNECTING --TCP (+ proxy CONNECT + TLS) ok--> CONNECTED
+//	CONNECTING --TCP failed on every address, proxy refused--> CANT_CONNECT
+//	CONNECTING --TLS handshake/verification failed--> TLS_HANDSHAKE_ERROR
+//	CONNECTED --Request--> REQUESTING --head parsed--> BODY | CONNECTED
+//	REQUESTING --write/read error, EOF, bad head--> CONNECTION_ERROR
+//	BODY --body complete--> CONNECTED        (DISCONNECTED after an ambiguous head, §7 D2)
+//	BODY --stream ended--> DISCONNECTED      (end of a read-until-close body, or a body cut short)
+//	BODY --read error, chunk error, TLS closed without close_notify--> CONNECTION_ERROR
+//	CONNECTED --peer closed while idle--> CONNECTION_ERROR
+//	any --Close / ConnectToHost--> DISCONNECTED
+//
+// Status changes only inside ConnectToHost, Request/RequestRaw, Poll, the
+// body reads and Close, and Poll makes at most one change per call, so the
+// sequence of statuses a caller sees is Godot's even when the network is
+// faster than the caller. The terminal statuses (CANT_RESOLVE, CANT_CONNECT,
+// CONNECTION_ERROR, TLS_HANDSHAKE_ERROR) stay until Close or ConnectToHost;
+// LastError gives their cause.
+//
+// # I/O model
+//
+// Godot does non-blocking socket operations inside poll(). Here:
+//
+//   - Resolving (Go's resolver), dialing every resolved address in turn
+//     (each bounded by SetConnectTimeout, default 30 s), the HTTPS-proxy
+//     CONNECT exchange and the TLS handshake run in one background goroutine
+//     started by ConnectToHost. It only reports; Poll applies its reports one
+//     status change at a time.
+//   - Non-blocking mode (the default): Poll and the body reads never wait.
+//     The request is written by one background goroutine; at most one
+//     background read is outstanding, and its bytes are taken by the next
+//     Poll or body read. Nothing spins.
+//   - Blocking mode: reads and writes happen on the caller's goroutine and
+//     block for real (Godot busy-waits, §1.15.2, §7 D1). Poll waits in
+//     RESOLVING, CONNECTING and REQUESTING until the status can change; in
+//     CONNECTED and BODY it checks liveness and returns at once. Statuses
+//     seen are the same as in non-blocking mode.
+//   - The connection has one read buffer (64 KiB, larger only to hold a
+//     larger response head). Bytes received past a head or a body stay
+//     buffered for the next response: Godot never reads past them, and the
+//     effect is the same (including §1.9's stale bytes that corrupt the next
+//     response). With nothing buffered, ReadResponseBodyChunkInto in
+//     blocking mode reads a fixed-length or read-until-close body straight
+//     into the caller's slice.
+//
+// # Endings of a body (§1.10)
+//
+// A complete body (every Content-Length byte, or the chunked terminator and
+// trailer) → CONNECTED, even with "Connection: close" (§1.10.3). The end of
+// the stream → DISCONNECTED: the normal end of a read-until-close body, and,
+// as in Godot, also what a fixed-length or chunked body cut short gives
+// (§1.10.1.4, §1.10.2.7). BodyComplete and the error of
+// ReadResponseBodyChunkInto (io.EOF, or a *BodyError wrapping
+// io.ErrUnexpectedEOF) tell them apart. Godot's outcome depends on whether
+// poll() or the read sees the close first (§1.10.4); here a clean close in
+// BODY is always the read's DISCONNECTED (§7 D3). Under TLS a close without
+// close_notify is CONNECTION_ERROR (§1.15.4).
+//
+// # Differences from Godot (§7), all deliberate
+//
+//   - D1: real blocking I/O; the response head is bounded (SetLimits,
+//     default 1 MiB); no >16 MiB chunk allocation after a chunk error.
+//   - D2: a request with CR, LF or NUL in a header or the URL is refused
+//     before anything is sent; a response with ambiguous framing
+//     (wire.Head.Ambiguous) is never reused: the connection is closed after
+//     it and the status is DISCONNECTED (the response getters keep their
+//     values).
+//   - D3: a clean close ends a read-until-close body with success whatever
+//     the timing; nothing of a half-read chunked body survives Close
+//     (§1.10.5 is not reproduced; IsResponseChunked still keeps its value).
+//   - D5: the HTTPS-proxy CONNECT carries "Host: host:port" and any 2xx reply
+//     opens the tunnel, whatever its framing (Godot: "Host: :-1", only a
+//     header-only 200).
+//   - The `5;a=b` chunk quirk (§1.10.2.2) always delivers the chunk, also
+//     when its data arrives in a later call than its size line.
+//   - Strict mode (SetStrict, §7.4) is opt-in.
+//
+// # Godot → Go
+//
+//	HTTPClient.new()                             New
+//	connect_to_host(host, port, tls_options)     ConnectToHost
+//	poll()                                       Poll
+//	get_status()                                 Status
+//	request(method, url, headers, body)          Request
+//	request_raw(method, url, headers, body)      RequestRaw
+//	has_response()                               HasResponse
+//	is_response_chunked()                        IsResponseChunked
+//	get_response_code()                          ResponseCode
+//	get_response_headers()                       ResponseHeaders (consumes; Header, RawHeaders do not)
+//	get_response_headers_as_dictionary()         ResponseHeadersAsDictionary
+//	get_response_body_length()                   ResponseBodyLength
+//	read_response_body_chunk()                   ReadResponseBodyChunk (ReadResponseBodyChunkInto, BodyReader: zero-copy)
+//	set_read_chunk_size / get_read_chunk_size    SetReadChunkSize / ReadChunkSize
+//	set_blocking_mode / is_blocking_mode_enabled SetBlockingMode / IsBlockingModeEnabled
+//	set_http_proxy / set_https_proxy             SetHTTPProxy / SetHTTPSProxy
+//	close()                                      Close (Abort: from another goroutine)
+//	query_string_from_dict(fields)               QueryStringFromDict
+//	TLSOptions.client() / client_unsafe()        TLSClient / TLSClientUnsafe (TLSServer: refused)
+//	HTTPClient.Status, Method, ResponseCode      Status (StatusBody…), Method (MethodGet…), ResponseOK…
+//	@GlobalScope.Error                           Error (ErrCantConnect…; OK is nil)
+//	set_connection / get_connection              not provided
+//
+// Added: Header, RawHeaders, KeepAlive, BodyComplete, LastError, Abort,
+// SetStrict, SetLimits, SetUserAgent, SetConnectTimeout.
+//
+// # Errors
+//
+// Every error carries a Godot Error code (errors.Is(err, ErrCantConnect),
+// errors.As(err, &code) with code.Code() == 25) and, when there is one, the
+// real cause, reachable with errors.As: *net.OpError, *net.DNSError,
+// x509.UnknownAuthorityError, x509.HostnameError, *tls.CertificateVerificationError,
+// *wire.HeadError, *wire.LimitError, *chunked.Error, *ProxyError,
+// *BodyError, ErrPeerClosed, ErrTLSTruncated, ErrAborted.
+//
+// # Concurrency
+//
+// A Client belongs to one goroutine at a time: no method may run
+// concurrently with another, except Abort, which any goroutine may call at
+// any time to make a blocked call return (the owner then calls Close). Close
+// and ConnectToHost wait for every goroutine the client started: none
+// outlives Close.
+//
+// # Limits
+//
+// The response head is bounded by Limits (default 1 MiB; strict mode also
+// at most 100 fields); a chunk by 16 MiB (§1.10.2.3); a chunked trailer by
+// 64 KiB. Exceeding one is CONNECTION_ERROR with a *wire.LimitError or a
+// *chunked.Error as the cause.
+package httpclient

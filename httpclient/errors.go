@@ -1,0 +1,93 @@
+package httpclient
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// Error is Godot's global Error enum, re-exported from package wire so that
+// users of this package need import nothing else. OK is a nil error.
+//
+// Every error this package returns carries one of these codes: a bare Error,
+// or a *wire.CodeError whose Unwrap yields the code and the real cause, so
+//
+//	errors.Is(err, httpclient.ErrCantConnect) // the Godot code
+//	var code httpclient.Error
+//	errors.As(err, &code)                     // code.Code() == 25
+//	var uerr x509.UnknownAuthorityError
+//	errors.As(err, &uerr)                     // the cause
+//
+// all work on the same value.
+//
+// Godot: @GlobalScope.Error
+type Error = wire.Error
+
+// The Godot Error codes this package returns, with Godot's numbers.
+const (
+	Failed              = wire.Failed              // Godot: FAILED (1)
+	ErrUnavailable      = wire.ErrUnavailable      // Godot: ERR_UNAVAILABLE (2)
+	ErrUnconfigured     = wire.ErrUnconfigured     // Godot: ERR_UNCONFIGURED (3)
+	ErrFileEOF          = wire.ErrFileEOF          // Godot: ERR_FILE_EOF (18)
+	ErrAlreadyInUse     = wire.ErrAlreadyInUse     // Godot: ERR_ALREADY_IN_USE (22)
+	ErrTimeout          = wire.ErrTimeout          // Godot: ERR_TIMEOUT (24)
+	ErrCantConnect      = wire.ErrCantConnect      // Godot: ERR_CANT_CONNECT (25)
+	ErrCantResolve      = wire.ErrCantResolve      // Godot: ERR_CANT_RESOLVE (26)
+	ErrConnectionError  = wire.ErrConnectionError  // Godot: ERR_CONNECTION_ERROR (27)
+	ErrInvalidData      = wire.ErrInvalidData      // Godot: ERR_INVALID_DATA (30)
+	ErrInvalidParameter = wire.ErrInvalidParameter // Godot: ERR_INVALID_PARAMETER (31)
+	ErrBusy             = wire.ErrBusy             // Godot: ERR_BUSY (44)
+	ErrBug              = wire.ErrBug              // Godot: ERR_BUG (47)
+)
+
+// Causes wrapped inside the Godot codes above. They are not Godot codes
+// themselves; test for them with errors.Is.
+var (
+	// ErrAborted is the cause of the failure status a blocked call ends
+	// with after Client.Abort.
+	ErrAborted = errors.New("httpclient: aborted")
+
+	// ErrPeerClosed is the cause of CONNECTION_ERROR when the peer closed
+	// the connection while the client was idle in CONNECTED (§1.6.3.3), or
+	// before the response head was complete (§1.6.4.2).
+	ErrPeerClosed = errors.New("httpclient: connection closed by peer")
+
+	// ErrTLSTruncated is the cause of CONNECTION_ERROR when a TLS peer
+	// closed the TCP connection without sending close_notify (§1.15.4).
+	ErrTLSTruncated = errors.New("httpclient: TLS connection closed without close_notify")
+)
+
+// ProxyError is the cause of CANT_CONNECT when an HTTPS proxy answered a
+// CONNECT request with a non-2xx status (§1.14.2 with §7 D5).
+type ProxyError struct {
+	Code    int      // the proxy's status code
+	Headers []string // the proxy's header lines (§1.8.5 form)
+}
+
+// Error says which status the proxy answered.
+func (e *ProxyError) Error() string {
+	return "httpclient: proxy refused CONNECT with status " + strconv.Itoa(e.Code)
+}
+
+// BodyError reports that a response body ended before it was complete: the
+// connection closed cleanly in the middle of a fixed-length or chunked body.
+// Godot reports this as a plain DISCONNECTED (§1.10.1.4, §1.10.2.7); the
+// port keeps the status and adds this error (§7 D3). errors.Is(err,
+// io.ErrUnexpectedEOF) holds for every BodyError.
+type BodyError struct {
+	Framing  string // "length" or "chunked"
+	Received int64  // body bytes delivered before the cut
+	// Err is io.ErrUnexpectedEOF for a fixed-length body, and a
+	// *chunked.Error of KindTruncated (which unwraps to
+	// io.ErrUnexpectedEOF) for a chunked one.
+	Err error
+}
+
+// Error says which body was cut and after how many bytes.
+func (e *BodyError) Error() string {
+	return "httpclient: " + e.Framing + " body cut short after " + strconv.FormatInt(e.Received, 10) + " bytes: " + e.Err.Error()
+}
+
+// Unwrap returns Err.
+func (e *BodyError) Unwrap() error { return e.Err }

@@ -1,0 +1,176 @@
+package httpclient
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fuzzRun is what one run of the client over fuzzed server bytes produced.
+type fuzzRun struct {
+	trace    []Status
+	code     int
+	headers  []string
+	body     []byte
+	complete bool
+}
+
+// runOverPipe connects a client to a peer that reads the request and then
+// writes data in two pieces (cut at split) and closes, over an in-memory
+// pipe, and drives the client until the response is over. It fails the test
+// when a status change is illegal, when the client is still REQUESTING or in
+// BODY after the peer closed, or when a goroutine outlives Close.
+func runOverPipe(t *testing.T, data []byte, split int, blocking, into, head, strict bool) fuzzRun {
+	var wg sync.WaitGroup
+	c := New()
+	c.SetBlockingMode(blocking)
+	c.SetStrict(strict)
+	var run fuzzRun
+	c.onStatus = func(from, to Status) {
+		if !legalTransition(from, to) {
+			t.Fatalf("illegal status transition %v → %v", from, to)
+		}
+		run.trace = append(run.trace, to)
+	}
+	c.lookup = func(context.Context, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	c.dialFn = func(context.Context, string, string) (net.Conn, error) {
+		client, server := net.Pipe()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer server.Close()
+			buf := make([]byte, 4096)
+			n := 0
+			for !bytes.Contains(buf[:n], []byte("\r\n\r\n")) {
+				m, err := server.Read(buf[n:])
+				if err != nil {
+					return
+				}
+				n += m
+			}
+			if _, err := server.Write(data[:split]); err != nil {
+				return
+			}
+			_, _ = server.Write(data[split:])
+		}()
+		return client, nil
+	}
+	defer func() {
+		c.Close()
+		wg.Wait()
+		if n := c.live.Load(); n != 0 {
+			t.Fatalf("%d goroutines outlived Close", n)
+		}
+	}()
+
+	deadline := time.Now().Add(5 * time.Second)
+	step := func() {
+		if time.Now().After(deadline) {
+			t.Fatalf("stuck in %v", c.Status())
+		}
+		if !blocking {
+			time.Sleep(10 * time.Microsecond)
+		}
+	}
+	if err := c.ConnectToHost("fuzz.example", 80, nil); err != nil {
+		t.Fatal(err)
+	}
+	for c.Status() == StatusResolving || c.Status() == StatusConnecting {
+		_ = c.Poll()
+		step()
+	}
+	method := MethodGet
+	if head {
+		method = MethodHead
+	}
+	if err := c.Request(method, "/", nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	for c.Status() == StatusRequesting {
+		_ = c.Poll()
+		step()
+	}
+	run.code = c.ResponseCode()
+	run.headers = append([]string(nil), c.RawHeaders()...)
+	buf := make([]byte, 5)
+	if blocking {
+		buf = make([]byte, 64<<10) // the direct read paths
+	}
+	for c.Status() == StatusBody {
+		if !blocking { // blocking mode's liveness check waits up to 1 ms: skip it
+			_ = c.Poll()
+			if c.Status() != StatusBody {
+				break
+			}
+		}
+		if into {
+			n, _ := c.ReadResponseBodyChunkInto(buf)
+			run.body = append(run.body, buf[:n]...)
+		} else {
+			run.body = append(run.body, c.ReadResponseBodyChunk()...)
+		}
+		step()
+	}
+	run.complete = c.BodyComplete()
+	if s := c.Status(); s == StatusRequesting || s == StatusBody {
+		t.Fatalf("still %v after the peer closed", s)
+	}
+	return run
+}
+
+// FuzzResponse runs the whole client over arbitrary server bytes: no panic,
+// only legal status changes, never stuck, no goroutine left; and the four
+// ways of driving it (non-blocking / blocking × Godot's chunk reads / the
+// zero-copy reader) see the same statuses, code and headers, and the same
+// body when it completed (§1.19, §1.10; a chunk cut or refused mid-way is
+// delivered by ReadResponseBodyChunkInto but not by ReadResponseBodyChunk,
+// §1.10.2.5, so then only a prefix relation holds).
+func FuzzResponse(f *testing.F) {
+	for _, sc := range scenarios {
+		if len(sc.resp) < 4096 {
+			f.Add([]byte(sc.resp), uint16(len(sc.resp)/2), uint8(0))
+		}
+	}
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"), uint16(3), uint8(2))  // HEAD
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"), uint16(20), uint8(4)) // strict
+	f.Fuzz(func(t *testing.T, data []byte, split uint16, flags uint8) {
+		if len(data) > 1<<16 {
+			return
+		}
+		cut := int(split) % (len(data) + 1)
+		head, strict := flags&2 != 0, flags&4 != 0
+		var runs []fuzzRun
+		for _, blocking := range []bool{false, true} {
+			for _, into := range []bool{false, true} {
+				runs = append(runs, runOverPipe(t, data, cut, blocking, into, head, strict))
+			}
+		}
+		godot, zero := runs[0], runs[1]
+		for i, r := range runs {
+			if !reflect.DeepEqual(r.trace, godot.trace) || r.code != godot.code || !reflect.DeepEqual(r.headers, godot.headers) {
+				t.Fatalf("run %d differs: %v %d %q, want %v %d %q", i, r.trace, r.code, r.headers, godot.trace, godot.code, godot.headers)
+			}
+			if r.complete != godot.complete {
+				t.Fatalf("run %d: complete %v, want %v", i, r.complete, godot.complete)
+			}
+		}
+		for i := 2; i < 4; i++ {
+			if !bytes.Equal(runs[i].body, runs[i-2].body) {
+				t.Fatalf("blocking and non-blocking bodies differ (run %d): %q vs %q", i, runs[i].body, runs[i-2].body)
+			}
+		}
+		if godot.complete && !bytes.Equal(godot.body, zero.body) {
+			t.Fatalf("complete body differs: %q (chunks) vs %q (into)", godot.body, zero.body)
+		}
+		if !bytes.HasPrefix(zero.body, godot.body) {
+			t.Fatalf("into body %q does not start with %q", zero.body, godot.body)
+		}
+	})
+}

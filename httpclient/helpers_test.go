@@ -1,0 +1,272 @@
+package httpclient
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// mode is one way of driving the client: Godot's non-blocking poll loop or
+// blocking mode; the body is read with ReadResponseBodyChunk (Godot's path)
+// or ReadResponseBodyChunkInto.
+type mode struct {
+	name     string
+	blocking bool
+}
+
+var modes = []mode{{"nonblocking", false}, {"blocking", true}}
+
+// pollGap is the pause between polls in non-blocking mode (tests only: a
+// game calls Poll once per frame).
+const pollGap = 200 * time.Microsecond
+
+// driveTimeout bounds every wait of a test driver.
+const driveTimeout = 10 * time.Second
+
+// newClient returns a client whose every status change is checked against
+// the table of legal transitions (§1.19) and recorded in the returned trace.
+// The client is closed when the test ends (before the servers it talks to).
+func newClient(t *testing.T, blocking bool) (*Client, *[]Status) {
+	t.Helper()
+	c := New()
+	c.SetBlockingMode(blocking)
+	tr := new([]Status)
+	c.onStatus = func(from, to Status) {
+		if !legalTransition(from, to) {
+			t.Errorf("illegal status transition %v → %v (§1.19)", from, to)
+		}
+		*tr = append(*tr, to)
+	}
+	t.Cleanup(c.Close)
+	return c, tr
+}
+
+// pollWhile polls while the status is one of ss, with a tiny sleep between
+// polls in non-blocking mode, and returns the last Poll error.
+func pollWhile(t *testing.T, c *Client, ss ...Status) error {
+	t.Helper()
+	deadline := time.Now().Add(driveTimeout)
+	var err error
+	for in(c.Status(), ss) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still %v after %v", c.Status(), driveTimeout)
+		}
+		err = c.Poll()
+		if !c.blocking && in(c.Status(), ss) {
+			time.Sleep(pollGap)
+		}
+	}
+	return err
+}
+
+func in(s Status, ss []Status) bool {
+	for _, x := range ss {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// connect connects c to host:port and polls until the connect attempt
+// ended; it returns the error of the last Poll.
+func connect(t *testing.T, c *Client, host string, port int, tlsOpts *TLSOptions) error {
+	t.Helper()
+	require.NoError(t, c.ConnectToHost(host, port, tlsOpts))
+	return pollWhile(t, c, StatusResolving, StatusConnecting)
+}
+
+// result is what one request produced, as a Godot user observes it.
+type result struct {
+	Trace    []Status // every status after ConnectToHost, in order
+	Code     int
+	Headers  []string
+	HasResp  bool
+	BodyLen  int64
+	Chunked  bool
+	Body     string
+	Pieces   []string // the non-empty slices ReadResponseBodyChunk returned
+	Final    Status
+	Complete bool  // BodyComplete after the body
+	IntoErr  error // ReadResponseBodyChunkInto: the error that ended the body
+	LastErr  error
+}
+
+// request is one request to send.
+type request struct {
+	method  Method
+	url     string
+	headers []string
+	body    string
+}
+
+var getRoot = request{method: MethodGet, url: "/"}
+
+// readPath is how a test reads a body.
+type readPath int
+
+const (
+	pathChunks    readPath = iota // Godot's ReadResponseBodyChunk
+	pathInto                      // ReadResponseBodyChunkInto, 7-byte buffer: many reads, boundaries crossed
+	pathIntoLarge                 // ReadResponseBodyChunkInto, 64 KiB buffer: the direct read paths
+)
+
+var readPaths = []readPath{pathChunks, pathInto, pathIntoLarge}
+
+func (p readPath) String() string { return [...]string{"chunks", "into", "into-large"}[p] }
+
+// readBody reads the body of the current response to its end, Godot's way
+// (Poll, then ReadResponseBodyChunk, while the status is BODY) or with
+// ReadResponseBodyChunkInto, and records it in r.
+func readBody(t *testing.T, c *Client, path readPath, r *result) {
+	t.Helper()
+	deadline := time.Now().Add(driveTimeout)
+	var body strings.Builder
+	into := path != pathChunks
+	buf := make([]byte, 7)
+	if path == pathIntoLarge {
+		buf = make([]byte, 64<<10)
+	}
+	for c.Status() == StatusBody {
+		if time.Now().After(deadline) {
+			t.Fatalf("body not finished after %v (status %v)", driveTimeout, c.Status())
+		}
+		_ = c.Poll()
+		if c.Status() != StatusBody {
+			break
+		}
+		progress := false
+		if into {
+			n, err := c.ReadResponseBodyChunkInto(buf)
+			body.Write(buf[:n])
+			progress = n > 0
+			if err != nil {
+				r.IntoErr = err
+			}
+		} else {
+			p := c.ReadResponseBodyChunk()
+			body.Write(p)
+			if len(p) > 0 {
+				r.Pieces = append(r.Pieces, string(p))
+				progress = true
+			}
+		}
+		if !c.blocking && !progress && c.Status() == StatusBody {
+			time.Sleep(pollGap)
+		}
+	}
+	if into && r.IntoErr == nil {
+		_, r.IntoErr = c.ReadResponseBodyChunkInto(buf)
+	}
+	r.Body = body.String()
+	r.Complete = c.BodyComplete()
+}
+
+// roundTrip connects to host:port, sends req and reads the response to its
+// end. afterBody, when set, polls after the body until the status changes or
+// driveTimeout passed (§1.10.3: a FIN after a complete body).
+func roundTrip(t *testing.T, c *Client, tr *[]Status, host string, port int, tlsOpts *TLSOptions, req request, path readPath, afterBody bool) result {
+	t.Helper()
+	var r result
+	if err := connect(t, c, host, port, tlsOpts); err == nil && c.Status() == StatusConnected {
+		require.NoError(t, c.Request(req.method, req.url, req.headers, req.body))
+		_ = pollWhile(t, c, StatusRequesting)
+		r.Code, r.HasResp, r.BodyLen, r.Chunked = c.ResponseCode(), c.HasResponse(), c.ResponseBodyLength(), c.IsResponseChunked()
+		r.Headers = append([]string(nil), c.RawHeaders()...)
+		readBody(t, c, path, &r)
+		if afterBody && c.Status() == StatusConnected {
+			deadline := time.Now().Add(driveTimeout)
+			for c.Status() == StatusConnected && time.Now().Before(deadline) {
+				_ = c.Poll()
+				time.Sleep(pollGap)
+			}
+		}
+	}
+	r.Trace = append([]Status(nil), *tr...)
+	r.Final = c.Status()
+	r.LastErr = c.LastError()
+	return r
+}
+
+// ending is how a scripted server ends its response.
+type ending int
+
+const (
+	endHold       ending = iota // keep the connection open
+	endClose                    // FIN together with the last data
+	endCloseLater               // FIN 50 ms after the data
+	endCloseAfter               // FIN 20 ms after the data (keep-alive tests)
+)
+
+// delivery is how a scripted server writes its response.
+type delivery struct {
+	name  string
+	split int           // write in two pieces cut here (0: one write)
+	every time.Duration // one byte per interval (trickle), when set
+}
+
+// script is the server side: read one request, write resp as d says, end.
+func script(resp string, d delivery, end ending) func(*ts.Conn) {
+	b := []byte(resp)
+	steps := []ts.Step{ts.Read()}
+	switch {
+	case d.every > 0:
+		steps = append(steps, ts.Trickle(b, d.every))
+	case d.split > 0 && d.split < len(b):
+		steps = append(steps, ts.WriteSplit(b, []int{d.split}, time.Millisecond))
+	case end == endClose:
+		return ts.Script(append(steps, ts.WriteAndClose(b))...)
+	default:
+		steps = append(steps, ts.Write(b))
+	}
+	switch end {
+	case endHold:
+		steps = append(steps, ts.Hold())
+	case endClose:
+		steps = append(steps, ts.Close())
+	case endCloseLater:
+		later := 50 * time.Millisecond
+		if d.split > 0 || d.every > 0 {
+			later = 10 * time.Millisecond // the FIN still comes after the data was drained
+		}
+		steps = append(steps, ts.Sleep(later), ts.Close())
+	case endCloseAfter:
+		steps = append(steps, ts.Sleep(20*time.Millisecond), ts.Close())
+	}
+	return ts.Script(steps...)
+}
+
+// freePort returns a loopback port nothing listens on.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
+	return port
+}
+
+// ipv6Available reports whether [::1] can be listened on.
+func ipv6Available() bool {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	_ = ln.Close()
+	return true
+}
+
+// statuses is a shorthand for a trace.
+func statuses(ss ...Status) []Status { return ss }
+
+// connected is the trace prefix of a connect to an IP literal and one request.
+var connected = statuses(StatusConnecting, StatusConnected, StatusRequesting)
+
+func concat(a []Status, b ...Status) []Status {
+	return append(append([]Status(nil), a...), b...)
+}

@@ -1,0 +1,212 @@
+package httpclient
+
+import (
+	"io"
+
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+const pollOp = "poll"
+
+// Poll advances the connection by at most one status change and returns
+// Godot's code for the status (§1.6):
+//
+//	DISCONNECTED                      ErrUnconfigured
+//	RESOLVING, CONNECTING             nil while in progress; the failure below when it fails
+//	CONNECTED, BODY                   nil, or ErrConnectionError when the peer closed (§1.6.3)
+//	REQUESTING                        nil, or ErrConnectionError on an I/O error (§1.6.4)
+//	CANT_RESOLVE                      ErrCantResolve
+//	CANT_CONNECT                      ErrCantConnect (a proxy error: see below)
+//	CONNECTION_ERROR, TLS_HANDSHAKE_ERROR  ErrConnectionError
+//
+// The call that enters a failure status returns the code Godot returns there
+// wrapping the cause (LastError gives the same value): ErrCantResolve,
+// ErrCantConnect (TCP failure on every address; a TLS handshake or
+// verification failure, with status TLS_HANDSHAKE_ERROR; a proxy refusal,
+// with a *ProxyError), ErrInvalidParameter (a resolved name with a port
+// outside 1…65535, status CANT_CONNECT), ErrConnectionError (an I/O error,
+// a malformed or oversized response head, a proxy that closed).
+//
+// Non-blocking mode (the default) never waits. Blocking mode waits in
+// RESOLVING, CONNECTING and REQUESTING until the status can change; in
+// CONNECTED and BODY it checks liveness and returns at once (waiting at most
+// a millisecond for bytes already in flight).
+//
+// A FIN (or TLS close) while idle in CONNECTED gives CONNECTION_ERROR
+// (§1.6.3.3). In BODY a clean close is left for the body read, which ends
+// the body with DISCONNECTED (§1.10.1.4; the port's deterministic form of
+// §1.10.4, §7 D3): Poll never turns a body that was cleanly closed into an
+// error.
+//
+// Godot: HTTPClient.poll()
+func (c *Client) Poll() error {
+	if c.aborted.Load() {
+		switch c.status {
+		case StatusResolving, StatusConnecting, StatusConnected, StatusRequesting, StatusBody:
+			return c.abortNow(pollOp)
+		}
+	}
+	switch c.status {
+	case StatusDisconnected:
+		return ErrUnconfigured
+	case StatusResolving, StatusConnecting:
+		return c.pollDial()
+	case StatusConnected, StatusBody:
+		return c.pollLive()
+	case StatusRequesting:
+		return c.pollRequesting()
+	case StatusCantResolve:
+		return c.terminalErr(ErrCantResolve)
+	case StatusCantConnect:
+		return c.terminalErr(ErrCantConnect)
+	default: // StatusConnectionError, StatusTLSHandshakeError
+		return c.terminalErr(ErrConnectionError)
+	}
+}
+
+// terminalErr is what Poll returns in a terminal status: Godot's code for
+// the status, wrapping the cause of the failure when one is known.
+func (c *Client) terminalErr(code Error) error {
+	if wire.CodeOf(c.lastErr) == code {
+		return c.lastErr
+	}
+	if c.cause != nil {
+		return wire.Wrap(code, pollOp, c.cause)
+	}
+	return code
+}
+
+// pollDial applies the next connector report: RESOLVING → CONNECTING,
+// CANT_RESOLVE or CANT_CONNECT (§1.6.1); CONNECTING → CONNECTED,
+// CANT_CONNECT or TLS_HANDSHAKE_ERROR (§1.6.2). One report, one change.
+func (c *Client) pollDial() error {
+	var ev dialEvent
+	if c.blocking {
+		ev = <-c.dial.ch
+	} else {
+		select {
+		case ev = <-c.dial.ch:
+		default:
+			return nil
+		}
+	}
+	if c.aborted.Load() {
+		if ev.st != nil {
+			_ = ev.st.raw.Close()
+		}
+		return c.abortNow(pollOp)
+	}
+	switch {
+	case ev.resolved:
+		c.setStatus(StatusConnecting)
+		return nil
+	case ev.st != nil:
+		c.dial.cancel() // release the context; the goroutine has finished
+		c.dial = nil
+		c.st = ev.st
+		c.abortMu.Lock()
+		c.abortDial, c.abortConn = nil, ev.st
+		c.abortMu.Unlock()
+		if c.aborted.Load() { // Abort ran between the report and here
+			return c.abortNow(pollOp)
+		}
+		c.setStatus(StatusConnected)
+		return nil
+	}
+	switch ev.stage {
+	case stageResolve:
+		c.release()
+		return c.fail(StatusCantResolve, ErrCantResolve, pollOp, ev.err)
+	case stageTLS:
+		c.release()
+		return c.fail(StatusTLSHandshakeError, ErrCantConnect, pollOp, ev.err)
+	default: // stageStart, stageTCP, stageProxy
+		c.release()
+		return c.fail(StatusCantConnect, ev.code, pollOp, ev.err)
+	}
+}
+
+// pollLive is the liveness check of CONNECTED and BODY (§1.6.3). It never
+// consumes data: bytes received stay buffered for the next response or the
+// body read.
+func (c *Client) pollLive() error {
+	if c.rr == c.rw && c.rerr == nil && c.st != nil {
+		if c.blocking {
+			c.probe()
+		} else {
+			c.fill(false)
+		}
+	}
+	if c.rr < c.rw || c.rerr == nil {
+		return nil
+	}
+	if c.status == StatusBody && c.rerr == io.EOF {
+		return nil // the body read ends the body (§7 D3)
+	}
+	cause := c.rerr
+	if cause == io.EOF {
+		cause = ErrPeerClosed
+	}
+	// Godot does not close() here: the socket stays until Close.
+	return c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
+}
+
+// pollRequesting sends the request, then reads the response head
+// (§1.6.4). In blocking mode it returns once the head is parsed or failed.
+func (c *Client) pollRequesting() error {
+	if !c.reqSent {
+		done, err := c.send()
+		if !done {
+			return nil
+		}
+		if err != nil {
+			c.release()
+			return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
+		}
+	}
+	for {
+		n, err := c.parser.Parse(c.buffered(), &c.next)
+		if err == nil {
+			c.rr += n
+			c.applyHead()
+			return nil
+		}
+		if err != wire.ErrNeedMore {
+			c.release()
+			return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
+		}
+		if c.rerr != nil {
+			cause := c.rerr
+			if cause == io.EOF {
+				cause = ErrPeerClosed
+			}
+			c.release()
+			return c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
+		}
+		if !c.fill(c.blocking) && !c.blocking {
+			return nil
+		}
+	}
+}
+
+// applyHead makes the parsed head the current response and freezes its
+// framing (§1.8, §1.9): BODY, or CONNECTED when there is no body.
+func (c *Client) applyHead() {
+	c.head, c.next = c.next, c.head
+	h := &c.head
+	c.code, c.bodySize, c.chunked = h.Code, h.ContentLength, h.Chunked
+	c.consumed, c.header = false, nil
+	c.body = bodyState{framing: h.Framing, left: h.ContentLength, sizeLine: true}
+	c.dec.Reset()
+	c.chunkOut = nil
+	if h.Framing != wire.FramingNone {
+		c.setStatus(StatusBody)
+		return
+	}
+	c.body.done = true
+	if h.Ambiguous {
+		c.closeConn() // §7 D2: never reuse after an ambiguous head
+		return
+	}
+	c.setStatus(StatusConnected)
+}

@@ -1,0 +1,141 @@
+package httpclient
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// TestHTTPProxy checks §1.14.1 against a real forward proxy: the socket goes
+// to the proxy, the target is absolute-form, Host stays the target's.
+func TestHTTPProxy(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			origin := ts.New(t, ts.Respond(okResp))
+			proxy := ts.NewForwardProxy(t)
+			c, tr := newClient(t, m.blocking)
+			c.SetHTTPProxy(proxy.Host(), proxy.Port())
+			r := roundTrip(t, c, tr, origin.Host(), origin.Port(), nil, request{MethodGet, "/x", nil, ""}, pathChunks, false)
+			assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace)
+			assert.Equal(t, "ok", r.Body)
+			c.Close()
+			proxy.Close()
+			origin.Close()
+			authority := origin.Host() + ":" + strconv.Itoa(origin.Port())
+			require.Len(t, proxy.Requests(), 1)
+			assert.True(t, strings.HasPrefix(string(proxy.Requests()[0]), "GET http://"+authority+"/x HTTP/1.1\r\nHost: "+authority+"\r\n"),
+				"%q", proxy.Requests()[0])
+			require.Len(t, origin.Requests(), 1)
+			assert.True(t, strings.HasPrefix(string(origin.Requests()[0]), "GET /x HTTP/1.1\r\n"))
+		})
+	}
+}
+
+// TestHTTPSProxy checks the CONNECT tunnel of §1.14.2 with the §7 D5 fixes
+// (the request of §1.14.2.1, status CONNECTING during the exchange,
+// §1.14.2.2 and §1.6.2.4; against §1.14.2.4 and §1.14.2.6):
+// any 2xx reply opens the tunnel whatever its framing; another status is
+// CANT_CONNECT with ERR_CANT_CONNECT and the proxy's code in a *ProxyError;
+// a proxy that closes is CANT_CONNECT with ERR_CONNECTION_ERROR
+// (§1.14.2.5); bytes after the reply belong to the tunnel.
+func TestHTTPSProxy(t *testing.T) {
+	ca := ts.NewCA(t)
+	cert := ca.Issue(t, "localhost")
+	ok := concat(connected, StatusBody, StatusConnected)
+	tests := []struct {
+		name  string
+		opts  []ts.ProxyOption
+		trace []Status
+		code  Error
+		cause func(t *testing.T, err error)
+	}{
+		{name: "200", trace: ok},
+		{name: "200-content-length-0", opts: []ts.ProxyOption{ts.ProxyReply("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")}, trace: ok}, // D5
+		{name: "200-connection-close", opts: []ts.ProxyOption{ts.ProxyReply("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")}, trace: ok}, // D5
+		{name: "204", opts: []ts.ProxyOption{ts.ProxyReply("HTTP/1.1 204 No Content\r\n\r\n")}, trace: ok},                               // D5: any 2xx
+		{name: "403", opts: []ts.ProxyOption{ts.ProxyReply("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")},
+			trace: statuses(StatusConnecting, StatusCantConnect), code: ErrCantConnect,
+			cause: func(t *testing.T, err error) {
+				var pe *ProxyError
+				require.True(t, errors.As(err, &pe), "%v", err)
+				assert.Equal(t, 403, pe.Code)
+				assert.Equal(t, []string{"Content-Length: 0"}, pe.Headers)
+			}},
+		{name: "407", opts: []ts.ProxyOption{ts.ProxyReply("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")},
+			trace: statuses(StatusConnecting, StatusCantConnect), code: ErrCantConnect,
+			cause: func(t *testing.T, err error) {
+				var pe *ProxyError
+				require.True(t, errors.As(err, &pe), "%v", err)
+				assert.Equal(t, 407, pe.Code)
+			}},
+		{name: "proxy-closes", opts: []ts.ProxyOption{ts.ProxyReply(""), ts.ProxyCloseAfterReply()},
+			trace: statuses(StatusConnecting, StatusCantConnect), code: ErrConnectionError,
+			cause: func(t *testing.T, err error) { assert.ErrorIs(t, err, errProxyClosed) }},
+		{name: "bytes-after-reply-go-to-tls", opts: []ts.ProxyOption{ts.ProxyReply("HTTP/1.1 200 OK\r\n\r\nXYZ")},
+			trace: statuses(StatusConnecting, StatusTLSHandshakeError), code: ErrCantConnect,
+			cause: func(t *testing.T, err error) { assert.Error(t, err) }},
+	}
+	for _, tt := range tests {
+		for _, m := range modes {
+			t.Run(tt.name+"/"+m.name, func(t *testing.T) {
+				srv := ts.NewTLS(t, cert, ts.Respond(okResp))
+				proxy := ts.NewConnectProxy(t, tt.opts...)
+				c, tr := newClient(t, m.blocking)
+				c.SetHTTPSProxy(proxy.Host(), proxy.Port())
+				r := roundTrip(t, c, tr, "localhost", srv.Port(), TLSClient(ca.Pool(), ""), getRoot, pathChunks, false)
+				assert.Equal(t, tt.trace, r.Trace, "no RESOLVING: the proxy is an IP literal and the target is not resolved")
+				if tt.cause == nil {
+					assert.Equal(t, "ok", r.Body)
+					srv.Close()
+					assert.Equal(t, []string{"localhost"}, srv.ServerNames(), "SNI names the target, not the proxy")
+				} else {
+					assert.True(t, errors.Is(r.LastErr, tt.code), "%v", r.LastErr)
+					tt.cause(t, r.LastErr)
+					later := ErrCantConnect // §1.6 table: CANT_CONNECT → ERR_CANT_CONNECT
+					if r.Final == StatusTLSHandshakeError {
+						later = ErrConnectionError
+					}
+					assert.True(t, errors.Is(c.Poll(), later), "later polls")
+				}
+				c.Close()
+				proxy.Close()
+				require.NotEmpty(t, proxy.Requests())
+				assert.True(t, strings.HasPrefix(string(proxy.Requests()[0]),
+					"CONNECT localhost:"+strconv.Itoa(srv.Port())+" HTTP/1.1\r\nHost: localhost:"+strconv.Itoa(srv.Port())+"\r\n"))
+			})
+		}
+	}
+}
+
+// TestProxyChoice checks §1.5.8 and §1.14: the HTTPS proxy is used only for
+// TLS targets, the HTTP proxy only for plain ones; an empty host or port −1
+// unsets a proxy.
+func TestProxyChoice(t *testing.T) {
+	origin := ts.New(t, ts.RespondEach(okResp))
+	unused := ts.New(t, ts.Respond(okResp))
+	c, _ := newClient(t, false)
+
+	c.SetHTTPSProxy(unused.Host(), unused.Port()) // plain target: not used
+	require.NoError(t, connect(t, c, origin.Host(), origin.Port(), nil))
+	assert.Equal(t, StatusConnected, c.Status())
+
+	c.SetHTTPProxy(unused.Host(), unused.Port())
+	c.SetHTTPProxy("", unused.Port()) // empty host unsets
+	require.NoError(t, connect(t, c, origin.Host(), origin.Port(), nil))
+	assert.Equal(t, StatusConnected, c.Status())
+
+	c.SetHTTPProxy(unused.Host(), -1) // port −1 unsets
+	require.NoError(t, connect(t, c, origin.Host(), origin.Port(), nil))
+	assert.Equal(t, StatusConnected, c.Status())
+	c.Close()
+	unused.Close()
+	origin.Close()
+	assert.Equal(t, 0, unused.Accepted())
+	assert.Equal(t, 3, origin.Accepted())
+}

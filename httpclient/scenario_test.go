@@ -1,0 +1,455 @@
+package httpclient
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/chunked"
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// scenario is one server behaviour and what a Godot user observes (§5,
+// §1.8–§1.10). Every scenario runs in non-blocking and blocking mode, with
+// the body read Godot's way and with ReadResponseBodyChunkInto, and with the
+// response written whole, split at every byte boundary and one byte per
+// write; all must give the same trace, code, headers and body.
+type scenario struct {
+	name    string
+	rule    string
+	method  Method
+	resp    string
+	end     ending
+	noSplit bool // too long to split at every boundary
+
+	trace    []Status // after CONNECTING, CONNECTED, REQUESTING
+	code     int
+	headers  []string
+	hasResp  bool
+	bodyLen  int64
+	chunked  bool
+	body     string   // Godot path (ReadResponseBodyChunk)
+	pieces   []string // Godot path, when the pieces are fixed (chunked)
+	intoBody *string  // Into path, when it differs from body
+	complete bool
+	intoErr  error // errors.Is target for the Into path's final error
+	lastErr  error // errors.Is target for LastError (nil: none)
+	after    bool  // poll after the body (§1.10.3)
+}
+
+func sp(s string) *string { return &s }
+
+var bigBody = strings.Repeat("0123456789abcdef", 12500) // 200 000 bytes
+
+func chunkedOf(body string, size int) string {
+	var b []byte
+	for len(body) > 0 {
+		n := min(size, len(body))
+		b = chunked.AppendChunk(b, []byte(body[:n]))
+		body = body[n:]
+	}
+	return string(chunked.AppendLastChunk(b))
+}
+
+var scenarios = []scenario{
+	{
+		name: "fixed", rule: "§5 row 1, §1.10.1, §1.10.3",
+		resp:  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+		trace: statuses(StatusBody, StatusConnected), code: 200, hasResp: true,
+		headers: []string{"Content-Length: 2"}, bodyLen: 2, body: "ok", complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "no-framing", rule: "§5 row 2, §1.9 row 3, §1.11.1",
+		resp:  "HTTP/1.1 200 OK\r\n\r\n",
+		trace: statuses(StatusConnected), code: 200, bodyLen: -1, complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "http10-no-close", rule: "§5 row 3, §1.8.8, §1.9 row 3",
+		resp:  "HTTP/1.0 200 OK\r\nServer: x\r\n\r\nbody",
+		trace: statuses(StatusConnected), code: 200, hasResp: true, headers: []string{"Server: x"},
+		bodyLen: -1, complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "until-close-fin-with-data", rule: "§5 row 4, §1.9 row 2, §1.10.1.4, §1.15.3 (EOF with the bytes of the call)", end: endClose,
+		resp:  "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\ndata",
+		trace: statuses(StatusBody, StatusDisconnected), code: 200, hasResp: true,
+		headers: []string{"Connection: close"}, bodyLen: -1, body: "data", complete: true, intoErr: io.EOF,
+	},
+	{
+		// Godot: CONNECTION_ERROR when poll() sees the FIN first (§1.10.4);
+		// the port ends a cleanly closed body with success (§7 D3).
+		name: "until-close-fin-50ms-later", rule: "§5 row 5, §1.10.4, §7 D3", end: endCloseLater,
+		resp:  "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\ndata",
+		trace: statuses(StatusBody, StatusDisconnected), code: 200, hasResp: true,
+		headers: []string{"Connection: close"}, bodyLen: -1, body: "data", complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "until-close-empty", rule: "§1.9 row 2, §1.10.1.4", end: endClose,
+		resp:  "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n",
+		trace: statuses(StatusBody, StatusDisconnected), code: 200, hasResp: true,
+		headers: []string{"Connection: close"}, bodyLen: -1, complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "chunked", rule: "§5 row 6, §1.10.2.4–6",
+		resp:  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+		trace: statuses(StatusBody, StatusConnected), code: 200, hasResp: true, chunked: true,
+		headers: []string{"Transfer-Encoding: chunked"}, bodyLen: -1, body: "hello", pieces: []string{"hello"},
+		complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "chunked-many-trailer", rule: "§1.10.2.2 (leading zeros, upper case), §1.10.2.6 (trailer discarded)",
+		resp:  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n00A\r\n0123456789\r\n1\r\nz\r\n0\r\nX-T: 1\r\nX-U: 2\r\n\r\n",
+		trace: statuses(StatusBody, StatusConnected), code: 200, hasResp: true, chunked: true,
+		headers: []string{"Transfer-Encoding: chunked"}, bodyLen: -1, body: "abc0123456789z",
+		pieces: []string{"abc", "0123456789", "z"}, complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "chunked-extension", rule: "§5 row 7, §1.10.2.2",
+		resp:  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\n\r\n",
+		trace: statuses(StatusBody, StatusConnectionError), code: 200, hasResp: true, chunked: true,
+		headers: []string{"Transfer-Encoding: chunked"}, bodyLen: -1, body: "hello", pieces: []string{"hello"},
+		intoErr: chunked.ErrNotHex, lastErr: chunked.ErrNotHex,
+	},
+	{
+		// Godot: DISCONNECTED or CONNECTION_ERROR by timing (§1.10.2.7); the
+		// port: DISCONNECTED, and the body is marked cut short (§7 D3).
+		name: "chunked-cut-after-chunk", rule: "§5 row 8, §1.10.2.7, §7 D3", end: endClose,
+		resp:  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+		trace: statuses(StatusBody, StatusDisconnected), code: 200, hasResp: true, chunked: true,
+		headers: []string{"Transfer-Encoding: chunked"}, bodyLen: -1, body: "hello", pieces: []string{"hello"},
+		intoErr: io.ErrUnexpectedEOF,
+	},
+	{
+		name: "chunked-cut-in-chunk", rule: "§1.10.2.5 (returned only whole), §1.10.2.7", end: endCloseLater,
+		resp:  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+		trace: statuses(StatusBody, StatusDisconnected), code: 200, hasResp: true, chunked: true,
+		headers: []string{"Transfer-Encoding: chunked"}, bodyLen: -1, body: "", intoBody: sp("hel"),
+		intoErr: io.ErrUnexpectedEOF,
+	},
+	{
+		name: "chunked-bad-terminator", rule: "§1.10.2.5",
+		resp:  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXY0\r\n\r\n",
+		trace: statuses(StatusBody, StatusConnectionError), code: 200, hasResp: true, chunked: true,
+		headers: []string{"Transfer-Encoding: chunked"}, bodyLen: -1, body: "", intoBody: sp("hello"),
+		intoErr: chunked.ErrBadTerminator, lastErr: chunked.ErrBadTerminator,
+	},
+	{
+		name: "chunked-size-line-too-long", rule: "§1.10.2.1",
+		resp:  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("0", 40) + "5\r\nhello\r\n0\r\n\r\n",
+		trace: statuses(StatusBody, StatusConnectionError), code: 200, hasResp: true, chunked: true,
+		headers: []string{"Transfer-Encoding: chunked"}, bodyLen: -1,
+		intoErr: chunked.ErrSizeLineTooLong, lastErr: chunked.ErrSizeLineTooLong,
+	},
+	{
+		name: "chunked-too-big", rule: "§1.10.2.3, §7 D1",
+		resp:  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000001\r\nx",
+		trace: statuses(StatusBody, StatusConnectionError), code: 200, hasResp: true, chunked: true,
+		headers: []string{"Transfer-Encoding: chunked"}, bodyLen: -1,
+		intoErr: chunked.ErrTooBig, lastErr: chunked.ErrTooBig,
+	},
+	{
+		name: "chunked-with-length", rule: "§1.9 row 1 (chunked wins), §1.11.5, §7 D2", // ambiguous: closed after
+		resp:  "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+		trace: statuses(StatusBody, StatusDisconnected), code: 200, hasResp: true, chunked: true,
+		headers: []string{"Content-Length: 5", "Transfer-Encoding: chunked"}, bodyLen: 5, body: "hello",
+		pieces: []string{"hello"}, complete: true, intoErr: io.EOF,
+	},
+	{
+		// Godot: DISCONNECTED or CONNECTION_ERROR by timing (§5 row 9).
+		name: "fixed-cut-short", rule: "§5 row 9, §1.10.1.4, §7 D3", end: endClose,
+		resp:  "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello",
+		trace: statuses(StatusBody, StatusDisconnected), code: 200, hasResp: true,
+		headers: []string{"Content-Length: 100"}, bodyLen: 100, body: "hello", intoErr: io.ErrUnexpectedEOF,
+	},
+	{
+		name: "foo-first-line", rule: "§5 row 10, §1.8.1 (code preset 200), §1.8.4",
+		resp:  "FOO 500 bar\r\nX: y\r\nContent-Length: 2\r\n\r\nhi",
+		trace: statuses(StatusBody, StatusConnected), code: 200, hasResp: true,
+		headers: []string{"FOO 500 bar", "X: y", "Content-Length: 2"}, bodyLen: 2, body: "hi", complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "head", rule: "§1.8.6, §1.9 note", method: MethodHead,
+		resp:  "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
+		trace: statuses(StatusBody, StatusConnected), code: 200, hasResp: true,
+		headers: []string{"Content-Length: 10"}, bodyLen: 0, complete: true, intoErr: io.EOF,
+	},
+	{
+		// Godot waits forever for chunk data that never comes (§1.9 note);
+		// the parser frames it as an empty body (§7 D1).
+		name: "head-chunked", rule: "§1.9 note, §7 D1", method: MethodHead,
+		resp:  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+		trace: statuses(StatusBody, StatusConnected), code: 200, hasResp: true, chunked: true,
+		headers: []string{"Transfer-Encoding: chunked"}, bodyLen: 0, complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "content-length-0", rule: "§1.9 note",
+		resp:  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+		trace: statuses(StatusBody, StatusConnected), code: 200, hasResp: true,
+		headers: []string{"Content-Length: 0"}, bodyLen: 0, complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "1xx-taken-as-final", rule: "§1.8.7",
+		resp:  "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+		trace: statuses(StatusConnected), code: 100, bodyLen: -1, complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "status-line-only-204", rule: "§1.11.1, §1.8.7",
+		resp:  "HTTP/1.1 204 No Content\r\n\r\n",
+		trace: statuses(StatusConnected), code: 204, bodyLen: -1, complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "bare-lf-head", rule: "§1.6.4.2 (LF LF ends the head), §1.8.2",
+		resp:  "HTTP/1.1 201 Created\nContent-Length: 2\n\nok",
+		trace: statuses(StatusBody, StatusConnected), code: 201, hasResp: true,
+		headers: []string{"Content-Length: 2"}, bodyLen: 2, body: "ok", complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "head-cut-short", rule: "§1.6.4.2 (EOF before the head)", end: endClose,
+		resp:  "HTTP/1.1 200 OK\r\nContent-",
+		trace: statuses(StatusConnectionError), lastErr: ErrPeerClosed, bodyLen: -1,
+	},
+	{
+		name: "ambiguous-lengths", rule: "§1.8.3 (last Content-Length wins), §7 D2",
+		resp:  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nokx",
+		trace: statuses(StatusBody, StatusDisconnected), code: 200, hasResp: true,
+		headers: []string{"Content-Length: 2", "Content-Length: 3"}, bodyLen: 3, body: "okx", complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "close-after-complete-body", rule: "§1.10.3, §1.6.3.3", end: endCloseAfter, after: true,
+		resp:  "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+		trace: statuses(StatusBody, StatusConnected, StatusConnectionError), code: 200, hasResp: true,
+		headers: []string{"Connection: close", "Content-Length: 2"}, bodyLen: 2, body: "ok", complete: true,
+		intoErr: io.EOF, lastErr: ErrPeerClosed,
+	},
+	{
+		name: "fixed-large", rule: "§1.10.1.1–2 (read_chunk_size pieces)", noSplit: true,
+		resp:  "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(bigBody)) + "\r\n\r\n" + bigBody,
+		trace: statuses(StatusBody, StatusConnected), code: 200, hasResp: true,
+		headers: []string{"Content-Length: 200000"}, bodyLen: 200000, body: bigBody, complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "until-close-large", rule: "§1.10.1.1–4", noSplit: true, end: endCloseLater,
+		resp:  "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + bigBody,
+		trace: statuses(StatusBody, StatusDisconnected), code: 200, hasResp: true,
+		headers: []string{"Connection: close"}, bodyLen: -1, body: bigBody, complete: true, intoErr: io.EOF,
+	},
+	{
+		name: "chunked-large", rule: "§1.10.2.5 (a chunk is returned whole)", noSplit: true,
+		resp:  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedOf(bigBody, 70000),
+		trace: statuses(StatusBody, StatusConnected), code: 200, hasResp: true, chunked: true,
+		headers: []string{"Transfer-Encoding: chunked"}, bodyLen: -1, body: bigBody,
+		pieces: []string{bigBody[:70000], bigBody[70000:140000], bigBody[140000:]}, complete: true, intoErr: io.EOF,
+	},
+}
+
+// deliveries returns the ways to write resp: whole, split at every byte
+// boundary (every 7th under -short) and one byte per write.
+func deliveries(resp string, noSplit bool) []delivery {
+	ds := []delivery{{name: "whole"}}
+	if noSplit {
+		return ds
+	}
+	step := 1
+	if testing.Short() {
+		step = 7
+	}
+	for i := 1; i < len(resp); i += step {
+		ds = append(ds, delivery{name: "split-" + strconv.Itoa(i), split: i})
+	}
+	return append(ds, delivery{name: "bytewise", every: 200 * time.Microsecond})
+}
+
+// TestScenarios runs every scenario in every mode and delivery and checks
+// the status trace (§1.19), code, headers and body against the table.
+func TestScenarios(t *testing.T) {
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			// The runs mostly wait on the network: run several at once
+			// (t.Run may be called from several goroutines).
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 6)
+			for _, d := range deliveries(sc.resp, sc.noSplit) {
+				for _, m := range modes {
+					for _, path := range readPaths {
+						name := d.name + "/" + m.name + "/" + path.String()
+						wg.Add(1)
+						sem <- struct{}{}
+						go func() {
+							defer wg.Done()
+							defer func() { <-sem }()
+							runScenario(t, sc, d, m, path, name)
+						}()
+					}
+				}
+			}
+			wg.Wait()
+		})
+	}
+}
+
+func runScenario(t *testing.T, sc scenario, d delivery, m mode, path readPath, name string) {
+	into := path != pathChunks
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		srv := ts.New(t, script(sc.resp, d, sc.end))
+		c, tr := newClient(t, m.blocking)
+		req := request{method: sc.method, url: "/"}
+		r := roundTrip(t, c, tr, srv.Host(), srv.Port(), nil, req, path, sc.after)
+		// sc.rule names the rules this scenario pins.
+		assert.Equal(t, concat(connected, sc.trace...), r.Trace, "trace (%s)", sc.rule)
+		assert.Equal(t, sc.code, r.Code, "code")
+		assert.Equal(t, sc.headers, nilIfEmpty(r.Headers), "headers")
+		assert.Equal(t, sc.hasResp, r.HasResp, "has_response")
+		assert.Equal(t, sc.bodyLen, r.BodyLen, "body length")
+		assert.Equal(t, sc.chunked, r.Chunked, "chunked")
+		assert.Equal(t, sc.complete, r.Complete, "BodyComplete")
+		if into {
+			want := sc.body
+			if sc.intoBody != nil {
+				want = *sc.intoBody
+			}
+			assert.Equal(t, want, r.Body, "body (into)")
+			if sc.intoErr != nil {
+				assert.True(t, errors.Is(r.IntoErr, sc.intoErr), "into error %v, want %v", r.IntoErr, sc.intoErr)
+			}
+			if errors.Is(sc.intoErr, io.ErrUnexpectedEOF) {
+				var be *BodyError
+				assert.True(t, errors.As(r.IntoErr, &be), "a cut body is a *BodyError: %v", r.IntoErr)
+			}
+		} else {
+			assert.Equal(t, sc.body, r.Body, "body")
+			if sc.pieces != nil {
+				assert.Equal(t, sc.pieces, r.Pieces, "chunks returned whole (§1.10.2.5)")
+			}
+		}
+		if sc.lastErr != nil {
+			assert.True(t, errors.Is(r.LastErr, sc.lastErr), "LastError %v, want %v", r.LastErr, sc.lastErr)
+			assert.True(t, errors.Is(r.LastErr, ErrConnectionError), "LastError %v carries ERR_CONNECTION_ERROR", r.LastErr)
+		} else if !r.Final.Terminal() {
+			assert.NoError(t, r.LastErr)
+		}
+	})
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// TestReadChunkSizePieces checks §1.10.1.1–2: a fixed-length body comes in
+// pieces of at most read_chunk_size, and in blocking mode each call fills its
+// whole target (Godot's blocking read loops until the target is met).
+func TestReadChunkSizePieces(t *testing.T) {
+	body := strings.Repeat("x", 1000)
+	resp := "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + body
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			// The body trickles in two pieces, so a non-blocking read may
+			// return less than the target but a blocking one never does.
+			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteSplit([]byte(resp), []int{len(resp) - 700}, 20*time.Millisecond), ts.Hold()))
+			c, tr := newClient(t, m.blocking)
+			require.NoError(t, c.SetReadChunkSize(256))
+			r := roundTrip(t, c, tr, srv.Host(), srv.Port(), nil, getRoot, pathChunks, false)
+			assert.Equal(t, body, r.Body)
+			for i, p := range r.Pieces {
+				assert.LessOrEqual(t, len(p), 256, "piece %d", i)
+				if m.blocking && i < len(r.Pieces)-1 {
+					assert.Equal(t, 256, len(p), "blocking piece %d fills the target", i)
+				}
+			}
+			if m.blocking {
+				assert.Len(t, r.Pieces, 4) // 256+256+256+232
+			}
+		})
+	}
+}
+
+// TestUntilCloseBlockingFillsTarget checks §1.10.1.2 for read-until-close in
+// blocking mode: a call waits for read_chunk_size bytes or the end.
+func TestUntilCloseBlockingFillsTarget(t *testing.T) {
+	resp := "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + strings.Repeat("y", 600)
+	srv := ts.New(t, ts.Script(ts.Read(), ts.WriteSplit([]byte(resp), []int{60, 300}, 10*time.Millisecond), ts.Close()))
+	c, tr := newClient(t, true)
+	require.NoError(t, c.SetReadChunkSize(256))
+	r := roundTrip(t, c, tr, srv.Host(), srv.Port(), nil, getRoot, pathChunks, false)
+	assert.Equal(t, []string{strings.Repeat("y", 256), strings.Repeat("y", 256), strings.Repeat("y", 88)}, r.Pieces)
+	assert.Equal(t, StatusDisconnected, r.Final)
+	assert.True(t, r.Complete)
+}
+
+// TestChunkedTrailerOnNextCall checks §1.10.2.4/6: the call that reads the
+// last-chunk line returns empty with the status still BODY; the next call
+// reads the trailer and ends the body.
+func TestChunkedTrailerOnNextCall(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			resp := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+			srv := ts.New(t, ts.Respond(resp))
+			c, _ := newClient(t, m.blocking)
+			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+			require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+			_ = pollWhile(t, c, StatusRequesting)
+			require.Equal(t, StatusBody, c.Status())
+			var got []string
+			for i := 0; c.Status() == StatusBody && i < 10000; i++ {
+				p := c.ReadResponseBodyChunk()
+				got = append(got, string(p))
+				if !m.blocking && len(p) == 0 {
+					time.Sleep(pollGap)
+				}
+			}
+			// Drop the empty reads of non-blocking mode that only waited.
+			assert.Equal(t, "hello", got[0])
+			assert.Equal(t, StatusConnected, c.Status())
+			empties := 0
+			for _, g := range got[1:] {
+				assert.Empty(t, g)
+				empties++
+			}
+			assert.GreaterOrEqual(t, empties, 2, "the last-chunk line and the trailer take one call each")
+		})
+	}
+}
+
+// TestHeadParseErrors checks that a refused head (§7 D1 limit, strict mode
+// §7.4) ends in CONNECTION_ERROR with the typed cause.
+func TestHeadParseErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		resp   string
+		setup  func(c *Client)
+		target any
+	}{
+		{"header-limit", "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("a", 2000) + "\r\n\r\n",
+			func(c *Client) { c.SetLimits(Limits{MaxHeaderBytes: 1024}) }, new(*wire.LimitError)},
+		{"strict-bad-status-line", "FOO 500 bar\r\nContent-Length: 2\r\n\r\nhi",
+			func(c *Client) { c.SetStrict(true) }, new(*wire.HeadError)},
+		{"negative-length", "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n",
+			func(*Client) {}, new(*wire.HeadError)},
+	}
+	for _, tt := range tests {
+		for _, m := range modes {
+			t.Run(tt.name+"/"+m.name, func(t *testing.T) {
+				srv := ts.New(t, ts.Respond(tt.resp))
+				c, tr := newClient(t, m.blocking)
+				tt.setup(c)
+				r := roundTrip(t, c, tr, srv.Host(), srv.Port(), nil, getRoot, pathChunks, false)
+				assert.Equal(t, concat(connected, StatusConnectionError), r.Trace)
+				assert.True(t, errors.Is(r.LastErr, ErrConnectionError))
+				assert.True(t, errors.As(r.LastErr, tt.target), "cause %v", r.LastErr)
+				assert.Equal(t, 0, c.ResponseCode(), "close() reset the response (§1.12)")
+			})
+		}
+	}
+}

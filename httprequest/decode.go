@@ -1,0 +1,354 @@
+package httprequest
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"iter"
+	"math/bits"
+	"strconv"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zlib"
+)
+
+// Streaming body decoding (§2.8.2, with the §7 D1/D3 changes).
+//
+// Godot feeds each body chunk to a zlib stream in pieces and drains the output
+// after every piece. The decompressors Go offers are pull-style readers, so a
+// decoder runs one of them inside a coroutine (iter.Pull): the reader's input
+// is a source that, when it runs dry, yields back to the caller, and each piece
+// of output is yielded to the caller as soon as it is produced. write hands
+// over one compressed chunk and returns when the decompressor has consumed all
+// of it and asks for more: it never blocks for input, and the output goes to
+// the sink on the caller's goroutine, piece by piece, so a size limit checked
+// in the sink bounds memory no matter how far the input expands.
+//
+// Deviations from Godot (§7):
+//   - D1: concatenated gzip members decode (Godot's feeding loop hangs on any
+//     byte after the first member, §2.8.2.5); any other byte after the end of
+//     the stream is an error (ErrTrailingData → RESULT_BODY_DECOMPRESS_FAILED).
+//   - D3: a stream that ends early (no gzip trailer, no zlib checksum, brotli
+//     not finished) is an error (io.ErrUnexpectedEOF), not a silent success
+//     with partial output (§2.8.2.4).
+//
+// Kept from Godot: "deflate" means the zlib wrapper of RFC 1950 (raw deflate
+// fails, §2.8.2.1, §5); a body of zero bytes is not decoded at all (Godot
+// never feeds the decoder), so it yields an empty body.
+
+// encoding is a Content-Encoding the node decodes.
+type encoding int
+
+const (
+	encIdentity encoding = iota // no decoding: raw bytes delivered
+	encGzip                     // "gzip": RFC 1952 members, concatenation allowed
+	encDeflate                  // "deflate": RFC 1950 zlib stream
+	encBrotli                   // "br" (opt-in): RFC 7932
+)
+
+var encodingNames = [...]string{"identity", "gzip", "deflate", "br"}
+
+func (e encoding) String() string {
+	if e >= 0 && int(e) < len(encodingNames) {
+		return encodingNames[e]
+	}
+	return "encoding(" + strconv.Itoa(int(e)) + ")"
+}
+
+// ErrTrailingData reports bytes after the end of a compressed body that are
+// not another gzip member (§7 D1: Godot hangs on them).
+var ErrTrailingData = errors.New("httprequest: data after the end of the compressed body")
+
+// DecodeError reports a body that could not be decompressed; the request ends
+// with ResultBodyDecompressFailed and this error as its cause. Like
+// compress/flate.CorruptInputError it says where: Offset is the number of
+// compressed bytes the decompressor had consumed when it failed.
+// Err is the decompressor's error (e.g. gzip.ErrHeader, gzip.ErrChecksum,
+// zlib.ErrHeader, a flate.CorruptInputError), io.ErrUnexpectedEOF for a
+// stream cut short, or ErrTrailingData.
+type DecodeError struct {
+	Encoding string // "gzip", "deflate" or "br"
+	Offset   int64
+	Err      error
+}
+
+// Error returns a one-line description with the encoding and offset.
+func (e *DecodeError) Error() string {
+	return "httprequest: " + e.Encoding + " body: " + e.Err.Error() +
+		" (at compressed byte " + strconv.FormatInt(e.Offset, 10) + ")"
+}
+
+// Unwrap returns the decompressor's error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// errDecoderStopped unwinds the coroutine when the decoder is released while
+// it waits for input or for its output to be taken.
+var errDecoderStopped = errors.New("httprequest: decoder stopped")
+
+// errDecoderClosed is returned by write after close or after an error.
+var errDecoderClosed = errors.New("httprequest: decoder already closed")
+
+// decodePieceSize is Godot's ring buffer size for a download chunk size: the
+// next power of two (§2.8.2.1). The node's chunk size is already 256…2^24.
+func decodePieceSize(chunkSize int) int {
+	if chunkSize < 256 {
+		chunkSize = 256
+	}
+	if chunkSize > 1<<24 {
+		chunkSize = 1 << 24
+	}
+	return 1 << bits.Len(uint(chunkSize-1))
+}
+
+// decodeEvent is what the coroutine yields: a piece of output, or nil when it
+// has consumed all input and needs more.
+type decodeEvent []byte
+
+// decoder is a push-style streaming decompressor. Not safe for concurrent use;
+// release must be called when it is no longer needed (it is idempotent) or the
+// coroutine leaks.
+type decoder struct {
+	enc   encoding
+	sink  func([]byte) error // receives each piece of output, on the caller's goroutine
+	piece []byte             // output buffer, decodePieceSize(chunk size)
+
+	in       []byte // input not yet taken by the decompressor
+	eof      bool   // no input will follow in
+	holdback int    // input bytes kept back until more arrives (brotli only)
+	held     [brotliHoldback]byte
+	heldN    int
+	consumed int64 // compressed bytes handed to the decompressor
+	output   int64 // decompressed bytes handed to the sink
+
+	next  func() (decodeEvent, bool)
+	stop  func()
+	yield func(decodeEvent) bool
+
+	err  error // sticky: decode error, sink error or errDecoderClosed
+	done bool  // the coroutine has returned
+}
+
+// newDecoder returns a decoder for enc (not encIdentity) that hands its output
+// to sink in pieces of at most decodePieceSize(chunkSize) bytes. A sink error
+// stops decoding and is returned unchanged by write/close.
+func newDecoder(enc encoding, chunkSize int, sink func([]byte) error) *decoder {
+	d := &decoder{enc: enc, sink: sink, piece: make([]byte, decodePieceSize(chunkSize))}
+	if enc == encBrotli {
+		d.holdback = brotliHoldback
+	}
+	return d
+}
+
+// brotliHoldback: see decoder.Read.
+const brotliHoldback = 32
+
+// Consumed returns the number of compressed bytes fed so far.
+func (d *decoder) Consumed() int64 { return d.consumed }
+
+// Output returns the number of decompressed bytes handed to the sink so far.
+func (d *decoder) Output() int64 { return d.output }
+
+// write feeds one chunk of compressed body. It returns once the decompressor
+// has taken all of p and produced all the output it can from it (minus what
+// a decompressor keeps internally until it has more input), having handed
+// that output to the sink. The error is a *DecodeError, the sink's error, or
+// errDecoderClosed; after any error the decoder is released.
+func (d *decoder) write(p []byte) error {
+	if d.err != nil {
+		return d.err
+	}
+	if d.eof || d.done {
+		return errDecoderClosed
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	if d.next == nil {
+		d.next, d.stop = iter.Pull(d.run)
+	}
+	d.in = p
+	return d.pump()
+}
+
+// close marks the end of the body, drains the remaining output to the sink and
+// checks that the stream ended properly. A decoder that was never fed (a body
+// of zero bytes) succeeds with no output. close releases the decoder; calling
+// it again returns the same result.
+func (d *decoder) close() error {
+	if d.err != nil || d.eof {
+		return d.err
+	}
+	d.eof = true
+	if d.next == nil {
+		d.done = true
+		return nil
+	}
+	err := d.pump()
+	d.release()
+	return err
+}
+
+// release stops the coroutine; safe to call at any time, more than once.
+func (d *decoder) release() {
+	if d.stop != nil && !d.done {
+		d.stop()
+	}
+	d.done = true
+}
+
+// pump resumes the coroutine until it needs input or ends, giving each piece
+// of output to the sink.
+func (d *decoder) pump() error {
+	for {
+		ev, ok := d.next()
+		if !ok {
+			d.done = true
+			if d.err == nil && !d.eof {
+				// The decompressor ended before its input did (the readers
+				// used never do; kept as a guard against a silent stop).
+				d.err = &DecodeError{Encoding: d.enc.String(), Offset: d.consumed, Err: ErrTrailingData}
+			}
+			return d.err
+		}
+		if ev == nil {
+			return nil // all input taken: wait for the next write
+		}
+		d.output += int64(len(ev))
+		if err := d.sink(ev); err != nil {
+			d.err = err
+			d.release()
+			return err
+		}
+	}
+}
+
+// run is the coroutine: it decodes until the stream ends, fails, or the
+// decoder is released.
+func (d *decoder) run(yield func(decodeEvent) bool) {
+	d.yield = yield
+	err := d.decode()
+	if err != nil && !errors.Is(err, errDecoderStopped) {
+		d.err = &DecodeError{Encoding: d.enc.String(), Offset: d.consumed, Err: err}
+	}
+}
+
+// Read is the decompressor's input: it hands over what write gave, and when
+// that is used up yields to the caller until more arrives (or the end).
+//
+// For brotli the last brotliHoldback bytes received are held back until more
+// input or the end arrives. andybalholm/brotli v1.3.0 reports a valid stream
+// as "excessive input" when the stream's last bits reach its internal 8-byte
+// carry buffer across a read boundary (seen with runs of 1-byte reads, which a
+// trickling server produces). Holding back the tail puts the last read
+// boundary well before the end of the stream, so that never happens; the
+// output is merely delayed by those few bytes.
+func (d *decoder) Read(p []byte) (int, error) {
+	for {
+		avail := d.heldN + len(d.in)
+		if d.eof {
+			if avail == 0 {
+				return 0, io.EOF
+			}
+			break
+		}
+		if avail > d.holdback {
+			break
+		}
+		// Everything left is the tail to hold back: stash it, ask for more.
+		d.heldN += copy(d.held[d.heldN:], d.in)
+		d.in = nil
+		if !d.yield(nil) {
+			return 0, errDecoderStopped
+		}
+	}
+	limit := d.heldN + len(d.in)
+	if !d.eof {
+		limit -= d.holdback
+	}
+	p = p[:min(len(p), limit)]
+	n := 0
+	if d.heldN > 0 {
+		n = copy(p, d.held[:d.heldN])
+		d.heldN = copy(d.held[:], d.held[n:d.heldN])
+	}
+	m := copy(p[n:], d.in)
+	d.in = d.in[m:]
+	n += m
+	d.consumed += int64(n)
+	return n, nil
+}
+
+// readBufSize is the bufio buffer between the source and the inflater; a
+// *bufio.Reader also selects klauspost/flate's fastest input path.
+const readBufSize = 32 << 10
+
+func (d *decoder) decode() error {
+	switch d.enc {
+	case encGzip:
+		br := bufio.NewReaderSize(d, readBufSize)
+		zr, err := gzip.NewReader(br) // multistream: concatenated members decode (§7 D1)
+		if err != nil {
+			return noEOF(err)
+		}
+		// gzip returns io.EOF only at the end of the input after a complete
+		// member; garbage where the next member's header should be is
+		// gzip.ErrHeader, a partial header io.ErrUnexpectedEOF.
+		return d.copyOut(zr)
+	case encDeflate:
+		br := bufio.NewReaderSize(d, readBufSize)
+		zr, err := zlib.NewReader(br)
+		if err != nil {
+			return noEOF(err)
+		}
+		if err := d.copyOut(zr); err != nil {
+			return err
+		}
+		// The zlib stream ended with a good checksum: nothing may follow.
+		if br.Buffered() > 0 {
+			return ErrTrailingData
+		}
+		if _, err := br.ReadByte(); err != io.EOF {
+			if err == nil {
+				return ErrTrailingData
+			}
+			return err
+		}
+		return nil
+	case encBrotli:
+		// brotli reads its own 32 KiB buffers; it reports input after the end
+		// of the stream as "excessive input".
+		err := d.copyOut(brotli.NewReader(d))
+		if err != nil && err.Error() == "brotli: excessive input" {
+			return ErrTrailingData
+		}
+		return err
+	}
+	return errors.New("httprequest: no decoder for " + d.enc.String())
+}
+
+// copyOut reads r to its end, yielding each piece of output.
+func (d *decoder) copyOut(r io.Reader) error {
+	for {
+		n, err := r.Read(d.piece)
+		if n > 0 {
+			if !d.yield(decodeEvent(d.piece[:n])) {
+				return errDecoderStopped
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return noEOF(err)
+		}
+	}
+}
+
+// noEOF turns an io.EOF inside a stream into io.ErrUnexpectedEOF.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

@@ -1,0 +1,161 @@
+// Package httprequest is Godot 4's HTTPRequest node in Go: one request at a
+// time over an httpclient.Client, with Godot's redirects, streaming gzip and
+// deflate decompression, download_file, a timeout, and the
+// request_completed signal as a callback — the same four values
+// (result, response_code, headers, body) for the same server behaviour. The
+// behaviour is specified rule by rule in GODOT_SEMANTICS.md §2; tests cite
+// the rules as §2.x.y.
+//
+//	n := httprequest.New()
+//	n.OnRequestCompleted(func(result httprequest.Result, code int, headers []string, body []byte) {
+//		…
+//	})
+//	n.Request("https://example.com/api", nil, httpclient.MethodGet, "")
+//	for { n.Process(); … } // once per frame
+//
+//	// or, blocking:
+//	c, err := n.Do(ctx, "https://example.com/api", nil, httpclient.MethodGet, nil)
+//
+// # Three drivers, one engine (§7.3)
+//
+// Godot's _update_connection step (§2.6) is the engine; three drivers run it:
+//
+//   - Process: one frame of Godot's main loop. When a request is active and
+//     use_threads is off, Process does one step with a non-blocking client
+//     (at most one body read per step, Godot's pacing, §2.14; SetDrainPerStep
+//     reads everything available), checks the timeout, then delivers every
+//     completion queued so far to the callback. It never blocks.
+//   - use_threads: a worker goroutine loops the steps with the client in
+//     blocking mode (real blocking I/O: no spinning, §4 #8). Its completion
+//     is queued and delivered by the next Process.
+//   - Do(ctx, …): runs the steps on the calling goroutine with blocking I/O
+//     and returns the completion and an error. ctx cancellation is
+//     CancelRequest; a ctx deadline is a timeout.
+//
+// The completion callback never runs inside Request and never on an internal
+// goroutine: only inside Process. Before it runs the node resets itself
+// (closes the client, ends the file), so the callback may start the next
+// request (§2.1.3). Request returns ErrBusy from the start of a request until
+// its completion was delivered (§2.4.2).
+//
+// # The update step (§2.6)
+//
+//	client status          step
+//	DISCONNECTED           RESULT_CANT_CONNECT (also a fixed-length body cut short, §2.9.5)
+//	RESOLVING, CONNECTING  poll
+//	CANT_RESOLVE           RESULT_CANT_RESOLVE
+//	CANT_CONNECT           RESULT_CANT_CONNECT
+//	CONNECTED              send the request; or, once answered: the response (§2.7),
+//	                       RESULT_SUCCESS, or RESULT_CHUNKED_BODY_SIZE_MISMATCH
+//	REQUESTING             poll
+//	BODY                   the response (§2.7: redirects, decompression), body_size_limit,
+//	                       download_file opened; poll; one read; decode; limit; write;
+//	                       done when the length is reached or the stream ended
+//	CONNECTION_ERROR       RESULT_CONNECTION_ERROR
+//	TLS_HANDSHAKE_ERROR    RESULT_TLS_HANDSHAKE_ERROR
+//
+// Results and what they carry are §2.10's table: code and headers only for
+// RESULT_SUCCESS, _CHUNKED_BODY_SIZE_MISMATCH, _BODY_SIZE_LIMIT_EXCEEDED,
+// _BODY_DECOMPRESS_FAILED, _DOWNLOAD_FILE_CANT_OPEN, _DOWNLOAD_FILE_WRITE_ERROR
+// and _REDIRECT_LIMIT_REACHED; a body only with RESULT_SUCCESS (and not when
+// it went to download_file or a body writer). Empty headers and bodies are
+// nil.
+//
+// # Godot → Go
+//
+//	HTTPRequest.new()                               New
+//	request(url, headers, method, data)             Request (string body)
+//	request_raw(url, headers, method, data)         RequestRaw ([]byte body)
+//	cancel_request()                                CancelRequest
+//	request_completed (signal)                      OnRequestCompleted; Do returns the values
+//	get_http_client_status()                        HTTPClientStatus
+//	get_body_size() / get_downloaded_bytes()        BodySize / DownloadedBytes (int64)
+//	accept_gzip                                     SetAcceptGzip / IsAcceptingGzip
+//	body_size_limit                                 SetBodySizeLimit / BodySizeLimit (int64)
+//	download_chunk_size                             SetDownloadChunkSize / DownloadChunkSize
+//	download_file                                   SetDownloadFile / DownloadFile
+//	max_redirects                                   SetMaxRedirects / MaxRedirects
+//	timeout (float seconds)                         SetTimeout / Timeout (time.Duration)
+//	use_threads                                     SetUseThreads / IsUsingThreads
+//	set_tls_options(options)                        SetTLSOptions (*httpclient.TLSOptions)
+//	set_http_proxy / set_https_proxy                SetHTTPProxy / SetHTTPSProxy
+//	HTTPRequest.Result (RESULT_SUCCESS…)            Result (ResultSuccess…); String gives Godot's token
+//	NOTIFICATION_INTERNAL_PROCESS + deferred calls  Process
+//	leaving the tree / freeing the node             Close
+//
+// Added: Do, Completion, ResultError, LastError, OnProgress, SetBodyWriter,
+// SetRFC9110Redirects, SetAcceptBrotli, SetDrainPerStep, SetKeepAlive,
+// SetDownloadInPlace, SetStrict.
+//
+// # Errors
+//
+// Request, RequestRaw and the setters return Godot Error codes (ErrBusy,
+// ErrInvalidParameter, ErrCantConnect — the wire/httpclient values, so
+// errors.Is works across packages), wrapping the real cause. A finished
+// request's Result is delivered as a value; Do also returns it as an error:
+// a *ResultError that unwraps to the Result and to the cause — the client's
+// failure with its Godot code and network error (*net.OpError,
+// *net.DNSError, x509 errors, *wire.HeadError, *chunked.Error…), a
+// *DecodeError, a *wire.LimitError, a file error (*fs.PathError inside
+// ErrFileCantOpen / ErrFileCantWrite), a *BodyWriterError, ErrBodyCutShort,
+// ERR_TIMEOUT or context.DeadlineExceeded. LastError gives the same cause
+// after a completion delivered by Process.
+//
+// # Deviations from Godot (§7)
+//
+// Godot-identical is the default; these are the exceptions (COMPAT.md lists
+// each with its test):
+//
+//   - D1: concatenated gzip members decode and bytes after the end of a
+//     compressed body give RESULT_BODY_DECOMPRESS_FAILED (Godot hangs,
+//     §2.8.2.5); blocking I/O does not spin.
+//   - D2: Authorization, Proxy-Authorization and Cookie are not sent to a
+//     redirect target whose scheme, host or port differs from the original
+//     request's (§2.8.1.7).
+//   - D3: a read-until-close body ends with success whatever the timing of
+//     the FIN (§2.9.6); a chunked body cut short is
+//     RESULT_CHUNKED_BODY_SIZE_MISMATCH, not a success with the partial body
+//     (§2.9.5); a truncated compressed body is RESULT_BODY_DECOMPRESS_FAILED
+//     (§2.8.2.4); sizes and counters are 64-bit (§2.9.7); a canceled request
+//     never delivers a completion, even one already queued (§2.12.4);
+//     download_file is written atomically (temporary file + rename), so a
+//     failure leaves the previous file intact (§2.9.3).
+//   - D4: the timeout is wall-clock time (Godot 4.6+); there is no scene
+//     tree: the caller drives the node.
+//   - D6: a Request that returns an error delivers no completion (Godot's
+//     timer can still fire RESULT_TIMEOUT, §2.4.5), except the deterministic
+//     ERR_CANT_CONNECT + RESULT_CANT_CONNECT pair of §2.4.8, which is kept. A
+//     completion and a timeout never both fire (§2.11.5).
+//   - Setters that Godot refuses while a request is active return ErrBusy;
+//     "active" is the request flag, where Godot tests that the client is not
+//     DISCONNECTED (the same between requests; it differs only in Godot's
+//     own races).
+//
+// # Options (§7.2), all off by default
+//
+// SetRFC9110Redirects (303/307/308, method rewriting, URI-reference
+// Location), SetAcceptBrotli ("br" decoding), SetDrainPerStep (all available
+// body bytes per Process step), SetKeepAlive (connection reuse across the
+// node's requests), SetDownloadInPlace (Godot's in-place download_file),
+// SetStrict (RFC 9110/9112 parsing, §7.4), SetBodyWriter (stream the body to
+// an io.Writer), OnProgress (wire and decoded byte counts).
+//
+// # Concurrency
+//
+// A node belongs to one goroutine at a time (Godot's main thread): Request,
+// Process, CancelRequest, Do, Close and the setters must not run
+// concurrently. BodySize, DownloadedBytes and HTTPClientStatus may be called
+// from any goroutine. The use_threads worker and the timers are internal;
+// CancelRequest, Close and the delivery of a completion join them, so no
+// goroutine outlives the request. The body writer and the progress callback
+// run on the goroutine that runs the steps (Process's or Do's caller, or, for
+// the body writer only, the use_threads worker).
+//
+// # Memory
+//
+// Bodies stream: a decompressed body is produced piece by piece
+// (download_chunk_size bytes, rounded up to a power of two) and
+// body_size_limit is checked on every piece, so a decompression bomb stops at
+// the limit. With download_file or a body writer nothing of the body is
+// held: memory stays at a few read buffers whatever the body's size.
+package httprequest

@@ -1,0 +1,184 @@
+package httprequest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// download_file (§2.9).
+//
+// Godot opens download_file for writing (create + truncate) when the body is
+// about to be read (§2.9.1.1, §2.9.2) and leaves whatever was written on any
+// failure (§2.9.3): a failed download destroys the previous good file. By
+// default the port writes atomically instead (§7 D3): the body goes to a
+// temporary file in the same directory, which is renamed over the target only
+// on success and removed on failure, so the old file is untouched by every
+// kind of failure. Godot's in-place writing stays available
+// (SetDownloadInPlace). The moment of opening, and the results, are Godot's:
+// RESULT_DOWNLOAD_FILE_CANT_OPEN (R10) when the target cannot be written,
+// RESULT_DOWNLOAD_FILE_WRITE_ERROR (R11) when writing fails.
+//
+// Atomic mode details:
+//   - The target's writability is checked without truncating it (opened for
+//     writing and closed again): rename ignores the target's permissions, so
+//     without the check a read-only file would be replaced where Godot gets
+//     R10.
+//   - The temporary file is created with mode 0666 minus the umask (what
+//     Godot's fopen gives a new file); when the target exists its permission
+//     bits are copied (what truncating in place keeps). Ownership is not
+//     copied.
+//   - A symbolic link is followed: the file it points to is replaced and the
+//     link kept, as writing through the link would. A target that is not a
+//     regular file (a device such as /dev/null, a FIFO) or a dangling link is
+//     written in place: replacing it by rename would not mean the same thing.
+//   - The data is not fsync'ed before the rename (Godot does not sync
+//     either); atomicity is against failures of the request, not crashes.
+
+// download is one open download_file.
+type download struct {
+	target string // the file the body is for (after following links in atomic mode)
+	path   string // the file being written: target (in place) or the temporary file
+	atomic bool
+	f      *os.File
+}
+
+// openDownload opens download_file for a body that is about to be read. The
+// error wraps ErrFileCantOpen and the *fs.PathError; it means R10.
+func openDownload(target string, inPlace bool) (*download, error) {
+	if !inPlace {
+		resolved, atomic, err := atomicTarget(target)
+		if err != nil {
+			return nil, cantOpen(err)
+		}
+		if atomic {
+			return openTemp(resolved)
+		}
+	}
+	// Godot: FileAccess::open(path, WRITE) — create or truncate.
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return nil, cantOpen(err)
+	}
+	return &download{target: target, path: target, f: f}, nil
+}
+
+// atomicTarget decides where an atomic download goes: the resolved regular
+// file (existing or not) and true, or false to write in place. It fails when
+// the target exists but cannot be written, or is a directory.
+func atomicTarget(target string) (string, bool, error) {
+	fi, err := os.Lstat(target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return target, true, nil // new file; the temporary file's creation checks the directory
+	case err != nil:
+		return "", false, err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		resolved, err := filepath.EvalSymlinks(target)
+		if err != nil {
+			return target, false, nil // dangling link: in place, like fopen
+		}
+		if fi, err = os.Stat(resolved); err != nil {
+			return target, false, nil
+		}
+		target = resolved
+	}
+	if fi.IsDir() {
+		return "", false, &fs.PathError{Op: "open", Path: target, Err: errIsDir}
+	}
+	if !fi.Mode().IsRegular() {
+		return target, false, nil
+	}
+	// Can the target itself be written? Open for writing without O_TRUNC.
+	f, err := os.OpenFile(target, os.O_WRONLY, 0)
+	if err != nil {
+		return "", false, err
+	}
+	f.Close()
+	return target, true, nil
+}
+
+var errIsDir = errors.New("is a directory")
+
+// openTemp creates the temporary file beside target.
+func openTemp(target string) (*download, error) {
+	dir, base := filepath.Split(target)
+	var mode fs.FileMode = 0o666
+	keepMode := false
+	if fi, err := os.Stat(target); err == nil {
+		mode, keepMode = fi.Mode().Perm(), true
+	}
+	var rnd [6]byte
+	for range 10 {
+		_, _ = rand.Read(rnd[:])
+		tmp := filepath.Join(dir, "."+base+".gdhttp-"+hex.EncodeToString(rnd[:])+".part")
+		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, cantOpen(err)
+		}
+		if keepMode {
+			if err := f.Chmod(mode); err != nil {
+				f.Close()
+				os.Remove(tmp)
+				return nil, cantOpen(err)
+			}
+		}
+		return &download{target: target, path: tmp, atomic: true, f: f}, nil
+	}
+	return nil, cantOpen(&fs.PathError{Op: "open", Path: dir, Err: fs.ErrExist})
+}
+
+// Write writes p to the file. The error wraps ErrFileCantWrite (R11).
+func (d *download) Write(p []byte) (int, error) {
+	n, err := d.f.Write(p)
+	if err != nil {
+		return n, cantWrite(err)
+	}
+	return n, nil
+}
+
+// commit ends a successful download: the file is closed and, in atomic mode,
+// renamed over the target. An error (R11) leaves no temporary file behind.
+func (d *download) commit() error {
+	if d.f == nil {
+		return nil
+	}
+	err := d.f.Close()
+	d.f = nil
+	if err == nil && d.atomic {
+		err = os.Rename(d.path, d.target)
+	}
+	if err != nil {
+		if d.atomic {
+			os.Remove(d.path)
+		}
+		return cantWrite(err)
+	}
+	return nil
+}
+
+// abort ends a failed or canceled download: in atomic mode the temporary file
+// is removed (the target is untouched); in place, the partial file stays
+// (§2.9.3). Safe to call more than once and after commit.
+func (d *download) abort() {
+	if d.f == nil {
+		return
+	}
+	d.f.Close()
+	d.f = nil
+	if d.atomic {
+		os.Remove(d.path)
+	}
+}
+
+func cantOpen(err error) error  { return wire.Wrap(wire.ErrFileCantOpen, "download_file", err) }
+func cantWrite(err error) error { return wire.Wrap(wire.ErrFileCantWrite, "download_file", err) }

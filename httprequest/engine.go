@@ -1,0 +1,663 @@
+package httprequest
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// The engine: Godot's _update_connection (§2.6) as run.step, shared by the
+// three drivers. A run is one request (with its redirect hops).
+
+// Run states. A run starts running; exactly one of the transitions out of
+// running happens (compare-and-swap), which is what makes a completion, a
+// timeout and a cancel mutually exclusive (no double completion, §2.11.5 and
+// §2.12.4 are not reproduced).
+const (
+	runRunning int32 = iota
+	runFinished
+	runTimedOut
+	runCanceled
+)
+
+// ErrBodyCutShort is the cause of the result of a body the connection ended
+// before it was complete: RESULT_CANT_CONNECT for a fixed-length body
+// (Godot's path through a DISCONNECTED client, §2.9.5) and
+// RESULT_CHUNKED_BODY_SIZE_MISMATCH for a chunked one (§7 D3). It wraps
+// io.ErrUnexpectedEOF.
+var ErrBodyCutShort = errors.Join(errors.New("httprequest: the connection ended before the body was complete"), io.ErrUnexpectedEOF)
+
+// errChunkedSizeMismatch is the cause of RESULT_CHUNKED_BODY_SIZE_MISMATCH
+// for a chunked body that did not match its Content-Length (§2.6).
+var errChunkedSizeMismatch = errors.New("httprequest: chunked body size differs from its Content-Length")
+
+type run struct {
+	n      *HTTPRequest
+	driver driver
+
+	// Snapshot of the node's settings at Request.
+	chunkSize int
+	limit     int64
+	file      string
+	opts      options
+	timeout   time.Duration
+	begin     time.Time
+
+	// The request (Godot: method, url/port/use_tls/request_string, headers,
+	// request_data). headers are the user's plus Accept-Encoding; a hop to
+	// another origin gets them without credentials (§7 D2).
+	method  httpclient.Method
+	origin  target
+	cur     target
+	headers []string
+	reqBody []byte
+	tls     *httpclient.TLSOptions // TLS options of the current connection
+
+	// Godot's per-request state.
+	requestSent  bool
+	gotResponse  bool
+	redirections int
+	code         int
+	respHeaders  []string
+	bodyLen      int64 // Godot: body_len
+	downloaded   int64
+	decoded      int64 // Godot: final_body_size
+	chunked      bool  // the response is chunked: read whole chunks (Godot's path)
+	body         []byte
+	buf          []byte // read buffer when the bytes do not go straight into body
+	dec          *decoder
+	dl           *download
+	startErr     error // why the last redirect's connection did not start
+	readErr      error // the last body read's error (the cause of a later failure)
+	reused       bool  // the connection was kept from the previous request
+	retried      bool
+
+	ended   bool // driverProcess: the steps are over (owner goroutine)
+	dropped bool // canceled: never queue or deliver (guarded by n.mu)
+
+	// Outcome.
+	state      atomic.Int32
+	completion Completion
+	cause      error
+
+	mu          sync.Mutex // guards interruptCause
+	interrupted error
+
+	timer      *time.Timer
+	timerFired chan struct{}
+	workerDone chan struct{}
+}
+
+// work is the use_threads worker (§2.13): start the connection, loop the
+// steps with blocking I/O until done or interrupted, queue the completion.
+func (r *run) work() {
+	defer close(r.workerDone)
+	r.n.client.SetBlockingMode(true)
+	if err := r.connect(); err != nil {
+		r.fail(ResultCantConnect, 0, nil, err)
+	} else {
+		r.loop(false)
+	}
+	r.release()
+	r.n.enqueue(r)
+}
+
+// loop runs the steps until the request ends or is interrupted (threads and
+// Do drivers: the client blocks, so nothing spins). progress says whether to
+// report progress after each step (Do: the caller's goroutine).
+func (r *run) loop(progress bool) {
+	for r.state.Load() == runRunning {
+		done := r.step()
+		r.n.syncStatus()
+		if progress {
+			r.n.reportProgress()
+		}
+		if done {
+			break
+		}
+	}
+}
+
+// interrupt ends a running request from outside the steps: a timeout or a
+// cancel. The blocked client call, if any, returns at once (Abort).
+func (r *run) interrupt(state int32, cause error) {
+	r.mu.Lock()
+	won := r.state.CompareAndSwap(runRunning, state)
+	if won {
+		r.interrupted = cause
+	}
+	r.mu.Unlock()
+	if won && r.driver != driverProcess {
+		r.n.client.Abort()
+	}
+}
+
+// outcome is the completion to deliver, its error for Do, and whether there
+// is one at all (none after a cancel).
+func (r *run) outcome() (Completion, error, bool) {
+	switch r.state.Load() {
+	case runFinished:
+		return r.completion, resultErr(r.completion.Result, r.cause), true
+	case runTimedOut:
+		r.mu.Lock()
+		cause := r.interrupted
+		r.mu.Unlock()
+		return Completion{Result: ResultTimeout}, resultErr(ResultTimeout, cause), true
+	}
+	return Completion{}, nil, false
+}
+
+// connect is Godot's _request(): connect_to_host(url, port, use_tls ? tls
+// options : null) — or, with the connection-reuse option, keep the node's
+// open connection to the same origin.
+func (r *run) connect() error {
+	n, c := r.n, r.n.client
+	n.mu.Lock()
+	tlsOpts := n.tlsOptions
+	if n.proxyDirty {
+		c.SetHTTPProxy(n.httpProxy.host, n.httpProxy.port)
+		c.SetHTTPSProxy(n.httpsProxy.host, n.httpsProxy.port)
+		n.proxyDirty = false
+		n.keepTarget = target{}
+	}
+	n.mu.Unlock()
+	r.tls = nil
+	if r.cur.TLS {
+		r.tls = tlsOpts
+	}
+	if r.opts.keepAlive && c.Status() == httpclient.StatusConnected &&
+		n.keepTarget.Host != "" && n.keepTarget.sameOrigin(r.cur) && n.keepTLS == r.tls {
+		_ = c.Poll() // liveness: a peer that closed meanwhile shows now (§1.6.3)
+		if c.Status() == httpclient.StatusConnected {
+			r.reused = true
+			n.syncStatus()
+			return nil
+		}
+	}
+	r.reused = false
+	n.keepTarget = target{}
+	err := c.ConnectToHost(r.cur.Host, r.cur.Port, r.tls)
+	if r.state.Load() != runRunning {
+		c.Abort() // ConnectToHost cleared an Abort that raced with it
+	}
+	n.syncStatus()
+	return err
+}
+
+// step is Godot's _update_connection (§2.6): one step for the client's
+// status. It returns true when the request is over (the completion is set).
+func (r *run) step() bool {
+	c := r.n.client
+	switch c.Status() {
+	case httpclient.StatusDisconnected:
+		// §2.6: also reached after a fixed-length body cut short (§2.9.5) and
+		// after a redirect whose connection did not start (§2.8.1.6).
+		cause := r.startErr
+		if cause == nil {
+			cause = r.readErr
+		}
+		if cause == nil && r.gotResponse {
+			cause = ErrBodyCutShort
+		}
+		return r.fail(ResultCantConnect, 0, nil, cause)
+	case httpclient.StatusResolving, httpclient.StatusConnecting, httpclient.StatusRequesting:
+		_ = c.Poll()
+		return false
+	case httpclient.StatusCantResolve:
+		return r.fail(ResultCantResolve, 0, nil, c.LastError())
+	case httpclient.StatusCantConnect:
+		return r.fail(ResultCantConnect, 0, nil, c.LastError())
+	case httpclient.StatusConnected:
+		if !r.requestSent {
+			if err := c.RequestRaw(r.method, r.cur.Path, r.hopHeaders(), r.reqBody); err != nil {
+				return r.fail(ResultConnectionError, 0, nil, err) // §2.4.9, §2.5.11
+			}
+			r.requestSent = true
+			return false
+		}
+		if !r.gotResponse {
+			// A response without a body (§1.9: no framing).
+			if handled, done := r.handleResponse(); handled {
+				return done
+			}
+			return r.succeed()
+		}
+		if r.bodyLen < 0 {
+			return r.succeed() // chunked body complete
+		}
+		// §2.6: a chunked body that did not match its Content-Length.
+		return r.fail(ResultChunkedBodySizeMismatch, r.code, r.respHeaders, errChunkedSizeMismatch)
+	case httpclient.StatusBody:
+		return r.stepBody()
+	case httpclient.StatusConnectionError:
+		if r.retryReused() {
+			return false
+		}
+		return r.fail(ResultConnectionError, 0, nil, c.LastError())
+	case httpclient.StatusTLSHandshakeError:
+		return r.fail(ResultTLSHandshakeError, 0, nil, c.LastError())
+	}
+	return false
+}
+
+// retryReused: a request on a kept connection (connection-reuse option) that
+// failed before any response arrived is sent once more on a new connection,
+// for the idempotent methods (the server may have closed the idle connection
+// just as it was reused; net/http does the same).
+func (r *run) retryReused() bool {
+	if !r.reused || r.retried || r.gotResponse || r.state.Load() != runRunning {
+		return false
+	}
+	switch r.method {
+	case httpclient.MethodGet, httpclient.MethodHead, httpclient.MethodOptions, httpclient.MethodTrace,
+		httpclient.MethodPut, httpclient.MethodDelete:
+	default:
+		return false
+	}
+	r.retried = true
+	r.n.keepTarget = target{}
+	r.requestSent = false
+	if err := r.connect(); err != nil {
+		r.startErr = err
+	}
+	return true
+}
+
+// hopHeaders are the headers for the current hop: without credentials when
+// it goes to another origin than the original request (§7 D2).
+func (r *run) hopHeaders() []string {
+	if r.cur.sameOrigin(r.origin) {
+		return r.headers
+	}
+	return withoutCredentials(r.headers)
+}
+
+// handleResponse is Godot's _handle_response (§2.7, §2.8.1): handled means
+// the step ends here, with done as its result.
+func (r *run) handleResponse() (handled, done bool) {
+	c := r.n.client
+	if !c.HasResponse() {
+		return true, r.fail(ResultNoResponse, 0, nil, nil) // §2.7.1
+	}
+	r.gotResponse = true
+	r.code = c.ResponseCode()
+	r.respHeaders = c.ResponseHeaders()
+	r.setDownloaded(0)
+	r.setDecoded(0)
+	r.dropDecoder()
+
+	rfc := r.opts.rfcRedirects
+	if isRedirect(r.code, rfc) {
+		if max := r.n.maxRedirects.Load(); max >= 0 && int64(r.redirections) >= max {
+			return true, r.fail(ResultRedirectLimitReached, r.code, r.respHeaders, &wire.LimitError{What: "redirects", Limit: max})
+		}
+		loc := godotLocation(r.respHeaders)
+		if rfc {
+			loc = rfcLocation(r.respHeaders)
+		}
+		if next, ok := redirectTarget(r.cur, loc, rfc); ok {
+			c.Close()
+			r.n.keepTarget = target{}
+			r.cur = next
+			if m, keepBody := redirectMethod(r.code, r.method, rfc); !keepBody {
+				r.method, r.reqBody = m, nil
+				r.headers = withoutContentHeaders(r.headers)
+			}
+			err := r.connect()
+			if err == nil {
+				r.requestSent, r.gotResponse = false, false
+				r.setBodyLen(-1)
+				r.body = r.body[:0]
+				r.setDownloaded(0)
+				r.setDecoded(0)
+				r.redirections++
+				r.startErr = nil
+				return true, false
+			}
+			// §2.8.1.6: the 3xx is processed as the final response.
+			r.startErr = err
+		}
+	}
+
+	// §2.7.4, §2.8.2.1: decompression, only with accept_gzip.
+	if r.n.acceptGzip.Load() {
+		enc := encIdentity
+		switch contentEncoding(r.respHeaders) {
+		case "gzip":
+			enc = encGzip
+		case "deflate":
+			enc = encDeflate
+		case "br":
+			if r.opts.brotli {
+				enc = encBrotli
+			}
+		}
+		if enc != encIdentity {
+			r.dec = newDecoder(enc, r.chunkSize, r.sink)
+		}
+	}
+	return false, false
+}
+
+// contentEncoding is Godot's get_header_value(headers, "Content-Encoding")
+// lower-cased: the first line with a ':' after a non-empty name and a
+// non-empty rest (Godot splits on ':' dropping empty pieces, so leading
+// colons of the value vanish) whose stripped, lower-cased name is
+// content-encoding; its stripped value, lower-cased.
+func contentEncoding(headers []string) string {
+	for _, h := range headers {
+		i := strings.IndexByte(h, ':')
+		if i <= 0 {
+			continue
+		}
+		rest := strings.TrimLeft(h[i+1:], ":")
+		if rest == "" {
+			continue
+		}
+		if strings.Map(foldRune, stripEdges(h[:i])) == "content-encoding" {
+			return strings.Map(foldRune, stripEdges(rest))
+		}
+	}
+	return ""
+}
+
+// stepBody is the BODY step (§2.6.1).
+func (r *run) stepBody() bool {
+	c := r.n.client
+	if !r.gotResponse {
+		if handled, done := r.handleResponse(); handled {
+			return done
+		}
+		if !c.IsResponseChunked() && c.ResponseBodyLength() == 0 {
+			return r.succeed() // §2.6.1.1: body length stays −1 (QUIRK)
+		}
+		r.setBodyLen(c.ResponseBodyLength())
+		r.chunked = c.IsResponseChunked()
+		if r.limit >= 0 && r.bodyLen > r.limit {
+			return r.fail(ResultBodySizeLimitExceeded, r.code, r.respHeaders, r.limitErr())
+		}
+		if r.file != "" {
+			dl, err := openDownload(r.file, r.opts.downloadInPlace)
+			if err != nil {
+				return r.fail(ResultDownloadFileCantOpen, r.code, r.respHeaders, err)
+			}
+			r.dl = dl
+		}
+	}
+	if r.driver == driverProcess {
+		// §2.6.1.2. A blocking client skips the poll: there the read that
+		// follows is the liveness check (it sees the same end or error), and
+		// the poll would only wait for bytes that read receives anyway.
+		_ = c.Poll()
+	}
+	if c.Status() != httpclient.StatusBody {
+		return false
+	}
+	for {
+		n, err := r.readBody()
+		if err != nil {
+			return r.fail(r.sinkResult(err), r.code, r.respHeaders, err)
+		}
+		if r.bodyLen >= 0 {
+			if r.downloaded == r.bodyLen {
+				return r.succeed()
+			}
+			if r.chunked && c.BodyComplete() && c.Status() == httpclient.StatusDisconnected {
+				// The client closed a response with Transfer-Encoding and
+				// Content-Length after its complete body (§7 D2) where Godot
+				// would be CONNECTED: Godot's §2.6 mismatch result.
+				return r.fail(ResultChunkedBodySizeMismatch, r.code, r.respHeaders, errChunkedSizeMismatch)
+			}
+		} else if c.Status() == httpclient.StatusDisconnected {
+			// Read until EOF with no errors (§2.6.1.7); §7 D3: a chunked body
+			// cut short is not a success.
+			if r.chunked && !c.BodyComplete() {
+				return r.fail(ResultChunkedBodySizeMismatch, r.code, r.respHeaders, ErrBodyCutShort)
+			}
+			return r.succeed()
+		}
+		// One read per step (§2.6.1.3), unless draining (§7.2) in Process
+		// mode; a blocking client blocks on each read, so one is enough.
+		if !r.opts.drainPerStep || r.driver != driverProcess || n == 0 || c.Status() != httpclient.StatusBody {
+			return false
+		}
+	}
+}
+
+// readBody does one read_response_body_chunk and hands its bytes on
+// (§2.6.1.4–6). It returns the number of wire bytes read and a sink error
+// (limit, decoding, writing).
+func (r *run) readBody() (int, error) {
+	c := r.n.client
+	if r.chunked {
+		// Whole chunks, as Godot reads them: completion by length is only
+		// checked at chunk boundaries (§2.6.1.7).
+		chunk := c.ReadResponseBodyChunk()
+		return len(chunk), r.take(chunk)
+	}
+	if r.dec == nil && r.dl == nil && r.opts.bodyWriter == nil {
+		// In memory, not compressed: read straight into the body.
+		m := r.chunkSize
+		if r.bodyLen >= 0 {
+			m = int(min(int64(m), max(r.bodyLen-r.downloaded, 1)))
+		}
+		r.growBody(m)
+		start := len(r.body)
+		n, err := c.ReadResponseBodyChunkInto(r.body[start : start+m])
+		r.noteReadErr(err)
+		r.body = r.body[:start+n]
+		if n == 0 {
+			return 0, nil
+		}
+		r.setDownloaded(r.downloaded + int64(n))
+		r.setDecoded(r.decoded + int64(n))
+		if r.limit >= 0 && r.decoded > r.limit {
+			return n, r.limitErr()
+		}
+		return n, nil
+	}
+	if r.buf == nil {
+		r.buf = make([]byte, r.chunkSize)
+	}
+	n, err := c.ReadResponseBodyChunkInto(r.buf)
+	r.noteReadErr(err)
+	return n, r.take(r.buf[:n])
+}
+
+func (r *run) noteReadErr(err error) {
+	if err != nil && err != io.EOF {
+		r.readErr = err
+	}
+}
+
+// take accounts for one chunk read from the wire and passes it through the
+// decoder, if any, to the sink.
+func (r *run) take(chunk []byte) error {
+	if len(chunk) == 0 {
+		return nil
+	}
+	r.setDownloaded(r.downloaded + int64(len(chunk)))
+	if r.dec != nil {
+		return r.dec.write(chunk)
+	}
+	return r.sink(chunk)
+}
+
+// sink receives body bytes after decoding: the size limit (§2.9.1, §2.8.2.3,
+// checked on the decoded bytes as they stream), then the destination:
+// download_file, the body writer, or the in-memory body.
+func (r *run) sink(p []byte) error {
+	if r.limit >= 0 && r.decoded+int64(len(p)) > r.limit {
+		return r.limitErr()
+	}
+	r.setDecoded(r.decoded + int64(len(p)))
+	if r.dl != nil {
+		if _, err := r.dl.Write(p); err != nil {
+			return err
+		}
+	}
+	if w := r.opts.bodyWriter; w != nil {
+		if _, err := w.Write(p); err != nil {
+			return cantWrite(&BodyWriterError{Err: err})
+		}
+	}
+	if r.dl == nil && r.opts.bodyWriter == nil {
+		if len(r.body)+len(p) > cap(r.body) {
+			// Double (append grows large slices by a quarter: more copies).
+			b := make([]byte, len(r.body), max(2*cap(r.body), len(r.body)+len(p), 64<<10))
+			copy(b, r.body)
+			r.body = b
+		}
+		r.body = append(r.body, p...)
+	}
+	return nil
+}
+
+// BodyWriterError is the cause of RESULT_DOWNLOAD_FILE_WRITE_ERROR when the
+// body writer (SetBodyWriter) failed.
+type BodyWriterError struct{ Err error }
+
+// Error returns the writer's error with context.
+func (e *BodyWriterError) Error() string { return "httprequest: body writer: " + e.Err.Error() }
+
+// Unwrap returns the writer's error.
+func (e *BodyWriterError) Unwrap() error { return e.Err }
+
+func (r *run) limitErr() error {
+	return &wire.LimitError{What: "body bytes", Limit: r.limit}
+}
+
+// sinkResult maps an error from the body path to its Result.
+func (r *run) sinkResult(err error) Result {
+	var le *wire.LimitError
+	var de *DecodeError
+	switch {
+	case errors.As(err, &le):
+		return ResultBodySizeLimitExceeded
+	case errors.As(err, &de):
+		return ResultBodyDecompressFailed
+	}
+	return ResultDownloadFileWriteError
+}
+
+// growBody makes room for a read of m bytes. With a known Content-Length it
+// starts at 1 MiB at most and grows eightfold, never past the length: few
+// copies for a large body, and a lying Content-Length costs at most eight
+// times what was really received. Without one it doubles.
+func (r *run) growBody(m int) {
+	need := len(r.body) + m
+	if need <= cap(r.body) {
+		return
+	}
+	c := max(2*cap(r.body), need, 64<<10)
+	if r.bodyLen >= 0 {
+		cl := int64ToInt(r.bodyLen)
+		c = max(min(max(8*cap(r.body), 1<<20), cl), need)
+	}
+	b := make([]byte, len(r.body), c)
+	copy(b, r.body)
+	r.body = b
+}
+
+func int64ToInt(v int64) int {
+	if v > int64(^uint(0)>>1) {
+		return int(^uint(0) >> 1)
+	}
+	return int(v)
+}
+
+// succeed ends the request with RESULT_SUCCESS (the response code, headers
+// and body): the decoder must end cleanly (§7 D3: a truncated stream is
+// RESULT_BODY_DECOMPRESS_FAILED) and the download is committed.
+func (r *run) succeed() bool {
+	r.ended = true
+	if !r.state.CompareAndSwap(runRunning, runFinished) {
+		r.release()
+		return true
+	}
+	res, cause := ResultSuccess, error(nil)
+	if r.dec != nil {
+		if err := r.dec.close(); err != nil {
+			res, cause = r.sinkResult(err), err
+		}
+	}
+	if res == ResultSuccess && r.dl != nil {
+		if err := r.dl.commit(); err != nil {
+			res, cause = ResultDownloadFileWriteError, err
+		}
+	}
+	r.release()
+	body := r.body
+	if res != ResultSuccess || len(body) == 0 {
+		body = nil
+	}
+	r.completion = Completion{Result: res, ResponseCode: r.code, Headers: nilIfEmpty(r.respHeaders), Body: body}
+	r.cause = cause
+	return true
+}
+
+// fail ends the request with a result other than success: the body is
+// dropped, the decoder released, the download aborted (§2.10: code and
+// headers only where Godot gives them).
+func (r *run) fail(res Result, code int, headers []string, cause error) bool {
+	r.ended = true
+	r.release()
+	if r.state.CompareAndSwap(runRunning, runFinished) {
+		r.completion = Completion{Result: res, ResponseCode: code, Headers: nilIfEmpty(headers)}
+		r.cause = cause
+	}
+	return true
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// release drops the decoder and aborts an uncommitted download. Idempotent.
+func (r *run) release() {
+	r.dropDecoder()
+	if r.dl != nil {
+		r.dl.abort()
+		r.dl = nil
+	}
+}
+
+func (r *run) dropDecoder() {
+	if r.dec != nil {
+		r.dec.release()
+		r.dec = nil
+	}
+}
+
+// reusable reports whether the client's connection may carry the node's
+// next request (connection-reuse option): the response was complete and
+// framed, and neither side asked to close.
+func (r *run) reusable() bool {
+	c := r.n.client
+	return c.Status() == httpclient.StatusConnected && c.KeepAlive() && c.BodyComplete() &&
+		(r.chunked || c.ResponseBodyLength() >= 0)
+}
+
+func (r *run) setBodyLen(v int64) {
+	r.bodyLen = v
+	r.n.bodyLen.Store(v)
+}
+
+func (r *run) setDownloaded(v int64) {
+	r.downloaded = v
+	r.n.downloaded.Store(v)
+}
+
+func (r *run) setDecoded(v int64) {
+	r.decoded = v
+	r.n.decodedLen.Store(v)
+}

@@ -1,0 +1,268 @@
+package httprequest
+
+import (
+	"errors"
+	"io"
+	"time"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// Properties (§2.2). Godot's setters that refuse while a request is active
+// print an error and keep the old value; here they return ErrBusy (wrapped,
+// with the operation). "Active" is from Request until the completion was
+// delivered (or the request canceled).
+
+// SetAcceptGzip sets accept_gzip (default true): add "Accept-Encoding: gzip,
+// deflate" to requests without an Accept-Encoding header, and decode gzip and
+// deflate bodies. Any time; read when a request starts and when its response
+// headers arrive (§2.2, §2.7.4).
+//
+// Godot: HTTPRequest.set_accept_gzip()
+func (n *HTTPRequest) SetAcceptGzip(on bool) { n.acceptGzip.Store(on) }
+
+// IsAcceptingGzip returns accept_gzip.
+//
+// Godot: HTTPRequest.is_accepting_gzip()
+func (n *HTTPRequest) IsAcceptingGzip() bool { return n.acceptGzip.Load() }
+
+// SetBodySizeLimit sets body_size_limit (default −1: none): a response whose
+// Content-Length, or whose body decoded so far, exceeds n bytes ends with
+// RESULT_BODY_SIZE_LIMIT_EXCEEDED (§2.9.1, §2.8.2.3). Any negative value
+// means none. 64-bit (Godot's is 32-bit, §7 D3). ErrBusy while a request is
+// active.
+//
+// Godot: HTTPRequest.set_body_size_limit()
+func (n *HTTPRequest) SetBodySizeLimit(limit int64) error {
+	if n.busy() {
+		return busyErr("set_body_size_limit")
+	}
+	n.bodySizeLimit = limit
+	return nil
+}
+
+// BodySizeLimit returns body_size_limit.
+//
+// Godot: HTTPRequest.get_body_size_limit()
+func (n *HTTPRequest) BodySizeLimit() int64 { return n.bodySizeLimit }
+
+// SetDownloadChunkSize sets download_chunk_size (default 65536): the size of
+// each body read (the client's read chunk size) and of each piece of
+// decompressed output (rounded up to a power of two, §2.8.2.1). n must be
+// within 256…16777216, else ErrInvalidParameter and the value is unchanged
+// (§1.3). ErrBusy while a request is active.
+//
+// Godot: HTTPRequest.set_download_chunk_size()
+func (n *HTTPRequest) SetDownloadChunkSize(size int) error {
+	if n.busy() {
+		return busyErr("set_download_chunk_size")
+	}
+	return n.client.SetReadChunkSize(size)
+}
+
+// DownloadChunkSize returns download_chunk_size.
+//
+// Godot: HTTPRequest.get_download_chunk_size()
+func (n *HTTPRequest) DownloadChunkSize() int { return n.client.ReadChunkSize() }
+
+// SetDownloadFile sets download_file (default "": keep the body in memory):
+// the body is written to this file instead, which is opened only when a body
+// is about to be read (§2.9.2). By default the file is replaced atomically
+// (§7 D3; see SetDownloadInPlace). ErrBusy while a request is active.
+//
+// Godot: HTTPRequest.set_download_file()
+func (n *HTTPRequest) SetDownloadFile(path string) error {
+	if n.busy() {
+		return busyErr("set_download_file")
+	}
+	n.downloadFile = path
+	return nil
+}
+
+// DownloadFile returns download_file.
+//
+// Godot: HTTPRequest.get_download_file()
+func (n *HTTPRequest) DownloadFile() string { return n.downloadFile }
+
+// SetMaxRedirects sets max_redirects (default 8): how many redirects one
+// request follows; −1 means no limit, 0 follows none (§2.8.1.2). Any time,
+// no range check, as in Godot; the error is always nil.
+//
+// Godot: HTTPRequest.set_max_redirects()
+func (n *HTTPRequest) SetMaxRedirects(max int) error {
+	n.maxRedirects.Store(int64(max))
+	return nil
+}
+
+// MaxRedirects returns max_redirects.
+//
+// Godot: HTTPRequest.get_max_redirects()
+func (n *HTTPRequest) MaxRedirects() int { return int(n.maxRedirects.Load()) }
+
+// SetTimeout sets timeout (default 0: none), the wall-clock limit on a whole
+// request, redirects included (§2.11). A negative value is refused with
+// ErrInvalidParameter. Any time; it applies from the next request on.
+//
+// Godot: HTTPRequest.set_timeout() (seconds as a float)
+func (n *HTTPRequest) SetTimeout(d time.Duration) error {
+	if d < 0 {
+		return wire.Wrap(wire.ErrInvalidParameter, "set_timeout", errors.New("negative timeout"))
+	}
+	n.timeout = d
+	return nil
+}
+
+// Timeout returns timeout.
+//
+// Godot: HTTPRequest.get_timeout()
+func (n *HTTPRequest) Timeout() time.Duration { return n.timeout }
+
+// SetUseThreads sets use_threads (default false): requests run on a worker
+// goroutine with blocking I/O, and Process only delivers their completions
+// (§2.13, §7.3). ErrBusy while a request is active.
+//
+// Godot: HTTPRequest.set_use_threads()
+func (n *HTTPRequest) SetUseThreads(on bool) error {
+	if n.busy() {
+		return busyErr("set_use_threads")
+	}
+	n.useThreads = on
+	return nil
+}
+
+// IsUsingThreads returns use_threads.
+//
+// Godot: HTTPRequest.is_using_threads()
+func (n *HTTPRequest) IsUsingThreads() bool { return n.useThreads }
+
+// SetTLSOptions sets the TLS options of https requests (default
+// httpclient.TLSClient(nil, ""): the system roots, host name checked). nil
+// and server-mode options are refused with ErrInvalidParameter and the value
+// is unchanged (§2.2). Any time; used from the next connection on.
+//
+// Godot: HTTPRequest.set_tls_options()
+func (n *HTTPRequest) SetTLSOptions(opts *httpclient.TLSOptions) error {
+	if opts == nil || opts.IsServer() {
+		return wire.Wrap(wire.ErrInvalidParameter, "set_tls_options", errors.New("nil or server-mode TLS options"))
+	}
+	n.mu.Lock()
+	n.tlsOptions = opts
+	n.mu.Unlock()
+	return nil
+}
+
+// SetHTTPProxy sets the proxy of plain http requests (§1.14.1); an empty host
+// or port −1 removes it. Any time; used from the next connection on.
+//
+// Godot: HTTPRequest.set_http_proxy()
+func (n *HTTPRequest) SetHTTPProxy(host string, port int) {
+	n.mu.Lock()
+	n.httpProxy, n.proxyDirty = proxySetting{host, port}, true
+	n.mu.Unlock()
+}
+
+// SetHTTPSProxy sets the CONNECT proxy of https requests (§1.14.2, with the
+// §7 D5 fixes); an empty host or port −1 removes it. Any time; used from the
+// next connection on.
+//
+// Godot: HTTPRequest.set_https_proxy()
+func (n *HTTPRequest) SetHTTPSProxy(host string, port int) {
+	n.mu.Lock()
+	n.httpsProxy, n.proxyDirty = proxySetting{host, port}, true
+	n.mu.Unlock()
+}
+
+// Opt-in options (§7.2), off by default. Each setter returns ErrBusy while a
+// request is active.
+
+func (n *HTTPRequest) setOption(op string, set func(*options)) error {
+	if n.busy() {
+		return busyErr(op)
+	}
+	set(&n.opts)
+	return nil
+}
+
+// SetRFC9110Redirects switches redirects from Godot's rules (301/302 only,
+// same method and body, Location found by substring, §2.8.1) to RFC 9110's:
+// 301, 302, 303, 307 and 308 are followed, Location is resolved as a URI
+// reference, 303 (any method but HEAD) and 301/302 after POST become GET
+// without a body (§7.2; Godot issues #114302, #90160).
+func (n *HTTPRequest) SetRFC9110Redirects(on bool) error {
+	return n.setOption("set_rfc9110_redirects", func(o *options) { o.rfcRedirects = on })
+}
+
+// RFC9110Redirects reports whether RFC 9110 redirects are on.
+func (n *HTTPRequest) RFC9110Redirects() bool { return n.opts.rfcRedirects }
+
+// SetAcceptBrotli adds "br" to the automatic Accept-Encoding ("gzip,
+// deflate, br") and decodes "Content-Encoding: br" bodies with
+// github.com/andybalholm/brotli, under the same rules as gzip (accept_gzip
+// must be on too).
+func (n *HTTPRequest) SetAcceptBrotli(on bool) error {
+	return n.setOption("set_accept_brotli", func(o *options) { o.brotli = on })
+}
+
+// AcceptBrotli reports whether brotli decoding is on.
+func (n *HTTPRequest) AcceptBrotli() bool { return n.opts.brotli }
+
+// SetDrainPerStep makes each Process step read all the body bytes already
+// available instead of one chunk (Godot caps a non-threaded download at
+// download_chunk_size bytes per frame, §2.14, issue #120425). The threaded
+// and Do drivers block on each read and are not affected.
+func (n *HTTPRequest) SetDrainPerStep(on bool) error {
+	return n.setOption("set_drain_per_step", func(o *options) { o.drainPerStep = on })
+}
+
+// DrainPerStep reports whether draining per step is on.
+func (n *HTTPRequest) DrainPerStep() bool { return n.opts.drainPerStep }
+
+// SetKeepAlive keeps the connection open after a complete response that
+// allows it (no "Connection: close", framed by Content-Length or chunked) and
+// sends the node's next request to the same scheme, host and port over it
+// (Godot closes it after every request, §2.1.4). A kept connection that the
+// server closed meanwhile is noticed before use; an idempotent request that
+// fails on it before any response is sent once more on a new connection.
+// Redirect hops always use new connections.
+func (n *HTTPRequest) SetKeepAlive(on bool) error {
+	return n.setOption("set_keep_alive", func(o *options) { o.keepAlive = on })
+}
+
+// KeepAlive reports whether connection reuse is on.
+func (n *HTTPRequest) KeepAlive() bool { return n.opts.keepAlive }
+
+// SetDownloadInPlace makes download_file behave as in Godot: the file is
+// truncated when the body starts and written in place, so a failed download
+// leaves a partial file (§2.9.3). Off by default: the file is replaced
+// atomically (§7 D3).
+func (n *HTTPRequest) SetDownloadInPlace(on bool) error {
+	return n.setOption("set_download_in_place", func(o *options) { o.downloadInPlace = on })
+}
+
+// DownloadInPlace reports whether in-place download_file writing is on.
+func (n *HTTPRequest) DownloadInPlace() bool { return n.opts.downloadInPlace }
+
+// SetStrict switches the client to strict RFC 9110/9112 parsing (§7.4;
+// httpclient.Client.SetStrict): malformed responses end with
+// RESULT_CONNECTION_ERROR and a typed cause.
+func (n *HTTPRequest) SetStrict(on bool) error {
+	return n.setOption("set_strict", func(o *options) { o.strict = on })
+}
+
+// IsStrict reports whether strict parsing is on.
+func (n *HTTPRequest) IsStrict() bool { return n.opts.strict }
+
+// SetBodyWriter streams the (decompressed) body to w as it arrives instead
+// of holding it in memory; the completion's body is then empty, as with
+// download_file (with both set, the bytes go to both). w is called on the
+// goroutine that runs the steps (Process's or Do's caller, or the
+// use_threads worker). A write error ends the request with
+// RESULT_DOWNLOAD_FILE_WRITE_ERROR and a *BodyWriterError cause. nil
+// removes it.
+func (n *HTTPRequest) SetBodyWriter(w io.Writer) error {
+	return n.setOption("set_body_writer", func(o *options) { o.bodyWriter = w })
+}
+
+// BodyWriter returns the body writer, or nil.
+func (n *HTTPRequest) BodyWriter() io.Writer { return n.opts.bodyWriter }

@@ -1,0 +1,391 @@
+package httprequest
+
+import (
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// Redirects (§2.8.1).
+//
+// Godot's rules (the default): only 301 and 302 are followed (§2.8.1.1); the
+// target comes from the last header that *contains* "Location: " anywhere,
+// case-insensitively, taken from its tenth character on (§2.8.1.3); a target
+// starting with "http" is parsed as an absolute URL, anything else replaces
+// the request path verbatim (§2.8.1.5); method, body and every header are sent
+// again unchanged (§2.8.1.7).
+//
+// §7 D2 (on in both modes): Authorization, Proxy-Authorization and Cookie
+// header lines are not sent to a hop whose scheme, host or port differs from
+// the original request's.
+//
+// RFC 9110 redirects (opt-in, §7.2): 301, 302, 303, 307 and 308 are followed;
+// the target is the first header named exactly Location (case-insensitive),
+// resolved as a URI reference against the current request URL (RFC 3986 §5);
+// 303 turns any method but HEAD into GET without a body, 301 and 302 turn POST
+// into GET without a body (RFC 9110 §15.4.2–4, as browsers and net/http do);
+// 307 and 308 keep method and body. When the body is dropped, the user
+// header lines that describe it (Content-*, Transfer-Encoding) are dropped
+// too. A Location that does not resolve to an http or https URL is not
+// followed: the 3xx is the final response.
+
+// target is where a request goes: Godot's url, port, use_tls and
+// request_string.
+type target struct {
+	TLS  bool
+	Host string
+	Port int
+	Path string
+}
+
+// sameOrigin reports whether t and o have the same scheme, host and port
+// (hosts are already lower-cased by the URL parser).
+func (t target) sameOrigin(o target) bool {
+	return t.TLS == o.TLS && t.Host == o.Host && t.Port == o.Port
+}
+
+// url returns t as an absolute URL (for resolving RFC redirects against it).
+func (t target) url() string {
+	scheme := "http://"
+	if t.TLS {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(t.Host, strconv.Itoa(t.Port)) + t.Path
+}
+
+// parseTarget is HTTPRequest._parse_url (§2.5): the request target of a URL
+// given to Request.
+func parseTarget(s string) (target, error) {
+	u, err := wire.ParseRequestURL(s)
+	if err != nil {
+		return target{}, err
+	}
+	return target{TLS: u.TLS, Host: u.Host, Port: u.Port, Path: u.Path}, nil
+}
+
+// parseRedirectTarget is _parse_url applied to an absolute redirect target,
+// whose error Godot ignores (§2.8.1.5): the returned target is what Godot's
+// fields hold afterwards. _parse_url first resets TLS off, port 80 and an
+// empty path; String::parse_url then resets host, port and path and fills
+// them in as it goes, so a failure leaves them partly set; on a failure
+// _parse_url returns before choosing TLS, default ports and the "/" path.
+// The connection start that follows then fails at once (empty host) or later
+// (port 0).
+func parseRedirectTarget(s string) target {
+	if t, err := parseTarget(s); err == nil {
+		return t
+	}
+	var t target
+	if u, err := wire.ParseURL(s); err == nil {
+		// Parsed, but the scheme is not http/https: host, port and path as
+		// parsed, no TLS, no defaults.
+		t.Host, t.Port, t.Path = u.Host, u.Port, u.Path
+		return t
+	}
+	// String::parse_url failed part way. Its steps, to see what it had set.
+	base := s
+	if i := strings.Index(base, "://"); i >= 0 && isSchemeText(base[:i]) {
+		base = base[i+3:]
+	}
+	if i := strings.IndexByte(base, '#'); i >= 0 {
+		base = base[:i]
+	}
+	if i := strings.IndexByte(base, '/'); i >= 0 {
+		t.Path, base = base[i:], base[:i]
+	}
+	if i := strings.IndexByte(base, '@'); i >= 0 {
+		base = base[i+1:]
+	}
+	var host, port string
+	hasPort := false
+	if strings.HasPrefix(base, "[") {
+		i := strings.LastIndexByte(base, ']')
+		if i < 0 {
+			return t // failed before setting the host
+		}
+		host, base = base[1:i], base[i+1:]
+		port, hasPort = strings.CutPrefix(base, ":")
+	} else {
+		if strings.Count(base, ":") > 1 {
+			return t // failed before setting the host
+		}
+		host, port, hasPort = strings.Cut(base, ":")
+	}
+	if host == "" {
+		return t // empty host
+	}
+	// Only the port can have failed: the host was set (lower-cased); the
+	// port only when it was an integer (then out of range, truncated to 32
+	// bits as Godot's int).
+	t.Host = strings.ToLower(host)
+	if hasPort && isValidInt(port) {
+		t.Port = int(int32(godotToInt(port)))
+	}
+	return t
+}
+
+// isSchemeText: ASCII letters, digits, '+', '-', '.' (§2.5.2).
+func isSchemeText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// isValidInt is Godot's String.is_valid_int().
+func isValidInt(s string) bool {
+	if s == "" {
+		return false
+	}
+	i := 0
+	if len(s) > 1 && (s[0] == '+' || s[0] == '-') {
+		i = 1
+	}
+	for ; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// godotToInt is Godot's String.to_int() for strings that passed isValidInt,
+// clamping on overflow (§0.4.2).
+func godotToInt(s string) int64 {
+	neg := false
+	switch s[0] {
+	case '-':
+		neg, s = true, s[1:]
+	case '+':
+		s = s[1:]
+	}
+	var v int64
+	for i := 0; i < len(s); i++ {
+		d := int64(s[i] - '0')
+		if v > (1<<63-1-d)/10 {
+			if neg {
+				return -1 << 63
+			}
+			return 1<<63 - 1
+		}
+		v = v*10 + d
+	}
+	if neg {
+		return -v
+	}
+	return v
+}
+
+// isRedirect reports whether the node follows a response with this code:
+// 301/302 (§2.8.1.1), or with RFC 9110 redirects also 303, 307, 308.
+func isRedirect(code int, rfc bool) bool {
+	switch code {
+	case 301, 302:
+		return true
+	case 303, 307, 308:
+		return rfc
+	}
+	return false
+}
+
+// godotLocation is §2.8.1.3: every header line that contains "Location: "
+// (case-insensitive, the space included) sets the target to the line from its
+// tenth character on, stripped; the last such line wins. "" means none.
+func godotLocation(headers []string) string {
+	loc := ""
+	for _, h := range headers {
+		if containsFoldRunes(h, "location: ") {
+			loc = stripEdges(skipRunes(h, 9))
+		}
+	}
+	return loc
+}
+
+// rfcLocation is the value of the first header line named Location
+// (case-insensitive), stripped; "" when there is none.
+func rfcLocation(headers []string) string {
+	for _, h := range headers {
+		name, value, ok := strings.Cut(h, ":")
+		if ok && strings.EqualFold(stripEdges(name), "location") {
+			return stripEdges(value)
+		}
+	}
+	return ""
+}
+
+// redirectTarget returns where a redirect to loc goes from cur, and false when
+// it is not followed. Godot: an "http…" target is an absolute URL (parse
+// errors ignored, §2.8.1.5), anything else replaces the path. RFC: loc is a
+// URI reference resolved against cur.
+func redirectTarget(cur target, loc string, rfc bool) (target, bool) {
+	if loc == "" {
+		return target{}, false // §2.8.1.4: not a redirect
+	}
+	if !rfc {
+		if strings.HasPrefix(loc, "http") {
+			return parseRedirectTarget(loc), true
+		}
+		cur.Path = loc
+		return cur, true
+	}
+	base, err := url.Parse(cur.url())
+	if err != nil {
+		return target{}, false
+	}
+	ref, err := url.Parse(loc)
+	if err != nil {
+		return target{}, false
+	}
+	abs := base.ResolveReference(ref)
+	abs.Fragment, abs.RawFragment = "", ""
+	t, err := parseTarget(abs.String())
+	if err != nil {
+		return target{}, false
+	}
+	return t, true
+}
+
+// redirectMethod returns the method for the next hop and whether the body is
+// kept. Godot: always the same method with the same body (§2.8.1.7).
+func redirectMethod(code int, m wire.Method, rfc bool) (wire.Method, bool) {
+	if !rfc {
+		return m, true
+	}
+	switch {
+	case code == 303 && m != wire.MethodHead && m != wire.MethodGet:
+		return wire.MethodGet, false
+	case (code == 301 || code == 302) && m == wire.MethodPost:
+		return wire.MethodGet, false
+	}
+	return m, true
+}
+
+// credentialHeaders are the header names §7 D2 keeps from other origins.
+var credentialHeaders = [...]string{"authorization", "proxy-authorization", "cookie"}
+
+// headerName returns the stripped text before the first ':' of a header line
+// ("" when there is no ':').
+func headerName(h string) string {
+	name, _, ok := strings.Cut(h, ":")
+	if !ok {
+		return ""
+	}
+	return stripEdges(name)
+}
+
+// withoutCredentials returns headers minus Authorization, Proxy-Authorization
+// and Cookie lines (§7 D2). It returns headers itself when none is present.
+func withoutCredentials(headers []string) []string {
+	return filterHeaders(headers, func(name string) bool {
+		for _, c := range credentialHeaders {
+			if strings.EqualFold(name, c) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// withoutContentHeaders returns headers minus the lines describing a request
+// body (Content-*, Transfer-Encoding), for an RFC redirect that drops it.
+func withoutContentHeaders(headers []string) []string {
+	return filterHeaders(headers, func(name string) bool {
+		return hasPrefixFoldASCII(name, "content-") || strings.EqualFold(name, "transfer-encoding")
+	})
+}
+
+func filterHeaders(headers []string, drop func(name string) bool) []string {
+	for i, h := range headers {
+		if drop(headerName(h)) {
+			out := append([]string(nil), headers[:i]...)
+			for _, h := range headers[i+1:] {
+				if !drop(headerName(h)) {
+					out = append(out, h)
+				}
+			}
+			return out
+		}
+	}
+	return headers
+}
+
+// stripEdges is Godot's strip_edges (§0.4.1): removes leading and trailing
+// characters ≤ 32.
+func stripEdges(s string) string {
+	i, j := 0, len(s)
+	for i < j && s[i] <= ' ' {
+		i++
+	}
+	for j > i && s[j-1] <= ' ' {
+		j--
+	}
+	return s[i:j]
+}
+
+// skipRunes returns s without its first n characters (Godot indexes strings
+// by code point).
+func skipRunes(s string, n int) string {
+	for ; n > 0 && s != ""; n-- {
+		_, size := utf8.DecodeRuneInString(s)
+		s = s[size:]
+	}
+	return s
+}
+
+// foldRune is Godot's per-character to_lower.
+func foldRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}
+	return unicode.ToLower(r)
+}
+
+// containsFoldRunes is Godot's containsn (findn ≥ 0) for a lower-case needle:
+// code point by code point, each lower-cased.
+func containsFoldRunes(s, lowerSub string) bool {
+	for start := 0; start <= len(s); {
+		if hasPrefixFoldRunes(s[start:], lowerSub) {
+			return true
+		}
+		if start == len(s) {
+			break
+		}
+		_, size := utf8.DecodeRuneInString(s[start:])
+		start += size
+	}
+	return false
+}
+
+// hasPrefixFoldRunes is Godot's to_lower().begins_with(lowerPrefix).
+func hasPrefixFoldRunes(s, lowerPrefix string) bool {
+	for _, want := range lowerPrefix {
+		if s == "" {
+			return false
+		}
+		r, size := utf8.DecodeRuneInString(s)
+		if foldRune(r) != want {
+			return false
+		}
+		s = s[size:]
+	}
+	return true
+}
+
+// hasPrefixFoldASCII is an ASCII case-insensitive prefix test (lower-case prefix).
+func hasPrefixFoldASCII(s, lowerPrefix string) bool {
+	if len(s) < len(lowerPrefix) {
+		return false
+	}
+	return strings.EqualFold(s[:len(lowerPrefix)], lowerPrefix)
+}

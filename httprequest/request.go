@@ -1,0 +1,516 @@
+package httprequest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// Godot's defaults for the node's properties (§2.2).
+const (
+	DefaultBodySizeLimit     = -1    // no limit
+	DefaultDownloadChunkSize = 65536 // httpclient.DefaultReadChunkSize
+	DefaultMaxRedirects      = 8
+)
+
+// HTTPRequest is Godot's HTTPRequest node: one request at a time over its own
+// httpclient.Client, with redirects, streaming decompression, download_file,
+// a timeout, and the request_completed signal as a callback. See the package
+// documentation for the three ways to drive it (Process, use_threads, Do).
+//
+// An HTTPRequest belongs to one goroutine at a time (Godot's main thread):
+// its methods must not run concurrently, except the getters BodySize,
+// DownloadedBytes and HTTPClientStatus, which any goroutine may call. The
+// zero value is not usable; call New.
+//
+// Godot: HTTPRequest
+type HTTPRequest struct {
+	client *httpclient.Client
+
+	// Properties. acceptGzip and maxRedirects may change while a request
+	// runs (Godot reads them when a response arrives), so a worker reads
+	// them atomically; the others are fixed while a request is active
+	// (their setters return ErrBusy) and are read from a snapshot.
+	acceptGzip    atomic.Bool
+	maxRedirects  atomic.Int64
+	bodySizeLimit int64
+	downloadFile  string
+	timeout       time.Duration
+	useThreads    bool
+
+	// Options (§7.2), off by default; fixed while a request is active.
+	opts options
+
+	// Callbacks, called on the owner's goroutine only.
+	onCompleted func(result Result, responseCode int, headers []string, body []byte)
+	onProgress  func(wireBytes, decodedBytes int64)
+
+	// Getters any goroutine may call.
+	status     atomic.Int32 // mirror of client.Status(), updated by the driving goroutine
+	bodyLen    atomic.Int64 // Godot: body_len (§2.9.7)
+	downloaded atomic.Int64 // Godot: downloaded (§2.9.7)
+	decodedLen atomic.Int64 // Godot: final_body_size
+	lastErr    error        // cause of the last delivered completion (owner only)
+
+	// mu guards the request lifecycle shared with a worker goroutine and
+	// the settings a worker reads at each connection start.
+	mu         sync.Mutex
+	requesting bool // Godot: requesting — until the completion was delivered
+	active     *run
+	queue      []*run // completions waiting for Process (deferred calls)
+	tlsOptions *httpclient.TLSOptions
+	httpProxy  proxySetting
+	httpsProxy proxySetting
+	proxyDirty bool // proxies changed since they were given to the client
+
+	// Progress reporting state (owner goroutine).
+	reportedWire, reportedDecoded int64
+
+	// keepTarget is where the open client connection goes, for the
+	// connection-reuse option.
+	keepTarget target
+	keepTLS    *httpclient.TLSOptions
+}
+
+type proxySetting struct {
+	host string
+	port int
+}
+
+// options are the §7.2 opt-ins.
+type options struct {
+	rfcRedirects    bool
+	brotli          bool
+	drainPerStep    bool
+	keepAlive       bool
+	downloadInPlace bool
+	strict          bool
+	bodyWriter      io.Writer
+}
+
+// New returns a node with Godot's defaults (§2.2): accept_gzip true,
+// body_size_limit −1, download_chunk_size 65536, download_file "",
+// max_redirects 8, timeout 0 (none), use_threads false, TLS options
+// TLSClient(nil, "") (the system roots), no proxies; every §7.2 option off.
+//
+// Godot: HTTPRequest.new()
+func New() *HTTPRequest {
+	n := &HTTPRequest{
+		client:        httpclient.New(),
+		bodySizeLimit: DefaultBodySizeLimit,
+		tlsOptions:    httpclient.TLSClient(nil, ""),
+		httpProxy:     proxySetting{port: -1},
+		httpsProxy:    proxySetting{port: -1},
+	}
+	n.acceptGzip.Store(true)
+	n.maxRedirects.Store(DefaultMaxRedirects)
+	n.bodyLen.Store(-1)
+	return n
+}
+
+// busy reports whether a request is active (from Request until its
+// completion was delivered or it was canceled). Godot's setters test
+// "client status ≠ DISCONNECTED" instead; between requests the node's client
+// is always closed, so the two agree except in windows that are races in
+// Godot (a worker that has not connected yet).
+func (n *HTTPRequest) busy() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.requesting
+}
+
+// errRequesting is Godot's message for ERR_BUSY (§2.4.2), without its final
+// period.
+var errRequesting = errors.New("HTTPRequest is processing a request. Wait for completion or cancel it before attempting a new one")
+
+func busyErr(op string) error { return wire.Wrap(wire.ErrBusy, op, errRequesting) }
+
+// OnRequestCompleted sets the request_completed callback. It is called with
+// the four values of Godot's signal, on the goroutine that calls Process,
+// never inside Request and never on an internal goroutine (§7.3), after the
+// node has reset itself, so it may start a new request. Headers and body are
+// nil when empty; both belong to the callee. Do does not call it: it returns
+// the values.
+//
+// Godot: HTTPRequest.request_completed (signal)
+func (n *HTTPRequest) OnRequestCompleted(f func(result Result, responseCode int, headers []string, body []byte)) {
+	n.onCompleted = f
+}
+
+// OnProgress sets a callback told how far the body has come: wireBytes is
+// DownloadedBytes (received, after de-chunking, before decompression) and
+// decodedBytes the body bytes delivered after decompression (§2.9.7). It is
+// called after every step that moved either, on the caller's goroutine:
+// during Process and Do; with use_threads, Process reports the latest values.
+// Godot has no progress signal (§7.2 opt-in).
+func (n *HTTPRequest) OnProgress(f func(wireBytes, decodedBytes int64)) { n.onProgress = f }
+
+// LastError returns the cause of the last completion delivered through the
+// callback (nil after a success): the client's failure with its Godot code
+// and network cause, a *DecodeError, a *wire.LimitError, a file error…
+// Godot has only the Result number; Do returns the same cause in its error.
+func (n *HTTPRequest) LastError() error { return n.lastErr }
+
+// Request is RequestRaw with a string body (its UTF-8 bytes).
+//
+// Godot: HTTPRequest.request()
+func (n *HTTPRequest) Request(url string, headers []string, method httpclient.Method, body string) error {
+	var b []byte
+	if body != "" {
+		b = []byte(body)
+	}
+	return n.RequestRaw(url, headers, method, b)
+}
+
+// RequestRaw starts a request (§2.4). It returns at once; the outcome arrives
+// through the request_completed callback, delivered by Process.
+//
+//   - ErrBusy while a request is active, including after it ended but before
+//     its completion was delivered (§2.4.2).
+//   - ErrInvalidParameter (wrapping a *wire.URLError) for a URL that Godot's
+//     parse_url rejects or whose scheme is not http/https (§2.5); no
+//     completion follows (§7 D6: Godot's timer would still fire a spurious
+//     RESULT_TIMEOUT, §2.4.5).
+//   - ErrCantConnect when the connection cannot even start (a host shorter
+//     than 4 characters such as "::1"): as in Godot a RESULT_CANT_CONNECT
+//     completion also follows (§2.4.8). With use_threads the connection
+//     starts on the worker, so this is only the deferred completion.
+//
+// Headers are sent as given, plus "Accept-Encoding: gzip, deflate" (", br"
+// with brotli on) when accept_gzip is on and no header starts with
+// accept-encoding (§2.4.6). Header validity is checked only when the request
+// is sent and surfaces as RESULT_CONNECTION_ERROR (§2.4.9). The body is sent
+// with every method (§2.4.10). headers and body are copied.
+//
+// Godot: HTTPRequest.request_raw()
+func (n *HTTPRequest) RequestRaw(url string, headers []string, method httpclient.Method, body []byte) error {
+	r, err := n.start(url, headers, method, body, driverProcess)
+	if err != nil || r == nil {
+		return err
+	}
+	if r.driver == driverThreads {
+		r.workerDone = make(chan struct{})
+		r.armTimer(r.timeout, wire.ErrTimeout)
+		go r.work()
+		return nil
+	}
+	n.client.SetBlockingMode(false)
+	if err := r.connect(); err != nil {
+		r.fail(ResultCantConnect, 0, nil, err)
+		n.enqueue(r)
+		return wire.Wrap(wire.ErrCantConnect, "request", err)
+	}
+	return nil
+}
+
+// driver says who runs a request's steps (§7.3).
+type driver uint8
+
+const (
+	driverProcess driver = iota // one step per Process call, non-blocking client
+	driverThreads               // a worker goroutine, blocking client
+	driverDo                    // Do's caller, blocking client
+)
+
+// start is the common beginning of Request and Do (§2.4.2–7): busy check, URL
+// parsing, headers, the run. want is driverProcess or driverDo; Process
+// becomes driverThreads with use_threads on.
+func (n *HTTPRequest) start(url string, headers []string, method httpclient.Method, body []byte, want driver) (*run, error) {
+	n.mu.Lock()
+	if n.requesting {
+		n.mu.Unlock()
+		return nil, busyErr("request")
+	}
+	n.mu.Unlock()
+	begin := time.Now() // §2.4.3: the timeout runs from here, URL parsing included
+	t, err := parseTarget(url)
+	if err != nil {
+		return nil, err // §2.5; §7 D6: no completion
+	}
+	hdrs := append([]string(nil), headers...)
+	if n.acceptGzip.Load() && !hasHeader(hdrs, "accept-encoding") {
+		if n.opts.brotli {
+			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate, br")
+		} else {
+			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate")
+		}
+	}
+	d := want
+	if want == driverProcess && n.useThreads {
+		d = driverThreads
+	}
+	r := &run{
+		n:         n,
+		driver:    d,
+		origin:    t,
+		cur:       t,
+		method:    method,
+		headers:   hdrs,
+		reqBody:   append([]byte(nil), body...),
+		chunkSize: n.client.ReadChunkSize(),
+		limit:     n.bodySizeLimit,
+		file:      n.downloadFile,
+		opts:      n.opts,
+		timeout:   n.timeout,
+		begin:     begin,
+	}
+	if len(r.reqBody) == 0 {
+		r.reqBody = nil
+	}
+	n.bodyLen.Store(-1) // §2.5.1: _parse_url resets the counters
+	n.downloaded.Store(0)
+	n.decodedLen.Store(0)
+	n.reportedWire, n.reportedDecoded = 0, 0
+	n.client.SetStrict(r.opts.strict)
+	n.mu.Lock()
+	n.requesting, n.active = true, r
+	n.mu.Unlock()
+	return r, nil
+}
+
+// hasHeader is Godot's has_header (§2.4.6): some header, stripped and
+// lower-cased, starts with name (lower case, no colon).
+func hasHeader(headers []string, name string) bool {
+	for _, h := range headers {
+		if hasPrefixFoldRunes(stripEdges(h), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Process is one frame of Godot's main loop for this node (§7.3): when a
+// non-threaded request is active, one update step (§2.6: at most one body
+// read, or all that is available with SetDrainPerStep), then the timeout
+// check (§2.11), then every completion queued so far is delivered to the
+// callback on this goroutine, each after the node reset itself (§2.1.3).
+// With use_threads the worker does the steps; Process only delivers (and
+// reports progress). Process never blocks on the network.
+//
+// Godot: HTTPRequest NOTIFICATION_INTERNAL_PROCESS + the deferred-call flush
+func (n *HTTPRequest) Process() {
+	n.mu.Lock()
+	r := n.active
+	n.mu.Unlock()
+	if r != nil && r.driver == driverProcess && !r.ended {
+		done := r.step()
+		n.syncStatus()
+		n.reportProgress()
+		if !done && r.timeout > 0 && time.Since(r.begin) >= r.timeout {
+			r.interrupt(runTimedOut, wire.ErrTimeout)
+			done = true
+		}
+		if done {
+			r.ended = true
+			r.release()
+			n.enqueue(r)
+		}
+	} else if r != nil && r.driver == driverThreads {
+		n.reportProgress()
+	}
+	n.deliver()
+}
+
+// enqueue queues r's completion for the next Process (Godot's call_deferred),
+// unless r was canceled meanwhile.
+func (n *HTTPRequest) enqueue(r *run) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.active == r && !r.dropped {
+		n.queue = append(n.queue, r)
+	}
+}
+
+// deliver runs the completions queued so far: reset, then the callback
+// (Godot's _request_done: cancel_request(), then emit_signal).
+func (n *HTTPRequest) deliver() {
+	n.mu.Lock()
+	q := n.queue
+	n.queue = nil
+	n.mu.Unlock()
+	for _, r := range q {
+		c, err, ok := r.outcome()
+		n.reset(r, c.Result == ResultSuccess)
+		if !ok {
+			continue
+		}
+		n.lastErr = err
+		if n.onCompleted != nil {
+			n.onCompleted(c.Result, c.ResponseCode, c.Headers, c.Body)
+		}
+	}
+}
+
+// reset is Godot's cancel_request() for r (§2.12.3): join the worker, stop
+// the timer, drop the decoder and the file, close the client (unless the
+// connection is kept for reuse), requesting = false.
+func (n *HTTPRequest) reset(r *run, success bool) {
+	if r.workerDone != nil {
+		<-r.workerDone
+	}
+	r.stopTimer()
+	r.release()
+	if success && r.opts.keepAlive && r.reusable() {
+		n.keepTarget, n.keepTLS = r.cur, r.tls
+	} else {
+		n.client.Close()
+		n.keepTarget = target{}
+	}
+	n.syncStatus()
+	n.mu.Lock()
+	if n.active == r {
+		n.requesting, n.active = false, nil
+	}
+	n.mu.Unlock()
+}
+
+// CancelRequest cancels the active request (§2.12): nothing happens when
+// there is none. No completion is ever delivered for a canceled request,
+// even one already queued (§7 D3; Godot still delivers a queued one,
+// §2.12.4). With use_threads the worker is interrupted (its blocked read or
+// connect returns at once) and joined before CancelRequest returns (Godot
+// waits for a blocked read, §4 #7). download_file: the partial file is
+// removed in atomic mode and stays in place mode (§2.9.3).
+//
+// Godot: HTTPRequest.cancel_request()
+func (n *HTTPRequest) CancelRequest() {
+	n.mu.Lock()
+	r := n.active
+	if r == nil || r.driver == driverDo {
+		n.mu.Unlock()
+		return // a Do call is canceled through its context
+	}
+	r.dropped = true
+	for i, q := range n.queue {
+		if q == r {
+			n.queue = append(n.queue[:i], n.queue[i+1:]...)
+			break
+		}
+	}
+	n.mu.Unlock()
+	r.interrupt(runCanceled, nil)
+	n.reset(r, false)
+}
+
+// Do runs one request to its end on the calling goroutine and returns the
+// four values of request_completed (§7.3). The error is nil for
+// RESULT_SUCCESS and otherwise a *ResultError holding the Result and the real
+// cause (errors.Is(err, ResultTimeout), errors.As(err, &netErr)…). It is the
+// error of Request (ErrBusy, ErrInvalidParameter) when the request does not
+// start, with a zero Completion.
+//
+// The client runs in blocking mode (real blocking I/O, no spinning); the
+// use_threads property does not apply and the completion callback is not
+// called. ctx cancellation is CancelRequest: Do returns promptly with a zero
+// Completion and ctx's error. A ctx deadline is a timeout: RESULT_TIMEOUT,
+// with context.DeadlineExceeded as the cause; the timeout property applies
+// too, whichever comes first (ERR_TIMEOUT as the cause).
+func (n *HTTPRequest) Do(ctx context.Context, url string, headers []string, method httpclient.Method, body []byte) (Completion, error) {
+	if err := ctx.Err(); err != nil {
+		return Completion{}, ctxErr(ctx)
+	}
+	r, err := n.start(url, headers, method, body, driverDo)
+	if err != nil {
+		return Completion{}, err
+	}
+	n.client.SetBlockingMode(true)
+	fired := make(chan struct{})
+	stopCtx := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		if ctx.Err() == context.DeadlineExceeded {
+			r.interrupt(runTimedOut, context.DeadlineExceeded)
+		} else {
+			r.interrupt(runCanceled, nil)
+		}
+	})
+	r.armTimer(r.timeout, wire.ErrTimeout)
+	if err := r.connect(); err != nil {
+		r.fail(ResultCantConnect, 0, nil, err)
+	} else {
+		r.loop(true)
+	}
+	if !stopCtx() {
+		<-fired
+	}
+	r.stopTimer()
+	r.release()
+	c, err, ok := r.outcome()
+	n.reset(r, ok && c.Result == ResultSuccess)
+	if !ok {
+		return Completion{}, ctxErr(ctx)
+	}
+	return c, err
+}
+
+// ctxErr is the error Do returns for a canceled context: ctx.Err(), and its
+// cause when one was given.
+func ctxErr(ctx context.Context) error {
+	err, cause := ctx.Err(), context.Cause(ctx)
+	if cause == nil || errors.Is(cause, err) {
+		return err
+	}
+	return errors.Join(err, cause)
+}
+
+// reportProgress calls the progress callback when the counters moved.
+func (n *HTTPRequest) reportProgress() {
+	if n.onProgress == nil {
+		return
+	}
+	w, d := n.downloaded.Load(), n.decodedLen.Load()
+	if w == n.reportedWire && d == n.reportedDecoded {
+		return
+	}
+	n.reportedWire, n.reportedDecoded = w, d
+	n.onProgress(w, d)
+}
+
+func (n *HTTPRequest) syncStatus() { n.status.Store(int32(n.client.Status())) }
+
+// HTTPClientStatus returns the status of the node's client (§2.2). Safe from
+// any goroutine; with use_threads it is the status after the worker's last
+// step.
+//
+// Godot: HTTPRequest.get_http_client_status()
+func (n *HTTPRequest) HTTPClientStatus() httpclient.Status {
+	return httpclient.Status(n.status.Load())
+}
+
+// BodySize returns the Content-Length of the current (or last) response, or
+// −1 when unknown (§2.9.7): chunked, read until close, no response yet — and,
+// as in Godot, −1 for "Content-Length: 0" and bodyless responses (§2.6.1.1).
+// It is the compressed length for a compressed body (§2.8.2.6). 64-bit
+// (§7 D3; Godot's is 32-bit). Safe from any goroutine.
+//
+// Godot: HTTPRequest.get_body_size()
+func (n *HTTPRequest) BodySize() int64 { return n.bodyLen.Load() }
+
+// DownloadedBytes returns how many body bytes of the current (or last)
+// response were received, after de-chunking and before decompression
+// (§2.9.7); reset when a response head arrives and on redirects, kept after
+// completion. 64-bit. Safe from any goroutine.
+//
+// Godot: HTTPRequest.get_downloaded_bytes()
+func (n *HTTPRequest) DownloadedBytes() int64 { return n.downloaded.Load() }
+
+// Close cancels the active request, if any (CancelRequest), and closes the
+// node's client, including a connection kept by SetKeepAlive. The node stays
+// usable. It is the port's equivalent of the node leaving the tree or being
+// freed (§2.12.5): afterwards no goroutine or connection of the node remains.
+func (n *HTTPRequest) Close() {
+	n.CancelRequest()
+	n.mu.Lock()
+	active := n.active != nil
+	n.mu.Unlock()
+	if !active {
+		n.client.Close()
+		n.keepTarget = target{}
+		n.syncStatus()
+	}
+}
