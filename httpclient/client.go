@@ -493,32 +493,6 @@ func (c *Client) SetConnectTimeout(d time.Duration) {
 	c.connectTimeout = d
 }
 
-// SetHTTPProxy sets the proxy used for plain-HTTP targets from the next
-// ConnectToHost on; requests then carry an absolute-form target (§1.14.1).
-// An empty host or port −1 unsets it; nothing else is validated.
-//
-// Godot: HTTPClient.set_http_proxy()
-func (c *Client) SetHTTPProxy(host string, port int) {
-	if host == "" || port == -1 {
-		host, port = "", -1
-	}
-	c.httpProxyHost, c.httpProxyPort = host, port
-}
-
-// SetHTTPSProxy sets the proxy used for TLS targets from the next
-// ConnectToHost on: a CONNECT tunnel is opened through it before the TLS
-// handshake (§1.14.2, with the §7 D5 fixes: the CONNECT carries
-// "Host: host:port" and any 2xx reply opens the tunnel whatever its
-// framing). An empty host or port −1 unsets it.
-//
-// Godot: HTTPClient.set_https_proxy()
-func (c *Client) SetHTTPSProxy(host string, port int) {
-	if host == "" || port == -1 {
-		host, port = "", -1
-	}
-	c.httpsProxyHost, c.httpsProxyPort = host, port
-}
-
 // QueryStringFromDict builds a URL query string from fields in order
 // (§1.16, wire.QueryStringFromDict).
 //

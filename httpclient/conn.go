@@ -42,22 +42,6 @@ func (e *eofConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// prefixConn returns pre before reading from Conn: bytes a proxy sent after
-// its CONNECT reply belong to the tunnel.
-type prefixConn struct {
-	net.Conn
-	pre []byte
-}
-
-func (p *prefixConn) Read(b []byte) (int, error) {
-	if len(p.pre) > 0 {
-		n := copy(b, p.pre)
-		p.pre = p.pre[n:]
-		return n, nil
-	}
-	return p.Conn.Read(b)
-}
-
 // lookupHost resolves host with Go's own resolver (Godot resolves with
 // address family "any", §1.5.11), cancelled by ctx. IPv4 addresses come
 // back as IPv4, not as IPv4-mapped IPv6.
@@ -207,11 +191,14 @@ func (d *connector) run(p dialParams) {
 	var lastErr error
 	dial := p.dial
 	if dial == nil {
-		dl := net.Dialer{Timeout: p.timeout}
+		var dl net.Dialer
 		dial = dl.DialContext
 	}
 	for _, a := range addrs {
-		conn, err := dial(d.ctx, "tcp", netip.AddrPortFrom(a, uint16(p.serverPort)).String())
+		// §1.6.2.1: each address gets its own connect timeout.
+		ctx, cancel := context.WithTimeout(d.ctx, p.timeout)
+		conn, err := dial(ctx, "tcp", netip.AddrPortFrom(a, uint16(p.serverPort)).String())
+		cancel()
 		if err == nil {
 			raw = conn
 			break
@@ -430,52 +417,6 @@ func (c *Client) send() (done bool, err error) {
 	c.reqSent = true
 	return true, nil
 }
-
-// connectTunnel sends CONNECT through an HTTPS proxy and reads its reply
-// (§1.14.2 with §7 D5): any 2xx opens the tunnel whatever the reply's
-// framing; bytes after the reply head belong to the tunnel. It returns the
-// tunnel, or the Godot code Poll reports and the cause: ErrCantConnect with
-// a *ProxyError for another status, ErrConnectionError for an I/O error or
-// a malformed reply (§1.14.2.5).
-func connectTunnel(raw net.Conn, p dialParams) (net.Conn, Error, error) {
-	if err := wire.ValidateConnect(p.connHost, p.userAgent); err != nil {
-		return nil, wire.CodeOf(err), err
-	}
-	if _, err := raw.Write(wire.AppendConnect(nil, p.connHost, p.connPort, p.userAgent)); err != nil {
-		return nil, ErrConnectionError, err
-	}
-	parser := wire.HeadParser{Strict: p.strict, Limits: p.limits}
-	var head wire.Head
-	buf := make([]byte, 0, 1024)
-	for {
-		n, err := parser.Parse(buf, &head)
-		if err == nil {
-			if head.Code < 200 || head.Code > 299 {
-				return nil, ErrCantConnect, &ProxyError{Code: head.Code, Headers: head.Headers}
-			}
-			if rest := buf[n:]; len(rest) > 0 {
-				return &prefixConn{Conn: raw, pre: rest}, 0, nil
-			}
-			return raw, 0, nil
-		}
-		if err != wire.ErrNeedMore {
-			return nil, ErrConnectionError, err
-		}
-		if len(buf) == cap(buf) {
-			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
-		}
-		m, rerr := raw.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
-		if rerr != nil && m == 0 {
-			if rerr == io.EOF {
-				rerr = errProxyClosed
-			}
-			return nil, ErrConnectionError, rerr
-		}
-	}
-}
-
-var errProxyClosed = errors.New("httpclient: proxy closed the connection before its CONNECT reply")
 
 // String describes a dial stage (for messages).
 func (s dialStage) String() string {

@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -138,6 +140,51 @@ func TestConnectCandidates(t *testing.T) {
 			err := connect(t, c, "name.example", 0, nil)
 			assert.Equal(t, statuses(StatusResolving, StatusCantConnect), *tr)
 			assert.True(t, errors.Is(err, ErrInvalidParameter), "%v", err)
+		})
+	}
+}
+
+// TestConnectTimeout checks §1.6.2.1–2: each address gets its own connect
+// timeout, after which the next one is tried; when all time out the status
+// is CANT_CONNECT with the deadline as cause.
+func TestConnectTimeout(t *testing.T) {
+	srv := ts.New(t, ts.Respond(okResp))
+	for _, m := range modes {
+		t.Run("next-address-after-timeout/"+m.name, func(t *testing.T) {
+			c, tr := newClient(t, m.blocking)
+			c.SetConnectTimeout(50 * time.Millisecond)
+			c.lookup, _ = fakeLookup("127.0.0.2", "127.0.0.1")
+			var mu sync.Mutex
+			var tried []string
+			c.dialFn = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				mu.Lock()
+				tried = append(tried, addr)
+				mu.Unlock()
+				if strings.HasPrefix(addr, "127.0.0.2:") { // a black hole
+					<-ctx.Done()
+					return nil, ctx.Err()
+				}
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			}
+			start := time.Now()
+			require.NoError(t, connect(t, c, "slow.example", srv.Port(), nil))
+			assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
+			assert.Equal(t, statuses(StatusResolving, StatusConnecting, StatusConnected), *tr)
+			assert.Len(t, tried, 2)
+		})
+		t.Run("all-time-out/"+m.name, func(t *testing.T) {
+			c, tr := newClient(t, m.blocking)
+			c.SetConnectTimeout(30 * time.Millisecond)
+			c.lookup, _ = fakeLookup("127.0.0.2", "127.0.0.3")
+			c.dialFn = func(ctx context.Context, _, _ string) (net.Conn, error) {
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}
+			err := connect(t, c, "slow.example", 80, nil)
+			assert.Equal(t, statuses(StatusResolving, StatusConnecting, StatusCantConnect), *tr)
+			assert.True(t, errors.Is(err, ErrCantConnect), "%v", err)
+			assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
 		})
 	}
 }

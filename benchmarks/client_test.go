@@ -1,0 +1,297 @@
+package benchmarks
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+)
+
+// The client benchmarks: httpclient against net/http on the same loopback
+// server in the same run, each with a net/http twin. Run them with
+// -benchtime=1x for a quick pass; every b.Loop iteration does the full size.
+//
+//	go test -run '^$' -bench 'Client' -benchtime=1x -count=5
+
+const (
+	clGiB        = 1 << 30
+	clBodyBuf    = 64 << 10 // the caller's reused buffer, for both clients
+	clSmallGETs  = 10000
+	clChunkSize  = 16 << 10
+	clWriteBlock = 1 << 20 // the server writes from a pre-filled buffer in blocks of this size
+)
+
+// clServer is a keep-alive HTTP/1.1 server on 127.0.0.1 that answers every
+// request head with respond(conn). It reads request heads into a fixed
+// buffer and writes pre-built bytes, so it is never the bottleneck.
+func clServer(b *testing.B, respond func(w io.Writer) error) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				clServeConn(conn, respond)
+			}()
+		}
+	}()
+	b.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+func clServeConn(conn net.Conn, respond func(w io.Writer) error) {
+	defer conn.Close()
+	buf := make([]byte, 64<<10)
+	n := 0
+	for {
+		m, err := conn.Read(buf[n:])
+		if err != nil {
+			return
+		}
+		n += m
+		for {
+			i := bytes.Index(buf[:n], []byte("\r\n\r\n"))
+			if i < 0 {
+				break
+			}
+			n = copy(buf, buf[i+4:n])
+			if err := respond(conn); err != nil {
+				return
+			}
+		}
+		if n == len(buf) {
+			return
+		}
+	}
+}
+
+// clLength writes a Content-Length response of size bytes.
+func clLength(size int64) func(w io.Writer) error {
+	head := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
+		strconv.FormatInt(size, 10) + "\r\n\r\n")
+	block := bytes.Repeat([]byte("0123456789abcdef"), clWriteBlock/16)
+	return func(w io.Writer) error {
+		if _, err := w.Write(head); err != nil {
+			return err
+		}
+		for left := size; left > 0; {
+			n := min(left, int64(len(block)))
+			if _, err := w.Write(block[:n]); err != nil {
+				return err
+			}
+			left -= n
+		}
+		return nil
+	}
+}
+
+// clChunked writes a chunked response of size bytes in chunks of
+// chunk bytes (size a multiple of the pre-built block).
+func clChunked(size int64, chunk int) func(w io.Writer) error {
+	head := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+	data := bytes.Repeat([]byte("0123456789abcdef"), chunk/16)
+	var block []byte
+	perBlock := clWriteBlock / chunk
+	for i := 0; i < perBlock; i++ {
+		block = strconv.AppendInt(block, int64(chunk), 16)
+		block = append(block, "\r\n"...)
+		block = append(block, data...)
+		block = append(block, "\r\n"...)
+	}
+	blocks := size / int64(perBlock*chunk)
+	return func(w io.Writer) error {
+		if _, err := w.Write(head); err != nil {
+			return err
+		}
+		for i := int64(0); i < blocks; i++ {
+			if _, err := w.Write(block); err != nil {
+				return err
+			}
+		}
+		_, err := w.Write([]byte("0\r\n\r\n"))
+		return err
+	}
+}
+
+// clConnect returns a blocking-mode httpclient connected to addr.
+func clConnect(b *testing.B, addr string) *httpclient.Client {
+	b.Helper()
+	host, portStr, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portStr)
+	c := httpclient.New()
+	c.SetBlockingMode(true)
+	if err := c.ConnectToHost(host, port, nil); err != nil {
+		b.Fatal(err)
+	}
+	for c.Status() == httpclient.StatusConnecting || c.Status() == httpclient.StatusResolving {
+		if err := c.Poll(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Cleanup(c.Close)
+	return c
+}
+
+// clGet sends a GET and reads the body into buf with ReadResponseBodyChunkInto,
+// returning the body size.
+func clGet(b *testing.B, c *httpclient.Client, buf []byte) int64 {
+	if err := c.RequestRaw(httpclient.MethodGet, "/", nil, nil); err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Poll(); err != nil {
+		b.Fatal(err)
+	}
+	var total int64
+	for {
+		n, err := c.ReadResponseBodyChunkInto(buf)
+		total += int64(n)
+		if err == io.EOF {
+			return total
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// clNetHTTP is net/http with one idle connection to reuse.
+func clNetHTTP(b *testing.B) *http.Client {
+	tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
+	b.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+// clDiscard is io.Discard without ReadFrom, so that io.CopyBuffer really uses
+// the caller's buffer (io.Discard's ReadFrom reads in 8 KiB pieces).
+type clDiscard struct{ io.Writer }
+
+// clNetHTTPGet is the net/http twin of clGet: Get, io.CopyBuffer with buf.
+func clNetHTTPGet(b *testing.B, hc *http.Client, url string, buf []byte) int64 {
+	resp, err := hc.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, err := io.CopyBuffer(clDiscard{io.Discard}, resp.Body, buf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	return n
+}
+
+// BenchmarkClientLength1GiB: a 1 GiB Content-Length body over loopback,
+// blocking mode, ReadResponseBodyChunkInto with a reused 64 KiB buffer.
+func BenchmarkClientLength1GiB(b *testing.B) {
+	addr := clServer(b, clLength(clGiB))
+	buf := make([]byte, clBodyBuf)
+	b.Run("httpclient", func(b *testing.B) {
+		c := clConnect(b, addr)
+		b.SetBytes(clGiB)
+		b.ReportAllocs()
+		for b.Loop() {
+			if n := clGet(b, c, buf); n != clGiB {
+				b.Fatalf("got %d bytes", n)
+			}
+		}
+	})
+	b.Run("net-http", func(b *testing.B) {
+		hc := clNetHTTP(b)
+		b.SetBytes(clGiB)
+		b.ReportAllocs()
+		for b.Loop() {
+			if n := clNetHTTPGet(b, hc, "http://"+addr+"/", buf); n != clGiB {
+				b.Fatalf("got %d bytes", n)
+			}
+		}
+	})
+}
+
+// BenchmarkClientChunked1GiB: a 1 GiB chunked body in 16 KiB chunks.
+func BenchmarkClientChunked1GiB(b *testing.B) {
+	addr := clServer(b, clChunked(clGiB, clChunkSize))
+	buf := make([]byte, clBodyBuf)
+	b.Run("httpclient", func(b *testing.B) {
+		c := clConnect(b, addr)
+		b.SetBytes(clGiB)
+		b.ReportAllocs()
+		for b.Loop() {
+			if n := clGet(b, c, buf); n != clGiB {
+				b.Fatalf("got %d bytes", n)
+			}
+		}
+	})
+	b.Run("net-http", func(b *testing.B) {
+		hc := clNetHTTP(b)
+		b.SetBytes(clGiB)
+		b.ReportAllocs()
+		for b.Loop() {
+			if n := clNetHTTPGet(b, hc, "http://"+addr+"/", buf); n != clGiB {
+				b.Fatalf("got %d bytes", n)
+			}
+		}
+	})
+}
+
+// BenchmarkClientKeepAlive10kGETs: 10 000 sequential small GETs over one
+// keep-alive connection; reports requests per second.
+func BenchmarkClientKeepAlive10kGETs(b *testing.B) {
+	addr := clServer(b, clLength(13))
+	buf := make([]byte, 512)
+	b.Run("httpclient", func(b *testing.B) {
+		c := clConnect(b, addr)
+		b.ReportAllocs()
+		start := time.Now()
+		for b.Loop() {
+			for range clSmallGETs {
+				if n := clGet(b, c, buf); n != 13 {
+					b.Fatalf("got %d bytes", n)
+				}
+			}
+		}
+		b.ReportMetric(float64(clSmallGETs*b.N)/time.Since(start).Seconds(), "req/s")
+	})
+	b.Run("net-http", func(b *testing.B) {
+		hc := clNetHTTP(b)
+		url := "http://" + addr + "/"
+		b.ReportAllocs()
+		start := time.Now()
+		for b.Loop() {
+			for range clSmallGETs {
+				if n := clNetHTTPGet(b, hc, url, buf); n != 13 {
+					b.Fatalf("got %d bytes", n)
+				}
+			}
+		}
+		b.ReportMetric(float64(clSmallGETs*b.N)/time.Since(start).Seconds(), "req/s")
+	})
+}
