@@ -294,8 +294,8 @@ func (r *run) handleResponse() (handled, done bool) {
 
 	rfc := r.opts.rfcRedirects
 	if isRedirect(r.code, rfc) {
-		if max := r.n.maxRedirects.Load(); max >= 0 && int64(r.redirections) >= max {
-			return true, r.fail(ResultRedirectLimitReached, r.code, r.respHeaders, &wire.LimitError{What: "redirects", Limit: max})
+		if limit := r.n.maxRedirects.Load(); limit >= 0 && int64(r.redirections) >= limit {
+			return true, r.fail(ResultRedirectLimitReached, r.code, r.respHeaders, &wire.LimitError{What: "redirects", Limit: limit})
 		}
 		loc := godotLocation(r.respHeaders)
 		if rfc {

@@ -90,8 +90,8 @@ func (n *HTTPRequest) DownloadFile() string { return n.downloadFile }
 // no range check, as in Godot; the error is always nil.
 //
 // Godot: HTTPRequest.set_max_redirects()
-func (n *HTTPRequest) SetMaxRedirects(max int) error {
-	n.maxRedirects.Store(int64(max))
+func (n *HTTPRequest) SetMaxRedirects(limit int) error {
+	n.maxRedirects.Store(int64(limit))
 	return nil
 }
 
@@ -222,8 +222,9 @@ func (n *HTTPRequest) DrainPerStep() bool { return n.opts.drainPerStep }
 // allows it (no "Connection: close", framed by Content-Length or chunked) and
 // sends the node's next request to the same scheme, host and port over it
 // (Godot closes it after every request, §2.1.4). A kept connection that the
-// server closed meanwhile is noticed before use; an idempotent request that
-// fails on it before any response is sent once more on a new connection.
+// server closed meanwhile is noticed before use; a request with an
+// idempotent method (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) that fails on it
+// before any response is sent once more on a new connection.
 // Redirect hops always use new connections.
 func (n *HTTPRequest) SetKeepAlive(on bool) error {
 	return n.setOption("set_keep_alive", func(o *options) { o.keepAlive = on })

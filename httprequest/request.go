@@ -14,9 +14,19 @@ import (
 
 // Godot's defaults for the node's properties (§2.2).
 const (
-	DefaultBodySizeLimit     = -1    // no limit
-	DefaultDownloadChunkSize = 65536 // httpclient.DefaultReadChunkSize
-	DefaultMaxRedirects      = 8
+	// DefaultBodySizeLimit is body_size_limit's default: no limit.
+	//
+	// Godot: HTTPRequest.body_size_limit
+	DefaultBodySizeLimit = -1
+	// DefaultDownloadChunkSize is download_chunk_size's default (the
+	// client's read chunk size, httpclient.DefaultReadChunkSize).
+	//
+	// Godot: HTTPRequest.download_chunk_size
+	DefaultDownloadChunkSize = 65536
+	// DefaultMaxRedirects is max_redirects' default.
+	//
+	// Godot: HTTPRequest.max_redirects
+	DefaultMaxRedirects = 8
 )
 
 // HTTPRequest is Godot's HTTPRequest node: one request at a time over its own

@@ -1,0 +1,499 @@
+package httprequest
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/testserver"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// §2.2: every property's Godot default, and the §7.2 options off.
+func TestDefaults(t *testing.T) {
+	n := New()
+	assert.True(t, n.IsAcceptingGzip())
+	assert.Equal(t, int64(-1), n.BodySizeLimit())
+	assert.Equal(t, 65536, n.DownloadChunkSize())
+	assert.Equal(t, "", n.DownloadFile())
+	assert.Equal(t, 8, n.MaxRedirects())
+	assert.Equal(t, time.Duration(0), n.Timeout())
+	assert.False(t, n.IsUsingThreads())
+	assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+	assert.Equal(t, int64(-1), n.BodySize())
+	assert.Equal(t, int64(0), n.DownloadedBytes())
+	assert.False(t, n.RFC9110Redirects())
+	assert.False(t, n.AcceptBrotli())
+	assert.False(t, n.DrainPerStep())
+	assert.False(t, n.KeepAlive())
+	assert.False(t, n.DownloadInPlace())
+	assert.False(t, n.IsStrict())
+	assert.Nil(t, n.BodyWriter())
+	assert.NoError(t, n.LastError())
+}
+
+// §2.2: the setters Godot refuses while a request is active return ErrBusy
+// and keep the value — until the completion has been delivered (§2.4.2);
+// the others work any time. §2.1.2, §2.4.2, §2.4.7: one request at a time,
+// Request while busy is ErrBusy.
+func TestSettersWhileBusy(t *testing.T) {
+	n := New()
+	defer n.Close()
+	srv := serve(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	done := false
+	n.OnRequestCompleted(func(Result, int, []string, []byte) { done = true })
+	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+
+	busySetters := map[string]func() error{
+		"body_size_limit":     func() error { return n.SetBodySizeLimit(5) },
+		"download_chunk_size": func() error { return n.SetDownloadChunkSize(1024) },
+		"download_file":       func() error { return n.SetDownloadFile("x") },
+		"use_threads":         func() error { return n.SetUseThreads(true) },
+		"strict":              func() error { return n.SetStrict(true) },
+		"rfc9110":             func() error { return n.SetRFC9110Redirects(true) },
+		"brotli":              func() error { return n.SetAcceptBrotli(true) },
+		"drain":               func() error { return n.SetDrainPerStep(true) },
+		"keep-alive":          func() error { return n.SetKeepAlive(true) },
+		"in place":            func() error { return n.SetDownloadInPlace(true) },
+		"body writer":         func() error { return n.SetBodyWriter(&bytes.Buffer{}) },
+		"request":             func() error { return n.Request(srv.URL("/"), nil, httpclient.MethodGet, "") },
+	}
+	threads := false
+	check := func(when string) {
+		for name, set := range busySetters {
+			err := set()
+			assert.ErrorIs(t, err, ErrBusy, "%s %s", name, when)
+			assert.ErrorContains(t, err, "HTTPRequest is processing a request")
+		}
+		assert.Equal(t, int64(-1), n.BodySizeLimit())
+		assert.Equal(t, 65536, n.DownloadChunkSize())
+		assert.Equal(t, "", n.DownloadFile())
+		assert.Equal(t, threads, n.IsUsingThreads())
+		assert.False(t, n.KeepAlive())
+		// Any time (§2.2).
+		n.SetAcceptGzip(false)
+		n.SetAcceptGzip(true)
+		assert.NoError(t, n.SetMaxRedirects(3))
+		assert.NoError(t, n.SetTimeout(time.Minute))
+		assert.NoError(t, n.SetTLSOptions(httpclient.TLSClientUnsafe(nil)))
+		n.SetHTTPProxy("", -1)
+		n.SetHTTPSProxy("", -1)
+	}
+	check("while active")
+	n.Process()
+	for !done {
+		n.Process()
+		time.Sleep(frame)
+	}
+	// With use_threads the worker queues the completion and Process
+	// delivers it: in between, the node is still busy (§2.4.2).
+	require.NoError(t, n.SetUseThreads(true))
+	threads = true
+	done = false
+	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+	deadline := time.Now().Add(maxWait)
+	for {
+		require.True(t, time.Now().Before(deadline))
+		n.mu.Lock()
+		queued := len(n.queue)
+		n.mu.Unlock()
+		if queued == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	delete(busySetters, "use_threads")
+	check("with the completion queued (§2.4.2)")
+	n.Process()
+	require.True(t, done)
+	require.NoError(t, n.SetUseThreads(false))
+	for name, set := range busySetters {
+		if name != "request" {
+			assert.NoError(t, set(), name)
+		}
+	}
+	assert.Equal(t, int64(5), n.BodySizeLimit())
+	assert.Equal(t, 1024, n.DownloadChunkSize())
+	assert.Equal(t, "x", n.DownloadFile())
+	assert.Equal(t, 3, n.MaxRedirects())
+	assert.Equal(t, time.Minute, n.Timeout())
+}
+
+// Setter validation: download_chunk_size 256…2^24 (§1.3), timeout ≥ 0
+// (§2.2), TLS options not nil and not server mode (§2.2).
+func TestSetterValidation(t *testing.T) {
+	n := New()
+	for _, bad := range []int{0, 255, 1<<24 + 1} {
+		assert.ErrorIs(t, n.SetDownloadChunkSize(bad), ErrInvalidParameter, bad)
+	}
+	assert.Equal(t, 65536, n.DownloadChunkSize())
+	for _, good := range []int{256, 1 << 24, 4096} {
+		assert.NoError(t, n.SetDownloadChunkSize(good))
+		assert.Equal(t, good, n.DownloadChunkSize())
+	}
+	assert.ErrorIs(t, n.SetTimeout(-time.Second), ErrInvalidParameter)
+	assert.Equal(t, time.Duration(0), n.Timeout())
+	assert.ErrorIs(t, n.SetTLSOptions(nil), ErrInvalidParameter)
+	ca := testserver.NewCA(t)
+	assert.ErrorIs(t, n.SetTLSOptions(httpclient.TLSServer(ca.Issue(t, "localhost"))), ErrInvalidParameter)
+	assert.NoError(t, n.SetMaxRedirects(-1))
+	assert.NoError(t, n.SetMaxRedirects(100), "no range check (§2.2)")
+	assert.NoError(t, n.SetBodySizeLimit(-5))
+}
+
+// §7.3, §2.1.3: the callback never runs inside Request, only inside Process
+// on its caller's goroutine, after the node reset itself — so it can start
+// the next request. §2.13.1: with use_threads the worker starts the
+// connection and its failure is a deferred RESULT_CANT_CONNECT; §2.13.2: the
+// completion still arrives on the caller's goroutine.
+func TestCallbackDelivery(t *testing.T) {
+	for _, threads := range []bool{false, true} {
+		t.Run(map[bool]string{false: "process", true: "threads"}[threads], func(t *testing.T) {
+			n := New()
+			defer n.Close()
+			require.NoError(t, n.SetUseThreads(threads))
+			srv := serve(t, route(func(line string, _ []byte) string {
+				return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+			}))
+			inProcess := false
+			var results []Result
+			n.OnRequestCompleted(func(res Result, code int, _ []string, _ []byte) {
+				assert.True(t, inProcess, "delivered inside Process")
+				assert.False(t, n.busy(), "reset before the callback (§2.1.3)")
+				results = append(results, res)
+				if len(results) == 1 {
+					assert.NoError(t, n.Request(srv.URL("/second"), nil, httpclient.MethodGet, ""))
+				}
+			})
+			// A connection that cannot start: error returned, completion deferred (§2.4.8).
+			err := n.Request("http://[::1]:9/", nil, httpclient.MethodGet, "")
+			if !threads {
+				require.ErrorIs(t, err, ErrCantConnect)
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Empty(t, results, "never inside Request")
+			deadline := time.Now().Add(maxWait)
+			for len(results) < 2 {
+				require.True(t, time.Now().Before(deadline))
+				inProcess = true
+				n.Process()
+				inProcess = false
+				time.Sleep(frame)
+			}
+			assert.Equal(t, []Result{ResultCantConnect, ResultSuccess}, results)
+		})
+	}
+}
+
+// §2.4.4, §2.4.6, §2.4.10, §2.3: the request the server receives (method,
+// headers, UTF-8 body).
+func TestRequestBytes(t *testing.T) {
+	cases := []struct {
+		name    string
+		headers []string
+		method  httpclient.Method
+		body    string
+		want    []string // header lines in order after the request line
+		tail    string
+	}{
+		{"GET with a body gets Content-Length (§2.4.10)", []string{"X-A: 1"}, httpclient.MethodGet, "héllo",
+			[]string{"X-A: 1", acceptGzipHeader, "Host: HOST", "Content-Length: 6", "User-Agent: " + wire.DefaultUserAgent(), "Accept: */*"}, "héllo"},
+		{"POST with an empty body has none (§2.4.10)", nil, httpclient.MethodPost, "",
+			[]string{acceptGzipHeader, "Host: HOST", "User-Agent: " + wire.DefaultUserAgent(), "Accept: */*"}, ""},
+		{"own Accept-Encoding, stripped and any case, is kept (§2.4.6)", []string{"  ACCEPT-ENCODING: br"}, httpclient.MethodGet, "",
+			[]string{"  ACCEPT-ENCODING: br", "Host: HOST", "User-Agent: " + wire.DefaultUserAgent(), "Accept: */*"}, ""},
+		{"any header starting with accept-encoding counts (§2.4.6)", []string{"Accept-Encodings: x"}, httpclient.MethodGet, "",
+			[]string{"Accept-Encodings: x", "Host: HOST", "User-Agent: " + wire.DefaultUserAgent(), "Accept: */*"}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+				o := d.run(t, n, srv.URL("/p?q=1#frag"), c.headers, c.method, []byte(c.body))
+				require.Equal(t, ResultSuccess, o.c.Result, "%v", o.err)
+				srv.Close()
+				req := string(srv.Requests()[0])
+				head, tail, _ := strings.Cut(req, "\r\n\r\n")
+				lines := strings.Split(head, "\r\n")
+				assert.Equal(t, c.method.String()+" /p?q=1 HTTP/1.1", lines[0], "fragment dropped (§2.5.3)")
+				want := make([]string, len(c.want))
+				for i, w := range c.want {
+					want[i] = strings.Replace(w, "HOST", srv.Addr(), 1)
+				}
+				assert.Equal(t, want, lines[1:])
+				assert.Equal(t, c.tail, tail)
+			})
+		})
+	}
+}
+
+// §2.6.1.3, §2.14: one body read per Process frame (Godot caps a
+// non-threaded download at download_chunk_size per frame, §4 #1); with
+// SetDrainPerStep (§7.2) a frame takes everything available.
+func TestOneReadPerFrameAndDrain(t *testing.T) {
+	body := bigBody(64 << 10)
+	resp := "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body)
+	for _, drain := range []bool{false, true} {
+		t.Run(map[bool]string{false: "one read", true: "drain"}[drain], func(t *testing.T) {
+			n := New()
+			defer n.Close()
+			require.NoError(t, n.SetDownloadChunkSize(256))
+			require.NoError(t, n.SetDrainPerStep(drain))
+			srv := serve(t, testserver.Respond(resp))
+			var reads []int64
+			n.OnProgress(func(w, _ int64) { reads = append(reads, w) })
+			o := viaCallback(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			require.Equal(t, ResultSuccess, o.c.Result)
+			assert.Equal(t, body, o.c.Body)
+			if drain {
+				assert.Less(t, len(reads), 64, "many reads per frame")
+			} else {
+				assert.GreaterOrEqual(t, len(reads), len(body)/256, "at most one 256-byte read per frame")
+				for i := 1; i < len(reads); i++ {
+					assert.LessOrEqual(t, reads[i]-reads[i-1], int64(256))
+				}
+			}
+		})
+	}
+}
+
+// §7.2 progress callback: wire bytes (compressed, de-chunked) and decoded
+// bytes, increasing, ending at the totals; on the caller's goroutine.
+func TestProgress(t *testing.T) {
+	text := sampleText(300 << 10)
+	gz := gzipBytes(t, text)
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		srv := serve(t, testserver.Respond(chunkedHeadGzip+chunkedBody(gz, 8192)))
+		var wires, decs []int64
+		n.OnProgress(func(w, dec int64) { wires, decs = append(wires, w), append(decs, dec) })
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		require.Equal(t, ResultSuccess, o.c.Result, "%v", o.err)
+		require.NotEmpty(t, wires)
+		assert.Equal(t, int64(len(gz)), wires[len(wires)-1])
+		assert.Equal(t, int64(len(text)), decs[len(decs)-1])
+		for i := 1; i < len(wires); i++ {
+			assert.GreaterOrEqual(t, wires[i], wires[i-1])
+			assert.GreaterOrEqual(t, decs[i], decs[i-1])
+		}
+	})
+}
+
+const chunkedHeadGzip = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+// §7.2 body writer (Godot keeps the body in memory and has no streaming
+// callback, §2.9.8): the decoded body streams to an io.Writer; the
+// completion's body is empty (as with download_file).
+func TestBodyWriter(t *testing.T) {
+	text := sampleText(200 << 10)
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		srv := serve(t, respondBody("Content-Encoding: gzip", gzipBytes(t, text)))
+		var w bytes.Buffer
+		require.NoError(t, n.SetBodyWriter(&w))
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		require.Equal(t, ResultSuccess, o.c.Result)
+		assert.Nil(t, o.c.Body)
+		assert.True(t, bytes.Equal(text, w.Bytes()))
+	})
+}
+
+// §7.2 connection reuse (Godot never reuses, §2.1.4): consecutive requests
+// to one origin share a connection; a server that closed the idle
+// connection, "Connection: close", another origin or the option off mean a
+// new one.
+func TestKeepAlive(t *testing.T) {
+	ok := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	cases := []struct {
+		name    string
+		on      bool
+		handler func(c *testserver.Conn)
+		conns   int
+	}{
+		{"off: a connection per request (§2.1.4)", false, testserver.RespondEach(ok), 3},
+		{"on: one connection", true, testserver.RespondEach(ok), 1},
+		{"on, Connection: close", true, testserver.RespondEach("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"), 3},
+		{"on, server closes right after each response", true, testserver.Script(testserver.Read(), testserver.WriteAndClose([]byte(ok))), 3},
+		{"on, server closes the idle connection a little later", true, testserver.Script(testserver.Read(), testserver.WriteString(ok),
+			testserver.Sleep(5*time.Millisecond), testserver.Close()), 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				require.NoError(t, n.SetKeepAlive(c.on))
+				srv := serve(t, c.handler)
+				for i := range 3 {
+					if i > 0 {
+						time.Sleep(20 * time.Millisecond)
+					}
+					o := d.run(t, n, srv.URL("/"+strconv.Itoa(i)), nil, httpclient.MethodGet, nil)
+					assertCompletion(t, Completion{ResultSuccess, 200, o.c.Headers, []byte("ok")}, o)
+					if d.name == "threads" {
+						require.NoError(t, n.SetUseThreads(false)) // d.run sets it again
+					}
+				}
+				n.Close()
+				srv.Close()
+				assert.Len(t, srv.Requests(), 3)
+				assert.Equal(t, c.conns, srv.Accepted())
+			})
+		})
+	}
+	// Another origin: a new connection, the kept one closed.
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		require.NoError(t, n.SetKeepAlive(true))
+		a, b := serve(t, testserver.RespondEach(ok)), serve(t, testserver.RespondEach(ok))
+		for _, u := range []string{a.URL("/"), b.URL("/"), a.URL("/")} {
+			o := d.run(t, n, u, nil, httpclient.MethodGet, nil)
+			require.Equal(t, ResultSuccess, o.c.Result)
+			if d.name == "threads" {
+				require.NoError(t, n.SetUseThreads(false))
+			}
+		}
+		n.Close()
+		a.Close()
+		b.Close()
+		assert.Equal(t, 2, a.Accepted())
+		assert.Equal(t, 1, b.Accepted())
+	})
+}
+
+// §2.2 proxies and TLS options through the node: an https request through a
+// CONNECT proxy (§1.14.2 with §7 D5), an http request through a forward
+// proxy (§1.14.1), https with the node's trusted CA, and client_unsafe.
+func TestProxiesAndTLS(t *testing.T) {
+	ca := testserver.NewCA(t)
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		tlsSrv := testserver.NewTLS(t, ca.Issue(t, "127.0.0.1"), testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntls"))
+		require.NoError(t, n.SetTLSOptions(httpclient.TLSClient(ca.Pool(), "")))
+		o := d.run(t, n, tlsSrv.URL("/"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 3"), []byte("tls")}, o)
+
+		p := testserver.NewConnectProxy(t)
+		n.SetHTTPSProxy(p.Host(), p.Port())
+		o = d.run(t, n, tlsSrv.URL("/via"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 3"), []byte("tls")}, o)
+		require.Len(t, p.Requests(), 1)
+		assert.True(t, strings.HasPrefix(string(p.Requests()[0]), "CONNECT 127.0.0.1:"+strconv.Itoa(tlsSrv.Port())+" HTTP/1.1\r\n"))
+		n.SetHTTPSProxy("", -1)
+
+		plain := serve(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nplain"))
+		f := testserver.NewForwardProxy(t)
+		n.SetHTTPProxy(f.Host(), f.Port())
+		o = d.run(t, n, plain.URL("/abs"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 5"), []byte("plain")}, o)
+		require.Len(t, f.Requests(), 1)
+		assert.True(t, strings.HasPrefix(string(f.Requests()[0]), "GET http://127.0.0.1:"+strconv.Itoa(plain.Port())+"/abs HTTP/1.1\r\n"), "%q", f.Requests()[0])
+		n.SetHTTPProxy("", -1)
+
+		unknown := testserver.NewTLS(t, testserver.NewCA(t).Issue(t, "127.0.0.1"), testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nany"))
+		require.NoError(t, n.SetTLSOptions(httpclient.TLSClientUnsafe(nil)))
+		o = d.run(t, n, unknown.URL("/"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 3"), []byte("any")}, o)
+	})
+}
+
+// §7 D3, §2.9.7: sizes are 64-bit — a Content-Length past 2^32 is reported
+// as is (Godot's 32-bit counters wrap).
+func TestSizesAre64Bit(t *testing.T) {
+	n := New()
+	defer n.Close()
+	srv := serve(t, testserver.Script(testserver.Read(), testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 5000000000\r\n\r\nabc"), testserver.Hold()))
+	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+	deadline := time.Now().Add(maxWait)
+	for n.DownloadedBytes() < 3 {
+		require.True(t, time.Now().Before(deadline))
+		n.Process()
+		time.Sleep(frame)
+	}
+	assert.Equal(t, int64(5000000000), n.BodySize())
+	n.CancelRequest()
+	assert.Equal(t, int64(5000000000), n.BodySize(), "kept after the request (§2.9.7)")
+}
+
+// The getters may be read from another goroutine while a worker runs (the
+// race detector checks this test).
+func TestGettersConcurrent(t *testing.T) {
+	n := New()
+	defer n.Close()
+	require.NoError(t, n.SetUseThreads(true))
+	body := bigBody(2 << 20)
+	srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+string(body)))
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for !stop.Load() {
+			_ = n.BodySize()
+			_ = n.DownloadedBytes()
+			_ = n.HTTPClientStatus()
+		}
+	}()
+	o := viaCallback(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+	stop.Store(true)
+	wg.Wait()
+	require.Equal(t, ResultSuccess, o.c.Result)
+	assert.Equal(t, len(body), len(o.c.Body))
+}
+
+// LastError keeps the cause of the last delivered completion.
+func TestLastError(t *testing.T) {
+	n := New()
+	defer n.Close()
+	o := viaCallback(t, n, urlFor("127.0.0.1", closedPort(t), "/"), nil, httpclient.MethodGet, nil)
+	require.Equal(t, ResultCantConnect, o.c.Result)
+	assert.ErrorIs(t, n.LastError(), wire.ErrCantConnect)
+	srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+	o = viaCallback(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+	require.Equal(t, ResultSuccess, o.c.Result)
+	assert.NoError(t, n.LastError())
+	_, err := n.Do(context.Background(), "bad", nil, httpclient.MethodGet, nil)
+	assert.ErrorIs(t, err, ErrInvalidParameter)
+}
+
+// §7.2 connection reuse: a request that fails on a kept connection before
+// any response (the server closed it as the request went out) is sent once
+// more on a new connection when the method is idempotent; a POST is not
+// repeated (RESULT_CONNECTION_ERROR).
+func TestKeepAliveRetry(t *testing.T) {
+	ok := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	for _, m := range []httpclient.Method{httpclient.MethodGet, httpclient.MethodPost} {
+		t.Run(m.String(), func(t *testing.T) {
+			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				require.NoError(t, n.SetKeepAlive(true))
+				srv := serve(t, func(c *testserver.Conn) {
+					if c.Index() == 0 {
+						testserver.Script(testserver.Read(), testserver.WriteString(ok), testserver.Read(), testserver.Close())(c)
+						return
+					}
+					testserver.RespondEach(ok)(c)
+				})
+				o := d.run(t, n, srv.URL("/1"), nil, m, nil)
+				require.Equal(t, ResultSuccess, o.c.Result)
+				if d.name == "threads" {
+					require.NoError(t, n.SetUseThreads(false))
+				}
+				o = d.run(t, n, srv.URL("/2"), nil, m, nil)
+				n.Close()
+				srv.Close()
+				if m == httpclient.MethodGet {
+					assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 2"), []byte("ok")}, o)
+					assert.Equal(t, 2, srv.Accepted())
+					assert.Len(t, srv.Requests(), 3)
+				} else {
+					assertCompletion(t, Completion{Result: ResultConnectionError}, o)
+					assert.Equal(t, 1, srv.Accepted())
+				}
+			})
+		})
+	}
+}

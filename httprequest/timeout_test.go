@@ -1,0 +1,387 @@
+package httprequest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/testserver"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// §2.11: the timeout is wall-clock time from the Request call over the whole
+// request; expiry gives RESULT_TIMEOUT with code 0, in every driver.
+func TestTimeout(t *testing.T) {
+	const timeout = 400 * time.Millisecond
+	slowRedirect := route(func(line string, _ []byte) string {
+		time.Sleep(150 * time.Millisecond)
+		return redirect(302, "/again")
+	})
+	cases := []struct {
+		name    string
+		handler func(c *testserver.Conn)
+	}{
+		{"never answers (§2.11.1)", testserver.Script(testserver.Read(), testserver.Hold())},
+		{"trickles a byte per 100 ms: progress does not extend it (§2.11.1)", testserver.Script(testserver.Read(),
+			testserver.Trickle([]byte("HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n0123456789012345678901234567890123456789"), 100*time.Millisecond))},
+		{"trickled body after a quick head", testserver.Script(testserver.Read(), testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"),
+			testserver.Trickle([]byte("0123456789012345678901234567890123456789"), 100*time.Millisecond))},
+		{"spans redirects (§2.8.1.8)", slowRedirect},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				srv := serve(t, c.handler)
+				require.NoError(t, n.SetTimeout(timeout))
+				require.NoError(t, n.SetMaxRedirects(-1))
+				start := time.Now()
+				o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+				elapsed := time.Since(start)
+				assertCompletion(t, Completion{Result: ResultTimeout}, o)
+				assert.ErrorIs(t, o.err, wire.ErrTimeout)
+				assert.GreaterOrEqual(t, elapsed, timeout)
+				assert.Less(t, elapsed, timeout+2*time.Second, "the blocked call returned promptly")
+				assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus(), "cancel_request() closed the client (§2.11.2)")
+			})
+		})
+	}
+}
+
+// §2.11: timeout 0 is no timeout; a timeout long enough does not fire, and
+// is not carried over to the next request.
+func TestTimeoutNotReached(t *testing.T) {
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		srv := serve(t, testserver.Script(testserver.Read(), testserver.Sleep(300*time.Millisecond),
+			testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), testserver.Hold()))
+		assert.Equal(t, time.Duration(0), n.Timeout())
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 2"), []byte("ok")}, o)
+
+		srv2 := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		require.NoError(t, n.SetTimeout(5*time.Second))
+		o = d.run(t, n, srv2.URL("/"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 2"), []byte("ok")}, o)
+		time.Sleep(50 * time.Millisecond)
+		n.Process()
+		assert.Equal(t, 1, o.callbacks)
+	})
+}
+
+// §2.4.5, §2.11.6, §7 D6 (and §2.5.6, §2.5.8, §2.5.9, §2.5.10 for the
+// URLs): an invalid URL returns ErrInvalidParameter and no
+// completion ever comes, not even the spurious RESULT_TIMEOUT Godot's timer
+// emits; the node is not busy afterwards.
+func TestInvalidURLNoCompletion(t *testing.T) {
+	for _, u := range []string{"ftp://example.com/", "example.com/x", "http://foo.com:8080:433", "http://h:", "http://[::1/"} {
+		t.Run(u, func(t *testing.T) {
+			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				require.NoError(t, n.SetTimeout(50*time.Millisecond))
+				calls := 0
+				n.OnRequestCompleted(func(Result, int, []string, []byte) { calls++ })
+				var err error
+				if d.name == "do" {
+					var c Completion
+					c, err = n.Do(context.Background(), u, nil, httpclient.MethodGet, nil)
+					assert.Equal(t, Completion{}, c)
+				} else {
+					if d.name == "threads" {
+						require.NoError(t, n.SetUseThreads(true))
+					}
+					err = n.Request(u, nil, httpclient.MethodGet, "")
+				}
+				require.ErrorIs(t, err, ErrInvalidParameter)
+				var ue *wire.URLError
+				assert.ErrorAs(t, err, &ue)
+				deadline := time.Now().Add(150 * time.Millisecond)
+				for time.Now().Before(deadline) {
+					n.Process()
+					time.Sleep(5 * time.Millisecond)
+				}
+				assert.Zero(t, calls, "§7 D6")
+				assert.NoError(t, n.SetDownloadFile(""), "not busy")
+			})
+		})
+	}
+}
+
+// §2.12.5: Close (the node leaving the tree) cancels the active request: no
+// completion, client closed, worker joined.
+func TestCloseCancels(t *testing.T) {
+	for _, threads := range []bool{false, true} {
+		n := New()
+		require.NoError(t, n.SetUseThreads(threads))
+		srv := serve(t, testserver.Script(testserver.Read(), testserver.Hold()))
+		calls := 0
+		n.OnRequestCompleted(func(Result, int, []string, []byte) { calls++ })
+		require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+		processUntil(t, n, httpclient.StatusRequesting)
+		n.Close()
+		for range 10 {
+			n.Process()
+		}
+		assert.Zero(t, calls)
+		assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+		assert.NoError(t, n.SetUseThreads(false), "not busy")
+	}
+}
+
+// §2.4.3, §2.11.1, §2.11.3 with §7 D4: the timeout is wall-clock time from
+// the Request call: it runs while no Process is called (Godot's Timer only
+// advances with frames and, before 4.6, with time_scale).
+func TestTimeoutCountsFromRequest(t *testing.T) {
+	n := New()
+	defer n.Close()
+	srv := serve(t, testserver.Script(testserver.Read(), testserver.Hold()))
+	require.NoError(t, n.SetTimeout(100*time.Millisecond))
+	var got []Result
+	n.OnRequestCompleted(func(r Result, _ int, _ []string, _ []byte) { got = append(got, r) })
+	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+	time.Sleep(150 * time.Millisecond)
+	n.Process() // the first frame after the deadline
+	assert.Equal(t, []Result{ResultTimeout}, got)
+}
+
+// §7.3: Do's context deadline is the timeout (RESULT_TIMEOUT with
+// context.DeadlineExceeded as the cause); its cancellation is CancelRequest
+// (no completion, ctx's error), returning promptly from a blocked read.
+func TestDoContext(t *testing.T) {
+	never := testserver.Script(testserver.Read(), testserver.Hold())
+	midBody := testserver.Script(testserver.Read(), testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"), testserver.Hold())
+	for _, h := range []struct {
+		name    string
+		handler func(c *testserver.Conn)
+	}{{"requesting", never}, {"body", midBody}} {
+		t.Run("deadline/"+h.name, func(t *testing.T) {
+			n := New()
+			defer n.Close()
+			srv := serve(t, h.handler)
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			c, err := n.Do(ctx, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			assert.Less(t, time.Since(start), 2*time.Second)
+			assert.Equal(t, Completion{Result: ResultTimeout}, c)
+			assert.ErrorIs(t, err, ResultTimeout)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+		})
+		t.Run("cancel/"+h.name, func(t *testing.T) {
+			n := New()
+			defer n.Close()
+			srv := serve(t, h.handler)
+			ctx, cancel := context.WithCancelCause(context.Background())
+			time.AfterFunc(150*time.Millisecond, func() { cancel(errors.New("user gave up")) })
+			start := time.Now()
+			c, err := n.Do(ctx, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			assert.Less(t, time.Since(start), 2*time.Second)
+			assert.Equal(t, Completion{}, c)
+			assert.ErrorIs(t, err, context.Canceled)
+			assert.ErrorContains(t, err, "user gave up")
+			assert.NotErrorIs(t, err, ResultTimeout)
+			// Not busy: the next request works at once.
+			srv2 := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+			c, err = n.Do(context.Background(), srv2.URL("/"), nil, httpclient.MethodGet, nil)
+			require.NoError(t, err)
+			assert.Equal(t, "ok", string(c.Body))
+		})
+	}
+	t.Run("already done", func(t *testing.T) {
+		n := New()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := n.Do(ctx, "http://127.0.0.1:1/", nil, httpclient.MethodGet, nil)
+		assert.ErrorIs(t, err, context.Canceled)
+	})
+	t.Run("the shorter of ctx and timeout", func(t *testing.T) {
+		n := New()
+		defer n.Close()
+		srv := serve(t, never)
+		require.NoError(t, n.SetTimeout(150*time.Millisecond))
+		_, err := n.Do(context.Background(), srv.URL("/"), nil, httpclient.MethodGet, nil)
+		assert.ErrorIs(t, err, ResultTimeout)
+		assert.ErrorIs(t, err, wire.ErrTimeout)
+	})
+}
+
+// processUntil calls Process until the client reaches status (the request
+// must not complete before).
+func processUntil(t *testing.T, n *HTTPRequest, status httpclient.Status) {
+	t.Helper()
+	deadline := time.Now().Add(maxWait)
+	for n.HTTPClientStatus() != status {
+		require.True(t, time.Now().Before(deadline), "status %v not reached (at %v)", status, n.HTTPClientStatus())
+		n.Process()
+		time.Sleep(frame)
+	}
+}
+
+// §2.12, §7 D3: CancelRequest during every status (Process driver, where
+// each status lasts at least one frame): no completion ever, the client
+// closed, the node free for a new request at once.
+func TestCancelDuringEveryStatus(t *testing.T) {
+	headOnly := testserver.Script(testserver.Read(), testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"), testserver.Hold())
+	cases := []struct {
+		status  httpclient.Status
+		host    string
+		handler func(c *testserver.Conn)
+	}{
+		{httpclient.StatusResolving, "localhost", testserver.Script(testserver.Hold())},
+		{httpclient.StatusConnecting, "127.0.0.1", testserver.Script(testserver.Hold())},
+		{httpclient.StatusConnected, "127.0.0.1", testserver.Script(testserver.Hold())},
+		{httpclient.StatusRequesting, "127.0.0.1", testserver.Script(testserver.Read(), testserver.Hold())},
+		{httpclient.StatusBody, "127.0.0.1", headOnly},
+	}
+	for _, c := range cases {
+		t.Run(c.status.String(), func(t *testing.T) {
+			n := New()
+			defer n.Close()
+			srv := serve(t, c.handler)
+			calls := 0
+			n.OnRequestCompleted(func(Result, int, []string, []byte) { calls++ })
+			require.NoError(t, n.SetTimeout(300*time.Millisecond))
+			require.NoError(t, n.Request(urlFor(c.host, srv.Port(), "/"), nil, httpclient.MethodGet, ""))
+			if c.status != httpclient.StatusResolving && c.status != httpclient.StatusConnecting {
+				processUntil(t, n, c.status)
+			}
+			assert.Equal(t, c.status, n.HTTPClientStatus())
+			n.CancelRequest()
+			assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+			for range 80 {
+				n.Process()
+				time.Sleep(5 * time.Millisecond)
+			}
+			assert.Zero(t, calls, "no completion after cancel (§2.12.3), not even the timeout's (§2.11.4)")
+			assert.NoError(t, n.SetUseThreads(false), "not busy")
+			n.CancelRequest() // nothing active: no-op (§2.12.1)
+		})
+	}
+}
+
+// §2.12.2, §2.13.3, §4 #7: with use_threads, CancelRequest (on the owner's
+// goroutine) interrupts a worker blocked
+// in a read and joins it promptly; no completion follows, not even one the
+// worker queued before the cancel (§7 D3 against Godot's §2.12.4).
+func TestCancelThreads(t *testing.T) {
+	cases := []struct {
+		name    string
+		handler func(c *testserver.Conn)
+		wait    httpclient.Status
+	}{
+		{"blocked waiting for the head", testserver.Script(testserver.Read(), testserver.Hold()), httpclient.StatusRequesting},
+		{"blocked in the body", testserver.Script(testserver.Read(), testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"), testserver.Hold()), httpclient.StatusBody},
+		{"completion already queued", testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), httpclient.StatusConnected},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n := New()
+			defer n.Close()
+			require.NoError(t, n.SetUseThreads(true))
+			srv := serve(t, c.handler)
+			calls := 0
+			n.OnRequestCompleted(func(Result, int, []string, []byte) { calls++ })
+			require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+			deadline := time.Now().Add(maxWait)
+			for n.HTTPClientStatus() != c.wait || (c.wait == httpclient.StatusBody && n.DownloadedBytes() == 0) {
+				require.True(t, time.Now().Before(deadline))
+				time.Sleep(time.Millisecond) // no Process: nothing is delivered meanwhile
+			}
+			if c.wait == httpclient.StatusConnected {
+				time.Sleep(20 * time.Millisecond) // let the worker queue its completion
+				n.mu.Lock()
+				queued := len(n.queue)
+				n.mu.Unlock()
+				require.Equal(t, 1, queued)
+			}
+			start := time.Now()
+			n.CancelRequest()
+			assert.Less(t, time.Since(start), time.Second, "the blocked worker was interrupted (§4 #7)")
+			for range 20 {
+				n.Process()
+				time.Sleep(time.Millisecond)
+			}
+			assert.Zero(t, calls)
+			assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+		})
+	}
+}
+
+// §2.11.2, §2.12.3, §2.9.3 with §7 D3: a timeout or a cancel in the middle of
+// a download_file body: the old file intact and no temporary file in the
+// default mode; Godot's partial file in place mode.
+func TestInterruptedDownload(t *testing.T) {
+	for _, how := range []string{"timeout", "cancel"} {
+		for _, inPlace := range []bool{false, true} {
+			t.Run(how+map[bool]string{false: "/atomic", true: "/in place"}[inPlace], func(t *testing.T) {
+				eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+					dir := t.TempDir()
+					target := filepath.Join(dir, "f")
+					require.NoError(t, os.WriteFile(target, []byte(oldContent), 0o644))
+					require.NoError(t, n.SetDownloadFile(target))
+					require.NoError(t, n.SetDownloadInPlace(inPlace))
+					srv := serve(t, testserver.Script(testserver.Read(),
+						testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial"), testserver.Hold()))
+					switch {
+					case how == "timeout":
+						require.NoError(t, n.SetTimeout(300*time.Millisecond))
+						o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+						assertCompletion(t, Completion{Result: ResultTimeout}, o)
+					case d.name == "do":
+						ctx, cancel := context.WithCancel(context.Background())
+						go func() {
+							for n.DownloadedBytes() == 0 {
+								time.Sleep(time.Millisecond)
+							}
+							cancel()
+						}()
+						_, err := n.Do(ctx, srv.URL("/"), nil, httpclient.MethodGet, nil)
+						assert.ErrorIs(t, err, context.Canceled)
+					default:
+						if d.name == "threads" {
+							require.NoError(t, n.SetUseThreads(true))
+						}
+						require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+						deadline := time.Now().Add(maxWait)
+						for n.DownloadedBytes() == 0 {
+							require.True(t, time.Now().Before(deadline))
+							n.Process()
+							time.Sleep(frame)
+						}
+						n.CancelRequest()
+					}
+					got, err := os.ReadFile(target)
+					require.NoError(t, err)
+					if inPlace {
+						assert.Equal(t, "partial", string(got))
+					} else {
+						assert.Equal(t, oldContent, string(got))
+					}
+					assert.Equal(t, []string{"f"}, dirEntries(t, dir))
+				})
+			})
+		}
+	}
+}
+
+// §2.11.5 is not reproduced: a response that arrives just as the timeout
+// expires gives exactly one completion, never the real one and then
+// RESULT_TIMEOUT.
+func TestTimeoutRaceOneCompletion(t *testing.T) {
+	for i := range 5 {
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			delay := time.Duration(90+5*i) * time.Millisecond
+			srv := serve(t, testserver.Script(testserver.Read(), testserver.Sleep(delay),
+				testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), testserver.Hold()))
+			require.NoError(t, n.SetTimeout(100*time.Millisecond))
+			o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			assert.Equal(t, 1, o.callbacks)
+			assert.Contains(t, []Result{ResultSuccess, ResultTimeout}, o.c.Result)
+		})
+	}
+}
