@@ -360,8 +360,8 @@ func contentEncoding(headers []string) string {
 		if rest == "" {
 			continue
 		}
-		if strings.Map(foldRune, stripEdges(h[:i])) == "content-encoding" {
-			return strings.Map(foldRune, stripEdges(rest))
+		if strings.Map(foldRune, wire.StripEdges(h[:i])) == "content-encoding" {
+			return strings.Map(foldRune, wire.StripEdges(rest))
 		}
 	}
 	return ""

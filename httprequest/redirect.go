@@ -80,108 +80,11 @@ func parseRedirectTarget(s string) target {
 	if t, err := parseTarget(s); err == nil {
 		return t
 	}
-	var t target
-	if u, err := wire.ParseURL(s); err == nil {
-		// Parsed, but the scheme is not http/https: host, port and path as
-		// parsed, no TLS, no defaults.
-		t.Host, t.Port, t.Path = u.Host, u.Port, u.Path
-		return t
-	}
-	// String::parse_url failed part way. Its steps, to see what it had set.
-	base := s
-	if i := strings.Index(base, "://"); i >= 0 && isSchemeText(base[:i]) {
-		base = base[i+3:]
-	}
-	if i := strings.IndexByte(base, '#'); i >= 0 {
-		base = base[:i]
-	}
-	if i := strings.IndexByte(base, '/'); i >= 0 {
-		t.Path, base = base[i:], base[:i]
-	}
-	if i := strings.IndexByte(base, '@'); i >= 0 {
-		base = base[i+1:]
-	}
-	var host, port string
-	hasPort := false
-	if strings.HasPrefix(base, "[") {
-		i := strings.LastIndexByte(base, ']')
-		if i < 0 {
-			return t // failed before setting the host
-		}
-		host, base = base[1:i], base[i+1:]
-		port, hasPort = strings.CutPrefix(base, ":")
-	} else {
-		if strings.Count(base, ":") > 1 {
-			return t // failed before setting the host
-		}
-		host, port, hasPort = strings.Cut(base, ":")
-	}
-	if host == "" {
-		return t // empty host
-	}
-	// Only the port can have failed: the host was set (lower-cased); the
-	// port only when it was an integer (then out of range, truncated to 32
-	// bits as Godot's int).
-	t.Host = strings.ToLower(host)
-	if hasPort && isValidInt(port) {
-		t.Port = int(int32(godotToInt(port)))
-	}
-	return t
-}
-
-// isSchemeText: ASCII letters, digits, '+', '-', '.' (§2.5.2).
-func isSchemeText(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
-// isValidInt is Godot's String.is_valid_int().
-func isValidInt(s string) bool {
-	if s == "" {
-		return false
-	}
-	i := 0
-	if len(s) > 1 && (s[0] == '+' || s[0] == '-') {
-		i = 1
-	}
-	for ; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// godotToInt is Godot's String.to_int() for strings that passed isValidInt,
-// clamping on overflow (§0.4.2).
-func godotToInt(s string) int64 {
-	neg := false
-	switch s[0] {
-	case '-':
-		neg, s = true, s[1:]
-	case '+':
-		s = s[1:]
-	}
-	var v int64
-	for i := 0; i < len(s); i++ {
-		d := int64(s[i] - '0')
-		if v > (1<<63-1-d)/10 {
-			if neg {
-				return -1 << 63
-			}
-			return 1<<63 - 1
-		}
-		v = v*10 + d
-	}
-	if neg {
-		return -v
-	}
-	return v
+	// Either parse_url failed part way (u holds the fields it had set), or
+	// it succeeded with a scheme other than http/https: host, port and path
+	// as parsed, no TLS, no defaults.
+	u, _ := wire.ParseURL(s)
+	return target{Host: u.Host, Port: u.Port, Path: u.Path}
 }
 
 // isRedirect reports whether the node follows a response with this code:
@@ -203,7 +106,7 @@ func godotLocation(headers []string) string {
 	loc := ""
 	for _, h := range headers {
 		if containsFoldRunes(h, "location: ") {
-			loc = stripEdges(skipRunes(h, 9))
+			loc = wire.StripEdges(skipRunes(h, 9))
 		}
 	}
 	return loc
@@ -214,8 +117,8 @@ func godotLocation(headers []string) string {
 func rfcLocation(headers []string) string {
 	for _, h := range headers {
 		name, value, ok := strings.Cut(h, ":")
-		if ok && strings.EqualFold(stripEdges(name), "location") {
-			return stripEdges(value)
+		if ok && strings.EqualFold(wire.StripEdges(name), "location") {
+			return wire.StripEdges(value)
 		}
 	}
 	return ""
@@ -278,7 +181,7 @@ func headerName(h string) string {
 	if !ok {
 		return ""
 	}
-	return stripEdges(name)
+	return wire.StripEdges(name)
 }
 
 // withoutCredentials returns headers minus Authorization, Proxy-Authorization
@@ -315,19 +218,6 @@ func filterHeaders(headers []string, drop func(name string) bool) []string {
 		}
 	}
 	return headers
-}
-
-// stripEdges is Godot's strip_edges (§0.4.1): removes leading and trailing
-// characters ≤ 32.
-func stripEdges(s string) string {
-	i, j := 0, len(s)
-	for i < j && s[i] <= ' ' {
-		i++
-	}
-	for j > i && s[j-1] <= ' ' {
-		j--
-	}
-	return s[i:j]
 }
 
 // skipRunes returns s without its first n characters (Godot indexes strings

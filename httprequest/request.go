@@ -288,7 +288,7 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 // lower-cased, starts with name (lower case, no colon).
 func hasHeader(headers []string, name string) bool {
 	for _, h := range headers {
-		if hasPrefixFoldRunes(stripEdges(h), name) {
+		if hasPrefixFoldRunes(wire.StripEdges(h), name) {
 			return true
 		}
 	}

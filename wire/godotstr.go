@@ -5,6 +5,13 @@ import "math"
 // Godot's string primitives (§0.4). They decide many edge cases, so every
 // parser in this package goes through these and nothing else.
 
+// StripEdges is Godot's String.strip_edges(): it removes leading and trailing
+// bytes whose value is ≤ 32 (§0.4.1). Exported for the packages above wire,
+// which apply Godot's rules to header text.
+//
+// Godot: String.strip_edges()
+func StripEdges(s string) string { return stripEdges(s) }
+
 // stripEdges is Godot's String.strip_edges(): it removes leading and trailing
 // bytes whose value is ≤ 32 (space, TAB, CR, LF and every C0 control). §0.4.1
 func stripEdges(s string) string {

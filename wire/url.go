@@ -66,6 +66,11 @@ func urlErr(reason string) error {
 //     int64 limits first and then fails. This is reproduced.
 //
 // Errors wrap ErrInvalidParameter around a *URLError that says what is wrong.
+// Like Godot's output parameters, the URL returned with an error holds the
+// fields set before the failure: scheme, fragment and path; the host once it
+// was found non-empty; the port when its text was an integer (then out of
+// range, truncated to 32 bits). HTTPRequest relies on this for a redirect
+// target whose parse error it ignores (§2.8.1.5).
 //
 // Godot: String.parse_url() (C++ only)
 func ParseURL(s string) (URL, error) {
@@ -90,12 +95,12 @@ func ParseURL(s string) (URL, error) {
 	if strings.HasPrefix(base, "[") {
 		i := strings.LastIndexByte(base, ']')
 		if i < 0 {
-			return URL{}, urlErr("IPv6 literal without closing ']'")
+			return u, urlErr("IPv6 literal without closing ']'")
 		}
 		host, base = base[1:i], base[i+1:]
 	} else {
 		if strings.Count(base, ":") > 1 {
-			return URL{}, urlErr("more than one ':' in the authority (IPv6 literals need brackets)")
+			return u, urlErr("more than one ':' in the authority (IPv6 literals need brackets)")
 		}
 		if i := strings.LastIndexByte(base, ':'); i >= 0 {
 			host, base = base[:i], base[i:]
@@ -104,20 +109,19 @@ func ParseURL(s string) (URL, error) {
 		}
 	}
 	if host == "" {
-		return URL{}, urlErr("empty host")
+		return u, urlErr("empty host")
 	}
 	u.Host = lowerHost(host)
 	if strings.HasPrefix(base, ":") {
 		p := base[1:]
 		if !isGodotValidInt(p) {
-			return URL{}, urlErr("port " + quoteShort(p) + " is not an integer")
+			return u, urlErr("port " + quoteShort(p) + " is not an integer")
 		}
 		// Godot assigns the int64 to a C++ int: truncation modulo 2^32.
-		n := int32(toInt(p))
-		if n < 1 || n > 65535 {
-			return URL{}, urlErr("port " + quoteShort(p) + " is out of range 1-65535")
+		u.Port = int(int32(toInt(p)))
+		if u.Port < 1 || u.Port > 65535 {
+			return u, urlErr("port " + quoteShort(p) + " is out of range 1-65535")
 		}
-		u.Port = int(n)
 	}
 	return u, nil
 }
