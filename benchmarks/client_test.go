@@ -14,7 +14,8 @@ import (
 )
 
 // The client benchmarks: httpclient against net/http on the same loopback
-// server in the same run, each with a net/http twin. Run them with
+// server in the same run, each with a net/http twin; the 1 GiB downloads
+// also run tcp-read (clTCPRead), the transfer with no HTTP client at all. Run them with
 // -benchtime=1x for a quick pass; every b.Loop iteration does the full size.
 //
 //	go test -run '^$' -bench 'Client' -benchtime=1x -count=5
@@ -95,8 +96,9 @@ func clServeConn(conn net.Conn, respond func(w io.Writer) error) {
 	}
 }
 
-// clLength writes a Content-Length response of size bytes.
-func clLength(size int64) func(w io.Writer) error {
+// clLength writes a Content-Length response of size bytes. wire is the
+// size of the whole response, head included.
+func clLength(size int64) (respond func(w io.Writer) error, wire int64) {
 	head := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
 		strconv.FormatInt(size, 10) + "\r\n\r\n")
 	block := bytes.Repeat([]byte("0123456789abcdef"), clWriteBlock/16)
@@ -112,12 +114,13 @@ func clLength(size int64) func(w io.Writer) error {
 			left -= n
 		}
 		return nil
-	}
+	}, int64(len(head)) + size
 }
 
 // clChunked writes a chunked response of size bytes in chunks of
-// chunk bytes (size a multiple of the pre-built block).
-func clChunked(size int64, chunk int) func(w io.Writer) error {
+// chunk bytes (size a multiple of the pre-built block). wire is the size of
+// the whole response, head and framing included.
+func clChunked(size int64, chunk int) (respond func(w io.Writer) error, wire int64) {
 	head := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
 	data := bytes.Repeat([]byte("0123456789abcdef"), chunk/16)
 	var block []byte
@@ -140,7 +143,7 @@ func clChunked(size int64, chunk int) func(w io.Writer) error {
 		}
 		_, err := w.Write([]byte("0\r\n\r\n"))
 		return err
-	}
+	}, int64(len(head)) + blocks*int64(len(block)) + 5
 }
 
 // clConnect returns a blocking-mode httpclient connected to addr.
@@ -209,10 +212,41 @@ func clNetHTTPGet(b *testing.B, hc *http.Client, url string, buf []byte) int64 {
 	return n
 }
 
+// clTCPRead is the reference for the cost of the transfer itself: a plain
+// net.Conn that sends a request, reads the wire bytes of the response with
+// conn.Read into the clients' buffer and drops them — no HTTP at all. When
+// the clients are about as fast as it, the loopback transfer (the server's
+// writes and the kernel), not the client, is what limits them; a client
+// that reads from the socket in larger batches than that buffer (httpclient
+// with a chunked body) can beat it.
+func clTCPRead(b *testing.B, addr string, wire int64, buf []byte) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = conn.Close() })
+	req := []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\n\r\n")
+	b.SetBytes(clGiB)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := conn.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		for left := wire; left > 0; {
+			n, err := conn.Read(buf[:min(int64(len(buf)), left)])
+			if err != nil {
+				b.Fatal(err)
+			}
+			left -= int64(n)
+		}
+	}
+}
+
 // BenchmarkClientLength1GiB: a 1 GiB Content-Length body over loopback,
 // blocking mode, ReadResponseBodyChunkInto with a reused 64 KiB buffer.
 func BenchmarkClientLength1GiB(b *testing.B) {
-	addr := clServer(b, clLength(clGiB))
+	respond, wire := clLength(clGiB)
+	addr := clServer(b, respond)
 	buf := make([]byte, clBodyBuf)
 	b.Run("httpclient", func(b *testing.B) {
 		c := clConnect(b, addr)
@@ -234,11 +268,13 @@ func BenchmarkClientLength1GiB(b *testing.B) {
 			}
 		}
 	})
+	b.Run("tcp-read", func(b *testing.B) { clTCPRead(b, addr, wire, buf) })
 }
 
 // BenchmarkClientChunked1GiB: a 1 GiB chunked body in 16 KiB chunks.
 func BenchmarkClientChunked1GiB(b *testing.B) {
-	addr := clServer(b, clChunked(clGiB, clChunkSize))
+	respond, wire := clChunked(clGiB, clChunkSize)
+	addr := clServer(b, respond)
 	buf := make([]byte, clBodyBuf)
 	b.Run("httpclient", func(b *testing.B) {
 		c := clConnect(b, addr)
@@ -260,12 +296,14 @@ func BenchmarkClientChunked1GiB(b *testing.B) {
 			}
 		}
 	})
+	b.Run("tcp-read", func(b *testing.B) { clTCPRead(b, addr, wire, buf) })
 }
 
 // BenchmarkClientKeepAlive10kGETs: 10 000 sequential small GETs over one
 // keep-alive connection; reports requests per second.
 func BenchmarkClientKeepAlive10kGETs(b *testing.B) {
-	addr := clServer(b, clLength(13))
+	respond, _ := clLength(13)
+	addr := clServer(b, respond)
 	buf := make([]byte, 512)
 	b.Run("httpclient", func(b *testing.B) {
 		c := clConnect(b, addr)

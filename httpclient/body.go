@@ -16,6 +16,7 @@ type bodyState struct {
 	framing  wire.Framing
 	left     int64 // FramingLength: bytes still to read
 	received int64 // body bytes delivered
+	lastSize int64 // chunked: the declared size of the latest chunk (picks the read path)
 	done     bool  // ended cleanly (BodyComplete)
 	err      error // ended otherwise: *BodyError, or the failure's error
 
@@ -254,9 +255,11 @@ func (c *Client) endChunkedStream() {
 // with io.Reader semantics: it returns what is available (not chunk-aligned
 // for a chunked body: chunk data is decoded straight into p as it arrives),
 // and io.EOF once the body is complete — together with the last bytes, or
-// on the next call. Nothing is allocated, and when nothing is buffered in
-// blocking mode a fixed-length or read-until-close body is read straight
-// into p.
+// on the next call. When nothing is buffered in blocking mode a
+// fixed-length or read-until-close body is read straight into p, and so is
+// a chunked body whose chunks are at least len(p) bytes; with smaller
+// chunks and len(p) ≥ 16 KiB the read buffer grows once to 256 KiB and is
+// read in bulk (fewer reads). Nothing else is allocated.
 //
 // Non-blocking mode returns (0, nil) when no byte has arrived yet: call
 // Poll and try again. Blocking mode waits for at least one byte.
@@ -332,7 +335,12 @@ func (c *Client) readPlainInto(p []byte) (int, error) {
 	return n, c.bodyEndErr()
 }
 
-// readChunkedInto decodes a chunked body straight into p.
+// readChunkedInto decodes a chunked body into p. With a large p (at least
+// directChunked bytes) it picks how to read by the size of the chunks: when
+// they are at least as large as p, blocking mode reads straight into p and
+// decodes there (readChunkedDirect: mostly pure data, nothing to move);
+// smaller chunks are read in bulk into the read buffer, grown to
+// bulkBufSize, and decoded from it into p.
 func (c *Client) readChunkedInto(p []byte) (int, error) {
 	n := 0
 	for {
@@ -344,18 +352,20 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 			if n > 0 {
 				return n, nil
 			}
-			if c.blocking && !c.rpending && len(p) >= directChunked {
-				return c.readChunkedDirect(p)
+			if len(p) >= directChunked && !c.rpending {
+				if c.blocking && c.body.lastSize >= int64(len(p)) {
+					return c.readChunkedDirect(p)
+				}
+				c.growBuf(bulkBufSize)
 			}
 			if !c.fill(c.blocking) && !c.blocking {
 				return 0, nil
 			}
 			continue
 		}
-		nDst, nSrc, ev, err := c.dec.Decode(p[n:], c.buffered())
+		nDst, nSrc, ev, err := c.decode(p[n:], c.buffered())
 		c.rr += nSrc
 		n += nDst
-		c.body.received += int64(nDst)
 		if err != nil {
 			c.chunkError(err)
 			return n, c.body.err
@@ -370,14 +380,31 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 	}
 }
 
-// directChunked is the smallest caller buffer that a chunked body is read
-// into directly (blocking mode): the raw bytes land in p and are decoded in
-// place, so chunk data is not copied through the read buffer.
+// decode is one Decode call of ReadResponseBodyChunkInto: it counts the
+// body bytes and notes the size of the latest chunk, which picks the read
+// path (a chunk is either still being read, or was read whole by this call
+// and returned at its end).
+func (c *Client) decode(dst, src []byte) (nDst, nSrc int, ev chunked.Event, err error) {
+	inChunk := c.dec.InChunk()
+	nDst, nSrc, ev, err = c.dec.Decode(dst, src)
+	c.body.received += int64(nDst)
+	switch {
+	case c.dec.InChunk():
+		c.body.lastSize = c.dec.ChunkSize()
+	case ev == chunked.EventChunkEnd && !inChunk:
+		c.body.lastSize = int64(nDst)
+	}
+	return nDst, nSrc, ev, err
+}
+
+// directChunked is the smallest caller buffer that ReadResponseBodyChunkInto
+// reads a chunked body into directly, or in bulk (see readChunkedInto).
 const directChunked = 16 << 10
 
 // readChunkedDirect reads raw body bytes into p and decodes them in place
-// (the decoder allows dst to start at src). Bytes after the end of the body
-// go back to the read buffer for the next response.
+// (the decoder allows dst to start at src; chunk data that is already where
+// it belongs is not copied). Bytes after the end of the body go back to the
+// read buffer for the next response.
 func (c *Client) readChunkedDirect(p []byte) (int, error) {
 	n := 0
 	for n == 0 && c.rerr == nil {
@@ -398,10 +425,9 @@ func (c *Client) decodeDirect(p []byte) (int, error) {
 	m := c.readDirect(p)
 	n, i := 0, 0
 	for i < m {
-		nDst, nSrc, ev, err := c.dec.Decode(p[n:m], p[i:m])
+		nDst, nSrc, ev, err := c.decode(p[n:m], p[i:m])
 		n += nDst
 		i += nSrc
-		c.body.received += int64(nDst)
 		if err != nil {
 			c.chunkError(err)
 			return n, c.body.err

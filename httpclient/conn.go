@@ -21,26 +21,70 @@ type stream struct {
 	raw  net.Conn // the TCP connection; closing it ends everything above it
 	conn net.Conn // what requests and responses go through: raw, or TLS over it
 	tls  *eofConn // under TLS: the transport below crypto/tls, which notes a TCP EOF
+	sock *sock    // raw's socket for the zero-wait liveness check, or nil (§1.6.3)
 }
 
-// eofConn notes whether the transport below crypto/tls reached EOF. A
-// *tls.Conn reports io.EOF both for a close_notify alert and for a TCP close
-// at a record boundary; Godot (mbedTLS) treats only the first as EOF and
-// the second as a connection error (§1.15.4). After tls.Conn.Read returned
-// io.EOF, sawEOF tells them apart: a close_notify is consumed without
-// reading the TCP EOF behind it.
+// eofConn is the transport below crypto/tls. It notes whether it reached
+// EOF: a *tls.Conn reports io.EOF both for a close_notify alert and for a
+// TCP close at a record boundary; Godot (mbedTLS) treats only the first as
+// EOF and the second as a connection error (§1.15.4). After tls.Conn.Read
+// returned io.EOF, sawEOF tells them apart: a close_notify is consumed
+// without reading the TCP EOF behind it.
+//
+// It also lets the blocking-mode liveness check (§1.6.3) read through TLS
+// without waiting: with nowait set, Read takes only what the socket holds
+// and returns errNoData when it holds nothing, which crypto/tls handles as
+// a read timeout (the record read so far is kept, nothing is sticky). pend
+// is a socket error the check's peek took from the kernel; the next Read
+// returns it. Both are set on the owner's goroutine with no read
+// outstanding.
 type eofConn struct {
 	net.Conn
 	sawEOF atomic.Bool
+	sock   *sock // the TCP socket under Conn, or nil
+	nowait bool
+	pend   error
 }
 
-func (e *eofConn) Read(p []byte) (int, error) {
-	n, err := e.Conn.Read(p)
+func (e *eofConn) Read(p []byte) (n int, err error) {
+	switch {
+	case e.pend != nil:
+		err, e.pend = e.pend, nil
+	case e.nowait:
+		n, err = e.readNow(p)
+	default:
+		n, err = e.Conn.Read(p)
+	}
 	if err == io.EOF {
 		e.sawEOF.Store(true)
 	}
 	return n, err
 }
+
+// readNow reads what has arrived, without waiting: the bytes a proxy sent
+// after its CONNECT reply first, then the socket.
+func (e *eofConn) readNow(p []byte) (int, error) {
+	if pc, ok := e.Conn.(*prefixConn); ok && len(pc.pre) > 0 {
+		return pc.Read(p)
+	}
+	return e.sock.recv(p)
+}
+
+// peekState is what a look at the socket found (sock.peek).
+type peekState uint8
+
+const (
+	peekEmpty peekState = iota // nothing queued: alive
+	peekData                   // bytes queued: alive; they stay in the socket
+	peekEOF                    // the peer's FIN, nothing queued before it
+	peekError                  // a socket error, or the conn was closed
+)
+
+// errNoData is what a read without waiting returns when nothing has
+// arrived. It is os.ErrDeadlineExceeded, the error of a read whose deadline
+// passed, because crypto/tls must treat it as one: a temporary error that
+// leaves the connection usable.
+var errNoData = os.ErrDeadlineExceeded
 
 // lookupHost resolves host with Go's own resolver (Godot resolves with
 // address family "any", §1.5.11), cancelled by ctx. IPv4 addresses come
@@ -217,7 +261,7 @@ func (d *connector) run(p dialParams) {
 		d.ch <- dialEvent{stage: stageTCP, code: ErrCantConnect, err: ErrAborted}
 		return
 	}
-	st := &stream{raw: raw, conn: raw}
+	st := &stream{raw: raw, conn: raw, sock: newSock(raw)}
 	if p.tunnel {
 		conn, code, err := connectTunnel(raw, p)
 		if err != nil {
@@ -228,7 +272,7 @@ func (d *connector) run(p dialParams) {
 		st.conn = conn
 	}
 	if p.tls != nil {
-		w := &eofConn{Conn: st.conn}
+		w := &eofConn{Conn: st.conn, sock: st.sock}
 		tc := tls.Client(w, p.tls.config(p.connHost))
 		if err := tc.HandshakeContext(d.ctx); err != nil {
 			_ = raw.Close()
@@ -247,14 +291,26 @@ type readResult struct {
 }
 
 const (
-	// readBufSize is the size of a connection's read buffer; it grows only
-	// to hold a response head larger than this.
+	// readBufSize is the size of a connection's read buffer; it grows to
+	// hold a response head larger than this, and to bulkBufSize for a
+	// chunked body read in bulk.
 	readBufSize = 64 << 10
+	// bulkBufSize is the read buffer of a chunked body read into a large
+	// caller buffer (ReadResponseBodyChunkInto with at least directChunked
+	// bytes): each read takes up to this much from the socket and the body
+	// is decoded from it. With chunks smaller than the caller's buffer this
+	// costs the caller's goroutine less than reading into the caller's
+	// buffer and moving the data over the framing (four times as many
+	// reads): about 15 % less CPU per GiB over loopback with 16 KiB chunks
+	// and a 64 KiB buffer.
+	bulkBufSize = 256 << 10
 	// minRead is the least room a read into the buffer is given.
 	minRead = 4 << 10
-	// probeWait bounds the liveness check of blocking mode: a read with a
-	// deadline this short sees data or a FIN already queued, and otherwise
-	// returns as the deadline passes (§1.6.3).
+	// probeWait bounds the liveness check of blocking mode where the socket
+	// cannot be looked at without waiting (a platform without the peek, a
+	// conn that is not a syscall.Conn): a read with a deadline this short
+	// sees data or a FIN already queued, and otherwise returns as the
+	// deadline passes (§1.6.3).
 	probeWait = time.Millisecond
 )
 
@@ -281,6 +337,15 @@ func (c *Client) ensureRoom(min int) {
 	nb := make([]byte, size)
 	copy(nb, c.rbuf[:c.rw])
 	c.rbuf = nb
+}
+
+// growBuf makes the read buffer size bytes long when it is shorter, holds
+// nothing and no read is outstanding.
+func (c *Client) growBuf(size int) {
+	if len(c.rbuf) < size && c.rr == c.rw && !c.rpending {
+		c.rbuf = make([]byte, size)
+		c.rr, c.rw = 0, 0
+	}
 }
 
 // fill tries to receive more bytes into the buffer and reports whether the
@@ -333,14 +398,72 @@ func (c *Client) startRead() {
 	})
 }
 
-// probe is the liveness check of blocking mode (§1.6.3): it receives what
-// is already queued — data, or the end of the stream — waiting at most
-// probeWait.
+// probe is the liveness check of blocking mode (§1.6.3). Like Godot's, it
+// does not wait: the socket is looked at with a zero-wait peek (§1.15.3),
+// and bytes that have arrived stay in the socket for the next read. A FIN
+// (nothing queued before it) ends the stream with io.EOF and a socket error
+// with that error, exactly as the next read would have.
+//
+// Under TLS the bytes are records, and crypto/tls may hold some already:
+// when bytes arrive in CONNECTED (no response is being read: a close_notify,
+// or a post-handshake message such as a session ticket), or the socket ended
+// or failed, the check reads through crypto/tls without waiting, so a
+// close_notify turns into CONNECTION_ERROR as in Godot (§1.6.3.1) and data
+// crypto/tls still holds comes before the end. In BODY arrived bytes are
+// left to the body read. (A close_notify that crypto/tls took in together
+// with the last bytes of a response, with the TCP connection left open, is
+// seen when the FIN comes.) The look allocates nothing.
 func (c *Client) probe() {
-	if c.rpending {
+	switch {
+	case c.rpending:
 		c.fill(false)
-		return
+	case c.st.sock == nil:
+		c.probeWait()
+	default:
+		c.probePeek()
 	}
+}
+
+// probePeek is the zero-wait check.
+func (c *Client) probePeek() {
+	state, err := c.st.sock.peek()
+	w := c.st.tls
+	switch {
+	case state == peekEmpty:
+		return
+	case w == nil && state == peekData:
+		return
+	case w == nil && state == peekEOF:
+		c.rerr = c.readErr(io.EOF)
+		return
+	case w == nil:
+		c.rerr = c.readErr(err)
+		return
+	case state == peekData && c.status == StatusBody:
+		return
+	case state == peekError:
+		w.pend = err // the kernel hands an error out once: crypto/tls reads it next
+	}
+	c.probeTLS()
+}
+
+// probeTLS reads through crypto/tls what has arrived, without waiting.
+func (c *Client) probeTLS() {
+	c.ensureRoom(minRead)
+	w := c.st.tls
+	w.nowait = true
+	n, err := c.st.conn.Read(c.rbuf[c.rw:])
+	w.nowait = false
+	c.rw += n
+	if err != nil && !errors.Is(err, errNoData) {
+		c.rerr = c.readErr(err)
+	}
+}
+
+// probeWait is the check where the socket cannot be peeked: it receives
+// what is already queued — data, or the end of the stream — waiting at most
+// probeWait.
+func (c *Client) probeWait() {
 	c.ensureRoom(minRead)
 	conn := c.st.conn
 	_ = conn.SetReadDeadline(time.Now().Add(probeWait))

@@ -59,15 +59,25 @@
 //   - Blocking mode: reads and writes happen on the caller's goroutine and
 //     block for real (Godot busy-waits, §1.15.2, §7 D1). Poll waits in
 //     RESOLVING, CONNECTING and REQUESTING until the status can change; in
-//     CONNECTED and BODY it checks liveness and returns at once. Statuses
-//     seen are the same as in non-blocking mode.
-//   - The connection has one read buffer (64 KiB, larger only to hold a
-//     larger response head). Bytes received past a head or a body stay
-//     buffered for the next response: Godot never reads past them, and the
-//     effect is the same (including §1.9's stale bytes that corrupt the next
-//     response). With nothing buffered, ReadResponseBodyChunkInto in
-//     blocking mode reads a fixed-length or read-until-close body straight
-//     into the caller's slice.
+//     CONNECTED and BODY it checks liveness and returns at once: a zero-wait
+//     peek at the socket (§1.6.3, §1.15.3) that leaves arrived bytes in it
+//     (under TLS, when bytes arrive in CONNECTED or the socket ends, a read
+//     through crypto/tls that does not wait, so a close_notify is seen as in
+//     Godot); where the socket cannot be peeked (Windows,
+//     Plan 9, wasm, AIX, a conn that is not a syscall.Conn) a read that waits
+//     at most a millisecond. Statuses seen are the same as in non-blocking
+//     mode.
+//   - The connection has one read buffer (64 KiB; larger to hold a larger
+//     response head, and 256 KiB once a chunked body is read with
+//     ReadResponseBodyChunkInto into a slice of at least 16 KiB). Bytes
+//     received past a head or a body stay buffered for the next response:
+//     Godot never reads past them, and the effect is the same (including
+//     §1.9's stale bytes that corrupt the next response). With nothing
+//     buffered, ReadResponseBodyChunkInto in blocking mode reads a
+//     fixed-length or read-until-close body straight into the caller's
+//     slice, and a chunked body too when its chunks are at least as large
+//     as the slice (decoded in place); smaller chunks are read in bulk into
+//     the read buffer and decoded from there, which costs fewer reads.
 //
 // # Endings of a body (§1.10)
 //

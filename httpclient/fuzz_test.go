@@ -101,10 +101,10 @@ func runOverPipe(t *testing.T, data []byte, split int, blocking, into, head, str
 	run.headers = append([]string(nil), c.RawHeaders()...)
 	buf := make([]byte, 5)
 	if blocking {
-		buf = make([]byte, 64<<10) // the direct read paths
+		buf = make([]byte, 64<<10) // the direct and bulk read paths
 	}
 	for c.Status() == StatusBody {
-		if !blocking { // blocking mode's liveness check waits up to 1 ms: skip it
+		if !blocking { // over net.Pipe (no socket to peek) blocking mode's liveness check waits up to 1 ms: skip it
 			_ = c.Poll()
 			if c.Status() != StatusBody {
 				break

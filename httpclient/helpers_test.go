@@ -113,7 +113,7 @@ type readPath int
 const (
 	pathChunks    readPath = iota // Godot's ReadResponseBodyChunk
 	pathInto                      // ReadResponseBodyChunkInto, 7-byte buffer: many reads, boundaries crossed
-	pathIntoLarge                 // ReadResponseBodyChunkInto, 64 KiB buffer: the direct read paths
+	pathIntoLarge                 // ReadResponseBodyChunkInto, 64 KiB buffer: the direct and bulk read paths
 )
 
 var readPaths = []readPath{pathChunks, pathInto, pathIntoLarge}

@@ -29,8 +29,10 @@ const pollOp = "poll"
 //
 // Non-blocking mode (the default) never waits. Blocking mode waits in
 // RESOLVING, CONNECTING and REQUESTING until the status can change; in
-// CONNECTED and BODY it checks liveness and returns at once (waiting at most
-// a millisecond for bytes already in flight).
+// CONNECTED and BODY it checks liveness and returns at once, as Godot does:
+// a zero-wait look at the socket that leaves arrived bytes in it (on
+// platforms without it — Windows, Plan 9, wasm, AIX — or over a conn that
+// is not a syscall.Conn, a read that waits at most a millisecond).
 //
 // A FIN (or TLS close) while idle in CONNECTED gives CONNECTION_ERROR
 // (§1.6.3.3). In BODY a clean close is left for the body read, which ends
