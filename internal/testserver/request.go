@@ -158,7 +158,7 @@ func chunkedEnd(b []byte, pos, limit int) (int, error) {
 			return 0, fmt.Errorf("%w: chunk size %q", ErrMalformedRequest, line)
 		}
 		if size == 0 {
-			return trailerEnd(b, pos)
+			return trailerEnd(b, pos, limit)
 		}
 		if size > int64(limit-pos) {
 			return 0, fmt.Errorf("%w: chunk of %d bytes over the %d-byte limit", ErrRequestTooLarge, size, limit)
@@ -184,8 +184,9 @@ func chunkedEnd(b []byte, pos, limit int) (int, error) {
 	}
 }
 
-// trailerEnd skips trailer lines up to and including the empty line.
-func trailerEnd(b []byte, pos int) (int, error) {
+// trailerEnd skips trailer lines up to and including the empty line; the
+// trailer counts in the request's limit.
+func trailerEnd(b []byte, pos, limit int) (int, error) {
 	for {
 		i := bytes.IndexByte(b[pos:], '\n')
 		if i < 0 {
@@ -196,6 +197,9 @@ func trailerEnd(b []byte, pos int) (int, error) {
 		}
 		line := bytes.TrimSuffix(b[pos:pos+i], []byte{'\r'})
 		pos += i + 1
+		if pos > limit {
+			return 0, fmt.Errorf("%w: request over the %d-byte limit", ErrRequestTooLarge, limit)
+		}
 		if len(line) == 0 {
 			return pos, nil
 		}
