@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"runtime/debug"
 	"strconv"
@@ -48,7 +49,7 @@ func WithIOTimeout(d time.Duration) Option { return func(c *config) { c.ioTimeou
 func WithMaxRequest(n int) Option {
 	return func(c *config) {
 		if n > 0 {
-			c.maxRequest = min(n, 1<<40)
+			c.maxRequest = min(n, math.MaxInt/2) // room for limit arithmetic
 		}
 	}
 }
