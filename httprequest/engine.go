@@ -390,12 +390,7 @@ func (r *run) stepBody() bool {
 			r.dl = dl
 		}
 	}
-	if r.driver == driverProcess {
-		// §2.6.1.2. A blocking client skips the poll: there the read that
-		// follows is the liveness check (it sees the same end or error), and
-		// the poll would only wait for bytes that read receives anyway.
-		_ = c.Poll()
-	}
+	_ = c.Poll() // §2.6.1.2, in every driver (a blocking client's check does not wait)
 	if c.Status() != httpclient.StatusBody {
 		return false
 	}
