@@ -60,20 +60,39 @@ staticcheck ./...
 step "go test -race -shuffle=on ./..."
 go test -race -shuffle=on -count=1 ./...
 
+# fuzz_one runs one target. Go 1.26's coordinator can report a bare "context
+# deadline exceeded" when -fuzztime expires while a worker is mid-call
+# (golang/go#75804, fixed in Go 1.27): no input is written and nothing is
+# reproducible. Such a run is retried once and then reported, not failed; any
+# run that wrote a failing input, panicked or failed otherwise fails CI.
+fuzz_one() {
+	local dir=$1 target=$2 log try
+	log=$(mktemp)
+	for try in 1 2; do
+		if (cd "$dir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime=100x . >"$log" 2>&1); then
+			tail -n 2 "$log"
+			rm -f "$log"
+			return 0
+		fi
+		if grep -q 'context deadline exceeded' "$log" && ! grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:' "$log"; then
+			echo "(fuzztime boundary race of Go 1.26, golang/go#75804: no failing input; try $try)"
+			continue
+		fi
+		cat "$log"
+		rm -f "$log"
+		exit 1
+	done
+	echo "WARNING: $target hit only the fuzztime boundary race twice; no failing input was found"
+	rm -f "$log"
+}
+
 step "fuzz targets, ${fuzztime} each"
 for pkg in $(go list ./...); do
 	dir=$(go list -f '{{.Dir}}' "$pkg")
 	targets=$(cd "$dir" && go test -list '^Fuzz' . 2>/dev/null | grep '^Fuzz' || true)
 	for target in $targets; do
 		echo "--- $pkg $target"
-		log=$(mktemp)
-		if ! (cd "$dir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime=100x . >"$log" 2>&1); then
-			cat "$log"
-			rm -f "$log"
-			exit 1
-		fi
-		tail -n 2 "$log"
-		rm -f "$log"
+		fuzz_one "$dir" "$target"
 	done
 done
 
