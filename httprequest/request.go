@@ -344,6 +344,12 @@ func (n *HTTPRequest) deliver() {
 	q := n.queue
 	n.queue = nil
 	n.mu.Unlock()
+	if len(q) > 0 {
+		// A use_threads worker may have finished after Process reported
+		// progress: the counters it stored before queueing are final, so
+		// report them before the completion.
+		n.reportProgress()
+	}
 	for _, r := range q {
 		c, err, ok := r.outcome()
 		n.reset(r, c.Result == ResultSuccess)
