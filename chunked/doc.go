@@ -1,5 +1,5 @@
 // Package chunked decodes and encodes HTTP/1.1 chunked transfer coding with
-// the byte rules of Godot 4's HTTPClient (GODOT_SEMANTICS.md §1.10.2), and
+// the byte rules of Godot 4's HTTPClient (docs/behaviour.md §1.10.2), and
 // with the port's deviations of §7.
 //
 // Decoder is the sans-I/O core: fed bytes by its caller, resumable at any

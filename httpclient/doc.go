@@ -3,7 +3,7 @@
 // the same order for the same server behaviour, the same request bytes, the
 // same getters — with real blocking I/O, cancellation, typed errors and a
 // zero-copy body reader added. The behaviour is specified rule by rule in
-// GODOT_SEMANTICS.md §1; the rules are cited as §1.x.y.
+// docs/behaviour.md §1; the rules are cited as §1.x.y.
 //
 //	c := httpclient.New()
 //	if err := c.ConnectToHost("example.com", 80, nil); err != nil { … }

@@ -3,7 +3,7 @@
 // deflate decompression, download_file, a timeout, and the
 // request_completed signal as a callback — the same four values
 // (result, response_code, headers, body) for the same server behaviour. The
-// behaviour is specified rule by rule in GODOT_SEMANTICS.md §2; tests cite
+// behaviour is specified rule by rule in docs/behaviour.md §2; tests cite
 // the rules as §2.x.y.
 //
 //	n := httprequest.New()

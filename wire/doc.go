@@ -2,7 +2,8 @@
 // slices that write requests and parse response heads exactly as Godot 4's
 // HTTPClientTCP does, plus Godot's URL, query-string and string primitives and
 // Godot's Error enum. No sockets, no goroutines: the client in package
-// httpclient feeds it bytes.
+// httpclient feeds it bytes. Rule numbers such as §1.8.4 are rows of
+// docs/behaviour.md.
 //
 // # What is here
 //
