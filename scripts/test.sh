@@ -99,4 +99,7 @@ done
 step "benchmarks module: every benchmark compiles and runs once"
 (cd benchmarks && go test -count=1 -run '^$' -bench . -benchtime=1x ./... >/dev/null && echo "benchmarks ok")
 
+step "examples/vegeta: a vegeta attack through httpclient.Transport"
+(cd examples/vegeta && go vet ./... && go test -race -count=1 ./...)
+
 step "done"

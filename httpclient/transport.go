@@ -1,0 +1,608 @@
+package httpclient
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Transport is an http.RoundTripper over Godot's HTTPClient: every request
+// leaves with the bytes Godot would write (§1.7) and every response is read
+// with Godot's rules (§1.8–§1.10, or strict RFC 9112 with Strict), so an
+// http.Client, a load tool or any code written against net/http can talk
+// like a Godot game.
+//
+// It keeps a pool of idle connections per scheme, host, port and proxy
+// (MaxIdleConnsPerHost, closed after IdleConnTimeout), and is safe for
+// concurrent use. It does not follow redirects nor keep cookies: that is
+// http.Client's job. Response bodies are streamed; request bodies are read
+// whole before the request is written, because Godot's client writes a
+// request in one piece (§1.7.11).
+//
+// Request headers: http.Header has no order, so the request's headers are
+// written sorted by canonical name, each value in its own line in the
+// order given, followed by Godot's automatic headers (Host, Content-Length,
+// User-Agent, Accept — each only when the request does not carry it).
+// Content-Length and Transfer-Encoding in Request.Header are ignored, as
+// net/http does; Request.Host, when it differs from URL.Host, is sent as a
+// Host header (so is the URL's host for an IPv6 literal, which Godot would
+// write without brackets). Request.Close adds "Connection: close".
+//
+// Errors: a failure to connect or a failure before the response head
+// returns the Godot code wrapping the real cause (ErrCantResolve,
+// ErrCantConnect, ErrConnectionError…), or the context's error when the
+// request's context ended; http.Client wraps either in a *url.Error.
+// Methods other than Godot's nine (§1.7.1) are refused.
+type Transport struct {
+	// TLS configures https requests (nil: TLSClient(nil, ""), the system
+	// roots and the URL's host name).
+	TLS *TLSOptions
+	// Proxy returns the proxy for a request, as http.Transport.Proxy
+	// (http.ProxyFromEnvironment works); nil or a nil URL: no proxy. An
+	// http target goes through it as an HTTP proxy (absolute-form target,
+	// §1.14.1), an https target through a CONNECT tunnel (§1.14.2). Proxy
+	// URLs with credentials are refused.
+	Proxy func(*http.Request) (*url.URL, error)
+	// MaxIdleConnsPerHost bounds the idle connections kept per key (0: 2;
+	// negative: none are kept).
+	MaxIdleConnsPerHost int
+	// MaxConnsPerHost bounds the connections per key, idle or in use (0: no
+	// bound); a request waits for one to be free or its context to end.
+	MaxConnsPerHost int
+	// IdleConnTimeout closes a connection idle that long (0: 90 s).
+	IdleConnTimeout time.Duration
+	// ConnectTimeout bounds each TCP connect (0: the client's default).
+	ConnectTimeout time.Duration
+	// UserAgent replaces Godot's User-Agent ("" keeps it); a User-Agent in
+	// the request's headers wins over both.
+	UserAgent string
+	// Limits bounds what a server can make a connection hold.
+	Limits Limits
+	// Strict parses responses per RFC 9112 instead of Godot's rules (§7.4):
+	// 1xx responses are skipped, HEAD/204/304 carry no body.
+	Strict bool
+
+	mu    sync.Mutex
+	idle  map[connKey][]*pconn
+	slots map[connKey]*hostSlots
+}
+
+// hostSlots bounds one key's connections (MaxConnsPerHost): a connection
+// holds a slot from its dial to its close; a request that finds none free
+// waits for a slot or for a connection handed over as it turns idle.
+type hostSlots struct {
+	sem     chan struct{}
+	handoff chan *pconn
+}
+
+// connKey says which connections can carry a request.
+type connKey struct {
+	tls       bool
+	host      string
+	port      int
+	proxyHost string
+	proxyPort int
+}
+
+// pconn is a pooled connection.
+type pconn struct {
+	c     *Client
+	key   connKey
+	timer *time.Timer // closes it when idle too long
+}
+
+// errClosedBody is what a response body returns after Close.
+var errClosedBody = errors.New("httpclient: read on closed response body")
+
+// RoundTrip sends one request and returns its response with the body still
+// to be read (http.RoundTripper).
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil {
+		closeBody(req)
+		return nil, errors.New("httpclient: request has no URL")
+	}
+	method, ok := parseMethod(req.Method)
+	if !ok {
+		closeBody(req)
+		return nil, errors.New("httpclient: method " + strconv.Quote(req.Method) + " is not one of Godot's")
+	}
+	key, err := t.keyFor(req)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		body, err = io.ReadAll(req.Body)
+		_ = req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	headers := requestHeaders(req, key)
+	ctx := req.Context()
+	for attempt := 0; ; attempt++ {
+		pc, reused, err := t.getConn(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := t.send(ctx, pc, req, method, headers, body)
+		if err == nil {
+			return resp, nil
+		}
+		if reused && attempt == 0 && ctx.Err() == nil && retryable(method) {
+			continue // the server may have closed the idle connection as it was reused
+		}
+		return nil, err
+	}
+}
+
+// CloseIdleConnections closes the connections that carry no request now.
+func (t *Transport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = nil
+	t.mu.Unlock()
+	for _, list := range idle {
+		for _, pc := range list {
+			pc.timer.Stop()
+			t.discard(pc)
+		}
+	}
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+// parseMethod maps a method token to Godot's enum ("" is GET).
+func parseMethod(s string) (Method, bool) {
+	if s == "" {
+		return MethodGet, true
+	}
+	for m := MethodGet; m < MethodMax; m++ {
+		if m.String() == s {
+			return m, true
+		}
+	}
+	return 0, false
+}
+
+// retryable reports whether a request may be sent again after a reused
+// connection failed before the response (the idempotent methods).
+func retryable(m Method) bool {
+	switch m {
+	case MethodGet, MethodHead, MethodOptions, MethodTrace, MethodPut, MethodDelete:
+		return true
+	}
+	return false
+}
+
+// keyFor decides where the request's connection goes.
+func (t *Transport) keyFor(req *http.Request) (connKey, error) {
+	var k connKey
+	switch strings.ToLower(req.URL.Scheme) {
+	case "http":
+	case "https":
+		k.tls = true
+	default:
+		return k, errors.New("httpclient: unsupported protocol scheme " + strconv.Quote(req.URL.Scheme))
+	}
+	k.host = req.URL.Hostname()
+	if k.host == "" {
+		return k, errors.New("httpclient: no host in request URL")
+	}
+	var err error
+	if k.port, err = urlPort(req.URL.Port(), k.tls); err != nil {
+		return k, err
+	}
+	k.proxyPort = -1
+	if t.Proxy == nil {
+		return k, nil
+	}
+	pu, err := t.Proxy(req)
+	if err != nil || pu == nil {
+		return k, err
+	}
+	if pu.User != nil {
+		return k, errors.New("httpclient: proxy credentials are not supported")
+	}
+	k.proxyHost = pu.Hostname()
+	k.proxyPort, err = urlPort(pu.Port(), strings.EqualFold(pu.Scheme, "https"))
+	return k, err
+}
+
+func urlPort(s string, tls bool) (int, error) {
+	if s == "" {
+		if tls {
+			return PortHTTPS, nil
+		}
+		return PortHTTP, nil
+	}
+	p, err := strconv.Atoi(s)
+	if err != nil || !validPort(p) {
+		return 0, errors.New("httpclient: invalid port " + strconv.Quote(s))
+	}
+	return p, nil
+}
+
+// requestHeaders lists the request's headers as Godot's client takes them.
+func requestHeaders(req *http.Request, k connKey) []string {
+	names := make([]string, 0, len(req.Header))
+	for name := range req.Header {
+		switch http.CanonicalHeaderKey(name) {
+		case "Host", "Content-Length", "Transfer-Encoding", "Trailer":
+			continue
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var headers []string
+	for _, name := range names {
+		for _, v := range req.Header[name] {
+			headers = append(headers, name+": "+v)
+		}
+	}
+	switch host := req.Host; {
+	case host != "" && host != req.URL.Host:
+		headers = append(headers, "Host: "+host)
+	case strings.Contains(k.host, ":"): // an IPv6 literal: Godot would not bracket it
+		headers = append(headers, "Host: "+req.URL.Host)
+	}
+	if req.Close {
+		headers = append(headers, "Connection: close")
+	}
+	return headers
+}
+
+// getConn returns an idle connection for key (reused true) or a new one.
+func (t *Transport) getConn(ctx context.Context, key connKey) (*pconn, bool, error) {
+	for {
+		pc := t.popIdle(key)
+		if pc == nil {
+			break
+		}
+		if err := pc.c.Poll(); err == nil && pc.c.Status() == StatusConnected {
+			return pc, true, nil
+		}
+		t.discard(pc) // the server closed it while idle (§1.6.3)
+	}
+	if pc, err := t.acquire(ctx, key); pc != nil || err != nil {
+		return pc, pc != nil, err
+	}
+	pc := &pconn{c: t.newClient(key), key: key}
+	if err := t.connect(ctx, pc); err != nil {
+		t.discard(pc)
+		return nil, false, err
+	}
+	return pc, false, nil
+}
+
+func (t *Transport) newClient(k connKey) *Client {
+	c := New()
+	c.SetBlockingMode(true)
+	c.SetStrict(t.Strict)
+	c.SetLimits(t.Limits)
+	if t.UserAgent != "" {
+		c.SetUserAgent(t.UserAgent)
+	}
+	if t.ConnectTimeout > 0 {
+		c.SetConnectTimeout(t.ConnectTimeout)
+	}
+	if k.proxyPort != -1 {
+		if k.tls {
+			c.SetHTTPSProxy(k.proxyHost, k.proxyPort)
+		} else {
+			c.SetHTTPProxy(k.proxyHost, k.proxyPort)
+		}
+	}
+	return c
+}
+
+// connect brings a new connection to CONNECTED, or fails with the client's
+// error (or the context's).
+func (t *Transport) connect(ctx context.Context, pc *pconn) error {
+	c := pc.c
+	stop := context.AfterFunc(ctx, c.Abort)
+	defer stop()
+	var opts *TLSOptions
+	if pc.key.tls {
+		opts = t.TLS
+		if opts == nil {
+			opts = TLSClient(nil, "")
+		}
+	}
+	if err := c.ConnectToHost(connectHost(pc.key.host), pc.key.port, opts); err != nil {
+		return err
+	}
+	for c.Status() == StatusResolving || c.Status() == StatusConnecting {
+		if err := c.Poll(); err != nil {
+			return ctxOr(ctx, err)
+		}
+	}
+	if c.Status() != StatusConnected {
+		return ctxOr(ctx, c.LastError())
+	}
+	return nil
+}
+
+// connectHost is the host given to ConnectToHost: an IPv6 literal shorter
+// than Godot's 4-character minimum (§1.5.6: "::1") is written out in full.
+func connectHost(host string) string {
+	if len(host) < HostMinLen {
+		if a, err := netip.ParseAddr(host); err == nil && a.Is6() {
+			return a.StringExpanded()
+		}
+	}
+	return host
+}
+
+// ctxOr returns the context's error when it ended (the client was aborted
+// because of it), else err.
+func ctxOr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return err
+}
+
+// send writes the request on pc and reads the response head.
+func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Method, headers []string, body []byte) (*http.Response, error) {
+	c := pc.c
+	stop := context.AfterFunc(ctx, c.Abort)
+	if err := c.RequestRaw(m, req.URL.RequestURI(), headers, body); err != nil {
+		stop()
+		t.discard(pc)
+		return nil, err
+	}
+	for c.Status() == StatusRequesting {
+		_ = c.Poll()
+	}
+	st := c.Status()
+	if st != StatusBody && st != StatusConnected {
+		stop()
+		err := ctxOr(ctx, c.LastError())
+		t.discard(pc)
+		return nil, err
+	}
+	code := c.ResponseCode()
+	resp := &http.Response{
+		Status:        strconv.Itoa(code) + " " + http.StatusText(code),
+		StatusCode:    code,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        c.Header().Clone(),
+		ContentLength: c.ResponseBodyLength(),
+		Close:         !c.KeepAlive() || req.Close,
+		Request:       req,
+	}
+	if c.IsResponseChunked() {
+		resp.TransferEncoding = []string{"chunked"}
+	}
+	if resp.Header == nil {
+		resp.Header = http.Header{}
+	}
+	b := &transportBody{t: t, pc: pc, stop: stop, ctx: ctx, keep: !req.Close}
+	if m == MethodHead {
+		resp.ContentLength = headContentLength(resp.Header)
+	}
+	if st == StatusConnected { // no body (§1.9)
+		b.finish(true)
+		resp.Body = http.NoBody
+		if m != MethodHead {
+			resp.ContentLength = 0
+		}
+		return resp, nil
+	}
+	resp.Body = b
+	return resp, nil
+}
+
+// headContentLength is the length a HEAD response declares, −1 if none.
+func headContentLength(h http.Header) int64 {
+	n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}
+
+// transportBody is a response body being read from its connection. Close
+// may be called while a Read is blocked (from another goroutine): it aborts
+// the read.
+type transportBody struct {
+	t    *Transport
+	pc   *pconn
+	stop func() bool
+	ctx  context.Context
+	keep bool // the connection may be pooled after a complete body
+
+	mu   sync.Mutex // held by Read, and by Close once no Read runs
+	done bool
+	err  error
+
+	// endMu orders Close's abort against the end of the body: a
+	// connection is aborted only while this body still owns it.
+	endMu   sync.Mutex
+	closing bool
+	ended   bool
+}
+
+func (b *transportBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.done {
+		return 0, b.err
+	}
+	n, err := b.pc.c.ReadResponseBodyChunkInto(p)
+	switch {
+	case err == nil:
+		return n, nil
+	case err == io.EOF:
+		b.finish(true)
+		b.err = io.EOF
+	default:
+		b.finish(false)
+		b.err = ctxOr(b.ctx, err)
+		if b.ctx.Err() == nil && errors.Is(err, ErrAborted) {
+			b.err = errClosedBody
+		}
+	}
+	return n, b.err
+}
+
+func (b *transportBody) Close() error {
+	b.endMu.Lock()
+	b.closing = true
+	if !b.mu.TryLock() {
+		if !b.ended {
+			b.pc.c.Abort() // a Read is blocked: make it return
+		}
+		b.endMu.Unlock()
+		b.mu.Lock()
+	} else {
+		b.endMu.Unlock()
+	}
+	defer b.mu.Unlock()
+	if !b.done {
+		b.finish(false)
+		b.err = errClosedBody
+	}
+	return nil
+}
+
+// finish ends the body: the connection goes back to the pool when the body
+// was read to its end and the connection can carry another request.
+func (b *transportBody) finish(complete bool) {
+	b.done = true
+	aborted := !b.stop()
+	b.endMu.Lock()
+	b.ended = true
+	closing := b.closing
+	b.endMu.Unlock()
+	c := b.pc.c
+	if complete && b.keep && !aborted && !closing && c.Status() == StatusConnected && c.KeepAlive() {
+		b.t.putIdle(b.pc)
+		return
+	}
+	b.t.discard(b.pc)
+}
+
+// acquire takes one of key's connection slots (MaxConnsPerHost), or
+// returns a connection another request handed over while it waited.
+func (t *Transport) acquire(ctx context.Context, key connKey) (*pconn, error) {
+	hs := t.hostSlots(key)
+	if hs == nil {
+		return nil, nil
+	}
+	select {
+	case hs.sem <- struct{}{}:
+		return nil, nil
+	case pc := <-hs.handoff:
+		return pc, nil
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+}
+
+// hostSlots returns key's slots, nil when connections are not bounded.
+func (t *Transport) hostSlots(key connKey) *hostSlots {
+	if t.MaxConnsPerHost <= 0 {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.slots == nil {
+		t.slots = make(map[connKey]*hostSlots)
+	}
+	hs := t.slots[key]
+	if hs == nil {
+		hs = &hostSlots{sem: make(chan struct{}, t.MaxConnsPerHost), handoff: make(chan *pconn)}
+		t.slots[key] = hs
+	}
+	return hs
+}
+
+// discard closes a connection and frees its slot.
+func (t *Transport) discard(pc *pconn) {
+	pc.c.Close()
+	if hs := t.hostSlots(pc.key); hs != nil {
+		<-hs.sem
+	}
+}
+
+// putIdle pools a connection that finished a response.
+func (t *Transport) putIdle(pc *pconn) {
+	if hs := t.hostSlots(pc.key); hs != nil {
+		select {
+		case hs.handoff <- pc: // a request is waiting for a slot: it takes this one
+			return
+		default:
+		}
+	}
+	max := t.MaxIdleConnsPerHost
+	if max == 0 {
+		max = 2
+	}
+	t.mu.Lock()
+	if max < 0 || len(t.idle[pc.key]) >= max {
+		t.mu.Unlock()
+		t.discard(pc)
+		return
+	}
+	if t.idle == nil {
+		t.idle = make(map[connKey][]*pconn)
+	}
+	t.idle[pc.key] = append(t.idle[pc.key], pc)
+	timeout := t.IdleConnTimeout
+	if timeout <= 0 {
+		timeout = 90 * time.Second
+	}
+	if pc.timer == nil {
+		pc.timer = time.AfterFunc(timeout, func() { t.expire(pc) })
+	} else {
+		pc.timer.Reset(timeout)
+	}
+	t.mu.Unlock()
+}
+
+// popIdle takes the most recently pooled connection for key.
+func (t *Transport) popIdle(key connKey) *pconn {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	list := t.idle[key]
+	if len(list) == 0 {
+		return nil
+	}
+	pc := list[len(list)-1]
+	t.idle[key] = list[:len(list)-1]
+	pc.timer.Stop()
+	return pc
+}
+
+// expire closes pc if it is still idle.
+func (t *Transport) expire(pc *pconn) {
+	t.mu.Lock()
+	list := t.idle[pc.key]
+	i := slices.Index(list, pc)
+	if i < 0 {
+		t.mu.Unlock()
+		return
+	}
+	t.idle[pc.key] = slices.Delete(list, i, i+1)
+	t.mu.Unlock()
+	t.discard(pc)
+}
+
+var _ http.RoundTripper = (*Transport)(nil)

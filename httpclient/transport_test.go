@@ -1,0 +1,589 @@
+package httpclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// transportServer is an httptest server that counts the connections it
+// accepted and has open.
+type transportServer struct {
+	*httptest.Server
+	accepted atomic.Int32
+	open     atomic.Int32
+	maxOpen  atomic.Int32
+}
+
+func newTransportServer(t *testing.T, h http.HandlerFunc) *transportServer {
+	t.Helper()
+	s := &transportServer{}
+	s.Server = httptest.NewUnstartedServer(h)
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			s.accepted.Add(1)
+			n := s.open.Add(1)
+			for {
+				m := s.maxOpen.Load()
+				if n <= m || s.maxOpen.CompareAndSwap(m, n) {
+					break
+				}
+			}
+		case http.StateClosed, http.StateHijacked:
+			s.open.Add(-1)
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// newTransport returns a Transport whose idle connections are closed when
+// the test ends.
+func newTransport(t *testing.T) *Transport {
+	tr := &Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
+func get(t *testing.T, tr *Transport, u string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := (&http.Client{Transport: tr}).Get(u)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, b
+}
+
+func echoHandler(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	w.Header().Set("X-Method", r.Method)
+	w.Header().Set("X-UA", r.UserAgent())
+	w.Header().Set("X-Accept", r.Header.Get("Accept"))
+	w.Header().Set("X-Host", r.Host)
+	w.Header().Set("X-Len", fmt.Sprint(r.ContentLength))
+	w.Header().Set("X-URI", r.RequestURI)
+	_, _ = w.Write(b)
+}
+
+func TestTransportGet(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	resp, body := get(t, newTransport(t), s.URL+"/a/b?x=1")
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "200 OK", resp.Status)
+	assert.Equal(t, "GET", resp.Header.Get("X-Method"))
+	assert.True(t, strings.HasPrefix(resp.Header.Get("X-UA"), "GodotEngine/"), resp.Header.Get("X-UA"))
+	assert.Equal(t, "*/*", resp.Header.Get("X-Accept"))
+	assert.Equal(t, "/a/b?x=1", resp.Header.Get("X-URI"))
+	assert.Empty(t, body)
+}
+
+// The request bytes are Godot's (§1.7): user headers sorted by name, then
+// Host, Content-Length, User-Agent and Accept.
+func TestTransportRequestBytes(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			got <- ""
+			return
+		}
+		defer conn.Close()
+		br := bufio.NewReader(conn)
+		var head strings.Builder
+		for {
+			line, err := br.ReadString('\n')
+			head.WriteString(line)
+			if err != nil || line == "\r\n" {
+				break
+			}
+		}
+		body := make([]byte, 2)
+		_, _ = io.ReadFull(br, body)
+		got <- head.String() + string(body)
+		_, _ = io.WriteString(conn, "HTTP/1.1 204 No Content\r\n\r\n")
+	}()
+	tr := newTransport(t)
+	tr.UserAgent = "UA"
+	req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/p?q=1", strings.NewReader("hi"))
+	req.Header.Set("X-B", "2")
+	req.Header.Add("X-A", "1")
+	req.Header.Add("X-A", "0")
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 204, resp.StatusCode)
+	want := "POST /p?q=1 HTTP/1.1\r\nX-A: 1\r\nX-A: 0\r\nX-B: 2\r\nHost: " + ln.Addr().String() +
+		"\r\nContent-Length: 2\r\nUser-Agent: UA\r\nAccept: */*\r\n\r\nhi"
+	assert.Equal(t, want, <-got)
+}
+
+func TestTransportMethodsAndBodies(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	tr := newTransport(t)
+	for _, m := range []string{"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"} {
+		t.Run(m, func(t *testing.T) {
+			req, _ := http.NewRequest(m, s.URL+"/m", strings.NewReader("data-"+m))
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			b, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, m, resp.Header.Get("X-Method"))
+			assert.Equal(t, "data-"+m, string(b))
+			assert.Equal(t, fmt.Sprint(len("data-"+m)), resp.Header.Get("X-Len"))
+		})
+	}
+	t.Run("POST without body has no Content-Length (§1.7.10)", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", s.URL+"/m", nil)
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, "0", resp.Header.Get("X-Len"))
+	})
+}
+
+func TestTransportRefusesForeignMethod(t *testing.T) {
+	req, _ := http.NewRequest("PROPFIND", "http://127.0.0.1:1/", nil)
+	_, err := newTransport(t).RoundTrip(req)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "PROPFIND")
+}
+
+func TestTransportRefusesBadInput(t *testing.T) {
+	tr := newTransport(t)
+	for _, u := range []string{"ftp://127.0.0.1/", "http:///x", "http://127.0.0.1:99999/"} {
+		req, _ := http.NewRequest("GET", u, nil)
+		_, err := tr.RoundTrip(req)
+		assert.Error(t, err, u)
+	}
+	s := newTransportServer(t, echoHandler)
+	req, _ := http.NewRequest("GET", s.URL, nil)
+	req.Header["X-Evil"] = []string{"a\r\nInjected: 1"}
+	_, err := tr.RoundTrip(req)
+	assert.ErrorIs(t, err, ErrInvalidParameter, "§7 D2: CR/LF in a header is refused")
+}
+
+func TestTransportHead(t *testing.T) {
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1234")
+		if r.Method != "HEAD" {
+			_, _ = w.Write(make([]byte, 1234))
+		}
+	})
+	tr := newTransport(t)
+	req, _ := http.NewRequest("HEAD", s.URL, nil)
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Empty(t, b)
+	assert.EqualValues(t, 1234, resp.ContentLength)
+	// The connection is reused for the next request.
+	_, body := get(t, tr, s.URL)
+	assert.Len(t, body, 1234)
+	assert.EqualValues(t, 1, s.accepted.Load())
+}
+
+func TestTransportStreamsChunkedBody(t *testing.T) {
+	release := make(chan struct{})
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "first")
+		w.(http.Flusher).Flush()
+		<-release
+		_, _ = io.WriteString(w, "second")
+	})
+	resp, err := (&http.Client{Transport: newTransport(t)}).Get(s.URL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, []string{"chunked"}, resp.TransferEncoding)
+	assert.EqualValues(t, -1, resp.ContentLength)
+	buf := make([]byte, 64)
+	n, err := resp.Body.Read(buf)
+	require.NoError(t, err)
+	assert.Equal(t, "first", string(buf[:n]), "the first chunk arrives before the server sends the rest")
+	close(release)
+	rest, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, "second", string(rest))
+}
+
+func TestTransportLargeBody(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+		_, _ = w.Write(data)
+	})
+	resp, body := get(t, newTransport(t), s.URL)
+	assert.EqualValues(t, len(data), resp.ContentLength)
+	assert.True(t, bytes.Equal(data, body))
+}
+
+func TestTransportTrailersAreRead(t *testing.T) {
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Sum")
+		_, _ = io.WriteString(w, "body")
+		w.Header().Set("X-Sum", "42")
+	})
+	tr := newTransport(t)
+	_, body := get(t, tr, s.URL)
+	assert.Equal(t, "body", string(body))
+	_, body = get(t, tr, s.URL)
+	assert.Equal(t, "body", string(body))
+	assert.EqualValues(t, 1, s.accepted.Load(), "the trailer was consumed: the connection carried the next response")
+}
+
+func TestTransportReusesConnections(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	tr := newTransport(t)
+	for range 5 {
+		get(t, tr, s.URL)
+	}
+	assert.EqualValues(t, 1, s.accepted.Load())
+}
+
+// A connection the server closed while idle is not used: the liveness
+// check (§1.6.3) sees the FIN and a new connection is made.
+func TestTransportServerClosedIdleConnection(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	tr := newTransport(t)
+	get(t, tr, s.URL)
+	s.CloseClientConnections()
+	require.Eventually(t, func() bool { return s.open.Load() == 0 }, 5*time.Second, time.Millisecond)
+	resp, _ := get(t, tr, s.URL)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.EqualValues(t, 2, s.accepted.Load())
+}
+
+// A reused connection that fails before the response is retried once on a
+// new connection for an idempotent method.
+func TestTransportRetriesReusedConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// First connection: answers once, then reads the second request
+		// and closes without answering.
+		c1, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		br := bufio.NewReader(c1)
+		readHead(br)
+		_, _ = io.WriteString(c1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na")
+		readHead(br)
+		c1.Close()
+		c2, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		readHead(bufio.NewReader(c2))
+		_, _ = io.WriteString(c2, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nb")
+		c2.Close()
+	}()
+	tr := newTransport(t)
+	_, b := get(t, tr, "http://"+ln.Addr().String())
+	assert.Equal(t, "a", string(b))
+	_, b = get(t, tr, "http://"+ln.Addr().String())
+	assert.Equal(t, "b", string(b))
+	wg.Wait()
+}
+
+func readHead(br *bufio.Reader) {
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil || line == "\r\n" {
+			return
+		}
+	}
+}
+
+func TestTransportConcurrent(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	tr := newTransport(t)
+	tr.MaxConnsPerHost = 4
+	tr.MaxIdleConnsPerHost = 4
+	hc := &http.Client{Transport: tr}
+	var wg sync.WaitGroup
+	var failures atomic.Int32
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				msg := fmt.Sprintf("g%d-i%d", g, i)
+				resp, err := hc.Post(s.URL, "text/plain", strings.NewReader(msg))
+				if err != nil {
+					failures.Add(1)
+					continue
+				}
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || string(b) != msg {
+					failures.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Zero(t, failures.Load())
+	assert.LessOrEqual(t, s.maxOpen.Load(), int32(4), "MaxConnsPerHost")
+	assert.LessOrEqual(t, s.accepted.Load(), int32(8), "connections are pooled")
+}
+
+func TestTransportContextCanceledBeforeConnect(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL, nil)
+	_, err := (&http.Client{Transport: newTransport(t)}).Do(req)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestTransportContextCanceledWaitingForHead(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) { <-block })
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL, nil)
+	start := time.Now()
+	_, err := (&http.Client{Transport: newTransport(t)}).Do(req)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	var uerr *url.Error
+	assert.ErrorAs(t, err, &uerr, "http.Client reports a *url.Error")
+}
+
+func TestTransportContextCanceledDuringBody(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		_, _ = io.WriteString(w, "part")
+		w.(http.Flusher).Flush()
+		<-block
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL, nil)
+	resp, err := newTransport(t).RoundTrip(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	buf := make([]byte, 4)
+	_, err = io.ReadFull(resp.Body, buf)
+	require.NoError(t, err)
+	time.AfterFunc(20*time.Millisecond, cancel)
+	_, err = io.ReadAll(resp.Body)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// Close from another goroutine ends a blocked Read; the connection is not
+// pooled.
+func TestTransportBodyCloseAbortsRead(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.(http.Flusher).Flush()
+		<-block
+	})
+	tr := newTransport(t)
+	req, _ := http.NewRequest("GET", s.URL, nil)
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	time.AfterFunc(20*time.Millisecond, func() { resp.Body.Close() })
+	_, err = io.ReadAll(resp.Body)
+	assert.ErrorIs(t, err, errClosedBody)
+	tr.mu.Lock()
+	assert.Empty(t, tr.idle)
+	tr.mu.Unlock()
+}
+
+func TestTransportConnectErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = (&http.Client{Transport: newTransport(t)}).Get("http://" + addr)
+	var uerr *url.Error
+	require.ErrorAs(t, err, &uerr)
+	assert.ErrorIs(t, err, ErrCantConnect)
+	var oerr *net.OpError
+	assert.ErrorAs(t, err, &oerr, "the real cause is kept")
+}
+
+func TestTransportTLS(t *testing.T) {
+	s := httptest.NewTLSServer(http.HandlerFunc(echoHandler))
+	defer s.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(s.Certificate())
+	t.Run("trusted", func(t *testing.T) {
+		tr := newTransport(t)
+		tr.TLS = TLSClient(pool, "")
+		resp, _ := get(t, tr, s.URL)
+		assert.Equal(t, 200, resp.StatusCode)
+	})
+	t.Run("untrusted", func(t *testing.T) {
+		_, err := (&http.Client{Transport: newTransport(t)}).Get(s.URL)
+		assert.ErrorIs(t, err, ErrCantConnect)
+		var uerr x509.UnknownAuthorityError
+		assert.ErrorAs(t, err, &uerr)
+	})
+	t.Run("name override", func(t *testing.T) {
+		tr := newTransport(t)
+		tr.TLS = TLSClient(pool, "example.com")
+		resp, _ := get(t, tr, s.URL)
+		assert.Equal(t, 200, resp.StatusCode)
+	})
+}
+
+func TestTransportHTTPProxy(t *testing.T) {
+	var seen atomic.Value
+	proxy := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(r.RequestURI)
+		_, _ = io.WriteString(w, "via proxy")
+	})
+	tr := newTransport(t)
+	pu, _ := url.Parse(proxy.URL)
+	tr.Proxy = http.ProxyURL(pu)
+	_, body := get(t, tr, "http://example.test:8080/x?y=1")
+	assert.Equal(t, "via proxy", string(body))
+	assert.Equal(t, "http://example.test:8080/x?y=1", seen.Load(), "absolute-form target (§1.14.1)")
+
+	tr.Proxy = http.ProxyURL(&url.URL{Scheme: "http", User: url.UserPassword("u", "p"), Host: pu.Host})
+	_, err := (&http.Client{Transport: tr}).Get("http://example.test/")
+	assert.ErrorContains(t, err, "credentials")
+}
+
+func TestTransportHostOverride(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	req, _ := http.NewRequest("GET", s.URL, nil)
+	req.Host = "game.example"
+	resp, err := newTransport(t).RoundTrip(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "game.example", resp.Header.Get("X-Host"))
+}
+
+func TestTransportIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	s := httptest.NewUnstartedServer(http.HandlerFunc(echoHandler))
+	s.Listener = ln
+	s.Start()
+	defer s.Close()
+	resp, _ := get(t, newTransport(t), s.URL)
+	assert.Equal(t, strings.TrimPrefix(s.URL, "http://"), resp.Header.Get("X-Host"), "bracketed Host")
+}
+
+func TestTransportConnectionClose(t *testing.T) {
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		_, _ = io.WriteString(w, "x")
+	})
+	tr := newTransport(t)
+	resp, _ := get(t, tr, s.URL)
+	assert.True(t, resp.Close)
+	get(t, tr, s.URL)
+	assert.EqualValues(t, 2, s.accepted.Load())
+
+	s2 := newTransportServer(t, echoHandler)
+	req, _ := http.NewRequest("GET", s2.URL, nil)
+	req.Close = true
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	_, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	get(t, tr, s2.URL)
+	assert.EqualValues(t, 2, s2.accepted.Load(), "Request.Close: not pooled")
+}
+
+func TestTransportIdleTimeoutAndCloseIdle(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	tr := newTransport(t)
+	tr.IdleConnTimeout = 30 * time.Millisecond
+	get(t, tr, s.URL)
+	require.Eventually(t, func() bool { return s.open.Load() == 0 }, 5*time.Second, 5*time.Millisecond,
+		"the idle connection is closed after IdleConnTimeout")
+
+	tr.IdleConnTimeout = time.Hour
+	get(t, tr, s.URL)
+	assert.EqualValues(t, 1, s.open.Load())
+	tr.CloseIdleConnections()
+	require.Eventually(t, func() bool { return s.open.Load() == 0 }, 5*time.Second, 5*time.Millisecond)
+}
+
+// In Godot's mode a 1xx is the final response (§1.8); in strict mode it is
+// skipped (§7.4).
+func TestTransportInformational(t *testing.T) {
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</a.css>")
+		w.WriteHeader(http.StatusEarlyHints)
+		_, _ = io.WriteString(w, "final")
+	})
+	tr := newTransport(t)
+	tr.Strict = true
+	resp, body := get(t, tr, s.URL)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "final", string(body))
+}
+
+func TestTransportStatusCodes(t *testing.T) {
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		var code int
+		_, _ = fmt.Sscanf(r.URL.Path, "/%d", &code)
+		w.WriteHeader(code)
+	})
+	tr := newTransport(t)
+	for _, code := range []int{200, 204, 301, 404, 500} {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/%d", s.URL, code), nil)
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		_, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, code, resp.StatusCode)
+	}
+	assert.EqualValues(t, 1, s.accepted.Load())
+}
+
+func TestTransportErrorBeforeHead(t *testing.T) {
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	})
+	_, err := (&http.Client{Transport: newTransport(t)}).Get(s.URL)
+	assert.ErrorIs(t, err, ErrConnectionError)
+	assert.ErrorIs(t, err, ErrPeerClosed)
+	assert.False(t, errors.Is(err, context.Canceled))
+}
