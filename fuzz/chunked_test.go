@@ -10,7 +10,7 @@ import (
 	"github.com/gdhttp/gdhttp/chunked"
 )
 
-// Known differences between Godot's chunk parser (GODOT_SEMANTICS.md
+// Known differences between Godot's chunk parser (docs/behaviour.md
 // §1.10.2, implemented by package chunked) and net/http's
 // (net/http/internal/chunked.go, reached through httputil.NewChunkedReader).
 // FuzzDiffChunked allows a disagreement only when the first place the two

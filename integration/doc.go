@@ -3,7 +3,7 @@
 // two tinyproxy instances and curl — where users meet them. It holds tests
 // only; this file exists so that the package builds without them.
 //
-// What the tests check, each citing the GODOT_SEMANTICS.md rules it
+// What the tests check, each citing the rules of docs/behaviour.md it
 // exercises:
 //
 //   - client_test.go: httpclient.Client against nginx in non-blocking (Poll
