@@ -96,6 +96,9 @@ for pkg in $(go list ./...); do
 	done
 done
 
+step "soak: 200,000 keep-alive and 20,000 new-connection requests (scripts/soak.sh runs 1M/100k)"
+scripts/soak.sh 200000 20000 | tail -n 4
+
 step "benchmarks module: every benchmark compiles and runs once"
 (cd benchmarks && go test -count=1 -run '^$' -bench . -benchtime=1x ./... >/dev/null && echo "benchmarks ok")
 
