@@ -14,7 +14,8 @@ import (
 
 // runFetch is "gdfetch [flags] URL": one request through an HTTPRequest
 // node configured from the flags, its completion printed.
-func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
+	stdout := &lastByteWriter{w: out}
 	cfg, err := parseFetch(args)
 	if errors.Is(err, pflag.ErrHelp) {
 		io.WriteString(stdout, usage)
@@ -70,6 +71,11 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 		}
 	}
+	// On a terminal, end a body without a final newline, so the summary
+	// on stderr (or the prompt) starts on a line of its own.
+	if stdout.last != 0 && stdout.last != '\n' && isTerminal(out) {
+		io.WriteString(out, "\n")
+	}
 	switch {
 	case ex.Result != httprequest.ResultSuccess:
 		io.WriteString(stderr, failure(ex, code))
@@ -79,6 +85,20 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		io.WriteString(stderr, summary(cfg, ex, bodyBytes(n, ex)))
 	}
 	return code
+}
+
+// lastByteWriter remembers the last byte written through it.
+type lastByteWriter struct {
+	w    io.Writer
+	last byte
+}
+
+func (l *lastByteWriter) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.last = p[n-1]
+	}
+	return n, err
 }
 
 // bodyBytes is the size of the delivered body: in memory, or streamed to

@@ -50,6 +50,7 @@ func (p *progress) update(wireBytes, decodedBytes int64) {
 		p.bar = progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(p.w),
 			progressbar.OptionShowBytes(true),
+			progressbar.OptionShowCount(),
 			progressbar.OptionSetPredictTime(total > 0),
 			progressbar.OptionSetElapsedTime(total <= 0),
 			progressbar.OptionSetWidth(24),
