@@ -113,7 +113,9 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut lockedBuffer
 	done := make(chan int)
-	go func() { done <- runContext(ctx, []string{"serve", "--port", strconv.Itoa(port), "--addr", "127.0.0.1"}, &out, &errOut) }()
+	go func() {
+		done <- runContext(ctx, []string{"serve", "--port", strconv.Itoa(port), "--addr", "127.0.0.1"}, &out, &errOut)
+	}()
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "game backend on http://"+addr) },
 		5*time.Second, 5*time.Millisecond)

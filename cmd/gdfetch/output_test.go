@@ -42,9 +42,9 @@ func TestSilent(t *testing.T) {
 func TestJSONOutputParsesBack(t *testing.T) {
 	b := newBackend(t)
 	tests := []struct {
-		name string
-		path string
-		code int
+		name  string
+		path  string
+		code  int
 		check func(t *testing.T, j jsonCompletion)
 	}{
 		{"success, gzip decoded", "/old-news", 0, func(t *testing.T, j jsonCompletion) {
