@@ -34,7 +34,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if cfg.verbose {
 		writeRequest(stderr, requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, cfg.proxyHost != ""))
 	}
-	bar := newProgress(stderr, n, !cfg.silent && isTerminal(stderr))
+	bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
 	ex, err := drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
 	bar.finish()
 	switch {
@@ -85,6 +85,13 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		io.WriteString(stderr, summary(cfg, ex, bodyBytes(n, ex)))
 	}
 	return code
+}
+
+// showProgress decides the progress bar, as curl does: on a terminal
+// stderr, not with -s, and not when the body itself goes to a terminal
+// stdout (they would interleave).
+func showProgress(cfg *config, stderrTTY, stdoutTTY bool) bool {
+	return !cfg.silent && stderrTTY && (cfg.output != "" || !stdoutTTY)
 }
 
 // lastByteWriter remembers the last byte written through it.

@@ -11,7 +11,8 @@
 // The request runs one Process() call per frame, as Godot's main loop runs
 // the node (with --threads, on the node's worker). The body goes to stdout
 // as it arrives (or to -o FILE, download_file); a progress bar is drawn on
-// stderr when stderr is a terminal and -s is not given; a summary line
+// stderr when stderr is a terminal, -s is not given and the body does not go
+// to that terminal too (as curl: use -o or a pipe); a summary line
 // ("* RESULT_SUCCESS (0) 200, …") follows on stderr, and a failure always
 // prints its result and real cause there. -v prints the exact request bytes
 // and the client status trace with timings; --json prints one JSON object.

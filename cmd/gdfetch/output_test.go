@@ -182,6 +182,25 @@ func TestProgressShowsDecodedBytes(t *testing.T) {
 	assert.Contains(t, bar.String(), "320 B decoded")
 }
 
+func TestShowProgress(t *testing.T) {
+	tests := []struct {
+		silent            bool
+		output            string
+		stderrTTY, outTTY bool
+		want              bool
+	}{
+		{false, "", true, false, true},    // body piped, stderr on the terminal
+		{false, "f", true, true, true},    // -o: stdout is free
+		{false, "", true, true, false},    // body on the terminal: no bar
+		{false, "f", false, false, false}, // stderr not a terminal
+		{true, "f", true, true, false},    // -s
+	}
+	for _, tt := range tests {
+		cfg := &config{silent: tt.silent, output: tt.output}
+		assert.Equal(t, tt.want, showProgress(cfg, tt.stderrTTY, tt.outTTY), "%+v", tt)
+	}
+}
+
 func TestHumanBytes(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 5 << 20: "5.0 MiB"} {
 		assert.Equal(t, want, humanBytes(n))
