@@ -41,6 +41,7 @@
 //	                          SetAcceptBrotli, SetKeepAlive, SetDrainPerStep,
 //	                          SetDownloadInPlace)
 //	-i, --include             the result line, then the headers as Godot delivers them
+//	-I, --head                method HEAD, printed as -i
 //	-s, --silent              no progress bar, no summary
 //	-v, --verbose             exact request bytes, status trace with timings
 //	    --json                one JSON object
@@ -85,7 +86,7 @@ request
       --data-binary DATA|@FILE  request_data_raw, byte for byte
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"
 node properties
-  -o, --output FILE           download_file
+  -o, --output FILE           download_file ("-o -": stdout)
       --max-redirs N          max_redirects (default 8; -1 no limit)
       --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none)
   -m, --max-time SECONDS      timeout (default 0: none)
@@ -104,6 +105,7 @@ opt-in options (off by default, Godot-identical when off)
       --drain                 read all available body bytes per frame
       --in-place              write download_file in place, not atomically
 output
+  -I, --head                  method HEAD, printed as -i
   -i, --include               result line ("RESULT_SUCCESS (0) 200"), headers as delivered, body
   -s, --silent                no progress bar, no summary line (failures still print)
   -v, --verbose               the exact request bytes and the status trace with timings

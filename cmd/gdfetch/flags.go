@@ -59,7 +59,7 @@ type rawFlags struct {
 	maxTime                                                        float64
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
-	fail                                                           bool
+	fail, head                                                     bool
 }
 
 // newFetchFlags declares gdfetch's flags. Each usage string names the Godot
@@ -91,6 +91,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.BoolVar(&f.keepAlive, "keep-alive", false, "keep the connection for the node's next request (option SetKeepAlive)")
 	fs.BoolVar(&f.drain, "drain", false, "read every available body byte per frame, not one chunk (option SetDrainPerStep)")
 	fs.BoolVar(&f.inPlace, "in-place", false, "write -o in place as Godot does, not atomically (option SetDownloadInPlace)")
+	fs.BoolVarP(&f.head, "head", "I", false, "method HEAD, and print as -i does")
 	fs.BoolVarP(&f.include, "include", "i", false, "print the result, response code and headers as request_completed delivers them, then the body")
 	fs.BoolVarP(&f.silent, "silent", "s", false, "no progress bar and no summary line (failures are still reported)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the exact request bytes and the status trace with timings on stderr")
@@ -143,6 +144,12 @@ func parseFetch(args []string) (*config, error) {
 	c.method = httpclient.MethodGet
 	if c.hasBody {
 		c.method = httpclient.MethodPost
+	}
+	if c.output == "-" {
+		c.output = "" // curl's "-o -": stdout
+	}
+	if f.head {
+		c.method, c.include = httpclient.MethodHead, true
 	}
 	if f.method != "" {
 		if c.method, err = parseMethod(f.method); err != nil {

@@ -87,6 +87,17 @@ func TestParseFetchData(t *testing.T) {
 	}
 }
 
+func TestParseFetchHeadAndStdout(t *testing.T) {
+	c, err := parseFetch([]string{"-I", "http://h/", "-o", "-"})
+	require.NoError(t, err)
+	assert.Equal(t, httpclient.MethodHead, c.method)
+	assert.True(t, c.include)
+	assert.Empty(t, c.output)
+	c, err = parseFetch([]string{"http://h/", "-o", "-dash"})
+	require.NoError(t, err)
+	assert.Equal(t, "-dash", c.output)
+}
+
 func TestParseFetchSchemeAdded(t *testing.T) {
 	c, err := parseFetch([]string{"localhost:8080/x"})
 	require.NoError(t, err)

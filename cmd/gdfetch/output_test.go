@@ -26,6 +26,16 @@ func TestIncludeFormat(t *testing.T) {
 	assert.Contains(t, stderr, "* RESULT_SUCCESS (0) 201, 5 B body")
 }
 
+// TestHead: -I sends HEAD and prints the head as -i; no body is read
+// (§1.8.6: a HEAD response has none whatever its Content-Length).
+func TestHead(t *testing.T) {
+	b := newBackend(t)
+	code, out, stderr := gdfetch(t, "-I", b.url("/api/player"))
+	require.Equal(t, 0, code, stderr)
+	assert.Regexp(t, `^RESULT_SUCCESS \(0\) 200\nContent-Type: application/json\nContent-Length: \d+\n\n$`, out)
+	assert.True(t, strings.HasPrefix(b.lastRequest(), "HEAD /api/player HTTP/1.1\r\n"))
+}
+
 // TestSilent: -s prints no summary; a failure is still reported.
 func TestSilent(t *testing.T) {
 	b := newBackend(t)
