@@ -175,3 +175,17 @@ func TestParseProxy(t *testing.T) {
 		assert.Equal(t, want.port, p, in)
 	}
 }
+
+// TestUsageNamesEveryFlag keeps --help (and doc.go) in step with the flags.
+func TestUsageNamesEveryFlag(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	var f rawFlags
+	newFetchFlags(&f).VisitAll(func(fl *pflag.Flag) {
+		assert.Contains(t, usage, "--"+fl.Name, "usage")
+		assert.Contains(t, string(doc), "--"+fl.Name, "doc.go")
+		if fl.Shorthand != "" {
+			assert.Contains(t, usage, "-"+fl.Shorthand+", --"+fl.Name, "usage")
+		}
+	})
+}
