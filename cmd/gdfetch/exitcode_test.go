@@ -70,6 +70,7 @@ func TestExitCodesOverLoopback(t *testing.T) {
 		{"--fail on 404", []string{"-f", b.url("/nope")}, 22, "response code 404"},
 		{"resolve", []string{"http://gdfetch-test.invalid/"}, 6, "RESULT_CANT_RESOLVE (3)"},
 		{"connect", []string{"http://127.0.0.1:" + strconv.Itoa(closedPort(t)) + "/"}, 7, "RESULT_CANT_CONNECT (2)"},
+		{"connect: host shorter than 4 characters (§2.4.8)", []string{"http://ab/"}, 7, "host shorter than 4 characters"},
 		{"timeout", []string{"-m", "0.2", hold.URL("/")}, 28, "RESULT_TIMEOUT (13)"},
 		{"redirect limit", []string{b.url("/hop/9")}, 47, "RESULT_REDIRECT_LIMIT_REACHED (12) 302"},
 		{"--max-redirs", []string{"--max-redirs", "2", b.url("/hop/3")}, 47, "limit of 2"},
