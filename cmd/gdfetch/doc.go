@@ -26,9 +26,11 @@
 //	    --data-binary DATA|@FILE  request_data_raw, byte for byte
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"
 //	-o, --output FILE         download_file
+//	-L, --location            accepted, no effect: the node follows redirects (max_redirects)
 //	    --max-redirs N        max_redirects (default 8, -1 no limit)
 //	    --max-filesize BYTES  body_size_limit (k/M/G suffixes; default -1)
 //	-m, --max-time SECONDS    timeout (default 0: none)
+//	    --compressed          accepted, no effect: accept_gzip is on by default
 //	    --no-gzip             accept_gzip = false
 //	    --chunk-size BYTES    download_chunk_size (default 65536)
 //	    --threads             use_threads
@@ -87,9 +89,11 @@ request
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"
 node properties
   -o, --output FILE           download_file ("-o -": stdout)
+  -L, --location              (no effect: the node follows redirects, up to --max-redirs)
       --max-redirs N          max_redirects (default 8; -1 no limit)
       --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none)
   -m, --max-time SECONDS      timeout (default 0: none)
+      --compressed            (no effect: accept_gzip is on, as in Godot)
       --no-gzip               accept_gzip = false
       --chunk-size BYTES      download_chunk_size (default 65536)
       --threads               use_threads

@@ -59,7 +59,7 @@ type rawFlags struct {
 	maxTime                                                        float64
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
-	fail, head                                                     bool
+	fail, head, location, compressed                               bool
 }
 
 // newFetchFlags declares gdfetch's flags. Each usage string names the Godot
@@ -75,9 +75,11 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.StringArrayVar(&f.dataBinary, "data-binary", nil, "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
 	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"`)
 	fs.StringVarP(&f.output, "output", "o", "", "write the body to FILE (download_file)")
+	fs.BoolVarP(&f.location, "location", "L", false, "accepted for curl users: the node follows redirects anyway (see --max-redirs)")
 	fs.IntVar(&f.maxRedirs, "max-redirs", httprequest.DefaultMaxRedirects, "redirects followed; -1 no limit (max_redirects)")
 	fs.StringVar(&f.maxFilesize, "max-filesize", "-1", "largest body in bytes (suffix k, M, G); -1 no limit (body_size_limit)")
 	fs.Float64VarP(&f.maxTime, "max-time", "m", 0, "seconds for the whole request, redirects included; 0 none (timeout)")
+	fs.BoolVar(&f.compressed, "compressed", false, "accepted for curl users: accept_gzip is on by default")
 	fs.BoolVar(&f.noGzip, "no-gzip", false, "do not ask for nor decode gzip/deflate (accept_gzip = false)")
 	fs.IntVar(&f.chunkSize, "chunk-size", httprequest.DefaultDownloadChunkSize, "bytes per body read, 256…16777216 (download_chunk_size)")
 	fs.BoolVar(&f.threads, "threads", false, "run the request on a worker thread with blocking I/O (use_threads)")

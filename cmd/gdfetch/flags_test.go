@@ -33,7 +33,7 @@ func TestParseFetchFlagsAfterURLAndHeaderOrder(t *testing.T) {
 		"--header", "X-Third: 3", "-m", "1.5", "--max-redirs", "2", "--max-filesize", "2k",
 		"--no-gzip", "--chunk-size", "4096", "--threads", "-o", "out.bin", "-x", "proxy:3128",
 		"--strict", "--rfc-redirects", "--brotli", "--keep-alive", "--drain", "--in-place",
-		"-i", "-s", "-v", "--json", "-f", "-A", "MyGame/1.0",
+		"-i", "-s", "-v", "--json", "-f", "-A", "MyGame/1.0", "-L", "--compressed",
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "http://h:8080/api", c.url)
