@@ -2,6 +2,8 @@
 // way — chunked and wire on the standard library only; httpclient on wire
 // and chunked; httprequest on httpclient (and wire); nothing imports
 // httprequest but commands, fuzz targets, benchmarks and examples.
+// Third-party modules are the agreed set everywhere; the commands alone may
+// add their command-line dependencies (cmdOnly).
 package archtest
 
 import (
