@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"time"
 
@@ -14,6 +15,11 @@ import (
 // frame is the pause between two Process calls when the last one moved
 // nothing: one "frame" of a game running at 1000 fps.
 const frame = time.Millisecond
+
+// spinFrames is how many idle frames follow a frame that moved bytes before
+// the loop starts sleeping: a transfer in full flow is not slowed by sleeps
+// between two reads.
+const spinFrames = 16
 
 // traceStep is one entry of the status trace: the node's client status
 // (get_http_client_status) and when it was first seen.
@@ -71,6 +77,7 @@ func drive(ctx context.Context, n *httprequest.HTTPRequest, url string, headers 
 	t := time.NewTimer(0)
 	defer t.Stop()
 	<-t.C
+	idle := 0
 	for done == nil {
 		if ctx.Err() != nil {
 			n.CancelRequest()
@@ -82,7 +89,13 @@ func drive(ctx context.Context, n *httprequest.HTTPRequest, url string, headers 
 		ex.Frames++
 		seen()
 		if done != nil || moved || n.HTTPClientStatus() != before {
+			idle = 0
 			continue // work is flowing: the next frame at once
+		}
+		idle++
+		if idle <= spinFrames {
+			runtime.Gosched() // data is probably on its way: look again soon
+			continue
 		}
 		t.Reset(frame)
 		select {
