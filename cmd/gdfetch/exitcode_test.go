@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,13 +158,16 @@ func TestExitCodesTLS(t *testing.T) {
 func TestProxyFlag(t *testing.T) {
 	b := newBackend(t)
 	p := testserver.NewForwardProxy(t)
-	code, out, stderr := gdfetch(t, "-x", p.Addr(), b.url("/api/player"))
+	code, out, stderr := gdfetch(t, "-v", "-x", p.Addr(), b.url("/api/player"))
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, `"name":"Ada"`)
 	p.Close()
 	reqs := p.Requests()
 	require.Len(t, reqs, 1)
-	assert.Contains(t, string(reqs[0]), "GET "+b.url("/api/player")+" HTTP/1.1\r\n")
+	assert.True(t, strings.HasPrefix(string(reqs[0]), "GET "+b.url("/api/player")+" HTTP/1.1\r\n"))
+	var want bytes.Buffer
+	writeRequest(&want, reqs[0]) // -v shows the bytes the proxy received
+	assert.Contains(t, stderr, want.String())
 }
 
 // TestThreadsSameCompletion: use_threads gives the same completion.
