@@ -2,6 +2,8 @@
 // way — chunked and wire on the standard library only; httpclient on wire
 // and chunked; httprequest on httpclient (and wire); nothing imports
 // httprequest but commands, fuzz targets, benchmarks and examples.
+// Third-party modules are the agreed set everywhere; the commands alone may
+// add their command-line dependencies (cmdOnly).
 package archtest
 
 import (
@@ -26,6 +28,23 @@ var allowed = map[string][]string{
 	"chunked":     {},
 	"httpclient":  {"wire", "chunked"},
 	"httprequest": {"httpclient", "wire", "github.com/klauspost/compress", "github.com/andybalholm/brotli"},
+}
+
+// cmdOnly lists the third-party modules that only the commands (cmd/…) may
+// use: flags, the progress bar, terminal detection. Library packages keep
+// the agreed set above.
+var cmdOnly = []string{
+	"github.com/spf13/pflag",
+	"github.com/schollz/progressbar/v3",
+	"golang.org/x/term",
+}
+
+// libraryThirdParty is the agreed set of third-party modules for library
+// packages (tests may add testify and goleak).
+var libraryThirdParty = []string{
+	"github.com/andybalholm/brotli",
+	"github.com/klauspost/compress",
+	"golang.org/x/sync",
 }
 
 func TestImportsPointOneWay(t *testing.T) {
@@ -58,6 +77,52 @@ func TestNothingImportsHTTPRequest(t *testing.T) {
 			assert.NotEqual(t, module+"httprequest", imp, "%s imports httprequest", pkg)
 		}
 	}
+}
+
+// TestThirdPartyImports: commands may use the agreed set and cmdOnly;
+// every other package of the module (libraries, internal, fuzz,
+// integration) only the agreed set, so the command-line dependencies never
+// reach a library.
+func TestThirdPartyImports(t *testing.T) {
+	root := filepath.Join("..", "..")
+	sawCmd := false
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(root, path)
+		require.NoError(t, err)
+		rel = filepath.ToSlash(rel)
+		name := d.Name()
+		if rel != "." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "benchmarks") {
+			return filepath.SkipDir // benchmarks is a module of its own
+		}
+		isCmd := rel == "cmd" || strings.HasPrefix(rel, "cmd/")
+		ok := libraryThirdParty
+		if isCmd {
+			ok = append(append([]string(nil), libraryThirdParty...), cmdOnly...)
+		}
+		for imp := range nonTestImports(t, path) {
+			if imp == "" || isStdlib(imp) || strings.HasPrefix(imp, module) {
+				continue
+			}
+			sawCmd = sawCmd || isCmd
+			permitted := false
+			for _, a := range ok {
+				if imp == a || strings.HasPrefix(imp, a+"/") {
+					permitted = true
+				}
+			}
+			assert.True(t, permitted, "%s imports %s: not in the agreed set for %s", rel, imp,
+				map[bool]string{true: "commands", false: "library packages"}[isCmd])
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	assert.True(t, sawCmd, "no command imports a third-party module: is cmd/ still there?")
 }
 
 // nonTestImports returns the set of import paths of dir's non-test Go files

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// runFetch is "gdfetch [flags] URL": one request through an HTTPRequest
+// node configured from the flags, its completion printed.
+func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
+	stdout := &lastByteWriter{w: out}
+	cfg, err := parseFetch(args)
+	if errors.Is(err, pflag.ErrHelp) {
+		io.WriteString(stdout, usage)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "gdfetch: %v\n(gdfetch --help for the flags)\n", err)
+		return exitUsage
+	}
+	n := httprequest.New()
+	defer n.Close()
+	if err := configure(n, cfg, stdout); err != nil {
+		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
+		return exitUsage
+	}
+	if cfg.verbose {
+		writeRequest(stderr, requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, cfg.proxyHost != ""))
+	}
+	bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
+	ex, err := drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
+	bar.finish()
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "gdfetch: interrupted: request canceled")
+		return exitInterrupted
+	case errors.Is(err, wire.ErrInvalidParameter):
+		fmt.Fprintf(stderr, "gdfetch: bad URL %q: %v\n", cfg.url, err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
+		return exitFailed
+	}
+	code := resultExit(ex.Result, ex.Cause)
+	if code == exitOK && cfg.fail && ex.ResponseCode >= 400 {
+		code = exitHTTPError
+	}
+	if cfg.verbose {
+		writeTrace(stderr, ex)
+	}
+	if cfg.json {
+		if err := writeJSON(stdout, cfg, ex, n.BodySize(), n.DownloadedBytes(), code); err != nil {
+			fmt.Fprintf(stderr, "gdfetch: %v\n", err)
+			return exitWrite
+		}
+	} else {
+		if cfg.include {
+			writeInclude(stdout, ex)
+		}
+		if len(ex.Body) > 0 {
+			if _, err := stdout.Write(ex.Body); err != nil {
+				fmt.Fprintf(stderr, "gdfetch: writing the body: %v\n", err)
+				return exitWrite
+			}
+		}
+	}
+	// On a terminal, end a body without a final newline, so the summary
+	// on stderr (or the prompt) starts on a line of its own.
+	if stdout.last != 0 && stdout.last != '\n' && isTerminal(out) {
+		io.WriteString(out, "\n")
+	}
+	switch {
+	case ex.Result != httprequest.ResultSuccess:
+		io.WriteString(stderr, failure(ex, code))
+	case code == exitHTTPError:
+		fmt.Fprintf(stderr, "gdfetch: response code %d (--fail, exit %d)\n", ex.ResponseCode, code)
+	case !cfg.silent && !cfg.json:
+		io.WriteString(stderr, summary(cfg, ex, bodyBytes(n, ex)))
+	}
+	return code
+}
+
+// showProgress decides the progress bar, as curl does: on a terminal
+// stderr, not with -s, and not when the body itself goes to a terminal
+// stdout (they would interleave).
+func showProgress(cfg *config, stderrTTY, stdoutTTY bool) bool {
+	return !cfg.silent && stderrTTY && (cfg.output != "" || !stdoutTTY)
+}
+
+// lastByteWriter remembers the last byte written through it.
+type lastByteWriter struct {
+	w    io.Writer
+	last byte
+}
+
+func (l *lastByteWriter) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.last = p[n-1]
+	}
+	return n, err
+}
+
+// bodyBytes is the size of the delivered body: in memory, or streamed to
+// stdout or download_file (the decoded bytes the progress callback counted).
+func bodyBytes(n *httprequest.HTTPRequest, ex *exchange) int64 {
+	if ex.Body != nil {
+		return int64(len(ex.Body))
+	}
+	return ex.Decoded
+}
+
+// configure sets the node's properties and options from the flags. The body
+// streams to stdout (SetBodyWriter) unless -i or --json need it whole first,
+// or -o sends it to download_file.
+func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error {
+	n.SetAcceptGzip(!cfg.noGzip)
+	steps := []error{
+		n.SetMaxRedirects(cfg.maxRedirects),
+		n.SetBodySizeLimit(cfg.bodyLimit),
+		n.SetTimeout(cfg.timeout),
+		n.SetDownloadChunkSize(cfg.chunkSize),
+		n.SetUseThreads(cfg.threads),
+		n.SetDownloadFile(cfg.output),
+		n.SetStrict(cfg.strict),
+		n.SetRFC9110Redirects(cfg.rfcRedirects),
+		n.SetAcceptBrotli(cfg.brotli),
+		n.SetKeepAlive(cfg.keepAlive),
+		n.SetDrainPerStep(cfg.drain),
+		n.SetDownloadInPlace(cfg.inPlace),
+	}
+	if cfg.tls != nil {
+		steps = append(steps, n.SetTLSOptions(cfg.tls))
+	}
+	if cfg.output == "" && !cfg.include && !cfg.json {
+		steps = append(steps, n.SetBodyWriter(stdout))
+	}
+	if cfg.proxyHost != "" {
+		n.SetHTTPProxy(cfg.proxyHost, cfg.proxyPort)
+		n.SetHTTPSProxy(cfg.proxyHost, cfg.proxyPort)
+	}
+	return errors.Join(steps...)
+}

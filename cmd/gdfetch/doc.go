@@ -1,0 +1,127 @@
+// Command gdfetch is a curl-like command over gdhttp's HTTPRequest node
+// (package httprequest): every node property and opt-in option has a flag,
+// and what it prints is request_completed's four values — the result, the
+// response code, the headers and the body.
+//
+//	gdfetch [flags] URL        one request (flags may follow the URL)
+//	gdfetch demo               (or gdfetch alone) an in-process game backend and a tour
+//	gdfetch serve [--port 8080] [--addr 127.0.0.1]
+//	                           that backend alone, for Godot or curl to talk to
+//
+// The request runs one Process() call per frame, as Godot's main loop runs
+// the node (with --threads, on the node's worker); frames follow each other
+// at once while bytes flow and 1 ms apart when the connection is idle, so
+// Godot's one-chunk-per-frame pacing costs little (200 MB over loopback to
+// a file: 0.5–0.7 s in frames, 0.45 s with --threads; curl 0.7 s). The body goes to stdout
+// as it arrives (or to -o FILE, download_file); a progress bar is drawn on
+// stderr when stderr is a terminal, -s is not given and the body does not go
+// to that terminal too (as curl: use -o or a pipe); a summary line
+// ("* RESULT_SUCCESS (0) 200, …") follows on stderr, and a failure always
+// prints its result and real cause there. -v prints the exact request bytes
+// and the client status trace with timings; --json prints one JSON object.
+//
+// # Flags (curl's name, the Godot property)
+//
+//	-X, --request METHOD      request's method (Godot's nine; -d makes it POST)
+//	-H, --header LINE         custom_headers, repeatable, sent in order
+//	-d, --data DATA|@FILE     request_data (curl's rules: @FILE without CR/LF, joined with '&');
+//	                          no Content-Type is added, as in Godot: pass -H
+//	    --data-binary DATA|@FILE  request_data_raw, byte for byte
+//	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"
+//	-o, --output FILE         download_file
+//	-L, --location            accepted, no effect: the node follows redirects (max_redirects)
+//	    --max-redirs N        max_redirects (default 8, -1 no limit)
+//	    --max-filesize BYTES  body_size_limit (k/M/G suffixes; default -1)
+//	-m, --max-time SECONDS    timeout (default 0: none)
+//	    --compressed          accepted, no effect: accept_gzip is on by default
+//	    --no-gzip             accept_gzip = false
+//	    --chunk-size BYTES    download_chunk_size (default 65536)
+//	    --threads             use_threads
+//	-x, --proxy HOST[:PORT]   set_http_proxy and set_https_proxy
+//	    --cacert FILE         TLSOptions.client(trusted_chain)
+//	-k, --insecure            TLSOptions.client_unsafe()
+//	    --tls-name NAME       TLSOptions.client(…, common_name_override)
+//	    --strict, --rfc-redirects, --brotli, --keep-alive, --drain, --in-place
+//	                          the opt-in options (SetStrict, SetRFC9110Redirects,
+//	                          SetAcceptBrotli, SetKeepAlive, SetDrainPerStep,
+//	                          SetDownloadInPlace)
+//	-i, --include             the result line, then the headers as Godot delivers them
+//	-I, --head                method HEAD, printed as -i
+//	-s, --silent              no progress bar, no summary
+//	-v, --verbose             exact request bytes, status trace with timings
+//	    --json                one JSON object
+//	-f, --fail                exit 22 for a response code ≥ 400
+//
+// # Exit status
+//
+// 0 for RESULT_SUCCESS; otherwise curl's number for the same failure:
+//
+//	result                              exit  curl's name
+//	RESULT_SUCCESS                         0
+//	RESULT_CHUNKED_BODY_SIZE_MISMATCH     18  CURLE_PARTIAL_FILE
+//	RESULT_CANT_CONNECT                    7  CURLE_COULDNT_CONNECT
+//	  … a fixed-length body cut short     18  CURLE_PARTIAL_FILE (Godot reports it as CANT_CONNECT)
+//	RESULT_CANT_RESOLVE                    6  CURLE_COULDNT_RESOLVE_HOST
+//	RESULT_CONNECTION_ERROR               56  CURLE_RECV_ERROR
+//	RESULT_TLS_HANDSHAKE_ERROR            35  CURLE_SSL_CONNECT_ERROR
+//	RESULT_NO_RESPONSE                    52  CURLE_GOT_NOTHING
+//	RESULT_BODY_SIZE_LIMIT_EXCEEDED       63  CURLE_FILESIZE_EXCEEDED
+//	RESULT_BODY_DECOMPRESS_FAILED         61  CURLE_BAD_CONTENT_ENCODING
+//	RESULT_REQUEST_FAILED                  1  (never produced)
+//	RESULT_DOWNLOAD_FILE_CANT_OPEN        23  CURLE_WRITE_ERROR
+//	RESULT_DOWNLOAD_FILE_WRITE_ERROR      23  CURLE_WRITE_ERROR
+//	RESULT_REDIRECT_LIMIT_REACHED         47  CURLE_TOO_MANY_REDIRECTS
+//	RESULT_TIMEOUT                        28  CURLE_OPERATION_TIMEDOUT
+//	a bad flag, argument or URL            2
+//	--fail and a response code ≥ 400      22  CURLE_HTTP_RETURNED_ERROR
+//	interrupted (Ctrl-C)                 130
+package main
+
+// usage is the text of gdfetch --help.
+const usage = `usage: gdfetch [flags] URL      one request through a Godot HTTPRequest node
+       gdfetch demo               an in-process game backend and a tour (also: gdfetch alone)
+       gdfetch serve [--port 8080] [--addr 127.0.0.1]   that backend alone
+
+Flags may come after the URL. A URL without a scheme gets http://.
+
+request
+  -X, --request METHOD        method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH
+  -H, --header 'Name: value'  custom_headers; repeatable, sent in order
+  -d, --data DATA|@FILE       request_data; method POST unless -X; no Content-Type is added
+      --data-binary DATA|@FILE  request_data_raw, byte for byte
+  -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"
+node properties
+  -o, --output FILE           download_file ("-o -": stdout)
+  -L, --location              (no effect: the node follows redirects, up to --max-redirs)
+      --max-redirs N          max_redirects (default 8; -1 no limit)
+      --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none)
+  -m, --max-time SECONDS      timeout (default 0: none)
+      --compressed            (no effect: accept_gzip is on, as in Godot)
+      --no-gzip               accept_gzip = false
+      --chunk-size BYTES      download_chunk_size (default 65536)
+      --threads               use_threads
+  -x, --proxy HOST[:PORT]     set_http_proxy + set_https_proxy (port 1080 by default)
+      --cacert FILE           TLSOptions.client(trusted_chain from a PEM file)
+  -k, --insecure              TLSOptions.client_unsafe()
+      --tls-name NAME         TLSOptions.client(…, common_name_override)
+opt-in options (off by default, Godot-identical when off)
+      --strict                strict RFC 9110/9112 parsing
+      --rfc-redirects         303/307/308 and RFC 9110 method rewriting
+      --brotli                Accept-Encoding and decoding of "br"
+      --keep-alive            keep the connection
+      --drain                 read all available body bytes per frame
+      --in-place              write download_file in place, not atomically
+output
+  -I, --head                  method HEAD, printed as -i
+  -i, --include               result line ("RESULT_SUCCESS (0) 200"), headers as delivered, body
+  -s, --silent                no progress bar, no summary line (failures still print)
+  -v, --verbose               the exact request bytes and the status trace with timings
+      --json                  request_completed's values as one JSON object
+  -f, --fail                  exit 22 when the response code is 400 or more
+
+exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE; 7 CANT_CONNECT; 18 partial body
+(CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*;
+28 TIMEOUT; 35 TLS_HANDSHAKE_ERROR; 47 REDIRECT_LIMIT_REACHED; 52 NO_RESPONSE;
+56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED; 63 BODY_SIZE_LIMIT_EXCEEDED;
+2 bad flag or URL; 22 --fail; 130 interrupted.
+`

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// TestResultExitTable pins the documented table (doc.go): one exit status
+// per Result, curl's where curl has one.
+func TestResultExitTable(t *testing.T) {
+	want := map[httprequest.Result]int{
+		httprequest.ResultSuccess:                 0,
+		httprequest.ResultChunkedBodySizeMismatch: 18,
+		httprequest.ResultCantConnect:             7,
+		httprequest.ResultCantResolve:             6,
+		httprequest.ResultConnectionError:         56,
+		httprequest.ResultTLSHandshakeError:       35,
+		httprequest.ResultNoResponse:              52,
+		httprequest.ResultBodySizeLimitExceeded:   63,
+		httprequest.ResultBodyDecompressFailed:    61,
+		httprequest.ResultRequestFailed:           1,
+		httprequest.ResultDownloadFileCantOpen:    23,
+		httprequest.ResultDownloadFileWriteError:  23,
+		httprequest.ResultRedirectLimitReached:    47,
+		httprequest.ResultTimeout:                 28,
+	}
+	for r := httprequest.ResultSuccess; r <= httprequest.ResultTimeout; r++ {
+		assert.Equal(t, want[r], resultExit(r, nil), r.String())
+	}
+	// §2.9.5: Godot reports a fixed-length body cut short as CANT_CONNECT;
+	// for a curl user it is a partial transfer.
+	assert.Equal(t, exitPartial, resultExit(httprequest.ResultCantConnect, httprequest.ErrBodyCutShort))
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
+	return port
+}
+
+// TestExitCodesOverLoopback produces every exit status a loopback peer can
+// cause, and checks the result name and the real cause reach stderr.
+func TestExitCodesOverLoopback(t *testing.T) {
+	b := newBackend(t)
+	hold := testserver.New(t, testserver.Script(testserver.Read(), testserver.Hold()))
+	chunkCut := testserver.New(t, testserver.Script(testserver.Read(), testserver.WriteAndClose([]byte(
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"))))
+	missingDir := filepath.Join(t.TempDir(), "missing", "out.bin")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"success", []string{b.url("/api/player")}, 0, "RESULT_SUCCESS (0) 200"},
+		{"404 is a success", []string{b.url("/nope")}, 0, "RESULT_SUCCESS (0) 404"},
+		{"--fail on 404", []string{"-f", b.url("/nope")}, 22, "response code 404"},
+		{"resolve", []string{"http://gdfetch-test.invalid/"}, 6, "RESULT_CANT_RESOLVE (3)"},
+		{"connect", []string{"http://127.0.0.1:" + strconv.Itoa(closedPort(t)) + "/"}, 7, "RESULT_CANT_CONNECT (2)"},
+		{"connect: host shorter than 4 characters (§2.4.8)", []string{"http://ab/"}, 7, "host shorter than 4 characters"},
+		{"timeout", []string{"-m", "0.2", hold.URL("/")}, 28, "RESULT_TIMEOUT (13)"},
+		{"redirect limit", []string{b.url("/hop/9")}, 47, "RESULT_REDIRECT_LIMIT_REACHED (12) 302"},
+		{"--max-redirs", []string{"--max-redirs", "2", b.url("/hop/3")}, 47, "limit of 2"},
+		{"--max-redirs within", []string{"--max-redirs", "3", b.url("/hop/3")}, 0, "RESULT_SUCCESS"},
+		{"body size", []string{"--max-filesize", "10", b.url("/bytes/100")}, 63, "RESULT_BODY_SIZE_LIMIT_EXCEEDED (7)"},
+		{"write: -o into a missing directory", []string{"-o", missingDir, b.url("/bytes/100")}, 23, "RESULT_DOWNLOAD_FILE_CANT_OPEN (10)"},
+		{"decode: corrupt gzip", []string{b.url("/corrupt-gzip")}, 61, "RESULT_BODY_DECOMPRESS_FAILED (8)"},
+		{"--no-gzip leaves it undecoded", []string{"--no-gzip", b.url("/corrupt-gzip")}, 0, "RESULT_SUCCESS"},
+		{"partial: fixed length cut short", []string{b.url("/cut")}, 18, "RESULT_CANT_CONNECT (2)"},
+		{"partial: chunked cut short", []string{chunkCut.URL("/")}, 18, "RESULT_CHUNKED_BODY_SIZE_MISMATCH (1)"},
+		{"no response: a head without headers", []string{b.url("/no-headers")}, 52, "RESULT_NO_RESPONSE (6)"},
+		{"connection: closed without answering", []string{b.url("/close")}, 56, "RESULT_CONNECTION_ERROR (4)"},
+		{"bad URL", []string{"http://[::1/"}, 2, "bad URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := gdfetch(t, tt.args...)
+			assert.Equal(t, tt.code, code, stderr)
+			assert.Contains(t, stderr, tt.stderr)
+			if tt.code != 0 && tt.code != 2 && tt.code != 22 {
+				assert.Contains(t, stderr, "(exit "+strconv.Itoa(tt.code)+")")
+			}
+		})
+	}
+}
+
+// TestExitCodeWriteErrorStreaming: the body streams to stdout through the
+// node's body writer; a failing stdout is RESULT_DOWNLOAD_FILE_WRITE_ERROR,
+// curl's 23.
+func TestExitCodeWriteErrorStreaming(t *testing.T) {
+	b := newBackend(t)
+	f, err := os.CreateTemp(t.TempDir(), "stdout")
+	require.NoError(t, err)
+	require.NoError(t, f.Close()) // writes to a closed file fail
+	var errOut stringsBuilder
+	code := run([]string{b.url("/bytes/1000")}, f, &errOut)
+	assert.Equal(t, exitWrite, code)
+	assert.Contains(t, errOut.String(), "RESULT_DOWNLOAD_FILE_WRITE_ERROR (11)")
+}
+
+type stringsBuilder struct{ b []byte }
+
+func (s *stringsBuilder) Write(p []byte) (int, error) { s.b = append(s.b, p...); return len(p), nil }
+func (s *stringsBuilder) String() string              { return string(s.b) }
+
+// TestExitCodesTLS: an untrusted certificate is RESULT_TLS_HANDSHAKE_ERROR
+// (35); --cacert trusts it; -k accepts anything (client_unsafe); --tls-name
+// is common_name_override.
+func TestExitCodesTLS(t *testing.T) {
+	const resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	ca := testserver.NewCA(t)
+	srv := testserver.NewTLS(t, ca.Issue(t, "127.0.0.1"), testserver.RespondEach(resp))
+	other := testserver.NewTLS(t, ca.Issue(t, "game.example"), testserver.RespondEach(resp))
+	pem := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(pem, ca.CertPEM(), 0o600))
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"untrusted", []string{srv.URL("/")}, 35, ""},
+		{"--cacert", []string{"--cacert", pem, srv.URL("/")}, 0, "ok"},
+		{"-k", []string{"-k", srv.URL("/")}, 0, "ok"},
+		{"wrong name", []string{"--cacert", pem, other.URL("/")}, 35, ""},
+		{"--tls-name", []string{"--cacert", pem, "--tls-name", "game.example", other.URL("/")}, 0, "ok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := gdfetch(t, tt.args...)
+			assert.Equal(t, tt.code, code, stderr)
+			assert.Equal(t, tt.out, out)
+			if tt.code == 35 {
+				assert.Contains(t, stderr, "RESULT_TLS_HANDSHAKE_ERROR (5)")
+				assert.Contains(t, stderr, "certificate")
+			}
+		})
+	}
+}
+
+// TestProxyFlag: -x sends a plain http request through the proxy in
+// absolute form (§1.7.7).
+func TestProxyFlag(t *testing.T) {
+	b := newBackend(t)
+	p := testserver.NewForwardProxy(t)
+	code, out, stderr := gdfetch(t, "-v", "-x", p.Addr(), b.url("/api/player"))
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, `"name":"Ada"`)
+	p.Close()
+	reqs := p.Requests()
+	require.Len(t, reqs, 1)
+	assert.True(t, strings.HasPrefix(string(reqs[0]), "GET "+b.url("/api/player")+" HTTP/1.1\r\n"))
+	var want bytes.Buffer
+	writeRequest(&want, reqs[0]) // -v shows the bytes the proxy received
+	assert.Contains(t, stderr, want.String())
+}
+
+// TestThreadsSameCompletion: use_threads gives the same completion.
+func TestThreadsSameCompletion(t *testing.T) {
+	b := newBackend(t)
+	for _, args := range [][]string{{"-i"}, {"-i", "--threads"}, {"-i", "--drain"}, {"-i", "--keep-alive", "--strict"}} {
+		start := time.Now()
+		code, out, stderr := gdfetch(t, append(args, b.url("/old-news"))...)
+		require.Equal(t, 0, code, stderr)
+		assert.Contains(t, out, "RESULT_SUCCESS (0) 200\nContent-Type: text/plain; charset=utf-8\nContent-Encoding: gzip\n", args)
+		assert.Contains(t, out, "\n\nPatch 1.2 is out", args)
+		assert.Less(t, time.Since(start), 5*time.Second)
+	}
+}

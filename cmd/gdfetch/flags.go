@@ -1,0 +1,324 @@
+package main
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// config is a parsed gdfetch command line: the request, the node's
+// properties and options, and how to print the completion.
+type config struct {
+	url     string
+	method  httpclient.Method
+	headers []string // -H, in the order given, then -A
+	body    []byte   // -d / --data-binary, joined with '&' as curl does
+	hasBody bool
+
+	output       string        // -o: download_file
+	maxRedirects int           // --max-redirs: max_redirects
+	bodyLimit    int64         // --max-filesize: body_size_limit
+	timeout      time.Duration // -m: timeout
+	noGzip       bool          // --no-gzip: accept_gzip off
+	chunkSize    int           // --chunk-size: download_chunk_size (0: default)
+	threads      bool          // --threads: use_threads
+	proxyHost    string        // -x: HTTP and HTTPS proxy
+	proxyPort    int
+	tls          *httpclient.TLSOptions // --cacert, -k, --tls-name; nil: the node's default
+
+	strict, rfcRedirects, brotli, keepAlive, drain, inPlace bool
+
+	include, silent, verbose, json, fail bool
+}
+
+// usageError is a command-line mistake: exit status 2 with its message.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// rawFlags are the flag values as pflag fills them in.
+type rawFlags struct {
+	method, output, maxFilesize, proxy, cacert, tlsName, userAgent string
+	headers, data, dataBinary                                      []string
+	maxRedirs, chunkSize                                           int
+	maxTime                                                        float64
+	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
+	keepAlive, drain, inPlace, include, silent, verbose, json      bool
+	fail, head, location, compressed                               bool
+}
+
+// newFetchFlags declares gdfetch's flags. Each usage string names the Godot
+// property or option it sets, so a Godot user can find it.
+func newFetchFlags(f *rawFlags) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("gdfetch", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SetInterspersed(true) // flags after the URL too, as curl
+	fs.SortFlags = false
+	fs.StringVarP(&f.method, "request", "X", "", "method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH (request's method)")
+	fs.StringArrayVarP(&f.headers, "header", "H", nil, `header line "Name: value", repeatable, sent in order (request's custom_headers)`)
+	fs.StringArrayVarP(&f.data, "data", "d", nil, "body; @FILE reads a file without its CR/LF; repeated: joined with '&'; method POST unless -X (request's request_data)")
+	fs.StringArrayVar(&f.dataBinary, "data-binary", nil, "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
+	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"`)
+	fs.StringVarP(&f.output, "output", "o", "", "write the body to FILE (download_file)")
+	fs.BoolVarP(&f.location, "location", "L", false, "accepted for curl users: the node follows redirects anyway (see --max-redirs)")
+	fs.IntVar(&f.maxRedirs, "max-redirs", httprequest.DefaultMaxRedirects, "redirects followed; -1 no limit (max_redirects)")
+	fs.StringVar(&f.maxFilesize, "max-filesize", "-1", "largest body in bytes (suffix k, M, G); -1 no limit (body_size_limit)")
+	fs.Float64VarP(&f.maxTime, "max-time", "m", 0, "seconds for the whole request, redirects included; 0 none (timeout)")
+	fs.BoolVar(&f.compressed, "compressed", false, "accepted for curl users: accept_gzip is on by default")
+	fs.BoolVar(&f.noGzip, "no-gzip", false, "do not ask for nor decode gzip/deflate (accept_gzip = false)")
+	fs.IntVar(&f.chunkSize, "chunk-size", httprequest.DefaultDownloadChunkSize, "bytes per body read, 256…16777216 (download_chunk_size)")
+	fs.BoolVar(&f.threads, "threads", false, "run the request on a worker thread with blocking I/O (use_threads)")
+	fs.StringVarP(&f.proxy, "proxy", "x", "", "[http://]HOST[:PORT] proxy for http and https URLs, port 1080 by default (set_http_proxy, set_https_proxy)")
+	fs.StringVar(&f.cacert, "cacert", "", "trust the CA certificates of this PEM file instead of the system's (TLSOptions.client(trusted_chain))")
+	fs.BoolVarP(&f.insecure, "insecure", "k", false, "accept any certificate and host name (TLSOptions.client_unsafe())")
+	fs.StringVar(&f.tlsName, "tls-name", "", "check the certificate against NAME instead of the URL's host (TLSOptions.client(…, common_name_override))")
+	fs.BoolVar(&f.strict, "strict", false, "strict RFC 9110/9112 parsing (option SetStrict, §7.4)")
+	fs.BoolVar(&f.rfcRedirects, "rfc-redirects", false, "follow 303/307/308 and rewrite methods as RFC 9110 says (option SetRFC9110Redirects)")
+	fs.BoolVar(&f.brotli, "brotli", false, `also ask for and decode "br" (option SetAcceptBrotli)`)
+	fs.BoolVar(&f.keepAlive, "keep-alive", false, "keep the connection for the node's next request (option SetKeepAlive)")
+	fs.BoolVar(&f.drain, "drain", false, "read every available body byte per frame, not one chunk (option SetDrainPerStep)")
+	fs.BoolVar(&f.inPlace, "in-place", false, "write -o in place as Godot does, not atomically (option SetDownloadInPlace)")
+	fs.BoolVarP(&f.head, "head", "I", false, "method HEAD, and print as -i does")
+	fs.BoolVarP(&f.include, "include", "i", false, "print the result, response code and headers as request_completed delivers them, then the body")
+	fs.BoolVarP(&f.silent, "silent", "s", false, "no progress bar and no summary line (failures are still reported)")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the exact request bytes and the status trace with timings on stderr")
+	fs.BoolVar(&f.json, "json", false, "print request_completed's four values as one JSON object")
+	fs.BoolVarP(&f.fail, "fail", "f", false, "exit 22 when the response code is 400 or more")
+	return fs
+}
+
+// parseFetch parses gdfetch's arguments into a config. A *usageError, or
+// pflag.ErrHelp for -h, is returned on a mistake.
+func parseFetch(args []string) (*config, error) {
+	var f rawFlags
+	fs := newFetchFlags(&f)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usagef("%v", err)
+	}
+	switch fs.NArg() {
+	case 0:
+		return nil, usagef("no URL given")
+	case 1:
+	default:
+		return nil, usagef("one URL at a time (got %q)", fs.Args())
+	}
+	url := withScheme(fs.Arg(0))
+	if _, err := wire.ParseRequestURL(url); err != nil {
+		return nil, usagef("bad URL %q: %v", fs.Arg(0), err)
+	}
+	c := &config{
+		url:          url,
+		headers:      f.headers,
+		output:       f.output,
+		maxRedirects: f.maxRedirs,
+		noGzip:       f.noGzip,
+		chunkSize:    f.chunkSize,
+		threads:      f.threads,
+		strict:       f.strict, rfcRedirects: f.rfcRedirects, brotli: f.brotli,
+		keepAlive: f.keepAlive, drain: f.drain, inPlace: f.inPlace,
+		include: f.include, silent: f.silent, verbose: f.verbose, json: f.json, fail: f.fail,
+	}
+	if f.userAgent != "" {
+		c.headers = append(c.headers, "User-Agent: "+f.userAgent)
+	}
+	var err error
+	if c.body, c.hasBody, err = readData(f.data, f.dataBinary); err != nil {
+		return nil, err
+	}
+	c.method = httpclient.MethodGet
+	if c.hasBody {
+		c.method = httpclient.MethodPost
+	}
+	if c.output == "-" {
+		c.output = "" // curl's "-o -": stdout
+	}
+	if f.head {
+		c.method, c.include = httpclient.MethodHead, true
+	}
+	if f.method != "" {
+		if c.method, err = parseMethod(f.method); err != nil {
+			return nil, err
+		}
+	}
+	if c.bodyLimit, err = parseSize(f.maxFilesize); err != nil {
+		return nil, usagef("--max-filesize: %v", err)
+	}
+	if f.maxTime < 0 || math.IsNaN(f.maxTime) || f.maxTime > 1e9 {
+		return nil, usagef("--max-time: %v is not a number of seconds ≥ 0", f.maxTime)
+	}
+	c.timeout = time.Duration(f.maxTime * float64(time.Second))
+	if f.chunkSize < 256 || f.chunkSize > 1<<24 {
+		return nil, usagef("--chunk-size: %d is outside 256…16777216", f.chunkSize)
+	}
+	if f.proxy != "" {
+		if c.proxyHost, c.proxyPort, err = parseProxy(f.proxy); err != nil {
+			return nil, err
+		}
+	}
+	if c.tls, err = tlsOptions(f.cacert, f.insecure, f.tlsName); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// withScheme adds "http://" to a URL without a scheme, as curl does
+// ("localhost:8080/x"); Godot's request() needs one.
+func withScheme(u string) string {
+	if strings.Contains(u, "://") {
+		return u
+	}
+	return "http://" + u
+}
+
+// parseMethod maps a method token to Godot's Method enum.
+func parseMethod(s string) (httpclient.Method, error) {
+	var names []string
+	for m := httpclient.Method(0); m < wire.MethodMax; m++ {
+		if strings.EqualFold(s, m.String()) {
+			return m, nil
+		}
+		names = append(names, m.String())
+	}
+	return 0, usagef("-X %s: Godot's HTTPClient sends only %s", s, strings.Join(names, " "))
+}
+
+// readData builds the body from -d and --data-binary values, curl's way:
+// "@file" reads a file (-d drops its CR and LF bytes), several values are
+// joined with '&'.
+func readData(data, binary []string) ([]byte, bool, error) {
+	var parts [][]byte
+	for _, d := range data {
+		b, err := dataValue(d)
+		if err != nil {
+			return nil, false, err
+		}
+		b = []byte(strings.NewReplacer("\r", "", "\n", "").Replace(string(b)))
+		parts = append(parts, b)
+	}
+	for _, d := range binary {
+		b, err := dataValue(d)
+		if err != nil {
+			return nil, false, err
+		}
+		parts = append(parts, b)
+	}
+	if len(parts) == 0 {
+		return nil, false, nil
+	}
+	body := []byte{}
+	for i, p := range parts {
+		if i > 0 {
+			body = append(body, '&')
+		}
+		body = append(body, p...)
+	}
+	return body, true, nil
+}
+
+func dataValue(d string) ([]byte, error) {
+	name, ok := strings.CutPrefix(d, "@")
+	if !ok {
+		return []byte(d), nil
+	}
+	if name == "-" {
+		return nil, usagef("@- (standard input) is not supported: name a file")
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, usagef("data file: %v", err)
+	}
+	return b, nil
+}
+
+// parseSize reads a byte count with an optional k, M or G suffix (powers of
+// 1024, as curl); a negative value means no limit.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
+		mult = 1 << 10
+	case strings.HasSuffix(s, "m"), strings.HasSuffix(s, "M"):
+		mult = 1 << 20
+	case strings.HasSuffix(s, "g"), strings.HasSuffix(s, "G"):
+		mult = 1 << 30
+	}
+	if mult > 1 {
+		s = s[:len(s)-1]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a byte count", s)
+	}
+	if n < 0 {
+		return -1, nil
+	}
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%d%s is too large", n, s)
+	}
+	return n * mult, nil
+}
+
+// parseProxy reads -x's [http://]HOST[:PORT].
+func parseProxy(s string) (string, int, error) {
+	rest := s
+	if scheme, after, ok := strings.Cut(s, "://"); ok {
+		if !strings.EqualFold(scheme, "http") {
+			return "", 0, usagef("-x %s: only http:// proxies (Godot's set_http_proxy/set_https_proxy)", s)
+		}
+		rest = after
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	host, port := rest, 1080
+	if h, p, err := net.SplitHostPort(rest); err == nil {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return "", 0, usagef("-x %s: bad port %q", s, p)
+		}
+		host, port = h, n
+	}
+	if host == "" || strings.ContainsAny(host, "/@ ") {
+		return "", 0, usagef("-x %s: expected [http://]HOST[:PORT]", s)
+	}
+	return host, port, nil
+}
+
+// tlsOptions builds the node's TLS options from --cacert, -k and
+// --tls-name; nil keeps the node's default (system roots, host checked).
+func tlsOptions(cacert string, insecure bool, name string) (*httpclient.TLSOptions, error) {
+	var pool *x509.CertPool
+	if cacert != "" {
+		pem, err := os.ReadFile(cacert)
+		if err != nil {
+			return nil, usagef("--cacert: %v", err)
+		}
+		pool = x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, usagef("--cacert %s: no PEM certificate in it", cacert)
+		}
+	}
+	switch {
+	case insecure:
+		return httpclient.TLSClientUnsafe(pool), nil
+	case pool != nil || name != "":
+		return httpclient.TLSClient(pool, name), nil
+	}
+	return nil, nil
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/httprequest"
+)
+
+func TestParseFetchDefaultsAreGodots(t *testing.T) {
+	c, err := parseFetch([]string{"http://h/x"})
+	require.NoError(t, err)
+	assert.Equal(t, httpclient.MethodGet, c.method)
+	assert.Equal(t, httprequest.DefaultMaxRedirects, c.maxRedirects) // §2.2: max_redirects 8
+	assert.Equal(t, int64(httprequest.DefaultBodySizeLimit), c.bodyLimit)
+	assert.Equal(t, httprequest.DefaultDownloadChunkSize, c.chunkSize)
+	assert.Zero(t, c.timeout)
+	assert.False(t, c.noGzip)
+	assert.Nil(t, c.tls)
+	assert.False(t, c.hasBody)
+}
+
+func TestParseFetchFlagsAfterURLAndHeaderOrder(t *testing.T) {
+	c, err := parseFetch([]string{
+		"-H", "X-First: 1", "http://h:8080/api", "-H", "X-Second: 2", "-X", "put",
+		"--header", "X-Third: 3", "-m", "1.5", "--max-redirs", "2", "--max-filesize", "2k",
+		"--no-gzip", "--chunk-size", "4096", "--threads", "-o", "out.bin", "-x", "proxy:3128",
+		"--strict", "--rfc-redirects", "--brotli", "--keep-alive", "--drain", "--in-place",
+		"-i", "-s", "-v", "--json", "-f", "-A", "MyGame/1.0", "-L", "--compressed",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "http://h:8080/api", c.url)
+	assert.Equal(t, []string{"X-First: 1", "X-Second: 2", "X-Third: 3", "User-Agent: MyGame/1.0"}, c.headers)
+	assert.Equal(t, httpclient.MethodPut, c.method)
+	assert.Equal(t, 1500*time.Millisecond, c.timeout)
+	assert.Equal(t, 2, c.maxRedirects)
+	assert.Equal(t, int64(2048), c.bodyLimit)
+	assert.True(t, c.noGzip)
+	assert.Equal(t, 4096, c.chunkSize)
+	assert.True(t, c.threads)
+	assert.Equal(t, "out.bin", c.output)
+	assert.Equal(t, "proxy", c.proxyHost)
+	assert.Equal(t, 3128, c.proxyPort)
+	assert.True(t, c.strict && c.rfcRedirects && c.brotli && c.keepAlive && c.drain && c.inPlace)
+	assert.True(t, c.include && c.silent && c.verbose && c.json && c.fail)
+}
+
+func TestParseFetchHeaderValuesWithCommasStayWhole(t *testing.T) {
+	// pflag's StringSlice would split "a, b": -H must keep each line intact.
+	c, err := parseFetch([]string{"http://h/", "-H", "Accept: a, b", "-H", "Accept: c"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Accept: a, b", "Accept: c"}, c.headers)
+}
+
+func TestParseFetchData(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "body.txt")
+	require.NoError(t, os.WriteFile(file, []byte("line1\r\nline2\n"), 0o600))
+	tests := []struct {
+		name   string
+		args   []string
+		body   string
+		method httpclient.Method
+	}{
+		{"-d makes POST", []string{"-d", "a=1"}, "a=1", httpclient.MethodPost},
+		{"-d repeated joins with &", []string{"-d", "a=1", "-d", "b=2"}, "a=1&b=2", httpclient.MethodPost},
+		{"-d @file drops CR LF", []string{"-d", "@" + file}, "line1line2", httpclient.MethodPost},
+		{"--data-binary @file is raw", []string{"--data-binary", "@" + file}, "line1\r\nline2\n", httpclient.MethodPost},
+		{"-X wins", []string{"-d", "x", "-X", "PATCH"}, "x", httpclient.MethodPatch},
+		{"empty -d is a body too", []string{"-d", ""}, "", httpclient.MethodPost},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseFetch(append([]string{"http://h/"}, tt.args...))
+			require.NoError(t, err)
+			assert.True(t, c.hasBody)
+			assert.Equal(t, tt.body, string(c.body))
+			assert.Equal(t, tt.method, c.method)
+		})
+	}
+}
+
+func TestParseFetchHeadAndStdout(t *testing.T) {
+	c, err := parseFetch([]string{"-I", "http://h/", "-o", "-"})
+	require.NoError(t, err)
+	assert.Equal(t, httpclient.MethodHead, c.method)
+	assert.True(t, c.include)
+	assert.Empty(t, c.output)
+	c, err = parseFetch([]string{"http://h/", "-o", "-dash"})
+	require.NoError(t, err)
+	assert.Equal(t, "-dash", c.output)
+}
+
+func TestParseFetchSchemeAdded(t *testing.T) {
+	c, err := parseFetch([]string{"localhost:8080/x"})
+	require.NoError(t, err)
+	assert.Equal(t, "http://localhost:8080/x", c.url)
+}
+
+func TestParseFetchErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"no URL", []string{"-v"}, "no URL"},
+		{"two URLs", []string{"http://a/", "http://b/"}, "one URL"},
+		{"unknown flag", []string{"--bogus", "http://a/"}, "unknown flag"},
+		{"bad method", []string{"-X", "BREW", "http://a/"}, "sends only GET"},
+		{"bad scheme", []string{"ftp://a/"}, "bad URL"},
+		{"bad port", []string{"http://a:99999/"}, "bad URL"},
+		{"chunk size below Godot's range", []string{"--chunk-size", "100", "http://a/"}, "256…16777216"},
+		{"negative timeout", []string{"-m", "-1", "http://a/"}, "--max-time"},
+		{"bad size", []string{"--max-filesize", "ten", "http://a/"}, "--max-filesize"},
+		{"missing data file", []string{"-d", "@/nonexistent/file", "http://a/"}, "data file"},
+		{"bad proxy scheme", []string{"-x", "socks5://p:1", "http://a/"}, "only http://"},
+		{"bad proxy port", []string{"-x", "p:0", "http://a/"}, "bad port"},
+		{"missing cacert", []string{"--cacert", "/nonexistent.pem", "https://a/"}, "--cacert"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseFetch(tt.args)
+			var ue *usageError
+			require.ErrorAs(t, err, &ue)
+			assert.Contains(t, ue.Error(), tt.msg)
+			code, _, stderr := gdfetch(t, tt.args...)
+			assert.Equal(t, exitUsage, code)
+			assert.Contains(t, stderr, tt.msg)
+		})
+	}
+}
+
+func TestParseFetchHelp(t *testing.T) {
+	_, err := parseFetch([]string{"--help"})
+	assert.ErrorIs(t, err, pflag.ErrHelp)
+	code, out, _ := gdfetch(t, "-h")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "usage: gdfetch")
+	assert.Contains(t, out, "download_file")
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "512": 512, "1k": 1024, "2M": 2 << 20, "1G": 1 << 30, "-1": -1, "-5": -1} {
+		got, err := parseSize(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "k", "1.5M", "99999999999999999G"} {
+		_, err := parseSize(in)
+		assert.Error(t, err, in)
+	}
+}
+
+func TestParseProxy(t *testing.T) {
+	for in, want := range map[string]struct {
+		host string
+		port int
+	}{
+		"p":                 {"p", 1080},
+		"p:3128":            {"p", 3128},
+		"http://p:3128/":    {"p", 3128},
+		"HTTP://10.0.0.1:8": {"10.0.0.1", 8},
+		"[::1]:9":           {"::1", 9},
+	} {
+		h, p, err := parseProxy(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want.host, h, in)
+		assert.Equal(t, want.port, p, in)
+	}
+}
+
+// TestUsageNamesEveryFlag keeps --help (and doc.go) in step with the flags.
+func TestUsageNamesEveryFlag(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	var f rawFlags
+	newFetchFlags(&f).VisitAll(func(fl *pflag.Flag) {
+		assert.Contains(t, usage, "--"+fl.Name, "usage")
+		assert.Contains(t, string(doc), "--"+fl.Name, "doc.go")
+		if fl.Shorthand != "" {
+			assert.Contains(t, usage, "-"+fl.Shorthand+", --"+fl.Name, "usage")
+		}
+	})
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+func itoa(n int64) string   { return strconv.FormatInt(n, 10) }
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
+
+// resultLine is a completion in one line: "RESULT_SUCCESS (0) 200".
+func resultLine(ex *exchange) string {
+	return fmt.Sprintf("%s (%d) %d", ex.Result, int(ex.Result), ex.ResponseCode)
+}
+
+// writeInclude prints -i's block: the result line, the headers exactly as
+// request_completed delivers them (stripped lines, in order, duplicates
+// kept, no status line: Godot gives only the code), and an empty line.
+func writeInclude(w io.Writer, ex *exchange) {
+	var b strings.Builder
+	b.WriteString(resultLine(ex))
+	b.WriteByte('\n')
+	for _, h := range ex.Headers {
+		b.WriteString(h)
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	io.WriteString(w, b.String())
+}
+
+// summary is the line printed on stderr after a transfer: the result, the
+// code, where the body went, and the time.
+func summary(cfg *config, ex *exchange, bodyBytes int64) string {
+	s := "* " + resultLine(ex)
+	switch {
+	case cfg.output != "" && ex.Result == 0:
+		s += ", body saved to " + cfg.output
+	default:
+		s += ", " + humanBytes(bodyBytes) + " body"
+	}
+	return s + fmt.Sprintf(", %d frames, %s\n", ex.Frames, ex.Elapsed.Round(time.Microsecond))
+}
+
+// failure is the line printed on stderr for a completion other than
+// RESULT_SUCCESS, with the real cause (LastError) and the exit status.
+func failure(ex *exchange, code int) string {
+	s := "gdfetch: " + resultLine(ex)
+	if ex.Cause != nil {
+		s += ": " + ex.Cause.Error()
+	}
+	return s + fmt.Sprintf(" (exit %d)\n", code)
+}
+
+// writeRequest prints -v's exact request bytes, one line per "> " line with
+// the line ends shown (␍␊), then the body.
+func writeRequest(w io.Writer, req []byte) {
+	head, body, _ := strings.Cut(string(req), "\r\n\r\n")
+	var b strings.Builder
+	for _, line := range strings.Split(head+"\r\n", "\r\n") {
+		if line == "" {
+			continue
+		}
+		b.WriteString("> " + line + "␍␊\n")
+	}
+	b.WriteString("> ␍␊\n")
+	if body != "" {
+		if utf8.ValidString(body) {
+			for _, line := range strings.Split(body, "\n") {
+				b.WriteString("> " + line + "\n")
+			}
+		} else {
+			fmt.Fprintf(&b, "> [%d bytes of binary data]\n", len(body))
+		}
+	}
+	io.WriteString(w, b.String())
+}
+
+// writeTrace prints -v's status trace: each client status the node went
+// through (get_http_client_status after each frame) with its time.
+func writeTrace(w io.Writer, ex *exchange) {
+	var b strings.Builder
+	b.WriteString("* status trace (get_http_client_status, per frame):\n")
+	for _, s := range ex.Trace {
+		fmt.Fprintf(&b, "*   %9s  %s\n", "+"+fmtMillis(s.At), s.Status)
+	}
+	fmt.Fprintf(&b, "* request_completed after %d frames, %s\n", ex.Frames, fmtMillis(ex.Elapsed))
+	for _, h := range ex.Headers {
+		b.WriteString("< " + h + "\n")
+	}
+	io.WriteString(w, b.String())
+}
+
+func fmtMillis(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
+}
+
+// jsonCompletion is --json's object: request_completed's four values and
+// what gdfetch adds (the cause, the exit status, the trace).
+type jsonCompletion struct {
+	URL          string      `json:"url"`
+	Result       int         `json:"result"`
+	ResultName   string      `json:"result_name"`
+	ResponseCode int         `json:"response_code"`
+	Headers      []string    `json:"headers"`
+	Body         *string     `json:"body,omitempty"`
+	BodyBase64   *string     `json:"body_base64,omitempty"`
+	DownloadFile string      `json:"download_file,omitempty"`
+	BodySize     int64       `json:"body_size"`
+	Downloaded   int64       `json:"downloaded_bytes"`
+	Error        string      `json:"error,omitempty"`
+	ExitCode     int         `json:"exit_code"`
+	Frames       int         `json:"frames"`
+	ElapsedMS    float64     `json:"elapsed_ms"`
+	Trace        []jsonTrace `json:"status_trace"`
+}
+
+type jsonTrace struct {
+	Status string  `json:"status"`
+	AtMS   float64 `json:"at_ms"`
+}
+
+// writeJSON prints the completion as one JSON object and a newline. The body
+// is a string when it is UTF-8, else body_base64.
+func writeJSON(w io.Writer, cfg *config, ex *exchange, bodySize, downloaded int64, code int) error {
+	j := jsonCompletion{
+		URL: cfg.url, Result: int(ex.Result), ResultName: ex.Result.String(),
+		ResponseCode: ex.ResponseCode, Headers: ex.Headers, DownloadFile: cfg.output,
+		BodySize: bodySize, Downloaded: downloaded, ExitCode: code, Frames: ex.Frames,
+		ElapsedMS: float64(ex.Elapsed) / float64(time.Millisecond),
+	}
+	if j.Headers == nil {
+		j.Headers = []string{}
+	}
+	if ex.Body != nil {
+		if utf8.Valid(ex.Body) {
+			s := string(ex.Body)
+			j.Body = &s
+		} else {
+			s := base64.StdEncoding.EncodeToString(ex.Body)
+			j.BodyBase64 = &s
+		}
+	}
+	if ex.Cause != nil {
+		j.Error = ex.Cause.Error()
+	}
+	for _, s := range ex.Trace {
+		j.Trace = append(j.Trace, jsonTrace{s.Status.String(), float64(s.At) / float64(time.Millisecond)})
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

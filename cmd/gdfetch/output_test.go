@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// TestIncludeFormat: -i prints the result line, the headers exactly as
+// request_completed delivers them (stripped lines, in order, duplicates
+// kept, §1.8.5), an empty line, then the body.
+func TestIncludeFormat(t *testing.T) {
+	srv := testserver.New(t, testserver.Respond("HTTP/1.1 201 Created\r\nX-Dup: 1\r\n  X-Spaced: yes  \r\nX-Dup: 2\r\nContent-Length: 5\r\n\r\nhello"))
+	code, out, stderr := gdfetch(t, srv.URL("/"), "-i")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "RESULT_SUCCESS (0) 201\nX-Dup: 1\nX-Spaced: yes\nX-Dup: 2\nContent-Length: 5\n\nhello", out)
+	assert.Contains(t, stderr, "* RESULT_SUCCESS (0) 201, 5 B body")
+}
+
+// TestHead: -I sends HEAD and prints the head as -i; no body is read
+// (§1.8.6: a HEAD response has none whatever its Content-Length).
+func TestHead(t *testing.T) {
+	b := newBackend(t)
+	code, out, stderr := gdfetch(t, "-I", b.url("/api/player"))
+	require.Equal(t, 0, code, stderr)
+	assert.Regexp(t, `^RESULT_SUCCESS \(0\) 200\nContent-Type: application/json\nContent-Length: \d+\n\n$`, out)
+	assert.True(t, strings.HasPrefix(b.lastRequest(), "HEAD /api/player HTTP/1.1\r\n"))
+}
+
+// TestSilent: -s prints no summary; a failure is still reported.
+func TestSilent(t *testing.T) {
+	b := newBackend(t)
+	code, out, stderr := gdfetch(t, "-s", b.url("/api/player"))
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, `"level":12`)
+	assert.Empty(t, stderr)
+	code, _, stderr = gdfetch(t, "-s", b.url("/no-headers"))
+	assert.Equal(t, exitNoResponse, code)
+	assert.Contains(t, stderr, "RESULT_NO_RESPONSE")
+}
+
+// TestJSONOutputParsesBack: --json is one object holding the four values.
+func TestJSONOutputParsesBack(t *testing.T) {
+	b := newBackend(t)
+	tests := []struct {
+		name  string
+		path  string
+		code  int
+		check func(t *testing.T, j jsonCompletion)
+	}{
+		{"success, gzip decoded", "/old-news", 0, func(t *testing.T, j jsonCompletion) {
+			assert.Equal(t, "RESULT_SUCCESS", j.ResultName)
+			assert.Equal(t, 200, j.ResponseCode)
+			assert.Equal(t, []string{"Content-Type: text/plain; charset=utf-8", "Content-Encoding: gzip", "Content-Length: 68"}, j.Headers)
+			require.NotNil(t, j.Body)
+			assert.True(t, strings.HasPrefix(*j.Body, "Patch 1.2 is out"))
+			assert.Empty(t, j.Error)
+			assert.Equal(t, int64(68), j.BodySize) // §2.8.2.6: the compressed length
+		}},
+		{"binary body as base64", "/img/icon.png", 0, func(t *testing.T, j jsonCompletion) {
+			assert.Nil(t, j.Body)
+			require.NotNil(t, j.BodyBase64)
+			assert.True(t, strings.HasPrefix(*j.BodyBase64, "iVBORw0KGgo")) // "\x89PNG\r\n\x1a\n"
+		}},
+		{"failure keeps its cause", "/corrupt-gzip", exitDecode, func(t *testing.T, j jsonCompletion) {
+			assert.Equal(t, int(httprequest.ResultBodyDecompressFailed), j.Result)
+			assert.Equal(t, "RESULT_BODY_DECOMPRESS_FAILED", j.ResultName)
+			assert.Contains(t, j.Error, "gzip")
+			assert.Nil(t, j.Body) // §2.10: no body with a failure
+		}},
+		{"no response: empty headers are []", "/no-headers", exitNoResponse, func(t *testing.T, j jsonCompletion) {
+			assert.Equal(t, []string{}, j.Headers)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := gdfetch(t, "--json", b.url(tt.path))
+			require.Equal(t, tt.code, code, stderr)
+			require.Equal(t, 1, strings.Count(out, "\n"))
+			var j jsonCompletion
+			require.NoError(t, json.Unmarshal([]byte(out), &j))
+			assert.Equal(t, tt.code, j.ExitCode)
+			assert.Equal(t, b.url(tt.path), j.URL)
+			require.NotEmpty(t, j.Trace)
+			assert.Equal(t, "STATUS_DISCONNECTED", j.Trace[len(j.Trace)-1].Status)
+			tt.check(t, j)
+		})
+	}
+}
+
+// TestOutputFile: -o is download_file; stdout gets no body.
+func TestOutputFile(t *testing.T) {
+	b := newBackend(t)
+	file := filepath.Join(t.TempDir(), "icon.png")
+	code, out, stderr := gdfetch(t, "-o", file, b.url("/img/icon.png"))
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, out)
+	got, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Equal(t, iconPNG(), got)
+	assert.Contains(t, stderr, "body saved to "+file)
+
+	// The streamed and downloaded bytes agree for a larger body.
+	code, out, _ = gdfetch(t, b.url("/bytes/300000"))
+	require.Equal(t, 0, code)
+	code, _, _ = gdfetch(t, "--chunk-size", "1024", "-o", file, b.url("/bytes/300000"))
+	require.Equal(t, 0, code)
+	got, err = os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Len(t, got, 300000)
+	assert.Equal(t, out, string(got))
+}
+
+// TestVerboseShowsExactRequestBytes: -v's request bytes are the bytes the
+// server received, byte for byte, and the status trace ends in
+// STATUS_DISCONNECTED.
+func TestVerboseShowsExactRequestBytes(t *testing.T) {
+	tests := [][]string{
+		{"-v", "URL/a?b=1"},
+		{"-v", "-X", "PUT", "-H", "X-One: 1", "-H", "Accept-Encoding: identity", "-d", `{"a":1}`, "URL/p"},
+		{"-v", "--brotli", "-A", "Game/2", "URL/"},
+		{"-v", "--no-gzip", "URL/"},
+	}
+	for i, args := range tests {
+		srv := testserver.New(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		args[len(args)-1] = strings.Replace(args[len(args)-1], "URL", "http://"+srv.Addr(), 1)
+		code, _, stderr := gdfetch(t, args...)
+		require.Equal(t, 0, code, stderr)
+		srv.Close()
+		reqs := srv.Requests()
+		require.Len(t, reqs, 1)
+		var want bytes.Buffer
+		writeRequest(&want, reqs[0])
+		assert.Contains(t, stderr, want.String(), "case %d", i)
+		assert.Contains(t, stderr, "> "+strings.SplitN(string(reqs[0]), "\r\n", 2)[0]+"␍␊\n", "case %d", i)
+		assert.Contains(t, stderr, "STATUS_DISCONNECTED\n")
+		assert.Contains(t, stderr, "< Content-Length: 2\n")
+	}
+}
+
+// TestProgressSilentWhenNotATerminal: stderr that is not a terminal gets no
+// progress bar; the same transfer with the bar forced on draws one.
+func TestProgressSilentWhenNotATerminal(t *testing.T) {
+	b := newBackend(t)
+	code, _, stderr := gdfetch(t, b.url("/bytes/400000"))
+	require.Equal(t, 0, code)
+	assert.NotContains(t, stderr, "\r")
+	assert.NotContains(t, stderr, "KiB/s")
+
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	require.NoError(t, err)
+	defer f.Close()
+	assert.False(t, isTerminal(f))
+	assert.False(t, isTerminal(&bytes.Buffer{}))
+
+	// Forced on: the node's OnProgress feeds the bar.
+	n := httprequest.New()
+	defer n.Close()
+	var bar bytes.Buffer
+	p := newProgress(&bar, n, true)
+	ex, err := drive(t.Context(), n, b.url("/bytes/400000"), nil, 0, nil, p.update)
+	require.NoError(t, err)
+	p.finish()
+	assert.Equal(t, httprequest.ResultSuccess, ex.Result)
+	assert.Contains(t, bar.String(), "100%")
+	assert.Contains(t, bar.String(), "391 KiB")
+	assert.Nil(t, newProgress(&bar, n, false))
+}
+
+// TestProgressShowsDecodedBytes: for a compressed body the bar shows the
+// wire bytes and, apart, the decoded bytes.
+func TestProgressShowsDecodedBytes(t *testing.T) {
+	b := newBackend(t)
+	n := httprequest.New()
+	defer n.Close()
+	var bar bytes.Buffer
+	p := newProgress(&bar, n, true)
+	ex, err := drive(t.Context(), n, b.url("/news"), nil, 0, nil, p.update)
+	require.NoError(t, err)
+	p.finish()
+	require.Equal(t, httprequest.ResultSuccess, ex.Result)
+	assert.Equal(t, int64(320), ex.Decoded)
+	assert.Contains(t, bar.String(), "320 B decoded")
+}
+
+func TestShowProgress(t *testing.T) {
+	tests := []struct {
+		silent            bool
+		output            string
+		stderrTTY, outTTY bool
+		want              bool
+	}{
+		{false, "", true, false, true},    // body piped, stderr on the terminal
+		{false, "f", true, true, true},    // -o: stdout is free
+		{false, "", true, true, false},    // body on the terminal: no bar
+		{false, "f", false, false, false}, // stderr not a terminal
+		{true, "f", true, true, false},    // -s
+	}
+	for _, tt := range tests {
+		cfg := &config{silent: tt.silent, output: tt.output}
+		assert.Equal(t, tt.want, showProgress(cfg, tt.stderrTTY, tt.outTTY), "%+v", tt)
+	}
+}
+
+func TestHumanBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 5 << 20: "5.0 MiB"} {
+		assert.Equal(t, want, humanBytes(n))
+	}
+}
