@@ -97,8 +97,11 @@ func TestThirdPartyImports(t *testing.T) {
 		require.NoError(t, err)
 		rel = filepath.ToSlash(rel)
 		name := d.Name()
-		if rel != "." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "benchmarks") {
-			return filepath.SkipDir // benchmarks is a module of its own
+		if rel != "." && (strings.HasPrefix(name, ".") || name == "testdata") {
+			return filepath.SkipDir
+		}
+		if _, err := os.Stat(filepath.Join(path, "go.mod")); rel != "." && err == nil {
+			return filepath.SkipDir // a module of its own (benchmarks/, examples/…)
 		}
 		isCmd := rel == "cmd" || strings.HasPrefix(rel, "cmd/")
 		ok := libraryThirdParty
