@@ -14,7 +14,7 @@
 //
 // Run it from the benchmarks module:
 //
-//	go run ./cmd/compare -quick          # a few minutes: 32 MiB bodies, 5 rounds
+//	go run ./cmd/compare -quick          # a few minutes: 64 MiB bodies, 5 rounds
 //	go run ./cmd/compare                 # full: 256 MiB bodies, download_file of 1 GiB
 //	go run ./cmd/compare -only 'cl|gzip' # workload/client names matching a regexp
 package main
@@ -64,15 +64,15 @@ type config struct {
 // Full and quick defaults.
 var (
 	fullConfig  = config{rounds: 5, size: 256 * miB, fileSize: giB, fileRounds: 3, gets: 1000, kaGets: 20000}
-	quickConfig = config{quick: true, rounds: 5, size: 32 * miB, fileSize: 32 * miB, fileRounds: 3, gets: 200, kaGets: 2000}
+	quickConfig = config{quick: true, rounds: 5, size: 64 * miB, fileSize: 64 * miB, fileRounds: 3, gets: 200, kaGets: 2000}
 )
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	quick := fs.Bool("quick", false, "quick mode: 32 MiB bodies, fewer requests; download_file at the body size, not 1 GiB")
+	quick := fs.Bool("quick", false, "quick mode: 64 MiB bodies, fewer requests; download_file at the body size, not 1 GiB")
 	rounds := fs.Int("rounds", 0, "rounds (medians over them); 0: the mode's default (5)")
-	size := fs.String("size", "", "download body size, a multiple of 1 MiB (e.g. 64MiB); default 256MiB, 32MiB with -quick")
+	size := fs.String("size", "", "download body size, a multiple of 1 MiB (e.g. 64MiB); default 256MiB, 64MiB with -quick")
 	fileSize := fs.String("filesize", "", "download_file size; default 1GiB, the body size with -quick")
 	gets := fs.Int("gets", 0, "small GETs per sample with a new connection each; default 1000, 200 with -quick")
 	kaGets := fs.Int("kagets", 0, "keep-alive small GETs per sample; default 20000, 2000 with -quick")
@@ -325,11 +325,14 @@ func compare(cfg config, log io.Writer) (*results, error) {
 			for _, s := range w.series {
 				if s.close != nil {
 					s.close()
-					s.close = nil
 				}
+				// Drop the client's state (buffers, decoders) too.
+				s.req, s.close = nil, nil
 			}
 		}
 	}
+	runtime.GC()
+	runtime.GC()
 	for _, w := range res.workloads {
 		if w.kind != file {
 			continue
