@@ -24,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -221,6 +222,35 @@ type results struct {
 
 func compare(cfg config, log io.Writer) (*results, error) {
 	res := &results{cfg: cfg, start: time.Now()}
+	dir, err := os.MkdirTemp("", "gdhttp-compare-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	curlOK := false
+	if out, err := exec.Command("curl", "--version").Output(); err != nil {
+		res.curl = "curl is not installed: skipped"
+	} else {
+		res.curl, _, _ = strings.Cut(string(out), "\n")
+		curlOK = true
+	}
+	res.workloads = buildWorkloads(cfg, curlOK, filepath.Join(dir, "download.bin"))
+	gzSize := int64(0) // the server builds the gzip body before it starts, if a client needs it
+	for _, w := range res.workloads {
+		kept := w.series[:0]
+		for _, s := range w.series {
+			if cfg.only != nil && !cfg.only.MatchString(w.name+"/"+s.name) {
+				continue
+			}
+			s.samples = make([]*sample, w.rounds)
+			kept = append(kept, s)
+			if w.gzip {
+				gzSize = w.size
+			}
+		}
+		w.series = kept
+	}
+
 	t0 := time.Now()
 	var addr string
 	if cfg.inproc {
@@ -229,11 +259,13 @@ func compare(cfg config, log io.Writer) (*results, error) {
 			return nil, err
 		}
 		defer s.close()
-		s.gzipOf(cfg.size)
+		if gzSize > 0 {
+			s.gzipOf(gzSize)
+		}
 		addr = s.addr()
 		res.server = "raw TCP, in this process (-inproc)"
 	} else {
-		c, err := startChild(cfg.size)
+		c, err := startChild(gzSize)
 		if err != nil {
 			return nil, err
 		}
@@ -242,25 +274,12 @@ func compare(cfg config, log io.Writer) (*results, error) {
 		res.server = "raw TCP, in a child process (compare -serve)"
 	}
 	res.setup = time.Since(t0)
-	host, portStr, _ := strings.Cut(addr, ":")
-	port, _ := strconv.Atoi(portStr)
-
-	curlOK := false
-	if out, err := exec.Command("curl", "--version").Output(); err != nil {
-		res.curl = "curl is not installed: skipped"
-	} else {
-		res.curl, _, _ = strings.Cut(string(out), "\n")
-		curlOK = true
-	}
-
-	dir, err := os.MkdirTemp("", "gdhttp-compare-")
+	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	fileTarget := filepath.Join(dir, "download.bin")
+	port, _ := strconv.Atoi(portStr)
 
-	res.workloads = buildWorkloads(cfg, curlOK, fileTarget)
 	defer func() {
 		for _, w := range res.workloads {
 			for _, s := range w.series {
@@ -272,20 +291,8 @@ func compare(cfg config, log io.Writer) (*results, error) {
 	}()
 	for _, w := range res.workloads {
 		t := target{host: host, port: port, path: w.path, gzip: w.gzip}
-		kept := w.series[:0]
 		for _, s := range w.series {
-			if cfg.only != nil && !cfg.only.MatchString(w.name+"/"+s.name) {
-				continue
-			}
-			s.samples = make([]*sample, w.rounds)
-			kept = append(kept, s)
-		}
-		w.series = kept
-		for _, s := range w.series {
-			d := s.driver(t, w)
-			if s.req, s.close, s.err = d(); s.err != nil {
-				continue
-			}
+			s.req, s.close, s.err = s.driver(t, w)()
 		}
 	}
 

@@ -70,6 +70,19 @@ func TestOnly(t *testing.T) {
 	assert.Contains(t, report, "| cl: poll / blocking | not measured | ≥ 0.90 | n/a |")
 }
 
+// TestInproc: with -inproc the server runs in the measuring process.
+func TestInproc(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the tool")
+	}
+	last, report := runTool(t, "-quick", "-inproc", "-rounds", "2", "-gets", "5", "-kagets", "20",
+		"-only", `^(newconn|keepalive)/(blocking|nethttp)$`)
+	assert.Regexp(t, `^gdhttp/nethttp cl=n/a chunk16k=n/a gzip=n/a newconn=n/a keepalive=\d+\.\d\d poll/blocking=n/a$`, last)
+	assert.Contains(t, report, "in this process (-inproc)")
+	assert.Contains(t, report, "| **blocking** | ")
+	assert.NotContains(t, report, "error:")
+}
+
 func TestParseSize(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
