@@ -408,7 +408,8 @@ func (s *series) driver(t target, w *workload) func() (request, func(), error) {
 	if mk == nil {
 		return func() (request, func(), error) { return nil, nil, errors.New("no such driver") }
 	}
-	return func() (request, func(), error) { return mk(t, w.keepAlive) }
+	keepAlive := w.keepAlive || strings.HasPrefix(s.name, "node-keepalive")
+	return func() (request, func(), error) { return mk(t, keepAlive) }
 }
 
 // buildWorkloads lists the workloads and their clients.
@@ -416,7 +417,7 @@ func buildWorkloads(cfg config, curl bool, fileTarget string) []*workload {
 	dl := func(name, title, path string, gz bool, raw bool) *workload {
 		w := &workload{name: name, title: title, kind: download, path: path, gzip: gz,
 			size: cfg.size, count: 1, rounds: cfg.rounds, refs: []string{"nethttp", "nethttp-readall", "fasthttp"}}
-		names := []string{"blocking", "poll", "node-process", "node-do-mem", "node-do-stream",
+		names := []string{"blocking", "poll", "node-process", "node-do-mem", "node-do-stream", "node-keepalive-stream",
 			"nethttp", "nethttp-readall", "fasthttp"}
 		if curl {
 			names = append(names, "curl")
@@ -430,9 +431,9 @@ func buildWorkloads(cfg config, curl bool, fileTarget string) []*workload {
 	}
 	mb := strconv.FormatInt(cfg.size/miB, 10) + " MiB"
 	ws := []*workload{
-		dl("cl", "Content-Length download, "+mb+", a new connection each", "/cl/"+strconv.FormatInt(cfg.size, 10), false, true),
-		dl("chunk16k", "Chunked download (16 KiB chunks), "+mb+", a new connection each", "/ch/"+strconv.FormatInt(cfg.size, 10), false, true),
-		dl("gzip", "Gzip download, "+mb+" decoded (MB/s of decoded bytes), a new connection each", "/gz/"+strconv.FormatInt(cfg.size, 10), true, false),
+		dl("cl", "Content-Length download, "+mb+", a new connection each (node-keepalive-stream: one, reused)", "/cl/"+strconv.FormatInt(cfg.size, 10), false, true),
+		dl("chunk16k", "Chunked download (16 KiB chunks), "+mb+", a new connection each (node-keepalive-stream: one, reused)", "/ch/"+strconv.FormatInt(cfg.size, 10), false, true),
+		dl("gzip", "Gzip download, "+mb+" decoded (MB/s of decoded bytes), a new connection each (node-keepalive-stream: one, reused)", "/gz/"+strconv.FormatInt(cfg.size, 10), true, false),
 	}
 	nc := &workload{name: "newconn", title: fmt.Sprintf("Small GETs (13-byte body), a new connection each, %d per sample", cfg.gets),
 		kind: small, path: "/small", size: int64(len(smallBody)), count: cfg.gets, rounds: cfg.rounds,
