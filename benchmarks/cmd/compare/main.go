@@ -298,8 +298,11 @@ func compare(cfg config, log io.Writer) (*results, error) {
 
 	// One unmeasured request per client first: connections, lazy buffers and
 	// page faults are not counted in the first round, and a client that fails
-	// at once is known before the rounds.
+	// at once is known before the rounds. (Not download_file: 1 GiB each.)
 	for _, w := range res.workloads {
+		if w.kind == file {
+			continue
+		}
 		for _, s := range w.series {
 			if s.err == nil {
 				_, s.err = s.req()
