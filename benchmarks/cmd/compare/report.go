@@ -322,7 +322,7 @@ var legend = []struct{ name, text string }{
 	{"nethttp-readall", "net/http: Client.Get + io.ReadAll"},
 	{"nethttp-file", "net/http: Client.Get + io.Copy into an os.File"},
 	{"fasthttp", "valyala/fasthttp Client.Do with a reused Request/Response; downloads stream (StreamResponseBody) through io.CopyBuffer with 64 KiB (gzip: compress/gzip); Connection: close except in the keep-alive table"},
-	{"curl", "curl -s -o /dev/null (--compressed for gzip) as an external process per download; its start-up is timed too"},
+	{"curl", "curl -s -o /dev/null (--compressed for gzip) as an external process per download; its start-up is timed too (so it is in the download tables only)"},
 	{"raw-64k, raw-1m", "the raw-TCP limits: a bare net.Conn that writes the request and reads the whole response into a 64 KiB / 1 MiB buffer until the server closes — no HTTP at all"},
 }
 
