@@ -194,10 +194,10 @@ func (res *results) checks() []check {
 		switch {
 		case !ok:
 			c.measured, c.status = "not measured", na
-		case x >= min:
-			c.measured, c.status = fmt.Sprintf("%.2f", x), pass
+		case x >= min: // three decimals: 1.297 must not read as 1.30 and FAIL
+			c.measured, c.status = fmt.Sprintf("%.3f", x), pass
 		default:
-			c.measured, c.status = fmt.Sprintf("%.2f", x), fail
+			c.measured, c.status = fmt.Sprintf("%.3f", x), fail
 		}
 		cs = append(cs, c)
 	}
