@@ -1,0 +1,443 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/httprequest"
+)
+
+// A request is one unit of a workload: one download or one small GET. It
+// returns the body bytes it received (decoded for gzip), which the caller
+// checks against the workload's size.
+type request func() (int64, error)
+
+// target is what a driver is pointed at.
+type target struct {
+	host string
+	port int
+	path string // "/cl/268435456"
+	gzip bool   // the body is gzip-encoded: decode it
+}
+
+func (t target) url() string {
+	return "http://" + net.JoinHostPort(t.host, strconv.Itoa(t.port)) + t.path
+}
+
+func (t target) addr() string { return net.JoinHostPort(t.host, strconv.Itoa(t.port)) }
+
+// bodyBuf is the caller's buffer for every client that reads into one: the
+// blocking and Poll drivers, net/http and fasthttp (io.CopyBuffer), and the
+// node's download_chunk_size (its default).
+const bodyBuf = 64 << 10
+
+// discard is io.Discard without ReadFrom, so that io.CopyBuffer really reads
+// with the caller's buffer (io.Discard's ReadFrom reads in 8 KiB pieces).
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// counter is a body writer that drops the bytes and counts them.
+type counter struct{ n int64 }
+
+func (c *counter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// readBody reads r to its end with buf and returns the byte count.
+func readBody(r io.Reader, buf []byte) (int64, error) {
+	return io.CopyBuffer(discard{}, r, buf)
+}
+
+// newBlocking drives one httpclient.Client, in blocking mode or as a
+// non-blocking Poll loop (spinning: Poll, then read, until the body ends).
+// The client is reused; without keep-alive it is closed and reconnected for
+// every request, as Godot's close() + connect_to_host().
+func newBlocking(blocking bool) func(target, bool) (request, func(), error) {
+	return func(t target, keepAlive bool) (request, func(), error) {
+		c := httpclient.New()
+		c.SetBlockingMode(blocking)
+		buf := make([]byte, bodyBuf)
+		var zr *gzip.Reader
+		pr := &pollReader{c: c}
+		req := func() (int64, error) {
+			if !keepAlive || c.Status() != httpclient.StatusConnected {
+				c.Close()
+				if err := c.ConnectToHost(t.host, t.port, nil); err != nil {
+					return 0, err
+				}
+				for c.Status() == httpclient.StatusResolving || c.Status() == httpclient.StatusConnecting {
+					if err := c.Poll(); err != nil {
+						return 0, err
+					}
+				}
+			}
+			if err := c.RequestRaw(httpclient.MethodGet, t.path, nil, nil); err != nil {
+				return 0, err
+			}
+			for c.Status() == httpclient.StatusRequesting {
+				if err := c.Poll(); err != nil {
+					return 0, err
+				}
+			}
+			if code := c.ResponseCode(); code != http.StatusOK {
+				return 0, fmt.Errorf("status %d", code)
+			}
+			if c.Status() != httpclient.StatusBody {
+				return 0, nil
+			}
+			if !t.gzip {
+				if blocking {
+					return readInto(c, buf)
+				}
+				return pollInto(c, buf)
+			}
+			var r io.Reader = c.BodyReader()
+			if !blocking {
+				r = pr
+			}
+			if zr == nil {
+				var err error
+				if zr, err = gzip.NewReader(r); err != nil {
+					return 0, err
+				}
+			} else if err := zr.Reset(r); err != nil {
+				return 0, err
+			}
+			return readBody(zr, buf)
+		}
+		return req, c.Close, nil
+	}
+}
+
+// readInto is the zero-copy read loop of the blocking client.
+func readInto(c *httpclient.Client, buf []byte) (int64, error) {
+	var total int64
+	for {
+		n, err := c.ReadResponseBodyChunkInto(buf)
+		total += int64(n)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// pollInto is the non-blocking loop: read what has arrived; when nothing
+// has, Poll and try again.
+func pollInto(c *httpclient.Client, buf []byte) (int64, error) {
+	var total int64
+	for {
+		n, err := c.ReadResponseBodyChunkInto(buf)
+		total += int64(n)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+		if n == 0 {
+			if err := c.Poll(); err != nil {
+				return total, err
+			}
+		}
+	}
+}
+
+// pollReader is the non-blocking body as an io.Reader that never returns
+// (0, nil): it Polls until bytes arrive (for compress/gzip).
+type pollReader struct{ c *httpclient.Client }
+
+func (p *pollReader) Read(b []byte) (int, error) {
+	for {
+		n, err := p.c.ReadResponseBodyChunkInto(b)
+		if n > 0 || err != nil {
+			return n, err
+		}
+		if err := p.c.Poll(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// newNodeProcess drives a node as a game does: Request, then Process() once
+// per frame (here: in a spin loop, no frame pacing) until request_completed;
+// the body is delivered in memory, as Godot's default.
+func newNodeProcess(t target, keepAlive bool) (request, func(), error) {
+	n := httprequest.New()
+	if err := n.SetKeepAlive(keepAlive); err != nil {
+		return nil, nil, err
+	}
+	var (
+		done   bool
+		result httprequest.Result
+		code   int
+		size   int
+	)
+	n.OnRequestCompleted(func(r httprequest.Result, c int, _ []string, body []byte) {
+		done, result, code, size = true, r, c, len(body)
+	})
+	url := t.url()
+	req := func() (int64, error) {
+		done = false
+		if err := n.Request(url, nil, httpclient.MethodGet, ""); err != nil {
+			return 0, err
+		}
+		for !done {
+			n.Process()
+		}
+		if result != httprequest.ResultSuccess {
+			return 0, fmt.Errorf("%v: %v", result, n.LastError())
+		}
+		if code != http.StatusOK {
+			return 0, fmt.Errorf("status %d", code)
+		}
+		return int64(size), nil
+	}
+	return req, n.Close, nil
+}
+
+// newNodeDo drives a node with Do, the body into memory or, with stream,
+// to a body writer (SetBodyWriter) that drops it.
+func newNodeDo(stream bool) func(target, bool) (request, func(), error) {
+	return func(t target, keepAlive bool) (request, func(), error) {
+		n := httprequest.New()
+		if err := n.SetKeepAlive(keepAlive); err != nil {
+			return nil, nil, err
+		}
+		var w counter
+		if stream {
+			if err := n.SetBodyWriter(&w); err != nil {
+				return nil, nil, err
+			}
+		}
+		url := t.url()
+		ctx := context.Background()
+		req := func() (int64, error) {
+			w.n = 0
+			c, err := n.Do(ctx, url, nil, httpclient.MethodGet, nil)
+			if err != nil {
+				return 0, err
+			}
+			if c.ResponseCode != http.StatusOK {
+				return 0, fmt.Errorf("status %d", c.ResponseCode)
+			}
+			if stream {
+				return w.n, nil
+			}
+			return int64(len(c.Body)), nil
+		}
+		return req, n.Close, nil
+	}
+}
+
+// newNodeFile is download_file: Do with SetDownloadFile(path).
+func newNodeFile(path string) func(target, bool) (request, func(), error) {
+	return func(t target, _ bool) (request, func(), error) {
+		n := httprequest.New()
+		if err := n.SetDownloadFile(path); err != nil {
+			return nil, nil, err
+		}
+		url := t.url()
+		req := func() (int64, error) {
+			c, err := n.Do(context.Background(), url, nil, httpclient.MethodGet, nil)
+			if err != nil {
+				return 0, err
+			}
+			if c.Body != nil {
+				return 0, errors.New("download_file: the body was held in memory")
+			}
+			return fileSize(path)
+		}
+		return req, n.Close, nil
+	}
+}
+
+func fileSize(path string) (int64, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	_ = os.Remove(path)
+	return fi.Size(), nil
+}
+
+// newNetHTTP is net/http: Get, then io.CopyBuffer with the 64 KiB buffer, or
+// io.ReadAll with readAll. Without keep-alive the transport opens a new
+// connection per request (DisableKeepAlives). Compression is left on, so
+// gzip bodies are decoded by the transport, as for any net/http user.
+func newNetHTTP(readAll bool) func(target, bool) (request, func(), error) {
+	return func(t target, keepAlive bool) (request, func(), error) {
+		tr := &http.Transport{DisableKeepAlives: !keepAlive, MaxIdleConnsPerHost: 1}
+		hc := &http.Client{Transport: tr}
+		buf := make([]byte, bodyBuf)
+		url := t.url()
+		req := func() (int64, error) {
+			resp, err := hc.Get(url)
+			if err != nil {
+				return 0, err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return 0, fmt.Errorf("status %d", resp.StatusCode)
+			}
+			if readAll {
+				b, err := io.ReadAll(resp.Body)
+				return int64(len(b)), err
+			}
+			return readBody(resp.Body, buf)
+		}
+		return req, tr.CloseIdleConnections, nil
+	}
+}
+
+// newNetHTTPFile is net/http's download_file: Get, io.Copy into a file.
+func newNetHTTPFile(path string) func(target, bool) (request, func(), error) {
+	return func(t target, _ bool) (request, func(), error) {
+		tr := &http.Transport{DisableKeepAlives: true}
+		hc := &http.Client{Transport: tr}
+		url := t.url()
+		req := func() (int64, error) {
+			resp, err := hc.Get(url)
+			if err != nil {
+				return 0, err
+			}
+			defer resp.Body.Close()
+			f, err := os.Create(path)
+			if err != nil {
+				return 0, err
+			}
+			if _, err := io.Copy(f, resp.Body); err != nil {
+				_ = f.Close()
+				return 0, err
+			}
+			if err := f.Close(); err != nil {
+				return 0, err
+			}
+			return fileSize(path)
+		}
+		return req, tr.CloseIdleConnections, nil
+	}
+}
+
+// newFastHTTP is fasthttp with a reused Request and Response. Downloads
+// stream the body (StreamResponseBody) through io.CopyBuffer with the 64 KiB
+// buffer, gzip through compress/gzip (fasthttp does not decode on its own);
+// small GETs read it into the Response. Without keep-alive every request
+// carries Connection: close.
+func newFastHTTP(stream bool) func(target, bool) (request, func(), error) {
+	return func(t target, keepAlive bool) (request, func(), error) {
+		fc := &fasthttp.Client{StreamResponseBody: stream}
+		freq := fasthttp.AcquireRequest()
+		resp := fasthttp.AcquireResponse()
+		freq.SetRequestURI(t.url())
+		if !keepAlive {
+			freq.SetConnectionClose()
+		}
+		buf := make([]byte, bodyBuf)
+		var zr *gzip.Reader
+		req := func() (int64, error) {
+			if err := fc.Do(freq, resp); err != nil {
+				return 0, err
+			}
+			defer func() { _ = resp.CloseBodyStream() }()
+			if code := resp.StatusCode(); code != fasthttp.StatusOK {
+				return 0, fmt.Errorf("status %d", code)
+			}
+			r := resp.BodyStream()
+			if r == nil {
+				if !t.gzip {
+					return int64(len(resp.Body())), nil
+				}
+				r = bytes.NewReader(resp.Body())
+			}
+			if t.gzip {
+				if zr == nil {
+					var err error
+					if zr, err = gzip.NewReader(r); err != nil {
+						return 0, err
+					}
+				} else if err := zr.Reset(r); err != nil {
+					return 0, err
+				}
+				r = zr
+			}
+			return readBody(r, buf)
+		}
+		closeFn := func() {
+			fasthttp.ReleaseRequest(freq)
+			fasthttp.ReleaseResponse(resp)
+			fc.CloseIdleConnections()
+		}
+		return req, closeFn, nil
+	}
+}
+
+// newCurl runs curl as an external process for each download (its start-up
+// is part of the time); --compressed decodes gzip.
+func newCurl(t target, _ bool) (request, func(), error) {
+	args := []string{"-s", "-S", "-o", "/dev/null", "-w", "%{size_download}"}
+	if t.gzip {
+		args = append(args, "--compressed")
+	}
+	args = append(args, t.url())
+	req := func() (int64, error) {
+		out, err := exec.Command("curl", args...).Output()
+		if err != nil {
+			return 0, fmt.Errorf("curl: %w", err)
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("curl printed %q", out)
+		}
+		return n, nil
+	}
+	return req, func() {}, nil
+}
+
+// newRaw is the transfer with no HTTP client at all: a bare net.Conn that
+// sends the request with Connection: close and reads the whole response
+// (head, body, framing) with conn.Read into a buffer of bufSize bytes until
+// the server closes. It returns the wire byte count; the caller counts it
+// as the body size.
+func newRaw(bufSize int) func(target, bool) (request, func(), error) {
+	return func(t target, _ bool) (request, func(), error) {
+		buf := make([]byte, bufSize)
+		head := []byte("GET " + t.path + " HTTP/1.1\r\nHost: " + t.addr() + "\r\nConnection: close\r\n\r\n")
+		req := func() (int64, error) {
+			conn, err := net.Dial("tcp", t.addr())
+			if err != nil {
+				return 0, err
+			}
+			defer conn.Close()
+			if _, err := conn.Write(head); err != nil {
+				return 0, err
+			}
+			var total int64
+			for {
+				n, err := conn.Read(buf)
+				total += int64(n)
+				if err == io.EOF {
+					return total, nil
+				}
+				if err != nil {
+					return total, err
+				}
+			}
+		}
+		return req, func() {}, nil
+	}
+}
