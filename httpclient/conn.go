@@ -41,8 +41,8 @@ type stream struct {
 //
 // During the handshake (hs set, on the connector's goroutine only) it keeps
 // the first error of the transport itself, a read error, EOF or a write
-// error, in hsErr: the handshake then failed because the TCP connection
-// ended or broke, not at the TLS level (issue 7 rule 5).
+// error, in hsErr, and in hsLate whether bytes had arrived before it since
+// the client last wrote (hsData): see tcpEnded (issue 7 rule 5).
 type eofConn struct {
 	net.Conn
 	sawEOF atomic.Bool
@@ -50,6 +50,8 @@ type eofConn struct {
 	nowait bool
 	pend   error
 	hs     bool
+	hsData bool // bytes arrived since the last write
+	hsLate bool // hsErr came after such bytes
 	hsErr  error
 }
 
@@ -65,28 +67,38 @@ func (e *eofConn) Read(p []byte) (n int, err error) {
 	if err == io.EOF {
 		e.sawEOF.Store(true)
 	}
-	if err != nil && e.hs && e.hsErr == nil {
-		e.hsErr = err
+	if e.hs {
+		if err != nil && e.hsErr == nil {
+			e.hsErr, e.hsLate = err, e.hsData
+		}
+		e.hsData = e.hsData || n > 0
 	}
 	return n, err
 }
 
 func (e *eofConn) Write(p []byte) (int, error) {
 	n, err := e.Conn.Write(p)
-	if err != nil && e.hs && e.hsErr == nil {
-		e.hsErr = err
+	if e.hs {
+		if err != nil && e.hsErr == nil {
+			e.hsErr = err
+		}
+		e.hsData = false
 	}
 	return n, err
 }
 
-// tcpEnded reports whether the handshake error err came from the TCP
-// connection ending (FIN) or failing (RST, a write error) rather than from
-// TLS itself (an alert, a certificate, a malformed record). Godot's poll
-// checks the TCP status before it steps the handshake, so there the first
-// case is a TCP failure (§1.6.2.2) and the second a TLS one (§1.6.2.5).
+// tcpEnded reports whether the handshake error err is, in Godot's terms, a
+// TCP failure (§1.6.2.2) rather than a TLS one (§1.6.2.5). Godot's poll
+// checks the TCP status before it steps the handshake: a FIN or RST met
+// while the client waits for the server with nothing unread (after its
+// ClientHello, after its second flight) ends the TCP status, and the next
+// address is tried. Bytes that arrive with the FIN are read by the handshake
+// step first, which then meets the end itself and fails as TLS; the port
+// takes bytes that arrived since the client last wrote as having come with
+// the FIN. An alert, a certificate error or a malformed record is TLS.
 func (e *eofConn) tcpEnded(err error) bool {
 	switch {
-	case e.hsErr == nil:
+	case e.hsErr == nil || e.hsLate:
 		return false
 	case e.hsErr == io.EOF:
 		return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
