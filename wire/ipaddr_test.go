@@ -2,6 +2,7 @@ package wire
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -81,4 +82,31 @@ func TestIPAddress(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzIPAddress checks that Godot's IP literal rules never panic on any
+// input and stay consistent: ParseIPAddress succeeds only for a valid
+// literal, a literal without ':' always parses to IPv4, and a valid
+// dotted quad of plain decimal 0–255 parses to the same address as Go's
+// parser (issue 7 rule 6).
+func FuzzIPAddress(f *testing.F) {
+	for _, s := range []string{"127.0.0.1", "127.000.000.001", "+10.0.0.1", "::1", "1::2::3", "::ffff:127.0.0.1",
+		"1:2:3:4:5:6:7:8:9", "-0::+1", "1.2.3.4::1", "4294967423.0.0.1", "fe80::1%eth0", "[::1]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		valid := IsValidIPAddress(s)
+		a, ok := ParseIPAddress(s)
+		if ok && !valid {
+			t.Fatalf("%q parsed to %v but is not a valid literal", s, a)
+		}
+		if valid && !strings.Contains(s, ":") && (!ok || !a.Is4()) {
+			t.Fatalf("%q: a valid literal without ':' must parse to IPv4, got %v %v", s, a, ok)
+		}
+		if g, err := netip.ParseAddr(s); err == nil && g.Is4() && !valid {
+			t.Fatalf("%q: Go's canonical IPv4 %v is not a Godot literal", s, g)
+		} else if err == nil && g.Is4() && a != g {
+			t.Fatalf("%q: Godot address %v, Go's %v", s, a, g)
+		}
+	})
 }
