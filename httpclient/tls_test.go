@@ -16,8 +16,9 @@ import (
 // TestTLSHandshake covers §1.6.2.5 and §1.15.5 (issue 7 rule 4): verification against the
 // given roots and host name (or the common-name override), unsafe mode, and
 // the failures — status TLS_HANDSHAKE_ERROR, Poll returning ERR_CANT_CONNECT
-// with the crypto/tls or x509 error reachable through errors.As; SNI names
-// the target host.
+// with the crypto/tls or x509 error reachable through errors.As. SNI is the
+// one name verified: the override when set, else the target host; unsafe
+// options send none and, given roots, still verify the chain against them.
 func TestTLSHandshake(t *testing.T) {
 	ca := ts.NewCA(t)
 	other := ts.NewCA(t)
