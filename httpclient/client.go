@@ -182,14 +182,19 @@ func (c *Client) LastError() error {
 // host may start with "http://" (TLS is then off even when tls is given) or
 // "https://" (TLS on, with TLSClient(nil, "") when tls is nil), checked
 // case-insensitively; only that prefix is removed (§1.5.3). A negative port
-// means 443 with TLS and 80 without (§1.5.7). An IP literal (IPv6 without
-// brackets, §1.5.9) connects at once: status CONNECTING; a name is resolved
-// first: status RESOLVING (§1.5.10–11).
+// means 443 with TLS and 80 without (§1.5.7). An IP literal as Godot's
+// String.is_valid_ip_address reads it (IPv6 without brackets, §1.5.9; also
+// "127.000.000.001" or "+10.0.0.1", see wire.IsValidIPAddress) connects at
+// once to the address Godot's IPAddress makes of it: status CONNECTING; a
+// name is resolved first: status RESOLVING (§1.5.10–11). The Host header and
+// the TLS name keep the host text as given.
 //
 // Errors (all with status DISCONNECTED unless noted):
 //   - ErrInvalidParameter: server-mode TLSOptions (§1.5.4); a host shorter
 //     than 4 characters after the prefix, so "::1" is refused (§1.5.6); an
-//     IP literal with a port outside 1…65535 (status CANT_CONNECT, §1.5.10).
+//     IP literal with a port outside 1…65535 (status CANT_CONNECT, §1.5.10);
+//     a literal such as "1::2::3" whose address Godot's parser leaves
+//     undefined (status CANT_CONNECT; see COMPAT.md).
 //
 // Godot: HTTPClient.connect_to_host()
 func (c *Client) ConnectToHost(host string, port int, tls *TLSOptions) error {
@@ -231,7 +236,10 @@ func (c *Client) ConnectToHost(host string, port int, tls *TLSOptions) error {
 	if p.lookup == nil {
 		p.lookup = lookupHost
 	}
-	if addr, ok := ipLiteral(p.serverHost); ok {
+	if addr, literal, valid := ipLiteral(p.serverHost); literal {
+		if !valid {
+			return c.fail(StatusCantConnect, ErrInvalidParameter, "connect_to_host", errBadLiteral)
+		}
 		if !validPort(p.serverPort) {
 			err := c.fail(StatusCantConnect, ErrInvalidParameter, "connect_to_host", errBadPort)
 			return err
@@ -250,19 +258,25 @@ var (
 	errServerTLS    = errors.New("httpclient: TLSOptions are in server mode")
 	errShortHost    = errors.New("httpclient: host shorter than 4 characters")
 	errBadPort      = errors.New("httpclient: port must be between 1 and 65535")
+	errBadLiteral   = errors.New("httpclient: IP literal whose address Godot leaves undefined")
 	errNotConnected = errors.New("httpclient: status is not CONNECTED")
 	errNoBody       = errors.New("httpclient: no response body is being read")
 	errBadChunkSize = errors.New("httpclient: read chunk size must be between 256 and 16777216")
 )
 
-// ipLiteral reports whether host is an IPv4 or an unbracketed IPv6 literal
-// without a zone (Godot's String.is_valid_ip_address, §1.5.9–10).
-func ipLiteral(host string) (netip.Addr, bool) {
-	a, err := netip.ParseAddr(host)
-	if err != nil || a.Zone() != "" {
-		return netip.Addr{}, false
+// ipLiteral reports whether host is an IP literal as Godot's
+// String.is_valid_ip_address decides it, and the address Godot's
+// IPAddress(String) makes of it (§1.5.9–10, issue 7 rule 6): "127.000.000.001"
+// and "+10.0.0.1" are literals, connected to without DNS; a bracketed or
+// zoned IPv6 address is not. valid is false for a literal whose address
+// Godot's parser leaves undefined (it writes past its arrays, e.g. "1::2::3"):
+// the connect cannot start.
+func ipLiteral(host string) (addr netip.Addr, literal, valid bool) {
+	if !wire.IsValidIPAddress(host) {
+		return netip.Addr{}, false, false
 	}
-	return a, true
+	addr, valid = wire.ParseIPAddress(host)
+	return addr, true, valid
 }
 
 func validPort(p int) bool { return p >= 1 && p <= 65535 }

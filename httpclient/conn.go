@@ -38,12 +38,21 @@ type stream struct {
 // is a socket error the check's peek took from the kernel; the next Read
 // returns it. Both are set on the owner's goroutine with no read
 // outstanding.
+//
+// During the handshake (hs set, on the connector's goroutine only) it keeps
+// the first error of the transport itself, a read error, EOF or a write
+// error, in hsErr, and in hsLate whether bytes had arrived before it since
+// the client last wrote (hsData): see tcpEnded (issue 7 rule 5).
 type eofConn struct {
 	net.Conn
 	sawEOF atomic.Bool
 	sock   *sock // the TCP socket under Conn, or nil
 	nowait bool
 	pend   error
+	hs     bool
+	hsData bool // bytes arrived since the last write
+	hsLate bool // hsErr came after such bytes
+	hsErr  error
 }
 
 func (e *eofConn) Read(p []byte) (n int, err error) {
@@ -58,7 +67,44 @@ func (e *eofConn) Read(p []byte) (n int, err error) {
 	if err == io.EOF {
 		e.sawEOF.Store(true)
 	}
+	if e.hs {
+		if err != nil && e.hsErr == nil {
+			e.hsErr, e.hsLate = err, e.hsData
+		}
+		e.hsData = e.hsData || n > 0
+	}
 	return n, err
+}
+
+func (e *eofConn) Write(p []byte) (int, error) {
+	n, err := e.Conn.Write(p)
+	if e.hs {
+		if err != nil && e.hsErr == nil {
+			e.hsErr = err
+		}
+		e.hsData = false
+	}
+	return n, err
+}
+
+// tcpEnded reports whether the handshake error err is, in Godot's terms, a
+// TCP failure (§1.6.2.2) rather than a TLS one (§1.6.2.5). Godot's poll
+// checks the TCP status before it steps the handshake: a FIN or RST met
+// while the client waits for the server with nothing unread (after its
+// ClientHello, after its second flight) ends the TCP status, and the next
+// address is tried. Bytes that arrive with the FIN are read by the handshake
+// step first, which then meets the end itself and fails as TLS; the port
+// takes bytes that arrived since the client last wrote as having come with
+// the FIN. An alert, a certificate error or a malformed record is TLS.
+func (e *eofConn) tcpEnded(err error) bool {
+	switch {
+	case e.hsErr == nil || e.hsLate:
+		return false
+	case e.hsErr == io.EOF:
+		return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	default:
+		return errors.Is(err, e.hsErr)
+	}
 }
 
 // readNow reads what has arrived, without waiting: the bytes a proxy sent
@@ -231,7 +277,6 @@ func (d *connector) run(p dialParams) {
 		}
 		d.ch <- dialEvent{resolved: true}
 	}
-	var raw net.Conn
 	var lastErr error
 	dial := p.dial
 	if dial == nil {
@@ -241,47 +286,73 @@ func (d *connector) run(p dialParams) {
 	for _, a := range addrs {
 		// §1.6.2.1: each address gets its own connect timeout.
 		ctx, cancel := context.WithTimeout(d.ctx, p.timeout)
-		conn, err := dial(ctx, "tcp", netip.AddrPortFrom(a, uint16(p.serverPort)).String())
+		raw, err := dial(ctx, "tcp", netip.AddrPortFrom(a, uint16(p.serverPort)).String())
 		cancel()
-		if err == nil {
-			raw = conn
-			break
+		if err != nil {
+			lastErr = err
+			if d.ctx.Err() != nil {
+				break
+			}
+			continue
 		}
-		lastErr = err
-		if d.ctx.Err() != nil {
-			break
+		if !d.hold(raw) {
+			_ = raw.Close()
+			d.ch <- dialEvent{stage: stageTCP, code: ErrCantConnect, err: ErrAborted}
+			return
 		}
-	}
-	if raw == nil {
-		d.ch <- dialEvent{stage: stageTCP, code: ErrCantConnect, err: d.stopErr(lastErr)}
+		st, ev, next := d.setUp(raw, p)
+		if next {
+			// issue 7 rule 5: the TCP connection ended during the TLS
+			// handshake; like Godot (§1.6.2.2) try the next address.
+			lastErr = ev.err
+			continue
+		}
+		if st == nil {
+			d.ch <- ev
+			return
+		}
+		d.ch <- dialEvent{st: st}
 		return
 	}
-	if !d.hold(raw) {
-		_ = raw.Close()
-		d.ch <- dialEvent{stage: stageTCP, code: ErrCantConnect, err: ErrAborted}
-		return
-	}
-	st := &stream{raw: raw, conn: raw, sock: newSock(raw)}
+	d.ch <- dialEvent{stage: stageTCP, code: ErrCantConnect, err: d.stopErr(lastErr)}
+}
+
+// setUp runs the proxy CONNECT exchange and the TLS handshake over raw. It
+// returns the stream, or the failure to report, or next: the TCP connection
+// ended or broke during the handshake, so the next address is to be tried
+// (with the cause in ev.err). On failure raw is closed.
+//
+// Godot checks the TCP status before each handshake step (§1.6.2): a FIN or
+// RST seen there sends it to the next candidate, and CANT_CONNECT when none
+// is left; a handshake step that fails on an alert or a certificate is
+// TLS_HANDSHAKE_ERROR and tries no other address (§1.6.2.5). On the next
+// address the port starts a fresh handshake, where Godot goes on with the
+// stale one and stalls (COMPAT.md H9).
+func (d *connector) setUp(raw net.Conn, p dialParams) (st *stream, ev dialEvent, next bool) {
+	st = &stream{raw: raw, conn: raw, sock: newSock(raw)}
 	if p.tunnel {
 		conn, code, err := connectTunnel(raw, p)
 		if err != nil {
 			_ = raw.Close()
-			d.ch <- dialEvent{stage: stageProxy, code: code, err: d.stopErr(err)}
-			return
+			return nil, dialEvent{stage: stageProxy, code: code, err: d.stopErr(err)}, false
 		}
 		st.conn = conn
 	}
 	if p.tls != nil {
-		w := &eofConn{Conn: st.conn, sock: st.sock}
+		w := &eofConn{Conn: st.conn, sock: st.sock, hs: true}
 		tc := tls.Client(w, p.tls.config(p.connHost))
-		if err := tc.HandshakeContext(d.ctx); err != nil {
+		err := tc.HandshakeContext(d.ctx)
+		w.hs = false
+		if err != nil {
 			_ = raw.Close()
-			d.ch <- dialEvent{stage: stageTLS, code: ErrCantConnect, err: d.stopErr(err)}
-			return
+			if d.ctx.Err() == nil && w.tcpEnded(err) {
+				return nil, dialEvent{err: err}, true
+			}
+			return nil, dialEvent{stage: stageTLS, code: ErrCantConnect, err: d.stopErr(err)}, false
 		}
 		st.conn, st.tls = tc, w
 	}
-	d.ch <- dialEvent{st: st}
+	return st, dialEvent{}, false
 }
 
 // readResult is the outcome of one background read.

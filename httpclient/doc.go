@@ -26,8 +26,8 @@
 //	DISCONNECTED --ConnectToHost(name)--> RESOLVING --resolved--> CONNECTING
 //	RESOLVING --DNS failed--> CANT_RESOLVE       RESOLVING --bad port--> CANT_CONNECT
 //	CONNECTING --TCP (+ proxy CONNECT + TLS) ok--> CONNECTED
-//	CONNECTING --TCP failed on every address, proxy refused--> CANT_CONNECT
-//	CONNECTING --TLS handshake/verification failed--> TLS_HANDSHAKE_ERROR
+//	CONNECTING --TCP failed (or ended during the TLS handshake) on every address, proxy refused--> CANT_CONNECT
+//	CONNECTING --TLS handshake failed (alert, certificate, bad record)--> TLS_HANDSHAKE_ERROR
 //	CONNECTED --Request--> REQUESTING --head parsed--> BODY | CONNECTED
 //	REQUESTING --write/read error, EOF, bad head--> CONNECTION_ERROR
 //	BODY --body complete--> CONNECTED        (DISCONNECTED after an ambiguous head, §7 D2)

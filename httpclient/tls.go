@@ -28,19 +28,23 @@ type TLSOptions struct {
 }
 
 // TLSClient returns client options that verify the server's certificate
-// chain against roots (nil: the system pool) and its host name against
-// commonNameOverride when that is not empty, else against the host given to
-// ConnectToHost (§1.15.5). SNI always names the target host, never a proxy
-// and never the override (§1.6.2.5).
+// chain against roots (nil: the system pool) and its host name against one
+// name: commonNameOverride when that is not empty, else the host given to
+// ConnectToHost (never a proxy). That same name is sent as SNI, as Godot's
+// mbedTLS does with mbedtls_ssl_set_hostname (§1.15.5; SNI is left out when
+// the name is an IP literal in Go's reading, see COMPAT.md).
 //
 // Godot: TLSOptions.client()
 func TLSClient(roots *x509.CertPool, commonNameOverride string) *TLSOptions {
 	return &TLSOptions{mode: tlsModeClient, roots: roots, commonName: commonNameOverride}
 }
 
-// TLSClientUnsafe returns client options that verify nothing: any
-// certificate chain and any host name are accepted (Godot 4.3+ behaviour,
-// §3 and §4 #13). roots is kept only for symmetry with Godot's signature.
+// TLSClientUnsafe returns client options that send no SNI and never check
+// the host name (§1.15.5). With roots nil nothing is verified: any
+// certificate chain is accepted (Godot 4.3+ behaviour, §3 and §4 #13). With
+// roots given the chain must still verify against them, as Godot's mbedTLS
+// requires (MBEDTLS_SSL_VERIFY_REQUIRED with the given CA chain); only the
+// name check is skipped.
 //
 // Godot: TLSOptions.client_unsafe()
 func TLSClientUnsafe(roots *x509.CertPool) *TLSOptions {
@@ -87,29 +91,36 @@ func (o *TLSOptions) CommonNameOverride() string {
 	return o.commonName
 }
 
-// config builds the crypto/tls configuration for a connection to host. SNI
-// is host (crypto/tls omits it for an IP literal, as RFC 6066 requires).
+// config builds the crypto/tls configuration for a connection to host
+// (§1.15.5, Godot's TLSContextMbedTLS::init_client):
+//   - client: one name, the override when set, else host, is both the SNI
+//     and the name verified; the chain verifies against roots (nil: the
+//     system pool). crypto/tls sends no SNI when that name is an IP literal
+//     (RFC 6066) and then matches it against the IP addresses of the
+//     certificate.
+//   - unsafe: no SNI and no name check; with roots the chain must still
+//     verify against them, without roots nothing is verified.
 func (o *TLSOptions) config(host string) *tls.Config {
-	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	switch {
 	case o.mode == tlsModeClientUnsafe:
 		cfg.InsecureSkipVerify = true
-	case o.commonName != "":
-		// Verify the chain ourselves, against the override name, while SNI
-		// still names the target host.
-		cfg.InsecureSkipVerify = true
-		roots, name := o.roots, o.commonName
-		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			return verifyChain(cs.PeerCertificates, roots, name)
+		if roots := o.roots; roots != nil {
+			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+				return verifyChain(cs.PeerCertificates, roots, "")
+			}
 		}
 	default:
-		cfg.RootCAs = o.roots
+		cfg.ServerName, cfg.RootCAs = host, o.roots
+		if o.commonName != "" {
+			cfg.ServerName = o.commonName
+		}
 	}
 	return cfg
 }
 
-// verifyChain verifies certs (leaf first) against roots and name as
-// crypto/tls would with ServerName = name.
+// verifyChain verifies certs (leaf first) against roots as crypto/tls would,
+// and against name unless it is empty.
 func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, name string) error {
 	if len(certs) == 0 {
 		return errors.New("httpclient: server sent no certificate")

@@ -13,11 +13,12 @@ import (
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
-// TestTLSHandshake covers §1.6.2.5 and §1.15.5: verification against the
+// TestTLSHandshake covers §1.6.2.5 and §1.15.5 (issue 7 rule 4): verification against the
 // given roots and host name (or the common-name override), unsafe mode, and
 // the failures — status TLS_HANDSHAKE_ERROR, Poll returning ERR_CANT_CONNECT
-// with the crypto/tls or x509 error reachable through errors.As; SNI names
-// the target host.
+// with the crypto/tls or x509 error reachable through errors.As. SNI is the
+// one name verified: the override when set, else the target host; unsafe
+// options send none and, given roots, still verify the chain against them.
 func TestTLSHandshake(t *testing.T) {
 	ca := ts.NewCA(t)
 	other := ts.NewCA(t)
@@ -54,8 +55,9 @@ func TestTLSHandshake(t *testing.T) {
 				var he x509.HostnameError
 				assert.True(t, errors.As(err, &he), "x509.HostnameError in %v", err)
 			}},
+		// issue 7 rule 4, §1.15.5: the override is both the SNI and the name verified.
 		{name: "common-name-override", cert: ca.Issue(t, "other.example"), host: "localhost", opts: TLSClient(ca.Pool(), "other.example"),
-			trace: ok, wantSNI: "localhost"},
+			trace: ok, wantSNI: "other.example"},
 		{name: "common-name-override-mismatch", cert: ca.Issue(t, "localhost"), host: "localhost", opts: TLSClient(ca.Pool(), "other.example"),
 			trace: failed, cause: func(t *testing.T, err error) {
 				var he x509.HostnameError
@@ -66,8 +68,17 @@ func TestTLSHandshake(t *testing.T) {
 				var ua x509.UnknownAuthorityError
 				assert.True(t, errors.As(err, &ua), "x509.UnknownAuthorityError in %v", err)
 			}},
-		{name: "unsafe-accepts-anything", cert: other.Issue(t, "other.example"), host: "localhost", opts: TLSClientUnsafe(ca.Pool()),
-			trace: ok, wantSNI: "localhost"},
+		// issue 7 rule 4, §1.15.5: unsafe sends no SNI and checks no name; without roots
+		// it accepts any chain, with roots the chain must still verify against them.
+		{name: "unsafe-no-roots-accepts-anything", cert: other.Issue(t, "other.example"), host: "localhost", opts: TLSClientUnsafe(nil),
+			trace: ok, wantSNI: ""},
+		{name: "unsafe-roots-name-mismatch-accepted", cert: ca.Issue(t, "other.example"), host: "localhost", opts: TLSClientUnsafe(ca.Pool()),
+			trace: ok, wantSNI: ""},
+		{name: "unsafe-roots-wrong-ca-refused", cert: other.Issue(t, "localhost"), host: "localhost", opts: TLSClientUnsafe(ca.Pool()),
+			trace: failed, cause: func(t *testing.T, err error) {
+				var ua x509.UnknownAuthorityError
+				assert.True(t, errors.As(err, &ua), "x509.UnknownAuthorityError in %v", err)
+			}},
 		{name: "plain-server", plain: true, host: "localhost", opts: TLSClient(ca.Pool(), ""), trace: failed,
 			cause: func(t *testing.T, err error) {
 				var rh tls.RecordHeaderError

@@ -53,9 +53,10 @@ func godotFraming(bodySize int64, chunked, keepAlive bool) Framing {
 // strictFraming is RFC 9112 §6.3 as strict mode (§7.4) applies it: no body
 // for a HEAD request or a 204/304 response; a Transfer-Encoding decides over
 // Content-Length (chunked when chunked is the final coding, else read until
-// close); then Content-Length; otherwise the body runs until the connection
-// closes (RFC 9112 §6.3 rule 8, where Godot would leave those bytes in the
-// socket). 1xx responses never get here: strict mode skips them.
+// close — the parser refuses every coding but chunked before it gets here,
+// issue 7 rule 10); then Content-Length; otherwise the body runs until the
+// connection closes (RFC 9112 §6.3 rule 8, where Godot would leave those
+// bytes in the socket). 1xx responses never get here: strict mode skips them.
 func strictFraming(code int, headRequest, teSeen, teChunked, clSeen bool) Framing {
 	switch {
 	case headRequest || code == 204 || code == 304:

@@ -150,8 +150,11 @@ func (p *HeadParser) Reset() {
 // become U+FFFD; a sequence cut short by a NUL becomes a space. The headers
 // are the UTF-8 encoding of what Godot stores. Dropping text at a NUL,
 // swallowing an ASCII byte and producing ASCII from an overlong form make
-// the head differ from what any other parser sees, so they set Ambiguous;
-// strict mode rejects them and a BOM.
+// the head differ from what any other parser sees, so they set Ambiguous.
+// Strict mode rejects a BOM and (as control characters) NUL bytes, but
+// allows obs-text (RFC 9110 §5.5): it does not use Godot's repair; each byte
+// that is not part of valid UTF-8 is stored as U+FFFD and never swallows
+// the ASCII byte after it.
 //
 // Strict mode (§7.4) adds these checks, each a *HeadError unless noted:
 // status line HTTP/1.x SP 3DIGIT [SP reason], the code 100–999, the reason
@@ -159,9 +162,11 @@ func (p *HeadParser) Reset() {
 // by ':'; values hold no controls other than HTAB; no obs-fold, no empty
 // line inside the head; lines end in CR LF or LF; Content-Length is digits
 // only, fits in int64, and repeated values are identical; Transfer-Encoding
-// is a case-insensitive list of tokens in which chunked, if present, is last
-// and an unknown coding needs chunked after it; Transfer-Encoding with
-// Content-Length → chunked (or until close), Ambiguous set; 1xx heads are
+// is a case-insensitive list naming chunked once and no other coding (any
+// other coding, alone or before chunked, is refused: the body would reach
+// the caller still coded); Transfer-Encoding with Content-Length → chunked
+// with ContentLength −1 (RFC 9112 §6.3: the length is ignored; 0 for HEAD),
+// Ambiguous set; 1xx heads are
 // validated and skipped (at most StrictMaxInformational, then *LimitError;
 // their bytes count in the budget), 101 is refused (no upgrades); at most
 // Limits.HeaderFields(true) fields (*LimitError). Framing follows RFC 9112
@@ -232,12 +237,18 @@ func (p *HeadParser) parseHead(buf []byte, start, end int, h *Head) (skip bool, 
 	fold := false // Godot lower-cases Unicode: needed only for non-ASCII text
 	if !plainASCII(raw) {
 		fold = true
-		if bytes.IndexByte(raw, 0) >= 0 || !utf8.Valid(raw) || bytes.HasPrefix(raw, utf8BOM) {
+		switch {
+		case p.Strict && bytes.HasPrefix(raw, utf8BOM):
+			return false, &HeadError{Offset: start, Reason: "byte order mark before the status line"}
+		case p.Strict && !utf8.Valid(raw):
+			// issue 7 rule 10, RFC 9110 §5.5: obs-text is allowed; each
+			// byte that is not UTF-8 becomes U+FFFD and no ASCII byte is
+			// swallowed, so the lines are those of the raw head. A NUL
+			// stays, for the control-character check to refuse.
+			p.text, dec = strictDecode(p.text[:0], raw), decodeResult{changed: true, at: -1}
+		case !p.Strict && (bytes.IndexByte(raw, 0) >= 0 || !utf8.Valid(raw) || bytes.HasPrefix(raw, utf8BOM)):
 			p.text, dec = godotDecode(p.text[:0], raw)
 		}
-	}
-	if p.Strict && dec.at >= 0 && (dec.bom || dec.nul || dec.structural) {
-		return false, &HeadError{Offset: start + dec.at, Reason: dec.why}
 	}
 	var text string
 	if dec.changed {
@@ -343,6 +354,11 @@ func (p *HeadParser) parseHead(buf []byte, start, end int, h *Head) (skip bool, 
 		h.Chunked = st.teSeen && st.teChunked
 		h.Framing = strictFraming(h.Code, p.HeadRequest, st.teSeen, st.teChunked, st.clSeen)
 		h.Ambiguous = st.teSeen && st.clSeen
+		if st.teSeen && !p.HeadRequest {
+			// issue 7 rule 10, RFC 9112 §6.3: a Content-Length beside
+			// Transfer-Encoding is ignored; the length is unknown.
+			h.ContentLength = -1
+		}
 		return false, nil
 	}
 
@@ -587,6 +603,22 @@ func godotDecode(dst, src []byte) ([]byte, decodeResult) {
 	return dst, r
 }
 
+// strictDecode appends src to dst with every byte that is not part of a
+// valid UTF-8 sequence replaced by U+FFFD (strict mode's reading of obs-text,
+// RFC 9110 §5.5): valid sequences and every ASCII byte are kept as they are.
+func strictDecode(dst, src []byte) []byte {
+	for len(src) > 0 {
+		r, size := utf8.DecodeRune(src)
+		if r == utf8.RuneError && size == 1 {
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		} else {
+			dst = append(dst, src[:size]...)
+		}
+		src = src[size:]
+	}
+	return dst
+}
+
 // strictState collects what strict mode (§7.4) checks across the lines of
 // one head.
 type strictState struct {
@@ -595,7 +627,6 @@ type strictState struct {
 	teSeen    bool   // a Transfer-Encoding field was seen
 	teAny     bool   // it named at least one coding
 	teChunked bool   // chunked was seen (nothing may follow it)
-	teUnknown bool   // a coding other than chunked and the compression codings
 }
 
 // line checks one line of the head (without its LF); last says it is the
@@ -670,13 +701,12 @@ func (st *strictState) line(idx int, line string, last bool) (at int, reason str
 			if st.teChunked {
 				return colon + 1, "chunked is not the last transfer coding"
 			}
-			st.teAny = true
-			switch {
-			case len(coding) == len("chunked") && hasPrefixFold(coding, "chunked"):
-				st.teChunked = true
-			case !knownCoding(coding):
-				st.teUnknown = true
+			if len(coding) != len("chunked") || !hasPrefixFold(coding, "chunked") {
+				// issue 7 rule 10: the body would reach the caller with the
+				// coding still on it; RFC 9112 §6.1 allows refusing it.
+				return colon + 1, "transfer coding other than chunked"
 			}
+			st.teAny, st.teChunked = true, true
 		}
 	}
 	return 0, ""
@@ -684,11 +714,8 @@ func (st *strictState) line(idx int, line string, last bool) (at int, reason str
 
 // finish checks what needs the whole head.
 func (st *strictState) finish() string {
-	switch {
-	case st.teSeen && !st.teAny:
+	if st.teSeen && !st.teAny {
 		return "empty Transfer-Encoding"
-	case st.teSeen && !st.teChunked && st.teUnknown:
-		return "unknown transfer coding without chunked last"
 	}
 	return ""
 }
@@ -731,17 +758,6 @@ func controlIndex(s string) int {
 		}
 	}
 	return -1
-}
-
-// knownCoding reports the transfer codings other than chunked that RFC 9110
-// §18.9 registers (a response using only these is read until close).
-func knownCoding(c string) bool {
-	for _, k := range [...]string{"gzip", "x-gzip", "deflate", "compress", "x-compress"} {
-		if len(c) == len(k) && hasPrefixFold(c, k) {
-			return true
-		}
-	}
-	return false
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
