@@ -11,8 +11,8 @@ import (
 	"github.com/gdhttp/gdhttp/wire"
 )
 
-// TestStrictTransferEncoding covers issue 7 rule 10 (§7.4, RFC 9112 §6.1,
-// §6.3, RFC 9110 §5.5) through the client, in both modes. Strict: a
+// TestStrictTransferEncoding covers issue 7 rule 10 (§7.4; RFC 9112 §6.1
+// and RFC 9112 §6.3, RFC 9110 §5.5) through the client, in both modes. Strict: a
 // Transfer-Encoding with any coding but chunked is CONNECTION_ERROR with a
 // *wire.HeadError (never a body handed over still coded, never framed by the
 // Content-Length RFC 9112 says to ignore); chunked with a Content-Length has
