@@ -176,11 +176,30 @@ func (c *Client) pollLive() error {
 // waits, takes the result of its background read or starts one: the end of
 // the stream is then seen by a later Poll.
 func (c *Client) look() {
-	if c.blocking || c.rpending || c.st.sock != nil {
+	switch {
+	case !c.blocking && !c.rpending && c.st.sock == nil:
+		c.fill(false)
+	case !c.rpending && c.st.sock != nil && c.st.tls != nil && c.status == StatusBody && !c.bodyExpectsBytes():
+		c.lookTLSAfterBody()
+	default:
 		c.probe()
-		return
 	}
-	c.fill(false)
+}
+
+// lookTLSAfterBody is the look under TLS in BODY when nothing more belongs
+// to the body (Content-Length: 0, HEAD): what arrived is read through
+// crypto/tls without waiting, as in CONNECTED, so that a close_notify is
+// seen now, as Godot's TLS poll sees it (§1.6.3.1); records of data stay
+// buffered for the next response.
+func (c *Client) lookTLSAfterBody() {
+	state, err := c.st.sock.peek()
+	switch state {
+	case peekEmpty:
+		return
+	case peekError:
+		c.st.tls.pend = err // the kernel hands an error out once: crypto/tls reads it next
+	}
+	c.probeTLS()
 }
 
 // bodyExpectsBytes reports whether the body of the current response still
