@@ -51,6 +51,7 @@ func TestPollSeesFINInEveryMode(t *testing.T) {
 	}{
 		{"connected-after-body", okResp, StatusConnected},
 		{"body-content-length-0", "HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n", StatusBody},
+		{"connected-after-empty-body", "HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n", StatusConnected},
 	}
 	for _, tgt := range livenessTargets {
 		for _, end := range serverEnds {

@@ -224,10 +224,16 @@ var scenarios = []scenario{
 		headers: []string{"Location: /x", "Content-Length: 0"}, bodyLen: 0, lastErr: ErrPeerClosed, intoErr: ErrPeerClosed,
 	},
 	{
+		// The FIN 10–50 ms after the head: the read ends the empty body
+		// (§1.9 note) before a Poll sees the FIN, which the next Poll then
+		// sees in CONNECTED — unless the client is slower than the FIN
+		// (a loaded machine), and then a Poll in BODY sees it first. Godot's
+		// own timing gives these two traces, and only these.
 		name: "content-length-0-fin-later", rule: "§1.9 note, §1.10.3, §1.6.3.3 (issue 7 rule 2)", end: endCloseLater, after: true,
 		resp:  "HTTP/1.1 301 Moved Permanently\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n",
 		trace: statuses(StatusBody, StatusConnected, StatusConnectionError), code: 301, hasResp: true,
 		headers: []string{"Location: /x", "Content-Length: 0"}, bodyLen: 0, complete: true, intoErr: io.EOF, lastErr: ErrPeerClosed,
+		alt: statuses(StatusBody, StatusConnectionError), altComplete: false, altIntoErr: ErrPeerClosed,
 	},
 	{
 		name: "head-fin-first", rule: "§1.8.6, §1.6.3 (issue 7 rule 2)", method: MethodHead, end: endCloseFirst, after: true,
