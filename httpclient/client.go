@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -84,6 +85,10 @@ type Client struct {
 	// retired: the port closed st after a response whose framing was
 	// ambiguous (§7 D2); the status is still Godot's.
 	retired bool
+	// handshaking is a *tls.Conn given to SetConnection whose handshake
+	// has not completed yet: blocking mode's deadline read must not run
+	// it (a handshake that times out stays failed).
+	handshaking *tls.Conn
 
 	// Read side: bytes received and not consumed are rbuf[rr:rw]; rerr is
 	// the end of the stream (io.EOF) or a read error, met after them.
@@ -550,7 +555,7 @@ func (c *Client) release() {
 		c.dial.drain()
 		c.dial = nil
 	}
-	c.st, c.retired = nil, false
+	c.st, c.retired, c.handshaking = nil, false, nil
 	c.resetIO()
 	c.clearResponse()
 	c.lastErr, c.cause = nil, nil

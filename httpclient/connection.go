@@ -55,7 +55,8 @@ var (
 // never connected (§1.13.2): send your own Host header. TLS options, the
 // proxy settings and blocking mode apply as for a connection the client
 // made; the TLS handshake of a *tls.Conn is left to crypto/tls (it runs on
-// the first write or read if it has not yet).
+// the first write or read if it has not yet; until it has, the liveness
+// check leaves the conn alone).
 //
 // Unlike Godot, whose poll() checks its own unconnected TCP socket for a
 // plain installed stream and so reports CONNECTION_ERROR at once in
@@ -89,6 +90,9 @@ func (c *Client) SetConnection(conn net.Conn) error {
 		// Closing the transport ends the TLS conn without a close_notify
 		// write (which could block), as Godot's close() (§1.12).
 		st.raw = tc.NetConn()
+		if !tc.ConnectionState().HandshakeComplete {
+			c.handshaking = tc
+		}
 	} else {
 		st.sock = newSock(conn)
 	}
@@ -124,4 +128,19 @@ func (c *Client) Connection() net.Conn {
 func sameConn(a, b net.Conn) bool {
 	ta := reflect.TypeOf(a)
 	return ta == reflect.TypeOf(b) && ta.Comparable() && a == b
+}
+
+// handshakePending reports whether a *tls.Conn given to SetConnection is
+// still before the end of its handshake, which the liveness check leaves to
+// the request's write or the response's read: a read with a deadline would
+// run it, and crypto/tls keeps a handshake that timed out failed.
+func (c *Client) handshakePending() bool {
+	if c.handshaking == nil {
+		return false
+	}
+	if c.handshaking.ConnectionState().HandshakeComplete {
+		c.handshaking = nil
+		return false
+	}
+	return true
 }

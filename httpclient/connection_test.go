@@ -280,3 +280,28 @@ func TestSetConnectionTLSTruncation(t *testing.T) {
 		})
 	}
 }
+
+// TestSetConnectionTLSBeforeHandshake checks a *tls.Conn installed before
+// its handshake: Polls in CONNECTED (blocking mode: reads with a deadline
+// elsewhere) leave the handshake to the request, which then runs it and
+// gets the response, in both modes.
+func TestSetConnectionTLSBeforeHandshake(t *testing.T) {
+	ca := ts.NewCA(t)
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			srv := ts.NewTLS(t, ca.Issue(t, "localhost"), ts.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+			raw := dialTCP(t, "127.0.0.1", srv.Port())
+			tc := tls.Client(raw, &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost"})
+			c, _ := newClient(t, m.blocking)
+			require.NoError(t, c.SetConnection(tc))
+			for range 5 {
+				require.NoError(t, c.Poll())
+				time.Sleep(2 * time.Millisecond) // the server's handshake reply may arrive now
+			}
+			r := exchange(t, c, getRoot, pathChunks)
+			assert.Equal(t, "ok", r.Body)
+			assert.Equal(t, StatusConnected, r.Final)
+			assert.True(t, tc.ConnectionState().HandshakeComplete)
+		})
+	}
+}

@@ -179,6 +179,9 @@ func (c *Client) look() {
 	switch {
 	case !c.blocking && !c.rpending && c.st.sock == nil:
 		c.fill(false)
+	case c.blocking && c.st.sock == nil && c.handshakePending():
+		// SetConnection's *tls.Conn before its handshake: left to the
+		// request (a deadline read would make it fail for good).
 	case !c.rpending && c.st.sock != nil && c.st.tls != nil && c.status == StatusBody && !c.bodyExpectsBytes():
 		c.lookTLSAfterBody()
 	default:
