@@ -46,7 +46,8 @@ type bodyState struct {
 //     chunk (§1.10.2.5).
 //
 // Endings: a complete body → CONNECTED (§1.10.3, even with Connection:
-// close; DISCONNECTED after an ambiguous head, §7 D2); the end of the
+// close; after an ambiguous head too, but the client then closes the
+// connection, §7 D2: see KeepAlive); the end of the
 // stream → the connection is closed and the status is DISCONNECTED — the
 // normal end of a read-until-close body, and, as in Godot, also the outcome
 // of a fixed-length or chunked body cut short (§1.10.1.4, §1.10.2.7; see
@@ -152,15 +153,14 @@ func (c *Client) endPlain() bool {
 	return true
 }
 
-// finishBody ends a body read to its end: CONNECTED, or DISCONNECTED when
-// the head was ambiguous (§7 D2).
+// finishBody ends a body read to its end: CONNECTED (§1.10.3). After an
+// ambiguous head the connection is then retired (§7 D2).
 func (c *Client) finishBody() {
 	c.body.done = true
-	if c.head.Ambiguous {
-		c.closeConn()
-		return
-	}
 	c.setStatus(StatusConnected)
+	if c.head.Ambiguous {
+		c.retire()
+	}
 }
 
 // readChunkGodot is §1.10.2: one whole chunk per call.

@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -81,6 +82,13 @@ type Client struct {
 
 	dial *connector // the connect attempt in progress, or nil
 	st   *stream    // the established connection, or nil
+	// retired: the port closed st after a response whose framing was
+	// ambiguous (§7 D2); the status is still Godot's.
+	retired bool
+	// handshaking is a *tls.Conn given to SetConnection whose handshake
+	// has not completed yet: blocking mode's deadline read must not run
+	// it (a handshake that times out stays failed).
+	handshaking *tls.Conn
 
 	// Read side: bytes received and not consumed are rbuf[rr:rw]; rerr is
 	// the end of the stream (io.EOF) or a read error, met after them.
@@ -427,11 +435,12 @@ func (c *Client) ResponseBodyLength() int64 { return c.bodySize }
 // KeepAlive reports whether the connection may carry another request after
 // the current response: false when the response said "Connection: close"
 // (§1.8.3), when its framing was ambiguous (§7 D2: the client closes the
-// connection after it), before the first response, and when there is no
-// connection. Godot's client does not act on it (§1.10.3); it is
-// information for the caller.
+// connection at the end of the response, the status staying Godot's, so
+// the next Poll in CONNECTED gives CONNECTION_ERROR), before the first
+// response, and when there is no connection. Godot's client does not act
+// on "Connection: close" (§1.10.3); it is information for the caller.
 func (c *Client) KeepAlive() bool {
-	if c.st == nil {
+	if c.st == nil || c.retired {
 		return false
 	}
 	return c.head.KeepAlive && !c.head.Ambiguous
@@ -560,7 +569,7 @@ func (c *Client) release() {
 		c.dial.drain()
 		c.dial = nil
 	}
-	c.st = nil
+	c.st, c.retired, c.handshaking = nil, false, nil
 	c.resetIO()
 	c.clearResponse()
 	c.lastErr, c.cause = nil, nil
@@ -592,21 +601,6 @@ func (c *Client) clearResponse() {
 	c.chunkOut = nil
 	c.parser.Reset()
 	c.parser.HeadRequest = false
-}
-
-// closeConn ends the connection but keeps the response state: the §7 D2
-// ending of a response whose framing was ambiguous. Status: DISCONNECTED.
-func (c *Client) closeConn() {
-	c.abortMu.Lock()
-	c.abortConn = nil
-	c.abortMu.Unlock()
-	if c.st != nil {
-		_ = c.st.raw.Close()
-	}
-	c.wg.Wait()
-	c.st = nil
-	c.resetIO()
-	c.setStatus(StatusDisconnected)
 }
 
 // Abort makes a blocking call in progress on another goroutine return

@@ -30,11 +30,13 @@
 //	CONNECTING --TLS handshake failed (alert, certificate, bad record)--> TLS_HANDSHAKE_ERROR
 //	CONNECTED --Request--> REQUESTING --head parsed--> BODY | CONNECTED
 //	REQUESTING --write/read error, EOF, bad head--> CONNECTION_ERROR
-//	BODY --body complete--> CONNECTED        (DISCONNECTED after an ambiguous head, §7 D2)
+//	BODY --body complete--> CONNECTED        (also after an ambiguous head; the connection is then closed, §7 D2)
 //	BODY --stream ended--> DISCONNECTED      (end of a read-until-close body, or a body cut short)
 //	BODY --read error, chunk error, TLS closed without close_notify--> CONNECTION_ERROR
 //	CONNECTED --peer closed while idle--> CONNECTION_ERROR
+//	BODY --peer closed, nothing left of the body (Content-Length: 0, HEAD)--> CONNECTION_ERROR
 //	any --Close / ConnectToHost--> DISCONNECTED
+//	any --SetConnection--> DISCONNECTED (close()) --> CONNECTED
 //
 // Status changes only inside ConnectToHost, Request/RequestRaw, Poll, the
 // body reads and Close, and Poll makes at most one change per call, so the
@@ -55,7 +57,10 @@
 //   - Non-blocking mode (the default): Poll and the body reads never wait.
 //     The request is written by one background goroutine; at most one
 //     background read is outstanding, and its bytes are taken by the next
-//     Poll or body read. Nothing spins.
+//     Poll or body read. Nothing spins. In CONNECTED and BODY Poll checks
+//     liveness with the same zero-wait peek as blocking mode (below), so
+//     both modes see a FIN at the same Poll; where the socket cannot be
+//     peeked it reads in the background and sees it a Poll later.
 //   - Blocking mode: reads and writes happen on the caller's goroutine and
 //     block for real (Godot busy-waits, §1.15.2, §7 D1). Poll waits in
 //     RESOLVING, CONNECTING and REQUESTING until the status can change; in
@@ -89,7 +94,8 @@
 // ReadResponseBodyChunkInto (io.EOF, or a *BodyError wrapping
 // io.ErrUnexpectedEOF) tell them apart. Godot's outcome depends on whether
 // poll() or the read sees the close first (§1.10.4); here a clean close in
-// BODY is always the read's DISCONNECTED (§7 D3). Under TLS a close without
+// BODY while the body still expects bytes is always the read's DISCONNECTED
+// (§7 D3). Under TLS a close without
 // close_notify is CONNECTION_ERROR (§1.15.4).
 //
 // # Differences from Godot (§7), all deliberate
@@ -98,9 +104,11 @@
 //     default 1 MiB); no >16 MiB chunk allocation after a chunk error.
 //   - D2: a request with CR, LF or NUL in a header or the URL is refused
 //     before anything is sent; a response with ambiguous framing
-//     (wire.Head.Ambiguous) is never reused: the connection is closed after
-//     it and the status is DISCONNECTED (the response getters keep their
-//     values).
+//     (wire.Head.Ambiguous) is delivered exactly as Godot delivers it,
+//     status path included (CONNECTED at its end), and the client then
+//     closes the connection instead of reusing it: KeepAlive is false, the
+//     next Poll in CONNECTED gives CONNECTION_ERROR and a new request fails
+//     on its first Poll (cause ErrNotReusable), as after a server's close.
 //   - D3: a clean close ends a read-until-close body with success whatever
 //     the timing; nothing of a half-read chunked body survives Close
 //     (§1.10.5 is not reproduced; IsResponseChunked still keeps its value).
@@ -134,7 +142,7 @@
 //	TLSOptions.client() / client_unsafe()        TLSClient / TLSClientUnsafe (TLSServer: refused)
 //	HTTPClient.Status, Method, ResponseCode      Status (StatusBody…), Method (MethodGet…), ResponseOK…
 //	@GlobalScope.Error                           Error (ErrCantConnect…; OK is nil)
-//	set_connection / get_connection              not provided
+//	set_connection / get_connection              SetConnection / Connection
 //
 // Added: Header, RawHeaders, KeepAlive, BodyComplete, LastError, Abort,
 // SetStrict, SetLimits, SetUserAgent, SetConnectTimeout.
@@ -146,7 +154,7 @@
 // real cause, reachable with errors.As: *net.OpError, *net.DNSError,
 // x509.UnknownAuthorityError, x509.HostnameError, *tls.CertificateVerificationError,
 // *wire.HeadError, *wire.LimitError, *chunked.Error, *ProxyError,
-// *BodyError, ErrPeerClosed, ErrTLSTruncated, ErrAborted.
+// *BodyError, ErrPeerClosed, ErrTLSTruncated, ErrAborted, ErrNotReusable.
 //
 // # Concurrency
 //

@@ -97,3 +97,32 @@ func ExampleClient_BodyReader() {
 	// Output:
 	// "hello, world!" <nil> STATUS_CONNECTED chunked=true
 }
+
+// SetConnection: the client sends its request over a connection made
+// elsewhere (§1.13). As in Godot it never learned a host, so send your own
+// Host header.
+func ExampleClient_SetConnection() {
+	addr, done := serveOnce("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	defer func() { <-done }()
+
+	conn, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c := httpclient.New()
+	defer c.Close() // closes conn too
+	c.SetBlockingMode(true)
+	if err := c.SetConnection(conn); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(c.Status(), c.Connection() == conn)
+	_ = c.Request(httpclient.MethodGet, "/", []string{"Host: example.com"}, "")
+	_ = c.Poll() // REQUESTING → BODY
+	body, _ := io.ReadAll(c.BodyReader())
+	fmt.Printf("%d %s %v\n", c.ResponseCode(), body, c.Status())
+	// Output:
+	// STATUS_CONNECTED true
+	// 200 ok STATUS_CONNECTED
+}

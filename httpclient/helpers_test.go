@@ -95,6 +95,9 @@ type result struct {
 	Complete bool  // BodyComplete after the body
 	IntoErr  error // ReadResponseBodyChunkInto: the error that ended the body
 	LastErr  error
+	// AfterPolls is how many Polls after the body it took the status to
+	// change (afterBody only).
+	AfterPolls int
 }
 
 // request is one request to send.
@@ -172,18 +175,32 @@ func readBody(t *testing.T, c *Client, path readPath, r *result) {
 // driveTimeout passed (§1.10.3: a FIN after a complete body).
 func roundTrip(t *testing.T, c *Client, tr *[]Status, host string, port int, tlsOpts *TLSOptions, req request, path readPath, afterBody bool) result {
 	t.Helper()
+	return roundTripAfter(t, c, tr, host, port, tlsOpts, req, path, afterBody, nil)
+}
+
+// roundTripAfter is roundTrip that, when closed is not nil, waits after the
+// head until the server has closed the connection (closed is closed), so
+// the FIN is in the client's socket before the body is read.
+func roundTripAfter(t *testing.T, c *Client, tr *[]Status, host string, port int, tlsOpts *TLSOptions, req request, path readPath, afterBody bool, closed <-chan struct{}) result {
+	t.Helper()
 	var r result
 	if err := connect(t, c, host, port, tlsOpts); err == nil && c.Status() == StatusConnected {
 		require.NoError(t, c.Request(req.method, req.url, req.headers, req.body))
 		_ = pollWhile(t, c, StatusRequesting)
 		r.Code, r.HasResp, r.BodyLen, r.Chunked = c.ResponseCode(), c.HasResponse(), c.ResponseBodyLength(), c.IsResponseChunked()
 		r.Headers = append([]string(nil), c.RawHeaders()...)
+		if closed != nil {
+			waitClosed(t, closed)
+		}
 		readBody(t, c, path, &r)
 		if afterBody && c.Status() == StatusConnected {
 			deadline := time.Now().Add(driveTimeout)
 			for c.Status() == StatusConnected && time.Now().Before(deadline) {
 				_ = c.Poll()
-				time.Sleep(pollGap)
+				r.AfterPolls++
+				if c.Status() == StatusConnected {
+					time.Sleep(pollGap)
+				}
 			}
 		}
 	}
@@ -201,7 +218,24 @@ const (
 	endClose                    // FIN together with the last data
 	endCloseLater               // FIN 50 ms after the data
 	endCloseAfter               // FIN 20 ms after the data (keep-alive tests)
+	endCloseFirst               // FIN after the data; the client reads the body once it is there (scriptClosed)
 )
+
+// finSettle is how long a test waits after the server closed its socket
+// for the FIN to be queued in the client's socket (loopback).
+const finSettle = 5 * time.Millisecond
+
+// waitClosed waits until closed is closed (the server closed the
+// connection), then finSettle.
+func waitClosed(t *testing.T, closed <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-closed:
+	case <-time.After(driveTimeout):
+		t.Fatal("the server did not close")
+	}
+	time.Sleep(finSettle)
+}
 
 // delivery is how a scripted server writes its response.
 type delivery struct {
@@ -212,6 +246,12 @@ type delivery struct {
 
 // script is the server side: read one request, write resp as d says, end.
 func script(resp string, d delivery, end ending) func(*ts.Conn) {
+	return scriptClosed(resp, d, end, nil)
+}
+
+// scriptClosed is script that closes closed once the server closed the
+// connection (endCloseFirst).
+func scriptClosed(resp string, d delivery, end ending, closed chan struct{}) func(*ts.Conn) {
 	b := []byte(resp)
 	steps := []ts.Step{ts.Read()}
 	switch {
@@ -237,6 +277,11 @@ func script(resp string, d delivery, end ending) func(*ts.Conn) {
 		steps = append(steps, ts.Sleep(later), ts.Close())
 	case endCloseAfter:
 		steps = append(steps, ts.Sleep(20*time.Millisecond), ts.Close())
+	case endCloseFirst:
+		steps = append(steps, ts.Close())
+	}
+	if closed != nil {
+		steps = append(steps, ts.Do("closed", func(*ts.Conn) error { close(closed); return nil }))
 	}
 	return ts.Script(steps...)
 }

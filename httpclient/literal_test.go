@@ -108,7 +108,7 @@ func TestIPLiteralConnects(t *testing.T) {
 	}
 }
 
-// TestIPLiteralUndefined covers issue 7 rule 6 and COMPAT.md H9: a host
+// TestIPLiteralUndefined covers issue 7 rule 6 and COMPAT.md H10: a host
 // is_valid_ip_address accepts but whose address Godot's IPAddress parser
 // leaves undefined (it writes past its fixed arrays) is refused at once:
 // ERR_INVALID_PARAMETER, status CANT_CONNECT, no DNS.

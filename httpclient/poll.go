@@ -29,16 +29,23 @@ const pollOp = "poll"
 //
 // Non-blocking mode (the default) never waits. Blocking mode waits in
 // RESOLVING, CONNECTING and REQUESTING until the status can change; in
-// CONNECTED and BODY it checks liveness and returns at once, as Godot does:
-// a zero-wait look at the socket that leaves arrived bytes in it (on
-// platforms without it — Windows, Plan 9, wasm, AIX — or over a conn that
-// is not a syscall.Conn, a read that waits at most a millisecond).
+// CONNECTED and BODY it checks liveness and returns at once, as Godot does.
+// On platforms without the zero-wait look — Windows, Plan 9, wasm, AIX — or
+// over a conn that is not a syscall.Conn (SetConnection), blocking mode
+// reads with a deadline of a millisecond instead, and non-blocking mode
+// reads in the background, so that a FIN is seen one Poll later.
 //
+// The liveness check of CONNECTED and BODY is the same in both modes: a
+// zero-wait look at the socket that leaves arrived bytes in it (§1.15.3).
 // A FIN (or TLS close) while idle in CONNECTED gives CONNECTION_ERROR
-// (§1.6.3.3). In BODY a clean close is left for the body read, which ends
-// the body with DISCONNECTED (§1.10.1.4; the port's deterministic form of
-// §1.10.4, §7 D3): Poll never turns a body that was cleanly closed into an
-// error.
+// (§1.6.3.3), and so does a FIN in BODY when nothing more belongs to the
+// body (Content-Length: 0, HEAD), as in Godot. Otherwise a clean close in
+// BODY is left for the body read, which ends the body with DISCONNECTED
+// (§1.10.1.4; the port's deterministic form of §1.10.4, §7 D3): Poll never
+// turns a body that was cleanly closed before its end into an error. After
+// a response whose framing was ambiguous the client has closed the
+// connection (§7 D2): the next Poll in CONNECTED gives CONNECTION_ERROR with
+// ErrNotReusable, what Godot gives once a server closed the connection.
 //
 // Godot: HTTPClient.poll()
 func (c *Client) Poll() error {
@@ -128,21 +135,30 @@ func (c *Client) pollDial() error {
 	}
 }
 
-// pollLive is the liveness check of CONNECTED and BODY (§1.6.3). It never
+// pollLive is the liveness check of CONNECTED and BODY (§1.6.3), the same
+// in both modes: Godot's poll() looks at the socket first, so a Poll made
+// after the peer's FIN arrived (nothing left to read) reports it. It never
 // consumes data: bytes received stay buffered for the next response or the
 // body read.
+//
+// In BODY the end of the stream is left to the body read when the body
+// still expects bytes — the read ends a read-until-close body, or a body
+// cut short, with DISCONNECTED (§1.10.1.4, §7 D3) — and is CONNECTION_ERROR,
+// as in Godot, when nothing more belongs to the body (Content-Length: 0, a
+// HEAD response).
 func (c *Client) pollLive() error {
+	if c.retired {
+		// §7 D2: the port closed the connection after the response; this is
+		// what Godot reports once a server has closed a kept-alive one.
+		return c.fail(StatusConnectionError, ErrConnectionError, pollOp, ErrNotReusable)
+	}
 	if c.rr == c.rw && c.rerr == nil && c.st != nil {
-		if c.blocking {
-			c.probe()
-		} else {
-			c.fill(false)
-		}
+		c.look()
 	}
 	if c.rr < c.rw || c.rerr == nil {
 		return nil
 	}
-	if c.status == StatusBody && c.rerr == io.EOF {
+	if c.status == StatusBody && c.rerr == io.EOF && c.bodyExpectsBytes() {
 		return nil // the body read ends the body (§7 D3)
 	}
 	cause := c.rerr
@@ -153,9 +169,58 @@ func (c *Client) pollLive() error {
 	return c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
 }
 
+// look is the look at the socket of the liveness check: the zero-wait peek
+// (§1.15.3) in both modes where the socket can be peeked. Elsewhere (a conn
+// that is not a syscall.Conn, a platform without the peek) blocking mode
+// reads with a deadline of probeWait and non-blocking mode, which never
+// waits, takes the result of its background read or starts one: the end of
+// the stream is then seen by a later Poll.
+func (c *Client) look() {
+	switch {
+	case !c.blocking && !c.rpending && c.st.sock == nil:
+		c.fill(false)
+	case c.blocking && c.st.sock == nil && c.handshakePending():
+		// SetConnection's *tls.Conn before its handshake: left to the
+		// request (a deadline read would make it fail for good).
+	case !c.rpending && c.st.sock != nil && c.st.tls != nil && c.status == StatusBody && !c.bodyExpectsBytes():
+		c.lookTLSAfterBody()
+	default:
+		c.probe()
+	}
+}
+
+// lookTLSAfterBody is the look under TLS in BODY when nothing more belongs
+// to the body (Content-Length: 0, HEAD): what arrived is read through
+// crypto/tls without waiting, as in CONNECTED, so that a close_notify is
+// seen now, as Godot's TLS poll sees it (§1.6.3.1); records of data stay
+// buffered for the next response.
+func (c *Client) lookTLSAfterBody() {
+	state, err := c.st.sock.peek()
+	switch state {
+	case peekEmpty:
+		return
+	case peekError:
+		c.st.tls.pend = err // the kernel hands an error out once: crypto/tls reads it next
+	}
+	c.probeTLS()
+}
+
+// bodyExpectsBytes reports whether the body of the current response still
+// needs bytes from the stream: false only for a fixed-length body with
+// nothing left to read (Content-Length: 0, HEAD).
+func (c *Client) bodyExpectsBytes() bool {
+	return c.body.framing != wire.FramingLength || c.body.left > 0
+}
+
 // pollRequesting sends the request, then reads the response head
 // (§1.6.4). In blocking mode it returns once the head is parsed or failed.
 func (c *Client) pollRequesting() error {
+	if c.retired && !c.reqSent {
+		// §7 D2: the port closed the connection after the last response;
+		// Godot's write to a closed socket fails the same way (§1.6.4.1).
+		c.release()
+		return c.fail(StatusConnectionError, ErrConnectionError, pollOp, ErrNotReusable)
+	}
 	if !c.reqSent {
 		done, err := c.send()
 		if !done {
@@ -192,7 +257,8 @@ func (c *Client) pollRequesting() error {
 }
 
 // applyHead makes the parsed head the current response and freezes its
-// framing (§1.8, §1.9): BODY, or CONNECTED when there is no body.
+// framing (§1.8, §1.9): BODY, or CONNECTED when there is no body — also
+// after an ambiguous head, whose connection is then retired (§7 D2).
 func (c *Client) applyHead() {
 	c.head, c.next = c.next, c.head
 	h := &c.head
@@ -206,9 +272,8 @@ func (c *Client) applyHead() {
 		return
 	}
 	c.body.done = true
-	if h.Ambiguous {
-		c.closeConn() // §7 D2: never reuse after an ambiguous head
-		return
-	}
 	c.setStatus(StatusConnected)
+	if h.Ambiguous {
+		c.retire()
+	}
 }

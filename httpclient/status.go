@@ -59,6 +59,7 @@ var legalTransitions = map[transition]string{
 	{StatusDisconnected, StatusConnecting}:  "§1.5.10 connect_to_host(IP literal)",
 	{StatusDisconnected, StatusResolving}:   "§1.5.11 connect_to_host(name)",
 	{StatusDisconnected, StatusCantConnect}: "§1.5.10 immediate connect failure for an IP literal (invalid port)",
+	{StatusDisconnected, StatusConnected}:   "§1.13.2 set_connection(): close(), then CONNECTED",
 
 	{StatusResolving, StatusConnecting}:  "§1.6.1.2 resolver done, a connect started",
 	{StatusResolving, StatusCantResolve}: "§1.6.1.3 resolver failed",

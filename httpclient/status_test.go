@@ -51,7 +51,6 @@ func TestTransitionTable(t *testing.T) {
 		assert.False(t, tr.from.Terminal(), "§1.19: terminal statuses stay until close(): %v → %v", tr.from, tr.to)
 	}
 	illegal := []transition{
-		{StatusDisconnected, StatusConnected}, // no set_connection
 		{StatusDisconnected, StatusRequesting},
 		{StatusResolving, StatusConnected}, // one change per poll: CONNECTING first
 		{StatusConnecting, StatusRequesting},

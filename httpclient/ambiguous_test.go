@@ -1,0 +1,200 @@
+package httpclient
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// ambiguousCase is a response head the parser flags Ambiguous (§7 D2): one
+// flag class of wire.HeadParser.Parse with one of Godot's framings.
+type ambiguousCase struct {
+	class   string
+	framing wire.Framing
+	lines   []string // header lines after "HTTP/1.1 200 OK"
+	strict  bool
+	stored  []string // what Godot stores (§1.8.5), when it differs from lines
+	bodyLen int64
+}
+
+// The bytes after each head: Godot's framing reads "hello" from the first
+// two; without framing they stay in Godot's socket (§1.9 row 3), and the
+// port drops them with the connection.
+var ambiguousBodies = map[wire.Framing]string{
+	wire.FramingNone:    "hello",
+	wire.FramingLength:  "hello",
+	wire.FramingChunked: "5\r\nhello\r\n0\r\n\r\n",
+}
+
+var ambiguousCases = []ambiguousCase{
+	// White space before the colon of a framing header: Godot ignores the line.
+	{class: "space-before-colon", framing: wire.FramingNone, lines: []string{"Content-Length : 5"}, bodyLen: -1},
+	{class: "space-before-colon", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "Transfer-Encoding : chunked"}, bodyLen: 5},
+	{class: "space-before-colon", framing: wire.FramingChunked, lines: []string{"Transfer-Encoding: chunked", "Content-Length : 5"}, bodyLen: -1},
+	// A Content-Length that is not plain digits (Godot's to_int).
+	{class: "length-not-digits", framing: wire.FramingNone, lines: []string{"Content-Length: -1"}, bodyLen: -1},
+	{class: "length-not-digits", framing: wire.FramingLength, lines: []string{"Content-Length: 5x"}, bodyLen: 5},
+	{class: "length-not-digits", framing: wire.FramingChunked, lines: []string{"Transfer-Encoding: chunked", "Content-Length: 1,2"}, bodyLen: 12},
+	// Content-Length values that differ (the last wins).
+	{class: "differing-lengths", framing: wire.FramingNone, lines: []string{"Content-Length: 3", "Content-Length: -1"}, bodyLen: -1},
+	{class: "differing-lengths", framing: wire.FramingLength, lines: []string{"Content-Length: 3", "Content-Length: 5"}, bodyLen: 5},
+	{class: "differing-lengths", framing: wire.FramingChunked, lines: []string{"Transfer-Encoding: chunked", "Content-Length: 3", "Content-Length: 5"}, bodyLen: 5},
+	// Content-Length together with a Transfer-Encoding.
+	{class: "length-and-transfer-encoding", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "Transfer-Encoding: identity"}, bodyLen: 5},
+	{class: "length-and-transfer-encoding", framing: wire.FramingChunked, lines: []string{"Content-Length: 5", "Transfer-Encoding: chunked"}, bodyLen: 5},
+	{class: "length-and-transfer-encoding-strict", framing: wire.FramingChunked, strict: true, lines: []string{"Content-Length: 5", "Transfer-Encoding: chunked"}, bodyLen: 5},
+	// A framing header matched only through Godot's Unicode lower-casing.
+	{class: "unicode-fold", framing: wire.FramingNone, lines: []string{"Transfer-Encod\u0130ng: identity"}, bodyLen: -1},
+	{class: "unicode-fold", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "Connect\u0130on: close"}, bodyLen: 5},
+	{class: "unicode-fold", framing: wire.FramingChunked, lines: []string{"Transfer-Encod\u0130ng: chunked"}, bodyLen: -1},
+	// A bare CR inside a line (stored as a space).
+	{class: "bare-cr", framing: wire.FramingNone, lines: []string{"X-A: 1\rX-B: 2"}, stored: []string{"X-A: 1 X-B: 2"}, bodyLen: -1},
+	{class: "bare-cr", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "X-A: 1\rX-B: 2"},
+		stored: []string{"Content-Length: 5", "X-A: 1 X-B: 2"}, bodyLen: 5},
+	{class: "bare-cr", framing: wire.FramingChunked, lines: []string{"Transfer-Encoding: chunked", "X-A: 1\rX-B: 2"},
+		stored: []string{"Transfer-Encoding: chunked", "X-A: 1 X-B: 2"}, bodyLen: -1},
+	// A NUL: Godot's String::utf8 drops the rest of the head.
+	{class: "nul", framing: wire.FramingNone, lines: []string{"X-N: a\x00b", "Content-Length: 5"}, stored: []string{"X-N: a"}, bodyLen: -1},
+	{class: "nul", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "X-N: a\x00b"},
+		stored: []string{"Content-Length: 5", "X-N: a"}, bodyLen: 5},
+	{class: "nul", framing: wire.FramingChunked, lines: []string{"Transfer-Encoding: chunked", "X-N: a\x00b"},
+		stored: []string{"Transfer-Encoding: chunked", "X-N: a"}, bodyLen: -1},
+	// An invalid UTF-8 sequence whose repair swallows an ASCII byte.
+	{class: "utf8-repair", framing: wire.FramingNone, lines: []string{"X-U: \xc3(z"}, stored: []string{"X-U: \uFFFDz"}, bodyLen: -1},
+	{class: "utf8-repair", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "X-U: \xc3(z"},
+		stored: []string{"Content-Length: 5", "X-U: \uFFFDz"}, bodyLen: 5},
+	{class: "utf8-repair", framing: wire.FramingChunked, lines: []string{"Transfer-Encoding: chunked", "X-U: \xc3(z"},
+		stored: []string{"Transfer-Encoding: chunked", "X-U: \uFFFDz"}, bodyLen: -1},
+}
+
+func (a ambiguousCase) head() string {
+	return "HTTP/1.1 200 OK\r\n" + strings.Join(a.lines, "\r\n") + "\r\n\r\n"
+}
+
+func (a ambiguousCase) name() string {
+	return a.class + "/" + [...]string{"no-framing", "length", "chunked", "until-close"}[a.framing]
+}
+
+// TestAmbiguousResponses checks issue 7 rule 1 (§7 D2): a response whose
+// head is flagged Ambiguous is delivered exactly as Godot delivers it —
+// status path (CONNECTED after a head without framing, BODY → CONNECTED
+// after a body), HasResponse, code, headers, body length, body — in both
+// modes and on both read paths. Only the connection differs afterwards: the
+// client has closed it (the server sees the close at once, the bytes after
+// the response are dropped), KeepAlive is false, and the next step fails as
+// in Godot once a server closed a kept-alive connection: a Poll in
+// CONNECTED → CONNECTION_ERROR without close() (§1.6.3, the response
+// getters keep their values), or a new Request → REQUESTING and its Poll →
+// CONNECTION_ERROR with close() (§1.6.4.1), both with ErrNotReusable.
+func TestAmbiguousResponses(t *testing.T) {
+	for _, ac := range ambiguousCases {
+		resp := ac.head() + ambiguousBodies[ac.framing]
+		// The case must be what it claims: the parser flags it, with
+		// Godot's framing.
+		p := wire.HeadParser{Strict: ac.strict}
+		var h wire.Head
+		n, err := p.Parse([]byte(resp), &h)
+		require.NoError(t, err, ac.name())
+		require.Equal(t, len(ac.head()), n, ac.name())
+		require.True(t, h.Ambiguous, "%s: the parser must flag it", ac.name())
+		require.Equal(t, ac.framing, h.Framing, ac.name())
+		stored := ac.stored
+		if stored == nil {
+			stored = ac.lines
+		}
+		body, trace := "hello", statuses(StatusBody, StatusConnected)
+		if ac.framing == wire.FramingNone {
+			body, trace = "", statuses(StatusConnected)
+		}
+		for _, next := range []string{"poll", "request"} {
+			for _, m := range modes {
+				for _, path := range []readPath{pathChunks, pathInto} {
+					t.Run(ac.name()+"/"+next+"/"+m.name+"/"+path.String(), func(t *testing.T) {
+						t.Parallel()
+						closed := make(chan struct{})
+						srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(resp), ts.WaitClosed(driveTimeout),
+							ts.Do("closed", func(*ts.Conn) error { close(closed); return nil })))
+						c, tr := newClient(t, m.blocking)
+						c.SetStrict(ac.strict)
+						require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+						r := exchange(t, c, getRoot, path)
+
+						// The response, exactly as Godot delivers it.
+						assert.Equal(t, concat(connected, trace...), *tr, "issue 7 rule 1: Godot's status path")
+						assert.Equal(t, 200, r.Code)
+						assert.True(t, r.HasResp)
+						assert.Equal(t, stored, r.Headers)
+						assert.Equal(t, ac.bodyLen, r.BodyLen)
+						assert.Equal(t, ac.framing == wire.FramingChunked, r.Chunked)
+						assert.Equal(t, body, r.Body)
+						if path == pathInto {
+							assert.Equal(t, io.EOF, r.IntoErr)
+						}
+						assert.True(t, c.BodyComplete())
+						assert.NoError(t, c.LastError())
+
+						// The connection: closed by the client, not reusable.
+						assert.False(t, c.KeepAlive(), "§7 D2")
+						select {
+						case <-closed: // the server saw the client close at the end of the response
+						case <-time.After(driveTimeout):
+							t.Error("the client did not close the connection")
+						}
+						assert.True(t, c.HasResponse(), "the response getters keep their values")
+
+						switch next {
+						case "poll":
+							err := c.Poll()
+							assert.True(t, errors.Is(err, ErrConnectionError), "%v", err)
+							assert.True(t, errors.Is(err, ErrNotReusable), "%v", err)
+							assert.Equal(t, concat(connected, append(trace, StatusConnectionError)...), *tr)
+							assert.Equal(t, 200, c.ResponseCode(), "§1.6.3.1: no close()")
+							assert.Equal(t, stored, c.ResponseHeaders())
+							assert.True(t, errors.Is(c.Request(MethodGet, "/", nil, ""), ErrInvalidParameter), "§1.7.3")
+						case "request":
+							require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+							assert.Equal(t, StatusRequesting, c.Status())
+							err := c.Poll()
+							assert.True(t, errors.Is(err, ErrConnectionError), "%v", err)
+							assert.True(t, errors.Is(err, ErrNotReusable), "%v", err)
+							assert.Equal(t, concat(connected, append(trace, StatusRequesting, StatusConnectionError)...), *tr)
+							assert.Equal(t, 0, c.ResponseCode(), "§1.6.4.1: close()")
+						}
+						assert.True(t, errors.Is(c.LastError(), ErrNotReusable))
+						assert.Len(t, srv.Requests(), 1, "nothing else was sent")
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestAmbiguousUntilClose checks issue 7 rule 1 for a read-until-close
+// body (§1.9 row 2): the peer's close ends it, as in Godot (BODY →
+// DISCONNECTED); there is no connection left to retire.
+func TestAmbiguousUntilClose(t *testing.T) {
+	resp := "HTTP/1.1 200 OK\r\nContent-Length: -1\r\nConnection: close\r\n\r\nhello"
+	for _, m := range modes {
+		for _, path := range []readPath{pathChunks, pathInto} {
+			t.Run(m.name+"/"+path.String(), func(t *testing.T) {
+				srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(resp), ts.Sleep(10*time.Millisecond), ts.Close()))
+				c, tr := newClient(t, m.blocking)
+				require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+				r := exchange(t, c, getRoot, path)
+				assert.Equal(t, concat(connected, StatusBody, StatusDisconnected), *tr)
+				assert.Equal(t, "hello", r.Body)
+				assert.Equal(t, []string{"Content-Length: -1", "Connection: close"}, r.Headers)
+				assert.True(t, c.BodyComplete())
+				assert.False(t, c.KeepAlive())
+			})
+		}
+	}
+}

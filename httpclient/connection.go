@@ -1,0 +1,146 @@
+package httpclient
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+	"reflect"
+
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// ErrNotReusable is the cause of CONNECTION_ERROR on the connection the
+// client closed itself after a response whose framing was ambiguous (§7
+// D2, wire.Head.Ambiguous): the response was delivered exactly as Godot
+// delivers it, then the connection was closed instead of being reused, so
+// the next Poll in CONNECTED — or the Poll that would send a new request —
+// fails as it does in Godot once a server has closed a kept-alive
+// connection (§1.6.3, §1.6.4.1).
+var ErrNotReusable = errors.New("httpclient: connection closed after a response with ambiguous framing")
+
+// retire closes the connection at the end of a response whose framing was
+// ambiguous (§7 D2) without changing the status: Godot's status path is
+// kept up to the end of the response (CONNECTED), and what follows is what
+// a Godot user sees when the server closes a kept-alive connection. The
+// bytes buffered after the response (the ones another parser would frame
+// differently) are dropped; the stream stays installed, closed, until Close
+// (Connection still returns it, as Godot's get_connection() would).
+func (c *Client) retire() {
+	c.abortMu.Lock()
+	c.abortConn = nil
+	c.abortMu.Unlock()
+	if c.st != nil {
+		_ = c.st.raw.Close()
+	}
+	c.wg.Wait()
+	c.resetIO()
+	c.retired = true
+}
+
+var (
+	errNilConn = errors.New("httpclient: connection is nil")
+	errNotTLS  = errors.New("httpclient: the client has TLS options: the connection must be a *tls.Conn")
+)
+
+// SetConnection installs conn as the client's connection, as Godot's
+// set_connection() does (§1.13): nil, or a conn that is not a *tls.Conn
+// while the client has TLS options (from the last ConnectToHost), is
+// refused with ErrInvalidParameter and nothing changes (Godot prints and
+// ignores); the current connection again is a no-op. Otherwise the client
+// is closed (Close: status DISCONNECTED, the response cleared), conn is
+// installed and the status becomes CONNECTED, ready for Request.
+//
+// As in Godot the target of the last ConnectToHost is not changed, so the
+// automatic Host header is built from it — "Host: :-1" on a client that
+// never connected (§1.13.2): send your own Host header. TLS options, the
+// proxy settings and blocking mode apply as for a connection the client
+// made; the TLS handshake of a *tls.Conn is left to crypto/tls (it runs on
+// the first write or read if it has not yet; until it has, the liveness
+// check leaves the conn alone).
+//
+// Unlike Godot, whose poll() checks its own unconnected TCP socket for a
+// plain installed stream and so reports CONNECTION_ERROR at once in
+// CONNECTED and BODY (§1.13.3), the liveness check (§1.6.3) looks at conn
+// itself: the zero-wait peek when conn is a syscall.Conn (a *net.TCPConn),
+// otherwise — a *tls.Conn, net.Pipe, a wrapper — a read with a deadline of
+// a millisecond in blocking mode and a background read in non-blocking
+// mode (conn must then support read deadlines in blocking mode, as net.Conn
+// requires). Over an installed *tls.Conn a TCP close without close_notify
+// at a record boundary cannot be told from a close_notify (crypto/tls
+// reports io.EOF for both) and ends like one (§1.15.4 holds only for
+// connections the client made). The client owns conn from now on: Close
+// closes it (a *tls.Conn without sending close_notify, as Godot's close()),
+// Abort too.
+//
+// Godot: HTTPClient.set_connection()
+func (c *Client) SetConnection(conn net.Conn) error {
+	if conn == nil {
+		return wire.Wrap(ErrInvalidParameter, "set_connection", errNilConn)
+	}
+	tc, isTLS := conn.(*tls.Conn)
+	if c.tlsOpts != nil && !isTLS {
+		return wire.Wrap(ErrInvalidParameter, "set_connection", errNotTLS)
+	}
+	if c.st != nil && sameConn(c.st.conn, conn) {
+		return nil
+	}
+	c.Close()
+	st := &stream{raw: conn, conn: conn}
+	if isTLS {
+		// Closing the transport ends the TLS conn without a close_notify
+		// write (which could block), as Godot's close() (§1.12).
+		st.raw = tc.NetConn()
+		if !tc.ConnectionState().HandshakeComplete {
+			c.handshaking = tc
+		}
+	} else {
+		st.sock = newSock(conn)
+	}
+	c.st = st
+	c.abortMu.Lock()
+	c.abortConn = st
+	c.abortMu.Unlock()
+	c.setStatus(StatusConnected)
+	return nil
+}
+
+// Connection returns the connection requests and responses go through: the
+// TCP connection, or the *tls.Conn over it (through the proxy tunnel, if
+// any), or the conn given to SetConnection. It is nil before a connect
+// attempt succeeded — Godot returns its TCP stream, then its TLS stream,
+// already while connecting (§1.13.4, §1.6.2.6): here the connection is made
+// on another goroutine and exists only once it is established — and after
+// Close or a failure that closed the connection. After a CONNECTION_ERROR
+// found by Poll, and after the client retired the connection (§7 D2), it
+// still returns the (closed) conn, as Godot keeps its stream until close().
+// Reading from or writing to it desynchronises the client, as in Godot.
+//
+// Godot: HTTPClient.get_connection()
+func (c *Client) Connection() net.Conn {
+	if c.st == nil {
+		return nil
+	}
+	return c.st.conn
+}
+
+// sameConn reports whether a and b are the same conn without the panic of
+// == on two values of one non-comparable type.
+func sameConn(a, b net.Conn) bool {
+	ta := reflect.TypeOf(a)
+	return ta == reflect.TypeOf(b) && ta.Comparable() && a == b
+}
+
+// handshakePending reports whether a *tls.Conn given to SetConnection is
+// still before the end of its handshake, which the liveness check leaves to
+// the request's write or the response's read: a read with a deadline would
+// run it, and crypto/tls keeps a handshake that timed out failed.
+func (c *Client) handshakePending() bool {
+	if c.handshaking == nil {
+		return false
+	}
+	if c.handshaking.ConnectionState().HandshakeComplete {
+		c.handshaking = nil
+		return false
+	}
+	return true
+}

@@ -1,0 +1,229 @@
+package httpclient
+
+import (
+	"context"
+	"errors"
+	"net"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// closedStep is a script step that closes ch: the server got there.
+func closedStep(ch chan struct{}) ts.Step {
+	return ts.Do("closed", func(*ts.Conn) error { close(ch); return nil })
+}
+
+// wantEndCause checks the cause of the CONNECTION_ERROR a server ending gives.
+func wantEndCause(t *testing.T, end serverEnd, err error) {
+	t.Helper()
+	assert.True(t, errors.Is(err, ErrConnectionError), "%v", err)
+	switch end.name {
+	case "rst":
+		assert.True(t, errors.Is(err, syscall.ECONNRESET), "%v", err)
+	case "fin-no-close-notify":
+		assert.True(t, errors.Is(err, ErrTLSTruncated), "%v", err)
+	default:
+		assert.True(t, errors.Is(err, ErrPeerClosed), "%v", err)
+	}
+}
+
+// TestPollSeesFINInEveryMode checks issue 7 rule 2 (§1.6.3, §1.15.3):
+// Godot's poll() in CONNECTED and BODY looks at the socket first, so the
+// first Poll made after the peer closed (FIN; TLS: close_notify then FIN, or
+// a FIN without close_notify; RST) reports CONNECTION_ERROR — in
+// non-blocking mode exactly as in blocking mode, without waiting: idle in
+// CONNECTED after a body, and in BODY when nothing more belongs to the body
+// (Content-Length: 0, as redirect responses carry). Before the close, Polls
+// return at once and change nothing.
+func TestPollSeesFINInEveryMode(t *testing.T) {
+	if !peekSupported {
+		t.Skip("no zero-wait peek on this platform: TestPollFINFallbackNonBlocking covers it")
+	}
+	responses := []struct {
+		name   string
+		resp   string
+		status Status // where the client waits for the close
+	}{
+		{"connected-after-body", okResp, StatusConnected},
+		{"body-content-length-0", "HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n", StatusBody},
+		{"connected-after-empty-body", "HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n", StatusConnected},
+	}
+	for _, tgt := range livenessTargets {
+		for _, end := range serverEnds {
+			if end.tls && !tgt.tls {
+				continue
+			}
+			for _, rc := range responses {
+				for _, m := range modes {
+					t.Run(tgt.name+"/"+end.name+"/"+rc.name+"/"+m.name, func(t *testing.T) {
+						g, closed := newGate(), make(chan struct{})
+						host, port, opts := tgt.start(t, ts.Script(ts.Read(), ts.WriteString(rc.resp), g.step("idle"),
+							end.step, closedStep(closed), ts.Hold()))
+						c, tr := newClient(t, m.blocking)
+						require.NoError(t, connect(t, c, host, port, opts))
+						require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+						_ = pollWhile(t, c, StatusRequesting)
+						if rc.status == StatusConnected {
+							readBody(t, c, pathInto, &result{})
+						}
+						require.Equal(t, rc.status, c.Status())
+						g.wait(t)
+						assert.Less(t, timePolls(t, c, rc.status), probeMedian, "nothing happened yet")
+
+						g.pass(t)
+						waitClosed(t, closed)
+						err := c.Poll()
+						assert.Equal(t, StatusConnectionError, c.Status(), "the first Poll after the close (issue 7 rule 2)")
+						wantEndCause(t, end, err)
+						want := concat(connected, StatusBody)
+						if tgt.tls {
+							want = concat(statuses(StatusResolving), want...) // "localhost"
+						}
+						if rc.status == StatusConnected {
+							want = append(want, StatusConnected)
+						}
+						assert.Equal(t, append(want, StatusConnectionError), *tr)
+						assert.NotZero(t, c.ResponseCode(), "§1.6.3.1: no close()")
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestPollFINLeftToBodyRead checks that issue 7 rule 2 keeps §7 D3 in both
+// modes: in BODY, while the body still expects bytes, a clean close is left
+// to the body read (the first Poll after the FIN changes nothing), which
+// ends a read-until-close body (complete) or a body cut short (*BodyError),
+// DISCONNECTED either way (§1.10.1.4, §1.10.2.7).
+func TestPollFINLeftToBodyRead(t *testing.T) {
+	tests := []struct {
+		name, resp string
+		complete   bool
+	}{
+		{"until-close", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", true},
+		{"fixed-cut-short", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", false},
+		{"chunked-cut-short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false},
+	}
+	for _, tt := range tests {
+		for _, m := range modes {
+			t.Run(tt.name+"/"+m.name, func(t *testing.T) {
+				closed := make(chan struct{})
+				srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(tt.resp), ts.Close(), closedStep(closed)))
+				c, tr := newClient(t, m.blocking)
+				require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+				require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+				_ = pollWhile(t, c, StatusRequesting)
+				require.Equal(t, StatusBody, c.Status())
+				waitClosed(t, closed)
+				assert.NoError(t, c.Poll(), "§7 D3: left to the body read")
+				assert.Equal(t, StatusBody, c.Status())
+				r := result{}
+				readBody(t, c, pathInto, &r)
+				assert.Equal(t, concat(connected, StatusBody, StatusDisconnected), *tr)
+				assert.Equal(t, tt.complete, r.Complete)
+			})
+		}
+	}
+}
+
+// TestPollFINFallbackNonBlocking checks issue 7 rule 2 where the socket
+// cannot be peeked (a conn that is not a syscall.Conn; every platform
+// without the peek): non-blocking Poll still never waits — it reads in the
+// background — and reports the FIN on a later Poll, with the same trace as
+// blocking mode (TestPollLivenessFallback).
+func TestPollFINFallbackNonBlocking(t *testing.T) {
+	for _, end := range serverEnds[:2] {
+		t.Run(end.name, func(t *testing.T) {
+			g := newGate()
+			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("idle"), end.step, ts.Hold()))
+			c, tr := newClient(t, false)
+			c.dialFn = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				var d net.Dialer
+				conn, err := d.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return hiddenConn{conn}, nil
+			}
+			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+			require.Nil(t, c.st.sock)
+			r := exchange(t, c, getRoot, pathChunks)
+			require.Equal(t, "ok", r.Body)
+			g.wait(t)
+			assert.Less(t, timePolls(t, c, StatusConnected), probeMedian, "non-blocking mode never waits")
+			g.pass(t)
+			err := pollUntilEnd(t, c, StatusConnected)
+			assert.Equal(t, concat(connected, StatusBody, StatusConnected, StatusConnectionError), *tr)
+			wantEndCause(t, end, err)
+		})
+	}
+}
+
+// TestAllocsPollLivenessNonBlocking pins the non-blocking liveness check at
+// zero allocations, like the blocking one (TestAllocsPollLiveness): it is
+// the same zero-wait peek, run on every Poll of a game loop.
+func TestAllocsPollLivenessNonBlocking(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	if !peekSupported {
+		t.Skip("no zero-wait peek on this platform")
+	}
+	for _, tgt := range livenessTargets {
+		t.Run(tgt.name, func(t *testing.T) {
+			host, port, opts := tgt.start(t, ts.Script(ts.Read(), ts.WriteString(okResp), ts.Hold()))
+			c, _ := newClient(t, false)
+			require.NoError(t, connect(t, c, host, port, opts))
+			r := exchange(t, c, getRoot, pathInto)
+			require.Equal(t, "ok", r.Body)
+			var failed error
+			allocs := testing.AllocsPerRun(200, func() {
+				if err := c.Poll(); err != nil {
+					failed = err
+				}
+			})
+			require.NoError(t, failed)
+			assert.Equal(t, StatusConnected, c.Status())
+			assert.False(t, c.rpending, "no background read was started")
+			assert.Zero(t, allocs)
+		})
+	}
+}
+
+// BenchmarkPollLiveness measures one Poll idle in CONNECTED (the liveness
+// check of §1.6.3) in each mode over loopback.
+func BenchmarkPollLiveness(b *testing.B) {
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			srv := ts.New(b, ts.Script(ts.Read(), ts.WriteString(okResp), ts.Hold()))
+			c := New()
+			c.SetBlockingMode(m.blocking)
+			b.Cleanup(c.Close)
+			require.NoError(b, c.ConnectToHost(srv.Host(), srv.Port(), nil))
+			for c.Status() == StatusConnecting {
+				_ = c.Poll()
+			}
+			require.NoError(b, c.Request(MethodGet, "/", nil, ""))
+			for c.Status() == StatusRequesting {
+				_ = c.Poll()
+			}
+			buf := make([]byte, 64)
+			for c.Status() == StatusBody {
+				_, _ = c.ReadResponseBodyChunkInto(buf)
+			}
+			require.Equal(b, StatusConnected, c.Status())
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Poll(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
