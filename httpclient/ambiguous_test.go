@@ -50,7 +50,7 @@ var ambiguousCases = []ambiguousCase{
 	// Content-Length together with a Transfer-Encoding.
 	{class: "length-and-transfer-encoding", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "Transfer-Encoding: identity"}, bodyLen: 5},
 	{class: "length-and-transfer-encoding", framing: wire.FramingChunked, lines: []string{"Content-Length: 5", "Transfer-Encoding: chunked"}, bodyLen: 5},
-	{class: "length-and-transfer-encoding-strict", framing: wire.FramingChunked, strict: true, lines: []string{"Content-Length: 5", "Transfer-Encoding: chunked"}, bodyLen: 5},
+	{class: "length-and-transfer-encoding-strict", framing: wire.FramingChunked, strict: true, lines: []string{"Content-Length: 5", "Transfer-Encoding: chunked"}, bodyLen: -1}, // RFC 9112 §6.3: the length is unknown (issue 7 rule 10)
 	// A framing header matched only through Godot's Unicode lower-casing.
 	{class: "unicode-fold", framing: wire.FramingNone, lines: []string{"Transfer-Encod\u0130ng: identity"}, bodyLen: -1},
 	{class: "unicode-fold", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "Connect\u0130on: close"}, bodyLen: 5},

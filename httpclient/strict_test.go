@@ -21,7 +21,10 @@ import (
 // responses framed by Godot's rules (§1.8.3, §1.9).
 func TestStrictTransferEncoding(t *testing.T) {
 	const chunkedHello = "5\r\nhello\r\n0\r\n\r\n"
-	bodyThenDisc := statuses(StatusBody, StatusDisconnected) // the body, then closed (until-close end, or §7 D2 ambiguous framing)
+	bodyThenDisc := statuses(StatusBody, StatusDisconnected) // a read-until-close body: the peer's close ends it
+	// §7 D2 ambiguous framing (issue 7 rule 1): Godot's status path, then the
+	// client retires the connection.
+	bodyThenRetired := statuses(StatusBody, StatusConnected)
 	tests := []struct {
 		name    string
 		resp    string
@@ -44,11 +47,11 @@ func TestStrictTransferEncoding(t *testing.T) {
 		{name: "gzip-beside-length", resp: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: gzip\r\n\r\nhello",
 			strict: true, refused: true},
 		{name: "gzip-beside-length", resp: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: gzip\r\n\r\nhello",
-			trace: bodyThenDisc, body: "hello", bodyLen: 5},
+			trace: bodyThenRetired, body: "hello", bodyLen: 5},
 		{name: "chunked-beside-length", resp: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedHello,
-			strict: true, trace: bodyThenDisc, body: "hello", bodyLen: -1, chunked: true},
+			strict: true, trace: bodyThenRetired, body: "hello", bodyLen: -1, chunked: true},
 		{name: "chunked-beside-length", resp: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedHello,
-			trace: bodyThenDisc, body: "hello", bodyLen: 3, chunked: true}, // Godot's getter keeps the Content-Length
+			trace: bodyThenRetired, body: "hello", bodyLen: 3, chunked: true}, // Godot's getter keeps the Content-Length
 		{name: "obs-text-value", resp: "HTTP/1.1 200 OK\r\nX: caf\xe9\r\nContent-Length: 2\r\n\r\nok",
 			strict: true, trace: statuses(StatusBody, StatusConnected), body: "ok", bodyLen: 2, headers: []string{"X: caf\uFFFD", "Content-Length: 2"}},
 	}
