@@ -349,4 +349,3 @@ func soakNode(t *testing.T, addr string, n int, keep bool) int {
 	}
 	return ok
 }
-
