@@ -167,6 +167,10 @@ func (r *run) connect() error {
 		n.keepTarget = target{}
 	}
 	n.mu.Unlock()
+	// download_chunk_size as it is now (issue 7 rule 8: it may have been
+	// set while the client was DISCONNECTED).
+	r.chunkSize = int(n.chunkSize.Load())
+	_ = c.SetReadChunkSize(r.chunkSize) // validated by SetDownloadChunkSize
 	r.tls = nil
 	if r.cur.TLS {
 		r.tls = tlsOpts
@@ -417,6 +421,10 @@ func (r *run) stepBody() bool {
 		}
 		r.setBodyLen(c.ResponseBodyLength())
 		r.chunked = c.IsResponseChunked()
+		// Godot reads body_size_limit and download_file here (§2.6.1.1):
+		// they may have been set while the client was DISCONNECTED.
+		r.limit = r.n.bodySizeLimit.Load()
+		r.file = r.n.DownloadFile()
 		if r.limit >= 0 && r.bodyLen > r.limit {
 			return r.fail(ResultBodySizeLimitExceeded, r.code, r.respHeaders, r.limitErr())
 		}
