@@ -9,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/andybalholm/brotli"
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zlib"
 )
 
@@ -286,15 +285,9 @@ const readBufSize = 32 << 10
 func (d *decoder) decode() error {
 	switch d.enc {
 	case encGzip:
-		br := bufio.NewReaderSize(d, readBufSize)
-		zr, err := gzip.NewReader(br) // multistream: concatenated members decode (§7 D1)
-		if err != nil {
-			return noEOF(err)
-		}
-		// gzip returns io.EOF only at the end of the input after a complete
-		// member; garbage where the next member's header should be is
-		// gzip.ErrHeader, a partial header io.ErrUnexpectedEOF.
-		return d.copyOut(zr)
+		// Concatenated members decode (§7 D1); gunzip returns io.EOF only at
+		// the end of the input after a complete member.
+		return d.copyOut(newGunzip(bufio.NewReaderSize(d, readBufSize)))
 	case encDeflate:
 		br := bufio.NewReaderSize(d, readBufSize)
 		zr, err := zlib.NewReader(br)
