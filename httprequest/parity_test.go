@@ -397,3 +397,65 @@ func TestIssue7Rule8SettersFollowClientStatus(t *testing.T) {
 		}
 	})
 }
+
+// strictHead parses head as the strict parser does (§7.4).
+func strictHead(head string) (wire.Head, error) {
+	var p wire.HeadParser
+	p.Strict = true
+	var h wire.Head
+	_, err := p.Parse([]byte(head), &h)
+	return h, err
+}
+
+// issue 7 rule 10, §7.4, §2.6.1.1, §2.9.7: in strict mode a response with
+// Transfer-Encoding: chunked and a Content-Length has no known length: the
+// whole chunked body is read and BodySize is −1, as the client reports it —
+// the node never re-reads a Content-Length itself. A Transfer-Encoding with
+// any coding but chunked is refused: RESULT_CONNECTION_ERROR with the
+// parser's typed cause. Every driver.
+func TestIssue7Rule10StrictFraming(t *testing.T) {
+	const teCL = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+	t.Run("§7.4_chunked_with_Content-Length:_length_unknown", func(t *testing.T) {
+		if h, err := strictHead(teCL); err != nil || h.ContentLength != -1 {
+			t.Skipf("this branch's strict parser reports Content-Length %d (err %v) for chunked + Content-Length; the client change of issue 7 rule 10 makes it −1", h.ContentLength, err)
+		}
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			srv := serve(t, testserver.Script(testserver.Read(),
+				testserver.WriteString(teCL+"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"), testserver.Hold()))
+			require.NoError(t, n.SetStrict(true))
+			o := d.run(t, n, srv.URL("/"), nil, 0, nil)
+			assertCompletion(t, Completion{Result: ResultSuccess, ResponseCode: 200,
+				Headers: hdrs("Transfer-Encoding: chunked", "Content-Length: 5"), Body: []byte("hello world")}, o)
+			assert.Equal(t, int64(-1), n.BodySize(), "BodySize")
+			assert.Equal(t, int64(11), n.DownloadedBytes(), "DownloadedBytes")
+		})
+	})
+	t.Run("§2.6.1.7_lenient_chunked_with_Content-Length_ends_at_body_len", func(t *testing.T) {
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			srv := serve(t, testserver.Script(testserver.Read(),
+				testserver.WriteString(teCL+"5\r\nhel\r\n\r\n6\r\n world\r\n0\r\n\r\n"), testserver.Hold()))
+			o := d.run(t, n, srv.URL("/"), nil, 0, nil)
+			// §2.6.1.7: the first chunk makes downloaded == body_len → R0.
+			assertCompletion(t, Completion{Result: ResultSuccess, ResponseCode: 200,
+				Headers: hdrs("Transfer-Encoding: chunked", "Content-Length: 5"), Body: []byte("hel\r\n")}, o)
+			assert.Equal(t, int64(5), n.BodySize(), "BodySize is Godot's body_len")
+		})
+	})
+	for _, te := range []string{"gzip", "gzip, chunked, identity", "identity", "compress"} {
+		head := "HTTP/1.1 200 OK\r\nTransfer-Encoding: " + te + "\r\nConnection: close\r\n\r\n"
+		t.Run("§7.4_Transfer-Encoding_"+te+"_refused", func(t *testing.T) {
+			if _, err := strictHead(head); err == nil {
+				t.Skipf("this branch's strict parser accepts Transfer-Encoding %q; the client change of issue 7 rule 10 refuses it", te)
+			}
+			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				srv := serve(t, testserver.RespondAndClose(head+"body"))
+				require.NoError(t, n.SetStrict(true))
+				o := d.run(t, n, srv.URL("/"), nil, 0, nil)
+				assertCompletion(t, Completion{Result: ResultConnectionError}, o)
+				var he *wire.HeadError
+				assert.ErrorAs(t, o.err, &he, "typed cause")
+				assert.Equal(t, int64(-1), n.BodySize())
+			})
+		})
+	}
+}
