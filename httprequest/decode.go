@@ -32,6 +32,10 @@ import (
 //     not finished) is an error (io.ErrUnexpectedEOF), not a silent success
 //     with partial output (§2.8.2.4).
 //
+// gzip is read by gunzip (gunzip.go): the member header is parsed and skipped
+// here, as zlib does, so header fields of any length decode (Go's gzip readers
+// stop at 512-byte names); the deflate data goes through klauspost's flate.
+//
 // Kept from Godot: "deflate" means the zlib wrapper of RFC 1950 (raw deflate
 // fails, §2.8.2.1, §5); a body of zero bytes is not decoded at all (Godot
 // never feeds the decoder), so it yields an empty body.
