@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/assert"
@@ -218,5 +219,42 @@ func TestIssue7Rule9NodeLongGzipHeaders(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// issue 7 rule 9, §2.8.2, STYLE.md splits: a gzip body whose header holds a
+// 520-byte FNAME (past Go's 512-byte limit), a comment and FHCRC, split at
+// every byte of the gzip header (TestSplitAtEveryByte covers the response
+// head) and one byte per write,
+// decodes in every driver.
+func TestIssue7Rule9NodeSplitAtEveryByte(t *testing.T) {
+	text := []byte("split the gzip header at every byte")
+	gz := gzipMember(t, gzHeader{name: longField(520), comment: []byte("c"), hcrc: true}, text)
+	head := "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + strconv.Itoa(len(gz)) + "\r\n\r\n"
+	resp := []byte(head + string(gz))
+	want := Completion{ResultSuccess, 200, hdrs("Content-Encoding: gzip", "Content-Length: "+strconv.Itoa(len(gz))), text}
+	var plans [][]int
+	for i := len(head) - 4; i < len(head)+10+521+2+2+2; i++ {
+		plans = append(plans, []int{i})
+	}
+	every := make([]int, 0, len(resp))
+	for i := 1; i < len(resp); i++ {
+		every = append(every, i)
+	}
+	plans = append(plans, every)
+	for _, d := range drivers {
+		t.Run(d.name, func(t *testing.T) {
+			for _, splits := range plans {
+				srv := serve(t, testserver.Script(testserver.Read(), testserver.WriteSplit(resp, splits, 50*time.Microsecond), testserver.Hold()))
+				n := New()
+				o := d.run(t, n, srv.URL("/"), nil, 0, nil)
+				n.Close()
+				srv.Close()
+				if !assert.Equal(t, want.Result, o.c.Result, "splits %v: %v", splits[:min(len(splits), 3)], o.err) {
+					return
+				}
+				require.Equal(t, want, o.c)
+			}
+		})
 	}
 }
