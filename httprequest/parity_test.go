@@ -63,6 +63,7 @@ func TestIssue7Rule1AmbiguousHeadKeepsResponse(t *testing.T) {
 		bodySize int64  // BodySize() afterwards
 	}{
 		{name: "no framing", body: "", want: "", bodySize: -1},
+		{name: "Content-Length 0", framing: "Content-Length: 0\r\n", body: "", want: "", bodySize: -1}, // §2.6.1.1
 		{name: "Content-Length", framing: "Content-Length: 5\r\n", body: "hello", want: "hello", bodySize: 5},
 		{name: "chunked", framing: "Transfer-Encoding: chunked\r\n", body: "5\r\nhello\r\n0\r\n\r\n", want: "hello", bodySize: -1},
 	}
@@ -334,6 +335,28 @@ func TestIssue7Rule8SettersFollowClientStatus(t *testing.T) {
 			assertCompletion(t, Completion{Result: ResultSuccess, ResponseCode: 200, Headers: hdrs("Content-Length: 10"), Body: []byte("helloworld")}, o)
 			assert.Positive(t, calls)
 		})
+	})
+	// §7 D1 (COMPAT Q15): Godot accepts use_threads while a non-threaded
+	// request's client is DISCONNECTED before its last step (a fixed-length
+	// body cut short, §2.9.5), and then never runs that step: no completion
+	// ever. The port accepts it too but the request keeps its driver: R2.
+	t.Run("§7_D1_use_threads_turned_on_before_the_last_step", func(t *testing.T) {
+		n := New()
+		defer n.Close()
+		srv := serve(t, testserver.RespondAndClose("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"))
+		var got []Result
+		n.OnRequestCompleted(func(res Result, _ int, _ []string, _ []byte) { got = append(got, res) })
+		require.NoError(t, n.Request(srv.URL("/"), nil, 0, ""))
+		deadline := time.Now().Add(maxWait)
+		for n.HTTPClientStatus() != httpclient.StatusDisconnected {
+			require.True(t, time.Now().Before(deadline))
+			n.Process()
+			time.Sleep(frame)
+		}
+		require.Empty(t, got, "the DISCONNECTED step has not run yet")
+		require.NoError(t, n.SetUseThreads(true))
+		n.Process()
+		assert.Equal(t, []Result{ResultCantConnect}, got, "§2.9.5: R2, on the request's own driver")
 	})
 	t.Run("§2.2_accepted_with_a_completion_queued_and_the_client_DISCONNECTED", func(t *testing.T) {
 		for _, threads := range []bool{false, true} {
