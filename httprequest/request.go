@@ -192,6 +192,10 @@ func (n *HTTPRequest) Request(url string, headers []string, method httpclient.Me
 //     parse_url rejects or whose scheme is not http/https (§2.5); no
 //     completion follows (§7 D6: Godot's timer would still fire a spurious
 //     RESULT_TIMEOUT, §2.4.5).
+//   - ErrInvalidParameter (wrapping a *wire.RequestError) for a CR, LF or
+//     NUL in the URL or a header, and in strict mode for a header name that
+//     is not a token or a value with a control byte (§7 D2, §7.4): no
+//     connection is opened and no completion follows.
 //   - ErrCantConnect when the connection cannot even start (a host shorter
 //     than 4 characters such as "::1"): as in Godot a RESULT_CANT_CONNECT
 //     completion also follows (§2.4.8). With use_threads the connection
