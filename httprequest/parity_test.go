@@ -482,3 +482,38 @@ func TestIssue7Rule10StrictFraming(t *testing.T) {
 		})
 	}
 }
+
+// issue 7 rule 3, §2.8.1.3, §7 D2 (COMPAT R5): a Location cannot carry a
+// line break into the next hop's request: the head parser splits lines on
+// LF, stores a bare CR as a space, and a NUL ends Godot's head string.
+func TestIssue7Rule3RedirectLocationCannotInject(t *testing.T) {
+	for _, loc := range []string{"/b\rX-Injected: 1", "/b\x00\r\nX-Injected: 1"} {
+		t.Run(strings.NewReplacer("\r", "CR", "\x00", "NUL", "\n", "LF").Replace(loc), func(t *testing.T) {
+			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				srv := serve(t, func(c *testserver.Conn) {
+					req, err := c.ReadRequest()
+					if err != nil {
+						return
+					}
+					if strings.HasPrefix(string(req), "GET /a ") {
+						_ = c.WriteAndClose([]byte("HTTP/1.1 301 Moved\r\nLocation: " + loc + "\r\nContent-Length: 0\r\n\r\n"))
+						return
+					}
+					_ = c.WriteAndClose([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+				})
+				o := d.run(t, n, srv.URL("/a"), nil, 0, nil)
+				assert.Equal(t, ResultSuccess, o.c.Result, "cause: %v", o.err)
+				srv.Close()
+				reqs := srv.Requests()
+				require.Len(t, reqs, 2)
+				head := string(reqs[1])
+				assert.NotContains(t, head, "\x00")
+				assert.NotContains(t, strings.ReplaceAll(head, "\r\n", ""), "\r")
+				assert.NotContains(t, strings.ReplaceAll(head, "\r\n", ""), "\n")
+				for _, line := range strings.Split(head, "\r\n") {
+					assert.False(t, strings.HasPrefix(line, "X-Injected"), "injected line %q", line)
+				}
+			})
+		})
+	}
+}
