@@ -9,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/andybalholm/brotli"
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zlib"
 )
 
@@ -32,6 +31,10 @@ import (
 //   - D3: a stream that ends early (no gzip trailer, no zlib checksum, brotli
 //     not finished) is an error (io.ErrUnexpectedEOF), not a silent success
 //     with partial output (§2.8.2.4).
+//
+// gzip is read by gunzip (gunzip.go): the member header is parsed and skipped
+// here, as zlib does, so header fields of any length decode (Go's gzip readers
+// stop at 512-byte names); the deflate data goes through klauspost's flate.
 //
 // Kept from Godot: "deflate" means the zlib wrapper of RFC 1950 (raw deflate
 // fails, §2.8.2.1, §5); a body of zero bytes is not decoded at all (Godot
@@ -286,15 +289,9 @@ const readBufSize = 32 << 10
 func (d *decoder) decode() error {
 	switch d.enc {
 	case encGzip:
-		br := bufio.NewReaderSize(d, readBufSize)
-		zr, err := gzip.NewReader(br) // multistream: concatenated members decode (§7 D1)
-		if err != nil {
-			return noEOF(err)
-		}
-		// gzip returns io.EOF only at the end of the input after a complete
-		// member; garbage where the next member's header should be is
-		// gzip.ErrHeader, a partial header io.ErrUnexpectedEOF.
-		return d.copyOut(zr)
+		// Concatenated members decode (§7 D1); gunzip returns io.EOF only at
+		// the end of the input after a complete member.
+		return d.copyOut(newGunzip(bufio.NewReaderSize(d, readBufSize)))
 	case encDeflate:
 		br := bufio.NewReaderSize(d, readBufSize)
 		zr, err := zlib.NewReader(br)

@@ -126,10 +126,14 @@
 //     timer can still fire RESULT_TIMEOUT, §2.4.5), except the deterministic
 //     ERR_CANT_CONNECT + RESULT_CANT_CONNECT pair of §2.4.8, which is kept. A
 //     completion and a timeout never both fire (§2.11.5).
-//   - Setters that Godot refuses while a request is active return ErrBusy;
-//     "active" is the request flag, where Godot tests that the client is not
-//     DISCONNECTED (the same between requests; it differs only in Godot's
-//     own races).
+//   - The four setters Godot refuses while its client is not DISCONNECTED
+//     (body_size_limit, download_file, download_chunk_size, use_threads)
+//     return ErrBusy on the same condition, so they work while a completion
+//     is queued with the client DISCONNECTED, as in Godot. A request keeps
+//     the driver it started with (use_threads).
+//   - D2: Request refuses a CR, LF or NUL in the URL or a header (and in
+//     strict mode a header name that is not a token or a value with a
+//     control byte) with ErrInvalidParameter: no connection, no completion.
 //
 // # Options (§7.2), all off by default
 //

@@ -167,6 +167,10 @@ func (r *run) connect() error {
 		n.keepTarget = target{}
 	}
 	n.mu.Unlock()
+	// download_chunk_size as it is now (issue 7 rule 8: it may have been
+	// set while the client was DISCONNECTED).
+	r.chunkSize = int(n.chunkSize.Load())
+	_ = c.SetReadChunkSize(r.chunkSize) // validated by SetDownloadChunkSize
 	r.tls = nil
 	if r.cur.TLS {
 		r.tls = tlsOpts
@@ -196,6 +200,11 @@ func (r *run) step() bool {
 	c := r.n.client
 	switch c.Status() {
 	case httpclient.StatusDisconnected:
+		if r.closedByPort() {
+			// §7 D2: the client closed a connection Godot would keep, after
+			// a complete response; Godot's step sees CONNECTED (issue 7 rule 1).
+			return r.stepResponded()
+		}
 		// §2.6: also reached after a fixed-length body cut short (§2.9.5) and
 		// after a redirect whose connection did not start (§2.8.1.6).
 		cause := r.startErr
@@ -221,18 +230,7 @@ func (r *run) step() bool {
 			r.requestSent = true
 			return false
 		}
-		if !r.gotResponse {
-			// A response without a body (§1.9: no framing).
-			if handled, done := r.handleResponse(); handled {
-				return done
-			}
-			return r.succeed()
-		}
-		if r.bodyLen < 0 {
-			return r.succeed() // chunked body complete
-		}
-		// §2.6: a chunked body that did not match its Content-Length.
-		return r.fail(ResultChunkedBodySizeMismatch, r.code, r.respHeaders, errChunkedSizeMismatch)
+		return r.stepResponded()
 	case httpclient.StatusBody:
 		return r.stepBody()
 	case httpclient.StatusConnectionError:
@@ -244,6 +242,50 @@ func (r *run) step() bool {
 		return r.fail(ResultTLSHandshakeError, 0, nil, c.LastError())
 	}
 	return false
+}
+
+// stepResponded is the CONNECTED step once the request was sent (§2.6): a
+// response without a body, or the end of a chunked one.
+func (r *run) stepResponded() bool {
+	c := r.n.client
+	if !r.gotResponse {
+		// A response without a body (§1.9: no framing).
+		if handled, done := r.handleResponse(); handled {
+			return done
+		}
+		if c.Status() == httpclient.StatusDisconnected && (c.IsResponseChunked() || c.ResponseBodyLength() > 0) {
+			// The client closed before a declared body was read: Godot's
+			// BODY step, then DISCONNECTED → R2 (§2.9.5).
+			r.setBodyLen(c.ResponseBodyLength())
+			return r.fail(ResultCantConnect, 0, nil, ErrBodyCutShort)
+		}
+		return r.succeed()
+	}
+	if r.bodyLen < 0 {
+		return r.succeed() // chunked body complete
+	}
+	// §2.6: a chunked body that did not match its Content-Length.
+	return r.fail(ResultChunkedBodySizeMismatch, r.code, r.respHeaders, errChunkedSizeMismatch)
+}
+
+// closedByPort reports whether a DISCONNECTED client holds a complete
+// response that Godot's client would have left CONNECTED: the port closes
+// the connection after a head flagged ambiguous (§7 D2, COMPAT H5), which
+// Godot's step must not read as a failure to connect (issue 7 rule 1).
+// Either no response was handled yet and a head arrived for this request
+// (the head has no body framing, §1.9), or the response's body was read to
+// its end.
+func (r *run) closedByPort() bool {
+	c := r.n.client
+	if !r.requestSent || r.startErr != nil || r.readErr != nil {
+		return false
+	}
+	if !r.gotResponse {
+		// A kept connection (SetKeepAlive) still shows the previous
+		// response's code until a new head: trust only unconsumed headers.
+		return c.HasResponse() || (!r.reused && c.ResponseCode() != 0)
+	}
+	return c.BodyComplete()
 }
 
 // retryReused: a request on a kept connection (connection-reuse option) that
@@ -379,6 +421,10 @@ func (r *run) stepBody() bool {
 		}
 		r.setBodyLen(c.ResponseBodyLength())
 		r.chunked = c.IsResponseChunked()
+		// Godot reads body_size_limit and download_file here (§2.6.1.1):
+		// they may have been set while the client was DISCONNECTED.
+		r.limit = r.n.bodySizeLimit.Load()
+		r.file = r.n.DownloadFile()
 		if r.limit >= 0 && r.bodyLen > r.limit {
 			return r.fail(ResultBodySizeLimitExceeded, r.code, r.respHeaders, r.limitErr())
 		}

@@ -9,10 +9,28 @@ import (
 	"github.com/gdhttp/gdhttp/wire"
 )
 
-// Properties (§2.2). Godot's setters that refuse while a request is active
-// print an error and keep the old value; here they return ErrBusy (wrapped,
-// with the operation). "Active" is from Request until the completion was
-// delivered (or the request canceled).
+// Properties (§2.2). Godot's setters of body_size_limit, download_file,
+// download_chunk_size and use_threads refuse while the client's status is not
+// DISCONNECTED (ERR_FAIL_COND(get_http_client_status() !=
+// STATUS_DISCONNECTED)): Godot prints an error and keeps the old value; here
+// they return ErrBusy (wrapped, with the operation). That is during a
+// request's connection, and also while its completion is queued on a
+// connection still open — but not when the client is DISCONNECTED, e.g. a
+// completion queued after a read-until-close body or a failed connection
+// start, or before a use_threads worker has connected (issue 7 rule 8). A
+// value set then applies where Godot reads it: body_size_limit and
+// download_file when the response's body starts, download_chunk_size when
+// the connection starts.
+
+// refuseWhileConnected is Godot's busy test of the four setters above. A
+// connection kept open between requests (SetKeepAlive, §7.2) does not count:
+// without that option the client is always DISCONNECTED between requests.
+func (n *HTTPRequest) refuseWhileConnected(op string) error {
+	if n.busy() && n.HTTPClientStatus() != httpclient.StatusDisconnected {
+		return busyErr(op)
+	}
+	return nil
+}
 
 // SetAcceptGzip sets accept_gzip (default true): add "Accept-Encoding: gzip,
 // deflate" to requests without an Accept-Encoding header, and decode gzip and
@@ -30,60 +48,73 @@ func (n *HTTPRequest) IsAcceptingGzip() bool { return n.acceptGzip.Load() }
 // SetBodySizeLimit sets body_size_limit (default −1: none): a response whose
 // Content-Length, or whose body decoded so far, exceeds n bytes ends with
 // RESULT_BODY_SIZE_LIMIT_EXCEEDED (§2.9.1, §2.8.2.3). Any negative value
-// means none. 64-bit (Godot's is 32-bit, §7 D3). ErrBusy while a request is
-// active.
+// means none. 64-bit (Godot's is 32-bit, §7 D3). ErrBusy while the client's
+// status is not DISCONNECTED.
 //
 // Godot: HTTPRequest.set_body_size_limit()
 func (n *HTTPRequest) SetBodySizeLimit(limit int64) error {
-	if n.busy() {
-		return busyErr("set_body_size_limit")
+	if err := n.refuseWhileConnected("set_body_size_limit"); err != nil {
+		return err
 	}
-	n.bodySizeLimit = limit
+	n.bodySizeLimit.Store(limit)
 	return nil
 }
 
 // BodySizeLimit returns body_size_limit.
 //
 // Godot: HTTPRequest.get_body_size_limit()
-func (n *HTTPRequest) BodySizeLimit() int64 { return n.bodySizeLimit }
+func (n *HTTPRequest) BodySizeLimit() int64 { return n.bodySizeLimit.Load() }
 
 // SetDownloadChunkSize sets download_chunk_size (default 65536): the size of
 // each body read (the client's read chunk size) and of each piece of
 // decompressed output (rounded up to a power of two, §2.8.2.1). n must be
 // within 256…16777216, else ErrInvalidParameter and the value is unchanged
-// (§1.3). ErrBusy while a request is active.
+// (§1.3). ErrBusy while the client's status is not DISCONNECTED. The
+// client gets it when a connection starts.
 //
 // Godot: HTTPRequest.set_download_chunk_size()
 func (n *HTTPRequest) SetDownloadChunkSize(size int) error {
-	if n.busy() {
-		return busyErr("set_download_chunk_size")
+	if err := n.refuseWhileConnected("set_download_chunk_size"); err != nil {
+		return err
 	}
-	return n.client.SetReadChunkSize(size)
+	if size < httpclient.MinReadChunkSize || size > httpclient.MaxReadChunkSize {
+		return wire.Wrap(wire.ErrInvalidParameter, "set_download_chunk_size",
+			errors.New("chunk size must be within 256…16777216"))
+	}
+	n.chunkSize.Store(int64(size))
+	return nil
 }
 
 // DownloadChunkSize returns download_chunk_size.
 //
 // Godot: HTTPRequest.get_download_chunk_size()
-func (n *HTTPRequest) DownloadChunkSize() int { return n.client.ReadChunkSize() }
+func (n *HTTPRequest) DownloadChunkSize() int { return int(n.chunkSize.Load()) }
 
 // SetDownloadFile sets download_file (default "": keep the body in memory):
 // the body is written to this file instead, which is opened only when a body
 // is about to be read (§2.9.2). By default the file is replaced atomically
-// (§7 D3; see SetDownloadInPlace). ErrBusy while a request is active.
+// (§7 D3; see SetDownloadInPlace). ErrBusy while the client's status is not
+// DISCONNECTED.
 //
 // Godot: HTTPRequest.set_download_file()
 func (n *HTTPRequest) SetDownloadFile(path string) error {
-	if n.busy() {
-		return busyErr("set_download_file")
+	if err := n.refuseWhileConnected("set_download_file"); err != nil {
+		return err
 	}
+	n.mu.Lock()
 	n.downloadFile = path
+	n.mu.Unlock()
 	return nil
 }
 
 // DownloadFile returns download_file.
 //
 // Godot: HTTPRequest.get_download_file()
-func (n *HTTPRequest) DownloadFile() string { return n.downloadFile }
+func (n *HTTPRequest) DownloadFile() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.downloadFile
+}
 
 // SetMaxRedirects sets max_redirects (default 8): how many redirects one
 // request follows; −1 means no limit, 0 follows none (§2.8.1.2). Any time,
@@ -120,12 +151,15 @@ func (n *HTTPRequest) Timeout() time.Duration { return n.timeout }
 
 // SetUseThreads sets use_threads (default false): requests run on a worker
 // goroutine with blocking I/O, and Process only delivers their completions
-// (§2.13, §7.3). ErrBusy while a request is active.
+// (§2.13, §7.3). ErrBusy while the client's status is not DISCONNECTED. It
+// applies from the next request on: a request keeps the driver it started
+// with (§7 D1: in Godot, turning use_threads on while a non-threaded
+// request's client is DISCONNECTED stops its processing for good).
 //
 // Godot: HTTPRequest.set_use_threads()
 func (n *HTTPRequest) SetUseThreads(on bool) error {
-	if n.busy() {
-		return busyErr("set_use_threads")
+	if err := n.refuseWhileConnected("set_use_threads"); err != nil {
+		return err
 	}
 	n.useThreads = on
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,13 +45,16 @@ type HTTPRequest struct {
 	client *httpclient.Client
 
 	// Properties. acceptGzip and maxRedirects may change while a request
-	// runs (Godot reads them when a response arrives), so a worker reads
-	// them atomically; the others are fixed while a request is active
-	// (their setters return ErrBusy) and are read from a snapshot.
+	// runs (Godot reads them when a response arrives); bodySizeLimit,
+	// chunkSize and downloadFile may change while the client is
+	// DISCONNECTED (issue 7 rule 8), so a worker reads them under a lock or
+	// atomically where Godot reads them; the others are fixed while a
+	// request is active and are read from a snapshot.
 	acceptGzip    atomic.Bool
 	maxRedirects  atomic.Int64
-	bodySizeLimit int64
-	downloadFile  string
+	bodySizeLimit atomic.Int64 // read when a body starts (§2.6.1.1)
+	chunkSize     atomic.Int64 // given to the client when a connection starts
+	downloadFile  string       // guarded by mu; read when a body starts
 	timeout       time.Duration
 	useThreads    bool
 
@@ -112,12 +116,13 @@ type options struct {
 // Godot: HTTPRequest.new()
 func New() *HTTPRequest {
 	n := &HTTPRequest{
-		client:        httpclient.New(),
-		bodySizeLimit: DefaultBodySizeLimit,
-		tlsOptions:    httpclient.TLSClient(nil, ""),
-		httpProxy:     proxySetting{port: -1},
-		httpsProxy:    proxySetting{port: -1},
+		client:     httpclient.New(),
+		tlsOptions: httpclient.TLSClient(nil, ""),
+		httpProxy:  proxySetting{port: -1},
+		httpsProxy: proxySetting{port: -1},
 	}
+	n.bodySizeLimit.Store(DefaultBodySizeLimit)
+	n.chunkSize.Store(DefaultDownloadChunkSize)
 	n.acceptGzip.Store(true)
 	n.maxRedirects.Store(DefaultMaxRedirects)
 	n.bodyLen.Store(-1)
@@ -125,10 +130,10 @@ func New() *HTTPRequest {
 }
 
 // busy reports whether a request is active (from Request until its
-// completion was delivered or it was canceled). Godot's setters test
-// "client status ≠ DISCONNECTED" instead; between requests the node's client
-// is always closed, so the two agree except in windows that are races in
-// Godot (a worker that has not connected yet).
+// completion was delivered or it was canceled): Request's ERR_BUSY test
+// (Godot's requesting flag, §2.4.2), also used by the §7.2 option setters.
+// Godot's property setters test the client's status instead
+// (refuseWhileConnected).
 func (n *HTTPRequest) busy() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -187,6 +192,10 @@ func (n *HTTPRequest) Request(url string, headers []string, method httpclient.Me
 //     parse_url rejects or whose scheme is not http/https (§2.5); no
 //     completion follows (§7 D6: Godot's timer would still fire a spurious
 //     RESULT_TIMEOUT, §2.4.5).
+//   - ErrInvalidParameter (wrapping a *wire.RequestError) for a CR, LF or
+//     NUL in the URL or a header, and in strict mode for a header name that
+//     is not a token or a value with a control byte (§7 D2, §7.4): no
+//     connection is opened and no completion follows.
 //   - ErrCantConnect when the connection cannot even start (a host shorter
 //     than 4 characters such as "::1"): as in Godot a RESULT_CANT_CONNECT
 //     completion also follows (§2.4.8). With use_threads the connection
@@ -194,8 +203,14 @@ func (n *HTTPRequest) Request(url string, headers []string, method httpclient.Me
 //
 // Headers are sent as given, plus "Accept-Encoding: gzip, deflate" (", br"
 // with brotli on) when accept_gzip is on and no header starts with
-// accept-encoding (§2.4.6). Header validity is checked only when the request
-// is sent and surfaces as RESULT_CONNECTION_ERROR (§2.4.9). The body is sent
+// accept-encoding (§2.4.6). Godot's header checks (an empty header, no ':'
+// after a name) are made only when the request is sent and surface as
+// RESULT_CONNECTION_ERROR (§2.4.9); but a CR, LF or NUL in the URL or in a
+// header — and in strict mode a header name that is not a token or a value
+// with a control byte — is refused here with ErrInvalidParameter wrapping a
+// *wire.RequestError: no connection is opened and no completion follows
+// (§7 D2, D6). Before the URL is checked, BodySize and DownloadedBytes are
+// reset to −1 and 0, as Godot's _parse_url does (§2.5.1). The body is sent
 // with every method (§2.4.10). headers and body are copied.
 //
 // Godot: HTTPRequest.request_raw()
@@ -239,9 +254,18 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 	}
 	n.mu.Unlock()
 	begin := time.Now() // §2.4.3: the timeout runs from here, URL parsing included
+	// §2.5.1: _parse_url resets the counters before it can fail (issue 7
+	// rule 7): after a refused URL the getters show −1 and 0.
+	n.bodyLen.Store(-1)
+	n.downloaded.Store(0)
+	n.decodedLen.Store(0)
+	n.reportedWire, n.reportedDecoded = 0, 0
 	t, err := parseTarget(url)
 	if err != nil {
 		return nil, err // §2.5; §7 D6: no completion
+	}
+	if err := refuseInjection(url, headers, n.opts.strict); err != nil {
+		return nil, err // §7 D2, §7.4; §7 D6: no connection, no completion
 	}
 	hdrs := append([]string(nil), headers...)
 	if n.acceptGzip.Load() && !hasHeader(hdrs, "accept-encoding") {
@@ -263,9 +287,8 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 		method:    method,
 		headers:   hdrs,
 		reqBody:   append([]byte(nil), body...),
-		chunkSize: n.client.ReadChunkSize(),
-		limit:     n.bodySizeLimit,
-		file:      n.downloadFile,
+		chunkSize: DefaultDownloadChunkSize,
+		limit:     -1,
 		opts:      n.opts,
 		timeout:   n.timeout,
 		begin:     begin,
@@ -273,15 +296,30 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 	if len(r.reqBody) == 0 {
 		r.reqBody = nil
 	}
-	n.bodyLen.Store(-1) // §2.5.1: _parse_url resets the counters
-	n.downloaded.Store(0)
-	n.decodedLen.Store(0)
-	n.reportedWire, n.reportedDecoded = 0, 0
 	n.client.SetStrict(r.opts.strict)
 	n.mu.Lock()
 	n.requesting, n.active = true, r
 	n.mu.Unlock()
 	return r, nil
+}
+
+// refuseInjection is the §7 D2 refusal of Request itself (issue 7 rule 3):
+// a CR, LF or NUL in the URL or in a user header, and in strict mode (§7.4)
+// a header name that is not a token or a value with a control byte, return
+// ErrInvalidParameter before any connection is opened. Godot's own header
+// checks (an empty header, no ':' after a name, §1.17) keep Godot's
+// behaviour: when one of them fails Godot sends nothing — the request ends
+// later with RESULT_CONNECTION_ERROR (§2.4.9) — so nothing is checked here.
+func refuseInjection(url string, headers []string, strict bool) error {
+	if strings.ContainsAny(url, "\r\n\x00") {
+		return wire.Wrap(wire.ErrInvalidParameter, "request",
+			&wire.RequestError{Field: "url", Index: -1, Reason: "contains CR, LF or NUL"})
+	}
+	if len(headers) == 0 || wire.VerifyHeaders(headers) != nil {
+		return nil
+	}
+	// The method and target are Godot's business (checked when sent).
+	return wire.ValidateRequest(&wire.Request{Method: httpclient.MethodGet, URL: "/", Headers: headers}, strict)
 }
 
 // hasHeader is Godot's has_header (§2.4.6): some header, stripped and
