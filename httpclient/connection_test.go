@@ -217,7 +217,8 @@ func TestSetConnectionStaleTarget(t *testing.T) {
 // TestSetConnectionStopsConnect checks §1.13.2 (close() first) while a
 // connect attempt is in progress: it is stopped and joined, and the
 // installed conn is used. Connection is nil while connecting (COMPAT: the
-// port has no stream before the connect succeeded, §1.13.4).
+// port has no stream before the connect succeeded, §1.13.4, where Godot
+// already returns the TLS stream during the handshake, §1.6.2.6: COMPAT H12).
 func TestSetConnectionStopsConnect(t *testing.T) {
 	srv := ts.New(t, ts.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 	for _, m := range modes {
