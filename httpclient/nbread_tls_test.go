@@ -71,7 +71,7 @@ type nbTLSEnv struct {
 	srv, cli *tls.Config
 }
 
-func newNBTLSEnv(t *testing.T, version uint16) *nbTLSEnv {
+func newNBTLSEnv(t testing.TB, version uint16) *nbTLSEnv {
 	ca := ts.NewCA(t)
 	cert := ca.Issue(t, "localhost")
 	return &nbTLSEnv{
@@ -337,6 +337,49 @@ func TestNBTLSCuts(t *testing.T) {
 				assert.Positive(t, dataAndWouldBlock, "no cut made crypto/tls return data with a would-block")
 			}
 			t.Logf("%d cuts returned data with a would-block", dataAndWouldBlock)
+		})
+	}
+}
+
+// TestNBTLSIdle: on an idle TLS connection a read without waiting returns
+// errWouldBlock at once, as often as asked, and the connection still reads
+// what comes next. It allocates one object: crypto/tls's own atLeastReader
+// (conn.go, readFromUntil: &atLeastReader{r, int64(needs)} escapes), which
+// a blocking read pays per record as well.
+func TestNBTLSIdle(t *testing.T) {
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(version), func(t *testing.T) {
+			env := newNBTLSEnv(t, version)
+			client, server := nbPair(t)
+			srv := tls.Server(server, env.srv)
+			r := newNBTLS(client, newNBConn(client, nil, nil), env.cli)
+			hs := make(chan error, 1)
+			go func() { hs <- srv.Handshake() }()
+			require.NoError(t, r.tc.Handshake())
+			require.NoError(t, <-hs)
+			p := make([]byte, 64)
+			for range 100 {
+				n, err := r.TryRead(p)
+				require.Equal(t, errWouldBlock, err)
+				require.Zero(t, n)
+			}
+			if r.w.nb.NoWait() {
+				assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _, _ = r.TryRead(p) }), 1.0)
+			}
+			_, err := srv.Write([]byte("after"))
+			require.NoError(t, err)
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				n, err := r.TryRead(p)
+				if err == errWouldBlock {
+					require.True(t, time.Now().Before(deadline))
+					time.Sleep(100 * time.Microsecond)
+					continue
+				}
+				require.NoError(t, err)
+				assert.Equal(t, "after", string(p[:n]))
+				break
+			}
 		})
 	}
 }
