@@ -3,6 +3,7 @@ package httpclient
 import (
 	"bytes"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -381,5 +382,47 @@ func TestNBTLSIdle(t *testing.T) {
 				break
 			}
 		})
+	}
+}
+
+// TestNBTLSDrainsRecords: with several records and the close_notify
+// queued, one TryRead takes them all, up to len(p) — Godot's drain up to
+// read_chunk_size on every call (§1.10.3) — and reports the end with the
+// data; with a p that ends at a record boundary it stops there and
+// reports the end on the next call (§1.10.4: a read that fills the chunk
+// does not see what follows).
+func TestNBTLSDrainsRecords(t *testing.T) {
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		env := newNBTLSEnv(t, version)
+		for _, size := range []int{1024, 305} {
+			t.Run(fmt.Sprintf("%s/%d", tls.VersionName(version), size), func(t *testing.T) {
+				c := env.open(t, nbKinds[0].wrap)
+				stream, plain := c.rest(t, nbCloseNotify)
+				_, err := c.sc.Write(stream) // one loopback segment: it arrives whole
+				require.NoError(t, err)
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					s, err := c.r.w.nb.Peek()
+					require.NoError(t, err)
+					if s == nbData {
+						break
+					}
+					require.True(t, time.Now().Before(deadline))
+					time.Sleep(100 * time.Microsecond)
+				}
+				p := make([]byte, size)
+				n, err := c.r.TryRead(p)
+				if size >= len(plain) {
+					assert.Equal(t, io.EOF, err)
+					assert.Equal(t, string(plain), string(p[:n]))
+					return
+				}
+				require.NoError(t, err)
+				assert.Equal(t, string(plain[:size]), string(p[:n]))
+				n, err = c.r.TryRead(p)
+				assert.Equal(t, io.EOF, err)
+				assert.Equal(t, string(plain[size:]), string(p[:n]))
+			})
+		}
 	}
 }
