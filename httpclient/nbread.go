@@ -85,6 +85,7 @@ type nbConn struct {
 	pre   []byte  // bytes received before (past a proxy's CONNECT reply), delivered first
 	sock  *nbSock // the socket read without waiting, or nil: the fallback below
 	spawn func(func())
+	perr  error // a socket error Peek took from the kernel: the next read's result
 
 	// The fallback: one background read at a time into buf, whose result
 	// waits in ch; buf[r:w] is received and not handed out, err comes after
@@ -130,6 +131,9 @@ func (c *nbConn) TryRead(p []byte) (int, error) {
 	if len(c.pre) > 0 {
 		return c.takePre(p), nil
 	}
+	if c.perr != nil {
+		return 0, c.takePerr()
+	}
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -157,6 +161,9 @@ func (c *nbConn) Read(p []byte) (int, error) {
 	if len(c.pre) > 0 {
 		return c.takePre(p), nil
 	}
+	if c.perr != nil {
+		return 0, c.takePerr()
+	}
 	if c.pending {
 		c.done(<-c.ch)
 	}
@@ -169,16 +176,24 @@ func (c *nbConn) Read(p []byte) (int, error) {
 // Peek reports, without waiting and without taking data from the stream,
 // whether the connection is alive (§1.6.3): nbData and nbEmpty are alive,
 // nbEOF is the peer's FIN with nothing before it, nbError a socket error
-// (returned). On unix it is a recv with MSG_PEEK: the kernel hands a
-// socket error out once, so the next TryRead or Read may not see it again;
-// the caller keeps the error as the read's result. The fallback starts or
-// collects its background read, so the error stays for the next read.
+// (returned). Whatever Peek finds, the next TryRead or Read finds too: on
+// unix Peek is a recv with MSG_PEEK, and as the kernel hands a socket error
+// out only once, nbConn keeps it for the next read (so that crypto/tls,
+// reading above, meets it); the fallback starts or collects its background
+// read, whose result waits in its buffer.
 func (c *nbConn) Peek() (nbState, error) {
 	if len(c.pre) > 0 {
 		return nbData, nil
 	}
+	if c.perr != nil {
+		return nbError, c.perr
+	}
 	if c.sock != nil {
-		return c.sock.peek()
+		s, taken, err := c.sock.peek()
+		if taken {
+			c.perr = err
+		}
+		return s, err
 	}
 	if c.r == c.w && c.err == nil {
 		if !c.pending {
@@ -211,6 +226,12 @@ func (c *nbConn) takePre(p []byte) int {
 		c.pre = nil
 	}
 	return n
+}
+
+func (c *nbConn) takePerr() error {
+	err := c.perr
+	c.perr = nil
+	return err
 }
 
 // takeBuf hands out what the fallback received, then its error.

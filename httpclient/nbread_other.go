@@ -13,4 +13,4 @@ func newNBSock(net.Conn) *nbSock { return nil }
 
 func (*nbSock) tryRead([]byte) (int, error) { return 0, errWouldBlock }
 
-func (*nbSock) peek() (nbState, error) { return nbEmpty, nil }
+func (*nbSock) peek() (nbState, bool, error) { return nbEmpty, false, nil }

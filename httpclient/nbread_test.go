@@ -192,6 +192,23 @@ func TestNBReadStates(t *testing.T) {
 				s, err := nbPeekUntil(t, nb)
 				assert.Equal(t, nbError, s)
 				assert.ErrorIs(t, err, syscall.ECONNRESET)
+				// The kernel hands the error out once; the read after the
+				// look must still meet it (crypto/tls above reads it).
+				n, err := nb.TryRead(make([]byte, 16))
+				assert.Zero(t, n)
+				assert.ErrorIs(t, err, syscall.ECONNRESET)
+			})
+			t.Run("rst peek then blocking read", func(t *testing.T) {
+				client, server := nbPair(t)
+				nb := newNBConn(k.wrap(client), nil, nil)
+				defer nb.Close()
+				require.NoError(t, server.SetLinger(0))
+				require.NoError(t, server.Close())
+				s, _ := nbPeekUntil(t, nb)
+				require.Equal(t, nbError, s)
+				n, err := nb.Read(make([]byte, 16))
+				assert.Zero(t, n)
+				assert.ErrorIs(t, err, syscall.ECONNRESET)
 			})
 			t.Run("closed", func(t *testing.T) {
 				client, _ := nbPair(t)

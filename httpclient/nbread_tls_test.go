@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -424,5 +425,29 @@ func TestNBTLSDrainsRecords(t *testing.T) {
 				assert.Equal(t, string(plain[size:]), string(p[:n]))
 			})
 		}
+	}
+}
+
+// TestNBTLSPeekReset: the liveness check looks at the socket under TLS
+// (§1.6.3.1); when it finds an RST, the kernel hands ECONNRESET out once,
+// to the look. nbConn keeps it, so the read through crypto/tls that
+// follows fails with it too, and the failure is sticky.
+func TestNBTLSPeekReset(t *testing.T) {
+	env := newNBTLSEnv(t, tls.VersionTLS13)
+	for _, k := range nbKinds {
+		t.Run(k.name, func(t *testing.T) {
+			c := env.open(t, k.wrap)
+			require.NoError(t, c.sc.SetLinger(0))
+			require.NoError(t, c.sc.Close())
+			nb := c.r.w.nb
+			s, err := nbPeekUntil(t, nb)
+			require.Equal(t, nbError, s)
+			require.ErrorIs(t, err, syscall.ECONNRESET)
+			n, err := c.r.TryRead(make([]byte, 16))
+			assert.Zero(t, n)
+			assert.ErrorIs(t, err, syscall.ECONNRESET)
+			_, err = c.r.TryRead(make([]byte, 16))
+			assert.ErrorIs(t, err, syscall.ECONNRESET)
+		})
 	}
 }

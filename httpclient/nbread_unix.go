@@ -75,20 +75,21 @@ func (s *nbSock) tryRead(p []byte) (int, error) {
 	return 0, s.opError("read", s.errno)
 }
 
-// peek looks at the socket with recv(MSG_PEEK), taking nothing.
-func (s *nbSock) peek() (nbState, error) {
+// peek looks at the socket with recv(MSG_PEEK), taking no data. taken
+// reports a socket error the kernel handed out (and will not repeat).
+func (s *nbSock) peek() (st nbState, taken bool, err error) {
 	if err := s.rc.Read(s.peekF); err != nil {
-		return nbError, err
+		return nbError, false, err // closed (Abort)
 	}
 	switch {
 	case s.errno == nil && s.n > 0:
-		return nbData, nil
+		return nbData, false, nil
 	case s.errno == nil:
-		return nbEOF, nil
+		return nbEOF, false, nil
 	case s.errno == syscall.EAGAIN || s.errno == syscall.EWOULDBLOCK:
-		return nbEmpty, nil
+		return nbEmpty, false, nil
 	}
-	return nbError, s.opError("recvfrom", s.errno)
+	return nbError, true, s.opError("recvfrom", s.errno)
 }
 
 // opError is errno as net.Conn.Read reports it, so that errors.Is(err,
