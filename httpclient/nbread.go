@@ -38,7 +38,11 @@ import (
 // before it in c.rawInput). nbTLSReader.TryRead drives that.
 //
 // Writes are not touched: a TLS write must never be cut short, so they
-// keep their background goroutine.
+// keep their background goroutine. One consequence: crypto/tls writes on
+// the reading goroutine in two cases — a TLS 1.3 KeyUpdate that requests
+// an update (handleKeyUpdate), and the alert it sends on a fatal record
+// error (sendAlert) — and both take the write lock, so such a TryRead waits
+// for a background write in flight to finish.
 
 // wouldBlockError is errWouldBlock's type: a net.Error that is both a
 // timeout and temporary, which crypto/tls treats as "no data yet".
@@ -49,7 +53,11 @@ func (wouldBlockError) Timeout() bool   { return true }
 func (wouldBlockError) Temporary() bool { return true }
 
 // errWouldBlock is what a read that does not wait returns when nothing has
-// arrived. Compare with ==: crypto/tls returns it unwrapped.
+// arrived. It must reach crypto/tls unwrapped — readRecordOrCCS tests the
+// transport's error with a type assertion to net.Error, not errors.As — and
+// crypto/tls returns it unwrapped too: compare with ==. The handshake is
+// different: any error of it is sticky (Conn.handshakeErr), so it runs with
+// nonblock unset.
 var errWouldBlock net.Error = wouldBlockError{}
 
 // nbState is what a look at a connection without waiting found
