@@ -1,0 +1,182 @@
+package httpclient
+
+import (
+	"crypto/tls"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkNBTryReadIdle is the cost of a read that finds nothing: what
+// every non-blocking Poll and every liveness check (§1.6.3) pays.
+func BenchmarkNBTryReadIdle(b *testing.B) {
+	for _, k := range nbKinds {
+		b.Run(k.name, func(b *testing.B) {
+			client, _ := nbPair(b)
+			nb := newNBConn(k.wrap(client), nil, nil)
+			defer nb.Close()
+			p := make([]byte, 64<<10)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := nb.TryRead(p); err != errWouldBlock {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("peek", func(b *testing.B) {
+		client, _ := nbPair(b)
+		nb := newNBConn(client, nil, nil)
+		b.ReportAllocs()
+		for b.Loop() {
+			if s, err := nb.Peek(); s != nbEmpty {
+				b.Fatal(s, err)
+			}
+		}
+	})
+}
+
+// nbDrainSize is what one iteration of BenchmarkNBDrain moves.
+const nbDrainSize = 256 << 20
+
+// nbReadFunc reads into p the way one driver does: it returns the bytes
+// read, or 0 when nothing was ready (the caller polls again at once).
+type nbReadFunc func(p []byte) (int, error)
+
+// BenchmarkNBDrain moves 256 MiB over loopback TCP (and 64 MiB over TLS)
+// to a reader that polls in a tight loop, as a non-blocking Poll loop does:
+// TryRead (one read(2) per call, no goroutine), today's goroutine path (a
+// background read per call, its result taken by a select), and a blocking
+// conn.Read for reference, each with a 64 KiB and a 1 MiB buffer.
+func BenchmarkNBDrain(b *testing.B) {
+	for _, size := range []int{64 << 10, 1 << 20} {
+		name := map[int]string{64 << 10: "64KiB", 1 << 20: "1MiB"}[size]
+		b.Run("tcp/TryRead/"+name, func(b *testing.B) {
+			nbDrainTCP(b, size, func(c net.Conn) nbReadFunc {
+				nb := newNBConn(c, nil, nil)
+				return func(p []byte) (int, error) {
+					n, err := nb.TryRead(p)
+					if err == errWouldBlock {
+						return 0, nil
+					}
+					return n, err
+				}
+			})
+		})
+		b.Run("tcp/goroutine/"+name, func(b *testing.B) {
+			nbDrainTCP(b, size, nbGoroutineReader)
+		})
+		b.Run("tcp/Read/"+name, func(b *testing.B) {
+			nbDrainTCP(b, size, func(c net.Conn) nbReadFunc { return c.Read })
+		})
+	}
+	b.Run("tls/TryRead/64KiB", func(b *testing.B) {
+		nbDrainTLS(b, func(r *nbTLSReader) nbReadFunc {
+			return func(p []byte) (int, error) {
+				n, err := r.TryRead(p)
+				if err == errWouldBlock {
+					return 0, nil
+				}
+				return n, err
+			}
+		})
+	})
+	b.Run("tls/Read/64KiB", func(b *testing.B) {
+		nbDrainTLS(b, func(r *nbTLSReader) nbReadFunc { return r.Read })
+	})
+}
+
+// nbGoroutineReader is the client's read path before nbConn: at most one
+// background read at a time, whose result a later call takes if it is
+// there.
+func nbGoroutineReader(c net.Conn) nbReadFunc {
+	ch := make(chan nbResult, 1)
+	pending := false
+	var buf []byte
+	return func(p []byte) (int, error) {
+		if !pending {
+			pending, buf = true, p
+			go func() {
+				n, err := c.Read(buf)
+				ch <- nbResult{n, err}
+			}()
+			return 0, nil
+		}
+		select {
+		case res := <-ch:
+			pending = false
+			return res.n, res.err
+		default:
+			return 0, nil
+		}
+	}
+}
+
+func nbDrainTCP(b *testing.B, size int, reader func(net.Conn) nbReadFunc) {
+	client, server := nbPair(b)
+	read := reader(client)
+	src := make([]byte, 1<<20)
+	p := make([]byte, size)
+	b.SetBytes(nbDrainSize)
+	b.ReportAllocs()
+	for b.Loop() {
+		done := make(chan error, 1)
+		go func() {
+			var err error
+			for sent := 0; sent < nbDrainSize && err == nil; sent += len(src) {
+				_, err = server.Write(src)
+			}
+			done <- err
+		}()
+		for got := 0; got < nbDrainSize; {
+			n, err := read(p)
+			require.NoError(b, err)
+			if n == 0 {
+				runtime.Gosched()
+			}
+			got += n
+		}
+		require.NoError(b, <-done)
+	}
+}
+
+func nbDrainTLS(b *testing.B, reader func(*nbTLSReader) nbReadFunc) {
+	const total = 64 << 20
+	env := newNBTLSEnv(b, tls.VersionTLS13)
+	client, server := nbPair(b)
+	srv := tls.Server(server, env.srv)
+	r := newNBTLS(client, newNBConn(client, nil, nil), env.cli)
+	hs := make(chan error, 1)
+	go func() { hs <- srv.Handshake() }()
+	require.NoError(b, r.tc.Handshake())
+	require.NoError(b, <-hs)
+	read := reader(r)
+	src := make([]byte, 1<<20)
+	p := make([]byte, 64<<10)
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		done := make(chan error, 1)
+		go func() {
+			var err error
+			for sent := 0; sent < total && err == nil; sent += len(src) {
+				_, err = srv.Write(src)
+			}
+			done <- err
+		}()
+		for got := 0; got < total; {
+			n, err := read(p)
+			if err != io.EOF {
+				require.NoError(b, err)
+			}
+			if n == 0 {
+				runtime.Gosched()
+			}
+			got += n
+		}
+		require.NoError(b, <-done)
+	}
+}

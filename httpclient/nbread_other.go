@@ -1,0 +1,16 @@
+//go:build !unix
+
+package httpclient
+
+import "net"
+
+// nbSock is the socket under a connection read without waiting; this
+// platform offers none, so nbConn always falls back to a background read.
+type nbSock struct{}
+
+// newNBSock returns nil: nbConn falls back to a background read.
+func newNBSock(net.Conn) *nbSock { return nil }
+
+func (*nbSock) tryRead([]byte) (int, error) { return 0, errWouldBlock }
+
+func (*nbSock) peek() (nbState, bool, error) { return nbEmpty, false, nil }

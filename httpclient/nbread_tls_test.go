@@ -1,0 +1,453 @@
+package httpclient
+
+import (
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// nbHoldConn is the TLS server's transport: it keeps everything the server
+// writes, for the test to deliver at its own pace.
+type nbHoldConn struct {
+	net.Conn
+	mu   sync.Mutex
+	held []byte
+}
+
+func (h *nbHoldConn) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	h.held = append(h.held, p...)
+	h.mu.Unlock()
+	return len(p), nil
+}
+
+func (h *nbHoldConn) bytes() []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return bytes.Clone(h.held)
+}
+
+// nbCountConn is the client's transport seen from crypto/tls: it counts
+// the bytes crypto/tls took and says whether it is inside a Read.
+type nbCountConn struct {
+	*nbTLSConn
+	n       atomic.Int64
+	reading atomic.Bool
+}
+
+func (c *nbCountConn) Read(p []byte) (int, error) {
+	c.reading.Store(true)
+	n, err := c.nbTLSConn.Read(p)
+	c.reading.Store(false)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// nbTLSCase is one TLS connection over loopback whose server-to-client
+// bytes the test delivers: sc is the server's TCP end, srv the server (its
+// writes are held), r the client read through nbTLSReader.
+type nbTLSCase struct {
+	sc        *net.TCPConn
+	hold      *nbHoldConn
+	srv       *tls.Conn
+	r         *nbTLSReader
+	cw        *nbCountConn
+	delivered int // bytes of hold delivered to the client
+}
+
+// nbTLSEnv is a CA and the configs built on it, shared by a test's cases.
+type nbTLSEnv struct {
+	srv, cli *tls.Config
+}
+
+func newNBTLSEnv(t testing.TB, version uint16) *nbTLSEnv {
+	ca := ts.NewCA(t)
+	cert := ca.Issue(t, "localhost")
+	return &nbTLSEnv{
+		srv: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: version, MaxVersion: version},
+		// The session cache makes a TLS 1.3 server send a session ticket,
+		// a post-handshake message, ahead of the application data.
+		cli: &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost", MinVersion: version, MaxVersion: version,
+			ClientSessionCache: tls.NewLRUClientSessionCache(4)},
+	}
+}
+
+// open connects, and runs the client's handshake in blocking mode while
+// delivering the server's records one at a time, each only once the client
+// took all before it and asks for more: the client never sees a byte of
+// what follows the handshake (TLS 1.3 session tickets included) before the
+// test delivers it.
+func (e *nbTLSEnv) open(t *testing.T, wrap func(net.Conn) net.Conn) *nbTLSCase {
+	t.Helper()
+	client, server := nbPair(t)
+	c := &nbTLSCase{sc: server, hold: &nbHoldConn{Conn: server}}
+	c.srv = tls.Server(c.hold, e.srv)
+	nb := newNBConn(wrap(client), nil, nil)
+	w := &nbTLSConn{Conn: client, nb: nb}
+	c.cw = &nbCountConn{nbTLSConn: w}
+	c.r = &nbTLSReader{tc: tls.Client(c.cw, e.cli), w: w}
+
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- c.srv.Handshake() }()
+	cliDone := make(chan error, 1)
+	go func() { cliDone <- c.r.tc.Handshake() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case err := <-cliDone:
+			require.NoError(t, err)
+			require.NoError(t, <-srvDone)
+			require.Equal(t, int64(c.delivered), c.cw.n.Load())
+			return c
+		default:
+		}
+		require.True(t, time.Now().Before(deadline), "handshake stuck")
+		if c.cw.reading.Load() && c.cw.n.Load() == int64(c.delivered) {
+			if rec := nbNextRecord(c.hold.bytes()[c.delivered:]); rec != nil {
+				_, err := c.sc.Write(rec)
+				require.NoError(t, err)
+				c.delivered += len(rec)
+				continue
+			}
+		}
+		runtime.Gosched()
+	}
+}
+
+// nbNextRecord returns the first whole TLS record of b, or nil.
+func nbNextRecord(b []byte) []byte {
+	if len(b) < 5 {
+		return nil
+	}
+	n := 5 + (int(b[3])<<8 | int(b[4]))
+	if len(b) < n {
+		return nil
+	}
+	return b[:n]
+}
+
+// nbTLSPlain is what the servers send: records of 5, 300 and 1 bytes.
+var nbTLSPlain = [][]byte{[]byte("first"), bytes.Repeat([]byte("0123456789"), 30), []byte("!")}
+
+// nbEnding is how the server's stream ends.
+type nbEnding int
+
+const (
+	nbCloseNotify  nbEnding = iota // close_notify alert (no FIN)
+	nbFINBoundary                  // FIN at a record boundary, no close_notify
+	nbFINMidRecord                 // FIN three bytes before the end of the last record
+)
+
+func (e nbEnding) String() string {
+	return [...]string{"close_notify", "fin at boundary", "fin mid-record"}[e]
+}
+
+// rest writes the server's records and ending into the hold and returns
+// the bytes still to deliver, and the plaintext the client must read.
+func (c *nbTLSCase) rest(t *testing.T, end nbEnding) (stream, plain []byte) {
+	t.Helper()
+	for _, p := range nbTLSPlain {
+		_, err := c.srv.Write(p)
+		require.NoError(t, err)
+		plain = append(plain, p...)
+	}
+	if end == nbCloseNotify {
+		require.NoError(t, c.srv.CloseWrite())
+		// CloseWrite ends by setting the transport's write deadline to now.
+		require.NoError(t, c.sc.SetWriteDeadline(time.Time{}))
+	}
+	stream = c.hold.bytes()[c.delivered:]
+	if end == nbFINMidRecord {
+		stream = stream[:len(stream)-3]
+		plain = plain[:len(plain)-1] // the last record ("!") never completes
+	}
+	return stream, plain
+}
+
+// check asserts how the stream ended.
+func (c *nbTLSCase) check(t *testing.T, end nbEnding, final error) {
+	t.Helper()
+	switch end {
+	case nbCloseNotify:
+		assert.Equal(t, io.EOF, final)
+		assert.False(t, c.r.w.sawEOF.Load(), "close_notify read as a TCP EOF")
+	case nbFINBoundary:
+		assert.Equal(t, io.EOF, final)
+		assert.True(t, c.r.w.sawEOF.Load(), "a FIN without close_notify must be told apart (§1.15.4)")
+	case nbFINMidRecord:
+		assert.ErrorIs(t, final, io.ErrUnexpectedEOF)
+	}
+	// The end is sticky, and not a would-block.
+	n, err := c.r.TryRead(make([]byte, 8))
+	assert.Zero(t, n)
+	assert.NotEqual(t, errWouldBlock, err)
+	assert.Error(t, err)
+}
+
+// TestNBTLSTrickle proves that crypto/tls keeps its state across the
+// would-block errors of nbTLSConn: after a blocking handshake, the
+// server's bytes (TLS 1.3 session tickets, three application records, the
+// ending) arrive one byte at a time; after each byte, once crypto/tls took
+// it, the client reads without waiting until it would block. Every record
+// is thus interrupted at every byte, and the client must read exactly the
+// plaintext and then the ending (§1.15.4: close_notify is EOF; a FIN
+// without it is told apart through sawEOF), through the socket read and
+// through the fallback, with TLS 1.2 and 1.3 (where the session ticket is
+// a post-handshake message cut at every byte too).
+func TestNBTLSTrickle(t *testing.T) {
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		env := newNBTLSEnv(t, version)
+		for _, k := range nbKinds {
+			for _, end := range []nbEnding{nbCloseNotify, nbFINBoundary, nbFINMidRecord} {
+				t.Run(tls.VersionName(version)+"/"+k.name+"/"+end.String(), func(t *testing.T) {
+					c := env.open(t, k.wrap)
+					stream, plain := c.rest(t, end)
+					base := c.cw.n.Load()
+					p := make([]byte, 7) // smaller than a record: partial takes too
+					var got []byte
+					var final error
+					wouldBlock := 0
+					// drain reads until would-block or the end.
+					drain := func() {
+						for final == nil {
+							n, err := c.r.TryRead(p)
+							got = append(got, p[:n]...)
+							if err == errWouldBlock {
+								require.Zero(t, n)
+								wouldBlock++
+								return
+							}
+							final = err
+						}
+					}
+					for i := range stream {
+						require.Nil(t, final, "the stream ended after %d of %d bytes", i, len(stream))
+						_, err := c.sc.Write(stream[i : i+1])
+						require.NoError(t, err)
+						deadline := time.Now().Add(5 * time.Second)
+						for c.cw.n.Load() < base+int64(i+1) && final == nil {
+							require.True(t, time.Now().Before(deadline), "byte %d never taken", i)
+							drain()
+							runtime.Gosched()
+						}
+						drain()
+					}
+					if end != nbCloseNotify {
+						require.Nil(t, final)
+						require.NoError(t, c.sc.CloseWrite())
+						deadline := time.Now().Add(5 * time.Second)
+						for final == nil {
+							require.True(t, time.Now().Before(deadline), "FIN never seen")
+							drain()
+							runtime.Gosched()
+						}
+					}
+					assert.Equal(t, string(plain), string(got))
+					c.check(t, end, final)
+					// Every byte but the last was followed by a would-block.
+					assert.GreaterOrEqual(t, wouldBlock, len(stream)-1)
+					t.Logf("%d bytes trickled, %d would-blocks", len(stream), wouldBlock)
+				})
+			}
+		}
+	}
+}
+
+// TestNBTLSCuts delivers the server's bytes after the handshake in two
+// pieces, cut at every byte boundary, each on a fresh connection: the
+// client reads without waiting until it would block, then gets the rest
+// and reads to the close_notify. It calls tls.Conn.Read directly, to show
+// the case nbTLSReader.TryRead must handle: when crypto/tls has returned
+// data and sees the first bytes of an alert behind it, it tries to read
+// the alert and returns (n > 0, errWouldBlock) (conn.go, Conn.Read: "If a
+// close-notify alert is waiting, read it").
+func TestNBTLSCuts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hundreds of handshakes")
+	}
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(version), func(t *testing.T) {
+			env := newNBTLSEnv(t, version)
+			dataAndWouldBlock := 0
+			for cut := 0; ; cut++ {
+				c := env.open(t, nbKinds[0].wrap)
+				stream, plain := c.rest(t, nbCloseNotify)
+				if cut > len(stream) {
+					break
+				}
+				base := c.cw.n.Load()
+				var got []byte
+				var final error
+				p := make([]byte, 512)
+				read := func() (wouldBlock bool) {
+					c.r.w.nonblock = true
+					n, err := c.r.tc.Read(p)
+					c.r.w.nonblock = false
+					got = append(got, p[:n]...)
+					if err == errWouldBlock {
+						if n > 0 {
+							dataAndWouldBlock++
+						}
+						return true
+					}
+					final = err
+					return false
+				}
+				_, err := c.sc.Write(stream[:cut])
+				require.NoError(t, err)
+				deadline := time.Now().Add(5 * time.Second)
+				for c.cw.n.Load() < base+int64(cut) && final == nil {
+					require.True(t, time.Now().Before(deadline))
+					read()
+					runtime.Gosched()
+				}
+				for final == nil && !read() {
+				}
+				if cut < len(stream) {
+					require.Nil(t, final, "cut %d", cut)
+					_, err = c.sc.Write(stream[cut:])
+					require.NoError(t, err)
+				}
+				for final == nil {
+					require.True(t, time.Now().Before(deadline))
+					if read() {
+						runtime.Gosched()
+					}
+				}
+				require.Equal(t, string(plain), string(got), "cut %d", cut)
+				c.check(t, nbCloseNotify, final)
+				// Close this case's sockets now, not at the end of the test.
+				_ = c.sc.Close()
+				_ = c.r.w.nb.Close()
+			}
+			if version == tls.VersionTLS12 {
+				// TLS 1.3 hides an alert under the outer type of application
+				// data: Conn.Read's look-ahead for it never fires.
+				assert.Positive(t, dataAndWouldBlock, "no cut made crypto/tls return data with a would-block")
+			}
+			t.Logf("%d cuts returned data with a would-block", dataAndWouldBlock)
+		})
+	}
+}
+
+// TestNBTLSIdle: on an idle TLS connection a read without waiting returns
+// errWouldBlock at once, as often as asked, and the connection still reads
+// what comes next. It allocates one object: crypto/tls's own atLeastReader
+// (conn.go, readFromUntil: &atLeastReader{r, int64(needs)} escapes), which
+// a blocking read pays per record as well.
+func TestNBTLSIdle(t *testing.T) {
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(version), func(t *testing.T) {
+			env := newNBTLSEnv(t, version)
+			client, server := nbPair(t)
+			srv := tls.Server(server, env.srv)
+			r := newNBTLS(client, newNBConn(client, nil, nil), env.cli)
+			hs := make(chan error, 1)
+			go func() { hs <- srv.Handshake() }()
+			require.NoError(t, r.tc.Handshake())
+			require.NoError(t, <-hs)
+			p := make([]byte, 64)
+			for range 100 {
+				n, err := r.TryRead(p)
+				require.Equal(t, errWouldBlock, err)
+				require.Zero(t, n)
+			}
+			if r.w.nb.NoWait() {
+				assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _, _ = r.TryRead(p) }), 1.0)
+			}
+			_, err := srv.Write([]byte("after"))
+			require.NoError(t, err)
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				n, err := r.TryRead(p)
+				if err == errWouldBlock {
+					require.True(t, time.Now().Before(deadline))
+					time.Sleep(100 * time.Microsecond)
+					continue
+				}
+				require.NoError(t, err)
+				assert.Equal(t, "after", string(p[:n]))
+				break
+			}
+		})
+	}
+}
+
+// TestNBTLSDrainsRecords: with several records and the close_notify
+// queued, one TryRead takes them all, up to len(p) — Godot's drain up to
+// read_chunk_size on every call (§1.10.3) — and reports the end with the
+// data; with a p that ends at a record boundary it stops there and
+// reports the end on the next call (§1.10.4: a read that fills the chunk
+// does not see what follows).
+func TestNBTLSDrainsRecords(t *testing.T) {
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		env := newNBTLSEnv(t, version)
+		for _, size := range []int{1024, 305} {
+			t.Run(fmt.Sprintf("%s/%d", tls.VersionName(version), size), func(t *testing.T) {
+				c := env.open(t, nbKinds[0].wrap)
+				stream, plain := c.rest(t, nbCloseNotify)
+				_, err := c.sc.Write(stream) // one loopback segment: it arrives whole
+				require.NoError(t, err)
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					s, err := c.r.w.nb.Peek()
+					require.NoError(t, err)
+					if s == nbData {
+						break
+					}
+					require.True(t, time.Now().Before(deadline))
+					time.Sleep(100 * time.Microsecond)
+				}
+				p := make([]byte, size)
+				n, err := c.r.TryRead(p)
+				if size >= len(plain) {
+					assert.Equal(t, io.EOF, err)
+					assert.Equal(t, string(plain), string(p[:n]))
+					return
+				}
+				require.NoError(t, err)
+				assert.Equal(t, string(plain[:size]), string(p[:n]))
+				n, err = c.r.TryRead(p)
+				assert.Equal(t, io.EOF, err)
+				assert.Equal(t, string(plain[size:]), string(p[:n]))
+			})
+		}
+	}
+}
+
+// TestNBTLSPeekReset: the liveness check looks at the socket under TLS
+// (§1.6.3.1); when it finds an RST, the kernel hands ECONNRESET out once,
+// to the look. nbConn keeps it, so the read through crypto/tls that
+// follows fails with it too, and the failure is sticky.
+func TestNBTLSPeekReset(t *testing.T) {
+	env := newNBTLSEnv(t, tls.VersionTLS13)
+	for _, k := range nbKinds {
+		t.Run(k.name, func(t *testing.T) {
+			c := env.open(t, k.wrap)
+			require.NoError(t, c.sc.SetLinger(0))
+			require.NoError(t, c.sc.Close())
+			nb := c.r.w.nb
+			s, err := nbPeekUntil(t, nb)
+			require.Equal(t, nbError, s)
+			require.ErrorIs(t, err, syscall.ECONNRESET)
+			n, err := c.r.TryRead(make([]byte, 16))
+			assert.Zero(t, n)
+			assert.ErrorIs(t, err, syscall.ECONNRESET)
+			_, err = c.r.TryRead(make([]byte, 16))
+			assert.ErrorIs(t, err, syscall.ECONNRESET)
+		})
+	}
+}

@@ -1,0 +1,100 @@
+//go:build unix
+
+package httpclient
+
+import (
+	"io"
+	"net"
+	"os"
+	"syscall"
+)
+
+// nbSock is the socket under a connection, read without waiting. The
+// callbacks are built once so that a read allocates nothing.
+type nbSock struct {
+	conn  net.Conn // for the addresses in errors
+	rc    syscall.RawConn
+	readF func(fd uintptr) bool
+	peekF func(fd uintptr) bool
+	buf   []byte // readF's destination
+	one   [1]byte
+	n     int
+	errno error
+}
+
+// newNBSock returns the socket of conn, or nil when conn exposes none (it
+// is not a syscall.Conn): nbConn then falls back to a background read.
+func newNBSock(conn net.Conn) *nbSock {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	s := &nbSock{conn: conn, rc: rc}
+	// The runtime keeps the socket non-blocking: read(2) returns EAGAIN
+	// when nothing is queued. Returning true tells RawConn.Read the read
+	// is done, so it never waits for readiness.
+	s.readF = func(fd uintptr) bool {
+		for {
+			s.n, s.errno = syscall.Read(int(fd), s.buf)
+			if s.errno != syscall.EINTR {
+				return true
+			}
+		}
+	}
+	s.peekF = func(fd uintptr) bool {
+		for {
+			s.n, _, s.errno = syscall.Recvfrom(int(fd), s.one[:], syscall.MSG_PEEK)
+			if s.errno != syscall.EINTR {
+				return true
+			}
+		}
+	}
+	return s
+}
+
+// tryRead is one read(2) into p (len(p) > 0): data, errWouldBlock, io.EOF
+// at the FIN, or the socket's error.
+func (s *nbSock) tryRead(p []byte) (int, error) {
+	s.buf = p
+	err := s.rc.Read(s.readF)
+	s.buf = nil
+	switch {
+	case err != nil:
+		return 0, err // closed (Abort)
+	case s.errno == nil && s.n > 0:
+		return s.n, nil
+	case s.errno == nil:
+		return 0, io.EOF
+	case s.errno == syscall.EAGAIN || s.errno == syscall.EWOULDBLOCK:
+		return 0, errWouldBlock
+	}
+	return 0, s.opError("read", s.errno)
+}
+
+// peek looks at the socket with recv(MSG_PEEK), taking no data. taken
+// reports a socket error the kernel handed out (and will not repeat).
+func (s *nbSock) peek() (st nbState, taken bool, err error) {
+	if err := s.rc.Read(s.peekF); err != nil {
+		return nbError, false, err // closed (Abort)
+	}
+	switch {
+	case s.errno == nil && s.n > 0:
+		return nbData, false, nil
+	case s.errno == nil:
+		return nbEOF, false, nil
+	case s.errno == syscall.EAGAIN || s.errno == syscall.EWOULDBLOCK:
+		return nbEmpty, false, nil
+	}
+	return nbError, true, s.opError("recvfrom", s.errno)
+}
+
+// opError is errno as net.Conn.Read reports it, so that errors.Is(err,
+// syscall.ECONNRESET) holds whichever read met it.
+func (s *nbSock) opError(call string, errno error) error {
+	return &net.OpError{Op: "read", Net: s.conn.LocalAddr().Network(), Source: s.conn.LocalAddr(),
+		Addr: s.conn.RemoteAddr(), Err: os.NewSyscallError(call, errno)}
+}
