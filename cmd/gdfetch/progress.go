@@ -78,6 +78,10 @@ func (p *progress) clear() {
 	if p.bar != nil {
 		_ = p.bar.Exit()
 		_ = p.bar.Clear()
+		// The bar's Clear blanks the bar's own width, not the description
+		// printed after it: erase the whole line (the bar is only drawn on
+		// a terminal).
+		_, _ = io.WriteString(p.w, "\r\x1b[2K")
 		p.bar = nil
 	}
 }
