@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"context"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net/http"
@@ -411,6 +412,19 @@ func TestTransportProxy(t *testing.T) {
 		assert.True(t, strings.HasPrefix(tp.sent(), "CONNECT "+tlsAddr+" HTTP/1.1\r\n"), "§1.14.2 CONNECT: %q", tp.sent())
 		assert.Equal(t, 1, tp.accepted(), "the tunnel is kept alive and reused")
 	})
+	t.Run("tinyproxy closes unannounced: GETs retried", func(t *testing.T) {
+		// tinyproxy drops the Connection header and closes after every
+		// response: a pooled connection may be dead when it is reused, and
+		// an idempotent request is then sent again on a new one.
+		tp := newTap(t, proxy)
+		c := newHTTPClient(t, &httpclient.Transport{Proxy: proxyURL(tp.addr)})
+		for i := range 20 {
+			resp, body := get(t, c, "http://"+bin+"/anything/"+strconv.Itoa(i))
+			assert.Equal(t, 200, resp.StatusCode)
+			assert.Equal(t, "http://"+bin+"/anything/"+strconv.Itoa(i), echoOf(t, body).URL)
+		}
+		assert.GreaterOrEqual(t, tp.accepted(), 20, "one connection per response")
+	})
 	t.Run("strict refuses", func(t *testing.T) {
 		c := newHTTPClient(t, &httpclient.Transport{Proxy: proxyURL(strict), TLS: httpclient.TLSClient(roots, "")})
 		_, err := c.Get("https://" + bin + "/get")
@@ -679,4 +693,38 @@ func TestTransportConcurrent(t *testing.T) {
 	}
 	assert.LessOrEqual(t, tp.accepted(), 2, "MaxConnsPerHost")
 	assert.GreaterOrEqual(t, tp.accepted(), 1)
+}
+
+// TestTransportHostsAndTLS: URL hosts the Transport maps onto Godot's
+// connect_to_host: an IPv6 literal ("::1" is too short for Godot, §1.5.6, so
+// it is written out in full) with a bracketed Host header, a name and IPv6
+// over TLS with the generated CA (the certificate names localhost, 127.0.0.1
+// and ::1), and the system roots failing the handshake: ErrCantConnect
+// around the x509 cause (§1.6.2.5).
+func TestTransportHostsAndTLS(t *testing.T) {
+	addr6 := peers.Nginx6(t)
+	tlsAddr, roots := peers.NginxTLS(t)
+	_, port6 := splitAddr(t, addr6)
+	_, tlsPort := splitAddr(t, tlsAddr)
+	tls6 := optionalEnv(t, envNginxTLS6, peers.Nginx)
+	c := newHTTPClient(t, &httpclient.Transport{TLS: httpclient.TLSClient(roots, "")})
+	for _, tc := range []struct{ url, host string }{
+		{"http://[::1]:" + strconv.Itoa(port6) + "/headers", "[::1]:" + strconv.Itoa(port6)},
+		{"https://localhost:" + strconv.Itoa(tlsPort) + "/headers", "localhost:" + strconv.Itoa(tlsPort)},
+		{"https://" + tlsAddr + "/headers", tlsAddr},
+		{"https://" + tls6 + "/headers", tls6},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			resp, body := get(t, c, tc.url)
+			assert.Equal(t, 200, resp.StatusCode)
+			assert.True(t, strings.HasPrefix(string(body), "Host: "+tc.host+"\nUser-Agent: "+wire.DefaultUserAgent()+"\nAccept: */*\n"), "%q", body)
+		})
+	}
+	t.Run("system roots", func(t *testing.T) {
+		c := newHTTPClient(t, &httpclient.Transport{})
+		_, err := c.Get("https://" + tlsAddr + "/headers")
+		assert.ErrorIs(t, err, httpclient.ErrCantConnect, "poll's code for STATUS_TLS_HANDSHAKE_ERROR")
+		var ua x509.UnknownAuthorityError
+		assert.True(t, errors.As(err, &ua), "x509.UnknownAuthorityError in %v", err)
+	})
 }
