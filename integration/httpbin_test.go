@@ -749,3 +749,37 @@ func TestHTTPBinResponseHeaders(t *testing.T) {
 	}
 	runNodeCases(t, noFiles, cases)
 }
+
+// TestRequestRawBytes: Godot neither escapes the URL (§1.7.6) nor rejects
+// undecodable header bytes (§0.4.5). A space in the query splits the
+// request line: gunicorn and nginx answer 400 with Connection: close, a
+// RESULT_SUCCESS (§2.10); raw UTF-8 in the target reaches the server as is;
+// a header byte that is not UTF-8 (gunicorn writes header values in
+// Latin-1: é is the single byte E9) is delivered as U+FFFD.
+func TestRequestRawBytes(t *testing.T) {
+	bin := peers.HTTPBin(t)
+	nginx := peers.Nginx(t)
+	badRequest := want{result: httprequest.ResultSuccess, code: 400, headers: []string{"Connection: close"}}
+	cases := []nodeCase{
+		{name: "§1.7.6 space in the URL: gunicorn 400", url: "http://" + bin + "/get?q=a b", want: badRequest,
+			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
+				assert.Contains(t, string(o.c.Body), "Bad Request")
+			}},
+		{name: "§1.7.6 space in the URL: nginx 400", url: "http://" + nginx + "/method?q=a b", want: badRequest,
+			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
+				assert.Contains(t, string(o.c.Body), "400 Bad Request")
+			}},
+		{name: "§1.7.6 raw UTF-8 in the target", url: "http://" + nginx + "/method?é=✓", want: want{result: httprequest.ResultSuccess, code: 200},
+			exact: str("GET /method?é=✓\n")},
+		{name: "§1.7.6 raw UTF-8 in the path: httpbin", url: "http://" + bin + "/anything/é", want: want{result: httprequest.ResultSuccess, code: 200},
+			check: echoed(func(t *testing.T, e echo) {
+				// The two UTF-8 bytes arrive raw; WSGI decodes the path as Latin-1.
+				assert.Equal(t, "http://"+bin+"/anything/Ã©", e.URL)
+			})},
+		{name: "§0.4.5 Latin-1 header byte", url: "http://" + bin + "/response-headers?X-U=%C3%A9", want: want{result: httprequest.ResultSuccess, code: 200, headers: []string{"X-U: \uFFFD"}},
+			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
+				assert.Equal(t, "é", jsonBody(t, o.c.Body)["X-U"], "the JSON body has it right")
+			}},
+	}
+	runNodeCases(t, noFiles, cases)
+}
