@@ -783,3 +783,61 @@ func TestRequestRawBytes(t *testing.T) {
 	}
 	runNodeCases(t, noFiles, cases)
 }
+
+// TestRequestKeepAliveAfterAbnormalEnds: with the keep-alive option (§7.2)
+// a node reuses its connection, so whatever ended a request early must not
+// leave bytes for the next one: after a redirect limit (the 302's HTML body
+// unread, §2.8.1.2), a size limit at the head and mid-body, plain and
+// gzip (§2.9.1, §2.8.2.3), a timeout (§2.11), a 400 with Connection: close
+// and a 100 taken as final (§1.8.7), the next request gets its own answer.
+func TestRequestKeepAliveAfterAbnormalEnds(t *testing.T) {
+	bin := peers.HTTPBin(t)
+	cases := []struct {
+		name  string
+		path  string
+		setup func(t *testing.T, n *httprequest.HTTPRequest)
+		want  want
+	}{
+		{"§2.8.1.2 redirect limit", "/redirect/2", withMaxRedirects(0),
+			want{result: httprequest.ResultRedirectLimitReached, code: 302, headers: []string{"Content-Length: 227"}, noBody: true}},
+		{"§2.9.1 limit at the head", "/bytes/5000", withLimit(100),
+			want{result: httprequest.ResultBodySizeLimitExceeded, code: 200, noBody: true}},
+		{"§2.6.1.5 limit mid-body", "/stream/20", withLimit(500),
+			want{result: httprequest.ResultBodySizeLimitExceeded, code: 200, noBody: true}},
+		{"§2.8.2.3 limit on the decoded body", "/gzip", withLimit(150),
+			want{result: httprequest.ResultBodySizeLimitExceeded, code: 200, noBody: true}},
+		{"§2.11 timeout", "/drip?numbytes=5&duration=1&delay=0", withTimeout(200 * time.Millisecond),
+			want{result: httprequest.ResultTimeout, noBody: true}},
+		{"§1.7.6 400 with close", "/get?q=a b", nil, want{result: httprequest.ResultSuccess, code: 400}},
+		{"§1.8.7 100 as final", "/status/100", nil, want{result: httprequest.ResultSuccess, code: 100, noBody: true}},
+		{"HEAD", "/bytes/100", nil, want{result: httprequest.ResultSuccess, code: 200, noBody: true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			eachDriver(t, func(t *testing.T, n *httprequest.HTTPRequest) {
+				require.NoError(t, n.SetKeepAlive(true))
+			}, func(t *testing.T, d driver, n *httprequest.HTTPRequest) {
+				tp := newTap(t, bin)
+				base := "http://" + tp.addr
+				o := d.run(t, n, base+"/anything/first", nil, httpclient.MethodGet, nil)
+				checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
+				if tc.setup != nil {
+					tc.setup(t, n)
+				}
+				m := httpclient.MethodGet
+				if tc.name == "HEAD" {
+					m = httpclient.MethodHead
+				}
+				o = d.run(t, n, base+tc.path, nil, m, nil)
+				checkOutcome(t, tc.want, o)
+				require.NoError(t, n.SetBodySizeLimit(-1))
+				require.NoError(t, n.SetTimeout(0))
+				require.NoError(t, n.SetMaxRedirects(8))
+				o = d.run(t, n, base+"/anything/next", nil, httpclient.MethodGet, nil)
+				checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
+				assert.Equal(t, base+"/anything/next", echoOf(t, o.c.Body).URL, "the next request's own answer")
+				assert.LessOrEqual(t, tp.accepted(), 3)
+			})
+		})
+	}
+}

@@ -728,3 +728,38 @@ func TestTransportHostsAndTLS(t *testing.T) {
 		assert.True(t, errors.As(err, &ua), "x509.UnknownAuthorityError in %v", err)
 	})
 }
+
+// TestTransportUpload: request bodies are read whole and written with
+// Content-Length (§1.7.10, §1.7.11): httpbin echoes a 256 KiB text body
+// intact; nginx refuses 2 MiB (client_max_body_size 1m) with an early 413
+// and Connection: close, which comes back as the response (resp.Close) and
+// a new connection serves the next request.
+func TestTransportUpload(t *testing.T) {
+	bin := peers.HTTPBin(t)
+	nginx := peers.Nginx(t)
+	tp := newTap(t, nginx)
+	c := newHTTPClient(t, &httpclient.Transport{})
+	text := strings.Repeat("gdhttp upload line\n", 256<<10/19)
+	resp, err := c.Post("http://"+bin+"/post", "text/plain", strings.NewReader(text))
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	e := echoOf(t, body)
+	assert.Equal(t, text, e.Data)
+	assert.Equal(t, strconv.Itoa(len(text)), e.Headers["Content-Length"])
+
+	for range 2 {
+		resp, err = c.Post("http://"+tp.addr+"/method", "application/octet-stream", bytes.NewReader(make([]byte, 2<<20)))
+		require.NoError(t, err)
+		body, err = io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		assert.Equal(t, 413, resp.StatusCode)
+		assert.True(t, resp.Close, "nginx closes after the 413")
+		assert.Contains(t, string(body), "413 Request Entity Too Large")
+	}
+	_, body = get(t, c, "http://"+tp.addr+"/method")
+	assert.Equal(t, "GET /method\n", string(body))
+	assert.Equal(t, 3, tp.accepted(), "a new connection after each Connection: close")
+}
