@@ -425,6 +425,22 @@ func TestTransportProxy(t *testing.T) {
 		}
 		assert.GreaterOrEqual(t, tp.accepted(), 20, "one connection per response")
 	})
+	t.Run("tinyproxy closed: POST on a new connection", func(t *testing.T) {
+		// A POST is not retried, so the pool must notice the connection
+		// tinyproxy closed while it was idle (its FIN has had 50 ms to come).
+		tp := newTap(t, proxy)
+		c := newHTTPClient(t, &httpclient.Transport{Proxy: proxyURL(tp.addr)})
+		for i := range 8 {
+			resp, err := c.Post("http://"+bin+"/post", "text/plain", strings.NewReader("post "+strconv.Itoa(i)))
+			require.NoError(t, err, "POST %d", i)
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			assert.Equal(t, "post "+strconv.Itoa(i), echoOf(t, body).Data)
+			time.Sleep(50 * time.Millisecond)
+		}
+		assert.Equal(t, 8, tp.accepted())
+	})
 	t.Run("strict refuses", func(t *testing.T) {
 		c := newHTTPClient(t, &httpclient.Transport{Proxy: proxyURL(strict), TLS: httpclient.TLSClient(roots, "")})
 		_, err := c.Get("https://" + bin + "/get")
