@@ -779,3 +779,32 @@ func TestTransportUpload(t *testing.T) {
 	assert.Equal(t, "GET /method\n", string(body))
 	assert.Equal(t, 3, tp.accepted(), "a new connection after each Connection: close")
 }
+
+// TestTransportCloseAndIdle: closing a body in the middle of httpbin's
+// three-second /drip returns at once and discards the connection (the next
+// request opens a new one); a connection idle longer than IdleConnTimeout
+// is closed, so the request after the pause opens another, which is then
+// reused.
+func TestTransportCloseAndIdle(t *testing.T) {
+	bin := peers.HTTPBin(t)
+	tp := newTap(t, bin)
+	c := newHTTPClient(t, &httpclient.Transport{IdleConnTimeout: 100 * time.Millisecond})
+	start := time.Now()
+	resp, err := c.Get("http://" + tp.addr + "/drip?numbytes=3&duration=3&delay=0")
+	require.NoError(t, err)
+	_, err = io.ReadFull(resp.Body, make([]byte, 1))
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Less(t, time.Since(start), 1500*time.Millisecond, "Close does not wait for the drip")
+	_, err = resp.Body.Read(make([]byte, 1))
+	assert.Error(t, err, "read after Close")
+
+	_, body := get(t, c, "http://"+tp.addr+"/anything/1")
+	assert.Equal(t, "http://"+tp.addr+"/anything/1", echoOf(t, body).URL)
+	assert.Equal(t, 2, tp.accepted(), "the dripping connection was discarded")
+	time.Sleep(300 * time.Millisecond)
+	get(t, c, "http://"+tp.addr+"/anything/2")
+	assert.Equal(t, 3, tp.accepted(), "the idle connection expired")
+	get(t, c, "http://"+tp.addr+"/anything/3")
+	assert.Equal(t, 3, tp.accepted(), "and the new one is reused")
+}
