@@ -841,3 +841,38 @@ func TestRequestKeepAliveAfterAbnormalEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPBinRedirectTargets: the Location httpbin's /redirect-to sends,
+// followed by Godot's rules (§2.8.1.5: a target starting with "http" is a
+// URL, anything else replaces the path verbatim and must then pass
+// request()'s URL check, §1.7.2) and by the RFC 9110 opt-in (§7.2: a URI
+// reference resolved against the request URL).
+func TestHTTPBinRedirectTargets(t *testing.T) {
+	addr := peers.HTTPBin(t)
+	base := "http://" + addr
+	rfc := func(t *testing.T, n *httprequest.HTTPRequest) { require.NoError(t, n.SetRFC9110Redirects(true)) }
+	ok := want{result: httprequest.ResultSuccess, code: 200}
+	atGet := func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
+		assert.Equal(t, base+"/get", echoOf(t, o.c.Body).URL)
+	}
+	failed := want{result: httprequest.ResultConnectionError, noBody: true}
+	invalidURL := func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
+		assert.ErrorIs(t, o.err, httpclient.ErrInvalidParameter, "§1.7.2 request() refuses the target")
+	}
+	to := func(loc string) string { return base + "/redirect-to?url=" + loc }
+	cases := []nodeCase{
+		{name: "§2.8.1.5 //host/path sent as a path: 404", url: to("//" + addr + "/get"), want: want{result: httprequest.ResultSuccess, code: 404}},
+		{name: "§7.2 //host/path as a network-path reference", url: to("//" + addr + "/get"), setup: rfc, want: ok, check: atGet},
+		{name: "§2.8.1.5 relative path without / fails", url: to("get"), want: failed, check: invalidURL},
+		{name: "§7.2 relative path resolved", url: to("get"), setup: rfc, want: ok, check: atGet},
+		{name: "§2.8.1.5 upper-case HTTP:// is not a URL", url: to("HTTP://" + addr + "/get"), want: failed, check: invalidURL},
+		{name: "§7.2 upper-case HTTP:// is a URL", url: to("HTTP://" + addr + "/get"), setup: rfc, want: ok, check: atGet},
+		{name: "§2.8.1.5 dot segments sent verbatim", url: to("/anything/%2e%2e/x"), want: ok},
+		{name: "§7.2 dot segments removed: 404", url: to("/anything/%2e%2e/x"), setup: rfc, want: want{result: httprequest.ResultSuccess, code: 404}},
+		{name: "§2.8.1.5 host without path", url: to(base), want: ok,
+			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
+				assert.Contains(t, string(o.c.Body), "httpbin")
+			}},
+	}
+	runNodeCases(t, noFiles, cases)
+}
