@@ -393,7 +393,14 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	if resp.Header == nil {
 		resp.Header = http.Header{}
 	}
-	b := &transportBody{t: t, pc: pc, stop: stop, ctx: ctx, keep: !req.Close}
+	// A 1xx taken as the final response (Godot's rules, §1.8) leaves the
+	// real response in the socket: the connection must not carry another
+	// request (§7 D2).
+	keep := !req.Close && code >= 200
+	if !keep {
+		resp.Close = true
+	}
+	b := &transportBody{t: t, pc: pc, stop: stop, ctx: ctx, keep: keep}
 	if m == MethodHead {
 		resp.ContentLength = headContentLength(resp.Header)
 	}

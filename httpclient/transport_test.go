@@ -587,3 +587,22 @@ func TestTransportErrorBeforeHead(t *testing.T) {
 	assert.ErrorIs(t, err, ErrPeerClosed)
 	assert.False(t, errors.Is(err, context.Canceled))
 }
+
+// A 1xx taken as the final response (Godot's rules, §1.8) leaves the real
+// response in the socket: the connection is not pooled, so the next request
+// gets its own answer (§7 D2).
+func TestTransportInformationalNotPooled(t *testing.T) {
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hints" {
+			w.WriteHeader(http.StatusEarlyHints)
+		}
+		_, _ = io.WriteString(w, "answer to "+r.URL.Path)
+	})
+	tr := newTransport(t)
+	resp, _ := get(t, tr, s.URL+"/hints")
+	assert.Equal(t, http.StatusEarlyHints, resp.StatusCode, "Godot takes the 1xx as final")
+	assert.True(t, resp.Close)
+	_, body := get(t, tr, s.URL+"/next")
+	assert.Equal(t, "answer to /next", string(body))
+	assert.EqualValues(t, 2, s.accepted.Load())
+}

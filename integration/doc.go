@@ -57,7 +57,8 @@
 //     encodings, bodyless statuses, the connection pool, files over TLS and
 //     IPv6, ranges, MaxConnsPerHost.
 //   - expect_test.go: "Expect: 100-continue" against gunicorn and nginx (the
-//     node: RESULT_NO_RESPONSE, §2.7.1; the Transport: see knownBug).
+//     node: RESULT_NO_RESPONSE, §2.7.1; the Transport returns the 100 and
+//     never pools that connection, §7 D2).
 //
 // Checks of misbehaviours found against the real peers and not fixed yet
 // skip with their description (knownBug); GDHTTP_KNOWN_BUGS=1 runs them.
