@@ -117,15 +117,25 @@ func (c *Client) readPlainGodot(dst []byte) []byte {
 				n += m
 			case c.rerr != nil:
 				target = n // ended
-			case c.rpending:
-				c.fill(true)
 			default:
 				n += c.readDirect(out[n:])
 			}
 		}
 		dst = dst[:base+n]
 	} else {
+		// §1.10.3, §1.15.3: drain what has arrived, up to the target —
+		// straight into dst when it has room.
 		for n < target {
+			if c.rr == c.rw && c.rerr == nil && c.st != nil && cap(dst) > len(dst) {
+				l := len(dst)
+				m := c.tryDirect(dst[l:min(cap(dst), l+target-n)])
+				if m == 0 && c.rerr == nil {
+					break // nothing more has arrived
+				}
+				dst = dst[:l+m]
+				n += m
+				continue
+			}
 			if c.rr == c.rw {
 				if !c.fill(false) {
 					break
@@ -362,10 +372,10 @@ func (c *Client) readPlainInto(p []byte) (int, error) {
 		switch {
 		case c.rr < c.rw:
 		case c.rerr != nil:
-		case c.blocking && !c.rpending:
+		case c.blocking:
 			n = c.readDirect(p)
 		default:
-			c.fill(c.blocking)
+			n = c.tryDirect(p)
 		}
 		if n == 0 && c.rr < c.rw {
 			n = copy(p, c.buffered())
@@ -396,7 +406,7 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 			if n > 0 {
 				return n, nil
 			}
-			if len(p) >= directChunked && !c.rpending {
+			if len(p) >= directChunked {
 				if c.blocking && c.body.lastSize >= int64(len(p)) {
 					return c.readChunkedDirect(p)
 				}

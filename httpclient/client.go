@@ -86,17 +86,15 @@ type Client struct {
 	// ambiguous (§7 D2); the status is still Godot's.
 	retired bool
 	// handshaking is a *tls.Conn given to SetConnection whose handshake
-	// has not completed yet: blocking mode's deadline read must not run
-	// it (a handshake that times out stays failed).
+	// has not completed yet: blocking mode's liveness check leaves it to
+	// the request's write.
 	handshaking *tls.Conn
 
 	// Read side: bytes received and not consumed are rbuf[rr:rw]; rerr is
 	// the end of the stream (io.EOF) or a read error, met after them.
-	rbuf     []byte
-	rr, rw   int
-	rerr     error
-	rpending bool // a background read into rbuf[rw:] is outstanding
-	rch      chan readResult
+	rbuf   []byte
+	rr, rw int
+	rerr   error
 
 	// Write side: the request bytes; reqSent once all are written.
 	req      []byte
@@ -141,7 +139,6 @@ func New() *Client {
 		httpsProxyPort: -1,
 		connPort:       -1,
 		bodySize:       -1,
-		rch:            make(chan readResult, 1),
 		wch:            make(chan error, 1),
 	}
 	c.head.Reset()
@@ -579,14 +576,10 @@ func (c *Client) release() {
 // goroutines must have been joined.
 func (c *Client) resetIO() {
 	select {
-	case <-c.rch:
-	default:
-	}
-	select {
 	case <-c.wch:
 	default:
 	}
-	c.rpending, c.wpending, c.reqSent = false, false, false
+	c.wpending, c.reqSent = false, false
 	c.rr, c.rw, c.rerr = 0, 0, nil
 	c.req = c.req[:0]
 }

@@ -55,12 +55,16 @@
 //     started by ConnectToHost. It only reports; Poll applies its reports one
 //     status change at a time.
 //   - Non-blocking mode (the default): Poll and the body reads never wait.
-//     The request is written by one background goroutine; at most one
-//     background read is outstanding, and its bytes are taken by the next
-//     Poll or body read. Nothing spins. In CONNECTED and BODY Poll checks
-//     liveness with the same zero-wait peek as blocking mode (below), so
-//     both modes see a FIN at the same Poll; where the socket cannot be
-//     peeked it reads in the background and sees it a Poll later.
+//     They read the socket without waiting (one read(2) through
+//     syscall.RawConn, no goroutine; under TLS, record after record until
+//     nothing more has arrived), so a body read drains up to ReadChunkSize
+//     of what has arrived, as Godot's does (§1.10.3, §1.15.3). The request
+//     is written by one background goroutine. Nothing spins. In CONNECTED
+//     and BODY Poll checks liveness with the same zero-wait peek as
+//     blocking mode (below), so both modes see a FIN at the same Poll.
+//     Where the socket cannot be read without waiting (a conn that is not
+//     a syscall.Conn, a platform without the read) one background read at a
+//     time takes its place, and a FIN is seen a Poll later.
 //   - Blocking mode: reads and writes happen on the caller's goroutine and
 //     block for real (Godot busy-waits, §1.15.2, §7 D1). Poll waits in
 //     RESOLVING, CONNECTING and REQUESTING until the status can change; in

@@ -4,6 +4,10 @@ package httpclient
 
 import "net"
 
+// peekSupported reports whether this platform reads and peeks sockets
+// without waiting: no, nbConn always falls back to a background read.
+const peekSupported = false
+
 // nbSock is the socket under a connection read without waiting; this
 // platform offers none, so nbConn always falls back to a background read.
 type nbSock struct{}

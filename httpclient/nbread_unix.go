@@ -9,6 +9,10 @@ import (
 	"syscall"
 )
 
+// peekSupported reports whether this platform reads and peeks sockets
+// without waiting (else nbConn always falls back to a background read).
+const peekSupported = true
+
 // nbSock is the socket under a connection, read without waiting. The
 // callbacks are built once so that a read allocates nothing.
 type nbSock struct {
