@@ -444,7 +444,9 @@ func (c *Client) ioCause(err error) error {
 
 // send writes the request (§1.6.4.1). It reports whether the write is over
 // and how it ended. Blocking mode writes on the caller's goroutine;
-// non-blocking mode hands the bytes to one background write and returns
+// non-blocking mode writes what a plain TCP socket takes at once (one
+// write(2), issue 8), hands the rest — or, under TLS or over a conn that
+// is not a syscall.Conn, all of it — to one background write and returns
 // false until it finished (never a zero write deadline: STYLE.md).
 func (c *Client) send() (done bool, err error) {
 	switch {
@@ -461,8 +463,23 @@ func (c *Client) send() (done bool, err error) {
 	case c.blocking:
 		_, err = c.st.conn.Write(c.req)
 	default:
+		req := c.req
+		if s := c.st.nb.sock; s != nil && c.st.tr == nil && len(req) > 0 {
+			// Plain TCP: write what the socket takes now, on this
+			// goroutine; only the rest goes to the background write (a
+			// small request is usually all taken). Never under TLS: a
+			// record must not be cut.
+			n, err := s.tryWrite(req)
+			if err != nil {
+				return true, c.ioCause(err)
+			}
+			if req = req[n:]; len(req) == 0 {
+				c.reqSent = true
+				return true, nil
+			}
+		}
 		c.wpending = true
-		conn, req, ch := c.st.conn, c.req, c.wch
+		conn, ch := c.st.conn, c.wch
 		c.spawn(func() {
 			_, err := conn.Write(req)
 			ch <- err

@@ -106,3 +106,64 @@ func TestGodotChunkAmounts(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeRequestPartialWrite sends a 4 MiB request body over plain TCP
+// to a server that reads slowly: in non-blocking mode the first write(2)
+// takes only what fits and the rest goes to the background write (issue 8);
+// the server must receive every byte in order (§1.6.4.1).
+func TestLargeRequestPartialWrite(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			require.NoError(t, err)
+			got := make(chan []byte, 1)
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				conn, err := ln.AcceptTCP()
+				if err != nil {
+					got <- nil
+					return
+				}
+				defer conn.Close()
+				time.Sleep(50 * time.Millisecond) // let the client's first write fill the buffers
+				var all []byte
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := conn.Read(buf)
+					all = append(all, buf[:n]...)
+					if i := bytes.Index(all, []byte("\r\n\r\n")); i >= 0 && len(all)-i-4 >= len(body) {
+						break
+					}
+					if err != nil {
+						break
+					}
+				}
+				got <- all
+				_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+				buf2 := make([]byte, 1)
+				_, _ = conn.Read(buf2) // until the client closes
+			}()
+			t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+			c, _ := newClient(t, m.blocking)
+			require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
+			require.NoError(t, c.RequestRaw(MethodPost, "/", nil, body))
+			_ = pollWhile(t, c, StatusRequesting)
+			var all []byte
+			select {
+			case all = <-got:
+			case <-time.After(driveTimeout):
+				t.Fatal("server never got the request")
+			}
+			i := bytes.Index(all, []byte("\r\n\r\n"))
+			require.GreaterOrEqual(t, i, 0)
+			assert.True(t, bytes.Equal(body, all[i+4:]), "request body received intact")
+			r := result{}
+			readBody(t, c, pathChunks, &r)
+			assert.Equal(t, "ok", r.Body)
+			c.Close()
+		})
+	}
+}

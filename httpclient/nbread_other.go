@@ -17,4 +17,6 @@ func newNBSock(net.Conn) *nbSock { return nil }
 
 func (*nbSock) tryRead([]byte) (int, error) { return 0, errWouldBlock }
 
+func (*nbSock) tryWrite([]byte) (int, error) { return 0, nil }
+
 func (*nbSock) peek() (nbState, bool, error) { return nbEmpty, false, nil }
