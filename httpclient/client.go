@@ -95,6 +95,7 @@ type Client struct {
 	rbuf   []byte
 	rr, rw int
 	rerr   error
+	rpool  *[]byte // rbuf's pooled array (readBufPool), or nil
 
 	// Write side: the request bytes; reqSent once all are written.
 	req      []byte
@@ -582,6 +583,7 @@ func (c *Client) resetIO() {
 	c.wpending, c.reqSent = false, false
 	c.rr, c.rw, c.rerr = 0, 0, nil
 	c.req = c.req[:0]
+	c.putBuf()
 }
 
 // clearResponse is the response part of Godot's close(): code 0, headers

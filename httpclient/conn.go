@@ -314,16 +314,43 @@ func (c *Client) ensureRoom(min int) {
 			return
 		}
 	}
+	if len(c.rbuf) == 0 && min <= readBufSize {
+		c.rpool = readBufPool.Get().(*[]byte)
+		c.rbuf = *c.rpool
+		return
+	}
 	size := max(readBufSize, 2*len(c.rbuf), c.rw+min)
 	nb := make([]byte, size)
 	copy(nb, c.rbuf[:c.rw])
+	c.putBuf()
 	c.rbuf = nb
+}
+
+// readBufPool holds read buffers of readBufSize bytes, so that a new
+// connection (or a new Client) does not allocate one: a buffer is taken at
+// the first read and given back when the connection is let go (resetIO),
+// or when a larger one replaces it. Only the owner's goroutine touches
+// rbuf (background reads and writes have buffers of their own), so a
+// buffer given back is no longer referenced.
+var readBufPool = sync.Pool{New: func() any {
+	b := make([]byte, readBufSize)
+	return &b
+}}
+
+// putBuf gives a pooled read buffer back (emptying rbuf); a larger one is
+// kept for the next connection.
+func (c *Client) putBuf() {
+	if c.rpool != nil {
+		readBufPool.Put(c.rpool)
+		c.rpool, c.rbuf = nil, nil
+	}
 }
 
 // growBuf makes the read buffer size bytes long when it is shorter and
 // holds nothing.
 func (c *Client) growBuf(size int) {
 	if len(c.rbuf) < size && c.rr == c.rw {
+		c.putBuf()
 		c.rbuf = make([]byte, size)
 		c.rr, c.rw = 0, 0
 	}
