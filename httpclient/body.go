@@ -1,7 +1,6 @@
 package httpclient
 
 import (
-	"bytes"
 	"io"
 	"slices"
 
@@ -20,13 +19,6 @@ type bodyState struct {
 	lastSize int64 // chunked: the declared size of the latest chunk (picks the read path)
 	done     bool  // ended cleanly (BodyComplete)
 	err      error // ended otherwise: *BodyError, or the failure's error
-
-	// The Godot path of a chunked body (ReadResponseBodyChunk) stops after
-	// the last-chunk line, as Godot's reader does (§1.10.2.4); it tracks the
-	// size line itself to see where that line ends.
-	sizeLine bool // a chunk-size line is expected or being read
-	lineLen  int  // bytes of it fed to the decoder
-	lastCR   bool // the last of them was CR
 }
 
 // ReadResponseBodyChunk reads the next piece of the body and returns it in
@@ -213,37 +205,15 @@ func (c *Client) readChunkGodot(dst []byte) []byte {
 			}
 			continue
 		}
-		src := c.buffered()
-		if c.body.sizeLine {
-			// Feed the size line up to its first LF only, to see whether
-			// that LF ends it (Godot: more than 2 bytes, ending CR LF).
-			if i := bytes.IndexByte(src, '\n'); i >= 0 {
-				src = src[:i+1]
-			}
-		} else if c.dec.InChunk() && len(c.chunkOut) == 0 {
+		if c.dec.InChunk() && len(c.chunkOut) == 0 {
 			c.chunkOut = slices.Grow(c.chunkOut[:0], int(min(c.dec.ChunkSize(), maxChunkPrealloc)))
-		}
-		var nDst, nSrc int
-		var ev chunked.Event
-		var err error
-		if c.dec.InChunk() && len(c.chunkOut) == cap(c.chunkOut) && len(c.chunkOut) > 0 {
+		} else if c.dec.InChunk() && len(c.chunkOut) == cap(c.chunkOut) {
 			c.chunkOut = slices.Grow(c.chunkOut, len(c.chunkOut))
 		}
-		nDst, nSrc, ev, err = c.dec.Decode(c.chunkOut[len(c.chunkOut):cap(c.chunkOut)], src)
+		nDst, nSrc, ev, err := c.dec.Decode(c.chunkOut[len(c.chunkOut):cap(c.chunkOut)], c.buffered())
 		c.rr += nSrc
 		c.chunkOut = c.chunkOut[:len(c.chunkOut)+nDst]
 		c.body.received += int64(nDst)
-		lineEnded := false
-		if c.body.sizeLine && nSrc > 0 {
-			fed := src[:nSrc]
-			c.body.lineLen += nSrc
-			prevCR := c.body.lastCR
-			if nSrc >= 2 {
-				prevCR = fed[nSrc-2] == '\r'
-			}
-			lineEnded = fed[nSrc-1] == '\n' && prevCR && c.body.lineLen > 2
-			c.body.lastCR = fed[nSrc-1] == '\r'
-		}
 		if err != nil {
 			if ev == chunked.EventChunkEnd && len(c.chunkOut) > 0 {
 				dst = append(dst, c.chunkOut...) // §1.10.2.2: the chunk of `5;a=b` is delivered
@@ -256,17 +226,12 @@ func (c *Client) readChunkGodot(dst []byte) []byte {
 		case chunked.EventChunkEnd:
 			dst = append(dst, c.chunkOut...)
 			c.chunkOut = c.chunkOut[:0]
-			c.body.sizeLine, c.body.lineLen, c.body.lastCR = true, 0, false
 			return dst
+		case chunked.EventLastChunk:
+			return dst // §1.10.2.4: the last-chunk line; the trailer comes next call
 		case chunked.EventEnd:
 			c.finishBody()
 			return dst
-		}
-		if lineEnded {
-			c.body.sizeLine = false
-			if !c.dec.InChunk() {
-				return dst // §1.10.2.4: the last-chunk line; the trailer comes next call
-			}
 		}
 	}
 }

@@ -142,6 +142,7 @@ func New() *Client {
 		bodySize:       -1,
 		wch:            make(chan error, 1),
 	}
+	c.dec.ReportLastChunk = true // the Godot path stops there (§1.10.2.4)
 	c.head.Reset()
 	return c
 }

@@ -228,7 +228,7 @@ func (c *Client) applyHead() {
 	h := &c.head
 	c.code, c.bodySize, c.chunked = h.Code, h.ContentLength, h.Chunked
 	c.consumed, c.header = false, nil
-	c.body = bodyState{framing: h.Framing, left: h.ContentLength, sizeLine: true}
+	c.body = bodyState{framing: h.Framing, left: h.ContentLength}
 	c.dec.Reset()
 	c.chunkOut = reuseChunkBuf(c.chunkOut)
 	if h.Framing != wire.FramingNone {
