@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gdhttp/gdhttp/chunked"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -115,8 +114,6 @@ type Client struct {
 	consumed bool // ResponseHeaders or ResponseHeadersAsDictionary was called
 	header   http.Header
 	body     bodyState
-	dec      chunked.Decoder
-	chunkOut []byte // Godot path: the chunk being collected
 
 	// Abort support: the only state another goroutine touches.
 	aborted   atomic.Bool
@@ -142,7 +139,7 @@ func New() *Client {
 		bodySize:       -1,
 		wch:            make(chan error, 1),
 	}
-	c.dec.ReportLastChunk = true // the Godot path stops there (§1.10.2.4)
+	c.body.dec.ReportLastChunk = true // the Godot path stops there (§1.10.2.4)
 	c.head.Reset()
 	return c
 }
@@ -351,7 +348,7 @@ func (c *Client) RequestRaw(method Method, url string, headers []string, body []
 		return err
 	}
 	c.reqSent = false
-	c.body = bodyState{}
+	c.body.start(wire.FramingNone, 0)
 	c.parser.Strict, c.parser.Limits, c.parser.HeadRequest = c.strict, c.limits, method == MethodHead
 	c.parser.Reset()
 	c.setStatus(StatusRequesting)
@@ -592,9 +589,7 @@ func (c *Client) resetIO() {
 func (c *Client) clearResponse() {
 	c.head.Reset()
 	c.code, c.bodySize, c.consumed, c.header = 0, -1, false, nil
-	c.body = bodyState{}
-	c.dec.Reset()
-	c.chunkOut = nil
+	c.body.clear()
 	c.parser.Reset()
 	c.parser.HeadRequest = false
 }

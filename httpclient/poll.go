@@ -228,9 +228,7 @@ func (c *Client) applyHead() {
 	h := &c.head
 	c.code, c.bodySize, c.chunked = h.Code, h.ContentLength, h.Chunked
 	c.consumed, c.header = false, nil
-	c.body = bodyState{framing: h.Framing, left: h.ContentLength}
-	c.dec.Reset()
-	c.chunkOut = reuseChunkBuf(c.chunkOut)
+	c.body.start(h.Framing, h.ContentLength)
 	if h.Framing != wire.FramingNone {
 		c.setStatus(StatusBody)
 		return
