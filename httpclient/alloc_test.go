@@ -172,7 +172,8 @@ func streamServer(t *testing.T, head, piece []byte) *net.TCPListener {
 	return ln
 }
 
-// TestAllocsAppendChunk pins AppendResponseBodyChunk at zero allocations
+// TestAllocsAppendChunk pins AppendResponseBodyChunk (and
+// ReadResponseBodyChunkInto) at zero allocations
 // per call once its buffer is large enough (§1.10.1, §1.10.2: the same
 // pieces as ReadResponseBodyChunk, appended instead of allocated), for a
 // fixed-length and a chunked body.
@@ -193,36 +194,48 @@ func TestAllocsAppendChunk(t *testing.T) {
 	}
 	for _, b := range bodies {
 		for _, m := range modes {
-			t.Run(b.name+"/"+m.name, func(t *testing.T) {
-				ln := streamServer(t, []byte(b.head), []byte(b.piece))
-				c, _ := newClient(t, m.blocking)
-				require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
-				require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
-				_ = pollWhile(t, c, StatusRequesting)
-				require.Equal(t, StatusBody, c.Status())
-				buf := make([]byte, 0, DefaultReadChunkSize)
-				var failed error
-				got := 0
-				read := func() {
-					var err error
-					buf, err = c.AppendResponseBodyChunk(buf[:0])
-					got += len(buf)
-					if err != nil {
-						failed = err
+			for _, into := range []bool{false, true} {
+				api := "append"
+				if into {
+					api = "into"
+				}
+				t.Run(b.name+"/"+m.name+"/"+api, func(t *testing.T) {
+					ln := streamServer(t, []byte(b.head), []byte(b.piece))
+					c, _ := newClient(t, m.blocking)
+					require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
+					require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
+					_ = pollWhile(t, c, StatusRequesting)
+					require.Equal(t, StatusBody, c.Status())
+					buf := make([]byte, 0, DefaultReadChunkSize)
+					var failed error
+					got := 0
+					read := func() {
+						var err error
+						if into {
+							var n int
+							n, err = c.ReadResponseBodyChunkInto(buf[:cap(buf)])
+							got += n
+						} else {
+							buf, err = c.AppendResponseBodyChunk(buf[:0])
+							got += len(buf)
+						}
+						if err != nil {
+							failed = err
+						}
 					}
-				}
-				for range 10 {
-					read()
-				}
-				got = 0
-				allocs := testing.AllocsPerRun(200, read)
-				require.NoError(t, failed)
-				assert.Zero(t, allocs, "allocs per AppendResponseBodyChunk")
-				assert.Equal(t, StatusBody, c.Status())
-				if m.blocking {
-					assert.Equal(t, 201*b.want, got, "blocking mode returns a whole target per call")
-				}
-			})
+					for range 10 {
+						read()
+					}
+					got = 0
+					allocs := testing.AllocsPerRun(200, read)
+					require.NoError(t, failed)
+					assert.Zero(t, allocs, "allocs per AppendResponseBodyChunk")
+					assert.Equal(t, StatusBody, c.Status())
+					if m.blocking && !into {
+						assert.Equal(t, 201*b.want, got, "blocking mode returns a whole target per call")
+					}
+				})
+			}
 		}
 	}
 }
