@@ -397,7 +397,11 @@ func TestClientNginxTLSFailures(t *testing.T) {
 			var he x509.HostnameError
 			assert.True(t, errors.As(err, &he), "x509.HostnameError in %v", err)
 		}},
-		{"unsafe-wrong-ca", httpclient.TLSClientUnsafe(other), nil},
+		// §1.15.5 (issue 7 rule 4): client_unsafe with a chain still verifies
+		// the chain against it; only the name is not checked.
+		{"unsafe-wrong-ca", httpclient.TLSClientUnsafe(other), unknownCA},
+		{"unsafe-right-ca-any-name", httpclient.TLSClientUnsafe(roots), nil},
+		{"unsafe-no-roots", httpclient.TLSClientUnsafe(nil), nil},
 		{"right-name-override", httpclient.TLSClient(roots, "localhost"), nil},
 	}
 	for _, tc := range cases {
