@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 
@@ -121,4 +122,106 @@ func TestAllocsKeepAliveRoundTrip(t *testing.T) {
 		}
 	}
 	t.Logf("allocs per round trip, ReadResponseBodyChunk: %v", testing.AllocsPerRun(200, godot))
+}
+
+// streamServer answers the first request of each connection with head and
+// then repeats piece until the client goes away: a body that never ends,
+// so every measured read finds data.
+func streamServer(t *testing.T, head, piece []byte) *net.TCPListener {
+	t.Helper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := conn.Write(head); err != nil {
+					return
+				}
+				for {
+					if _, err := conn.Write(piece); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln
+}
+
+// TestAllocsAppendChunk pins AppendResponseBodyChunk at zero allocations
+// per call once its buffer is large enough (§1.10.1, §1.10.2: the same
+// pieces as ReadResponseBodyChunk, appended instead of allocated), for a
+// fixed-length and a chunked body.
+//
+// Non-blocking mode joins once its reads no longer go through a goroutine.
+func TestAllocsAppendChunk(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	chunk := "1000\r\n" + strings.Repeat("x", 0x1000) + "\r\n"
+	bodies := []struct {
+		name        string
+		head, piece string
+		want        int // bytes per call in blocking mode
+	}{
+		{"length", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n", strings.Repeat("y", 32<<10), DefaultReadChunkSize},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", strings.Repeat(chunk, 8), 0x1000},
+	}
+	for _, b := range bodies {
+		for _, m := range []mode{{"blocking", true}} {
+			t.Run(b.name+"/"+m.name, func(t *testing.T) {
+				ln := streamServer(t, []byte(b.head), []byte(b.piece))
+				c, _ := newClient(t, m.blocking)
+				require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
+				require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
+				_ = pollWhile(t, c, StatusRequesting)
+				require.Equal(t, StatusBody, c.Status())
+				buf := make([]byte, 0, DefaultReadChunkSize)
+				var failed error
+				got := 0
+				read := func() {
+					var err error
+					buf, err = c.AppendResponseBodyChunk(buf[:0])
+					got += len(buf)
+					if err != nil {
+						failed = err
+					}
+				}
+				for range 10 {
+					read()
+				}
+				got = 0
+				allocs := testing.AllocsPerRun(200, read)
+				require.NoError(t, failed)
+				assert.Zero(t, allocs, "allocs per AppendResponseBodyChunk")
+				assert.Equal(t, StatusBody, c.Status())
+				if m.blocking {
+					assert.Equal(t, 201*b.want, got, "blocking mode returns a whole target per call")
+				}
+			})
+		}
+	}
 }

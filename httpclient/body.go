@@ -3,6 +3,7 @@ package httpclient
 import (
 	"bytes"
 	"io"
+	"slices"
 
 	"github.com/gdhttp/gdhttp/chunked"
 	"github.com/gdhttp/gdhttp/wire"
@@ -58,29 +59,56 @@ type bodyState struct {
 //
 // Godot: HTTPClient.read_response_body_chunk()
 func (c *Client) ReadResponseBodyChunk() []byte {
+	b, _ := c.AppendResponseBodyChunk(nil)
+	return b
+}
+
+// AppendResponseBodyChunk is ReadResponseBodyChunk appending the bytes to
+// dst instead of returning a new slice: the same bytes per call (one whole
+// chunk of a chunked body, returned only once it is complete, §1.10.2; up
+// to ReadChunkSize of a fixed-length or read-until-close body — blocking
+// mode fills that target, non-blocking mode drains what has arrived,
+// §1.10.1, §1.10.3) and the same status changes. It allocates nothing when
+// cap(dst) has room for them. Outside BODY it returns dst unchanged.
+//
+// The error is ReadResponseBodyChunkInto's: nil while the body goes on,
+// io.EOF once it is complete (with this call's bytes or before), a
+// *BodyError for a body cut short, ErrConnectionError wrapping the cause of
+// a read or chunk error, ErrInvalidParameter when no body is being read. No
+// second call is needed to learn how the body ended.
+//
+// Godot: HTTPClient.read_response_body_chunk() (appending form)
+func (c *Client) AppendResponseBodyChunk(dst []byte) ([]byte, error) {
 	if c.status != StatusBody {
-		return nil
+		return dst, c.bodyEndErr()
 	}
 	if c.aborted.Load() {
-		_ = c.abortNow(bodyOp)
-		return nil
+		err := c.abortNow(bodyOp)
+		c.body.err = err
+		return dst, err
 	}
 	if c.body.framing == wire.FramingChunked {
-		return c.readChunkGodot()
+		dst = c.readChunkGodot(dst)
+	} else {
+		dst = c.readPlainGodot(dst)
 	}
-	return c.readPlainGodot()
+	if c.status == StatusBody {
+		return dst, nil
+	}
+	return dst, c.bodyEndErr()
 }
 
 // readPlainGodot is §1.10.1 for fixed-length and read-until-close bodies.
-func (c *Client) readPlainGodot() []byte {
+func (c *Client) readPlainGodot(dst []byte) []byte {
 	target := c.readChunkSize
 	if c.body.framing == wire.FramingLength && c.body.left < int64(target) {
 		target = int(c.body.left)
 	}
-	var out []byte
+	base := len(dst)
 	n := 0
 	if c.blocking {
-		out = make([]byte, target)
+		dst = slices.Grow(dst, target)
+		out := dst[base : base+target]
 		for n < target {
 			switch {
 			case c.rr < c.rw:
@@ -95,7 +123,7 @@ func (c *Client) readPlainGodot() []byte {
 				n += c.readDirect(out[n:])
 			}
 		}
-		out = out[:n]
+		dst = dst[:base+n]
 	} else {
 		for n < target {
 			if c.rr == c.rw {
@@ -105,17 +133,14 @@ func (c *Client) readPlainGodot() []byte {
 				continue
 			}
 			m := min(target-n, c.rw-c.rr)
-			if out == nil {
-				out = make([]byte, 0, min(target, c.rw-c.rr))
-			}
-			out = append(out, c.rbuf[c.rr:c.rr+m]...)
+			dst = append(dst, c.rbuf[c.rr:c.rr+m]...)
 			c.rr += m
 			n += m
 		}
 	}
 	c.advance(n)
 	c.endPlain()
-	return out
+	return dst
 }
 
 // advance accounts for n body bytes delivered.
@@ -163,16 +188,18 @@ func (c *Client) finishBody() {
 	}
 }
 
-// readChunkGodot is §1.10.2: one whole chunk per call.
-func (c *Client) readChunkGodot() []byte {
+// readChunkGodot is §1.10.2: one whole chunk per call. The chunk is
+// collected in c.chunkOut, reused from chunk to chunk, and appended to dst
+// once complete.
+func (c *Client) readChunkGodot(dst []byte) []byte {
 	for {
 		if c.rr == c.rw {
 			if c.rerr != nil {
 				c.endChunkedStream()
-				return nil
+				return dst
 			}
 			if !c.fill(c.blocking) && !c.blocking {
-				return nil
+				return dst
 			}
 			continue
 		}
@@ -183,11 +210,16 @@ func (c *Client) readChunkGodot() []byte {
 			if i := bytes.IndexByte(src, '\n'); i >= 0 {
 				src = src[:i+1]
 			}
-		} else if c.dec.InChunk() && c.chunkOut == nil {
-			c.chunkOut = make([]byte, 0, c.dec.ChunkSize())
+		} else if c.dec.InChunk() && len(c.chunkOut) == 0 {
+			c.chunkOut = slices.Grow(c.chunkOut[:0], int(min(c.dec.ChunkSize(), maxChunkPrealloc)))
 		}
-		dst := c.chunkOut[len(c.chunkOut):cap(c.chunkOut)]
-		nDst, nSrc, ev, err := c.dec.Decode(dst, src)
+		var nDst, nSrc int
+		var ev chunked.Event
+		var err error
+		if c.dec.InChunk() && len(c.chunkOut) == cap(c.chunkOut) && len(c.chunkOut) > 0 {
+			c.chunkOut = slices.Grow(c.chunkOut, len(c.chunkOut))
+		}
+		nDst, nSrc, ev, err = c.dec.Decode(c.chunkOut[len(c.chunkOut):cap(c.chunkOut)], src)
 		c.rr += nSrc
 		c.chunkOut = c.chunkOut[:len(c.chunkOut)+nDst]
 		c.body.received += int64(nDst)
@@ -203,32 +235,44 @@ func (c *Client) readChunkGodot() []byte {
 			c.body.lastCR = fed[nSrc-1] == '\r'
 		}
 		if err != nil {
-			var out []byte
 			if ev == chunked.EventChunkEnd && len(c.chunkOut) > 0 {
-				out = c.chunkOut // §1.10.2.2: the chunk of `5;a=b` is delivered
+				dst = append(dst, c.chunkOut...) // §1.10.2.2: the chunk of `5;a=b` is delivered
 			}
-			c.chunkOut = nil
+			c.chunkOut = c.chunkOut[:0]
 			c.chunkError(err)
-			return out
+			return dst
 		}
 		switch ev {
 		case chunked.EventChunkEnd:
-			out := c.chunkOut
-			c.chunkOut = nil
+			dst = append(dst, c.chunkOut...)
+			c.chunkOut = c.chunkOut[:0]
 			c.body.sizeLine, c.body.lineLen, c.body.lastCR = true, 0, false
-			return out
+			return dst
 		case chunked.EventEnd:
 			c.finishBody()
-			return nil
+			return dst
 		}
 		if lineEnded {
 			c.body.sizeLine = false
 			if !c.dec.InChunk() {
-				return nil // §1.10.2.4: the last-chunk line; the trailer comes next call
+				return dst // §1.10.2.4: the last-chunk line; the trailer comes next call
 			}
 		}
 	}
 }
+
+// reuseChunkBuf empties the chunk buffer for the next response, keeping it
+// unless it grew past maxChunkPrealloc.
+func reuseChunkBuf(b []byte) []byte {
+	if cap(b) > maxChunkPrealloc {
+		return nil
+	}
+	return b[:0]
+}
+
+// maxChunkPrealloc bounds what the Godot path reserves for a chunk from its
+// declared size; a larger chunk grows the buffer as its bytes arrive.
+const maxChunkPrealloc = 1 << 20
 
 // chunkError is a chunk protocol error (§1.10.2.1–3, .5): CONNECTION_ERROR,
 // without closing (Godot keeps the socket until close()).

@@ -117,11 +117,12 @@ const (
 	pathChunks    readPath = iota // Godot's ReadResponseBodyChunk
 	pathInto                      // ReadResponseBodyChunkInto, 7-byte buffer: many reads, boundaries crossed
 	pathIntoLarge                 // ReadResponseBodyChunkInto, 64 KiB buffer: the direct and bulk read paths
+	pathAppend                    // AppendResponseBodyChunk into a reused buffer: Godot's pieces, Into's errors
 )
 
-var readPaths = []readPath{pathChunks, pathInto, pathIntoLarge}
+var readPaths = []readPath{pathChunks, pathInto, pathIntoLarge, pathAppend}
 
-func (p readPath) String() string { return [...]string{"chunks", "into", "into-large"}[p] }
+func (p readPath) String() string { return [...]string{"chunks", "into", "into-large", "append"}[p] }
 
 // readBody reads the body of the current response to its end, Godot's way
 // (Poll, then ReadResponseBodyChunk, while the status is BODY) or with
@@ -130,7 +131,9 @@ func readBody(t *testing.T, c *Client, path readPath, r *result) {
 	t.Helper()
 	deadline := time.Now().Add(driveTimeout)
 	var body strings.Builder
-	into := path != pathChunks
+	into := path == pathInto || path == pathIntoLarge
+	var app []byte // pathAppend's reused buffer
+	endedByRead := false
 	buf := make([]byte, 7)
 	if path == pathIntoLarge {
 		buf = make([]byte, 64<<10)
@@ -152,7 +155,16 @@ func readBody(t *testing.T, c *Client, path readPath, r *result) {
 				r.IntoErr = err
 			}
 		} else {
-			p := c.ReadResponseBodyChunk()
+			var p []byte
+			if path == pathAppend {
+				var err error
+				app, err = c.AppendResponseBodyChunk(app[:0])
+				p = app
+				r.IntoErr = err // the last call's error tells how the body ended
+				endedByRead = c.Status() != StatusBody
+			} else {
+				p = c.ReadResponseBodyChunk()
+			}
 			body.Write(p)
 			if len(p) > 0 {
 				r.Pieces = append(r.Pieces, string(p))
@@ -162,6 +174,10 @@ func readBody(t *testing.T, c *Client, path readPath, r *result) {
 		if !c.blocking && !progress && c.Status() == StatusBody {
 			time.Sleep(pollGap)
 		}
+	}
+	if path == pathAppend && !endedByRead {
+		// No body, or Poll ended it: the next call reports how.
+		_, r.IntoErr = c.AppendResponseBodyChunk(nil)
 	}
 	if into && r.IntoErr == nil {
 		_, r.IntoErr = c.ReadResponseBodyChunkInto(buf)

@@ -266,7 +266,7 @@ func (c *Client) applyHead() {
 	c.consumed, c.header = false, nil
 	c.body = bodyState{framing: h.Framing, left: h.ContentLength, sizeLine: true}
 	c.dec.Reset()
-	c.chunkOut = nil
+	c.chunkOut = reuseChunkBuf(c.chunkOut)
 	if h.Framing != wire.FramingNone {
 		c.setStatus(StatusBody)
 		return
