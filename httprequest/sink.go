@@ -82,7 +82,7 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 			start := len(s.body)
 			s.grow(min(s.chunkSize, 64<<10))
 			var err error
-			s.body, err = appendChunk(c, s.body)
+			s.body, err = c.AppendResponseBodyChunk(s.body)
 			s.noteReadErr(err)
 			n := len(s.body) - start
 			if n == 0 {
@@ -97,7 +97,7 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 			return n, nil
 		}
 		var err error
-		s.buf, err = appendChunk(c, s.readBuf()[:0])
+		s.buf, err = c.AppendResponseBodyChunk(s.readBuf()[:0])
 		s.noteReadErr(err)
 		return len(s.buf), s.take(s.buf)
 	}
@@ -128,11 +128,6 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 	return n, s.take(buf[:n])
 }
 
-// appendChunk is the one call site of the client's chunk read: one whole
-// chunk of a chunked body appended to dst (Godot's read_response_body_chunk).
-func appendChunk(c *httpclient.Client, dst []byte) ([]byte, error) {
-	return append(dst, c.ReadResponseBodyChunk()...), nil
-}
 
 // readBuf returns the read buffer, taking one from the pool (or making one)
 // the first time: at least download_chunk_size bytes of capacity.
