@@ -128,7 +128,6 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 	return n, s.take(buf[:n])
 }
 
-
 // readBuf returns the read buffer, taking one from the pool (or making one)
 // the first time: at least download_chunk_size bytes of capacity.
 func (s *sink) readBuf() []byte {
