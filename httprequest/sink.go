@@ -221,18 +221,19 @@ func (s *sink) put(p []byte) error {
 	return nil
 }
 
-// grow makes room for m more body bytes. With a known Content-Length it
-// starts at 1 MiB at most and grows eightfold, never past the length: few
-// copies for a large body, and a lying Content-Length costs at most eight
-// times what was really received. Without one it doubles.
+// grow makes room for m more body bytes. With a known Content-Length that
+// is the body's length (not compressed) it starts at 1 MiB at most and
+// grows eightfold, never past the length: few copies for a large body, and
+// a lying Content-Length costs at most eight times what was really
+// received. Otherwise (no length, a decoded body, or more bytes than the
+// length said) it doubles.
 func (s *sink) grow(m int) {
 	need := len(s.body) + m
 	if need <= cap(s.body) {
 		return
 	}
 	c := max(2*cap(s.body), need, 64<<10)
-	if s.bodyLen >= 0 {
-		cl := int64ToInt(s.bodyLen)
+	if cl := int64ToInt(s.bodyLen); s.bodyLen >= 0 && s.dec == nil && need <= cl {
 		c = max(min(max(8*cap(s.body), 1<<20), cl), need)
 	}
 	b := make([]byte, len(s.body), c)
