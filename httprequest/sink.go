@@ -30,6 +30,7 @@ type sink struct {
 	limit      int64 // Godot: body_size_limit, read when the body starts
 	chunkSize  int   // Godot: download_chunk_size of the connection
 	chunked    bool  // read whole chunks (Godot's path)
+	lastChunk  int   // the size of the last chunk read (chunked)
 
 	body    []byte    // the in-memory body (handed to the completion)
 	buf     []byte    // read buffer when the bytes do not go straight into body
@@ -78,9 +79,12 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 	if s.chunked {
 		// Whole chunks, as Godot reads them: completion by length is only
 		// checked at chunk boundaries (§2.6.1.7).
-		if s.inMemory() {
+		if s.inMemory() && cap(s.body)-len(s.body) >= max(s.lastChunk, 1) {
+			// Room for a chunk like the last one: straight into the body.
+			// (Otherwise the chunk goes through the read buffer, and the
+			// body grows by doubling from what really arrived: a reserve
+			// taken before the read would overshoot at the end.)
 			start := len(s.body)
-			s.grow(min(s.chunkSize, 64<<10))
 			var err error
 			s.body, err = c.AppendResponseBodyChunk(s.body)
 			s.noteReadErr(err)
@@ -88,6 +92,7 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 			if n == 0 {
 				return 0, nil
 			}
+			s.lastChunk = n
 			s.setDownloaded(s.downloaded + int64(n))
 			if s.limit >= 0 && s.decoded+int64(n) > s.limit {
 				s.body = s.body[:start]
@@ -99,6 +104,9 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 		var err error
 		s.buf, err = c.AppendResponseBodyChunk(s.readBuf()[:0])
 		s.noteReadErr(err)
+		if len(s.buf) > 0 {
+			s.lastChunk = len(s.buf)
+		}
 		return len(s.buf), s.take(s.buf)
 	}
 	if s.inMemory() {
