@@ -214,6 +214,15 @@ func allocDrivers() []allocDriver {
 	}
 }
 
+// perRequestPins are the allocations per request pinned for the keep-alive
+// drivers (a 16 KiB body, after warm-up).
+var perRequestPins = map[string]float64{
+	"keepalive-writer/cl":      4,
+	"keepalive-writer/chunked": 4,
+	"keepalive-mem/cl":         5,
+	"keepalive-mem/chunked":    5,
+}
+
 // TestAllocsSteadyState pins 0 allocations per chunk in every driver for
 // Content-Length, chunked and gzip bodies, after a warm-up, and reports the
 // allocations per request (§2.6.1.3: one read per step is kept; only where
@@ -269,6 +278,12 @@ func TestAllocsSteadyState(t *testing.T) {
 					// adds nothing; lower this to the others' limit once the
 					// client's non-blocking reads drain the socket without one.
 					limit += extra
+				}
+				if want, ok := perRequestPins[d.name+"/"+kind]; ok {
+					// What the keep-alive steady state reaches: the run, the
+					// copy of the headers, the client's head parse and
+					// ResponseHeaders copy (+ the body in memory).
+					assert.LessOrEqual(t, small, want, "allocations per keep-alive request")
 				}
 				assert.LessOrEqual(t, big-small, limit, "allocations per chunk: (%v − %v) over %v chunks", big, small, extra)
 			})

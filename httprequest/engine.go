@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/wire"
@@ -377,7 +378,7 @@ func contentEncoding(headers []string) string {
 		if rest == "" {
 			continue
 		}
-		if strings.Map(foldRune, wire.StripEdges(h[:i])) == "content-encoding" {
+		if equalFoldRunes(wire.StripEdges(h[:i]), "content-encoding") {
 			return strings.Map(foldRune, wire.StripEdges(rest))
 		}
 	}
@@ -496,4 +497,20 @@ func (r *run) reusable() bool {
 	c := r.n.client
 	return c.Status() == httpclient.StatusConnected && c.KeepAlive() && c.BodyComplete() &&
 		(r.body.chunked || c.ResponseBodyLength() >= 0)
+}
+
+// equalFoldRunes reports whether strings.Map(foldRune, s) == lower, without
+// building the lower-cased copy (one allocation per header line otherwise).
+func equalFoldRunes(s, lower string) bool {
+	for _, want := range lower {
+		if s == "" {
+			return false
+		}
+		r, size := utf8.DecodeRuneInString(s)
+		if foldRune(r) != want {
+			return false
+		}
+		s = s[size:]
+	}
+	return s == ""
 }

@@ -479,15 +479,19 @@ func (n *HTTPRequest) Do(ctx context.Context, url string, headers []string, meth
 		return Completion{}, err
 	}
 	n.client.SetBlockingMode(true)
-	fired := make(chan struct{})
-	stopCtx := context.AfterFunc(ctx, func() {
-		defer close(fired)
-		if ctx.Err() == context.DeadlineExceeded {
-			r.interrupt(phaseTimedOut, context.DeadlineExceeded)
-		} else {
-			r.interrupt(phaseCanceled, nil)
-		}
-	})
+	var fired chan struct{}
+	stopCtx := func() bool { return true }
+	if ctx.Done() != nil { // a context that can end (not Background: no allocation)
+		fired = make(chan struct{})
+		stopCtx = context.AfterFunc(ctx, func() {
+			defer close(fired)
+			if ctx.Err() == context.DeadlineExceeded {
+				r.interrupt(phaseTimedOut, context.DeadlineExceeded)
+			} else {
+				r.interrupt(phaseCanceled, nil)
+			}
+		})
+	}
 	r.armTimer(r.timeout, wire.ErrTimeout)
 	if err := r.connect(); err != nil {
 		r.fail(ResultCantConnect, 0, nil, err)
