@@ -134,6 +134,8 @@ type decoder struct {
 
 	bufs *decBufs // pooled buffers and decompressors, nil once given back
 	gz   *gunzip  // the gzip reader (its inflater goes back to the pool)
+	keep bool     // release keeps the buffers in kept instead of the pool
+	kept *decBufs // the buffers after release, for the owner (keep)
 }
 
 // decBufs are a decoder's buffers and decompressors, pooled across
@@ -154,7 +156,16 @@ var decPool sync.Pool // of *decBufs
 // to sink in pieces of at most decodePieceSize(chunkSize) bytes. A sink error
 // stops decoding and is returned unchanged by write/close.
 func newDecoder(enc encoding, chunkSize int, sink func([]byte) error) *decoder {
-	b, _ := decPool.Get().(*decBufs)
+	return newDecoderWith(enc, chunkSize, sink, nil, false)
+}
+
+// newDecoderWith is newDecoder on the buffers b (nil: from the pool). With
+// keep, release leaves the buffers in d.kept for the caller to reuse
+// instead of giving them to the pool.
+func newDecoderWith(enc encoding, chunkSize int, sink func([]byte) error, b *decBufs, keep bool) *decoder {
+	if b == nil {
+		b, _ = decPool.Get().(*decBufs)
+	}
 	if b == nil {
 		b = new(decBufs)
 	}
@@ -163,7 +174,7 @@ func newDecoder(enc encoding, chunkSize int, sink func([]byte) error) *decoder {
 	} else {
 		b.piece = make([]byte, size)
 	}
-	d := &decoder{enc: enc, sink: sink, piece: b.piece, bufs: b}
+	d := &decoder{enc: enc, sink: sink, piece: b.piece, bufs: b, keep: keep}
 	if enc == encBrotli {
 		d.holdback = brotliHoldback
 	}
@@ -219,8 +230,8 @@ func (d *decoder) close() error {
 	return err
 }
 
-// release stops the coroutine and gives the buffers back to the pool; safe
-// to call at any time, more than once.
+// release stops the coroutine and gives the buffers back to the pool (or
+// to d.kept); safe to call at any time, more than once.
 func (d *decoder) release() {
 	if d.stop != nil && !d.done {
 		d.stop()
@@ -245,7 +256,11 @@ func (d *decoder) release() {
 		if b.bro != nil {
 			_ = b.bro.Reset(nil)
 		}
-		decPool.Put(b)
+		if d.keep {
+			d.kept = b
+		} else {
+			decPool.Put(b)
+		}
 	}
 }
 
@@ -421,4 +436,11 @@ func noEOF(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// putDecBufs gives decoder buffers kept by their owner back to the pool.
+func putDecBufs(b *decBufs) {
+	if b != nil {
+		decPool.Put(b)
+	}
 }

@@ -357,7 +357,7 @@ func (r *run) handleResponse() (handled, done bool) {
 			}
 		}
 		if enc != encIdentity {
-			r.body.dec = newDecoder(enc, r.body.chunkSize, r.body.put)
+			r.body.decode(enc)
 		}
 	}
 	return false, false

@@ -90,7 +90,7 @@ type HTTPRequest struct {
 	// connection-reuse option.
 	keepTarget target
 	keepTLS    *httpclient.TLSOptions
-	keepBuf    []byte // the read buffer kept with the kept connection (owner goroutine)
+	keepBufs   keptBufs // the read and decoder buffers kept with the kept connection (owner goroutine)
 
 	onPhase func(from, to phase) // tests: sees every phase change of a run
 }
@@ -290,12 +290,12 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 		method:  method,
 		headers: hdrs,
 		reqBody: append([]byte(nil), body...),
-		body:    sink{n: n, bodyLen: -1, limit: -1, chunkSize: DefaultDownloadChunkSize, buf: n.keepBuf},
+		body:    sink{n: n, bodyLen: -1, limit: -1, chunkSize: DefaultDownloadChunkSize, buf: n.keepBufs.read, decBufs: n.keepBufs.dec},
 		opts:    n.opts,
 		timeout: n.timeout,
 		begin:   begin,
 	}
-	n.keepBuf = nil // the run owns it now
+	n.keepBufs = keptBufs{} // the run owns them now
 	if len(r.reqBody) == 0 {
 		r.reqBody = nil
 	}
@@ -415,7 +415,7 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 	r.release()
 	if success && r.opts.keepAlive && r.reusable() {
 		n.keepTarget, n.keepTLS = r.cur, r.tls
-		n.keepBuf = r.body.takeBuf()
+		n.keepBufs = r.body.takeBufs()
 	} else {
 		n.client.Close()
 		n.keepTarget = target{}
@@ -574,8 +574,8 @@ func (n *HTTPRequest) Close() {
 	if !active {
 		n.client.Close()
 		n.keepTarget = target{}
-		putReadBuf(n.keepBuf)
-		n.keepBuf = nil
+		n.keepBufs.recycle()
+		n.keepBufs = keptBufs{}
 		n.syncStatus()
 	}
 }

@@ -35,6 +35,7 @@ type sink struct {
 	body    []byte    // the in-memory body (handed to the completion)
 	buf     []byte    // read buffer when the bytes do not go straight into body
 	dec     *decoder  // Content-Encoding decoder, nil for identity
+	decBufs *decBufs  // the decoder's buffers between decoders (pooled, kept with a kept connection)
 	dl      *download // download_file, nil for none
 	w       io.Writer // the body writer (SetBodyWriter), nil for none
 	readErr error     // the last read's error other than io.EOF
@@ -173,17 +174,28 @@ func putReadBuf(b []byte) {
 	readBufPool.Put(p)
 }
 
-// takeBuf removes the read buffer from the sink (for the node to keep with
-// a kept-alive connection).
-func (s *sink) takeBuf() []byte {
-	b := s.buf
-	s.buf = nil
-	return b
+// keptBufs are the buffers a node keeps with a kept-alive connection.
+type keptBufs struct {
+	read []byte
+	dec  *decBufs
 }
 
-// recycle gives the sink's read buffer back to the pool. Called once the
-// run's steps are over (after the worker was joined).
-func (s *sink) recycle() { putReadBuf(s.takeBuf()) }
+// takeBufs removes the read and decoder buffers from the sink (for the node
+// to keep with a kept-alive connection). Called once the run's steps are
+// over (after the worker was joined) and the decoder released.
+func (s *sink) takeBufs() keptBufs {
+	k := keptBufs{read: s.buf, dec: s.decBufs}
+	s.buf, s.decBufs = nil, nil
+	return k
+}
+
+// recycle gives the sink's buffers back to the pools; same moment.
+func (s *sink) recycle() { s.takeBufs().recycle() }
+
+func (k keptBufs) recycle() {
+	putReadBuf(k.read)
+	putDecBufs(k.dec)
+}
 
 func (s *sink) noteReadErr(err error) {
 	if err != nil && err != io.EOF {
@@ -287,8 +299,21 @@ func (s *sink) release() {
 func (s *sink) dropDecoder() {
 	if s.dec != nil {
 		s.dec.release()
+		if s.dec.kept != nil {
+			putDecBufs(s.decBufs)
+			s.decBufs = s.dec.kept
+		}
 		s.dec = nil
 	}
+}
+
+// decode sets the decoder for a Content-Encoding (§2.7.4, §2.8.2.1), on the
+// sink's buffers when it has some.
+func (s *sink) decode(enc encoding) {
+	s.dropDecoder()
+	b := s.decBufs
+	s.decBufs = nil
+	s.dec = newDecoderWith(enc, s.chunkSize, s.put, b, true)
 }
 
 // BodyWriterError is the cause of RESULT_DOWNLOAD_FILE_WRITE_ERROR when the
