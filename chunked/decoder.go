@@ -25,12 +25,17 @@ const (
 	// EventChunkEnd: one chunk's data is complete and its CR LF terminator
 	// verified. Godot returns a chunk's data only at this point (§1.10.2.5).
 	EventChunkEnd
+	// EventLastChunk: the last-chunk line (size 0) was consumed; the trailer
+	// section comes next. Returned only with Decoder.ReportLastChunk
+	// (Godot's read_response_body_chunk() returns there and reads the
+	// trailer on its next call, §1.10.2.4).
+	EventLastChunk
 	// EventEnd: the last chunk and the trailer section are consumed: the
 	// body is complete (§1.10.2.6).
 	EventEnd
 )
 
-var eventNames = [...]string{"EventNone", "EventChunkEnd", "EventEnd"}
+var eventNames = [...]string{"EventNone", "EventChunkEnd", "EventLastChunk", "EventEnd"}
 
 // String returns the constant's name.
 func (e Event) String() string {
@@ -88,6 +93,9 @@ type Decoder struct {
 	// final empty line, CR LF included); longer is KindTrailerTooLong.
 	// Zero or negative means DefaultMaxTrailerBytes. Godot has no bound (§7 D1).
 	MaxTrailerBytes int
+	// ReportLastChunk makes Decode return EventLastChunk right after the
+	// last-chunk line, before the trailer section.
+	ReportLastChunk bool
 
 	st      state
 	cr      bool  // size line: a CR not yet known to be content or line end; trailer: previous byte was CR
@@ -110,7 +118,7 @@ type Decoder struct {
 // body left: no partial size line, chunk, trailer or error survives, unlike
 // Godot's chunk buffer (§1.10.5, §7 D3). MaxTrailerBytes is kept.
 func (d *Decoder) Reset() {
-	*d = Decoder{MaxTrailerBytes: d.MaxTrailerBytes, flow: d.flow}
+	*d = Decoder{MaxTrailerBytes: d.MaxTrailerBytes, ReportLastChunk: d.ReportLastChunk, flow: d.flow}
 }
 
 // ChunkSize returns the declared size of the chunk being read, from the end
@@ -245,6 +253,10 @@ func (d *Decoder) Decode(dst, src []byte) (nDst, nSrc int, ev Event, err error) 
 					if v == 0 {
 						d.st = stTrailer
 						d.trailer = 0
+						if d.ReportLastChunk && !d.flow {
+							d.off += int64(i)
+							return nDst, i, EventLastChunk, nil
+						}
 						break
 					}
 					d.st, d.size, d.rem = stData, v, v
@@ -255,6 +267,10 @@ func (d *Decoder) Decode(dst, src []byte) (nDst, nSrc int, ev Event, err error) 
 			if i, ok = d.sizeLine(src, i); !ok && d.err != nil {
 				d.off += int64(i)
 				return nDst, i, EventNone, d.err
+			}
+			if ok && d.st == stTrailer && d.ReportLastChunk && !d.flow {
+				d.off += int64(i)
+				return nDst, i, EventLastChunk, nil
 			}
 
 		case stData:

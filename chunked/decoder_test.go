@@ -430,3 +430,52 @@ func TestErrorTyped(t *testing.T) {
 	assert.Equal(t, "EventChunkEnd", EventChunkEnd.String())
 	assert.Equal(t, "chunked.Event(7)", Event(7).String())
 }
+
+// TestReportLastChunk checks EventLastChunk (§1.10.2.4: Godot's read stops
+// after the last-chunk line and reads the trailer on its next call): with
+// ReportLastChunk, at every split of the input, the event comes once, right
+// after the line's LF, on the fast path (`0`) and the slow one (`000`, a
+// line cut inside); without it, never.
+func TestReportLastChunk(t *testing.T) {
+	for _, last := range []string{"0\r\n", "000\r\n"} {
+		body := "5\r\nhello\r\n" + last + "X: y\r\n\r\n"
+		lineEnd := len("5\r\nhello\r\n" + last)
+		for split := 0; split <= len(body); split++ {
+			for _, report := range []bool{true, false} {
+				d := Decoder{ReportLastChunk: report}
+				var events []Event
+				var at []int
+				var out []byte
+				dst := make([]byte, 64)
+				consumed := 0
+				for _, piece := range []string{body[:split], body[split:]} {
+					src := []byte(piece)
+					for len(src) > 0 {
+						nDst, nSrc, ev, err := d.Decode(dst, src)
+						require.NoError(t, err)
+						out = append(out, dst[:nDst]...)
+						src = src[nSrc:]
+						consumed += nSrc
+						if ev != EventNone {
+							events = append(events, ev)
+							at = append(at, consumed)
+						}
+						if ev == EventEnd {
+							break
+						}
+					}
+				}
+				assert.Equal(t, "hello", string(out))
+				if report {
+					assert.Equal(t, []Event{EventChunkEnd, EventLastChunk, EventEnd}, events, "%q split %d", last, split)
+					if len(at) == 3 {
+						assert.Equal(t, lineEnd, at[1], "EventLastChunk right after the line (%q split %d)", last, split)
+					}
+				} else {
+					assert.Equal(t, []Event{EventChunkEnd, EventEnd}, events, "%q split %d", last, split)
+				}
+			}
+		}
+	}
+	assert.Equal(t, "EventLastChunk", EventLastChunk.String())
+}

@@ -1,7 +1,6 @@
 package httpclient
 
 import (
-	"bytes"
 	"io"
 	"slices"
 
@@ -12,7 +11,7 @@ import (
 const bodyOp = "read_response_body_chunk"
 
 // bodyState is the body of the current response: its framing, decided once
-// when the head was parsed (§1.9), and how far it has been read.
+// when the head was parsed (§1.9), and the state of reading it.
 type bodyState struct {
 	framing  wire.Framing
 	left     int64 // FramingLength: bytes still to read
@@ -21,12 +20,22 @@ type bodyState struct {
 	done     bool  // ended cleanly (BodyComplete)
 	err      error // ended otherwise: *BodyError, or the failure's error
 
-	// The Godot path of a chunked body (ReadResponseBodyChunk) stops after
-	// the last-chunk line, as Godot's reader does (§1.10.2.4); it tracks the
-	// size line itself to see where that line ends.
-	sizeLine bool // a chunk-size line is expected or being read
-	lineLen  int  // bytes of it fed to the decoder
-	lastCR   bool // the last of them was CR
+	dec      chunked.Decoder // FramingChunked: the decoder (ReportLastChunk set by New)
+	chunkOut []byte          // FramingChunked, Godot path: the chunk being collected (reused)
+}
+
+// start makes b the body of a new response with this framing (and, for
+// FramingLength, this many bytes): nothing of the previous body survives
+// (§7 D3) but the decoder's settings and the chunk buffer's memory.
+func (b *bodyState) start(framing wire.Framing, left int64) {
+	b.dec.Reset()
+	*b = bodyState{framing: framing, left: left, dec: b.dec, chunkOut: reuseChunkBuf(b.chunkOut)}
+}
+
+// clear forgets the body (Close), the chunk buffer too.
+func (b *bodyState) clear() {
+	b.dec.Reset()
+	*b = bodyState{dec: b.dec}
 }
 
 // ReadResponseBodyChunk reads the next piece of the body and returns it in
@@ -117,15 +126,25 @@ func (c *Client) readPlainGodot(dst []byte) []byte {
 				n += m
 			case c.rerr != nil:
 				target = n // ended
-			case c.rpending:
-				c.fill(true)
 			default:
 				n += c.readDirect(out[n:])
 			}
 		}
 		dst = dst[:base+n]
 	} else {
+		// §1.10.3, §1.15.3: drain what has arrived, up to the target —
+		// straight into dst when it has room.
 		for n < target {
+			if c.rr == c.rw && c.rerr == nil && c.st != nil && cap(dst) > len(dst) {
+				l := len(dst)
+				m := c.tryDirect(dst[l:min(cap(dst), l+target-n)])
+				if m == 0 && c.rerr == nil {
+					break // nothing more has arrived
+				}
+				dst = dst[:l+m]
+				n += m
+				continue
+			}
 			if c.rr == c.rw {
 				if !c.fill(false) {
 					break
@@ -161,20 +180,7 @@ func (c *Client) endPlain() bool {
 	if c.rr < c.rw || c.rerr == nil {
 		return false
 	}
-	if c.rerr != io.EOF {
-		cause := c.rerr
-		c.release()
-		c.body.err = c.fail(StatusConnectionError, ErrConnectionError, bodyOp, cause)
-		return true
-	}
-	// The stream ended cleanly: the end of a read-until-close body (§7 D3),
-	// or a fixed-length body cut short — DISCONNECTED either way.
-	var berr error
-	if c.body.framing == wire.FramingLength {
-		berr = &BodyError{Framing: "length", Received: c.body.received, Err: io.ErrUnexpectedEOF}
-	}
-	c.close()
-	c.body.done, c.body.err = berr == nil, berr
+	c.endStream()
 	return true
 }
 
@@ -189,13 +195,13 @@ func (c *Client) finishBody() {
 }
 
 // readChunkGodot is §1.10.2: one whole chunk per call. The chunk is
-// collected in c.chunkOut, reused from chunk to chunk, and appended to dst
+// collected in c.body.chunkOut, reused from chunk to chunk, and appended to dst
 // once complete.
 func (c *Client) readChunkGodot(dst []byte) []byte {
 	for {
 		if c.rr == c.rw {
 			if c.rerr != nil {
-				c.endChunkedStream()
+				c.endStream()
 				return dst
 			}
 			if !c.fill(c.blocking) && !c.blocking {
@@ -203,60 +209,33 @@ func (c *Client) readChunkGodot(dst []byte) []byte {
 			}
 			continue
 		}
-		src := c.buffered()
-		if c.body.sizeLine {
-			// Feed the size line up to its first LF only, to see whether
-			// that LF ends it (Godot: more than 2 bytes, ending CR LF).
-			if i := bytes.IndexByte(src, '\n'); i >= 0 {
-				src = src[:i+1]
-			}
-		} else if c.dec.InChunk() && len(c.chunkOut) == 0 {
-			c.chunkOut = slices.Grow(c.chunkOut[:0], int(min(c.dec.ChunkSize(), maxChunkPrealloc)))
+		if c.body.dec.InChunk() && len(c.body.chunkOut) == 0 {
+			c.body.chunkOut = slices.Grow(c.body.chunkOut[:0], int(min(c.body.dec.ChunkSize(), maxChunkPrealloc)))
+		} else if c.body.dec.InChunk() && len(c.body.chunkOut) == cap(c.body.chunkOut) {
+			c.body.chunkOut = slices.Grow(c.body.chunkOut, len(c.body.chunkOut))
 		}
-		var nDst, nSrc int
-		var ev chunked.Event
-		var err error
-		if c.dec.InChunk() && len(c.chunkOut) == cap(c.chunkOut) && len(c.chunkOut) > 0 {
-			c.chunkOut = slices.Grow(c.chunkOut, len(c.chunkOut))
-		}
-		nDst, nSrc, ev, err = c.dec.Decode(c.chunkOut[len(c.chunkOut):cap(c.chunkOut)], src)
+		nDst, nSrc, ev, err := c.body.dec.Decode(c.body.chunkOut[len(c.body.chunkOut):cap(c.body.chunkOut)], c.buffered())
 		c.rr += nSrc
-		c.chunkOut = c.chunkOut[:len(c.chunkOut)+nDst]
+		c.body.chunkOut = c.body.chunkOut[:len(c.body.chunkOut)+nDst]
 		c.body.received += int64(nDst)
-		lineEnded := false
-		if c.body.sizeLine && nSrc > 0 {
-			fed := src[:nSrc]
-			c.body.lineLen += nSrc
-			prevCR := c.body.lastCR
-			if nSrc >= 2 {
-				prevCR = fed[nSrc-2] == '\r'
-			}
-			lineEnded = fed[nSrc-1] == '\n' && prevCR && c.body.lineLen > 2
-			c.body.lastCR = fed[nSrc-1] == '\r'
-		}
 		if err != nil {
-			if ev == chunked.EventChunkEnd && len(c.chunkOut) > 0 {
-				dst = append(dst, c.chunkOut...) // §1.10.2.2: the chunk of `5;a=b` is delivered
+			if ev == chunked.EventChunkEnd && len(c.body.chunkOut) > 0 {
+				dst = append(dst, c.body.chunkOut...) // §1.10.2.2: the chunk of `5;a=b` is delivered
 			}
-			c.chunkOut = c.chunkOut[:0]
+			c.body.chunkOut = c.body.chunkOut[:0]
 			c.chunkError(err)
 			return dst
 		}
 		switch ev {
 		case chunked.EventChunkEnd:
-			dst = append(dst, c.chunkOut...)
-			c.chunkOut = c.chunkOut[:0]
-			c.body.sizeLine, c.body.lineLen, c.body.lastCR = true, 0, false
+			dst = append(dst, c.body.chunkOut...)
+			c.body.chunkOut = c.body.chunkOut[:0]
 			return dst
+		case chunked.EventLastChunk:
+			return dst // §1.10.2.4: the last-chunk line; the trailer comes next call
 		case chunked.EventEnd:
 			c.finishBody()
 			return dst
-		}
-		if lineEnded {
-			c.body.sizeLine = false
-			if !c.dec.InChunk() {
-				return dst // §1.10.2.4: the last-chunk line; the trailer comes next call
-			}
 		}
 	}
 }
@@ -280,19 +259,27 @@ func (c *Client) chunkError(err error) {
 	c.body.err = c.fail(StatusConnectionError, ErrConnectionError, bodyOp, err)
 }
 
-// endChunkedStream is the end of the stream inside a chunked body
-// (§1.10.2.7): a clean close → DISCONNECTED with the body marked cut short
-// (§7 D3), a read error → CONNECTION_ERROR.
-func (c *Client) endChunkedStream() {
+// endStream ends the body at the end of the stream, the one routine for
+// every framing (§1.10.1.4, §1.10.2.7): a read error → CONNECTION_ERROR;
+// a clean close → DISCONNECTED — the normal end of a read-until-close body
+// (§7 D3), and a fixed-length or chunked body cut short, marked by a
+// *BodyError.
+func (c *Client) endStream() {
 	if c.rerr != io.EOF {
 		cause := c.rerr
 		c.release()
 		c.body.err = c.fail(StatusConnectionError, ErrConnectionError, bodyOp, cause)
 		return
 	}
-	berr := &BodyError{Framing: "chunked", Received: c.body.received, Err: c.dec.Finish()}
+	var berr error
+	switch c.body.framing {
+	case wire.FramingLength:
+		berr = &BodyError{Framing: "length", Received: c.body.received, Err: io.ErrUnexpectedEOF}
+	case wire.FramingChunked:
+		berr = &BodyError{Framing: "chunked", Received: c.body.received, Err: c.body.dec.Finish()}
+	}
 	c.close()
-	c.body.err = berr
+	c.body.done, c.body.err = berr == nil, berr
 }
 
 // ReadResponseBodyChunkInto reads body bytes into p and returns how many,
@@ -362,10 +349,10 @@ func (c *Client) readPlainInto(p []byte) (int, error) {
 		switch {
 		case c.rr < c.rw:
 		case c.rerr != nil:
-		case c.blocking && !c.rpending:
+		case c.blocking:
 			n = c.readDirect(p)
 		default:
-			c.fill(c.blocking)
+			n = c.tryDirect(p)
 		}
 		if n == 0 && c.rr < c.rw {
 			n = copy(p, c.buffered())
@@ -390,13 +377,13 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 	for {
 		if c.rr == c.rw {
 			if c.rerr != nil {
-				c.endChunkedStream()
+				c.endStream()
 				return n, c.body.err
 			}
 			if n > 0 {
 				return n, nil
 			}
-			if len(p) >= directChunked && !c.rpending {
+			if len(p) >= directChunked {
 				if c.blocking && c.body.lastSize >= int64(len(p)) {
 					return c.readChunkedDirect(p)
 				}
@@ -429,12 +416,12 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 // path (a chunk is either still being read, or was read whole by this call
 // and returned at its end).
 func (c *Client) decode(dst, src []byte) (nDst, nSrc int, ev chunked.Event, err error) {
-	inChunk := c.dec.InChunk()
-	nDst, nSrc, ev, err = c.dec.Decode(dst, src)
+	inChunk := c.body.dec.InChunk()
+	nDst, nSrc, ev, err = c.body.dec.Decode(dst, src)
 	c.body.received += int64(nDst)
 	switch {
-	case c.dec.InChunk():
-		c.body.lastSize = c.dec.ChunkSize()
+	case c.body.dec.InChunk():
+		c.body.lastSize = c.body.dec.ChunkSize()
 	case ev == chunked.EventChunkEnd && !inChunk:
 		c.body.lastSize = int64(nDst)
 	}
@@ -458,7 +445,7 @@ func (c *Client) readChunkedDirect(p []byte) (int, error) {
 		}
 	}
 	if n == 0 {
-		c.endChunkedStream()
+		c.endStream()
 		return 0, c.body.err
 	}
 	return n, nil

@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gdhttp/gdhttp/chunked"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -86,17 +85,16 @@ type Client struct {
 	// ambiguous (§7 D2); the status is still Godot's.
 	retired bool
 	// handshaking is a *tls.Conn given to SetConnection whose handshake
-	// has not completed yet: blocking mode's deadline read must not run
-	// it (a handshake that times out stays failed).
+	// has not completed yet: blocking mode's liveness check leaves it to
+	// the request's write.
 	handshaking *tls.Conn
 
 	// Read side: bytes received and not consumed are rbuf[rr:rw]; rerr is
 	// the end of the stream (io.EOF) or a read error, met after them.
-	rbuf     []byte
-	rr, rw   int
-	rerr     error
-	rpending bool // a background read into rbuf[rw:] is outstanding
-	rch      chan readResult
+	rbuf   []byte
+	rr, rw int
+	rerr   error
+	rpool  *[]byte // rbuf's pooled array (readBufPool), or nil
 
 	// Write side: the request bytes; reqSent once all are written.
 	req      []byte
@@ -116,8 +114,6 @@ type Client struct {
 	consumed bool // ResponseHeaders or ResponseHeadersAsDictionary was called
 	header   http.Header
 	body     bodyState
-	dec      chunked.Decoder
-	chunkOut []byte // Godot path: the chunk being collected
 
 	// Abort support: the only state another goroutine touches.
 	aborted   atomic.Bool
@@ -141,9 +137,9 @@ func New() *Client {
 		httpsProxyPort: -1,
 		connPort:       -1,
 		bodySize:       -1,
-		rch:            make(chan readResult, 1),
 		wch:            make(chan error, 1),
 	}
+	c.body.dec.ReportLastChunk = true // the Godot path stops there (§1.10.2.4)
 	c.head.Reset()
 	return c
 }
@@ -352,7 +348,7 @@ func (c *Client) RequestRaw(method Method, url string, headers []string, body []
 		return err
 	}
 	c.reqSent = false
-	c.body = bodyState{}
+	c.body.start(wire.FramingNone, 0)
 	c.parser.Strict, c.parser.Limits, c.parser.HeadRequest = c.strict, c.limits, method == MethodHead
 	c.parser.Reset()
 	c.setStatus(StatusRequesting)
@@ -579,16 +575,13 @@ func (c *Client) release() {
 // goroutines must have been joined.
 func (c *Client) resetIO() {
 	select {
-	case <-c.rch:
-	default:
-	}
-	select {
 	case <-c.wch:
 	default:
 	}
-	c.rpending, c.wpending, c.reqSent = false, false, false
+	c.wpending, c.reqSent = false, false
 	c.rr, c.rw, c.rerr = 0, 0, nil
 	c.req = c.req[:0]
+	c.putBuf()
 }
 
 // clearResponse is the response part of Godot's close(): code 0, headers
@@ -596,9 +589,7 @@ func (c *Client) resetIO() {
 func (c *Client) clearResponse() {
 	c.head.Reset()
 	c.code, c.bodySize, c.consumed, c.header = 0, -1, false, nil
-	c.body = bodyState{}
-	c.dec.Reset()
-	c.chunkOut = nil
+	c.body.clear()
 	c.parser.Reset()
 	c.parser.HeadRequest = false
 }

@@ -2,15 +2,12 @@ package httpclient
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gdhttp/gdhttp/wire"
@@ -18,73 +15,18 @@ import (
 
 // stream is one established connection.
 type stream struct {
-	raw  net.Conn // the TCP connection; closing it ends everything above it
-	conn net.Conn // what requests and responses go through: raw, or TLS over it
-	tls  *eofConn // under TLS: the transport below crypto/tls, which notes a TCP EOF
-	sock *sock    // raw's socket for the zero-wait liveness check, or nil (§1.6.3)
+	raw  net.Conn     // the TCP connection (or the installed conn); closing it ends everything above it
+	conn net.Conn     // what requests are written to: raw, or TLS over it
+	nb   *nbConn      // raw read with and without waiting (issue 8)
+	rd   streamReader // what responses are read from: nb, or tr
+	tr   *nbTLSReader // under TLS made by the client: the TLS reader over nb, or nil
 }
 
-// eofConn is the transport below crypto/tls. It notes whether it reached
-// EOF: a *tls.Conn reports io.EOF both for a close_notify alert and for a
-// TCP close at a record boundary; Godot (mbedTLS) treats only the first as
-// EOF and the second as a connection error (§1.15.4). After tls.Conn.Read
-// returned io.EOF, sawEOF tells them apart: a close_notify is consumed
-// without reading the TCP EOF behind it.
-//
-// It also lets the blocking-mode liveness check (§1.6.3) read through TLS
-// without waiting: with nowait set, Read takes only what the socket holds
-// and returns errNoData when it holds nothing, which crypto/tls handles as
-// a read timeout (the record read so far is kept, nothing is sticky). pend
-// is a socket error the check's peek took from the kernel; the next Read
-// returns it. Both are set on the owner's goroutine with no read
-// outstanding.
-//
-// During the handshake (hs set, on the connector's goroutine only) it keeps
-// the first error of the transport itself, a read error, EOF or a write
-// error, in hsErr, and in hsLate whether bytes had arrived before it since
-// the client last wrote (hsData): see tcpEnded (issue 7 rule 5).
-type eofConn struct {
-	net.Conn
-	sawEOF atomic.Bool
-	sock   *sock // the TCP socket under Conn, or nil
-	nowait bool
-	pend   error
-	hs     bool
-	hsData bool // bytes arrived since the last write
-	hsLate bool // hsErr came after such bytes
-	hsErr  error
-}
-
-func (e *eofConn) Read(p []byte) (n int, err error) {
-	switch {
-	case e.pend != nil:
-		err, e.pend = e.pend, nil
-	case e.nowait:
-		n, err = e.readNow(p)
-	default:
-		n, err = e.Conn.Read(p)
-	}
-	if err == io.EOF {
-		e.sawEOF.Store(true)
-	}
-	if e.hs {
-		if err != nil && e.hsErr == nil {
-			e.hsErr, e.hsLate = err, e.hsData
-		}
-		e.hsData = e.hsData || n > 0
-	}
-	return n, err
-}
-
-func (e *eofConn) Write(p []byte) (int, error) {
-	n, err := e.Conn.Write(p)
-	if e.hs {
-		if err != nil && e.hsErr == nil {
-			e.hsErr = err
-		}
-		e.hsData = false
-	}
-	return n, err
+// streamReader reads a stream with (Read) and without (TryRead) waiting:
+// an *nbConn or an *nbTLSReader.
+type streamReader interface {
+	TryRead(p []byte) (int, error)
+	Read(p []byte) (int, error)
 }
 
 // tcpEnded reports whether the handshake error err is, in Godot's terms, a
@@ -96,41 +38,16 @@ func (e *eofConn) Write(p []byte) (int, error) {
 // step first, which then meets the end itself and fails as TLS; the port
 // takes bytes that arrived since the client last wrote as having come with
 // the FIN. An alert, a certificate error or a malformed record is TLS.
-func (e *eofConn) tcpEnded(err error) bool {
+func (w *nbTLSConn) tcpEnded(err error) bool {
 	switch {
-	case e.hsErr == nil || e.hsLate:
+	case w.hsErr == nil || w.hsLate:
 		return false
-	case e.hsErr == io.EOF:
+	case w.hsErr == io.EOF:
 		return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 	default:
-		return errors.Is(err, e.hsErr)
+		return errors.Is(err, w.hsErr)
 	}
 }
-
-// readNow reads what has arrived, without waiting: the bytes a proxy sent
-// after its CONNECT reply first, then the socket.
-func (e *eofConn) readNow(p []byte) (int, error) {
-	if pc, ok := e.Conn.(*prefixConn); ok && len(pc.pre) > 0 {
-		return pc.Read(p)
-	}
-	return e.sock.recv(p)
-}
-
-// peekState is what a look at the socket found (sock.peek).
-type peekState uint8
-
-const (
-	peekEmpty peekState = iota // nothing queued: alive
-	peekData                   // bytes queued: alive; they stay in the socket
-	peekEOF                    // the peer's FIN, nothing queued before it
-	peekError                  // a socket error, or the conn was closed
-)
-
-// errNoData is what a read without waiting returns when nothing has
-// arrived. It is os.ErrDeadlineExceeded, the error of a read whose deadline
-// passed, because crypto/tls must treat it as one: a temporary error that
-// leaves the connection usable.
-var errNoData = os.ErrDeadlineExceeded
 
 // lookupHost resolves host with Go's own resolver (Godot resolves with
 // address family "any", §1.5.11), cancelled by ctx. IPv4 addresses come
@@ -329,36 +246,35 @@ func (d *connector) run(p dialParams) {
 // address the port starts a fresh handshake, where Godot goes on with the
 // stale one and stalls (COMPAT.md H9).
 func (d *connector) setUp(raw net.Conn, p dialParams) (st *stream, ev dialEvent, next bool) {
-	st = &stream{raw: raw, conn: raw, sock: newSock(raw)}
+	var rest []byte
 	if p.tunnel {
-		conn, code, err := connectTunnel(raw, p)
+		var code Error
+		var err error
+		rest, code, err = connectTunnel(raw, p)
 		if err != nil {
 			_ = raw.Close()
 			return nil, dialEvent{stage: stageProxy, code: code, err: d.stopErr(err)}, false
 		}
-		st.conn = conn
 	}
+	// The owner sets nb's spawn when it takes the stream (pollDial); the
+	// handshake below reads with waiting and starts no goroutine.
+	st = &stream{raw: raw, conn: raw, nb: newNBConn(raw, rest, nil)}
+	st.rd = st.nb
 	if p.tls != nil {
-		w := &eofConn{Conn: st.conn, sock: st.sock, hs: true}
-		tc := tls.Client(w, p.tls.config(p.connHost))
-		err := tc.HandshakeContext(d.ctx)
-		w.hs = false
+		tr := newNBTLS(raw, st.nb, p.tls.config(p.connHost))
+		tr.w.hs = true
+		err := tr.tc.HandshakeContext(d.ctx)
+		tr.w.hs = false
 		if err != nil {
 			_ = raw.Close()
-			if d.ctx.Err() == nil && w.tcpEnded(err) {
+			if d.ctx.Err() == nil && tr.w.tcpEnded(err) {
 				return nil, dialEvent{err: err}, true
 			}
 			return nil, dialEvent{stage: stageTLS, code: ErrCantConnect, err: d.stopErr(err)}, false
 		}
-		st.conn, st.tls = tc, w
+		st.conn, st.rd, st.tr = tr.tc, tr, tr
 	}
 	return st, dialEvent{}, false
-}
-
-// readResult is the outcome of one background read.
-type readResult struct {
-	n   int
-	err error
 }
 
 const (
@@ -377,19 +293,13 @@ const (
 	bulkBufSize = 256 << 10
 	// minRead is the least room a read into the buffer is given.
 	minRead = 4 << 10
-	// probeWait bounds the liveness check of blocking mode where the socket
-	// cannot be looked at without waiting (a platform without the peek, a
-	// conn that is not a syscall.Conn): a read with a deadline this short
-	// sees data or a FIN already queued, and otherwise returns as the
-	// deadline passes (§1.6.3).
-	probeWait = time.Millisecond
 )
 
 // buffered returns the bytes received and not consumed.
 func (c *Client) buffered() []byte { return c.rbuf[c.rr:c.rw] }
 
 // ensureRoom makes room for a read of at least min bytes at rbuf[rw:],
-// keeping rbuf[rr:rw]. No read may be outstanding.
+// keeping rbuf[rr:rw].
 func (c *Client) ensureRoom(min int) {
 	if c.rr == c.rw {
 		c.rr, c.rw = 0, 0
@@ -404,16 +314,43 @@ func (c *Client) ensureRoom(min int) {
 			return
 		}
 	}
+	if len(c.rbuf) == 0 && min <= readBufSize {
+		c.rpool = readBufPool.Get().(*[]byte)
+		c.rbuf = *c.rpool
+		return
+	}
 	size := max(readBufSize, 2*len(c.rbuf), c.rw+min)
 	nb := make([]byte, size)
 	copy(nb, c.rbuf[:c.rw])
+	c.putBuf()
 	c.rbuf = nb
 }
 
-// growBuf makes the read buffer size bytes long when it is shorter, holds
-// nothing and no read is outstanding.
+// readBufPool holds read buffers of readBufSize bytes, so that a new
+// connection (or a new Client) does not allocate one: a buffer is taken at
+// the first read and given back when the connection is let go (resetIO),
+// or when a larger one replaces it. Only the owner's goroutine touches
+// rbuf (background reads and writes have buffers of their own), so a
+// buffer given back is no longer referenced.
+var readBufPool = sync.Pool{New: func() any {
+	b := make([]byte, readBufSize)
+	return &b
+}}
+
+// putBuf gives a pooled read buffer back (emptying rbuf); a larger one is
+// kept for the next connection.
+func (c *Client) putBuf() {
+	if c.rpool != nil {
+		readBufPool.Put(c.rpool)
+		c.rpool, c.rbuf = nil, nil
+	}
+}
+
+// growBuf makes the read buffer size bytes long when it is shorter and
+// holds nothing.
 func (c *Client) growBuf(size int) {
-	if len(c.rbuf) < size && c.rr == c.rw && !c.rpending {
+	if len(c.rbuf) < size && c.rr == c.rw {
+		c.putBuf()
 		c.rbuf = make([]byte, size)
 		c.rr, c.rw = 0, 0
 	}
@@ -421,37 +358,20 @@ func (c *Client) growBuf(size int) {
 
 // fill tries to receive more bytes into the buffer and reports whether the
 // buffer or c.rerr changed. With block it waits for at least one byte or the
-// end of the stream; without, it never waits: it takes the result of a
-// finished background read, or starts one (at most one is outstanding) and
-// returns false.
+// end of the stream; without, it never waits: it takes what has arrived
+// (Godot's non-blocking read, §1.15.3).
 func (c *Client) fill(block bool) bool {
 	if c.rerr != nil || c.st == nil {
 		return false
 	}
-	if c.rpending {
-		var res readResult
-		if block {
-			res = <-c.rch
-		} else {
-			select {
-			case res = <-c.rch:
-			default:
-				return false
-			}
-		}
-		c.rpending = false
-		c.rw += res.n
-		if res.err != nil {
-			c.rerr = c.readErr(res.err)
-		}
-		return res.n > 0 || res.err != nil
-	}
 	c.ensureRoom(minRead)
-	if !block {
-		c.startRead()
+	var n int
+	var err error
+	if block {
+		n, err = c.st.rd.Read(c.rbuf[c.rw:])
+	} else if n, err = c.st.rd.TryRead(c.rbuf[c.rw:]); err == errWouldBlock {
 		return false
 	}
-	n, err := c.st.conn.Read(c.rbuf[c.rw:])
 	c.rw += n
 	if err != nil {
 		c.rerr = c.readErr(err)
@@ -459,98 +379,69 @@ func (c *Client) fill(block bool) bool {
 	return n > 0 || err != nil
 }
 
-// startRead starts the one background read, into rbuf[rw:].
-func (c *Client) startRead() {
-	c.rpending = true
-	conn, buf, ch := c.st.conn, c.rbuf[c.rw:], c.rch
-	c.spawn(func() {
-		n, err := conn.Read(buf)
-		ch <- readResult{n, err}
-	})
-}
-
-// probe is the liveness check of blocking mode (§1.6.3). Like Godot's, it
-// does not wait: the socket is looked at with a zero-wait peek (§1.15.3),
-// and bytes that have arrived stay in the socket for the next read. A FIN
-// (nothing queued before it) ends the stream with io.EOF and a socket error
-// with that error, exactly as the next read would have.
+// look is the look at the connection of the liveness check (§1.6.3), the
+// same in both modes and never waiting: a zero-wait peek at the socket
+// (§1.15.3) — or, where the conn is not a syscall.Conn or the platform has
+// no such read, the result of a background read (the end of the stream is
+// then seen by a later Poll). Bytes that have arrived stay where they are
+// for the next read. A FIN (nothing queued before it) ends the stream with
+// io.EOF and a socket error with that error, exactly as the next read would
+// have.
 //
 // Under TLS the bytes are records, and crypto/tls may hold some already:
-// when bytes arrive in CONNECTED (no response is being read: a close_notify,
-// or a post-handshake message such as a session ticket), or the socket ended
-// or failed, the check reads through crypto/tls without waiting, so a
-// close_notify turns into CONNECTION_ERROR as in Godot (§1.6.3.1) and data
-// crypto/tls still holds comes before the end. In BODY arrived bytes are
-// left to the body read. (A close_notify that crypto/tls took in together
-// with the last bytes of a response, with the TCP connection left open, is
-// seen when the FIN comes.) The look allocates nothing.
-func (c *Client) probe() {
-	switch {
-	case c.rpending:
-		c.fill(false)
-	case c.st.sock == nil:
-		c.probeWait()
-	default:
-		c.probePeek()
+// when bytes arrive in CONNECTED (no response is being read: a
+// close_notify, or a post-handshake message such as a session ticket), or
+// in BODY when nothing more belongs to the body (Content-Length: 0, HEAD),
+// or the socket ended or failed, the check reads through crypto/tls without
+// waiting, so a close_notify turns into CONNECTION_ERROR as in Godot
+// (§1.6.3.1) and data crypto/tls still holds comes before the end. In BODY
+// arrived bytes are otherwise left to the body read. The look allocates
+// nothing.
+func (c *Client) look() {
+	if c.st.tr == nil && c.blocking && c.handshakePending() {
+		// SetConnection's *tls.Conn before its handshake: left to the
+		// request (blocking mode starts no read that would run it).
+		return
 	}
-}
-
-// probePeek is the zero-wait check.
-func (c *Client) probePeek() {
-	state, err := c.st.sock.peek()
-	w := c.st.tls
+	state, err := c.st.nb.Peek()
 	switch {
-	case state == peekEmpty:
-		return
-	case w == nil && state == peekData:
-		return
-	case w == nil && state == peekEOF:
+	case state == nbEmpty:
+	case c.st.tr == nil && state == nbData:
+	case c.st.tr == nil && state == nbEOF:
 		c.rerr = c.readErr(io.EOF)
-		return
-	case w == nil:
+	case c.st.tr == nil:
 		c.rerr = c.readErr(err)
-		return
-	case state == peekData && c.status == StatusBody:
-		return
-	case state == peekError:
-		w.pend = err // the kernel hands an error out once: crypto/tls reads it next
-	}
-	c.probeTLS()
-}
-
-// probeTLS reads through crypto/tls what has arrived, without waiting.
-func (c *Client) probeTLS() {
-	c.ensureRoom(minRead)
-	w := c.st.tls
-	w.nowait = true
-	n, err := c.st.conn.Read(c.rbuf[c.rw:])
-	w.nowait = false
-	c.rw += n
-	if err != nil && !errors.Is(err, errNoData) {
-		c.rerr = c.readErr(err)
+	case state == nbData && c.status == StatusBody && c.bodyExpectsBytes():
+	default:
+		c.tryTLS()
 	}
 }
 
-// probeWait is the check where the socket cannot be peeked: it receives
-// what is already queued — data, or the end of the stream — waiting at most
-// probeWait.
-func (c *Client) probeWait() {
+// tryTLS reads through crypto/tls what has arrived, without waiting.
+func (c *Client) tryTLS() {
 	c.ensureRoom(minRead)
-	conn := c.st.conn
-	_ = conn.SetReadDeadline(time.Now().Add(probeWait))
-	n, err := conn.Read(c.rbuf[c.rw:])
-	_ = conn.SetReadDeadline(time.Time{})
+	n, err := c.st.tr.TryRead(c.rbuf[c.rw:])
 	c.rw += n
-	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+	if err != nil && err != errWouldBlock {
 		c.rerr = c.readErr(err)
 	}
 }
 
 // readDirect reads into p, bypassing the buffer (blocking mode, nothing
-// buffered, no read outstanding).
+// buffered).
 func (c *Client) readDirect(p []byte) int {
-	n, err := c.st.conn.Read(p)
+	n, err := c.st.rd.Read(p)
 	if err != nil {
+		c.rerr = c.readErr(err)
+	}
+	return n
+}
+
+// tryDirect reads what has arrived into p without waiting, bypassing the
+// buffer (non-blocking mode, nothing buffered).
+func (c *Client) tryDirect(p []byte) int {
+	n, err := c.st.rd.TryRead(p)
+	if err != nil && err != errWouldBlock {
 		c.rerr = c.readErr(err)
 	}
 	return n
@@ -564,7 +455,7 @@ func (c *Client) readErr(err error) error {
 	if c.aborted.Load() {
 		return ErrAborted
 	}
-	if err == io.EOF && c.st != nil && c.st.tls != nil && c.st.tls.sawEOF.Load() {
+	if err == io.EOF && c.st != nil && c.st.tr != nil && c.st.tr.w.sawEOF.Load() {
 		return ErrTLSTruncated
 	}
 	return err
@@ -580,7 +471,9 @@ func (c *Client) ioCause(err error) error {
 
 // send writes the request (§1.6.4.1). It reports whether the write is over
 // and how it ended. Blocking mode writes on the caller's goroutine;
-// non-blocking mode hands the bytes to one background write and returns
+// non-blocking mode writes what a plain TCP socket takes at once (one
+// write(2), issue 8), hands the rest — or, under TLS or over a conn that
+// is not a syscall.Conn, all of it — to one background write and returns
 // false until it finished (never a zero write deadline: STYLE.md).
 func (c *Client) send() (done bool, err error) {
 	switch {
@@ -597,8 +490,23 @@ func (c *Client) send() (done bool, err error) {
 	case c.blocking:
 		_, err = c.st.conn.Write(c.req)
 	default:
+		req := c.req
+		if s := c.st.nb.sock; s != nil && c.st.tr == nil && len(req) > 0 {
+			// Plain TCP: write what the socket takes now, on this
+			// goroutine; only the rest goes to the background write (a
+			// small request is usually all taken). Never under TLS: a
+			// record must not be cut.
+			n, err := s.tryWrite(req)
+			if err != nil {
+				return true, c.ioCause(err)
+			}
+			if req = req[n:]; len(req) == 0 {
+				c.reqSent = true
+				return true, nil
+			}
+		}
 		c.wpending = true
-		conn, req, ch := c.st.conn, c.req, c.wch
+		conn, ch := c.st.conn, c.wch
 		c.spawn(func() {
 			_, err := conn.Write(req)
 			ch <- err

@@ -62,13 +62,11 @@ var (
 // plain installed stream and so reports CONNECTION_ERROR at once in
 // CONNECTED and BODY (§1.13.3), the liveness check (§1.6.3) looks at conn
 // itself: the zero-wait peek when conn is a syscall.Conn (a *net.TCPConn),
-// otherwise — a *tls.Conn, net.Pipe, a wrapper — a read with a deadline of
-// a millisecond in blocking mode and a background read in non-blocking
-// mode (conn must then support read deadlines in blocking mode, as net.Conn
-// requires). Over an installed *tls.Conn a TCP close without close_notify
-// at a record boundary cannot be told from a close_notify (crypto/tls
-// reports io.EOF for both) and ends like one (§1.15.4 holds only for
-// connections the client made). The client owns conn from now on: Close
+// otherwise — a *tls.Conn, net.Pipe, a wrapper — one background read at a
+// time in both modes (a FIN is then seen a Poll later). Over an installed
+// *tls.Conn a TCP close without close_notify at a record boundary cannot be
+// told from a close_notify (crypto/tls reports io.EOF for both) and ends
+// like one (§1.15.4 holds only for connections the client made). The client owns conn from now on: Close
 // closes it (a *tls.Conn without sending close_notify, as Godot's close()),
 // Abort too.
 //
@@ -85,7 +83,10 @@ func (c *Client) SetConnection(conn net.Conn) error {
 		return nil
 	}
 	c.Close()
-	st := &stream{raw: conn, conn: conn}
+	// The conn is read through an nbConn: without waiting on a TCP socket,
+	// by a background read otherwise (a *tls.Conn, net.Pipe, a wrapper).
+	st := &stream{raw: conn, conn: conn, nb: newNBConn(conn, nil, c.spawn)}
+	st.rd = st.nb
 	if isTLS {
 		// Closing the transport ends the TLS conn without a close_notify
 		// write (which could block), as Godot's close() (§1.12).
@@ -93,8 +94,6 @@ func (c *Client) SetConnection(conn net.Conn) error {
 		if !tc.ConnectionState().HandshakeComplete {
 			c.handshaking = tc
 		}
-	} else {
-		st.sock = newSock(conn)
 	}
 	c.st = st
 	c.abortMu.Lock()
@@ -132,8 +131,7 @@ func sameConn(a, b net.Conn) bool {
 
 // handshakePending reports whether a *tls.Conn given to SetConnection is
 // still before the end of its handshake, which the liveness check leaves to
-// the request's write or the response's read: a read with a deadline would
-// run it, and crypto/tls keeps a handshake that timed out failed.
+// the request's write or the response's read in blocking mode.
 func (c *Client) handshakePending() bool {
 	if c.handshaking == nil {
 		return false

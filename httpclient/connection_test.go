@@ -163,7 +163,7 @@ func TestSetConnectionRoundTrip(t *testing.T) {
 					conn, requests := k.dial(t)
 					c, tr := newClient(t, m.blocking)
 					require.NoError(t, c.SetConnection(conn))
-					assert.Equal(t, k.peek, c.st.sock != nil, "peekable")
+					assert.Equal(t, k.peek, c.st.nb.NoWait(), "peekable")
 					for i := range 2 {
 						r := exchange(t, c, getRoot, path)
 						assert.Equal(t, "ok", r.Body, "request %d", i)

@@ -55,12 +55,17 @@
 //     started by ConnectToHost. It only reports; Poll applies its reports one
 //     status change at a time.
 //   - Non-blocking mode (the default): Poll and the body reads never wait.
-//     The request is written by one background goroutine; at most one
-//     background read is outstanding, and its bytes are taken by the next
-//     Poll or body read. Nothing spins. In CONNECTED and BODY Poll checks
-//     liveness with the same zero-wait peek as blocking mode (below), so
-//     both modes see a FIN at the same Poll; where the socket cannot be
-//     peeked it reads in the background and sees it a Poll later.
+//     They read the socket without waiting (one read(2) through
+//     syscall.RawConn, no goroutine; under TLS, record after record until
+//     nothing more has arrived), so a body read drains up to ReadChunkSize
+//     of what has arrived, as Godot's does (§1.10.3, §1.15.3). A request is
+//     written at once as far as a plain TCP socket takes it; the rest, and
+//     every TLS write, by one background goroutine. Nothing spins. In CONNECTED
+//     and BODY Poll checks liveness with the same zero-wait peek as
+//     blocking mode (below), so both modes see a FIN at the same Poll.
+//     Where the socket cannot be read without waiting (a conn that is not
+//     a syscall.Conn, a platform without the read) one background read at a
+//     time takes its place, and a FIN is seen a Poll later.
 //   - Blocking mode: reads and writes happen on the caller's goroutine and
 //     block for real (Godot busy-waits, §1.15.2, §7 D1). Poll waits in
 //     RESOLVING, CONNECTING and REQUESTING until the status can change; in
@@ -68,12 +73,13 @@
 //     peek at the socket (§1.6.3, §1.15.3) that leaves arrived bytes in it
 //     (under TLS, when bytes arrive in CONNECTED or the socket ends, a read
 //     through crypto/tls that does not wait, so a close_notify is seen as in
-//     Godot); where the socket cannot be peeked (Windows,
-//     Plan 9, wasm, AIX, a conn that is not a syscall.Conn) a read that waits
-//     at most a millisecond. Statuses seen are the same as in non-blocking
+//     Godot); where the socket cannot be peeked (Windows, Plan 9, wasm, a
+//     conn that is not a syscall.Conn) a background read, as in
+//     non-blocking mode. Statuses seen are the same as in non-blocking
 //     mode.
-//   - The connection has one read buffer (64 KiB; larger to hold a larger
-//     response head, and 256 KiB once a chunked body is read with
+//   - The connection has one read buffer (64 KiB, from a pool shared by all
+//     clients and given back when the connection is let go; larger to hold a
+//     larger response head, and 256 KiB once a chunked body is read with
 //     ReadResponseBodyChunkInto into a slice of at least 16 KiB). Bytes
 //     received past a head or a body stay buffered for the next response:
 //     Godot never reads past them, and the effect is the same (including
@@ -133,7 +139,7 @@
 //	get_response_headers()                       ResponseHeaders (consumes; Header, RawHeaders do not)
 //	get_response_headers_as_dictionary()         ResponseHeadersAsDictionary
 //	get_response_body_length()                   ResponseBodyLength
-//	read_response_body_chunk()                   ReadResponseBodyChunk (ReadResponseBodyChunkInto, BodyReader: zero-copy)
+//	read_response_body_chunk()                   ReadResponseBodyChunk (AppendResponseBodyChunk: into a caller buffer; ReadResponseBodyChunkInto, BodyReader: zero-copy)
 //	set_read_chunk_size / get_read_chunk_size    SetReadChunkSize / ReadChunkSize
 //	set_blocking_mode / is_blocking_mode_enabled SetBlockingMode / IsBlockingModeEnabled
 //	set_http_proxy / set_https_proxy             SetHTTPProxy / SetHTTPSProxy

@@ -216,8 +216,8 @@ func TestChunkedFlagSurvivesClose(t *testing.T) {
 	require.Equal(t, StatusBody, c.Status())
 	c.Close() // abandoned in the middle of a chunk
 	assert.True(t, c.IsResponseChunked())
-	assert.False(t, c.dec.InChunk(), "§7 D3: the decoder was reset")
-	assert.Nil(t, c.chunkOut)
+	assert.False(t, c.body.dec.InChunk(), "§7 D3: the decoder was reset")
+	assert.Nil(t, c.body.chunkOut)
 }
 
 // TestKeepAliveFlag checks KeepAlive: false after "Connection: close"

@@ -152,7 +152,7 @@ func TestPollFINFallbackNonBlocking(t *testing.T) {
 				return hiddenConn{conn}, nil
 			}
 			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
-			require.Nil(t, c.st.sock)
+			require.False(t, c.st.nb.NoWait())
 			r := exchange(t, c, getRoot, pathChunks)
 			require.Equal(t, "ok", r.Body)
 			g.wait(t)
@@ -190,7 +190,7 @@ func TestAllocsPollLivenessNonBlocking(t *testing.T) {
 			})
 			require.NoError(t, failed)
 			assert.Equal(t, StatusConnected, c.Status())
-			assert.False(t, c.rpending, "no background read was started")
+			assert.False(t, c.st.nb.pending, "no background read was started")
 			assert.Zero(t, allocs)
 		})
 	}

@@ -280,11 +280,20 @@ func (c *nbConn) done(res nbResult) {
 // which Godot tells apart (§1.15.4); after tls.Conn.Read returned io.EOF,
 // sawEOF is true only for the second (a close_notify is consumed without
 // reading the FIN behind it).
+//
+// During the handshake (hs set, on the connector's goroutine only) it keeps
+// the first error of the transport itself, a read error, EOF or a write
+// error, in hsErr, and in hsLate whether bytes had arrived before it since
+// the client last wrote (hsData): see tcpEnded (issue 7 rule 5).
 type nbTLSConn struct {
 	net.Conn
 	nb       *nbConn
 	nonblock bool // set by the owner around a read, with no read running
 	sawEOF   atomic.Bool
+	hs       bool
+	hsData   bool // bytes arrived since the last write
+	hsLate   bool // hsErr came after such bytes
+	hsErr    error
 }
 
 func (w *nbTLSConn) Read(p []byte) (n int, err error) {
@@ -295,6 +304,23 @@ func (w *nbTLSConn) Read(p []byte) (n int, err error) {
 	}
 	if err == io.EOF {
 		w.sawEOF.Store(true)
+	}
+	if w.hs {
+		if err != nil && w.hsErr == nil {
+			w.hsErr, w.hsLate = err, w.hsData
+		}
+		w.hsData = w.hsData || n > 0
+	}
+	return n, err
+}
+
+func (w *nbTLSConn) Write(p []byte) (int, error) {
+	n, err := w.Conn.Write(p)
+	if w.hs {
+		if err != nil && w.hsErr == nil {
+			w.hsErr = err
+		}
+		w.hsData = false
 	}
 	return n, err
 }

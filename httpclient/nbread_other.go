@@ -4,6 +4,10 @@ package httpclient
 
 import "net"
 
+// peekSupported reports whether this platform reads and peeks sockets
+// without waiting: no, nbConn always falls back to a background read.
+const peekSupported = false
+
 // nbSock is the socket under a connection read without waiting; this
 // platform offers none, so nbConn always falls back to a background read.
 type nbSock struct{}
@@ -12,5 +16,7 @@ type nbSock struct{}
 func newNBSock(net.Conn) *nbSock { return nil }
 
 func (*nbSock) tryRead([]byte) (int, error) { return 0, errWouldBlock }
+
+func (*nbSock) tryWrite([]byte) (int, error) { return 0, nil }
 
 func (*nbSock) peek() (nbState, bool, error) { return nbEmpty, false, nil }

@@ -44,15 +44,19 @@ func (h *nbHoldConn) bytes() []byte {
 // the bytes crypto/tls took and says whether it is inside a Read.
 type nbCountConn struct {
 	*nbTLSConn
-	n       atomic.Int64
-	reading atomic.Bool
+	n atomic.Int64
+	// waitAt is n when the Read in progress started, −1 between Reads: a
+	// Read that started with every delivered byte taken waits for more.
+	// (A flag set around the Read raced with n: the handshake loop could
+	// see a finished Read as waiting and deliver a record it never reads.)
+	waitAt atomic.Int64
 }
 
 func (c *nbCountConn) Read(p []byte) (int, error) {
-	c.reading.Store(true)
+	c.waitAt.Store(c.n.Load())
 	n, err := c.nbTLSConn.Read(p)
-	c.reading.Store(false)
 	c.n.Add(int64(n))
+	c.waitAt.Store(-1)
 	return n, err
 }
 
@@ -98,6 +102,7 @@ func (e *nbTLSEnv) open(t *testing.T, wrap func(net.Conn) net.Conn) *nbTLSCase {
 	nb := newNBConn(wrap(client), nil, nil)
 	w := &nbTLSConn{Conn: client, nb: nb}
 	c.cw = &nbCountConn{nbTLSConn: w}
+	c.cw.waitAt.Store(-1)
 	c.r = &nbTLSReader{tc: tls.Client(c.cw, e.cli), w: w}
 
 	srvDone := make(chan error, 1)
@@ -115,7 +120,7 @@ func (e *nbTLSEnv) open(t *testing.T, wrap func(net.Conn) net.Conn) *nbTLSCase {
 		default:
 		}
 		require.True(t, time.Now().Before(deadline), "handshake stuck")
-		if c.cw.reading.Load() && c.cw.n.Load() == int64(c.delivered) {
+		if c.cw.waitAt.Load() == int64(c.delivered) {
 			if rec := nbNextRecord(c.hold.bytes()[c.delivered:]); rec != nil {
 				_, err := c.sc.Write(rec)
 				require.NoError(t, err)

@@ -9,17 +9,22 @@ import (
 	"syscall"
 )
 
+// peekSupported reports whether this platform reads and peeks sockets
+// without waiting (else nbConn always falls back to a background read).
+const peekSupported = true
+
 // nbSock is the socket under a connection, read without waiting. The
 // callbacks are built once so that a read allocates nothing.
 type nbSock struct {
-	conn  net.Conn // for the addresses in errors
-	rc    syscall.RawConn
-	readF func(fd uintptr) bool
-	peekF func(fd uintptr) bool
-	buf   []byte // readF's destination
-	one   [1]byte
-	n     int
-	errno error
+	conn   net.Conn // for the addresses in errors
+	rc     syscall.RawConn
+	readF  func(fd uintptr) bool
+	peekF  func(fd uintptr) bool
+	writeF func(fd uintptr) bool
+	buf    []byte // readF's destination, writeF's source
+	one    [1]byte
+	n      int
+	errno  error
 }
 
 // newNBSock returns the socket of conn, or nil when conn exposes none (it
@@ -53,7 +58,34 @@ func newNBSock(conn net.Conn) *nbSock {
 			}
 		}
 	}
+	s.writeF = func(fd uintptr) bool {
+		for {
+			s.n, s.errno = syscall.Write(int(fd), s.buf)
+			if s.errno != syscall.EINTR {
+				return true
+			}
+		}
+	}
 	return s
+}
+
+// tryWrite writes what the socket takes of p without waiting (len(p) > 0):
+// it returns how many bytes, 0 when the socket takes none now, or the
+// socket's error.
+func (s *nbSock) tryWrite(p []byte) (int, error) {
+	s.buf = p
+	err := s.rc.Write(s.writeF)
+	s.buf = nil
+	switch {
+	case err != nil:
+		return 0, err // closed (Abort)
+	case s.errno == nil:
+		return s.n, nil
+	case s.errno == syscall.EAGAIN || s.errno == syscall.EWOULDBLOCK:
+		return 0, nil
+	}
+	return 0, &net.OpError{Op: "write", Net: s.conn.LocalAddr().Network(), Source: s.conn.LocalAddr(),
+		Addr: s.conn.RemoteAddr(), Err: os.NewSyscallError("write", s.errno)}
 }
 
 // tryRead is one read(2) into p (len(p) > 0): data, errWouldBlock, io.EOF

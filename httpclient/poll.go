@@ -30,10 +30,9 @@ const pollOp = "poll"
 // Non-blocking mode (the default) never waits. Blocking mode waits in
 // RESOLVING, CONNECTING and REQUESTING until the status can change; in
 // CONNECTED and BODY it checks liveness and returns at once, as Godot does.
-// On platforms without the zero-wait look — Windows, Plan 9, wasm, AIX — or
-// over a conn that is not a syscall.Conn (SetConnection), blocking mode
-// reads with a deadline of a millisecond instead, and non-blocking mode
-// reads in the background, so that a FIN is seen one Poll later.
+// On platforms without the zero-wait look — Windows, Plan 9, wasm — or over
+// a conn that is not a syscall.Conn (SetConnection), both modes read in the
+// background instead, so that a FIN is seen one Poll later.
 //
 // The liveness check of CONNECTED and BODY is the same in both modes: a
 // zero-wait look at the socket that leaves arrived bytes in it (§1.15.3).
@@ -113,6 +112,7 @@ func (c *Client) pollDial() error {
 		c.dial.cancel() // release the context; the goroutine has finished
 		c.dial = nil
 		c.st = ev.st
+		c.st.nb.spawn = c.spawn // Close joins the fallback's background read
 		c.abortMu.Lock()
 		c.abortDial, c.abortConn = nil, ev.st
 		c.abortMu.Unlock()
@@ -167,42 +167,6 @@ func (c *Client) pollLive() error {
 	}
 	// Godot does not close() here: the socket stays until Close.
 	return c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
-}
-
-// look is the look at the socket of the liveness check: the zero-wait peek
-// (§1.15.3) in both modes where the socket can be peeked. Elsewhere (a conn
-// that is not a syscall.Conn, a platform without the peek) blocking mode
-// reads with a deadline of probeWait and non-blocking mode, which never
-// waits, takes the result of its background read or starts one: the end of
-// the stream is then seen by a later Poll.
-func (c *Client) look() {
-	switch {
-	case !c.blocking && !c.rpending && c.st.sock == nil:
-		c.fill(false)
-	case c.blocking && c.st.sock == nil && c.handshakePending():
-		// SetConnection's *tls.Conn before its handshake: left to the
-		// request (a deadline read would make it fail for good).
-	case !c.rpending && c.st.sock != nil && c.st.tls != nil && c.status == StatusBody && !c.bodyExpectsBytes():
-		c.lookTLSAfterBody()
-	default:
-		c.probe()
-	}
-}
-
-// lookTLSAfterBody is the look under TLS in BODY when nothing more belongs
-// to the body (Content-Length: 0, HEAD): what arrived is read through
-// crypto/tls without waiting, as in CONNECTED, so that a close_notify is
-// seen now, as Godot's TLS poll sees it (§1.6.3.1); records of data stay
-// buffered for the next response.
-func (c *Client) lookTLSAfterBody() {
-	state, err := c.st.sock.peek()
-	switch state {
-	case peekEmpty:
-		return
-	case peekError:
-		c.st.tls.pend = err // the kernel hands an error out once: crypto/tls reads it next
-	}
-	c.probeTLS()
 }
 
 // bodyExpectsBytes reports whether the body of the current response still
@@ -264,9 +228,7 @@ func (c *Client) applyHead() {
 	h := &c.head
 	c.code, c.bodySize, c.chunked = h.Code, h.ContentLength, h.Chunked
 	c.consumed, c.header = false, nil
-	c.body = bodyState{framing: h.Framing, left: h.ContentLength, sizeLine: true}
-	c.dec.Reset()
-	c.chunkOut = reuseChunkBuf(c.chunkOut)
+	c.body.start(h.Framing, h.ContentLength)
 	if h.Framing != wire.FramingNone {
 		c.setStatus(StatusBody)
 		return

@@ -37,29 +37,13 @@ func (c *Client) SetHTTPSProxy(host string, port int) {
 	c.httpsProxyHost, c.httpsProxyPort = host, port
 }
 
-// prefixConn returns pre before reading from Conn: bytes a proxy sent after
-// its CONNECT reply belong to the tunnel.
-type prefixConn struct {
-	net.Conn
-	pre []byte
-}
-
-func (p *prefixConn) Read(b []byte) (int, error) {
-	if len(p.pre) > 0 {
-		n := copy(b, p.pre)
-		p.pre = p.pre[n:]
-		return n, nil
-	}
-	return p.Conn.Read(b)
-}
-
 // connectTunnel sends CONNECT through an HTTPS proxy and reads its reply
 // (§1.14.2 with §7 D5): any 2xx opens the tunnel whatever the reply's
 // framing; bytes after the reply head belong to the tunnel. It returns the
-// tunnel, or the Godot code Poll reports and the cause: ErrCantConnect with
+// those bytes (read first), or the Godot code Poll reports and the cause: ErrCantConnect with
 // a *ProxyError for another status, ErrConnectionError for an I/O error or
 // a malformed reply (§1.14.2.5).
-func connectTunnel(raw net.Conn, p dialParams) (net.Conn, Error, error) {
+func connectTunnel(raw net.Conn, p dialParams) (rest []byte, code Error, err error) {
 	if err := wire.ValidateConnect(p.connHost, p.userAgent); err != nil {
 		return nil, wire.CodeOf(err), err
 	}
@@ -75,10 +59,10 @@ func connectTunnel(raw net.Conn, p dialParams) (net.Conn, Error, error) {
 			if head.Code < 200 || head.Code > 299 {
 				return nil, ErrCantConnect, &ProxyError{Code: head.Code, Headers: head.Headers}
 			}
-			if rest := buf[n:]; len(rest) > 0 {
-				return &prefixConn{Conn: raw, pre: rest}, 0, nil
+			if len(buf) > n {
+				return buf[n:], 0, nil
 			}
-			return raw, 0, nil
+			return nil, 0, nil
 		}
 		if err != wire.ErrNeedMore {
 			return nil, ErrConnectionError, err
