@@ -225,6 +225,10 @@ var perRequestPins = map[string]float64{
 	// reader; its buffers and inflater are kept with the connection.
 	"keepalive-writer/gzip": 16,
 	"keepalive-mem/gzip":    17,
+	// Process: the node's client in non-blocking mode, the body in memory.
+	"keepalive-process/cl":      6,
+	"keepalive-process/chunked": 6,
+	"keepalive-process/gzip":    18,
 }
 
 // TestAllocsSteadyState pins 0 allocations per chunk in every driver for
@@ -278,14 +282,6 @@ func TestAllocsSteadyState(t *testing.T) {
 					// chunk (63 extra chunks). A kept connection keeps its
 					// buffers: no allowance.
 					limit += 4
-				}
-				if strings.HasSuffix(d.name, "process") {
-					// The non-blocking client (httpclient fill → startRead)
-					// still starts a goroutine for each read that has to
-					// wait: about one per 16 KiB chunk on loopback. The node
-					// adds nothing; lower this to the others' limit once the
-					// client's non-blocking reads drain the socket without one.
-					limit += extra
 				}
 				if want, ok := perRequestPins[d.name+"/"+kind]; ok {
 					// What the keep-alive steady state reaches: the run, the
