@@ -7,6 +7,7 @@ import (
 	"iter"
 	"math/bits"
 	"strconv"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zlib"
@@ -130,13 +131,50 @@ type decoder struct {
 
 	err  error // sticky: decode error, sink error or errDecoderClosed
 	done bool  // the coroutine has returned
+
+	bufs *decBufs // pooled buffers and decompressors, nil once given back
+	gz   *gunzip  // the gzip reader (its inflater goes back to the pool)
+	keep bool     // release keeps the buffers in kept instead of the pool
+	kept *decBufs // the buffers after release, for the owner (keep)
 }
+
+// decBufs are a decoder's buffers and decompressors, pooled across
+// requests: the output piece, the input bufio.Reader, and the inflater
+// (gzip), zlib reader (deflate) or brotli reader, each reset for the next
+// body.
+type decBufs struct {
+	piece []byte
+	br    *bufio.Reader
+	fr    io.ReadCloser  // a flate inflater (flate.Resetter)
+	zr    io.ReadCloser  // a zlib reader (zlib.Resetter)
+	bro   *brotli.Reader // a brotli reader
+}
+
+var decPool sync.Pool // of *decBufs
 
 // newDecoder returns a decoder for enc (not encIdentity) that hands its output
 // to sink in pieces of at most decodePieceSize(chunkSize) bytes. A sink error
 // stops decoding and is returned unchanged by write/close.
 func newDecoder(enc encoding, chunkSize int, sink func([]byte) error) *decoder {
-	d := &decoder{enc: enc, sink: sink, piece: make([]byte, decodePieceSize(chunkSize))}
+	return newDecoderWith(enc, chunkSize, sink, nil, false)
+}
+
+// newDecoderWith is newDecoder on the buffers b (nil: from the pool). With
+// keep, release leaves the buffers in d.kept for the caller to reuse
+// instead of giving them to the pool.
+func newDecoderWith(enc encoding, chunkSize int, sink func([]byte) error, b *decBufs, keep bool) *decoder {
+	if b == nil {
+		b, _ = decPool.Get().(*decBufs)
+	}
+	if b == nil {
+		b = new(decBufs)
+	}
+	if size := decodePieceSize(chunkSize); cap(b.piece) >= size {
+		b.piece = b.piece[:size]
+	} else {
+		b.piece = make([]byte, size)
+	}
+	d := &decoder{enc: enc, sink: sink, piece: b.piece, bufs: b, keep: keep}
 	if enc == encBrotli {
 		d.holdback = brotliHoldback
 	}
@@ -192,12 +230,48 @@ func (d *decoder) close() error {
 	return err
 }
 
-// release stops the coroutine; safe to call at any time, more than once.
+// release stops the coroutine and gives the buffers back to the pool (or
+// to d.kept); safe to call at any time, more than once.
 func (d *decoder) release() {
 	if d.stop != nil && !d.done {
 		d.stop()
 	}
 	d.done = true
+	if b := d.bufs; b != nil {
+		// The coroutine has returned: nothing uses the buffers any more.
+		d.bufs, d.piece = nil, nil
+		if d.gz != nil {
+			if d.gz.fr != nil {
+				b.fr = d.gz.fr
+			} else if d.gz.spare != nil {
+				b.fr = d.gz.spare
+			}
+			d.gz = nil
+		}
+		// Drop the references to this decoder (and through its sink, the
+		// request's body) that the pooled readers hold.
+		if b.br != nil {
+			b.br.Reset(nil)
+		}
+		if b.bro != nil {
+			_ = b.bro.Reset(nil)
+		}
+		if d.keep {
+			d.kept = b
+		} else {
+			decPool.Put(b)
+		}
+	}
+}
+
+// reader returns the pooled bufio.Reader reading from the decoder.
+func (d *decoder) reader() *bufio.Reader {
+	if d.bufs.br == nil {
+		d.bufs.br = bufio.NewReaderSize(d, readBufSize)
+	} else {
+		d.bufs.br.Reset(d)
+	}
+	return d.bufs.br
 }
 
 // pump resumes the coroutine until it needs input or ends, giving each piece
@@ -291,13 +365,22 @@ func (d *decoder) decode() error {
 	case encGzip:
 		// Concatenated members decode (§7 D1); gunzip returns io.EOF only at
 		// the end of the input after a complete member.
-		return d.copyOut(newGunzip(bufio.NewReaderSize(d, readBufSize)))
+		d.gz = newGunzip(d.reader())
+		d.gz.spare, d.bufs.fr = d.bufs.fr, nil
+		return d.copyOut(d.gz)
 	case encDeflate:
-		br := bufio.NewReaderSize(d, readBufSize)
-		zr, err := zlib.NewReader(br)
+		br := d.reader()
+		zr := d.bufs.zr
+		var err error
+		if zr == nil {
+			zr, err = zlib.NewReader(br)
+		} else {
+			err = zr.(zlib.Resetter).Reset(br, nil)
+		}
 		if err != nil {
 			return noEOF(err)
 		}
+		d.bufs.zr = zr
 		if err := d.copyOut(zr); err != nil {
 			return err
 		}
@@ -315,7 +398,12 @@ func (d *decoder) decode() error {
 	case encBrotli:
 		// brotli reads its own 32 KiB buffers; it reports input after the end
 		// of the stream as "excessive input".
-		err := d.copyOut(brotli.NewReader(d))
+		if d.bufs.bro == nil {
+			d.bufs.bro = brotli.NewReader(d)
+		} else if err := d.bufs.bro.Reset(d); err != nil {
+			return err
+		}
+		err := d.copyOut(d.bufs.bro)
 		if err != nil && err.Error() == "brotli: excessive input" {
 			return ErrTrailingData
 		}
@@ -348,4 +436,11 @@ func noEOF(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// putDecBufs gives decoder buffers kept by their owner back to the pool.
+func putDecBufs(b *decBufs) {
+	if b != nil {
+		decPool.Put(b)
+	}
 }

@@ -388,3 +388,40 @@ func TestDecoderBrotliTinyWrites(t *testing.T) {
 	_, _, _, err := feed(encBrotli, 65536, bad, every)
 	assert.ErrorIs(t, err, ErrTrailingData)
 }
+
+// TestDecoderPoolReuse: the pooled buffers and decompressors (decBufs) carry
+// nothing from one body to the next — after a good stream, a corrupt one, a
+// stream cut short and a decoder released mid-stream, of every encoding in
+// turn, each stream still decodes to its own bytes (§2.8.2).
+func TestDecoderPoolReuse(t *testing.T) {
+	data := sampleText(100 << 10)
+	other := sampleText(3 << 10)
+	streams := map[encoding][2][]byte{
+		encGzip:    {gzipBytes(t, data), gzipBytes(t, other)},
+		encDeflate: {zlibBytes(t, data), zlibBytes(t, other)},
+		encBrotli:  {brotliBytes(t, data), brotliBytes(t, other)},
+	}
+	for round := range 3 {
+		for _, enc := range []encoding{encGzip, encDeflate, encBrotli, encGzip} {
+			s := streams[enc]
+			out, _, _, err := feed(enc, 4096, s[0], []int{100, 7000})
+			require.NoError(t, err, "%v round %d", enc, round)
+			require.Equal(t, data, out, "%v round %d", enc, round)
+
+			bad := append([]byte(nil), s[1]...)
+			bad[len(bad)/2] ^= 0x55
+			_, _, _, err = feed(enc, 4096, bad, nil)
+			assert.Error(t, err, "%v corrupt", enc)
+			_, _, _, err = feed(enc, 65536, s[0][:len(s[0])/2], nil)
+			assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "%v cut short", enc)
+
+			d := newDecoder(enc, 256, func([]byte) error { return nil })
+			require.NoError(t, d.write(s[0][:len(s[0])/3]))
+			d.release()
+
+			out, _, _, err = feed(enc, 256, s[1], nil)
+			require.NoError(t, err, "%v after release", enc)
+			require.Equal(t, other, out, "%v after release", enc)
+		}
+	}
+}

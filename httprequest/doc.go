@@ -162,4 +162,14 @@
 // body_size_limit is checked on every piece, so a decompression bomb stops at
 // the limit. With download_file or a body writer nothing of the body is
 // held: memory stays at a few read buffers whatever the body's size.
+//
+// Every body goes through one sink (sink.go) that reads one
+// read_response_body_chunk per step, as Godot does, into where the bytes are
+// going: straight into the in-memory body (sized once from Content-Length
+// when there is one, and a body that is not decoded), or into a read buffer.
+// The read buffer and the decoder's buffers and decompressors come from
+// pools shared by the nodes; with SetKeepAlive the node keeps them with its
+// kept connection. After warm-up no driver allocates per chunk
+// (alloc_test.go); a kept-alive request allocates 4 to 6 times without
+// decoding.
 package httprequest

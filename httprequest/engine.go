@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/wire"
@@ -14,17 +15,6 @@ import (
 
 // The engine: Godot's _update_connection (§2.6) as run.step, shared by the
 // three drivers. A run is one request (with its redirect hops).
-
-// Run states. A run starts running; exactly one of the transitions out of
-// running happens (compare-and-swap), which is what makes a completion, a
-// timeout and a cancel mutually exclusive (no double completion, §2.11.5 and
-// §2.12.4 are not reproduced).
-const (
-	runRunning int32 = iota
-	runFinished
-	runTimedOut
-	runCanceled
-)
 
 // ErrBodyCutShort is the cause of the result of a body the connection ended
 // before it was complete: RESULT_CANT_CONNECT for a fixed-length body
@@ -42,12 +32,9 @@ type run struct {
 	driver driver
 
 	// Snapshot of the node's settings at Request.
-	chunkSize int
-	limit     int64
-	file      string
-	opts      options
-	timeout   time.Duration
-	begin     time.Time
+	opts    options
+	timeout time.Duration
+	begin   time.Time
 
 	// The request (Godot: method, url/port/use_tls/request_string, headers,
 	// request_data). headers are the user's plus Accept-Encoding; a hop to
@@ -59,22 +46,13 @@ type run struct {
 	reqBody []byte
 	tls     *httpclient.TLSOptions // TLS options of the current connection
 
-	// Godot's per-request state.
-	requestSent  bool
-	gotResponse  bool
+	// Godot's per-request state; request_sent and got_response are the
+	// phase (phase.go).
 	redirections int
 	code         int
 	respHeaders  []string
-	bodyLen      int64 // Godot: body_len
-	downloaded   int64
-	decoded      int64 // Godot: final_body_size
-	chunked      bool  // the response is chunked: read whole chunks (Godot's path)
-	body         []byte
-	buf          []byte // read buffer when the bytes do not go straight into body
-	dec          *decoder
-	dl           *download
+	body         sink  // Godot: body_len, downloaded, final_body_size, body, decompressor, file
 	startErr     error // why the last redirect's connection did not start
-	readErr      error // the last body read's error (the cause of a later failure)
 	reused       bool  // the connection was kept from the previous request
 	retried      bool
 
@@ -82,7 +60,7 @@ type run struct {
 	dropped bool // canceled: never queue or deliver (guarded by n.mu)
 
 	// Outcome.
-	state      atomic.Int32
+	state      atomic.Int32 // a phase (phase.go)
 	completion Completion
 	cause      error
 
@@ -112,7 +90,7 @@ func (r *run) work() {
 // Do drivers: the client blocks, so nothing spins). progress says whether to
 // report progress after each step (Do: the caller's goroutine).
 func (r *run) loop(progress bool) {
-	for r.state.Load() == runRunning {
+	for r.phase().running() {
 		done := r.step()
 		r.n.syncStatus()
 		if progress {
@@ -126,9 +104,9 @@ func (r *run) loop(progress bool) {
 
 // interrupt ends a running request from outside the steps: a timeout or a
 // cancel. The blocked client call, if any, returns at once (Abort).
-func (r *run) interrupt(state int32, cause error) {
+func (r *run) interrupt(end phase, cause error) {
 	r.mu.Lock()
-	won := r.state.CompareAndSwap(runRunning, state)
+	won := r.setPhase(end)
 	if won {
 		r.interrupted = cause
 	}
@@ -141,10 +119,10 @@ func (r *run) interrupt(state int32, cause error) {
 // outcome is the completion to deliver, its error for Do, and whether there
 // is one at all (none after a cancel).
 func (r *run) outcome() (Completion, error, bool) {
-	switch r.state.Load() {
-	case runFinished:
+	switch r.phase() {
+	case phaseDone, phaseFailed:
 		return r.completion, resultErr(r.completion.Result, r.cause), true
-	case runTimedOut:
+	case phaseTimedOut:
 		r.mu.Lock()
 		cause := r.interrupted
 		r.mu.Unlock()
@@ -169,8 +147,8 @@ func (r *run) connect() error {
 	n.mu.Unlock()
 	// download_chunk_size as it is now (issue 7 rule 8: it may have been
 	// set while the client was DISCONNECTED).
-	r.chunkSize = int(n.chunkSize.Load())
-	_ = c.SetReadChunkSize(r.chunkSize) // validated by SetDownloadChunkSize
+	r.body.chunkSize = int(n.chunkSize.Load())
+	_ = c.SetReadChunkSize(r.body.chunkSize) // validated by SetDownloadChunkSize
 	r.tls = nil
 	if r.cur.TLS {
 		r.tls = tlsOpts
@@ -187,7 +165,7 @@ func (r *run) connect() error {
 	r.reused = false
 	n.keepTarget = target{}
 	err := c.ConnectToHost(r.cur.Host, r.cur.Port, r.tls)
-	if r.state.Load() != runRunning {
+	if !r.phase().running() {
 		c.Abort() // ConnectToHost cleared an Abort that raced with it
 	}
 	n.syncStatus()
@@ -209,9 +187,9 @@ func (r *run) step() bool {
 		// after a redirect whose connection did not start (§2.8.1.6).
 		cause := r.startErr
 		if cause == nil {
-			cause = r.readErr
+			cause = r.body.readErr
 		}
-		if cause == nil && r.gotResponse {
+		if cause == nil && r.gotResponse() {
 			cause = ErrBodyCutShort
 		}
 		return r.fail(ResultCantConnect, 0, nil, cause)
@@ -223,11 +201,11 @@ func (r *run) step() bool {
 	case httpclient.StatusCantConnect:
 		return r.fail(ResultCantConnect, 0, nil, c.LastError())
 	case httpclient.StatusConnected:
-		if !r.requestSent {
+		if !r.requestSent() {
 			if err := c.RequestRaw(r.method, r.cur.Path, r.hopHeaders(), r.reqBody); err != nil {
 				return r.fail(ResultConnectionError, 0, nil, err) // §2.4.9, §2.5.11
 			}
-			r.requestSent = true
+			r.setPhase(phaseRequesting)
 			return false
 		}
 		return r.stepResponded()
@@ -248,7 +226,7 @@ func (r *run) step() bool {
 // response without a body, or the end of a chunked one.
 func (r *run) stepResponded() bool {
 	c := r.n.client
-	if !r.gotResponse {
+	if !r.gotResponse() {
 		// A response without a body (§1.9: no framing).
 		if handled, done := r.handleResponse(); handled {
 			return done
@@ -256,12 +234,12 @@ func (r *run) stepResponded() bool {
 		if c.Status() == httpclient.StatusDisconnected && (c.IsResponseChunked() || c.ResponseBodyLength() > 0) {
 			// The client closed before a declared body was read: Godot's
 			// BODY step, then DISCONNECTED → R2 (§2.9.5).
-			r.setBodyLen(c.ResponseBodyLength())
+			r.body.setBodyLen(c.ResponseBodyLength())
 			return r.fail(ResultCantConnect, 0, nil, ErrBodyCutShort)
 		}
 		return r.succeed()
 	}
-	if r.bodyLen < 0 {
+	if r.body.bodyLen < 0 {
 		return r.succeed() // chunked body complete
 	}
 	// §2.6: a chunked body that did not match its Content-Length.
@@ -277,10 +255,10 @@ func (r *run) stepResponded() bool {
 // its end.
 func (r *run) closedByPort() bool {
 	c := r.n.client
-	if !r.requestSent || r.startErr != nil || r.readErr != nil {
+	if !r.requestSent() || r.startErr != nil || r.body.readErr != nil {
 		return false
 	}
-	if !r.gotResponse {
+	if !r.gotResponse() {
 		// A kept connection (SetKeepAlive) still shows the previous
 		// response's code until a new head: trust only unconsumed headers.
 		return c.HasResponse() || (!r.reused && c.ResponseCode() != 0)
@@ -293,7 +271,7 @@ func (r *run) closedByPort() bool {
 // for the idempotent methods (the server may have closed the idle connection
 // just as it was reused; net/http does the same).
 func (r *run) retryReused() bool {
-	if !r.reused || r.retried || r.gotResponse || r.state.Load() != runRunning {
+	if !r.reused || r.retried || r.gotResponse() {
 		return false
 	}
 	switch r.method {
@@ -304,7 +282,9 @@ func (r *run) retryReused() bool {
 	}
 	r.retried = true
 	r.n.keepTarget = target{}
-	r.requestSent = false
+	if !r.setPhase(phaseConnecting) {
+		return false
+	}
 	if err := r.connect(); err != nil {
 		r.startErr = err
 	}
@@ -327,12 +307,10 @@ func (r *run) handleResponse() (handled, done bool) {
 	if !c.HasResponse() {
 		return true, r.fail(ResultNoResponse, 0, nil, nil) // §2.7.1
 	}
-	r.gotResponse = true
+	r.setPhase(phaseBody)
 	r.code = c.ResponseCode()
 	r.respHeaders = c.ResponseHeaders()
-	r.setDownloaded(0)
-	r.setDecoded(0)
-	r.dropDecoder()
+	r.body.reset()
 
 	rfc := r.opts.rfcRedirects
 	if isRedirect(r.code, rfc) {
@@ -353,11 +331,9 @@ func (r *run) handleResponse() (handled, done bool) {
 			}
 			err := r.connect()
 			if err == nil {
-				r.requestSent, r.gotResponse = false, false
-				r.setBodyLen(-1)
-				r.body = r.body[:0]
-				r.setDownloaded(0)
-				r.setDecoded(0)
+				r.setPhase(phaseConnecting)
+				r.body.setBodyLen(-1)
+				r.body.reset()
 				r.redirections++
 				r.startErr = nil
 				return true, false
@@ -381,7 +357,7 @@ func (r *run) handleResponse() (handled, done bool) {
 			}
 		}
 		if enc != encIdentity {
-			r.dec = newDecoder(enc, r.chunkSize, r.sink)
+			r.body.decode(enc)
 		}
 	}
 	return false, false
@@ -402,7 +378,7 @@ func contentEncoding(headers []string) string {
 		if rest == "" {
 			continue
 		}
-		if strings.Map(foldRune, wire.StripEdges(h[:i])) == "content-encoding" {
+		if equalFoldRunes(wire.StripEdges(h[:i]), "content-encoding") {
 			return strings.Map(foldRune, wire.StripEdges(rest))
 		}
 	}
@@ -412,28 +388,26 @@ func contentEncoding(headers []string) string {
 // stepBody is the BODY step (§2.6.1).
 func (r *run) stepBody() bool {
 	c := r.n.client
-	if !r.gotResponse {
+	b := &r.body
+	if !r.gotResponse() {
 		if handled, done := r.handleResponse(); handled {
 			return done
 		}
 		if !c.IsResponseChunked() && c.ResponseBodyLength() == 0 {
 			return r.succeed() // §2.6.1.1: body length stays −1 (QUIRK)
 		}
-		r.setBodyLen(c.ResponseBodyLength())
-		r.chunked = c.IsResponseChunked()
 		// Godot reads body_size_limit and download_file here (§2.6.1.1):
 		// they may have been set while the client was DISCONNECTED.
-		r.limit = r.n.bodySizeLimit.Load()
-		r.file = r.n.DownloadFile()
-		if r.limit >= 0 && r.bodyLen > r.limit {
-			return r.fail(ResultBodySizeLimitExceeded, r.code, r.respHeaders, r.limitErr())
+		b.start(c.ResponseBodyLength(), c.IsResponseChunked(), r.n.bodySizeLimit.Load(), r.opts.bodyWriter)
+		if b.limit >= 0 && b.bodyLen > b.limit {
+			return r.fail(ResultBodySizeLimitExceeded, r.code, r.respHeaders, b.limitErr())
 		}
-		if r.file != "" {
-			dl, err := openDownload(r.file, r.opts.downloadInPlace)
+		if file := r.n.DownloadFile(); file != "" {
+			dl, err := openDownload(file, r.opts.downloadInPlace)
 			if err != nil {
 				return r.fail(ResultDownloadFileCantOpen, r.code, r.respHeaders, err)
 			}
-			r.dl = dl
+			b.dl = dl
 		}
 	}
 	_ = c.Poll() // §2.6.1.2, in every driver (a blocking client's check does not wait)
@@ -441,15 +415,15 @@ func (r *run) stepBody() bool {
 		return false
 	}
 	for {
-		n, err := r.readBody()
+		n, err := b.read(c)
 		if err != nil {
-			return r.fail(r.sinkResult(err), r.code, r.respHeaders, err)
+			return r.fail(sinkResult(err), r.code, r.respHeaders, err)
 		}
-		if r.bodyLen >= 0 {
-			if r.downloaded == r.bodyLen {
+		if b.bodyLen >= 0 {
+			if b.downloaded == b.bodyLen {
 				return r.succeed()
 			}
-			if r.chunked && c.BodyComplete() && c.Status() == httpclient.StatusDisconnected {
+			if b.chunked && c.BodyComplete() && c.Status() == httpclient.StatusDisconnected {
 				// The client closed a response with Transfer-Encoding and
 				// Content-Length after its complete body (§7 D2) where Godot
 				// would be CONNECTED: Godot's §2.6 mismatch result.
@@ -458,7 +432,7 @@ func (r *run) stepBody() bool {
 		} else if c.Status() == httpclient.StatusDisconnected {
 			// Read until EOF with no errors (§2.6.1.7); §7 D3: a chunked body
 			// cut short is not a success.
-			if r.chunked && !c.BodyComplete() {
+			if b.chunked && !c.BodyComplete() {
 				return r.fail(ResultChunkedBodySizeMismatch, r.code, r.respHeaders, ErrBodyCutShort)
 			}
 			return r.succeed()
@@ -471,170 +445,20 @@ func (r *run) stepBody() bool {
 	}
 }
 
-// readBody does one read_response_body_chunk and hands its bytes on
-// (§2.6.1.4–6). It returns the number of wire bytes read and a sink error
-// (limit, decoding, writing).
-func (r *run) readBody() (int, error) {
-	c := r.n.client
-	if r.chunked {
-		// Whole chunks, as Godot reads them: completion by length is only
-		// checked at chunk boundaries (§2.6.1.7).
-		chunk := c.ReadResponseBodyChunk()
-		return len(chunk), r.take(chunk)
-	}
-	if r.dec == nil && r.dl == nil && r.opts.bodyWriter == nil {
-		// In memory, not compressed: read straight into the body.
-		m := r.chunkSize
-		if r.bodyLen >= 0 {
-			m = int(min(int64(m), max(r.bodyLen-r.downloaded, 1)))
-		}
-		r.growBody(m)
-		start := len(r.body)
-		n, err := c.ReadResponseBodyChunkInto(r.body[start : start+m])
-		r.noteReadErr(err)
-		r.body = r.body[:start+n]
-		if n == 0 {
-			return 0, nil
-		}
-		r.setDownloaded(r.downloaded + int64(n))
-		r.setDecoded(r.decoded + int64(n))
-		if r.limit >= 0 && r.decoded > r.limit {
-			return n, r.limitErr()
-		}
-		return n, nil
-	}
-	if r.buf == nil {
-		r.buf = make([]byte, r.chunkSize)
-	}
-	n, err := c.ReadResponseBodyChunkInto(r.buf)
-	r.noteReadErr(err)
-	return n, r.take(r.buf[:n])
-}
-
-func (r *run) noteReadErr(err error) {
-	if err != nil && err != io.EOF {
-		r.readErr = err
-	}
-}
-
-// take accounts for one chunk read from the wire and passes it through the
-// decoder, if any, to the sink.
-func (r *run) take(chunk []byte) error {
-	if len(chunk) == 0 {
-		return nil
-	}
-	r.setDownloaded(r.downloaded + int64(len(chunk)))
-	if r.dec != nil {
-		return r.dec.write(chunk)
-	}
-	return r.sink(chunk)
-}
-
-// sink receives body bytes after decoding: the size limit (§2.9.1, §2.8.2.3,
-// checked on the decoded bytes as they stream), then the destination:
-// download_file, the body writer, or the in-memory body.
-func (r *run) sink(p []byte) error {
-	if r.limit >= 0 && r.decoded+int64(len(p)) > r.limit {
-		return r.limitErr()
-	}
-	r.setDecoded(r.decoded + int64(len(p)))
-	if r.dl != nil {
-		if _, err := r.dl.Write(p); err != nil {
-			return err
-		}
-	}
-	if w := r.opts.bodyWriter; w != nil {
-		if _, err := w.Write(p); err != nil {
-			return cantWrite(&BodyWriterError{Err: err})
-		}
-	}
-	if r.dl == nil && r.opts.bodyWriter == nil {
-		if len(r.body)+len(p) > cap(r.body) {
-			// Double (append grows large slices by a quarter: more copies).
-			b := make([]byte, len(r.body), max(2*cap(r.body), len(r.body)+len(p), 64<<10))
-			copy(b, r.body)
-			r.body = b
-		}
-		r.body = append(r.body, p...)
-	}
-	return nil
-}
-
-// BodyWriterError is the cause of RESULT_DOWNLOAD_FILE_WRITE_ERROR when the
-// body writer (SetBodyWriter) failed.
-type BodyWriterError struct{ Err error }
-
-// Error returns the writer's error with context.
-func (e *BodyWriterError) Error() string { return "httprequest: body writer: " + e.Err.Error() }
-
-// Unwrap returns the writer's error.
-func (e *BodyWriterError) Unwrap() error { return e.Err }
-
-func (r *run) limitErr() error {
-	return &wire.LimitError{What: "body bytes", Limit: r.limit}
-}
-
-// sinkResult maps an error from the body path to its Result.
-func (r *run) sinkResult(err error) Result {
-	var le *wire.LimitError
-	var de *DecodeError
-	switch {
-	case errors.As(err, &le):
-		return ResultBodySizeLimitExceeded
-	case errors.As(err, &de):
-		return ResultBodyDecompressFailed
-	}
-	return ResultDownloadFileWriteError
-}
-
-// growBody makes room for a read of m bytes. With a known Content-Length it
-// starts at 1 MiB at most and grows eightfold, never past the length: few
-// copies for a large body, and a lying Content-Length costs at most eight
-// times what was really received. Without one it doubles.
-func (r *run) growBody(m int) {
-	need := len(r.body) + m
-	if need <= cap(r.body) {
-		return
-	}
-	c := max(2*cap(r.body), need, 64<<10)
-	if r.bodyLen >= 0 {
-		cl := int64ToInt(r.bodyLen)
-		c = max(min(max(8*cap(r.body), 1<<20), cl), need)
-	}
-	b := make([]byte, len(r.body), c)
-	copy(b, r.body)
-	r.body = b
-}
-
-func int64ToInt(v int64) int {
-	if v > int64(^uint(0)>>1) {
-		return int(^uint(0) >> 1)
-	}
-	return int(v)
-}
-
 // succeed ends the request with RESULT_SUCCESS (the response code, headers
-// and body): the decoder must end cleanly (§7 D3: a truncated stream is
-// RESULT_BODY_DECOMPRESS_FAILED) and the download is committed.
+// and body), unless the sink's end fails: the decoder must end cleanly
+// (§7 D3: a truncated stream is RESULT_BODY_DECOMPRESS_FAILED) and the
+// download is committed. The phase moves first, so a timeout or a cancel
+// cannot come after the file was committed.
 func (r *run) succeed() bool {
 	r.ended = true
-	if !r.state.CompareAndSwap(runRunning, runFinished) {
+	if !r.setPhase(phaseDone) {
 		r.release()
 		return true
 	}
-	res, cause := ResultSuccess, error(nil)
-	if r.dec != nil {
-		if err := r.dec.close(); err != nil {
-			res, cause = r.sinkResult(err), err
-		}
-	}
-	if res == ResultSuccess && r.dl != nil {
-		if err := r.dl.commit(); err != nil {
-			res, cause = ResultDownloadFileWriteError, err
-		}
-	}
-	r.release()
-	body := r.body
+	res, cause := r.body.end()
+	body := r.body.body
+	r.body.body = nil // the completion owns it
 	if res != ResultSuccess || len(body) == 0 {
 		body = nil
 	}
@@ -649,7 +473,7 @@ func (r *run) succeed() bool {
 func (r *run) fail(res Result, code int, headers []string, cause error) bool {
 	r.ended = true
 	r.release()
-	if r.state.CompareAndSwap(runRunning, runFinished) {
+	if r.setPhase(phaseFailed) {
 		r.completion = Completion{Result: res, ResponseCode: code, Headers: nilIfEmpty(headers)}
 		r.cause = cause
 	}
@@ -664,20 +488,7 @@ func nilIfEmpty(s []string) []string {
 }
 
 // release drops the decoder and aborts an uncommitted download. Idempotent.
-func (r *run) release() {
-	r.dropDecoder()
-	if r.dl != nil {
-		r.dl.abort()
-		r.dl = nil
-	}
-}
-
-func (r *run) dropDecoder() {
-	if r.dec != nil {
-		r.dec.release()
-		r.dec = nil
-	}
-}
+func (r *run) release() { r.body.release() }
 
 // reusable reports whether the client's connection may carry the node's
 // next request (connection-reuse option): the response was complete and
@@ -685,20 +496,21 @@ func (r *run) dropDecoder() {
 func (r *run) reusable() bool {
 	c := r.n.client
 	return c.Status() == httpclient.StatusConnected && c.KeepAlive() && c.BodyComplete() &&
-		(r.chunked || c.ResponseBodyLength() >= 0)
+		(r.body.chunked || c.ResponseBodyLength() >= 0)
 }
 
-func (r *run) setBodyLen(v int64) {
-	r.bodyLen = v
-	r.n.bodyLen.Store(v)
-}
-
-func (r *run) setDownloaded(v int64) {
-	r.downloaded = v
-	r.n.downloaded.Store(v)
-}
-
-func (r *run) setDecoded(v int64) {
-	r.decoded = v
-	r.n.decodedLen.Store(v)
+// equalFoldRunes reports whether strings.Map(foldRune, s) == lower, without
+// building the lower-cased copy (one allocation per header line otherwise).
+func equalFoldRunes(s, lower string) bool {
+	for _, want := range lower {
+		if s == "" {
+			return false
+		}
+		r, size := utf8.DecodeRuneInString(s)
+		if foldRune(r) != want {
+			return false
+		}
+		s = s[size:]
+	}
+	return s == ""
 }

@@ -92,6 +92,7 @@ func eachDriver(t *testing.T, f func(t *testing.T, d driverCase, n *HTTPRequest)
 		t.Run(d.name, func(t *testing.T) {
 			n := New()
 			t.Cleanup(n.Close)
+			watchPhases(t, n) // every phase change is checked against the machine
 			f(t, d, n)
 		})
 	}

@@ -90,6 +90,9 @@ type HTTPRequest struct {
 	// connection-reuse option.
 	keepTarget target
 	keepTLS    *httpclient.TLSOptions
+	keepBufs   keptBufs // the read and decoder buffers kept with the kept connection (owner goroutine)
+
+	onPhase func(from, to phase) // tests: sees every phase change of a run
 }
 
 type proxySetting struct {
@@ -280,19 +283,19 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 		d = driverThreads
 	}
 	r := &run{
-		n:         n,
-		driver:    d,
-		origin:    t,
-		cur:       t,
-		method:    method,
-		headers:   hdrs,
-		reqBody:   append([]byte(nil), body...),
-		chunkSize: DefaultDownloadChunkSize,
-		limit:     -1,
-		opts:      n.opts,
-		timeout:   n.timeout,
-		begin:     begin,
+		n:       n,
+		driver:  d,
+		origin:  t,
+		cur:     t,
+		method:  method,
+		headers: hdrs,
+		reqBody: append([]byte(nil), body...),
+		body:    sink{n: n, bodyLen: -1, limit: -1, chunkSize: DefaultDownloadChunkSize, buf: n.keepBufs.read, decBufs: n.keepBufs.dec},
+		opts:    n.opts,
+		timeout: n.timeout,
+		begin:   begin,
 	}
+	n.keepBufs = keptBufs{} // the run owns them now
 	if len(r.reqBody) == 0 {
 		r.reqBody = nil
 	}
@@ -351,7 +354,7 @@ func (n *HTTPRequest) Process() {
 		n.syncStatus()
 		n.reportProgress()
 		if !done && r.timeout > 0 && time.Since(r.begin) >= r.timeout {
-			r.interrupt(runTimedOut, wire.ErrTimeout)
+			r.interrupt(phaseTimedOut, wire.ErrTimeout)
 			done = true
 		}
 		if done {
@@ -412,9 +415,11 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 	r.release()
 	if success && r.opts.keepAlive && r.reusable() {
 		n.keepTarget, n.keepTLS = r.cur, r.tls
+		n.keepBufs = r.body.takeBufs()
 	} else {
 		n.client.Close()
 		n.keepTarget = target{}
+		r.body.recycle()
 	}
 	n.syncStatus()
 	n.mu.Lock()
@@ -448,7 +453,7 @@ func (n *HTTPRequest) CancelRequest() {
 		}
 	}
 	n.mu.Unlock()
-	r.interrupt(runCanceled, nil)
+	r.interrupt(phaseCanceled, nil)
 	n.reset(r, false)
 }
 
@@ -474,15 +479,19 @@ func (n *HTTPRequest) Do(ctx context.Context, url string, headers []string, meth
 		return Completion{}, err
 	}
 	n.client.SetBlockingMode(true)
-	fired := make(chan struct{})
-	stopCtx := context.AfterFunc(ctx, func() {
-		defer close(fired)
-		if ctx.Err() == context.DeadlineExceeded {
-			r.interrupt(runTimedOut, context.DeadlineExceeded)
-		} else {
-			r.interrupt(runCanceled, nil)
-		}
-	})
+	var fired chan struct{}
+	stopCtx := func() bool { return true }
+	if ctx.Done() != nil { // a context that can end (not Background: no allocation)
+		fired = make(chan struct{})
+		stopCtx = context.AfterFunc(ctx, func() {
+			defer close(fired)
+			if ctx.Err() == context.DeadlineExceeded {
+				r.interrupt(phaseTimedOut, context.DeadlineExceeded)
+			} else {
+				r.interrupt(phaseCanceled, nil)
+			}
+		})
+	}
 	r.armTimer(r.timeout, wire.ErrTimeout)
 	if err := r.connect(); err != nil {
 		r.fail(ResultCantConnect, 0, nil, err)
@@ -565,6 +574,8 @@ func (n *HTTPRequest) Close() {
 	if !active {
 		n.client.Close()
 		n.keepTarget = target{}
+		n.keepBufs.recycle()
+		n.keepBufs = keptBufs{}
 		n.syncStatus()
 	}
 }

@@ -30,7 +30,7 @@ func (r *run) armTimer(d time.Duration, cause error) {
 	r.timerFired = fired
 	r.timer = time.AfterFunc(d-time.Since(r.begin), func() {
 		defer close(fired)
-		r.interrupt(runTimedOut, cause)
+		r.interrupt(phaseTimedOut, cause)
 	})
 }
 

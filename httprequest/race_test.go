@@ -1,0 +1,7 @@
+//go:build race
+
+package httprequest
+
+// raceEnabled reports a -race build: allocation counts are not meaningful
+// there.
+const raceEnabled = true
