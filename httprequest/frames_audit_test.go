@@ -36,7 +36,6 @@ func auditProcessUntil(t *testing.T, n *HTTPRequest, s httpclient.Status) {
 // §2.6.1.3, §2.9.7: the first BODY frame reads download_chunk_size bytes when
 // that many have arrived; each later frame another download_chunk_size.
 func TestAuditFirstBodyFrameReadsChunkSize(t *testing.T) {
-	t.Skip("audit: a Process frame reads only what the client's 64 KiB buffer holds (65536 minus the head), and a frame that finds it empty reads nothing (starts a background read): 65493 then 0 more, where Godot reads 65536 every frame")
 	const size = 200000
 	resp := "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(size) + "\r\n\r\n" + strings.Repeat("x", size)
 	srv := serve(t, testserver.Respond(resp))
@@ -60,7 +59,7 @@ func TestAuditFirstBodyFrameReadsChunkSize(t *testing.T) {
 // received), so get_downloaded_bytes() of a fixed-length body only ever shows
 // multiples of download_chunk_size, then the length.
 func TestAuditThreadsReadFillsChunkSize(t *testing.T) {
-	t.Skip("audit: with use_threads a body step returns after one read of whatever arrived (ReadResponseBodyChunkInto), not after download_chunk_size bytes: get_downloaded_bytes() shows 100, 200, … where Godot shows 256, 512, …")
+	t.Skip("audit: with use_threads (and Do) a body step returns after one read of whatever arrived, not after download_chunk_size bytes: get_downloaded_bytes() between reads is finer than Godot's (same completion); left for the next round")
 	const size = 1000
 	var steps []testserver.Step
 	steps = append(steps, testserver.Read(),

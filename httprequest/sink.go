@@ -110,17 +110,35 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 		}
 		return len(s.buf), s.take(s.buf)
 	}
+	// Fixed length or until close. Non-blocking (Process): Godot's read
+	// (§1.10.1, §2.6.1.3) takes what the socket holds up to
+	// download_chunk_size. Blocking (use_threads, Do): one read of what has
+	// arrived — Godot's blocking read would wait for min(body left,
+	// download_chunk_size) bytes; the completion is the same, only the
+	// progress between two reads is finer (see the audit test
+	// TestAuditThreadsReadFillsChunkSize).
+	blocking := c.IsBlockingModeEnabled()
 	if s.inMemory() {
-		// In memory, not compressed: read straight into the body.
+		// In memory, not compressed: straight into the body.
 		m := s.chunkSize
+		if !blocking {
+			m = max(m, c.ReadChunkSize())
+		}
 		if s.bodyLen >= 0 {
 			m = int(min(int64(m), max(s.bodyLen-s.downloaded, 1)))
 		}
 		s.grow(m)
 		start := len(s.body)
-		n, err := c.ReadResponseBodyChunkInto(s.body[start : start+m])
+		var n int
+		var err error
+		if blocking {
+			n, err = c.ReadResponseBodyChunkInto(s.body[start : start+m])
+			s.body = s.body[:start+n]
+		} else {
+			s.body, err = c.AppendResponseBodyChunk(s.body)
+			n = len(s.body) - start
+		}
 		s.noteReadErr(err)
-		s.body = s.body[:start+n]
 		if n == 0 {
 			return 0, nil
 		}
@@ -132,9 +150,16 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 		return n, nil
 	}
 	buf := s.readBuf()
-	n, err := c.ReadResponseBodyChunkInto(buf[:min(s.chunkSize, cap(buf))])
+	var err error
+	if blocking {
+		var n int
+		n, err = c.ReadResponseBodyChunkInto(buf[:min(s.chunkSize, cap(buf))])
+		s.buf = buf[:n]
+	} else {
+		s.buf, err = c.AppendResponseBodyChunk(buf[:0])
+	}
 	s.noteReadErr(err)
-	return n, s.take(buf[:n])
+	return len(s.buf), s.take(s.buf)
 }
 
 // readBuf returns the read buffer, taking one from the pool (or making one)
