@@ -23,20 +23,18 @@ type transition struct{ from, to httpclient.Status }
 // httpclient keeps its own table unexported; this copy is taken from the
 // spec, so the two are checked against each other by the fuzzer.
 var observedTransitions = map[transition]string{
-	{httpclient.StatusDisconnected, httpclient.StatusConnecting}:         "§1.5.10 connect_to_host(IP literal)",
-	{httpclient.StatusConnecting, httpclient.StatusConnected}:            "§1.6.2.3 TCP connected",
-	{httpclient.StatusConnecting, httpclient.StatusCantConnect}:          "§1.6.2.2 no candidate left",
-	{httpclient.StatusConnected, httpclient.StatusRequesting}:            "§1.7.12 request()",
-	{httpclient.StatusConnected, httpclient.StatusConnectionError}:       "§1.6.3 peer FIN while idle",
-	{httpclient.StatusRequesting, httpclient.StatusBody}:                 "§1.9 head parsed, a body follows",
-	{httpclient.StatusRequesting, httpclient.StatusConnected}:            "§1.9 head parsed, no body",
-	{httpclient.StatusRequesting, httpclient.StatusDisconnected}:         "§1.9 head parsed, no body, ambiguous framing: closed (§7 D2, COMPAT H5)",
-	{httpclient.StatusRequesting, httpclient.StatusConnectionError}:      "§1.6.4 read error or EOF before the head, bad head",
-	{httpclient.StatusBody, httpclient.StatusConnected}:                  "§1.10.3 body complete",
-	{httpclient.StatusBody, httpclient.StatusDisconnected}:               "§1.10.1.4 EOF while reading (COMPAT H2/H3); body complete after an ambiguous head (H5)",
-	{httpclient.StatusBody, httpclient.StatusConnectionError}:            "§1.10.1.4 read error, §1.10.2 chunk protocol error",
-	{httpclient.StatusCantConnect, httpclient.StatusCantConnect}:         "terminal",
-	{httpclient.StatusConnectionError, httpclient.StatusConnectionError}: "terminal",
+	{httpclient.StatusDisconnected, httpclient.StatusConnecting}:    "§1.5.10 connect_to_host(IP literal)",
+	{httpclient.StatusConnecting, httpclient.StatusConnected}:       "§1.6.2.3 TCP connected",
+	{httpclient.StatusConnecting, httpclient.StatusCantConnect}:     "§1.6.2.2 no candidate left",
+	{httpclient.StatusConnected, httpclient.StatusRequesting}:       "§1.7.12 request()",
+	{httpclient.StatusConnected, httpclient.StatusConnectionError}:  "§1.6.3 peer FIN while idle",
+	{httpclient.StatusRequesting, httpclient.StatusBody}:            "§1.9 head parsed, a body follows",
+	{httpclient.StatusRequesting, httpclient.StatusConnected}:       "§1.9 head parsed, no body",
+	{httpclient.StatusRequesting, httpclient.StatusDisconnected}:    "§1.9 head parsed, no body, ambiguous framing: closed (§7 D2, COMPAT H5)",
+	{httpclient.StatusRequesting, httpclient.StatusConnectionError}: "§1.6.4 read error or EOF before the head, bad head",
+	{httpclient.StatusBody, httpclient.StatusConnected}:             "§1.10.3 body complete",
+	{httpclient.StatusBody, httpclient.StatusDisconnected}:          "§1.10.1.4 EOF while reading (COMPAT H2/H3); body complete after an ambiguous head (H5)",
+	{httpclient.StatusBody, httpclient.StatusConnectionError}:       "§1.10.1.4 read error, §1.10.2 chunk protocol error",
 }
 
 // clientRun is what one run of the client over a server plan produced.

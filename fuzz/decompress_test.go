@@ -254,6 +254,7 @@ func FuzzDecompress(f *testing.F) {
 		{0, gz("", "", nil, bytes.Repeat([]byte{0}, 200000))},
 		{0, gz(strings.Repeat("n", 511), "", nil, text)}, {0, gz(strings.Repeat("n", 512), "", nil, text)},
 		{0, gz("", strings.Repeat("c", 4000), nil, text)}, {0, reserved},
+		{0, gzipMember(f, 0, "hcrc", text, true)}, {0, gzipMember(f, 0, "", nil, true)},
 		{1, z}, {1, z[:len(z)-1]}, {1, append(bytes.Clone(z), 0)}, {1, g},
 		{2, b}, {2, b[:len(b)-1]}, {2, append(bytes.Clone(b), 0)},
 		{0, nil}, {1, nil},
