@@ -7,8 +7,8 @@
 #                                  "30s", "1h", or "5000x" for a count)
 #   GDHTTP_FUZZ_PARALLEL=2         fuzzing workers per target (default 1; the
 #                                  machine has 2 cores)
-#   GDHTTP_FUZZ_MINIMIZE=10s       -fuzzminimizetime (default 10s: the whole-stack
-#                                  targets run ~100 inputs/s, so Go's default of
+#   GDHTTP_FUZZ_MINIMIZE=100x      -fuzzminimizetime (default 100x: the whole-stack
+#                                  targets run 10-100 inputs/s, so Go's default of
 #                                  60s per new input would eat the run)
 #   GDHTTP_FUZZ_MATCH=Stack        run only the targets whose name matches this
 #                                  regular expression (default: all)
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10m}
 parallel=${GDHTTP_FUZZ_PARALLEL:-1}
-minimize=${GDHTTP_FUZZ_MINIMIZE:-10s}
+minimize=${GDHTTP_FUZZ_MINIMIZE:-100x}
 match=${GDHTTP_FUZZ_MATCH:-.}
 export GOFLAGS=${GOFLAGS:--buildvcs=false}
 
