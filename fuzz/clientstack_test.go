@@ -46,6 +46,7 @@ type clientRun struct {
 	complete bool  // BodyComplete at the end
 	readErr  error // the last error of ReadResponseBodyChunkInto (Into runs)
 	final    httpclient.Status
+	idle     httpclient.Status // after the server's close, when the response used every byte (else 0)
 	lastErr  error
 }
 
@@ -168,6 +169,24 @@ func runClient(t *testing.T, p plan, m clientMode) clientRun {
 	if run.final == httpclient.StatusRequesting || run.final == httpclient.StatusBody {
 		fail("still %v after the response ended", run.final)
 	}
+	// Idle after a complete response that used every byte the server sent:
+	// the server's close must turn the next polls into CONNECTION_ERROR
+	// (§1.6.3, §1.19 "CONNECTED --poll sees peer FIN--> CONNECTION_ERROR").
+	// With bytes left over the socket stays readable, so Godot sees no FIN.
+	if run.final == httpclient.StatusConnected && endsExactly(p.data, m.head, m.strict) {
+		for c.Status() == httpclient.StatusConnected {
+			_ = c.Poll()
+			record("Poll (idle)")
+			step("idle after the response")
+			if m.blocking {
+				time.Sleep(20 * time.Microsecond) // blocking Poll does not wait in CONNECTED
+			}
+		}
+		run.idle = c.Status()
+		if run.idle != httpclient.StatusConnectionError {
+			fail("idle after the response: %v, want CONNECTION_ERROR once the server closed", run.idle)
+		}
+	}
 	if hung.Load() {
 		fail("hang: the watchdog fired (status %v)", run.final)
 	}
@@ -271,7 +290,7 @@ func checkAgreement(t *testing.T, p plan, modes []clientMode, runs []clientRun) 
 	ref := runs[0]
 	for i, r := range runs {
 		if !slices.Equal(r.trace, ref.trace) || r.code != ref.code || !slices.Equal(r.headers, ref.headers) ||
-			r.complete != ref.complete || r.final != ref.final {
+			r.complete != ref.complete || r.final != ref.final || r.idle != ref.idle {
 			t.Fatalf("runs differ (§1.15, COMPAT H1/H2)\n  plan: %v\n  %v: %v\n  %v: %v", p, modes[0], ref, modes[i], r)
 		}
 	}
@@ -312,4 +331,23 @@ func sameFraming(data []byte, head bool) bool {
 	}
 	return lh.Code == sh.Code && lh.Framing == sh.Framing && lh.ContentLength == sh.ContentLength &&
 		lh.Chunked == sh.Chunked && slices.Equal(lh.Headers, sh.Headers)
+}
+
+// endsExactly reports whether the response in data, parsed as the client in
+// that mode parses it, ends at the last byte: a head without a body, or a
+// Content-Length body, and nothing after it.
+func endsExactly(data []byte, head, strict bool) bool {
+	var h wire.Head
+	p := wire.HeadParser{HeadRequest: head, Strict: strict}
+	n, err := p.Parse(data, &h)
+	if err != nil {
+		return false
+	}
+	switch h.Framing {
+	case wire.FramingNone:
+		return n == len(data)
+	case wire.FramingLength:
+		return int64(len(data)-n) == h.ContentLength
+	}
+	return false
 }
