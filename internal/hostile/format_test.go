@@ -26,7 +26,7 @@ type scenario struct {
 	line              int
 
 	rule    string
-	servers map[string]string          // name → kind ("plain", "tls=ok", …)
+	servers map[string]string            // name → kind ("plain", "tls=ok", …)
 	scripts map[string]map[string]string // server → path → steps
 	order   []string                     // server names in declaration order (main first)
 

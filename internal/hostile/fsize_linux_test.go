@@ -20,4 +20,3 @@ func limitFileSize(t *testing.T, n int64) func() {
 	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim))
 	return func() { _ = syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old) }
 }
-

@@ -22,9 +22,9 @@ import (
 
 // pki holds the certificates every TLS scenario uses, made once per run.
 type pki struct {
-	ca                                         *ts.CA
+	ca                                        *ts.CA
 	ok, expired, notyet, wrongname, untrusted tls.Certificate
-	pool                                       *x509.CertPool
+	pool                                      *x509.CertPool
 }
 
 var (
