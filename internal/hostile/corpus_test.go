@@ -120,7 +120,7 @@ func runOnce(t *testing.T, sc *scenario, driver string, sp split, strict bool) {
 	ok := match(t, e, want, g, false)
 	for _, a := range sc.alts {
 		if !ok && !strict {
-			if a.headers == nil && !a.hasBody && a.result != 2 && a.result != 4 && a.result != 5 && a.result != 6 && a.result != 13 {
+			if a.headers == nil && !a.hasBody && carriesResponse(a.result) {
 				a.headers, a.body, a.hasBody = want.headers, want.body, want.hasBody
 			}
 			ok = match(t, e, a, g, false)
@@ -180,7 +180,12 @@ func match(t *testing.T, e *env, want outcome, g got, report bool) bool {
 	require.NoError(t, g.refused, "the request was refused")
 	assert.Equal(t, want.result, g.result, "result")
 	assert.Equal(t, want.code, g.code, "response code")
-	assert.Equal(t, wantHdr, nilIfEmpty(g.headers), "headers")
+	if n := len(strings.Join(wantHdr, "")) + len(strings.Join(g.headers, "")); n > 8192 {
+		assert.Equal(t, len(wantHdr), len(g.headers), "header count")
+		assert.True(t, strings.Join(wantHdr, "\n") == strings.Join(g.headers, "\n"), "headers (long)")
+	} else {
+		assert.Equal(t, wantHdr, nilIfEmpty(g.headers), "headers")
+	}
 	if len(wantBody) > 4096 || len(g.body) > 4096 {
 		assert.Equal(t, len(wantBody), len(g.body), "body length")
 		assert.True(t, string(wantBody) == string(g.body), "body bytes")

@@ -20,6 +20,7 @@
 //	cut N EXPR        EXPR without its last N bytes
 //	flip I EXPR       EXPR with byte I (negative: from the end) inverted
 //	chunk EXPR        "<hex len>\r\n" EXPR "\r\n"
+//	( EXPR EXPR… )    one argument made of several
 //	len EXPR          the decimal length of EXPR
 //	{name}            host:port of server name (also {name.port}, {name.host})
 //

@@ -285,12 +285,22 @@ func (s *scenario) finish() error {
 			return fmt.Errorf("end: without send:")
 		}
 	}
-	if s.strict != nil && !s.strict.hasBody && s.strict.headers == nil && s.strict.result != 2 && s.strict.result != 4 &&
-		s.strict.result != 5 && s.strict.result != 6 && s.strict.result != 13 && s.strict.result != 3 {
-		s.strict.headers, s.strict.body, s.strict.hasBody = s.want.headers, s.want.body, s.want.hasBody
+	if s.strict != nil && carriesResponse(s.strict.result) {
+		if s.strict.headers == nil {
+			s.strict.headers = s.want.headers
+		}
+		if !s.strict.hasBody {
+			s.strict.body, s.strict.hasBody = s.want.body, s.want.hasBody
+		}
 	}
 	// check every expression parses
-	for _, e := range append([]string{s.want.body, s.reqBody}, s.reqHdr...) {
+	exprs := []string{s.want.body, s.reqBody}
+	for _, h := range append(s.reqHdr, s.want.headers...) {
+		if strings.HasPrefix(h, `"`) {
+			exprs = append(exprs, h)
+		}
+	}
+	for _, e := range exprs {
 		if _, err := evalExpr(e, nil); err != nil {
 			return err
 		}
@@ -329,6 +339,9 @@ func tokenize(s string) ([]string, error) {
 		switch c := s[i]; {
 		case c == ' ' || c == '\t':
 			i++
+		case c == '(' || c == ')':
+			toks = append(toks, string(c))
+			i++
 		case c == '"':
 			j := i + 1
 			for ; j < len(s); j++ {
@@ -347,7 +360,7 @@ func tokenize(s string) ([]string, error) {
 			i = j + 1
 		default:
 			j := i
-			for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '"' {
+			for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '"' && s[j] != '(' && s[j] != ')' {
 				j++
 			}
 			toks = append(toks, s[i:j])
@@ -478,6 +491,22 @@ func evalOne(toks []string, refs map[string]string) ([]byte, []string, error) {
 			return nil, nil, err
 		}
 		return gzipWithField(t, n, b), rest, nil
+	}
+	if t == "(" {
+		var out []byte
+		for len(rest) > 0 && rest[0] != ")" {
+			var b []byte
+			var err error
+			b, rest, err = evalOne(rest, refs)
+			if err != nil {
+				return nil, nil, err
+			}
+			out = append(out, b...)
+		}
+		if len(rest) == 0 {
+			return nil, nil, fmt.Errorf("missing )")
+		}
+		return out, rest[1:], nil
 	}
 	if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
 		return []byte(substitute(t, refs)), rest, nil
@@ -611,4 +640,13 @@ func TestFormat(t *testing.T) {
 	assert.Equal(t, 5*time.Millisecond, st[2].d)
 	_, err = parseSteps("bogus")
 	assert.Error(t, err)
+}
+
+// carriesResponse: the results delivered with the response's code and headers.
+func carriesResponse(r int) bool {
+	switch r {
+	case 2, 3, 4, 5, 6, 13, resultRefused:
+		return false
+	}
+	return true
 }
