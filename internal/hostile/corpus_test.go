@@ -94,6 +94,12 @@ func runOnce(t *testing.T, sc *scenario, driver string, sp split, strict bool) {
 	r := e.request(t)
 	e.prepareDownload(t, &r)
 	stop := startHeapWatch()
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
 	if lim, ok := sc.opts["fsize"]; ok {
 		n, _ := parseSize(lim)
 		restore := limitFileSize(t, n)
@@ -107,6 +113,7 @@ func runOnce(t *testing.T, sc *scenario, driver string, sp split, strict bool) {
 		g = runNode(t, e, driver, strict, r)
 	}
 	peak := stop()
+	stopped = true
 	bound := sc.heap
 	if bound == 0 {
 		bound = 64 << 20

@@ -40,5 +40,5 @@
 //	splits: one,byte,random       drivers: process,threads,do,blocking,poll
 //
 // Steps: recv, send EXPR, sleep D, trickle D EXPR, close, closetcp,
-// halfclose, reset, hang, endless EXPR, bomb gzip|deflate, closeafter D.
+// halfclose, reset, hang, endless EXPR, drip D EXPR, bomb gzip|deflate, closeafter D.
 package hostile

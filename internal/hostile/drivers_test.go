@@ -30,7 +30,7 @@ type got struct {
 
 const (
 	resultRefused = -1 // the request was refused synchronously (ErrInvalidParameter), no completion
-	maxWait       = 15 * time.Second
+	maxWait       = 10 * time.Second
 	frame         = 200 * time.Microsecond
 )
 

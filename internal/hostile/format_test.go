@@ -585,7 +585,7 @@ func parseSteps(s string) ([]step, error) {
 				return nil, err
 			}
 			st.d = d
-		case "trickle":
+		case "trickle", "drip":
 			ds, e, _ := strings.Cut(rest, " ")
 			d, err := time.ParseDuration(ds)
 			if err != nil {

@@ -215,6 +215,19 @@ func (e *env) play(c *ts.Conn, st step, rng *rand.Rand) error {
 			return err
 		}
 		return c.WriteTrickle(b, st.d)
+	case "drip": // EXPR every d, forever
+		b, err := evalExpr(st.expr, e.refs)
+		if err != nil {
+			return err
+		}
+		for {
+			if err := c.Write(b); err != nil {
+				return err
+			}
+			if err := c.Sleep(st.d); err != nil {
+				return err
+			}
+		}
 	case "sleep":
 		return c.Sleep(st.d)
 	case "closeafter":
