@@ -341,8 +341,13 @@ func clientEligible(sc *scenario) bool {
 	default:
 		return false
 	}
-	if sc.want.code == 301 || sc.want.code == 302 {
+	if sc.want.code == 301 || sc.want.code == 302 || len(sc.scripts["main"]) > 1 {
 		return false
+	}
+	for _, steps := range sc.scripts["main"] {
+		if strings.Contains(steps, " 301 ") || strings.Contains(steps, " 302 ") {
+			return false // the node follows it, the client does not
+		}
 	}
 	for _, h := range sc.want.headers {
 		name, v, _ := strings.Cut(h, ":")
