@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -125,10 +123,7 @@ func startServers(t *testing.T, sc *scenario, sp split) *env {
 		case kind == "forwardproxy":
 			e.proxies[name] = ts.NewForwardProxy(t)
 		case kind == "closed":
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			e.closed[name] = l.Addr().(*net.TCPAddr).Port
-			require.NoError(t, l.Close())
+			e.closed[name] = closedPort(t)
 		default:
 			t.Fatalf("unknown server kind %q", kind)
 		}
