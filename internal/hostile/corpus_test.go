@@ -166,6 +166,9 @@ func runOnce(t *testing.T, sc *scenario, driver string, sp split, strict bool) {
 	if !ok {
 		match(t, e, want, g, true) // report against the main expectation
 	}
+	if sc.counters != nil && g.counters != nil && !strict {
+		assert.Equal(t, *sc.counters, *g.counters, "counters: get_body_size(), get_downloaded_bytes() (§2.9.7)")
+	}
 	if r.dir != "" {
 		checkDownload(t, sc, r, g)
 	}

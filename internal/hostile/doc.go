@@ -33,6 +33,7 @@
 //	end: close|hang|…             sugar: how main ends after send (default hang)
 //	url:, method:, reqhdr: *, reqbody:, opt: k=v…, proxy: http|https NAME
 //	want: RESULT CODE, hdr: * , body: EXPR, file: EXPR
+//	counters: BODY_SIZE DOWNLOADED  the node's get_body_size(), get_downloaded_bytes()
 //	strict: RESULT CODE (+ strict-hdr: *, strict-body:)
 //	client: skip | status=… complete=… code=… body=…
 //	alt: RESULT CODE              an accepted alternative (a named Godot race)

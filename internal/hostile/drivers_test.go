@@ -26,6 +26,8 @@ type got struct {
 	headers []string
 	body    []byte
 	count   int // completions delivered
+
+	counters *[2]int64 // node: BodySize, DownloadedBytes after the completion
 }
 
 const (
@@ -185,7 +187,8 @@ func runNode(t *testing.T, e *env, driver string, strict bool, r request) got {
 			require.NotErrorIs(t, err, context.DeadlineExceeded, "Do did not finish within %v", maxWait)
 			return got{refused: err}
 		}
-		return got{result: int(c.Result), code: c.ResponseCode, headers: c.Headers, body: c.Body, count: 1}
+		return got{result: int(c.Result), code: c.ResponseCode, headers: c.Headers, body: c.Body, count: 1,
+			counters: &[2]int64{n.BodySize(), n.DownloadedBytes()}}
 	}
 	if driver == "threads" {
 		require.NoError(t, n.SetUseThreads(true))
@@ -216,6 +219,7 @@ func runNode(t *testing.T, e *env, driver string, strict bool, r request) got {
 	for range 3 {
 		n.Process()
 	}
+	g.counters = &[2]int64{n.BodySize(), n.DownloadedBytes()}
 	return g
 }
 

@@ -46,6 +46,7 @@ type scenario struct {
 	strictPnd string
 	heap      int64
 	sni       string
+	counters  *[2]int64 // get_body_size(), get_downloaded_bytes() after the completion
 	splits    []string
 	drivers   []string
 }
@@ -211,6 +212,17 @@ func (s *scenario) set(line string) error {
 		}
 	case key == "sni":
 		s.sni = val
+	case key == "counters":
+		f := strings.Fields(val)
+		if len(f) != 2 {
+			return fmt.Errorf("counters: BODY_SIZE DOWNLOADED")
+		}
+		a, err1 := strconv.ParseInt(f[0], 10, 64)
+		b, err2 := strconv.ParseInt(f[1], 10, 64)
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("counters: bad numbers %q", val)
+		}
+		s.counters = &[2]int64{a, b}
 	case key == "body":
 		s.want.body, s.want.hasBody = val, true
 	case key == "file":
