@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,6 +238,13 @@ func runClient(t *testing.T, e *env, blocking, strict bool, r request) got {
 	c := httpclient.New()
 	defer c.Close()
 	c.SetBlockingMode(blocking)
+	// A blocking read has no deadline of its own: Abort unblocks it.
+	var aborted atomic.Bool
+	guard := time.AfterFunc(maxWait, func() { aborted.Store(true); c.Abort() })
+	defer func() {
+		guard.Stop()
+		require.False(t, aborted.Load(), "blocking client still busy after %v (aborted)", maxWait)
+	}()
 	c.SetStrict(strict)
 	host, portS, _ := net.SplitHostPort(u.Host)
 	if host == "" {
