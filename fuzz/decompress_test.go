@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -273,9 +272,6 @@ func FuzzDecompress(f *testing.F) {
 		if len(body) == 0 { // a body of zero bytes is not decoded (Godot never feeds the decoder)
 			want, refErr = nil, nil
 		}
-		if known := knownGzipDifference(enc.name, body, refErr); known != "" && os.Getenv("GDHTTP_FUZZ_KNOWN") == "" {
-			t.Skip(known)
-		}
 		base := takeBaseline(t)
 		rng := splitmix64(seed)
 		framing := uint8(seed>>8) % 3
@@ -326,30 +322,3 @@ func FuzzDecompress(f *testing.F) {
 		}
 	})
 }
-
-// knownGzipDifference names a known difference between the port's gzip
-// decoder and Godot's (zlib) for which the target skips the input, or ""
-// when there is none. Each is reported, not fixed here (the fuzz package
-// does not change the library).
-//
-// gzipLongHeaderString: zlib skips an FNAME or FCOMMENT field of any length
-// (inflate.c stores at most name_max bytes and skips the rest), so Godot
-// decodes such a body; the port's decoder (klauspost/compress/gzip, like
-// compress/gzip) refuses a field longer than 512 bytes with its NUL
-// (gzip.ErrHeader) → RESULT_BODY_DECOMPRESS_FAILED where Godot gives
-// RESULT_SUCCESS. Not a §7 deviation and not in COMPAT.md.
-// Minimised input: testdata/fuzz/FuzzDecompress/gzip-fname-512 (run it with
-// GDHTTP_FUZZ_KNOWN=1 to see the failure instead of the skip).
-func knownGzipDifference(enc string, body []byte, refErr error) string {
-	if enc != "gzip" || refErr != nil {
-		return ""
-	}
-	if _, longest, _ := refGzipStrings(body); longest > gzipMaxHeaderString {
-		return "known difference gzipLongHeaderString: a gzip FNAME/FCOMMENT over 512 bytes is refused (Godot's zlib accepts it); reported, see knownGzipDifference"
-	}
-	return ""
-}
-
-// gzipMaxHeaderString is the longest FNAME/FCOMMENT field (NUL included)
-// that klauspost/compress/gzip and compress/gzip accept.
-const gzipMaxHeaderString = 512
