@@ -60,9 +60,6 @@
 //     node: RESULT_NO_RESPONSE, §2.7.1; the Transport returns the 100 and
 //     never pools that connection, §7 D2).
 //
-// Checks of misbehaviours found against the real peers and not fixed yet
-// skip with their description (knownBug); GDHTTP_KNOWN_BUGS=1 runs them.
-//
 // A small relay in front of a peer (helpers_test.go) records the bytes the
 // client sent and the chunk framing the server used on that connection.
 //

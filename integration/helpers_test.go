@@ -521,18 +521,3 @@ func closedPort(t *testing.T) int {
 	require.NoError(t, l.Close())
 	return port
 }
-
-// envKnownBugs, set to 1, runs the checks of misbehaviours found against the
-// real peers and not fixed yet, instead of skipping them.
-const envKnownBugs = "GDHTTP_KNOWN_BUGS"
-
-// knownBug skips the rest of a test that pins a misbehaviour still present
-// in the library, with its description, unless $GDHTTP_KNOWN_BUGS is 1; the
-// checks after it state the correct behaviour, so they fail until the bug is
-// fixed and the call is removed.
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv(envKnownBugs) != "1" {
-		t.Skipf("known misbehaviour (set %s=1 to run the check): %s", envKnownBugs, what)
-	}
-}

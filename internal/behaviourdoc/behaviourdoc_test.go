@@ -60,7 +60,7 @@ var (
 	rfcRE = regexp.MustCompile(`RFC\s*\d+\s*$`)
 	// The first cell of a table row: "§1.8.4", "§7.1 D3", "§7.2 brotli".
 	rowRE  = regexp.MustCompile(`^\|\s*(` + sect + `\d+(?:\.\d+)*)(?:\s+(D[1-6]))?[^|]*\|`)
-	testRE = regexp.MustCompile("^(?:([a-z][a-z0-9_/]*):\\s*)?((?:Test|Fuzz|Benchmark|Example)[A-Za-z0-9_]*)(/.*)?$")
+	testRE = regexp.MustCompile(`^(?:([a-z][a-z0-9_/]*):\s*)?((?:Test|Fuzz|Benchmark|Example)[A-Za-z0-9_]*)(/.*)?$`)
 	compRE = regexp.MustCompile(`^[A-Z]+\d+$`)
 )
 
