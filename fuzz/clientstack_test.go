@@ -285,10 +285,37 @@ func FuzzClientStack(f *testing.F) {
 	})
 }
 
+// emptyBodyFINRace reports whether a and b differ only by Godot's own timing
+// race after a response whose body is empty (Content-Length: 0, HEAD) when
+// the server then closes: the first Poll in BODY sees the FIN (BODY →
+// CONNECTION_ERROR, §1.6.3) or the read comes first (BODY → CONNECTED, then
+// CONNECTION_ERROR). The client scenario matrix accepts exactly these two
+// (httpclient: TestScenarios/content-length-0-fin-later).
+func emptyBodyFINRace(a, b clientRun) bool {
+	short := []httpclient.Status{httpclient.StatusBody, httpclient.StatusConnectionError}
+	long := []httpclient.Status{httpclient.StatusBody, httpclient.StatusConnected, httpclient.StatusConnectionError}
+	split := func(tr []httpclient.Status) ([]httpclient.Status, bool, bool) {
+		switch {
+		case len(tr) >= len(long) && slices.Equal(tr[len(tr)-len(long):], long):
+			return tr[:len(tr)-len(long)], true, true
+		case len(tr) >= len(short) && slices.Equal(tr[len(tr)-len(short):], short):
+			return tr[:len(tr)-len(short)], false, true
+		}
+		return nil, false, false
+	}
+	pa, la, oka := split(a.trace)
+	pb, lb, okb := split(b.trace)
+	return oka && okb && la != lb && slices.Equal(pa, pb) && a.code == b.code &&
+		slices.Equal(a.headers, b.headers) && len(a.body) == 0 && len(b.body) == 0
+}
+
 // checkAgreement compares the four default-mode runs.
 func checkAgreement(t *testing.T, p plan, modes []clientMode, runs []clientRun) {
 	ref := runs[0]
 	for i, r := range runs {
+		if emptyBodyFINRace(ref, r) {
+			continue
+		}
 		if !slices.Equal(r.trace, ref.trace) || r.code != ref.code || !slices.Equal(r.headers, ref.headers) ||
 			r.complete != ref.complete || r.final != ref.final || r.idle != ref.idle {
 			t.Fatalf("runs differ (§1.15, COMPAT H1/H2)\n  plan: %v\n  %v: %v\n  %v: %v", p, modes[0], ref, modes[i], r)
