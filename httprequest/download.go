@@ -14,7 +14,7 @@ import (
 // download_file (§2.9).
 //
 // Godot opens download_file for writing (create + truncate) when the body is
-// about to be read (§2.9.1.1, §2.9.2) and leaves whatever was written on any
+// about to be read (§2.6.1.1, §2.9.2) and leaves whatever was written on any
 // failure (§2.9.3): a failed download destroys the previous good file. By
 // default the port writes atomically instead (§7 D3): the body goes to a
 // temporary file in the same directory, which is renamed over the target only
