@@ -110,34 +110,21 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 		}
 		return len(s.buf), s.take(s.buf)
 	}
-	// Fixed length or until close. Non-blocking (Process): Godot's read
-	// (§1.10.1, §2.6.1.3) takes what the socket holds up to
-	// download_chunk_size. Blocking (use_threads, Do): one read of what has
-	// arrived — Godot's blocking read would wait for min(body left,
-	// download_chunk_size) bytes; the completion is the same, only the
-	// progress between two reads is finer (see the audit test
-	// TestAuditThreadsReadFillsChunkSize).
-	blocking := c.IsBlockingModeEnabled()
+	// Fixed length or until close: Godot's read (§1.10.1, §2.6.1.3). In
+	// non-blocking mode (Process) it takes what the socket holds up to
+	// download_chunk_size; in blocking mode (use_threads, Do) it waits for
+	// min(body left, download_chunk_size) bytes or the end of the stream.
 	if s.inMemory() {
 		// In memory, not compressed: straight into the body.
-		m := s.chunkSize
-		if !blocking {
-			m = max(m, c.ReadChunkSize())
-		}
+		m := max(s.chunkSize, c.ReadChunkSize())
 		if s.bodyLen >= 0 {
 			m = int(min(int64(m), max(s.bodyLen-s.downloaded, 1)))
 		}
 		s.grow(m)
 		start := len(s.body)
-		var n int
 		var err error
-		if blocking {
-			n, err = c.ReadResponseBodyChunkInto(s.body[start : start+m])
-			s.body = s.body[:start+n]
-		} else {
-			s.body, err = c.AppendResponseBodyChunk(s.body)
-			n = len(s.body) - start
-		}
+		s.body, err = c.AppendResponseBodyChunk(s.body)
+		n := len(s.body) - start
 		s.noteReadErr(err)
 		if n == 0 {
 			return 0, nil
@@ -149,15 +136,8 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 		}
 		return n, nil
 	}
-	buf := s.readBuf()
 	var err error
-	if blocking {
-		var n int
-		n, err = c.ReadResponseBodyChunkInto(buf[:min(s.chunkSize, cap(buf))])
-		s.buf = buf[:n]
-	} else {
-		s.buf, err = c.AppendResponseBodyChunk(buf[:0])
-	}
+	s.buf, err = c.AppendResponseBodyChunk(s.readBuf()[:0])
 	s.noteReadErr(err)
 	return len(s.buf), s.take(s.buf)
 }
