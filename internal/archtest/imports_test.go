@@ -3,7 +3,7 @@
 // and chunked; httprequest on httpclient (and wire); nothing imports
 // httprequest but commands, fuzz targets, benchmarks and examples.
 // Third-party modules are the agreed set everywhere; the commands alone may
-// add their command-line dependencies (cmdOnly).
+// use the other modules go.mod requires (cmdModules).
 package archtest
 
 import (
@@ -11,6 +11,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,21 +31,36 @@ var allowed = map[string][]string{
 	"httprequest": {"httpclient", "wire", "github.com/klauspost/compress", "github.com/andybalholm/brotli"},
 }
 
-// cmdOnly lists the third-party modules that only the commands (cmd/…) may
-// use: flags, the progress bar, terminal detection. Library packages keep
-// the agreed set above.
-var cmdOnly = []string{
-	"github.com/spf13/pflag",
-	"github.com/schollz/progressbar/v3",
-	"golang.org/x/term",
-}
-
 // libraryThirdParty is the agreed set of third-party modules for library
 // packages (tests may add testify and goleak).
 var libraryThirdParty = []string{
 	"github.com/andybalholm/brotli",
 	"github.com/klauspost/compress",
 	"golang.org/x/sync",
+}
+
+// testOnly are the modules tests may add.
+var testOnly = []string{"github.com/stretchr/testify", "go.uber.org/goleak"}
+
+// cmdModules returns the modules go.mod requires directly that are neither
+// the library set nor test-only: what the commands (cmd/…) alone may use
+// (flags, the progress bar, terminal detection).
+func cmdModules(t *testing.T, root string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	require.NoError(t, err)
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.Contains(line, "// indirect") || !strings.Contains(f[0], ".") {
+			continue // not a direct requirement line (module, go, require (, ), indirect)
+		}
+		if slices.Contains(libraryThirdParty, f[0]) || slices.Contains(testOnly, f[0]) {
+			continue
+		}
+		out = append(out, f[0])
+	}
+	return out
 }
 
 func TestImportsPointOneWay(t *testing.T) {
@@ -85,6 +101,8 @@ func TestNothingImportsHTTPRequest(t *testing.T) {
 // reach a library.
 func TestThirdPartyImports(t *testing.T) {
 	root := filepath.Join("..", "..")
+	cmdOnly := cmdModules(t, root)
+	require.NotEmpty(t, cmdOnly, "go.mod requires no command-only module: is cmd/gdfetch still there?")
 	sawCmd := false
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
