@@ -15,10 +15,11 @@ import (
 // atomics for the getters), body_size_limit checked on decoded bytes as
 // they stream, the decoder, the in-memory body, download_file and the body
 // writer. read is one read_response_body_chunk per step (§2.6.1.3): for a
-// chunked body one whole chunk, otherwise up to download_chunk_size; the
-// bytes land where they are going in one copy — straight into the body when
-// it stays in memory undecoded, otherwise into a read buffer that is pooled
-// across requests (and kept by the node with a kept-alive connection).
+// chunked body one whole chunk, otherwise up to download_chunk_size. The
+// bytes are appended straight to the body when it stays in memory undecoded
+// (a chunk is collected by the client and copied once, on completion),
+// otherwise to a read buffer that is pooled across requests (and kept by
+// the node with a kept-alive connection).
 
 // sink is the body state of one response.
 type sink struct {
@@ -77,69 +78,61 @@ func (s *sink) inMemory() bool { return s.dec == nil && s.dl == nil && s.w == ni
 // (limit, decoding, writing); read errors are kept in readErr (the client's
 // status tells the step what happened).
 func (s *sink) read(c *httpclient.Client) (int, error) {
-	if s.chunked {
-		// Whole chunks, as Godot reads them: completion by length is only
-		// checked at chunk boundaries (§2.6.1.7).
-		if s.inMemory() && cap(s.body)-len(s.body) >= max(s.lastChunk, 1) {
-			// Room for a chunk like the last one: straight into the body.
-			// (Otherwise the chunk goes through the read buffer, and the
-			// body grows by doubling from what really arrived: a reserve
-			// taken before the read would overshoot at the end.)
-			start := len(s.body)
-			var err error
-			s.body, err = c.AppendResponseBodyChunk(s.body)
-			s.noteReadErr(err)
-			n := len(s.body) - start
-			if n == 0 {
-				return 0, nil
-			}
-			s.lastChunk = n
-			s.setDownloaded(s.downloaded + int64(n))
-			if s.limit >= 0 && s.decoded+int64(n) > s.limit {
-				s.body = s.body[:start]
-				return n, s.limitErr()
-			}
-			s.setDecoded(s.decoded + int64(n))
-			return n, nil
-		}
-		var err error
-		s.buf, err = c.AppendResponseBodyChunk(s.readBuf()[:0])
-		s.noteReadErr(err)
-		if len(s.buf) > 0 {
-			s.lastChunk = len(s.buf)
-		}
-		return len(s.buf), s.take(s.buf)
-	}
-	// Fixed length or until close: Godot's read (§1.10.1, §2.6.1.3). In
-	// non-blocking mode (Process) it takes what the socket holds up to
-	// download_chunk_size; in blocking mode (use_threads, Do) it waits for
-	// min(body left, download_chunk_size) bytes or the end of the stream.
-	if s.inMemory() {
-		// In memory, not compressed: straight into the body.
-		m := max(s.chunkSize, c.ReadChunkSize())
-		if s.bodyLen >= 0 {
-			m = int(min(int64(m), max(s.bodyLen-s.downloaded, 1)))
-		}
-		s.grow(m)
-		start := len(s.body)
-		var err error
-		s.body, err = c.AppendResponseBodyChunk(s.body)
-		n := len(s.body) - start
-		s.noteReadErr(err)
-		if n == 0 {
-			return 0, nil
-		}
-		s.setDownloaded(s.downloaded + int64(n))
-		s.setDecoded(s.decoded + int64(n))
-		if s.limit >= 0 && s.decoded > s.limit {
-			return n, s.limitErr()
-		}
-		return n, nil
+	if s.inMemory() && s.roomInBody(c) {
+		return s.readIntoBody(c)
 	}
 	var err error
 	s.buf, err = c.AppendResponseBodyChunk(s.readBuf()[:0])
 	s.noteReadErr(err)
+	if s.chunked && len(s.buf) > 0 {
+		s.lastChunk = len(s.buf)
+	}
 	return len(s.buf), s.take(s.buf)
+}
+
+// roomInBody reports whether the next read can go straight into the
+// in-memory body. A fixed-length or until-close read (Godot's: up to
+// download_chunk_size, §1.10.1 — drained in non-blocking mode, waited for
+// in blocking mode) always can: the body is grown first (grow). A chunked
+// read returns one whole chunk (§1.10.2, §2.6.1.7: completion by length is
+// only checked at chunk boundaries), so it goes straight in only when there
+// is room for a chunk like the last one; otherwise it goes through the
+// read buffer and the body grows by doubling from what really arrived (a
+// reserve taken before the read would overshoot at the end).
+func (s *sink) roomInBody(c *httpclient.Client) bool {
+	if s.chunked {
+		return cap(s.body)-len(s.body) >= max(s.lastChunk, 1)
+	}
+	m := max(s.chunkSize, c.ReadChunkSize())
+	if s.bodyLen >= 0 {
+		m = int(min(int64(m), max(s.bodyLen-s.downloaded, 1)))
+	}
+	s.grow(m)
+	return true
+}
+
+// readIntoBody is one read appended to the in-memory body (not decoded),
+// with Godot's accounting: downloaded counts the bytes, then the limit is
+// checked (§2.6.1.4–5).
+func (s *sink) readIntoBody(c *httpclient.Client) (int, error) {
+	start := len(s.body)
+	var err error
+	s.body, err = c.AppendResponseBodyChunk(s.body)
+	s.noteReadErr(err)
+	n := len(s.body) - start
+	if n == 0 {
+		return 0, nil
+	}
+	if s.chunked {
+		s.lastChunk = n
+	}
+	s.setDownloaded(s.downloaded + int64(n))
+	if s.limit >= 0 && s.decoded+int64(n) > s.limit {
+		s.body = s.body[:start]
+		return n, s.limitErr()
+	}
+	s.setDecoded(s.decoded + int64(n))
+	return n, nil
 }
 
 // readBuf returns the read buffer, taking one from the pool (or making one)
