@@ -67,7 +67,9 @@ func downloadCases(t *testing.T) []downloadCase {
 
 		// Nothing is created (and nothing touched) when the response fails
 		// or has no body (§2.9.2).
-		{name: "connection refused", url: func(t *testing.T, _ *testserver.Server) string { return urlFor("127.0.0.1", closedPort(t), "/") },
+		{name: "connection refused", url: func(t *testing.T, _ *testserver.Server) string {
+			return urlFor("127.0.0.1", testserver.ClosedPort(t), "/")
+		},
 			want: ResultCantConnect},
 		{name: "closed before the response", handler: testserver.Script(testserver.Read(), testserver.Close()), want: ResultConnectionError},
 		{name: "no response (R6)", handler: testserver.Respond("HTTP/1.1 204 No Content\r\n\r\n"), want: ResultNoResponse},

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/childtest"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -23,8 +24,8 @@ import (
 // checked without truncating it — rename would ignore them. Runs as nobody
 // when the tests run as root.
 func TestDownloadReadOnly(t *testing.T) {
-	if os.Geteuid() == 0 && !inChild(t) {
-		runChild(t, childOptions{unprivileged: true})
+	if os.Geteuid() == 0 && !childtest.InChild(t) {
+		childtest.Run(t, childtest.Options{Unprivileged: true})
 		return
 	}
 	dir := t.TempDir()
@@ -60,8 +61,8 @@ func TestDownloadReadOnly(t *testing.T) {
 // the old file and removes the temporary one (§7 D3); in place leaves Godot's
 // partial file (§2.9.3).
 func TestDownloadWriteFailsMidBody(t *testing.T) {
-	if !inChild(t) {
-		runChild(t, childOptions{})
+	if !childtest.InChild(t) {
+		childtest.Run(t, childtest.Options{})
 		return
 	}
 	const limit = 64 << 10
@@ -69,7 +70,7 @@ func TestDownloadWriteFailsMidBody(t *testing.T) {
 	target := filepath.Join(dir, "big.bin")
 	old := bytes.Repeat([]byte("old "), 100)
 	require.NoError(t, os.WriteFile(target, old, 0o644))
-	setFileSizeLimit(t, limit)
+	childtest.LimitFileSize(t, limit)
 
 	chunk := bytes.Repeat([]byte{'z'}, 16<<10)
 	for _, inPlace := range []bool{false, true} {
@@ -103,8 +104,8 @@ func TestDownloadWriteFailsMidBody(t *testing.T) {
 // read-only existing file, both modes, every driver; the old file intact and
 // nothing created. Runs as nobody when the tests run as root.
 func TestNodeDownloadReadOnly(t *testing.T) {
-	if os.Geteuid() == 0 && !inChild(t) {
-		runChild(t, childOptions{unprivileged: true})
+	if os.Geteuid() == 0 && !childtest.InChild(t) {
+		childtest.Run(t, childtest.Options{Unprivileged: true})
 		return
 	}
 	for _, inPlace := range []bool{false, true} {
@@ -145,12 +146,12 @@ func TestNodeDownloadReadOnly(t *testing.T) {
 // file intact and no temporary file (§7 D3); in place: Godot's partial file
 // (§2.9.3).
 func TestNodeDownloadWriteErrorMidBody(t *testing.T) {
-	if !inChild(t) {
-		runChild(t, childOptions{})
+	if !childtest.InChild(t) {
+		childtest.Run(t, childtest.Options{})
 		return
 	}
 	const limit = 64 << 10
-	setFileSizeLimit(t, limit)
+	childtest.LimitFileSize(t, limit)
 	body := bigBody(256 << 10)
 	resp := "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body)
 	for _, inPlace := range []bool{false, true} {

@@ -116,16 +116,6 @@ func assertCompletion(t *testing.T, want Completion, got outcome) {
 	}
 }
 
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	return port
-}
-
 func urlFor(host string, port int, path string) string {
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + path
 }

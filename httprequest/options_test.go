@@ -449,7 +449,7 @@ func TestGettersConcurrent(t *testing.T) {
 func TestLastError(t *testing.T) {
 	n := New()
 	defer n.Close()
-	o := viaCallback(t, n, urlFor("127.0.0.1", closedPort(t), "/"), nil, httpclient.MethodGet, nil)
+	o := viaCallback(t, n, urlFor("127.0.0.1", testserver.ClosedPort(t), "/"), nil, httpclient.MethodGet, nil)
 	require.Equal(t, ResultCantConnect, o.c.Result)
 	assert.ErrorIs(t, n.LastError(), wire.ErrCantConnect)
 	srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))

@@ -387,7 +387,7 @@ func TestIssue7Rule8SettersFollowClientStatus(t *testing.T) {
 					}
 				} else {
 					// §2.4.8: host "::1" is too short for connect_to_host.
-					err := n.Request("http://[::1]:"+strconv.Itoa(closedPort(t))+"/", nil, 0, "")
+					err := n.Request("http://[::1]:"+strconv.Itoa(testserver.ClosedPort(t))+"/", nil, 0, "")
 					require.ErrorIs(t, err, ErrCantConnect)
 					want = Completion{Result: ResultCantConnect}
 				}

@@ -133,7 +133,9 @@ func TestEveryResult(t *testing.T) {
 
 		// RESULT_CANT_CONNECT (2)
 		{name: "R2 connection refused (§2.6)",
-			url:  func(t *testing.T, _ *testserver.Server) string { return urlFor("127.0.0.1", closedPort(t), "/") },
+			url: func(t *testing.T, _ *testserver.Server) string {
+				return urlFor("127.0.0.1", testserver.ClosedPort(t), "/")
+			},
 			want: Completion{Result: ResultCantConnect}, cause: wire.ErrCantConnect},
 		{name: "R2 fixed-length body cut short (§2.9.5, §5 row 9)",
 			handler: testserver.Script(testserver.Read(), testserver.WriteAndClose([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello"))),

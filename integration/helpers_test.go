@@ -511,13 +511,3 @@ var modes = []struct {
 	name     string
 	blocking bool
 }{{"nonblocking", false}, {"blocking", true}}
-
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	return port
-}

@@ -22,6 +22,7 @@ import (
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 	"github.com/gdhttp/gdhttp/internal/peers"
+	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -439,7 +440,7 @@ func TestHTTPBinRedirectRules(t *testing.T) {
 			}},
 		{name: "§2.8.1.5 absolute target", url: base + "/redirect-to?url=http://" + addr + "/get%3Fto%3D1", want: ok,
 			check: echoed(func(t *testing.T, e echo) { assert.Equal(t, map[string]any{"to": "1"}, e.Args) })},
-		{name: "§2.8.1.1 302 to a closed port", url: base + "/redirect-to?url=http://127.0.0.1:" + strconv.Itoa(closedPort(t)) + "/",
+		{name: "§2.8.1.1 302 to a closed port", url: base + "/redirect-to?url=http://127.0.0.1:" + strconv.Itoa(testserver.ClosedPort(t)) + "/",
 			want: want{result: httprequest.ResultCantConnect, noBody: true}},
 		{name: "§7.2 RFC 9110: POST to 303 becomes GET", method: httpclient.MethodPost, url: base + "/status/303", body: "x",
 			setup: func(t *testing.T, n *httprequest.HTTPRequest) { require.NoError(t, n.SetRFC9110Redirects(true)) }, want: ok, check: atGet},

@@ -13,6 +13,7 @@ import (
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 	"github.com/gdhttp/gdhttp/internal/peers"
+	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -118,7 +119,7 @@ func TestClientHTTPSProxy(t *testing.T) {
 			reason string
 		}{
 			{"strict-403", strict, binPort, 403, "403 Access violation"},
-			{"open-500-closed-port", proxy, closedPort(t), 500, "500 Unable to connect"},
+			{"open-500-closed-port", proxy, testserver.ClosedPort(t), 500, "500 Unable to connect"},
 		}
 		for _, rf := range refused {
 			t.Run(rf.name+"/"+m.name, func(t *testing.T) {

@@ -109,7 +109,11 @@ func (l *lockedBuffer) String() string {
 // TestServe: "gdfetch serve" runs the backend on the chosen address until
 // interrupted; curl-like clients (here a raw socket) and gdfetch reach it.
 func TestServe(t *testing.T) {
-	port := closedPort(t)
+	// A port free now, for serve to listen on (it must not stay bound).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut lockedBuffer
 	done := make(chan int)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -44,15 +43,6 @@ func TestResultExitTable(t *testing.T) {
 	assert.Equal(t, exitPartial, resultExit(httprequest.ResultCantConnect, httprequest.ErrBodyCutShort))
 }
 
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	return port
-}
-
 // TestExitCodesOverLoopback produces every exit status a loopback peer can
 // cause, and checks the result name and the real cause reach stderr.
 func TestExitCodesOverLoopback(t *testing.T) {
@@ -71,7 +61,7 @@ func TestExitCodesOverLoopback(t *testing.T) {
 		{"404 is a success", []string{b.url("/nope")}, 0, "RESULT_SUCCESS (0) 404"},
 		{"--fail on 404", []string{"-f", b.url("/nope")}, 22, "response code 404"},
 		{"resolve", []string{"http://gdfetch-test.invalid/"}, 6, "RESULT_CANT_RESOLVE (3)"},
-		{"connect", []string{"http://127.0.0.1:" + strconv.Itoa(closedPort(t)) + "/"}, 7, "RESULT_CANT_CONNECT (2)"},
+		{"connect", []string{"http://127.0.0.1:" + strconv.Itoa(testserver.ClosedPort(t)) + "/"}, 7, "RESULT_CANT_CONNECT (2)"},
 		{"connect: host shorter than 4 characters (§2.4.8)", []string{"http://ab/"}, 7, "host shorter than 4 characters"},
 		{"timeout", []string{"-m", "0.2", hold.URL("/")}, 28, "RESULT_TIMEOUT (13)"},
 		{"redirect limit", []string{b.url("/hop/9")}, 47, "RESULT_REDIRECT_LIMIT_REACHED (12) 302"},

@@ -123,7 +123,7 @@ func startServers(t *testing.T, sc *scenario, sp split) *env {
 		case kind == "forwardproxy":
 			e.proxies[name] = ts.NewForwardProxy(t)
 		case kind == "closed":
-			e.closed[name] = closedPort(t)
+			e.closed[name] = ts.ClosedPort(t)
 		default:
 			t.Fatalf("unknown server kind %q", kind)
 		}

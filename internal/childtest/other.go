@@ -1,0 +1,27 @@
+//go:build !linux
+
+// Package childtest runs one test again in a child process; on this
+// platform it skips (the limits it exists for are Linux's).
+package childtest
+
+import "testing"
+
+// InChild reports whether this process is the child started for t.
+func InChild(testing.TB) bool { return false }
+
+// Options say how Run starts the child.
+type Options struct {
+	Unprivileged bool
+}
+
+// Run skips t: child runs are Linux-only.
+func Run(t testing.TB, _ Options) {
+	t.Helper()
+	t.Skip("childtest: child processes run on linux only")
+}
+
+// LimitFileSize is never reached (Run skips first).
+func LimitFileSize(t testing.TB, _ uint64) {
+	t.Helper()
+	t.Skip("childtest: linux only")
+}
