@@ -136,6 +136,16 @@ func (d *Decoder) InChunk() bool {
 	return d.st == stData || d.st == stTerm
 }
 
+// FailsAtChunkEnd reports whether the chunk being read had a non-hex size
+// line (`5;a=b`): its data is still decoded, and the body then fails with
+// KindNotHex at its terminator (§1.10.2.2). Godot reads such a chunk only
+// within the call that parsed its size line, its status already
+// CONNECTION_ERROR: a caller reproducing that stops when the chunk's bytes
+// stop arriving, and gets the error from Finish.
+func (d *Decoder) FailsAtChunkEnd() bool {
+	return d.pending && d.err == nil && d.InChunk()
+}
+
 // Done reports whether the whole body, trailer section included, has been
 // decoded.
 func (d *Decoder) Done() bool {

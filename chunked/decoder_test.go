@@ -479,3 +479,30 @@ func TestReportLastChunk(t *testing.T) {
 	}
 	assert.Equal(t, "EventLastChunk", EventLastChunk.String())
 }
+
+// TestFailsAtChunkEnd: §1.10.2.2 — from the end of a non-hex size line to
+// the chunk's terminator the decoder says the body will fail; Finish then
+// gives KindNotHex (not KindTruncated), and a well-formed line never says so.
+func TestFailsAtChunkEnd(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		fails bool
+	}{
+		{"5;a=b\r\nhel", true},
+		{"5 \r\nhello\r", true},
+		{"5\nX\r\nh", true},
+		{"5\r\nhel", false},
+		{"5;a=b", false},              // the line has not ended
+		{"5;a=b\r\nhello\r\n", false}, // the chunk ended: the error is returned
+	} {
+		d := &Decoder{}
+		dst := make([]byte, 16)
+		_, _, _, err := d.Decode(dst, []byte(tc.in))
+		assert.Equal(t, tc.fails, d.FailsAtChunkEnd(), "%q", tc.in)
+		if tc.fails {
+			require.NoError(t, err)
+			assert.ErrorIs(t, d.Finish(), ErrNotHex, "%q", tc.in)
+			assert.False(t, d.FailsAtChunkEnd(), "after Finish %q", tc.in)
+		}
+	}
+}

@@ -51,8 +51,10 @@ func (b *bodyState) clear() {
 //     (ReadChunkSize does not apply, §1.10.2.5); the call that reads the
 //     last-chunk line returns nil and a later one reads the trailer
 //     (§1.10.2.4, §1.10.2.6). A chunk-size line with a non-hex byte after
-//     non-zero digits (`5;a=b`) still delivers that chunk, and the status
-//     becomes CONNECTION_ERROR (§1.10.2.2); other chunk errors drop the
+//     non-zero digits (`5;a=b`) makes the status CONNECTION_ERROR and
+//     still delivers that chunk if all of it is read in the same call
+//     (§1.10.2.2): blocking mode waits for it; non-blocking mode drops it
+//     when its bytes have not all arrived yet. Other chunk errors drop the
 //     chunk (§1.10.2.5).
 //
 // Endings: a complete body → CONNECTED (§1.10.3, even with Connection:
@@ -205,6 +207,9 @@ func (c *Client) readChunkGodot(dst []byte) []byte {
 				return dst
 			}
 			if !c.fill(c.blocking) && !c.blocking {
+				if c.body.dec.FailsAtChunkEnd() {
+					c.dropDoomedChunk()
+				}
 				return dst
 			}
 			continue
@@ -238,6 +243,17 @@ func (c *Client) readChunkGodot(dst []byte) []byte {
 			return dst
 		}
 	}
+}
+
+// dropDoomedChunk ends a non-blocking read whose chunk had a non-hex size
+// line (`5;a=b`) and whose bytes stopped arriving. Godot sets
+// CONNECTION_ERROR as it parses such a line and reads the chunk only within
+// that same call: what has not arrived by then is never read, and the chunk
+// is dropped (§1.10.2.2). Blocking mode waits for the chunk, as Godot's
+// blocking read does.
+func (c *Client) dropDoomedChunk() {
+	c.body.chunkOut = c.body.chunkOut[:0]
+	c.chunkError(c.body.dec.Finish())
 }
 
 // reuseChunkBuf empties the chunk buffer for the next response, keeping it
@@ -390,6 +406,10 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 				c.growBuf(bulkBufSize)
 			}
 			if !c.fill(c.blocking) && !c.blocking {
+				if c.body.dec.FailsAtChunkEnd() {
+					c.dropDoomedChunk()
+					return 0, c.body.err
+				}
 				return 0, nil
 			}
 			continue
