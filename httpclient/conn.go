@@ -113,10 +113,25 @@ type connector struct {
 	mu      sync.Mutex
 	raw     net.Conn // the connection being set up
 	stopped bool
+
+	// A quick connect instead of the goroutine (quickdial_unix.go): the
+	// socket being connected, or the error that stopped it from starting.
+	quick    *quickConnect
+	quickErr error
 }
 
-// startDial starts the connector goroutine for p.
+// startDial starts the connect attempt for p: a quick connect when the
+// target allows one, else the connector goroutine.
 func (c *Client) startDial(p dialParams) {
+	if quickConnectSupported && p.literal.IsValid() && p.literal.Zone() == "" && p.tls == nil && !p.tunnel && p.dial == nil {
+		d := &connector{cancel: noCancel}
+		d.quick, d.quickErr = startQuickConnect(p, netip.AddrPortFrom(p.literal, uint16(p.serverPort)))
+		c.dial = d
+		c.abortMu.Lock()
+		c.abortDial = d
+		c.abortMu.Unlock()
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &connector{ch: make(chan dialEvent, 2), ctx: ctx, cancel: cancel}
 	c.dial = d
@@ -149,10 +164,15 @@ func (d *connector) hold(raw net.Conn) bool {
 	return true
 }
 
-// drain closes the connection of an unconsumed success event. The
-// goroutine must have ended.
+func noCancel() {}
+
+// drain closes the connection of an unconsumed success event, or the
+// socket of a quick connect. The goroutine must have ended.
 func (d *connector) drain() {
 	d.cancel()
+	if d.quick != nil {
+		d.quick.close()
+	}
 	for {
 		select {
 		case ev := <-d.ch:

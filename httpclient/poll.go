@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"io"
+	"net"
 
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -88,6 +89,9 @@ func (c *Client) terminalErr(code Error) error {
 // CANT_RESOLVE or CANT_CONNECT (§1.6.1); CONNECTING → CONNECTED,
 // CANT_CONNECT or TLS_HANDSHAKE_ERROR (§1.6.2). One report, one change.
 func (c *Client) pollDial() error {
+	if c.dial.quick != nil {
+		return c.pollQuick()
+	}
 	var ev dialEvent
 	if c.blocking {
 		ev = <-c.dial.ch
@@ -109,18 +113,7 @@ func (c *Client) pollDial() error {
 		c.setStatus(StatusConnecting)
 		return nil
 	case ev.st != nil:
-		c.dial.cancel() // release the context; the goroutine has finished
-		c.dial = nil
-		c.st = ev.st
-		c.st.nb.spawn = c.spawn // Close joins the fallback's background read
-		c.abortMu.Lock()
-		c.abortDial, c.abortConn = nil, ev.st
-		c.abortMu.Unlock()
-		if c.aborted.Load() { // Abort ran between the report and here
-			return c.abortNow(pollOp)
-		}
-		c.setStatus(StatusConnected)
-		return nil
+		return c.connected(ev.st)
 	}
 	switch ev.stage {
 	case stageResolve:
@@ -133,6 +126,57 @@ func (c *Client) pollDial() error {
 		c.release()
 		return c.fail(StatusCantConnect, ev.code, pollOp, ev.err)
 	}
+}
+
+// connected takes the established stream: CONNECTING → CONNECTED.
+func (c *Client) connected(st *stream) error {
+	c.dial.cancel() // release the context; the goroutine has finished
+	c.dial = nil
+	c.st = st
+	c.st.nb.spawn = c.spawn // Close joins the fallback's background read
+	c.abortMu.Lock()
+	c.abortDial, c.abortConn = nil, st
+	c.abortMu.Unlock()
+	if c.aborted.Load() { // Abort ran between the report and here
+		return c.abortNow(pollOp)
+	}
+	c.setStatus(StatusConnected)
+	return nil
+}
+
+// pollQuick is pollDial for a quick connect (quickdial_unix.go): it reads
+// the outcome from the socket — waiting for it in blocking mode — and
+// gives CONNECTED or CANT_CONNECT (§1.6.2).
+func (c *Client) pollQuick() error {
+	d := c.dial
+	err := d.quickErr
+	if err == nil {
+		if c.blocking {
+			err = d.quick.wait(d.hold)
+		} else {
+			var done bool
+			if done, err = d.quick.check(); !done {
+				return nil
+			}
+		}
+	}
+	if c.aborted.Load() {
+		return c.abortNow(pollOp)
+	}
+	var raw net.Conn
+	if err == nil {
+		raw, err = d.quick.conn()
+	}
+	if err != nil {
+		c.release()
+		return c.fail(StatusCantConnect, ErrCantConnect, pollOp, err)
+	}
+	st, ev, _ := d.setUp(raw, d.quick.p) // plain TCP: nothing can fail
+	if st == nil {
+		c.release()
+		return c.fail(StatusCantConnect, ErrCantConnect, pollOp, ev.err)
+	}
+	return c.connected(st)
 }
 
 // pollLive is the liveness check of CONNECTED and BODY (§1.6.3), the same

@@ -227,6 +227,7 @@ func TestIssue7Rule3InjectionRefusedSynchronously(t *testing.T) {
 				if tc.want == ResultConnectionError {
 					assert.ErrorIs(t, o.err, ErrInvalidParameter)
 				}
+				srv.WaitAccepted(1, 5*time.Second)
 				srv.Close()
 				assert.Equal(t, 1, srv.Accepted(), "connected, as Godot")
 				assert.Equal(t, tc.sent, len(srv.Requests()) == 1, "request sent")

@@ -172,6 +172,7 @@ func TestEveryResult(t *testing.T) {
 			handler: testserver.Script(testserver.Hold()), headers: hdrs("X-A 1"),
 			want: Completion{Result: ResultConnectionError}, cause: wire.ErrInvalidParameter,
 			check: func(t *testing.T, _ *HTTPRequest, srv *testserver.Server, _ outcome) {
+				srv.WaitAccepted(1, 5*time.Second)
 				srv.Close()
 				assert.Empty(t, srv.Requests(), "nothing sent")
 				assert.Equal(t, 1, srv.Accepted(), "connected first, as Godot")

@@ -258,6 +258,18 @@ func (s *Server) Accepted() int {
 	return len(s.conns)
 }
 
+// WaitAccepted waits until at least n connections were accepted, or d has
+// passed, and returns Accepted. A client that connects and closes at once
+// leaves its connection in the listen queue for a moment: a test that counts
+// it waits here before Close.
+func (s *Server) WaitAccepted(n int, d time.Duration) int {
+	deadline := time.Now().Add(d)
+	for s.Accepted() < n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	return s.Accepted()
+}
+
 // Received returns a copy of every byte received so far, one slice per
 // connection in accept order (plaintext for TLS). Bytes count as received when
 // a Conn method read them from the socket, including bytes drained before a

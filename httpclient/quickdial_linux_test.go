@@ -1,0 +1,123 @@
+package httpclient
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// blackHole returns a loopback port whose listen queue is full: a SYN to
+// it is dropped, so a connect neither succeeds nor fails until its
+// timeout.
+func blackHole(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = syscall.Close(fd) })
+	require.NoError(t, syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+	require.NoError(t, syscall.Listen(fd, 0))
+	sa, err := syscall.Getsockname(fd)
+	require.NoError(t, err)
+	port := sa.(*syscall.SockaddrInet4).Port
+	// Fill the queue (backlog 0 holds one; a few more to be sure), never
+	// accepting.
+	for range 3 {
+		d := net.Dialer{Timeout: 200 * time.Millisecond}
+		if c, err := d.Dial("tcp4", net.JoinHostPort("127.0.0.1", itoa(port))); err == nil {
+			t.Cleanup(func() { _ = c.Close() })
+		}
+	}
+	return port
+}
+
+func itoa(n int) string { return (&net.TCPAddr{Port: n}).String()[1:] }
+
+// TestQuickConnect pins the connect to an IP literal made without a
+// goroutine (§1.6.2, issue 8): the SYN leaves in ConnectToHost, Poll reads
+// the outcome from the socket, and the outcomes and causes are those of a
+// dial: CONNECTED with both addresses known, CANT_CONNECT with
+// ECONNREFUSED, CANT_CONNECT with a timeout (§1.6.2.1) that is a net.Error
+// and errors.Is context.DeadlineExceeded, and Abort.
+func TestQuickConnect(t *testing.T) {
+	for _, m := range modes {
+		t.Run("connected/"+m.name, func(t *testing.T) {
+			for _, network := range []string{"tcp4", "tcp6"} {
+				ln, err := net.Listen(network, map[string]string{"tcp4": "127.0.0.1:0", "tcp6": "[::1]:0"}[network])
+				if err != nil {
+					t.Logf("%s: %v", network, err)
+					continue
+				}
+				defer ln.Close()
+				addr := ln.Addr().(*net.TCPAddr)
+				host := addr.IP.String()
+				if network == "tcp6" {
+					host = "0:0:0:0:0:0:0:1" // "::1" is too short for Godot (§1.5.4)
+				}
+				c, tr := newClient(t, m.blocking)
+				before := runtime.NumGoroutine()
+				require.NoError(t, c.ConnectToHost(host, addr.Port, nil))
+				require.Equal(t, StatusConnecting, c.Status())
+				require.NoError(t, pollWhile(t, c, StatusConnecting))
+				assert.Equal(t, before, runtime.NumGoroutine(), "no goroutine for the connect")
+				assert.Equal(t, statuses(StatusConnecting, StatusConnected), *tr)
+				conn := c.Connection()
+				require.NotNil(t, conn)
+				assert.Equal(t, addr.String(), conn.RemoteAddr().String())
+				_, isTCP := conn.(*net.TCPConn)
+				assert.True(t, isTCP, "a *net.TCPConn: %T", conn)
+				srv, err := ln.Accept()
+				require.NoError(t, err)
+				assert.Equal(t, conn.LocalAddr().String(), srv.RemoteAddr().String())
+				srv.Close()
+				c.Close()
+			}
+		})
+		t.Run("refused/"+m.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			port := ln.Addr().(*net.TCPAddr).Port
+			ln.Close()
+			c, tr := newClient(t, m.blocking)
+			err = connect(t, c, "127.0.0.1", port, nil)
+			assert.Equal(t, statuses(StatusConnecting, StatusCantConnect), *tr)
+			assert.True(t, errors.Is(err, ErrCantConnect), "%v", err)
+			assert.True(t, errors.Is(err, syscall.ECONNREFUSED), "%v", err)
+			var op *net.OpError
+			assert.True(t, errors.As(err, &op) && op.Op == "dial", "a dial *net.OpError: %v", err)
+		})
+		t.Run("timeout/"+m.name, func(t *testing.T) {
+			port := blackHole(t)
+			c, tr := newClient(t, m.blocking)
+			c.SetConnectTimeout(100 * time.Millisecond)
+			start := time.Now()
+			err := connect(t, c, "127.0.0.1", port, nil)
+			assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
+			assert.Equal(t, statuses(StatusConnecting, StatusCantConnect), *tr)
+			assert.True(t, errors.Is(err, ErrCantConnect), "%v", err)
+			assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+			assert.True(t, errors.Is(err, os.ErrDeadlineExceeded), "%v", err)
+			var ne net.Error
+			assert.True(t, errors.As(err, &ne) && ne.Timeout(), "a timeout net.Error: %v", err)
+		})
+		t.Run("abort/"+m.name, func(t *testing.T) {
+			port := blackHole(t)
+			c, tr := newClient(t, m.blocking)
+			require.NoError(t, c.ConnectToHost("127.0.0.1", port, nil))
+			abortAfter(t, c, 50*time.Millisecond)
+			start := time.Now()
+			err := pollWhile(t, c, StatusConnecting)
+			assert.Less(t, time.Since(start), 5*time.Second, "returned promptly")
+			assert.Equal(t, statuses(StatusConnecting, StatusCantConnect), *tr)
+			assert.True(t, errors.Is(err, ErrCantConnect) && errors.Is(err, ErrAborted), "%v", err)
+			c.Close()
+		})
+	}
+}

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package httpclient
+
+import "runtime"
+
+// yieldCPU is called when a read without waiting found nothing (see
+// yield_linux.go); here it lets other goroutines run first.
+func yieldCPU() { runtime.Gosched() }
