@@ -270,12 +270,20 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 	if err := refuseInjection(url, headers, n.opts.strict); err != nil {
 		return nil, err // §7 D2, §7.4; §7 D6: no connection, no completion
 	}
-	hdrs := append([]string(nil), headers...)
-	if n.acceptGzip.Load() && !hasHeader(hdrs, "accept-encoding") {
-		if n.opts.brotli {
-			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate, br")
-		} else {
-			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate")
+	var hdrs []string
+	switch gzip := n.acceptGzip.Load(); {
+	case len(headers) == 0 && gzip && n.opts.brotli:
+		hdrs = onlyAcceptGzipBr[:1:1] // never written to: cap = len, so an append copies
+	case len(headers) == 0 && gzip:
+		hdrs = onlyAcceptGzip[:1:1]
+	default:
+		hdrs = append([]string(nil), headers...)
+		if gzip && !hasHeader(hdrs, "accept-encoding") {
+			if n.opts.brotli {
+				hdrs = append(hdrs, acceptGzipBr)
+			} else {
+				hdrs = append(hdrs, acceptGzip)
+			}
 		}
 	}
 	d := want
@@ -305,6 +313,18 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 	n.mu.Unlock()
 	return r, nil
 }
+
+// The header the node adds (§2.4.6; with brotli, §7.2), and the header
+// lists of a request that has no other: shared by every run, never changed.
+const (
+	acceptGzip   = "Accept-Encoding: gzip, deflate"
+	acceptGzipBr = "Accept-Encoding: gzip, deflate, br"
+)
+
+var (
+	onlyAcceptGzip   = []string{acceptGzip}
+	onlyAcceptGzipBr = []string{acceptGzipBr}
+)
 
 // refuseInjection is the §7 D2 refusal of Request itself (issue 7 rule 3):
 // a CR, LF or NUL in the URL or in a user header, and in strict mode (§7.4)
