@@ -30,6 +30,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -80,8 +81,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "RESULTS.md", "the markdown report")
 	only := fs.String("only", "", "run only the workload/client pairs matching this regexp (e.g. 'cl/|gzip/node')")
 	inproc := fs.Bool("inproc", false, "run the server in this process instead of a child process")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the clients (the server is a child process) to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "compare: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "compare: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg := fullConfig
 	if *quick {
