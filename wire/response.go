@@ -100,6 +100,7 @@ type HeadParser struct {
 	start int    // where the current head starts (after skipped 1xx heads)
 	info  int    // 1xx heads skipped so far (strict mode)
 	text  []byte // scratch: a head repaired by Godot's UTF-8 decoder
+	last  string // the backing string of the last head (see headText)
 }
 
 // Reset forgets a partly scanned response, so the next Parse starts on a new
@@ -250,12 +251,27 @@ func (p *HeadParser) parseHead(buf []byte, start, end int, h *Head) (skip bool, 
 			p.text, dec = godotDecode(p.text[:0], raw)
 		}
 	}
-	var text string
+	text := raw
 	if dec.changed {
-		text = string(p.text)
-	} else {
-		text = string(raw)
+		text = p.text
 	}
+	return p.parseText(raw, p.headText(text), dec, fold, start, h)
+}
+
+// headText returns the head as the string its Headers are cut from. A head
+// identical to the previous one — a keep-alive client polling one resource
+// gets them back to back, the Date line changing once a second — reuses its
+// string, so parsing it allocates nothing; strings are immutable, so the
+// previous Headers stay valid.
+func (p *HeadParser) headText(b []byte) string {
+	if string(b) != p.last { // compared without a conversion
+		p.last = string(b)
+	}
+	return p.last
+}
+
+// parseText is parseHead on the head's text (raw, decoded when dec.changed).
+func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold bool, start int, h *Head) (skip bool, err error) {
 
 	h.Reset()
 	h.Code = 200 // §1.8.1

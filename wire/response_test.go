@@ -781,3 +781,34 @@ func TestControlIndex(t *testing.T) {
 		assert.Equal(t, c.want, controlIndex(c.in), "%q", c.in)
 	}
 }
+
+// TestParseRepeatedHead: a head identical to the previous one reuses its
+// string and allocates nothing (issue 8); a different one gets its own,
+// and the Headers of earlier heads stay as they were.
+func TestParseRepeatedHead(t *testing.T) {
+	a := []byte("HTTP/1.1 200 OK\r\nDate: Thu, 03 Dec 2026 18:00:00 GMT\r\nContent-Length: 2\r\n\r\n")
+	b := []byte("HTTP/1.1 200 OK\r\nDate: Thu, 03 Dec 2026 18:00:01 GMT\r\nContent-Length: 2\r\n\r\n")
+	var p HeadParser
+	var h1, h2, h3 Head
+	_, err := p.Parse(a, &h1)
+	require.NoError(t, err)
+	first := append([]string(nil), h1.Headers...)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := p.Parse(a, &h2); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs, "the same head again")
+	assert.Equal(t, first, h2.Headers)
+	_, err = p.Parse(b, &h3)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Date: Thu, 03 Dec 2026 18:00:01 GMT", "Content-Length: 2"}, h3.Headers)
+	assert.Equal(t, first, h1.Headers, "earlier Headers unchanged")
+	// A buffer reused for the next head changes nothing already parsed.
+	buf := append([]byte(nil), a...)
+	var h4 Head
+	_, err = p.Parse(buf, &h4)
+	require.NoError(t, err)
+	copy(buf, b)
+	assert.Equal(t, first, h4.Headers)
+}
