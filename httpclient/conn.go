@@ -390,6 +390,7 @@ func (c *Client) fill(block bool) bool {
 	if block {
 		n, err = c.st.rd.Read(c.rbuf[c.rw:])
 	} else if n, err = c.st.rd.TryRead(c.rbuf[c.rw:]); err == errWouldBlock {
+		yieldCPU() // nothing yet: the caller is likely to spin (yield_linux.go)
 		return false
 	}
 	c.rw += n

@@ -102,7 +102,6 @@ func (s *nbSock) tryRead(p []byte) (int, error) {
 	case s.errno == nil:
 		return 0, io.EOF
 	case s.errno == syscall.EAGAIN || s.errno == syscall.EWOULDBLOCK:
-		yieldCPU()
 		return 0, errWouldBlock
 	}
 	return 0, s.opError("read", s.errno)
@@ -120,7 +119,6 @@ func (s *nbSock) peek() (st nbState, taken bool, err error) {
 	case s.errno == nil:
 		return nbEOF, false, nil
 	case s.errno == syscall.EAGAIN || s.errno == syscall.EWOULDBLOCK:
-		yieldCPU()
 		return nbEmpty, false, nil
 	}
 	return nbError, true, s.opError("recvfrom", s.errno)

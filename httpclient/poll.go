@@ -156,6 +156,7 @@ func (c *Client) pollQuick() error {
 		} else {
 			var done bool
 			if done, err = d.quick.check(); !done {
+				yieldCPU()
 				return nil
 			}
 		}

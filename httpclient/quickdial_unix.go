@@ -86,7 +86,6 @@ func (q *quickConnect) check() (done bool, err error) {
 		if !time.Now().Before(q.deadline) {
 			return true, q.opErr(errConnectTimeout)
 		}
-		yieldCPU()
 		return false, nil
 	}
 	return true, nil
