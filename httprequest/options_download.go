@@ -54,7 +54,8 @@ func (n *HTTPRequest) IsKeepingPartialDownload() bool { return n.keepPartial.Loa
 
 // SetAppendToDownloadFile sets append_to_download_file (default false): a
 // response with status 206 Partial Content appends its body to the existing
-// download_file (creating it when missing) instead of overwriting it; every
+// download_file (creating it when missing: the port's choice, the class
+// reference does not say) instead of overwriting it; every
 // other status overwrites as usual. The node does not check the response's
 // Content-Range against the file (Godot does not either): send a Range that
 // starts at the file's size, or use DoResumable. ErrBusy while the client's
