@@ -148,7 +148,7 @@ func TestKeepPartialDownload(t *testing.T) {
 			t.Run("timeout", func(t *testing.T) {
 				eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
 					target := keepTarget(t, n, keep)
-					require.NoError(t, n.SetTimeout(300*time.Millisecond))
+					require.NoError(t, n.SetTimeout(time.Second))
 					srv := serve(t, stall)
 					o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 					require.Equal(t, ResultTimeout, o.c.Result)
@@ -174,11 +174,19 @@ func TestKeepPartialDownload(t *testing.T) {
 				n := New()
 				defer n.Close()
 				target := keepTarget(t, n, keep)
-				srv := serve(t, stall)
+				sent := make(chan struct{})
+				srv := serve(t, testserver.Script(testserver.Read(),
+					testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial"),
+					testserver.Do("sent", func(*testserver.Conn) error { close(sent); return nil }),
+					testserver.Hold()))
 				// Do's body step is a blocking read of the whole rest (§2.13):
 				// the cancel interrupts it with "partial" received.
 				ctx, cancel := context.WithCancel(context.Background())
-				defer time.AfterFunc(300*time.Millisecond, cancel).Stop()
+				go func() {
+					<-sent
+					time.Sleep(100 * time.Millisecond)
+					cancel()
+				}()
 				_, err := n.Do(ctx, srv.URL("/"), nil, httpclient.MethodGet, nil)
 				require.ErrorIs(t, err, context.Canceled)
 				assertFile(t, target, want)

@@ -419,7 +419,7 @@ func TestDoResumableArguments(t *testing.T) {
 // next call completes it.
 func TestDoResumableCanceledThenResumed(t *testing.T) {
 	content := randomBytes(t, 100<<10)
-	release := make(chan struct{})
+	release, flushed := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	h := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("ETag", `"s"`)
@@ -428,6 +428,7 @@ func TestDoResumableCanceledThenResumed(t *testing.T) {
 			w.Header().Set("Content-Length", strconv.Itoa(len(content)))
 			_, _ = w.Write(content[:40000])
 			w.(http.Flusher).Flush()
+			close(flushed)
 			select {
 			case <-release:
 			case <-req.Context().Done():
@@ -439,7 +440,11 @@ func TestDoResumableCanceledThenResumed(t *testing.T) {
 	f := newResumeFixture(t, h)
 	t.Cleanup(func() { once.Do(func() { close(release) }) })
 	ctx, cancel := context.WithCancel(context.Background())
-	defer time.AfterFunc(300*time.Millisecond, cancel).Stop()
+	go func() {
+		<-flushed
+		time.Sleep(100 * time.Millisecond) // the bytes reach the node's blocking read
+		cancel()
+	}()
 	_, err := f.n.DoResumable(ctx, f.url, nil)
 	require.ErrorIs(t, err, context.Canceled)
 	require.Len(t, fileBytes(t, f.file), 40000)
