@@ -241,7 +241,11 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 		_ = os.Remove(statePath)
 	} else if err == nil && c.Result == ResultSuccess {
 		// A response without a body (never written): not a download.
-		err = resultErr(ResultDownloadFileCantOpen, fmt.Errorf("%w (status %d)", ErrResumeStatus, c.ResponseCode))
+		cause := fmt.Errorf("%w (status %d)", ErrResumeStatus, c.ResponseCode)
+		if c.ResponseCode == 206 {
+			cause = fmt.Errorf("%w: a 206 without a body", ErrResumeMismatch)
+		}
+		err = resultErr(ResultDownloadFileCantOpen, cause)
 		res.Completion = Completion{Result: ResultDownloadFileCantOpen, ResponseCode: c.ResponseCode, Headers: c.Headers}
 	}
 	return res, false, err

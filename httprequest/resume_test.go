@@ -355,6 +355,7 @@ func TestDoResumableRefusals(t *testing.T) {
 		{"206 end past the length", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 6-11/11\r\nContent-Length: 6\r\n\r\nworld!", ErrResumeMismatch},
 		{"206 gzip-encoded", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 6-10/11\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nworld", ErrResumeMismatch},
 		{"206 with another ETag", "HTTP/1.1 206 Partial Content\r\nETag: \"other\"\r\nContent-Range: bytes 6-10/11\r\nContent-Length: 5\r\n\r\nworld", ErrResumeMismatch},
+		{"206 without a body", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 6-10/11\r\nContent-Length: 0\r\n\r\n", ErrResumeMismatch},
 		{"404 with a body", "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found", ErrResumeStatus},
 		{"500 without a body", "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n", ErrResumeStatus},
 		{"416 for another length", "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */3\r\nContent-Length: 3\r\n\r\nbad", ErrResumeStatus},
@@ -492,4 +493,23 @@ func TestParseContentRange(t *testing.T) {
 		}
 	}
 	assert.False(t, strings.Contains(ResumeSuffix, "/"))
+}
+
+// An empty 200 (Content-Length: 0) opens no file (§2.9.2), but the resource
+// is empty: DoResumable leaves an empty file, not the old partial one.
+func TestDoResumableEmpty200(t *testing.T) {
+	srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nETag: \"e\"\r\nContent-Length: 0\r\n\r\n"))
+	n := New()
+	defer n.Close()
+	file := filepath.Join(t.TempDir(), "f.bin")
+	require.NoError(t, n.SetDownloadFile(file))
+	require.NoError(t, os.WriteFile(file, []byte("hello "), 0o644))
+	url := srv.URL("/f.bin")
+	require.NoError(t, writeResumeState(file+ResumeSuffix, &resumeState{URL: url, ETag: `"e"`, Length: 11}))
+	r, err := n.DoResumable(context.Background(), url, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 200, r.ResponseCode)
+	assert.Equal(t, ResumeFromStart, r.Outcome)
+	assert.Empty(t, fileBytes(t, file))
+	assert.NoFileExists(t, file+ResumeSuffix)
 }
