@@ -116,7 +116,9 @@ func TestResumeNginxDoResumable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), driveTimeout)
 	defer cancel()
 
+	start := time.Now()
 	r, err := n.DoResumable(ctx, url, nil)
+	first := time.Since(start)
 	require.Error(t, err)
 	assert.Equal(t, httprequest.ResultCantConnect, r.Result, "a Content-Length body cut short (§2.9.5): %v", err)
 	fi, err := os.Stat(file)
@@ -125,7 +127,9 @@ func TestResumeNginxDoResumable(t *testing.T) {
 	assert.True(t, partial > 0 && partial < size, "partial file of %d bytes", partial)
 	require.FileExists(t, file+httprequest.ResumeSuffix)
 
+	start = time.Now()
 	r, err = n.DoResumable(ctx, url, nil)
+	t.Logf("%s: cut after %d of %d bytes in %v; resumed %d bytes in %v", name, partial, size, first, size-partial, time.Since(start))
 	require.NoError(t, err)
 	assert.Equal(t, 206, r.ResponseCode)
 	assert.Equal(t, httprequest.ResumeAppended, r.Outcome)
