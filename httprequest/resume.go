@@ -93,12 +93,14 @@ func (o ResumeOutcome) String() string {
 }
 
 // Resumed is DoResumable's result: the completion of the last request, what
-// was done with the file, and the offset the request asked for (the partial
-// file's size; 0 without a Range).
+// was done with the file, the offset the request asked for (the partial
+// file's size; 0 without a Range), and the custom headers that request
+// carried (the caller's, then Accept-Encoding, Range and If-Range).
 type Resumed struct {
 	Completion
 	Outcome ResumeOutcome
 	Offset  int64
+	Sent    []string
 }
 
 // bodyStartFunc checks the final response before download_file is opened; an
@@ -180,6 +182,7 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 		res.Offset = size
 		hdrs = append(hdrs, "Range: bytes="+strconv.FormatInt(size, 10)+"-", "If-Range: "+st.validator())
 	}
+	res.Sent = hdrs
 	n.opts.bodyStart = func(code int, h []string) error {
 		written = true
 		switch code {

@@ -182,6 +182,7 @@ func TestDoResumableCutThenResume(t *testing.T) {
 			assert.Equal(t, 206, r.ResponseCode)
 			assert.Equal(t, ResumeAppended, r.Outcome)
 			assert.Equal(t, int64(70000), r.Offset)
+			assert.Equal(t, []string{"User-Agent: resume-test", "Accept-Encoding: identity", "Range: bytes=70000-", "If-Range: " + c.ifRange}, r.Sent)
 			assert.Equal(t, "bytes=70000-", res.request(1).Get("Range"))
 			assert.Equal(t, c.ifRange, res.request(1).Get("If-Range"))
 			assert.Equal(t, "resume-test", res.request(1).Get("User-Agent"), "the caller's headers are sent")

@@ -31,14 +31,14 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitUsage
 	}
-	if cfg.verbose {
+	if cfg.verbose && !cfg.resume { // -C -: printed after the request (resume.go adds headers)
 		writeRequest(stderr, requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, cfg.proxyHost != ""))
 	}
 	bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
 	var ex *exchange
 	var resumed string
 	if cfg.resume {
-		ex, resumed, err = driveResumable(ctx, n, cfg, bar.update)
+		ex, resumed, err = driveResumable(ctx, n, cfg, bar.update, stderr)
 	} else {
 		ex, err = drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
 	}

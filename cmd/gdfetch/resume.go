@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/gdhttp/gdhttp/httpclient"
@@ -41,8 +42,10 @@ func resumeFlag(v string, c *config) (bool, error) {
 }
 
 // driveResumable runs the request with DoResumable. The string is the line
-// that tells how the file was resumed, for stderr.
-func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config, progress func(wire, decoded int64)) (*exchange, string, error) {
+// that tells how the file was resumed, for stderr. With -v the request bytes
+// of the last request (Range and If-Range included) go to verbose when it
+// has ended.
+func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config, progress func(wire, decoded int64), verbose io.Writer) (*exchange, string, error) {
 	ex := &exchange{}
 	n.OnProgress(func(w, d int64) {
 		ex.Decoded = d
@@ -64,6 +67,9 @@ func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config
 		return nil, "", err // a refused request (ErrInvalidParameter, ErrBusy)
 	}
 	ex.Completion = r.Completion
+	if cfg.verbose {
+		writeRequest(verbose, requestBytes(n, cfg.url, r.Sent, cfg.method, nil, cfg.proxyHost != ""))
+	}
 	line := ""
 	if r.Result == httprequest.ResultSuccess {
 		line = fmt.Sprintf("* resume: %s from byte %d (%s)\n", r.Outcome, r.Offset, cfg.output+httprequest.ResumeSuffix)

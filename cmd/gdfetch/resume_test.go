@@ -49,8 +49,9 @@ func TestResumeFlagCutThenResume(t *testing.T) {
 	assert.Len(t, got, 50000, "the partial file is kept")
 	assert.FileExists(t, out+httprequest.ResumeSuffix)
 
-	code, _, stderr = gdfetch(t, srv.URL+"/big.bin", "--continue-at", "-", "-o", out)
+	code, _, stderr = gdfetch(t, srv.URL+"/big.bin", "--continue-at", "-", "-o", out, "-v")
 	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "> Range: bytes=50000-␍␊\n> If-Range: \"gd1\"␍␊\n", "-v shows the request as sent")
 	assert.Contains(t, stderr, "* resume: appended from byte 50000")
 	assert.Contains(t, stderr, "RESULT_SUCCESS (0) 206")
 	got, err = os.ReadFile(out)
