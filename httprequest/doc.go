@@ -74,6 +74,8 @@
 //	body_size_limit                                 SetBodySizeLimit / BodySizeLimit (int64)
 //	download_chunk_size                             SetDownloadChunkSize / DownloadChunkSize
 //	download_file                                   SetDownloadFile / DownloadFile
+//	keep_partial_download (PR #118226)              SetKeepPartialDownload / IsKeepingPartialDownload
+//	append_to_download_file (PR #118226)            SetAppendToDownloadFile / IsAppendingToDownloadFile
 //	max_redirects                                   SetMaxRedirects / MaxRedirects
 //	timeout (float seconds)                         SetTimeout / Timeout (time.Duration)
 //	use_threads                                     SetUseThreads / IsUsingThreads
@@ -85,7 +87,7 @@
 //
 // Added: Do, Completion, ResultError, LastError, OnProgress, SetBodyWriter,
 // SetRFC9110Redirects, SetAcceptBrotli, SetDrainPerStep, SetKeepAlive,
-// SetDownloadInPlace, SetStrict.
+// SetDownloadInPlace, SetStrict, DoResumable (resume a download by itself).
 //
 // # Errors
 //

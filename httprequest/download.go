@@ -39,6 +39,20 @@ import (
 //     written in place: replacing it by rename would not mean the same thing.
 //   - The data is not fsync'ed before the rename (Godot does not sync
 //     either); atomicity is against failures of the request, not crashes.
+//
+// keep_partial_download and append_to_download_file (options_download.go;
+// Godot PR #118226) need the file itself, not a copy:
+//   - keep_partial_download writes in place, in both modes: the partial file
+//     a failure, a cancel or a timeout leaves is download_file itself, and it
+//     survives even the death of the process (a temporary file renamed into
+//     place on failure would not).
+//   - append_to_download_file with a 206 opens the existing file for
+//     appending (created when missing) instead of truncating it; any other
+//     status opens the file as above. In atomic mode without
+//     keep_partial_download a failed append truncates the file back to its
+//     length before the request, so the file is again exactly what it was
+//     (the §7 D3 promise: a failure leaves the old file). In place, the
+//     appended bytes stay, as every partial write does there (§2.9.3).
 
 // download is one open download_file.
 type download struct {
@@ -46,6 +60,47 @@ type download struct {
 	path   string // the file being written: target (in place) or the temporary file
 	atomic bool
 	f      *os.File
+
+	// restoreTo is the length to truncate an appended file back to on
+	// abort (atomic mode without keep_partial_download), −1 for none.
+	restoreTo int64
+}
+
+// openDownloadFile opens download_file for the run's response body, by the
+// node's properties and options (see the comment at the top).
+func (r *run) openDownloadFile(file string) (*download, error) {
+	if r.opts.bodyStart != nil {
+		if err := r.opts.bodyStart(r.code, r.respHeaders); err != nil {
+			return nil, err
+		}
+	}
+	keep := r.n.keepPartial.Load()
+	if r.n.appendFile.Load() && r.code == 206 {
+		return openAppend(file, !keep && !r.opts.downloadInPlace)
+	}
+	return openDownload(file, r.opts.downloadInPlace || keep)
+}
+
+// openAppend opens target for appending a 206 body (append_to_download_file),
+// creating it when missing. With restore, abort truncates it back to its
+// length now.
+func openAppend(target string, restore bool) (*download, error) {
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o666)
+	if err != nil {
+		return nil, cantOpen(err)
+	}
+	d := &download{target: target, path: target, f: f, restoreTo: -1}
+	if restore {
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, cantOpen(err)
+		}
+		if fi.Mode().IsRegular() {
+			d.restoreTo = fi.Size()
+		}
+	}
+	return d, nil
 }
 
 // openDownload opens download_file for a body that is about to be read. The
@@ -65,7 +120,7 @@ func openDownload(target string, inPlace bool) (*download, error) {
 	if err != nil {
 		return nil, cantOpen(err)
 	}
-	return &download{target: target, path: target, f: f}, nil
+	return &download{target: target, path: target, f: f, restoreTo: -1}, nil
 }
 
 // atomicTarget decides where an atomic download goes: the resolved regular
@@ -132,7 +187,7 @@ func openTemp(target string) (*download, error) {
 				return nil, cantOpen(err)
 			}
 		}
-		return &download{target: target, path: tmp, atomic: true, f: f}, nil
+		return &download{target: target, path: tmp, atomic: true, f: f, restoreTo: -1}, nil
 	}
 	return nil, cantOpen(&fs.PathError{Op: "open", Path: dir, Err: fs.ErrExist})
 }
@@ -167,11 +222,15 @@ func (d *download) commit() error {
 }
 
 // abort ends a failed or canceled download: in atomic mode the temporary file
-// is removed (the target is untouched); in place, the partial file stays
-// (§2.9.3). Safe to call more than once and after commit.
+// is removed (the target is untouched) and an appended file is truncated back
+// to its old length; in place, the partial file stays (§2.9.3). Safe to call
+// more than once and after commit.
 func (d *download) abort() {
 	if d.f == nil {
 		return
+	}
+	if d.restoreTo >= 0 {
+		_ = d.f.Truncate(d.restoreTo)
 	}
 	d.f.Close()
 	d.f = nil

@@ -403,7 +403,7 @@ func (r *run) stepBody() bool {
 			return r.fail(ResultBodySizeLimitExceeded, r.code, r.respHeaders, b.limitErr())
 		}
 		if file := r.n.DownloadFile(); file != "" {
-			dl, err := openDownload(file, r.opts.downloadInPlace)
+			dl, err := r.openDownloadFile(file)
 			if err != nil {
 				return r.fail(ResultDownloadFileCantOpen, r.code, r.respHeaders, err)
 			}

@@ -55,6 +55,8 @@ type HTTPRequest struct {
 	bodySizeLimit atomic.Int64 // read when a body starts (§2.6.1.1)
 	chunkSize     atomic.Int64 // given to the client when a connection starts
 	downloadFile  string       // guarded by mu; read when a body starts
+	keepPartial   atomic.Bool  // keep_partial_download (options_download.go); read when a body starts
+	appendFile    atomic.Bool  // append_to_download_file (options_download.go); read when a body starts
 	timeout       time.Duration
 	useThreads    bool
 
@@ -109,6 +111,7 @@ type options struct {
 	downloadInPlace bool
 	strict          bool
 	bodyWriter      io.Writer
+	bodyStart       bodyStartFunc // DoResumable's check of the final response before download_file opens (resume.go)
 }
 
 // New returns a node with Godot's defaults (§2.2): accept_gzip true,

@@ -31,11 +31,17 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitUsage
 	}
-	if cfg.verbose {
+	if cfg.verbose && !cfg.resume { // -C -: printed after the request (resume.go adds headers)
 		writeRequest(stderr, requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, cfg.proxyHost != ""))
 	}
 	bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
-	ex, err := drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
+	var ex *exchange
+	var resumed string
+	if cfg.resume {
+		ex, resumed, err = driveResumable(ctx, n, cfg, bar.update, stderr)
+	} else {
+		ex, err = drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
+	}
 	bar.finish()
 	switch {
 	case ctx.Err() != nil:
@@ -49,6 +55,12 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		return exitFailed
 	}
 	code := resultExit(ex.Result, ex.Cause)
+	if cfg.resume {
+		code = resumeExit(code, ex.Cause)
+		if resumed != "" && !cfg.silent && !cfg.json {
+			io.WriteString(stderr, resumed)
+		}
+	}
 	if code == exitOK && cfg.fail && ex.ResponseCode >= 400 {
 		code = exitHTTPError
 	}

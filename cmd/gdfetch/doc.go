@@ -29,6 +29,8 @@
 //	    --data-binary DATA|@FILE  request_data_raw, byte for byte
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"
 //	-o, --output FILE         download_file
+//	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
+//	                          append_to_download_file; exit 33 when a 206 does not continue the file)
 //	-L, --location            accepted, no effect: the node follows redirects (max_redirects)
 //	    --max-redirs N        max_redirects (default 8, -1 no limit)
 //	    --max-filesize BYTES  body_size_limit (k/M/G suffixes; default -1)
@@ -92,6 +94,7 @@ request
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"
 node properties
   -o, --output FILE           download_file ("-o -": stdout)
+  -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume)
   -L, --location              (no effect: the node follows redirects, up to --max-redirs)
       --max-redirs N          max_redirects (default 8; -1 no limit)
       --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none)
@@ -123,5 +126,6 @@ exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE; 7 CANT_CONNECT; 18 partial body
 (CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*;
 28 TIMEOUT; 35 TLS_HANDSHAKE_ERROR; 47 REDIRECT_LIMIT_REACHED; 52 NO_RESPONSE;
 56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED; 63 BODY_SIZE_LIMIT_EXCEEDED;
-2 bad flag or URL; 22 --fail; 130 interrupted.
+2 bad flag or URL; 22 --fail; 33 -C -: a 206 that does not continue the file;
+130 interrupted.
 `

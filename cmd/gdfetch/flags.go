@@ -40,6 +40,7 @@ type config struct {
 	tls          *httpclient.TLSOptions // --cacert, -k, --tls-name; nil: the node's default
 
 	strict, rfcRedirects, brotli, keepAlive, drain, inPlace bool
+	resume                                                  bool // -C -: DoResumable into -o (resume.go)
 
 	include, silent, verbose, json, fail bool
 }
@@ -60,6 +61,7 @@ type rawFlags struct {
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
 	fail, head, location, compressed                               bool
+	continueAt                                                     string
 }
 
 // newFetchFlags declares gdfetch's flags. Each usage string names the Godot
@@ -75,6 +77,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.StringArrayVar(&f.dataBinary, "data-binary", nil, "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
 	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"`)
 	fs.StringVarP(&f.output, "output", "o", "", "write the body to FILE (download_file)")
+	fs.StringVarP(&f.continueAt, "continue-at", "C", "", `"-": resume -o FILE from its size with Range + If-Range (DoResumable; keep_partial_download, append_to_download_file)`)
 	fs.BoolVarP(&f.location, "location", "L", false, "accepted for curl users: the node follows redirects anyway (see --max-redirs)")
 	fs.IntVar(&f.maxRedirs, "max-redirs", httprequest.DefaultMaxRedirects, "redirects followed; -1 no limit (max_redirects)")
 	fs.StringVar(&f.maxFilesize, "max-filesize", "-1", "largest body in bytes (suffix k, M, G); -1 no limit (body_size_limit)")
@@ -174,6 +177,9 @@ func parseFetch(args []string) (*config, error) {
 		}
 	}
 	if c.tls, err = tlsOptions(f.cacert, f.insecure, f.tlsName); err != nil {
+		return nil, err
+	}
+	if c.resume, err = resumeFlag(f.continueAt, c); err != nil {
 		return nil, err
 	}
 	return c, nil

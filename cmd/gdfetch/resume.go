@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/httprequest"
+)
+
+// -C - / --continue-at -: curl's resume flag, through
+// httprequest.HTTPRequest.DoResumable. The request asks for the rest of the
+// -o file with "Range: bytes=<size>-" and "If-Range" (the ETag, else the
+// Last-Modified, that the previous run kept in FILE.gdhttp-resume); a 206
+// that continues the file is appended, a 200 replaces it, a 416 for a
+// complete file is success; a transfer that breaks leaves the partial file
+// and its state for the next run. Only "-" is accepted (curl's numeric
+// offset would bypass the checks), only for a GET into -o. The request runs
+// through Do (blocking I/O): no per-frame status trace, and --threads has no
+// effect.
+
+// exitRange is curl's CURLE_RANGE_ERROR (33): the server's 206 does not
+// continue the file.
+const exitRange = 33
+
+// resumeFlag checks -C's value against the rest of the command line.
+func resumeFlag(v string, c *config) (bool, error) {
+	switch {
+	case v == "":
+		return false, nil
+	case v != "-":
+		return false, usagef("-C %s: only \"-C -\" (resume from the size of the -o file) is supported", v)
+	case c.output == "":
+		return false, usagef("-C - needs -o FILE: the file to resume")
+	case c.method != httpclient.MethodGet || c.hasBody:
+		return false, usagef("-C - resumes a GET download (no -X, -d, -I)")
+	}
+	return true, nil
+}
+
+// driveResumable runs the request with DoResumable. The string is the line
+// that tells how the file was resumed, for stderr. With -v the request bytes
+// of the last request (Range and If-Range included) go to verbose when it
+// has ended.
+func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config, progress func(wire, decoded int64), verbose io.Writer) (*exchange, string, error) {
+	ex := &exchange{}
+	n.OnProgress(func(w, d int64) {
+		ex.Decoded = d
+		if progress != nil {
+			progress(w, d)
+		}
+	})
+	defer n.OnProgress(nil)
+	start := time.Now()
+	r, err := n.DoResumable(ctx, cfg.url, cfg.headers)
+	ex.Elapsed = time.Since(start)
+	var re *httprequest.ResultError
+	switch {
+	case ctx.Err() != nil:
+		return nil, "", ctx.Err()
+	case errors.As(err, &re):
+		ex.Cause = re.Cause
+	case err != nil:
+		return nil, "", err // a refused request (ErrInvalidParameter, ErrBusy)
+	}
+	ex.Completion = r.Completion
+	if cfg.verbose {
+		writeRequest(verbose, requestBytes(n, cfg.url, r.Sent, cfg.method, nil, cfg.proxyHost != ""))
+	}
+	line := ""
+	if r.Result == httprequest.ResultSuccess {
+		line = fmt.Sprintf("* resume: %s from byte %d (%s)\n", r.Outcome, r.Offset, cfg.output+httprequest.ResumeSuffix)
+	}
+	return ex, line, nil
+}
+
+// resumeExit refines the exit status of a resumed download: a 206 that does
+// not continue the file is curl's range error (33); a response that was not
+// written (404, 500…) is an HTTP error (22).
+func resumeExit(code int, cause error) int {
+	switch {
+	case errors.Is(cause, httprequest.ErrResumeMismatch):
+		return exitRange
+	case errors.Is(cause, httprequest.ErrResumeStatus):
+		return exitHTTPError
+	}
+	return code
+}

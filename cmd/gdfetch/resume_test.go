@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/httprequest"
+)
+
+// -C -: a download cut mid-body exits 18 (partial) and leaves the partial
+// file; the same command again resumes it with Range + If-Range and exits 0
+// with the whole file.
+func TestResumeFlagCutThenResume(t *testing.T) {
+	content := bytes.Repeat([]byte("gdfetch resume "), 10000)
+	var served atomic.Int32
+	var mu sync.Mutex
+	var ranges []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ranges = append(ranges, r.Header.Get("Range")+"|"+r.Header.Get("If-Range"))
+		mu.Unlock()
+		w.Header().Set("ETag", `"gd1"`)
+		if served.Add(1) == 1 {
+			w.Header().Set("Content-Length", strconv.Itoa(len(content)))
+			_, _ = w.Write(content[:50000])
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		}
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(content))
+	}))
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "big.bin")
+
+	code, _, stderr := gdfetch(t, "-C", "-", "-o", out, srv.URL+"/big.bin")
+	assert.Equal(t, exitPartial, code, stderr)
+	got, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Len(t, got, 50000, "the partial file is kept")
+	assert.FileExists(t, out+httprequest.ResumeSuffix)
+
+	code, _, stderr = gdfetch(t, srv.URL+"/big.bin", "--continue-at", "-", "-o", out, "-v")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "> Range: bytes=50000-␍␊\n> If-Range: \"gd1\"␍␊\n", "-v shows the request as sent")
+	assert.Contains(t, stderr, "* resume: appended from byte 50000")
+	assert.Contains(t, stderr, "RESULT_SUCCESS (0) 206")
+	got, err = os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(content, got), "the whole file")
+	assert.NoFileExists(t, out+httprequest.ResumeSuffix)
+	mu.Lock()
+	assert.Equal(t, []string{"|", `bytes=50000-|"gd1"`}, ranges)
+	mu.Unlock()
+
+	// Once more: the file is complete, the server's 416 says so.
+	require.NoError(t, os.WriteFile(out+httprequest.ResumeSuffix,
+		[]byte(`{"url":"`+srv.URL+`/big.bin","etag":"\"gd1\"","length":`+strconv.Itoa(len(content))+`}`), 0o644))
+	code, _, stderr = gdfetch(t, "-C", "-", "-o", out, srv.URL+"/big.bin")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "already complete")
+}
+
+// A 206 that does not continue the file exits 33 (curl's range error) and
+// leaves the file; a 404 exits 22 and leaves it too.
+func TestResumeFlagRefusals(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		handler http.HandlerFunc
+		code    int
+	}{
+		{"206 from byte 0", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Range", "bytes 0-4/5")
+			w.Header().Set("Content-Length", "5")
+			w.WriteHeader(http.StatusPartialContent)
+			_, _ = w.Write([]byte("hello"))
+		}, exitRange},
+		{"404", func(w http.ResponseWriter, _ *http.Request) { http.NotFound(w, nil) }, exitHTTPError},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(c.handler)
+			defer srv.Close()
+			out := filepath.Join(t.TempDir(), "f")
+			require.NoError(t, os.WriteFile(out, []byte("abc"), 0o644))
+			require.NoError(t, os.WriteFile(out+httprequest.ResumeSuffix, []byte(`{"url":"`+srv.URL+`/f","etag":"\"x\"","length":5}`), 0o644))
+			code, _, stderr := gdfetch(t, "-C", "-", "-o", out, srv.URL+"/f")
+			assert.Equal(t, c.code, code, stderr)
+			got, err := os.ReadFile(out)
+			require.NoError(t, err)
+			assert.Equal(t, "abc", string(got), "file untouched")
+		})
+	}
+}
+
+// -C takes only "-", needs -o, and resumes a GET only.
+func TestResumeFlagUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"-C", "100", "-o", "f", "http://h/"},
+		{"-C", "-", "http://h/"},
+		{"-C", "-", "-o", "f", "-d", "x", "http://h/"},
+		{"-C", "-", "-o", "f", "-X", "PUT", "http://h/"},
+		{"-C", "-", "-o", "f", "-I", "http://h/"},
+	} {
+		code, _, stderr := gdfetch(t, args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
+	}
+	c, err := parseFetch([]string{"http://h/", "-o", "f", "-C", "-"})
+	require.NoError(t, err)
+	assert.True(t, c.resume)
+}

@@ -1,0 +1,398 @@
+package httprequest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// Resumable downloads (§7.2): DoResumable drives keep_partial_download and
+// append_to_download_file (options_download.go) to resume download_file by
+// itself, with the checks Godot's node leaves to the game.
+//
+// What it does, on the file F = download_file:
+//  1. F's size S is the resume offset (0 when F is missing). The state file
+//     F + ResumeSuffix (JSON, written by the previous call) holds the URL,
+//     the validator — the strong ETag, else Last-Modified — and the complete
+//     length the server announced.
+//  2. When S > 0, the state is for the same URL, has a validator and does
+//     not say F is longer than the whole: the request carries "Range:
+//     bytes=S-" and "If-Range: <validator>". Otherwise it is a plain GET (a
+//     partial file with no state is never trusted: it is downloaded again
+//     from the first byte). "Accept-Encoding: identity" is added unless the
+//     caller sent an Accept-Encoding, so that byte offsets are those of the
+//     file itself.
+//  3. When the final response's body is about to be written (after
+//     redirects, before any byte reaches F):
+//     - 206 Partial Content is appended only when it continues F exactly:
+//     a single "Content-Range: bytes S-E/L" with E ≥ S and L (if given) > E,
+//     no Content-Encoding, and the same validator as the state's when it
+//     carries one. Anything else ends with ErrResumeMismatch (as
+//     RESULT_DOWNLOAD_FILE_CANT_OPEN) and F untouched.
+//     - 200 OK restarts cleanly: F is truncated and written from the first
+//     byte (a server that ignored the Range, or a file that changed and
+//     failed the If-Range) — two versions are never spliced.
+//     - Any other status is not written to F (Godot would write an error page
+//     over it, §2.9.2): ErrResumeStatus, F untouched.
+//     The state file is written now, with this response's validators, so a
+//     request cut from here on can be resumed.
+//  4. A 416 Range Not Satisfiable whose "Content-Range: bytes */L" says L = S
+//     means F is already complete: RESULT_SUCCESS with code 416. Another 416
+//     (the file shrank, or the state lied) starts once more without a Range.
+//  5. Success removes the state file. A failure, a timeout or ctx's
+//     cancellation leaves F (keep_partial_download: written in place) and
+//     the state file, for the next call.
+//
+// The state file is the project's own format (not a Godot one); it is
+// replaced atomically (written beside it, then renamed).
+
+// ResumeSuffix is appended to download_file to name DoResumable's state file.
+const ResumeSuffix = ".gdhttp-resume"
+
+// ErrResumeMismatch is the cause when a 206 response does not continue the
+// partial file (Content-Range start other than its size, no or several
+// ranges, an encoded body, another validator): nothing was written.
+var ErrResumeMismatch = errors.New("httprequest: the 206 response does not continue the partial file")
+
+// ErrResumeStatus is the cause when the final response is neither 200, 206
+// nor a 416 for a complete file: its body was not written to download_file.
+var ErrResumeStatus = errors.New("httprequest: not a 200 or 206 response; download_file left untouched")
+
+// ResumeOutcome says what DoResumable did with download_file.
+type ResumeOutcome int
+
+const (
+	// ResumeFromStart: the body was written from the first byte (no partial
+	// file or no usable state, or the server answered 200).
+	ResumeFromStart ResumeOutcome = iota
+	// ResumeAppended: a 206 continued the partial file.
+	ResumeAppended
+	// ResumeAlreadyComplete: a 416 said the partial file is the whole file.
+	ResumeAlreadyComplete
+)
+
+func (o ResumeOutcome) String() string {
+	switch o {
+	case ResumeFromStart:
+		return "from start"
+	case ResumeAppended:
+		return "appended"
+	case ResumeAlreadyComplete:
+		return "already complete"
+	}
+	return "ResumeOutcome(" + strconv.Itoa(int(o)) + ")"
+}
+
+// Resumed is DoResumable's result: the completion of the last request, what
+// was done with the file, the offset the request asked for (the partial
+// file's size; 0 without a Range), and the custom headers that request
+// carried (the caller's, then Accept-Encoding, Range and If-Range).
+type Resumed struct {
+	Completion
+	Outcome ResumeOutcome
+	Offset  int64
+	Sent    []string
+}
+
+// bodyStartFunc checks the final response before download_file is opened; an
+// error ends the request with RESULT_DOWNLOAD_FILE_CANT_OPEN and that cause.
+type bodyStartFunc func(code int, headers []string) error
+
+// resumeState is the state file's content.
+type resumeState struct {
+	URL          string `json:"url"`
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+	Length       int64  `json:"length"` // the complete length, −1 when unknown
+}
+
+func (s *resumeState) validator() string {
+	if s.ETag != "" {
+		return s.ETag
+	}
+	return s.LastModified
+}
+
+// DoResumable downloads url into download_file like Do, resuming a partial
+// file a previous call left (see the comment at the top of resume.go for the
+// rules). headers are sent as given, before the Range headers; a Range or
+// If-Range among them is refused with ErrInvalidParameter, as is an empty
+// download_file. The node's keep_partial_download and
+// append_to_download_file are on during the call and restored afterwards.
+// The error is Do's: nil for RESULT_SUCCESS (a 416 for a complete file
+// included), else a *ResultError whose cause may be ErrResumeMismatch or
+// ErrResumeStatus.
+func (n *HTTPRequest) DoResumable(ctx context.Context, url string, headers []string) (Resumed, error) {
+	file := n.DownloadFile()
+	if file == "" {
+		return Resumed{}, wire.Wrap(wire.ErrInvalidParameter, "do_resumable", errors.New("download_file is empty"))
+	}
+	for _, h := range headers {
+		switch strings.ToLower(headerName(h)) {
+		case "range", "if-range":
+			return Resumed{}, wire.Wrap(wire.ErrInvalidParameter, "do_resumable", errors.New("the caller's headers carry "+headerName(h)))
+		}
+	}
+	if n.busy() {
+		return Resumed{}, busyErr("do_resumable")
+	}
+	keep, app, hook := n.keepPartial.Load(), n.appendFile.Load(), n.opts.bodyStart
+	defer func() {
+		n.keepPartial.Store(keep)
+		n.appendFile.Store(app)
+		n.opts.bodyStart = hook
+	}()
+	n.keepPartial.Store(true)
+	n.appendFile.Store(true)
+
+	res, again, err := n.resumeOnce(ctx, url, headers, file, true)
+	if again {
+		res, _, err = n.resumeOnce(ctx, url, headers, file, false)
+	}
+	return res, err
+}
+
+// resumeOnce is one request of DoResumable; again asks for a second one
+// without a Range (a 416 that does not match the file).
+func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []string, file string, tryRange bool) (res Resumed, again bool, err error) {
+	statePath := file + ResumeSuffix
+	var size int64
+	if fi, serr := os.Stat(file); serr == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	written := false // the hook ran: the body was (being) written
+	st, _ := readResumeState(statePath)
+	resume := tryRange && size > 0 && st != nil && st.URL == url && st.validator() != "" &&
+		(st.Length < 0 || size <= st.Length)
+
+	hdrs := append([]string(nil), headers...)
+	if !hasHeader(hdrs, "accept-encoding") {
+		hdrs = append(hdrs, "Accept-Encoding: identity")
+	}
+	if resume {
+		res.Offset = size
+		hdrs = append(hdrs, "Range: bytes="+strconv.FormatInt(size, 10)+"-", "If-Range: "+st.validator())
+	}
+	res.Sent = hdrs
+	n.opts.bodyStart = func(code int, h []string) error {
+		written = true
+		switch code {
+		case 206:
+			if !resume {
+				return fmt.Errorf("%w: 206 to a request without a Range", ErrResumeMismatch)
+			}
+			if err := continuesFile(h, size, st); err != nil {
+				return err
+			}
+			res.Outcome = ResumeAppended
+			length := int64(-1)
+			if _, _, l, ok := parseContentRange(headerValue(h, "content-range")); ok {
+				length = l
+			}
+			next := stateFrom(url, h, length)
+			if next.validator() == "" {
+				next.ETag, next.LastModified = st.ETag, st.LastModified // a 206 need not repeat them
+			}
+			return writeResumeState(statePath, next)
+		case 200:
+			res.Outcome = ResumeFromStart
+			next := stateFrom(url, h, contentLength(h))
+			if next.validator() == "" || !isIdentity(h) {
+				// Nothing to resume this body with later.
+				if err := os.Remove(statePath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+				return nil
+			}
+			return writeResumeState(statePath, next)
+		}
+		return fmt.Errorf("%w (status %d)", ErrResumeStatus, code)
+	}
+	c, err := n.Do(ctx, url, hdrs, httpclient.MethodGet, nil)
+	res.Completion = c
+	if c.Result == ResultSuccess && c.ResponseCode == 200 && !written {
+		// An empty 200 (Content-Length: 0) opens no file (§2.9.2), but the
+		// resource is empty: so is the file.
+		res.Outcome = ResumeFromStart
+		if werr := os.WriteFile(file, nil, 0o666); werr != nil {
+			err = resultErr(ResultDownloadFileCantOpen, cantOpen(werr))
+			res.Completion = Completion{Result: ResultDownloadFileCantOpen, ResponseCode: c.ResponseCode, Headers: c.Headers}
+			return res, false, err
+		}
+	}
+	if c.ResponseCode == 416 && (c.Result == ResultSuccess || errors.Is(err, ErrResumeStatus)) {
+		if _, _, l, ok := parseContentRange(headerValue(c.Headers, "content-range")); ok && resume && l == size {
+			res.Outcome = ResumeAlreadyComplete
+			res.Completion = Completion{Result: ResultSuccess, ResponseCode: c.ResponseCode, Headers: c.Headers}
+			_ = os.Remove(statePath)
+			return res, false, nil
+		}
+		if resume {
+			return res, true, err
+		}
+	}
+	if c.Result == ResultSuccess && (c.ResponseCode == 200 || c.ResponseCode == 206 && written) {
+		_ = os.Remove(statePath)
+	} else if err == nil && c.Result == ResultSuccess {
+		// A response without a body (never written): not a download.
+		cause := fmt.Errorf("%w (status %d)", ErrResumeStatus, c.ResponseCode)
+		if c.ResponseCode == 206 {
+			cause = fmt.Errorf("%w: a 206 without a body", ErrResumeMismatch)
+		}
+		err = resultErr(ResultDownloadFileCantOpen, cause)
+		res.Completion = Completion{Result: ResultDownloadFileCantOpen, ResponseCode: c.ResponseCode, Headers: c.Headers}
+	}
+	return res, false, err
+}
+
+// continuesFile checks that a 206 continues a file of size bytes (see step 3
+// at the top).
+func continuesFile(h []string, size int64, st *resumeState) error {
+	cr := headerValue(h, "content-range")
+	start, end, length, ok := parseContentRange(cr)
+	switch {
+	case !ok || start < 0:
+		return fmt.Errorf("%w: Content-Range %q", ErrResumeMismatch, cr)
+	case start != size:
+		return fmt.Errorf("%w: Content-Range %q starts at %d, the file has %d bytes", ErrResumeMismatch, cr, start, size)
+	case end < start || (length >= 0 && length <= end):
+		return fmt.Errorf("%w: Content-Range %q", ErrResumeMismatch, cr)
+	case !isIdentity(h):
+		return fmt.Errorf("%w: Content-Encoding %q", ErrResumeMismatch, headerValue(h, "content-encoding"))
+	}
+	if st.ETag != "" {
+		if e := headerValue(h, "etag"); e != "" && e != st.ETag {
+			return fmt.Errorf("%w: ETag %s, the file is %s", ErrResumeMismatch, e, st.ETag)
+		}
+	} else if lm := headerValue(h, "last-modified"); lm != "" && lm != st.LastModified {
+		return fmt.Errorf("%w: Last-Modified %s, the file is %s", ErrResumeMismatch, lm, st.LastModified)
+	}
+	return nil
+}
+
+// parseContentRange parses "bytes S-E/L", "bytes S-E/*" (length −1) and
+// "bytes */L" (start and end −1). ok is false for anything else.
+func parseContentRange(v string) (start, end, length int64, ok bool) {
+	unit, rest, found := strings.Cut(strings.TrimSpace(v), " ")
+	if !found || !strings.EqualFold(unit, "bytes") {
+		return 0, 0, 0, false
+	}
+	rng, l, found := strings.Cut(strings.TrimSpace(rest), "/")
+	if !found {
+		return 0, 0, 0, false
+	}
+	length = -1
+	if l != "*" {
+		if length, ok = digits(l); !ok {
+			return 0, 0, 0, false
+		}
+	}
+	if rng == "*" {
+		return -1, -1, length, length >= 0
+	}
+	s, e, found := strings.Cut(rng, "-")
+	if !found {
+		return 0, 0, 0, false
+	}
+	if start, ok = digits(s); !ok {
+		return 0, 0, 0, false
+	}
+	if end, ok = digits(e); !ok {
+		return 0, 0, 0, false
+	}
+	return start, end, length, true
+}
+
+// digits parses a non-empty run of ASCII digits (no sign, no space).
+func digits(s string) (int64, bool) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	return v, err == nil
+}
+
+// headerValue is the stripped value of the first header line named name
+// (case-insensitive), "" when there is none.
+func headerValue(headers []string, name string) string {
+	for _, h := range headers {
+		if strings.EqualFold(headerName(h), name) {
+			_, v, _ := strings.Cut(h, ":")
+			return wire.StripEdges(v)
+		}
+	}
+	return ""
+}
+
+// isIdentity reports whether the response carries no Content-Encoding other
+// than identity.
+func isIdentity(h []string) bool {
+	e := headerValue(h, "content-encoding")
+	return e == "" || strings.EqualFold(e, "identity")
+}
+
+// contentLength is the Content-Length of a response, −1 when absent or not
+// plain digits (or with Transfer-Encoding).
+func contentLength(h []string) int64 {
+	if headerValue(h, "transfer-encoding") != "" {
+		return -1
+	}
+	if v, ok := digits(headerValue(h, "content-length")); ok {
+		return v
+	}
+	return -1
+}
+
+// stateFrom is the state of a response's body: its strong ETag (a weak one
+// cannot be used in If-Range, RFC 9110 §13.1.5) and its Last-Modified.
+func stateFrom(url string, h []string, length int64) *resumeState {
+	st := &resumeState{URL: url, Length: length, LastModified: headerValue(h, "last-modified")}
+	if e := headerValue(h, "etag"); strings.HasPrefix(e, `"`) {
+		st.ETag = e
+	}
+	return st
+}
+
+func readResumeState(path string) (*resumeState, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var st resumeState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// writeResumeState replaces the state file atomically.
+func writeResumeState(path string, st *resumeState) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(append(b, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
