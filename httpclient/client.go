@@ -199,6 +199,10 @@ func (c *Client) LastError() error {
 //     IP literal with a port outside 1…65535 (status CANT_CONNECT, §1.5.10);
 //     a literal such as "1::2::3" whose address Godot's parser leaves
 //     undefined (status CANT_CONNECT; see COMPAT.md).
+//   - Failed: the TCP connect to an IP literal could not start (no route
+//     to it, no socket), status CANT_CONNECT (§1.5.10), with the cause.
+//     Over TLS or a CONNECT tunnel that failure is reported by the first
+//     Poll instead (COMPAT.md H14).
 //
 // Godot: HTTPClient.connect_to_host()
 func (c *Client) ConnectToHost(host string, port int, tls *TLSOptions) error {
@@ -250,6 +254,13 @@ func (c *Client) ConnectToHost(host string, port int, tls *TLSOptions) error {
 		}
 		p.literal = addr
 		c.startDial(p)
+		if c.dial.quick != nil && c.dial.quickErr != nil {
+			// §1.5.10: the connect could not even start (no route, no
+			// socket): Godot returns FAILED, status CANT_CONNECT.
+			err := c.dial.quickErr
+			c.release()
+			return c.fail(StatusCantConnect, Failed, "connect_to_host", err)
+		}
 		c.setStatus(StatusConnecting)
 		return nil
 	}

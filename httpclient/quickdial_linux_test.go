@@ -121,3 +121,26 @@ func TestQuickConnect(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectStartFails pins §1.5.10: when the TCP connect to an IP
+// literal cannot even start (here: no route to the broadcast address),
+// ConnectToHost itself returns FAILED with the cause, status CANT_CONNECT,
+// and no Poll is needed.
+func TestConnectStartFails(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			c, tr := newClient(t, m.blocking)
+			err := c.ConnectToHost("255.255.255.255", 80, nil)
+			if err == nil {
+				t.Skip("this machine starts a connect to 255.255.255.255")
+			}
+			assert.True(t, errors.Is(err, Failed), "%v", err)
+			var errno syscall.Errno
+			assert.True(t, errors.As(err, &errno), "the cause: %v", err)
+			assert.Equal(t, StatusCantConnect, c.Status())
+			assert.Equal(t, statuses(StatusCantConnect), *tr)
+			assert.Equal(t, err, c.LastError())
+			assert.True(t, errors.Is(c.Poll(), ErrCantConnect), "Poll in CANT_CONNECT")
+		})
+	}
+}

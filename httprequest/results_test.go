@@ -3,9 +3,11 @@ package httprequest
 import (
 	"errors"
 	"io"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -147,6 +149,20 @@ func TestEveryResult(t *testing.T) {
 		{name: "R2 connect refused at once: [::1] is a 3-character host (§2.5.11, §2.4.8)",
 			url:  func(*testing.T, *testserver.Server) string { return "http://[::1]:8080/" },
 			want: Completion{Result: ResultCantConnect}, cause: wire.ErrInvalidParameter,
+			check: func(t *testing.T, n *HTTPRequest, _ *testserver.Server, o outcome) {
+				if !n.IsUsingThreads() && o.frames > 0 {
+					assert.ErrorIs(t, o.reqErr, ErrCantConnect, "returned and a deferred R2 (§2.4.8)")
+				}
+			}},
+		{name: "R2 connect cannot start: no route to 255.255.255.255 (§1.5.10, §2.4.8)",
+			url: func(t *testing.T, _ *testserver.Server) string {
+				d := net.Dialer{Timeout: 200 * time.Millisecond}
+				if _, err := d.Dial("tcp4", "255.255.255.255:80"); !errors.Is(err, syscall.ENETUNREACH) && !errors.Is(err, syscall.EACCES) {
+					t.Skipf("a connect to 255.255.255.255 does not fail at once here: %v", err)
+				}
+				return "http://255.255.255.255:80/"
+			},
+			want: Completion{Result: ResultCantConnect}, cause: wire.Failed,
 			check: func(t *testing.T, n *HTTPRequest, _ *testserver.Server, o outcome) {
 				if !n.IsUsingThreads() && o.frames > 0 {
 					assert.ErrorIs(t, o.reqErr, ErrCantConnect, "returned and a deferred R2 (§2.4.8)")
