@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gdhttp/gdhttp/chunked"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 )
@@ -195,7 +196,15 @@ func FuzzNodeStack(f *testing.F) {
 		checkCompletion(t, p, strictDriver, so, strict)
 		base.check(t, func() string { return fmt.Sprintf("plan %v data %q", p, data) })
 
-		if p.end != endReset {
+		doomed := false
+		for _, r := range runs {
+			// §1.10.2.2: after a non-hex chunk-size line Process (the
+			// non-blocking client) drops a chunk a pause cut and fails
+			// (R4); the blocking drivers wait for it and may meet the close
+			// (R2). Godot's drivers part the same way.
+			doomed = doomed || errors.Is(r.err, chunked.ErrNotHex)
+		}
+		if p.end != endReset && !doomed {
 			for i, r := range runs {
 				if !sameCompletion(r.c, runs[0].c) {
 					t.Fatalf("drivers deliver different completions (§7.3)\n  plan: %v options: %+v\n  %v: %v\n  %v: %v\n  data: %q",
