@@ -287,6 +287,9 @@ func FuzzClientStack(f *testing.F) {
 			if p.end == endReset && !def.success() {
 				return // the RST may have dropped unread data in the default run only
 			}
+			if emptyBodyFINRace(def, strict) {
+				return // Godot's own timing race after an empty body (httpclient: TestScenarios/content-length-0-fin-later)
+			}
 			if !def.success() || def.code != strict.code || !slices.Equal(def.headers, strict.headers) || !bytes.Equal(def.body, strict.body) {
 				t.Fatalf("strict mode accepted what default mode did not (§7.4)\n  plan: %v\n  strict:  %v\n  default: %v\n  data: %q",
 					p, strict, def, data)
