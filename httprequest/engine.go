@@ -292,12 +292,13 @@ func (r *run) retryReused() bool {
 }
 
 // hopHeaders are the headers for the current hop: without credentials when
-// it goes to another origin than the original request (§7 D2).
+// it goes to another origin than the original request (§7 D2), plus the
+// cookie jar's Cookie line (cookies.go).
 func (r *run) hopHeaders() []string {
 	if r.cur.sameOrigin(r.origin) {
-		return r.headers
+		return r.withJarCookies(r.headers)
 	}
-	return withoutCredentials(r.headers)
+	return r.withJarCookies(withoutCredentials(r.headers))
 }
 
 // handleResponse is Godot's _handle_response (§2.7, §2.8.1): handled means
@@ -311,6 +312,7 @@ func (r *run) handleResponse() (handled, done bool) {
 	r.code = c.ResponseCode()
 	r.respHeaders = c.ResponseHeaders()
 	r.body.reset()
+	r.storeCookies() // every hop, 3xx included (cookies.go)
 
 	rfc := r.opts.rfcRedirects
 	if isRedirect(r.code, rfc) {

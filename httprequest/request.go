@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,6 +110,7 @@ type options struct {
 	downloadInPlace bool
 	strict          bool
 	bodyWriter      io.Writer
+	cookieJar       http.CookieJar // cookies.go
 }
 
 // New returns a node with Godot's defaults (§2.2): accept_gzip true,
