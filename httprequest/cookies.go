@@ -37,10 +37,10 @@ func (n *HTTPRequest) SetCookieJar(jar http.CookieJar) error {
 // CookieJar returns the cookie jar, or nil.
 func (n *HTTPRequest) CookieJar() http.CookieJar { return n.opts.cookieJar }
 
-// jarURL is the URL a jar sees for t: scheme, host[:port], path and query
+// asURL is t as a URL (what a cookie jar and a proxy function see): scheme, host[:port], path and query
 // (Godot's request_string may be anything; when it does not parse, the part
 // before '?' is the path).
-func (t target) jarURL() *url.URL {
+func (t target) asURL() *url.URL {
 	if u, err := url.Parse(t.url()); err == nil {
 		return u
 	}
@@ -61,7 +61,7 @@ func (r *run) withJarCookies(headers []string) []string {
 	if jar == nil || hasHeaderNamed(headers, "cookie") {
 		return headers
 	}
-	cookies := jar.Cookies(r.cur.jarURL())
+	cookies := jar.Cookies(r.cur.asURL())
 	if len(cookies) == 0 {
 		return headers
 	}
@@ -92,7 +92,7 @@ func (r *run) storeCookies() {
 		return
 	}
 	if cookies := (&http.Response{Header: h}).Cookies(); len(cookies) > 0 {
-		jar.SetCookies(r.cur.jarURL(), cookies)
+		jar.SetCookies(r.cur.asURL(), cookies)
 	}
 }
 

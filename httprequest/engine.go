@@ -138,13 +138,10 @@ func (r *run) connect() error {
 	n, c := r.n, r.n.client
 	n.mu.Lock()
 	tlsOpts := n.tlsOptions
-	if n.proxyDirty {
-		c.SetHTTPProxy(n.httpProxy.host, n.httpProxy.port)
-		c.SetHTTPSProxy(n.httpsProxy.host, n.httpsProxy.port)
-		n.proxyDirty = false
-		n.keepTarget = target{}
-	}
 	n.mu.Unlock()
+	if err := r.applyProxies(); err != nil { // proxyenv.go
+		return err
+	}
 	// download_chunk_size as it is now (issue 7 rule 8: it may have been
 	// set while the client was DISCONNECTED).
 	r.body.chunkSize = int(n.chunkSize.Load())

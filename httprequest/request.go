@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,6 +85,9 @@ type HTTPRequest struct {
 	httpsProxy proxySetting
 	proxyDirty bool // proxies changed since they were given to the client
 
+	httpProxyCreds, httpsProxyCreds proxyCreds  // guarded by mu (proxyenv.go)
+	appliedProxies                  proxyChoice // what the client has (owner of the run)
+
 	// Progress reporting state (owner goroutine).
 	reportedWire, reportedDecoded int64
 
@@ -110,7 +114,9 @@ type options struct {
 	downloadInPlace bool
 	strict          bool
 	bodyWriter      io.Writer
-	cookieJar       http.CookieJar // cookies.go
+	cookieJar       http.CookieJar                   // cookies.go
+	proxyFunc       func(*url.URL) (*url.URL, error) // proxyenv.go
+	proxyEnv        bool
 }
 
 // New returns a node with Godot's defaults (§2.2): accept_gzip true,
