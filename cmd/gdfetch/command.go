@@ -32,11 +32,16 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		return exitUsage
 	}
 	if cfg.verbose {
-		writeRequest(stderr, requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, cfg.proxyHost != ""))
+		writeRequest(stderr, verboseRequest(n, cfg))
 	}
 	bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
 	ex, err := drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
 	bar.finish()
+	if err == nil {
+		if serr := saveCookies(n, cfg); serr != nil {
+			fmt.Fprintf(stderr, "gdfetch: %v\n", serr)
+		}
+	}
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "gdfetch: interrupted: request canceled")
@@ -146,5 +151,6 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 		n.SetHTTPProxy(cfg.proxyHost, cfg.proxyPort)
 		n.SetHTTPSProxy(cfg.proxyHost, cfg.proxyPort)
 	}
+	steps = append(steps, configureNet(n, cfg))
 	return errors.Join(steps...)
 }
