@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/internal/peers"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -190,4 +191,29 @@ func TestEnvironmentProxyFlags(t *testing.T) {
 		assert.Equal(t, exitResolve, code, "%v: %s", args, stderr)
 	}
 	assert.Len(t, proxy.Requests(), 2, "direct: the proxy saw nothing more")
+}
+
+// Against the real peers (skipped without them): -c/-b with httpbin's
+// /cookies/set and /cookies, and --proxy-user through tinyproxy's BasicAuth
+// instance (without it, the proxy's 407 is the response: --fail gives 22).
+func TestNetFlagsRealPeers(t *testing.T) {
+	clearProxyEnv(t)
+	bin := "http://" + peers.HTTPBin(t)
+	proxy, user, pass := peers.ProxyAuth(t)
+	jarFile := filepath.Join(t.TempDir(), "jar.txt")
+
+	code, out, stderr := gdfetch(t, "-s", "-c", jarFile, bin+"/cookies/set?k=v")
+	require.Equal(t, 0, code, stderr)
+	assert.JSONEq(t, `{"cookies": {"k": "v"}}`, out)
+	code, out, stderr = gdfetch(t, "-s", "-b", jarFile, bin+"/cookies")
+	require.Equal(t, 0, code, stderr)
+	assert.JSONEq(t, `{"cookies": {"k": "v"}}`, out, "the saved jar loaded again")
+
+	code, out, stderr = gdfetch(t, "-s", "-x", proxy, "--proxy-user", user+":"+pass, bin+"/get?via=proxy")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, `"args":{"via":"proxy"}`)
+	assert.NotContains(t, out, "Proxy-Authorization", "tinyproxy keeps the credentials to itself")
+	code, _, stderr = gdfetch(t, "-s", "-f", "-x", proxy, bin+"/get")
+	assert.Equal(t, exitHTTPError, code, stderr)
+	assert.Contains(t, stderr, "response code 407")
 }
