@@ -57,7 +57,7 @@ func TestProxyForURL(t *testing.T) {
 			require.NoError(t, err)
 			got, err := tt.cfg.ProxyForURL(u)
 			assert.Equal(t, fmt.Sprint(tt.wantErr), fmt.Sprint(err))
-			assert.Equal(t, tt.want, fmt.Sprintf("%s", got))
+			assert.Equal(t, tt.want, urlString(got))
 		})
 	}
 }
@@ -124,7 +124,7 @@ func TestProxyFromEnvironmentReadsEachCall(t *testing.T) {
 		if err != nil {
 			return "error: " + err.Error()
 		}
-		return fmt.Sprintf("%s", p)
+		return urlString(p)
 	}
 	assert.Equal(t, "<nil>", get(target))
 	t.Setenv("http_proxy", "lower:1")
@@ -206,4 +206,12 @@ func TestSplitProxyURL(t *testing.T) {
 			}
 		})
 	}
+}
+
+// urlString is u.String(), "<nil>" for nil (as httpproxy's tests print it).
+func urlString(u *url.URL) string {
+	if u == nil {
+		return "<nil>"
+	}
+	return u.String()
 }

@@ -62,8 +62,7 @@ func TestCookieJarRequestBytes(t *testing.T) {
 // Cookie line is ever sent, across a redirect too.
 func TestCookieJarOffByDefault(t *testing.T) {
 	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
-		var srv *testserver.Server
-		srv = serve(t, route(func(line string, req []byte) string {
+		srv := serve(t, route(func(line string, req []byte) string {
 			if strings.HasPrefix(line, "GET /start ") {
 				return "HTTP/1.1 302 Found\r\nSet-Cookie: s=1\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n"
 			}

@@ -176,50 +176,69 @@ func saveCookies(n *httprequest.HTTPRequest, cfg *config) error {
 	return nil
 }
 
-// verboseRequest is requestBytes with what this file adds: the jar's Cookie
-// line after the other header lines, the absolute form when the request
-// goes to a proxy (-x or the environment's), and its Proxy-Authorization
-// last — the bytes the node sends for the first hop.
+// verboseRequest is requestBytes with what this file adds: the absolute form
+// when the request goes to a proxy (-x or the environment's), the jar's
+// Cookie line after the node's header lines (the caller's and the automatic
+// Accept-Encoding), and the proxy's Proxy-Authorization last — the bytes the
+// node sends for the first hop.
 func verboseRequest(n *httprequest.HTTPRequest, cfg *config) []byte {
-	u, err := wire.ParseRequestURL(cfg.url)
+	target, err := url.Parse(cfg.url)
 	if err != nil {
-		return nil
+		target = nil
 	}
-	target, _ := url.Parse(cfg.url)
 	viaProxy, auth := cfg.proxyHost != "", cfg.net.proxyUser
 	if !viaProxy && !cfg.net.noEnvProxy && target != nil {
 		if p, _ := envProxy(cfg.net)(target); p != nil {
 			viaProxy, auth = true, p.User
 		}
 	}
-	hdrs := append([]string(nil), cfg.headers...)
-	if n.IsAcceptingGzip() && !hasHeader(hdrs, "accept-encoding") {
-		if n.AcceptBrotli() {
-			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate, br")
-		} else {
-			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate")
-		}
+	b := requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, viaProxy)
+	headEnd := bytes.Index(b, []byte("\r\n\r\n"))
+	if headEnd < 0 {
+		return b
 	}
-	if jar := n.CookieJar(); jar != nil && target != nil && !hasHeader(hdrs, "cookie") {
+	lines := strings.Split(string(b[:headEnd]), "\r\n")
+	nodeLines := len(cfg.headers) // then the client's automatic lines
+	if n.IsAcceptingGzip() && !hasHeader(cfg.headers, "accept-encoding") {
+		nodeLines++
+	}
+	if jar := n.CookieJar(); jar != nil && target != nil && !hasLineNamed(cfg.headers, "cookie") && nodeLines+1 <= len(lines) {
 		req := http.Request{Header: http.Header{}}
 		for _, c := range jar.Cookies(target) {
 			req.AddCookie(c)
 		}
 		if line := req.Header.Get("Cookie"); line != "" {
-			hdrs = append(hdrs, "Cookie: "+line)
+			lines = append(lines[:nodeLines+1], append([]string{"Cookie: " + line}, lines[nodeLines+1:]...)...)
 		}
 	}
-	b := wire.AppendRequest(nil, &wire.Request{
-		Method: cfg.method, URL: u.Path, Headers: hdrs, Body: cfg.body,
-		Host: u.Host, Port: u.Port, TLS: u.TLS, HTTPProxy: viaProxy && !u.TLS,
-	})
-	if viaProxy && !u.TLS && auth != nil && !hasHeader(hdrs, "proxy-authorization:") {
+	if u, err := wire.ParseRequestURL(cfg.url); err == nil && viaProxy && auth != nil && !u.TLS && !hasLinePrefix(cfg.headers, "proxy-authorization:") {
 		pass, _ := auth.Password()
-		line := "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(auth.Username()+":"+pass)) + "\r\n"
-		end := bytes.Index(b, []byte("\r\n\r\n")) + 2
-		b = append(b[:end:end], append([]byte(line), b[end:]...)...)
+		lines = append(lines, "Proxy-Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte(auth.Username()+":"+pass)))
 	}
-	return b
+	return append([]byte(strings.Join(lines, "\r\n")), b[headEnd:]...)
+}
+
+// hasLineNamed is the node's test for a user Cookie line: a header line
+// whose name (stripped, before the first ':') is name, ASCII
+// case-insensitively.
+func hasLineNamed(headers []string, name string) bool {
+	for _, h := range headers {
+		if n, _, ok := strings.Cut(h, ":"); ok && strings.EqualFold(wire.StripEdges(n), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasLinePrefix is the client's test for a user Proxy-Authorization line:
+// the line begins with prefix, ASCII case-insensitively.
+func hasLinePrefix(headers []string, prefix string) bool {
+	for _, h := range headers {
+		if len(h) >= len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // fetchJar is a net/http/cookiejar.Jar that also remembers the cookies it
