@@ -129,19 +129,33 @@ func TestCookieFlags(t *testing.T) {
 	assert.Equal(t, "", out, "no -b/-c: no cookies, as Godot")
 }
 
-// -v shows the Cookie line where the node sends it.
+// -v shows the Cookie line where the node sends it: after the caller's lines
+// and the automatic Accept-Encoding, whether or not that one is added.
 func TestCookieFlagVerboseBytes(t *testing.T) {
 	clearProxyEnv(t)
-	s := newCookieServer(t)
-	code, _, stderr := gdfetch(t, "-v", "-s", "-b", "k=v", "-H", "X-A: 1", s.URL("/me"))
-	require.Equal(t, 0, code, stderr)
-	s.mu.Lock()
-	req := s.reqs[0]
-	s.mu.Unlock()
-	var want bytes.Buffer
-	writeRequest(&want, []byte(req))
-	assert.Contains(t, stderr, want.String())
-	assert.Contains(t, req, "X-A: 1\r\nAccept-Encoding: gzip, deflate\r\nCookie: k=v\r\n")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-H", "X-A: 1"}, "X-A: 1\r\nAccept-Encoding: gzip, deflate\r\nCookie: k=v\r\nHost: "},
+		{[]string{"--no-gzip"}, "HTTP/1.1\r\nCookie: k=v\r\nHost: "},
+		{[]string{"-H", "accept-encoding: br", "--brotli"}, "accept-encoding: br\r\nCookie: k=v\r\nHost: "},
+		{[]string{"-H", "Cookie: mine=1"}, "HTTP/1.1\r\nCookie: mine=1\r\nAccept-Encoding: gzip, deflate\r\nHost: "},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			s := newCookieServer(t)
+			code, _, stderr := gdfetch(t, append([]string{"-v", "-s", "-b", "k=v", s.URL("/me")}, tt.args...)...)
+			require.Equal(t, 0, code, stderr)
+			s.mu.Lock()
+			req := s.reqs[0]
+			s.mu.Unlock()
+			var want bytes.Buffer
+			writeRequest(&want, []byte(req))
+			assert.Contains(t, stderr, want.String())
+			assert.Contains(t, req, tt.want)
+		})
+	}
 }
 
 // --proxy-user with -x: Proxy-Authorization last in the request to the proxy,
