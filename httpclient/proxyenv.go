@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -164,7 +165,7 @@ func (c ProxyConfig) useProxy(addr string) bool {
 		}
 	}
 	host = strings.ToLower(strings.TrimSpace(host))
-	for _, m := range parseNoProxy(c.NoProxy) {
+	for _, m := range cachedNoProxy(c.NoProxy) {
 		if m.matches(host, port, ip) {
 			return false
 		}
@@ -181,6 +182,25 @@ type noProxyEntry struct {
 	domain    string // with its leading '.'
 	matchHost bool   // the domain itself matches too (no leading '.' written)
 	port      string // "" matches any port
+}
+
+// noProxyCache keeps the entries of the last NO_PROXY value parsed: the
+// environment is read at every call, but parsed again only when it changed.
+var noProxyCache struct {
+	sync.Mutex
+	raw     string
+	entries []noProxyEntry
+}
+
+// cachedNoProxy is parseNoProxy(s), from the cache when s was the last value
+// parsed. The returned slice is never modified.
+func cachedNoProxy(s string) []noProxyEntry {
+	noProxyCache.Lock()
+	defer noProxyCache.Unlock()
+	if s != noProxyCache.raw || (s != "" && noProxyCache.entries == nil) {
+		noProxyCache.raw, noProxyCache.entries = s, parseNoProxy(s)
+	}
+	return noProxyCache.entries
 }
 
 // parseNoProxy parses a NO_PROXY value the way httpproxy does. With a "*"
