@@ -2,6 +2,9 @@ package httpclient
 
 import (
 	"errors"
+	"io"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,4 +124,33 @@ func TestProxyCredentialsRefused(t *testing.T) {
 			assert.Contains(t, string(proxy.Requests()[0]), "Proxy-Authorization: Basic dXNlcjp3cm9uZw==\r\n\r\n")
 		})
 	}
+}
+
+// The Transport with a proxy URL that carries credentials (what
+// ProxyFromEnvironment gives for HTTPS_PROXY=http://user:pa:ss@host): the
+// CONNECT carries Proxy-Authorization, the request inside the tunnel none.
+func TestTransportProxyCredentials(t *testing.T) {
+	ca := ts.NewCA(t)
+	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), ts.Respond(okResp))
+	proxy := ts.NewConnectProxy(t)
+	tr := &Transport{TLS: TLSClient(ca.Pool(), "")}
+	t.Cleanup(tr.CloseIdleConnections)
+	tr.Proxy = func(*http.Request) (*url.URL, error) {
+		return &url.URL{Scheme: "http", Host: proxy.Addr(), User: url.UserPassword("user", "pa:ss")}, nil
+	}
+	resp, err := (&http.Client{Transport: tr}).Get("https://localhost:" + strconv.Itoa(srv.Port()) + "/in")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, "ok", string(body))
+	tr.CloseIdleConnections()
+	proxy.Close()
+	srv.Close()
+	authority := "localhost:" + strconv.Itoa(srv.Port())
+	require.Len(t, proxy.Requests(), 1)
+	assert.Equal(t, "CONNECT "+authority+" HTTP/1.1\r\nHost: "+authority+"\r\nUser-Agent: "+wire.DefaultUserAgent()+
+		"\r\nAccept: */*\r\n"+userPassAuth+"\r\n\r\n", string(proxy.Requests()[0]))
+	require.Len(t, srv.Requests(), 1)
+	assert.NotContains(t, strings.ToLower(string(srv.Requests()[0])), "proxy-authorization")
 }
