@@ -61,6 +61,8 @@ type Client struct {
 	httpProxyPort  int
 	httpsProxyHost string
 	httpsProxyPort int
+	httpProxyAuth  string // Proxy-Authorization value (proxy.go), "" for none
+	httpsProxyAuth string
 
 	// The target of the last ConnectToHost (Godot: conn_host, conn_port,
 	// tls_options); they survive Close.
@@ -238,6 +240,7 @@ func (c *Client) ConnectToHost(host string, port int, tls *TLSOptions) error {
 	switch {
 	case c.tlsOpts != nil && c.httpsProxyPort != -1:
 		p.serverHost, p.serverPort, p.tunnel = c.httpsProxyHost, c.httpsProxyPort, true
+		p.proxyAuth = c.httpsProxyAuth
 	case c.tlsOpts == nil && c.httpProxyPort != -1:
 		p.serverHost, p.serverPort = c.httpProxyHost, c.httpProxyPort
 	}
@@ -352,7 +355,8 @@ func (c *Client) RequestRaw(method Method, url string, headers []string, body []
 		err = wire.Wrap(ErrInvalidParameter, "request", errNotConnected)
 	}
 	if err == nil {
-		c.req = wire.AppendRequest(c.req[:0], &c.wreq)
+		c.req = c.appendProxyAuth(wire.AppendRequestHead(c.req[:0], &c.wreq), headers)
+		c.req = append(c.req, body...)
 	}
 	c.wreq = wire.Request{} // keep no reference to the caller's data
 	if err != nil {

@@ -92,7 +92,8 @@ type dialParams struct {
 	connHost   string     // the target: SNI, certificate name, CONNECT authority
 	connPort   int
 	tls        *TLSOptions
-	tunnel     bool // CONNECT through an HTTPS proxy first
+	tunnel     bool   // CONNECT through an HTTPS proxy first
+	proxyAuth  string // the CONNECT's Proxy-Authorization value, "" for none
 	timeout    time.Duration
 	userAgent  string
 	limits     wire.Limits

@@ -151,7 +151,11 @@
 //	set_connection / get_connection              SetConnection / Connection
 //
 // Added: Header, RawHeaders, KeepAlive, BodyComplete, LastError, Abort,
-// SetStrict, SetLimits, SetUserAgent, SetConnectTimeout.
+// SetStrict, SetLimits, SetUserAgent, SetConnectTimeout,
+// SetHTTPProxyCredentials, SetHTTPSProxyCredentials (Proxy-Authorization on
+// the proxy hop and the CONNECT only, proxy.go), ProxyFromEnvironment,
+// ProxyConfig, SplitProxyURL (net/http's environment rules, read at each
+// call, proxyenv.go).
 //
 // # Errors
 //

@@ -48,8 +48,9 @@ type Transport struct {
 	// Proxy returns the proxy for a request, as http.Transport.Proxy
 	// (http.ProxyFromEnvironment works); nil or a nil URL: no proxy. An
 	// http target goes through it as an HTTP proxy (absolute-form target,
-	// §1.14.1), an https target through a CONNECT tunnel (§1.14.2). Proxy
-	// URLs with credentials are refused.
+	// §1.14.1), an https target through a CONNECT tunnel (§1.14.2). A
+	// proxy URL's user:password@ is sent to the proxy only, as
+	// Proxy-Authorization (SetHTTPProxyCredentials, SetHTTPSProxyCredentials).
 	Proxy func(*http.Request) (*url.URL, error)
 	// MaxIdleConnsPerHost bounds the idle connections kept per key (0: 2;
 	// negative: none are kept).
@@ -90,6 +91,8 @@ type connKey struct {
 	port      int
 	proxyHost string
 	proxyPort int
+	proxyUser string // the proxy URL's credentials (proxy.go), "" and "" for none
+	proxyPass string
 }
 
 // pconn is a pooled connection.
@@ -215,7 +218,8 @@ func (t *Transport) keyFor(req *http.Request) (connKey, error) {
 		return k, err
 	}
 	if pu.User != nil {
-		return k, errors.New("httpclient: proxy credentials are not supported")
+		k.proxyUser = pu.User.Username()
+		k.proxyPass, _ = pu.User.Password()
 	}
 	k.proxyHost = pu.Hostname()
 	k.proxyPort, err = urlPort(pu.Port(), strings.EqualFold(pu.Scheme, "https"))
@@ -302,8 +306,10 @@ func (t *Transport) newClient(k connKey) *Client {
 	if k.proxyPort != -1 {
 		if k.tls {
 			c.SetHTTPSProxy(k.proxyHost, k.proxyPort)
+			c.SetHTTPSProxyCredentials(k.proxyUser, k.proxyPass)
 		} else {
 			c.SetHTTPProxy(k.proxyHost, k.proxyPort)
+			c.SetHTTPProxyCredentials(k.proxyUser, k.proxyPass)
 		}
 	}
 	return c

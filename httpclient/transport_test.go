@@ -477,9 +477,18 @@ func TestTransportHTTPProxy(t *testing.T) {
 	assert.Equal(t, "via proxy", string(body))
 	assert.Equal(t, "http://example.test:8080/x?y=1", seen.Load(), "absolute-form target (§1.14.1)")
 
-	tr.Proxy = http.ProxyURL(&url.URL{Scheme: "http", User: url.UserPassword("u", "p"), Host: pu.Host})
-	_, err := (&http.Client{Transport: tr}).Get("http://example.test/")
-	assert.ErrorContains(t, err, "credentials")
+	// §7.2 proxy credentials: user:password@ goes to the proxy as
+	// Proxy-Authorization, on a connection of its own (another pool key).
+	var auth atomic.Value
+	proxy2 := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		auth.Store(r.Header.Get("Proxy-Authorization"))
+		_, _ = io.WriteString(w, "via proxy")
+	})
+	pu2, _ := url.Parse(proxy2.URL)
+	tr.Proxy = http.ProxyURL(&url.URL{Scheme: "http", User: url.UserPassword("u", "p"), Host: pu2.Host})
+	_, body = get(t, tr, "http://example.test/")
+	assert.Equal(t, "via proxy", string(body))
+	assert.Equal(t, "Basic dTpw", auth.Load())
 }
 
 func TestTransportHostOverride(t *testing.T) {

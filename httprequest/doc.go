@@ -87,7 +87,9 @@
 //
 // Added: Do, Completion, ResultError, LastError, OnProgress, SetBodyWriter,
 // SetRFC9110Redirects, SetAcceptBrotli, SetDrainPerStep, SetKeepAlive,
-// SetDownloadInPlace, SetStrict, DoResumable (resume a download by itself).
+// SetDownloadInPlace, SetStrict, DoResumable (resume a download by itself),
+// SetCookieJar, SetProxyFromEnvironment, SetProxyFunc,
+// SetHTTPProxyCredentials, SetHTTPSProxyCredentials.
 //
 // # Errors
 //
@@ -144,7 +146,11 @@
 // body bytes per Process step), SetKeepAlive (connection reuse across the
 // node's requests), SetDownloadInPlace (Godot's in-place download_file),
 // SetStrict (RFC 9110/9112 parsing, §7.4), SetBodyWriter (stream the body to
-// an io.Writer), OnProgress (wire and decoded byte counts).
+// an io.Writer), OnProgress (wire and decoded byte counts), SetCookieJar (an
+// http.CookieJar applied on every hop, cookies.go), SetProxyFromEnvironment
+// and SetProxyFunc (HTTP_PROXY/HTTPS_PROXY/NO_PROXY with net/http's rules,
+// chosen per hop), SetHTTPProxyCredentials and SetHTTPSProxyCredentials
+// (Proxy-Authorization to the proxy only, proxyenv.go).
 //
 // # Concurrency
 //

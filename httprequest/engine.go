@@ -138,13 +138,10 @@ func (r *run) connect() error {
 	n, c := r.n, r.n.client
 	n.mu.Lock()
 	tlsOpts := n.tlsOptions
-	if n.proxyDirty {
-		c.SetHTTPProxy(n.httpProxy.host, n.httpProxy.port)
-		c.SetHTTPSProxy(n.httpsProxy.host, n.httpsProxy.port)
-		n.proxyDirty = false
-		n.keepTarget = target{}
-	}
 	n.mu.Unlock()
+	if err := r.applyProxies(); err != nil { // proxyenv.go
+		return err
+	}
 	// download_chunk_size as it is now (issue 7 rule 8: it may have been
 	// set while the client was DISCONNECTED).
 	r.body.chunkSize = int(n.chunkSize.Load())
@@ -292,12 +289,13 @@ func (r *run) retryReused() bool {
 }
 
 // hopHeaders are the headers for the current hop: without credentials when
-// it goes to another origin than the original request (§7 D2).
+// it goes to another origin than the original request (§7 D2), plus the
+// cookie jar's Cookie line (cookies.go).
 func (r *run) hopHeaders() []string {
 	if r.cur.sameOrigin(r.origin) {
-		return r.headers
+		return r.withJarCookies(r.headers)
 	}
-	return withoutCredentials(r.headers)
+	return r.withJarCookies(withoutCredentials(r.headers))
 }
 
 // handleResponse is Godot's _handle_response (§2.7, §2.8.1): handled means
@@ -311,6 +309,7 @@ func (r *run) handleResponse() (handled, done bool) {
 	r.code = c.ResponseCode()
 	r.respHeaders = c.ResponseHeaders()
 	r.body.reset()
+	r.storeCookies() // every hop, 3xx included (cookies.go)
 
 	rfc := r.opts.rfcRedirects
 	if isRedirect(r.code, rfc) {

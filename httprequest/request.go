@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,6 +87,9 @@ type HTTPRequest struct {
 	httpsProxy proxySetting
 	proxyDirty bool // proxies changed since they were given to the client
 
+	httpProxyCreds, httpsProxyCreds proxyCreds  // guarded by mu (proxyenv.go)
+	appliedProxies                  proxyChoice // what the client has (owner of the run)
+
 	// Progress reporting state (owner goroutine).
 	reportedWire, reportedDecoded int64
 
@@ -111,7 +116,10 @@ type options struct {
 	downloadInPlace bool
 	strict          bool
 	bodyWriter      io.Writer
-	bodyStart       bodyStartFunc // DoResumable's check of the final response before download_file opens (resume.go)
+	bodyStart       bodyStartFunc                    // DoResumable's check of the final response before download_file opens (resume.go)
+	cookieJar       http.CookieJar                   // cookies.go
+	proxyFunc       func(*url.URL) (*url.URL, error) // proxyenv.go
+	proxyEnv        bool
 }
 
 // New returns a node with Godot's defaults (§2.2): accept_gzip true,

@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"encoding/base64"
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -183,6 +185,133 @@ func TestRequestProxies(t *testing.T) {
 		{name: "§1.5.8 both set, https", url: "https://" + tlsAddr + "/method", setup: both, want: ok(), exact: str("GET /method\n")},
 		{name: "§1.14.2.3 strict refuses", url: "https://127.0.0.1:" + strconv.Itoa(binPort) + "/get", setup: httpsProxy(sh, sp),
 			want: want{result: httprequest.ResultCantConnect, noBody: true}, check: refused},
+	}
+	runNodeCases(t, fs, cases)
+}
+
+// TestProxyCredentialsPeer: tinyproxy with BasicAuth (§7.2 proxy credentials;
+// Godot has none, §1.14). The client's absolute-form request carries
+// Proxy-Authorization as its last line (seen through a relay) and tinyproxy
+// lets it through; without credentials the proxy's 407 is an ordinary response
+// (code 407, Proxy-Authenticate). A CONNECT with credentials opens the tunnel
+// and the request inside it carries none (nginx's /headers echoes what it
+// got); a refused CONNECT is CANT_CONNECT with a *ProxyError carrying
+// tinyproxy's code: 407 without credentials, 401 with wrong ones (tinyproxy
+// 1.11 answers a wrong password with "401 Unauthorized" and WWW-Authenticate).
+func TestProxyCredentialsPeer(t *testing.T) {
+	nginx := peers.Nginx(t)
+	tlsAddr, roots := peers.NginxTLS(t)
+	authProxy, user, pass := peers.ProxyAuth(t)
+	host, port := splitAddr(t, nginx)
+	thost, tport := splitAddr(t, tlsAddr)
+	auth := "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	for _, m := range modes {
+		t.Run("forward/"+m.name, func(t *testing.T) {
+			tp := newTap(t, authProxy)
+			ph, pp := splitAddr(t, tp.addr)
+			r := newClientRun(t, m.blocking)
+			r.c.SetHTTPProxy(ph, pp)
+			r.c.SetHTTPProxyCredentials(user, pass)
+			require.NoError(t, r.connect(host, port, nil))
+			resp := r.request(httpclient.MethodGet, "/headers", []string{"X-Game: 1"}, "", viaChunks)
+			assert.Equal(t, 200, resp.Code)
+			assert.True(t, hasHeader(resp.Headers, via), "%q", resp.Headers)
+			assert.NotContains(t, string(resp.Body), "Proxy-Authorization", "tinyproxy does not pass it on")
+			assert.Equal(t, "GET http://"+nginx+"/headers HTTP/1.1\r\nX-Game: 1\r\nHost: "+nginx+"\r\nUser-Agent: "+wire.DefaultUserAgent()+
+				"\r\nAccept: */*\r\n"+auth+"\r\n\r\n", tp.sent())
+		})
+		t.Run("forward-407/"+m.name, func(t *testing.T) {
+			ph, pp := splitAddr(t, authProxy)
+			r := newClientRun(t, m.blocking)
+			r.c.SetHTTPProxy(ph, pp)
+			require.NoError(t, r.connect(host, port, nil))
+			resp := r.request(httpclient.MethodGet, "/health", nil, "", viaChunks)
+			assert.Equal(t, 407, resp.Code)
+			assert.True(t, hasHeader(resp.Headers, `Proxy-Authenticate: Basic realm="Tinyproxy"`), "%q", resp.Headers)
+		})
+		t.Run("connect/"+m.name, func(t *testing.T) {
+			tp := newTap(t, authProxy)
+			ph, pp := splitAddr(t, tp.addr)
+			r := newClientRun(t, m.blocking)
+			r.c.SetHTTPSProxy(ph, pp)
+			r.c.SetHTTPSProxyCredentials(user, pass)
+			require.NoError(t, r.connect(thost, tport, httpclient.TLSClient(roots, "")), "cause: %v", r.c.LastError())
+			resp := r.request(httpclient.MethodGet, "/headers", nil, "", viaChunks)
+			assert.Equal(t, 200, resp.Code)
+			assert.True(t, strings.HasPrefix(string(resp.Body), "Host: "+tlsAddr+"\n"), "%q", resp.Body)
+			assert.NotContains(t, strings.ToLower(string(resp.Body)), "proxy-authorization", "nothing of the proxy inside the tunnel")
+			head := "CONNECT " + tlsAddr + " HTTP/1.1\r\nHost: " + tlsAddr + "\r\nUser-Agent: " + wire.DefaultUserAgent() + "\r\nAccept: */*\r\n" + auth + "\r\n\r\n"
+			sent := tp.sent()
+			require.Greater(t, len(sent), len(head))
+			assert.Equal(t, head, sent[:len(head)])
+			assert.Equal(t, byte(0x16), sent[len(head)], "then the TLS handshake")
+		})
+		for _, rf := range []struct {
+			name, pass string
+			code       int
+		}{{"connect-no-credentials-407", "", 407}, {"connect-wrong-password-401", "wrong", 401}} {
+			t.Run(rf.name+"/"+m.name, func(t *testing.T) {
+				ph, pp := splitAddr(t, authProxy)
+				r := newClientRun(t, m.blocking)
+				r.c.SetHTTPSProxy(ph, pp)
+				if rf.pass != "" {
+					r.c.SetHTTPSProxyCredentials(user, rf.pass)
+				}
+				err := r.connect(thost, tport, httpclient.TLSClient(roots, ""))
+				assert.Equal(t, statuses(httpclient.StatusConnecting, httpclient.StatusCantConnect), r.trace)
+				assert.ErrorIs(t, err, httpclient.ErrCantConnect)
+				var pe *httpclient.ProxyError
+				require.True(t, errors.As(err, &pe), "*ProxyError in %v", err)
+				assert.Equal(t, rf.code, pe.Code)
+			})
+		}
+	}
+}
+
+// TestRequestProxyCredentialsPeer: the node with a proxy function whose URL
+// carries the credentials (what HTTP_PROXY=http://user:pass@host gives),
+// three drivers: httpbin through the auth proxy (httpbin sees no
+// Proxy-Authorization), nginx over a CONNECT tunnel; refused, the http
+// request's answer is the proxy's 407 (none) or 401 (wrong password) and the
+// https one RESULT_CANT_CONNECT with the *ProxyError.
+func TestRequestProxyCredentialsPeer(t *testing.T) {
+	tlsAddr, roots := peers.NginxTLS(t)
+	authProxy, user, pass := peers.ProxyAuth(t)
+	bin := binURL(t, "")
+	fs := nginxFiles(t)
+	withProxy := func(u *url.Userinfo) func(t *testing.T, n *httprequest.HTTPRequest) {
+		return func(t *testing.T, n *httprequest.HTTPRequest) {
+			require.NoError(t, n.SetTLSOptions(httpclient.TLSClient(roots, "")))
+			require.NoError(t, n.SetProxyFunc(func(*url.URL) (*url.URL, error) {
+				return &url.URL{Scheme: "http", Host: authProxy, User: u}, nil
+			}))
+		}
+	}
+	good, bad, none := withProxy(url.UserPassword(user, pass)), withProxy(url.UserPassword(user, "wrong")), withProxy(nil)
+	refusedWith := func(code int) func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
+		return func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
+			var pe *httpclient.ProxyError
+			require.True(t, errors.As(o.err, &pe), "*ProxyError in %v", o.err)
+			assert.Equal(t, code, pe.Code)
+		}
+	}
+	cases := []nodeCase{
+		{name: "http through the auth proxy", url: bin + "/headers", setup: good, want: want{result: httprequest.ResultSuccess, code: 200},
+			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
+				h := jsonBody(t, o.c.Body)["headers"].(map[string]any)
+				assert.NotContains(t, h, "Proxy-Authorization")
+				assert.Equal(t, "gzip, deflate", h["Accept-Encoding"])
+			}},
+		{name: "https tunnel through the auth proxy", url: "https://" + tlsAddr + "/static/1m.bin", setup: good,
+			want: want{result: httprequest.ResultSuccess, code: 200, headers: []string{"Content-Length: 1048576"}}, file: "1m.bin"},
+		{name: "http no credentials: the 407 is the response", url: bin + "/get", setup: none,
+			want: want{result: httprequest.ResultSuccess, code: 407, headers: []string{`Proxy-Authenticate: Basic realm="Tinyproxy"`}}},
+		{name: "http wrong password: the 401 is the response", url: bin + "/get", setup: bad,
+			want: want{result: httprequest.ResultSuccess, code: 401, headers: []string{`WWW-Authenticate: Basic realm="Tinyproxy"`}}},
+		{name: "https no credentials: CANT_CONNECT", url: "https://" + tlsAddr + "/health", setup: none,
+			want: want{result: httprequest.ResultCantConnect, noBody: true}, check: refusedWith(407)},
+		{name: "https wrong password: CANT_CONNECT", url: "https://" + tlsAddr + "/health", setup: bad,
+			want: want{result: httprequest.ResultCantConnect, noBody: true}, check: refusedWith(401)},
 	}
 	runNodeCases(t, fs, cases)
 }

@@ -450,10 +450,22 @@ func TestTransportProxy(t *testing.T) {
 		require.True(t, errors.As(err, &pe), "*ProxyError in %v", err)
 		assert.Equal(t, 403, pe.Code)
 	})
-	t.Run("credentials refused", func(t *testing.T) {
-		c := newHTTPClient(t, &httpclient.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "http", Host: proxy, User: url.UserPassword("u", "p")})})
-		_, err := c.Get("http://" + bin + "/get")
-		require.Error(t, err)
+	t.Run("credentials", func(t *testing.T) {
+		// §7.2 proxy credentials: the proxy URL's user:password@ goes to
+		// tinyproxy's BasicAuth instance only (forward and CONNECT).
+		authProxy, user, pass := peers.ProxyAuth(t)
+		withUser := func(u *url.Userinfo) *http.Client {
+			return newHTTPClient(t, &httpclient.Transport{TLS: httpclient.TLSClient(roots, ""),
+				Proxy: http.ProxyURL(&url.URL{Scheme: "http", Host: authProxy, User: u})})
+		}
+		resp, body := get(t, withUser(url.UserPassword(user, pass)), "http://"+bin+"/get?via=auth")
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.NotContains(t, echoOf(t, body).Headers, "Proxy-Authorization")
+		resp, body = get(t, withUser(url.UserPassword(user, pass)), "https://"+tlsAddr+"/static/1k.bin")
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.Equal(t, fs.sum(t, "1k.bin"), sha(body))
+		resp, _ = get(t, withUser(nil), "http://"+bin+"/get")
+		assert.Equal(t, http.StatusProxyAuthRequired, resp.StatusCode)
 	})
 }
 

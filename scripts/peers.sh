@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/peers.sh — install, start, health-check and stop the real peers that gdhttp's tests
 # meet: nginx (plain, TLS with a CA this script makes, and [::1] when the host has it), httpbin
-# (Debian's python3-httpbin under gunicorn), tinyproxy (forward proxy + CONNECT, an open and a
-# strict instance) and curl as a reference client. Everything listens on loopback only.
+# (Debian's python3-httpbin under gunicorn), tinyproxy (forward proxy + CONNECT, an open, a
+# strict and a Basic-auth instance) and curl as a reference client. Everything listens on loopback only.
 #
 # Usage: scripts/peers.sh start|stop|restart|status|env|install|clean
 #   start    install missing Debian packages (apt-get; needs root or passwordless sudo), generate
@@ -20,7 +20,8 @@
 #   GDHTTP_PEERS_STATE             state directory (default: <repo>/.cache/peers, git-ignored)
 #   GDHTTP_PEERS_NGINX_PORT        18080    GDHTTP_PEERS_NGINX_TLS_PORT     18443
 #   GDHTTP_PEERS_HTTPBIN_PORT      18081    GDHTTP_PEERS_PROXY_PORT         18888
-#   GDHTTP_PEERS_PROXY_STRICT_PORT 18889    GDHTTP_PEERS_NO_INSTALL=1  never call apt-get
+#   GDHTTP_PEERS_PROXY_STRICT_PORT 18889    GDHTTP_PEERS_PROXY_AUTH_PORT    18890
+#   GDHTTP_PEERS_NO_INSTALL=1  never call apt-get
 #
 # Endpoints and what each peer answers: scripts/peers/README.md.
 set -euo pipefail
@@ -36,6 +37,10 @@ NGINX_TLS_PORT=${GDHTTP_PEERS_NGINX_TLS_PORT:-18443}
 HTTPBIN_PORT=${GDHTTP_PEERS_HTTPBIN_PORT:-18081}
 PROXY_PORT=${GDHTTP_PEERS_PROXY_PORT:-18888}
 PROXY_STRICT_PORT=${GDHTTP_PEERS_PROXY_STRICT_PORT:-18889}
+PROXY_AUTH_PORT=${GDHTTP_PEERS_PROXY_AUTH_PORT:-18890}
+# The auth proxy's only user (tinyproxy BasicAuth); the tests read it from .peers.env.
+PROXY_AUTH_USER=gdhttp
+PROXY_AUTH_PASSWORD=peer-secret
 
 # Debian bookworm packages. tinyproxy-bin is the daemon without the init script; Debian's own
 # python3 runs httpbin (a pyenv or venv python3 earlier on PATH lacks the Debian modules).
@@ -365,12 +370,16 @@ start_httpbin() {
 	log "httpbin: started on 127.0.0.1:$HTTPBIN_PORT"
 }
 
-# start_proxy NAME PORT PORTVAR CONNECT_LINES
+# start_proxy NAME PORT PORTVAR CONNECT_LINES [EXTRA_LINES]: EXTRA_LINES (the auth proxy's
+# BasicAuth) are appended to the rendered file, so the other instances' files stay as they were.
 start_proxy() {
 	local name=$1 port=$2 c=$STATE/conf
 	render "$TEMPLATES/tinyproxy.conf" "$c/$name.new" "STATE=$STATE" "NAME=$name" \
 		"PORT=$port" "CONNECT_PORTS=$4" \
 		"USER_LINES=# no User/Group: tinyproxy keeps the invoking user"
+	if [[ -n ${5:-} ]]; then
+		printf '%s\n' "$5" >>"$c/$name.new"
+	fi
 	if up_to_date "$name" "$c/$name.new" tinyproxy TERM; then
 		return 0
 	fi
@@ -419,6 +428,17 @@ health() {
 		[[ $got == 403 ]]
 	}
 	check proxy-strict-refuses strict_refuses
+	local cred=$PROXY_AUTH_USER:$PROXY_AUTH_PASSWORD
+	check proxy-auth proxy_ok "$PROXY_AUTH_PORT" "http://127.0.0.1:$NGINX_PORT/health" \
+		--proxy-user "$cred"
+	check proxy-auth-connect proxy_ok "$PROXY_AUTH_PORT" \
+		"https://127.0.0.1:$NGINX_TLS_PORT/health" --cacert "$ca" --proxy-user "$cred"
+	auth_refuses() {
+		got=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' \
+			-x "http://127.0.0.1:$PROXY_AUTH_PORT" "http://127.0.0.1:$NGINX_PORT/health" || true)
+		[[ $got == 407 ]]
+	}
+	check proxy-auth-refuses auth_refuses
 	return "$fail"
 }
 
@@ -439,6 +459,8 @@ write_env() {
 		printf 'GDHTTP_HTTPBIN=127.0.0.1:%s\n' "$HTTPBIN_PORT"
 		printf 'GDHTTP_PROXY=127.0.0.1:%s\n' "$PROXY_PORT"
 		printf 'GDHTTP_PROXY_STRICT=127.0.0.1:%s\n' "$PROXY_STRICT_PORT"
+		printf 'GDHTTP_PROXY_AUTH=127.0.0.1:%s\n' "$PROXY_AUTH_PORT"
+		printf 'GDHTTP_PROXY_AUTH_USER=%s:%s\n' "$PROXY_AUTH_USER" "$PROXY_AUTH_PASSWORD"
 		printf 'GDHTTP_CURL=%s\n' "$(command -v curl)"
 	} >"$tmp"
 	mv "$tmp" "$ENV_FILE"
@@ -462,6 +484,9 @@ cmd_start() {
 		'# no ConnectPort: CONNECT to any port is allowed'
 	start_proxy proxy-strict "$PROXY_STRICT_PORT" GDHTTP_PEERS_PROXY_STRICT_PORT \
 		"ConnectPort $NGINX_TLS_PORT"
+	start_proxy proxy-auth "$PROXY_AUTH_PORT" GDHTTP_PEERS_PROXY_AUTH_PORT \
+		'# no ConnectPort: CONNECT to any port is allowed' \
+		"BasicAuth $PROXY_AUTH_USER $PROXY_AUTH_PASSWORD"
 	if ! health; then
 		rm -f "$ENV_FILE"
 		printf 'peers.sh: logs in %s/logs\n' "$STATE" >&2
@@ -473,7 +498,8 @@ cmd_start() {
 
 cmd_stop() {
 	rm -f "$ENV_FILE"
-	stop_peers proxy-strict:tinyproxy:TERM proxy:tinyproxy:TERM nginx:nginx:TERM \
+	stop_peers proxy-auth:tinyproxy:TERM proxy-strict:tinyproxy:TERM proxy:tinyproxy:TERM \
+		nginx:nginx:TERM \
 		httpbin:gunicorn:QUIT
 	rm -f "$STATE"/conf/*.current
 	log "stop: done"
@@ -481,7 +507,8 @@ cmd_stop() {
 
 cmd_status() {
 	local rc=0 name expect pid
-	for name in nginx:nginx httpbin:gunicorn proxy:tinyproxy proxy-strict:tinyproxy; do
+	for name in nginx:nginx httpbin:gunicorn proxy:tinyproxy proxy-strict:tinyproxy \
+		proxy-auth:tinyproxy; do
 		expect=${name#*:}
 		name=${name%%:*}
 		pid=$(pid_of "$name" "$expect")

@@ -32,7 +32,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		return exitUsage
 	}
 	if cfg.verbose && !cfg.resume { // -C -: printed after the request (resume.go adds headers)
-		writeRequest(stderr, requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, cfg.proxyHost != ""))
+		writeRequest(stderr, verboseRequest(n, cfg))
 	}
 	bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
 	var ex *exchange
@@ -43,6 +43,11 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		ex, err = drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
 	}
 	bar.finish()
+	if err == nil {
+		if serr := saveCookies(n, cfg); serr != nil {
+			fmt.Fprintf(stderr, "gdfetch: %v\n", serr)
+		}
+	}
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "gdfetch: interrupted: request canceled")
@@ -158,5 +163,6 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 		n.SetHTTPProxy(cfg.proxyHost, cfg.proxyPort)
 		n.SetHTTPSProxy(cfg.proxyHost, cfg.proxyPort)
 	}
+	steps = append(steps, configureNet(n, cfg))
 	return errors.Join(steps...)
 }

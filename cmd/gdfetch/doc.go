@@ -39,7 +39,20 @@
 //	    --no-gzip             accept_gzip = false
 //	    --chunk-size BYTES    download_chunk_size (default 65536)
 //	    --threads             use_threads
-//	-x, --proxy HOST[:PORT]   set_http_proxy and set_https_proxy
+//	-x, --proxy HOST[:PORT]   set_http_proxy and set_https_proxy; -x "" no proxy at all
+//	    --proxy-user U:P      proxy credentials (SetHTTPProxyCredentials…): Proxy-Authorization
+//	                          on the proxy hop and the CONNECT only
+//	    --noproxy LIST        hosts reached directly (NO_PROXY's syntax, replaces NO_PROXY)
+//	-b, --cookie DATA|FILE    cookie jar on (SetCookieJar): "a=1; b=2" for the URL's host,
+//	                          or a curl (Netscape) cookie file to load; "" jar only
+//	-c, --cookie-jar FILE     cookie jar on; its cookies written to FILE at the end (curl's format)
+//
+// Without -x, gdfetch uses the environment's proxies as curl does
+// (HTTP_PROXY, HTTPS_PROXY, NO_PROXY and the lower-case forms), with
+// net/http's rules (SetProxyFromEnvironment): HTTP_PROXY in capitals counts
+// unless REQUEST_METHOD is set, and localhost and loopback addresses are never
+// proxied.
+//
 //	    --cacert FILE         TLSOptions.client(trusted_chain)
 //	-k, --insecure            TLSOptions.client_unsafe()
 //	    --tls-name NAME       TLSOptions.client(…, common_name_override)
@@ -103,7 +116,14 @@ node properties
       --no-gzip               accept_gzip = false
       --chunk-size BYTES      download_chunk_size (default 65536)
       --threads               use_threads
-  -x, --proxy HOST[:PORT]     set_http_proxy + set_https_proxy (port 1080 by default)
+  -x, --proxy HOST[:PORT]     set_http_proxy + set_https_proxy (port 1080 by default);
+                              without -x the environment's HTTP_PROXY/HTTPS_PROXY/NO_PROXY
+                              (net/http's rules); -x "" no proxy
+      --proxy-user USER:PASS  proxy credentials: Proxy-Authorization to the proxy only
+      --noproxy LIST          hosts reached directly, NO_PROXY's syntax (replaces NO_PROXY)
+  -b, --cookie DATA|FILE      cookie jar on: "a=1; b=2" for the URL's host, or a curl
+                              cookie file; "" jar only (Godot sends no cookies)
+  -c, --cookie-jar FILE       cookie jar on; write its cookies to FILE at the end
       --cacert FILE           TLSOptions.client(trusted_chain from a PEM file)
   -k, --insecure              TLSOptions.client_unsafe()
       --tls-name NAME         TLSOptions.client(…, common_name_override)

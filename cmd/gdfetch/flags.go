@@ -42,6 +42,8 @@ type config struct {
 	strict, rfcRedirects, brotli, keepAlive, drain, inPlace bool
 	resume                                                  bool // -C -: DoResumable into -o (resume.go)
 
+	net netFlags // -b, -c, --proxy-user, --noproxy, environment proxies (cookies.go)
+
 	include, silent, verbose, json, fail bool
 }
 
@@ -62,6 +64,7 @@ type rawFlags struct {
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
 	fail, head, location, compressed                               bool
 	continueAt                                                     string
+	net                                                            rawNetFlags // cookies.go
 }
 
 // newFetchFlags declares gdfetch's flags. Each usage string names the Godot
@@ -87,6 +90,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.IntVar(&f.chunkSize, "chunk-size", httprequest.DefaultDownloadChunkSize, "bytes per body read, 256…16777216 (download_chunk_size)")
 	fs.BoolVar(&f.threads, "threads", false, "run the request on a worker thread with blocking I/O (use_threads)")
 	fs.StringVarP(&f.proxy, "proxy", "x", "", "[http://]HOST[:PORT] proxy for http and https URLs, port 1080 by default (set_http_proxy, set_https_proxy)")
+	addNetFlags(fs, &f.net)
 	fs.StringVar(&f.cacert, "cacert", "", "trust the CA certificates of this PEM file instead of the system's (TLSOptions.client(trusted_chain))")
 	fs.BoolVarP(&f.insecure, "insecure", "k", false, "accept any certificate and host name (TLSOptions.client_unsafe())")
 	fs.StringVar(&f.tlsName, "tls-name", "", "check the certificate against NAME instead of the URL's host (TLSOptions.client(…, common_name_override))")
@@ -175,6 +179,9 @@ func parseFetch(args []string) (*config, error) {
 		if c.proxyHost, c.proxyPort, err = parseProxy(f.proxy); err != nil {
 			return nil, err
 		}
+	}
+	if c.net, err = parseNetFlags(fs, &f.net); err != nil {
+		return nil, err
 	}
 	if c.tls, err = tlsOptions(f.cacert, f.insecure, f.tlsName); err != nil {
 		return nil, err

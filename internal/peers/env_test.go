@@ -190,6 +190,7 @@ var accessors = []struct {
 	{EnvHTTPBin, func(t tb) string { return address(t, EnvHTTPBin) }},
 	{EnvProxy, func(t tb) string { return address(t, EnvProxy) }},
 	{EnvProxyStrict, func(t tb) string { return address(t, EnvProxyStrict) }},
+	{EnvProxyAuth, func(t tb) string { a, _, _ := proxyAuth(t); return a }},
 }
 
 func TestAccessorsSkipWhenUnset(t *testing.T) {
@@ -384,4 +385,27 @@ func TestCurlPath(t *testing.T) {
 			assert.True(t, strings.HasPrefix(r.msg, EnvCurl+"="), r.msg)
 		})
 	}
+}
+
+// The auth proxy needs its credentials: a reachable address without
+// GDHTTP_PROXY_AUTH_USER (or without a colon in it) fails the test; with
+// them, the user and password are returned split at the first colon.
+func TestProxyAuthCredentials(t *testing.T) {
+	ln := listen(t, "tcp", "127.0.0.1:0")
+	t.Setenv(EnvProxyAuth, ln.Addr().String())
+	for _, bad := range []string{"", "nocolon", ":pw"} {
+		t.Run("bad="+bad, func(t *testing.T) {
+			t.Setenv(EnvProxyAuthUser, bad)
+			r, _ := outcome(func(t tb) string { a, _, _ := proxyAuth(t); return a })
+			assert.True(t, r.failed)
+			assert.Contains(t, r.msg, EnvProxyAuthUser)
+		})
+	}
+	t.Setenv(EnvProxyAuthUser, "gdhttp:pa:ss")
+	var user, pw string
+	r, addr := outcome(func(t tb) string { a, u, p := proxyAuth(t); user, pw = u, p; return a })
+	assert.False(t, r.failed || r.skipped, r.msg)
+	assert.Equal(t, ln.Addr().String(), addr)
+	assert.Equal(t, "gdhttp", user)
+	assert.Equal(t, "pa:ss", pw)
 }

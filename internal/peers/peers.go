@@ -1,5 +1,6 @@
 // Package peers hands tests the real peers that scripts/peers.sh starts:
-// nginx (plain, TLS, IPv6), httpbin, two tinyproxy instances and curl.
+// nginx (plain, TLS, IPv6), httpbin, three tinyproxy instances (open,
+// strict, with Basic auth) and curl.
 //
 // Each accessor reads one environment variable. When the variable is unset
 // or empty the test is skipped with a message that names the variable and
@@ -48,6 +49,9 @@ const (
 	EnvProxy       = "GDHTTP_PROXY"        // host:port of the open proxy (CONNECT to any port)
 	EnvProxyStrict = "GDHTTP_PROXY_STRICT" // host:port of the strict proxy (CONNECT to the nginx TLS port only)
 	EnvCurl        = "GDHTTP_CURL"         // path of the curl executable
+
+	EnvProxyAuth     = "GDHTTP_PROXY_AUTH"      // host:port of the proxy that requires Basic auth (CONNECT to any port)
+	EnvProxyAuthUser = "GDHTTP_PROXY_AUTH_USER" // its credentials, user:password
 )
 
 // EnvFile is the name of the file that `scripts/peers.sh start` writes at the
@@ -267,6 +271,31 @@ func Proxy(t testing.TB) string {
 func ProxyStrict(t testing.TB) string {
 	t.Helper()
 	return address(t, EnvProxyStrict)
+}
+
+// ProxyAuth returns the host:port of the proxy that requires Basic
+// credentials ($GDHTTP_PROXY_AUTH: absolute-form requests and CONNECT to any
+// port, 407 without them) and the user and password it accepts
+// ($GDHTTP_PROXY_AUTH_USER, "user:password"), or skips the test when
+// $GDHTTP_PROXY_AUTH is unset. The test fails if the credentials are missing.
+func ProxyAuth(t testing.TB) (addr, user, password string) {
+	t.Helper()
+	return proxyAuth(t)
+}
+
+func proxyAuth(t tb) (addr, user, password string) {
+	t.Helper()
+	addr = address(t, EnvProxyAuth)
+	if addr == "" {
+		return "", "", ""
+	}
+	cred, from := lookup(EnvProxyAuthUser)
+	user, password, ok := strings.Cut(cred, ":")
+	if !ok || user == "" {
+		t.Fatalf("%s is set but %s (%s) is not user:password; %s", EnvProxyAuth, EnvProxyAuthUser, from, startHint)
+		return "", "", ""
+	}
+	return addr, user, password
 }
 
 // Curl returns the path of the curl executable ($GDHTTP_CURL), or skips the

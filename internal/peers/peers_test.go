@@ -460,3 +460,51 @@ func TestCurl(t *testing.T) {
 		assert.True(t, strings.HasSuffix(out, "\r\n\r\ntarget"), out)
 	})
 }
+
+func TestProxyAuth(t *testing.T) {
+	proxy, user, pass := peers.ProxyAuth(t)
+	withUser := func(t *testing.T, u *url.Userinfo, roots *x509.CertPool, connects *[]int) *http.Client {
+		c := viaProxy(t, proxy, roots, connects)
+		c.Transport.(*http.Transport).Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: proxy, User: u})
+		return c
+	}
+
+	t.Run("forward with credentials", func(t *testing.T) {
+		var connects []int
+		srv := target(t, false)
+		resp, body := fetch(t, withUser(t, url.UserPassword(user, pass), nil, &connects), http.MethodGet, srv.URL+"/x", nil)
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, "target", string(body))
+		assert.Contains(t, resp.Header.Get("Via"), "gdhttp-peers")
+	})
+
+	t.Run("forward without credentials: 407", func(t *testing.T) {
+		var connects []int
+		srv := target(t, false)
+		resp, _ := fetch(t, viaProxy(t, proxy, nil, &connects), http.MethodGet, srv.URL+"/x", nil)
+		assert.Equal(t, http.StatusProxyAuthRequired, resp.StatusCode)
+		assert.Equal(t, `Basic realm="Tinyproxy"`, resp.Header.Get("Proxy-Authenticate"))
+	})
+
+	t.Run("CONNECT with credentials", func(t *testing.T) {
+		var connects []int
+		srv := target(t, true)
+		resp, body := fetch(t, withUser(t, url.UserPassword(user, pass), rootsOf(srv), &connects), http.MethodGet, srv.URL, nil)
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, "target", string(body))
+		assert.Equal(t, []int{200}, connects)
+	})
+
+	t.Run("CONNECT with a wrong password: 401", func(t *testing.T) {
+		var connects []int
+		srv := target(t, true)
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL, nil)
+		require.NoError(t, err)
+		resp, err := withUser(t, url.UserPassword(user, "wrong"), rootsOf(srv), &connects).Do(req)
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
+		require.Error(t, err)
+		assert.Equal(t, []int{401}, connects, "tinyproxy 1.11 answers a wrong password with 401")
+	})
+}

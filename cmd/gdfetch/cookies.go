@@ -1,0 +1,412 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// Cookies and proxies beyond Godot's (the node's §7.2 opt-ins):
+//
+//	-b, --cookie DATA|FILE   turn the cookie jar on (SetCookieJar); "a=1; b=2" starts
+//	                         it with those cookies for the URL's host (path /), any
+//	                         other value is a cookie file in curl's (Netscape)
+//	                         format to load; "" only turns the jar on. Repeatable.
+//	-c, --cookie-jar FILE    turn the jar on and write every cookie it holds at the
+//	                         end to FILE, in curl's format ("-" for stdout)
+//	    --proxy-user U:P     the proxy's credentials (Proxy-Authorization: Basic, sent to
+//	                         the proxy only: on its absolute-form requests and CONNECTs)
+//	    --noproxy LIST       hosts reached directly, NO_PROXY's syntax, instead of
+//	                         NO_PROXY / no_proxy (the environment's proxies only)
+//
+// Like curl, gdfetch uses the environment's proxies (HTTP_PROXY, HTTPS_PROXY,
+// NO_PROXY and their lower-case forms) unless -x is given; -x "" uses none.
+// The rules are net/http's (httpclient.ProxyFromEnvironment), which differ
+// from curl's in two ways: HTTP_PROXY in capitals counts (curl reads only
+// http_proxy, unless REQUEST_METHOD is set, where neither does), and localhost
+// and loopback addresses are never proxied.
+
+// rawNetFlags are the flag values of this file as pflag fills them in.
+type rawNetFlags struct {
+	cookies   []string
+	cookieJar string
+	proxyUser string
+	noProxy   string
+}
+
+func addNetFlags(fs *pflag.FlagSet, f *rawNetFlags) {
+	fs.StringArrayVarP(&f.cookies, "cookie", "b", nil, `cookie jar on (option SetCookieJar): "a=1; b=2" for the URL's host, or a curl cookie FILE to load; "" jar only`)
+	fs.StringVarP(&f.cookieJar, "cookie-jar", "c", "", "cookie jar on; write its cookies to FILE at the end, curl's format (\"-\": stdout)")
+	fs.StringVar(&f.proxyUser, "proxy-user", "", "USER:PASSWORD for the proxy (Proxy-Authorization on the proxy hop and the CONNECT only)")
+	fs.StringVar(&f.noProxy, "noproxy", "", "hosts reached without the environment's proxy, NO_PROXY's syntax (replaces NO_PROXY)")
+}
+
+// netFlags are the parsed values.
+type netFlags struct {
+	jar           bool     // the cookie jar is on
+	cookieStrings []string // -b "a=1; b=2"
+	cookieFiles   []string // -b FILE
+	saveTo        string   // -c FILE
+	proxyUser     *url.Userinfo
+	noProxy       *string // --noproxy, nil when not given
+	noEnvProxy    bool    // -x "": no proxy at all
+}
+
+func parseNetFlags(fs *pflag.FlagSet, f *rawNetFlags) (netFlags, error) {
+	var nf netFlags
+	for _, c := range f.cookies {
+		nf.jar = true
+		switch {
+		case c == "":
+		case strings.Contains(c, "="):
+			nf.cookieStrings = append(nf.cookieStrings, c)
+		default:
+			nf.cookieFiles = append(nf.cookieFiles, c)
+		}
+	}
+	if fs.Changed("cookie-jar") {
+		if f.cookieJar == "" {
+			return nf, usagef("-c: a file name is needed")
+		}
+		nf.jar, nf.saveTo = true, f.cookieJar
+	}
+	if fs.Changed("proxy-user") {
+		user, pass, ok := strings.Cut(f.proxyUser, ":")
+		if !ok {
+			return nf, usagef("--proxy-user %q: expected USER:PASSWORD", f.proxyUser)
+		}
+		nf.proxyUser = url.UserPassword(user, pass)
+	}
+	if fs.Changed("noproxy") {
+		nf.noProxy = &f.noProxy
+	}
+	if v, _ := fs.GetString("proxy"); fs.Changed("proxy") && v == "" {
+		nf.noEnvProxy = true
+	}
+	return nf, nil
+}
+
+// configureNet sets the cookie jar and the proxies from the flags (after
+// configure set -x).
+func configureNet(n *httprequest.HTTPRequest, cfg *config) error {
+	nf := cfg.net
+	if nf.jar {
+		jar, err := newFetchJar()
+		if err != nil {
+			return err
+		}
+		for _, file := range nf.cookieFiles {
+			if err := jar.load(file); err != nil {
+				return usagef("-b %s: %v", file, err)
+			}
+		}
+		for _, s := range nf.cookieStrings {
+			if err := jar.seed(cfg.url, s); err != nil {
+				return usagef("-b %q: %v", s, err)
+			}
+		}
+		if err := n.SetCookieJar(jar); err != nil {
+			return err
+		}
+	}
+	switch {
+	case cfg.proxyHost != "":
+		if u := nf.proxyUser; u != nil {
+			pass, _ := u.Password()
+			n.SetHTTPProxyCredentials(u.Username(), pass)
+			n.SetHTTPSProxyCredentials(u.Username(), pass)
+		}
+	case nf.noEnvProxy:
+	default:
+		return n.SetProxyFunc(envProxy(nf))
+	}
+	return nil
+}
+
+// envProxy is the environment's proxy for a URL, with --noproxy instead of
+// NO_PROXY and --proxy-user instead of the URL's own credentials.
+func envProxy(nf netFlags) func(*url.URL) (*url.URL, error) {
+	return func(target *url.URL) (*url.URL, error) {
+		pc := httpclient.ProxyConfigFromEnvironment()
+		if nf.noProxy != nil {
+			pc.NoProxy = *nf.noProxy
+		}
+		p, err := pc.ProxyForURL(target)
+		if p != nil && nf.proxyUser != nil {
+			cp := *p
+			cp.User = nf.proxyUser
+			p = &cp
+		}
+		return p, err
+	}
+}
+
+// saveCookies writes the jar for -c.
+func saveCookies(n *httprequest.HTTPRequest, cfg *config) error {
+	if cfg.net.saveTo == "" {
+		return nil
+	}
+	jar, ok := n.CookieJar().(*fetchJar)
+	if !ok {
+		return nil
+	}
+	b := jar.netscape(time.Now())
+	if cfg.net.saveTo == "-" {
+		_, err := os.Stdout.Write(b)
+		return err
+	}
+	if err := os.WriteFile(cfg.net.saveTo, b, 0o600); err != nil {
+		return fmt.Errorf("-c: %w", err)
+	}
+	return nil
+}
+
+// verboseRequest is requestBytes with what this file adds: the absolute form
+// when the request goes to a proxy (-x or the environment's), the jar's
+// Cookie line after the node's header lines (the caller's and the automatic
+// Accept-Encoding), and the proxy's Proxy-Authorization last — the bytes the
+// node sends for the first hop.
+func verboseRequest(n *httprequest.HTTPRequest, cfg *config) []byte {
+	target, err := url.Parse(cfg.url)
+	if err != nil {
+		target = nil
+	}
+	viaProxy, auth := cfg.proxyHost != "", cfg.net.proxyUser
+	if !viaProxy && !cfg.net.noEnvProxy && target != nil {
+		if p, _ := envProxy(cfg.net)(target); p != nil {
+			viaProxy, auth = true, p.User
+		}
+	}
+	b := requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, viaProxy)
+	headEnd := bytes.Index(b, []byte("\r\n\r\n"))
+	if headEnd < 0 {
+		return b
+	}
+	lines := strings.Split(string(b[:headEnd]), "\r\n")
+	nodeLines := len(cfg.headers) // then the client's automatic lines
+	if n.IsAcceptingGzip() && !hasHeader(cfg.headers, "accept-encoding") {
+		nodeLines++
+	}
+	if jar := n.CookieJar(); jar != nil && target != nil && !hasLineNamed(cfg.headers, "cookie") && nodeLines+1 <= len(lines) {
+		req := http.Request{Header: http.Header{}}
+		for _, c := range jar.Cookies(target) {
+			req.AddCookie(c)
+		}
+		if line := req.Header.Get("Cookie"); line != "" {
+			lines = append(lines[:nodeLines+1], append([]string{"Cookie: " + line}, lines[nodeLines+1:]...)...)
+		}
+	}
+	if u, err := wire.ParseRequestURL(cfg.url); err == nil && viaProxy && auth != nil && !u.TLS && !hasLinePrefix(cfg.headers, "proxy-authorization:") {
+		pass, _ := auth.Password()
+		lines = append(lines, "Proxy-Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte(auth.Username()+":"+pass)))
+	}
+	return append([]byte(strings.Join(lines, "\r\n")), b[headEnd:]...)
+}
+
+// hasLineNamed is the node's test for a user Cookie line: a header line
+// whose name (stripped, before the first ':') is name, ASCII
+// case-insensitively.
+func hasLineNamed(headers []string, name string) bool {
+	for _, h := range headers {
+		if n, _, ok := strings.Cut(h, ":"); ok && strings.EqualFold(wire.StripEdges(n), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasLinePrefix is the client's test for a user Proxy-Authorization line:
+// the line begins with prefix, ASCII case-insensitively.
+func hasLinePrefix(headers []string, prefix string) bool {
+	for _, h := range headers {
+		if len(h) >= len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// fetchJar is a net/http/cookiejar.Jar that also remembers the cookies it
+// was given, so that -c can write them out (a cookiejar.Jar cannot list
+// its cookies).
+type fetchJar struct {
+	*cookiejar.Jar
+	mu    sync.Mutex
+	kept  map[cookieKey]keptCookie
+	order []cookieKey
+}
+
+type cookieKey struct{ domain, path, name string }
+
+type keptCookie struct {
+	subdomains, secure, httpOnly bool
+	expires                      int64 // Unix seconds; 0: a session cookie
+	value                        string
+	deleted                      bool
+}
+
+func newFetchJar() (*fetchJar, error) {
+	j, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	return &fetchJar{Jar: j, kept: map[cookieKey]keptCookie{}}, nil
+}
+
+// SetCookies stores the cookies in the jar and remembers those the jar can
+// have accepted (a Domain attribute that the host domain-matches).
+func (j *fetchJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	j.Jar.SetCookies(u, cookies)
+	host := strings.ToLower(u.Hostname())
+	now := time.Now()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, c := range cookies {
+		domain, sub := host, false
+		if d := strings.TrimPrefix(strings.ToLower(c.Domain), "."); d != "" {
+			if host != d && !strings.HasSuffix(host, "."+d) {
+				continue // the jar refused it
+			}
+			domain, sub = d, true
+		}
+		path := c.Path
+		if !strings.HasPrefix(path, "/") {
+			path = defaultCookiePath(u.EscapedPath())
+		}
+		k := keptCookie{subdomains: sub, secure: c.Secure, httpOnly: c.HttpOnly, value: c.Value}
+		switch {
+		case c.MaxAge < 0:
+			k.deleted = true
+		case c.MaxAge > 0:
+			k.expires = now.Add(time.Duration(c.MaxAge) * time.Second).Unix()
+		case !c.Expires.IsZero():
+			k.expires = c.Expires.Unix()
+			k.deleted = !c.Expires.After(now)
+		}
+		key := cookieKey{domain, path, c.Name}
+		if _, ok := j.kept[key]; !ok {
+			j.order = append(j.order, key)
+		}
+		j.kept[key] = k
+	}
+}
+
+// defaultCookiePath is RFC 6265 §5.1.4's default path of a request path.
+func defaultCookiePath(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
+
+// seed adds "a=1; b=2" as cookies of rawURL's host, path "/".
+func (j *fetchJar) seed(rawURL, s string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return err
+	}
+	cookies, err := http.ParseCookie(s)
+	if err != nil {
+		return err
+	}
+	for _, c := range cookies {
+		c.Path = "/"
+	}
+	j.SetCookies(u, cookies)
+	return nil
+}
+
+// load reads a cookie file in curl's (Netscape) format: one cookie a line,
+// seven tab-separated fields (domain, subdomains TRUE/FALSE, path, secure
+// TRUE/FALSE, expiry in Unix seconds or 0, name, value); "#HttpOnly_"
+// before the domain marks an HttpOnly cookie; other "#" lines and blank
+// lines are skipped.
+func (j *fetchJar) load(file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimRight(sc.Text(), "\r")
+		httpOnly := false
+		if rest, ok := strings.CutPrefix(text, "#HttpOnly_"); ok {
+			text, httpOnly = rest, true
+		}
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		fields := strings.Split(text, "\t")
+		if len(fields) != 7 {
+			return fmt.Errorf("line %d: %d fields, want 7", line, len(fields))
+		}
+		expires, err := strconv.ParseInt(fields[4], 10, 64)
+		if err != nil {
+			return fmt.Errorf("line %d: expiry %q", line, fields[4])
+		}
+		host := strings.TrimPrefix(fields[0], ".")
+		secure := fields[3] == "TRUE"
+		c := &http.Cookie{Name: fields[5], Value: fields[6], Path: fields[2], Secure: secure, HttpOnly: httpOnly}
+		if fields[1] == "TRUE" {
+			c.Domain = host
+		}
+		if expires != 0 {
+			c.Expires = time.Unix(expires, 0)
+		}
+		scheme := "http"
+		if secure {
+			scheme = "https"
+		}
+		j.SetCookies(&url.URL{Scheme: scheme, Host: host, Path: fields[2]}, []*http.Cookie{c})
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// netscape writes the cookies that are still alive at now in curl's format.
+func (j *fetchJar) netscape(now time.Time) []byte {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var b strings.Builder
+	b.WriteString("# Netscape HTTP Cookie File\n# Written by gdfetch.\n\n")
+	tf := func(v bool) string {
+		if v {
+			return "TRUE"
+		}
+		return "FALSE"
+	}
+	for _, key := range j.order {
+		k := j.kept[key]
+		if k.deleted || (k.expires != 0 && k.expires <= now.Unix()) {
+			continue
+		}
+		domain := key.domain
+		if k.subdomains {
+			domain = "." + domain
+		}
+		if k.httpOnly {
+			domain = "#HttpOnly_" + domain
+		}
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", domain, tf(k.subdomains), key.path, tf(k.secure), k.expires, key.name, k.value)
+	}
+	return []byte(b.String())
+}

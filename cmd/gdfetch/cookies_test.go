@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/internal/peers"
+	"github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+func clearProxyEnv(t *testing.T) {
+	for _, k := range []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "REQUEST_METHOD"} {
+		t.Setenv(k, "")
+	}
+}
+
+// cookieServer: /login sets two cookies and redirects to /me; /me answers
+// with the Cookie line it received. It records every request.
+type cookieServer struct {
+	*testserver.Server
+	mu   sync.Mutex
+	reqs []string
+}
+
+func newCookieServer(t *testing.T) *cookieServer {
+	s := &cookieServer{}
+	s.Server = testserver.New(t, func(c *testserver.Conn) {
+		for {
+			req, err := c.ReadRequest()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.reqs = append(s.reqs, string(req))
+			s.mu.Unlock()
+			var resp string
+			switch {
+			case strings.HasPrefix(string(req), "GET /login "):
+				resp = "HTTP/1.1 302 Found\r\nSet-Cookie: session=abc; Path=/; HttpOnly\r\nSet-Cookie: lang=en; Max-Age=3600\r\nLocation: /me\r\nContent-Length: 0\r\n\r\n"
+			default:
+				got := ""
+				for _, l := range strings.Split(string(req), "\r\n") {
+					if v, ok := strings.CutPrefix(l, "Cookie: "); ok {
+						got = v
+					}
+				}
+				resp = "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(got)) + "\r\n\r\n" + got
+			}
+			if c.Write([]byte(resp)) != nil {
+				return
+			}
+		}
+	})
+	return s
+}
+
+func TestParseNetFlags(t *testing.T) {
+	c, err := parseFetch([]string{"http://h/", "-b", "a=1; b=2", "-b", "jar.txt", "-c", "out.txt", "--proxy-user", "u:p:w", "--noproxy", "x.example"})
+	require.NoError(t, err)
+	assert.True(t, c.net.jar)
+	assert.Equal(t, []string{"a=1; b=2"}, c.net.cookieStrings)
+	assert.Equal(t, []string{"jar.txt"}, c.net.cookieFiles)
+	assert.Equal(t, "out.txt", c.net.saveTo)
+	assert.Equal(t, "u", c.net.proxyUser.Username())
+	pw, _ := c.net.proxyUser.Password()
+	assert.Equal(t, "p:w", pw, "split at the first colon, as curl")
+	require.NotNil(t, c.net.noProxy)
+	assert.Equal(t, "x.example", *c.net.noProxy)
+	assert.False(t, c.net.noEnvProxy)
+
+	c, err = parseFetch([]string{"http://h/", "-x", ""})
+	require.NoError(t, err)
+	assert.True(t, c.net.noEnvProxy)
+	assert.False(t, c.net.jar, "no jar unless -b or -c (Godot sends no cookies)")
+	assert.Nil(t, c.net.noProxy)
+
+	for _, bad := range [][]string{{"--proxy-user", "nocolon"}, {"-c", ""}} {
+		_, err := parseFetch(append([]string{"http://h/"}, bad...))
+		var ue *usageError
+		assert.ErrorAs(t, err, &ue, "%v", bad)
+	}
+}
+
+// -b and -c: the cookies set on the 302 go to the next hop, -b's cookies go
+// from the start, and -c writes the jar in curl's format; a second run
+// loads that file with -b.
+func TestCookieFlags(t *testing.T) {
+	clearProxyEnv(t)
+	s := newCookieServer(t)
+	dir := t.TempDir()
+	jarFile := filepath.Join(dir, "jar.txt")
+	code, out, stderr := gdfetch(t, "-s", "-b", "pre=1", "-c", jarFile, s.URL("/login"))
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "pre=1; session=abc; lang=en", out)
+	s.mu.Lock()
+	reqs := append([]string(nil), s.reqs...)
+	s.mu.Unlock()
+	require.Len(t, reqs, 2)
+	assert.Contains(t, reqs[0], "Accept-Encoding: gzip, deflate\r\nCookie: pre=1\r\nHost: ")
+	saved, err := os.ReadFile(jarFile)
+	require.NoError(t, err)
+	lines := strings.Split(string(saved), "\n")
+	assert.Equal(t, "# Netscape HTTP Cookie File", lines[0])
+	assert.Contains(t, lines, "127.0.0.1\tFALSE\t/\tFALSE\t0\tpre\t1")
+	assert.Contains(t, lines, "#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tabc")
+	var lang string
+	for _, l := range lines {
+		if strings.HasSuffix(l, "\tlang\ten") {
+			lang = l
+		}
+	}
+	assert.True(t, strings.HasPrefix(lang, "127.0.0.1\tFALSE\t/\tFALSE\t"), "%q", lang)
+	assert.NotContains(t, lang, "\t0\tlang", "Max-Age gives an expiry")
+
+	code, out, stderr = gdfetch(t, "-s", "-b", jarFile, s.URL("/me"))
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "pre=1; session=abc; lang=en", out)
+
+	code, out, stderr = gdfetch(t, "-s", s.URL("/me"))
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "", out, "no -b/-c: no cookies, as Godot")
+}
+
+// -v shows the Cookie line where the node sends it: after the caller's lines
+// and the automatic Accept-Encoding, whether or not that one is added.
+func TestCookieFlagVerboseBytes(t *testing.T) {
+	clearProxyEnv(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-H", "X-A: 1"}, "X-A: 1\r\nAccept-Encoding: gzip, deflate\r\nCookie: k=v\r\nHost: "},
+		{[]string{"--no-gzip"}, "HTTP/1.1\r\nCookie: k=v\r\nHost: "},
+		{[]string{"-H", "accept-encoding: br", "--brotli"}, "accept-encoding: br\r\nCookie: k=v\r\nHost: "},
+		{[]string{"-H", "Cookie: mine=1"}, "HTTP/1.1\r\nCookie: mine=1\r\nAccept-Encoding: gzip, deflate\r\nHost: "},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			s := newCookieServer(t)
+			code, _, stderr := gdfetch(t, append([]string{"-v", "-s", "-b", "k=v", s.URL("/me")}, tt.args...)...)
+			require.Equal(t, 0, code, stderr)
+			s.mu.Lock()
+			req := s.reqs[0]
+			s.mu.Unlock()
+			var want bytes.Buffer
+			writeRequest(&want, []byte(req))
+			assert.Contains(t, stderr, want.String())
+			assert.Contains(t, req, tt.want)
+		})
+	}
+}
+
+// --proxy-user with -x: Proxy-Authorization last in the request to the proxy,
+// and -v shows exactly those bytes.
+func TestProxyUserFlag(t *testing.T) {
+	clearProxyEnv(t)
+	b := newBackend(t)
+	p := testserver.NewForwardProxy(t)
+	code, out, stderr := gdfetch(t, "-v", "-x", p.Addr(), "--proxy-user", "user:pa:ss", b.url("/api/player"))
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, `"name":"Ada"`)
+	p.Close()
+	reqs := p.Requests()
+	require.Len(t, reqs, 1)
+	assert.True(t, strings.HasPrefix(string(reqs[0]), "GET "+b.url("/api/player")+" HTTP/1.1\r\n"))
+	assert.True(t, strings.HasSuffix(string(reqs[0]), "\r\nAccept: */*\r\nProxy-Authorization: Basic dXNlcjpwYTpzcw==\r\n\r\n"), "%q", reqs[0])
+	var want bytes.Buffer
+	writeRequest(&want, reqs[0])
+	assert.Contains(t, stderr, want.String())
+}
+
+// The environment's proxies by default, as curl: HTTP_PROXY's credentials go
+// to the proxy; --noproxy and -x "" go direct.
+func TestEnvironmentProxyFlags(t *testing.T) {
+	clearProxyEnv(t)
+	proxy := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nproxied"))
+	t.Setenv("HTTP_PROXY", "http://env:secret@"+proxy.Addr())
+	target := "http://gdhttp-test.invalid:8080/x"
+	code, out, stderr := gdfetch(t, "-s", "-v", target)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "proxied", out)
+	require.Len(t, proxy.Requests(), 1)
+	req := proxy.Requests()[0]
+	assert.True(t, strings.HasPrefix(string(req), "GET "+target+" HTTP/1.1\r\n"))
+	assert.True(t, strings.HasSuffix(string(req), "\r\nProxy-Authorization: Basic ZW52OnNlY3JldA==\r\n\r\n"), "%q", req)
+	var want bytes.Buffer
+	writeRequest(&want, req)
+	assert.Contains(t, stderr, want.String(), "-v shows the proxied request")
+
+	code, _, _ = gdfetch(t, "-s", "--proxy-user", "cli:pw", target)
+	require.Equal(t, 0, code)
+	require.Len(t, proxy.Requests(), 2)
+	assert.Contains(t, string(proxy.Requests()[1]), "Proxy-Authorization: Basic Y2xpOnB3\r\n", "--proxy-user replaces the URL's")
+
+	for _, args := range [][]string{{"--noproxy", "gdhttp-test.invalid"}, {"-x", ""}} {
+		// Direct: the .invalid name does not resolve (6), or DNS hangs (-m: 28).
+		code, _, stderr = gdfetch(t, append([]string{"-s", "-m", "3"}, append(args, target)...)...)
+		assert.Contains(t, []int{exitResolve, exitTimeout}, code, "%v: %s", args, stderr)
+	}
+	assert.Len(t, proxy.Requests(), 2, "direct: the proxy saw nothing more")
+}
+
+// Against the real peers (skipped without them): -c/-b with httpbin's
+// /cookies/set and /cookies, and --proxy-user through tinyproxy's BasicAuth
+// instance (without it, the proxy's 407 is the response: --fail gives 22).
+func TestNetFlagsRealPeers(t *testing.T) {
+	clearProxyEnv(t)
+	bin := "http://" + peers.HTTPBin(t)
+	proxy, user, pass := peers.ProxyAuth(t)
+	jarFile := filepath.Join(t.TempDir(), "jar.txt")
+
+	code, out, stderr := gdfetch(t, "-s", "-c", jarFile, bin+"/cookies/set?k=v")
+	require.Equal(t, 0, code, stderr)
+	assert.JSONEq(t, `{"cookies": {"k": "v"}}`, out)
+	code, out, stderr = gdfetch(t, "-s", "-b", jarFile, bin+"/cookies")
+	require.Equal(t, 0, code, stderr)
+	assert.JSONEq(t, `{"cookies": {"k": "v"}}`, out, "the saved jar loaded again")
+
+	code, out, stderr = gdfetch(t, "-s", "-x", proxy, "--proxy-user", user+":"+pass, bin+"/get?via=proxy")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, `"args":{"via":"proxy"}`)
+	assert.NotContains(t, out, "Proxy-Authorization", "tinyproxy keeps the credentials to itself")
+	code, _, stderr = gdfetch(t, "-s", "-f", "-x", proxy, bin+"/get")
+	assert.Equal(t, exitHTTPError, code, stderr)
+	assert.Contains(t, stderr, "response code 407")
+}

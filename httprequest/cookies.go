@@ -1,0 +1,109 @@
+package httprequest
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Cookie jar (§7.2 opt-in; Godot sends no cookies of its own, §2.1.4).
+//
+// With a jar set, each hop of a request — the first and every redirect —
+// asks the jar for the cookies of the hop's URL and, when there are any and
+// the hop's headers carry no Cookie line, sends them as one
+// "Cookie: a=1; b=2" line after all the other header lines the node passes
+// to the client (the user's, then the automatic Accept-Encoding); the
+// client's own automatic lines (Host, Content-Length, User-Agent, Accept)
+// follow it, as they follow every header line. A user Cookie header is left
+// alone: it is sent as given and the jar adds nothing to that hop (on a hop
+// to another origin the user's line is dropped by §7 D2 and the jar's
+// cookies for that origin are sent instead). After every response head —
+// 3xx hops included — the jar is given the response's Set-Cookie lines,
+// parsed by net/http's rules. So a redirect that sets a cookie sends it on
+// the next hop, and a hop to another host gets only that host's cookies (the
+// jar decides; net/http/cookiejar applies the domain and path rules).
+
+// SetCookieJar sets the cookie jar (nil, the default: no cookies, as in
+// Godot). net/http/cookiejar works. The jar is called on the goroutine that
+// runs the steps (Process's or Do's caller, or the use_threads worker), so a
+// jar shared between nodes must be safe for concurrent use
+// (cookiejar.Jar is). ErrBusy while a request is active.
+func (n *HTTPRequest) SetCookieJar(jar http.CookieJar) error {
+	return n.setOption("set_cookie_jar", func(o *options) { o.cookieJar = jar })
+}
+
+// CookieJar returns the cookie jar, or nil.
+func (n *HTTPRequest) CookieJar() http.CookieJar { return n.opts.cookieJar }
+
+// asURL is t as a URL (what a cookie jar and a proxy function see): scheme, host[:port], path and query
+// (Godot's request_string may be anything; when it does not parse, the part
+// before '?' is the path).
+func (t target) asURL() *url.URL {
+	if u, err := url.Parse(t.url()); err == nil {
+		return u
+	}
+	scheme := "http"
+	if t.TLS {
+		scheme = "https"
+	}
+	u := &url.URL{Scheme: scheme, Host: net.JoinHostPort(t.Host, strconv.Itoa(t.Port))}
+	u.Path, u.RawQuery, _ = strings.Cut(t.Path, "?")
+	return u
+}
+
+// withJarCookies returns headers plus the jar's Cookie line for the current
+// hop, or headers itself when there is no jar, no cookie, or a user Cookie
+// line.
+func (r *run) withJarCookies(headers []string) []string {
+	jar := r.opts.cookieJar
+	if jar == nil || hasHeaderNamed(headers, "cookie") {
+		return headers
+	}
+	cookies := jar.Cookies(r.cur.asURL())
+	if len(cookies) == 0 {
+		return headers
+	}
+	// net/http's own serialisation (names and values sanitised, quoting
+	// kept): what http.Client sends for the same jar.
+	req := http.Request{Header: http.Header{}}
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	line := req.Header.Get("Cookie")
+	if line == "" {
+		return headers
+	}
+	out := make([]string, len(headers), len(headers)+1)
+	copy(out, headers)
+	return append(out, "Cookie: "+line)
+}
+
+// storeCookies gives the jar the Set-Cookie lines of the response head just
+// received for the current hop (every hop, 3xx included).
+func (r *run) storeCookies() {
+	jar := r.opts.cookieJar
+	if jar == nil {
+		return
+	}
+	h := r.n.client.Header()
+	if len(h["Set-Cookie"]) == 0 {
+		return
+	}
+	if cookies := (&http.Response{Header: h}).Cookies(); len(cookies) > 0 {
+		jar.SetCookies(r.cur.asURL(), cookies)
+	}
+}
+
+// hasHeaderNamed reports whether some header line's name (the stripped text
+// before its first ':') is name, ASCII case-insensitively — the §7 D2 test
+// of credential lines.
+func hasHeaderNamed(headers []string, name string) bool {
+	for _, h := range headers {
+		if strings.EqualFold(headerName(h), name) {
+			return true
+		}
+	}
+	return false
+}
