@@ -44,7 +44,7 @@ type run struct {
 	cur     target
 	headers []string
 	reqBody []byte
-	upload  *upload // a streamed body instead of reqBody (upload.go), or nil
+	upload  *upload                // a streamed body instead of reqBody (upload.go), or nil
 	tls     *httpclient.TLSOptions // TLS options of the current connection
 
 	// Godot's per-request state; request_sent and got_response are the
