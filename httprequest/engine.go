@@ -330,7 +330,8 @@ func (r *run) handleResponse() (handled, done bool) {
 			r.n.keepTarget = target{}
 			r.cur = next
 			if m, keepBody := redirectMethod(r.code, r.method, rfc); !keepBody {
-				r.method, r.reqBody, r.upload = m, nil, nil
+				r.method, r.reqBody = m, nil
+				r.dropUpload()
 				r.headers = withoutContentHeaders(r.headers)
 			} else if err := r.rewindUpload(); err != nil {
 				return true, r.fail(ResultRequestFailed, r.code, r.respHeaders, err) // upload.go

@@ -428,6 +428,7 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 	}
 	r.stopTimer()
 	r.release()
+	r.closeUpload()
 	if success && r.opts.keepAlive && r.reusable() {
 		n.keepTarget, n.keepTLS = r.cur, r.tls
 		n.keepBufs = r.body.takeBufs()

@@ -30,6 +30,7 @@ type upload struct {
 	seeker io.Seeker // r as a Seeker, or nil: it cannot be sent twice
 	start  int64     // r's offset at Request
 	used   bool      // a request read from it
+	owned  io.Closer // closed when the run ends (the node opened the body), or nil
 }
 
 // newUpload checks the arguments of RequestStream and DoStream.
@@ -131,6 +132,20 @@ func (n *HTTPRequest) reportUpload() {
 		n.reportedUpload = s
 		n.onUpload(s, n.uploadSize.Load())
 	}
+}
+
+// closeUpload closes a body the node opened itself (RequestMultipart).
+func (r *run) closeUpload() {
+	if r.upload != nil && r.upload.owned != nil {
+		_ = r.upload.owned.Close()
+		r.upload.owned = nil
+	}
+}
+
+// dropUpload forgets the streamed body (a redirect that drops the body).
+func (r *run) dropUpload() {
+	r.closeUpload()
+	r.upload = nil
 }
 
 // sendRequest is the CONNECTED step's request (§2.6): request_raw with the
