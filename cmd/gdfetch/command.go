@@ -31,12 +31,27 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitUsage
 	}
-	if cfg.verbose {
+	start := func() error { return n.RequestRaw(cfg.url, cfg.headers, cfg.method, cfg.body) }
+	release := func() {}
+	if cfg.verbose && cfg.upload != nil {
+		writeRequest(stderr, cfg.upload.head(n, cfg.url, cfg.headers, cfg.method, cfg.proxyHost != ""))
+	} else if cfg.verbose {
 		writeRequest(stderr, requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, cfg.proxyHost != ""))
 	}
+	if cfg.upload != nil {
+		start = func() error {
+			var err error
+			release, err = cfg.upload.start(n, cfg.url, cfg.headers, cfg.method)
+			return err
+		}
+	}
 	bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
-	ex, err := drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
+	ex, err := driveStart(ctx, n, start, bar.update)
 	bar.finish()
+	release()
+	if cfg.verbose && cfg.upload != nil {
+		fmt.Fprintf(stderr, "* uploaded %d of %d bytes\n", n.UploadedBytes(), n.UploadSize())
+	}
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "gdfetch: interrupted: request canceled")

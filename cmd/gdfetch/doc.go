@@ -27,6 +27,11 @@
 //	-d, --data DATA|@FILE     request_data (curl's rules: @FILE without CR/LF, joined with '&');
 //	                          no Content-Type is added, as in Godot: pass -H
 //	    --data-binary DATA|@FILE  request_data_raw, byte for byte
+//	-F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
+//	                          a multipart/form-data body (httprequest.Multipart, §7.2
+//	                          opt-in): files streamed from disk; POST unless -X
+//	-T, --upload-file FILE    FILE as the body, streamed (RequestStream), Content-Length
+//	                          its size; "-" standard input, chunked; PUT unless -X
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"
 //	-o, --output FILE         download_file
 //	-L, --location            accepted, no effect: the node follows redirects (max_redirects)
@@ -89,6 +94,9 @@ request
   -H, --header 'Name: value'  custom_headers; repeatable, sent in order
   -d, --data DATA|@FILE       request_data; method POST unless -X; no Content-Type is added
       --data-binary DATA|@FILE  request_data_raw, byte for byte
+  -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
+                              multipart/form-data part, repeatable; files are streamed; POST unless -X
+  -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size; - stdin, chunked); PUT unless -X
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"
 node properties
   -o, --output FILE           download_file ("-o -": stdout)

@@ -47,6 +47,12 @@ type exchange struct {
 // is canceled when ctx ends.
 func drive(ctx context.Context, n *httprequest.HTTPRequest, url string, headers []string,
 	method httpclient.Method, body []byte, progress func(wire, decoded int64)) (*exchange, error) {
+	return driveStart(ctx, n, func() error { return n.RequestRaw(url, headers, method, body) }, progress)
+}
+
+// driveStart is drive with any way of starting the request (RequestRaw,
+// or an upload's RequestStream / RequestMultipart).
+func driveStart(ctx context.Context, n *httprequest.HTTPRequest, startReq func() error, progress func(wire, decoded int64)) (*exchange, error) {
 	ex := &exchange{}
 	var done *httprequest.Completion
 	n.OnRequestCompleted(func(r httprequest.Result, code int, h []string, b []byte) {
@@ -70,7 +76,7 @@ func drive(ctx context.Context, n *httprequest.HTTPRequest, url string, headers 
 	}
 	// Request returns ERR_CANT_CONNECT together with a RESULT_CANT_CONNECT
 	// completion (§2.4.8): keep going to deliver it.
-	if err := n.RequestRaw(url, headers, method, body); err != nil && !errors.Is(err, httprequest.ErrCantConnect) {
+	if err := startReq(); err != nil && !errors.Is(err, httprequest.ErrCantConnect) {
 		return nil, err
 	}
 	seen()
