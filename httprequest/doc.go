@@ -85,7 +85,9 @@
 //
 // Added: Do, Completion, ResultError, LastError, OnProgress, SetBodyWriter,
 // SetRFC9110Redirects, SetAcceptBrotli, SetDrainPerStep, SetKeepAlive,
-// SetDownloadInPlace, SetStrict.
+// SetDownloadInPlace, SetStrict, RequestStream, DoStream, Multipart,
+// RequestMultipart, DoMultipart, UploadedBytes, UploadSize,
+// OnUploadProgress.
 //
 // # Errors
 //
@@ -142,7 +144,13 @@
 // body bytes per Process step), SetKeepAlive (connection reuse across the
 // node's requests), SetDownloadInPlace (Godot's in-place download_file),
 // SetStrict (RFC 9110/9112 parsing, §7.4), SetBodyWriter (stream the body to
-// an io.Writer), OnProgress (wire and decoded byte counts).
+// an io.Writer), OnProgress (wire and decoded byte counts). Uploads:
+// RequestStream / DoStream (a body read from an io.Reader while it is sent:
+// with a known length the request is RequestRaw's byte for byte, with −1 it
+// is chunked; a redirect that keeps the body rewinds an io.Seeker, else
+// RESULT_REQUEST_FAILED with ErrBodyNotReplayable), Multipart with
+// RequestMultipart / DoMultipart (multipart/form-data, files streamed from
+// disk), UploadedBytes, UploadSize and OnUploadProgress.
 //
 // # Concurrency
 //

@@ -70,7 +70,9 @@ func newUpload(headers []string, body io.Reader, length int64) (*upload, error) 
 // 1 MiB per frame is written. A read error, or a reader that ends before
 // length bytes, ends the request with RESULT_CONNECTION_ERROR (the cause, a
 // *httpclient.RequestBodyError, wraps the read error; the connection is
-// closed). UploadedBytes and OnUploadProgress report the progress.
+// closed). A Read that blocks holds the step: CancelRequest and the timeout
+// with use_threads (and Do's context) wait for it to return. UploadedBytes
+// and OnUploadProgress report the progress.
 //
 // Redirects: Godot sends the body again on a redirect that keeps it
 // (§2.8.1.7). A body that is an io.Seeker (an *os.File, a *bytes.Reader, a
