@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -226,3 +227,66 @@ func TestRequestStreamNodeFailures(t *testing.T) {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// zeroReader gives n zero bytes, made as they are read.
+type zeroReader struct{ n int64 }
+
+func (z *zeroReader) Read(p []byte) (int, error) {
+	if z.n == 0 {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), z.n)
+	clear(p[:k])
+	z.n -= k
+	return int(k), nil
+}
+
+// TestRequestStreamStalledPeer: a peer that never reads stalls the upload
+// (the status stays REQUESTING, §1.6.4.1); the timeout ends it with
+// RESULT_TIMEOUT (§2.11) and CancelRequest ends it at once with no
+// completion (§2.12) in the three drivers — a blocked write is aborted, a
+// background write joined (goleak checks none is left).
+func TestRequestStreamStalledPeer(t *testing.T) {
+	const size = 256 << 20
+	stall := func(c *testserver.Conn) { <-c.Done() }
+	eachStreamDriver(t, func(t *testing.T, d streamDriver, n *HTTPRequest) {
+		srv := serve(t, stall)
+		require.NoError(t, n.SetTimeout(300*time.Millisecond))
+		start := time.Now()
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodPut, &zeroReader{n: size}, size)
+		assertCompletion(t, Completion{Result: ResultTimeout}, o)
+		assert.Less(t, time.Since(start), 5*time.Second)
+		sent := n.UploadedBytes()
+		assert.Greater(t, sent, int64(0))
+		assert.Less(t, sent, int64(size))
+	})
+	for _, threads := range []bool{false, true} {
+		t.Run(fmt.Sprint("cancel/threads=", threads), func(t *testing.T) {
+			n := New()
+			t.Cleanup(n.Close)
+			srv := serve(t, stall)
+			require.NoError(t, n.SetUseThreads(threads))
+			delivered := 0
+			n.OnRequestCompleted(func(Result, int, []string, []byte) { delivered++ })
+			require.NoError(t, n.RequestStream(srv.URL("/"), nil, httpclient.MethodPut, &zeroReader{n: size}, size))
+			deadline := time.Now().Add(maxWait)
+			for n.UploadedBytes() == 0 || n.HTTPClientStatus() != httpclient.StatusRequesting {
+				require.True(t, time.Now().Before(deadline))
+				n.Process()
+				time.Sleep(frame)
+			}
+			for range 20 {
+				n.Process()
+				time.Sleep(frame)
+			}
+			assert.Equal(t, httpclient.StatusRequesting, n.HTTPClientStatus(), "stalled while sending the body")
+			start := time.Now()
+			n.CancelRequest()
+			assert.Less(t, time.Since(start), 2*time.Second, "cancel does not wait for the peer")
+			for range 5 {
+				n.Process()
+			}
+			assert.Zero(t, delivered, "no completion after a cancel")
+		})
+	}
+}
