@@ -290,3 +290,26 @@ func TestRequestStreamStalledPeer(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadProgressRaw: UploadedBytes and UploadSize also report a body
+// given as bytes (Request, RequestRaw, Do), and start again with each
+// request (0 before the request is sent, §7.2 opt-in getters).
+func TestUploadProgressRaw(t *testing.T) {
+	srv := serve(t, route(func(string, []byte) string { return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" }))
+	n := New()
+	t.Cleanup(n.Close)
+	body := bytes.Repeat([]byte("x"), 100_000)
+	c, err := n.Do(context.Background(), srv.URL("/"), nil, httpclient.MethodPost, body)
+	require.NoError(t, err)
+	assert.Equal(t, ResultSuccess, c.Result)
+	assert.Equal(t, int64(len(body)), n.UploadedBytes())
+	assert.Equal(t, int64(len(body)), n.UploadSize())
+
+	var seen [][2]int64
+	n.OnUploadProgress(func(sent, total int64) { seen = append(seen, [2]int64{sent, total}) })
+	o := viaCallbackStart(t, n, func() error { return n.Request(srv.URL("/"), nil, httpclient.MethodGet, "") })
+	assert.Equal(t, ResultSuccess, o.c.Result)
+	assert.Zero(t, n.UploadedBytes())
+	assert.Zero(t, n.UploadSize())
+	assert.Empty(t, seen, "nothing to report for a request without a body")
+}
