@@ -476,8 +476,9 @@ func (c *Client) ioCause(err error) error {
 // rest — or, under TLS or over a conn that is not a syscall.Conn, all of it
 // — to one background write and returns false until it finished (never a
 // zero write deadline: STYLE.md). A streamed body is then read and written
-// the same way, piece by piece, up to pollWriteBudget bytes per
-// non-blocking call.
+// piece by piece, up to pollWriteBudget bytes per non-blocking call; on
+// plain TCP what the socket does not take waits for the next Poll (no
+// goroutine); under TLS each piece is one background write.
 func (c *Client) send() (done bool, err error) {
 	if c.rb.r != nil && !c.rb.started && c.woff == 0 {
 		// The first piece of a streamed body goes out with the head.
@@ -521,7 +522,11 @@ func (c *Client) send() (done bool, err error) {
 						return true, c.ioCause(err)
 					}
 					c.wrote(n)
-					rest = rest[n:]
+					if rest = rest[n:]; len(rest) > 0 && c.rb.stream {
+						// A streamed body: Godot's non-blocking write — the
+						// rest at the next Poll, no goroutine (§1.6.4.1).
+						return false, nil
+					}
 				}
 				if len(rest) > 0 {
 					c.wpending = true

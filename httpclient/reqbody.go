@@ -65,6 +65,7 @@ type reqBody struct {
 	left    int64     // bytes still to read (known length)
 	read    int64     // bytes taken from r
 	started bool      // the first read was made (coalesced with the head)
+	stream  bool      // the request has a streamed body (RequestStream)
 }
 
 // RequestStream prepares a request whose body is read from body while it is
@@ -86,9 +87,10 @@ type reqBody struct {
 // Poll reads the body from body on the caller's goroutine, in reads of at
 // most 64 KiB, and writes each as it is read. Blocking mode writes it all in
 // the Poll that sends the request; non-blocking mode writes what the socket
-// takes without waiting (at most 1 MiB of body per Poll; the rest of a
-// write the socket did not take goes to one background write, joined by
-// Close) and returns; the status stays REQUESTING until the whole body is
+// takes without waiting (at most 1 MiB of body per Poll) and returns: on
+// plain TCP what the socket did not take is written by the next Poll, with
+// no goroutine (Godot's non-blocking write); under TLS, where a record must
+// not be cut, each piece goes to one background write, joined by Close; the status stays REQUESTING until the whole body is
 // sent, then the response head is read as usual (§1.6.4). A reader that
 // blocks blocks Poll: give a reader that has its data (a file, a buffer).
 //
@@ -114,7 +116,7 @@ func (c *Client) RequestStream(method Method, url string, headers []string, body
 	if err := c.request(method, url, headers, nil, length); err != nil {
 		return err
 	}
-	c.rb = reqBody{r: body, length: length, left: length}
+	c.rb = reqBody{r: body, length: length, left: length, stream: true}
 	return nil
 }
 
