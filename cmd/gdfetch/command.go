@@ -46,7 +46,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		}
 	}
 	bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
-	ex, err := driveStart(ctx, n, start, bar.update)
+	ex, err := driveStart(ctx, n, start, bar.update, bar.upload)
 	bar.finish()
 	release()
 	if cfg.verbose && cfg.upload != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/httprequest"
 )
 
 // uploadEcho answers with the request's method, path, framing, Content-Type
@@ -128,4 +130,24 @@ func TestUploadFile(t *testing.T) {
 		require.Equal(t, 0, code, errOut)
 		assert.Equal(t, fmt.Sprintf("PUT /files/blob.bin len=%d te=[]\nbody %d %s\n", len(data), len(data), shortSum(data)), out)
 	}
+}
+
+// TestProgressShowsUpload: with -F/-T the bar first shows the request body
+// going out ("↑ upload", its size), then the response's.
+func TestProgressShowsUpload(t *testing.T) {
+	srv := uploadEcho(t)
+	n := httprequest.New()
+	defer n.Close()
+	var bar bytes.Buffer
+	p := newProgress(&bar, n, true)
+	body := bytes.Repeat([]byte("u"), 400_000)
+	ex, err := driveStart(t.Context(), n, func() error {
+		return n.RequestStream(srv.URL+"/up", nil, httpclient.MethodPut, bytes.NewReader(body), int64(len(body)))
+	}, p.update, p.upload)
+	require.NoError(t, err)
+	p.finish()
+	require.Equal(t, httprequest.ResultSuccess, ex.Result)
+	assert.Contains(t, bar.String(), "↑ upload")
+	assert.Contains(t, bar.String(), "391 KiB")
+	assert.Contains(t, string(ex.Body), "body 400000 ")
 }
