@@ -241,3 +241,42 @@ func TestUploadTransportHTTPBin(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadMatchesCurl: curl is the reference client. The same form sent
+// with curl -F and with DoMultipart, and the same file sent with curl -T and
+// with DoStream (an *os.File, its size as the length), reach httpbin as the
+// same fields, files, data and Content-Length.
+func TestUploadMatchesCurl(t *testing.T) {
+	bin := peers.HTTPBin(t)
+	curl := peers.Curl(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "level.txt")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Repeat("level line\n", 5000)), 0o644))
+
+	cr := runCurl(t, curl, "-F", "player=Ada", "-F", "level=@"+path, "http://"+bin+"/post")
+	require.Equal(t, 200, cr.code)
+	want := uploadEchoOf(t, cr.body)
+	n := httprequest.New()
+	t.Cleanup(n.Close)
+	m := httprequest.NewMultipart().Field("player", "Ada").File("level", path)
+	c, err := n.DoMultipart(context.Background(), "http://"+bin+"/post", nil, httpclient.MethodPost, m)
+	require.NoError(t, err)
+	got := uploadEchoOf(t, c.Body)
+	assert.Equal(t, want.Form, got.Form)
+	assert.Equal(t, want.Files, got.Files)
+
+	cr = runCurl(t, curl, "-T", path, "http://"+bin+"/anything")
+	require.Equal(t, 200, cr.code)
+	want = uploadEchoOf(t, cr.body)
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	fi, err := f.Stat()
+	require.NoError(t, err)
+	c, err = n.DoStream(context.Background(), "http://"+bin+"/anything", nil, httpclient.MethodPut, f, fi.Size())
+	require.NoError(t, err)
+	got = uploadEchoOf(t, c.Body)
+	assert.Equal(t, want.Method, got.Method)
+	assert.Equal(t, want.Data, got.Data)
+	assert.Equal(t, want.Headers["Content-Length"], got.Headers["Content-Length"])
+}
