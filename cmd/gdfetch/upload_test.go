@@ -151,3 +151,22 @@ func TestProgressShowsUpload(t *testing.T) {
 	assert.Contains(t, bar.String(), "391 KiB")
 	assert.Contains(t, string(ex.Body), "body 400000 ")
 }
+
+// TestUploadStdin: gdfetch -T - sends standard input chunked (its length is
+// not known in advance), as curl does.
+func TestUploadStdin(t *testing.T) {
+	srv := uploadEcho(t)
+	data := []byte(strings.Repeat("from stdin\n", 10_000))
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	go func() {
+		_, _ = w.Write(data)
+		_ = w.Close()
+	}()
+	old := os.Stdin
+	os.Stdin = r
+	defer func() { os.Stdin = old; _ = r.Close() }()
+	code, out, errOut := gdfetch(t, "-s", "-T", "-", srv.URL+"/in")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, fmt.Sprintf("PUT /in len=-1 te=[chunked]\nbody %d %s\n", len(data), shortSum(data)), out)
+}
