@@ -85,9 +85,7 @@
 //
 // Added: Do, Completion, ResultError, LastError, OnProgress, SetBodyWriter,
 // SetRFC9110Redirects, SetAcceptBrotli, SetDrainPerStep, SetKeepAlive,
-// SetDownloadInPlace, SetStrict, RequestStream, DoStream, Multipart,
-// RequestMultipart, DoMultipart, UploadedBytes, UploadSize,
-// OnUploadProgress.
+// SetDownloadInPlace, SetStrict.
 //
 // # Errors
 //
@@ -144,13 +142,7 @@
 // body bytes per Process step), SetKeepAlive (connection reuse across the
 // node's requests), SetDownloadInPlace (Godot's in-place download_file),
 // SetStrict (RFC 9110/9112 parsing, §7.4), SetBodyWriter (stream the body to
-// an io.Writer), OnProgress (wire and decoded byte counts). Uploads:
-// RequestStream / DoStream (a body read from an io.Reader while it is sent:
-// with a known length the request is RequestRaw's byte for byte, with −1 it
-// is chunked; a redirect that keeps the body rewinds an io.Seeker, else
-// RESULT_REQUEST_FAILED with ErrBodyNotReplayable), Multipart with
-// RequestMultipart / DoMultipart (multipart/form-data, files streamed from
-// disk), UploadedBytes, UploadSize and OnUploadProgress.
+// an io.Writer), OnProgress (wire and decoded byte counts).
 //
 // # Concurrency
 //
@@ -180,4 +172,16 @@
 // kept connection. After warm-up no driver allocates per chunk
 // (alloc_test.go); a kept-alive request allocates 4 to 6 times without
 // decoding.
+//
+// # Uploads (§7.2 opt-in)
+//
+// RequestStream and DoStream send a body read from an io.Reader while it is
+// sent, never held whole: with a known length the request is RequestRaw's
+// byte for byte, with length −1 it is chunked (Godot never sends one). A
+// redirect that keeps the body (§2.8.1.7) rewinds a body that is an
+// io.Seeker; any other ends with RESULT_REQUEST_FAILED and
+// ErrBodyNotReplayable. Multipart builds a multipart/form-data body whose
+// files are streamed from disk (RequestMultipart, DoMultipart).
+// UploadedBytes, UploadSize and OnUploadProgress report an upload beside
+// DownloadedBytes. upload.go, multipart.go.
 package httprequest
