@@ -98,12 +98,18 @@ type Client struct {
 	rerr   error
 	rpool  *[]byte // rbuf's pooled array (readBufPool), or nil
 
-	// Write side: the request bytes; reqSent once all are written.
-	req      []byte
-	wreq     wire.Request
-	reqSent  bool
-	wpending bool // a background write of req is outstanding
-	wch      chan error
+	// Write side: the request bytes still to write are req[woff:]
+	// (req[wpre:wpre+wpay] is body data, counted by sent); a streamed body
+	// (rb) refills req as it is written; reqSent once all are written.
+	req        []byte
+	woff       int
+	wpre, wpay int
+	rb         reqBody
+	sent       atomic.Int64 // body bytes written (BytesSent)
+	wreq       wire.Request
+	reqSent    bool
+	wpending   bool // a background write of req is outstanding
+	wch        chan error
 
 	// Response state (Godot: response_num, response_headers, body_size,
 	// chunked…).
@@ -344,11 +350,17 @@ func (c *Client) Request(method Method, url string, headers []string, body strin
 //
 // Godot: HTTPClient.request_raw()
 func (c *Client) RequestRaw(method Method, url string, headers []string, body []byte) error {
+	return c.request(method, url, headers, body, 0)
+}
+
+// request is RequestRaw and RequestStream: body, or a streamed body of
+// stream bytes (wire.Request.StreamLength) that RequestStream attaches.
+func (c *Client) request(method Method, url string, headers []string, body []byte, stream int64) error {
 	c.wreq = wire.Request{
 		Method: method, URL: url, Headers: headers, Body: body,
 		Host: c.connHost, Port: c.connPort, TLS: c.tlsOpts != nil,
 		HTTPProxy: c.tlsOpts == nil && c.httpProxyPort != -1,
-		UserAgent: c.userAgent,
+		UserAgent: c.userAgent, StreamLength: stream,
 	}
 	err := wire.ValidateRequest(&c.wreq, c.strict)
 	if err == nil && c.status != StatusConnected {
@@ -363,6 +375,8 @@ func (c *Client) RequestRaw(method Method, url string, headers []string, body []
 		return err
 	}
 	c.reqSent = false
+	c.woff, c.wpre, c.wpay, c.rb = 0, len(c.req)-len(body), len(body), reqBody{}
+	c.sent.Store(0)
 	c.body.start(wire.FramingNone, 0)
 	c.parser.Strict, c.parser.Limits, c.parser.HeadRequest = c.strict, c.limits, method == MethodHead
 	c.parser.Reset()
@@ -595,7 +609,7 @@ func (c *Client) resetIO() {
 	}
 	c.wpending, c.reqSent = false, false
 	c.rr, c.rw, c.rerr = 0, 0, nil
-	c.req = c.req[:0]
+	c.req, c.woff, c.wpre, c.wpay, c.rb = c.req[:0], 0, 0, 0, reqBody{}
 	c.putBuf()
 }
 

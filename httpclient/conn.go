@@ -491,55 +491,91 @@ func (c *Client) ioCause(err error) error {
 	return err
 }
 
-// send writes the request (§1.6.4.1). It reports whether the write is over
-// and how it ended. Blocking mode writes on the caller's goroutine;
-// non-blocking mode writes what a plain TCP socket takes at once (one
-// write(2), issue 8), hands the rest — or, under TLS or over a conn that
-// is not a syscall.Conn, all of it — to one background write and returns
-// false until it finished (never a zero write deadline: STYLE.md).
+// send writes the request (§1.6.4.1), and a streamed body as it reads it
+// (RequestStream). It reports whether the write is over and how it ended.
+// Blocking mode writes on the caller's goroutine; non-blocking mode writes
+// what a plain TCP socket takes at once (one write(2), issue 8), hands the
+// rest — or, under TLS or over a conn that is not a syscall.Conn, all of it
+// — to one background write and returns false until it finished (never a
+// zero write deadline: STYLE.md). A streamed body is then read and written
+// piece by piece, up to pollWriteBudget bytes per non-blocking call; on
+// plain TCP what the socket does not take waits for the next Poll (no
+// goroutine); under TLS each piece is one background write.
 func (c *Client) send() (done bool, err error) {
-	switch {
-	case c.wpending && c.blocking:
-		err = <-c.wch
-		c.wpending = false
-	case c.wpending:
-		select {
-		case err = <-c.wch:
-			c.wpending = false
-		default:
-			return false, nil
+	if c.rb.r != nil && !c.rb.started && c.woff == 0 {
+		// The first piece of a streamed body goes out with the head.
+		if err := c.fillBody(); err != nil {
+			return true, err
 		}
-	case c.blocking:
-		_, err = c.st.conn.Write(c.req)
-	default:
-		req := c.req
-		if s := c.st.nb.sock; s != nil && c.st.tr == nil && len(req) > 0 {
-			// Plain TCP: write what the socket takes now, on this
-			// goroutine; only the rest goes to the background write (a
-			// small request is usually all taken). Never under TLS: a
-			// record must not be cut.
-			n, err := s.tryWrite(req)
+	}
+	budget := pollWriteBudget
+	for {
+		if c.wpending {
+			if c.blocking {
+				err = <-c.wch
+			} else {
+				select {
+				case err = <-c.wch:
+				default:
+					return false, nil
+				}
+			}
+			c.wpending = false
 			if err != nil {
 				return true, c.ioCause(err)
 			}
-			if req = req[n:]; len(req) == 0 {
-				c.reqSent = true
-				return true, nil
+			c.wrote(len(c.req) - c.woff)
+		}
+		if rest := c.req[c.woff:]; len(rest) > 0 {
+			if c.blocking {
+				n, err := c.st.conn.Write(rest)
+				c.wrote(n)
+				if err != nil {
+					return true, c.ioCause(err)
+				}
+			} else {
+				if s := c.st.nb.sock; s != nil && c.st.tr == nil {
+					// Plain TCP: write what the socket takes now, on this
+					// goroutine; only the rest goes to the background write
+					// (a small request is usually all taken). Never under
+					// TLS: a record must not be cut.
+					n, err := s.tryWrite(rest)
+					if err != nil {
+						return true, c.ioCause(err)
+					}
+					c.wrote(n)
+					if rest = rest[n:]; len(rest) > 0 && c.rb.stream {
+						// A streamed body: Godot's non-blocking write — the
+						// rest at the next Poll, no goroutine (§1.6.4.1).
+						return false, nil
+					}
+				}
+				if len(rest) > 0 {
+					c.wpending = true
+					conn, ch := c.st.conn, c.wch
+					c.spawn(func() {
+						_, err := conn.Write(rest)
+						ch <- err
+					})
+					return false, nil
+				}
 			}
 		}
-		c.wpending = true
-		conn, ch := c.st.conn, c.wch
-		c.spawn(func() {
-			_, err := conn.Write(req)
-			ch <- err
-		})
-		return false, nil
+		if c.rb.r == nil {
+			c.reqSent = true
+			return true, nil
+		}
+		if !c.blocking {
+			if budget <= 0 {
+				return false, nil
+			}
+			budget -= c.wpay
+		}
+		c.req, c.woff, c.wpre, c.wpay = c.req[:0], 0, 0, 0
+		if err := c.fillBody(); err != nil {
+			return true, err
+		}
 	}
-	if err != nil {
-		return true, c.ioCause(err)
-	}
-	c.reqSent = true
-	return true, nil
 }
 
 // String describes a dial stage (for messages).

@@ -124,6 +124,9 @@
 //   - The `5;a=b` chunk quirk (§1.10.2.2) always delivers the chunk, also
 //     when its data arrives in a later call than its size line.
 //   - Strict mode (SetStrict, §7.4) is opt-in.
+//   - RequestStream (opt-in) sends a body read from an io.Reader: with a
+//     known length the bytes are RequestRaw's, with length −1 the body is
+//     chunked (Godot never sends one); BytesSent reports the progress.
 //
 // # Godot → Go
 //

@@ -23,9 +23,20 @@ import (
 // It keeps a pool of idle connections per scheme, host, port and proxy
 // (MaxIdleConnsPerHost, closed after IdleConnTimeout), and is safe for
 // concurrent use. It does not follow redirects nor keep cookies: that is
-// http.Client's job. Response bodies are streamed; request bodies are read
-// whole before the request is written, because Godot's client writes a
-// request in one piece (§1.7.11).
+// http.Client's job. Response and request bodies are streamed: a request
+// body is read while it is written (Client.RequestStream), never held whole
+// in memory. With Request.ContentLength > 0 the request is Godot's for a
+// body of that size (Content-Length, §1.7.10) and exactly that many bytes
+// are sent (a body that ends earlier fails the request; one with more left
+// is not read further); a body of unknown length (ContentLength −1, or 0
+// with a Body other than nil and http.NoBody) is sent with
+// "Transfer-Encoding: chunked", which Godot never sends. A body that fails
+// to read ends the request with an error wrapping a *RequestBodyError and
+// the read error, and the connection is closed. The body is closed once
+// the request was written or failed. A request that failed on a reused
+// connection before its response is retried once on a new one (idempotent
+// methods only) when its body was not read yet, or can be had again from
+// Request.GetBody.
 //
 // Request headers: http.Header has no order, so the request's headers are
 // written sorted by canonical name, each value in its own line in the
@@ -122,30 +133,82 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	var body []byte
+	body := &trackedBody{rc: req.Body}
+	length := int64(0)
 	if req.Body != nil && req.Body != http.NoBody {
-		body, err = io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, err
+		length = req.ContentLength
+		if length <= 0 {
+			length = -1 // unknown: chunked
 		}
+	} else {
+		body.rc = nil
 	}
 	headers := requestHeaders(req, key)
 	ctx := req.Context()
 	for attempt := 0; ; attempt++ {
 		pc, reused, err := t.getConn(ctx, key)
 		if err != nil {
+			body.close()
 			return nil, err
 		}
-		resp, err := t.send(ctx, pc, req, method, headers, body)
+		resp, err := t.send(ctx, pc, req, method, headers, body, length)
 		if err == nil {
 			return resp, nil
 		}
-		if reused && attempt == 0 && ctx.Err() == nil && retryable(method) {
+		if reused && attempt == 0 && ctx.Err() == nil && retryable(method) && body.rewind(req) {
 			continue // the server may have closed the idle connection as it was reused
 		}
+		body.close()
 		return nil, err
 	}
+}
+
+// trackedBody is a request body being sent: it knows whether it was read,
+// so that a retry can send it again untouched, or take a new one from
+// GetBody.
+type trackedBody struct {
+	rc     io.ReadCloser // nil: no body
+	read   bool
+	closed bool
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	b.read = true
+	return b.rc.Read(p)
+}
+
+// reader is what the client reads: nil without a body.
+func (b *trackedBody) reader() io.Reader {
+	if b.rc == nil {
+		return nil
+	}
+	return b
+}
+
+// close closes the body once (RoundTrip must, on every path).
+func (b *trackedBody) close() {
+	if b.rc != nil && !b.closed {
+		b.closed = true
+		_ = b.rc.Close()
+	}
+}
+
+// rewind makes the body sendable again: untouched, or a new one from
+// GetBody. It reports false when neither is possible.
+func (b *trackedBody) rewind(req *http.Request) bool {
+	if b.rc == nil || !b.read {
+		return true
+	}
+	if req.GetBody == nil {
+		return false
+	}
+	rc, err := req.GetBody()
+	if err != nil {
+		return false
+	}
+	b.close()
+	*b = trackedBody{rc: rc}
+	return true
 }
 
 // CloseIdleConnections closes the connections that carry no request now.
@@ -363,10 +426,10 @@ func ctxOr(ctx context.Context, err error) error {
 }
 
 // send writes the request on pc and reads the response head.
-func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Method, headers []string, body []byte) (*http.Response, error) {
+func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Method, headers []string, body *trackedBody, length int64) (*http.Response, error) {
 	c := pc.c
 	stop := context.AfterFunc(ctx, c.Abort)
-	if err := c.RequestRaw(m, req.URL.RequestURI(), headers, body); err != nil {
+	if err := c.RequestStream(m, req.URL.RequestURI(), headers, body.reader(), length); err != nil {
 		stop()
 		t.discard(pc)
 		return nil, err
@@ -375,6 +438,9 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 		_ = c.Poll()
 	}
 	st := c.Status()
+	if st == StatusBody || st == StatusConnected {
+		body.close() // written in full
+	}
 	if st != StatusBody && st != StatusConnected {
 		stop()
 		err := ctxOr(ctx, c.LastError())

@@ -180,4 +180,16 @@
 // kept connection. After warm-up no driver allocates per chunk
 // (alloc_test.go); a kept-alive request allocates 4 to 6 times without
 // decoding.
+//
+// # Uploads (§7.2 opt-in)
+//
+// RequestStream and DoStream send a body read from an io.Reader while it is
+// sent, never held whole: with a known length the request is RequestRaw's
+// byte for byte, with length −1 it is chunked (Godot never sends one). A
+// redirect that keeps the body (§2.8.1.7) rewinds a body that is an
+// io.Seeker; any other ends with RESULT_REQUEST_FAILED and
+// ErrBodyNotReplayable. Multipart builds a multipart/form-data body whose
+// files are streamed from disk (RequestMultipart, DoMultipart).
+// UploadedBytes, UploadSize and OnUploadProgress report an upload beside
+// DownloadedBytes. upload.go, multipart.go.
 package httprequest

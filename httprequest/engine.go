@@ -44,6 +44,7 @@ type run struct {
 	cur     target
 	headers []string
 	reqBody []byte
+	upload  *upload                // a streamed body instead of reqBody (upload.go), or nil
 	tls     *httpclient.TLSOptions // TLS options of the current connection
 
 	// Godot's per-request state; request_sent and got_response are the
@@ -199,7 +200,7 @@ func (r *run) step() bool {
 		return r.fail(ResultCantConnect, 0, nil, c.LastError())
 	case httpclient.StatusConnected:
 		if !r.requestSent() {
-			if err := c.RequestRaw(r.method, r.cur.Path, r.hopHeaders(), r.reqBody); err != nil {
+			if err := r.sendRequest(c); err != nil {
 				return r.fail(ResultConnectionError, 0, nil, err) // §2.4.9, §2.5.11
 			}
 			r.setPhase(phaseRequesting)
@@ -277,6 +278,9 @@ func (r *run) retryReused() bool {
 	default:
 		return false
 	}
+	if r.rewindUpload() != nil {
+		return false // a streamed body that cannot be sent twice
+	}
 	r.retried = true
 	r.n.keepTarget = target{}
 	if !r.setPhase(phaseConnecting) {
@@ -326,7 +330,10 @@ func (r *run) handleResponse() (handled, done bool) {
 			r.cur = next
 			if m, keepBody := redirectMethod(r.code, r.method, rfc); !keepBody {
 				r.method, r.reqBody = m, nil
+				r.dropUpload()
 				r.headers = withoutContentHeaders(r.headers)
+			} else if err := r.rewindUpload(); err != nil {
+				return true, r.fail(ResultRequestFailed, r.code, r.respHeaders, err) // upload.go
 			}
 			err := r.connect()
 			if err == nil {

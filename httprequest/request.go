@@ -68,12 +68,15 @@ type HTTPRequest struct {
 	// Callbacks, called on the owner's goroutine only.
 	onCompleted func(result Result, responseCode int, headers []string, body []byte)
 	onProgress  func(wireBytes, decodedBytes int64)
+	onUpload    func(sent, total int64)
 
 	// Getters any goroutine may call.
 	status     atomic.Int32 // mirror of client.Status(), updated by the driving goroutine
 	bodyLen    atomic.Int64 // Godot: body_len (§2.9.7)
 	downloaded atomic.Int64 // Godot: downloaded (§2.9.7)
 	decodedLen atomic.Int64 // Godot: final_body_size
+	uploadSize atomic.Int64 // the request body's size, −1 chunked (upload.go)
+	uploading  atomic.Bool  // the client holds this request's BytesSent
 	lastErr    error        // cause of the last delivered completion (owner only)
 
 	// mu guards the request lifecycle shared with a worker goroutine and
@@ -92,6 +95,7 @@ type HTTPRequest struct {
 
 	// Progress reporting state (owner goroutine).
 	reportedWire, reportedDecoded int64
+	reportedUpload                int64
 
 	// keepTarget is where the open client connection goes, for the
 	// connection-reuse option.
@@ -229,7 +233,12 @@ func (n *HTTPRequest) Request(url string, headers []string, method httpclient.Me
 //
 // Godot: HTTPRequest.request_raw()
 func (n *HTTPRequest) RequestRaw(url string, headers []string, method httpclient.Method, body []byte) error {
-	r, err := n.start(url, headers, method, body, driverProcess)
+	return n.requestRaw(url, headers, method, body, nil)
+}
+
+// requestRaw is RequestRaw, and RequestStream with up.
+func (n *HTTPRequest) requestRaw(url string, headers []string, method httpclient.Method, body []byte, up *upload) error {
+	r, err := n.start(url, headers, method, body, up, driverProcess)
 	if err != nil || r == nil {
 		return err
 	}
@@ -260,7 +269,7 @@ const (
 // start is the common beginning of Request and Do (§2.4.2–7): busy check, URL
 // parsing, headers, the run. want is driverProcess or driverDo; Process
 // becomes driverThreads with use_threads on.
-func (n *HTTPRequest) start(url string, headers []string, method httpclient.Method, body []byte, want driver) (*run, error) {
+func (n *HTTPRequest) start(url string, headers []string, method httpclient.Method, body []byte, up *upload, want driver) (*run, error) {
 	n.mu.Lock()
 	if n.requesting {
 		n.mu.Unlock()
@@ -273,7 +282,12 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 	n.bodyLen.Store(-1)
 	n.downloaded.Store(0)
 	n.decodedLen.Store(0)
-	n.reportedWire, n.reportedDecoded = 0, 0
+	n.reportedWire, n.reportedDecoded, n.reportedUpload = 0, 0, 0
+	n.uploading.Store(false)
+	n.uploadSize.Store(int64(len(body)))
+	if up != nil {
+		n.uploadSize.Store(up.length)
+	}
 	t, err := parseTarget(url)
 	if err != nil {
 		return nil, err // §2.5; §7 D6: no completion
@@ -309,6 +323,7 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 		method:  method,
 		headers: hdrs,
 		reqBody: append([]byte(nil), body...),
+		upload:  up,
 		body:    sink{n: n, bodyLen: -1, limit: -1, chunkSize: DefaultDownloadChunkSize, buf: n.keepBufs.read, decBufs: n.keepBufs.dec},
 		opts:    n.opts,
 		timeout: n.timeout,
@@ -444,6 +459,7 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 	}
 	r.stopTimer()
 	r.release()
+	r.closeUpload()
 	if success && r.opts.keepAlive && r.reusable() {
 		n.keepTarget, n.keepTLS = r.cur, r.tls
 		n.keepBufs = r.body.takeBufs()
@@ -502,10 +518,15 @@ func (n *HTTPRequest) CancelRequest() {
 // with context.DeadlineExceeded as the cause; the timeout property applies
 // too, whichever comes first (ERR_TIMEOUT as the cause).
 func (n *HTTPRequest) Do(ctx context.Context, url string, headers []string, method httpclient.Method, body []byte) (Completion, error) {
+	return n.do(ctx, url, headers, method, body, nil)
+}
+
+// do is Do, and DoStream with up.
+func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, method httpclient.Method, body []byte, up *upload) (Completion, error) {
 	if err := ctx.Err(); err != nil {
 		return Completion{}, ctxErr(ctx)
 	}
-	r, err := n.start(url, headers, method, body, driverDo)
+	r, err := n.start(url, headers, method, body, up, driverDo)
 	if err != nil {
 		return Completion{}, err
 	}
@@ -554,6 +575,7 @@ func ctxErr(ctx context.Context) error {
 
 // reportProgress calls the progress callback when the counters moved.
 func (n *HTTPRequest) reportProgress() {
+	n.reportUpload()
 	if n.onProgress == nil {
 		return
 	}

@@ -41,7 +41,10 @@ const (
 	ResultBodySizeLimitExceeded // Godot: HTTPRequest.RESULT_BODY_SIZE_LIMIT_EXCEEDED
 	// ResultBodyDecompressFailed: the body could not be decompressed.
 	ResultBodyDecompressFailed // Godot: HTTPRequest.RESULT_BODY_DECOMPRESS_FAILED
-	// ResultRequestFailed is never produced (Godot never produces it either).
+	// ResultRequestFailed is never produced by Godot's paths (Godot never
+	// produces it either); only a streamed upload (RequestStream) whose
+	// redirect needs a body it cannot send again ends with it
+	// (ErrBodyNotReplayable).
 	ResultRequestFailed // Godot: HTTPRequest.RESULT_REQUEST_FAILED
 	// ResultDownloadFileCantOpen: download_file could not be opened for
 	// writing.

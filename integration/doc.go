@@ -34,6 +34,11 @@
 //     (§1.6.4.2), a body trickling in (§1.10.1.2), the node's connections
 //     (§2.1.4 and the SetKeepAlive option), and Abort / CancelRequest against a
 //     slow peer (§7 D1).
+//   - upload_test.go: streamed request bodies (§7.2 opt-in, COMPAT.md U1–U5)
+//     against httpbin: multipart forms to /post (files echoed, known length
+//     and chunked) and RequestStream to /anything in the three drivers, a 302
+//     that resends a seekable body (§2.8.1.7) or fails with
+//     RESULT_REQUEST_FAILED, and the Transport streaming bodies.
 //   - httpbin_test.go: the node against every httpbin 0.7.0 route, three
 //     drivers: the request headers httpbin receives (§2.4.6, §1.7.10), all
 //     methods and bodies (§2.4.10), URL parsing (§2.5), /gzip, /deflate and

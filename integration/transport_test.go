@@ -757,7 +757,7 @@ func TestTransportHostsAndTLS(t *testing.T) {
 	})
 }
 
-// TestTransportUpload: request bodies are read whole and written with
+// TestTransportUpload: request bodies are streamed and written with
 // Content-Length (§1.7.10, §1.7.11): httpbin echoes a 256 KiB text body
 // intact; nginx refuses 2 MiB (client_max_body_size 1m) with an early 413
 // and Connection: close, which comes back as the response (resp.Close) and

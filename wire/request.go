@@ -20,7 +20,17 @@ type Request struct {
 	TLS       bool     // the connection uses TLS (decides the default port of the Host rule)
 	HTTPProxy bool     // plain HTTP through an HTTP proxy: absolute-form target (§1.7.7); ignored when TLS is set
 	UserAgent string   // value of the automatic User-Agent header; "" means DefaultUserAgent()
+	// StreamLength describes a body the caller writes itself after the head
+	// (AppendRequestHead), when Body is empty: > 0 gets the automatic
+	// "Content-Length: StreamLength", exactly where Godot writes it for a
+	// body of that size; StreamChunked gets "Transfer-Encoding: chunked" in
+	// that place instead (a streamed body of unknown length, an opt-in of
+	// the port: Godot never sends a chunked request); 0 adds nothing.
+	StreamLength int64
 }
+
+// StreamChunked is the Request.StreamLength of a chunked request body.
+const StreamChunked = -1
 
 // RequestError is the cause carried by the ErrInvalidParameter that
 // ValidateRequest, VerifyHeaders and ValidateConnect return. It names the
@@ -264,7 +274,8 @@ func AppendRequest(dst []byte, r *Request) []byte {
 //     ASCII case-insensitively, with its name and colon ("Host:",
 //     "Content-Length:", "User-Agent:", "Accept:"): "Host: <Host>" when
 //     (TLS and Port 443) or (plain and Port 80), else "Host: <Host>:<Port>";
-//     "Content-Length: <n>" only for a non-empty body; "User-Agent: <ua>";
+//     "Content-Length: <n>" only for a non-empty body (or a StreamLength
+//     above 0; "Transfer-Encoding: chunked" for StreamChunked); "User-Agent: <ua>";
 //     "Accept: */*".
 //  4. An empty line.
 //
@@ -288,7 +299,11 @@ func AppendRequestHead(dst []byte, r *Request) []byte {
 	dst = append(dst, r.URL...)
 	dst = append(dst, " HTTP/1.1\r\n"...)
 
-	addHost, addLength, addAgent, addAccept := true, len(r.Body) > 0, true, true
+	length := int64(len(r.Body))
+	if length == 0 {
+		length = r.StreamLength
+	}
+	addHost, addLength, addAgent, addAccept := true, length != 0, true, true
 	for _, h := range r.Headers {
 		dst = append(dst, h...)
 		dst = append(dst, "\r\n"...)
@@ -314,9 +329,12 @@ func AppendRequestHead(dst []byte, r *Request) []byte {
 		}
 		dst = append(dst, "\r\n"...)
 	}
-	if addLength {
+	switch {
+	case addLength && length < 0:
+		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
+	case addLength:
 		dst = append(dst, "Content-Length: "...)
-		dst = strconv.AppendInt(dst, int64(len(r.Body)), 10)
+		dst = strconv.AppendInt(dst, length, 10)
 		dst = append(dst, "\r\n"...)
 	}
 	if addAgent {

@@ -32,17 +32,33 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		return exitUsage
 	}
 	if cfg.verbose && !cfg.resume { // -C -: printed after the request (resume.go adds headers)
-		writeRequest(stderr, verboseRequest(n, cfg))
+		if cfg.upload != nil {
+			writeRequest(stderr, cfg.upload.head(n, cfg.url, cfg.headers, cfg.method, cfg.proxyHost != ""))
+		} else {
+			writeRequest(stderr, verboseRequest(n, cfg))
+		}
 	}
 	bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
 	var ex *exchange
 	var resumed string
-	if cfg.resume {
+	switch {
+	case cfg.resume:
 		ex, resumed, err = driveResumable(ctx, n, cfg, bar.update, stderr)
-	} else {
+	case cfg.upload != nil:
+		release := func() {}
+		ex, err = driveStart(ctx, n, func() error {
+			var err error
+			release, err = cfg.upload.start(n, cfg.url, cfg.headers, cfg.method)
+			return err
+		}, bar.update, bar.upload)
+		release()
+	default:
 		ex, err = drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
 	}
 	bar.finish()
+	if cfg.verbose && cfg.upload != nil {
+		fmt.Fprintf(stderr, "* uploaded %d of %d bytes\n", n.UploadedBytes(), n.UploadSize())
+	}
 	if err == nil {
 		if serr := saveCookies(n, cfg); serr != nil {
 			fmt.Fprintf(stderr, "gdfetch: %v\n", serr)

@@ -27,6 +27,11 @@
 //	-d, --data DATA|@FILE     request_data (curl's rules: @FILE without CR/LF, joined with '&');
 //	                          no Content-Type is added, as in Godot: pass -H
 //	    --data-binary DATA|@FILE  request_data_raw, byte for byte
+//	-F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
+//	                          a multipart/form-data body (httprequest.Multipart, §7.2
+//	                          opt-in): files streamed from disk; POST unless -X
+//	-T, --upload-file FILE    FILE as the body, streamed (RequestStream), Content-Length
+//	                          its size; "-" standard input, chunked; PUT unless -X
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"
 //	-o, --output FILE         download_file
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
@@ -82,7 +87,7 @@
 //	RESULT_NO_RESPONSE                    52  CURLE_GOT_NOTHING
 //	RESULT_BODY_SIZE_LIMIT_EXCEEDED       63  CURLE_FILESIZE_EXCEEDED
 //	RESULT_BODY_DECOMPRESS_FAILED         61  CURLE_BAD_CONTENT_ENCODING
-//	RESULT_REQUEST_FAILED                  1  (never produced)
+//	RESULT_REQUEST_FAILED                  1  (only -T - through a redirect: stdin cannot be resent)
 //	RESULT_DOWNLOAD_FILE_CANT_OPEN        23  CURLE_WRITE_ERROR
 //	RESULT_DOWNLOAD_FILE_WRITE_ERROR      23  CURLE_WRITE_ERROR
 //	RESULT_REDIRECT_LIMIT_REACHED         47  CURLE_TOO_MANY_REDIRECTS
@@ -104,6 +109,9 @@ request
   -H, --header 'Name: value'  custom_headers; repeatable, sent in order
   -d, --data DATA|@FILE       request_data; method POST unless -X; no Content-Type is added
       --data-binary DATA|@FILE  request_data_raw, byte for byte
+  -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
+                              multipart/form-data part, repeatable; files are streamed; POST unless -X
+  -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size; - stdin, chunked); PUT unless -X
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"
 node properties
   -o, --output FILE           download_file ("-o -": stdout)

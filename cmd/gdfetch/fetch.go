@@ -47,6 +47,15 @@ type exchange struct {
 // is canceled when ctx ends.
 func drive(ctx context.Context, n *httprequest.HTTPRequest, url string, headers []string,
 	method httpclient.Method, body []byte, progress func(wire, decoded int64)) (*exchange, error) {
+	return driveStart(ctx, n, func() error { return n.RequestRaw(url, headers, method, body) }, progress, nil)
+}
+
+// driveStart is drive with any way of starting the request (RequestRaw,
+// or an upload's RequestStream / RequestMultipart); upload, when not nil,
+// is told the request body's progress (the node's OnUploadProgress). Bytes
+// sent count as work flowing, like bytes received.
+func driveStart(ctx context.Context, n *httprequest.HTTPRequest, startReq func() error,
+	progress func(wire, decoded int64), upload func(sent, total int64)) (*exchange, error) {
 	ex := &exchange{}
 	var done *httprequest.Completion
 	n.OnRequestCompleted(func(r httprequest.Result, code int, h []string, b []byte) {
@@ -60,6 +69,13 @@ func drive(ctx context.Context, n *httprequest.HTTPRequest, url string, headers 
 		}
 	})
 	defer n.OnProgress(nil)
+	n.OnUploadProgress(func(sent, total int64) {
+		moved = true
+		if upload != nil {
+			upload(sent, total)
+		}
+	})
+	defer n.OnUploadProgress(nil)
 
 	start := time.Now()
 	seen := func() {
@@ -70,7 +86,7 @@ func drive(ctx context.Context, n *httprequest.HTTPRequest, url string, headers 
 	}
 	// Request returns ERR_CANT_CONNECT together with a RESULT_CANT_CONNECT
 	// completion (§2.4.8): keep going to deliver it.
-	if err := n.RequestRaw(url, headers, method, body); err != nil && !errors.Is(err, httprequest.ErrCantConnect) {
+	if err := startReq(); err != nil && !errors.Is(err, httprequest.ErrCantConnect) {
 		return nil, err
 	}
 	seen()

@@ -27,6 +27,7 @@ type config struct {
 	headers []string // -H, in the order given, then -A
 	body    []byte   // -d / --data-binary, joined with '&' as curl does
 	hasBody bool
+	upload  *upload // -F, -T: a streamed body instead (upload.go)
 
 	output       string        // -o: download_file
 	maxRedirects int           // --max-redirs: max_redirects
@@ -57,7 +58,8 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 // rawFlags are the flag values as pflag fills them in.
 type rawFlags struct {
 	method, output, maxFilesize, proxy, cacert, tlsName, userAgent string
-	headers, data, dataBinary                                      []string
+	headers, data, dataBinary, form                                []string
+	uploadFile                                                     string
 	maxRedirs, chunkSize                                           int
 	maxTime                                                        float64
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
@@ -78,6 +80,8 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.StringArrayVarP(&f.headers, "header", "H", nil, `header line "Name: value", repeatable, sent in order (request's custom_headers)`)
 	fs.StringArrayVarP(&f.data, "data", "d", nil, "body; @FILE reads a file without its CR/LF; repeated: joined with '&'; method POST unless -X (request's request_data)")
 	fs.StringArrayVar(&f.dataBinary, "data-binary", nil, "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
+	fs.StringArrayVarP(&f.form, "form", "F", nil, "multipart/form-data part: name=value, name=@FILE (a file, streamed), name=<FILE (a field from a file); repeatable; method POST unless -X")
+	fs.StringVarP(&f.uploadFile, "upload-file", "T", "", "send FILE as the body, streamed with its size as Content-Length (- : standard input, chunked); method PUT unless -X; a URL ending in / gets the file's name")
 	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"`)
 	fs.StringVarP(&f.output, "output", "o", "", "write the body to FILE (download_file)")
 	fs.StringVarP(&f.continueAt, "continue-at", "C", "", `"-": resume -o FILE from its size with Range + If-Range (DoResumable; keep_partial_download, append_to_download_file)`)
@@ -153,6 +157,15 @@ func parseFetch(args []string) (*config, error) {
 	c.method = httpclient.MethodGet
 	if c.hasBody {
 		c.method = httpclient.MethodPost
+	}
+	if c.upload, err = parseUpload(f.form, f.uploadFile); err != nil {
+		return nil, err
+	}
+	if c.upload != nil {
+		if c.hasBody {
+			return nil, usagef("-d/--data-binary do not go with -F or -T")
+		}
+		c.method, c.url = c.upload.method(), c.upload.targetURL(c.url)
 	}
 	if c.output == "-" {
 		c.output = "" // curl's "-o -": stdout

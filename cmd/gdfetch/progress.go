@@ -27,6 +27,7 @@ type progress struct {
 	n     *httprequest.HTTPRequest
 	bar   *progressbar.ProgressBar
 	total int64
+	up    bool // the bar shows the request body going out (-F, -T)
 }
 
 // newProgress returns a progress bar writing to w, or nil when show is false
@@ -44,27 +45,45 @@ func (p *progress) update(wireBytes, decodedBytes int64) {
 		return
 	}
 	total := p.n.BodySize() // −1: chunked, until close; changes on a redirect
-	if p.bar == nil || total != p.total {
-		p.clear()
-		p.total = total
-		p.bar = progressbar.NewOptions64(total,
-			progressbar.OptionSetWriter(p.w),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(total > 0),
-			progressbar.OptionSetElapsedTime(total <= 0),
-			progressbar.OptionSetWidth(24),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionSpinnerType(14),
-			progressbar.OptionSetSpinnerChangeInterval(0), // no goroutine of its own
-			progressbar.OptionShowDescriptionAtLineEnd(),
-			progressbar.OptionUseIECUnits(true),
-		)
+	if p.bar == nil || p.up || total != p.total {
+		p.start(total, false)
 	}
 	if decodedBytes != wireBytes {
 		p.bar.Describe("→ " + humanBytes(decodedBytes) + " decoded")
 	}
 	_ = p.bar.Set64(wireBytes)
+}
+
+// upload is the OnUploadProgress callback: the request body's bytes sent
+// against its size (−1: chunked), before the response's bar.
+func (p *progress) upload(sent, total int64) {
+	if p == nil {
+		return
+	}
+	if p.bar == nil || !p.up || total != p.total {
+		p.start(total, true)
+		p.bar.Describe("↑ upload")
+	}
+	_ = p.bar.Set64(sent)
+}
+
+// start replaces the bar with a new one for total bytes.
+func (p *progress) start(total int64, up bool) {
+	p.clear()
+	p.total, p.up = total, up
+	p.bar = progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(p.w),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(total > 0),
+		progressbar.OptionSetElapsedTime(total <= 0),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetSpinnerChangeInterval(0), // no goroutine of its own
+		progressbar.OptionShowDescriptionAtLineEnd(),
+		progressbar.OptionUseIECUnits(true),
+	)
 }
 
 // finish removes the bar from the terminal.

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// upload is a streamed request body from -F (a multipart/form-data form)
+// or -T (a file sent as is), sent with the node's RequestMultipart or
+// RequestStream: files are read while they are sent, never held in memory.
+type upload struct {
+	form *httprequest.Multipart // -F
+	file string                 // -T FILE; "-": standard input, chunked
+}
+
+// parseUpload builds the upload of -F values (curl's "name=value",
+// "name=@FILE" for a file part, "name=<FILE" for a text field read from a
+// file) or of -T FILE; nil when neither is given.
+func parseUpload(form []string, file string) (*upload, error) {
+	switch {
+	case len(form) > 0 && file != "":
+		return nil, usagef("-F and -T do not go together")
+	case file != "":
+		if file != "-" {
+			fi, err := os.Stat(file)
+			if err != nil {
+				return nil, usagef("-T: %v", err)
+			}
+			if !fi.Mode().IsRegular() {
+				return nil, usagef("-T %s: not a regular file", file)
+			}
+		}
+		return &upload{file: file}, nil
+	case len(form) == 0:
+		return nil, nil
+	}
+	m := httprequest.NewMultipart()
+	for _, f := range form {
+		name, value, ok := strings.Cut(f, "=")
+		if !ok || name == "" {
+			return nil, usagef("-F %q: expected name=value, name=@FILE or name=<FILE", f)
+		}
+		switch {
+		case strings.HasPrefix(value, "@"):
+			m.File(name, value[1:])
+		case strings.HasPrefix(value, "<"):
+			b, err := os.ReadFile(value[1:])
+			if err != nil {
+				return nil, usagef("-F %s: %v", name, err)
+			}
+			m.Field(name, string(b))
+		default:
+			m.Field(name, value)
+		}
+		if err := m.Err(); err != nil {
+			return nil, usagef("-F %s: %v", name, err)
+		}
+	}
+	return &upload{form: m}, nil
+}
+
+// method is the upload's default method: POST for a form, PUT for -T (as
+// curl).
+func (u *upload) method() httpclient.Method {
+	if u.form != nil {
+		return httpclient.MethodPost
+	}
+	return httpclient.MethodPut
+}
+
+// targetURL is curl's -T rule: a URL whose path ends in '/' gets the file's
+// name appended.
+func (u *upload) targetURL(url string) string {
+	if u.form != nil || u.file == "-" {
+		return url
+	}
+	if p, err := wire.ParseRequestURL(url); err == nil && strings.HasSuffix(strings.SplitN(p.Path, "?", 2)[0], "/") {
+		return url + path.Base(u.file)
+	}
+	return url
+}
+
+// start starts the request on n: the form, or the file (its size as the
+// length; standard input chunked). The returned function releases the
+// file once the completion was delivered.
+func (u *upload) start(n *httprequest.HTTPRequest, url string, headers []string, method httpclient.Method) (func(), error) {
+	if u.form != nil {
+		return func() {}, n.RequestMultipart(url, headers, method, u.form)
+	}
+	var r io.Reader = os.Stdin
+	length := int64(-1)
+	done := func() {}
+	if u.file != "-" {
+		f, err := os.Open(u.file)
+		if err != nil {
+			return done, usagef("-T: %v", err)
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			_ = f.Close()
+			return done, usagef("-T: %v", err)
+		}
+		r, length, done = f, fi.Size(), func() { _ = f.Close() }
+	}
+	return done, n.RequestStream(url, headers, method, r, length)
+}
+
+// head is the request head the upload is sent with (for -v): the node's
+// headers (Accept-Encoding, §2.4.6), the form's Content-Type, and
+// Content-Length or Transfer-Encoding: chunked.
+func (u *upload) head(n *httprequest.HTTPRequest, url string, headers []string, method httpclient.Method, proxy bool) []byte {
+	p, err := wire.ParseRequestURL(url)
+	if err != nil {
+		return nil
+	}
+	var hdrs []string
+	for _, h := range headers {
+		if u.form == nil || !hasHeader([]string{h}, "content-type:") {
+			hdrs = append(hdrs, h) // RequestMultipart puts the form's own
+		}
+	}
+	length := int64(wire.StreamChunked)
+	if u.form != nil {
+		hdrs = append(hdrs, u.form.Header())
+		length = u.form.Len()
+	} else if fi, err := os.Stat(u.file); err == nil && u.file != "-" {
+		length = fi.Size()
+	}
+	if n.IsAcceptingGzip() && !hasHeader(hdrs, "accept-encoding") {
+		if n.AcceptBrotli() {
+			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate, br")
+		} else {
+			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate")
+		}
+	}
+	return wire.AppendRequestHead(nil, &wire.Request{
+		Method: method, URL: p.Path, Headers: hdrs, StreamLength: length,
+		Host: p.Host, Port: p.Port, TLS: p.TLS, HTTPProxy: proxy && !p.TLS,
+	})
+}

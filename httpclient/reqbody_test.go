@@ -1,0 +1,426 @@
+package httpclient
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/chunked"
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+const emptyOK = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+// randomBytes returns n deterministic pseudo-random bytes.
+func randomBytes(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// oddReader gives its bytes a few at a time, with (0, nil) reads in
+// between, and io.EOF with the last ones: the reader shapes a body stream
+// must cope with.
+type oddReader struct {
+	b []byte
+	i int
+}
+
+func (r *oddReader) Read(p []byte) (int, error) {
+	r.i++
+	if r.i%3 == 0 {
+		return 0, nil
+	}
+	n := copy(p, r.b[:min(len(r.b), 1+r.i%7)])
+	r.b = r.b[n:]
+	if len(r.b) == 0 {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// failReader gives n bytes, then err.
+type failReader struct {
+	n   int
+	err error
+}
+
+func (r *failReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, r.err
+	}
+	k := min(len(p), r.n)
+	for i := range p[:k] {
+		p[i] = 'x'
+	}
+	r.n -= k
+	return k, nil
+}
+
+// uploadServer answers every request with an empty 200 and sends the
+// request bytes it read (or its error) on the returned channel.
+func uploadServer(t *testing.T, tlsOn bool) (*ts.Server, *TLSOptions, chan []byte, chan error) {
+	t.Helper()
+	got, errs := make(chan []byte, 4), make(chan error, 4)
+	h := func(c *ts.Conn) {
+		for {
+			req, err := c.ReadRequest()
+			if err != nil {
+				errs <- err
+				return
+			}
+			got <- req
+			if c.Write([]byte(emptyOK)) != nil {
+				return
+			}
+		}
+	}
+	if !tlsOn {
+		return ts.New(t, h, ts.WithMaxRequest(64<<20)), nil, got, errs
+	}
+	ca := ts.NewCA(t)
+	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), h, ts.WithMaxRequest(64<<20))
+	return srv, TLSClient(ca.Pool(), ""), got, errs
+}
+
+// TestRequestStream pins the bytes of a streamed request body (§7.2 opt-in,
+// issue 10): with a known length the request is byte for byte RequestRaw's
+// for the same body (§1.7.10–11: Content-Length where Godot writes it, then
+// the body); with length −1 the body goes chunked, "Transfer-Encoding:
+// chunked" in Content-Length's place. Both modes, plain and TLS, small and
+// large bodies (several reads, background writes), awkward readers.
+func TestRequestStream(t *testing.T) {
+	big := randomBytes(3<<20+123, 1)
+	tests := []struct {
+		name    string
+		body    []byte
+		length  int64
+		headers []string
+		reader  func(b []byte) io.Reader
+	}{
+		{name: "§1.7.10_known_small", body: []byte("hello"), length: 5},
+		{name: "§1.7.10_known_large", body: big, length: int64(len(big))},
+		{name: "§1.7.10_known_odd_reader", body: big[:5000], length: 5000, reader: func(b []byte) io.Reader { return &oddReader{b: b} }},
+		{name: "§1.7.10_user_content_length_kept", body: []byte("abc"), length: 3, headers: []string{"content-length: 3", "X-A: 1"}},
+		{name: "§1.7.10_reader_longer_than_length", body: []byte("abcdef"), length: 4},
+		{name: "chunked_small", body: []byte("hello"), length: -1},
+		{name: "chunked_large", body: big, length: -1},
+		{name: "chunked_empty", body: nil, length: -1},
+		{name: "chunked_odd_reader", body: big[:5000], length: -1, reader: func(b []byte) io.Reader { return &oddReader{b: b} }},
+	}
+	for _, tlsOn := range []bool{false, true} {
+		for _, m := range modes {
+			for _, tt := range tests {
+				name := m.name + "/" + tt.name
+				if tlsOn {
+					name = "tls/" + name
+				}
+				t.Run(name, func(t *testing.T) {
+					srv, opts, got, errs := uploadServer(t, tlsOn)
+					c, trace := newClient(t, m.blocking)
+					host := srv.Host()
+					if tlsOn {
+						host = "localhost"
+					}
+					require.NoError(t, connect(t, c, host, srv.Port(), opts))
+					var r io.Reader = bytes.NewReader(tt.body)
+					if tt.reader != nil {
+						r = tt.reader(tt.body)
+					}
+					*trace = nil
+					require.NoError(t, c.RequestStream(MethodPost, "/up", tt.headers, r, tt.length))
+					require.NoError(t, pollWhile(t, c, StatusRequesting))
+					assert.Equal(t, []Status{StatusRequesting, StatusBody}, *trace, "REQUESTING while the body is sent")
+					var req []byte
+					select {
+					case req = <-got:
+					case err := <-errs:
+						t.Fatalf("server: %v", err)
+					}
+					sent := tt.body
+					if tt.length >= 0 {
+						sent = tt.body[:tt.length]
+						want := wire.AppendRequest(nil, &wire.Request{
+							Method: MethodPost, URL: "/up", Headers: tt.headers, Body: sent,
+							Host: host, Port: srv.Port(), TLS: tlsOn,
+						})
+						require.Equal(t, len(want), len(req))
+						assert.True(t, bytes.Equal(want, req), "the bytes of RequestRaw with the same body")
+					} else {
+						i := bytes.Index(req, []byte("\r\n\r\n")) + 4
+						head := string(req[:i])
+						wantHead := string(wire.AppendRequestHead(nil, &wire.Request{
+							Method: MethodPost, URL: "/up", Host: host, Port: srv.Port(), TLS: tlsOn,
+							StreamLength: wire.StreamChunked,
+						}))
+						assert.Equal(t, wantHead, head)
+						assert.Contains(t, head, "\r\nTransfer-Encoding: chunked\r\nUser-Agent: ")
+						data, err := io.ReadAll(chunked.NewReader(bytes.NewReader(req[i:])))
+						require.NoError(t, err)
+						assert.True(t, bytes.Equal(sent, data), "chunked data")
+					}
+					assert.Equal(t, int64(len(sent)), c.BytesSent())
+					assert.Equal(t, 200, c.ResponseCode())
+					finishBody(t, c)
+					// The connection stays usable: the framing was exact.
+					require.NoError(t, c.RequestRaw(MethodGet, "/again", nil, nil))
+					require.NoError(t, pollWhile(t, c, StatusRequesting))
+					assert.Equal(t, StatusBody, c.Status())
+					assert.Equal(t, int64(0), c.BytesSent(), "BytesSent starts again")
+				})
+			}
+		}
+	}
+}
+
+// TestRequestStreamFailures pins what a body that cannot be sent does: a
+// reader error, or io.EOF before the declared length, ends the request with
+// CONNECTION_ERROR (ErrConnectionError wrapping a *RequestBodyError that
+// wraps the cause) and the connection is closed — the server sees the end
+// of the stream, never a request it could mistake for complete.
+func TestRequestStreamFailures(t *testing.T) {
+	boom := errors.New("disk on fire")
+	tests := []struct {
+		name   string
+		r      func() io.Reader
+		length int64
+		want   error
+		read   int64
+	}{
+		{"reader_error_known", func() io.Reader { return &failReader{n: 100_000, err: boom} }, 200_000, boom, 100_000},
+		{"reader_error_chunked", func() io.Reader { return &failReader{n: 1000, err: boom} }, -1, boom, 1000},
+		{"short_body", func() io.Reader { return strings.NewReader(strings.Repeat("y", 600)) }, 1000, io.ErrUnexpectedEOF, 600},
+		{"no_progress", func() io.Reader { return &failReader{n: 0, err: nil} }, 10, io.ErrNoProgress, 0},
+	}
+	for _, m := range modes {
+		for _, tt := range tests {
+			t.Run(m.name+"/"+tt.name, func(t *testing.T) {
+				srv, _, got, errs := uploadServer(t, false)
+				c, _ := newClient(t, m.blocking)
+				require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+				require.NoError(t, c.RequestStream(MethodPut, "/f", nil, tt.r(), tt.length))
+				err := pollWhile(t, c, StatusRequesting)
+				require.ErrorIs(t, err, ErrConnectionError)
+				require.ErrorIs(t, err, tt.want)
+				var be *RequestBodyError
+				require.ErrorAs(t, err, &be)
+				assert.Equal(t, tt.read, be.Read)
+				assert.Equal(t, tt.length, be.Length)
+				assert.Equal(t, StatusConnectionError, c.Status())
+				assert.ErrorIs(t, c.LastError(), tt.want)
+				select {
+				case req := <-got:
+					t.Fatalf("the server read a complete request: %q", req[:min(len(req), 200)])
+				case err := <-errs:
+					// Mid-request, or before the head when the first read failed.
+					assert.True(t, errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF), "the connection was closed: %v", err)
+				case <-time.After(driveTimeout):
+					t.Fatal("the connection was not closed")
+				}
+			})
+		}
+	}
+}
+
+// TestRequestStreamRefused: the arguments RequestStream refuses, with
+// ErrInvalidParameter and nothing sent; length 0 is RequestRaw without a
+// body (§1.7.10: no Content-Length) and never reads the reader.
+func TestRequestStreamRefused(t *testing.T) {
+	srv, _, got, _ := uploadServer(t, false)
+	c, _ := newClient(t, true)
+	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+	for _, h := range [][]string{{"Content-Length: 3"}, {"transfer-encoding: chunked"}} {
+		err := c.RequestStream(MethodPost, "/", h, strings.NewReader("abc"), -1)
+		assert.ErrorIs(t, err, ErrInvalidParameter, "%v with a chunked body", h)
+	}
+	assert.ErrorIs(t, c.RequestStream(MethodPost, "/", nil, strings.NewReader("abc"), -2), ErrInvalidParameter)
+	assert.ErrorIs(t, c.RequestStream(MethodPost, "nope", nil, strings.NewReader("abc"), 3), ErrInvalidParameter, "§1.7.2")
+	assert.Equal(t, StatusConnected, c.Status())
+
+	require.NoError(t, c.RequestStream(MethodPost, "/", nil, &failReader{err: errors.New("read")}, 0))
+	require.NoError(t, pollWhile(t, c, StatusRequesting))
+	req := <-got
+	assert.NotContains(t, string(req), "Content-Length")
+	assert.True(t, bytes.HasSuffix(req, []byte("Accept: */*\r\n\r\n")))
+}
+
+// gateReader hands out its bytes as the test releases them.
+type gateReader struct {
+	gate chan int
+	left int
+}
+
+func (r *gateReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	n := <-r.gate
+	n = min(n, len(p), r.left)
+	for i := range p[:n] {
+		p[i] = 'z'
+	}
+	r.left -= n
+	return n, nil
+}
+
+// TestRequestStreamNonBlocking: in non-blocking mode a Poll writes what the
+// socket takes and returns; the status stays REQUESTING (§1.6.4.1) while the
+// body goes out, BytesSent grows, and the response is read only after the
+// whole body was sent. On plain TCP no goroutine is started; Close in the
+// middle of the upload leaves none (goleak).
+func TestRequestStreamNonBlocking(t *testing.T) {
+	const size = 8 << 20
+	release := make(chan struct{})
+	got := make(chan int64, 1)
+	srv := ts.New(t, func(c *ts.Conn) {
+		head, err := readReqHead(c)
+		if err != nil {
+			return
+		}
+		_ = head
+		select {
+		case <-release:
+		case <-c.Done():
+			return
+		}
+		var n int64
+		for n < size {
+			b, err := c.ReadSome()
+			if err != nil {
+				return
+			}
+			n += int64(len(b))
+		}
+		got <- n
+		_ = c.Write([]byte(emptyOK))
+	})
+	c, _ := newClient(t, false)
+	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+	require.NoError(t, c.RequestStream(MethodPost, "/", nil, bytes.NewReader(make([]byte, size)), size))
+	start := time.Now()
+	for range 50 {
+		require.NoError(t, c.Poll())
+		time.Sleep(pollGap)
+	}
+	assert.Less(t, time.Since(start), 5*time.Second, "Poll never waits")
+	assert.Equal(t, StatusRequesting, c.Status(), "the server reads nothing yet: the body is still going")
+	stalled := c.BytesSent()
+	assert.Less(t, stalled, int64(size))
+	assert.Zero(t, c.live.Load(), "plain TCP: no goroutine, the rest waits for the next Poll")
+	close(release)
+	require.NoError(t, pollWhile(t, c, StatusRequesting))
+	assert.Equal(t, StatusBody, c.Status())
+	assert.Equal(t, int64(size), <-got)
+	assert.Equal(t, int64(size), c.BytesSent())
+
+	// Close in the middle, the peer reading nothing.
+	srv2 := ts.New(t, func(c *ts.Conn) { _, _ = readReqHead(c); <-c.Done() })
+	c2, _ := newClient(t, false)
+	require.NoError(t, connect(t, c2, srv2.Host(), srv2.Port(), nil))
+	require.NoError(t, c2.RequestStream(MethodPost, "/", nil, bytes.NewReader(make([]byte, size)), size))
+	for range 20 {
+		require.NoError(t, c2.Poll())
+		time.Sleep(pollGap)
+	}
+	require.Equal(t, StatusRequesting, c2.Status())
+	c2.Close()
+	assert.Equal(t, int32(0), c2.live.Load())
+
+	// Under TLS a piece goes to one background write (a record is never
+	// cut); Close joins it while it is blocked.
+	ca := ts.NewCA(t)
+	srv3 := ts.NewTLS(t, ca.Issue(t, "localhost"), func(c *ts.Conn) { <-c.Done() })
+	c3, _ := newClient(t, false)
+	require.NoError(t, connect(t, c3, "localhost", srv3.Port(), TLSClient(ca.Pool(), "")))
+	require.NoError(t, c3.RequestStream(MethodPost, "/", nil, bytes.NewReader(make([]byte, size)), size))
+	deadline := time.Now().Add(driveTimeout)
+	for last, same := int64(-1), 0; same < 50; { // until the upload has stalled
+		require.True(t, time.Now().Before(deadline), "the upload never stalled")
+		require.NoError(t, c3.Poll())
+		time.Sleep(time.Millisecond)
+		if sent := c3.BytesSent(); sent == last {
+			same++
+		} else {
+			last, same = sent, 0
+		}
+	}
+	require.Equal(t, StatusRequesting, c3.Status())
+	assert.Equal(t, int32(1), c3.live.Load(), "one background write at a time")
+	c3.Close()
+	assert.Equal(t, int32(0), c3.live.Load(), "Close joined it")
+}
+
+// TestRequestStreamBlockingProgress: in blocking mode the body is written as
+// it is read — the server has the first bytes before the reader has given
+// the rest — and BytesSent, safe from another goroutine, shows it.
+func TestRequestStreamBlockingProgress(t *testing.T) {
+	first := make(chan struct{})
+	srv := ts.New(t, func(c *ts.Conn) {
+		if _, err := readReqHead(c); err != nil {
+			return
+		}
+		if _, err := c.ReadN(1000); err != nil {
+			return
+		}
+		close(first)
+		if _, err := c.ReadN(1000); err != nil {
+			return
+		}
+		_ = c.Write([]byte(emptyOK))
+	})
+	c, _ := newClient(t, true)
+	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+	gate := &gateReader{gate: make(chan int), left: 2000}
+	require.NoError(t, c.RequestStream(MethodPost, "/", nil, gate, 2000))
+	done := make(chan error, 1)
+	go func() { done <- c.Poll() }()
+	gate.gate <- 1000
+	select {
+	case <-first:
+	case <-time.After(driveTimeout):
+		t.Fatal("the first 1000 bytes were not sent before the rest was read")
+	}
+	// The write returns (and is counted) just after the server has the bytes.
+	assert.Eventually(t, func() bool { return c.BytesSent() == 1000 }, driveTimeout, time.Millisecond)
+	gate.gate <- 1000
+	require.NoError(t, <-done)
+	assert.Equal(t, StatusBody, c.Status())
+	assert.Equal(t, int64(2000), c.BytesSent())
+}
+
+// finishBody reads the (empty) body of the current response to its end.
+func finishBody(t *testing.T, c *Client) {
+	t.Helper()
+	for c.Status() == StatusBody {
+		_, err := c.ReadResponseBodyChunkInto(make([]byte, 16))
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+	}
+	require.Equal(t, StatusConnected, c.Status())
+}
+
+// readReqHead reads a request head (up to the blank line) from c.
+func readReqHead(c *ts.Conn) ([]byte, error) {
+	var head []byte
+	for !bytes.HasSuffix(head, []byte("\r\n\r\n")) {
+		b, err := c.ReadN(1)
+		if err != nil {
+			return head, err
+		}
+		head = append(head, b...)
+	}
+	return head, nil
+}

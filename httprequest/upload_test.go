@@ -1,0 +1,315 @@
+package httprequest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/chunked"
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/testserver"
+	"github.com/gdhttp/gdhttp/wire"
+)
+
+// streamDriver is one of the three drivers of §7.3 for a streamed body.
+type streamDriver struct {
+	name string
+	run  func(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, body io.Reader, length int64) outcome
+}
+
+var streamDrivers = []streamDriver{
+	{"process", func(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, b io.Reader, l int64) outcome {
+		return viaCallbackStart(t, n, func() error { return n.RequestStream(url, h, m, b, l) })
+	}},
+	{"threads", func(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, b io.Reader, l int64) outcome {
+		require.NoError(t, n.SetUseThreads(true))
+		return viaCallbackStart(t, n, func() error { return n.RequestStream(url, h, m, b, l) })
+	}},
+	{"do", func(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, b io.Reader, l int64) outcome {
+		ctx, cancel := context.WithTimeout(context.Background(), maxWait)
+		defer cancel()
+		c, err := n.DoStream(ctx, url, h, m, b, l)
+		return outcome{c: c, err: err, callbacks: 1}
+	}},
+}
+
+// viaCallbackStart is viaCallback with any way of starting the request.
+func viaCallbackStart(t *testing.T, n *HTTPRequest, start func() error) outcome {
+	t.Helper()
+	var o outcome
+	var got []Completion
+	n.OnRequestCompleted(func(res Result, code int, headers []string, body []byte) {
+		got = append(got, Completion{res, code, headers, body})
+	})
+	if o.reqErr = start(); o.reqErr != nil {
+		return o
+	}
+	deadline := time.Now().Add(maxWait)
+	for len(got) == 0 {
+		require.True(t, time.Now().Before(deadline), "no completion within %v", maxWait)
+		n.Process()
+		o.frames++
+		if len(got) == 0 {
+			time.Sleep(frame)
+		}
+	}
+	for range 3 {
+		n.Process()
+	}
+	o.callbacks, o.c = len(got), got[0]
+	o.err = resultErr(o.c.Result, n.LastError())
+	return o
+}
+
+func eachStreamDriver(t *testing.T, f func(t *testing.T, d streamDriver, n *HTTPRequest)) {
+	for _, d := range streamDrivers {
+		t.Run(d.name, func(t *testing.T) {
+			n := New()
+			t.Cleanup(n.Close)
+			watchPhases(t, n)
+			f(t, d, n)
+		})
+	}
+}
+
+// onlyReader hides every method of r but Read (not an io.Seeker).
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+// TestRequestStreamNode: RequestStream and DoStream (§7.2 opt-in) send a
+// body read from a reader, in the three drivers (§7.3): with a known length
+// the request is byte for byte RequestRaw's for the same body (§2.4.10,
+// §1.7.10 — the node's Accept-Encoding included, §2.4.6); with length −1 it
+// is chunked. UploadedBytes and UploadSize report the upload.
+func TestRequestStreamNode(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 300_000/16)
+	for _, length := range []int64{int64(len(body)), -1} {
+		eachStreamDriver(t, func(t *testing.T, d streamDriver, n *HTTPRequest) {
+			reqs := make(chan []byte, 1)
+			srv := serve(t, route(func(_ string, req []byte) string {
+				reqs <- req
+				return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+			}), testserver.WithMaxRequest(4<<20))
+			var sizes []int64
+			n.OnUploadProgress(func(sent, total int64) {
+				sizes = append(sizes, sent)
+				assert.Equal(t, length, total)
+			})
+			o := d.run(t, n, srv.URL("/up"), []string{"X-A: 1"}, httpclient.MethodPut, onlyReader{bytes.NewReader(body)}, length)
+			assertCompletion(t, Completion{Result: ResultSuccess, ResponseCode: 200,
+				Headers: []string{"Content-Length: 2"}, Body: []byte("ok")}, o)
+			req := <-reqs
+			hdrs := []string{"X-A: 1", acceptGzipHeader}
+			if length >= 0 {
+				want := wire.AppendRequest(nil, &wire.Request{Method: httpclient.MethodPut, URL: "/up",
+					Headers: hdrs, Body: body, Host: srv.Host(), Port: srv.Port()})
+				assert.True(t, bytes.Equal(want, req), "RequestRaw's bytes")
+			} else {
+				i := bytes.Index(req, []byte("\r\n\r\n")) + 4
+				want := wire.AppendRequestHead(nil, &wire.Request{Method: httpclient.MethodPut, URL: "/up",
+					Headers: hdrs, Host: srv.Host(), Port: srv.Port(), StreamLength: wire.StreamChunked})
+				assert.Equal(t, string(want), string(req[:i]))
+				got, err := io.ReadAll(chunked.NewReader(bytes.NewReader(req[i:])))
+				require.NoError(t, err)
+				assert.True(t, bytes.Equal(body, got))
+			}
+			assert.Equal(t, int64(len(body)), n.UploadedBytes())
+			assert.Equal(t, length, n.UploadSize())
+			if d.name == "process" {
+				require.NotEmpty(t, sizes)
+				assert.Equal(t, int64(len(body)), sizes[len(sizes)-1])
+				assert.IsIncreasing(t, sizes)
+			}
+		})
+	}
+}
+
+// TestRequestStreamRedirect pins the redirect decision for a streamed body:
+// Godot sends the method and body again on a 301/302 (§2.8.1.7); a body that
+// is an io.Seeker is rewound and sent again; any other body cannot be, and
+// the request ends with RESULT_REQUEST_FAILED, the redirect's code and
+// headers, and ErrBodyNotReplayable. A redirect that drops the body
+// (SetRFC9110Redirects, 303) never needs it.
+func TestRequestStreamRedirect(t *testing.T) {
+	const data = "upload-data"
+	tests := []struct {
+		name    string
+		code    int
+		rfc     bool
+		body    func() io.Reader
+		want    Result
+		bodies  []string
+		methods []string
+	}{
+		{"§2.8.1.7_seeker_sent_again", 302, false, func() io.Reader { return strings.NewReader(data) }, ResultSuccess,
+			[]string{data, data}, []string{"POST", "POST"}},
+		{"§2.8.1.7_not_replayable", 301, false, func() io.Reader { return onlyReader{strings.NewReader(data)} }, ResultRequestFailed,
+			[]string{data}, []string{"POST"}},
+		{"§7.2_rfc_303_drops_body", 303, true, func() io.Reader { return onlyReader{strings.NewReader(data)} }, ResultSuccess,
+			[]string{data, ""}, []string{"POST", "GET"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eachStreamDriver(t, func(t *testing.T, d streamDriver, n *HTTPRequest) {
+				require.NoError(t, n.SetRFC9110Redirects(tt.rfc))
+				var log requestLog
+				srv := serve(t, route(func(line string, req []byte) string {
+					log.add("", req)
+					if strings.Contains(line, " /a ") {
+						return redirect(tt.code, "/b")
+					}
+					return "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb"
+				}))
+				o := d.run(t, n, srv.URL("/a"), nil, httpclient.MethodPost, tt.body(), int64(len(data)))
+				reqs := log.all()
+				var bodies, methods []string
+				for _, r := range reqs {
+					_, b, _ := strings.Cut(r, "\r\n\r\n")
+					bodies = append(bodies, b)
+					methods = append(methods, strings.Fields(r)[0])
+				}
+				assert.Equal(t, tt.bodies, bodies)
+				assert.Equal(t, tt.methods, methods)
+				if tt.want == ResultSuccess {
+					assertCompletion(t, Completion{Result: ResultSuccess, ResponseCode: 200,
+						Headers: []string{"Content-Length: 1"}, Body: []byte("b")}, o)
+					return
+				}
+				assertCompletion(t, Completion{Result: tt.want, ResponseCode: tt.code,
+					Headers: []string{"Location: /b", "Content-Length: 0"}}, o)
+				assert.ErrorIs(t, o.err, ErrBodyNotReplayable)
+			})
+		})
+	}
+}
+
+// TestRequestStreamNodeFailures: a reader error or a body shorter than its
+// length ends the request with RESULT_CONNECTION_ERROR wrapping the cause
+// (§2.6: the client's CONNECTION_ERROR); bad arguments are refused by
+// RequestStream itself with ErrInvalidParameter and no completion (§7 D6).
+func TestRequestStreamNodeFailures(t *testing.T) {
+	boom := errors.New("source gone")
+	eachStreamDriver(t, func(t *testing.T, d streamDriver, n *HTTPRequest) {
+		srv := serve(t, route(func(string, []byte) string { return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" }))
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodPost, io.MultiReader(strings.NewReader("abc"), errReader{boom}), 10)
+		assertCompletion(t, Completion{Result: ResultConnectionError}, o)
+		assert.ErrorIs(t, o.err, boom)
+		var be *httpclient.RequestBodyError
+		assert.ErrorAs(t, o.err, &be)
+
+		o = d.run(t, n, srv.URL("/"), nil, httpclient.MethodPost, strings.NewReader("abc"), 10)
+		assertCompletion(t, Completion{Result: ResultConnectionError}, o)
+		assert.ErrorIs(t, o.err, io.ErrUnexpectedEOF)
+
+		refused := func(o outcome) {
+			t.Helper()
+			err := o.reqErr // Request's error; Do's is its own
+			if err == nil {
+				err = o.err
+			}
+			assert.ErrorIs(t, err, ErrInvalidParameter)
+			assert.Equal(t, Completion{}, o.c, "no completion (§7 D6)")
+		}
+		refused(d.run(t, n, srv.URL("/"), []string{"Content-Length: 3"}, httpclient.MethodPost, strings.NewReader("abc"), -1))
+		refused(d.run(t, n, srv.URL("/"), nil, httpclient.MethodPost, strings.NewReader("abc"), -7))
+	})
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// zeroReader gives n zero bytes, made as they are read.
+type zeroReader struct{ n int64 }
+
+func (z *zeroReader) Read(p []byte) (int, error) {
+	if z.n == 0 {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), z.n)
+	clear(p[:k])
+	z.n -= k
+	return int(k), nil
+}
+
+// TestRequestStreamStalledPeer: a peer that never reads stalls the upload
+// (the status stays REQUESTING, §1.6.4.1); the timeout ends it with
+// RESULT_TIMEOUT (§2.11) and CancelRequest ends it at once with no
+// completion (§2.12) in the three drivers — a blocked write is aborted, a
+// background write joined (goleak checks none is left).
+func TestRequestStreamStalledPeer(t *testing.T) {
+	const size = 256 << 20
+	stall := func(c *testserver.Conn) { <-c.Done() }
+	eachStreamDriver(t, func(t *testing.T, d streamDriver, n *HTTPRequest) {
+		srv := serve(t, stall)
+		require.NoError(t, n.SetTimeout(300*time.Millisecond))
+		start := time.Now()
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodPut, &zeroReader{n: size}, size)
+		assertCompletion(t, Completion{Result: ResultTimeout}, o)
+		assert.Less(t, time.Since(start), 5*time.Second)
+		sent := n.UploadedBytes()
+		assert.Greater(t, sent, int64(0))
+		assert.Less(t, sent, int64(size))
+	})
+	for _, threads := range []bool{false, true} {
+		t.Run(fmt.Sprint("cancel/threads=", threads), func(t *testing.T) {
+			n := New()
+			t.Cleanup(n.Close)
+			srv := serve(t, stall)
+			require.NoError(t, n.SetUseThreads(threads))
+			delivered := 0
+			n.OnRequestCompleted(func(Result, int, []string, []byte) { delivered++ })
+			require.NoError(t, n.RequestStream(srv.URL("/"), nil, httpclient.MethodPut, &zeroReader{n: size}, size))
+			deadline := time.Now().Add(maxWait)
+			for n.UploadedBytes() == 0 || n.HTTPClientStatus() != httpclient.StatusRequesting {
+				require.True(t, time.Now().Before(deadline))
+				n.Process()
+				time.Sleep(frame)
+			}
+			for range 20 {
+				n.Process()
+				time.Sleep(frame)
+			}
+			assert.Equal(t, httpclient.StatusRequesting, n.HTTPClientStatus(), "stalled while sending the body")
+			start := time.Now()
+			n.CancelRequest()
+			assert.Less(t, time.Since(start), 2*time.Second, "cancel does not wait for the peer")
+			for range 5 {
+				n.Process()
+			}
+			assert.Zero(t, delivered, "no completion after a cancel")
+		})
+	}
+}
+
+// TestUploadProgressRaw: UploadedBytes and UploadSize also report a body
+// given as bytes (Request, RequestRaw, Do), and start again with each
+// request (0 before the request is sent, §7.2 opt-in getters).
+func TestUploadProgressRaw(t *testing.T) {
+	srv := serve(t, route(func(string, []byte) string { return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" }))
+	n := New()
+	t.Cleanup(n.Close)
+	body := bytes.Repeat([]byte("x"), 100_000)
+	c, err := n.Do(context.Background(), srv.URL("/"), nil, httpclient.MethodPost, body)
+	require.NoError(t, err)
+	assert.Equal(t, ResultSuccess, c.Result)
+	assert.Equal(t, int64(len(body)), n.UploadedBytes())
+	assert.Equal(t, int64(len(body)), n.UploadSize())
+
+	var seen [][2]int64
+	n.OnUploadProgress(func(sent, total int64) { seen = append(seen, [2]int64{sent, total}) })
+	o := viaCallbackStart(t, n, func() error { return n.Request(srv.URL("/"), nil, httpclient.MethodGet, "") })
+	assert.Equal(t, ResultSuccess, o.c.Result)
+	assert.Zero(t, n.UploadedBytes())
+	assert.Zero(t, n.UploadSize())
+	assert.Empty(t, seen, "nothing to report for a request without a body")
+}
