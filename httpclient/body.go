@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/gdhttp/gdhttp/chunked"
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -352,7 +353,7 @@ func (c *Client) bodyEndErr() error {
 	case c.status.Terminal():
 		return c.terminalErr(ErrConnectionError)
 	}
-	return wire.Wrap(ErrInvalidParameter, bodyOp, errNoBody)
+	return godot.Wrap(ErrInvalidParameter, bodyOp, errNoBody)
 }
 
 // readPlainInto reads a fixed-length or read-until-close body into p.

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -163,7 +164,7 @@ func (c *Client) setStatus(s Status) {
 // fail records a failure, moves to the terminal status s and returns the
 // error Poll (or the caller) reports: code wrapping cause.
 func (c *Client) fail(s Status, code Error, op string, cause error) error {
-	err := wire.Wrap(code, op, cause)
+	err := godot.Wrap(code, op, cause)
 	c.lastErr, c.cause = err, cause
 	c.setStatus(s)
 	return err
@@ -226,10 +227,10 @@ func (c *Client) ConnectToHost(host string, port int, tls *TLSOptions) error {
 		}
 	}
 	if c.tlsOpts.IsServer() {
-		return wire.Wrap(ErrInvalidParameter, "connect_to_host", errServerTLS)
+		return godot.Wrap(ErrInvalidParameter, "connect_to_host", errServerTLS)
 	}
 	if utf8.RuneCountInString(c.connHost) < HostMinLen {
-		return wire.Wrap(ErrInvalidParameter, "connect_to_host", errShortHost)
+		return godot.Wrap(ErrInvalidParameter, "connect_to_host", errShortHost)
 	}
 	if c.connPort < 0 {
 		c.connPort = PortHTTP
@@ -364,7 +365,7 @@ func (c *Client) request(method Method, url string, headers []string, body []byt
 	}
 	err := wire.ValidateRequest(&c.wreq, c.strict)
 	if err == nil && c.status != StatusConnected {
-		err = wire.Wrap(ErrInvalidParameter, "request", errNotConnected)
+		err = godot.Wrap(ErrInvalidParameter, "request", errNotConnected)
 	}
 	if err == nil {
 		c.req = c.appendProxyAuth(wire.AppendRequestHead(c.req[:0], &c.wreq), headers)
@@ -487,7 +488,7 @@ func (c *Client) BodyComplete() bool { return c.body.done }
 // Godot: HTTPClient.set_read_chunk_size()
 func (c *Client) SetReadChunkSize(n int) error {
 	if n < MinReadChunkSize || n > MaxReadChunkSize {
-		return wire.Wrap(ErrInvalidParameter, "set_read_chunk_size", errBadChunkSize)
+		return godot.Wrap(ErrInvalidParameter, "set_read_chunk_size", errBadChunkSize)
 	}
 	c.readChunkSize = n
 	return nil

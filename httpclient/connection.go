@@ -6,7 +6,7 @@ import (
 	"net"
 	"reflect"
 
-	"github.com/gdhttp/gdhttp/wire"
+	"github.com/gdhttp/gdhttp/godot"
 )
 
 // ErrNotReusable is the cause of CONNECTION_ERROR on the connection the
@@ -73,11 +73,11 @@ var (
 // Godot: HTTPClient.set_connection()
 func (c *Client) SetConnection(conn net.Conn) error {
 	if conn == nil {
-		return wire.Wrap(ErrInvalidParameter, "set_connection", errNilConn)
+		return godot.Wrap(ErrInvalidParameter, "set_connection", errNilConn)
 	}
 	tc, isTLS := conn.(*tls.Conn)
 	if c.tlsOpts != nil && !isTLS {
-		return wire.Wrap(ErrInvalidParameter, "set_connection", errNotTLS)
+		return godot.Wrap(ErrInvalidParameter, "set_connection", errNotTLS)
 	}
 	if c.st != nil && sameConn(c.st.conn, conn) {
 		return nil

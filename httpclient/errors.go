@@ -4,14 +4,14 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/gdhttp/gdhttp/wire"
+	"github.com/gdhttp/gdhttp/godot"
 )
 
 // Error is Godot's global Error enum, re-exported from package wire so that
 // users of this package need import nothing else. OK is a nil error.
 //
 // Every error this package returns carries one of these codes: a bare Error,
-// or a *wire.CodeError whose Unwrap yields the code and the real cause, so
+// or a *godot.CodeError whose Unwrap yields the code and the real cause, so
 //
 //	errors.Is(err, httpclient.ErrCantConnect) // the Godot code
 //	var code httpclient.Error
@@ -22,23 +22,23 @@ import (
 // all work on the same value.
 //
 // Godot: @GlobalScope.Error
-type Error = wire.Error
+type Error = godot.Error
 
 // The Godot Error codes this package returns, with Godot's numbers.
 const (
-	Failed              = wire.Failed              // Godot: FAILED (1)
-	ErrUnavailable      = wire.ErrUnavailable      // Godot: ERR_UNAVAILABLE (2)
-	ErrUnconfigured     = wire.ErrUnconfigured     // Godot: ERR_UNCONFIGURED (3)
-	ErrFileEOF          = wire.ErrFileEOF          // Godot: ERR_FILE_EOF (18)
-	ErrAlreadyInUse     = wire.ErrAlreadyInUse     // Godot: ERR_ALREADY_IN_USE (22)
-	ErrTimeout          = wire.ErrTimeout          // Godot: ERR_TIMEOUT (24)
-	ErrCantConnect      = wire.ErrCantConnect      // Godot: ERR_CANT_CONNECT (25)
-	ErrCantResolve      = wire.ErrCantResolve      // Godot: ERR_CANT_RESOLVE (26)
-	ErrConnectionError  = wire.ErrConnectionError  // Godot: ERR_CONNECTION_ERROR (27)
-	ErrInvalidData      = wire.ErrInvalidData      // Godot: ERR_INVALID_DATA (30)
-	ErrInvalidParameter = wire.ErrInvalidParameter // Godot: ERR_INVALID_PARAMETER (31)
-	ErrBusy             = wire.ErrBusy             // Godot: ERR_BUSY (44)
-	ErrBug              = wire.ErrBug              // Godot: ERR_BUG (47)
+	Failed              = godot.Failed              // Godot: FAILED (1)
+	ErrUnavailable      = godot.ErrUnavailable      // Godot: ERR_UNAVAILABLE (2)
+	ErrUnconfigured     = godot.ErrUnconfigured     // Godot: ERR_UNCONFIGURED (3)
+	ErrFileEOF          = godot.ErrFileEOF          // Godot: ERR_FILE_EOF (18)
+	ErrAlreadyInUse     = godot.ErrAlreadyInUse     // Godot: ERR_ALREADY_IN_USE (22)
+	ErrTimeout          = godot.ErrTimeout          // Godot: ERR_TIMEOUT (24)
+	ErrCantConnect      = godot.ErrCantConnect      // Godot: ERR_CANT_CONNECT (25)
+	ErrCantResolve      = godot.ErrCantResolve      // Godot: ERR_CANT_RESOLVE (26)
+	ErrConnectionError  = godot.ErrConnectionError  // Godot: ERR_CONNECTION_ERROR (27)
+	ErrInvalidData      = godot.ErrInvalidData      // Godot: ERR_INVALID_DATA (30)
+	ErrInvalidParameter = godot.ErrInvalidParameter // Godot: ERR_INVALID_PARAMETER (31)
+	ErrBusy             = godot.ErrBusy             // Godot: ERR_BUSY (44)
+	ErrBug              = godot.ErrBug              // Godot: ERR_BUG (47)
 )
 
 // Causes wrapped inside the Godot codes above. They are not Godot codes

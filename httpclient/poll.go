@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -76,11 +77,11 @@ func (c *Client) Poll() error {
 // terminalErr is what Poll returns in a terminal status: Godot's code for
 // the status, wrapping the cause of the failure when one is known.
 func (c *Client) terminalErr(code Error) error {
-	if wire.CodeOf(c.lastErr) == code {
+	if godot.CodeOf(c.lastErr) == code {
 		return c.lastErr
 	}
 	if c.cause != nil {
-		return wire.Wrap(code, pollOp, c.cause)
+		return godot.Wrap(code, pollOp, c.cause)
 	}
 	return code
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -108,7 +109,7 @@ func insertHeader(head []byte, value string) []byte {
 // a malformed reply (§1.14.2.5).
 func connectTunnel(raw net.Conn, p dialParams) (rest []byte, code Error, err error) {
 	if err := wire.ValidateConnect(p.connHost, p.userAgent); err != nil {
-		return nil, wire.CodeOf(err), err
+		return nil, godot.CodeOf(err), err
 	}
 	req := wire.AppendConnect(nil, p.connHost, p.connPort, p.userAgent)
 	if p.proxyAuth != "" {

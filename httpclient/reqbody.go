@@ -5,7 +5,7 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/gdhttp/gdhttp/wire"
+	"github.com/gdhttp/gdhttp/godot"
 )
 
 // Streamed request bodies (issue 10, §7.2 opt-in): RequestStream sends a
@@ -104,12 +104,12 @@ func (c *Client) RequestStream(method Method, url string, headers []string, body
 		return c.request(method, url, headers, nil, 0)
 	}
 	if length < -1 {
-		return wire.Wrap(ErrInvalidParameter, "request", errBadStreamLength)
+		return godot.Wrap(ErrInvalidParameter, "request", errBadStreamLength)
 	}
 	if length < 0 {
 		for _, h := range headers {
 			if hasPrefixFold(h, "content-length:") || hasPrefixFold(h, "transfer-encoding:") {
-				return wire.Wrap(ErrInvalidParameter, "request", errChunkedHeader)
+				return godot.Wrap(ErrInvalidParameter, "request", errChunkedHeader)
 			}
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gdhttp/gdhttp/wire"
+	"github.com/gdhttp/gdhttp/godot"
 )
 
 // TestStatusEnum checks §1.2: Godot's names and numbers.
@@ -87,7 +87,7 @@ func TestSetStatusHook(t *testing.T) {
 
 // TestMethodAndErrorNumbers checks §1.2 (methods) and §0.3 (errors): the
 // re-exported constants keep Godot's numbers and are reachable through
-// errors.As as a wire.Error with Code().
+// errors.As as a godot.Error with Code().
 func TestMethodAndErrorNumbers(t *testing.T) {
 	methods := []struct {
 		m     Method
@@ -111,8 +111,8 @@ func TestMethodAndErrorNumbers(t *testing.T) {
 	for e, n := range errs {
 		assert.Equal(t, n, e.Code())
 	}
-	err := wire.Wrap(ErrCantConnect, "poll", errors.New("cause"))
-	var code wire.Error
+	err := godot.Wrap(ErrCantConnect, "poll", errors.New("cause"))
+	var code godot.Error
 	require.True(t, errors.As(err, &code))
 	assert.Equal(t, 25, code.Code())
 }

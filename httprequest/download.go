@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gdhttp/gdhttp/wire"
+	"github.com/gdhttp/gdhttp/godot"
 )
 
 // download_file (§2.9).
@@ -239,5 +239,5 @@ func (d *download) abort() {
 	}
 }
 
-func cantOpen(err error) error  { return wire.Wrap(wire.ErrFileCantOpen, "download_file", err) }
-func cantWrite(err error) error { return wire.Wrap(wire.ErrFileCantWrite, "download_file", err) }
+func cantOpen(err error) error  { return godot.Wrap(godot.ErrFileCantOpen, "download_file", err) }
+func cantWrite(err error) error { return godot.Wrap(godot.ErrFileCantWrite, "download_file", err) }

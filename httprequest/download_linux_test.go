@@ -13,10 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/childtest"
 	"github.com/gdhttp/gdhttp/internal/testserver"
-	"github.com/gdhttp/gdhttp/wire"
 )
 
 // R10 (§2.10): a read-only directory and a read-only target cannot be written,
@@ -40,13 +40,13 @@ func TestDownloadReadOnly(t *testing.T) {
 		name := map[bool]string{false: "atomic", true: "in place"}[inPlace]
 		t.Run(name+"/new file in read-only dir", func(t *testing.T) {
 			_, err := openDownload(filepath.Join(roDir, "new.bin"), inPlace)
-			require.ErrorIs(t, err, wire.ErrFileCantOpen)
+			require.ErrorIs(t, err, godot.ErrFileCantOpen)
 			assert.ErrorIs(t, err, syscall.EACCES)
 			assert.Empty(t, dirEntries(t, roDir))
 		})
 		t.Run(name+"/read-only file", func(t *testing.T) {
 			_, err := openDownload(roFile, inPlace)
-			require.ErrorIs(t, err, wire.ErrFileCantOpen)
+			require.ErrorIs(t, err, godot.ErrFileCantOpen)
 			assert.ErrorIs(t, err, syscall.EACCES)
 			got, err := os.ReadFile(roFile)
 			require.NoError(t, err)
@@ -84,7 +84,7 @@ func TestDownloadWriteFailsMidBody(t *testing.T) {
 				n, werr = d.Write(chunk)
 				written += n
 			}
-			require.ErrorIs(t, werr, wire.ErrFileCantWrite)
+			require.ErrorIs(t, werr, godot.ErrFileCantWrite)
 			assert.ErrorIs(t, werr, syscall.EFBIG)
 			assert.Equal(t, limit, written)
 			d.abort()
@@ -166,7 +166,7 @@ func TestNodeDownloadWriteErrorMidBody(t *testing.T) {
 				o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 				assertCompletion(t, Completion{ResultDownloadFileWriteError, 200, hdrs("Content-Length: " + strconv.Itoa(len(body))), nil}, o)
 				assert.ErrorIs(t, o.err, syscall.EFBIG)
-				assert.ErrorIs(t, o.err, wire.ErrFileCantWrite)
+				assert.ErrorIs(t, o.err, godot.ErrFileCantWrite)
 				got, err := os.ReadFile(target)
 				require.NoError(t, err)
 				if inPlace {

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gdhttp/gdhttp/wire"
+	"github.com/gdhttp/gdhttp/godot"
 )
 
 // dirEntries lists the names in dir (to prove no temporary file is left).
@@ -143,7 +143,7 @@ func TestDownloadCantOpen(t *testing.T) {
 			t.Run(c.name+map[bool]string{false: "/atomic", true: "/in place"}[inPlace], func(t *testing.T) {
 				_, err := openDownload(c.target, inPlace)
 				require.Error(t, err)
-				assert.ErrorIs(t, err, wire.ErrFileCantOpen)
+				assert.ErrorIs(t, err, godot.ErrFileCantOpen)
 				var pe *fs.PathError
 				assert.ErrorAs(t, err, &pe)
 				assert.ElementsMatch(t, []string{"plain", "sub"}, dirEntries(t, dir))
@@ -164,7 +164,7 @@ func TestDownloadCommitRenameFails(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(target, "x"), 0o755))
 	err = d.commit()
 	require.Error(t, err)
-	assert.ErrorIs(t, err, wire.ErrFileCantWrite)
+	assert.ErrorIs(t, err, godot.ErrFileCantWrite)
 	names := dirEntries(t, dir)
 	assert.Equal(t, []string{"t"}, names, "temporary file removed")
 	assert.NoError(t, d.commit(), "a second commit is a no-op")

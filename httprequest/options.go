@@ -5,8 +5,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
-	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Properties (§2.2). Godot's setters of body_size_limit, download_file,
@@ -78,7 +78,7 @@ func (n *HTTPRequest) SetDownloadChunkSize(size int) error {
 		return err
 	}
 	if size < httpclient.MinReadChunkSize || size > httpclient.MaxReadChunkSize {
-		return wire.Wrap(wire.ErrInvalidParameter, "set_download_chunk_size",
+		return godot.Wrap(godot.ErrInvalidParameter, "set_download_chunk_size",
 			errors.New("chunk size must be within 256…16777216"))
 	}
 	n.chunkSize.Store(int64(size))
@@ -138,7 +138,7 @@ func (n *HTTPRequest) MaxRedirects() int { return int(n.maxRedirects.Load()) }
 // Godot: HTTPRequest.set_timeout() (seconds as a float)
 func (n *HTTPRequest) SetTimeout(d time.Duration) error {
 	if d < 0 {
-		return wire.Wrap(wire.ErrInvalidParameter, "set_timeout", errors.New("negative timeout"))
+		return godot.Wrap(godot.ErrInvalidParameter, "set_timeout", errors.New("negative timeout"))
 	}
 	n.timeout = d
 	return nil
@@ -178,7 +178,7 @@ func (n *HTTPRequest) IsUsingThreads() bool { return n.useThreads }
 // Godot: HTTPRequest.set_tls_options()
 func (n *HTTPRequest) SetTLSOptions(opts *httpclient.TLSOptions) error {
 	if opts == nil || opts.IsServer() {
-		return wire.Wrap(wire.ErrInvalidParameter, "set_tls_options", errors.New("nil or server-mode TLS options"))
+		return godot.Wrap(godot.ErrInvalidParameter, "set_tls_options", errors.New("nil or server-mode TLS options"))
 	}
 	n.mu.Lock()
 	n.tlsOptions = opts

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
@@ -451,7 +452,7 @@ func TestLastError(t *testing.T) {
 	defer n.Close()
 	o := viaCallback(t, n, urlFor("127.0.0.1", testserver.ClosedPort(t), "/"), nil, httpclient.MethodGet, nil)
 	require.Equal(t, ResultCantConnect, o.c.Result)
-	assert.ErrorIs(t, n.LastError(), wire.ErrCantConnect)
+	assert.ErrorIs(t, n.LastError(), godot.ErrCantConnect)
 	srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
 	o = viaCallback(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 	require.Equal(t, ResultSuccess, o.c.Result)

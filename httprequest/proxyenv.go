@@ -3,8 +3,8 @@ package httprequest
 import (
 	"net/url"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
-	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Proxies beyond Godot's two setters (§7.2 opt-ins; Godot: §1.14, no
@@ -102,12 +102,12 @@ func (r *run) applyProxies() error {
 		if set.host == "" || set.port == -1 {
 			u, err := f(r.cur.asURL())
 			if err != nil {
-				return wire.Wrap(wire.ErrCantConnect, "proxy", err)
+				return godot.Wrap(godot.ErrCantConnect, "proxy", err)
 			}
 			if u != nil {
 				host, port, user, err := httpclient.SplitProxyURL(u)
 				if err != nil {
-					return wire.Wrap(wire.ErrCantConnect, "proxy", err)
+					return godot.Wrap(godot.ErrCantConnect, "proxy", err)
 				}
 				*set, *creds = proxySetting{host: host, port: port}, proxyCreds{}
 				if user != nil {

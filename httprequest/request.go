@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -162,7 +163,7 @@ func (n *HTTPRequest) busy() bool {
 // period.
 var errRequesting = errors.New("HTTPRequest is processing a request. Wait for completion or cancel it before attempting a new one")
 
-func busyErr(op string) error { return wire.Wrap(wire.ErrBusy, op, errRequesting) }
+func busyErr(op string) error { return godot.Wrap(godot.ErrBusy, op, errRequesting) }
 
 // OnRequestCompleted sets the request_completed callback. It is called with
 // the four values of Godot's signal, on the goroutine that calls Process,
@@ -244,7 +245,7 @@ func (n *HTTPRequest) requestRaw(url string, headers []string, method httpclient
 	}
 	if r.driver == driverThreads {
 		r.workerDone = make(chan struct{})
-		r.armTimer(r.timeout, wire.ErrTimeout)
+		r.armTimer(r.timeout, godot.ErrTimeout)
 		go r.work()
 		return nil
 	}
@@ -252,7 +253,7 @@ func (n *HTTPRequest) requestRaw(url string, headers []string, method httpclient
 	if err := r.connect(); err != nil {
 		r.fail(ResultCantConnect, 0, nil, err)
 		n.enqueue(r)
-		return wire.Wrap(wire.ErrCantConnect, "request", err)
+		return godot.Wrap(godot.ErrCantConnect, "request", err)
 	}
 	return nil
 }
@@ -361,7 +362,7 @@ var (
 // later with RESULT_CONNECTION_ERROR (§2.4.9) — so nothing is checked here.
 func refuseInjection(url string, headers []string, strict bool) error {
 	if strings.ContainsAny(url, "\r\n\x00") {
-		return wire.Wrap(wire.ErrInvalidParameter, "request",
+		return godot.Wrap(godot.ErrInvalidParameter, "request",
 			&wire.RequestError{Field: "url", Index: -1, Reason: "contains CR, LF or NUL"})
 	}
 	if len(headers) == 0 || wire.VerifyHeaders(headers) != nil {
@@ -400,7 +401,7 @@ func (n *HTTPRequest) Process() {
 		n.syncStatus()
 		n.reportProgress()
 		if !done && r.timeout > 0 && time.Since(r.begin) >= r.timeout {
-			r.interrupt(phaseTimedOut, wire.ErrTimeout)
+			r.interrupt(phaseTimedOut, godot.ErrTimeout)
 			done = true
 		}
 		if done {
@@ -544,7 +545,7 @@ func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, meth
 			}
 		})
 	}
-	r.armTimer(r.timeout, wire.ErrTimeout)
+	r.armTimer(r.timeout, godot.ErrTimeout)
 	if err := r.connect(); err != nil {
 		r.fail(ResultCantConnect, 0, nil, err)
 	} else {

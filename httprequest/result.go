@@ -3,7 +3,7 @@ package httprequest
 import (
 	"strconv"
 
-	"github.com/gdhttp/gdhttp/wire"
+	"github.com/gdhttp/gdhttp/godot"
 )
 
 // Result is Godot's HTTPRequest.Result enum: how a request ended. The numbers
@@ -145,10 +145,10 @@ func resultErr(r Result, cause error) error {
 const (
 	// ErrBusy: a request is active (§2.4.2), or a setter Godot refuses while a
 	// request is active (§2.2) was called.
-	ErrBusy = wire.ErrBusy // Godot: ERR_BUSY
+	ErrBusy = godot.ErrBusy // Godot: ERR_BUSY
 	// ErrInvalidParameter: an invalid URL (§2.5) or an invalid setter value.
-	ErrInvalidParameter = wire.ErrInvalidParameter // Godot: ERR_INVALID_PARAMETER
+	ErrInvalidParameter = godot.ErrInvalidParameter // Godot: ERR_INVALID_PARAMETER
 	// ErrCantConnect: connect_to_host failed at once (§2.4.8); a deferred
 	// ResultCantConnect completion follows, as in Godot.
-	ErrCantConnect = wire.ErrCantConnect // Godot: ERR_CANT_CONNECT
+	ErrCantConnect = godot.ErrCantConnect // Godot: ERR_CANT_CONNECT
 )

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gdhttp/gdhttp/wire"
+	"github.com/gdhttp/gdhttp/godot"
 )
 
 // §2.10, §3 (4.x numbering after the 3.4 insertion of BODY_DECOMPRESS_FAILED).
@@ -44,12 +44,12 @@ func TestResultNumbersAndNames(t *testing.T) {
 }
 
 func TestResultErrorWrapsResultAndCause(t *testing.T) {
-	cause := wire.Wrap(wire.ErrCantResolve, "connect_to_host", &net.DNSError{Err: "no such host", Name: "x.invalid"})
+	cause := godot.Wrap(godot.ErrCantResolve, "connect_to_host", &net.DNSError{Err: "no such host", Name: "x.invalid"})
 	err := resultErr(ResultCantResolve, cause)
 
 	assert.ErrorIs(t, err, ResultCantResolve)
 	assert.NotErrorIs(t, err, ResultCantConnect)
-	assert.ErrorIs(t, err, wire.ErrCantResolve)
+	assert.ErrorIs(t, err, godot.ErrCantResolve)
 	var dns *net.DNSError
 	require.ErrorAs(t, err, &dns)
 	assert.Equal(t, "x.invalid", dns.Name)

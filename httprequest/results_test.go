@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/chunked"
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/testserver"
-	"github.com/gdhttp/gdhttp/wire"
 )
 
 // scenario is one server behaviour with the completion every driver must
@@ -138,7 +138,7 @@ func TestEveryResult(t *testing.T) {
 			url: func(t *testing.T, _ *testserver.Server) string {
 				return urlFor("127.0.0.1", testserver.ClosedPort(t), "/")
 			},
-			want: Completion{Result: ResultCantConnect}, cause: wire.ErrCantConnect},
+			want: Completion{Result: ResultCantConnect}, cause: godot.ErrCantConnect},
 		{name: "R2 fixed-length body cut short (§2.9.5, §5 row 9)",
 			handler: testserver.Script(testserver.Read(), testserver.WriteAndClose([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello"))),
 			want:    Completion{Result: ResultCantConnect}, cause: io.ErrUnexpectedEOF,
@@ -148,7 +148,7 @@ func TestEveryResult(t *testing.T) {
 			}},
 		{name: "R2 connect refused at once: [::1] is a 3-character host (§2.5.11, §2.4.8)",
 			url:  func(*testing.T, *testserver.Server) string { return "http://[::1]:8080/" },
-			want: Completion{Result: ResultCantConnect}, cause: wire.ErrInvalidParameter,
+			want: Completion{Result: ResultCantConnect}, cause: godot.ErrInvalidParameter,
 			check: func(t *testing.T, n *HTTPRequest, _ *testserver.Server, o outcome) {
 				if !n.IsUsingThreads() && o.frames > 0 {
 					assert.ErrorIs(t, o.reqErr, ErrCantConnect, "returned and a deferred R2 (§2.4.8)")
@@ -162,7 +162,7 @@ func TestEveryResult(t *testing.T) {
 				}
 				return "http://255.255.255.255:80/"
 			},
-			want: Completion{Result: ResultCantConnect}, cause: wire.Failed,
+			want: Completion{Result: ResultCantConnect}, cause: godot.Failed,
 			check: func(t *testing.T, n *HTTPRequest, _ *testserver.Server, o outcome) {
 				if !n.IsUsingThreads() && o.frames > 0 {
 					assert.ErrorIs(t, o.reqErr, ErrCantConnect, "returned and a deferred R2 (§2.4.8)")
@@ -172,7 +172,7 @@ func TestEveryResult(t *testing.T) {
 		// RESULT_CANT_RESOLVE (3)
 		{name: "R3 unresolvable host (§2.6)",
 			url:  func(*testing.T, *testserver.Server) string { return "http://nonexistent.invalid/" },
-			want: Completion{Result: ResultCantResolve}, cause: wire.ErrCantResolve},
+			want: Completion{Result: ResultCantResolve}, cause: godot.ErrCantResolve},
 
 		// RESULT_CONNECTION_ERROR (4)
 		{name: "R4 chunk extension: 5;a=b (§5 row 7, §1.10.2.2)",
@@ -183,10 +183,10 @@ func TestEveryResult(t *testing.T) {
 			want:    Completion{Result: ResultConnectionError}, cause: httpclient.ErrPeerClosed},
 		{name: "R4 malformed header: request refused (§2.4.9, §1.17)",
 			handler: testserver.Script(testserver.Hold()), headers: hdrs("InvalidHeader"),
-			want: Completion{Result: ResultConnectionError}, cause: wire.ErrInvalidParameter},
+			want: Completion{Result: ResultConnectionError}, cause: godot.ErrInvalidParameter},
 		{name: "R4 header without a colon: Godot's own check when sent (§2.4.9)",
 			handler: testserver.Script(testserver.Hold()), headers: hdrs("X-A 1"),
-			want: Completion{Result: ResultConnectionError}, cause: wire.ErrInvalidParameter,
+			want: Completion{Result: ResultConnectionError}, cause: godot.ErrInvalidParameter,
 			check: func(t *testing.T, _ *HTTPRequest, srv *testserver.Server, _ outcome) {
 				srv.WaitAccepted(1, 5*time.Second)
 				srv.Close()
@@ -195,16 +195,16 @@ func TestEveryResult(t *testing.T) {
 			}},
 		{name: "R4 CONNECT through HTTPRequest always fails (§2.5.11, issue #91259)", method: httpclient.MethodConnect,
 			handler: testserver.Script(testserver.Hold()),
-			want:    Completion{Result: ResultConnectionError}, cause: wire.ErrInvalidParameter},
+			want:    Completion{Result: ResultConnectionError}, cause: godot.ErrInvalidParameter},
 		{name: "R4 strict mode rejects Content-Length: 1,2 (§7.4)",
 			handler: testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 1,2\r\n\r\n"),
 			setup:   func(t *testing.T, n *HTTPRequest) { require.NoError(t, n.SetStrict(true)) },
-			want:    Completion{Result: ResultConnectionError}, cause: wire.ErrConnectionError},
+			want:    Completion{Result: ResultConnectionError}, cause: godot.ErrConnectionError},
 
 		// RESULT_TLS_HANDSHAKE_ERROR (5)
 		{name: "R5 certificate from an unknown authority (§2.6)", tls: true,
 			handler: testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
-			want:    Completion{Result: ResultTLSHandshakeError}, cause: wire.ErrCantConnect},
+			want:    Completion{Result: ResultTLSHandshakeError}, cause: godot.ErrCantConnect},
 
 		// RESULT_NO_RESPONSE (6)
 		{name: "R6 no header lines (§5 row 2, §2.7.1)",
@@ -235,7 +235,7 @@ func TestEveryResult(t *testing.T) {
 			setup: func(t *testing.T, n *HTTPRequest) {
 				require.NoError(t, n.SetDownloadFile(filepath.Join(t.TempDir(), "missing", "f")))
 			},
-			want: Completion{ResultDownloadFileCantOpen, 200, hdrs("Content-Length: 2"), nil}, cause: wire.ErrFileCantOpen},
+			want: Completion{ResultDownloadFileCantOpen, 200, hdrs("Content-Length: 2"), nil}, cause: godot.ErrFileCantOpen},
 
 		// RESULT_DOWNLOAD_FILE_WRITE_ERROR (11)
 		{name: "R11 the body's destination fails (§2.6.1.6, body writer)",
@@ -255,7 +255,7 @@ func TestEveryResult(t *testing.T) {
 		{name: "R13 a server that never answers (§2.11)",
 			handler: testserver.Script(testserver.Read(), testserver.Hold()),
 			setup:   func(t *testing.T, n *HTTPRequest) { require.NoError(t, n.SetTimeout(300*time.Millisecond)) },
-			want:    Completion{Result: ResultTimeout}, cause: wire.ErrTimeout},
+			want:    Completion{Result: ResultTimeout}, cause: godot.ErrTimeout},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, sc.run)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -134,12 +135,12 @@ func (s *resumeState) validator() string {
 func (n *HTTPRequest) DoResumable(ctx context.Context, url string, headers []string) (Resumed, error) {
 	file := n.DownloadFile()
 	if file == "" {
-		return Resumed{}, wire.Wrap(wire.ErrInvalidParameter, "do_resumable", errors.New("download_file is empty"))
+		return Resumed{}, godot.Wrap(godot.ErrInvalidParameter, "do_resumable", errors.New("download_file is empty"))
 	}
 	for _, h := range headers {
 		switch strings.ToLower(headerName(h)) {
 		case "range", "if-range":
-			return Resumed{}, wire.Wrap(wire.ErrInvalidParameter, "do_resumable", errors.New("the caller's headers carry "+headerName(h)))
+			return Resumed{}, godot.Wrap(godot.ErrInvalidParameter, "do_resumable", errors.New("the caller's headers carry "+headerName(h)))
 		}
 	}
 	if n.busy() {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
@@ -45,7 +46,7 @@ func TestTimeout(t *testing.T) {
 				o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 				elapsed := time.Since(start)
 				assertCompletion(t, Completion{Result: ResultTimeout}, o)
-				assert.ErrorIs(t, o.err, wire.ErrTimeout)
+				assert.ErrorIs(t, o.err, godot.ErrTimeout)
 				assert.GreaterOrEqual(t, elapsed, timeout)
 				assert.Less(t, elapsed, timeout+2*time.Second, "the blocked call returned promptly")
 				assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus(), "cancel_request() closed the client (§2.11.2)")
@@ -206,7 +207,7 @@ func TestDoContext(t *testing.T) {
 		require.NoError(t, n.SetTimeout(150*time.Millisecond))
 		_, err := n.Do(context.Background(), srv.URL("/"), nil, httpclient.MethodGet, nil)
 		assert.ErrorIs(t, err, ResultTimeout)
-		assert.ErrorIs(t, err, wire.ErrTimeout)
+		assert.ErrorIs(t, err, godot.ErrTimeout)
 	})
 }
 

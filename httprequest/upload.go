@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
-	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Streamed request bodies and upload progress (issue 10, §7.2 opt-in):
@@ -39,10 +39,10 @@ func newUpload(headers []string, body io.Reader, length int64) (*upload, error) 
 		return nil, nil
 	}
 	if length < -1 {
-		return nil, wire.Wrap(wire.ErrInvalidParameter, "request", errors.New("httprequest: request body length must be ≥ −1"))
+		return nil, godot.Wrap(godot.ErrInvalidParameter, "request", errors.New("httprequest: request body length must be ≥ −1"))
 	}
 	if length < 0 && (hasHeader(headers, "content-length:") || hasHeader(headers, "transfer-encoding:")) {
-		return nil, wire.Wrap(wire.ErrInvalidParameter, "request",
+		return nil, godot.Wrap(godot.ErrInvalidParameter, "request",
 			errors.New("httprequest: a chunked request body does not go with a Content-Length or Transfer-Encoding header"))
 	}
 	u := &upload{r: body, length: length}

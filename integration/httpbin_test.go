@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 	"github.com/gdhttp/gdhttp/internal/peers"
@@ -590,7 +591,7 @@ func TestHTTPBinDrip(t *testing.T) {
 	base := binURL(t, "")
 	const timeout = 300 * time.Millisecond
 	timedOut := func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-		assert.ErrorIs(t, o.err, wire.ErrTimeout)
+		assert.ErrorIs(t, o.err, godot.ErrTimeout)
 		assert.GreaterOrEqual(t, o.elapsed, timeout)
 		assert.Less(t, o.elapsed, timeout+3*time.Second, "promptly")
 	}
@@ -622,7 +623,7 @@ func TestHTTPBinDelay(t *testing.T) {
 		{name: "§2.11 timeout below the delay", url: base + "/delay/1", setup: withTimeout(250 * time.Millisecond),
 			want: want{result: httprequest.ResultTimeout, noBody: true},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.ErrorIs(t, o.err, wire.ErrTimeout)
+				assert.ErrorIs(t, o.err, godot.ErrTimeout)
 				assert.Less(t, o.elapsed, 900*time.Millisecond, "before httpbin answers")
 			}},
 		{name: "§2.11 timeout above the delay", url: base + "/delay/1", setup: withTimeout(5 * time.Second),

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 	"github.com/gdhttp/gdhttp/internal/peers"
@@ -354,7 +355,7 @@ func TestRequestTimeout(t *testing.T) {
 			}, func(t *testing.T, d driver, n *httprequest.HTTPRequest) {
 				o := d.run(t, n, tg.url, nil, httpclient.MethodGet, nil)
 				checkOutcome(t, timedOut, o)
-				assert.ErrorIs(t, o.err, wire.ErrTimeout, "cause")
+				assert.ErrorIs(t, o.err, godot.ErrTimeout, "cause")
 				assert.GreaterOrEqual(t, o.elapsed, timeout, "§2.11.1 not before the timeout")
 				assert.Less(t, o.elapsed, timeout+5*time.Second, "promptly after the timeout")
 			})

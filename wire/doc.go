@@ -1,9 +1,10 @@
 // Package wire is the sans-I/O core of gdhttp: pure functions over byte
 // slices that write requests and parse response heads exactly as Godot 4's
-// HTTPClientTCP does, plus Godot's URL, query-string and string primitives and
-// Godot's Error enum. No sockets, no goroutines: the client in package
-// httpclient feeds it bytes. Rule numbers such as §1.8.4 are rows of
-// docs/behaviour.md.
+// HTTPClientTCP does, plus Godot's URL, query-string and string primitives.
+// Godot's engine runtime (the Error enum, String(Variant), OS names) is
+// package godot, which wire imports. No sockets, no goroutines: the client
+// in package httpclient feeds it bytes. Rule numbers such as §1.8.4 are rows
+// of docs/behaviour.md.
 //
 // # What is here
 //
@@ -17,8 +18,8 @@
 //     is decided once, as a Framing value.
 //   - URLs and queries: ParseURL (Godot's String.parse_url), ParseRequestURL
 //     (HTTPRequest's rules, §2.5), QueryStringFromDict (§1.16), URIEncode.
-//   - Errors: Error is Godot's Error enum with Godot's numbers; *CodeError
-//     wraps a code with its cause; *LimitError reports an exceeded Limits
+//   - Errors: refused input is godot.ErrInvalidParameter wrapped around a
+//     *RequestError or *URLError; *LimitError reports an exceeded Limits
 //     bound; *HeadError a refused response head.
 //
 // # Limits
@@ -30,7 +31,6 @@
 //
 // # Godot → Go
 //
-//	@GlobalScope.Error             Error (ErrBusy …; OK is nil)
 //	HTTPClient.Method              Method (MethodGet …)
 //	HTTPClient.verify_headers      VerifyHeaders
 //	HTTPClient.query_string_from_dict  QueryStringFromDict

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gdhttp/gdhttp/godot"
 )
 
 // FuzzParseURL checks the invariants of Godot's parse_url port (§2.5):
@@ -32,7 +34,7 @@ func FuzzParseURL(f *testing.F) {
 			if rerr == nil {
 				t.Fatalf("ParseRequestURL(%q) accepted what ParseURL refused: %v", s, err)
 			}
-			if CodeOf(err) != ErrInvalidParameter {
+			if godot.CodeOf(err) != godot.ErrInvalidParameter {
 				t.Fatalf("ParseURL(%q): error %v is not ERR_INVALID_PARAMETER", s, err)
 			}
 			return
@@ -142,7 +144,7 @@ func FuzzAppendRequest(f *testing.F) {
 		// Never panics, accepted or not.
 		full := AppendRequest(nil, &r)
 		if err := ValidateRequest(&r, strict); err != nil {
-			if CodeOf(err) != ErrInvalidParameter {
+			if godot.CodeOf(err) != godot.ErrInvalidParameter {
 				t.Fatalf("error %v is not ERR_INVALID_PARAMETER", err)
 			}
 			return

@@ -1,13 +1,10 @@
 package wire
 
 import (
-	"bytes"
-	"fmt"
-	"math"
 	"reflect"
 	"slices"
-	"strconv"
-	"strings"
+
+	"github.com/gdhttp/gdhttp/godot"
 )
 
 // QueryField is one Dictionary entry for QueryStringFromDict. A slice of
@@ -25,43 +22,19 @@ type QueryField struct {
 // and nothing when empty; any other value gives
 // key=URIEncode(String(value)). Pairs are joined with '&'; no fields give "".
 //
-// Go values are converted to String as Godot converts the Variant they stand
-// for (Variant::stringify):
-//
-//	nil                         "<null>" (as a value: the key alone; inside an Array: "<null>")
-//	string (and string kinds)   the string itself
-//	bool                        "true" / "false"
-//	int*, uint* kinds           decimal (uint64 above MaxInt64 printed as is; Godot has no unsigned 64-bit Variant)
-//	float64, float32            Godot's String(float): whole numbers as "1.0", "-3.0"; others with 14
-//	                            decimals (14 − ⌊log10|x|⌋ when |x| > 10), trailing zeros removed ("1.5",
-//	                            "0.1", "3.14159265358979"); NaN/±Inf as "nan", "inf", "-inf"; -0.0 as "0.0".
-//	                            float32 is widened to float64 first, as a Variant holds it
-//	                            (float32(1.1) → "1.10000002384186").
-//	[]any, []SomeInterface      Array: "[1, "two", <null>]" — elements converted the same way,
-//	                            strings quoted and C-escaped as Godot prints them inside containers
-//	other slices and arrays     Packed*Array form, same bracket syntax: []byte{1, 2, 3} → "[1, 2, 3]",
-//	                            []string{"a"} → "[\"a\"]"
-//	maps                        Dictionary form "{ "k": 1, "x": 2.5 }" ("{  }" when empty); a Go map has
-//	                            no insertion order, so entries are sorted by their printed key
-//	fmt.Stringer                its String()
-//	anything else               fmt.Sprint(v) (a typed nil such as (*T)(nil) is not nil and lands here)
-//
-// Nesting deeper than Godot's recursion limit (100) prints "[...]" or
-// "{ ... }" as Godot does. A slice or map that contains itself prints "[...]"
-// / "{ ... }" where the cycle closes, instead of Godot's 100 repetitions (a
-// self-referencing container with two references to itself would make Godot
-// work for 2^100 steps — a §7 D1 hang).
+// Keys and values are converted to String as Godot converts the Variant
+// they stand for: godot.AppendVariant (Godot's String(Variant)) has the
+// mapping of Go values, the recursion limit and the cycle rule (§7 D1).
 //
 // The §1.16.5 example: {"key1":"value","key2":123,"key3":[1,2,3],"key4":null}
 // → "key1=value&key2=123&key3=1&key3=2&key3=3&key4".
 //
 // Godot: HTTPClient.query_string_from_dict()
 func QueryStringFromDict(fields []QueryField) string {
-	var p variantPrinter
 	var b []byte
 	var tmp []byte
 	for _, f := range fields {
-		tmp = p.appendString(tmp[:0], f.Key, 0)
+		tmp = godot.AppendVariant(tmp[:0], f.Key)
 		key := tmp // encoded below, before tmp is reused
 		switch v := f.Value.(type) {
 		case nil:
@@ -73,17 +46,18 @@ func QueryStringFromDict(fields []QueryField) string {
 				b = append(b, '&')
 				b = append(b, encKey...)
 				b = append(b, '=')
-				tmp = p.appendString(tmp[:0], e, 0)
+				tmp = godot.AppendVariant(tmp[:0], e)
 				b = appendURIEncodeBytes(b, tmp)
 			}
 		default:
-			if rv := reflect.ValueOf(v); isVariantArray(rv) {
+			if godot.IsArray(v) {
+				rv := reflect.ValueOf(v)
 				encKey := appendURIEncodeBytes(nil, key)
 				for i := 0; i < rv.Len(); i++ {
 					b = append(b, '&')
 					b = append(b, encKey...)
 					b = append(b, '=')
-					tmp = p.appendString(tmp[:0], rv.Index(i).Interface(), 0)
+					tmp = godot.AppendVariant(tmp[:0], rv.Index(i).Interface())
 					b = appendURIEncodeBytes(b, tmp)
 				}
 				continue
@@ -91,7 +65,7 @@ func QueryStringFromDict(fields []QueryField) string {
 			b = append(b, '&')
 			b = appendURIEncodeBytes(b, key)
 			b = append(b, '=')
-			tmp = p.appendString(tmp[:0], v, 0)
+			tmp = godot.AppendVariant(tmp[:0], v)
 			b = appendURIEncodeBytes(b, tmp)
 		}
 	}
@@ -175,256 +149,3 @@ var uriUnreserved = func() (t [256]bool) {
 	t['-'], t['.'], t['_'], t['~'] = true, true, true, true
 	return t
 }()
-
-// isVariantArray reports whether rv stands for Godot's generic Array: a
-// slice or array whose element type is an interface ([]any, []fmt.Stringer…).
-// Other slices stand for Packed*Arrays.
-func isVariantArray(rv reflect.Value) bool {
-	k := rv.Kind()
-	return (k == reflect.Slice || k == reflect.Array) && rv.Type().Elem().Kind() == reflect.Interface
-}
-
-// variantMaxRecursion is Godot's Variant::MAX_RECURSION for printing nested
-// containers.
-const variantMaxRecursion = 100
-
-// variantPrinter converts Go values to Godot's String(Variant). It remembers
-// the containers being printed so that a cycle ends instead of recursing.
-type variantPrinter struct {
-	open []uintptr
-}
-
-// appendString appends Godot's stringify(recursionCount) of v.
-func (p *variantPrinter) appendString(dst []byte, v any, depth int) []byte {
-	switch x := v.(type) {
-	case nil:
-		return append(dst, "<null>"...)
-	case string:
-		return append(dst, x...)
-	case bool:
-		return strconv.AppendBool(dst, x)
-	case int:
-		return strconv.AppendInt(dst, int64(x), 10)
-	case int8:
-		return strconv.AppendInt(dst, int64(x), 10)
-	case int16:
-		return strconv.AppendInt(dst, int64(x), 10)
-	case int32:
-		return strconv.AppendInt(dst, int64(x), 10)
-	case int64:
-		return strconv.AppendInt(dst, x, 10)
-	case uint:
-		return strconv.AppendUint(dst, uint64(x), 10)
-	case uint8:
-		return strconv.AppendUint(dst, uint64(x), 10)
-	case uint16:
-		return strconv.AppendUint(dst, uint64(x), 10)
-	case uint32:
-		return strconv.AppendUint(dst, uint64(x), 10)
-	case uint64:
-		return strconv.AppendUint(dst, x, 10)
-	case uintptr:
-		return strconv.AppendUint(dst, uint64(x), 10)
-	case float64:
-		return appendGodotFloat(dst, x)
-	case float32:
-		return appendGodotFloat(dst, float64(x))
-	case []byte:
-		dst = append(dst, '[')
-		for i, c := range x {
-			if i > 0 {
-				dst = append(dst, ", "...)
-			}
-			dst = strconv.AppendUint(dst, uint64(c), 10)
-		}
-		return append(dst, ']')
-	case fmt.Stringer:
-		return append(dst, x.String()...)
-	}
-	return p.appendReflect(dst, reflect.ValueOf(v), depth)
-}
-
-// appendClean is Godot's stringify_variant_clean: stringify, with strings
-// C-escaped and quoted (how elements print inside containers).
-func (p *variantPrinter) appendClean(dst []byte, v any, depth int) []byte {
-	if v != nil {
-		if _, isStringer := v.(fmt.Stringer); !isStringer {
-			if rv := reflect.ValueOf(v); rv.Kind() == reflect.String {
-				return appendQuotedCEscape(dst, rv.String())
-			}
-		}
-	}
-	return p.appendString(dst, v, depth)
-}
-
-func (p *variantPrinter) appendReflect(dst []byte, rv reflect.Value, depth int) []byte {
-	switch rv.Kind() {
-	case reflect.String:
-		return append(dst, rv.String()...)
-	case reflect.Bool:
-		return strconv.AppendBool(dst, rv.Bool())
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.AppendInt(dst, rv.Int(), 10)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return strconv.AppendUint(dst, rv.Uint(), 10)
-	case reflect.Float32, reflect.Float64:
-		return appendGodotFloat(dst, rv.Float())
-	case reflect.Slice, reflect.Array:
-		if isVariantArray(rv) {
-			// Godot's Array counts recursion; Packed*Arrays cannot nest.
-			if depth > variantMaxRecursion {
-				return append(dst, "[...]"...)
-			}
-			depth++
-		}
-		if rv.Kind() == reflect.Slice && rv.Len() > 0 {
-			ptr := rv.Pointer()
-			if slices.Contains(p.open, ptr) {
-				return append(dst, "[...]"...)
-			}
-			p.open = append(p.open, ptr)
-			defer func() { p.open = p.open[:len(p.open)-1] }()
-		}
-		dst = append(dst, '[')
-		for i := 0; i < rv.Len(); i++ {
-			if i > 0 {
-				dst = append(dst, ", "...)
-			}
-			dst = p.appendClean(dst, rv.Index(i).Interface(), depth)
-		}
-		return append(dst, ']')
-	case reflect.Map:
-		if depth > variantMaxRecursion {
-			return append(dst, "{ ... }"...)
-		}
-		depth++
-		if rv.IsNil() {
-			return append(dst, "{  }"...)
-		}
-		ptr := rv.Pointer()
-		if slices.Contains(p.open, ptr) {
-			return append(dst, "{ ... }"...)
-		}
-		p.open = append(p.open, ptr)
-		defer func() { p.open = p.open[:len(p.open)-1] }()
-		type pair struct{ k, v string }
-		pairs := make([]pair, 0, rv.Len())
-		for it := rv.MapRange(); it.Next(); {
-			k := string(p.appendClean(nil, it.Key().Interface(), depth))
-			v := string(p.appendClean(nil, it.Value().Interface(), depth))
-			pairs = append(pairs, pair{k, v})
-		}
-		slices.SortFunc(pairs, func(a, b pair) int { return strings.Compare(a.k, b.k) })
-		dst = append(dst, "{ "...)
-		for i, kv := range pairs {
-			if i > 0 {
-				dst = append(dst, ", "...)
-			}
-			dst = append(dst, kv.k...)
-			dst = append(dst, ": "...)
-			dst = append(dst, kv.v...)
-		}
-		return append(dst, " }"...)
-	}
-	return append(dst, fmt.Sprint(rv.Interface())...)
-}
-
-// appendQuotedCEscape is Godot's s.c_escape().quote().
-func appendQuotedCEscape(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		var esc byte
-		switch c {
-		case '\\':
-			esc = '\\'
-		case '\a':
-			esc = 'a'
-		case '\b':
-			esc = 'b'
-		case '\f':
-			esc = 'f'
-		case '\n':
-			esc = 'n'
-		case '\r':
-			esc = 'r'
-		case '\t':
-			esc = 't'
-		case '\v':
-			esc = 'v'
-		case '\'':
-			esc = '\''
-		case '"':
-			esc = '"'
-		}
-		if esc != 0 {
-			dst = append(dst, '\\', esc)
-		} else {
-			dst = append(dst, c)
-		}
-	}
-	return append(dst, '"')
-}
-
-// appendGodotFloat is Godot's String::num_real(double, trailing=true), the
-// String(float) conversion:
-//   - NaN and ±Inf print as "nan", "inf", "-inf";
-//   - a whole number that fits an int64 prints as the integer plus ".0"
-//     (-0.0 → "0.0");
-//   - otherwise String::num with 14 − ⌊log10|x|⌋ decimals (14 when |x| ≤ 10);
-//     a negative count means "%lf" (6 decimals); trailing zeros are then
-//     removed, keeping one digit after the point.
-//
-// Godot casts to int64 before the whole-number test; at ±2^63 and beyond
-// that cast is platform-defined. This follows x86-64, where every such value
-// takes the "%lf" path (the printed digits are the same on all platforms
-// except for exactly 2^63, which ARM builds print as 9223372036854775807.0).
-func appendGodotFloat(dst []byte, x float64) []byte {
-	switch {
-	case math.IsNaN(x):
-		return append(dst, "nan"...)
-	case math.IsInf(x, 1):
-		return append(dst, "inf"...)
-	case math.IsInf(x, -1):
-		return append(dst, "-inf"...)
-	}
-	const two63 = 1 << 63
-	if x >= -two63 && x < two63 && x == math.Trunc(x) {
-		dst = strconv.AppendInt(dst, int64(x), 10)
-		return append(dst, ".0"...)
-	}
-	abs := math.Abs(x)
-	decimals := 14
-	if abs > 10 {
-		decimals -= floorLog10(abs)
-	}
-	// String::num repeats the same computation for a negative count and then
-	// falls back to "%lf".
-	if decimals < 0 {
-		decimals = 6
-	}
-	start := len(dst)
-	dst = strconv.AppendFloat(dst, x, 'f', decimals, 64)
-	// Destroy trailing zeros, except one after the period.
-	if bytes.IndexByte(dst[start:], '.') < 0 {
-		return dst
-	}
-	end := len(dst)
-	for end > start+1 && dst[end-1] == '0' {
-		end--
-	}
-	if dst[end-1] == '.' {
-		end++ // keep one zero
-	}
-	return dst[:end]
-}
-
-// floorLog10 returns ⌊log10 a⌋ for a > 10, computed exactly by comparing
-// with powers of ten (math.Log10 can be one off just above a power of ten).
-func floorLog10(a float64) int {
-	e := 0
-	for p := 10.0; p <= a && e < 400; p *= 10 {
-		e++
-	}
-	return e
-}

@@ -2,11 +2,8 @@ package wire
 
 import (
 	"fmt"
-	"math"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -71,146 +68,6 @@ func TestQueryStringFromMap(t *testing.T) {
 type queryLevel int
 
 func (l queryLevel) String() string { return "level-" + strconv.Itoa(int(l)) }
-
-type queryInt int
-type queryStr string
-
-// String(Variant) for every mapping listed in QueryStringFromDict's doc.
-func TestVariantString(t *testing.T) {
-	cyclic := []any{nil}
-	cyclic[0] = cyclic
-	cyclicMap := map[string]any{}
-	cyclicMap["self"] = cyclicMap
-
-	tests := []struct {
-		name string
-		in   any
-		want string
-	}{
-		{"nil", nil, "<null>"},
-		{"string", "a b", "a b"},
-		{"bool", true, "true"},
-		{"int8", int8(-5), "-5"},
-		{"int64 min", int64(math.MinInt64), "-9223372036854775808"},
-		{"uint8", uint8(255), "255"},
-		{"uint64 max", uint64(math.MaxUint64), "18446744073709551615"},
-		{"uintptr", uintptr(7), "7"},
-		{"named int", queryInt(7), "7"},
-		{"named string", queryStr("s"), "s"},
-		{"Stringer", queryLevel(3), "level-3"},
-		{"Stringer duration", 1500 * time.Millisecond, "1.5s"},
-		{"Array", []any{1, "two", nil, 2.5, []any{"x"}, true}, `[1, "two", <null>, 2.5, ["x"], true]`},
-		{"empty Array", []any{}, "[]"},
-		{"string escaped in Array", []any{"a\"b\\c\n\t'"}, `["a\"b\\c\n\t\'"]`},
-		{"named string quoted in Array", []any{queryStr("s")}, `["s"]`},
-		{"Stringer not quoted in Array", []any{queryLevel(1)}, `[level-1]`},
-		{"PackedByteArray", []byte{1, 2, 3}, "[1, 2, 3]"},
-		{"empty PackedByteArray", []byte{}, "[]"},
-		{"PackedInt32Array", []int32{-1, 2}, "[-1, 2]"},
-		{"PackedInt64Array", []int64{1 << 40}, "[1099511627776]"},
-		{"PackedFloat32Array", []float32{1.5, 1.1}, "[1.5, 1.10000002384186]"},
-		{"PackedFloat64Array", []float64{1, 0.1}, "[1.0, 0.1]"},
-		{"PackedStringArray", []string{"a", "b\"c"}, `["a", "b\"c"]`},
-		{"Go array", [2]int{1, 2}, "[1, 2]"},
-		{"Dictionary", map[string]any{"b": 2, "a": "x"}, `{ "a": "x", "b": 2 }`},
-		{"empty Dictionary", map[string]any{}, "{  }"},
-		{"nil map", map[string]int(nil), "{  }"},
-		{"int keys", map[int]bool{2: true, 1: false}, "{ 1: false, 2: true }"},
-		{"struct", struct{ A int }{1}, "{1}"},
-		{"cyclic Array", cyclic, "[[...]]"},
-		{"cyclic Dictionary", cyclicMap, `{ "self": { ... } }`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var p variantPrinter
-			assert.Equal(t, tc.want, string(p.appendString(nil, tc.in, 0)))
-			assert.Empty(t, p.open, "cycle guard unwound")
-		})
-	}
-}
-
-// Nesting deeper than Godot's MAX_RECURSION prints "[...]" at level 101.
-func TestVariantStringRecursionLimit(t *testing.T) {
-	var v any = 1
-	for range 150 {
-		v = []any{v}
-	}
-	var p variantPrinter
-	got := string(p.appendString(nil, v, 0))
-	assert.Equal(t, strings.Repeat("[", 101)+"[...]"+strings.Repeat("]", 101), got)
-
-	var m any = 1
-	for range 150 {
-		m = map[string]any{"k": m}
-	}
-	got = string(p.appendString(nil, m, 0))
-	assert.Equal(t, 101, strings.Count(got, `{ "k": `))
-	assert.Contains(t, got, `{ ... }`)
-}
-
-// String(float) is num_real(x, true); vectors from Godot's test_string.h
-// where marked.
-func TestGodotFloatString(t *testing.T) {
-	tests := []struct {
-		in   float64
-		want string
-	}{
-		{1.0, "1.0"},                                         // test_string.h
-		{9.9, "9.9"},                                         // test_string.h
-		{9.99, "9.99"},                                       // test_string.h
-		{9.999, "9.999"},                                     // test_string.h
-		{9.9999, "9.9999"},                                   // test_string.h
-		{3.141593, "3.141593"},                               // test_string.h
-		{3.141, "3.141"},                                     // test_string.h
-		{123.456789, "123.456789"},                           // test_string.h
-		{-123.456789, "-123.456789"},                         // test_string.h
-		{math.Pi, "3.14159265358979"},                        // test_string.h
-		{float64(float32(3.1415)), "3.1414999961853"},        // test_string.h
-		{0.0000012345432123454321, "0.00000123454321"},       // test_string.h (num)
-		{-0.0000012345432123454321, "-0.00000123454321"},     // test_string.h (num)
-		{-10000.0000012345432123454321, "-10000.0000012345"}, // test_string.h (num)
-		{0.0000000000012345432123454321, "0.00000000000123"}, // test_string.h (num)
-		{0.0000056789876567898765, "0.00000567898766"},       // test_string.h (num)
-		{10000.000005678999999999, "10000.000005679"},        // test_string.h (num)
-		{0, "0.0"},
-		{math.Copysign(0, -1), "0.0"},
-		{-3, "-3.0"},
-		{1.5, "1.5"},
-		{0.1, "0.1"},
-		{1.0 / 3, "0.33333333333333"},
-		{2.0 / 3, "0.66666666666667"},
-		{12.5, "12.5"},
-		{1e-20, "0.0"},
-		{1e20, "100000000000000000000.0"},
-		{100000000000000.5, "100000000000000"}, // 0 decimals: no point at all
-		{1e15 + 0.5, "1000000000000000.5"},     // negative decimals: %lf
-		{1 << 63, "9223372036854775808.0"},
-		{-(1 << 63), "-9223372036854775808.0"},
-		{math.NaN(), "nan"},
-		{math.Inf(1), "inf"},
-		{math.Inf(-1), "-inf"},
-	}
-	for _, tc := range tests {
-		assert.Equal(t, tc.want, string(appendGodotFloat(nil, tc.in)), "%v", tc.in)
-	}
-	// The largest double prints as its full integer expansion plus ".0".
-	maxF := string(appendGodotFloat(nil, math.MaxFloat64))
-	assert.Equal(t, 309+2, len(maxF))
-	assert.True(t, strings.HasPrefix(maxF, "179769313486231570"), maxF)
-	assert.True(t, strings.HasSuffix(maxF, ".0"), maxF)
-	// float32 values are widened to float64 first, as a Variant holds them.
-	var p variantPrinter
-	assert.Equal(t, "1.10000002384186", string(p.appendString(nil, float32(1.1), 0)))
-}
-
-func TestFloorLog10(t *testing.T) {
-	for _, tc := range []struct {
-		in   float64
-		want int
-	}{{10.5, 1}, {99.9, 1}, {100, 2}, {1000.0000000000001, 3}, {999.9999999999999, 2}, {1e18, 18}} {
-		assert.Equal(t, tc.want, floorLog10(tc.in), "%v", tc.in)
-	}
-}
 
 // §0.4.4.
 func TestURIEncode(t *testing.T) {

@@ -3,6 +3,8 @@ package wire
 import (
 	"strconv"
 	"strings"
+
+	"github.com/gdhttp/gdhttp/godot"
 )
 
 // Request describes one request as Godot's HTTPClientTCP::request() builds it
@@ -32,7 +34,7 @@ type Request struct {
 // StreamChunked is the Request.StreamLength of a chunked request body.
 const StreamChunked = -1
 
-// RequestError is the cause carried by the ErrInvalidParameter that
+// RequestError is the cause carried by the godot.ErrInvalidParameter that
 // ValidateRequest, VerifyHeaders and ValidateConnect return. It names the
 // part of the request that was refused; it never quotes header values, which
 // may hold credentials.
@@ -71,7 +73,7 @@ const (
 	reasonBadOptionsURL = "must be '*' or start with '/', 'http://' or 'https://'"
 )
 
-// Operation names carried by the *CodeError wrappers of this file.
+// Operation names carried by the *godot.CodeError wrappers of this file.
 const (
 	requestOp       = "request"
 	verifyHeadersOp = "verify_headers"
@@ -80,7 +82,7 @@ const (
 )
 
 func requestErr(op, field string, index int, reason string) error {
-	return Wrap(ErrInvalidParameter, op, &RequestError{Field: field, Index: index, Reason: reason})
+	return godot.Wrap(godot.ErrInvalidParameter, op, &RequestError{Field: field, Index: index, Reason: reason})
 }
 
 // ValidateRequest applies the checks Godot's request() makes before it
@@ -104,7 +106,7 @@ func requestErr(op, field string, index int, reason string) error {
 // The connection checks of §1.7.3–4 (status must be CONNECTED, a stream must
 // exist) are the client's business and are not made here.
 //
-// Every failure wraps ErrInvalidParameter around a *RequestError that says
+// Every failure wraps godot.ErrInvalidParameter around a *RequestError that says
 // which part was refused. A valid request is checked without allocating.
 //
 // Godot: HTTPClient.request() (its validation)
@@ -155,7 +157,7 @@ func ValidateRequest(r *Request, strict bool) error {
 
 // VerifyHeaders is Godot's header check (§1.17), exactly: each string is
 // stripped (§0.4.1); an empty result, or one without a ':' or with ':' as its
-// first character, is refused with ErrInvalidParameter around a
+// first character, is refused with godot.ErrInvalidParameter around a
 // *RequestError naming the index. "Header: " (empty value) is valid. It does
 // not look for CR/LF (that is ValidateRequest's §7 D2 check).
 //
@@ -355,7 +357,7 @@ func AppendRequestHead(dst []byte, r *Request) []byte {
 // ValidateConnect checks the arguments of AppendConnect the way
 // ValidateRequest checks a request: Godot's sub-client would refuse the
 // CONNECT target "host:port" only for an empty host (§1.7.2); §7 D2 adds a
-// CR, LF or NUL in host or userAgent. Failures wrap ErrInvalidParameter
+// CR, LF or NUL in host or userAgent. Failures wrap godot.ErrInvalidParameter
 // around a *RequestError.
 //
 // Godot: HTTPClient.poll() (the CONNECT request of the HTTPS proxy, §1.14.2)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -275,14 +276,14 @@ func TestValidateRequest(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrInvalidParameter)
-			assert.Equal(t, ErrInvalidParameter, CodeOf(err))
+			assert.ErrorIs(t, err, godot.ErrInvalidParameter)
+			assert.Equal(t, godot.ErrInvalidParameter, godot.CodeOf(err))
 			var re *RequestError
 			require.ErrorAs(t, err, &re)
 			assert.Equal(t, tc.field, re.Field)
 			assert.Equal(t, tc.index, re.Index)
 			assert.Equal(t, tc.reason, re.Reason)
-			var ce *CodeError
+			var ce *godot.CodeError
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, "request", ce.Op)
 		})
@@ -291,7 +292,7 @@ func TestValidateRequest(t *testing.T) {
 
 func TestValidateRequestNil(t *testing.T) {
 	err := ValidateRequest(nil, false)
-	assert.ErrorIs(t, err, ErrInvalidParameter)
+	assert.ErrorIs(t, err, godot.ErrInvalidParameter)
 	var re *RequestError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "request", re.Field)
@@ -321,7 +322,7 @@ func TestValidatedRequestHasNoInjectedLines(t *testing.T) {
 			{Method: MethodGet, URL: "/", Host: "h", Port: 80, UserAgent: "u" + b},
 		} {
 			err := ValidateRequest(&r, false)
-			assert.ErrorIs(t, err, ErrInvalidParameter, "%q", b)
+			assert.ErrorIs(t, err, godot.ErrInvalidParameter, "%q", b)
 		}
 	}
 }
@@ -355,13 +356,13 @@ func TestVerifyHeaders(t *testing.T) {
 				assert.NoError(t, err)
 				return
 			}
-			assert.ErrorIs(t, err, ErrInvalidParameter)
+			assert.ErrorIs(t, err, godot.ErrInvalidParameter)
 			var re *RequestError
 			require.ErrorAs(t, err, &re)
 			assert.Equal(t, "header", re.Field)
 			assert.Equal(t, tc.index, re.Index)
 			assert.Equal(t, tc.reason, re.Reason)
-			var ce *CodeError
+			var ce *godot.CodeError
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, "verify_headers", ce.Op)
 		})
@@ -421,12 +422,12 @@ func TestValidateConnect(t *testing.T) {
 				assert.NoError(t, err)
 				return
 			}
-			assert.ErrorIs(t, err, ErrInvalidParameter)
+			assert.ErrorIs(t, err, godot.ErrInvalidParameter)
 			var re *RequestError
 			require.ErrorAs(t, err, &re)
 			assert.Equal(t, tc.field, re.Field)
 			assert.Equal(t, tc.reason, re.Reason)
-			assert.True(t, errors.Is(err, ErrInvalidParameter))
+			assert.True(t, errors.Is(err, godot.ErrInvalidParameter))
 		})
 	}
 }

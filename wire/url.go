@@ -3,6 +3,8 @@ package wire
 import (
 	"strconv"
 	"strings"
+
+	"github.com/gdhttp/gdhttp/godot"
 )
 
 // URL is the result of Godot's String.parse_url (§2.5.2–8): no
@@ -26,7 +28,7 @@ type URL struct {
 	Fragment string
 }
 
-// URLError is the cause carried by the ErrInvalidParameter that ParseURL and
+// URLError is the cause carried by the godot.ErrInvalidParameter that ParseURL and
 // ParseRequestURL return. It does not quote the whole URL, which may carry
 // credentials in its userinfo.
 type URLError struct {
@@ -39,7 +41,7 @@ func (e *URLError) Error() string { return "gdhttp: invalid URL: " + e.Reason }
 const parseURLOp = "parse_url"
 
 func urlErr(reason string) error {
-	return Wrap(ErrInvalidParameter, parseURLOp, &URLError{Reason: reason})
+	return godot.Wrap(godot.ErrInvalidParameter, parseURLOp, &URLError{Reason: reason})
 }
 
 // ParseURL splits s the way Godot's String::parse_url does, quirks included:
@@ -65,7 +67,7 @@ func urlErr(reason string) error {
 //     ":-4294967216" both give port 80; an overflowing value clamps to the
 //     int64 limits first and then fails. This is reproduced.
 //
-// Errors wrap ErrInvalidParameter around a *URLError that says what is wrong.
+// Errors wrap godot.ErrInvalidParameter around a *URLError that says what is wrong.
 // Like Godot's output parameters, the URL returned with an error holds the
 // fields set before the failure: scheme, fragment and path; the host once it
 // was found non-empty; the port when its text was an integer (then out of
@@ -139,7 +141,7 @@ type RequestURL struct {
 
 // ParseRequestURL is HTTPRequest's URL handling (§2.5.9–11): ParseURL, then
 // the scheme must be "https" (TLS) or "http" — anything else, including no
-// scheme, fails with ErrInvalidParameter ("Invalid URL scheme"); a missing
+// scheme, fails with godot.ErrInvalidParameter ("Invalid URL scheme"); a missing
 // port becomes 443 or 80; an empty path becomes "/". The fragment is dropped.
 //
 // Godot: HTTPRequest._parse_url() (internal)

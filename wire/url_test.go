@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -74,7 +75,7 @@ func TestParseURL(t *testing.T) {
 			got, err := ParseURL(tc.in)
 			if tc.err != "" {
 				require.Error(t, err)
-				assert.ErrorIs(t, err, ErrInvalidParameter)
+				assert.ErrorIs(t, err, godot.ErrInvalidParameter)
 				var ue *URLError
 				require.ErrorAs(t, err, &ue)
 				assert.Contains(t, ue.Reason, tc.err)
@@ -131,7 +132,7 @@ func TestParseRequestURL(t *testing.T) {
 			got, err := ParseRequestURL(tc.in)
 			if tc.err != "" {
 				require.Error(t, err)
-				assert.ErrorIs(t, err, ErrInvalidParameter)
+				assert.ErrorIs(t, err, godot.ErrInvalidParameter)
 				var ue *URLError
 				require.ErrorAs(t, err, &ue)
 				assert.Contains(t, ue.Reason, tc.err)

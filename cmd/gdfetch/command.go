@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httprequest"
-	"github.com/gdhttp/gdhttp/wire"
 )
 
 // runFetch is "gdfetch [flags] URL": one request through an HTTPRequest
@@ -68,7 +68,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "gdfetch: interrupted: request canceled")
 		return exitInterrupted
-	case errors.Is(err, wire.ErrInvalidParameter):
+	case errors.Is(err, godot.ErrInvalidParameter):
 		fmt.Fprintf(stderr, "gdfetch: bad URL %q: %v\n", cfg.url, err)
 		return exitUsage
 	case err != nil:

@@ -1,7 +1,8 @@
 // Package archtest pins the architecture of STYLE.md: dependencies point one
-// way — chunked and wire on the standard library only; httpclient on wire
-// and chunked; httprequest on httpclient (and wire); nothing imports
-// httprequest but commands, fuzz targets, benchmarks and examples.
+// way — godot (Godot's engine runtime) and chunked on the standard library
+// only; wire on godot; httpclient on wire, chunked and godot; httprequest on
+// httpclient (and wire, godot); nothing imports httprequest but commands,
+// fuzz targets, benchmarks and examples; godot does no I/O.
 // Third-party modules are the agreed set everywhere; the commands alone may
 // use the other modules go.mod requires (cmdModules).
 package archtest
@@ -25,10 +26,11 @@ const module = "github.com/gdhttp/gdhttp/"
 // allowed lists, per package, the module packages its non-test files may
 // import and the third-party modules they may use.
 var allowed = map[string][]string{
-	"wire":        {},
+	"godot":       {},
+	"wire":        {"godot"},
 	"chunked":     {},
-	"httpclient":  {"wire", "chunked"},
-	"httprequest": {"httpclient", "wire", "github.com/klauspost/compress", "github.com/andybalholm/brotli"},
+	"httpclient":  {"wire", "chunked", "godot"},
+	"httprequest": {"httpclient", "wire", "godot", "github.com/klauspost/compress", "github.com/andybalholm/brotli"},
 }
 
 // libraryThirdParty is the agreed set of third-party modules for library
@@ -88,9 +90,24 @@ func TestImportsPointOneWay(t *testing.T) {
 // import httprequest.
 func TestNothingImportsHTTPRequest(t *testing.T) {
 	root := filepath.Join("..", "..")
-	for _, pkg := range []string{"wire", "chunked", "httpclient", "internal/testserver", "internal/peers"} {
+	for _, pkg := range []string{"godot", "wire", "chunked", "httpclient", "internal/testserver", "internal/peers"} {
 		for imp := range nonTestImports(t, filepath.Join(root, pkg)) {
 			assert.NotEqual(t, module+"httprequest", imp, "%s imports httprequest", pkg)
+		}
+	}
+}
+
+// TestGodotDoesNoIO: godot holds Godot's engine rules (Error, String(Variant),
+// OS names) as pure functions: no network, files, processes or HTTP, so that
+// the HTTP code stays in wire and above.
+func TestGodotDoesNoIO(t *testing.T) {
+	root := filepath.Join("..", "..")
+	imports := nonTestImports(t, filepath.Join(root, "godot"))
+	require.NotEmpty(t, imports, "godot: no Go files found")
+	for imp := range imports {
+		for _, banned := range []string{"net", "os", "io", "crypto", "syscall", "time", "sync", "unsafe"} {
+			assert.False(t, imp == banned || strings.HasPrefix(imp, banned+"/"),
+				"godot imports %s: the engine runtime does no I/O and keeps no state", imp)
 		}
 	}
 }
