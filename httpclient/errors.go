@@ -7,8 +7,13 @@ import (
 	"github.com/gdhttp/gdhttp/godot"
 )
 
-// Error is Godot's global Error enum, re-exported from package wire so that
+// Error is Godot's global Error enum, re-exported from package godot so that
 // users of this package need import nothing else. OK is a nil error.
+//
+// This file is the one place in the module that re-exports Godot's codes:
+// users of the client write httpclient.ErrCantConnect (the same value as
+// godot.ErrCantConnect); code inside the module, httprequest included, names
+// them from package godot.
 //
 // Every error this package returns carries one of these codes: a bare Error,
 // or a *godot.CodeError whose Unwrap yields the code and the real cause, so
@@ -24,7 +29,8 @@ import (
 // Godot: @GlobalScope.Error
 type Error = godot.Error
 
-// The Godot Error codes this package returns, with Godot's numbers.
+// The Godot Error codes this package returns, with Godot's numbers (the
+// values of package godot).
 const (
 	Failed              = godot.Failed              // Godot: FAILED (1)
 	ErrUnavailable      = godot.ErrUnavailable      // Godot: ERR_UNAVAILABLE (2)

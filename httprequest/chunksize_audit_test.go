@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
@@ -36,7 +37,7 @@ func TestAuditDownloadChunkSizeBetweenRequests(t *testing.T) {
 	n.OnProgress(func(w, _ int64) { steps = append(steps, w) })
 	require.NoError(t, n.Request(srv.URL("/2"), nil, httpclient.MethodGet, ""))
 	auditProcessUntil(t, n, httpclient.StatusConnected)
-	assert.ErrorIs(t, n.SetDownloadChunkSize(1024), ErrBusy, "refused while the client is busy")
+	assert.ErrorIs(t, n.SetDownloadChunkSize(1024), godot.ErrBusy, "refused while the client is busy")
 	assert.Equal(t, 256, n.DownloadChunkSize(), "unchanged by the refused call")
 	var res []Result
 	n.OnRequestCompleted(func(r Result, _ int, _ []string, body []byte) {

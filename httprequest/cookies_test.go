@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
@@ -227,14 +228,14 @@ func (j *recordingJar) log() []string {
 	return append([]string(nil), j.logs...)
 }
 
-// The jar is an option (§7.2): refused with ErrBusy while a request is
+// The jar is an option (§7.2): refused with godot.ErrBusy while a request is
 // active.
 func TestCookieJarBusy(t *testing.T) {
 	n := New()
 	t.Cleanup(n.Close)
 	srv := serve(t, testserver.Script(testserver.Read(), testserver.Hold()))
 	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
-	assert.ErrorIs(t, n.SetCookieJar(newJar(t)), ErrBusy)
+	assert.ErrorIs(t, n.SetCookieJar(newJar(t)), godot.ErrBusy)
 	n.CancelRequest()
 	assert.NoError(t, n.SetCookieJar(nil))
 }

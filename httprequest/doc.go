@@ -35,8 +35,8 @@
 // The completion callback never runs inside Request and never on an internal
 // goroutine: only inside Process. Before it runs the node resets itself
 // (closes the client, ends the file), so the callback may start the next
-// request (§2.1.3). Request returns ErrBusy from the start of a request until
-// its completion was delivered (§2.4.2).
+// request (§2.1.3). Request returns godot.ErrBusy from the start of a
+// request until its completion was delivered (§2.4.2).
 //
 // # The update step (§2.6)
 //
@@ -93,17 +93,27 @@
 //
 // # Errors
 //
-// Request, RequestRaw and the setters return Godot Error codes (ErrBusy,
-// ErrInvalidParameter, ErrCantConnect — the wire/httpclient values, so
-// errors.Is works across packages), wrapping the real cause. A finished
-// request's Result is delivered as a value; Do also returns it as an error:
-// a *ResultError that unwraps to the Result and to the cause — the client's
-// failure with its Godot code and network error (*net.OpError,
+// Request, RequestRaw and the setters return Godot Error codes, wrapping the
+// real cause: godot.ErrBusy while a request is active (§2.4.2) or for a
+// setter Godot refuses during one (§2.2); godot.ErrInvalidParameter for an
+// invalid URL (§2.5) or setter value; godot.ErrCantConnect when
+// connect_to_host fails at once (§2.4.8), followed by a deferred
+// ResultCantConnect completion, as in Godot.
+//
+// This package re-exports none of them. The rule: code in this module names
+// Godot's codes from package godot (godot.ErrBusy); users of the client may
+// write httpclient.ErrBusy instead (httpclient/errors.go is the one set of
+// re-exports, of the codes the client returns). Both are the same values, so
+// errors.Is works either way.
+//
+// A finished request's Result is delivered as a value; Do also returns it as
+// an error: a *ResultError that unwraps to the Result and to the cause — the
+// client's failure with its Godot code and network error (*net.OpError,
 // *net.DNSError, x509 errors, *wire.HeadError, *chunked.Error…), a
 // *DecodeError, a *wire.LimitError, a file error (*fs.PathError inside
-// ErrFileCantOpen / ErrFileCantWrite), a *BodyWriterError, ErrBodyCutShort,
-// ERR_TIMEOUT or context.DeadlineExceeded. LastError gives the same cause
-// after a completion delivered by Process.
+// godot.ErrFileCantOpen / godot.ErrFileCantWrite), a *BodyWriterError,
+// ErrBodyCutShort, ERR_TIMEOUT or context.DeadlineExceeded. LastError gives
+// the same cause after a completion delivered by Process.
 //
 // # Deviations from Godot (§7)
 //
@@ -132,12 +142,13 @@
 //     completion and a timeout never both fire (§2.11.5).
 //   - The four setters Godot refuses while its client is not DISCONNECTED
 //     (body_size_limit, download_file, download_chunk_size, use_threads)
-//     return ErrBusy on the same condition, so they work while a completion
-//     is queued with the client DISCONNECTED, as in Godot. A request keeps
+//     return godot.ErrBusy on the same condition, so they work while a
+//     completion is queued with the client DISCONNECTED, as in Godot. A request keeps
 //     the driver it started with (use_threads).
 //   - D2: Request refuses a CR, LF or NUL in the URL or a header (and in
 //     strict mode a header name that is not a token or a value with a
-//     control byte) with ErrInvalidParameter: no connection, no completion.
+//     control byte) with godot.ErrInvalidParameter: no connection, no
+//     completion.
 //
 // # Options (§7.2), all off by default
 //

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
@@ -20,7 +21,7 @@ import (
 const partialHead = "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 6-10/11\r\nContent-Length: 5\r\n\r\n"
 
 // The properties are off by default (Godot's defaults) and, like the other
-// download setters (§2.2), refused with ErrBusy while the client is not
+// download setters (§2.2), refused with godot.ErrBusy while the client is not
 // DISCONNECTED; the value is kept.
 func TestDownloadResumePropertiesDefaultsAndBusy(t *testing.T) {
 	n := New()
@@ -33,7 +34,7 @@ func TestDownloadResumePropertiesDefaultsAndBusy(t *testing.T) {
 	n.Process()
 	for _, set := range []func(bool) error{n.SetKeepPartialDownload, n.SetAppendToDownloadFile} {
 		err := set(true)
-		assert.ErrorIs(t, err, ErrBusy)
+		assert.ErrorIs(t, err, godot.ErrBusy)
 		assert.ErrorContains(t, err, "HTTPRequest is processing a request")
 	}
 	assert.False(t, n.IsKeepingPartialDownload(), "value kept")

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
@@ -65,7 +66,7 @@ func viaCallback(t *testing.T, n *HTTPRequest, url string, h []string, m httpcli
 		got = append(got, Completion{res, code, headers, body})
 	})
 	o.reqErr = n.RequestRaw(url, h, m, b)
-	if o.reqErr != nil && !errors.Is(o.reqErr, ErrCantConnect) {
+	if o.reqErr != nil && !errors.Is(o.reqErr, godot.ErrCantConnect) {
 		return o // no completion follows (§7 D6)
 	}
 	deadline := time.Now().Add(maxWait)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 )
 
@@ -337,7 +338,7 @@ func (n *HTTPRequest) RequestMultipart(url string, headers []string, method http
 	}
 	up.owned = body
 	if err := n.requestRaw(url, hdrs, method, nil, up); err != nil {
-		if !errors.Is(err, ErrCantConnect) {
+		if !errors.Is(err, godot.ErrCantConnect) {
 			_ = body.Close() // no run owns it
 		}
 		return err

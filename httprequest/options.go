@@ -13,7 +13,7 @@ import (
 // download_chunk_size and use_threads refuse while the client's status is not
 // DISCONNECTED (ERR_FAIL_COND(get_http_client_status() !=
 // STATUS_DISCONNECTED)): Godot prints an error and keeps the old value; here
-// they return ErrBusy (wrapped, with the operation). That is during a
+// they return godot.ErrBusy (wrapped, with the operation). That is during a
 // request's connection, and also while its completion is queued on a
 // connection still open — but not when the client is DISCONNECTED, e.g. a
 // completion queued after a read-until-close body or a failed connection
@@ -48,7 +48,7 @@ func (n *HTTPRequest) IsAcceptingGzip() bool { return n.acceptGzip.Load() }
 // SetBodySizeLimit sets body_size_limit (default −1: none): a response whose
 // Content-Length, or whose body decoded so far, exceeds n bytes ends with
 // RESULT_BODY_SIZE_LIMIT_EXCEEDED (§2.9.1, §2.8.2.3). Any negative value
-// means none. 64-bit (Godot's is 32-bit, §7 D3). ErrBusy while the client's
+// means none. 64-bit (Godot's is 32-bit, §7 D3). godot.ErrBusy while the client's
 // status is not DISCONNECTED.
 //
 // Godot: HTTPRequest.set_body_size_limit()
@@ -68,8 +68,8 @@ func (n *HTTPRequest) BodySizeLimit() int64 { return n.bodySizeLimit.Load() }
 // SetDownloadChunkSize sets download_chunk_size (default 65536): the size of
 // each body read (the client's read chunk size) and of each piece of
 // decompressed output (rounded up to a power of two, §2.8.2.1). n must be
-// within 256…16777216, else ErrInvalidParameter and the value is unchanged
-// (§1.3). ErrBusy while the client's status is not DISCONNECTED. The
+// within 256…16777216, else godot.ErrInvalidParameter and the value is unchanged
+// (§1.3). godot.ErrBusy while the client's status is not DISCONNECTED. The
 // client gets it when a connection starts.
 //
 // Godot: HTTPRequest.set_download_chunk_size()
@@ -93,7 +93,7 @@ func (n *HTTPRequest) DownloadChunkSize() int { return int(n.chunkSize.Load()) }
 // SetDownloadFile sets download_file (default "": keep the body in memory):
 // the body is written to this file instead, which is opened only when a body
 // is about to be read (§2.9.2). By default the file is replaced atomically
-// (§7 D3; see SetDownloadInPlace). ErrBusy while the client's status is not
+// (§7 D3; see SetDownloadInPlace). godot.ErrBusy while the client's status is not
 // DISCONNECTED.
 //
 // Godot: HTTPRequest.set_download_file()
@@ -133,7 +133,7 @@ func (n *HTTPRequest) MaxRedirects() int { return int(n.maxRedirects.Load()) }
 
 // SetTimeout sets timeout (default 0: none), the wall-clock limit on a whole
 // request, redirects included (§2.11). A negative value is refused with
-// ErrInvalidParameter. Any time; it applies from the next request on.
+// godot.ErrInvalidParameter. Any time; it applies from the next request on.
 //
 // Godot: HTTPRequest.set_timeout() (seconds as a float)
 func (n *HTTPRequest) SetTimeout(d time.Duration) error {
@@ -151,7 +151,7 @@ func (n *HTTPRequest) Timeout() time.Duration { return n.timeout }
 
 // SetUseThreads sets use_threads (default false): requests run on a worker
 // goroutine with blocking I/O, and Process only delivers their completions
-// (§2.13, §7.3). ErrBusy while the client's status is not DISCONNECTED. It
+// (§2.13, §7.3). godot.ErrBusy while the client's status is not DISCONNECTED. It
 // applies from the next request on: a request keeps the driver it started
 // with (§7 D1: in Godot, turning use_threads on while a non-threaded
 // request's client is DISCONNECTED stops its processing for good).
@@ -172,7 +172,7 @@ func (n *HTTPRequest) IsUsingThreads() bool { return n.useThreads }
 
 // SetTLSOptions sets the TLS options of https requests (default
 // httpclient.TLSClient(nil, ""): the system roots, host name checked). nil
-// and server-mode options are refused with ErrInvalidParameter and the value
+// and server-mode options are refused with godot.ErrInvalidParameter and the value
 // is unchanged (§2.2). Any time; used from the next connection on.
 //
 // Godot: HTTPRequest.set_tls_options()
@@ -207,7 +207,7 @@ func (n *HTTPRequest) SetHTTPSProxy(host string, port int) {
 	n.mu.Unlock()
 }
 
-// Opt-in options (§7.2), off by default. Each setter returns ErrBusy while a
+// Opt-in options (§7.2), off by default. Each setter returns godot.ErrBusy while a
 // request is active.
 
 func (n *HTTPRequest) setOption(op string, set func(*options)) error {

@@ -42,10 +42,10 @@ func TestDefaults(t *testing.T) {
 	assert.NoError(t, n.LastError())
 }
 
-// §2.2: the setters Godot refuses while a request is active return ErrBusy
+// §2.2: the setters Godot refuses while a request is active return godot.ErrBusy
 // and keep the value — until the completion has been delivered (§2.4.2);
 // the others work any time. §2.1.2, §2.4.2, §2.4.7: one request at a time,
-// Request while busy is ErrBusy.
+// Request while busy is godot.ErrBusy.
 func TestSettersWhileBusy(t *testing.T) {
 	n := New()
 	defer n.Close()
@@ -72,7 +72,7 @@ func TestSettersWhileBusy(t *testing.T) {
 	check := func(when string) {
 		for name, set := range busySetters {
 			err := set()
-			assert.ErrorIs(t, err, ErrBusy, "%s %s", name, when)
+			assert.ErrorIs(t, err, godot.ErrBusy, "%s %s", name, when)
 			assert.ErrorContains(t, err, "HTTPRequest is processing a request")
 		}
 		assert.Equal(t, int64(-1), n.BodySizeLimit())
@@ -134,18 +134,18 @@ func TestSettersWhileBusy(t *testing.T) {
 func TestSetterValidation(t *testing.T) {
 	n := New()
 	for _, bad := range []int{0, 255, 1<<24 + 1} {
-		assert.ErrorIs(t, n.SetDownloadChunkSize(bad), ErrInvalidParameter, bad)
+		assert.ErrorIs(t, n.SetDownloadChunkSize(bad), godot.ErrInvalidParameter, bad)
 	}
 	assert.Equal(t, 65536, n.DownloadChunkSize())
 	for _, good := range []int{256, 1 << 24, 4096} {
 		assert.NoError(t, n.SetDownloadChunkSize(good))
 		assert.Equal(t, good, n.DownloadChunkSize())
 	}
-	assert.ErrorIs(t, n.SetTimeout(-time.Second), ErrInvalidParameter)
+	assert.ErrorIs(t, n.SetTimeout(-time.Second), godot.ErrInvalidParameter)
 	assert.Equal(t, time.Duration(0), n.Timeout())
-	assert.ErrorIs(t, n.SetTLSOptions(nil), ErrInvalidParameter)
+	assert.ErrorIs(t, n.SetTLSOptions(nil), godot.ErrInvalidParameter)
 	ca := testserver.NewCA(t)
-	assert.ErrorIs(t, n.SetTLSOptions(httpclient.TLSServer(ca.Issue(t, "localhost"))), ErrInvalidParameter)
+	assert.ErrorIs(t, n.SetTLSOptions(httpclient.TLSServer(ca.Issue(t, "localhost"))), godot.ErrInvalidParameter)
 	assert.NoError(t, n.SetMaxRedirects(-1))
 	assert.NoError(t, n.SetMaxRedirects(100), "no range check (§2.2)")
 	assert.NoError(t, n.SetBodySizeLimit(-5))
@@ -178,7 +178,7 @@ func TestCallbackDelivery(t *testing.T) {
 			// A connection that cannot start: error returned, completion deferred (§2.4.8).
 			err := n.Request("http://[::1]:9/", nil, httpclient.MethodGet, "")
 			if !threads {
-				require.ErrorIs(t, err, ErrCantConnect)
+				require.ErrorIs(t, err, godot.ErrCantConnect)
 			} else {
 				require.NoError(t, err)
 			}
@@ -458,7 +458,7 @@ func TestLastError(t *testing.T) {
 	require.Equal(t, ResultSuccess, o.c.Result)
 	assert.NoError(t, n.LastError())
 	_, err := n.Do(context.Background(), "bad", nil, httpclient.MethodGet, nil)
-	assert.ErrorIs(t, err, ErrInvalidParameter)
+	assert.ErrorIs(t, err, godot.ErrInvalidParameter)
 }
 
 // §7.2 connection reuse: a request that fails on a kept connection before

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
@@ -154,7 +155,7 @@ func countCompletions(n *HTTPRequest) int {
 // issue 7 rule 3, §7 D2, §2.4.9, §7.4: CR, LF or NUL in a user header or in
 // the URL — and in strict mode a header name that is not a token or a value
 // with a control byte — make Request/RequestRaw (and Do) return
-// ErrInvalidParameter themselves: no connection is opened (the listener
+// godot.ErrInvalidParameter themselves: no connection is opened (the listener
 // counts accepts) and no completion follows (§7 D6). Godot's own checks
 // (empty header, no colon) keep Godot's behaviour: a connection, then
 // RESULT_CONNECTION_ERROR with nothing sent.
@@ -190,7 +191,7 @@ func TestIssue7Rule3InjectionRefusedSynchronously(t *testing.T) {
 				}
 				o := d.run(t, n, srv.URL(path), tc.headers, 0, nil)
 				err := requestErrOf(d, o)
-				require.ErrorIs(t, err, ErrInvalidParameter)
+				require.ErrorIs(t, err, godot.ErrInvalidParameter)
 				var re *wire.RequestError
 				require.ErrorAs(t, err, &re)
 				assert.Equal(t, tc.field, re.Field)
@@ -225,7 +226,7 @@ func TestIssue7Rule3InjectionRefusedSynchronously(t *testing.T) {
 				require.NoError(t, o.reqErr)
 				assert.Equal(t, tc.want, o.c.Result, "result (cause: %v)", o.err)
 				if tc.want == ResultConnectionError {
-					assert.ErrorIs(t, o.err, ErrInvalidParameter)
+					assert.ErrorIs(t, o.err, godot.ErrInvalidParameter)
 				}
 				srv.WaitAccepted(1, 5*time.Second)
 				srv.Close()
@@ -266,7 +267,7 @@ func TestIssue7Rule7RefusedRequestResetsCounters(t *testing.T) {
 					u = srv.URL("/")
 				}
 				o = d.run(t, n, u, rc.headers, 0, nil)
-				require.ErrorIs(t, requestErrOf(d, o), ErrInvalidParameter)
+				require.ErrorIs(t, requestErrOf(d, o), godot.ErrInvalidParameter)
 				assert.Equal(t, int64(-1), n.BodySize(), "BodySize")
 				assert.Equal(t, int64(0), n.DownloadedBytes(), "DownloadedBytes")
 				assert.Empty(t, progress, "no progress for a request that did not start")
@@ -291,7 +292,7 @@ func TestIssue7Rule7RefusedRequestResetsCounters(t *testing.T) {
 			o := d.run(t, n, srv.URL("/"), nil, 0, nil)
 			assertCompletion(t, Completion{Result: ResultSuccess, ResponseCode: 200, Headers: hdrs("Content-Length: 10"), Body: []byte("helloworld")}, o)
 			require.Len(t, busy, 1)
-			assert.ErrorIs(t, busy[0], ErrBusy)
+			assert.ErrorIs(t, busy[0], godot.ErrBusy)
 		})
 	})
 }
@@ -327,7 +328,7 @@ func TestIssue7Rule8SettersFollowClientStatus(t *testing.T) {
 				calls++
 				assert.NotEqual(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
 				for name, set := range godotSetters(n, t.TempDir()) {
-					assert.ErrorIs(t, set(), ErrBusy, name)
+					assert.ErrorIs(t, set(), godot.ErrBusy, name)
 				}
 				assert.Equal(t, int64(-1), n.BodySizeLimit())
 				assert.Equal(t, "", n.DownloadFile())
@@ -389,11 +390,11 @@ func TestIssue7Rule8SettersFollowClientStatus(t *testing.T) {
 				} else {
 					// §2.4.8: host "::1" is too short for connect_to_host.
 					err := n.Request("http://[::1]:"+strconv.Itoa(testserver.ClosedPort(t))+"/", nil, 0, "")
-					require.ErrorIs(t, err, ErrCantConnect)
+					require.ErrorIs(t, err, godot.ErrCantConnect)
 					want = Completion{Result: ResultCantConnect}
 				}
 				require.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
-				assert.ErrorIs(t, n.Request("http://127.0.0.1/", nil, 0, ""), ErrBusy, "§2.4.2: still requesting")
+				assert.ErrorIs(t, n.Request("http://127.0.0.1/", nil, 0, ""), godot.ErrBusy, "§2.4.2: still requesting")
 				dir := t.TempDir()
 				for name, set := range godotSetters(n, dir) {
 					assert.NoError(t, set(), name)

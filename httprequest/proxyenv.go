@@ -62,7 +62,7 @@ func (n *HTTPRequest) SetHTTPSProxyCredentials(user, password string) {
 // with SetHTTPProxy / SetHTTPSProxy. It is called when each connection
 // starts, on the goroutine that runs the steps; the URL it gets is the hop's
 // (scheme, host:port, path). The proxy must be http://[user:password@]host[:port].
-// nil (the default) removes it. ErrBusy while a request is active.
+// nil (the default) removes it. godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetProxyFunc(f func(target *url.URL) (*url.URL, error)) error {
 	return n.setOption("set_proxy_func", func(o *options) { o.proxyFunc, o.proxyEnv = f, false })
 }
@@ -71,7 +71,7 @@ func (n *HTTPRequest) SetProxyFunc(f func(target *url.URL) (*url.URL, error)) er
 // HTTPS_PROXY and NO_PROXY with net/http's rules
 // (httpclient.ProxyFromEnvironment), read at each connection start; off
 // (the default) uses no environment, as Godot. It replaces a SetProxyFunc
-// function. ErrBusy while a request is active.
+// function. godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetProxyFromEnvironment(on bool) error {
 	return n.setOption("set_proxy_from_environment", func(o *options) {
 		o.proxyFunc, o.proxyEnv = nil, on

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
@@ -173,8 +174,8 @@ func TestProxyFuncErrorAndBusy(t *testing.T) {
 	t.Cleanup(n.Close)
 	srv := serve(t, testserver.Script(testserver.Read(), testserver.Hold()))
 	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
-	assert.ErrorIs(t, n.SetProxyFromEnvironment(true), ErrBusy)
-	assert.ErrorIs(t, n.SetProxyFunc(nil), ErrBusy)
+	assert.ErrorIs(t, n.SetProxyFromEnvironment(true), godot.ErrBusy)
+	assert.ErrorIs(t, n.SetProxyFunc(nil), godot.ErrBusy)
 	n.CancelRequest()
 	assert.NoError(t, n.SetProxyFromEnvironment(false))
 }

@@ -205,17 +205,17 @@ func (n *HTTPRequest) Request(url string, headers []string, method httpclient.Me
 // RequestRaw starts a request (§2.4). It returns at once; the outcome arrives
 // through the request_completed callback, delivered by Process.
 //
-//   - ErrBusy while a request is active, including after it ended but before
+//   - godot.ErrBusy while a request is active, including after it ended but before
 //     its completion was delivered (§2.4.2).
-//   - ErrInvalidParameter (wrapping a *wire.URLError) for a URL that Godot's
+//   - godot.ErrInvalidParameter (wrapping a *wire.URLError) for a URL that Godot's
 //     parse_url rejects or whose scheme is not http/https (§2.5); no
 //     completion follows (§7 D6: Godot's timer would still fire a spurious
 //     RESULT_TIMEOUT, §2.4.5).
-//   - ErrInvalidParameter (wrapping a *wire.RequestError) for a CR, LF or
+//   - godot.ErrInvalidParameter (wrapping a *wire.RequestError) for a CR, LF or
 //     NUL in the URL or a header, and in strict mode for a header name that
 //     is not a token or a value with a control byte (§7 D2, §7.4): no
 //     connection is opened and no completion follows.
-//   - ErrCantConnect when the connection cannot even start (a host shorter
+//   - godot.ErrCantConnect when the connection cannot even start (a host shorter
 //     than 4 characters such as "::1"): as in Godot a RESULT_CANT_CONNECT
 //     completion also follows (§2.4.8). With use_threads the connection
 //     starts on the worker, so this is only the deferred completion.
@@ -226,7 +226,7 @@ func (n *HTTPRequest) Request(url string, headers []string, method httpclient.Me
 // after a name) are made only when the request is sent and surface as
 // RESULT_CONNECTION_ERROR (§2.4.9); but a CR, LF or NUL in the URL or in a
 // header — and in strict mode a header name that is not a token or a value
-// with a control byte — is refused here with ErrInvalidParameter wrapping a
+// with a control byte — is refused here with godot.ErrInvalidParameter wrapping a
 // *wire.RequestError: no connection is opened and no completion follows
 // (§7 D2, D6). Before the URL is checked, BodySize and DownloadedBytes are
 // reset to −1 and 0, as Godot's _parse_url does (§2.5.1). The body is sent
@@ -356,7 +356,7 @@ var (
 // refuseInjection is the §7 D2 refusal of Request itself (issue 7 rule 3):
 // a CR, LF or NUL in the URL or in a user header, and in strict mode (§7.4)
 // a header name that is not a token or a value with a control byte, return
-// ErrInvalidParameter before any connection is opened. Godot's own header
+// godot.ErrInvalidParameter before any connection is opened. Godot's own header
 // checks (an empty header, no ':' after a name, §1.17) keep Godot's
 // behaviour: when one of them fails Godot sends nothing — the request ends
 // later with RESULT_CONNECTION_ERROR (§2.4.9) — so nothing is checked here.
@@ -509,7 +509,7 @@ func (n *HTTPRequest) CancelRequest() {
 // four values of request_completed (§7.3). The error is nil for
 // RESULT_SUCCESS and otherwise a *ResultError holding the Result and the real
 // cause (errors.Is(err, ResultTimeout), errors.As(err, &netErr)…). It is the
-// error of Request (ErrBusy, ErrInvalidParameter) when the request does not
+// error of Request (godot.ErrBusy, godot.ErrInvalidParameter) when the request does not
 // start, with a zero Completion.
 //
 // The client runs in blocking mode (real blocking I/O, no spinning); the

@@ -1,10 +1,6 @@
 package httprequest
 
-import (
-	"strconv"
-
-	"github.com/gdhttp/gdhttp/godot"
-)
+import "strconv"
 
 // Result is Godot's HTTPRequest.Result enum: how a request ended. The numbers
 // and names are Godot 4's (§2.10, §3: the 3.4 renumbering).
@@ -139,16 +135,3 @@ func resultErr(r Result, cause error) error {
 	}
 	return &ResultError{Result: r, Cause: cause}
 }
-
-// Godot Error codes the node's methods return (the same values as
-// httpclient's and wire's: errors.Is works across the packages).
-const (
-	// ErrBusy: a request is active (§2.4.2), or a setter Godot refuses while a
-	// request is active (§2.2) was called.
-	ErrBusy = godot.ErrBusy // Godot: ERR_BUSY
-	// ErrInvalidParameter: an invalid URL (§2.5) or an invalid setter value.
-	ErrInvalidParameter = godot.ErrInvalidParameter // Godot: ERR_INVALID_PARAMETER
-	// ErrCantConnect: connect_to_host failed at once (§2.4.8); a deferred
-	// ResultCantConnect completion follows, as in Godot.
-	ErrCantConnect = godot.ErrCantConnect // Godot: ERR_CANT_CONNECT
-)

@@ -71,7 +71,7 @@ func TestResultErrorWrapsResultAndCause(t *testing.T) {
 
 func TestErrorCodesAreGodots(t *testing.T) {
 	// §0.3
-	assert.Equal(t, 44, ErrBusy.Code())
-	assert.Equal(t, 31, ErrInvalidParameter.Code())
-	assert.Equal(t, 25, ErrCantConnect.Code())
+	assert.Equal(t, 44, godot.ErrBusy.Code())
+	assert.Equal(t, 31, godot.ErrInvalidParameter.Code())
+	assert.Equal(t, 25, godot.ErrCantConnect.Code())
 }

@@ -151,7 +151,7 @@ func TestEveryResult(t *testing.T) {
 			want: Completion{Result: ResultCantConnect}, cause: godot.ErrInvalidParameter,
 			check: func(t *testing.T, n *HTTPRequest, _ *testserver.Server, o outcome) {
 				if !n.IsUsingThreads() && o.frames > 0 {
-					assert.ErrorIs(t, o.reqErr, ErrCantConnect, "returned and a deferred R2 (§2.4.8)")
+					assert.ErrorIs(t, o.reqErr, godot.ErrCantConnect, "returned and a deferred R2 (§2.4.8)")
 				}
 			}},
 		{name: "R2 connect cannot start: no route to 255.255.255.255 (§1.5.10, §2.4.8)",
@@ -165,7 +165,7 @@ func TestEveryResult(t *testing.T) {
 			want: Completion{Result: ResultCantConnect}, cause: godot.Failed,
 			check: func(t *testing.T, n *HTTPRequest, _ *testserver.Server, o outcome) {
 				if !n.IsUsingThreads() && o.frames > 0 {
-					assert.ErrorIs(t, o.reqErr, ErrCantConnect, "returned and a deferred R2 (§2.4.8)")
+					assert.ErrorIs(t, o.reqErr, godot.ErrCantConnect, "returned and a deferred R2 (§2.4.8)")
 				}
 			}},
 

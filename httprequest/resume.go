@@ -126,7 +126,7 @@ func (s *resumeState) validator() string {
 // DoResumable downloads url into download_file like Do, resuming a partial
 // file a previous call left (see the comment at the top of resume.go for the
 // rules). headers are sent as given, before the Range headers; a Range or
-// If-Range among them is refused with ErrInvalidParameter, as is an empty
+// If-Range among them is refused with godot.ErrInvalidParameter, as is an empty
 // download_file. The node's keep_partial_download and
 // append_to_download_file are on during the call and restored afterwards.
 // The error is Do's: nil for RESULT_SUCCESS (a 416 for a complete file

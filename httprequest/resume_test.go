@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -404,16 +405,16 @@ func TestDoResumableArguments(t *testing.T) {
 	defer n.Close()
 	ctx := context.Background()
 	_, err := n.DoResumable(ctx, "http://127.0.0.1:1/", nil)
-	assert.ErrorIs(t, err, ErrInvalidParameter)
+	assert.ErrorIs(t, err, godot.ErrInvalidParameter)
 	require.NoError(t, n.SetDownloadFile(filepath.Join(t.TempDir(), "x")))
 	for _, h := range []string{"Range: bytes=0-", "if-range: \"x\""} {
 		_, err = n.DoResumable(ctx, "http://127.0.0.1:1/", []string{h})
-		assert.ErrorIs(t, err, ErrInvalidParameter, h)
+		assert.ErrorIs(t, err, godot.ErrInvalidParameter, h)
 	}
 	srv := serve(t, testserver.Script(testserver.Read(), testserver.Hold()))
 	require.NoError(t, n.Request(srv.URL("/"), nil, 0, ""))
 	_, err = n.DoResumable(ctx, srv.URL("/"), nil)
-	assert.ErrorIs(t, err, ErrBusy)
+	assert.ErrorIs(t, err, godot.ErrBusy)
 	n.CancelRequest()
 }
 

@@ -76,7 +76,7 @@ func TestTimeoutNotReached(t *testing.T) {
 }
 
 // §2.4.5, §2.11.6, §7 D6 (and §2.5.6, §2.5.8, §2.5.9, §2.5.10 for the
-// URLs): an invalid URL returns ErrInvalidParameter and no
+// URLs): an invalid URL returns godot.ErrInvalidParameter and no
 // completion ever comes, not even the spurious RESULT_TIMEOUT Godot's timer
 // emits; the node is not busy afterwards.
 func TestInvalidURLNoCompletion(t *testing.T) {
@@ -97,7 +97,7 @@ func TestInvalidURLNoCompletion(t *testing.T) {
 					}
 					err = n.Request(u, nil, httpclient.MethodGet, "")
 				}
-				require.ErrorIs(t, err, ErrInvalidParameter)
+				require.ErrorIs(t, err, godot.ErrInvalidParameter)
 				var ue *wire.URLError
 				assert.ErrorAs(t, err, &ue)
 				deadline := time.Now().Add(150 * time.Millisecond)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/chunked"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/testserver"
@@ -216,7 +217,7 @@ func TestRequestStreamNodeFailures(t *testing.T) {
 			if err == nil {
 				err = o.err
 			}
-			assert.ErrorIs(t, err, ErrInvalidParameter)
+			assert.ErrorIs(t, err, godot.ErrInvalidParameter)
 			assert.Equal(t, Completion{}, o.c, "no completion (§7 D6)")
 		}
 		refused(d.run(t, n, srv.URL("/"), []string{"Content-Length: 3"}, httpclient.MethodPost, strings.NewReader("abc"), -1))

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 )
@@ -66,7 +67,7 @@ func viaCallback(t *testing.T, n *httprequest.HTTPRequest, url string, h []strin
 	})
 	start := time.Now()
 	o.reqErr = n.RequestRaw(url, h, m, b)
-	if o.reqErr != nil && !errors.Is(o.reqErr, httprequest.ErrCantConnect) {
+	if o.reqErr != nil && !errors.Is(o.reqErr, godot.ErrCantConnect) {
 		return o // no completion follows (§7 D6)
 	}
 	deadline := start.Add(driveTimeout)

@@ -425,7 +425,7 @@ func TestRequestIPv6(t *testing.T) {
 			o := d.run(t, n, "http://[::1]:"+p+"/static/1k.bin", nil, httpclient.MethodGet, nil)
 			switch d.name {
 			case "process":
-				assert.ErrorIs(t, o.reqErr, httprequest.ErrCantConnect, "§2.4.8 returned")
+				assert.ErrorIs(t, o.reqErr, godot.ErrCantConnect, "§2.4.8 returned")
 				o.reqErr = nil
 			case "threads":
 				assert.NoError(t, o.reqErr, "the worker connects: only the completion")

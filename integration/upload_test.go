@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 	"github.com/gdhttp/gdhttp/internal/peers"
@@ -73,7 +74,7 @@ func viaCallbackStart(t *testing.T, n *httprequest.HTTPRequest, startReq func() 
 		got = append(got, httprequest.Completion{Result: res, ResponseCode: code, Headers: headers, Body: body})
 	})
 	start := time.Now()
-	if o.reqErr = startReq(); o.reqErr != nil && !errors.Is(o.reqErr, httprequest.ErrCantConnect) {
+	if o.reqErr = startReq(); o.reqErr != nil && !errors.Is(o.reqErr, godot.ErrCantConnect) {
 		return o
 	}
 	deadline := start.Add(driveTimeout)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 	"github.com/gdhttp/gdhttp/wire"
@@ -86,7 +87,7 @@ func driveStart(ctx context.Context, n *httprequest.HTTPRequest, startReq func()
 	}
 	// Request returns ERR_CANT_CONNECT together with a RESULT_CANT_CONNECT
 	// completion (§2.4.8): keep going to deliver it.
-	if err := startReq(); err != nil && !errors.Is(err, httprequest.ErrCantConnect) {
+	if err := startReq(); err != nil && !errors.Is(err, godot.ErrCantConnect) {
 		return nil, err
 	}
 	seen()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 )
@@ -202,7 +203,7 @@ func runNode(t *testing.T, e *env, driver string, strict bool, r request) got {
 		}
 	})
 	err := n.RequestRaw(r.url, r.headers, r.method, r.body)
-	if err != nil && !errors.Is(err, httprequest.ErrCantConnect) {
+	if err != nil && !errors.Is(err, godot.ErrCantConnect) {
 		for range 3 {
 			n.Process()
 		}
