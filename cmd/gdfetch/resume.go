@@ -36,7 +36,7 @@ func resumeFlag(v string, c *config) (bool, error) {
 	case c.output == "":
 		return false, usagef("-C - needs -o FILE: the file to resume")
 	case c.method != httpclient.MethodGet || c.hasBody:
-		return false, usagef("-C - resumes a GET download (no -X, -d, -I)")
+		return false, usagef("-C - resumes a GET download (no -X, -d, -F, -T, -I)")
 	}
 	return true, nil
 }

@@ -109,6 +109,8 @@ func TestResumeFlagUsage(t *testing.T) {
 		{"-C", "-", "-o", "f", "-d", "x", "http://h/"},
 		{"-C", "-", "-o", "f", "-X", "PUT", "http://h/"},
 		{"-C", "-", "-o", "f", "-I", "http://h/"},
+		{"-C", "-", "-o", "f", "-F", "a=b", "http://h/"},
+		{"-C", "-", "-o", "f", "-T", "resume_test.go", "http://h/"},
 	} {
 		code, _, stderr := gdfetch(t, args...)
 		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
