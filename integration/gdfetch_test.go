@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -35,9 +34,10 @@ var (
 func gdfetchBinary(t *testing.T) string {
 	t.Helper()
 	gdfetchOnce.Do(func() {
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goTool); err != nil {
-			goTool = "go"
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			gdfetchErr = err
+			return
 		}
 		dir, err := os.MkdirTemp("", "gdfetch-e2e-")
 		if err != nil {
