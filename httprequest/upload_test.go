@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/chunked"
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
