@@ -146,6 +146,19 @@ func (d *Decoder) FailsAtChunkEnd() bool {
 	return d.pending && d.err == nil && d.InChunk()
 }
 
+// ChunkBytesLeft returns how many more input bytes the chunk being read
+// needs — its remaining data and its CR LF terminator — and 0 outside a
+// chunk.
+func (d *Decoder) ChunkBytesLeft() int64 {
+	switch d.st {
+	case stData:
+		return d.rem + 2
+	case stTerm:
+		return 2 - int64(d.termN)
+	}
+	return 0
+}
+
 // Done reports whether the whole body, trailer section included, has been
 // decoded.
 func (d *Decoder) Done() bool {

@@ -506,3 +506,18 @@ func TestFailsAtChunkEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestChunkBytesLeft: the data and terminator bytes a chunk still needs.
+func TestChunkBytesLeft(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		left int64
+	}{
+		{"", 0}, {"5\r", 0}, {"5\r\n", 7}, {"5\r\nhe", 5}, {"5\r\nhello", 2}, {"5\r\nhello\r", 1}, {"5\r\nhello\r\n", 0},
+		{"5;x\r\nhel", 4},
+	} {
+		d := &Decoder{}
+		_, _, _, _ = d.Decode(make([]byte, 16), []byte(tc.in))
+		assert.Equal(t, tc.left, d.ChunkBytesLeft(), "%q", tc.in)
+	}
+}

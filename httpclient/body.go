@@ -257,6 +257,32 @@ func (c *Client) dropDoomedChunk() {
 	c.chunkError(c.body.dec.Finish())
 }
 
+// haveDoomedChunk is the non-blocking Into path's form of the rule
+// dropDoomedChunk keeps for the Godot path (§1.10.2.2): a chunk of a
+// non-hex size line is read only if all of it is there now — buffered, or
+// in the socket. It reports true when the rest of the chunk is buffered;
+// otherwise the body ended: dropped (CONNECTION_ERROR), or at the end of
+// the stream (endStream). Deciding in the same call as the Godot path —
+// not in a later one, after returning the bytes streamed so far — keeps
+// both read paths on the same status path whatever the timing (what was
+// streamed stays delivered, as with any chunk error). The buffer grows to
+// hold the chunk: at most MaxChunkSize.
+func (c *Client) haveDoomedChunk() bool {
+	need := int(c.body.dec.ChunkBytesLeft())
+	for c.rw-c.rr < need {
+		if c.rerr != nil {
+			c.endStream()
+			return false
+		}
+		c.ensureRoom(need - (c.rw - c.rr))
+		if !c.fill(false) {
+			c.dropDoomedChunk()
+			return false
+		}
+	}
+	return true
+}
+
 // reuseChunkBuf empties the chunk buffer for the next response, keeping it
 // unless it grew past maxChunkPrealloc.
 func reuseChunkBuf(b []byte) []byte {
@@ -392,6 +418,9 @@ func (c *Client) readPlainInto(p []byte) (int, error) {
 func (c *Client) readChunkedInto(p []byte) (int, error) {
 	n := 0
 	for {
+		if !c.blocking && c.body.dec.FailsAtChunkEnd() && !c.haveDoomedChunk() {
+			return n, c.body.err
+		}
 		if c.rr == c.rw {
 			if c.rerr != nil {
 				c.endStream()
