@@ -158,6 +158,9 @@ func runOnce(t *testing.T, sc *scenario, driver string, sp split, strict bool) {
 		}
 	}
 	assert.LessOrEqual(t, peak, bound, "heap growth %d B over the scenario's bound %d B", peak, bound)
+	if sc.heap > 0 {
+		t.Logf("heap: peak growth %.2f MiB, bound %.0f MiB", float64(peak)/(1<<20), float64(bound)/(1<<20))
+	}
 
 	want := sc.want
 	if strict {
