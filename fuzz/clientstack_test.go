@@ -212,11 +212,12 @@ func runClient(t *testing.T, p plan, m clientMode) clientRun {
 //     body bytes when the body completed; a body cut or refused mid-chunk is
 //     delivered by the Into path but not by ReadResponseBodyChunk
 //     (§1.10.2.5), so then only a prefix relation holds;
-//   - after a non-hex chunk-size line (`5;a=b`) the modes may end apart:
+//   - after a non-hex chunk-size line (`5;a=b`) the runs may end apart:
 //     non-blocking reads that chunk only within the call that parsed the
 //     line and drops it when a pause cut it, blocking waits for it and may
-//     meet the close (§1.10.2.2, TestDoomedChunk); then each mode agrees
-//     with itself and both agree up to the body;
+//     meet the close (§1.10.2.2, TestDoomedChunk) — Godot's own timing
+//     race; then the runs agree up to the body and end in CONNECTION_ERROR
+//     or DISCONNECTED;
 //   - with a RST ending the kernel may drop data the client had not read yet,
 //     so only the invariants above (not the agreement) are checked for it;
 //   - strict mode (§7.4) never succeeds where default mode fails: when the
@@ -403,22 +404,26 @@ func doomedChunk(runs []clientRun) bool {
 }
 
 // checkDoomedAgreement is checkAgreement after a non-hex chunk-size line
-// (§1.10.2.2): the two read paths of one mode agree on everything but the
-// body, where the Into path extends the chunk path; the modes agree on the
-// code, the headers and the trace up to the body's end.
+// (§1.10.2.2). Godot reads that chunk only within the call that parsed the
+// line, so in non-blocking mode the outcome is Godot's own timing race: the
+// chunk all there (delivered, then CONNECTION_ERROR), cut by a pause
+// (dropped: CONNECTION_ERROR) or by the close (DISCONNECTED); blocking mode
+// waits for it (CONNECTION_ERROR or DISCONNECTED). Every run must agree on
+// the code, the headers and the trace up to the body's end, end in one of
+// those two statuses, and deliver bytes that are prefixes of one another.
 func checkDoomedAgreement(t *testing.T, p plan, modes []clientMode, runs []clientRun) {
-	for i := 0; i < 4; i += 2 {
-		a, b := runs[i], runs[i+1]
-		if !slices.Equal(a.trace, b.trace) || a.code != b.code || !slices.Equal(a.headers, b.headers) || a.final != b.final {
-			t.Fatalf("read paths differ after a non-hex size line\n  plan: %v\n  %v: %v\n  %v: %v", p, modes[i], a, modes[i+1], b)
+	ref := runs[0]
+	n := len(ref.trace) - 1
+	for i, r := range runs {
+		if n < 0 || len(r.trace) != len(ref.trace) || !slices.Equal(r.trace[:n], ref.trace[:n]) ||
+			r.code != ref.code || !slices.Equal(r.headers, ref.headers) {
+			t.Fatalf("runs differ before the body's end after a non-hex size line\n  plan: %v\n  %v: %v\n  %v: %v", p, modes[0], ref, modes[i], r)
 		}
-		if !bytes.HasPrefix(b.body, a.body) {
-			t.Fatalf("Into body does not extend the chunk body\n  plan: %v\n  %q\n  %q", p, a.body, b.body)
+		if last := r.trace[n]; last != httpclient.StatusConnectionError && last != httpclient.StatusDisconnected {
+			t.Fatalf("%v after a non-hex size line, want CONNECTION_ERROR or DISCONNECTED\n  plan: %v\n  %v: %v", last, p, modes[i], r)
 		}
-	}
-	nb, bl := runs[0], runs[2]
-	n := len(nb.trace) - 1
-	if n < 0 || len(bl.trace) != len(nb.trace) || !slices.Equal(nb.trace[:n], bl.trace[:n]) || nb.code != bl.code || !slices.Equal(nb.headers, bl.headers) {
-		t.Fatalf("modes differ before the body's end\n  plan: %v\n  %v: %v\n  %v: %v", p, modes[0], nb, modes[2], bl)
+		if !bytes.HasPrefix(r.body, ref.body) && !bytes.HasPrefix(ref.body, r.body) {
+			t.Fatalf("bodies are not prefixes of one another\n  plan: %v\n  %q\n  %q", p, ref.body, r.body)
+		}
 	}
 }

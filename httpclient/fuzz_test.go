@@ -162,7 +162,7 @@ func FuzzResponse(f *testing.F) {
 			// §1.10.2.2: a chunk of a non-hex size line is read only within
 			// the call that parsed the line. Non-blocking drops it when the
 			// peer paused inside it; blocking waits, and may then meet the
-			// close. The modes may end differently: compare within each.
+			// close: Godot's own timing race.
 			checkDoomed(t, runs)
 			return
 		}
@@ -188,23 +188,27 @@ func FuzzResponse(f *testing.F) {
 	})
 }
 
-// checkDoomed compares the runs of a body with a non-hex chunk-size line:
-// the two read paths of one mode agree on the statuses, code and headers,
-// and both modes agree up to the body.
+// checkDoomed compares the runs of a body with a non-hex chunk-size line.
+// Godot reads that chunk only within the call that parsed the line
+// (§1.10.2.2): whether it is all there then, cut by a pause or by the close
+// is Godot's own timing race, and blocking mode waits for it. The runs
+// agree on the code, the headers and the trace up to the body's end, end in
+// CONNECTION_ERROR or DISCONNECTED, and deliver bytes that are prefixes of
+// one another.
 func checkDoomed(t *testing.T, runs []fuzzRun) {
 	t.Helper()
-	for i := 0; i < 4; i += 2 {
-		a, b := runs[i], runs[i+1]
-		if !reflect.DeepEqual(a.trace, b.trace) || a.code != b.code || !reflect.DeepEqual(a.headers, b.headers) {
-			t.Fatalf("runs %d and %d differ: %v %d %q vs %v %d %q", i, i+1, a.trace, a.code, a.headers, b.trace, b.code, b.headers)
+	ref := runs[0]
+	n := len(ref.trace) - 1
+	for i, r := range runs {
+		if n < 0 || len(r.trace) != len(ref.trace) || !reflect.DeepEqual(r.trace[:n], ref.trace[:n]) ||
+			r.code != ref.code || !reflect.DeepEqual(r.headers, ref.headers) {
+			t.Fatalf("run %d differs before the body's end: %v %d %q vs %v %d %q", i, r.trace, r.code, r.headers, ref.trace, ref.code, ref.headers)
 		}
-		if !bytes.HasPrefix(b.body, a.body) {
-			t.Fatalf("into body %q does not start with %q", b.body, a.body)
+		if last := r.trace[n]; last != StatusConnectionError && last != StatusDisconnected {
+			t.Fatalf("run %d ended %v after a non-hex size line", i, last)
 		}
-	}
-	nb, bl := runs[0], runs[2]
-	n := len(nb.trace) - 1
-	if len(bl.trace) != len(nb.trace) || !reflect.DeepEqual(nb.trace[:n], bl.trace[:n]) || nb.code != bl.code || !reflect.DeepEqual(nb.headers, bl.headers) {
-		t.Fatalf("modes differ before the body's end: %v %d %q vs %v %d %q", nb.trace, nb.code, nb.headers, bl.trace, bl.code, bl.headers)
+		if !bytes.HasPrefix(r.body, ref.body) && !bytes.HasPrefix(ref.body, r.body) {
+			t.Fatalf("run %d: bodies %q and %q are not prefixes of one another", i, r.body, ref.body)
+		}
 	}
 }
