@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -134,6 +135,9 @@ func TestProxyChoice(t *testing.T) {
 	require.NoError(t, connect(t, c, origin.Host(), origin.Port(), nil))
 	assert.Equal(t, StatusConnected, c.Status())
 	c.Close()
+	// The connections were closed at once: they may still wait in the
+	// listen queue.
+	origin.WaitAccepted(3, 5*time.Second)
 	unused.Close()
 	origin.Close()
 	assert.Equal(t, 0, unused.Accepted())
