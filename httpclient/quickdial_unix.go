@@ -32,7 +32,8 @@ type quickConnect struct {
 }
 
 // startQuickConnect creates the socket and starts connecting it to addr.
-// An error is reported by the first Poll, as a failed connect would be.
+// An error means the connect could not even start: ConnectToHost returns
+// it as FAILED, status CANT_CONNECT (§1.5.10).
 func startQuickConnect(p dialParams, addr netip.AddrPort) (*quickConnect, error) {
 	q := &quickConnect{fd: -1, addr: addr, deadline: time.Now().Add(p.timeout), p: p}
 	family := syscall.AF_INET6
