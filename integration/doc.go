@@ -1,7 +1,8 @@
 // Package integration runs gdhttp against the real peers that
 // scripts/peers.sh starts on loopback — nginx (plain, TLS, IPv6), httpbin,
-// three tinyproxy instances (open, strict, with BasicAuth) and curl — where users meet them. It holds tests
-// only; this file exists so that the package builds without them.
+// three tinyproxy instances (open, strict, with BasicAuth) and curl — where
+// users meet them. It holds tests only; this file exists so that the
+// package builds without them.
 //
 // What the tests check, each citing the rules of docs/behaviour.md it
 // exercises:
