@@ -65,7 +65,7 @@ type run struct {
 	completion Completion
 	cause      error
 
-	mu          sync.Mutex // guards interruptCause
+	mu          sync.Mutex // guards interrupted
 	interrupted error
 
 	timer      *time.Timer

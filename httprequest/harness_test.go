@@ -99,7 +99,8 @@ func eachDriver(t *testing.T, f func(t *testing.T, d driverCase, n *HTTPRequest)
 	}
 }
 
-// assertSame checks that every driver gave the same completion.
+// assertCompletion checks one driver's outcome: the completion's four
+// values, and exactly one request_completed.
 func assertCompletion(t *testing.T, want Completion, got outcome) {
 	t.Helper()
 	assert.Equal(t, want.Result, got.c.Result, "result (cause: %v)", got.err)
