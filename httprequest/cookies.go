@@ -58,7 +58,10 @@ func (t target) asURL() *url.URL {
 // line.
 func (r *run) withJarCookies(headers []string) []string {
 	jar := r.opts.cookieJar
-	if jar == nil || hasHeaderNamed(headers, "cookie") {
+	if jar == nil {
+		return headers
+	}
+	if _, user := lookupHeader(headers, "cookie"); user {
 		return headers
 	}
 	cookies := jar.Cookies(r.cur.asURL())
@@ -94,16 +97,4 @@ func (r *run) storeCookies() {
 	if cookies := (&http.Response{Header: h}).Cookies(); len(cookies) > 0 {
 		jar.SetCookies(r.cur.asURL(), cookies)
 	}
-}
-
-// hasHeaderNamed reports whether some header line's name (the stripped text
-// before its first ':') is name, ASCII case-insensitively — the §7 D2 test
-// of credential lines.
-func hasHeaderNamed(headers []string, name string) bool {
-	for _, h := range headers {
-		if strings.EqualFold(headerName(h), name) {
-			return true
-		}
-	}
-	return false
 }

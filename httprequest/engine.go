@@ -322,7 +322,7 @@ func (r *run) handleResponse() (handled, done bool) {
 		}
 		loc := godotLocation(r.respHeaders)
 		if rfc {
-			loc = rfcLocation(r.respHeaders)
+			loc = headerValue(r.respHeaders, "location")
 		}
 		if next, ok := redirectTarget(r.cur, loc, rfc); ok {
 			c.Close()

@@ -112,18 +112,6 @@ func godotLocation(headers []string) string {
 	return loc
 }
 
-// rfcLocation is the value of the first header line named Location
-// (case-insensitive), stripped; "" when there is none.
-func rfcLocation(headers []string) string {
-	for _, h := range headers {
-		name, value, ok := strings.Cut(h, ":")
-		if ok && strings.EqualFold(wire.StripEdges(name), "location") {
-			return wire.StripEdges(value)
-		}
-	}
-	return ""
-}
-
 // redirectTarget returns where a redirect to loc goes from cur, and false when
 // it is not followed. Godot: an "http…" target is an absolute URL (parse
 // errors ignored, §2.8.1.5), anything else replaces the path. RFC: loc is a
@@ -182,6 +170,27 @@ func headerName(h string) string {
 		return ""
 	}
 	return wire.StripEdges(name)
+}
+
+// lookupHeader returns the stripped value of the first header line whose
+// name (see headerName) is name, ASCII case-insensitively, and whether there
+// is one: the RFC 9110 lookup of the port's opt-ins (RFC redirects, the
+// cookie jar, resuming). Godot's own lookups keep Godot's rules (hasHeader,
+// godotLocation, contentEncoding).
+func lookupHeader(headers []string, name string) (string, bool) {
+	for _, h := range headers {
+		if strings.EqualFold(headerName(h), name) {
+			_, v, _ := strings.Cut(h, ":")
+			return wire.StripEdges(v), true
+		}
+	}
+	return "", false
+}
+
+// headerValue is lookupHeader's value, "" when there is no such line.
+func headerValue(headers []string, name string) string {
+	v, _ := lookupHeader(headers, name)
+	return v
 }
 
 // withoutCredentials returns headers minus Authorization, Proxy-Authorization

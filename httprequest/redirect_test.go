@@ -46,9 +46,9 @@ func TestGodotLocation(t *testing.T) {
 }
 
 func TestRFCLocation(t *testing.T) {
-	assert.Equal(t, "/a", rfcLocation([]string{"Server: x", "location : /a ", "Location: /b"}))
-	assert.Equal(t, "", rfcLocation([]string{"Content-Location: /a", "X-Location: /b"}))
-	assert.Equal(t, "", rfcLocation(nil))
+	assert.Equal(t, "/a", headerValue([]string{"Server: x", "location : /a ", "Location: /b"}, "location"))
+	assert.Equal(t, "", headerValue([]string{"Content-Location: /a", "X-Location: /b"}, "location"))
+	assert.Equal(t, "", headerValue(nil, "location"))
 }
 
 // §2.8.1.5: an "http…" target is parsed as an absolute URL (errors ignored,

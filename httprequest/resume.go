@@ -13,7 +13,6 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
-	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Resumable downloads (§7.2): DoResumable drives keep_partial_download and
@@ -320,18 +319,6 @@ func digits(s string) (int64, bool) {
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	return v, err == nil
-}
-
-// headerValue is the stripped value of the first header line named name
-// (case-insensitive), "" when there is none.
-func headerValue(headers []string, name string) string {
-	for _, h := range headers {
-		if strings.EqualFold(headerName(h), name) {
-			_, v, _ := strings.Cut(h, ":")
-			return wire.StripEdges(v)
-		}
-	}
-	return ""
 }
 
 // isIdentity reports whether the response carries no Content-Encoding other
