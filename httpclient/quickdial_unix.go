@@ -42,22 +42,13 @@ func startQuickConnect(p dialParams, addr netip.AddrPort) (*quickConnect, error)
 		family = syscall.AF_INET
 		sa = &syscall.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
 	}
-	syscall.ForkLock.RLock()
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM, 0)
-	if err == nil {
-		syscall.CloseOnExec(fd)
-	}
-	syscall.ForkLock.RUnlock()
+	fd, err := nonblockingSocket(family)
 	if err != nil {
-		return q, q.opErr(os.NewSyscallError("socket", err))
+		return q, q.opErr(err)
 	}
 	q.fd = fd
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		q.close()
-		return q, q.opErr(os.NewSyscallError("setnonblock", err))
-	}
-	// What net.Dialer sets on a TCP connection.
-	_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	// TCP_NODELAY and keep-alive are set by net.FileConn, as net.Dialer
+	// sets them, before the first write.
 	switch err := syscall.Connect(fd, sa); err {
 	case nil, syscall.EINPROGRESS, syscall.EINTR, syscall.EALREADY:
 		return q, nil
