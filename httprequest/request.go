@@ -103,6 +103,7 @@ type HTTPRequest struct {
 	keepTarget target
 	keepTLS    *httpclient.TLSOptions
 	keepBufs   keptBufs // the read and decoder buffers kept with the kept connection (owner goroutine)
+	spareRun   *run     // Do's finished run, reused by the next Do on the kept connection (owner goroutine)
 
 	onPhase func(from, to phase) // tests: sees every phase change of a run
 }
@@ -316,7 +317,12 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 	if want == driverProcess && n.useThreads {
 		d = driverThreads
 	}
-	r := &run{
+	r := n.spareRun
+	n.spareRun = nil
+	if r == nil || d != driverDo {
+		r = new(run)
+	}
+	*r = run{
 		n:       n,
 		driver:  d,
 		origin:  t,
@@ -558,6 +564,14 @@ func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, meth
 	r.release()
 	c, err, ok := r.outcome()
 	n.reset(r, ok && c.Result == ResultSuccess)
+	if n.keepTarget != (target{}) {
+		// Nothing refers to r any more (its timer and ctx callback have
+		// ended; the completion was copied out): the next request on the
+		// kept connection reuses it, so a keep-alive Do allocates only what
+		// it delivers. Zeroed, it holds on to nothing of this request.
+		*r = run{}
+		n.spareRun = r
+	}
 	if !ok {
 		return Completion{}, ctxErr(ctx)
 	}
