@@ -36,6 +36,12 @@ const pollOp = "poll"
 // a conn that is not a syscall.Conn (SetConnection), both modes read in the
 // background instead, so that a FIN is seen one Poll later.
 //
+// Like Godot's, every Poll in REQUESTING, CONNECTED and BODY first asks the
+// socket for a pending error (an RST): one ends the connection with
+// CONNECTION_ERROR at once, although bytes sent before it — buffered or
+// still queued — were never read (§1.6; a body read without a Poll still
+// gets them, as Godot's recv does).
+//
 // The liveness check of CONNECTED and BODY is the same in both modes: a
 // zero-wait look at the socket that leaves arrived bytes in it (§1.15.3).
 // A FIN (or TLS close) while idle in CONNECTED gives CONNECTION_ERROR
@@ -62,8 +68,15 @@ func (c *Client) Poll() error {
 	case StatusResolving, StatusConnecting:
 		return c.pollDial()
 	case StatusConnected, StatusBody:
+		if err := c.pendingErr(); err != nil {
+			return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
+		}
 		return c.pollLive()
 	case StatusRequesting:
+		if err := c.pendingErr(); err != nil {
+			c.release() // as a failed write or read in REQUESTING (§1.6.4)
+			return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
+		}
 		return c.pollRequesting()
 	case StatusCantResolve:
 		return c.terminalErr(ErrCantResolve)
@@ -181,6 +194,24 @@ func (c *Client) pollQuick() error {
 	return c.connected(st)
 }
 
+// pendingErr is the first thing Godot's poll() does while connected: its
+// StreamPeerTCP looks at the socket, and a socket error (POLLERR: an RST)
+// ends the connection there — before any byte still queued is read, and
+// whatever the status (§1.6, §1.15.3). Bytes the client has buffered are
+// bytes Godot would still have in the socket, so they do not count either.
+// Under TLS the check is on the TCP socket below, as Godot's is. SO_ERROR
+// also hands out a "soft" error (an ICMP report while retransmitting) that
+// poll(2) does not flag; on a live connection there is none in practice.
+func (c *Client) pendingErr() error {
+	if c.st == nil || c.retired {
+		return nil // retired: the port closed it (§7 D2), see pollLive
+	}
+	if err := c.st.nb.PendingErr(); err != nil {
+		return c.readErr(err)
+	}
+	return nil
+}
+
 // pollLive is the liveness check of CONNECTED and BODY (§1.6.3), the same
 // in both modes: Godot's poll() looks at the socket first, so a Poll made
 // after the peer's FIN arrived (nothing left to read) reports it. It never
@@ -198,7 +229,7 @@ func (c *Client) pollLive() error {
 		// what Godot reports once a server has closed a kept-alive one.
 		return c.fail(StatusConnectionError, ErrConnectionError, pollOp, ErrNotReusable)
 	}
-	if c.rr == c.rw && c.rerr == nil && c.st != nil {
+	if c.rr == c.rw && c.rerr == nil && c.st != nil && !c.bodyReadDecides() {
 		c.look()
 	}
 	if c.rr < c.rw || c.rerr == nil {
@@ -213,6 +244,15 @@ func (c *Client) pollLive() error {
 	}
 	// Godot does not close() here: the socket stays until Close.
 	return c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
+}
+
+// bodyReadDecides reports whether the look can be left out: in BODY, over
+// plain TCP, while the body expects bytes, pendingErr has already seen any
+// socket error, and whatever else the look could find — bytes, nothing, a
+// FIN — leaves the outcome to the body read (below). One system call fewer
+// per Poll on the hot path.
+func (c *Client) bodyReadDecides() bool {
+	return c.status == StatusBody && c.st.tr == nil && c.st.nb.sock != nil && c.bodyExpectsBytes()
 }
 
 // bodyExpectsBytes reports whether the body of the current response still
