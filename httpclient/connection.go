@@ -79,7 +79,7 @@ func (c *Client) SetConnection(conn net.Conn) error {
 	if c.tlsOpts != nil && !isTLS {
 		return godot.Wrap(ErrInvalidParameter, "set_connection", errNotTLS)
 	}
-	if c.st != nil && sameConn(c.st.conn, conn) {
+	if c.st != nil && (sameConn(c.st.conn, conn) || sameConn(c.givenConn(), conn)) {
 		return nil
 	}
 	c.Close()
@@ -119,7 +119,19 @@ func (c *Client) Connection() net.Conn {
 	if c.st == nil {
 		return nil
 	}
+	if sc, ok := c.st.conn.(interface{ tcpConn() net.Conn }); ok {
+		return sc.tcpConn() // a quick connect's socket, as a *net.TCPConn
+	}
 	return c.st.conn
+}
+
+// givenConn is the *net.TCPConn Connection gave out over a quick
+// connect's socket, or nil.
+func (c *Client) givenConn() net.Conn {
+	if sc, ok := c.st.conn.(interface{ givenTCP() net.Conn }); ok {
+		return sc.givenTCP()
+	}
+	return nil
 }
 
 // sameConn reports whether a and b are the same conn without the panic of
