@@ -218,9 +218,9 @@ func (c *Client) ConnectToHost(host string, port int, tls *TLSOptions) error {
 	c.Close()
 	c.connHost, c.connPort, c.tlsOpts = host, port, tls
 	switch {
-	case hasPrefixFold(host, "http://"):
+	case wire.HasPrefixFold(host, "http://"): // §1.5.3; ASCII, so len(prefix) bytes matched
 		c.connHost, c.tlsOpts = host[len("http://"):], nil
-	case hasPrefixFold(host, "https://"):
+	case wire.HasPrefixFold(host, "https://"):
 		c.connHost = host[len("https://"):]
 		if c.tlsOpts == nil {
 			c.tlsOpts = TLSClient(nil, "")
@@ -305,24 +305,6 @@ func ipLiteral(host string) (addr netip.Addr, literal, valid bool) {
 }
 
 func validPort(p int) bool { return p >= 1 && p <= 65535 }
-
-// hasPrefixFold reports whether s begins with the lower-case ASCII prefix,
-// ignoring ASCII case (Godot: to_lower().begins_with()).
-func hasPrefixFold(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		b := s[i]
-		if b >= 'A' && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		if b != prefix[i] {
-			return false
-		}
-	}
-	return true
-}
 
 // Request sends a request with a string body (UTF-8 bytes; Content-Length is
 // the byte length, §1.7). It is RequestRaw with []byte(body); a non-empty

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gdhttp/gdhttp/godot"
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Streamed request bodies (issue 10, §7.2 opt-in): RequestStream sends a
@@ -107,10 +108,8 @@ func (c *Client) RequestStream(method Method, url string, headers []string, body
 		return godot.Wrap(ErrInvalidParameter, "request", errBadStreamLength)
 	}
 	if length < 0 {
-		for _, h := range headers {
-			if hasPrefixFold(h, "content-length:") || hasPrefixFold(h, "transfer-encoding:") {
-				return godot.Wrap(ErrInvalidParameter, "request", errChunkedHeader)
-			}
+		if wire.HasLinePrefix(headers, "content-length:") || wire.HasLinePrefix(headers, "transfer-encoding:") {
+			return godot.Wrap(ErrInvalidParameter, "request", errChunkedHeader)
 		}
 	}
 	if err := c.request(method, url, headers, nil, length); err != nil {

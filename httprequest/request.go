@@ -304,7 +304,7 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 		hdrs = onlyAcceptGzip[:1:1]
 	default:
 		hdrs = append([]string(nil), headers...)
-		if gzip && !hasHeader(hdrs, "accept-encoding") {
+		if gzip && !wire.HasHeader(hdrs, "accept-encoding") {
 			if n.opts.brotli {
 				hdrs = append(hdrs, acceptGzipBr)
 			} else {
@@ -370,17 +370,6 @@ func refuseInjection(url string, headers []string, strict bool) error {
 	}
 	// The method and target are Godot's business (checked when sent).
 	return wire.ValidateRequest(&wire.Request{Method: httpclient.MethodGet, URL: "/", Headers: headers}, strict)
-}
-
-// hasHeader is Godot's has_header (§2.4.6): some header, stripped and
-// lower-cased, starts with name (lower case, no colon).
-func hasHeader(headers []string, name string) bool {
-	for _, h := range headers {
-		if hasPrefixFoldRunes(wire.StripEdges(h), name) {
-			return true
-		}
-	}
-	return false
 }
 
 // Process is one frame of Godot's main loop for this node (§7.3): when a

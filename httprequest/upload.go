@@ -7,6 +7,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Streamed request bodies and upload progress (issue 10, §7.2 opt-in):
@@ -41,7 +42,7 @@ func newUpload(headers []string, body io.Reader, length int64) (*upload, error) 
 	if length < -1 {
 		return nil, godot.Wrap(godot.ErrInvalidParameter, "request", errors.New("httprequest: request body length must be ≥ −1"))
 	}
-	if length < 0 && (hasHeader(headers, "content-length:") || hasHeader(headers, "transfer-encoding:")) {
+	if length < 0 && (wire.HasHeader(headers, "content-length:") || wire.HasHeader(headers, "transfer-encoding:")) {
 		return nil, godot.Wrap(godot.ErrInvalidParameter, "request",
 			errors.New("httprequest: a chunked request body does not go with a Content-Length or Transfer-Encoding header"))
 	}

@@ -309,16 +309,16 @@ func AppendRequestHead(dst []byte, r *Request) []byte {
 	for _, h := range r.Headers {
 		dst = append(dst, h...)
 		dst = append(dst, "\r\n"...)
-		if addHost && hasPrefixFold(h, "host:") {
+		if addHost && HasPrefixFold(h, "host:") {
 			addHost = false
 		}
-		if addLength && hasPrefixFold(h, "content-length:") {
+		if addLength && HasPrefixFold(h, "content-length:") {
 			addLength = false
 		}
-		if addAgent && hasPrefixFold(h, "user-agent:") {
+		if addAgent && HasPrefixFold(h, "user-agent:") {
 			addAgent = false
 		}
-		if addAccept && hasPrefixFold(h, "accept:") {
+		if addAccept && HasPrefixFold(h, "accept:") {
 			addAccept = false
 		}
 	}

@@ -453,33 +453,16 @@ func secondField(line string) string {
 	return rest
 }
 
-// prefixFold is Godot's s.to_lower().begins_with(prefix) for a lower-case
-// ASCII prefix. With unicode set it also applies the two Unicode lower-case
-// mappings that land in ASCII (U+0130 → 'i', U+212A KELVIN SIGN → 'k') and
-// reports whether one was needed.
+// prefixFold is Godot's s.to_lower().begins_with(prefix) (HasPrefixFold)
+// for a lower-case ASCII prefix, reporting whether a non-ASCII code point
+// lower-cased to a letter of the prefix (U+0130 → 'i', U+212A → 'k'). With
+// unicode false, s is plain ASCII and only ASCII letters are folded.
 func prefixFold(s, prefix string, unicode bool) (ok, viaUnicode bool) {
 	if !unicode {
 		return hasPrefixFold(s, prefix), false
 	}
-	j := 0
-	for i := 0; i < len(prefix); i++ {
-		switch {
-		case j < len(s) && s[j] < utf8.RuneSelf:
-			if lower(s[j]) != prefix[i] {
-				return false, false
-			}
-			j++
-		case prefix[i] == 'i' && strings.HasPrefix(s[j:], "\u0130"):
-			j += len("\u0130")
-			viaUnicode = true
-		case prefix[i] == 'k' && strings.HasPrefix(s[j:], "\u212a"):
-			j += len("\u212a")
-			viaUnicode = true
-		default:
-			return false, false
-		}
-	}
-	return true, viaUnicode
+	_, ok, viaUnicode = foldPrefix(s, prefix)
+	return ok, viaUnicode
 }
 
 // spacedFramingName reports a Content-Length or Transfer-Encoding field whose
