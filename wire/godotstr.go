@@ -80,8 +80,18 @@ func toInt[T string | []byte](s T) int64 {
 //
 // Godot: s.to_lower().begins_with(prefix), s.findn(prefix) == 0
 func HasPrefixFold(s, lowerPrefix string) bool {
-	_, ok, _ := foldPrefix(s, lowerPrefix)
-	return ok
+	for i := 0; i < len(lowerPrefix); i++ { // ASCII fast path (inlined)
+		if i == len(s) {
+			return false
+		}
+		if c, want := s[i], lowerPrefix[i]; c|want >= utf8.RuneSelf {
+			_, ok, _ := foldPrefix(s, lowerPrefix, i)
+			return ok
+		} else if lower(c) != want {
+			return false
+		}
+	}
+	return true
 }
 
 // EqualFold reports whether s lower-cased code point by code point equals
@@ -89,7 +99,7 @@ func HasPrefixFold(s, lowerPrefix string) bool {
 //
 // Godot: s.to_lower() == lower
 func EqualFold(s, lower string) bool {
-	n, ok, _ := foldPrefix(s, lower)
+	n, ok, _ := foldPrefix(s, lower, 0)
 	return ok && n == len(s)
 }
 
@@ -99,7 +109,7 @@ func EqualFold(s, lower string) bool {
 // Godot: s.containsn(sub), s.findn(sub) != -1
 func ContainsFold(s, lowerSub string) bool {
 	for i := 0; ; {
-		if _, ok, _ := foldPrefix(s[i:], lowerSub); ok {
+		if _, ok, _ := foldPrefix(s[i:], lowerSub, 0); ok {
 			return true
 		}
 		if i == len(s) {
@@ -114,14 +124,15 @@ func ContainsFold(s, lowerSub string) bool {
 // with lowerPrefix when lower-cased code point by code point, the number of
 // bytes of s that matched, and whether a non-ASCII code point of s matched an
 // ASCII one of lowerPrefix (U+0130, U+212A: text some parsers read
-// differently, §7 D2).
-func foldPrefix(s, lowerPrefix string) (n int, ok, viaUnicode bool) {
-	j := 0
-	for i := 0; i < len(lowerPrefix); {
+// differently, §7 D2). The first from bytes of both are ASCII and already
+// known to match.
+func foldPrefix(s, lowerPrefix string, from int) (n int, ok, viaUnicode bool) {
+	i, j := from, from
+	for i < len(lowerPrefix) {
 		if j == len(s) {
 			return 0, false, false
 		}
-		if c, want := s[j], lowerPrefix[i]; c < utf8.RuneSelf && want < utf8.RuneSelf {
+		if c, want := s[j], lowerPrefix[i]; c|want < utf8.RuneSelf {
 			if lower(c) != want {
 				return 0, false, false
 			}

@@ -241,3 +241,17 @@ func TestLookupField(t *testing.T) {
 	assert.Equal(t, "", FieldName("no colon"))
 	assert.Equal(t, "", FieldName(":x"))
 }
+
+// The lookups run on every response of the node (Location, Content-Encoding,
+// cookies): none allocates.
+func TestHeaderLookupsAllocateNothing(t *testing.T) {
+	h := []string{"Server: x", "Content-Encoding: GZIP", "Set-Cookie: a=1", "Location: /next"}
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		_ = HasLinePrefix(h, "content-length:")
+		_ = HasHeader(h, "accept-encoding")
+		_ = HeaderValue(h, "content-encoding")
+		_ = RedirectLocation(h)
+		_, _ = LookupField(h, "cookie")
+		_ = FieldValue(h, "location")
+	}))
+}

@@ -424,7 +424,7 @@ func prefixFold(s, prefix string, unicode bool) (ok, viaUnicode bool) {
 	if !unicode {
 		return hasPrefixFold(s, prefix), false
 	}
-	_, ok, viaUnicode = foldPrefix(s, prefix)
+	_, ok, viaUnicode = foldPrefix(s, prefix, 0)
 	return ok, viaUnicode
 }
 
