@@ -13,24 +13,24 @@ import (
 //
 // Godot's rules (the default): only 301 and 302 are followed (§2.8.1.1); the
 // target comes from the last header that *contains* "Location: " anywhere,
-// case-insensitively, taken from its tenth character on (§2.8.1.3); a target
-// starting with "http" is parsed as an absolute URL, anything else replaces
-// the request path verbatim (§2.8.1.5); method, body and every header are sent
-// again unchanged (§2.8.1.7).
+// case-insensitively, taken from its tenth character on (§2.8.1.3,
+// wire.RedirectLocation); a target starting with "http" is parsed as an
+// absolute URL, anything else replaces the request path verbatim (§2.8.1.5);
+// method, body and every header are sent again unchanged (§2.8.1.7).
 //
 // §7 D2 (on in both modes): Authorization, Proxy-Authorization and Cookie
 // header lines are not sent to a hop whose scheme, host or port differs from
 // the original request's.
 //
 // RFC 9110 redirects (opt-in, §7.2): 301, 302, 303, 307 and 308 are followed;
-// the target is the first header named exactly Location (case-insensitive),
-// resolved as a URI reference against the current request URL (RFC 3986 §5);
-// 303 turns any method but HEAD into GET without a body, 301 and 302 turn POST
-// into GET without a body (RFC 9110 §15.4.2–4, as browsers and net/http do);
-// 307 and 308 keep method and body. When the body is dropped, the user
-// header lines that describe it (Content-*, Transfer-Encoding) are dropped
-// too. A Location that does not resolve to an http or https URL is not
-// followed: the 3xx is the final response.
+// the target is the first header named exactly Location (case-insensitive,
+// wire.LookupField), resolved as a URI reference against the current request
+// URL (RFC 3986 §5); 303 turns any method but HEAD into GET without a body,
+// 301 and 302 turn POST into GET without a body (RFC 9110 §15.4.2–4, as
+// browsers and net/http do); 307 and 308 keep method and body. When the body
+// is dropped, the user header lines that describe it (Content-*,
+// Transfer-Encoding) are dropped too. A Location that does not resolve to an
+// http or https URL is not followed: the 3xx is the final response.
 
 // target is where a request goes: Godot's url, port, use_tls and
 // request_string.
