@@ -21,38 +21,21 @@ const pollOp = "poll"
 //	CANT_CONNECT                      ErrCantConnect (a proxy error: see below)
 //	CONNECTION_ERROR, TLS_HANDSHAKE_ERROR  ErrConnectionError
 //
-// The call that enters a failure status returns the code Godot returns there
-// wrapping the cause (LastError gives the same value): ErrCantResolve,
-// ErrCantConnect (TCP failure on every address; a TLS handshake or
-// verification failure, with status TLS_HANDSHAKE_ERROR; a proxy refusal,
-// with a *ProxyError), ErrInvalidParameter (a resolved name with a port
-// outside 1…65535, status CANT_CONNECT), ErrConnectionError (an I/O error,
-// a malformed or oversized response head, a proxy that closed).
+// The call that enters a failure status returns that code wrapping the
+// cause, and LastError gives the same value: a TLS failure is
+// ErrCantConnect with status TLS_HANDSHAKE_ERROR, a proxy refusal wraps a
+// *ProxyError, a resolved name with a port outside 1…65535 is
+// ErrInvalidParameter with status CANT_CONNECT.
 //
-// Non-blocking mode (the default) never waits. Blocking mode waits in
-// RESOLVING, CONNECTING and REQUESTING until the status can change; in
-// CONNECTED and BODY it checks liveness and returns at once, as Godot does.
-// On platforms without the zero-wait look — Windows, Plan 9, wasm — or over
-// a conn that is not a syscall.Conn (SetConnection), both modes read in the
-// background instead, so that a FIN is seen one Poll later.
-//
-// Like Godot's, every Poll in REQUESTING, CONNECTED and BODY first asks the
-// socket for a pending error (an RST): one ends the connection with
-// CONNECTION_ERROR at once, although bytes sent before it — buffered or
-// still queued — were never read (§1.6; a body read without a Poll still
-// gets them, as Godot's recv does).
-//
-// The liveness check of CONNECTED and BODY is the same in both modes: a
-// zero-wait look at the socket that leaves arrived bytes in it (§1.15.3).
-// A FIN (or TLS close) while idle in CONNECTED gives CONNECTION_ERROR
-// (§1.6.3.3), and so does a FIN in BODY when nothing more belongs to the
-// body (Content-Length: 0, HEAD), as in Godot. Otherwise a clean close in
-// BODY is left for the body read, which ends the body with DISCONNECTED
-// (§1.10.1.4; the port's deterministic form of §1.10.4, §7 D3): Poll never
-// turns a body that was cleanly closed before its end into an error. After
-// a response whose framing was ambiguous the client has closed the
-// connection (§7 D2): the next Poll in CONNECTED gives CONNECTION_ERROR with
-// ErrNotReusable, what Godot gives once a server closed the connection.
+// Non-blocking mode (the default) never waits; blocking mode waits in
+// RESOLVING, CONNECTING and REQUESTING until the status can change (§1.15.1).
+// In REQUESTING, CONNECTED and BODY a pending socket error (an RST) comes
+// first and ends the connection, whatever bytes are still unread (§1.6). In
+// CONNECTED and BODY both modes check liveness without consuming data
+// (pollLive, §1.6.3): a clean close of a body that still expects bytes is
+// left to the body read (§1.10.1.4, §7 D3), and after an ambiguous response
+// the next Poll gives CONNECTION_ERROR with ErrNotReusable (§7 D2). The
+// package doc says where the socket cannot be looked at without waiting.
 //
 // Godot: HTTPClient.poll()
 func (c *Client) Poll() error {

@@ -1,10 +1,3 @@
-// Package archtest pins the architecture of STYLE.md: dependencies point one
-// way — godot (Godot's engine runtime) and chunked on the standard library
-// only; wire on godot; httpclient on wire, chunked and godot; httprequest on
-// httpclient (and wire, godot); nothing imports httprequest but commands,
-// fuzz targets, benchmarks and examples; godot does no I/O.
-// Third-party modules are the agreed set everywhere; the commands alone may
-// use the other modules go.mod requires (cmdModules).
 package archtest
 
 import (
@@ -31,6 +24,9 @@ var allowed = map[string][]string{
 	"chunked":     {},
 	"httpclient":  {"wire", "chunked", "godot"},
 	"httprequest": {"httpclient", "wire", "godot", "github.com/klauspost/compress", "github.com/andybalholm/brotli"},
+	// Test helpers: any package's tests may import them, so they import no
+	// package of the module (a wire test importing golden must not cycle).
+	"internal/golden": {},
 }
 
 // libraryThirdParty is the agreed set of third-party modules for library
@@ -95,6 +91,32 @@ func TestNothingImportsHTTPRequest(t *testing.T) {
 			assert.NotEqual(t, module+"httprequest", imp, "%s imports httprequest", pkg)
 		}
 	}
+}
+
+// TestGoldenOnlyInTests: internal/golden (the -update flag and golden
+// files) is imported by _test.go files only, so no library or command
+// registers a test flag.
+func TestGoldenOnlyInTests(t *testing.T) {
+	root := filepath.Join("..", "..")
+	seen := 0
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata") {
+			return filepath.SkipDir
+		}
+		seen++
+		for imp := range nonTestImports(t, path) {
+			assert.NotEqual(t, module+"internal/golden", imp, "%s imports internal/golden outside its tests", path)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Greater(t, seen, 10, "walked too few directories: wrong root?")
 }
 
 // TestGodotDoesNoIO: godot holds Godot's engine rules (Error, String(Variant),
