@@ -181,14 +181,25 @@ func (c *Client) pollQuick() error {
 // StreamPeerTCP looks at the socket, and a socket error (POLLERR: an RST)
 // ends the connection there — before any byte still queued is read, and
 // whatever the status (§1.6, §1.15.3). Bytes the client has buffered are
-// bytes Godot would still have in the socket, so they do not count either.
-// Under TLS the check is on the TCP socket below, as Godot's is. SO_ERROR
-// also hands out a "soft" error (an ICMP report while retransmitting) that
-// poll(2) does not flag; on a live connection there is none in practice.
+// bytes Godot would still have in the socket, so they do not count either:
+// the first Poll in a status looks, whatever is buffered (a response reset
+// right after it was sent fails there, as in Godot). Later Polls look when
+// the buffer is empty — the next read goes to the socket — and not for
+// each piece taken from a full buffer (a 16 KiB chunk each), which would
+// cost a system call per piece: a reset that arrives meanwhile is seen
+// once the buffer is drained, as in a Godot run where it arrived that much
+// later. Under TLS the look is at the TCP socket below, as Godot's is.
+// SO_ERROR also hands out a "soft" error (an ICMP report while
+// retransmitting) that poll(2) does not flag; on a live connection there
+// is none in practice.
 func (c *Client) pendingErr() error {
 	if c.st == nil || c.retired {
 		return nil // retired: the port closed it (§7 D2), see pollLive
 	}
+	if c.errLooked && c.rr < c.rw {
+		return nil
+	}
+	c.errLooked = true
 	if err := c.st.nb.PendingErr(); err != nil {
 		return c.readErr(err)
 	}
