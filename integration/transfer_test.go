@@ -77,14 +77,14 @@ func TestRequestUpload(t *testing.T) {
 		{name: "httpbin", method: httpclient.MethodPut, url: "http://" + bin + "/anything", headers: []string{"Content-Type: text/plain"}, body: body,
 			want: want{result: httprequest.ResultSuccess, code: 200},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				echo := jsonBody(t, o.c.Body)
+				echo := jsonBody(t, o.C.Body)
 				assert.Equal(t, sha([]byte(body)), sha([]byte(echo["data"].(string))), "the body arrived whole")
 				assert.Equal(t, "PUT", echo["method"])
 			}},
 		{name: "nginx-413", method: httpclient.MethodPost, url: "http://" + nginx + "/method", body: uploadBody(8 << 20),
 			want: want{result: httprequest.ResultSuccess, code: 413, headers: []string{"Connection: close"}},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Contains(t, string(o.c.Body), "413 Request Entity Too Large")
+				assert.Contains(t, string(o.C.Body), "413 Request Entity Too Large")
 			}},
 	}
 	runNodeCases(t, fs, cases)
@@ -134,7 +134,7 @@ func TestRequestConnections(t *testing.T) {
 				for i, p := range paths {
 					o := d.run(t, n, "http://"+target+p, nil, httpclient.MethodGet, nil)
 					checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-					assert.Equal(t, fs.sum(t, files[i]), sha(o.c.Body), "%s: body", p)
+					assert.Equal(t, fs.sum(t, files[i]), sha(o.C.Body), "%s: body", p)
 				}
 				assert.Equal(t, tc.conns, tp.accepted(), "TCP connections opened")
 			})

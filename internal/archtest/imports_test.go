@@ -31,6 +31,9 @@ var allowed = map[string][]string{
 	"chunked":     {},
 	"httpclient":  {"wire", "chunked", "godot"},
 	"httprequest": {"httpclient", "wire", "godot", "github.com/klauspost/compress", "github.com/andybalholm/brotli"},
+	// The shared test drivers see the client and the node through
+	// interfaces: their in-package tests import drive.
+	"internal/drive": {"godot"},
 }
 
 // libraryThirdParty is the agreed set of third-party modules for library
@@ -90,11 +93,33 @@ func TestImportsPointOneWay(t *testing.T) {
 // import httprequest.
 func TestNothingImportsHTTPRequest(t *testing.T) {
 	root := filepath.Join("..", "..")
-	for _, pkg := range []string{"godot", "wire", "chunked", "httpclient", "internal/testserver", "internal/peers"} {
+	for _, pkg := range []string{"godot", "wire", "chunked", "httpclient", "internal/testserver", "internal/peers", "internal/drive"} {
 		for imp := range nonTestImports(t, filepath.Join(root, pkg)) {
 			assert.NotEqual(t, module+"httprequest", imp, "%s imports httprequest", pkg)
 		}
 	}
+}
+
+// TestDriveOnlyInTests: internal/drive holds test drivers; no package's
+// non-test files import it (tests, benchmarks and examples do).
+func TestDriveOnlyInTests(t *testing.T) {
+	root := filepath.Join("..", "..")
+	seen := 0
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata") {
+			return filepath.SkipDir
+		}
+		seen++
+		for imp := range nonTestImports(t, path) {
+			assert.NotEqual(t, module+"internal/drive", imp, "%s imports internal/drive outside its tests", path)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Greater(t, seen, 10, "walked too few directories")
 }
 
 // TestGodotDoesNoIO: godot holds Godot's engine rules (Error, String(Variant),
