@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // rawServer answers every request on every connection with resp, reading
@@ -18,60 +20,12 @@ import (
 // so AllocsPerRun counts only the client.
 func rawServer(t *testing.T, resp []byte) *net.TCPListener {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				buf := make([]byte, 64<<10)
-				n := 0
-				for {
-					m, err := conn.Read(buf[n:])
-					if err != nil {
-						return
-					}
-					n += m
-					for {
-						i := bytes.Index(buf[:n], []byte("\r\n\r\n"))
-						if i < 0 {
-							break
-						}
-						n = copy(buf, buf[i+4:n])
-						if _, err := conn.Write(resp); err != nil {
-							return
-						}
-					}
-					if n == len(buf) {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+	return drive.Serve(t, func(conn net.Conn) {
+		drive.EachHead(conn, 64<<10, func([]byte) error {
+			_, err := conn.Write(resp)
+			return err
+		})
 	})
-	return ln
 }
 
 // TestAllocsKeepAliveRoundTrip pins the allocations of one keep-alive GET
@@ -130,46 +84,16 @@ func TestAllocsKeepAliveRoundTrip(t *testing.T) {
 // so every measured read finds data.
 func streamServer(t *testing.T, head, piece []byte) *net.TCPListener {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return drive.Serve(t, func(conn net.Conn) {
+		if _, err := conn.Write(head); err != nil {
+			return
+		}
 		for {
-			conn, err := ln.Accept()
-			if err != nil {
+			if _, err := conn.Write(piece); err != nil {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := conn.Write(head); err != nil {
-					return
-				}
-				for {
-					if _, err := conn.Write(piece); err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
 	})
-	return ln
 }
 
 // TestAllocsAppendChunk pins AppendResponseBodyChunk (and

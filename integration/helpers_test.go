@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 )
 
@@ -352,30 +353,16 @@ func (r *clientRun) note() {
 	}
 }
 
+// poller is the run's poll loop; every Poll notes the status.
+func (r *clientRun) poller() drive.Poller[httpclient.Status] {
+	return drive.Poller[httpclient.Status]{Blocking: r.blocking, Gap: pollGap, Wait: driveTimeout, Note: r.note}
+}
+
 // pollWhile polls while the status is one of ss and returns the last Poll
 // error.
 func (r *clientRun) pollWhile(ss ...httpclient.Status) error {
 	r.t.Helper()
-	deadline := time.Now().Add(driveTimeout)
-	var err error
-	for in(r.c.Status(), ss) {
-		require.True(r.t, time.Now().Before(deadline), "still %v after %v", r.c.Status(), driveTimeout)
-		err = r.c.Poll()
-		r.note()
-		if !r.blocking && in(r.c.Status(), ss) {
-			time.Sleep(pollGap)
-		}
-	}
-	return err
-}
-
-func in(s httpclient.Status, ss []httpclient.Status) bool {
-	for _, x := range ss {
-		if s == x {
-			return true
-		}
-	}
-	return false
+	return r.poller().While(r.t, r.c, ss...)
 }
 
 // connect starts a connection and polls until it is up or failed; it returns
@@ -433,18 +420,10 @@ func (r *clientRun) request(m httpclient.Method, url string, headers []string, b
 // read, while the status is BODY) or BodyReader.
 func (r *clientRun) readBody(path readPath, resp *response) {
 	r.t.Helper()
-	deadline := time.Now().Add(driveTimeout)
 	var body bytes.Buffer
 	buf := make([]byte, 16<<10)
 	br := r.c.BodyReader()
-	for r.c.Status() == httpclient.StatusBody {
-		require.True(r.t, time.Now().Before(deadline), "body not finished after %v", driveTimeout)
-		_ = r.c.Poll()
-		r.note()
-		if r.c.Status() != httpclient.StatusBody {
-			break
-		}
-		progress := false
+	r.poller().Body(r.t, r.c, httpclient.StatusBody, func() (progress bool) {
 		switch path {
 		case viaChunks:
 			p := r.c.ReadResponseBodyChunk()
@@ -462,10 +441,8 @@ func (r *clientRun) readBody(path readPath, resp *response) {
 			}
 		}
 		r.note()
-		if !r.blocking && !progress && r.c.Status() == httpclient.StatusBody {
-			time.Sleep(pollGap)
-		}
-	}
+		return progress
+	})
 	if path == viaReader && resp.ReadErr == nil {
 		_, resp.ReadErr = br.Read(buf)
 	}
