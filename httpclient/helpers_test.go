@@ -277,16 +277,6 @@ func scriptClosed(resp string, d delivery, end ending, closed chan struct{}) fun
 	return ts.Script(steps...)
 }
 
-// freePort returns a loopback port nothing listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	return port
-}
-
 // ipv6Available reports whether [::1] can be listened on.
 func ipv6Available() bool {
 	ln, err := net.Listen("tcp6", "[::1]:0")

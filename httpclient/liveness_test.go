@@ -1,9 +1,7 @@
 package httpclient
 
 import (
-	"context"
 	"errors"
-	"net"
 	"syscall"
 	"testing"
 
@@ -143,14 +141,7 @@ func TestPollFINFallbackNonBlocking(t *testing.T) {
 			g := newGate()
 			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("idle"), end.step, ts.Hold()))
 			c, tr := newClient(t, false)
-			c.dialFn = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				var d net.Dialer
-				conn, err := d.DialContext(ctx, network, addr)
-				if err != nil {
-					return nil, err
-				}
-				return hiddenConn{conn}, nil
-			}
+			c.dialFn = dialHidden
 			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
 			require.False(t, c.st.nb.NoWait())
 			r := exchange(t, c, getRoot, pathChunks)

@@ -253,6 +253,17 @@ func TestPollLivenessBody(t *testing.T) {
 // peek its socket.
 type hiddenConn struct{ net.Conn }
 
+// dialHidden is a dial hook that dials TCP and hides the conn's
+// syscall.Conn (hiddenConn).
+func dialHidden(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return hiddenConn{conn}, nil
+}
+
 // TestPollLivenessFallback checks §1.6.3 over a conn that is not a
 // syscall.Conn (and so on every platform without the peek) in blocking
 // mode: as in non-blocking mode (TestPollFINFallbackNonBlocking) the check
@@ -264,14 +275,7 @@ func TestPollLivenessFallback(t *testing.T) {
 			g := newGate()
 			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("idle"), end.step, ts.Hold()))
 			c, tr := newClient(t, true)
-			c.dialFn = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				var d net.Dialer
-				conn, err := d.DialContext(ctx, network, addr)
-				if err != nil {
-					return nil, err
-				}
-				return hiddenConn{conn}, nil
-			}
+			c.dialFn = dialHidden
 			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
 			require.False(t, c.st.nb.NoWait())
 			r := exchange(t, c, getRoot, pathChunks)
