@@ -168,19 +168,7 @@ func TestAllocsPollLivenessNonBlocking(t *testing.T) {
 	}
 	for _, tgt := range livenessTargets {
 		t.Run(tgt.name, func(t *testing.T) {
-			host, port, opts := tgt.start(t, ts.Script(ts.Read(), ts.WriteString(okResp), ts.Hold()))
-			c, _ := newClient(t, false)
-			require.NoError(t, connect(t, c, host, port, opts))
-			r := exchange(t, c, getRoot, pathInto)
-			require.Equal(t, "ok", r.Body)
-			var failed error
-			allocs := testing.AllocsPerRun(200, func() {
-				if err := c.Poll(); err != nil {
-					failed = err
-				}
-			})
-			require.NoError(t, failed)
-			assert.Equal(t, StatusConnected, c.Status())
+			c, allocs := idlePollAllocs(t, tgt, false)
 			assert.False(t, c.st.nb.pending, "no background read was started")
 			assert.Zero(t, allocs)
 		})

@@ -297,6 +297,28 @@ func TestPollLivenessFallback(t *testing.T) {
 	}
 }
 
+// idlePollAllocs connects a client (blocking or not) to tgt, runs one
+// exchange, and returns the client and the allocations of one Poll idle in
+// CONNECTED (the liveness check), which must neither fail nor change the
+// status.
+func idlePollAllocs(t *testing.T, tgt livenessTarget, blocking bool) (*Client, float64) {
+	t.Helper()
+	host, port, opts := tgt.start(t, ts.Script(ts.Read(), ts.WriteString(okResp), ts.Hold()))
+	c, _ := newClient(t, blocking)
+	require.NoError(t, connect(t, c, host, port, opts))
+	r := exchange(t, c, getRoot, pathInto)
+	require.Equal(t, "ok", r.Body)
+	var failed error
+	allocs := testing.AllocsPerRun(200, func() {
+		if err := c.Poll(); err != nil {
+			failed = err
+		}
+	})
+	require.NoError(t, failed)
+	assert.Equal(t, StatusConnected, c.Status())
+	return c, allocs
+}
+
 // TestAllocsPollLiveness pins the blocking-mode liveness check at zero
 // allocations (§1.6.3: it runs on every Poll of a game loop).
 func TestAllocsPollLiveness(t *testing.T) {
@@ -305,19 +327,7 @@ func TestAllocsPollLiveness(t *testing.T) {
 	}
 	for _, tgt := range livenessTargets {
 		t.Run(tgt.name, func(t *testing.T) {
-			host, port, opts := tgt.start(t, ts.Script(ts.Read(), ts.WriteString(okResp), ts.Hold()))
-			c, _ := newClient(t, true)
-			require.NoError(t, connect(t, c, host, port, opts))
-			r := exchange(t, c, getRoot, pathInto)
-			require.Equal(t, "ok", r.Body)
-			var failed error
-			allocs := testing.AllocsPerRun(200, func() {
-				if err := c.Poll(); err != nil {
-					failed = err
-				}
-			})
-			require.NoError(t, failed)
-			assert.Equal(t, StatusConnected, c.Status())
+			_, allocs := idlePollAllocs(t, tgt, true)
 			assert.Zero(t, allocs)
 		})
 	}

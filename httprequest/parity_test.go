@@ -351,12 +351,7 @@ func TestIssue7Rule8SettersFollowClientStatus(t *testing.T) {
 		var got []Result
 		n.OnRequestCompleted(func(res Result, _ int, _ []string, _ []byte) { got = append(got, res) })
 		require.NoError(t, n.Request(srv.URL("/"), nil, 0, ""))
-		deadline := time.Now().Add(maxWait)
-		for n.HTTPClientStatus() != httpclient.StatusDisconnected {
-			require.True(t, time.Now().Before(deadline))
-			n.Process()
-			time.Sleep(frame)
-		}
+		nodes.ProcessUntil(t, n, func() bool { return n.HTTPClientStatus() == httpclient.StatusDisconnected }, func() string { return "the client disconnected" })
 		require.Empty(t, got, "the DISCONNECTED step has not run yet")
 		require.NoError(t, n.SetUseThreads(true))
 		n.Process()
@@ -413,12 +408,7 @@ func TestIssue7Rule8SettersFollowClientStatus(t *testing.T) {
 				srv := serve(t, testserver.RespondAndClose("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello"))
 				got = nil
 				require.NoError(t, n.Request(srv.URL("/"), nil, 0, ""))
-				deadline := time.Now().Add(maxWait)
-				for len(got) == 0 {
-					require.True(t, time.Now().Before(deadline))
-					n.Process()
-					time.Sleep(frame)
-				}
+				nodes.ProcessUntil(t, n, func() bool { return len(got) > 0 }, func() string { return "a completion" })
 				assert.Equal(t, ResultBodySizeLimitExceeded, got[0].Result, "body_size_limit 3 applies")
 			})
 		}

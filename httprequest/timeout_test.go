@@ -342,12 +342,7 @@ func TestInterruptedDownload(t *testing.T) {
 						if d.Name == "threads" {
 							waitBlockedInBody(n)
 						} else {
-							deadline := time.Now().Add(maxWait)
-							for n.DownloadedBytes() == 0 {
-								require.True(t, time.Now().Before(deadline))
-								n.Process()
-								time.Sleep(frame)
-							}
+							nodes.ProcessUntil(t, n, func() bool { return n.DownloadedBytes() > 0 }, func() string { return "body bytes" })
 						}
 						n.CancelRequest()
 					}

@@ -224,12 +224,7 @@ func TestRequestStreamStalledPeer(t *testing.T) {
 			delivered := 0
 			n.OnRequestCompleted(func(Result, int, []string, []byte) { delivered++ })
 			require.NoError(t, n.RequestStream(srv.URL("/"), nil, httpclient.MethodPut, &zeroReader{n: size}, size))
-			deadline := time.Now().Add(maxWait)
-			for n.UploadedBytes() == 0 || n.HTTPClientStatus() != httpclient.StatusRequesting {
-				require.True(t, time.Now().Before(deadline))
-				n.Process()
-				time.Sleep(frame)
-			}
+			nodes.ProcessUntil(t, n, func() bool { return n.UploadedBytes() > 0 && n.HTTPClientStatus() == httpclient.StatusRequesting }, func() string { return "the body being sent" })
 			for range 20 {
 				n.Process()
 				time.Sleep(frame)

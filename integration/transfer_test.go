@@ -11,6 +11,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 )
 
@@ -219,10 +220,7 @@ func TestCancelAgainstSlowPeer(t *testing.T) {
 		}
 		assert.Zero(t, completions, "§2.12.3 no completion for a canceled request")
 		require.NoError(t, n.Request("http://"+nginx+"/static/1k.bin", nil, httpclient.MethodGet, ""), "the node is free again")
-		for completions == 0 && time.Since(start) < driveTimeout {
-			n.Process()
-			time.Sleep(frame)
-		}
+		_, _ = drive.Await(n, frame, driveTimeout, func() bool { return completions > 0 })
 		assert.Equal(t, 1, completions)
 	})
 }
