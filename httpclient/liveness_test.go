@@ -138,15 +138,7 @@ func TestPollFINLeftToBodyRead(t *testing.T) {
 func TestPollFINFallbackNonBlocking(t *testing.T) {
 	for _, end := range serverEnds[:2] {
 		t.Run(end.name, func(t *testing.T) {
-			g := newGate()
-			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("idle"), end.step, ts.Hold()))
-			c, tr := newClient(t, false)
-			c.dialFn = dialHidden
-			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
-			require.False(t, c.st.nb.NoWait())
-			r := exchange(t, c, getRoot, pathChunks)
-			require.Equal(t, "ok", r.Body)
-			g.wait(t)
+			c, tr, g := idleHidden(t, end, false)
 			assert.Less(t, timePolls(t, c, StatusConnected), probeMedian, "non-blocking mode never waits")
 			g.pass(t)
 			err := pollUntilEnd(t, c, StatusConnected)

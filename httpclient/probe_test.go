@@ -264,6 +264,24 @@ func dialHidden(ctx context.Context, network, addr string) (net.Conn, error) {
 	return hiddenConn{conn}, nil
 }
 
+// idleHidden connects a client (blocking or not) whose conn hides its
+// syscall.Conn (dialHidden: no peek) to a server that answers one GET and
+// then, once the returned gate passes, ends as end says; it returns the
+// client idle in CONNECTED after that exchange, its trace and the gate.
+func idleHidden(t *testing.T, end serverEnd, blocking bool) (*Client, *[]Status, gate) {
+	t.Helper()
+	g := newGate()
+	srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("idle"), end.step, ts.Hold()))
+	c, tr := newClient(t, blocking)
+	c.dialFn = dialHidden
+	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+	require.False(t, c.st.nb.NoWait())
+	r := exchange(t, c, getRoot, pathChunks)
+	require.Equal(t, "ok", r.Body)
+	g.wait(t)
+	return c, tr, g
+}
+
 // TestPollLivenessFallback checks §1.6.3 over a conn that is not a
 // syscall.Conn (and so on every platform without the peek) in blocking
 // mode: as in non-blocking mode (TestPollFINFallbackNonBlocking) the check
@@ -272,15 +290,7 @@ func dialHidden(ctx context.Context, network, addr string) (net.Conn, error) {
 func TestPollLivenessFallback(t *testing.T) {
 	for _, end := range serverEnds[:2] {
 		t.Run(end.name, func(t *testing.T) {
-			g := newGate()
-			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("idle"), end.step, ts.Hold()))
-			c, tr := newClient(t, true)
-			c.dialFn = dialHidden
-			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
-			require.False(t, c.st.nb.NoWait())
-			r := exchange(t, c, getRoot, pathChunks)
-			require.Equal(t, "ok", r.Body)
-			g.wait(t)
+			c, tr, g := idleHidden(t, end, true)
 			med := timePolls(t, c, StatusConnected)
 			assert.Less(t, med, probeMedian, "the fallback never waits: it reads in the background")
 

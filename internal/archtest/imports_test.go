@@ -2,7 +2,8 @@
 // way — godot (Godot's engine runtime) and chunked on the standard library
 // only; wire on godot; httpclient on wire, chunked and godot; httprequest on
 // httpclient (and wire, godot); nothing imports httprequest but commands,
-// fuzz targets, benchmarks and examples; godot does no I/O.
+// fuzz targets, benchmarks and examples; godot does no I/O; internal/drive
+// (the shared test drivers) imports godot only and only tests import it.
 // Third-party modules are the agreed set everywhere; the commands alone may
 // use the other modules go.mod requires (cmdModules).
 package archtest
