@@ -9,7 +9,8 @@
 //     loop, a pause between polls, or blocking mode;
 //   - one loopback accept loop, [Serve], with [EachHead] for servers that
 //     answer request heads from prepared bytes (they allocate nothing per
-//     request, so allocation tests count the client alone).
+//     request, so allocation tests count the client alone), and [Relay],
+//     a TCP relay in front of a real peer that a test can watch or cut.
 //
 // The package imports neither httpclient nor httprequest: their in-package
 // tests use it, and an import back would be a cycle. The node and the client

@@ -2,9 +2,11 @@ package drive
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Serve listens on 127.0.0.1:0 and runs handle for each accepted connection
@@ -89,5 +91,68 @@ func EachHead(conn net.Conn, size int, answer func(head []byte) error) {
 		if n == len(buf) {
 			return
 		}
+	}
+}
+
+// Relay is a TCP relay on 127.0.0.1:0 in front of target: every connection
+// it accepts gets a connection of its own to target (a client whose target
+// cannot be reached is closed). up copies the client's bytes to the target
+// and down the target's to the client, each until its source ends, and is
+// told the connection's number (1 for the first); nil is io.Copy. After
+// each copy the write side of its destination is closed (the other
+// direction keeps flowing); when both are done the two connections are
+// closed. When the test ends the listener and every connection are closed
+// and the goroutines joined.
+func Relay(t testing.TB, target string, up, down func(n int, dst io.Writer, src io.Reader)) *net.TCPListener {
+	t.Helper()
+	var mu sync.Mutex
+	var count int
+	servers := map[net.Conn]struct{}{}
+	ln := Serve(t, func(c net.Conn) {
+		s, err := net.DialTimeout("tcp", target, 5*time.Second)
+		if err != nil {
+			return
+		}
+		mu.Lock()
+		count++
+		n := count
+		servers[s] = struct{}{}
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			delete(servers, s)
+			mu.Unlock()
+			_ = s.Close()
+		}()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			relayCopy(up, n, s, c)
+		}()
+		relayCopy(down, n, c, s)
+		<-done
+	})
+	// Runs before Serve's cleanup (LIFO): the copies from the targets end,
+	// then Serve closes the clients and joins the handlers.
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for s := range servers {
+			_ = s.Close()
+		}
+	})
+	return ln
+}
+
+// relayCopy runs copy (nil: io.Copy) from src to dst, then closes dst's
+// write side.
+func relayCopy(copy func(n int, dst io.Writer, src io.Reader), n int, dst, src net.Conn) {
+	if copy == nil {
+		_, _ = io.Copy(dst, src)
+	} else {
+		copy(n, dst, src)
+	}
+	if tc, ok := dst.(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
 	}
 }

@@ -65,3 +65,40 @@ func TestEachHeadTooLong(t *testing.T) {
 	assert.Zero(t, n)
 	assert.Error(t, err, "closed (FIN, or RST: our bytes were left unread)")
 }
+
+// TestRelay: each connection gets its own connection to the target, the
+// hooks see the connection's number, and a cut in down ends that
+// connection's response while the next one passes everything.
+func TestRelay(t *testing.T) {
+	target := Serve(t, func(conn net.Conn) {
+		EachHead(conn, 64, func(head []byte) error {
+			_, err := fmt.Fprintf(conn, "hello %s\n", head)
+			return err
+		})
+	})
+	relay := Relay(t, target.Addr().String(), nil, func(n int, dst io.Writer, src io.Reader) {
+		if n == 1 {
+			_, _ = io.CopyN(dst, src, 3)
+			return
+		}
+		_, _ = io.Copy(dst, src)
+	})
+	for _, want := range []string{"hel", "hello a\n"} {
+		conn, err := net.Dial("tcp", relay.Addr().String())
+		require.NoError(t, err)
+		_, err = io.WriteString(conn, "a\r\n\r\n")
+		require.NoError(t, err)
+		got := make([]byte, len(want))
+		_, err = io.ReadFull(conn, got)
+		require.NoError(t, err)
+		assert.Equal(t, want, string(got))
+		if want == "hel" {
+			_, err = conn.Read(make([]byte, 1))
+			assert.ErrorIs(t, err, io.EOF, "the cut half-closes the client's side")
+		}
+		require.NoError(t, conn.Close())
+	}
+	held, err := net.Dial("tcp", relay.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = held.Close() })
+}
