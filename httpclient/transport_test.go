@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
 // transportServer is an httptest server that counts the connections it
@@ -427,11 +430,8 @@ func TestTransportBodyCloseAbortsRead(t *testing.T) {
 }
 
 func TestTransportConnectErrors(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
-	_, err = (&http.Client{Transport: newTransport(t)}).Get("http://" + addr)
+	addr := "127.0.0.1:" + strconv.Itoa(ts.ClosedPort(t))
+	_, err := (&http.Client{Transport: newTransport(t)}).Get("http://" + addr)
 	var uerr *url.Error
 	require.ErrorAs(t, err, &uerr)
 	assert.ErrorIs(t, err, ErrCantConnect)
