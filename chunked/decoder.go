@@ -200,53 +200,24 @@ func (d *Decoder) fail(nDst, i int, k Kind, at, size int64) (int, int, Event, er
 }
 
 // Decode consumes bytes of the chunked body from src and copies chunk data
-// into dst. It returns:
-//   - EventChunkEnd right after a chunk's CR LF terminator was verified, so
-//     the caller sees every chunk boundary (Godot hands a chunk over only
-//     then, §1.10.2.5);
+// into dst as it arrives, before the chunk's terminator is checked. It
+// returns the bytes written and consumed (nDst ≤ len(dst), nSrc ≤ len(src))
+// and an event:
+//   - EventChunkEnd right after a chunk's CR LF terminator was verified
+//     (Godot hands a chunk over only then, §1.10.2.5);
 //   - EventEnd right after the trailer section's final CR LF: the body is
-//     complete, nSrc ends exactly there and nothing after it is consumed
-//     (it belongs to the next response on a kept-alive connection);
-//   - EventNone when src is exhausted, or when chunk data is waiting and dst
-//     is full (size lines, terminators and trailers are consumed even when
-//     dst is full or empty, so call again with room in dst).
+//     complete and nothing after it is consumed (it belongs to the next
+//     response on a kept-alive connection);
+//   - EventNone when src is exhausted, or when chunk data waits and dst is
+//     full (call again with room in dst).
 //
-// Chunk data is copied to dst as it arrives, before the chunk's terminator
-// is checked. Decode is resumable at any byte boundary: feeding src in
-// pieces split anywhere gives the same output, the same events and the same
-// error. nDst ≤ len(dst) and nSrc ≤ len(src) always. dst and src may
-// overlap if dst starts at or before src (decoding in place), since output
-// never gets ahead of input.
-//
-// Errors are *Error values and sticky: after one, every call returns it
-// again with nDst = nSrc = 0. After EventEnd, further calls return
-// (0, 0, EventEnd, nil). Decode never panics and allocates nothing, except
-// the one *Error of a malformed body.
-//
-// Godot's rules and this port's stance:
-//   - Size line (§1.10.2.1): bytes accumulate until the line is longer than
-//     2 bytes and ends in CR LF, so a bare CR LF does not end it and a bare
-//     LF is just another byte; a line longer than MaxSizeLine bytes is
-//     KindSizeLineTooLong.
-//   - Hex (§1.10.2.2–3): every byte before the CR LF must be a hex digit
-//     (leading zeros allowed). A value above MaxChunkSize is KindTooBig,
-//     reported as the line ends and before any data is read (Godot goes on
-//     to allocate the chunk, up to 256 MiB: §7 D1).
-//   - A non-hex byte (chunk extension `;`, space, TAB, stray CR or LF…) is
-//     KindNotHex. If the digits before it gave 0, the error is returned at
-//     once. Godot quirk (§1.10.2.2, VERIFIED-3.2.3, §5 row `5;a=b`): if they
-//     gave a non-zero value n, Godot still reads that chunk of n bytes and
-//     returns its data, and only then is the connection in error. Decode
-//     reproduces it: the chunk's data is decoded normally and the call that
-//     verifies its terminator returns EventChunkEnd together with the
-//     KindNotHex error; every later call returns that error.
-//   - Terminator (§1.10.2.5): the two bytes after the data must be CR LF,
-//     else KindBadTerminator. That chunk's data was already copied to dst:
-//     the caller must drop it (Godot drops it).
-//   - Trailer (§1.10.2.6): after the last chunk (size 0), lines ending in
-//     CR LF are discarded and an empty CR LF line ends the body; a bare LF
-//     does not end a line. The section is bounded by MaxTrailerBytes
-//     (KindTrailerTooLong, §7 D1).
+// Decode is resumable at any byte boundary (any split of src gives the same
+// output, events and error), never panics, and allocates nothing but the
+// one *Error of a malformed body; dst may overlap src if it starts at or
+// before it. Errors are *Error values, one Kind per Godot failure (§1.10.2;
+// Kind says which byte rule each enforces), and sticky: every later call
+// returns the error again with nDst = nSrc = 0. After EventEnd, calls return
+// (0, 0, EventEnd, nil).
 //
 // Godot: HTTPClient.read_response_body_chunk() (chunked mode)
 func (d *Decoder) Decode(dst, src []byte) (nDst, nSrc int, ev Event, err error) {

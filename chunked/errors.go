@@ -14,20 +14,33 @@ type Kind int
 // an *Error returned by this package.
 const (
 	// KindSizeLineTooLong: the chunk-size line grew past MaxSizeLine bytes
-	// (§1.10.2.1). Godot: "HTTP Invalid chunk hex len"
+	// (§1.10.2.1). The line ends at the first CR LF that makes it longer
+	// than 2 bytes, so a bare CR LF does not end it and a bare LF is just
+	// another byte. Godot: "HTTP Invalid chunk hex len"
 	KindSizeLineTooLong Kind = iota + 1
 	// KindNotHex: the chunk-size line held a byte that is not a hex digit,
 	// such as a chunk extension, a space or a stray CR or LF (§1.10.2.2).
+	// When the digits before it gave 0 the error comes at once. Godot quirk
+	// (VERIFIED-3.2.3, `5;a=b`): when they gave n > 0, Godot still reads that
+	// chunk of n bytes and returns its data before the connection is in
+	// error; Decode decodes the chunk normally and returns the error with
+	// the EventChunkEnd that verifies its terminator.
 	// Godot: "HTTP Chunk len not in hex!!"
 	KindNotHex
-	// KindTooBig: the chunk size exceeds MaxChunkSize (§1.10.2.3).
+	// KindTooBig: the chunk size exceeds MaxChunkSize (§1.10.2.3; leading
+	// zeros are fine). It is reported as the size line ends, before any data
+	// is read; Godot goes on to allocate the chunk, up to 256 MiB (§7 D1).
 	// Godot: "HTTP Chunk too big!! >16mb"
 	KindTooBig
 	// KindBadTerminator: the two bytes after a chunk's data are not CR LF
-	// (§1.10.2.5). Godot: "HTTP Invalid chunk terminator (not \r\n)"
+	// (§1.10.2.5). Decode has already copied that chunk's data to dst: the
+	// caller must drop it, as Godot does.
+	// Godot: "HTTP Invalid chunk terminator (not \r\n)"
 	KindBadTerminator
 	// KindTrailerTooLong: the trailer section exceeds the decoder's
-	// MaxTrailerBytes. Godot has no bound (§7 D1).
+	// MaxTrailerBytes. After the last chunk (size 0), lines ending in CR LF
+	// are discarded and an empty CR LF line ends the body; a bare LF does not
+	// end a line (§1.10.2.6). Godot has no bound (§7 D1).
 	KindTrailerTooLong
 	// KindTruncated: the input ended before the body was complete. It
 	// unwraps to io.ErrUnexpectedEOF. Godot reports this as a plain

@@ -41,10 +41,8 @@ func VariantString(v any) string {
 //	anything else               fmt.Sprint(v) (a typed nil such as (*T)(nil) is not nil and lands here)
 //
 // Nesting deeper than Godot's recursion limit (100) prints "[...]" or
-// "{ ... }" as Godot does. A slice or map that contains itself prints "[...]"
-// / "{ ... }" where the cycle closes, instead of Godot's 100 repetitions (a
-// self-referencing container with two references to itself would make Godot
-// work for 2^100 steps — a §7 D1 hang).
+// "{ ... }" as Godot does; so does a container where it contains itself
+// (Godot repeats it up to the limit, 2^100 steps for two self-references: §7 D1).
 //
 // Godot: Variant::stringify() (String(Variant))
 func AppendVariant(dst []byte, v any) []byte {

@@ -40,34 +40,22 @@ func (b *bodyState) clear() {
 }
 
 // ReadResponseBodyChunk reads the next piece of the body and returns it in
-// a new slice the caller owns (§1.10). Outside BODY it returns nil and
-// changes nothing.
+// a new slice the caller owns; outside BODY it returns nil and changes
+// nothing (§1.10). A piece is at most ReadChunkSize bytes of a fixed-length
+// or read-until-close body (non-blocking: what has arrived, possibly
+// nothing; blocking: it waits for that many or the end, §1.10.1), or one
+// whole chunk of a chunked body, nil until all of it has arrived (§1.10.2).
 //
-//   - Fixed length / read until close: at most ReadChunkSize bytes (and at
-//     most what is left of a fixed-length body). Non-blocking mode returns
-//     what has arrived, possibly nothing; blocking mode waits until that
-//     many bytes arrived or the stream ended (Godot's blocking read fills
-//     its whole target).
-//   - Chunked: one whole chunk per call, nil until all of it has arrived
-//     (ReadChunkSize does not apply, §1.10.2.5); the call that reads the
-//     last-chunk line returns nil and a later one reads the trailer
-//     (§1.10.2.4, §1.10.2.6). A chunk-size line with a non-hex byte after
-//     non-zero digits (`5;a=b`) makes the status CONNECTION_ERROR and
-//     still delivers that chunk if all of it is read in the same call
-//     (§1.10.2.2): blocking mode waits for it; non-blocking mode drops it
-//     when its bytes have not all arrived yet. Other chunk errors drop the
-//     chunk (§1.10.2.5).
-//
-// Endings: a complete body → CONNECTED (§1.10.3, even with Connection:
-// close; after an ambiguous head too, but the client then closes the
-// connection, §7 D2: see KeepAlive); the end of the
-// stream → the connection is closed and the status is DISCONNECTED — the
-// normal end of a read-until-close body, and, as in Godot, also the outcome
-// of a fixed-length or chunked body cut short (§1.10.1.4, §1.10.2.7; see
-// BodyComplete and ReadResponseBodyChunkInto for telling them apart); a
-// read error, or a TLS stream closed without close_notify (§1.15.4) →
-// CONNECTION_ERROR. Unlike Godot the clean end does not depend on whether
-// Poll or the read sees the close first (§1.10.4, §7 D3).
+// The status says how the body ended: CONNECTED when it is complete
+// (§1.10.3; after an ambiguous head the client then closes the
+// connection, §7 D2: see KeepAlive);
+// DISCONNECTED at the end of the stream — the normal end of a
+// read-until-close body and, as in Godot, a fixed-length or chunked body cut
+// short (§1.10.1.4, §1.10.2.7; BodyComplete tells them apart);
+// CONNECTION_ERROR for a read error, a TLS stream closed without
+// close_notify (§1.15.4) or a malformed chunk (§1.10.2.1–6, including
+// Godot's `5;a=b` quirk). Unlike Godot the clean end does not depend on
+// whether Poll or the read sees the close first (§1.10.4, §7 D3).
 //
 // Godot: HTTPClient.read_response_body_chunk()
 func (c *Client) ReadResponseBodyChunk() []byte {
@@ -326,31 +314,22 @@ func (c *Client) endStream() {
 }
 
 // ReadResponseBodyChunkInto reads body bytes into p and returns how many,
-// with io.Reader semantics: it returns what is available (not chunk-aligned
-// for a chunked body: chunk data is decoded straight into p as it arrives),
-// and io.EOF once the body is complete — together with the last bytes, or
-// on the next call. When nothing is buffered in blocking mode a
-// fixed-length or read-until-close body is read straight into p, and so is
-// a chunked body whose chunks are at least len(p) bytes; with smaller
-// chunks and len(p) ≥ 16 KiB the read buffer grows once to 256 KiB and is
-// read in bulk (fewer reads). Nothing else is allocated.
+// with io.Reader semantics: what is available (for a chunked body not
+// chunk-aligned: chunk data is decoded straight into p), and io.EOF once the
+// body is complete, with the last bytes or on the next call. Non-blocking
+// mode returns (0, nil) when nothing has arrived (call Poll and try again);
+// blocking mode waits for at least one byte. The status changes as with
+// ReadResponseBodyChunk. Nothing is allocated but, once, a larger read
+// buffer for a chunked body of small chunks (readChunkedInto).
 //
-// Non-blocking mode returns (0, nil) when no byte has arrived yet: call
-// Poll and try again. Blocking mode waits for at least one byte.
-//
-// The status changes as with ReadResponseBodyChunk. The errors are:
-//   - io.EOF: the body is complete (also for a response without a body).
-//   - a *BodyError wrapping io.ErrUnexpectedEOF: a fixed-length or chunked
-//     body ended by a clean close before it was complete (status
-//     DISCONNECTED, as in Godot).
-//   - ErrConnectionError wrapping the cause: a read error, a TLS stream
-//     closed without close_notify, or a chunk protocol error (*chunked.Error;
-//     the data of a `5;a=b` chunk, or of a chunk whose terminator is bad, was
-//     already delivered).
-//   - ErrInvalidParameter: no response body is being read (no response
-//     yet, or a request is in progress).
-//
-// After the body ended the same error is returned again.
+// Errors, returned again by every later call: io.EOF when the body is
+// complete (also for a response without one); a *BodyError wrapping
+// io.ErrUnexpectedEOF for a fixed-length or chunked body cut short by a
+// clean close (status DISCONNECTED, as in Godot); ErrConnectionError
+// wrapping the cause for a read error, a TLS stream closed without
+// close_notify or a *chunked.Error (the data of a `5;a=b` chunk, or of a
+// chunk with a bad terminator, was already delivered); ErrInvalidParameter
+// when no body is being read.
 func (c *Client) ReadResponseBodyChunkInto(p []byte) (int, error) {
 	if c.status != StatusBody {
 		return 0, c.bodyEndErr()
@@ -382,7 +361,9 @@ func (c *Client) bodyEndErr() error {
 	return godot.Wrap(ErrInvalidParameter, bodyOp, errNoBody)
 }
 
-// readPlainInto reads a fixed-length or read-until-close body into p.
+// readPlainInto reads a fixed-length or read-until-close body into p. With
+// nothing buffered, blocking mode reads straight into p (readDirect) and
+// non-blocking mode tries to (tryDirect); buffered bytes are copied first.
 func (c *Client) readPlainInto(p []byte) (int, error) {
 	if c.body.framing == wire.FramingLength && int64(len(p)) > c.body.left {
 		p = p[:c.body.left]

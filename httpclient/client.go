@@ -192,35 +192,31 @@ func (c *Client) LastError() error {
 // drives the connection. It first closes any current connection (§1.5.1),
 // so even a refused call leaves the client DISCONNECTED.
 //
-// host may start with "http://" (TLS is then off even when tls is given) or
-// "https://" (TLS on, with TLSClient(nil, "") when tls is nil), checked
-// case-insensitively; only that prefix is removed (§1.5.3). A negative port
-// means 443 with TLS and 80 without (§1.5.7). An IP literal as Godot's
-// String.is_valid_ip_address reads it (IPv6 without brackets, §1.5.9; also
-// "127.000.000.001" or "+10.0.0.1", see wire.IsValidIPAddress) connects at
-// once to the address Godot's IPAddress makes of it: status CONNECTING; a
-// name is resolved first: status RESOLVING (§1.5.10–11). The Host header and
-// the TLS name keep the host text as given.
+// A case-insensitive "http://" prefix is removed and turns TLS off even when
+// tls is given; "https://" is removed and turns it on (TLSClient(nil, "")
+// when tls is nil); nothing else is removed (§1.5.3). A negative port means
+// 443 with TLS, else 80 (§1.5.7). An IP literal as Godot reads it (IPv6
+// without brackets, "127.000.000.001": wire.IsValidIPAddress, §1.5.9) is
+// connected to at once, status CONNECTING; a name is resolved first, status
+// RESOLVING (§1.5.10–11). The Host header and the TLS name keep the host
+// text as given.
 //
-// Errors (all with status DISCONNECTED unless noted):
-//   - ErrInvalidParameter: server-mode TLSOptions (§1.5.4); a host shorter
-//     than 4 characters after the prefix, so "::1" is refused (§1.5.6); an
-//     IP literal with a port outside 1…65535 (status CANT_CONNECT, §1.5.10);
-//     a literal such as "1::2::3" whose address Godot's parser leaves
-//     undefined (status CANT_CONNECT; see COMPAT.md).
-//   - Failed: the TCP connect to an IP literal could not start (no route
-//     to it, no socket), status CANT_CONNECT (§1.5.10), with the cause.
-//     Over TLS or a CONNECT tunnel that failure is reported by the first
-//     Poll instead (COMPAT.md H14).
+// Errors (status DISCONNECTED unless noted): ErrInvalidParameter for
+// server-mode TLSOptions (§1.5.4), a host shorter than 4 characters after
+// the prefix such as "::1" (§1.5.6), or an IP literal with a port outside
+// 1…65535 or an address Godot leaves undefined such as "1::2::3" (status
+// CANT_CONNECT, §1.5.10, COMPAT.md); Failed, with the cause, when the TCP
+// connect to an IP literal cannot start (status CANT_CONNECT; over TLS or a
+// CONNECT tunnel the first Poll reports it instead, COMPAT.md H14).
 //
 // Godot: HTTPClient.connect_to_host()
 func (c *Client) ConnectToHost(host string, port int, tls *TLSOptions) error {
 	c.Close()
 	c.connHost, c.connPort, c.tlsOpts = host, port, tls
 	switch {
-	case hasPrefixFold(host, "http://"):
+	case wire.HasPrefixFold(host, "http://"): // §1.5.3; ASCII, so len(prefix) bytes matched
 		c.connHost, c.tlsOpts = host[len("http://"):], nil
-	case hasPrefixFold(host, "https://"):
+	case wire.HasPrefixFold(host, "https://"):
 		c.connHost = host[len("https://"):]
 		if c.tlsOpts == nil {
 			c.tlsOpts = TLSClient(nil, "")
@@ -305,24 +301,6 @@ func ipLiteral(host string) (addr netip.Addr, literal, valid bool) {
 }
 
 func validPort(p int) bool { return p >= 1 && p <= 65535 }
-
-// hasPrefixFold reports whether s begins with the lower-case ASCII prefix,
-// ignoring ASCII case (Godot: to_lower().begins_with()).
-func hasPrefixFold(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		b := s[i]
-		if b >= 'A' && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		if b != prefix[i] {
-			return false
-		}
-	}
-	return true
-}
 
 // Request sends a request with a string body (UTF-8 bytes; Content-Length is
 // the byte length, §1.7). It is RequestRaw with []byte(body); a non-empty

@@ -47,28 +47,22 @@ var (
 // while the client has TLS options (from the last ConnectToHost), is
 // refused with ErrInvalidParameter and nothing changes (Godot prints and
 // ignores); the current connection again is a no-op. Otherwise the client
-// is closed (Close: status DISCONNECTED, the response cleared), conn is
-// installed and the status becomes CONNECTED, ready for Request.
+// is closed (status DISCONNECTED, the response cleared), conn is installed
+// and the status becomes CONNECTED. The client owns conn from now on: Close
+// and Abort close it (a *tls.Conn without close_notify, as Godot's close()).
 //
-// As in Godot the target of the last ConnectToHost is not changed, so the
-// automatic Host header is built from it — "Host: :-1" on a client that
-// never connected (§1.13.2): send your own Host header. TLS options, the
-// proxy settings and blocking mode apply as for a connection the client
-// made; the TLS handshake of a *tls.Conn is left to crypto/tls (it runs on
-// the first write or read if it has not yet; until it has, the liveness
-// check leaves the conn alone).
+// As in Godot the target of the last ConnectToHost is kept, so the automatic
+// Host header is built from it — "Host: :-1" on a client that never
+// connected (§1.13.2): send your own Host header. TLS options, proxy
+// settings and blocking mode apply as for a connection the client made; a
+// *tls.Conn's handshake is left to crypto/tls.
 //
-// Unlike Godot, whose poll() checks its own unconnected TCP socket for a
-// plain installed stream and so reports CONNECTION_ERROR at once in
-// CONNECTED and BODY (§1.13.3), the liveness check (§1.6.3) looks at conn
-// itself: the zero-wait peek when conn is a syscall.Conn (a *net.TCPConn),
-// otherwise — a *tls.Conn, net.Pipe, a wrapper — one background read at a
-// time in both modes (a FIN is then seen a Poll later). Over an installed
-// *tls.Conn a TCP close without close_notify at a record boundary cannot be
-// told from a close_notify (crypto/tls reports io.EOF for both) and ends
-// like one (§1.15.4 holds only for connections the client made). The client owns conn from now on: Close
-// closes it (a *tls.Conn without sending close_notify, as Godot's close()),
-// Abort too.
+// Unlike Godot, which reports CONNECTION_ERROR at once for a plain
+// installed stream (§1.13.3), the liveness check (§1.6.3) looks at conn
+// itself: a zero-wait peek for a syscall.Conn, else one background read at
+// a time (a FIN is then seen a Poll later). Over an installed *tls.Conn a
+// TCP close without close_notify ends like a close_notify: crypto/tls
+// reports io.EOF for both (§1.15.4 holds for connections the client made).
 //
 // Godot: HTTPClient.set_connection()
 func (c *Client) SetConnection(conn net.Conn) error {
@@ -79,7 +73,7 @@ func (c *Client) SetConnection(conn net.Conn) error {
 	if c.tlsOpts != nil && !isTLS {
 		return godot.Wrap(ErrInvalidParameter, "set_connection", errNotTLS)
 	}
-	if c.st != nil && sameConn(c.st.conn, conn) {
+	if c.st != nil && (sameConn(c.st.conn, conn) || sameConn(c.givenConn(), conn)) {
 		return nil
 	}
 	c.Close()
@@ -119,7 +113,19 @@ func (c *Client) Connection() net.Conn {
 	if c.st == nil {
 		return nil
 	}
+	if sc, ok := c.st.conn.(interface{ tcpConn() net.Conn }); ok {
+		return sc.tcpConn() // a quick connect's socket, as a *net.TCPConn
+	}
 	return c.st.conn
+}
+
+// givenConn is the *net.TCPConn Connection gave out over a quick
+// connect's socket, or nil.
+func (c *Client) givenConn() net.Conn {
+	if sc, ok := c.st.conn.(interface{ givenTCP() net.Conn }); ok {
+		return sc.givenTCP()
+	}
+	return nil
 }
 
 // sameConn reports whether a and b are the same conn without the panic of

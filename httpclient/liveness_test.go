@@ -198,3 +198,83 @@ func BenchmarkPollLiveness(b *testing.B) {
 		})
 	}
 }
+
+// TestPollSocketErrorFirst checks §1.6 with §1.15.3: every poll() of
+// Godot's starts with the TCP socket's own poll, and a socket error there
+// (POLLERR: an RST) ends the connection whatever is still queued — the bytes
+// that came before the RST are never read. Bytes the client has already
+// buffered are bytes Godot would still have in its socket, so the first
+// Poll after the RST is CONNECTION_ERROR (cause ECONNRESET) in BODY with
+// body bytes unread, and in CONNECTED with bytes after the response. A
+// body read without a Poll still gets the queued bytes first, as Godot's
+// recv does.
+func TestPollSocketErrorFirst(t *testing.T) {
+	if !peekSupported {
+		t.Skip("no socket to look at on this platform: the error comes after the bytes")
+	}
+	cases := []struct {
+		name, resp string
+		status     Status // where the client is when the RST arrives
+	}{
+		{"body-bytes-unread", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", StatusBody},
+		{"connected-bytes-after", okResp + "HTTP/1.1 200 OK\r\n", StatusConnected},
+	}
+	for _, tgt := range livenessTargets {
+		for _, tc := range cases {
+			for _, m := range modes {
+				t.Run(tgt.name+"/"+tc.name+"/"+m.name, func(t *testing.T) {
+					g, closed := newGate(), make(chan struct{})
+					host, port, opts := tgt.start(t, ts.Script(ts.Read(), ts.WriteString(tc.resp), g.step("sent"),
+						ts.Reset(), closedStep(closed)))
+					c, tr := newClient(t, m.blocking)
+					require.NoError(t, connect(t, c, host, port, opts))
+					require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+					_ = pollWhile(t, c, StatusRequesting)
+					g.wait(t)
+					if tc.status == StatusConnected {
+						readBody(t, c, pathInto, &result{})
+					}
+					require.Equal(t, tc.status, c.Status())
+					g.pass(t)
+					waitClosed(t, closed)
+					err := c.Poll()
+					assert.Equal(t, StatusConnectionError, c.Status(), "the first Poll after the RST, bytes queued or not")
+					assert.True(t, errors.Is(err, ErrConnectionError), "%v", err)
+					assert.True(t, errors.Is(err, syscall.ECONNRESET), "%v", err)
+					want := concat(connected, StatusBody)
+					if tgt.tls {
+						want = concat(statuses(StatusResolving), want...)
+					}
+					if tc.status == StatusConnected {
+						want = append(want, StatusConnected)
+					}
+					assert.Equal(t, append(want, StatusConnectionError), *tr)
+				})
+			}
+		}
+	}
+	// Without a Poll the body read gets what came before the RST first.
+	for _, m := range modes {
+		t.Run("read-without-poll/"+m.name, func(t *testing.T) {
+			g, closed := newGate(), make(chan struct{})
+			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"),
+				g.step("sent"), ts.Reset(), closedStep(closed)))
+			c, _ := newClient(t, m.blocking)
+			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+			require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+			_ = pollWhile(t, c, StatusRequesting)
+			g.wait(t)
+			require.Equal(t, StatusBody, c.Status())
+			g.pass(t)
+			waitClosed(t, closed)
+			var got []byte
+			var err error
+			for err == nil {
+				got, err = c.AppendResponseBodyChunk(got)
+			}
+			assert.Equal(t, "hello", string(got))
+			assert.True(t, errors.Is(err, syscall.ECONNRESET), "%v", err)
+			assert.Equal(t, StatusConnectionError, c.Status())
+		})
+	}
+}

@@ -181,6 +181,22 @@ func (c *nbConn) Read(p []byte) (int, error) {
 	return c.conn.Read(p)
 }
 
+// PendingErr reports a socket error that arrived behind bytes not read yet
+// (§1.6: Godot's poll sees it first, as POLLERR, whatever is queued), and
+// keeps it as the next read's result. nil when there is none, or when the
+// platform or conn cannot tell (the fallback: its background read meets the
+// error after the bytes).
+func (c *nbConn) PendingErr() error {
+	if c.perr != nil {
+		return c.perr
+	}
+	if c.sock == nil {
+		return nil
+	}
+	c.perr = c.sock.pendingErr()
+	return c.perr
+}
+
 // Peek reports, without waiting and without taking data from the stream,
 // whether the connection is alive (§1.6.3): nbData and nbEmpty are alive,
 // nbEOF is the peer's FIN with nothing before it, nbError a socket error

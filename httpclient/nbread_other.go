@@ -20,3 +20,5 @@ func (*nbSock) tryRead([]byte) (int, error) { return 0, errWouldBlock }
 func (*nbSock) tryWrite([]byte) (int, error) { return 0, nil }
 
 func (*nbSock) peek() (nbState, bool, error) { return nbEmpty, false, nil }
+
+func (*nbSock) pendingErr() error { return nil }

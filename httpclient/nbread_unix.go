@@ -21,7 +21,9 @@ type nbSock struct {
 	readF  func(fd uintptr) bool
 	peekF  func(fd uintptr) bool
 	writeF func(fd uintptr) bool
+	errF   func(fd uintptr)
 	buf    []byte // readF's destination, writeF's source
+	soErr  int    // errF's SO_ERROR value
 	one    [1]byte
 	n      int
 	errno  error
@@ -57,6 +59,9 @@ func newNBSock(conn net.Conn) *nbSock {
 				return true
 			}
 		}
+	}
+	s.errF = func(fd uintptr) {
+		s.soErr, s.errno = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
 	}
 	s.writeF = func(fd uintptr) bool {
 		for {
@@ -122,6 +127,22 @@ func (s *nbSock) peek() (st nbState, taken bool, err error) {
 		return nbEmpty, false, nil
 	}
 	return nbError, true, s.opError("recvfrom", s.errno)
+}
+
+// pendingErr takes the socket's pending error (SO_ERROR): the error poll(2)
+// reports as POLLERR — an RST, for one — which the kernel holds until the
+// bytes queued before it have been read. nil when there is none.
+func (s *nbSock) pendingErr() error {
+	if err := s.rc.Control(s.errF); err != nil {
+		return err // closed (Abort)
+	}
+	switch {
+	case s.errno != nil:
+		return s.opError("getsockopt", s.errno)
+	case s.soErr != 0:
+		return s.opError("read", syscall.Errno(s.soErr))
+	}
+	return nil
 }
 
 // opError is errno as net.Conn.Read reports it, so that errors.Is(err,

@@ -21,32 +21,21 @@ const pollOp = "poll"
 //	CANT_CONNECT                      ErrCantConnect (a proxy error: see below)
 //	CONNECTION_ERROR, TLS_HANDSHAKE_ERROR  ErrConnectionError
 //
-// The call that enters a failure status returns the code Godot returns there
-// wrapping the cause (LastError gives the same value): ErrCantResolve,
-// ErrCantConnect (TCP failure on every address; a TLS handshake or
-// verification failure, with status TLS_HANDSHAKE_ERROR; a proxy refusal,
-// with a *ProxyError), ErrInvalidParameter (a resolved name with a port
-// outside 1…65535, status CANT_CONNECT), ErrConnectionError (an I/O error,
-// a malformed or oversized response head, a proxy that closed).
+// The call that enters a failure status returns that code wrapping the
+// cause, and LastError gives the same value: a TLS failure is
+// ErrCantConnect with status TLS_HANDSHAKE_ERROR, a proxy refusal wraps a
+// *ProxyError, a resolved name with a port outside 1…65535 is
+// ErrInvalidParameter with status CANT_CONNECT.
 //
-// Non-blocking mode (the default) never waits. Blocking mode waits in
-// RESOLVING, CONNECTING and REQUESTING until the status can change; in
-// CONNECTED and BODY it checks liveness and returns at once, as Godot does.
-// On platforms without the zero-wait look — Windows, Plan 9, wasm — or over
-// a conn that is not a syscall.Conn (SetConnection), both modes read in the
-// background instead, so that a FIN is seen one Poll later.
-//
-// The liveness check of CONNECTED and BODY is the same in both modes: a
-// zero-wait look at the socket that leaves arrived bytes in it (§1.15.3).
-// A FIN (or TLS close) while idle in CONNECTED gives CONNECTION_ERROR
-// (§1.6.3.3), and so does a FIN in BODY when nothing more belongs to the
-// body (Content-Length: 0, HEAD), as in Godot. Otherwise a clean close in
-// BODY is left for the body read, which ends the body with DISCONNECTED
-// (§1.10.1.4; the port's deterministic form of §1.10.4, §7 D3): Poll never
-// turns a body that was cleanly closed before its end into an error. After
-// a response whose framing was ambiguous the client has closed the
-// connection (§7 D2): the next Poll in CONNECTED gives CONNECTION_ERROR with
-// ErrNotReusable, what Godot gives once a server closed the connection.
+// Non-blocking mode (the default) never waits; blocking mode waits in
+// RESOLVING, CONNECTING and REQUESTING until the status can change (§1.15.1).
+// In REQUESTING, CONNECTED and BODY a pending socket error (an RST) comes
+// first and ends the connection, whatever bytes are still unread (§1.6). In
+// CONNECTED and BODY both modes check liveness without consuming data
+// (pollLive, §1.6.3): a clean close of a body that still expects bytes is
+// left to the body read (§1.10.1.4, §7 D3), and after an ambiguous response
+// the next Poll gives CONNECTION_ERROR with ErrNotReusable (§7 D2). The
+// package doc says where the socket cannot be looked at without waiting.
 //
 // Godot: HTTPClient.poll()
 func (c *Client) Poll() error {
@@ -62,8 +51,15 @@ func (c *Client) Poll() error {
 	case StatusResolving, StatusConnecting:
 		return c.pollDial()
 	case StatusConnected, StatusBody:
+		if err := c.pendingErr(); err != nil {
+			return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
+		}
 		return c.pollLive()
 	case StatusRequesting:
+		if err := c.pendingErr(); err != nil {
+			c.release() // as a failed write or read in REQUESTING (§1.6.4)
+			return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
+		}
 		return c.pollRequesting()
 	case StatusCantResolve:
 		return c.terminalErr(ErrCantResolve)
@@ -181,6 +177,24 @@ func (c *Client) pollQuick() error {
 	return c.connected(st)
 }
 
+// pendingErr is the first thing Godot's poll() does while connected: its
+// StreamPeerTCP looks at the socket, and a socket error (POLLERR: an RST)
+// ends the connection there — before any byte still queued is read, and
+// whatever the status (§1.6, §1.15.3). Bytes the client has buffered are
+// bytes Godot would still have in the socket, so they do not count either.
+// Under TLS the check is on the TCP socket below, as Godot's is. SO_ERROR
+// also hands out a "soft" error (an ICMP report while retransmitting) that
+// poll(2) does not flag; on a live connection there is none in practice.
+func (c *Client) pendingErr() error {
+	if c.st == nil || c.retired {
+		return nil // retired: the port closed it (§7 D2), see pollLive
+	}
+	if err := c.st.nb.PendingErr(); err != nil {
+		return c.readErr(err)
+	}
+	return nil
+}
+
 // pollLive is the liveness check of CONNECTED and BODY (§1.6.3), the same
 // in both modes: Godot's poll() looks at the socket first, so a Poll made
 // after the peer's FIN arrived (nothing left to read) reports it. It never
@@ -198,7 +212,7 @@ func (c *Client) pollLive() error {
 		// what Godot reports once a server has closed a kept-alive one.
 		return c.fail(StatusConnectionError, ErrConnectionError, pollOp, ErrNotReusable)
 	}
-	if c.rr == c.rw && c.rerr == nil && c.st != nil {
+	if c.rr == c.rw && c.rerr == nil && c.st != nil && !c.bodyReadDecides() {
 		c.look()
 	}
 	if c.rr < c.rw || c.rerr == nil {
@@ -213,6 +227,15 @@ func (c *Client) pollLive() error {
 	}
 	// Godot does not close() here: the socket stays until Close.
 	return c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
+}
+
+// bodyReadDecides reports whether the look can be left out: in BODY, over
+// plain TCP, while the body expects bytes, pendingErr has already seen any
+// socket error, and whatever else the look could find — bytes, nothing, a
+// FIN — leaves the outcome to the body read (below). One system call fewer
+// per Poll on the hot path.
+func (c *Client) bodyReadDecides() bool {
+	return c.status == StatusBody && c.st.tr == nil && c.st.nb.sock != nil && c.bodyExpectsBytes()
 }
 
 // bodyExpectsBytes reports whether the body of the current response still

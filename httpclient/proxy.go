@@ -84,10 +84,8 @@ func (c *Client) appendProxyAuth(head []byte, headers []string) []byte {
 	if c.httpProxyAuth == "" || c.tlsOpts != nil || c.httpProxyPort == -1 {
 		return head
 	}
-	for _, h := range headers {
-		if hasPrefixFold(h, "proxy-authorization:") {
-			return head
-		}
+	if wire.HasLinePrefix(headers, "proxy-authorization:") {
+		return head
 	}
 	return insertHeader(head, c.httpProxyAuth)
 }

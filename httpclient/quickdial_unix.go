@@ -25,62 +25,68 @@ const quickConnectSupported = true
 
 // quickConnect is one non-blocking connect(2) in progress.
 type quickConnect struct {
-	fd       int // the socket; -1 once handed over or closed
+	sc       *sockConn // the socket, on the poller from the start; nil once handed over or closed
 	addr     netip.AddrPort
 	deadline time.Time // the connect timeout (§1.6.2.1)
 	p        dialParams
+	checkF   func(fd uintptr)
+	done     bool  // checkF's outcome: the connect ended…
+	err      error // …with this error (nil: connected)
 }
 
 // startQuickConnect creates the socket and starts connecting it to addr.
 // An error means the connect could not even start: ConnectToHost returns
 // it as FAILED, status CANT_CONNECT (§1.5.10).
 func startQuickConnect(p dialParams, addr netip.AddrPort) (*quickConnect, error) {
-	q := &quickConnect{fd: -1, addr: addr, deadline: time.Now().Add(p.timeout), p: p}
+	q := &quickConnect{addr: addr, deadline: time.Now().Add(p.timeout), p: p}
 	family := syscall.AF_INET6
 	var sa syscall.Sockaddr = &syscall.SockaddrInet6{Port: int(addr.Port()), Addr: addr.Addr().As16()}
 	if addr.Addr().Is4() {
 		family = syscall.AF_INET
 		sa = &syscall.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
 	}
-	syscall.ForkLock.RLock()
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM, 0)
-	if err == nil {
-		syscall.CloseOnExec(fd)
-	}
-	syscall.ForkLock.RUnlock()
+	fd, err := nonblockingSocket(family)
 	if err != nil {
-		return q, q.opErr(os.NewSyscallError("socket", err))
+		return q, q.opErr(err)
 	}
-	q.fd = fd
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		q.close()
-		return q, q.opErr(os.NewSyscallError("setnonblock", err))
-	}
-	// What net.Dialer sets on a TCP connection.
+	// What net.Dialer sets on a TCP connection (keep-alive probes are left
+	// off, as Godot leaves them).
 	_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
 	switch err := syscall.Connect(fd, sa); err {
 	case nil, syscall.EINPROGRESS, syscall.EINTR, syscall.EALREADY:
-		return q, nil
 	default:
-		q.close()
+		_ = syscall.Close(fd)
 		return q, q.opErr(os.NewSyscallError("connect", err))
 	}
+	if q.sc, err = newSockConn(fd, net.TCPAddrFromAddrPort(addr)); err != nil {
+		return q, q.opErr(err)
+	}
+	q.checkF = func(fd uintptr) { q.done, q.err = q.checkFD(int(fd)) }
+	return q, nil
 }
 
 // check reports whether the connect has ended, and how: a pending error
 // (ECONNREFUSED…), the connect timeout, or success (a peer is there).
 func (q *quickConnect) check() (done bool, err error) {
-	if q.fd < 0 {
+	if q.sc == nil {
 		return true, q.opErr(net.ErrClosed)
 	}
-	v, err := syscall.GetsockoptInt(q.fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+	if err := q.sc.rc.Control(q.checkF); err != nil {
+		return true, q.opErr(net.ErrClosed)
+	}
+	return q.done, q.err
+}
+
+// checkFD is check on the socket's descriptor.
+func (q *quickConnect) checkFD(fd int) (bool, error) {
+	v, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
 	switch {
 	case err != nil:
 		return true, q.opErr(os.NewSyscallError("getsockopt", err))
 	case v != 0:
 		return true, q.opErr(os.NewSyscallError("connect", syscall.Errno(v)))
 	}
-	if _, err := syscall.Getpeername(q.fd); err != nil {
+	if _, err := syscall.Getpeername(fd); err != nil {
 		if err != syscall.ENOTCONN {
 			return true, q.opErr(os.NewSyscallError("getpeername", err))
 		}
@@ -93,41 +99,23 @@ func (q *quickConnect) check() (done bool, err error) {
 }
 
 // wait is check for blocking mode: it waits, on the runtime's poller, until
-// the connect has ended. hold registers the temporary conn it waits on, so
-// that Abort can close it (false: already aborted).
+// the connect has ended. hold registers the conn, so that Abort can close
+// it (false: already aborted).
 func (q *quickConnect) wait(hold func(net.Conn) bool) error {
 	done, err := q.check()
 	if done {
 		return err
 	}
-	// A second descriptor of the socket waits on the poller; q.fd stays
-	// for check and for conn.
-	syscall.ForkLock.RLock()
-	dup, err := syscall.Dup(q.fd)
-	if err == nil {
-		syscall.CloseOnExec(dup)
-	}
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		return q.opErr(os.NewSyscallError("dup", err))
-	}
-	w, err := fileConn(dup)
-	if err != nil {
-		return q.opErr(err)
-	}
-	defer w.Close()
-	if !hold(w) {
+	if !hold(q.sc) {
 		return q.opErr(ErrAborted)
 	}
-	rc, err := w.(syscall.Conn).SyscallConn()
-	if err != nil {
-		return q.opErr(err)
-	}
-	_ = w.SetWriteDeadline(q.deadline)
+	_ = q.sc.f.SetWriteDeadline(q.deadline)
+	defer func() { _ = q.sc.f.SetWriteDeadline(time.Time{}) }()
 	var cerr error
 	// The socket becomes writable when the connect ends, either way.
-	werr := rc.Write(func(uintptr) bool {
-		done, cerr = q.check()
+	werr := q.sc.rc.Write(func(fd uintptr) bool {
+		var done bool
+		done, cerr = q.checkFD(int(fd))
 		return done
 	})
 	if werr != nil && cerr == nil {
@@ -139,37 +127,34 @@ func (q *quickConnect) wait(hold func(net.Conn) bool) error {
 	return cerr
 }
 
-// conn hands the connected socket over as a net.Conn (a *net.TCPConn on
-// the runtime's poller, with both addresses known).
+// conn hands the connected socket over as a net.Conn with both addresses
+// known.
 func (q *quickConnect) conn() (net.Conn, error) {
-	fd := q.fd
-	q.fd = -1
-	c, err := fileConn(fd)
+	sc := q.sc
+	q.sc = nil
+	var lsa syscall.Sockaddr
+	var err error
+	if cerr := sc.rc.Control(func(fd uintptr) { lsa, err = syscall.Getsockname(int(fd)) }); cerr != nil {
+		err = cerr
+	}
 	if err != nil {
-		return nil, q.opErr(err)
+		_ = sc.f.Close()
+		return nil, q.opErr(os.NewSyscallError("getsockname", err))
 	}
-	return c, nil
-}
-
-// fileConn makes a net.Conn of the socket fd, which it takes over.
-func fileConn(fd int) (net.Conn, error) {
-	// A blocking descriptor is not put on the poller by os.NewFile;
-	// net.FileConn makes its duplicate non-blocking (the flag is shared).
-	if err := syscall.SetNonblock(fd, false); err != nil {
-		_ = syscall.Close(fd)
-		return nil, os.NewSyscallError("setnonblock", err)
+	switch a := lsa.(type) {
+	case *syscall.SockaddrInet4:
+		sc.laddr = &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+	case *syscall.SockaddrInet6:
+		sc.laddr = &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
 	}
-	f := os.NewFile(uintptr(fd), "tcp")
-	c, err := net.FileConn(f)
-	_ = f.Close() // fd; the conn has its own duplicate
-	return c, err
+	return sc, nil
 }
 
 // close closes the socket if it was not handed over.
 func (q *quickConnect) close() {
-	if q.fd >= 0 {
-		_ = syscall.Close(q.fd)
-		q.fd = -1
+	if q.sc != nil {
+		_ = q.sc.f.Close()
+		q.sc = nil
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gdhttp/gdhttp/godot"
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Streamed request bodies (issue 10, §7.2 opt-in): RequestStream sends a
@@ -13,6 +14,14 @@ import (
 // the bytes on the wire are exactly Godot's for a body of that size (§1.7:
 // the same head, Content-Length where Godot writes it, then the body); an
 // unknown length is sent chunked, which Godot never does.
+//
+// Poll reads the body in reads of at most reqBodyBuf and writes each as it
+// is read (fillBody). Blocking mode writes it all in the Poll that sends the
+// request; non-blocking mode writes what the socket takes without waiting
+// (at most pollWriteBudget of body per Poll) and returns: on plain TCP what
+// the socket did not take is written by the next Poll, with no goroutine
+// (Godot's non-blocking write); under TLS, where a record must not be cut,
+// each piece goes to one background write, joined by Close.
 
 const (
 	// reqBodyBuf is the most a body read takes from the reader at once: one
@@ -84,15 +93,10 @@ type reqBody struct {
 // with "Content-Length:" or "Transfer-Encoding:" is then refused with
 // ErrInvalidParameter.
 //
-// Poll reads the body from body on the caller's goroutine, in reads of at
-// most 64 KiB, and writes each as it is read. Blocking mode writes it all in
-// the Poll that sends the request; non-blocking mode writes what the socket
-// takes without waiting (at most 1 MiB of body per Poll) and returns: on
-// plain TCP what the socket did not take is written by the next Poll, with
-// no goroutine (Godot's non-blocking write); under TLS, where a record must
-// not be cut, each piece goes to one background write, joined by Close; the status stays REQUESTING until the whole body is
-// sent, then the response head is read as usual (§1.6.4). A reader that
-// blocks blocks Poll: give a reader that has its data (a file, a buffer).
+// Poll reads body on the caller's goroutine and writes each piece as it is
+// read; the status stays REQUESTING until the whole body is sent (§1.6.4).
+// A reader that blocks blocks Poll: give one that has its data (a file, a
+// buffer).
 //
 // A read error, or io.EOF before length bytes, ends the request: the
 // connection is closed, status CONNECTION_ERROR, and Poll returns
@@ -107,10 +111,8 @@ func (c *Client) RequestStream(method Method, url string, headers []string, body
 		return godot.Wrap(ErrInvalidParameter, "request", errBadStreamLength)
 	}
 	if length < 0 {
-		for _, h := range headers {
-			if hasPrefixFold(h, "content-length:") || hasPrefixFold(h, "transfer-encoding:") {
-				return godot.Wrap(ErrInvalidParameter, "request", errChunkedHeader)
-			}
+		if wire.HasLinePrefix(headers, "content-length:") || wire.HasLinePrefix(headers, "transfer-encoding:") {
+			return godot.Wrap(ErrInvalidParameter, "request", errChunkedHeader)
 		}
 	}
 	if err := c.request(method, url, headers, nil, length); err != nil {

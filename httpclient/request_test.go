@@ -3,11 +3,8 @@ package httpclient
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,11 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/internal/golden"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the bytes received")
 
 const okResp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -34,18 +30,11 @@ func normalize(b []byte, port int) string {
 	return strings.ReplaceAll(s, wire.DefaultUserAgent(), "{UA}")
 }
 
-// checkGolden compares got with testdata/name.golden (or writes it with
-// -update).
+// checkGolden compares got with testdata/name.golden (go test ./httpclient
+// -run Golden -update rewrites the files).
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test -run %s -update", t.Name())
-	assert.Equal(t, string(want), got, "request bytes differ from %s", path)
+	golden.Check(t, name, []byte(got))
 }
 
 // TestRequestGolden checks the bytes a server receives for every §1.7

@@ -18,40 +18,11 @@ import (
 // leaves with the bytes Godot would write (§1.7) and every response is read
 // with Godot's rules (§1.8–§1.10, or strict RFC 9112 with Strict), so an
 // http.Client, a load tool or any code written against net/http can talk
-// like a Godot game.
-//
-// It keeps a pool of idle connections per scheme, host, port and proxy
-// (MaxIdleConnsPerHost, closed after IdleConnTimeout), and is safe for
-// concurrent use. It does not follow redirects nor keep cookies: that is
-// http.Client's job. Response and request bodies are streamed: a request
-// body is read while it is written (Client.RequestStream), never held whole
-// in memory. With Request.ContentLength > 0 the request is Godot's for a
-// body of that size (Content-Length, §1.7.10) and exactly that many bytes
-// are sent (a body that ends earlier fails the request; one with more left
-// is not read further); a body of unknown length (ContentLength −1, or 0
-// with a Body other than nil and http.NoBody) is sent with
-// "Transfer-Encoding: chunked", which Godot never sends. A body that fails
-// to read ends the request with an error wrapping a *RequestBodyError and
-// the read error, and the connection is closed. The body is closed once
-// the request was written or failed. A request that failed on a reused
-// connection before its response is retried once on a new one (idempotent
-// methods only) when its body was not read yet, or can be had again from
-// Request.GetBody.
-//
-// Request headers: http.Header has no order, so the request's headers are
-// written sorted by canonical name, each value in its own line in the
-// order given, followed by Godot's automatic headers (Host, Content-Length,
-// User-Agent, Accept — each only when the request does not carry it).
-// Content-Length and Transfer-Encoding in Request.Header are ignored, as
-// net/http does; Request.Host, when it differs from URL.Host, is sent as a
-// Host header (so is the URL's host for an IPv6 literal, which Godot would
-// write without brackets). Request.Close adds "Connection: close".
-//
-// Errors: a failure to connect or a failure before the response head
-// returns the Godot code wrapping the real cause (ErrCantResolve,
-// ErrCantConnect, ErrConnectionError…), or the context's error when the
-// request's context ended; http.Client wraps either in a *url.Error.
-// Methods other than Godot's nine (§1.7.1) are refused.
+// like a Godot game. It keeps a pool of idle connections per scheme, host,
+// port and proxy (MaxIdleConnsPerHost, closed after IdleConnTimeout) and is
+// safe for concurrent use. It does not follow redirects nor keep cookies:
+// that is http.Client's job. RoundTrip says how bodies, headers and errors
+// are handled.
 type Transport struct {
 	// TLS configures https requests (nil: TLSClient(nil, ""), the system
 	// roots and the URL's host name).
@@ -117,7 +88,23 @@ type pconn struct {
 var errClosedBody = errors.New("httpclient: read on closed response body")
 
 // RoundTrip sends one request and returns its response with the body still
-// to be read (http.RoundTripper).
+// to be read (http.RoundTripper). Methods other than Godot's nine are
+// refused (§1.7.1). The request body is streamed (Client.RequestStream),
+// never held whole, and closed once written or failed: with ContentLength
+// > 0 the request is Godot's for a body of that size (§1.7.10) and exactly
+// that many bytes are sent (a body that ends earlier fails the request); a
+// body of unknown length (ContentLength −1, or 0 with a Body other than nil
+// and http.NoBody) is sent with "Transfer-Encoding: chunked", which Godot
+// never sends. The headers are written as requestHeaders says. A request
+// that failed on a reused connection before its response is retried once on
+// a new one (idempotent methods only) when its body was not read yet or
+// Request.GetBody gives it again.
+//
+// Errors: a body that fails to read wraps a *RequestBodyError and the read
+// error, and the connection is closed; a failure to connect or before the
+// response head is the Godot code wrapping the cause (ErrCantResolve,
+// ErrCantConnect, ErrConnectionError…), or the context's error when the
+// request's context ended. http.Client wraps either in a *url.Error.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		closeBody(req)
@@ -304,6 +291,13 @@ func urlPort(s string, tls bool) (int, error) {
 }
 
 // requestHeaders lists the request's headers as Godot's client takes them.
+// http.Header has no order, so they are sorted by name, each value its own
+// line in the order given; Godot's client then adds its automatic headers
+// (Host, Content-Length, User-Agent, Accept) that these do not carry.
+// Content-Length, Transfer-Encoding and Trailer in Request.Header are
+// ignored, as net/http does; Request.Host, when it differs from URL.Host, is
+// sent as a Host header (so is the URL's host for an IPv6 literal, which
+// Godot would write without brackets). Request.Close adds "Connection: close".
 func requestHeaders(req *http.Request, k connKey) []string {
 	names := make([]string, 0, len(req.Header))
 	for name := range req.Header {

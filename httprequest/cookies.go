@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Cookie jar (§7.2 opt-in; Godot sends no cookies of its own, §2.1.4).
@@ -61,7 +63,7 @@ func (r *run) withJarCookies(headers []string) []string {
 	if jar == nil {
 		return headers
 	}
-	if _, user := lookupHeader(headers, "cookie"); user {
+	if _, user := wire.LookupField(headers, "cookie"); user {
 		return headers
 	}
 	cookies := jar.Cookies(r.cur.asURL())

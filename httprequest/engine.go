@@ -3,11 +3,9 @@ package httprequest
 import (
 	"errors"
 	"io"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/wire"
@@ -320,9 +318,9 @@ func (r *run) handleResponse() (handled, done bool) {
 		if limit := r.n.maxRedirects.Load(); limit >= 0 && int64(r.redirections) >= limit {
 			return true, r.fail(ResultRedirectLimitReached, r.code, r.respHeaders, &wire.LimitError{What: "redirects", Limit: limit})
 		}
-		loc := godotLocation(r.respHeaders)
+		loc := wire.RedirectLocation(r.respHeaders) // §2.8.1.3
 		if rfc {
-			loc = headerValue(r.respHeaders, "location")
+			loc, _ = wire.LookupField(r.respHeaders, "location")
 		}
 		if next, ok := redirectTarget(r.cur, loc, rfc); ok {
 			c.Close()
@@ -352,12 +350,13 @@ func (r *run) handleResponse() (handled, done bool) {
 	// §2.7.4, §2.8.2.1: decompression, only with accept_gzip.
 	if r.n.acceptGzip.Load() {
 		enc := encIdentity
-		switch contentEncoding(r.respHeaders) {
-		case "gzip":
+		// Godot: get_header_value(headers, "Content-Encoding").to_lower().
+		switch ce := wire.HeaderValue(r.respHeaders, "content-encoding"); {
+		case wire.EqualFold(ce, "gzip"):
 			enc = encGzip
-		case "deflate":
+		case wire.EqualFold(ce, "deflate"):
 			enc = encDeflate
-		case "br":
+		case wire.EqualFold(ce, "br"):
 			if r.opts.brotli {
 				enc = encBrotli
 			}
@@ -367,28 +366,6 @@ func (r *run) handleResponse() (handled, done bool) {
 		}
 	}
 	return false, false
-}
-
-// contentEncoding is Godot's get_header_value(headers, "Content-Encoding")
-// lower-cased: the first line with a ':' after a non-empty name and a
-// non-empty rest (Godot splits on ':' dropping empty pieces, so leading
-// colons of the value vanish) whose stripped, lower-cased name is
-// content-encoding; its stripped value, lower-cased.
-func contentEncoding(headers []string) string {
-	for _, h := range headers {
-		i := strings.IndexByte(h, ':')
-		if i <= 0 {
-			continue
-		}
-		rest := strings.TrimLeft(h[i+1:], ":")
-		if rest == "" {
-			continue
-		}
-		if equalFoldRunes(wire.StripEdges(h[:i]), "content-encoding") {
-			return strings.Map(foldRune, wire.StripEdges(rest))
-		}
-	}
-	return ""
 }
 
 // stepBody is the BODY step (§2.6.1).
@@ -503,20 +480,4 @@ func (r *run) reusable() bool {
 	c := r.n.client
 	return c.Status() == httpclient.StatusConnected && c.KeepAlive() && c.BodyComplete() &&
 		(r.body.chunked || c.ResponseBodyLength() >= 0)
-}
-
-// equalFoldRunes reports whether strings.Map(foldRune, s) == lower, without
-// building the lower-cased copy (one allocation per header line otherwise).
-func equalFoldRunes(s, lower string) bool {
-	for _, want := range lower {
-		if s == "" {
-			return false
-		}
-		r, size := utf8.DecodeRuneInString(s)
-		if foldRune(r) != want {
-			return false
-		}
-		s = s[size:]
-	}
-	return s == ""
 }

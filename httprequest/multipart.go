@@ -11,6 +11,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Multipart builds a multipart/form-data request body (RFC 7578) whose file
@@ -371,7 +372,7 @@ func (m *Multipart) request(headers []string) (*MultipartReader, []string, error
 	}
 	hdrs := make([]string, 0, len(headers)+1)
 	for _, h := range headers {
-		if hasPrefixFoldRunes(strings.TrimSpace(h), "content-type:") {
+		if wire.HasPrefixFold(strings.TrimSpace(h), "content-type:") {
 			continue // the body's own
 		}
 		hdrs = append(hdrs, h)

@@ -495,3 +495,42 @@ func TestKeepAliveRetry(t *testing.T) {
 		})
 	}
 }
+
+// §7.2 connection reuse with Do: the run of one request is reused by the
+// next on the kept connection, so what a completion delivered must stay
+// the caller's — every body and header list intact after later requests,
+// whichever framing, and with a context deadline (a timer) in between.
+func TestKeepAliveDoKeepsCompletions(t *testing.T) {
+	resps := []string{
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-N: 0\r\n\r\nfirst",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-N: 1\r\n\r\n3\r\nsec\r\n3\r\nond\r\n0\r\n\r\n",
+		"HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-N: 2\r\n\r\nthird",
+		"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nX-N: 3\r\n\r\nfourth",
+	}
+	srv := serve(t, testserver.Script(
+		testserver.Read(), testserver.WriteString(resps[0]),
+		testserver.Read(), testserver.WriteString(resps[1]),
+		testserver.Read(), testserver.WriteString(resps[2]),
+		testserver.Read(), testserver.WriteString(resps[3]), testserver.Hold()))
+	n := New()
+	defer n.Close()
+	require.NoError(t, n.SetKeepAlive(true))
+	var got []Completion
+	for i := range resps {
+		ctx, cancel := context.Background(), context.CancelFunc(func() {})
+		if i == 2 {
+			ctx, cancel = context.WithTimeout(ctx, time.Minute)
+		}
+		c, err := n.Do(ctx, srv.URL("/"+strconv.Itoa(i)), nil, httpclient.MethodGet, nil)
+		cancel()
+		require.NoError(t, err)
+		got = append(got, c)
+	}
+	assert.Equal(t, []Completion{
+		{ResultSuccess, 200, hdrs("Content-Length: 5", "X-N: 0"), []byte("first")},
+		{ResultSuccess, 200, hdrs("Transfer-Encoding: chunked", "X-N: 1"), []byte("second")},
+		{ResultSuccess, 201, hdrs("Content-Length: 5", "X-N: 2"), []byte("third")},
+		{ResultSuccess, 200, hdrs("Content-Length: 6", "X-N: 3"), []byte("fourth")},
+	}, got)
+	assert.Equal(t, 1, srv.Accepted(), "one kept connection")
+}

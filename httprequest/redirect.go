@@ -5,8 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -15,24 +13,24 @@ import (
 //
 // Godot's rules (the default): only 301 and 302 are followed (§2.8.1.1); the
 // target comes from the last header that *contains* "Location: " anywhere,
-// case-insensitively, taken from its tenth character on (§2.8.1.3); a target
-// starting with "http" is parsed as an absolute URL, anything else replaces
-// the request path verbatim (§2.8.1.5); method, body and every header are sent
-// again unchanged (§2.8.1.7).
+// case-insensitively, taken from its tenth character on (§2.8.1.3,
+// wire.RedirectLocation); a target starting with "http" is parsed as an
+// absolute URL, anything else replaces the request path verbatim (§2.8.1.5);
+// method, body and every header are sent again unchanged (§2.8.1.7).
 //
 // §7 D2 (on in both modes): Authorization, Proxy-Authorization and Cookie
 // header lines are not sent to a hop whose scheme, host or port differs from
 // the original request's.
 //
 // RFC 9110 redirects (opt-in, §7.2): 301, 302, 303, 307 and 308 are followed;
-// the target is the first header named exactly Location (case-insensitive),
-// resolved as a URI reference against the current request URL (RFC 3986 §5);
-// 303 turns any method but HEAD into GET without a body, 301 and 302 turn POST
-// into GET without a body (RFC 9110 §15.4.2–4, as browsers and net/http do);
-// 307 and 308 keep method and body. When the body is dropped, the user
-// header lines that describe it (Content-*, Transfer-Encoding) are dropped
-// too. A Location that does not resolve to an http or https URL is not
-// followed: the 3xx is the final response.
+// the target is the first header named exactly Location (case-insensitive,
+// wire.LookupField), resolved as a URI reference against the current request
+// URL (RFC 3986 §5); 303 turns any method but HEAD into GET without a body,
+// 301 and 302 turn POST into GET without a body (RFC 9110 §15.4.2–4, as
+// browsers and net/http do); 307 and 308 keep method and body. When the body
+// is dropped, the user header lines that describe it (Content-*,
+// Transfer-Encoding) are dropped too. A Location that does not resolve to an
+// http or https URL is not followed: the 3xx is the final response.
 
 // target is where a request goes: Godot's url, port, use_tls and
 // request_string.
@@ -99,19 +97,6 @@ func isRedirect(code int, rfc bool) bool {
 	return false
 }
 
-// godotLocation is §2.8.1.3: every header line that contains "Location: "
-// (case-insensitive, the space included) sets the target to the line from its
-// tenth character on, stripped; the last such line wins. "" means none.
-func godotLocation(headers []string) string {
-	loc := ""
-	for _, h := range headers {
-		if containsFoldRunes(h, "location: ") {
-			loc = wire.StripEdges(skipRunes(h, 9))
-		}
-	}
-	return loc
-}
-
 // redirectTarget returns where a redirect to loc goes from cur, and false when
 // it is not followed. Godot: an "http…" target is an absolute URL (parse
 // errors ignored, §2.8.1.5), anything else replaces the path. RFC: loc is a
@@ -162,37 +147,6 @@ func redirectMethod(code int, m wire.Method, rfc bool) (wire.Method, bool) {
 // credentialHeaders are the header names §7 D2 keeps from other origins.
 var credentialHeaders = [...]string{"authorization", "proxy-authorization", "cookie"}
 
-// headerName returns the stripped text before the first ':' of a header line
-// ("" when there is no ':').
-func headerName(h string) string {
-	name, _, ok := strings.Cut(h, ":")
-	if !ok {
-		return ""
-	}
-	return wire.StripEdges(name)
-}
-
-// lookupHeader returns the stripped value of the first header line whose
-// name (see headerName) is name, ASCII case-insensitively, and whether there
-// is one: the RFC 9110 lookup of the port's opt-ins (RFC redirects, the
-// cookie jar, resuming). Godot's own lookups keep Godot's rules (hasHeader,
-// godotLocation, contentEncoding).
-func lookupHeader(headers []string, name string) (string, bool) {
-	for _, h := range headers {
-		if strings.EqualFold(headerName(h), name) {
-			_, v, _ := strings.Cut(h, ":")
-			return wire.StripEdges(v), true
-		}
-	}
-	return "", false
-}
-
-// headerValue is lookupHeader's value, "" when there is no such line.
-func headerValue(headers []string, name string) string {
-	v, _ := lookupHeader(headers, name)
-	return v
-}
-
 // withoutCredentials returns headers minus Authorization, Proxy-Authorization
 // and Cookie lines (§7 D2). It returns headers itself when none is present.
 func withoutCredentials(headers []string) []string {
@@ -210,16 +164,16 @@ func withoutCredentials(headers []string) []string {
 // body (Content-*, Transfer-Encoding), for an RFC redirect that drops it.
 func withoutContentHeaders(headers []string) []string {
 	return filterHeaders(headers, func(name string) bool {
-		return hasPrefixFoldASCII(name, "content-") || strings.EqualFold(name, "transfer-encoding")
+		return wire.HasPrefixFold(name, "content-") || strings.EqualFold(name, "transfer-encoding")
 	})
 }
 
 func filterHeaders(headers []string, drop func(name string) bool) []string {
 	for i, h := range headers {
-		if drop(headerName(h)) {
+		if drop(wire.FieldName(h)) {
 			out := append([]string(nil), headers[:i]...)
 			for _, h := range headers[i+1:] {
-				if !drop(headerName(h)) {
+				if !drop(wire.FieldName(h)) {
 					out = append(out, h)
 				}
 			}
@@ -227,64 +181,4 @@ func filterHeaders(headers []string, drop func(name string) bool) []string {
 		}
 	}
 	return headers
-}
-
-// skipRunes returns s without its first n characters (Godot indexes strings
-// by code point).
-func skipRunes(s string, n int) string {
-	for ; n > 0 && s != ""; n-- {
-		_, size := utf8.DecodeRuneInString(s)
-		s = s[size:]
-	}
-	return s
-}
-
-// foldRune is Godot's per-character to_lower.
-func foldRune(r rune) rune {
-	if r < utf8.RuneSelf {
-		if 'A' <= r && r <= 'Z' {
-			return r + 'a' - 'A'
-		}
-		return r
-	}
-	return unicode.ToLower(r)
-}
-
-// containsFoldRunes is Godot's containsn (findn ≥ 0) for a lower-case needle:
-// code point by code point, each lower-cased.
-func containsFoldRunes(s, lowerSub string) bool {
-	for start := 0; start <= len(s); {
-		if hasPrefixFoldRunes(s[start:], lowerSub) {
-			return true
-		}
-		if start == len(s) {
-			break
-		}
-		_, size := utf8.DecodeRuneInString(s[start:])
-		start += size
-	}
-	return false
-}
-
-// hasPrefixFoldRunes is Godot's to_lower().begins_with(lowerPrefix).
-func hasPrefixFoldRunes(s, lowerPrefix string) bool {
-	for _, want := range lowerPrefix {
-		if s == "" {
-			return false
-		}
-		r, size := utf8.DecodeRuneInString(s)
-		if foldRune(r) != want {
-			return false
-		}
-		s = s[size:]
-	}
-	return true
-}
-
-// hasPrefixFoldASCII is an ASCII case-insensitive prefix test (lower-case prefix).
-func hasPrefixFoldASCII(s, lowerPrefix string) bool {
-	if len(s) < len(lowerPrefix) {
-		return false
-	}
-	return strings.EqualFold(s[:len(lowerPrefix)], lowerPrefix)
 }

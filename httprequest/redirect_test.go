@@ -18,39 +18,6 @@ func TestIsRedirect(t *testing.T) {
 	}
 }
 
-// §2.8.1.3: every header that contains "Location: " (case-insensitive, with
-// the space) sets the target from its tenth character on, stripped; the last
-// wins.
-func TestGodotLocation(t *testing.T) {
-	cases := []struct {
-		name    string
-		headers []string
-		want    string
-	}{
-		{"plain", []string{"Location: /new"}, "/new"},
-		{"lower case", []string{"location: /x"}, "/x"},
-		{"upper case", []string{"LOCATION:  /y  "}, "/y"},
-		{"no space after the colon is not recognised", []string{"location:/x"}, ""},
-		{"Content-Location yields garbage", []string{"Content-Location: /a"}, "ocation: /a"},
-		{"X-Location", []string{"X-Location: foo"}, "n: foo"},
-		{"last match wins", []string{"Location: /first", "Server: x", "Location: /second"}, "/second"},
-		{"later Content-Location overrides", []string{"Location: /real", "Content-Location: /a"}, "ocation: /a"},
-		{"characters, not bytes", []string{"Ü-Location: /z"}, "n: /z"},
-		{"empty value", []string{"Location: "}, ""},
-		{"none", []string{"Server: x", "Content-Length: 0"}, ""},
-		{"absolute", []string{"Location: https://other.example:8443/p?q=1"}, "https://other.example:8443/p?q=1"},
-	}
-	for _, c := range cases {
-		assert.Equal(t, c.want, godotLocation(c.headers), c.name)
-	}
-}
-
-func TestRFCLocation(t *testing.T) {
-	assert.Equal(t, "/a", headerValue([]string{"Server: x", "location : /a ", "Location: /b"}, "location"))
-	assert.Equal(t, "", headerValue([]string{"Content-Location: /a", "X-Location: /b"}, "location"))
-	assert.Equal(t, "", headerValue(nil, "location"))
-}
-
 // §2.8.1.5: an "http…" target is parsed as an absolute URL (errors ignored,
 // fields partly set as Godot's _parse_url leaves them); anything else
 // replaces the path verbatim on the same host, port and TLS.
@@ -179,7 +146,4 @@ func TestTargetHelpers(t *testing.T) {
 	assert.False(t, a.sameOrigin(target{TLS: true, Host: "h.test", Port: 444}))
 	assert.Equal(t, "https://h.test:443/a", a.url())
 	assert.Equal(t, "http://[::1]:80/", target{Host: "::1", Port: 80, Path: "/"}.url())
-	assert.True(t, containsFoldRunes("xxLOCATION: y", "location: "))
-	assert.False(t, containsFoldRunes("", "location: "))
-	assert.True(t, hasPrefixFoldRunes("ACCEPT-Encoding: x", "accept-encoding"))
 }

@@ -103,6 +103,7 @@ type HTTPRequest struct {
 	keepTarget target
 	keepTLS    *httpclient.TLSOptions
 	keepBufs   keptBufs // the read and decoder buffers kept with the kept connection (owner goroutine)
+	spareRun   *run     // Do's finished run, reused by the next Do on the kept connection (owner goroutine)
 
 	onPhase func(from, to phase) // tests: sees every phase change of a run
 }
@@ -203,34 +204,29 @@ func (n *HTTPRequest) Request(url string, headers []string, method httpclient.Me
 }
 
 // RequestRaw starts a request (§2.4). It returns at once; the outcome arrives
-// through the request_completed callback, delivered by Process.
+// through the request_completed callback, delivered by Process. headers and
+// body are copied; the body is sent with every method (§2.4.10); the headers
+// as given, plus "Accept-Encoding: gzip, deflate" (", br" with brotli on)
+// when accept_gzip is on and no header starts with accept-encoding (§2.4.6).
+// BodySize and DownloadedBytes are reset to −1 and 0 before the URL is
+// checked, as Godot's _parse_url does (§2.5.1).
 //
-//   - godot.ErrBusy while a request is active, including after it ended but before
-//     its completion was delivered (§2.4.2).
-//   - godot.ErrInvalidParameter (wrapping a *wire.URLError) for a URL that Godot's
-//     parse_url rejects or whose scheme is not http/https (§2.5); no
-//     completion follows (§7 D6: Godot's timer would still fire a spurious
-//     RESULT_TIMEOUT, §2.4.5).
-//   - godot.ErrInvalidParameter (wrapping a *wire.RequestError) for a CR, LF or
-//     NUL in the URL or a header, and in strict mode for a header name that
-//     is not a token or a value with a control byte (§7 D2, §7.4): no
-//     connection is opened and no completion follows.
-//   - godot.ErrCantConnect when the connection cannot even start (a host shorter
-//     than 4 characters such as "::1"): as in Godot a RESULT_CANT_CONNECT
-//     completion also follows (§2.4.8). With use_threads the connection
-//     starts on the worker, so this is only the deferred completion.
+// Errors:
+//   - godot.ErrBusy while a request is active, including after it ended but
+//     before its completion was delivered (§2.4.2).
+//   - godot.ErrInvalidParameter wrapping a *wire.URLError for a URL that
+//     parse_url rejects or whose scheme is not http/https (§2.5), or a
+//     *wire.RequestError for a CR, LF or NUL in the URL or a header (in
+//     strict mode also a header name that is not a token or a value with a
+//     control byte; §7 D2, §7.4): nothing is opened and no completion
+//     follows (§7 D6; Godot's timer would fire a spurious RESULT_TIMEOUT).
+//   - godot.ErrCantConnect when the connection cannot even start (a host
+//     shorter than 4 characters such as "::1"): as in Godot a
+//     RESULT_CANT_CONNECT completion also follows (§2.4.8); with use_threads
+//     the connection starts on the worker and only the completion comes.
 //
-// Headers are sent as given, plus "Accept-Encoding: gzip, deflate" (", br"
-// with brotli on) when accept_gzip is on and no header starts with
-// accept-encoding (§2.4.6). Godot's header checks (an empty header, no ':'
-// after a name) are made only when the request is sent and surface as
-// RESULT_CONNECTION_ERROR (§2.4.9); but a CR, LF or NUL in the URL or in a
-// header — and in strict mode a header name that is not a token or a value
-// with a control byte — is refused here with godot.ErrInvalidParameter wrapping a
-// *wire.RequestError: no connection is opened and no completion follows
-// (§7 D2, D6). Before the URL is checked, BodySize and DownloadedBytes are
-// reset to −1 and 0, as Godot's _parse_url does (§2.5.1). The body is sent
-// with every method (§2.4.10). headers and body are copied.
+// Godot's own header checks (an empty header, no ':' after a name) run when
+// the request is sent and surface as RESULT_CONNECTION_ERROR (§2.4.9).
 //
 // Godot: HTTPRequest.request_raw()
 func (n *HTTPRequest) RequestRaw(url string, headers []string, method httpclient.Method, body []byte) error {
@@ -304,7 +300,7 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 		hdrs = onlyAcceptGzip[:1:1]
 	default:
 		hdrs = append([]string(nil), headers...)
-		if gzip && !hasHeader(hdrs, "accept-encoding") {
+		if gzip && !wire.HasHeader(hdrs, "accept-encoding") {
 			if n.opts.brotli {
 				hdrs = append(hdrs, acceptGzipBr)
 			} else {
@@ -316,7 +312,12 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 	if want == driverProcess && n.useThreads {
 		d = driverThreads
 	}
-	r := &run{
+	r := n.spareRun
+	n.spareRun = nil
+	if r == nil || d != driverDo {
+		r = new(run)
+	}
+	*r = run{
 		n:       n,
 		driver:  d,
 		origin:  t,
@@ -370,17 +371,6 @@ func refuseInjection(url string, headers []string, strict bool) error {
 	}
 	// The method and target are Godot's business (checked when sent).
 	return wire.ValidateRequest(&wire.Request{Method: httpclient.MethodGet, URL: "/", Headers: headers}, strict)
-}
-
-// hasHeader is Godot's has_header (§2.4.6): some header, stripped and
-// lower-cased, starts with name (lower case, no colon).
-func hasHeader(headers []string, name string) bool {
-	for _, h := range headers {
-		if hasPrefixFoldRunes(wire.StripEdges(h), name) {
-			return true
-		}
-	}
-	return false
 }
 
 // Process is one frame of Godot's main loop for this node (§7.3): when a
@@ -558,6 +548,14 @@ func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, meth
 	r.release()
 	c, err, ok := r.outcome()
 	n.reset(r, ok && c.Result == ResultSuccess)
+	if n.keepTarget != (target{}) {
+		// Nothing refers to r any more (its timer and ctx callback have
+		// ended; the completion was copied out): the next request on the
+		// kept connection reuses it, so a keep-alive Do allocates only what
+		// it delivers. Zeroed, it holds on to nothing of this request.
+		*r = run{}
+		n.spareRun = r
+	}
 	if !ok {
 		return Completion{}, ctxErr(ctx)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Resumable downloads (§7.2): DoResumable drives keep_partial_download and
@@ -137,9 +138,9 @@ func (n *HTTPRequest) DoResumable(ctx context.Context, url string, headers []str
 		return Resumed{}, godot.Wrap(godot.ErrInvalidParameter, "do_resumable", errors.New("download_file is empty"))
 	}
 	for _, h := range headers {
-		switch strings.ToLower(headerName(h)) {
+		switch strings.ToLower(wire.FieldName(h)) {
 		case "range", "if-range":
-			return Resumed{}, godot.Wrap(godot.ErrInvalidParameter, "do_resumable", errors.New("the caller's headers carry "+headerName(h)))
+			return Resumed{}, godot.Wrap(godot.ErrInvalidParameter, "do_resumable", errors.New("the caller's headers carry "+wire.FieldName(h)))
 		}
 	}
 	if n.busy() {
@@ -175,7 +176,7 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 		(st.Length < 0 || size <= st.Length)
 
 	hdrs := append([]string(nil), headers...)
-	if !hasHeader(hdrs, "accept-encoding") {
+	if !wire.HasHeader(hdrs, "accept-encoding") {
 		hdrs = append(hdrs, "Accept-Encoding: identity")
 	}
 	if resume {
@@ -195,7 +196,7 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 			}
 			res.Outcome = ResumeAppended
 			length := int64(-1)
-			if _, _, l, ok := parseContentRange(headerValue(h, "content-range")); ok {
+			if _, _, l, ok := parseContentRange(wire.FieldValue(h, "content-range")); ok {
 				length = l
 			}
 			next := stateFrom(url, h, length)
@@ -230,7 +231,7 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 		}
 	}
 	if c.ResponseCode == 416 && (c.Result == ResultSuccess || errors.Is(err, ErrResumeStatus)) {
-		if _, _, l, ok := parseContentRange(headerValue(c.Headers, "content-range")); ok && resume && l == size {
+		if _, _, l, ok := parseContentRange(wire.FieldValue(c.Headers, "content-range")); ok && resume && l == size {
 			res.Outcome = ResumeAlreadyComplete
 			res.Completion = Completion{Result: ResultSuccess, ResponseCode: c.ResponseCode, Headers: c.Headers}
 			_ = os.Remove(statePath)
@@ -257,7 +258,7 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 // continuesFile checks that a 206 continues a file of size bytes (see step 3
 // at the top).
 func continuesFile(h []string, size int64, st *resumeState) error {
-	cr := headerValue(h, "content-range")
+	cr := wire.FieldValue(h, "content-range")
 	start, end, length, ok := parseContentRange(cr)
 	switch {
 	case !ok || start < 0:
@@ -267,13 +268,13 @@ func continuesFile(h []string, size int64, st *resumeState) error {
 	case end < start || (length >= 0 && length <= end):
 		return fmt.Errorf("%w: Content-Range %q", ErrResumeMismatch, cr)
 	case !isIdentity(h):
-		return fmt.Errorf("%w: Content-Encoding %q", ErrResumeMismatch, headerValue(h, "content-encoding"))
+		return fmt.Errorf("%w: Content-Encoding %q", ErrResumeMismatch, wire.FieldValue(h, "content-encoding"))
 	}
 	if st.ETag != "" {
-		if e := headerValue(h, "etag"); e != "" && e != st.ETag {
+		if e := wire.FieldValue(h, "etag"); e != "" && e != st.ETag {
 			return fmt.Errorf("%w: ETag %s, the file is %s", ErrResumeMismatch, e, st.ETag)
 		}
-	} else if lm := headerValue(h, "last-modified"); lm != "" && lm != st.LastModified {
+	} else if lm := wire.FieldValue(h, "last-modified"); lm != "" && lm != st.LastModified {
 		return fmt.Errorf("%w: Last-Modified %s, the file is %s", ErrResumeMismatch, lm, st.LastModified)
 	}
 	return nil
@@ -324,17 +325,17 @@ func digits(s string) (int64, bool) {
 // isIdentity reports whether the response carries no Content-Encoding other
 // than identity.
 func isIdentity(h []string) bool {
-	e := headerValue(h, "content-encoding")
+	e := wire.FieldValue(h, "content-encoding")
 	return e == "" || strings.EqualFold(e, "identity")
 }
 
 // contentLength is the Content-Length of a response, −1 when absent or not
 // plain digits (or with Transfer-Encoding).
 func contentLength(h []string) int64 {
-	if headerValue(h, "transfer-encoding") != "" {
+	if wire.FieldValue(h, "transfer-encoding") != "" {
 		return -1
 	}
-	if v, ok := digits(headerValue(h, "content-length")); ok {
+	if v, ok := digits(wire.FieldValue(h, "content-length")); ok {
 		return v
 	}
 	return -1
@@ -343,8 +344,8 @@ func contentLength(h []string) int64 {
 // stateFrom is the state of a response's body: its strong ETag (a weak one
 // cannot be used in If-Range, RFC 9110 §13.1.5) and its Last-Modified.
 func stateFrom(url string, h []string, length int64) *resumeState {
-	st := &resumeState{URL: url, Length: length, LastModified: headerValue(h, "last-modified")}
-	if e := headerValue(h, "etag"); strings.HasPrefix(e, `"`) {
+	st := &resumeState{URL: url, Length: length, LastModified: wire.FieldValue(h, "last-modified")}
+	if e := wire.FieldValue(h, "etag"); strings.HasPrefix(e, `"`) {
 		st.ETag = e
 	}
 	return st

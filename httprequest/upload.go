@@ -7,6 +7,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Streamed request bodies and upload progress (issue 10, §7.2 opt-in):
@@ -41,7 +42,7 @@ func newUpload(headers []string, body io.Reader, length int64) (*upload, error) 
 	if length < -1 {
 		return nil, godot.Wrap(godot.ErrInvalidParameter, "request", errors.New("httprequest: request body length must be ≥ −1"))
 	}
-	if length < 0 && (hasHeader(headers, "content-length:") || hasHeader(headers, "transfer-encoding:")) {
+	if length < 0 && (wire.HasHeader(headers, "content-length:") || wire.HasHeader(headers, "transfer-encoding:")) {
 		return nil, godot.Wrap(godot.ErrInvalidParameter, "request",
 			errors.New("httprequest: a chunked request body does not go with a Content-Length or Transfer-Encoding header"))
 	}
@@ -58,30 +59,23 @@ func newUpload(headers []string, body io.Reader, length int64) (*upload, error) 
 // RequestStream is RequestRaw with a body read from body while it is sent,
 // so that a large upload is never held in memory (§7.2 opt-in; Godot only
 // sends a byte array). length ≥ 0 is the body's size: the request is byte
-// for byte RequestRaw's for a body of that size (Content-Length when
-// length > 0, §2.4.10, §1.7.10) and exactly length bytes are read. length
-// −1 means unknown: the body is sent with "Transfer-Encoding: chunked"
-// (Godot never does; the server must accept it), and a header starting with
-// "Content-Length:" or "Transfer-Encoding:" is refused with
-// ErrInvalidParameter. A nil body is RequestRaw without one.
+// for byte RequestRaw's for a body of that size (§2.4.10, §1.7.10) and
+// exactly length bytes are read. length −1 means unknown: the body is sent
+// with "Transfer-Encoding: chunked" (Godot never does; the server must
+// accept it), and a header starting with "Content-Length:" or
+// "Transfer-Encoding:" is refused with ErrInvalidParameter. A nil body is
+// RequestRaw without one. The node does not close body; it must stay
+// usable until the completion.
 //
-// The body is read on the goroutine that runs the steps (Process's, the
-// use_threads worker's, Do's), 64 KiB at a time; with Process at most
-// 1 MiB per frame is written. A read error, or a reader that ends before
-// length bytes, ends the request with RESULT_CONNECTION_ERROR (the cause, a
-// *httpclient.RequestBodyError, wraps the read error; the connection is
-// closed). A Read that blocks holds the step: CancelRequest and the timeout
-// with use_threads (and Do's context) wait for it to return. UploadedBytes
-// and OnUploadProgress report the progress.
-//
-// Redirects: Godot sends the body again on a redirect that keeps it
-// (§2.8.1.7). A body that is an io.Seeker (an *os.File, a *bytes.Reader, a
-// *Multipart's reader) is rewound to where it was at this call and sent
-// again; any other body cannot be, and such a redirect ends the request
-// with RESULT_REQUEST_FAILED, the redirect's code and headers, and the cause
-// ErrBodyNotReplayable. A redirect that drops the body (SetRFCRedirects:
-// 303, POST on 301/302) never reads it again. The node does not close body;
-// it must stay usable until the completion.
+// The body is read on the goroutine that runs the steps, 64 KiB at a time
+// (with Process at most 1 MiB per frame); a Read that blocks holds the step,
+// and CancelRequest, the timeout with use_threads and Do's context wait for
+// it. A read error, or a reader that ends before length bytes, ends the
+// request with RESULT_CONNECTION_ERROR and a *httpclient.RequestBodyError
+// cause. A redirect that keeps the body (§2.8.1.7) rewinds a body that is
+// an io.Seeker to where it was at this call and sends it again; any other
+// body ends such a redirect with RESULT_REQUEST_FAILED and
+// ErrBodyNotReplayable. UploadedBytes and OnUploadProgress report progress.
 func (n *HTTPRequest) RequestStream(url string, headers []string, method httpclient.Method, body io.Reader, length int64) error {
 	up, err := newUpload(headers, body, length)
 	if err != nil {

@@ -58,6 +58,11 @@ fi
 step "go vet"
 go vet ./...
 (cd benchmarks && go vet ./...)
+# The library builds where Godot runs: the platforms without the unix
+# fast paths (quick connect, non-blocking reads) compile their fallbacks.
+for goos in windows darwin freebsd; do
+	GOOS=$goos go vet ./...
+done
 
 step "staticcheck"
 if ! command -v staticcheck >/dev/null 2>&1; then

@@ -16,6 +16,13 @@
 //     used, or ErrNeedMore. Godot's lenient rules by default; the strict RFC
 //     9110/9112 checks of §7.4 are options of the same parser. The body framing
 //     is decided once, as a Framing value.
+//   - Stored header strings (header.go): HeadersAsDictionary (§1.11.4),
+//     HTTPHeader, and the header lookups, one function per way Godot looks
+//     a header up (HasLinePrefix, HasHeader, HeaderValue, RedirectLocation)
+//     plus the RFC 9110 field lookup of the opt-ins (LookupField,
+//     FieldValue, FieldName). Every package above uses these, and Godot's
+//     case-insensitive string tests (HasPrefixFold, EqualFold, ContainsFold,
+//     §0.4.3), instead of its own copy.
 //   - URLs and queries: ParseURL (Godot's String.parse_url), ParseRequestURL
 //     (HTTPRequest's rules, §2.5), QueryStringFromDict (§1.16), URIEncode.
 //   - Errors: refused input is godot.ErrInvalidParameter wrapped around a
@@ -36,7 +43,12 @@
 //	HTTPClient.query_string_from_dict  QueryStringFromDict
 //	String.parse_url               ParseURL
 //	String.uri_encode              URIEncode
-//	String.strip_edges, to_int     (unexported; §0.4)
+//	HTTPRequest.has_header         HasHeader
+//	HTTPRequest.get_header_value   HeaderValue
+//	String.strip_edges             StripEdges
+//	String.findn, containsn        HasPrefixFold, ContainsFold
+//	String.to_lower() ==           EqualFold
+//	String.to_int                  (unexported; §0.4.2)
 //
 // # Concurrency
 //

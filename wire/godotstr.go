@@ -1,6 +1,10 @@
 package wire
 
-import "math"
+import (
+	"math"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Godot's string primitives (§0.4). They decide many edge cases, so every
 // parser in this package goes through these and nothing else.
@@ -64,8 +68,99 @@ func toInt[T string | []byte](s T) int64 {
 	return v * sign
 }
 
-// hasPrefixFold reports whether s begins with prefix, ASCII case-insensitively
-// (Godot's findn(prefix) == 0 for ASCII prefixes). prefix must be lower case.
+// Godot's case-insensitive tests (§0.4.3) lower-case code point by code
+// point (String.to_lower, String.findn, String.containsn) and compare. Go's
+// unicode.ToLower stands in for Godot's case table: they agree on every code
+// point that lower-cases to ASCII (only U+0130 → 'i' and U+212A KELVIN SIGN
+// → 'k' do, besides 'A'–'Z'), which is all that a lower-case ASCII needle can
+// see. Invalid UTF-8 decodes to U+FFFD, byte by byte, as in Godot.
+
+// HasPrefixFold reports whether s begins with lowerPrefix when s is
+// lower-cased code point by code point. lowerPrefix must be lower case.
+//
+// Godot: s.to_lower().begins_with(prefix), s.findn(prefix) == 0
+func HasPrefixFold(s, lowerPrefix string) bool {
+	for i := 0; i < len(lowerPrefix); i++ { // ASCII fast path (inlined)
+		if i == len(s) {
+			return false
+		}
+		if c, want := s[i], lowerPrefix[i]; c|want >= utf8.RuneSelf {
+			_, ok, _ := foldPrefix(s, lowerPrefix, i)
+			return ok
+		} else if lower(c) != want {
+			return false
+		}
+	}
+	return true
+}
+
+// EqualFold reports whether s lower-cased code point by code point equals
+// lower, without building the lower-cased copy. lower must be lower case.
+//
+// Godot: s.to_lower() == lower
+func EqualFold(s, lower string) bool {
+	n, ok, _ := foldPrefix(s, lower, 0)
+	return ok && n == len(s)
+}
+
+// ContainsFold reports whether s contains lowerSub when s is lower-cased code
+// point by code point. lowerSub must be lower case.
+//
+// Godot: s.containsn(sub), s.findn(sub) != -1
+func ContainsFold(s, lowerSub string) bool {
+	for i := 0; ; {
+		if _, ok, _ := foldPrefix(s[i:], lowerSub, 0); ok {
+			return true
+		}
+		if i == len(s) {
+			return false
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+}
+
+// foldPrefix is the one implementation of the tests above: whether s begins
+// with lowerPrefix when lower-cased code point by code point, the number of
+// bytes of s that matched, and whether a non-ASCII code point of s matched an
+// ASCII one of lowerPrefix (U+0130, U+212A: text some parsers read
+// differently, §7 D2). The first from bytes of both are ASCII and already
+// known to match.
+func foldPrefix(s, lowerPrefix string, from int) (n int, ok, viaUnicode bool) {
+	i, j := from, from
+	for i < len(lowerPrefix) {
+		if j == len(s) {
+			return 0, false, false
+		}
+		if c, want := s[j], lowerPrefix[i]; c|want < utf8.RuneSelf {
+			if lower(c) != want {
+				return 0, false, false
+			}
+			i, j = i+1, j+1
+			continue
+		}
+		want, wsize := utf8.DecodeRuneInString(lowerPrefix[i:])
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if foldRune(r) != want {
+			return 0, false, false
+		}
+		viaUnicode = viaUnicode || r >= utf8.RuneSelf && want < utf8.RuneSelf
+		i, j = i+wsize, j+size
+	}
+	return j, true, viaUnicode
+}
+
+// foldRune is Godot's per-code-point to_lower (see above).
+func foldRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		return rune(lower(byte(r)))
+	}
+	return unicode.ToLower(r)
+}
+
+// hasPrefixFold is HasPrefixFold for text known to be ASCII (the response
+// head parser's fast path) or a needle no non-ASCII code point lower-cases
+// to: byte by byte, ASCII letters only. prefix must be lower case.
 func hasPrefixFold[T string | []byte](s T, prefix string) bool {
 	if len(s) < len(prefix) {
 		return false
@@ -76,17 +171,6 @@ func hasPrefixFold[T string | []byte](s T, prefix string) bool {
 		}
 	}
 	return true
-}
-
-// containsFold reports whether s contains sub, ASCII case-insensitively
-// (Godot's containsn for ASCII needles). sub must be lower case.
-func containsFold(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if hasPrefixFold(s[i:], sub) {
-			return true
-		}
-	}
-	return false
 }
 
 func lower(c byte) byte {

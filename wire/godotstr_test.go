@@ -2,7 +2,10 @@ package wire
 
 import (
 	"math"
+	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -58,7 +61,96 @@ func TestFoldHelpers(t *testing.T) {
 	assert.True(t, hasPrefixFold([]byte("CONNECTION: close"), "connection: close"))
 	assert.False(t, hasPrefixFold("Content-Lengt", "content-length:"))
 	assert.False(t, hasPrefixFold("Xontent-Length:", "content-length:"))
-	assert.True(t, containsFold("Content-Location: /a", "location: "))
-	assert.False(t, containsFold("location:/a", "location: "))
-	assert.True(t, containsFold("x", ""))
+	assert.True(t, ContainsFold("Content-Location: /a", "location: "))
+	assert.False(t, ContainsFold("location:/a", "location: "))
+	assert.True(t, ContainsFold("x", ""))
+	assert.True(t, ContainsFold("xxLOCATION: y", "location: "))
+	assert.False(t, ContainsFold("", "location: "))
+	assert.True(t, HasPrefixFold("ACCEPT-Encoding: x", "accept-encoding"))
+}
+
+// §0.4.3: HasPrefixFold, EqualFold and ContainsFold give what lower-casing
+// s code point by code point and then comparing gives, for needles that are
+// ASCII, non-ASCII or empty, and text with the two non-ASCII code points
+// that lower-case to ASCII (U+0130, U+212A), title case and invalid UTF-8.
+func TestFoldTable(t *testing.T) {
+	for _, c := range []struct {
+		s, needle              string
+		prefix, equal, contain bool
+	}{
+		{"Host: h", "host:", true, false, true},
+		{"HOST:", "host:", true, true, true},
+		{" Host:", "host:", false, false, true},
+		{"Hos", "host:", false, false, false},
+		{"Connect\u0130on: close", "connection: close", true, true, true},
+		{"\u212aeep-Alive", "keep", true, false, true},
+		{"x-\u212aeep", "keep", false, false, true},
+		{"\u00c9t\u00e9", "\u00e9t\u00e9", true, true, true},
+		{"ǅ", "ǆ", true, true, true},         // title case ǅ lower-cases to ǆ
+		{"\xff", "\ufffd", true, true, true}, // invalid UTF-8 reads as U+FFFD
+		{"\xffab", "ab", false, false, true},
+		{"", "", true, true, true},
+		{"abc", "", true, false, true},
+		{"Location", "location: ", false, false, false},
+	} {
+		assert.Equal(t, c.prefix, HasPrefixFold(c.s, c.needle), "HasPrefixFold(%q, %q)", c.s, c.needle)
+		assert.Equal(t, c.equal, EqualFold(c.s, c.needle), "EqualFold(%q, %q)", c.s, c.needle)
+		assert.Equal(t, c.contain, ContainsFold(c.s, c.needle), "ContainsFold(%q, %q)", c.s, c.needle)
+	}
+}
+
+// TestEqualFold: the allocation-free comparison gives what lower-casing code
+// point by code point and comparing gives (§2.7.4: Godot's to_lower of the
+// header name), including non-ASCII runes that lower-case to ASCII and
+// invalid UTF-8. (Moved from httprequest, where it tested equalFoldRunes.)
+func TestEqualFold(t *testing.T) {
+	lowers := []string{"content-encoding", "k", "ǆ", ""}
+	inputs := []string{
+		"Content-Encoding", "content-encoding", "CONTENT-ENCODING", "Content-Encodin", "Content-Encodingg",
+		"\u212a", "K", "k", "ǅ", "Ǆ", "ǆ", "\xff", "", "content-encoding\x00",
+	}
+	for _, lower := range lowers {
+		for _, in := range inputs {
+			assert.Equal(t, strings.Map(foldRune, in) == lower, EqualFold(in, lower), "%q vs %q", in, lower)
+		}
+	}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { EqualFold("Content-Length", "content-encoding") }))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { ContainsFold("Content-Location: /a", "location: ") }))
+}
+
+// foldReference is §0.4.3 written the slow way: lower-case every code point
+// (invalid UTF-8 becomes U+FFFD), then compare strings.
+func foldReference(s string) string {
+	r := []rune(s)
+	for i := range r {
+		r[i] = unicode.ToLower(r[i])
+	}
+	return string(r)
+}
+
+// FuzzFold: the three fold tests agree with foldReference for every text and
+// every lower-case needle.
+func FuzzFold(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"Content-Length: 2", "content-length:"}, {"Connect\u0130on: close", "connection: close"},
+		{"\u212aeep", "keep"}, {"\xff\xfe", "\ufffd"}, {"X-Location: /a", "location: "}, {"\u01c5", "\u01c6"},
+		{"", ""}, {"a\u0130", "i"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, s, needle string) {
+		if foldReference(needle) != needle || !utf8.ValidString(needle) {
+			t.Skip("needle is not lower case")
+		}
+		low := foldReference(s)
+		if got, want := HasPrefixFold(s, needle), strings.HasPrefix(low, needle); got != want {
+			t.Fatalf("HasPrefixFold(%q, %q) = %v, reference %v", s, needle, got, want)
+		}
+		if got, want := EqualFold(s, needle), low == needle; got != want {
+			t.Fatalf("EqualFold(%q, %q) = %v, reference %v", s, needle, got, want)
+		}
+		if got, want := ContainsFold(s, needle), strings.Contains(low, needle); got != want {
+			t.Fatalf("ContainsFold(%q, %q) = %v, reference %v", s, needle, got, want)
+		}
+	})
 }

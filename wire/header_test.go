@@ -2,7 +2,9 @@ package wire
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -66,4 +68,190 @@ func TestHTTPHeaderValuesDoNotAlias(t *testing.T) {
 	h["A"] = append(h["A"], "x")
 	assert.Equal(t, []string{"2"}, h["B"])
 	assert.Equal(t, []string{"1", "x"}, h["A"])
+}
+
+// §1.7.10: Godot's findn(name) == 0 on the raw user header string.
+func TestHasLinePrefix(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		headers []string
+		prefix  string
+		want    bool
+	}{
+		{"case-insensitive", []string{"X: 1", "CONTENT-LENGTH: 2"}, "content-length:", true},
+		{"nothing stripped: a leading space hides it", []string{" Host: h"}, "host:", false},
+		{"the colon belongs to the prefix", []string{"Host : h"}, "host:", false},
+		{"a longer name matches the prefix", []string{"Accept: */*"}, "accept:", true},
+		{"Accept-Encoding is not Accept:", []string{"Accept-Encoding: gzip"}, "accept:", false},
+		{"U+0130 lower-cases to i", []string{"Transfer-Encod\u0130ng: chunked"}, "transfer-encoding:", true},
+		{"none", nil, "host:", false},
+	} {
+		assert.Equal(t, c.want, HasLinePrefix(c.headers, c.prefix), c.name)
+	}
+}
+
+// §2.4.6: Godot's has_header: the stripped, lower-cased string begins with
+// the name.
+func TestHasHeader(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		headers []string
+		prefix  string
+		want    bool
+	}{
+		{"case-insensitive", []string{"ACCEPT-Encoding: x"}, "accept-encoding", true},
+		{"stripped first", []string{"\t Accept-Encoding: br"}, "accept-encoding", true},
+		{"a prefix of the name is enough", []string{"Accept-Encodings: x"}, "accept-encoding", true},
+		{"value text counts too", []string{"accept-encoding"}, "accept-encoding", true},
+		{"space before the colon fails a prefix with colon", []string{"Content-Type : x"}, "content-type:", false},
+		{"another header", []string{"Accept: */*"}, "accept-encoding", false},
+		{"none", nil, "accept-encoding", false},
+	} {
+		assert.Equal(t, c.want, HasHeader(c.headers, c.prefix), c.name)
+	}
+}
+
+// §2.7.4: Godot's get_header_value: the first string whose name before the
+// first ':' (stripped, lower-cased) matches; Godot's split drops empty pieces.
+func TestHeaderValue(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		headers []string
+		want    string
+	}{
+		{"plain", []string{"Content-Encoding: gzip"}, "gzip"},
+		{"case of the name ignored, value kept", []string{"CONTENT-ENCODING:  GZip "}, "GZip"},
+		{"name stripped", []string{" Content-Encoding\t: deflate"}, "deflate"},
+		{"first wins", []string{"Content-Encoding: gzip", "Content-Encoding: br"}, "gzip"},
+		{"colons opening the value vanish", []string{"Content-Encoding::gzip"}, "gzip"},
+		{"later colons stay", []string{"Content-Encoding: a:b"}, "a:b"},
+		{"nothing after the colons: skipped", []string{"Content-Encoding:::", "Content-Encoding: br"}, "br"},
+		{"blank value: found, empty", []string{"Content-Encoding:  ", "Content-Encoding: br"}, ""},
+		{"empty name: skipped", []string{":content-encoding: x"}, ""},
+		{"no colon: skipped", []string{"Content-Encoding gzip"}, ""},
+		{"U+212A in the name", []string{"\u212a: v"}, "v"},
+		{"another name", []string{"Content-Encodings: gzip"}, ""},
+		{"none", nil, ""},
+	} {
+		name := "content-encoding"
+		if c.name == "U+212A in the name" {
+			name = "k"
+		}
+		assert.Equal(t, c.want, HeaderValue(c.headers, name), c.name)
+	}
+}
+
+// godotSplitOnce is Godot's String.split(":", false, 1) as the reference for
+// HeaderValue: pieces between colons, empty pieces dropped, the rest of the
+// string as the second piece.
+func godotSplitOnce(s string) []string {
+	var parts []string
+	from := 0
+	for {
+		end := strings.IndexByte(s[from:], ':')
+		if end < 0 {
+			end = len(s)
+		} else {
+			end += from
+		}
+		if end > from {
+			if len(parts) == 1 {
+				return append(parts, s[from:])
+			}
+			parts = append(parts, s[from:end])
+		}
+		if end == len(s) {
+			return parts
+		}
+		from = end + 1
+	}
+}
+
+// FuzzHeaderValue: HeaderValue agrees with get_header_value written as
+// Godot writes it (split, strip, to_lower, compare).
+func FuzzHeaderValue(f *testing.F) {
+	for _, s := range []string{"Content-Encoding: gzip", "Content-Encoding::gzip", ":x", "a:", "a::", "a: :b", "A:b:c", "\u212a:v"} {
+		f.Add(s, "x", "content-encoding")
+	}
+	f.Fuzz(func(t *testing.T, a, b, name string) {
+		if foldReference(name) != name || !utf8.ValidString(name) {
+			t.Skip("name is not lower case")
+		}
+		want := ""
+		for _, h := range []string{a, b} {
+			if strings.IndexByte(h, ':') <= 0 {
+				continue
+			}
+			if parts := godotSplitOnce(h); len(parts) > 1 && foldReference(stripEdges(parts[0])) == name {
+				want = stripEdges(parts[1])
+				break
+			}
+		}
+		if got := HeaderValue([]string{a, b}, name); got != want {
+			t.Fatalf("HeaderValue(%q, %q) = %q, reference %q", []string{a, b}, name, got, want)
+		}
+	})
+}
+
+// §2.8.1.3: every header that contains "Location: " (case-insensitive, with
+// the space) sets the target from its tenth character on, stripped; the last
+// wins. (Moved from httprequest's TestGodotLocation.)
+func TestRedirectLocation(t *testing.T) {
+	cases := []struct {
+		name    string
+		headers []string
+		want    string
+	}{
+		{"plain", []string{"Location: /new"}, "/new"},
+		{"lower case", []string{"location: /x"}, "/x"},
+		{"upper case", []string{"LOCATION:  /y  "}, "/y"},
+		{"no space after the colon is not recognised", []string{"location:/x"}, ""},
+		{"Content-Location yields garbage", []string{"Content-Location: /a"}, "ocation: /a"},
+		{"X-Location", []string{"X-Location: foo"}, "n: foo"},
+		{"last match wins", []string{"Location: /first", "Server: x", "Location: /second"}, "/second"},
+		{"later Content-Location overrides", []string{"Location: /real", "Content-Location: /a"}, "ocation: /a"},
+		{"characters, not bytes", []string{"Ü-Location: /z"}, "n: /z"},
+		{"U+0130 lower-cases to i", []string{"Locat\u0130on: /i"}, "/i"},
+		{"empty value", []string{"Location: "}, ""},
+		{"none", []string{"Server: x", "Content-Length: 0"}, ""},
+		{"absolute", []string{"Location: https://other.example:8443/p?q=1"}, "https://other.example:8443/p?q=1"},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, RedirectLocation(c.headers), c.name)
+	}
+}
+
+// §7.2: the RFC 9110 field lookup of the opt-ins: the name before the first
+// ':' exactly, case-insensitive, the first line winning. (Moved from
+// httprequest's TestRFCLocation.)
+func TestLookupField(t *testing.T) {
+	v, ok := LookupField([]string{"Server: x", "location : /a ", "Location: /b"}, "location")
+	assert.True(t, ok)
+	assert.Equal(t, "/a", v)
+	v, ok = LookupField([]string{"Content-Location: /a", "X-Location: /b"}, "location")
+	assert.False(t, ok)
+	assert.Equal(t, "", v)
+	_, ok = LookupField(nil, "location")
+	assert.False(t, ok)
+	v, ok = LookupField([]string{"Cookie:"}, "cookie")
+	assert.True(t, ok, "an empty value is still a field")
+	assert.Equal(t, "", v)
+
+	assert.Equal(t, "Content-Type", FieldName("  Content-Type\t: a:b"))
+	assert.Equal(t, "", FieldName("no colon"))
+	assert.Equal(t, "", FieldName(":x"))
+}
+
+// The lookups run on every response of the node (Location, Content-Encoding,
+// cookies): none allocates.
+func TestHeaderLookupsAllocateNothing(t *testing.T) {
+	h := []string{"Server: x", "Content-Encoding: GZIP", "Set-Cookie: a=1", "Location: /next"}
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		_ = HasLinePrefix(h, "content-length:")
+		_ = HasHeader(h, "accept-encoding")
+		_ = HeaderValue(h, "content-encoding")
+		_ = RedirectLocation(h)
+		_, _ = LookupField(h, "cookie")
+		_ = FieldValue(h, "location")
+	}))
 }

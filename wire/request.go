@@ -309,17 +309,21 @@ func AppendRequestHead(dst []byte, r *Request) []byte {
 	for _, h := range r.Headers {
 		dst = append(dst, h...)
 		dst = append(dst, "\r\n"...)
-		if addHost && hasPrefixFold(h, "host:") {
-			addHost = false
+		if h == "" {
+			continue
 		}
-		if addLength && hasPrefixFold(h, "content-length:") {
-			addLength = false
-		}
-		if addAgent && hasPrefixFold(h, "user-agent:") {
-			addAgent = false
-		}
-		if addAccept && hasPrefixFold(h, "accept:") {
-			addAccept = false
+		// §1.7.10: findn(name) == 0, tested only for the name the first byte
+		// can start (a non-ASCII first character lower-cases to 'i' or 'k'
+		// at most, which starts none of them).
+		switch lower(h[0]) {
+		case 'h':
+			addHost = addHost && !HasPrefixFold(h, "host:")
+		case 'c':
+			addLength = addLength && !HasPrefixFold(h, "content-length:")
+		case 'u':
+			addAgent = addAgent && !HasPrefixFold(h, "user-agent:")
+		case 'a':
+			addAccept = addAccept && !HasPrefixFold(h, "accept:")
 		}
 	}
 	if addHost {

@@ -3,19 +3,16 @@ package wire
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/gdhttp/gdhttp/godot"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// A distinct flag name: other files of this package may define -update.
-var updateRequestGolden = flag.Bool("update-request-golden", false, "rewrite wire/testdata/request_*.golden")
+	"github.com/gdhttp/gdhttp/godot"
+	"github.com/gdhttp/gdhttp/internal/golden"
+)
 
 // reqTestUA is a fixed User-Agent so that golden files do not depend on GOOS.
 const reqTestUA = "GodotEngine/4.5.1.stable.official (Linux)"
@@ -58,19 +55,11 @@ var requestGoldenCases = []struct {
 	{"binary_body", "§1.7.11 body bytes after the empty line, verbatim", Request{Method: MethodPost, URL: "/", Body: []byte("\x00\r\n\r\nGET / HTTP/1.1\r\n\xff"), Host: "h.example", Port: 80, UserAgent: reqTestUA}},
 }
 
-func requestGoldenPath(name string) string {
-	return filepath.Join("testdata", "request_"+name+".golden")
-}
-
+// requireRequestGolden compares got with testdata/request_<name>.golden
+// (go test ./wire -run Golden -update rewrites the files).
 func requireRequestGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := requestGoldenPath(name)
-	if *updateRequestGolden {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./wire/ -run Golden -update-request-golden")
-	assert.Equal(t, string(want), string(got), "bytes differ from %s", path)
+	golden.Check(t, "request_"+name, got)
 }
 
 // Golden bytes for every §1.7 serialization rule, compared byte-exact.
@@ -97,9 +86,9 @@ func TestAppendRequestSpecExample(t *testing.T) {
 	want := "POST /p?q=1 HTTP/1.1\r\nX-A: 1\r\nHost: example.com:8080\r\nContent-Length: 2\r\n" +
 		"User-Agent: " + reqTestUA + "\r\nAccept: */*\r\n\r\nhi"
 	assert.Equal(t, want, string(AppendRequest(nil, &r)))
-	golden, err := os.ReadFile(requestGoldenPath("example"))
+	file, err := os.ReadFile(golden.Path("request_example"))
 	require.NoError(t, err)
-	assert.Equal(t, want, string(golden))
+	assert.Equal(t, want, string(file))
 }
 
 // §1.7.8: the request line carries Godot's method token.

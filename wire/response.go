@@ -71,7 +71,15 @@ type Head struct {
 	Framing Framing
 	// Ambiguous reports framing that another HTTP parser could read
 	// differently (§7 D2): the connection must not be reused after this
-	// response. See HeadParser.Parse for the cases.
+	// response. Lenient mode keeps Godot's decision and sets it for
+	// Content-Length lines with differing values or a value that is not
+	// plain digits (to_int reads "1,2" as 12); Content-Length beside any
+	// Transfer-Encoding; a framing name with white space before the colon;
+	// a framing line that matches only through Godot's Unicode lower-casing
+	// (U+0130 "İ" → "i"); a CR inside a stored line (it becomes SP in the
+	// stored string, RFC 9112 §2.2, after Godot's tests saw it); a UTF-8
+	// repair that changes the ASCII text (see godotDecode). Strict mode sets
+	// it for Transfer-Encoding beside Content-Length.
 	Ambiguous bool
 	// Informational is the number of 1xx heads skipped before this one
 	// (strict mode only, §7.4).
@@ -113,67 +121,19 @@ func (p *HeadParser) Reset() {
 // Parse is given every byte received since the response began (the caller
 // appends and calls again after ErrNeedMore; Parse keeps no reference to
 // buf). It returns the number of bytes that make up the head, so body bytes
-// after it stay with the caller, or ErrNeedMore, a *LimitError, or a
-// *HeadError. Scanning resumes where the last call stopped, so feeding one
-// byte at a time costs O(n) in total. h is filled only when err is nil.
+// after it stay with the caller; h is filled only when err is nil. Scanning
+// resumes where the last call stopped, so feeding one byte at a time costs
+// O(n) in total.
 //
-// The head ends exactly where Godot's byte-wise reader stops (§1.6.4.2): at
-// the first point where the bytes end in LF LF or CR LF CR LF, counted from
-// the start of the response, so a response that starts with LF LF is an
-// empty head, and LF CR LF does not end a head. It is then parsed as §1.8
-// says, decided as §1.9 says, and checked against the §7 rules:
+// Errors: ErrNeedMore while the head is incomplete; *LimitError when the head
+// exceeds Limits (§7 D1); *HeadError, with the offset, for a head refused by
+// strict mode (§7.4, see strictState) or one Godot would wait on forever (§7
+// D1: a negative Content-Length that frames the body).
 //
-//   - D1: the head (with skipped 1xx heads) may not exceed
-//     Limits.HeaderBytes() (default 1 MiB) and, when set, the number of
-//     stored header lines may not exceed Limits.HeaderFields → *LimitError.
-//     A Content-Length below −1 that would frame the body (Godot would wait
-//     forever for it) → *HeadError. A HEAD response that says chunked is
-//     framed as an empty body (Godot would wait forever for chunk data).
-//   - D2 (lenient mode keeps Godot's decision and sets Ambiguous):
-//     Content-Length lines with differing values; a Content-Length value
-//     that is not plain digits (to_int reads "1,2" as 12 and "5, 5" as 55);
-//     Content-Length together with any Transfer-Encoding line; a
-//     Content-Length or Transfer-Encoding name with white space before the
-//     colon (Godot ignores it, other parsers may not); a framing line that
-//     matches only through Godot's Unicode lower-casing (U+0130 "İ" lowers to
-//     "i"); a CR inside a stored line (Godot splits on LF only and keeps it;
-//     some parsers break the line there), which is also replaced by SP in
-//     the stored string as RFC 9112 §2.2 allows, after Godot's tests saw the
-//     original text; and the UTF-8 repairs below that change the ASCII text.
-//
-// Bytes that are not UTF-8 (§0.4.5) are handled as Godot's String::utf8
-// does, since that decides what Godot stores and matches: a UTF-8 BOM at the
-// start is dropped; everything from the first NUL byte on is dropped; an
-// invalid byte becomes U+FFFD; a byte that breaks a multi-byte sequence is
-// replaced together with it by one U+FFFD, even when it is a CR, LF or other
-// ASCII byte; overlong forms decode to the character they encode (C0 8A is
-// an LF and splits the line); surrogates, NUL and values above U+10FFFF
-// become U+FFFD; a sequence cut short by a NUL becomes a space. The headers
-// are the UTF-8 encoding of what Godot stores. Dropping text at a NUL,
-// swallowing an ASCII byte and producing ASCII from an overlong form make
-// the head differ from what any other parser sees, so they set Ambiguous.
-// Strict mode rejects a BOM and (as control characters) NUL bytes, but
-// allows obs-text (RFC 9110 §5.5): it does not use Godot's repair; each byte
-// that is not part of valid UTF-8 is stored as U+FFFD and never swallows
-// the ASCII byte after it.
-//
-// Strict mode (§7.4) adds these checks, each a *HeadError unless noted:
-// status line HTTP/1.x SP 3DIGIT [SP reason], the code 100–999, the reason
-// free of controls other than HTAB; field names are tokens directly followed
-// by ':'; values hold no controls other than HTAB; no obs-fold, no empty
-// line inside the head; lines end in CR LF or LF; Content-Length is digits
-// only, fits in int64, and repeated values are identical; Transfer-Encoding
-// is a case-insensitive list naming chunked once and no other coding (any
-// other coding, alone or before chunked, is refused: the body would reach
-// the caller still coded); Transfer-Encoding with Content-Length → chunked
-// with ContentLength −1 (RFC 9112 §6.3: the length is ignored; 0 for HEAD),
-// Ambiguous set; 1xx heads are
-// validated and skipped (at most StrictMaxInformational, then *LimitError;
-// their bytes count in the budget), 101 is refused (no upgrades); at most
-// Limits.HeaderFields(true) fields (*LimitError). Framing follows RFC 9112
-// §6.3: HEAD, 204 and 304 → FramingNone (ContentLength keeps Godot's getter
-// value: 0 for HEAD, else the declared length or −1), no length →
-// FramingUntilClose.
+// The head ends where Godot's byte-wise reader stops (§1.6.4.2), its bytes
+// are decoded as Godot's String::utf8 does (§0.4.5, see godotDecode), its
+// lines parsed as §1.8 says and its body framed as §1.9 says; Head.Ambiguous
+// marks the cases of §7 D2. docs/behaviour.md has a row for each rule.
 //
 // Godot: HTTPClient.poll() (reading and parsing the head in STATUS_REQUESTING)
 func (p *HeadParser) Parse(buf []byte, h *Head) (n int, err error) {
@@ -210,7 +170,10 @@ func (p *HeadParser) Parse(buf []byte, h *Head) (n int, err error) {
 }
 
 // findEnd returns the end of the head that starts at p.start (one past its
-// final LF), or −1 when buf[:limit] holds no end yet. §1.6.4.2
+// final LF), or −1 when buf[:limit] holds no end yet. §1.6.4.2: the head
+// ends at the first point where the bytes end in LF LF or CR LF CR LF,
+// counted from the start of the response, so a response that starts with
+// LF LF is an empty head and LF CR LF does not end a head.
 func (p *HeadParser) findEnd(buf []byte, limit int) int {
 	stop := min(len(buf), limit)
 	for i := p.scan; i < stop; {
@@ -453,33 +416,16 @@ func secondField(line string) string {
 	return rest
 }
 
-// prefixFold is Godot's s.to_lower().begins_with(prefix) for a lower-case
-// ASCII prefix. With unicode set it also applies the two Unicode lower-case
-// mappings that land in ASCII (U+0130 → 'i', U+212A KELVIN SIGN → 'k') and
-// reports whether one was needed.
+// prefixFold is Godot's s.to_lower().begins_with(prefix) (HasPrefixFold)
+// for a lower-case ASCII prefix, reporting whether a non-ASCII code point
+// lower-cased to a letter of the prefix (U+0130 → 'i', U+212A → 'k'). With
+// unicode false, s is plain ASCII and only ASCII letters are folded.
 func prefixFold(s, prefix string, unicode bool) (ok, viaUnicode bool) {
 	if !unicode {
 		return hasPrefixFold(s, prefix), false
 	}
-	j := 0
-	for i := 0; i < len(prefix); i++ {
-		switch {
-		case j < len(s) && s[j] < utf8.RuneSelf:
-			if lower(s[j]) != prefix[i] {
-				return false, false
-			}
-			j++
-		case prefix[i] == 'i' && strings.HasPrefix(s[j:], "\u0130"):
-			j += len("\u0130")
-			viaUnicode = true
-		case prefix[i] == 'k' && strings.HasPrefix(s[j:], "\u212a"):
-			j += len("\u212a")
-			viaUnicode = true
-		default:
-			return false, false
-		}
-	}
-	return true, viaUnicode
+	_, ok, viaUnicode = foldPrefix(s, prefix, 0)
+	return ok, viaUnicode
 }
 
 // spacedFramingName reports a Content-Length or Transfer-Encoding field whose
@@ -553,8 +499,17 @@ func (d *decodeResult) note(i int, why string) {
 }
 
 // godotDecode appends to dst the UTF-8 encoding of what Godot's
-// String::utf8() makes of src (§0.4.5, ustring.cpp parse_utf8): see
-// HeadParser.Parse for the rules.
+// String::utf8() makes of src (§0.4.5, ustring.cpp parse_utf8), since that
+// decides what Godot stores and matches: a UTF-8 BOM at the start is
+// dropped; everything from the first NUL byte on is dropped; an invalid byte
+// becomes U+FFFD; a byte that breaks a multi-byte sequence is replaced
+// together with it by one U+FFFD, even when it is a CR, LF or other ASCII
+// byte; overlong forms decode to the character they encode (C0 8A is an LF
+// and splits the line); surrogates, NUL and values above U+10FFFF become
+// U+FFFD; a sequence cut short by a NUL becomes a space. Dropping text at a
+// NUL, swallowing an ASCII byte and producing ASCII from an overlong form
+// make the head differ from what any other parser sees: the result says so,
+// and the head is Ambiguous. Strict mode uses strictDecode instead.
 func godotDecode(dst, src []byte) ([]byte, decodeResult) {
 	r := decodeResult{changed: true, at: -1}
 	base := 0
@@ -621,7 +576,9 @@ func godotDecode(dst, src []byte) ([]byte, decodeResult) {
 
 // strictDecode appends src to dst with every byte that is not part of a
 // valid UTF-8 sequence replaced by U+FFFD (strict mode's reading of obs-text,
-// RFC 9110 §5.5): valid sequences and every ASCII byte are kept as they are.
+// RFC 9110 §5.5): valid sequences and every ASCII byte are kept as they are,
+// so no ASCII byte is swallowed. Strict mode refuses a BOM and, as control
+// characters, NUL bytes before it gets here.
 func strictDecode(dst, src []byte) []byte {
 	for len(src) > 0 {
 		r, size := utf8.DecodeRune(src)
@@ -636,7 +593,20 @@ func strictDecode(dst, src []byte) []byte {
 }
 
 // strictState collects what strict mode (§7.4) checks across the lines of
-// one head.
+// one head. Each violation is a *HeadError: a status line other than
+// HTTP/1.x SP 3DIGIT [SP reason], a code outside 100–999, a reason with
+// controls other than HTAB; a field name that is not a token directly
+// followed by ':'; a value with controls other than HTAB; obs-fold; an
+// empty line inside the head; a line not ending in CR LF or LF; a
+// Content-Length that is not digits, overflows int64 or repeats with
+// another value; a Transfer-Encoding that is not a case-insensitive list
+// naming chunked once and last, with no other coding (the body would reach
+// the caller still coded). Transfer-Encoding with Content-Length is chunked
+// with ContentLength −1 (0 for HEAD; RFC 9112 §6.3) and Ambiguous. 1xx heads
+// are validated and skipped (at most StrictMaxInformational, then a
+// *LimitError; their bytes count in the budget); 101 is refused (no
+// upgrades); more than Limits.HeaderFields(true) fields is a *LimitError.
+// The framing is strictFraming's.
 type strictState struct {
 	clSeen    bool
 	cl        string // the first Content-Length value, OWS-trimmed

@@ -44,55 +44,47 @@ func urlErr(reason string) error {
 	return godot.Wrap(godot.ErrInvalidParameter, parseURLOp, &URLError{Reason: reason})
 }
 
-// ParseURL splits s the way Godot's String::parse_url does, quirks included:
+// ParseURL splits s into scheme, host, port, path and fragment the way
+// Godot's String::parse_url does, quirks included (§2.5.2–8; the steps are
+// commented in the function): the scheme and host lower-cased, userinfo
+// dropped, a '?' before any '/' left in the host, port 0 when s names none.
 //
-//  1. Scheme: text before the first "://" if it consists only of ASCII
-//     letters, digits, '+', '-' and '.'; lower-cased; removed with the
-//     separator. Otherwise there is no scheme and nothing is removed.
-//  2. Fragment: everything after the first '#' is cut off.
-//  3. Path: from the first '/' to the end. A '?' with no '/' before it stays
-//     in the host ("http://h?x=1" → host "h?x=1").
-//  4. Userinfo: text up to and including the first '@' is dropped.
-//  5. Host: "[…]" → the text between '[' and the last ']' (no ']' is an
-//     error; text after ']' that is not ":port" is ignored). Otherwise more
-//     than one ':' is an error and the host is the text before the ':'.
-//  6. An empty host is an error; the host is lower-cased (Unicode-aware, as
-//     Godot's to_lower; invalid UTF-8 becomes U+FFFD as Godot's own decoding
-//     would have made it).
-//  7. Port: the text after ':' must pass Godot's is_valid_int (an optional
-//     '+' or '-' when more than one character, then only ASCII digits, no
-//     length limit) and its value must be 1…65535 ("http://h:" fails).
-//     QUIRK: Godot stores the 64-bit to_int() result in a 32-bit int, so the
-//     range check sees it truncated modulo 2^32: ":4294967376" and
-//     ":-4294967216" both give port 80; an overflowing value clamps to the
-//     int64 limits first and then fails. This is reproduced.
-//
-// Errors wrap godot.ErrInvalidParameter around a *URLError that says what is wrong.
-// Like Godot's output parameters, the URL returned with an error holds the
-// fields set before the failure: scheme, fragment and path; the host once it
-// was found non-empty; the port when its text was an integer (then out of
-// range, truncated to 32 bits). HTTPRequest relies on this for a redirect
-// target whose parse error it ignores (§2.8.1.5).
+// Errors wrap godot.ErrInvalidParameter around a *URLError that says what is
+// wrong: a '[' without ']', more than one ':' outside brackets, an empty host,
+// a port that is not an integer or outside 1…65535. Like Godot's output
+// parameters, the URL returned with an error holds the fields set before the
+// failure, which HTTPRequest relies on for a redirect target whose parse
+// error it ignores (§2.8.1.5).
 //
 // Godot: String.parse_url() (C++ only)
 func ParseURL(s string) (URL, error) {
 	var u URL
 	base := s
+	// §2.5.2 scheme: text before the first "://" made only of ASCII letters,
+	// digits, '+', '-' and '.'; lower-cased; removed with the separator.
+	// Otherwise there is no scheme and nothing is removed.
 	if i := strings.Index(base, "://"); i >= 0 && isURLSchemeText(base[:i]) {
 		u.Scheme = lowerASCII(base[:i])
 		base = base[i+3:]
 	}
+	// §2.5.3 fragment: everything after the first '#' is cut off.
 	if i := strings.IndexByte(base, '#'); i >= 0 {
 		u.Fragment = base[i+1:]
 		base = base[:i]
 	}
+	// §2.5.4 path: from the first '/' to the end, so a '?' with no '/' before
+	// it stays in the host ("http://h?x=1" → host "h?x=1").
 	if i := strings.IndexByte(base, '/'); i >= 0 {
 		u.Path = base[i:]
 		base = base[:i]
 	}
+	// §2.5.5 userinfo: text up to and including the first '@' is dropped.
 	if i := strings.IndexByte(base, '@'); i >= 0 {
 		base = base[i+1:]
 	}
+	// §2.5.6 host: "[…]" is the text between '[' and the last ']' (text after
+	// ']' that is not ":port" is ignored); otherwise more than one ':' is an
+	// error and the host is the text before the ':'.
 	var host string
 	if strings.HasPrefix(base, "[") {
 		i := strings.LastIndexByte(base, ']')
@@ -110,16 +102,27 @@ func ParseURL(s string) (URL, error) {
 			host, base = base, ""
 		}
 	}
+	// §2.5.7: an empty host is an error; the host is lower-cased
+	// (Unicode-aware, as Godot's to_lower; invalid UTF-8 becomes U+FFFD as
+	// Godot's own decoding would have made it).
 	if host == "" {
 		return u, urlErr("empty host")
 	}
 	u.Host = lowerHost(host)
+	// §2.5.8 port: the text after ':' must pass Godot's is_valid_int (an
+	// optional '+' or '-' when more than one character, then only ASCII
+	// digits, no length limit) and its value must be 1…65535 ("http://h:"
+	// fails).
 	if strings.HasPrefix(base, ":") {
 		p := base[1:]
 		if !isGodotValidInt(p) {
 			return u, urlErr("port " + quoteShort(p) + " is not an integer")
 		}
-		// Godot assigns the int64 to a C++ int: truncation modulo 2^32.
+		// QUIRK: Godot assigns the int64 to_int() result to a C++ int, so the
+		// range check sees it truncated modulo 2^32: ":4294967376" and
+		// ":-4294967216" both give port 80; an overflowing value clamps to
+		// the int64 limits first and then fails. On an error the port holds
+		// the truncated value, as Godot's output parameter does.
 		u.Port = int(int32(toInt(p)))
 		if u.Port < 1 || u.Port > 65535 {
 			return u, urlErr("port " + quoteShort(p) + " is out of range 1-65535")

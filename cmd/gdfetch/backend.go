@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // routes is the backend's table of endpoints, printed by "gdfetch serve".
@@ -161,15 +163,6 @@ type request struct {
 	close        bool
 }
 
-func (q *request) header(name string) string {
-	for _, h := range q.headers {
-		if k, v, ok := strings.Cut(h, ":"); ok && strings.EqualFold(strings.TrimSpace(k), name) {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
 // respond writes the answer to one request; false ends the connection.
 func (b *backend) respond(c net.Conn, r *bufio.Reader, q *request) bool {
 	path, _, _ := strings.Cut(q.path, "?")
@@ -186,7 +179,7 @@ func (b *backend) respond(c net.Conn, r *bufio.Reader, q *request) bool {
 	case path == "/api/player":
 		return write(jsonResponse(map[string]any{
 			"name": "Ada", "level": 12, "guild": "Nodes & Signals",
-			"user_agent": q.header("User-Agent"),
+			"user_agent": wire.FieldValue(q.headers, "User-Agent"),
 		}))
 	case path == "/api/score":
 		var sent any

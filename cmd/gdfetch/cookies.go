@@ -199,10 +199,13 @@ func verboseRequest(n *httprequest.HTTPRequest, cfg *config) []byte {
 	}
 	lines := strings.Split(string(b[:headEnd]), "\r\n")
 	nodeLines := len(cfg.headers) // then the client's automatic lines
-	if n.IsAcceptingGzip() && !hasHeader(cfg.headers, "accept-encoding") {
+	if n.IsAcceptingGzip() && !wire.HasHeader(cfg.headers, "accept-encoding") {
 		nodeLines++
 	}
-	if jar := n.CookieJar(); jar != nil && target != nil && !hasLineNamed(cfg.headers, "cookie") && nodeLines+1 <= len(lines) {
+	// The node's test for a user Cookie line (cookies.go) and the client's
+	// for a user Proxy-Authorization line (proxy.go).
+	_, userCookie := wire.LookupField(cfg.headers, "cookie")
+	if jar := n.CookieJar(); jar != nil && target != nil && !userCookie && nodeLines+1 <= len(lines) {
 		req := http.Request{Header: http.Header{}}
 		for _, c := range jar.Cookies(target) {
 			req.AddCookie(c)
@@ -211,34 +214,11 @@ func verboseRequest(n *httprequest.HTTPRequest, cfg *config) []byte {
 			lines = append(lines[:nodeLines+1], append([]string{"Cookie: " + line}, lines[nodeLines+1:]...)...)
 		}
 	}
-	if u, err := wire.ParseRequestURL(cfg.url); err == nil && viaProxy && auth != nil && !u.TLS && !hasLinePrefix(cfg.headers, "proxy-authorization:") {
+	if u, err := wire.ParseRequestURL(cfg.url); err == nil && viaProxy && auth != nil && !u.TLS && !wire.HasLinePrefix(cfg.headers, "proxy-authorization:") {
 		pass, _ := auth.Password()
 		lines = append(lines, "Proxy-Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte(auth.Username()+":"+pass)))
 	}
 	return append([]byte(strings.Join(lines, "\r\n")), b[headEnd:]...)
-}
-
-// hasLineNamed is the node's test for a user Cookie line: a header line
-// whose name (stripped, before the first ':') is name, ASCII
-// case-insensitively.
-func hasLineNamed(headers []string, name string) bool {
-	for _, h := range headers {
-		if n, _, ok := strings.Cut(h, ":"); ok && strings.EqualFold(wire.StripEdges(n), name) {
-			return true
-		}
-	}
-	return false
-}
-
-// hasLinePrefix is the client's test for a user Proxy-Authorization line:
-// the line begins with prefix, ASCII case-insensitively.
-func hasLinePrefix(headers []string, prefix string) bool {
-	for _, h := range headers {
-		if len(h) >= len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) {
-			return true
-		}
-	}
-	return false
 }
 
 // fetchJar is a net/http/cookiejar.Jar that also remembers the cookies it

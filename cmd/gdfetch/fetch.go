@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/gdhttp/gdhttp/godot"
@@ -134,7 +133,7 @@ func requestBytes(n *httprequest.HTTPRequest, url string, headers []string, meth
 		return nil
 	}
 	hdrs := append([]string(nil), headers...)
-	if n.IsAcceptingGzip() && !hasHeader(hdrs, "accept-encoding") {
+	if n.IsAcceptingGzip() && !wire.HasHeader(hdrs, "accept-encoding") {
 		if n.AcceptBrotli() {
 			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate, br")
 		} else {
@@ -145,15 +144,4 @@ func requestBytes(n *httprequest.HTTPRequest, url string, headers []string, meth
 		Method: method, URL: u.Path, Headers: hdrs, Body: body,
 		Host: u.Host, Port: u.Port, TLS: u.TLS, HTTPProxy: proxy && !u.TLS,
 	})
-}
-
-// hasHeader is Godot's has_header: a header line, stripped and lower-cased,
-// starts with name.
-func hasHeader(headers []string, name string) bool {
-	for _, h := range headers {
-		if strings.HasPrefix(strings.ToLower(wire.StripEdges(h)), name) {
-			return true
-		}
-	}
-	return false
 }

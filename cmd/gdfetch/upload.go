@@ -121,7 +121,7 @@ func (u *upload) head(n *httprequest.HTTPRequest, url string, headers []string, 
 	}
 	var hdrs []string
 	for _, h := range headers {
-		if u.form == nil || !hasHeader([]string{h}, "content-type:") {
+		if u.form == nil || !wire.HasHeader([]string{h}, "content-type:") {
 			hdrs = append(hdrs, h) // RequestMultipart puts the form's own
 		}
 	}
@@ -132,7 +132,7 @@ func (u *upload) head(n *httprequest.HTTPRequest, url string, headers []string, 
 	} else if fi, err := os.Stat(u.file); err == nil && u.file != "-" {
 		length = fi.Size()
 	}
-	if n.IsAcceptingGzip() && !hasHeader(hdrs, "accept-encoding") {
+	if n.IsAcceptingGzip() && !wire.HasHeader(hdrs, "accept-encoding") {
 		if n.AcceptBrotli() {
 			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate, br")
 		} else {

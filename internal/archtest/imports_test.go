@@ -1,11 +1,3 @@
-// Package archtest pins the architecture of STYLE.md: dependencies point one
-// way — godot (Godot's engine runtime) and chunked on the standard library
-// only; wire on godot; httpclient on wire, chunked and godot; httprequest on
-// httpclient (and wire, godot); nothing imports httprequest but commands,
-// fuzz targets, benchmarks and examples; godot does no I/O; internal/drive
-// (the shared test drivers) imports godot only and only tests import it.
-// Third-party modules are the agreed set everywhere; the commands alone may
-// use the other modules go.mod requires (cmdModules).
 package archtest
 
 import (
@@ -32,8 +24,11 @@ var allowed = map[string][]string{
 	"chunked":     {},
 	"httpclient":  {"wire", "chunked", "godot"},
 	"httprequest": {"httpclient", "wire", "godot", "github.com/klauspost/compress", "github.com/andybalholm/brotli"},
+	// Test helpers: any package's tests may import them, so they import no
+	// package of the module (a wire test importing golden must not cycle).
+	"internal/golden": {},
 	// The shared test drivers see the client and the node through
-	// interfaces: their in-package tests import drive.
+	// interfaces (httpclient's and httprequest's own tests import drive).
 	"internal/drive": {"godot"},
 }
 
@@ -101,26 +96,33 @@ func TestNothingImportsHTTPRequest(t *testing.T) {
 	}
 }
 
-// TestDriveOnlyInTests: internal/drive holds test drivers; no package's
-// non-test files import it (tests, benchmarks and examples do).
-func TestDriveOnlyInTests(t *testing.T) {
+// TestHelpersOnlyInTests: the test helpers internal/golden (the -update
+// flag and golden files) and internal/drive (the shared test drivers) are
+// imported by _test.go files only, so no library or command registers a
+// test flag or carries test code.
+func TestHelpersOnlyInTests(t *testing.T) {
 	root := filepath.Join("..", "..")
 	seen := 0
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
+		if err != nil {
 			return err
+		}
+		if !d.IsDir() {
+			return nil
 		}
 		if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata") {
 			return filepath.SkipDir
 		}
 		seen++
 		for imp := range nonTestImports(t, path) {
-			assert.NotEqual(t, module+"internal/drive", imp, "%s imports internal/drive outside its tests", path)
+			for _, helper := range []string{"internal/golden", "internal/drive"} {
+				assert.NotEqual(t, module+helper, imp, "%s imports %s outside its tests", path, helper)
+			}
 		}
 		return nil
 	})
 	require.NoError(t, err)
-	require.Greater(t, seen, 10, "walked too few directories")
+	require.Greater(t, seen, 10, "walked too few directories: wrong root?")
 }
 
 // TestGodotDoesNoIO: godot holds Godot's engine rules (Error, String(Variant),

@@ -1,7 +1,5 @@
 //go:build !linux
 
-// Package childtest runs one test again in a child process; on this
-// platform it skips (the limits it exists for are Linux's).
 package childtest
 
 import "testing"

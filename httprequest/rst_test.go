@@ -1,0 +1,61 @@
+package httprequest
+
+import (
+	"errors"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// TestResetBeforeBodyStep checks what the node shows after the client's
+// §1.6 rule (httpclient: TestPollSocketErrorFirst): Godot's BODY step polls
+// the client before it reads (§2.6.1.2), and a poll that meets an RST ends
+// the connection whatever was queued before it — so a whole response whose
+// connection is reset before the first BODY step ends as RESULT_CONNECTION_ERROR
+// with no code, headers or body (§2.6: R4 even mid-body after headers were
+// seen), although every byte of the body had arrived.
+func TestResetBeforeBodyStep(t *testing.T) {
+	sent, reset := make(chan struct{}), make(chan struct{})
+	gate := make(chan struct{})
+	var opened bool
+	t.Cleanup(func() {
+		if !opened {
+			close(gate) // a failed test does not leave the server waiting
+		}
+	})
+	srv := serve(t, testserver.Script(testserver.Read(),
+		testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
+		testserver.Do("sent", func(*testserver.Conn) error { close(sent); <-gate; return nil }),
+		testserver.Reset(),
+		testserver.Do("reset", func(*testserver.Conn) error { close(reset); return nil })))
+	n := New()
+	defer n.Close()
+	var got []Completion
+	n.OnRequestCompleted(func(r Result, code int, h []string, b []byte) {
+		got = append(got, Completion{r, code, h, b})
+	})
+	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+	deadline := time.Now().Add(maxWait)
+	for n.HTTPClientStatus() != httpclient.StatusBody {
+		require.True(t, time.Now().Before(deadline), "status %v", n.HTTPClientStatus())
+		n.Process()
+		time.Sleep(frame)
+	}
+	<-sent
+	close(gate)
+	opened = true
+	<-reset
+	for len(got) == 0 {
+		require.True(t, time.Now().Before(deadline))
+		n.Process()
+		time.Sleep(frame)
+	}
+	assert.Equal(t, []Completion{{Result: ResultConnectionError}}, got)
+	assert.True(t, errors.Is(n.LastError(), syscall.ECONNRESET), "%v", n.LastError())
+}
