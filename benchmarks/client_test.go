@@ -6,11 +6,11 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // The client benchmarks: httpclient against net/http on the same loopback
@@ -33,67 +33,9 @@ const (
 // buffer and writes pre-built bytes, so it is never the bottleneck.
 func clServer(b *testing.B, respond func(w io.Writer) error) string {
 	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				clServeConn(conn, respond)
-			}()
-		}
-	}()
-	b.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-func clServeConn(conn net.Conn, respond func(w io.Writer) error) {
-	defer conn.Close()
-	buf := make([]byte, 64<<10)
-	n := 0
-	for {
-		m, err := conn.Read(buf[n:])
-		if err != nil {
-			return
-		}
-		n += m
-		for {
-			i := bytes.Index(buf[:n], []byte("\r\n\r\n"))
-			if i < 0 {
-				break
-			}
-			n = copy(buf, buf[i+4:n])
-			if err := respond(conn); err != nil {
-				return
-			}
-		}
-		if n == len(buf) {
-			return
-		}
-	}
+	return drive.Serve(b, func(conn net.Conn) {
+		drive.EachHead(conn, 64<<10, func([]byte) error { return respond(conn) })
+	}).Addr().String()
 }
 
 // clLength writes a Content-Length response of size bytes. wire is the
@@ -156,10 +98,9 @@ func clConnect(b *testing.B, addr string) *httpclient.Client {
 	if err := c.ConnectToHost(host, port, nil); err != nil {
 		b.Fatal(err)
 	}
-	for c.Status() == httpclient.StatusConnecting || c.Status() == httpclient.StatusResolving {
-		if err := c.Poll(); err != nil {
-			b.Fatal(err)
-		}
+	connecting := drive.Poller[httpclient.Status]{Blocking: true, Wait: time.Minute}
+	if err := connecting.While(b, c, httpclient.StatusResolving, httpclient.StatusConnecting); err != nil {
+		b.Fatal(err)
 	}
 	b.Cleanup(c.Close)
 	return c
@@ -246,34 +187,19 @@ func clTCPRead(b *testing.B, addr string, wire int64, buf []byte) {
 // blocking mode, ReadResponseBodyChunkInto with a reused 64 KiB buffer.
 func BenchmarkClientLength1GiB(b *testing.B) {
 	respond, wire := clLength(clGiB)
-	addr := clServer(b, respond)
-	buf := make([]byte, clBodyBuf)
-	b.Run("httpclient", func(b *testing.B) {
-		c := clConnect(b, addr)
-		b.SetBytes(clGiB)
-		b.ReportAllocs()
-		for b.Loop() {
-			if n := clGet(b, c, buf); n != clGiB {
-				b.Fatalf("got %d bytes", n)
-			}
-		}
-	})
-	b.Run("net-http", func(b *testing.B) {
-		hc := clNetHTTP(b)
-		b.SetBytes(clGiB)
-		b.ReportAllocs()
-		for b.Loop() {
-			if n := clNetHTTPGet(b, hc, "http://"+addr+"/", buf); n != clGiB {
-				b.Fatalf("got %d bytes", n)
-			}
-		}
-	})
-	b.Run("tcp-read", func(b *testing.B) { clTCPRead(b, addr, wire, buf) })
+	clBench1GiB(b, respond, wire)
 }
 
 // BenchmarkClientChunked1GiB: a 1 GiB chunked body in 16 KiB chunks.
 func BenchmarkClientChunked1GiB(b *testing.B) {
 	respond, wire := clChunked(clGiB, clChunkSize)
+	clBench1GiB(b, respond, wire)
+}
+
+// clBench1GiB runs the three 1 GiB downloads — httpclient, net/http and
+// tcp-read — from a server answering with respond; wire is the size of its
+// whole response.
+func clBench1GiB(b *testing.B, respond func(w io.Writer) error, wire int64) {
 	addr := clServer(b, respond)
 	buf := make([]byte, clBodyBuf)
 	b.Run("httpclient", func(b *testing.B) {

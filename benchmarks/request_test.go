@@ -12,13 +12,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // The node benchmarks: httprequest against net/http on the same loopback
@@ -38,75 +38,22 @@ const (
 // head it writes head, then size body bytes taken from block (repeated).
 func reqServer(b *testing.B, head string, block []byte, size int64) string {
 	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]struct{}{}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
+	ln := drive.Serve(b, func(c net.Conn) {
+		drive.EachHead(c, 16<<10, func([]byte) error {
+			if _, err := io.WriteString(c, head); err != nil {
+				return err
 			}
-			mu.Lock()
-			conns[c] = struct{}{}
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() {
-					mu.Lock()
-					delete(conns, c)
-					mu.Unlock()
-					c.Close()
-				}()
-				reqServe(c, head, block, size)
-			}()
-		}
-	}()
-	b.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+			for left := size; left > 0; {
+				n := min(left, int64(len(block)))
+				if _, err := c.Write(block[:n]); err != nil {
+					return err
+				}
+				left -= n
+			}
+			return nil
+		})
 	})
 	return "http://" + ln.Addr().String()
-}
-
-func reqServe(c net.Conn, head string, block []byte, size int64) {
-	buf := make([]byte, 16<<10)
-	have := 0
-	for {
-		end := bytes.Index(buf[:have], []byte("\r\n\r\n"))
-		if end < 0 {
-			n, err := c.Read(buf[have:])
-			if err != nil {
-				return
-			}
-			have += n
-			continue
-		}
-		copy(buf, buf[end+4:have])
-		have -= end + 4
-		if _, err := io.WriteString(c, head); err != nil {
-			return
-		}
-		for left := size; left > 0; {
-			n := min(left, int64(len(block)))
-			if _, err := c.Write(block[:n]); err != nil {
-				return
-			}
-			left -= n
-		}
-	}
 }
 
 func reqBlockOf(seed uint64) []byte {

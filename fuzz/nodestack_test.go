@@ -12,6 +12,7 @@ import (
 	"github.com/gdhttp/gdhttp/chunked"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // nodeDriver is one way of running the node (§7.3).
@@ -88,13 +89,8 @@ func runNode(t *testing.T, p plan, d nodeDriver, o nodeOptions) nodeRun {
 			got = append(got, httprequest.Completion{Result: r, ResponseCode: code, Headers: headers, Body: body})
 		})
 		must("Request", n.Request(url, nil, httpclient.MethodGet, ""))
-		deadline := time.Now().Add(runDeadline + time.Second)
-		for len(got) == 0 {
-			if time.Now().After(deadline) {
-				fail("hang: no completion within %v (client status %v)", runDeadline, n.HTTPClientStatus())
-			}
-			n.Process()
-			time.Sleep(20 * time.Microsecond)
+		if _, ok := drive.Await(n, 20*time.Microsecond, runDeadline+time.Second, func() bool { return len(got) > 0 }); !ok {
+			fail("hang: no completion within %v (client status %v)", runDeadline, n.HTTPClientStatus())
 		}
 		run = nodeRun{got[0], n.LastError()}
 		for range 3 { // exactly one completion per request (§7 D6)

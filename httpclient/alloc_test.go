@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // rawServer answers every request on every connection with resp, reading
@@ -18,60 +20,12 @@ import (
 // so AllocsPerRun counts only the client.
 func rawServer(t *testing.T, resp []byte) *net.TCPListener {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				buf := make([]byte, 64<<10)
-				n := 0
-				for {
-					m, err := conn.Read(buf[n:])
-					if err != nil {
-						return
-					}
-					n += m
-					for {
-						i := bytes.Index(buf[:n], []byte("\r\n\r\n"))
-						if i < 0 {
-							break
-						}
-						n = copy(buf, buf[i+4:n])
-						if _, err := conn.Write(resp); err != nil {
-							return
-						}
-					}
-					if n == len(buf) {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+	return drive.Serve(t, func(conn net.Conn) {
+		drive.EachHead(conn, 64<<10, func([]byte) error {
+			_, err := conn.Write(resp)
+			return err
+		})
 	})
-	return ln
 }
 
 // TestAllocsKeepAliveRoundTrip pins the allocations of one keep-alive GET
@@ -97,15 +51,8 @@ func TestAllocsKeepAliveRoundTrip(t *testing.T) {
 			failed = err
 			return
 		}
-		for {
-			_, err := c.ReadResponseBodyChunkInto(buf)
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				failed = err
-				return
-			}
+		if err := readToEOF(c, buf); err != nil {
+			failed = err
 		}
 	}
 	roundTrip()
@@ -130,46 +77,16 @@ func TestAllocsKeepAliveRoundTrip(t *testing.T) {
 // so every measured read finds data.
 func streamServer(t *testing.T, head, piece []byte) *net.TCPListener {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return drive.Serve(t, func(conn net.Conn) {
+		if _, err := conn.Write(head); err != nil {
+			return
+		}
 		for {
-			conn, err := ln.Accept()
-			if err != nil {
+			if _, err := conn.Write(piece); err != nil {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := conn.Write(head); err != nil {
-					return
-				}
-				for {
-					if _, err := conn.Write(piece); err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
 	})
-	return ln
 }
 
 // TestAllocsAppendChunk pins AppendResponseBodyChunk (and
@@ -267,15 +184,8 @@ func TestAllocsKeepAliveNonBlocking(t *testing.T) {
 				return
 			}
 		}
-		for {
-			_, err := c.ReadResponseBodyChunkInto(buf)
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				failed = err
-				return
-			}
+		if err := readToEOF(c, buf); err != nil {
+			failed = err
 		}
 	}
 	roundTrip()
@@ -283,14 +193,9 @@ func TestAllocsKeepAliveNonBlocking(t *testing.T) {
 	// the network to sysmon (10 ms a round trip). The server allocates
 	// nothing per request.
 	const runs = 500
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		roundTrip()
-	}
-	runtime.ReadMemStats(&after)
+	mallocs, _ := memDelta(runs, roundTrip)
 	require.NoError(t, failed)
-	allocs := float64(after.Mallocs-before.Mallocs) / runs
+	allocs := float64(mallocs) / runs
 	t.Logf("allocs per non-blocking keep-alive round trip: %.2f", allocs)
 	assert.LessOrEqual(t, allocs, 0.5) // a goroutine per read or write was 5, the head string 1
 }
@@ -326,28 +231,16 @@ func TestAllocsNewConnection(t *testing.T) {
 				for c.Status() == StatusRequesting {
 					_ = c.Poll()
 				}
-				for {
-					_, err := c.ReadResponseBodyChunkInto(buf)
-					if err == io.EOF {
-						return
-					}
-					if err != nil {
-						failed = err
-						return
-					}
+				if err := readToEOF(c, buf); err != nil {
+					failed = err
 				}
 			}
 			get()
 			const runs = 200
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			for range runs {
-				get()
-			}
-			runtime.ReadMemStats(&after)
+			mallocs, total := memDelta(runs, get)
 			require.NoError(t, failed)
-			bytesPer := (after.TotalAlloc - before.TotalAlloc) / runs
-			allocsPer := (after.Mallocs - before.Mallocs) / runs
+			bytesPer := total / runs
+			allocsPer := mallocs / runs
 			// The figures include the in-process server's accept.
 			t.Logf("new connection, new Client: %d B, %d allocs per request", bytesPer, allocsPer)
 			// Without the pool a request allocated over 64 KiB.
@@ -361,43 +254,49 @@ func TestAllocsNewConnection(t *testing.T) {
 // deltas are mostly the client's.
 func smallServer(t *testing.T, resp []byte) int {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
 	pool := sync.Pool{New: func() any { b := make([]byte, 1024); return &b }}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.AcceptTCP()
-			if err != nil {
+	return drive.Port(drive.Serve(t, func(conn net.Conn) {
+		bp := pool.Get().(*[]byte)
+		defer pool.Put(bp)
+		buf := *bp
+		n := 0
+		for !bytes.Contains(buf[:n], []byte("\r\n\r\n")) {
+			m, err := conn.Read(buf[n:])
+			if err != nil || n+m == len(buf) {
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				bp := pool.Get().(*[]byte)
-				defer pool.Put(bp)
-				buf := *bp
-				n := 0
-				for !bytes.Contains(buf[:n], []byte("\r\n\r\n")) {
-					m, err := conn.Read(buf[n:])
-					if err != nil || n+m == len(buf) {
-						return
-					}
-					n += m
-				}
-				if _, err := conn.Write(resp); err != nil {
-					return
-				}
-				_, _ = conn.Read(buf) // until the client closes
-			}()
+			n += m
 		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		wg.Wait()
-	})
-	return ln.Addr().(*net.TCPAddr).Port
+		if _, err := conn.Write(resp); err != nil {
+			return
+		}
+		_, _ = conn.Read(buf) // until the client closes
+	}))
+}
+
+// readToEOF reads the body with ReadResponseBodyChunkInto until io.EOF and
+// returns any other error that ended it.
+func readToEOF(c *Client, buf []byte) error {
+	for {
+		_, err := c.ReadResponseBodyChunkInto(buf)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// memDelta runs f runs times and returns the heap allocations (count and
+// bytes) they made, from runtime.MemStats (process-wide, as
+// testing.AllocsPerRun counts).
+func memDelta(runs int, f func()) (mallocs, bytes uint64) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return after.Mallocs - before.Mallocs, after.TotalAlloc - before.TotalAlloc
 }

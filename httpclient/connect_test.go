@@ -120,7 +120,7 @@ func TestConnectCandidates(t *testing.T) {
 		t.Run("every-address-refused/"+m.name, func(t *testing.T) {
 			c, tr := newClient(t, m.blocking)
 			c.lookup, _ = fakeLookup("127.0.0.2", "127.0.0.1")
-			err := connect(t, c, "multi.example", freePort(t), nil)
+			err := connect(t, c, "multi.example", ts.ClosedPort(t), nil)
 			assert.Equal(t, statuses(StatusResolving, StatusConnecting, StatusCantConnect), *tr)
 			assert.True(t, errors.Is(err, ErrCantConnect), "%v", err)
 			var op *net.OpError
@@ -130,7 +130,7 @@ func TestConnectCandidates(t *testing.T) {
 		})
 		t.Run("ip-literal-refused/"+m.name, func(t *testing.T) {
 			c, tr := newClient(t, m.blocking)
-			err := connect(t, c, "127.0.0.1", freePort(t), nil)
+			err := connect(t, c, "127.0.0.1", ts.ClosedPort(t), nil)
 			assert.Equal(t, statuses(StatusConnecting, StatusCantConnect), *tr)
 			assert.True(t, errors.Is(err, ErrCantConnect), "%v", err)
 		})

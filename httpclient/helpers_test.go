@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -46,31 +47,16 @@ func newClient(t *testing.T, blocking bool) (*Client, *[]Status) {
 	return c, tr
 }
 
+// poller is c's poll loop: a tiny sleep between polls in non-blocking mode.
+func poller(c *Client) drive.Poller[Status] {
+	return drive.Poller[Status]{Blocking: c.blocking, Gap: pollGap, Wait: driveTimeout}
+}
+
 // pollWhile polls while the status is one of ss, with a tiny sleep between
 // polls in non-blocking mode, and returns the last Poll error.
 func pollWhile(t *testing.T, c *Client, ss ...Status) error {
 	t.Helper()
-	deadline := time.Now().Add(driveTimeout)
-	var err error
-	for in(c.Status(), ss) {
-		if time.Now().After(deadline) {
-			t.Fatalf("still %v after %v", c.Status(), driveTimeout)
-		}
-		err = c.Poll()
-		if !c.blocking && in(c.Status(), ss) {
-			time.Sleep(pollGap)
-		}
-	}
-	return err
-}
-
-func in(s Status, ss []Status) bool {
-	for _, x := range ss {
-		if s == x {
-			return true
-		}
-	}
-	return false
+	return poller(c).While(t, c, ss...)
 }
 
 // connect connects c to host:port and polls until the connect attempt
@@ -129,7 +115,6 @@ func (p readPath) String() string { return [...]string{"chunks", "into", "into-l
 // ReadResponseBodyChunkInto, and records it in r.
 func readBody(t *testing.T, c *Client, path readPath, r *result) {
 	t.Helper()
-	deadline := time.Now().Add(driveTimeout)
 	var body strings.Builder
 	into := path == pathInto || path == pathIntoLarge
 	var app []byte // pathAppend's reused buffer
@@ -138,15 +123,7 @@ func readBody(t *testing.T, c *Client, path readPath, r *result) {
 	if path == pathIntoLarge {
 		buf = make([]byte, 64<<10)
 	}
-	for c.Status() == StatusBody {
-		if time.Now().After(deadline) {
-			t.Fatalf("body not finished after %v (status %v)", driveTimeout, c.Status())
-		}
-		_ = c.Poll()
-		if c.Status() != StatusBody {
-			break
-		}
-		progress := false
+	poller(c).Body(t, c, StatusBody, func() (progress bool) {
 		if into {
 			n, err := c.ReadResponseBodyChunkInto(buf)
 			body.Write(buf[:n])
@@ -171,10 +148,8 @@ func readBody(t *testing.T, c *Client, path readPath, r *result) {
 				progress = true
 			}
 		}
-		if !c.blocking && !progress && c.Status() == StatusBody {
-			time.Sleep(pollGap)
-		}
-	}
+		return progress
+	})
 	if path == pathAppend && !endedByRead {
 		// No body, or Poll ended it: the next call reports how.
 		_, r.IntoErr = c.AppendResponseBodyChunk(nil)
@@ -300,16 +275,6 @@ func scriptClosed(resp string, d delivery, end ending, closed chan struct{}) fun
 		steps = append(steps, ts.Do("closed", func(*ts.Conn) error { close(closed); return nil }))
 	}
 	return ts.Script(steps...)
-}
-
-// freePort returns a loopback port nothing listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	return port
 }
 
 // ipv6Available reports whether [::1] can be listened on.

@@ -55,7 +55,7 @@ func reachers(t *testing.T) []reacher {
 			require.NoError(t, c.ConnectToHost(silent.Host(), silent.Port(), TLSClient(ca.Pool(), "")))
 			require.NoError(t, c.Poll())
 		}},
-		{StatusCantConnect, func(t *testing.T, c *Client) { _ = connect(t, c, "127.0.0.1", freePort(t), nil) }},
+		{StatusCantConnect, func(t *testing.T, c *Client) { _ = connect(t, c, "127.0.0.1", ts.ClosedPort(t), nil) }},
 		{StatusTLSHandshakeError, func(t *testing.T, c *Client) {
 			_ = connect(t, c, plain.Host(), plain.Port(), TLSClient(ca.Pool(), ""))
 		}},

@@ -1,9 +1,7 @@
 package httpclient
 
 import (
-	"context"
 	"errors"
-	"net"
 	"syscall"
 	"testing"
 
@@ -140,22 +138,7 @@ func TestPollFINLeftToBodyRead(t *testing.T) {
 func TestPollFINFallbackNonBlocking(t *testing.T) {
 	for _, end := range serverEnds[:2] {
 		t.Run(end.name, func(t *testing.T) {
-			g := newGate()
-			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("idle"), end.step, ts.Hold()))
-			c, tr := newClient(t, false)
-			c.dialFn = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				var d net.Dialer
-				conn, err := d.DialContext(ctx, network, addr)
-				if err != nil {
-					return nil, err
-				}
-				return hiddenConn{conn}, nil
-			}
-			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
-			require.False(t, c.st.nb.NoWait())
-			r := exchange(t, c, getRoot, pathChunks)
-			require.Equal(t, "ok", r.Body)
-			g.wait(t)
+			c, tr, g := idleHidden(t, end, false)
 			assert.Less(t, timePolls(t, c, StatusConnected), probeMedian, "non-blocking mode never waits")
 			g.pass(t)
 			err := pollUntilEnd(t, c, StatusConnected)
@@ -177,19 +160,7 @@ func TestAllocsPollLivenessNonBlocking(t *testing.T) {
 	}
 	for _, tgt := range livenessTargets {
 		t.Run(tgt.name, func(t *testing.T) {
-			host, port, opts := tgt.start(t, ts.Script(ts.Read(), ts.WriteString(okResp), ts.Hold()))
-			c, _ := newClient(t, false)
-			require.NoError(t, connect(t, c, host, port, opts))
-			r := exchange(t, c, getRoot, pathInto)
-			require.Equal(t, "ok", r.Body)
-			var failed error
-			allocs := testing.AllocsPerRun(200, func() {
-				if err := c.Poll(); err != nil {
-					failed = err
-				}
-			})
-			require.NoError(t, failed)
-			assert.Equal(t, StatusConnected, c.Status())
+			c, allocs := idlePollAllocs(t, tgt, false)
 			assert.False(t, c.st.nb.pending, "no background read was started")
 			assert.Zero(t, allocs)
 		})

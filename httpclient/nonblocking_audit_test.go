@@ -27,18 +27,18 @@ import (
 // in the client's socket (loopback).
 const auditSettle = 30 * time.Millisecond
 
-// §1.10.1.2: the body arrives after the head was parsed; the first
-// non-blocking read made once it is in the socket returns it whole and the
-// body ends (CONNECTED), as Godot's recv returns it.
-func TestAuditNonBlockingReadTakesArrivedBody(t *testing.T) {
-	head := "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
+// bodyAfterHead has a non-blocking client receive head, and body only once
+// the head was parsed (status BODY); it returns the client after the first
+// Poll that follows body's arrival in its socket.
+func bodyAfterHead(t *testing.T, head, body string) *Client {
+	t.Helper()
 	gotHead := make(chan struct{})
 	sent := make(chan struct{})
 	srv := ts.New(t, ts.Script(
 		ts.Read(),
 		ts.WriteString(head),
 		ts.Do("wait head", func(*ts.Conn) error { <-gotHead; return nil }),
-		ts.WriteString("0123456789"),
+		ts.WriteString(body),
 		ts.Do("sent", func(*ts.Conn) error { close(sent); return nil }),
 		ts.Hold(),
 	))
@@ -51,6 +51,15 @@ func TestAuditNonBlockingReadTakesArrivedBody(t *testing.T) {
 	<-sent
 	time.Sleep(auditSettle)
 	require.NoError(t, c.Poll())
+	return c
+}
+
+// §1.10.1.2: the body arrives after the head was parsed; the first
+// non-blocking read made once it is in the socket returns it whole and the
+// body ends (CONNECTED), as Godot's recv returns it.
+func TestAuditNonBlockingReadTakesArrivedBody(t *testing.T) {
+	head := "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
+	c := bodyAfterHead(t, head, "0123456789")
 	assert.Equal(t, "0123456789", string(c.ReadResponseBodyChunk()), "one call takes what the socket holds")
 	assert.Equal(t, StatusConnected, c.Status())
 }
@@ -82,25 +91,7 @@ func TestAuditNonBlockingReadFillsChunkSize(t *testing.T) {
 // the same call: a whole chunk already in the socket comes back at once.
 func TestAuditNonBlockingChunkTakesArrivedChunk(t *testing.T) {
 	head := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-	gotHead := make(chan struct{})
-	sent := make(chan struct{})
-	srv := ts.New(t, ts.Script(
-		ts.Read(),
-		ts.WriteString(head),
-		ts.Do("wait head", func(*ts.Conn) error { <-gotHead; return nil }),
-		ts.WriteString("5\r\nhello\r\n"),
-		ts.Do("sent", func(*ts.Conn) error { close(sent); return nil }),
-		ts.Hold(),
-	))
-	c, _ := newClient(t, false)
-	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
-	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
-	_ = pollWhile(t, c, StatusRequesting)
-	require.Equal(t, StatusBody, c.Status())
-	close(gotHead)
-	<-sent
-	time.Sleep(auditSettle)
-	require.NoError(t, c.Poll())
+	c := bodyAfterHead(t, head, "5\r\nhello\r\n")
 	assert.Equal(t, "hello", string(c.ReadResponseBodyChunk()), "one call takes the chunk the socket holds")
 	assert.Equal(t, StatusBody, c.Status())
 }

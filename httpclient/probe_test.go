@@ -253,6 +253,35 @@ func TestPollLivenessBody(t *testing.T) {
 // peek its socket.
 type hiddenConn struct{ net.Conn }
 
+// dialHidden is a dial hook that dials TCP and hides the conn's
+// syscall.Conn (hiddenConn).
+func dialHidden(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return hiddenConn{conn}, nil
+}
+
+// idleHidden connects a client (blocking or not) whose conn hides its
+// syscall.Conn (dialHidden: no peek) to a server that answers one GET and
+// then, once the returned gate passes, ends as end says; it returns the
+// client idle in CONNECTED after that exchange, its trace and the gate.
+func idleHidden(t *testing.T, end serverEnd, blocking bool) (*Client, *[]Status, gate) {
+	t.Helper()
+	g := newGate()
+	srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("idle"), end.step, ts.Hold()))
+	c, tr := newClient(t, blocking)
+	c.dialFn = dialHidden
+	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+	require.False(t, c.st.nb.NoWait())
+	r := exchange(t, c, getRoot, pathChunks)
+	require.Equal(t, "ok", r.Body)
+	g.wait(t)
+	return c, tr, g
+}
+
 // TestPollLivenessFallback checks §1.6.3 over a conn that is not a
 // syscall.Conn (and so on every platform without the peek) in blocking
 // mode: as in non-blocking mode (TestPollFINFallbackNonBlocking) the check
@@ -261,22 +290,7 @@ type hiddenConn struct{ net.Conn }
 func TestPollLivenessFallback(t *testing.T) {
 	for _, end := range serverEnds[:2] {
 		t.Run(end.name, func(t *testing.T) {
-			g := newGate()
-			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("idle"), end.step, ts.Hold()))
-			c, tr := newClient(t, true)
-			c.dialFn = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				var d net.Dialer
-				conn, err := d.DialContext(ctx, network, addr)
-				if err != nil {
-					return nil, err
-				}
-				return hiddenConn{conn}, nil
-			}
-			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
-			require.False(t, c.st.nb.NoWait())
-			r := exchange(t, c, getRoot, pathChunks)
-			require.Equal(t, "ok", r.Body)
-			g.wait(t)
+			c, tr, g := idleHidden(t, end, true)
 			med := timePolls(t, c, StatusConnected)
 			assert.Less(t, med, probeMedian, "the fallback never waits: it reads in the background")
 
@@ -293,6 +307,28 @@ func TestPollLivenessFallback(t *testing.T) {
 	}
 }
 
+// idlePollAllocs connects a client (blocking or not) to tgt, runs one
+// exchange, and returns the client and the allocations of one Poll idle in
+// CONNECTED (the liveness check), which must neither fail nor change the
+// status.
+func idlePollAllocs(t *testing.T, tgt livenessTarget, blocking bool) (*Client, float64) {
+	t.Helper()
+	host, port, opts := tgt.start(t, ts.Script(ts.Read(), ts.WriteString(okResp), ts.Hold()))
+	c, _ := newClient(t, blocking)
+	require.NoError(t, connect(t, c, host, port, opts))
+	r := exchange(t, c, getRoot, pathInto)
+	require.Equal(t, "ok", r.Body)
+	var failed error
+	allocs := testing.AllocsPerRun(200, func() {
+		if err := c.Poll(); err != nil {
+			failed = err
+		}
+	})
+	require.NoError(t, failed)
+	assert.Equal(t, StatusConnected, c.Status())
+	return c, allocs
+}
+
 // TestAllocsPollLiveness pins the blocking-mode liveness check at zero
 // allocations (§1.6.3: it runs on every Poll of a game loop).
 func TestAllocsPollLiveness(t *testing.T) {
@@ -301,19 +337,7 @@ func TestAllocsPollLiveness(t *testing.T) {
 	}
 	for _, tgt := range livenessTargets {
 		t.Run(tgt.name, func(t *testing.T) {
-			host, port, opts := tgt.start(t, ts.Script(ts.Read(), ts.WriteString(okResp), ts.Hold()))
-			c, _ := newClient(t, true)
-			require.NoError(t, connect(t, c, host, port, opts))
-			r := exchange(t, c, getRoot, pathInto)
-			require.Equal(t, "ok", r.Body)
-			var failed error
-			allocs := testing.AllocsPerRun(200, func() {
-				if err := c.Poll(); err != nil {
-					failed = err
-				}
-			})
-			require.NoError(t, failed)
-			assert.Equal(t, StatusConnected, c.Status())
+			_, allocs := idlePollAllocs(t, tgt, true)
 			assert.Zero(t, allocs)
 		})
 	}

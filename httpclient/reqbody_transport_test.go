@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -158,18 +157,8 @@ func (e *errBody) Close() error { e.closed = true; return nil }
 func TestTransportRetryWithBody(t *testing.T) {
 	for _, withGetBody := range []bool{true, false} {
 		t.Run(fmt.Sprint("GetBody=", withGetBody), func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			defer ln.Close()
 			bodies := make(chan string, 4)
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c1, err := ln.Accept()
-				if err != nil {
-					return
-				}
+			addr := sequenceServer(t, func(c1 net.Conn) {
 				br := bufio.NewReader(c1)
 				readHead(br)
 				_, _ = io.WriteString(c1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na")
@@ -177,20 +166,17 @@ func TestTransportRetryWithBody(t *testing.T) {
 				b := make([]byte, 5)
 				_, _ = io.ReadFull(br, b)
 				bodies <- string(b)
-				c1.Close() // no answer to the second request
-				c2, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				br = bufio.NewReader(c2)
+				// No answer to the second request: closed on return.
+			}, func(c2 net.Conn) {
+				br := bufio.NewReader(c2)
 				readHead(br)
+				b := make([]byte, 5)
 				_, _ = io.ReadFull(br, b)
 				bodies <- string(b)
 				_, _ = io.WriteString(c2, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nb")
-				c2.Close()
-			}()
+			})
 			tr := newTransport(t)
-			u := "http://" + ln.Addr().String()
+			u := "http://" + addr
 			_, b := get(t, tr, u)
 			assert.Equal(t, "a", string(b))
 			req, _ := http.NewRequest("PUT", u, bytes.NewReader([]byte("hello")))
@@ -207,9 +193,7 @@ func TestTransportRetryWithBody(t *testing.T) {
 				assert.Equal(t, "hello", <-bodies, "the retry sent the body again")
 			} else {
 				require.Error(t, err, "a body already read cannot be resent")
-				ln.Close()
 			}
-			wg.Wait()
 		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/internal/drive"
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
 // transportServer is an httptest server that counts the connections it
@@ -280,38 +284,35 @@ func TestTransportServerClosedIdleConnection(t *testing.T) {
 // A reused connection that fails before the response is retried once on a
 // new connection for an idempotent method.
 func TestTransportRetriesReusedConnection(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	addr := sequenceServer(t, func(c1 net.Conn) {
 		// First connection: answers once, then reads the second request
 		// and closes without answering.
-		c1, err := ln.Accept()
-		if err != nil {
-			return
-		}
 		br := bufio.NewReader(c1)
 		readHead(br)
 		_, _ = io.WriteString(c1, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na")
 		readHead(br)
-		c1.Close()
-		c2, err := ln.Accept()
-		if err != nil {
-			return
-		}
+	}, func(c2 net.Conn) {
 		readHead(bufio.NewReader(c2))
 		_, _ = io.WriteString(c2, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nb")
-		c2.Close()
-	}()
+	})
 	tr := newTransport(t)
-	_, b := get(t, tr, "http://"+ln.Addr().String())
+	_, b := get(t, tr, "http://"+addr)
 	assert.Equal(t, "a", string(b))
-	_, b = get(t, tr, "http://"+ln.Addr().String())
+	_, b = get(t, tr, "http://"+addr)
 	assert.Equal(t, "b", string(b))
-	wg.Wait()
+}
+
+// sequenceServer serves the n-th connection it accepts with handlers[n-1]
+// (later ones are closed at once), each closed when its handler returns,
+// and returns the server's address.
+func sequenceServer(t *testing.T, handlers ...func(net.Conn)) string {
+	t.Helper()
+	var next atomic.Int32
+	return drive.Serve(t, func(c net.Conn) {
+		if i := int(next.Add(1)) - 1; i < len(handlers) {
+			handlers[i](c)
+		}
+	}).Addr().String()
 }
 
 func readHead(br *bufio.Reader) {
@@ -427,11 +428,8 @@ func TestTransportBodyCloseAbortsRead(t *testing.T) {
 }
 
 func TestTransportConnectErrors(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
-	_, err = (&http.Client{Transport: newTransport(t)}).Get("http://" + addr)
+	addr := "127.0.0.1:" + strconv.Itoa(ts.ClosedPort(t))
+	_, err := (&http.Client{Transport: newTransport(t)}).Get("http://" + addr)
 	var uerr *url.Error
 	require.ErrorAs(t, err, &uerr)
 	assert.ErrorIs(t, err, ErrCantConnect)

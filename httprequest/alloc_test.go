@@ -3,11 +3,11 @@ package httprequest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand/v2"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // Allocation tests (issue 8 part 5): the steady state of every driver. Each
@@ -39,71 +40,20 @@ const (
 // counts the node (and the server's accept per new connection).
 func allocServer(t *testing.T, routes map[string][]byte) int {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]struct{}{}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
+	return drive.Port(drive.Serve(t, func(conn net.Conn) {
+		drive.EachHead(conn, 16<<10, func(head []byte) error {
+			resp := allocRoute(routes, head)
+			if resp == nil {
+				return errNoRoute
 			}
-			mu.Lock()
-			conns[conn] = struct{}{}
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() {
-					mu.Lock()
-					delete(conns, conn)
-					mu.Unlock()
-					_ = conn.Close()
-				}()
-				buf := make([]byte, 16<<10)
-				n := 0
-				for {
-					m, err := conn.Read(buf[n:])
-					if err != nil {
-						return
-					}
-					n += m
-					for {
-						i := bytes.Index(buf[:n], []byte("\r\n\r\n"))
-						if i < 0 {
-							break
-						}
-						resp := allocRoute(routes, buf[:i])
-						n = copy(buf, buf[i+4:n])
-						if resp == nil {
-							return
-						}
-						if _, err := conn.Write(resp); err != nil {
-							return
-						}
-					}
-					if n == len(buf) {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().(*net.TCPAddr).Port
+			_, err := conn.Write(resp)
+			return err
+		})
+	}))
 }
+
+// errNoRoute ends an allocServer connection whose request has no route.
+var errNoRoute = errors.New("no route")
 
 func allocRoute(routes map[string][]byte, head []byte) []byte {
 	_, rest, ok := bytes.Cut(head, []byte(" "))

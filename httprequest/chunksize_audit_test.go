@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,7 +27,7 @@ func TestAuditDownloadChunkSizeBetweenRequests(t *testing.T) {
 	t.Cleanup(n.Close)
 
 	o := viaCallback(t, n, srv.URL("/1"), nil, httpclient.MethodGet, nil)
-	require.Equal(t, ResultSuccess, o.c.Result)
+	require.Equal(t, ResultSuccess, o.C.Result)
 	assert.Equal(t, DefaultDownloadChunkSize, n.DownloadChunkSize())
 
 	require.NoError(t, n.SetDownloadChunkSize(256))
@@ -36,7 +35,7 @@ func TestAuditDownloadChunkSizeBetweenRequests(t *testing.T) {
 	var steps []int64
 	n.OnProgress(func(w, _ int64) { steps = append(steps, w) })
 	require.NoError(t, n.Request(srv.URL("/2"), nil, httpclient.MethodGet, ""))
-	auditProcessUntil(t, n, httpclient.StatusConnected)
+	processUntil(t, n, httpclient.StatusConnected)
 	assert.ErrorIs(t, n.SetDownloadChunkSize(1024), godot.ErrBusy, "refused while the client is busy")
 	assert.Equal(t, 256, n.DownloadChunkSize(), "unchanged by the refused call")
 	var res []Result
@@ -44,12 +43,7 @@ func TestAuditDownloadChunkSizeBetweenRequests(t *testing.T) {
 		res = append(res, r)
 		assert.Len(t, body, size)
 	})
-	deadline := time.Now().Add(maxWait)
-	for len(res) == 0 {
-		require.True(t, time.Now().Before(deadline), "no completion")
-		n.Process()
-		time.Sleep(frame)
-	}
+	nodes.ProcessUntil(t, n, func() bool { return len(res) > 0 }, func() string { return "no completion" })
 	require.Equal(t, []Result{ResultSuccess}, res)
 	require.NotEmpty(t, steps)
 	assert.Equal(t, int64(size), steps[len(steps)-1])

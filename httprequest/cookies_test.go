@@ -192,7 +192,7 @@ func TestCookieJarSeesHopURLs(t *testing.T) {
 		rec := &recordingJar{}
 		require.NoError(t, n.SetCookieJar(rec))
 		o := d.run(t, n, plain.URL("/p?y=2"), nil, httpclient.MethodGet, nil)
-		require.Equal(t, ResultSuccess, o.c.Result, "%v", o.err)
+		require.Equal(t, ResultSuccess, o.C.Result, "%v", o.Err)
 		assert.Equal(t, []string{
 			"cookies " + plain.URL("/p?y=2"),
 			"cookies " + tlsSrv.URL("/t?x=1"),

@@ -36,8 +36,8 @@ func TestAuditD1GzipSmallDownloadChunkDecodes(t *testing.T) {
 				require.NoError(t, n.SetDownloadChunkSize(size))
 				srv := serve(t, respondBody("Content-Encoding: gzip", gz))
 				o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
-				require.Equal(t, ResultSuccess, o.c.Result, "%v", o.err)
-				require.Equal(t, string(text), string(o.c.Body))
+				require.Equal(t, ResultSuccess, o.C.Result, "%v", o.Err)
+				require.Equal(t, string(text), string(o.C.Body))
 			})
 		})
 	}

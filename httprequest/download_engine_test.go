@@ -145,9 +145,9 @@ func runDownloadCase(t *testing.T, d driverCase, n *HTTPRequest, c downloadCase,
 		u = srv.URL("/")
 	}
 	o := d.run(t, n, u, nil, c.method, nil)
-	require.Equal(t, c.want, o.c.Result, "cause: %v", o.err)
-	assert.Equal(t, c.code, o.c.ResponseCode)
-	assert.Nil(t, o.c.Body, "the body went to the file (§2.10)")
+	require.Equal(t, c.want, o.C.Result, "cause: %v", o.Err)
+	assert.Equal(t, c.code, o.C.ResponseCode)
+	assert.Nil(t, o.C.Body, "the body went to the file (§2.10)")
 
 	got, err := os.ReadFile(target)
 	exists := err == nil

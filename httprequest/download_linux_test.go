@@ -126,7 +126,7 @@ func TestNodeDownloadReadOnly(t *testing.T) {
 					srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
 					o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 					assertCompletion(t, Completion{ResultDownloadFileCantOpen, 200, hdrs("Content-Length: 5"), nil}, o)
-					assert.ErrorIs(t, o.err, syscall.EACCES)
+					assert.ErrorIs(t, o.Err, syscall.EACCES)
 					got, err := os.ReadFile(target)
 					if existing {
 						require.NoError(t, err)
@@ -165,8 +165,8 @@ func TestNodeDownloadWriteErrorMidBody(t *testing.T) {
 				srv := serve(t, testserver.Respond(resp))
 				o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 				assertCompletion(t, Completion{ResultDownloadFileWriteError, 200, hdrs("Content-Length: " + strconv.Itoa(len(body))), nil}, o)
-				assert.ErrorIs(t, o.err, syscall.EFBIG)
-				assert.ErrorIs(t, o.err, godot.ErrFileCantWrite)
+				assert.ErrorIs(t, o.Err, syscall.EFBIG)
+				assert.ErrorIs(t, o.Err, godot.ErrFileCantWrite)
 				got, err := os.ReadFile(target)
 				require.NoError(t, err)
 				if inPlace {

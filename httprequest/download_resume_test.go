@@ -2,6 +2,7 @@ package httprequest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -99,8 +100,8 @@ func TestAppendToDownloadFile(t *testing.T) {
 					require.NoError(t, n.SetDownloadInPlace(mode == "in place" || mode == "in place+keep"))
 					srv := serve(t, c.handler)
 					o := d.run(t, n, srv.URL("/"), []string{"Range: bytes=6-"}, httpclient.MethodGet, nil)
-					require.Equal(t, c.want, o.c.Result, "cause: %v", o.err)
-					assert.Equal(t, c.code, o.c.ResponseCode)
+					require.Equal(t, c.want, o.C.Result, "cause: %v", o.Err)
+					assert.Equal(t, c.code, o.C.ResponseCode)
 					want := map[string]string{"atomic": c.atomic, "keep": c.keep, "in place": c.inPlace, "in place+keep": c.inPlace}[mode]
 					got, err := os.ReadFile(target)
 					require.NoError(t, err)
@@ -120,7 +121,7 @@ func TestAppendToDownloadFileCreates(t *testing.T) {
 		require.NoError(t, n.SetAppendToDownloadFile(true))
 		srv := serve(t, testserver.Respond(partialHead+"world"))
 		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
-		require.Equal(t, ResultSuccess, o.c.Result, "cause: %v", o.err)
+		require.Equal(t, ResultSuccess, o.C.Result, "cause: %v", o.Err)
 		got, err := os.ReadFile(target)
 		require.NoError(t, err)
 		assert.Equal(t, "world", string(got))
@@ -142,7 +143,7 @@ func TestKeepPartialDownload(t *testing.T) {
 					srv := serve(t, testserver.Script(testserver.Read(),
 						testserver.WriteAndClose([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial"))))
 					o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
-					require.Equal(t, ResultCantConnect, o.c.Result)
+					require.Equal(t, ResultCantConnect, o.C.Result)
 					assertFile(t, target, want)
 				})
 			})
@@ -152,7 +153,7 @@ func TestKeepPartialDownload(t *testing.T) {
 					require.NoError(t, n.SetTimeout(time.Second))
 					srv := serve(t, stall)
 					o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
-					require.Equal(t, ResultTimeout, o.c.Result)
+					require.Equal(t, ResultTimeout, o.C.Result)
 					assertFile(t, target, want)
 				})
 			})
@@ -162,12 +163,8 @@ func TestKeepPartialDownload(t *testing.T) {
 				target := keepTarget(t, n, keep)
 				srv := serve(t, stall)
 				require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
-				deadline := time.Now().Add(maxWait)
-				for n.DownloadedBytes() < int64(len("partial")) {
-					require.True(t, time.Now().Before(deadline))
-					n.Process()
-					time.Sleep(frame)
-				}
+				nodes.ProcessUntil(t, n, func() bool { return n.DownloadedBytes() >= int64(len("partial")) },
+					func() string { return fmt.Sprint("downloaded ", n.DownloadedBytes()) })
 				n.CancelRequest()
 				assertFile(t, target, want)
 			})

@@ -22,17 +22,6 @@ import (
 
 const auditSettle = 30 * time.Millisecond
 
-// auditProcessUntil calls Process until the node's client reaches s.
-func auditProcessUntil(t *testing.T, n *HTTPRequest, s httpclient.Status) {
-	t.Helper()
-	deadline := time.Now().Add(maxWait)
-	for n.HTTPClientStatus() != s {
-		require.True(t, time.Now().Before(deadline), "client status %v, want %v", n.HTTPClientStatus(), s)
-		n.Process()
-		time.Sleep(frame)
-	}
-}
-
 // §2.6.1.3, §2.9.7: the first BODY frame reads download_chunk_size bytes when
 // that many have arrived; each later frame another download_chunk_size.
 func TestAuditFirstBodyFrameReadsChunkSize(t *testing.T) {
@@ -42,7 +31,7 @@ func TestAuditFirstBodyFrameReadsChunkSize(t *testing.T) {
 	n := New()
 	t.Cleanup(n.Close)
 	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
-	auditProcessUntil(t, n, httpclient.StatusBody)
+	processUntil(t, n, httpclient.StatusBody)
 	time.Sleep(auditSettle)
 	var got []int64
 	for range 2 {

@@ -243,17 +243,17 @@ func TestIssue7Rule9NodeSplitAtEveryByte(t *testing.T) {
 	}
 	plans = append(plans, every)
 	for _, d := range drivers {
-		t.Run(d.name, func(t *testing.T) {
+		t.Run(d.Name, func(t *testing.T) {
 			for _, splits := range plans {
 				srv := serve(t, testserver.Script(testserver.Read(), testserver.WriteSplit(resp, splits, 50*time.Microsecond), testserver.Hold()))
 				n := New()
 				o := d.run(t, n, srv.URL("/"), nil, 0, nil)
 				n.Close()
 				srv.Close()
-				if !assert.Equal(t, want.Result, o.c.Result, "splits %v: %v", splits[:min(len(splits), 3)], o.err) {
+				if !assert.Equal(t, want.Result, o.C.Result, "splits %v: %v", splits[:min(len(splits), 3)], o.Err) {
 					return
 				}
-				require.Equal(t, want, o.c)
+				require.Equal(t, want, o.C)
 			}
 		})
 	}

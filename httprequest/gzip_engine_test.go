@@ -114,7 +114,7 @@ func TestNodeDecompression(t *testing.T) {
 				assertCompletion(t, want, o)
 				if c.want == ResultBodyDecompressFailed {
 					var de *DecodeError
-					assert.ErrorAs(t, o.err, &de)
+					assert.ErrorAs(t, o.Err, &de)
 				}
 				if c.want == ResultSuccess {
 					// §2.8.2.6, §2.6.1.4: the counters stay compressed.

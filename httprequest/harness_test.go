@@ -2,17 +2,16 @@ package httprequest
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
-	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -27,94 +26,78 @@ const frame = 200 * time.Microsecond
 // maxWait bounds every wait in the tests (the machine may be loaded).
 const maxWait = 15 * time.Second
 
-type outcome struct {
-	c         Completion
-	err       error // Do's error, or resultErr(result, LastError()) for the callback drivers
-	reqErr    error // what Request returned (callback drivers); nil for Do
-	frames    int   // Process calls until the completion (callback drivers)
-	callbacks int   // completions delivered (must be 1)
+// outcome is what one request through one driver gave.
+type outcome = drive.Outcome[Completion]
+
+// nodes runs the requests of this package's tests through the drivers; the
+// callback drivers' error is resultErr(result, LastError()), as Do's.
+var nodes = drive.Nodes[Result, Completion]{
+	Complete: func(r Result, code int, headers []string, body []byte) Completion {
+		return Completion{r, code, headers, body}
+	},
+	Err:   func(c Completion, last error) error { return resultErr(c.Result, last) },
+	Frame: frame,
+	Wait:  maxWait,
 }
 
-type driverCase struct {
-	name string
-	run  func(t *testing.T, n *HTTPRequest, url string, headers []string, method httpclient.Method, body []byte) outcome
+// driverCase is one of the three drivers with the request of most tests:
+// RequestRaw, or Do with the same arguments.
+type driverCase struct{ drive.Driver }
+
+func (d driverCase) run(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, b []byte) outcome {
+	t.Helper()
+	return nodes.Run(t, d.Driver, n, func() error { return n.RequestRaw(url, h, m, b) },
+		func(ctx context.Context) (Completion, error) { return n.Do(ctx, url, h, m, b) })
 }
 
-var drivers = []driverCase{
-	{"process", func(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, b []byte) outcome {
-		return viaCallback(t, n, url, h, m, b)
-	}},
-	{"threads", func(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, b []byte) outcome {
-		require.NoError(t, n.SetUseThreads(true))
-		return viaCallback(t, n, url, h, m, b)
-	}},
-	{"do", func(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, b []byte) outcome {
-		ctx, cancel := context.WithTimeout(context.Background(), maxWait)
-		defer cancel()
-		c, err := n.Do(ctx, url, h, m, b)
-		return outcome{c: c, err: err, callbacks: 1}
-	}},
-}
+// drivers lists the three drivers (§7.3).
+var drivers = []driverCase{{drive.Process}, {drive.Threads}, {drive.Do}}
 
 // viaCallback starts a request and calls Process every frame until the
 // completion arrives, then a few more frames to prove no second one comes.
 func viaCallback(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, b []byte) outcome {
 	t.Helper()
-	var o outcome
-	var got []Completion
-	n.OnRequestCompleted(func(res Result, code int, headers []string, body []byte) {
-		got = append(got, Completion{res, code, headers, body})
-	})
-	o.reqErr = n.RequestRaw(url, h, m, b)
-	if o.reqErr != nil && !errors.Is(o.reqErr, godot.ErrCantConnect) {
-		return o // no completion follows (§7 D6)
-	}
-	deadline := time.Now().Add(maxWait)
-	for len(got) == 0 {
-		require.True(t, time.Now().Before(deadline), "no completion within %v", maxWait)
-		n.Process()
-		o.frames++
-		if len(got) == 0 {
-			time.Sleep(frame)
-		}
-	}
-	for range 3 {
-		n.Process()
-	}
-	o.callbacks = len(got)
-	o.c = got[0]
-	o.err = resultErr(o.c.Result, n.LastError())
-	return o
+	return nodes.Callback(t, n, func() error { return n.RequestRaw(url, h, m, b) })
+}
+
+// newNode returns a node closed when the test ends, every phase change
+// checked against the machine (watchPhases).
+func newNode(t *testing.T) *HTTPRequest {
+	n := New()
+	t.Cleanup(n.Close)
+	watchPhases(t, n)
+	return n
+}
+
+// processUntil calls Process once a frame until the node's client reaches
+// status (the request must not complete before).
+func processUntil(t *testing.T, n *HTTPRequest, status httpclient.Status) {
+	t.Helper()
+	nodes.ProcessUntil(t, n, func() bool { return n.HTTPClientStatus() == status },
+		func() string { return fmt.Sprintf("status %v not reached (at %v)", status, n.HTTPClientStatus()) })
 }
 
 // eachDriver runs f once per driver as subtests, each with a new node.
 func eachDriver(t *testing.T, f func(t *testing.T, d driverCase, n *HTTPRequest)) {
-	for _, d := range drivers {
-		t.Run(d.name, func(t *testing.T) {
-			n := New()
-			t.Cleanup(n.Close)
-			watchPhases(t, n) // every phase change is checked against the machine
-			f(t, d, n)
-		})
-	}
+	drive.Each(t, newNode, func(t *testing.T, d drive.Driver, n *HTTPRequest) { f(t, driverCase{d}, n) })
 }
 
 // assertCompletion checks one driver's outcome: the completion's four
 // values, and exactly one request_completed.
 func assertCompletion(t *testing.T, want Completion, got outcome) {
 	t.Helper()
-	assert.Equal(t, want.Result, got.c.Result, "result (cause: %v)", got.err)
-	assert.Equal(t, want.ResponseCode, got.c.ResponseCode, "response code")
-	assert.Equal(t, want.Headers, got.c.Headers, "headers")
-	assert.Equal(t, string(want.Body), string(got.c.Body), "body")
-	assert.Equal(t, len(want.Body) == 0, got.c.Body == nil, "empty body is nil")
-	assert.Equal(t, 1, got.callbacks, "exactly one completion")
+	assert.Equal(t, want.Result, got.C.Result, "result (cause: %v)", got.Err)
+	assert.Equal(t, want.ResponseCode, got.C.ResponseCode, "response code")
+	assert.Equal(t, want.Headers, got.C.Headers, "headers")
+	assert.Equal(t, string(want.Body), string(got.C.Body), "body")
+	assert.Equal(t, len(want.Body) == 0, got.C.Body == nil, "empty body is nil")
+	assert.Equal(t, 1, got.Callbacks, "exactly one completion")
 	if want.Result == ResultSuccess {
-		assert.NoError(t, got.err)
+		assert.NoError(t, got.Err)
 	} else {
-		assert.ErrorIs(t, got.err, want.Result)
+		assert.ErrorIs(t, got.Err, want.Result)
 		var re *ResultError
-		assert.ErrorAs(t, got.err, &re)
+		assert.ErrorAs(t, got.Err, &re)
 	}
 }
 

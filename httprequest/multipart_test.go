@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // writeFile writes n pattern bytes (seeded) to a new file in dir.
@@ -159,25 +160,18 @@ func formServer(t *testing.T) (*httptest.Server, *[]string) {
 	return srv, &framings
 }
 
-// multipartDrivers runs RequestMultipart (process, threads) and DoMultipart.
-var multipartDrivers = []struct {
-	name string
-	run  func(t *testing.T, n *HTTPRequest, url string, m *Multipart) outcome
-}{
-	{"process", func(t *testing.T, n *HTTPRequest, url string, m *Multipart) outcome {
-		return viaCallbackStart(t, n, func() error { return n.RequestMultipart(url, nil, httpclient.MethodPost, m) })
-	}},
-	{"threads", func(t *testing.T, n *HTTPRequest, url string, m *Multipart) outcome {
-		require.NoError(t, n.SetUseThreads(true))
-		return viaCallbackStart(t, n, func() error { return n.RequestMultipart(url, nil, httpclient.MethodPost, m) })
-	}},
-	{"do", func(t *testing.T, n *HTTPRequest, url string, m *Multipart) outcome {
-		ctx, cancel := context.WithTimeout(context.Background(), maxWait)
-		defer cancel()
-		c, err := n.DoMultipart(ctx, url, nil, httpclient.MethodPost, m)
-		return outcome{c: c, err: err, callbacks: 1}
-	}},
+// multipartDriver runs RequestMultipart (process, threads) or DoMultipart.
+type multipartDriver struct{ drive.Driver }
+
+func (d multipartDriver) run(t *testing.T, n *HTTPRequest, url string, m *Multipart) outcome {
+	t.Helper()
+	return nodes.Run(t, d.Driver, n, func() error { return n.RequestMultipart(url, nil, httpclient.MethodPost, m) },
+		func(ctx context.Context) (Completion, error) {
+			return n.DoMultipart(ctx, url, nil, httpclient.MethodPost, m)
+		})
 }
+
+var multipartDrivers = []multipartDriver{{drive.Process}, {drive.Threads}, {drive.Do}}
 
 // TestMultipartUpload: a form with fields and files goes to a loopback
 // server that parses it with mime/multipart, in the three drivers (§7.3):
@@ -193,7 +187,7 @@ func TestMultipartUpload(t *testing.T) {
 	for _, d := range multipartDrivers {
 		for _, known := range []bool{true, false} {
 			for _, path := range []string{"/form", "/redirect"} {
-				t.Run(fmt.Sprint(d.name, "/known=", known, path), func(t *testing.T) {
+				t.Run(fmt.Sprint(d.Name, "/known=", known, path), func(t *testing.T) {
 					*framings = nil
 					size := int64(len(blob))
 					if !known {
@@ -204,15 +198,15 @@ func TestMultipartUpload(t *testing.T) {
 					n := New()
 					t.Cleanup(n.Close)
 					o := d.run(t, n, srv.URL+path, m)
-					require.Equal(t, ResultSuccess, o.c.Result, "%v", o.err)
-					require.Equal(t, 200, o.c.ResponseCode, string(o.c.Body))
+					require.Equal(t, ResultSuccess, o.C.Result, "%v", o.Err)
+					require.Equal(t, 200, o.C.ResponseCode, string(o.C.Body))
 					want := strings.Join([]string{
 						"player||3|" + sum([]byte("Ada")),
 						"save|one.bin|300000|" + fileSum(t, f1),
 						fmt.Sprintf("blob|blob.txt|%d|%s", len(blob), sum(blob)),
 						"icon|two.dat|5|" + fileSum(t, f2),
 					}, "\n") + "\n"
-					assert.Equal(t, want, string(o.c.Body))
+					assert.Equal(t, want, string(o.C.Body))
 					if known {
 						assert.Equal(t, []string{fmt.Sprint(m.Len(), " []")}, *framings)
 						assert.Equal(t, m.Len(), n.UploadedBytes())

@@ -3,6 +3,7 @@ package httprequest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -221,7 +222,7 @@ func TestRequestBytes(t *testing.T) {
 			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
 				srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
 				o := d.run(t, n, srv.URL("/p?q=1#frag"), c.headers, c.method, []byte(c.body))
-				require.Equal(t, ResultSuccess, o.c.Result, "%v", o.err)
+				require.Equal(t, ResultSuccess, o.C.Result, "%v", o.Err)
 				srv.Close()
 				req := string(srv.Requests()[0])
 				head, tail, _ := strings.Cut(req, "\r\n\r\n")
@@ -254,8 +255,8 @@ func TestOneReadPerFrameAndDrain(t *testing.T) {
 			var reads []int64
 			n.OnProgress(func(w, _ int64) { reads = append(reads, w) })
 			o := viaCallback(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
-			require.Equal(t, ResultSuccess, o.c.Result)
-			assert.Equal(t, body, o.c.Body)
+			require.Equal(t, ResultSuccess, o.C.Result)
+			assert.Equal(t, body, o.C.Body)
 			if drain {
 				assert.Less(t, len(reads), 64, "many reads per frame")
 			} else {
@@ -278,7 +279,7 @@ func TestProgress(t *testing.T) {
 		var wires, decs []int64
 		n.OnProgress(func(w, dec int64) { wires, decs = append(wires, w), append(decs, dec) })
 		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
-		require.Equal(t, ResultSuccess, o.c.Result, "%v", o.err)
+		require.Equal(t, ResultSuccess, o.C.Result, "%v", o.Err)
 		require.NotEmpty(t, wires)
 		assert.Equal(t, int64(len(gz)), wires[len(wires)-1])
 		assert.Equal(t, int64(len(text)), decs[len(decs)-1])
@@ -301,8 +302,8 @@ func TestBodyWriter(t *testing.T) {
 		var w bytes.Buffer
 		require.NoError(t, n.SetBodyWriter(&w))
 		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
-		require.Equal(t, ResultSuccess, o.c.Result)
-		assert.Nil(t, o.c.Body)
+		require.Equal(t, ResultSuccess, o.C.Result)
+		assert.Nil(t, o.C.Body)
 		assert.True(t, bytes.Equal(text, w.Bytes()))
 	})
 }
@@ -336,8 +337,8 @@ func TestKeepAlive(t *testing.T) {
 						time.Sleep(20 * time.Millisecond)
 					}
 					o := d.run(t, n, srv.URL("/"+strconv.Itoa(i)), nil, httpclient.MethodGet, nil)
-					assertCompletion(t, Completion{ResultSuccess, 200, o.c.Headers, []byte("ok")}, o)
-					if d.name == "threads" {
+					assertCompletion(t, Completion{ResultSuccess, 200, o.C.Headers, []byte("ok")}, o)
+					if d.Name == "threads" {
 						require.NoError(t, n.SetUseThreads(false)) // d.run sets it again
 					}
 				}
@@ -354,8 +355,8 @@ func TestKeepAlive(t *testing.T) {
 		a, b := serve(t, testserver.RespondEach(ok)), serve(t, testserver.RespondEach(ok))
 		for _, u := range []string{a.URL("/"), b.URL("/"), a.URL("/")} {
 			o := d.run(t, n, u, nil, httpclient.MethodGet, nil)
-			require.Equal(t, ResultSuccess, o.c.Result)
-			if d.name == "threads" {
+			require.Equal(t, ResultSuccess, o.C.Result)
+			if d.Name == "threads" {
 				require.NoError(t, n.SetUseThreads(false))
 			}
 		}
@@ -409,12 +410,8 @@ func TestSizesAre64Bit(t *testing.T) {
 	defer n.Close()
 	srv := serve(t, testserver.Script(testserver.Read(), testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 5000000000\r\n\r\nabc"), testserver.Hold()))
 	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
-	deadline := time.Now().Add(maxWait)
-	for n.DownloadedBytes() < 3 {
-		require.True(t, time.Now().Before(deadline))
-		n.Process()
-		time.Sleep(frame)
-	}
+	nodes.ProcessUntil(t, n, func() bool { return n.DownloadedBytes() >= 3 },
+		func() string { return fmt.Sprint("downloaded ", n.DownloadedBytes()) })
 	assert.Equal(t, int64(5000000000), n.BodySize())
 	n.CancelRequest()
 	assert.Equal(t, int64(5000000000), n.BodySize(), "kept after the request (§2.9.7)")
@@ -442,8 +439,8 @@ func TestGettersConcurrent(t *testing.T) {
 	o := viaCallback(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 	stop.Store(true)
 	wg.Wait()
-	require.Equal(t, ResultSuccess, o.c.Result)
-	assert.Equal(t, len(body), len(o.c.Body))
+	require.Equal(t, ResultSuccess, o.C.Result)
+	assert.Equal(t, len(body), len(o.C.Body))
 }
 
 // LastError keeps the cause of the last delivered completion.
@@ -451,11 +448,11 @@ func TestLastError(t *testing.T) {
 	n := New()
 	defer n.Close()
 	o := viaCallback(t, n, urlFor("127.0.0.1", testserver.ClosedPort(t), "/"), nil, httpclient.MethodGet, nil)
-	require.Equal(t, ResultCantConnect, o.c.Result)
+	require.Equal(t, ResultCantConnect, o.C.Result)
 	assert.ErrorIs(t, n.LastError(), godot.ErrCantConnect)
 	srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
 	o = viaCallback(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
-	require.Equal(t, ResultSuccess, o.c.Result)
+	require.Equal(t, ResultSuccess, o.C.Result)
 	assert.NoError(t, n.LastError())
 	_, err := n.Do(context.Background(), "bad", nil, httpclient.MethodGet, nil)
 	assert.ErrorIs(t, err, godot.ErrInvalidParameter)
@@ -479,8 +476,8 @@ func TestKeepAliveRetry(t *testing.T) {
 					testserver.RespondEach(ok)(c)
 				})
 				o := d.run(t, n, srv.URL("/1"), nil, m, nil)
-				require.Equal(t, ResultSuccess, o.c.Result)
-				if d.name == "threads" {
+				require.Equal(t, ResultSuccess, o.C.Result)
+				if d.Name == "threads" {
 					require.NoError(t, n.SetUseThreads(false))
 				}
 				o = d.run(t, n, srv.URL("/2"), nil, m, nil)

@@ -135,10 +135,10 @@ func TestIssue7Rule1AmbiguousRedirect(t *testing.T) {
 
 // requestErrOf is what a driver's Request (or Do) returned.
 func requestErrOf(d driverCase, o outcome) error {
-	if d.name == "do" {
-		return o.err
+	if d.Name == "do" {
+		return o.Err
 	}
-	return o.reqErr
+	return o.ReqErr
 }
 
 // countCompletions counts the completions delivered over a few frames.
@@ -196,7 +196,7 @@ func TestIssue7Rule3InjectionRefusedSynchronously(t *testing.T) {
 				require.ErrorAs(t, err, &re)
 				assert.Equal(t, tc.field, re.Field)
 				assert.Equal(t, tc.index, re.Index)
-				assert.Zero(t, o.c.Result, "no completion values")
+				assert.Zero(t, o.C.Result, "no completion values")
 				assert.Equal(t, 0, countCompletions(n), "no completion (§7 D6)")
 				time.Sleep(20 * time.Millisecond)
 				assert.Equal(t, 0, srv.Accepted(), "no connection opened")
@@ -223,10 +223,10 @@ func TestIssue7Rule3InjectionRefusedSynchronously(t *testing.T) {
 			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
 				srv := serve(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 				o := d.run(t, n, srv.URL("/"), tc.headers, 0, nil)
-				require.NoError(t, o.reqErr)
-				assert.Equal(t, tc.want, o.c.Result, "result (cause: %v)", o.err)
+				require.NoError(t, o.ReqErr)
+				assert.Equal(t, tc.want, o.C.Result, "result (cause: %v)", o.Err)
 				if tc.want == ResultConnectionError {
-					assert.ErrorIs(t, o.err, godot.ErrInvalidParameter)
+					assert.ErrorIs(t, o.Err, godot.ErrInvalidParameter)
 				}
 				srv.WaitAccepted(1, 5*time.Second)
 				srv.Close()
@@ -257,7 +257,7 @@ func TestIssue7Rule7RefusedRequestResetsCounters(t *testing.T) {
 			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
 				srv := serve(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
 				o := d.run(t, n, srv.URL("/"), nil, 0, nil)
-				require.Equal(t, ResultSuccess, o.c.Result)
+				require.Equal(t, ResultSuccess, o.C.Result)
 				require.Equal(t, int64(5), n.BodySize())
 				require.Equal(t, int64(5), n.DownloadedBytes())
 				var progress [][2]int64
@@ -322,7 +322,7 @@ func TestIssue7Rule8SettersFollowClientStatus(t *testing.T) {
 			srv := serve(t, testserver.Script(testserver.Read(),
 				testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"),
 				testserver.Sleep(50*time.Millisecond), testserver.WriteString("world"), testserver.Hold()))
-			threads := d.name == "threads"
+			threads := d.Name == "threads"
 			calls := 0
 			n.OnProgress(func(int64, int64) {
 				calls++
@@ -351,12 +351,7 @@ func TestIssue7Rule8SettersFollowClientStatus(t *testing.T) {
 		var got []Result
 		n.OnRequestCompleted(func(res Result, _ int, _ []string, _ []byte) { got = append(got, res) })
 		require.NoError(t, n.Request(srv.URL("/"), nil, 0, ""))
-		deadline := time.Now().Add(maxWait)
-		for n.HTTPClientStatus() != httpclient.StatusDisconnected {
-			require.True(t, time.Now().Before(deadline))
-			n.Process()
-			time.Sleep(frame)
-		}
+		nodes.ProcessUntil(t, n, func() bool { return n.HTTPClientStatus() == httpclient.StatusDisconnected }, func() string { return "the client disconnected" })
 		require.Empty(t, got, "the DISCONNECTED step has not run yet")
 		require.NoError(t, n.SetUseThreads(true))
 		n.Process()
@@ -413,12 +408,7 @@ func TestIssue7Rule8SettersFollowClientStatus(t *testing.T) {
 				srv := serve(t, testserver.RespondAndClose("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello"))
 				got = nil
 				require.NoError(t, n.Request(srv.URL("/"), nil, 0, ""))
-				deadline := time.Now().Add(maxWait)
-				for len(got) == 0 {
-					require.True(t, time.Now().Before(deadline))
-					n.Process()
-					time.Sleep(frame)
-				}
+				nodes.ProcessUntil(t, n, func() bool { return len(got) > 0 }, func() string { return "a completion" })
 				assert.Equal(t, ResultBodySizeLimitExceeded, got[0].Result, "body_size_limit 3 applies")
 			})
 		}
@@ -480,7 +470,7 @@ func TestIssue7Rule10StrictFraming(t *testing.T) {
 				o := d.run(t, n, srv.URL("/"), nil, 0, nil)
 				assertCompletion(t, Completion{Result: ResultConnectionError}, o)
 				var he *wire.HeadError
-				assert.ErrorAs(t, o.err, &he, "typed cause")
+				assert.ErrorAs(t, o.Err, &he, "typed cause")
 				assert.Equal(t, int64(-1), n.BodySize())
 			})
 		})
@@ -506,7 +496,7 @@ func TestIssue7Rule3RedirectLocationCannotInject(t *testing.T) {
 					_ = c.WriteAndClose([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 				})
 				o := d.run(t, n, srv.URL("/a"), nil, 0, nil)
-				assert.Equal(t, ResultSuccess, o.c.Result, "cause: %v", o.err)
+				assert.Equal(t, ResultSuccess, o.C.Result, "cause: %v", o.Err)
 				srv.Close()
 				reqs := srv.Requests()
 				require.Len(t, reqs, 2)

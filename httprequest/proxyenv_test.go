@@ -68,7 +68,7 @@ func TestProxyFromEnvironmentOffByDefault(t *testing.T) {
 		// DNS itself hangs; either way the proxy is never contacted.
 		require.NoError(t, n.SetTimeout(3*time.Second))
 		o := d.run(t, n, "http://gdhttp-test.invalid:8080/", nil, httpclient.MethodGet, nil)
-		assert.Contains(t, []Result{ResultCantResolve, ResultTimeout}, o.c.Result, "%v", o.err)
+		assert.Contains(t, []Result{ResultCantResolve, ResultTimeout}, o.C.Result, "%v", o.Err)
 		assert.Equal(t, 0, proxy.Accepted())
 	})
 }
@@ -84,14 +84,14 @@ func TestProxyFromEnvironmentRefusals(t *testing.T) {
 		o := d.run(t, n, "http://game.example/", nil, httpclient.MethodGet, nil)
 		assertCompletion(t, Completion{Result: ResultCantConnect}, o)
 		var se *httpclient.ProxySchemeError
-		require.ErrorAs(t, o.err, &se)
+		require.ErrorAs(t, o.Err, &se)
 		assert.Equal(t, "https", se.Scheme)
 
 		t.Setenv("HTTP_PROXY", "http://127.0.0.1:9")
 		t.Setenv("REQUEST_METHOD", "POST")
 		o = d.run(t, n, "http://game.example/", nil, httpclient.MethodGet, nil)
 		assertCompletion(t, Completion{Result: ResultCantConnect}, o)
-		assert.ErrorContains(t, o.err, "refusing to use HTTP_PROXY value in CGI environment")
+		assert.ErrorContains(t, o.Err, "refusing to use HTTP_PROXY value in CGI environment")
 	})
 }
 
@@ -154,7 +154,7 @@ func TestProxyExplicitCredentials(t *testing.T) {
 		// Credentials removed: no line.
 		n.SetHTTPProxyCredentials("", "")
 		o = d.run(t, n, "http://game.example/", nil, httpclient.MethodGet, nil)
-		require.Equal(t, ResultSuccess, o.c.Result, "%v", o.err)
+		require.Equal(t, ResultSuccess, o.C.Result, "%v", o.Err)
 		require.Len(t, proxy.Requests(), 2)
 		assert.NotContains(t, string(proxy.Requests()[1]), "Proxy-Authorization")
 	})
@@ -168,7 +168,7 @@ func TestProxyFuncErrorAndBusy(t *testing.T) {
 		require.NoError(t, n.SetProxyFunc(func(*url.URL) (*url.URL, error) { return nil, boom }))
 		o := d.run(t, n, "http://game.example/", nil, httpclient.MethodGet, nil)
 		assertCompletion(t, Completion{Result: ResultCantConnect}, o)
-		assert.ErrorIs(t, o.err, boom)
+		assert.ErrorIs(t, o.Err, boom)
 	})
 	n := New()
 	t.Cleanup(n.Close)

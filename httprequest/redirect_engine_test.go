@@ -213,7 +213,7 @@ func TestRedirectLocationQuirks(t *testing.T) {
 				o := d.run(t, n, srv.URL("/start"), nil, httpclient.MethodGet, nil)
 				assertCompletion(t, c.want, o)
 				if c.cause != nil {
-					assert.ErrorIs(t, o.err, c.cause)
+					assert.ErrorIs(t, o.Err, c.cause)
 				}
 				srv.Close()
 				reqs := srv.Requests()

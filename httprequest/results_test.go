@@ -59,7 +59,7 @@ func (sc scenario) run(t *testing.T) {
 		o := d.run(t, n, u, sc.headers, sc.method, sc.body)
 		assertCompletion(t, sc.want, o)
 		if sc.cause != nil {
-			assert.ErrorIs(t, o.err, sc.cause)
+			assert.ErrorIs(t, o.Err, sc.cause)
 		}
 		if sc.check != nil {
 			sc.check(t, n, srv, o)
@@ -150,8 +150,8 @@ func TestEveryResult(t *testing.T) {
 			url:  func(*testing.T, *testserver.Server) string { return "http://[::1]:8080/" },
 			want: Completion{Result: ResultCantConnect}, cause: godot.ErrInvalidParameter,
 			check: func(t *testing.T, n *HTTPRequest, _ *testserver.Server, o outcome) {
-				if !n.IsUsingThreads() && o.frames > 0 {
-					assert.ErrorIs(t, o.reqErr, godot.ErrCantConnect, "returned and a deferred R2 (§2.4.8)")
+				if !n.IsUsingThreads() && o.Frames > 0 {
+					assert.ErrorIs(t, o.ReqErr, godot.ErrCantConnect, "returned and a deferred R2 (§2.4.8)")
 				}
 			}},
 		{name: "R2 connect cannot start: no route to 255.255.255.255 (§1.5.10, §2.4.8)",
@@ -164,8 +164,8 @@ func TestEveryResult(t *testing.T) {
 			},
 			want: Completion{Result: ResultCantConnect}, cause: godot.Failed,
 			check: func(t *testing.T, n *HTTPRequest, _ *testserver.Server, o outcome) {
-				if !n.IsUsingThreads() && o.frames > 0 {
-					assert.ErrorIs(t, o.reqErr, godot.ErrCantConnect, "returned and a deferred R2 (§2.4.8)")
+				if !n.IsUsingThreads() && o.Frames > 0 {
+					assert.ErrorIs(t, o.ReqErr, godot.ErrCantConnect, "returned and a deferred R2 (§2.4.8)")
 				}
 			}},
 
@@ -310,7 +310,7 @@ func TestURLHandling(t *testing.T) {
 				srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
 				port := strconv.Itoa(srv.Port())
 				o := d.run(t, n, strings.ReplaceAll(c.url, "PORT", port), nil, httpclient.MethodGet, nil)
-				require.Equal(t, ResultSuccess, o.c.Result, "%v", o.err)
+				require.Equal(t, ResultSuccess, o.C.Result, "%v", o.Err)
 				srv.Close()
 				req := string(srv.Requests()[0])
 				line, _, _ := strings.Cut(req, "\r\n")
@@ -334,7 +334,7 @@ func TestURLHandling(t *testing.T) {
 	defer n.Close()
 	srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"))
 	o := viaCallback(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
-	require.Equal(t, ResultSuccess, o.c.Result)
+	require.Equal(t, ResultSuccess, o.C.Result)
 	require.Equal(t, int64(3), n.DownloadedBytes())
 	srv2 := serve(t, testserver.Script(testserver.Read(), testserver.Hold()))
 	require.NoError(t, n.Request(srv2.URL("/"), nil, httpclient.MethodGet, ""))

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,21 +40,12 @@ func TestResetBeforeBodyStep(t *testing.T) {
 		got = append(got, Completion{r, code, h, b})
 	})
 	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
-	deadline := time.Now().Add(maxWait)
-	for n.HTTPClientStatus() != httpclient.StatusBody {
-		require.True(t, time.Now().Before(deadline), "status %v", n.HTTPClientStatus())
-		n.Process()
-		time.Sleep(frame)
-	}
+	processUntil(t, n, httpclient.StatusBody)
 	<-sent
 	close(gate)
 	opened = true
 	<-reset
-	for len(got) == 0 {
-		require.True(t, time.Now().Before(deadline))
-		n.Process()
-		time.Sleep(frame)
-	}
+	nodes.ProcessUntil(t, n, func() bool { return len(got) > 0 }, func() string { return "no completion" })
 	assert.Equal(t, []Completion{{Result: ResultConnectionError}}, got)
 	assert.True(t, errors.Is(n.LastError(), syscall.ECONNRESET), "%v", n.LastError())
 }

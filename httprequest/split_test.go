@@ -43,7 +43,7 @@ func TestSplitAtEveryByte(t *testing.T) {
 			}
 			plans = append(plans, every)
 			for _, d := range drivers {
-				t.Run(d.name, func(t *testing.T) {
+				t.Run(d.Name, func(t *testing.T) {
 					for _, splits := range plans {
 						steps := []testserver.Step{testserver.Read(), testserver.WriteSplit([]byte(c.resp), splits, 100*time.Microsecond)}
 						if c.close {
@@ -56,11 +56,11 @@ func TestSplitAtEveryByte(t *testing.T) {
 						o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 						n.Close()
 						srv.Close()
-						if !assert.Equal(t, c.want.Result, o.c.Result, "splits %v: %v", splits, o.err) {
+						if !assert.Equal(t, c.want.Result, o.C.Result, "splits %v: %v", splits, o.Err) {
 							return
 						}
-						require.Equal(t, c.want.Headers, o.c.Headers, "splits %v", splits)
-						require.Equal(t, string(c.want.Body), string(o.c.Body), "splits %v", splits)
+						require.Equal(t, c.want.Headers, o.C.Headers, "splits %v", splits)
+						require.Equal(t, string(c.want.Body), string(o.C.Body), "splits %v", splits)
 					}
 				})
 			}

@@ -46,7 +46,7 @@ func TestTimeout(t *testing.T) {
 				o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 				elapsed := time.Since(start)
 				assertCompletion(t, Completion{Result: ResultTimeout}, o)
-				assert.ErrorIs(t, o.err, godot.ErrTimeout)
+				assert.ErrorIs(t, o.Err, godot.ErrTimeout)
 				assert.GreaterOrEqual(t, elapsed, timeout)
 				assert.Less(t, elapsed, timeout+2*time.Second, "the blocked call returned promptly")
 				assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus(), "cancel_request() closed the client (§2.11.2)")
@@ -71,7 +71,7 @@ func TestTimeoutNotReached(t *testing.T) {
 		assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 2"), []byte("ok")}, o)
 		time.Sleep(50 * time.Millisecond)
 		n.Process()
-		assert.Equal(t, 1, o.callbacks)
+		assert.Equal(t, 1, o.Callbacks)
 	})
 }
 
@@ -87,12 +87,12 @@ func TestInvalidURLNoCompletion(t *testing.T) {
 				calls := 0
 				n.OnRequestCompleted(func(Result, int, []string, []byte) { calls++ })
 				var err error
-				if d.name == "do" {
+				if d.Name == "do" {
 					var c Completion
 					c, err = n.Do(context.Background(), u, nil, httpclient.MethodGet, nil)
 					assert.Equal(t, Completion{}, c)
 				} else {
-					if d.name == "threads" {
+					if d.Name == "threads" {
 						require.NoError(t, n.SetUseThreads(true))
 					}
 					err = n.Request(u, nil, httpclient.MethodGet, "")
@@ -211,18 +211,6 @@ func TestDoContext(t *testing.T) {
 	})
 }
 
-// processUntil calls Process until the client reaches status (the request
-// must not complete before).
-func processUntil(t *testing.T, n *HTTPRequest, status httpclient.Status) {
-	t.Helper()
-	deadline := time.Now().Add(maxWait)
-	for n.HTTPClientStatus() != status {
-		require.True(t, time.Now().Before(deadline), "status %v not reached (at %v)", status, n.HTTPClientStatus())
-		n.Process()
-		time.Sleep(frame)
-	}
-}
-
 // §2.12, §7 D3: CancelRequest during every status (Process driver, where
 // each status lasts at least one frame): no completion ever, the client
 // closed, the node free for a new request at once.
@@ -338,7 +326,7 @@ func TestInterruptedDownload(t *testing.T) {
 						require.NoError(t, n.SetTimeout(300*time.Millisecond))
 						o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 						assertCompletion(t, Completion{Result: ResultTimeout}, o)
-					case d.name == "do":
+					case d.Name == "do":
 						ctx, cancel := context.WithCancel(context.Background())
 						go func() {
 							waitBlockedInBody(n)
@@ -347,26 +335,21 @@ func TestInterruptedDownload(t *testing.T) {
 						_, err := n.Do(ctx, srv.URL("/"), nil, httpclient.MethodGet, nil)
 						assert.ErrorIs(t, err, context.Canceled)
 					default:
-						if d.name == "threads" {
+						if d.Name == "threads" {
 							require.NoError(t, n.SetUseThreads(true))
 						}
 						require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
-						if d.name == "threads" {
+						if d.Name == "threads" {
 							waitBlockedInBody(n)
 						} else {
-							deadline := time.Now().Add(maxWait)
-							for n.DownloadedBytes() == 0 {
-								require.True(t, time.Now().Before(deadline))
-								n.Process()
-								time.Sleep(frame)
-							}
+							nodes.ProcessUntil(t, n, func() bool { return n.DownloadedBytes() > 0 }, func() string { return "body bytes" })
 						}
 						n.CancelRequest()
 					}
 					got, err := os.ReadFile(target)
 					require.NoError(t, err)
 					switch {
-					case inPlace && d.name != "process":
+					case inPlace && d.Name != "process":
 						// Blocking mode (use_threads, Do): the read waits for
 						// min(body left, download_chunk_size) bytes (§1.10.1);
 						// the file was opened (truncated) at the first BODY step
@@ -408,8 +391,8 @@ func TestTimeoutRaceOneCompletion(t *testing.T) {
 				testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), testserver.Hold()))
 			require.NoError(t, n.SetTimeout(100*time.Millisecond))
 			o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
-			assert.Equal(t, 1, o.callbacks)
-			assert.Contains(t, []Result{ResultSuccess, ResultTimeout}, o.c.Result)
+			assert.Equal(t, 1, o.Callbacks)
+			assert.Contains(t, []Result{ResultSuccess, ResultTimeout}, o.C.Result)
 		})
 	}
 }

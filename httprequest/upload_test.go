@@ -16,69 +16,23 @@ import (
 	"github.com/gdhttp/gdhttp/chunked"
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
-// streamDriver is one of the three drivers of §7.3 for a streamed body.
-type streamDriver struct {
-	name string
-	run  func(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, body io.Reader, length int64) outcome
-}
+// streamDriver is one of the three drivers of §7.3 for a streamed body:
+// RequestStream, or DoStream with the same arguments.
+type streamDriver struct{ drive.Driver }
 
-var streamDrivers = []streamDriver{
-	{"process", func(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, b io.Reader, l int64) outcome {
-		return viaCallbackStart(t, n, func() error { return n.RequestStream(url, h, m, b, l) })
-	}},
-	{"threads", func(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, b io.Reader, l int64) outcome {
-		require.NoError(t, n.SetUseThreads(true))
-		return viaCallbackStart(t, n, func() error { return n.RequestStream(url, h, m, b, l) })
-	}},
-	{"do", func(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, b io.Reader, l int64) outcome {
-		ctx, cancel := context.WithTimeout(context.Background(), maxWait)
-		defer cancel()
-		c, err := n.DoStream(ctx, url, h, m, b, l)
-		return outcome{c: c, err: err, callbacks: 1}
-	}},
-}
-
-// viaCallbackStart is viaCallback with any way of starting the request.
-func viaCallbackStart(t *testing.T, n *HTTPRequest, start func() error) outcome {
+func (d streamDriver) run(t *testing.T, n *HTTPRequest, url string, h []string, m httpclient.Method, b io.Reader, l int64) outcome {
 	t.Helper()
-	var o outcome
-	var got []Completion
-	n.OnRequestCompleted(func(res Result, code int, headers []string, body []byte) {
-		got = append(got, Completion{res, code, headers, body})
-	})
-	if o.reqErr = start(); o.reqErr != nil {
-		return o
-	}
-	deadline := time.Now().Add(maxWait)
-	for len(got) == 0 {
-		require.True(t, time.Now().Before(deadline), "no completion within %v", maxWait)
-		n.Process()
-		o.frames++
-		if len(got) == 0 {
-			time.Sleep(frame)
-		}
-	}
-	for range 3 {
-		n.Process()
-	}
-	o.callbacks, o.c = len(got), got[0]
-	o.err = resultErr(o.c.Result, n.LastError())
-	return o
+	return nodes.Run(t, d.Driver, n, func() error { return n.RequestStream(url, h, m, b, l) },
+		func(ctx context.Context) (Completion, error) { return n.DoStream(ctx, url, h, m, b, l) })
 }
 
 func eachStreamDriver(t *testing.T, f func(t *testing.T, d streamDriver, n *HTTPRequest)) {
-	for _, d := range streamDrivers {
-		t.Run(d.name, func(t *testing.T) {
-			n := New()
-			t.Cleanup(n.Close)
-			watchPhases(t, n)
-			f(t, d, n)
-		})
-	}
+	drive.Each(t, newNode, func(t *testing.T, d drive.Driver, n *HTTPRequest) { f(t, streamDriver{d}, n) })
 }
 
 // onlyReader hides every method of r but Read (not an io.Seeker).
@@ -125,7 +79,7 @@ func TestRequestStreamNode(t *testing.T) {
 			}
 			assert.Equal(t, int64(len(body)), n.UploadedBytes())
 			assert.Equal(t, length, n.UploadSize())
-			if d.name == "process" {
+			if d.Name == "process" {
 				require.NotEmpty(t, sizes)
 				assert.Equal(t, int64(len(body)), sizes[len(sizes)-1])
 				assert.IsIncreasing(t, sizes)
@@ -187,7 +141,7 @@ func TestRequestStreamRedirect(t *testing.T) {
 				}
 				assertCompletion(t, Completion{Result: tt.want, ResponseCode: tt.code,
 					Headers: []string{"Location: /b", "Content-Length: 0"}}, o)
-				assert.ErrorIs(t, o.err, ErrBodyNotReplayable)
+				assert.ErrorIs(t, o.Err, ErrBodyNotReplayable)
 			})
 		})
 	}
@@ -203,22 +157,22 @@ func TestRequestStreamNodeFailures(t *testing.T) {
 		srv := serve(t, route(func(string, []byte) string { return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" }))
 		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodPost, io.MultiReader(strings.NewReader("abc"), errReader{boom}), 10)
 		assertCompletion(t, Completion{Result: ResultConnectionError}, o)
-		assert.ErrorIs(t, o.err, boom)
+		assert.ErrorIs(t, o.Err, boom)
 		var be *httpclient.RequestBodyError
-		assert.ErrorAs(t, o.err, &be)
+		assert.ErrorAs(t, o.Err, &be)
 
 		o = d.run(t, n, srv.URL("/"), nil, httpclient.MethodPost, strings.NewReader("abc"), 10)
 		assertCompletion(t, Completion{Result: ResultConnectionError}, o)
-		assert.ErrorIs(t, o.err, io.ErrUnexpectedEOF)
+		assert.ErrorIs(t, o.Err, io.ErrUnexpectedEOF)
 
 		refused := func(o outcome) {
 			t.Helper()
-			err := o.reqErr // Request's error; Do's is its own
+			err := o.ReqErr // Request's error; Do's is its own
 			if err == nil {
-				err = o.err
+				err = o.Err
 			}
 			assert.ErrorIs(t, err, godot.ErrInvalidParameter)
-			assert.Equal(t, Completion{}, o.c, "no completion (§7 D6)")
+			assert.Equal(t, Completion{}, o.C, "no completion (§7 D6)")
 		}
 		refused(d.run(t, n, srv.URL("/"), []string{"Content-Length: 3"}, httpclient.MethodPost, strings.NewReader("abc"), -1))
 		refused(d.run(t, n, srv.URL("/"), nil, httpclient.MethodPost, strings.NewReader("abc"), -7))
@@ -270,12 +224,7 @@ func TestRequestStreamStalledPeer(t *testing.T) {
 			delivered := 0
 			n.OnRequestCompleted(func(Result, int, []string, []byte) { delivered++ })
 			require.NoError(t, n.RequestStream(srv.URL("/"), nil, httpclient.MethodPut, &zeroReader{n: size}, size))
-			deadline := time.Now().Add(maxWait)
-			for n.UploadedBytes() == 0 || n.HTTPClientStatus() != httpclient.StatusRequesting {
-				require.True(t, time.Now().Before(deadline))
-				n.Process()
-				time.Sleep(frame)
-			}
+			nodes.ProcessUntil(t, n, func() bool { return n.UploadedBytes() > 0 && n.HTTPClientStatus() == httpclient.StatusRequesting }, func() string { return "the body being sent" })
 			for range 20 {
 				n.Process()
 				time.Sleep(frame)
@@ -308,8 +257,8 @@ func TestUploadProgressRaw(t *testing.T) {
 
 	var seen [][2]int64
 	n.OnUploadProgress(func(sent, total int64) { seen = append(seen, [2]int64{sent, total}) })
-	o := viaCallbackStart(t, n, func() error { return n.Request(srv.URL("/"), nil, httpclient.MethodGet, "") })
-	assert.Equal(t, ResultSuccess, o.c.Result)
+	o := nodes.Callback(t, n, func() error { return n.Request(srv.URL("/"), nil, httpclient.MethodGet, "") })
+	assert.Equal(t, ResultSuccess, o.C.Result)
 	assert.Zero(t, n.UploadedBytes())
 	assert.Zero(t, n.UploadSize())
 	assert.Empty(t, seen, "nothing to report for a request without a body")

@@ -28,9 +28,9 @@ func TestHTTPBinCookieJar(t *testing.T) {
 	localhost := "http://localhost:" + strconv.Itoa(port)
 	cookies := func(t *testing.T, o outcome) map[string]any {
 		t.Helper()
-		require.Equal(t, httprequest.ResultSuccess, o.c.Result, "cause: %v", o.err)
-		require.Equal(t, 200, o.c.ResponseCode)
-		return jsonBody(t, o.c.Body)["cookies"].(map[string]any)
+		require.Equal(t, httprequest.ResultSuccess, o.C.Result, "cause: %v", o.Err)
+		require.Equal(t, 200, o.C.ResponseCode)
+		return jsonBody(t, o.C.Body)["cookies"].(map[string]any)
 	}
 	eachDriver(t, func(t *testing.T, n *httprequest.HTTPRequest) {
 		jar, err := cookiejar.New(nil)

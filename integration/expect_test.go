@@ -46,7 +46,7 @@ func TestRequestExpectContinue(t *testing.T) {
 				checkOutcome(t, want{result: httprequest.ResultNoResponse, noBody: true}, o)
 				o = d.run(t, n, tg.next, nil, httpclient.MethodGet, nil)
 				checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-				assert.Contains(t, string(o.c.Body), tg.nextWant, "the next request's own answer")
+				assert.Contains(t, string(o.C.Body), tg.nextWant, "the next request's own answer")
 			})
 		})
 		t.Run(tg.name+"/§7.4 strict", func(t *testing.T) {
@@ -55,7 +55,7 @@ func TestRequestExpectContinue(t *testing.T) {
 			}, func(t *testing.T, d driver, n *httprequest.HTTPRequest) {
 				o := d.run(t, n, tg.post, []string{"Expect: 100-continue"}, httpclient.MethodPost, []byte("hello"))
 				checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-				assert.NotEmpty(t, o.c.Body)
+				assert.NotEmpty(t, o.C.Body)
 			})
 		})
 	}

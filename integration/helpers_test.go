@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 )
 
@@ -159,13 +160,11 @@ func headerValue(lines []string, name string) (string, bool) {
 // exact chunks the server produced on that connection (nginx's chunk sizes
 // depend on timing: they cannot be learnt from another fetch).
 type tap struct {
-	ln    net.Listener
 	addr  string
 	mu    sync.Mutex
 	up    []byte // the first upLimit bytes from the client
 	scan  chunkScanner
-	conns []net.Conn
-	wg    sync.WaitGroup
+	conns int // connections relayed
 }
 
 // upLimit bounds what a tap keeps of the client's bytes.
@@ -183,11 +182,11 @@ func (u upRecorder) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// accepted returns how many connections the tap accepted.
+// accepted returns how many connections the tap relayed.
 func (tp *tap) accepted() int {
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
-	return len(tp.conns) / 2
+	return tp.conns
 }
 
 // sent returns the first bytes the client sent through the tap.
@@ -201,44 +200,19 @@ func (tp *tap) sent() string {
 // when the test ends.
 func newTap(t *testing.T, target string) *tap {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	tp := &tap{ln: ln, addr: ln.Addr().String()}
-	tp.wg.Add(1)
-	go tp.serve(target)
-	t.Cleanup(tp.stop)
-	return tp
-}
-
-func (tp *tap) serve(target string) {
-	defer tp.wg.Done()
-	for {
-		c, err := tp.ln.Accept()
-		if err != nil {
-			return
-		}
-		s, err := net.DialTimeout("tcp", target, 5*time.Second)
-		if err != nil {
-			_ = c.Close()
-			continue
-		}
+	tp := &tap{}
+	ln := drive.Relay(t, target, func(_ int, dst io.Writer, src io.Reader) {
+		_, _ = io.Copy(io.MultiWriter(upRecorder{tp}, dst), src)
+	}, func(_ int, dst io.Writer, src io.Reader) {
 		tp.mu.Lock()
-		tp.conns = append(tp.conns, c, s)
+		tp.conns++
 		tp.mu.Unlock()
-		tp.wg.Add(2)
-		go func() {
-			defer tp.wg.Done()
-			_, _ = io.Copy(io.MultiWriter(upRecorder{tp}, s), c)
-			_ = s.(*net.TCPConn).CloseWrite()
-		}()
-		go func() {
-			defer tp.wg.Done()
-			// Parsed before it is forwarded: once the client has a byte, so has
-			// the scanner.
-			_, _ = io.Copy(io.MultiWriter(tp, c), s)
-			_ = c.(*net.TCPConn).CloseWrite()
-		}()
-	}
+		// Parsed before it is forwarded: once the client has a byte, so has
+		// the scanner.
+		_, _ = io.Copy(io.MultiWriter(tp, dst), src)
+	})
+	tp.addr = ln.Addr().String()
+	return tp
 }
 
 // Write feeds bytes from the peer to the scanner.
@@ -247,16 +221,6 @@ func (tp *tap) Write(p []byte) (int, error) {
 	defer tp.mu.Unlock()
 	tp.scan.feed(p)
 	return len(p), nil
-}
-
-func (tp *tap) stop() {
-	_ = tp.ln.Close()
-	tp.mu.Lock()
-	for _, c := range tp.conns {
-		_ = c.Close()
-	}
-	tp.mu.Unlock()
-	tp.wg.Wait()
 }
 
 // chunkSizes returns the sizes of the chunks of the response, the last (zero)
@@ -352,30 +316,16 @@ func (r *clientRun) note() {
 	}
 }
 
+// poller is the run's poll loop; every Poll notes the status.
+func (r *clientRun) poller() drive.Poller[httpclient.Status] {
+	return drive.Poller[httpclient.Status]{Blocking: r.blocking, Gap: pollGap, Wait: driveTimeout, Note: r.note}
+}
+
 // pollWhile polls while the status is one of ss and returns the last Poll
 // error.
 func (r *clientRun) pollWhile(ss ...httpclient.Status) error {
 	r.t.Helper()
-	deadline := time.Now().Add(driveTimeout)
-	var err error
-	for in(r.c.Status(), ss) {
-		require.True(r.t, time.Now().Before(deadline), "still %v after %v", r.c.Status(), driveTimeout)
-		err = r.c.Poll()
-		r.note()
-		if !r.blocking && in(r.c.Status(), ss) {
-			time.Sleep(pollGap)
-		}
-	}
-	return err
-}
-
-func in(s httpclient.Status, ss []httpclient.Status) bool {
-	for _, x := range ss {
-		if s == x {
-			return true
-		}
-	}
-	return false
+	return r.poller().While(r.t, r.c, ss...)
 }
 
 // connect starts a connection and polls until it is up or failed; it returns
@@ -433,18 +383,10 @@ func (r *clientRun) request(m httpclient.Method, url string, headers []string, b
 // read, while the status is BODY) or BodyReader.
 func (r *clientRun) readBody(path readPath, resp *response) {
 	r.t.Helper()
-	deadline := time.Now().Add(driveTimeout)
 	var body bytes.Buffer
 	buf := make([]byte, 16<<10)
 	br := r.c.BodyReader()
-	for r.c.Status() == httpclient.StatusBody {
-		require.True(r.t, time.Now().Before(deadline), "body not finished after %v", driveTimeout)
-		_ = r.c.Poll()
-		r.note()
-		if r.c.Status() != httpclient.StatusBody {
-			break
-		}
-		progress := false
+	r.poller().Body(r.t, r.c, httpclient.StatusBody, func() (progress bool) {
 		switch path {
 		case viaChunks:
 			p := r.c.ReadResponseBodyChunk()
@@ -462,10 +404,8 @@ func (r *clientRun) readBody(path readPath, resp *response) {
 			}
 		}
 		r.note()
-		if !r.blocking && !progress && r.c.Status() == httpclient.StatusBody {
-			time.Sleep(pollGap)
-		}
-	}
+		return progress
+	})
 	if path == viaReader && resp.ReadErr == nil {
 		_, resp.ReadErr = br.Read(buf)
 	}

@@ -117,7 +117,7 @@ func checks(fs ...func(t *testing.T, o outcome, n *httprequest.HTTPRequest)) fun
 func echoed(f func(t *testing.T, e echo)) func(t *testing.T, o outcome, n *httprequest.HTTPRequest) {
 	return func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
 		t.Helper()
-		f(t, echoOf(t, o.c.Body))
+		f(t, echoOf(t, o.C.Body))
 	}
 }
 
@@ -183,14 +183,14 @@ func TestHTTPBinMethods(t *testing.T) {
 	cases = append(cases,
 		nodeCase{name: "§1.8.6 HEAD", method: httpclient.MethodHead, url: base + "/anything", want: want{result: httprequest.ResultSuccess, code: 200, headers: []string{"Content-Type: application/json"}, noBody: true},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				cl, ok := headerValue(o.c.Headers, "Content-Length")
+				cl, ok := headerValue(o.C.Headers, "Content-Length")
 				require.True(t, ok, "HEAD answer declares the length")
 				assert.NotEqual(t, "0", cl)
 			}},
 		nodeCase{name: "OPTIONS", method: httpclient.MethodOptions, url: base + "/anything", want: ok,
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				allow, ok := headerValue(o.c.Headers, "Allow")
-				require.True(t, ok, "Allow in %q", o.c.Headers)
+				allow, ok := headerValue(o.C.Headers, "Allow")
+				require.True(t, ok, "Allow in %q", o.C.Headers)
 				assert.Contains(t, allow, "POST")
 			}},
 		nodeCase{name: "§2.4.10 binary body", method: httpclient.MethodPost, url: base + "/post", headers: []string{"Content-Type: application/octet-stream"}, body: string(binary), want: ok,
@@ -236,7 +236,7 @@ func TestHTTPBinURLParsing(t *testing.T) {
 			check: echoed(func(t *testing.T, e echo) { assert.Equal(t, addr, e.Headers["Host"]) })},
 		{name: "§2.5.9 empty path is /", url: "http://" + addr, want: ok,
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Contains(t, string(o.c.Body), "httpbin")
+				assert.Contains(t, string(o.C.Body), "httpbin")
 			}},
 		{name: "§2.5.7 host lower-cased", url: "http://127.0.0.1:" + p + "/anything/Path?Q=V", want: ok,
 			check: echoed(func(t *testing.T, e echo) {
@@ -271,26 +271,26 @@ func TestHTTPBinCompression(t *testing.T) {
 			assert.Equal(t, true, jsonBody(t, body)[e.flag], "decoded JSON %q", body)
 		}
 		compressedSizes := func(t *testing.T, o outcome, n *httprequest.HTTPRequest) {
-			cl, ok := headerValue(o.c.Headers, "Content-Length")
+			cl, ok := headerValue(o.C.Headers, "Content-Length")
 			require.True(t, ok)
 			size, err := strconv.ParseInt(cl, 10, 64)
 			require.NoError(t, err)
 			assert.Equal(t, size, n.BodySize(), "§2.8.2.6 BodySize is the compressed length")
 			assert.Equal(t, size, n.DownloadedBytes(), "§2.8.2.6 DownloadedBytes counts compressed bytes")
-			assert.Greater(t, int64(len(o.c.Body)), size, "the delivered body is the decoded one")
+			assert.Greater(t, int64(len(o.C.Body)), size, "the delivered body is the decoded one")
 		}
 		cases = append(cases,
 			nodeCase{name: "§2.7.4 decoded " + e.route, url: base + e.route, want: ok(e.header),
 				check: checks(compressedSizes, func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-					flagSet(t, o.c.Body)
-					h, _ := jsonBody(t, o.c.Body)["headers"].(map[string]any)
+					flagSet(t, o.C.Body)
+					h, _ := jsonBody(t, o.C.Body)["headers"].(map[string]any)
 					assert.Equal(t, "gzip, deflate", h["Accept-Encoding"])
 				})},
 			nodeCase{name: "§2.7.4 decoded with a user Accept-Encoding " + e.route, url: base + e.route, headers: []string{"Accept-Encoding: identity"}, want: ok(e.header),
-				check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) { flagSet(t, o.c.Body) }},
+				check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) { flagSet(t, o.C.Body) }},
 			nodeCase{name: "§2.2 accept_gzip off: raw " + e.route, url: base + e.route, setup: withoutGzip, want: ok(e.header),
 				check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-					r, err := e.decode(bytes.NewReader(o.c.Body))
+					r, err := e.decode(bytes.NewReader(o.C.Body))
 					require.NoError(t, err, "the raw compressed bytes are delivered")
 					plain, err := io.ReadAll(r)
 					require.NoError(t, err)
@@ -309,7 +309,7 @@ func TestHTTPBinCompression(t *testing.T) {
 			eachDriver(t, nil, func(t *testing.T, d driver, n *httprequest.HTTPRequest) {
 				o := d.run(t, n, base+e.route, nil, httpclient.MethodGet, nil)
 				checkOutcome(t, ok(e.header), o)
-				decoded := int64(len(o.c.Body))
+				decoded := int64(len(o.C.Body))
 				require.Greater(t, decoded, n.BodySize())
 				require.NoError(t, n.SetBodySizeLimit(decoded-1))
 				o = d.run(t, n, base+e.route, nil, httpclient.MethodGet, nil)
@@ -317,7 +317,7 @@ func TestHTTPBinCompression(t *testing.T) {
 				require.NoError(t, n.SetBodySizeLimit(decoded))
 				o = d.run(t, n, base+e.route, nil, httpclient.MethodGet, nil)
 				checkOutcome(t, ok(e.header), o)
-				assert.Len(t, o.c.Body, int(decoded))
+				assert.Len(t, o.C.Body, int(decoded))
 			})
 		})
 	}
@@ -332,7 +332,7 @@ func TestHTTPBinBrotli(t *testing.T) {
 	url := binURL(t, "/brotli")
 	okBR := want{result: httprequest.ResultSuccess, code: 200, headers: []string{"Content-Encoding: br"}}
 	raw := func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-		plain, err := io.ReadAll(brotli.NewReader(bytes.NewReader(o.c.Body)))
+		plain, err := io.ReadAll(brotli.NewReader(bytes.NewReader(o.C.Body)))
 		require.NoError(t, err, "the raw brotli bytes are delivered")
 		assert.Equal(t, true, jsonBody(t, plain)["brotli"])
 	}
@@ -341,11 +341,11 @@ func TestHTTPBinBrotli(t *testing.T) {
 		{name: "§2.7.4 raw with accept_gzip off", url: url, setup: withoutGzip, want: okBR, check: raw},
 		{name: "§7.2 decoded with the opt-in", url: url, setup: withBrotli, want: okBR,
 			check: func(t *testing.T, o outcome, n *httprequest.HTTPRequest) {
-				m := jsonBody(t, o.c.Body)
+				m := jsonBody(t, o.C.Body)
 				assert.Equal(t, true, m["brotli"])
 				h, _ := m["headers"].(map[string]any)
 				assert.Equal(t, "gzip, deflate, br", h["Accept-Encoding"])
-				assert.Less(t, n.DownloadedBytes(), int64(len(o.c.Body)), "§2.8.2.6 compressed bytes counted")
+				assert.Less(t, n.DownloadedBytes(), int64(len(o.C.Body)), "§2.8.2.6 compressed bytes counted")
 			}},
 		{name: "§7.2 opt-in needs accept_gzip", url: url, setup: setups(withBrotli, withoutGzip), want: okBR, check: raw},
 	}
@@ -363,7 +363,7 @@ func TestHTTPBinRedirectLimit(t *testing.T) {
 	base := "http://" + addr
 	const hops = 4
 	getURL := func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-		assert.Equal(t, base+"/get", echoOf(t, o.c.Body).URL)
+		assert.Equal(t, base+"/get", echoOf(t, o.C.Body).URL)
 	}
 	limit := func(location string) want {
 		return want{result: httprequest.ResultRedirectLimitReached, code: 302, headers: []string{"Location: " + location}, noBody: true}
@@ -405,7 +405,7 @@ func TestHTTPBinRedirectRules(t *testing.T) {
 	base := "http://" + addr
 	ok := want{result: httprequest.ResultSuccess, code: 200}
 	atGet := func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-		assert.Equal(t, base+"/get", echoOf(t, o.c.Body).URL)
+		assert.Equal(t, base+"/get", echoOf(t, o.C.Body).URL)
 	}
 	asIs := func(code int) nodeCase {
 		return nodeCase{name: "§2.8.1.1 /status/" + strconv.Itoa(code) + " not followed", url: base + "/status/" + strconv.Itoa(code),
@@ -422,11 +422,11 @@ func TestHTTPBinRedirectRules(t *testing.T) {
 		{name: "§2.8.1.7 POST stays POST (405 at /redirect/1)", method: httpclient.MethodPost, url: base + "/status/302", body: "x",
 			want: want{result: httprequest.ResultSuccess, code: 405},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				allow, ok := headerValue(o.c.Headers, "Allow")
-				require.True(t, ok, "Allow in %q", o.c.Headers)
+				allow, ok := headerValue(o.C.Headers, "Allow")
+				require.True(t, ok, "Allow in %q", o.C.Headers)
 				assert.Contains(t, allow, "GET")
 				assert.NotContains(t, allow, "POST", "the POST reached /redirect/1")
-				assert.Contains(t, string(o.c.Body), "Method Not Allowed")
+				assert.Contains(t, string(o.C.Body), "Method Not Allowed")
 			}},
 		{name: "§2.8.1.7 method, body and headers re-sent", method: httpclient.MethodPost, url: base + "/redirect-to?url=/post&status_code=302",
 			headers: []string{"X-Keep: 1", "Content-Type: text/plain"}, body: "payload", want: ok,
@@ -437,7 +437,7 @@ func TestHTTPBinRedirectRules(t *testing.T) {
 			})},
 		{name: "§2.8.1.7 Authorization re-sent", url: base + "/redirect-to?url=/basic-auth/u/p", headers: []string{auth}, want: ok,
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Equal(t, map[string]any{"authenticated": true, "user": "u"}, jsonBody(t, o.c.Body))
+				assert.Equal(t, map[string]any{"authenticated": true, "user": "u"}, jsonBody(t, o.C.Body))
 			}},
 		{name: "§2.8.1.5 absolute target", url: base + "/redirect-to?url=http://" + addr + "/get%3Fto%3D1", want: ok,
 			check: echoed(func(t *testing.T, e echo) { assert.Equal(t, map[string]any{"to": "1"}, e.Args) })},
@@ -465,13 +465,13 @@ func TestHTTPBinStatusCodes(t *testing.T) {
 		return nodeCase{name: "/status/" + strconv.Itoa(code), url: base + "/status/" + strconv.Itoa(code),
 			want: want{result: httprequest.ResultSuccess, code: code, headers: h},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Contains(t, string(o.c.Body), text)
+				assert.Contains(t, string(o.C.Body), text)
 			}}
 	}
 	noFraming := func(t *testing.T, o outcome, n *httprequest.HTTPRequest) {
-		_, cl := headerValue(o.c.Headers, "Content-Length")
-		_, te := headerValue(o.c.Headers, "Transfer-Encoding")
-		assert.False(t, cl || te, "no framing headers in %q", o.c.Headers)
+		_, cl := headerValue(o.C.Headers, "Content-Length")
+		_, te := headerValue(o.C.Headers, "Transfer-Encoding")
+		assert.False(t, cl || te, "no framing headers in %q", o.C.Headers)
 		assert.Equal(t, int64(-1), n.BodySize())
 	}
 	nc204 := empty(204, "Connection: keep-alive")
@@ -559,7 +559,7 @@ func TestHTTPBinStream(t *testing.T) {
 	base := binURL(t, "")
 	lines := func(k int) func(t *testing.T, o outcome, n *httprequest.HTTPRequest) {
 		return func(t *testing.T, o outcome, n *httprequest.HTTPRequest) {
-			ls := strings.Split(strings.TrimSuffix(string(o.c.Body), "\n"), "\n")
+			ls := strings.Split(strings.TrimSuffix(string(o.C.Body), "\n"), "\n")
 			require.Len(t, ls, k)
 			for i, l := range ls {
 				e := echoOf(t, []byte(l))
@@ -567,7 +567,7 @@ func TestHTTPBinStream(t *testing.T) {
 				assert.Equal(t, float64(i), jsonBody(t, []byte(l))["id"], "line %d", i)
 			}
 			assert.Equal(t, int64(-1), n.BodySize())
-			assert.Equal(t, int64(len(o.c.Body)), n.DownloadedBytes())
+			assert.Equal(t, int64(len(o.C.Body)), n.DownloadedBytes())
 		}
 	}
 	ok := want{result: httprequest.ResultSuccess, code: 200, headers: []string{"Transfer-Encoding: chunked", "Content-Type: application/json"}}
@@ -591,15 +591,15 @@ func TestHTTPBinDrip(t *testing.T) {
 	base := binURL(t, "")
 	const timeout = 300 * time.Millisecond
 	timedOut := func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-		assert.ErrorIs(t, o.err, godot.ErrTimeout)
-		assert.GreaterOrEqual(t, o.elapsed, timeout)
-		assert.Less(t, o.elapsed, timeout+3*time.Second, "promptly")
+		assert.ErrorIs(t, o.Err, godot.ErrTimeout)
+		assert.GreaterOrEqual(t, o.Elapsed, timeout)
+		assert.Less(t, o.Elapsed, timeout+3*time.Second, "promptly")
 	}
 	cases := []nodeCase{
 		{name: "§2.6.1.7 all bytes", url: base + "/drip?numbytes=10&duration=0.4&delay=0", want: want{result: httprequest.ResultSuccess, code: 200, headers: []string{"Content-Length: 10"}},
 			exact: str("**********"),
 			check: checks(sizes(10, 10), func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.GreaterOrEqual(t, o.elapsed, 300*time.Millisecond, "the body trickled in")
+				assert.GreaterOrEqual(t, o.Elapsed, 300*time.Millisecond, "the body trickled in")
 			})},
 		{name: "code 418", url: base + "/drip?numbytes=3&duration=0&delay=0&code=418", want: want{result: httprequest.ResultSuccess, code: 418}, exact: str("***")},
 		{name: "§2.11 timeout mid-body", url: base + "/drip?numbytes=5&duration=2&delay=0", setup: withTimeout(timeout),
@@ -623,14 +623,14 @@ func TestHTTPBinDelay(t *testing.T) {
 		{name: "§2.11 timeout below the delay", url: base + "/delay/1", setup: withTimeout(250 * time.Millisecond),
 			want: want{result: httprequest.ResultTimeout, noBody: true},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.ErrorIs(t, o.err, godot.ErrTimeout)
-				assert.Less(t, o.elapsed, 900*time.Millisecond, "before httpbin answers")
+				assert.ErrorIs(t, o.Err, godot.ErrTimeout)
+				assert.Less(t, o.Elapsed, 900*time.Millisecond, "before httpbin answers")
 			}},
 		{name: "§2.11 timeout above the delay", url: base + "/delay/1", setup: withTimeout(5 * time.Second),
 			want: want{result: httprequest.ResultSuccess, code: 200},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.GreaterOrEqual(t, o.elapsed, time.Second)
-				assert.Equal(t, base+"/delay/1", echoOf(t, o.c.Body).URL)
+				assert.GreaterOrEqual(t, o.Elapsed, time.Second)
+				assert.Equal(t, base+"/delay/1", echoOf(t, o.C.Body).URL)
 			}},
 	}
 	runNodeCases(t, noFiles, cases)
@@ -648,7 +648,7 @@ func TestHTTPBinBasicAuth(t *testing.T) {
 	}
 	denied := want{result: httprequest.ResultSuccess, code: 401, headers: []string{`WWW-Authenticate: Basic realm="Fake Realm"`, "Content-Length: 0"}, noBody: true}
 	authenticated := func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-		assert.Equal(t, map[string]any{"authenticated": true, "user": "player"}, jsonBody(t, o.c.Body))
+		assert.Equal(t, map[string]any{"authenticated": true, "user": "player"}, jsonBody(t, o.C.Body))
 	}
 	cases := []nodeCase{
 		{name: "§1.7.9 with Authorization", url: base + "/basic-auth/player/s3cret", headers: []string{basic("player", "s3cret")},
@@ -674,8 +674,8 @@ func TestHTTPBinCookies(t *testing.T) {
 	base := binURL(t, "")
 	cookiesAre := func(w map[string]any) func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
 		return func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-			assert.Equal(t, map[string]any{"cookies": w}, jsonBody(t, o.c.Body))
-			for _, h := range o.c.Headers {
+			assert.Equal(t, map[string]any{"cookies": w}, jsonBody(t, o.C.Body))
+			for _, h := range o.C.Headers {
 				assert.False(t, strings.HasPrefix(strings.ToLower(h), "set-cookie"), "the final answer's headers only: %q", h)
 			}
 		}
@@ -686,7 +686,7 @@ func TestHTTPBinCookies(t *testing.T) {
 			want: want{result: httprequest.ResultRedirectLimitReached, code: 302, headers: []string{"Location: /cookies", "Set-Cookie: a=1; Path=/", "Set-Cookie: b=2; Path=/"}, noBody: true},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
 				var set []string
-				for _, h := range o.c.Headers {
+				for _, h := range o.C.Headers {
 					if strings.HasPrefix(h, "Set-Cookie:") {
 						set = append(set, h)
 					}
@@ -736,16 +736,16 @@ func TestHTTPBinResponseHeaders(t *testing.T) {
 		{name: "§1.8.5 duplicates in order", url: base + "/response-headers?X-Multi=one&X-Multi=two&X-Single=%20spaced%20", want: want{result: httprequest.ResultSuccess, code: 200},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
 				var multi []string
-				for _, h := range o.c.Headers {
+				for _, h := range o.C.Headers {
 					if strings.HasPrefix(h, "X-Multi:") {
 						multi = append(multi, h)
 					}
 				}
 				assert.Equal(t, []string{"X-Multi: one", "X-Multi: two"}, multi)
-				v, ok := headerValue(o.c.Headers, "X-Single")
+				v, ok := headerValue(o.C.Headers, "X-Single")
 				assert.True(t, ok)
 				assert.Equal(t, "spaced", v)
-				m := jsonBody(t, o.c.Body)
+				m := jsonBody(t, o.C.Body)
 				assert.Equal(t, []any{"one", "two"}, m["X-Multi"])
 			}},
 	}
@@ -765,11 +765,11 @@ func TestRequestRawBytes(t *testing.T) {
 	cases := []nodeCase{
 		{name: "§1.7.6 space in the URL: gunicorn 400", url: "http://" + bin + "/get?q=a b", want: badRequest,
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Contains(t, string(o.c.Body), "Bad Request")
+				assert.Contains(t, string(o.C.Body), "Bad Request")
 			}},
 		{name: "§1.7.6 space in the URL: nginx 400", url: "http://" + nginx + "/method?q=a b", want: badRequest,
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Contains(t, string(o.c.Body), "400 Bad Request")
+				assert.Contains(t, string(o.C.Body), "400 Bad Request")
 			}},
 		{name: "§1.7.6 raw UTF-8 in the target", url: "http://" + nginx + "/method?é=✓", want: want{result: httprequest.ResultSuccess, code: 200},
 			exact: str("GET /method?é=✓\n")},
@@ -780,7 +780,7 @@ func TestRequestRawBytes(t *testing.T) {
 			})},
 		{name: "§0.4.5 Latin-1 header byte", url: "http://" + bin + "/response-headers?X-U=%C3%A9", want: want{result: httprequest.ResultSuccess, code: 200, headers: []string{"X-U: \uFFFD"}},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Equal(t, "é", jsonBody(t, o.c.Body)["X-U"], "the JSON body has it right")
+				assert.Equal(t, "é", jsonBody(t, o.C.Body)["X-U"], "the JSON body has it right")
 			}},
 	}
 	runNodeCases(t, noFiles, cases)
@@ -837,7 +837,7 @@ func TestRequestKeepAliveAfterAbnormalEnds(t *testing.T) {
 				require.NoError(t, n.SetMaxRedirects(8))
 				o = d.run(t, n, base+"/anything/next", nil, httpclient.MethodGet, nil)
 				checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-				assert.Equal(t, base+"/anything/next", echoOf(t, o.c.Body).URL, "the next request's own answer")
+				assert.Equal(t, base+"/anything/next", echoOf(t, o.C.Body).URL, "the next request's own answer")
 				assert.LessOrEqual(t, tp.accepted(), 3)
 			})
 		})
@@ -855,11 +855,11 @@ func TestHTTPBinRedirectTargets(t *testing.T) {
 	rfc := func(t *testing.T, n *httprequest.HTTPRequest) { require.NoError(t, n.SetRFC9110Redirects(true)) }
 	ok := want{result: httprequest.ResultSuccess, code: 200}
 	atGet := func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-		assert.Equal(t, base+"/get", echoOf(t, o.c.Body).URL)
+		assert.Equal(t, base+"/get", echoOf(t, o.C.Body).URL)
 	}
 	failed := want{result: httprequest.ResultConnectionError, noBody: true}
 	invalidURL := func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-		assert.ErrorIs(t, o.err, httpclient.ErrInvalidParameter, "§1.7.2 request() refuses the target")
+		assert.ErrorIs(t, o.Err, httpclient.ErrInvalidParameter, "§1.7.2 request() refuses the target")
 	}
 	to := func(loc string) string { return base + "/redirect-to?url=" + loc }
 	cases := []nodeCase{
@@ -873,7 +873,7 @@ func TestHTTPBinRedirectTargets(t *testing.T) {
 		{name: "§7.2 dot segments removed: 404", url: to("/anything/%2e%2e/x"), setup: rfc, want: want{result: httprequest.ResultSuccess, code: 404}},
 		{name: "§2.8.1.5 host without path", url: to(base), want: ok,
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Contains(t, string(o.c.Body), "httpbin")
+				assert.Contains(t, string(o.C.Body), "httpbin")
 			}},
 	}
 	runNodeCases(t, noFiles, cases)

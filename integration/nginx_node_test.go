@@ -52,9 +52,9 @@ func TestRequestNginxRange(t *testing.T) {
 		{name: "multipart", url: base + "/static/1m.bin", headers: []string{"Range: bytes=0-9,100-109"},
 			want: want{result: httprequest.ResultSuccess, code: 206},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				ct, _ := headerValue(o.c.Headers, "Content-Type")
+				ct, _ := headerValue(o.C.Headers, "Content-Type")
 				assert.True(t, strings.HasPrefix(ct, "multipart/byteranges; boundary="), ct)
-				body := string(o.c.Body)
+				body := string(o.C.Body)
 				assert.Contains(t, body, "Content-Range: bytes 0-9/1048576")
 				assert.Contains(t, body, string(bin[0:10]))
 				assert.Contains(t, body, string(bin[100:110]))
@@ -62,7 +62,7 @@ func TestRequestNginxRange(t *testing.T) {
 		{name: "416", url: base + "/static/1k.bin", headers: []string{"Range: bytes=5000-"},
 			want: want{result: httprequest.ResultSuccess, code: 416, headers: []string{"Content-Range: bytes */1024"}},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Contains(t, string(o.c.Body), "416 Requested Range Not Satisfiable")
+				assert.Contains(t, string(o.C.Body), "416 Requested Range Not Satisfiable")
 			}},
 		{name: "§2.4.6 gzip answers ignore the range", url: base + "/static/text.txt", headers: []string{"Range: bytes=100-199"},
 			want: want{result: httprequest.ResultSuccess, code: 200, headers: []string{"Content-Encoding: gzip"}}, file: "text.txt"},
@@ -170,7 +170,7 @@ func TestRequestNginxProgress(t *testing.T) {
 				})
 				o := d.run(t, n, "http://"+addr+tc.path, nil, httpclient.MethodGet, nil)
 				checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-				assert.Equal(t, fs.sum(t, tc.file), sha(o.c.Body))
+				assert.Equal(t, fs.sum(t, tc.file), sha(o.C.Body))
 				mu.Lock()
 				defer mu.Unlock()
 				require.NotEmpty(t, wire, "progress was reported")
@@ -207,11 +207,11 @@ func TestRequestNginxHTTPBinBehind(t *testing.T) {
 			})},
 		{name: "stream re-chunked", url: base + "/stream/7", want: want{result: httprequest.ResultSuccess, code: 200, headers: []string{"Transfer-Encoding: chunked", "Server: nginx"}},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Len(t, strings.Split(strings.TrimSuffix(string(o.c.Body), "\n"), "\n"), 7)
+				assert.Len(t, strings.Split(strings.TrimSuffix(string(o.C.Body), "\n"), "\n"), 7)
 			}},
 		{name: "§2.7.4 gzip", url: base + "/gzip", want: want{result: httprequest.ResultSuccess, code: 200, headers: []string{"Content-Encoding: gzip"}},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Equal(t, true, jsonBody(t, o.c.Body)["gzipped"])
+				assert.Equal(t, true, jsonBody(t, o.C.Body)["gzipped"])
 			}},
 		{name: "drip", url: base + "/drip?numbytes=6&duration=0.2&delay=0", want: ok, exact: str("******")},
 		{name: "§2.8.1.5 relative redirect leaves /httpbin", url: base + "/redirect/2",
@@ -260,7 +260,7 @@ func TestRequestProxyHTTPBin(t *testing.T) {
 			want: want{result: httprequest.ResultRedirectLimitReached, code: 302, headers: []string{via, "Location: /relative-redirect/1"}, noBody: true}},
 		{name: "§2.7.4 gzip through the proxy", url: base + "/gzip", setup: httpProxy, want: ok(via, "Content-Encoding: gzip"),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Equal(t, true, jsonBody(t, o.c.Body)["gzipped"])
+				assert.Equal(t, true, jsonBody(t, o.C.Body)["gzipped"])
 			}},
 		{name: "basic-auth through the proxy", url: base + "/basic-auth/u/p", headers: []string{auth}, setup: httpProxy, want: ok(via)},
 		{name: "204 through the proxy", url: base + "/status/204", setup: httpProxy, want: want{result: httprequest.ResultSuccess, code: 204, headers: []string{via}, noBody: true}},
@@ -273,11 +273,11 @@ func TestRequestProxyHTTPBin(t *testing.T) {
 			want: want{result: httprequest.ResultSuccess, code: 401}},
 		{name: "§7 D2 Cookie dropped when the port changes", url: base + "/redirect-to?url=http://" + nginx + "/httpbin/cookies", headers: []string{"Cookie: a=1"}, want: ok(),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Equal(t, map[string]any{"cookies": map[string]any{}}, jsonBody(t, o.c.Body))
+				assert.Equal(t, map[string]any{"cookies": map[string]any{}}, jsonBody(t, o.C.Body))
 			}},
 		{name: "§2.8.1.7 other headers kept when the port changes", url: base + "/redirect-to?url=http://" + nginx + "/httpbin/headers", headers: []string{"X-Game: 1"}, want: ok(),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				h, _ := jsonBody(t, o.c.Body)["headers"].(map[string]any)
+				h, _ := jsonBody(t, o.C.Body)["headers"].(map[string]any)
 				assert.Equal(t, "1", h["X-Game"])
 			}},
 	}

@@ -171,7 +171,7 @@ func TestRequestProxies(t *testing.T) {
 	ok := func(h ...string) want { return want{result: httprequest.ResultSuccess, code: 200, headers: h} }
 	refused := func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
 		var pe *httpclient.ProxyError
-		require.True(t, errors.As(o.err, &pe), "*ProxyError in %v", o.err)
+		require.True(t, errors.As(o.Err, &pe), "*ProxyError in %v", o.Err)
 		assert.Equal(t, 403, pe.Code)
 	}
 	cases := []nodeCase{
@@ -291,14 +291,14 @@ func TestRequestProxyCredentialsPeer(t *testing.T) {
 	refusedWith := func(code int) func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
 		return func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
 			var pe *httpclient.ProxyError
-			require.True(t, errors.As(o.err, &pe), "*ProxyError in %v", o.err)
+			require.True(t, errors.As(o.Err, &pe), "*ProxyError in %v", o.Err)
 			assert.Equal(t, code, pe.Code)
 		}
 	}
 	cases := []nodeCase{
 		{name: "http through the auth proxy", url: bin + "/headers", setup: good, want: want{result: httprequest.ResultSuccess, code: 200},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				h := jsonBody(t, o.c.Body)["headers"].(map[string]any)
+				h := jsonBody(t, o.C.Body)["headers"].(map[string]any)
 				assert.NotContains(t, h, "Proxy-Authorization")
 				assert.Equal(t, "gzip, deflate", h["Accept-Encoding"])
 			}},

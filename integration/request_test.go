@@ -44,10 +44,10 @@ func runNodeCases(t *testing.T, fs files, cases []nodeCase) {
 				o := d.run(t, n, nc.url, nc.headers, nc.method, []byte(nc.body))
 				checkOutcome(t, nc.want, o)
 				if nc.file != "" {
-					assert.Equal(t, fs.sum(t, nc.file), sha(o.c.Body), "body SHA-256 against SHA256SUMS")
+					assert.Equal(t, fs.sum(t, nc.file), sha(o.C.Body), "body SHA-256 against SHA256SUMS")
 				}
 				if nc.exact != nil {
-					assert.Equal(t, *nc.exact, string(o.c.Body), "body")
+					assert.Equal(t, *nc.exact, string(o.C.Body), "body")
 				}
 				if nc.check != nil {
 					nc.check(t, o, n)
@@ -112,7 +112,7 @@ func TestRequestNginxBodies(t *testing.T) {
 		{name: "§2.6 204 without framing", url: base + "/status/204", want: want{result: httprequest.ResultSuccess, code: 204, headers: []string{"Server: nginx"}, noBody: true}},
 		{name: "§2.10 404 is a success", url: base + "/no/such/file", want: want{result: httprequest.ResultSuccess, code: 404},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Contains(t, string(o.c.Body), "<title>404 Not Found</title>")
+				assert.Contains(t, string(o.C.Body), "<title>404 Not Found</title>")
 			}},
 		{name: "§2.4.10 POST body", method: httpclient.MethodPost, url: base + "/method?a=1", body: `{"x":1}`, want: ok(), exact: str("POST /method?a=1\n")},
 		{name: "§2.4.6 request headers", url: base + "/headers", headers: []string{"X-Ignored: 1"}, want: ok(),
@@ -136,7 +136,7 @@ func TestRequestHTTPBin(t *testing.T) {
 	ok := func(h ...string) want { return want{result: httprequest.ResultSuccess, code: 200, headers: h} }
 	echoed := func(wantHeaders map[string]any, wantArgs map[string]any) func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
 		return func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-			m := jsonBody(t, o.c.Body)
+			m := jsonBody(t, o.C.Body)
 			assert.Equal(t, wantHeaders, m["headers"], "headers httpbin received")
 			assert.Equal(t, wantArgs, m["args"], "query arguments")
 		}
@@ -154,7 +154,7 @@ func TestRequestHTTPBin(t *testing.T) {
 			check: echoed(map[string]any{"Host": addr, "User-Agent": ua, "Accept": "*/*"}, map[string]any{})},
 		{name: "§2.4.10 POST JSON", method: httpclient.MethodPost, url: base + "/post", headers: []string{"Content-Type: application/json"}, body: payload, want: ok(),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				m := jsonBody(t, o.c.Body)
+				m := jsonBody(t, o.C.Body)
 				assert.Equal(t, payload, m["data"], "body echoed byte for byte")
 				assert.Equal(t, jsonBody(t, []byte(payload)), m["json"])
 				h, _ := m["headers"].(map[string]any)
@@ -163,16 +163,16 @@ func TestRequestHTTPBin(t *testing.T) {
 			}},
 		{name: "§2.4.10 PUT without body", method: httpclient.MethodPut, url: base + "/put", want: ok(),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				h, _ := jsonBody(t, o.c.Body)["headers"].(map[string]any)
+				h, _ := jsonBody(t, o.C.Body)["headers"].(map[string]any)
 				assert.NotContains(t, h, "Content-Length", "§1.7.10 no Content-Length for an empty body")
 			}},
 		{name: "418", url: base + "/status/418", want: want{result: httprequest.ResultSuccess, code: 418, headers: []string{"x-more-info: http://tools.ietf.org/html/rfc2324"}},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Contains(t, string(o.c.Body), "teapot")
+				assert.Contains(t, string(o.C.Body), "teapot")
 			}},
 		{name: "stream", url: base + "/stream/5", want: ok("Transfer-Encoding: chunked"),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				lines := strings.Split(strings.TrimSuffix(string(o.c.Body), "\n"), "\n")
+				lines := strings.Split(strings.TrimSuffix(string(o.C.Body), "\n"), "\n")
 				require.Len(t, lines, 5)
 				for i, l := range lines {
 					assert.Equal(t, float64(i), jsonBody(t, []byte(l))["id"], "line %d", i)
@@ -180,42 +180,42 @@ func TestRequestHTTPBin(t *testing.T) {
 			}},
 		{name: "stream-bytes", url: base + "/stream-bytes/100000?seed=7&chunk_size=1000", want: ok("Transfer-Encoding: chunked"),
 			check: func(t *testing.T, o outcome, n *httprequest.HTTPRequest) {
-				assert.Equal(t, 100000, len(o.c.Body))
+				assert.Equal(t, 100000, len(o.C.Body))
 				assert.Equal(t, int64(100000), n.DownloadedBytes())
 			}},
 		{name: "drip", url: base + "/drip?numbytes=5&duration=0.5&delay=0", want: ok("Content-Length: 5"), exact: str("*****"),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.GreaterOrEqual(t, o.elapsed, 300*time.Millisecond, "the body trickled in")
+				assert.GreaterOrEqual(t, o.Elapsed, 300*time.Millisecond, "the body trickled in")
 			}},
 		{name: "§2.7.4 gzip", url: base + "/gzip", want: ok("Content-Encoding: gzip"),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Equal(t, true, jsonBody(t, o.c.Body)["gzipped"])
+				assert.Equal(t, true, jsonBody(t, o.C.Body)["gzipped"])
 			}},
 		{name: "§2.7.4 deflate (zlib)", url: base + "/deflate", want: ok("Content-Encoding: deflate"),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Equal(t, true, jsonBody(t, o.c.Body)["deflated"])
+				assert.Equal(t, true, jsonBody(t, o.C.Body)["deflated"])
 			}},
 		{name: "§2.7.4 br not decoded", url: base + "/brotli", want: ok("Content-Encoding: br"),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.NotEmpty(t, o.c.Body)
-				assert.NotEqual(t, byte('{'), o.c.Body[0], "raw brotli bytes delivered")
+				assert.NotEmpty(t, o.C.Body)
+				assert.NotEqual(t, byte('{'), o.C.Body[0], "raw brotli bytes delivered")
 			}},
 		{name: "§7.2 brotli opt-in", url: base + "/brotli", want: ok("Content-Encoding: br"),
 			setup: func(t *testing.T, n *httprequest.HTTPRequest) { require.NoError(t, n.SetAcceptBrotli(true)) },
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Equal(t, true, jsonBody(t, o.c.Body)["brotli"])
+				assert.Equal(t, true, jsonBody(t, o.C.Body)["brotli"])
 			}},
 		{name: "§2.8.1 redirect/3", url: base + "/redirect/3", want: ok(),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Equal(t, base+"/get", jsonBody(t, o.c.Body)["url"])
+				assert.Equal(t, base+"/get", jsonBody(t, o.C.Body)["url"])
 			}},
 		{name: "§2.8.1 relative-redirect with Content-Length 0", url: base + "/relative-redirect/3", want: ok(),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Equal(t, base+"/get", jsonBody(t, o.c.Body)["url"])
+				assert.Equal(t, base+"/get", jsonBody(t, o.C.Body)["url"])
 			}},
 		{name: "§2.8.1 absolute-redirect", url: base + "/absolute-redirect/3", want: ok(),
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Equal(t, base+"/get", jsonBody(t, o.c.Body)["url"])
+				assert.Equal(t, base+"/get", jsonBody(t, o.C.Body)["url"])
 			}},
 		{name: "§2.8.1.2 redirect/9 over the limit", url: base + "/redirect/9",
 			want: want{result: httprequest.ResultRedirectLimitReached, code: 302, headers: []string{"Location: /get"}, noBody: true}},
@@ -245,7 +245,7 @@ func TestRequestNginxRedirects(t *testing.T) {
 		return nodeCase{name: "§2.8.1.1 " + strconv.Itoa(code) + " not followed", url: base + "/redirect/" + strconv.Itoa(code),
 			want: want{result: httprequest.ResultSuccess, code: code, headers: []string{"Location: " + base + "/method"}},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Contains(t, string(o.c.Body), text, "the 3xx body is delivered")
+				assert.Contains(t, string(o.C.Body), text, "the 3xx body is delivered")
 			}}
 	}
 	cases := []nodeCase{
@@ -355,9 +355,9 @@ func TestRequestTimeout(t *testing.T) {
 			}, func(t *testing.T, d driver, n *httprequest.HTTPRequest) {
 				o := d.run(t, n, tg.url, nil, httpclient.MethodGet, nil)
 				checkOutcome(t, timedOut, o)
-				assert.ErrorIs(t, o.err, godot.ErrTimeout, "cause")
-				assert.GreaterOrEqual(t, o.elapsed, timeout, "§2.11.1 not before the timeout")
-				assert.Less(t, o.elapsed, timeout+5*time.Second, "promptly after the timeout")
+				assert.ErrorIs(t, o.Err, godot.ErrTimeout, "cause")
+				assert.GreaterOrEqual(t, o.Elapsed, timeout, "§2.11.1 not before the timeout")
+				assert.Less(t, o.Elapsed, timeout+5*time.Second, "promptly after the timeout")
 			})
 		})
 	}
@@ -389,7 +389,7 @@ func TestRequestTLS(t *testing.T) {
 	}
 	unknownCA := func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
 		var ua x509.UnknownAuthorityError
-		assert.True(t, errors.As(o.err, &ua), "x509.UnknownAuthorityError in %v", o.err)
+		assert.True(t, errors.As(o.Err, &ua), "x509.UnknownAuthorityError in %v", o.Err)
 	}
 	failed := want{result: httprequest.ResultTLSHandshakeError, noBody: true}
 	ok := want{result: httprequest.ResultSuccess, code: 200}
@@ -417,21 +417,21 @@ func TestRequestIPv6(t *testing.T) {
 		eachDriver(t, nil, func(t *testing.T, d driver, n *httprequest.HTTPRequest) {
 			o := d.run(t, n, "http://[0:0:0:0:0:0:0:1]:"+p+"/static/1m.bin", nil, httpclient.MethodGet, nil)
 			checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-			assert.Equal(t, fs.sum(t, "1m.bin"), sha(o.c.Body))
+			assert.Equal(t, fs.sum(t, "1m.bin"), sha(o.C.Body))
 		})
 	})
 	t.Run("§2.5.11 ::1", func(t *testing.T) {
 		eachDriver(t, nil, func(t *testing.T, d driver, n *httprequest.HTTPRequest) {
 			o := d.run(t, n, "http://[::1]:"+p+"/static/1k.bin", nil, httpclient.MethodGet, nil)
-			switch d.name {
+			switch d.Name {
 			case "process":
-				assert.ErrorIs(t, o.reqErr, godot.ErrCantConnect, "§2.4.8 returned")
-				o.reqErr = nil
+				assert.ErrorIs(t, o.ReqErr, godot.ErrCantConnect, "§2.4.8 returned")
+				o.ReqErr = nil
 			case "threads":
-				assert.NoError(t, o.reqErr, "the worker connects: only the completion")
+				assert.NoError(t, o.ReqErr, "the worker connects: only the completion")
 			}
 			checkOutcome(t, want{result: httprequest.ResultCantConnect, noBody: true}, o)
-			assert.ErrorIs(t, o.err, httpclient.ErrInvalidParameter, "cause: §1.5.6")
+			assert.ErrorIs(t, o.Err, httpclient.ErrInvalidParameter, "cause: §1.5.6")
 		})
 	})
 }

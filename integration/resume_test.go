@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 )
 
@@ -29,65 +28,17 @@ import (
 // cutRelay is a TCP relay on loopback in front of a peer. The first
 // connection is closed after cut response bytes (the download breaks); the
 // later ones pass everything.
-type cutRelay struct {
-	ln    net.Listener
-	cut   int64
-	conns atomic.Int32
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	open  []net.Conn
-}
+type cutRelay struct{ ln net.Listener }
 
 func newCutRelay(t *testing.T, target string, cut int64) *cutRelay {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	r := &cutRelay{ln: ln, cut: cut}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.DialTimeout("tcp", target, 5*time.Second)
-			if err != nil {
-				_ = c.Close()
-				continue
-			}
-			r.mu.Lock()
-			r.open = append(r.open, c, s)
-			r.mu.Unlock()
-			first := r.conns.Add(1) == 1
-			r.wg.Add(2)
-			go func() {
-				defer r.wg.Done()
-				_, _ = io.Copy(s, c)
-				_ = s.Close()
-			}()
-			go func() {
-				defer r.wg.Done()
-				if first {
-					_, _ = io.CopyN(c, s, r.cut)
-				} else {
-					_, _ = io.Copy(c, s)
-				}
-				_ = c.Close()
-				_ = s.Close()
-			}()
+	return &cutRelay{drive.Relay(t, target, nil, func(n int, dst io.Writer, src io.Reader) {
+		if n == 1 {
+			_, _ = io.CopyN(dst, src, cut)
+		} else {
+			_, _ = io.Copy(dst, src)
 		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		r.mu.Lock()
-		for _, c := range r.open {
-			_ = c.Close()
-		}
-		r.mu.Unlock()
-		r.wg.Wait()
-	})
-	return r
+	})}
 }
 
 func (r *cutRelay) url(path string) string { return "http://" + r.ln.Addr().String() + path }
@@ -178,8 +129,8 @@ func TestResumeNginxAppendProperty(t *testing.T) {
 				require.NoError(t, n.SetAppendToDownloadFile(true))
 				require.NoError(t, n.SetKeepPartialDownload(true))
 				o := d.run(t, n, "http://"+addr+"/static/1m.bin", []string{"Range: bytes=300000-"}, httpclient.MethodGet, nil)
-				require.Equal(t, httprequest.ResultSuccess, o.c.Result, "cause: %v", o.err)
-				assert.Equal(t, 206, o.c.ResponseCode)
+				require.Equal(t, httprequest.ResultSuccess, o.C.Result, "cause: %v", o.Err)
+				assert.Equal(t, 206, o.C.ResponseCode)
 				assert.Equal(t, fs.sum(t, "1m.bin"), fileSHA(t, file))
 			})
 		})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 )
 
@@ -77,14 +78,14 @@ func TestRequestUpload(t *testing.T) {
 		{name: "httpbin", method: httpclient.MethodPut, url: "http://" + bin + "/anything", headers: []string{"Content-Type: text/plain"}, body: body,
 			want: want{result: httprequest.ResultSuccess, code: 200},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				echo := jsonBody(t, o.c.Body)
+				echo := jsonBody(t, o.C.Body)
 				assert.Equal(t, sha([]byte(body)), sha([]byte(echo["data"].(string))), "the body arrived whole")
 				assert.Equal(t, "PUT", echo["method"])
 			}},
 		{name: "nginx-413", method: httpclient.MethodPost, url: "http://" + nginx + "/method", body: uploadBody(8 << 20),
 			want: want{result: httprequest.ResultSuccess, code: 413, headers: []string{"Connection: close"}},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
-				assert.Contains(t, string(o.c.Body), "413 Request Entity Too Large")
+				assert.Contains(t, string(o.C.Body), "413 Request Entity Too Large")
 			}},
 	}
 	runNodeCases(t, fs, cases)
@@ -134,7 +135,7 @@ func TestRequestConnections(t *testing.T) {
 				for i, p := range paths {
 					o := d.run(t, n, "http://"+target+p, nil, httpclient.MethodGet, nil)
 					checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-					assert.Equal(t, fs.sum(t, files[i]), sha(o.c.Body), "%s: body", p)
+					assert.Equal(t, fs.sum(t, files[i]), sha(o.C.Body), "%s: body", p)
 				}
 				assert.Equal(t, tc.conns, tp.accepted(), "TCP connections opened")
 			})
@@ -219,10 +220,7 @@ func TestCancelAgainstSlowPeer(t *testing.T) {
 		}
 		assert.Zero(t, completions, "§2.12.3 no completion for a canceled request")
 		require.NoError(t, n.Request("http://"+nginx+"/static/1k.bin", nil, httpclient.MethodGet, ""), "the node is free again")
-		for completions == 0 && time.Since(start) < driveTimeout {
-			n.Process()
-			time.Sleep(frame)
-		}
+		_, _ = drive.Await(n, frame, driveTimeout, func() bool { return completions > 0 })
 		assert.Equal(t, 1, completions)
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -13,14 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 )
 
@@ -42,66 +40,18 @@ func uploadEchoOf(t *testing.T, body []byte) uploadEcho {
 	return e
 }
 
-// streamDriver starts a streamed request through one of the three drivers.
-type streamDriver struct {
-	name string
-	run  func(t *testing.T, n *httprequest.HTTPRequest, start func() error, do func(ctx context.Context) (httprequest.Completion, error)) outcome
-}
+// streamDriver starts a streamed request through one of the three drivers:
+// start for the callback drivers, do for Do.
+type streamDriver struct{ drive.Driver }
 
-var streamDrivers = []streamDriver{
-	{"process", func(t *testing.T, n *httprequest.HTTPRequest, start func() error, _ func(context.Context) (httprequest.Completion, error)) outcome {
-		return viaCallbackStart(t, n, start)
-	}},
-	{"threads", func(t *testing.T, n *httprequest.HTTPRequest, start func() error, _ func(context.Context) (httprequest.Completion, error)) outcome {
-		require.NoError(t, n.SetUseThreads(true))
-		return viaCallbackStart(t, n, start)
-	}},
-	{"do", func(t *testing.T, n *httprequest.HTTPRequest, _ func() error, do func(context.Context) (httprequest.Completion, error)) outcome {
-		ctx, cancel := context.WithTimeout(context.Background(), driveTimeout)
-		defer cancel()
-		start := time.Now()
-		c, err := do(ctx)
-		return outcome{c: c, err: err, callbacks: 1, elapsed: time.Since(start)}
-	}},
-}
-
-// viaCallbackStart is viaCallback with any way of starting the request.
-func viaCallbackStart(t *testing.T, n *httprequest.HTTPRequest, startReq func() error) outcome {
+func (d streamDriver) run(t *testing.T, n *httprequest.HTTPRequest, start func() error, do func(ctx context.Context) (httprequest.Completion, error)) outcome {
 	t.Helper()
-	var o outcome
-	var got []httprequest.Completion
-	n.OnRequestCompleted(func(res httprequest.Result, code int, headers []string, body []byte) {
-		got = append(got, httprequest.Completion{Result: res, ResponseCode: code, Headers: headers, Body: body})
-	})
-	start := time.Now()
-	if o.reqErr = startReq(); o.reqErr != nil && !errors.Is(o.reqErr, godot.ErrCantConnect) {
-		return o
-	}
-	deadline := start.Add(driveTimeout)
-	for len(got) == 0 {
-		require.True(t, time.Now().Before(deadline), "no completion within %v", driveTimeout)
-		n.Process()
-		if len(got) == 0 {
-			time.Sleep(frame)
-		}
-	}
-	o.elapsed = time.Since(start)
-	for range 3 {
-		n.Process()
-	}
-	o.callbacks, o.c, o.err = len(got), got[0], n.LastError()
-	return o
+	return nodes.Run(t, d.Driver, n, start, do)
 }
 
 func eachStreamDriver(t *testing.T, f func(t *testing.T, d streamDriver, n *httprequest.HTTPRequest)) {
 	t.Helper()
-	for _, d := range streamDrivers {
-		t.Run(d.name, func(t *testing.T) {
-			n := httprequest.New()
-			t.Cleanup(n.Close)
-			f(t, d, n)
-		})
-	}
+	eachDriver(t, nil, func(t *testing.T, d driver, n *httprequest.HTTPRequest) { f(t, streamDriver(d), n) })
 }
 
 // TestUploadMultipartHTTPBin: RequestMultipart / DoMultipart to httpbin's
@@ -137,7 +87,7 @@ func TestUploadMultipartHTTPBin(t *testing.T) {
 						return n.DoMultipart(ctx, url, nil, httpclient.MethodPost, m)
 					})
 				checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-				e := uploadEchoOf(t, o.c.Body)
+				e := uploadEchoOf(t, o.C.Body)
 				assert.Equal(t, map[string]any{"player": "Ada", "score": "42"}, e.Form)
 				assert.Equal(t, text, e.Files["save"])
 				assert.Equal(t, "from a reader", e.Files["note"])
@@ -173,7 +123,7 @@ func TestUploadStreamHTTPBinAnything(t *testing.T) {
 						return n.DoStream(ctx, url, h, httpclient.MethodPatch, body, length)
 					})
 				checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-				e := uploadEchoOf(t, o.c.Body)
+				e := uploadEchoOf(t, o.C.Body)
 				assert.Equal(t, "PATCH", e.Method)
 				assert.Equal(t, data, e.Data)
 				if length >= 0 {
@@ -204,7 +154,7 @@ func TestUploadRedirectHTTPBin(t *testing.T) {
 				return n.DoStream(ctx, url, nil, httpclient.MethodPost, body, int64(len(data)))
 			})
 		checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-		e := uploadEchoOf(t, o.c.Body)
+		e := uploadEchoOf(t, o.C.Body)
 		assert.Equal(t, "POST", e.Method)
 		assert.Equal(t, data, e.Data)
 
@@ -213,10 +163,10 @@ func TestUploadRedirectHTTPBin(t *testing.T) {
 			func(ctx context.Context) (httprequest.Completion, error) {
 				return n.DoStream(ctx, url, nil, httpclient.MethodPost, once, int64(len(data)))
 			})
-		assert.Equal(t, httprequest.ResultRequestFailed, o.c.Result)
-		assert.Equal(t, 302, o.c.ResponseCode)
-		assert.True(t, hasHeader(o.c.Headers, "Location: /anything"), "%q", o.c.Headers)
-		assert.ErrorIs(t, o.err, httprequest.ErrBodyNotReplayable)
+		assert.Equal(t, httprequest.ResultRequestFailed, o.C.Result)
+		assert.Equal(t, 302, o.C.ResponseCode)
+		assert.True(t, hasHeader(o.C.Headers, "Location: /anything"), "%q", o.C.Headers)
+		assert.ErrorIs(t, o.Err, httprequest.ErrBodyNotReplayable)
 	})
 }
 

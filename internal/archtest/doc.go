@@ -3,7 +3,8 @@
 // only; wire on godot; httpclient on wire, chunked and godot; httprequest on
 // httpclient (and wire, godot); nothing imports httprequest but commands,
 // fuzz targets, benchmarks and examples; godot does no I/O; the test helper
-// internal/golden imports no package of the module and only tests import it.
+// internal/golden imports no package of the module, internal/drive (the
+// shared test drivers) only godot, and only tests import them.
 // Third-party modules are the agreed set everywhere; the commands alone may
 // use the other modules go.mod requires (cmdModules).
 package archtest

@@ -27,6 +27,9 @@ var allowed = map[string][]string{
 	// Test helpers: any package's tests may import them, so they import no
 	// package of the module (a wire test importing golden must not cycle).
 	"internal/golden": {},
+	// The shared test drivers see the client and the node through
+	// interfaces (httpclient's and httprequest's own tests import drive).
+	"internal/drive": {"godot"},
 }
 
 // libraryThirdParty is the agreed set of third-party modules for library
@@ -86,17 +89,18 @@ func TestImportsPointOneWay(t *testing.T) {
 // import httprequest.
 func TestNothingImportsHTTPRequest(t *testing.T) {
 	root := filepath.Join("..", "..")
-	for _, pkg := range []string{"godot", "wire", "chunked", "httpclient", "internal/testserver", "internal/peers"} {
+	for _, pkg := range []string{"godot", "wire", "chunked", "httpclient", "internal/testserver", "internal/peers", "internal/drive"} {
 		for imp := range nonTestImports(t, filepath.Join(root, pkg)) {
 			assert.NotEqual(t, module+"httprequest", imp, "%s imports httprequest", pkg)
 		}
 	}
 }
 
-// TestGoldenOnlyInTests: internal/golden (the -update flag and golden
-// files) is imported by _test.go files only, so no library or command
-// registers a test flag.
-func TestGoldenOnlyInTests(t *testing.T) {
+// TestHelpersOnlyInTests: the test helpers internal/golden (the -update
+// flag and golden files) and internal/drive (the shared test drivers) are
+// imported by _test.go files only, so no library or command registers a
+// test flag or carries test code.
+func TestHelpersOnlyInTests(t *testing.T) {
 	root := filepath.Join("..", "..")
 	seen := 0
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
@@ -111,7 +115,9 @@ func TestGoldenOnlyInTests(t *testing.T) {
 		}
 		seen++
 		for imp := range nonTestImports(t, path) {
-			assert.NotEqual(t, module+"internal/golden", imp, "%s imports internal/golden outside its tests", path)
+			for _, helper := range []string{"internal/golden", "internal/drive"} {
+				assert.NotEqual(t, module+helper, imp, "%s imports %s outside its tests", path, helper)
+			}
 		}
 		return nil
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // got is what one driver observed.
@@ -195,34 +196,22 @@ func runNode(t *testing.T, e *env, driver string, strict bool, r request) got {
 	if driver == "threads" {
 		require.NoError(t, n.SetUseThreads(true))
 	}
-	var g got
-	n.OnRequestCompleted(func(res httprequest.Result, code int, headers []string, body []byte) {
-		g.count++
-		if g.count == 1 {
-			g.result, g.code, g.headers, g.body = int(res), code, headers, body
-		}
-	})
-	err := n.RequestRaw(r.url, r.headers, r.method, r.body)
-	if err != nil && !errors.Is(err, godot.ErrCantConnect) {
-		for range 3 {
-			n.Process()
-		}
-		require.Zero(t, g.count, "a refused request has no completion (§7 D6)")
-		return got{refused: err}
+	o := nodes.Callback(t, n, func() error { return n.RequestRaw(r.url, r.headers, r.method, r.body) })
+	if o.ReqErr != nil && !errors.Is(o.ReqErr, godot.ErrCantConnect) {
+		require.Zero(t, o.Callbacks, "a refused request has no completion (§7 D6)")
+		return got{refused: o.ReqErr}
 	}
-	deadline := time.Now().Add(maxWait)
-	for g.count == 0 {
-		require.True(t, time.Now().Before(deadline), "no completion within %v", maxWait)
-		n.Process()
-		if g.count == 0 {
-			time.Sleep(frame)
-		}
-	}
-	for range 3 {
-		n.Process()
-	}
-	g.counters = &[2]int64{n.BodySize(), n.DownloadedBytes()}
-	return g
+	return got{result: int(o.C.Result), code: o.C.ResponseCode, headers: o.C.Headers, body: o.C.Body, count: o.Callbacks,
+		counters: &[2]int64{n.BodySize(), n.DownloadedBytes()}}
+}
+
+// nodes runs the Process-driven requests (process, threads).
+var nodes = drive.Nodes[httprequest.Result, httprequest.Completion]{
+	Complete: func(r httprequest.Result, code int, headers []string, body []byte) httprequest.Completion {
+		return httprequest.Completion{Result: r, ResponseCode: code, Headers: headers, Body: body}
+	},
+	Frame: frame,
+	Wait:  maxWait,
 }
 
 // ---- raw client drivers ----
@@ -262,25 +251,8 @@ func runClient(t *testing.T, e *env, blocking, strict bool, r request) got {
 	if err := c.ConnectToHost(host, port, tlsOpts); err != nil {
 		return got{result: 2, count: 1}
 	}
-	deadline := time.Now().Add(maxWait)
-	pollWhile := func(ss ...httpclient.Status) {
-		for {
-			s := c.Status()
-			in := false
-			for _, x := range ss {
-				in = in || s == x
-			}
-			if !in {
-				return
-			}
-			require.True(t, time.Now().Before(deadline), "still %v after %v", s, maxWait)
-			_ = c.Poll()
-			if !blocking && c.Status() == s {
-				time.Sleep(frame)
-			}
-		}
-	}
-	pollWhile(httpclient.StatusResolving, httpclient.StatusConnecting)
+	polls := drive.Poller[httpclient.Status]{Blocking: blocking, Gap: frame, Wait: maxWait}
+	_ = polls.While(t, c, httpclient.StatusResolving, httpclient.StatusConnecting)
 	if g, done := clientEnd(c.Status()); done {
 		return g
 	}
@@ -288,7 +260,7 @@ func runClient(t *testing.T, e *env, blocking, strict bool, r request) got {
 	if err := c.RequestRaw(r.method, path, r.headers, r.body); err != nil {
 		return got{refused: err}
 	}
-	pollWhile(httpclient.StatusRequesting)
+	_ = polls.While(t, c, httpclient.StatusRequesting)
 	if g, done := clientEnd(c.Status()); done {
 		return g
 	}
@@ -302,18 +274,11 @@ func runClient(t *testing.T, e *env, blocking, strict bool, r request) got {
 		// any poll, which would see a FIN that followed it (§1.6.3).
 		return got{result: 0, code: code, headers: headers, count: 1}
 	}
-	for c.Status() == httpclient.StatusBody {
-		require.True(t, time.Now().Before(deadline), "body not finished after %v", maxWait)
-		_ = c.Poll()
-		if c.Status() != httpclient.StatusBody {
-			break
-		}
+	polls.Body(t, c, httpclient.StatusBody, func() bool {
 		p := c.ReadResponseBodyChunk()
 		body = append(body, p...)
-		if !blocking && len(p) == 0 && c.Status() == httpclient.StatusBody {
-			time.Sleep(frame)
-		}
-	}
+		return len(p) > 0
+	})
 	if g, done := clientEnd(c.Status()); done {
 		return g
 	}

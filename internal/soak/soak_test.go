@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // server answers every request on a kept-alive connection by its path:
@@ -26,50 +26,16 @@ import (
 //	/reset   an RST instead of a response
 //	/close   a response, then the connection closes
 //	/stall   nothing (the client times out or cancels)
-type server struct {
-	ln    net.Listener
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-}
+type server struct{ ln net.Listener }
 
 func startServer(t *testing.T) *server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s := &server{ln: ln, conns: map[net.Conn]struct{}{}}
-	s.wg.Add(1)
-	go s.accept()
-	t.Cleanup(s.close)
+	s := &server{}
+	s.ln = drive.Serve(t, s.serve)
 	return s
 }
 
 func (s *server) addr() string { return s.ln.Addr().String() }
-
-func (s *server) accept() {
-	defer s.wg.Done()
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		s.conns[c] = struct{}{}
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go s.serve(c)
-	}
-}
-
-func (s *server) close() {
-	_ = s.ln.Close()
-	s.mu.Lock()
-	for c := range s.conns {
-		_ = c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
 
 const (
 	okResponse      = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -77,14 +43,8 @@ const (
 	closeResponse   = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 )
 
+// serve answers the requests of one connection (drive.Serve closes it).
 func (s *server) serve(c net.Conn) {
-	defer s.wg.Done()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		_ = c.Close()
-	}()
 	br := bufio.NewReader(c)
 	for {
 		line, err := br.ReadString('\n')
