@@ -253,6 +253,28 @@ func TestPollSocketErrorFirst(t *testing.T) {
 			}
 		}
 	}
+	// A request on a connection reset while idle: the write meets the
+	// error (Godot's poll would have found it first): CONNECTION_ERROR.
+	for _, m := range modes {
+		t.Run("request-after-reset/"+m.name, func(t *testing.T) {
+			g, closed := newGate(), make(chan struct{})
+			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("sent"), ts.Reset(), closedStep(closed)))
+			c, tr := newClient(t, m.blocking)
+			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+			require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+			_ = pollWhile(t, c, StatusRequesting)
+			readBody(t, c, pathInto, &result{})
+			require.Equal(t, StatusConnected, c.Status())
+			g.wait(t)
+			g.pass(t)
+			waitClosed(t, closed)
+			require.NoError(t, c.Request(MethodGet, "/again", nil, ""))
+			err := c.Poll()
+			assert.Equal(t, StatusConnectionError, c.Status())
+			assert.True(t, errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE), "%v", err)
+			assert.Equal(t, concat(connected, StatusBody, StatusConnected, StatusRequesting, StatusConnectionError), *tr)
+		})
+	}
 	// Without a Poll the body read gets what came before the RST first.
 	for _, m := range modes {
 		t.Run("read-without-poll/"+m.name, func(t *testing.T) {

@@ -56,9 +56,14 @@ func (c *Client) Poll() error {
 		}
 		return c.pollLive()
 	case StatusRequesting:
-		if err := c.pendingErr(); err != nil {
-			c.release() // as a failed write or read in REQUESTING (§1.6.4)
-			return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
+		// Before the request is written the look is left out: the write
+		// meets a pending error itself, as Godot's put_data does after its
+		// poll found it — the same failure, one system call fewer.
+		if c.reqSent {
+			if err := c.pendingErr(); err != nil {
+				c.release() // as a failed write or read in REQUESTING (§1.6.4)
+				return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
+			}
 		}
 		return c.pollRequesting()
 	case StatusCantResolve:
