@@ -12,10 +12,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gdhttp/gdhttp/benchmarks/internal/heapwatch"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 	"github.com/gdhttp/gdhttp/internal/drive"
@@ -106,41 +106,6 @@ func BenchmarkRequestDo256MiB(b *testing.B) {
 	})
 }
 
-// heapSampler records the peak HeapInuse while it runs.
-type heapSampler struct {
-	peak atomic.Uint64
-	stop chan struct{}
-	done chan struct{}
-}
-
-func sampleHeap(every time.Duration) *heapSampler {
-	s := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > s.peak.Load() {
-				s.peak.Store(m.HeapInuse)
-			}
-			select {
-			case <-s.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return s
-}
-
-func (s *heapSampler) end() uint64 {
-	close(s.stop)
-	<-s.done
-	return s.peak.Load()
-}
-
 // BenchmarkRequestDownloadFile1GiB: download_file of a 1 GiB body. Reports
 // the peak HeapInuse sampled during the download ("peak-heap-MiB", the whole
 // process: server, client and runtime) and its rise over the heap before
@@ -159,9 +124,9 @@ func BenchmarkRequestDownloadFile1GiB(b *testing.B) {
 			runtime.GC()
 			var before runtime.MemStats
 			runtime.ReadMemStats(&before)
-			s := sampleHeap(5 * time.Millisecond)
+			s := heapwatch.Start(5 * time.Millisecond)
 			err := get()
-			p := s.end()
+			p := s.Stop()
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gdhttp/gdhttp/benchmarks/internal/heapwatch"
 )
 
 func main() {
@@ -370,22 +372,22 @@ func (s *series) measure() (*sample, error) {
 	runtime.GC()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	var hs *heapSampler
+	var hs *heapwatch.Sampler
 	if w.kind == file {
-		hs = sampleHeap(2 * time.Millisecond)
+		hs = heapwatch.Start(2 * time.Millisecond)
 	}
 	start := time.Now()
 	for range w.count {
 		n, err := s.req()
 		if err != nil {
 			if hs != nil {
-				hs.end()
+				hs.Stop()
 			}
 			return nil, err
 		}
 		if s.loose && n <= 0 || s.wire && n < w.size || !s.wire && !s.loose && n != w.size {
 			if hs != nil {
-				hs.end()
+				hs.Stop()
 			}
 			return nil, fmt.Errorf("got %d body bytes, want %d", n, w.size)
 		}
@@ -393,7 +395,7 @@ func (s *series) measure() (*sample, error) {
 	dur := time.Since(start)
 	sm := &sample{dur: dur, base: m0.HeapInuse}
 	if hs != nil {
-		sm.peak = hs.end()
+		sm.peak = hs.Stop()
 	}
 	runtime.ReadMemStats(&m1)
 	sm.allocB = m1.TotalAlloc - m0.TotalAlloc

@@ -6,44 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 )
-
-// heapSampler records the peak HeapInuse while it runs.
-type heapSampler struct {
-	peak atomic.Uint64
-	stop chan struct{}
-	done chan struct{}
-}
-
-func sampleHeap(every time.Duration) *heapSampler {
-	s := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > s.peak.Load() {
-				s.peak.Store(m.HeapInuse)
-			}
-			select {
-			case <-s.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return s
-}
-
-func (s *heapSampler) end() uint64 {
-	close(s.stop)
-	<-s.done
-	return s.peak.Load()
-}
 
 func median(xs []float64) (float64, bool) {
 	if len(xs) == 0 {
