@@ -98,10 +98,7 @@ func newBlocking(blocking bool) func(target, bool) (request, func(), error) {
 				return 0, nil
 			}
 			if !t.gzip {
-				if blocking {
-					return readInto(c, buf)
-				}
-				return pollInto(c, buf)
+				return readInto(c, buf)
 			}
 			var r io.Reader = c.BodyReader()
 			if !blocking {
@@ -121,24 +118,10 @@ func newBlocking(blocking bool) func(target, bool) (request, func(), error) {
 	}
 }
 
-// readInto is the zero-copy read loop of the blocking client.
+// readInto is the zero-copy read loop of both modes: read what has
+// arrived; when nothing has (non-blocking mode only: a blocking read waits
+// for a byte), Poll and try again.
 func readInto(c *httpclient.Client, buf []byte) (int64, error) {
-	var total int64
-	for {
-		n, err := c.ReadResponseBodyChunkInto(buf)
-		total += int64(n)
-		if err == io.EOF {
-			return total, nil
-		}
-		if err != nil {
-			return total, err
-		}
-	}
-}
-
-// pollInto is the non-blocking loop: read what has arrived; when nothing
-// has, Poll and try again.
-func pollInto(c *httpclient.Client, buf []byte) (int64, error) {
 	var total int64
 	for {
 		n, err := c.ReadResponseBodyChunkInto(buf)
