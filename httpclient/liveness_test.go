@@ -253,6 +253,25 @@ func TestPollSocketErrorFirst(t *testing.T) {
 			}
 		}
 	}
+	// Non-blocking, the whole response and the RST arrive between two Polls
+	// in REQUESTING: the Poll that finds them fails, no head is seen.
+	t.Run("requesting-response-queued/nonblocking", func(t *testing.T) {
+		g, closed := newGate(), make(chan struct{})
+		srv := ts.New(t, ts.Script(ts.Read(), g.step("read"), ts.WriteString(okResp), ts.Reset(), closedStep(closed)))
+		c, tr := newClient(t, false)
+		require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+		require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+		require.NoError(t, c.Poll()) // writes the request; nothing has come back
+		require.Equal(t, StatusRequesting, c.Status())
+		g.wait(t)
+		g.pass(t)
+		waitClosed(t, closed)
+		err := c.Poll()
+		assert.Equal(t, StatusConnectionError, c.Status())
+		assert.True(t, errors.Is(err, syscall.ECONNRESET), "%v", err)
+		assert.False(t, c.HasResponse(), "the head queued before the RST is never read")
+		assert.Equal(t, concat(connected, StatusConnectionError), *tr)
+	})
 	// A request on a connection reset while idle: the write meets the
 	// error (Godot's poll would have found it first): CONNECTION_ERROR.
 	for _, m := range modes {

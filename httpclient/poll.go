@@ -56,16 +56,7 @@ func (c *Client) Poll() error {
 		}
 		return c.pollLive()
 	case StatusRequesting:
-		// Before the request is written the look is left out: the write
-		// meets a pending error itself, as Godot's put_data does after its
-		// poll found it — the same failure, one system call fewer.
-		if c.reqSent {
-			if err := c.pendingErr(); err != nil {
-				c.release() // as a failed write or read in REQUESTING (§1.6.4)
-				return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
-			}
-		}
-		return c.pollRequesting()
+		return c.pollRequesting() // it looks for a pending error itself
 	case StatusCantResolve:
 		return c.terminalErr(ErrCantResolve)
 	case StatusCantConnect:
@@ -205,6 +196,14 @@ func (c *Client) pendingErr() error {
 		return nil
 	}
 	c.errLooked = true
+	return c.lookErr()
+}
+
+// lookErr asks the socket for a pending error now (pendingErr).
+func (c *Client) lookErr() error {
+	if c.st == nil || c.retired {
+		return nil
+	}
 	if err := c.st.nb.PendingErr(); err != nil {
 		return c.readErr(err)
 	}
@@ -301,6 +300,20 @@ func (c *Client) pollRequesting() error {
 		}
 		if !c.fill(c.blocking) && !c.blocking {
 			return nil
+		}
+		// Non-blocking, bytes of the head have arrived since the last Poll:
+		// Godot's poll would have met an RST queued behind them first
+		// (§1.6). Looking once they are here, not on every Poll while
+		// nothing comes, spares a spinning caller a system call per Poll;
+		// it is Godot's outcome had the bytes come a moment before the
+		// reset. Blocking mode reads the head within the Poll that wrote
+		// the request, as Godot's does after its one look — and a pending
+		// error fails that write.
+		if !c.blocking {
+			if err := c.lookErr(); err != nil {
+				c.release() // as a failed read in REQUESTING (§1.6.4)
+				return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
+			}
 		}
 	}
 }
