@@ -189,9 +189,6 @@ func (c *Client) pollQuick() error {
 // retransmitting) that poll(2) does not flag; on a live connection there
 // is none in practice.
 func (c *Client) pendingErr() error {
-	if c.st == nil || c.retired {
-		return nil // retired: the port closed it (§7 D2), see pollLive
-	}
 	if c.errLooked && c.rr < c.rw {
 		return nil
 	}
@@ -199,7 +196,8 @@ func (c *Client) pendingErr() error {
 	return c.lookErr()
 }
 
-// lookErr asks the socket for a pending error now (pendingErr).
+// lookErr asks the socket for a pending error now (pendingErr); none on a
+// retired connection, which the port closed itself (§7 D2, see pollLive).
 func (c *Client) lookErr() error {
 	if c.st == nil || c.retired {
 		return nil
