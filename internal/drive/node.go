@@ -29,6 +29,29 @@ func Await(n Processor, frame, wait time.Duration, done func() bool) (frames int
 	return frames, true
 }
 
+// Until waits, without a frame, until done reports true, looking every
+// millisecond; after wait it gives up. It returns whether done came.
+func Until(wait time.Duration, done func() bool) bool {
+	deadline := time.Now().Add(wait)
+	for !done() {
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+// Idle calls n.Process for frames frames, frame apart: for the tests whose
+// point is that nothing happens meanwhile (no completion after a cancel),
+// where the pause is the scenario.
+func Idle(n Processor, frames int, frame time.Duration) {
+	for range frames {
+		n.Process()
+		time.Sleep(frame)
+	}
+}
+
 // Node is the part of httprequest.HTTPRequest the drivers call; R is
 // httprequest.Result.
 type Node[R any] interface {
