@@ -12,6 +12,13 @@ import (
 // Processor is what the frame loop calls: httprequest.HTTPRequest.Process.
 type Processor interface{ Process() }
 
+// ProcessFunc is a Processor made of a function: a frame that does more
+// than Process (records a counter, marks that it is inside Process).
+type ProcessFunc func()
+
+// Process calls f.
+func (f ProcessFunc) Process() { f() }
+
 // Await calls n.Process once a frame until done reports true, and returns
 // how many calls it made; ok is false when wait passed first.
 func Await(n Processor, frame, wait time.Duration, done func() bool) (frames int, ok bool) {

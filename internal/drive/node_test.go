@@ -127,6 +127,13 @@ func TestUntil(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
 }
 
+func TestProcessFunc(t *testing.T) {
+	calls := 0
+	frames, ok := Await(ProcessFunc(func() { calls++ }), time.Microsecond, time.Second, func() bool { return calls == 2 })
+	assert.True(t, ok)
+	assert.Equal(t, 2, frames)
+}
+
 func TestIdle(t *testing.T) {
 	var f fakeNode
 	start := time.Now()
