@@ -1,8 +1,11 @@
 package httprequest
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,7 +23,9 @@ import (
 )
 
 // §2.11: the timeout is wall-clock time from the Request call over the whole
-// request; expiry gives RESULT_TIMEOUT with code 0, in every driver.
+// request; expiry gives RESULT_TIMEOUT with code 0, in every driver. Over
+// real sockets: a read blocked in the kernel is interrupted, and redirects
+// dial new connections; the trickling servers are in TestTimeoutFakeClock.
 func TestTimeout(t *testing.T) {
 	const timeout = 400 * time.Millisecond
 	slowRedirect := route(func(line string, _ []byte) string {
@@ -32,10 +37,6 @@ func TestTimeout(t *testing.T) {
 		handler func(c *testserver.Conn)
 	}{
 		{"never answers (§2.11.1)", testserver.Script(testserver.Read(), testserver.Hold())},
-		{"trickles a byte per 100 ms: progress does not extend it (§2.11.1)", testserver.Script(testserver.Read(),
-			testserver.Trickle([]byte("HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n0123456789012345678901234567890123456789"), 100*time.Millisecond))},
-		{"trickled body after a quick head", testserver.Script(testserver.Read(), testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"),
-			testserver.Trickle([]byte("0123456789012345678901234567890123456789"), 100*time.Millisecond))},
 		{"spans redirects (§2.8.1.8)", slowRedirect},
 	}
 	for _, c := range cases {
@@ -401,6 +402,110 @@ func TestTimeoutRaceOneCompletion(t *testing.T) {
 			o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 			assert.Equal(t, 1, o.Callbacks)
 			assert.Contains(t, []Result{ResultSuccess, ResultTimeout}, o.C.Result)
+		})
+	}
+}
+
+// pipeNode returns a node whose next request to pipeURL runs over net.Pipe,
+// for tests in a synctest bubble (a goroutine blocked on a real socket would
+// stop the bubble's clock): the connection is given to the node's client
+// (set_connection, §1.13) and kept as the keep-alive option's open
+// connection to pipeURL's origin (§7.2), so the request reuses it and dials
+// nothing. The peer runs on the other end until the node closes its own.
+func pipeNode(t *testing.T, peer func(conn net.Conn, r *bufio.Reader)) *HTTPRequest {
+	t.Helper()
+	n := newNode(t)
+	require.NoError(t, n.SetKeepAlive(true))
+	cli, srv := net.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer srv.Close()
+		peer(srv, bufio.NewReader(srv))
+	}()
+	t.Cleanup(func() { _ = cli.Close(); <-done })
+	require.NoError(t, n.client.SetConnection(cli))
+	n.syncStatus()
+	// The client's proxies are already the node's (none): nothing to
+	// apply, which would drop the kept connection.
+	n.appliedProxies = proxyChoice{n.httpProxy, n.httpsProxy, n.httpProxyCreds, n.httpsProxyCreds}
+	n.keepTarget = target{Host: "pipe.test", Port: 80, Path: "/"}
+	return n
+}
+
+const pipeURL = "http://pipe.test/"
+
+// readHead reads a request head; it reports whether one came.
+func readHead(r *bufio.Reader) bool {
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return false
+		}
+		if line == "\r\n" {
+			return true
+		}
+	}
+}
+
+// §2.11.1, §2.11.2 on the fake clock: the timeout is measured from the
+// Request call over the whole request and never extended by progress; its
+// expiry is RESULT_TIMEOUT with code 0 and the client closed. In a synctest
+// bubble over net.Pipe the clock is exact: Do returns at the timeout to the
+// nanosecond (the timer, armTimer), the callback drivers at the first frame
+// at or after it. TestTimeout has the cases that need real sockets.
+func TestTimeoutFakeClock(t *testing.T) {
+	const timeout = 400 * time.Millisecond
+	head := "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+	body := "0123456789012345678901234567890123456789"
+	trickle := func(s string) func(conn net.Conn) {
+		return func(conn net.Conn) {
+			for i := range len(s) {
+				time.Sleep(100 * time.Millisecond) // the scenario: a byte per 100 ms
+				if _, err := conn.Write([]byte{s[i]}); err != nil {
+					return
+				}
+			}
+		}
+	}
+	cases := []struct {
+		name   string
+		answer func(conn net.Conn)
+	}{
+		{"never answers (§2.11.1)", func(net.Conn) {}},
+		{"trickles a byte per 100 ms: progress does not extend it (§2.11.1)", trickle(head + body)},
+		{"trickled body after a quick head", func(conn net.Conn) {
+			if _, err := io.WriteString(conn, head); err == nil {
+				trickle(body)(conn)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, d := range drivers {
+				t.Run(d.Name, func(t *testing.T) {
+					synctest.Test(t, func(t *testing.T) {
+						n := pipeNode(t, func(conn net.Conn, r *bufio.Reader) {
+							if !readHead(r) {
+								return
+							}
+							c.answer(conn)
+							_, _ = io.Copy(io.Discard, r) // hold until the node closes
+						})
+						require.NoError(t, n.SetTimeout(timeout))
+						o := d.run(t, n, pipeURL, nil, httpclient.MethodGet, nil)
+						assertCompletion(t, Completion{Result: ResultTimeout}, o)
+						assert.ErrorIs(t, o.Err, godot.ErrTimeout)
+						if d.Do {
+							assert.Equal(t, timeout, o.Elapsed, "the timer fired at the timeout")
+						} else {
+							assert.GreaterOrEqual(t, o.Elapsed, timeout)
+							assert.LessOrEqual(t, o.Elapsed, timeout+frame, "the first frame at the timeout")
+						}
+						assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus(), "cancel_request() closed the client (§2.11.2)")
+					})
+				})
+			}
 		})
 	}
 }
