@@ -509,3 +509,41 @@ func TestTimeoutFakeClock(t *testing.T) {
 		})
 	}
 }
+
+// §2.11.5 is not reproduced (§7 D3/D6), on the fake clock: a response that
+// arrives 1 ms before the timeout is the real completion, 1 ms after it the
+// timeout, and at the very instant of the timeout either one — never both.
+func TestTimeoutRaceFakeClock(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	cases := []struct {
+		name  string
+		delay time.Duration
+		want  []Result
+	}{
+		{"1 ms before", timeout - time.Millisecond, []Result{ResultSuccess}},
+		{"at the timeout", timeout, []Result{ResultSuccess, ResultTimeout}},
+		{"1 ms after", timeout + time.Millisecond, []Result{ResultTimeout}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, d := range drivers {
+				t.Run(d.Name, func(t *testing.T) {
+					synctest.Test(t, func(t *testing.T) {
+						n := pipeNode(t, func(conn net.Conn, r *bufio.Reader) {
+							if !readHead(r) {
+								return
+							}
+							time.Sleep(c.delay) // the scenario: the answer's instant
+							_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+							_, _ = io.Copy(io.Discard, r)
+						})
+						require.NoError(t, n.SetTimeout(timeout))
+						o := d.run(t, n, pipeURL, nil, httpclient.MethodGet, nil)
+						assert.Equal(t, 1, o.Callbacks)
+						assert.Contains(t, c.want, o.C.Result)
+					})
+				})
+			}
+		})
+	}
+}
