@@ -85,7 +85,7 @@ func TestAuditInformationalAndNotModified(t *testing.T) {
 				for range 5 {
 					require.NoError(t, c.Poll())
 					assert.Empty(t, c.ReadResponseBodyChunk())
-					time.Sleep(pollGap)
+					time.Sleep(pollGap) // the scenario: nothing comes over a few polls
 				}
 				assert.Equal(t, StatusBody, c.Status(), "304 waits for its declared body")
 			}

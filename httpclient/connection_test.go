@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -240,21 +241,24 @@ func TestSetConnectionStopsConnect(t *testing.T) {
 }
 
 // TestSetConnectionAbort checks that Abort reaches an installed conn: a
-// blocking read on it returns promptly (CONNECTION_ERROR, ErrAborted).
+// blocking read on it returns promptly (CONNECTION_ERROR, ErrAborted). In a
+// synctest bubble over net.Pipe: the Poll returns at the Abort's instant.
 func TestSetConnectionAbort(t *testing.T) {
-	client, server := net.Pipe()
-	t.Cleanup(func() { _ = server.Close() })
-	go func() { _, _ = io.Copy(io.Discard, server) }()
-	c, _ := newClient(t, true)
-	require.NoError(t, c.SetConnection(client))
-	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
-	go func() {
-		time.Sleep(20 * time.Millisecond)
-		c.Abort()
-	}()
-	err := c.Poll() // waits for a head that never comes
-	assert.True(t, errors.Is(err, ErrAborted), "%v", err)
-	assert.Equal(t, StatusConnectionError, c.Status())
+	synctest.Test(t, func(t *testing.T) {
+		client, server := net.Pipe()
+		t.Cleanup(func() { _ = server.Close() })
+		go func() { _, _ = io.Copy(io.Discard, server) }()
+		c, _ := newClient(t, true)
+		require.NoError(t, c.SetConnection(client))
+		require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+		const after = 20 * time.Millisecond
+		time.AfterFunc(after, c.Abort)
+		start := time.Now()
+		err := c.Poll() // waits for a head that never comes
+		assert.Equal(t, after, time.Since(start), "returned at the Abort")
+		assert.True(t, errors.Is(err, ErrAborted), "%v", err)
+		assert.Equal(t, StatusConnectionError, c.Status())
+	})
 }
 
 // TestSetConnectionTLSTruncation pins the COMPAT limitation of an

@@ -190,7 +190,7 @@ func roundTripAfter(t *testing.T, c *Client, tr *[]Status, host string, port int
 				_ = c.Poll()
 				r.AfterPolls++
 				if c.Status() == StatusConnected {
-					time.Sleep(pollGap)
+					time.Sleep(pollGap) // a frame (the loop is bounded by deadline)
 				}
 			}
 		}
@@ -225,7 +225,7 @@ func waitClosed(t *testing.T, closed <-chan struct{}) {
 	case <-time.After(driveTimeout):
 		t.Fatal("the server did not close")
 	}
-	time.Sleep(finSettle)
+	time.Sleep(finSettle) // the scenario: a FIN shows no sign in the client's socket short of a read
 }
 
 // delivery is how a scripted server writes its response.

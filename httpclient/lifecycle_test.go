@@ -65,7 +65,7 @@ func reachers(t *testing.T) []reacher {
 			require.NoError(t, c.Request(MethodPost, "/", nil, "body"))
 			for i := 0; i < 5; i++ {
 				require.NoError(t, c.Poll())
-				time.Sleep(pollGap)
+				time.Sleep(pollGap) // the scenario: polls while the server holds the request
 			}
 		}},
 		{StatusBody, func(t *testing.T, c *Client) {
@@ -244,7 +244,7 @@ func TestAbortConcurrentWithClose(t *testing.T) {
 				return
 			default:
 				c.Abort()
-				time.Sleep(50 * time.Microsecond)
+				time.Sleep(50 * time.Microsecond) // the scenario: a storm of Aborts, paced
 			}
 		}
 	}()
@@ -293,7 +293,7 @@ func TestNonBlockingNeverWaits(t *testing.T) {
 		if c.Status() == StatusBody {
 			timed(func() { body = append(body, c.ReadResponseBodyChunk()...) })
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // a frame (the loop is bounded by deadline)
 	}
 	assert.Equal(t, "abcd", string(body))
 	assert.Less(t, worst, 200*time.Millisecond, "no call waited for the server (it pauses 300 ms)")
@@ -306,7 +306,7 @@ func TestStatusChangesOnlyInPoll(t *testing.T) {
 	srv := ts.New(t, ts.Respond(okResp))
 	c, _ := newClient(t, false)
 	require.NoError(t, c.ConnectToHost("localhost", srv.Port(), nil))
-	time.Sleep(50 * time.Millisecond) // resolved and connected by now
+	require.Equal(t, 1, srv.WaitAccepted(1, driveTimeout), "resolved and connected in the background")
 	assert.Equal(t, StatusResolving, c.Status())
 	require.NoError(t, c.Poll())
 	assert.Equal(t, StatusConnecting, c.Status(), "one change per Poll (§1.6.1.2)")
@@ -314,7 +314,7 @@ func TestStatusChangesOnlyInPoll(t *testing.T) {
 	assert.Equal(t, StatusConnected, c.Status())
 	require.NoError(t, c.Request(MethodHead, "/", nil, ""))
 	assert.Equal(t, StatusRequesting, c.Status(), "§1.7.12")
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // the scenario: nothing is sent for a while
 	assert.Equal(t, StatusRequesting, c.Status(), "nothing is sent before Poll")
 	srv.Close()
 	assert.Empty(t, srv.Requests(), "nothing was sent: the server saw no request")

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // nbPair returns both ends of a loopback TCP connection, closed at the end
@@ -60,29 +62,25 @@ var nbKinds = []struct {
 // the data may be on its way), within 5 s.
 func nbNext(t *testing.T, nb *nbConn, p []byte) (int, error) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		n, err := nb.TryRead(p)
-		if err != errWouldBlock {
-			return n, err
-		}
-		require.True(t, time.Now().Before(deadline), "TryRead kept returning would-block")
-		time.Sleep(100 * time.Microsecond)
-	}
+	var n int
+	var err error
+	require.True(t, drive.Until(5*time.Second, func() bool {
+		n, err = nb.TryRead(p)
+		return err != errWouldBlock
+	}), "TryRead kept returning would-block")
+	return n, err
 }
 
 // nbPeekUntil calls Peek until it reports something other than nbEmpty.
 func nbPeekUntil(t *testing.T, nb *nbConn) (nbState, error) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		s, err := nb.Peek()
-		if s != nbEmpty {
-			return s, err
-		}
-		require.True(t, time.Now().Before(deadline), "Peek kept returning empty")
-		time.Sleep(100 * time.Microsecond)
-	}
+	var s nbState
+	var err error
+	require.True(t, drive.Until(5*time.Second, func() bool {
+		s, err = nb.Peek()
+		return s != nbEmpty
+	}), "Peek kept returning empty")
+	return s, err
 }
 
 // TestNBIdleNeverWaits: on an idle socket TryRead and Peek return at once
@@ -161,7 +159,8 @@ func TestNBReadStates(t *testing.T) {
 				_, err := server.Write([]byte("abc"))
 				require.NoError(t, err)
 				require.NoError(t, server.CloseWrite())
-				// Let both arrive (loopback delivers them in microseconds).
+				// Let both arrive (loopback delivers them in microseconds): the
+				// pause is the scenario, a FIN shows no sign short of a read.
 				time.Sleep(20 * time.Millisecond)
 				p := make([]byte, 3)
 				n, err := nbNext(t, nb, p)
@@ -246,7 +245,7 @@ func TestNBReadStates(t *testing.T) {
 				require.Equal(t, errWouldBlock, err)
 				require.Zero(t, n)
 				go func() {
-					time.Sleep(10 * time.Millisecond)
+					time.Sleep(10 * time.Millisecond) // the scenario: data after the read blocked
 					_, _ = server.Write([]byte("late"))
 					_ = server.CloseWrite()
 				}()

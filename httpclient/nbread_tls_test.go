@@ -380,7 +380,7 @@ func TestNBTLSIdle(t *testing.T) {
 				n, err := r.TryRead(p)
 				if err == errWouldBlock {
 					require.True(t, time.Now().Before(deadline))
-					time.Sleep(100 * time.Microsecond)
+					time.Sleep(100 * time.Microsecond) // a bounded poll's pause
 					continue
 				}
 				require.NoError(t, err)
@@ -414,7 +414,7 @@ func TestNBTLSDrainsRecords(t *testing.T) {
 						break
 					}
 					require.True(t, time.Now().Before(deadline))
-					time.Sleep(100 * time.Microsecond)
+					time.Sleep(100 * time.Microsecond) // a bounded poll's pause
 				}
 				p := make([]byte, size)
 				n, err := c.r.TryRead(p)

@@ -311,7 +311,7 @@ func TestRequestStreamNonBlocking(t *testing.T) {
 	start := time.Now()
 	for range 50 {
 		require.NoError(t, c.Poll())
-		time.Sleep(pollGap)
+		time.Sleep(pollGap) // the scenario: polls while the upload stalls
 	}
 	assert.Less(t, time.Since(start), 5*time.Second, "Poll never waits")
 	assert.Equal(t, StatusRequesting, c.Status(), "the server reads nothing yet: the body is still going")
@@ -331,7 +331,7 @@ func TestRequestStreamNonBlocking(t *testing.T) {
 	require.NoError(t, c2.RequestStream(MethodPost, "/", nil, bytes.NewReader(make([]byte, size)), size))
 	for range 20 {
 		require.NoError(t, c2.Poll())
-		time.Sleep(pollGap)
+		time.Sleep(pollGap) // the scenario: polls while the upload stalls
 	}
 	require.Equal(t, StatusRequesting, c2.Status())
 	c2.Close()
@@ -348,7 +348,7 @@ func TestRequestStreamNonBlocking(t *testing.T) {
 	for last, same := int64(-1), 0; same < 50; { // until the upload has stalled
 		require.True(t, time.Now().Before(deadline), "the upload never stalled")
 		require.NoError(t, c3.Poll())
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // a bounded poll's pause (until the upload stalls)
 		if sent := c3.BytesSent(); sent == last {
 			same++
 		} else {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -20,6 +21,9 @@ import (
 // the body has already arrived, the first BODY frame's get_downloaded_bytes()
 // is exactly download_chunk_size (§2.6.1.3, §1.10.1.1–2, §2.14).
 
+// auditSettle is a pause, not a wait on a condition: it lets the loopback
+// deliver the body into the client's socket, which shows no sign of it
+// short of reading (what the frame under test does).
 const auditSettle = 30 * time.Millisecond
 
 // §2.6.1.3, §2.9.7: the first BODY frame reads download_chunk_size bytes when
@@ -32,12 +36,12 @@ func TestAuditFirstBodyFrameReadsChunkSize(t *testing.T) {
 	t.Cleanup(n.Close)
 	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
 	processUntil(t, n, httpclient.StatusBody)
-	time.Sleep(auditSettle)
+	time.Sleep(auditSettle) // the scenario: the body has arrived
 	var got []int64
 	for range 2 {
 		n.Process()
 		got = append(got, n.DownloadedBytes())
-		time.Sleep(auditSettle)
+		time.Sleep(auditSettle) // the scenario: the next chunk has arrived
 	}
 	assert.Equal(t, []int64{65536, 131072}, got, "get_downloaded_bytes() after each BODY frame")
 }
@@ -68,13 +72,11 @@ func TestAuditThreadsReadFillsChunkSize(t *testing.T) {
 	})
 	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
 	seen := map[int64]bool{}
-	deadline := time.Now().Add(maxWait)
-	for !done {
-		require.True(t, time.Now().Before(deadline), "no completion")
+	frame := drive.ProcessFunc(func() {
 		seen[n.DownloadedBytes()] = true
 		n.Process()
-		time.Sleep(time.Millisecond)
-	}
+	})
+	nodes.ProcessUntil(t, frame, func() bool { return done }, func() string { return "no completion" })
 	for v := range seen {
 		assert.True(t, v == 0 || v == size || v%256 == 0, "get_downloaded_bytes() = %d: not a multiple of download_chunk_size", v)
 	}

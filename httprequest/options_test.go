@@ -16,6 +16,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -92,27 +93,18 @@ func TestSettersWhileBusy(t *testing.T) {
 	}
 	check("while active")
 	n.Process()
-	for !done {
-		n.Process()
-		time.Sleep(frame)
-	}
+	nodes.ProcessUntil(t, n, func() bool { return done }, func() string { return "no completion" })
 	// With use_threads the worker queues the completion and Process
 	// delivers it: in between, the node is still busy (§2.4.2).
 	require.NoError(t, n.SetUseThreads(true))
 	threads = true
 	done = false
 	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
-	deadline := time.Now().Add(maxWait)
-	for {
-		require.True(t, time.Now().Before(deadline))
+	require.True(t, drive.Until(maxWait, func() bool {
 		n.mu.Lock()
-		queued := len(n.queue)
-		n.mu.Unlock()
-		if queued == 1 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer n.mu.Unlock()
+		return len(n.queue) == 1
+	}), "the completion queued")
 	delete(busySetters, "use_threads")
 	check("with the completion queued (§2.4.2)")
 	n.Process()
@@ -184,14 +176,12 @@ func TestCallbackDelivery(t *testing.T) {
 				require.NoError(t, err)
 			}
 			assert.Empty(t, results, "never inside Request")
-			deadline := time.Now().Add(maxWait)
-			for len(results) < 2 {
-				require.True(t, time.Now().Before(deadline))
+			frame := drive.ProcessFunc(func() {
 				inProcess = true
 				n.Process()
 				inProcess = false
-				time.Sleep(frame)
-			}
+			})
+			nodes.ProcessUntil(t, frame, func() bool { return len(results) >= 2 }, func() string { return fmt.Sprintf("completions %v", results) })
 			assert.Equal(t, []Result{ResultCantConnect, ResultSuccess}, results)
 		})
 	}
@@ -334,7 +324,7 @@ func TestKeepAlive(t *testing.T) {
 				srv := serve(t, c.handler)
 				for i := range 3 {
 					if i > 0 {
-						time.Sleep(20 * time.Millisecond)
+						time.Sleep(20 * time.Millisecond) // the scenario: the connection idles (the last server closes it after 5 ms)
 					}
 					o := d.run(t, n, srv.URL("/"+strconv.Itoa(i)), nil, httpclient.MethodGet, nil)
 					assertCompletion(t, Completion{ResultSuccess, 200, o.C.Headers, []byte("ok")}, o)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -145,10 +146,7 @@ func requestErrOf(d driverCase, o outcome) error {
 func countCompletions(n *HTTPRequest) int {
 	count := 0
 	n.OnRequestCompleted(func(Result, int, []string, []byte) { count++ })
-	for range 5 {
-		n.Process()
-		time.Sleep(2 * time.Millisecond)
-	}
+	drive.Idle(n, 5, 2*time.Millisecond) // the scenario: nothing comes over a few frames
 	return count
 }
 
@@ -198,11 +196,13 @@ func TestIssue7Rule3InjectionRefusedSynchronously(t *testing.T) {
 				assert.Equal(t, tc.index, re.Index)
 				assert.Zero(t, o.C.Result, "no completion values")
 				assert.Equal(t, 0, countCompletions(n), "no completion (§7 D6)")
-				time.Sleep(20 * time.Millisecond)
 				assert.Equal(t, 0, srv.Accepted(), "no connection opened")
 				// The node is not busy: the next request works.
 				o = d.run(t, n, srv.URL("/"), nil, 0, nil)
 				assertCompletion(t, Completion{Result: ResultSuccess, ResponseCode: 200, Headers: hdrs("Content-Length: 2"), Body: []byte("ok")}, o)
+				// Accepted in order: a connection the refused request had
+				// opened would have been accepted before this one.
+				assert.Equal(t, 1, srv.Accepted(), "no connection opened but the next request's")
 			})
 		})
 	}
@@ -371,17 +371,11 @@ func TestIssue7Rule8SettersFollowClientStatus(t *testing.T) {
 				if threads {
 					srv := serve(t, testserver.RespondAndClose("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello"))
 					require.NoError(t, n.Request(srv.URL("/"), nil, 0, ""))
-					deadline := time.Now().Add(maxWait)
-					for {
-						require.True(t, time.Now().Before(deadline))
+					require.True(t, drive.Until(maxWait, func() bool {
 						n.mu.Lock()
-						queued := len(n.queue)
-						n.mu.Unlock()
-						if queued == 1 {
-							break
-						}
-						time.Sleep(time.Millisecond)
-					}
+						defer n.mu.Unlock()
+						return len(n.queue) == 1
+					}), "the completion queued")
 				} else {
 					// §2.4.8: host "::1" is too short for connect_to_host.
 					err := n.Request("http://[::1]:"+strconv.Itoa(testserver.ClosedPort(t))+"/", nil, 0, "")

@@ -1,11 +1,15 @@
 package httprequest
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -13,16 +17,19 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
 // §2.11: the timeout is wall-clock time from the Request call over the whole
-// request; expiry gives RESULT_TIMEOUT with code 0, in every driver.
+// request; expiry gives RESULT_TIMEOUT with code 0, in every driver. Over
+// real sockets: a read blocked in the kernel is interrupted, and redirects
+// dial new connections; the trickling servers are in TestTimeoutFakeClock.
 func TestTimeout(t *testing.T) {
 	const timeout = 400 * time.Millisecond
 	slowRedirect := route(func(line string, _ []byte) string {
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(150 * time.Millisecond) // the scenario: a server slow to answer each hop
 		return redirect(302, "/again")
 	})
 	cases := []struct {
@@ -30,10 +37,6 @@ func TestTimeout(t *testing.T) {
 		handler func(c *testserver.Conn)
 	}{
 		{"never answers (§2.11.1)", testserver.Script(testserver.Read(), testserver.Hold())},
-		{"trickles a byte per 100 ms: progress does not extend it (§2.11.1)", testserver.Script(testserver.Read(),
-			testserver.Trickle([]byte("HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n0123456789012345678901234567890123456789"), 100*time.Millisecond))},
-		{"trickled body after a quick head", testserver.Script(testserver.Read(), testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"),
-			testserver.Trickle([]byte("0123456789012345678901234567890123456789"), 100*time.Millisecond))},
 		{"spans redirects (§2.8.1.8)", slowRedirect},
 	}
 	for _, c := range cases {
@@ -69,8 +72,7 @@ func TestTimeoutNotReached(t *testing.T) {
 		require.NoError(t, n.SetTimeout(5*time.Second))
 		o = d.run(t, n, srv2.URL("/"), nil, httpclient.MethodGet, nil)
 		assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 2"), []byte("ok")}, o)
-		time.Sleep(50 * time.Millisecond)
-		n.Process()
+		drive.Idle(n, 10, 5*time.Millisecond) // the scenario: nothing more comes for 10 frames
 		assert.Equal(t, 1, o.Callbacks)
 	})
 }
@@ -78,36 +80,42 @@ func TestTimeoutNotReached(t *testing.T) {
 // §2.4.5, §2.11.6, §7 D6 (and §2.5.6, §2.5.8, §2.5.9, §2.5.10 for the
 // URLs): an invalid URL returns godot.ErrInvalidParameter and no
 // completion ever comes, not even the spurious RESULT_TIMEOUT Godot's timer
-// emits; the node is not busy afterwards.
+// emits; the node is not busy afterwards. No socket is involved: the test
+// runs in a synctest bubble, where ten timeouts pass at once.
 func TestInvalidURLNoCompletion(t *testing.T) {
+	const timeout = 50 * time.Millisecond
 	for _, u := range []string{"ftp://example.com/", "example.com/x", "http://foo.com:8080:433", "http://h:", "http://[::1/"} {
 		t.Run(u, func(t *testing.T) {
-			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
-				require.NoError(t, n.SetTimeout(50*time.Millisecond))
-				calls := 0
-				n.OnRequestCompleted(func(Result, int, []string, []byte) { calls++ })
-				var err error
-				if d.Name == "do" {
-					var c Completion
-					c, err = n.Do(context.Background(), u, nil, httpclient.MethodGet, nil)
-					assert.Equal(t, Completion{}, c)
-				} else {
-					if d.Name == "threads" {
-						require.NoError(t, n.SetUseThreads(true))
-					}
-					err = n.Request(u, nil, httpclient.MethodGet, "")
-				}
-				require.ErrorIs(t, err, godot.ErrInvalidParameter)
-				var ue *wire.URLError
-				assert.ErrorAs(t, err, &ue)
-				deadline := time.Now().Add(150 * time.Millisecond)
-				for time.Now().Before(deadline) {
-					n.Process()
-					time.Sleep(5 * time.Millisecond)
-				}
-				assert.Zero(t, calls, "§7 D6")
-				assert.NoError(t, n.SetDownloadFile(""), "not busy")
-			})
+			for _, d := range drive.Drivers {
+				t.Run(d.Name, func(t *testing.T) {
+					synctest.Test(t, func(t *testing.T) {
+						n := newNode(t)
+						require.NoError(t, n.SetTimeout(timeout))
+						calls := 0
+						n.OnRequestCompleted(func(Result, int, []string, []byte) { calls++ })
+						var err error
+						if d.Do {
+							var c Completion
+							c, err = n.Do(context.Background(), u, nil, httpclient.MethodGet, nil)
+							assert.Equal(t, Completion{}, c)
+						} else {
+							require.NoError(t, n.SetUseThreads(d.Threads))
+							err = n.Request(u, nil, httpclient.MethodGet, "")
+						}
+						require.ErrorIs(t, err, godot.ErrInvalidParameter)
+						var ue *wire.URLError
+						assert.ErrorAs(t, err, &ue)
+						for range 100 { // frames of 5 ms (fake time): ten timeouts
+							n.Process()
+							time.Sleep(5 * time.Millisecond)
+							synctest.Wait() // a timer's function, had one been armed, has run
+						}
+						n.Process()
+						assert.Zero(t, calls, "§7 D6")
+						assert.NoError(t, n.SetDownloadFile(""), "not busy")
+					})
+				})
+			}
 		})
 	}
 }
@@ -135,18 +143,29 @@ func TestCloseCancels(t *testing.T) {
 
 // §2.4.3, §2.11.1, §2.11.3 with §7 D4: the timeout is wall-clock time from
 // the Request call: it runs while no Process is called (Godot's Timer only
-// advances with frames and, before 4.6, with time_scale).
+// advances with frames and, before 4.6, with time_scale). The server is a
+// real socket outside the bubble; the node runs in a synctest bubble, so
+// the clock is exact: one frame just before the deadline is not a timeout,
+// the first frame at it is.
 func TestTimeoutCountsFromRequest(t *testing.T) {
-	n := New()
-	defer n.Close()
+	const timeout = 100 * time.Millisecond
 	srv := serve(t, testserver.Script(testserver.Read(), testserver.Hold()))
-	require.NoError(t, n.SetTimeout(100*time.Millisecond))
-	var got []Result
-	n.OnRequestCompleted(func(r Result, _ int, _ []string, _ []byte) { got = append(got, r) })
-	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
-	time.Sleep(150 * time.Millisecond)
-	n.Process() // the first frame after the deadline
-	assert.Equal(t, []Result{ResultTimeout}, got)
+	synctest.Test(t, func(t *testing.T) {
+		n := New()
+		defer n.Close()
+		require.NoError(t, n.SetTimeout(timeout))
+		var got []Result
+		n.OnRequestCompleted(func(r Result, _ int, _ []string, _ []byte) { got = append(got, r) })
+		require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+		time.Sleep(timeout - time.Millisecond) // no frame meanwhile
+		n.Process()
+		assert.Empty(t, got, "1 ms before the deadline")
+		assert.NotEqual(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+		time.Sleep(time.Millisecond)
+		n.Process() // the first frame at the deadline
+		assert.Equal(t, []Result{ResultTimeout}, got)
+		assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+	})
 }
 
 // §7.3: Do's context deadline is the timeout (RESULT_TIMEOUT with
@@ -242,10 +261,7 @@ func TestCancelDuringEveryStatus(t *testing.T) {
 			assert.Equal(t, c.status, n.HTTPClientStatus())
 			n.CancelRequest()
 			assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
-			for range 80 {
-				n.Process()
-				time.Sleep(5 * time.Millisecond)
-			}
+			drive.Idle(n, 80, 5*time.Millisecond) // the scenario: frames past the 300 ms timeout
 			assert.Zero(t, calls, "no completion after cancel (§2.12.3), not even the timeout's (§2.11.4)")
 			assert.NoError(t, n.SetUseThreads(false), "not busy")
 			n.CancelRequest() // nothing active: no-op (§2.12.1)
@@ -276,30 +292,26 @@ func TestCancelThreads(t *testing.T) {
 			calls := 0
 			n.OnRequestCompleted(func(Result, int, []string, []byte) { calls++ })
 			require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
-			deadline := time.Now().Add(maxWait)
-			for n.HTTPClientStatus() != c.wait {
-				require.True(t, time.Now().Before(deadline))
-				time.Sleep(time.Millisecond) // no Process: nothing is delivered meanwhile
-			}
+			// No Process: nothing is delivered meanwhile.
+			require.True(t, drive.Until(maxWait, func() bool { return n.HTTPClientStatus() == c.wait }), "status %v", c.wait)
 			if c.wait == httpclient.StatusBody {
 				// The worker's read waits for min(left, download_chunk_size)
-				// bytes (§1.10.1): give it time to block there.
+				// bytes (§1.10.1): give it time to block there (the pause is
+				// the scenario: a blocked read shows no sign).
 				time.Sleep(50 * time.Millisecond)
 			}
 			if c.wait == httpclient.StatusConnected {
-				time.Sleep(20 * time.Millisecond) // let the worker queue its completion
-				n.mu.Lock()
-				queued := len(n.queue)
-				n.mu.Unlock()
-				require.Equal(t, 1, queued)
+				// The worker queues its completion.
+				require.True(t, drive.Until(maxWait, func() bool {
+					n.mu.Lock()
+					defer n.mu.Unlock()
+					return len(n.queue) == 1
+				}), "the completion queued")
 			}
 			start := time.Now()
 			n.CancelRequest()
 			assert.Less(t, time.Since(start), time.Second, "the blocked worker was interrupted (§4 #7)")
-			for range 20 {
-				n.Process()
-				time.Sleep(time.Millisecond)
-			}
+			drive.Idle(n, 20, time.Millisecond) // the scenario: no completion for 20 frames
 			assert.Zero(t, calls)
 			assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
 		})
@@ -373,11 +385,8 @@ func TestInterruptedDownload(t *testing.T) {
 // once min(body left, download_chunk_size) bytes arrived (§1.10.1), so
 // get_downloaded_bytes() stays 0 while the server holds the rest.
 func waitBlockedInBody(n *HTTPRequest) {
-	deadline := time.Now().Add(maxWait)
-	for n.HTTPClientStatus() != httpclient.StatusBody && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond)
+	drive.Until(maxWait, func() bool { return n.HTTPClientStatus() == httpclient.StatusBody })
+	time.Sleep(50 * time.Millisecond) // the scenario: a read blocked in BODY shows no sign
 }
 
 // §2.11.5 is not reproduced: a response that arrives just as the timeout
@@ -393,6 +402,148 @@ func TestTimeoutRaceOneCompletion(t *testing.T) {
 			o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 			assert.Equal(t, 1, o.Callbacks)
 			assert.Contains(t, []Result{ResultSuccess, ResultTimeout}, o.C.Result)
+		})
+	}
+}
+
+// pipeNode returns a node whose next request to pipeURL runs over net.Pipe,
+// for tests in a synctest bubble (a goroutine blocked on a real socket would
+// stop the bubble's clock): the connection is given to the node's client
+// (set_connection, §1.13) and kept as the keep-alive option's open
+// connection to pipeURL's origin (§7.2), so the request reuses it and dials
+// nothing. The peer runs on the other end until the node closes its own.
+func pipeNode(t *testing.T, peer func(conn net.Conn, r *bufio.Reader)) *HTTPRequest {
+	t.Helper()
+	n := newNode(t)
+	require.NoError(t, n.SetKeepAlive(true))
+	cli, srv := net.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer srv.Close()
+		peer(srv, bufio.NewReader(srv))
+	}()
+	t.Cleanup(func() { _ = cli.Close(); <-done })
+	require.NoError(t, n.client.SetConnection(cli))
+	n.syncStatus()
+	// The client's proxies are already the node's (none): nothing to
+	// apply, which would drop the kept connection.
+	n.appliedProxies = proxyChoice{n.httpProxy, n.httpsProxy, n.httpProxyCreds, n.httpsProxyCreds}
+	n.keepTarget = target{Host: "pipe.test", Port: 80, Path: "/"}
+	return n
+}
+
+const pipeURL = "http://pipe.test/"
+
+// readHead reads a request head; it reports whether one came.
+func readHead(r *bufio.Reader) bool {
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return false
+		}
+		if line == "\r\n" {
+			return true
+		}
+	}
+}
+
+// §2.11.1, §2.11.2 on the fake clock: the timeout is measured from the
+// Request call over the whole request and never extended by progress; its
+// expiry is RESULT_TIMEOUT with code 0 and the client closed. In a synctest
+// bubble over net.Pipe the clock is exact: Do returns at the timeout to the
+// nanosecond (the timer, armTimer), the callback drivers at the first frame
+// at or after it. TestTimeout has the cases that need real sockets.
+func TestTimeoutFakeClock(t *testing.T) {
+	const timeout = 400 * time.Millisecond
+	head := "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+	body := "0123456789012345678901234567890123456789"
+	trickle := func(s string) func(conn net.Conn) {
+		return func(conn net.Conn) {
+			for i := range len(s) {
+				time.Sleep(100 * time.Millisecond) // the scenario: a byte per 100 ms
+				if _, err := conn.Write([]byte{s[i]}); err != nil {
+					return
+				}
+			}
+		}
+	}
+	cases := []struct {
+		name   string
+		answer func(conn net.Conn)
+	}{
+		{"never answers (§2.11.1)", func(net.Conn) {}},
+		{"trickles a byte per 100 ms: progress does not extend it (§2.11.1)", trickle(head + body)},
+		{"trickled body after a quick head", func(conn net.Conn) {
+			if _, err := io.WriteString(conn, head); err == nil {
+				trickle(body)(conn)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, d := range drivers {
+				t.Run(d.Name, func(t *testing.T) {
+					synctest.Test(t, func(t *testing.T) {
+						n := pipeNode(t, func(conn net.Conn, r *bufio.Reader) {
+							if !readHead(r) {
+								return
+							}
+							c.answer(conn)
+							_, _ = io.Copy(io.Discard, r) // hold until the node closes
+						})
+						require.NoError(t, n.SetTimeout(timeout))
+						o := d.run(t, n, pipeURL, nil, httpclient.MethodGet, nil)
+						assertCompletion(t, Completion{Result: ResultTimeout}, o)
+						assert.ErrorIs(t, o.Err, godot.ErrTimeout)
+						if d.Do {
+							assert.Equal(t, timeout, o.Elapsed, "the timer fired at the timeout")
+						} else {
+							assert.GreaterOrEqual(t, o.Elapsed, timeout)
+							assert.LessOrEqual(t, o.Elapsed, timeout+frame, "the first frame at the timeout")
+						}
+						assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus(), "cancel_request() closed the client (§2.11.2)")
+					})
+				})
+			}
+		})
+	}
+}
+
+// §2.11.5 is not reproduced (§7 D3/D6), on the fake clock: a response that
+// arrives 1 ms before the timeout is the real completion, 1 ms after it the
+// timeout, and at the very instant of the timeout either one — never both.
+func TestTimeoutRaceFakeClock(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	cases := []struct {
+		name  string
+		delay time.Duration
+		want  []Result
+	}{
+		{"1 ms before", timeout - time.Millisecond, []Result{ResultSuccess}},
+		{"at the timeout", timeout, []Result{ResultSuccess, ResultTimeout}},
+		{"1 ms after", timeout + time.Millisecond, []Result{ResultTimeout}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, d := range drivers {
+				t.Run(d.Name, func(t *testing.T) {
+					synctest.Test(t, func(t *testing.T) {
+						n := pipeNode(t, func(conn net.Conn, r *bufio.Reader) {
+							if !readHead(r) {
+								return
+							}
+							time.Sleep(c.delay) // the scenario: the answer's instant
+							_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+							_, _ = io.Copy(io.Discard, r)
+						})
+						require.NoError(t, n.SetTimeout(timeout))
+						o := d.run(t, n, pipeURL, nil, httpclient.MethodGet, nil)
+						assert.Equal(t, 1, o.Callbacks)
+						assert.Contains(t, c.want, o.C.Result)
+					})
+				})
+			}
 		})
 	}
 }

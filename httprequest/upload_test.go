@@ -225,10 +225,7 @@ func TestRequestStreamStalledPeer(t *testing.T) {
 			n.OnRequestCompleted(func(Result, int, []string, []byte) { delivered++ })
 			require.NoError(t, n.RequestStream(srv.URL("/"), nil, httpclient.MethodPut, &zeroReader{n: size}, size))
 			nodes.ProcessUntil(t, n, func() bool { return n.UploadedBytes() > 0 && n.HTTPClientStatus() == httpclient.StatusRequesting }, func() string { return "the body being sent" })
-			for range 20 {
-				n.Process()
-				time.Sleep(frame)
-			}
+			drive.Idle(n, 20, frame) // the scenario: frames while the upload is under way
 			assert.Equal(t, httpclient.StatusRequesting, n.HTTPClientStatus(), "stalled while sending the body")
 			start := time.Now()
 			n.CancelRequest()

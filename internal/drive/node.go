@@ -12,6 +12,13 @@ import (
 // Processor is what the frame loop calls: httprequest.HTTPRequest.Process.
 type Processor interface{ Process() }
 
+// ProcessFunc is a Processor made of a function: a frame that does more
+// than Process (records a counter, marks that it is inside Process).
+type ProcessFunc func()
+
+// Process calls f.
+func (f ProcessFunc) Process() { f() }
+
 // Await calls n.Process once a frame until done reports true, and returns
 // how many calls it made; ok is false when wait passed first.
 func Await(n Processor, frame, wait time.Duration, done func() bool) (frames int, ok bool) {
@@ -27,6 +34,29 @@ func Await(n Processor, frame, wait time.Duration, done func() bool) (frames int
 		}
 	}
 	return frames, true
+}
+
+// Until waits, without a frame, until done reports true, looking every
+// millisecond; after wait it gives up. It returns whether done came.
+func Until(wait time.Duration, done func() bool) bool {
+	deadline := time.Now().Add(wait)
+	for !done() {
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+// Idle calls n.Process for frames frames, frame apart: for the tests whose
+// point is that nothing happens meanwhile (no completion after a cancel),
+// where the pause is the scenario.
+func Idle(n Processor, frames int, frame time.Duration) {
+	for range frames {
+		n.Process()
+		time.Sleep(frame)
+	}
 }
 
 // Node is the part of httprequest.HTTPRequest the drivers call; R is

@@ -117,3 +117,27 @@ func TestEach(t *testing.T) {
 	})
 	assert.Equal(t, []string{"process", "threads", "do"}, names)
 }
+
+func TestUntil(t *testing.T) {
+	calls := 0
+	assert.True(t, Until(time.Second, func() bool { calls++; return calls == 3 }))
+	assert.Equal(t, 3, calls)
+	start := time.Now()
+	assert.False(t, Until(20*time.Millisecond, func() bool { return false }))
+	assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
+}
+
+func TestProcessFunc(t *testing.T) {
+	calls := 0
+	frames, ok := Await(ProcessFunc(func() { calls++ }), time.Microsecond, time.Second, func() bool { return calls == 2 })
+	assert.True(t, ok)
+	assert.Equal(t, 2, frames)
+}
+
+func TestIdle(t *testing.T) {
+	var f fakeNode
+	start := time.Now()
+	Idle(&f, 4, 5*time.Millisecond)
+	assert.Equal(t, 4, f.calls)
+	assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
+}
