@@ -427,6 +427,11 @@ func (c *Client) look() {
 	switch {
 	case state == nbEmpty:
 	case c.st.tr == nil && state == nbData:
+		// Bytes are queued: an RST behind them is Godot's POLLERR all the
+		// same (§1.6, pendingErr left it to this look).
+		if err := c.lookErr(); err != nil {
+			c.rerr = err
+		}
 	case c.st.tr == nil && state == nbEOF:
 		c.rerr = c.readErr(io.EOF)
 	case c.st.tr == nil:

@@ -272,6 +272,29 @@ func TestPollSocketErrorFirst(t *testing.T) {
 		assert.False(t, c.HasResponse(), "the head queued before the RST is never read")
 		assert.Equal(t, concat(connected, StatusConnectionError), *tr)
 	})
+	// Idle in CONNECTED with nothing buffered, bytes then an RST arrive:
+	// the Poll's look finds the bytes queued and the error behind them.
+	for _, m := range modes {
+		t.Run("connected-bytes-queued-in-socket/"+m.name, func(t *testing.T) {
+			g, closed := newGate(), make(chan struct{})
+			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("idle"),
+				ts.WriteString("HTTP/1.1 200 OK\r\n"), ts.Reset(), closedStep(closed)))
+			c, tr := newClient(t, m.blocking)
+			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+			require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+			_ = pollWhile(t, c, StatusRequesting)
+			readBody(t, c, pathInto, &result{})
+			require.Equal(t, StatusConnected, c.Status())
+			require.NoError(t, c.Poll(), "idle, nothing yet")
+			g.wait(t)
+			g.pass(t)
+			waitClosed(t, closed)
+			err := c.Poll()
+			assert.Equal(t, StatusConnectionError, c.Status())
+			assert.True(t, errors.Is(err, syscall.ECONNRESET), "%v", err)
+			assert.Equal(t, concat(connected, StatusBody, StatusConnected, StatusConnectionError), *tr)
+		})
+	}
 	// A request on a connection reset while idle: the write meets the
 	// error (Godot's poll would have found it first): CONNECTION_ERROR.
 	for _, m := range modes {

@@ -192,6 +192,9 @@ func (c *Client) pendingErr() error {
 	if c.errLooked && c.rr < c.rw {
 		return nil
 	}
+	if c.rr == c.rw && c.peekSeesErr() {
+		return nil // pollLive's look: the peek reports it, or looks (look)
+	}
 	c.errLooked = true
 	return c.lookErr()
 }
@@ -240,6 +243,15 @@ func (c *Client) pollLive() error {
 	}
 	// Godot does not close() here: the socket stays until Close.
 	return c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
+}
+
+// peekSeesErr reports whether pollLive's look will peek at a plain TCP
+// socket: the peek hands out a socket error when nothing is queued before
+// it, and when bytes are queued the look asks for the error behind them
+// (look) — so pendingErr need not ask first (one system call fewer in an
+// idle CONNECTED, the node's keep-alive check).
+func (c *Client) peekSeesErr() bool {
+	return c.st != nil && !c.retired && c.st.tr == nil && c.st.nb.sock != nil && !c.bodyReadDecides()
 }
 
 // bodyReadDecides reports whether the look can be left out: in BODY, over
