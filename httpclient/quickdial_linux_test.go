@@ -162,6 +162,8 @@ func TestSockConnErrors(t *testing.T) {
 	assert.Equal(t, srv.Addr(), sc.RemoteAddr().String())
 	require.NotNil(t, sc.LocalAddr())
 
+	require.NoError(t, sc.SetWriteDeadline(time.Now().Add(time.Minute)))
+	require.NoError(t, sc.SetDeadline(time.Time{}))
 	require.NoError(t, sc.SetReadDeadline(time.Now().Add(time.Millisecond)))
 	_, err := sc.Read(make([]byte, 1))
 	var ne net.Error
@@ -186,4 +188,13 @@ func TestSockConnErrors(t *testing.T) {
 	assert.ErrorIs(t, err, net.ErrClosed)
 	_, err = tcp.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, net.ErrClosed, "the *net.TCPConn given out is closed with it")
+	err = sc.SetDeadline(time.Now())
+	require.ErrorAs(t, err, &oe)
+	assert.ErrorIs(t, err, net.ErrClosed)
+
+	// A connect timeout reads as net.Dialer's.
+	assert.Equal(t, "i/o timeout", errConnectTimeout.Error())
+	var te interface{ Temporary() bool }
+	require.ErrorAs(t, errConnectTimeout, &te)
+	assert.True(t, te.Temporary())
 }
