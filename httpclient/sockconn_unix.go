@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -24,6 +25,8 @@ type sockConn struct {
 	f            *os.File
 	rc           syscall.RawConn
 	laddr, raddr *net.TCPAddr
+
+	closed atomic.Bool // Close was called (the deadline setters' error)
 
 	mu  sync.Mutex
 	tcp net.Conn // the *net.TCPConn given out by Connection, or nil
@@ -59,6 +62,7 @@ func (c *sockConn) Write(p []byte) (int, error) {
 
 // Close closes the socket, and the *net.TCPConn given out over it.
 func (c *sockConn) Close() error {
+	c.closed.Store(true)
 	c.mu.Lock()
 	tcp := c.tcp
 	c.mu.Unlock()
@@ -145,10 +149,13 @@ func fileConn(fd int) (net.Conn, error) {
 }
 
 func (c *sockConn) deadlineErr(err error) error {
-	if err != nil {
-		return c.opErr("set", err)
+	if err == nil {
+		return nil
 	}
-	return nil
+	if c.closed.Load() {
+		err = os.ErrClosed // *os.File reports its poller's own closed error here
+	}
+	return c.opErr("set", err)
 }
 
 // opErr is err of the *os.File as net reports it on a TCP connection.
