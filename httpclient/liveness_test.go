@@ -257,18 +257,10 @@ func TestPollSocketErrorFirst(t *testing.T) {
 	// in REQUESTING: the Poll that finds them fails, no head is seen.
 	t.Run("requesting-response-queued/nonblocking", func(t *testing.T) {
 		g, closed := newGate(), make(chan struct{})
-		srv := ts.New(t, ts.Script(ts.Read(), g.step("read"), ts.WriteString(okResp), ts.Reset(), closedStep(closed)))
-		c, tr := newClient(t, false)
-		require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
-		require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+		c, tr := requestOn(t, false, ts.Read(), g.step("read"), ts.WriteString(okResp), ts.Reset(), closedStep(closed))
 		require.NoError(t, c.Poll()) // writes the request; nothing has come back
 		require.Equal(t, StatusRequesting, c.Status())
-		g.wait(t)
-		g.pass(t)
-		waitClosed(t, closed)
-		err := c.Poll()
-		assert.Equal(t, StatusConnectionError, c.Status())
-		assert.True(t, errors.Is(err, syscall.ECONNRESET), "%v", err)
+		pollAfterReset(t, c, g, closed)
 		assert.False(t, c.HasResponse(), "the head queued before the RST is never read")
 		assert.Equal(t, concat(connected, StatusConnectionError), *tr)
 	})
@@ -277,21 +269,13 @@ func TestPollSocketErrorFirst(t *testing.T) {
 	for _, m := range modes {
 		t.Run("connected-bytes-queued-in-socket/"+m.name, func(t *testing.T) {
 			g, closed := newGate(), make(chan struct{})
-			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("idle"),
-				ts.WriteString("HTTP/1.1 200 OK\r\n"), ts.Reset(), closedStep(closed)))
-			c, tr := newClient(t, m.blocking)
-			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
-			require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+			c, tr := requestOn(t, m.blocking, ts.Read(), ts.WriteString(okResp), g.step("idle"),
+				ts.WriteString("HTTP/1.1 200 OK\r\n"), ts.Reset(), closedStep(closed))
 			_ = pollWhile(t, c, StatusRequesting)
 			readBody(t, c, pathInto, &result{})
 			require.Equal(t, StatusConnected, c.Status())
 			require.NoError(t, c.Poll(), "idle, nothing yet")
-			g.wait(t)
-			g.pass(t)
-			waitClosed(t, closed)
-			err := c.Poll()
-			assert.Equal(t, StatusConnectionError, c.Status())
-			assert.True(t, errors.Is(err, syscall.ECONNRESET), "%v", err)
+			pollAfterReset(t, c, g, closed)
 			assert.Equal(t, concat(connected, StatusBody, StatusConnected, StatusConnectionError), *tr)
 		})
 	}
@@ -300,10 +284,7 @@ func TestPollSocketErrorFirst(t *testing.T) {
 	for _, m := range modes {
 		t.Run("request-after-reset/"+m.name, func(t *testing.T) {
 			g, closed := newGate(), make(chan struct{})
-			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), g.step("sent"), ts.Reset(), closedStep(closed)))
-			c, tr := newClient(t, m.blocking)
-			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
-			require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+			c, tr := requestOn(t, m.blocking, ts.Read(), ts.WriteString(okResp), g.step("sent"), ts.Reset(), closedStep(closed))
 			_ = pollWhile(t, c, StatusRequesting)
 			readBody(t, c, pathInto, &result{})
 			require.Equal(t, StatusConnected, c.Status())
@@ -321,11 +302,8 @@ func TestPollSocketErrorFirst(t *testing.T) {
 	for _, m := range modes {
 		t.Run("read-without-poll/"+m.name, func(t *testing.T) {
 			g, closed := newGate(), make(chan struct{})
-			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"),
-				g.step("sent"), ts.Reset(), closedStep(closed)))
-			c, _ := newClient(t, m.blocking)
-			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
-			require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+			c, _ := requestOn(t, m.blocking, ts.Read(), ts.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"),
+				g.step("sent"), ts.Reset(), closedStep(closed))
 			_ = pollWhile(t, c, StatusRequesting)
 			g.wait(t)
 			require.Equal(t, StatusBody, c.Status())
@@ -341,4 +319,28 @@ func TestPollSocketErrorFirst(t *testing.T) {
 			assert.Equal(t, StatusConnectionError, c.Status())
 		})
 	}
+}
+
+// requestOn starts a client in the given mode, connected to a plain server
+// that runs steps, and makes a GET request (sent by the next Poll).
+func requestOn(t *testing.T, blocking bool, steps ...ts.Step) (*Client, *[]Status) {
+	t.Helper()
+	srv := ts.New(t, ts.Script(steps...))
+	c, tr := newClient(t, blocking)
+	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+	return c, tr
+}
+
+// pollAfterReset lets the server go on to its RST, waits until it is sent,
+// and checks that the next Poll ends the connection with it.
+func pollAfterReset(t *testing.T, c *Client, g gate, closed chan struct{}) {
+	t.Helper()
+	g.wait(t)
+	g.pass(t)
+	waitClosed(t, closed)
+	err := c.Poll()
+	assert.Equal(t, StatusConnectionError, c.Status(), "the first Poll after the RST")
+	assert.True(t, errors.Is(err, ErrConnectionError), "%v", err)
+	assert.True(t, errors.Is(err, syscall.ECONNRESET), "%v", err)
 }
