@@ -51,8 +51,8 @@ func TestDoomedChunk(t *testing.T) {
 						time.AfterFunc(50*time.Millisecond, func() { close(release) })
 					} else {
 						defer close(release)
-						// Let "hel" be in the socket before the first read.
-						time.Sleep(20 * time.Millisecond)
+						// "hel" is at the client before the first read.
+						waitArrived(t, c, len(ln.line)+len("hel"))
 					}
 					got, err := readDoomed(c, path)
 					assert.Equal(t, StatusConnectionError, c.Status())
