@@ -3,8 +3,6 @@ package httpclient
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // patternBody is a request body of n bytes made as it is read: it never
@@ -41,15 +41,13 @@ func (p *patternBody) Read(b []byte) (int, error) {
 func (p *patternBody) Close() error { p.closed = true; return nil }
 
 func patternSum(n int64) string {
-	h := sha256.New()
-	_, _ = io.Copy(h, &patternBody{n: n})
-	return hex.EncodeToString(h.Sum(nil))
+	_, sum, _ := drive.SHA256Of(&patternBody{n: n})
+	return sum
 }
 
 // hashHandler answers with the request's framing and the SHA-256 of its body.
 func hashHandler(w http.ResponseWriter, r *http.Request) {
-	h := sha256.New()
-	n, err := io.Copy(h, r.Body)
+	n, sum, err := drive.SHA256Of(r.Body)
 	if err != nil {
 		w.WriteHeader(400)
 		return
@@ -57,7 +55,7 @@ func hashHandler(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Len", fmt.Sprint(r.ContentLength))
 	w.Header().Set("X-TE", strings.Join(r.TransferEncoding, ","))
 	w.Header().Set("X-Read", fmt.Sprint(n))
-	w.Header().Set("X-Sum", hex.EncodeToString(h.Sum(nil)))
+	w.Header().Set("X-Sum", sum)
 }
 
 // TestTransportStreamsRequestBody: the Transport streams http.Request.Body

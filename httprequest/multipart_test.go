@@ -3,8 +3,6 @@ package httprequest
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -41,22 +39,6 @@ func writeFile(t *testing.T, dir, name string, n int64, seed byte) string {
 	}
 	require.NoError(t, f.Close())
 	return path
-}
-
-func fileSum(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	h := sha256.New()
-	_, err = io.Copy(h, f)
-	require.NoError(t, err)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-func sum(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }
 
 // TestMultipartBytes: the body is exactly what mime/multipart.Writer writes
@@ -147,13 +129,12 @@ func formServer(t *testing.T) (*httptest.Server, *[]string) {
 				http.Error(w, err.Error(), 400)
 				return
 			}
-			h := sha256.New()
-			n, err := io.Copy(h, p)
+			n, sum, err := drive.SHA256Of(p)
 			if err != nil {
 				http.Error(w, err.Error(), 400)
 				return
 			}
-			fmt.Fprintf(w, "%s|%s|%d|%s\n", p.FormName(), p.FileName(), n, hex.EncodeToString(h.Sum(nil)))
+			fmt.Fprintf(w, "%s|%s|%d|%s\n", p.FormName(), p.FileName(), n, sum)
 		}
 	}))
 	t.Cleanup(srv.Close)
@@ -201,10 +182,10 @@ func TestMultipartUpload(t *testing.T) {
 					require.Equal(t, ResultSuccess, o.C.Result, "%v", o.Err)
 					require.Equal(t, 200, o.C.ResponseCode, string(o.C.Body))
 					want := strings.Join([]string{
-						"player||3|" + sum([]byte("Ada")),
-						"save|one.bin|300000|" + fileSum(t, f1),
-						fmt.Sprintf("blob|blob.txt|%d|%s", len(blob), sum(blob)),
-						"icon|two.dat|5|" + fileSum(t, f2),
+						"player||3|" + drive.SHA256([]byte("Ada")),
+						"save|one.bin|300000|" + drive.FileSHA256(t, f1),
+						fmt.Sprintf("blob|blob.txt|%d|%s", len(blob), drive.SHA256(blob)),
+						"icon|two.dat|5|" + drive.FileSHA256(t, f2),
 					}, "\n") + "\n"
 					assert.Equal(t, want, string(o.C.Body))
 					if known {
@@ -229,7 +210,7 @@ func TestMultipartLargeFileStreams(t *testing.T) {
 	}
 	const size = 100 << 20
 	path := writeFile(t, t.TempDir(), "big.bin", size, 5)
-	want := fileSum(t, path)
+	want := drive.FileSHA256(t, path)
 	srv, _ := formServer(t)
 	n := New()
 	t.Cleanup(n.Close)
@@ -240,7 +221,7 @@ func TestMultipartLargeFileStreams(t *testing.T) {
 	c, err := n.DoMultipart(context.Background(), srv.URL+"/form", nil, httpclient.MethodPost, m)
 	runtime.ReadMemStats(&after)
 	require.NoError(t, err)
-	assert.Equal(t, "kind||3|"+sum([]byte("big"))+"\nfile|big.bin|104857600|"+want+"\n", string(c.Body))
+	assert.Equal(t, "kind||3|"+drive.SHA256([]byte("big"))+"\nfile|big.bin|104857600|"+want+"\n", string(c.Body))
 	assert.Equal(t, m.Len(), n.UploadedBytes())
 	alloc := after.TotalAlloc - before.TotalAlloc
 	t.Logf("allocated %d KiB in all for a %d MiB upload; heap in use after: %d KiB", alloc>>10, size>>20, after.HeapInuse>>10)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
@@ -127,7 +128,7 @@ func checkFileBody(t *testing.T, fs files, bc bodyCase, resp response, path read
 	size := fs.size(t, bc.file)
 	assert.Equal(t, 200, resp.Code, "§1.8.4")
 	assert.Equal(t, size, int64(len(resp.Body)), "body length")
-	assert.Equal(t, fs.sum(t, bc.file), sha(resp.Body), "body SHA-256 against SHA256SUMS")
+	assert.Equal(t, fs.sum(t, bc.file), drive.SHA256(resp.Body), "body SHA-256 against SHA256SUMS")
 	assert.True(t, resp.Complete, "BodyComplete")
 	if path == viaReader {
 		assert.ErrorIs(t, resp.ReadErr, io.EOF, "BodyReader ends with io.EOF")
@@ -276,7 +277,7 @@ func checkStep(t *testing.T, fs files, s step, resp response) {
 	assert.Equal(t, wantLen, resp.BodyLen, "%s: ResponseBodyLength (§1.11.5)", s.name)
 	switch {
 	case s.bodyFile != "":
-		assert.Equal(t, fs.sum(t, s.bodyFile), sha(resp.Body), "%s: body SHA-256", s.name)
+		assert.Equal(t, fs.sum(t, s.bodyFile), drive.SHA256(resp.Body), "%s: body SHA-256", s.name)
 	case s.bodySub != "":
 		assert.Contains(t, string(resp.Body), s.bodySub, "%s: body", s.name)
 	default:
@@ -313,7 +314,7 @@ func TestClientNginxConnectionClose(t *testing.T) {
 				require.NoError(t, r.connect(host, port, tg.opts))
 				resp := r.request(httpclient.MethodGet, "/close/1m.bin", nil, "", viaChunks)
 				assert.Equal(t, 200, resp.Code)
-				assert.Equal(t, fs.sum(t, "1m.bin"), sha(resp.Body), "body SHA-256")
+				assert.Equal(t, fs.sum(t, "1m.bin"), drive.SHA256(resp.Body), "body SHA-256")
 				assert.True(t, hasHeader(resp.Headers, "Connection: close"), "%q", resp.Headers)
 				assert.Equal(t, httpclient.StatusConnected, resp.After, "§1.10.3 complete body → CONNECTED even with Connection: close")
 				assert.False(t, r.c.KeepAlive(), "KeepAlive reports Connection: close")
@@ -475,7 +476,7 @@ func TestClientNginxIPv6(t *testing.T) {
 			require.NoError(t, r.connect(long6, tport, httpclient.TLSClient(roots, "")), "cause: %v", r.c.LastError())
 			resp := r.request(httpclient.MethodGet, "/chunked/1m.bin", nil, "", viaChunks)
 			assert.Equal(t, 200, resp.Code)
-			assert.Equal(t, fs.sum(t, "1m.bin"), sha(resp.Body))
+			assert.Equal(t, fs.sum(t, "1m.bin"), drive.SHA256(resp.Body))
 			assert.Equal(t, concat(toConnected, bodyThenOK), r.trace)
 		})
 	}
@@ -512,7 +513,7 @@ func TestClientNginxConditionalAndRange(t *testing.T) {
 			assert.Equal(t, 206, resp.Code)
 			assert.Equal(t, int64(4000), resp.BodyLen)
 			assert.True(t, hasHeader(resp.Headers, "Content-Range: bytes 1000-4999/1048576"), "%q", resp.Headers)
-			assert.Equal(t, sha(raw[1000:5000]), sha(resp.Body), "the requested range")
+			assert.Equal(t, drive.SHA256(raw[1000:5000]), drive.SHA256(resp.Body), "the requested range")
 
 			assert.Equal(t, concat(toConnected, noBody, bodyThenOK), r.trace, "§1.9 the 304 has no body")
 		})

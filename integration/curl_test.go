@@ -17,6 +17,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -172,7 +173,7 @@ func TestCurlSameResponses(t *testing.T) {
 			got, err := nd.Do(ctx, tc.url, nil, httpclient.MethodGet, nil)
 			require.NoError(t, err)
 			assert.Equal(t, want.code, got.ResponseCode, "status code")
-			assert.Equal(t, sha(want.body), sha(got.Body), "body (curl %d bytes, gdhttp %d)", len(want.body), len(got.Body))
+			assert.Equal(t, drive.SHA256(want.body), drive.SHA256(got.Body), "body (curl %d bytes, gdhttp %d)", len(want.body), len(got.Body))
 			assert.Equal(t, pickHeaders(want.headers), pickHeaders(got.Headers), "framing headers")
 		})
 		t.Run(name+"/client", func(t *testing.T) {
@@ -187,7 +188,7 @@ func TestCurlSameResponses(t *testing.T) {
 			require.NoError(t, r.connect(u.Hostname(), port, opts))
 			resp := r.request(httpclient.MethodGet, u.RequestURI(), nil, "", viaChunks)
 			assert.Equal(t, want.code, resp.Code, "status code")
-			assert.Equal(t, sha(want.body), sha(resp.Body), "body (curl %d bytes, gdhttp %d)", len(want.body), len(resp.Body))
+			assert.Equal(t, drive.SHA256(want.body), drive.SHA256(resp.Body), "body (curl %d bytes, gdhttp %d)", len(want.body), len(resp.Body))
 			assert.Equal(t, pickHeaders(want.headers), pickHeaders(resp.Headers), "framing headers")
 		})
 	}

@@ -3,8 +3,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 )
 
@@ -169,8 +168,7 @@ func TestGdfetchNginx(t *testing.T) {
 		require.Equal(t, 0, code, stderr)
 		data, err := os.ReadFile(out)
 		require.NoError(t, err)
-		sum := sha256.Sum256(data)
-		assert.Equal(t, fs.sums["1m.bin"], hex.EncodeToString(sum[:]))
+		assert.Equal(t, fs.sums["1m.bin"], drive.SHA256(data))
 	})
 	t.Run("tls-with-cacert", func(t *testing.T) {
 		addr, _ := peers.NginxTLS(t)

@@ -3,8 +3,6 @@ package integration
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -102,24 +100,6 @@ func (fs files) size(t *testing.T, name string) int64 {
 	fi, err := os.Stat(filepath.Join(fs.dir, name))
 	require.NoError(t, err)
 	return fi.Size()
-}
-
-// sha returns the lower-case hex SHA-256 of b.
-func sha(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
-// fileSHA returns the lower-case hex SHA-256 of the file at path.
-func fileSHA(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	h := sha256.New()
-	_, err = io.Copy(h, f)
-	require.NoError(t, err)
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // skipBig skips a 64 MiB transfer under -short.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -121,7 +122,7 @@ func TestRequestNginxDownloadFileRules(t *testing.T) {
 		{name: "§2.9.2 204 leaves the file", path: "/status/204", want: want{result: httprequest.ResultSuccess, code: 204, noBody: true},
 			content: func(t *testing.T, got string) { assert.Equal(t, previous, got) }},
 		{name: "§2.9.2 only the final body after redirects", path: "/redirect/chain/3", want: want{result: httprequest.ResultSuccess, code: 200, noBody: true},
-			content: func(t *testing.T, got string) { assert.Equal(t, fs.sum(t, "1k.bin"), sha([]byte(got))) }},
+			content: func(t *testing.T, got string) { assert.Equal(t, fs.sum(t, "1k.bin"), drive.SHA256([]byte(got))) }},
 		{name: "§7 D3 over the limit keeps the previous file", path: "/chunked/1m.bin", setup: withLimit(100000),
 			want:    want{result: httprequest.ResultBodySizeLimitExceeded, code: 200, noBody: true},
 			content: func(t *testing.T, got string) { assert.Equal(t, previous, got) }},
@@ -170,7 +171,7 @@ func TestRequestNginxProgress(t *testing.T) {
 				})
 				o := d.run(t, n, "http://"+addr+tc.path, nil, httpclient.MethodGet, nil)
 				checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-				assert.Equal(t, fs.sum(t, tc.file), sha(o.C.Body))
+				assert.Equal(t, fs.sum(t, tc.file), drive.SHA256(o.C.Body))
 				mu.Lock()
 				defer mu.Unlock()
 				require.NotEmpty(t, wire, "progress was reported")

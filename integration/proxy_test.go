@@ -14,6 +14,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
@@ -55,7 +56,7 @@ func TestClientHTTPProxy(t *testing.T) {
 				assert.Equal(t, 200, resp.Code)
 				assert.True(t, hasHeader(resp.Headers, via), "answered through tinyproxy: %q", resp.Headers)
 				if tc.file != "" {
-					assert.Equal(t, fs.sum(t, tc.file), sha(resp.Body), "body SHA-256")
+					assert.Equal(t, fs.sum(t, tc.file), drive.SHA256(resp.Body), "body SHA-256")
 				} else {
 					assert.Equal(t, tc.body, string(resp.Body))
 				}
@@ -101,7 +102,7 @@ func TestClientHTTPSProxy(t *testing.T) {
 				require.NoError(t, r.connect(host, port, opts), "cause: %v", r.c.LastError())
 				resp := r.request(httpclient.MethodGet, "/chunked/1m.bin", nil, "", viaChunks)
 				assert.Equal(t, 200, resp.Code)
-				assert.Equal(t, fs.sum(t, "1m.bin"), sha(resp.Body), "body SHA-256")
+				assert.Equal(t, fs.sum(t, "1m.bin"), drive.SHA256(resp.Body), "body SHA-256")
 				assert.False(t, hasHeader(resp.Headers, via), "a tunnel: nginx's own headers")
 				resp = r.request(httpclient.MethodGet, "/headers", nil, "", viaChunks)
 				assert.True(t, strings.HasPrefix(string(resp.Body), "Host: "+tlsAddr+"\n"), "the target's Host inside the tunnel: %q", resp.Body)

@@ -16,6 +16,7 @@ import (
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
@@ -44,7 +45,7 @@ func runNodeCases(t *testing.T, fs files, cases []nodeCase) {
 				o := d.run(t, n, nc.url, nc.headers, nc.method, []byte(nc.body))
 				checkOutcome(t, nc.want, o)
 				if nc.file != "" {
-					assert.Equal(t, fs.sum(t, nc.file), sha(o.C.Body), "body SHA-256 against SHA256SUMS")
+					assert.Equal(t, fs.sum(t, nc.file), drive.SHA256(o.C.Body), "body SHA-256 against SHA256SUMS")
 				}
 				if nc.exact != nil {
 					assert.Equal(t, *nc.exact, string(o.C.Body), "body")
@@ -297,7 +298,7 @@ func TestRequestDownloadFile(t *testing.T) {
 			}, func(t *testing.T, d driver, n *httprequest.HTTPRequest) {
 				o := d.run(t, n, base+tc.path, nil, httpclient.MethodGet, nil)
 				checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200, noBody: true}, o)
-				assert.Equal(t, fs.sum(t, tc.file), fileSHA(t, target), "downloaded file SHA-256")
+				assert.Equal(t, fs.sum(t, tc.file), drive.FileSHA256(t, target), "downloaded file SHA-256")
 				left, err := filepath.Glob(filepath.Join(filepath.Dir(target), "*"))
 				require.NoError(t, err)
 				assert.Equal(t, []string{target}, left, "§7 D3 no temporary file left")
@@ -417,7 +418,7 @@ func TestRequestIPv6(t *testing.T) {
 		eachDriver(t, nil, func(t *testing.T, d driver, n *httprequest.HTTPRequest) {
 			o := d.run(t, n, "http://[0:0:0:0:0:0:0:1]:"+p+"/static/1m.bin", nil, httpclient.MethodGet, nil)
 			checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-			assert.Equal(t, fs.sum(t, "1m.bin"), sha(o.C.Body))
+			assert.Equal(t, fs.sum(t, "1m.bin"), drive.SHA256(o.C.Body))
 		})
 	})
 	t.Run("§2.5.11 ::1", func(t *testing.T) {
@@ -443,7 +444,7 @@ func TestNginxFilesMatchSums(t *testing.T) {
 	fs := nginxFiles(t)
 	for name, sum := range fs.sums {
 		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, sum, fileSHA(t, filepath.Join(fs.dir, name)))
+			assert.Equal(t, sum, drive.FileSHA256(t, filepath.Join(fs.dir, name)))
 		})
 	}
 	for _, name := range []string{"1k.bin", "1m.bin", "64m.bin", "text.txt", "page.html", "data.json", "image.png", "empty.txt"} {

@@ -87,7 +87,7 @@ func TestResumeNginxDoResumable(t *testing.T) {
 	assert.Equal(t, partial, r.Offset)
 	cr, _ := headerValue(r.Headers, "Content-Range")
 	assert.Equal(t, "bytes "+strconv.FormatInt(partial, 10)+"-"+strconv.FormatInt(size-1, 10)+"/"+strconv.FormatInt(size, 10), cr)
-	assert.Equal(t, fs.sum(t, name), fileSHA(t, file), "the resumed file is the original")
+	assert.Equal(t, fs.sum(t, name), drive.FileSHA256(t, file), "the resumed file is the original")
 	assert.NoFileExists(t, file+httprequest.ResumeSuffix)
 
 	etag := etagOf(t, "http://"+addr+"/static/"+name)
@@ -98,7 +98,7 @@ func TestResumeNginxDoResumable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 416, r.ResponseCode)
 	assert.Equal(t, httprequest.ResumeAlreadyComplete, r.Outcome)
-	assert.Equal(t, fs.sum(t, name), fileSHA(t, file), "not overwritten by nginx's 416 page")
+	assert.Equal(t, fs.sum(t, name), drive.FileSHA256(t, file), "not overwritten by nginx's 416 page")
 
 	// A stale ETag: If-Range fails, nginx sends 200 with the whole file.
 	require.NoError(t, os.Truncate(file, 1000))
@@ -107,7 +107,7 @@ func TestResumeNginxDoResumable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 200, r.ResponseCode)
 	assert.Equal(t, httprequest.ResumeFromStart, r.Outcome)
-	assert.Equal(t, fs.sum(t, name), fileSHA(t, file), "replaced, not spliced")
+	assert.Equal(t, fs.sum(t, name), drive.FileSHA256(t, file), "replaced, not spliced")
 }
 
 // TestResumeNginxAppendProperty: append_to_download_file and
@@ -131,7 +131,7 @@ func TestResumeNginxAppendProperty(t *testing.T) {
 				o := d.run(t, n, "http://"+addr+"/static/1m.bin", []string{"Range: bytes=300000-"}, httpclient.MethodGet, nil)
 				require.Equal(t, httprequest.ResultSuccess, o.C.Result, "cause: %v", o.Err)
 				assert.Equal(t, 206, o.C.ResponseCode)
-				assert.Equal(t, fs.sum(t, "1m.bin"), fileSHA(t, file))
+				assert.Equal(t, fs.sum(t, "1m.bin"), drive.FileSHA256(t, file))
 			})
 		})
 	}

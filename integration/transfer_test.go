@@ -48,7 +48,7 @@ func TestClientUpload(t *testing.T) {
 			resp := r.request(httpclient.MethodPost, "/anything", []string{"Content-Type: text/plain"}, body, viaChunks)
 			require.Equal(t, 200, resp.Code)
 			echo := jsonBody(t, resp.Body)
-			assert.Equal(t, sha([]byte(body)), sha([]byte(echo["data"].(string))), "the body arrived whole")
+			assert.Equal(t, drive.SHA256([]byte(body)), drive.SHA256([]byte(echo["data"].(string))), "the body arrived whole")
 			h, _ := echo["headers"].(map[string]any)
 			assert.Equal(t, strconv.Itoa(len(body)), h["Content-Length"])
 			assert.Equal(t, concat(toConnected, bodyThenOK), r.trace)
@@ -79,7 +79,7 @@ func TestRequestUpload(t *testing.T) {
 			want: want{result: httprequest.ResultSuccess, code: 200},
 			check: func(t *testing.T, o outcome, _ *httprequest.HTTPRequest) {
 				echo := jsonBody(t, o.C.Body)
-				assert.Equal(t, sha([]byte(body)), sha([]byte(echo["data"].(string))), "the body arrived whole")
+				assert.Equal(t, drive.SHA256([]byte(body)), drive.SHA256([]byte(echo["data"].(string))), "the body arrived whole")
 				assert.Equal(t, "PUT", echo["method"])
 			}},
 		{name: "nginx-413", method: httpclient.MethodPost, url: "http://" + nginx + "/method", body: uploadBody(8 << 20),
@@ -135,7 +135,7 @@ func TestRequestConnections(t *testing.T) {
 				for i, p := range paths {
 					o := d.run(t, n, "http://"+target+p, nil, httpclient.MethodGet, nil)
 					checkOutcome(t, want{result: httprequest.ResultSuccess, code: 200}, o)
-					assert.Equal(t, fs.sum(t, files[i]), sha(o.C.Body), "%s: body", p)
+					assert.Equal(t, fs.sum(t, files[i]), drive.SHA256(o.C.Body), "%s: body", p)
 				}
 				assert.Equal(t, tc.conns, tp.accepted(), "TCP connections opened")
 			})

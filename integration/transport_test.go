@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -406,7 +407,7 @@ func TestTransportProxy(t *testing.T) {
 		for range 2 {
 			resp, body := get(t, c, "https://"+tlsAddr+"/chunked/1m.bin")
 			assert.Equal(t, 200, resp.StatusCode)
-			assert.Equal(t, fs.sum(t, "1m.bin"), sha(body))
+			assert.Equal(t, fs.sum(t, "1m.bin"), drive.SHA256(body))
 			assert.Empty(t, resp.Header.Get("Via"), "a tunnel: nginx's own headers")
 		}
 		assert.True(t, strings.HasPrefix(tp.sent(), "CONNECT "+tlsAddr+" HTTP/1.1\r\n"), "§1.14.2 CONNECT: %q", tp.sent())
@@ -463,7 +464,7 @@ func TestTransportProxy(t *testing.T) {
 		assert.NotContains(t, echoOf(t, body).Headers, "Proxy-Authorization")
 		resp, body = get(t, withUser(url.UserPassword(user, pass)), "https://"+tlsAddr+"/static/1k.bin")
 		assert.Equal(t, 200, resp.StatusCode)
-		assert.Equal(t, fs.sum(t, "1k.bin"), sha(body))
+		assert.Equal(t, fs.sum(t, "1k.bin"), drive.SHA256(body))
 		resp, _ = get(t, withUser(nil), "http://"+bin+"/get")
 		assert.Equal(t, http.StatusProxyAuthRequired, resp.StatusCode)
 	})
@@ -507,7 +508,7 @@ func TestTransportEncodings(t *testing.T) {
 		resp, body := get(t, c, "http://"+nginx+"/static/text.txt")
 		assert.Empty(t, resp.Header.Get("Content-Encoding"))
 		assert.Equal(t, fs.size(t, "text.txt"), resp.ContentLength)
-		assert.Equal(t, fs.sum(t, "text.txt"), sha(body))
+		assert.Equal(t, fs.sum(t, "text.txt"), drive.SHA256(body))
 	})
 	t.Run("nginx text gzip", func(t *testing.T) {
 		req, err := http.NewRequest(http.MethodGet, "http://"+nginx+"/static/text.txt", nil)
@@ -520,7 +521,7 @@ func TestTransportEncodings(t *testing.T) {
 		require.NoError(t, err)
 		plain, err := io.ReadAll(zr)
 		require.NoError(t, err)
-		assert.Equal(t, fs.sum(t, "text.txt"), sha(plain))
+		assert.Equal(t, fs.sum(t, "text.txt"), drive.SHA256(plain))
 	})
 }
 
@@ -602,7 +603,7 @@ func TestTransportKeepAlive(t *testing.T) {
 				}
 				resp, body := fetch(t, c, req)
 				assert.Equal(t, 200, resp.StatusCode)
-				assert.Equal(t, fs.sum(t, file), sha(body))
+				assert.Equal(t, fs.sum(t, file), drive.SHA256(body))
 			}
 			assert.Equal(t, tc.wantConns, tp.accepted(), "connections")
 		})
@@ -633,7 +634,7 @@ func TestTransportNginxFiles(t *testing.T) {
 				n, err := io.Copy(out, resp.Body)
 				require.NoError(t, err)
 				assert.Equal(t, fs.size(t, file), n)
-				assert.Equal(t, fs.sum(t, file), fileSHA(t, out.Name()))
+				assert.Equal(t, fs.sum(t, file), drive.FileSHA256(t, out.Name()))
 			})
 		}
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	tdrive "github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // uploadEcho answers with the request's method, path, framing, Content-Type
@@ -35,23 +34,18 @@ func uploadEcho(t *testing.T) *httptest.Server {
 					}
 					return
 				}
-				h := sha256.New()
-				n, _ := io.Copy(h, p)
-				fmt.Fprintf(w, "%s|%s|%d|%s\n", p.FormName(), p.FileName(), n, hex.EncodeToString(h.Sum(nil))[:16])
+				n, sum, _ := tdrive.SHA256Of(p)
+				fmt.Fprintf(w, "%s|%s|%d|%s\n", p.FormName(), p.FileName(), n, sum[:16])
 			}
 		}
-		h := sha256.New()
-		n, _ := io.Copy(h, r.Body)
-		fmt.Fprintf(w, "body %d %s\n", n, hex.EncodeToString(h.Sum(nil))[:16])
+		n, sum, _ := tdrive.SHA256Of(r.Body)
+		fmt.Fprintf(w, "body %d %s\n", n, sum[:16])
 	}))
 	t.Cleanup(srv.Close)
 	return srv
 }
 
-func shortSum(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])[:16]
-}
+func shortSum(b []byte) string { return tdrive.SHA256(b)[:16] }
 
 func TestParseUploadFlags(t *testing.T) {
 	dir := t.TempDir()

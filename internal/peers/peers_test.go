@@ -5,10 +5,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -25,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/peers"
 )
 
@@ -65,11 +64,6 @@ func fetch(t *testing.T, c *http.Client, method, u string, hdr map[string]string
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp, body
-}
-
-func sha(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }
 
 // sums reads the generated tree's SHA256SUMS file from the server.
@@ -180,7 +174,7 @@ func checkNginx(t *testing.T, c *http.Client, base string) {
 			}
 			if tc.file != "" {
 				require.Contains(t, want, tc.file)
-				assert.Equal(t, want[tc.file], sha(body), "body of %s", tc.file)
+				assert.Equal(t, want[tc.file], drive.SHA256(body), "body of %s", tc.file)
 			}
 			if tc.location != "" {
 				assert.Equal(t, strings.ReplaceAll(tc.location, "{base}", base), resp.Header.Get("Location"))
@@ -219,7 +213,7 @@ func checkNginx(t *testing.T, c *http.Client, base string) {
 		resp, body := fetch(t, c, http.MethodGet, base+"/static/64m.bin", nil)
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
 		assert.Equal(t, int64(64<<20), resp.ContentLength)
-		assert.Equal(t, want["64m.bin"], sha(body))
+		assert.Equal(t, want["64m.bin"], drive.SHA256(body))
 	})
 }
 
