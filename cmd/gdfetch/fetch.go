@@ -127,19 +127,25 @@ func driveStart(ctx context.Context, n *httprequest.HTTPRequest, startReq func()
 // the same inputs and the same serializer (wire.AppendRequest) its client
 // uses: the caller's headers plus the automatic Accept-Encoding (§2.4.6),
 // Host and User-Agent. A test pins it against the bytes a server received.
+// withAcceptEncoding appends the header the node adds when accept_gzip is
+// on and the user gave none (§2.4.6; with brotli, §7.2), as the node sends it.
+func withAcceptEncoding(n *httprequest.HTTPRequest, hdrs []string) []string {
+	if !n.IsAcceptingGzip() || wire.HasHeader(hdrs, "accept-encoding") {
+		return hdrs
+	}
+	if n.AcceptBrotli() {
+		return append(hdrs, "Accept-Encoding: gzip, deflate, br")
+	}
+	return append(hdrs, "Accept-Encoding: gzip, deflate")
+}
+
 func requestBytes(n *httprequest.HTTPRequest, url string, headers []string, method httpclient.Method, body []byte, proxy bool) []byte {
 	u, err := wire.ParseRequestURL(url)
 	if err != nil {
 		return nil
 	}
 	hdrs := append([]string(nil), headers...)
-	if n.IsAcceptingGzip() && !wire.HasHeader(hdrs, "accept-encoding") {
-		if n.AcceptBrotli() {
-			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate, br")
-		} else {
-			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate")
-		}
-	}
+	hdrs = withAcceptEncoding(n, hdrs)
 	return wire.AppendRequest(nil, &wire.Request{
 		Method: method, URL: u.Path, Headers: hdrs, Body: body,
 		Host: u.Host, Port: u.Port, TLS: u.TLS, HTTPProxy: proxy && !u.TLS,

@@ -132,13 +132,7 @@ func (u *upload) head(n *httprequest.HTTPRequest, url string, headers []string, 
 	} else if fi, err := os.Stat(u.file); err == nil && u.file != "-" {
 		length = fi.Size()
 	}
-	if n.IsAcceptingGzip() && !wire.HasHeader(hdrs, "accept-encoding") {
-		if n.AcceptBrotli() {
-			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate, br")
-		} else {
-			hdrs = append(hdrs, "Accept-Encoding: gzip, deflate")
-		}
-	}
+	hdrs = withAcceptEncoding(n, hdrs)
 	return wire.AppendRequestHead(nil, &wire.Request{
 		Method: method, URL: p.Path, Headers: hdrs, StreamLength: length,
 		Host: p.Host, Port: p.Port, TLS: p.TLS, HTTPProxy: proxy && !p.TLS,
