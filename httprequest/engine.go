@@ -372,7 +372,8 @@ func (r *run) handleResponse() (handled, done bool) {
 func (r *run) stepBody() bool {
 	c := r.n.client
 	b := &r.body
-	if !r.gotResponse() {
+	first := !r.gotResponse()
+	if first {
 		if handled, done := r.handleResponse(); handled {
 			return done
 		}
@@ -393,7 +394,14 @@ func (r *run) stepBody() bool {
 			b.dl = dl
 		}
 	}
-	_ = c.Poll() // §2.6.1.2, in every driver (a blocking client's check does not wait)
+	if first || r.driver != driverDo {
+		// §2.6.1.2. Do has no frames: after the first step its blocking
+		// reads meet whatever a Poll would (a reset, the end of the
+		// stream), only with the bytes queued before it read first — a
+		// reset that arrived that much later in a Godot run — and it is
+		// spared a system call per read.
+		_ = c.Poll() // a blocking client's check does not wait
+	}
 	if c.Status() != httpclient.StatusBody {
 		return false
 	}
