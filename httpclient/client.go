@@ -120,10 +120,8 @@ type Client struct {
 	parser   wire.HeadParser
 	head     wire.Head // the current response's head
 	next     wire.Head // the head being parsed
-	code     int
-	bodySize int64
-	chunked  bool // survives Close, like Godot's flag (§1.10.5)
-	consumed bool // ResponseHeaders or ResponseHeadersAsDictionary was called
+	chunked  bool      // survives Close, like Godot's flag (§1.10.5); head is reset
+	consumed bool      // ResponseHeaders or ResponseHeadersAsDictionary was called
 	header   http.Header
 	body     bodyState
 
@@ -148,7 +146,6 @@ func New() *Client {
 		httpProxyPort:  -1,
 		httpsProxyPort: -1,
 		connPort:       -1,
-		bodySize:       -1,
 		wch:            make(chan error, 1),
 	}
 	c.body.dec.ReportLastChunk = true // the Godot path stops there (§1.10.2.4)
@@ -386,7 +383,7 @@ func (c *Client) IsResponseChunked() bool { return c.chunked }
 // Request does not reset it (§1.7.13).
 //
 // Godot: HTTPClient.get_response_code()
-func (c *Client) ResponseCode() int { return c.code }
+func (c *Client) ResponseCode() int { return c.head.Code }
 
 // ResponseHeaders returns the last response's header lines as Godot stores
 // them (§1.8.5: stripped lines, in order, duplicates kept) and, like Godot,
@@ -438,7 +435,7 @@ func (c *Client) Header() http.Header {
 // read until close, no body), initially and after Close (§1.11.5).
 //
 // Godot: HTTPClient.get_response_body_length()
-func (c *Client) ResponseBodyLength() int64 { return c.bodySize }
+func (c *Client) ResponseBodyLength() int64 { return c.head.ContentLength }
 
 // KeepAlive reports whether the connection may carry another request after
 // the current response: false when the response said "Connection: close"
@@ -600,7 +597,7 @@ func (c *Client) resetIO() {
 // cleared, body length −1; the chunked flag stays (§1.12).
 func (c *Client) clearResponse() {
 	c.head.Reset()
-	c.code, c.bodySize, c.consumed, c.header = 0, -1, false, nil
+	c.consumed, c.header = false, nil
 	c.body.clear()
 	c.parser.Reset()
 	c.parser.HeadRequest = false

@@ -334,7 +334,7 @@ func (c *Client) pollRequesting() error {
 func (c *Client) applyHead() {
 	c.head, c.next = c.next, c.head
 	h := &c.head
-	c.code, c.bodySize, c.chunked = h.Code, h.ContentLength, h.Chunked
+	c.chunked = h.Chunked
 	c.consumed, c.header = false, nil
 	c.body.start(h.Framing, h.ContentLength)
 	if h.Framing != wire.FramingNone {
