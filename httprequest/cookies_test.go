@@ -1,6 +1,7 @@
 package httprequest
 
 import (
+	"context"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -252,4 +253,22 @@ func TestCookieJarOffAllocatesNothing(t *testing.T) {
 		r.storeCookies()
 	})
 	assert.Zero(t, allocs)
+}
+
+// A request_string that does not parse as a URL path (Godot sends it as
+// it is, §2.5) still reaches the jar as the hop's URL: the part before '?'
+// as the path, the rest as the query.
+func TestCookieJarUnparsedPath(t *testing.T) {
+	srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+	n := New()
+	t.Cleanup(n.Close)
+	rec := &recordingJar{}
+	require.NoError(t, n.SetCookieJar(rec))
+	c, err := n.Do(context.Background(), srv.URL("/a%zz?b=1"), nil, httpclient.MethodGet, nil)
+	require.NoError(t, err)
+	require.Equal(t, ResultSuccess, c.Result)
+	require.Len(t, srv.Requests(), 1)
+	assert.True(t, strings.HasPrefix(string(srv.Requests()[0]), "GET /a%zz?b=1 HTTP/1.1\r\n"), "sent as given")
+	u := &url.URL{Scheme: "http", Host: srv.Addr(), Path: "/a%zz", RawQuery: "b=1"}
+	assert.Equal(t, []string{"cookies " + u.String()}, rec.log())
 }

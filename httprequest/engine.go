@@ -174,11 +174,6 @@ func (r *run) step() bool {
 	c := r.n.client
 	switch c.Status() {
 	case httpclient.StatusDisconnected:
-		if r.closedByPort() {
-			// §7 D2: the client closed a connection Godot would keep, after
-			// a complete response; Godot's step sees CONNECTED (issue 7 rule 1).
-			return r.stepResponded()
-		}
 		// §2.6: also reached after a fixed-length body cut short (§2.9.5) and
 		// after a redirect whose connection did not start (§2.8.1.6).
 		cause := r.startErr
@@ -240,26 +235,6 @@ func (r *run) stepResponded() bool {
 	}
 	// §2.6: a chunked body that did not match its Content-Length.
 	return r.fail(ResultChunkedBodySizeMismatch, r.code, r.respHeaders, errChunkedSizeMismatch)
-}
-
-// closedByPort reports whether a DISCONNECTED client holds a complete
-// response that Godot's client would have left CONNECTED: the port closes
-// the connection after a head flagged ambiguous (§7 D2, COMPAT H5), which
-// Godot's step must not read as a failure to connect (issue 7 rule 1).
-// Either no response was handled yet and a head arrived for this request
-// (the head has no body framing, §1.9), or the response's body was read to
-// its end.
-func (r *run) closedByPort() bool {
-	c := r.n.client
-	if !r.requestSent() || r.startErr != nil || r.body.readErr != nil {
-		return false
-	}
-	if !r.gotResponse() {
-		// A kept connection (SetKeepAlive) still shows the previous
-		// response's code until a new head: trust only unconsumed headers.
-		return c.HasResponse() || (!r.reused && c.ResponseCode() != 0)
-	}
-	return c.BodyComplete()
 }
 
 // retryReused: a request on a kept connection (connection-reuse option) that

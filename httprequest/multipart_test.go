@@ -19,6 +19,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/drive"
+	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
 // writeFile writes n pattern bytes (seeded) to a new file in dir.
@@ -243,4 +244,39 @@ func TestMultipartFileShrank(t *testing.T) {
 	assert.Equal(t, ResultConnectionError, c.Result)
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	_ = framings
+}
+
+// TestMultipartHeadersAndRefusals: the form's Content-Type replaces any the
+// caller passed (whatever its case and spacing), the other headers keep
+// their order; a nil form and a form whose file is gone are refused before
+// anything is sent, with the reason (Open's error).
+func TestMultipartHeadersAndRefusals(t *testing.T) {
+	srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	n := New()
+	t.Cleanup(n.Close)
+	m := NewMultipart().Field("a", "b")
+	c, err := n.DoMultipart(context.Background(), srv.URL("/f"), []string{"X-A: 1", "  content-TYPE: text/plain", "X-B: 2"}, httpclient.MethodPost, m)
+	require.NoError(t, err)
+	require.Equal(t, ResultSuccess, c.Result)
+	require.Len(t, srv.Requests(), 1)
+	head, _, _ := strings.Cut(string(srv.Requests()[0]), "\r\n\r\n")
+	assert.Equal(t, []string{"POST /f HTTP/1.1", "X-A: 1", "X-B: 2", m.Header()},
+		strings.Split(head, "\r\n")[:4], "the form's Content-Type follows the caller's headers")
+	assert.Equal(t, 1, strings.Count(strings.ToLower(head), "content-type:"))
+
+	gone := NewMultipart().File("f", filepath.Join(t.TempDir(), "gone.bin"))
+	for name, send := range map[string]func(m *Multipart) error{
+		"RequestMultipart": func(m *Multipart) error {
+			return n.RequestMultipart(srv.URL("/f"), nil, httpclient.MethodPost, m)
+		},
+		"DoMultipart": func(m *Multipart) error {
+			_, err := n.DoMultipart(context.Background(), srv.URL("/f"), nil, httpclient.MethodPost, m)
+			return err
+		},
+	} {
+		assert.ErrorContains(t, send(nil), "nil *Multipart", name)
+		assert.ErrorIs(t, send(gone), os.ErrNotExist, name)
+	}
+	assert.Len(t, srv.Requests(), 1, "nothing more was sent")
+	assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
 }

@@ -179,3 +179,30 @@ func TestProxyFuncErrorAndBusy(t *testing.T) {
 	n.CancelRequest()
 	assert.NoError(t, n.SetProxyFromEnvironment(false))
 }
+
+// §1.14.2 with SetHTTPSProxy: SetHTTPSProxyCredentials puts the
+// Proxy-Authorization line on the CONNECT (never inside the tunnel), from
+// the next connection on; empty credentials remove it.
+func TestProxyHTTPSCredentials(t *testing.T) {
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		ca := testserver.NewCA(t)
+		require.NoError(t, n.SetTLSOptions(httpclient.TLSClient(ca.Pool(), "")))
+		srv := testserver.NewTLS(t, ca.Issue(t, "localhost"), testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		proxy := testserver.NewConnectProxy(t)
+		n.SetHTTPSProxy(proxy.Host(), proxy.Port())
+		n.SetHTTPSProxyCredentials("user", "pa:ss")
+		target := "https://localhost:" + strconv.Itoa(srv.Port()) + "/s"
+		o := d.run(t, n, target, nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 2"), []byte("ok")}, o)
+		require.Len(t, proxy.Requests(), 1)
+		assert.True(t, strings.HasSuffix(string(proxy.Requests()[0]), "\r\n"+nodeProxyAuth+"\r\n\r\n"), "%q", proxy.Requests()[0])
+		require.Len(t, srv.Requests(), 1)
+		assert.NotContains(t, strings.ToLower(string(srv.Requests()[0])), "proxy-authorization")
+
+		n.SetHTTPSProxyCredentials("", "")
+		o = d.run(t, n, target, nil, httpclient.MethodGet, nil)
+		require.Equal(t, ResultSuccess, o.C.Result, "%v", o.Err)
+		require.Len(t, proxy.Requests(), 2)
+		assert.NotContains(t, string(proxy.Requests()[1]), "Proxy-Authorization")
+	})
+}

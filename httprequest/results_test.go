@@ -243,7 +243,12 @@ func TestEveryResult(t *testing.T) {
 			setup: func(t *testing.T, n *HTTPRequest) {
 				require.NoError(t, n.SetBodyWriter(failingWriter{}))
 			},
-			want: Completion{ResultDownloadFileWriteError, 200, hdrs("Content-Length: 2"), nil}, cause: errWriterBroken},
+			want: Completion{ResultDownloadFileWriteError, 200, hdrs("Content-Length: 2"), nil}, cause: errWriterBroken,
+			check: func(t *testing.T, _ *HTTPRequest, _ *testserver.Server, o outcome) {
+				var we *BodyWriterError
+				require.ErrorAs(t, o.Err, &we)
+				assert.Equal(t, "httprequest: body writer: writer broken", we.Error())
+			}},
 
 		// RESULT_REDIRECT_LIMIT_REACHED (12)
 		{name: "R12 max_redirects 0 (§2.8.1.2)",
