@@ -390,6 +390,15 @@ func waitBlockedInBody(t *testing.T, n *HTTPRequest) {
 		"the read did not block in BODY")
 }
 
+// waitReadHolds waits until the request's blocking read holds every byte
+// the server on port sent: none left in the client's socket, and the read
+// parked on it for more. It may run on a goroutine of its own (beside Do).
+func waitReadHolds(t *testing.T, port int) {
+	assert.True(t, drive.AwaitTCP(port, maxWait, 100*time.Millisecond, func(socks []drive.TCPSocket) bool {
+		return drive.AllRead(port)(socks) && workerParked()
+	}), "the blocking read did not take the bytes")
+}
+
 // workerParked reports whether a request's blocking driver (the use_threads
 // worker, or Do's caller) is parked on its socket: a blocked read.
 func workerParked() bool { return drive.Parked("httprequest.(*run)") }

@@ -1,0 +1,46 @@
+package drive
+
+import (
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The kernel's table shows, for a loopback connection, the bytes that
+// arrived unread, then all of them read, then the server's FIN.
+func TestAwaitTCP(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("no socket table: AwaitTCP pauses")
+	}
+	send, closeIt := make(chan struct{}), make(chan struct{})
+	ln := Serve(t, func(conn net.Conn) {
+		<-send
+		_, _ = conn.Write([]byte("0123456789"))
+		<-closeIt
+	})
+	port := Port(ln)
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	const wait = 5 * time.Second
+	socks, ok := tcpTable(port)
+	require.True(t, ok)
+	assert.NotEmpty(t, socks)
+	assert.False(t, UnreadAtLeast(port, 1)(socks), "nothing sent yet")
+	assert.True(t, AllRead(port)(socks), "nothing sent: nothing left to read")
+	close(send)
+	require.True(t, AwaitTCP(port, wait, 0, UnreadAtLeast(port, 10)), "10 bytes arrived")
+	socks, _ = tcpTable(port)
+	assert.False(t, UnreadAtLeast(port, 11)(socks))
+	assert.False(t, AllRead(port)(socks), "not read yet")
+	assert.False(t, FINArrived(port)(socks))
+	_, err = conn.Read(make([]byte, 10))
+	require.NoError(t, err)
+	require.True(t, AwaitTCP(port, wait, 0, AllRead(port)), "all read")
+	close(closeIt)
+	require.True(t, AwaitTCP(port, wait, 0, FINArrived(port)), "the server's FIN")
+}
