@@ -37,3 +37,24 @@ func TestParked(t *testing.T) {
 	assert.False(t, Parked(fn), "the read returned")
 	assert.False(t, Parked("drive.TestParked"), "this goroutine runs")
 }
+
+// chanWaiter blocks on a channel; a named function, so its frame shows.
+func chanWaiter(ch <-chan struct{}, done chan<- struct{}) {
+	<-ch
+	close(done)
+}
+
+// Waiting sees a goroutine blocked on a channel (Parked does not: it is not
+// on a socket) and not this running one.
+func TestWaiting(t *testing.T) {
+	const fn = "drive.chanWaiter"
+	ch, done := make(chan struct{}), make(chan struct{})
+	go chanWaiter(ch, done)
+	require.True(t, Until(5*time.Second, func() bool { return Waiting(fn) }), "the receive blocked")
+	assert.False(t, Parked(fn), "not on a socket")
+	assert.False(t, Waiting(fn, "drive.noSuchFrame"), "every frame must be there")
+	assert.False(t, Waiting("drive.TestWaiting"), "this goroutine runs")
+	close(ch)
+	<-done
+	assert.False(t, Waiting(fn), "gone")
+}

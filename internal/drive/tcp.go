@@ -17,6 +17,7 @@ type TCPState int
 // The TCP states the tests look for (Linux's include/net/tcp_states.h).
 const (
 	TCPEstablished TCPState = 1
+	TCPClose       TCPState = 7 // the peer's RST arrived (or not connected)
 	TCPCloseWait   TCPState = 8 // the peer's FIN arrived; this end is still open
 )
 
@@ -69,13 +70,13 @@ func UnreadAtLeast(port, n int) func(socks []TCPSocket) bool {
 	}
 }
 
-// FINArrived is an AwaitTCP condition for the server on port: a client
-// socket connected to it has the server's FIN (CLOSE_WAIT), which arrives
-// behind every byte sent before it.
-func FINArrived(port int) func(socks []TCPSocket) bool {
+// PeerEnded is an AwaitTCP condition for the socket with local port local:
+// its peer's FIN (CLOSE_WAIT) or RST (CLOSE) has arrived, behind every byte
+// sent before it.
+func PeerEnded(local int) func(socks []TCPSocket) bool {
 	return func(socks []TCPSocket) bool {
 		for _, s := range socks {
-			if s.RemotePort == port && s.State == TCPCloseWait {
+			if s.LocalPort == local && (s.State == TCPCloseWait || s.State == TCPClose) {
 				return true
 			}
 		}

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The kernel's table shows, for a loopback connection, the bytes that
-// arrived unread, then all of them read, then the server's FIN.
+// The process's sockets show, for a loopback connection, the bytes that
+// arrived unread, then all of them read, then the server's FIN, and a RST.
 func TestAwaitTCP(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("no socket table: AwaitTCP pauses")
@@ -37,10 +37,27 @@ func TestAwaitTCP(t *testing.T) {
 	socks, _ = tcpTable(port)
 	assert.False(t, UnreadAtLeast(port, 11)(socks))
 	assert.False(t, AllRead(port)(socks), "not read yet")
-	assert.False(t, FINArrived(port)(socks))
+	local := conn.LocalAddr().(*net.TCPAddr).Port
+	assert.False(t, PeerEnded(local)(socks))
 	_, err = conn.Read(make([]byte, 10))
 	require.NoError(t, err)
 	require.True(t, AwaitTCP(port, wait, 0, AllRead(port)), "all read")
 	close(closeIt)
-	require.True(t, AwaitTCP(port, wait, 0, FINArrived(port)), "the server's FIN")
+	require.True(t, AwaitTCP(port, wait, 0, PeerEnded(local)), "the server's FIN")
+
+	// A RST: the server closes with linger 0 once the client's byte came.
+	rst := Serve(t, func(conn net.Conn) {
+		_, _ = conn.Read(make([]byte, 1))
+		_ = conn.(*net.TCPConn).SetLinger(0)
+	})
+	conn2, err := net.Dial("tcp", rst.Addr().String())
+	require.NoError(t, err)
+	defer conn2.Close()
+	_, err = conn2.Write([]byte("x"))
+	require.NoError(t, err)
+	local2 := conn2.LocalAddr().(*net.TCPAddr).Port
+	require.True(t, AwaitTCP(local2, wait, 0, PeerEnded(local2)), "the server's RST")
+	socks, _ = tcpTable(local2)
+	require.Len(t, socks, 1)
+	assert.Equal(t, TCPClose, socks[0].State)
 }
