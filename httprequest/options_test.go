@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -327,11 +326,8 @@ func TestKeepAlive(t *testing.T) {
 					if i > 0 && c.conns > 1 {
 						// The last connection is done with: the node closed it,
 						// or the server's FIN is in the kept one's socket.
-						require.True(t, drive.AwaitTCP(srv.Port(), maxWait, 20*time.Millisecond, func(socks []drive.TCPSocket) bool {
-							return !slices.ContainsFunc(socks, func(s drive.TCPSocket) bool {
-								return s.RemotePort == srv.Port() && s.State == drive.TCPEstablished
-							})
-						}), "a connection still open")
+						require.True(t, drive.AwaitTCP(srv.Port(), maxWait, 20*time.Millisecond, drive.NoneEstablished(srv.Port())),
+							"a connection still open")
 					}
 					o := d.run(t, n, srv.URL("/"+strconv.Itoa(i)), nil, httpclient.MethodGet, nil)
 					assertCompletion(t, Completion{ResultSuccess, 200, o.C.Headers, []byte("ok")}, o)

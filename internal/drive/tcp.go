@@ -70,6 +70,20 @@ func UnreadAtLeast(port, n int) func(socks []TCPSocket) bool {
 	}
 }
 
+// NoneEstablished is an AwaitTCP condition for the server on port: no
+// client socket connected to it is still established — each has the
+// server's FIN or RST, or its client closed it.
+func NoneEstablished(port int) func(socks []TCPSocket) bool {
+	return func(socks []TCPSocket) bool {
+		for _, s := range socks {
+			if s.RemotePort == port && s.State == TCPEstablished {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 // PeerEnded is an AwaitTCP condition for the socket with local port local:
 // its peer's FIN (CLOSE_WAIT) or RST (CLOSE) has arrived, behind every byte
 // sent before it.

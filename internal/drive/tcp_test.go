@@ -42,8 +42,11 @@ func TestAwaitTCP(t *testing.T) {
 	_, err = conn.Read(make([]byte, 10))
 	require.NoError(t, err)
 	require.True(t, AwaitTCP(port, wait, 0, AllRead(port)), "all read")
+	assert.False(t, NoneEstablished(port)(socks), "open")
 	close(closeIt)
 	require.True(t, AwaitTCP(port, wait, 0, PeerEnded(local)), "the server's FIN")
+	socks, _ = tcpTable(port)
+	assert.True(t, NoneEstablished(port)(socks), "FIN'd")
 
 	// A RST: the server closes with linger 0 once the client's byte came.
 	rst := Serve(t, func(conn net.Conn) {
