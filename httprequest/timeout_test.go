@@ -157,7 +157,7 @@ func TestTimeoutCountsFromRequest(t *testing.T) {
 		var got []Result
 		n.OnRequestCompleted(func(r Result, _ int, _ []string, _ []byte) { got = append(got, r) })
 		require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
-		time.Sleep(timeout - time.Millisecond) // no frame meanwhile
+		time.Sleep(timeout - time.Millisecond) // no frame meanwhile (fake clock)
 		n.Process()
 		assert.Empty(t, got, "1 ms before the deadline")
 		assert.NotEqual(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
@@ -601,7 +601,7 @@ func TestCancelBeforeTimeoutFakeClock(t *testing.T) {
 					require.NoError(t, n.Request(pipeURL, nil, httpclient.MethodGet, ""))
 					for time.Since(start) < timeout-time.Millisecond { // frames up to 1 ms before the timeout
 						n.Process()
-						time.Sleep(frame)
+						time.Sleep(frame) // a frame (fake clock)
 					}
 					synctest.Wait() // the worker's read is blocked
 					assert.Equal(t, c.status, n.HTTPClientStatus())
@@ -610,7 +610,7 @@ func TestCancelBeforeTimeoutFakeClock(t *testing.T) {
 				assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
 				for range 10 * timeout / time.Millisecond { // frames over ten timeouts
 					n.Process()
-					time.Sleep(time.Millisecond)
+					time.Sleep(time.Millisecond) // a frame (fake clock)
 				}
 				synctest.Wait() // a timer's function, had one been left armed, has run
 				n.Process()
