@@ -383,8 +383,8 @@ func TestInterruptedDownload(t *testing.T) {
 // waitBlockedInBody waits until a blocking-mode node (use_threads, Do) is in
 // BODY with its read blocked on the socket: Godot's blocking read returns
 // only once min(body left, download_chunk_size) bytes arrived (§1.10.1), so
-// get_downloaded_bytes() stays 0 while the server holds the rest. It runs
-// may run on a goroutine of its own (beside Do).
+// get_downloaded_bytes() stays 0 while the server holds the rest. It may
+// run on a goroutine of its own (beside Do).
 func waitBlockedInBody(t *testing.T, n *HTTPRequest) {
 	assert.True(t, drive.Until(maxWait, func() bool { return n.HTTPClientStatus() == httpclient.StatusBody && workerParked() }),
 		"the read did not block in BODY")
