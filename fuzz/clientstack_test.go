@@ -110,7 +110,7 @@ func runClient(t *testing.T, p plan, m clientMode) clientRun {
 			fail("hang: no end within %v while %s (status %v)", runDeadline, what, c.Status())
 		}
 		if !m.blocking {
-			time.Sleep(20 * time.Microsecond)
+			time.Sleep(20 * time.Microsecond) // a frame: the non-blocking loop polls once a frame (hung bounds it)
 		}
 	}
 

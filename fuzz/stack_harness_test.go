@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // Whole-stack fuzzing harness (issue 9 part 4): a scripted server on a
@@ -218,7 +220,7 @@ func (s *server) script(c *net.TCPConn, p plan) {
 	_ = c.SetWriteDeadline(time.Now().Add(ioDeadline))
 	for i, piece := range p.pieces() {
 		if i > 0 && p.gap > 0 {
-			time.Sleep(p.gap)
+			time.Sleep(p.gap) // the scenario: the fuzzed pause between pieces
 		}
 		if _, err := c.Write(piece); err != nil {
 			_ = c.Close()
@@ -237,7 +239,7 @@ func (s *server) script(c *net.TCPConn, p plan) {
 		_ = c.SetLinger(0)
 		_ = c.Close()
 	case endLateClose:
-		time.Sleep(lateCloseDelay)
+		time.Sleep(lateCloseDelay) // the scenario: the close comes after the client went idle
 		_ = c.Close()
 	}
 }
@@ -283,19 +285,15 @@ var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 // (after a grace period for runtime bookkeeping) or the heap is unbounded.
 // what describes the input for the failure message.
 func (b baseline) check(t testing.TB, what func() string) {
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		g, fds := runtime.NumGoroutine(), openFDs()
-		if g <= b.goroutines && fds <= b.fds {
-			break
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("left behind after the input: goroutines %d (before %d), fds %d (before %d)\n%s\n%s",
-				g, b.goroutines, fds, b.fds, what(), buf)
-		}
-		time.Sleep(time.Millisecond)
+	var g, fds int
+	if !drive.Until(2*time.Second, func() bool {
+		g, fds = runtime.NumGoroutine(), openFDs()
+		return g <= b.goroutines && fds <= b.fds
+	}) {
+		buf := make([]byte, 1<<16)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Fatalf("left behind after the input: goroutines %d (before %d), fds %d (before %d)\n%s\n%s",
+			g, b.goroutines, fds, b.fds, what(), buf)
 	}
 	metrics.Read(heapSample)
 	if v := heapSample[0].Value; v.Kind() == metrics.KindUint64 && v.Uint64() > heapBound {

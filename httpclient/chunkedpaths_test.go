@@ -5,12 +5,12 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/chunked"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -49,17 +49,19 @@ func TestChunkedIntoPaths(t *testing.T) {
 
 					buf := make([]byte, bufSize)
 					var got bytes.Buffer
-					deadline := time.Now().Add(driveTimeout)
-					for c.Status() == StatusBody && time.Now().Before(deadline) {
-						n, err := c.ReadResponseBodyChunkInto(buf)
-						got.Write(buf[:n])
-						if err != nil {
-							break
+					drive.Until(driveTimeout, func() bool { // the body read to its end
+						for c.Status() == StatusBody {
+							n, err := c.ReadResponseBodyChunkInto(buf)
+							got.Write(buf[:n])
+							if err != nil {
+								return true
+							}
+							if n == 0 {
+								return false // nothing yet: look again after a pause
+							}
 						}
-						if n == 0 {
-							time.Sleep(pollGap)
-						}
-					}
+						return true
+					})
 					assert.True(t, bytes.Equal(data, got.Bytes()), "body differs: got %d bytes, want %d", got.Len(), total)
 					assert.True(t, c.BodyComplete())
 					assert.Equal(t, StatusConnected, c.Status(), "§1.10.3")

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -141,7 +142,9 @@ func TestSetConnectionRoundTrip(t *testing.T) {
 						return
 					}
 				}
-				time.Sleep(20 * time.Millisecond)
+				// The close comes once the client, done with both
+				// exchanges, polls in CONNECTED for the end.
+				drive.Until(driveTimeout, func() bool { return drive.Waiting("httpclient.pollUntilEnd") })
 			}()
 			t.Cleanup(func() { _ = client.Close(); <-done })
 			return client, func() [][]byte {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/chunked"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -79,8 +80,10 @@ func readDoomed(c *Client, path readPath) (string, error) {
 	var out []byte
 	var err error
 	buf := make([]byte, 64)
-	deadline := time.Now().Add(driveTimeout)
-	for c.Status() == StatusBody && time.Now().Before(deadline) {
+	drive.Until(driveTimeout, func() bool { // one read, and a Poll, per look
+		if c.Status() != StatusBody {
+			return true
+		}
 		if path == pathAppend {
 			out, err = c.AppendResponseBodyChunk(out)
 		} else {
@@ -90,8 +93,8 @@ func readDoomed(c *Client, path readPath) (string, error) {
 		}
 		if c.Status() == StatusBody {
 			_ = c.Poll()
-			time.Sleep(time.Millisecond)
 		}
-	}
+		return false // the next look sees the status
+	})
 	return string(out), err
 }

@@ -88,7 +88,7 @@ func TestGodotChunkAmounts(t *testing.T) {
 				case <-time.After(5 * time.Second):
 					t.Fatal("the response never fitted in the socket buffers")
 				}
-				time.Sleep(20 * time.Millisecond) // loopback delivery
+				waitArrived(t, c, size) // the whole body is at the client
 				var sizes []int
 				total := 0
 				for c.Status() == StatusBody && len(sizes) < 100 {
@@ -128,7 +128,7 @@ func TestLargeRequestPartialWrite(t *testing.T) {
 					return
 				}
 				defer conn.Close()
-				time.Sleep(50 * time.Millisecond) // let the client's first write fill the buffers
+				time.Sleep(50 * time.Millisecond) // the scenario: a slow reader; the client's first write fills the buffers meanwhile
 				var all []byte
 				buf := make([]byte, 32<<10)
 				for {

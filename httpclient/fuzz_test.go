@@ -80,7 +80,7 @@ func runOverPipe(t *testing.T, data []byte, split int, blocking, into, head, str
 			t.Fatalf("stuck in %v", c.Status())
 		}
 		if !blocking {
-			time.Sleep(10 * time.Microsecond)
+			time.Sleep(10 * time.Microsecond) // a frame: the non-blocking loop polls once a frame (deadline bounds it)
 		}
 	}
 	if err := c.ConnectToHost("fuzz.example", 80, nil); err != nil {

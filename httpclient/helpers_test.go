@@ -181,7 +181,7 @@ func roundTripAfter(t *testing.T, c *Client, tr *[]Status, host string, port int
 		r.Code, r.HasResp, r.BodyLen, r.Chunked = c.ResponseCode(), c.HasResponse(), c.ResponseBodyLength(), c.IsResponseChunked()
 		r.Headers = append([]string(nil), c.RawHeaders()...)
 		if closed != nil {
-			waitClosed(t, closed)
+			waitClosed(t, c, closed)
 		}
 		readBody(t, c, path, &r)
 		if afterBody && c.Status() == StatusConnected {
@@ -212,20 +212,31 @@ const (
 	endCloseFirst               // FIN after the data; the client reads the body once it is there (scriptClosed)
 )
 
-// finSettle is how long a test waits after the server closed its socket
-// for the FIN to be queued in the client's socket (loopback).
+// finSettle is how long loopback needs to bring a FIN or a RST into the
+// client's socket: the pause that stands for waitPeerEnded's wait where the
+// socket cannot be looked at (drive.AwaitTCP, not Linux).
 const finSettle = 5 * time.Millisecond
 
 // waitClosed waits until closed is closed (the server closed the
-// connection), then finSettle.
-func waitClosed(t *testing.T, closed <-chan struct{}) {
+// connection), then until its FIN or RST is in c's socket.
+func waitClosed(t *testing.T, c *Client, closed <-chan struct{}) {
 	t.Helper()
 	select {
 	case <-closed:
 	case <-time.After(driveTimeout):
 		t.Fatal("the server did not close")
 	}
-	time.Sleep(finSettle) // the scenario: a FIN shows no sign in the client's socket short of a read
+	waitPeerEnded(t, c)
+}
+
+// waitPeerEnded waits, bounded, until the peer's FIN or RST is in the
+// socket of c's connection: a FIN shows no sign to the client short of a
+// read.
+func waitPeerEnded(t *testing.T, c *Client) {
+	t.Helper()
+	require.NotNil(t, c.st, "no connection")
+	local := c.st.conn.LocalAddr().(*net.TCPAddr).Port
+	require.True(t, drive.AwaitTCP(local, driveTimeout, finSettle, drive.PeerEnded(local)), "the peer's FIN or RST did not arrive")
 }
 
 // delivery is how a scripted server writes its response.

@@ -74,7 +74,7 @@ func TestPollSeesFINInEveryMode(t *testing.T) {
 						assert.Less(t, timePolls(t, c, rc.status), probeMedian, "nothing happened yet")
 
 						g.pass(t)
-						waitClosed(t, closed)
+						waitClosed(t, c, closed)
 						err := c.Poll()
 						assert.Equal(t, StatusConnectionError, c.Status(), "the first Poll after the close (issue 7 rule 2)")
 						wantEndCause(t, end, err)
@@ -118,7 +118,7 @@ func TestPollFINLeftToBodyRead(t *testing.T) {
 				require.NoError(t, c.Request(MethodGet, "/", nil, ""))
 				_ = pollWhile(t, c, StatusRequesting)
 				require.Equal(t, StatusBody, c.Status())
-				waitClosed(t, closed)
+				waitClosed(t, c, closed)
 				assert.NoError(t, c.Poll(), "§7 D3: left to the body read")
 				assert.Equal(t, StatusBody, c.Status())
 				r := result{}
@@ -236,7 +236,7 @@ func TestPollSocketErrorFirst(t *testing.T) {
 					}
 					require.Equal(t, tc.status, c.Status())
 					g.pass(t)
-					waitClosed(t, closed)
+					waitClosed(t, c, closed)
 					err := c.Poll()
 					assert.Equal(t, StatusConnectionError, c.Status(), "the first Poll after the RST, bytes queued or not")
 					assert.True(t, errors.Is(err, ErrConnectionError), "%v", err)
@@ -290,7 +290,7 @@ func TestPollSocketErrorFirst(t *testing.T) {
 			require.Equal(t, StatusConnected, c.Status())
 			g.wait(t)
 			g.pass(t)
-			waitClosed(t, closed)
+			waitClosed(t, c, closed)
 			require.NoError(t, c.Request(MethodGet, "/again", nil, ""))
 			err := c.Poll()
 			assert.Equal(t, StatusConnectionError, c.Status())
@@ -308,7 +308,7 @@ func TestPollSocketErrorFirst(t *testing.T) {
 			g.wait(t)
 			require.Equal(t, StatusBody, c.Status())
 			g.pass(t)
-			waitClosed(t, closed)
+			waitClosed(t, c, closed)
 			var got []byte
 			var err error
 			for err == nil {
@@ -338,7 +338,7 @@ func pollAfterReset(t *testing.T, c *Client, g gate, closed chan struct{}) {
 	t.Helper()
 	g.wait(t)
 	g.pass(t)
-	waitClosed(t, closed)
+	waitClosed(t, c, closed)
 	err := c.Poll()
 	assert.Equal(t, StatusConnectionError, c.Status(), "the first Poll after the RST")
 	assert.True(t, errors.Is(err, ErrConnectionError), "%v", err)

@@ -159,9 +159,10 @@ func TestNBReadStates(t *testing.T) {
 				_, err := server.Write([]byte("abc"))
 				require.NoError(t, err)
 				require.NoError(t, server.CloseWrite())
-				// Let both arrive (loopback delivers them in microseconds): the
-				// pause is the scenario, a FIN shows no sign short of a read.
-				time.Sleep(20 * time.Millisecond)
+				// Both are in the client's socket (a FIN shows no sign short
+				// of a read).
+				local := client.LocalAddr().(*net.TCPAddr).Port
+				require.True(t, drive.AwaitTCP(local, 5*time.Second, 20*time.Millisecond, drive.PeerEnded(local)), "the FIN arrived")
 				p := make([]byte, 3)
 				n, err := nbNext(t, nb, p)
 				require.NoError(t, err, "a read that fills p reports no EOF")
@@ -244,8 +245,9 @@ func TestNBReadStates(t *testing.T) {
 				n, err := nb.TryRead(make([]byte, 8))
 				require.Equal(t, errWouldBlock, err)
 				require.Zero(t, n)
-				go func() {
-					time.Sleep(10 * time.Millisecond) // the scenario: data after the read blocked
+				go func() { // the scenario: data after the read blocked
+					assert.True(t, drive.Until(5*time.Second, func() bool { return drive.Waiting("io.ReadAll", "httpclient.(*nbConn).Read") }),
+						"the blocking read waits")
 					_, _ = server.Write([]byte("late"))
 					_ = server.CloseWrite()
 				}()

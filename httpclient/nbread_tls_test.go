@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -375,18 +376,13 @@ func TestNBTLSIdle(t *testing.T) {
 			}
 			_, err := srv.Write([]byte("after"))
 			require.NoError(t, err)
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				n, err := r.TryRead(p)
-				if err == errWouldBlock {
-					require.True(t, time.Now().Before(deadline))
-					time.Sleep(100 * time.Microsecond) // a bounded poll's pause
-					continue
-				}
-				require.NoError(t, err)
-				assert.Equal(t, "after", string(p[:n]))
-				break
-			}
+			var n int
+			require.True(t, drive.Until(5*time.Second, func() bool {
+				n, err = r.TryRead(p)
+				return err != errWouldBlock
+			}), "the record did not arrive")
+			require.NoError(t, err)
+			assert.Equal(t, "after", string(p[:n]))
 		})
 	}
 }
@@ -406,16 +402,11 @@ func TestNBTLSDrainsRecords(t *testing.T) {
 				stream, plain := c.rest(t, nbCloseNotify)
 				_, err := c.sc.Write(stream) // one loopback segment: it arrives whole
 				require.NoError(t, err)
-				deadline := time.Now().Add(5 * time.Second)
-				for {
+				require.True(t, drive.Until(5*time.Second, func() bool {
 					s, err := c.r.w.nb.Peek()
 					require.NoError(t, err)
-					if s == nbData {
-						break
-					}
-					require.True(t, time.Now().Before(deadline))
-					time.Sleep(100 * time.Microsecond) // a bounded poll's pause
-				}
+					return s == nbData
+				}), "the records did not arrive")
 				p := make([]byte, size)
 				n, err := c.r.TryRead(p)
 				if size >= len(plain) {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -99,16 +100,12 @@ func timePolls(t *testing.T, c *Client, want Status) time.Duration {
 // returns the last Poll error.
 func pollUntilEnd(t *testing.T, c *Client, want Status) error {
 	t.Helper()
-	deadline := time.Now().Add(driveTimeout)
-	for time.Now().Before(deadline) {
-		err := c.Poll()
-		if c.Status() != want || c.rerr != nil {
-			return err
-		}
-		time.Sleep(pollGap)
-	}
-	t.Fatalf("the end of the stream was not seen in %v", driveTimeout)
-	return nil
+	var err error
+	require.True(t, drive.Until(driveTimeout, func() bool {
+		err = c.Poll()
+		return c.Status() != want || c.rerr != nil
+	}), "the end of the stream was not seen in %v", driveTimeout)
+	return err
 }
 
 // livenessTarget is a server for the liveness tests: plain or TLS, with a
@@ -216,8 +213,8 @@ func TestPollLivenessBody(t *testing.T) {
 				assert.Less(t, timePolls(t, c, StatusBody), probeMedian, "nothing to read")
 
 				drained.pass(t)
-				waiting.wait(t) // "defg" is in the client's socket
-				time.Sleep(10 * time.Millisecond)
+				waiting.wait(t) // "defg" is on its way to the client's socket
+				waitArrived(t, c, len("defg"))
 				assert.Less(t, timePolls(t, c, StatusBody), probeMedian, "bytes waiting")
 				assert.Equal(t, c.rr, c.rw, "the check leaves the bytes in the socket")
 				n, err = c.ReadResponseBodyChunkInto(buf)
@@ -227,7 +224,7 @@ func TestPollLivenessBody(t *testing.T) {
 				waiting.pass(t)
 				if end.name == "fin" {
 					ended.pass(t)
-					time.Sleep(10 * time.Millisecond)
+					waitPeerEnded(t, c)
 					assert.Less(t, timePolls(t, c, StatusBody), probeMedian, "a clean close is left to the body read (§7 D3)")
 					_, err = c.ReadResponseBodyChunkInto(buf)
 					var be *BodyError

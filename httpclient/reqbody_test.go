@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/chunked"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -344,17 +345,16 @@ func TestRequestStreamNonBlocking(t *testing.T) {
 	c3, _ := newClient(t, false)
 	require.NoError(t, connect(t, c3, "localhost", srv3.Port(), TLSClient(ca.Pool(), "")))
 	require.NoError(t, c3.RequestStream(MethodPost, "/", nil, bytes.NewReader(make([]byte, size)), size))
-	deadline := time.Now().Add(driveTimeout)
-	for last, same := int64(-1), 0; same < 50; { // until the upload has stalled
-		require.True(t, time.Now().Before(deadline), "the upload never stalled")
+	last, same := int64(-1), 0
+	require.True(t, drive.Until(driveTimeout, func() bool { // a Poll per look, until the upload has stalled
 		require.NoError(t, c3.Poll())
-		time.Sleep(time.Millisecond) // a bounded poll's pause (until the upload stalls)
 		if sent := c3.BytesSent(); sent == last {
 			same++
 		} else {
 			last, same = sent, 0
 		}
-	}
+		return same >= 50
+	}), "the upload never stalled")
 	require.Equal(t, StatusRequesting, c3.Status())
 	assert.Equal(t, int32(1), c3.live.Load(), "one background write at a time")
 	c3.Close()

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/chunked"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -591,13 +592,16 @@ func TestChunkedTrailerOnNextCall(t *testing.T) {
 			_ = pollWhile(t, c, StatusRequesting)
 			require.Equal(t, StatusBody, c.Status())
 			var got []string
-			for i := 0; c.Status() == StatusBody && i < 10000; i++ {
-				p := c.ReadResponseBodyChunk()
-				got = append(got, string(p))
-				if !m.blocking && len(p) == 0 {
-					time.Sleep(pollGap)
+			drive.Until(driveTimeout, func() bool { // the body read to its end
+				for c.Status() == StatusBody {
+					p := c.ReadResponseBodyChunk()
+					got = append(got, string(p))
+					if !m.blocking && len(p) == 0 {
+						return false // nothing yet: look again after a pause
+					}
 				}
-			}
+				return true
+			})
 			// Drop the empty reads of non-blocking mode that only waited.
 			assert.Equal(t, "hello", got[0])
 			assert.Equal(t, StatusConnected, c.Status())

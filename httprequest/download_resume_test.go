@@ -182,7 +182,7 @@ func TestKeepPartialDownload(t *testing.T) {
 				ctx, cancel := context.WithCancel(context.Background())
 				go func() {
 					<-sent
-					time.Sleep(100 * time.Millisecond) // the scenario: the bytes reach the node's blocking read
+					waitReadHolds(t, srv.Port())
 					cancel()
 				}()
 				_, err := n.Do(ctx, srv.URL("/"), nil, httpclient.MethodGet, nil)

@@ -21,9 +21,9 @@ import (
 // the body has already arrived, the first BODY frame's get_downloaded_bytes()
 // is exactly download_chunk_size (§2.6.1.3, §1.10.1.1–2, §2.14).
 
-// auditSettle is a pause, not a wait on a condition: it lets the loopback
-// deliver the body into the client's socket, which shows no sign of it
-// short of reading (what the frame under test does).
+// auditSettle is the pause that stands for the wait on the client's socket
+// where it cannot be looked at (drive.AwaitTCP, not Linux): the body's
+// bytes in it show no sign short of reading, what the frame under test does.
 const auditSettle = 30 * time.Millisecond
 
 // §2.6.1.3, §2.9.7: the first BODY frame reads download_chunk_size bytes when
@@ -36,12 +36,12 @@ func TestAuditFirstBodyFrameReadsChunkSize(t *testing.T) {
 	t.Cleanup(n.Close)
 	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
 	processUntil(t, n, httpclient.StatusBody)
-	time.Sleep(auditSettle) // the scenario: the body has arrived
 	var got []int64
 	for range 2 {
+		require.True(t, drive.AwaitTCP(srv.Port(), maxWait, auditSettle, drive.UnreadAtLeast(srv.Port(), 65536)),
+			"a chunk arrived in the client's socket")
 		n.Process()
 		got = append(got, n.DownloadedBytes())
-		time.Sleep(auditSettle) // the scenario: the next chunk has arrived
 	}
 	assert.Equal(t, []int64{65536, 131072}, got, "get_downloaded_bytes() after each BODY frame")
 }

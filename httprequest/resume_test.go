@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -110,6 +111,16 @@ type resumeFixture struct {
 	file  string
 	url   string
 	state string
+}
+
+// urlPort is the port of an http:// URL with one (a test server's).
+func urlPort(t *testing.T, rawURL string) int {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	require.NoError(t, err)
+	port, err := strconv.Atoi(u.Port())
+	require.NoError(t, err)
+	return port
 }
 
 func newResumeFixture(t *testing.T, h http.Handler) *resumeFixture {
@@ -443,9 +454,10 @@ func TestDoResumableCanceledThenResumed(t *testing.T) {
 	f := newResumeFixture(t, h)
 	t.Cleanup(func() { once.Do(func() { close(release) }) })
 	ctx, cancel := context.WithCancel(context.Background())
+	port := urlPort(t, f.url)
 	go func() {
 		<-flushed
-		time.Sleep(100 * time.Millisecond) // the bytes reach the node's blocking read
+		waitReadHolds(t, port)
 		cancel()
 	}()
 	_, err := f.n.DoResumable(ctx, f.url, nil)

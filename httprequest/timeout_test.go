@@ -157,7 +157,7 @@ func TestTimeoutCountsFromRequest(t *testing.T) {
 		var got []Result
 		n.OnRequestCompleted(func(r Result, _ int, _ []string, _ []byte) { got = append(got, r) })
 		require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
-		time.Sleep(timeout - time.Millisecond) // no frame meanwhile
+		time.Sleep(timeout - time.Millisecond) // no frame meanwhile (fake clock)
 		n.Process()
 		assert.Empty(t, got, "1 ms before the deadline")
 		assert.NotEqual(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
@@ -294,11 +294,11 @@ func TestCancelThreads(t *testing.T) {
 			require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
 			// No Process: nothing is delivered meanwhile.
 			require.True(t, drive.Until(maxWait, func() bool { return n.HTTPClientStatus() == c.wait }), "status %v", c.wait)
-			if c.wait == httpclient.StatusBody {
-				// The worker's read waits for min(left, download_chunk_size)
-				// bytes (§1.10.1): give it time to block there (the pause is
-				// the scenario: a blocked read shows no sign).
-				time.Sleep(50 * time.Millisecond)
+			if c.wait != httpclient.StatusConnected {
+				// The worker's read waits for the head, or for
+				// min(left, download_chunk_size) body bytes (§1.10.1): it is
+				// blocked once it is parked on its socket.
+				require.True(t, drive.Until(maxWait, workerParked), "the worker's read blocked")
 			}
 			if c.wait == httpclient.StatusConnected {
 				// The worker queues its completion.
@@ -341,7 +341,7 @@ func TestInterruptedDownload(t *testing.T) {
 					case d.Name == "do":
 						ctx, cancel := context.WithCancel(context.Background())
 						go func() {
-							waitBlockedInBody(n)
+							waitBlockedInBody(t, n)
 							cancel()
 						}()
 						_, err := n.Do(ctx, srv.URL("/"), nil, httpclient.MethodGet, nil)
@@ -352,7 +352,7 @@ func TestInterruptedDownload(t *testing.T) {
 						}
 						require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
 						if d.Name == "threads" {
-							waitBlockedInBody(n)
+							waitBlockedInBody(t, n)
 						} else {
 							nodes.ProcessUntil(t, n, func() bool { return n.DownloadedBytes() > 0 }, func() string { return "body bytes" })
 						}
@@ -381,27 +381,50 @@ func TestInterruptedDownload(t *testing.T) {
 }
 
 // waitBlockedInBody waits until a blocking-mode node (use_threads, Do) is in
-// BODY and gives its read time to block: Godot's blocking read returns only
-// once min(body left, download_chunk_size) bytes arrived (§1.10.1), so
-// get_downloaded_bytes() stays 0 while the server holds the rest.
-func waitBlockedInBody(n *HTTPRequest) {
-	drive.Until(maxWait, func() bool { return n.HTTPClientStatus() == httpclient.StatusBody })
-	time.Sleep(50 * time.Millisecond) // the scenario: a read blocked in BODY shows no sign
+// BODY with its read blocked on the socket: Godot's blocking read returns
+// only once min(body left, download_chunk_size) bytes arrived (§1.10.1), so
+// get_downloaded_bytes() stays 0 while the server holds the rest. It may
+// run on a goroutine of its own (beside Do).
+func waitBlockedInBody(t *testing.T, n *HTTPRequest) {
+	assert.True(t, drive.Until(maxWait, func() bool { return n.HTTPClientStatus() == httpclient.StatusBody && workerParked() }),
+		"the read did not block in BODY")
 }
+
+// waitReadHolds waits until the request's blocking read holds every byte
+// the server on port sent: none left in the client's socket, and the read
+// parked on it for more. It may run on a goroutine of its own (beside Do).
+func waitReadHolds(t *testing.T, port int) {
+	assert.True(t, drive.AwaitTCP(port, maxWait, 100*time.Millisecond, func(socks []drive.TCPSocket) bool {
+		return drive.AllRead(port)(socks) && workerParked()
+	}), "the blocking read did not take the bytes")
+}
+
+// workerParked reports whether a request's blocking driver (the use_threads
+// worker, or Do's caller) is parked on its socket: a blocked read.
+func workerParked() bool { return drive.Parked("httprequest.(*run)") }
 
 // §2.11.5 is not reproduced: a response that arrives just as the timeout
 // expires gives exactly one completion, never the real one and then
-// RESULT_TIMEOUT.
+// RESULT_TIMEOUT. Over a real socket, once per driver, with the answer sent
+// at the timeout; TestTimeoutRaceFakeClock has the exact instants.
 func TestTimeoutRaceOneCompletion(t *testing.T) {
-	for i := range 5 {
-		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
-			delay := time.Duration(90+5*i) * time.Millisecond
-			srv := serve(t, testserver.Script(testserver.Read(), testserver.Sleep(delay),
-				testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), testserver.Hold()))
-			require.NoError(t, n.SetTimeout(100*time.Millisecond))
-			o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
-			assert.Equal(t, 1, o.Callbacks)
-			assert.Contains(t, []Result{ResultSuccess, ResultTimeout}, o.C.Result)
+	const timeout = 100 * time.Millisecond
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		srv := serve(t, testserver.Script(testserver.Read(), testserver.Sleep(timeout),
+			testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), testserver.Hold()))
+		require.NoError(t, n.SetTimeout(timeout))
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		assert.Equal(t, 1, o.Callbacks)
+		assert.Contains(t, []Result{ResultSuccess, ResultTimeout}, o.C.Result)
+	})
+}
+
+// eachDriverOnPipe runs f once per driver (§7.3), each in a synctest bubble
+// with a node from pipeNode(t, answer).
+func eachDriverOnPipe(t *testing.T, answer func(conn net.Conn), f func(t *testing.T, d driverCase, n *HTTPRequest)) {
+	for _, d := range drivers {
+		t.Run(d.Name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { f(t, d, pipeNode(t, answer)) })
 		})
 	}
 }
@@ -411,8 +434,9 @@ func TestTimeoutRaceOneCompletion(t *testing.T) {
 // stop the bubble's clock): the connection is given to the node's client
 // (set_connection, §1.13) and kept as the keep-alive option's open
 // connection to pipeURL's origin (§7.2), so the request reuses it and dials
-// nothing. The peer runs on the other end until the node closes its own.
-func pipeNode(t *testing.T, peer func(conn net.Conn, r *bufio.Reader)) *HTTPRequest {
+// nothing. The peer on the other end reads the request head, calls answer,
+// and holds the connection until the node closes its own.
+func pipeNode(t *testing.T, answer func(conn net.Conn)) *HTTPRequest {
 	t.Helper()
 	n := newNode(t)
 	require.NoError(t, n.SetKeepAlive(true))
@@ -421,7 +445,12 @@ func pipeNode(t *testing.T, peer func(conn net.Conn, r *bufio.Reader)) *HTTPRequ
 	go func() {
 		defer close(done)
 		defer srv.Close()
-		peer(srv, bufio.NewReader(srv))
+		r := bufio.NewReader(srv)
+		if !readHead(r) {
+			return
+		}
+		answer(srv)
+		_, _ = io.Copy(io.Discard, r) // hold until the node closes
 	}()
 	t.Cleanup(func() { _ = cli.Close(); <-done })
 	require.NoError(t, n.client.SetConnection(cli))
@@ -461,7 +490,7 @@ func TestTimeoutFakeClock(t *testing.T) {
 	trickle := func(s string) func(conn net.Conn) {
 		return func(conn net.Conn) {
 			for i := range len(s) {
-				time.Sleep(100 * time.Millisecond) // the scenario: a byte per 100 ms
+				time.Sleep(100 * time.Millisecond) // the scenario (fake clock): a byte per 100 ms
 				if _, err := conn.Write([]byte{s[i]}); err != nil {
 					return
 				}
@@ -482,30 +511,19 @@ func TestTimeoutFakeClock(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for _, d := range drivers {
-				t.Run(d.Name, func(t *testing.T) {
-					synctest.Test(t, func(t *testing.T) {
-						n := pipeNode(t, func(conn net.Conn, r *bufio.Reader) {
-							if !readHead(r) {
-								return
-							}
-							c.answer(conn)
-							_, _ = io.Copy(io.Discard, r) // hold until the node closes
-						})
-						require.NoError(t, n.SetTimeout(timeout))
-						o := d.run(t, n, pipeURL, nil, httpclient.MethodGet, nil)
-						assertCompletion(t, Completion{Result: ResultTimeout}, o)
-						assert.ErrorIs(t, o.Err, godot.ErrTimeout)
-						if d.Do {
-							assert.Equal(t, timeout, o.Elapsed, "the timer fired at the timeout")
-						} else {
-							assert.GreaterOrEqual(t, o.Elapsed, timeout)
-							assert.LessOrEqual(t, o.Elapsed, timeout+frame, "the first frame at the timeout")
-						}
-						assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus(), "cancel_request() closed the client (§2.11.2)")
-					})
-				})
-			}
+			eachDriverOnPipe(t, c.answer, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				require.NoError(t, n.SetTimeout(timeout))
+				o := d.run(t, n, pipeURL, nil, httpclient.MethodGet, nil)
+				assertCompletion(t, Completion{Result: ResultTimeout}, o)
+				assert.ErrorIs(t, o.Err, godot.ErrTimeout)
+				if d.Do {
+					assert.Equal(t, timeout, o.Elapsed, "the timer fired at the timeout")
+				} else {
+					assert.GreaterOrEqual(t, o.Elapsed, timeout)
+					assert.LessOrEqual(t, o.Elapsed, timeout+frame, "the first frame at the timeout")
+				}
+				assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus(), "cancel_request() closed the client (§2.11.2)")
+			})
 		})
 	}
 }
@@ -526,24 +544,79 @@ func TestTimeoutRaceFakeClock(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for _, d := range drivers {
-				t.Run(d.Name, func(t *testing.T) {
-					synctest.Test(t, func(t *testing.T) {
-						n := pipeNode(t, func(conn net.Conn, r *bufio.Reader) {
-							if !readHead(r) {
-								return
-							}
-							time.Sleep(c.delay) // the scenario: the answer's instant
-							_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-							_, _ = io.Copy(io.Discard, r)
-						})
-						require.NoError(t, n.SetTimeout(timeout))
-						o := d.run(t, n, pipeURL, nil, httpclient.MethodGet, nil)
-						assert.Equal(t, 1, o.Callbacks)
-						assert.Contains(t, c.want, o.C.Result)
-					})
-				})
+			answer := func(conn net.Conn) {
+				time.Sleep(c.delay) // the scenario (fake clock): the answer's instant
+				_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 			}
+			eachDriverOnPipe(t, answer, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				require.NoError(t, n.SetTimeout(timeout))
+				o := d.run(t, n, pipeURL, nil, httpclient.MethodGet, nil)
+				assert.Equal(t, 1, o.Callbacks)
+				assert.Contains(t, c.want, o.C.Result)
+			})
+		})
+	}
+}
+
+// §2.11.4, §2.12.3, §7 D3 on the fake clock: a cancel 1 ms before the
+// timeout — the request waiting for the head, or blocked in the body —
+// stops the timer: no completion ever comes, not even RESULT_TIMEOUT, while
+// ten timeouts pass; the client is closed and the node free at once. Do's
+// cancel is its context's (§7.3): a zero Completion and context.Canceled,
+// never the timeout. TestCancelDuringEveryStatus has every status over real
+// sockets.
+func TestCancelBeforeTimeoutFakeClock(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	cases := []struct {
+		name   string
+		answer func(conn net.Conn)
+		status httpclient.Status
+	}{
+		{"waiting for the head", func(net.Conn) {}, httpclient.StatusRequesting},
+		{"in the body", func(conn net.Conn) {
+			_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")
+		}, httpclient.StatusBody},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			eachDriverOnPipe(t, c.answer, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				require.NoError(t, n.SetTimeout(timeout))
+				calls := 0
+				n.OnRequestCompleted(func(Result, int, []string, []byte) { calls++ })
+				start := time.Now()
+				if d.Do {
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					time.AfterFunc(timeout-time.Millisecond, func() {
+						assert.Equal(t, c.status, n.HTTPClientStatus())
+						cancel()
+					})
+					got, err := n.Do(ctx, pipeURL, nil, httpclient.MethodGet, nil)
+					assert.Equal(t, Completion{}, got)
+					assert.ErrorIs(t, err, context.Canceled)
+					assert.NotErrorIs(t, err, ResultTimeout)
+					assert.Equal(t, timeout-time.Millisecond, time.Since(start), "Do returned at the cancel")
+				} else {
+					require.NoError(t, n.SetUseThreads(d.Threads))
+					require.NoError(t, n.Request(pipeURL, nil, httpclient.MethodGet, ""))
+					for time.Since(start) < timeout-time.Millisecond { // frames up to 1 ms before the timeout
+						n.Process()
+						time.Sleep(frame) // a frame (fake clock)
+					}
+					synctest.Wait() // the worker's read is blocked
+					assert.Equal(t, c.status, n.HTTPClientStatus())
+					n.CancelRequest()
+				}
+				assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+				for range 10 * timeout / time.Millisecond { // frames over ten timeouts
+					n.Process()
+					time.Sleep(time.Millisecond) // a frame (fake clock)
+				}
+				synctest.Wait() // a timer's function, had one been left armed, has run
+				n.Process()
+				assert.Zero(t, calls, "no completion after cancel (§2.12.3), not even the timeout's (§2.11.4)")
+				assert.NoError(t, n.SetUseThreads(false), "not busy")
+			})
 		})
 	}
 }

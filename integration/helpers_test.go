@@ -195,6 +195,13 @@ func newTap(t *testing.T, target string) *tap {
 	return tp
 }
 
+// port is the port the tap listens on.
+func (tp *tap) port() int {
+	_, p, _ := net.SplitHostPort(tp.addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
 // Write feeds bytes from the peer to the scanner.
 func (tp *tap) Write(p []byte) (int, error) {
 	tp.mu.Lock()
@@ -397,12 +404,14 @@ func (r *clientRun) readBody(path readPath, resp *response) {
 // (the peer closed, §1.6.3.3) or d passed.
 func (r *clientRun) pollUntilChange(d time.Duration) {
 	r.t.Helper()
-	deadline := time.Now().Add(d)
-	for r.c.Status() == httpclient.StatusConnected && time.Now().Before(deadline) {
+	drive.Until(d, func() bool { // a Poll per look
+		if r.c.Status() != httpclient.StatusConnected {
+			return true
+		}
 		_ = r.c.Poll()
 		r.note()
-		time.Sleep(pollGap)
-	}
+		return false
+	})
 }
 
 // statuses builds an expected trace.

@@ -208,7 +208,7 @@ func TestCancelAgainstSlowPeer(t *testing.T) {
 		deadline := time.Now().Add(after)
 		for time.Now().Before(deadline) {
 			n.Process()
-			time.Sleep(frame)
+			time.Sleep(frame) // the scenario: frames while the worker downloads
 		}
 		require.Positive(t, n.DownloadedBytes(), "the body had started")
 		start := time.Now()

@@ -428,7 +428,7 @@ func TestTransportProxy(t *testing.T) {
 	})
 	t.Run("tinyproxy closed: POST on a new connection", func(t *testing.T) {
 		// A POST is not retried, so the pool must notice the connection
-		// tinyproxy closed while it was idle (its FIN has had 50 ms to come).
+		// tinyproxy closed while it was idle (its FIN is in the socket).
 		tp := newTap(t, proxy)
 		c := newHTTPClient(t, &httpclient.Transport{Proxy: proxyURL(tp.addr)})
 		for i := range 8 {
@@ -438,7 +438,7 @@ func TestTransportProxy(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, resp.Body.Close())
 			assert.Equal(t, "post "+strconv.Itoa(i), echoOf(t, body).Data)
-			time.Sleep(50 * time.Millisecond)
+			require.True(t, drive.AwaitTCP(tp.port(), driveTimeout, 50*time.Millisecond, drive.NoneEstablished(tp.port())), "tinyproxy closed")
 		}
 		assert.Equal(t, 8, tp.accepted())
 	})
@@ -815,7 +815,10 @@ func TestTransportCloseAndIdle(t *testing.T) {
 	_, body := get(t, c, "http://"+tp.addr+"/anything/1")
 	assert.Equal(t, "http://"+tp.addr+"/anything/1", echoOf(t, body).URL)
 	assert.Equal(t, 2, tp.accepted(), "the dripping connection was discarded")
-	time.Sleep(300 * time.Millisecond)
+	// The idle connection expires after 100 ms: the pool has closed it
+	// within 300 ms.
+	require.True(t, drive.AwaitTCP(tp.port(), 300*time.Millisecond, 300*time.Millisecond, drive.NoneEstablished(tp.port())),
+		"the idle connection was closed")
 	get(t, c, "http://"+tp.addr+"/anything/2")
 	assert.Equal(t, 3, tp.accepted(), "the idle connection expired")
 	get(t, c, "http://"+tp.addr+"/anything/3")

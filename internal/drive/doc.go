@@ -4,7 +4,14 @@
 //   - the node's three drivers of §7.3 — Process (one step per frame),
 //     use_threads (a worker, completions delivered by Process) and Do — with
 //     [Nodes] (Run, Callback, ProcessUntil), [Driver], [Drivers] and [Each];
-//   - the frame loop underneath them, [Await];
+//   - the frame loop underneath them, [Await], and the bounded waits the
+//     tests use instead of sleeps: [Until] (a condition, no frames), [Idle]
+//     (frames where nothing may happen), [Parked] and [Waiting] (a
+//     goroutine's call has reached the point where it waits: on its socket,
+//     or on anything), and [AwaitTCP] over the test process's own TCP
+//     sockets ([UnreadAtLeast], [AllRead]: bytes arrived or read;
+//     [PeerEnded], [NoneEstablished]: a FIN or RST arrived) — what a socket
+//     shows no sign of short of a read;
 //   - the client's poll loops, [Poller] (While, Body): Godot's non-blocking
 //     loop, a pause between polls, or blocking mode;
 //   - one loopback accept loop, [Serve], with [EachHead] for servers that

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gdhttp/gdhttp/internal/childtest"
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 var (
@@ -130,7 +131,7 @@ func runOnce(t *testing.T, sc *scenario, driver string, sp split, strict bool) {
 	e := startServers(t, sc, sp)
 	r := e.request(t)
 	e.prepareDownload(t, &r)
-	stop := startHeapWatch()
+	stop, _ := startHeapWatch()
 	stopped := false
 	defer func() {
 		if !stopped {
@@ -273,12 +274,11 @@ func (b baseline) check(t *testing.T) {
 	if b.fds < 0 {
 		return
 	}
-	deadline := time.Now().Add(2 * time.Second)
 	n := countFDs()
-	for n > b.fds && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	drive.Until(2*time.Second, func() bool {
 		n = countFDs()
-	}
+		return n <= b.fds
+	})
 	assert.LessOrEqual(t, n, b.fds, "file descriptors back to baseline")
 }
 
@@ -295,8 +295,8 @@ func countFDs() int {
 }
 
 // startHeapWatch samples the live heap every millisecond until stop, which
-// returns the peak growth over the start.
-func startHeapWatch() (stop func() int64) {
+// returns the peak growth over the start; peakNow returns it so far.
+func startHeapWatch() (stop, peakNow func() int64) {
 	runtime.GC()
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	read := func() int64 {
@@ -321,11 +321,12 @@ func startHeapWatch() (stop func() int64) {
 			}
 		}
 	})
-	return func() int64 {
+	stop = func() int64 {
 		close(done)
 		wg.Wait()
 		return peak.Load()
 	}
+	return stop, peak.Load
 }
 
 // checkDownload: the file holds what the scenario says (the old content after

@@ -125,14 +125,12 @@ func take() snapshot {
 // settle waits until the goroutines and descriptors are back at base (the
 // server's goroutines end as the client's close reaches them).
 func settle(base snapshot) snapshot {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		now := take()
-		if (now.goroutines <= base.goroutines && now.fds <= base.fds) || time.Now().After(deadline) {
-			return now
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var now snapshot
+	drive.Until(10*time.Second, func() bool {
+		now = take()
+		return now.goroutines <= base.goroutines && now.fds <= base.fds
+	})
+	return now
 }
 
 // failurePath is the misbehaviour of request i, or "" for a normal one:

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -383,7 +384,7 @@ func TestCloseUnblocksHandlers(t *testing.T) {
 			srv := ts.New(t, h)
 			c := dial(t, srv.Addr())
 			require.Eventually(t, func() bool { return srv.Accepted() == 1 }, 5*time.Second, time.Millisecond)
-			time.Sleep(20 * time.Millisecond) // let the handler block
+			require.True(t, drive.Until(5*time.Second, func() bool { return drive.Waiting("testserver.(*Server).serve") }), "the handler blocked")
 			start := time.Now()
 			srv.Close()
 			assert.Less(t, time.Since(start), 2*time.Second)

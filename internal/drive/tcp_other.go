@@ -1,0 +1,6 @@
+//go:build !linux
+
+package drive
+
+// tcpTable: no socket table to read on this platform.
+func tcpTable(int) ([]TCPSocket, bool) { return nil, false }
