@@ -398,9 +398,16 @@ func (r *run) stepBody() bool {
 		return false
 	}
 	for {
+		if b.dl != nil {
+			b.dl.markChunk()
+		}
 		n, err := b.read(c)
 		if err != nil {
-			return r.fail(sinkResult(err), r.code, r.respHeaders, err)
+			res := sinkResult(err)
+			if b.dl != nil && (res == ResultBodySizeLimitExceeded || res == ResultBodyDecompressFailed) {
+				b.dl.dropChunk() // Godot writes a chunk only once it decoded within the limit
+			}
+			return r.fail(res, r.code, r.respHeaders, err)
 		}
 		if b.bodyLen >= 0 {
 			if b.downloaded == b.bodyLen {
