@@ -465,3 +465,65 @@ func gzipLevel(t testing.TB, data []byte, level int) []byte {
 	require.NoError(t, w.Close())
 	return b.Bytes()
 }
+
+// §2.8.2.2, §2.8.2.3: Godot feeds a wire chunk to the decoder in pieces (one
+// put_partial_data each, up to a ring buffer of output, 64 KiB here) and
+// checks a piece for a decoding error before it checks the limit. A
+// 120000-byte body with a bad checksum in one chunk, limit 100000: the
+// first piece (~64 KiB) is within the limit, the second ends the stream,
+// passes the limit and fails the checksum — R8. The port checks the limit as
+// the output streams, and stops at R7 before the checksum is read.
+func TestAudit5DecodeErrorBeforeLimitInAPiece(t *testing.T) {
+	t.Skip("parity gap: the limit is checked as decoded output streams, not after each of Godot's decoder pieces (§2.8.2.3), so R7 comes before an R8 in the same piece")
+	gz := gzipBytes(t, []byte(strings.Repeat("a", 120000)))
+	gz[len(gz)-6] ^= 1 // the CRC-32
+	resp := "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + strconv.Itoa(len(gz)) + "\r\n\r\n" + string(gz)
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		srv := serve(t, testserver.Respond(resp))
+		require.NoError(t, n.SetBodySizeLimit(100000))
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		assert.Equal(t, ResultBodyDecompressFailed, o.C.Result)
+	})
+}
+
+// §2.7.2, §2.8.1.7, §2.9.7: through a redirect, frame by frame. The 302's
+// BODY step handles the response (downloaded 0), follows it — a new
+// connection, CONNECTING — and never reads its body; body_len stays −1
+// until the final response's body starts. Every driver ends with the final
+// response's counters.
+func TestAudit5RedirectCounters(t *testing.T) {
+	handler := func(c *testserver.Conn) {
+		req, err := c.ReadRequest()
+		if err != nil {
+			return
+		}
+		if bytes.HasPrefix(req, []byte("GET /final ")) {
+			_ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nend"))
+		} else {
+			_ = c.Write([]byte("HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 5\r\n\r\nmoved"))
+		}
+		_ = c.Hold()
+	}
+	t.Run("process_frames", func(t *testing.T) {
+		srv := serve(t, handler)
+		n := newNode(t)
+		var got []Result
+		n.OnRequestCompleted(func(r Result, _ int, _ []string, _ []byte) { got = append(got, r) })
+		require.NoError(t, n.Request(srv.URL("/start"), nil, httpclient.MethodGet, ""))
+		processUntil(t, n, httpclient.StatusBody)
+		n.Process() // the 302's BODY step
+		assert.Equal(t, frameView{httpclient.StatusConnecting, 0, -1, false},
+			frameView{n.HTTPClientStatus(), n.DownloadedBytes(), n.BodySize(), len(got) > 0})
+		processUntil(t, n, httpclient.StatusBody)
+		assert.Equal(t, int64(-1), n.BodySize(), "the final head arrived, its body not started")
+		nodes.ProcessUntil(t, n, func() bool { return len(got) > 0 }, func() string { return "no completion" })
+		assert.Equal(t, []Result{ResultSuccess}, got)
+	})
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		srv := serve(t, handler)
+		o := d.run(t, n, srv.URL("/start"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultSuccess, 200, []string{"Content-Length: 3"}, []byte("end")}, o)
+		assert.Equal(t, int64(3), n.BodySize())
+		assert.Equal(t, int64(3), n.DownloadedBytes())
+	})
+}
