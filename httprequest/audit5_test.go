@@ -2,10 +2,13 @@ package httprequest
 
 import (
 	"bytes"
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -526,4 +529,24 @@ func TestAudit5RedirectCounters(t *testing.T) {
 		assert.Equal(t, int64(3), n.BodySize())
 		assert.Equal(t, int64(3), n.DownloadedBytes())
 	})
+}
+
+// §1.5.10, §2.4.8: Godot starts the TCP connect of an IP literal inside
+// connect_to_host() for every target, TLS or not, so a connect that cannot
+// start makes request() return ERR_CANT_CONNECT, and a RESULT_CANT_CONNECT
+// follows, for https:// as for http://. The port's client starts a TLS
+// target's connect on its connector goroutine (COMPAT H14, "plumbing"):
+// request() returns OK and the client shows CONNECTING until the goroutine
+// reports.
+func TestAudit5TLSConnectCannotStart(t *testing.T) {
+	t.Skip("parity gap (httpclient, COMPAT H14): a TLS target's connect starts on a goroutine, so request() returns OK instead of ERR_CANT_CONNECT (§2.4.8)")
+	d := net.Dialer{Timeout: 200 * time.Millisecond}
+	if _, err := d.Dial("tcp4", "255.255.255.255:443"); !errors.Is(err, syscall.ENETUNREACH) && !errors.Is(err, syscall.EACCES) {
+		t.Skipf("a connect to 255.255.255.255 does not fail at once here: %v", err)
+	}
+	n := newNode(t)
+	o := viaCallback(t, n, "https://255.255.255.255/", nil, httpclient.MethodGet, nil)
+	assert.ErrorIs(t, o.ReqErr, godot.ErrCantConnect, "returned by request() (§2.4.8)")
+	assertCompletion(t, Completion{Result: ResultCantConnect}, o)
+	assert.Equal(t, 1, o.Frames, "the queued completion comes with the first frame")
 }
