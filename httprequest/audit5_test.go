@@ -384,27 +384,52 @@ func TestAudit5InPlaceFileAfterDecodeFailure(t *testing.T) {
 	}
 }
 
-// §2.8.2.1, §2.8.2.3, §2.6.1.5: Godot's zlib hands over, for every wire
-// chunk, all the output that chunk's bytes decode to, and the limit is
-// checked on that running total chunk by chunk. The port's inflaters keep up
-// to 32 KiB of decoded output in their window until it fills or the block
-// ends, so the total after a chunk can lag, and a limit passed inside that
-// lag is seen one chunk later: get_downloaded_bytes() at R7 is then larger
-// than Godot's, and the file written in place shorter.
+// §2.8.2.1, §2.8.2.3, §2.6.1.5, §2.9.3: Godot's zlib hands over, for every
+// wire chunk, all the output that chunk's bytes decode to, and the limit is
+// checked on that running total chunk by chunk. klauspost's inflaters keep
+// up to 32 KiB of decoded output in their window until it fills or the
+// block ends, so with them a limit passed inside that lag was seen one chunk
+// later (get_downloaded_bytes() 80000 here) and an in-place file kept less;
+// with a limit or an in-place file the node now decodes with the eager
+// inflater (inflate.go). Stored (level 0) gzip in 40000-byte chunks, one
+// read each: after the first, zlib has output 40000 − 10 (gzip header) − 5
+// (stored block header) bytes.
 func TestAudit5DecodedOutputPerWireChunk(t *testing.T) {
-	t.Skip("parity gap: the inflaters (klauspost/compress/flate) hold up to 32 KiB of decoded output back until more input arrives; zlib does not (§2.8.2.1)")
-	// Stored (level 0) gzip in 40000-byte chunks (one read each): after the
-	// first, zlib has output 40000 − 10 (gzip header) − 5 (stored block
-	// header) bytes, past the limit.
 	plain := bytes.Repeat([]byte("0123456789"), 10000)
 	gz := gzipLevel(t, plain, 0)
 	resp := "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedBody(gz, 40000)
-	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
-		srv := serve(t, testserver.Respond(resp))
-		require.NoError(t, n.SetBodySizeLimit(35000))
-		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
-		assert.Equal(t, ResultBodySizeLimitExceeded, o.C.Result)
-		assert.Equal(t, int64(40000), n.DownloadedBytes(), "R7 on the first chunk, as Godot")
+	headers := []string{"Content-Encoding: gzip", "Transfer-Encoding: chunked"}
+	t.Run("§2.8.2.3_R7_on_the_chunk_that_passes_the_limit", func(t *testing.T) {
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			srv := serve(t, testserver.Respond(resp))
+			require.NoError(t, n.SetBodySizeLimit(35000))
+			o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			assertCompletion(t, Completion{ResultBodySizeLimitExceeded, 200, headers, nil}, o)
+			assert.Equal(t, int64(40000), n.DownloadedBytes(), "R7 on the first chunk, as Godot")
+		})
+	})
+	t.Run("§2.9.3_in-place_file_holds_the_chunks_before", func(t *testing.T) {
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			srv := serve(t, testserver.Respond(resp))
+			file := filepath.Join(t.TempDir(), "out")
+			require.NoError(t, n.SetDownloadInPlace(true))
+			require.NoError(t, n.SetDownloadFile(file))
+			require.NoError(t, n.SetBodySizeLimit(70000))
+			o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			assertCompletion(t, Completion{ResultBodySizeLimitExceeded, 200, headers, nil}, o)
+			assert.Equal(t, int64(80000), n.DownloadedBytes())
+			b, err := os.ReadFile(file)
+			require.NoError(t, err)
+			assert.Equal(t, 40000-15, len(b), "the first chunk's output, all of it")
+			assert.True(t, bytes.Equal(plain[:len(b)], b))
+		})
+	})
+	t.Run("§2.8.2_no_limit_same_body", func(t *testing.T) {
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			srv := serve(t, testserver.Respond(resp))
+			o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			assertCompletion(t, Completion{ResultSuccess, 200, headers, plain}, o)
+		})
 	})
 }
 

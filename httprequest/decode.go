@@ -37,6 +37,12 @@ import (
 // here, as zlib does, so header fields of any length decode (Go's gzip readers
 // stop at 512-byte names); the deflate data goes through klauspost's flate.
 //
+// Where the running decoded size is observable chunk by chunk — with
+// body_size_limit set, or download_file written in place — the deflate data
+// goes through the eager inflater of inflate.go instead of klauspost's: it
+// hands over all the output each wire chunk decodes to, as zlib does, where
+// klauspost's keeps up to 32 KiB in its window (§2.8.2.1, §2.8.2.3).
+//
 // Kept from Godot: "deflate" means the zlib wrapper of RFC 1950 (raw deflate
 // fails, §2.8.2.1, §5); a body of zero bytes is not decoded at all (Godot
 // never feeds the decoder), so it yields an empty body.
@@ -132,10 +138,11 @@ type decoder struct {
 	err  error // sticky: decode error, sink error or errDecoderClosed
 	done bool  // the coroutine has returned
 
-	bufs *decBufs // pooled buffers and decompressors, nil once given back
-	gz   *gunzip  // the gzip reader (its inflater goes back to the pool)
-	keep bool     // release keeps the buffers in kept instead of the pool
-	kept *decBufs // the buffers after release, for the owner (keep)
+	bufs  *decBufs // pooled buffers and decompressors, nil once given back
+	gz    *gunzip  // the gzip reader (its inflater goes back to the pool)
+	eager bool     // inflate with the eager inflater (inflate.go); set before the first write
+	keep  bool     // release keeps the buffers in kept instead of the pool
+	kept  *decBufs // the buffers after release, for the owner (keep)
 }
 
 // decBufs are a decoder's buffers and decompressors, pooled across
@@ -241,10 +248,12 @@ func (d *decoder) release() {
 		// The coroutine has returned: nothing uses the buffers any more.
 		d.bufs, d.piece = nil, nil
 		if d.gz != nil {
-			if d.gz.fr != nil {
-				b.fr = d.gz.fr
-			} else if d.gz.spare != nil {
-				b.fr = d.gz.spare
+			fr := d.gz.fr
+			if fr == nil {
+				fr = d.gz.spare
+			}
+			if _, eager := fr.(*eagerInflater); fr != nil && !eager {
+				b.fr = fr
 			}
 			d.gz = nil
 		}
@@ -356,6 +365,10 @@ func (d *decoder) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// inputReady reports whether Read can hand over input without yielding (the
+// eager inflater's question before it would wait, inflate.go).
+func (d *decoder) inputReady() bool { return d.eof || d.heldN+len(d.in) > d.holdback }
+
 // readBufSize is the bufio buffer between the source and the inflater; a
 // *bufio.Reader also selects klauspost/flate's fastest input path.
 const readBufSize = 32 << 10
@@ -366,21 +379,31 @@ func (d *decoder) decode() error {
 		// Concatenated members decode (§7 D1); gunzip returns io.EOF only at
 		// the end of the input after a complete member.
 		d.gz = newGunzip(d.reader())
-		d.gz.spare, d.bufs.fr = d.bufs.fr, nil
+		if d.eager {
+			d.gz.spare = newEagerInflater(d.bufs.br, d.inputReady)
+		} else {
+			d.gz.spare, d.bufs.fr = d.bufs.fr, nil
+		}
 		return d.copyOut(d.gz)
 	case encDeflate:
 		br := d.reader()
-		zr := d.bufs.zr
-		var err error
-		if zr == nil {
-			zr, err = zlib.NewReader(br)
+		var zr io.Reader
+		if d.eager {
+			zr = newEagerZlib(br, d.inputReady)
 		} else {
-			err = zr.(zlib.Resetter).Reset(br, nil)
+			z := d.bufs.zr
+			var err error
+			if z == nil {
+				z, err = zlib.NewReader(br)
+			} else {
+				err = z.(zlib.Resetter).Reset(br, nil)
+			}
+			if err != nil {
+				return noEOF(err)
+			}
+			d.bufs.zr = z
+			zr = z
 		}
-		if err != nil {
-			return noEOF(err)
-		}
-		d.bufs.zr = zr
 		if err := d.copyOut(zr); err != nil {
 			return err
 		}

@@ -1,0 +1,201 @@
+package httprequest
+
+import (
+	"bytes"
+	"errors"
+	"hash/adler32"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zlib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// feedEager is feed (decode_test.go) on the eager inflater, with the total
+// output after each write.
+func feedEager(enc encoding, chunkSize int, src []byte, splits []int) (out []byte, after []int, err error) {
+	d := newDecoder(enc, chunkSize, func(p []byte) error {
+		out = append(out, p...)
+		return nil
+	})
+	d.eager = true
+	defer d.release()
+	prev := 0
+	for _, s := range append(splits, len(src)) {
+		if s < prev || s > len(src) {
+			continue
+		}
+		if err = d.write(src[prev:s]); err != nil {
+			return out, after, err
+		}
+		after = append(after, len(out))
+		prev = s
+	}
+	err = d.close()
+	return out, after, err
+}
+
+func gzipAt(t testing.TB, data []byte, level int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := gzip.NewWriterLevel(&b, level)
+	require.NoError(t, err)
+	_, err = w.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return b.Bytes()
+}
+
+func zlibAt(t testing.TB, data []byte, level int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := zlib.NewWriterLevel(&b, level)
+	require.NoError(t, err)
+	_, err = w.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return b.Bytes()
+}
+
+// errClass names the error kinds the node tells apart.
+func errClass(err error) string {
+	var ce flate.CorruptInputError
+	for _, e := range []error{io.ErrUnexpectedEOF, gzip.ErrChecksum, gzip.ErrHeader, zlib.ErrHeader, zlib.ErrChecksum, zlib.ErrDictionary, ErrTrailingData} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	switch {
+	case err == nil:
+		return "nil"
+	case errors.As(err, &ce):
+		return "corrupt"
+	}
+	return "other: " + err.Error()
+}
+
+// §2.8.2.1, §2.8.2.2, §7 D1/D3: the eager inflater decodes what
+// klauspost's decodes, byte for byte, and fails where it fails, with the
+// same kind of error, however the input is cut.
+func TestEagerInflaterMatchesKlauspost(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	random := make([]byte, 50000)
+	for i := range random {
+		random[i] = byte(r.Uint32())
+	}
+	inputs := map[string][]byte{
+		"text":   sampleText(70 << 10),
+		"random": random,
+		"zeros":  make([]byte, 300000),
+		"run":    []byte(strings.Repeat("a", 200000)),
+		"short":  []byte("hello"),
+		"empty":  {},
+	}
+	type src struct {
+		enc encoding
+		b   []byte
+	}
+	cases := map[string]src{}
+	for name, in := range inputs {
+		for _, level := range []int{flate.HuffmanOnly, flate.NoCompression, flate.BestSpeed, flate.DefaultCompression, flate.BestCompression} {
+			cases["gzip/"+name+"/"+strconv.Itoa(level)] = src{encGzip, gzipAt(t, in, level)}
+			cases["deflate/"+name+"/"+strconv.Itoa(level)] = src{encDeflate, zlibAt(t, in, level)}
+		}
+	}
+	text := inputs["text"]
+	gz, zl := gzipBytes(t, text), zlibBytes(t, text)
+	mutate := func(b []byte, at int) []byte { b = bytes.Clone(b); b[at] ^= 0x55; return b }
+	for i := range 8 {
+		cases["gzip/corrupt/"+strconv.Itoa(i)] = src{encGzip, mutate(gz, 20+i*len(gz)/9)}
+		cases["deflate/corrupt/"+strconv.Itoa(i)] = src{encDeflate, mutate(zl, 8+i*len(zl)/9)}
+	}
+	cases["gzip/bad crc"] = src{encGzip, mutate(gz, len(gz)-6)}
+	cases["gzip/bad size"] = src{encGzip, mutate(gz, len(gz)-2)}
+	cases["gzip/truncated"] = src{encGzip, gz[:len(gz)/2]}
+	cases["gzip/concatenated"] = src{encGzip, append(bytes.Clone(gz), gzipBytes(t, []byte("second"))...)}
+	cases["gzip/trailing garbage"] = src{encGzip, append(bytes.Clone(gz), "junk"...)}
+	cases["gzip/given zlib"] = src{encGzip, zl}
+	cases["deflate/bad adler"] = src{encDeflate, mutate(zl, len(zl)-1)}
+	cases["deflate/bad header"] = src{encDeflate, mutate(zl, 0)}
+	cases["deflate/dictionary"] = src{encDeflate, append([]byte{0x78, 0xbb}, zl[2:]...)}
+	cases["deflate/raw deflate"] = src{encDeflate, rawDeflateBytes(t, text)}
+	cases["deflate/truncated"] = src{encDeflate, zl[:len(zl)-2]}
+	cases["deflate/trailing garbage"] = src{encDeflate, append(bytes.Clone(zl), 'x')}
+	cases["deflate/invalid block type"] = src{encDeflate, []byte{0x78, 0x9c, 0x07, 0x00}}
+	cases["deflate/stored lengths differ"] = src{encDeflate, []byte{0x78, 0x9c, 0x01, 0x05, 0x00, 0xfa, 0xfe, 'h', 'e', 'l', 'l', 'o'}}
+
+	for name, c := range cases {
+		plans := splitPlans(len(c.b))
+		if len(c.b) > 3000 {
+			delete(plans, "one byte per write")
+		}
+		for plan, splits := range plans {
+			t.Run(name+"/"+plan, func(t *testing.T) {
+				want, _, _, wantErr := feed(c.enc, 4096, c.b, splits)
+				got, _, err := feedEager(c.enc, 4096, c.b, splits)
+				assert.Equal(t, errClass(wantErr), errClass(err), "error: klauspost %v, eager %v", wantErr, err)
+				if wantErr == nil {
+					assert.True(t, bytes.Equal(want, got), "output differs: %d vs %d bytes", len(want), len(got))
+				}
+				var de *DecodeError
+				if err != nil {
+					require.ErrorAs(t, err, &de)
+				}
+			})
+		}
+	}
+}
+
+// §2.8.2.1: after every write the eager inflater has handed over all the
+// output the bytes so far decode to — what zlib gives Godot for each wire
+// chunk (checked against zlib itself, Python's zlib.decompressobj, at every
+// cut of these streams when the inflater was written). Here the reference is
+// klauspost's inflater reading the stream cut at the same byte: it flushes
+// its window when it meets the cut, but may stop a symbol short, as it
+// fetches bits a little ahead of need. So the eager output is at least
+// klauspost's for the same cut, at most klauspost's for a cut 8 bytes later
+// (longer than any symbol), and jumps the 32 KiB steps of the window never.
+func TestEagerInflaterOutputsEverythingDecodable(t *testing.T) {
+	text := sampleText(150 << 10)
+	for _, level := range []int{flate.NoCompression, flate.HuffmanOnly, flate.BestSpeed, flate.DefaultCompression} {
+		t.Run(strconv.Itoa(level), func(t *testing.T) {
+			zl := zlibAt(t, text, level)
+			raw := zl[2 : len(zl)-4]
+			var splits []int
+			for k := 3; k < len(zl)-4; k += 997 + k%13 {
+				splits = append(splits, k)
+			}
+			out, after, err := feedEager(encDeflate, 65536, zl, splits)
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(text, out))
+			truncated := func(k int) int {
+				if k >= len(raw) {
+					return len(text)
+				}
+				ref, err := io.ReadAll(flate.NewReader(bytes.NewReader(raw[:k])))
+				require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+				return len(ref)
+			}
+			for i, k := range splits {
+				assert.GreaterOrEqual(t, after[i], truncated(k-2), "output after %d of %d bytes", k, len(zl))
+				assert.LessOrEqual(t, after[i], truncated(k-2+8), "output after %d of %d bytes", k, len(zl))
+			}
+		})
+	}
+}
+
+func TestAdler32Update(t *testing.T) {
+	b := sampleText(100000)
+	sum := uint32(1)
+	for i := 0; i < len(b); i += 7777 {
+		sum = adler32Update(sum, b[i:min(i+7777, len(b))])
+	}
+	assert.Equal(t, adler32.Checksum(b), sum)
+	assert.Equal(t, adler32.Checksum(nil), adler32Update(1, nil))
+}
