@@ -140,7 +140,8 @@ type decoder struct {
 
 	bufs  *decBufs // pooled buffers and decompressors, nil once given back
 	gz    *gunzip  // the gzip reader (its inflater goes back to the pool)
-	eager bool     // inflate with the eager inflater (inflate.go); set before the first write
+	eager bool     // inflate with the eager inflater (inflate.go) in Godot's pieces; set before the first write
+	maxIn int      // the largest write so far (Godot's StreamPeerGZIP buffer size)
 	keep  bool     // release keeps the buffers in kept instead of the pool
 	kept  *decBufs // the buffers after release, for the owner (keep)
 }
@@ -216,6 +217,7 @@ func (d *decoder) write(p []byte) error {
 		d.next, d.stop = iter.Pull(d.run)
 	}
 	d.in = p
+	d.maxIn = max(d.maxIn, len(p))
 	return d.pump()
 }
 
@@ -437,6 +439,9 @@ func (d *decoder) decode() error {
 
 // copyOut reads r to its end, yielding each piece of output.
 func (d *decoder) copyOut(r io.Reader) error {
+	if d.eager && d.enc != encBrotli {
+		return d.copyPieces(r)
+	}
 	for {
 		n, err := r.Read(d.piece)
 		if n > 0 {
@@ -452,6 +457,57 @@ func (d *decoder) copyOut(r io.Reader) error {
 		}
 	}
 }
+
+// copyPieces is copyOut in the pieces of Godot's feeding loop (§2.8.2.1,
+// §2.8.2.2–3): _update_connection hands a wire chunk to
+// StreamPeerGZIP.put_partial_data again and again; each call inflates into
+// its ring buffer until that has no more than 1 KiB free (or the chunk's
+// bytes are used up), and the node checks the call for a decoding error
+// before it checks body_size_limit on the output. So an error in the piece
+// that passes the limit is R8, not R7. A piece is yielded whole, once
+// complete or when the input at hand is used up; a decoding error drops
+// the piece it is in.
+func (d *decoder) copyPieces(r io.Reader) error {
+	have := 0
+	for {
+		end := godotPiece(len(d.piece), d.maxIn)
+		n, err := r.Read(d.piece[have:end])
+		have += n
+		if err != nil && err != io.EOF {
+			return noEOF(err)
+		}
+		if have > 0 && (err == io.EOF || have == end || !d.inputAtHand()) {
+			if !d.yield(decodeEvent(d.piece[:have])) {
+				return errDecoderStopped
+			}
+			have = 0
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
+
+// godotPiece is the output of one put_partial_data call of Godot's
+// StreamPeerGZIP with a ring buffer of ring bytes (empty: ring−1 free) and
+// an inflate buffer of buf bytes (the largest input given so far), when the
+// input lasts: inflate calls of min(buf, free) bytes while more than 1024
+// are free. A ring of 1 KiB or less takes nothing in Godot (§7 D1, COMPAT
+// Q16): then the piece is the ring.
+func godotPiece(ring, buf int) int {
+	free := ring - 1
+	if free <= 1024 || buf <= 0 {
+		return ring
+	}
+	if buf >= free {
+		return free
+	}
+	k := (free - 1024 + buf - 1) / buf // calls until no more than 1024 are free
+	return min(k*buf, free)
+}
+
+// inputAtHand reports whether input is buffered or waiting in the decoder.
+func (d *decoder) inputAtHand() bool { return d.bufs.br.Buffered() > 0 || d.inputReady() }
 
 // noEOF turns an io.EOF inside a stream into io.ErrUnexpectedEOF.
 func noEOF(err error) error {

@@ -271,3 +271,21 @@ func TestEagerInflaterRandomInputs(t *testing.T) {
 		}
 	}
 }
+
+// §2.8.2.1: the output of one put_partial_data call of Godot's
+// StreamPeerGZIP, by ring buffer and inflate buffer size (worked by hand
+// from stream_peer_gzip.cpp).
+func TestGodotPiece(t *testing.T) {
+	for _, c := range []struct{ ring, buf, want int }{
+		{65536, 150, 64650},   // 431 calls of 150: 1035 free after 430 > 1024
+		{65536, 40000, 65535}, // 40000, then the 25535 free
+		{65536, 65536, 65535}, // one call fills the ring
+		{65536, 1, 64511},     // down to exactly 1024 free
+		{65536, 64511, 64511}, // one call leaves 1024 free
+		{2048, 100, 1100},     // 2047 free: 11 calls leave 947
+		{1024, 500, 1024},     // Godot takes nothing (Q16): the ring
+		{256, 300, 256},
+	} {
+		assert.Equal(t, c.want, godotPiece(c.ring, c.buf), "ring %d, buffer %d", c.ring, c.buf)
+	}
+}
