@@ -459,24 +459,40 @@ func (d *decoder) copyOut(r io.Reader) error {
 }
 
 // copyPieces is copyOut in the pieces of Godot's feeding loop (§2.8.2.1,
-// §2.8.2.2–3): _update_connection hands a wire chunk to
+// §2.8.2.2–3). _update_connection hands a wire chunk to
 // StreamPeerGZIP.put_partial_data again and again; each call inflates into
-// its ring buffer until that has no more than 1 KiB free (or the chunk's
-// bytes are used up), and the node checks the call for a decoding error
-// before it checks body_size_limit on the output. So an error in the piece
-// that passes the limit is R8, not R7. A piece is yielded whole, once
-// complete or when the input at hand is used up; a decoding error drops
-// the piece it is in.
+// its ring buffer (2^⌈log2 download_chunk_size⌉ bytes, drained after every
+// call) in inflate calls of at most min(buffer, free) bytes — buffer being
+// the largest input given so far — while more than 1 KiB is free and input
+// is left, and the node checks each put_partial_data for a decoding error
+// before it checks body_size_limit on its output. So an error in the piece
+// that passes the limit is R8, not R7; a decoding error drops the piece it
+// is in. When the chunk's bytes are used up the piece ends, even with a
+// match half written: the rest of it comes with the next chunk, as from
+// zlib. (A ring of 1 KiB or less takes nothing in Godot, §7 D1, COMPAT Q16:
+// here its pieces are the whole ring.)
 func (d *decoder) copyPieces(r io.Reader) error {
+	ring := len(d.piece)
 	have := 0
 	for {
-		end := godotPiece(len(d.piece), d.maxIn)
-		n, err := r.Read(d.piece[have:end])
-		have += n
+		free := ring - 1 - have
+		if ring <= 1025 {
+			free = ring - have
+		}
+		// One inflate call: its output buffer filled, or the input used up.
+		end := have + min(max(d.maxIn, 1), free)
+		var err error
+		usedUp := false
+		for have < end && err == nil && !usedUp {
+			var n int
+			n, err = r.Read(d.piece[have:end])
+			have += n
+			usedUp = err == nil && !d.inputAtHand()
+		}
 		if err != nil && err != io.EOF {
 			return noEOF(err)
 		}
-		if have > 0 && (err == io.EOF || have == end || !d.inputAtHand()) {
+		if have > 0 && (err == io.EOF || usedUp || have == ring || (ring > 1025 && ring-1-have <= 1024)) {
 			if !d.yield(decodeEvent(d.piece[:have])) {
 				return errDecoderStopped
 			}
@@ -485,25 +501,10 @@ func (d *decoder) copyPieces(r io.Reader) error {
 		if err == io.EOF {
 			return nil
 		}
+		if usedUp && !d.yield(nil) { // wait for the next chunk
+			return errDecoderStopped
+		}
 	}
-}
-
-// godotPiece is the output of one put_partial_data call of Godot's
-// StreamPeerGZIP with a ring buffer of ring bytes (empty: ring−1 free) and
-// an inflate buffer of buf bytes (the largest input given so far), when the
-// input lasts: inflate calls of min(buf, free) bytes while more than 1024
-// are free. A ring of 1 KiB or less takes nothing in Godot (§7 D1, COMPAT
-// Q16): then the piece is the ring.
-func godotPiece(ring, buf int) int {
-	free := ring - 1
-	if free <= 1024 || buf <= 0 {
-		return ring
-	}
-	if buf >= free {
-		return free
-	}
-	k := (free - 1024 + buf - 1) / buf // calls until no more than 1024 are free
-	return min(k*buf, free)
 }
 
 // inputAtHand reports whether input is buffered or waiting in the decoder.

@@ -272,9 +272,20 @@ func TestEagerInflaterRandomInputs(t *testing.T) {
 	}
 }
 
-// §2.8.2.1: the output of one put_partial_data call of Godot's
-// StreamPeerGZIP, by ring buffer and inflate buffer size (worked by hand
-// from stream_peer_gzip.cpp).
+// godotPiece is the output of one put_partial_data call of Godot's
+// StreamPeerGZIP with a ring buffer of ring bytes and an inflate buffer of
+// buf bytes when the input lasts: inflate calls of min(buf, free) bytes while
+// more than 1024 are free (worked from stream_peer_gzip.cpp).
+func godotPiece(ring, buf int) int {
+	free := ring - 1
+	if buf >= free {
+		return free
+	}
+	k := (free - 1024 + buf - 1) / buf // calls until no more than 1024 are free
+	return min(k*buf, free)
+}
+
+// §2.8.2.1: the pieces the eager decode hands to the sink are Godot's.
 func TestGodotPiece(t *testing.T) {
 	for _, c := range []struct{ ring, buf, want int }{
 		{65536, 150, 64650},   // 431 calls of 150: 1035 free after 430 > 1024
@@ -283,9 +294,40 @@ func TestGodotPiece(t *testing.T) {
 		{65536, 1, 64511},     // down to exactly 1024 free
 		{65536, 64511, 64511}, // one call leaves 1024 free
 		{2048, 100, 1100},     // 2047 free: 11 calls leave 947
-		{1024, 500, 1024},     // Godot takes nothing (Q16): the ring
-		{256, 300, 256},
 	} {
 		assert.Equal(t, c.want, godotPiece(c.ring, c.buf), "ring %d, buffer %d", c.ring, c.buf)
+	}
+	for _, n := range []int{120000, 1 << 20} {
+		gz := gzipBytes(t, []byte(strings.Repeat("a", n)))
+		var pieces []int
+		d := newDecoder(encGzip, 65536, func(p []byte) error { pieces = append(pieces, len(p)); return nil })
+		d.eager = true
+		require.NoError(t, d.write(gz))
+		require.NoError(t, d.close())
+		want := godotPiece(65536, len(gz))
+		for i, p := range pieces[:len(pieces)-1] {
+			assert.Equal(t, want, p, "piece %d of %d bytes from one %d-byte chunk", i, n, len(gz))
+		}
+		assert.LessOrEqual(t, pieces[len(pieces)-1], want)
+	}
+}
+
+// §2.8.2.1: a chunk that ends in the middle of a match's output (its bits
+// all read, zlib's output buffer full) leaves the rest of the match to the
+// next chunk: with 1-byte chunks zlib's inflate buffer is 1 byte, so every
+// match but its first byte comes out with the next chunk.
+func TestEagerPendingMatchWaitsForTheNextChunk(t *testing.T) {
+	zl := zlibAt(t, []byte(strings.Repeat("ab", 100)), flate.BestCompression)
+	var splits []int
+	for k := 1; k < len(zl); k++ {
+		splits = append(splits, k)
+	}
+	out, after, err := feedEager(encDeflate, 65536, zl, splits)
+	require.NoError(t, err)
+	require.Equal(t, strings.Repeat("ab", 100), string(out))
+	prev := 0
+	for i, a := range after[:len(after)-1] {
+		assert.LessOrEqual(t, a-prev, 1, "at most one byte of output per 1-byte chunk (write %d)", i)
+		prev = a
 	}
 }
