@@ -142,6 +142,10 @@ type decoder struct {
 	gz    *gunzip  // the gzip reader (its inflater goes back to the pool)
 	eager bool     // inflate with the eager inflater (inflate.go) in Godot's pieces; set before the first write
 	maxIn int      // the largest write so far (Godot's StreamPeerGZIP buffer size)
+	inf   *eagerInflater
+	have  int      // output of the current piece not yet handed to the sink (copyPieces)
+	call  int      // where the current inflate call's output began in the piece
+	carry []byte   // input a write left untaken (copyPieces waiting for a trailer)
 	keep  bool     // release keeps the buffers in kept instead of the pool
 	kept  *decBufs // the buffers after release, for the owner (keep)
 }
@@ -216,9 +220,23 @@ func (d *decoder) write(p []byte) error {
 	if d.next == nil {
 		d.next, d.stop = iter.Pull(d.run)
 	}
-	d.in = p
+	if len(d.carry) > 0 {
+		d.carry = append(d.carry, p...)
+		d.in = d.carry
+	} else {
+		d.in = p
+	}
 	d.maxIn = max(d.maxIn, len(p))
-	return d.pump()
+	err := d.pump()
+	if err == nil && len(d.in) > 0 {
+		// copyPieces waits for a trailer with part of it at hand: keep
+		// those bytes (p is the caller's, reused for its next read).
+		d.carry = append(d.carry[:0], d.in...)
+		d.in = d.carry
+	} else {
+		d.carry = d.carry[:0]
+	}
+	return err
 }
 
 // close marks the end of the body, drains the remaining output to the sink and
@@ -367,9 +385,26 @@ func (d *decoder) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// inputReady reports whether Read can hand over input without yielding (the
-// eager inflater's question before it would wait, inflate.go).
+// inputReady reports whether Read can hand over input without yielding.
 func (d *decoder) inputReady() bool { return d.eof || d.heldN+len(d.in) > d.holdback }
+
+// inputAt returns the input bytes waiting in the decoder (beyond the bufio
+// buffer) and whether the input has ended: the eager inflater's view of
+// the input at hand (inflate.go).
+func (d *decoder) inputAt() (int, bool) { return d.heldN + len(d.in), d.eof }
+
+// callEnd is where the current inflate call's output buffer ends in the
+// piece: min(buffer, free) from its start (copyPieces).
+func (d *decoder) callEnd() int {
+	free := len(d.piece) - 1 - d.call
+	if len(d.piece) <= 1025 {
+		free = len(d.piece) - d.call
+	}
+	return d.call + min(max(d.maxIn, 1), free)
+}
+
+// callCap is the output the current inflate call may still give.
+func (d *decoder) callCap() int { return d.callEnd() - d.have }
 
 // readBufSize is the bufio buffer between the source and the inflater; a
 // *bufio.Reader also selects klauspost/flate's fastest input path.
@@ -382,7 +417,8 @@ func (d *decoder) decode() error {
 		// the end of the input after a complete member.
 		d.gz = newGunzip(d.reader())
 		if d.eager {
-			d.gz.spare = newEagerInflater(d.bufs.br, d.inputReady)
+			d.inf = newEagerInflater(d.bufs.br, d.inputAt, d.callCap, 8)
+			d.gz.spare = d.inf
 		} else {
 			d.gz.spare, d.bufs.fr = d.bufs.fr, nil
 		}
@@ -391,7 +427,8 @@ func (d *decoder) decode() error {
 		br := d.reader()
 		var zr io.Reader
 		if d.eager {
-			zr = newEagerZlib(br, d.inputReady)
+			z := newEagerZlib(br, d.inputAt, d.callCap)
+			d.inf, zr = z.f, z
 		} else {
 			z := d.bufs.zr
 			var err error
@@ -473,30 +510,40 @@ func (d *decoder) copyOut(r io.Reader) error {
 // here its pieces are the whole ring.)
 func (d *decoder) copyPieces(r io.Reader) error {
 	ring := len(d.piece)
-	have := 0
+	pieceEnd := ring - 1
+	if ring <= 1025 {
+		pieceEnd = ring
+	}
+	d.have = 0
 	for {
-		free := ring - 1 - have
-		if ring <= 1025 {
-			free = ring - have
-		}
 		// One inflate call: its output buffer filled, or the input used up.
-		end := have + min(max(d.maxIn, 1), free)
+		d.call = d.have
 		var err error
-		usedUp := false
-		for have < end && err == nil && !usedUp {
+		usedUp, full := false, false
+		for err == nil && !usedUp && !full {
+			if d.betweenMembers() && !d.inputAtHand() {
+				usedUp = true // gunzip would wait for another member
+				break
+			}
 			var n int
-			n, err = r.Read(d.piece[have:end])
-			have += n
-			usedUp = err == nil && !d.inputAtHand()
+			n, err = r.Read(d.piece[d.have:pieceEnd])
+			d.have += n
+			full = d.have >= d.callEnd()
+			usedUp = err == nil && !full && (d.inf.waiting || !d.inputAtHand())
 		}
 		if err != nil && err != io.EOF {
 			return noEOF(err)
 		}
-		if have > 0 && (err == io.EOF || usedUp || have == ring || (ring > 1025 && ring-1-have <= 1024)) {
-			if !d.yield(decodeEvent(d.piece[:have])) {
+		if err == nil && full && !d.betweenMembers() {
+			// The call's output buffer is full: zlib decodes on to its next
+			// output, reading input, and the piece ends if that used it up.
+			usedUp = !d.inf.advance()
+		}
+		if d.have > 0 && (err == io.EOF || usedUp || d.have >= pieceEnd || (ring > 1025 && ring-1-d.have <= 1024)) {
+			if !d.yield(decodeEvent(d.piece[:d.have])) {
 				return errDecoderStopped
 			}
-			have = 0
+			d.have = 0
 		}
 		if err == io.EOF {
 			return nil
@@ -506,6 +553,10 @@ func (d *decoder) copyPieces(r io.Reader) error {
 		}
 	}
 }
+
+// betweenMembers reports whether gunzip has ended a member and not begun
+// the next.
+func (d *decoder) betweenMembers() bool { return d.gz != nil && d.gz.fr == nil && d.gz.members > 0 }
 
 // inputAtHand reports whether input is buffered or waiting in the decoder.
 func (d *decoder) inputAtHand() bool { return d.bufs.br.Buffered() > 0 || d.inputReady() }

@@ -26,11 +26,19 @@ import (
 // (engine.go), and with klauspost's faster one otherwise.
 //
 // The inflater reads its input byte-exact from a bufio.Reader, as flate
-// does, and before it would wait for input (ready reports none is at hand)
-// it returns the output it has. Symbols are decoded bit by bit, consuming
-// only the bits a code needs, like zlib's slow path: a symbol is complete,
-// and output, exactly when zlib's would be. Errors are zlib's data errors,
-// reported as flate.CorruptInputError with the input offset.
+// does, and never waits for input: when the input at hand runs out it
+// returns what it has and reports waiting. Symbols are decoded bit by bit,
+// consuming only the bits a code needs, like zlib's slow path, so a symbol
+// is complete exactly when zlib's would be; block headers are parsed over
+// the bits at hand and consumed only once complete. Each Read gives at most
+// one inflate call's output (callCap), and advance goes on decoding to the
+// next output when that is full, as zlib reads on with a full output
+// buffer: with them the decoder (copyPieces, decode.go) reproduces the
+// output of each of Godot's put_partial_data calls. Errors are zlib's data
+// errors, reported as flate.CorruptInputError with the input offset.
+// Checked against zlib (Python's zlib driven as Godot drives it) on 300 000
+// chunk boundaries of gzip and zlib streams cut at random, 1-byte chunks
+// included, and on 6000 corrupted or random streams.
 
 const (
 	inflWindow = 1 << 15
@@ -55,29 +63,38 @@ type huffman struct {
 }
 
 type eagerInflater struct {
-	r     *bufio.Reader
-	ready func() bool // whether input beyond r's buffer is at hand without waiting
+	r *bufio.Reader
+	// in reports the input bytes at hand beyond r's buffer (waiting in the
+	// decoder) and whether the input has ended; callCap the most output the
+	// current inflate call may still give (zlib's avail_out). The inflater
+	// never waits for input: it reports waiting instead.
+	in      func() (n int, ended bool)
+	callCap func() int
+	trailer int // bytes of the wrapper's trailer after the final block (zlib's CHECK)
 
-	bits   uint64 // bit buffer, least significant bit first
-	nbits  uint
+	q      []byte // input read but not all consumed: bit qbit of q[0] is next
+	qbit   uint
 	offset int64 // input bytes read
 
 	win   [inflWindow]byte
 	wpos  int // next write position in win
 	whave int // output so far, capped at inflWindow
 
-	state   inflState
-	final   bool // the current block is the last
-	stored  int  // bytes left in a stored block
-	copyLen int  // a match not yet fully output
-	dist    int
-	lit     huffman
-	dcode   huffman
-	err     error
+	state      inflState
+	final      bool // the current block is the last
+	stored     int  // bytes left in a stored block
+	copyLen    int  // a match not yet fully output
+	dist       int
+	litPending bool // a literal decoded (zlib's LIT state) but not yet output
+	lit        byte
+	lcode      huffman
+	dcode      huffman
+	waiting    bool // the last Read (or advance) stopped for input it may not wait for
+	err        error
 }
 
-func newEagerInflater(r *bufio.Reader, ready func() bool) *eagerInflater {
-	return &eagerInflater{r: r, ready: ready}
+func newEagerInflater(r *bufio.Reader, in func() (int, bool), callCap func() int, trailer int) *eagerInflater {
+	return &eagerInflater{r: r, in: in, callCap: callCap, trailer: trailer}
 }
 
 // Reset starts a new stream on r (a *bufio.Reader); flate.Resetter.
@@ -86,77 +103,81 @@ func (f *eagerInflater) Reset(r io.Reader, dict []byte) error {
 	if !ok || len(dict) > 0 {
 		return errors.New("httprequest: eager inflater needs a *bufio.Reader and no dictionary")
 	}
-	ready := f.ready
-	*f = eagerInflater{r: br, ready: ready}
+	in, callCap, trailer, q := f.in, f.callCap, f.trailer, f.q[:0]
+	*f = eagerInflater{r: br, in: in, callCap: callCap, trailer: trailer, q: q}
 	return nil
 }
 
 // Close is a no-op (io.ReadCloser, as flate's reader).
 func (f *eagerInflater) Close() error { return nil }
 
-// available reports whether the next input byte can be read without
-// waiting.
-func (f *eagerInflater) available() bool { return f.r.Buffered() > 0 || f.ready() }
+// atHand returns the input bytes that can be read without waiting, and
+// whether the input has ended.
+func (f *eagerInflater) atHand() (int, bool) {
+	n, ended := f.in()
+	return f.r.Buffered() + n, ended
+}
 
 func (f *eagerInflater) corrupt() error { return flate.CorruptInputError(f.offset) }
 
-// fetch adds one input byte to the bit buffer. With canWait false it
-// reports false instead of waiting for input.
-func (f *eagerInflater) fetch(canWait bool) bool {
-	if !canWait && !f.available() {
-		return false
-	}
-	b, err := f.r.ReadByte()
-	if err != nil {
-		f.err = noEOF(err)
-		return false
-	}
-	f.offset++
-	f.bits |= uint64(b) << f.nbits
-	f.nbits += 8
-	return true
-}
+// availBits is the number of bits read and not consumed.
+func (f *eagerInflater) availBits() uint { return uint(len(f.q))*8 - f.qbit }
 
-// ensure makes n bits available.
-func (f *eagerInflater) ensure(n uint, canWait bool) bool {
-	for f.nbits < n {
-		if !f.fetch(canWait) {
+// ensure makes need bits available, reading input. With canWait false it
+// reads only input at hand and reports false (waiting) when that is not
+// enough; an input error also gives false, with f.err set.
+func (f *eagerInflater) ensure(need uint, canWait bool) bool {
+	for f.availBits() < need {
+		if !canWait {
+			if n, ended := f.atHand(); n == 0 && !ended {
+				f.waiting = true
+				return false
+			}
+		}
+		b, err := f.r.ReadByte()
+		if err != nil {
+			f.err = noEOF(err)
 			return false
 		}
+		f.offset++
+		f.q = append(f.q, b)
 	}
 	return true
 }
 
-// peek returns n bits from bit position pos (ensured before).
-func (f *eagerInflater) peek(pos, n uint) int {
-	return int((f.bits >> pos) & (1<<n - 1))
-}
-
-func (f *eagerInflater) consume(n uint) {
-	f.bits >>= n
-	f.nbits -= n
-}
-
-// getBits waits for n bits and consumes them (block headers).
-func (f *eagerInflater) getBits(n uint) (int, bool) {
-	if !f.ensure(n, true) {
-		return 0, false
+// bits returns n (≤ 16) bits from bit position pos on (ensured before),
+// least significant first.
+func (f *eagerInflater) bits(pos, n uint) int {
+	v := 0
+	for i := range n {
+		at := f.qbit + pos + i
+		v |= int(f.q[at>>3]>>(at&7)&1) << i
 	}
-	v := f.peek(0, n)
-	f.consume(n)
-	return v, true
+	return v
 }
 
-// peekSym decodes one symbol of h from bit position pos, bit by bit. It
-// returns the symbol and the position after it; ok false means it would
-// wait (canWait false) or failed (f.err).
+// consume drops n bits.
+func (f *eagerInflater) consume(n uint) {
+	f.qbit += n
+	drop := f.qbit >> 3
+	f.qbit &= 7
+	if int(drop) == len(f.q) {
+		f.q = f.q[:0]
+	} else {
+		f.q = f.q[drop:]
+	}
+}
+
+// peekSym decodes one symbol of h from bit position pos, bit by bit, as
+// zlib's slow path (a code is complete when its bits are). ok false: waiting
+// or failed (f.err).
 func (f *eagerInflater) peekSym(h *huffman, pos uint, canWait bool) (sym int, next uint, ok bool) {
 	code, first, index := 0, 0, 0
 	for l := 1; l <= inflMaxLen; l++ {
 		if !f.ensure(pos+1, canWait) {
 			return 0, pos, false
 		}
-		code |= f.peek(pos, 1)
+		code |= f.bits(pos, 1)
 		pos++
 		count := int(h.count[l])
 		if code-count < first {
@@ -171,9 +192,9 @@ func (f *eagerInflater) peekSym(h *huffman, pos uint, canWait bool) (sym int, ne
 	return 0, pos, false
 }
 
-// build makes h from code lengths. incomplete says whether zlib accepts an
-// incomplete code here (literal/length and distance codes whose longest
-// code has length 1); an over-subscribed code is always refused.
+// build makes h from code lengths. lensOrDists: zlib accepts an incomplete
+// literal/length or distance code whose longest code has length 1; an
+// over-subscribed code, or an incomplete code-length code, is refused.
 func (h *huffman) build(lengths []uint8, lensOrDists bool) bool {
 	*h = huffman{}
 	for _, l := range lengths {
@@ -246,115 +267,174 @@ func init() {
 	fixedDist.build(d[:], true)
 }
 
-// Read decodes into p. It returns early, with what it has, rather than wait
-// for input, and io.EOF after the final block.
+// Read decodes into p, at most callCap bytes (one inflate call's output
+// buffer). It never waits for input: when the input at hand runs out it
+// returns what it has, with waiting set. io.EOF comes after the final
+// block, once the wrapper's trailer is at hand.
 func (f *eagerInflater) Read(p []byte) (int, error) {
+	if c := f.callCap(); c > 0 && c < len(p) {
+		p = p[:c]
+	}
 	n := 0
-	for n < len(p) && f.err == nil {
-		if f.copyLen > 0 {
+	f.waiting = false
+	for n < len(p) && f.err == nil && !f.waiting {
+		const canWait = false
+		switch {
+		case f.litPending:
+			f.litPending = false
+			f.put(p[n:n+1], f.lit)
+			n++
+		case f.copyLen > 0:
 			n += f.copyOut(p[n:])
-			continue
-		}
-		switch f.state {
-		case inflHeader:
+		case f.state == inflHeader:
 			if f.final {
+				if !canWait {
+					if k, ended := f.atHand(); k < f.trailer && !ended {
+						f.waiting = true // zlib waits in CHECK for the trailer
+						break
+					}
+				}
 				f.err = io.EOF
 				break
 			}
-			if n > 0 {
-				return n, nil // a header may wait for input: the output goes first
-			}
-			f.header()
-		case inflStored:
+			f.header(canWait)
+		case f.state == inflStored:
 			if f.stored == 0 {
 				f.state = inflHeader
-				continue
+				break
 			}
-			if n > 0 && !f.available() {
-				return n, nil
-			}
-			m := min(f.stored, len(p)-n)
-			if b := f.r.Buffered(); b > 0 {
-				m = min(m, b)
-			}
-			k, err := f.r.Read(p[n : n+m])
-			f.offset += int64(k)
-			for _, b := range p[n : n+k] {
-				f.win[f.wpos] = b
-				f.wpos = (f.wpos + 1) & inflMask
-			}
-			f.whave = min(f.whave+k, inflWindow)
-			f.stored -= k
-			n += k
-			if err != nil {
-				f.err = noEOF(err)
-			}
-		case inflHuffman:
-			if !f.symbol(p, &n) {
-				if f.err == nil {
-					return n, nil // waits for input
-				}
-			}
+			f.readStored(p, &n, canWait)
+		default:
+			f.symbol(canWait)
 		}
 	}
-	if f.err != nil && (n > 0 && f.err != io.EOF) {
+	if f.err != nil && n > 0 && f.err != io.EOF {
 		return n, nil // the output first, the error on the next call
 	}
 	return n, f.err
 }
 
-// symbol decodes one literal, end of block or match, consuming its bits
-// only once all of them arrived. It returns false when it would wait (the
-// output so far goes first) or failed.
-func (f *eagerInflater) symbol(p []byte, n *int) bool {
-	canWait := *n == 0
-	sym, pos, ok := f.peekSym(&f.lit, 0, canWait)
+// put writes one output byte to p[0] and the window.
+func (f *eagerInflater) put(p []byte, b byte) {
+	p[0] = b
+	f.win[f.wpos] = b
+	f.wpos = (f.wpos + 1) & inflMask
+	f.whave = min(f.whave+1, inflWindow)
+}
+
+// readStored copies stored bytes into p[*n:]: the bytes already read
+// first, then from r (waiting only with canWait).
+func (f *eagerInflater) readStored(p []byte, n *int, canWait bool) {
+	m := min(f.stored, len(p)-*n)
+	var k int
+	if len(f.q) > 0 { // qbit is 0 in a stored block
+		k = copy(p[*n:*n+m], f.q)
+		f.consume(uint(k) * 8)
+	} else {
+		if !canWait {
+			if h, ended := f.atHand(); h == 0 && !ended {
+				f.waiting = true
+				return
+			}
+		}
+		if b := f.r.Buffered(); b > 0 {
+			m = min(m, b)
+		}
+		var err error
+		k, err = f.r.Read(p[*n : *n+m])
+		f.offset += int64(k)
+		if err != nil {
+			f.err = noEOF(err)
+		}
+	}
+	for _, b := range p[*n : *n+k] {
+		f.win[f.wpos] = b
+		f.wpos = (f.wpos + 1) & inflMask
+	}
+	f.whave = min(f.whave+k, inflWindow)
+	f.stored -= k
+	*n += k
+}
+
+// symbol decodes the next literal, end of block or match (zlib's LEN to
+// DISTEXT), consuming its bits only once all of them arrived; a literal or
+// match is left pending for Read (or advance) to output.
+func (f *eagerInflater) symbol(canWait bool) {
+	sym, pos, ok := f.peekSym(&f.lcode, 0, canWait)
 	if !ok {
-		return false
+		return
 	}
 	switch {
 	case sym < 256:
 		f.consume(pos)
-		p[*n] = byte(sym)
-		f.win[f.wpos] = byte(sym)
-		f.wpos = (f.wpos + 1) & inflMask
-		f.whave = min(f.whave+1, inflWindow)
-		*n++
-		return true
+		f.litPending, f.lit = true, byte(sym)
+		return
 	case sym == 256:
 		f.consume(pos)
 		f.state = inflHeader
-		return true
+		return
 	case sym > 285:
 		f.err = f.corrupt() // invalid literal/length code
-		return false
+		return
 	}
 	i := sym - 257
 	if !f.ensure(pos+inflLenExtra[i], canWait) {
-		return false
+		return
 	}
-	length := inflLenBase[i] + f.peek(pos, inflLenExtra[i])
+	length := inflLenBase[i] + f.bits(pos, inflLenExtra[i])
 	pos += inflLenExtra[i]
 	dsym, pos, ok := f.peekSym(&f.dcode, pos, canWait)
 	if !ok {
-		return false
+		return
 	}
 	if dsym >= 30 {
 		f.err = f.corrupt() // invalid distance code
-		return false
+		return
 	}
 	if !f.ensure(pos+inflDstExtra[dsym], canWait) {
-		return false
+		return
 	}
-	dist := inflDstBase[dsym] + f.peek(pos, inflDstExtra[dsym])
+	dist := inflDstBase[dsym] + f.bits(pos, inflDstExtra[dsym])
 	pos += inflDstExtra[dsym]
 	if dist > f.whave {
 		f.err = f.corrupt() // invalid distance too far back
-		return false
+		return
 	}
 	f.consume(pos)
 	f.copyLen, f.dist = length, dist
-	return true
+}
+
+// advance goes on decoding to the next byte of output without writing it,
+// as zlib does when its output buffer is full, and reports whether input is
+// left at hand where zlib stops (false: zlib would have used it all up).
+func (f *eagerInflater) advance() bool {
+	f.waiting = false
+	for f.err == nil && !f.waiting {
+		switch {
+		case f.litPending || f.copyLen > 0:
+			k, ended := f.atHand()
+			return k > 0 || ended
+		case f.state == inflHeader:
+			k, ended := f.atHand()
+			if f.final {
+				return k > f.trailer || ended // zlib reads the trailer, then stops
+			}
+			f.header(false)
+		case f.state == inflStored:
+			if f.stored == 0 {
+				f.state = inflHeader
+				break
+			}
+			if len(f.q) > 0 {
+				return true
+			}
+			k, ended := f.atHand()
+			return k > 0 || ended // zlib stops before copying
+		default:
+			f.symbol(false)
+		}
+	}
+	return f.err != nil // an error comes with the next Read
 }
 
 // copyOut outputs as much of the pending match as fits in p.
@@ -371,48 +451,60 @@ func (f *eagerInflater) copyOut(p []byte) int {
 	return k
 }
 
-// header reads a block header (waiting for input as needed).
-func (f *eagerInflater) header() {
-	v, ok := f.getBits(3)
-	if !ok {
+// header reads a block header, consuming it only once it is complete.
+func (f *eagerInflater) header(canWait bool) {
+	if !f.ensure(3, canWait) {
 		return
 	}
-	f.final = v&1 != 0
+	v := f.bits(0, 3)
 	switch v >> 1 {
 	case 0:
-		f.consume(f.nbits % 8) // to a byte boundary; the rest of the buffer is whole bytes
-		var hdr [4]byte
-		for i := range hdr {
-			b, ok := f.getBits(8)
-			if !ok {
-				return
-			}
-			hdr[i] = byte(b)
+		pos := (f.qbit + 3 + 7) &^ 7 // to a byte boundary
+		pos -= f.qbit
+		if !f.ensure(pos+32, canWait) {
+			return
 		}
-		length := binary.LittleEndian.Uint16(hdr[:2])
-		if ^length != binary.LittleEndian.Uint16(hdr[2:]) {
+		length, nlength := f.bits(pos, 16), f.bits(pos+16, 16)
+		if length != ^nlength&0xffff {
+			f.consume(pos + 32)
 			f.err = f.corrupt() // invalid stored block lengths
 			return
 		}
-		f.stored = int(length)
+		f.consume(pos + 32)
+		f.stored = length
 		f.state = inflStored
 	case 1:
-		f.lit, f.dcode = fixedLit, fixedDist
+		f.consume(3)
+		f.lcode, f.dcode = fixedLit, fixedDist
 		f.state = inflHuffman
 	case 2:
-		if f.dynamic() {
-			f.state = inflHuffman
+		if !f.dynamic(canWait) {
+			return
 		}
+		f.state = inflHuffman
 	default:
+		f.consume(3)
 		f.err = f.corrupt() // invalid block type
+		return
 	}
+	f.final = v&1 != 0
 }
 
-// dynamic reads the code definitions of a dynamic block.
-func (f *eagerInflater) dynamic() bool {
-	hlit, ok1 := f.getBits(5)
-	hdist, ok2 := f.getBits(5)
-	hclen, ok3 := f.getBits(4)
+// dynamic reads the code definitions of a dynamic block (after its 3
+// header bits), consuming them only once complete.
+func (f *eagerInflater) dynamic(canWait bool) bool {
+	pos := uint(3)
+	get := func(n uint) (int, bool) {
+		if !f.ensure(pos+n, canWait) {
+			return 0, false
+		}
+		v := f.bits(pos, n)
+		pos += n
+		return v, true
+	}
+	hlit, ok1 := get(5)
+	hdist, ok2 := get(5)
+	hclen, ok3 := get(4)
 	if !ok1 || !ok2 || !ok3 {
 		return false
 	}
@@ -423,7 +515,7 @@ func (f *eagerInflater) dynamic() bool {
 	}
 	var cl [19]uint8
 	for i := range hclen {
-		v, ok := f.getBits(3)
+		v, ok := get(3)
 		if !ok {
 			return false
 		}
@@ -436,11 +528,11 @@ func (f *eagerInflater) dynamic() bool {
 	}
 	var lengths [286 + 30]uint8
 	for i := 0; i < hlit+hdist; {
-		sym, pos, ok := f.peekSym(&codes, 0, true)
+		sym, next, ok := f.peekSym(&codes, pos, canWait)
 		if !ok {
 			return false
 		}
-		f.consume(pos)
+		pos = next
 		if sym < 16 {
 			lengths[i] = uint8(sym)
 			i++
@@ -448,6 +540,7 @@ func (f *eagerInflater) dynamic() bool {
 		}
 		var rep int
 		var val uint8
+		var v int
 		switch sym {
 		case 16:
 			if i == 0 {
@@ -455,23 +548,17 @@ func (f *eagerInflater) dynamic() bool {
 				return false
 			}
 			val = lengths[i-1]
-			v, ok := f.getBits(2)
-			if !ok {
-				return false
-			}
+			v, ok = get(2)
 			rep = 3 + v
 		case 17:
-			v, ok := f.getBits(3)
-			if !ok {
-				return false
-			}
+			v, ok = get(3)
 			rep = 3 + v
 		default:
-			v, ok := f.getBits(7)
-			if !ok {
-				return false
-			}
+			v, ok = get(7)
 			rep = 11 + v
+		}
+		if !ok {
+			return false
 		}
 		if i+rep > hlit+hdist {
 			f.err = f.corrupt() // invalid bit length repeat
@@ -486,10 +573,13 @@ func (f *eagerInflater) dynamic() bool {
 		f.err = f.corrupt() // invalid code -- missing end-of-block
 		return false
 	}
-	if !f.lit.build(lengths[:hlit], true) || !f.dcode.build(lengths[hlit:hlit+hdist], true) {
+	var lcode, dcode huffman
+	if !lcode.build(lengths[:hlit], true) || !dcode.build(lengths[hlit:hlit+hdist], true) {
 		f.err = f.corrupt() // invalid literal/lengths or distances set
 		return false
 	}
+	f.consume(pos)
+	f.lcode, f.dcode = lcode, dcode
 	return true
 }
 
@@ -503,8 +593,8 @@ type eagerZlib struct {
 	err   error
 }
 
-func newEagerZlib(r *bufio.Reader, ready func() bool) *eagerZlib {
-	return &eagerZlib{r: r, f: newEagerInflater(r, ready), sum: 1}
+func newEagerZlib(r *bufio.Reader, in func() (int, bool), callCap func() int) *eagerZlib {
+	return &eagerZlib{r: r, f: newEagerInflater(r, in, callCap, 4), sum: 1}
 }
 
 func (z *eagerZlib) Read(p []byte) (int, error) {
