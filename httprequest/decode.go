@@ -37,6 +37,12 @@ import (
 // here, as zlib does, so header fields of any length decode (Go's gzip readers
 // stop at 512-byte names); the deflate data goes through klauspost's flate.
 //
+// Where the running decoded size is observable chunk by chunk — with
+// body_size_limit set, or download_file written in place — the deflate data
+// goes through the eager inflater of inflate.go instead of klauspost's: it
+// hands over all the output each wire chunk decodes to, as zlib does, where
+// klauspost's keeps up to 32 KiB in its window (§2.8.2.1, §2.8.2.3).
+//
 // Kept from Godot: "deflate" means the zlib wrapper of RFC 1950 (raw deflate
 // fails, §2.8.2.1, §5); a body of zero bytes is not decoded at all (Godot
 // never feeds the decoder), so it yields an empty body.
@@ -132,10 +138,16 @@ type decoder struct {
 	err  error // sticky: decode error, sink error or errDecoderClosed
 	done bool  // the coroutine has returned
 
-	bufs *decBufs // pooled buffers and decompressors, nil once given back
-	gz   *gunzip  // the gzip reader (its inflater goes back to the pool)
-	keep bool     // release keeps the buffers in kept instead of the pool
-	kept *decBufs // the buffers after release, for the owner (keep)
+	bufs  *decBufs // pooled buffers and decompressors, nil once given back
+	gz    *gunzip  // the gzip reader (its inflater goes back to the pool)
+	eager bool     // inflate with the eager inflater (inflate.go) in Godot's pieces; set before the first write
+	maxIn int      // the largest write so far (Godot's StreamPeerGZIP buffer size)
+	inf   *eagerInflater
+	have  int      // output of the current piece not yet handed to the sink (copyPieces)
+	call  int      // where the current inflate call's output began in the piece
+	carry []byte   // input a write left untaken (copyPieces waiting for a trailer)
+	keep  bool     // release keeps the buffers in kept instead of the pool
+	kept  *decBufs // the buffers after release, for the owner (keep)
 }
 
 // decBufs are a decoder's buffers and decompressors, pooled across
@@ -208,8 +220,23 @@ func (d *decoder) write(p []byte) error {
 	if d.next == nil {
 		d.next, d.stop = iter.Pull(d.run)
 	}
-	d.in = p
-	return d.pump()
+	if len(d.carry) > 0 {
+		d.carry = append(d.carry, p...)
+		d.in = d.carry
+	} else {
+		d.in = p
+	}
+	d.maxIn = max(d.maxIn, len(p))
+	err := d.pump()
+	if err == nil && len(d.in) > 0 {
+		// copyPieces waits for a trailer with part of it at hand: keep
+		// those bytes (p is the caller's, reused for its next read).
+		d.carry = append(d.carry[:0], d.in...)
+		d.in = d.carry
+	} else {
+		d.carry = d.carry[:0]
+	}
+	return err
 }
 
 // close marks the end of the body, drains the remaining output to the sink and
@@ -241,10 +268,12 @@ func (d *decoder) release() {
 		// The coroutine has returned: nothing uses the buffers any more.
 		d.bufs, d.piece = nil, nil
 		if d.gz != nil {
-			if d.gz.fr != nil {
-				b.fr = d.gz.fr
-			} else if d.gz.spare != nil {
-				b.fr = d.gz.spare
+			fr := d.gz.fr
+			if fr == nil {
+				fr = d.gz.spare
+			}
+			if _, eager := fr.(*eagerInflater); fr != nil && !eager {
+				b.fr = fr
 			}
 			d.gz = nil
 		}
@@ -356,6 +385,27 @@ func (d *decoder) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// inputReady reports whether Read can hand over input without yielding.
+func (d *decoder) inputReady() bool { return d.eof || d.heldN+len(d.in) > d.holdback }
+
+// inputAt returns the input bytes waiting in the decoder (beyond the bufio
+// buffer) and whether the input has ended: the eager inflater's view of
+// the input at hand (inflate.go).
+func (d *decoder) inputAt() (int, bool) { return d.heldN + len(d.in), d.eof }
+
+// callEnd is where the current inflate call's output buffer ends in the
+// piece: min(buffer, free) from its start (copyPieces).
+func (d *decoder) callEnd() int {
+	free := len(d.piece) - 1 - d.call
+	if len(d.piece) <= 1025 {
+		free = len(d.piece) - d.call
+	}
+	return d.call + min(max(d.maxIn, 1), free)
+}
+
+// callCap is the output the current inflate call may still give.
+func (d *decoder) callCap() int { return d.callEnd() - d.have }
+
 // readBufSize is the bufio buffer between the source and the inflater; a
 // *bufio.Reader also selects klauspost/flate's fastest input path.
 const readBufSize = 32 << 10
@@ -366,21 +416,33 @@ func (d *decoder) decode() error {
 		// Concatenated members decode (§7 D1); gunzip returns io.EOF only at
 		// the end of the input after a complete member.
 		d.gz = newGunzip(d.reader())
-		d.gz.spare, d.bufs.fr = d.bufs.fr, nil
+		if d.eager {
+			d.inf = newEagerInflater(d.bufs.br, d.inputAt, d.callCap, 8)
+			d.gz.spare = d.inf
+		} else {
+			d.gz.spare, d.bufs.fr = d.bufs.fr, nil
+		}
 		return d.copyOut(d.gz)
 	case encDeflate:
 		br := d.reader()
-		zr := d.bufs.zr
-		var err error
-		if zr == nil {
-			zr, err = zlib.NewReader(br)
+		var zr io.Reader
+		if d.eager {
+			z := newEagerZlib(br, d.inputAt, d.callCap)
+			d.inf, zr = z.f, z
 		} else {
-			err = zr.(zlib.Resetter).Reset(br, nil)
+			z := d.bufs.zr
+			var err error
+			if z == nil {
+				z, err = zlib.NewReader(br)
+			} else {
+				err = z.(zlib.Resetter).Reset(br, nil)
+			}
+			if err != nil {
+				return noEOF(err)
+			}
+			d.bufs.zr = z
+			zr = z
 		}
-		if err != nil {
-			return noEOF(err)
-		}
-		d.bufs.zr = zr
 		if err := d.copyOut(zr); err != nil {
 			return err
 		}
@@ -414,6 +476,9 @@ func (d *decoder) decode() error {
 
 // copyOut reads r to its end, yielding each piece of output.
 func (d *decoder) copyOut(r io.Reader) error {
+	if d.eager && d.enc != encBrotli {
+		return d.copyPieces(r)
+	}
 	for {
 		n, err := r.Read(d.piece)
 		if n > 0 {
@@ -429,6 +494,72 @@ func (d *decoder) copyOut(r io.Reader) error {
 		}
 	}
 }
+
+// copyPieces is copyOut in the pieces of Godot's feeding loop (§2.8.2.1,
+// §2.8.2.2–3). _update_connection hands a wire chunk to
+// StreamPeerGZIP.put_partial_data again and again; each call inflates into
+// its ring buffer (2^⌈log2 download_chunk_size⌉ bytes, drained after every
+// call) in inflate calls of at most min(buffer, free) bytes — buffer being
+// the largest input given so far — while more than 1 KiB is free and input
+// is left, and the node checks each put_partial_data for a decoding error
+// before it checks body_size_limit on its output. So an error in the piece
+// that passes the limit is R8, not R7; a decoding error drops the piece it
+// is in. When the chunk's bytes are used up the piece ends, even with a
+// match half written: the rest of it comes with the next chunk, as from
+// zlib. (A ring of 1 KiB or less takes nothing in Godot, §7 D1, COMPAT Q16:
+// here its pieces are the whole ring.)
+func (d *decoder) copyPieces(r io.Reader) error {
+	ring := len(d.piece)
+	pieceEnd := ring - 1
+	if ring <= 1025 {
+		pieceEnd = ring
+	}
+	d.have = 0
+	for {
+		// One inflate call: its output buffer filled, or the input used up.
+		d.call = d.have
+		var err error
+		usedUp, full := false, false
+		for err == nil && !usedUp && !full {
+			if d.betweenMembers() && !d.inputAtHand() {
+				usedUp = true // gunzip would wait for another member
+				break
+			}
+			var n int
+			n, err = r.Read(d.piece[d.have:pieceEnd])
+			d.have += n
+			full = d.have >= d.callEnd()
+			usedUp = err == nil && !full && (d.inf.waiting || !d.inputAtHand())
+		}
+		if err != nil && err != io.EOF {
+			return noEOF(err)
+		}
+		if err == nil && full && !d.betweenMembers() {
+			// The call's output buffer is full: zlib decodes on to its next
+			// output, reading input, and the piece ends if that used it up.
+			usedUp = !d.inf.advance()
+		}
+		if d.have > 0 && (err == io.EOF || usedUp || d.have >= pieceEnd || (ring > 1025 && ring-1-d.have <= 1024)) {
+			if !d.yield(decodeEvent(d.piece[:d.have])) {
+				return errDecoderStopped
+			}
+			d.have = 0
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if usedUp && !d.yield(nil) { // wait for the next chunk
+			return errDecoderStopped
+		}
+	}
+}
+
+// betweenMembers reports whether gunzip has ended a member and not begun
+// the next.
+func (d *decoder) betweenMembers() bool { return d.gz != nil && d.gz.fr == nil && d.gz.members > 0 }
+
+// inputAtHand reports whether input is buffered or waiting in the decoder.
+func (d *decoder) inputAtHand() bool { return d.bufs.br.Buffered() > 0 || d.inputReady() }
 
 // noEOF turns an io.EOF inside a stream into io.ErrUnexpectedEOF.
 func noEOF(err error) error {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -64,6 +65,11 @@ type download struct {
 	// restoreTo is the length to truncate an appended file back to on
 	// abort (atomic mode without keep_partial_download), −1 for none.
 	restoreTo int64
+
+	// base is the file's length when it was opened (an appended file's old
+	// length, else 0); written counts the bytes written since, and mark is
+	// written when the current wire chunk was read (markChunk).
+	base, written, mark int64
 }
 
 // openDownloadFile opens download_file for the run's response body, by the
@@ -90,13 +96,14 @@ func openAppend(target string, restore bool) (*download, error) {
 		return nil, cantOpen(err)
 	}
 	d := &download{target: target, path: target, f: f, restoreTo: -1}
-	if restore {
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return nil, cantOpen(err)
-		}
-		if fi.Mode().IsRegular() {
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, cantOpen(err)
+	}
+	if fi.Mode().IsRegular() {
+		d.base = fi.Size()
+		if restore {
 			d.restoreTo = fi.Size()
 		}
 	}
@@ -195,10 +202,31 @@ func openTemp(target string) (*download, error) {
 // Write writes p to the file. The error wraps ErrFileCantWrite (R11).
 func (d *download) Write(p []byte) (int, error) {
 	n, err := d.f.Write(p)
+	d.written += int64(n)
 	if err != nil {
 		return n, cantWrite(err)
 	}
 	return n, nil
+}
+
+// markChunk notes that a new wire chunk is about to be read (§2.6.1.3).
+func (d *download) markChunk() { d.mark = d.written }
+
+// dropChunk takes back what the current wire chunk's decoded output wrote
+// (§2.6.1.5–6, §2.8.2.2–3): Godot decodes a whole chunk before it checks
+// body_size_limit and writes, so a chunk that fails decoding or passes the
+// limit leaves nothing of its output in the file — the port's decoder hands
+// its output on piece by piece as it streams. Only a file written in place
+// keeps what was written (an atomic download's temporary file is removed).
+func (d *download) dropChunk() {
+	if d.f == nil || d.atomic || d.written == d.mark {
+		return
+	}
+	if d.f.Truncate(d.base+d.mark) == nil {
+		if _, err := d.f.Seek(d.base+d.mark, io.SeekStart); err == nil {
+			d.written = d.mark
+		}
+	}
 }
 
 // commit ends a successful download: the file is closed and, in atomic mode,

@@ -368,6 +368,11 @@ func (r *run) stepBody() bool {
 			}
 			b.dl = dl
 		}
+		if b.dec != nil && (b.limit >= 0 || (b.dl != nil && !b.dl.atomic)) {
+			// The running decoded size is observable chunk by chunk: the
+			// limit's R7, a file written in place (§2.8.2.3, inflate.go).
+			b.dec.eager = true
+		}
 	}
 	if first || r.driver != driverDo {
 		// §2.6.1.2. Do has no frames: after the first step its blocking
@@ -381,9 +386,16 @@ func (r *run) stepBody() bool {
 		return false
 	}
 	for {
+		if b.dl != nil {
+			b.dl.markChunk()
+		}
 		n, err := b.read(c)
 		if err != nil {
-			return r.fail(sinkResult(err), r.code, r.respHeaders, err)
+			res := sinkResult(err)
+			if b.dl != nil && (res == ResultBodySizeLimitExceeded || res == ResultBodyDecompressFailed) {
+				b.dl.dropChunk() // Godot writes a chunk only once it decoded within the limit
+			}
+			return r.fail(res, r.code, r.respHeaders, err)
 		}
 		if b.bodyLen >= 0 {
 			if b.downloaded == b.bodyLen {

