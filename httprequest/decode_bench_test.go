@@ -13,22 +13,15 @@ import (
 func BenchmarkDecodeGzip(b *testing.B) {
 	text := sampleText(16 << 20)
 	gz := gzipBytes(b, text)
-	b.Run("httprequest", func(b *testing.B) {
-		b.SetBytes(int64(len(text)))
-		b.ReportAllocs()
-		for b.Loop() {
-			var n int
-			d := newDecoder(encGzip, 65536, func(p []byte) error { n += len(p); return nil })
-			for off := 0; off < len(gz); off += 65536 {
-				if err := d.write(gz[off:min(off+65536, len(gz))]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := d.close(); err != nil || n != len(text) {
-				b.Fatal(err, n)
-			}
+	// eager: the inflater used when body_size_limit is set or the file is
+	// written in place (inflate.go).
+	for _, eager := range []bool{false, true} {
+		name := "httprequest"
+		if eager {
+			name = "httprequest-eager"
 		}
-	})
+		b.Run(name, func(b *testing.B) { benchDecoder(b, text, gz, eager) })
+	}
 	b.Run("compress-gzip", func(b *testing.B) {
 		b.SetBytes(int64(len(text)))
 		b.ReportAllocs()
@@ -43,4 +36,22 @@ func BenchmarkDecodeGzip(b *testing.B) {
 			}
 		}
 	})
+}
+
+func benchDecoder(b *testing.B, text, gz []byte, eager bool) {
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var n int
+		d := newDecoder(encGzip, 65536, func(p []byte) error { n += len(p); return nil })
+		d.eager = eager
+		for off := 0; off < len(gz); off += 65536 {
+			if err := d.write(gz[off:min(off+65536, len(gz))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := d.close(); err != nil || n != len(text) {
+			b.Fatal(err, n)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/bits"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/zlib"
@@ -60,7 +61,19 @@ const (
 type huffman struct {
 	count  [inflMaxLen + 1]int16
 	symbol [inflMaxLit]int16
+	// fast maps the next inflFastBits input bits to symbol<<4 | length for
+	// the codes of at most that length (0: a longer code, or none).
+	fast [1 << inflFastBits]uint16
 }
+
+// inflFastBits is the width of huffman.fast: a code that short is decoded
+// with one lookup once its bits are at hand — the same symbol, complete at
+// the same input byte, as the bit-by-bit walk would give.
+const inflFastBits = 9
+
+// inflFast turns the table lookup on; tests turn it off to compare with the
+// bit-by-bit walk.
+var inflFast = true
 
 type eagerInflater struct {
 	r *bufio.Reader
@@ -148,12 +161,39 @@ func (f *eagerInflater) ensure(need uint, canWait bool) bool {
 // bits returns n (≤ 16) bits from bit position pos on (ensured before),
 // least significant first.
 func (f *eagerInflater) bits(pos, n uint) int {
-	v := 0
-	for i := range n {
-		at := f.qbit + pos + i
-		v |= int(f.q[at>>3]>>(at&7)&1) << i
+	at := f.qbit + pos
+	i := at >> 3
+	var w uint32
+	for k := uint(0); k < 3 && int(i+k) < len(f.q); k++ {
+		w |= uint32(f.q[i+k]) << (8 * k)
 	}
-	return v
+	return int(w>>(at&7)) & (1<<n - 1)
+}
+
+// peekBits returns n (≤ 16) bits from bit position pos on when they are
+// read or buffered, without taking bytes from the buffer: zlib's hold
+// keeps only the bytes a code needs, and the input at hand is counted
+// without it (advance, the trailer).
+func (f *eagerInflater) peekBits(pos, n uint) (int, bool) {
+	at := f.qbit + pos
+	var more []byte
+	if extra := int((at+n+7)>>3) - len(f.q); extra > 0 {
+		if extra > f.r.Buffered() {
+			return 0, false
+		}
+		more, _ = f.r.Peek(extra)
+	}
+	i := int(at >> 3)
+	var w uint32
+	for k := range 3 {
+		switch j := i + k; {
+		case j < len(f.q):
+			w |= uint32(f.q[j]) << (8 * k)
+		case j-len(f.q) < len(more):
+			w |= uint32(more[j-len(f.q)]) << (8 * k)
+		}
+	}
+	return int(w>>(at&7)) & (1<<n - 1), true
 }
 
 // consume drops n bits.
@@ -161,17 +201,21 @@ func (f *eagerInflater) consume(n uint) {
 	f.qbit += n
 	drop := f.qbit >> 3
 	f.qbit &= 7
-	if int(drop) == len(f.q) {
-		f.q = f.q[:0]
-	} else {
-		f.q = f.q[drop:]
-	}
+	// Kept at the front of its array, so that appends reuse it.
+	f.q = f.q[:copy(f.q, f.q[drop:])]
 }
 
 // peekSym decodes one symbol of h from bit position pos, bit by bit, as
 // zlib's slow path (a code is complete when its bits are). ok false: waiting
 // or failed (f.err).
 func (f *eagerInflater) peekSym(h *huffman, pos uint, canWait bool) (sym int, next uint, ok bool) {
+	if v, ok := f.peekBits(pos, inflFastBits); ok && inflFast {
+		if e := h.fast[v]; e != 0 {
+			next := pos + uint(e&15)
+			f.ensure(next, false) // buffered: it neither waits nor fails
+			return int(e >> 4), next, true
+		}
+	}
 	code, first, index := 0, 0, 0
 	for l := 1; l <= inflMaxLen; l++ {
 		if !f.ensure(pos+1, canWait) {
@@ -232,7 +276,26 @@ func (h *huffman) build(lengths []uint8, lensOrDists bool) bool {
 			offs[l]++
 		}
 	}
+	h.buildFast()
 	return true
+}
+
+// buildFast fills h.fast from the canonical code: the codes of each length
+// in symbol order, numbered on from the last code of the length before,
+// their bits reversed (deflate sends a code's most significant bit first).
+func (h *huffman) buildFast() {
+	code, index := 0, 0
+	for l := 1; l <= inflFastBits; l++ {
+		for range h.count[l] {
+			rev := int(bits.Reverse16(uint16(code)) >> (16 - l))
+			for e := rev; e < len(h.fast); e += 1 << l {
+				h.fast[e] = uint16(h.symbol[index])<<4 | uint16(l)
+			}
+			code++
+			index++
+		}
+		code <<= 1
+	}
 }
 
 var (
@@ -440,11 +503,15 @@ func (f *eagerInflater) advance() bool {
 // copyOut outputs as much of the pending match as fits in p.
 func (f *eagerInflater) copyOut(p []byte) int {
 	k := min(f.copyLen, len(p))
-	for i := range k {
-		b := f.win[(f.wpos-f.dist)&inflMask]
-		f.win[f.wpos] = b
-		f.wpos = (f.wpos + 1) & inflMask
-		p[i] = b
+	for i := 0; i < k; {
+		// At most dist bytes at a time, so that source and destination
+		// never overlap, and neither wraps around the window.
+		src := (f.wpos - f.dist) & inflMask
+		m := min(k-i, f.dist, inflWindow-src, inflWindow-f.wpos)
+		copy(f.win[f.wpos:f.wpos+m], f.win[src:src+m])
+		copy(p[i:i+m], f.win[f.wpos:f.wpos+m])
+		f.wpos = (f.wpos + m) & inflMask
+		i += m
 	}
 	f.whave = min(f.whave+k, inflWindow)
 	f.copyLen -= k

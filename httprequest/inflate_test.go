@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash/adler32"
 	"io"
 	"math/rand/v2"
@@ -332,4 +333,48 @@ func TestEagerOutputPerChunkAsGodot(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, strings.Repeat("ab", 100), string(out))
 	assert.Equal(t, []int{0, 0, 0, 1, 2, 2, 3, 200, 200, 200, 200, 200, 200}, after)
+}
+
+// The table lookup (inflFast) changes nothing observable: on valid,
+// corrupted and cut gzip and zlib streams fed in random chunks (1 byte to
+// 2 KiB, ring buffers from 256 B to 64 KiB), the output after every chunk,
+// the output and the failure are the bit-by-bit walk's — which matches
+// zlib driven as Godot drives it (TestEagerOutputPerChunkAsGodot).
+func TestEagerFastLookupSameAsBitwalk(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	text := sampleText(20000)
+	var streams [][]byte
+	for _, level := range []int{flate.BestSpeed, flate.DefaultCompression, flate.BestCompression, flate.HuffmanOnly} {
+		streams = append(streams, gzipAt(t, text, level), zlibAt(t, text, level))
+	}
+	run := func(enc encoding, chunk int, src []byte, splits []int, fast bool) ([]byte, []int, error) {
+		defer func(old bool) { inflFast = old }(inflFast)
+		inflFast = fast
+		return feedEager(enc, chunk, src, splits)
+	}
+	for i := range 400 {
+		k := i % len(streams)
+		enc := encGzip
+		if k%2 == 1 {
+			enc = encDeflate
+		}
+		src := bytes.Clone(streams[k])
+		if i%3 == 1 {
+			src[10+r.IntN(len(src)-10)] ^= byte(1 << r.IntN(8))
+		}
+		if i%5 == 2 {
+			src = src[:10+r.IntN(len(src)-10)]
+		}
+		var splits []int
+		for at := 0; at < len(src); {
+			at += 1 + r.IntN(1+[]int{1, 16, 2048}[i%3])
+			splits = append(splits, at)
+		}
+		chunk := 256 << r.IntN(9)
+		wantOut, wantAfter, wantErr := run(enc, chunk, src, splits, false)
+		gotOut, gotAfter, gotErr := run(enc, chunk, src, splits, true)
+		require.Equal(t, fmt.Sprint(wantErr), fmt.Sprint(gotErr), "stream %d", i)
+		require.Equal(t, wantAfter, gotAfter, "stream %d: output after each chunk", i)
+		require.True(t, bytes.Equal(wantOut, gotOut), "stream %d: output", i)
+	}
 }
