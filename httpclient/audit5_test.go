@@ -178,7 +178,7 @@ func TestAudit5UntilCloseCalls(t *testing.T) {
 	}
 }
 
-// §1.6.3, §1.12: the liveness check fails without close(): after a FIN
+// §1.6.3.3, §1.12: the liveness check fails without close(): after a FIN
 // seen by poll() in CONNECTED the last response's code, headers and body
 // length are still there, and every later poll() repeats the error.
 func TestAudit5LivenessFailureKeepsResponse(t *testing.T) {
@@ -228,5 +228,93 @@ func waitEnd(t *testing.T, c *Client) {
 			return
 		}
 		time.Sleep(time.Millisecond) // loopback delivery of the FIN
+	}
+}
+
+// arrivedClosed is arrived with the server closing right after resp; it
+// returns once the server has closed and the FIN had time to reach the
+// client (waitClosed).
+func arrivedClosed(t *testing.T, m mode, resp string) *Client {
+	t.Helper()
+	closed := make(chan struct{})
+	srv := ts.New(t, ts.Script(ts.Read(), ts.WriteAndClose([]byte(resp)),
+		ts.Do("closed", func(*ts.Conn) error { close(closed); return nil })))
+	c, _ := newClient(t, m.blocking)
+	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+	_ = pollWhile(t, c, StatusRequesting)
+	waitClosed(t, closed)
+	return c
+}
+
+// reads calls ReadResponseBodyChunk up to n times without polling, while
+// the status is BODY.
+func reads(c *Client, n int) []step {
+	var out []step
+	for range n {
+		if c.Status() != StatusBody {
+			break
+		}
+		s := step{Poll: c.Status(), Piece: string(c.ReadResponseBodyChunk())}
+		s.After = c.Status()
+		out = append(out, s)
+	}
+	return out
+}
+
+// §1.10.2.5, §1.10.2.7: Godot reads the data of a chunk with one read per
+// call (non-blocking: `_get_http_data(&chunk[…], chunk_left, rec)` is one
+// recv, then `break`): a chunk cut short by a FIN queued behind its first
+// bytes returns nothing and stays BODY — the recv returned the bytes, not
+// the EOF — and the next call meets the EOF: DISCONNECTED. Blocking mode's
+// read loops to the EOF within the first call.
+func TestAudit5ChunkCutShortCalls(t *testing.T) {
+	resp := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			c := arrivedClosed(t, m, resp)
+			want := []step{{StatusBody, "", StatusBody}, {StatusBody, "", StatusDisconnected}}
+			if m.blocking {
+				want = want[1:]
+			}
+			assert.Equal(t, want, reads(c, 4))
+			assert.False(t, c.BodyComplete(), "§7 D3: cut short")
+		})
+	}
+}
+
+// §1.10.2.2: `5;a=b` sets CONNECTION_ERROR as the size line is parsed and
+// the same call reads the chunk once. A chunk cut short by a FIN queued
+// behind its first bytes: non-blocking, that one recv returns the bytes
+// (not the EOF), so the call ends in CONNECTION_ERROR and nothing more is
+// read; blocking, the read loop meets the EOF and close() gives
+// DISCONNECTED. With nothing of the chunk there, both modes meet the EOF:
+// DISCONNECTED.
+func TestAudit5DoomedChunkCutShort(t *testing.T) {
+	head := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	tests := []struct {
+		name, body string
+		nb, bl     Status
+	}{
+		{"part-of-chunk", "5;a=b\r\nhel", StatusConnectionError, StatusDisconnected},
+		{"none-of-chunk", "5;a=b\r\n", StatusDisconnected, StatusDisconnected},
+	}
+	for _, tt := range tests {
+		for _, m := range modes {
+			t.Run(tt.name+"/"+m.name, func(t *testing.T) {
+				want := tt.nb
+				if m.blocking {
+					want = tt.bl
+				}
+				c := arrivedClosed(t, m, head+tt.body)
+				assert.Equal(t, []step{{StatusBody, "", want}}, reads(c, 3))
+				// ReadResponseBodyChunkInto takes the same status path.
+				c = arrivedClosed(t, m, head+tt.body)
+				for i := 0; i < 3 && c.Status() == StatusBody; i++ {
+					_, _ = c.ReadResponseBodyChunkInto(make([]byte, 64))
+				}
+				assert.Equal(t, want, c.Status(), "Into")
+			})
+		}
 	}
 }
