@@ -318,3 +318,27 @@ func TestAudit5DoomedChunkCutShort(t *testing.T) {
 		}
 	}
 }
+
+// §1.10.2.2, §1.10.2.4: a size line whose value is 0 when its hex parse
+// stops (`0;ext`, a line starting with a non-hex byte) is the last chunk
+// while the status is already CONNECTION_ERROR: the call returns nothing,
+// reads no further (the FIN behind it is not met) and does not close().
+func TestAudit5ZeroNotHexSizeLine(t *testing.T) {
+	head := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	for _, body := range []string{"0;ext\r\n\r\n", "0;ext\r\n", " 5\r\nhello\r\n"} {
+		for _, m := range modes {
+			for _, fin := range []bool{false, true} {
+				t.Run(strings.TrimSpace(body[:5])+"/"+m.name+"/fin="+map[bool]string{false: "no", true: "yes"}[fin], func(t *testing.T) {
+					var c *Client
+					if fin {
+						c = arrivedClosed(t, m, head+body)
+					} else {
+						c = arrived(t, m, MethodGet, head+body, false)
+					}
+					assert.Equal(t, []step{{StatusBody, "", StatusConnectionError}}, reads(c, 3))
+					assert.Equal(t, 200, c.ResponseCode(), "no close()")
+				})
+			}
+		}
+	}
+}
