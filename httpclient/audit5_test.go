@@ -1,6 +1,12 @@
 package httpclient
 
 import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Audit 5 against Godot 4's core/io/http_client_tcp.cpp (4.7 master,
@@ -341,4 +348,353 @@ func TestAudit5ZeroNotHexSizeLine(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A model of Godot's HTTPClientTCP over plain TCP in non-blocking mode
+// (http_client_tcp.cpp: poll() from REQUESTING on, read_response_body_chunk(),
+// close(); stream_peer_tcp.cpp: StreamPeerTCP::poll(), ::read(p_block=false)),
+// fed the bytes that have arrived, for the differential test below. The
+// head is parsed with wire.HeadParser (pinned against Godot on its own); the
+// model's subject is the status machine and the bytes of each call. One
+// port deviation is built in: §7 D3 (COMPAT H2, H3) — a FIN in BODY while
+// the body still expects bytes is left to the body read.
+type godotModel struct {
+	q          []byte // bytes in the socket
+	fin        bool   // the peer's FIN is behind them
+	closed     bool   // StreamPeerTCP's status is no longer CONNECTED
+	status     Status
+	head       []byte // response_str
+	method     Method
+	chunked    bool
+	untilEOF   bool
+	bodyLeft   int64
+	chunk      []byte
+	chunkLeft  int
+	trailer    bool
+	readChunk  int
+	framingLen bool // fixed-length framing (body_size != -1, not chunked)
+}
+
+var errModelEOF = io.EOF
+
+// recv is StreamPeerTCP::read(p_block=false): one recv(2).
+func (g *godotModel) recv(n int) ([]byte, error) {
+	switch {
+	case g.closed:
+		return nil, Failed
+	case len(g.q) > 0:
+		k := min(n, len(g.q))
+		b := g.q[:k]
+		g.q = g.q[k:]
+		return b, nil
+	case g.fin:
+		g.closed = true
+		return nil, errModelEOF
+	}
+	return nil, nil
+}
+
+func (g *godotModel) bodyExpectsBytes() bool {
+	return !g.framingLen || g.bodyLeft > 0
+}
+
+// poll is HTTPClientTCP::poll() in REQUESTING, CONNECTED and BODY.
+func (g *godotModel) poll() {
+	if !g.closed && len(g.q) == 0 && g.fin && !(g.status == StatusBody && g.bodyExpectsBytes()) {
+		g.closed = true // StreamPeerTCP::poll: readable with 0 bytes (§7 D3 aside)
+	}
+	switch g.status {
+	case StatusConnected, StatusBody:
+		if g.closed {
+			g.status = StatusConnectionError
+		}
+	case StatusRequesting:
+		for {
+			b, err := g.recv(1)
+			if err != nil {
+				g.closed, g.status = true, StatusConnectionError
+				return
+			}
+			if len(b) == 0 {
+				return
+			}
+			g.head = append(g.head, b[0])
+			var p wire.HeadParser
+			p.HeadRequest = g.method == MethodHead
+			var h wire.Head
+			h.Reset()
+			if n, err := p.Parse(g.head, &h); err == nil && n == len(g.head) {
+				g.chunked = h.Framing == wire.FramingChunked
+				g.untilEOF = h.Framing == wire.FramingUntilClose
+				g.framingLen = h.Framing == wire.FramingLength
+				g.bodyLeft = max(h.ContentLength, 0)
+				g.status = StatusConnected
+				if h.Framing != wire.FramingNone {
+					g.status = StatusBody
+				}
+				return
+			}
+		}
+	}
+}
+
+// read is HTTPClientTCP::read_response_body_chunk().
+func (g *godotModel) read() string {
+	if g.status != StatusBody {
+		return ""
+	}
+	var ret []byte
+	var err error
+	if g.chunked {
+		for {
+			if g.trailer {
+				var b []byte
+				b, err = g.recv(1)
+				if len(b) == 0 {
+					break
+				}
+				g.chunk = append(g.chunk, b[0])
+				if n := len(g.chunk); n >= 2 && g.chunk[n-2] == '\r' && g.chunk[n-1] == '\n' {
+					if n == 2 {
+						g.trailer, g.status, g.chunk = false, StatusConnected, nil
+						break
+					}
+					g.chunk = nil
+				}
+			} else if g.chunkLeft == 0 {
+				var b []byte
+				b, err = g.recv(1)
+				if len(b) == 0 {
+					break
+				}
+				g.chunk = append(g.chunk, b[0])
+				if len(g.chunk) > 32 {
+					g.status = StatusConnectionError
+					break
+				}
+				if n := len(g.chunk); n > 2 && g.chunk[n-2] == '\r' && g.chunk[n-1] == '\n' {
+					l := 0
+					for _, c := range g.chunk[:n-2] {
+						v := -1
+						switch {
+						case c >= '0' && c <= '9':
+							v = int(c - '0')
+						case c >= 'a' && c <= 'f':
+							v = int(c-'a') + 10
+						case c >= 'A' && c <= 'F':
+							v = int(c-'A') + 10
+						}
+						if v < 0 {
+							g.status = StatusConnectionError
+							break
+						}
+						l = l<<4 | v
+						if l > 1<<24 {
+							// §7 D1 (COMPAT C1): the port stops here; Godot
+							// goes on to read the oversized chunk.
+							g.status = StatusConnectionError
+							return ""
+						}
+					}
+					if l == 0 {
+						g.trailer, g.chunk = true, nil
+						break
+					}
+					g.chunkLeft = l + 2
+					g.chunk = nil
+				}
+			} else {
+				var b []byte
+				b, err = g.recv(g.chunkLeft)
+				if len(b) == 0 {
+					break
+				}
+				g.chunk = append(g.chunk, b...)
+				g.chunkLeft -= len(b)
+				if g.chunkLeft == 0 {
+					n := len(g.chunk)
+					if g.chunk[n-2] != '\r' || g.chunk[n-1] != '\n' {
+						g.status = StatusConnectionError
+						break
+					}
+					ret = g.chunk[:n-2]
+					g.chunk = nil
+				}
+				break
+			}
+		}
+	} else {
+		toRead := g.readChunk
+		if !g.untilEOF {
+			toRead = int(min(g.bodyLeft, int64(g.readChunk)))
+		}
+		for toRead > 0 {
+			var b []byte
+			b, err = g.recv(toRead)
+			if len(b) == 0 {
+				break
+			}
+			ret = append(ret, b...)
+			toRead -= len(b)
+			if !g.untilEOF {
+				g.bodyLeft -= int64(len(b))
+			}
+			if err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		g.closed = true
+		g.status = StatusConnectionError
+		if err == errModelEOF {
+			g.status = StatusDisconnected
+		}
+	} else if g.bodyLeft == 0 && !g.chunked && !g.untilEOF {
+		g.status = StatusConnected
+	}
+	return string(ret)
+}
+
+// modelCase is one response for the differential test: its bytes, the
+// pieces they arrive in, whether the peer's FIN follows.
+type modelCase struct {
+	resp      string
+	cuts      []int // piece boundaries, increasing, inside resp
+	fin       bool
+	readChunk int
+}
+
+// genModelCase makes a random well-formed head (no ambiguous framing: §7 D2
+// changes what follows it) with a fixed-length, chunked, read-until-close or
+// no body, possibly cut short, arriving in up to six pieces.
+func genModelCase(r *rand.Rand) modelCase {
+	var b strings.Builder
+	b.WriteString("HTTP/1.1 200 OK\r\nX-A: 1\r\n")
+	body := func(n int) string { return strings.Repeat(string(rune('a'+r.IntN(26))), n) }
+	switch r.IntN(4) {
+	case 0: // fixed length
+		n := r.IntN(700)
+		fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n%s", n, body(n))
+	case 1: // chunked
+		b.WriteString("Transfer-Encoding: chunked\r\n\r\n")
+		for range r.IntN(4) {
+			n := 1 + r.IntN(400)
+			size := fmt.Sprintf("%x", n)
+			if r.IntN(4) == 0 {
+				size = "0" + strings.ToUpper(size)
+			}
+			if r.IntN(10) == 0 {
+				size += ";a=b" // §1.10.2.2
+			}
+			b.WriteString(size + "\r\n" + body(n) + "\r\n")
+		}
+		b.WriteString("0\r\n")
+		for range r.IntN(3) {
+			b.WriteString("X-T: 1\r\n")
+		}
+		b.WriteString("\r\n")
+	case 2: // read until close
+		b.WriteString("Connection: close\r\n\r\n" + body(r.IntN(900)))
+	default: // no body
+		b.WriteString("\r\n")
+	}
+	c := modelCase{resp: b.String(), fin: r.IntN(3) > 0, readChunk: []int{256, 300, 65536}[r.IntN(3)]}
+	headLen := strings.Index(c.resp, "\r\n\r\n") + 4
+	if r.IntN(4) == 0 && len(c.resp) > headLen {
+		// A corrupt byte in the body (chunk size lines, terminators).
+		at := headLen + r.IntN(len(c.resp)-headLen)
+		c.resp = c.resp[:at] + string("\r\n; 0aZ"[r.IntN(7)]) + c.resp[at+1:]
+	}
+	if r.IntN(5) == 0 {
+		c.resp += "HTTP/1.1 204 No Content\r\n\r\n" // bytes after the response
+	}
+	if c.fin && r.IntN(3) == 0 {
+		c.resp = c.resp[:r.IntN(len(c.resp))+1] // cut short
+	}
+	for range r.IntN(6) {
+		c.cuts = append(c.cuts, 1+r.IntN(len(c.resp)))
+	}
+	slices.Sort(c.cuts)
+	c.cuts = slices.Compact(c.cuts)
+	return c
+}
+
+// TestAudit5GodotModel runs random responses through the client and
+// through the model of Godot's client above, delivering them piece by piece
+// over loopback and waiting after each piece (and after the FIN) until the
+// client's socket holds it; after each arrival a frame is run — poll(), then
+// read_response_body_chunk() in BODY — and every frame must give the same
+// statuses and bytes (§1.6.3, §1.6.4, §1.9, §1.10.1, §1.10.2, §1.15.3;
+// non-blocking, plain TCP).
+func TestAudit5GodotModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 1))
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	for i := range 400 {
+		mc := genModelCase(r)
+		t.Run(strconv.Itoa(i), func(t *testing.T) { runModelCase(t, ln, mc) })
+	}
+}
+
+func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase) {
+	idle := rand.New(rand.NewPCG(uint64(len(mc.resp)), uint64(len(mc.cuts))))
+	c, _ := newClient(t, false)
+	require.NoError(t, c.SetReadChunkSize(mc.readChunk))
+	require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
+	srv, err := ln.AcceptTCP()
+	require.NoError(t, err)
+	defer func() { _ = srv.Close() }()
+	require.NoError(t, srv.SetDeadline(time.Now().Add(driveTimeout)))
+	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+	g := &godotModel{status: StatusRequesting, method: MethodGet, readChunk: mc.readChunk}
+	var got, want []step
+	frame := func() {
+		_ = c.Poll()
+		s := step{Poll: c.Status()}
+		if s.Poll == StatusBody {
+			s.Piece = string(c.ReadResponseBodyChunk())
+		}
+		s.After = c.Status()
+		got = append(got, s)
+		g.poll()
+		m := step{Poll: g.status}
+		if m.Poll == StatusBody {
+			m.Piece = g.read()
+		}
+		m.After = g.status
+		want = append(want, m)
+	}
+	frame() // writes the request
+	var req []byte
+	buf := make([]byte, 4096)
+	for !strings.Contains(string(req), "\r\n\r\n") {
+		n, err := srv.Read(buf)
+		require.NoError(t, err)
+		req = append(req, buf[:n]...)
+	}
+	prev := 0
+	for _, cut := range append(mc.cuts, len(mc.resp)) {
+		if cut <= prev {
+			continue
+		}
+		_, err := srv.Write([]byte(mc.resp[prev:cut]))
+		require.NoError(t, err)
+		waitAcked(t, srv)
+		g.q = append(g.q, mc.resp[prev:cut]...)
+		prev = cut
+		for range 1 + idle.IntN(2) {
+			frame()
+		}
+	}
+	if mc.fin {
+		require.NoError(t, srv.CloseWrite())
+		waitAcked(t, srv)
+		g.fin = true
+	}
+	for range 8 {
+		frame()
+	}
+	assert.Equal(t, want, got, "response %q cut at %v, FIN %v, read_chunk_size %d", mc.resp, mc.cuts, mc.fin, mc.readChunk)
 }
