@@ -373,6 +373,7 @@ type godotModel struct {
 	trailer    bool
 	readChunk  int
 	framingLen bool // fixed-length framing (body_size != -1, not chunked)
+	blocking   bool
 	// The getters: response_num, body_size, has_response(), chunked.
 	code        int
 	bodyLen     int64
@@ -395,8 +396,28 @@ func (g *godotModel) close() {
 
 var errModelEOF = io.EOF
 
-// recv is StreamPeerTCP::read(p_block=false): one recv(2).
+// recv is HTTPClientTCP::_get_http_data(): in non-blocking mode
+// StreamPeerTCP::read(p_block=false), one recv(2); in blocking mode a loop
+// of those until n bytes, the end of the stream or an error. The tests
+// deliver the FIN before a blocking frame can wait for bytes that never
+// come.
 func (g *godotModel) recv(n int) ([]byte, error) {
+	if g.blocking && !g.closed {
+		var out []byte
+		for len(out) < n {
+			if len(g.q) == 0 {
+				if !g.fin {
+					panic("the model would wait forever")
+				}
+				g.closed = true
+				return out, errModelEOF
+			}
+			k := min(n-len(out), len(g.q))
+			out = append(out, g.q[:k]...)
+			g.q = g.q[k:]
+		}
+		return out, nil
+	}
 	switch {
 	case g.closed:
 		return nil, Failed
@@ -696,20 +717,48 @@ func TestAudit5GodotModel(t *testing.T) {
 	}
 	for i := range n {
 		mc := genModelCase(r)
-		t.Run(strconv.Itoa(i), func(t *testing.T) { runModelCase(t, ln, mc, uint64(i)) })
+		t.Run(strconv.Itoa(i), func(t *testing.T) { runModelCase(t, ln, mc, uint64(i), false) })
 	}
 }
 
-func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64) {
+// TestAudit5GodotModelBlocking is TestAudit5GodotModel in blocking mode
+// (§1.15.1–2: the head read and the body reads wait, Godot's
+// _get_http_data loops to its target or the end): each response is
+// delivered whole, the last one followed by the FIN, before its frames run,
+// so no call can wait for bytes that never come.
+func TestAudit5GodotModelBlocking(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 1))
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	n := 100
+	if testing.Short() {
+		n = 20
+	}
+	for i := range n {
+		mc := genModelCase(r)
+		mc.fin = true
+		for j := range mc.cuts {
+			mc.cuts[j] = nil
+		}
+		t.Run(strconv.Itoa(i), func(t *testing.T) { runModelCase(t, ln, mc, uint64(i), true) })
+	}
+}
+
+func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, blocking bool) {
 	idle := rand.New(rand.NewPCG(seed, 2))
-	c, _ := newClient(t, false)
+	c, _ := newClient(t, blocking)
+	// A blocking call that waits where Godot's would not is a failure,
+	// not a hang: Abort ends it (the frames then differ).
+	watchdog := time.AfterFunc(driveTimeout, c.Abort)
+	defer watchdog.Stop()
 	require.NoError(t, c.SetReadChunkSize(mc.readChunk))
 	require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
 	srv, err := ln.AcceptTCP()
 	require.NoError(t, err)
 	defer func() { _ = srv.Close() }()
 	require.NoError(t, srv.SetDeadline(time.Now().Add(driveTimeout)))
-	g := &godotModel{status: StatusConnected, readChunk: mc.readChunk, code: 0, bodyLen: -1}
+	g := &godotModel{status: StatusConnected, readChunk: mc.readChunk, code: 0, bodyLen: -1, blocking: blocking}
 	var got, want []mstep
 	frame := func() {
 		_ = c.Poll()
@@ -736,6 +785,19 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64) 
 		}
 		require.NoError(t, c.Request(mc.methods[i], "/", nil, ""))
 		g.request(mc.methods[i])
+		if blocking {
+			// The whole response (and the FIN after the last) is there
+			// before the Poll that writes the request and reads the head.
+			_, err := srv.Write([]byte(resp))
+			require.NoError(t, err)
+			waitAcked(t, srv)
+			g.q = append(g.q, resp...)
+			if i == len(mc.resps)-1 {
+				require.NoError(t, srv.CloseWrite())
+				waitAcked(t, srv)
+				g.fin = true
+			}
+		}
 		frame() // writes the request
 		var req []byte
 		for !strings.Contains(string(req), "\r\n\r\n") {
@@ -744,6 +806,9 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64) 
 			req = append(req, buf[:n]...)
 		}
 		prev := 0
+		if blocking {
+			prev = len(resp)
+		}
 		for _, cut := range append(mc.cuts[i], len(resp)) {
 			if cut <= prev {
 				continue
@@ -757,7 +822,7 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64) 
 				frame()
 			}
 		}
-		if i == len(mc.resps)-1 && mc.fin {
+		if i == len(mc.resps)-1 && mc.fin && !blocking {
 			require.NoError(t, srv.CloseWrite())
 			waitAcked(t, srv)
 			g.fin = true
