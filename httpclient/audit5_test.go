@@ -899,3 +899,38 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 	assert.Equal(t, want, got, "responses %q to %v cut at %v, FIN %v (after the first: %v), read_chunk_size %d",
 		mc.resps, mc.methods, mc.cuts, mc.fin, mc.finFirst, mc.readChunk)
 }
+
+// §1.10.2.7, §1.15.4 under TLS: Godot's StreamPeerMbedTLS::get_partial_data
+// loops over records until its count or no more data, so the one read of a
+// chunk's data goes on to the end of the stream: a chunk cut short ends in
+// the call that took its first bytes — DISCONNECTED after a close_notify,
+// CONNECTION_ERROR after a FIN without one — in both modes.
+func TestAudit5TLSChunkCutShortSameCall(t *testing.T) {
+	ca := ts.NewCA(t)
+	cert := ca.Issue(t, "localhost")
+	resp := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"
+	for _, notify := range []bool{true, false} {
+		for _, m := range modes {
+			t.Run(m.name+"/close_notify="+strconv.FormatBool(notify), func(t *testing.T) {
+				closed := make(chan struct{})
+				end := ts.CloseTCP()
+				if notify {
+					end = ts.Close()
+				}
+				srv := ts.NewTLS(t, cert, ts.Script(ts.Read(), ts.WriteString(resp), end,
+					ts.Do("closed", func(*ts.Conn) error { close(closed); return nil })))
+				c, _ := newClient(t, m.blocking)
+				require.NoError(t, connect(t, c, "localhost", srv.Port(), TLSClient(ca.Pool(), "")))
+				require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+				_ = pollWhile(t, c, StatusRequesting)
+				require.Equal(t, StatusBody, c.Status())
+				waitClosed(t, closed)
+				want := StatusConnectionError
+				if notify {
+					want = StatusDisconnected
+				}
+				assert.Equal(t, []step{{StatusBody, "", want}}, reads(c, 3))
+			})
+		}
+	}
+}

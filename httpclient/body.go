@@ -1,6 +1,7 @@
 package httpclient
 
 import (
+	"crypto/tls"
 	"io"
 	"slices"
 
@@ -255,13 +256,23 @@ func (c *Client) readChunkGodot(dst []byte) []byte {
 // ChunkBytesLeft when the call started (0: it started outside a chunk).
 func (c *Client) endIsNextCalls(left int64) bool {
 	d := &c.body.dec
-	if c.blocking || c.st == nil || c.st.tr != nil || !d.InChunk() {
+	if c.blocking || !c.plainStream() || !d.InChunk() {
 		return false
 	}
 	if left == 0 {
 		left = d.ChunkSize() + 2 // the size line was parsed in this call
 	}
 	return d.ChunkBytesLeft() < left
+}
+
+// plainStream reports whether the connection carries no TLS: neither one
+// the client made nor a *tls.Conn given to SetConnection.
+func (c *Client) plainStream() bool {
+	if c.st == nil || c.st.tr != nil {
+		return false
+	}
+	_, isTLS := c.st.conn.(*tls.Conn)
+	return !isTLS
 }
 
 // dropDoomedChunk ends a non-blocking read whose chunk had a non-hex size
@@ -292,7 +303,7 @@ func (c *Client) haveDoomedChunk() bool {
 			// As the Godot path (endIsNextCalls): over plain TCP, bytes of
 			// the chunk that arrived before the end are what Godot's one
 			// read took, and the end is never read (CONNECTION_ERROR).
-			if c.endIsNextCalls(0) || (c.st.tr == nil && c.rw > c.rr) {
+			if c.endIsNextCalls(0) || (c.plainStream() && c.rw > c.rr) {
 				c.dropDoomedChunk()
 			} else {
 				c.endStream()
