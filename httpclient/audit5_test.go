@@ -193,7 +193,7 @@ func TestAudit5LivenessFailureKeepsResponse(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			c := arrived(t, m, MethodGet, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\nX: 1\r\n\r\nok", true)
 			assert.Equal(t, []step{{StatusBody, "ok", StatusConnected}}, frames(c, 3))
-			waitEnd(t, c)
+			waitPeerFIN(t, c)
 			assert.ErrorIs(t, c.Poll(), ErrConnectionError)
 			assert.Equal(t, StatusConnectionError, c.Status())
 			assert.Equal(t, 201, c.ResponseCode())
@@ -226,21 +226,9 @@ func TestAudit5ChunkErrorKeepsResponse(t *testing.T) {
 	}
 }
 
-// waitEnd waits until the peer's FIN is at the client (nothing else queued).
-func waitEnd(t *testing.T, c *Client) {
-	t.Helper()
-	deadline := time.Now().Add(driveTimeout)
-	for c.st != nil && c.rr == c.rw && c.rerr == nil && time.Now().Before(deadline) {
-		if st, _ := c.st.nb.Peek(); st != nbEmpty {
-			return
-		}
-		time.Sleep(time.Millisecond) // loopback delivery of the FIN
-	}
-}
-
 // arrivedClosed is arrived with the server closing right after resp; it
 // returns once the server has closed and the FIN had time to reach the
-// client (waitClosed).
+// client (waitPeerFIN).
 func arrivedClosed(t *testing.T, m mode, resp string) *Client {
 	t.Helper()
 	closed := make(chan struct{})
@@ -250,8 +238,19 @@ func arrivedClosed(t *testing.T, m mode, resp string) *Client {
 	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
 	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
 	_ = pollWhile(t, c, StatusRequesting)
-	waitClosed(t, closed)
+	awaitClosed(t, closed)
+	waitPeerFIN(t, c)
 	return c
+}
+
+// awaitClosed waits, bounded, for the server's signal that it closed.
+func awaitClosed(t *testing.T, closed <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-closed:
+	case <-time.After(driveTimeout):
+		t.Fatal("the server did not close")
+	}
 }
 
 // reads calls ReadResponseBodyChunk up to n times without polling, while
@@ -931,7 +930,8 @@ func TestAudit5TLSChunkCutShortSameCall(t *testing.T) {
 				require.NoError(t, c.Request(MethodGet, "/", nil, ""))
 				_ = pollWhile(t, c, StatusRequesting)
 				require.Equal(t, StatusBody, c.Status())
-				waitClosed(t, closed)
+				awaitClosed(t, closed)
+				waitPeerFIN(t, c)
 				want := StatusConnectionError
 				if notify {
 					want = StatusDisconnected
