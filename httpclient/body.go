@@ -1,6 +1,7 @@
 package httpclient
 
 import (
+	"crypto/tls"
 	"io"
 	"slices"
 
@@ -189,9 +190,16 @@ func (c *Client) finishBody() {
 // collected in c.body.chunkOut, reused from chunk to chunk, and appended to dst
 // once complete.
 func (c *Client) readChunkGodot(dst []byte) []byte {
+	left := c.body.dec.ChunkBytesLeft() // of the chunk the call starts in; 0 outside one
 	for {
 		if c.rr == c.rw {
 			if c.rerr != nil {
+				if c.endIsNextCalls(left) {
+					if c.body.dec.FailsAtChunkEnd() {
+						c.dropDoomedChunk()
+					}
+					return dst
+				}
 				c.endStream()
 				return dst
 			}
@@ -234,6 +242,39 @@ func (c *Client) readChunkGodot(dst []byte) []byte {
 	}
 }
 
+// endIsNextCalls reports whether the end of the stream, met while this
+// call reads a chunk's data, belongs to the next call: Godot reads a
+// chunk's data (and its CR LF) with one read per call, and over plain TCP
+// in non-blocking mode that read is one recv, which returns the bytes that
+// arrived before the FIN, not the FIN (§1.10.2.5, §1.15.3). So when this
+// call took bytes of the chunk, it ends with them — nothing returned, the
+// chunk incomplete: BODY, or CONNECTION_ERROR for a chunk of a non-hex
+// size line (§1.10.2.2) — and the next call meets the end (§1.10.2.7). A
+// call that took none meets the end itself. Under TLS Godot's read goes on
+// to the end (StreamPeerMbedTLS::get_partial_data loops over records), and
+// blocking mode's read loops to it (_get_http_data): the same call. left is
+// ChunkBytesLeft when the call started (0: it started outside a chunk).
+func (c *Client) endIsNextCalls(left int64) bool {
+	d := &c.body.dec
+	if c.blocking || !c.plainStream() || !d.InChunk() {
+		return false
+	}
+	if left == 0 {
+		left = d.ChunkSize() + 2 // the size line was parsed in this call
+	}
+	return d.ChunkBytesLeft() < left
+}
+
+// plainStream reports whether the connection carries no TLS: neither one
+// the client made nor a *tls.Conn given to SetConnection.
+func (c *Client) plainStream() bool {
+	if c.st == nil || c.st.tr != nil {
+		return false
+	}
+	_, isTLS := c.st.conn.(*tls.Conn)
+	return !isTLS
+}
+
 // dropDoomedChunk ends a non-blocking read whose chunk had a non-hex size
 // line (`5;a=b`) and whose bytes stopped arriving. Godot sets
 // CONNECTION_ERROR as it parses such a line and reads the chunk only within
@@ -250,7 +291,7 @@ func (c *Client) dropDoomedChunk() {
 // non-hex size line is read only if all of it is there now — buffered, or
 // in the socket. It reports true when the rest of the chunk is buffered;
 // otherwise the body ended: dropped (CONNECTION_ERROR), or at the end of
-// the stream (endStream). Deciding in the same call as the Godot path —
+// the stream (endStream) when none of the chunk came before it. Deciding in the same call as the Godot path —
 // not in a later one, after returning the bytes streamed so far — keeps
 // both read paths on the same status path whatever the timing (what was
 // streamed stays delivered, as with any chunk error). The buffer grows to
@@ -259,7 +300,14 @@ func (c *Client) haveDoomedChunk() bool {
 	need := int(c.body.dec.ChunkBytesLeft())
 	for c.rw-c.rr < need {
 		if c.rerr != nil {
-			c.endStream()
+			// As the Godot path (endIsNextCalls): over plain TCP, bytes of
+			// the chunk that arrived before the end are what Godot's one
+			// read took, and the end is never read (CONNECTION_ERROR).
+			if c.endIsNextCalls(0) || (c.plainStream() && c.rw > c.rr) {
+				c.dropDoomedChunk()
+			} else {
+				c.endStream()
+			}
 			return false
 		}
 		c.ensureRoom(need - (c.rw - c.rr))
