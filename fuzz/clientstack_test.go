@@ -31,10 +31,9 @@ var observedTransitions = map[transition]string{
 	{httpclient.StatusConnected, httpclient.StatusConnectionError}:  "§1.6.3 peer FIN while idle",
 	{httpclient.StatusRequesting, httpclient.StatusBody}:            "§1.9 head parsed, a body follows",
 	{httpclient.StatusRequesting, httpclient.StatusConnected}:       "§1.9 head parsed, no body",
-	{httpclient.StatusRequesting, httpclient.StatusDisconnected}:    "§1.9 head parsed, no body, ambiguous framing: closed (§7 D2, COMPAT H5)",
 	{httpclient.StatusRequesting, httpclient.StatusConnectionError}: "§1.6.4 read error or EOF before the head, bad head",
 	{httpclient.StatusBody, httpclient.StatusConnected}:             "§1.10.3 body complete",
-	{httpclient.StatusBody, httpclient.StatusDisconnected}:          "§1.10.1.4 EOF while reading (COMPAT H2/H3); body complete after an ambiguous head (H5)",
+	{httpclient.StatusBody, httpclient.StatusDisconnected}:          "§1.10.1.4 EOF while reading (COMPAT H2/H3)",
 	{httpclient.StatusBody, httpclient.StatusConnectionError}:       "§1.10.1.4 read error, §1.10.2 chunk protocol error",
 }
 
@@ -57,8 +56,8 @@ func (r clientRun) String() string {
 }
 
 // success is a response read to its end: the body complete and the client in
-// CONNECTED, or DISCONNECTED after a read-until-close body or an ambiguous
-// head (never a failure status).
+// CONNECTED (also after an ambiguous head: the status stays Godot's, H5), or
+// DISCONNECTED after a read-until-close body (never a failure status).
 func (r clientRun) success() bool {
 	return r.complete && (r.final == httpclient.StatusConnected || r.final == httpclient.StatusDisconnected)
 }
