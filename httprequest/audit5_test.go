@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -396,7 +395,7 @@ func TestAudit5InPlaceFileAfterDecodeFailure(t *testing.T) {
 // (stored block header) bytes.
 func TestAudit5DecodedOutputPerWireChunk(t *testing.T) {
 	plain := bytes.Repeat([]byte("0123456789"), 10000)
-	gz := gzipLevel(t, plain, 0)
+	gz := gzipAt(t, plain, 0)
 	resp := "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedBody(gz, 40000)
 	headers := []string{"Content-Encoding: gzip", "Transfer-Encoding: chunked"}
 	t.Run("§2.8.2.3_R7_on_the_chunk_that_passes_the_limit", func(t *testing.T) {
@@ -480,18 +479,6 @@ func TestAudit5RequestReturnCodes(t *testing.T) {
 		_, err := n.Do(t.Context(), srv.URL("/"), nil, httpclient.MethodGet, nil)
 		assert.ErrorIs(t, err, godot.ErrBusy)
 	})
-}
-
-// gzipLevel is gzipBytes at a compression level (0: stored blocks).
-func gzipLevel(t testing.TB, data []byte, level int) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	w, err := gzip.NewWriterLevel(&b, level)
-	require.NoError(t, err)
-	_, err = w.Write(data)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	return b.Bytes()
 }
 
 // §2.8.2.2, §2.8.2.3: Godot feeds a wire chunk to the decoder in pieces (one

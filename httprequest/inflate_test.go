@@ -43,6 +43,7 @@ func feedEager(enc encoding, chunkSize int, src []byte, splits []int) (out []byt
 	return out, after, err
 }
 
+// gzipAt compresses data with gzip at a compression level (0: stored blocks).
 func gzipAt(t testing.TB, data []byte, level int) []byte {
 	t.Helper()
 	var b bytes.Buffer
