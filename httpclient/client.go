@@ -207,8 +207,9 @@ func (c *Client) LastError() error {
 // the prefix such as "::1" (§1.5.6), or an IP literal with a port outside
 // 1…65535 or an address Godot leaves undefined such as "1::2::3" (status
 // CANT_CONNECT, §1.5.10, COMPAT.md); Failed, with the cause, when the TCP
-// connect to an IP literal cannot start (status CANT_CONNECT; over TLS or a
-// CONNECT tunnel the first Poll reports it instead, COMPAT.md H14).
+// connect to an IP literal cannot start (status CANT_CONNECT; where the
+// platform has no non-blocking connect the first Poll reports it instead,
+// COMPAT.md H14).
 //
 // Godot: HTTPClient.connect_to_host()
 func (c *Client) ConnectToHost(host string, port int, tls *TLSOptions) error {

@@ -121,10 +121,17 @@ type connector struct {
 }
 
 // startDial starts the connect attempt for p: a quick connect when the
-// target allows one, else the connector goroutine.
+// socket goes to an IP literal (for a TLS target or a CONNECT tunnel the
+// connector goroutine takes over once the TCP connect succeeded, so that
+// the connect starts inside ConnectToHost for every target, as Godot's,
+// §1.5.10), else the connector goroutine.
 func (c *Client) startDial(p dialParams) {
-	if quickConnectSupported && p.literal.IsValid() && p.literal.Zone() == "" && p.tls == nil && !p.tunnel && p.dial == nil {
+	if quickConnectSupported && p.literal.IsValid() && p.literal.Zone() == "" && p.dial == nil {
 		d := &connector{cancel: noCancel}
+		if p.tls != nil || p.tunnel {
+			d.ch = make(chan dialEvent, 1)
+			d.ctx, d.cancel = context.WithCancel(context.Background())
+		}
 		d.quick, d.quickErr = startQuickConnect(p, netip.AddrPortFrom(p.literal, uint16(p.serverPort)))
 		c.dial = d
 		c.abortMu.Lock()
@@ -252,6 +259,20 @@ func (d *connector) run(p dialParams) {
 		return
 	}
 	d.ch <- dialEvent{stage: stageTCP, code: ErrCantConnect, err: d.stopErr(lastErr)}
+}
+
+// setUpOne is setUp for the one address of a quick connect, reported as
+// run reports the last address: the TCP connection ending during the
+// handshake is CANT_CONNECT (§1.6.2.2).
+func (d *connector) setUpOne(raw net.Conn, p dialParams) {
+	st, ev, next := d.setUp(raw, p)
+	switch {
+	case next:
+		ev = dialEvent{stage: stageTCP, code: ErrCantConnect, err: d.stopErr(ev.err)}
+	case st != nil:
+		ev = dialEvent{st: st}
+	}
+	d.ch <- ev
 }
 
 // setUp runs the proxy CONNECT exchange and the TLS handshake over raw. It

@@ -165,6 +165,17 @@ func (c *Client) pollQuick() error {
 		c.release()
 		return c.fail(StatusCantConnect, ErrCantConnect, pollOp, err)
 	}
+	if p := d.quick.p; p.tls != nil || p.tunnel {
+		// The CONNECT exchange and the TLS handshake run on the connector
+		// goroutine, as after a dial of its own; CONNECTING goes on.
+		d.quick = nil
+		if !d.hold(raw) {
+			_ = raw.Close()
+			return c.abortNow(pollOp)
+		}
+		c.spawn(func() { d.setUpOne(raw, p) })
+		return c.pollDial()
+	}
 	st, ev, _ := d.setUp(raw, d.quick.p) // plain TCP: nothing can fail
 	if st == nil {
 		c.release()

@@ -131,23 +131,43 @@ func TestQuickConnect(t *testing.T) {
 // TestConnectStartFails pins §1.5.10: when the TCP connect to an IP
 // literal cannot even start (here: no route to the broadcast address),
 // ConnectToHost itself returns FAILED with the cause, status CANT_CONNECT,
-// and no Poll is needed.
+// and no Poll is needed — for a plain target, a TLS target, and an HTTPS
+// proxy's CONNECT tunnel, as in Godot (the TLS handshake and the tunnel
+// come after the TCP connect).
 func TestConnectStartFails(t *testing.T) {
+	targets := []struct {
+		name  string
+		setUp func(c *Client)
+		tls   *TLSOptions
+	}{
+		{name: "plain"},
+		{name: "tls", tls: TLSClient(nil, "")},
+		{name: "https proxy", setUp: func(c *Client) { c.SetHTTPSProxy("255.255.255.255", 3128) }, tls: TLSClient(nil, "")},
+	}
+	d := net.Dialer{Timeout: time.Second}
+	if _, err := d.Dial("tcp4", "255.255.255.255:80"); !errors.Is(err, syscall.ENETUNREACH) && !errors.Is(err, syscall.EACCES) {
+		t.Skipf("a connect to 255.255.255.255 does not fail at once here: %v", err)
+	}
 	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			c, tr := newClient(t, m.blocking)
-			err := c.ConnectToHost("255.255.255.255", 80, nil)
-			if err == nil {
-				t.Skip("this machine starts a connect to 255.255.255.255")
-			}
-			assert.True(t, errors.Is(err, Failed), "%v", err)
-			var errno syscall.Errno
-			assert.True(t, errors.As(err, &errno), "the cause: %v", err)
-			assert.Equal(t, StatusCantConnect, c.Status())
-			assert.Equal(t, statuses(StatusCantConnect), *tr)
-			assert.Equal(t, err, c.LastError())
-			assert.True(t, errors.Is(c.Poll(), ErrCantConnect), "Poll in CANT_CONNECT")
-		})
+		for _, target := range targets {
+			t.Run(m.name+"/"+target.name, func(t *testing.T) {
+				c, tr := newClient(t, m.blocking)
+				host := "255.255.255.255"
+				if target.setUp != nil {
+					target.setUp(c)
+					host = "127.0.0.1"
+				}
+				err := c.ConnectToHost(host, 80, target.tls)
+				require.Error(t, err)
+				assert.True(t, errors.Is(err, Failed), "%v", err)
+				var errno syscall.Errno
+				assert.True(t, errors.As(err, &errno), "the cause: %v", err)
+				assert.Equal(t, StatusCantConnect, c.Status())
+				assert.Equal(t, statuses(StatusCantConnect), *tr)
+				assert.Equal(t, err, c.LastError())
+				assert.True(t, errors.Is(c.Poll(), ErrCantConnect), "Poll in CANT_CONNECT")
+			})
+		}
 	}
 }
 
