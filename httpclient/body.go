@@ -291,8 +291,9 @@ func (c *Client) dropDoomedChunk() {
 // non-hex size line is read only if all of it is there now — buffered, or
 // in the socket. It reports true when the rest of the chunk is buffered;
 // otherwise the body ended: dropped (CONNECTION_ERROR), or at the end of
-// the stream (endStream) when none of the chunk came before it. Deciding in the same call as the Godot path —
-// not in a later one, after returning the bytes streamed so far — keeps
+// the stream (endStream) when none of the chunk came before it. Deciding
+// in the same call as the Godot path — not in a later one, after returning
+// the bytes streamed so far — keeps
 // both read paths on the same status path whatever the timing (what was
 // streamed stays delivered, as with any chunk error). The buffer grows to
 // hold the chunk: at most MaxChunkSize.
