@@ -141,7 +141,7 @@ func (f *eagerInflater) availBits() uint { return uint(len(f.q))*8 - f.qbit }
 // enough; an input error also gives false, with f.err set.
 func (f *eagerInflater) ensure(need uint, canWait bool) bool {
 	for f.availBits() < need {
-		if !canWait {
+		if !canWait && f.r.Buffered() == 0 { // a buffered byte is at hand
 			if n, ended := f.atHand(); n == 0 && !ended {
 				f.waiting = true
 				return false
