@@ -73,15 +73,25 @@ func sampleText(n int) []byte {
 	return b.Bytes()[:n]
 }
 
-// feed pushes src through a decoder in the pieces given by splits (offsets) and
-// returns the output and the first error.
-func feed(enc encoding, chunkSize int, src []byte, splits []int) (out []byte, pieces int, maxPiece int, err error) {
+// fed is what feedDecoder saw: the output, the pieces the sink got, and
+// the total output after each write.
+type fed struct {
+	out              []byte
+	pieces, maxPiece int
+	after            []int
+}
+
+// feedDecoder pushes src through a decoder (eager: the eager inflater) in
+// the pieces given by splits (offsets) and returns what came out and the
+// first error.
+func feedDecoder(enc encoding, chunkSize int, src []byte, splits []int, eager bool) (f fed, err error) {
 	d := newDecoder(enc, chunkSize, func(p []byte) error {
-		out = append(out, p...)
-		pieces++
-		maxPiece = max(maxPiece, len(p))
+		f.out = append(f.out, p...)
+		f.pieces++
+		f.maxPiece = max(f.maxPiece, len(p))
 		return nil
 	})
+	d.eager = eager
 	defer d.release()
 	prev := 0
 	for _, s := range append(splits, len(src)) {
@@ -89,12 +99,18 @@ func feed(enc encoding, chunkSize int, src []byte, splits []int) (out []byte, pi
 			continue
 		}
 		if err = d.write(src[prev:s]); err != nil {
-			return out, pieces, maxPiece, err
+			return f, err
 		}
+		f.after = append(f.after, len(f.out))
 		prev = s
 	}
-	err = d.close()
-	return out, pieces, maxPiece, err
+	return f, d.close()
+}
+
+// feed is feedDecoder with klauspost's inflater.
+func feed(enc encoding, chunkSize int, src []byte, splits []int) (out []byte, pieces int, maxPiece int, err error) {
+	f, err := feedDecoder(enc, chunkSize, src, splits, false)
+	return f.out, f.pieces, f.maxPiece, err
 }
 
 // splitPlans returns ways to cut n bytes: whole, every byte, random cuts.

@@ -410,9 +410,10 @@ func (f *eagerInflater) readStored(p []byte, n *int, canWait bool) {
 			f.err = noEOF(err)
 		}
 	}
-	for _, b := range p[*n : *n+k] {
-		f.win[f.wpos] = b
-		f.wpos = (f.wpos + 1) & inflMask
+	for b := p[*n : *n+k]; len(b) > 0; { // into the window, in runs up to its end
+		m := copy(f.win[f.wpos:], b)
+		f.wpos = (f.wpos + m) & inflMask
+		b = b[m:]
 	}
 	f.whave = min(f.whave+k, inflWindow)
 	f.stored -= k

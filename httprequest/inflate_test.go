@@ -2,11 +2,13 @@ package httprequest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/adler32"
 	"io"
+	"math/bits"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -19,28 +21,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// feedEager is feed (decode_test.go) on the eager inflater, with the total
-// output after each write.
+// feedEager is feedDecoder on the eager inflater, with the total output
+// after each write.
 func feedEager(enc encoding, chunkSize int, src []byte, splits []int) (out []byte, after []int, err error) {
-	d := newDecoder(enc, chunkSize, func(p []byte) error {
-		out = append(out, p...)
-		return nil
-	})
-	d.eager = true
-	defer d.release()
-	prev := 0
-	for _, s := range append(splits, len(src)) {
-		if s < prev || s > len(src) {
-			continue
-		}
-		if err = d.write(src[prev:s]); err != nil {
-			return out, after, err
-		}
-		after = append(after, len(out))
-		prev = s
-	}
-	err = d.close()
-	return out, after, err
+	f, err := feedDecoder(enc, chunkSize, src, splits, true)
+	return f.out, f.after, err
 }
 
 // gzipAt compresses data with gzip at a compression level (0: stored blocks).
@@ -378,4 +363,62 @@ func TestEagerFastLookupSameAsBitwalk(t *testing.T) {
 		require.Equal(t, wantAfter, gotAfter, "stream %d: output after each chunk", i)
 		require.True(t, bytes.Equal(wantOut, gotOut), "stream %d: output", i)
 	}
+}
+
+// Matches that reach back into a stored block: the stored bytes go into
+// the window as well as to the output. A hand-made raw deflate stream — a
+// stored block of 2000 random bytes, then a fixed-Huffman block with one
+// match of 258 bytes at distance 2000 — in a zlib wrapper, fed in chunks of
+// every size from 1 byte.
+func TestEagerMatchIntoStoredBlock(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	stored := make([]byte, 2000)
+	for i := range stored {
+		stored[i] = byte(r.Uint32())
+	}
+	want := append(bytes.Clone(stored), stored[:258]...)
+
+	raw := []byte{0x00, 0xd0, 0x07, 0x2f, 0xf8} // BFINAL 0, BTYPE 00; LEN 2000, NLEN
+	raw = append(raw, stored...)
+	var bw struct {
+		buf  []byte
+		acc  uint32
+		nacc uint
+	}
+	put := func(v uint32, n uint) { // least significant bit first
+		bw.acc |= v << bw.nacc
+		bw.nacc += n
+		for bw.nacc >= 8 {
+			bw.buf = append(bw.buf, byte(bw.acc))
+			bw.acc >>= 8
+			bw.nacc -= 8
+		}
+	}
+	// Huffman codes go most significant bit first.
+	code := func(c uint32, n uint) { put(uint32(bits.Reverse16(uint16(c))>>(16-n)), n) }
+	put(1, 1)               // BFINAL
+	put(1, 2)               // BTYPE 01: fixed Huffman
+	code(0xc0+(285-280), 8) // length 258
+	code(21, 5)             // distance code 21: 1537 + 9 extra bits…
+	put(2000-1537, 9)       // …for distance 2000
+	code(0, 7)              // end of block
+	if bw.nacc > 0 {
+		bw.buf = append(bw.buf, byte(bw.acc))
+	}
+	raw = append(raw, bw.buf...)
+	src := append([]byte{0x78, 0x01}, raw...)
+	src = binary.BigEndian.AppendUint32(src, adler32.Checksum(want))
+
+	for _, step := range []int{1, 7, 300, len(src)} {
+		var splits []int
+		for at := step; at < len(src); at += step {
+			splits = append(splits, at)
+		}
+		out, _, err := feedEager(encDeflate, 65536, src, splits)
+		require.NoError(t, err, "chunks of %d", step)
+		require.True(t, bytes.Equal(want, out), "chunks of %d: output differs", step)
+	}
+	klauspost, _, _, err := feed(encDeflate, 65536, src, nil)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(want, klauspost), "the stream is valid deflate")
 }
