@@ -237,13 +237,28 @@ func TestMultipartFileShrank(t *testing.T) {
 	path := writeFile(t, dir, "s.bin", 10_000, 1)
 	m := NewMultipart().File("f", path)
 	require.NoError(t, os.Truncate(path, 4000))
-	srv, framings := formServer(t)
+	var (
+		seen     bool
+		declared int64
+		got      int
+		readErr  error
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		seen, declared, got, readErr = true, r.ContentLength, len(b), err
+	}))
 	n := New()
 	t.Cleanup(n.Close)
 	c, err := n.DoMultipart(context.Background(), srv.URL+"/form", nil, httpclient.MethodPost, m)
 	assert.Equal(t, ResultConnectionError, c.Result)
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
-	_ = framings
+	srv.Close() // waits for the handler
+	if !seen {
+		return // the server met the node's reset before it read the head
+	}
+	assert.Equal(t, m.Len(), declared, "Content-Length is the size the form had when it was built")
+	assert.Error(t, readErr, "the body ended early")
+	assert.Less(t, int64(got), declared)
 }
 
 // TestMultipartHeadersAndRefusals: the form's Content-Type replaces any the
