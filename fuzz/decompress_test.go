@@ -2,130 +2,32 @@ package fuzz
 
 import (
 	"bytes"
-	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/andybalholm/brotli"
+
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/zlibref"
 )
 
 // refLimit bounds the reference decoder's output; inputs that expand beyond
 // it are skipped.
 const refLimit = 1 << 20
 
-var errRefLimit = errors.New("reference output limit")
+var errRefLimit = zlibref.ErrLimit
 
-// refGzip decodes src by Godot's rules (zlib's inflate with the gzip wrapper,
-// stream_peer_gzip.cpp) with the port's §7 changes: header strings (FNAME,
-// FCOMMENT) of any length, FEXTRA skipped, FHCRC checked, reserved flag bits
-// refused ("unknown header flags set"), CRC-32 and ISIZE checked; a second
-// member decodes too and anything else after a member is an error (§7 D1,
-// COMPAT Q1); a stream cut short is an error (§7 D3, COMPAT Q2).
+// refGzip decodes src by Godot's rules with the port's §7 changes
+// (zlibref.Gunzip).
 func refGzip(src []byte) ([]byte, error) {
-	out, _, err := refGzipStrings(src)
+	out, _, err := zlibref.Gunzip(src, refLimit)
 	return out, err
-}
-
-// refGzipStrings is refGzip that also returns the length of the longest
-// FNAME or FCOMMENT field (NUL included) of the members it read.
-func refGzipStrings(src []byte) ([]byte, int, error) {
-	var out bytes.Buffer
-	r := bytes.NewReader(src)
-	longest := 0
-	for {
-		l, err := readGzipHeader(r)
-		longest = max(longest, l)
-		if err != nil {
-			return nil, longest, err
-		}
-		h := crc32.NewIEEE()
-		start := out.Len()
-		n, err := io.Copy(io.MultiWriter(&out, h), io.LimitReader(flate.NewReader(r), refLimit+1-int64(start)))
-		if err != nil {
-			return nil, longest, err
-		}
-		if out.Len() > refLimit {
-			return nil, longest, errRefLimit
-		}
-		var tr [8]byte
-		if _, err := io.ReadFull(r, tr[:]); err != nil {
-			return nil, longest, io.ErrUnexpectedEOF
-		}
-		if binary.LittleEndian.Uint32(tr[:4]) != h.Sum32() || binary.LittleEndian.Uint32(tr[4:]) != uint32(n) {
-			return nil, longest, errors.New("gzip trailer mismatch")
-		}
-		if r.Len() == 0 {
-			return out.Bytes(), longest, nil
-		}
-	}
-}
-
-// readGzipHeader reads one RFC 1952 member header as zlib's inflate does
-// and returns the length of its longest FNAME/FCOMMENT field (NUL included).
-func readGzipHeader(r *bytes.Reader) (longest int, err error) {
-	h := crc32.NewIEEE()
-	var fixed [10]byte
-	if _, err := io.ReadFull(r, fixed[:]); err != nil {
-		return longest, io.ErrUnexpectedEOF
-	}
-	h.Write(fixed[:])
-	if fixed[0] != 0x1f || fixed[1] != 0x8b {
-		return longest, errors.New("incorrect header check")
-	}
-	if fixed[2] != 8 {
-		return longest, errors.New("unknown compression method")
-	}
-	flg := fixed[3]
-	if flg&0xe0 != 0 {
-		return longest, errors.New("unknown header flags set")
-	}
-	if flg&0x04 != 0 { // FEXTRA
-		var xl [2]byte
-		if _, err := io.ReadFull(r, xl[:]); err != nil {
-			return longest, io.ErrUnexpectedEOF
-		}
-		h.Write(xl[:])
-		extra := make([]byte, binary.LittleEndian.Uint16(xl[:]))
-		if _, err := io.ReadFull(r, extra); err != nil {
-			return longest, io.ErrUnexpectedEOF
-		}
-		h.Write(extra)
-	}
-	for _, bit := range []byte{0x08, 0x10} { // FNAME, FCOMMENT: zero-terminated, any length
-		if flg&bit == 0 {
-			continue
-		}
-		for n := 1; ; n++ {
-			b, err := r.ReadByte()
-			if err != nil {
-				return longest, io.ErrUnexpectedEOF
-			}
-			h.Write([]byte{b})
-			if b == 0 {
-				longest = max(longest, n)
-				break
-			}
-		}
-	}
-	if flg&0x02 != 0 { // FHCRC
-		var hc [2]byte
-		if _, err := io.ReadFull(r, hc[:]); err != nil {
-			return longest, io.ErrUnexpectedEOF
-		}
-		if binary.LittleEndian.Uint16(hc[:]) != uint16(h.Sum32()) {
-			return longest, errors.New("header crc mismatch")
-		}
-	}
-	return longest, nil
 }
 
 // refDeflate decodes a zlib stream (RFC 1950, Godot's "deflate", §2.8.2.1)
@@ -253,7 +155,7 @@ func FuzzDecompress(f *testing.F) {
 		{0, gz("", "", nil, bytes.Repeat([]byte{0}, 200000))},
 		{0, gz(strings.Repeat("n", 511), "", nil, text)}, {0, gz(strings.Repeat("n", 512), "", nil, text)},
 		{0, gz("", strings.Repeat("c", 4000), nil, text)}, {0, reserved},
-		{0, gzipMember(f, 0, "hcrc", text, true)}, {0, gzipMember(f, 0, "", nil, true)},
+		{0, zlibref.Member(0, "hcrc", text, true)}, {0, zlibref.Member(0, "", nil, true)},
 		{1, z}, {1, z[:len(z)-1]}, {1, append(bytes.Clone(z), 0)}, {1, g},
 		{2, b}, {2, b[:len(b)-1]}, {2, append(bytes.Clone(b), 0)},
 		{0, nil}, {1, nil},

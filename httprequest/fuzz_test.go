@@ -2,13 +2,13 @@ package httprequest
 
 import (
 	"bytes"
-	stdgzip "compress/gzip"
 	stdzlib "compress/zlib"
-	"encoding/binary"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/gdhttp/gdhttp/internal/zlibref"
 )
 
 var errFuzzLimit = errors.New("fuzz output limit")
@@ -41,8 +41,9 @@ func fuzzDecode(enc encoding, src []byte, sizes []byte) ([]byte, error) {
 // FuzzDecoder checks the streaming decoder (§2.8.2, §7 D1/D3) on arbitrary
 // input: no panic, no hang; the outcome does not depend on how the body is
 // cut into chunks; and against the standard library on the same bytes —
-// gzip: success exactly when compress/gzip (multistream) decodes all of it,
-// with the same output, under zlib's header rules (gunzipReference); deflate: success only when compress/zlib succeeds,
+// gzip: success exactly when the zlib-rule reference (internal/zlibref:
+// reserved flag bits refused, header strings of any length, members
+// concatenated) decodes all of it, with the same output; deflate: success only when compress/zlib succeeds,
 // with the same output.
 func FuzzDecoder(f *testing.F) {
 	text := []byte(strings.Repeat("godot http request ", 50))
@@ -58,7 +59,7 @@ func FuzzDecoder(f *testing.F) {
 		{0, append(bytes.Clone(gz), "junk"...), []byte{3}}, {0, gz[:len(gz)/2], nil},
 		{1, zl, []byte{1, 2, 3}}, {1, append(bytes.Clone(zl), 0), nil}, {1, rawDeflateBytes(f, text), nil},
 		{2, br, []byte{0, 1}}, {2, br[:len(br)-1], nil}, {0, nil, nil}, {0, []byte{0x1f, 0x8b}, nil},
-		{0, append(bytes.Clone(gz), reservedFlag(gz)...), []byte{40}}, {0, reservedFlag(gz), nil},
+		{0, append(bytes.Clone(gz), zlibref.Member(0x20, "", text, false)...), []byte{40}}, {0, zlibref.Member(0x20, "", text, false), nil},
 		{0, gzipMember(f, gzHeader{extra: []byte{1}, name: longField(600)}, text), []byte{200}},
 	} {
 		f.Add(seed.enc, seed.src, seed.cuts)
@@ -90,15 +91,15 @@ func FuzzDecoder(f *testing.F) {
 		}
 		switch enc {
 		case encGzip:
-			ref, err, comparable := gunzipReference(src)
-			if !comparable || len(ref) > 1<<20 {
+			ref, _, err := zlibref.Gunzip(src, 1<<20)
+			if errors.Is(err, zlibref.ErrLimit) {
 				return
 			}
 			if (err == nil) != (werr == nil) {
-				t.Fatalf("compress/gzip: %v, decoder: %v", err, werr)
+				t.Fatalf("reference: %v, decoder: %v", err, werr)
 			}
 			if err == nil && !bytes.Equal(ref, whole) {
-				t.Fatal("output differs from compress/gzip")
+				t.Fatal("output differs from the reference")
 			}
 		case encDeflate:
 			if werr != nil {
@@ -114,77 +115,6 @@ func FuzzDecoder(f *testing.F) {
 			}
 		}
 	})
-}
-
-// gunzipReference decodes src as compress/gzip does with multistream on,
-// member by member, and applies zlib's header rules where Go's differ
-// (§2.8.2.1, gunzip): a member whose header sets a reserved flag bit is
-// refused (Go ignores those bits). Go refuses a FNAME or FCOMMENT of 512
-// bytes or more, zlib takes any length: when a member has one, comparable
-// is false (TestIssue7Rule9GzipHeaders covers those). Output is capped just past
-// 1 MiB.
-func gunzipReference(src []byte) (out []byte, err error, comparable bool) {
-	r := bytes.NewReader(src)
-	var zr *stdgzip.Reader
-	for first := true; first || r.Len() > 0; first = false {
-		h := src[len(src)-r.Len():]
-		if gzipFieldTooLongForGo(h) {
-			return out, nil, false
-		}
-		if len(h) >= 10 && h[0] == 0x1f && h[1] == 0x8b && h[2] == 8 && h[3]&gzFlagReserved != 0 {
-			return out, stdgzip.ErrHeader, true
-		}
-		if first {
-			zr, err = stdgzip.NewReader(r)
-		} else {
-			err = zr.Reset(r)
-		}
-		if err != nil {
-			return out, err, true
-		}
-		zr.Multistream(false)
-		var b bytes.Buffer
-		_, err = io.Copy(&b, io.LimitReader(zr, int64(1<<20+1-len(out))))
-		out = append(out, b.Bytes()...)
-		if err != nil || len(out) > 1<<20 {
-			return out, err, true
-		}
-	}
-	return out, nil, true
-}
-
-// gzipFieldTooLongForGo reports whether the member header at the start of h
-// has a FNAME or FCOMMENT with no NUL in its first 512 bytes, which Go's
-// readers refuse.
-func gzipFieldTooLongForGo(h []byte) bool {
-	if len(h) < 10 {
-		return false
-	}
-	flags, rest := h[3], h[10:]
-	if flags&gzFlagExtra != 0 {
-		if len(rest) < 2 {
-			return false
-		}
-		n := 2 + int(binary.LittleEndian.Uint16(rest))
-		if len(rest) < n {
-			return false
-		}
-		rest = rest[n:]
-	}
-	for _, f := range [...]byte{gzFlagName, gzFlagComment} {
-		if flags&f == 0 {
-			continue
-		}
-		i := bytes.IndexByte(rest, 0)
-		if i >= 512 || (i < 0 && len(rest) >= 512) {
-			return true
-		}
-		if i < 0 {
-			return false
-		}
-		rest = rest[i+1:]
-	}
-	return false
 }
 
 // FuzzRedirectTarget checks redirect target resolution (§2.8.1.5, §7.2) on
@@ -226,12 +156,4 @@ func FuzzRedirectTarget(f *testing.F) {
 			t.Fatalf("RFC target %+v", got)
 		}
 	})
-}
-
-// reservedFlag returns a copy of the gzip member gz with reserved flag bit
-// 0x20 set, which zlib refuses and Go ignores.
-func reservedFlag(gz []byte) []byte {
-	c := bytes.Clone(gz)
-	c[3] |= 0x20
-	return c
 }

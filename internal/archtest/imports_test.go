@@ -27,6 +27,8 @@ var allowed = map[string][]string{
 	// Test helpers: any package's tests may import them, so they import no
 	// package of the module (a wire test importing golden must not cycle).
 	"internal/golden": {},
+	// The zlib-rule gzip reference the decoders are fuzzed against.
+	"internal/zlibref": {},
 	// The shared test drivers see the client and the node through
 	// interfaces (httpclient's and httprequest's own tests import drive).
 	"internal/drive": {"godot"},
@@ -97,7 +99,8 @@ func TestNothingImportsHTTPRequest(t *testing.T) {
 }
 
 // TestHelpersOnlyInTests: the test helpers internal/golden (the -update
-// flag and golden files) and internal/drive (the shared test drivers) are
+// flag and golden files), internal/drive (the shared test drivers) and
+// internal/zlibref (the reference gzip decoder) are
 // imported by _test.go files only, so no library or command registers a
 // test flag or carries test code.
 func TestHelpersOnlyInTests(t *testing.T) {
@@ -115,7 +118,7 @@ func TestHelpersOnlyInTests(t *testing.T) {
 		}
 		seen++
 		for imp := range nonTestImports(t, path) {
-			for _, helper := range []string{"internal/golden", "internal/drive"} {
+			for _, helper := range []string{"internal/golden", "internal/drive", "internal/zlibref"} {
 				assert.NotEqual(t, module+helper, imp, "%s imports %s outside its tests", path, helper)
 			}
 		}
