@@ -102,7 +102,10 @@ type eagerInflater struct {
 	lit        byte
 	lcode      huffman
 	dcode      huffman
-	waiting    bool // the last Read (or advance) stopped for input it may not wait for
+	lfast      *fastTable // lcode and dcode for the fast loop (fast)
+	dfast      *fastTable
+	lown, down fastTable // a dynamic block's tables
+	waiting    bool      // the last Read (or advance) stopped for input it may not wait for
 	err        error
 }
 
@@ -117,7 +120,9 @@ func (f *eagerInflater) Reset(r io.Reader, dict []byte) error {
 		return errors.New("httprequest: eager inflater needs a *bufio.Reader and no dictionary")
 	}
 	in, callCap, trailer, q := f.in, f.callCap, f.trailer, f.q[:0]
+	lsub, dsub := f.lown.sub[:0], f.down.sub[:0]
 	*f = eagerInflater{r: br, in: in, callCap: callCap, trailer: trailer, q: q}
+	f.lown.sub, f.down.sub = lsub, dsub
 	return nil
 }
 
@@ -323,11 +328,13 @@ func init() {
 		}
 	}
 	fixedLit.build(l[:], true)
+	fixedLitFast.build(l[:], true)
 	var d [32]uint8 // 30 and 31 are codes too: decoding one is an invalid distance
 	for i := range d {
 		d[i] = 5
 	}
 	fixedDist.build(d[:], true)
+	fixedDistFast.build(d[:], false)
 }
 
 // Read decodes into p, at most callCap bytes (one inflate call's output
@@ -368,7 +375,9 @@ func (f *eagerInflater) Read(p []byte) (int, error) {
 			}
 			f.readStored(p, &n, canWait)
 		default:
-			f.symbol(canWait)
+			if !f.useFast(len(p)-n) || !f.fast(p, &n) {
+				f.symbol(canWait)
+			}
 		}
 	}
 	if f.err != nil && n > 0 && f.err != io.EOF {
@@ -410,12 +419,7 @@ func (f *eagerInflater) readStored(p []byte, n *int, canWait bool) {
 			f.err = noEOF(err)
 		}
 	}
-	for b := p[*n : *n+k]; len(b) > 0; { // into the window, in runs up to its end
-		m := copy(f.win[f.wpos:], b)
-		f.wpos = (f.wpos + m) & inflMask
-		b = b[m:]
-	}
-	f.whave = min(f.whave+k, inflWindow)
+	f.toWindow(p[*n : *n+k])
 	f.stored -= k
 	*n += k
 }
@@ -544,6 +548,7 @@ func (f *eagerInflater) header(canWait bool) {
 	case 1:
 		f.consume(3)
 		f.lcode, f.dcode = fixedLit, fixedDist
+		f.lfast, f.dfast = &fixedLitFast, &fixedDistFast
 		f.state = inflHuffman
 	case 2:
 		if !f.dynamic(canWait) {
@@ -648,6 +653,9 @@ func (f *eagerInflater) dynamic(canWait bool) bool {
 	}
 	f.consume(pos)
 	f.lcode, f.dcode = lcode, dcode
+	f.lown.build(lengths[:hlit], true)
+	f.down.build(lengths[hlit:hlit+hdist], false)
+	f.lfast, f.dfast = &f.lown, &f.down
 	return true
 }
 
@@ -720,4 +728,251 @@ func adler32Update(sum uint32, p []byte) uint32 {
 		p = p[k:]
 	}
 	return s2<<16 | s1
+}
+
+// The eager inflater's fast loop (zlib's inflate_fast, in our own shape).
+//
+// Inside a Huffman block, while plenty of input is buffered and the output
+// has room for a whole match, fast decodes with a 64-bit bit accumulator
+// refilled 8 bytes at a time from the bufio.Reader's buffer and two-level
+// tables (a 10-bit root table, sub-tables for longer codes), writing into
+// the output directly. It decodes only symbols whose bits are all in the
+// accumulator — bytes at hand — and never one that a full output would cut:
+// so every symbol it decodes the bit-by-bit path (symbol) would decode too,
+// on the same input, into the same output, and what each Read returns is
+// unchanged. It stops before the last 8 buffered bytes, with less than 258
+// bytes of room, at the end of the block (consumed) or at a symbol it
+// cannot decode — a bad code, a distance too far back — which it leaves
+// unconsumed for symbol to decode and report with zlib's offset. It then
+// gives back the bytes it did not consume: the reader advances by the
+// whole bytes used, a partly used byte goes to q.
+
+// inflRootBits is the width of a fastTable's root table.
+const inflRootBits = 10
+
+// fastTable entry: bits 0–3 the code length (the full length, in a
+// sub-table entry too), 4–7 the extra bits (a link: the sub-table's index
+// bits), 8–11 the kind, 16–31 the value (literal, length or distance base,
+// sub-table offset).
+const (
+	fastLit  = 0 << 8
+	fastLen  = 1 << 8 // a length, or in a distance table a distance
+	fastEOB  = 2 << 8
+	fastLink = 3 << 8
+	fastBad  = 4 << 8 // no such code, or a symbol zlib refuses
+	fastKind = 15 << 8
+)
+
+// fastTable is a Huffman code as zlib's decoding tables.
+type fastTable struct {
+	root [1 << inflRootBits]uint32
+	sub  []uint32
+}
+
+var fixedLitFast, fixedDistFast fastTable
+
+// inflFastLoop turns the fast loop on; tests turn it off to compare with
+// the symbol-by-symbol path.
+var inflFastLoop = true
+
+// build fills t from code lengths already checked by huffman.build (no
+// over-subscribed code). lit: a literal/length code, else distances.
+func (t *fastTable) build(lengths []uint8, lit bool) {
+	var count [inflMaxLen + 1]int
+	maxLen := 0
+	for _, l := range lengths {
+		count[l]++
+		maxLen = max(maxLen, int(l))
+	}
+	for i := range t.root {
+		t.root[i] = fastBad
+	}
+	t.sub = t.sub[:0]
+	subBits := max(0, maxLen-inflRootBits)
+	var next [inflMaxLen + 1]int
+	code := 0
+	count[0] = 0
+	for l := 1; l <= inflMaxLen; l++ {
+		code = (code + count[l-1]) << 1
+		next[l] = code
+	}
+	for sym, l8 := range lengths {
+		l := int(l8)
+		if l == 0 {
+			continue
+		}
+		rev := int(bits.Reverse16(uint16(next[l])) >> (16 - l))
+		next[l]++
+		e := fastEntry(sym, l, lit)
+		if l <= inflRootBits {
+			for i := rev; i < len(t.root); i += 1 << l {
+				t.root[i] = e
+			}
+			continue
+		}
+		prefix := rev & (1<<inflRootBits - 1)
+		if t.root[prefix]&fastKind != fastLink {
+			off := len(t.sub)
+			for range 1 << subBits {
+				t.sub = append(t.sub, fastBad)
+			}
+			t.root[prefix] = uint32(off)<<16 | fastLink | uint32(subBits)<<4
+		}
+		off := int(t.root[prefix] >> 16)
+		for i := rev >> inflRootBits; i < 1<<subBits; i += 1 << (l - inflRootBits) {
+			t.sub[off+i] = e
+		}
+	}
+}
+
+func fastEntry(sym, l int, lit bool) uint32 {
+	switch {
+	case !lit && sym < 30:
+		return uint32(inflDstBase[sym])<<16 | fastLen | uint32(inflDstExtra[sym])<<4 | uint32(l)
+	case !lit:
+		return fastBad
+	case sym < 256:
+		return uint32(sym)<<16 | fastLit | uint32(l)
+	case sym == 256:
+		return fastEOB | uint32(l)
+	case sym <= 285:
+		i := sym - 257
+		return uint32(inflLenBase[i])<<16 | fastLen | uint32(inflLenExtra[i])<<4 | uint32(l)
+	}
+	return fastBad
+}
+
+// fastMinIn is the buffered input below which the fast loop is not tried.
+const fastMinIn = 16
+
+// useFast reports whether Read may run the fast loop for p[n:].
+func (f *eagerInflater) useFast(room int) bool {
+	return inflFastLoop && room >= 258 && len(f.q) < 8 && f.r.Buffered() >= fastMinIn
+}
+
+// fast is the fast loop (see above), writing to p[*np:]. It reports
+// whether it consumed anything.
+func (f *eagerInflater) fast(p []byte, np *int) bool {
+	buf, _ := f.r.Peek(f.r.Buffered())
+	var hold uint64
+	qbits := f.availBits()
+	for i, b := range f.q {
+		hold |= uint64(b) << (8 * i)
+	}
+	hold >>= f.qbit
+	nb := qbits
+	ip := 0
+	n0 := *np
+	n := n0
+	lt, dt := &f.lfast.root, &f.dfast.root
+	lsub, dsub := f.lfast.sub, f.dfast.sub
+	win := &f.win
+	wpos0 := f.wpos
+	whave := f.whave
+	for len(p)-n >= 258 {
+		if nb < 48 {
+			if len(buf)-ip < 8 {
+				break
+			}
+			hold |= binary.LittleEndian.Uint64(buf[ip:]) << nb
+			ip += int(63-nb) >> 3
+			nb |= 56
+		}
+		e := lt[hold&(1<<inflRootBits-1)]
+		if e&fastKind == fastLink {
+			e = lsub[int(e>>16)+int(hold>>inflRootBits)&(1<<(e>>4&15)-1)]
+		}
+		l := uint(e & 15)
+		switch e & fastKind {
+		case fastLit:
+			p[n] = byte(e >> 16)
+			n++
+			hold >>= l
+			nb -= l
+			continue
+		case fastLen:
+		case fastEOB:
+			hold >>= l
+			nb -= l
+			f.state = inflHeader
+			goto done
+		default: // fastBad: symbol reports it
+			goto done
+		}
+		used := l + uint(e>>4&15)
+		length := int(e>>16) + int(hold>>l)&(1<<(e>>4&15)-1)
+		h := hold >> used
+		d := dt[h&(1<<inflRootBits-1)]
+		if d&fastKind == fastLink {
+			d = dsub[int(d>>16)+int(h>>inflRootBits)&(1<<(d>>4&15)-1)]
+		}
+		if d&fastKind != fastLen {
+			goto done
+		}
+		dl := uint(d & 15)
+		dist := int(d>>16) + int(h>>dl)&(1<<(d>>4&15)-1)
+		out := n - n0
+		if dist > out {
+			back := dist - out
+			if back > whave {
+				goto done // too far back: symbol reports it
+			}
+			// From the window as it was when the loop began, then on
+			// from the loop's own output.
+			src := (wpos0 - back) & inflMask
+			m := min(length, back)
+			c := copy(p[n:n+m], win[src:])
+			copy(p[n+c:n+m], win[:m-c])
+			k := m
+			for k < length {
+				k += copy(p[n+k:n+length], p[n+k-dist:n+k])
+			}
+		} else {
+			src := n - dist
+			if dist >= length {
+				copy(p[n:n+length], p[src:src+length])
+			} else {
+				for k := 0; k < length; {
+					k += copy(p[n+k:n+length], p[src:n+k])
+				}
+			}
+		}
+		n += length
+		used += dl + uint(d>>4&15)
+		hold >>= used
+		nb -= used
+	}
+done:
+	// Give back what was not consumed.
+	c := qbits + uint(ip)*8 - nb
+	if c <= qbits {
+		f.consume(c)
+	} else {
+		c -= qbits
+		whole := int(c >> 3)
+		f.q, f.qbit = f.q[:0], c&7
+		if f.qbit != 0 {
+			f.q = append(f.q, buf[whole])
+			whole++
+		}
+		_, _ = f.r.Discard(whole)
+		f.offset += int64(whole)
+	}
+	f.toWindow(p[n0:n])
+	*np = n
+	return c > 0
+}
+
+// toWindow appends b to the window.
+func (f *eagerInflater) toWindow(b []byte) {
+	f.whave = min(f.whave+len(b), inflWindow)
+	if len(b) > inflWindow {
+		f.wpos = (f.wpos + len(b) - inflWindow) & inflMask
+		b = b[len(b)-inflWindow:]
+	}
+	for len(b) > 0 {
+		m := copy(f.win[f.wpos:], b)
+		f.wpos = (f.wpos + m) & inflMask
+		b = b[m:]
+	}
 }
