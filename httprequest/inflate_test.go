@@ -224,6 +224,7 @@ func FuzzEagerInflater(f *testing.F) {
 		if wantErr == nil && !bytes.Equal(want, got) {
 			t.Fatalf("output differs: %d vs %d bytes", len(want), len(got))
 		}
+		sameAsBitwalk(t, encDeflate, 4096, src, splits, "fast loop")
 	})
 }
 
@@ -257,6 +258,7 @@ func TestEagerInflaterRandomInputs(t *testing.T) {
 		if wantErr == nil {
 			require.True(t, bytes.Equal(want, got), "input %d: output differs", i)
 		}
+		sameAsBitwalk(t, encDeflate, 4096, src, splits, fmt.Sprintf("input %d, fast loop", i))
 	}
 }
 
@@ -285,18 +287,22 @@ func TestGodotPiece(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, godotPiece(c.ring, c.buf), "ring %d, buffer %d", c.ring, c.buf)
 	}
-	for _, n := range []int{120000, 1 << 20} {
-		gz := gzipBytes(t, []byte(strings.Repeat("a", n)))
-		var pieces []int
-		d := newDecoder(encGzip, 65536, func(p []byte) error { pieces = append(pieces, len(p)); return nil })
-		d.eager = true
-		require.NoError(t, d.write(gz))
-		require.NoError(t, d.close())
-		want := godotPiece(65536, len(gz))
-		for i, p := range pieces[:len(pieces)-1] {
-			assert.Equal(t, want, p, "piece %d of %d bytes from one %d-byte chunk", i, n, len(gz))
+	for _, loop := range []bool{false, true} { // the fast loop on and off
+		for _, n := range []int{120000, 1 << 20} {
+			gz := gzipBytes(t, []byte(strings.Repeat("a", n)))
+			var pieces []int
+			d := newDecoder(encGzip, 65536, func(p []byte) error { pieces = append(pieces, len(p)); return nil })
+			d.eager = true
+			eagerMode(true, loop, func() {
+				require.NoError(t, d.write(gz))
+				require.NoError(t, d.close())
+			})
+			want := godotPiece(65536, len(gz))
+			for i, p := range pieces[:len(pieces)-1] {
+				assert.Equal(t, want, p, "piece %d of %d bytes from one %d-byte chunk, fast loop %v", i, n, len(gz), loop)
+			}
+			assert.LessOrEqual(t, pieces[len(pieces)-1], want)
 		}
-		assert.LessOrEqual(t, pieces[len(pieces)-1], want)
 	}
 }
 
@@ -715,6 +721,7 @@ func TestEagerMatchIntoStoredBlock(t *testing.T) {
 		out, _, err := feedEager(encDeflate, 65536, src, splits)
 		require.NoError(t, err, "chunks of %d", step)
 		require.True(t, bytes.Equal(want, out), "chunks of %d: output differs", step)
+		sameAsBitwalk(t, encDeflate, 65536, src, splits, fmt.Sprintf("chunks of %d, fast loop", step))
 	}
 	klauspost, _, _, err := feed(encDeflate, 65536, src, nil)
 	require.NoError(t, err)
