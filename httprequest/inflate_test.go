@@ -727,3 +727,86 @@ func TestEagerMatchIntoStoredBlock(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, bytes.Equal(want, klauspost), "the stream is valid deflate")
 }
+
+// The fast loop's tables decode every 15-bit input as the canonical code
+// does, bit by bit (§2.8.2.1): the same symbol and code length, and no
+// code (or a symbol zlib refuses) where the walk finds none — for the
+// fixed codes, a single 1-bit code (the incomplete code zlib accepts) and
+// random complete codes of up to 15 bits. A missing entry would only slow
+// the loop down (it leaves such a symbol to the walk), so the per-write
+// comparisons cannot see it; this does.
+func TestFastTableMatchesCanonical(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	walk := func(h *huffman, v int) (sym, length int, ok bool) {
+		code, first, index := 0, 0, 0
+		for l := 1; l <= inflMaxLen; l++ {
+			code |= v >> (l - 1) & 1
+			count := int(h.count[l])
+			if code-count < first {
+				return int(h.symbol[index+(code-first)]), l, true
+			}
+			index += count
+			first += count
+			first <<= 1
+			code <<= 1
+		}
+		return 0, 0, false
+	}
+	// randomCode splits leaves of a complete code until it has n codes.
+	randomCode := func(n, symbols int) []uint8 {
+		leaves := []uint8{0}
+		for len(leaves) < n {
+			i := r.IntN(len(leaves))
+			if leaves[i] == inflMaxLen {
+				continue
+			}
+			leaves[i]++
+			leaves = append(leaves, leaves[i])
+		}
+		lengths := make([]uint8, symbols)
+		for i, s := range r.Perm(symbols)[:n] {
+			lengths[s] = leaves[i]
+		}
+		return lengths
+	}
+	var fixedL [288]uint8
+	for i := range fixedL {
+		fixedL[i] = []uint8{8, 9, 7, 8}[min(i/144, 1)+min(i/256, 1)+min(i/280, 1)]
+	}
+	var fixedD [32]uint8
+	for i := range fixedD {
+		fixedD[i] = 5
+	}
+	type code struct {
+		name    string
+		lengths []uint8
+		lit     bool
+	}
+	codes := []code{{"fixed literal/length", fixedL[:], true}, {"fixed distance", fixedD[:], false}}
+	one := make([]uint8, 30)
+	one[7] = 1
+	codes = append(codes, code{"one distance code", one, false})
+	for i := range 40 {
+		codes = append(codes, code{fmt.Sprintf("literal/length %d", i), randomCode(2+r.IntN(285), 286), true},
+			code{fmt.Sprintf("distance %d", i), randomCode(2+r.IntN(29), 30), false})
+	}
+	for _, c := range codes {
+		var h huffman
+		require.True(t, h.build(c.lengths, true), c.name)
+		var ft fastTable
+		ft.build(c.lengths, c.lit)
+		for v := range 1 << inflMaxLen {
+			e := ft.root[v&(1<<inflRootBits-1)]
+			if e&fastKind == fastLink {
+				e = ft.sub[int(e>>16)+v>>inflRootBits&(1<<(e>>4&15)-1)]
+			}
+			want := uint32(fastBad)
+			if sym, l, ok := walk(&h, v); ok {
+				want = fastEntry(sym, l, c.lit)
+			}
+			if want != e {
+				require.Equal(t, want, e, "%s: input bits %015b", c.name, v)
+			}
+		}
+	}
+}
