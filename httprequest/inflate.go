@@ -11,8 +11,8 @@ import (
 	"github.com/klauspost/compress/zlib"
 )
 
-// An eager inflater (RFC 1951) for the decodes whose timing Godot's
-// observable behaviour depends on (§2.8.2.1, §2.8.2.3).
+// An eager inflater (RFC 1951): the node's gzip and deflate decoder, with
+// the timing Godot's observable behaviour depends on (§2.8.2.1, §2.8.2.3).
 //
 // Godot's zlib hands over, for every wire chunk fed to it, all the output
 // that chunk's bytes decode to: every symbol whose bits have arrived. The
@@ -22,9 +22,10 @@ import (
 // delivered body, but not where the node looks at the running decoded size
 // chunk by chunk: body_size_limit (R7 on the chunk where zlib's total passes
 // it, with get_downloaded_bytes() as it is then) and the partial file an
-// in-place download_file keeps after a failure. The node therefore decodes
-// with this inflater when a limit is set or the file is written in place
-// (engine.go), and with klauspost's faster one otherwise.
+// in-place download_file keeps after a failure; and the pieces the sink
+// gets are Godot's only with zlib's timing. The node decodes every gzip and
+// deflate body with this inflater (decode.go); its fast loop (fast, below)
+// makes it faster than klauspost's too.
 //
 // The inflater reads its input byte-exact from a bufio.Reader, as flate
 // does, and never waits for input: when the input at hand runs out it
@@ -77,12 +78,11 @@ var inflFast = true
 
 type eagerInflater struct {
 	r *bufio.Reader
-	// in reports the input bytes at hand beyond r's buffer (waiting in the
-	// decoder) and whether the input has ended; callCap the most output the
-	// current inflate call may still give (zlib's avail_out). The inflater
-	// never waits for input: it reports waiting instead.
-	in      func() (n int, ended bool)
-	callCap func() int
+	// src (the decoder) reports the input bytes at hand beyond r's buffer
+	// and whether the input has ended (inputAt), and the most output the
+	// current inflate call may still give (callCap, zlib's avail_out). The
+	// inflater never waits for input: it reports waiting instead.
+	src     inflSource
 	trailer int // bytes of the wrapper's trailer after the final block (zlib's CHECK)
 
 	q      []byte // input read but not all consumed: bit qbit of q[0] is next
@@ -109,21 +109,40 @@ type eagerInflater struct {
 	err        error
 }
 
-func newEagerInflater(r *bufio.Reader, in func() (int, bool), callCap func() int, trailer int) *eagerInflater {
-	return &eagerInflater{r: r, in: in, callCap: callCap, trailer: trailer}
+// inflSource is the inflater's view of its feeder (the decoder).
+type inflSource interface {
+	inputAt() (n int, ended bool)
+	callCap() int
 }
 
-// Reset starts a new stream on r (a *bufio.Reader); flate.Resetter.
+// reset readies f (new, or a pooled one) for a stream on r, fed by src,
+// with a wrapper trailer of trailer bytes. Nils drop the references.
+func (f *eagerInflater) reset(r *bufio.Reader, src inflSource, trailer int) {
+	f.src, f.trailer = src, trailer
+	f.start(r)
+}
+
+// Reset starts a new stream on r (a *bufio.Reader), as flate.Resetter.
 func (f *eagerInflater) Reset(r io.Reader, dict []byte) error {
 	br, ok := r.(*bufio.Reader)
 	if !ok || len(dict) > 0 {
 		return errors.New("httprequest: eager inflater needs a *bufio.Reader and no dictionary")
 	}
-	in, callCap, trailer, q := f.in, f.callCap, f.trailer, f.q[:0]
-	lsub, dsub := f.lown.sub[:0], f.down.sub[:0]
-	*f = eagerInflater{r: br, in: in, callCap: callCap, trailer: trailer, q: q}
-	f.lown.sub, f.down.sub = lsub, dsub
+	f.start(br)
 	return nil
+}
+
+// start begins a stream on r. The window and the tables keep their memory
+// (a pooled inflater's): with whave 0 no match reaches the window, and a
+// block header builds the tables before a symbol is decoded.
+func (f *eagerInflater) start(r *bufio.Reader) {
+	f.r = r
+	f.q, f.qbit, f.offset = f.q[:0], 0, 0
+	f.wpos, f.whave = 0, 0
+	f.state, f.final, f.stored = inflHeader, false, 0
+	f.copyLen, f.dist, f.litPending, f.lit = 0, 0, false, 0
+	f.lfast, f.dfast = nil, nil
+	f.waiting, f.err = false, nil
 }
 
 // Close is a no-op (io.ReadCloser, as flate's reader).
@@ -132,7 +151,7 @@ func (f *eagerInflater) Close() error { return nil }
 // atHand returns the input bytes that can be read without waiting, and
 // whether the input has ended.
 func (f *eagerInflater) atHand() (int, bool) {
-	n, ended := f.in()
+	n, ended := f.src.inputAt()
 	return f.r.Buffered() + n, ended
 }
 
@@ -342,7 +361,7 @@ func init() {
 // returns what it has, with waiting set. io.EOF comes after the final
 // block, once the wrapper's trailer is at hand.
 func (f *eagerInflater) Read(p []byte) (int, error) {
-	if c := f.callCap(); c > 0 && c < len(p) {
+	if c := f.src.callCap(); c > 0 && c < len(p) {
 		p = p[:c]
 	}
 	n := 0
@@ -669,8 +688,9 @@ type eagerZlib struct {
 	err   error
 }
 
-func newEagerZlib(r *bufio.Reader, in func() (int, bool), callCap func() int) *eagerZlib {
-	return &eagerZlib{r: r, f: newEagerInflater(r, in, callCap, 4), sum: 1}
+// newEagerZlib reads a zlib stream from r with f (reset on r, trailer 4).
+func newEagerZlib(r *bufio.Reader, f *eagerInflater) *eagerZlib {
+	return &eagerZlib{r: r, f: f, sum: 1}
 }
 
 func (z *eagerZlib) Read(p []byte) (int, error) {
