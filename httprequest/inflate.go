@@ -394,7 +394,7 @@ func (f *eagerInflater) Read(p []byte) (int, error) {
 			}
 			f.readStored(p, &n, canWait)
 		default:
-			if !f.useFast(len(p)-n) || !f.fast(p, &n) {
+			if !f.useFast() || !f.fast(p, &n) {
 				f.symbol(canWait)
 			}
 		}
@@ -752,20 +752,20 @@ func adler32Update(sum uint32, p []byte) uint32 {
 
 // The eager inflater's fast loop (zlib's inflate_fast, in our own shape).
 //
-// Inside a Huffman block, while plenty of input is buffered and the output
-// has room for a whole match, fast decodes with a 64-bit bit accumulator
-// refilled 8 bytes at a time from the bufio.Reader's buffer and two-level
-// tables (a 10-bit root table, sub-tables for longer codes), writing into
-// the output directly. It decodes only symbols whose bits are all in the
-// accumulator — bytes at hand — and never one that a full output would cut:
-// so every symbol it decodes the bit-by-bit path (symbol) would decode too,
-// on the same input, into the same output, and what each Read returns is
-// unchanged. It stops before the last 8 buffered bytes, with less than 258
-// bytes of room, at the end of the block (consumed) or at a symbol it
-// cannot decode — a bad code, a distance too far back — which it leaves
-// unconsumed for symbol to decode and report with zlib's offset. It then
-// gives back the bytes it did not consume: the reader advances by the
-// whole bytes used, a partly used byte goes to q.
+// Inside a Huffman block, while input is buffered, fast decodes with a
+// 64-bit bit accumulator refilled 8 bytes at a time from the bufio.Reader's
+// buffer (byte by byte at its last 7 bytes) and two-level tables (a 10-bit
+// root table, sub-tables for longer codes), writing into the output
+// directly. It decodes only symbols whose bits are all in the accumulator —
+// bytes at hand — and whose output fits whole in p: so every symbol it
+// decodes the bit-by-bit path (symbol) would decode too, on the same input,
+// into the same output, and what each Read returns is unchanged. It stops
+// at a symbol whose bits are not all buffered, at a match the output would
+// cut (symbol outputs its first part, as zlib), at the end of the block
+// (consumed), or at a symbol it cannot decode — a bad code, a distance too
+// far back — which it leaves unconsumed for symbol to decode and report
+// with zlib's offset. It then gives back the bytes it did not consume: the
+// reader advances by the whole bytes used, a partly used byte goes to q.
 
 // inflRootBits is the width of a fastTable's root table.
 const inflRootBits = 10
@@ -865,9 +865,9 @@ func fastEntry(sym, l int, lit bool) uint32 {
 // fastMinIn is the buffered input below which the fast loop is not tried.
 const fastMinIn = 16
 
-// useFast reports whether Read may run the fast loop for p[n:].
-func (f *eagerInflater) useFast(room int) bool {
-	return inflFastLoop && room >= 258 && len(f.q) < 8 && f.r.Buffered() >= fastMinIn
+// useFast reports whether Read may run the fast loop.
+func (f *eagerInflater) useFast() bool {
+	return inflFastLoop && len(f.q) < 8 && f.r.Buffered() >= fastMinIn
 }
 
 // fast is the fast loop (see above), writing to p[*np:]. It reports
@@ -889,20 +889,30 @@ func (f *eagerInflater) fast(p []byte, np *int) bool {
 	win := &f.win
 	wpos0 := f.wpos
 	whave := f.whave
-	for len(p)-n >= 258 {
+	for n < len(p) {
 		if nb < 48 {
-			if len(buf)-ip < 8 {
-				break
+			if len(buf)-ip >= 8 {
+				hold |= binary.LittleEndian.Uint64(buf[ip:]) << nb
+				ip += int(63-nb) >> 3
+				nb |= 56
+			} else {
+				// The last bytes: the bits beyond them are zeros, and a
+				// symbol that needs more than nb bits is left to symbol.
+				for nb <= 56 && ip < len(buf) {
+					hold |= uint64(buf[ip]) << nb
+					ip++
+					nb += 8
+				}
 			}
-			hold |= binary.LittleEndian.Uint64(buf[ip:]) << nb
-			ip += int(63-nb) >> 3
-			nb |= 56
 		}
 		e := lt[hold&(1<<inflRootBits-1)]
 		if e&fastKind == fastLink {
 			e = lsub[int(e>>16)+int(hold>>inflRootBits)&(1<<(e>>4&15)-1)]
 		}
 		l := uint(e & 15)
+		if l > nb {
+			goto done // not all its bits at hand
+		}
 		switch e & fastKind {
 		case fastLit:
 			p[n] = byte(e >> 16)
@@ -931,6 +941,10 @@ func (f *eagerInflater) fast(p []byte, np *int) bool {
 		}
 		dl := uint(d & 15)
 		dist := int(d>>16) + int(h>>dl)&(1<<(d>>4&15)-1)
+		used += dl + uint(d>>4&15)
+		if used > nb || length > len(p)-n {
+			goto done // not all its bits at hand, or the output would cut it
+		}
 		out := n - n0
 		if dist > out {
 			back := dist - out
@@ -958,7 +972,6 @@ func (f *eagerInflater) fast(p []byte, np *int) bool {
 			}
 		}
 		n += length
-		used += dl + uint(d>>4&15)
 		hold >>= used
 		nb -= used
 	}
