@@ -390,8 +390,7 @@ func TestAudit5InPlaceFileAfterDecodeFailure(t *testing.T) {
 // up to 32 KiB of decoded output in their window until it fills or the
 // block ends, so with them a limit passed inside that lag was seen one chunk
 // later (get_downloaded_bytes() 80000 here) and an in-place file kept less;
-// with a limit or an in-place file the node now decodes with the eager
-// inflater (inflate.go). Stored (level 0) gzip in 40000-byte chunks, one
+// the node decodes with the eager inflater (inflate.go). Stored (level 0) gzip in 40000-byte chunks, one
 // read each: after the first, zlib has output 40000 − 10 (gzip header) − 5
 // (stored block header) bytes.
 func TestAudit5DecodedOutputPerWireChunk(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/andybalholm/brotli"
-	"github.com/klauspost/compress/zlib"
 )
 
 // Streaming body decoding (§2.8.2, with the §7 D1/D3 changes).
@@ -35,13 +34,11 @@ import (
 //
 // gzip is read by gunzip (gunzip.go): the member header is parsed and skipped
 // here, as zlib does, so header fields of any length decode (Go's gzip readers
-// stop at 512-byte names); the deflate data goes through klauspost's flate.
-//
-// Where the running decoded size is observable chunk by chunk — with
-// body_size_limit set, or download_file written in place — the deflate data
-// goes through the eager inflater of inflate.go instead of klauspost's: it
-// hands over all the output each wire chunk decodes to, as zlib does, where
-// klauspost's keeps up to 32 KiB in its window (§2.8.2.1, §2.8.2.3).
+// stop at 512-byte names). The deflate data of gzip and deflate bodies goes
+// through the eager inflater of inflate.go: it hands over all the output each
+// wire chunk decodes to, as zlib does, where klauspost's and Go's inflaters
+// keep up to 32 KiB in their window (§2.8.2.1, §2.8.2.3), and copyPieces cuts
+// it into Godot's pieces.
 //
 // Kept from Godot: "deflate" means the zlib wrapper of RFC 1950 (raw deflate
 // fails, §2.8.2.1, §5); a body of zero bytes is not decoded at all (Godot
@@ -138,27 +135,24 @@ type decoder struct {
 	err  error // sticky: decode error, sink error or errDecoderClosed
 	done bool  // the coroutine has returned
 
-	bufs  *decBufs // pooled buffers and decompressors, nil once given back
-	gz    *gunzip  // the gzip reader (its inflater goes back to the pool)
-	eager bool     // inflate with the eager inflater (inflate.go) in Godot's pieces; set before the first write
-	maxIn int      // the largest write so far (Godot's StreamPeerGZIP buffer size)
-	inf   *eagerInflater
-	have  int      // output of the current piece not yet handed to the sink (copyPieces)
-	call  int      // where the current inflate call's output began in the piece
-	carry []byte   // input a write left untaken (copyPieces waiting for a trailer)
-	keep  bool     // release keeps the buffers in kept instead of the pool
-	kept  *decBufs // the buffers after release, for the owner (keep)
+	bufs  *decBufs       // pooled buffers and decompressors, nil once given back
+	gz    *gunzip        // the gzip reader
+	maxIn int            // the largest write so far (Godot's StreamPeerGZIP buffer size)
+	inf   *eagerInflater // gzip and deflate: the inflater (inflate.go)
+	have  int            // output of the current piece not yet handed to the sink (copyPieces)
+	call  int            // where the current inflate call's output began in the piece
+	carry []byte         // input a write left untaken (copyPieces waiting for a trailer)
+	keep  bool           // release keeps the buffers in kept instead of the pool
+	kept  *decBufs       // the buffers after release, for the owner (keep)
 }
 
 // decBufs are a decoder's buffers and decompressors, pooled across
 // requests: the output piece, the input bufio.Reader, and the inflater
-// (gzip), zlib reader (deflate) or brotli reader, each reset for the next
-// body.
+// (gzip, deflate) or brotli reader, each reset for the next body.
 type decBufs struct {
 	piece []byte
 	br    *bufio.Reader
-	fr    io.ReadCloser  // a flate inflater (flate.Resetter)
-	zr    io.ReadCloser  // a zlib reader (zlib.Resetter)
+	inf   *eagerInflater // the eager inflater (its window and tables)
 	bro   *brotli.Reader // a brotli reader
 }
 
@@ -266,21 +260,14 @@ func (d *decoder) release() {
 	d.done = true
 	if b := d.bufs; b != nil {
 		// The coroutine has returned: nothing uses the buffers any more.
-		d.bufs, d.piece = nil, nil
-		if d.gz != nil {
-			fr := d.gz.fr
-			if fr == nil {
-				fr = d.gz.spare
-			}
-			if _, eager := fr.(*eagerInflater); fr != nil && !eager {
-				b.fr = fr
-			}
-			d.gz = nil
-		}
+		d.bufs, d.piece, d.gz, d.inf = nil, nil, nil, nil
 		// Drop the references to this decoder (and through its sink, the
 		// request's body) that the pooled readers hold.
 		if b.br != nil {
 			b.br.Reset(nil)
+		}
+		if b.inf != nil {
+			b.inf.reset(nil, nil, 0)
 		}
 		if b.bro != nil {
 			_ = b.bro.Reset(nil)
@@ -406,44 +393,32 @@ func (d *decoder) callEnd() int {
 // callCap is the output the current inflate call may still give.
 func (d *decoder) callCap() int { return d.callEnd() - d.have }
 
-// readBufSize is the bufio buffer between the source and the inflater; a
-// *bufio.Reader also selects klauspost/flate's fastest input path.
+// readBufSize is the bufio buffer between the source and the inflater,
+// whose fast loop decodes straight from it.
 const readBufSize = 32 << 10
+
+// inflater returns the pooled eager inflater, reset on br for this
+// decoder, with a wrapper trailer of trailer bytes.
+func (d *decoder) inflater(br *bufio.Reader, trailer int) *eagerInflater {
+	if d.bufs.inf == nil {
+		d.bufs.inf = new(eagerInflater)
+	}
+	d.inf = d.bufs.inf
+	d.inf.reset(br, d, trailer)
+	return d.inf
+}
 
 func (d *decoder) decode() error {
 	switch d.enc {
 	case encGzip:
 		// Concatenated members decode (§7 D1); gunzip returns io.EOF only at
 		// the end of the input after a complete member.
-		d.gz = newGunzip(d.reader())
-		if d.eager {
-			d.inf = newEagerInflater(d.bufs.br, d.inputAt, d.callCap, 8)
-			d.gz.spare = d.inf
-		} else {
-			d.gz.spare, d.bufs.fr = d.bufs.fr, nil
-		}
-		return d.copyOut(d.gz)
+		br := d.reader()
+		d.gz = newGunzip(br, d.inflater(br, 8))
+		return d.copyPieces(d.gz)
 	case encDeflate:
 		br := d.reader()
-		var zr io.Reader
-		if d.eager {
-			z := newEagerZlib(br, d.inputAt, d.callCap)
-			d.inf, zr = z.f, z
-		} else {
-			z := d.bufs.zr
-			var err error
-			if z == nil {
-				z, err = zlib.NewReader(br)
-			} else {
-				err = z.(zlib.Resetter).Reset(br, nil)
-			}
-			if err != nil {
-				return noEOF(err)
-			}
-			d.bufs.zr = z
-			zr = z
-		}
-		if err := d.copyOut(zr); err != nil {
+		if err := d.copyPieces(newEagerZlib(br, d.inflater(br, 4))); err != nil {
 			return err
 		}
 		// The zlib stream ended with a good checksum: nothing may follow.
@@ -474,11 +449,8 @@ func (d *decoder) decode() error {
 	return errors.New("httprequest: no decoder for " + d.enc.String())
 }
 
-// copyOut reads r to its end, yielding each piece of output.
+// copyOut reads r (brotli) to its end, yielding each piece of output.
 func (d *decoder) copyOut(r io.Reader) error {
-	if d.eager && d.enc != encBrotli {
-		return d.copyPieces(r)
-	}
 	for {
 		n, err := r.Read(d.piece)
 		if n > 0 {
@@ -556,7 +528,7 @@ func (d *decoder) copyPieces(r io.Reader) error {
 
 // betweenMembers reports whether gunzip has ended a member and not begun
 // the next.
-func (d *decoder) betweenMembers() bool { return d.gz != nil && d.gz.fr == nil && d.gz.members > 0 }
+func (d *decoder) betweenMembers() bool { return d.gz != nil && !d.gz.inMember && d.gz.members > 0 }
 
 // inputAtHand reports whether input is buffered or waiting in the decoder.
 func (d *decoder) inputAtHand() bool { return d.bufs.br.Buffered() > 0 || d.inputReady() }

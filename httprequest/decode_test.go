@@ -81,17 +81,15 @@ type fed struct {
 	after            []int
 }
 
-// feedDecoder pushes src through a decoder (eager: the eager inflater) in
-// the pieces given by splits (offsets) and returns what came out and the
-// first error.
-func feedDecoder(enc encoding, chunkSize int, src []byte, splits []int, eager bool) (f fed, err error) {
+// feedDecoder pushes src through a decoder in the pieces given by splits
+// (offsets) and returns what came out and the first error.
+func feedDecoder(enc encoding, chunkSize int, src []byte, splits []int) (f fed, err error) {
 	d := newDecoder(enc, chunkSize, func(p []byte) error {
 		f.out = append(f.out, p...)
 		f.pieces++
 		f.maxPiece = max(f.maxPiece, len(p))
 		return nil
 	})
-	d.eager = eager
 	defer d.release()
 	prev := 0
 	for _, s := range append(splits, len(src)) {
@@ -107,9 +105,10 @@ func feedDecoder(enc encoding, chunkSize int, src []byte, splits []int, eager bo
 	return f, d.close()
 }
 
-// feed is feedDecoder with klauspost's inflater.
+// feed is feedDecoder with the output, the number of pieces and the
+// largest.
 func feed(enc encoding, chunkSize int, src []byte, splits []int) (out []byte, pieces int, maxPiece int, err error) {
-	f, err := feedDecoder(enc, chunkSize, src, splits, false)
+	f, err := feedDecoder(enc, chunkSize, src, splits)
 	return f.out, f.pieces, f.maxPiece, err
 }
 
@@ -295,7 +294,11 @@ func TestDecoderSinkErrorStops(t *testing.T) {
 			err := d.write(src)
 			require.ErrorIs(t, err, stopErr)
 			assert.Equal(t, 3, calls)
-			assert.Equal(t, int64(3*4096), d.Output())
+			piece := 4096
+			if enc != encBrotli {
+				piece = godotPiece(4096, len(src)) // 4095: Godot's ring keeps a byte free (§2.8.2.1)
+			}
+			assert.Equal(t, int64(3*piece), d.Output())
 			assert.ErrorIs(t, d.write([]byte("more")), stopErr, "sticky")
 			assert.ErrorIs(t, d.close(), stopErr)
 			d.release()

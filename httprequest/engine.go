@@ -368,11 +368,6 @@ func (r *run) stepBody() bool {
 			}
 			b.dl = dl
 		}
-		if b.dec != nil && (b.limit >= 0 || (b.dl != nil && !b.dl.atomic)) {
-			// The running decoded size is observable chunk by chunk: the
-			// limit's R7, a file written in place (§2.8.2.3, inflate.go).
-			b.dec.eager = true
-		}
 	}
 	if first || r.driver != driverDo {
 		// §2.6.1.2. Do has no frames: after the first step its blocking

@@ -6,14 +6,13 @@ import (
 	"hash/crc32"
 	"io"
 
-	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 )
 
 // gunzip reads a gzip body (RFC 1952) as Godot's StreamPeerGZIP (zlib,
 // gzip-only window) accepts it (§2.8.2.1): the member header is parsed here,
-// the deflate data is inflated by klauspost/compress/flate, and the trailer's
-// CRC-32 and ISIZE are checked.
+// the deflate data is inflated by the eager inflater (inflate.go), and the
+// trailer's CRC-32 and ISIZE are checked.
 //
 // Go's gzip readers (compress/gzip and klauspost's) refuse a file name or
 // comment longer than 512 bytes; zlib does not, so neither does this reader
@@ -29,13 +28,21 @@ import (
 // member is gzip.ErrHeader, a partial header io.ErrUnexpectedEOF
 // (→ RESULT_BODY_DECOMPRESS_FAILED).
 type gunzip struct {
-	br      *bufio.Reader // buffered input; flate reads it byte-exact
-	fr      io.ReadCloser // inflater of the current member, nil between members
-	spare   io.ReadCloser // the previous member's inflater, for reuse
-	digest  uint32        // CRC-32 of the member's output so far
-	size    uint32        // the member's output size mod 2^32
-	members int           // members read to their trailer
-	err     error         // sticky
+	br       *bufio.Reader // buffered input; the inflater reads it byte-exact
+	fr       memberInflater
+	inMember bool   // a member's header was read, not yet its trailer
+	digest   uint32 // CRC-32 of the member's output so far
+	size     uint32 // the member's output size mod 2^32
+	members  int    // members read to their trailer
+	err      error  // sticky
+}
+
+// memberInflater inflates a member's deflate data: the eager inflater
+// (tests use klauspost's flate reader as a reference), reset on br at each
+// member, as flate.Resetter.
+type memberInflater interface {
+	io.Reader
+	Reset(r io.Reader, dict []byte) error
 }
 
 // gzip header flag bits (RFC 1952 §2.3.1).
@@ -48,7 +55,7 @@ const (
 	gzFlagReserved = 0xe0   // zlib: "unknown header flags set"
 )
 
-func newGunzip(br *bufio.Reader) *gunzip { return &gunzip{br: br} }
+func newGunzip(br *bufio.Reader, fr memberInflater) *gunzip { return &gunzip{br: br, fr: fr} }
 
 // Read returns decompressed bytes; io.EOF after a complete last member.
 func (z *gunzip) Read(p []byte) (int, error) {
@@ -56,7 +63,7 @@ func (z *gunzip) Read(p []byte) (int, error) {
 		return 0, z.err
 	}
 	for {
-		if z.fr == nil {
+		if !z.inMember {
 			if z.members > 0 {
 				if _, err := z.br.Peek(1); err == io.EOF {
 					z.err = io.EOF // the input ended after a whole member
@@ -88,7 +95,7 @@ func (z *gunzip) Read(p []byte) (int, error) {
 	}
 }
 
-// header reads one member header and starts its inflater.
+// header reads one member header and starts the inflater on its data.
 func (z *gunzip) header() error {
 	var fixed [10]byte
 	if _, err := io.ReadFull(z.br, fixed[:]); err != nil {
@@ -129,10 +136,10 @@ func (z *gunzip) header() error {
 		}
 	}
 	z.digest, z.size = 0, 0
-	z.fr, z.spare = z.spare, nil
-	if z.fr == nil || z.fr.(flate.Resetter).Reset(z.br, nil) != nil {
-		z.fr = flate.NewReader(z.br)
+	if err := z.fr.Reset(z.br, nil); err != nil {
+		return err
 	}
+	z.inMember = true
 	return nil
 }
 
@@ -179,7 +186,7 @@ func (z *gunzip) trailer() error {
 	if binary.LittleEndian.Uint32(t[:4]) != z.digest || binary.LittleEndian.Uint32(t[4:]) != z.size {
 		return gzip.ErrChecksum // zlib: "incorrect data check" / "incorrect length check"
 	}
-	z.spare, z.fr = z.fr, nil
+	z.inMember = false
 	z.members++
 	return nil
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/klauspost/compress/zlib"
 )
 
-// An eager inflater (RFC 1951) for the decodes whose timing Godot's
-// observable behaviour depends on (§2.8.2.1, §2.8.2.3).
+// An eager inflater (RFC 1951): the node's gzip and deflate decoder, with
+// the timing Godot's observable behaviour depends on (§2.8.2.1, §2.8.2.3).
 //
 // Godot's zlib hands over, for every wire chunk fed to it, all the output
 // that chunk's bytes decode to: every symbol whose bits have arrived. The
@@ -22,9 +22,10 @@ import (
 // delivered body, but not where the node looks at the running decoded size
 // chunk by chunk: body_size_limit (R7 on the chunk where zlib's total passes
 // it, with get_downloaded_bytes() as it is then) and the partial file an
-// in-place download_file keeps after a failure. The node therefore decodes
-// with this inflater when a limit is set or the file is written in place
-// (engine.go), and with klauspost's faster one otherwise.
+// in-place download_file keeps after a failure; and the pieces the sink
+// gets are Godot's only with zlib's timing. The node decodes every gzip and
+// deflate body with this inflater (decode.go); its fast loop (fast, below)
+// makes it faster than klauspost's too.
 //
 // The inflater reads its input byte-exact from a bufio.Reader, as flate
 // does, and never waits for input: when the input at hand runs out it
@@ -77,12 +78,11 @@ var inflFast = true
 
 type eagerInflater struct {
 	r *bufio.Reader
-	// in reports the input bytes at hand beyond r's buffer (waiting in the
-	// decoder) and whether the input has ended; callCap the most output the
-	// current inflate call may still give (zlib's avail_out). The inflater
-	// never waits for input: it reports waiting instead.
-	in      func() (n int, ended bool)
-	callCap func() int
+	// src (the decoder) reports the input bytes at hand beyond r's buffer
+	// and whether the input has ended (inputAt), and the most output the
+	// current inflate call may still give (callCap, zlib's avail_out). The
+	// inflater never waits for input: it reports waiting instead.
+	src     inflSource
 	trailer int // bytes of the wrapper's trailer after the final block (zlib's CHECK)
 
 	q      []byte // input read but not all consumed: bit qbit of q[0] is next
@@ -102,23 +102,47 @@ type eagerInflater struct {
 	lit        byte
 	lcode      huffman
 	dcode      huffman
-	waiting    bool // the last Read (or advance) stopped for input it may not wait for
+	lfast      *fastTable // lcode and dcode for the fast loop (fast)
+	dfast      *fastTable
+	lown, down fastTable // a dynamic block's tables
+	waiting    bool      // the last Read (or advance) stopped for input it may not wait for
 	err        error
 }
 
-func newEagerInflater(r *bufio.Reader, in func() (int, bool), callCap func() int, trailer int) *eagerInflater {
-	return &eagerInflater{r: r, in: in, callCap: callCap, trailer: trailer}
+// inflSource is the inflater's view of its feeder (the decoder).
+type inflSource interface {
+	inputAt() (n int, ended bool)
+	callCap() int
 }
 
-// Reset starts a new stream on r (a *bufio.Reader); flate.Resetter.
+// reset readies f (new, or a pooled one) for a stream on r, fed by src,
+// with a wrapper trailer of trailer bytes. Nils drop the references.
+func (f *eagerInflater) reset(r *bufio.Reader, src inflSource, trailer int) {
+	f.src, f.trailer = src, trailer
+	f.start(r)
+}
+
+// Reset starts a new stream on r (a *bufio.Reader), as flate.Resetter.
 func (f *eagerInflater) Reset(r io.Reader, dict []byte) error {
 	br, ok := r.(*bufio.Reader)
 	if !ok || len(dict) > 0 {
 		return errors.New("httprequest: eager inflater needs a *bufio.Reader and no dictionary")
 	}
-	in, callCap, trailer, q := f.in, f.callCap, f.trailer, f.q[:0]
-	*f = eagerInflater{r: br, in: in, callCap: callCap, trailer: trailer, q: q}
+	f.start(br)
 	return nil
+}
+
+// start begins a stream on r. The window and the tables keep their memory
+// (a pooled inflater's): with whave 0 no match reaches the window, and a
+// block header builds the tables before a symbol is decoded.
+func (f *eagerInflater) start(r *bufio.Reader) {
+	f.r = r
+	f.q, f.qbit, f.offset = f.q[:0], 0, 0
+	f.wpos, f.whave = 0, 0
+	f.state, f.final, f.stored = inflHeader, false, 0
+	f.copyLen, f.dist, f.litPending, f.lit = 0, 0, false, 0
+	f.lfast, f.dfast = nil, nil
+	f.waiting, f.err = false, nil
 }
 
 // Close is a no-op (io.ReadCloser, as flate's reader).
@@ -127,7 +151,7 @@ func (f *eagerInflater) Close() error { return nil }
 // atHand returns the input bytes that can be read without waiting, and
 // whether the input has ended.
 func (f *eagerInflater) atHand() (int, bool) {
-	n, ended := f.in()
+	n, ended := f.src.inputAt()
 	return f.r.Buffered() + n, ended
 }
 
@@ -323,11 +347,13 @@ func init() {
 		}
 	}
 	fixedLit.build(l[:], true)
+	fixedLitFast.build(l[:], true)
 	var d [32]uint8 // 30 and 31 are codes too: decoding one is an invalid distance
 	for i := range d {
 		d[i] = 5
 	}
 	fixedDist.build(d[:], true)
+	fixedDistFast.build(d[:], false)
 }
 
 // Read decodes into p, at most callCap bytes (one inflate call's output
@@ -335,7 +361,7 @@ func init() {
 // returns what it has, with waiting set. io.EOF comes after the final
 // block, once the wrapper's trailer is at hand.
 func (f *eagerInflater) Read(p []byte) (int, error) {
-	if c := f.callCap(); c > 0 && c < len(p) {
+	if c := f.src.callCap(); c > 0 && c < len(p) {
 		p = p[:c]
 	}
 	n := 0
@@ -368,7 +394,9 @@ func (f *eagerInflater) Read(p []byte) (int, error) {
 			}
 			f.readStored(p, &n, canWait)
 		default:
-			f.symbol(canWait)
+			if !f.useFast() || !f.fast(p, &n) {
+				f.symbol(canWait)
+			}
 		}
 	}
 	if f.err != nil && n > 0 && f.err != io.EOF {
@@ -410,12 +438,7 @@ func (f *eagerInflater) readStored(p []byte, n *int, canWait bool) {
 			f.err = noEOF(err)
 		}
 	}
-	for b := p[*n : *n+k]; len(b) > 0; { // into the window, in runs up to its end
-		m := copy(f.win[f.wpos:], b)
-		f.wpos = (f.wpos + m) & inflMask
-		b = b[m:]
-	}
-	f.whave = min(f.whave+k, inflWindow)
+	f.toWindow(p[*n : *n+k])
 	f.stored -= k
 	*n += k
 }
@@ -544,6 +567,7 @@ func (f *eagerInflater) header(canWait bool) {
 	case 1:
 		f.consume(3)
 		f.lcode, f.dcode = fixedLit, fixedDist
+		f.lfast, f.dfast = &fixedLitFast, &fixedDistFast
 		f.state = inflHuffman
 	case 2:
 		if !f.dynamic(canWait) {
@@ -648,6 +672,9 @@ func (f *eagerInflater) dynamic(canWait bool) bool {
 	}
 	f.consume(pos)
 	f.lcode, f.dcode = lcode, dcode
+	f.lown.build(lengths[:hlit], true)
+	f.down.build(lengths[hlit:hlit+hdist], false)
+	f.lfast, f.dfast = &f.lown, &f.down
 	return true
 }
 
@@ -661,8 +688,9 @@ type eagerZlib struct {
 	err   error
 }
 
-func newEagerZlib(r *bufio.Reader, in func() (int, bool), callCap func() int) *eagerZlib {
-	return &eagerZlib{r: r, f: newEagerInflater(r, in, callCap, 4), sum: 1}
+// newEagerZlib reads a zlib stream from r with f (reset on r, trailer 4).
+func newEagerZlib(r *bufio.Reader, f *eagerInflater) *eagerZlib {
+	return &eagerZlib{r: r, f: f, sum: 1}
 }
 
 func (z *eagerZlib) Read(p []byte) (int, error) {
@@ -720,4 +748,264 @@ func adler32Update(sum uint32, p []byte) uint32 {
 		p = p[k:]
 	}
 	return s2<<16 | s1
+}
+
+// The eager inflater's fast loop (zlib's inflate_fast, in our own shape).
+//
+// Inside a Huffman block, while input is buffered, fast decodes with a
+// 64-bit bit accumulator refilled 8 bytes at a time from the bufio.Reader's
+// buffer (byte by byte at its last 7 bytes) and two-level tables (a 10-bit
+// root table, sub-tables for longer codes), writing into the output
+// directly. It decodes only symbols whose bits are all in the accumulator —
+// bytes at hand — and whose output fits whole in p: so every symbol it
+// decodes the bit-by-bit path (symbol) would decode too, on the same input,
+// into the same output, and what each Read returns is unchanged. It stops
+// at a symbol whose bits are not all buffered, at a match the output would
+// cut (symbol outputs its first part, as zlib), at the end of the block
+// (consumed), or at a symbol it cannot decode — a bad code, a distance too
+// far back — which it leaves unconsumed for symbol to decode and report
+// with zlib's offset. It then gives back the bytes it did not consume: the
+// reader advances by the whole bytes used, a partly used byte goes to q.
+
+// inflRootBits is the width of a fastTable's root table.
+const inflRootBits = 10
+
+// fastTable entry: bits 0–3 the code length (the full length, in a
+// sub-table entry too), 4–7 the extra bits (a link: the sub-table's index
+// bits), 8–11 the kind, 16–31 the value (literal, length or distance base,
+// sub-table offset).
+const (
+	fastLit  = 0 << 8
+	fastLen  = 1 << 8 // a length, or in a distance table a distance
+	fastEOB  = 2 << 8
+	fastLink = 3 << 8
+	fastBad  = 4 << 8 // no such code, or a symbol zlib refuses
+	fastKind = 15 << 8
+)
+
+// fastTable is a Huffman code as zlib's decoding tables.
+type fastTable struct {
+	root [1 << inflRootBits]uint32
+	sub  []uint32
+}
+
+var fixedLitFast, fixedDistFast fastTable
+
+// inflFastLoop turns the fast loop on; tests turn it off to compare with
+// the symbol-by-symbol path.
+var inflFastLoop = true
+
+// build fills t from code lengths already checked by huffman.build (no
+// over-subscribed code). lit: a literal/length code, else distances.
+func (t *fastTable) build(lengths []uint8, lit bool) {
+	var count [inflMaxLen + 1]int
+	maxLen := 0
+	for _, l := range lengths {
+		count[l]++
+		maxLen = max(maxLen, int(l))
+	}
+	for i := range t.root {
+		t.root[i] = fastBad
+	}
+	t.sub = t.sub[:0]
+	subBits := max(0, maxLen-inflRootBits)
+	var next [inflMaxLen + 1]int
+	code := 0
+	count[0] = 0
+	for l := 1; l <= inflMaxLen; l++ {
+		code = (code + count[l-1]) << 1
+		next[l] = code
+	}
+	for sym, l8 := range lengths {
+		l := int(l8)
+		if l == 0 {
+			continue
+		}
+		rev := int(bits.Reverse16(uint16(next[l])) >> (16 - l))
+		next[l]++
+		e := fastEntry(sym, l, lit)
+		if l <= inflRootBits {
+			for i := rev; i < len(t.root); i += 1 << l {
+				t.root[i] = e
+			}
+			continue
+		}
+		prefix := rev & (1<<inflRootBits - 1)
+		if t.root[prefix]&fastKind != fastLink {
+			off := len(t.sub)
+			for range 1 << subBits {
+				t.sub = append(t.sub, fastBad)
+			}
+			t.root[prefix] = uint32(off)<<16 | fastLink | uint32(subBits)<<4
+		}
+		off := int(t.root[prefix] >> 16)
+		for i := rev >> inflRootBits; i < 1<<subBits; i += 1 << (l - inflRootBits) {
+			t.sub[off+i] = e
+		}
+	}
+}
+
+func fastEntry(sym, l int, lit bool) uint32 {
+	switch {
+	case !lit && sym < 30:
+		return uint32(inflDstBase[sym])<<16 | fastLen | uint32(inflDstExtra[sym])<<4 | uint32(l)
+	case !lit:
+		return fastBad
+	case sym < 256:
+		return uint32(sym)<<16 | fastLit | uint32(l)
+	case sym == 256:
+		return fastEOB | uint32(l)
+	case sym <= 285:
+		i := sym - 257
+		return uint32(inflLenBase[i])<<16 | fastLen | uint32(inflLenExtra[i])<<4 | uint32(l)
+	}
+	return fastBad
+}
+
+// fastMinIn is the buffered input below which the fast loop is not tried.
+const fastMinIn = 16
+
+// useFast reports whether Read may run the fast loop.
+func (f *eagerInflater) useFast() bool {
+	return inflFastLoop && len(f.q) < 8 && f.r.Buffered() >= fastMinIn
+}
+
+// fast is the fast loop (see above), writing to p[*np:]. It reports
+// whether it consumed anything.
+func (f *eagerInflater) fast(p []byte, np *int) bool {
+	buf, _ := f.r.Peek(f.r.Buffered())
+	var hold uint64
+	qbits := f.availBits()
+	for i, b := range f.q {
+		hold |= uint64(b) << (8 * i)
+	}
+	hold >>= f.qbit
+	nb := qbits
+	ip := 0
+	n0 := *np
+	n := n0
+	lt, dt := &f.lfast.root, &f.dfast.root
+	lsub, dsub := f.lfast.sub, f.dfast.sub
+	win := &f.win
+	wpos0 := f.wpos
+	whave := f.whave
+	for n < len(p) {
+		if nb < 48 {
+			if len(buf)-ip >= 8 {
+				hold |= binary.LittleEndian.Uint64(buf[ip:]) << nb
+				ip += int(63-nb) >> 3
+				nb |= 56
+			} else {
+				// The last bytes: the bits beyond them are zeros, and a
+				// symbol that needs more than nb bits is left to symbol.
+				for nb <= 56 && ip < len(buf) {
+					hold |= uint64(buf[ip]) << nb
+					ip++
+					nb += 8
+				}
+			}
+		}
+		e := lt[hold&(1<<inflRootBits-1)]
+		if e&fastKind == fastLink {
+			e = lsub[int(e>>16)+int(hold>>inflRootBits)&(1<<(e>>4&15)-1)]
+		}
+		l := uint(e & 15)
+		if l > nb {
+			goto done // not all its bits at hand
+		}
+		switch e & fastKind {
+		case fastLit:
+			p[n] = byte(e >> 16)
+			n++
+			hold >>= l
+			nb -= l
+			continue
+		case fastLen:
+		case fastEOB:
+			hold >>= l
+			nb -= l
+			f.state = inflHeader
+			goto done
+		default: // fastBad: symbol reports it
+			goto done
+		}
+		used := l + uint(e>>4&15)
+		length := int(e>>16) + int(hold>>l)&(1<<(e>>4&15)-1)
+		h := hold >> used
+		d := dt[h&(1<<inflRootBits-1)]
+		if d&fastKind == fastLink {
+			d = dsub[int(d>>16)+int(h>>inflRootBits)&(1<<(d>>4&15)-1)]
+		}
+		if d&fastKind != fastLen {
+			goto done
+		}
+		dl := uint(d & 15)
+		dist := int(d>>16) + int(h>>dl)&(1<<(d>>4&15)-1)
+		used += dl + uint(d>>4&15)
+		if used > nb || length > len(p)-n {
+			goto done // not all its bits at hand, or the output would cut it
+		}
+		out := n - n0
+		if dist > out {
+			back := dist - out
+			if back > whave {
+				goto done // too far back: symbol reports it
+			}
+			// From the window as it was when the loop began, then on
+			// from the loop's own output.
+			src := (wpos0 - back) & inflMask
+			m := min(length, back)
+			c := copy(p[n:n+m], win[src:])
+			copy(p[n+c:n+m], win[:m-c])
+			k := m
+			for k < length {
+				k += copy(p[n+k:n+length], p[n+k-dist:n+k])
+			}
+		} else {
+			src := n - dist
+			if dist >= length {
+				copy(p[n:n+length], p[src:src+length])
+			} else {
+				for k := 0; k < length; {
+					k += copy(p[n+k:n+length], p[src:n+k])
+				}
+			}
+		}
+		n += length
+		hold >>= used
+		nb -= used
+	}
+done:
+	// Give back what was not consumed.
+	c := qbits + uint(ip)*8 - nb
+	if c <= qbits {
+		f.consume(c)
+	} else {
+		c -= qbits
+		whole := int(c >> 3)
+		f.q, f.qbit = f.q[:0], c&7
+		if f.qbit != 0 {
+			f.q = append(f.q, buf[whole])
+			whole++
+		}
+		_, _ = f.r.Discard(whole)
+		f.offset += int64(whole)
+	}
+	f.toWindow(p[n0:n])
+	*np = n
+	return c > 0
+}
+
+// toWindow appends b to the window.
+func (f *eagerInflater) toWindow(b []byte) {
+	f.whave = min(f.whave+len(b), inflWindow)
+	if len(b) > inflWindow {
+		f.wpos = (f.wpos + len(b) - inflWindow) & inflMask
+		b = b[len(b)-inflWindow:]
+	}
+	for len(b) > 0 {
+		m := copy(f.win[f.wpos:], b)
+		f.wpos = (f.wpos + m) & inflMask
+		b = b[m:]
+	}
 }

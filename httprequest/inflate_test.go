@@ -1,6 +1,7 @@
 package httprequest
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
@@ -21,11 +22,38 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// feedEager is feedDecoder on the eager inflater, with the total output
+// feedEager is feedDecoder (the eager inflater) with the total output
 // after each write.
 func feedEager(enc encoding, chunkSize int, src []byte, splits []int) (out []byte, after []int, err error) {
-	f, err := feedDecoder(enc, chunkSize, src, splits, true)
+	f, err := feedDecoder(enc, chunkSize, src, splits)
 	return f.out, f.after, err
+}
+
+// klauspostDecode is the reference the eager inflater is compared with:
+// klauspost's flate reader (inside gunzip for gzip, so that the header
+// rules are the node's) or zlib reader, reading src whole, and for a zlib
+// stream nothing may follow.
+func klauspostDecode(enc encoding, src []byte) ([]byte, error) {
+	if len(src) == 0 {
+		return nil, nil // the node never feeds an empty body
+	}
+	br := bufio.NewReader(bytes.NewReader(src))
+	if enc == encGzip {
+		out, err := io.ReadAll(newGunzip(br, flate.NewReader(nil).(memberInflater)))
+		return out, err
+	}
+	zr, err := zlib.NewReader(br)
+	if err != nil {
+		return nil, noEOF(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		return out, noEOF(err)
+	}
+	if _, err := br.ReadByte(); err == nil {
+		return out, ErrTrailingData
+	}
+	return out, nil
 }
 
 // gzipAt compresses data with gzip at a compression level (0: stored blocks).
@@ -140,7 +168,7 @@ func TestEagerInflaterMatchesKlauspost(t *testing.T) {
 		}
 		for plan, splits := range plans {
 			t.Run(name+"/"+plan, func(t *testing.T) {
-				want, _, _, wantErr := feed(c.enc, 4096, c.b, splits)
+				want, wantErr := klauspostDecode(c.enc, c.b)
 				got, _, err := feedEager(c.enc, 4096, c.b, splits)
 				assert.True(t, sameFailure(wantErr, err), "error: klauspost %v, eager %v", wantErr, err)
 				if wantErr == nil {
@@ -216,7 +244,7 @@ func FuzzEagerInflater(f *testing.F) {
 	f.Fuzz(func(t *testing.T, deflate []byte, cut uint16) {
 		src := append([]byte{0x78, 0x9c}, deflate...)
 		splits := []int{int(cut) % (len(src) + 1)}
-		want, _, _, wantErr := feed(encDeflate, 4096, src, splits)
+		want, wantErr := klauspostDecode(encDeflate, src)
 		got, _, err := feedEager(encDeflate, 4096, src, splits)
 		if !sameFailure(wantErr, err) {
 			t.Fatalf("error: klauspost %v, eager %v", wantErr, err)
@@ -224,6 +252,7 @@ func FuzzEagerInflater(f *testing.F) {
 		if wantErr == nil && !bytes.Equal(want, got) {
 			t.Fatalf("output differs: %d vs %d bytes", len(want), len(got))
 		}
+		sameAsBitwalk(t, encDeflate, 4096, src, splits, "fast loop")
 	})
 }
 
@@ -251,12 +280,13 @@ func TestEagerInflaterRandomInputs(t *testing.T) {
 			}
 		}
 		splits := []int{r.IntN(len(src) + 1)}
-		want, _, _, wantErr := feed(encDeflate, 4096, src, splits)
+		want, wantErr := klauspostDecode(encDeflate, src)
 		got, _, err := feedEager(encDeflate, 4096, src, splits)
 		require.True(t, sameFailure(wantErr, err), "input %d: %x cut %d: klauspost %v, eager %v", i, src, splits[0], wantErr, err)
 		if wantErr == nil {
 			require.True(t, bytes.Equal(want, got), "input %d: output differs", i)
 		}
+		sameAsBitwalk(t, encDeflate, 4096, src, splits, fmt.Sprintf("input %d, fast loop", i))
 	}
 }
 
@@ -285,18 +315,21 @@ func TestGodotPiece(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, godotPiece(c.ring, c.buf), "ring %d, buffer %d", c.ring, c.buf)
 	}
-	for _, n := range []int{120000, 1 << 20} {
-		gz := gzipBytes(t, []byte(strings.Repeat("a", n)))
-		var pieces []int
-		d := newDecoder(encGzip, 65536, func(p []byte) error { pieces = append(pieces, len(p)); return nil })
-		d.eager = true
-		require.NoError(t, d.write(gz))
-		require.NoError(t, d.close())
-		want := godotPiece(65536, len(gz))
-		for i, p := range pieces[:len(pieces)-1] {
-			assert.Equal(t, want, p, "piece %d of %d bytes from one %d-byte chunk", i, n, len(gz))
+	for _, loop := range []bool{false, true} { // the fast loop on and off
+		for _, n := range []int{120000, 1 << 20} {
+			gz := gzipBytes(t, []byte(strings.Repeat("a", n)))
+			var pieces []int
+			d := newDecoder(encGzip, 65536, func(p []byte) error { pieces = append(pieces, len(p)); return nil })
+			eagerMode(true, loop, func() {
+				require.NoError(t, d.write(gz))
+				require.NoError(t, d.close())
+			})
+			want := godotPiece(65536, len(gz))
+			for i, p := range pieces[:len(pieces)-1] {
+				assert.Equal(t, want, p, "piece %d of %d bytes from one %d-byte chunk, fast loop %v", i, n, len(gz), loop)
+			}
+			assert.LessOrEqual(t, pieces[len(pieces)-1], want)
 		}
-		assert.LessOrEqual(t, pieces[len(pieces)-1], want)
 	}
 }
 
@@ -321,30 +354,86 @@ func TestEagerOutputPerChunkAsGodot(t *testing.T) {
 	assert.Equal(t, []int{0, 0, 0, 1, 2, 2, 3, 200, 200, 200, 200, 200, 200}, after)
 }
 
-// The table lookup (inflFast) changes nothing observable: on valid,
-// corrupted and cut gzip and zlib streams fed in random chunks (1 byte to
-// 2 KiB, ring buffers from 256 B to 64 KiB), the output after every chunk,
-// the output and the failure are the bit-by-bit walk's — which matches
-// zlib driven as Godot drives it (TestEagerOutputPerChunkAsGodot).
+// eagerMode runs fn with the table lookup (inflFast) and the fast loop
+// (inflFastLoop) set as given.
+func eagerMode(lookup, loop bool, fn func()) {
+	defer func(a, b bool) { inflFast, inflFastLoop = a, b }(inflFast, inflFastLoop)
+	inflFast, inflFastLoop = lookup, loop
+	fn()
+}
+
+// sameAsBitwalk feeds src in the pieces splits gives, once bit by bit (no
+// lookup, no fast loop) and once with both, and requires the same output
+// after every write, the same output and the same error.
+func sameAsBitwalk(t *testing.T, enc encoding, chunk int, src []byte, splits []int, msg string) []byte {
+	t.Helper()
+	var wantOut, gotOut []byte
+	var wantAfter, gotAfter []int
+	var wantErr, gotErr error
+	eagerMode(false, false, func() { wantOut, wantAfter, wantErr = feedEager(enc, chunk, src, splits) })
+	eagerMode(true, true, func() { gotOut, gotAfter, gotErr = feedEager(enc, chunk, src, splits) })
+	require.Equal(t, fmt.Sprint(wantErr), fmt.Sprint(gotErr), "%s: error", msg)
+	require.Equal(t, wantAfter, gotAfter, "%s: output after each write", msg)
+	require.True(t, bytes.Equal(wantOut, gotOut), "%s: output", msg)
+	return gotOut
+}
+
+// stepSplits cuts n bytes every step bytes.
+func stepSplits(n, step int) []int {
+	var s []int
+	for at := step; at < n; at += step {
+		s = append(s, at)
+	}
+	return s
+}
+
+// The table lookup (inflFast) and the fast loop (inflFastLoop) change
+// nothing observable (§2.8.2.1): on valid, corrupted and cut gzip and zlib
+// streams of every compression level, fed in writes of 1, 7, 100, 4096 and
+// 65536 bytes and in random ones (1 byte to 2 KiB, some after a large
+// first write, so that the fast loop runs on a nearly empty buffer), with
+// ring buffers from 256 B to 64 KiB, the output after every write, the
+// output and the failure are the bit-by-bit walk's — which matches zlib
+// driven as Godot drives it (TestEagerOutputPerChunkAsGodot).
 func TestEagerFastLookupSameAsBitwalk(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	text := sampleText(20000)
-	var streams [][]byte
-	for _, level := range []int{flate.BestSpeed, flate.DefaultCompression, flate.BestCompression, flate.HuffmanOnly} {
-		streams = append(streams, gzipAt(t, text, level), zlibAt(t, text, level))
+	text := sampleText(40000)
+	random := make([]byte, 3000)
+	for i := range random {
+		random[i] = byte(r.Uint32())
 	}
-	run := func(enc encoding, chunk int, src []byte, splits []int, fast bool) ([]byte, []int, error) {
-		defer func(old bool) { inflFast = old }(inflFast)
-		inflFast = fast
-		return feedEager(enc, chunk, src, splits)
+	text = append(text[:20000], append(random, text[20000:]...)...)
+	type stream struct {
+		name string
+		enc  encoding
+		b    []byte
 	}
-	for i := range 400 {
-		k := i % len(streams)
-		enc := encGzip
-		if k%2 == 1 {
-			enc = encDeflate
+	var streams []stream
+	for level := flate.HuffmanOnly; level <= flate.BestCompression; level++ {
+		if level == -1 {
+			continue // DefaultCompression is level 6
 		}
-		src := bytes.Clone(streams[k])
+		streams = append(streams,
+			stream{"gzip/" + strconv.Itoa(level), encGzip, gzipAt(t, text, level)},
+			stream{"deflate/" + strconv.Itoa(level), encDeflate, zlibAt(t, text, level)})
+	}
+	for k, s := range streams {
+		corrupt := bytes.Clone(s.b)
+		corrupt[10+r.IntN(len(corrupt)-10)] ^= byte(1 << r.IntN(8))
+		cut := s.b[:10+r.IntN(len(s.b)-10)]
+		for _, v := range []stream{s, {s.name + "/corrupt", s.enc, corrupt}, {s.name + "/cut", s.enc, cut}} {
+			for _, step := range []int{1, 7, 100, 4096, 65536} {
+				if step == 1 && (k%4 != 0 || len(v.b) > 30000) {
+					continue // a few byte-per-write runs suffice
+				}
+				chunk := 256 << r.IntN(9)
+				sameAsBitwalk(t, v.enc, chunk, v.b, stepSplits(len(v.b), step), fmt.Sprintf("%s, writes of %d, ring %d", v.name, step, chunk))
+			}
+		}
+	}
+	for i := range 300 {
+		s := streams[i%len(streams)]
+		src := bytes.Clone(s.b)
 		if i%3 == 1 {
 			src[10+r.IntN(len(src)-10)] ^= byte(1 << r.IntN(8))
 		}
@@ -352,16 +441,258 @@ func TestEagerFastLookupSameAsBitwalk(t *testing.T) {
 			src = src[:10+r.IntN(len(src)-10)]
 		}
 		var splits []int
-		for at := 0; at < len(src); {
+		at := 0
+		if i%2 == 1 {
+			at = 300 + r.IntN(4000) // a large first write: a large call cap after
+			splits = append(splits, at)
+		}
+		for at < len(src) {
 			at += 1 + r.IntN(1+[]int{1, 16, 2048}[i%3])
 			splits = append(splits, at)
 		}
 		chunk := 256 << r.IntN(9)
-		wantOut, wantAfter, wantErr := run(enc, chunk, src, splits, false)
-		gotOut, gotAfter, gotErr := run(enc, chunk, src, splits, true)
-		require.Equal(t, fmt.Sprint(wantErr), fmt.Sprint(gotErr), "stream %d", i)
-		require.Equal(t, wantAfter, gotAfter, "stream %d: output after each chunk", i)
-		require.True(t, bytes.Equal(wantOut, gotOut), "stream %d: output", i)
+		sameAsBitwalk(t, s.enc, chunk, src, splits, fmt.Sprintf("%s, random writes %d, ring %d", s.name, i, chunk))
+	}
+}
+
+// deflateWriter writes deflate blocks of literals and matches with given
+// code lengths, least significant bit first (RFC 1951).
+type deflateWriter struct {
+	buf  []byte
+	acc  uint64
+	nacc uint
+}
+
+func (w *deflateWriter) put(v uint64, n uint) {
+	w.acc |= v << w.nacc
+	w.nacc += n
+	for w.nacc >= 8 {
+		w.buf = append(w.buf, byte(w.acc))
+		w.acc >>= 8
+		w.nacc -= 8
+	}
+}
+
+func (w *deflateWriter) flush() []byte {
+	if w.nacc > 0 {
+		w.buf = append(w.buf, byte(w.acc))
+		w.acc, w.nacc = 0, 0
+	}
+	return w.buf
+}
+
+// canonical returns the codes of a canonical Huffman code, bit-reversed
+// for put.
+func canonical(lengths []uint8) []uint64 {
+	var count, next [16]int
+	for _, l := range lengths {
+		count[l]++
+	}
+	count[0] = 0
+	code := 0
+	for l := 1; l < 16; l++ {
+		code = (code + count[l-1]) << 1
+		next[l] = code
+	}
+	codes := make([]uint64, len(lengths))
+	for s, l := range lengths {
+		if l > 0 {
+			codes[s] = uint64(bits.Reverse16(uint16(next[l])) >> (16 - l))
+			next[l]++
+		}
+	}
+	return codes
+}
+
+// deflateToken is a literal (length 0) or a match.
+type deflateToken struct {
+	lit          byte
+	length, dist int
+}
+
+// block writes one block of toks and the end of block with the literal/
+// length and distance code lengths given (nil: a fixed Huffman block).
+func (w *deflateWriter) block(toks []deflateToken, lit, dist []uint8, final bool) {
+	if final {
+		w.put(1, 1)
+	} else {
+		w.put(0, 1)
+	}
+	if lit == nil {
+		w.put(1, 2)
+		lit, dist = make([]uint8, 288), make([]uint8, 30)
+		for i := range lit {
+			switch {
+			case i < 144:
+				lit[i] = 8
+			case i < 256:
+				lit[i] = 9
+			case i < 280:
+				lit[i] = 7
+			default:
+				lit[i] = 8
+			}
+		}
+		for i := range dist {
+			dist[i] = 5
+		}
+	} else {
+		w.put(2, 2)
+		w.put(uint64(len(lit)-257), 5)
+		w.put(uint64(len(dist)-1), 5)
+		w.put(19-4, 4)
+		// The code length code: lengths 0–15 in 4 bits each (their code
+		// is their value), no repeat codes.
+		for _, sym := range inflOrder {
+			if sym < 16 {
+				w.put(4, 3)
+			} else {
+				w.put(0, 3)
+			}
+		}
+		for _, l := range append(append([]uint8{}, lit...), dist...) {
+			w.put(uint64(bits.Reverse8(l)>>4), 4)
+		}
+	}
+	lc, dc := canonical(lit), canonical(dist)
+	for _, t := range toks {
+		if t.length == 0 {
+			w.put(lc[t.lit], uint(lit[t.lit]))
+			continue
+		}
+		i := len(inflLenBase) - 1
+		for t.length < inflLenBase[i] || (i == 27 && t.length == 258) {
+			i--
+		}
+		w.put(lc[257+i], uint(lit[257+i]))
+		w.put(uint64(t.length-inflLenBase[i]), inflLenExtra[i])
+		j := len(inflDstBase) - 1
+		for t.dist < inflDstBase[j] {
+			j--
+		}
+		w.put(dc[j], uint(dist[j]))
+		w.put(uint64(t.dist-inflDstBase[j]), inflDstExtra[j])
+	}
+	w.put(lc[256], uint(lit[256]))
+}
+
+// expand returns the output of toks after out.
+func expand(out []byte, toks []deflateToken) []byte {
+	for _, t := range toks {
+		if t.length == 0 {
+			out = append(out, t.lit)
+			continue
+		}
+		for range t.length {
+			out = append(out, out[len(out)-t.dist])
+		}
+	}
+	return out
+}
+
+// zlibWrap wraps raw deflate data whose output is out as a zlib stream.
+func zlibWrap(raw, out []byte) []byte {
+	src := append([]byte{0x78, 0x01}, raw...)
+	return binary.BigEndian.AppendUint32(src, adler32.Checksum(out))
+}
+
+// Hand-made streams for the fast loop's corners (§2.8.2.1): long matches
+// at distances 1, 2, 3, 7, 8, 9 and 32768, overlapping and reaching back
+// past the start of a fast run into the window, in a fixed Huffman block
+// after 33000 random literals; and dynamic blocks whose codes are long —
+// 256 literal/length codes of 15 bits (end of block and every length among
+// them), distance codes of 14 and 15 bits — so that decoding goes through
+// the sub-tables. Fed in writes of several sizes, they decode to the
+// expected bytes, with the same output after every write as the bit walk.
+func TestEagerFastLoopCorners(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	var fixed []deflateToken
+	for range 33000 {
+		fixed = append(fixed, deflateToken{lit: byte(r.Uint32())})
+	}
+	for _, dist := range []int{32768, 1, 2, 3, 7, 8, 9, 32768} {
+		for _, length := range []int{258, 3, 4, 10, 100, 257, 258} {
+			fixed = append(fixed, deflateToken{length: length, dist: dist})
+			for range r.IntN(3) {
+				fixed = append(fixed, deflateToken{lit: byte(r.Uint32())})
+			}
+		}
+	}
+	var w deflateWriter
+	w.block(fixed, nil, nil, true)
+	fixedSrc := zlibWrap(w.flush(), expand(nil, fixed))
+	fixedOut := expand(nil, fixed)
+
+	// Literal/length: seven literals of lengths 1..7, then 256 codes of
+	// 15 bits (the rest of the code space): end of block, the 29 length
+	// codes and 226 literals; 23 literals have no code.
+	lit := make([]uint8, 286)
+	perm := r.Perm(256)
+	for i, b := range perm[:7] {
+		lit[b] = uint8(i + 1)
+	}
+	var long []byte
+	for _, b := range perm[7:233] {
+		lit[b] = 15
+		long = append(long, byte(b))
+	}
+	for s := 256; s < 286; s++ {
+		lit[s] = 15
+	}
+	// Distance: lengths 1..10, twelve 14s and eight 15s, shuffled.
+	dist := make([]uint8, 30)
+	dl := []uint8{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	for range 12 {
+		dl = append(dl, 14)
+	}
+	for range 8 {
+		dl = append(dl, 15)
+	}
+	for i, j := range r.Perm(30) {
+		dist[i] = dl[j]
+	}
+	w = deflateWriter{}
+	var out []byte
+	for blk := range 3 {
+		var toks []deflateToken
+		have := len(out)
+		for range 20000 {
+			switch k := r.IntN(10); {
+			case k < 3:
+				toks = append(toks, deflateToken{lit: byte(perm[r.IntN(7)])})
+				have++
+			case k < 7 || have < 300:
+				toks = append(toks, deflateToken{lit: long[r.IntN(len(long))]})
+				have++
+			default:
+				toks = append(toks, deflateToken{length: 3 + r.IntN(256), dist: 1 + r.IntN(min(have, 32768))})
+				have += toks[len(toks)-1].length
+			}
+		}
+		w.block(toks, lit, dist, blk == 2)
+		out = expand(out, toks)
+	}
+	longSrc := zlibWrap(w.flush(), out)
+
+	for _, c := range []struct {
+		name string
+		src  []byte
+		want []byte
+	}{{"fixed", fixedSrc, fixedOut}, {"long codes", longSrc, out}} {
+		ref, err := klauspostDecode(encDeflate, c.src)
+		require.NoError(t, err, "%s: klauspost", c.name)
+		require.True(t, bytes.Equal(c.want, ref), "%s: klauspost's output", c.name)
+		for _, step := range []int{7, 100, 4096, 65536, len(c.src)} {
+			for _, chunk := range []int{1024, 65536} {
+				got := sameAsBitwalk(t, encDeflate, chunk, c.src, stepSplits(len(c.src), step), fmt.Sprintf("%s, writes of %d, ring %d", c.name, step, chunk))
+				require.True(t, bytes.Equal(c.want, got), "%s, writes of %d: output", c.name, step)
+			}
+		}
+		for i := range 20 {
+			bad := bytes.Clone(c.src)
+			bad[2+r.IntN(len(bad)-6)] ^= byte(1 << r.IntN(8))
+			sameAsBitwalk(t, encDeflate, 65536, bad, stepSplits(len(bad), 4096), fmt.Sprintf("%s, corrupt %d", c.name, i))
+		}
 	}
 }
 
@@ -417,8 +748,92 @@ func TestEagerMatchIntoStoredBlock(t *testing.T) {
 		out, _, err := feedEager(encDeflate, 65536, src, splits)
 		require.NoError(t, err, "chunks of %d", step)
 		require.True(t, bytes.Equal(want, out), "chunks of %d: output differs", step)
+		sameAsBitwalk(t, encDeflate, 65536, src, splits, fmt.Sprintf("chunks of %d, fast loop", step))
 	}
-	klauspost, _, _, err := feed(encDeflate, 65536, src, nil)
+	klauspost, err := klauspostDecode(encDeflate, src)
 	require.NoError(t, err)
 	require.True(t, bytes.Equal(want, klauspost), "the stream is valid deflate")
+}
+
+// The fast loop's tables decode every 15-bit input as the canonical code
+// does, bit by bit (§2.8.2.1): the same symbol and code length, and no
+// code (or a symbol zlib refuses) where the walk finds none — for the
+// fixed codes, a single 1-bit code (the incomplete code zlib accepts) and
+// random complete codes of up to 15 bits. A missing entry would only slow
+// the loop down (it leaves such a symbol to the walk), so the per-write
+// comparisons cannot see it; this does.
+func TestFastTableMatchesCanonical(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	walk := func(h *huffman, v int) (sym, length int, ok bool) {
+		code, first, index := 0, 0, 0
+		for l := 1; l <= inflMaxLen; l++ {
+			code |= v >> (l - 1) & 1
+			count := int(h.count[l])
+			if code-count < first {
+				return int(h.symbol[index+(code-first)]), l, true
+			}
+			index += count
+			first += count
+			first <<= 1
+			code <<= 1
+		}
+		return 0, 0, false
+	}
+	// randomCode splits leaves of a complete code until it has n codes.
+	randomCode := func(n, symbols int) []uint8 {
+		leaves := []uint8{0}
+		for len(leaves) < n {
+			i := r.IntN(len(leaves))
+			if leaves[i] == inflMaxLen {
+				continue
+			}
+			leaves[i]++
+			leaves = append(leaves, leaves[i])
+		}
+		lengths := make([]uint8, symbols)
+		for i, s := range r.Perm(symbols)[:n] {
+			lengths[s] = leaves[i]
+		}
+		return lengths
+	}
+	var fixedL [288]uint8
+	for i := range fixedL {
+		fixedL[i] = []uint8{8, 9, 7, 8}[min(i/144, 1)+min(i/256, 1)+min(i/280, 1)]
+	}
+	var fixedD [32]uint8
+	for i := range fixedD {
+		fixedD[i] = 5
+	}
+	type code struct {
+		name    string
+		lengths []uint8
+		lit     bool
+	}
+	codes := []code{{"fixed literal/length", fixedL[:], true}, {"fixed distance", fixedD[:], false}}
+	one := make([]uint8, 30)
+	one[7] = 1
+	codes = append(codes, code{"one distance code", one, false})
+	for i := range 40 {
+		codes = append(codes, code{fmt.Sprintf("literal/length %d", i), randomCode(2+r.IntN(285), 286), true},
+			code{fmt.Sprintf("distance %d", i), randomCode(2+r.IntN(29), 30), false})
+	}
+	for _, c := range codes {
+		var h huffman
+		require.True(t, h.build(c.lengths, true), c.name)
+		var ft fastTable
+		ft.build(c.lengths, c.lit)
+		for v := range 1 << inflMaxLen {
+			e := ft.root[v&(1<<inflRootBits-1)]
+			if e&fastKind == fastLink {
+				e = ft.sub[int(e>>16)+v>>inflRootBits&(1<<(e>>4&15)-1)]
+			}
+			want := uint32(fastBad)
+			if sym, l, ok := walk(&h, v); ok {
+				want = fastEntry(sym, l, c.lit)
+			}
+			if want != e {
+				require.Equal(t, want, e, "%s: input bits %015b", c.name, v)
+			}
+		}
+	}
 }
