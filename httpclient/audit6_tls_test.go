@@ -1,0 +1,170 @@
+package httpclient
+
+import (
+	"crypto/tls"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/internal/drive"
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// Audit 6: the TLS paths against Godot 4's HTTPClientTCP::poll and
+// ::read_response_body_chunk over modules/mbedtls/stream_peer_mbedtls.cpp
+// (StreamPeerMbedTLS::poll, ::get_partial_data) and mbedTLS's record reading
+// (library/ssl_msg.c: mbedtls_ssl_read, mbedtls_ssl_fetch_input). The facts
+// the expectations rest on:
+//
+//   - HTTPClientTCP::poll first calls StreamPeerTCP::poll: a socket readable
+//     with 0 bytes queued (a FIN) disconnects the TCP stream.
+//   - In CONNECTED and BODY it then calls StreamPeerMbedTLS::poll, which does
+//     mbedtls_ssl_read(ctx, &byte, 0): with plaintext of a record still held
+//     (in_offt set) it reads nothing; otherwise it reads records — handshake
+//     messages (a session ticket) are handled, and the first
+//     application-data record is kept whole, its plaintext held — until one
+//     is there or the socket has nothing more (WANT_READ). A close_notify or
+//     any error disconnects. Then, if the TCP stream is no longer
+//     connected, it disconnects too; HTTPClient turns either into
+//     CONNECTION_ERROR.
+//   - mbedtls_ssl_fetch_input asks the transport for exactly what the
+//     current record lacks (its 5-byte header, then its body): the records
+//     behind it stay in the socket.
+//   - get_partial_data loops mbedtls_ssl_read (one record's plaintext at
+//     most per call) until the request is met or nothing more has arrived.
+//
+// So an idle kept-alive connection that receives one unsolicited record and
+// then a FIN (no close_notify) is CONNECTED at the poll that takes the
+// record and CONNECTION_ERROR at the next, while two records, or a record
+// and a close_notify, keep it CONNECTED for good (nothing reads the socket
+// until the next request).
+
+// tls13Only pins the test server to TLS 1.3, so that a record's size on the
+// wire is its plaintext + 22 bytes (header 5, content type 1, AEAD tag 16).
+func tls13Only(c *tls.Config) { c.MinVersion, c.MaxVersion = tls.VersionTLS13, tls.VersionTLS13 }
+
+// tls13Wire is what a TLS 1.3 record of n plaintext bytes takes on the wire.
+func tls13Wire(n int) int { return n + 22 }
+
+// a6CloseNotify sends a close_notify and leaves the TCP connection open.
+var a6CloseNotify = ts.Do("close_notify", func(c *ts.Conn) error { return c.TLS().CloseWrite() })
+
+// a6Garbage writes a record that does not decrypt: the client's mbedTLS
+// fails on it (bad record MAC), as on any TLS error.
+var a6Garbage = ts.Do("garbage-record", func(c *ts.Conn) error {
+	_, err := c.Raw().Write([]byte("\x17\x03\x03\x00\x14aaaaaaaaaaaaaaaaaaaa"))
+	return err
+})
+
+// TestAudit6TLSIdleArrivals is §1.6.3.1 over TLS, to the letter of Godot's
+// poll (see the file comment): after a complete response the server sends
+// what the case says while the client is CONNECTED; once all of it is in
+// the client's socket, each Poll's status is recorded. In both modes (the
+// liveness check does not depend on the mode).
+func TestAudit6TLSIdleArrivals(t *testing.T) {
+	ca := ts.NewCA(t)
+	cert := ca.Issue(t, "localhost")
+	const conn = StatusConnected
+	const broken = StatusConnectionError
+	rec := func(s string) ts.Step { return ts.WriteString(s) }
+	tests := []struct {
+		name   string
+		send   []ts.Step
+		wire   int  // bytes of send on the wire, when it ends without a FIN
+		fin    bool // send ends with the TCP FIN
+		later  []ts.Step
+		polls  []Status // the status after each Poll (the last one repeats)
+		polls2 []Status // after later arrived
+		cause  error
+	}{
+		// The known difference: the record is read by poll 1 and held; poll 2
+		// sees the FIN with nothing queued.
+		{name: "one-record-then-FIN", send: []ts.Step{rec("unsolicited"), ts.CloseTCP()}, fin: true,
+			polls: statuses(conn, broken), cause: ErrTLSTruncated},
+		{name: "two-records-then-FIN", send: []ts.Step{rec("first"), rec("second"), ts.CloseTCP()}, fin: true,
+			polls: statuses(conn, conn, conn, conn, conn)},
+		{name: "record-close_notify-FIN", send: []ts.Step{rec("unsolicited"), ts.Close()}, fin: true,
+			polls: statuses(conn, conn, conn, conn, conn)},
+		{name: "record-close_notify", send: []ts.Step{rec("unsolicited"), a6CloseNotify, ts.Hold()},
+			wire: tls13Wire(len("unsolicited")) + tls13Wire(2), polls: statuses(conn, conn, conn, conn, conn)},
+		{name: "record-then-FIN-later", send: []ts.Step{rec("unsolicited")}, wire: tls13Wire(len("unsolicited")),
+			later: []ts.Step{ts.CloseTCP()}, polls: statuses(conn, conn), polls2: statuses(broken), cause: ErrTLSTruncated},
+		{name: "close_notify-FIN", send: []ts.Step{ts.Close()}, fin: true, polls: statuses(broken), cause: ErrPeerClosed},
+		{name: "close_notify-alone", send: []ts.Step{a6CloseNotify, ts.Hold()}, wire: tls13Wire(2),
+			polls: statuses(broken), cause: ErrPeerClosed},
+		{name: "FIN-alone", send: []ts.Step{ts.CloseTCP()}, fin: true, polls: statuses(broken), cause: ErrTLSTruncated},
+		{name: "bad-record", send: []ts.Step{a6Garbage, ts.Hold()}, wire: 25, polls: statuses(broken)},
+		{name: "record-then-bad-record", send: []ts.Step{rec("unsolicited"), a6Garbage, ts.Hold()},
+			wire: tls13Wire(len("unsolicited")) + 25, polls: statuses(conn, conn, conn, conn, conn)},
+	}
+	for _, tt := range tests {
+		for _, m := range modes {
+			t.Run(tt.name+"/"+m.name, func(t *testing.T) {
+				start, more := make(chan struct{}), make(chan struct{})
+				waitFor := func(ch chan struct{}) ts.Step {
+					return ts.Do("wait", func(c *ts.Conn) error {
+						select {
+						case <-ch:
+							return nil
+						case <-c.Done():
+							return ts.ErrServerClosed
+						}
+					})
+				}
+				steps := []ts.Step{ts.Read(), ts.WriteString(okResp), waitFor(start)}
+				steps = append(steps, tt.send...)
+				if tt.later != nil {
+					steps = append(append(steps, waitFor(more)), tt.later...)
+				}
+				srv := ts.NewTLS(t, cert, ts.Script(steps...), ts.WithTLSConfig(tls13Only))
+				c, _ := newClient(t, m.blocking)
+				r := roundTrip(t, c, new([]Status), "localhost", srv.Port(), TLSClient(ca.Pool(), ""), getRoot, pathChunks, false)
+				require.Equal(t, "ok", r.Body)
+				require.Equal(t, StatusConnected, c.Status())
+				close(start)
+				if tt.fin {
+					waitPeerEnded(t, c)
+				} else {
+					a6WaitUnread(t, srv.Port(), tt.wire)
+				}
+				assert.Equal(t, tt.polls, a6Polls(c, len(tt.polls)), "polls")
+				if tt.later != nil {
+					close(more)
+					waitPeerEnded(t, c)
+					assert.Equal(t, tt.polls2, a6Polls(c, len(tt.polls2)), "polls after the FIN")
+				}
+				if tt.cause != nil {
+					assert.True(t, errors.Is(c.LastError(), tt.cause), "%v", c.LastError())
+				}
+				if c.Status() == StatusConnectionError {
+					assert.True(t, errors.Is(c.Poll(), ErrConnectionError), "§1.6: the terminal status")
+				}
+			})
+		}
+	}
+}
+
+// a6Polls polls n times (a frame apart) and returns the status after each;
+// it stops after one that leaves CONNECTED.
+func a6Polls(c *Client, n int) []Status {
+	var out []Status
+	for range n {
+		_ = c.Poll()
+		out = append(out, c.Status())
+		if c.Status() != StatusConnected {
+			break
+		}
+		time.Sleep(pollGap)
+	}
+	return out
+}
+
+// a6WaitUnread waits until at least n bytes are queued unread in the
+// socket of a client of the server on port.
+func a6WaitUnread(t *testing.T, port, n int) {
+	t.Helper()
+	require.True(t, drive.AwaitTCP(port, driveTimeout, finSettle, drive.UnreadAtLeast(port, n)), "%d bytes did not arrive", n)
+}
