@@ -3,6 +3,8 @@ package httpclient
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,4 +169,155 @@ func a6Polls(c *Client, n int) []Status {
 func a6WaitUnread(t *testing.T, port, n int) {
 	t.Helper()
 	require.True(t, drive.AwaitTCP(port, driveTimeout, finSettle, drive.UnreadAtLeast(port, n)), "%d bytes did not arrive", n)
+}
+
+// The endings a6Body takes: close_notify then FIN, a bare FIN.
+var tsClose, tsCloseTCP = ts.Close(), ts.CloseTCP()
+
+// a6Body sends a GET to a TLS server that answers with the records of recs
+// (each one write: one record) and then ends as end says, waits until the
+// head was parsed and everything the server sent is in the client's socket,
+// and returns the client (status BODY, or what the head gave).
+func a6Body(t *testing.T, m mode, recs []string, end *ts.Step, chunkSize int) *Client {
+	t.Helper()
+	ca := ts.NewCA(t)
+	steps := []ts.Step{ts.Read()}
+	for _, r := range recs {
+		steps = append(steps, ts.WriteString(r))
+	}
+	fin := end != nil
+	if fin {
+		steps = append(steps, *end)
+	} else {
+		steps = append(steps, ts.Hold())
+	}
+	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), ts.Script(steps...), ts.WithTLSConfig(tls13Only))
+	c, _ := newClient(t, m.blocking)
+	if chunkSize > 0 {
+		require.NoError(t, c.SetReadChunkSize(chunkSize))
+	}
+	require.NoError(t, connect(t, c, "localhost", srv.Port(), TLSClient(ca.Pool(), "")))
+	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+	_ = pollWhile(t, c, StatusRequesting)
+	if fin {
+		waitPeerEnded(t, c)
+	} else {
+		wire := 0
+		for _, r := range recs[1:] {
+			wire += tls13Wire(len(r))
+		}
+		a6WaitUnread(t, srv.Port(), wire)
+	}
+	return c
+}
+
+// TestAudit6TLSBodyArrived is §1.10 over TLS with the whole response, and
+// how the server ended, already in the client's socket when the body is
+// read Godot's way (poll, then read_response_body_chunk, a frame at a time),
+// in both modes; then, once the body is over, the next poll. Where the head
+// and the body share a record and the server ends with a bare FIN, Godot
+// drops the body (TestAudit6TLSBodyHeldRecordThenFIN); those rows pin what
+// the port does instead (COMPAT.md H15).
+func TestAudit6TLSBodyArrived(t *testing.T) {
+	const (
+		body  = StatusBody
+		conn  = StatusConnected
+		disc  = StatusDisconnected
+		broke = StatusConnectionError
+	)
+	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
+	const uc = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+	const ch = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	const chBody = "5\r\nhello\r\n0\r\n\r\n"
+	tests := []struct {
+		name   string
+		recs   []string
+		end    *ts.Step
+		want   []step
+		after  Status // the status after one more poll, when the body left CONNECTED
+		cause  error
+		compat bool // COMPAT.md H15: Godot gives CONNECTION_ERROR at the first poll
+	}{
+		{name: "length-one-record-FIN", recs: []string{cl + "ok"}, end: &tsCloseTCP,
+			want: []step{{body, "ok", conn}}, after: broke, cause: ErrTLSTruncated, compat: true},
+		{name: "length-one-record-close_notify-FIN", recs: []string{cl + "ok"}, end: &tsClose,
+			want: []step{{body, "ok", conn}}, after: broke, cause: ErrPeerClosed},
+		{name: "length-two-records-FIN", recs: []string{cl, "ok"}, end: &tsCloseTCP,
+			want: []step{{body, "ok", conn}}, after: broke, cause: ErrTLSTruncated},
+		{name: "length-two-records-held", recs: []string{cl, "ok"},
+			want: []step{{body, "ok", conn}}, after: conn},
+		{name: "until-close-one-record-FIN", recs: []string{uc + "data"}, end: &tsCloseTCP,
+			want: []step{{body, "data", broke}}, cause: ErrTLSTruncated, compat: true},
+		{name: "until-close-two-records-FIN", recs: []string{uc, "data"}, end: &tsCloseTCP,
+			want: []step{{body, "data", broke}}, cause: ErrTLSTruncated},
+		{name: "until-close-one-record-close_notify-FIN", recs: []string{uc + "data"}, end: &tsClose,
+			want: []step{{body, "data", disc}}},
+		{name: "until-close-two-records-close_notify-FIN", recs: []string{uc, "data"}, end: &tsClose,
+			want: []step{{body, "data", disc}}},
+		{name: "chunked-one-record-FIN", recs: []string{ch + chBody}, end: &tsCloseTCP,
+			want: []step{{body, "hello", body}, {body, "", body}, {body, "", conn}}, after: broke, cause: ErrTLSTruncated, compat: true},
+		{name: "chunked-one-record-close_notify-FIN", recs: []string{ch + chBody}, end: &tsClose,
+			want: []step{{body, "hello", body}, {body, "", body}, {body, "", conn}}, after: broke, cause: ErrPeerClosed},
+		{name: "chunked-records-FIN", recs: []string{ch, "5\r\nhel", "lo\r\n0\r", "\n\r\n"}, end: &tsCloseTCP,
+			want: []step{{body, "hello", body}, {body, "", body}, {body, "", conn}}, after: broke, cause: ErrTLSTruncated},
+	}
+	for _, tt := range tests {
+		for _, m := range modes {
+			t.Run(tt.name+"/"+m.name, func(t *testing.T) {
+				c := a6Body(t, m, tt.recs, tt.end, 0)
+				require.Equal(t, StatusBody, c.Status())
+				assert.Equal(t, tt.want, frames(c, 6))
+				if tt.after != 0 {
+					require.Equal(t, conn, c.Status())
+					_ = c.Poll()
+					assert.Equal(t, tt.after, c.Status(), "the poll after the body")
+				}
+				if tt.cause != nil {
+					assert.True(t, errors.Is(c.LastError(), tt.cause), "%v", c.LastError())
+				}
+			})
+		}
+	}
+}
+
+// TestAudit6TLSBodyHeldRecordThenFIN is what Godot does when the head and
+// the whole body came in one record and the server ends with a bare TCP FIN
+// (no close_notify), both in the socket before the first BODY poll: reading
+// the head took that record into mbedTLS; the poll's TCP check sees the
+// FIN with nothing queued, and the TLS stream is dropped with the body in
+// it — CONNECTION_ERROR at the first poll, nothing read (HTTPRequest: R4
+// with no body, for a complete response). Not reproduced: the port delivers
+// the body first (TestAudit6TLSBodyArrived, COMPAT.md H15).
+func TestAudit6TLSBodyHeldRecordThenFIN(t *testing.T) {
+	t.Skip("parity gap (COMPAT.md H15): Godot drops a body held in mbedTLS when its poll sees the FIN; the port delivers it")
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			c := a6Body(t, m, []string{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, &tsCloseTCP, 0)
+			assert.Equal(t, []step{{StatusConnectionError, "", StatusConnectionError}}, frames(c, 3))
+		})
+	}
+}
+
+// TestAudit6TLSRecordsPerCall is §1.10.1.2 over TLS: with several records
+// queued, one read_response_body_chunk takes them all up to its target
+// (get_partial_data loops mbedtls_ssl_read until the request is met), and a
+// target that ends inside a record leaves the rest of it for the next
+// call; in both modes.
+func TestAudit6TLSRecordsPerCall(t *testing.T) {
+	r100 := strings.Repeat("a", 100)
+	recs := []string{"HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n", r100, r100, r100}
+	for _, m := range modes {
+		for _, size := range []int{0, 256} {
+			t.Run(fmt.Sprintf("%s/%d", m.name, size), func(t *testing.T) {
+				c := a6Body(t, m, recs, nil, size)
+				want := []step{{StatusBody, strings.Repeat("a", 300), StatusConnected}}
+				if size == 256 {
+					want = []step{{StatusBody, strings.Repeat("a", 256), StatusBody}, {StatusBody, strings.Repeat("a", 44), StatusConnected}}
+				}
+				assert.Equal(t, want, frames(c, 4))
+				_ = c.Poll()
+				assert.Equal(t, StatusConnected, c.Status())
+			})
+		}
+	}
 }
