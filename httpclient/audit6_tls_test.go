@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,15 @@ var a6Garbage = ts.Do("garbage-record", func(c *ts.Conn) error {
 	return err
 })
 
+// a6CutRecord writes the first bytes of a record and ends the TCP
+// connection (no close_notify): mbedTLS meets the end inside the record.
+var a6CutRecord = ts.Do("cut-record", func(c *ts.Conn) error {
+	if _, err := c.Raw().Write([]byte("\x17\x03\x03\x00\x14aaa")); err != nil {
+		return err
+	}
+	return c.CloseTCP()
+})
+
 // TestAudit6TLSIdleArrivals is §1.6.3.1 over TLS, to the letter of Godot's
 // poll (see the file comment): after a complete response the server sends
 // what the case says while the client is CONNECTED; once all of it is in
@@ -97,6 +107,7 @@ func TestAudit6TLSIdleArrivals(t *testing.T) {
 		{name: "close_notify-FIN", send: []ts.Step{ts.Close()}, fin: true, polls: statuses(broken), cause: ErrPeerClosed},
 		{name: "close_notify-alone", send: []ts.Step{a6CloseNotify, ts.Hold()}, wire: tls13Wire(2),
 			polls: statuses(broken), cause: ErrPeerClosed},
+		{name: "record-cut-by-FIN", send: []ts.Step{a6CutRecord}, fin: true, polls: statuses(broken), cause: io.ErrUnexpectedEOF},
 		{name: "FIN-alone", send: []ts.Step{ts.CloseTCP()}, fin: true, polls: statuses(broken), cause: ErrTLSTruncated},
 		{name: "bad-record", send: []ts.Step{a6Garbage, ts.Hold()}, wire: 25, polls: statuses(broken)},
 		{name: "record-then-bad-record", send: []ts.Step{rec("unsolicited"), a6Garbage, ts.Hold()},
@@ -258,6 +269,13 @@ func TestAudit6TLSBodyArrived(t *testing.T) {
 			want: []step{{body, "hello", body}, {body, "", body}, {body, "", conn}}, after: broke, cause: ErrTLSTruncated, compat: true},
 		{name: "chunked-one-record-close_notify-FIN", recs: []string{ch + chBody}, end: &tsClose,
 			want: []step{{body, "hello", body}, {body, "", body}, {body, "", conn}}, after: broke, cause: ErrPeerClosed},
+		{name: "length-head-split-records-FIN", recs: []string{"HTTP/1.1 200 OK\r\nCont", "ent-Length: 2\r\n\r", "\n", "ok"}, end: &tsCloseTCP,
+			want: []step{{body, "ok", conn}}, after: broke, cause: ErrTLSTruncated},
+		// A TLS error in BODY: Godot's poll reads the next record and fails.
+		{name: "length-bad-record", recs: []string{cl}, end: &a6Garbage,
+			want: []step{{broke, "", broke}}},
+		{name: "length-record-cut-by-FIN", recs: []string{cl}, end: &a6CutRecord,
+			want: []step{{broke, "", broke}}, cause: io.ErrUnexpectedEOF},
 		{name: "chunked-records-FIN", recs: []string{ch, "5\r\nhel", "lo\r\n0\r", "\n\r\n"}, end: &tsCloseTCP,
 			want: []step{{body, "hello", body}, {body, "", body}, {body, "", conn}}, after: broke, cause: ErrTLSTruncated},
 	}

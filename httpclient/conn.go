@@ -452,9 +452,11 @@ func (c *Client) fill(block bool) bool {
 // zero-length mbedtls_ssl_read), so a close_notify turns into
 // CONNECTION_ERROR as in Godot (§1.6.3.1) and a data record is held, the
 // records behind it staying in the socket; a FIN with nothing before it
-// ends the connection there, as Godot's TCP poll does first. In BODY
-// arrived bytes are otherwise left to the body read, and a FIN to the body
-// read when the body expects bytes. The look allocates nothing.
+// ends the connection there, as Godot's TCP poll does first. In BODY the
+// same read takes the next record of the body, so a record that does not
+// decrypt, or one cut by the FIN, fails the Poll as in Godot; a
+// close_notify there is left to the body read (pollLive, §7 D3). The look
+// allocates nothing.
 func (c *Client) look() {
 	if c.st.tr == nil && c.blocking && c.handshakePending() {
 		// SetConnection's *tls.Conn before its handshake: left to the
@@ -474,7 +476,6 @@ func (c *Client) look() {
 		c.rerr = c.readErr(io.EOF)
 	case c.st.tr == nil:
 		c.rerr = c.readErr(err)
-	case state == nbData && c.status == StatusBody && c.bodyExpectsBytes():
 	case state == nbEOF && c.tlsIdle():
 		// Godot's TCP poll sees the FIN first: the connection ends, even
 		// with plaintext of a record still held (in crypto/tls here).
