@@ -2,9 +2,13 @@ package httpclient
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -338,4 +342,324 @@ func TestAudit6TLSRecordsPerCall(t *testing.T) {
 			})
 		}
 	}
+}
+
+// tlsRec is a record in the model's socket: application data, or a
+// close_notify.
+type tlsRec struct {
+	data   []byte
+	notify bool
+}
+
+// tlsModel is Godot's StreamPeerMbedTLS over the socket of a godotModel
+// (stream_peer_mbedtls.cpp; mbedTLS's ssl_msg.c): the socket holds whole
+// records (the server writes each piece as one), mbedTLS holds the
+// plaintext of at most one, and reads the next only when it holds none.
+// g.closed is the TCP stream's status (StreamPeerTCP::poll), dead the TLS
+// stream's. The port's deviations these exchanges can meet are built in:
+// in BODY while the body expects bytes, a FIN seen while plaintext is held
+// (COMPAT H15) and a close_notify (H2) are left to the body read.
+type tlsModel struct {
+	kernel []tlsRec
+	held   []byte
+	dead   bool
+}
+
+// tcpPoll is StreamPeerTCP::poll: a FIN with nothing queued closes the TCP
+// stream.
+func (m *tlsModel) tcpPoll(g *godotModel) {
+	if g.closed || len(m.kernel) > 0 || !g.fin {
+		return
+	}
+	if g.status == StatusBody && g.bodyExpectsBytes() && len(m.held) > 0 {
+		return // COMPAT H15
+	}
+	g.closed = true
+}
+
+// livePoll is StreamPeerMbedTLS::poll in CONNECTED and BODY: with nothing
+// held, mbedtls_ssl_read(…, 0) takes the next record; then a TCP stream no
+// longer connected drops the TLS stream.
+func (m *tlsModel) livePoll(g *godotModel) {
+	if m.dead {
+		return
+	}
+	if len(m.held) == 0 {
+		if g.status == StatusBody && g.bodyExpectsBytes() && len(m.kernel) > 0 && m.kernel[0].notify {
+			return // COMPAT H2: left to the body read
+		}
+		if err := m.fetch(g); err != nil {
+			m.dead = true
+		}
+	}
+	if g.closed {
+		m.dead = true
+	}
+}
+
+// fetch is mbedtls_ssl_read's record loop with nothing held: the next
+// record's plaintext is held, or nothing has arrived (nil), or a
+// close_notify (io.EOF) or the end of the TCP stream (Failed: bio_recv
+// gives MBEDTLS_ERR_SSL_INTERNAL_ERROR).
+func (m *tlsModel) fetch(g *godotModel) error {
+	switch {
+	case g.closed:
+		return Failed
+	case len(m.kernel) == 0:
+		if g.fin {
+			g.closed = true // StreamPeerTCP::read met the EOF
+			return Failed
+		}
+		return nil
+	}
+	r := m.kernel[0]
+	m.kernel = m.kernel[1:]
+	if r.notify {
+		return io.EOF
+	}
+	m.held = r.data
+	return nil
+}
+
+// getPartial is StreamPeerMbedTLS::get_partial_data: mbedtls_ssl_read
+// (at most the held record's plaintext each) until n bytes or nothing
+// more; an error or a close_notify drops the TLS stream, with the bytes
+// read before it.
+func (m *tlsModel) getPartial(g *godotModel, n int) ([]byte, error) {
+	if m.dead {
+		return nil, Failed // ERR_UNCONFIGURED
+	}
+	var out []byte
+	for len(out) < n {
+		if len(m.held) == 0 {
+			if err := m.fetch(g); err != nil {
+				m.dead = true
+				return out, err
+			}
+			if len(m.held) == 0 {
+				break
+			}
+		}
+		k := min(n-len(out), len(m.held))
+		out = append(out, m.held[:k]...)
+		m.held = m.held[k:]
+	}
+	return out, nil
+}
+
+// recv is HTTPClientTCP::_get_http_data over TLS: one get_partial_data, or
+// in blocking mode a loop of them to n bytes or the end.
+func (m *tlsModel) recv(g *godotModel, n int) ([]byte, error) {
+	if !g.blocking {
+		return m.getPartial(g, n)
+	}
+	var out []byte
+	for len(out) < n {
+		b, err := m.getPartial(g, n-len(out))
+		out = append(out, b...)
+		if err != nil {
+			return out, err
+		}
+		if len(b) == 0 {
+			panic("the model would wait forever")
+		}
+	}
+	return out, nil
+}
+
+// TestAudit6TLSGodotModel is TestAudit5GodotModel over TLS: random
+// exchanges through the client and through godotModel with a tlsModel
+// under it, each piece of a response written as one TLS record and waited
+// for until acknowledged, the last response ended by a bare FIN or by a
+// close_notify and the FIN; every frame (poll(), then
+// read_response_body_chunk() in BODY) must give the same statuses, bytes
+// and getters (§1.6.3.1, §1.6.4, §1.10, §1.15.4). Non-blocking. The FIN is
+// never sent while the client is idle before its second request: the port
+// writes a TLS request in the background and meets it one Poll later than
+// Godot (the plumbing note of COMPAT.md).
+func TestAudit6TLSGodotModel(t *testing.T) {
+	runTLSModel(t, false, 7, 80)
+}
+
+// TestAudit6TLSGodotModelBlocking is TestAudit6TLSGodotModel in blocking
+// mode, each response delivered whole, the last one followed by the end,
+// before its frames run.
+func TestAudit6TLSGodotModelBlocking(t *testing.T) {
+	runTLSModel(t, true, 8, 60)
+}
+
+func runTLSModel(t *testing.T, blocking bool, seed uint64, n int) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	ca := ts.NewCA(t)
+	cfg := &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, "localhost")}, SessionTicketsDisabled: true,
+		DynamicRecordSizingDisabled: true, MinVersion: tls.VersionTLS13}
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	if testing.Short() {
+		n /= 4
+	}
+	for i := range n {
+		mc := genModelCase(r)
+		for blocking && ambiguousFirst(mc) {
+			// An ambiguous first response can frame more body than it
+			// sends: the blocking reads (Godot's and the port's) would
+			// wait for bytes that only the next response brings.
+			mc = genModelCase(r)
+		}
+		mc.finFirst = false
+		notify := r.IntN(2) == 0
+		if blocking {
+			mc.fin = true
+			for j := range mc.cuts {
+				mc.cuts[j] = nil
+			}
+		}
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			runTLSModelCase(t, ln, cfg, ca.Pool(), mc, notify, uint64(i), blocking)
+		})
+	}
+}
+
+// ambiguousFirst reports whether a response before the last carries one of
+// genResponse's ambiguous framing headers.
+func ambiguousFirst(mc modelCase) bool {
+	for _, resp := range mc.resps[:len(mc.resps)-1] {
+		for _, h := range []string{"Content-Length: 3\r\n", "Content-Length: 0,3\r\n", "Transfer-Encoding: gzip\r\n", "Content-Length : 2\r\n"} {
+			if strings.Contains(resp, h) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *x509.CertPool, mc modelCase, notify bool, seed uint64, blocking bool) {
+	idle := rand.New(rand.NewPCG(seed, 2))
+	c, _ := newClient(t, blocking)
+	watchdog := time.AfterFunc(driveTimeout, c.Abort)
+	defer watchdog.Stop()
+	require.NoError(t, c.SetReadChunkSize(mc.readChunk))
+	type accepted struct {
+		raw *net.TCPConn
+		tc  *tls.Conn
+		err error
+	}
+	ach := make(chan accepted, 1)
+	go func() {
+		raw, err := ln.AcceptTCP()
+		if err != nil {
+			ach <- accepted{err: err}
+			return
+		}
+		_ = raw.SetDeadline(time.Now().Add(driveTimeout))
+		tc := tls.Server(raw, cfg)
+		ach <- accepted{raw, tc, tc.Handshake()}
+	}()
+	require.NoError(t, connect(t, c, "localhost", ln.Addr().(*net.TCPAddr).Port, TLSClient(roots, "")))
+	a := <-ach
+	require.NoError(t, a.err)
+	srv, raw := a.tc, a.raw
+	defer func() { _ = raw.Close() }()
+	g := &godotModel{status: StatusConnected, readChunk: mc.readChunk, code: 0, bodyLen: -1, blocking: blocking, tls: &tlsModel{}}
+	var got, want []mstep
+	frame := func(mustPoll bool) {
+		kind := idle.IntN(6)
+		poll, read := kind != 5 || mustPoll, kind != 4
+		if poll {
+			_ = c.Poll()
+			if mustPoll && c.wpending {
+				// The port writes a TLS request in the background (the
+				// plumbing note of COMPAT.md): the Poll that started the
+				// write and the one that finds it done stand for Godot's
+				// one poll(), which writes within the call.
+				require.True(t, drive.Until(driveTimeout, func() bool { return len(c.wch) > 0 }))
+				_ = c.Poll()
+			}
+		}
+		s := mstep{step: step{Poll: c.Status()}}
+		if read && s.Poll == StatusBody {
+			s.Piece = string(c.ReadResponseBodyChunk())
+		}
+		s.After = c.Status()
+		s.Code, s.Len, s.Has, s.Chunked = c.ResponseCode(), c.ResponseBodyLength(), c.HasResponse(), c.IsResponseChunked()
+		got = append(got, s)
+		if poll {
+			g.poll()
+		}
+		m := mstep{step: step{Poll: g.status}}
+		if read && m.Poll == StatusBody {
+			m.Piece = g.read()
+		}
+		m.After = g.status
+		m.Code, m.Len, m.Has, m.Chunked = g.code, g.bodyLen, g.has, g.chunkedFlag
+		want = append(want, m)
+	}
+	send := func(piece string) {
+		_, err := srv.Write([]byte(piece))
+		require.NoError(t, err)
+		waitAcked(t, raw)
+		if !g.retired {
+			g.tls.kernel = append(g.tls.kernel, tlsRec{data: []byte(piece)})
+		}
+	}
+	end := func() {
+		if notify {
+			require.NoError(t, srv.CloseWrite()) // close_notify
+			g.tls.kernel = append(g.tls.kernel, tlsRec{notify: true})
+		}
+		require.NoError(t, raw.CloseWrite())
+		waitAcked(t, raw)
+		g.fin = true
+		if g.retired {
+			g.tls.kernel = nil
+		}
+	}
+	buf := make([]byte, 4096)
+	for i, resp := range mc.resps {
+		if c.Status() != StatusConnected || g.status != StatusConnected {
+			break
+		}
+		require.NoError(t, c.Request(mc.methods[i], "/", nil, ""))
+		g.request(mc.methods[i])
+		last := i == len(mc.resps)-1
+		if blocking {
+			send(resp)
+			if last {
+				end()
+			}
+		}
+		frame(true) // writes the request
+		var req []byte
+		for !strings.Contains(string(req), "\r\n\r\n") {
+			n, err := srv.Read(buf)
+			require.NoError(t, err)
+			req = append(req, buf[:n]...)
+		}
+		prev := 0
+		if blocking {
+			prev = len(resp)
+		}
+		for _, cut := range append(mc.cuts[i], len(resp)) {
+			if cut <= prev {
+				continue
+			}
+			if c.retired {
+				break // COMPAT H5
+			}
+			send(resp[prev:cut])
+			prev = cut
+			for range 1 + idle.IntN(2) {
+				frame(false)
+			}
+		}
+		if last && mc.fin && !blocking && !c.retired {
+			end()
+		}
+		for range 6 {
+			frame(false)
+		}
+	}
+	assert.Equal(t, want, got, "responses %q to %v cut at %v, FIN %v (close_notify %v), read_chunk_size %d",
+		mc.resps, mc.methods, mc.cuts, mc.fin, notify, mc.readChunk)
 }
