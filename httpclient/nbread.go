@@ -29,8 +29,11 @@ import (
 // the caller sees the same stream; only the first bytes are late by one
 // call and each byte is copied once more.
 //
-// TLS rides on nbTLSConn, a net.Conn placed under crypto/tls: with its
-// nonblock flag set its Read is a TryRead, and errWouldBlock — a net.Error
+// TLS rides on nbTLSConn, a net.Conn placed under crypto/tls, which hands
+// crypto/tls one record at a time as mbedTLS reads them (recordCut): the
+// records behind are left in the socket, where the liveness check looks as
+// Godot's does (§1.6.3.1). With its nonblock flag set its Read is a
+// TryRead, and errWouldBlock — a net.Error
 // whose Temporary() is true — leaves the *tls.Conn usable with the record
 // read so far kept (crypto/tls, conn.go, readRecordOrCCS: an error of the
 // transport is made sticky by setErrorLocked only when it is not a
@@ -420,7 +423,7 @@ func (r *nbTLSReader) TryRead(p []byte) (int, error) {
 	}
 	r.w.nonblock = false
 	if err == errWouldBlock && total > 0 {
-		err = nil // a close_notify read ahead of the data was cut: it stays for later
+		err = nil // nothing more has arrived: the data is the result
 	}
 	return total, err
 }
