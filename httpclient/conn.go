@@ -418,7 +418,7 @@ func (c *Client) fill(block bool) bool {
 	case block:
 		n, err = c.st.rd.Read(c.rbuf[c.rw:])
 	case c.st.tr != nil:
-		// One record, as Godot's reads take them (tlsRecordRead).
+		// One record, as mbedTLS reads them (TryReadRecord).
 		n, err = c.st.tr.TryReadRecord(c.rbuf[c.rw:])
 	default:
 		n, err = c.st.rd.TryRead(c.rbuf[c.rw:])

@@ -228,10 +228,12 @@ func (c *Client) lookErr() error {
 // consumes data: bytes received stay buffered for the next response or the
 // body read.
 //
-// Under TLS, in CONNECTED (and in BODY when nothing more belongs to the
-// body), buffered bytes are the plaintext mbedTLS would hold, and Godot's
-// check then looks at the TCP socket only (lookBelowTLS): one unsolicited
-// record followed by a FIN is CONNECTED at the Poll that reads it and
+// Under TLS the check reads, as Godot's does, the next application-data
+// record into the buffer when nothing is buffered (look), and nothing
+// otherwise: buffered bytes are the plaintext mbedTLS would hold. In
+// CONNECTED (and in BODY when nothing more belongs to the body) the check
+// then looks at the TCP socket only (lookBelowTLS): one unsolicited record
+// followed by a FIN is CONNECTED at the Poll that reads it and
 // CONNECTION_ERROR at the next (§1.6.3.1).
 //
 // In BODY the end of the stream is left to the body read when the body
