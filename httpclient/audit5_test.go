@@ -388,6 +388,9 @@ type godotModel struct {
 	bodyLen     int64
 	has         bool
 	chunkedFlag bool
+	// tls, when set, is the TLS stream over the socket (audit 6,
+	// tlsModel): q is then unused, the records wait in tls.kernel.
+	tls *tlsModel
 }
 
 // request is HTTPClientTCP::request(): REQUESTING; the response state is
@@ -402,6 +405,9 @@ func (g *godotModel) request(m Method) {
 func (g *godotModel) retire() {
 	if g.ambiguous {
 		g.retired, g.q, g.fin = true, nil, false
+		if g.tls != nil {
+			g.tls.kernel, g.tls.held = nil, nil
+		}
 	}
 }
 
@@ -420,6 +426,9 @@ var errModelEOF = io.EOF
 // deliver the FIN before a blocking frame can wait for bytes that never
 // come.
 func (g *godotModel) recv(n int) ([]byte, error) {
+	if g.tls != nil {
+		return g.tls.recv(g, n)
+	}
 	if g.blocking && !g.closed {
 		var out []byte
 		for len(out) < n {
@@ -457,12 +466,17 @@ func (g *godotModel) bodyExpectsBytes() bool {
 
 // poll is HTTPClientTCP::poll() in REQUESTING, CONNECTED and BODY.
 func (g *godotModel) poll() {
-	if !g.closed && len(g.q) == 0 && g.fin && !(g.status == StatusBody && g.bodyExpectsBytes()) {
+	if g.tls != nil {
+		g.tls.tcpPoll(g)
+	} else if !g.closed && len(g.q) == 0 && g.fin && !(g.status == StatusBody && g.bodyExpectsBytes()) {
 		g.closed = true // StreamPeerTCP::poll: readable with 0 bytes (§7 D3 aside)
 	}
 	switch g.status {
 	case StatusConnected, StatusBody:
-		if g.closed || g.retired {
+		if g.tls != nil && !g.retired {
+			g.tls.livePoll(g)
+		}
+		if g.closed || g.retired || (g.tls != nil && g.tls.dead) {
 			g.status = StatusConnectionError
 		}
 	case StatusRequesting:
@@ -475,7 +489,7 @@ func (g *godotModel) poll() {
 		if !g.written {
 			// The request is small: one write takes it, unless the FIN
 			// made StreamPeerTCP::poll() disconnect (write() → FAILED).
-			if g.closed {
+			if g.closed || (g.tls != nil && g.tls.dead) {
 				g.close()
 				g.status = StatusConnectionError
 				return

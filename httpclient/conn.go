@@ -333,6 +333,8 @@ const (
 	bulkBufSize = 256 << 10
 	// minRead is the least room a read into the buffer is given.
 	minRead = 4 << 10
+	// maxRecordPlaintext is the most plaintext one TLS record carries.
+	maxRecordPlaintext = 16 << 10
 )
 
 // buffered returns the bytes received and not consumed.
@@ -399,7 +401,12 @@ func (c *Client) growBuf(size int) {
 // fill tries to receive more bytes into the buffer and reports whether the
 // buffer or c.rerr changed. With block it waits for at least one byte or the
 // end of the stream; without, it never waits: it takes what has arrived
-// (Godot's non-blocking read, §1.15.3).
+// (Godot's non-blocking read, §1.15.3). Under TLS one call takes one
+// record, waiting or not: what is buffered is then never more than Godot's
+// reads would have taken from the socket — the rest of the record holding
+// the last byte they needed, which mbedTLS keeps (the head's last byte in
+// REQUESTING, the body's in BODY) — and later records stay in the socket
+// for the liveness check to see (pollLive).
 func (c *Client) fill(block bool) bool {
 	if c.rerr != nil || c.st == nil {
 		return false
@@ -407,9 +414,16 @@ func (c *Client) fill(block bool) bool {
 	c.ensureRoom(minRead)
 	var n int
 	var err error
-	if block {
+	switch {
+	case block:
 		n, err = c.st.rd.Read(c.rbuf[c.rw:])
-	} else if n, err = c.st.rd.TryRead(c.rbuf[c.rw:]); err == errWouldBlock {
+	case c.st.tr != nil:
+		// One record, as mbedTLS reads them (TryReadRecord).
+		n, err = c.st.tr.TryReadRecord(c.rbuf[c.rw:])
+	default:
+		n, err = c.st.rd.TryRead(c.rbuf[c.rw:])
+	}
+	if err == errWouldBlock {
 		yieldCPU() // nothing yet: the caller is likely to spin (yield_linux.go)
 		return false
 	}
@@ -429,15 +443,20 @@ func (c *Client) fill(block bool) bool {
 // io.EOF and a socket error with that error, exactly as the next read would
 // have.
 //
-// Under TLS the bytes are records, and crypto/tls may hold some already:
-// when bytes arrive in CONNECTED (no response is being read: a
-// close_notify, or a post-handshake message such as a session ticket), or
-// in BODY when nothing more belongs to the body (Content-Length: 0, HEAD),
-// or the socket ended or failed, the check reads through crypto/tls without
-// waiting, so a close_notify turns into CONNECTION_ERROR as in Godot
-// (§1.6.3.1) and data crypto/tls still holds comes before the end. In BODY
-// arrived bytes are otherwise left to the body read. The look allocates
-// nothing.
+// Under TLS the bytes are records, read one at a time as mbedTLS reads
+// them (recordCut): when bytes arrive in CONNECTED (no response is being
+// read: a close_notify, a post-handshake message such as a session ticket,
+// unsolicited data), or in BODY when nothing more belongs to the body
+// (Content-Length: 0, HEAD), or the socket failed, the check reads without
+// waiting up to the first application-data record (tryTLS: Godot's
+// zero-length mbedtls_ssl_read), so a close_notify turns into
+// CONNECTION_ERROR as in Godot (§1.6.3.1) and a data record is held, the
+// records behind it staying in the socket; a FIN with nothing before it
+// ends the connection there, as Godot's TCP poll does first. In BODY the
+// same read takes the next record of the body, so a record that does not
+// decrypt, or one cut by the FIN, fails the Poll as in Godot; a
+// close_notify there is left to the body read (pollLive, §7 D3). The look
+// allocates nothing.
 func (c *Client) look() {
 	if c.st.tr == nil && c.blocking && c.handshakePending() {
 		// SetConnection's *tls.Conn before its handshake: left to the
@@ -457,16 +476,23 @@ func (c *Client) look() {
 		c.rerr = c.readErr(io.EOF)
 	case c.st.tr == nil:
 		c.rerr = c.readErr(err)
-	case state == nbData && c.status == StatusBody && c.bodyExpectsBytes():
+	case state == nbEOF && c.tlsIdle():
+		// Godot's TCP poll sees the FIN first: the connection ends, even
+		// with plaintext of a record still held (in crypto/tls here).
+		c.rerr = ErrTLSTruncated
 	default:
 		c.tryTLS()
 	}
 }
 
-// tryTLS reads through crypto/tls what has arrived, without waiting.
+// tryTLS is StreamPeerMbedTLS::poll's zero-length read: without waiting,
+// it takes the next application-data record that has arrived (after the
+// handshake messages before it), or meets the close_notify, the end or the
+// error that comes first. Room is made for a whole record, so that nothing
+// of it stays in crypto/tls.
 func (c *Client) tryTLS() {
-	c.ensureRoom(minRead)
-	n, err := c.st.tr.TryRead(c.rbuf[c.rw:])
+	c.ensureRoom(maxRecordPlaintext)
+	n, err := c.st.tr.TryReadRecord(c.rbuf[c.rw:])
 	c.rw += n
 	if err != nil && err != errWouldBlock {
 		c.rerr = c.readErr(err)

@@ -29,8 +29,11 @@ import (
 // the caller sees the same stream; only the first bytes are late by one
 // call and each byte is copied once more.
 //
-// TLS rides on nbTLSConn, a net.Conn placed under crypto/tls: with its
-// nonblock flag set its Read is a TryRead, and errWouldBlock — a net.Error
+// TLS rides on nbTLSConn, a net.Conn placed under crypto/tls, which hands
+// crypto/tls one record at a time as mbedTLS reads them (recordCut): the
+// records behind are left in the socket, where the liveness check looks as
+// Godot's does (§1.6.3.1). With its nonblock flag set its Read is a
+// TryRead, and errWouldBlock — a net.Error
 // whose Temporary() is true — leaves the *tls.Conn usable with the record
 // read so far kept (crypto/tls, conn.go, readRecordOrCCS: an error of the
 // transport is made sticky by setErrorLocked only when it is not a
@@ -310,14 +313,62 @@ type nbTLSConn struct {
 	hsData   bool // bytes arrived since the last write
 	hsLate   bool // hsErr came after such bytes
 	hsErr    error
+	cut      recordCut
+}
+
+// recordCut makes crypto/tls read the socket as mbedTLS does: a record's
+// 5-byte header, then exactly the rest of that record, never a byte of the
+// next (mbedtls_ssl_fetch_input asks its transport for what the record
+// still lacks). crypto/tls asks for as much as its buffer holds; the cut
+// hands it no more than the rest of the header or of the record being
+// read, so later records — a close_notify, unsolicited data — stay in the
+// socket, where Godot's liveness check looks (StreamPeerTCP::poll: a FIN
+// with nothing queued before it ends the connection, whatever mbedTLS
+// holds, §1.6.3). The look at the socket is then Godot's look.
+type recordCut struct {
+	hdr  [recordHeaderLen]byte
+	hn   int  // header bytes taken of the current record
+	body bool // the header is complete: left body bytes remain
+	left int
+}
+
+// recordHeaderLen is the length of a TLS record header.
+const recordHeaderLen = 5
+
+// limit is how many bytes the next read may take: the rest of the header
+// or of the record's body.
+func (r *recordCut) limit() int {
+	if r.body {
+		return r.left
+	}
+	return recordHeaderLen - r.hn
+}
+
+// take accounts for b, read within limit().
+func (r *recordCut) take(b []byte) {
+	if r.body {
+		r.left -= len(b)
+		r.body = r.left > 0
+		return
+	}
+	r.hn += copy(r.hdr[r.hn:], b)
+	if r.hn == recordHeaderLen {
+		r.hn = 0
+		r.left = int(r.hdr[3])<<8 | int(r.hdr[4])
+		r.body = r.left > 0
+	}
 }
 
 func (w *nbTLSConn) Read(p []byte) (n int, err error) {
+	if l := w.cut.limit(); len(p) > l {
+		p = p[:l]
+	}
 	if w.nonblock {
 		n, err = w.nb.TryRead(p)
 	} else {
 		n, err = w.nb.Read(p)
 	}
+	w.cut.take(p[:n])
 	if err == io.EOF {
 		w.sawEOF.Store(true)
 	}
@@ -372,9 +423,22 @@ func (r *nbTLSReader) TryRead(p []byte) (int, error) {
 	}
 	r.w.nonblock = false
 	if err == errWouldBlock && total > 0 {
-		err = nil // a close_notify read ahead of the data was cut: it stays for later
+		err = nil // nothing more has arrived: the data is the result
 	}
 	return total, err
+}
+
+// TryReadRecord is one mbedtls_ssl_read without waiting: the plaintext of
+// one application-data record (what crypto/tls still holds of the current
+// one first), at most len(p) bytes, after whatever handshake messages come
+// before it (a session ticket). (0, errWouldBlock) when no whole record is
+// there; the end and errors as TryRead. The records behind it stay in the
+// socket (recordCut).
+func (r *nbTLSReader) TryReadRecord(p []byte) (int, error) {
+	r.w.nonblock = true
+	n, err := r.tc.Read(p)
+	r.w.nonblock = false
+	return n, err
 }
 
 // Read reads plaintext into p, waiting for at least one byte or the end of

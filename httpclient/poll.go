@@ -228,6 +228,14 @@ func (c *Client) lookErr() error {
 // consumes data: bytes received stay buffered for the next response or the
 // body read.
 //
+// Under TLS the check reads, as Godot's does, the next application-data
+// record into the buffer when nothing is buffered (look), and nothing
+// otherwise: buffered bytes are the plaintext mbedTLS would hold. In
+// CONNECTED (and in BODY when nothing more belongs to the body) the check
+// then looks at the TCP socket only (lookBelowTLS): one unsolicited record
+// followed by a FIN is CONNECTED at the Poll that reads it and
+// CONNECTION_ERROR at the next (§1.6.3.1).
+//
 // In BODY the end of the stream is left to the body read when the body
 // still expects bytes — the read ends a read-until-close body, or a body
 // cut short, with DISCONNECTED (§1.10.1.4, §7 D3) — and is CONNECTION_ERROR,
@@ -241,8 +249,10 @@ func (c *Client) pollLive() error {
 	}
 	if c.rr == c.rw && c.rerr == nil && c.st != nil && !c.bodyReadDecides() {
 		c.look()
+	} else if c.rr < c.rw && c.rerr == nil && c.tlsIdle() {
+		c.lookBelowTLS()
 	}
-	if c.rr < c.rw || c.rerr == nil {
+	if c.rerr == nil || (c.rr < c.rw && !c.tlsIdle()) {
 		return nil
 	}
 	if c.status == StatusBody && c.rerr == io.EOF && c.bodyExpectsBytes() {
@@ -254,6 +264,33 @@ func (c *Client) pollLive() error {
 	}
 	// Godot does not close() here: the socket stays until Close.
 	return c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
+}
+
+// tlsIdle reports whether the connection is TLS made by the client and
+// no body bytes are being read (CONNECTED, or BODY with nothing more
+// belonging to the body): the liveness check is then Godot's to the
+// letter, whatever is buffered (lookBelowTLS). In a BODY that expects
+// bytes the body read decides instead (COMPAT.md H15).
+func (c *Client) tlsIdle() bool {
+	return c.st != nil && c.st.tr != nil && (c.status == StatusConnected || !c.bodyExpectsBytes())
+}
+
+// lookBelowTLS is Godot's liveness check while mbedTLS holds plaintext not
+// read yet (the buffered bytes: the rest of a record): its TLS poll reads
+// nothing then (mbedtls_ssl_read of 0 bytes with data pending), and the
+// outcome is the TCP socket's (StreamPeerTCP::poll, §1.6.3.1): a FIN with
+// nothing queued before it — no further record, no close_notify — ends the
+// connection, and the buffered bytes are never read; records still queued
+// keep it alive (for good: nothing reads them until the next request). The
+// records behind the buffered one are still in the socket, as in Godot's
+// (recordCut, fill).
+func (c *Client) lookBelowTLS() {
+	switch state, err := c.st.nb.Peek(); state {
+	case nbEOF:
+		c.rerr = ErrTLSTruncated
+	case nbError:
+		c.rerr = c.readErr(err)
+	}
 }
 
 // peekSeesErr reports whether pollLive's look will peek at a plain TCP
