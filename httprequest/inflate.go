@@ -333,19 +333,7 @@ var (
 )
 
 func init() {
-	var l [288]uint8
-	for i := range l {
-		switch {
-		case i < 144:
-			l[i] = 8
-		case i < 256:
-			l[i] = 9
-		case i < 280:
-			l[i] = 7
-		default:
-			l[i] = 8
-		}
-	}
+	l := fixedLitLengths()
 	fixedLit.build(l[:], true)
 	fixedLitFast.build(l[:], true)
 	var d [32]uint8 // 30 and 31 are codes too: decoding one is an invalid distance
@@ -354,6 +342,23 @@ func init() {
 	}
 	fixedDist.build(d[:], true)
 	fixedDistFast.build(d[:], false)
+}
+
+// fixedLitLengths returns the code lengths of the fixed literal/length code
+// (RFC 1951 §3.2.6).
+func fixedLitLengths() [288]uint8 {
+	var l [288]uint8
+	for i := range l {
+		switch {
+		case i < 144, i >= 280:
+			l[i] = 8
+		case i < 256:
+			l[i] = 9
+		default:
+			l[i] = 7
+		}
+	}
+	return l
 }
 
 // Read decodes into p, at most callCap bytes (one inflate call's output

@@ -520,19 +520,8 @@ func (w *deflateWriter) block(toks []deflateToken, lit, dist []uint8, final bool
 	}
 	if lit == nil {
 		w.put(1, 2)
-		lit, dist = make([]uint8, 288), make([]uint8, 30)
-		for i := range lit {
-			switch {
-			case i < 144:
-				lit[i] = 8
-			case i < 256:
-				lit[i] = 9
-			case i < 280:
-				lit[i] = 7
-			default:
-				lit[i] = 8
-			}
-		}
+		fixed := fixedLitLengths()
+		lit, dist = fixed[:], make([]uint8, 30)
 		for i := range dist {
 			dist[i] = 5
 		}
