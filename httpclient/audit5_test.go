@@ -756,6 +756,41 @@ type mstep struct {
 	Chunked bool
 }
 
+// awaitRequestHead reads from conn until a whole request head has come.
+func awaitRequestHead(t *testing.T, conn net.Conn, buf []byte) {
+	t.Helper()
+	var req []byte
+	for !strings.Contains(string(req), "\r\n\r\n") {
+		n, err := conn.Read(buf)
+		require.NoError(t, err)
+		req = append(req, buf[:n]...)
+	}
+}
+
+// observe is what a frame shows of the client after its poll: the status,
+// one read while in BODY (when the frame reads), the status after it and
+// the getters.
+func observe(c *Client, read bool) mstep {
+	s := mstep{step: step{Poll: c.Status()}}
+	if read && s.Poll == StatusBody {
+		s.Piece = string(c.ReadResponseBodyChunk())
+	}
+	s.After = c.Status()
+	s.Code, s.Len, s.Has, s.Chunked = c.ResponseCode(), c.ResponseBodyLength(), c.HasResponse(), c.IsResponseChunked()
+	return s
+}
+
+// observe is the same for the model.
+func (g *godotModel) observe(read bool) mstep {
+	m := mstep{step: step{Poll: g.status}}
+	if read && m.Poll == StatusBody {
+		m.Piece = g.read()
+	}
+	m.After = g.status
+	m.Code, m.Len, m.Has, m.Chunked = g.code, g.bodyLen, g.has, g.chunkedFlag
+	return m
+}
+
 // TestAudit5GodotModel runs random exchanges through the client and
 // through the model of Godot's client above, delivering the responses piece
 // by piece over loopback and waiting after each piece (and after the FIN)
@@ -827,23 +862,11 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 		if poll {
 			_ = c.Poll()
 		}
-		s := mstep{step: step{Poll: c.Status()}}
-		if read && s.Poll == StatusBody {
-			s.Piece = string(c.ReadResponseBodyChunk())
-		}
-		s.After = c.Status()
-		s.Code, s.Len, s.Has, s.Chunked = c.ResponseCode(), c.ResponseBodyLength(), c.HasResponse(), c.IsResponseChunked()
-		got = append(got, s)
+		got = append(got, observe(c, read))
 		if poll {
 			g.poll()
 		}
-		m := mstep{step: step{Poll: g.status}}
-		if read && m.Poll == StatusBody {
-			m.Piece = g.read()
-		}
-		m.After = g.status
-		m.Code, m.Len, m.Has, m.Chunked = g.code, g.bodyLen, g.has, g.chunkedFlag
-		want = append(want, m)
+		want = append(want, g.observe(read))
 	}
 	buf := make([]byte, 4096)
 	for i, resp := range mc.resps {
@@ -879,12 +902,7 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 			}
 			break
 		}
-		var req []byte
-		for !strings.Contains(string(req), "\r\n\r\n") {
-			n, err := srv.Read(buf)
-			require.NoError(t, err)
-			req = append(req, buf[:n]...)
-		}
+		awaitRequestHead(t, srv, buf)
 		prev := 0
 		if blocking {
 			prev = len(resp)

@@ -577,23 +577,11 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 				_ = c.Poll()
 			}
 		}
-		s := mstep{step: step{Poll: c.Status()}}
-		if read && s.Poll == StatusBody {
-			s.Piece = string(c.ReadResponseBodyChunk())
-		}
-		s.After = c.Status()
-		s.Code, s.Len, s.Has, s.Chunked = c.ResponseCode(), c.ResponseBodyLength(), c.HasResponse(), c.IsResponseChunked()
-		got = append(got, s)
+		got = append(got, observe(c, read))
 		if poll {
 			g.poll()
 		}
-		m := mstep{step: step{Poll: g.status}}
-		if read && m.Poll == StatusBody {
-			m.Piece = g.read()
-		}
-		m.After = g.status
-		m.Code, m.Len, m.Has, m.Chunked = g.code, g.bodyLen, g.has, g.chunkedFlag
-		want = append(want, m)
+		want = append(want, g.observe(read))
 	}
 	send := func(piece string) {
 		_, err := srv.Write([]byte(piece))
@@ -630,12 +618,7 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 			}
 		}
 		frame(true) // writes the request
-		var req []byte
-		for !strings.Contains(string(req), "\r\n\r\n") {
-			n, err := srv.Read(buf)
-			require.NoError(t, err)
-			req = append(req, buf[:n]...)
-		}
+		awaitRequestHead(t, srv, buf)
 		prev := 0
 		if blocking {
 			prev = len(resp)
