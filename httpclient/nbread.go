@@ -370,7 +370,8 @@ type recordCut struct {
 	hn   int  // header bytes taken of the current record
 	body bool // the header is complete: left body bytes remain
 	left int
-	size int // the current record's body length, once its header is complete
+	size int  // the current record's body length, once its header is complete
+	typ  byte // the current record's content type, then
 }
 
 // recordHeaderLen is the length of a TLS record header.
@@ -409,6 +410,17 @@ func (r *recordCut) span(b []byte, max, room int, whole bool) int {
 		}
 		return min(want, len(b), max)
 	}
+	typ := r.typ
+	switch {
+	case r.body:
+	case r.hn > 0:
+		typ = r.hdr[0]
+	default:
+		typ = b[0]
+	}
+	if typ != recordTypeAppData {
+		return want // an alert, a handshake message: alone, as before
+	}
 	k, sum := want, size
 	for k+recordHeaderLen <= len(b) && b[k] == recordTypeAppData {
 		l := int(b[k+3])<<8 | int(b[k+4])
@@ -436,7 +448,7 @@ func (r *recordCut) take(b []byte) {
 		b = b[n:]
 		if r.hn == recordHeaderLen {
 			r.hn = 0
-			r.size = int(r.hdr[3])<<8 | int(r.hdr[4])
+			r.typ, r.size = r.hdr[0], int(r.hdr[3])<<8|int(r.hdr[4])
 			r.left = r.size
 			r.body = r.left > 0
 		}
