@@ -400,15 +400,22 @@ func (r *recordCut) rest(b []byte) (want, size int) {
 
 // span returns how many bytes of b (buffered) the next Read hands out, at
 // most max: the rest of the current record, or what b holds of it (none
-// when whole); when it completes there, the whole application-data records
-// behind it whose bodies, with the current one's, fit in room.
+// when whole, unless b holds all of it); when it completes there and is
+// application data, the application-data records behind it that b holds
+// whole and whose bodies, with the current one's, fit in room — the last
+// of them cut where max ends: crypto/tls, its buffer full, grows it and
+// asks for the rest, which is here (so its buffer grows to take several
+// records at a time).
 func (r *recordCut) span(b []byte, max, room int, whole bool) int {
 	want, size := r.rest(b)
-	if size < 0 || want > len(b) || want > max {
+	switch {
+	case size < 0 || want > len(b):
 		if whole {
 			return 0
 		}
 		return min(want, len(b), max)
+	case want > max:
+		return max
 	}
 	typ := r.typ
 	switch {
@@ -425,8 +432,11 @@ func (r *recordCut) span(b []byte, max, room int, whole bool) int {
 	for k+recordHeaderLen <= len(b) && b[k] == recordTypeAppData {
 		l := int(b[k+3])<<8 | int(b[k+4])
 		end := k + recordHeaderLen + l
-		if end > len(b) || end > max || sum+l > room {
+		if l == 0 || end > len(b) || sum+l > room {
 			break
+		}
+		if end > max {
+			return max
 		}
 		k, sum = end, sum+l
 	}

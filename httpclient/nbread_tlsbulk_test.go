@@ -64,9 +64,19 @@ func TestNBTLSBulkCut(t *testing.T) {
 			{p: big, room: 30, n: len(r1) + len(r2), state: nbData},
 			{p: big, room: 29, n: len(r3), state: nbEmpty},
 		}},
+		// A record ahead that p cannot take whole is cut where p ends: the
+		// rest is buffered, for crypto/tls to ask for next.
 		{name: "p-bounds", first: cat(r1, r2, r3), reads: []tbRead{
-			{p: len(r1) + len(r2) - 1, room: big, n: len(r1), state: nbData},
-			{p: len(r2) + len(r3), room: big, n: len(r2) + len(r3), state: nbEmpty},
+			{p: len(r1) + len(r2) - 1, room: big, n: len(r1) + len(r2) - 1, state: nbData},
+			{p: big, room: big, whole: true, n: 1 + len(r3), state: nbEmpty},
+		}},
+		{name: "p-bounds-no-room", first: cat(r1, r2, r3), reads: []tbRead{
+			{p: len(r1) + len(r2) - 1, room: 29, n: len(r1), state: nbData},
+			{p: big, room: 20, n: len(r2), state: nbData},
+		}},
+		{name: "whole-cut-by-p", first: cat(r1, r2), reads: []tbRead{
+			{p: 8, whole: true, n: 8, state: nbData},
+			{p: big, whole: true, n: len(r1) - 8, state: nbData},
 		}},
 		{name: "p-cuts-record", first: cat(r1, r2), reads: []tbRead{
 			{p: 8, room: big, n: 8, state: nbData},
