@@ -29,10 +29,11 @@ import (
 // the caller sees the same stream; only the first bytes are late by one
 // call and each byte is copied once more.
 //
-// TLS rides on nbTLSConn, a net.Conn placed under crypto/tls, which hands
-// crypto/tls one record at a time as mbedTLS reads them (recordCut): the
-// records behind are left in the socket, where the liveness check looks as
-// Godot's does (§1.6.3.1). With its nonblock flag set its Read is a
+// TLS rides on nbTLSConn, a net.Conn placed under crypto/tls, which reads
+// the socket in bulk into a buffer of its own and hands crypto/tls one
+// record at a time as mbedTLS reads them (recordCut): the records behind
+// stay in that buffer, which counts as the socket — where the liveness
+// check looks as Godot's does (§1.6.3.1). With its nonblock flag set its Read is a
 // TryRead, and errWouldBlock — a net.Error
 // whose Temporary() is true — leaves the *tls.Conn usable with the record
 // read so far kept (crypto/tls, conn.go, readRecordOrCCS: an error of the
