@@ -648,7 +648,7 @@ func (r *nbTLSReader) dry() bool {
 // record after record until p is full, the socket holds nothing more or
 // the stream ends: Godot's drain up to read_chunk_size (§1.10.3). It
 // returns (n, nil) with data, (0, errWouldBlock) when no whole record is
-// there (the part received stays in crypto/tls), (n, io.EOF) at a
+// there (the part received is kept, in crypto/tls or below), (n, io.EOF) at a
 // close_notify or a FIN at a record boundary (sawEOF tells them apart),
 // and the error otherwise, after the data read before it. The transport
 // may hand crypto/tls several records at a time here, all of which this
