@@ -415,6 +415,9 @@ func (c *Client) fill(block bool) bool {
 	var n int
 	var err error
 	switch {
+	case block && c.st.tr != nil:
+		// One record, as mbedTLS reads them (ReadRecord).
+		n, err = c.st.tr.ReadRecord(c.rbuf[c.rw:])
 	case block:
 		n, err = c.st.rd.Read(c.rbuf[c.rw:])
 	case c.st.tr != nil:
@@ -463,7 +466,14 @@ func (c *Client) look() {
 		// request (blocking mode starts no read that would run it).
 		return
 	}
-	state, err := c.st.nb.Peek()
+	var state nbState
+	var err error
+	if c.st.tr != nil {
+		// The bytes read ahead of crypto/tls count as still in the socket.
+		state, err = c.st.tr.Peek()
+	} else {
+		state, err = c.st.nb.Peek()
+	}
 	switch {
 	case state == nbEmpty:
 	case c.st.tr == nil && state == nbData:

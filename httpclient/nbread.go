@@ -29,10 +29,11 @@ import (
 // the caller sees the same stream; only the first bytes are late by one
 // call and each byte is copied once more.
 //
-// TLS rides on nbTLSConn, a net.Conn placed under crypto/tls, which hands
-// crypto/tls one record at a time as mbedTLS reads them (recordCut): the
-// records behind are left in the socket, where the liveness check looks as
-// Godot's does (§1.6.3.1). With its nonblock flag set its Read is a
+// TLS rides on nbTLSConn, a net.Conn placed under crypto/tls, which reads
+// the socket in bulk into a buffer of its own and hands crypto/tls one
+// record at a time as mbedTLS reads them (recordCut): the records behind
+// stay in that buffer, which counts as the socket — where the liveness
+// check looks as Godot's does (§1.6.3.1). With its nonblock flag set its Read is a
 // TryRead, and errWouldBlock — a net.Error
 // whose Temporary() is true — leaves the *tls.Conn usable with the record
 // read so far kept (crypto/tls, conn.go, readRecordOrCCS: an error of the
@@ -300,6 +301,16 @@ func (c *nbConn) done(res nbResult) {
 // sawEOF is true only for the second (a close_notify is consumed without
 // reading the FIN behind it).
 //
+// It reads the socket in bulk, into a buffer of its own (buf[head:tail],
+// tlsBulkBuf bytes, allocated once), and hands crypto/tls from it what
+// mbedTLS would have read (recordCut): the bytes in that buffer are, for
+// every look at the connection, still queued in the socket (peek: data
+// while it holds any; a FIN counts once it is empty). An end of stream met
+// behind buffered bytes waits behind them (eof), as the kernel holds the
+// FIN; a socket error met there is kept as nb's pending error (nb.perr),
+// which PendingErr reports at once — Godot's POLLERR, whatever is queued —
+// and the next read of nb returns once the buffer is empty.
+//
 // During the handshake (hs set, on the connector's goroutine only) it keeps
 // the first error of the transport itself, a read error, EOF or a write
 // error, in hsErr, and in hsLate whether bytes had arrived before it since
@@ -314,61 +325,149 @@ type nbTLSConn struct {
 	hsLate   bool // hsErr came after such bytes
 	hsErr    error
 	cut      recordCut
+
+	buf        []byte // the bulk buffer: buf[head:tail] is received, not handed out
+	head, tail int
+	eof        bool // the peer's FIN, met behind buf[head:tail]
+
+	// Set by nbTLSReader around its reads: room is how much plaintext the
+	// caller's buffer still takes (0: one record per read, as mbedTLS);
+	// whole hands out only records buffered whole, and reads the socket
+	// only without waiting (the rest of a blocking Read).
+	room  int
+	whole bool
+	ahead bool // the last Read handed whole records behind the current one
 }
 
+// tlsBulkBuf is the size of nbTLSConn's bulk buffer: a socket read takes
+// up to this much. It holds four records of 16 KiB, with their headers and
+// AEAD overhead.
+const tlsBulkBuf = 4 * (16<<10 + 256)
+
 // recordCut makes crypto/tls read the socket as mbedTLS does: a record's
-// 5-byte header, then exactly the rest of that record, never a byte of the
-// next (mbedtls_ssl_fetch_input asks its transport for what the record
-// still lacks). crypto/tls asks for as much as its buffer holds; the cut
-// hands it no more than the rest of the header or of the record being
-// read, so later records — a close_notify, unsolicited data — stay in the
-// socket, where Godot's liveness check looks (StreamPeerTCP::poll: a FIN
-// with nothing queued before it ends the connection, whatever mbedTLS
-// holds, §1.6.3). The look at the socket is then Godot's look.
+// 5-byte header and the rest of that record, never a byte of the next
+// (mbedtls_ssl_fetch_input asks its transport for what the record still
+// lacks). crypto/tls asks for as much as its buffer holds; the cut hands
+// it no more than the rest of the record being read — header and body in
+// one Read when both are buffered — so later records — a close_notify,
+// unsolicited data — stay queued (in the socket, or in nbTLSConn's bulk
+// buffer, which counts as the socket), where Godot's liveness check looks
+// (StreamPeerTCP::poll: a FIN with nothing queued before it ends the
+// connection, whatever mbedTLS holds, §1.6.3). The look at the socket is
+// then Godot's look.
+//
+// One exception, which no look can tell: a read of nbTLSReader.TryRead or
+// Read, whose loop goes on reading records into the caller's buffer until
+// it is full, may take whole application-data records behind the current
+// one too, as long as their bodies (never shorter than their plaintext)
+// fit in what is left of the caller's buffer: the loop then reads every
+// one of them before it returns, as it would have from the socket (a
+// close_notify or an error among them ends it as it would have), and
+// crypto/tls holds nothing more than before. It spares crypto/tls a
+// buffer refill — and an allocation, readFromUntil's atLeastReader — per
+// record.
 type recordCut struct {
 	hdr  [recordHeaderLen]byte
 	hn   int  // header bytes taken of the current record
 	body bool // the header is complete: left body bytes remain
 	left int
+	size int  // the current record's body length, once its header is complete
+	typ  byte // the current record's content type, then
 }
 
 // recordHeaderLen is the length of a TLS record header.
 const recordHeaderLen = 5
 
-// limit is how many bytes the next read may take: the rest of the header
-// or of the record's body.
-func (r *recordCut) limit() int {
+// recordTypeAppData is the content type of an application-data record
+// (under TLS 1.3, of every encrypted record).
+const recordTypeAppData = 23
+
+// rest returns how many bytes complete the current record, b being what
+// is buffered ahead, and its body length; size is −1 when the header is
+// not complete in b (want is then the rest of the header).
+func (r *recordCut) rest(b []byte) (want, size int) {
 	if r.body {
-		return r.left
+		return r.left, r.size
 	}
-	return recordHeaderLen - r.hn
+	h := recordHeaderLen - r.hn
+	if len(b) < h {
+		return h, -1
+	}
+	var hdr [recordHeaderLen]byte
+	copy(hdr[copy(hdr[:], r.hdr[:r.hn]):], b[:h])
+	size = int(hdr[3])<<8 | int(hdr[4])
+	return h + size, size
 }
 
-// take accounts for b, read within limit().
-func (r *recordCut) take(b []byte) {
-	if r.body {
-		r.left -= len(b)
-		r.body = r.left > 0
-		return
+// span returns how many bytes of b (buffered) the next Read hands out, at
+// most max: the rest of the current record, or what b holds of it (none
+// when whole, unless b holds all of it); when it completes there and is
+// application data, the application-data records behind it that b holds
+// whole and whose bodies, with the current one's, fit in room — the last
+// of them cut where max ends: crypto/tls, its buffer full, grows it and
+// asks for the rest, which is here (so its buffer grows to take several
+// records at a time).
+func (r *recordCut) span(b []byte, max, room int, whole bool) int {
+	want, size := r.rest(b)
+	switch {
+	case size < 0 || want > len(b):
+		if whole {
+			return 0
+		}
+		return min(want, len(b), max)
+	case want > max:
+		return max
 	}
-	r.hn += copy(r.hdr[r.hn:], b)
-	if r.hn == recordHeaderLen {
-		r.hn = 0
-		r.left = int(r.hdr[3])<<8 | int(r.hdr[4])
-		r.body = r.left > 0
+	typ := r.typ
+	switch {
+	case r.body:
+	case r.hn > 0:
+		typ = r.hdr[0]
+	default:
+		typ = b[0]
+	}
+	if typ != recordTypeAppData {
+		return want // an alert, a handshake message: alone, as before
+	}
+	k, sum := want, size
+	for k+recordHeaderLen <= len(b) && b[k] == recordTypeAppData {
+		l := int(b[k+3])<<8 | int(b[k+4])
+		end := k + recordHeaderLen + l
+		if l == 0 || end > len(b) || sum+l > room {
+			break
+		}
+		if end > max {
+			return max
+		}
+		k, sum = end, sum+l
+	}
+	return k
+}
+
+// take accounts for b, handed out from the current record on.
+func (r *recordCut) take(b []byte) {
+	for len(b) > 0 {
+		if r.body {
+			n := min(r.left, len(b))
+			r.left -= n
+			r.body = r.left > 0
+			b = b[n:]
+			continue
+		}
+		n := copy(r.hdr[r.hn:], b)
+		r.hn += n
+		b = b[n:]
+		if r.hn == recordHeaderLen {
+			r.hn = 0
+			r.typ, r.size = r.hdr[0], int(r.hdr[3])<<8|int(r.hdr[4])
+			r.left = r.size
+			r.body = r.left > 0
+		}
 	}
 }
 
 func (w *nbTLSConn) Read(p []byte) (n int, err error) {
-	if l := w.cut.limit(); len(p) > l {
-		p = p[:l]
-	}
-	if w.nonblock {
-		n, err = w.nb.TryRead(p)
-	} else {
-		n, err = w.nb.Read(p)
-	}
-	w.cut.take(p[:n])
+	n, err = w.read(p)
 	if err == io.EOF {
 		w.sawEOF.Store(true)
 	}
@@ -379,6 +478,104 @@ func (w *nbTLSConn) Read(p []byte) (n int, err error) {
 		w.hsData = w.hsData || n > 0
 	}
 	return n, err
+}
+
+// read hands p what recordCut allows of the bulk buffer, reading the
+// socket first when the buffer is empty (waiting unless nonblock or
+// whole), or, without waiting, when it lacks the rest of the current
+// record.
+func (w *nbTLSConn) read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	w.ensureBuf()
+	w.ahead = false // crypto/tls asks: it read every record handed ahead
+	if w.head == w.tail {
+		if w.eof {
+			w.eof = false // delivered: the socket reports the FIN from now on
+			return 0, io.EOF
+		}
+		if w.whole && !w.nb.NoWait() {
+			return 0, errWouldBlock // no background read in a blocking Read
+		}
+		w.head, w.tail = 0, 0
+		var n int
+		var err error
+		if w.nonblock || w.whole {
+			n, err = w.nb.TryRead(w.buf)
+		} else {
+			n, err = w.nb.Read(w.buf)
+		}
+		if n == 0 {
+			return 0, err
+		}
+		w.tail = n
+		w.hold(err)
+	} else if want, _ := w.cut.rest(w.buf[w.head:w.tail]); want > w.tail-w.head && w.nb.NoWait() {
+		w.topUp(want)
+	}
+	k := w.cut.span(w.buf[w.head:w.tail], len(p), w.room, w.whole)
+	if k == 0 {
+		return 0, errWouldBlock // whole: the next record is not all here
+	}
+	want, _ := w.cut.rest(w.buf[w.head:w.tail])
+	w.ahead = k > want
+	copy(p, w.buf[w.head:w.head+k])
+	w.head += k
+	w.cut.take(p[:k])
+	return k, nil
+}
+
+// ensureBuf allocates the bulk buffer, once.
+func (w *nbTLSConn) ensureBuf() {
+	if w.buf == nil {
+		w.buf = make([]byte, tlsBulkBuf)
+	}
+}
+
+// topUp reads, without waiting, what has arrived behind the buffered bytes,
+// which lack the rest of the current record (want bytes): the record is
+// then handed out whole, in one Read, when it is all there.
+func (w *nbTLSConn) topUp(want int) {
+	if w.eof || w.nb.perr != nil {
+		return
+	}
+	if w.head > 0 && len(w.buf)-w.head < want {
+		w.tail = copy(w.buf, w.buf[w.head:w.tail])
+		w.head = 0
+	}
+	if w.tail == len(w.buf) {
+		return
+	}
+	n, err := w.nb.TryRead(w.buf[w.tail:])
+	w.tail += n
+	if err != errWouldBlock {
+		w.hold(err)
+	}
+}
+
+// hold keeps err, met by a socket read behind buffered bytes, behind them:
+// the FIN in eof, a socket error as nb's pending error.
+func (w *nbTLSConn) hold(err error) {
+	switch {
+	case err == nil:
+	case err == io.EOF:
+		w.eof = true
+	default:
+		w.nb.perr = err
+	}
+}
+
+// peek is nbConn.Peek with the bulk buffer still in the socket: data while
+// it holds any, then the FIN held behind it, then the socket's own state.
+func (w *nbTLSConn) peek() (nbState, error) {
+	switch {
+	case w.head < w.tail:
+		return nbData, nil
+	case w.eof:
+		return nbEOF, nil
+	}
+	return w.nb.Peek()
 }
 
 func (w *nbTLSConn) Write(p []byte) (int, error) {
@@ -393,9 +590,17 @@ func (w *nbTLSConn) Write(p []byte) (int, error) {
 }
 
 // nbTLSReader reads a TLS connection with and without waiting.
+//
+// Its reads spare crypto/tls a call that can only find nothing (dry):
+// crypto/tls allocates an atLeastReader whenever it asks its transport for
+// bytes, and a caller that spins on a read without waiting would pay one
+// per spin. held and ended say what crypto/tls may still return without
+// new bytes; every read of crypto/tls goes through read, which keeps them.
 type nbTLSReader struct {
-	tc *tls.Conn
-	w  *nbTLSConn // tc's transport
+	tc    *tls.Conn
+	w     *nbTLSConn // tc's transport
+	held  bool       // crypto/tls may hold plaintext: its last Read filled the buffer it was given
+	ended bool       // crypto/tls returned an error other than errWouldBlock (they are sticky)
 }
 
 // newNBTLS returns a TLS client over conn (read through nb) and its reader.
@@ -405,23 +610,64 @@ func newNBTLS(conn net.Conn, nb *nbConn, cfg *tls.Config) *nbTLSReader {
 	return &nbTLSReader{tc: tls.Client(w, cfg), w: w}
 }
 
+// read is tls.Conn.Read, keeping held and ended.
+func (r *nbTLSReader) read(p []byte) (int, error) {
+	n, err := r.tc.Read(p)
+	r.held = err == nil && n == len(p)
+	if err != nil && err != errWouldBlock {
+		r.ended = true
+	}
+	return n, err
+}
+
+// dry reports, after one read of the socket without waiting, that a read
+// without waiting would find nothing: crypto/tls holds no plaintext, no
+// whole record it has not read (the transport handed none ahead since it
+// last asked, and the alert look-ahead of its Read never fires under
+// recordCut) and no error; the bulk buffer is empty and the socket had
+// nothing. What the socket read finds stays in the bulk buffer (an end or
+// an error behind it, as nbTLSConn.hold keeps them) for the read that
+// follows. Only where reading the socket costs no goroutine (NoWait).
+func (r *nbTLSReader) dry() bool {
+	w := r.w
+	if r.held || r.ended || w.ahead || w.head < w.tail || w.eof || w.nb.perr != nil || !w.nb.NoWait() {
+		return false
+	}
+	w.ensureBuf()
+	w.head, w.tail = 0, 0
+	n, err := w.nb.TryRead(w.buf)
+	if n == 0 && err == errWouldBlock {
+		return true
+	}
+	w.tail = n
+	w.hold(err)
+	return false
+}
+
 // TryRead reads the plaintext that has arrived into p without waiting,
 // record after record until p is full, the socket holds nothing more or
 // the stream ends: Godot's drain up to read_chunk_size (§1.10.3). It
 // returns (n, nil) with data, (0, errWouldBlock) when no whole record is
-// there (the part received stays in crypto/tls), (n, io.EOF) at a
+// there (the part received is kept, in crypto/tls or below), (n, io.EOF) at a
 // close_notify or a FIN at a record boundary (sawEOF tells them apart),
-// and the error otherwise, after the data read before it.
+// and the error otherwise, after the data read before it. The transport
+// may hand crypto/tls several records at a time here, all of which this
+// loop reads (recordCut).
 func (r *nbTLSReader) TryRead(p []byte) (int, error) {
 	r.w.nonblock = true
 	total := 0
 	var err error
 	for total < len(p) && err == nil {
+		if r.dry() {
+			err = errWouldBlock
+			break
+		}
 		var n int
-		n, err = r.tc.Read(p[total:])
+		r.w.room = len(p) - total
+		n, err = r.read(p[total:])
 		total += n
 	}
-	r.w.nonblock = false
+	r.w.nonblock, r.w.room = false, 0
 	if err == errWouldBlock && total > 0 {
 		err = nil // nothing more has arrived: the data is the result
 	}
@@ -432,15 +678,47 @@ func (r *nbTLSReader) TryRead(p []byte) (int, error) {
 // one application-data record (what crypto/tls still holds of the current
 // one first), at most len(p) bytes, after whatever handshake messages come
 // before it (a session ticket). (0, errWouldBlock) when no whole record is
-// there; the end and errors as TryRead. The records behind it stay in the
-// socket (recordCut).
+// there; the end and errors as TryRead. The records behind it stay queued
+// (recordCut).
 func (r *nbTLSReader) TryReadRecord(p []byte) (int, error) {
+	if len(p) > 0 && r.dry() {
+		return 0, errWouldBlock
+	}
 	r.w.nonblock = true
-	n, err := r.tc.Read(p)
+	n, err := r.read(p)
 	r.w.nonblock = false
 	return n, err
 }
 
+// ReadRecord is one mbedtls_ssl_read waiting: TryReadRecord, waiting for
+// the record.
+func (r *nbTLSReader) ReadRecord(p []byte) (int, error) { return r.read(p) }
+
 // Read reads plaintext into p, waiting for at least one byte or the end of
-// the stream.
-func (r *nbTLSReader) Read(p []byte) (int, error) { return r.tc.Read(p) }
+// the stream: one record, waiting for it, then — without waiting — the
+// records already received whole behind it, up to len(p), as TryRead
+// would read them. crypto/tls holds nothing more afterwards than after one
+// record (recordCut).
+func (r *nbTLSReader) Read(p []byte) (int, error) {
+	r.w.room = len(p)
+	total, err := r.read(p)
+	r.w.nonblock, r.w.whole = true, true
+	for total < len(p) && err == nil {
+		if r.dry() {
+			break
+		}
+		var n int
+		r.w.room = len(p) - total
+		n, err = r.read(p[total:])
+		total += n
+	}
+	r.w.nonblock, r.w.whole, r.w.room = false, false, 0
+	if err == errWouldBlock {
+		err = nil // the data is the result (total > 0: the first read waited)
+	}
+	return total, err
+}
+
+// Peek is nbConn.Peek at the socket under the TLS stream, with the bytes
+// read ahead (nbTLSConn's bulk buffer) still in it.
+func (r *nbTLSReader) Peek() (nbState, error) { return r.w.peek() }

@@ -301,7 +301,7 @@ func TestNBTLSCuts(t *testing.T) {
 				p := make([]byte, 512)
 				read := func() (wouldBlock bool) {
 					c.r.w.nonblock = true
-					n, err := c.r.tc.Read(p)
+					n, err := c.r.read(p)
 					c.r.w.nonblock = false
 					got = append(got, p[:n]...)
 					if err == errWouldBlock {

@@ -283,9 +283,10 @@ func (c *Client) tlsIdle() bool {
 // connection, and the buffered bytes are never read; records still queued
 // keep it alive (for good: nothing reads them until the next request). The
 // records behind the buffered one are still in the socket, as in Godot's
-// (recordCut, fill).
+// (recordCut, fill) — or in the bulk buffer below crypto/tls, which the
+// look counts as the socket (nbTLSReader.Peek).
 func (c *Client) lookBelowTLS() {
-	switch state, err := c.st.nb.Peek(); state {
+	switch state, err := c.st.tr.Peek(); state {
 	case nbEOF:
 		c.rerr = ErrTLSTruncated
 	case nbError:
