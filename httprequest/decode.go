@@ -491,10 +491,17 @@ func (d *decoder) copyPieces(r io.Reader) error {
 		// One inflate call: its output buffer filled, or the input used up.
 		d.call = d.have
 		var err error
-		usedUp, full := false, false
+		usedUp, full, memberEnd := false, false, false
 		for err == nil && !usedUp && !full {
 			if d.betweenMembers() && !d.inputAtHand() {
 				usedUp = true // gunzip would wait for another member
+				break
+			}
+			if d.betweenMembers() && d.have > 0 {
+				// A member ended (§7 D1): its output is handed over before
+				// the next member's header is read, which may wait for
+				// input — or fail, and must not take this output with it.
+				memberEnd = true
 				break
 			}
 			var n int
@@ -511,7 +518,7 @@ func (d *decoder) copyPieces(r io.Reader) error {
 			// output, reading input, and the piece ends if that used it up.
 			usedUp = !d.inf.advance()
 		}
-		if d.have > 0 && (err == io.EOF || usedUp || d.have >= pieceEnd || (ring > 1025 && ring-1-d.have <= 1024)) {
+		if d.have > 0 && (err == io.EOF || usedUp || memberEnd || d.have >= pieceEnd || (ring > 1025 && ring-1-d.have <= 1024)) {
 			if !d.yield(decodeEvent(d.piece[:d.have])) {
 				return errDecoderStopped
 			}

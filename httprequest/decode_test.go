@@ -15,6 +15,8 @@ import (
 	"github.com/klauspost/compress/zlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 func gzipBytes(t testing.TB, data []byte) []byte {
@@ -441,6 +443,38 @@ func TestDecoderPoolReuse(t *testing.T) {
 			out, _, _, err = feed(enc, 256, s[1], nil)
 			require.NoError(t, err, "%v after release", enc)
 			require.Equal(t, other, out, "%v after release", enc)
+		}
+	}
+}
+
+// §7 D1, §2.8.2.3: a gzip member's output reaches the sink in the write
+// that completes the member, before the next member's header is read —
+// whatever that header turns out to be (cut short, garbage) and however the
+// input is split. Before, the output waited for the header, so a write
+// ending inside it held a whole member back, and an end of stream there
+// took it with the header's error: R8 where a split one byte earlier gave
+// R7 (the node's drivers disagreed; found by FuzzDecompress).
+func TestDecoderMemberOutputBeforeNextHeader(t *testing.T) {
+	text := sampleText(3000)
+	gz := gzipBytes(t, text)
+	for _, tail := range []string{"\x1f", "\x1f\x8b\x08", "junk"} {
+		src := append(bytes.Clone(gz), tail...)
+		for cut := len(gz); cut <= len(src); cut++ {
+			total := 0
+			d := newDecoder(encGzip, 65536, func(p []byte) error { total += len(p); return nil })
+			require.NoError(t, d.write(src[:cut]), "tail %q, cut %d", tail, cut)
+			assert.Equal(t, len(text), total, "tail %q, write of %d bytes", tail, cut)
+			if cut < len(src) {
+				_ = d.write(src[cut:])
+			}
+			assert.Error(t, d.close(), "tail %q: the stream does not end cleanly", tail)
+			assert.Equal(t, len(text), total)
+
+			limited := newDecoder(encGzip, 65536, func(p []byte) error {
+				return &wire.LimitError{Limit: 1000}
+			})
+			assert.ErrorAs(t, limited.write(src[:cut]), new(*wire.LimitError), "tail %q, cut %d: the limit (R7) comes first", tail, cut)
+			limited.release()
 		}
 	}
 }
