@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"crypto/tls"
+	"encoding/binary"
 	"io"
 	"net"
 	"sync/atomic"
@@ -378,6 +379,10 @@ type recordCut struct {
 // recordHeaderLen is the length of a TLS record header.
 const recordHeaderLen = 5
 
+// recordBodyLen is the body length a record header (at the start of h)
+// declares.
+func recordBodyLen(h []byte) int { return int(binary.BigEndian.Uint16(h[3:5])) }
+
 // recordTypeAppData is the content type of an application-data record
 // (under TLS 1.3, of every encrypted record).
 const recordTypeAppData = 23
@@ -395,7 +400,7 @@ func (r *recordCut) rest(b []byte) (want, size int) {
 	}
 	var hdr [recordHeaderLen]byte
 	copy(hdr[copy(hdr[:], r.hdr[:r.hn]):], b[:h])
-	size = int(hdr[3])<<8 | int(hdr[4])
+	size = recordBodyLen(hdr[:])
 	return h + size, size
 }
 
@@ -431,7 +436,7 @@ func (r *recordCut) span(b []byte, max, room int, whole bool) int {
 	}
 	k, sum := want, size
 	for k+recordHeaderLen <= len(b) && b[k] == recordTypeAppData {
-		l := int(b[k+3])<<8 | int(b[k+4])
+		l := recordBodyLen(b[k:])
 		end := k + recordHeaderLen + l
 		if l == 0 || end > len(b) || sum+l > room {
 			break
@@ -459,7 +464,7 @@ func (r *recordCut) take(b []byte) {
 		b = b[n:]
 		if r.hn == recordHeaderLen {
 			r.hn = 0
-			r.typ, r.size = r.hdr[0], int(r.hdr[3])<<8|int(r.hdr[4])
+			r.typ, r.size = r.hdr[0], recordBodyLen(r.hdr[:])
 			r.left = r.size
 			r.body = r.left > 0
 		}
