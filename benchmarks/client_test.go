@@ -196,6 +196,13 @@ func BenchmarkClientChunked1GiB(b *testing.B) {
 	clBench1GiB(b, respond, wire)
 }
 
+// BenchmarkClientChunkedLarge1GiB: a 1 GiB chunked body in 1 MiB chunks,
+// larger than the caller's buffer.
+func BenchmarkClientChunkedLarge1GiB(b *testing.B) {
+	respond, wire := clChunked(clGiB, clWriteBlock)
+	clBench1GiB(b, respond, wire)
+}
+
 // clBench1GiB runs the three 1 GiB downloads — httpclient, net/http and
 // tcp-read — from a server answering with respond; wire is the size of its
 // whole response.

@@ -18,7 +18,6 @@ type bodyState struct {
 	framing  wire.Framing
 	left     int64 // FramingLength: bytes still to read
 	received int64 // body bytes delivered
-	lastSize int64 // chunked: the declared size of the latest chunk (picks the read path)
 	done     bool  // ended cleanly (BodyComplete)
 	err      error // ended otherwise: *BodyError, or the failure's error
 
@@ -439,12 +438,14 @@ func (c *Client) readPlainInto(p []byte) (int, error) {
 	return n, c.bodyEndErr()
 }
 
-// readChunkedInto decodes a chunked body into p. With a large p (at least
-// directChunked bytes) it picks how to read by the size of the chunks: when
-// they are at least as large as p, blocking mode reads straight into p and
-// decodes there (readChunkedDirect: mostly pure data, nothing to move);
-// smaller chunks are read in bulk into the read buffer, grown to
-// bulkBufSize, and decoded from it into p.
+// readChunkedInto decodes a chunked body into p: the one chunked read path
+// of ReadResponseBodyChunkInto, the same in both modes. Raw bytes are read
+// into the read buffer and decoded from it into p. With a large p (at least
+// bulkMinBuf bytes) the buffer is first grown to bulkBufSize, so that one
+// read takes several of p's worth of chunks and their framing, whatever the
+// size of the chunks (benchmarks: BenchmarkClientChunked1GiB,
+// BenchmarkClientChunkedLarge1GiB). Bytes behind the body stay in the
+// buffer for the next response.
 func (c *Client) readChunkedInto(p []byte) (int, error) {
 	n := 0
 	for {
@@ -459,10 +460,7 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 			if n > 0 {
 				return n, nil
 			}
-			if len(p) >= directChunked {
-				if c.blocking && c.body.lastSize >= int64(len(p)) {
-					return c.readChunkedDirect(p)
-				}
+			if len(p) >= bulkMinBuf {
 				c.growBuf(bulkBufSize)
 			}
 			if !c.fill(c.blocking) && !c.blocking {
@@ -474,9 +472,10 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 			}
 			continue
 		}
-		nDst, nSrc, ev, err := c.decode(p[n:], c.buffered())
+		nDst, nSrc, ev, err := c.body.dec.Decode(p[n:], c.buffered())
 		c.rr += nSrc
 		n += nDst
+		c.body.received += int64(nDst)
 		if err != nil {
 			c.chunkError(err)
 			return n, c.body.err
@@ -491,67 +490,10 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 	}
 }
 
-// decode is one Decode call of ReadResponseBodyChunkInto: it counts the
-// body bytes and notes the size of the latest chunk, which picks the read
-// path (a chunk is either still being read, or was read whole by this call
-// and returned at its end).
-func (c *Client) decode(dst, src []byte) (nDst, nSrc int, ev chunked.Event, err error) {
-	inChunk := c.body.dec.InChunk()
-	nDst, nSrc, ev, err = c.body.dec.Decode(dst, src)
-	c.body.received += int64(nDst)
-	switch {
-	case c.body.dec.InChunk():
-		c.body.lastSize = c.body.dec.ChunkSize()
-	case ev == chunked.EventChunkEnd && !inChunk:
-		c.body.lastSize = int64(nDst)
-	}
-	return nDst, nSrc, ev, err
-}
-
-// directChunked is the smallest caller buffer that ReadResponseBodyChunkInto
-// reads a chunked body into directly, or in bulk (see readChunkedInto).
-const directChunked = 16 << 10
-
-// readChunkedDirect reads raw body bytes into p and decodes them in place
-// (the decoder allows dst to start at src; chunk data that is already where
-// it belongs is not copied). Bytes after the end of the body go back to the
-// read buffer for the next response.
-func (c *Client) readChunkedDirect(p []byte) (int, error) {
-	n := 0
-	for n == 0 && c.rerr == nil {
-		var err error
-		if n, err = c.decodeDirect(p); err != nil {
-			return n, err
-		}
-	}
-	if n == 0 {
-		c.endStream()
-		return 0, c.body.err
-	}
-	return n, nil
-}
-
-// decodeDirect is one raw read into p and its decoding in place.
-func (c *Client) decodeDirect(p []byte) (int, error) {
-	m := c.readDirect(p)
-	n, i := 0, 0
-	for i < m {
-		nDst, nSrc, ev, err := c.decode(p[n:m], p[i:m])
-		n += nDst
-		i += nSrc
-		if err != nil {
-			c.chunkError(err)
-			return n, c.body.err
-		}
-		if ev == chunked.EventEnd {
-			c.ensureRoom(m - i)
-			c.rw += copy(c.rbuf[c.rw:], p[i:m])
-			c.finishBody()
-			return n, io.EOF
-		}
-	}
-	return n, nil
-}
+// bulkMinBuf is the smallest caller buffer for which
+// ReadResponseBodyChunkInto reads a chunked body in bulk (see
+// readChunkedInto).
+const bulkMinBuf = 16 << 10
 
 // BodyReader returns an io.Reader over the body of the current response:
 // its Read is ReadResponseBodyChunkInto (see there for non-blocking mode,

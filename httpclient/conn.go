@@ -324,12 +324,14 @@ const (
 	// chunked body read in bulk.
 	readBufSize = 64 << 10
 	// bulkBufSize is the read buffer of a chunked body read into a large
-	// caller buffer (ReadResponseBodyChunkInto with at least directChunked
+	// caller buffer (ReadResponseBodyChunkInto with at least bulkMinBuf
 	// bytes): each read takes up to this much from the socket and the body
 	// is decoded from it. With chunks smaller than the caller's buffer this
 	// costs the caller's goroutine less than reading into the caller's
 	// buffer and moving the data over the framing, which takes four times
-	// as many reads (benchmarks: BenchmarkClientChunked1GiB).
+	// as many reads (benchmarks: BenchmarkClientChunked1GiB); with larger
+	// chunks it costs no more than reading into the caller's buffer and
+	// decoding in place (BenchmarkClientChunkedLarge1GiB, within the noise).
 	bulkBufSize = 256 << 10
 	// minRead is the least room a read into the buffer is given.
 	minRead = 4 << 10
