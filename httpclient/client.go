@@ -575,6 +575,9 @@ func (c *Client) release() {
 		c.dial.drain()
 		c.dial = nil
 	}
+	if c.st != nil && c.st.tr != nil {
+		c.st.tr.w.releaseBuf()
+	}
 	c.st, c.retired, c.handshaking = nil, false, nil
 	c.resetIO()
 	c.clearResponse()

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 )
 
@@ -303,7 +304,8 @@ func (c *nbConn) done(res nbResult) {
 // reading the FIN behind it).
 //
 // It reads the socket in bulk, into a buffer of its own (buf[head:tail],
-// tlsBulkBuf bytes, allocated once), and hands crypto/tls from it what
+// tlsBulkBuf bytes, taken from a pool at the first read and given back
+// when the client lets the connection go), and hands crypto/tls from it what
 // mbedTLS would have read (recordCut): the bytes in that buffer are, for
 // every look at the connection, still queued in the socket (peek: data
 // while it holds any; a FIN counts once it is empty). An end of stream met
@@ -327,7 +329,8 @@ type nbTLSConn struct {
 	hsErr    error
 	cut      recordCut
 
-	buf        []byte // the bulk buffer: buf[head:tail] is received, not handed out
+	buf        []byte  // the bulk buffer: buf[head:tail] is received, not handed out
+	bufp       *[]byte // buf's pooled array (tlsBulkPool), or nil
 	head, tail int
 	eof        bool // the peer's FIN, met behind buf[head:tail]
 
@@ -531,12 +534,30 @@ func (w *nbTLSConn) read(p []byte) (int, error) {
 	return k, nil
 }
 
-// ensureBuf allocates the bulk buffer, once.
+// ensureBuf takes the bulk buffer from the pool, once.
 func (w *nbTLSConn) ensureBuf() {
 	if w.buf == nil {
-		w.buf = make([]byte, tlsBulkBuf)
+		w.bufp = tlsBulkPool.Get().(*[]byte)
+		w.buf = *w.bufp
 	}
 }
+
+// releaseBuf gives the bulk buffer back to the pool, with what it held: the
+// client is done with the connection (Client.release), and no read of it
+// is running.
+func (w *nbTLSConn) releaseBuf() {
+	if w.bufp != nil {
+		tlsBulkPool.Put(w.bufp)
+		w.bufp, w.buf, w.head, w.tail = nil, nil, 0, 0
+	}
+}
+
+// tlsBulkPool holds bulk buffers of tlsBulkBuf bytes, so that a new TLS
+// connection does not allocate one.
+var tlsBulkPool = sync.Pool{New: func() any {
+	b := make([]byte, tlsBulkBuf)
+	return &b
+}}
 
 // topUp reads, without waiting, what has arrived behind the buffered bytes,
 // which lack the rest of the current record (want bytes): the record is

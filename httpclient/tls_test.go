@@ -215,7 +215,9 @@ func TestTLSBodyEndings(t *testing.T) {
 	}
 }
 
-// TestTLSKeepAlive checks several requests over one TLS connection.
+// TestTLSKeepAlive checks several requests over one TLS connection: the
+// connection keeps its bulk read buffer from request to request, and gives
+// it back to the pool when it is closed.
 func TestTLSKeepAlive(t *testing.T) {
 	ca := ts.NewCA(t)
 	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), ts.RespondEach(okResp))
@@ -223,6 +225,9 @@ func TestTLSKeepAlive(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			c, _ := newClient(t, m.blocking)
 			require.NoError(t, connect(t, c, "localhost", srv.Port(), TLSClient(ca.Pool(), "")))
+			require.NotNil(t, c.st.tr)
+			w := c.st.tr.w
+			var bulk *[]byte
 			for i := 0; i < 3; i++ {
 				require.NoError(t, c.Request(MethodGet, "/", nil, ""))
 				_ = pollWhile(t, c, StatusRequesting)
@@ -230,7 +235,15 @@ func TestTLSKeepAlive(t *testing.T) {
 				readBody(t, c, readPaths[i%3], &r)
 				assert.Equal(t, "ok", r.Body)
 				assert.Equal(t, StatusConnected, c.Status())
+				require.NotNil(t, w.bufp, "request %d: the bulk buffer is in use", i)
+				if bulk == nil {
+					bulk = w.bufp
+				}
+				assert.Same(t, bulk, w.bufp, "request %d: the same bulk buffer", i)
 			}
+			c.Close()
+			assert.Nil(t, w.bufp, "Close gives the bulk buffer back")
+			assert.Nil(t, w.buf)
 		})
 	}
 	srv.Close()
