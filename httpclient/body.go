@@ -79,12 +79,7 @@ func (c *Client) ReadResponseBodyChunk() []byte {
 //
 // Godot: HTTPClient.read_response_body_chunk() (appending form)
 func (c *Client) AppendResponseBodyChunk(dst []byte) ([]byte, error) {
-	if c.status != StatusBody {
-		return dst, c.bodyEndErr()
-	}
-	if c.aborted.Load() {
-		err := c.abortNow(bodyOp)
-		c.body.err = err
+	if err := c.bodyReadable(); err != nil {
 		return dst, err
 	}
 	if c.body.framing == wire.FramingChunked {
@@ -379,12 +374,7 @@ func (c *Client) endStream() {
 // chunk with a bad terminator, was already delivered); ErrInvalidParameter
 // when no body is being read.
 func (c *Client) ReadResponseBodyChunkInto(p []byte) (int, error) {
-	if c.status != StatusBody {
-		return 0, c.bodyEndErr()
-	}
-	if c.aborted.Load() {
-		err := c.abortNow(bodyOp)
-		c.body.err = err
+	if err := c.bodyReadable(); err != nil {
 		return 0, err
 	}
 	if len(p) == 0 {
@@ -394,6 +384,20 @@ func (c *Client) ReadResponseBodyChunkInto(p []byte) (int, error) {
 		return c.readChunkedInto(p)
 	}
 	return c.readPlainInto(p)
+}
+
+// bodyReadable is the start of every body read: nil in BODY; otherwise
+// what the read returns without reading — how the body ended, or the
+// failure of an Abort met now.
+func (c *Client) bodyReadable() error {
+	if c.status != StatusBody {
+		return c.bodyEndErr()
+	}
+	if c.aborted.Load() {
+		c.body.err = c.abortNow(bodyOp)
+		return c.body.err
+	}
+	return nil
 }
 
 // bodyEndErr is what a body read outside BODY returns.
