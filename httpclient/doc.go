@@ -84,11 +84,13 @@
 //     received past a head or a body stay buffered for the next response:
 //     Godot never reads past them, and the effect is the same (including
 //     §1.9's stale bytes that corrupt the next response). With nothing
-//     buffered, ReadResponseBodyChunkInto in blocking mode reads a
-//     fixed-length or read-until-close body straight into the caller's
-//     slice, and a chunked body too when its chunks are at least as large
-//     as the slice (decoded in place); smaller chunks are read in bulk into
-//     the read buffer and decoded from there, which costs fewer reads.
+//     buffered, ReadResponseBodyChunkInto reads a fixed-length or
+//     read-until-close body straight into the caller's slice (blocking
+//     mode waits for it, non-blocking mode takes what has arrived); a
+//     chunked body is read in bulk into the read buffer and decoded from
+//     there into the slice, which costs fewer reads. A TLS connection also
+//     has a bulk buffer of its own below crypto/tls (66 KiB, pooled the same
+//     way).
 //
 // # Endings of a body (§1.10)
 //
