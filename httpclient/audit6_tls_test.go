@@ -651,3 +651,23 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 	assert.Equal(t, want, got, "responses %q to %v cut at %v, FIN %v (close_notify %v), read_chunk_size %d",
 		mc.resps, mc.methods, mc.cuts, mc.fin, notify, mc.readChunk)
 }
+
+// TestTLSChunkedIntoDrains: in non-blocking mode, ReadResponseBodyChunkInto
+// decodes a chunked body record after record, as long as records have been
+// received, into one call's buffer — as its fixed-length path drains what
+// has arrived (§1.10.3, §1.15.3) — not one record's worth per call. The
+// whole body, its last chunk included, is already in the client's socket:
+// one call returns all of it with io.EOF.
+func TestTLSChunkedIntoDrains(t *testing.T) {
+	data := strings.Repeat("a", 10000)
+	chunk := fmt.Sprintf("%x\r\n%s\r\n", len(data), data)
+	recs := []string{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", chunk, chunk, chunk, "0\r\n\r\n"}
+	c := a6Body(t, modes[0], recs, nil, 0)
+	require.False(t, c.blocking)
+	p := make([]byte, 64<<10)
+	n, err := c.ReadResponseBodyChunkInto(p)
+	assert.Equal(t, 3*len(data), n, "one call takes every record received")
+	assert.Equal(t, io.EOF, err)
+	assert.Equal(t, strings.Repeat(data, 3), string(p[:n]))
+	assert.Equal(t, StatusConnected, c.Status())
+}

@@ -461,7 +461,7 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 				c.endStream()
 				return n, c.body.err
 			}
-			if n > 0 {
+			if n > 0 && !c.recordsAtHand() {
 				return n, nil
 			}
 			if len(p) >= bulkMinBuf {
@@ -470,9 +470,9 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 			if !c.fill(c.blocking) && !c.blocking {
 				if c.body.dec.FailsAtChunkEnd() {
 					c.dropDoomedChunk()
-					return 0, c.body.err
+					return n, c.body.err
 				}
-				return 0, nil
+				return n, nil
 			}
 			continue
 		}
@@ -492,6 +492,19 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 			return n, nil
 		}
 	}
+}
+
+// recordsAtHand reports, in non-blocking mode under TLS, whether more has
+// arrived (dry: a look at the socket without waiting, whose bytes go to the
+// bulk buffer) while fill takes one record at a time: readChunkedInto then
+// goes on decoding records into the caller's buffer, as readPlainInto's
+// TryRead reads record after record, instead of returning one record's
+// worth per call.
+func (c *Client) recordsAtHand() bool {
+	if c.blocking || c.st == nil || c.st.tr == nil {
+		return false
+	}
+	return !c.st.tr.dry()
 }
 
 // bulkMinBuf is the smallest caller buffer for which

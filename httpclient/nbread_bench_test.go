@@ -1,6 +1,7 @@
 package httpclient
 
 import (
+	"bytes"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/chunked"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -189,12 +191,13 @@ func nbDrainTLS(b *testing.B, reader func(*nbTLSReader) nbReadFunc) {
 // tlsDownloadSize is what one iteration of BenchmarkTLSDownload moves.
 const tlsDownloadSize = 64 << 20
 
-// BenchmarkTLSDownload is a 64 MiB body over TLS 1.3 on loopback, read
-// with ReadResponseBodyChunkInto and a 64 KiB buffer in both modes (a
-// fresh connection per iteration: handshake included), and net/http's
-// client reading the same response for reference. It measures the TLS
-// read path: nbTLSConn's bulk reads and what it hands crypto/tls
-// (recordCut), one atLeastReader allocation of crypto/tls per hand-out.
+// BenchmarkTLSDownload is a 64 MiB body over TLS 1.3 on loopback, with a
+// Content-Length (cl) or chunked in 16 KiB chunks (chunked), read with
+// ReadResponseBodyChunkInto and a 64 KiB buffer in both modes (a fresh
+// connection per iteration: handshake included), and net/http's client
+// reading the same response for reference. It measures the TLS read path:
+// nbTLSConn's bulk reads and what it hands crypto/tls (recordCut), one
+// atLeastReader allocation of crypto/tls per hand-out.
 func BenchmarkTLSDownload(b *testing.B) {
 	ca := ts.NewCA(b)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{ca.Issue(b, "localhost")}})
@@ -206,6 +209,10 @@ func BenchmarkTLSDownload(b *testing.B) {
 	go func() {
 		defer wg.Done()
 		body := make([]byte, 1<<20)
+		var chunkedBody []byte // body in 16 KiB chunks, framing included
+		for i := 0; i < len(body); i += 16 << 10 {
+			chunkedBody = chunked.AppendChunk(chunkedBody, body[i:i+16<<10])
+		}
 		for {
 			c, err := ln.Accept()
 			if err != nil {
@@ -215,55 +222,64 @@ func BenchmarkTLSDownload(b *testing.B) {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				if _, err := c.Read(make([]byte, 4096)); err != nil {
+				req := make([]byte, 4096)
+				n, err := c.Read(req)
+				if err != nil {
 					return
 				}
-				if _, err := fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", tlsDownloadSize); err != nil {
+				head, block, end := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", tlsDownloadSize), body, ""
+				if bytes.HasPrefix(req[:n], []byte("GET /chunked ")) {
+					head, block, end = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", chunkedBody, "0\r\n\r\n"
+				}
+				if _, err := io.WriteString(c, head); err != nil {
 					return
 				}
 				for range tlsDownloadSize / len(body) {
-					if _, err := c.Write(body); err != nil {
+					if _, err := c.Write(block); err != nil {
 						return
 					}
 				}
+				_, _ = io.WriteString(c, end)
 			}()
 		}
 	}()
 	port := ln.Addr().(*net.TCPAddr).Port
-	for _, m := range modes {
-		b.Run("gdhttp/"+m.name, func(b *testing.B) {
-			buf := make([]byte, 64<<10)
-			b.SetBytes(tlsDownloadSize)
-			b.ReportAllocs()
-			for b.Loop() {
-				c := New()
-				c.SetBlockingMode(m.blocking)
-				require.NoError(b, c.ConnectToHost("localhost", port, TLSClient(ca.Pool(), "")))
-				for c.Status() == StatusResolving || c.Status() == StatusConnecting {
-					_ = c.Poll()
-				}
-				require.NoError(b, c.Request(MethodGet, "/", nil, ""))
-				for c.Status() == StatusRequesting {
-					_ = c.Poll()
-				}
-				total := 0
-				for {
-					n, err := c.ReadResponseBodyChunkInto(buf)
-					total += n
-					if err == io.EOF {
-						break
-					}
-					require.NoError(b, err)
-					if n == 0 {
+	for _, framing := range []string{"cl", "chunked"} {
+		for _, m := range modes {
+			b.Run(framing+"/gdhttp/"+m.name, func(b *testing.B) {
+				buf := make([]byte, 64<<10)
+				b.SetBytes(tlsDownloadSize)
+				b.ReportAllocs()
+				for b.Loop() {
+					c := New()
+					c.SetBlockingMode(m.blocking)
+					require.NoError(b, c.ConnectToHost("localhost", port, TLSClient(ca.Pool(), "")))
+					for c.Status() == StatusResolving || c.Status() == StatusConnecting {
 						_ = c.Poll()
 					}
+					require.NoError(b, c.Request(MethodGet, "/"+framing, nil, ""))
+					for c.Status() == StatusRequesting {
+						_ = c.Poll()
+					}
+					total := 0
+					for {
+						n, err := c.ReadResponseBodyChunkInto(buf)
+						total += n
+						if err == io.EOF {
+							break
+						}
+						require.NoError(b, err)
+						if n == 0 {
+							_ = c.Poll()
+						}
+					}
+					require.Equal(b, tlsDownloadSize, total)
+					c.Close()
 				}
-				require.Equal(b, tlsDownloadSize, total)
-				c.Close()
-			}
-		})
+			})
+		}
 	}
-	b.Run("net-http", func(b *testing.B) {
+	b.Run("cl/net-http", func(b *testing.B) {
 		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}, DisableKeepAlives: true}
 		defer tr.CloseIdleConnections()
 		hc := &http.Client{Transport: tr}
