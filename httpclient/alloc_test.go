@@ -72,6 +72,58 @@ func TestAllocsKeepAliveRoundTrip(t *testing.T) {
 	t.Logf("allocs per round trip, ReadResponseBodyChunk: %v", testing.AllocsPerRun(200, godot))
 }
 
+// TestAllocsKeepAliveChunkedAppend pins a keep-alive GET of a chunked body
+// read Godot's way, one whole chunk per AppendResponseBodyChunk (§1.10.2),
+// at 0 allocations with a reused dst: the chunk being collected goes to a
+// buffer the client keeps from response to response (reuseChunkBuf).
+func TestAllocsKeepAliveChunkedAppend(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	chunk := "1000\r\n" + strings.Repeat("x", 0x1000) + "\r\n"
+	ln := rawServer(t, []byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"+chunk+chunk+"0\r\n\r\n"))
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			c, _ := newClient(t, m.blocking)
+			require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
+			dst := make([]byte, 0, 2*0x1000)
+			var failed error
+			got := 0
+			roundTrip := func() {
+				if err := c.RequestRaw(MethodGet, "/", nil, nil); err != nil {
+					failed = err
+					return
+				}
+				for c.Status() == StatusRequesting {
+					_ = c.Poll()
+				}
+				for c.Status() == StatusBody {
+					var err error
+					dst, err = c.AppendResponseBodyChunk(dst[:0])
+					got += len(dst)
+					if err != nil && err != io.EOF {
+						failed = err
+						return
+					}
+				}
+			}
+			roundTrip()
+			got = 0
+			// AllocsPerRun runs with GOMAXPROCS 1, where a spinning
+			// non-blocking client lets the server goroutine run only when
+			// preempted: fewer runs.
+			runs := 200
+			if !m.blocking {
+				runs = 20
+			}
+			allocs := testing.AllocsPerRun(runs, roundTrip)
+			require.NoError(t, failed)
+			assert.Equal(t, (runs+1)*2*0x1000, got, "every body read whole")
+			assert.Zero(t, allocs, "allocs per keep-alive round trip")
+		})
+	}
+}
+
 // streamServer answers the first request of each connection with head and
 // then repeats piece until the client goes away: a body that never ends,
 // so every measured read finds data.

@@ -468,10 +468,9 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 				c.growBuf(bulkBufSize)
 			}
 			if !c.fill(c.blocking) && !c.blocking {
-				if c.body.dec.FailsAtChunkEnd() {
-					c.dropDoomedChunk()
-					return n, c.body.err
-				}
+				// Nothing more has arrived. (A doomed chunk is never read
+				// here: haveDoomedChunk above has buffered all of it, or
+				// ended the body.)
 				return n, nil
 			}
 			continue
