@@ -330,6 +330,29 @@ func TestGodotPiece(t *testing.T) {
 			}
 			assert.LessOrEqual(t, pieces[len(pieces)-1], want)
 		}
+		// Chunks of 2081 bytes, each decoding to far more than the ring:
+		// 31 inflate calls of 2081 leave exactly 1024 free, and the piece
+		// ends there (more than 1024 free goes on, 1024 does not).
+		gz := gzipBytes(t, bytes.Repeat([]byte("a"), 16<<20))
+		const buf = 2081
+		want := godotPiece(65536, buf)
+		require.Equal(t, 65536-1-1024, want)
+		count := map[int]int{}
+		d := newDecoder(encGzip, 65536, func(p []byte) error { count[len(p)]++; return nil })
+		eagerMode(true, loop, func() {
+			for i := 0; i < len(gz); i += buf {
+				require.NoError(t, d.write(gz[i:min(i+buf, len(gz))]))
+			}
+			require.NoError(t, d.close())
+		})
+		most := 0
+		for size, n := range count {
+			assert.LessOrEqual(t, size, want, "a piece longer than Godot's, fast loop %v", loop)
+			if n > count[most] {
+				most = size
+			}
+		}
+		assert.Equal(t, want, most, "the pieces of %d-byte chunks, fast loop %v", buf, loop)
 	}
 }
 
