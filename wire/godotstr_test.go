@@ -69,6 +69,8 @@ func TestFoldHelpers(t *testing.T) {
 	assert.True(t, ContainsFold("xxLOCATION: y", "location: "))
 	assert.False(t, ContainsFold("", "location: "))
 	assert.True(t, HasPrefixFold("ACCEPT-Encoding: x", "accept-encoding"))
+	assert.True(t, hasPrefixFold("AZ", "az"), "both ends of A–Z fold")
+	assert.True(t, EqualFold("AZ", "az"), "both ends of A–Z fold")
 }
 
 // §0.4.3: HasPrefixFold, EqualFold and ContainsFold give what lower-casing

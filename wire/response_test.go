@@ -738,6 +738,7 @@ func TestPrefixFold(t *testing.T) {
 		{"\u212aeep", "keep", true, true, true},
 		{"\u00e9", "e", true, false, false},
 		{"Transfer-Encoding:", "transfer-encoding:", true, true, false},
+		{"\u0080", "\u0080", true, true, false}, // U+0080 matched itself: not ASCII
 	} {
 		ok, via := prefixFold(c.s, c.prefix, c.unicode)
 		assert.Equal(t, c.ok, ok, "%q %q", c.s, c.prefix)
