@@ -420,6 +420,8 @@ func TestParseLimits(t *testing.T) {
 			w: want{err: "limit"}},
 		{name: "§7 D1 no end within the budget is refused", p: small, head: st200 + "X: very long header\r\n",
 			w: want{err: "limit"}},
+		{name: "§7 D1 exactly MaxHeaderBytes bytes and no end yet: refused at once", p: small, head: st200 + "X:",
+			w: want{err: "limit"}},
 		{name: "§7 D1 default budget: 1 MiB", head: st200 + "X: " + strings.Repeat("a", DefaultMaxHeaderBytes),
 			w: want{err: "limit"}},
 		{name: "§7 D1 MaxHeaderFields bounds stored lines", p: fields, head: st200 + "A: 1\r\nB: 2\r\nC: 3\r\n\r\n",
