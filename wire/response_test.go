@@ -22,6 +22,7 @@ type want struct {
 	info      int
 	err       string
 	at        int
+	reason    string // HeadError.Reason, checked when set
 }
 
 // headCase feeds head+body to a parser configured as p; on success the head
@@ -113,7 +114,8 @@ func (c headCase) check(t *testing.T, mode string, n int, err error, h *Head) bo
 	case "head":
 		var he *HeadError
 		return assert.ErrorAs(t, err, &he, mode) &&
-			assert.Equal(t, c.w.at, he.Offset, "%s: offset (%s)", mode, he.Reason)
+			assert.Equal(t, c.w.at, he.Offset, "%s: offset (%s)", mode, he.Reason) &&
+			(c.w.reason == "" || assert.Equal(t, c.w.reason, he.Reason, "%s: reason", mode))
 	}
 	t.Fatalf("bad want.err %q", c.w.err)
 	return false
@@ -393,6 +395,9 @@ func TestParseUTF8(t *testing.T) {
 		{name: "§0.4.5 a leading BOM is dropped, so the status line counts",
 			head: "\xef\xbb\xbfHTTP/1.1 404 Not Found\r\nX: y\r\n\r\n",
 			w:    want{code: 404, headers: []string{"X: y"}, length: none}},
+		{name: "§0.4.5 §7 D2 a NUL first drops the whole head; ambiguous",
+			head: "\x00" + st200 + "Content-Length: 5\r\n\r\n",
+			w:    want{code: 200, length: none, ambiguous: true}},
 		{name: "§0.4.5 §7 D2 a NUL drops the rest of the head; ambiguous",
 			head: st200 + "X: a\x00b\r\nContent-Length: 5\r\n\r\n",
 			w:    want{code: 200, headers: []string{"X: a"}, length: none, ambiguous: true}},
@@ -456,6 +461,11 @@ func TestParseStrict(t *testing.T) {
 	bad := func(name, head string, at int) headCase {
 		return headCase{name: "§7.4 rejects " + name, head: head, p: s, w: want{err: "head", at: at}}
 	}
+	badWhy := func(name, head string, at int, reason string) headCase {
+		c := bad(name, head, at)
+		c.w.reason = reason
+		return c
+	}
 	cl5 := []string{"Content-Length: 5"}
 	l := len(st200)
 	runHeadCases(t, []headCase{
@@ -488,13 +498,15 @@ func TestParseStrict(t *testing.T) {
 		ok("HTAB and obs-text in values", st200+"X: a\tb \xc3\xa9 \xff\r\n\r\n",
 			want{code: 200, headers: []string{"X: a\tb é \uFFFD"}, length: none, framing: FramingUntilClose}),
 		ok("an empty value", st200+"X:\r\n\r\n", want{code: 200, headers: []string{"X:"}, length: none, framing: FramingUntilClose}),
-		bad("space in a name", st200+"X Y: z\r\n\r\n", l+1),
+		badWhy("space in a name", st200+"X Y: z\r\n\r\n", l+1, "white space in the field name"),
+		badWhy("TAB in a name", st200+"X\tY: z\r\n\r\n", l+1, "white space in the field name"),
 		bad("space before the colon", st200+"Content-Length : 5\r\n\r\n", l+14),
-		bad("a non-token name", st200+"(x): y\r\n\r\n", l),
+		badWhy("a non-token name", st200+"(x): y\r\n\r\n", l, "invalid byte in field name"),
 		bad("a non-ASCII name", st200+"\xc3\xa9: y\r\n\r\n", l),
-		bad("an empty name", st200+": y\r\n\r\n", l),
-		bad("a line without a colon", st200+"garbage\r\n\r\n", l),
+		badWhy("an empty name", st200+": y\r\n\r\n", l, "empty field name"),
+		badWhy("a line without a colon", st200+"garbage\r\n\r\n", l, "field line without a colon"),
 		bad("a control in a value", st200+"X: a\x01b\r\n\r\n", l+4),
+		bad("a control first in a value", st200+"X:\x01\r\n\r\n", l+2),
 		bad("DEL in a value", st200+"X: a\x7fb\r\n\r\n", l+4),
 		bad("a bare CR in a value", st200+"X: a\rb\r\n\r\n", l+4),
 		bad("obs-fold", st200+"X: a\r\n b\r\n\r\n", l+len("X: a\r\n")),
@@ -769,6 +781,7 @@ func TestPlainASCII(t *testing.T) {
 		{"01234567\x00", false},
 		{"0123\x0089abcdef", false},
 		{"0123456\x80", false},
+		{"01234567\x80", false}, // 0x80 in the byte-wise tail
 		{"012345678901234\xff", false},
 	} {
 		assert.Equal(t, c.ok, plainASCII([]byte(c.in)), "%q", c.in)
