@@ -487,6 +487,7 @@ func TestParseStrict(t *testing.T) {
 		bad("a four-digit code", "HTTP/1.1 2000 OK\r\n\r\n", 12),
 		bad("a code below 100", "HTTP/1.1 099 OK\r\n\r\n", 9),
 		bad("a control in the reason", "HTTP/1.1 200 O\x01K\r\n\r\n", 14),
+		bad("a control opening the reason", "HTTP/1.1 200 \x01K\r\n\r\n", 13),
 		bad("a CR in the reason", "HTTP/1.1 200 O\rK\r\n\r\n", 14),
 		bad("a first line that is not a status line", "FOO 500 bar\r\n\r\n", 0),
 		bad("an empty line before the status line", "\r\n"+st200+"\r\n", 0),
@@ -495,6 +496,8 @@ func TestParseStrict(t *testing.T) {
 		// Field lines.
 		ok("token names", st200+"X-Custom_Header.1~!#$%&'*+^`|: v\r\n\r\n",
 			want{code: 200, headers: []string{"X-Custom_Header.1~!#$%&'*+^`|: v"}, length: none, framing: FramingUntilClose}),
+		ok("token names with the ends of DIGIT and ALPHA", st200+"09AZaz: v\r\n\r\n",
+			want{code: 200, headers: []string{"09AZaz: v"}, length: none, framing: FramingUntilClose}),
 		ok("HTAB and obs-text in values", st200+"X: a\tb \xc3\xa9 \xff\r\n\r\n",
 			want{code: 200, headers: []string{"X: a\tb é \uFFFD"}, length: none, framing: FramingUntilClose}),
 		ok("an empty value", st200+"X:\r\n\r\n", want{code: 200, headers: []string{"X:"}, length: none, framing: FramingUntilClose}),
@@ -565,7 +568,7 @@ func TestParseStrict(t *testing.T) {
 		bad("chunked twice", st200+"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", l+28+18),
 		bad("an unknown coding without chunked", st200+"Transfer-Encoding: foo\r\n\r\n", l+18),
 		bad("an empty Transfer-Encoding", st200+"Transfer-Encoding: , \r\n\r\n", 0),
-		bad("a coding that is not a token", st200+"Transfer-Encoding: g zip, chunked\r\n\r\n", l+18),
+		badWhy("a coding that is not a token", st200+"Transfer-Encoding: g zip, chunked\r\n\r\n", l+18, "invalid transfer coding"),
 		// Connection keeps Godot's rule.
 		ok("Connection: close (KeepAlive false, length still decides)", st200+"Connection: close\r\nContent-Length: 5\r\n\r\n",
 			want{code: 200, headers: []string{"Connection: close", "Content-Length: 5"}, length: 5, closeConn: true, framing: FramingLength}),
@@ -798,6 +801,8 @@ func TestControlIndex(t *testing.T) {
 		{"tab\tinside a long value\tand more", -1},
 		{"obs-text \xc3\xa9\xff\x80 and more bytes", -1},
 		{"0123456789abcdef\x01", 16},
+		{"\x01234567", 0},          // in the first 8-byte block
+		{"0123456\x1f89abcdef", 7}, // likewise, at its last byte
 		{"0123456\x7f89abcdef", 7},
 		{"\x00", 0},
 		{"01234567\x1f", 8},
