@@ -269,6 +269,9 @@ func TestParseContentLength(t *testing.T) {
 		{name: "§7 D2 white space before the colon: Godot ignores it, ambiguous",
 			head: st200 + "Content-Length : 5\r\n\r\n",
 			w:    want{code: 200, headers: []string{"Content-Length : 5"}, length: none, ambiguous: true}},
+		{name: "§7 D2 white space before the colon and none after: ambiguous too",
+			head: st200 + "Content-Length :5\r\n\r\n",
+			w:    want{code: 200, headers: []string{"Content-Length :5"}, length: none, ambiguous: true}},
 		{name: "§1.9 Content-Length: 0 → BODY with nothing to read", head: cl(" 0"),
 			w: want{code: 200, headers: lines(" 0"), length: 0, framing: FramingLength}},
 	})
