@@ -178,6 +178,14 @@ var decodeCases = []decodeCase{
 		out: "hel", consumed: -1, kind: KindNotHex, off: 1, size: 5},
 	{name: "§1.10.2.2 0;ext fails at once", in: "0;ext\r\n\r\n",
 		consumed: 7, kind: KindNotHex, off: 1},
+	// Seven non-hex bytes then CR LF: no hex digit, so the line is not a
+	// size line whatever its length.
+	{name: "§1.10.2.2 seven non-hex bytes then CR LF", in: "zzzzzzz\r\nhello\r\n",
+		consumed: 9, kind: KindNotHex, off: 0},
+	// A bare LF right after the non-hex byte is content too: the line runs
+	// to the CR LF after "abc", and the chunk of 5 is read from there.
+	{name: "§1.10.2.1–2 quirk: bare LF after the non-hex byte", in: "5;\nabc\r\nhello\r\n0\r\n\r\n",
+		chunks: []string{"hello"}, consumed: 15, quirk: true, kind: KindNotHex, off: 1, size: 5},
 	{name: "§1.10.2.2 leading TAB fails at once", in: "\t5\r\nhello\r\n",
 		consumed: 4, kind: KindNotHex, off: 0},
 	{name: "§1.10.2.2 0x prefix", in: "0x5\r\nhello\r\n", consumed: 5, kind: KindNotHex, off: 1},
@@ -427,7 +435,21 @@ func TestErrorTyped(t *testing.T) {
 	assert.NotErrorIs(t, ErrTooBig, io.ErrUnexpectedEOF)
 	assert.False(t, (&Error{Kind: KindNotHex}).Is(nil))
 	assert.False(t, (&Error{Kind: KindNotHex}).Is(io.EOF))
+	assert.Equal(t, "chunked.Kind(0)", Kind(0).String(), "the zero Kind is not a failure")
+	assert.Equal(t, "chunked.Kind(7)", Kind(7).String(), "one past the last Kind")
+	assert.Equal(t, "chunked.Kind(-1)", Kind(-1).String())
+	// The sentinels carry Offset −1, so their text names no offset.
+	for k, s := range sentinels {
+		var e *Error
+		require.ErrorAs(t, s, &e)
+		assert.Equal(t, Error{Kind: k, Offset: -1}, *e)
+		assert.Equal(t, "chunked: "+k.String(), s.Error())
+	}
+	assert.Equal(t, "EventNone", EventNone.String())
+	assert.Equal(t, "EventEnd", EventEnd.String())
 	assert.Equal(t, "EventChunkEnd", EventChunkEnd.String())
+	assert.Equal(t, "chunked.Event(4)", Event(4).String(), "one past the last Event")
+	assert.Equal(t, "chunked.Event(-1)", Event(-1).String())
 	assert.Equal(t, "chunked.Event(7)", Event(7).String())
 }
 

@@ -209,16 +209,20 @@ func TestReaderUnderlyingError(t *testing.T) {
 	assert.Equal(t, "hello", string(out))
 }
 
-type zeroReader struct{}
+// zeroReader returns (0, nil) and counts the calls.
+type zeroReader struct{ calls int }
 
-func (zeroReader) Read([]byte) (int, error) { return 0, nil }
+func (z *zeroReader) Read([]byte) (int, error) { z.calls++; return 0, nil }
 
+// As bufio: exactly maxEmptyReads (0, nil) reads in a row are io.ErrNoProgress.
 func TestReaderNoProgress(t *testing.T) {
 	for _, ps := range readSizes {
-		r := NewReader(zeroReader{})
+		z := &zeroReader{}
+		r := NewReader(z)
 		n, err := r.Read(make([]byte, ps))
 		assert.Zero(t, n)
 		assert.ErrorIs(t, err, io.ErrNoProgress)
+		assert.Equal(t, maxEmptyReads, z.calls, "p=%d", ps)
 	}
 }
 

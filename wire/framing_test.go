@@ -11,6 +11,7 @@ func TestFramingString(t *testing.T) {
 	assert.Equal(t, "length", FramingLength.String())
 	assert.Equal(t, "chunked", FramingChunked.String())
 	assert.Equal(t, "until-close", FramingUntilClose.String())
+	assert.Equal(t, "Framing(4)", Framing(4).String(), "one past FramingUntilClose")
 	assert.Equal(t, "Framing(9)", Framing(9).String())
 	assert.Equal(t, "Framing(-1)", Framing(-1).String())
 }

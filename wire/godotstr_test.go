@@ -44,6 +44,8 @@ func TestToInt(t *testing.T) {
 		{"-0-3", 3}, // the second '-' flips back while the value is still 0
 		{".5", 0},
 		{"9223372036854775807", math.MaxInt64},
+		{"9223372036854775800", math.MaxInt64 - 7}, // the last digit that fits, not a clamp
+		{"-9223372036854775807", -math.MaxInt64},   // fits: not clamped to MinInt64
 		{"9223372036854775808", math.MaxInt64},
 		{"-9223372036854775808", math.MinInt64},
 		{"99999999999999999999999", math.MaxInt64},
@@ -67,6 +69,8 @@ func TestFoldHelpers(t *testing.T) {
 	assert.True(t, ContainsFold("xxLOCATION: y", "location: "))
 	assert.False(t, ContainsFold("", "location: "))
 	assert.True(t, HasPrefixFold("ACCEPT-Encoding: x", "accept-encoding"))
+	assert.True(t, hasPrefixFold("AZ", "az"), "both ends of A–Z fold")
+	assert.True(t, EqualFold("AZ", "az"), "both ends of A–Z fold")
 }
 
 // §0.4.3: HasPrefixFold, EqualFold and ContainsFold give what lower-casing

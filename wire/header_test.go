@@ -70,6 +70,16 @@ func TestHTTPHeaderValuesDoNotAlias(t *testing.T) {
 	assert.Equal(t, []string{"1", "x"}, h["A"])
 }
 
+// All values share one backing array, as in net/textproto: more keys do
+// not mean more allocations.
+func TestHTTPHeaderOneValueArray(t *testing.T) {
+	one := []string{"A: 1"}
+	four := []string{"A: 1", "B: 2", "C: 3", "D: 4"}
+	a1 := testing.AllocsPerRun(100, func() { _ = HTTPHeader(one) })
+	a4 := testing.AllocsPerRun(100, func() { _ = HTTPHeader(four) })
+	assert.Equal(t, a1, a4)
+}
+
 // §1.7.10: Godot's findn(name) == 0 on the raw user header string.
 func TestHasLinePrefix(t *testing.T) {
 	for _, c := range []struct {
@@ -139,6 +149,11 @@ func TestHeaderValue(t *testing.T) {
 		}
 		assert.Equal(t, c.want, HeaderValue(c.headers, name), c.name)
 	}
+	// Godot tests find_char(':') > 0 first: a string that opens with ':' is
+	// skipped even when asked for the empty name; " :x" has a name that
+	// strips to "".
+	assert.Equal(t, "", HeaderValue([]string{":x"}, ""), "leading ':'")
+	assert.Equal(t, "x", HeaderValue([]string{" :x"}, ""), "name stripped to empty")
 }
 
 // godotSplitOnce is Godot's String.split(":", false, 1) as the reference for

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -54,6 +55,8 @@ func TestIPAddress(t *testing.T) {
 		{"1:2:3:4:5:6:1.2.3.4", true, "1:2:3:4:5:6:102:304"},
 		{"00001::", true, "::"},    // hex_to_int 1; _parse_hex reads "0000"
 		{"12345::1", false, ""},    // 0x12345 > 0xffff
+		{"10000::1", false, ""},    // 0x10000 > 0xffff: a '0' is a digit like the others
+		{"1::-", false, ""},        // a lone sign is not a hex number (nor an IPv4 literal)
 		{"+1::1", true, "::"},      // '+' stops Godot's parse: all zeros
 		{"-0::1", true, "::"},      // likewise
 		{"-1::1", false, ""},       // hex_to_int −1
@@ -61,6 +64,7 @@ func TestIPAddress(t *testing.T) {
 		{"::::", true, ""},         // each "::" expands to eight zero fields: past field16[8]
 		{":::1", true, ""},
 		{"1::2::3", true, ""},           // two "::" expand past eight fields
+		{":::1:2:3:4", true, ""},        // two "::" fill all eight fields: "1" lands on field16[8]
 		{"1:2:3:4:5:6:7:8:9", true, ""}, // nine parts: past parts[8]
 		{"::1.2.3.4", true, ""},         // IPv4 tail after "::" lands past field16[8]
 		{"1:2:3:4:5:6:7:1.2.3.4", true, ""},
@@ -81,6 +85,33 @@ func TestIPAddress(t *testing.T) {
 				assert.Equal(t, netip.MustParseAddr(tt.addr), a)
 			}
 		})
+	}
+}
+
+// TestHexToInt pins Godot's String.hex_to_int() on the strings
+// validHexNumber accepts (the parts of an IPv6 literal, §1.5.9): a '-'
+// negates, a '+' reads as 0, overflow clamps to the int64 range.
+func TestHexToInt(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+	}{
+		{"0", 0},
+		{"ffff", 0xffff},
+		{"FfFf", 0xffff},
+		{"10000", 0x10000},
+		{"-10", -16},
+		{"-0", 0},
+		{"+1", 0},
+		{"7ffffffffffffff0", math.MaxInt64 - 15}, // fits: not clamped
+		{"7fffffffffffffff", math.MaxInt64},
+		{"8000000000000000", math.MaxInt64},
+		{"-7fffffffffffffff", -math.MaxInt64},
+		{"-8000000000000000", math.MinInt64},
+		{"fffffffffffffffffff", math.MaxInt64},
+		{"-fffffffffffffffffff", math.MinInt64},
+	} {
+		assert.Equal(t, c.want, hexToInt(c.in), "%q", c.in)
 	}
 }
 

@@ -241,6 +241,7 @@ func TestValidateRequest(t *testing.T) {
 		{"§1.7 order: verify_headers before D2 in URL", ok(MethodGet, "/\r\n", "bad"), false, "header", 0, reasonNoColon},
 		// §7.4 strict.
 		{"§7.4 strict token name", ok(MethodGet, "/", "X-Custom_1.~!#$%&'*+^`|: v"), true, "", 0, ""},
+		{"§7.4 strict token name: ends of the DIGIT and ALPHA ranges", ok(MethodGet, "/", "09AZaz: v"), true, "", 0, ""},
 		{"§7.4 strict leading space", ok(MethodGet, "/", " X: a"), true, "header", 0, reasonNameNotToken},
 		{"§7.4 strict space before colon", ok(MethodGet, "/", "X : a"), true, "header", 0, reasonNameNotToken},
 		{"§7.4 strict space in name", ok(MethodGet, "/", "X Y: a"), true, "header", 0, reasonNameNotToken},
@@ -294,6 +295,8 @@ func TestRequestErrorText(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "request: ERR_INVALID_PARAMETER: gdhttp: invalid header at index 1: contains CR, LF or NUL", err.Error())
 	assert.NotContains(t, err.Error(), "s3cret")
+	r.Headers = r.Headers[1:]
+	assert.Equal(t, "request: ERR_INVALID_PARAMETER: gdhttp: invalid header at index 0: contains CR, LF or NUL", ValidateRequest(&r, false).Error())
 
 	r = Request{Method: MethodGet, URL: "x", Host: "h", Port: 80}
 	assert.Equal(t, "request: ERR_INVALID_PARAMETER: gdhttp: invalid url: must start with '/', 'http://' or 'https://'", ValidateRequest(&r, false).Error())

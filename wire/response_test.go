@@ -22,6 +22,7 @@ type want struct {
 	info      int
 	err       string
 	at        int
+	reason    string // HeadError.Reason, checked when set
 }
 
 // headCase feeds head+body to a parser configured as p; on success the head
@@ -113,7 +114,8 @@ func (c headCase) check(t *testing.T, mode string, n int, err error, h *Head) bo
 	case "head":
 		var he *HeadError
 		return assert.ErrorAs(t, err, &he, mode) &&
-			assert.Equal(t, c.w.at, he.Offset, "%s: offset (%s)", mode, he.Reason)
+			assert.Equal(t, c.w.at, he.Offset, "%s: offset (%s)", mode, he.Reason) &&
+			(c.w.reason == "" || assert.Equal(t, c.w.reason, he.Reason, "%s: reason", mode))
 	}
 	t.Fatalf("bad want.err %q", c.w.err)
 	return false
@@ -172,6 +174,9 @@ func TestParseLines(t *testing.T) {
 			head: st200 + "set-COOKIE:a=1\r\nSet-Cookie:  b=2\r\nno colon here\r\nX-Long: part1\r\n  part2\r\n\r\n",
 			w: want{code: 200, headers: []string{"set-COOKIE:a=1", "Set-Cookie:  b=2", "no colon here",
 				"X-Long: part1", "part2"}, length: none}},
+		{name: "§1.8.4 after a leading LF the status line is a stored line; §7 D2 a later CR is stored as SP",
+			head: "\n" + st200 + "X: a\rb\r\n\r\n",
+			w:    want{code: 200, headers: []string{"HTTP/1.1 200 OK", "X: a b"}, length: none, ambiguous: true}},
 		{name: "§1.11.1 a status line alone stores no headers (§5 row 2)",
 			head: st200 + "\r\n",
 			w:    want{code: 200, length: none}},
@@ -258,9 +263,15 @@ func TestParseContentLength(t *testing.T) {
 			w: want{code: 200, headers: lines(" -1"), length: none, ambiguous: true}},
 		{name: "§7 D1 a Content-Length below -1 is refused", head: cl(" 2", " -5"),
 			w: want{err: "head", at: len(st200 + "Content-Length: 2\r\n")}},
+		{name: "§7 D1 §0.4.5 in a repaired head the offset is the raw line's, an empty first line counted",
+			head: "\n" + st200 + "Content-Length: -5\r\nX: \xff\r\n\r\n",
+			w:    want{err: "head", at: len("\n" + st200)}},
 		{name: "§7 D2 white space before the colon: Godot ignores it, ambiguous",
 			head: st200 + "Content-Length : 5\r\n\r\n",
 			w:    want{code: 200, headers: []string{"Content-Length : 5"}, length: none, ambiguous: true}},
+		{name: "§7 D2 white space before the colon and none after: ambiguous too",
+			head: st200 + "Content-Length :5\r\n\r\n",
+			w:    want{code: 200, headers: []string{"Content-Length :5"}, length: none, ambiguous: true}},
 		{name: "§1.9 Content-Length: 0 → BODY with nothing to read", head: cl(" 0"),
 			w: want{code: 200, headers: lines(" 0"), length: 0, framing: FramingLength}},
 	})
@@ -387,6 +398,9 @@ func TestParseUTF8(t *testing.T) {
 		{name: "§0.4.5 a leading BOM is dropped, so the status line counts",
 			head: "\xef\xbb\xbfHTTP/1.1 404 Not Found\r\nX: y\r\n\r\n",
 			w:    want{code: 404, headers: []string{"X: y"}, length: none}},
+		{name: "§0.4.5 §7 D2 a NUL first drops the whole head; ambiguous",
+			head: "\x00" + st200 + "Content-Length: 5\r\n\r\n",
+			w:    want{code: 200, length: none, ambiguous: true}},
 		{name: "§0.4.5 §7 D2 a NUL drops the rest of the head; ambiguous",
 			head: st200 + "X: a\x00b\r\nContent-Length: 5\r\n\r\n",
 			w:    want{code: 200, headers: []string{"X: a"}, length: none, ambiguous: true}},
@@ -420,6 +434,8 @@ func TestParseLimits(t *testing.T) {
 			w: want{err: "limit"}},
 		{name: "§7 D1 no end within the budget is refused", p: small, head: st200 + "X: very long header\r\n",
 			w: want{err: "limit"}},
+		{name: "§7 D1 exactly MaxHeaderBytes bytes and no end yet: refused at once", p: small, head: st200 + "X:",
+			w: want{err: "limit"}},
 		{name: "§7 D1 default budget: 1 MiB", head: st200 + "X: " + strings.Repeat("a", DefaultMaxHeaderBytes),
 			w: want{err: "limit"}},
 		{name: "§7 D1 MaxHeaderFields bounds stored lines", p: fields, head: st200 + "A: 1\r\nB: 2\r\nC: 3\r\n\r\n",
@@ -448,6 +464,11 @@ func TestParseStrict(t *testing.T) {
 	bad := func(name, head string, at int) headCase {
 		return headCase{name: "§7.4 rejects " + name, head: head, p: s, w: want{err: "head", at: at}}
 	}
+	badWhy := func(name, head string, at int, reason string) headCase {
+		c := bad(name, head, at)
+		c.w.reason = reason
+		return c
+	}
 	cl5 := []string{"Content-Length: 5"}
 	l := len(st200)
 	runHeadCases(t, []headCase{
@@ -469,6 +490,7 @@ func TestParseStrict(t *testing.T) {
 		bad("a four-digit code", "HTTP/1.1 2000 OK\r\n\r\n", 12),
 		bad("a code below 100", "HTTP/1.1 099 OK\r\n\r\n", 9),
 		bad("a control in the reason", "HTTP/1.1 200 O\x01K\r\n\r\n", 14),
+		bad("a control opening the reason", "HTTP/1.1 200 \x01K\r\n\r\n", 13),
 		bad("a CR in the reason", "HTTP/1.1 200 O\rK\r\n\r\n", 14),
 		bad("a first line that is not a status line", "FOO 500 bar\r\n\r\n", 0),
 		bad("an empty line before the status line", "\r\n"+st200+"\r\n", 0),
@@ -477,16 +499,20 @@ func TestParseStrict(t *testing.T) {
 		// Field lines.
 		ok("token names", st200+"X-Custom_Header.1~!#$%&'*+^`|: v\r\n\r\n",
 			want{code: 200, headers: []string{"X-Custom_Header.1~!#$%&'*+^`|: v"}, length: none, framing: FramingUntilClose}),
+		ok("token names with the ends of DIGIT and ALPHA", st200+"09AZaz: v\r\n\r\n",
+			want{code: 200, headers: []string{"09AZaz: v"}, length: none, framing: FramingUntilClose}),
 		ok("HTAB and obs-text in values", st200+"X: a\tb \xc3\xa9 \xff\r\n\r\n",
 			want{code: 200, headers: []string{"X: a\tb é \uFFFD"}, length: none, framing: FramingUntilClose}),
 		ok("an empty value", st200+"X:\r\n\r\n", want{code: 200, headers: []string{"X:"}, length: none, framing: FramingUntilClose}),
-		bad("space in a name", st200+"X Y: z\r\n\r\n", l+1),
+		badWhy("space in a name", st200+"X Y: z\r\n\r\n", l+1, "white space in the field name"),
+		badWhy("TAB in a name", st200+"X\tY: z\r\n\r\n", l+1, "white space in the field name"),
 		bad("space before the colon", st200+"Content-Length : 5\r\n\r\n", l+14),
-		bad("a non-token name", st200+"(x): y\r\n\r\n", l),
+		badWhy("a non-token name", st200+"(x): y\r\n\r\n", l, "invalid byte in field name"),
 		bad("a non-ASCII name", st200+"\xc3\xa9: y\r\n\r\n", l),
-		bad("an empty name", st200+": y\r\n\r\n", l),
-		bad("a line without a colon", st200+"garbage\r\n\r\n", l),
+		badWhy("an empty name", st200+": y\r\n\r\n", l, "empty field name"),
+		badWhy("a line without a colon", st200+"garbage\r\n\r\n", l, "field line without a colon"),
 		bad("a control in a value", st200+"X: a\x01b\r\n\r\n", l+4),
+		bad("a control first in a value", st200+"X:\x01\r\n\r\n", l+2),
 		bad("DEL in a value", st200+"X: a\x7fb\r\n\r\n", l+4),
 		bad("a bare CR in a value", st200+"X: a\rb\r\n\r\n", l+4),
 		bad("obs-fold", st200+"X: a\r\n b\r\n\r\n", l+len("X: a\r\n")),
@@ -545,7 +571,7 @@ func TestParseStrict(t *testing.T) {
 		bad("chunked twice", st200+"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", l+28+18),
 		bad("an unknown coding without chunked", st200+"Transfer-Encoding: foo\r\n\r\n", l+18),
 		bad("an empty Transfer-Encoding", st200+"Transfer-Encoding: , \r\n\r\n", 0),
-		bad("a coding that is not a token", st200+"Transfer-Encoding: g zip, chunked\r\n\r\n", l+18),
+		badWhy("a coding that is not a token", st200+"Transfer-Encoding: g zip, chunked\r\n\r\n", l+18, "invalid transfer coding"),
 		// Connection keeps Godot's rule.
 		ok("Connection: close (KeepAlive false, length still decides)", st200+"Connection: close\r\nContent-Length: 5\r\n\r\n",
 			want{code: 200, headers: []string{"Connection: close", "Content-Length: 5"}, length: 5, closeConn: true, framing: FramingLength}),
@@ -588,6 +614,10 @@ func TestParseStrictFramingAndInformational(t *testing.T) {
 		{name: "§7.4 103 Early Hints with fields is skipped", p: s,
 			head: "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n" + cont + final, w: w2},
 		{name: "§7.4 ten 1xx heads are skipped", p: s, head: strings.Repeat(cont, 10) + final, w: w10},
+		// §1.6.4.2: the end of the next head is counted from its own start,
+		// never from the bytes of the 1xx head before it.
+		{name: "§7.4 §1.6.4.2 a LF after a 1xx head is not an end", p: s, head: cont + "\n", w: want{err: "need"}},
+		{name: "§7.4 §1.6.4.2 a CR LF after a 1xx head is not an end", p: s, head: cont + "\r\n", w: want{err: "need"}},
 		{name: "§7.4 an eleventh 1xx head is refused", p: s, head: strings.Repeat(cont, 11) + final,
 			w: want{err: "limit"}},
 		{name: "§7.4 101 is refused (no upgrades)", p: s, head: cont + "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n",
@@ -738,6 +768,7 @@ func TestPrefixFold(t *testing.T) {
 		{"\u212aeep", "keep", true, true, true},
 		{"\u00e9", "e", true, false, false},
 		{"Transfer-Encoding:", "transfer-encoding:", true, true, false},
+		{"\u0080", "\u0080", true, true, false}, // U+0080 matched itself: not ASCII
 	} {
 		ok, via := prefixFold(c.s, c.prefix, c.unicode)
 		assert.Equal(t, c.ok, ok, "%q %q", c.s, c.prefix)
@@ -756,6 +787,7 @@ func TestPlainASCII(t *testing.T) {
 		{"01234567\x00", false},
 		{"0123\x0089abcdef", false},
 		{"0123456\x80", false},
+		{"01234567\x80", false}, // 0x80 in the byte-wise tail
 		{"012345678901234\xff", false},
 	} {
 		assert.Equal(t, c.ok, plainASCII([]byte(c.in)), "%q", c.in)
@@ -772,6 +804,8 @@ func TestControlIndex(t *testing.T) {
 		{"tab\tinside a long value\tand more", -1},
 		{"obs-text \xc3\xa9\xff\x80 and more bytes", -1},
 		{"0123456789abcdef\x01", 16},
+		{"\x01234567", 0},          // in the first 8-byte block
+		{"0123456\x1f89abcdef", 7}, // likewise, at its last byte
 		{"0123456\x7f89abcdef", 7},
 		{"\x00", 0},
 		{"01234567\x1f", 8},

@@ -20,6 +20,7 @@ func TestParseURL(t *testing.T) {
 		{"§2.5.2 plain", "http://foo.com", URL{Scheme: "http", Host: "foo.com"}, ""},
 		{"§2.5.2 scheme lower-cased", "HTTPS://foo.com", URL{Scheme: "https", Host: "foo.com"}, ""},
 		{"§2.5.2 scheme charset", "x+y.z-9://h", URL{Scheme: "x+y.z-9", Host: "h"}, ""},
+		{"§2.5.2 scheme charset: ends of the letter and digit ranges", "aAzZ09://h", URL{Scheme: "aazz09", Host: "h"}, ""},
 		{"§2.5.2 empty scheme", "://h/p", URL{Host: "h", Path: "/p"}, ""},
 		{"§2.5.2 no scheme", "foo.com/p", URL{Host: "foo.com", Path: "/p"}, ""},
 		{"§2.5.2 invalid scheme text kept", "ht tp://h", URL{Host: "ht tp", Path: "//h"}, "not an integer"},
@@ -28,11 +29,14 @@ func TestParseURL(t *testing.T) {
 		{"§2.5.3 fragment before path", "http://h#f/x", URL{Scheme: "http", Host: "h", Fragment: "f/x"}, ""},
 		{"§2.5.3 first #", "http://h/p#a#b", URL{Scheme: "http", Host: "h", Path: "/p", Fragment: "a#b"}, ""},
 		{"§2.5.3 empty fragment", "http://h/#", URL{Scheme: "http", Host: "h", Path: "/"}, ""},
+		{"§2.5.3 # right after the scheme", "http://#a", URL{Scheme: "http", Fragment: "a"}, "empty host"},
+		{"§2.5.4 / right after the scheme", "http:///p", URL{Scheme: "http", Path: "/p"}, "empty host"},
 		{"§2.5.4 path keeps case and query", "http://h/A/B?C=D", URL{Scheme: "http", Host: "h", Path: "/A/B?C=D"}, ""},
 		{"§2.5.4 ? without / stays in host", "http://h?x=1", URL{Scheme: "http", Host: "h?x=1"}, ""},
 		{"§2.5.4 ? then /", "http://h?x=/y", URL{Scheme: "http", Host: "h?x=", Path: "/y"}, ""},
 		{"§2.5.5 userinfo dropped", "http://user:pass@h:81/p", URL{Scheme: "http", Host: "h", Port: 81, Path: "/p"}, ""},
 		{"§2.5.5 first @ only", "http://a@b@c/", URL{Scheme: "http", Host: "b@c", Path: "/"}, ""},
+		{"§2.5.5 empty userinfo dropped", "http://@h/", URL{Scheme: "http", Host: "h", Path: "/"}, ""},
 		{"§2.5.5 @ in path not userinfo", "http://h/a@b", URL{Scheme: "http", Host: "h", Path: "/a@b"}, ""},
 		{"§2.5.5 no scheme userinfo", "mailto:x@y", URL{Host: "y"}, ""},
 		{"§2.5.6 IPv6", "http://[::1]:8080/", URL{Scheme: "http", Host: "::1", Port: 8080, Path: "/"}, ""},
@@ -50,6 +54,8 @@ func TestParseURL(t *testing.T) {
 		{"§2.5.7 userinfo only", "http://u@/p", URL{Scheme: "http", Path: "/p"}, "empty host"},
 		{"§2.5.7 host lower-cased", "http://Foo.EXAMPLE.com/Path", URL{Scheme: "http", Host: "foo.example.com", Path: "/Path"}, ""},
 		{"§2.5.7 Unicode host lower-cased", "http://ÄBC.example/", URL{Scheme: "http", Host: "äbc.example", Path: "/"}, ""},
+		{"§2.5.7 host lower-cased: Z", "http://Z/", URL{Scheme: "http", Host: "z", Path: "/"}, ""},
+		{"§2.5.7 an invalid byte in the host becomes U+FFFD", "http://a\x80/", URL{Scheme: "http", Host: "a\uFFFD", Path: "/"}, ""},
 		{"§2.5.8 port", "http://h:8080", URL{Scheme: "http", Host: "h", Port: 8080}, ""},
 		{"§2.5.8 port 1", "http://h:1", URL{Scheme: "http", Host: "h", Port: 1}, ""},
 		{"§2.5.8 port 65535", "http://h:65535", URL{Scheme: "http", Host: "h", Port: 65535}, ""},
@@ -95,6 +101,16 @@ func TestURLErrorText(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, `parse_url: ERR_INVALID_PARAMETER: gdhttp: invalid URL: port "99999" is out of range 1-65535`, err.Error())
 	assert.NotContains(t, err.Error(), "s3cret")
+
+	// The port is quoted whole up to 64 bytes, cut after that.
+	var ue *URLError
+	p64 := strings.Repeat("x", 64)
+	_, err = ParseURL("http://h:" + p64)
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, `port "`+p64+`" is not an integer`, ue.Reason)
+	_, err = ParseURL("http://h:" + p64 + "y")
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, `port "`+p64+`"… is not an integer`, ue.Reason)
 
 	long := "http://h:" + strings.Repeat("9", 200)
 	_, err = ParseURL(long)
