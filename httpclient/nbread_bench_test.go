@@ -278,22 +278,22 @@ func BenchmarkTLSDownload(b *testing.B) {
 				}
 			})
 		}
+		b.Run(framing+"/net-http", func(b *testing.B) {
+			tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}, DisableKeepAlives: true}
+			defer tr.CloseIdleConnections()
+			hc := &http.Client{Transport: tr}
+			url := fmt.Sprintf("https://localhost:%d/%s", port, framing)
+			buf := make([]byte, 64<<10)
+			b.SetBytes(tlsDownloadSize)
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := hc.Get(url)
+				require.NoError(b, err)
+				n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{resp.Body}, buf)
+				require.NoError(b, err)
+				require.NoError(b, resp.Body.Close())
+				require.Equal(b, int64(tlsDownloadSize), n)
+			}
+		})
 	}
-	b.Run("cl/net-http", func(b *testing.B) {
-		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}, DisableKeepAlives: true}
-		defer tr.CloseIdleConnections()
-		hc := &http.Client{Transport: tr}
-		url := fmt.Sprintf("https://localhost:%d/", port)
-		buf := make([]byte, 64<<10)
-		b.SetBytes(tlsDownloadSize)
-		b.ReportAllocs()
-		for b.Loop() {
-			resp, err := hc.Get(url)
-			require.NoError(b, err)
-			n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{resp.Body}, buf)
-			require.NoError(b, err)
-			require.NoError(b, resp.Body.Close())
-			require.Equal(b, int64(tlsDownloadSize), n)
-		}
-	})
 }
