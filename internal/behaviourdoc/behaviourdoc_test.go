@@ -147,12 +147,7 @@ func TestBehaviourDocCoversCitations(t *testing.T) {
 			bad = append(bad, fmt.Sprintf("  %s:%d %s: %s", docPath, r.line, label, e))
 		}
 		for _, ref := range r.tests {
-			pkg, name, _ := strings.Cut(ref, ": ")
-			name, _, _ = strings.Cut(name, "/")
-			if tests[pkg] == nil {
-				tests[pkg] = testFuncs(t, pkg)
-			}
-			if !tests[pkg][name] {
+			if pkg, name, ok := declared(t, tests, ref); !ok {
 				bad = append(bad, fmt.Sprintf("  %s:%d %s names `%s`, but no %s/*_test.go declares func %s(",
 					docPath, r.line, label, ref, pkg, name))
 			}
@@ -333,23 +328,50 @@ func parseTests(cell string) (refs, errs []string) {
 	if len(spans) < 3 {
 		return nil, []string{fmt.Sprintf("test cell %q: write tests as `pkg: TestName`, or —", cell)}
 	}
+	refs, other, noPkg := testSpans(spans)
+	for _, sp := range other {
+		errs = append(errs, fmt.Sprintf("test reference `%s` is not `pkg: TestName[/subtest]`", sp))
+	}
+	for _, sp := range noPkg {
+		errs = append(errs, fmt.Sprintf("test reference `%s` names no package", sp))
+	}
+	return refs, errs
+}
+
+// testSpans reads the code spans of a cell split on backticks (the odd
+// elements): the `pkg: TestA/sub`, `TestB` references, a span without a
+// package taking the previous one's; the spans that name no test (other);
+// and test names with no package before them (noPkg).
+func testSpans(spans []string) (refs, other, noPkg []string) {
 	pkg := ""
 	for i := 1; i < len(spans); i += 2 {
 		m := testRE.FindStringSubmatch(spans[i])
 		if m == nil {
-			errs = append(errs, fmt.Sprintf("test reference `%s` is not `pkg: TestName[/subtest]`", spans[i]))
+			other = append(other, spans[i])
 			continue
 		}
 		if m[1] != "" {
 			pkg = m[1]
 		}
 		if pkg == "" {
-			errs = append(errs, fmt.Sprintf("test reference `%s` names no package", spans[i]))
+			noPkg = append(noPkg, spans[i])
 			continue
 		}
 		refs = append(refs, pkg+": "+m[2]+m[3])
 	}
-	return refs, errs
+	return refs, other, noPkg
+}
+
+// declared reports whether the test a reference `pkg: TestName/sub` names
+// is declared in pkg, caching each package's test functions in tests.
+func declared(t *testing.T, tests map[string]map[string]bool, ref string) (pkg, name string, ok bool) {
+	t.Helper()
+	pkg, name, _ = strings.Cut(ref, ": ")
+	name, _, _ = strings.Cut(name, "/")
+	if tests[pkg] == nil {
+		tests[pkg] = testFuncs(t, pkg)
+	}
+	return pkg, name, tests[pkg][name]
 }
 
 var funcRE = regexp.MustCompile(`(?m)^func ((?:Test|Fuzz|Benchmark|Example)[A-Za-z0-9_]*)\(`)
@@ -391,30 +413,17 @@ func TestCompatRowsNameTests(t *testing.T) {
 		}
 		rows++
 		cells := splitCells(strings.TrimSpace(line))
-		spans := strings.Split(cells[len(cells)-1], "`")
-		pkg, named := "", 0
-		for i := 1; i < len(spans); i += 2 {
-			tm := testRE.FindStringSubmatch(spans[i])
-			if tm == nil {
-				continue
-			}
-			if tm[1] != "" {
-				pkg = tm[1]
-			}
-			if pkg == "" {
-				bad = append(bad, fmt.Sprintf("  %s:%d %s: `%s` names no package", compat, n+1, m[1], spans[i]))
-				continue
-			}
-			named++
-			if tests[pkg] == nil {
-				tests[pkg] = testFuncs(t, pkg)
-			}
-			if !tests[pkg][tm[2]] {
+		refs, _, noPkg := testSpans(strings.Split(cells[len(cells)-1], "`"))
+		for _, sp := range noPkg {
+			bad = append(bad, fmt.Sprintf("  %s:%d %s: `%s` names no package", compat, n+1, m[1], sp))
+		}
+		for _, ref := range refs {
+			if pkg, name, ok := declared(t, tests, ref); !ok {
 				bad = append(bad, fmt.Sprintf("  %s:%d %s names `%s`, but no %s/*_test.go declares func %s(",
-					compat, n+1, m[1], spans[i], pkg, tm[2]))
+					compat, n+1, m[1], ref, pkg, name))
 			}
 		}
-		if named == 0 {
+		if len(refs) == 0 {
 			bad = append(bad, fmt.Sprintf("  %s:%d %s names no test in its last cell", compat, n+1, m[1]))
 		}
 	}
