@@ -86,6 +86,7 @@ type HTTPRequest struct {
 	requesting bool // Godot: requesting — until the completion was delivered
 	active     *run
 	queue      []*run // completions waiting for Process (deferred calls)
+	spareQueue []*run // deliver's emptied queue, for the next (guarded by mu)
 	tlsOptions *httpclient.TLSOptions
 	httpProxy  proxySetting
 	httpsProxy proxySetting
@@ -103,7 +104,7 @@ type HTTPRequest struct {
 	keepTarget target
 	keepTLS    *httpclient.TLSOptions
 	keepBufs   keptBufs // the read and decoder buffers kept with the kept connection (owner goroutine)
-	spareRun   *run     // Do's finished run, reused by the next Do on the kept connection (owner goroutine)
+	spareRun   *run     // a delivered run, reused by the next request (owner goroutine; see recycleRun)
 
 	onPhase func(from, to phase) // tests: sees every phase change of a run
 }
@@ -314,7 +315,7 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 	}
 	r := n.spareRun
 	n.spareRun = nil
-	if r == nil || d != driverDo {
+	if r == nil {
 		r = new(run)
 	}
 	*r = run{
@@ -420,7 +421,7 @@ func (n *HTTPRequest) enqueue(r *run) {
 func (n *HTTPRequest) deliver() {
 	n.mu.Lock()
 	q := n.queue
-	n.queue = nil
+	n.queue, n.spareQueue = n.spareQueue, nil
 	n.mu.Unlock()
 	if len(q) > 0 {
 		// A use_threads worker may have finished after Process reported
@@ -438,6 +439,29 @@ func (n *HTTPRequest) deliver() {
 		if n.onCompleted != nil {
 			n.onCompleted(c.Result, c.ResponseCode, c.Headers, c.Body)
 		}
+		n.recycleRun(r)
+	}
+	if q != nil {
+		clear(q)
+		n.mu.Lock()
+		if n.spareQueue == nil {
+			n.spareQueue = q[:0]
+		}
+		n.mu.Unlock()
+	}
+}
+
+// recycleRun keeps r, a run that has been reset and whose completion was
+// copied out, for the next request, so that a steady stream of requests
+// allocates only what it delivers. Nothing refers to r any more: its worker,
+// timer and context callback have ended (reset, Do), and the node no longer
+// holds it (active, queue). Zeroed, it holds on to nothing of its request.
+// A callback that started a new request took the previous spare: r waits
+// for the one after.
+func (n *HTTPRequest) recycleRun(r *run) {
+	if n.spareRun == nil {
+		*r = run{}
+		n.spareRun = r
 	}
 }
 
@@ -548,14 +572,7 @@ func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, meth
 	r.release()
 	c, err, ok := r.outcome()
 	n.reset(r, ok && c.Result == ResultSuccess)
-	if n.keepTarget != (target{}) {
-		// Nothing refers to r any more (its timer and ctx callback have
-		// ended; the completion was copied out): the next request on the
-		// kept connection reuses it, so a keep-alive Do allocates only what
-		// it delivers. Zeroed, it holds on to nothing of this request.
-		*r = run{}
-		n.spareRun = r
-	}
+	n.recycleRun(r)
 	if !ok {
 		return Completion{}, ctxErr(ctx)
 	}
