@@ -97,7 +97,8 @@ type Client struct {
 	rbuf   []byte
 	rr, rw int
 	rerr   error
-	rpool  *[]byte // rbuf's pooled array (readBufPool), or nil
+	rpool  *[]byte    // rbuf's pooled array (readBufPool), or nil
+	pipe   clientPipe // WriteResponseBodyChunkTo's pipe (splice_linux.go), closed with the connection
 	// errLooked: Poll has looked for a pending socket error since the
 	// status last changed (pendingErr).
 	errLooked bool
@@ -579,6 +580,7 @@ func (c *Client) release() {
 		c.st.tr.w.releaseBuf()
 	}
 	c.st, c.retired, c.handshaking = nil, false, nil
+	c.releasePipe()
 	c.resetIO()
 	c.clearResponse()
 	c.lastErr, c.cause = nil, nil

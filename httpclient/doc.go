@@ -144,7 +144,7 @@
 //	get_response_headers()                       ResponseHeaders (consumes; Header, RawHeaders do not)
 //	get_response_headers_as_dictionary()         ResponseHeadersAsDictionary
 //	get_response_body_length()                   ResponseBodyLength
-//	read_response_body_chunk()                   ReadResponseBodyChunk (AppendResponseBodyChunk: into a caller buffer; ReadResponseBodyChunkInto, BodyReader: zero-copy)
+//	read_response_body_chunk()                   ReadResponseBodyChunk (AppendResponseBodyChunk: into a caller buffer; ReadResponseBodyChunkInto, BodyReader: zero-copy; WriteResponseBodyChunkTo: to a file, spliced on Linux)
 //	set_read_chunk_size / get_read_chunk_size    SetReadChunkSize / ReadChunkSize
 //	set_blocking_mode / is_blocking_mode_enabled SetBlockingMode / IsBlockingModeEnabled
 //	set_http_proxy / set_https_proxy             SetHTTPProxy / SetHTTPSProxy

@@ -2,10 +2,12 @@ package httpclient
 
 import (
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/internal/drive"
@@ -104,11 +106,14 @@ const (
 	pathInto                      // ReadResponseBodyChunkInto, 7-byte buffer: many reads, boundaries crossed
 	pathIntoLarge                 // ReadResponseBodyChunkInto, 64 KiB buffer: the direct and bulk read paths
 	pathAppend                    // AppendResponseBodyChunk into a reused buffer: Godot's pieces, Into's errors
+	pathFile                      // WriteResponseBodyChunkTo a file (zero-copy on Linux): Godot's pieces, Into's errors
 )
 
-var readPaths = []readPath{pathChunks, pathInto, pathIntoLarge, pathAppend}
+var readPaths = []readPath{pathChunks, pathInto, pathIntoLarge, pathAppend, pathFile}
 
-func (p readPath) String() string { return [...]string{"chunks", "into", "into-large", "append"}[p] }
+func (p readPath) String() string {
+	return [...]string{"chunks", "into", "into-large", "append", "file"}[p]
+}
 
 // readBody reads the body of the current response to its end, Godot's way
 // (Poll, then ReadResponseBodyChunk, while the status is BODY) or with
@@ -119,6 +124,14 @@ func readBody(t *testing.T, c *Client, path readPath, r *result) {
 	into := path == pathInto || path == pathIntoLarge
 	var app []byte // pathAppend's reused buffer
 	endedByRead := false
+	var file *os.File // pathFile's file, and how much of it was read back
+	var fileOff int64
+	if path == pathFile {
+		var err error
+		file, err = os.CreateTemp(t.TempDir(), "body")
+		require.NoError(t, err)
+		defer file.Close()
+	}
 	buf := make([]byte, 7)
 	if path == pathIntoLarge {
 		buf = make([]byte, 64<<10)
@@ -133,7 +146,16 @@ func readBody(t *testing.T, c *Client, path readPath, r *result) {
 			}
 		} else {
 			var p []byte
-			if path == pathAppend {
+			if path == pathFile {
+				n, werr, err := c.WriteResponseBodyChunkTo(file)
+				assert.NoError(t, werr, "writing the piece")
+				p = make([]byte, n)
+				k, _ := file.ReadAt(p, fileOff)
+				require.Equal(t, n, k, "the piece is in the file at its offset")
+				fileOff += int64(n)
+				r.IntoErr = err
+				endedByRead = c.Status() != StatusBody
+			} else if path == pathAppend {
 				var err error
 				app, err = c.AppendResponseBodyChunk(app[:0])
 				p = app
@@ -153,6 +175,9 @@ func readBody(t *testing.T, c *Client, path readPath, r *result) {
 	if path == pathAppend && !endedByRead {
 		// No body, or Poll ended it: the next call reports how.
 		_, r.IntoErr = c.AppendResponseBodyChunk(nil)
+	}
+	if path == pathFile && !endedByRead {
+		_, _, r.IntoErr = c.WriteResponseBodyChunkTo(file)
 	}
 	if into && r.IntoErr == nil {
 		_, r.IntoErr = c.ReadResponseBodyChunkInto(buf)

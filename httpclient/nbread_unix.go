@@ -27,6 +27,7 @@ type nbSock struct {
 	one    [1]byte
 	n      int
 	errno  error
+	spliceState
 }
 
 // newNBSock returns the socket of conn, or nil when conn exposes none (it

@@ -509,7 +509,7 @@ func runScenario(t *testing.T, sc scenario, d delivery, m mode, path readPath, n
 				assert.Equal(t, sc.pieces, r.Pieces, "chunks returned whole (§1.10.2.5)")
 			}
 		}
-		if into || path == pathAppend {
+		if into || path == pathAppend || path == pathFile {
 			// AppendResponseBodyChunk: the error of its last call is the
 			// Into path's final error, with no second call.
 			if intoErr != nil {

@@ -66,6 +66,9 @@ type download struct {
 	// abort (atomic mode without keep_partial_download), −1 for none.
 	restoreTo int64
 
+	// appending: the file is opened with O_APPEND (append_to_download_file).
+	appending bool
+
 	// base is the file's length when it was opened (an appended file's old
 	// length, else 0); written counts the bytes written since, and mark is
 	// written when the current wire chunk was read (markChunk).
@@ -95,7 +98,7 @@ func openAppend(target string, restore bool) (*download, error) {
 	if err != nil {
 		return nil, cantOpen(err)
 	}
-	d := &download{target: target, path: target, f: f, restoreTo: -1}
+	d := &download{target: target, path: target, f: f, restoreTo: -1, appending: true}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()

@@ -93,8 +93,10 @@ func (n *HTTPRequest) DownloadChunkSize() int { return int(n.chunkSize.Load()) }
 // SetDownloadFile sets download_file (default "": keep the body in memory):
 // the body is written to this file instead, which is opened only when a body
 // is about to be read (§2.9.2). By default the file is replaced atomically
-// (§7 D3; see SetDownloadInPlace). godot.ErrBusy while the client's status is not
-// DISCONNECTED.
+// (§7 D3; see SetDownloadInPlace). On Linux an undecoded body over plain
+// TCP goes from the socket to the file without passing through memory
+// (splice(2)); the reads, counters and results are Godot's either way.
+// godot.ErrBusy while the client's status is not DISCONNECTED.
 //
 // Godot: HTTPRequest.set_download_file()
 func (n *HTTPRequest) SetDownloadFile(path string) error {

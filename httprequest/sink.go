@@ -81,6 +81,9 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 	if s.inMemory() && s.roomInBody(c) {
 		return s.readIntoBody(c)
 	}
+	if s.spliceable(c) {
+		return s.readIntoFile(c)
+	}
 	var err error
 	s.buf, err = c.AppendResponseBodyChunk(s.readBuf()[:0])
 	s.noteReadErr(err)
@@ -132,6 +135,47 @@ func (s *sink) readIntoBody(c *httpclient.Client) (int, error) {
 		return n, s.limitErr()
 	}
 	s.setDecoded(s.decoded + int64(n))
+	return n, nil
+}
+
+// spliceable reports whether the next read can go from the socket straight
+// into download_file (httpclient's WriteResponseBodyChunkTo, zero-copy on
+// Linux): an undecoded body written only to the file, a file that is not
+// appended to, and a read that cannot pass body_size_limit — Godot checks
+// the limit before it stores a chunk (§2.6.1.5–6), so a chunk that could
+// pass it goes through the read buffer.
+func (s *sink) spliceable(c *httpclient.Client) bool {
+	return spliceDownloads && s.dl != nil && s.dl.f != nil && !s.dl.appending && s.dec == nil && s.w == nil &&
+		(s.limit < 0 || s.decoded+int64(max(s.chunkSize, c.ReadChunkSize())) <= s.limit) &&
+		c.CanSpliceBody()
+}
+
+// spliceDownloads turns the zero-copy download path off, and onSplice sees
+// each read that takes it (tests compare the two paths).
+var (
+	spliceDownloads = true
+	onSplice        func()
+)
+
+// readIntoFile is one read written straight to download_file, with Godot's
+// accounting (§2.6.1.4–6): downloaded and the decoded size count the bytes
+// read, then a write error fails the request; the limit cannot be passed
+// (spliceable).
+func (s *sink) readIntoFile(c *httpclient.Client) (int, error) {
+	if onSplice != nil && c.CanSpliceBody() {
+		onSplice()
+	}
+	n, werr, err := c.WriteResponseBodyChunkTo(s.dl.f)
+	s.noteReadErr(err)
+	if n == 0 && werr == nil {
+		return 0, nil
+	}
+	s.setDownloaded(s.downloaded + int64(n))
+	s.setDecoded(s.decoded + int64(n))
+	s.dl.written += int64(n)
+	if werr != nil {
+		return n, cantWrite(werr)
+	}
 	return n, nil
 }
 
