@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -65,10 +66,11 @@ func (r clientRun) success() bool {
 // clientMode is one way of driving the client.
 type clientMode struct {
 	blocking, into, head, strict bool
+	file                         bool // Godot's pieces through WriteResponseBodyChunkTo (spliced on Linux)
 }
 
 func (m clientMode) String() string {
-	return fmt.Sprintf("blocking=%v into=%v head=%v strict=%v", m.blocking, m.into, m.head, m.strict)
+	return fmt.Sprintf("blocking=%v into=%v head=%v strict=%v file=%v", m.blocking, m.into, m.head, m.strict, m.file)
 }
 
 // runClient drives a real client over loopback against a server playing p,
@@ -144,6 +146,14 @@ func runClient(t *testing.T, p plan, m clientMode) clientRun {
 	if m.blocking {
 		buf = make([]byte, 64<<10) // the direct and bulk read paths
 	}
+	var file *os.File
+	if m.file {
+		var err error
+		if file, err = os.CreateTemp(t.TempDir(), "body"); err != nil {
+			fail("temporary file: %v", err)
+		}
+		defer file.Close()
+	}
 	for c.Status() == httpclient.StatusBody {
 		_ = c.Poll()
 		record("Poll")
@@ -157,11 +167,23 @@ func runClient(t *testing.T, p plan, m clientMode) clientRun {
 				run.readErr = err
 			}
 			record("ReadResponseBodyChunkInto")
+		} else if m.file {
+			_, werr, _ := c.WriteResponseBodyChunkTo(file)
+			if werr != nil {
+				fail("writing the piece: %v", werr)
+			}
+			record("WriteResponseBodyChunkTo")
 		} else {
 			run.body = append(run.body, c.ReadResponseBodyChunk()...)
 			record("ReadResponseBodyChunk")
 		}
 		step("reading the body")
+	}
+	if m.file {
+		var err error
+		if run.body, err = os.ReadFile(file.Name()); err != nil {
+			fail("reading the file back: %v", err)
+		}
 	}
 	run.complete = c.BodyComplete()
 	run.final = c.Status()
@@ -269,6 +291,8 @@ func FuzzClientStack(f *testing.F) {
 		}
 		strictMode := clientMode{blocking: flags&2 != 0, into: true, head: head, strict: true}
 		strict := runClient(t, p, strictMode)
+		fileMode := clientMode{blocking: flags&4 != 0, head: head, file: true}
+		file := runClient(t, p, fileMode)
 		base.check(t, func() string { return fmt.Sprintf("plan %v data %q", p, data) })
 
 		switch {
@@ -277,6 +301,15 @@ func FuzzClientStack(f *testing.F) {
 			checkDoomedAgreement(t, p, modes, runs)
 		default:
 			checkAgreement(t, p, modes, runs)
+			// The pieces written to a file are Godot's pieces.
+			godot := runs[0]
+			if fileMode.blocking {
+				godot = runs[2]
+			}
+			if !emptyBodyFINRace(godot, file) && (!slices.Equal(file.trace, godot.trace) || file.code != godot.code ||
+				file.complete != godot.complete || file.final != godot.final || file.idle != godot.idle || !bytes.Equal(file.body, godot.body)) {
+				t.Fatalf("WriteResponseBodyChunkTo differs from ReadResponseBodyChunk\n  plan: %v\n  file:  %v\n  godot: %v", p, file, godot)
+			}
 		}
 		// Strict success ⇒ default success, where both parsers frame alike.
 		if strict.success() && sameFraming(data, head) {

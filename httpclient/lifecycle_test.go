@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -182,6 +183,18 @@ func TestAbortBlockedCalls(t *testing.T) {
 			buf := make([]byte, 64)
 			for {
 				if _, err := c.ReadResponseBodyChunkInto(buf); err != nil {
+					return err
+				}
+			}
+		}, StatusConnectionError},
+		{"read-body-to-file", StatusBody, func(c *Client) error {
+			f, err := os.CreateTemp(t.TempDir(), "body")
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			for {
+				if _, _, err := c.WriteResponseBodyChunkTo(f); err != nil {
 					return err
 				}
 			}
