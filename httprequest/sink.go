@@ -3,6 +3,7 @@ package httprequest
 import (
 	"errors"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/gdhttp/gdhttp/httpclient"
@@ -81,8 +82,8 @@ func (s *sink) read(c *httpclient.Client) (int, error) {
 	if s.inMemory() && s.roomInBody(c) {
 		return s.readIntoBody(c)
 	}
-	if s.spliceable(c) {
-		return s.readIntoFile(c)
+	if f := s.spliceTarget(c); f != nil {
+		return s.readIntoFile(c, f)
 	}
 	var err error
 	s.buf, err = c.AppendResponseBodyChunk(s.readBuf()[:0])
@@ -138,16 +139,26 @@ func (s *sink) readIntoBody(c *httpclient.Client) (int, error) {
 	return n, nil
 }
 
-// spliceable reports whether the next read can go from the socket straight
-// into download_file (httpclient's WriteResponseBodyChunkTo, zero-copy on
-// Linux): an undecoded body written only to the file, a file that is not
-// appended to, and a read that cannot pass body_size_limit — Godot checks
-// the limit before it stores a chunk (§2.6.1.5–6), so a chunk that could
-// pass it goes through the read buffer.
-func (s *sink) spliceable(c *httpclient.Client) bool {
-	return spliceDownloads && s.dl != nil && s.dl.f != nil && !s.dl.appending && s.dec == nil && s.w == nil &&
-		(s.limit < 0 || s.decoded+int64(max(s.chunkSize, c.ReadChunkSize())) <= s.limit) &&
-		c.CanSpliceBody()
+// spliceTarget returns the file the next read can go to straight from the
+// socket (httpclient's WriteResponseBodyChunkTo, zero-copy on Linux), or
+// nil: an undecoded body with one destination that is a file —
+// download_file (not appended to) or a body writer that is an *os.File —
+// and a read that cannot pass body_size_limit. Godot checks the limit
+// before it stores a chunk (§2.6.1.5–6), so a chunk that could pass it goes
+// through the read buffer.
+func (s *sink) spliceTarget(c *httpclient.Client) *os.File {
+	if !spliceDownloads || s.dec != nil ||
+		(s.limit >= 0 && s.decoded+int64(max(s.chunkSize, c.ReadChunkSize())) > s.limit) || !c.CanSpliceBody() {
+		return nil
+	}
+	switch {
+	case s.dl != nil && s.w == nil && s.dl.f != nil && !s.dl.appending:
+		return s.dl.f
+	case s.dl == nil:
+		f, _ := s.w.(*os.File)
+		return f
+	}
+	return nil
 }
 
 // spliceDownloads turns the zero-copy download path off, and onSplice sees
@@ -157,21 +168,27 @@ var (
 	onSplice        func()
 )
 
-// readIntoFile is one read written straight to download_file, with Godot's
-// accounting (§2.6.1.4–6): downloaded and the decoded size count the bytes
-// read, then a write error fails the request; the limit cannot be passed
-// (spliceable).
-func (s *sink) readIntoFile(c *httpclient.Client) (int, error) {
-	if onSplice != nil && c.CanSpliceBody() {
+// readIntoFile is one read written straight to f (spliceTarget), with
+// Godot's accounting (§2.6.1.4–6): downloaded and the decoded size count
+// the bytes read, then a write error fails the request; the limit cannot be
+// passed.
+func (s *sink) readIntoFile(c *httpclient.Client, f *os.File) (int, error) {
+	if onSplice != nil {
 		onSplice()
 	}
-	n, werr, err := c.WriteResponseBodyChunkTo(s.dl.f)
+	n, werr, err := c.WriteResponseBodyChunkTo(f)
 	s.noteReadErr(err)
 	if n == 0 && werr == nil {
 		return 0, nil
 	}
 	s.setDownloaded(s.downloaded + int64(n))
 	s.setDecoded(s.decoded + int64(n))
+	if s.dl == nil {
+		if werr != nil {
+			return n, cantWrite(&BodyWriterError{Err: werr})
+		}
+		return n, nil
+	}
 	s.dl.written += int64(n)
 	if werr != nil {
 		return n, cantWrite(werr)

@@ -46,6 +46,7 @@ func TestDownloadSplicedMatchesCopied(t *testing.T) {
 		file    string // "" a file in a temporary directory
 		spliced bool   // at least one read takes the zero-copy path (Linux)
 		timing  bool   // how much is read before the reset shows is timing (§1.6: the Poll's SO_ERROR)
+		writer  bool   // the file is a body writer (SetBodyWriter), not download_file
 	}
 	complete := ts.Script(ts.Read(), ts.WriteAndClose(append([]byte(lengthHead), body...)))
 	// A Content-Length above the limit fails before any read (§2.6.1.2):
@@ -63,8 +64,13 @@ func TestDownloadSplicedMatchesCopied(t *testing.T) {
 		{name: "limit below one read", server: untilClose, limit: 1000},
 		{name: "chunk 4 MiB", server: complete, limit: -1, chunk: 4 << 20, spliced: true},
 	}
+	cases = append(cases,
+		tc{name: "body writer", server: complete, limit: -1, spliced: true, writer: true},
+		tc{name: "body writer until close, limit mid-body", server: untilClose, limit: 2<<20 + 1, spliced: true, writer: true})
 	if runtime.GOOS == "linux" {
-		cases = append(cases, tc{name: "disk full", server: complete, limit: -1, file: "/dev/full", spliced: true})
+		cases = append(cases,
+			tc{name: "disk full", server: complete, limit: -1, file: "/dev/full", spliced: true},
+			tc{name: "body writer, disk full", server: complete, limit: -1, file: "/dev/full", spliced: true, writer: true})
 	}
 	type seen struct {
 		Result     Result
@@ -90,7 +96,15 @@ func TestDownloadSplicedMatchesCopied(t *testing.T) {
 					} else {
 						require.NoError(t, n.SetDownloadInPlace(true))
 					}
-					require.NoError(t, n.SetDownloadFile(file))
+					if c.writer {
+						w, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+						require.NoError(t, err)
+						defer w.Close()
+						require.NoError(t, n.SetBodyWriter(w))
+						defer func() { require.NoError(t, n.SetBodyWriter(nil)) }()
+					} else {
+						require.NoError(t, n.SetDownloadFile(file))
+					}
 					require.NoError(t, n.SetBodySizeLimit(c.limit))
 					if c.chunk > 0 {
 						require.NoError(t, n.SetDownloadChunkSize(c.chunk))
@@ -119,8 +133,14 @@ func TestDownloadSplicedMatchesCopied(t *testing.T) {
 					assert.Equal(t, ResultSuccess, spliced.Result)
 					assert.Equal(t, body, spliced.File)
 				}
-				if c.name == "disk full" {
+				if c.file == "/dev/full" {
 					assert.Equal(t, ResultDownloadFileWriteError, spliced.Result)
+					if c.writer {
+						assert.Equal(t, "body writer: file write: "+syscall.ENOSPC.Error(), spliced.Cause)
+					}
+				}
+				if c.name == "body writer" {
+					assert.Equal(t, body, spliced.File)
 				}
 			})
 		})
@@ -139,6 +159,8 @@ func causeClass(err error) string {
 		return "limit"
 	case errors.Is(err, ErrBodyCutShort):
 		return "cut short"
+	case errors.As(err, new(*BodyWriterError)) && errors.As(err, &errno):
+		return "body writer: file write: " + errno.Error()
 	case errors.Is(err, godot.ErrFileCantWrite) && errors.As(err, &errno):
 		return "file write: " + errno.Error()
 	case errors.As(err, &errno):
