@@ -143,9 +143,11 @@ func (s *spliceTo) drain() {
 		switch {
 		case err == syscall.EINTR:
 			continue
-		case err == syscall.EINVAL || err == syscall.EOPNOTSUPP || err == syscall.ENOSYS || err == syscall.EXDEV:
+		case err == syscall.EINVAL || err == syscall.EOPNOTSUPP || err == syscall.ENOSYS || err == syscall.EXDEV ||
+			err == syscall.EAGAIN:
 			// The file does not take splice (O_APPEND, some file
-			// systems): through memory. The pipe still holds the bytes.
+			// systems), or would make it wait (non-blocking): through
+			// memory, where Write waits. The pipe still holds the bytes.
 			s.copy()
 			return
 		case err != nil:

@@ -296,9 +296,10 @@ func (n *HTTPRequest) IsStrict() bool { return n.opts.strict }
 // goroutine that runs the steps (Process's or Do's caller, or the
 // use_threads worker). A write error ends the request with
 // RESULT_DOWNLOAD_FILE_WRITE_ERROR and a *BodyWriterError cause. nil
-// removes it. When w is an *os.File, the only destination, and the body is
-// not decoded, on Linux the bytes go from the socket to it without passing
-// through memory (splice(2); see SetDownloadFile).
+// removes it. When w is an *os.File on a regular file, the body's only
+// destination, and the body is not decoded, on Linux the bytes go from the
+// socket to it without passing through memory (splice(2); see
+// SetDownloadFile).
 func (n *HTTPRequest) SetBodyWriter(w io.Writer) error {
 	return n.setOption("set_body_writer", func(o *options) { o.bodyWriter = w })
 }

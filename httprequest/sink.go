@@ -40,6 +40,7 @@ type sink struct {
 	decBufs *decBufs  // the decoder's buffers between decoders (pooled, kept with a kept connection)
 	dl      *download // download_file, nil for none
 	w       io.Writer // the body writer (SetBodyWriter), nil for none
+	wFile   *os.File  // w when it is a regular file (spliceTarget), else nil
 	readErr error     // the last read's error other than io.EOF
 }
 
@@ -68,7 +69,21 @@ func (s *sink) start(bodyLen int64, chunked bool, limit int64, w io.Writer) {
 	s.setBodyLen(bodyLen)
 	s.chunked = chunked
 	s.limit = limit
-	s.w = w
+	s.w, s.wFile = w, regularFile(w)
+}
+
+// regularFile returns w when it is an *os.File open on a regular file: the
+// body writers the zero-copy path may write to (a pipe, socket or terminal
+// may be non-blocking, and its mode is the user's: those keep Write).
+func regularFile(w io.Writer) *os.File {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	return f
 }
 
 // inMemory reports whether the wire bytes go straight into the body.
@@ -142,7 +157,7 @@ func (s *sink) readIntoBody(c *httpclient.Client) (int, error) {
 // spliceTarget returns the file the next read can go to straight from the
 // socket (httpclient's WriteResponseBodyChunkTo, zero-copy on Linux), or
 // nil: an undecoded body with one destination that is a file —
-// download_file (not appended to) or a body writer that is an *os.File —
+// download_file (not appended to) or a body writer that is a regular file —
 // and a read that cannot pass body_size_limit. Godot checks the limit
 // before it stores a chunk (§2.6.1.5–6), so a chunk that could pass it goes
 // through the read buffer.
@@ -155,8 +170,7 @@ func (s *sink) spliceTarget(c *httpclient.Client) *os.File {
 	case s.dl != nil && s.w == nil && s.dl.f != nil && !s.dl.appending:
 		return s.dl.f
 	case s.dl == nil:
-		f, _ := s.w.(*os.File)
-		return f
+		return s.wFile
 	}
 	return nil
 }
