@@ -18,8 +18,12 @@ import (
 // is spliced: EAGAIN then always means that nothing has arrived.
 
 // clientPipe is the client's pipe between the socket and the file, made at
-// the first splice and closed with the connection (release).
-type clientPipe struct{ p *splicePipe }
+// the first splice and closed with the connection (release), and what
+// writes from it to the file.
+type clientPipe struct {
+	p  *splicePipe
+	to spliceTo
+}
 
 // splicePipe is a pipe, non-blocking at both ends. One a client dropped
 // without Close is closed by its cleanup.
@@ -56,6 +60,7 @@ func (c *Client) releasePipe() {
 		closePipe([2]int{p.r, p.w})
 		c.pipe.p = nil
 	}
+	c.pipe.to.f, c.pipe.to.rc = nil, nil // the file is not kept alive
 }
 
 // spliceFlags is SPLICE_F_MOVE|SPLICE_F_NONBLOCK.
@@ -75,20 +80,32 @@ func (c *Client) CanSpliceBody() bool {
 }
 
 // spliceChunk is WriteResponseBodyChunkTo's zero-copy path (CanSpliceBody
-// holds). ok is false when it could not start (no pipe): nothing was read.
+// holds). ok is false when it could not start (no pipe, or f gives no
+// RawConn): nothing was read.
 func (c *Client) spliceChunk(f *os.File) (n int, writeErr, err error, ok bool) {
 	p, perr := c.splicePipe()
 	if perr != nil {
 		return 0, nil, nil, false
 	}
-	sp := spliceTo{p: p, f: f, fd: int(f.Fd())}
+	to := &c.pipe.to
+	if to.f != f {
+		rc, err := f.SyscallConn()
+		if err != nil {
+			return 0, nil, nil, false
+		}
+		to.f, to.rc = f, rc
+	}
+	if to.writeF == nil {
+		to.writeF = to.spliceOut // built once: no allocation per piece
+	}
+	to.p, to.err = p, nil
 	target := c.readChunkSize
 	if c.body.framing == wire.FramingLength && c.body.left < int64(target) {
 		target = int(c.body.left)
 	}
 	if m := min(target, c.rw-c.rr); m > 0 {
 		// Bytes read with the head: written as they are.
-		sp.write(c.rbuf[c.rr : c.rr+m])
+		to.write(c.rbuf[c.rr : c.rr+m])
 		c.rr += m
 		n += m
 	}
@@ -102,27 +119,31 @@ func (c *Client) spliceChunk(f *os.File) (n int, writeErr, err error, ok bool) {
 			c.rerr = c.readErr(rerr)
 		}
 		n += m
-		sp.drain()
+		to.drain()
 	}
-	runtime.KeepAlive(f)
+	writeErr = to.err
+	to.p, to.err = nil, nil
 	if p.n > 0 {
 		c.releasePipe() // it could not be emptied: drop what it holds
 	}
 	c.advance(n)
 	c.endPlain()
 	if c.status == StatusBody {
-		return n, sp.err, nil, true
+		return n, writeErr, nil, true
 	}
-	return n, sp.err, c.bodyEndErr(), true
+	return n, writeErr, c.bodyEndErr(), true
 }
 
-// spliceTo writes what comes through the pipe to the file; after a write
-// error it only empties the pipe.
+// spliceTo writes what comes through the pipe to a file; after a write
+// error it only empties the pipe. The client keeps it with its pipe, for
+// the file it last wrote to.
 type spliceTo struct {
-	p   *splicePipe
-	f   *os.File
-	fd  int
-	err error // the first write error
+	f        *os.File
+	rc       syscall.RawConn // f's
+	writeF   func(fd uintptr) bool
+	p        *splicePipe // during a call
+	err      error       // the call's first write error
+	fallback bool        // the file refused splice: through memory
 }
 
 // write writes b, bytes that are in memory already.
@@ -134,30 +155,50 @@ func (s *spliceTo) write(b []byte) {
 
 // drain moves what the pipe holds to the file, or drops it after an error.
 func (s *spliceTo) drain() {
-	for s.p.n > 0 {
-		if s.err != nil {
-			s.discard()
+	if s.p.n == 0 {
+		return
+	}
+	if s.err == nil {
+		s.fallback = false
+		if err := s.rc.Write(s.writeF); err != nil && s.err == nil {
+			s.err = err // the file was closed
+		}
+		if s.fallback {
+			s.copy()
 			return
 		}
-		k, err := syscall.Splice(s.p.r, nil, s.fd, nil, s.p.n, spliceFlags&^0x2)
+	}
+	if s.err != nil {
+		s.copy() // write does nothing after an error: the bytes are dropped
+	}
+}
+
+// spliceOut is the RawConn.Write callback of drain: splice(2) from the pipe
+// to the file until it is empty. A file that would make it wait (a
+// non-blocking pipe or socket) is waited for by the runtime.
+func (s *spliceTo) spliceOut(fd uintptr) bool {
+	for s.p.n > 0 {
+		k, err := syscall.Splice(s.p.r, nil, int(fd), nil, s.p.n, spliceFlags&^0x2)
 		switch {
 		case err == syscall.EINTR:
 			continue
-		case err == syscall.EINVAL || err == syscall.EOPNOTSUPP || err == syscall.ENOSYS || err == syscall.EXDEV ||
-			err == syscall.EAGAIN:
+		case err == syscall.EAGAIN:
+			return false
+		case err == syscall.EINVAL || err == syscall.EOPNOTSUPP || err == syscall.ENOSYS || err == syscall.EXDEV:
 			// The file does not take splice (O_APPEND, some file
-			// systems), or would make it wait (non-blocking): through
-			// memory, where Write waits. The pipe still holds the bytes.
-			s.copy()
-			return
+			// systems): through memory. The pipe still holds the bytes.
+			s.fallback = true
+			return true
 		case err != nil:
 			s.err = &os.PathError{Op: "write", Path: s.f.Name(), Err: err}
-			k = 0
+			return true
 		case k == 0:
 			s.err = &os.PathError{Op: "write", Path: s.f.Name(), Err: io.ErrShortWrite}
+			return true
 		}
 		s.p.n -= int(k)
 	}
+	return true
 }
 
 // copy moves what the pipe holds to the file through a buffer.
@@ -175,11 +216,6 @@ func (s *spliceTo) copy() {
 		s.p.n -= k
 		s.write((*bp)[:k])
 	}
-}
-
-// discard drops what the pipe holds.
-func (s *spliceTo) discard() {
-	s.copy() // write does nothing after an error
 }
 
 // spliceState is nbSock's state for spliceIn: the callback, built once,

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -110,6 +111,43 @@ func TestWriteResponseBodyChunkToFiles(t *testing.T) {
 		got, err := os.ReadFile(path)
 		require.NoError(t, err)
 		assert.True(t, bytes.Equal(append([]byte("old"), body...), got))
+	})
+	t.Run("pipe", func(t *testing.T) {
+		// A non-blocking pipe whose reader is slow: splice(2) meets EAGAIN
+		// and waits for it, as Write would.
+		for _, m := range modes {
+			t.Run(m.name, func(t *testing.T) {
+				c, _ := newClient(t, m.blocking)
+				big := bytes.Repeat(body, 4) // 1.2 MB: many times the pipe
+				startBody(t, c, append([]byte("HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(big))+"\r\n\r\n"), big...))
+				pr, pw, err := os.Pipe()
+				require.NoError(t, err)
+				defer pr.Close()
+				got := make(chan []byte, 1)
+				go func() {
+					var all []byte
+					buf := make([]byte, 4096)
+					for {
+						time.Sleep(50 * time.Microsecond)
+						n, err := pr.Read(buf)
+						all = append(all, buf[:n]...)
+						if err != nil {
+							got <- all
+							return
+						}
+					}
+				}()
+				for c.Status() == StatusBody {
+					if !m.blocking {
+						require.NoError(t, c.Poll())
+					}
+					_, werr, _ := c.WriteResponseBodyChunkTo(pw)
+					require.NoError(t, werr)
+				}
+				require.NoError(t, pw.Close())
+				assert.True(t, bytes.Equal(big, <-got), "every byte through the pipe, in order")
+			})
+		}
 	})
 	t.Run("not writable", func(t *testing.T) {
 		for _, m := range modes {

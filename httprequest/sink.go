@@ -73,8 +73,8 @@ func (s *sink) start(bodyLen int64, chunked bool, limit int64, w io.Writer) {
 }
 
 // regularFile returns w when it is an *os.File open on a regular file: the
-// body writers the zero-copy path may write to (a pipe, socket or terminal
-// may be non-blocking, and its mode is the user's: those keep Write).
+// body writers the zero-copy path writes to. A pipe, socket or terminal
+// keeps its own Write.
 func regularFile(w io.Writer) *os.File {
 	f, ok := w.(*os.File)
 	if !ok {
