@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -32,6 +34,7 @@ type nodeOptions struct {
 	limit  int64 // body_size_limit (−1: none)
 	strict bool
 	brotli bool
+	file   string // download_file ("": in memory); a successful run's body is the file's
 }
 
 // nodeRun is the completion one run delivered.
@@ -66,6 +69,9 @@ func runNode(t *testing.T, p plan, d nodeDriver, o nodeOptions) nodeRun {
 	must("SetTimeout", n.SetTimeout(runDeadline))
 	if o.brotli {
 		must("SetAcceptBrotli", n.SetAcceptBrotli(true))
+	}
+	if o.file != "" {
+		must("SetDownloadFile", n.SetDownloadFile(o.file))
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d%s", srv.port, srv.token)
 	var run nodeRun
@@ -103,6 +109,16 @@ func runNode(t *testing.T, p plan, d nodeDriver, o nodeOptions) nodeRun {
 	}
 	n.Close()
 	srv.wait(t)
+	if o.file != "" && run.c.Result == httprequest.ResultSuccess {
+		if len(run.c.Body) != 0 {
+			fail("download_file: the completion carries a body")
+		}
+		b, err := os.ReadFile(o.file)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			fail("download_file: %v", err)
+		}
+		run.c.Body = b
+	}
 	return run
 }
 
@@ -192,6 +208,10 @@ func FuzzNodeStack(f *testing.F) {
 		strictDriver := nodeDriver(flags >> 1 % 3)
 		strict := runNode(t, p, strictDriver, so)
 		checkCompletion(t, p, strictDriver, so, strict)
+		fo := o
+		fo.file = filepath.Join(t.TempDir(), "body")
+		fileDriver := nodeDriver(flags >> 3 % 3)
+		file := runNode(t, p, fileDriver, fo)
 		base.check(t, func() string { return fmt.Sprintf("plan %v data %q", p, data) })
 
 		doomed := false
@@ -203,6 +223,11 @@ func FuzzNodeStack(f *testing.F) {
 			doomed = doomed || errors.Is(r.err, chunked.ErrNotHex)
 		}
 		if p.end != endReset && !doomed {
+			// download_file (spliced on Linux) delivers what memory does.
+			if r := runs[fileDriver]; !sameCompletion(file.c, r.c) && !piecesDecide(file.c, r.c) && !emptyLengthRace(data, file.c, r.c) {
+				t.Fatalf("download_file and memory deliver different completions\n  plan: %v options: %+v\n  %v file:   %v\n  %v memory: %v\n  data: %q",
+					p, o, fileDriver, file, fileDriver, r, data)
+			}
 			for i, r := range runs {
 				// An R8 says the body does not decode: R7 elsewhere is
 				// Godot's pieces deciding (piecesDecide).
