@@ -190,6 +190,26 @@ func TestWriteResponseBodyChunkToFiles(t *testing.T) {
 			})
 		}
 	})
+	t.Run("not writable, piece in three parts", func(t *testing.T) {
+		// The write fails on the first part: the rest of the piece, which
+		// comes later in two parts, is still read (blocking mode fills the
+		// piece).
+		c, _ := newClient(t, true)
+		srv := ts.New(t, ts.Script(ts.Read(), ts.WriteSplit(resp, []int{len(resp) - len(body) + 1000, len(resp) - len(body) + 2000}, 20*time.Millisecond), ts.Close()))
+		require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+		require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+		_ = pollWhile(t, c, StatusRequesting)
+		require.Equal(t, StatusBody, c.Status())
+		path := filepath.Join(t.TempDir(), "body")
+		require.NoError(t, os.WriteFile(path, nil, 0o600))
+		ro, err := os.Open(path)
+		require.NoError(t, err)
+		defer ro.Close()
+		n, werr, err := c.WriteResponseBodyChunkTo(ro)
+		require.Error(t, werr)
+		require.NoError(t, err)
+		assert.Equal(t, 64<<10, n, "the whole piece was read")
+	})
 	if runtime.GOOS == "linux" {
 		t.Run("disk full", func(t *testing.T) {
 			full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
@@ -211,3 +231,31 @@ var (
 	errBadFD   = syscall.EBADF
 	errNoSpace = syscall.ENOSPC
 )
+
+// §1.10.1.2, §1.10.3, §1.15.3: in non-blocking mode a piece written to a
+// file is what has arrived, never a wait for the rest: a Content-Length body
+// of which 10 bytes are in the socket while the server holds the
+// connection gives those 10 bytes, then calls that take nothing, the body
+// still in BODY.
+func TestWriteResponseBodyChunkToTakesArrived(t *testing.T) {
+	c := bodyAfterHead(t, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", "0123456789")
+	assert.Equal(t, runtime.GOOS == "linux", c.CanSpliceBody())
+	f, err := os.Create(filepath.Join(t.TempDir(), "body"))
+	require.NoError(t, err)
+	defer f.Close()
+	var pieces []int
+	for range 3 {
+		n, werr, err := c.WriteResponseBodyChunkTo(f)
+		require.NoError(t, werr)
+		require.NoError(t, err)
+		pieces = append(pieces, n)
+		require.NoError(t, c.Poll())
+	}
+	assert.Equal(t, []int{10, 0, 0}, pieces, "what arrived, then nothing")
+	assert.Equal(t, StatusBody, c.Status())
+	got, err := os.ReadFile(f.Name())
+	require.NoError(t, err)
+	assert.Equal(t, "0123456789", string(got))
+	c.Abort()
+	assert.False(t, c.CanSpliceBody(), "aborted: the next read fails, it is not spliced")
+}
