@@ -63,8 +63,11 @@ func (c *Client) releasePipe() {
 	c.pipe.to.f, c.pipe.to.rc = nil, nil // the file is not kept alive
 }
 
-// spliceFlags is SPLICE_F_MOVE|SPLICE_F_NONBLOCK.
-const spliceFlags = 0x1 | 0x2
+// splice(2) flags (not in package syscall).
+const (
+	spliceMove     = 0x1 // SPLICE_F_MOVE
+	spliceNonblock = 0x2 // SPLICE_F_NONBLOCK: the socket side never waits inside the call
+)
 
 // CanSpliceBody reports whether WriteResponseBodyChunkTo moves the next
 // piece of the body without copying it (splice(2), Linux): in BODY, a
@@ -178,7 +181,7 @@ func (s *spliceTo) drain() {
 // non-blocking pipe or socket) is waited for by the runtime.
 func (s *spliceTo) spliceOut(fd uintptr) bool {
 	for s.p.n > 0 {
-		k, err := syscall.Splice(s.p.r, nil, int(fd), nil, s.p.n, spliceFlags&^0x2)
+		k, err := syscall.Splice(s.p.r, nil, int(fd), nil, s.p.n, spliceMove)
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -235,7 +238,7 @@ func (s *nbSock) spliceIn(p *splicePipe, max int, wait bool) (int, error) {
 	if s.spliceF == nil {
 		s.spliceF = func(fd uintptr) bool {
 			for {
-				k, err := syscall.Splice(int(fd), nil, s.pipe.w, nil, s.max, spliceFlags)
+				k, err := syscall.Splice(int(fd), nil, s.pipe.w, nil, s.max, spliceMove|spliceNonblock)
 				if err == syscall.EINTR {
 					continue
 				}
