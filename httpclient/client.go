@@ -99,9 +99,6 @@ type Client struct {
 	rerr   error
 	rpool  *[]byte    // rbuf's pooled array (readBufPool), or nil
 	pipe   clientPipe // WriteResponseBodyChunkTo's pipe (splice_linux.go), closed with the connection
-	// errLooked: Poll has looked for a pending socket error since the
-	// status last changed (pendingErr).
-	errLooked bool
 
 	// Write side: the request bytes still to write are req[woff:]
 	// (req[wpre:wpre+wpay] is body data, counted by sent); a streamed body
@@ -160,7 +157,6 @@ func (c *Client) setStatus(s Status) {
 		c.onStatus(c.status, s)
 	}
 	c.status = s
-	c.errLooked = false
 }
 
 // fail records a failure, moves to the terminal status s and returns the

@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"errors"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -318,6 +319,36 @@ func TestPollSocketErrorFirst(t *testing.T) {
 			assert.True(t, errors.Is(err, syscall.ECONNRESET), "%v", err)
 			assert.Equal(t, StatusConnectionError, c.Status())
 		})
+	}
+	// The client holds body bytes it read ahead of what the calls returned
+	// (the head's read took them; a call takes read_chunk_size), then the
+	// RST comes: Godot would still have those bytes in its socket, so the
+	// next Poll — not the first in BODY — fails and they are never returned.
+	for _, tgt := range livenessTargets {
+		for _, m := range modes {
+			t.Run("body-read-ahead-then-reset/"+tgt.name+"/"+m.name, func(t *testing.T) {
+				g, closed := newGate(), make(chan struct{})
+				resp := "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + strings.Repeat("x", 600)
+				host, port, opts := tgt.start(t, ts.Script(ts.Read(), ts.WriteString(resp), g.step("sent"),
+					ts.Reset(), closedStep(closed)))
+				c, _ := newClient(t, m.blocking)
+				require.NoError(t, c.SetReadChunkSize(256))
+				require.NoError(t, connect(t, c, host, port, opts))
+				require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+				_ = pollWhile(t, c, StatusRequesting)
+				g.wait(t)
+				require.Equal(t, StatusBody, c.Status())
+				require.NoError(t, c.Poll(), "the first Poll in BODY, before the RST")
+				require.Len(t, c.ReadResponseBodyChunk(), 256)
+				require.Less(t, c.rr, c.rw, "the rest of the body is buffered")
+				g.pass(t)
+				waitClosed(t, c, closed)
+				err := c.Poll()
+				assert.Equal(t, StatusConnectionError, c.Status(), "the Poll after the RST, bytes buffered")
+				assert.True(t, errors.Is(err, syscall.ECONNRESET), "%v", err)
+				assert.Nil(t, c.ReadResponseBodyChunk())
+			})
+		}
 	}
 }
 

@@ -188,25 +188,17 @@ func (c *Client) pollQuick() error {
 // StreamPeerTCP looks at the socket, and a socket error (POLLERR: an RST)
 // ends the connection there — before any byte still queued is read, and
 // whatever the status (§1.6, §1.15.3). Bytes the client has buffered are
-// bytes Godot would still have in the socket, so they do not count either:
-// the first Poll in a status looks, whatever is buffered (a response reset
-// right after it was sent fails there, as in Godot). Later Polls look when
-// the buffer is empty — the next read goes to the socket — and not for
-// each piece taken from a full buffer (a 16 KiB chunk each), which would
-// cost a system call per piece: a reset that arrives meanwhile is seen
-// once the buffer is drained, as in a Godot run where it arrived that much
-// later. Under TLS the look is at the TCP socket below, as Godot's is.
-// SO_ERROR also hands out a "soft" error (an ICMP report while
-// retransmitting) that poll(2) does not flag; on a live connection there
-// is none in practice.
+// bytes Godot would still have in the socket (its reads take only what a
+// call returns), so they do not count either: every Poll looks, whatever is
+// buffered, and a reset that arrived after the client read ahead fails the
+// Poll as Godot's fails with those bytes unread. Under TLS the look is at
+// the TCP socket below, as Godot's is. SO_ERROR also hands out a "soft"
+// error (an ICMP report while retransmitting) that poll(2) does not flag;
+// on a live connection there is none in practice.
 func (c *Client) pendingErr() error {
-	if c.errLooked && c.rr < c.rw {
-		return nil
-	}
 	if c.rr == c.rw && c.peekSeesErr() {
 		return nil // pollLive's look: the peek reports it, or looks (look)
 	}
-	c.errLooked = true
 	return c.lookErr()
 }
 
