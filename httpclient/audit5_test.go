@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -367,6 +368,7 @@ func TestAudit5ZeroNotHexSizeLine(t *testing.T) {
 type godotModel struct {
 	q          []byte // bytes in the socket
 	fin        bool   // the peer's FIN is behind them
+	rst        bool   // the peer's RST has arrived (NetSocketUnix::poll: POLLERR)
 	closed     bool   // StreamPeerTCP's status is no longer CONNECTED
 	status     Status
 	head       []byte // response_str
@@ -418,7 +420,10 @@ func (g *godotModel) close() {
 	g.bodyLeft, g.chunkLeft, g.trailer, g.untilEOF = 0, 0, false, false
 }
 
-var errModelEOF = io.EOF
+var (
+	errModelEOF   = io.EOF
+	errModelReset = syscall.ECONNRESET
+)
 
 // recv is HTTPClientTCP::_get_http_data(): in non-blocking mode
 // StreamPeerTCP::read(p_block=false), one recv(2); in blocking mode a loop
@@ -453,6 +458,9 @@ func (g *godotModel) recv(n int) ([]byte, error) {
 		b := g.q[:k]
 		g.q = g.q[k:]
 		return b, nil
+	case g.rst: // recv(2) gives the bytes queued before the RST first
+		g.closed = true
+		return nil, errModelReset
 	case g.fin:
 		g.closed = true
 		return nil, errModelEOF
@@ -468,6 +476,8 @@ func (g *godotModel) bodyExpectsBytes() bool {
 func (g *godotModel) poll() {
 	if g.tls != nil {
 		g.tls.tcpPoll(g)
+	} else if g.rst {
+		g.closed = true // StreamPeerTCP::poll: the socket reports an error, bytes queued or not (§1.6)
 	} else if !g.closed && len(g.q) == 0 && g.fin && !(g.status == StatusBody && g.bodyExpectsBytes()) {
 		g.closed = true // StreamPeerTCP::poll: readable with 0 bytes (§7 D3 aside)
 	}
@@ -659,6 +669,7 @@ type modelCase struct {
 	resps     []string
 	cuts      [][]int // piece boundaries of each response, increasing
 	fin       bool
+	rst       bool // the last response ends with an RST instead of the FIN (non-blocking)
 	finFirst  bool // with two requests: the FIN follows the first response, the second gets none
 	readChunk int
 }
@@ -744,6 +755,7 @@ func genModelCase(r *rand.Rand) modelCase {
 		c.cuts = append(c.cuts, slices.Compact(cuts))
 	}
 	c.finFirst = n == 2 && r.IntN(4) == 0
+	c.rst = c.fin && !c.finFirst && r.IntN(3) == 0
 	return c
 }
 
@@ -831,7 +843,7 @@ func TestAudit5GodotModelBlocking(t *testing.T) {
 	}
 	for i := range n {
 		mc := genModelCase(r)
-		mc.fin, mc.finFirst = true, false
+		mc.fin, mc.finFirst, mc.rst = true, false, false
 		for j := range mc.cuts {
 			mc.cuts[j] = nil
 		}
@@ -926,16 +938,23 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 			}
 		}
 		if i == len(mc.resps)-1 && mc.fin && !mc.finFirst && !blocking && !c.retired {
-			require.NoError(t, srv.CloseWrite())
-			waitAcked(t, srv)
-			g.fin = true
+			if mc.rst {
+				require.NoError(t, srv.SetLinger(0))
+				require.NoError(t, srv.Close())
+				waitPeerFIN(t, c)
+				g.rst = true
+			} else {
+				require.NoError(t, srv.CloseWrite())
+				waitAcked(t, srv)
+				g.fin = true
+			}
 		}
 		for range 6 {
 			frame(false)
 		}
 	}
-	assert.Equal(t, want, got, "responses %q to %v cut at %v, FIN %v (after the first: %v), read_chunk_size %d",
-		mc.resps, mc.methods, mc.cuts, mc.fin, mc.finFirst, mc.readChunk)
+	assert.Equal(t, want, got, "responses %q to %v cut at %v, FIN %v (after the first: %v, an RST: %v), read_chunk_size %d",
+		mc.resps, mc.methods, mc.cuts, mc.fin, mc.finFirst, mc.rst, mc.readChunk)
 }
 
 // §1.10.2.7, §1.15.4 under TLS: Godot's StreamPeerMbedTLS::get_partial_data
