@@ -461,8 +461,8 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 			fail("frame %d differs", len(gotFrames))
 		}
 	}
-	settle := func() { // the connect of a new hop (loopback: at once)
-		time.Sleep(200 * time.Microsecond)
+	settle := func() { // a connect made in this frame is done before the next (loopback: at once)
+		require.True(t, drive.AwaitTCP(port, maxWait, time.Millisecond, noneConnecting(port)), "a connect did not finish")
 	}
 
 	require.NoError(t, n.Request(urlFor("127.0.0.1", port, "/"), []string{"X-Side: node"}, mc.method, ""))
@@ -560,6 +560,21 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 
 func completionEqual(a, b Completion) bool {
 	return a.Result == b.Result && a.ResponseCode == b.ResponseCode && slices.Equal(a.Headers, b.Headers) && bytes.Equal(a.Body, b.Body)
+}
+
+// noneConnecting is an AwaitTCP condition for the server on port: no
+// client socket is still connecting to it (SYN_SENT), so both sides' next
+// Poll in CONNECTING finds the connect done.
+func noneConnecting(port int) func(socks []drive.TCPSocket) bool {
+	const synSent drive.TCPState = 2 // linux/tcp_states.h
+	return func(socks []drive.TCPSocket) bool {
+		for _, s := range socks {
+			if s.RemotePort == port && s.State == synSent {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // clientEnded is an AwaitTCP condition for the client socket with local
