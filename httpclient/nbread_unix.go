@@ -100,6 +100,13 @@ func (s *nbSock) tryRead(p []byte) (int, error) {
 	s.buf = p
 	err := s.rc.Read(s.readF)
 	s.buf = nil
+	return s.readOutcome(err, "read")
+}
+
+// readOutcome is what a read callback run by rc.Read (err: its error) left
+// in s.n and s.errno: the bytes taken, errWouldBlock when nothing had
+// arrived, io.EOF at the FIN, or the socket's error from call.
+func (s *nbSock) readOutcome(err error, call string) (int, error) {
 	switch {
 	case err != nil:
 		return 0, err // closed (Abort)
@@ -110,7 +117,7 @@ func (s *nbSock) tryRead(p []byte) (int, error) {
 	case s.errno == syscall.EAGAIN || s.errno == syscall.EWOULDBLOCK:
 		return 0, errWouldBlock
 	}
-	return 0, s.opError("read", s.errno)
+	return 0, s.opError(call, s.errno)
 }
 
 // peek looks at the socket with recv(MSG_PEEK), taking no data. taken

@@ -253,16 +253,7 @@ func (s *nbSock) spliceIn(p *splicePipe, max int, wait bool) (int, error) {
 	s.pipe, s.max, s.wait = p, max, wait
 	err := s.rc.Read(s.spliceF)
 	s.pipe = nil
-	switch {
-	case err != nil:
-		return 0, err // closed (Abort)
-	case s.errno == nil && s.n > 0:
-		p.n += s.n
-		return s.n, nil
-	case s.errno == nil:
-		return 0, io.EOF
-	case s.errno == syscall.EAGAIN:
-		return 0, errWouldBlock
-	}
-	return 0, s.opError("read", s.errno)
+	n, err := s.readOutcome(err, "splice")
+	p.n += n
+	return n, err
 }

@@ -205,11 +205,17 @@ func openTemp(target string) (*download, error) {
 // Write writes p to the file. The error wraps ErrFileCantWrite (R11).
 func (d *download) Write(p []byte) (int, error) {
 	n, err := d.f.Write(p)
+	return n, d.wrote(n, err)
+}
+
+// wrote accounts for n bytes that reached the file — by Write, or spliced
+// from the socket (sink.readIntoFile) — and wraps the write's error.
+func (d *download) wrote(n int, err error) error {
 	d.written += int64(n)
 	if err != nil {
-		return n, cantWrite(err)
+		return cantWrite(err)
 	}
-	return n, nil
+	return nil
 }
 
 // markChunk notes that a new wire chunk is about to be read (§2.6.1.3).

@@ -197,15 +197,11 @@ func (s *sink) readIntoFile(c *httpclient.Client, f *os.File) (int, error) {
 	}
 	s.setDownloaded(s.downloaded + int64(n))
 	s.setDecoded(s.decoded + int64(n))
-	if s.dl == nil {
-		if werr != nil {
-			return n, cantWrite(&BodyWriterError{Err: werr})
-		}
-		return n, nil
+	if s.dl != nil {
+		return n, s.dl.wrote(n, werr)
 	}
-	s.dl.written += int64(n)
 	if werr != nil {
-		return n, cantWrite(werr)
+		return n, bodyWriterErr(werr)
 	}
 	return n, nil
 }
@@ -304,7 +300,7 @@ func (s *sink) put(p []byte) error {
 	}
 	if s.w != nil {
 		if _, err := s.w.Write(p); err != nil {
-			return cantWrite(&BodyWriterError{Err: err})
+			return bodyWriterErr(err)
 		}
 	}
 	if s.dl == nil && s.w == nil {
@@ -333,6 +329,10 @@ func (s *sink) grow(m int) {
 	copy(b, s.body)
 	s.body = b
 }
+
+// bodyWriterErr is the cause of RESULT_DOWNLOAD_FILE_WRITE_ERROR for a body
+// writer's error.
+func bodyWriterErr(err error) error { return cantWrite(&BodyWriterError{Err: err}) }
 
 func int64ToInt(v int64) int {
 	if v > int64(^uint(0)>>1) {
