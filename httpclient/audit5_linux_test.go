@@ -18,17 +18,7 @@ import (
 // in the peer's socket (TIOCOUTQ: bytes not yet acknowledged).
 func waitAcked(t *testing.T, conn *net.TCPConn) {
 	t.Helper()
-	rc, err := conn.SyscallConn()
-	require.NoError(t, err)
-	require.True(t, drive.Until(driveTimeout, func() bool {
-		var n int32
-		var errno syscall.Errno
-		require.NoError(t, rc.Control(func(fd uintptr) {
-			_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&n)))
-		}))
-		require.Zero(t, errno)
-		return n == 0
-	}), "the peer did not acknowledge")
+	require.True(t, drive.AwaitSent(conn, driveTimeout, 0), "the peer did not acknowledge")
 }
 
 // waitPeerFIN waits, bounded, until the peer's FIN (or RST) has reached the

@@ -12,10 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -507,7 +505,7 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 			prev = cut
 			for _, c := range []*net.TCPConn{nodeConn, modelConn} {
 				_, _ = c.Write(piece) // a client that closed (a redirect) resets
-				awaitSent(t, c)
+				require.True(t, drive.AwaitSent(c, maxWait, 0), "the peer did not acknowledge")
 			}
 			for range 1 + idle.IntN(2) {
 				frame()
@@ -588,28 +586,4 @@ func clientEnded(local int) func(socks []drive.TCPSocket) bool {
 		}
 		return true
 	}
-}
-
-// awaitSent waits, bounded, until everything written on c — its FIN
-// included — was acknowledged: it is in the peer's socket (or the peer
-// reset the connection).
-func awaitSent(t *testing.T, c *net.TCPConn) {
-	t.Helper()
-	rc, err := c.SyscallConn()
-	require.NoError(t, err)
-	require.True(t, drive.Until(maxWait, func() bool {
-		var n int32
-		var errno syscall.Errno
-		var info syscall.TCPInfo
-		if err := rc.Control(func(fd uintptr) {
-			_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&n)))
-			size := uint32(unsafe.Sizeof(info))
-			_, _, _ = syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, syscall.IPPROTO_TCP, syscall.TCP_INFO,
-				uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&size)), 0)
-		}); err != nil {
-			return true // closed
-		}
-		// A reset leaves the send queue's count as it was: CLOSE.
-		return errno != 0 || n == 0 || drive.TCPState(info.State) == drive.TCPClose
-	}), "the peer did not acknowledge")
 }

@@ -1,6 +1,9 @@
 package drive
 
-import "time"
+import (
+	"syscall"
+	"time"
+)
 
 // TCPSocket is one of the test process's TCP sockets as the kernel shows
 // it: what a test cannot see through the code under test short of reading —
@@ -35,6 +38,22 @@ func AwaitTCP(port int, wait, pause time.Duration, done func(socks []TCPSocket) 
 	return Until(wait, func() bool {
 		socks, _ := tcpTable(port)
 		return done(socks)
+	})
+}
+
+// AwaitSent waits, looking every millisecond, until everything written on c
+// — its FIN included — has been acknowledged by the peer, so that it is in
+// the peer's socket (or the connection was reset or closed), and reports
+// whether that happened before wait passed. Where the send queue cannot be
+// looked at (not Linux) it pauses for pause instead and reports true.
+func AwaitSent(c syscall.Conn, wait, pause time.Duration) bool {
+	if _, ok := unacked(c); !ok {
+		time.Sleep(pause)
+		return true
+	}
+	return Until(wait, func() bool {
+		n, _ := unacked(c)
+		return n == 0
 	})
 }
 

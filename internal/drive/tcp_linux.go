@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"unsafe"
 )
 
 // peekBuf takes the bytes a MSG_PEEK copies out (they stay queued).
@@ -48,15 +49,9 @@ func lookTCP(fd int) (s TCPSocket, ok bool) {
 	if s.LocalPort, ok = inetPort(local); !ok {
 		return s, false
 	}
-	// The first bytes of struct tcp_info are its state; the kernel copies
-	// as many bytes as asked for.
-	info, err := syscall.GetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_INFO)
-	if err != nil {
+	if s.State, ok = tcpState(fd); !ok {
 		return s, false // not TCP
 	}
-	var b [4]byte
-	binary.NativeEndian.PutUint32(b[:], uint32(info))
-	s.State = TCPState(b[0])
 	if remote, err := syscall.Getpeername(fd); err == nil {
 		s.RemotePort, _ = inetPort(remote)
 	}
@@ -66,6 +61,39 @@ func lookTCP(fd int) (s TCPSocket, ok bool) {
 		}
 	}
 	return s, true
+}
+
+// tcpState is the TCP state of socket fd; ok is false when it is not TCP.
+// The first bytes of struct tcp_info are its state; the kernel copies as
+// many bytes as asked for.
+func tcpState(fd int) (TCPState, bool) {
+	info, err := syscall.GetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_INFO)
+	if err != nil {
+		return 0, false
+	}
+	var b [4]byte
+	binary.NativeEndian.PutUint32(b[:], uint32(info))
+	return TCPState(b[0]), true
+}
+
+// unacked is how many bytes written on c (a FIN counts as one) the peer has
+// not acknowledged yet (TIOCOUTQ): 0 once they are all in the peer's socket,
+// or once the connection was reset (which drops them) or closed.
+func unacked(c syscall.Conn) (int, bool) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0, true
+	}
+	var n int32
+	var errno syscall.Errno
+	state := TCPClose
+	if err := rc.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&n)))
+		state, _ = tcpState(int(fd))
+	}); err != nil || errno != 0 || state == TCPClose {
+		return 0, true // closed, or reset: the count stays as it was
+	}
+	return int(n), true
 }
 
 // inetPort is the port of an IPv4 or IPv6 socket address.
