@@ -33,9 +33,13 @@ import (
 // Process driver, where it differs from Godot's only as §7 says (Q3, Q4).
 
 // godotNode is the model: the fields of http_request.h that
-// _update_connection reads and writes, no decompressor (the exchanges carry
-// no Content-Encoding); with download_file the chunks go to file instead of
-// body.
+// _update_connection reads and writes; with download_file the chunks go to
+// file instead of body. Its StreamPeerGZIP is the node's decoder, which
+// gives Godot's output pieces (TestGodotPiece, TestDecoderPieceSize) and
+// differs from Godot only as §7 says (COMPAT Q1, Q2, Q16): what the model
+// checks is the node's use of it — the counters on compressed bytes, the
+// limit on decoded ones after every piece, R8 before R7 within a piece,
+// what is stored — on every framing and ending.
 type godotNode struct {
 	c            *httpclient.Client
 	host         string
@@ -52,6 +56,9 @@ type godotNode struct {
 	redirections int
 	maxRedirects int
 	limit        int64
+	chunkSize    int // get_download_chunk_size()
+	decompressor *decoder
+	decoded      []byte // the current chunk's output of the decompressor
 	toFile       bool   // download_file is set
 	opened       bool   // FileAccess::open(download_file) ran
 	file         []byte // what store_buffer wrote
@@ -70,7 +77,91 @@ func (g *godotNode) finish(res Result, code int, headers []string, body []byte) 
 	}
 	g.done, g.got = true, Completion{Result: res, ResponseCode: code, Headers: nilIfEmpty(headers), Body: body}
 	g.c.Close()
+	if g.decompressor != nil {
+		g.decompressor.release()
+	}
 	return true
+}
+
+// errModelLimit is the model's decompressor output passing body_size_limit.
+var errModelLimit = errors.New("model: body_size_limit")
+
+// putDecoded is the decompressor's output handler, one call per piece (a
+// put_partial_data and the get_data after it): the piece joins the chunk,
+// then the zip-bomb check of §2.8.2.3.
+func (g *godotNode) putDecoded(p []byte) error {
+	g.decoded = append(g.decoded, p...)
+	if g.limit >= 0 && g.finalSize+int64(len(g.decoded)) > g.limit {
+		return errModelLimit
+	}
+	return nil
+}
+
+// decodedResult is the result for a decompressor error.
+func decodedResult(err error) Result {
+	if errors.Is(err, errModelLimit) {
+		return ResultBodySizeLimitExceeded
+	}
+	return ResultBodyDecompressFailed
+}
+
+// succeed is R0 with the body. With a decompressor, §7 D3 and D1 (COMPAT
+// Q1, Q2) first: the stream must have ended cleanly, or R8 (Godot: R0 with
+// what was decoded); what the end still gives is stored like a chunk.
+func (g *godotNode) succeed() bool {
+	if g.decompressor != nil {
+		g.decoded = nil
+		if err := g.decompressor.close(); err != nil {
+			return g.finish(decodedResult(err), g.code, g.respHeaders, nil)
+		}
+		g.finalSize += int64(len(g.decoded))
+		g.store(g.decoded)
+	}
+	return g.finish(ResultSuccess, g.code, g.respHeaders, g.body)
+}
+
+// store is the chunk's store_buffer or body.append_array.
+func (g *godotNode) store(chunk []byte) {
+	if g.toFile {
+		g.file = append(g.file, chunk...)
+	} else {
+		g.body = append(g.body, chunk...)
+	}
+}
+
+// godotHeaderValue is HTTPRequest::get_header_value: the first string
+// whose split(":", false, 1) has two parts and whose first part, stripped
+// and lower-cased, is the name; its second part stripped.
+func godotHeaderValue(headers []string, lowerName string) string {
+	for _, h := range headers {
+		if strings.IndexByte(h, ':') <= 0 {
+			continue
+		}
+		var parts []string // String::split(":", allow_empty=false, maxsplit=1)
+		for from := 0; ; {
+			end := strings.IndexByte(h[from:], ':')
+			if end < 0 {
+				end = len(h)
+			} else {
+				end += from
+			}
+			if end > from {
+				if len(parts) == 1 {
+					parts = append(parts, h[from:])
+					break
+				}
+				parts = append(parts, h[from:end])
+			}
+			if end == len(h) {
+				break
+			}
+			from = end + 1
+		}
+		if len(parts) > 1 && strings.ToLower(strings.Trim(parts[0], " \t")) == lowerName {
+			return strings.Trim(parts[1], " \t")
+		}
+	}
+	return ""
 }
 
 // handleResponse is _handle_response: handled says the step ends, with
@@ -83,6 +174,10 @@ func (g *godotNode) handleResponse() (handled, ret bool) {
 	g.code = g.c.ResponseCode()
 	g.respHeaders = g.c.ResponseHeaders()
 	g.downloaded, g.finalSize = 0, 0
+	if g.decompressor != nil {
+		g.decompressor.release()
+		g.decompressor = nil
+	}
 	if g.code == 301 || g.code == 302 {
 		if g.maxRedirects >= 0 && g.redirections >= g.maxRedirects {
 			return true, g.finish(ResultRedirectLimitReached, g.code, g.respHeaders, nil)
@@ -116,6 +211,12 @@ func (g *godotNode) handleResponse() (handled, ret bool) {
 			}
 		}
 	}
+	switch strings.ToLower(godotHeaderValue(g.respHeaders, "content-encoding")) { // accept_gzip is on
+	case "gzip":
+		g.decompressor = newDecoder(encGzip, g.chunkSize, g.putDecoded)
+	case "deflate":
+		g.decompressor = newDecoder(encDeflate, g.chunkSize, g.putDecoded)
+	}
 	return false, false
 }
 
@@ -146,10 +247,10 @@ func (g *godotNode) update() bool {
 				if handled, ret := g.handleResponse(); handled {
 					return ret
 				}
-				return g.finish(ResultSuccess, g.code, g.respHeaders, nil)
+				return g.succeed()
 			}
 			if g.bodyLen < 0 {
-				return g.finish(ResultSuccess, g.code, g.respHeaders, g.body)
+				return g.succeed()
 			}
 			return g.finish(ResultChunkedBodySizeMismatch, g.code, g.respHeaders, nil)
 		}
@@ -180,18 +281,21 @@ func (g *godotNode) update() bool {
 		}
 		chunk := c.ReadResponseBodyChunk()
 		g.downloaded += int64(len(chunk))
+		if g.decompressor != nil {
+			g.decoded = nil
+			if err := g.decompressor.write(chunk); err != nil {
+				return g.finish(decodedResult(err), g.code, g.respHeaders, nil)
+			}
+			chunk = g.decoded
+		}
 		g.finalSize += int64(len(chunk))
 		if g.limit >= 0 && g.finalSize > g.limit {
 			return g.finish(ResultBodySizeLimitExceeded, g.code, g.respHeaders, nil)
 		}
-		if g.toFile {
-			g.file = append(g.file, chunk...)
-		} else {
-			g.body = append(g.body, chunk...)
-		}
+		g.store(chunk)
 		if g.bodyLen >= 0 {
 			if g.downloaded == g.bodyLen {
-				return g.finish(ResultSuccess, g.code, g.respHeaders, g.body)
+				return g.succeed()
 			}
 		} else if c.Status() == httpclient.StatusDisconnected {
 			if c.IsResponseChunked() && !c.BodyComplete() {
@@ -199,7 +303,7 @@ func (g *godotNode) update() bool {
 				// the code and headers and no body (Godot: R0, partial).
 				return g.finish(ResultChunkedBodySizeMismatch, g.code, g.respHeaders, nil)
 			}
-			return g.finish(ResultSuccess, g.code, g.respHeaders, g.body)
+			return g.succeed()
 		}
 		return false
 	case httpclient.StatusConnectionError:
@@ -251,11 +355,14 @@ func (mc nodeModelCase) String() string {
 
 // genNodeResponse is a random response for the last hop: a fixed-length,
 // chunked, read-until-close or bodyless response, sometimes corrupt, cut
-// short or followed by more bytes, sometimes with ambiguous framing: §7 D2
+// short or followed by more bytes; sometimes with ambiguous framing (§7 D2
 // changes only what happens to the connection after such a response, so
-// the node, which never reuses one, must show Godot's frames and result. No
-// Content-Encoding.
-func genNodeResponse(r *rand.Rand, fin bool) string {
+// the node, which never reuses one, must show Godot's frames and result);
+// sometimes compressed, gzip or deflate (§2.7.4, §2.8.2), spelled so that
+// Godot decodes it or not, and then sometimes cut short, followed by
+// garbage or a second member, or corrupt. size is the body's length
+// once decoded, before any damage (0 without a body).
+func genNodeResponse(t testing.TB, r *rand.Rand, fin bool) (resp string, size int) {
 	var b strings.Builder
 	b.WriteString([]string{"HTTP/1.1 200 OK\r\nX-A: 1\r\n", "HTTP/1.1 404 Not Found\r\n", "HTTP/1.0 201 Created\r\nX-B: 2\r\n", "HTTP/1.1 204 No Content\r\n"}[r.IntN(4)])
 	if r.IntN(6) == 0 {
@@ -265,26 +372,79 @@ func genNodeResponse(r *rand.Rand, fin bool) string {
 		// chunked; a name with a space before the colon (not a length to Godot).
 		b.WriteString([]string{"Content-Length: 3\r\n", "Content-Length: 0,3\r\n", "Transfer-Encoding: gzip\r\n", "Content-Length : 2\r\n", "Content-Length: 700\r\n"}[r.IntN(5)])
 	}
-	body := func(n int) string {
+	coding := ""
+	if r.IntN(3) == 0 {
+		// Godot decodes "gzip" and "deflate" in any case; get_header_value
+		// skips a string with nothing after its colon and takes the next.
+		coding = []string{"gzip", "deflate", "GZip", "x-gzip", "gzip, identity"}[r.IntN(5)]
+		if r.IntN(6) == 0 {
+			b.WriteString("Content-Encoding:\r\n")
+		}
+		b.WriteString("Content-Encoding: " + coding + "\r\n")
+	}
+	letters := func(n int) []byte {
 		p := make([]byte, n)
 		for i := range p {
 			p[i] = byte('a' + r.IntN(26))
 		}
-		return string(p)
+		return p
+	}
+	words := func(n int) []byte { // compresses to about a third
+		var p []byte
+		for len(p) < n {
+			p = append(p, []string{"alpha ", "beta ", "gamma ", "delta\n", "x", "zz "}[r.IntN(6)]...)
+		}
+		return p[:n]
+	}
+	payload := func(n int) []byte {
+		if coding == "" {
+			size = n
+			return letters(n)
+		}
+		size = 3 * n
+		text := words(size)
+		zip := func(p []byte) []byte {
+			if strings.EqualFold(coding, "deflate") {
+				return zlibBytes(t, p)
+			}
+			return gzipBytes(t, p)
+		}
+		z := zip(text)
+		switch r.IntN(8) {
+		case 0: // COMPAT Q2: a stream that ends early
+			z = z[:r.IntN(len(z))]
+		case 1: // COMPAT Q1: garbage after the stream
+			z = append(z, "junk"...)
+		case 2: // COMPAT Q1: a second member (gzip: decoded; zlib: garbage)
+			z = append(z, zip(words(r.IntN(200)))...)
+		case 3:
+			z[r.IntN(len(z))] ^= 0x20
+		}
+		return z
 	}
 	switch r.IntN(4) {
 	case 0:
-		n := r.IntN(1500)
-		fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n%s", n, body(n))
+		p := payload(r.IntN(1500))
+		fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n%s", len(p), p)
 	case 1:
 		b.WriteString("Transfer-Encoding: chunked\r\n\r\n")
-		for range r.IntN(5) {
-			n := 1 + r.IntN(600)
-			size := fmt.Sprintf("%x", n)
+		p := payload(r.IntN(2000))
+		cuts := []int{len(p)}
+		for range r.IntN(4) {
+			cuts = append(cuts, r.IntN(len(p)+1))
+		}
+		slices.Sort(cuts)
+		prev := 0
+		for _, cut := range cuts {
+			if cut == prev {
+				continue
+			}
+			size := fmt.Sprintf("%x", cut-prev)
 			if r.IntN(8) == 0 {
 				size += ";a=b" // §1.10.2.2
 			}
-			b.WriteString(size + "\r\n" + body(n) + "\r\n")
+			b.WriteString(size + "\r\n" + string(p[prev:cut]) + "\r\n")
+			prev = cut
 		}
 		b.WriteString("0\r\n")
 		if r.IntN(3) == 0 {
@@ -294,9 +454,9 @@ func genNodeResponse(r *rand.Rand, fin bool) string {
 	case 2:
 		b.WriteString("\r\n")
 	default:
-		b.WriteString("Connection: close\r\n\r\n" + body(r.IntN(2000)))
+		b.WriteString("Connection: close\r\n\r\n" + string(payload(r.IntN(2000))))
 	}
-	resp := b.String()
+	resp = b.String()
 	headLen := strings.Index(resp, "\r\n\r\n") + 4
 	if r.IntN(5) == 0 && len(resp) > headLen {
 		at := headLen + r.IntN(len(resp)-headLen)
@@ -308,7 +468,7 @@ func genNodeResponse(r *rand.Rand, fin bool) string {
 	if fin && r.IntN(3) == 0 {
 		resp = resp[:r.IntN(len(resp))+1]
 	}
-	return resp
+	return resp, size
 }
 
 // genRedirect is a 3xx for a hop before the last. Some are not followed in
@@ -330,11 +490,15 @@ func genRedirect(r *rand.Rand, port, hop int) string {
 	return "HTTP/1.1 " + code + "\r\n" + loc + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
 }
 
-func genNodeModelCase(r *rand.Rand, port int) nodeModelCase {
+// exactLimit, as a body_size_limit of genNodeModelCase, is replaced by the
+// last response's body size (exactLimit-1: one less).
+const exactLimit = -10
+
+func genNodeModelCase(t testing.TB, r *rand.Rand, port int) nodeModelCase {
 	mc := nodeModelCase{
 		method:       httpclient.MethodGet,
 		chunk:        []int{256, 300, 1000, 65536}[r.IntN(4)],
-		limit:        []int64{-1, -1, -1, 0, 100, 700, 3000}[r.IntN(7)],
+		limit:        []int64{-1, -1, -1, 0, 100, 700, 3000, exactLimit, exactLimit - 1}[r.IntN(9)],
 		maxRedirects: []int{8, 8, 1, 0, -1}[r.IntN(5)],
 		toFile:       r.IntN(4) == 0,
 	}
@@ -350,7 +514,12 @@ func genNodeModelCase(r *rand.Rand, port int) nodeModelCase {
 		if i < redirects {
 			h.resp = genRedirect(r, port, i)
 		} else {
-			h.resp = genNodeResponse(r, h.end != endHold)
+			var size int
+			h.resp, size = genNodeResponse(t, r, h.end != endHold)
+			if mc.limit < -1 { // the body's size, or one less
+				mc.limit += int64(size - exactLimit)
+				mc.limit = max(mc.limit, 0)
+			}
 		}
 		var cuts []int
 		for range r.IntN(6) {
@@ -394,7 +563,7 @@ func TestNodeGodotModel(t *testing.T) {
 		n = 40
 	}
 	for i := range n {
-		mc := genNodeModelCase(r, port)
+		mc := genNodeModelCase(t, r, port)
 		t.Run(strconv.Itoa(i), func(t *testing.T) { runNodeModelCase(t, port, conns, mc, uint64(i)) })
 	}
 }
@@ -440,8 +609,13 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 		got = append(got, Completion{res, code, h, b})
 	})
 	g := &godotNode{c: httpclient.New(), host: "127.0.0.1", port: port, method: mc.method, path: "/",
-		headers: []string{"X-Side: model", acceptGzipHeader}, bodyLen: -1, maxRedirects: mc.maxRedirects, limit: mc.limit, toFile: mc.toFile}
-	t.Cleanup(g.c.Close)
+		headers: []string{"X-Side: model", acceptGzipHeader}, bodyLen: -1, maxRedirects: mc.maxRedirects, limit: mc.limit, chunkSize: mc.chunk, toFile: mc.toFile}
+	t.Cleanup(func() {
+		g.c.Close()
+		if g.decompressor != nil {
+			g.decompressor.release() // a case that ends before the model's completion
+		}
+	})
 	g.c.SetBlockingMode(false)
 	require.NoError(t, g.c.SetReadChunkSize(mc.chunk))
 
