@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -584,15 +586,10 @@ func acceptSides(ln *net.TCPListener, out chan<- sideConn) {
 		}
 		go func() {
 			_ = c.SetDeadline(time.Now().Add(maxWait))
-			var req []byte
-			buf := make([]byte, 4096)
-			for !bytes.Contains(req, []byte("\r\n\r\n")) {
-				n, err := c.Read(buf)
-				if err != nil {
-					_ = c.Close()
-					return
-				}
-				req = append(req, buf[:n]...)
+			req, err := readRequest(c)
+			if err != nil {
+				_ = c.Close()
+				return
 			}
 			line, _, _ := strings.Cut(string(req), "\r\n")
 			out <- sideConn{node: bytes.Contains(req, []byte("\r\nX-Side: node\r\n")), line: line, conn: c}
@@ -600,8 +597,9 @@ func acceptSides(ln *net.TCPListener, out chan<- sideConn) {
 	}
 }
 
-func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelCase, seed uint64) {
-	idle := rand.New(rand.NewPCG(seed, 3))
+// caseNode is a node with the case's properties, and the path of its
+// download_file (set only with mc.toFile).
+func caseNode(t *testing.T, mc nodeModelCase) (*HTTPRequest, string) {
 	n := newNode(t)
 	require.NoError(t, n.SetDownloadChunkSize(mc.chunk))
 	require.NoError(t, n.SetBodySizeLimit(mc.limit))
@@ -610,20 +608,64 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	if mc.toFile {
 		require.NoError(t, n.SetDownloadFile(file))
 	}
-	var got []Completion
-	n.OnRequestCompleted(func(res Result, code int, h []string, b []byte) {
-		got = append(got, Completion{res, code, h, b})
-	})
+	return n, file
+}
+
+// fileDiffers says how the node's download_file differs from the model's
+// after a successful download ("" when it does not). COMPAT Q7: only a
+// successful download is in place; Godot opens the file at the first BODY
+// step of a body that is not empty.
+func (g *godotNode) fileDiffers(mc nodeModelCase, file string) string {
+	if !mc.toFile || g.got.Result != ResultSuccess {
+		return ""
+	}
+	b, err := os.ReadFile(file)
+	if g.opened && (err != nil || !bytes.Equal(b, g.file)) {
+		return fmt.Sprintf("download_file holds %d bytes (%v), the model's %d", len(b), err, len(g.file))
+	}
+	if !g.opened && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Sprintf("download_file was written (%d bytes, %v), Godot never opens it", len(b), err)
+	}
+	return ""
+}
+
+// newModel is the model for mc, its client in the given mode.
+func newModel(t *testing.T, port int, mc nodeModelCase, blocking bool, headers ...string) *godotNode {
 	g := &godotNode{c: httpclient.New(), host: "127.0.0.1", port: port, method: mc.method, path: "/",
-		headers: []string{"X-Side: model", acceptGzipHeader}, bodyLen: -1, maxRedirects: mc.maxRedirects, limit: mc.limit, chunkSize: mc.chunk, toFile: mc.toFile}
+		headers: append(headers, acceptGzipHeader), bodyLen: -1, maxRedirects: mc.maxRedirects, limit: mc.limit, chunkSize: mc.chunk, toFile: mc.toFile}
 	t.Cleanup(func() {
 		g.c.Close()
 		if g.decompressor != nil {
 			g.decompressor.release() // a case that ends before the model's completion
 		}
 	})
-	g.c.SetBlockingMode(false)
+	g.c.SetBlockingMode(blocking)
 	require.NoError(t, g.c.SetReadChunkSize(mc.chunk))
+	return g
+}
+
+// readRequest reads a request head from conn.
+func readRequest(conn net.Conn) ([]byte, error) {
+	var req []byte
+	buf := make([]byte, 4096)
+	for !bytes.Contains(req, []byte("\r\n\r\n")) {
+		n, err := conn.Read(buf)
+		if err != nil {
+			return nil, err
+		}
+		req = append(req, buf[:n]...)
+	}
+	return req, nil
+}
+
+func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelCase, seed uint64) {
+	idle := rand.New(rand.NewPCG(seed, 3))
+	n, file := caseNode(t, mc)
+	var got []Completion
+	n.OnRequestCompleted(func(res Result, code int, h []string, b []byte) {
+		got = append(got, Completion{res, code, h, b})
+	})
+	g := newModel(t, port, mc, false, "X-Side: model")
 
 	var open []*net.TCPConn
 	t.Cleanup(func() {
@@ -731,16 +773,8 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	if g.done && !completionEqual(got[0], g.got) {
 		fail("completions differ")
 	}
-	if g.done && mc.toFile && g.got.Result == ResultSuccess {
-		// COMPAT Q7: only a successful download is in place; Godot opens
-		// the file at the first BODY step of a body that is not empty.
-		b, err := os.ReadFile(file)
-		if g.opened && (err != nil || !bytes.Equal(b, g.file)) {
-			fail("download_file holds %d bytes (%v), the model's %d", len(b), err, len(g.file))
-		}
-		if !g.opened && !errors.Is(err, fs.ErrNotExist) {
-			fail("download_file was written (%d bytes, %v), Godot never opens it", len(b), err)
-		}
+	if msg := g.fileDiffers(mc, file); g.done && msg != "" {
+		fail("%s", msg)
 	}
 	n.CancelRequest()
 }
@@ -775,4 +809,101 @@ func clientEnded(local int) func(socks []drive.TCPSocket) bool {
 		}
 		return true
 	}
+}
+
+// TestNodeGodotModelBlocking holds the use_threads and Do drivers to the
+// model run as Godot's _thread_func runs it: _update_connection in a loop
+// over a client in blocking mode (§2.2, §7.3). The server writes each
+// response and then ends with a FIN, so every blocking read ends, and the
+// outcome does not depend on when the bytes arrive: a FIN in BODY while the
+// body still expects bytes is left to the body read (COMPAT H2), and one
+// that comes after the body is never polled before the node completes.
+// Resets and connections left open are races in blocking mode; the Process
+// model has them. Do polls only at its first BODY step (§2.6.1.2), which
+// changes nothing with a FIN behind the bytes. Each case must give the same
+// completion, get_downloaded_bytes(), get_body_size() and file in the
+// model and in both drivers.
+func TestNodeGodotModelBlocking(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		hops []nodeHop
+		next int
+	)
+	ln := drive.Serve(t, func(conn net.Conn) {
+		_ = conn.SetDeadline(time.Now().Add(maxWait))
+		if _, err := readRequest(conn); err != nil {
+			return
+		}
+		mu.Lock()
+		i, cur := next, hops
+		next++
+		mu.Unlock()
+		if i >= len(cur) {
+			return
+		}
+		h := cur[i]
+		prev := 0
+		for _, cut := range append(slices.Clone(h.cuts), len(h.resp)) {
+			if cut > prev {
+				_, _ = conn.Write([]byte(h.resp[prev:cut])) // a client that closed (a redirect) resets
+				prev = cut
+			}
+		}
+		_ = conn.(*net.TCPConn).CloseWrite()
+		_, _ = io.Copy(io.Discard, conn)
+	})
+	port := drive.Port(ln)
+	serve := func(mc nodeModelCase) {
+		mu.Lock()
+		hops, next = mc.hops, 0
+		mu.Unlock()
+	}
+	r := rand.New(rand.NewPCG(7, 2))
+	cases := 150
+	if testing.Short() {
+		cases = 30
+	}
+	for i := range cases {
+		mc := genNodeModelCase(t, r, port)
+		for k := range mc.hops {
+			mc.hops[k].end = endFIN
+		}
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			serve(mc)
+			g := runBlockingModel(t, port, mc)
+			for _, d := range []driverCase{{drive.Threads}, {drive.Do}} {
+				serve(mc)
+				n, file := caseNode(t, mc)
+				o := d.run(t, n, urlFor("127.0.0.1", port, "/"), nil, mc.method, nil)
+				fail := func(what string) {
+					t.Helper()
+					t.Fatalf("%s: %s\ncase: %v\nnode:  %+v (%v), downloaded %d, body size %d\nmodel: %+v, downloaded %d, body size %d",
+						d.Name, what, mc, o.C, o.Err, n.DownloadedBytes(), n.BodySize(), g.got, g.downloaded, g.bodyLen)
+				}
+				if !completionEqual(o.C, g.got) {
+					fail("completions differ")
+				}
+				if n.DownloadedBytes() != g.downloaded || n.BodySize() != g.bodyLen {
+					fail("counters differ")
+				}
+				if msg := g.fileDiffers(mc, file); msg != "" {
+					fail(msg)
+				}
+			}
+		})
+	}
+}
+
+// runBlockingModel runs the model to its completion as Godot's _thread_func
+// does, over a client in blocking mode.
+func runBlockingModel(t *testing.T, port int, mc nodeModelCase) *godotNode {
+	g := newModel(t, port, mc, true)
+	require.NoError(t, g.c.ConnectToHost(g.host, g.port, nil))
+	for step := 0; !g.done; step++ {
+		if step == 100000 {
+			t.Fatalf("the model did not complete\ncase: %v\nstatus %v", mc, g.c.Status())
+		}
+		g.update()
+	}
+	return g
 }
