@@ -487,9 +487,12 @@ func genRedirect(t testing.TB, r *rand.Rand, port, hop int) string {
 		"Location: /r" + strconv.Itoa(hop),
 		"Location: http://127.0.0.1:" + strconv.Itoa(port) + "/a" + strconv.Itoa(hop),
 		"location: /l" + strconv.Itoa(hop),
+		"Location: /Up/Case?Q=A%20b&x=" + strconv.Itoa(hop), // the path as given
+		"Location: //127.0.0.1/p",                           // a path, not a host (§2.8.1.5)
+		"Location: rel/x",                                   // no leading '/': the request fails (R4)
 		"Location:/x",
 		"Location:   ",
-	}[min(r.IntN(8), 4)]
+	}[min(r.IntN(10), 7)]
 	body := strings.Repeat("m", r.IntN(300))
 	if r.IntN(4) == 0 {
 		loc += "\r\nContent-Encoding: gzip"
@@ -549,10 +552,11 @@ type nodeFrame struct {
 }
 
 // sideConn is a connection the server accepted, once its request head has
-// been read: which side sent it (X-Side) and the request line.
+// been read: which side sent it (X-Side) and the head, with the node's
+// X-Side line spelled as the model's.
 type sideConn struct {
 	node bool
-	line string
+	head string
 	conn *net.TCPConn
 }
 
@@ -591,8 +595,9 @@ func acceptSides(ln *net.TCPListener, out chan<- sideConn) {
 				_ = c.Close()
 				return
 			}
-			line, _, _ := strings.Cut(string(req), "\r\n")
-			out <- sideConn{node: bytes.Contains(req, []byte("\r\nX-Side: node\r\n")), line: line, conn: c}
+			node := bytes.Contains(req, []byte("\r\nX-Side: node\r\n"))
+			head := strings.Replace(string(req), "\r\nX-Side: node\r\n", "\r\nX-Side: model\r\n", 1)
+			out <- sideConn{node: node, head: head, conn: c}
 		}()
 	}
 }
@@ -700,6 +705,7 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	for hop := 0; hop < len(mc.hops) && !g.done; hop++ {
 		// Frames until both sides' requests for this hop have come.
 		var nodeConn, modelConn *net.TCPConn
+		var nodeHead, modelHead string
 		for f := 0; nodeConn == nil || modelConn == nil; f++ {
 			if f == 50 || (g.done && len(got) > 0) {
 				if nodeConn != nil || modelConn != nil {
@@ -713,9 +719,9 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 				case sc := <-conns:
 					open = append(open, sc.conn)
 					if sc.node {
-						nodeConn = sc.conn
+						nodeConn, nodeHead = sc.conn, sc.head
 					} else {
-						modelConn = sc.conn
+						modelConn, modelHead = sc.conn, sc.head
 					}
 				case <-time.After(time.Millisecond):
 					waiting = false
@@ -725,6 +731,10 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 		}
 		if nodeConn == nil {
 			break
+		}
+		if nodeHead != modelHead {
+			// §2.8.1.5–7: the redirect's target, method and headers.
+			fail("hop %d: the request heads differ:\nnode:  %q\nmodel: %q", hop, nodeHead, modelHead)
 		}
 		h := mc.hops[hop]
 		prev := 0
@@ -825,18 +835,21 @@ func clientEnded(local int) func(socks []drive.TCPSocket) bool {
 // model and in both drivers.
 func TestNodeGodotModelBlocking(t *testing.T) {
 	var (
-		mu   sync.Mutex
-		hops []nodeHop
-		next int
+		mu    sync.Mutex
+		hops  []nodeHop
+		next  int
+		heads []string // the request heads of this run
 	)
 	ln := drive.Serve(t, func(conn net.Conn) {
 		_ = conn.SetDeadline(time.Now().Add(maxWait))
-		if _, err := readRequest(conn); err != nil {
+		req, err := readRequest(conn)
+		if err != nil {
 			return
 		}
 		mu.Lock()
 		i, cur := next, hops
 		next++
+		heads = append(heads, string(req))
 		mu.Unlock()
 		if i >= len(cur) {
 			return
@@ -853,10 +866,13 @@ func TestNodeGodotModelBlocking(t *testing.T) {
 		_, _ = io.Copy(io.Discard, conn)
 	})
 	port := drive.Port(ln)
-	serve := func(mc nodeModelCase) {
+	// serve starts a run and returns the request heads of the one before.
+	serve := func(mc nodeModelCase) []string {
 		mu.Lock()
-		hops, next = mc.hops, 0
-		mu.Unlock()
+		defer mu.Unlock()
+		prev := heads
+		hops, next, heads = mc.hops, 0, nil
+		return prev
 	}
 	r := rand.New(rand.NewPCG(7, 2))
 	cases := 150
@@ -871,10 +887,17 @@ func TestNodeGodotModelBlocking(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			serve(mc)
 			g := runBlockingModel(t, port, mc)
-			for _, d := range []driverCase{{drive.Threads}, {drive.Do}} {
-				serve(mc)
+			modelHeads := serve(mc)
+			for k, d := range []driverCase{{drive.Threads}, {drive.Do}} {
+				if k > 0 {
+					serve(mc)
+				}
 				n, file := caseNode(t, mc)
 				o := d.run(t, n, urlFor("127.0.0.1", port, "/"), nil, mc.method, nil)
+				n.Close() // its connection's handler has recorded everything
+				if nodeHeads := serve(mc); !slices.Equal(nodeHeads, modelHeads) {
+					t.Fatalf("%s: the request heads differ (§2.8.1.5–7)\ncase: %v\nnode:  %q\nmodel: %q", d.Name, mc, nodeHeads, modelHeads)
+				}
 				fail := func(what string) {
 					t.Helper()
 					t.Fatalf("%s: %s\ncase: %v\nnode:  %+v (%v), downloaded %d, body size %d\nmodel: %+v, downloaded %d, body size %d",
