@@ -48,6 +48,7 @@ type godotNode struct {
 	host         string
 	port         int
 	method       httpclient.Method
+	requestData  string
 	path         string // request_string
 	headers      []string
 	requestSent  bool
@@ -257,7 +258,7 @@ func (g *godotNode) update() bool {
 			}
 			return g.finish(ResultChunkedBodySizeMismatch, g.code, g.respHeaders, nil)
 		}
-		if err := c.Request(g.method, g.path, g.headers, ""); err != nil {
+		if err := c.Request(g.method, g.path, g.headers, g.requestData); err != nil {
 			return g.finish(ResultConnectionError, 0, nil, nil)
 		}
 		g.requestSent = true
@@ -340,6 +341,7 @@ func (e hopEnd) String() string { return [...]string{"hold", "FIN", "RST"}[e] }
 // the connections it makes (one per redirect hop).
 type nodeModelCase struct {
 	method       httpclient.Method
+	body         string
 	chunk        int
 	limit        int64
 	toFile       bool // download_file
@@ -349,7 +351,7 @@ type nodeModelCase struct {
 
 func (mc nodeModelCase) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "method=%v download_chunk_size=%d body_size_limit=%d max_redirects=%d download_file=%v", mc.method, mc.chunk, mc.limit, mc.maxRedirects, mc.toFile)
+	fmt.Fprintf(&b, "method=%v request_data=%d bytes download_chunk_size=%d body_size_limit=%d max_redirects=%d download_file=%v", mc.method, len(mc.body), mc.chunk, mc.limit, mc.maxRedirects, mc.toFile)
 	for i, h := range mc.hops {
 		fmt.Fprintf(&b, "\n  hop %d (cuts %v, then %v): %q", i, h.cuts, h.end, h.resp)
 	}
@@ -513,8 +515,14 @@ func genNodeModelCase(t testing.TB, r *rand.Rand, port int) nodeModelCase {
 		maxRedirects: []int{8, 8, 1, 0, -1}[r.IntN(5)],
 		toFile:       r.IntN(4) == 0,
 	}
-	if r.IntN(6) == 0 {
+	switch r.IntN(8) {
+	case 0:
 		mc.method = httpclient.MethodHead
+	case 1, 2:
+		// request_data, sent again on every hop (§2.8.1.7); an empty body
+		// has no Content-Length (§1.7).
+		mc.method = []httpclient.Method{httpclient.MethodPost, httpclient.MethodPut, httpclient.MethodGet}[r.IntN(3)]
+		mc.body = []string{"", "a=1&b=2", strings.Repeat("d", 5000)}[r.IntN(3)]
 	}
 	redirects := 0
 	if r.IntN(3) == 0 {
@@ -636,7 +644,7 @@ func (g *godotNode) fileDiffers(mc nodeModelCase, file string) string {
 
 // newModel is the model for mc, its client in the given mode.
 func newModel(t *testing.T, port int, mc nodeModelCase, blocking bool, headers ...string) *godotNode {
-	g := &godotNode{c: httpclient.New(), host: "127.0.0.1", port: port, method: mc.method, path: "/",
+	g := &godotNode{c: httpclient.New(), host: "127.0.0.1", port: port, method: mc.method, requestData: mc.body, path: "/",
 		headers: append(headers, acceptGzipHeader), bodyLen: -1, maxRedirects: mc.maxRedirects, limit: mc.limit, chunkSize: mc.chunk, toFile: mc.toFile}
 	t.Cleanup(func() {
 		g.c.Close()
@@ -649,16 +657,24 @@ func newModel(t *testing.T, port int, mc nodeModelCase, blocking bool, headers .
 	return g
 }
 
-// readRequest reads a request head from conn.
+// readRequest reads a request from conn: the head and the Content-Length
+// bytes after it (the client writes that header as "Content-Length: n").
 func readRequest(conn net.Conn) ([]byte, error) {
 	var req []byte
 	buf := make([]byte, 4096)
-	for !bytes.Contains(req, []byte("\r\n\r\n")) {
+	for end := -1; end < 0 || len(req) < end; {
 		n, err := conn.Read(buf)
 		if err != nil {
 			return nil, err
 		}
 		req = append(req, buf[:n]...)
+		if i := bytes.Index(req, []byte("\r\n\r\n")); i >= 0 && end < 0 {
+			end = i + 4
+			if _, v, ok := strings.Cut(string(req[:i]), "\r\nContent-Length: "); ok {
+				v, _, _ = strings.Cut(v, "\r\n")
+				end += atoi(v)
+			}
+		}
 	}
 	return req, nil
 }
@@ -699,7 +715,7 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 		require.True(t, drive.AwaitTCP(port, maxWait, time.Millisecond, noneConnecting(port)), "a connect did not finish")
 	}
 
-	require.NoError(t, n.Request(urlFor("127.0.0.1", port, "/"), []string{"X-Side: node"}, mc.method, ""))
+	require.NoError(t, n.Request(urlFor("127.0.0.1", port, "/"), []string{"X-Side: node"}, mc.method, mc.body))
 	require.NoError(t, g.c.ConnectToHost(g.host, g.port, nil))
 	settle()
 	for hop := 0; hop < len(mc.hops) && !g.done; hop++ {
@@ -893,7 +909,7 @@ func TestNodeGodotModelBlocking(t *testing.T) {
 					serve(mc)
 				}
 				n, file := caseNode(t, mc)
-				o := d.run(t, n, urlFor("127.0.0.1", port, "/"), nil, mc.method, nil)
+				o := d.run(t, n, urlFor("127.0.0.1", port, "/"), nil, mc.method, []byte(mc.body))
 				n.Close() // its connection's handler has recorded everything
 				if nodeHeads := serve(mc); !slices.Equal(nodeHeads, modelHeads) {
 					t.Fatalf("%s: the request heads differ (§2.8.1.5–7)\ncase: %v\nnode:  %q\nmodel: %q", d.Name, mc, nodeHeads, modelHeads)
