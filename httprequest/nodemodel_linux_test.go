@@ -341,6 +341,7 @@ func (e hopEnd) String() string { return [...]string{"hold", "FIN", "RST"}[e] }
 // the connections it makes (one per redirect hop).
 type nodeModelCase struct {
 	method       httpclient.Method
+	headers      []string // custom_headers
 	body         string
 	chunk        int
 	limit        int64
@@ -351,7 +352,7 @@ type nodeModelCase struct {
 
 func (mc nodeModelCase) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "method=%v request_data=%d bytes download_chunk_size=%d body_size_limit=%d max_redirects=%d download_file=%v", mc.method, len(mc.body), mc.chunk, mc.limit, mc.maxRedirects, mc.toFile)
+	fmt.Fprintf(&b, "method=%v custom_headers=%q request_data=%d bytes download_chunk_size=%d body_size_limit=%d max_redirects=%d download_file=%v", mc.method, mc.headers, len(mc.body), mc.chunk, mc.limit, mc.maxRedirects, mc.toFile)
 	for i, h := range mc.hops {
 		fmt.Fprintf(&b, "\n  hop %d (cuts %v, then %v): %q", i, h.cuts, h.end, h.resp)
 	}
@@ -524,6 +525,18 @@ func genNodeModelCase(t testing.TB, r *rand.Rand, port int) nodeModelCase {
 		mc.method = []httpclient.Method{httpclient.MethodPost, httpclient.MethodPut, httpclient.MethodGet}[r.IntN(3)]
 		mc.body = []string{"", "a=1&b=2", strings.Repeat("d", 5000)}[r.IntN(3)]
 	}
+	for range max(r.IntN(6)-2, 0) {
+		// A user Accept-Encoding (by its stripped start) replaces the
+		// node's; a user Host, User-Agent or Accept the client's (§1.7);
+		// a string without a colon fails verify_headers when the request
+		// is sent (§2.4.9: R4).
+		h := []string{"X-Custom: 1", "accept-encoding: identity", "  Accept-Encoding: br", "X-Accept-Encoding: y",
+			"Host: example.test", "User-Agent: bot/1", "Accept: text/plain", "X-Custom: 1"}[r.IntN(8)]
+		if r.IntN(20) == 0 {
+			h = "NoColon"
+		}
+		mc.headers = append(mc.headers, h)
+	}
 	redirects := 0
 	if r.IntN(3) == 0 {
 		redirects = 1 + r.IntN(2)
@@ -642,10 +655,19 @@ func (g *godotNode) fileDiffers(mc nodeModelCase, file string) string {
 	return ""
 }
 
-// newModel is the model for mc, its client in the given mode.
-func newModel(t *testing.T, port int, mc nodeModelCase, blocking bool, headers ...string) *godotNode {
+// newModel is the model for mc, its client in the given mode; side is
+// custom headers before the case's.
+func newModel(t *testing.T, port int, mc nodeModelCase, blocking bool, side ...string) *godotNode {
+	// request_raw (§2.4.6): the custom headers as given, then, with
+	// accept_gzip, Accept-Encoding unless one of them starts with it.
+	headers := append(side, mc.headers...)
+	if !slices.ContainsFunc(headers, func(h string) bool {
+		return strings.HasPrefix(strings.ToLower(strings.Trim(h, " \t")), "accept-encoding")
+	}) {
+		headers = append(headers, acceptGzipHeader)
+	}
 	g := &godotNode{c: httpclient.New(), host: "127.0.0.1", port: port, method: mc.method, requestData: mc.body, path: "/",
-		headers: append(headers, acceptGzipHeader), bodyLen: -1, maxRedirects: mc.maxRedirects, limit: mc.limit, chunkSize: mc.chunk, toFile: mc.toFile}
+		headers: headers, bodyLen: -1, maxRedirects: mc.maxRedirects, limit: mc.limit, chunkSize: mc.chunk, toFile: mc.toFile}
 	t.Cleanup(func() {
 		g.c.Close()
 		if g.decompressor != nil {
@@ -715,7 +737,7 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 		require.True(t, drive.AwaitTCP(port, maxWait, time.Millisecond, noneConnecting(port)), "a connect did not finish")
 	}
 
-	require.NoError(t, n.Request(urlFor("127.0.0.1", port, "/"), []string{"X-Side: node"}, mc.method, mc.body))
+	require.NoError(t, n.Request(urlFor("127.0.0.1", port, "/"), append([]string{"X-Side: node"}, mc.headers...), mc.method, mc.body))
 	require.NoError(t, g.c.ConnectToHost(g.host, g.port, nil))
 	settle()
 	for hop := 0; hop < len(mc.hops) && !g.done; hop++ {
@@ -909,7 +931,7 @@ func TestNodeGodotModelBlocking(t *testing.T) {
 					serve(mc)
 				}
 				n, file := caseNode(t, mc)
-				o := d.run(t, n, urlFor("127.0.0.1", port, "/"), nil, mc.method, []byte(mc.body))
+				o := d.run(t, n, urlFor("127.0.0.1", port, "/"), mc.headers, mc.method, []byte(mc.body))
 				n.Close() // its connection's handler has recorded everything
 				if nodeHeads := serve(mc); !slices.Equal(nodeHeads, modelHeads) {
 					t.Fatalf("%s: the request heads differ (§2.8.1.5–7)\ncase: %v\nnode:  %q\nmodel: %q", d.Name, mc, nodeHeads, modelHeads)
