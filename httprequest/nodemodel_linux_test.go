@@ -61,6 +61,7 @@ type godotNode struct {
 	maxRedirects int
 	limit        int64
 	chunkSize    int // get_download_chunk_size()
+	acceptGzip   bool
 	decompressor *decoder
 	decoded      []byte // the current chunk's output of the decompressor
 	toFile       bool   // download_file is set
@@ -215,7 +216,11 @@ func (g *godotNode) handleResponse() (handled, ret bool) {
 			}
 		}
 	}
-	switch strings.ToLower(godotHeaderValue(g.respHeaders, "content-encoding")) { // accept_gzip is on
+	content := ""
+	if g.acceptGzip {
+		content = strings.ToLower(godotHeaderValue(g.respHeaders, "content-encoding"))
+	}
+	switch content {
 	case "gzip":
 		g.decompressor = newDecoder(encGzip, g.chunkSize, g.putDecoded)
 	case "deflate":
@@ -340,6 +345,7 @@ func (e hopEnd) String() string { return [...]string{"hold", "FIN", "RST"}[e] }
 // nodeModelCase is one exchange: the node's settings and the responses of
 // the connections it makes (one per redirect hop).
 type nodeModelCase struct {
+	noGzip       bool // accept_gzip off
 	method       httpclient.Method
 	headers      []string // custom_headers
 	body         string
@@ -352,7 +358,7 @@ type nodeModelCase struct {
 
 func (mc nodeModelCase) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "method=%v custom_headers=%q request_data=%d bytes download_chunk_size=%d body_size_limit=%d max_redirects=%d download_file=%v", mc.method, mc.headers, len(mc.body), mc.chunk, mc.limit, mc.maxRedirects, mc.toFile)
+	fmt.Fprintf(&b, "accept_gzip=%v method=%v custom_headers=%q request_data=%d bytes download_chunk_size=%d body_size_limit=%d max_redirects=%d download_file=%v", !mc.noGzip, mc.method, mc.headers, len(mc.body), mc.chunk, mc.limit, mc.maxRedirects, mc.toFile)
 	for i, h := range mc.hops {
 		fmt.Fprintf(&b, "\n  hop %d (cuts %v, then %v): %q", i, h.cuts, h.end, h.resp)
 	}
@@ -370,7 +376,12 @@ func (mc nodeModelCase) String() string {
 // once decoded, before any damage (0 without a body).
 func genNodeResponse(t testing.TB, r *rand.Rand, fin bool) (resp string, size int) {
 	var b strings.Builder
-	b.WriteString([]string{"HTTP/1.1 200 OK\r\nX-A: 1\r\n", "HTTP/1.1 404 Not Found\r\n", "HTTP/1.0 201 Created\r\nX-B: 2\r\n", "HTTP/1.1 204 No Content\r\n"}[r.IntN(4)])
+	if r.IntN(12) == 0 {
+		// §1.8.7: a 1xx is the final response — without a header line
+		// R6 (§2.7.1), with one R0 and code 103; what follows is not read.
+		b.WriteString([]string{"HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"}[r.IntN(2)])
+	}
+	b.WriteString([]string{"HTTP/1.1 200 OK\r\nX-A: 1\r\n", "HTTP/1.1 404 Not Found\r\n", "HTTP/1.0 201 Created\r\nX-B: 2\r\n", "HTTP/1.1 204 No Content\r\n", "HTTP/1.1 500\r\n"}[r.IntN(5)])
 	if r.IntN(6) == 0 {
 		// A length before the framing below: two lengths, or a length with
 		// chunked (Godot reads chunks and still completes at that length,
@@ -516,6 +527,7 @@ func genNodeModelCase(t testing.TB, r *rand.Rand, port int) nodeModelCase {
 		maxRedirects: []int{8, 8, 1, 0, -1}[r.IntN(5)],
 		toFile:       r.IntN(4) == 0,
 	}
+	mc.noGzip = r.IntN(6) == 0
 	switch r.IntN(8) {
 	case 0:
 		mc.method = httpclient.MethodHead
@@ -630,6 +642,7 @@ func caseNode(t *testing.T, mc nodeModelCase) (*HTTPRequest, string) {
 	require.NoError(t, n.SetDownloadChunkSize(mc.chunk))
 	require.NoError(t, n.SetBodySizeLimit(mc.limit))
 	require.NoError(t, n.SetMaxRedirects(mc.maxRedirects))
+	n.SetAcceptGzip(!mc.noGzip)
 	file := filepath.Join(t.TempDir(), "download")
 	if mc.toFile {
 		require.NoError(t, n.SetDownloadFile(file))
@@ -661,13 +674,13 @@ func newModel(t *testing.T, port int, mc nodeModelCase, blocking bool, side ...s
 	// request_raw (§2.4.6): the custom headers as given, then, with
 	// accept_gzip, Accept-Encoding unless one of them starts with it.
 	headers := append(side, mc.headers...)
-	if !slices.ContainsFunc(headers, func(h string) bool {
+	if !mc.noGzip && !slices.ContainsFunc(headers, func(h string) bool {
 		return strings.HasPrefix(strings.ToLower(strings.Trim(h, " \t")), "accept-encoding")
 	}) {
 		headers = append(headers, acceptGzipHeader)
 	}
 	g := &godotNode{c: httpclient.New(), host: "127.0.0.1", port: port, method: mc.method, requestData: mc.body, path: "/",
-		headers: headers, bodyLen: -1, maxRedirects: mc.maxRedirects, limit: mc.limit, chunkSize: mc.chunk, toFile: mc.toFile}
+		headers: headers, acceptGzip: !mc.noGzip, bodyLen: -1, maxRedirects: mc.maxRedirects, limit: mc.limit, chunkSize: mc.chunk, toFile: mc.toFile}
 	t.Cleanup(func() {
 		g.c.Close()
 		if g.decompressor != nil {
