@@ -345,6 +345,7 @@ func (e hopEnd) String() string { return [...]string{"hold", "FIN", "RST"}[e] }
 // nodeModelCase is one exchange: the node's settings and the responses of
 // the connections it makes (one per redirect hop).
 type nodeModelCase struct {
+	proxy        bool // set_http_proxy to the server, the URL's host a name nobody resolves
 	noGzip       bool // accept_gzip off
 	method       httpclient.Method
 	headers      []string // custom_headers
@@ -356,9 +357,22 @@ type nodeModelCase struct {
 	hops         []nodeHop
 }
 
+// target is the host and port of the request's URL.
+func (mc nodeModelCase) target(port int) (string, int) {
+	if mc.proxy {
+		return "game.test", 80 // only the proxy is resolved and connected to (§1.14)
+	}
+	return "127.0.0.1", port
+}
+
+func (mc nodeModelCase) url(port int) string {
+	host, p := mc.target(port)
+	return urlFor(host, p, "/")
+}
+
 func (mc nodeModelCase) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "accept_gzip=%v method=%v custom_headers=%q request_data=%d bytes download_chunk_size=%d body_size_limit=%d max_redirects=%d download_file=%v", !mc.noGzip, mc.method, mc.headers, len(mc.body), mc.chunk, mc.limit, mc.maxRedirects, mc.toFile)
+	fmt.Fprintf(&b, "http_proxy=%v accept_gzip=%v method=%v custom_headers=%q request_data=%d bytes download_chunk_size=%d body_size_limit=%d max_redirects=%d download_file=%v", mc.proxy, !mc.noGzip, mc.method, mc.headers, len(mc.body), mc.chunk, mc.limit, mc.maxRedirects, mc.toFile)
 	for i, h := range mc.hops {
 		fmt.Fprintf(&b, "\n  hop %d (cuts %v, then %v): %q", i, h.cuts, h.end, h.resp)
 	}
@@ -528,6 +542,7 @@ func genNodeModelCase(t testing.TB, r *rand.Rand, port int) nodeModelCase {
 		toFile:       r.IntN(4) == 0,
 	}
 	mc.noGzip = r.IntN(6) == 0
+	mc.proxy = r.IntN(6) == 0
 	switch r.IntN(8) {
 	case 0:
 		mc.method = httpclient.MethodHead
@@ -637,8 +652,11 @@ func acceptSides(ln *net.TCPListener, out chan<- sideConn) {
 
 // caseNode is a node with the case's properties, and the path of its
 // download_file (set only with mc.toFile).
-func caseNode(t *testing.T, mc nodeModelCase) (*HTTPRequest, string) {
+func caseNode(t *testing.T, port int, mc nodeModelCase) (*HTTPRequest, string) {
 	n := newNode(t)
+	if mc.proxy {
+		n.SetHTTPProxy("127.0.0.1", port)
+	}
 	require.NoError(t, n.SetDownloadChunkSize(mc.chunk))
 	require.NoError(t, n.SetBodySizeLimit(mc.limit))
 	require.NoError(t, n.SetMaxRedirects(mc.maxRedirects))
@@ -679,7 +697,8 @@ func newModel(t *testing.T, port int, mc nodeModelCase, blocking bool, side ...s
 	}) {
 		headers = append(headers, acceptGzipHeader)
 	}
-	g := &godotNode{c: httpclient.New(), host: "127.0.0.1", port: port, method: mc.method, requestData: mc.body, path: "/",
+	host, hostPort := mc.target(port)
+	g := &godotNode{c: httpclient.New(), host: host, port: hostPort, method: mc.method, requestData: mc.body, path: "/",
 		headers: headers, acceptGzip: !mc.noGzip, bodyLen: -1, maxRedirects: mc.maxRedirects, limit: mc.limit, chunkSize: mc.chunk, toFile: mc.toFile}
 	t.Cleanup(func() {
 		g.c.Close()
@@ -688,6 +707,9 @@ func newModel(t *testing.T, port int, mc nodeModelCase, blocking bool, side ...s
 		}
 	})
 	g.c.SetBlockingMode(blocking)
+	if mc.proxy {
+		g.c.SetHTTPProxy("127.0.0.1", port)
+	}
 	require.NoError(t, g.c.SetReadChunkSize(mc.chunk))
 	return g
 }
@@ -716,7 +738,7 @@ func readRequest(conn net.Conn) ([]byte, error) {
 
 func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelCase, seed uint64) {
 	idle := rand.New(rand.NewPCG(seed, 3))
-	n, file := caseNode(t, mc)
+	n, file := caseNode(t, port, mc)
 	var got []Completion
 	n.OnRequestCompleted(func(res Result, code int, h []string, b []byte) {
 		got = append(got, Completion{res, code, h, b})
@@ -750,7 +772,7 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 		require.True(t, drive.AwaitTCP(port, maxWait, time.Millisecond, noneConnecting(port)), "a connect did not finish")
 	}
 
-	require.NoError(t, n.Request(urlFor("127.0.0.1", port, "/"), append([]string{"X-Side: node"}, mc.headers...), mc.method, mc.body))
+	require.NoError(t, n.Request(mc.url(port), append([]string{"X-Side: node"}, mc.headers...), mc.method, mc.body))
 	require.NoError(t, g.c.ConnectToHost(g.host, g.port, nil))
 	settle()
 	for hop := 0; hop < len(mc.hops) && !g.done; hop++ {
@@ -943,8 +965,8 @@ func TestNodeGodotModelBlocking(t *testing.T) {
 				if k > 0 {
 					serve(mc)
 				}
-				n, file := caseNode(t, mc)
-				o := d.run(t, n, urlFor("127.0.0.1", port, "/"), mc.headers, mc.method, []byte(mc.body))
+				n, file := caseNode(t, port, mc)
+				o := d.run(t, n, mc.url(port), mc.headers, mc.method, []byte(mc.body))
 				n.Close() // its connection's handler has recorded everything
 				if nodeHeads := serve(mc); !slices.Equal(nodeHeads, modelHeads) {
 					t.Fatalf("%s: the request heads differ (§2.8.1.5–7)\ncase: %v\nnode:  %q\nmodel: %q", d.Name, mc, nodeHeads, modelHeads)
