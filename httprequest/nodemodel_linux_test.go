@@ -197,14 +197,7 @@ func (g *godotNode) handleResponse() (handled, ret bool) {
 			g.c.Close()
 			redirs := g.redirections + 1
 			if strings.HasPrefix(newRequest, "http") {
-				// _parse_url: only http://127.0.0.1:port/… is generated.
-				rest := strings.TrimPrefix(newRequest, "http://")
-				hostPort, p, _ := strings.Cut(rest, "/")
-				host, port, err := net.SplitHostPort(hostPort)
-				if err != nil {
-					panic(err)
-				}
-				g.host, g.port, g.path = host, atoi(port), "/"+p
+				g.host, g.port, g.path = parseModelURL(newRequest)
 				g.requestSent, g.gotResponse, g.bodyLen, g.body, g.downloaded, g.finalSize = false, false, -1, nil, 0, 0
 			} else {
 				g.path = newRequest
@@ -227,6 +220,34 @@ func (g *godotNode) handleResponse() (handled, ret bool) {
 		g.decompressor = newDecoder(encDeflate, g.chunkSize, g.putDecoded)
 	}
 	return false, false
+}
+
+// parseModelURL is _parse_url with String::parse_url (§2.5) for the valid
+// http URLs the generator writes: the scheme before "://", the fragment
+// dropped, the path from the first '/' (query included, "/" when empty),
+// userinfo up to the first '@' ignored, the host lower-cased, the port
+// after the last ':' (80 when there is none).
+func parseModelURL(u string) (host string, port int, path string) {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok || strings.ToLower(scheme) != "http" {
+		panic("the generator wrote " + u)
+	}
+	rest, _, _ = strings.Cut(rest, "#")
+	authority := rest
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		authority, path = rest[:i], rest[i:]
+	}
+	if i := strings.IndexByte(authority, '@'); i >= 0 {
+		authority = authority[i+1:]
+	}
+	host, port = authority, 80
+	if i := strings.LastIndexByte(authority, ':'); i >= 0 {
+		host, port = authority[:i], atoi(authority[i+1:])
+	}
+	if path == "" {
+		path = "/"
+	}
+	return strings.ToLower(host), port, path
 }
 
 func atoi(s string) int {
@@ -511,9 +532,16 @@ func genRedirect(t testing.TB, r *rand.Rand, port, hop int) string {
 	if r.IntN(8) == 0 {
 		code = "307 Temporary Redirect"
 	}
+	abs := "http://127.0.0.1:" + strconv.Itoa(port)
 	loc := []string{
 		"Location: /r" + strconv.Itoa(hop),
-		"Location: http://127.0.0.1:" + strconv.Itoa(port) + "/a" + strconv.Itoa(hop),
+		"Location: " + []string{
+			abs + "/a" + strconv.Itoa(hop),
+			abs, // the path is "/"
+			"http://u:p@127.0.0.1:" + strconv.Itoa(port) + "/ui" + strconv.Itoa(hop), // userinfo ignored
+			abs + "/f" + strconv.Itoa(hop) + "?q=1#frag",                             // no fragment sent
+			"HTTP://127.0.0.1:" + strconv.Itoa(port) + "/U",                          // not "http": a path, R4
+		}[r.IntN(5)],
 		"location: /l" + strconv.Itoa(hop),
 		"Location: /Up/Case?Q=A%20b&x=" + strconv.Itoa(hop), // the path as given
 		"Location: //127.0.0.1/p",                           // a path, not a host (§2.8.1.5)
