@@ -65,6 +65,7 @@ type godotNode struct {
 	decompressor *decoder
 	decoded      []byte // the current chunk's output of the decompressor
 	toFile       bool   // download_file is set
+	cantOpen     bool   // FileAccess::open(download_file) fails
 	opened       bool   // FileAccess::open(download_file) ran
 	file         []byte // what store_buffer wrote
 	code         int
@@ -302,6 +303,9 @@ func (g *godotNode) update() bool {
 				return g.finish(ResultBodySizeLimitExceeded, g.code, g.respHeaders, nil)
 			}
 			if g.toFile {
+				if g.cantOpen {
+					return g.finish(ResultDownloadFileCantOpen, g.code, g.respHeaders, nil)
+				}
 				g.opened, g.file = true, nil
 			}
 		}
@@ -374,6 +378,7 @@ type nodeModelCase struct {
 	chunk        int
 	limit        int64
 	toFile       bool // download_file
+	cantOpen     bool // with toFile: its directory does not exist (R10 when it is opened)
 	maxRedirects int
 	hops         []nodeHop
 }
@@ -393,7 +398,7 @@ func (mc nodeModelCase) url(port int) string {
 
 func (mc nodeModelCase) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "http_proxy=%v accept_gzip=%v method=%v custom_headers=%q request_data=%d bytes download_chunk_size=%d body_size_limit=%d max_redirects=%d download_file=%v", mc.proxy, !mc.noGzip, mc.method, mc.headers, len(mc.body), mc.chunk, mc.limit, mc.maxRedirects, mc.toFile)
+	fmt.Fprintf(&b, "download_file_cant_open=%v http_proxy=%v accept_gzip=%v method=%v custom_headers=%q request_data=%d bytes download_chunk_size=%d body_size_limit=%d max_redirects=%d download_file=%v", mc.toFile && mc.cantOpen, mc.proxy, !mc.noGzip, mc.method, mc.headers, len(mc.body), mc.chunk, mc.limit, mc.maxRedirects, mc.toFile)
 	for i, h := range mc.hops {
 		fmt.Fprintf(&b, "\n  hop %d (cuts %v, then %v): %q", i, h.cuts, h.end, h.resp)
 	}
@@ -568,6 +573,7 @@ func genNodeModelCase(t testing.TB, r *rand.Rand, port int) nodeModelCase {
 		limit:        []int64{-1, -1, -1, 0, 100, 700, 3000, exactLimit, exactLimit - 1}[r.IntN(9)],
 		maxRedirects: []int{8, 8, 1, 0, -1}[r.IntN(5)],
 		toFile:       r.IntN(4) == 0,
+		cantOpen:     r.IntN(24) == 0,
 	}
 	mc.noGzip = r.IntN(6) == 0
 	mc.proxy = r.IntN(6) == 0
@@ -690,6 +696,9 @@ func caseNode(t *testing.T, port int, mc nodeModelCase) (*HTTPRequest, string) {
 	require.NoError(t, n.SetMaxRedirects(mc.maxRedirects))
 	n.SetAcceptGzip(!mc.noGzip)
 	file := filepath.Join(t.TempDir(), "download")
+	if mc.cantOpen {
+		file = filepath.Join(t.TempDir(), "missing", "download")
+	}
 	if mc.toFile {
 		require.NoError(t, n.SetDownloadFile(file))
 	}
@@ -727,7 +736,7 @@ func newModel(t *testing.T, port int, mc nodeModelCase, blocking bool, side ...s
 	}
 	host, hostPort := mc.target(port)
 	g := &godotNode{c: httpclient.New(), host: host, port: hostPort, method: mc.method, requestData: mc.body, path: "/",
-		headers: headers, acceptGzip: !mc.noGzip, bodyLen: -1, maxRedirects: mc.maxRedirects, limit: mc.limit, chunkSize: mc.chunk, toFile: mc.toFile}
+		headers: headers, acceptGzip: !mc.noGzip, bodyLen: -1, maxRedirects: mc.maxRedirects, limit: mc.limit, chunkSize: mc.chunk, toFile: mc.toFile, cantOpen: mc.toFile && mc.cantOpen}
 	t.Cleanup(func() {
 		g.c.Close()
 		if g.decompressor != nil {
