@@ -30,10 +30,11 @@ import (
 // same random exchanges over loopback, frame by frame, with every piece of
 // every response delivered to both sockets before the next frame, and must
 // show the same thing on every frame: the client status, get_downloaded_bytes(),
-// get_body_size(), whether the completion came — and the same completion.
-// This checks the node's layer (§2.6, §2.7, §2.8, §2.9, §2.10) on the
-// Process driver, where it differs from Godot's only as §7 says (COMPAT Q1,
-// Q2, Q3, Q4, Q16).
+// get_body_size(), whether the completion came — and the same completion,
+// file and requests (every hop's head and body). This checks the node's
+// layer (§2.4, §2.5, §2.6, §2.7, §2.8, §2.9, §2.10) on the Process driver,
+// where it differs from Godot's only as §7 says (COMPAT Q1, Q2, Q3, Q4,
+// Q16); TestNodeGodotModelBlocking does the same for use_threads and Do.
 
 // godotNode is the model: the fields of http_request.h that
 // _update_connection reads and writes; with download_file the chunks go to
