@@ -258,9 +258,18 @@ func TestCancelDuringEveryStatus(t *testing.T) {
 			if c.status != httpclient.StatusResolving && c.status != httpclient.StatusConnecting {
 				processUntil(t, n, c.status)
 			}
+			if c.status == httpclient.StatusBody {
+				nodes.ProcessUntil(t, n, func() bool { return n.DownloadedBytes() == 3 }, func() string { return "the 3 bytes were not read" })
+				require.Equal(t, int64(100), n.BodySize())
+			}
 			assert.Equal(t, c.status, n.HTTPClientStatus())
+			downloaded, size := n.DownloadedBytes(), n.BodySize()
 			n.CancelRequest()
 			assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+			// cancel_request() leaves downloaded and body_len alone (§2.12.3):
+			// the getters still show the canceled response.
+			assert.Equal(t, downloaded, n.DownloadedBytes(), "get_downloaded_bytes() after cancel")
+			assert.Equal(t, size, n.BodySize(), "get_body_size() after cancel")
 			drive.Idle(n, 80, 5*time.Millisecond) // the scenario: frames past the 300 ms timeout
 			assert.Zero(t, calls, "no completion after cancel (§2.12.3), not even the timeout's (§2.11.4)")
 			assert.NoError(t, n.SetUseThreads(false), "not busy")
