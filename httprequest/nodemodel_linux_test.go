@@ -199,8 +199,7 @@ func (g *godotNode) handleResponse() (handled, ret bool) {
 			g.c.Close()
 			redirs := g.redirections + 1
 			if strings.HasPrefix(newRequest, "http") {
-				g.host, g.port, g.path = parseModelURL(newRequest)
-				g.requestSent, g.gotResponse, g.bodyLen, g.body, g.downloaded, g.finalSize = false, false, -1, nil, 0, 0
+				g.parseURL(newRequest) // its error is ignored
 			} else {
 				g.path = newRequest
 			}
@@ -224,32 +223,67 @@ func (g *godotNode) handleResponse() (handled, ret bool) {
 	return false, false
 }
 
-// parseModelURL is _parse_url with String::parse_url (§2.5) for the valid
-// http URLs the generator writes: the scheme before "://", the fragment
-// dropped, the path from the first '/' (query included, "/" when empty),
-// userinfo up to the first '@' ignored, the host lower-cased, the port
-// after the last ':' (80 when there is none).
-func parseModelURL(u string) (host string, port int, path string) {
-	scheme, rest, ok := strings.Cut(u, "://")
-	if !ok || strings.ToLower(scheme) != "http" {
-		panic("the generator wrote " + u)
+// parseURL is HTTPRequest::_parse_url (§2.5): the request state is reset,
+// then String::parse_url (4.x) writes host, port and path as it goes, so a
+// URL it rejects leaves them part-way, and a scheme other than http://
+// leaves them as parsed without the defaults. Only plain http is generated.
+func (g *godotNode) parseURL(u string) {
+	g.path, g.port = "", 80
+	g.requestSent, g.gotResponse, g.bodyLen, g.body, g.downloaded, g.finalSize, g.redirections = false, false, -1, nil, 0, 0, 0
+	// String::parse_url
+	scheme, base := "", u
+	g.host, g.port, g.path = "", 0, ""
+	if i := strings.Index(base, "://"); i >= 0 && strings.Trim(strings.ToLower(base[:i]), "abcdefghijklmnopqrstuvwxyz0123456789+-.") == "" {
+		scheme, base = strings.ToLower(base[:i+3]), base[i+3:]
 	}
-	rest, _, _ = strings.Cut(rest, "#")
-	authority := rest
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		authority, path = rest[:i], rest[i:]
+	if i := strings.IndexByte(base, '#'); i >= 0 {
+		base = base[:i]
 	}
-	if i := strings.IndexByte(authority, '@'); i >= 0 {
-		authority = authority[i+1:]
+	if i := strings.IndexByte(base, '/'); i >= 0 {
+		g.path, base = base[i:], base[:i]
 	}
-	host, port = authority, 80
-	if i := strings.LastIndexByte(authority, ':'); i >= 0 {
-		host, port = authority[:i], atoi(authority[i+1:])
+	if i := strings.IndexByte(base, '@'); i >= 0 {
+		base = base[i+1:]
 	}
-	if path == "" {
-		path = "/"
+	if strings.HasPrefix(base, "[") {
+		i := strings.LastIndexByte(base, ']')
+		if i < 0 {
+			return
+		}
+		g.host, base = base[1:i], base[i+1:]
+	} else {
+		if strings.Count(base, ":") > 1 { // get_slice_count(":") > 2
+			return
+		}
+		if i := strings.LastIndexByte(base, ':'); i < 0 {
+			g.host, base = base, ""
+		} else {
+			g.host, base = base[:i], base[i:]
+		}
 	}
-	return strings.ToLower(host), port, path
+	if g.host == "" {
+		return
+	}
+	g.host = strings.ToLower(g.host)
+	if strings.HasPrefix(base, ":") {
+		n, err := strconv.Atoi(base[1:]) // is_valid_int for the ports generated
+		if err != nil {
+			return
+		}
+		if g.port = n; n < 1 || n > 65535 {
+			return
+		}
+	}
+	// _parse_url once parse_url succeeded
+	if scheme != "http://" {
+		return
+	}
+	if g.port == 0 {
+		g.port = 80
+	}
+	if g.path == "" {
+		g.path = "/"
+	}
 }
 
 func atoi(s string) int {
@@ -547,7 +581,12 @@ func genRedirect(t testing.TB, r *rand.Rand, port, hop int) string {
 			"http://u:p@127.0.0.1:" + strconv.Itoa(port) + "/ui" + strconv.Itoa(hop), // userinfo ignored
 			abs + "/f" + strconv.Itoa(hop) + "?q=1#frag",                             // no fragment sent
 			"HTTP://127.0.0.1:" + strconv.Itoa(port) + "/U",                          // not "http": a path, R4
-		}[r.IntN(5)],
+			// parse_url fails (an empty host, port 0, two colons, no ']'):
+			// the redirect is not followed (connect_to_host refuses what
+			// it left), the 3xx is final (§2.8.1.6).
+			"http://", abs[:len(abs)-len(strconv.Itoa(port))] + "0/z", abs + ":1/x", "http://[::1/x",
+			"httpx://127.0.0.1:" + strconv.Itoa(port) + "/y", // parsed, then refused for its scheme: followed to what was parsed
+		}[r.IntN(10)],
 		"location: /l" + strconv.Itoa(hop),
 		"Location: /Up/Case?Q=A%20b&x=" + strconv.Itoa(hop), // the path as given
 		"Location: //127.0.0.1/p",                           // a path, not a host (§2.8.1.5)
@@ -938,7 +977,8 @@ func clientEnded(local int) func(socks []drive.TCPSocket) bool {
 // response and then ends with a FIN, so every blocking read ends, and the
 // outcome does not depend on when the bytes arrive: a FIN in BODY while the
 // body still expects bytes is left to the body read (COMPAT H2), and one
-// that comes after the body is never polled before the node completes.
+// that comes after the body is never polled before the node completes —
+// except after a chunked answer to HEAD, which is left out.
 // Resets and connections left open are races in blocking mode; the Process
 // model has them. Do polls only at its first BODY step (§2.6.1.2), which
 // changes nothing with a FIN behind the bytes. Each case must give the same
@@ -994,6 +1034,12 @@ func TestNodeGodotModelBlocking(t *testing.T) {
 		mc := genNodeModelCase(t, r, port)
 		for k := range mc.hops {
 			mc.hops[k].end = endFIN
+		}
+		if last := mc.hops[len(mc.hops)-1].resp; mc.method == httpclient.MethodHead && strings.Contains(strings.ToLower(last), "transfer-encoding: chunked") {
+			// A chunked answer to HEAD has body_size 0 and stays in BODY
+			// (§1.8.6): the BODY step's poll meets the FIN or not, a race
+			// in Godot's blocking loop too. The Process model has it.
+			continue
 		}
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			serve(mc)
