@@ -924,6 +924,12 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 			frame()
 		}
 	}
+	if g.done {
+		// After the completion: DISCONNECTED, the getters keep the last
+		// response's values (§2.9.7), no second completion.
+		frame()
+		frame()
+	}
 	if len(got) > 1 {
 		fail("%d completions", len(got))
 	}
