@@ -72,8 +72,22 @@ type godotNode struct {
 	code         int
 	respHeaders  []string
 
-	done bool
-	got  Completion
+	done     bool
+	canceled bool // cancel_request() ended it: no completion
+	got      Completion
+}
+
+// cancel is cancel_request() (§2.12.3): the file and the decoder dropped,
+// the client closed, the body cleared, no completion; downloaded and
+// body_len stay as they are.
+func (g *godotNode) cancel() {
+	g.done, g.canceled = true, true
+	if g.decompressor != nil {
+		g.decompressor.release()
+		g.decompressor = nil
+	}
+	g.c.Close()
+	g.body, g.gotResponse, g.requestSent = nil, false, false
 }
 
 // finish is _defer_done + _request_done: the completion, then
@@ -405,6 +419,8 @@ func (e hopEnd) String() string { return [...]string{"hold", "FIN", "RST"}[e] }
 // nodeModelCase is one exchange: the node's settings and the responses of
 // the connections it makes (one per redirect hop).
 type nodeModelCase struct {
+	id           int  // sent as X-Case, so that a connection of an earlier case is told apart
+	cancelAt     int  // cancel_request() instead of this frame's Process (0: never)
 	proxy        bool // set_http_proxy to the server, the URL's host a name nobody resolves
 	noGzip       bool // accept_gzip off
 	method       httpclient.Method
@@ -433,7 +449,7 @@ func (mc nodeModelCase) url(port int) string {
 
 func (mc nodeModelCase) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "download_file_cant_open=%v http_proxy=%v accept_gzip=%v method=%v custom_headers=%q request_data=%d bytes download_chunk_size=%d body_size_limit=%d max_redirects=%d download_file=%v", mc.toFile && mc.cantOpen, mc.proxy, !mc.noGzip, mc.method, mc.headers, len(mc.body), mc.chunk, mc.limit, mc.maxRedirects, mc.toFile)
+	fmt.Fprintf(&b, "cancel_at_frame=%d download_file_cant_open=%v http_proxy=%v accept_gzip=%v method=%v custom_headers=%q request_data=%d bytes download_chunk_size=%d body_size_limit=%d max_redirects=%d download_file=%v", mc.cancelAt, mc.toFile && mc.cantOpen, mc.proxy, !mc.noGzip, mc.method, mc.headers, len(mc.body), mc.chunk, mc.limit, mc.maxRedirects, mc.toFile)
 	for i, h := range mc.hops {
 		fmt.Fprintf(&b, "\n  hop %d (cuts %v, then %v): %q", i, h.cuts, h.end, h.resp)
 	}
@@ -678,6 +694,7 @@ type nodeFrame struct {
 // X-Side line spelled as the model's.
 type sideConn struct {
 	node bool
+	id   string // the X-Case value
 	head string
 	conn *net.TCPConn
 }
@@ -698,6 +715,10 @@ func TestNodeGodotModel(t *testing.T) {
 	}
 	for i := range n {
 		mc := genNodeModelCase(t, r, port)
+		mc.id = i
+		if r.IntN(5) == 0 {
+			mc.cancelAt = 1 + r.IntN(20)
+		}
 		t.Run(strconv.Itoa(i), func(t *testing.T) { runNodeModelCase(t, port, conns, mc, uint64(i)) })
 	}
 }
@@ -719,7 +740,9 @@ func acceptSides(ln *net.TCPListener, out chan<- sideConn) {
 			}
 			node := bytes.Contains(req, []byte("\r\nX-Side: node\r\n"))
 			head := strings.Replace(string(req), "\r\nX-Side: node\r\n", "\r\nX-Side: model\r\n", 1)
-			out <- sideConn{node: node, head: head, conn: c}
+			_, id, _ := strings.Cut(head, "\r\nX-Case: ")
+			id, _, _ = strings.Cut(id, "\r\n")
+			out <- sideConn{node: node, id: id, head: head, conn: c}
 		}()
 	}
 }
@@ -820,7 +843,8 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	n.OnRequestCompleted(func(res Result, code int, h []string, b []byte) {
 		got = append(got, Completion{res, code, h, b})
 	})
-	g := newModel(t, port, mc, false, "X-Side: model")
+	caseHeader := "X-Case: " + strconv.Itoa(mc.id)
+	g := newModel(t, port, mc, false, "X-Side: model", caseHeader)
 
 	var open []*net.TCPConn
 	t.Cleanup(func() {
@@ -835,12 +859,18 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 			fmt.Sprintf(format, args...), mc, gotFrames, wantFrames, got, n.LastError(), g.got)
 	}
 	frame := func() {
-		n.Process()
-		gotFrames = append(gotFrames, nodeFrame{n.HTTPClientStatus(), n.DownloadedBytes(), n.BodySize(), len(got) > 0})
-		if !g.done {
-			g.update()
+		if len(gotFrames)+1 == mc.cancelAt && !g.done {
+			// The game cancels instead of this frame (§2.12).
+			n.CancelRequest()
+			g.cancel()
+		} else {
+			n.Process()
+			if !g.done {
+				g.update()
+			}
 		}
-		wantFrames = append(wantFrames, nodeFrame{g.c.Status(), g.downloaded, g.bodyLen, g.done})
+		gotFrames = append(gotFrames, nodeFrame{n.HTTPClientStatus(), n.DownloadedBytes(), n.BodySize(), len(got) > 0})
+		wantFrames = append(wantFrames, nodeFrame{g.c.Status(), g.downloaded, g.bodyLen, g.done && !g.canceled})
 		if gotFrames[len(gotFrames)-1] != wantFrames[len(wantFrames)-1] {
 			fail("frame %d differs", len(gotFrames))
 		}
@@ -849,7 +879,7 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 		require.True(t, drive.AwaitTCP(port, maxWait, time.Millisecond, noneConnecting(port)), "a connect did not finish")
 	}
 
-	require.NoError(t, n.Request(mc.url(port), append([]string{"X-Side: node"}, mc.headers...), mc.method, mc.body))
+	require.NoError(t, n.Request(mc.url(port), append([]string{"X-Side: node", caseHeader}, mc.headers...), mc.method, mc.body))
 	require.NoError(t, g.c.ConnectToHost(g.host, g.port, nil))
 	settle()
 	for hop := 0; hop < len(mc.hops) && !g.done; hop++ {
@@ -857,8 +887,8 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 		var nodeConn, modelConn *net.TCPConn
 		var nodeHead, modelHead string
 		for f := 0; nodeConn == nil || modelConn == nil; f++ {
-			if f == 50 || (g.done && len(got) > 0) {
-				if nodeConn != nil || modelConn != nil {
+			if f == 50 || (g.done && (len(got) > 0 || g.canceled)) {
+				if (nodeConn != nil || modelConn != nil) && !g.canceled {
 					fail("hop %d: only one side connected (node %v, model %v)", hop, nodeConn != nil, modelConn != nil)
 				}
 				break
@@ -868,6 +898,9 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 				select {
 				case sc := <-conns:
 					open = append(open, sc.conn)
+					if sc.id != strconv.Itoa(mc.id) {
+						continue // an earlier case's, canceled before it was read
+					}
 					if sc.node {
 						nodeConn, nodeHead = sc.conn, sc.head
 					} else {
@@ -920,7 +953,7 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 		if hop < len(mc.hops)-1 {
 			continue // the next hop's frames start with its connect
 		}
-		for f := 0; f < 30 && (!g.done || len(got) == 0); f++ {
+		for f := 0; f < 30 && (!g.done || (len(got) == 0 && !g.canceled)); f++ {
 			frame()
 		}
 	}
@@ -933,13 +966,19 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	if len(got) > 1 {
 		fail("%d completions", len(got))
 	}
-	if g.done != (len(got) == 1) {
-		fail("completion: node %v, model %v", len(got) == 1, g.done)
+	if completed := g.done && !g.canceled; completed != (len(got) == 1) {
+		fail("completion: node %v, model %v", len(got) == 1, completed)
 	}
-	if g.done && !completionEqual(got[0], g.got) {
+	if g.canceled {
+		// COMPAT Q7: a download that did not succeed leaves no file, not
+		// even a temporary one (Godot's partial file stays in place).
+		if left, _ := os.ReadDir(filepath.Dir(file)); len(left) > 0 {
+			fail("after cancel_request() the download directory holds %v", left)
+		}
+	} else if g.done && !completionEqual(got[0], g.got) {
 		fail("completions differ")
 	}
-	if msg := g.fileDiffers(mc, file); g.done && msg != "" {
+	if msg := g.fileDiffers(mc, file); g.done && !g.canceled && msg != "" {
 		fail("%s", msg)
 	}
 	n.CancelRequest()
