@@ -405,6 +405,19 @@ type nodeHop struct {
 	end  hopEnd
 }
 
+// pieces is the response cut at the hop's boundaries.
+func (h nodeHop) pieces() [][]byte {
+	var out [][]byte
+	prev := 0
+	for _, cut := range append(slices.Clone(h.cuts), len(h.resp)) {
+		if cut > prev {
+			out = append(out, []byte(h.resp[prev:cut]))
+			prev = cut
+		}
+	}
+	return out
+}
+
 // hopEnd is what the server does after a hop's response.
 type hopEnd int
 
@@ -912,21 +925,15 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 			}
 			settle()
 		}
-		if nodeConn == nil {
-			break
+		if nodeConn == nil || modelConn == nil {
+			break // canceled (one side's request may have gone before the close)
 		}
 		if nodeHead != modelHead {
 			// §2.8.1.5–7: the redirect's target, method and headers.
 			fail("hop %d: the request heads differ:\nnode:  %q\nmodel: %q", hop, nodeHead, modelHead)
 		}
 		h := mc.hops[hop]
-		prev := 0
-		for _, cut := range append(slices.Clone(h.cuts), len(h.resp)) {
-			if cut <= prev {
-				continue
-			}
-			piece := []byte(h.resp[prev:cut])
-			prev = cut
+		for _, piece := range h.pieces() {
 			for _, c := range []*net.TCPConn{nodeConn, modelConn} {
 				_, _ = c.Write(piece) // a client that closed (a redirect) resets
 				require.True(t, drive.AwaitSent(c, maxWait, 0), "the peer did not acknowledge")
@@ -1050,13 +1057,8 @@ func TestNodeGodotModelBlocking(t *testing.T) {
 		if i >= len(cur) {
 			return
 		}
-		h := cur[i]
-		prev := 0
-		for _, cut := range append(slices.Clone(h.cuts), len(h.resp)) {
-			if cut > prev {
-				_, _ = conn.Write([]byte(h.resp[prev:cut])) // a client that closed (a redirect) resets
-				prev = cut
-			}
+		for _, piece := range cur[i].pieces() {
+			_, _ = conn.Write(piece) // a client that closed (a redirect) resets
 		}
 		_ = conn.(*net.TCPConn).CloseWrite()
 		_, _ = io.Copy(io.Discard, conn)
