@@ -326,8 +326,34 @@ func (s *sink) grow(m int) {
 		c = max(min(max(8*cap(s.body), 1<<20), cl), need)
 	}
 	b := make([]byte, len(s.body), c)
-	copy(b, s.body)
+	copyPreemptible(b, s.body)
 	s.body = b
+}
+
+// preemptPiece is how much copyPreemptible copies between two points
+// where the goroutine can be preempted.
+const preemptPiece = 256 << 10
+
+// copyPreemptible is copy(dst, src) in pieces of preemptPiece bytes, for a
+// body of any size. One copy is one memmove, which cannot be preempted: a
+// garbage collection that starts during a copy of tens of MiB has its mark
+// workers spin on a CPU, signalling this goroutine again and again, until
+// the copy ends — on 256 MiB bodies in memory a quarter of the process's
+// CPU time, taken from the peer on a small machine. copyPiece is never
+// inlined, so its prologue's stack check is a preemption point between
+// pieces.
+func copyPreemptible(dst, src []byte) {
+	for len(src) > 0 && len(dst) > 0 {
+		n := copyPiece(dst, src)
+		dst, src = dst[n:], src[n:]
+	}
+}
+
+// copyPiece copies at most preemptPiece bytes of src to dst.
+//
+//go:noinline
+func copyPiece(dst, src []byte) int {
+	return copy(dst, src[:min(len(src), preemptPiece)])
 }
 
 // bodyWriterErr is the cause of RESULT_DOWNLOAD_FILE_WRITE_ERROR for a body
