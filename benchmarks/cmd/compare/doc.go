@@ -2,7 +2,8 @@
 // blocking client, the non-blocking Poll loop, the node's Process loop, Do
 // into memory, Do streaming, keep-alive) against net/http, fasthttp, curl (an
 // external process, skipped when not installed) and the raw-TCP limits (a
-// bare net.Conn reading into 64 KiB and 1 MiB buffers), over a raw loopback
+// bare net.Conn reading into 64 KiB and 1 MiB buffers, and into one buffer
+// in memory made at the body's size), over a raw loopback
 // server in a child process. The clients are interleaved download by
 // download, round after round, so that the noise of a shared machine falls on
 // all of them alike; every figure is a median over the rounds, and every

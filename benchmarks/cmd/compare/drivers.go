@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,7 @@ type target struct {
 	port int
 	path string // "/cl/268435456"
 	gzip bool   // the body is gzip-encoded: decode it
+	size int64  // the body's size (decoded)
 }
 
 func (t target) url() string {
@@ -390,6 +392,45 @@ func newCurl(t target, _ bool) (request, func(), error) {
 	}
 	return req, func() {}, nil
 }
+
+// newRawMem is newRaw with the response kept in memory, the floor of every
+// client that hands over the body in memory: one buffer is made per
+// response, at the body's size plus rawMemSlack for the head and the chunk
+// lines, and each conn.Read of at most 64 KiB goes straight to its end (a
+// larger response grows it). The body is never copied, the buffer never
+// grown by doubling: what is left is the cost of putting the bytes in fresh
+// memory.
+func newRawMem(t target, _ bool) (request, func(), error) {
+	head := []byte("GET " + t.path + " HTTP/1.1\r\nHost: " + t.addr() + "\r\nConnection: close\r\n\r\n")
+	req := func() (int64, error) {
+		conn, err := net.Dial("tcp", t.addr())
+		if err != nil {
+			return 0, err
+		}
+		defer conn.Close()
+		if _, err := conn.Write(head); err != nil {
+			return 0, err
+		}
+		b := make([]byte, 0, t.size+rawMemSlack)
+		for {
+			b = slices.Grow(b, 64*kiB)
+			n, err := conn.Read(b[len(b) : len(b)+64*kiB])
+			b = b[:len(b)+n]
+			if err == io.EOF {
+				return int64(len(b)), nil
+			}
+			if err != nil {
+				return int64(len(b)), err
+			}
+		}
+	}
+	return req, func() {}, nil
+}
+
+// rawMemSlack is what raw-mem's buffer holds beyond the body: the head, the
+// chunk lines of a 256 MiB body in 16 KiB chunks (16384 lines of 8 bytes),
+// and one read of room.
+const rawMemSlack = 256*kiB + 64*kiB
 
 // newRaw is the transfer with no HTTP client at all: a bare net.Conn that
 // sends the request with Connection: close and reads the whole response

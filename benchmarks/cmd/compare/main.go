@@ -288,7 +288,7 @@ func compare(cfg config, log io.Writer) (*results, error) {
 		}
 	}()
 	for _, w := range res.workloads {
-		t := target{host: host, port: port, path: w.path, gzip: w.gzip}
+		t := target{host: host, port: port, path: w.path, gzip: w.gzip, size: w.size}
 		for _, s := range w.series {
 			s.req, s.close, s.err = s.driver(t, w)()
 		}
@@ -424,8 +424,8 @@ func buildWorkloads(cfg config, curl bool, fileTarget string) []*workload {
 			names = append(names, "curl")
 		}
 		if raw {
-			w.refs = append(w.refs, "raw-64k")
-			names = append(names, "raw-64k", "raw-1m")
+			w.refs = append(w.refs, "raw-64k", "raw-mem")
+			names = append(names, "raw-64k", "raw-1m", "raw-mem")
 		}
 		w.addSeries(names...)
 		return w
@@ -492,6 +492,8 @@ func driverFor(name string, w *workload) func(target, bool) (request, func(), er
 		return newRaw(64 * kiB)
 	case "raw-1m":
 		return newRaw(miB)
+	case "raw-mem":
+		return newRawMem
 	}
 	return nil
 }

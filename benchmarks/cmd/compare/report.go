@@ -288,6 +288,7 @@ var legend = []struct{ name, text string }{
 	{"fasthttp", "valyala/fasthttp Client.Do with a reused Request/Response; downloads stream (StreamResponseBody) through io.CopyBuffer with 64 KiB (gzip: compress/gzip); Connection: close except in the keep-alive table"},
 	{"curl", "curl -s -o /dev/null (--compressed for gzip) as an external process per download; its start-up is timed too (so it is in the download tables only)"},
 	{"raw-64k, raw-1m", "the raw-TCP limits: a bare net.Conn that writes the request and reads the whole response into a 64 KiB / 1 MiB buffer until the server closes — no HTTP at all"},
+	{"raw-mem", "raw-64k keeping the response in memory: one buffer made per response at the body's size (plus room for the head and chunk lines), each 64 KiB read straight to its end — the floor of a client that hands over the body in memory (node-process, node-do-mem, nethttp-readall), with no copy and no growth"},
 }
 
 func (res *results) markdown() string {
