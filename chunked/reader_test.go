@@ -259,3 +259,96 @@ func TestReaderReset(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Equal(t, "ok", string(out))
 }
+
+// recordingReader is a bytes.Reader that records, for every Read, whether
+// its buffer is into (the caller's p) and the stream position after it.
+type recordingReader struct {
+	src   *bytes.Reader
+	into  []byte
+	reads []recordedRead
+}
+
+type recordedRead struct {
+	direct bool  // the read went straight into the caller's p
+	want   int   // len of the buffer it was given
+	n      int   // bytes it returned
+	pos    int64 // stream position after it
+}
+
+func (r *recordingReader) Read(q []byte) (int, error) {
+	n, err := r.src.Read(q)
+	direct := len(q) > 0 && &q[0] == &r.into[0] // Reader reads into p[:want] or buf[:want]
+	r.reads = append(r.reads, recordedRead{direct: direct, want: len(q), n: n, pos: r.src.Size() - int64(r.src.Len())})
+	return n, err
+}
+
+// readRecorded reads body through a Reader with a p of psize bytes and
+// returns the data and the underlying reads.
+func readRecorded(t *testing.T, body []byte, psize int) ([]byte, []recordedRead) {
+	t.Helper()
+	p := make([]byte, psize)
+	rec := &recordingReader{src: bytes.NewReader(body), into: p}
+	r := NewReader(rec)
+	var out []byte
+	for {
+		n, err := r.Read(p)
+		out = append(out, p[:n]...)
+		if err == io.EOF {
+			return out, rec.reads
+		}
+		require.NoError(t, err)
+	}
+}
+
+// chunkedBody is data cut into chunks of size bytes, then the last chunk.
+func chunkedBody(data []byte, size int) []byte {
+	var body []byte
+	for i := 0; i < len(data); i += size {
+		body = AppendChunk(body, data[i:min(i+size, len(data))])
+	}
+	return AppendLastChunk(body)
+}
+
+// TestReaderLargeChunksDirect pins Reader's fast path: the data of large
+// chunks is read by the underlying reader straight into the caller's p
+// (not copied through the 16 KiB buffer), and after a large chunk the
+// buffer reads only the end of it and the next size line, ending on a
+// 64-byte boundary of the stream. Small chunks, or a small p, go through
+// the buffer. The bytes are the same either way (TestReaderContract); what
+// is pinned here is that the copy is skipped.
+func TestReaderLargeChunksDirect(t *testing.T) {
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i*31 + i>>11)
+	}
+	body := chunkedBody(data, 100_000)
+	out, reads := readRecorded(t, body, 64<<10)
+	require.True(t, bytes.Equal(data, out))
+	var direct, buffered int64
+	for i, rd := range reads {
+		if rd.direct {
+			direct += int64(rd.n)
+			continue
+		}
+		buffered += int64(rd.n)
+		if i == 0 {
+			continue // the first read knows of no chunk yet: a whole buffer
+		}
+		assert.LessOrEqual(t, rd.want, headFill+63, "read %d: after a large chunk the buffer takes its end and the next size line only", i)
+		if rd.n == rd.want && rd.pos < int64(len(body)) {
+			assert.Zero(t, rd.pos%64, "read %d ends at %d: not on a 64-byte boundary", i, rd.pos)
+		}
+	}
+	assert.Greater(t, direct, int64(len(data))*9/10, "chunk data read straight into p (buffered: %d)", buffered)
+
+	for _, tc := range []struct {
+		name         string
+		chunk, psize int
+	}{{"small chunks", 512, 64 << 10}, {"small p", 100_000, directMin - 1}} {
+		out, reads := readRecorded(t, chunkedBody(data, tc.chunk), tc.psize)
+		require.True(t, bytes.Equal(data, out), tc.name)
+		for i, rd := range reads {
+			assert.False(t, rd.direct, "%s: read %d went straight into p", tc.name, i)
+		}
+	}
+}
