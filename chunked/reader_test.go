@@ -356,4 +356,14 @@ func TestReaderLargeChunksDirect(t *testing.T) {
 		assert.Equal(t, tc.direct, slices.ContainsFunc(reads, func(rd recordedRead) bool { return rd.direct }),
 			"%s: whether data was read straight into p", tc.name)
 	}
+
+	// The first read fills the buffer up to the size line of a chunk of
+	// directMinData bytes: the whole chunk is then read straight into p.
+	first := readerBufSize - len("3ff3\r\n") - len("\r\n") - len("400\r\n")
+	require.Equal(t, 0x3ff3, first)
+	out, reads = readRecorded(t, AppendLastChunk(AppendChunk(AppendChunk(nil, data[:first]), data[first:first+directMinData])), 64<<10)
+	require.True(t, bytes.Equal(data[:first+directMinData], out))
+	require.Greater(t, len(reads), 1)
+	assert.Equal(t, recordedRead{want: readerBufSize, n: readerBufSize, pos: readerBufSize}, reads[0])
+	assert.Equal(t, recordedRead{direct: true, want: directMinData, n: directMinData, pos: readerBufSize + directMinData}, reads[1])
 }
