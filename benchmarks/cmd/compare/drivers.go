@@ -160,39 +160,51 @@ func (p *pollReader) Read(b []byte) (int, error) {
 
 // newNodeProcess drives a node as a game does: Request, then Process() once
 // per frame (here: in a spin loop, no frame pacing) until request_completed;
-// the body is delivered in memory, as Godot's default.
-func newNodeProcess(t target, keepAlive bool) (request, func(), error) {
-	n := httprequest.New()
-	if err := n.SetKeepAlive(keepAlive); err != nil {
-		return nil, nil, err
+// the body is delivered in memory, as Godot's default, or with stream to a
+// body writer (SetBodyWriter) that drops it.
+func newNodeProcess(stream bool) func(target, bool) (request, func(), error) {
+	return func(t target, keepAlive bool) (request, func(), error) {
+		n := httprequest.New()
+		if err := n.SetKeepAlive(keepAlive); err != nil {
+			return nil, nil, err
+		}
+		var w counter
+		if stream {
+			if err := n.SetBodyWriter(&w); err != nil {
+				return nil, nil, err
+			}
+		}
+		var (
+			done   bool
+			result httprequest.Result
+			code   int
+			size   int
+		)
+		n.OnRequestCompleted(func(r httprequest.Result, c int, _ []string, body []byte) {
+			done, result, code, size = true, r, c, len(body)
+		})
+		url := t.url()
+		req := func() (int64, error) {
+			done, w.n = false, 0
+			if err := n.Request(url, nil, httpclient.MethodGet, ""); err != nil {
+				return 0, err
+			}
+			for !done {
+				n.Process()
+			}
+			if result != httprequest.ResultSuccess {
+				return 0, fmt.Errorf("%v: %v", result, n.LastError())
+			}
+			if code != http.StatusOK {
+				return 0, fmt.Errorf("status %d", code)
+			}
+			if stream {
+				return w.n, nil
+			}
+			return int64(size), nil
+		}
+		return req, n.Close, nil
 	}
-	var (
-		done   bool
-		result httprequest.Result
-		code   int
-		size   int
-	)
-	n.OnRequestCompleted(func(r httprequest.Result, c int, _ []string, body []byte) {
-		done, result, code, size = true, r, c, len(body)
-	})
-	url := t.url()
-	req := func() (int64, error) {
-		done = false
-		if err := n.Request(url, nil, httpclient.MethodGet, ""); err != nil {
-			return 0, err
-		}
-		for !done {
-			n.Process()
-		}
-		if result != httprequest.ResultSuccess {
-			return 0, fmt.Errorf("%v: %v", result, n.LastError())
-		}
-		if code != http.StatusOK {
-			return 0, fmt.Errorf("status %d", code)
-		}
-		return int64(size), nil
-	}
-	return req, n.Close, nil
 }
 
 // newNodeDo drives a node with Do, the body into memory or, with stream,

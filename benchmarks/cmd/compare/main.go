@@ -418,7 +418,7 @@ func buildWorkloads(cfg config, curl bool, fileTarget string) []*workload {
 	dl := func(name, title, path string, gz bool, raw bool) *workload {
 		w := &workload{name: name, title: title, kind: download, path: path, gzip: gz,
 			size: cfg.size, count: 1, rounds: cfg.rounds, refs: []string{"nethttp", "nethttp-readall", "fasthttp"}}
-		names := []string{"blocking", "poll", "node-process", "node-do-mem", "node-do-stream", "node-keepalive-stream",
+		names := []string{"blocking", "poll", "node-process", "node-process-stream", "node-do-mem", "node-do-stream", "node-keepalive-stream",
 			"nethttp", "nethttp-readall", "fasthttp"}
 		if curl {
 			names = append(names, "curl")
@@ -471,7 +471,9 @@ func driverFor(name string, w *workload) func(target, bool) (request, func(), er
 	case "poll":
 		return newBlocking(false)
 	case "node-process", "node-keepalive-process":
-		return newNodeProcess
+		return newNodeProcess(false)
+	case "node-process-stream":
+		return newNodeProcess(true)
 	case "node-do-mem", "node-keepalive":
 		return newNodeDo(false)
 	case "node-do-stream", "node-keepalive-stream":

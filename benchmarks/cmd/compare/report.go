@@ -278,6 +278,7 @@ var legend = []struct{ name, text string }{
 	{"blocking", "httpclient.Client in blocking mode: ConnectToHost, RequestRaw, Poll, ReadResponseBodyChunkInto a reused 64 KiB buffer (gzip: compress/gzip over BodyReader); the client object is reused, closed and reconnected for each request"},
 	{"poll", "the same client in non-blocking mode: a spin loop of Poll and ReadResponseBodyChunkInto (no sleeping)"},
 	{"node-process", "httprequest: Request, then Process() in a spin loop until request_completed; body in memory (Godot's default)"},
+	{"node-process-stream", "node-process with SetBodyWriter (a writer that drops the bytes)"},
 	{"node-do-mem", "httprequest Do, body in memory (Completion.Body)"},
 	{"node-do-stream", "httprequest Do with SetBodyWriter (a writer that drops the bytes)"},
 	{"node-keepalive", "node-do-mem with SetKeepAlive(true) (-stream: node-do-stream, -process: node-process); in the download tables node-keepalive-stream reuses its connection from round to round, every other client opens a new one"},
