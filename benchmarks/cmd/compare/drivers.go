@@ -158,21 +158,31 @@ func (p *pollReader) Read(b []byte) (int, error) {
 	}
 }
 
+// newNode makes the node of a node driver: keep-alive as asked and, with
+// stream, a body writer that counts the bytes and drops them.
+func newNode(keepAlive, stream bool) (*httprequest.HTTPRequest, *counter, error) {
+	n := httprequest.New()
+	if err := n.SetKeepAlive(keepAlive); err != nil {
+		return nil, nil, err
+	}
+	w := new(counter)
+	if stream {
+		if err := n.SetBodyWriter(w); err != nil {
+			return nil, nil, err
+		}
+	}
+	return n, w, nil
+}
+
 // newNodeProcess drives a node as a game does: Request, then Process() once
 // per frame (here: in a spin loop, no frame pacing) until request_completed;
 // the body is delivered in memory, as Godot's default, or with stream to a
 // body writer (SetBodyWriter) that drops it.
 func newNodeProcess(stream bool) func(target, bool) (request, func(), error) {
 	return func(t target, keepAlive bool) (request, func(), error) {
-		n := httprequest.New()
-		if err := n.SetKeepAlive(keepAlive); err != nil {
+		n, w, err := newNode(keepAlive, stream)
+		if err != nil {
 			return nil, nil, err
-		}
-		var w counter
-		if stream {
-			if err := n.SetBodyWriter(&w); err != nil {
-				return nil, nil, err
-			}
 		}
 		var (
 			done   bool
@@ -211,15 +221,9 @@ func newNodeProcess(stream bool) func(target, bool) (request, func(), error) {
 // to a body writer (SetBodyWriter) that drops it.
 func newNodeDo(stream bool) func(target, bool) (request, func(), error) {
 	return func(t target, keepAlive bool) (request, func(), error) {
-		n := httprequest.New()
-		if err := n.SetKeepAlive(keepAlive); err != nil {
+		n, w, err := newNode(keepAlive, stream)
+		if err != nil {
 			return nil, nil, err
-		}
-		var w counter
-		if stream {
-			if err := n.SetBodyWriter(&w); err != nil {
-				return nil, nil, err
-			}
 		}
 		url := t.url()
 		ctx := context.Background()
@@ -405,45 +409,6 @@ func newCurl(t target, _ bool) (request, func(), error) {
 	return req, func() {}, nil
 }
 
-// newRawMem is newRaw with the response kept in memory, the floor of every
-// client that hands over the body in memory: one buffer is made per
-// response, at the body's size plus rawMemSlack for the head and the chunk
-// lines, and each conn.Read of at most 64 KiB goes straight to its end (a
-// larger response grows it). The body is never copied, the buffer never
-// grown by doubling: what is left is the cost of putting the bytes in fresh
-// memory.
-func newRawMem(t target, _ bool) (request, func(), error) {
-	head := []byte("GET " + t.path + " HTTP/1.1\r\nHost: " + t.addr() + "\r\nConnection: close\r\n\r\n")
-	req := func() (int64, error) {
-		conn, err := net.Dial("tcp", t.addr())
-		if err != nil {
-			return 0, err
-		}
-		defer conn.Close()
-		if _, err := conn.Write(head); err != nil {
-			return 0, err
-		}
-		b := make([]byte, 0, t.size+rawMemSlack)
-		for {
-			b = slices.Grow(b, 64*kiB)
-			n, err := conn.Read(b[len(b) : len(b)+64*kiB])
-			b = b[:len(b)+n]
-			if err == io.EOF {
-				return int64(len(b)), nil
-			}
-			if err != nil {
-				return int64(len(b)), err
-			}
-		}
-	}
-	return req, func() {}, nil
-}
-
-// rawMemSlack is what raw-mem's buffer holds beyond the body: the head, the
-// chunk lines of a 256 MiB body in 16 KiB chunks (16384 lines of 8 bytes),
-// and one read of room.
-const rawMemSlack = 256*kiB + 64*kiB
-
 // newRaw is the transfer with no HTTP client at all: a bare net.Conn that
 // sends the request with Connection: close and reads the whole response
 // (head, body, framing) with conn.Read into a buffer of bufSize bytes until
@@ -452,28 +417,63 @@ const rawMemSlack = 256*kiB + 64*kiB
 func newRaw(bufSize int) func(target, bool) (request, func(), error) {
 	return func(t target, _ bool) (request, func(), error) {
 		buf := make([]byte, bufSize)
-		head := []byte("GET " + t.path + " HTTP/1.1\r\nHost: " + t.addr() + "\r\nConnection: close\r\n\r\n")
-		req := func() (int64, error) {
-			conn, err := net.Dial("tcp", t.addr())
-			if err != nil {
-				return 0, err
-			}
-			defer conn.Close()
-			if _, err := conn.Write(head); err != nil {
-				return 0, err
-			}
+		return rawGet(t, func(conn net.Conn) (int64, error) {
 			var total int64
 			for {
 				n, err := conn.Read(buf)
 				total += int64(n)
-				if err == io.EOF {
-					return total, nil
-				}
 				if err != nil {
 					return total, err
 				}
 			}
+		}), func() {}, nil
+	}
+}
+
+// newRawMem is newRaw with the response kept in memory, the floor of every
+// client that hands over the body in memory: one buffer is made per
+// response, at the body's size plus rawMemSlack for the head and the chunk
+// lines, and each conn.Read of at most 64 KiB goes straight to its end (a
+// larger response grows it). The body is never copied, the buffer never
+// grown by doubling: what is left is the cost of putting the bytes in fresh
+// memory.
+func newRawMem(t target, _ bool) (request, func(), error) {
+	return rawGet(t, func(conn net.Conn) (int64, error) {
+		b := make([]byte, 0, t.size+rawMemSlack)
+		for {
+			b = slices.Grow(b, 64*kiB)
+			n, err := conn.Read(b[len(b) : len(b)+64*kiB])
+			b = b[:len(b)+n]
+			if err != nil {
+				return int64(len(b)), err
+			}
 		}
-		return req, func() {}, nil
+	}), func() {}, nil
+}
+
+// rawMemSlack is what raw-mem's buffer holds beyond the body: the head, the
+// chunk lines of a 256 MiB body in 16 KiB chunks (16384 lines of 8 bytes),
+// and one read of room.
+const rawMemSlack = 256*kiB + 64*kiB
+
+// rawGet is the request of the raw clients: dial, send a GET with
+// Connection: close, then read reads the response until its error; io.EOF
+// (the server's close) ends it cleanly.
+func rawGet(t target, read func(net.Conn) (int64, error)) request {
+	head := []byte("GET " + t.path + " HTTP/1.1\r\nHost: " + t.addr() + "\r\nConnection: close\r\n\r\n")
+	return func() (int64, error) {
+		conn, err := net.Dial("tcp", t.addr())
+		if err != nil {
+			return 0, err
+		}
+		defer conn.Close()
+		if _, err := conn.Write(head); err != nil {
+			return 0, err
+		}
+		n, err := read(conn)
+		if err == io.EOF {
+			err = nil
+		}
+		return n, err
 	}
 }
