@@ -328,6 +328,11 @@ func requestHeaders(req *http.Request, k connKey) []string {
 
 // getConn returns an idle connection for key (reused true) or a new one.
 func (t *Transport) getConn(ctx context.Context, key connKey) (*pconn, bool, error) {
+	// A context that has already ended fails here: the Abort it schedules
+	// runs on another goroutine, and a fast exchange could finish first.
+	if ctx.Err() != nil {
+		return nil, false, context.Cause(ctx)
+	}
 	for {
 		pc := t.popIdle(key)
 		if pc == nil {
@@ -396,7 +401,7 @@ func (t *Transport) connect(ctx context.Context, pc *pconn) error {
 	if c.Status() != StatusConnected {
 		return ctxOr(ctx, c.LastError())
 	}
-	return nil
+	return ctxOr(ctx, nil) // ended while connecting: its Abort may not have run yet
 }
 
 // connectHost is the host given to ConnectToHost: an IPv6 literal shorter
