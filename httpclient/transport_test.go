@@ -367,6 +367,41 @@ func TestTransportContextCanceledBeforeConnect(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
+// endsWhileConnecting is a context that is live the first time its Err is
+// asked and ended from the second on: RoundTrip finds it live, and it ends
+// while the connection is being made, before any Abort it schedules can
+// run.
+type endsWhileConnecting struct {
+	context.Context
+	asked atomic.Int32
+	once  sync.Once
+	done  chan struct{}
+}
+
+func (c *endsWhileConnecting) Done() <-chan struct{} { return c.done }
+
+func (c *endsWhileConnecting) Err() error {
+	if c.asked.Add(1) == 1 {
+		return nil
+	}
+	c.once.Do(func() { close(c.done) })
+	return context.Canceled
+}
+
+// A context that ends while the connection is made fails the request with
+// its error, and the connection is not used: nothing is sent.
+func TestTransportContextCanceledWhileConnecting(t *testing.T) {
+	var served atomic.Int32
+	s := newTransportServer(t, func(http.ResponseWriter, *http.Request) { served.Add(1) })
+	ctx := &endsWhileConnecting{Context: context.Background(), done: make(chan struct{})}
+	req, err := http.NewRequestWithContext(ctx, "GET", s.URL, nil)
+	require.NoError(t, err)
+	_, err = newTransport(t).RoundTrip(req)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.GreaterOrEqual(t, ctx.asked.Load(), int32(2), "the context was asked again after connecting")
+	assert.Zero(t, served.Load(), "a request was sent on the connection")
+}
+
 func TestTransportContextCanceledWaitingForHead(t *testing.T) {
 	block := make(chan struct{})
 	defer close(block)
