@@ -439,7 +439,7 @@ func newRaw(bufSize int) func(target, bool) (request, func(), error) {
 // memory.
 func newRawMem(t target, _ bool) (request, func(), error) {
 	return rawGet(t, func(conn net.Conn) (int64, error) {
-		b := make([]byte, 0, t.size+rawMemSlack)
+		b := make([]byte, 0, t.size+rawMemSlack(t.size))
 		for {
 			b = slices.Grow(b, 64*kiB)
 			n, err := conn.Read(b[len(b) : len(b)+64*kiB])
@@ -451,10 +451,10 @@ func newRawMem(t target, _ bool) (request, func(), error) {
 	}), func() {}, nil
 }
 
-// rawMemSlack is what raw-mem's buffer holds beyond the body: the head, the
-// chunk lines of a 256 MiB body in 16 KiB chunks (16384 lines of 8 bytes),
-// and one read of room.
-const rawMemSlack = 256*kiB + 64*kiB
+// rawMemSlack is what raw-mem's buffer holds beyond a body of size bytes:
+// the chunk lines of the chunked workload (8 bytes per chunkSize chunk), the
+// head, and one read of room, so that no size of -size makes it grow.
+func rawMemSlack(size int64) int64 { return size/chunkSize*8 + 64*kiB + 64*kiB }
 
 // rawGet is the request of the raw clients: dial, send a GET with
 // Connection: close, then read reads the response until its error; io.EOF
