@@ -352,3 +352,50 @@ func memDelta(runs int, f func()) (mallocs, bytes uint64) {
 	runtime.ReadMemStats(&after)
 	return after.Mallocs - before.Mallocs, after.TotalAlloc - before.TotalAlloc
 }
+
+// TestAllocsReadResponseBodyChunk pins ReadResponseBodyChunk, Godot's form,
+// at one allocation per call that returns bytes — the slice it returns —
+// in both modes and for both framings, the non-blocking drain included:
+// what has arrived is gathered first, so the slice grows once, to its
+// size (readPlainGodot), and a chunk goes straight into it
+// (readChunkGodot). A call that returns nothing allocates nothing.
+func TestAllocsReadResponseBodyChunk(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	chunk := "1000\r\n" + strings.Repeat("x", 0x1000) + "\r\n"
+	bodies := []struct{ name, head, piece string }{
+		{"length", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n", strings.Repeat("y", 16<<10)},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", strings.Repeat(chunk, 8)},
+	}
+	for _, b := range bodies {
+		for _, m := range modes {
+			t.Run(b.name+"/"+m.name, func(t *testing.T) {
+				ln := streamServer(t, []byte(b.head), []byte(b.piece))
+				c, _ := newClient(t, m.blocking)
+				require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
+				require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
+				_ = pollWhile(t, c, StatusRequesting)
+				require.Equal(t, StatusBody, c.Status())
+				calls, got := 0, 0
+				read := func() {
+					if p := c.ReadResponseBodyChunk(); len(p) > 0 {
+						calls++
+						got += len(p)
+					}
+				}
+				for range 10 {
+					read()
+				}
+				calls, got = 0, 0
+				const runs = 300
+				mallocs, _ := memDelta(runs, read)
+				require.Equal(t, StatusBody, c.Status())
+				require.Positive(t, calls)
+				t.Logf("%d calls returned %d bytes, %d allocations", calls, got, mallocs)
+				// The server and the runtime may allocate now and then.
+				assert.LessOrEqual(t, mallocs, uint64(calls)+runs/10, "allocations per call that returned bytes")
+			})
+		}
+	}
+}

@@ -119,8 +119,16 @@ func (c *Client) readPlainGodot(dst []byte) []byte {
 		dst = dst[:base+n]
 	} else {
 		// §1.10.3, §1.15.3: drain what has arrived, up to the target —
-		// straight into dst when it has room.
-		for n < target {
+		// straight into dst when it has room. When it has none (a new
+		// slice per call: ReadResponseBodyChunk), what has arrived is
+		// gathered in the read buffer first, as much as it holds, so that
+		// dst grows once, to the size of what the call returns.
+		dry := false
+		for cap(dst)-base < target && !dry && c.rw-c.rr < target &&
+			max(len(c.rbuf), readBufSize)-(c.rw-c.rr) >= minRead {
+			dry = !c.fill(false)
+		}
+		for n < target && (c.rr < c.rw || !dry) {
 			if c.rr == c.rw && c.rerr == nil && c.st != nil && cap(dst) > len(dst) {
 				l := len(dst)
 				m := c.tryDirect(dst[l:min(cap(dst), l+target-n)])
@@ -180,43 +188,64 @@ func (c *Client) finishBody() {
 	}
 }
 
-// readChunkGodot is §1.10.2: one whole chunk per call. The chunk is
-// collected in c.body.chunkOut, reused from chunk to chunk, and appended to dst
-// once complete.
+// readChunkGodot is §1.10.2: one whole chunk per call, appended to dst
+// once complete. The chunk is collected straight in dst's spare capacity
+// when it has room for the chunk's data, or can be given it at no loss
+// (collectInDst); otherwise in c.body.chunkOut, reused from chunk to chunk,
+// then appended. A chunk collected in dst that this call does not complete
+// moves to chunkOut (keepPart), so dst's length is all a call changes.
 func (c *Client) readChunkGodot(dst []byte) []byte {
-	left := c.body.dec.ChunkBytesLeft() // of the chunk the call starts in; 0 outside one
+	d := &c.body.dec
+	left := d.ChunkBytesLeft() // of the chunk the call starts in; 0 outside one
+	base := len(dst)
+	direct := false // the chunk is collected in dst[base:], not chunkOut
+	part := 0       // its bytes there
 	for {
 		if c.rr == c.rw {
-			if c.rerr != nil {
-				if c.endIsNextCalls(left) {
-					if c.body.dec.FailsAtChunkEnd() {
-						c.dropDoomedChunk()
-					}
-					return dst
-				}
+			if c.rerr != nil && !c.endIsNextCalls(left) {
 				c.endStream()
 				return dst
 			}
-			if !c.fill(c.blocking) && !c.blocking {
-				if c.body.dec.FailsAtChunkEnd() {
+			if c.rerr != nil || (!c.fill(c.blocking) && !c.blocking) {
+				if d.FailsAtChunkEnd() {
 					c.dropDoomedChunk()
+				} else if direct {
+					c.body.chunkOut = append(c.body.chunkOut[:0], dst[base:base+part]...)
 				}
 				return dst
 			}
 			continue
 		}
-		if c.body.dec.InChunk() && len(c.body.chunkOut) == 0 {
-			c.body.chunkOut = slices.Grow(c.body.chunkOut[:0], int(min(c.body.dec.ChunkSize(), maxChunkPrealloc)))
-		} else if c.body.dec.InChunk() && len(c.body.chunkOut) == cap(c.body.chunkOut) {
-			c.body.chunkOut = slices.Grow(c.body.chunkOut, len(c.body.chunkOut))
+		if !direct && d.InChunk() && len(c.body.chunkOut) == 0 {
+			direct, dst = c.collectInDst(dst)
 		}
-		nDst, nSrc, ev, err := c.body.dec.Decode(c.body.chunkOut[len(c.body.chunkOut):cap(c.body.chunkOut)], c.buffered())
+		var out []byte
+		switch {
+		case direct:
+			out = dst[base+part : cap(dst)]
+		case !d.InChunk():
+			// A size line or the trailer: where the chunk's data goes is
+			// decided once its size is known.
+		case len(c.body.chunkOut) == 0:
+			c.body.chunkOut = slices.Grow(c.body.chunkOut[:0], int(min(d.ChunkSize(), maxChunkPrealloc)))
+			out = c.body.chunkOut[:cap(c.body.chunkOut)]
+		default:
+			if len(c.body.chunkOut) == cap(c.body.chunkOut) && d.ChunkBytesLeft() > 2 { // data to come, not just the CR LF
+				c.body.chunkOut = slices.Grow(c.body.chunkOut, len(c.body.chunkOut))
+			}
+			out = c.body.chunkOut[len(c.body.chunkOut):cap(c.body.chunkOut)]
+		}
+		nDst, nSrc, ev, err := d.Decode(out, c.buffered())
 		c.rr += nSrc
-		c.body.chunkOut = c.body.chunkOut[:len(c.body.chunkOut)+nDst]
 		c.body.received += int64(nDst)
+		if direct {
+			part += nDst
+		} else {
+			c.body.chunkOut = c.body.chunkOut[:len(c.body.chunkOut)+nDst]
+		}
 		if err != nil {
-			if ev == chunked.EventChunkEnd && len(c.body.chunkOut) > 0 {
-				dst = append(dst, c.body.chunkOut...) // §1.10.2.2: the chunk of `5;a=b` is delivered
+			if ev == chunked.EventChunkEnd {
+				dst = c.takeChunk(dst, base+part, direct) // §1.10.2.2: the chunk of `5;a=b` is delivered
 			}
 			c.body.chunkOut = c.body.chunkOut[:0]
 			c.chunkError(err)
@@ -224,9 +253,7 @@ func (c *Client) readChunkGodot(dst []byte) []byte {
 		}
 		switch ev {
 		case chunked.EventChunkEnd:
-			dst = append(dst, c.body.chunkOut...)
-			c.body.chunkOut = c.body.chunkOut[:0]
-			return dst
+			return c.takeChunk(dst, base+part, direct)
 		case chunked.EventLastChunk:
 			return dst // §1.10.2.4: the last-chunk line; the trailer comes next call
 		case chunked.EventEnd:
@@ -234,6 +261,36 @@ func (c *Client) readChunkGodot(dst []byte) []byte {
 			return dst
 		}
 	}
+}
+
+// collectInDst decides, at the start of a chunk's data, whether
+// readChunkGodot collects the chunk in dst's spare capacity — one copy
+// fewer than through chunkOut: when dst has room for its data, or when
+// dst can be grown for it (up to maxChunkPrealloc) and the chunk will be
+// complete in this call — all of it buffered, or a blocking read, which
+// waits for it — so that a grown dst is what the call returns.
+func (c *Client) collectInDst(dst []byte) (bool, []byte) {
+	d := &c.body.dec
+	need := d.ChunkBytesLeft() // the data and its CR LF
+	data := int(max(need-2, 0))
+	switch {
+	case cap(dst)-len(dst) >= data:
+		return true, dst
+	case int64(data) <= maxChunkPrealloc && (c.blocking || int64(c.rw-c.rr) >= need):
+		return true, slices.Grow(dst, data)
+	}
+	return false, dst
+}
+
+// takeChunk appends the chunk just completed to dst: it ends at end in
+// dst's spare capacity (direct), or is in chunkOut.
+func (c *Client) takeChunk(dst []byte, end int, direct bool) []byte {
+	if direct {
+		return dst[:end]
+	}
+	dst = append(dst, c.body.chunkOut...)
+	c.body.chunkOut = c.body.chunkOut[:0]
+	return dst
 }
 
 // endIsNextCalls reports whether the end of the stream, met while this

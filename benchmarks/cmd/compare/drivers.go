@@ -63,10 +63,12 @@ func readBody(r io.Reader, buf []byte) (int64, error) {
 }
 
 // newBlocking drives one httpclient.Client, in blocking mode or as a
-// non-blocking Poll loop (spinning: Poll, then read, until the body ends).
+// non-blocking Poll loop (spinning: Poll, then read, until the body ends);
+// godotLoop reads as Godot's documentation does (readGodot), not Into a
+// reused buffer.
 // The client is reused; without keep-alive it is closed and reconnected for
 // every request, as Godot's close() + connect_to_host().
-func newBlocking(blocking bool) func(target, bool) (request, func(), error) {
+func newBlocking(blocking, godotLoop bool) func(target, bool) (request, func(), error) {
 	return func(t target, keepAlive bool) (request, func(), error) {
 		c := httpclient.New()
 		c.SetBlockingMode(blocking)
@@ -98,6 +100,9 @@ func newBlocking(blocking bool) func(target, bool) (request, func(), error) {
 			}
 			if c.Status() != httpclient.StatusBody {
 				return 0, nil
+			}
+			if godotLoop && !t.gzip {
+				return readGodot(c)
 			}
 			if !t.gzip {
 				return readInto(c, buf)
@@ -140,6 +145,22 @@ func readInto(c *httpclient.Client, buf []byte) (int64, error) {
 			}
 		}
 	}
+}
+
+// readGodot is the loop of Godot's HTTPClient documentation: Poll, then
+// ReadResponseBodyChunk (a new slice per call), while the status is BODY.
+func readGodot(c *httpclient.Client) (int64, error) {
+	var total int64
+	for c.Status() == httpclient.StatusBody {
+		if err := c.Poll(); err != nil {
+			return total, err
+		}
+		total += int64(len(c.ReadResponseBodyChunk()))
+	}
+	if err := c.LastError(); err != nil {
+		return total, err
+	}
+	return total, nil
 }
 
 // pollReader is the non-blocking body as an io.Reader that never returns

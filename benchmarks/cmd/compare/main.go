@@ -420,6 +420,9 @@ func buildWorkloads(cfg config, curl bool, fileTarget string) []*workload {
 			size: cfg.size, count: 1, rounds: cfg.rounds, refs: []string{"nethttp", "nethttp-readall", "fasthttp"}}
 		names := []string{"blocking", "poll", "node-process", "node-process-stream", "node-do-mem", "node-do-stream", "node-keepalive-stream",
 			"nethttp", "nethttp-readall", "fasthttp"}
+		if !gz {
+			names = append(names, "blocking-godot", "poll-godot")
+		}
 		if curl {
 			names = append(names, "curl")
 		}
@@ -460,16 +463,20 @@ func (w *workload) addSeries(names ...string) {
 }
 
 func isGdhttp(name string) bool {
-	return name == "blocking" || name == "poll" || strings.HasPrefix(name, "node-")
+	return strings.HasPrefix(name, "blocking") || strings.HasPrefix(name, "poll") || strings.HasPrefix(name, "node-")
 }
 
 // driverFor maps a client name to its constructor.
 func driverFor(name string, w *workload) func(target, bool) (request, func(), error) {
 	switch name {
 	case "blocking":
-		return newBlocking(true)
+		return newBlocking(true, false)
 	case "poll":
-		return newBlocking(false)
+		return newBlocking(false, false)
+	case "blocking-godot":
+		return newBlocking(true, true)
+	case "poll-godot":
+		return newBlocking(false, true)
 	case "node-process", "node-keepalive-process":
 		return newNodeProcess(false)
 	case "node-process-stream":
