@@ -843,6 +843,13 @@ func TestAudit5GodotModelBlocking(t *testing.T) {
 	}
 	for i := range n {
 		mc := genModelCase(r)
+		for ambiguousFirst(mc) {
+			// An ambiguous response before the last can frame more body
+			// than it sends (no body, and Content-Length: 3): the blocking
+			// reads, Godot's and the port's, would wait for bytes that only
+			// a FIN could end, and the FIN comes after the last response.
+			mc = genModelCase(r)
+		}
 		mc.fin, mc.finFirst, mc.rst = true, false, false
 		for j := range mc.cuts {
 			mc.cuts[j] = nil
@@ -892,6 +899,7 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 			waitAcked(t, srv)
 			g.fin = true
 		}
+		retired := c.retired
 		require.NoError(t, c.Request(mc.methods[i], "/", nil, ""))
 		g.request(mc.methods[i])
 		if blocking {
@@ -908,7 +916,10 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 			}
 		}
 		frame(true) // writes the request
-		if i == 1 && mc.finFirst && !c.retired {
+		if (i == 1 && mc.finFirst && !c.retired) || retired {
+			// The request met the FIN, or the connection the port closed
+			// after an ambiguous response (COMPAT H5): nothing reaches the
+			// server.
 			for range 4 {
 				frame(false)
 			}
