@@ -74,8 +74,9 @@ func TestAllocsKeepAliveRoundTrip(t *testing.T) {
 
 // TestAllocsKeepAliveChunkedAppend pins a keep-alive GET of a chunked body
 // read Godot's way, one whole chunk per AppendResponseBodyChunk (§1.10.2),
-// at 0 allocations with a reused dst: the chunk being collected goes to a
-// buffer the client keeps from response to response (reuseChunkBuf).
+// at 0 allocations with a reused dst: the chunk is collected straight in
+// dst, or, when a call ends before it is complete, in a buffer the client
+// keeps from response to response (reuseChunkBuf).
 func TestAllocsKeepAliveChunkedAppend(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts differ under -race")

@@ -69,7 +69,10 @@ func (c *Client) ReadResponseBodyChunk() []byte {
 // to ReadChunkSize of a fixed-length or read-until-close body — blocking
 // mode fills that target, non-blocking mode drains what has arrived,
 // §1.10.1, §1.10.3) and the same status changes. It allocates nothing when
-// cap(dst) has room for them. Outside BODY it returns dst unchanged.
+// cap(dst) has room for them. As with append, the bytes of dst past its
+// length may be overwritten, by a call that returns none too (a chunk is
+// collected there while it arrives); the client keeps what it needs of them.
+// Outside BODY it returns dst unchanged.
 //
 // The error is ReadResponseBodyChunkInto's: nil while the body goes on,
 // io.EOF once it is complete (with this call's bytes or before), a
