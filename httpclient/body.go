@@ -422,7 +422,8 @@ func (c *Client) endStream() {
 // body is complete, with the last bytes or on the next call. Non-blocking
 // mode returns (0, nil) when nothing has arrived (call Poll and try again);
 // blocking mode waits for at least one byte. The status changes as with
-// ReadResponseBodyChunk. Nothing is allocated but, once, a larger read
+// ReadResponseBodyChunk, and the two may be mixed: the bytes of a chunk that
+// ReadResponseBodyChunk began collecting come first. Nothing is allocated but, once, a larger read
 // buffer for a chunked body of small chunks (readChunkedInto).
 //
 // Errors, returned again by every later call: io.EOF when the body is
@@ -512,6 +513,15 @@ func (c *Client) readPlainInto(p []byte) (int, error) {
 // buffer for the next response.
 func (c *Client) readChunkedInto(p []byte) (int, error) {
 	n := 0
+	if len(c.body.chunkOut) > 0 {
+		// The start of a chunk that a Godot-path call collected and could
+		// not complete: it comes first.
+		n = copy(p, c.body.chunkOut)
+		c.body.chunkOut = c.body.chunkOut[:copy(c.body.chunkOut, c.body.chunkOut[n:])]
+		if n == len(p) {
+			return n, nil
+		}
+	}
 	for {
 		if !c.blocking && c.body.dec.FailsAtChunkEnd() && !c.haveDoomedChunk() {
 			return n, c.body.err

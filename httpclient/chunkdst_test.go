@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -100,5 +101,57 @@ func TestChunkCollectedInDst(t *testing.T) {
 		require.NoError(t, c.Poll())
 		assert.Empty(t, c.ReadResponseBodyChunk())
 	}
+	assert.Equal(t, StatusConnected, c.Status())
+}
+
+// TestChunkPartThenInto checks that the bytes of a chunk a Godot-path call
+// collected but could not complete are not lost when the body is then read
+// with ReadResponseBodyChunkInto: they come first, in order, however small
+// p is.
+func TestChunkPartThenInto(t *testing.T) {
+	a := []byte(strings.Repeat("0123456789abcdef", 64)) // 1 KiB
+	half := len(a) / 2
+	head := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	next := make(chan struct{})
+	ln := drive.Serve(t, func(conn net.Conn) {
+		drive.EachHead(conn, 64<<10, func([]byte) error {
+			if _, err := conn.Write([]byte(head + "400\r\n" + string(a[:half]))); err != nil {
+				return err
+			}
+			<-next
+			_, err := conn.Write([]byte(string(a[half:]) + "\r\n3\r\nxyz\r\n0\r\n\r\n"))
+			return err
+		})
+	})
+	c, _ := newClient(t, false)
+	require.NoError(t, connect(t, c, "127.0.0.1", drive.Port(ln), nil))
+	require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
+	require.NoError(t, pollWhile(t, c, StatusRequesting))
+	require.Equal(t, StatusBody, c.Status())
+	waitArrived(t, c, len("400\r\n")+half)
+	out, err := c.AppendResponseBodyChunk(make([]byte, 0, 4096))
+	require.NoError(t, err)
+	require.Empty(t, out, "the chunk is incomplete")
+
+	p := make([]byte, 100)
+	var got []byte
+	for range half / len(p) { // what was collected, a piece at a time
+		n, err := c.ReadResponseBodyChunkInto(p)
+		require.NoError(t, err)
+		got = append(got, p[:n]...)
+	}
+	close(next)
+	for c.Status() == StatusBody {
+		n, err := c.ReadResponseBodyChunkInto(p)
+		got = append(got, p[:n]...)
+		if err != nil {
+			require.ErrorIs(t, err, io.EOF)
+			break
+		}
+		if n == 0 {
+			require.NoError(t, c.Poll())
+		}
+	}
+	assert.Equal(t, string(a)+"xyz", string(got))
 	assert.Equal(t, StatusConnected, c.Status())
 }
