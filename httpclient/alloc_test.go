@@ -142,6 +142,19 @@ func streamServer(t *testing.T, head, piece []byte) *net.TCPListener {
 	})
 }
 
+// streamingClient connects a client to a streamServer of head and piece and
+// requests the body, which never ends: the client is in BODY.
+func streamingClient(t *testing.T, head, piece string, blocking bool) *Client {
+	t.Helper()
+	ln := streamServer(t, []byte(head), []byte(piece))
+	c, _ := newClient(t, blocking)
+	require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
+	require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
+	_ = pollWhile(t, c, StatusRequesting)
+	require.Equal(t, StatusBody, c.Status())
+	return c
+}
+
 // TestAllocsAppendChunk pins AppendResponseBodyChunk (and
 // ReadResponseBodyChunkInto) at zero allocations
 // per call once its buffer is large enough (§1.10.1, §1.10.2: the same
@@ -170,12 +183,7 @@ func TestAllocsAppendChunk(t *testing.T) {
 					api = "into"
 				}
 				t.Run(b.name+"/"+m.name+"/"+api, func(t *testing.T) {
-					ln := streamServer(t, []byte(b.head), []byte(b.piece))
-					c, _ := newClient(t, m.blocking)
-					require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
-					require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
-					_ = pollWhile(t, c, StatusRequesting)
-					require.Equal(t, StatusBody, c.Status())
+					c := streamingClient(t, b.head, b.piece, m.blocking)
 					buf := make([]byte, 0, DefaultReadChunkSize)
 					var failed error
 					got := 0
@@ -372,12 +380,7 @@ func TestAllocsReadResponseBodyChunk(t *testing.T) {
 	for _, b := range bodies {
 		for _, m := range modes {
 			t.Run(b.name+"/"+m.name, func(t *testing.T) {
-				ln := streamServer(t, []byte(b.head), []byte(b.piece))
-				c, _ := newClient(t, m.blocking)
-				require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
-				require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
-				_ = pollWhile(t, c, StatusRequesting)
-				require.Equal(t, StatusBody, c.Status())
+				c := streamingClient(t, b.head, b.piece, m.blocking)
 				calls, got := 0, 0
 				read := func() {
 					if p := c.ReadResponseBodyChunk(); len(p) > 0 {

@@ -13,6 +13,35 @@ import (
 	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
+// gatedChunked serves a chunked response whose body is pieces, each after
+// the first sent when the test signals next, and returns a non-blocking
+// client that requested it, in BODY.
+func gatedChunked(t *testing.T, pieces ...string) (*Client, chan<- struct{}) {
+	t.Helper()
+	next := make(chan struct{})
+	ln := drive.Serve(t, func(conn net.Conn) {
+		drive.EachHead(conn, 64<<10, func([]byte) error {
+			head := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+			for i, p := range pieces {
+				if i > 0 {
+					<-next
+				}
+				if _, err := conn.Write([]byte(head + p)); err != nil {
+					return err
+				}
+				head = ""
+			}
+			return nil
+		})
+	})
+	c, _ := newClient(t, false)
+	require.NoError(t, connect(t, c, "127.0.0.1", drive.Port(ln), nil))
+	require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
+	require.NoError(t, pollWhile(t, c, StatusRequesting))
+	require.Equal(t, StatusBody, c.Status())
+	return c, next
+}
+
 // TestChunkCollectedInDst pins where the Godot path collects a chunk
 // (readChunkGodot, §1.10.2): straight in dst when dst has room for it, or
 // when the chunk is all buffered (a nil dst then grows once, to the chunk)
@@ -25,32 +54,13 @@ func TestChunkCollectedInDst(t *testing.T) {
 	b := bytes.ToUpper(a)
 	half := len(a) / 2
 	small := []byte("last chunk data!")
-	head := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	pieces := []string{
-		head + "4000\r\n" + string(a[:half]),
+		"4000\r\n" + string(a[:half]),
 		string(a[half:]) + "\r\n4000\r\n" + string(b[:half]),
 		string(b[half:]) + "\r\n10\r\n" + string(small) + "\r\n10\r\n" + string(small) + "\r\n0\r\n\r\n",
 	}
-	next := make(chan struct{})
-	ln := drive.Serve(t, func(conn net.Conn) {
-		drive.EachHead(conn, 64<<10, func([]byte) error {
-			for i, p := range pieces {
-				if i > 0 {
-					<-next
-				}
-				if _, err := conn.Write([]byte(p)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	})
-	c, _ := newClient(t, false)
-	require.NoError(t, connect(t, c, "127.0.0.1", drive.Port(ln), nil))
-	require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
-	require.NoError(t, pollWhile(t, c, StatusRequesting))
-	require.Equal(t, StatusBody, c.Status())
-	waitArrived(t, c, len(pieces[0])-len(head))
+	c, next := gatedChunked(t, pieces...)
+	waitArrived(t, c, len(pieces[0]))
 
 	// Half of chunk a has arrived. A nil dst is not grown for it: the half
 	// goes to the chunk buffer (its one allocation).
@@ -111,23 +121,7 @@ func TestChunkCollectedInDst(t *testing.T) {
 func TestChunkPartThenInto(t *testing.T) {
 	a := []byte(strings.Repeat("0123456789abcdef", 64)) // 1 KiB
 	half := len(a) / 2
-	head := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-	next := make(chan struct{})
-	ln := drive.Serve(t, func(conn net.Conn) {
-		drive.EachHead(conn, 64<<10, func([]byte) error {
-			if _, err := conn.Write([]byte(head + "400\r\n" + string(a[:half]))); err != nil {
-				return err
-			}
-			<-next
-			_, err := conn.Write([]byte(string(a[half:]) + "\r\n3\r\nxyz\r\n0\r\n\r\n"))
-			return err
-		})
-	})
-	c, _ := newClient(t, false)
-	require.NoError(t, connect(t, c, "127.0.0.1", drive.Port(ln), nil))
-	require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
-	require.NoError(t, pollWhile(t, c, StatusRequesting))
-	require.Equal(t, StatusBody, c.Status())
+	c, next := gatedChunked(t, "400\r\n"+string(a[:half]), string(a[half:])+"\r\n3\r\nxyz\r\n0\r\n\r\n")
 	waitArrived(t, c, len("400\r\n")+half)
 	out, err := c.AppendResponseBodyChunk(make([]byte, 0, 4096))
 	require.NoError(t, err)
@@ -140,7 +134,7 @@ func TestChunkPartThenInto(t *testing.T) {
 		require.NoError(t, err)
 		got = append(got, p[:n]...)
 	}
-	close(next)
+	next <- struct{}{}
 	for c.Status() == StatusBody {
 		n, err := c.ReadResponseBodyChunkInto(p)
 		got = append(got, p[:n]...)
