@@ -67,7 +67,9 @@ func TestChunkCollectedInDst(t *testing.T) {
 	var got []byte
 	mallocs, _ := memDelta(1, func() { got = c.ReadResponseBodyChunk() })
 	assert.Empty(t, got, "the chunk is incomplete")
-	assert.LessOrEqual(t, mallocs, uint64(1), "the chunk buffer only")
+	if !raceEnabled { // the race detector allocates too
+		assert.LessOrEqual(t, mallocs, uint64(1), "the chunk buffer only")
+	}
 	assert.Equal(t, a[:half], c.body.chunkOut, "the half chunk is kept by the client")
 
 	next <- struct{}{}
