@@ -62,13 +62,21 @@ func readBody(r io.Reader, buf []byte) (int64, error) {
 	return io.CopyBuffer(discard{}, r, buf)
 }
 
+// bodyLoop is how a client driver reads a body that is not gzip.
+type bodyLoop int
+
+const (
+	loopInto   bodyLoop = iota // ReadResponseBodyChunkInto a reused buffer, Poll when nothing came (readInto)
+	loopGodot                  // Godot's documented loop: Poll, then ReadResponseBodyChunk (readGodot)
+	loopAppend                 // loopGodot with AppendResponseBodyChunk into a reused buffer
+)
+
 // newBlocking drives one httpclient.Client, in blocking mode or as a
-// non-blocking Poll loop (spinning: Poll, then read, until the body ends);
-// godotLoop reads as Godot's documentation does (readGodot), not Into a
-// reused buffer.
+// non-blocking Poll loop (spinning: Poll, then read, until the body ends),
+// reading the body as loop says.
 // The client is reused; without keep-alive it is closed and reconnected for
 // every request, as Godot's close() + connect_to_host().
-func newBlocking(blocking, godotLoop bool) func(target, bool) (request, func(), error) {
+func newBlocking(blocking bool, loop bodyLoop) func(target, bool) (request, func(), error) {
 	return func(t target, keepAlive bool) (request, func(), error) {
 		c := httpclient.New()
 		c.SetBlockingMode(blocking)
@@ -101,10 +109,13 @@ func newBlocking(blocking, godotLoop bool) func(target, bool) (request, func(), 
 			if c.Status() != httpclient.StatusBody {
 				return 0, nil
 			}
-			if godotLoop && !t.gzip {
-				return readGodot(c)
-			}
-			if !t.gzip {
+			switch {
+			case t.gzip:
+			case loop == loopGodot:
+				return readGodot(c, nil)
+			case loop == loopAppend:
+				return readGodot(c, buf[:0])
+			default:
 				return readInto(c, buf)
 			}
 			var r io.Reader = c.BodyReader()
@@ -148,14 +159,21 @@ func readInto(c *httpclient.Client, buf []byte) (int64, error) {
 }
 
 // readGodot is the loop of Godot's HTTPClient documentation: Poll, then
-// ReadResponseBodyChunk (a new slice per call), while the status is BODY.
-func readGodot(c *httpclient.Client) (int64, error) {
+// ReadResponseBodyChunk (a new slice per call), while the status is BODY —
+// or, with a non-nil buf, AppendResponseBodyChunk(buf[:0]): the same pieces
+// in a reused buffer.
+func readGodot(c *httpclient.Client, buf []byte) (int64, error) {
 	var total int64
 	for c.Status() == httpclient.StatusBody {
 		if err := c.Poll(); err != nil {
 			return total, err
 		}
-		total += int64(len(c.ReadResponseBodyChunk()))
+		if buf == nil {
+			total += int64(len(c.ReadResponseBodyChunk()))
+			continue
+		}
+		buf, _ = c.AppendResponseBodyChunk(buf[:0])
+		total += int64(len(buf))
 	}
 	if err := c.LastError(); err != nil {
 		return total, err

@@ -421,7 +421,7 @@ func buildWorkloads(cfg config, curl bool, fileTarget string) []*workload {
 		names := []string{"blocking", "poll", "node-process", "node-process-stream", "node-do-mem", "node-do-stream", "node-keepalive-stream",
 			"nethttp", "nethttp-readall", "fasthttp"}
 		if !gz {
-			names = append(names, "blocking-godot", "poll-godot")
+			names = append(names, "blocking-godot", "poll-godot", "blocking-append", "poll-append")
 		}
 		if curl {
 			names = append(names, "curl")
@@ -470,13 +470,17 @@ func isGdhttp(name string) bool {
 func driverFor(name string, w *workload) func(target, bool) (request, func(), error) {
 	switch name {
 	case "blocking":
-		return newBlocking(true, false)
+		return newBlocking(true, loopInto)
 	case "poll":
-		return newBlocking(false, false)
+		return newBlocking(false, loopInto)
 	case "blocking-godot":
-		return newBlocking(true, true)
+		return newBlocking(true, loopGodot)
 	case "poll-godot":
-		return newBlocking(false, true)
+		return newBlocking(false, loopGodot)
+	case "blocking-append":
+		return newBlocking(true, loopAppend)
+	case "poll-append":
+		return newBlocking(false, loopAppend)
 	case "node-process", "node-keepalive-process":
 		return newNodeProcess(false)
 	case "node-process-stream":

@@ -278,6 +278,7 @@ var legend = []struct{ name, text string }{
 	{"blocking", "httpclient.Client in blocking mode: ConnectToHost, RequestRaw, Poll, ReadResponseBodyChunkInto a reused 64 KiB buffer (gzip: compress/gzip over BodyReader); the client object is reused, closed and reconnected for each request"},
 	{"poll", "the same client in non-blocking mode: a spin loop of Poll and ReadResponseBodyChunkInto (no sleeping)"},
 	{"blocking-godot, poll-godot", "blocking and poll driven as Godot's HTTPClient documentation does it: Poll, then ReadResponseBodyChunk — a new slice per call — while the status is BODY (not in the gzip table: Godot's HTTPClient does not decode)"},
+	{"blocking-append, poll-append", "the same loop with AppendResponseBodyChunk(buf[:0]): the same pieces, into a reused 64 KiB buffer"},
 	{"node-process", "httprequest: Request, then Process() in a spin loop until request_completed; body in memory (Godot's default)"},
 	{"node-process-stream", "node-process with SetBodyWriter (a writer that drops the bytes)"},
 	{"node-do-mem", "httprequest Do, body in memory (Completion.Body)"},
