@@ -196,7 +196,7 @@ func (c *Client) finishBody() {
 // when it has room for the chunk's data, or can be given it at no loss
 // (collectInDst); otherwise in c.body.chunkOut, reused from chunk to chunk,
 // then appended. A chunk collected in dst that this call does not complete
-// moves to chunkOut (keepPart), so dst's length is all a call changes.
+// moves to chunkOut, so that the next call, whatever its dst, completes it.
 func (c *Client) readChunkGodot(dst []byte) []byte {
 	d := &c.body.dec
 	left := d.ChunkBytesLeft() // of the chunk the call starts in; 0 outside one
