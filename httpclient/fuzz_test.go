@@ -29,7 +29,7 @@ type fuzzRun struct {
 // pipe, and drives the client until the response is over. It fails the test
 // when a status change is illegal, when the client is still REQUESTING or in
 // BODY after the peer closed, or when a goroutine outlives Close.
-func runOverPipe(t *testing.T, data []byte, split int, blocking, into, head, strict bool) fuzzRun {
+func runOverPipe(t *testing.T, data []byte, split int, blocking bool, path readPath, head, strict bool) fuzzRun {
 	var wg sync.WaitGroup
 	c := New()
 	c.SetBlockingMode(blocking)
@@ -107,6 +107,11 @@ func runOverPipe(t *testing.T, data []byte, split int, blocking, into, head, str
 	if blocking {
 		buf = make([]byte, 64<<10) // the direct and bulk read paths
 	}
+	// pathAppend's buffers, taken in turn: a chunk collected in one's spare
+	// room and not complete moves to the client, and the next call has the
+	// other (readChunkGodot).
+	apps := [2][]byte{make([]byte, 0, 7), make([]byte, 0, 64<<10)}
+	calls := 0
 	for c.Status() == StatusBody {
 		if !blocking { // over net.Pipe (no socket to peek) blocking mode's liveness check waits up to 1 ms: skip it
 			_ = c.Poll()
@@ -114,10 +119,16 @@ func runOverPipe(t *testing.T, data []byte, split int, blocking, into, head, str
 				break
 			}
 		}
-		if into {
+		switch path {
+		case pathInto:
 			n, _ := c.ReadResponseBodyChunkInto(buf)
 			run.body = append(run.body, buf[:n]...)
-		} else {
+		case pathAppend:
+			p, _ := c.AppendResponseBodyChunk(apps[calls%2][:0])
+			apps[calls%2] = p
+			calls++
+			run.body = append(run.body, p...)
+		default:
 			run.body = append(run.body, c.ReadResponseBodyChunk()...)
 		}
 		step()
@@ -131,12 +142,14 @@ func runOverPipe(t *testing.T, data []byte, split int, blocking, into, head, str
 }
 
 // FuzzResponse runs the whole client over arbitrary server bytes: no panic,
-// only legal status changes, never stuck, no goroutine left; and the four
+// only legal status changes, never stuck, no goroutine left; and the six
 // ways of driving it (non-blocking / blocking × Godot's chunk reads / the
-// zero-copy reader) see the same statuses, code and headers, and the same
-// body when it completed (§1.19, §1.10; a chunk cut or refused mid-way is
-// delivered by ReadResponseBodyChunkInto but not by ReadResponseBodyChunk,
-// §1.10.2.5, so then only a prefix relation holds).
+// zero-copy reader / AppendResponseBodyChunk into two buffers in turn, a
+// small and a large one) see the same statuses, code and headers, and the
+// same body when it completed (§1.19, §1.10; a chunk cut or refused mid-way
+// is delivered by ReadResponseBodyChunkInto but not by ReadResponseBodyChunk,
+// §1.10.2.5, so then only a prefix relation holds). AppendResponseBodyChunk
+// delivers Godot's pieces: always the same body as ReadResponseBodyChunk.
 func FuzzResponse(f *testing.F) {
 	for _, sc := range scenarios {
 		if len(sc.resp) < 4096 {
@@ -152,13 +165,14 @@ func FuzzResponse(f *testing.F) {
 		cut := int(split) % (len(data) + 1)
 		head, strict := flags&2 != 0, flags&4 != 0
 		var runs []fuzzRun
-		for _, blocking := range []bool{false, true} {
-			for _, into := range []bool{false, true} {
-				runs = append(runs, runOverPipe(t, data, cut, blocking, into, head, strict))
+		for _, path := range []readPath{pathChunks, pathInto, pathAppend} {
+			for _, blocking := range []bool{false, true} {
+				runs = append(runs, runOverPipe(t, data, cut, blocking, path, head, strict))
 			}
 		}
-		godot, zero := runs[0], runs[1]
-		if godot.doomed || runs[2].doomed {
+		// runs: Godot's reads, Into, Append; each non-blocking, then blocking.
+		godot, zero := runs[0], runs[2]
+		if godot.doomed || runs[1].doomed {
 			// §1.10.2.2: a chunk of a non-hex size line is read only within
 			// the call that parsed the line. Non-blocking drops it when the
 			// peer paused inside it; blocking waits, and may then meet the
@@ -174,10 +188,13 @@ func FuzzResponse(f *testing.F) {
 				t.Fatalf("run %d: complete %v, want %v", i, r.complete, godot.complete)
 			}
 		}
-		for i := 2; i < 4; i++ {
-			if !bytes.Equal(runs[i].body, runs[i-2].body) {
-				t.Fatalf("blocking and non-blocking bodies differ (run %d): %q vs %q", i, runs[i].body, runs[i-2].body)
+		for i := 1; i < len(runs); i += 2 {
+			if !bytes.Equal(runs[i].body, runs[i-1].body) {
+				t.Fatalf("blocking and non-blocking bodies differ (run %d): %q vs %q", i, runs[i].body, runs[i-1].body)
 			}
+		}
+		if !bytes.Equal(runs[4].body, godot.body) {
+			t.Fatalf("AppendResponseBodyChunk's body %q, ReadResponseBodyChunk's %q", runs[4].body, godot.body)
 		}
 		if godot.complete && !bytes.Equal(godot.body, zero.body) {
 			t.Fatalf("complete body differs: %q (chunks) vs %q (into)", godot.body, zero.body)
