@@ -373,14 +373,19 @@ func TestAllocsReadResponseBodyChunk(t *testing.T) {
 		t.Skip("allocation counts differ under -race")
 	}
 	chunk := "1000\r\n" + strings.Repeat("x", 0x1000) + "\r\n"
-	bodies := []struct{ name, head, piece string }{
-		{"length", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n", strings.Repeat("y", 16<<10)},
-		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", strings.Repeat(chunk, 8)},
+	bodies := []struct {
+		name, head, piece string
+		readChunk         int
+	}{
+		{"length", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n", strings.Repeat("y", 16<<10), DefaultReadChunkSize},
+		{"length-1MiB", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n", strings.Repeat("y", 16<<10), 1 << 20}, // a target larger than the read buffer
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", strings.Repeat(chunk, 8), DefaultReadChunkSize},
 	}
 	for _, b := range bodies {
 		for _, m := range modes {
 			t.Run(b.name+"/"+m.name, func(t *testing.T) {
 				c := streamingClient(t, b.head, b.piece, m.blocking)
+				require.NoError(t, c.SetReadChunkSize(b.readChunk))
 				calls, got := 0, 0
 				read := func() {
 					if p := c.ReadResponseBodyChunk(); len(p) > 0 {

@@ -131,6 +131,11 @@ func (c *Client) readPlainGodot(dst []byte) []byte {
 			max(len(c.rbuf), readBufSize)-(c.rw-c.rr) >= minRead {
 			dry = !c.fill(false)
 		}
+		if cap(dst)-base < target && !dry && c.rw-c.rr < target {
+			// The read buffer filled up and more may be there (a target
+			// larger than the buffer): room for all of it, read straight in.
+			dst = slices.Grow(dst, target)
+		}
 		for n < target && (c.rr < c.rw || !dry) {
 			if c.rr == c.rw && c.rerr == nil && c.st != nil && cap(dst) > len(dst) {
 				l := len(dst)
