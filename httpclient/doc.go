@@ -20,6 +20,12 @@
 //		…
 //	}
 //
+// ReadResponseBodyChunk returns a new slice per call, as Godot's returns a
+// new array. For large bodies, read the same pieces into a buffer you reuse
+// (buf, err = c.AppendResponseBodyChunk(buf[:0])), or with
+// ReadResponseBodyChunkInto or BodyReader, which also decode many chunks
+// per call: benchmarks/RESULTS.md measures all three.
+//
 // # Status machine (§1.19)
 //
 //	DISCONNECTED --ConnectToHost(IP)--> CONNECTING
