@@ -127,14 +127,15 @@ func (c *Client) readPlainGodot(dst []byte) []byte {
 		// gathered in the read buffer first, as much as it holds, so that
 		// dst grows once, to the size of what the call returns.
 		dry := false
-		for cap(dst)-base < target && !dry && c.rw-c.rr < target &&
-			max(len(c.rbuf), readBufSize)-(c.rw-c.rr) >= minRead {
-			dry = !c.fill(false)
-		}
-		if cap(dst)-base < target && !dry && c.rw-c.rr < target {
-			// The read buffer filled up and more may be there (a target
-			// larger than the buffer): room for all of it, read straight in.
-			dst = slices.Grow(dst, target)
+		if cap(dst)-base < target {
+			for !dry && c.rw-c.rr < target && max(len(c.rbuf), readBufSize)-(c.rw-c.rr) >= minRead {
+				dry = !c.fill(false)
+			}
+			if !dry && c.rw-c.rr < target {
+				// The read buffer filled up and more may be there (a target
+				// larger than the buffer): room for all of it, read straight in.
+				dst = slices.Grow(dst, target)
+			}
 		}
 		for n < target && (c.rr < c.rw || !dry) {
 			if c.rr == c.rw && c.rerr == nil && c.st != nil && cap(dst) > len(dst) {
@@ -522,7 +523,7 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 		// The start of a chunk that a Godot-path call collected and could
 		// not complete: it comes first.
 		n = copy(p, c.body.chunkOut)
-		c.body.chunkOut = c.body.chunkOut[:copy(c.body.chunkOut, c.body.chunkOut[n:])]
+		c.body.chunkOut = c.body.chunkOut[n:] // no shift: a small p would move the rest at every call
 		if n == len(p) {
 			return n, nil
 		}
