@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // Transport is an http.RoundTripper over Godot's HTTPClient: every request
@@ -79,9 +81,18 @@ type connKey struct {
 
 // pconn is a pooled connection.
 type pconn struct {
-	c     *Client
-	key   connKey
-	timer *time.Timer // closes it when idle too long
+	c   *Client
+	key connKey
+	// The idle timeout, under Transport.mu: idleAt is when the connection
+	// last turned idle and idleFor the IdleConnTimeout of that moment;
+	// timer, armed while armed is set, closes it once it has been idle
+	// that long (expire), and is armed again by expire, not by every
+	// putIdle: a connection reused at a high rate costs no timer operation
+	// per request.
+	idleAt  time.Time
+	idleFor time.Duration
+	timer   *time.Timer
+	armed   bool
 }
 
 // errClosedBody is what a response body returns after Close.
@@ -206,7 +217,6 @@ func (t *Transport) CloseIdleConnections() {
 	t.mu.Unlock()
 	for _, list := range idle {
 		for _, pc := range list {
-			pc.timer.Stop()
 			t.discard(pc)
 		}
 	}
@@ -381,7 +391,7 @@ func (t *Transport) newClient(k connKey) *Client {
 // error (or the context's).
 func (t *Transport) connect(ctx context.Context, pc *pconn) error {
 	c := pc.c
-	stop := context.AfterFunc(ctx, c.Abort)
+	stop := abortOnDone(ctx, c)
 	defer stop()
 	var opts *TLSOptions
 	if pc.key.tls {
@@ -427,7 +437,7 @@ func ctxOr(ctx context.Context, err error) error {
 // send writes the request on pc and reads the response head.
 func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Method, headers []string, body *trackedBody, length int64) (*http.Response, error) {
 	c := pc.c
-	stop := context.AfterFunc(ctx, c.Abort)
+	stop := abortOnDone(ctx, c)
 	if err := c.RequestStream(m, req.URL.RequestURI(), headers, body.reader(), length); err != nil {
 		stop()
 		t.discard(pc)
@@ -448,12 +458,12 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	}
 	code := c.ResponseCode()
 	resp := &http.Response{
-		Status:        strconv.Itoa(code) + " " + http.StatusText(code),
+		Status:        statusLine(code),
 		StatusCode:    code,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
-		Header:        c.Header().Clone(),
+		Header:        wire.HTTPHeader(c.RawHeaders()), // a map of its own
 		ContentLength: c.ResponseBodyLength(),
 		Close:         !c.KeepAlive() || req.Close,
 		Request:       req,
@@ -486,6 +496,39 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	resp.Body = b
 	return resp, nil
 }
+
+// abortOnDone aborts c's blocked call when ctx ends, until the returned
+// stop is called (context.AfterFunc); stop reports whether it came first.
+// A context that never ends costs nothing.
+func abortOnDone(ctx context.Context, c *Client) (stop func() bool) {
+	if ctx.Done() == nil {
+		return neverAborted
+	}
+	return context.AfterFunc(ctx, c.Abort)
+}
+
+func neverAborted() bool { return true }
+
+// statusLine is http.Response.Status for code: "200 OK"; the lines of the
+// codes net/http names are made once.
+func statusLine(code int) string {
+	if code >= 100 && code < 600 {
+		if s := statusLines()[code-100]; s != "" {
+			return s
+		}
+	}
+	return strconv.Itoa(code) + " " + http.StatusText(code)
+}
+
+var statusLines = sync.OnceValue(func() []string {
+	lines := make([]string, 500)
+	for i := range lines {
+		if text := http.StatusText(100 + i); text != "" {
+			lines[i] = strconv.Itoa(100+i) + " " + text
+		}
+	}
+	return lines
+})
 
 // headContentLength is the length a HEAD response declares, −1 if none.
 func headContentLength(h http.Header) int64 {
@@ -614,6 +657,12 @@ func (t *Transport) hostSlots(key connKey) *hostSlots {
 
 // discard closes a connection and frees its slot.
 func (t *Transport) discard(pc *pconn) {
+	t.mu.Lock()
+	if pc.armed {
+		pc.timer.Stop()
+		pc.armed = false
+	}
+	t.mu.Unlock()
 	pc.c.Close()
 	if hs := t.hostSlots(pc.key); hs != nil {
 		<-hs.sem
@@ -643,14 +692,17 @@ func (t *Transport) putIdle(pc *pconn) {
 		t.idle = make(map[connKey][]*pconn)
 	}
 	t.idle[pc.key] = append(t.idle[pc.key], pc)
-	timeout := t.IdleConnTimeout
-	if timeout <= 0 {
-		timeout = 90 * time.Second
+	pc.idleAt, pc.idleFor = time.Now(), t.IdleConnTimeout
+	if pc.idleFor <= 0 {
+		pc.idleFor = 90 * time.Second
 	}
-	if pc.timer == nil {
-		pc.timer = time.AfterFunc(timeout, func() { t.expire(pc) })
-	} else {
-		pc.timer.Reset(timeout)
+	if !pc.armed {
+		pc.armed = true
+		if pc.timer == nil {
+			pc.timer = time.AfterFunc(pc.idleFor, func() { t.expire(pc) })
+		} else {
+			pc.timer.Reset(pc.idleFor)
+		}
 	}
 	t.mu.Unlock()
 }
@@ -665,16 +717,23 @@ func (t *Transport) popIdle(key connKey) *pconn {
 	}
 	pc := list[len(list)-1]
 	t.idle[key] = list[:len(list)-1]
-	pc.timer.Stop()
-	return pc
+	return pc // its timer stays armed: expire sees it in use
 }
 
-// expire closes pc if it is still idle.
+// expire runs when pc's timer fires: it closes pc if it has been idle for
+// the whole timeout. A connection in use is left alone (putIdle arms the
+// timer again), one that turned idle since is given the rest of its time.
 func (t *Transport) expire(pc *pconn) {
 	t.mu.Lock()
 	list := t.idle[pc.key]
 	i := slices.Index(list, pc)
-	if i < 0 {
+	if i < 0 || !pc.armed {
+		pc.armed = false
+		t.mu.Unlock()
+		return
+	}
+	if rest := pc.idleFor - time.Since(pc.idleAt); rest > 0 {
+		pc.timer.Reset(rest)
 		t.mu.Unlock()
 		return
 	}

@@ -584,6 +584,59 @@ func TestTransportIdleTimeoutAndCloseIdle(t *testing.T) {
 	require.Eventually(t, func() bool { return s.open.Load() == 0 }, 5*time.Second, 5*time.Millisecond)
 }
 
+// TestTransportIdleTimeoutFromLastUse: the idle timeout counts from when a
+// connection last turned idle, not from when it was first pooled (the
+// timer is armed once and re-armed by its own expiry): a connection reused
+// just before its first timeout stays open for a whole timeout after that
+// reuse, then closes.
+func TestTransportIdleTimeoutFromLastUse(t *testing.T) {
+	const timeout = 400 * time.Millisecond
+	s := newTransportServer(t, echoHandler)
+	tr := newTransport(t)
+	tr.IdleConnTimeout = timeout
+	get(t, tr, s.URL)
+	first := time.Now()
+	time.Sleep(timeout * 3 / 4)
+	get(t, tr, s.URL)
+	require.EqualValues(t, 1, s.accepted.Load(), "reused before its timeout")
+	reused := time.Now()
+	// Past the first timeout, well within the second.
+	time.Sleep(time.Until(first.Add(timeout + timeout/8)))
+	if time.Since(reused) < timeout*3/4 { // a loaded machine may have slept much longer
+		assert.EqualValues(t, 1, s.open.Load(), "closed by the timeout of its first idle period")
+	} else {
+		t.Logf("slept past the check (%v since the reuse)", time.Since(reused))
+	}
+	require.Eventually(t, func() bool { return s.open.Load() == 0 }, 5*time.Second, 5*time.Millisecond,
+		"closed a timeout after its last use")
+	assert.GreaterOrEqual(t, time.Since(reused), timeout, "not before a whole timeout")
+	get(t, tr, s.URL)
+	assert.EqualValues(t, 2, s.accepted.Load(), "a new connection after the expiry")
+}
+
+// TestTransportIdleTimeoutAfterLongUse: a connection whose idle timer fires
+// while it carries a request (longer than the timeout) is not closed then,
+// and is given a whole timeout again once it turns idle.
+func TestTransportIdleTimeoutAfterLongUse(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(3 * timeout)
+		}
+		_, _ = io.WriteString(w, "x")
+	})
+	tr := newTransport(t)
+	tr.IdleConnTimeout = timeout
+	get(t, tr, s.URL)
+	_, body := get(t, tr, s.URL+"/slow") // in use when the first timeout ends
+	assert.Equal(t, "x", string(body))
+	require.EqualValues(t, 1, s.accepted.Load(), "the slow request reused the idle connection")
+	returned := time.Now()
+	require.Eventually(t, func() bool { return s.open.Load() == 0 }, 5*time.Second, 5*time.Millisecond,
+		"closed a timeout after the slow request")
+	assert.GreaterOrEqual(t, time.Since(returned), timeout, "not before a whole timeout")
+}
+
 // In Godot's mode a 1xx is the final response (§1.8); in strict mode it is
 // skipped (§7.4).
 func TestTransportInformational(t *testing.T) {

@@ -62,6 +62,22 @@ func readBody(r io.Reader, buf []byte) (int64, error) {
 	return io.CopyBuffer(discard{}, r, buf)
 }
 
+// gunzipper decodes gzip bodies one after the other with one gzip.Reader.
+type gunzipper struct{ zr *gzip.Reader }
+
+// reader returns the reader of r's decoded bytes.
+func (g *gunzipper) reader(r io.Reader) (io.Reader, error) {
+	if g.zr == nil {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		g.zr = zr
+		return zr, nil
+	}
+	return g.zr, g.zr.Reset(r)
+}
+
 // bodyLoop is how a client driver reads a body that is not gzip.
 type bodyLoop int
 
@@ -81,7 +97,7 @@ func newBlocking(blocking bool, loop bodyLoop) func(target, bool) (request, func
 		c := httpclient.New()
 		c.SetBlockingMode(blocking)
 		buf := make([]byte, bodyBuf)
-		var zr *gzip.Reader
+		var gz gunzipper
 		pr := &pollReader{c: c}
 		req := func() (int64, error) {
 			if !keepAlive || c.Status() != httpclient.StatusConnected {
@@ -122,12 +138,8 @@ func newBlocking(blocking bool, loop bodyLoop) func(target, bool) (request, func
 			if !blocking {
 				r = pr
 			}
-			if zr == nil {
-				var err error
-				if zr, err = gzip.NewReader(r); err != nil {
-					return 0, err
-				}
-			} else if err := zr.Reset(r); err != nil {
+			zr, err := gz.reader(r)
+			if err != nil {
 				return 0, err
 			}
 			return readBody(zr, buf)
@@ -322,25 +334,55 @@ func fileSize(path string) (int64, error) {
 func newNetHTTP(readAll bool) func(target, bool) (request, func(), error) {
 	return func(t target, keepAlive bool) (request, func(), error) {
 		tr := &http.Transport{DisableKeepAlives: !keepAlive, MaxIdleConnsPerHost: 1}
-		hc := &http.Client{Transport: tr}
 		buf := make([]byte, bodyBuf)
-		url := t.url()
-		req := func() (int64, error) {
-			resp, err := hc.Get(url)
-			if err != nil {
-				return 0, err
-			}
-			defer resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return 0, fmt.Errorf("status %d", resp.StatusCode)
-			}
+		return clientGet(tr, t.url(), func(r io.Reader) (int64, error) {
 			if readAll {
-				b, err := io.ReadAll(resp.Body)
+				b, err := io.ReadAll(r)
 				return int64(len(b)), err
 			}
-			return readBody(resp.Body, buf)
+			return readBody(r, buf)
+		}), tr.CloseIdleConnections, nil
+	}
+}
+
+// newTransport is gdhttp's http.RoundTripper (httpclient.Transport) under an
+// http.Client: Get, then io.CopyBuffer with the 64 KiB buffer — the read
+// of any code written against net/http that swaps in gdhttp's transport.
+// It does not ask for compression (Godot's HTTPClient does not), so gzip
+// bodies go through compress/gzip, as for fasthttp. Without keep-alive it
+// keeps no idle connection, so every request dials.
+func newTransport(t target, keepAlive bool) (request, func(), error) {
+	tr := &httpclient.Transport{MaxIdleConnsPerHost: 1}
+	if !keepAlive {
+		tr.MaxIdleConnsPerHost = -1
+	}
+	buf := make([]byte, bodyBuf)
+	var gz gunzipper
+	return clientGet(tr, t.url(), func(r io.Reader) (int64, error) {
+		if t.gzip {
+			var err error
+			if r, err = gz.reader(r); err != nil {
+				return 0, err
+			}
 		}
-		return req, tr.CloseIdleConnections, nil
+		return readBody(r, buf)
+	}), tr.CloseIdleConnections, nil
+}
+
+// clientGet is a request of an http.Client over rt: Get url, require a 200,
+// then read the body with read.
+func clientGet(rt http.RoundTripper, url string, read func(io.Reader) (int64, error)) request {
+	hc := &http.Client{Transport: rt}
+	return func() (int64, error) {
+		resp, err := hc.Get(url)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return 0, fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return read(resp.Body)
 	}
 }
 
@@ -388,7 +430,7 @@ func newFastHTTP(stream bool) func(target, bool) (request, func(), error) {
 			freq.SetConnectionClose()
 		}
 		buf := make([]byte, bodyBuf)
-		var zr *gzip.Reader
+		var gz gunzipper
 		req := func() (int64, error) {
 			if err := fc.Do(freq, resp); err != nil {
 				return 0, err
@@ -405,15 +447,10 @@ func newFastHTTP(stream bool) func(target, bool) (request, func(), error) {
 				r = bytes.NewReader(resp.Body())
 			}
 			if t.gzip {
-				if zr == nil {
-					var err error
-					if zr, err = gzip.NewReader(r); err != nil {
-						return 0, err
-					}
-				} else if err := zr.Reset(r); err != nil {
+				var err error
+				if r, err = gz.reader(r); err != nil {
 					return 0, err
 				}
-				r = zr
 			}
 			return readBody(r, buf)
 		}

@@ -419,7 +419,7 @@ func buildWorkloads(cfg config, curl bool, fileTarget string) []*workload {
 		w := &workload{name: name, title: title, kind: download, path: path, gzip: gz,
 			size: cfg.size, count: 1, rounds: cfg.rounds, refs: []string{"nethttp", "nethttp-readall", "fasthttp"}}
 		names := []string{"blocking", "poll", "node-process", "node-process-stream", "node-do-mem", "node-do-stream", "node-keepalive-stream",
-			"nethttp", "nethttp-readall", "fasthttp"}
+			"transport", "nethttp", "nethttp-readall", "fasthttp"}
 		if !gz {
 			names = append(names, "blocking-godot", "poll-godot", "blocking-append", "poll-append")
 		}
@@ -442,11 +442,11 @@ func buildWorkloads(cfg config, curl bool, fileTarget string) []*workload {
 	nc := &workload{name: "newconn", title: fmt.Sprintf("Small GETs (13-byte body), a new connection each, %d per sample", cfg.gets),
 		kind: small, path: "/small", size: int64(len(smallBody)), count: cfg.gets, rounds: cfg.rounds,
 		refs: []string{"nethttp", "fasthttp"}}
-	nc.addSeries("blocking", "poll", "node-process", "node-do-mem", "node-do-stream", "nethttp", "fasthttp")
+	nc.addSeries("blocking", "poll", "node-process", "node-do-mem", "node-do-stream", "transport", "nethttp", "fasthttp")
 	ka := &workload{name: "keepalive", title: fmt.Sprintf("Keep-alive small GETs (13-byte body), one connection, %d per sample", cfg.kaGets),
 		kind: small, path: "/small", keepAlive: true, size: int64(len(smallBody)), count: cfg.kaGets, rounds: cfg.rounds,
 		refs: []string{"nethttp", "fasthttp", "blocking"}}
-	ka.addSeries("blocking", "poll", "node-keepalive", "node-keepalive-stream", "node-keepalive-process", "nethttp", "fasthttp")
+	ka.addSeries("blocking", "poll", "node-keepalive", "node-keepalive-stream", "node-keepalive-process", "transport", "nethttp", "fasthttp")
 	fl := &workload{name: "file", title: "download_file, " + strconv.FormatInt(cfg.fileSize/miB, 10) + " MiB (peak HeapInuse sampled every 2 ms)",
 		kind: file, path: "/cl/" + strconv.FormatInt(cfg.fileSize, 10), size: cfg.fileSize, count: 1, rounds: cfg.fileRounds,
 		refs: []string{"nethttp-file"}}
@@ -463,7 +463,7 @@ func (w *workload) addSeries(names ...string) {
 }
 
 func isGdhttp(name string) bool {
-	return strings.HasPrefix(name, "blocking") || strings.HasPrefix(name, "poll") || strings.HasPrefix(name, "node-")
+	return strings.HasPrefix(name, "blocking") || strings.HasPrefix(name, "poll") || strings.HasPrefix(name, "node-") || name == "transport"
 }
 
 // driverFor maps a client name to its constructor.
@@ -491,6 +491,8 @@ func driverFor(name string, w *workload) func(target, bool) (request, func(), er
 		return newNodeDo(true)
 	case "node-file":
 		return newNodeFile(w.filePath)
+	case "transport":
+		return newTransport
 	case "nethttp":
 		return newNetHTTP(false)
 	case "nethttp-readall":
