@@ -65,8 +65,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	only := fs.String("only", "", "run only the workload/client pairs matching this regexp (e.g. 'cl/|gzip/node')")
 	inproc := fs.Bool("inproc", false, "run the server in this process instead of a child process")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the clients (the server is a child process) to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the clients (every 4 KiB sampled) to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 4096
+		defer func() {
+			if err := writeHeapProfile(*memProfile); err != nil {
+				fmt.Fprintf(stderr, "compare: %v\n", err)
+			}
+		}()
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -352,6 +361,19 @@ func compare(cfg config, log io.Writer) (*results, error) {
 	}
 	res.elapsed = time.Since(res.start)
 	return res, nil
+}
+
+// writeHeapProfile writes the allocation profile to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func runRound(w *workload, r int) {
