@@ -244,6 +244,7 @@ func (n *HTTPRequest) requestRaw(url string, headers []string, method httpclient
 		r.workerDone = make(chan struct{})
 		r.armTimer(r.timeout, godot.ErrTimeout)
 		go r.work()
+		yieldToWorker()
 		return nil
 	}
 	n.client.SetBlockingMode(false)
@@ -402,6 +403,7 @@ func (n *HTTPRequest) Process() {
 		}
 	} else if r != nil && r.driver == driverThreads {
 		n.reportProgress()
+		yieldCPU() // the worker may need this CPU (yield_linux.go)
 	}
 	n.deliver()
 }

@@ -228,11 +228,15 @@ func newNode(keepAlive, stream bool) (*httprequest.HTTPRequest, *counter, error)
 // newNodeProcess drives a node as a game does: Request, then Process() once
 // per frame (here: in a spin loop, no frame pacing) until request_completed;
 // the body is delivered in memory, as Godot's default, or with stream to a
-// body writer (SetBodyWriter) that drops it.
-func newNodeProcess(stream bool) func(target, bool) (request, func(), error) {
+// body writer (SetBodyWriter) that drops it. With threads the node has
+// use_threads on: its goroutine does the steps and Process only delivers.
+func newNodeProcess(stream, threads bool) func(target, bool) (request, func(), error) {
 	return func(t target, keepAlive bool) (request, func(), error) {
 		n, w, err := newNode(keepAlive, stream)
 		if err != nil {
+			return nil, nil, err
+		}
+		if err := n.SetUseThreads(threads); err != nil {
 			return nil, nil, err
 		}
 		var (

@@ -440,7 +440,7 @@ func buildWorkloads(cfg config, curl bool, fileTarget string) []*workload {
 	dl := func(name, title, path string, gz bool, raw bool) *workload {
 		w := &workload{name: name, title: title, kind: download, path: path, gzip: gz,
 			size: cfg.size, count: 1, rounds: cfg.rounds, refs: []string{"nethttp", "nethttp-readall", "fasthttp"}}
-		names := []string{"blocking", "poll", "node-process", "node-process-stream", "node-do-mem", "node-do-stream", "node-keepalive-stream",
+		names := []string{"blocking", "poll", "node-process", "node-process-stream", "node-threads", "node-do-mem", "node-do-stream", "node-keepalive-stream",
 			"transport", "nethttp", "nethttp-readall", "fasthttp"}
 		if !gz {
 			names = append(names, "blocking-godot", "poll-godot", "blocking-append", "poll-append")
@@ -464,7 +464,7 @@ func buildWorkloads(cfg config, curl bool, fileTarget string) []*workload {
 	nc := &workload{name: "newconn", title: fmt.Sprintf("Small GETs (13-byte body), a new connection each, %d per sample", cfg.gets),
 		kind: small, path: "/small", size: int64(len(smallBody)), count: cfg.gets, rounds: cfg.rounds,
 		refs: []string{"nethttp", "fasthttp"}}
-	nc.addSeries("blocking", "poll", "node-process", "node-do-mem", "node-do-stream", "transport", "nethttp", "fasthttp")
+	nc.addSeries("blocking", "poll", "node-process", "node-threads", "node-do-mem", "node-do-stream", "transport", "nethttp", "fasthttp")
 	ka := &workload{name: "keepalive", title: fmt.Sprintf("Keep-alive small GETs (13-byte body), one connection, %d per sample", cfg.kaGets),
 		kind: small, path: "/small", keepAlive: true, size: int64(len(smallBody)), count: cfg.kaGets, rounds: cfg.rounds,
 		refs: []string{"nethttp", "fasthttp", "blocking"}}
@@ -504,9 +504,11 @@ func driverFor(name string, w *workload) func(target, bool) (request, func(), er
 	case "poll-append":
 		return newBlocking(false, loopAppend)
 	case "node-process", "node-keepalive-process":
-		return newNodeProcess(false)
+		return newNodeProcess(false, false)
 	case "node-process-stream":
-		return newNodeProcess(true)
+		return newNodeProcess(true, false)
+	case "node-threads":
+		return newNodeProcess(false, true)
 	case "node-do-mem", "node-keepalive":
 		return newNodeDo(false)
 	case "node-do-stream", "node-keepalive-stream":

@@ -281,6 +281,7 @@ var legend = []struct{ name, text string }{
 	{"blocking-append, poll-append", "the same loop with AppendResponseBodyChunk(buf[:0]): the same pieces, into a reused 64 KiB buffer"},
 	{"node-process", "httprequest: Request, then Process() in a spin loop until request_completed; body in memory (Godot's default)"},
 	{"node-process-stream", "node-process with SetBodyWriter (a writer that drops the bytes)"},
+	{"node-threads", "node-process with SetUseThreads(true): the node's goroutine does the steps with blocking I/O, the spin loop of Process() only delivers the completion"},
 	{"node-do-mem", "httprequest Do, body in memory (Completion.Body)"},
 	{"node-do-stream", "httprequest Do with SetBodyWriter (a writer that drops the bytes)"},
 	{"node-keepalive", "node-do-mem with SetKeepAlive(true) (-stream: node-do-stream, -process: node-process); in the download tables node-keepalive-stream reuses its connection from round to round, every other client opens a new one"},
