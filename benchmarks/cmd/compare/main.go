@@ -468,7 +468,7 @@ func buildWorkloads(cfg config, curl bool, fileTarget string) []*workload {
 	ka := &workload{name: "keepalive", title: fmt.Sprintf("Keep-alive small GETs (13-byte body), one connection, %d per sample", cfg.kaGets),
 		kind: small, path: "/small", keepAlive: true, size: int64(len(smallBody)), count: cfg.kaGets, rounds: cfg.rounds,
 		refs: []string{"nethttp", "fasthttp", "blocking"}}
-	ka.addSeries("blocking", "poll", "node-keepalive", "node-keepalive-stream", "node-keepalive-process", "transport", "nethttp", "fasthttp")
+	ka.addSeries("blocking", "poll", "node-keepalive", "node-keepalive-stream", "node-keepalive-process", "node-keepalive-threads", "transport", "nethttp", "fasthttp")
 	fl := &workload{name: "file", title: "download_file, " + strconv.FormatInt(cfg.fileSize/miB, 10) + " MiB (peak HeapInuse sampled every 2 ms)",
 		kind: file, path: "/cl/" + strconv.FormatInt(cfg.fileSize, 10), size: cfg.fileSize, count: 1, rounds: cfg.fileRounds,
 		refs: []string{"nethttp-file"}}
@@ -507,7 +507,7 @@ func driverFor(name string, w *workload) func(target, bool) (request, func(), er
 		return newNodeProcess(false, false)
 	case "node-process-stream":
 		return newNodeProcess(true, false)
-	case "node-threads":
+	case "node-threads", "node-keepalive-threads":
 		return newNodeProcess(false, true)
 	case "node-do-mem", "node-keepalive":
 		return newNodeDo(false)

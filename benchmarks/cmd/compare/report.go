@@ -284,7 +284,7 @@ var legend = []struct{ name, text string }{
 	{"node-threads", "node-process with SetUseThreads(true): the node's goroutine does the steps with blocking I/O, the spin loop of Process() only delivers the completion"},
 	{"node-do-mem", "httprequest Do, body in memory (Completion.Body)"},
 	{"node-do-stream", "httprequest Do with SetBodyWriter (a writer that drops the bytes)"},
-	{"node-keepalive", "node-do-mem with SetKeepAlive(true) (-stream: node-do-stream, -process: node-process); in the download tables node-keepalive-stream reuses its connection from round to round, every other client opens a new one"},
+	{"node-keepalive", "node-do-mem with SetKeepAlive(true) (-stream: node-do-stream, -process: node-process, -threads: node-threads); in the download tables node-keepalive-stream reuses its connection from round to round, every other client opens a new one"},
 	{"node-file", "httprequest Do with SetDownloadFile"},
 	{"transport", "httpclient.Transport (gdhttp's http.RoundTripper) under an http.Client: Client.Get, io.CopyBuffer with a 64 KiB buffer (gzip: compress/gzip; it asks for no compression, as Godot's HTTPClient); MaxIdleConnsPerHost -1 (a new connection each) except in the keep-alive table"},
 	{"nethttp", "net/http: Client.Get, io.CopyBuffer with a 64 KiB buffer; DisableKeepAlives except in the keep-alive table; compression on (gzip decoded by the transport)"},
