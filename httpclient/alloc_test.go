@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/chunked"
 	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
@@ -355,6 +356,55 @@ func TestAllocsNewConnection(t *testing.T) {
 			assert.LessOrEqual(t, bytesPer, uint64(8<<10), "issue 8 target: ≤ 8 KB per new-connection request")
 		})
 	}
+}
+
+// TestAllocsNewConnectionChunked is TestAllocsNewConnection for a chunked
+// body read in bulk (ReadResponseBodyChunkInto with a 64 KiB buffer): the
+// 256 KiB bulk read buffer comes from a pool too, so a Client made per
+// connection (the Transport's) does not allocate one per download.
+func TestAllocsNewConnectionChunked(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	resp := []byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+	piece := bytes.Repeat([]byte("x"), 16<<10)
+	for range 32 { // 512 KiB: more than the first read takes
+		resp = chunked.AppendChunk(resp, piece)
+	}
+	resp = append(resp, "0\r\n\r\n"...)
+	port := smallServer(t, resp)
+	buf := make([]byte, 64<<10)
+	var failed error
+	get := func() {
+		c := New()
+		c.SetBlockingMode(true)
+		defer c.Close()
+		if err := c.ConnectToHost("127.0.0.1", port, nil); err != nil {
+			failed = err
+			return
+		}
+		for c.Status() == StatusResolving || c.Status() == StatusConnecting {
+			_ = c.Poll()
+		}
+		if err := c.RequestRaw(MethodGet, "/", nil, nil); err != nil {
+			failed = err
+			return
+		}
+		_ = c.Poll()
+		if err := readToEOF(c, buf); err != nil {
+			failed = err
+		}
+		if len(c.rbuf) != bulkBufSize && failed == nil {
+			failed = fmt.Errorf("the body was not read in bulk (read buffer %d bytes)", len(c.rbuf))
+		}
+	}
+	get()
+	const runs = 30
+	_, total := memDelta(runs, get)
+	require.NoError(t, failed)
+	bytesPer := total / runs
+	t.Logf("new connection, new Client, 512 KiB chunked body read in bulk: %d B per request", bytesPer)
+	assert.Less(t, bytesPer, uint64(64<<10), "the bulk buffer (256 KiB) is pooled")
 }
 
 // smallServer answers one request per connection with resp, from pooled

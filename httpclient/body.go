@@ -541,7 +541,7 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 				return n, nil
 			}
 			if len(p) >= bulkMinBuf {
-				c.growBuf(bulkBufSize)
+				c.growBuf()
 			}
 			if !c.fill(c.blocking) && !c.blocking {
 				// Nothing more has arrived. (A doomed chunk is never read

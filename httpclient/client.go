@@ -97,7 +97,7 @@ type Client struct {
 	rbuf   []byte
 	rr, rw int
 	rerr   error
-	rpool  *[]byte    // rbuf's pooled array (readBufPool), or nil
+	rpool  *[]byte    // rbuf's pooled array (readBufPool or bulkBufPool), or nil
 	pipe   clientPipe // WriteResponseBodyChunkTo's pipe (splice_linux.go), closed with the connection
 
 	// Write side: the request bytes still to write are req[woff:]

@@ -381,21 +381,36 @@ var readBufPool = sync.Pool{New: func() any {
 	return &b
 }}
 
-// putBuf gives a pooled read buffer back (emptying rbuf); a larger one is
-// kept for the next connection.
+// bulkBufPool holds the bulkBufSize read buffers of chunked bodies read in
+// bulk (growBuf), for the same reason: a Client made per connection (the
+// Transport's) would otherwise allocate one for every chunked download.
+var bulkBufPool = sync.Pool{New: func() any {
+	b := make([]byte, bulkBufSize)
+	return &b
+}}
+
+// putBuf gives a pooled read buffer back to its pool (emptying rbuf); a
+// larger one, grown for a large response head, is kept for the next
+// connection.
 func (c *Client) putBuf() {
-	if c.rpool != nil {
-		readBufPool.Put(c.rpool)
-		c.rpool, c.rbuf = nil, nil
+	if c.rpool == nil {
+		return
 	}
+	if len(*c.rpool) == bulkBufSize {
+		bulkBufPool.Put(c.rpool)
+	} else {
+		readBufPool.Put(c.rpool)
+	}
+	c.rpool, c.rbuf = nil, nil
 }
 
-// growBuf makes the read buffer size bytes long when it is shorter and
-// holds nothing.
-func (c *Client) growBuf(size int) {
-	if len(c.rbuf) < size && c.rr == c.rw {
+// growBuf makes the read buffer bulkBufSize bytes long, from bulkBufPool,
+// when it is shorter and holds nothing.
+func (c *Client) growBuf() {
+	if len(c.rbuf) < bulkBufSize && c.rr == c.rw {
 		c.putBuf()
-		c.rbuf = make([]byte, size)
+		c.rpool = bulkBufPool.Get().(*[]byte)
+		c.rbuf = *c.rpool
 		c.rr, c.rw = 0, 0
 	}
 }
