@@ -104,6 +104,9 @@ func runScenario(t *testing.T, sc *scenario, alone bool) {
 			t.Run(d+"/"+sp, func(t *testing.T) { runOnce(t, sc, d, split(sp), false) })
 		}
 	}
+	if transportEligible(sc) {
+		t.Run("transport/one", func(t *testing.T) { runOnce(t, sc, "transport", splitOne, false) })
+	}
 	if sc.strict != nil {
 		t.Run("strict", func(t *testing.T) {
 			if sc.strictPnd != "" && !*pending {
@@ -143,7 +146,10 @@ func runOnce(t *testing.T, sc *scenario, driver string, sp split, strict bool) {
 		childtest.LimitFileSize(t, uint64(n))
 	}
 	var g got
+	var tg transportResult
 	switch driver {
+	case "transport":
+		tg = runTransport(t, e, r)
 	case "blocking", "poll":
 		g = runClient(t, e, driver == "blocking", strict, r)
 	default:
@@ -163,6 +169,13 @@ func runOnce(t *testing.T, sc *scenario, driver string, sp split, strict bool) {
 		t.Logf("heap: peak growth %.2f MiB, bound %.0f MiB", float64(peak)/(1<<20), float64(bound)/(1<<20))
 	}
 
+	if driver == "transport" {
+		checkTransport(t, e, sc, tg)
+		for _, s := range e.servers {
+			s.Close()
+		}
+		return
+	}
 	want := sc.want
 	if strict {
 		want = *sc.strict
