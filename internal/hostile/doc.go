@@ -3,7 +3,11 @@
 // (blocking and non-blocking Poll), each with the server's bytes written in
 // one piece, one byte per write, and split at random fixed-seed points, and
 // checks after every scenario that no goroutine, file descriptor, heap or
-// temporary file was left behind (issue 9, items 1–3).
+// temporary file was left behind (issue 9, items 1–3). The raw client's
+// scenarios that a blocking client plays and that send no custom header
+// also go through httpclient.Transport, written in one piece: a success
+// must come out as the same code and body, any other outcome as an error
+// (transport_test.go says the two exceptions).
 //
 // The package holds only tests: go test ./internal/hostile.
 //
