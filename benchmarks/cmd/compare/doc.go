@@ -1,6 +1,7 @@
 // Command compare is gdhttp's paired comparison: every gdhttp driver (the
-// blocking client, the non-blocking Poll loop, the node's Process loop, Do
-// into memory, Do streaming, keep-alive) against net/http, fasthttp, curl (an
+// blocking client, the non-blocking Poll loop, the node's Process loop with
+// and without use_threads, Do into memory, Do streaming, keep-alive, the
+// http.RoundTripper under an http.Client) against net/http, fasthttp, curl (an
 // external process, skipped when not installed) and the raw-TCP limits (a
 // bare net.Conn reading into 64 KiB and 1 MiB buffers, and into one buffer
 // in memory made at the body's size), over a raw loopback
