@@ -366,7 +366,7 @@ func (c *Client) ensureRoom(min int) {
 	size := max(readBufSize, 2*len(c.rbuf), c.rw+min)
 	nb := make([]byte, size)
 	copy(nb, c.rbuf[:c.rw])
-	c.putBuf()
+	c.dropBuf()
 	c.rbuf = nb
 }
 
@@ -382,33 +382,41 @@ var readBufPool = sync.Pool{New: func() any {
 }}
 
 // bulkBufPool holds the bulkBufSize read buffers of chunked bodies read in
-// bulk (growBuf), for the same reason: a Client made per connection (the
-// Transport's) would otherwise allocate one for every chunked download.
+// bulk (growBuf). A Client keeps its bulk buffer from connection to
+// connection, as it keeps a buffer grown for a large head; the Transport,
+// which makes a Client per connection, gives it back here when it lets the
+// Client go (dropBuf), so that it does not allocate one per chunked
+// download.
 var bulkBufPool = sync.Pool{New: func() any {
 	b := make([]byte, bulkBufSize)
 	return &b
 }}
 
-// putBuf gives a pooled read buffer back to its pool (emptying rbuf); a
-// larger one, grown for a large response head, is kept for the next
-// connection.
+// putBuf gives the pooled readBufSize buffer back (emptying rbuf). A larger
+// one — the bulk buffer, or one grown for a large head — is kept for the
+// next connection.
 func (c *Client) putBuf() {
-	if c.rpool == nil {
-		return
-	}
-	if len(*c.rpool) == bulkBufSize {
-		bulkBufPool.Put(c.rpool)
-	} else {
+	if c.rpool != nil && len(*c.rpool) != bulkBufSize {
 		readBufPool.Put(c.rpool)
+		c.rpool, c.rbuf = nil, nil
 	}
-	c.rpool, c.rbuf = nil, nil
+}
+
+// dropBuf gives the read buffer back to its pool, whichever it came from:
+// when it is replaced, or when the Client will not connect again.
+func (c *Client) dropBuf() {
+	if c.rpool != nil && len(*c.rpool) == bulkBufSize {
+		bulkBufPool.Put(c.rpool)
+		c.rpool, c.rbuf = nil, nil
+	}
+	c.putBuf()
 }
 
 // growBuf makes the read buffer bulkBufSize bytes long, from bulkBufPool,
 // when it is shorter and holds nothing.
 func (c *Client) growBuf() {
 	if len(c.rbuf) < bulkBufSize && c.rr == c.rw {
-		c.putBuf()
+		c.dropBuf()
 		c.rpool = bulkBufPool.Get().(*[]byte)
 		c.rbuf = *c.rpool
 		c.rr, c.rw = 0, 0

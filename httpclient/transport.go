@@ -664,6 +664,7 @@ func (t *Transport) discard(pc *pconn) {
 	}
 	t.mu.Unlock()
 	pc.c.Close()
+	pc.c.dropBuf() // the Client is not used again
 	if hs := t.hostSlots(pc.key); hs != nil {
 		<-hs.sem
 	}
