@@ -105,7 +105,11 @@ func runScenario(t *testing.T, sc *scenario, alone bool) {
 		}
 	}
 	if transportEligible(sc) {
-		t.Run("transport/one", func(t *testing.T) { runOnce(t, sc, "transport", splitOne, false) })
+		for _, sp := range splits {
+			if split(sp) == splitOne || split(sp) == splitByte {
+				t.Run("transport/"+sp, func(t *testing.T) { runOnce(t, sc, "transport", split(sp), false) })
+			}
+		}
 	}
 	if sc.strict != nil {
 		t.Run("strict", func(t *testing.T) {

@@ -5,9 +5,9 @@
 // checks after every scenario that no goroutine, file descriptor, heap or
 // temporary file was left behind (issue 9, items 1–3). The raw client's
 // scenarios that a blocking client plays and that send no custom header
-// also go through httpclient.Transport, written in one piece: a success
-// must come out as the same code and body, any other outcome as an error
-// (transport_test.go says the two exceptions).
+// also go through httpclient.Transport, written in one piece and one byte
+// per write: a success must come out as the same code and body, any other
+// outcome as an error (transport_test.go says the two exceptions).
 //
 // The package holds only tests: go test ./internal/hostile.
 //
