@@ -327,21 +327,7 @@ func TestAllocsNewConnection(t *testing.T) {
 				c := New()
 				c.SetBlockingMode(m.blocking)
 				defer c.Close()
-				if err := c.ConnectToHost("127.0.0.1", port, nil); err != nil {
-					failed = err
-					return
-				}
-				for c.Status() == StatusResolving || c.Status() == StatusConnecting {
-					_ = c.Poll()
-				}
-				if err := c.RequestRaw(MethodGet, "/", nil, nil); err != nil {
-					failed = err
-					return
-				}
-				for c.Status() == StatusRequesting {
-					_ = c.Poll()
-				}
-				if err := readToEOF(c, buf); err != nil {
+				if err := getOnce(c, port, buf); err != nil {
 					failed = err
 				}
 			}
@@ -388,19 +374,7 @@ func TestAllocsNewConnectionChunked(t *testing.T) {
 			c.Close()
 			runtime.GC() // twice: the pools are emptied
 			runtime.GC()
-			if err := c.ConnectToHost("127.0.0.1", port, nil); err != nil {
-				failed = err
-				return
-			}
-			for c.Status() == StatusResolving || c.Status() == StatusConnecting {
-				_ = c.Poll()
-			}
-			if err := c.RequestRaw(MethodGet, "/", nil, nil); err != nil {
-				failed = err
-				return
-			}
-			_ = c.Poll()
-			if err := readToEOF(c, buf); err != nil {
+			if err := getOnce(c, port, buf); err != nil {
 				failed = err
 			}
 			if len(c.rbuf) != bulkBufSize && failed == nil {
@@ -465,6 +439,24 @@ func smallServer(t *testing.T, resp []byte) int {
 		}
 		_, _ = conn.Read(buf) // until the client closes
 	}))
+}
+
+// getOnce connects c to port on 127.0.0.1, sends GET / and reads the body
+// to its end with buf, Polling while the status says to.
+func getOnce(c *Client, port int, buf []byte) error {
+	if err := c.ConnectToHost("127.0.0.1", port, nil); err != nil {
+		return err
+	}
+	for c.Status() == StatusResolving || c.Status() == StatusConnecting {
+		_ = c.Poll()
+	}
+	if err := c.RequestRaw(MethodGet, "/", nil, nil); err != nil {
+		return err
+	}
+	for c.Status() == StatusRequesting {
+		_ = c.Poll()
+	}
+	return readToEOF(c, buf)
 }
 
 // readToEOF reads the body with ReadResponseBodyChunkInto until io.EOF and
