@@ -175,11 +175,26 @@ func runOnce(t *testing.T, sc *scenario, driver string, sp split, strict bool) {
 
 	if driver == "transport" {
 		checkTransport(t, e, sc, tg)
-		for _, s := range e.servers {
-			s.Close()
-		}
-		return
+	} else {
+		checkGot(t, e, sc, r, g, strict)
 	}
+	for _, s := range e.servers {
+		s.Close()
+	}
+	if sc.sni != "" && driver != "blocking" && driver != "poll" {
+		assert.Contains(t, e.servers["main"].ServerNames(), sc.sni, "SNI sent (§1.15.5)")
+	}
+	for _, p := range e.proxies {
+		p.Close()
+	}
+	checkCredentials(t, e, r)
+}
+
+// checkGot compares what a node or client driver observed with the
+// scenario's outcome (or, failing that, an alternative), counters and
+// download.
+func checkGot(t *testing.T, e *env, sc *scenario, r request, g got, strict bool) {
+	t.Helper()
 	want := sc.want
 	if strict {
 		want = *sc.strict
@@ -202,16 +217,6 @@ func runOnce(t *testing.T, sc *scenario, driver string, sp split, strict bool) {
 	if r.dir != "" {
 		checkDownload(t, sc, r, g)
 	}
-	for _, s := range e.servers {
-		s.Close()
-	}
-	if sc.sni != "" && driver != "blocking" && driver != "poll" {
-		assert.Contains(t, e.servers["main"].ServerNames(), sc.sni, "SNI sent (§1.15.5)")
-	}
-	for _, p := range e.proxies {
-		p.Close()
-	}
-	checkCredentials(t, e, r)
 }
 
 // match compares g with want; report makes the comparison fail the test.

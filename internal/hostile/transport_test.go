@@ -76,20 +76,21 @@ func runTransport(t *testing.T, e *env, r request) transportResult {
 // outcomes (see above).
 func checkTransport(t *testing.T, e *env, sc *scenario, g transportResult) {
 	t.Helper()
+	outcomes := append([]outcome{sc.want}, sc.alts...)
 	var successes []outcome
-	failure := false
-	for _, o := range append([]outcome{sc.want}, sc.alts...) {
+	for _, o := range outcomes {
 		if o.result == 0 {
+			if !o.hasBody && o.headers == nil { // an alternative: the main outcome's body
+				o.body, o.hasBody = sc.want.body, sc.want.hasBody
+			}
 			successes = append(successes, o)
-		} else {
-			failure = true
 		}
 	}
 	if g.err != nil {
-		assert.True(t, failure, "the Transport failed where the client succeeds: %v", g.err)
+		assert.Less(t, len(successes), len(outcomes), "the Transport failed where the client succeeds: %v", g.err)
 		return
 	}
-	for _, o := range append([]outcome{sc.want}, sc.alts...) {
+	for _, o := range outcomes {
 		switch {
 		case o.result == 6 && len(g.body) == 0:
 			return // NO_RESPONSE: a head without header lines
@@ -98,10 +99,6 @@ func checkTransport(t *testing.T, e *env, sc *scenario, g transportResult) {
 		}
 	}
 	for _, o := range successes {
-		want := sc.want
-		if !o.hasBody && o.headers == nil {
-			o.body, o.hasBody = want.body, want.hasBody
-		}
 		wantBody := []byte(nil)
 		if o.hasBody {
 			b, err := evalExpr(o.body, e.refs)
