@@ -449,6 +449,47 @@ func (c *Client) KeepAlive() bool {
 	return c.head.KeepAlive && !c.head.Ambiguous
 }
 
+// Reusable reports whether the connection can carry a new request now: the
+// status is CONNECTED; nothing has arrived that no request asked for — no
+// byte past the last response's end, neither in the client's buffer nor
+// queued in the socket; and, when a request was made on the connection, its
+// response was a final one (code 200 or above) read to its end, framed (a
+// length or chunks; 204 and 304 have no body) and kept alive (KeepAlive).
+// It looks at the socket without waiting (one system call) and is meant
+// right after a Poll, which reports a close or an error first.
+//
+// Godot's client writes the next request on whatever connection the caller
+// keeps, and reads stray bytes as its response. The port's own connection
+// reuse (Transport, the node's SetKeepAlive) asks this first instead: bytes
+// sent before the request was made would be delivered as its response
+// (§7 D2, response desync; net/http's "unsolicited response").
+func (c *Client) Reusable() bool {
+	if c.status != StatusConnected || c.rr < c.rw {
+		return false
+	}
+	if c.reqSent && !(c.body.done && c.endKnown() && c.KeepAlive()) {
+		return false
+	}
+	var state nbState
+	if c.st.tr != nil {
+		state, _ = c.st.tr.Peek() // the bytes read ahead of crypto/tls count as still in the socket
+	} else {
+		state, _ = c.st.nb.Peek()
+	}
+	return state == nbEmpty
+}
+
+// endKnown reports whether the last response ended where the server meant
+// it to: a final response (a 1xx taken as final, §1.8.7, leaves the real one
+// in the socket) with a body framed by a length or chunks, or one that has
+// no body by definition (204, 304; a HEAD response has length 0). Godot
+// reads a head without framing as a response without a body (§1.9), and a
+// body the server sends anyway stays in the socket.
+func (c *Client) endKnown() bool {
+	code := c.head.Code
+	return code >= 200 && (c.head.Framing != wire.FramingNone || code == 204 || code == 304)
+}
+
 // BodyComplete reports whether the current response's body was read to its
 // end: all Content-Length bytes, the chunked terminator and trailer, or a
 // clean close for a read-until-close body (§7 D3). It is true for a response

@@ -21,10 +21,11 @@ import (
 // with Godot's rules (§1.8–§1.10, or strict RFC 9112 with Strict), so an
 // http.Client, a load tool or any code written against net/http can talk
 // like a Godot game. It keeps a pool of idle connections per scheme, host,
-// port and proxy (MaxIdleConnsPerHost, closed after IdleConnTimeout) and is
-// safe for concurrent use. It does not follow redirects nor keep cookies:
-// that is http.Client's job. RoundTrip says how bodies, headers and errors
-// are handled.
+// port and proxy (MaxIdleConnsPerHost, closed after IdleConnTimeout), each
+// reused only while Client.Reusable holds (a framed, final response read to
+// its end, nothing sent after it), and is safe for concurrent use. It does
+// not follow redirects nor keep cookies: that is http.Client's job.
+// RoundTrip says how bodies, headers and errors are handled.
 type Transport struct {
 	// TLS configures https requests (nil: TLSClient(nil, ""), the system
 	// roots and the URL's host name).
@@ -348,10 +349,10 @@ func (t *Transport) getConn(ctx context.Context, key connKey) (*pconn, bool, err
 		if pc == nil {
 			break
 		}
-		if err := pc.c.Poll(); err == nil && pc.c.Status() == StatusConnected {
+		if err := pc.c.Poll(); err == nil && pc.c.Reusable() {
 			return pc, true, nil
 		}
-		t.discard(pc) // the server closed it while idle (§1.6.3)
+		t.discard(pc) // the server closed it, or sent bytes unasked, while idle (§1.6.3, §7 D2)
 	}
 	if pc, err := t.acquire(ctx, key); pc != nil || err != nil {
 		return pc, pc != nil, err
@@ -475,9 +476,10 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 		resp.Header = http.Header{}
 	}
 	// A 1xx taken as the final response (Godot's rules, §1.8) leaves the
-	// real response in the socket: the connection must not carry another
-	// request (§7 D2).
-	keep := !req.Close && code >= 200
+	// real response in the socket, and so does a body sent after a head
+	// without framing: the connection must not carry another request
+	// (§7 D2, endKnown).
+	keep := !req.Close && c.endKnown()
 	if !keep {
 		resp.Close = true
 	}

@@ -151,8 +151,10 @@ func (r *run) connect() error {
 	}
 	if r.opts.keepAlive && c.Status() == httpclient.StatusConnected &&
 		n.keepTarget.Host != "" && n.keepTarget.sameOrigin(r.cur) && n.keepTLS == r.tls {
-		_ = c.Poll() // liveness: a peer that closed meanwhile shows now (§1.6.3)
-		if c.Status() == httpclient.StatusConnected {
+		// Liveness: a peer that closed meanwhile shows now (§1.6.3); bytes
+		// sent unasked meanwhile would be read as this request's response
+		// (§7 D2, Reusable).
+		if c.Poll() == nil && c.Reusable() {
 			r.reused = true
 			n.syncStatus()
 			return nil
@@ -462,12 +464,3 @@ func nilIfEmpty(s []string) []string {
 
 // release drops the decoder and aborts an uncommitted download. Idempotent.
 func (r *run) release() { r.body.release() }
-
-// reusable reports whether the client's connection may carry the node's
-// next request (connection-reuse option): the response was complete and
-// framed, and neither side asked to close.
-func (r *run) reusable() bool {
-	c := r.n.client
-	return c.Status() == httpclient.StatusConnected && c.KeepAlive() && c.BodyComplete() &&
-		(r.body.chunked || c.ResponseBodyLength() >= 0)
-}

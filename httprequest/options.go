@@ -255,10 +255,13 @@ func (n *HTTPRequest) SetDrainPerStep(on bool) error {
 func (n *HTTPRequest) DrainPerStep() bool { return n.opts.drainPerStep }
 
 // SetKeepAlive keeps the connection open after a complete response that
-// allows it (no "Connection: close", framed by Content-Length or chunked) and
-// sends the node's next request to the same scheme, host and port over it
-// (Godot closes it after every request, §2.1.4). A kept connection that the
-// server closed meanwhile is noticed before use; a request with an
+// allows it (no "Connection: close", framed by Content-Length or chunked, a
+// final status) and sends the node's next request to the same scheme, host
+// and port over it (Godot closes it after every request, §2.1.4). A kept
+// connection that the server closed meanwhile, or on which it sent bytes no
+// request asked for, is noticed before use and replaced by a new one
+// (httpclient.Client.Reusable; such bytes would otherwise be read as the
+// next response, §7 D2); a request with an
 // idempotent method (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) that fails on it
 // before any response is sent once more on a new connection.
 // Redirect hops always use new connections.

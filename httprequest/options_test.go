@@ -437,6 +437,51 @@ func TestGettersConcurrent(t *testing.T) {
 }
 
 // LastError keeps the cause of the last delivered completion.
+// §7.2 connection reuse, §7 D2: a connection on which the server sent bytes
+// no request asked for — with the response, while it was idle, a body after
+// a head without framing, the real response after a 1xx that Godot takes as
+// final — is not reused: the next request gets a new connection and its own
+// response, in every driver.
+func TestKeepAliveUnsolicitedNotReused(t *testing.T) {
+	first := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	spoof := "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nspoofd"
+	fresh := "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh"
+	w, rd, sleep := testserver.WriteString, testserver.Read, testserver.Sleep
+	for _, c := range []struct {
+		name  string
+		steps []testserver.Step
+	}{
+		{"with the response", []testserver.Step{rd(), w(first + spoof), rd(), testserver.Hold()}},
+		{"while idle", []testserver.Step{rd(), w(first), sleep(30 * time.Millisecond), w(spoof), rd(), testserver.Hold()}},
+		{"body after a head without framing", []testserver.Step{rd(), w("HTTP/1.0 200 OK\r\nServer: x\r\n\r\n"), sleep(150 * time.Millisecond), w(spoof), rd(), testserver.Hold()}},
+		{"real response after a 1xx", []testserver.Step{rd(), w("HTTP/1.1 103 Early Hints\r\nContent-Length: 2\r\n\r\nok"), sleep(150 * time.Millisecond), w(spoof), rd(), testserver.Hold()}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				require.NoError(t, n.SetKeepAlive(true))
+				srv := serve(t, func(conn *testserver.Conn) {
+					if conn.Index() == 0 {
+						testserver.Script(c.steps...)(conn)
+						return
+					}
+					testserver.RespondEach(fresh)(conn)
+				})
+				o := d.run(t, n, srv.URL("/1"), nil, httpclient.MethodGet, nil)
+				require.Equal(t, ResultSuccess, o.C.Result)
+				if d.Name == "threads" {
+					require.NoError(t, n.SetUseThreads(false)) // d.run sets it again
+				}
+				time.Sleep(60 * time.Millisecond) // the stray bytes sent while idle have arrived
+				o = d.run(t, n, srv.URL("/2"), nil, httpclient.MethodGet, nil)
+				assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 5"), []byte("fresh")}, o)
+				n.Close()
+				srv.Close()
+				assert.Equal(t, 2, srv.Accepted())
+			})
+		})
+	}
+}
+
 func TestLastError(t *testing.T) {
 	n := New()
 	defer n.Close()

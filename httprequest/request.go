@@ -477,7 +477,7 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 	r.stopTimer()
 	r.release()
 	r.closeUpload()
-	if success && r.opts.keepAlive && r.reusable() {
+	if success && r.opts.keepAlive && n.client.Reusable() { // complete, framed, nothing after it
 		n.keepTarget, n.keepTLS = r.cur, r.tls
 		n.keepBufs = r.body.takeBufs()
 	} else {
