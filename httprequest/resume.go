@@ -36,9 +36,12 @@ import (
 //     redirects, before any byte reaches F):
 //     - 206 Partial Content is appended only when it continues F exactly:
 //     a single "Content-Range: bytes S-E/L" with E ≥ S and L (if given) > E,
-//     no Content-Encoding, and the same validator as the state's when it
-//     carries one. Anything else ends with ErrResumeMismatch (as
-//     RESULT_DOWNLOAD_FILE_CANT_OPEN) and F untouched.
+//     a Content-Length (if given) of E−S+1, no Content-Encoding, and the
+//     same validator as the state's when it carries one. Anything else ends
+//     with ErrResumeMismatch (as RESULT_DOWNLOAD_FILE_CANT_OPEN) and F
+//     untouched. A body without a length (chunked, read until close) is
+//     measured once read: when F does not end at E then, the appended
+//     bytes are truncated away with the same error.
 //     - 200 OK restarts cleanly: F is truncated and written from the first
 //     byte (a server that ignored the Range, or a file that changed and
 //     failed the If-Range) — two versions are never spliced.
@@ -241,6 +244,15 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 			return res, true, err
 		}
 	}
+	if c.Result == ResultSuccess && c.ResponseCode == 206 && written {
+		// A chunked or read-until-close body is checked against its range
+		// only now: one of another size is taken back out of the file.
+		if cerr := endsRange(file, size, c.Headers); cerr != nil {
+			err = resultErr(ResultDownloadFileCantOpen, cerr)
+			res.Completion = Completion{Result: ResultDownloadFileCantOpen, ResponseCode: c.ResponseCode, Headers: c.Headers}
+			return res, false, err
+		}
+	}
 	if c.Result == ResultSuccess && (c.ResponseCode == 200 || c.ResponseCode == 206 && written) {
 		_ = os.Remove(statePath)
 	} else if err == nil && c.Result == ResultSuccess {
@@ -267,6 +279,8 @@ func continuesFile(h []string, size int64, st *resumeState) error {
 		return fmt.Errorf("%w: Content-Range %q starts at %d, the file has %d bytes", ErrResumeMismatch, cr, start, size)
 	case end < start || (length >= 0 && length <= end):
 		return fmt.Errorf("%w: Content-Range %q", ErrResumeMismatch, cr)
+	case contentLength(h) >= 0 && contentLength(h) != end-start+1:
+		return fmt.Errorf("%w: Content-Length %d for Content-Range %q", ErrResumeMismatch, contentLength(h), cr)
 	case !isIdentity(h):
 		return fmt.Errorf("%w: Content-Encoding %q", ErrResumeMismatch, wire.FieldValue(h, "content-encoding"))
 	}
@@ -278,6 +292,25 @@ func continuesFile(h []string, size int64, st *resumeState) error {
 		return fmt.Errorf("%w: Last-Modified %s, the file is %s", ErrResumeMismatch, lm, st.LastModified)
 	}
 	return nil
+}
+
+// endsRange checks that a 206 appended to a file of size bytes left it
+// ending where its Content-Range ends; when not, the appended bytes are
+// truncated away (the file is as it was) and the cause is ErrResumeMismatch.
+func endsRange(file string, size int64, h []string) error {
+	_, end, _, _ := parseContentRange(wire.FieldValue(h, "content-range")) // continuesFile checked it
+	fi, err := os.Stat(file)
+	if err != nil {
+		return cantOpen(err)
+	}
+	if fi.Size() == end+1 {
+		return nil
+	}
+	got := fi.Size() - size
+	if err := os.Truncate(file, size); err != nil {
+		return cantOpen(err)
+	}
+	return fmt.Errorf("%w: a body of %d bytes for Content-Range %q", ErrResumeMismatch, got, wire.FieldValue(h, "content-range"))
 }
 
 // parseContentRange parses "bytes S-E/L", "bytes S-E/*" (length −1) and

@@ -369,6 +369,8 @@ func TestDoResumableRefusals(t *testing.T) {
 		{"206 gzip-encoded", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 6-10/11\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nworld", ErrResumeMismatch},
 		{"206 with another ETag", "HTTP/1.1 206 Partial Content\r\nETag: \"other\"\r\nContent-Range: bytes 6-10/11\r\nContent-Length: 5\r\n\r\nworld", ErrResumeMismatch},
 		{"206 without a body", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 6-10/11\r\nContent-Length: 0\r\n\r\n", ErrResumeMismatch},
+		{"206 longer than its range", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 6-10/11\r\nContent-Length: 12\r\n\r\nworld-EXTRA!", ErrResumeMismatch},
+		{"206 shorter than its range", "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 6-10/11\r\nContent-Length: 2\r\n\r\nwo", ErrResumeMismatch},
 		{"404 with a body", "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found", ErrResumeStatus},
 		{"500 without a body", "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n", ErrResumeStatus},
 		{"416 for another length", "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */3\r\nContent-Length: 3\r\n\r\nbad", ErrResumeStatus},
@@ -405,6 +407,54 @@ func TestDoResumableRefusals(t *testing.T) {
 			defer mu.Unlock()
 			require.NotEmpty(t, reqs)
 			assert.Contains(t, reqs[0], "\r\nRange: bytes="+strconv.Itoa(size)+"-\r\nIf-Range: \"e\"\r\n")
+		})
+	}
+}
+
+// A 206 body without a length is measured once read: one that does not
+// end where its Content-Range says is taken back out of the file, which is
+// left as it was, and the call fails with ErrResumeMismatch; one that does
+// is appended.
+func TestDoResumableBodyOutsideRange(t *testing.T) {
+	head := "HTTP/1.1 206 Partial Content\r\nETag: \"e\"\r\nContent-Range: bytes 6-10/11\r\n"
+	for _, c := range []struct {
+		name, resp string
+		close, ok  bool
+	}{
+		{"chunked, longer", head + "Transfer-Encoding: chunked\r\n\r\nc\r\nworld-EXTRA!\r\n0\r\n\r\n", false, false},
+		{"chunked, shorter", head + "Transfer-Encoding: chunked\r\n\r\n2\r\nwo\r\n0\r\n\r\n", false, false},
+		{"until close, longer", head + "Connection: close\r\n\r\nworld-EXTRA!", true, false},
+		{"chunked, exact", head + "Transfer-Encoding: chunked\r\n\r\n5\r\nworld\r\n0\r\n\r\n", false, true},
+		{"until close, exact", head + "Connection: close\r\n\r\nworld", true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			step := testserver.WriteString(c.resp)
+			if c.close {
+				step = testserver.WriteAndClose([]byte(c.resp))
+			}
+			srv := serve(t, testserver.Script(testserver.Read(), step, testserver.Hold()))
+			n := New()
+			defer n.Close()
+			file := filepath.Join(t.TempDir(), "f.bin")
+			require.NoError(t, n.SetDownloadFile(file))
+			require.NoError(t, os.WriteFile(file, []byte("hello "), 0o644))
+			url := srv.URL("/f.bin")
+			require.NoError(t, writeResumeState(file+ResumeSuffix, &resumeState{URL: url, ETag: `"e"`, Length: 11}))
+			ctx, cancel := context.WithTimeout(context.Background(), maxWait)
+			defer cancel()
+			r, err := n.DoResumable(ctx, url, nil)
+			if c.ok {
+				require.NoError(t, err)
+				assert.Equal(t, ResumeAppended, r.Outcome)
+				assert.Equal(t, "hello world", string(fileBytes(t, file)))
+				assert.NoFileExists(t, file+ResumeSuffix)
+				return
+			}
+			assert.ErrorIs(t, err, ErrResumeMismatch)
+			assert.Equal(t, ResultDownloadFileCantOpen, r.Result)
+			assert.Equal(t, 206, r.ResponseCode)
+			assert.Equal(t, "hello ", string(fileBytes(t, file)), "the appended bytes are taken back")
+			assert.FileExists(t, file+ResumeSuffix, "kept for the next call")
 		})
 	}
 }
