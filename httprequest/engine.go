@@ -295,7 +295,9 @@ func (r *run) handleResponse() (handled, done bool) {
 		if limit := r.n.maxRedirects.Load(); limit >= 0 && int64(r.redirections) >= limit {
 			return true, r.fail(ResultRedirectLimitReached, r.code, r.respHeaders, &wire.LimitError{What: "redirects", Limit: limit})
 		}
-		loc := wire.RedirectLocation(r.respHeaders) // §2.8.1.3
+		// §2.8.1.3, matched on Godot's own strings: a CR the port stores
+		// as SP (COMPAT R5) must not make "Location:\r/x" match.
+		loc := wire.RedirectLocation(c.VerbatimHeaders(), r.respHeaders)
 		if rfc {
 			loc, _ = wire.LookupField(r.respHeaders, "location")
 		}

@@ -143,11 +143,21 @@ func HeaderValue(headers []string, lowerName string) string {
 // its tenth character on, stripped; the last such string wins. "" means none.
 // So "Content-Location: /a" gives "ocation: /a" and "location:/x" nothing.
 //
+// verbatim are Godot's strings (Head.VerbatimHeaders), where the lines are
+// matched; stored are the same lines as the port stores them (Head.Headers,
+// a CR inside a line as SP, COMPAT R5), where the target is taken from, so
+// that "Location:<CR>/x" matches nothing, as in Godot, and no CR reaches
+// a target. Without such a CR the two are the same slice. A stored slice
+// shorter than verbatim is read as verbatim.
+//
 // Godot: HTTPRequest._handle_response() (containsn("Location: "), substr(9))
-func RedirectLocation(headers []string) string {
+func RedirectLocation(verbatim, stored []string) string {
 	loc := ""
-	for _, h := range headers {
+	for i, h := range verbatim {
 		if ContainsFold(h, "location: ") {
+			if i < len(stored) {
+				h = stored[i]
+			}
 			loc = stripEdges(skipRunes(h, 9))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -84,6 +85,22 @@ type Head struct {
 	// Informational is the number of 1xx heads skipped before this one
 	// (strict mode only, §7.4).
 	Informational int
+	// verbatim holds Godot's own strings when a CR inside a line was stored
+	// as SP in Headers; nil otherwise (VerbatimHeaders).
+	verbatim []string
+}
+
+// VerbatimHeaders returns the header strings exactly as Godot stores them:
+// Headers, except that a CR inside a line is kept where Headers has SP
+// (§7 D2, RFC 9112 §2.2). They are for Godot's own tests on the stored
+// strings that run after the head is parsed — HTTPRequest's Location rule
+// (§2.8.1.3), whose "Location: " a CR turned into SP would match — and
+// must never be sent on or shown as the response's headers.
+func (h *Head) VerbatimHeaders() []string {
+	if h.verbatim != nil {
+		return h.verbatim
+	}
+	return h.Headers
 }
 
 // Reset empties h for reuse and keeps the capacity of Headers. The values are
@@ -357,9 +374,10 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 }
 
 // replaceBareCR rebuilds h.Headers from a copy of text in which every CR is
-// a space. Stripping treats both alike, so the lines and their edges are
+// a space, keeping Godot's strings as they were (VerbatimHeaders). Stripping treats both alike, so the lines and their edges are
 // the same and the stored lines are found again in the same order.
 func (p *HeadParser) replaceBareCR(text string, h *Head) {
+	h.verbatim = slices.Clone(h.Headers)
 	p.text = append(p.text[:0], text...)
 	for i, c := range p.text {
 		if c == '\r' {

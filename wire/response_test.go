@@ -22,7 +22,8 @@ type want struct {
 	info      int
 	err       string
 	at        int
-	reason    string // HeadError.Reason, checked when set
+	reason    string   // HeadError.Reason, checked when set
+	verbatim  []string // VerbatimHeaders when a CR inside a line was stored as SP
 }
 
 // headCase feeds head+body to a parser configured as p; on success the head
@@ -100,8 +101,11 @@ func (c headCase) check(t *testing.T, mode string, n int, err error, h *Head) bo
 		ok := assert.Equal(t, len(c.head), n, "%s: n", mode)
 		exp := Head{Code: c.w.code, Headers: c.w.headers, ContentLength: c.w.length,
 			Chunked: c.w.chunked, KeepAlive: !c.w.closeConn, Framing: c.w.framing,
-			Ambiguous: c.w.ambiguous, Informational: c.w.info}
+			Ambiguous: c.w.ambiguous, Informational: c.w.info, verbatim: c.w.verbatim}
 		got := *h
+		if c.w.verbatim == nil {
+			assert.Equal(t, h.Headers, h.VerbatimHeaders(), "%s: no CR stored as SP: VerbatimHeaders is Headers", mode)
+		}
 		if len(got.Headers) == 0 {
 			got.Headers = nil
 		}
@@ -165,18 +169,20 @@ func TestParseLines(t *testing.T) {
 			w:    want{code: 200, headers: []string{"X: y"}, length: none}},
 		{name: "§1.8.2 split on LF only; §7 D2 a CR inside a line is stored as SP and ambiguous",
 			head: st200 + "X: a\rContent-Length: 5\r\n\r\n",
-			w:    want{code: 200, headers: []string{"X: a Content-Length: 5"}, length: none, ambiguous: true}},
+			w: want{code: 200, headers: []string{"X: a Content-Length: 5"}, length: none, ambiguous: true,
+				verbatim: []string{"X: a\rContent-Length: 5"}}},
 		{name: "§1.8.2 §7 D2 Godot's tests see the CR: connection:<CR>close is not close",
 			head: st200 + "Connection:\rclose\r\nContent-Length:\r7\r\n\r\n",
 			w: want{code: 200, headers: []string{"Connection: close", "Content-Length: 7"}, length: 7,
-				framing: FramingLength, ambiguous: true}},
+				framing: FramingLength, ambiguous: true, verbatim: []string{"Connection:\rclose", "Content-Length:\r7"}}},
 		{name: "§1.8.5 name case, spacing, duplicates, lines without colon, obs-fold kept as entries",
 			head: st200 + "set-COOKIE:a=1\r\nSet-Cookie:  b=2\r\nno colon here\r\nX-Long: part1\r\n  part2\r\n\r\n",
 			w: want{code: 200, headers: []string{"set-COOKIE:a=1", "Set-Cookie:  b=2", "no colon here",
 				"X-Long: part1", "part2"}, length: none}},
 		{name: "§1.8.4 after a leading LF the status line is a stored line; §7 D2 a later CR is stored as SP",
 			head: "\n" + st200 + "X: a\rb\r\n\r\n",
-			w:    want{code: 200, headers: []string{"HTTP/1.1 200 OK", "X: a b"}, length: none, ambiguous: true}},
+			w: want{code: 200, headers: []string{"HTTP/1.1 200 OK", "X: a b"}, length: none, ambiguous: true,
+				verbatim: []string{"HTTP/1.1 200 OK", "X: a\rb"}}},
 		{name: "§1.11.1 a status line alone stores no headers (§5 row 2)",
 			head: st200 + "\r\n",
 			w:    want{code: 200, length: none}},
