@@ -1,9 +1,13 @@
 package httpclient
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
+	"net/netip"
+	"strings"
 )
 
 type tlsMode uint8
@@ -32,7 +36,10 @@ type TLSOptions struct {
 // name: commonNameOverride when that is not empty, else the host given to
 // ConnectToHost (never a proxy). That same name is sent as SNI, as Godot's
 // mbedTLS does with mbedtls_ssl_set_hostname (§1.15.5; SNI is left out when
-// the name is an IP literal in Go's reading, see COMPAT.md).
+// the name is an IP literal in Go's reading, see COMPAT.md). Both checks
+// follow mbedTLS's rules, not crypto/x509's: a certificate without a
+// subjectAltName is matched on its common name, and a CA-issued leaf in
+// roots is not trusted without its issuer.
 //
 // Godot: TLSOptions.client()
 func TLSClient(roots *x509.CertPool, commonNameOverride string) *TLSOptions {
@@ -95,40 +102,202 @@ func (o *TLSOptions) CommonNameOverride() string {
 // (§1.15.5, Godot's TLSContextMbedTLS::init_client):
 //   - client: one name, the override when set, else host, is both the SNI
 //     and the name verified; the chain verifies against roots (nil: the
-//     system pool). crypto/tls sends no SNI when that name is an IP literal
-//     (RFC 6066) and then matches it against the IP addresses of the
-//     certificate.
+//     system pool). Both checks follow mbedTLS's rules, not crypto/x509's
+//     (verifyGodot). crypto/tls sends no SNI when that name is an IP literal
+//     (RFC 6066) and drops a trailing dot from it (see COMPAT.md).
 //   - unsafe: no SNI and no name check; with roots the chain must still
 //     verify against them, without roots nothing is verified.
 func (o *TLSOptions) config(host string) *tls.Config {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}
+	roots := o.roots
 	switch {
 	case o.mode == tlsModeClientUnsafe:
-		cfg.InsecureSkipVerify = true
-		if roots := o.roots; roots != nil {
+		if roots != nil {
 			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-				return verifyChain(cs.PeerCertificates, roots, "")
+				return verifyGodot(cs.PeerCertificates, roots, "", false)
 			}
 		}
 	default:
-		cfg.ServerName, cfg.RootCAs = host, o.roots
+		name := host
 		if o.commonName != "" {
-			cfg.ServerName = o.commonName
+			name = o.commonName
+		}
+		cfg.ServerName = name // the SNI
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			return verifyGodot(cs.PeerCertificates, roots, name, true)
 		}
 	}
 	return cfg
 }
 
-// verifyChain verifies certs (leaf first) against roots as crypto/tls would,
-// and against name unless it is empty.
-func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, name string) error {
+// verifyGodot checks a server's certificates (leaf first) as Godot's
+// mbedTLS does with MBEDTLS_SSL_VERIFY_REQUIRED (mbedtls_x509_crt_verify):
+//   - the chain must lead to roots (nil: the system pool). The chain itself
+//     is crypto/x509's (signatures, validity dates, key usage), except that
+//     a leaf found among the trusted certificates is trusted alone only when
+//     it is self-issued (x509_crt_check_ee_locally_trusted); a CA-issued
+//     leaf needs its issuer;
+//   - when checkName, the leaf must carry name by mbedTLS's rules
+//     (nameMatches), which differ from crypto/x509's: a certificate without
+//     a subjectAltName extension is matched on its subject's common name, a
+//     dNSName is compared as text even when name is an IP address, and no
+//     trailing dot is dropped.
+//
+// The error wraps x509.UnknownAuthorityError, x509.HostnameError or
+// crypto/x509's own, in a *tls.CertificateVerificationError as crypto/tls
+// reports its own failures.
+func verifyGodot(certs []*x509.Certificate, roots *x509.CertPool, name string, checkName bool) error {
 	if len(certs) == 0 {
 		return errors.New("httpclient: server sent no certificate")
 	}
-	opts := x509.VerifyOptions{Roots: roots, DNSName: name, Intermediates: x509.NewCertPool()}
+	leaf := certs[0]
+	err := verifyChain(certs, roots)
+	if err == nil && checkName && !nameMatches(leaf, name) {
+		err = x509.HostnameError{Certificate: leaf, Host: name}
+	}
+	if err != nil {
+		return &tls.CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
+	}
+	return nil
+}
+
+// verifyChain verifies the chain of certs (leaf first) against roots,
+// without a name, with mbedTLS's rule for a leaf that is itself trusted.
+func verifyChain(certs []*x509.Certificate, roots *x509.CertPool) error {
+	leaf := certs[0]
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
 	for _, c := range certs[1:] {
 		opts.Intermediates.AddCert(c)
 	}
-	_, err := certs[0].Verify(opts)
-	return err
+	chains, err := leaf.Verify(opts)
+	if err != nil || len(chains[0]) > 1 || bytes.Equal(leaf.RawIssuer, leaf.RawSubject) {
+		return err
+	}
+	// crypto/x509 trusts a leaf found in roots alone. mbedTLS looks for
+	// its issuer instead: verify a copy that the pool does not recognise
+	// (the pool matches certificates by their raw bytes; the signature
+	// covers RawTBSCertificate, which the copy keeps).
+	alias := *leaf
+	alias.Raw = append(leaf.Raw[:len(leaf.Raw):len(leaf.Raw)], 0)
+	if _, err := alias.Verify(opts); err != nil {
+		return x509.UnknownAuthorityError{Cert: leaf}
+	}
+	return nil
+}
+
+// oidSubjectAltName is the subjectAltName extension (RFC 5280 §4.2.1.6).
+var oidSubjectAltName = asn1.ObjectIdentifier{2, 5, 29, 17}
+
+// nameMatches is mbedTLS's x509_crt_verify_name: with a subjectAltName
+// extension, a dNSName equal to name (ASCII case-insensitive, same length)
+// or a "*.suffix" matching name from its first dot; then an iPAddress equal
+// to name read as an IP address (IPv4 without ':', IPv6 with); then a URI
+// equal to name byte for byte. Without the extension, a common name of the
+// subject, compared as a dNSName is.
+func nameMatches(leaf *x509.Certificate, name string) bool {
+	for _, ext := range leaf.Extensions {
+		if ext.Id.Equal(oidSubjectAltName) {
+			return sanMatches(ext.Value, name)
+		}
+	}
+	for _, atv := range leaf.Subject.Names {
+		if v, ok := atv.Value.(string); ok && atv.Type.Equal(oidCommonName) && cnMatches(v, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// oidCommonName is the commonName attribute (id-at-commonName).
+var oidCommonName = asn1.ObjectIdentifier{2, 5, 4, 3}
+
+// sanMatches is x509_crt_check_san over the DER of a subjectAltName
+// extension.
+func sanMatches(der []byte, name string) bool {
+	var seq asn1.RawValue
+	if rest, err := asn1.Unmarshal(der, &seq); err != nil || len(rest) > 0 {
+		return false
+	}
+	var ips, uris [][]byte
+	for b := seq.Bytes; len(b) > 0; {
+		var gn asn1.RawValue
+		rest, err := asn1.Unmarshal(b, &gn)
+		if err != nil {
+			return false
+		}
+		b = rest
+		if gn.Class != asn1.ClassContextSpecific {
+			continue
+		}
+		switch gn.Tag {
+		case 2: // dNSName
+			if cnMatches(string(gn.Bytes), name) {
+				return true
+			}
+		case 7: // iPAddress
+			ips = append(ips, gn.Bytes)
+		case 6: // uniformResourceIdentifier
+			uris = append(uris, gn.Bytes)
+		}
+	}
+	if ip := cnIP(name); ip != nil {
+		for _, v := range ips {
+			if bytes.Equal(v, ip) {
+				return true
+			}
+		}
+	}
+	for _, v := range uris {
+		if string(v) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// cnMatches is x509_crt_check_cn: the same length and equal but for the
+// case of ASCII letters, or a "*." pattern whose suffix (from its dot)
+// equals name's from name's first dot, which must not be its first byte.
+func cnMatches(pattern, name string) bool {
+	if len(pattern) == len(name) && asciiFold(pattern, name) {
+		return true
+	}
+	if len(pattern) < 3 || pattern[0] != '*' || pattern[1] != '.' {
+		return false
+	}
+	dot := strings.IndexByte(name, '.')
+	return dot > 0 && len(name)-dot == len(pattern)-1 && asciiFold(pattern[1:], name[dot:])
+}
+
+// asciiFold is x509_memcasecmp for strings of the same length.
+func asciiFold(a, b string) bool {
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if x^y != 0x20 || (x|0x20) < 'a' || (x|0x20) > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// cnIP is mbedtls_x509_crt_parse_cn_inet_pton: name as 4 bytes when it has
+// no ':' and is a dotted IPv4 address, as 16 bytes when it has one and is
+// an IPv6 address (inet_pton's forms: no zone); nil otherwise.
+func cnIP(name string) []byte {
+	a, err := netip.ParseAddr(name)
+	if err != nil || a.Zone() != "" {
+		return nil
+	}
+	if !strings.Contains(name, ":") {
+		if !a.Is4() {
+			return nil
+		}
+		v := a.As4()
+		return v[:]
+	}
+	v := a.As16()
+	return v[:]
 }
