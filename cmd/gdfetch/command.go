@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
 
@@ -56,6 +59,13 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		ex, err = drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
 	}
 	bar.finish()
+	if held := downloadPath(cfg); held != cfg.output {
+		// -f: the -o file takes the body only when the response is below 400.
+		if ferr := keepOrDrop(held, cfg.output, err == nil && ctx.Err() == nil && ex.Result == httprequest.ResultSuccess && ex.ResponseCode < 400); ferr != nil && err == nil {
+			fmt.Fprintf(stderr, "gdfetch: %v\n", ferr)
+			return exitWrite
+		}
+	}
 	if cfg.verbose && cfg.upload != nil {
 		fmt.Fprintf(stderr, "* uploaded %d of %d bytes\n", n.UploadedBytes(), n.UploadSize())
 	}
@@ -161,7 +171,7 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 		n.SetTimeout(cfg.timeout),
 		n.SetDownloadChunkSize(cfg.chunkSize),
 		n.SetUseThreads(cfg.threads),
-		n.SetDownloadFile(cfg.output),
+		n.SetDownloadFile(downloadPath(cfg)),
 		n.SetStrict(cfg.strict),
 		n.SetRFC9110Redirects(cfg.rfcRedirects),
 		n.SetAcceptBrotli(cfg.brotli),
@@ -181,4 +191,30 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 	}
 	steps = append(steps, configureNet(n, cfg))
 	return errors.Join(steps...)
+}
+
+// downloadPath is where the node writes the -o body: the -o file, or with
+// -f a sibling file that keepOrDrop renames over it only for a response
+// below 400, so that, as with curl, an error page never replaces the -o
+// file (--in-place and -C - write the file itself, as documented).
+func downloadPath(cfg *config) string {
+	if !cfg.fail || cfg.output == "" || cfg.inPlace || cfg.resume {
+		return cfg.output
+	}
+	return filepath.Join(filepath.Dir(cfg.output), "."+filepath.Base(cfg.output)+".gdfetch-fail")
+}
+
+// keepOrDrop renames held over output when keep, else removes it; a held
+// file that was never written (no body) leaves output as it was.
+func keepOrDrop(held, output string, keep bool) error {
+	if !keep {
+		if err := os.Remove(held); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	if err := os.Rename(held, output); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }

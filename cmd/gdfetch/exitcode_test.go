@@ -172,3 +172,29 @@ func TestThreadsSameCompletion(t *testing.T) {
 		assert.Less(t, time.Since(start), 5*time.Second)
 	}
 }
+
+// -f -o FILE, as curl: a response of 400 or more never replaces FILE (nor
+// leaves a file beside it); one below 400 does.
+func TestFailKeepsOutputFile(t *testing.T) {
+	b := newBackend(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "keep.txt")
+	require.NoError(t, os.WriteFile(out, []byte("old"), 0o644))
+	code, _, stderr := gdfetch(t, "-s", "-f", "-o", out, b.url("/nope"))
+	assert.Equal(t, exitHTTPError, code, stderr)
+	got, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, "old", string(got), "an error page does not replace the -o file")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "nothing left beside it")
+
+	code, _, stderr = gdfetch(t, "-s", "-f", "-o", out, b.url("/api/player"))
+	assert.Equal(t, exitOK, code, stderr)
+	got, err = os.ReadFile(out)
+	require.NoError(t, err)
+	assert.NotEqual(t, "old", string(got), "a success replaces it")
+	entries, err = os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "nothing left beside it")
+}

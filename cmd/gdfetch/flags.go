@@ -109,7 +109,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.BoolVarP(&f.silent, "silent", "s", false, "no progress bar and no summary line (failures are still reported)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the exact request bytes and the status trace with timings on stderr")
 	fs.BoolVar(&f.json, "json", false, "print request_completed's four values as one JSON object")
-	fs.BoolVarP(&f.fail, "fail", "f", false, "exit 22 when the response code is 400 or more")
+	fs.BoolVarP(&f.fail, "fail", "f", false, "exit 22 when the response code is 400 or more (-o FILE is then left as it was)")
 	return fs
 }
 
@@ -149,6 +149,9 @@ func parseFetch(args []string) (*config, error) {
 	}
 	if f.userAgent != "" {
 		c.headers = append(c.headers, "User-Agent: "+f.userAgent)
+	}
+	if err := checkHeaderFlags(f.headers); err != nil {
+		return nil, err
 	}
 	var err error
 	if c.body, c.hasBody, err = readData(f.data, f.dataBinary); err != nil {
@@ -347,4 +350,20 @@ func tlsOptions(cacert string, insecure bool, name string) (*httpclient.TLSOptio
 		return httpclient.TLSClient(pool, name), nil
 	}
 	return nil, nil
+}
+
+// checkHeaderFlags refuses an -H line the request would refuse later: one
+// without a name and a ':' (Godot's verify_headers, §1.17, which the node
+// would report only once connected, as RESULT_CONNECTION_ERROR) or one
+// holding CR, LF or NUL (§7 D2). A bad argument is a usage error.
+func checkHeaderFlags(headers []string) error {
+	for _, h := range headers {
+		if strings.ContainsAny(h, "\r\n\x00") {
+			return usagef("-H %q: a header line cannot hold CR, LF or NUL", h)
+		}
+		if wire.VerifyHeaders([]string{h}) != nil {
+			return usagef("-H %q: a header line is \"Name: value\"", h)
+		}
+	}
+	return nil
 }

@@ -123,6 +123,9 @@ func TestParseFetchErrors(t *testing.T) {
 		{"bad proxy scheme", []string{"-x", "socks5://p:1", "http://a/"}, "only http://"},
 		{"bad proxy port", []string{"-x", "p:0", "http://a/"}, "bad port"},
 		{"missing cacert", []string{"--cacert", "/nonexistent.pem", "https://a/"}, "--cacert"},
+		{"header without a colon", []string{"-H", "NoColon", "http://a/"}, `-H "NoColon": a header line is "Name: value"`},
+		{"header without a name", []string{"-H", ": v", "http://a/"}, `-H ": v"`},
+		{"header with CR LF", []string{"-H", "X: a\r\nY: b", "http://a/"}, `cannot hold CR, LF or NUL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -70,11 +70,24 @@ func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config
 	if cfg.verbose {
 		writeRequest(verbose, requestBytes(n, cfg.url, r.Sent, cfg.method, nil, cfg.proxyHost != ""))
 	}
-	line := ""
-	if r.Result == httprequest.ResultSuccess {
-		line = fmt.Sprintf("* resume: %s from byte %d (%s)\n", r.Outcome, r.Offset, cfg.output+httprequest.ResumeSuffix)
+	return ex, resumeLine(r), nil
+}
+
+// resumeLine tells how the file was written: appended from the offset the
+// Range asked for, rewritten from the first byte (no usable partial file, or
+// a 200 to the Range), or already complete. Empty after a failure.
+func resumeLine(r httprequest.Resumed) string {
+	switch {
+	case r.Result != httprequest.ResultSuccess:
+		return ""
+	case r.Outcome == httprequest.ResumeAppended:
+		return fmt.Sprintf("* resume: appended from byte %d\n", r.Offset)
+	case r.Outcome == httprequest.ResumeAlreadyComplete:
+		return fmt.Sprintf("* resume: already complete (%d bytes)\n", r.Offset)
+	case r.Offset > 0:
+		return fmt.Sprintf("* resume: the server sent the whole file (code %d): rewritten from byte 0\n", r.ResponseCode)
 	}
-	return ex, line, nil
+	return "* resume: downloaded from byte 0\n"
 }
 
 // resumeExit refines the exit status of a resumed download: a 206 that does

@@ -119,3 +119,25 @@ func TestResumeFlagUsage(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, c.resume)
 }
+
+// The line -C - prints says what was done with the file: a 200 to the
+// Range rewrote it from byte 0 (not "from" the offset it asked for).
+func TestResumeLine(t *testing.T) {
+	ok := httprequest.Completion{Result: httprequest.ResultSuccess, ResponseCode: 200}
+	for _, c := range []struct {
+		r    httprequest.Resumed
+		want string
+	}{
+		{httprequest.Resumed{Completion: httprequest.Completion{Result: httprequest.ResultSuccess, ResponseCode: 206}, Outcome: httprequest.ResumeAppended, Offset: 1000},
+			"* resume: appended from byte 1000\n"},
+		{httprequest.Resumed{Completion: ok, Outcome: httprequest.ResumeFromStart, Offset: 1000},
+			"* resume: the server sent the whole file (code 200): rewritten from byte 0\n"},
+		{httprequest.Resumed{Completion: ok, Outcome: httprequest.ResumeFromStart},
+			"* resume: downloaded from byte 0\n"},
+		{httprequest.Resumed{Completion: httprequest.Completion{Result: httprequest.ResultSuccess, ResponseCode: 416}, Outcome: httprequest.ResumeAlreadyComplete, Offset: 11},
+			"* resume: already complete (11 bytes)\n"},
+		{httprequest.Resumed{Completion: httprequest.Completion{Result: httprequest.ResultTimeout}, Offset: 5}, ""},
+	} {
+		assert.Equal(t, c.want, resumeLine(c.r))
+	}
+}
