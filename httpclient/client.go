@@ -97,6 +97,7 @@ type Client struct {
 	rbuf   []byte
 	rr, rw int
 	rerr   error
+	stray  bool       // the last liveness look in CONNECTED found bytes queued (Reusable)
 	rpool  *[]byte    // rbuf's pooled array (readBufPool or bulkBufPool), or nil
 	pipe   clientPipe // WriteResponseBodyChunkTo's pipe (splice_linux.go), closed with the connection
 
@@ -352,7 +353,7 @@ func (c *Client) request(method Method, url string, headers []string, body []byt
 	if err != nil {
 		return err
 	}
-	c.reqSent = false
+	c.reqSent, c.stray = false, false
 	c.woff, c.wpre, c.wpay, c.rb = 0, len(c.req)-len(body), len(body), reqBody{}
 	c.sent.Store(0)
 	c.body.start(wire.FramingNone, 0)
@@ -462,8 +463,9 @@ func (c *Client) KeepAlive() bool {
 // queued in the socket; and, when a request was made on the connection, its
 // response was a final one (code 200 or above) read to its end, framed (a
 // length or chunks; 204 and 304 have no body) and kept alive (KeepAlive).
-// It looks at the socket without waiting (one system call) and is meant
-// right after a Poll, which reports a close or an error first.
+// The socket is as the last Poll saw it (its liveness check looks without
+// waiting and without consuming, §1.6.3): ask right after a Poll, which
+// also reports a close or an error first.
 //
 // Godot's client writes the next request on whatever connection the caller
 // keeps, and reads stray bytes as its response. The port's own connection
@@ -477,13 +479,7 @@ func (c *Client) Reusable() bool {
 	if c.reqSent && !(c.body.done && c.endKnown() && c.KeepAlive()) {
 		return false
 	}
-	var state nbState
-	if c.st.tr != nil {
-		state, _ = c.st.tr.Peek() // the bytes read ahead of crypto/tls count as still in the socket
-	} else {
-		state, _ = c.st.nb.Peek()
-	}
-	return state == nbEmpty
+	return !c.stray
 }
 
 // endKnown reports whether the last response ended where the server meant
@@ -637,7 +633,7 @@ func (c *Client) resetIO() {
 	case <-c.wch:
 	default:
 	}
-	c.wpending, c.reqSent = false, false
+	c.wpending, c.reqSent, c.stray = false, false, false
 	c.rr, c.rw, c.rerr = 0, 0, nil
 	c.req, c.woff, c.wpre, c.wpay, c.rb = c.req[:0], 0, 0, 0, reqBody{}
 	c.putBuf()

@@ -499,6 +499,9 @@ func (c *Client) look() {
 	} else {
 		state, err = c.st.nb.Peek()
 	}
+	// In CONNECTED no request is waiting for bytes: queued ones are stray
+	// (Reusable); under TLS a whole record is read below into the buffer.
+	c.stray = c.status == StatusConnected && state == nbData
 	switch {
 	case state == nbEmpty:
 	case c.st.tr == nil && state == nbData:
