@@ -36,6 +36,8 @@ type Transport struct {
 	// §1.14.1), an https target through a CONNECT tunnel (§1.14.2). A
 	// proxy URL's user:password@ is sent to the proxy only, as
 	// Proxy-Authorization (SetHTTPProxyCredentials, SetHTTPSProxyCredentials).
+	// Only http:// proxies are spoken to (in clear text); any other scheme
+	// fails the request with a *ProxySchemeError before anything is sent.
 	Proxy func(*http.Request) (*url.URL, error)
 	// MaxIdleConnsPerHost bounds the idle connections kept per key (0: 2;
 	// negative: none are kept).
@@ -278,13 +280,19 @@ func (t *Transport) keyFor(req *http.Request) (connKey, error) {
 	if err != nil || pu == nil {
 		return k, err
 	}
-	if pu.User != nil {
-		k.proxyUser = pu.User.Username()
-		k.proxyPass, _ = pu.User.Password()
+	// An https:// or socks5:// proxy is refused (*ProxySchemeError) before
+	// anything is sent: the client speaks to proxies in clear text only,
+	// and would send the credentials in it.
+	host, port, user, err := SplitProxyURL(pu)
+	if err != nil {
+		return k, err
 	}
-	k.proxyHost = pu.Hostname()
-	k.proxyPort, err = urlPort(pu.Port(), strings.EqualFold(pu.Scheme, "https"))
-	return k, err
+	if user != nil {
+		k.proxyUser = user.Username()
+		k.proxyPass, _ = user.Password()
+	}
+	k.proxyHost, k.proxyPort = host, port
+	return k, nil
 }
 
 func urlPort(s string, tls bool) (int, error) {

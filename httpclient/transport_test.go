@@ -704,3 +704,30 @@ func TestTransportInformationalNotPooled(t *testing.T) {
 	assert.Equal(t, "answer to /next", string(body))
 	assert.EqualValues(t, 2, s.accepted.Load())
 }
+
+// The Transport speaks to http:// proxies only: an https:// or socks5://
+// proxy URL fails the request with a *ProxySchemeError before any byte is
+// sent — never the request, and its Proxy-Authorization, in clear text.
+func TestTransportProxySchemeRefused(t *testing.T) {
+	for _, scheme := range []string{"https", "socks5", "HTTPS"} {
+		t.Run(scheme, func(t *testing.T) {
+			srv := ts.New(t, ts.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+			tr := newTransport(t)
+			tr.Proxy = func(*http.Request) (*url.URL, error) {
+				return &url.URL{Scheme: scheme, Host: srv.Addr(), User: url.UserPassword("user", "secret")}, nil
+			}
+			for _, target := range []string{"http://example.test/x", "https://example.test/x"} {
+				req, err := http.NewRequest(http.MethodGet, target, nil)
+				require.NoError(t, err)
+				resp, err := tr.RoundTrip(req)
+				if resp != nil {
+					resp.Body.Close()
+				}
+				var se *ProxySchemeError
+				assert.ErrorAs(t, err, &se, target)
+			}
+			srv.Close()
+			assert.Zero(t, srv.Accepted(), "nothing reached the proxy")
+		})
+	}
+}
