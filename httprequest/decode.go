@@ -137,7 +137,7 @@ type decoder struct {
 
 	bufs  *decBufs       // pooled buffers and decompressors, nil once given back
 	gz    *gunzip        // the gzip reader
-	maxIn int            // the largest write so far (Godot's StreamPeerGZIP buffer size)
+	maxIn int            // the largest write so far (Godot's StreamPeerGZIP buffer: at least gzipMinBuffer)
 	inf   *eagerInflater // gzip and deflate: the inflater (inflate.go)
 	have  int            // output of the current piece not yet handed to the sink (copyPieces)
 	call  int            // where the current inflate call's output began in the piece
@@ -380,14 +380,19 @@ func (d *decoder) inputReady() bool { return d.eof || d.heldN+len(d.in) > d.hold
 // the input at hand (inflate.go).
 func (d *decoder) inputAt() (int, bool) { return d.heldN + len(d.in), d.eof }
 
+// gzipMinBuffer is the size StreamPeerGZIP's temporary buffer starts at
+// (_start: buffer.resize(1024)); a write larger than it grows it.
+const gzipMinBuffer = 1024
+
 // callEnd is where the current inflate call's output buffer ends in the
-// piece: min(buffer, free) from its start (copyPieces).
+// piece: min(buffer, free) from its start (copyPieces), the buffer being
+// max(1024, the largest write so far).
 func (d *decoder) callEnd() int {
 	free := len(d.piece) - 1 - d.call
 	if len(d.piece) <= 1025 {
 		free = len(d.piece) - d.call
 	}
-	return d.call + min(max(d.maxIn, 1), free)
+	return d.call + min(max(d.maxIn, gzipMinBuffer), free)
 }
 
 // callCap is the output the current inflate call may still give.
