@@ -170,6 +170,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 type trackedBody struct {
 	rc     io.ReadCloser // nil: no body
 	read   bool
+	mu     sync.Mutex // guards closed and the Close: the context's end closes the body too (send)
 	closed bool
 }
 
@@ -188,6 +189,8 @@ func (b *trackedBody) reader() io.Reader {
 
 // close closes the body once (RoundTrip must, on every path).
 func (b *trackedBody) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.rc != nil && !b.closed {
 		b.closed = true
 		_ = b.rc.Close()
@@ -208,7 +211,9 @@ func (b *trackedBody) rewind(req *http.Request) bool {
 		return false
 	}
 	b.close()
-	*b = trackedBody{rc: rc}
+	b.mu.Lock()
+	b.rc, b.read, b.closed = rc, false, false
+	b.mu.Unlock()
 	return true
 }
 
@@ -447,6 +452,12 @@ func ctxOr(ctx context.Context, err error) error {
 func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Method, headers []string, body *trackedBody, length int64) (*http.Response, error) {
 	c := pc.c
 	stop := abortOnDone(ctx, c)
+	if body.rc != nil && ctx.Done() != nil {
+		// A Read blocked in the caller's body (an io.Pipe waiting for its
+		// writer) returns when the body is closed, as net/http closes it:
+		// aborting the connection alone would not end it.
+		defer context.AfterFunc(ctx, body.close)()
+	}
 	if err := c.RequestStream(m, req.URL.RequestURI(), headers, body.reader(), length); err != nil {
 		stop()
 		t.discard(pc)

@@ -731,3 +731,35 @@ func TestTransportProxySchemeRefused(t *testing.T) {
 		})
 	}
 }
+
+// A request body whose Read blocks (an io.Pipe whose writer is idle) does
+// not outlive the request's context: RoundTrip returns the context's error
+// in time, the body closed, as net/http does.
+func TestTransportBlockedBodyContext(t *testing.T) {
+	srv := ts.New(t, func(c *ts.Conn) { _ = c.Hold() })
+	tr := newTransport(t)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+srv.Addr()+"/up", pr)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		resp, err := tr.RoundTrip(req)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		_, werr := pw.Write([]byte("x"))
+		assert.ErrorIs(t, werr, io.ErrClosedPipe, "the body was closed")
+	case <-time.After(5 * time.Second):
+		pw.CloseWithError(errors.New("test over")) // unblock it
+		<-done
+		t.Fatal("RoundTrip still blocked in the body's Read 5 s after its context ended")
+	}
+}
