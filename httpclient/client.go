@@ -246,6 +246,7 @@ func (c *Client) ConnectToHost(host string, port int, tls *TLSOptions) error {
 		p.proxyAuth = c.httpsProxyAuth
 	case c.tlsOpts == nil && c.httpProxyPort != -1:
 		p.serverHost, p.serverPort = c.httpProxyHost, c.httpProxyPort
+		p.httpAuth = c.httpProxyAuth
 	}
 	if p.lookup == nil {
 		p.lookup = lookupHost

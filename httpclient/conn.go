@@ -19,6 +19,10 @@ type stream struct {
 	nb   *nbConn      // raw read with and without waiting (issue 8)
 	rd   streamReader // what responses are read from: nb, or tr
 	tr   *nbTLSReader // under TLS made by the client: the TLS reader over nb, or nil
+	// proxyAuth is the Proxy-Authorization value of the HTTP proxy the
+	// connection was made to ("" for a direct one, a tunnel, or none set):
+	// the only place the credentials may go (appendProxyAuth).
+	proxyAuth string
 }
 
 // streamReader reads a stream with (Read) and without (TryRead) waiting:
@@ -93,6 +97,7 @@ type dialParams struct {
 	tls        *TLSOptions
 	tunnel     bool   // CONNECT through an HTTPS proxy first
 	proxyAuth  string // the CONNECT's Proxy-Authorization value, "" for none
+	httpAuth   string // the HTTP proxy's, when the socket goes to one (stream.proxyAuth)
 	timeout    time.Duration
 	userAgent  string
 	limits     wire.Limits
@@ -299,7 +304,7 @@ func (d *connector) setUp(raw net.Conn, p dialParams) (st *stream, ev dialEvent,
 	}
 	// The owner sets nb's spawn when it takes the stream (pollDial); the
 	// handshake below reads with waiting and starts no goroutine.
-	st = &stream{raw: raw, conn: raw, nb: newNBConn(raw, rest, nil)}
+	st = &stream{raw: raw, conn: raw, nb: newNBConn(raw, rest, nil), proxyAuth: p.httpAuth}
 	st.rd = st.nb
 	if p.tls != nil {
 		tr := newNBTLS(raw, st.nb, p.tls.config(p.connHost))

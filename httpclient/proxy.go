@@ -56,8 +56,10 @@ func (c *Client) SetHTTPSProxy(host string, port int) {
 // §7 D5); for the HTTP proxy it is an ordinary response with code 407.
 
 // SetHTTPProxyCredentials sets the credentials sent to the HTTP proxy
-// (SetHTTPProxy) from the next request on; empty user and password remove
-// them. They survive Close and a change of proxy.
+// (SetHTTPProxy) over the connections made from the next ConnectToHost on:
+// a connection keeps those of the proxy it was made to, and one made
+// directly never carries any. Empty user and password remove them. They
+// survive Close and a change of proxy.
 func (c *Client) SetHTTPProxyCredentials(user, password string) {
 	c.httpProxyAuth = basicAuth(user, password)
 }
@@ -78,16 +80,20 @@ func basicAuth(user, password string) string {
 }
 
 // appendProxyAuth inserts the HTTP proxy's Proxy-Authorization line before
-// the empty line that ends head, when the request goes to that proxy in
-// absolute form and no user header line begins with "Proxy-Authorization:".
+// the empty line that ends head, when the request goes in absolute form
+// (decided at request time, as Godot does) over a connection made to an
+// HTTP proxy — with the credentials set when it was made, the ones of that
+// proxy — and no user header line begins with "Proxy-Authorization:". A
+// connection made directly, or by SetConnection, never carries them, even
+// when a proxy and its credentials were set after it was made.
 func (c *Client) appendProxyAuth(head []byte, headers []string) []byte {
-	if c.httpProxyAuth == "" || c.tlsOpts != nil || c.httpProxyPort == -1 {
+	if c.tlsOpts != nil || c.httpProxyPort == -1 || c.st == nil || c.st.proxyAuth == "" {
 		return head
 	}
 	if wire.HasLinePrefix(headers, "proxy-authorization:") {
 		return head
 	}
-	return insertHeader(head, c.httpProxyAuth)
+	return insertHeader(head, c.st.proxyAuth)
 }
 
 // insertHeader puts "Proxy-Authorization: value" before the empty line that

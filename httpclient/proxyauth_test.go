@@ -154,3 +154,35 @@ func TestTransportProxyCredentials(t *testing.T) {
 	require.Len(t, srv.Requests(), 1)
 	assert.NotContains(t, strings.ToLower(string(srv.Requests()[0])), "proxy-authorization")
 }
+
+// The credentials go only over a connection made to the HTTP proxy: a
+// client connected directly, then given a proxy and its credentials for
+// later connections, writes its next request in absolute form (Godot's
+// request-time rule, §1.7) but without Proxy-Authorization; a connection
+// made to the proxy carries the credentials set when it was made.
+func TestProxyCredentialsOnlyOverProxyConnections(t *testing.T) {
+	origin := ts.New(t, ts.RespondEach(okResp))
+	proxy := ts.NewForwardProxy(t)
+	c, _ := newClient(t, true)
+	require.NoError(t, connect(t, c, origin.Host(), origin.Port(), nil)) // direct
+	c.SetHTTPProxy(proxy.Host(), proxy.Port())
+	c.SetHTTPProxyCredentials("user", "secret")
+	require.NoError(t, c.RequestRaw(MethodGet, "/x", nil, nil))
+	_ = pollWhile(t, c, StatusRequesting)
+	c.Close()
+
+	require.NoError(t, connect(t, c, origin.Host(), origin.Port(), nil)) // through the proxy now
+	c.SetHTTPProxyCredentials("other", "later")                          // for later connections
+	require.NoError(t, c.RequestRaw(MethodGet, "/y", nil, nil))
+	_ = pollWhile(t, c, StatusRequesting)
+	c.Close()
+	origin.Close()
+	proxy.Close()
+
+	reqs := origin.Requests()
+	require.NotEmpty(t, reqs)
+	assert.Contains(t, string(reqs[0]), "GET http://", "absolute form, decided at request time")
+	assert.NotContains(t, string(reqs[0]), "Proxy-Authorization", "a direct connection never carries them")
+	require.Len(t, proxy.Requests(), 1)
+	assert.Contains(t, string(proxy.Requests()[0]), "Proxy-Authorization: Basic dXNlcjpzZWNyZXQ=\r\n", "those set when the connection was made")
+}
