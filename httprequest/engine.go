@@ -308,6 +308,7 @@ func (r *run) handleResponse() (handled, done bool) {
 			if m, keepBody := redirectMethod(r.code, r.method, rfc); !keepBody {
 				r.method, r.reqBody = m, nil
 				r.dropUpload()
+				r.n.uploadSize.Store(0) // this hop's request has no body (UploadSize)
 				r.headers = withoutContentHeaders(r.headers)
 			} else if err := r.rewindUpload(); err != nil {
 				return true, r.fail(ResultRequestFailed, r.code, r.respHeaders, err) // upload.go

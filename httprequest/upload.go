@@ -108,7 +108,8 @@ func (n *HTTPRequest) UploadedBytes() int64 {
 
 // UploadSize returns the size of the current (or last) request's body: the
 // byte length of Request's or RequestRaw's body, RequestStream's length, −1
-// for a chunked one. Safe from any goroutine.
+// for a chunked one; 0 after a redirect hop that drops the body (an RFC
+// 9110 303, or a POST turned into a GET). Safe from any goroutine.
 func (n *HTTPRequest) UploadSize() int64 { return n.uploadSize.Load() }
 
 // OnUploadProgress sets a callback told how far the request body has come:

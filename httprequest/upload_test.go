@@ -260,3 +260,25 @@ func TestUploadProgressRaw(t *testing.T) {
 	assert.Zero(t, n.UploadSize())
 	assert.Empty(t, seen, "nothing to report for a request without a body")
 }
+
+// A redirect hop that drops the body (RFC 9110 303) sends none: UploadSize
+// is then 0, as UploadedBytes, so that progress ends complete, not at 0 of
+// the first hop's size.
+func TestUploadSizeAfterBodyDroppingRedirect(t *testing.T) {
+	srv := serve(t, route(func(line string, _ []byte) string {
+		if strings.HasPrefix(line, "POST") {
+			return "HTTP/1.1 303 See Other\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n"
+		}
+		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	}))
+	n := newNode(t)
+	require.NoError(t, n.SetRFC9110Redirects(true))
+	var last [2]int64
+	n.OnUploadProgress(func(sent, total int64) { last = [2]int64{sent, total} })
+	c, err := n.Do(context.Background(), srv.URL("/up"), nil, httpclient.MethodPost, bytes.Repeat([]byte("x"), 1000))
+	require.NoError(t, err)
+	require.Equal(t, 200, c.ResponseCode)
+	assert.Equal(t, int64(0), n.UploadSize())
+	assert.Equal(t, int64(0), n.UploadedBytes())
+	assert.Equal(t, [2]int64{0, 0}, last, "the last progress call")
+}
