@@ -2,11 +2,17 @@ package httpclient
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -38,8 +44,11 @@ type TLSOptions struct {
 // mbedTLS does with mbedtls_ssl_set_hostname (§1.15.5; SNI is left out when
 // the name is an IP literal in Go's reading, see COMPAT.md). Both checks
 // follow mbedTLS's rules, not crypto/x509's: a certificate without a
-// subjectAltName is matched on its common name, and a CA-issued leaf in
-// roots is not trusted without its issuer.
+// subjectAltName is matched on its common name, a CA-issued leaf in roots
+// is not trusted without its issuer, keys follow mbedTLS's default profile
+// (RSA ≥ 2048 bits, ECDSA on P-256/384/521), extended key usage is checked
+// on the leaf alone, and name constraints are not enforced (a critical one
+// fails the certificate, as mbedTLS cannot parse it).
 //
 // Godot: TLSOptions.client()
 func TLSClient(roots *x509.CertPool, commonNameOverride string) *TLSOptions {
@@ -162,25 +171,140 @@ func verifyGodot(certs []*x509.Certificate, roots *x509.CertPool, name string, c
 }
 
 // verifyChain verifies the chain of certs (leaf first) against roots,
-// without a name, with mbedTLS's rule for a leaf that is itself trusted.
+// without a name, as mbedTLS's default profile and checks do
+// (x509_crt_verify_chain, mbedtls_ssl_check_cert_usage):
+//   - a certificate with a critical extension mbedTLS does not parse
+//     (name constraints, policy constraints…) fails, and name constraints
+//     that are not critical are ignored, not enforced;
+//   - extended key usage is the leaf's alone (serverAuth or any, when it
+//     has the extension), never nested down the chain; a leaf with a key
+//     usage extension must allow digitalSignature;
+//   - every key of the chain, the trusted root's included, is RSA of 2048
+//     bits or more or ECDSA on P-256, P-384 or P-521;
+//   - a leaf found among the trusted certificates is trusted alone only
+//     when it is self-issued (x509_crt_check_ee_locally_trusted); a
+//     CA-issued one needs its issuer.
+//
+// The chain itself (signatures, dates, basic constraints, path length) is
+// crypto/x509's.
 func verifyChain(certs []*x509.Certificate, roots *x509.CertPool) error {
 	leaf := certs[0]
-	opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
-	for _, c := range certs[1:] {
-		opts.Intermediates.AddCert(c)
+	for _, c := range certs {
+		if ext, bad := unparsedCritical(c); bad {
+			return fmt.Errorf("%w %v in %q (mbedTLS does not parse it)", x509.UnhandledCriticalExtension{}, ext, c.Subject.String())
+		}
 	}
-	chains, err := leaf.Verify(opts)
-	if err != nil || len(chains[0]) > 1 || bytes.Equal(leaf.RawIssuer, leaf.RawSubject) {
+	if err := leafUsage(leaf); err != nil {
 		return err
 	}
-	// crypto/x509 trusts a leaf found in roots alone. mbedTLS looks for
-	// its issuer instead: verify a copy that the pool does not recognise
-	// (the pool matches certificates by their raw bytes; the signature
-	// covers RawTBSCertificate, which the copy keeps).
-	alias := *leaf
-	alias.Raw = append(leaf.Raw[:len(leaf.Raw):len(leaf.Raw)], 0)
-	if _, err := alias.Verify(opts); err != nil {
-		return x509.UnknownAuthorityError{Cert: leaf}
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	for _, c := range certs[1:] {
+		opts.Intermediates.AddCert(withoutNameConstraints(c))
+	}
+	chains, err := withoutNameConstraints(leaf).Verify(opts)
+	if err != nil {
+		return err
+	}
+	if len(chains[0]) == 1 && !bytes.Equal(leaf.RawIssuer, leaf.RawSubject) {
+		// crypto/x509 trusts a leaf found in roots alone. mbedTLS looks for
+		// its issuer instead: verify a copy that the pool does not
+		// recognise (the pool matches certificates by their raw bytes; the
+		// signature covers RawTBSCertificate, which the copy keeps).
+		alias := *withoutNameConstraints(leaf)
+		alias.Raw = append(leaf.Raw[:len(leaf.Raw):len(leaf.Raw)], 0)
+		if chains, err = alias.Verify(opts); err != nil {
+			return x509.UnknownAuthorityError{Cert: leaf}
+		}
+	}
+	var weak *x509.Certificate
+	for _, chain := range chains {
+		if weak = weakKey(chain); weak == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("httpclient: the key of %q is refused by mbedTLS's default profile (RSA under 2048 bits, or not ECDSA on P-256, P-384, P-521)", weak.Subject.String())
+}
+
+// mbedTLSExtensions are the extensions mbedTLS parses (x509_get_crt_ext);
+// any other marked critical fails the certificate.
+var mbedTLSExtensions = []asn1.ObjectIdentifier{
+	{2, 5, 29, 19}, // basicConstraints
+	{2, 5, 29, 15}, // keyUsage
+	{2, 5, 29, 37}, // extKeyUsage
+	oidSubjectAltName,
+	{2, 16, 840, 1, 113730, 1, 1}, // Netscape certificate type
+	{2, 5, 29, 32},                // certificatePolicies
+	{2, 5, 29, 14},                // subjectKeyIdentifier
+	{2, 5, 29, 35},                // authorityKeyIdentifier
+}
+
+// unparsedCritical returns a critical extension of c that mbedTLS does not
+// parse.
+func unparsedCritical(c *x509.Certificate) (asn1.ObjectIdentifier, bool) {
+	for _, ext := range c.Extensions {
+		if ext.Critical && !slices.ContainsFunc(mbedTLSExtensions, ext.Id.Equal) {
+			return ext.Id, true
+		}
+	}
+	return nil, false
+}
+
+// withoutNameConstraints returns c, or a copy of it without the name
+// constraints crypto/x509 would enforce (mbedTLS ignores them; a critical
+// one fails earlier, unparsedCritical).
+func withoutNameConstraints(c *x509.Certificate) *x509.Certificate {
+	if len(c.PermittedDNSDomains)+len(c.ExcludedDNSDomains)+len(c.PermittedIPRanges)+len(c.ExcludedIPRanges)+
+		len(c.PermittedEmailAddresses)+len(c.ExcludedEmailAddresses)+len(c.PermittedURIDomains)+len(c.ExcludedURIDomains) == 0 {
+		return c
+	}
+	cp := *c
+	cp.PermittedDNSDomains, cp.ExcludedDNSDomains = nil, nil
+	cp.PermittedIPRanges, cp.ExcludedIPRanges = nil, nil
+	cp.PermittedEmailAddresses, cp.ExcludedEmailAddresses = nil, nil
+	cp.PermittedURIDomains, cp.ExcludedURIDomains = nil, nil
+	return &cp
+}
+
+// oidKeyUsage is the keyUsage extension.
+var oidKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 15}
+
+// leafUsage is mbedtls_ssl_check_cert_usage for a server's certificate
+// (ECDHE or TLS 1.3): a key usage extension must allow digitalSignature,
+// an extended key usage must allow serverAuth (or any).
+func leafUsage(leaf *x509.Certificate) error {
+	hasKU := slices.ContainsFunc(leaf.Extensions, func(e pkix.Extension) bool { return e.Id.Equal(oidKeyUsage) })
+	if hasKU && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return x509.CertificateInvalidError{Cert: leaf, Reason: x509.IncompatibleUsage, Detail: "key usage without digitalSignature"}
+	}
+	if len(leaf.ExtKeyUsage)+len(leaf.UnknownExtKeyUsage) == 0 {
+		return nil
+	}
+	for _, u := range leaf.ExtKeyUsage {
+		if u == x509.ExtKeyUsageServerAuth || u == x509.ExtKeyUsageAny {
+			return nil
+		}
+	}
+	return x509.CertificateInvalidError{Cert: leaf, Reason: x509.IncompatibleUsage, Detail: "extended key usage without serverAuth"}
+}
+
+// weakKey returns the first certificate of chain whose key mbedTLS's
+// default profile refuses (x509_profile_check_key), or nil.
+func weakKey(chain []*x509.Certificate) *x509.Certificate {
+	for _, c := range chain {
+		switch k := c.PublicKey.(type) {
+		case *rsa.PublicKey:
+			if k.N.BitLen() < 2048 {
+				return c
+			}
+		case *ecdsa.PublicKey:
+			switch k.Curve {
+			case elliptic.P256(), elliptic.P384(), elliptic.P521():
+			default:
+				return c
+			}
+		default: // Ed25519 and others: not in the profile
+			return c
+		}
 	}
 	return nil
 }

@@ -1,9 +1,12 @@
 package httpclient
 
 import (
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -150,4 +153,116 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+// certSpec is one certificate of a chain built by buildChain: its key and
+// the edits of its template.
+type certSpec struct {
+	key  crypto.Signer
+	edit func(*x509.Certificate)
+}
+
+// buildChain signs root → [intermediate →] leaf (leaf for localhost) and
+// returns the leaf-first chain the server would send and a pool with the
+// root.
+func buildChain(t *testing.T, root, inter, leaf certSpec) ([]*x509.Certificate, *x509.CertPool) {
+	t.Helper()
+	serial := int64(1)
+	mk := func(spec certSpec, ca bool, name string, parent *x509.Certificate, parentKey crypto.Signer) *x509.Certificate {
+		serial++
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial),
+			Subject:      pkix.Name{CommonName: name},
+			NotBefore:    time.Now().Add(-time.Hour),
+			NotAfter:     time.Now().Add(time.Hour),
+		}
+		if ca {
+			tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
+			tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature
+		} else {
+			tmpl.DNSNames = []string{name}
+			tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+			tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		}
+		if spec.edit != nil {
+			spec.edit(tmpl)
+		}
+		if parent == nil {
+			parent, parentKey = tmpl, spec.key
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, spec.key.Public(), parentKey)
+		require.NoError(t, err)
+		c, err := x509.ParseCertificate(der)
+		require.NoError(t, err)
+		return c
+	}
+	r := mk(root, true, "root", nil, nil)
+	pool := x509.NewCertPool()
+	pool.AddCert(r)
+	if inter.key == nil {
+		return []*x509.Certificate{mk(leaf, false, "localhost", r, root.key)}, pool
+	}
+	i := mk(inter, true, "intermediate", r, root.key)
+	return []*x509.Certificate{mk(leaf, false, "localhost", i, inter.key), i}, pool
+}
+
+// §1.15.5: the chain checks of mbedTLS's default profile and of
+// mbedtls_ssl_check_cert_usage, where crypto/x509's differ: weak keys,
+// the leaf's key usage, extended key usage on the leaf alone, name
+// constraints (a critical extension mbedTLS does not parse fails; one not
+// critical is ignored).
+func TestVerifyChainMbedTLSPolicy(t *testing.T) {
+	ec := func(c elliptic.Curve) crypto.Signer {
+		k, err := ecdsa.GenerateKey(c, rand.Reader)
+		require.NoError(t, err)
+		return k
+	}
+	rsaKey := func(bits int) crypto.Signer {
+		k, err := rsa.GenerateKey(rand.Reader, bits)
+		require.NoError(t, err)
+		return k
+	}
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	p256 := func() certSpec { return certSpec{key: ec(elliptic.P256())} }
+	with := func(s certSpec, edit func(*x509.Certificate)) certSpec { s.edit = edit; return s }
+	excluding := func(critical bool) func(*x509.Certificate) {
+		return func(c *x509.Certificate) {
+			c.PermittedDNSDomainsCritical = critical
+			if critical {
+				c.PermittedDNSDomains = []string{"localhost"}
+			} else {
+				c.ExcludedDNSDomains = []string{"localhost"}
+			}
+		}
+	}
+	for _, c := range []struct {
+		name              string
+		root, inter, leaf certSpec
+		ok                bool
+	}{
+		{"P-256 throughout", p256(), certSpec{}, p256(), true},
+		{"RSA-2048 leaf", p256(), certSpec{}, certSpec{key: rsaKey(2048)}, true},
+		{"RSA-1024 leaf", p256(), certSpec{}, certSpec{key: rsaKey(1024)}, false},
+		{"RSA-1024 root", certSpec{key: rsaKey(1024)}, certSpec{}, p256(), false},
+		{"P-224 intermediate", p256(), certSpec{key: ec(elliptic.P224())}, p256(), false},
+		{"Ed25519 leaf", p256(), certSpec{}, certSpec{key: edKey}, false},
+		{"leaf key usage without digitalSignature", p256(), certSpec{}, with(p256(), func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageKeyAgreement }), false},
+		{"leaf without key usage extensions", p256(), certSpec{}, with(p256(), func(c *x509.Certificate) { c.KeyUsage, c.ExtKeyUsage = 0, nil }), true},
+		{"leaf extended key usage clientAuth only", p256(), certSpec{}, with(p256(), func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth} }), false},
+		{"intermediate extended key usage clientAuth only (not nested)", p256(),
+			with(p256(), func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth} }), p256(), true},
+		{"intermediate critical name constraints permitting the leaf", p256(), with(p256(), excluding(true)), p256(), false},
+		{"intermediate name constraints, not critical, excluding the leaf", p256(), with(p256(), excluding(false)), p256(), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			certs, pool := buildChain(t, c.root, c.inter, c.leaf)
+			err := verifyChain(certs, pool)
+			if c.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.Error(t, err)
+			}
+		})
+	}
 }
