@@ -385,7 +385,7 @@ func (r *run) stepBody() bool {
 	if c.Status() != httpclient.StatusBody {
 		return false
 	}
-	for {
+	for empty := 0; ; {
 		if b.dl != nil {
 			b.dl.markChunk()
 		}
@@ -417,7 +417,16 @@ func (r *run) stepBody() bool {
 		}
 		// One read per step (§2.6.1.3), unless draining (§7.2) in Process
 		// mode; a blocking client blocks on each read, so one is enough.
-		if !r.opts.drainPerStep || r.driver != driverProcess || n == 0 || c.Status() != httpclient.StatusBody {
+		// A drain ends at a read that gives nothing — for a chunked body,
+		// at the second in a row: a read that takes the last-chunk line
+		// gives nothing, and the trailer after it is there to be read too.
+		if n == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+		if !r.opts.drainPerStep || r.driver != driverProcess || c.Status() != httpclient.StatusBody ||
+			empty > 0 && (!b.chunked || empty > 1) {
 			return false
 		}
 	}

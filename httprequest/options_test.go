@@ -259,6 +259,34 @@ func TestOneReadPerFrameAndDrain(t *testing.T) {
 	}
 }
 
+// §7.2 drain with a chunked body that has fully arrived: the first body
+// frame reads every chunk, the last-chunk line and the trailer, so the
+// client is CONNECTED after it and the next frame completes (Godot's
+// CONNECTED step, §2.6) — as a Content-Length body is read in one frame.
+func TestDrainReadsWholeChunkedBody(t *testing.T) {
+	var resp strings.Builder
+	resp.WriteString("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+	for _, c := range []string{"abc", "def", "ghi"} {
+		resp.WriteString("3\r\n" + c + "\r\n")
+	}
+	resp.WriteString("0\r\nX-Trailer: 1\r\n\r\n")
+	n := newNode(t)
+	require.NoError(t, n.SetDrainPerStep(true))
+	srv := serve(t, testserver.Respond(resp.String()))
+	var got *Completion
+	n.OnRequestCompleted(func(r Result, code int, h []string, b []byte) { got = &Completion{r, code, h, b} })
+	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+	processUntil(t, n, httpclient.StatusBody)
+	time.Sleep(80 * time.Millisecond) // the whole response has arrived
+	n.Process()
+	assert.Equal(t, httpclient.StatusConnected, n.HTTPClientStatus(), "the first body frame read the whole body")
+	assert.Equal(t, int64(9), n.DownloadedBytes())
+	n.Process()
+	require.NotNil(t, got)
+	assert.Equal(t, ResultSuccess, got.Result)
+	assert.Equal(t, "abcdefghi", string(got.Body))
+}
+
 // §7.2 progress callback: wire bytes (compressed, de-chunked) and decoded
 // bytes, increasing, ending at the totals; on the caller's goroutine.
 func TestProgress(t *testing.T) {
