@@ -63,6 +63,7 @@ type Client struct {
 	httpsProxyHost string
 	httpsProxyPort int
 	httpProxyAuth  string // Proxy-Authorization value (proxy.go), "" for none
+	bracketIPv6    bool   // the Transport's: wire.Request.BracketIPv6
 	httpsProxyAuth string
 
 	// The target of the last ConnectToHost (Godot: conn_host, conn_port,
@@ -339,7 +340,7 @@ func (c *Client) request(method Method, url string, headers []string, body []byt
 	c.wreq = wire.Request{
 		Method: method, URL: url, Headers: headers, Body: body,
 		Host: c.connHost, Port: c.connPort, TLS: c.tlsOpts != nil,
-		HTTPProxy: c.tlsOpts == nil && c.httpProxyPort != -1,
+		HTTPProxy: c.tlsOpts == nil && c.httpProxyPort != -1, BracketIPv6: c.bracketIPv6,
 		UserAgent: c.userAgent, StreamLength: stream,
 	}
 	err := wire.ValidateRequest(&c.wreq, c.strict)

@@ -381,6 +381,7 @@ func (t *Transport) getConn(ctx context.Context, key connKey) (*pconn, bool, err
 func (t *Transport) newClient(k connKey) *Client {
 	c := New()
 	c.SetBlockingMode(true)
+	c.bracketIPv6 = true // a proxy must parse the absolute-form target (RFC 3986)
 	c.SetStrict(t.Strict)
 	c.SetLimits(t.Limits)
 	if t.UserAgent != "" {

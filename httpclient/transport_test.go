@@ -763,3 +763,35 @@ func TestTransportBlockedBodyContext(t *testing.T) {
 		t.Fatal("RoundTrip still blocked in the body's Read 5 s after its context ended")
 	}
 }
+
+// Through an HTTP proxy, the Transport writes an IPv6 target in brackets
+// in the absolute-form request line (RFC 3986), as the proxy must parse it;
+// Godot's client writes it bare (§1.7.7), which the Client keeps.
+func TestTransportHTTPProxyIPv6Target(t *testing.T) {
+	lines := make(chan string, 4)
+	proxy := ts.New(t, func(c *ts.Conn) {
+		for {
+			req, err := c.ReadRequest()
+			if err != nil {
+				return
+			}
+			line, _, _ := strings.Cut(string(req), "\r\n")
+			lines <- line
+			if c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) != nil {
+				return
+			}
+		}
+	})
+	tr := newTransport(t)
+	tr.Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: proxy.Addr()})
+	for target, host := range map[string]string{
+		"http://[2001:db8::1]:8080/x": "[2001:db8::1]:8080",
+		"http://[::1]:8080/x":         "[0000:0000:0000:0000:0000:0000:0000:0001]:8080", // written out for Godot's 4-character minimum (§1.5.6)
+	} {
+		get(t, tr, target)
+		line := <-lines
+		u, err := url.Parse(strings.Fields(line)[1])
+		require.NoError(t, err, "request line %q", line)
+		assert.Equal(t, host, u.Host, "request line %q", line)
+	}
+}

@@ -21,6 +21,10 @@ type Request struct {
 	Port      int      // conn_port
 	TLS       bool     // the connection uses TLS (decides the default port of the Host rule)
 	HTTPProxy bool     // plain HTTP through an HTTP proxy: absolute-form target (§1.7.7); ignored when TLS is set
+	// BracketIPv6 writes an IPv6 Host in brackets in the absolute-form
+	// target (RFC 3986), which Godot writes bare (§1.7.7, kept by default):
+	// for a caller that must be understood by any proxy (the Transport).
+	BracketIPv6 bool
 	UserAgent string   // value of the automatic User-Agent header; "" means DefaultUserAgent()
 	// StreamLength describes a body the caller writes itself after the head
 	// (AppendRequestHead), when Body is empty: > 0 gets the automatic
@@ -268,9 +272,9 @@ func AppendRequest(dst []byte, r *Request) []byte {
 //
 //  1. Request line "METHOD SP target SP HTTP/1.1". The target is r.URL; when
 //     r.HTTPProxy is set and r.TLS is not, it becomes "http://" + Host + ":" +
-//     Port + URL — the port always written, an IPv6 host not bracketed, the
-//     URL appended even when it is "*" or already absolute (Godot's
-//     behaviour, kept).
+//     Port + URL — the port always written, an IPv6 host not bracketed
+//     (unless r.BracketIPv6), the URL appended even when it is "*" or
+//     already absolute (Godot's behaviour, kept).
 //  2. Each user header string unmodified, in order, each followed by CRLF.
 //  3. Automatic headers, each only when no user header string begins,
 //     ASCII case-insensitively, with its name and colon ("Host:",
@@ -294,7 +298,11 @@ func AppendRequestHead(dst []byte, r *Request) []byte {
 	dst = append(dst, ' ')
 	if r.HTTPProxy && !r.TLS {
 		dst = append(dst, "http://"...)
-		dst = append(dst, r.Host...)
+		if r.BracketIPv6 && strings.IndexByte(r.Host, ':') >= 0 {
+			dst = append(append(append(dst, '['), r.Host...), ']')
+		} else {
+			dst = append(dst, r.Host...)
+		}
 		dst = append(dst, ':')
 		dst = strconv.AppendInt(dst, int64(r.Port), 10)
 	}

@@ -45,6 +45,8 @@ var requestGoldenCases = []struct {
 	{"all_user", "§1.7.10 all four automatic headers suppressed", Request{Method: MethodPost, URL: "/", Headers: []string{"Accept: a/b", "User-Agent: u", "Content-Length: 1", "Host: x"}, Body: []byte("z"), Host: "h.example", Port: 80, UserAgent: reqTestUA}},
 	{"proxy_absolute", "§1.7.7 HTTP proxy: absolute form, port always written", Request{Method: MethodGet, URL: "/path?x=1", Host: "example.com", Port: 80, HTTPProxy: true, UserAgent: reqTestUA}},
 	{"proxy_ipv6", "§1.7.7 HTTP proxy: IPv6 host not bracketed", Request{Method: MethodGet, URL: "/x", Host: "2001:db8::1", Port: 8080, HTTPProxy: true, UserAgent: reqTestUA}},
+	{"proxy_ipv6_bracketed", "§1.7.7 HTTP proxy, BracketIPv6 (the Transport): IPv6 host in brackets, Host header as Godot's", Request{Method: MethodGet, URL: "/x", Host: "2001:db8::1", Port: 8080, HTTPProxy: true, BracketIPv6: true, UserAgent: reqTestUA}},
+	{"proxy_bracket_name", "§1.7.7 BracketIPv6 leaves a host name as it is", Request{Method: MethodGet, URL: "/x", Host: "example.com", Port: 8080, HTTPProxy: true, BracketIPv6: true, UserAgent: reqTestUA}},
 	{"proxy_options_star", "§1.7.7 HTTP proxy: '*' appended as is", Request{Method: MethodOptions, URL: "*", Host: "example.com", Port: 80, HTTPProxy: true, UserAgent: reqTestUA}},
 	{"proxy_absolute_url", "§1.7.7 HTTP proxy: an absolute URL appended as is", Request{Method: MethodGet, URL: "http://other.example/x", Host: "example.com", Port: 80, HTTPProxy: true, UserAgent: reqTestUA}},
 	{"proxy_tls_ignored", "§1.7.7 TLS never uses the absolute form", Request{Method: MethodGet, URL: "/x", Host: "example.com", Port: 443, TLS: true, HTTPProxy: true, UserAgent: reqTestUA}},
