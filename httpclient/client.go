@@ -481,6 +481,14 @@ func (c *Client) Reusable() bool {
 	if c.reqSent && !(c.body.done && c.endKnown() && c.KeepAlive()) {
 		return false
 	}
+	if c.st.tr != nil && c.st.tr.held && c.rerr == nil {
+		// A read sized to the body's end can leave the rest of its record
+		// in crypto/tls, where neither the buffer nor the socket shows it.
+		c.tryTLS()
+		if c.rr < c.rw || c.rerr != nil {
+			return false
+		}
+	}
 	return !c.stray
 }
 

@@ -31,6 +31,9 @@ var reuseCases = []struct {
 }{
 	{"stray-bytes-with-the-response", []ts.Step{ts.Read(), ts.WriteString(reuseFirst + reuseSpoof), ts.Read(), ts.Hold()}},
 	{"stray-bytes-while-idle", []ts.Step{ts.Read(), ts.WriteString(reuseFirst), ts.Sleep(30 * time.Millisecond), ts.WriteString(reuseSpoof), ts.Read(), ts.Hold()}},
+	// Under TLS the body and the stray bytes share a record: a read sized
+	// to the body's end leaves the rest in crypto/tls.
+	{"stray-bytes-in-the-body's-record", []ts.Step{ts.Read(), ts.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"), ts.Sleep(20 * time.Millisecond), ts.WriteString("ok" + reuseSpoof), ts.Read(), ts.Hold()}},
 	// §1.9: a head without framing ends the response; its body comes later.
 	{"unframed-body-later", []ts.Step{ts.Read(), ts.WriteString("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n"), ts.Sleep(150 * time.Millisecond), ts.WriteString(reuseSpoof), ts.Read(), ts.Hold()}},
 	// §1.8.7: a 1xx is Godot's final response; the real one follows later.

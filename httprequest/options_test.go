@@ -483,30 +483,44 @@ func TestKeepAliveUnsolicitedNotReused(t *testing.T) {
 		{"while idle", []testserver.Step{rd(), w(first), sleep(30 * time.Millisecond), w(spoof), rd(), testserver.Hold()}},
 		{"body after a head without framing", []testserver.Step{rd(), w("HTTP/1.0 200 OK\r\nServer: x\r\n\r\n"), sleep(150 * time.Millisecond), w(spoof), rd(), testserver.Hold()}},
 		{"real response after a 1xx", []testserver.Step{rd(), w("HTTP/1.1 103 Early Hints\r\nContent-Length: 2\r\n\r\nok"), sleep(150 * time.Millisecond), w(spoof), rd(), testserver.Hold()}},
+		// Under TLS one record: the body read leaves the rest in crypto/tls.
+		{"in the body's record", []testserver.Step{rd(), w("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"), sleep(20 * time.Millisecond), w("ok" + spoof), rd(), testserver.Hold()}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
-				require.NoError(t, n.SetKeepAlive(true))
-				srv := serve(t, func(conn *testserver.Conn) {
-					if conn.Index() == 0 {
-						testserver.Script(c.steps...)(conn)
-						return
+		for _, tlsOn := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/tls=%v", c.name, tlsOn), func(t *testing.T) {
+				eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+					require.NoError(t, n.SetKeepAlive(true))
+					handler := func(conn *testserver.Conn) {
+						if conn.Index() == 0 {
+							testserver.Script(c.steps...)(conn)
+							return
+						}
+						testserver.RespondEach(fresh)(conn)
 					}
-					testserver.RespondEach(fresh)(conn)
+					var srv *testserver.Server
+					url := func(p string) string { return srv.URL(p) }
+					if tlsOn {
+						ca := testserver.NewCA(t)
+						srv = testserver.NewTLS(t, ca.Issue(t, "localhost"), handler)
+						require.NoError(t, n.SetTLSOptions(httpclient.TLSClient(ca.Pool(), "")))
+						url = func(p string) string { return fmt.Sprintf("https://localhost:%d%s", srv.Port(), p) }
+					} else {
+						srv = serve(t, handler)
+					}
+					o := d.run(t, n, url("/1"), nil, httpclient.MethodGet, nil)
+					require.Equal(t, ResultSuccess, o.C.Result)
+					if d.Name == "threads" {
+						require.NoError(t, n.SetUseThreads(false)) // d.run sets it again
+					}
+					time.Sleep(60 * time.Millisecond) // the stray bytes sent while idle have arrived
+					o = d.run(t, n, url("/2"), nil, httpclient.MethodGet, nil)
+					assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 5"), []byte("fresh")}, o)
+					n.Close()
+					srv.Close()
+					assert.Equal(t, 2, srv.Accepted())
 				})
-				o := d.run(t, n, srv.URL("/1"), nil, httpclient.MethodGet, nil)
-				require.Equal(t, ResultSuccess, o.C.Result)
-				if d.Name == "threads" {
-					require.NoError(t, n.SetUseThreads(false)) // d.run sets it again
-				}
-				time.Sleep(60 * time.Millisecond) // the stray bytes sent while idle have arrived
-				o = d.run(t, n, srv.URL("/2"), nil, httpclient.MethodGet, nil)
-				assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 5"), []byte("fresh")}, o)
-				n.Close()
-				srv.Close()
-				assert.Equal(t, 2, srv.Accepted())
 			})
-		})
+		}
 	}
 }
 
