@@ -25,7 +25,7 @@ type Request struct {
 	// target (RFC 3986), which Godot writes bare (§1.7.7, kept by default):
 	// for a caller that must be understood by any proxy (the Transport).
 	BracketIPv6 bool
-	UserAgent string   // value of the automatic User-Agent header; "" means DefaultUserAgent()
+	UserAgent   string // value of the automatic User-Agent header; "" means DefaultUserAgent()
 	// StreamLength describes a body the caller writes itself after the head
 	// (AppendRequestHead), when Body is empty: > 0 gets the automatic
 	// "Content-Length: StreamLength", exactly where Godot writes it for a
