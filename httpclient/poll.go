@@ -311,6 +311,22 @@ func (c *Client) bodyExpectsBytes() bool {
 	return c.body.framing != wire.FramingLength || c.body.left > 0
 }
 
+// peerGone reports, without waiting, whether the peer's FIN has arrived
+// with nothing before it — bytes still unread (buffered here, or below
+// crypto/tls) keep the socket open, as they do for Godot's TCP poll.
+func (c *Client) peerGone() bool {
+	if c.st == nil || c.rr < c.rw || c.rerr != nil {
+		return false
+	}
+	var state nbState
+	if c.st.tr != nil {
+		state, _ = c.st.tr.Peek()
+	} else {
+		state, _ = c.st.nb.Peek()
+	}
+	return state == nbEOF
+}
+
 // pollRequesting sends the request, then reads the response head
 // (§1.6.4). In blocking mode it returns once the head is parsed or failed.
 func (c *Client) pollRequesting() error {
@@ -319,6 +335,13 @@ func (c *Client) pollRequesting() error {
 		// Godot's write to a closed socket fails the same way (§1.6.4.1).
 		c.release()
 		return c.fail(StatusConnectionError, ErrConnectionError, pollOp, ErrNotReusable)
+	}
+	if !c.reqSent && !c.wpending && c.peerGone() {
+		// §1.6, §1.6.4.1: Godot's poll lets the TCP socket update itself
+		// first; a FIN with nothing queued closes it, and the write of the
+		// request (or of its rest) fails: no byte of it leaves.
+		c.release()
+		return c.fail(StatusConnectionError, ErrConnectionError, pollOp, ErrPeerClosed)
 	}
 	if !c.reqSent {
 		done, err := c.send()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -222,6 +223,50 @@ func TestValidationSendsNothing(t *testing.T) {
 			got := normalize(srv.Received()[0], srv.Port())
 			assert.True(t, strings.HasPrefix(got, "GET /ok HTTP/1.1\r\n"), "only the valid request was sent: %q", got)
 			assert.Equal(t, 1, bytes.Count([]byte(got), []byte("HTTP/1.1")))
+		})
+	}
+}
+
+// §1.6, §1.6.4.1: Godot's poll lets the TCP socket update itself before it
+// writes; once the peer's FIN has arrived with nothing queued, the socket is
+// closed and the write fails — no byte of the next request leaves. Both
+// modes: CONNECTION_ERROR with ErrPeerClosed, and the server reads nothing.
+func TestNoRequestAfterPeerFIN(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			after := make(chan int, 1)
+			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), ts.CloseWrite(), ts.Do("count", func(c *ts.Conn) error {
+				n := 0
+				for {
+					b, err := c.ReadSome()
+					n += len(b)
+					if err != nil {
+						after <- n
+						return nil
+					}
+				}
+			})))
+			c, tr := newClient(t, m.blocking)
+			require.NoError(t, connect(t, c, "127.0.0.1", srv.Port(), nil))
+			require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+			require.NoError(t, pollWhile(t, c, StatusRequesting))
+			for c.Status() == StatusBody {
+				c.ReadResponseBodyChunk()
+			}
+			require.Equal(t, StatusConnected, c.Status())
+			time.Sleep(50 * time.Millisecond) // the FIN has arrived
+			require.NoError(t, c.Request(MethodPost, "/charge", nil, "pay"))
+			err := pollWhile(t, c, StatusRequesting)
+			assert.ErrorIs(t, err, ErrConnectionError)
+			assert.ErrorIs(t, err, ErrPeerClosed)
+			assert.Equal(t, StatusConnectionError, c.Status(), "trace %v", *tr)
+			c.Close()
+			select {
+			case n := <-after:
+				assert.Zero(t, n, "no byte of the request was sent")
+			case <-time.After(5 * time.Second):
+				t.Fatal("the server is still reading")
+			}
 		})
 	}
 }
