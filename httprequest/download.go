@@ -35,9 +35,16 @@ import (
 //     bits are copied (what truncating in place keeps). Ownership is not
 //     copied.
 //   - A symbolic link is followed: the file it points to is replaced and the
-//     link kept, as writing through the link would. A target that is not a
-//     regular file (a device such as /dev/null, a FIFO) or a dangling link is
-//     written in place: replacing it by rename would not mean the same thing.
+//     link kept, as writing through the link would. A dangling link is
+//     written in place, as fopen creates the file it names.
+//   - When the temporary file cannot be created (a directory that is not
+//     writable) but the existing target can be written, the body is
+//     written in place: Godot's fopen needs the file's permission only.
+//
+// In every mode, a target that exists and is not a regular file (a device
+// such as /dev/null, a FIFO, a link to one) is R10 at once, as Godot's
+// FileAccessUnix::open refuses anything stat does not call a regular file
+// (a FIFO would otherwise block the open until a reader comes).
 //   - The data is not fsync'ed before the rename (Godot does not sync
 //     either); atomicity is against failures of the request, not crashes.
 //
@@ -94,6 +101,9 @@ func (r *run) openDownloadFile(file string) (*download, error) {
 // creating it when missing. With restore, abort truncates it back to its
 // length now.
 func openAppend(target string, restore bool) (*download, error) {
+	if err := notRegular(target); err != nil {
+		return nil, cantOpen(err)
+	}
 	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o666)
 	if err != nil {
 		return nil, cantOpen(err)
@@ -116,13 +126,24 @@ func openAppend(target string, restore bool) (*download, error) {
 // openDownload opens download_file for a body that is about to be read. The
 // error wraps ErrFileCantOpen and the *fs.PathError; it means R10.
 func openDownload(target string, inPlace bool) (*download, error) {
+	if err := notRegular(target); err != nil {
+		return nil, cantOpen(err)
+	}
 	if !inPlace {
 		resolved, atomic, err := atomicTarget(target)
 		if err != nil {
 			return nil, cantOpen(err)
 		}
 		if atomic {
-			return openTemp(resolved)
+			d, err := openTemp(resolved)
+			if err == nil || !errors.Is(err, fs.ErrPermission) {
+				return d, err
+			}
+			if _, serr := os.Stat(resolved); serr != nil {
+				return nil, err // a new file in a directory that cannot be written: R10
+			}
+			// The target exists and can be written (atomicTarget checked):
+			// in place, as Godot's fopen does.
 		}
 	}
 	// Godot: FileAccess::open(path, WRITE) — create or truncate.
@@ -157,9 +178,6 @@ func atomicTarget(target string) (string, bool, error) {
 	if fi.IsDir() {
 		return "", false, &fs.PathError{Op: "open", Path: target, Err: errIsDir}
 	}
-	if !fi.Mode().IsRegular() {
-		return target, false, nil
-	}
 	// Can the target itself be written? Open for writing without O_TRUNC.
 	f, err := os.OpenFile(target, os.O_WRONLY, 0)
 	if err != nil {
@@ -169,7 +187,21 @@ func atomicTarget(target string) (string, bool, error) {
 	return target, true, nil
 }
 
-var errIsDir = errors.New("is a directory")
+var (
+	errIsDir      = errors.New("is a directory")
+	errNotRegular = errors.New("not a regular file")
+)
+
+// notRegular refuses a target that exists, through links, and is neither a
+// regular file nor a directory (a directory fails as Godot's open does,
+// further on): FileAccessUnix::open's stat check.
+func notRegular(target string) error {
+	fi, err := os.Stat(target)
+	if err != nil || fi.Mode().IsRegular() || fi.IsDir() {
+		return nil
+	}
+	return &fs.PathError{Op: "open", Path: target, Err: errNotRegular}
+}
 
 // openTemp creates the temporary file beside target.
 func openTemp(target string) (*download, error) {

@@ -4,6 +4,7 @@ package httprequest
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,6 +44,26 @@ func TestDownloadReadOnly(t *testing.T) {
 			require.ErrorIs(t, err, godot.ErrFileCantOpen)
 			assert.ErrorIs(t, err, syscall.EACCES)
 			assert.Empty(t, dirEntries(t, roDir))
+		})
+		t.Run(name+"/writable file in a read-only dir", func(t *testing.T) {
+			// Godot's fopen needs the file's permission only: written in
+			// place when the temporary file cannot be created beside it.
+			require.NoError(t, os.Chmod(roDir, 0o755))
+			target := filepath.Join(roDir, "rw.txt")
+			require.NoError(t, os.WriteFile(target, []byte("old"), 0o644))
+			require.NoError(t, os.Chmod(roDir, 0o555))
+			d, err := openDownload(target, inPlace)
+			require.NoError(t, err)
+			assert.False(t, d.atomic, "in place")
+			writeAll(t, d, "new")
+			require.NoError(t, d.commit())
+			got, err := os.ReadFile(target)
+			require.NoError(t, err)
+			assert.Equal(t, "new", string(got))
+			assert.Equal(t, []string{"rw.txt"}, dirEntries(t, roDir), "no temporary file")
+			require.NoError(t, os.Chmod(roDir, 0o755))
+			require.NoError(t, os.Remove(target))
+			require.NoError(t, os.Chmod(roDir, 0o555))
 		})
 		t.Run(name+"/read-only file", func(t *testing.T) {
 			_, err := openDownload(roFile, inPlace)
@@ -177,5 +198,29 @@ func TestNodeDownloadWriteErrorMidBody(t *testing.T) {
 				assert.Equal(t, []string{"big.bin"}, dirEntries(t, dir), "no temporary file left")
 			})
 		})
+	}
+}
+
+// §2.6.1.1 with FileAccessUnix::open's stat check: a download_file that
+// exists and is not a regular file — a FIFO (whose open would block until a
+// reader came), /dev/null — is RESULT_DOWNLOAD_FILE_CANT_OPEN with the code
+// and headers, in every driver and mode, at once.
+func TestNodeDownloadNotRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	resp := "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+	for _, target := range []string{fifo, os.DevNull} {
+		for _, inPlace := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/in place %v", filepath.Base(target), inPlace), func(t *testing.T) {
+				eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+					require.NoError(t, n.SetDownloadFile(target))
+					require.NoError(t, n.SetDownloadInPlace(inPlace))
+					srv := serve(t, testserver.Respond(resp))
+					o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+					assertCompletion(t, Completion{ResultDownloadFileCantOpen, 200, hdrs("Content-Length: 5"), nil}, o)
+					assert.ErrorIs(t, o.Err, godot.ErrFileCantOpen)
+				})
+			})
+		}
 	}
 }

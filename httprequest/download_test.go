@@ -205,20 +205,29 @@ func TestDownloadAtomicThroughSymlink(t *testing.T) {
 	assert.Equal(t, "made", string(got))
 }
 
-// A target that is not a regular file (a device) is written in place: an
-// atomic rename would replace the device node.
-func TestDownloadNonRegularTargetInPlace(t *testing.T) {
+// FileAccessUnix::open refuses a target that stat does not call a regular
+// file: download_file on a device (through a link too) is R10 in every
+// mode, for a new body and for an append, and nothing is written to it.
+func TestDownloadNotRegularRefused(t *testing.T) {
 	if _, err := os.Stat(os.DevNull); err != nil || runtime.GOOS == "windows" {
 		t.Skip("no /dev/null")
 	}
-	d, err := openDownload(os.DevNull, false)
-	require.NoError(t, err)
-	assert.False(t, d.atomic)
-	writeAll(t, d, "discarded")
-	require.NoError(t, d.commit())
-	fi, err := os.Stat(os.DevNull)
-	require.NoError(t, err)
-	assert.False(t, fi.Mode().IsRegular(), "still a device")
+	link := filepath.Join(t.TempDir(), "null")
+	require.NoError(t, os.Symlink(os.DevNull, link))
+	for _, target := range []string{os.DevNull, link} {
+		for _, inPlace := range []bool{false, true} {
+			_, err := openDownload(target, inPlace)
+			assert.ErrorIs(t, err, godot.ErrFileCantOpen, "%s in place %v", target, inPlace)
+			assert.ErrorIs(t, err, errNotRegular)
+		}
+		_, err := openAppend(target, false)
+		assert.ErrorIs(t, err, errNotRegular, "%s appended", target)
+	}
+	dangling := filepath.Join(t.TempDir(), "dangling")
+	require.NoError(t, os.Symlink(filepath.Join(t.TempDir(), "missing"), dangling))
+	d, err := openDownload(dangling, false)
+	require.NoError(t, err, "a dangling link is written in place, as fopen creates its file")
+	d.abort()
 }
 
 // The temporary file's name marks it as ours and hides it.

@@ -30,6 +30,13 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	}
 	n := httprequest.New()
 	defer n.Close()
+	if err := openDevice(cfg); err != nil {
+		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
+		return exitWrite
+	}
+	if cfg.device != nil {
+		defer cfg.device.Close()
+	}
 	if err := configure(n, cfg, stdout); err != nil {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitUsage
@@ -171,7 +178,7 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 		n.SetTimeout(cfg.timeout),
 		n.SetDownloadChunkSize(cfg.chunkSize),
 		n.SetUseThreads(cfg.threads),
-		n.SetDownloadFile(downloadPath(cfg)),
+		n.SetDownloadFile(downloadPath(cfg)), // "" for a device (openDevice)
 		n.SetStrict(cfg.strict),
 		n.SetRFC9110Redirects(cfg.rfcRedirects),
 		n.SetAcceptBrotli(cfg.brotli),
@@ -182,7 +189,10 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 	if cfg.tls != nil {
 		steps = append(steps, n.SetTLSOptions(cfg.tls))
 	}
-	if cfg.output == "" && !cfg.include && !cfg.json {
+	switch {
+	case cfg.device != nil:
+		steps = append(steps, n.SetBodyWriter(cfg.device))
+	case cfg.output == "" && !cfg.include && !cfg.json:
 		steps = append(steps, n.SetBodyWriter(stdout))
 	}
 	if cfg.proxyHost != "" {
@@ -198,6 +208,9 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 // below 400, so that, as with curl, an error page never replaces the -o
 // file (--in-place and -C - write the file itself, as documented).
 func downloadPath(cfg *config) string {
+	if cfg.device != nil {
+		return ""
+	}
 	if !cfg.fail || cfg.output == "" || cfg.inPlace || cfg.resume {
 		return cfg.output
 	}
@@ -216,5 +229,25 @@ func keepOrDrop(held, output string, keep bool) error {
 	if err := os.Rename(held, output); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	return nil
+}
+
+// openDevice opens an -o target that exists and is not a regular file (a
+// device such as /dev/null, a FIFO): as download_file Godot's node refuses
+// it (RESULT_DOWNLOAD_FILE_CANT_OPEN), so gdfetch writes the body to it
+// itself, as curl does. -C - keeps download_file (a device cannot resume).
+func openDevice(cfg *config) error {
+	if cfg.output == "" || cfg.resume {
+		return nil
+	}
+	fi, err := os.Stat(cfg.output)
+	if err != nil || fi.Mode().IsRegular() || fi.IsDir() {
+		return nil
+	}
+	f, err := os.OpenFile(cfg.output, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	cfg.device = f
 	return nil
 }

@@ -198,3 +198,16 @@ func TestFailKeepsOutputFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "nothing left beside it")
 }
+
+// -o /dev/null, as with curl: the body is discarded and the exit status is
+// 0 (as download_file, Godot's node refuses a device: gdfetch writes to it
+// itself).
+func TestOutputToDevice(t *testing.T) {
+	if _, err := os.Stat(os.DevNull); err != nil {
+		t.Skip("no " + os.DevNull)
+	}
+	b := newBackend(t)
+	code, stdout, stderr := gdfetch(t, "-s", "-o", os.DevNull, b.url("/api/player"))
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Empty(t, stdout)
+}

@@ -46,6 +46,8 @@ type config struct {
 	net netFlags // -b, -c, --proxy-user, --noproxy, environment proxies (cookies.go)
 
 	include, silent, verbose, json, fail bool
+
+	device *os.File // -o naming a device or FIFO (/dev/null), opened: the body writer (command.go)
 }
 
 // usageError is a command-line mistake: exit status 2 with its message.
