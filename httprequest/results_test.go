@@ -250,6 +250,13 @@ func TestEveryResult(t *testing.T) {
 				assert.Equal(t, "httprequest: body writer: writer broken", we.Error())
 			}},
 
+		{name: "R11 a body writer that takes fewer bytes than it is given, without an error (io.ErrShortWrite, §7 D3)",
+			handler: testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
+			setup: func(t *testing.T, n *HTTPRequest) {
+				require.NoError(t, n.SetBodyWriter(shortWriter{}))
+			},
+			want: Completion{ResultDownloadFileWriteError, 200, hdrs("Content-Length: 5"), nil}, cause: io.ErrShortWrite},
+
 		// RESULT_REDIRECT_LIMIT_REACHED (12)
 		{name: "R12 max_redirects 0 (§2.8.1.2)",
 			handler: testserver.Respond("HTTP/1.1 301 Moved\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n"),
@@ -291,6 +298,11 @@ var errWriterBroken = errors.New("writer broken")
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errWriterBroken }
+
+// shortWriter takes at most two bytes of each write and reports no error.
+type shortWriter struct{}
+
+func (shortWriter) Write(p []byte) (int, error) { return min(len(p), 2), nil }
 
 // §2.5 through the node: what a URL becomes — the host connected to, the
 // Host header and the request target the server receives.

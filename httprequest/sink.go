@@ -299,7 +299,11 @@ func (s *sink) put(p []byte) error {
 		}
 	}
 	if s.w != nil {
-		if _, err := s.w.Write(p); err != nil {
+		n, err := s.w.Write(p)
+		if err == nil && n < len(p) {
+			err = io.ErrShortWrite // as io.Copy: bytes dropped without an error are lost (§7 D3)
+		}
+		if err != nil {
 			return bodyWriterErr(err)
 		}
 	}
