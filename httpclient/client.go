@@ -112,8 +112,9 @@ type Client struct {
 	sent       atomic.Int64 // body bytes written (BytesSent)
 	wreq       wire.Request
 	reqSent    bool
-	wpending   bool // a background write of req is outstanding
-	wch        chan error
+	wpending   bool     // a background write of req is outstanding
+	wch        chan int // a background write's end: bytes written, its error in werr
+	werr       error    // set by the background write before it sends on wch
 
 	// Response state (Godot: response_num, response_headers, body_size,
 	// chunked…).
@@ -146,7 +147,7 @@ func New() *Client {
 		httpProxyPort:  -1,
 		httpsProxyPort: -1,
 		connPort:       -1,
-		wch:            make(chan error, 1),
+		wch:            make(chan int, 1),
 	}
 	c.body.dec.ReportLastChunk = true // the Godot path stops there (§1.10.2.4)
 	c.head.Reset()
@@ -643,7 +644,7 @@ func (c *Client) resetIO() {
 	case <-c.wch:
 	default:
 	}
-	c.wpending, c.reqSent, c.stray = false, false, false
+	c.wpending, c.reqSent, c.stray, c.werr = false, false, false, nil
 	c.rr, c.rw, c.rerr = 0, 0, nil
 	c.req, c.woff, c.wpre, c.wpay, c.rb = c.req[:0], 0, 0, 0, reqBody{}
 	c.putBuf()

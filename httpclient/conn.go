@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gdhttp/gdhttp/wire"
@@ -344,6 +345,30 @@ const (
 	maxRecordPlaintext = 16 << 10
 )
 
+// writePiece is the most one Write of a request is given, so that
+// BytesSent moves during a large upload and an Abort is seen between pieces.
+const writePiece = 128 << 10
+
+// writePieces writes p, the request bytes from offset off on, in pieces of
+// writePiece, adding to sent the bytes of each piece that fall in the body
+// [pre, end) as they go (BytesSent, any goroutine). It returns the bytes
+// written, the failed piece's included.
+func writePieces(conn net.Conn, p []byte, off, pre, end int, sent *atomic.Int64) (int, error) {
+	total := 0
+	for len(p) > 0 {
+		n, err := conn.Write(p[:min(len(p), writePiece)])
+		if lo, hi := max(off+total, pre), min(off+total+n, end); hi > lo {
+			sent.Add(int64(hi - lo))
+		}
+		total += n
+		p = p[n:]
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
 // buffered returns the bytes received and not consumed.
 func (c *Client) buffered() []byte { return c.rbuf[c.rr:c.rw] }
 
@@ -604,25 +629,27 @@ func (c *Client) send() (done bool, err error) {
 	budget := pollWriteBudget
 	for {
 		if c.wpending {
+			var n int
 			if c.blocking {
-				err = <-c.wch
+				n = <-c.wch
 			} else {
 				select {
-				case err = <-c.wch:
+				case n = <-c.wch:
 				default:
 					return false, nil
 				}
 			}
 			c.wpending = false
-			if err != nil {
+			c.woff += n // BytesSent was counted as it went (writePieces)
+			if err := c.werr; err != nil {
+				c.werr = nil
 				return true, c.ioCause(err)
 			}
-			c.wrote(len(c.req) - c.woff)
 		}
 		if rest := c.req[c.woff:]; len(rest) > 0 {
 			if c.blocking {
-				n, err := c.st.conn.Write(rest)
-				c.wrote(n)
+				n, err := writePieces(c.st.conn, rest, c.woff, c.wpre, c.wpre+c.wpay, &c.sent)
+				c.woff += n
 				if err != nil {
 					return true, c.ioCause(err)
 				}
@@ -645,10 +672,12 @@ func (c *Client) send() (done bool, err error) {
 				}
 				if len(rest) > 0 {
 					c.wpending = true
-					conn, ch := c.st.conn, c.wch
+					conn, ch, werr := c.st.conn, c.wch, &c.werr
+					from, pre, end, sent := c.woff, c.wpre, c.wpre+c.wpay, &c.sent
 					c.spawn(func() {
-						_, err := conn.Write(rest)
-						ch <- err
+						n, err := writePieces(conn, rest, from, pre, end, sent)
+						*werr = err // read after the send on ch
+						ch <- n
 					})
 					return false, nil
 				}

@@ -3,6 +3,7 @@ package httpclient
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -423,4 +424,57 @@ func readReqHead(c *ts.Conn) ([]byte, error) {
 		head = append(head, b...)
 	}
 	return head, nil
+}
+
+// BytesSent follows a RequestRaw upload as it goes — not only a streamed
+// one — in both modes, plain and TLS: a slow reader makes it move between
+// samples (the request is written in pieces, each counted as it leaves).
+func TestBytesSentMovesDuringUpload(t *testing.T) {
+	const size = 16 << 20
+	ca := ts.NewCA(t)
+	slow := ts.Script(ts.Do("slow reader", func(c *ts.Conn) error {
+		for {
+			if _, err := c.ReadSome(); err != nil {
+				return nil
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}))
+	for _, tlsOn := range []bool{false, true} {
+		for _, m := range modes {
+			t.Run(fmt.Sprintf("tls=%v/%s", tlsOn, m.name), func(t *testing.T) {
+				var srv *ts.Server
+				var opts *TLSOptions
+				if tlsOn {
+					srv = ts.NewTLS(t, ca.Issue(t, "localhost"), slow)
+					opts = TLSClient(ca.Pool(), "localhost")
+				} else {
+					srv = ts.New(t, slow)
+				}
+				c, _ := newClient(t, m.blocking)
+				require.NoError(t, connect(t, c, "127.0.0.1", srv.Port(), opts))
+				require.NoError(t, c.RequestRaw(MethodPost, "/", nil, make([]byte, size)))
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					for c.Status() == StatusRequesting && c.Poll() == nil {
+						if !m.blocking {
+							time.Sleep(time.Millisecond)
+						}
+					}
+				}()
+				var samples []int64
+				for range 6 {
+					time.Sleep(60 * time.Millisecond)
+					samples = append(samples, c.BytesSent())
+				}
+				c.Abort()
+				<-done
+				t.Logf("BytesSent: %v", samples)
+				assert.Positive(t, samples[0])
+				assert.Greater(t, samples[len(samples)-1], samples[0], "BytesSent moves while the body is written")
+				assert.Less(t, samples[0], int64(size))
+			})
+		}
+	}
 }
