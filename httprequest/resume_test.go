@@ -433,13 +433,7 @@ func TestDoResumableBodyOutsideRange(t *testing.T) {
 				step = testserver.WriteAndClose([]byte(c.resp))
 			}
 			srv := serve(t, testserver.Script(testserver.Read(), step, testserver.Hold()))
-			n := New()
-			defer n.Close()
-			file := filepath.Join(t.TempDir(), "f.bin")
-			require.NoError(t, n.SetDownloadFile(file))
-			require.NoError(t, os.WriteFile(file, []byte("hello "), 0o644))
-			url := srv.URL("/f.bin")
-			require.NoError(t, writeResumeState(file+ResumeSuffix, &resumeState{URL: url, ETag: `"e"`, Length: 11}))
+			n, file, url := partialHello(t, srv)
 			ctx, cancel := context.WithTimeout(context.Background(), maxWait)
 			defer cancel()
 			r, err := n.DoResumable(ctx, url, nil)
@@ -563,17 +557,26 @@ func TestParseContentRange(t *testing.T) {
 // is empty: DoResumable leaves an empty file, not the old partial one.
 func TestDoResumableEmpty200(t *testing.T) {
 	srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nETag: \"e\"\r\nContent-Length: 0\r\n\r\n"))
-	n := New()
-	defer n.Close()
-	file := filepath.Join(t.TempDir(), "f.bin")
-	require.NoError(t, n.SetDownloadFile(file))
-	require.NoError(t, os.WriteFile(file, []byte("hello "), 0o644))
-	url := srv.URL("/f.bin")
-	require.NoError(t, writeResumeState(file+ResumeSuffix, &resumeState{URL: url, ETag: `"e"`, Length: 11}))
+	n, file, url := partialHello(t, srv)
 	r, err := n.DoResumable(context.Background(), url, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 200, r.ResponseCode)
 	assert.Equal(t, ResumeFromStart, r.Outcome)
 	assert.Empty(t, fileBytes(t, file))
 	assert.NoFileExists(t, file+ResumeSuffix)
+}
+
+// partialHello returns a node whose download_file holds "hello " with the
+// state of a previous call for srv's /f.bin (ETag "e", 11 bytes in all),
+// the file's path and the URL.
+func partialHello(t *testing.T, srv *testserver.Server) (*HTTPRequest, string, string) {
+	t.Helper()
+	n := New()
+	t.Cleanup(n.Close)
+	file := filepath.Join(t.TempDir(), "f.bin")
+	require.NoError(t, n.SetDownloadFile(file))
+	require.NoError(t, os.WriteFile(file, []byte("hello "), 0o644))
+	url := srv.URL("/f.bin")
+	require.NoError(t, writeResumeState(file+ResumeSuffix, &resumeState{URL: url, ETag: `"e"`, Length: 11}))
+	return n, file, url
 }
