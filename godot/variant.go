@@ -302,12 +302,29 @@ func appendGodotFloat(dst []byte, x float64) []byte {
 	return dst[:end]
 }
 
-// floorLog10 returns ⌊log10 a⌋ for a > 10, computed exactly by comparing
-// with powers of ten (math.Log10 can be one off just above a power of ten).
+// floorLog10 returns ⌊log10 a⌋ for a > 10 as Godot's String::num_real
+// computes it: std::floor of the C library's log10. That is the exact floor
+// (found by comparing with powers of ten; math.Log10 can be one off just
+// above a power of ten), except for the few doubles just below 10^k whose
+// log10 rounds to k itself (glibc, as Linux builds use; log10Up).
 func floorLog10(a float64) int {
 	e := 0
 	for p := 10.0; p <= a && e < 400; p *= 10 {
 		e++
 	}
+	if e+1 < len(log10Up) && a >= log10Up[e+1] {
+		e++
+	}
 	return e
+}
+
+// log10Up[k] is the smallest double whose glibc log10 is exactly k (k from
+// 2 to 16; above 4.5e15 every double is a whole number, printed before
+// num_real's count matters). Correctly rounded log10 differs by one double
+// at k = 3, 5, 6, 9, 12 and 14.
+var log10Up = [...]float64{
+	2: 99.999999999999986, 3: 999.99999999999943, 4: 9999.9999999999964, 5: 99999.999999999913,
+	6: 999999.99999999895, 7: 9999999.9999999907, 8: 99999999.999999911, 9: 999999999.99999785,
+	10: 9999999999.9999809, 11: 99999999999.999802, 12: 999999999999.99792, 13: 9999999999999.9805,
+	14: 99999999999999.812, 15: 999999999999998, 16: 9999999999999980,
 }

@@ -150,9 +150,30 @@ func TestFloorLog10(t *testing.T) {
 	for _, tc := range []struct {
 		in   float64
 		want int
-	}{{10.5, 1}, {99.9, 1}, {100, 2}, {1000.0000000000001, 3}, {999.9999999999999, 2}, {1e18, 18}} {
+	}{{10.5, 1}, {99.9, 1}, {100, 2}, {1000.0000000000001, 3}, {1e18, 18},
+		// glibc's log10 rounds these to the power of ten above them.
+		{999.9999999999999, 3}, {99999.99999999991, 5}, {math.Nextafter(99999.99999999991, 0), 4}} {
 		assert.Equal(t, tc.want, floorLog10(tc.in), "%v", tc.in)
 	}
+}
+
+// String::num_real just below a power of ten: glibc's log10 gives k, so
+// Godot keeps one decimal fewer and the value prints as the power of ten
+// (values from a C copy of num_real built against glibc 2.36).
+func TestGodotFloatJustBelowPowerOfTen(t *testing.T) {
+	for _, tc := range []struct {
+		bits uint64
+		want string
+	}{
+		{0x40f869fffffffffa, "100000.0"},
+		{0x416312cffffffffb, "10000000.0"},
+		{0x41cdcd64fffffff7, "1000000000.0"},
+		{0xc0f869fffffffffa, "-100000.0"},
+	} {
+		assert.Equal(t, tc.want, string(appendGodotFloat(nil, math.Float64frombits(tc.bits))), "%#x", tc.bits)
+	}
+	assert.Equal(t, "99999.9999999999", string(appendGodotFloat(nil, math.Nextafter(math.Float64frombits(0x40f869fffffffffa), 0))),
+		"one double lower: log10 is below 5")
 }
 
 // The exported forms: AppendVariant appends to dst, VariantString is the
