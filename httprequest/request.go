@@ -540,8 +540,8 @@ func (n *HTTPRequest) Do(ctx context.Context, url string, headers []string, meth
 
 // do is Do, and DoStream with up.
 func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, method httpclient.Method, body []byte, up *upload) (Completion, error) {
-	if err := ctx.Err(); err != nil {
-		return Completion{}, ctxErr(ctx)
+	if err := ctx.Err(); err != nil && err != context.DeadlineExceeded {
+		return Completion{}, ctxErr(ctx) // canceled: no request (§7.3)
 	}
 	r, err := n.start(url, headers, method, body, up, driverDo)
 	if err != nil {
@@ -562,7 +562,12 @@ func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, meth
 		})
 	}
 	r.armTimer(r.timeout, godot.ErrTimeout)
-	if err := r.connect(); err != nil {
+	if ctx.Err() == context.DeadlineExceeded {
+		// A deadline already past is a timeout that fires at once, as
+		// Godot's timer started with an elapsed time would (§2.11): R13,
+		// before anything is dialled.
+		r.interrupt(phaseTimedOut, context.DeadlineExceeded)
+	} else if err := r.connect(); err != nil {
 		r.fail(ResultCantConnect, 0, nil, err)
 	} else {
 		r.loop(true)
