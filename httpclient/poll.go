@@ -318,6 +318,9 @@ func (c *Client) peerGone() bool {
 	if c.st == nil || c.rr < c.rw || c.rerr != nil {
 		return false
 	}
+	if c.st.tr == nil && c.blocking && c.handshakePending() {
+		return false // SetConnection's *tls.Conn before its handshake: no read may run it (look)
+	}
 	var state nbState
 	if c.st.tr != nil {
 		state, _ = c.st.tr.Peek()
