@@ -82,6 +82,12 @@ func (r *run) work() {
 		r.loop(false)
 	}
 	r.release()
+	if p := r.phase(); p == phaseTimedOut || p == phaseCanceled {
+		// Godot's _timeout and cancel_request join the thread and close the
+		// client: DISCONNECTED from then on, never the status the abort
+		// left (CONNECTION_ERROR), until the completion is delivered.
+		r.n.status.Store(int32(httpclient.StatusDisconnected))
+	}
 	r.n.enqueue(r)
 }
 
@@ -91,6 +97,9 @@ func (r *run) work() {
 func (r *run) loop(progress bool) {
 	for r.phase().running() {
 		done := r.step()
+		if p := r.phase(); p == phaseTimedOut || p == phaseCanceled {
+			break // the client was aborted: its status is not shown (work)
+		}
 		r.n.syncStatus()
 		if progress {
 			r.n.reportProgress()

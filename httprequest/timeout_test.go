@@ -649,3 +649,37 @@ func TestCancelBeforeTimeoutFakeClock(t *testing.T) {
 		})
 	}
 }
+
+// §2.11.2 with use_threads: Godot's _timeout() is cancel_request() (the
+// thread joined, the client closed) and a deferred RESULT_TIMEOUT. Between
+// the timer and the Process that delivers the completion, the node shows
+// DISCONNECTED — not the aborted client's CONNECTION_ERROR — and the
+// setters guarded by the client's status work; then R13 comes once.
+func TestThreadsTimeoutShowsDisconnected(t *testing.T) {
+	srv := serve(t, testserver.Script(testserver.Read(), testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"), testserver.Hold()))
+	n := newNode(t)
+	require.NoError(t, n.SetUseThreads(true))
+	require.NoError(t, n.SetTimeout(150*time.Millisecond))
+	var got []Result
+	n.OnRequestCompleted(func(r Result, _ int, _ []string, _ []byte) { got = append(got, r) })
+	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+	deadline := time.Now().Add(5 * time.Second)
+	for n.HTTPClientStatus() != httpclient.StatusBody && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // no Process: the worker and the timer only
+	}
+	require.Equal(t, httpclient.StatusBody, n.HTTPClientStatus(), "the worker reads the body")
+	for n.HTTPClientStatus() == httpclient.StatusBody && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	require.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+	for range 10 {
+		assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus(), "never the aborted client's status")
+		time.Sleep(2 * time.Millisecond)
+	}
+	assert.NoError(t, n.SetDownloadChunkSize(4096), "the guarded setters work once the client is closed")
+	assert.Empty(t, got, "delivered by Process only")
+	for range 3 {
+		n.Process()
+	}
+	assert.Equal(t, []Result{ResultTimeout}, got)
+}
