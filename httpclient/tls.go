@@ -141,11 +141,8 @@ func (o *TLSOptions) config(host string) *tls.Config {
 
 // verifyGodot checks a server's certificates (leaf first) as Godot's
 // mbedTLS does with MBEDTLS_SSL_VERIFY_REQUIRED (mbedtls_x509_crt_verify):
-//   - the chain must lead to roots (nil: the system pool). The chain itself
-//     is crypto/x509's (signatures, validity dates, key usage), except that
-//     a leaf found among the trusted certificates is trusted alone only when
-//     it is self-issued (x509_crt_check_ee_locally_trusted); a CA-issued
-//     leaf needs its issuer;
+//   - the chain must lead to roots (nil: the system pool), by mbedTLS's
+//     rules where crypto/x509's differ (verifyChain);
 //   - when checkName, the leaf must carry name by mbedTLS's rules
 //     (nameMatches), which differ from crypto/x509's: a certificate without
 //     a subjectAltName extension is matched on its subject's common name, a
@@ -229,7 +226,7 @@ func verifyChain(certs []*x509.Certificate, roots *x509.CertPool) error {
 // any other marked critical fails the certificate.
 var mbedTLSExtensions = []asn1.ObjectIdentifier{
 	{2, 5, 29, 19}, // basicConstraints
-	{2, 5, 29, 15}, // keyUsage
+	oidKeyUsage,
 	{2, 5, 29, 37}, // extKeyUsage
 	oidSubjectAltName,
 	{2, 16, 840, 1, 113730, 1, 1}, // Netscape certificate type

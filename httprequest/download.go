@@ -40,13 +40,13 @@ import (
 //   - When the temporary file cannot be created (a directory that is not
 //     writable) but the existing target can be written, the body is
 //     written in place: Godot's fopen needs the file's permission only.
+//   - The data is not fsync'ed before the rename (Godot does not sync
+//     either); atomicity is against failures of the request, not crashes.
 //
 // In every mode, a target that exists and is not a regular file (a device
 // such as /dev/null, a FIFO, a link to one) is R10 at once, as Godot's
 // FileAccessUnix::open refuses anything stat does not call a regular file
 // (a FIFO would otherwise block the open until a reader comes).
-//   - The data is not fsync'ed before the rename (Godot does not sync
-//     either); atomicity is against failures of the request, not crashes.
 //
 // keep_partial_download and append_to_download_file (options_download.go;
 // Godot PR #118226) need the file itself, not a copy:

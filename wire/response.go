@@ -374,8 +374,9 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 }
 
 // replaceBareCR rebuilds h.Headers from a copy of text in which every CR is
-// a space, keeping Godot's strings as they were (VerbatimHeaders). Stripping treats both alike, so the lines and their edges are
-// the same and the stored lines are found again in the same order.
+// a space, keeping Godot's strings as they were (VerbatimHeaders).
+// Stripping treats both alike, so the lines and their edges are the same
+// and the stored lines are found again in the same order.
 func (p *HeadParser) replaceBareCR(text string, h *Head) {
 	h.verbatim = slices.Clone(h.Headers)
 	p.text = append(p.text[:0], text...)
