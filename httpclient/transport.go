@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net/http"
@@ -69,6 +70,10 @@ type Transport struct {
 type hostSlots struct {
 	sem     chan struct{}
 	handoff chan *pconn
+	// users counts, under Transport.mu, the connections holding a slot and
+	// the requests waiting for one: the entry is dropped when it reaches 0,
+	// so that the map does not grow with every host ever met (§7 D1).
+	users int
 }
 
 // connKey says which connections can carry a request.
@@ -112,7 +117,18 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // never sends. The headers are written as requestHeaders says. A request
 // that failed on a reused connection before its response is retried once on
 // a new one (idempotent methods only) when its body was not read yet or
-// Request.GetBody gives it again.
+// Request.GetBody gives it again. As in Godot the whole body is written
+// before the response is read: a server that answers early and closes
+// fails the request.
+//
+// The Response: Status is the code and net/http's text for it (Godot keeps
+// no reason phrase); Proto is HTTP/1.1 whatever the server's version; the
+// headers are Godot's (§1.8), but a chunked response has ContentLength −1
+// and neither Content-Length nor Transfer-Encoding in Header, as net/http;
+// trailers are read and dropped (Godot returns none), so Trailer is nil;
+// TLS is the connection's state over https; a response with nothing to
+// read (HEAD, Content-Length: 0, 204, 304) has http.NoBody, its connection
+// already back in the pool.
 //
 // Errors: a body that fails to read wraps a *RequestBodyError and the read
 // error, and the connection is closed; a failure to connect or before the
@@ -489,11 +505,21 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 		Close:         !c.KeepAlive() || req.Close,
 		Request:       req,
 	}
-	if c.IsResponseChunked() {
-		resp.TransferEncoding = []string{"chunked"}
-	}
 	if resp.Header == nil {
 		resp.Header = http.Header{}
+	}
+	if c.IsResponseChunked() {
+		// The body's length is unknown whatever a Content-Length says
+		// (Godot reads it chunked, §1.9): net/http's ContentLength −1 and
+		// header, which no longer name the framing.
+		resp.TransferEncoding = []string{"chunked"}
+		resp.ContentLength = -1
+		resp.Header.Del("Content-Length")
+		resp.Header.Del("Transfer-Encoding")
+	}
+	if tc, ok := c.Connection().(*tls.Conn); ok {
+		cs := tc.ConnectionState()
+		resp.TLS = &cs
 	}
 	// A 1xx taken as the final response (Godot's rules, §1.8) leaves the
 	// real response in the socket, and so does a body sent after a head
@@ -507,6 +533,14 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	if m == MethodHead {
 		resp.ContentLength = headContentLength(resp.Header)
 	}
+	if st == StatusBody && c.body.framing == wire.FramingLength && c.body.left == 0 {
+		// A HEAD response or a Content-Length of 0: Godot reaches
+		// CONNECTED at the first read (§1.10.1), which reads nothing. It
+		// is done here, so that a body closed unread, as net/http's
+		// http.NoBody, leaves the connection to the pool.
+		_, _ = c.ReadResponseBodyChunkInto(noBytes[:])
+		st = StatusConnected // finish pools it only if it is CONNECTED now
+	}
 	if st == StatusConnected { // no body (§1.9)
 		b.finish(true)
 		resp.Body = http.NoBody
@@ -518,6 +552,10 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	resp.Body = b
 	return resp, nil
 }
+
+// noBytes is the buffer of a read that reads nothing: a body with no byte
+// left (Transport.send) truncates it to empty.
+var noBytes [1]byte
 
 // abortOnDone aborts c's blocked call when ctx ends, until the returned
 // stop is called (context.AfterFunc); stop reports whether it came first.
@@ -539,7 +577,10 @@ func statusLine(code int) string {
 			return s
 		}
 	}
-	return strconv.Itoa(code) + " " + http.StatusText(code)
+	if text := http.StatusText(code); text != "" {
+		return strconv.Itoa(code) + " " + text
+	}
+	return strconv.Itoa(code) // as net/http's Status for a code it has no text for
 }
 
 var statusLines = sync.OnceValue(func() []string {
@@ -645,27 +686,10 @@ func (b *transportBody) finish(complete bool) {
 // acquire takes one of key's connection slots (MaxConnsPerHost), or
 // returns a connection another request handed over while it waited.
 func (t *Transport) acquire(ctx context.Context, key connKey) (*pconn, error) {
-	hs := t.hostSlots(key)
-	if hs == nil {
-		return nil, nil
-	}
-	select {
-	case hs.sem <- struct{}{}:
-		return nil, nil
-	case pc := <-hs.handoff:
-		return pc, nil
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
-	}
-}
-
-// hostSlots returns key's slots, nil when connections are not bounded.
-func (t *Transport) hostSlots(key connKey) *hostSlots {
 	if t.MaxConnsPerHost <= 0 {
-		return nil
+		return nil, nil
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.slots == nil {
 		t.slots = make(map[connKey]*hostSlots)
 	}
@@ -674,7 +698,38 @@ func (t *Transport) hostSlots(key connKey) *hostSlots {
 		hs = &hostSlots{sem: make(chan struct{}, t.MaxConnsPerHost), handoff: make(chan *pconn)}
 		t.slots[key] = hs
 	}
-	return hs
+	hs.users++
+	t.mu.Unlock()
+	select {
+	case hs.sem <- struct{}{}:
+		return nil, nil // the request now holds the slot: still a user
+	case pc := <-hs.handoff:
+		t.leaveSlots(key, hs) // pc brings the slot it holds
+		return pc, nil
+	case <-ctx.Done():
+		t.leaveSlots(key, hs)
+		return nil, context.Cause(ctx)
+	}
+}
+
+// hostSlots returns key's slots, nil when connections are not bounded or
+// key has none.
+func (t *Transport) hostSlots(key connKey) *hostSlots {
+	if t.MaxConnsPerHost <= 0 {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.slots[key]
+}
+
+// leaveSlots ends one use of key's slots, dropping them when none is left.
+func (t *Transport) leaveSlots(key connKey, hs *hostSlots) {
+	t.mu.Lock()
+	if hs.users--; hs.users == 0 && t.slots[key] == hs {
+		delete(t.slots, key)
+	}
+	t.mu.Unlock()
 }
 
 // discard closes a connection and frees its slot.
@@ -684,11 +739,15 @@ func (t *Transport) discard(pc *pconn) {
 		pc.timer.Stop()
 		pc.armed = false
 	}
+	if list, ok := t.idle[pc.key]; ok && len(list) == 0 {
+		delete(t.idle, pc.key) // no key without a connection (§7 D1)
+	}
 	t.mu.Unlock()
 	pc.c.Close()
 	pc.c.dropBuf() // the Client is not used again
 	if hs := t.hostSlots(pc.key); hs != nil {
 		<-hs.sem
+		t.leaveSlots(pc.key, hs)
 	}
 }
 
@@ -738,9 +797,11 @@ func (t *Transport) popIdle(key connKey) *pconn {
 	if len(list) == 0 {
 		return nil
 	}
+	// The key stays while pc is in use (putIdle reuses its slice), and so
+	// does pc's timer: expire sees it in use.
 	pc := list[len(list)-1]
 	t.idle[key] = list[:len(list)-1]
-	return pc // its timer stays armed: expire sees it in use
+	return pc
 }
 
 // expire runs when pc's timer fires: it closes pc if it has been idle for

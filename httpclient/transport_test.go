@@ -211,6 +211,57 @@ func TestTransportHead(t *testing.T) {
 	assert.EqualValues(t, 1, s.accepted.Load())
 }
 
+// A response with nothing to read — HEAD, Content-Length: 0 — closed
+// without a Read (http.Client.Head then Close) leaves its connection to the
+// pool, as net/http's http.NoBody does.
+func TestTransportEmptyBodyClosedUnread(t *testing.T) {
+	for _, c := range []struct{ name, method, path string }{
+		{"HEAD", "HEAD", "/"},
+		{"Content-Length 0", "GET", "/empty"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/empty" {
+					w.Header().Set("Content-Length", "0")
+					return
+				}
+				w.Header().Set("Content-Length", "5")
+				_, _ = io.WriteString(w, "hello")
+			})
+			tr := newTransport(t)
+			for range 3 {
+				req, _ := http.NewRequest(c.method, s.URL+c.path, nil)
+				resp, err := tr.RoundTrip(req)
+				require.NoError(t, err)
+				assert.Equal(t, http.NoBody, resp.Body)
+				assert.False(t, resp.Close)
+				require.NoError(t, resp.Body.Close())
+			}
+			assert.EqualValues(t, 1, s.accepted.Load(), "one connection for the three requests")
+		})
+	}
+	t.Run("Connection close", func(t *testing.T) {
+		var conns atomic.Int32
+		addr := sequenceServer(t, func(c net.Conn) {
+			conns.Add(1)
+			readHead(bufio.NewReader(c))
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		}, func(c net.Conn) {
+			conns.Add(1)
+			readHead(bufio.NewReader(c))
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		})
+		tr := newTransport(t)
+		for range 2 {
+			req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+		}
+		assert.EqualValues(t, 2, conns.Load(), "a connection the server closes is not pooled")
+	})
+}
+
 func TestTransportStreamsChunkedBody(t *testing.T) {
 	release := make(chan struct{})
 	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -232,6 +283,29 @@ func TestTransportStreamsChunkedBody(t *testing.T) {
 	rest, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	assert.Equal(t, "second", string(rest))
+}
+
+// A chunked response's length is unknown whatever its Content-Length says
+// (Godot reads it chunked, §1.9, and its get_response_body_length keeps the
+// header's value, COMPAT R4): ContentLength is −1 and the header no longer
+// names the framing, as with net/http.
+func TestTransportChunkedWithContentLength(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		t.Run(fmt.Sprint("strict=", strict), func(t *testing.T) {
+			const head = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n"
+			addr := sequenceServer(t, func(c net.Conn) {
+				readHead(bufio.NewReader(c))
+				_, _ = io.WriteString(c, head+"5\r\nhello\r\n0\r\n\r\n")
+			})
+			tr := newTransport(t)
+			tr.Strict = strict
+			resp, body := get(t, tr, "http://"+addr+"/")
+			assert.Equal(t, "hello", string(body))
+			assert.EqualValues(t, -1, resp.ContentLength)
+			assert.Equal(t, []string{"chunked"}, resp.TransferEncoding)
+			assert.Equal(t, http.Header{"X-A": {"b"}}, resp.Header)
+		})
+	}
 }
 
 func TestTransportLargeBody(t *testing.T) {
@@ -482,6 +556,14 @@ func TestTransportTLS(t *testing.T) {
 		tr.TLS = TLSClient(pool, "")
 		resp, _ := get(t, tr, s.URL)
 		assert.Equal(t, 200, resp.StatusCode)
+		// http.Response.TLS: the connection's state, nil only in clear text.
+		require.NotNil(t, resp.TLS)
+		assert.True(t, resp.TLS.HandshakeComplete)
+		assert.Equal(t, s.Certificate().Raw, resp.TLS.PeerCertificates[0].Raw)
+		resp, _ = get(t, tr, s.URL) // a pooled connection
+		require.NotNil(t, resp.TLS)
+		resp, _ = get(t, newTransport(t), newTransportServer(t, echoHandler).URL)
+		assert.Nil(t, resp.TLS)
 	})
 	t.Run("untrusted", func(t *testing.T) {
 		_, err := (&http.Client{Transport: newTransport(t)}).Get(s.URL)
@@ -671,6 +753,62 @@ func TestTransportStatusCodes(t *testing.T) {
 		assert.Equal(t, code, resp.StatusCode)
 	}
 	assert.EqualValues(t, 1, s.accepted.Load())
+}
+
+// http.Response.Status is "200 OK", or the bare code when net/http has no
+// text for it; Godot keeps no reason phrase (§1.8), so the server's is not
+// used.
+func TestTransportStatusLine(t *testing.T) {
+	for line, want := range map[string]string{
+		"HTTP/1.1 200 OK":     "200 OK",
+		"HTTP/1.1 404 Nope":   "404 Not Found",
+		"HTTP/1.1 299 Custom": "299",
+		"HTTP/1.1 299":        "299",
+		"HTTP/1.1 1000 Big":   "1000",
+	} {
+		addr := sequenceServer(t, func(c net.Conn) {
+			readHead(bufio.NewReader(c))
+			_, _ = io.WriteString(c, line+"\r\nContent-Length: 2\r\n\r\nok")
+		})
+		resp, _ := get(t, newTransport(t), "http://"+addr+"/")
+		assert.Equal(t, want, resp.Status, line)
+	}
+}
+
+// The per-host maps hold only keys with a connection, idle or in use, or a
+// request waiting: a Transport that meets many hosts does not grow with
+// them (§7 D1).
+func TestTransportPerHostMapsShrink(t *testing.T) {
+	tr := newTransport(t)
+	tr.MaxConnsPerHost = 4
+	tr.IdleConnTimeout = 20 * time.Millisecond
+	for range 10 {
+		s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "x") })
+		_, body := get(t, tr, s.URL)
+		assert.Equal(t, "x", string(body))
+	}
+	require.Eventually(t, func() bool {
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		return len(tr.idle) == 0 && len(tr.slots) == 0
+	}, 5*time.Second, 10*time.Millisecond, "every connection expired: no key left")
+
+	// A request that gave up waiting for a slot leaves nothing behind.
+	tr.MaxConnsPerHost = 1
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "y") })
+	req, _ := http.NewRequest("GET", s.URL, nil)
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	req, _ = http.NewRequestWithContext(ctx, "GET", s.URL, nil)
+	_, err = tr.RoundTrip(req)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	resp.Body.Close() // not read to its end: closed
+	tr.mu.Lock()
+	assert.Empty(t, tr.slots)
+	assert.Empty(t, tr.idle)
+	tr.mu.Unlock()
 }
 
 func TestTransportErrorBeforeHead(t *testing.T) {
