@@ -96,13 +96,26 @@ func (z *gunzip) Read(p []byte) (int, error) {
 }
 
 // header reads one member header and starts the inflater on its data.
+// The fixed part is checked in zlib's steps (inflate.c, states HEAD and
+// FLAGS): the magic once 2 bytes are in, the method and flags at 4. The
+// failure comes with the bytes that decide it, in the step that brought
+// them (§2.8.2.2), not when the rest of the header arrives, if ever.
 func (z *gunzip) header() error {
 	var fixed [10]byte
-	if _, err := io.ReadFull(z.br, fixed[:]); err != nil {
-		return err
-	}
-	if fixed[0] != 0x1f || fixed[1] != 0x8b || fixed[2] != 8 || fixed[3]&gzFlagReserved != 0 {
-		return gzip.ErrHeader
+	for _, part := range [...]struct{ from, to int }{{0, 2}, {2, 4}, {4, 10}} {
+		if _, err := io.ReadFull(z.br, fixed[part.from:part.to]); err != nil {
+			return err
+		}
+		switch part.to {
+		case 2:
+			if fixed[0] != 0x1f || fixed[1] != 0x8b {
+				return gzip.ErrHeader // zlib: "incorrect header check"
+			}
+		case 4:
+			if fixed[2] != 8 || fixed[3]&gzFlagReserved != 0 {
+				return gzip.ErrHeader // "unknown compression method", "unknown header flags set"
+			}
+		}
 	}
 	flags := fixed[3]
 	crc := crc32.Update(0, crc32.IEEETable, fixed[:])

@@ -6,12 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -135,6 +137,42 @@ func TestNodeDecompression(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// §2.8.2.2: zlib checks a gzip header as it comes — the magic at its 2nd
+// byte, the method and flags at the 4th — so a body that fails there ends
+// RESULT_BODY_DECOMPRESS_FAILED in the step that read those bytes, whatever
+// the connection does next: here it stalls, or is cut by a FIN, both of
+// which would end otherwise (timeout, CANT_CONNECT, CHUNKED_BODY_SIZE_MISMATCH).
+// A blocking read (use_threads, Do) of a Content-Length body waits for the
+// whole min(body left, chunk size) first (§1.15.2, _get_http_data), so a
+// stall there is RESULT_TIMEOUT, as in Godot.
+func TestNodeGzipHeaderFailsEarly(t *testing.T) {
+	const gzipHead = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+	cases := []struct{ name, resp string }{
+		{"bad magic, chunked", gzipHead + "Transfer-Encoding: chunked\r\n\r\n2\r\nhe\r\n"},
+		{"bad magic, length", gzipHead + "Content-Length: 100\r\n\r\nhe"},
+		{"bad method", gzipHead + "Content-Length: 100\r\n\r\n\x1f\x8b\x09\x00"},
+		{"reserved flags", gzipHead + "Content-Length: 100\r\n\r\n\x1f\x8b\x08\xe0"},
+	}
+	for _, c := range cases {
+		for end, step := range map[string]testserver.Step{"stall": testserver.Hold(), "FIN": testserver.CloseTCP()} {
+			t.Run(c.name+"/"+end, func(t *testing.T) {
+				eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+					srv := serve(t, testserver.Script(testserver.Read(), testserver.WriteString(c.resp),
+						testserver.Sleep(50*time.Millisecond), step))
+					require.NoError(t, n.SetTimeout(5*time.Second))
+					want := ResultBodyDecompressFailed
+					if end == "stall" && !strings.Contains(c.resp, "chunked") && d.Driver != drive.Process {
+						require.NoError(t, n.SetTimeout(300*time.Millisecond))
+						want = ResultTimeout
+					}
+					o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+					assert.Equal(t, want, o.C.Result, "cause: %v", o.Err)
+				})
+			})
+		}
 	}
 }
 
