@@ -13,9 +13,11 @@ import (
 // Proxies (§1.14): the setters, and the CONNECT exchange the connector runs
 // for an HTTPS proxy (§1.14.2 with the §7 D5 fixes).
 
-// SetHTTPProxy sets the proxy used for plain-HTTP targets from the next
-// ConnectToHost on; requests then carry an absolute-form target (§1.14.1).
-// An empty host or port −1 unsets it; nothing else is validated.
+// SetHTTPProxy sets the proxy used for plain-HTTP targets: the next
+// ConnectToHost connects to it, and each Request reads it as it writes the
+// request line — an absolute-form target while it is set (§1.7.7,
+// §1.14.1), as in Godot even on a connection made before it was set or
+// removed. An empty host or port −1 unsets it; nothing else is validated.
 //
 // Godot: HTTPClient.set_http_proxy()
 func (c *Client) SetHTTPProxy(host string, port int) {

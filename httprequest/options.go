@@ -189,7 +189,9 @@ func (n *HTTPRequest) SetTLSOptions(opts *httpclient.TLSOptions) error {
 }
 
 // SetHTTPProxy sets the proxy of plain http requests (§1.14.1); an empty host
-// or port −1 removes it. Any time; used from the next connection on.
+// or port −1 removes it. Any time: the next connection goes to it, and, as
+// in Godot, a request not yet sent takes its target form from it (absolute
+// with a proxy, §1.7.7), even on a connection made before the change.
 //
 // Godot: HTTPRequest.set_http_proxy()
 func (n *HTTPRequest) SetHTTPProxy(host string, port int) {

@@ -426,6 +426,43 @@ func TestProxiesAndTLS(t *testing.T) {
 
 // §7 D3, §2.9.7: sizes are 64-bit — a Content-Length past 2^32 is reported
 // as is (Godot's 32-bit counters wrap).
+// §1.7.7, §2.2: Godot's set_http_proxy reaches the node's client at once,
+// and the client picks the target form as it writes the request line: a
+// proxy set or removed after Request, before the request is sent, decides
+// its form on the connection already chosen.
+func TestHTTPProxyChangedBeforeRequestSent(t *testing.T) {
+	const ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	firstLine := func(srv *testserver.Server) string {
+		srv.Close()
+		require.Len(t, srv.Requests(), 1)
+		line, _, _ := strings.Cut(string(srv.Requests()[0]), "\r\n")
+		return line
+	}
+	t.Run("set", func(t *testing.T) {
+		srv := serve(t, testserver.Respond(ok))
+		n := newNode(t)
+		o := nodes.Callback(t, n, func() error {
+			err := n.Request(srv.URL("/x"), nil, httpclient.MethodGet, "")
+			n.SetHTTPProxy("127.0.0.1", 9) // the connection goes to srv all the same
+			return err
+		})
+		assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 2"), []byte("ok")}, o)
+		assert.Equal(t, "GET http://127.0.0.1:"+strconv.Itoa(srv.Port())+"/x HTTP/1.1", firstLine(srv))
+	})
+	t.Run("removed", func(t *testing.T) {
+		proxy := serve(t, testserver.Respond(ok))
+		n := newNode(t)
+		n.SetHTTPProxy("127.0.0.1", proxy.Port())
+		o := nodes.Callback(t, n, func() error {
+			err := n.Request("http://example.invalid:81/x", nil, httpclient.MethodGet, "")
+			n.SetHTTPProxy("", -1)
+			return err
+		})
+		assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 2"), []byte("ok")}, o)
+		assert.Equal(t, "GET /x HTTP/1.1", firstLine(proxy))
+	})
+}
+
 func TestSizesAre64Bit(t *testing.T) {
 	n := New()
 	defer n.Close()

@@ -148,12 +148,33 @@ func (r *run) dropUpload() {
 // sendRequest is the CONNECTED step's request (§2.6): request_raw with the
 // stored body, or the streamed one.
 func (r *run) sendRequest(c *httpclient.Client) error {
+	r.syncHTTPProxy(c)
 	r.n.uploading.Store(true)
 	if r.upload == nil {
 		return c.RequestRaw(r.method, r.cur.Path, r.hopHeaders(), r.reqBody)
 	}
 	r.upload.used = true
 	return c.RequestStream(r.method, r.cur.Path, r.hopHeaders(), r.upload.r, r.upload.length)
+}
+
+// syncHTTPProxy gives the client an HTTP proxy set or removed since this
+// hop connected: Godot's node hands set_http_proxy to its client at once,
+// and the client reads it as it writes the request line (§1.7.7), so the
+// change picks this request's target form, absolute or origin, whatever
+// connection it goes on. The next connection applies every proxy setting
+// (applyProxies: proxyDirty stays set). A proxy chosen by the
+// ProxyFromEnvironment or SetProxyFunc opt-in stays the hop's.
+func (r *run) syncHTTPProxy(c *httpclient.Client) {
+	if r.opts.proxyFunc != nil {
+		return
+	}
+	n := r.n
+	n.mu.Lock()
+	p, dirty := n.httpProxy, n.proxyDirty
+	n.mu.Unlock()
+	if dirty {
+		c.SetHTTPProxy(p.host, p.port)
+	}
 }
 
 // rewindUpload makes a streamed body ready to be sent again (a redirect
