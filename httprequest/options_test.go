@@ -187,6 +187,43 @@ func TestCallbackDelivery(t *testing.T) {
 	}
 }
 
+// §2.1.3, §2.4.8: a completion queued during the callbacks — here by a
+// Request that fails at once — is delivered in the same Process, as Godot's
+// deferred-call flush runs the calls queued while it runs. A callback that
+// queues one every time, which would freeze Godot's frame, lets Process
+// return after flushRounds of them (§7 D1).
+func TestCallbackQueuedDuringFlush(t *testing.T) {
+	srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	n := newNode(t)
+	frame, retries := 0, 1
+	var frames []int
+	var results []Result
+	n.OnRequestCompleted(func(res Result, _ int, _ []string, _ []byte) {
+		results, frames = append(results, res), append(frames, frame)
+		if retries > 0 {
+			retries--
+			assert.ErrorIs(t, n.Request("http://[::1]:9/", nil, httpclient.MethodGet, ""), godot.ErrCantConnect)
+		}
+	})
+	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+	nodes.ProcessUntil(t, drive.ProcessFunc(func() { frame++; n.Process() }),
+		func() bool { return len(results) > 0 }, func() string { return "no completion" })
+	assert.Equal(t, []Result{ResultSuccess, ResultCantConnect}, results)
+	assert.Equal(t, frames[0], frames[1], "both in one Process")
+
+	results, retries = nil, 1000
+	require.ErrorIs(t, n.Request("http://[::1]:9/", nil, httpclient.MethodGet, ""), godot.ErrCantConnect)
+	n.Process()
+	assert.Len(t, results, flushRounds)
+	n.Process()
+	assert.Len(t, results, 2*flushRounds)
+	retries = 0
+	n.Process()
+	assert.Len(t, results, 2*flushRounds+1)
+	n.Process()
+	assert.Len(t, results, 2*flushRounds+1)
+}
+
 // §2.4.4, §2.4.6, §2.4.10, §2.3: the request the server receives (method,
 // headers, UTF-8 body).
 func TestRequestBytes(t *testing.T) {

@@ -235,6 +235,37 @@ func TestIssue7Rule3InjectionRefusedSynchronously(t *testing.T) {
 			})
 		})
 	}
+	// What parse_url drops — the fragment, the userinfo (§2.5.3, §2.5.5) —
+	// never reaches the wire: a CR or LF there injects nothing, and Godot
+	// sends the request without it.
+	dropped := []struct{ name, url string }{
+		{"§2.5_CR_LF_in_the_fragment", "http://127.0.0.1:PORT/x#frag\r\nX-Injected: 1"},
+		{"§2.5_LF_ending_the_fragment", "http://127.0.0.1:PORT/x#\n"},
+		{"§2.5_CR_LF_in_the_userinfo", "http://us\r\ner@127.0.0.1:PORT/x"},
+	}
+	for _, tc := range dropped {
+		t.Run(tc.name, func(t *testing.T) {
+			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				srv := serve(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+				o := d.run(t, n, strings.Replace(tc.url, "PORT", strconv.Itoa(srv.Port()), 1), nil, 0, nil)
+				require.NoError(t, o.ReqErr)
+				assertCompletion(t, Completion{Result: ResultSuccess, ResponseCode: 200, Headers: hdrs("Content-Length: 2"), Body: []byte("ok")}, o)
+				srv.Close()
+				require.Len(t, srv.Requests(), 1)
+				req := string(srv.Requests()[0])
+				assert.True(t, strings.HasPrefix(req, "GET /x HTTP/1.1\r\n"), "%q", req)
+				assert.True(t, hasLine(req, "Host: 127.0.0.1:"+strconv.Itoa(srv.Port())), "%q", req)
+				assert.NotContains(t, req, "Injected")
+			})
+		})
+	}
+	// In the host, a CR or LF would reach the Host header: refused.
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		o := d.run(t, n, "http://a\r\nX-Injected/x", nil, 0, nil)
+		var re *wire.RequestError
+		require.ErrorAs(t, requestErrOf(d, o), &re)
+		assert.Equal(t, "url", re.Field)
+	})
 }
 
 // issue 7 rule 7, §2.5.1, §2.4.2: Godot's _parse_url sets body_len −1 and

@@ -291,7 +291,7 @@ func (n *HTTPRequest) start(url string, headers []string, method httpclient.Meth
 	if err != nil {
 		return nil, err // §2.5; §7 D6: no completion
 	}
-	if err := refuseInjection(url, headers, n.opts.strict); err != nil {
+	if err := refuseInjection(t, headers, n.opts.strict); err != nil {
 		return nil, err // §7 D2, §7.4; §7 D6: no connection, no completion
 	}
 	var hdrs []string
@@ -357,14 +357,17 @@ var (
 )
 
 // refuseInjection is the §7 D2 refusal of Request itself (issue 7 rule 3):
-// a CR, LF or NUL in the URL or in a user header, and in strict mode (§7.4)
+// a CR, LF or NUL in the part of the URL that is sent — the host (Host
+// header) and the path (request line); parse_url drops the userinfo and the
+// fragment, so Godot sends neither (§2.5.3, §2.5.5) — or in a user header,
+// and in strict mode (§7.4)
 // a header name that is not a token or a value with a control byte, return
 // godot.ErrInvalidParameter before any connection is opened. Godot's own header
 // checks (an empty header, no ':' after a name, §1.17) keep Godot's
 // behaviour: when one of them fails Godot sends nothing — the request ends
 // later with RESULT_CONNECTION_ERROR (§2.4.9) — so nothing is checked here.
-func refuseInjection(url string, headers []string, strict bool) error {
-	if strings.ContainsAny(url, "\r\n\x00") {
+func refuseInjection(t target, headers []string, strict bool) error {
+	if strings.ContainsAny(t.Host, "\r\n\x00") || strings.ContainsAny(t.Path, "\r\n\x00") {
 		return godot.Wrap(godot.ErrInvalidParameter, "request",
 			&wire.RequestError{Field: "url", Index: -1, Reason: "contains CR, LF or NUL"})
 	}
@@ -378,8 +381,9 @@ func refuseInjection(url string, headers []string, strict bool) error {
 // Process is one frame of Godot's main loop for this node (§7.3): when a
 // non-threaded request is active, one update step (§2.6: at most one body
 // read, or all that is available with SetDrainPerStep), then the timeout
-// check (§2.11), then every completion queued so far is delivered to the
-// callback on this goroutine, each after the node reset itself (§2.1.3).
+// check (§2.11), then every queued completion is delivered to the
+// callback on this goroutine, each after the node reset itself (§2.1.3),
+// those queued during the callbacks too (Godot's deferred-call flush).
 // With use_threads the worker does the steps; Process only delivers (and
 // reports progress). Process never blocks on the network.
 //
@@ -418,9 +422,28 @@ func (n *HTTPRequest) enqueue(r *run) {
 	}
 }
 
-// deliver runs the completions queued so far: reset, then the callback
-// (Godot's _request_done: cancel_request(), then emit_signal).
+// deliver runs the queued completions until none is left, as Godot's
+// deferred-call flush runs the calls queued while it runs (CallQueue::flush
+// reads the queue's end at every call): a completion queued by a callback —
+// a Request that failed at once (§2.4.8), a use_threads worker finishing —
+// is delivered in the same Process. A callback that keeps queueing one,
+// which would freeze Godot's frame, gets flushRounds rounds and the rest at
+// the next Process (§7 D1).
 func (n *HTTPRequest) deliver() {
+	for range flushRounds {
+		if !n.deliverQueued() {
+			return
+		}
+	}
+}
+
+// flushRounds bounds the rounds of one deliver.
+const flushRounds = 64
+
+// deliverQueued runs the completions queued so far, each reset, then the
+// callback (Godot's _request_done: cancel_request(), then emit_signal),
+// and reports whether there was any.
+func (n *HTTPRequest) deliverQueued() bool {
 	n.mu.Lock()
 	q := n.queue
 	n.queue, n.spareQueue = n.spareQueue, nil
@@ -451,6 +474,7 @@ func (n *HTTPRequest) deliver() {
 		}
 		n.mu.Unlock()
 	}
+	return len(q) > 0
 }
 
 // recycleRun keeps r, a run that has been reset and whose completion was
