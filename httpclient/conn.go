@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +65,56 @@ func lookupHost(ctx context.Context, host string) ([]netip.Addr, error) {
 		addrs[i] = a.Unmap()
 	}
 	return addrs, err
+}
+
+// numericHost reads host as getaddrinfo does a name that is a numeric IPv4
+// address in inet_aton's forms, which Godot's is_valid_ip_address does not
+// take for a literal but its resolver (getaddrinfo, ip_unix.cpp) turns into
+// the address without a lookup, where Go's resolver looks the name up (the
+// connector answers it before the lookup): 1 to 4 parts, each
+// decimal, octal (a leading 0) or hex (0x), the last one filling the bytes
+// left — "127.1", "0x7f.1" and "2130706433" are 127.0.0.1. Nothing may
+// follow (glibc's __inet_aton_exact).
+func numericHost(host string) (netip.Addr, bool) {
+	limit := [...]uint64{0xffffffff, 0xffffff, 0xffff, 0xff} // the last part's, by the parts before it
+	var b [4]byte
+	for i := 0; ; i++ {
+		part, rest, more := strings.Cut(host, ".")
+		v, ok := inetPart(part)
+		if !ok {
+			return netip.Addr{}, false
+		}
+		if more {
+			if v > 0xff || i == len(b)-1 {
+				return netip.Addr{}, false
+			}
+			b[i], host = byte(v), rest
+			continue
+		}
+		if v > limit[i] {
+			return netip.Addr{}, false
+		}
+		for j := 3; j >= i; j-- {
+			b[j], v = byte(v), v>>8
+		}
+		return netip.AddrFrom4(b), true
+	}
+}
+
+// inetPart is one part of an inet_aton address: strtoul with base 0 from a
+// digit, at most 32 bits, nothing after it.
+func inetPart(s string) (uint64, bool) {
+	base := 10
+	switch {
+	case len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X"):
+		s, base = s[2:], 16
+	case len(s) > 1 && s[0] == '0':
+		base = 8
+	case s == "" || s[0] < '0' || s[0] > '9':
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s, base, 32)
+	return v, err == nil
 }
 
 // dialStage says where a connect attempt failed.
@@ -213,7 +265,11 @@ func (d *connector) run(p dialParams) {
 	addrs := []netip.Addr{p.literal}
 	if !p.literal.IsValid() {
 		var err error
-		addrs, err = p.lookup(d.ctx, p.serverHost)
+		if a, ok := numericHost(p.serverHost); ok {
+			addrs = []netip.Addr{a} // what getaddrinfo answers without a lookup
+		} else {
+			addrs, err = p.lookup(d.ctx, p.serverHost)
+		}
 		if err == nil && len(addrs) == 0 {
 			err = &net.DNSError{Err: "no addresses", Name: p.serverHost, IsNotFound: true}
 		}

@@ -49,6 +49,16 @@ func TestResolve(t *testing.T) {
 			// §1.7.10: the IPv6 host is not bracketed in Host.
 			assert.Contains(t, string(srv.Received()[0]), "\r\nHost: 0:0:0:0:0:0:0:1:"+strconv.Itoa(srv.Port())+"\r\n")
 		})
+		t.Run("inet_aton-forms/"+m.name, func(t *testing.T) { // §1.5.10, §1.6.1: not a literal, read by getaddrinfo
+			srv := ts.New(t, ts.RespondEach(okResp))
+			for _, host := range []string{"127.1", "127.0.1", "2130706433", "0x7f000001", "0177.1"} {
+				c, tr := newClient(t, m.blocking)
+				c.lookup = offlineLookup // no name is looked up
+				assert.NoError(t, connect(t, c, host, srv.Port(), nil), host)
+				assert.Equal(t, statuses(StatusResolving, StatusConnecting, StatusConnected), *tr, host)
+				c.Close()
+			}
+		})
 		t.Run("unresolvable/"+m.name, func(t *testing.T) { // §1.6.1.3
 			c, tr := newClient(t, m.blocking)
 			c.lookup = offlineLookup
@@ -73,6 +83,30 @@ func TestResolve(t *testing.T) {
 			_ = connect(t, c, "http://localhost/path", 80, nil)
 			assert.Equal(t, statuses(StatusResolving, StatusCantResolve), *tr)
 		})
+	}
+}
+
+// numericHost is glibc's __inet_aton_exact, which getaddrinfo applies to a
+// name before any lookup.
+func TestNumericHost(t *testing.T) {
+	for host, want := range map[string]string{
+		"127.1": "127.0.0.1", "127.0.1": "127.0.0.1", "127.0.0.1": "127.0.0.1",
+		"2130706433": "127.0.0.1", "0x7f000001": "127.0.0.1", "0X7F.1": "127.0.0.1",
+		"0177.0.0.01": "127.0.0.1", "0": "0.0.0.0", "1.2.65535": "1.2.255.255",
+		"1.16777215": "1.255.255.255", "4294967295": "255.255.255.255", "00000000010": "0.0.0.8",
+		// Not numeric: looked up by name.
+		"": "", "localhost": "", "127.0.0.1.": "", "127..1": "", ".1": "", "1.2.3.4.5": "",
+		"256.1": "", "1.2.65536": "", "1.16777216": "", "4294967296": "", "127.0.0.08": "",
+		"0x": "", "0x1g": "", "+1": "", " 1": "", "1 ": "", "1.-1": "", "0x.1": "", "1_0": "",
+	} {
+		a, ok := numericHost(host)
+		if want == "" {
+			assert.False(t, ok, "%q: %v", host, a)
+			continue
+		}
+		if assert.True(t, ok, host) {
+			assert.Equal(t, want, a.String(), host)
+		}
 	}
 }
 

@@ -320,6 +320,8 @@ func TestURLHandling(t *testing.T) {
 		{"userinfo dropped, no Authorization (§2.5.5)", "http://user:secret@127.0.0.1:PORT/p", "GET /p HTTP/1.1", "127.0.0.1:PORT", true},
 		{"host lower-cased (§2.5.7)", "http://LocalHost:PORT/", "GET / HTTP/1.1", "localhost:PORT", false},
 		{"port with a sign (§2.5.8)", "http://127.0.0.1:+PORT/", "GET / HTTP/1.1", "127.0.0.1:PORT", false},
+		{"inet_aton form: resolved as getaddrinfo does (§1.6.1)", "http://127.1:PORT/", "GET / HTTP/1.1", "127.1:PORT", false},
+		{"inet_aton form, one number (§1.6.1)", "http://2130706433:PORT/", "GET / HTTP/1.1", "2130706433:PORT", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
