@@ -78,8 +78,9 @@ type Head struct {
 	// Transfer-Encoding; a framing name with white space before the colon;
 	// a framing line that matches only through Godot's Unicode lower-casing
 	// (U+0130 "İ" → "i"); a CR inside a stored line (it becomes SP in the
-	// stored string, RFC 9112 §2.2, after Godot's tests saw it); a UTF-8
-	// repair that changes the ASCII text (see godotDecode). Strict mode sets
+	// stored string, RFC 9112 §2.2, after Godot's tests saw it); a NUL
+	// byte, where Godot's UTF-8 decoding drops the rest of the head (the only
+	// repair that changes its ASCII text, see godotDecode). Strict mode sets
 	// it for Transfer-Encoding beside Content-Length.
 	Ambiguous bool
 	// Informational is the number of 1xx heads skipped before this one
@@ -190,7 +191,9 @@ func (p *HeadParser) Parse(buf []byte, h *Head) (n int, err error) {
 // final LF), or −1 when buf[:limit] holds no end yet. §1.6.4.2: the head
 // ends at the first point where the bytes end in LF LF or CR LF CR LF,
 // counted from the start of the response, so a response that starts with
-// LF LF is an empty head and LF CR LF does not end a head.
+// LF LF is an empty head and LF CR LF does not end a head. Strict mode
+// (§7.4, RFC 9112 §2.2: a line ends in CR LF or a bare LF) also ends it at
+// LF CR LF, an empty line after a line ended by a bare LF.
 func (p *HeadParser) findEnd(buf []byte, limit int) int {
 	stop := min(len(buf), limit)
 	for i := p.scan; i < stop; {
@@ -201,7 +204,8 @@ func (p *HeadParser) findEnd(buf []byte, limit int) int {
 		k := i + j
 		i = k + 1
 		if k-p.start >= 1 && buf[k-1] == '\n' ||
-			k-p.start >= 3 && buf[k-1] == '\r' && buf[k-2] == '\n' && buf[k-3] == '\r' {
+			k-p.start >= 3 && buf[k-1] == '\r' && buf[k-2] == '\n' && buf[k-3] == '\r' ||
+			p.Strict && k-p.start >= 2 && buf[k-1] == '\r' && buf[k-2] == '\n' {
 			p.scan = i
 			return i
 		}
@@ -259,7 +263,7 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		bodySize  int64 = -1
 		chunked   bool
 		keepAlive = true
-		ambiguous = dec.nul || dec.structural
+		ambiguous = dec.structural
 		clSeen    bool
 		clOff     int
 		teOther   bool
@@ -273,7 +277,7 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 			line, next = line[:j], off+j+1
 		}
 		if p.Strict {
-			if at, reason := st.line(idx, line, next == len(text)); reason != "" {
+			if at, reason := st.line(idx, line); reason != "" {
 				return false, &HeadError{Offset: p.rawOffset(raw, text, dec.changed, off, at) + start, Reason: reason}
 			}
 		}
@@ -505,8 +509,8 @@ type decodeResult struct {
 	changed    bool   // the text is in the scratch buffer, not the raw bytes
 	bom        bool   // a leading BOM was dropped
 	nul        bool   // the text was cut at a NUL byte
-	structural bool   // an ASCII byte was swallowed, or produced by an overlong form
-	at         int    // raw offset of the first BOM, NUL or structural change; −1 if none
+	structural bool   // the ASCII text differs from the raw head's (only a NUL cut does that)
+	at         int    // raw offset of the first BOM or NUL; −1 if none
 	why        string // what is at that offset
 }
 
@@ -518,17 +522,18 @@ func (d *decodeResult) note(i int, why string) {
 }
 
 // godotDecode appends to dst the UTF-8 encoding of what Godot's
-// String::utf8() makes of src (§0.4.5, ustring.cpp parse_utf8), since that
-// decides what Godot stores and matches: a UTF-8 BOM at the start is
-// dropped; everything from the first NUL byte on is dropped; an invalid byte
-// becomes U+FFFD; a byte that breaks a multi-byte sequence is replaced
-// together with it by one U+FFFD, even when it is a CR, LF or other ASCII
-// byte; overlong forms decode to the character they encode (C0 8A is an LF
-// and splits the line); surrogates, NUL and values above U+10FFFF become
-// U+FFFD; a sequence cut short by a NUL becomes a space. Dropping text at a
-// NUL, swallowing an ASCII byte and producing ASCII from an overlong form
-// make the head differ from what any other parser sees: the result says so,
-// and the head is Ambiguous. Strict mode uses strictDecode instead.
+// String::utf8(ptr, size) makes of src (§0.4.5): String::append_utf8 of
+// Godot 4.4 and later (PR #99826), called with the length and without CR
+// skipping. A UTF-8 BOM at the start is dropped. Decoding stops at the
+// first NUL byte, dropping the rest of the head. Each ill-formed sequence
+// becomes U+FFFD (godotSequence says for how many bytes) and decoding
+// resumes at the byte that broke it, so a repair never swallows an ASCII
+// byte (a CR or LF after a broken sequence stays a line break) and never
+// produces one (overlong forms are U+FFFD). The ASCII text of the
+// head is therefore the raw head's, in order, up to the first NUL: only the
+// NUL cut makes the head differ from what another parser sees, and the
+// result then marks it structural (the head is Ambiguous, §7 D2). Strict
+// mode uses strictDecode instead.
 func godotDecode(dst, src []byte) ([]byte, decodeResult) {
 	r := decodeResult{changed: true, at: -1}
 	base := 0
@@ -537,60 +542,98 @@ func godotDecode(dst, src []byte) ([]byte, decodeResult) {
 		r.note(0, "byte order mark before the status line")
 	}
 	if i := bytes.IndexByte(src, 0); i >= 0 {
-		src, r.nul = src[:i], true
+		// append_utf8 loops while the byte is not NUL; a NUL met as a
+		// continuation byte reads as a missing one, as the end does.
+		src, r.nul, r.structural = src[:i], true, true
 		r.note(base+i, "NUL byte")
 	}
-	var uc uint32
-	skip, lead := 0, 0
-	for i, c := range src {
-		if skip == 0 {
-			lead = i
-			switch {
-			case c < 0x80:
-				dst = append(dst, c)
-			case c&0xE0 == 0xC0:
-				uc, skip = uint32(c&0x1F), 1
-			case c&0xF0 == 0xE0:
-				uc, skip = uint32(c&0x0F), 2
-			case c&0xF8 == 0xF0:
-				uc, skip = uint32(c&0x07), 3
-			case c&0xFC == 0xF8:
-				uc, skip = uint32(c&0x03), 4
-			case c&0xFE == 0xFC:
-				uc, skip = uint32(c&0x01), 5
-			default: // a continuation byte or 0xFE/0xFF where a character starts
-				dst = utf8.AppendRune(dst, utf8.RuneError)
-			}
+	for i := 0; i < len(src); {
+		if c := src[i]; c < utf8.RuneSelf {
+			dst = append(dst, c)
+			i++
 			continue
 		}
-		if c < 0x80 || c > 0xBF { // the sequence is broken; this byte goes with it
-			dst = utf8.AppendRune(dst, utf8.RuneError)
-			skip = 0
-			if c < 0x80 {
-				r.structural = true
-				r.note(base+i, "invalid UTF-8 swallows an ASCII byte")
-			}
-			continue
-		}
-		uc = uc<<6 | uint32(c&0x3F)
-		if skip--; skip > 0 {
-			continue
-		}
-		switch {
-		case uc == 0 || uc&0xFFFFF800 == 0xD800 || uc > 0x10FFFF:
-			dst = utf8.AppendRune(dst, utf8.RuneError)
-		case uc < 0x80: // an overlong form of an ASCII character
-			r.structural = true
-			r.note(base+lead, "overlong UTF-8 form of an ASCII character")
-			dst = append(dst, byte(uc))
-		default:
-			dst = utf8.AppendRune(dst, rune(uc))
-		}
-	}
-	if skip > 0 { // cut short (by a NUL, since a head ends in LF): Godot writes a space
-		dst = append(dst, ' ')
+		c, size := godotSequence(src[i:])
+		dst = utf8.AppendRune(dst, c)
+		i += size
 	}
 	return dst, r
+}
+
+// godotSequence decodes the sequence that starts with the non-ASCII byte
+// b[0], as one step of append_utf8's loop: it returns the code point and
+// the bytes it takes, or U+FFFD and the bytes the replacement stands for.
+// b holds no NUL; a byte past its end reads as 0, as append_utf8 reads a
+// byte past the length. The rules:
+//   - C0–DF: a continuation byte must follow; a value below U+0080
+//     (C0, C1: overlong) is U+FFFD for the lead alone;
+//   - E0–EF: the second byte must be in A0–BF after E0, 80–9F after ED
+//     (no overlong forms, no surrogates), 80–BF otherwise, the third a
+//     continuation byte;
+//   - F0–F7: the second byte in 90–BF after F0, 80–8F after F4, 80–BF
+//     otherwise, then two continuation bytes; a value above U+10FFFF
+//     (F5–F7) is U+FFFD for the lead alone;
+//   - 80–BF (a stray continuation byte) and F8–FF: U+FFFD.
+//
+// A broken sequence is replaced by one U+FFFD for the lead alone, except
+// where the Unicode Standard (section 3.9) lets one U+FFFD stand for a
+// truncated sequence (append_utf8's size 2 and 3): after a valid second
+// (and third) byte of a 3- or 4-byte form, a following byte that is present
+// but not a continuation byte ends the replacement, and decoding resumes at
+// that byte. A sequence cut by the end (or a NUL) is U+FFFD for the lead
+// alone, and its continuation bytes then become U+FFFD one by one.
+func godotSequence(b []byte) (rune, int) {
+	at := func(k int) byte {
+		if k < len(b) {
+			return b[k]
+		}
+		return 0
+	}
+	cont := func(c byte) bool { return c&0xC0 == 0x80 }
+	c, c2, c3, c4 := b[0], at(1), at(2), at(3)
+	switch {
+	case c&0xE0 == 0xC0:
+		if cont(c2) {
+			if v := rune(c&0x1F)<<6 | rune(c2&0x3F); v >= 0x80 {
+				return v, 2
+			}
+		}
+	case c&0xF0 == 0xE0:
+		lo, hi := byte(0x80), byte(0xBF)
+		if c == 0xE0 {
+			lo = 0xA0
+		} else if c == 0xED {
+			hi = 0x9F
+		}
+		switch {
+		case c2 < lo || c2 > hi: // also a missing byte (0)
+		case cont(c3):
+			return rune(c&0x0F)<<12 | rune(c2&0x3F)<<6 | rune(c3&0x3F), 3
+		case c3 != 0:
+			return utf8.RuneError, 2
+		}
+	case c&0xF8 == 0xF0:
+		lo, hi := byte(0x80), byte(0xBF)
+		if c == 0xF0 {
+			lo = 0x90
+		} else if c == 0xF4 {
+			hi = 0x8F
+		}
+		switch {
+		case c2 < lo || c2 > hi:
+		case !cont(c3):
+			if c3 != 0 {
+				return utf8.RuneError, 2
+			}
+		case cont(c4):
+			if v := rune(c&0x07)<<18 | rune(c2&0x3F)<<12 | rune(c3&0x3F)<<6 | rune(c4&0x3F); v <= utf8.MaxRune {
+				return v, 4
+			}
+		case c4 != 0:
+			return utf8.RuneError, 3
+		}
+	}
+	return utf8.RuneError, 1
 }
 
 // strictDecode appends src to dst with every byte that is not part of a
@@ -615,9 +658,9 @@ func strictDecode(dst, src []byte) []byte {
 // one head. Each violation is a *HeadError: a status line other than
 // HTTP/1.x SP 3DIGIT [SP reason], a code outside 100–999, a reason with
 // controls other than HTAB; a field name that is not a token directly
-// followed by ':'; a value with controls other than HTAB; obs-fold; an
-// empty line inside the head; a line not ending in CR LF or LF; a
-// Content-Length that is not digits, overflows int64 or repeats with
+// followed by ':'; a value with controls other than HTAB; obs-fold; a
+// line not ending in CR LF or LF (the head ends at its first empty line);
+// a Content-Length that is not digits, overflows int64 or repeats with
 // another value; a Transfer-Encoding that is not a case-insensitive list
 // naming chunked once and last, with no other coding (the body would reach
 // the caller still coded). Transfer-Encoding with Content-Length is chunked
@@ -634,19 +677,15 @@ type strictState struct {
 	teChunked bool   // chunked was seen (nothing may follow it)
 }
 
-// line checks one line of the head (without its LF); last says it is the
-// final line, the blank line that ends the head. It returns a reason when
-// the line is invalid, and the offset of the problem within the line.
-func (st *strictState) line(idx int, line string, last bool) (at int, reason string) {
+// line checks one line of the head (without its LF). It returns a reason
+// when the line is invalid, and the offset of the problem within the line.
+func (st *strictState) line(idx int, line string) (at int, reason string) {
 	body := strings.TrimSuffix(line, "\r")
 	if idx == 0 {
 		return statusLineError(body)
 	}
 	if body == "" {
-		if last {
-			return 0, ""
-		}
-		return 0, "empty line inside the head"
+		return 0, "" // findEnd ends a strict head at its first empty line: the last one
 	}
 	if body[0] == ' ' || body[0] == '\t' {
 		return 0, "obs-fold (line starts with white space)"

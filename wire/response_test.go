@@ -143,6 +143,8 @@ func TestParseHeadEnd(t *testing.T) {
 			w:    want{code: 200, headers: []string{"X: y", "Z: w"}, length: none}},
 		{name: "§1.6.4.2 LF CR LF alone keeps waiting",
 			head: "HTTP/1.1 200 OK\n\r\nbody", w: want{err: "need"}},
+		{name: "§1.6.4.2 LF field lines closed by CR LF keep waiting (strict mode ends there, §7.4)",
+			head: "HTTP/1.1 200 OK\nContent-Length: 2\n\r\nok", w: want{err: "need"}},
 		{name: "§1.6.4.2 a response starting with LF LF is an empty head",
 			head: "\n\n", body: "HTTP/1.1 404 NF\r\n\r\n",
 			w: want{code: 200, length: none}},
@@ -385,6 +387,8 @@ func TestParseHeadRequestAndStatus(t *testing.T) {
 }
 
 func TestParseUTF8(t *testing.T) {
+	// §0.4.5: Godot 4.4+ decodes the head with String::utf8 →
+	// String::append_utf8 (see godotDecode for the rules).
 	runHeadCases(t, []headCase{
 		{name: "§0.4.5 valid UTF-8 is stored as sent",
 			head: st200 + "X-Name: Zoë 日本\r\n\r\n",
@@ -392,15 +396,27 @@ func TestParseUTF8(t *testing.T) {
 		{name: "§0.4.5 an invalid byte becomes U+FFFD",
 			head: st200 + "X: a\xffb\r\n\r\n",
 			w:    want{code: 200, headers: []string{"X: a\uFFFDb"}, length: none}},
-		{name: "§0.4.5 surrogates become U+FFFD",
+		{name: "§0.4.5 a surrogate is U+FFFD per byte (ED takes 80–9F only)",
 			head: st200 + "X: \xed\xa0\x80\r\n\r\n",
-			w:    want{code: 200, headers: []string{"X: \uFFFD"}, length: none}},
-		{name: "§0.4.5 five-byte forms above U+10FFFF become U+FFFD",
+			w:    want{code: 200, headers: []string{"X: \uFFFD\uFFFD\uFFFD"}, length: none}},
+		{name: "§0.4.5 a five-byte form is U+FFFD per byte",
 			head: st200 + "X: \xf8\x88\x80\x80\x80!\r\n\r\n",
-			w:    want{code: 200, headers: []string{"X: \uFFFD!"}, length: none}},
-		{name: "§0.4.5 overlong NUL becomes U+FFFD",
+			w:    want{code: 200, headers: []string{"X: \uFFFD\uFFFD\uFFFD\uFFFD\uFFFD!"}, length: none}},
+		{name: "§0.4.5 a four-byte form above U+10FFFF is U+FFFD per byte",
+			head: st200 + "X: \xf4\x90\x80\x80\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: \uFFFD\uFFFD\uFFFD\uFFFD"}, length: none}},
+		{name: "§0.4.5 an overlong NUL is two U+FFFD",
 			head: st200 + "X: \xc0\x80\r\n\r\n",
-			w:    want{code: 200, headers: []string{"X: \uFFFD"}, length: none}},
+			w:    want{code: 200, headers: []string{"X: \uFFFD\uFFFD"}, length: none}},
+		{name: "§0.4.5 a three-byte overlong 'A' is three U+FFFD",
+			head: st200 + "X: \xe0\x81\x81\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: \uFFFD\uFFFD\uFFFD"}, length: none}},
+		{name: "§0.4.5 a broken lead is one U+FFFD and the valid pair after it is kept",
+			head: st200 + "X: \xc3\xc3\xa9\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: \uFFFD\u00e9"}, length: none}},
+		{name: "§0.4.5 a three-byte form cut by ASCII is one U+FFFD and the ASCII byte stays",
+			head: st200 + "X: \xe2\x82(\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: \uFFFD("}, length: none}},
 		{name: "§0.4.5 a leading BOM is dropped, so the status line counts",
 			head: "\xef\xbb\xbfHTTP/1.1 404 Not Found\r\nX: y\r\n\r\n",
 			w:    want{code: 404, headers: []string{"X: y"}, length: none}},
@@ -410,12 +426,18 @@ func TestParseUTF8(t *testing.T) {
 		{name: "§0.4.5 §7 D2 a NUL drops the rest of the head; ambiguous",
 			head: st200 + "X: a\x00b\r\nContent-Length: 5\r\n\r\n",
 			w:    want{code: 200, headers: []string{"X: a"}, length: none, ambiguous: true}},
-		{name: "§0.4.5 §7 D2 a broken sequence swallows the LF; ambiguous",
+		{name: "§0.4.5 §7 D2 a sequence cut by a NUL is U+FFFD, then the head ends; ambiguous",
+			head: st200 + "X: ab\xc3\x00cd\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: ab\uFFFD"}, length: none, ambiguous: true}},
+		{name: "§0.4.5 a broken sequence before a bare LF keeps the LF",
 			head: "HTTP/1.1 200 OK\nX: \xc3\nContent-Length: 5\n\n",
-			w:    want{code: 200, headers: []string{"X: \uFFFDContent-Length: 5"}, length: none, ambiguous: true}},
-		{name: "§0.4.5 §7 D2 an overlong LF splits the line; ambiguous",
+			w:    want{code: 200, headers: []string{"X: \uFFFD", "Content-Length: 5"}, length: 5, framing: FramingLength}},
+		{name: "§0.4.5 Latin-1 before CR LF keeps the CR",
+			head: st200 + "X: caf\xe9\r\nContent-Length: 5\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: caf\uFFFD", "Content-Length: 5"}, length: 5, framing: FramingLength}},
+		{name: "§0.4.5 an overlong LF is two U+FFFD, not a line break",
 			head: st200 + "X: a\xc0\x8aContent-Length: 5\r\n\r\n",
-			w:    want{code: 200, headers: []string{"X: a", "Content-Length: 5"}, length: 5, framing: FramingLength, ambiguous: true}},
+			w:    want{code: 200, headers: []string{"X: a\uFFFD\uFFFDContent-Length: 5"}, length: none}},
 		{name: "§1.8.3 §7 D2 İ lower-cases to i: Transfer-Encodİng is chunked; ambiguous",
 			head: st200 + "Transfer-Encod\u0130ng: chunked\r\n\r\n",
 			w: want{code: 200, headers: []string{"Transfer-Encod\u0130ng: chunked"}, length: none,
@@ -522,7 +544,17 @@ func TestParseStrict(t *testing.T) {
 		bad("DEL in a value", st200+"X: a\x7fb\r\n\r\n", l+4),
 		bad("a bare CR in a value", st200+"X: a\rb\r\n\r\n", l+4),
 		bad("obs-fold", st200+"X: a\r\n b\r\n\r\n", l+len("X: a\r\n")),
-		bad("an empty line inside the head", "HTTP/1.1 200 OK\n\r\nX: y\n\n", 16),
+		// RFC 9112 §2.2: the empty line may end in CR LF after lines ended
+		// by a bare LF (Godot's byte-wise end test does not stop there).
+		{name: "§7.4 accepts LF field lines closed by a CR LF empty line", p: s,
+			head: "HTTP/1.1 200 OK\nContent-Length: 2\n\r\n", body: "ok",
+			w: want{code: 200, headers: []string{"Content-Length: 2"}, length: 2, framing: FramingLength}},
+		{name: "§7.4 accepts a CR LF empty line right after a bare-LF status line", p: s,
+			head: "HTTP/1.1 200 OK\n\r\n", body: "X: y\n\n",
+			w: want{code: 200, length: none, framing: FramingUntilClose}},
+		{name: "§7.4 accepts a bare-LF 1xx head closed by CR LF, then the final head", p: s,
+			head: "HTTP/1.1 100 Continue\n\r\nHTTP/1.1 200 OK\nContent-Length: 2\n\r\n", body: "ok",
+			w: want{code: 200, headers: []string{"Content-Length: 2"}, length: 2, framing: FramingLength, info: 1}},
 		bad("a NUL byte", st200+"X: a\x00\r\n\r\n", l+4),
 		// issue 7 rule 10 (RFC 9110 §5.5): obs-text is allowed; a byte that is
 		// not UTF-8 is stored as U+FFFD and swallows no ASCII byte.
@@ -723,39 +755,61 @@ func TestHeadErrorMessage(t *testing.T) {
 	assert.Equal(t, "gdhttp: malformed response head at byte 17: empty field name", e.Error())
 }
 
+// TestGodotDecode pins godotDecode to String::append_utf8 of Godot 4.4+
+// (PR #99826), each row derived from its source.
 func TestGodotDecode(t *testing.T) {
+	const r = "\uFFFD"
 	for _, c := range []struct {
-		name, in, out       string
-		bom, nul, structure bool
-		at                  int
+		name, in, out string
+		bom, nul      bool
+		at            int
 	}{
 		{name: "valid UTF-8 unchanged", in: "a é 日 😀", out: "a é 日 😀", at: -1},
+		{name: "the ends of each valid range", in: "\xc2\x80 \xdf\xbf \xe0\xa0\x80 \xed\x9f\xbf \xee\x80\x80 \xf0\x90\x80\x80 \xf4\x8f\xbf\xbf",
+			out: "\u0080 \u07ff \u0800 \ud7ff \ue000 \U00010000 \U0010ffff", at: -1},
 		{name: "BOM dropped", in: "\xef\xbb\xbfab", out: "ab", bom: true, at: 0},
 		{name: "BOM only at the start", in: "a\xef\xbb\xbf", out: "a\ufeff", at: -1},
+		{name: "a BOM cut short is not one", in: "\xef\xbb", out: r + r, at: -1},
 		{name: "NUL cuts", in: "ab\x00cd", out: "ab", nul: true, at: 2},
-		{name: "a sequence cut by NUL becomes a space", in: "ab\xc3\x00cd", out: "ab ", nul: true, at: 3},
-		{name: "stray continuation byte", in: "a\x80b", out: "a\uFFFDb", at: -1},
-		{name: "0xFE and 0xFF", in: "\xfe\xff", out: "\uFFFD\uFFFD", at: -1},
-		{name: "a broken sequence swallows the next byte", in: "\xc3(x", out: "\uFFFDx", structure: true, at: 1},
-		{name: "a broken sequence swallows a lead byte", in: "\xc3\xc3\xa9", out: "\uFFFD\uFFFD", at: -1},
-		{name: "overlong LF", in: "a\xc0\x8ab", out: "a\nb", structure: true, at: 1},
-		{name: "3-byte overlong 'A'", in: "\xe0\x81\x81", out: "A", structure: true, at: 0},
-		{name: "overlong non-ASCII is decoded", in: "\xe0\x82\x80", out: "\u0080", at: -1},
-		{name: "overlong NUL", in: "\xc0\x80", out: "\uFFFD", at: -1},
-		{name: "surrogate", in: "\xed\xb0\x80", out: "\uFFFD", at: -1},
-		{name: "above U+10FFFF", in: "\xf4\x90\x80\x80", out: "\uFFFD", at: -1},
-		{name: "six-byte form", in: "\xfc\x80\x80\x80\x80\xaf", out: "/", structure: true, at: 0},
+		{name: "a sequence cut by NUL is U+FFFD", in: "ab\xc3\x00cd", out: "ab" + r, nul: true, at: 3},
+		{name: "a three-byte sequence cut by NUL after two bytes: U+FFFD per byte", in: "\xe2\x82\x00z", out: r + r, nul: true, at: 2},
+		{name: "stray continuation byte", in: "a\x80b", out: "a" + r + "b", at: -1},
+		{name: "0xFE and 0xFF", in: "\xfe\xff", out: r + r, at: -1},
+		{name: "a broken two-byte sequence keeps the ASCII byte", in: "\xc3(x", out: r + "(x", at: -1},
+		{name: "a broken two-byte sequence keeps the LF", in: "\xc3\n", out: r + "\n", at: -1},
+		{name: "Latin-1 before CR LF keeps both", in: "caf\xe9\r\n", out: "caf" + r + "\r\n", at: -1},
+		{name: "a broken lead, then a valid pair", in: "\xc3\xc3\xa9", out: r + "é", at: -1},
+		{name: "a lead at the end", in: "a\xc3", out: "a" + r, at: -1},
+		{name: "C0 and C1 are overlong: U+FFFD per byte", in: "\xc0\x8a\xc1\xbf", out: r + r + r + r, at: -1},
+		{name: "overlong NUL", in: "\xc0\x80", out: r + r, at: -1},
+		{name: "three-byte overlong 'A' (E0 takes A0–BF)", in: "\xe0\x81\x81", out: r + r + r, at: -1},
+		{name: "three-byte overlong U+0080", in: "\xe0\x82\x80", out: r + r + r, at: -1},
+		{name: "surrogate (ED takes 80–9F)", in: "\xed\xb0\x80", out: r + r + r, at: -1},
+		{name: "a bad second byte of three: the lead alone", in: "\xe2(", out: r + "(", at: -1},
+		{name: "a bad third byte: one U+FFFD for the first two, then the byte alone", in: "\xe2\x82(\xe2\x82\xc3\xa9", out: r + "(" + r + "é", at: -1},
+		{name: "three bytes cut by the end after two: U+FFFD per byte", in: "\xe2\x82", out: r + r, at: -1},
+		{name: "four-byte overlong (F0 takes 90–BF)", in: "\xf0\x8f\xbf\xbf", out: r + r + r + r, at: -1},
+		{name: "above U+10FFFF after F4 (F4 takes 80–8F)", in: "\xf4\x90\x80\x80", out: r + r + r + r, at: -1},
+		{name: "above U+10FFFF after F5: the lead alone", in: "\xf5\x80\x80\x80", out: r + r + r + r, at: -1},
+		{name: "F5–F7 take 80–BF as F1–F3 do: a bad third byte, one U+FFFD for two", in: "\xf5\x80(", out: r + "(", at: -1},
+		{name: "F5–F7 take 80–BF as F1–F3 do: a bad fourth byte, one U+FFFD for three", in: "\xf7\xbf\xbf(", out: r + "(", at: -1},
+		{name: "a bad third byte of four: one U+FFFD for two", in: "\xf0\x9f(", out: r + "(", at: -1},
+		{name: "a bad fourth byte: one U+FFFD for three", in: "\xf0\x9f\x98(", out: r + "(", at: -1},
+		{name: "four bytes cut by the end after three: U+FFFD per byte", in: "\xf0\x9f\x98", out: r + r + r, at: -1},
+		{name: "four bytes cut by the end after two: U+FFFD per byte", in: "\xf0\x9f", out: r + r, at: -1},
+		{name: "five-byte form", in: "\xf8\x88\x80\x80\x80!", out: r + r + r + r + r + "!", at: -1},
+		{name: "six-byte form", in: "\xfc\x80\x80\x80\x80\xaf", out: r + r + r + r + r + r, at: -1},
 		{name: "BOM, then NUL: the BOM is first", in: "\xef\xbb\xbfa\x00", out: "a", bom: true, nul: true, at: 0},
-		{name: "the earliest event is reported", in: "\xc0\x8a\x00", out: "\n", nul: true, structure: true, at: 0},
+		{name: "the NUL is reported at its raw offset", in: "\xc0\x8a\x00", out: r + r, nul: true, at: 2},
 	} {
 		t.Run("§0.4.5 "+c.name, func(t *testing.T) {
-			out, r := godotDecode(nil, []byte(c.in))
+			out, res := godotDecode(nil, []byte(c.in))
 			assert.Equal(t, c.out, string(out))
-			assert.Equal(t, c.bom, r.bom, "bom")
-			assert.Equal(t, c.nul, r.nul, "nul")
-			assert.Equal(t, c.structure, r.structural, "structural")
-			assert.Equal(t, c.at, r.at, "at")
-			assert.True(t, r.changed)
+			assert.Equal(t, c.bom, res.bom, "bom")
+			assert.Equal(t, c.nul, res.nul, "nul")
+			assert.Equal(t, c.nul, res.structural, "structural: only a NUL changes the ASCII text")
+			assert.Equal(t, c.at, res.at, "at")
+			assert.True(t, res.changed)
 		})
 	}
 }
