@@ -112,6 +112,33 @@ func TestIssue7Rule1AmbiguousHeadKeepsResponse(t *testing.T) {
 	}
 }
 
+// §0.4.5, §1.8.2: the head is decoded as Godot 4.4+'s String::utf8
+// (append_utf8): a broken sequence is U+FFFD and decoding resumes at the
+// byte that broke it, so no CR or LF is swallowed and no overlong form
+// makes one — what ends a line, and so the framing, is what the raw bytes
+// say. Spelled out here, not derived from wire.
+func TestHeadDecodedAsGodot(t *testing.T) {
+	cases := []struct {
+		name, resp string
+		want       Completion
+	}{
+		{"broken 2-byte sequence before an LF keeps the LF", "HTTP/1.1 200 OK\nX: \xc3\nContent-Length: 5\n\nhello",
+			Completion{ResultSuccess, 200, hdrs("X: \uFFFD", "Content-Length: 5"), []byte("hello")}},
+		{"overlong LF is no line break", "HTTP/1.1 200 OK\r\nX: a\xc0\x8aContent-Length: 5\r\n\r\nhello",
+			Completion{ResultSuccess, 200, hdrs("X: a\uFFFD\uFFFDContent-Length: 5"), nil}},
+		{"the byte after a broken sequence is kept", "HTTP/1.1 200 OK\r\nX: \xc3(z\r\nContent-Length: 2\r\n\r\nok",
+			Completion{ResultSuccess, 200, hdrs("X: \uFFFD(z", "Content-Length: 2"), []byte("ok")}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+				srv := serve(t, testserver.Script(testserver.Read(), testserver.WriteString(c.resp), testserver.Hold()))
+				assertCompletion(t, c.want, d.run(t, n, srv.URL("/"), nil, 0, nil))
+			})
+		})
+	}
+}
+
 // issue 7 rule 1, §7 D2, §2.8.1: a 301 whose head is flagged ambiguous and
 // has no body framing is followed, as Godot follows it from CONNECTED.
 func TestIssue7Rule1AmbiguousRedirect(t *testing.T) {
