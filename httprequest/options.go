@@ -247,8 +247,10 @@ func (n *HTTPRequest) AcceptBrotli() bool { return n.opts.brotli }
 
 // SetDrainPerStep makes each Process step read all the body bytes already
 // available instead of one chunk (Godot caps a non-threaded download at
-// download_chunk_size bytes per frame, §2.14, issue #120425). The threaded
-// and Do drivers block on each read and are not affected.
+// download_chunk_size bytes per frame, §2.14, issue #120425), up to 4 MiB a
+// step, so that a body arriving faster than it is consumed cannot hold one
+// Process (and its timeout check) for good. The threaded and Do drivers
+// block on each read and are not affected.
 func (n *HTTPRequest) SetDrainPerStep(on bool) error {
 	return n.setOption("set_drain_per_step", func(o *options) { o.drainPerStep = on })
 }

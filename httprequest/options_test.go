@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -295,6 +296,85 @@ func TestOneReadPerFrameAndDrain(t *testing.T) {
 		})
 	}
 }
+
+// §7.2, §7 D1, §2.11: a drain stops after drainStepMax bytes read or
+// decoded, so a body that arrives faster than the step consumes it — an
+// endless stream into a slow body writer, or gzip decoding slower than the
+// socket fills — cannot keep one Process from returning, and the timeout
+// still ends the request.
+func TestDrainStepBounded(t *testing.T) {
+	zeros := gzipBytes(t, make([]byte, 1<<20)) // a member of 1 MiB decoded, ~1 KiB sent
+	for _, c := range []struct {
+		name      string
+		encoding  string
+		piece     []byte
+		w         io.Writer
+		chunkSize int
+	}{
+		{"slow body writer", "", bigBody(64 << 10), slowWriter{}, 0},
+		{"gzip members", "Content-Encoding: gzip\r\n", zeros, io.Discard, 4096},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stop := make(chan struct{})
+			var stopOnce sync.Once
+			end := func() { stopOnce.Do(func() { close(stop) }) }
+			defer end()
+			srv := serve(t, func(conn *testserver.Conn) {
+				if _, err := conn.ReadRequest(); err != nil {
+					return
+				}
+				if conn.Write([]byte("HTTP/1.1 200 OK\r\n"+c.encoding+"Connection: close\r\n\r\n")) != nil {
+					return
+				}
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if conn.Write(c.piece) != nil {
+						return
+					}
+				}
+			})
+			n := newNode(t)
+			require.NoError(t, n.SetDrainPerStep(true))
+			require.NoError(t, n.SetBodyWriter(c.w))
+			if c.chunkSize > 0 {
+				require.NoError(t, n.SetDownloadChunkSize(c.chunkSize))
+			}
+			require.NoError(t, n.SetTimeout(300*time.Millisecond))
+			var got []Result
+			n.OnRequestCompleted(func(r Result, _ int, _ []string, _ []byte) { got = append(got, r) })
+			require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+			var longest time.Duration
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for start := time.Now(); len(got) == 0 && time.Since(start) < 30*time.Second; {
+					f := time.Now()
+					n.Process()
+					longest = max(longest, time.Since(f))
+				}
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				end() // the stream ends: Process can return
+				<-done
+				t.Fatalf("a Process call ran for 10 s (timeout 300 ms); then %v", got)
+			}
+			assert.Equal(t, []Result{ResultTimeout}, got)
+			assert.Less(t, longest, 2*time.Second, "the longest Process")
+		})
+	}
+}
+
+// slowWriter takes a millisecond per write: a slow disk, a consumer that
+// works on each piece.
+type slowWriter struct{}
+
+func (slowWriter) Write(p []byte) (int, error) { time.Sleep(time.Millisecond); return len(p), nil }
 
 // §7.2 drain with a chunked body that has fully arrived: the first body
 // frame reads every chunk, the last-chunk line and the trailer, so the
