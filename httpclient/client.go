@@ -465,7 +465,10 @@ func (c *Client) KeepAlive() bool {
 // byte past the last response's end, neither in the client's buffer nor
 // queued in the socket; and, when a request was made on the connection, its
 // response was a final one (code 200 or above) read to its end, framed (a
-// length or chunks; 204 and 304 have no body) and kept alive (KeepAlive).
+// length or chunks; 204 and 304 have no body) and kept alive: by Godot's
+// test (KeepAlive) and by RFC 9112 §9.3 (no "close" anywhere in
+// Connection, HTTP/1.0 only with "keep-alive"): a server that said it
+// closes would close under the next request.
 // The socket is as the last Poll saw it (its liveness check looks without
 // waiting and without consuming, §1.6.3): ask right after a Poll, which
 // also reports a close or an error first.
@@ -479,7 +482,7 @@ func (c *Client) Reusable() bool {
 	if c.status != StatusConnected || c.rr < c.rw {
 		return false
 	}
-	if c.reqSent && !(c.body.done && c.endKnown() && c.KeepAlive()) {
+	if c.reqSent && !(c.body.done && c.endKnown() && c.KeepAlive() && c.head.Persistent) {
 		return false
 	}
 	if c.st.tr != nil && c.st.tr.held && c.rerr == nil {

@@ -122,12 +122,14 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // fails the request.
 //
 // The Response: Status is the code and net/http's text for it (Godot keeps
-// no reason phrase); Proto is HTTP/1.1 whatever the server's version; the
-// headers are Godot's (§1.8), but a chunked response has ContentLength −1
-// and neither Content-Length nor Transfer-Encoding in Header, as net/http;
-// trailers are read and dropped (Godot returns none), so Trailer is nil;
-// TLS is the connection's state over https; a response with nothing to
-// read (HEAD, Content-Length: 0, 204, 304) has http.NoBody, its connection
+// no reason phrase); Proto is HTTP/1.0 for an HTTP/1.0 status line, else
+// HTTP/1.1; Close says the server closes (RFC 9112 §9.3); the headers are
+// Godot's (§1.8), but a chunked response has ContentLength −1 and neither
+// Content-Length nor Transfer-Encoding in Header, as net/http; trailers are
+// read and dropped (Godot returns none), so Trailer is nil; TLS is the
+// connection's state over https; a response with nothing to read (HEAD, a
+// length of 0, a 204 or 304 without framing: Godot reads the body of one
+// with a Content-Length unless Strict) has http.NoBody, its connection
 // already back in the pool.
 //
 // Errors: a body that fails to read wraps a *RequestBodyError and the read
@@ -499,14 +501,17 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 		StatusCode:    code,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
-		ProtoMinor:    1,
+		ProtoMinor:    c.head.ProtoMinor,
 		Header:        wire.HTTPHeader(c.RawHeaders()), // a map of its own
 		ContentLength: c.ResponseBodyLength(),
-		Close:         !c.KeepAlive() || req.Close,
+		Close:         !c.KeepAlive() || !c.head.Persistent || req.Close,
 		Request:       req,
 	}
 	if resp.Header == nil {
 		resp.Header = http.Header{}
+	}
+	if resp.ProtoMinor == 0 {
+		resp.Proto = "HTTP/1.0"
 	}
 	if c.IsResponseChunked() {
 		// The body's length is unknown whatever a Content-Length says

@@ -649,6 +649,37 @@ func TestTransportConnectionClose(t *testing.T) {
 	resp.Body.Close()
 	get(t, tr, s2.URL)
 	assert.EqualValues(t, 2, s2.accepted.Load(), "Request.Close: not pooled")
+
+	// RFC 9112 §9.3, where Godot's KeepAlive sees no close (§1.8.3,
+	// §1.8.8): the server closes; the connection is not pooled.
+	for _, head := range []string{"HTTP/1.0 200 OK\r\n", "HTTP/1.1 200 OK\r\nConnection:close\r\n"} {
+		var conns atomic.Int32
+		serveOne := func(c net.Conn) {
+			conns.Add(1)
+			br := bufio.NewReader(c)
+			readHead(br)
+			_, _ = io.WriteString(c, head+"Content-Length: 1\r\n\r\nx")
+			_, _ = io.Copy(io.Discard, br) // a request sent here is never answered
+		}
+		addr := sequenceServer(t, serveOne, serveOne)
+		for range 2 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/", nil)
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err, head)
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			resp.Body.Close()
+			cancel()
+			assert.Equal(t, "x", string(body))
+			assert.True(t, resp.Close, head)
+			if strings.HasPrefix(head, "HTTP/1.0") {
+				assert.Equal(t, "HTTP/1.0", resp.Proto)
+				assert.Equal(t, 0, resp.ProtoMinor)
+			}
+		}
+		assert.EqualValues(t, 2, conns.Load(), head)
+	}
 }
 
 func TestTransportIdleTimeoutAndCloseIdle(t *testing.T) {

@@ -458,6 +458,13 @@ func TestKeepAlive(t *testing.T) {
 		{"off: a connection per request (§2.1.4)", false, testserver.RespondEach(ok), 3},
 		{"on: one connection", true, testserver.RespondEach(ok), 1},
 		{"on, Connection: close", true, testserver.RespondEach("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"), 3},
+		// RFC 9112 §9.3, where Godot's prefix test (§1.8.3) sees no close:
+		// the node closes the connection itself (the server, which does
+		// not, would otherwise keep it open until its idle timeout).
+		{"on, Connection:close", true, testserver.RespondEach("HTTP/1.1 200 OK\r\nConnection:close\r\nContent-Length: 2\r\n\r\nok"), 3},
+		{"on, Connection: keep-alive, close", true, testserver.RespondEach("HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 2\r\n\r\nok"), 3},
+		{"on, HTTP/1.0", true, testserver.RespondEach("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"), 3},
+		{"on, HTTP/1.0 with keep-alive", true, testserver.RespondEach("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok"), 1},
 		{"on, server closes right after each response", true, testserver.Script(testserver.Read(), testserver.WriteAndClose([]byte(ok))), 3},
 		{"on, server closes the idle connection a little later", true, testserver.Script(testserver.Read(), testserver.WriteString(ok),
 			testserver.Sleep(5*time.Millisecond), testserver.Close()), 3}, // the scenario: the FIN comes after the response
@@ -471,7 +478,7 @@ func TestKeepAlive(t *testing.T) {
 					if i > 0 && c.conns > 1 {
 						// The last connection is done with: the node closed it,
 						// or the server's FIN is in the kept one's socket.
-						require.True(t, drive.AwaitTCP(srv.Port(), maxWait, 20*time.Millisecond, drive.NoneEstablished(srv.Port())),
+						require.True(t, drive.AwaitTCP(srv.Port(), 2*time.Second, 20*time.Millisecond, drive.NoneEstablished(srv.Port())),
 							"a connection still open")
 					}
 					o := d.run(t, n, srv.URL("/"+strconv.Itoa(i)), nil, httpclient.MethodGet, nil)

@@ -67,6 +67,16 @@ type Head struct {
 	// KeepAlive is false once a stripped line starts, case-insensitively, with
 	// "connection: close" (§1.8.3); true otherwise.
 	KeepAlive bool
+	// ProtoMinor is 0 for an "HTTP/1.0" status line, 1 otherwise (Godot
+	// ignores the version, §1.8.8).
+	ProtoMinor int
+	// Persistent reports whether the server keeps the connection open after
+	// this response by RFC 9112 §9.3, which Godot's KeepAlive test does not
+	// follow: no "close" option in any Connection field (any case, any
+	// spacing, anywhere in the list), and HTTP/1.1, or HTTP/1.0 with a
+	// "keep-alive" option. The port's own connection reuse asks it
+	// (httpclient.Client.Reusable); Godot never reuses a connection itself.
+	Persistent bool
 	// Framing is how the body is delimited (§1.9; RFC 9112 §6.3 in strict
 	// mode).
 	Framing Framing
@@ -259,10 +269,12 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 
 	h.Reset()
 	h.Code = 200 // §1.8.1
+	h.ProtoMinor = 1
 	var (
 		bodySize  int64 = -1
 		chunked   bool
 		keepAlive = true
+		conn      connOptions
 		ambiguous = dec.structural
 		clSeen    bool
 		clOff     int
@@ -302,6 +314,9 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 			} else if spacedFramingName(s) {
 				ambiguous = true
 			}
+			if hasPrefixFold(s, "connection") {
+				conn.add(s)
+			}
 		case 't':
 			if ok, viaUnicode := prefixFold(s, "transfer-encoding:", fold); ok {
 				if stripEdges(s[strings.IndexByte(s, ':')+1:]) == "chunked" {
@@ -317,6 +332,9 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		// §1.8.4: the first line of the split, tested raw and case-sensitively.
 		if idx == 0 && strings.HasPrefix(line, "HTTP") {
 			h.Code = int(int32(toInt(secondField(line))))
+			if strings.HasPrefix(line, "HTTP/1.0 ") {
+				h.ProtoMinor = 0
+			}
 		} else {
 			if maxFields > 0 && len(h.Headers) >= maxFields {
 				return false, &LimitError{What: "header fields", Limit: int64(maxFields)}
@@ -340,6 +358,7 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 	}
 	h.ContentLength = bodySize
 	h.KeepAlive = keepAlive
+	h.Persistent = !conn.close && (h.ProtoMinor == 1 || conn.keepAlive)
 
 	if p.Strict {
 		if reason := st.finish(); reason != "" {
@@ -375,6 +394,28 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 	}
 	h.Ambiguous = ambiguous || clSeen && (chunked || teOther)
 	return false, nil
+}
+
+// connOptions collects the options of a head's Connection fields (RFC 9112
+// §9.3, RFC 9110 §7.6.1).
+type connOptions struct{ close, keepAlive bool }
+
+// add reads s, a stripped line that starts with "connection": a
+// Connection field's comma-separated options, any case, white space around
+// them.
+func (o *connOptions) add(s string) {
+	name, value, ok := strings.Cut(s, ":")
+	if !ok || !strings.EqualFold(strings.TrimRight(name, " \t"), "connection") {
+		return
+	}
+	for opt := range strings.SplitSeq(value, ",") {
+		switch opt = strings.Trim(opt, " \t"); {
+		case strings.EqualFold(opt, "close"):
+			o.close = true
+		case strings.EqualFold(opt, "keep-alive"):
+			o.keepAlive = true
+		}
+	}
 }
 
 // replaceBareCR rebuilds h.Headers from a copy of text in which every CR is

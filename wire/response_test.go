@@ -362,6 +362,37 @@ func TestParseConnection(t *testing.T) {
 	runHeadCases(t, cases)
 }
 
+// Persistent and ProtoMinor follow RFC 9112 §9.3, apart from Godot's
+// KeepAlive (§1.8.3, §1.8.8), in both modes.
+func TestParsePersistent(t *testing.T) {
+	for _, c := range []struct {
+		head       string
+		persistent bool
+		minor      int
+	}{
+		{"HTTP/1.1 200 OK\r\n\r\n", true, 1},
+		{"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", false, 1},
+		{"HTTP/1.1 200 OK\r\nConnection:close\r\n\r\n", false, 1},
+		{"HTTP/1.1 200 OK\r\nconnection:\tCLOSE \r\n\r\n", false, 1},
+		{"HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\n\r\n", false, 1},
+		{"HTTP/1.1 200 OK\r\nConnection: TE\r\nConnection: close\r\n\r\n", false, 1},
+		{"HTTP/1.1 200 OK\r\nConnection: closed\r\n\r\n", true, 1},
+		{"HTTP/1.1 200 OK\r\nX-Connection: close\r\n\r\n", true, 1},
+		{"HTTP/1.0 200 OK\r\n\r\n", false, 0},
+		{"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n", true, 0},
+		{"HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\n\r\n", false, 0},
+	} {
+		for _, strict := range []bool{false, true} {
+			p := HeadParser{Strict: strict}
+			var h Head
+			_, err := p.Parse([]byte(c.head), &h)
+			require.NoError(t, err, "%q strict %v", c.head, strict)
+			assert.Equal(t, c.persistent, h.Persistent, "%q strict %v", c.head, strict)
+			assert.Equal(t, c.minor, h.ProtoMinor, "%q strict %v", c.head, strict)
+		}
+	}
+}
+
 func TestParseHeadRequestAndStatus(t *testing.T) {
 	head := HeadParser{HeadRequest: true}
 	runHeadCases(t, []headCase{
