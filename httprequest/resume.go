@@ -52,7 +52,12 @@ import (
 //  4. A 416 Range Not Satisfiable whose "Content-Range: bytes */L" says L = S
 //     means F is already complete: RESULT_SUCCESS with code 416. Another 416
 //     (the file shrank, or the state lied) starts once more without a Range.
-//  5. Success removes the state file. A failure, a timeout or ctx's
+//  5. A 206 that ends before the resource's end ("bytes S-E/L" with
+//     E+1 < L: a server that caps ranges) leaves F partial: DoResumable
+//     asks for the rest, "Range: bytes=E+1-", and so on until F has L
+//     bytes (every round appends at least one), a 200 starts it over, or a
+//     request fails. Resumed is then the last request's.
+//  6. Success removes the state file. A failure, a timeout or ctx's
 //     cancellation leaves F (keep_partial_download: written in place) and
 //     the state file, for the next call.
 //
@@ -127,11 +132,17 @@ func (s *resumeState) validator() string {
 }
 
 // DoResumable downloads url into download_file like Do, resuming a partial
-// file a previous call left (see the comment at the top of resume.go for the
-// rules). headers are sent as given, before the Range headers; a Range or
-// If-Range among them is refused with godot.ErrInvalidParameter, as is an empty
-// download_file. The node's keep_partial_download and
-// append_to_download_file are on during the call and restored afterwards.
+// file a previous call left: F's size is the offset of a "Range: bytes=S-"
+// request with an If-Range from a state file beside F (F + ResumeSuffix); a
+// 206 is appended only when its Content-Range continues F, a 200 starts F
+// over, any other status leaves F untouched, a 416 saying F is whole is
+// success, and a 206 that ends before the resource's end is followed by a
+// request for the rest, until F is whole (the comment at the top of
+// resume.go has every rule). headers are sent as given, before the Range
+// headers; a Range or If-Range among them is refused with
+// godot.ErrInvalidParameter, as is an empty download_file. The node's
+// keep_partial_download and append_to_download_file are on during the call
+// and restored afterwards.
 // The error is Do's: nil for RESULT_SUCCESS (a 416 for a complete file
 // included), else a *ResultError whose cause may be ErrResumeMismatch or
 // ErrResumeStatus.
@@ -158,16 +169,29 @@ func (n *HTTPRequest) DoResumable(ctx context.Context, url string, headers []str
 	n.keepPartial.Store(true)
 	n.appendFile.Store(true)
 
-	res, again, err := n.resumeOnce(ctx, url, headers, file, true)
-	if again {
-		res, _, err = n.resumeOnce(ctx, url, headers, file, false)
+	res, next, err := n.resumeOnce(ctx, url, headers, file, true)
+	if next == resumeWithoutRange {
+		res, next, err = n.resumeOnce(ctx, url, headers, file, false)
+	}
+	for next == resumeRest {
+		// Each round appended at least a byte: the file grows to the
+		// resource's length (or a 200 starts it over, which ends it).
+		res, next, err = n.resumeOnce(ctx, url, headers, file, true)
 	}
 	return res, err
 }
 
-// resumeOnce is one request of DoResumable; again asks for a second one
-// without a Range (a 416 that does not match the file).
-func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []string, file string, tryRange bool) (res Resumed, again bool, err error) {
+// resumeNext says what DoResumable does after one request.
+type resumeNext int
+
+const (
+	resumeDone         resumeNext = iota
+	resumeWithoutRange            // a 416 that does not match the file: once more, no Range
+	resumeRest                    // a 206 that ended before the resource's end: ask for the rest
+)
+
+// resumeOnce is one request of DoResumable, and what comes next.
+func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []string, file string, tryRange bool) (res Resumed, next resumeNext, err error) {
 	statePath := file + ResumeSuffix
 	var size int64
 	if fi, serr := os.Stat(file); serr == nil && fi.Mode().IsRegular() {
@@ -230,7 +254,7 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 		if werr := os.WriteFile(file, nil, 0o666); werr != nil {
 			err = resultErr(ResultDownloadFileCantOpen, cantOpen(werr))
 			res.Completion = Completion{Result: ResultDownloadFileCantOpen, ResponseCode: c.ResponseCode, Headers: c.Headers}
-			return res, false, err
+			return res, resumeDone, err
 		}
 	}
 	if c.ResponseCode == 416 && (c.Result == ResultSuccess || errors.Is(err, ErrResumeStatus)) {
@@ -238,10 +262,10 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 			res.Outcome = ResumeAlreadyComplete
 			res.Completion = Completion{Result: ResultSuccess, ResponseCode: c.ResponseCode, Headers: c.Headers}
 			_ = os.Remove(statePath)
-			return res, false, nil
+			return res, resumeDone, nil
 		}
 		if resume {
-			return res, true, err
+			return res, resumeWithoutRange, err
 		}
 	}
 	if c.Result == ResultSuccess && c.ResponseCode == 206 && written {
@@ -250,7 +274,12 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 		if cerr := endsRange(file, size, c.Headers); cerr != nil {
 			err = resultErr(ResultDownloadFileCantOpen, cerr)
 			res.Completion = Completion{Result: ResultDownloadFileCantOpen, ResponseCode: c.ResponseCode, Headers: c.Headers}
-			return res, false, err
+			return res, resumeDone, err
+		}
+		if _, end, length, _ := parseContentRange(wire.FieldValue(c.Headers, "content-range")); end+1 < length {
+			// A server that caps a range: the file is not whole yet, and
+			// the state file (the 206's) is kept for the rest.
+			return res, resumeRest, nil
 		}
 	}
 	if c.Result == ResultSuccess && (c.ResponseCode == 200 || c.ResponseCode == 206 && written) {
@@ -264,7 +293,7 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 		err = resultErr(ResultDownloadFileCantOpen, cause)
 		res.Completion = Completion{Result: ResultDownloadFileCantOpen, ResponseCode: c.ResponseCode, Headers: c.Headers}
 	}
-	return res, false, err
+	return res, resumeDone, err
 }
 
 // continuesFile checks that a 206 continues a file of size bytes (see step 3

@@ -36,6 +36,7 @@ type resource struct {
 	modtime  time.Time // zero for no Last-Modified
 	cutAfter int       // > 0: the next response stops after this many body bytes
 	noRanges bool      // answer 200 with the whole file, whatever the Range
+	maxRange int       // > 0: an open range "bytes=S-" is served as at most this many bytes
 	requests []http.Header
 }
 
@@ -44,8 +45,13 @@ func (r *resource) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.requests = append(r.requests, req.Header.Clone())
 	content, etag, modtime, cut := r.content, r.etag, r.modtime, r.cutAfter
 	r.cutAfter = 0
-	noRanges := r.noRanges
+	noRanges, maxRange := r.noRanges, r.maxRange
 	r.mu.Unlock()
+	if start, ok := strings.CutPrefix(req.Header.Get("Range"), "bytes="); ok && maxRange > 0 {
+		if s, err := strconv.Atoi(strings.TrimSuffix(start, "-")); err == nil && strings.HasSuffix(start, "-") {
+			req.Header.Set("Range", "bytes="+start+strconv.Itoa(s+maxRange-1)) // a CDN capping ranges
+		}
+	}
 	if etag != "" {
 		w.Header().Set("ETag", etag)
 	}
@@ -351,6 +357,45 @@ func TestDoResumable416(t *testing.T) {
 		assert.Empty(t, res.request(1).Get("Range"), "the second request asks for the whole file")
 		assert.True(t, bytes.Equal(content, fileBytes(t, f.file)))
 	})
+}
+
+// Step 5: a server that caps ranges answers "bytes S-E/L" with E+1 < L;
+// the file is not whole, so DoResumable asks for the rest, round after
+// round, and succeeds only with all L bytes (it used to succeed with the
+// first range appended, the file short and its state removed).
+func TestDoResumableCappedRanges(t *testing.T) {
+	content := randomBytes(t, 10<<10)
+	res := &resource{content: content, etag: `"c"`, maxRange: 3000}
+	f := newResumeFixture(t, res)
+	require.NoError(t, os.WriteFile(f.file, content[:1000], 0o644))
+	require.NoError(t, writeResumeState(f.state, &resumeState{URL: f.url, ETag: `"c"`, Length: int64(len(content))}))
+	r, err := f.do(t)
+	require.NoError(t, err)
+	assert.Equal(t, ResultSuccess, r.Result)
+	assert.Equal(t, 206, r.ResponseCode)
+	assert.Equal(t, ResumeAppended, r.Outcome)
+	assert.True(t, bytes.Equal(content, fileBytes(t, f.file)), "the whole file")
+	assert.NoFileExists(t, f.state)
+	require.Equal(t, 4, res.count())
+	for i, offset := range []int{1000, 4000, 7000, 10000} {
+		assert.Equal(t, "bytes="+strconv.Itoa(offset)+"-", res.request(i).Get("Range"))
+		assert.Equal(t, `"c"`, res.request(i).Get("If-Range"))
+	}
+	assert.Equal(t, int64(10000), r.Offset, "the last request's")
+
+	// A round cut short fails the call and leaves the file and the state;
+	// the next call goes on from there.
+	require.NoError(t, os.WriteFile(f.file, content[:1000], 0o644))
+	require.NoError(t, writeResumeState(f.state, &resumeState{URL: f.url, ETag: `"c"`, Length: int64(len(content))}))
+	res.set(func(r *resource) { r.cutAfter = 500 })
+	_, err = f.do(t)
+	require.Error(t, err)
+	assert.Len(t, fileBytes(t, f.file), 1500)
+	assert.FileExists(t, f.state)
+	r, err = f.do(t)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(content, fileBytes(t, f.file)))
+	assert.Equal(t, 4+1+3, res.count(), "then 1500-4499, 4500-7499, 7500-10239")
 }
 
 // The checks Godot's node leaves to the game: a 206 that does not continue
