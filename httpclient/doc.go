@@ -129,8 +129,9 @@
 //   - D5: the HTTPS-proxy CONNECT carries "Host: host:port" and any 2xx reply
 //     opens the tunnel, whatever its framing (Godot: "Host: :-1", only a
 //     header-only 200).
-//   - The `5;a=b` chunk quirk (§1.10.2.2) always delivers the chunk, also
-//     when its data arrives in a later call than its size line.
+//   - ReadResponseBodyChunkInto, which streams, delivers the part of a
+//     `5;a=b` chunk (§1.10.2.2) that arrived before the CONNECTION_ERROR;
+//     ReadResponseBodyChunk drops a chunk not all there, as Godot does.
 //   - Strict mode (SetStrict, §7.4) is opt-in.
 //   - RequestStream (opt-in) sends a body read from an io.Reader: with a
 //     known length the bytes are RequestRaw's, with length −1 the body is
@@ -181,7 +182,8 @@
 //
 // A Client belongs to one goroutine at a time: no method may run
 // concurrently with another, except Abort, which any goroutine may call at
-// any time to make a blocked call return (the owner then calls Close). Close
+// any time to make a blocked call return (the owner then calls Close), and
+// BytesSent, an upload's progress, which any goroutine may read. Close
 // and ConnectToHost wait for every goroutine the client started: none
 // outlives Close.
 //

@@ -114,7 +114,13 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // that many bytes are sent (a body that ends earlier fails the request); a
 // body of unknown length (ContentLength −1, or 0 with a Body other than nil
 // and http.NoBody) is sent with "Transfer-Encoding: chunked", which Godot
-// never sends. The headers are written as requestHeaders says. A request
+// never sends. Request.Header is written sorted by name (http.Header has no
+// order), each value on its own line in the order given, without
+// Content-Length, Transfer-Encoding and Trailer (as net/http); Godot's
+// client then adds the automatic headers (Host, Content-Length, User-Agent,
+// Accept) the request does not carry; Request.Host, when it differs from
+// URL.Host, is sent as Host (so is the URL's host for an IPv6 literal,
+// bracketed), and Request.Close adds "Connection: close". A request
 // that failed on a reused connection before its response is retried once on
 // a new one (idempotent methods only) when its body was not read yet or
 // Request.GetBody gives it again. As in Godot the whole body is written
