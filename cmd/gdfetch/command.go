@@ -58,7 +58,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		release := func() {}
 		ex, err = driveStart(ctx, n, func() error {
 			var err error
-			release, err = cfg.upload.start(n, cfg.url, cfg.headers, cfg.method)
+			release, err = cfg.upload.start(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.timeout)
 			return err
 		}, bar.update, bar.upload)
 		release()
@@ -93,6 +93,9 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		return exitFailed
 	}
 	code := resultExit(ex.Result, ex.Cause)
+	if errors.Is(ex.Cause, errStdinMaxTime) {
+		code = exitTimeout // -T -: stdin had nothing more when --max-time passed
+	}
 	if cfg.resume {
 		code = resumeExit(code, ex.Cause)
 		if resumed != "" && !cfg.silent && !cfg.json {
