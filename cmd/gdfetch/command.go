@@ -209,12 +209,14 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 // downloadPath is where the node writes the -o body: the -o file, or with
 // -f a sibling file that keepOrDrop renames over it only for a response
 // below 400, so that, as with curl, an error page never replaces the -o
-// file (--in-place and -C - write the file itself, as documented).
+// file. With --in-place too the sibling is written in place and renamed
+// the same way (-f's promise wins); -C - writes the file itself, as
+// documented (DoResumable leaves it untouched for a code it does not write).
 func downloadPath(cfg *config) string {
 	if cfg.device != nil {
 		return ""
 	}
-	if !cfg.fail || cfg.output == "" || cfg.inPlace || cfg.resume {
+	if !cfg.fail || cfg.output == "" || cfg.resume {
 		return cfg.output
 	}
 	return filepath.Join(filepath.Dir(cfg.output), "."+filepath.Base(cfg.output)+".gdfetch-fail")

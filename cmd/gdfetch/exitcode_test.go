@@ -174,29 +174,32 @@ func TestThreadsSameCompletion(t *testing.T) {
 }
 
 // -f -o FILE, as curl: a response of 400 or more never replaces FILE (nor
-// leaves a file beside it); one below 400 does.
+// leaves a file beside it); one below 400 does. --in-place does not change
+// that (the help: "-o FILE is then left as it was").
 func TestFailKeepsOutputFile(t *testing.T) {
 	b := newBackend(t)
-	dir := t.TempDir()
-	out := filepath.Join(dir, "keep.txt")
-	require.NoError(t, os.WriteFile(out, []byte("old"), 0o644))
-	code, _, stderr := gdfetch(t, "-s", "-f", "-o", out, b.url("/nope"))
-	assert.Equal(t, exitHTTPError, code, stderr)
-	got, err := os.ReadFile(out)
-	require.NoError(t, err)
-	assert.Equal(t, "old", string(got), "an error page does not replace the -o file")
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	assert.Len(t, entries, 1, "nothing left beside it")
+	for _, extra := range [][]string{nil, {"--in-place"}} {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "keep.txt")
+		require.NoError(t, os.WriteFile(out, []byte("old"), 0o644))
+		code, _, stderr := gdfetch(t, append([]string{"-s", "-f", "-o", out, b.url("/nope")}, extra...)...)
+		assert.Equal(t, exitHTTPError, code, stderr)
+		got, err := os.ReadFile(out)
+		require.NoError(t, err)
+		assert.Equal(t, "old", string(got), "%v: an error page does not replace the -o file", extra)
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Len(t, entries, 1, "%v: nothing left beside it", extra)
 
-	code, _, stderr = gdfetch(t, "-s", "-f", "-o", out, b.url("/api/player"))
-	assert.Equal(t, exitOK, code, stderr)
-	got, err = os.ReadFile(out)
-	require.NoError(t, err)
-	assert.NotEqual(t, "old", string(got), "a success replaces it")
-	entries, err = os.ReadDir(dir)
-	require.NoError(t, err)
-	assert.Len(t, entries, 1, "nothing left beside it")
+		code, _, stderr = gdfetch(t, append([]string{"-s", "-f", "-o", out, b.url("/api/player")}, extra...)...)
+		assert.Equal(t, exitOK, code, stderr)
+		got, err = os.ReadFile(out)
+		require.NoError(t, err)
+		assert.Contains(t, string(got), `"name":"Ada"`, "%v: a success replaces it", extra)
+		entries, err = os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Len(t, entries, 1, "%v: nothing left beside it", extra)
+	}
 }
 
 // -o /dev/null, as with curl: the body is discarded and the exit status is
