@@ -37,7 +37,16 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if cfg.device != nil {
 		defer cfg.device.Close()
 	}
-	if err := configure(n, cfg, stdout); err != nil {
+	// -f: a body that would stream to stdout is held until the code is
+	// known (spool), so that an error page never reaches stdout, as curl.
+	var failBody *spool
+	var bodyOut io.Writer = stdout
+	if cfg.fail && cfg.output == "" && !cfg.include && !cfg.json {
+		failBody = &spool{}
+		defer failBody.Close()
+		bodyOut = failBody
+	}
+	if err := configure(n, cfg, bodyOut); err != nil {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitUsage
 	}
@@ -117,8 +126,19 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		if cfg.include {
 			writeInclude(stdout, ex)
 		}
-		if len(ex.Body) > 0 {
-			if _, err := stdout.Write(ex.Body); err != nil {
+		body := ex.Body
+		if cfg.fail && ex.ResponseCode >= 400 {
+			body = nil // -f: no error page on stdout (-i: the result line and headers only)
+		}
+		if len(body) > 0 {
+			if _, err := stdout.Write(body); err != nil {
+				fmt.Fprintf(stderr, "gdfetch: writing the body: %v\n", err)
+				return exitWrite
+			}
+		}
+		// -f: the held body only for a code the completion gives, below 400.
+		if failBody != nil && ex.ResponseCode > 0 && ex.ResponseCode < 400 {
+			if _, err := failBody.WriteTo(stdout); err != nil {
 				fmt.Fprintf(stderr, "gdfetch: writing the body: %v\n", err)
 				return exitWrite
 			}
@@ -171,8 +191,8 @@ func bodyBytes(n *httprequest.HTTPRequest, ex *exchange) int64 {
 }
 
 // configure sets the node's properties and options from the flags. The body
-// streams to stdout (SetBodyWriter) unless -i or --json need it whole first,
-// or -o sends it to download_file.
+// streams to stdout (SetBodyWriter; with -f, runFetch's spool) unless -i or
+// --json need it whole first, or -o sends it to download_file.
 func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error {
 	n.SetAcceptGzip(!cfg.noGzip)
 	steps := []error{
