@@ -111,7 +111,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 			io.WriteString(stderr, resumed)
 		}
 	}
-	if code == exitOK && cfg.fail && ex.ResponseCode >= 400 {
+	if code == exitOK && cfg.fail && ex.ResponseCode >= 400 && !ex.Complete { // -C -'s 416: complete, as curl
 		code = exitHTTPError
 	}
 	if cfg.verbose {

@@ -67,6 +67,7 @@ func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config
 		return nil, "", err // a refused request (ErrInvalidParameter, ErrBusy)
 	}
 	ex.Completion = r.Completion
+	ex.Complete = r.Result == httprequest.ResultSuccess && r.Outcome == httprequest.ResumeAlreadyComplete
 	if cfg.verbose {
 		writeRequest(verbose, requestBytes(n, cfg.url, r.Sent, cfg.method, nil, cfg.proxyHost != ""))
 	}

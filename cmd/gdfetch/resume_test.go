@@ -68,6 +68,17 @@ func TestResumeFlagCutThenResume(t *testing.T) {
 	code, _, stderr = gdfetch(t, "-C", "-", "-o", out, srv.URL+"/big.bin")
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stderr, "already complete")
+
+	// With -f too: a 416 for a complete file is not a failure (curl's
+	// http_should_fail), exit 0, the file as it was.
+	require.NoError(t, os.WriteFile(out+httprequest.ResumeSuffix,
+		[]byte(`{"url":"`+srv.URL+`/big.bin","etag":"\"gd1\"","length":`+strconv.Itoa(len(content))+`}`), 0o644))
+	code, _, stderr = gdfetch(t, "-f", "-C", "-", "-o", out, srv.URL+"/big.bin")
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "already complete")
+	got, err = os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(content, got), "the file as it was")
 }
 
 // A 206 that does not continue the file exits 33 (curl's range error) and
@@ -92,11 +103,13 @@ func TestResumeFlagRefusals(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "f")
 			require.NoError(t, os.WriteFile(out, []byte("abc"), 0o644))
 			require.NoError(t, os.WriteFile(out+httprequest.ResumeSuffix, []byte(`{"url":"`+srv.URL+`/f","etag":"\"x\"","length":5}`), 0o644))
-			code, _, stderr := gdfetch(t, "-C", "-", "-o", out, srv.URL+"/f")
-			assert.Equal(t, c.code, code, stderr)
-			got, err := os.ReadFile(out)
-			require.NoError(t, err)
-			assert.Equal(t, "abc", string(got), "file untouched")
+			for _, extra := range [][]string{nil, {"-f"}} {
+				code, _, stderr := gdfetch(t, append([]string{"-C", "-", "-o", out, srv.URL + "/f"}, extra...)...)
+				assert.Equal(t, c.code, code, "%v: %s", extra, stderr)
+				got, err := os.ReadFile(out)
+				require.NoError(t, err)
+				assert.Equal(t, "abc", string(got), "%v: file untouched", extra)
+			}
 		})
 	}
 }
