@@ -82,6 +82,12 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 			return exitWrite
 		}
 	}
+	if err == nil && ctx.Err() == nil && emptiesOutput(cfg, ex, n.DownloadedBytes()) {
+		if ferr := emptyOutput(cfg.output); ferr != nil {
+			fmt.Fprintf(stderr, "gdfetch: %v\n", ferr)
+			return exitWrite
+		}
+	}
 	if cfg.verbose && cfg.upload != nil {
 		fmt.Fprintf(stderr, "* uploaded %d of %d bytes\n", n.UploadedBytes(), n.UploadSize())
 	}
@@ -255,6 +261,35 @@ func keepOrDrop(held, output string, keep bool) error {
 		return err
 	}
 	return nil
+}
+
+// emptiesOutput reports whether the -o file must be made empty after the
+// request, as curl does: the node opens download_file only when a body is
+// about to be read (§2.9.2), so a response without one (Content-Length: 0,
+// a 204, a HEAD) would leave an old file as it was, or create none, while
+// the summary says the body was saved. Not for a 304 (nothing new to
+// save), a code of 400 or more under -f (-o FILE is left as it was), a
+// device, or -C - (DoResumable owns the file and its state).
+func emptiesOutput(cfg *config, ex *exchange, downloaded int64) bool {
+	switch {
+	case cfg.output == "" || cfg.device != nil || cfg.resume:
+		return false
+	case ex.Result != httprequest.ResultSuccess || downloaded != 0 || ex.Decoded != 0:
+		return false
+	case ex.ResponseCode == 304, cfg.fail && ex.ResponseCode >= 400:
+		return false
+	}
+	return true
+}
+
+// emptyOutput creates path empty, or truncates it: one step, so with or
+// without --in-place no half-written file can be left.
+func emptyOutput(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // openDevice opens an -o target that exists and is not a regular file (a
