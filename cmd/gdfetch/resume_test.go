@@ -128,6 +128,14 @@ func TestResumeFlagUsage(t *testing.T) {
 		code, _, stderr := gdfetch(t, args...)
 		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
 	}
+	// A Range or If-Range of the user's: the message names the header, not
+	// the URL.
+	for _, h := range []string{"Range: bytes=0-", "if-range: \"x\""} {
+		code, _, stderr := gdfetch(t, "-C", "-", "-o", "f", "-H", h, "http://h/")
+		assert.Equal(t, exitUsage, code, stderr)
+		assert.Contains(t, stderr, "-C - sends Range and If-Range itself", h)
+		assert.NotContains(t, stderr, "bad URL", h)
+	}
 	c, err := parseFetch([]string{"http://h/", "-o", "f", "-C", "-"})
 	require.NoError(t, err)
 	assert.True(t, c.resume)
