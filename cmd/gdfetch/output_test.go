@@ -95,6 +95,8 @@ func TestJSONOutputParsesBack(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(out), &j))
 			assert.Equal(t, tt.code, j.ExitCode)
 			assert.Equal(t, b.url(tt.path), j.URL)
+			require.NotNil(t, j.Frames)
+			assert.Positive(t, *j.Frames)
 			require.NotEmpty(t, j.Trace)
 			assert.Equal(t, "STATUS_DISCONNECTED", j.Trace[len(j.Trace)-1].Status)
 			tt.check(t, j)

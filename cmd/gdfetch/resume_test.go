@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -161,4 +162,30 @@ func TestResumeLine(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, resumeLine(c.r))
 	}
+}
+
+// -C - runs through DoResumable's blocking Do: --json leaves out frames and
+// status_trace (there are none), the summary counts no frames, -v says so.
+func TestResumeNoFrames(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"e"`)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader([]byte("hello world")))
+	}))
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "f")
+	code, stdout, stderr := gdfetch(t, "--json", "-C", "-", "-o", out, srv.URL+"/f")
+	require.Equal(t, exitOK, code, stderr)
+	var j map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &j), stdout)
+	assert.Equal(t, "RESULT_SUCCESS", j["result_name"])
+	assert.NotContains(t, j, "frames")
+	assert.NotContains(t, j, "status_trace")
+
+	require.NoError(t, os.Remove(out))
+	code, _, stderr = gdfetch(t, "-v", "-C", "-", "-o", out, srv.URL+"/f")
+	require.Equal(t, exitOK, code, stderr)
+	assert.NotRegexp(t, `\d frames`, stderr)
+	assert.NotContains(t, stderr, "status trace (")
+	assert.Contains(t, stderr, "(blocking Do: no frames, no status trace)")
+	assert.Contains(t, stderr, "body saved to "+out+", ")
 }
