@@ -37,7 +37,16 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if cfg.device != nil {
 		defer cfg.device.Close()
 	}
-	if err := configure(n, cfg, stdout); err != nil {
+	// -f: a body that would stream to stdout is held until the code is
+	// known (spool), so that an error page never reaches stdout, as curl.
+	var failBody *spool
+	var bodyOut io.Writer = stdout
+	if cfg.fail && cfg.output == "" && !cfg.include && !cfg.json {
+		failBody = &spool{}
+		defer failBody.Close()
+		bodyOut = failBody
+	}
+	if err := configure(n, cfg, bodyOut); err != nil {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitUsage
 	}
@@ -58,7 +67,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		release := func() {}
 		ex, err = driveStart(ctx, n, func() error {
 			var err error
-			release, err = cfg.upload.start(n, cfg.url, cfg.headers, cfg.method)
+			release, err = cfg.upload.start(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.timeout)
 			return err
 		}, bar.update, bar.upload)
 		release()
@@ -69,6 +78,12 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if held := downloadPath(cfg); held != cfg.output {
 		// -f: the -o file takes the body only when the response is below 400.
 		if ferr := keepOrDrop(held, cfg.output, err == nil && ctx.Err() == nil && ex.Result == httprequest.ResultSuccess && ex.ResponseCode < 400); ferr != nil && err == nil {
+			fmt.Fprintf(stderr, "gdfetch: %v\n", ferr)
+			return exitWrite
+		}
+	}
+	if err == nil && ctx.Err() == nil && emptiesOutput(cfg, ex, n.DownloadedBytes()) {
+		if ferr := emptyOutput(cfg.output); ferr != nil {
 			fmt.Fprintf(stderr, "gdfetch: %v\n", ferr)
 			return exitWrite
 		}
@@ -93,13 +108,16 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		return exitFailed
 	}
 	code := resultExit(ex.Result, ex.Cause)
+	if errors.Is(ex.Cause, errStdinMaxTime) {
+		code = exitTimeout // -T -: stdin had nothing more when --max-time passed
+	}
 	if cfg.resume {
 		code = resumeExit(code, ex.Cause)
 		if resumed != "" && !cfg.silent && !cfg.json {
 			io.WriteString(stderr, resumed)
 		}
 	}
-	if code == exitOK && cfg.fail && ex.ResponseCode >= 400 {
+	if code == exitOK && cfg.fail && ex.ResponseCode >= 400 && !ex.Complete { // -C -'s 416: complete, as curl
 		code = exitHTTPError
 	}
 	if cfg.verbose {
@@ -114,8 +132,19 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		if cfg.include {
 			writeInclude(stdout, ex)
 		}
-		if len(ex.Body) > 0 {
-			if _, err := stdout.Write(ex.Body); err != nil {
+		body := ex.Body
+		if cfg.fail && ex.ResponseCode >= 400 {
+			body = nil // -f: no error page on stdout (-i: the result line and headers only)
+		}
+		if len(body) > 0 {
+			if _, err := stdout.Write(body); err != nil {
+				fmt.Fprintf(stderr, "gdfetch: writing the body: %v\n", err)
+				return exitWrite
+			}
+		}
+		// -f: the held body only for a code the completion gives, below 400.
+		if failBody != nil && ex.ResponseCode > 0 && ex.ResponseCode < 400 {
+			if _, err := failBody.WriteTo(stdout); err != nil {
 				fmt.Fprintf(stderr, "gdfetch: writing the body: %v\n", err)
 				return exitWrite
 			}
@@ -168,8 +197,8 @@ func bodyBytes(n *httprequest.HTTPRequest, ex *exchange) int64 {
 }
 
 // configure sets the node's properties and options from the flags. The body
-// streams to stdout (SetBodyWriter) unless -i or --json need it whole first,
-// or -o sends it to download_file.
+// streams to stdout (SetBodyWriter; with -f, runFetch's spool) unless -i or
+// --json need it whole first, or -o sends it to download_file.
 func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error {
 	n.SetAcceptGzip(!cfg.noGzip)
 	steps := []error{
@@ -206,12 +235,14 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 // downloadPath is where the node writes the -o body: the -o file, or with
 // -f a sibling file that keepOrDrop renames over it only for a response
 // below 400, so that, as with curl, an error page never replaces the -o
-// file (--in-place and -C - write the file itself, as documented).
+// file. With --in-place too the sibling is written in place and renamed
+// the same way (-f's promise wins); -C - writes the file itself, as
+// documented (DoResumable leaves it untouched for a code it does not write).
 func downloadPath(cfg *config) string {
 	if cfg.device != nil {
 		return ""
 	}
-	if !cfg.fail || cfg.output == "" || cfg.inPlace || cfg.resume {
+	if !cfg.fail || cfg.output == "" || cfg.resume {
 		return cfg.output
 	}
 	return filepath.Join(filepath.Dir(cfg.output), "."+filepath.Base(cfg.output)+".gdfetch-fail")
@@ -230,6 +261,35 @@ func keepOrDrop(held, output string, keep bool) error {
 		return err
 	}
 	return nil
+}
+
+// emptiesOutput reports whether the -o file must be made empty after the
+// request, as curl does: the node opens download_file only when a body is
+// about to be read (§2.9.2), so a response without one (Content-Length: 0,
+// a 204, a HEAD) would leave an old file as it was, or create none, while
+// the summary says the body was saved. Not for a 304 (nothing new to
+// save), a code of 400 or more under -f (-o FILE is left as it was), a
+// device, or -C - (DoResumable owns the file and its state).
+func emptiesOutput(cfg *config, ex *exchange, downloaded int64) bool {
+	switch {
+	case cfg.output == "" || cfg.device != nil || cfg.resume:
+		return false
+	case ex.Result != httprequest.ResultSuccess || downloaded != 0 || ex.Decoded != 0:
+		return false
+	case ex.ResponseCode == 304, cfg.fail && ex.ResponseCode >= 400:
+		return false
+	}
+	return true
+}
+
+// emptyOutput creates path empty, or truncates it: one step, so with or
+// without --in-place no half-written file can be left.
+func emptyOutput(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // openDevice opens an -o target that exists and is not a regular file (a

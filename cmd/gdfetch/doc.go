@@ -70,7 +70,9 @@
 //	-s, --silent              no progress bar, no summary
 //	-v, --verbose             exact request bytes, status trace with timings
 //	    --json                one JSON object
-//	-f, --fail                exit 22 for a response code ≥ 400 (-o FILE is then left as it was)
+//	-f, --fail                exit 22 for a response code ≥ 400, with no body on stdout and
+//	                          -o FILE left as it was (the body is held, in memory then a
+//	                          temporary file, until request_completed gives the code)
 //
 // # Exit status
 //
@@ -148,7 +150,8 @@ output
   -s, --silent                no progress bar, no summary line (failures still print)
   -v, --verbose               the exact request bytes and the status trace with timings
       --json                  request_completed's values as one JSON object
-  -f, --fail                  exit 22 when the response code is 400 or more (-o FILE is then left as it was)
+  -f, --fail                  exit 22 when the response code is 400 or more: no body on stdout,
+                              -o FILE left as it was (the body waits for the code; spilled to a temp file)
 
 exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE; 7 CANT_CONNECT; 18 partial body
 (CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*;

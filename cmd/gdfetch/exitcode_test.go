@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -174,29 +176,32 @@ func TestThreadsSameCompletion(t *testing.T) {
 }
 
 // -f -o FILE, as curl: a response of 400 or more never replaces FILE (nor
-// leaves a file beside it); one below 400 does.
+// leaves a file beside it); one below 400 does. --in-place does not change
+// that (the help: "-o FILE is then left as it was").
 func TestFailKeepsOutputFile(t *testing.T) {
 	b := newBackend(t)
-	dir := t.TempDir()
-	out := filepath.Join(dir, "keep.txt")
-	require.NoError(t, os.WriteFile(out, []byte("old"), 0o644))
-	code, _, stderr := gdfetch(t, "-s", "-f", "-o", out, b.url("/nope"))
-	assert.Equal(t, exitHTTPError, code, stderr)
-	got, err := os.ReadFile(out)
-	require.NoError(t, err)
-	assert.Equal(t, "old", string(got), "an error page does not replace the -o file")
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	assert.Len(t, entries, 1, "nothing left beside it")
+	for _, extra := range [][]string{nil, {"--in-place"}} {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "keep.txt")
+		require.NoError(t, os.WriteFile(out, []byte("old"), 0o644))
+		code, _, stderr := gdfetch(t, append([]string{"-s", "-f", "-o", out, b.url("/nope")}, extra...)...)
+		assert.Equal(t, exitHTTPError, code, stderr)
+		got, err := os.ReadFile(out)
+		require.NoError(t, err)
+		assert.Equal(t, "old", string(got), "%v: an error page does not replace the -o file", extra)
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Len(t, entries, 1, "%v: nothing left beside it", extra)
 
-	code, _, stderr = gdfetch(t, "-s", "-f", "-o", out, b.url("/api/player"))
-	assert.Equal(t, exitOK, code, stderr)
-	got, err = os.ReadFile(out)
-	require.NoError(t, err)
-	assert.NotEqual(t, "old", string(got), "a success replaces it")
-	entries, err = os.ReadDir(dir)
-	require.NoError(t, err)
-	assert.Len(t, entries, 1, "nothing left beside it")
+		code, _, stderr = gdfetch(t, append([]string{"-s", "-f", "-o", out, b.url("/api/player")}, extra...)...)
+		assert.Equal(t, exitOK, code, stderr)
+		got, err = os.ReadFile(out)
+		require.NoError(t, err)
+		assert.Contains(t, string(got), `"name":"Ada"`, "%v: a success replaces it", extra)
+		entries, err = os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Len(t, entries, 1, "%v: nothing left beside it", extra)
+	}
 }
 
 // -o /dev/null, as with curl: the body is discarded and the exit status is
@@ -210,4 +215,44 @@ func TestOutputToDevice(t *testing.T) {
 	code, stdout, stderr := gdfetch(t, "-s", "-o", os.DevNull, b.url("/api/player"))
 	assert.Equal(t, exitOK, code, stderr)
 	assert.Empty(t, stdout)
+}
+
+// -f without -o, as curl: no body on stdout for a code of 400 or more (-i:
+// the result line and the headers only); a body below 400 reaches stdout
+// whole, also one larger than what the spool keeps in memory, and the
+// spool's temporary file is removed either way.
+func TestFailNoBodyOnStdout(t *testing.T) {
+	b := newBackend(t)
+	big := bytes.Repeat([]byte("error page "), 2*spoolMemory/11)
+	bigErr := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write(big)
+	}))
+	defer bigErr.Close()
+	_, whole, _ := gdfetch(t, "-s", b.url("/bytes/3000000"))
+	require.Len(t, whole, 3000000)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+	}{
+		{"404", []string{b.url("/nope")}, exitHTTPError, ""},
+		{"500, larger than the memory part", []string{bigErr.URL + "/"}, exitHTTPError, ""},
+		{"404 -i", []string{"-i", b.url("/nope")}, exitHTTPError,
+			"RESULT_SUCCESS (0) 404\nContent-Type: text/plain\nContent-Length: 10\n\n"},
+		{"200", []string{"-A", "Test/1", b.url("/api/player")}, exitOK, `{"guild":"Nodes & Signals","level":12,"name":"Ada","user_agent":"Test/1"}`},
+		{"200, larger than the memory part", []string{b.url("/bytes/3000000")}, exitOK, whole},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp)
+			code, stdout, stderr := gdfetch(t, append([]string{"-s", "-f"}, tc.args...)...)
+			assert.Equal(t, tc.code, code, stderr)
+			assert.True(t, stdout == tc.stdout, "stdout: %d bytes %.200q, want %d bytes %.200q", len(stdout), stdout, len(tc.stdout), tc.stdout)
+			left, err := os.ReadDir(tmp)
+			require.NoError(t, err)
+			assert.Empty(t, left, "the spool's temporary file is removed")
+		})
+	}
 }

@@ -37,6 +37,10 @@ type exchange struct {
 	Frames  int
 	Elapsed time.Duration
 	Decoded int64 // body bytes after decompression, as OnProgress last told
+
+	// Complete is -C -'s "already complete": DoResumable took the server's
+	// 416 as the whole file being there, a success whatever -f says.
+	Complete bool
 }
 
 // drive starts a request on n and runs it one Process call per frame, as

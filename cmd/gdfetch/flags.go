@@ -111,7 +111,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.BoolVarP(&f.silent, "silent", "s", false, "no progress bar and no summary line (failures are still reported)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the exact request bytes and the status trace with timings on stderr")
 	fs.BoolVar(&f.json, "json", false, "print request_completed's four values as one JSON object")
-	fs.BoolVarP(&f.fail, "fail", "f", false, "exit 22 when the response code is 400 or more (-o FILE is then left as it was)")
+	fs.BoolVarP(&f.fail, "fail", "f", false, "exit 22 when the response code is 400 or more: no body on stdout, -o FILE left as it was")
 	return fs
 }
 

@@ -44,7 +44,10 @@ func summary(cfg *config, ex *exchange, bodyBytes int64) string {
 	default:
 		s += ", " + humanBytes(bodyBytes) + " body"
 	}
-	return s + fmt.Sprintf(", %d frames, %s\n", ex.Frames, ex.Elapsed.Round(time.Microsecond))
+	if !cfg.resume { // -C - runs through Do: no frames
+		s += fmt.Sprintf(", %d frames", ex.Frames)
+	}
+	return s + ", " + ex.Elapsed.Round(time.Microsecond).String() + "\n"
 }
 
 // failure is the line printed on stderr for a completion other than
@@ -82,14 +85,20 @@ func writeRequest(w io.Writer, req []byte) {
 }
 
 // writeTrace prints -v's status trace: each client status the node went
-// through (get_http_client_status after each frame) with its time.
+// through (get_http_client_status after each frame) with its time. An
+// exchange without a trace (-C -: DoResumable's blocking Do) has no frames
+// to show.
 func writeTrace(w io.Writer, ex *exchange) {
 	var b strings.Builder
-	b.WriteString("* status trace (get_http_client_status, per frame):\n")
-	for _, s := range ex.Trace {
-		fmt.Fprintf(&b, "*   %9s  %s\n", "+"+fmtMillis(s.At), s.Status)
+	if len(ex.Trace) == 0 {
+		fmt.Fprintf(&b, "* request_completed after %s (blocking Do: no frames, no status trace)\n", fmtMillis(ex.Elapsed))
+	} else {
+		b.WriteString("* status trace (get_http_client_status, per frame):\n")
+		for _, s := range ex.Trace {
+			fmt.Fprintf(&b, "*   %9s  %s\n", "+"+fmtMillis(s.At), s.Status)
+		}
+		fmt.Fprintf(&b, "* request_completed after %d frames, %s\n", ex.Frames, fmtMillis(ex.Elapsed))
 	}
-	fmt.Fprintf(&b, "* request_completed after %d frames, %s\n", ex.Frames, fmtMillis(ex.Elapsed))
 	for _, h := range ex.Headers {
 		b.WriteString("< " + h + "\n")
 	}
@@ -101,7 +110,9 @@ func fmtMillis(d time.Duration) string {
 }
 
 // jsonCompletion is --json's object: request_completed's four values and
-// what gdfetch adds (the cause, the exit status, the trace).
+// what gdfetch adds (the cause, the exit status, the trace). frames and
+// status_trace are left out for -C -, which runs through DoResumable's
+// blocking Do: there are no frames to count or trace.
 type jsonCompletion struct {
 	URL          string      `json:"url"`
 	Result       int         `json:"result"`
@@ -115,9 +126,9 @@ type jsonCompletion struct {
 	Downloaded   int64       `json:"downloaded_bytes"`
 	Error        string      `json:"error,omitempty"`
 	ExitCode     int         `json:"exit_code"`
-	Frames       int         `json:"frames"`
+	Frames       *int        `json:"frames,omitempty"`
 	ElapsedMS    float64     `json:"elapsed_ms"`
-	Trace        []jsonTrace `json:"status_trace"`
+	Trace        []jsonTrace `json:"status_trace,omitempty"`
 }
 
 type jsonTrace struct {
@@ -131,8 +142,11 @@ func writeJSON(w io.Writer, cfg *config, ex *exchange, bodySize, downloaded int6
 	j := jsonCompletion{
 		URL: cfg.url, Result: int(ex.Result), ResultName: ex.Result.String(),
 		ResponseCode: ex.ResponseCode, Headers: ex.Headers, DownloadFile: cfg.output,
-		BodySize: bodySize, Downloaded: downloaded, ExitCode: code, Frames: ex.Frames,
+		BodySize: bodySize, Downloaded: downloaded, ExitCode: code,
 		ElapsedMS: float64(ex.Elapsed) / float64(time.Millisecond),
+	}
+	if !cfg.resume {
+		j.Frames = &ex.Frames
 	}
 	if j.Headers == nil {
 		j.Headers = []string{}

@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,6 +95,8 @@ func TestJSONOutputParsesBack(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(out), &j))
 			assert.Equal(t, tt.code, j.ExitCode)
 			assert.Equal(t, b.url(tt.path), j.URL)
+			require.NotNil(t, j.Frames)
+			assert.Positive(t, *j.Frames)
 			require.NotEmpty(t, j.Trace)
 			assert.Equal(t, "STATUS_DISCONNECTED", j.Trace[len(j.Trace)-1].Status)
 			tt.check(t, j)
@@ -118,6 +125,52 @@ func TestOutputFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, got, 300000)
 	assert.Equal(t, out, string(got))
+}
+
+// TestOutputEmptyBody: -o FILE with a response without a body leaves FILE
+// empty (created or truncated), as curl, where the node never opens
+// download_file (§2.9.2); not for a 304, nor for a code of 400 or more under
+// -f (FILE left as it was).
+func TestOutputEmptyBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(code)
+	}))
+	defer srv.Close()
+	for _, code := range []int{200, 204, 304, 404} {
+		for _, extra := range [][]string{nil, {"-f"}, {"--in-place"}, {"-f", "--in-place"}} {
+			fail := len(extra) > 0 && extra[0] == "-f"
+			kept := code == 304 || fail && code >= 400
+			for _, old := range []bool{true, false} {
+				name := fmt.Sprintf("%d %v old file %v", code, extra, old)
+				out := filepath.Join(t.TempDir(), "f")
+				if old {
+					require.NoError(t, os.WriteFile(out, []byte("OLD"), 0o644))
+				}
+				exit, _, stderr := gdfetch(t, append([]string{"-o", out, srv.URL + "/" + strconv.Itoa(code)}, extra...)...)
+				if fail && code >= 400 {
+					assert.Equal(t, exitHTTPError, exit, "%s: %s", name, stderr)
+				} else {
+					assert.Equal(t, exitOK, exit, "%s: %s", name, stderr)
+				}
+				got, err := os.ReadFile(out)
+				switch {
+				case kept && old:
+					assert.Equal(t, "OLD", string(got), name)
+				case kept:
+					assert.ErrorIs(t, err, fs.ErrNotExist, name)
+				default:
+					require.NoError(t, err, name)
+					assert.Empty(t, got, name)
+					assert.Contains(t, stderr, "body saved to "+out, name)
+				}
+				entries, err := os.ReadDir(filepath.Dir(out))
+				require.NoError(t, err)
+				assert.LessOrEqual(t, len(entries), 1, "%s: nothing left beside it", name)
+			}
+		}
+	}
 }
 
 // TestVerboseShowsExactRequestBytes: -v's request bytes are the bytes the

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // -C - / --continue-at -: curl's resume flag, through
@@ -37,6 +39,12 @@ func resumeFlag(v string, c *config) (bool, error) {
 		return false, usagef("-C - needs -o FILE: the file to resume")
 	case c.method != httpclient.MethodGet || c.hasBody:
 		return false, usagef("-C - resumes a GET download (no -X, -d, -F, -T, -I)")
+	}
+	for _, h := range c.headers {
+		switch name := wire.FieldName(h); strings.ToLower(name) {
+		case "range", "if-range": // DoResumable refuses them (ErrInvalidParameter)
+			return false, usagef("-C - sends Range and If-Range itself: drop -H %q", name+": …")
+		}
 	}
 	return true, nil
 }
@@ -67,6 +75,7 @@ func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config
 		return nil, "", err // a refused request (ErrInvalidParameter, ErrBusy)
 	}
 	ex.Completion = r.Completion
+	ex.Complete = r.Result == httprequest.ResultSuccess && r.Outcome == httprequest.ResumeAlreadyComplete
 	if cfg.verbose {
 		writeRequest(verbose, requestBytes(n, cfg.url, r.Sent, cfg.method, nil, cfg.proxyHost != ""))
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -68,6 +69,17 @@ func TestResumeFlagCutThenResume(t *testing.T) {
 	code, _, stderr = gdfetch(t, "-C", "-", "-o", out, srv.URL+"/big.bin")
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stderr, "already complete")
+
+	// With -f too: a 416 for a complete file is not a failure (curl's
+	// http_should_fail), exit 0, the file as it was.
+	require.NoError(t, os.WriteFile(out+httprequest.ResumeSuffix,
+		[]byte(`{"url":"`+srv.URL+`/big.bin","etag":"\"gd1\"","length":`+strconv.Itoa(len(content))+`}`), 0o644))
+	code, _, stderr = gdfetch(t, "-f", "-C", "-", "-o", out, srv.URL+"/big.bin")
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "already complete")
+	got, err = os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(content, got), "the file as it was")
 }
 
 // A 206 that does not continue the file exits 33 (curl's range error) and
@@ -92,11 +104,13 @@ func TestResumeFlagRefusals(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "f")
 			require.NoError(t, os.WriteFile(out, []byte("abc"), 0o644))
 			require.NoError(t, os.WriteFile(out+httprequest.ResumeSuffix, []byte(`{"url":"`+srv.URL+`/f","etag":"\"x\"","length":5}`), 0o644))
-			code, _, stderr := gdfetch(t, "-C", "-", "-o", out, srv.URL+"/f")
-			assert.Equal(t, c.code, code, stderr)
-			got, err := os.ReadFile(out)
-			require.NoError(t, err)
-			assert.Equal(t, "abc", string(got), "file untouched")
+			for _, extra := range [][]string{nil, {"-f"}} {
+				code, _, stderr := gdfetch(t, append([]string{"-C", "-", "-o", out, srv.URL + "/f"}, extra...)...)
+				assert.Equal(t, c.code, code, "%v: %s", extra, stderr)
+				got, err := os.ReadFile(out)
+				require.NoError(t, err)
+				assert.Equal(t, "abc", string(got), "%v: file untouched", extra)
+			}
 		})
 	}
 }
@@ -114,6 +128,14 @@ func TestResumeFlagUsage(t *testing.T) {
 	} {
 		code, _, stderr := gdfetch(t, args...)
 		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
+	}
+	// A Range or If-Range of the user's: the message names the header, not
+	// the URL.
+	for _, h := range []string{"Range: bytes=0-", "if-range: \"x\""} {
+		code, _, stderr := gdfetch(t, "-C", "-", "-o", "f", "-H", h, "http://h/")
+		assert.Equal(t, exitUsage, code, stderr)
+		assert.Contains(t, stderr, "-C - sends Range and If-Range itself", h)
+		assert.NotContains(t, stderr, "bad URL", h)
 	}
 	c, err := parseFetch([]string{"http://h/", "-o", "f", "-C", "-"})
 	require.NoError(t, err)
@@ -140,4 +162,30 @@ func TestResumeLine(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, resumeLine(c.r))
 	}
+}
+
+// -C - runs through DoResumable's blocking Do: --json leaves out frames and
+// status_trace (there are none), the summary counts no frames, -v says so.
+func TestResumeNoFrames(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"e"`)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader([]byte("hello world")))
+	}))
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "f")
+	code, stdout, stderr := gdfetch(t, "--json", "-C", "-", "-o", out, srv.URL+"/f")
+	require.Equal(t, exitOK, code, stderr)
+	var j map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &j), stdout)
+	assert.Equal(t, "RESULT_SUCCESS", j["result_name"])
+	assert.NotContains(t, j, "frames")
+	assert.NotContains(t, j, "status_trace")
+
+	require.NoError(t, os.Remove(out))
+	code, _, stderr = gdfetch(t, "-v", "-C", "-", "-o", out, srv.URL+"/f")
+	require.Equal(t, exitOK, code, stderr)
+	assert.NotRegexp(t, `\d frames`, stderr)
+	assert.NotContains(t, stderr, "status trace (")
+	assert.Contains(t, stderr, "(blocking Do: no frames, no status trace)")
+	assert.Contains(t, stderr, "body saved to "+out+", ")
 }

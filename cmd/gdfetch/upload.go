@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"io"
 	"os"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
@@ -87,28 +90,69 @@ func (u *upload) targetURL(url string) string {
 }
 
 // start starts the request on n: the form, or the file (its size as the
-// length; standard input chunked). The returned function releases the
-// file once the completion was delivered.
-func (u *upload) start(n *httprequest.HTTPRequest, url string, headers []string, method httpclient.Method) (func(), error) {
+// length; standard input chunked, through stdinBody so that ctx and maxTime,
+// --max-time, can end a Read that waits for input). The returned function
+// releases the file once the completion was delivered.
+func (u *upload) start(ctx context.Context, n *httprequest.HTTPRequest, url string, headers []string,
+	method httpclient.Method, maxTime time.Duration) (func(), error) {
 	if u.form != nil {
 		return func() {}, n.RequestMultipart(url, headers, method, u.form)
 	}
-	var r io.Reader = os.Stdin
-	length := int64(-1)
-	done := func() {}
-	if u.file != "-" {
-		f, err := os.Open(u.file)
-		if err != nil {
-			return done, usagef("-T: %v", err)
-		}
-		fi, err := f.Stat()
-		if err != nil {
-			_ = f.Close()
-			return done, usagef("-T: %v", err)
-		}
-		r, length, done = f, fi.Size(), func() { _ = f.Close() }
+	if u.file == "-" {
+		r, release := stdinBody(ctx, os.Stdin, maxTime)
+		return release, n.RequestStream(url, headers, method, r, -1)
 	}
-	return done, n.RequestStream(url, headers, method, r, length)
+	done := func() {}
+	f, err := os.Open(u.file)
+	if err != nil {
+		return done, usagef("-T: %v", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return done, usagef("-T: %v", err)
+	}
+	return func() { _ = f.Close() }, n.RequestStream(url, headers, method, f, fi.Size())
+}
+
+// errStdinMaxTime ends a -T - body whose standard input had no data when
+// --max-time passed: exit 28, as the node's own RESULT_TIMEOUT.
+var errStdinMaxTime = errors.New("--max-time reached while waiting for standard input")
+
+// stdinBody is standard input as the body of -T -. The node reads a
+// streamed body inside Process (RequestStream), so a Read that waits for
+// input (a terminal, a slow producer) would hold the frame loop, and with it
+// the checks of ctx (Ctrl-C) and of the timeout. A regular file never waits:
+// it is the body itself (a redirect can then rewind it). Anything else is
+// copied into an io.Pipe by a goroutine; when ctx ends or maxTime (> 0)
+// passes, the pipe is closed with ctx's error or errStdinMaxTime, so the
+// node's Read returns at once and the request ends with RESULT_CONNECTION_ERROR
+// and that cause (runFetch maps it to 130 or 28). release stops the watchers
+// and closes the pipe: the goroutine ends at stdin's next data or EOF, or
+// stays in a Read that never returns until the process exits.
+func stdinBody(ctx context.Context, in io.Reader, maxTime time.Duration) (body io.Reader, release func()) {
+	if f, ok := in.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			return f, func() {}
+		}
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, in)
+		_ = pw.CloseWithError(err) // nil: EOF, the end of the chunked body
+	}()
+	stop := context.AfterFunc(ctx, func() { _ = pw.CloseWithError(ctx.Err()) })
+	var timer *time.Timer
+	if maxTime > 0 {
+		timer = time.AfterFunc(maxTime, func() { _ = pw.CloseWithError(errStdinMaxTime) })
+	}
+	return pr, func() {
+		stop()
+		if timer != nil {
+			timer.Stop()
+		}
+		_ = pr.Close() // a copy blocked in Write returns
+	}
 }
 
 // head is the request head the upload is sent with (for -v): the node's

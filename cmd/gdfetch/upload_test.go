@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,13 +11,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 	tdrive "github.com/gdhttp/gdhttp/internal/drive"
+	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
 // uploadEcho answers with the request's method, path, framing, Content-Type
@@ -163,4 +167,115 @@ func TestUploadStdin(t *testing.T) {
 	code, out, errOut := gdfetch(t, "-s", "-T", "-", srv.URL+"/in")
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, fmt.Sprintf("PUT /in len=-1 te=[chunked]\nbody %d %s\n", len(data), shortSum(data)), out)
+}
+
+// TestUploadStdinWaitingEnds: gdfetch -T - whose standard input has sent a
+// part and then nothing more (a terminal, a slow producer) still ends on
+// Ctrl-C (exit 130) and at --max-time (exit 28, as curl) promptly, not when
+// stdin ends: the node reads the body inside Process, so stdin reaches it
+// through a pipe that the ctx and the deadline close. The goroutine copying
+// stdin ends once stdin does.
+func TestUploadStdinWaitingEnds(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		cancel bool
+		code   int
+		stderr string
+	}{
+		{"ctrl-c", []string{"-s", "-T", "-"}, true, exitInterrupted, "interrupted"},
+		{"ctrl-c-threads", []string{"-s", "--threads", "-T", "-"}, true, exitInterrupted, "interrupted"},
+		// The node's RESULT_TIMEOUT or errStdinMaxTime, whichever is first.
+		{"max-time", []string{"-s", "-m", "0.3", "-T", "-"}, false, exitTimeout, "(exit 28)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := testserver.New(t, func(c *testserver.Conn) { <-c.Done() })
+			leaks := goleak.IgnoreCurrent()
+			r, w, err := os.Pipe()
+			require.NoError(t, err)
+			old := os.Stdin
+			os.Stdin = r
+			defer func() { os.Stdin = old; _ = r.Close() }()
+			_, err = w.Write([]byte("first part\n")) // then the producer waits
+			require.NoError(t, err)
+
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			if tc.cancel {
+				time.AfterFunc(300*time.Millisecond, cancel)
+			}
+			done := make(chan int, 1)
+			var out, errOut bytes.Buffer
+			start := time.Now()
+			go func() {
+				done <- runContext(ctx, append(tc.args, srv.URL("/in")), &out, &errOut)
+			}()
+			select {
+			case code := <-done:
+				assert.Less(t, time.Since(start), 3*time.Second)
+				assert.Equal(t, tc.code, code, errOut.String())
+				assert.Contains(t, errOut.String(), tc.stderr)
+			case <-time.After(5 * time.Second):
+				_ = w.Close()
+				code := <-done
+				t.Errorf("gdfetch -T - ended only when stdin closed (exit %d, after %v): %s", code, time.Since(start), errOut.String())
+			}
+			_ = w.Close() // stdin ends: the copying goroutine with it
+			srv.Close()
+			assert.Eventually(t, func() bool { return goleak.Find(leaks) == nil }, 2*time.Second, 10*time.Millisecond,
+				"no goroutine left once stdin ended")
+		})
+	}
+}
+
+// TestStdinBody: a regular file is the -T - body itself (a redirect can
+// rewind it); anything else comes through a pipe that the ctx's end closes
+// with its error and --max-time with errStdinMaxTime, while the data that
+// did arrive is passed on.
+func TestStdinBody(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "in")
+	require.NoError(t, os.WriteFile(file, []byte("data"), 0o644))
+	f, err := os.Open(file)
+	require.NoError(t, err)
+	defer f.Close()
+	body, release := stdinBody(t.Context(), f, time.Second)
+	assert.Same(t, f, body)
+	release()
+
+	for _, tc := range []struct {
+		name    string
+		maxTime time.Duration
+		want    error
+	}{
+		{"ctx", 0, context.Canceled},
+		{"max-time", 50 * time.Millisecond, errStdinMaxTime},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, feed := io.Pipe()
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			body, release := stdinBody(ctx, in, tc.maxTime)
+			go func() { _, _ = feed.Write([]byte("part")) }()
+			got := make([]byte, 4)
+			_, err := io.ReadFull(body, got)
+			require.NoError(t, err)
+			assert.Equal(t, "part", string(got))
+			if tc.want == context.Canceled {
+				time.AfterFunc(50*time.Millisecond, cancel)
+			}
+			_, err = body.Read(got)
+			assert.ErrorIs(t, err, tc.want)
+			release()
+			_ = feed.Close() // stdin ends: the copying goroutine with it
+		})
+	}
+
+	// Without a ctx end or a deadline the pipe passes stdin's EOF on.
+	in, feed := io.Pipe()
+	body, release = stdinBody(t.Context(), in, 0)
+	go func() { _, _ = feed.Write([]byte("all")); _ = feed.Close() }()
+	got, err := io.ReadAll(body)
+	require.NoError(t, err)
+	assert.Equal(t, "all", string(got))
+	release()
 }

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"io"
+	"os"
+)
+
+// spoolMemory is how much of a held body (spool) stays in memory; the rest
+// goes to a temporary file.
+const spoolMemory = 1 << 20
+
+// spool holds the body of -f without -o until the response code is known:
+// curl's -f prints no body for a code of 400 or more, and the node tells
+// the code only with request_completed, after the body. The first
+// spoolMemory bytes stay in memory, the rest goes to a temporary file
+// created on the first byte beyond them, so memory stays bounded whatever
+// the body's size. Close removes the file.
+type spool struct {
+	mem  []byte
+	file *os.File
+}
+
+// Write is the node's body writer: a failure to create or write the
+// temporary file ends the request with RESULT_DOWNLOAD_FILE_WRITE_ERROR.
+func (s *spool) Write(p []byte) (int, error) {
+	if s.file == nil && len(s.mem)+len(p) <= spoolMemory {
+		s.mem = append(s.mem, p...)
+		return len(p), nil
+	}
+	if s.file == nil {
+		f, err := os.CreateTemp("", "gdfetch-fail-*")
+		if err != nil {
+			return 0, err
+		}
+		s.file = f
+	}
+	return s.file.Write(p)
+}
+
+// WriteTo copies the held body to w: the bytes in memory, then the file's.
+func (s *spool) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(s.mem)
+	if err != nil || s.file == nil {
+		return int64(n), err
+	}
+	if _, err := s.file.Seek(0, io.SeekStart); err != nil {
+		return int64(n), err
+	}
+	m, err := io.Copy(w, s.file)
+	return int64(n) + m, err
+}
+
+// Close drops the held body and removes the temporary file.
+func (s *spool) Close() error {
+	s.mem = nil
+	if s.file == nil {
+		return nil
+	}
+	f := s.file
+	s.file = nil
+	_ = f.Close()
+	return os.Remove(f.Name())
+}
