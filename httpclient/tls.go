@@ -14,6 +14,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 type tlsMode uint8
@@ -180,7 +182,9 @@ func verifyGodot(certs []*x509.Certificate, roots *x509.CertPool, name string, c
 //     bits or more or ECDSA on P-256, P-384 or P-521;
 //   - a leaf found among the trusted certificates is trusted alone only
 //     when it is self-issued (x509_crt_check_ee_locally_trusted); a
-//     CA-issued one needs its issuer.
+//     CA-issued one needs its issuer;
+//   - at most maxIntermediateCAs untrusted CAs stand between the leaf and
+//     the trusted one; a longer chain fails with a *wire.LimitError.
 //
 // The chain itself (signatures, dates, basic constraints, path length) is
 // crypto/x509's.
@@ -215,11 +219,33 @@ func verifyChain(certs []*x509.Certificate, roots *x509.CertPool) error {
 	}
 	var weak *x509.Certificate
 	for _, chain := range chains {
+		if intermediateCAs(chain) > maxIntermediateCAs {
+			continue
+		}
 		if weak = weakKey(chain); weak == nil {
 			return nil
 		}
 	}
+	if weak == nil { // every chain was too long
+		return fmt.Errorf("httpclient: mbedTLS stops the chain of %q: %w", leaf.Subject.String(),
+			&wire.LimitError{What: "intermediate CAs", Limit: maxIntermediateCAs})
+	}
 	return fmt.Errorf("httpclient: the key of %q is refused by mbedTLS's default profile (RSA under 2048 bits, or not ECDSA on P-256, P-384, P-521)", weak.Subject.String())
+}
+
+// maxIntermediateCAs is MBEDTLS_X509_MAX_INTERMEDIATE_CA, 8 in mbedTLS's
+// default configuration, which Godot keeps. x509_crt_verify_chain counts
+// the certificates it has put in the chain, the leaf first, and gives up
+// (MBEDTLS_ERR_X509_FATAL_ERROR, a failed handshake) when it finds an
+// untrusted parent for a chain already longer than that: at the ninth
+// untrusted CA. The trusted CA that ends the chain is not counted.
+const maxIntermediateCAs = 8
+
+// intermediateCAs is the number of untrusted CAs in chain, a chain from
+// x509.Certificate.Verify: the leaf first, the trusted CA last (a leaf
+// trusted alone is a chain of one).
+func intermediateCAs(chain []*x509.Certificate) int {
+	return max(len(chain)-2, 0)
 }
 
 // mbedTLSExtensions are the extensions mbedTLS parses (x509_get_crt_ext);
