@@ -71,10 +71,12 @@ func serverChain(t *testing.T, n, padding int) (*x509.CertPool, tls.Certificate)
 }
 
 // §1.15.5, §2.10: the node's view, in every driver, of the server chains
-// Godot's mbedTLS refuses (httpclient: TestTLSIntermediateCALimit): more
-// than MBEDTLS_X509_MAX_INTERMEDIATE_CA (8) intermediate CAs fail the
-// handshake, RESULT_TLS_HANDSHAKE_ERROR with the limit as the cause; 8 are
-// a success.
+// Godot's mbedTLS refuses (httpclient: TestTLSIntermediateCALimit,
+// TestTLSCertificateMessageLimit): more than MBEDTLS_X509_MAX_INTERMEDIATE_CA
+// (8) intermediate CAs, or a Certificate message too large for mbedTLS's
+// input buffer (a leaf with a 20 KiB extension), fail the handshake:
+// RESULT_TLS_HANDSHAKE_ERROR with the limit as the cause. 8 intermediates
+// and an 8 KiB extension are a success.
 func TestTLSChainLimitsNode(t *testing.T) {
 	ok := Completion{ResultSuccess, 200, hdrs("Content-Length: 2"), []byte("ok")}
 	for _, c := range []struct {
@@ -84,6 +86,8 @@ func TestTLSChainLimitsNode(t *testing.T) {
 	}{
 		{"8-intermediates", 8, 0, ok},
 		{"9-intermediates", 9, 0, Completion{Result: ResultTLSHandshakeError}},
+		{"cert-msg-8KiB", 1, 8 << 10, ok},
+		{"cert-msg-20KiB", 1, 20 << 10, Completion{Result: ResultTLSHandshakeError}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			pool, cert := serverChain(t, c.n, c.padding)
