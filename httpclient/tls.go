@@ -49,8 +49,11 @@ type TLSOptions struct {
 // subjectAltName is matched on its common name, a CA-issued leaf in roots
 // is not trusted without its issuer, keys follow mbedTLS's default profile
 // (RSA ≥ 2048 bits, ECDSA on P-256/384/521), extended key usage is checked
-// on the leaf alone, and name constraints are not enforced (a critical one
-// fails the certificate, as mbedTLS cannot parse it).
+// on the leaf alone, name constraints are not enforced (a critical one
+// fails the certificate, as mbedTLS cannot parse it), and at most 8
+// intermediate CAs may stand below the trusted one. A Certificate message
+// too large for mbedTLS's input buffer (over 16747 bytes in TLS 1.2, 16730
+// in TLS 1.3) fails the handshake too.
 //
 // Godot: TLSOptions.client()
 func TLSClient(roots *x509.CertPool, commonNameOverride string) *TLSOptions {
@@ -59,10 +62,11 @@ func TLSClient(roots *x509.CertPool, commonNameOverride string) *TLSOptions {
 
 // TLSClientUnsafe returns client options that send no SNI and never check
 // the host name (§1.15.5). With roots nil nothing is verified: any
-// certificate chain is accepted (Godot 4.3+ behaviour, §3 and §4 #13). With
-// roots given the chain must still verify against them, as Godot's mbedTLS
-// requires (MBEDTLS_SSL_VERIFY_REQUIRED with the given CA chain); only the
-// name check is skipped.
+// certificate chain is accepted (Godot 4.3+ behaviour, §3 and §4 #13), as
+// long as its Certificate message fits mbedTLS's input buffer (see
+// TLSClient). With roots given the chain must still verify against them, as
+// Godot's mbedTLS requires (MBEDTLS_SSL_VERIFY_REQUIRED with the given CA
+// chain); only the name check is skipped.
 //
 // Godot: TLSOptions.client_unsafe()
 func TLSClientUnsafe(roots *x509.CertPool) *TLSOptions {
