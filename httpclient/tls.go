@@ -14,6 +14,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 type tlsMode uint8
@@ -47,8 +49,11 @@ type TLSOptions struct {
 // subjectAltName is matched on its common name, a CA-issued leaf in roots
 // is not trusted without its issuer, keys follow mbedTLS's default profile
 // (RSA ≥ 2048 bits, ECDSA on P-256/384/521), extended key usage is checked
-// on the leaf alone, and name constraints are not enforced (a critical one
-// fails the certificate, as mbedTLS cannot parse it).
+// on the leaf alone, name constraints are not enforced (a critical one
+// fails the certificate, as mbedTLS cannot parse it), and at most 8
+// intermediate CAs may stand below the trusted one. A Certificate message
+// too large for mbedTLS's input buffer (over 16747 bytes in TLS 1.2, 16730
+// in TLS 1.3) fails the handshake too.
 //
 // Godot: TLSOptions.client()
 func TLSClient(roots *x509.CertPool, commonNameOverride string) *TLSOptions {
@@ -57,10 +62,11 @@ func TLSClient(roots *x509.CertPool, commonNameOverride string) *TLSOptions {
 
 // TLSClientUnsafe returns client options that send no SNI and never check
 // the host name (§1.15.5). With roots nil nothing is verified: any
-// certificate chain is accepted (Godot 4.3+ behaviour, §3 and §4 #13). With
-// roots given the chain must still verify against them, as Godot's mbedTLS
-// requires (MBEDTLS_SSL_VERIFY_REQUIRED with the given CA chain); only the
-// name check is skipped.
+// certificate chain is accepted (Godot 4.3+ behaviour, §3 and §4 #13), as
+// long as its Certificate message fits mbedTLS's input buffer (see
+// TLSClient). With roots given the chain must still verify against them, as
+// Godot's mbedTLS requires (MBEDTLS_SSL_VERIFY_REQUIRED with the given CA
+// chain); only the name check is skipped.
 //
 // Godot: TLSOptions.client_unsafe()
 func TLSClientUnsafe(roots *x509.CertPool) *TLSOptions {
@@ -116,15 +122,18 @@ func (o *TLSOptions) CommonNameOverride() string {
 //     (RFC 6066) and drops a trailing dot from it (see COMPAT.md).
 //   - unsafe: no SNI and no name check; with roots the chain must still
 //     verify against them, without roots nothing is verified.
+//
+// In both modes a Certificate message too large for mbedTLS's input buffer
+// fails the handshake (certificateMessageFits), before any check of the
+// certificates: mbedTLS never gets to read them.
 func (o *TLSOptions) config(host string) *tls.Config {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}
 	roots := o.roots
+	verify := func([]*x509.Certificate) error { return nil } // unsafe without roots
 	switch {
 	case o.mode == tlsModeClientUnsafe:
 		if roots != nil {
-			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-				return verifyGodot(cs.PeerCertificates, roots, "", false)
-			}
+			verify = func(certs []*x509.Certificate) error { return verifyGodot(certs, roots, "", false) }
 		}
 	default:
 		name := host
@@ -132,11 +141,71 @@ func (o *TLSOptions) config(host string) *tls.Config {
 			name = o.commonName
 		}
 		cfg.ServerName = name // the SNI
-		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			return verifyGodot(cs.PeerCertificates, roots, name, true)
+		verify = func(certs []*x509.Certificate) error { return verifyGodot(certs, roots, name, true) }
+	}
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if err := certificateMessageFits(cs.Version, cs.PeerCertificates); err != nil {
+			return err
 		}
+		return verify(cs.PeerCertificates)
 	}
 	return cfg
+}
+
+// mbedTLSInputBuffer is MBEDTLS_SSL_IN_BUFFER_LEN in Godot's build of
+// mbedTLS 3.6 (its configuration keeps the defaults that size it): 13
+// bytes before the record content (an 8-byte sequence number, then the
+// 5-byte record header), MBEDTLS_SSL_IN_CONTENT_LEN (16384) of content,
+// 336 of protection overhead (IV 16, MAC 48, CBC padding 256, CID padding
+// 16) and 32 for a connection ID: 16765 bytes in all.
+const mbedTLSInputBuffer = 13 + 16384 + 336 + 32
+
+// maxCertificateMessage is the largest Certificate handshake message
+// (its 4-byte header included) that Godot's mbedTLS can read in TLS
+// version v. One larger than a record (16384 bytes) is reassembled in the
+// input buffer (mbedtls_ssl_prepare_handshake_record): its fragments are
+// gathered from offset 13 and each next record is read right after them,
+// so the record holding its last byte must end inside the buffer —
+// mbedtls_ssl_fetch_input refuses it otherwise ("requesting more data
+// than fits"), and the handshake fails. That record adds its 5-byte header
+// and its protection: none in TLS 1.2, where the Certificate comes before
+// ChangeCipherSpec; in TLS 1.3 the inner content type (1) and the AEAD tag
+// (16), crypto/tls's servers adding no padding. So 13 + M + 5 (+ 17) ≤
+// 16765: M ≤ 16747 in TLS 1.2, M ≤ 16730 in TLS 1.3.
+//
+// It assumes, as crypto/tls's servers do, that the Certificate message
+// ends its record; a server that packs the next handshake messages into
+// the same record makes mbedTLS fail at a slightly smaller message, which
+// the client cannot see.
+func maxCertificateMessage(v uint16) int {
+	if v >= tls.VersionTLS13 {
+		return mbedTLSInputBuffer - 13 - 5 - 1 - 16
+	}
+	return mbedTLSInputBuffer - 13 - 5
+}
+
+// certificateMessageFits fails when the server's Certificate message, as
+// it would be sent to Godot's mbedTLS, is larger than
+// maxCertificateMessage. The size is computed from certs (leaf first) in
+// the wire format of version v: TLS 1.2 (RFC 5246 §7.4.2) a 4-byte
+// handshake header, a 3-byte list length and each certificate with a
+// 3-byte length; TLS 1.3 (RFC 8446 §4.4.2) adds a 1-byte empty request
+// context and each entry's 2-byte extensions length. The entries'
+// extensions are counted empty: mbedTLS asks for neither OCSP stapling nor
+// SCTs, which crypto/tls asks for, so a server sends them to Go only.
+func certificateMessageFits(v uint16, certs []*x509.Certificate) error {
+	size, entry := 4+3, 3
+	if v >= tls.VersionTLS13 {
+		size, entry = 4+1+3, 3+2
+	}
+	for _, c := range certs {
+		size += entry + len(c.Raw)
+	}
+	if limit := maxCertificateMessage(v); size > limit {
+		return fmt.Errorf("httpclient: the server's Certificate message (%d bytes) does not fit mbedTLS's input buffer: %w",
+			size, &wire.LimitError{What: "Certificate message bytes", Limit: int64(limit)})
+	}
+	return nil
 }
 
 // verifyGodot checks a server's certificates (leaf first) as Godot's
@@ -180,7 +249,9 @@ func verifyGodot(certs []*x509.Certificate, roots *x509.CertPool, name string, c
 //     bits or more or ECDSA on P-256, P-384 or P-521;
 //   - a leaf found among the trusted certificates is trusted alone only
 //     when it is self-issued (x509_crt_check_ee_locally_trusted); a
-//     CA-issued one needs its issuer.
+//     CA-issued one needs its issuer;
+//   - at most maxIntermediateCAs untrusted CAs stand between the leaf and
+//     the trusted one; a longer chain fails with a *wire.LimitError.
 //
 // The chain itself (signatures, dates, basic constraints, path length) is
 // crypto/x509's.
@@ -215,11 +286,33 @@ func verifyChain(certs []*x509.Certificate, roots *x509.CertPool) error {
 	}
 	var weak *x509.Certificate
 	for _, chain := range chains {
+		if intermediateCAs(chain) > maxIntermediateCAs {
+			continue
+		}
 		if weak = weakKey(chain); weak == nil {
 			return nil
 		}
 	}
+	if weak == nil { // every chain was too long
+		return fmt.Errorf("httpclient: mbedTLS stops the chain of %q: %w", leaf.Subject.String(),
+			&wire.LimitError{What: "intermediate CAs", Limit: maxIntermediateCAs})
+	}
 	return fmt.Errorf("httpclient: the key of %q is refused by mbedTLS's default profile (RSA under 2048 bits, or not ECDSA on P-256, P-384, P-521)", weak.Subject.String())
+}
+
+// maxIntermediateCAs is MBEDTLS_X509_MAX_INTERMEDIATE_CA, 8 in mbedTLS's
+// default configuration, which Godot keeps. x509_crt_verify_chain counts
+// the certificates it has put in the chain, the leaf first, and gives up
+// (MBEDTLS_ERR_X509_FATAL_ERROR, a failed handshake) when it finds an
+// untrusted parent for a chain already longer than that: at the ninth
+// untrusted CA. The trusted CA that ends the chain is not counted.
+const maxIntermediateCAs = 8
+
+// intermediateCAs is the number of untrusted CAs in chain, a chain from
+// x509.Certificate.Verify: the leaf first, the trusted CA last (a leaf
+// trusted alone is a chain of one).
+func intermediateCAs(chain []*x509.Certificate) int {
+	return max(len(chain)-2, 0)
 }
 
 // mbedTLSExtensions are the extensions mbedTLS parses (x509_get_crt_ext);
