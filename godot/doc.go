@@ -22,7 +22,7 @@
 //	@GlobalScope.Error             Error (Failed, ErrBusy …; OK is nil)
 //	error_names[] (Error's name)   Error.String
 //	String(Variant), str()         VariantString, AppendVariant
-//	Variant::ARRAY                 IsArray (a []any or other interface slice)
+//	Variant::ARRAY                 IsArray (a []any, or a slice of a kind Godot does not pack)
 //	String::num_real               (unexported; the float rule of AppendVariant)
 //	OS.get_name()                  OSName(runtime.GOOS)
 //	Engine.get_version_info()      Version (the version gdhttp claims)

@@ -25,20 +25,23 @@ func VariantString(v any) string {
 //	nil                         "<null>"
 //	string (and string kinds)   the string itself
 //	bool                        "true" / "false"
-//	int*, uint* kinds           decimal (uint64 above MaxInt64 printed as is; Godot has no unsigned 64-bit Variant)
+//	int*, uint* kinds           decimal; a uint64 above MaxInt64 wraps negative, as Variant(uint64_t) keeps it
+//	                            in its int64 (math.MaxUint64 → "-1")
 //	float64, float32            Godot's String(float): whole numbers as "1.0", "-3.0"; others with 14
 //	                            decimals (14 − ⌊log10|x|⌋ when |x| > 10), trailing zeros removed ("1.5",
 //	                            "0.1", "3.14159265358979"); NaN/±Inf as "nan", "inf", "-inf"; -0.0 as "0.0".
 //	                            float32 is widened to float64 first, as a Variant holds it
 //	                            (float32(1.1) → "1.10000002384186").
-//	[]any, []SomeInterface      Array (see IsArray): "[1, "two", <null>]" — elements converted the same
+//	[]any, []bool, [][]T…       Array (see IsArray): "[1, "two", <null>]" — elements converted the same
 //	                            way, strings quoted and C-escaped as Godot prints them inside containers
-//	other slices and arrays     Packed*Array form, same bracket syntax: []byte{1, 2, 3} → "[1, 2, 3]",
-//	                            []string{"a"} → "[\"a\"]"
+//	[]byte, []int32, []int64,   Packed*Array (the element kinds Godot packs: uint8, int32, int/int64,
+//	[]float32, []float64,       float32, float64, string), same bracket syntax: []byte{1, 2, 3} →
+//	[]string                    "[1, 2, 3]", []string{"a"} → "[\"a\"]"
 //	maps                        Dictionary form "{ "k": 1, "x": 2.5 }" ("{  }" when empty); a Go map has
 //	                            no insertion order, so entries are sorted by their printed key
+//	nil pointer ((*T)(nil))     "<null>", as a null Variant
 //	fmt.Stringer                its String()
-//	anything else               fmt.Sprint(v) (a typed nil such as (*T)(nil) is not nil and lands here)
+//	anything else               fmt.Sprint(v)
 //
 // Nesting deeper than Godot's recursion limit (100) prints "[...]" or
 // "{ ... }" as Godot does; so does a container where it contains itself
@@ -51,20 +54,26 @@ func AppendVariant(dst []byte, v any) []byte {
 }
 
 // IsArray reports whether v stands for Godot's generic Array: a slice or
-// array whose element type is an interface ([]any, []fmt.Stringer…). Other
-// slices and arrays stand for Packed*Arrays, and nil for null.
+// array of anything Godot has no packed array for — an interface ([]any,
+// []fmt.Stringer…), bool, a container, a struct… Slices and arrays of the
+// kinds Godot packs (uint8, int32, int and int64, float32, float64, string)
+// stand for Packed*Arrays, and nil for null.
 //
 // Godot: Variant::ARRAY
 func IsArray(v any) bool {
 	return v != nil && isVariantArray(reflect.ValueOf(v))
 }
 
-// isVariantArray reports whether rv stands for Godot's generic Array: a
-// slice or array whose element type is an interface ([]any, []fmt.Stringer…).
-// Other slices stand for Packed*Arrays.
+// isVariantArray is IsArray on a reflect.Value.
 func isVariantArray(rv reflect.Value) bool {
-	k := rv.Kind()
-	return (k == reflect.Slice || k == reflect.Array) && rv.Type().Elem().Kind() == reflect.Interface
+	if k := rv.Kind(); k != reflect.Slice && k != reflect.Array {
+		return false
+	}
+	switch rv.Type().Elem().Kind() {
+	case reflect.Uint8, reflect.Int32, reflect.Int, reflect.Int64, reflect.Float32, reflect.Float64, reflect.String:
+		return false // PackedByteArray … PackedStringArray
+	}
+	return true
 }
 
 // variantMaxRecursion is Godot's Variant::MAX_RECURSION for printing nested
@@ -74,7 +83,14 @@ const variantMaxRecursion = 100
 // variantPrinter converts Go values to Godot's String(Variant). It remembers
 // the containers being printed so that a cycle ends instead of recursing.
 type variantPrinter struct {
-	open []uintptr
+	open []openContainer
+}
+
+// openContainer is a container being printed: a slice is one only with
+// the same data and length (a prefix of a slice is another value).
+type openContainer struct {
+	ptr uintptr
+	n   int
 }
 
 // appendString appends Godot's stringify(recursionCount) of v.
@@ -97,7 +113,7 @@ func (p *variantPrinter) appendString(dst []byte, v any, depth int) []byte {
 	case int64:
 		return strconv.AppendInt(dst, x, 10)
 	case uint:
-		return strconv.AppendUint(dst, uint64(x), 10)
+		return strconv.AppendInt(dst, int64(x), 10) // Variant(uint64_t): its int64
 	case uint8:
 		return strconv.AppendUint(dst, uint64(x), 10)
 	case uint16:
@@ -105,9 +121,9 @@ func (p *variantPrinter) appendString(dst []byte, v any, depth int) []byte {
 	case uint32:
 		return strconv.AppendUint(dst, uint64(x), 10)
 	case uint64:
-		return strconv.AppendUint(dst, x, 10)
+		return strconv.AppendInt(dst, int64(x), 10)
 	case uintptr:
-		return strconv.AppendUint(dst, uint64(x), 10)
+		return strconv.AppendInt(dst, int64(x), 10)
 	case float64:
 		return appendGodotFloat(dst, x)
 	case float32:
@@ -122,6 +138,9 @@ func (p *variantPrinter) appendString(dst []byte, v any, depth int) []byte {
 		}
 		return append(dst, ']')
 	case fmt.Stringer:
+		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return append(dst, "<null>"...) // its String would dereference nil
+		}
 		return append(dst, x.String()...)
 	}
 	return p.appendReflect(dst, reflect.ValueOf(v), depth)
@@ -149,7 +168,11 @@ func (p *variantPrinter) appendReflect(dst []byte, rv reflect.Value, depth int) 
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return strconv.AppendInt(dst, rv.Int(), 10)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return strconv.AppendUint(dst, rv.Uint(), 10)
+		return strconv.AppendInt(dst, int64(rv.Uint()), 10) // Variant(uint64_t): its int64
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return append(dst, "<null>"...)
+		}
 	case reflect.Float32, reflect.Float64:
 		return appendGodotFloat(dst, rv.Float())
 	case reflect.Slice, reflect.Array:
@@ -161,11 +184,11 @@ func (p *variantPrinter) appendReflect(dst []byte, rv reflect.Value, depth int) 
 			depth++
 		}
 		if rv.Kind() == reflect.Slice && rv.Len() > 0 {
-			ptr := rv.Pointer()
-			if slices.Contains(p.open, ptr) {
+			c := openContainer{rv.Pointer(), rv.Len()}
+			if slices.Contains(p.open, c) {
 				return append(dst, "[...]"...)
 			}
-			p.open = append(p.open, ptr)
+			p.open = append(p.open, c)
 			defer func() { p.open = p.open[:len(p.open)-1] }()
 		}
 		dst = append(dst, '[')
@@ -184,11 +207,11 @@ func (p *variantPrinter) appendReflect(dst []byte, rv reflect.Value, depth int) 
 		if rv.IsNil() {
 			return append(dst, "{  }"...)
 		}
-		ptr := rv.Pointer()
-		if slices.Contains(p.open, ptr) {
+		c := openContainer{rv.Pointer(), -1}
+		if slices.Contains(p.open, c) {
 			return append(dst, "{ ... }"...)
 		}
-		p.open = append(p.open, ptr)
+		p.open = append(p.open, c)
 		defer func() { p.open = p.open[:len(p.open)-1] }()
 		type pair struct{ k, v string }
 		pairs := make([]pair, 0, rv.Len())

@@ -3,6 +3,7 @@ package godot
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,7 +37,13 @@ func TestVariantString(t *testing.T) {
 		{"int8", int8(-5), "-5"},
 		{"int64 min", int64(math.MinInt64), "-9223372036854775808"},
 		{"uint8", uint8(255), "255"},
-		{"uint64 max", uint64(math.MaxUint64), "18446744073709551615"},
+		{"uint64 max wraps, as Variant(uint64_t) stores it", uint64(math.MaxUint64), "-1"},
+		{"uint64 2^63", uint64(1 << 63), "-9223372036854775808"},
+		{"uint64 in an Array wraps too", []uint64{math.MaxUint64}, "[-1]"},
+		{"typed nil Stringer is null", (*url.URL)(nil), "<null>"},
+		{"typed nil pointer is null", (*int)(nil), "<null>"},
+		{"typed nil Stringer in an Array", []any{(*url.URL)(nil), 1}, "[<null>, 1]"},
+		{"bool slice is an Array", []bool{true, false}, "[true, false]"},
 		{"uintptr", uintptr(7), "7"},
 		{"named int", variantInt(7), "7"},
 		{"named string", variantStr("s"), "s"},
@@ -191,10 +198,29 @@ func TestAppendVariant(t *testing.T) {
 	}{
 		{[]any{}, true}, {[]any(nil), true}, {[1]any{}, true}, {[]fmt.Stringer{}, true},
 		{nil, false}, {[]byte{}, false}, {[]string{"a"}, false}, {"s", false}, {map[string]any{}, false},
+		{[]int32{}, false}, {[]int{}, false}, {[]int64{}, false}, {[]float32{}, false}, {[]float64{}, false},
+		// No packed array in Godot: only an Array can hold these.
+		{[]bool{true}, true}, {[][]any{}, true}, {[][]byte{}, true}, {[]map[string]any{}, true},
+		{[]uint16{}, true}, {[]*url.URL{}, true},
 	} {
 		assert.Equal(t, tc.want, IsArray(tc.in), "%#v", tc.in)
 	}
 
 	buf := make([]byte, 0, 64)
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = AppendVariant(buf[:0], 12.5) }))
+}
+
+// §1.16.3, COMPAT W3: "[...]" marks a container printed inside itself; a
+// slice that holds a prefix of itself is another value, printed in full
+// (Godot has no cycle check, only the recursion limit).
+func TestVariantSubSliceNotACycle(t *testing.T) {
+	s := []any{1, nil}
+	s[1] = s[:1]
+	assert.Equal(t, "[1, [1]]", VariantString(s))
+	rows := []any{"a", "b", nil}
+	rows[2] = rows[:2]
+	assert.Equal(t, `["a", "b", ["a", "b"]]`, VariantString(rows))
+	self := []any{1, nil}
+	self[1] = self
+	assert.Equal(t, "[1, [...]]", VariantString(self), "a real cycle still ends")
 }

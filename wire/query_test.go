@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"testing"
 
@@ -45,6 +46,9 @@ func TestQueryStringFromDict(t *testing.T) {
 		{"§1.16.3 bool", []QueryField{{"t", true}, {"f", false}}, "t=true&f=false"},
 		{"§1.16.3 int", []QueryField{{"k", -42}}, "k=-42"},
 		{"§1.16.3 float", []QueryField{{"a", 1.5}, {"b", 1.0}}, "a=1.5&b=1.0"},
+		{"§1.16.3 a slice Godot has no packed array for is an Array", []QueryField{{"k", []bool{true, false}}}, "k=true&k=false"},
+		{"§1.16.3 typed nil Stringer is null", []QueryField{{(*url.URL)(nil), (*url.URL)(nil)}}, "%3Cnull%3E=%3Cnull%3E"},
+		{"§1.16.3 uint64 wraps as Variant(uint64_t)", []QueryField{{"k", uint64(1<<64 - 1)}}, "k=-1"},
 		{"§1.16.3 packed byte array", []QueryField{{"k", []byte{1, 2, 3}}}, "k=%5B1%2C%202%2C%203%5D"},
 		{"§1.16.3 packed string array", []QueryField{{"k", []string{"a"}}}, "k=%5B%22a%22%5D"},
 		{"§1.16.3 dictionary value", []QueryField{{"k", map[string]any{"a": 1}}}, "k=%7B%20%22a%22%3A%201%20%7D"},
