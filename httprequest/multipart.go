@@ -22,7 +22,8 @@ import (
 // File and Reader, then send it with RequestMultipart or DoMultipart, or
 // pass Header, Open and Len to RequestStream yourself. A Multipart is not
 // safe for concurrent use; it may be sent several times (each Open reads
-// the files again), unless it holds a Reader part that is not an io.Seeker.
+// the files again and rewinds the Reader parts), unless it holds a Reader
+// part that is not an io.Seeker: a second Open then fails.
 //
 // Godot has no multipart helper (a game builds the body as bytes, §2.4);
 // this is a §7.2 convenience: the request is RequestStream's.
@@ -31,6 +32,7 @@ type Multipart struct {
 	out   []byte // what w writes (a part's head)
 	parts []mpPart
 	err   error
+	used  bool // a Reader part was read since the parts were last rewound
 }
 
 // mpPart is one part: its head (the boundary line and its header lines) and
@@ -166,11 +168,38 @@ func (m *Multipart) Len() int64 {
 // part is reached and closes it at the part's end. The reader is an
 // io.Seeker that can only go back to the start (Seek(0, io.SeekStart):
 // the node's redirect replay) or tell where it is. Close it when done.
+// Once the form was read, Open rewinds its Reader parts to where they were
+// when added, or fails when one is not an io.Seeker.
 func (m *Multipart) Open() (*MultipartReader, error) {
 	if m.err != nil {
 		return nil, m.err
 	}
+	if err := m.rewind(); err != nil {
+		return nil, err
+	}
 	return &MultipartReader{m: m}, nil
+}
+
+// rewind seeks the Reader parts back to where they were when added, once
+// one of them was read.
+func (m *Multipart) rewind() error {
+	if !m.used {
+		return nil
+	}
+	for _, p := range m.parts {
+		if p.r == nil {
+			continue
+		}
+		s, ok := p.r.(io.Seeker)
+		if !ok || p.start < 0 {
+			return errors.Join(errMultipartSeek, errors.New("httprequest: a multipart Reader part that is not an io.Seeker was read already"))
+		}
+		if _, err := s.Seek(p.start, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	m.used = false
+	return nil
 }
 
 // MultipartReader reads a Multipart body. See Multipart.Open.
@@ -181,7 +210,6 @@ type MultipartReader struct {
 	head bool  // false: in the head of part i; true: in its content
 	f    *os.File
 	pos  int64
-	used bool // a Reader part was read
 }
 
 var errMultipartSeek = errors.New("httprequest: a multipart body can only be sought back to its start")
@@ -257,7 +285,7 @@ func (r *MultipartReader) content(part *mpPart, p []byte) (int, error) {
 		}
 		return r.f.Read(p)
 	case part.r != nil:
-		r.used = true
+		r.m.used = true
 		return part.r.Read(p)
 	default:
 		if r.off >= int64(len(part.value)) {
@@ -299,22 +327,11 @@ func (r *MultipartReader) Seek(offset int64, whence int) (int64, error) {
 	default:
 		return r.pos, errMultipartSeek
 	}
-	if r.used {
-		for _, p := range r.m.parts {
-			if p.r == nil {
-				continue
-			}
-			s, ok := p.r.(io.Seeker)
-			if !ok || p.start < 0 {
-				return r.pos, errors.Join(errMultipartSeek, errors.New("httprequest: a multipart Reader part is not an io.Seeker"))
-			}
-			if _, err := s.Seek(p.start, io.SeekStart); err != nil {
-				return r.pos, err
-			}
-		}
+	if err := r.m.rewind(); err != nil {
+		return r.pos, err
 	}
 	r.closeFile()
-	r.i, r.off, r.head, r.pos, r.used = 0, 0, false, 0, false
+	r.i, r.off, r.head, r.pos = 0, 0, false, 0
 	return 0, nil
 }
 

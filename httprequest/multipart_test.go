@@ -201,6 +201,36 @@ func TestMultipartUpload(t *testing.T) {
 	}
 }
 
+// A form sent twice sends the same bytes twice: each Open rewinds a Reader
+// part that is an io.Seeker to where it was when added (the second send
+// failed, or sent an empty file when its size was unknown). One that is
+// not an io.Seeker can be sent once: the second Open fails.
+func TestMultipartSentTwice(t *testing.T) {
+	srv, _ := formServer(t)
+	blob := bytes.Repeat([]byte("blob"), 1000)
+	want := fmt.Sprintf("blob|blob.txt|%d|%s\n", len(blob), drive.SHA256(blob))
+	for _, size := range []int64{int64(len(blob)), -1} {
+		t.Run(fmt.Sprint("size=", size), func(t *testing.T) {
+			m := NewMultipart().Reader("blob", "blob.txt", bytes.NewReader(blob), size)
+			n := New()
+			t.Cleanup(n.Close)
+			for range 2 {
+				c, err := n.DoMultipart(context.Background(), srv.URL+"/form", nil, httpclient.MethodPost, m)
+				require.NoError(t, err)
+				assert.Equal(t, want, string(c.Body))
+			}
+		})
+	}
+	m := NewMultipart().Reader("blob", "blob.txt", io.MultiReader(bytes.NewReader(blob)), -1)
+	n := New()
+	t.Cleanup(n.Close)
+	c, err := n.DoMultipart(context.Background(), srv.URL+"/form", nil, httpclient.MethodPost, m)
+	require.NoError(t, err)
+	assert.Equal(t, want, string(c.Body))
+	_, err = n.DoMultipart(context.Background(), srv.URL+"/form", nil, httpclient.MethodPost, m)
+	require.ErrorIs(t, err, errMultipartSeek, "a reader read already cannot be sent again")
+}
+
 // TestMultipartLargeFileStreams: a 100 MiB file is uploaded with
 // DoMultipart while the bytes allocated during the whole round trip (client,
 // in-process server, everything) stay a small fraction of it: the file is
