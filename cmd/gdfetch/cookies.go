@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -26,7 +28,8 @@ import (
 //	-b, --cookie DATA|FILE   turn the cookie jar on (SetCookieJar); "a=1; b=2" starts
 //	                         it with those cookies for the URL's host (path /), any
 //	                         other value is a cookie file in curl's (Netscape)
-//	                         format to load; "" only turns the jar on. Repeatable.
+//	                         format to load (a file that does not exist yet is an
+//	                         empty jar, as curl); "" only turns the jar on. Repeatable.
 //	-c, --cookie-jar FILE    turn the jar on and write every cookie it holds at the
 //	                         end to FILE, in curl's format ("-" for stdout)
 //	    --proxy-user U:P     the proxy's credentials (Proxy-Authorization: Basic, sent to
@@ -111,7 +114,9 @@ func configureNet(n *httprequest.HTTPRequest, cfg *config) error {
 			return err
 		}
 		for _, file := range nf.cookieFiles {
-			if err := jar.load(file); err != nil {
+			// A file that does not exist yet is an empty jar, as curl:
+			// "-b jar.txt -c jar.txt" on the first run.
+			if err := jar.load(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return usagef("-b %s: %v", file, err)
 			}
 		}

@@ -232,3 +232,21 @@ func TestNetFlagsRealPeers(t *testing.T) {
 	assert.Equal(t, exitHTTPError, code, stderr)
 	assert.Contains(t, stderr, "response code 407")
 }
+
+// "-b jar.txt -c jar.txt" on the first run, when jar.txt does not exist yet:
+// as curl 7.88, the missing -b file is an empty jar and -c creates it.
+func TestCookieFileMissing(t *testing.T) {
+	clearProxyEnv(t)
+	s := newCookieServer(t)
+	jarFile := filepath.Join(t.TempDir(), "jar.txt")
+	code, out, stderr := gdfetch(t, "-s", "-b", jarFile, "-c", jarFile, s.URL("/login"))
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "session=abc; lang=en", out)
+	saved, err := os.ReadFile(jarFile)
+	require.NoError(t, err)
+	assert.Contains(t, string(saved), "#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tabc\n")
+
+	// A -b path that exists but cannot be read as a file is still an error.
+	code, _, stderr = gdfetch(t, "-s", "-b", t.TempDir(), s.URL("/me"))
+	assert.Equal(t, exitUsage, code, stderr)
+}

@@ -49,7 +49,8 @@
 //	                          on the proxy hop and the CONNECT only
 //	    --noproxy LIST        hosts reached directly (NO_PROXY's syntax, replaces NO_PROXY)
 //	-b, --cookie DATA|FILE    cookie jar on (SetCookieJar): "a=1; b=2" for the URL's host,
-//	                          or a curl (Netscape) cookie file to load; "" jar only
+//	                          or a curl (Netscape) cookie file to load (one that does not
+//	                          exist yet is an empty jar, as curl); "" jar only
 //	-c, --cookie-jar FILE     cookie jar on; its cookies written to FILE at the end (curl's format)
 //
 // Without -x, gdfetch uses the environment's proxies as curl does
@@ -132,7 +133,7 @@ node properties
       --proxy-user USER:PASS  proxy credentials: Proxy-Authorization to the proxy only
       --noproxy LIST          hosts reached directly, NO_PROXY's syntax (replaces NO_PROXY)
   -b, --cookie DATA|FILE      cookie jar on: "a=1; b=2" for the URL's host, or a curl
-                              cookie file; "" jar only (Godot sends no cookies)
+                              cookie file (missing: an empty jar); "" jar only (Godot sends no cookies)
   -c, --cookie-jar FILE       cookie jar on; write its cookies to FILE at the end
       --cacert FILE           TLSOptions.client(trusted_chain from a PEM file)
   -k, --insecure              TLSOptions.client_unsafe()
