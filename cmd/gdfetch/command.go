@@ -51,11 +51,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		return exitUsage
 	}
 	if cfg.verbose && !cfg.resume { // -C -: printed after the request (resume.go adds headers)
-		if cfg.upload != nil {
-			writeRequest(stderr, cfg.upload.head(n, cfg.url, cfg.headers, cfg.method, cfg.proxyHost != ""))
-		} else {
-			writeRequest(stderr, verboseRequest(n, cfg))
-		}
+		writeRequest(stderr, verboseRequest(n, cfg)) // -F and -T too: their head, the jar's Cookie line, the proxy's form
 	}
 	bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
 	var ex *exchange

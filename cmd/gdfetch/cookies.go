@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,11 +182,12 @@ func saveCookies(n *httprequest.HTTPRequest, cfg *config) error {
 	return nil
 }
 
-// verboseRequest is requestBytes with what this file adds: the absolute form
-// when the request goes to a proxy (-x or the environment's), the jar's
-// Cookie line after the node's header lines (the caller's and the automatic
-// Accept-Encoding), and the proxy's Proxy-Authorization last — the bytes the
-// node sends for the first hop.
+// verboseRequest is the request head and body -v prints (requestBytes, or
+// the upload's head for -F and -T) with what this file adds: the absolute
+// form when the request goes to a proxy (-x or the environment's), the jar's
+// Cookie line after the node's header lines (the caller's, the form's
+// Content-Type and the automatic Accept-Encoding), and the proxy's
+// Proxy-Authorization last — the bytes the node sends for the first hop.
 func verboseRequest(n *httprequest.HTTPRequest, cfg *config) []byte {
 	target, err := url.Parse(cfg.url)
 	if err != nil {
@@ -197,16 +199,20 @@ func verboseRequest(n *httprequest.HTTPRequest, cfg *config) []byte {
 			viaProxy, auth = true, p.User
 		}
 	}
-	b := requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, viaProxy)
+	var b []byte
+	var nodeLines int // the header lines the node passes to the client; its automatic ones follow
+	if cfg.upload != nil {
+		hdrs := cfg.upload.nodeHeaders(n, cfg.headers)
+		b, nodeLines = cfg.upload.head(cfg.url, hdrs, cfg.method, viaProxy), len(hdrs)
+	} else {
+		b = requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, viaProxy)
+		nodeLines = len(withAcceptEncoding(n, slices.Clip(cfg.headers)))
+	}
 	headEnd := bytes.Index(b, []byte("\r\n\r\n"))
 	if headEnd < 0 {
 		return b
 	}
 	lines := strings.Split(string(b[:headEnd]), "\r\n")
-	nodeLines := len(cfg.headers) // then the client's automatic lines
-	if n.IsAcceptingGzip() && !wire.HasHeader(cfg.headers, "accept-encoding") {
-		nodeLines++
-	}
 	// The node's test for a user Cookie line (cookies.go) and the client's
 	// for a user Proxy-Authorization line (proxy.go).
 	_, userCookie := wire.LookupField(cfg.headers, "cookie")

@@ -250,3 +250,55 @@ func TestCookieFileMissing(t *testing.T) {
 	code, _, stderr = gdfetch(t, "-s", "-b", t.TempDir(), s.URL("/me"))
 	assert.Equal(t, exitUsage, code, stderr)
 }
+
+// -v with -F or -T prints the head the node sends, as without them
+// (TestCookieFlagVerboseBytes): the jar's Cookie line after the node's lines
+// (the caller's, the form's Content-Type, Accept-Encoding), and the absolute
+// form with Proxy-Authorization when the environment's proxy takes the request.
+func TestVerboseUploadBytes(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "up.txt")
+	require.NoError(t, os.WriteFile(file, []byte("payload"), 0o600))
+	tests := []struct {
+		name  string
+		proxy bool // through HTTP_PROXY (with credentials), to game.example
+		args  []string
+		want  string // in the request the server received
+	}{
+		{"form cookie", false, []string{"-F", "a=1", "-b", "pre=1"},
+			"\r\nAccept-Encoding: gzip, deflate\r\nCookie: pre=1\r\nHost: "},
+		{"form header cookie", false, []string{"-F", "a=1", "-H", "X-A: 1", "-H", "Content-Type: text/x", "-b", "pre=1"},
+			"HTTP/1.1\r\nX-A: 1\r\nContent-Type: multipart/form-data; boundary="},
+		{"file cookie", false, []string{"-T", file, "-b", "pre=1", "--no-gzip"},
+			"HTTP/1.1\r\nCookie: pre=1\r\nHost: "},
+		{"form env proxy", true, []string{"-F", "a=1"},
+			"\r\nAccept: */*\r\nProxy-Authorization: Basic ZW52OnNlY3JldA==\r\n\r\n"},
+		{"file env proxy cookie", true, []string{"-T", file, "-b", "pre=1"},
+			"\r\nAccept-Encoding: gzip, deflate\r\nCookie: pre=1\r\nHost: game.example\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearProxyEnv(t)
+			s := newCookieServer(t)
+			target := s.URL("/me")
+			if tt.proxy {
+				t.Setenv("HTTP_PROXY", "http://env:secret@"+s.Addr())
+				target = "http://game.example/me"
+			}
+			code, _, stderr := gdfetch(t, append([]string{"-s", "-v", target}, tt.args...)...)
+			require.Equal(t, 0, code, stderr)
+			s.mu.Lock()
+			require.Len(t, s.reqs, 1)
+			req := s.reqs[0]
+			s.mu.Unlock()
+			assert.Contains(t, req, tt.want)
+			if tt.proxy {
+				assert.True(t, strings.HasPrefix(req, "PUT http://game.example:80/me") || strings.HasPrefix(req, "POST http://game.example:80/me"), "%q", req)
+			}
+			head, _, ok := strings.Cut(req, "\r\n\r\n")
+			require.True(t, ok)
+			var want bytes.Buffer
+			writeRequest(&want, []byte(head+"\r\n\r\n"))
+			assert.Contains(t, stderr, want.String(), "-v shows the head sent")
+		})
+	}
+}

@@ -155,28 +155,38 @@ func stdinBody(ctx context.Context, in io.Reader, maxTime time.Duration) (body i
 	}
 }
 
-// head is the request head the upload is sent with (for -v): the node's
-// headers (Accept-Encoding, §2.4.6), the form's Content-Type, and
-// Content-Length or Transfer-Encoding: chunked.
-func (u *upload) head(n *httprequest.HTTPRequest, url string, headers []string, method httpclient.Method, proxy bool) []byte {
+// nodeHeaders are the header lines the node passes to the client for the
+// upload: the caller's (for a form without their Content-Type:
+// RequestMultipart puts the form's own), the form's Content-Type, and the
+// automatic Accept-Encoding (§2.4.6). The jar's Cookie line follows them.
+func (u *upload) nodeHeaders(n *httprequest.HTTPRequest, headers []string) []string {
+	var hdrs []string
+	for _, h := range headers {
+		if u.form == nil || !wire.HasHeader([]string{h}, "content-type:") {
+			hdrs = append(hdrs, h)
+		}
+	}
+	if u.form != nil {
+		hdrs = append(hdrs, u.form.Header())
+	}
+	return withAcceptEncoding(n, hdrs)
+}
+
+// head is the request head the upload is sent with, given the node's header
+// lines (nodeHeaders): the client adds Host, Content-Length or
+// Transfer-Encoding: chunked, and its other automatic lines; proxy gives
+// the absolute form of a request to an HTTP proxy. For -v (verboseRequest).
+func (u *upload) head(url string, hdrs []string, method httpclient.Method, proxy bool) []byte {
 	p, err := wire.ParseRequestURL(url)
 	if err != nil {
 		return nil
 	}
-	var hdrs []string
-	for _, h := range headers {
-		if u.form == nil || !wire.HasHeader([]string{h}, "content-type:") {
-			hdrs = append(hdrs, h) // RequestMultipart puts the form's own
-		}
-	}
 	length := int64(wire.StreamChunked)
 	if u.form != nil {
-		hdrs = append(hdrs, u.form.Header())
 		length = u.form.Len()
 	} else if fi, err := os.Stat(u.file); err == nil && u.file != "-" {
 		length = fi.Size()
 	}
-	hdrs = withAcceptEncoding(n, hdrs)
 	return wire.AppendRequestHead(nil, &wire.Request{
 		Method: method, URL: p.Path, Headers: hdrs, StreamLength: length,
 		Host: p.Host, Port: p.Port, TLS: p.TLS, HTTPProxy: proxy && !p.TLS,
