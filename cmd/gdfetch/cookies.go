@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -263,7 +264,7 @@ func newFetchJar() (*fetchJar, error) {
 // have accepted (a Domain attribute that the host domain-matches).
 func (j *fetchJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 	j.Jar.SetCookies(u, cookies)
-	host := strings.ToLower(u.Hostname())
+	host := jarHost(u.Host)
 	now := time.Now()
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -295,6 +296,20 @@ func (j *fetchJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 		}
 		j.kept[key] = k
 	}
+}
+
+// jarHost is net/http/cookiejar's canonical host of a URL's Host, the
+// domain its cookies are filed under: without the port (an IPv6 literal
+// without its brackets, "[::1]:8080" → "::1"), without a trailing dot, in
+// lower case. (cookiejar also turns a non-ASCII name into punycode.)
+func jarHost(host string) string {
+	colons := strings.Count(host, ":")
+	if colons == 1 || (colons > 1 && host[0] == '[' && strings.Contains(host, "]:")) {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+	}
+	return strings.ToLower(strings.TrimSuffix(host, "."))
 }
 
 // defaultCookiePath is RFC 6265 §5.1.4's default path of a request path.
@@ -353,6 +368,7 @@ func (j *fetchJar) load(file string) error {
 			return fmt.Errorf("line %d: expiry %q", line, fields[4])
 		}
 		host := strings.TrimPrefix(fields[0], ".")
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]") // curl writes "::1"; "[::1]" too
 		secure := fields[3] == "TRUE"
 		c := &http.Cookie{Name: fields[5], Value: fields[6], Path: fields[2], Secure: secure, HttpOnly: httpOnly}
 		if fields[1] == "TRUE" {
@@ -365,7 +381,13 @@ func (j *fetchJar) load(file string) error {
 		if secure {
 			scheme = "https"
 		}
-		j.SetCookies(&url.URL{Scheme: scheme, Host: host, Path: fields[2]}, []*http.Cookie{c})
+		// With a port, so that an IPv6 literal ("::1") is bracketed, as
+		// url.URL's Host must be.
+		port := "80"
+		if secure {
+			port = "443"
+		}
+		j.SetCookies(&url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port), Path: fields[2]}, []*http.Cookie{c})
 	}
 	if err := sc.Err(); err != nil {
 		return err

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -300,5 +303,36 @@ func TestVerboseUploadBytes(t *testing.T) {
 			writeRequest(&want, []byte(head+"\r\n\r\n"))
 			assert.Contains(t, stderr, want.String(), "-v shows the head sent")
 		})
+	}
+}
+
+// A cookie of an IPv6 literal host survives -c then -b then -c: the file
+// names the host as curl does ("::1", no brackets, no port), and -b files
+// it under the host the jar uses for "[::1]:8080".
+func TestCookieFileIPv6(t *testing.T) {
+	target, err := url.Parse("http://[::1]:8080/")
+	require.NoError(t, err)
+	now := time.Now()
+	j1, err := newFetchJar()
+	require.NoError(t, err)
+	j1.SetCookies(target, []*http.Cookie{{Name: "v6", Value: "1", Path: "/"}})
+	saved := j1.netscape(now)
+	assert.Contains(t, string(saved), "\n::1\tFALSE\t/\tFALSE\t0\tv6\t1\n")
+
+	dir := t.TempDir()
+	for i, file := range []string{"curl.txt", "brackets.txt"} {
+		content := saved // what curl 7.88 writes for [::1] too
+		if i == 1 {
+			content = []byte("[::1]\tFALSE\t/\tFALSE\t0\tv6\t1\n")
+		}
+		path := filepath.Join(dir, file)
+		require.NoError(t, os.WriteFile(path, content, 0o600))
+		j2, err := newFetchJar()
+		require.NoError(t, err)
+		require.NoError(t, j2.load(path))
+		assert.Equal(t, string(saved), string(j2.netscape(now)), "%s: load then save changes the file", file)
+		got := j2.Cookies(target)
+		require.Len(t, got, 1, file)
+		assert.Equal(t, "v6", got[0].Name)
 	}
 }
