@@ -260,27 +260,28 @@ func newFetchJar() (*fetchJar, error) {
 	return &fetchJar{Jar: j, kept: map[cookieKey]keptCookie{}}, nil
 }
 
-// SetCookies stores the cookies in the jar and remembers those the jar can
-// have accepted (a Domain attribute that the host domain-matches).
+// SetCookies stores the cookies in the jar and remembers those the jar
+// accepts, filed as it files them (jarHost, jarDomain), so that -c writes
+// what the jar holds and nothing it refused.
 func (j *fetchJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 	j.Jar.SetCookies(u, cookies)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return // the jar ignores other schemes
+	}
 	host := jarHost(u.Host)
 	now := time.Now()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for _, c := range cookies {
-		domain, sub := host, false
-		if d := strings.TrimPrefix(strings.ToLower(c.Domain), "."); d != "" {
-			if host != d && !strings.HasSuffix(host, "."+d) {
-				continue // the jar refused it
-			}
-			domain, sub = d, true
+		domain, hostOnly, ok := jarDomain(host, c.Domain)
+		if !ok {
+			continue // the jar refused it
 		}
 		path := c.Path
 		if !strings.HasPrefix(path, "/") {
-			path = defaultCookiePath(u.EscapedPath())
+			path = defaultCookiePath(u.Path)
 		}
-		k := keptCookie{subdomains: sub, secure: c.Secure, httpOnly: c.HttpOnly, value: c.Value}
+		k := keptCookie{subdomains: !hostOnly, secure: c.Secure, httpOnly: c.HttpOnly, value: c.Value}
 		switch {
 		case c.MaxAge < 0:
 			k.deleted = true
@@ -301,7 +302,8 @@ func (j *fetchJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 // jarHost is net/http/cookiejar's canonical host of a URL's Host, the
 // domain its cookies are filed under: without the port (an IPv6 literal
 // without its brackets, "[::1]:8080" → "::1"), without a trailing dot, in
-// lower case. (cookiejar also turns a non-ASCII name into punycode.)
+// lower case. cookiejar also turns a non-ASCII name into punycode; here it
+// stays as it is (a -b file with it files the cookie under the same entry).
 func jarHost(host string) string {
 	colons := strings.Count(host, ":")
 	if colons == 1 || (colons > 1 && host[0] == '[' && strings.Contains(host, "]:")) {
@@ -312,10 +314,48 @@ func jarHost(host string) string {
 	return strings.ToLower(strings.TrimSuffix(host, "."))
 }
 
-// defaultCookiePath is RFC 6265 §5.1.4's default path of a request path.
+// jarDomain is net/http/cookiejar's domainAndType without a public suffix
+// list (cookiejar.New(nil)): the domain a cookie with the Domain attribute
+// attr, set by host (jarHost), is filed under, whether it is host-only (no
+// subdomains), and ok false when the jar refuses it. No attribute: host-only.
+// An IP host: only an attribute equal to the host, host-only (so
+// "Domain=.127.0.0.1" is refused). A name: the attribute without one leading
+// dot, in ASCII, not ending in a dot, that the host domain-matches.
+func jarDomain(host, attr string) (domain string, hostOnly, ok bool) {
+	if attr == "" {
+		return host, true, true
+	}
+	if strings.ContainsAny(host, ":%") || net.ParseIP(host) != nil { // cookiejar's isIP
+		return host, true, host == attr
+	}
+	d := strings.TrimPrefix(attr, ".")
+	if d == "" || d[0] == '.' || d[len(d)-1] == '.' || !isASCII(d) {
+		return "", false, false
+	}
+	d = strings.ToLower(d)
+	if host != d && !strings.HasSuffix(host, "."+d) {
+		return "", false, false
+	}
+	return d, false, true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// defaultCookiePath is RFC 6265 §5.1.4's default path of a request path
+// (cookiejar's defaultPath).
 func defaultCookiePath(p string) string {
+	if p == "" || p[0] != '/' {
+		return "/"
+	}
 	i := strings.LastIndexByte(p, '/')
-	if i <= 0 {
+	if i == 0 {
 		return "/"
 	}
 	return p[:i]

@@ -336,3 +336,45 @@ func TestCookieFileIPv6(t *testing.T) {
 		assert.Equal(t, "v6", got[0].Name)
 	}
 }
+
+// -c writes the cookies the jar holds, filed as the jar files them, and none
+// it refused (net/http/cookiejar's domain rules): an IP host takes only a
+// Domain attribute equal to it, as a host-only cookie; a trailing dot is
+// dropped from the host and refused in the attribute.
+func TestCookieSavedOnlyWhatJarKept(t *testing.T) {
+	tests := []struct {
+		url, domain string
+		line        string // the -c line, "" when the jar refuses the cookie
+	}{
+		{"http://127.0.0.1:8080/", ".127.0.0.1", ""},
+		{"http://127.0.0.1:8080/", "127.0.0.1", "127.0.0.1\tFALSE\t/\tFALSE\t0\tc\t1"},
+		{"http://[::1]:8080/", "::1", "::1\tFALSE\t/\tFALSE\t0\tc\t1"},
+		{"http://[::1]:8080/", ".::1", ""},
+		{"http://www.example.com./", "example.com", ".example.com\tTRUE\t/\tFALSE\t0\tc\t1"},
+		{"http://example.com./", "", "example.com\tFALSE\t/\tFALSE\t0\tc\t1"},
+		{"http://example.com./", "example.com.", ""},
+		{"http://www.Example.COM/", ".EXAMPLE.com", ".example.com\tTRUE\t/\tFALSE\t0\tc\t1"},
+		{"http://www.example.com/", "..example.com", ""},
+		{"http://www.example.com/", "other.com", ""},
+		{"http://www.example.com/", "ample.com", ""},
+		{"ftp://example.com/", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url+" "+tt.domain, func(t *testing.T) {
+			j, err := newFetchJar()
+			require.NoError(t, err)
+			u, err := url.Parse(tt.url)
+			require.NoError(t, err)
+			j.SetCookies(u, []*http.Cookie{{Name: "c", Value: "1", Domain: tt.domain, Path: "/"}})
+			saved := string(j.netscape(time.Now()))
+			jarHas := len(j.Cookies(u)) == 1
+			fileHas := strings.Contains(saved, "\tc\t1\n")
+			assert.Equal(t, jarHas, fileHas, "jar has it: %v; -c file: %q", jarHas, saved)
+			if tt.line == "" {
+				assert.False(t, fileHas, "%q", saved)
+			} else {
+				assert.Contains(t, strings.Split(saved, "\n"), tt.line)
+			}
+		})
+	}
+}
