@@ -50,6 +50,11 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitUsage
 	}
+	if jar, ok := n.CookieJar().(*fetchJar); ok && cfg.verbose {
+		for _, s := range jar.skipped {
+			fmt.Fprintf(stderr, "* -b %s\n", s)
+		}
+	}
 	if cfg.verbose && !cfg.resume { // -C -: printed after the request (resume.go adds headers)
 		writeRequest(stderr, verboseRequest(n, cfg)) // -F and -T too: their head, the jar's Cookie line, the proxy's form
 	}

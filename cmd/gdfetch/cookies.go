@@ -31,7 +31,8 @@ import (
 //	                         it with those cookies for the URL's host (path /), any
 //	                         other value is a cookie file in curl's (Netscape)
 //	                         format to load (a file that does not exist yet is an
-//	                         empty jar, as curl); "" only turns the jar on. Repeatable.
+//	                         empty jar, and a malformed line is skipped, -v says
+//	                         which, as curl); "" only turns the jar on. Repeatable.
 //	-c, --cookie-jar FILE    turn the jar on and write every cookie it holds at the
 //	                         end to FILE, in curl's format ("-" for stdout)
 //	    --proxy-user U:P     the proxy's credentials (Proxy-Authorization: Basic, sent to
@@ -241,6 +242,8 @@ type fetchJar struct {
 	mu    sync.Mutex
 	kept  map[cookieKey]keptCookie
 	order []cookieKey
+
+	skipped []string // the -b files' lines load skipped, for -v
 }
 
 type cookieKey struct{ domain, path, name string }
@@ -382,7 +385,12 @@ func (j *fetchJar) seed(rawURL, s string) error {
 // seven tab-separated fields (domain, subdomains TRUE/FALSE, path, secure
 // TRUE/FALSE, expiry in Unix seconds or 0, name, value); "#HttpOnly_"
 // before the domain marks an HttpOnly cookie; other "#" lines and blank
-// lines are skipped.
+// lines are skipped. As curl 7.88 reads it: runs of tabs count as one
+// (strtok), six fields are a cookie with an empty value (curl writes an
+// empty value as a trailing tab, which editors strip), TRUE and FALSE in
+// any case; any other line (another number of fields, an expiry that is not
+// a number) is skipped and noted in j.skipped (-v prints it). Only a file
+// that cannot be read is an error.
 func (j *fetchJar) load(file string) error {
 	f, err := os.Open(file)
 	if err != nil {
@@ -390,6 +398,9 @@ func (j *fetchJar) load(file string) error {
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
+	skip := func(line int, format string, a ...any) {
+		j.skipped = append(j.skipped, fmt.Sprintf("%s line %d skipped: ", file, line)+fmt.Sprintf(format, a...))
+	}
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimRight(sc.Text(), "\r")
 		httpOnly := false
@@ -399,40 +410,38 @@ func (j *fetchJar) load(file string) error {
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		fields := strings.Split(text, "\t")
+		fields := strings.FieldsFunc(text, func(r rune) bool { return r == '\t' })
+		if len(fields) == 6 {
+			fields = append(fields, "")
+		}
 		if len(fields) != 7 {
-			return fmt.Errorf("line %d: %d fields, want 7", line, len(fields))
+			skip(line, "want 7 tab-separated fields, got %d", len(fields))
+			continue
 		}
 		expires, err := strconv.ParseInt(fields[4], 10, 64)
 		if err != nil {
-			return fmt.Errorf("line %d: expiry %q", line, fields[4])
+			skip(line, "expiry %q is not a number", fields[4])
+			continue
 		}
 		host := strings.TrimPrefix(fields[0], ".")
 		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]") // curl writes "::1"; "[::1]" too
-		secure := fields[3] == "TRUE"
+		secure := strings.EqualFold(fields[3], "TRUE")
 		c := &http.Cookie{Name: fields[5], Value: fields[6], Path: fields[2], Secure: secure, HttpOnly: httpOnly}
-		if fields[1] == "TRUE" {
+		if strings.EqualFold(fields[1], "TRUE") {
 			c.Domain = host
 		}
 		if expires != 0 {
 			c.Expires = time.Unix(expires, 0)
 		}
-		scheme := "http"
-		if secure {
-			scheme = "https"
-		}
 		// With a port, so that an IPv6 literal ("::1") is bracketed, as
 		// url.URL's Host must be.
-		port := "80"
+		scheme, port := "http", "80"
 		if secure {
-			port = "443"
+			scheme, port = "https", "443"
 		}
 		j.SetCookies(&url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port), Path: fields[2]}, []*http.Cookie{c})
 	}
-	if err := sc.Err(); err != nil {
-		return err
-	}
-	return nil
+	return sc.Err()
 }
 
 // netscape writes the cookies that are still alive at now in curl's format.

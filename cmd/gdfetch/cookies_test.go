@@ -378,3 +378,39 @@ func TestCookieSavedOnlyWhatJarKept(t *testing.T) {
 		})
 	}
 }
+
+// -b FILE reads lines as curl 7.88 does: six fields are an empty value (the
+// trailing tab of curl's own empty value, stripped by an editor), runs of
+// tabs count as one, and a malformed line is skipped (noted under -v), not
+// the whole file. curl sends the same cookies for this file (in another
+// order): noname=; trail=; six2=; six=; ok=1.
+func TestCookieFileLines(t *testing.T) {
+	clearProxyEnv(t)
+	s := newCookieServer(t)
+	file := filepath.Join(t.TempDir(), "jar.txt")
+	require.NoError(t, os.WriteFile(file, []byte(strings.Join([]string{
+		"127.0.0.1\tFALSE\t/\tFALSE\t0\tsix",
+		"127.0.0.1\tFALSE\t/\tFALSE\t0\tok\t1",
+		"garbage line",
+		"127.0.0.1\tFALSE\t/\tFALSE\tsoon\tbadexp\t1",
+		"127.0.0.1\tFALSE\t/\tFALSE\t0\teight\t1\textra",
+		"127.0.0.1\tFALSE\t/\tFALSE\t0\ttrail\t",
+		"127.0.0.1\tfalse\t/\tfalse\t0\tsix2\t\t",
+		"127.0.0.1\tFALSE\t/\tFALSE\t0\t\tnoname",
+	}, "\n")+"\n"), 0o600))
+
+	code, out, stderr := gdfetch(t, "-s", "-b", file, s.URL("/me"))
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "six=; ok=1; trail=; six2=; noname=", out)
+	assert.Empty(t, stderr, "the skipped lines are noted under -v only")
+
+	code, _, stderr = gdfetch(t, "-s", "-v", "-b", file, s.URL("/me"))
+	require.Equal(t, 0, code, stderr)
+	for _, want := range []string{
+		"* -b " + file + " line 3 skipped: want 7 tab-separated fields, got 1\n",
+		"* -b " + file + " line 4 skipped: expiry \"soon\" is not a number\n",
+		"* -b " + file + " line 5 skipped: want 7 tab-separated fields, got 8\n",
+	} {
+		assert.Contains(t, stderr, want)
+	}
+}

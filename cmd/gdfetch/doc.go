@@ -50,7 +50,8 @@
 //	    --noproxy LIST        hosts reached directly (NO_PROXY's syntax, replaces NO_PROXY)
 //	-b, --cookie DATA|FILE    cookie jar on (SetCookieJar): "a=1; b=2" for the URL's host,
 //	                          or a curl (Netscape) cookie file to load (one that does not
-//	                          exist yet is an empty jar, as curl); "" jar only
+//	                          exist yet is an empty jar; a malformed line is skipped, -v
+//	                          names it; as curl); "" jar only
 //	-c, --cookie-jar FILE     cookie jar on; its cookies written to FILE at the end (curl's format)
 //
 // Without -x, gdfetch uses the environment's proxies as curl does
