@@ -29,7 +29,10 @@
 //	    --data-binary DATA|@FILE  request_data_raw, byte for byte
 //	-F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
 //	                          a multipart/form-data body (httprequest.Multipart, §7.2
-//	                          opt-in): files streamed from disk; POST unless -X
+//	                          opt-in): files streamed from disk; POST unless -X; the value
+//	                          is sent as given, and curl's part options ;type= ;filename=
+//	                          ;headers= ;encoder= are refused (exit 2): Multipart sets no
+//	                          per-part Content-Type, file name or headers
 //	-T, --upload-file FILE    FILE as the body, streamed (RequestStream), Content-Length
 //	                          its size; "-" standard input, chunked; PUT unless -X
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"
@@ -114,7 +117,8 @@ request
   -d, --data DATA|@FILE       request_data; method POST unless -X; no Content-Type is added
       --data-binary DATA|@FILE  request_data_raw, byte for byte
   -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
-                              multipart/form-data part, repeatable; files are streamed; POST unless -X
+                              multipart/form-data part, repeatable; files are streamed; POST unless -X;
+                              curl's ;type= ;filename= ;headers= ;encoder= are refused (exit 2)
   -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size; - stdin, chunked); PUT unless -X
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"
 node properties

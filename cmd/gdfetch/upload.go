@@ -24,7 +24,10 @@ type upload struct {
 
 // parseUpload builds the upload of -F values (curl's "name=value",
 // "name=@FILE" for a file part, "name=<FILE" for a text field read from a
-// file) or of -T FILE; nil when neither is given.
+// file) or of -T FILE; nil when neither is given. A value is sent as given:
+// curl's part options (";type=", ";filename=", ";headers=", ";encoder=")
+// are a usage error, since Multipart sets no per-part Content-Type or
+// headers and gdfetch would otherwise send the option as part of the value.
 func parseUpload(form []string, file string) (*upload, error) {
 	switch {
 	case len(form) > 0 && file != "":
@@ -49,6 +52,9 @@ func parseUpload(form []string, file string) (*upload, error) {
 		if !ok || name == "" {
 			return nil, usagef("-F %q: expected name=value, name=@FILE or name=<FILE", f)
 		}
+		if opt := formPartOption(value); opt != "" {
+			return nil, usagef("-F %q: curl's %q part option is not supported (no per-part Content-Type, file name or headers); the value would be sent with it", f, opt)
+		}
 		switch {
 		case strings.HasPrefix(value, "@"):
 			m.File(name, value[1:])
@@ -66,6 +72,28 @@ func parseUpload(form []string, file string) (*upload, error) {
 		}
 	}
 	return &upload{form: m}, nil
+}
+
+// formPartOptions are the part options curl reads after a ';' in a -F value
+// (curl 7.88 tool_formparse.c; any case, spaces allowed after the ';').
+var formPartOptions = []string{"type=", "filename=", "headers=", "encoder="}
+
+// formPartOption returns the first curl part option in a -F value, such as
+// ";type=", or "".
+func formPartOption(value string) string {
+	for rest := value; ; {
+		i := strings.IndexByte(rest, ';')
+		if i < 0 {
+			return ""
+		}
+		rest = rest[i+1:]
+		word := strings.TrimLeft(rest, " \t")
+		for _, opt := range formPartOptions {
+			if len(word) >= len(opt) && strings.EqualFold(word[:len(opt)], opt) {
+				return ";" + opt
+			}
+		}
+	}
 }
 
 // method is the upload's default method: POST for a form, PUT for -T (as
