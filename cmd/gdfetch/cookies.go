@@ -35,6 +35,14 @@ import (
 //	                         which, as curl); "" only turns the jar on. Repeatable.
 //	-c, --cookie-jar FILE    turn the jar on and write every cookie it holds at the
 //	                         end to FILE, in curl's format ("-" for stdout)
+//
+// The jar is net/http/cookiejar's with its domain rules, and, unlike curl
+// built with libpsl or a browser, no public suffix list (cookiejar without
+// Options.PublicSuffixList; golang.org/x/net/publicsuffix is not a dependency
+// of cmd): a Domain attribute naming a multi-label public suffix such as
+// co.uk is accepted, so a host under co.uk can set a cookie that every other
+// host under co.uk is sent (TestCookiePublicSuffixAccepted).
+//
 //	    --proxy-user U:P     the proxy's credentials (Proxy-Authorization: Basic, sent to
 //	                         the proxy only: on its absolute-form requests and CONNECTs)
 //	    --noproxy LIST       hosts reached directly, NO_PROXY's syntax, instead of
@@ -57,7 +65,7 @@ type rawNetFlags struct {
 
 func addNetFlags(fs *pflag.FlagSet, f *rawNetFlags) {
 	fs.StringArrayVarP(&f.cookies, "cookie", "b", nil, `cookie jar on (option SetCookieJar): "a=1; b=2" for the URL's host, or a curl cookie FILE to load; "" jar only`)
-	fs.StringVarP(&f.cookieJar, "cookie-jar", "c", "", "cookie jar on; write its cookies to FILE at the end, curl's format (\"-\": stdout)")
+	fs.StringVarP(&f.cookieJar, "cookie-jar", "c", "", "cookie jar on; write its cookies to FILE at the end, curl's format (\"-\": stdout); no public suffix list")
 	fs.StringVar(&f.proxyUser, "proxy-user", "", "USER:PASSWORD for the proxy (Proxy-Authorization on the proxy hop and the CONNECT only)")
 	fs.StringVar(&f.noProxy, "noproxy", "", "hosts reached without the environment's proxy, NO_PROXY's syntax (replaces NO_PROXY)")
 }
@@ -323,7 +331,9 @@ func jarHost(host string) string {
 // subdomains), and ok false when the jar refuses it. No attribute: host-only.
 // An IP host: only an attribute equal to the host, host-only (so
 // "Domain=.127.0.0.1" is refused). A name: the attribute without one leading
-// dot, in ASCII, not ending in a dot, that the host domain-matches.
+// dot, in ASCII, not ending in a dot, that the host domain-matches. With no
+// public suffix list a public suffix such as "co.uk" is a domain like any
+// other (TestCookiePublicSuffixAccepted).
 func jarDomain(host, attr string) (domain string, hostOnly, ok bool) {
 	if attr == "" {
 		return host, true, true

@@ -414,3 +414,42 @@ func TestCookieFileLines(t *testing.T) {
 		assert.Contains(t, stderr, want)
 	}
 }
+
+// No public suffix list (COMPAT O4): the jar is net/http/cookiejar without
+// Options.PublicSuffixList (golang.org/x/net/publicsuffix is not a
+// dependency), so a Domain attribute naming a multi-label public suffix is
+// accepted. attacker.co.uk sets "toss=1; Domain=co.uk" and redirects to
+// victim.co.uk, which receives it, and -c writes it; curl with libpsl and
+// browsers refuse it. This pins the documented limitation.
+func TestCookiePublicSuffixAccepted(t *testing.T) {
+	clearProxyEnv(t)
+	proxy := testserver.New(t, func(c *testserver.Conn) {
+		for {
+			req, err := c.ReadRequest()
+			if err != nil {
+				return
+			}
+			resp := "HTTP/1.1 302 Found\r\nSet-Cookie: toss=1; Domain=co.uk; Path=/\r\nLocation: http://victim.co.uk/\r\nContent-Length: 0\r\n\r\n"
+			if !strings.HasPrefix(string(req), "GET http://attacker.co.uk:80/ ") {
+				got := ""
+				for _, l := range strings.Split(string(req), "\r\n") {
+					if v, ok := strings.CutPrefix(l, "Cookie: "); ok {
+						got = v
+					}
+				}
+				resp = "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(got)) + "\r\n\r\n" + got
+			}
+			if c.Write([]byte(resp)) != nil {
+				return
+			}
+		}
+	})
+	t.Setenv("HTTP_PROXY", proxy.Addr())
+	jarFile := filepath.Join(t.TempDir(), "jar.txt")
+	code, out, stderr := gdfetch(t, "-s", "-c", jarFile, "http://attacker.co.uk/")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "toss=1", out, "victim.co.uk gets the cookie attacker.co.uk set for co.uk")
+	saved, err := os.ReadFile(jarFile)
+	require.NoError(t, err)
+	assert.Contains(t, strings.Split(string(saved), "\n"), ".co.uk\tTRUE\t/\tFALSE\t0\ttoss\t1")
+}

@@ -57,6 +57,11 @@
 //	                          names it; as curl); "" jar only
 //	-c, --cookie-jar FILE     cookie jar on; its cookies written to FILE at the end (curl's format)
 //
+// The jar (-b, -c) is net/http/cookiejar's without a public suffix list
+// (unlike curl with libpsl): a Domain attribute naming a multi-label public
+// suffix such as co.uk is accepted, so one host under co.uk can set cookies
+// for all of them.
+//
 // Without -x, gdfetch uses the environment's proxies as curl does
 // (HTTP_PROXY, HTTPS_PROXY, NO_PROXY and the lower-case forms), with
 // net/http's rules (SetProxyFromEnvironment): HTTP_PROXY in capitals counts
@@ -140,6 +145,7 @@ node properties
   -b, --cookie DATA|FILE      cookie jar on: "a=1; b=2" for the URL's host, or a curl
                               cookie file (missing: an empty jar); "" jar only (Godot sends no cookies)
   -c, --cookie-jar FILE       cookie jar on; write its cookies to FILE at the end
+                              (no public suffix list: Domain=co.uk is accepted, unlike curl)
       --cacert FILE           TLSOptions.client(trusted_chain from a PEM file)
   -k, --insecure              TLSOptions.client_unsafe()
       --tls-name NAME         TLSOptions.client(…, common_name_override)
