@@ -50,12 +50,13 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitUsage
 	}
-	if cfg.verbose && !cfg.resume { // -C -: printed after the request (resume.go adds headers)
-		if cfg.upload != nil {
-			writeRequest(stderr, cfg.upload.head(n, cfg.url, cfg.headers, cfg.method, cfg.proxyHost != ""))
-		} else {
-			writeRequest(stderr, verboseRequest(n, cfg))
+	if jar, ok := n.CookieJar().(*fetchJar); ok && cfg.verbose {
+		for _, s := range jar.skipped {
+			fmt.Fprintf(stderr, "* -b %s\n", s)
 		}
+	}
+	if cfg.verbose && !cfg.resume { // -C -: printed after the request (resume.go adds headers)
+		writeRequest(stderr, verboseRequest(n, cfg)) // -F and -T too: their head, the jar's Cookie line, the proxy's form
 	}
 	bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
 	var ex *exchange

@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io/fs"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,9 +30,19 @@ import (
 //	-b, --cookie DATA|FILE   turn the cookie jar on (SetCookieJar); "a=1; b=2" starts
 //	                         it with those cookies for the URL's host (path /), any
 //	                         other value is a cookie file in curl's (Netscape)
-//	                         format to load; "" only turns the jar on. Repeatable.
+//	                         format to load (a file that does not exist yet is an
+//	                         empty jar, and a malformed line is skipped, -v says
+//	                         which, as curl); "" only turns the jar on. Repeatable.
 //	-c, --cookie-jar FILE    turn the jar on and write every cookie it holds at the
 //	                         end to FILE, in curl's format ("-" for stdout)
+//
+// The jar is net/http/cookiejar's with its domain rules, and, unlike curl
+// built with libpsl or a browser, no public suffix list (cookiejar without
+// Options.PublicSuffixList; golang.org/x/net/publicsuffix is not a dependency
+// of cmd): a Domain attribute naming a multi-label public suffix such as
+// co.uk is accepted, so a host under co.uk can set a cookie that every other
+// host under co.uk is sent (TestCookiePublicSuffixAccepted).
+//
 //	    --proxy-user U:P     the proxy's credentials (Proxy-Authorization: Basic, sent to
 //	                         the proxy only: on its absolute-form requests and CONNECTs)
 //	    --noproxy LIST       hosts reached directly, NO_PROXY's syntax, instead of
@@ -51,7 +65,7 @@ type rawNetFlags struct {
 
 func addNetFlags(fs *pflag.FlagSet, f *rawNetFlags) {
 	fs.StringArrayVarP(&f.cookies, "cookie", "b", nil, `cookie jar on (option SetCookieJar): "a=1; b=2" for the URL's host, or a curl cookie FILE to load; "" jar only`)
-	fs.StringVarP(&f.cookieJar, "cookie-jar", "c", "", "cookie jar on; write its cookies to FILE at the end, curl's format (\"-\": stdout)")
+	fs.StringVarP(&f.cookieJar, "cookie-jar", "c", "", "cookie jar on; write its cookies to FILE at the end, curl's format (\"-\": stdout); no public suffix list")
 	fs.StringVar(&f.proxyUser, "proxy-user", "", "USER:PASSWORD for the proxy (Proxy-Authorization on the proxy hop and the CONNECT only)")
 	fs.StringVar(&f.noProxy, "noproxy", "", "hosts reached without the environment's proxy, NO_PROXY's syntax (replaces NO_PROXY)")
 }
@@ -111,7 +125,9 @@ func configureNet(n *httprequest.HTTPRequest, cfg *config) error {
 			return err
 		}
 		for _, file := range nf.cookieFiles {
-			if err := jar.load(file); err != nil {
+			// A file that does not exist yet is an empty jar, as curl:
+			// "-b jar.txt -c jar.txt" on the first run.
+			if err := jar.load(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return usagef("-b %s: %v", file, err)
 			}
 		}
@@ -176,11 +192,12 @@ func saveCookies(n *httprequest.HTTPRequest, cfg *config) error {
 	return nil
 }
 
-// verboseRequest is requestBytes with what this file adds: the absolute form
-// when the request goes to a proxy (-x or the environment's), the jar's
-// Cookie line after the node's header lines (the caller's and the automatic
-// Accept-Encoding), and the proxy's Proxy-Authorization last — the bytes the
-// node sends for the first hop.
+// verboseRequest is the request head and body -v prints (requestBytes, or
+// the upload's head for -F and -T) with what this file adds: the absolute
+// form when the request goes to a proxy (-x or the environment's), the jar's
+// Cookie line after the node's header lines (the caller's, the form's
+// Content-Type and the automatic Accept-Encoding), and the proxy's
+// Proxy-Authorization last — the bytes the node sends for the first hop.
 func verboseRequest(n *httprequest.HTTPRequest, cfg *config) []byte {
 	target, err := url.Parse(cfg.url)
 	if err != nil {
@@ -192,16 +209,20 @@ func verboseRequest(n *httprequest.HTTPRequest, cfg *config) []byte {
 			viaProxy, auth = true, p.User
 		}
 	}
-	b := requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, viaProxy)
+	var b []byte
+	var nodeLines int // the header lines the node passes to the client; its automatic ones follow
+	if cfg.upload != nil {
+		hdrs := cfg.upload.nodeHeaders(n, cfg.headers)
+		b, nodeLines = cfg.upload.head(cfg.url, hdrs, cfg.method, viaProxy), len(hdrs)
+	} else {
+		b = requestBytes(n, cfg.url, cfg.headers, cfg.method, cfg.body, viaProxy)
+		nodeLines = len(withAcceptEncoding(n, slices.Clip(cfg.headers)))
+	}
 	headEnd := bytes.Index(b, []byte("\r\n\r\n"))
 	if headEnd < 0 {
 		return b
 	}
 	lines := strings.Split(string(b[:headEnd]), "\r\n")
-	nodeLines := len(cfg.headers) // then the client's automatic lines
-	if n.IsAcceptingGzip() && !wire.HasHeader(cfg.headers, "accept-encoding") {
-		nodeLines++
-	}
 	// The node's test for a user Cookie line (cookies.go) and the client's
 	// for a user Proxy-Authorization line (proxy.go).
 	_, userCookie := wire.LookupField(cfg.headers, "cookie")
@@ -229,6 +250,8 @@ type fetchJar struct {
 	mu    sync.Mutex
 	kept  map[cookieKey]keptCookie
 	order []cookieKey
+
+	skipped []string // the -b files' lines load skipped, for -v
 }
 
 type cookieKey struct{ domain, path, name string }
@@ -248,27 +271,28 @@ func newFetchJar() (*fetchJar, error) {
 	return &fetchJar{Jar: j, kept: map[cookieKey]keptCookie{}}, nil
 }
 
-// SetCookies stores the cookies in the jar and remembers those the jar can
-// have accepted (a Domain attribute that the host domain-matches).
+// SetCookies stores the cookies in the jar and remembers those the jar
+// accepts, filed as it files them (jarHost, jarDomain), so that -c writes
+// what the jar holds and nothing it refused.
 func (j *fetchJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 	j.Jar.SetCookies(u, cookies)
-	host := strings.ToLower(u.Hostname())
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return // the jar ignores other schemes
+	}
+	host := jarHost(u.Host)
 	now := time.Now()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for _, c := range cookies {
-		domain, sub := host, false
-		if d := strings.TrimPrefix(strings.ToLower(c.Domain), "."); d != "" {
-			if host != d && !strings.HasSuffix(host, "."+d) {
-				continue // the jar refused it
-			}
-			domain, sub = d, true
+		domain, hostOnly, ok := jarDomain(host, c.Domain)
+		if !ok {
+			continue // the jar refused it
 		}
 		path := c.Path
 		if !strings.HasPrefix(path, "/") {
-			path = defaultCookiePath(u.EscapedPath())
+			path = defaultCookiePath(u.Path)
 		}
-		k := keptCookie{subdomains: sub, secure: c.Secure, httpOnly: c.HttpOnly, value: c.Value}
+		k := keptCookie{subdomains: !hostOnly, secure: c.Secure, httpOnly: c.HttpOnly, value: c.Value}
 		switch {
 		case c.MaxAge < 0:
 			k.deleted = true
@@ -286,10 +310,65 @@ func (j *fetchJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 	}
 }
 
-// defaultCookiePath is RFC 6265 §5.1.4's default path of a request path.
+// jarHost is net/http/cookiejar's canonical host of a URL's Host, the
+// domain its cookies are filed under: without the port (an IPv6 literal
+// without its brackets, "[::1]:8080" → "::1"), without a trailing dot, in
+// lower case. cookiejar also turns a non-ASCII name into punycode; here it
+// stays as it is (a -b file with it files the cookie under the same entry).
+func jarHost(host string) string {
+	colons := strings.Count(host, ":")
+	if colons == 1 || (colons > 1 && host[0] == '[' && strings.Contains(host, "]:")) {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+	}
+	return strings.ToLower(strings.TrimSuffix(host, "."))
+}
+
+// jarDomain is net/http/cookiejar's domainAndType without a public suffix
+// list (cookiejar.New(nil)): the domain a cookie with the Domain attribute
+// attr, set by host (jarHost), is filed under, whether it is host-only (no
+// subdomains), and ok false when the jar refuses it. No attribute: host-only.
+// An IP host: only an attribute equal to the host, host-only (so
+// "Domain=.127.0.0.1" is refused). A name: the attribute without one leading
+// dot, in ASCII, not ending in a dot, that the host domain-matches. With no
+// public suffix list a public suffix such as "co.uk" is a domain like any
+// other (TestCookiePublicSuffixAccepted).
+func jarDomain(host, attr string) (domain string, hostOnly, ok bool) {
+	if attr == "" {
+		return host, true, true
+	}
+	if strings.ContainsAny(host, ":%") || net.ParseIP(host) != nil { // cookiejar's isIP
+		return host, true, host == attr
+	}
+	d := strings.TrimPrefix(attr, ".")
+	if d == "" || d[0] == '.' || d[len(d)-1] == '.' || !isASCII(d) {
+		return "", false, false
+	}
+	d = strings.ToLower(d)
+	if host != d && !strings.HasSuffix(host, "."+d) {
+		return "", false, false
+	}
+	return d, false, true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// defaultCookiePath is RFC 6265 §5.1.4's default path of a request path
+// (cookiejar's defaultPath).
 func defaultCookiePath(p string) string {
+	if p == "" || p[0] != '/' {
+		return "/"
+	}
 	i := strings.LastIndexByte(p, '/')
-	if i <= 0 {
+	if i == 0 {
 		return "/"
 	}
 	return p[:i]
@@ -316,7 +395,12 @@ func (j *fetchJar) seed(rawURL, s string) error {
 // seven tab-separated fields (domain, subdomains TRUE/FALSE, path, secure
 // TRUE/FALSE, expiry in Unix seconds or 0, name, value); "#HttpOnly_"
 // before the domain marks an HttpOnly cookie; other "#" lines and blank
-// lines are skipped.
+// lines are skipped. As curl 7.88 reads it: runs of tabs count as one
+// (strtok), six fields are a cookie with an empty value (curl writes an
+// empty value as a trailing tab, which editors strip), TRUE and FALSE in
+// any case; any other line (another number of fields, an expiry that is not
+// a number) is skipped and noted in j.skipped (-v prints it). Only a file
+// that cannot be read is an error.
 func (j *fetchJar) load(file string) error {
 	f, err := os.Open(file)
 	if err != nil {
@@ -324,6 +408,9 @@ func (j *fetchJar) load(file string) error {
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
+	skip := func(line int, format string, a ...any) {
+		j.skipped = append(j.skipped, fmt.Sprintf("%s line %d skipped: ", file, line)+fmt.Sprintf(format, a...))
+	}
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimRight(sc.Text(), "\r")
 		httpOnly := false
@@ -333,33 +420,38 @@ func (j *fetchJar) load(file string) error {
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		fields := strings.Split(text, "\t")
+		fields := strings.FieldsFunc(text, func(r rune) bool { return r == '\t' })
+		if len(fields) == 6 {
+			fields = append(fields, "")
+		}
 		if len(fields) != 7 {
-			return fmt.Errorf("line %d: %d fields, want 7", line, len(fields))
+			skip(line, "want 7 tab-separated fields, got %d", len(fields))
+			continue
 		}
 		expires, err := strconv.ParseInt(fields[4], 10, 64)
 		if err != nil {
-			return fmt.Errorf("line %d: expiry %q", line, fields[4])
+			skip(line, "expiry %q is not a number", fields[4])
+			continue
 		}
 		host := strings.TrimPrefix(fields[0], ".")
-		secure := fields[3] == "TRUE"
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]") // curl writes "::1"; "[::1]" too
+		secure := strings.EqualFold(fields[3], "TRUE")
 		c := &http.Cookie{Name: fields[5], Value: fields[6], Path: fields[2], Secure: secure, HttpOnly: httpOnly}
-		if fields[1] == "TRUE" {
+		if strings.EqualFold(fields[1], "TRUE") {
 			c.Domain = host
 		}
 		if expires != 0 {
 			c.Expires = time.Unix(expires, 0)
 		}
-		scheme := "http"
+		// With a port, so that an IPv6 literal ("::1") is bracketed, as
+		// url.URL's Host must be.
+		scheme, port := "http", "80"
 		if secure {
-			scheme = "https"
+			scheme, port = "https", "443"
 		}
-		j.SetCookies(&url.URL{Scheme: scheme, Host: host, Path: fields[2]}, []*http.Cookie{c})
+		j.SetCookies(&url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port), Path: fields[2]}, []*http.Cookie{c})
 	}
-	if err := sc.Err(); err != nil {
-		return err
-	}
-	return nil
+	return sc.Err()
 }
 
 // netscape writes the cookies that are still alive at now in curl's format.

@@ -29,7 +29,10 @@
 //	    --data-binary DATA|@FILE  request_data_raw, byte for byte
 //	-F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
 //	                          a multipart/form-data body (httprequest.Multipart, §7.2
-//	                          opt-in): files streamed from disk; POST unless -X
+//	                          opt-in): files streamed from disk; POST unless -X; the value
+//	                          is sent as given, and curl's part options ;type= ;filename=
+//	                          ;headers= ;encoder= are refused (exit 2): Multipart sets no
+//	                          per-part Content-Type, file name or headers
 //	-T, --upload-file FILE    FILE as the body, streamed (RequestStream), Content-Length
 //	                          its size; "-" standard input, chunked; PUT unless -X
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"
@@ -49,8 +52,15 @@
 //	                          on the proxy hop and the CONNECT only
 //	    --noproxy LIST        hosts reached directly (NO_PROXY's syntax, replaces NO_PROXY)
 //	-b, --cookie DATA|FILE    cookie jar on (SetCookieJar): "a=1; b=2" for the URL's host,
-//	                          or a curl (Netscape) cookie file to load; "" jar only
+//	                          or a curl (Netscape) cookie file to load (one that does not
+//	                          exist yet is an empty jar; a malformed line is skipped, -v
+//	                          names it; as curl); "" jar only
 //	-c, --cookie-jar FILE     cookie jar on; its cookies written to FILE at the end (curl's format)
+//
+// The jar (-b, -c) is net/http/cookiejar's without a public suffix list
+// (unlike curl with libpsl): a Domain attribute naming a multi-label public
+// suffix such as co.uk is accepted, so one host under co.uk can set cookies
+// for all of them.
 //
 // Without -x, gdfetch uses the environment's proxies as curl does
 // (HTTP_PROXY, HTTPS_PROXY, NO_PROXY and the lower-case forms), with
@@ -112,7 +122,8 @@ request
   -d, --data DATA|@FILE       request_data; method POST unless -X; no Content-Type is added
       --data-binary DATA|@FILE  request_data_raw, byte for byte
   -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
-                              multipart/form-data part, repeatable; files are streamed; POST unless -X
+                              multipart/form-data part, repeatable; files are streamed; POST unless -X;
+                              curl's ;type= ;filename= ;headers= ;encoder= are refused (exit 2)
   -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size; - stdin, chunked); PUT unless -X
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"
 node properties
@@ -132,8 +143,9 @@ node properties
       --proxy-user USER:PASS  proxy credentials: Proxy-Authorization to the proxy only
       --noproxy LIST          hosts reached directly, NO_PROXY's syntax (replaces NO_PROXY)
   -b, --cookie DATA|FILE      cookie jar on: "a=1; b=2" for the URL's host, or a curl
-                              cookie file; "" jar only (Godot sends no cookies)
+                              cookie file (missing: an empty jar); "" jar only (Godot sends no cookies)
   -c, --cookie-jar FILE       cookie jar on; write its cookies to FILE at the end
+                              (no public suffix list: Domain=co.uk is accepted, unlike curl)
       --cacert FILE           TLSOptions.client(trusted_chain from a PEM file)
   -k, --insecure              TLSOptions.client_unsafe()
       --tls-name NAME         TLSOptions.client(…, common_name_override)

@@ -24,7 +24,10 @@ type upload struct {
 
 // parseUpload builds the upload of -F values (curl's "name=value",
 // "name=@FILE" for a file part, "name=<FILE" for a text field read from a
-// file) or of -T FILE; nil when neither is given.
+// file) or of -T FILE; nil when neither is given. A value is sent as given:
+// curl's part options (";type=", ";filename=", ";headers=", ";encoder=")
+// are a usage error, since Multipart sets no per-part Content-Type or
+// headers and gdfetch would otherwise send the option as part of the value.
 func parseUpload(form []string, file string) (*upload, error) {
 	switch {
 	case len(form) > 0 && file != "":
@@ -49,6 +52,9 @@ func parseUpload(form []string, file string) (*upload, error) {
 		if !ok || name == "" {
 			return nil, usagef("-F %q: expected name=value, name=@FILE or name=<FILE", f)
 		}
+		if opt := formPartOption(value); opt != "" {
+			return nil, usagef("-F %q: curl's %q part option is not supported (no per-part Content-Type, file name or headers); the value would be sent with it", f, opt)
+		}
 		switch {
 		case strings.HasPrefix(value, "@"):
 			m.File(name, value[1:])
@@ -66,6 +72,28 @@ func parseUpload(form []string, file string) (*upload, error) {
 		}
 	}
 	return &upload{form: m}, nil
+}
+
+// formPartOptions are the part options curl reads after a ';' in a -F value
+// (curl 7.88 tool_formparse.c; any case, spaces allowed after the ';').
+var formPartOptions = []string{"type=", "filename=", "headers=", "encoder="}
+
+// formPartOption returns the first curl part option in a -F value, such as
+// ";type=", or "".
+func formPartOption(value string) string {
+	for rest := value; ; {
+		i := strings.IndexByte(rest, ';')
+		if i < 0 {
+			return ""
+		}
+		rest = rest[i+1:]
+		word := strings.TrimLeft(rest, " \t")
+		for _, opt := range formPartOptions {
+			if len(word) >= len(opt) && strings.EqualFold(word[:len(opt)], opt) {
+				return ";" + opt
+			}
+		}
+	}
 }
 
 // method is the upload's default method: POST for a form, PUT for -T (as
@@ -155,28 +183,38 @@ func stdinBody(ctx context.Context, in io.Reader, maxTime time.Duration) (body i
 	}
 }
 
-// head is the request head the upload is sent with (for -v): the node's
-// headers (Accept-Encoding, §2.4.6), the form's Content-Type, and
-// Content-Length or Transfer-Encoding: chunked.
-func (u *upload) head(n *httprequest.HTTPRequest, url string, headers []string, method httpclient.Method, proxy bool) []byte {
+// nodeHeaders are the header lines the node passes to the client for the
+// upload: the caller's (for a form without their Content-Type:
+// RequestMultipart puts the form's own), the form's Content-Type, and the
+// automatic Accept-Encoding (§2.4.6). The jar's Cookie line follows them.
+func (u *upload) nodeHeaders(n *httprequest.HTTPRequest, headers []string) []string {
+	var hdrs []string
+	for _, h := range headers {
+		if u.form == nil || !wire.HasHeader([]string{h}, "content-type:") {
+			hdrs = append(hdrs, h)
+		}
+	}
+	if u.form != nil {
+		hdrs = append(hdrs, u.form.Header())
+	}
+	return withAcceptEncoding(n, hdrs)
+}
+
+// head is the request head the upload is sent with, given the node's header
+// lines (nodeHeaders): the client adds Host, Content-Length or
+// Transfer-Encoding: chunked, and its other automatic lines; proxy gives
+// the absolute form of a request to an HTTP proxy. For -v (verboseRequest).
+func (u *upload) head(url string, hdrs []string, method httpclient.Method, proxy bool) []byte {
 	p, err := wire.ParseRequestURL(url)
 	if err != nil {
 		return nil
 	}
-	var hdrs []string
-	for _, h := range headers {
-		if u.form == nil || !wire.HasHeader([]string{h}, "content-type:") {
-			hdrs = append(hdrs, h) // RequestMultipart puts the form's own
-		}
-	}
 	length := int64(wire.StreamChunked)
 	if u.form != nil {
-		hdrs = append(hdrs, u.form.Header())
 		length = u.form.Len()
 	} else if fi, err := os.Stat(u.file); err == nil && u.file != "-" {
 		length = fi.Size()
 	}
-	hdrs = withAcceptEncoding(n, hdrs)
 	return wire.AppendRequestHead(nil, &wire.Request{
 		Method: method, URL: p.Path, Headers: hdrs, StreamLength: length,
 		Host: p.Host, Port: p.Port, TLS: p.TLS, HTTPProxy: proxy && !p.TLS,

@@ -279,3 +279,42 @@ func TestStdinBody(t *testing.T) {
 	assert.Equal(t, "all", string(got))
 	release()
 }
+
+// curl's -F part options (curl 7.88: "h=v;type=text/foo" sends the value "v"
+// with "Content-Type: text/foo"; ";filename=", ";headers=", ";encoder=")
+// are refused with exit 2 naming the option: Multipart takes no per-part
+// Content-Type or headers, and sending "v;type=text/foo" as the value would
+// silently differ from curl. A ';' without one of them stays in the value.
+func TestFormPartOptionsRefused(t *testing.T) {
+	clearProxyEnv(t)
+	s := newCookieServer(t) // would answer 200 to a request; none is sent
+	file := filepath.Join(t.TempDir(), "f.txt")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o600))
+	for _, tt := range []struct{ arg, opt string }{
+		{"h=v;type=text/foo", `";type="`},
+		{"h=v; TYPE=text/foo", `";type="`},
+		{"h=v;filename=a.txt", `";filename="`},
+		{"h=@" + file + ";type=text/plain", `";type="`},
+		{"h=@" + file + ";filename=z.txt", `";filename="`},
+		{"h=<" + file + ";type=text/plain", `";type="`},
+		{"h=v;headers=X-A: 1", `";headers="`},
+		{"h=v;x;encoder=base64", `";encoder="`},
+	} {
+		code, _, stderr := gdfetch(t, "-s", "-F", tt.arg, s.URL("/up"))
+		assert.Equal(t, exitUsage, code, "%q: %s", tt.arg, stderr)
+		assert.Contains(t, stderr, tt.opt+" part option is not supported", tt.arg)
+	}
+	s.mu.Lock()
+	assert.Empty(t, s.reqs, "nothing sent")
+	s.mu.Unlock()
+
+	u, err := parseUpload([]string{"h=a;b", "k=type=x"}, "")
+	require.NoError(t, err)
+	r, err := u.form.Open()
+	require.NoError(t, err)
+	defer r.Close()
+	body, err := io.ReadAll(r)
+	require.NoError(t, err)
+	assert.Contains(t, string(body), "name=\"h\"\r\n\r\na;b\r\n")
+	assert.Contains(t, string(body), "name=\"k\"\r\n\r\ntype=x\r\n")
+}
