@@ -37,14 +37,19 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if cfg.device != nil {
 		defer cfg.device.Close()
 	}
-	// -f: a body that would stream to stdout is held until the code is
-	// known (spool), so that an error page never reaches stdout, as curl.
+	// -f: a body that would stream to stdout, or to a -o device (a FIFO,
+	// /dev/stdout), is held until the code is known (spool), so that an
+	// error page never reaches it, as curl.
 	var failBody *spool
 	var bodyOut io.Writer = stdout
-	if cfg.fail && cfg.output == "" && !cfg.include && !cfg.json {
+	var heldFor io.Writer = stdout // where the held body goes below 400
+	if cfg.fail && (cfg.output == "" && !cfg.include && !cfg.json || cfg.device != nil) {
 		failBody = &spool{}
 		defer failBody.Close()
 		bodyOut = failBody
+		if cfg.device != nil {
+			heldFor = cfg.device
+		}
 	}
 	if err := configure(n, cfg, bodyOut); err != nil {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
@@ -145,7 +150,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		}
 		// -f: the held body only for a code the completion gives, below 400.
 		if failBody != nil && ex.ResponseCode > 0 && ex.ResponseCode < 400 {
-			if _, err := failBody.WriteTo(stdout); err != nil {
+			if _, err := failBody.WriteTo(heldFor); err != nil {
 				fmt.Fprintf(stderr, "gdfetch: writing the body: %v\n", err)
 				return exitWrite
 			}
@@ -220,6 +225,8 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 		steps = append(steps, n.SetTLSOptions(cfg.tls))
 	}
 	switch {
+	case cfg.device != nil && cfg.fail:
+		steps = append(steps, n.SetBodyWriter(stdout)) // runFetch's spool, for the device below 400
 	case cfg.device != nil:
 		steps = append(steps, n.SetBodyWriter(cfg.device))
 	case cfg.output == "" && !cfg.include && !cfg.json:

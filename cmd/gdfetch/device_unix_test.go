@@ -1,0 +1,48 @@
+//go:build unix
+
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// -f with -o naming a device (here a FIFO, as /dev/stdout or a pipe would
+// be): the body is held until the code is known and reaches the device only
+// below 400, as with stdout and a -o file — curl -f writes no error page.
+func TestFailDeviceGetsNoErrorPage(t *testing.T) {
+	b := newBackend(t)
+	for _, tc := range []struct {
+		path string
+		code int
+		body string
+	}{
+		{"/nope", exitHTTPError, ""},
+		{"/bytes/5", exitOK, "abcde"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			fifo := filepath.Join(t.TempDir(), "out.fifo")
+			require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+			got := make(chan []byte, 1)
+			go func() {
+				f, err := os.Open(fifo) // until gdfetch opens it for writing
+				if err != nil {
+					got <- nil
+					return
+				}
+				defer f.Close()
+				data, _ := io.ReadAll(f)
+				got <- data
+			}()
+			code, _, stderr := gdfetch(t, "-s", "-f", "-o", fifo, b.url(tc.path))
+			assert.Equal(t, tc.code, code, stderr)
+			assert.Equal(t, tc.body, string(<-got))
+		})
+	}
+}
