@@ -519,7 +519,9 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	if resp.ProtoMinor == 0 {
 		resp.Proto = "HTTP/1.0"
 	}
-	if c.IsResponseChunked() {
+	if c.IsResponseChunked() && m == MethodHead {
+		resp.TransferEncoding = []string{"chunked"} // no body: the headers stay, as net/http's
+	} else if c.IsResponseChunked() {
 		// The body's length is unknown whatever a Content-Length says
 		// (Godot reads it chunked, §1.9): net/http's ContentLength −1 and
 		// header, which no longer name the framing.

@@ -308,6 +308,24 @@ func TestTransportChunkedWithContentLength(t *testing.T) {
 	}
 }
 
+// HEAD has no body: a chunked HEAD response keeps its headers, and its
+// ContentLength is the Content-Length it declares, as with net/http.
+func TestTransportHeadChunkedContentLength(t *testing.T) {
+	addr := sequenceServer(t, func(c net.Conn) {
+		readHead(bufio.NewReader(c))
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n")
+		time.Sleep(500 * time.Millisecond)
+	})
+	req, err := http.NewRequest("HEAD", "http://"+addr+"/", nil)
+	require.NoError(t, err)
+	resp, err := newTransport(t).RoundTrip(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.EqualValues(t, 5, resp.ContentLength)
+	assert.Equal(t, "5", resp.Header.Get("Content-Length"))
+	assert.Equal(t, "chunked", resp.Header.Get("Transfer-Encoding"))
+}
+
 func TestTransportLargeBody(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
 	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
