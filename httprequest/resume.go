@@ -35,7 +35,8 @@ import (
 //  3. When the final response's body is about to be written (after
 //     redirects, before any byte reaches F):
 //     - 206 Partial Content is appended only when it continues F exactly:
-//     a single "Content-Range: bytes S-E/L" with E ≥ S and L (if given) > E,
+//     a single "Content-Range: bytes S-E/L" with E ≥ S, L (if given) > E
+//     and the same as the state's length when it has one,
 //     a Content-Length (if given) of E−S+1, no Content-Encoding, and the
 //     same validator as the state's when it carries one. Anything else ends
 //     with ErrResumeMismatch (as RESULT_DOWNLOAD_FILE_CANT_OPEN) and F
@@ -170,13 +171,12 @@ func (n *HTTPRequest) DoResumable(ctx context.Context, url string, headers []str
 	n.appendFile.Store(true)
 
 	res, next, err := n.resumeOnce(ctx, url, headers, file, true)
-	if next == resumeWithoutRange {
-		res, next, err = n.resumeOnce(ctx, url, headers, file, false)
-	}
-	for next == resumeRest {
-		// Each round appended at least a byte: the file grows to the
-		// resource's length (or a 200 starts it over, which ends it).
-		res, next, err = n.resumeOnce(ctx, url, headers, file, true)
+	for next != resumeDone {
+		// After a capped range, each round appended at least a byte of a
+		// resource whose length is fixed (continuesFile): the file grows
+		// to it. A request without a Range ends the call (a 200 or a
+		// failure; it never asks for more).
+		res, next, err = n.resumeOnce(ctx, url, headers, file, next == resumeRest)
 	}
 	return res, err
 }
@@ -308,6 +308,10 @@ func continuesFile(h []string, size int64, st *resumeState) error {
 		return fmt.Errorf("%w: Content-Range %q starts at %d, the file has %d bytes", ErrResumeMismatch, cr, start, size)
 	case end < start || (length >= 0 && length <= end):
 		return fmt.Errorf("%w: Content-Range %q", ErrResumeMismatch, cr)
+	case length >= 0 && st.Length >= 0 && length != st.Length:
+		// Another length is another representation (RFC 9110 §14.4),
+		// whatever the validator says.
+		return fmt.Errorf("%w: Content-Range %q, the file's resource has %d bytes", ErrResumeMismatch, cr, st.Length)
 	case contentLength(h) >= 0 && contentLength(h) != end-start+1:
 		return fmt.Errorf("%w: Content-Length %d for Content-Range %q", ErrResumeMismatch, contentLength(h), cr)
 	case !isIdentity(h):

@@ -5,14 +5,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -396,6 +399,69 @@ func TestDoResumableCappedRanges(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(content, fileBytes(t, f.file)))
 	assert.Equal(t, 4+1+3, res.count(), "then 1500-4499, 4500-7499, 7500-10239")
+}
+
+// The rounds after a capped range end: a 206 announcing another complete
+// length is another representation (RFC 9110 §14.4), refused — a server
+// that moved the length one byte further each round kept DoResumable asking
+// until its context ended — and a 416 met in a later round (the resource
+// shrank) starts once more without a Range, as in the first round (it
+// returned success with a file of the old representation).
+func TestDoResumableCappedRangeRoundsEnd(t *testing.T) {
+	rangeRe := regexp.MustCompile(`Range: bytes=(\d+)-`)
+	start := func(req []byte) (int, bool) {
+		m := rangeRe.FindSubmatch(req)
+		if m == nil {
+			return 0, false
+		}
+		s, _ := strconv.Atoi(string(m[1]))
+		return s, true
+	}
+	setup := func(t *testing.T, respond func(req []byte) string, length int64) (*HTTPRequest, string, string, *atomic.Int64) {
+		var reqs atomic.Int64
+		srv := serve(t, route(func(_ string, req []byte) string { reqs.Add(1); return respond(req) }))
+		n := New()
+		t.Cleanup(n.Close)
+		file := filepath.Join(t.TempDir(), "f.bin")
+		require.NoError(t, n.SetDownloadFile(file))
+		require.NoError(t, os.WriteFile(file, []byte("hello "), 0o644))
+		url := srv.URL("/f.bin")
+		require.NoError(t, writeResumeState(file+ResumeSuffix, &resumeState{URL: url, ETag: `"e"`, Length: length}))
+		return n, url, file, &reqs
+	}
+	t.Run("length moves", func(t *testing.T) {
+		n, url, file, reqs := setup(t, func(req []byte) string {
+			s, ok := start(req)
+			if !ok {
+				return "HTTP/1.1 500 X\r\nContent-Length: 0\r\n\r\n"
+			}
+			return fmt.Sprintf("HTTP/1.1 206 Partial Content\r\nETag: \"e\"\r\nContent-Range: bytes %d-%d/%d\r\nContent-Length: 1\r\n\r\nx", s, s, s+2)
+		}, 8)
+		ctx, cancel := context.WithTimeout(context.Background(), maxWait)
+		defer cancel()
+		_, err := n.DoResumable(ctx, url, nil)
+		require.ErrorIs(t, err, ErrResumeMismatch)
+		assert.EqualValues(t, 2, reqs.Load(), "6-6/8, then 7-7/9: another length")
+		assert.Equal(t, "hello x", string(fileBytes(t, file)), "the second body was not appended")
+	})
+	t.Run("416 in a later round", func(t *testing.T) {
+		n, url, file, reqs := setup(t, func(req []byte) string {
+			switch s, ok := start(req); {
+			case !ok:
+				return "HTTP/1.1 200 OK\r\nETag: \"new\"\r\nContent-Length: 3\r\n\r\nnew"
+			case s == 6:
+				return "HTTP/1.1 206 Partial Content\r\nETag: \"e\"\r\nContent-Range: bytes 6-7/11\r\nContent-Length: 2\r\n\r\nwo"
+			}
+			return "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */3\r\nContent-Length: 0\r\n\r\n"
+		}, 11)
+		ctx, cancel := context.WithTimeout(context.Background(), maxWait)
+		defer cancel()
+		r, err := n.DoResumable(ctx, url, nil)
+		require.NoError(t, err)
+		assert.Equal(t, 200, r.ResponseCode)
+		assert.Equal(t, "new", string(fileBytes(t, file)))
+		assert.EqualValues(t, 3, reqs.Load(), "206 (capped), 416, then once more without a Range")
+	})
 }
 
 // The checks Godot's node leaves to the game: a 206 that does not continue

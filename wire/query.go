@@ -17,9 +17,10 @@ type QueryField struct {
 
 // QueryStringFromDict builds a URL query string from fields (§1.16), in
 // order: each key is converted to a String and URI-encoded (§0.4.4); a nil
-// value gives the key alone; a []any value (Godot's Array; also any other
-// slice or array of an interface type) gives one key=value pair per element
-// and nothing when empty; any other value gives
+// value gives the key alone; a value that stands for Godot's Array
+// (godot.IsArray: a []any, or a slice of a kind Godot has no packed array
+// for, such as []bool) gives one key=value pair per element and nothing
+// when empty; any other value gives
 // key=URIEncode(String(value)). Pairs are joined with '&'; no fields give "".
 //
 // Keys and values are converted to String as Godot converts the Variant
