@@ -1,19 +1,12 @@
 package httpclient
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,83 +15,22 @@ import (
 	"github.com/gdhttp/gdhttp/wire"
 )
 
-// longChain is a chain made in the test: a self-signed root, n
-// intermediate CAs, each signed by the one before, and a leaf for
-// 127.0.0.1 signed by the last.
-type longChain struct {
-	root  *x509.Certificate
-	inter []*x509.Certificate // root side first
-	cert  tls.Certificate     // the leaf then the intermediates, nearest first, as a server sends them
-}
+// longChain is a chain made in the test (testserver.NewChain): a
+// self-signed root, intermediate CAs, a leaf for 127.0.0.1.
+type longChain = ts.Chain
 
-// pool returns a pool holding the root.
-func (c longChain) pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(c.root)
-	return p
-}
+func newLongChain(t *testing.T, n, padding int) longChain { return ts.NewChain(t, n, padding) }
 
-// peer returns the parsed certificates the server sends, leaf first.
-func (c longChain) peer(t *testing.T) []*x509.Certificate {
+// peerCerts returns the parsed certificates c's server sends, leaf first.
+func peerCerts(t *testing.T, c longChain) []*x509.Certificate {
 	t.Helper()
-	certs := make([]*x509.Certificate, len(c.cert.Certificate))
-	for i, der := range c.cert.Certificate {
+	certs := make([]*x509.Certificate, len(c.Cert.Certificate))
+	for i, der := range c.Cert.Certificate {
 		var err error
 		certs[i], err = x509.ParseCertificate(der)
 		require.NoError(t, err)
 	}
 	return certs
-}
-
-// oidPadding is a private extension that makes a leaf as large as a test
-// needs (not critical: mbedTLS and crypto/x509 skip it).
-var oidPadding = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}
-
-// newLongChain builds root → n intermediates → leaf on P-256 keys; the
-// leaf carries a padding extension of padding zero bytes when padding > 0.
-func newLongChain(t *testing.T, n, padding int) longChain {
-	t.Helper()
-	var serial int64
-	sign := func(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		require.NoError(t, err)
-		serial++
-		tmpl.SerialNumber = big.NewInt(serial)
-		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
-		if parent == nil {
-			parent, parentKey = tmpl, key
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-		require.NoError(t, err)
-		c, err := x509.ParseCertificate(der)
-		require.NoError(t, err)
-		return c, key
-	}
-	ca := func(name string) *x509.Certificate {
-		return &x509.Certificate{Subject: pkix.Name{CommonName: name}, IsCA: true, BasicConstraintsValid: true,
-			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	}
-	var c longChain
-	var key *ecdsa.PrivateKey
-	c.root, key = sign(ca("long chain root"), nil, nil)
-	parent := c.root
-	for i := range n {
-		parent, key = sign(ca(fmt.Sprintf("long chain intermediate %d", i+1)), parent, key)
-		c.inter = append(c.inter, parent)
-	}
-	leaf := &x509.Certificate{Subject: pkix.Name{CommonName: "127.0.0.1"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	if padding > 0 {
-		v, err := asn1.Marshal(make([]byte, padding))
-		require.NoError(t, err)
-		leaf.ExtraExtensions = []pkix.Extension{{Id: oidPadding, Value: v}}
-	}
-	leafCert, leafKey := sign(leaf, parent, key)
-	c.cert = tls.Certificate{Certificate: [][]byte{leafCert.Raw}, PrivateKey: leafKey, Leaf: leafCert}
-	for i := len(c.inter) - 1; i >= 0; i-- {
-		c.cert.Certificate = append(c.cert.Certificate, c.inter[i].Raw)
-	}
-	return c
 }
 
 // §1.15.5: mbedTLS builds at most MBEDTLS_X509_MAX_INTERMEDIATE_CA (8)
@@ -111,9 +43,9 @@ func newLongChain(t *testing.T, n, padding int) longChain {
 func TestVerifyChainIntermediateLimit(t *testing.T) {
 	chain9 := newLongChain(t, 9, 0)
 	topTrusted := x509.NewCertPool() // the ninth intermediate (signed by the root) trusted instead of the root
-	topTrusted.AddCert(chain9.inter[0])
-	midTrusted := chain9.pool() // the sixth, counted from the leaf, trusted as well as the root
-	midTrusted.AddCert(chain9.inter[3])
+	topTrusted.AddCert(chain9.Intermediates[0])
+	midTrusted := chain9.Pool() // the sixth, counted from the leaf, trusted as well as the root
+	midTrusted.AddCert(chain9.Intermediates[3])
 	for _, c := range []struct {
 		name  string
 		chain longChain
@@ -130,9 +62,9 @@ func TestVerifyChainIntermediateLimit(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			roots := c.roots
 			if roots == nil {
-				roots = c.chain.pool()
+				roots = c.chain.Pool()
 			}
-			err := verifyChain(c.chain.peer(t), roots)
+			err := verifyChain(peerCerts(t, c.chain), roots)
 			if c.ok {
 				assert.NoError(t, err)
 				return
@@ -161,13 +93,13 @@ func TestTLSIntermediateCALimit(t *testing.T) {
 		{"unsafe-9-intermediates", 9, true, false},
 	} {
 		chain := newLongChain(t, c.n, 0)
-		opts := TLSClient(chain.pool(), "")
+		opts := TLSClient(chain.Pool(), "")
 		if c.unsafe {
-			opts = TLSClientUnsafe(chain.pool())
+			opts = TLSClientUnsafe(chain.Pool())
 		}
 		for _, m := range modes {
 			t.Run(c.name+"/"+m.name, func(t *testing.T) {
-				srv := ts.NewTLS(t, chain.cert, ts.Respond(okResp))
+				srv := ts.NewTLS(t, chain.Cert, ts.Respond(okResp))
 				cl, tr := newClient(t, m.blocking)
 				r := roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), opts, getRoot, pathChunks, false)
 				if c.ok {
@@ -192,7 +124,7 @@ func certificateMessageSize(t *testing.T, chain longChain, v uint16) int {
 	if v == tls.VersionTLS13 {
 		size, entry = 4+1+3, 3+2
 	}
-	for _, der := range chain.cert.Certificate {
+	for _, der := range chain.Cert.Certificate {
 		size += entry + len(der)
 	}
 	return size
@@ -234,8 +166,8 @@ func TestCertificateMessageLimit(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			require.Equal(t, c.limit, maxCertificateMessage(c.version))
-			assert.NoError(t, certificateMessageFits(c.version, chainWithMessage(t, c.version, c.limit).peer(t)))
-			err := certificateMessageFits(c.version, chainWithMessage(t, c.version, c.limit+1).peer(t))
+			assert.NoError(t, certificateMessageFits(c.version, peerCerts(t, chainWithMessage(t, c.version, c.limit))))
+			err := certificateMessageFits(c.version, peerCerts(t, chainWithMessage(t, c.version, c.limit+1)))
 			var le *wire.LimitError
 			require.True(t, errors.As(err, &le), "*wire.LimitError in %v", err)
 			assert.Equal(t, &wire.LimitError{What: "Certificate message bytes", Limit: int64(c.limit)}, le)
@@ -254,7 +186,7 @@ func TestCertificateMessageOnTheWire(t *testing.T) {
 			rec := &recordingConn{Conn: server}
 			done := make(chan error, 1)
 			go func() {
-				srv := tls.Server(rec, &tls.Config{Certificates: []tls.Certificate{chain.cert}, MaxVersion: tls.VersionTLS12})
+				srv := tls.Server(rec, &tls.Config{Certificates: []tls.Certificate{chain.Cert}, MaxVersion: tls.VersionTLS12})
 				done <- srv.Handshake()
 				server.Close()
 			}()
@@ -327,13 +259,13 @@ func TestTLSCertificateMessageLimit(t *testing.T) {
 			{"unsafe-8KiB", newLongChain(t, 1, 8<<10), true, true},
 			{"unsafe-20KiB", newLongChain(t, 1, 20<<10), true, false},
 		} {
-			opts := TLSClient(c.chain.pool(), "")
+			opts := TLSClient(c.chain.Pool(), "")
 			if c.unsafe {
 				opts = TLSClientUnsafe(nil)
 			}
 			for _, m := range modes {
 				t.Run(v.name+"/"+c.name+"/"+m.name, func(t *testing.T) {
-					srv := ts.NewTLS(t, c.chain.cert, ts.Respond(okResp),
+					srv := ts.NewTLS(t, c.chain.Cert, ts.Respond(okResp),
 						ts.WithTLSConfig(func(cfg *tls.Config) { cfg.MinVersion, cfg.MaxVersion = v.version, v.version }))
 					cl, tr := newClient(t, m.blocking)
 					r := roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), opts, getRoot, pathChunks, false)
