@@ -168,6 +168,21 @@ func TestConnectCandidates(t *testing.T) {
 			assert.Equal(t, statuses(StatusConnecting, StatusCantConnect), *tr)
 			assert.True(t, errors.Is(err, ErrCantConnect), "%v", err)
 		})
+		t.Run("no-address-can-start/"+m.name, func(t *testing.T) { // COMPAT H17
+			// 255.255.255.255: connect(2) fails at once (ENETUNREACH) here.
+			// Godot: RESOLVING → CANT_CONNECT, Poll returns FAILED (§1.6.1.2);
+			// the port's dial cannot tell that from a refusal: CONNECTING
+			// first, and ERR_CANT_CONNECT.
+			if c, err := net.Dial("tcp4", "255.255.255.255:80"); err == nil {
+				c.Close()
+				t.Skip("255.255.255.255 is reachable here")
+			}
+			c, tr := newClient(t, m.blocking)
+			c.lookup, _ = fakeLookup("255.255.255.255")
+			err := connect(t, c, "unreachable.example", 80, nil)
+			assert.Equal(t, statuses(StatusResolving, StatusConnecting, StatusCantConnect), *tr)
+			assert.True(t, errors.Is(err, ErrCantConnect), "%v", err)
+		})
 		t.Run("resolved-name-bad-port/"+m.name, func(t *testing.T) { // §1.6.1.2: every start fails
 			c, tr := newClient(t, m.blocking)
 			c.lookup, _ = fakeLookup("127.0.0.1")
