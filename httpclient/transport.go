@@ -551,7 +551,9 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 		// CONNECTED at the first read (§1.10.1), which reads nothing. It
 		// is done here, so that a body closed unread, as net/http's
 		// http.NoBody, leaves the connection to the pool.
-		_, _ = c.ReadResponseBodyChunkInto(noBytes[:])
+		if c.bodyReadable() == nil {
+			_, _ = c.readPlainInto(nil) // nothing left to read: ends the body
+		}
 		st = StatusConnected // finish pools it only if it is CONNECTED now
 	}
 	if st == StatusConnected { // no body (§1.9)
@@ -565,10 +567,6 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	resp.Body = b
 	return resp, nil
 }
-
-// noBytes is the buffer of a read that reads nothing: a body with no byte
-// left (Transport.send) truncates it to empty.
-var noBytes [1]byte
 
 // abortOnDone aborts c's blocked call when ctx ends, until the returned
 // stop is called (context.AfterFunc); stop reports whether it came first.

@@ -404,11 +404,10 @@ type connOptions struct{ close, keepAlive bool }
 // Connection field's comma-separated options, any case, white space around
 // them.
 func (o *connOptions) add(s string) {
-	name, value, ok := strings.Cut(s, ":")
-	if !ok || !strings.EqualFold(strings.TrimRight(name, " \t"), "connection") {
+	if !strings.EqualFold(FieldName(s), "connection") {
 		return
 	}
-	for opt := range strings.SplitSeq(value, ",") {
+	for opt := range strings.SplitSeq(s[strings.IndexByte(s, ':')+1:], ",") {
 		switch opt = strings.Trim(opt, " \t"); {
 		case strings.EqualFold(opt, "close"):
 			o.close = true
@@ -640,12 +639,7 @@ func godotSequence(b []byte) (rune, int) {
 			}
 		}
 	case c&0xF0 == 0xE0:
-		lo, hi := byte(0x80), byte(0xBF)
-		if c == 0xE0 {
-			lo = 0xA0
-		} else if c == 0xED {
-			hi = 0x9F
-		}
+		lo, hi := secondByteRange(c)
 		switch {
 		case c2 < lo || c2 > hi: // also a missing byte (0)
 		case cont(c3):
@@ -654,12 +648,7 @@ func godotSequence(b []byte) (rune, int) {
 			return utf8.RuneError, 2
 		}
 	case c&0xF8 == 0xF0:
-		lo, hi := byte(0x80), byte(0xBF)
-		if c == 0xF0 {
-			lo = 0x90
-		} else if c == 0xF4 {
-			hi = 0x8F
-		}
+		lo, hi := secondByteRange(c)
 		switch {
 		case c2 < lo || c2 > hi:
 		case !cont(c3):
@@ -675,6 +664,24 @@ func godotSequence(b []byte) (rune, int) {
 		}
 	}
 	return utf8.RuneError, 1
+}
+
+// secondByteRange is the range the byte after lead c must fall in for a
+// 3- or 4-byte form: A0–BF after E0 and 90–BF after F0 (no overlong
+// forms), 80–9F after ED (no surrogates), 80–8F after F4 (nothing above
+// U+10FFFF), 80–BF otherwise.
+func secondByteRange(c byte) (lo, hi byte) {
+	switch c {
+	case 0xE0:
+		return 0xA0, 0xBF
+	case 0xED:
+		return 0x80, 0x9F
+	case 0xF0:
+		return 0x90, 0xBF
+	case 0xF4:
+		return 0x80, 0x8F
+	}
+	return 0x80, 0xBF
 }
 
 // strictDecode appends src to dst with every byte that is not part of a

@@ -44,15 +44,7 @@ func NewChain(t testing.TB, n, padding int) Chain {
 		if parent == nil {
 			parent, parentKey = tmpl, key
 		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-		if err != nil {
-			t.Fatalf("testserver: chain certificate: %v", err)
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatalf("testserver: chain certificate: %v", err)
-		}
-		return c, key
+		return createCert(t, "chain certificate", tmpl, parent, &key.PublicKey, parentKey), key
 	}
 	ca := func(name string) *x509.Certificate {
 		return &x509.Certificate{Subject: pkix.Name{CommonName: name}, IsCA: true, BasicConstraintsValid: true,

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"strings"
@@ -45,15 +46,23 @@ func NewCA(t testing.TB) *CA {
 		IsCA:                  true,
 		MaxPathLenZero:        true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	cert := createCert(t, "CA certificate", tmpl, tmpl, &key.PublicKey, key)
+	return &CA{cert: cert, der: cert.Raw, key: key}
+}
+
+// createCert signs tmpl for pub with parent and parentKey, and parses the
+// result; a failure fails the test, naming what.
+func createCert(t testing.TB, what string, tmpl, parent *x509.Certificate, pub *ecdsa.PublicKey, parentKey *ecdsa.PrivateKey) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, parentKey)
 	if err != nil {
-		t.Fatalf("testserver: CA certificate: %v", err)
+		t.Fatalf("testserver: %s: %v", what, err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatalf("testserver: CA certificate: %v", err)
+		t.Fatalf("testserver: %s: %v", what, err)
 	}
-	return &CA{cert: cert, der: der, key: key}
+	return cert
 }
 
 func serial(t testing.TB) *big.Int {
@@ -131,15 +140,8 @@ func (ca *CA) issue(t testing.TB, cn string, hosts []string, edit func(*x509.Cer
 	if edit != nil {
 		edit(tmpl)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatalf("testserver: certificate for %q: %v", hosts, err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("testserver: certificate for %q: %v", hosts, err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	leaf := createCert(t, fmt.Sprintf("certificate for %q", hosts), tmpl, ca.cert, &key.PublicKey, ca.key)
+	return tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf}
 }
 
 // EncodePEM returns a certificate's chain and its private key in PEM (for
