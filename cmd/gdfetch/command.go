@@ -37,16 +37,18 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if cfg.device != nil {
 		defer cfg.device.Close()
 	}
-	// -f: a body that would stream to stdout, or to a -o device (a FIFO,
-	// /dev/stdout), is held until the code is known (spool), so that an
-	// error page never reaches it, as curl.
-	var failBody *spool
+	// A body that would stream to stdout, or to a -o device (a FIFO,
+	// /dev/stdout), is held (spool) until the completion when what goes
+	// first is known only then: with -f the code (an error page never
+	// reaches the output, as curl), with -i the result line. The spool
+	// keeps memory bounded whatever the body's size.
+	var held *spool
 	var bodyOut io.Writer = stdout
-	var heldFor io.Writer = stdout // where the held body goes below 400
-	if cfg.fail && (cfg.output == "" && !cfg.include && !cfg.json || cfg.device != nil) {
-		failBody = &spool{}
-		defer failBody.Close()
-		bodyOut = failBody
+	var heldFor io.Writer = stdout // where the held body goes
+	if cfg.fail && (cfg.output == "" && !cfg.json || cfg.device != nil) || cfg.include && cfg.output == "" && !cfg.json {
+		held = &spool{}
+		defer held.Close()
+		bodyOut = held
 		if cfg.device != nil {
 			heldFor = cfg.device
 		}
@@ -148,9 +150,10 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 				return exitWrite
 			}
 		}
-		// -f: the held body only for a code the completion gives, below 400.
-		if failBody != nil && ex.ResponseCode > 0 && ex.ResponseCode < 400 {
-			if _, err := failBody.WriteTo(heldFor); err != nil {
+		// The held body: with -f only for a code the completion gives,
+		// below 400; with -i, as the completion's body, only on success.
+		if held != nil && (!cfg.fail || ex.ResponseCode > 0 && ex.ResponseCode < 400) && (!cfg.include || ex.Result == httprequest.ResultSuccess) {
+			if _, err := held.WriteTo(heldFor); err != nil {
 				fmt.Fprintf(stderr, "gdfetch: writing the body: %v\n", err)
 				return exitWrite
 			}
@@ -203,8 +206,8 @@ func bodyBytes(n *httprequest.HTTPRequest, ex *exchange) int64 {
 }
 
 // configure sets the node's properties and options from the flags. The body
-// streams to stdout (SetBodyWriter; with -f, runFetch's spool) unless -i or
-// --json need it whole first, or -o sends it to download_file.
+// streams to stdout (SetBodyWriter; with -f or -i, runFetch's spool) unless
+// --json needs it whole first, or -o sends it to download_file.
 func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error {
 	n.SetAcceptGzip(!cfg.noGzip)
 	steps := []error{
@@ -229,8 +232,8 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 		steps = append(steps, n.SetBodyWriter(stdout)) // runFetch's spool, for the device below 400
 	case cfg.device != nil:
 		steps = append(steps, n.SetBodyWriter(cfg.device))
-	case cfg.output == "" && !cfg.include && !cfg.json:
-		steps = append(steps, n.SetBodyWriter(stdout))
+	case cfg.output == "" && !cfg.json:
+		steps = append(steps, n.SetBodyWriter(stdout)) // -i: runFetch's spool, after the headers
 	}
 	if cfg.proxyHost != "" {
 		n.SetHTTPProxy(cfg.proxyHost, cfg.proxyPort)

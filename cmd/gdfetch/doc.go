@@ -75,7 +75,8 @@
 //	                          the opt-in options (SetStrict, SetRFC9110Redirects,
 //	                          SetAcceptBrotli, SetKeepAlive, SetDrainPerStep,
 //	                          SetDownloadInPlace)
-//	-i, --include             the result line, then the headers as Godot delivers them
+//	-i, --include             the result line, then the headers as Godot delivers them,
+//	                          then the body (held, as with -f, until request_completed)
 //	-I, --head                method HEAD, printed as -i
 //	-s, --silent              no progress bar, no summary
 //	-v, --verbose             exact request bytes, status trace with timings

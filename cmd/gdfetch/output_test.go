@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,6 +32,84 @@ func TestIncludeFormat(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, "RESULT_SUCCESS (0) 201\nX-Dup: 1\nX-Spaced: yes\nX-Dup: 2\nContent-Length: 5\n\nhello", out)
 	assert.Contains(t, stderr, "* RESULT_SUCCESS (0) 201, 5 B body")
+}
+
+// TestIncludeLargeBody: -i holds the body in the spool, not in memory: a
+// 64 MiB body comes out whole after the result line and the headers, the
+// command allocates a fraction of it, and the spool's temporary file is
+// removed. A body cut short prints the head only, as the completion
+// delivers no body then.
+func TestIncludeLargeBody(t *testing.T) {
+	const size = 64 << 20
+	block := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if r.URL.Path == "/cut" {
+			_, _ = w.Write(block)
+			panic(http.ErrAbortHandler)
+		}
+		for range size / len(block) {
+			_, _ = w.Write(block)
+		}
+	}))
+	defer srv.Close()
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+
+	want := sha256.New()
+	for range size / len(block) {
+		want.Write(block)
+	}
+	out := &headThenHash{}
+	var stderr bytes.Buffer
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	code := run([]string{"-i", srv.URL + "/"}, out, &stderr)
+	runtime.ReadMemStats(&after)
+	require.Equal(t, exitOK, code, stderr.String())
+	assert.Regexp(t, `^RESULT_SUCCESS \(0\) 200\n(Content-Length: 67108864\nContent-Type: application/octet-stream\n|Content-Type: application/octet-stream\nContent-Length: 67108864\n)Date: .*\n\n$`, out.head.String())
+	assert.Equal(t, int64(size), out.bodyLen)
+	assert.Equal(t, want.Sum(nil), out.body.Sum(nil), "the body after the head, whole")
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(size/4), "allocated while printing a 64 MiB body")
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	assert.Empty(t, left, "the spool's temporary file is removed")
+
+	code, stdout, stderr2 := gdfetch(t, "-i", srv.URL+"/cut")
+	assert.NotEqual(t, exitOK, code, stderr2)
+	assert.True(t, strings.HasPrefix(stdout, "RESULT_"), stdout)
+	assert.True(t, strings.HasSuffix(stdout, "\n\n"), "no body after the head of a failed request: %.200q", stdout)
+	left, err = os.ReadDir(tmp)
+	require.NoError(t, err)
+	assert.Empty(t, left, "the spool's temporary file is removed")
+}
+
+// headThenHash keeps what is written up to the first empty line and hashes
+// the rest.
+type headThenHash struct {
+	head    bytes.Buffer
+	body    hash.Hash
+	bodyLen int64
+}
+
+func (h *headThenHash) Write(p []byte) (int, error) {
+	n := len(p)
+	if h.body == nil {
+		i := bytes.Index(append(h.head.Bytes()[max(h.head.Len()-1, 0):], p...), []byte("\n\n"))
+		if i < 0 {
+			h.head.Write(p)
+			return n, nil
+		}
+		cut := i + 2 - min(h.head.Len(), 1)
+		h.head.Write(p[:cut])
+		p = p[cut:]
+		h.body = sha256.New()
+	}
+	h.body.Write(p)
+	h.bodyLen += int64(len(p))
+	return n, nil
 }
 
 // TestHead: -I sends HEAD and prints the head as -i; no body is read

@@ -9,9 +9,10 @@ import (
 // goes to a temporary file.
 const spoolMemory = 1 << 20
 
-// spool holds the body of -f without -o until the response code is known:
-// curl's -f prints no body for a code of 400 or more, and the node tells
-// the code only with request_completed, after the body. The first
+// spool holds a body bound for stdout (or a -o device) until the
+// completion: curl's -f prints no body for a code of 400 or more, -i
+// prints the result line before the headers and the body, and the node
+// tells both only with request_completed, after the body. The first
 // spoolMemory bytes stay in memory, the rest goes to a temporary file
 // created on the first byte beyond them, so memory stays bounded whatever
 // the body's size. Close removes the file.
@@ -28,7 +29,7 @@ func (s *spool) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	if s.file == nil {
-		f, err := os.CreateTemp("", "gdfetch-fail-*")
+		f, err := os.CreateTemp("", "gdfetch-body-*")
 		if err != nil {
 			return 0, err
 		}
