@@ -578,7 +578,12 @@ func (c *Client) SetConnectTimeout(d time.Duration) {
 }
 
 // QueryStringFromDict builds a URL query string from fields in order
-// (§1.16, wire.QueryStringFromDict).
+// (§1.16, wire.QueryStringFromDict). A value that is a []any (Godot's
+// Array) repeats its key once per element: {"multiple": []any{22, 33, 44}}
+// gives multiple=22&multiple=33&multiple=44. A []int, []string or another
+// slice with a packed counterpart is one value, printed as Godot prints a
+// packed array (multiple=%5B22%2C%2033%2C%2044%5D); wire.QueryStringFromDict
+// says which Go types are which.
 //
 // Godot: HTTPClient.query_string_from_dict()
 func (c *Client) QueryStringFromDict(fields []QueryField) string {

@@ -126,3 +126,17 @@ func ExampleClient_SetConnection() {
 	// STATUS_CONNECTED true
 	// 200 ok STATUS_CONNECTED
 }
+
+// QueryStringFromDict with the class reference's fields: a []any is
+// Godot's Array and repeats its key; a []int is a packed array, one value.
+func ExampleQueryStringFromDict() {
+	fmt.Println(httpclient.QueryStringFromDict([]httpclient.QueryField{
+		{Key: "single", Value: 123},
+		{Key: "not_valued", Value: nil},
+		{Key: "multiple", Value: []any{22, 33, 44}},
+	}))
+	fmt.Println(httpclient.QueryStringFromDict([]httpclient.QueryField{{Key: "packed", Value: []int{22, 33, 44}}}))
+	// Output:
+	// single=123&not_valued&multiple=22&multiple=33&multiple=44
+	// packed=%5B22%2C%2033%2C%2044%5D
+}
