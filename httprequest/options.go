@@ -265,10 +265,13 @@ func (n *HTTPRequest) DrainPerStep() bool { return n.opts.drainPerStep }
 // connection that the server closed meanwhile, or on which it sent bytes no
 // request asked for, is noticed before use and replaced by a new one
 // (httpclient.Client.Reusable; such bytes would otherwise be read as the
-// next response, §7 D2); a request with an
-// idempotent method (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) that fails on it
-// before any response is sent once more on a new connection.
-// Redirect hops always use new connections.
+// next response, §7 D2); a request with an idempotent method (GET, HEAD,
+// OPTIONS, TRACE, PUT, DELETE) that fails on it before any response is
+// sent once more on a new connection. Another method (POST, PATCH) is not
+// sent twice, as in net/http: against a server that closes after each
+// response without saying so (tinyproxy does), a POST sent before its FIN
+// arrives ends RESULT_CONNECTION_ERROR. Redirect hops always use new
+// connections.
 func (n *HTTPRequest) SetKeepAlive(on bool) error {
 	return n.setOption("set_keep_alive", func(o *options) { o.keepAlive = on })
 }
