@@ -34,7 +34,9 @@
 //	                          ;headers= ;encoder= are refused (exit 2): Multipart sets no
 //	                          per-part Content-Type, file name or headers
 //	-T, --upload-file FILE    FILE as the body, streamed (RequestStream), Content-Length
-//	                          its size; "-" standard input, chunked; PUT unless -X
+//	                          its size; "-" standard input, chunked; PUT unless -X; a URL
+//	                          whose path is empty or ends in / gets FILE's name, percent-
+//	                          encoded, before the query (curl's rule)
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"
 //	-o, --output FILE         download_file
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
@@ -125,7 +127,8 @@ request
   -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
                               multipart/form-data part, repeatable; files are streamed; POST unless -X;
                               curl's ;type= ;filename= ;headers= ;encoder= are refused (exit 2)
-  -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size; - stdin, chunked); PUT unless -X
+  -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size; - stdin, chunked); PUT unless -X;
+                              a URL whose path is empty or ends in / gets FILE's name (percent-encoded)
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"
 node properties
   -o, --output FILE           download_file ("-o -": stdout)

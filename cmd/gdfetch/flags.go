@@ -83,7 +83,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.StringArrayVarP(&f.data, "data", "d", nil, "body; @FILE reads a file without its CR/LF; repeated: joined with '&'; method POST unless -X (request's request_data)")
 	fs.StringArrayVar(&f.dataBinary, "data-binary", nil, "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
 	fs.StringArrayVarP(&f.form, "form", "F", nil, "multipart/form-data part: name=value, name=@FILE (a file, streamed), name=<FILE (a field from a file); repeatable; method POST unless -X; curl's ;type= ;filename= ;headers= ;encoder= are refused")
-	fs.StringVarP(&f.uploadFile, "upload-file", "T", "", "send FILE as the body, streamed with its size as Content-Length (- : standard input, chunked); method PUT unless -X; a URL ending in / gets the file's name")
+	fs.StringVarP(&f.uploadFile, "upload-file", "T", "", "send FILE as the body, streamed with its size as Content-Length (- : standard input, chunked); method PUT unless -X; a URL whose path is empty or ends in / gets the file's name, percent-encoded")
 	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"`)
 	fs.StringVarP(&f.output, "output", "o", "", "write the body to FILE (download_file)")
 	fs.StringVarP(&f.continueAt, "continue-at", "C", "", `"-": resume -o FILE from its size with Range + If-Range (DoResumable; keep_partial_download, append_to_download_file)`)
