@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -60,7 +61,8 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 // rawFlags are the flag values as pflag fills them in.
 type rawFlags struct {
 	method, output, maxFilesize, proxy, cacert, tlsName, userAgent string
-	headers, data, dataBinary, form                                []string
+	headers, form                                                  []string
+	data                                                           []dataArg // -d and --data-binary, in command-line order
 	uploadFile                                                     string
 	maxRedirs, chunkSize                                           int
 	maxTime                                                        float64
@@ -80,8 +82,8 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.SortFlags = false
 	fs.StringVarP(&f.method, "request", "X", "", "method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH (request's method)")
 	fs.StringArrayVarP(&f.headers, "header", "H", nil, `header line "Name: value", repeatable, sent in order (request's custom_headers)`)
-	fs.StringArrayVarP(&f.data, "data", "d", nil, "body; @FILE reads a file without its CR/LF; repeated: joined with '&'; method POST unless -X (request's request_data)")
-	fs.StringArrayVar(&f.dataBinary, "data-binary", nil, "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
+	fs.VarP(dataFlag{&f.data, false}, "data", "d", "body; @FILE reads a file without its CR/LF; repeated (with --data-binary too): joined with '&' in command-line order; method POST unless -X (request's request_data)")
+	fs.Var(dataFlag{&f.data, true}, "data-binary", "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
 	fs.StringArrayVarP(&f.form, "form", "F", nil, "multipart/form-data part: name=value, name=@FILE (a file, streamed), name=<FILE (a field from a file); repeatable; method POST unless -X; curl's ;type= ;filename= ;headers= ;encoder= are refused")
 	fs.StringVarP(&f.uploadFile, "upload-file", "T", "", "send FILE as the body, streamed with its size as Content-Length (- : standard input, chunked); method PUT unless -X; a URL whose path is empty or ends in / gets the file's name, percent-encoded")
 	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"`)
@@ -156,7 +158,7 @@ func parseFetch(args []string) (*config, error) {
 		return nil, err
 	}
 	var err error
-	if c.body, c.hasBody, err = readData(f.data, f.dataBinary); err != nil {
+	if c.body, c.hasBody, err = readData(f.data); err != nil {
 		return nil, err
 	}
 	c.method = httpclient.MethodGet
@@ -231,35 +233,48 @@ func parseMethod(s string) (httpclient.Method, error) {
 	return 0, usagef("-X %s: Godot's HTTPClient sends only %s", s, strings.Join(names, " "))
 }
 
-// readData builds the body from -d and --data-binary values, curl's way:
-// "@file" reads a file (-d drops its CR and LF bytes), several values are
-// joined with '&'.
-func readData(data, binary []string) ([]byte, bool, error) {
-	var parts [][]byte
-	for _, d := range data {
-		b, err := dataValue(d)
-		if err != nil {
-			return nil, false, err
-		}
-		b = []byte(strings.NewReplacer("\r", "", "\n", "").Replace(string(b)))
-		parts = append(parts, b)
-	}
-	for _, d := range binary {
-		b, err := dataValue(d)
-		if err != nil {
-			return nil, false, err
-		}
-		parts = append(parts, b)
-	}
-	if len(parts) == 0 {
+// dataArg is one -d or --data-binary value.
+type dataArg struct {
+	value  string
+	binary bool // --data-binary: an @FILE keeps its CR and LF
+}
+
+// dataFlag is the pflag.Value of -d (binary false) and --data-binary (true):
+// both append to one list, so that the body keeps the command line's order.
+type dataFlag struct {
+	args   *[]dataArg
+	binary bool
+}
+
+func (d dataFlag) Set(s string) error {
+	*d.args = append(*d.args, dataArg{s, d.binary})
+	return nil
+}
+
+func (d dataFlag) String() string { return "" }
+func (d dataFlag) Type() string   { return "string" }
+
+// readData builds the body from the -d and --data-binary values, curl's
+// way: in command-line order, joined with '&'; "@file" reads a file, and the
+// content of a -d file loses its CR and LF bytes (a literal -d value is sent
+// as given).
+func readData(args []dataArg) ([]byte, bool, error) {
+	if len(args) == 0 {
 		return nil, false, nil
 	}
 	body := []byte{}
-	for i, p := range parts {
+	for i, a := range args {
+		b, err := dataValue(a.value)
+		if err != nil {
+			return nil, false, err
+		}
+		if !a.binary && strings.HasPrefix(a.value, "@") {
+			b = bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r"), nil), []byte("\n"), nil)
+		}
 		if i > 0 {
 			body = append(body, '&')
 		}
-		body = append(body, p...)
+		body = append(body, b...)
 	}
 	return body, true, nil
 }

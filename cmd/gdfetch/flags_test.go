@@ -12,6 +12,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
 func TestParseFetchDefaultsAreGodots(t *testing.T) {
@@ -75,6 +76,9 @@ func TestParseFetchData(t *testing.T) {
 		{"--data-binary @file is raw", []string{"--data-binary", "@" + file}, "line1\r\nline2\n", httpclient.MethodPost},
 		{"-X wins", []string{"-d", "x", "-X", "PATCH"}, "x", httpclient.MethodPatch},
 		{"empty -d is a body too", []string{"-d", ""}, "", httpclient.MethodPost},
+		{"-d and --data-binary in command-line order", []string{"--data-binary", "first", "-d", "second", "--data-binary", "third"}, "first&second&third", httpclient.MethodPost},
+		{"a literal -d keeps CR and LF", []string{"-d", "a\r\nb"}, "a\r\nb", httpclient.MethodPost},
+		{"-d @file drops CR LF in order", []string{"-d", "x", "-d", "@" + file}, "x&line1line2", httpclient.MethodPost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,4 +195,34 @@ func TestUsageNamesEveryFlag(t *testing.T) {
 			assert.Contains(t, usage, "-"+fl.Shorthand+", --"+fl.Name, "usage")
 		}
 	})
+}
+
+// TestDataBodyOnTheWire: the body -d and --data-binary build is the one
+// sent, as curl 7.88 sends it (compared when curl is installed): values
+// joined with '&' in command-line order, a literal -d value with its CR
+// and LF.
+func TestDataBodyOnTheWire(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+	tests := []struct {
+		name string
+		args []string
+		body string
+	}{
+		{"order", []string{"--data-binary", "first", "-d", "second"}, "first&second"},
+		{"literal keeps newlines", []string{"-d", "a\r\nb"}, "a\r\nb"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(tt.args, srv.URL("/"))
+			if code, ok := curlExit(t, t.TempDir(), args...); ok {
+				require.Equal(t, 0, code)
+				_, body := lastRequest(t, srv)
+				require.Equal(t, tt.body, body, "curl")
+			}
+			code, _, stderr := gdfetch(t, append([]string{"-s"}, args...)...)
+			assert.Equal(t, 0, code, stderr)
+			_, body := lastRequest(t, srv)
+			assert.Equal(t, tt.body, body)
+		})
+	}
 }
