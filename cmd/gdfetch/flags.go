@@ -213,12 +213,29 @@ func parseFetch(args []string) (*config, error) {
 }
 
 // withScheme adds "http://" to a URL without a scheme, as curl does
-// ("localhost:8080/x"); Godot's request() needs one.
+// ("localhost:8080/x"); Godot's request() needs one. A URL has a scheme when
+// the text before its first "://" is a scheme name (RFC 3986 §3.1: ALPHA
+// *( ALPHA / DIGIT / "+" / "-" / "." )), which holds no '/', '?' or '#': a
+// "://" in the path, query or fragment ("h/p?to=http://x") is not one.
 func withScheme(u string) string {
-	if strings.Contains(u, "://") {
+	if i := strings.Index(u, "://"); i >= 0 && isSchemeName(u[:i]) {
 		return u
 	}
 	return "http://" + u
+}
+
+// isSchemeName reports whether s is an RFC 3986 scheme name.
+func isSchemeName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // parseMethod maps a method token to Godot's Method enum.

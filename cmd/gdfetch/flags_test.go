@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -103,9 +104,40 @@ func TestParseFetchHeadAndStdout(t *testing.T) {
 }
 
 func TestParseFetchSchemeAdded(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"localhost:8080/x", "http://localhost:8080/x"},
+		{"127.0.0.1:8080/p?to=http://x", "http://127.0.0.1:8080/p?to=http://x"}, // "://" in the query
+		{"h/p#http://x", "http://h/p#http://x"},
+		{"h?u=a://b", "http://h?u=a://b"},
+		{"http://h/x", "http://h/x"},
+		{"HTTPS://h/x", "HTTPS://h/x"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, withScheme(tt.in), tt.in)
+	}
 	c, err := parseFetch([]string{"localhost:8080/x"})
 	require.NoError(t, err)
 	assert.Equal(t, "http://localhost:8080/x", c.url)
+	for _, in := range []string{"ftp://h/", "a+b.c-d://h/"} {
+		assert.Equal(t, in, withScheme(in), "a scheme name is kept (ParseRequestURL refuses all but http and https)")
+	}
+	assert.Equal(t, "http://1a://h", withScheme("1a://h"), "a scheme starts with a letter")
+}
+
+// TestSchemelessURLWithURLInQuery: a URL without a scheme whose query holds
+// "://" gets http:// too, as with curl 7.88 (compared when installed).
+func TestSchemelessURLWithURLInQuery(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+	url := "127.0.0.1:" + strconv.Itoa(srv.Port()) + "/p?to=http://x"
+	if code, ok := curlExit(t, t.TempDir(), url); ok {
+		require.Equal(t, 0, code)
+		line, _ := lastRequest(t, srv)
+		require.Equal(t, "GET /p?to=http://x HTTP/1.1", line, "curl")
+	}
+	code, _, stderr := gdfetch(t, "-s", url)
+	assert.Equal(t, 0, code, stderr)
+	line, _ := lastRequest(t, srv)
+	assert.Equal(t, "GET /p?to=http://x HTTP/1.1", line)
 }
 
 func TestParseFetchErrors(t *testing.T) {
