@@ -235,11 +235,7 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 	case cfg.output == "" && !cfg.json:
 		steps = append(steps, n.SetBodyWriter(stdout)) // -i: runFetch's spool, after the headers
 	}
-	if cfg.proxyHost != "" {
-		n.SetHTTPProxy(cfg.proxyHost, cfg.proxyPort)
-		n.SetHTTPSProxy(cfg.proxyHost, cfg.proxyPort)
-	}
-	steps = append(steps, configureNet(n, cfg))
+	steps = append(steps, configureNet(n, cfg)) // -x too
 	return errors.Join(steps...)
 }
 

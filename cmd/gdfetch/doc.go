@@ -51,10 +51,13 @@
 //	    --no-gzip             accept_gzip = false
 //	    --chunk-size BYTES    download_chunk_size (default 65536)
 //	    --threads             use_threads
-//	-x, --proxy HOST[:PORT]   set_http_proxy and set_https_proxy; -x "" no proxy at all
+//	-x, --proxy HOST[:PORT]   set_http_proxy and set_https_proxy, except for the hosts the
+//	                          no-proxy list names (--noproxy, else NO_PROXY; as curl); -x ""
+//	                          no proxy at all
 //	    --proxy-user U:P      proxy credentials (SetHTTPProxyCredentials…): Proxy-Authorization
 //	                          on the proxy hop and the CONNECT only
-//	    --noproxy LIST        hosts reached directly (NO_PROXY's syntax, replaces NO_PROXY)
+//	    --noproxy LIST        hosts reached directly, with -x or the environment's proxies
+//	                          (NO_PROXY's syntax, replaces NO_PROXY)
 //	-b, --cookie DATA|FILE    cookie jar on (SetCookieJar): "a=1; b=2" for the URL's host,
 //	                          or a curl (Netscape) cookie file to load (one that does not
 //	                          exist yet is an empty jar; a malformed line is skipped, -v
@@ -70,7 +73,9 @@
 // (HTTP_PROXY, HTTPS_PROXY, NO_PROXY and the lower-case forms), with
 // net/http's rules (SetProxyFromEnvironment): HTTP_PROXY in capitals counts
 // unless REQUEST_METHOD is set, and localhost and loopback addresses are never
-// proxied.
+// proxied. With -x the no-proxy list still applies, by the same rules: when
+// there is one, localhost and loopback addresses go direct too (curl sends
+// them to -x's proxy unless the list names them).
 //
 //	    --cacert FILE         TLSOptions.client(trusted_chain)
 //	-k, --insecure            TLSOptions.client_unsafe()
@@ -144,11 +149,12 @@ node properties
       --no-gzip               accept_gzip = false
       --chunk-size BYTES      download_chunk_size (default 65536)
       --threads               use_threads
-  -x, --proxy HOST[:PORT]     set_http_proxy + set_https_proxy (port 1080 by default);
+  -x, --proxy HOST[:PORT]     set_http_proxy + set_https_proxy (port 1080 by default), except for
+                              the hosts --noproxy or NO_PROXY names (then loopback too goes direct);
                               without -x the environment's HTTP_PROXY/HTTPS_PROXY/NO_PROXY
                               (net/http's rules); -x "" no proxy
       --proxy-user USER:PASS  proxy credentials: Proxy-Authorization to the proxy only
-      --noproxy LIST          hosts reached directly, NO_PROXY's syntax (replaces NO_PROXY)
+      --noproxy LIST          hosts reached directly (with -x too), NO_PROXY's syntax (replaces NO_PROXY)
   -b, --cookie DATA|FILE      cookie jar on: "a=1; b=2" for the URL's host, or a curl
                               cookie file (missing: an empty jar); "" jar only (Godot sends no cookies)
   -c, --cookie-jar FILE       cookie jar on; write its cookies to FILE at the end

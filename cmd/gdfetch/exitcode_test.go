@@ -148,6 +148,7 @@ func TestExitCodesTLS(t *testing.T) {
 // TestProxyFlag: -x sends a plain http request through the proxy in
 // absolute form (§1.7.7).
 func TestProxyFlag(t *testing.T) {
+	clearProxyEnv(t) // a NO_PROXY list would send the loopback backend direct
 	b := newBackend(t)
 	p := testserver.NewForwardProxy(t)
 	code, out, stderr := gdfetch(t, "-v", "-x", p.Addr(), b.url("/api/player"))

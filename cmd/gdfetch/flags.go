@@ -97,7 +97,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.BoolVar(&f.noGzip, "no-gzip", false, "do not ask for nor decode gzip/deflate (accept_gzip = false)")
 	fs.IntVar(&f.chunkSize, "chunk-size", httprequest.DefaultDownloadChunkSize, "bytes per body read, 256…16777216 (download_chunk_size)")
 	fs.BoolVar(&f.threads, "threads", false, "run the request on a worker thread with blocking I/O (use_threads)")
-	fs.StringVarP(&f.proxy, "proxy", "x", "", "[http://]HOST[:PORT] proxy for http and https URLs, port 1080 by default (set_http_proxy, set_https_proxy)")
+	fs.StringVarP(&f.proxy, "proxy", "x", "", "[http://]HOST[:PORT] proxy for http and https URLs, port 1080 by default, except the hosts --noproxy or NO_PROXY names (set_http_proxy, set_https_proxy)")
 	addNetFlags(fs, &f.net)
 	fs.StringVar(&f.cacert, "cacert", "", "trust the CA certificates of this PEM file instead of the system's (TLSOptions.client(trusted_chain))")
 	fs.BoolVarP(&f.insecure, "insecure", "k", false, "accept any certificate and host name (TLSOptions.client_unsafe())")
