@@ -86,7 +86,8 @@
 //	                          SetDownloadInPlace)
 //	-i, --include             the result line, then the headers as Godot delivers them,
 //	                          then the body (held, as with -f, until request_completed)
-//	-I, --head                method HEAD, printed as -i
+//	-I, --head                method HEAD, printed as -i; with -d, --data-binary, -F or -T a
+//	                          usage error (exit 2), as curl's "only one HTTP request method"
 //	-s, --silent              no progress bar, no summary
 //	-v, --verbose             exact request bytes, status trace with timings
 //	    --json                one JSON object
@@ -170,7 +171,7 @@ opt-in options (off by default, Godot-identical when off)
       --drain                 read all available body bytes per frame
       --in-place              write download_file in place, not atomically
 output
-  -I, --head                  method HEAD, printed as -i
+  -I, --head                  method HEAD, printed as -i (not with -d, --data-binary, -F, -T: exit 2)
   -i, --include               result line ("RESULT_SUCCESS (0) 200"), headers as delivered, body
   -s, --silent                no progress bar, no summary line (failures still print)
   -v, --verbose               the exact request bytes and the status trace with timings

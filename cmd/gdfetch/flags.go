@@ -108,7 +108,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.BoolVar(&f.keepAlive, "keep-alive", false, "keep the connection for the node's next request (option SetKeepAlive)")
 	fs.BoolVar(&f.drain, "drain", false, "read every available body byte per frame, not one chunk (option SetDrainPerStep)")
 	fs.BoolVar(&f.inPlace, "in-place", false, "write -o in place as Godot does, not atomically (option SetDownloadInPlace)")
-	fs.BoolVarP(&f.head, "head", "I", false, "method HEAD, and print as -i does")
+	fs.BoolVarP(&f.head, "head", "I", false, "method HEAD, and print as -i does; not with -d, --data-binary, -F or -T (exit 2, as curl)")
 	fs.BoolVarP(&f.include, "include", "i", false, "print the result, response code and headers as request_completed delivers them, then the body")
 	fs.BoolVarP(&f.silent, "silent", "s", false, "no progress bar and no summary line (failures are still reported)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the exact request bytes and the status trace with timings on stderr")
@@ -178,6 +178,9 @@ func parseFetch(args []string) (*config, error) {
 		c.output = "" // curl's "-o -": stdout
 	}
 	if f.head {
+		if c.hasBody || c.upload != nil {
+			return nil, usagef("-I (HEAD) does not go with -d, --data-binary, -F or -T: one request method at a time")
+		}
 		c.method, c.include = httpclient.MethodHead, true
 	}
 	if f.method != "" {

@@ -162,6 +162,11 @@ func TestParseFetchErrors(t *testing.T) {
 		{"header without a colon", []string{"-H", "NoColon", "http://a/"}, `-H "NoColon": a header line is "Name: value"`},
 		{"header without a name", []string{"-H", ": v", "http://a/"}, `-H ": v"`},
 		{"header with CR LF", []string{"-H", "X: a\r\nY: b", "http://a/"}, `cannot hold CR, LF or NUL`},
+		// curl 7.88: "You can only select one HTTP request method!" (exit 2).
+		{"-I with -d", []string{"-I", "-d", "x", "http://a/"}, "one request method"},
+		{"--head with --data-binary", []string{"--data-binary", "x", "--head", "http://a/"}, "one request method"},
+		{"-I with -F", []string{"-I", "-F", "a=b", "http://a/"}, "one request method"},
+		{"-I with -T", []string{"-I", "-T", "doc.go", "http://a/"}, "one request method"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
