@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -210,8 +211,9 @@ func envProxy(nf netFlags) func(*url.URL) (*url.URL, error) {
 	}
 }
 
-// saveCookies writes the jar for -c.
-func saveCookies(n *httprequest.HTTPRequest, cfg *config) error {
+// saveCookies writes the jar for -c: to the file, or for "-" to stdout
+// (runFetch calls it then after everything else it prints there, as curl).
+func saveCookies(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error {
 	if cfg.net.saveTo == "" {
 		return nil
 	}
@@ -221,8 +223,10 @@ func saveCookies(n *httprequest.HTTPRequest, cfg *config) error {
 	}
 	b := jar.netscape(time.Now())
 	if cfg.net.saveTo == "-" {
-		_, err := os.Stdout.Write(b)
-		return err
+		if _, err := stdout.Write(b); err != nil {
+			return fmt.Errorf("-c -: %w", err)
+		}
+		return nil
 	}
 	if err := os.WriteFile(cfg.net.saveTo, b, 0o600); err != nil {
 		return fmt.Errorf("-c: %w", err)

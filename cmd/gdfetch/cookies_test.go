@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -506,5 +507,26 @@ func TestNoProxyWithExplicitProxy(t *testing.T) {
 			writeRequest(&want, reqs[0])
 			assert.Contains(t, stderr, want.String(), "-v shows the proxied request")
 		})
+	}
+}
+
+// TestCookieJarToStdoutLast: -c - writes the cookie file on gdfetch's
+// stdout after everything else (-i's block, the body, --json's object), as
+// curl 7.88 does after the body (compared when installed).
+func TestCookieJarToStdoutLast(t *testing.T) {
+	clearProxyEnv(t)
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nSet-Cookie: sid=abc; Path=/\r\nContent-Length: 5\r\nConnection: close\r\n\r\nBODY\n"))
+	if path, err := exec.LookPath("curl"); err == nil {
+		out, err := exec.Command(path, "-s", "-i", "-c", "-", srv.URL("/")).Output()
+		require.NoError(t, err)
+		require.Less(t, bytes.Index(out, []byte("BODY")), bytes.Index(out, []byte("# Netscape")), "curl: %s", out)
+	}
+	for _, args := range [][]string{{"-i"}, nil, {"--json"}, {"-f"}} {
+		code, out, stderr := gdfetch(t, append([]string{"-s", "-c", "-", srv.URL("/")}, args...)...)
+		require.Equal(t, 0, code, stderr)
+		body, cookies := strings.Index(out, "BODY"), strings.Index(out, "# Netscape")
+		require.True(t, body >= 0 && cookies >= 0, "%v: %s", args, out)
+		assert.Less(t, body, cookies, "%v: the cookie file comes before the body:\n%s", args, out)
+		assert.True(t, strings.HasSuffix(out, "\tsid\tabc\n"), "%v: %q", args, out)
 	}
 }

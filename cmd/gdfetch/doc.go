@@ -62,7 +62,8 @@
 //	                          or a curl (Netscape) cookie file to load (one that does not
 //	                          exist yet is an empty jar; a malformed line is skipped, -v
 //	                          names it; as curl); "" jar only
-//	-c, --cookie-jar FILE     cookie jar on; its cookies written to FILE at the end (curl's format)
+//	-c, --cookie-jar FILE     cookie jar on; its cookies written to FILE at the end (curl's format;
+//	                          "-": stdout, after everything else printed there)
 //
 // The jar (-b, -c) is net/http/cookiejar's without a public suffix list
 // (unlike curl with libpsl): a Domain attribute naming a multi-label public
