@@ -114,6 +114,7 @@
 //	RESULT_REQUEST_FAILED                  1  (only -T - through a redirect: stdin cannot be resent)
 //	RESULT_DOWNLOAD_FILE_CANT_OPEN        23  CURLE_WRITE_ERROR
 //	RESULT_DOWNLOAD_FILE_WRITE_ERROR      23  CURLE_WRITE_ERROR
+//	  … stdout cannot be written          23  CURLE_WRITE_ERROR (a closed pipe: no death by SIGPIPE)
 //	RESULT_REDIRECT_LIMIT_REACHED         47  CURLE_TOO_MANY_REDIRECTS
 //	RESULT_TIMEOUT                        28  CURLE_OPERATION_TIMEDOUT
 //	a bad flag, argument or URL            2
@@ -181,9 +182,9 @@ output
                               -o FILE left as it was (the body waits for the code; spilled to a temp file)
 
 exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE; 7 CANT_CONNECT; 18 partial body
-(CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*;
-28 TIMEOUT; 35 TLS_HANDSHAKE_ERROR; 47 REDIRECT_LIMIT_REACHED; 52 NO_RESPONSE;
-56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED; 63 BODY_SIZE_LIMIT_EXCEEDED;
+(CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*, or stdout
+not writable (a closed pipe); 28 TIMEOUT; 35 TLS_HANDSHAKE_ERROR; 47 REDIRECT_LIMIT_REACHED;
+52 NO_RESPONSE; 56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED; 63 BODY_SIZE_LIMIT_EXCEEDED;
 2 bad flag or URL; 22 --fail; 33 -C -: a 206 that does not continue the file;
 130 interrupted.
 `
