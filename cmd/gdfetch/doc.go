@@ -39,7 +39,8 @@
 //	                          its size; "-" standard input, chunked; PUT unless -X; a URL
 //	                          whose path is empty or ends in / gets FILE's name, percent-
 //	                          encoded, before the query (curl's rule)
-//	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"
+//	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"; an -H User-Agent
+//	                          line wins (only that one is sent, as curl)
 //	-o, --output FILE         download_file
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
 //	                          append_to_download_file; exit 33 when a 206 does not continue the file)
@@ -140,7 +141,7 @@ request
                               curl's ;type= ;filename= ;headers= ;encoder= are refused (exit 2)
   -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size; - stdin, chunked); PUT unless -X;
                               a URL whose path is empty or ends in / gets FILE's name (percent-encoded)
-  -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"
+  -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"; an -H User-Agent line wins
 node properties
   -o, --output FILE           download_file ("-o -": stdout)
   -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume)

@@ -25,7 +25,7 @@ import (
 type config struct {
 	url     string
 	method  httpclient.Method
-	headers []string // -H, in the order given, then -A
+	headers []string // -H, in the order given, then -A unless an -H line is User-Agent
 	body    []byte   // -d / --data-binary, joined with '&' as curl does
 	hasBody bool
 	upload  *upload // -F, -T: a streamed body instead (upload.go)
@@ -86,7 +86,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.Var(dataFlag{&f.data, true}, "data-binary", "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
 	fs.StringArrayVarP(&f.form, "form", "F", nil, "multipart/form-data part: name=value, name=@FILE (a file, streamed), name=<FILE (a field from a file); repeatable; method POST unless -X; curl's ;type= ;filename= ;headers= ;encoder= are refused")
 	fs.StringVarP(&f.uploadFile, "upload-file", "T", "", "send FILE as the body, streamed with its size as Content-Length (- : standard input, chunked); method PUT unless -X; a URL whose path is empty or ends in / gets the file's name, percent-encoded")
-	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"`)
+	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"; an -H User-Agent line wins, as curl`)
 	fs.StringVarP(&f.output, "output", "o", "", "write the body to FILE (download_file)")
 	fs.StringVarP(&f.continueAt, "continue-at", "C", "", `"-": resume -o FILE from its size with Range + If-Range (DoResumable; keep_partial_download, append_to_download_file)`)
 	fs.BoolVarP(&f.location, "location", "L", false, "accepted for curl users: the node follows redirects anyway (see --max-redirs)")
@@ -151,8 +151,8 @@ func parseFetch(args []string) (*config, error) {
 		keepAlive: f.keepAlive, drain: f.drain, inPlace: f.inPlace,
 		include: f.include, silent: f.silent, verbose: f.verbose, json: f.json, fail: f.fail,
 	}
-	if f.userAgent != "" {
-		c.headers = append(c.headers, "User-Agent: "+f.userAgent)
+	if f.userAgent != "" && !wire.HasLinePrefix(f.headers, "user-agent:") {
+		c.headers = append(c.headers, "User-Agent: "+f.userAgent) // an -H User-Agent line wins, as curl
 	}
 	if err := checkHeaderFlags(f.headers); err != nil {
 		return nil, err

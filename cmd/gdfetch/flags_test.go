@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -261,5 +262,32 @@ func TestDataBodyOnTheWire(t *testing.T) {
 			_, body := lastRequest(t, srv)
 			assert.Equal(t, tt.body, body)
 		})
+	}
+}
+
+// TestUserAgentFlagAndHeader: -A adds a User-Agent line only when no -H
+// line names the field; with both, only the -H line is sent, as with curl
+// 7.88 (compared when installed).
+func TestUserAgentFlagAndHeader(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-A", "agentA"}, "User-Agent: agentA"},
+		{[]string{"-A", "agentA", "-H", "User-Agent: fromH"}, "User-Agent: fromH"},
+		{[]string{"-H", "user-agent: fromH", "-A", "agentA"}, "user-agent: fromH"},
+	}
+	for _, tt := range tests {
+		args := append(tt.args, srv.URL("/"))
+		if code, ok := curlExit(t, t.TempDir(), args...); ok {
+			require.Equal(t, 0, code)
+			require.Equal(t, 1, strings.Count(strings.ToLower(string(srv.Requests()[len(srv.Requests())-1])), "user-agent"), "curl %v", tt.args)
+		}
+		code, _, stderr := gdfetch(t, append([]string{"-s"}, args...)...)
+		require.Equal(t, 0, code, stderr)
+		req := string(srv.Requests()[len(srv.Requests())-1])
+		assert.Equal(t, 1, strings.Count(strings.ToLower(req), "user-agent"), "%v: %q", tt.args, req)
+		assert.Contains(t, req, "\r\n"+tt.want+"\r\n", tt.args)
 	}
 }
