@@ -108,7 +108,11 @@
 //	  … a fixed-length body cut short     18  CURLE_PARTIAL_FILE (Godot reports it as CANT_CONNECT)
 //	RESULT_CANT_RESOLVE                    6  CURLE_COULDNT_RESOLVE_HOST
 //	RESULT_CONNECTION_ERROR               56  CURLE_RECV_ERROR
+//	  … closed before the response head   52  CURLE_GOT_NOTHING (nothing, or part of the status
+//	    was complete (ErrPeerClosed)            line, arrived: curl's "Empty reply from server")
 //	RESULT_TLS_HANDSHAKE_ERROR            35  CURLE_SSL_CONNECT_ERROR
+//	  … the certificate failed            60  CURLE_PEER_FAILED_VERIFICATION (untrusted, another
+//	    verification                            name, expired)
 //	RESULT_NO_RESPONSE                    52  CURLE_GOT_NOTHING
 //	RESULT_BODY_SIZE_LIMIT_EXCEEDED       63  CURLE_FILESIZE_EXCEEDED
 //	RESULT_BODY_DECOMPRESS_FAILED         61  CURLE_BAD_CONTENT_ENCODING
@@ -184,8 +188,9 @@ output
 
 exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE; 7 CANT_CONNECT; 18 partial body
 (CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*, or stdout
-not writable (a closed pipe); 28 TIMEOUT; 35 TLS_HANDSHAKE_ERROR; 47 REDIRECT_LIMIT_REACHED;
-52 NO_RESPONSE; 56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED; 63 BODY_SIZE_LIMIT_EXCEEDED;
-2 bad flag or URL; 22 --fail; 33 -C -: a 206 that does not continue the file;
-130 interrupted.
+not writable (a closed pipe); 28 TIMEOUT; 35 TLS_HANDSHAKE_ERROR (60 when the certificate
+failed verification); 47 REDIRECT_LIMIT_REACHED; 52 NO_RESPONSE, or CONNECTION_ERROR closed
+before the response head ("empty reply"); 56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED;
+63 BODY_SIZE_LIMIT_EXCEEDED; 2 bad flag or URL; 22 --fail; 33 -C -: a 206 that does not
+continue the file; 130 interrupted.
 `
