@@ -91,6 +91,7 @@
 //	-I, --head                method HEAD, printed as -i; with -d, --data-binary, -F or -T a
 //	                          usage error (exit 2), as curl's "only one HTTP request method"
 //	-s, --silent              no progress bar, no summary
+//	-S, --show-error          accepted, no effect (curl's -sS): failures are printed anyway
 //	-v, --verbose             exact request bytes, status trace with timings
 //	    --json                one JSON object
 //	-f, --fail                exit 22 for a response code ≥ 400, with no body on stdout and
@@ -181,6 +182,7 @@ output
   -I, --head                  method HEAD, printed as -i (not with -d, --data-binary, -F, -T: exit 2)
   -i, --include               result line ("RESULT_SUCCESS (0) 200"), headers as delivered, body
   -s, --silent                no progress bar, no summary line (failures still print)
+  -S, --show-error            (no effect: failures always print; for curl's -sS)
   -v, --verbose               the exact request bytes and the status trace with timings
       --json                  request_completed's values as one JSON object
   -f, --fail                  exit 22 when the response code is 400 or more: no body on stdout,

@@ -68,7 +68,7 @@ type rawFlags struct {
 	maxTime                                                        float64
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
-	fail, head, location, compressed                               bool
+	fail, head, location, compressed, showError                    bool
 	continueAt                                                     string
 	net                                                            rawNetFlags // cookies.go
 }
@@ -111,6 +111,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.BoolVarP(&f.head, "head", "I", false, "method HEAD, and print as -i does; not with -d, --data-binary, -F or -T (exit 2, as curl)")
 	fs.BoolVarP(&f.include, "include", "i", false, "print the result, response code and headers as request_completed delivers them, then the body")
 	fs.BoolVarP(&f.silent, "silent", "s", false, "no progress bar and no summary line (failures are still reported)")
+	fs.BoolVarP(&f.showError, "show-error", "S", false, "accepted for curl users (-sS): failures are reported anyway")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the exact request bytes and the status trace with timings on stderr")
 	fs.BoolVar(&f.json, "json", false, "print request_completed's four values as one JSON object")
 	fs.BoolVarP(&f.fail, "fail", "f", false, "exit 22 when the response code is 400 or more: no body on stdout, -o FILE left as it was")
