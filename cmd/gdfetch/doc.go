@@ -43,7 +43,12 @@
 //	                          line wins (only that one is sent, as curl)
 //	-o, --output FILE         download_file
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
-//	                          append_to_download_file; exit 33 when a 206 does not continue the file)
+//	                          append_to_download_file; exit 33 when a 206 does not continue the file).
+//	                          Unlike curl: the Range is sent only with gdfetch's own state file
+//	                          (FILE.gdhttp-resume, kept by the run that was cut): without it the
+//	                          download starts over from byte 0 with no Range; and a 200 answer to
+//	                          the Range (the server ignored it, or If-Range failed) rewrites FILE
+//	                          from the first byte and exits 0, where curl exits 33
 //	-L, --location            accepted, no effect: the node follows redirects (max_redirects)
 //	    --max-redirs N        max_redirects (default 8, -1 no limit)
 //	    --max-filesize BYTES  body_size_limit (k/M/G suffixes; default -1)
@@ -87,7 +92,9 @@
 //	                          SetAcceptBrotli, SetKeepAlive, SetDrainPerStep,
 //	                          SetDownloadInPlace)
 //	-i, --include             the result line, then the headers as Godot delivers them,
-//	                          then the body (held, as with -f, until request_completed)
+//	                          then the body (held, as with -f, until request_completed); with
+//	                          -o FILE (-I too) the result line and headers still go to stdout
+//	                          and FILE gets the body only (curl writes the headers into FILE)
 //	-I, --head                method HEAD, printed as -i; with -d, --data-binary, -F or -T a
 //	                          usage error (exit 2), as curl's "only one HTTP request method"
 //	-s, --silent              no progress bar, no summary
@@ -149,7 +156,9 @@ request
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"; an -H User-Agent line wins
 node properties
   -o, --output FILE           download_file ("-o -": stdout)
-  -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume)
+  -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume);
+                              unlike curl: without that state FILE starts over from byte 0 (no Range),
+                              and a 200 to the Range rewrites FILE and exits 0 (curl: 33)
   -L, --location              (no effect: the node follows redirects, up to --max-redirs)
       --max-redirs N          max_redirects (default 8; -1 no limit)
       --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none)
@@ -180,7 +189,8 @@ opt-in options (off by default, Godot-identical when off)
       --in-place              write download_file in place, not atomically
 output
   -I, --head                  method HEAD, printed as -i (not with -d, --data-binary, -F, -T: exit 2)
-  -i, --include               result line ("RESULT_SUCCESS (0) 200"), headers as delivered, body
+  -i, --include               result line ("RESULT_SUCCESS (0) 200"), headers as delivered, body;
+                              with -o FILE (-I too) they still go to stdout, FILE gets the body (curl: into FILE)
   -s, --silent                no progress bar, no summary line (failures still print)
   -S, --show-error            (no effect: failures always print; for curl's -sS)
   -v, --verbose               the exact request bytes and the status trace with timings
