@@ -99,8 +99,8 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if cfg.verbose && cfg.upload != nil {
 		fmt.Fprintf(stderr, "* uploaded %d of %d bytes\n", n.UploadedBytes(), n.UploadSize())
 	}
-	if err == nil {
-		if serr := saveCookies(n, cfg); serr != nil {
+	if err == nil && cfg.net.saveTo != "-" { // -c -: after the output, below
+		if serr := saveCookies(n, cfg, nil); serr != nil {
 			fmt.Fprintf(stderr, "gdfetch: %v\n", serr)
 		}
 	}
@@ -163,6 +163,11 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	// on stderr (or the prompt) starts on a line of its own.
 	if stdout.last != 0 && stdout.last != '\n' && isTerminal(out) {
 		io.WriteString(out, "\n")
+	}
+	if cfg.net.saveTo == "-" { // the cookie file last, as curl; a failure is reported as -c FILE's is
+		if serr := saveCookies(n, cfg, stdout); serr != nil {
+			fmt.Fprintf(stderr, "gdfetch: %v\n", serr)
+		}
 	}
 	switch {
 	case ex.Result != httprequest.ResultSuccess:
@@ -235,11 +240,7 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 	case cfg.output == "" && !cfg.json:
 		steps = append(steps, n.SetBodyWriter(stdout)) // -i: runFetch's spool, after the headers
 	}
-	if cfg.proxyHost != "" {
-		n.SetHTTPProxy(cfg.proxyHost, cfg.proxyPort)
-		n.SetHTTPSProxy(cfg.proxyHost, cfg.proxyPort)
-	}
-	steps = append(steps, configureNet(n, cfg))
+	steps = append(steps, configureNet(n, cfg)) // -x too
 	return errors.Join(steps...)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -46,14 +47,18 @@ import (
 //	    --proxy-user U:P     the proxy's credentials (Proxy-Authorization: Basic, sent to
 //	                         the proxy only: on its absolute-form requests and CONNECTs)
 //	    --noproxy LIST       hosts reached directly, NO_PROXY's syntax, instead of
-//	                         NO_PROXY / no_proxy (the environment's proxies only)
+//	                         NO_PROXY / no_proxy (with -x or the environment's proxies)
 //
 // Like curl, gdfetch uses the environment's proxies (HTTP_PROXY, HTTPS_PROXY,
 // NO_PROXY and their lower-case forms) unless -x is given; -x "" uses none.
 // The rules are net/http's (httpclient.ProxyFromEnvironment), which differ
 // from curl's in two ways: HTTP_PROXY in capitals counts (curl reads only
 // http_proxy, unless REQUEST_METHOD is set, where neither does), and localhost
-// and loopback addresses are never proxied.
+// and loopback addresses are never proxied. With -x, as with curl, the
+// no-proxy list (--noproxy, else NO_PROXY / no_proxy) still names the hosts
+// reached directly; when there is one, it is matched by the same rules, so
+// localhost and loopback addresses go direct too (curl sends them to -x's
+// proxy unless the list names them).
 
 // rawNetFlags are the flag values of this file as pflag fills them in.
 type rawNetFlags struct {
@@ -67,7 +72,7 @@ func addNetFlags(fs *pflag.FlagSet, f *rawNetFlags) {
 	fs.StringArrayVarP(&f.cookies, "cookie", "b", nil, `cookie jar on (option SetCookieJar): "a=1; b=2" for the URL's host, or a curl cookie FILE to load; "" jar only`)
 	fs.StringVarP(&f.cookieJar, "cookie-jar", "c", "", "cookie jar on; write its cookies to FILE at the end, curl's format (\"-\": stdout); no public suffix list")
 	fs.StringVar(&f.proxyUser, "proxy-user", "", "USER:PASSWORD for the proxy (Proxy-Authorization on the proxy hop and the CONNECT only)")
-	fs.StringVar(&f.noProxy, "noproxy", "", "hosts reached without the environment's proxy, NO_PROXY's syntax (replaces NO_PROXY)")
+	fs.StringVar(&f.noProxy, "noproxy", "", "hosts reached directly, with -x or the environment's proxies; NO_PROXY's syntax (replaces NO_PROXY)")
 }
 
 // netFlags are the parsed values.
@@ -115,8 +120,8 @@ func parseNetFlags(fs *pflag.FlagSet, f *rawNetFlags) (netFlags, error) {
 	return nf, nil
 }
 
-// configureNet sets the cookie jar and the proxies from the flags (after
-// configure set -x).
+// configureNet sets the cookie jar and the proxies from the flags: -x's,
+// or a proxy function (proxyFunc).
 func configureNet(n *httprequest.HTTPRequest, cfg *config) error {
 	nf := cfg.net
 	if nf.jar {
@@ -140,18 +145,52 @@ func configureNet(n *httprequest.HTTPRequest, cfg *config) error {
 			return err
 		}
 	}
-	switch {
-	case cfg.proxyHost != "":
+	if f := proxyFunc(cfg); f != nil {
+		return n.SetProxyFunc(f)
+	}
+	if cfg.proxyHost != "" {
+		n.SetHTTPProxy(cfg.proxyHost, cfg.proxyPort)
+		n.SetHTTPSProxy(cfg.proxyHost, cfg.proxyPort)
 		if u := nf.proxyUser; u != nil {
 			pass, _ := u.Password()
 			n.SetHTTPProxyCredentials(u.Username(), pass)
 			n.SetHTTPSProxyCredentials(u.Username(), pass)
 		}
-	case nf.noEnvProxy:
-	default:
-		return n.SetProxyFunc(envProxy(nf))
 	}
 	return nil
+}
+
+// proxyFunc is the node's proxy function for the flags, nil when it needs
+// none: without -x the environment's proxies (envProxy); with -x and a
+// no-proxy list (--noproxy, else NO_PROXY / no_proxy) -x's proxy except for
+// the hosts the list names (explicitProxy), as curl; with -x and no list,
+// or -x "", nil (configureNet sets -x's proxy on the node directly).
+func proxyFunc(cfg *config) func(*url.URL) (*url.URL, error) {
+	nf := cfg.net
+	switch {
+	case cfg.proxyHost != "":
+		list := httpclient.ProxyConfigFromEnvironment().NoProxy
+		if nf.noProxy != nil {
+			list = *nf.noProxy
+		}
+		if list == "" {
+			return nil
+		}
+		return explicitProxy(cfg.proxyHost, cfg.proxyPort, nf.proxyUser, list)
+	case nf.noEnvProxy:
+		return nil
+	}
+	return envProxy(nf)
+}
+
+// explicitProxy is -x's proxy (with --proxy-user's credentials) for http
+// and https URLs, except those noProxy names: the environment path's
+// matching (httpclient.ProxyConfig, NO_PROXY's syntax), which also sends
+// localhost and loopback addresses direct.
+func explicitProxy(host string, port int, user *url.Userinfo, noProxy string) func(*url.URL) (*url.URL, error) {
+	p := (&url.URL{Scheme: "http", Host: net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)), User: user}).String()
+	pc := httpclient.ProxyConfig{HTTPProxy: p, HTTPSProxy: p, NoProxy: noProxy}
+	return pc.ProxyForURL
 }
 
 // envProxy is the environment's proxy for a URL, with --noproxy instead of
@@ -172,8 +211,9 @@ func envProxy(nf netFlags) func(*url.URL) (*url.URL, error) {
 	}
 }
 
-// saveCookies writes the jar for -c.
-func saveCookies(n *httprequest.HTTPRequest, cfg *config) error {
+// saveCookies writes the jar for -c: to the file, or for "-" to stdout
+// (runFetch calls it then after everything else it prints there, as curl).
+func saveCookies(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error {
 	if cfg.net.saveTo == "" {
 		return nil
 	}
@@ -183,8 +223,10 @@ func saveCookies(n *httprequest.HTTPRequest, cfg *config) error {
 	}
 	b := jar.netscape(time.Now())
 	if cfg.net.saveTo == "-" {
-		_, err := os.Stdout.Write(b)
-		return err
+		if _, err := stdout.Write(b); err != nil {
+			return fmt.Errorf("-c -: %w", err)
+		}
+		return nil
 	}
 	if err := os.WriteFile(cfg.net.saveTo, b, 0o600); err != nil {
 		return fmt.Errorf("-c: %w", err)
@@ -204,9 +246,11 @@ func verboseRequest(n *httprequest.HTTPRequest, cfg *config) []byte {
 		target = nil
 	}
 	viaProxy, auth := cfg.proxyHost != "", cfg.net.proxyUser
-	if !viaProxy && !cfg.net.noEnvProxy && target != nil {
-		if p, _ := envProxy(cfg.net)(target); p != nil {
-			viaProxy, auth = true, p.User
+	if f := proxyFunc(cfg); f != nil && target != nil {
+		p, _ := f(target)
+		viaProxy, auth = p != nil, nil
+		if p != nil {
+			auth = p.User
 		}
 	}
 	var b []byte

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -452,4 +453,80 @@ func TestCookiePublicSuffixAccepted(t *testing.T) {
 	saved, err := os.ReadFile(jarFile)
 	require.NoError(t, err)
 	assert.Contains(t, strings.Split(string(saved), "\n"), ".co.uk\tTRUE\t/\tFALSE\t0\ttoss\t1")
+}
+
+// TestNoProxyWithExplicitProxy: with -x, --noproxy and NO_PROXY / no_proxy
+// still send a listed host direct, as curl 7.88 does (compared when
+// installed); an unlisted host, and any host with --noproxy "", goes to -x's
+// proxy with --proxy-user's credentials, and -v shows that request.
+func TestNoProxyWithExplicitProxy(t *testing.T) {
+	const host = "gdfetch-noproxy.invalid"
+	target := "http://" + host + "/x"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		proxied bool
+	}{
+		{"--noproxy", nil, []string{"--noproxy", host}, false},
+		{"--noproxy, a subdomain entry", nil, []string{"--noproxy", "other.example, ." + host[strings.IndexByte(host, '.')+1:]}, false},
+		{"NO_PROXY", map[string]string{"NO_PROXY": host}, nil, false},
+		{"no_proxy", map[string]string{"no_proxy": "*"}, nil, false},
+		{"--noproxy another host", nil, []string{"--noproxy", "other.example"}, true},
+		{"--noproxy \"\" replaces NO_PROXY", map[string]string{"NO_PROXY": host}, []string{"--noproxy", ""}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearProxyEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			proxy := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nproxied"))
+			args := append([]string{"-x", proxy.Addr()}, tt.args...)
+			if tt.env == nil {
+				if code, ok := curlExit(t, t.TempDir(), append(args, target)...); ok {
+					require.Equal(t, tt.proxied, code == 0, "curl exit %d", code)
+					require.Len(t, proxy.Requests(), map[bool]int{true: 1}[tt.proxied], "curl")
+				}
+			}
+			before := len(proxy.Requests())
+			// Direct: the .invalid name does not resolve (6), or DNS hangs (-m: 28).
+			code, out, stderr := gdfetch(t, append([]string{"-s", "-v", "-m", "3", "--proxy-user", "u:p"}, append(args, target)...)...)
+			reqs := proxy.Requests()[before:]
+			if !tt.proxied {
+				assert.Contains(t, []int{exitResolve, exitTimeout}, code, stderr)
+				assert.Empty(t, reqs, "the proxy was used despite the no-proxy list")
+				return
+			}
+			require.Equal(t, 0, code, stderr)
+			assert.Equal(t, "proxied", out)
+			require.Len(t, reqs, 1)
+			assert.True(t, strings.HasPrefix(string(reqs[0]), "GET http://"+host+":80/x HTTP/1.1\r\n"), "%q", reqs[0]) // Godot's absolute form names the port
+			assert.True(t, strings.HasSuffix(string(reqs[0]), "\r\nProxy-Authorization: Basic dTpw\r\n\r\n"), "%q", reqs[0])
+			var want bytes.Buffer
+			writeRequest(&want, reqs[0])
+			assert.Contains(t, stderr, want.String(), "-v shows the proxied request")
+		})
+	}
+}
+
+// TestCookieJarToStdoutLast: -c - writes the cookie file on gdfetch's
+// stdout after everything else (-i's block, the body, --json's object), as
+// curl 7.88 does after the body (compared when installed).
+func TestCookieJarToStdoutLast(t *testing.T) {
+	clearProxyEnv(t)
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nSet-Cookie: sid=abc; Path=/\r\nContent-Length: 5\r\nConnection: close\r\n\r\nBODY\n"))
+	if path, err := exec.LookPath("curl"); err == nil {
+		out, err := exec.Command(path, "-s", "-i", "-c", "-", srv.URL("/")).Output()
+		require.NoError(t, err)
+		require.Less(t, bytes.Index(out, []byte("BODY")), bytes.Index(out, []byte("# Netscape")), "curl: %s", out)
+	}
+	for _, args := range [][]string{{"-i"}, nil, {"--json"}, {"-f"}} {
+		code, out, stderr := gdfetch(t, append([]string{"-s", "-c", "-", srv.URL("/")}, args...)...)
+		require.Equal(t, 0, code, stderr)
+		body, cookies := strings.Index(out, "BODY"), strings.Index(out, "# Netscape")
+		require.True(t, body >= 0 && cookies >= 0, "%v: %s", args, out)
+		assert.Less(t, body, cookies, "%v: the cookie file comes before the body:\n%s", args, out)
+		assert.True(t, strings.HasSuffix(out, "\tsid\tabc\n"), "%v: %q", args, out)
+	}
 }

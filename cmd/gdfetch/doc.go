@@ -24,7 +24,9 @@
 //
 //	-X, --request METHOD      request's method (Godot's nine; -d makes it POST)
 //	-H, --header LINE         custom_headers, repeatable, sent in order
-//	-d, --data DATA|@FILE     request_data (curl's rules: @FILE without CR/LF, joined with '&');
+//	-d, --data DATA|@FILE     request_data (curl's rules: an @FILE's content without CR/LF, a
+//	                          literal value as given; -d and --data-binary values joined
+//	                          with '&' in command-line order);
 //	                          no Content-Type is added, as in Godot: pass -H
 //	    --data-binary DATA|@FILE  request_data_raw, byte for byte
 //	-F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
@@ -34,11 +36,19 @@
 //	                          ;headers= ;encoder= are refused (exit 2): Multipart sets no
 //	                          per-part Content-Type, file name or headers
 //	-T, --upload-file FILE    FILE as the body, streamed (RequestStream), Content-Length
-//	                          its size; "-" standard input, chunked; PUT unless -X
-//	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"
+//	                          its size; "-" standard input, chunked; PUT unless -X; a URL
+//	                          whose path is empty or ends in / gets FILE's name, percent-
+//	                          encoded, before the query (curl's rule)
+//	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"; an -H User-Agent
+//	                          line wins (only that one is sent, as curl)
 //	-o, --output FILE         download_file
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
-//	                          append_to_download_file; exit 33 when a 206 does not continue the file)
+//	                          append_to_download_file; exit 33 when a 206 does not continue the file).
+//	                          Unlike curl: the Range is sent only with gdfetch's own state file
+//	                          (FILE.gdhttp-resume, kept by the run that was cut): without it the
+//	                          download starts over from byte 0 with no Range; and a 200 answer to
+//	                          the Range (the server ignored it, or If-Range failed) rewrites FILE
+//	                          from the first byte and exits 0, where curl exits 33
 //	-L, --location            accepted, no effect: the node follows redirects (max_redirects)
 //	    --max-redirs N        max_redirects (default 8, -1 no limit)
 //	    --max-filesize BYTES  body_size_limit (k/M/G suffixes; default -1)
@@ -47,15 +57,19 @@
 //	    --no-gzip             accept_gzip = false
 //	    --chunk-size BYTES    download_chunk_size (default 65536)
 //	    --threads             use_threads
-//	-x, --proxy HOST[:PORT]   set_http_proxy and set_https_proxy; -x "" no proxy at all
+//	-x, --proxy HOST[:PORT]   set_http_proxy and set_https_proxy, except for the hosts the
+//	                          no-proxy list names (--noproxy, else NO_PROXY; as curl); -x ""
+//	                          no proxy at all
 //	    --proxy-user U:P      proxy credentials (SetHTTPProxyCredentials…): Proxy-Authorization
 //	                          on the proxy hop and the CONNECT only
-//	    --noproxy LIST        hosts reached directly (NO_PROXY's syntax, replaces NO_PROXY)
+//	    --noproxy LIST        hosts reached directly, with -x or the environment's proxies
+//	                          (NO_PROXY's syntax, replaces NO_PROXY)
 //	-b, --cookie DATA|FILE    cookie jar on (SetCookieJar): "a=1; b=2" for the URL's host,
 //	                          or a curl (Netscape) cookie file to load (one that does not
 //	                          exist yet is an empty jar; a malformed line is skipped, -v
 //	                          names it; as curl); "" jar only
-//	-c, --cookie-jar FILE     cookie jar on; its cookies written to FILE at the end (curl's format)
+//	-c, --cookie-jar FILE     cookie jar on; its cookies written to FILE at the end (curl's format;
+//	                          "-": stdout, after everything else printed there)
 //
 // The jar (-b, -c) is net/http/cookiejar's without a public suffix list
 // (unlike curl with libpsl): a Domain attribute naming a multi-label public
@@ -66,7 +80,9 @@
 // (HTTP_PROXY, HTTPS_PROXY, NO_PROXY and the lower-case forms), with
 // net/http's rules (SetProxyFromEnvironment): HTTP_PROXY in capitals counts
 // unless REQUEST_METHOD is set, and localhost and loopback addresses are never
-// proxied.
+// proxied. With -x the no-proxy list still applies, by the same rules: when
+// there is one, localhost and loopback addresses go direct too (curl sends
+// them to -x's proxy unless the list names them).
 //
 //	    --cacert FILE         TLSOptions.client(trusted_chain)
 //	-k, --insecure            TLSOptions.client_unsafe()
@@ -76,9 +92,13 @@
 //	                          SetAcceptBrotli, SetKeepAlive, SetDrainPerStep,
 //	                          SetDownloadInPlace)
 //	-i, --include             the result line, then the headers as Godot delivers them,
-//	                          then the body (held, as with -f, until request_completed)
-//	-I, --head                method HEAD, printed as -i
+//	                          then the body (held, as with -f, until request_completed); with
+//	                          -o FILE (-I too) the result line and headers still go to stdout
+//	                          and FILE gets the body only (curl writes the headers into FILE)
+//	-I, --head                method HEAD, printed as -i; with -d, --data-binary, -F or -T a
+//	                          usage error (exit 2), as curl's "only one HTTP request method"
 //	-s, --silent              no progress bar, no summary
+//	-S, --show-error          accepted, no effect (curl's -sS): failures are printed anyway
 //	-v, --verbose             exact request bytes, status trace with timings
 //	    --json                one JSON object
 //	-f, --fail                exit 22 for a response code ≥ 400, with no body on stdout and
@@ -96,13 +116,18 @@
 //	  … a fixed-length body cut short     18  CURLE_PARTIAL_FILE (Godot reports it as CANT_CONNECT)
 //	RESULT_CANT_RESOLVE                    6  CURLE_COULDNT_RESOLVE_HOST
 //	RESULT_CONNECTION_ERROR               56  CURLE_RECV_ERROR
+//	  … closed before the response head   52  CURLE_GOT_NOTHING (nothing, or part of the status
+//	    was complete (ErrPeerClosed)            line, arrived: curl's "Empty reply from server")
 //	RESULT_TLS_HANDSHAKE_ERROR            35  CURLE_SSL_CONNECT_ERROR
+//	  … the certificate failed            60  CURLE_PEER_FAILED_VERIFICATION (untrusted, another
+//	    verification                            name, expired)
 //	RESULT_NO_RESPONSE                    52  CURLE_GOT_NOTHING
 //	RESULT_BODY_SIZE_LIMIT_EXCEEDED       63  CURLE_FILESIZE_EXCEEDED
 //	RESULT_BODY_DECOMPRESS_FAILED         61  CURLE_BAD_CONTENT_ENCODING
 //	RESULT_REQUEST_FAILED                  1  (only -T - through a redirect: stdin cannot be resent)
 //	RESULT_DOWNLOAD_FILE_CANT_OPEN        23  CURLE_WRITE_ERROR
 //	RESULT_DOWNLOAD_FILE_WRITE_ERROR      23  CURLE_WRITE_ERROR
+//	  … stdout cannot be written          23  CURLE_WRITE_ERROR (a closed pipe: no death by SIGPIPE)
 //	RESULT_REDIRECT_LIMIT_REACHED         47  CURLE_TOO_MANY_REDIRECTS
 //	RESULT_TIMEOUT                        28  CURLE_OPERATION_TIMEDOUT
 //	a bad flag, argument or URL            2
@@ -120,16 +145,20 @@ Flags may come after the URL. A URL without a scheme gets http://.
 request
   -X, --request METHOD        method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH
   -H, --header 'Name: value'  custom_headers; repeatable, sent in order
-  -d, --data DATA|@FILE       request_data; method POST unless -X; no Content-Type is added
+  -d, --data DATA|@FILE       request_data (@FILE without its CR/LF); method POST unless -X; no Content-Type is added;
+                              -d and --data-binary values are joined with '&' in command-line order
       --data-binary DATA|@FILE  request_data_raw, byte for byte
   -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
                               multipart/form-data part, repeatable; files are streamed; POST unless -X;
                               curl's ;type= ;filename= ;headers= ;encoder= are refused (exit 2)
-  -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size; - stdin, chunked); PUT unless -X
-  -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"
+  -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size; - stdin, chunked); PUT unless -X;
+                              a URL whose path is empty or ends in / gets FILE's name (percent-encoded)
+  -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"; an -H User-Agent line wins
 node properties
   -o, --output FILE           download_file ("-o -": stdout)
-  -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume)
+  -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume);
+                              unlike curl: without that state FILE starts over from byte 0 (no Range),
+                              and a 200 to the Range rewrites FILE and exits 0 (curl: 33)
   -L, --location              (no effect: the node follows redirects, up to --max-redirs)
       --max-redirs N          max_redirects (default 8; -1 no limit)
       --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none)
@@ -138,11 +167,12 @@ node properties
       --no-gzip               accept_gzip = false
       --chunk-size BYTES      download_chunk_size (default 65536)
       --threads               use_threads
-  -x, --proxy HOST[:PORT]     set_http_proxy + set_https_proxy (port 1080 by default);
+  -x, --proxy HOST[:PORT]     set_http_proxy + set_https_proxy (port 1080 by default), except for
+                              the hosts --noproxy or NO_PROXY names (then loopback too goes direct);
                               without -x the environment's HTTP_PROXY/HTTPS_PROXY/NO_PROXY
                               (net/http's rules); -x "" no proxy
       --proxy-user USER:PASS  proxy credentials: Proxy-Authorization to the proxy only
-      --noproxy LIST          hosts reached directly, NO_PROXY's syntax (replaces NO_PROXY)
+      --noproxy LIST          hosts reached directly (with -x too), NO_PROXY's syntax (replaces NO_PROXY)
   -b, --cookie DATA|FILE      cookie jar on: "a=1; b=2" for the URL's host, or a curl
                               cookie file (missing: an empty jar); "" jar only (Godot sends no cookies)
   -c, --cookie-jar FILE       cookie jar on; write its cookies to FILE at the end
@@ -158,18 +188,21 @@ opt-in options (off by default, Godot-identical when off)
       --drain                 read all available body bytes per frame
       --in-place              write download_file in place, not atomically
 output
-  -I, --head                  method HEAD, printed as -i
-  -i, --include               result line ("RESULT_SUCCESS (0) 200"), headers as delivered, body
+  -I, --head                  method HEAD, printed as -i (not with -d, --data-binary, -F, -T: exit 2)
+  -i, --include               result line ("RESULT_SUCCESS (0) 200"), headers as delivered, body;
+                              with -o FILE (-I too) they still go to stdout, FILE gets the body (curl: into FILE)
   -s, --silent                no progress bar, no summary line (failures still print)
+  -S, --show-error            (no effect: failures always print; for curl's -sS)
   -v, --verbose               the exact request bytes and the status trace with timings
       --json                  request_completed's values as one JSON object
   -f, --fail                  exit 22 when the response code is 400 or more: no body on stdout,
                               -o FILE left as it was (the body waits for the code; spilled to a temp file)
 
 exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE; 7 CANT_CONNECT; 18 partial body
-(CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*;
-28 TIMEOUT; 35 TLS_HANDSHAKE_ERROR; 47 REDIRECT_LIMIT_REACHED; 52 NO_RESPONSE;
-56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED; 63 BODY_SIZE_LIMIT_EXCEEDED;
-2 bad flag or URL; 22 --fail; 33 -C -: a 206 that does not continue the file;
-130 interrupted.
+(CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*, or stdout
+not writable (a closed pipe); 28 TIMEOUT; 35 TLS_HANDSHAKE_ERROR (60 when the certificate
+failed verification); 47 REDIRECT_LIMIT_REACHED; 52 NO_RESPONSE, or CONNECTION_ERROR closed
+before the response head ("empty reply"); 56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED;
+63 BODY_SIZE_LIMIT_EXCEEDED; 2 bad flag or URL; 22 --fail; 33 -C -: a 206 that does not
+continue the file; 130 interrupted.
 `

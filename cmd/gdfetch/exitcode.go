@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 
+	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 )
 
@@ -23,15 +26,26 @@ const (
 	exitRedirects   = 47  // CURLE_TOO_MANY_REDIRECTS
 	exitNoResponse  = 52  // CURLE_GOT_NOTHING
 	exitConnection  = 56  // CURLE_RECV_ERROR
+	exitPeerVerify  = 60  // CURLE_PEER_FAILED_VERIFICATION
 	exitDecode      = 61  // CURLE_BAD_CONTENT_ENCODING
 	exitBodySize    = 63  // CURLE_FILESIZE_EXCEEDED
 	exitInterrupted = 130 // SIGINT: the request was canceled
 )
 
 // resultExit is the exit status of a completion's Result; cause refines
-// RESULT_CANT_CONNECT: a fixed-length body cut short is Godot's
-// RESULT_CANT_CONNECT too (§2.9.5), but for a curl user it is a partial
-// transfer (18), not a failed connect (7).
+// three of them as curl tells the cases apart:
+//   - RESULT_CANT_CONNECT: a fixed-length body cut short is Godot's
+//     RESULT_CANT_CONNECT too (§2.9.5), but for a curl user it is a partial
+//     transfer (18), not a failed connect (7);
+//   - RESULT_TLS_HANDSHAKE_ERROR: a certificate that fails verification
+//     (untrusted, another name, expired: isVerifyError) is 60, any other
+//     handshake failure 35;
+//   - RESULT_CONNECTION_ERROR: the peer closed the connection before the
+//     response head was complete (httpclient.ErrPeerClosed) is 52, curl's
+//     "Empty reply from server"; any other failure (a reset) 56. The cause
+//     does not say whether any byte of the response arrived, but curl 7.88
+//     gives 52 for part of a status line too, and for a complete status
+//     line with an unfinished head it succeeds where Godot fails.
 func resultExit(r httprequest.Result, cause error) int {
 	switch r {
 	case httprequest.ResultSuccess:
@@ -46,8 +60,14 @@ func resultExit(r httprequest.Result, cause error) int {
 	case httprequest.ResultCantResolve:
 		return exitResolve
 	case httprequest.ResultConnectionError:
+		if errors.Is(cause, httpclient.ErrPeerClosed) {
+			return exitNoResponse
+		}
 		return exitConnection
 	case httprequest.ResultTLSHandshakeError:
+		if isVerifyError(cause) {
+			return exitPeerVerify
+		}
 		return exitTLS
 	case httprequest.ResultNoResponse:
 		return exitNoResponse
@@ -63,4 +83,18 @@ func resultExit(r httprequest.Result, cause error) int {
 		return exitTimeout
 	}
 	return exitFailed // RESULT_REQUEST_FAILED, or a value outside the enum
+}
+
+// isVerifyError reports whether a handshake failed on the server's
+// certificate: the client wraps its verification failures in a
+// *tls.CertificateVerificationError around an x509 error (httpclient's
+// verifyGodot); the x509 errors are looked for on their own too.
+func isVerifyError(err error) bool {
+	var (
+		cve       *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+	)
+	return errors.As(err, &cve) || errors.As(err, &authority) || errors.As(err, &hostname) || errors.As(err, &invalid)
 }

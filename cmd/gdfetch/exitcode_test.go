@@ -2,18 +2,24 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
+	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
@@ -43,6 +49,23 @@ func TestResultExitTable(t *testing.T) {
 	// §2.9.5: Godot reports a fixed-length body cut short as CANT_CONNECT;
 	// for a curl user it is a partial transfer.
 	assert.Equal(t, exitPartial, resultExit(httprequest.ResultCantConnect, httprequest.ErrBodyCutShort))
+	// curl's CURLE_PEER_FAILED_VERIFICATION: the handshake failed on the
+	// certificate; any other handshake failure stays 35.
+	verify := []error{
+		&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}},
+		x509.UnknownAuthorityError{}, x509.HostnameError{Host: "h"},
+		x509.CertificateInvalidError{Reason: x509.Expired},
+	}
+	for _, cause := range verify {
+		err := godot.Wrap(godot.ErrCantConnect, "poll", cause)
+		assert.Equal(t, exitPeerVerify, resultExit(httprequest.ResultTLSHandshakeError, err), "%T", cause)
+	}
+	assert.Equal(t, exitTLS, resultExit(httprequest.ResultTLSHandshakeError, errors.New("tls: handshake failure")))
+	// curl's CURLE_GOT_NOTHING: the peer closed before the head was complete
+	// (ErrPeerClosed); curl 7.88 exits 52 with nothing or part of the status
+	// line received. A reset stays CURLE_RECV_ERROR.
+	assert.Equal(t, exitNoResponse, resultExit(httprequest.ResultConnectionError, godot.Wrap(godot.ErrConnectionError, "poll", httpclient.ErrPeerClosed)))
+	assert.Equal(t, exitConnection, resultExit(httprequest.ResultConnectionError, syscall.ECONNRESET))
 }
 
 // TestExitCodesOverLoopback produces every exit status a loopback peer can
@@ -50,6 +73,8 @@ func TestResultExitTable(t *testing.T) {
 func TestExitCodesOverLoopback(t *testing.T) {
 	b := newBackend(t)
 	hold := testserver.New(t, testserver.Script(testserver.Read(), testserver.Hold()))
+	statusCut := testserver.New(t, testserver.Script(testserver.Read(), testserver.WriteAndClose([]byte("HTTP/1.1 2"))))
+	reset := testserver.New(t, testserver.Script(testserver.Read(), testserver.Reset()))
 	chunkCut := testserver.New(t, testserver.Script(testserver.Read(), testserver.WriteAndClose([]byte(
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"))))
 	missingDir := filepath.Join(t.TempDir(), "missing", "out.bin")
@@ -76,7 +101,9 @@ func TestExitCodesOverLoopback(t *testing.T) {
 		{"partial: fixed length cut short", []string{b.url("/cut")}, 18, "RESULT_CANT_CONNECT (2)"},
 		{"partial: chunked cut short", []string{chunkCut.URL("/")}, 18, "RESULT_CHUNKED_BODY_SIZE_MISMATCH (1)"},
 		{"no response: a head without headers", []string{b.url("/no-headers")}, 52, "RESULT_NO_RESPONSE (6)"},
-		{"connection: closed without answering", []string{b.url("/close")}, 56, "RESULT_CONNECTION_ERROR (4)"},
+		{"empty reply: closed without answering", []string{b.url("/close")}, 52, "RESULT_CONNECTION_ERROR (4)"},
+		{"empty reply: closed inside the status line", []string{statusCut.URL("/")}, 52, "connection closed by peer"},
+		{"connection: reset without answering", []string{reset.URL("/")}, 56, "RESULT_CONNECTION_ERROR (4)"},
 		{"bad URL", []string{"http://[::1/"}, 2, "bad URL"},
 	}
 	for _, tt := range tests {
@@ -110,14 +137,17 @@ type stringsBuilder struct{ b []byte }
 func (s *stringsBuilder) Write(p []byte) (int, error) { s.b = append(s.b, p...); return len(p), nil }
 func (s *stringsBuilder) String() string              { return string(s.b) }
 
-// TestExitCodesTLS: an untrusted certificate is RESULT_TLS_HANDSHAKE_ERROR
-// (35); --cacert trusts it; -k accepts anything (client_unsafe); --tls-name
-// is common_name_override.
+// TestExitCodesTLS: an untrusted certificate or one for another name is
+// RESULT_TLS_HANDSHAKE_ERROR, exit 60 as curl's CURLE_PEER_FAILED_VERIFICATION
+// (curl 7.88 gives 60 too when installed); another handshake failure 35;
+// --cacert trusts it; -k accepts anything (client_unsafe); --tls-name is
+// common_name_override.
 func TestExitCodesTLS(t *testing.T) {
 	const resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 	ca := testserver.NewCA(t)
 	srv := testserver.NewTLS(t, ca.Issue(t, "127.0.0.1"), testserver.RespondEach(resp))
 	other := testserver.NewTLS(t, ca.Issue(t, "game.example"), testserver.RespondEach(resp))
+	plain := testserver.New(t, testserver.Script(testserver.ReadSome(), testserver.WriteAndClose([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))))
 	pem := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(pem, ca.CertPEM(), 0o600))
 	tests := []struct {
@@ -126,20 +156,27 @@ func TestExitCodesTLS(t *testing.T) {
 		code int
 		out  string
 	}{
-		{"untrusted", []string{srv.URL("/")}, 35, ""},
+		{"untrusted", []string{srv.URL("/")}, 60, ""},
+		{"not TLS", []string{"https://" + plain.Addr() + "/"}, 35, ""},
 		{"--cacert", []string{"--cacert", pem, srv.URL("/")}, 0, "ok"},
 		{"-k", []string{"-k", srv.URL("/")}, 0, "ok"},
-		{"wrong name", []string{"--cacert", pem, other.URL("/")}, 35, ""},
+		{"wrong name", []string{"--cacert", pem, other.URL("/")}, 60, ""},
 		{"--tls-name", []string{"--cacert", pem, "--tls-name", "game.example", other.URL("/")}, 0, "ok"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if code, ok := curlExit(t, t.TempDir(), tt.args...); ok && tt.name != "--tls-name" { // curl has no --tls-name
+				require.Equal(t, tt.code, code, "curl")
+			}
 			code, out, stderr := gdfetch(t, tt.args...)
 			assert.Equal(t, tt.code, code, stderr)
 			assert.Equal(t, tt.out, out)
-			if tt.code == 35 {
+			if tt.code == 60 {
 				assert.Contains(t, stderr, "RESULT_TLS_HANDSHAKE_ERROR (5)")
 				assert.Contains(t, stderr, "certificate")
+			}
+			if tt.code == 35 {
+				assert.Contains(t, stderr, "RESULT_TLS_HANDSHAKE_ERROR (5)")
 			}
 		})
 	}
@@ -148,6 +185,7 @@ func TestExitCodesTLS(t *testing.T) {
 // TestProxyFlag: -x sends a plain http request through the proxy in
 // absolute form (§1.7.7).
 func TestProxyFlag(t *testing.T) {
+	clearProxyEnv(t) // a NO_PROXY list would send the loopback backend direct
 	b := newBackend(t)
 	p := testserver.NewForwardProxy(t)
 	code, out, stderr := gdfetch(t, "-v", "-x", p.Addr(), b.url("/api/player"))

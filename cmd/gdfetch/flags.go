@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -24,7 +25,7 @@ import (
 type config struct {
 	url     string
 	method  httpclient.Method
-	headers []string // -H, in the order given, then -A
+	headers []string // -H, in the order given, then -A unless an -H line is User-Agent
 	body    []byte   // -d / --data-binary, joined with '&' as curl does
 	hasBody bool
 	upload  *upload // -F, -T: a streamed body instead (upload.go)
@@ -60,13 +61,14 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 // rawFlags are the flag values as pflag fills them in.
 type rawFlags struct {
 	method, output, maxFilesize, proxy, cacert, tlsName, userAgent string
-	headers, data, dataBinary, form                                []string
+	headers, form                                                  []string
+	data                                                           []dataArg // -d and --data-binary, in command-line order
 	uploadFile                                                     string
 	maxRedirs, chunkSize                                           int
 	maxTime                                                        float64
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
-	fail, head, location, compressed                               bool
+	fail, head, location, compressed, showError                    bool
 	continueAt                                                     string
 	net                                                            rawNetFlags // cookies.go
 }
@@ -80,11 +82,11 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.SortFlags = false
 	fs.StringVarP(&f.method, "request", "X", "", "method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH (request's method)")
 	fs.StringArrayVarP(&f.headers, "header", "H", nil, `header line "Name: value", repeatable, sent in order (request's custom_headers)`)
-	fs.StringArrayVarP(&f.data, "data", "d", nil, "body; @FILE reads a file without its CR/LF; repeated: joined with '&'; method POST unless -X (request's request_data)")
-	fs.StringArrayVar(&f.dataBinary, "data-binary", nil, "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
+	fs.VarP(dataFlag{&f.data, false}, "data", "d", "body; @FILE reads a file without its CR/LF; repeated (with --data-binary too): joined with '&' in command-line order; method POST unless -X (request's request_data)")
+	fs.Var(dataFlag{&f.data, true}, "data-binary", "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
 	fs.StringArrayVarP(&f.form, "form", "F", nil, "multipart/form-data part: name=value, name=@FILE (a file, streamed), name=<FILE (a field from a file); repeatable; method POST unless -X; curl's ;type= ;filename= ;headers= ;encoder= are refused")
-	fs.StringVarP(&f.uploadFile, "upload-file", "T", "", "send FILE as the body, streamed with its size as Content-Length (- : standard input, chunked); method PUT unless -X; a URL ending in / gets the file's name")
-	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"`)
+	fs.StringVarP(&f.uploadFile, "upload-file", "T", "", "send FILE as the body, streamed with its size as Content-Length (- : standard input, chunked); method PUT unless -X; a URL whose path is empty or ends in / gets the file's name, percent-encoded")
+	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"; an -H User-Agent line wins, as curl`)
 	fs.StringVarP(&f.output, "output", "o", "", "write the body to FILE (download_file)")
 	fs.StringVarP(&f.continueAt, "continue-at", "C", "", `"-": resume -o FILE from its size with Range + If-Range (DoResumable; keep_partial_download, append_to_download_file)`)
 	fs.BoolVarP(&f.location, "location", "L", false, "accepted for curl users: the node follows redirects anyway (see --max-redirs)")
@@ -95,7 +97,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.BoolVar(&f.noGzip, "no-gzip", false, "do not ask for nor decode gzip/deflate (accept_gzip = false)")
 	fs.IntVar(&f.chunkSize, "chunk-size", httprequest.DefaultDownloadChunkSize, "bytes per body read, 256…16777216 (download_chunk_size)")
 	fs.BoolVar(&f.threads, "threads", false, "run the request on a worker thread with blocking I/O (use_threads)")
-	fs.StringVarP(&f.proxy, "proxy", "x", "", "[http://]HOST[:PORT] proxy for http and https URLs, port 1080 by default (set_http_proxy, set_https_proxy)")
+	fs.StringVarP(&f.proxy, "proxy", "x", "", "[http://]HOST[:PORT] proxy for http and https URLs, port 1080 by default, except the hosts --noproxy or NO_PROXY names (set_http_proxy, set_https_proxy)")
 	addNetFlags(fs, &f.net)
 	fs.StringVar(&f.cacert, "cacert", "", "trust the CA certificates of this PEM file instead of the system's (TLSOptions.client(trusted_chain))")
 	fs.BoolVarP(&f.insecure, "insecure", "k", false, "accept any certificate and host name (TLSOptions.client_unsafe())")
@@ -106,9 +108,10 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.BoolVar(&f.keepAlive, "keep-alive", false, "keep the connection for the node's next request (option SetKeepAlive)")
 	fs.BoolVar(&f.drain, "drain", false, "read every available body byte per frame, not one chunk (option SetDrainPerStep)")
 	fs.BoolVar(&f.inPlace, "in-place", false, "write -o in place as Godot does, not atomically (option SetDownloadInPlace)")
-	fs.BoolVarP(&f.head, "head", "I", false, "method HEAD, and print as -i does")
+	fs.BoolVarP(&f.head, "head", "I", false, "method HEAD, and print as -i does; not with -d, --data-binary, -F or -T (exit 2, as curl)")
 	fs.BoolVarP(&f.include, "include", "i", false, "print the result, response code and headers as request_completed delivers them, then the body")
 	fs.BoolVarP(&f.silent, "silent", "s", false, "no progress bar and no summary line (failures are still reported)")
+	fs.BoolVarP(&f.showError, "show-error", "S", false, "accepted for curl users (-sS): failures are reported anyway")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the exact request bytes and the status trace with timings on stderr")
 	fs.BoolVar(&f.json, "json", false, "print request_completed's four values as one JSON object")
 	fs.BoolVarP(&f.fail, "fail", "f", false, "exit 22 when the response code is 400 or more: no body on stdout, -o FILE left as it was")
@@ -149,14 +152,14 @@ func parseFetch(args []string) (*config, error) {
 		keepAlive: f.keepAlive, drain: f.drain, inPlace: f.inPlace,
 		include: f.include, silent: f.silent, verbose: f.verbose, json: f.json, fail: f.fail,
 	}
-	if f.userAgent != "" {
-		c.headers = append(c.headers, "User-Agent: "+f.userAgent)
+	if f.userAgent != "" && !wire.HasLinePrefix(f.headers, "user-agent:") {
+		c.headers = append(c.headers, "User-Agent: "+f.userAgent) // an -H User-Agent line wins, as curl
 	}
 	if err := checkHeaderFlags(f.headers); err != nil {
 		return nil, err
 	}
 	var err error
-	if c.body, c.hasBody, err = readData(f.data, f.dataBinary); err != nil {
+	if c.body, c.hasBody, err = readData(f.data); err != nil {
 		return nil, err
 	}
 	c.method = httpclient.MethodGet
@@ -176,6 +179,9 @@ func parseFetch(args []string) (*config, error) {
 		c.output = "" // curl's "-o -": stdout
 	}
 	if f.head {
+		if c.hasBody || c.upload != nil {
+			return nil, usagef("-I (HEAD) does not go with -d, --data-binary, -F or -T: one request method at a time")
+		}
 		c.method, c.include = httpclient.MethodHead, true
 	}
 	if f.method != "" {
@@ -211,12 +217,29 @@ func parseFetch(args []string) (*config, error) {
 }
 
 // withScheme adds "http://" to a URL without a scheme, as curl does
-// ("localhost:8080/x"); Godot's request() needs one.
+// ("localhost:8080/x"); Godot's request() needs one. A URL has a scheme when
+// the text before its first "://" is a scheme name (RFC 3986 §3.1: ALPHA
+// *( ALPHA / DIGIT / "+" / "-" / "." )), which holds no '/', '?' or '#': a
+// "://" in the path, query or fragment ("h/p?to=http://x") is not one.
 func withScheme(u string) string {
-	if strings.Contains(u, "://") {
+	if i := strings.Index(u, "://"); i >= 0 && isSchemeName(u[:i]) {
 		return u
 	}
 	return "http://" + u
+}
+
+// isSchemeName reports whether s is an RFC 3986 scheme name.
+func isSchemeName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // parseMethod maps a method token to Godot's Method enum.
@@ -231,35 +254,48 @@ func parseMethod(s string) (httpclient.Method, error) {
 	return 0, usagef("-X %s: Godot's HTTPClient sends only %s", s, strings.Join(names, " "))
 }
 
-// readData builds the body from -d and --data-binary values, curl's way:
-// "@file" reads a file (-d drops its CR and LF bytes), several values are
-// joined with '&'.
-func readData(data, binary []string) ([]byte, bool, error) {
-	var parts [][]byte
-	for _, d := range data {
-		b, err := dataValue(d)
-		if err != nil {
-			return nil, false, err
-		}
-		b = []byte(strings.NewReplacer("\r", "", "\n", "").Replace(string(b)))
-		parts = append(parts, b)
-	}
-	for _, d := range binary {
-		b, err := dataValue(d)
-		if err != nil {
-			return nil, false, err
-		}
-		parts = append(parts, b)
-	}
-	if len(parts) == 0 {
+// dataArg is one -d or --data-binary value.
+type dataArg struct {
+	value  string
+	binary bool // --data-binary: an @FILE keeps its CR and LF
+}
+
+// dataFlag is the pflag.Value of -d (binary false) and --data-binary (true):
+// both append to one list, so that the body keeps the command line's order.
+type dataFlag struct {
+	args   *[]dataArg
+	binary bool
+}
+
+func (d dataFlag) Set(s string) error {
+	*d.args = append(*d.args, dataArg{s, d.binary})
+	return nil
+}
+
+func (d dataFlag) String() string { return "" }
+func (d dataFlag) Type() string   { return "string" }
+
+// readData builds the body from the -d and --data-binary values, curl's
+// way: in command-line order, joined with '&'; "@file" reads a file, and the
+// content of a -d file loses its CR and LF bytes (a literal -d value is sent
+// as given).
+func readData(args []dataArg) ([]byte, bool, error) {
+	if len(args) == 0 {
 		return nil, false, nil
 	}
 	body := []byte{}
-	for i, p := range parts {
+	for i, a := range args {
+		b, err := dataValue(a.value)
+		if err != nil {
+			return nil, false, err
+		}
+		if !a.binary && strings.HasPrefix(a.value, "@") {
+			b = bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r"), nil), []byte("\n"), nil)
+		}
 		if i > 0 {
 			body = append(body, '&')
 		}
-		body = append(body, p...)
+		body = append(body, b...)
 	}
 	return body, true, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
 func TestParseFetchDefaultsAreGodots(t *testing.T) {
@@ -75,6 +78,9 @@ func TestParseFetchData(t *testing.T) {
 		{"--data-binary @file is raw", []string{"--data-binary", "@" + file}, "line1\r\nline2\n", httpclient.MethodPost},
 		{"-X wins", []string{"-d", "x", "-X", "PATCH"}, "x", httpclient.MethodPatch},
 		{"empty -d is a body too", []string{"-d", ""}, "", httpclient.MethodPost},
+		{"-d and --data-binary in command-line order", []string{"--data-binary", "first", "-d", "second", "--data-binary", "third"}, "first&second&third", httpclient.MethodPost},
+		{"a literal -d keeps CR and LF", []string{"-d", "a\r\nb"}, "a\r\nb", httpclient.MethodPost},
+		{"-d @file drops CR LF in order", []string{"-d", "x", "-d", "@" + file}, "x&line1line2", httpclient.MethodPost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,9 +105,40 @@ func TestParseFetchHeadAndStdout(t *testing.T) {
 }
 
 func TestParseFetchSchemeAdded(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"localhost:8080/x", "http://localhost:8080/x"},
+		{"127.0.0.1:8080/p?to=http://x", "http://127.0.0.1:8080/p?to=http://x"}, // "://" in the query
+		{"h/p#http://x", "http://h/p#http://x"},
+		{"h?u=a://b", "http://h?u=a://b"},
+		{"http://h/x", "http://h/x"},
+		{"HTTPS://h/x", "HTTPS://h/x"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, withScheme(tt.in), tt.in)
+	}
 	c, err := parseFetch([]string{"localhost:8080/x"})
 	require.NoError(t, err)
 	assert.Equal(t, "http://localhost:8080/x", c.url)
+	for _, in := range []string{"ftp://h/", "a+b.c-d://h/"} {
+		assert.Equal(t, in, withScheme(in), "a scheme name is kept (ParseRequestURL refuses all but http and https)")
+	}
+	assert.Equal(t, "http://1a://h", withScheme("1a://h"), "a scheme starts with a letter")
+}
+
+// TestSchemelessURLWithURLInQuery: a URL without a scheme whose query holds
+// "://" gets http:// too, as with curl 7.88 (compared when installed).
+func TestSchemelessURLWithURLInQuery(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+	url := "127.0.0.1:" + strconv.Itoa(srv.Port()) + "/p?to=http://x"
+	if code, ok := curlExit(t, t.TempDir(), url); ok {
+		require.Equal(t, 0, code)
+		line, _ := lastRequest(t, srv)
+		require.Equal(t, "GET /p?to=http://x HTTP/1.1", line, "curl")
+	}
+	code, _, stderr := gdfetch(t, "-s", url)
+	assert.Equal(t, 0, code, stderr)
+	line, _ := lastRequest(t, srv)
+	assert.Equal(t, "GET /p?to=http://x HTTP/1.1", line)
 }
 
 func TestParseFetchErrors(t *testing.T) {
@@ -126,6 +163,11 @@ func TestParseFetchErrors(t *testing.T) {
 		{"header without a colon", []string{"-H", "NoColon", "http://a/"}, `-H "NoColon": a header line is "Name: value"`},
 		{"header without a name", []string{"-H", ": v", "http://a/"}, `-H ": v"`},
 		{"header with CR LF", []string{"-H", "X: a\r\nY: b", "http://a/"}, `cannot hold CR, LF or NUL`},
+		// curl 7.88: "You can only select one HTTP request method!" (exit 2).
+		{"-I with -d", []string{"-I", "-d", "x", "http://a/"}, "one request method"},
+		{"--head with --data-binary", []string{"--data-binary", "x", "--head", "http://a/"}, "one request method"},
+		{"-I with -F", []string{"-I", "-F", "a=b", "http://a/"}, "one request method"},
+		{"-I with -T", []string{"-I", "-T", "doc.go", "http://a/"}, "one request method"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,4 +233,61 @@ func TestUsageNamesEveryFlag(t *testing.T) {
 			assert.Contains(t, usage, "-"+fl.Shorthand+", --"+fl.Name, "usage")
 		}
 	})
+}
+
+// TestDataBodyOnTheWire: the body -d and --data-binary build is the one
+// sent, as curl 7.88 sends it (compared when curl is installed): values
+// joined with '&' in command-line order, a literal -d value with its CR
+// and LF.
+func TestDataBodyOnTheWire(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+	tests := []struct {
+		name string
+		args []string
+		body string
+	}{
+		{"order", []string{"--data-binary", "first", "-d", "second"}, "first&second"},
+		{"literal keeps newlines", []string{"-d", "a\r\nb"}, "a\r\nb"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(tt.args, srv.URL("/"))
+			if code, ok := curlExit(t, t.TempDir(), args...); ok {
+				require.Equal(t, 0, code)
+				_, body := lastRequest(t, srv)
+				require.Equal(t, tt.body, body, "curl")
+			}
+			code, _, stderr := gdfetch(t, append([]string{"-s"}, args...)...)
+			assert.Equal(t, 0, code, stderr)
+			_, body := lastRequest(t, srv)
+			assert.Equal(t, tt.body, body)
+		})
+	}
+}
+
+// TestUserAgentFlagAndHeader: -A adds a User-Agent line only when no -H
+// line names the field; with both, only the -H line is sent, as with curl
+// 7.88 (compared when installed).
+func TestUserAgentFlagAndHeader(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-A", "agentA"}, "User-Agent: agentA"},
+		{[]string{"-A", "agentA", "-H", "User-Agent: fromH"}, "User-Agent: fromH"},
+		{[]string{"-H", "user-agent: fromH", "-A", "agentA"}, "user-agent: fromH"},
+	}
+	for _, tt := range tests {
+		args := append(tt.args, srv.URL("/"))
+		if code, ok := curlExit(t, t.TempDir(), args...); ok {
+			require.Equal(t, 0, code)
+			require.Equal(t, 1, strings.Count(strings.ToLower(string(srv.Requests()[len(srv.Requests())-1])), "user-agent"), "curl %v", tt.args)
+		}
+		code, _, stderr := gdfetch(t, append([]string{"-s"}, args...)...)
+		require.Equal(t, 0, code, stderr)
+		req := string(srv.Requests()[len(srv.Requests())-1])
+		assert.Equal(t, 1, strings.Count(strings.ToLower(req), "user-agent"), "%v: %q", tt.args, req)
+		assert.Contains(t, req, "\r\n"+tt.want+"\r\n", tt.args)
+	}
 }

@@ -2,9 +2,19 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
 func TestMain(m *testing.M) {
@@ -29,4 +39,81 @@ func newBackend(t *testing.T) *backend {
 	}
 	t.Cleanup(b.close)
 	return b
+}
+
+// curlExit runs curl 7.88 (-s, no proxy variables) with args in dir: the
+// reference a test compares gdfetch with. ok is false when curl is not
+// installed; the test then checks gdfetch alone.
+func curlExit(t *testing.T, dir string, args ...string) (code int, ok bool) {
+	t.Helper()
+	path, err := exec.LookPath("curl")
+	if err != nil {
+		return 0, false
+	}
+	cmd := exec.Command(path, append([]string{"-s"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "http_proxy=", "HTTP_PROXY=", "https_proxy=", "HTTPS_PROXY=", "NO_PROXY=", "no_proxy=")
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), true
+	}
+	require.NoError(t, err)
+	return 0, true
+}
+
+// lastRequest is the last request srv received, split into its first line
+// and its body.
+func lastRequest(t *testing.T, srv *testserver.Server) (line, body string) {
+	t.Helper()
+	reqs := srv.Requests()
+	require.NotEmpty(t, reqs)
+	req := string(reqs[len(reqs)-1])
+	line, _, _ = strings.Cut(req, "\r\n")
+	_, body, _ = strings.Cut(req, "\r\n\r\n")
+	return line, body
+}
+
+// TestMainProcess is gdfetch's main() in a child process: the test binary
+// run with GDFETCH_MAIN_ARGS (the arguments, separated by \x1f).
+func TestMainProcess(t *testing.T) {
+	args, ok := os.LookupEnv("GDFETCH_MAIN_ARGS")
+	if !ok {
+		t.Skip("child process only")
+	}
+	os.Args = append([]string{"gdfetch"}, strings.Split(args, "\x1f")...)
+	main()
+}
+
+// TestBrokenPipeExit: a stdout pipe its reader closed (gdfetch URL | head
+// -c1) ends gdfetch with exit 23, curl's CURLE_WRITE_ERROR (curl 7.88 does
+// the same when installed), not with death by SIGPIPE.
+func TestBrokenPipeExit(t *testing.T) {
+	body := strings.Repeat("x", 4<<20)
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\nConnection: close\r\n\r\n"+body))
+	run := func(name string, args ...string) (code int, signaled bool) {
+		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), "GDFETCH_MAIN_ARGS=-s\x1f"+srv.URL("/"), "http_proxy=", "HTTP_PROXY=", "NO_PROXY=", "no_proxy=")
+		r, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		var one [1]byte
+		_, err = io.ReadFull(r, one[:])
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
+		err = cmd.Wait()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), ee.ProcessState.String() == "signal: broken pipe"
+		}
+		require.NoError(t, err)
+		return 0, false
+	}
+	if path, err := exec.LookPath("curl"); err == nil {
+		code, _ := run(path, "-s", srv.URL("/"))
+		require.Equal(t, exitWrite, code, "curl")
+	}
+	code, signaled := run(os.Args[0], "-test.run=^TestMainProcess$")
+	assert.False(t, signaled, "gdfetch was killed by SIGPIPE")
+	assert.Equal(t, exitWrite, code)
 }

@@ -125,13 +125,17 @@ func TestHead(t *testing.T) {
 // TestSilent: -s prints no summary; a failure is still reported.
 func TestSilent(t *testing.T) {
 	b := newBackend(t)
-	code, out, stderr := gdfetch(t, "-s", b.url("/api/player"))
-	require.Equal(t, 0, code)
-	assert.Contains(t, out, `"level":12`)
-	assert.Empty(t, stderr)
-	code, _, stderr = gdfetch(t, "-s", b.url("/no-headers"))
-	assert.Equal(t, exitNoResponse, code)
-	assert.Contains(t, stderr, "RESULT_NO_RESPONSE")
+	// -S (--show-error), curl's partner of -s, is accepted and changes
+	// nothing: failures print anyway.
+	for _, flags := range [][]string{{"-s"}, {"-sS"}, {"-s", "--show-error"}} {
+		code, out, stderr := gdfetch(t, append(flags, b.url("/api/player"))...)
+		require.Equal(t, 0, code, "%v: %s", flags, stderr)
+		assert.Contains(t, out, `"level":12`)
+		assert.Empty(t, stderr)
+		code, _, stderr = gdfetch(t, append(flags, b.url("/no-headers"))...)
+		assert.Equal(t, exitNoResponse, code)
+		assert.Contains(t, stderr, "RESULT_NO_RESPONSE")
+	}
 }
 
 // TestJSONOutputParsesBack: --json is one object holding the four values.

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/url"
 	"os"
-	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -105,16 +106,37 @@ func (u *upload) method() httpclient.Method {
 	return httpclient.MethodPut
 }
 
-// targetURL is curl's -T rule: a URL whose path ends in '/' gets the file's
-// name appended.
-func (u *upload) targetURL(url string) string {
+// targetURL is curl's -T rule: a URL whose path is empty or ends in '/'
+// gets the file's base name, percent-encoded (url.PathEscape), at the end of
+// its path, before the query and the fragment, which stay as they are
+// ("http://h:8080" → "http://h:8080/up.txt"). As curl, the path ends at the
+// first '?' or '#' and starts at the first '/', '?' or '#' after the scheme;
+// the rest of the URL is kept byte for byte.
+func (u *upload) targetURL(raw string) string {
 	if u.form != nil || u.file == "-" {
-		return url
+		return raw
 	}
-	if p, err := wire.ParseRequestURL(url); err == nil && strings.HasSuffix(strings.SplitN(p.Path, "?", 2)[0], "/") {
-		return url + path.Base(u.file)
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + len("://")
 	}
-	return url
+	pathStart := len(raw)
+	if i := strings.IndexAny(raw[start:], "/?#"); i >= 0 {
+		pathStart = start + i
+	}
+	pathEnd := len(raw)
+	if i := strings.IndexAny(raw[pathStart:], "?#"); i >= 0 {
+		pathEnd = pathStart + i
+	}
+	p := raw[pathStart:pathEnd]
+	if p != "" && !strings.HasSuffix(p, "/") {
+		return raw
+	}
+	name := url.PathEscape(filepath.Base(u.file))
+	if p == "" {
+		name = "/" + name
+	}
+	return raw[:pathEnd] + name + raw[pathEnd:]
 }
 
 // start starts the request on n: the form, or the file (its size as the

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -317,4 +318,42 @@ func TestFormPartOptionsRefused(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(body), "name=\"h\"\r\n\r\na;b\r\n")
 	assert.Contains(t, string(body), "name=\"k\"\r\n\r\ntype=x\r\n")
+}
+
+// TestUploadFileNameInURL: -T FILE to a URL whose path is empty or ends in
+// '/' gets FILE's base name, percent-encoded, at the end of the path, before
+// the query (curl's rule; curl 7.88 sends the same request line when it is
+// installed). A path not ending in '/' is kept.
+func TestUploadFileNameInURL(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "sub"), 0o700))
+	for _, name := range []string{"up.txt", "a b.txt", filepath.Join("sub", "in sub.txt")} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("content\n"), 0o600))
+	}
+	t.Chdir(dir)
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+	origin := "http://127.0.0.1:" + strconv.Itoa(srv.Port())
+	tests := []struct {
+		name, file, url, line string
+	}{
+		{"without path", "up.txt", origin, "PUT /up.txt HTTP/1.1"},
+		{"with query", "up.txt", origin + "/dir/?q=1", "PUT /dir/up.txt?q=1 HTTP/1.1"},
+		{"with fragment", "up.txt", origin + "/dir/#top", "PUT /dir/up.txt HTTP/1.1"},
+		{"name escaped", "a b.txt", origin + "/dir/", "PUT /dir/a%20b.txt HTTP/1.1"},
+		{"base name only", filepath.Join("sub", "in sub.txt"), origin + "/", "PUT /in%20sub.txt HTTP/1.1"},
+		{"path kept", "up.txt", origin + "/dir/x?q=1", "PUT /dir/x?q=1 HTTP/1.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code, ok := curlExit(t, dir, "-H", "Expect:", "-T", tt.file, tt.url); ok { // no 1 s wait for a 100
+				require.Equal(t, 0, code)
+				line, _ := lastRequest(t, srv)
+				require.Equal(t, tt.line, line, "curl")
+			}
+			code, _, stderr := gdfetch(t, "-s", "-T", tt.file, tt.url)
+			assert.Equal(t, 0, code, stderr)
+			line, _ := lastRequest(t, srv)
+			assert.Equal(t, tt.line, line)
+		})
+	}
 }
