@@ -77,7 +77,12 @@ func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config
 	ex.Completion = r.Completion
 	ex.Complete = r.Result == httprequest.ResultSuccess && r.Outcome == httprequest.ResumeAlreadyComplete
 	if cfg.verbose {
-		writeRequest(verbose, requestBytes(n, cfg.url, r.Sent, cfg.method, nil, cfg.proxyHost != ""))
+		// The last request as the node sent it: its headers (Range and
+		// If-Range included), the jar's Cookie line and the proxy's form,
+		// decided as for any other request (verboseRequest).
+		sent := *cfg
+		sent.headers, sent.body, sent.hasBody = r.Sent, nil, false
+		writeRequest(verbose, verboseRequest(n, &sent))
 	}
 	return ex, resumeLine(r), nil
 }

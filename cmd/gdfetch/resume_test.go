@@ -189,3 +189,48 @@ func TestResumeNoFrames(t *testing.T) {
 	assert.Contains(t, stderr, "(blocking Do: no frames, no status trace)")
 	assert.Contains(t, stderr, "body saved to "+out+", ")
 }
+
+// -C - -v prints the request as it went out: the jar's Cookie line (-b)
+// and, through an environment proxy, the absolute form.
+func TestResumeVerboseAsSent(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.RequestURI+"|"+r.Header.Get("Cookie"))
+		mu.Unlock()
+		w.Header().Set("ETag", `"e"`)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader([]byte("hello world")))
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name, proxy, line string
+	}{
+		{"direct", "", "> GET /f HTTP/1.1␍␊"},
+		{"environment proxy", srv.URL, "> GET http://gdfetch.test:80/f HTTP/1.1␍␊"}, // Godot names the port
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target := srv.URL + "/f"
+			if tc.proxy != "" {
+				target = "http://gdfetch.test/f" // the proxy (srv itself) answers for it
+			}
+			t.Setenv("http_proxy", tc.proxy)
+			t.Setenv("HTTP_PROXY", tc.proxy)
+			t.Setenv("NO_PROXY", "")
+			t.Setenv("no_proxy", "")
+			out := filepath.Join(t.TempDir(), "f")
+			code, _, stderr := gdfetch(t, "-v", "-b", "flavour=mint", "-C", "-", "-o", out, target)
+			require.Equal(t, exitOK, code, stderr)
+			assert.Contains(t, stderr, tc.line)
+			assert.Contains(t, stderr, "> Cookie: flavour=mint␍␊")
+			mu.Lock()
+			last := got[len(got)-1]
+			mu.Unlock()
+			if tc.proxy != "" {
+				assert.Equal(t, "http://gdfetch.test:80/f|flavour=mint", last, "what the proxy received")
+			} else {
+				assert.Equal(t, "/f|flavour=mint", last)
+			}
+		})
+	}
+}
