@@ -2,6 +2,7 @@ package httprequest
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -19,11 +20,15 @@ import (
 // (Godot's path through a DISCONNECTED client, §2.9.5) and
 // RESULT_CHUNKED_BODY_SIZE_MISMATCH for a chunked one (§7 D3). It wraps
 // io.ErrUnexpectedEOF.
-var ErrBodyCutShort = errors.Join(errors.New("httprequest: the connection ended before the body was complete"), io.ErrUnexpectedEOF)
+var ErrBodyCutShort = fmt.Errorf("httprequest: the connection ended before the body was complete: %w", io.ErrUnexpectedEOF)
 
 // errChunkedSizeMismatch is the cause of RESULT_CHUNKED_BODY_SIZE_MISMATCH
 // for a chunked body that did not match its Content-Length (§2.6).
 var errChunkedSizeMismatch = errors.New("httprequest: chunked body size differs from its Content-Length")
+
+// errNoHeaders is the cause of RESULT_NO_RESPONSE: a response head without
+// header lines, for which Godot's has_response() is false (§2.7.1).
+var errNoHeaders = errors.New("httprequest: the response head has no header lines")
 
 type run struct {
 	n      *HTTPRequest
@@ -291,7 +296,7 @@ func (r *run) hopHeaders() []string {
 func (r *run) handleResponse() (handled, done bool) {
 	c := r.n.client
 	if !c.HasResponse() {
-		return true, r.fail(ResultNoResponse, 0, nil, nil) // §2.7.1
+		return true, r.fail(ResultNoResponse, 0, nil, errNoHeaders) // §2.7.1
 	}
 	r.setPhase(phaseBody)
 	r.code = c.ResponseCode()

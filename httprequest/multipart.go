@@ -3,6 +3,7 @@ package httprequest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"os"
@@ -192,7 +193,7 @@ func (m *Multipart) rewind() error {
 		}
 		s, ok := p.r.(io.Seeker)
 		if !ok || p.start < 0 {
-			return errors.Join(errMultipartSeek, errors.New("httprequest: a multipart Reader part that is not an io.Seeker was read already"))
+			return fmt.Errorf("%w: a Reader part that is not an io.Seeker was read already", errMultipartSeek)
 		}
 		if _, err := s.Seek(p.start, io.SeekStart); err != nil {
 			return err
@@ -300,7 +301,7 @@ func partShort(part *mpPart, got int64) error {
 	if part.path != "" {
 		what = part.path
 	}
-	return errors.Join(errors.New("httprequest: multipart "+what+" ended before its size"), io.ErrUnexpectedEOF)
+	return fmt.Errorf("httprequest: multipart %s ended before its size: %w", what, io.ErrUnexpectedEOF)
 }
 
 // next moves to the next part, closing the current file.
@@ -381,11 +382,11 @@ func (n *HTTPRequest) DoMultipart(ctx context.Context, url string, headers []str
 // request opens the body and adds its Content-Type to headers.
 func (m *Multipart) request(headers []string) (*MultipartReader, []string, error) {
 	if m == nil {
-		return nil, nil, errors.New("httprequest: nil *Multipart")
+		return nil, nil, godot.Wrap(godot.ErrInvalidParameter, "request_multipart", errors.New("nil *Multipart"))
 	}
 	body, err := m.Open()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, godot.Wrap(godot.ErrInvalidParameter, "request_multipart", err)
 	}
 	hdrs := make([]string, 0, len(headers)+1)
 	for _, h := range headers {

@@ -3,6 +3,7 @@ package httprequest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -190,7 +191,9 @@ func (n *HTTPRequest) OnProgress(f func(wireBytes, decodedBytes int64)) { n.onPr
 // LastError returns the cause of the last completion delivered through the
 // callback (nil after a success): the client's failure with its Godot code
 // and network cause, a *DecodeError, a *wire.LimitError, a file error…
-// Godot has only the Result number; Do returns the same cause in its error.
+// Godot has only the Result number. It is the Cause of the *ResultError Do
+// returns for the same completion, without the result: print it after the
+// result, as "RESULT_CANT_CONNECT: " + err.Error().
 func (n *HTTPRequest) LastError() error { return n.lastErr }
 
 // Request is RequestRaw with a string body (its UTF-8 bytes).
@@ -460,7 +463,10 @@ func (n *HTTPRequest) deliverQueued() bool {
 		if !ok {
 			continue
 		}
-		n.lastErr = err
+		n.lastErr = nil
+		if re, ok := err.(*ResultError); ok {
+			n.lastErr = re.Cause // Do's error is the *ResultError around it
+		}
 		if n.onCompleted != nil {
 			n.onCompleted(c.Result, c.ResponseCode, c.Headers, c.Body)
 		}
@@ -555,9 +561,11 @@ func (n *HTTPRequest) CancelRequest() {
 // The client runs in blocking mode (real blocking I/O, no spinning); the
 // use_threads property does not apply and the completion callback is not
 // called. ctx cancellation is CancelRequest: Do returns promptly with a zero
-// Completion and ctx's error. A ctx deadline is a timeout: RESULT_TIMEOUT,
-// with context.DeadlineExceeded as the cause; the timeout property applies
-// too, whichever comes first (ERR_TIMEOUT as the cause).
+// Completion and ctx's error (with the cause given to
+// context.WithCancelCause). A ctx deadline is a timeout: RESULT_TIMEOUT,
+// with context.DeadlineExceeded as the cause (and the one given to
+// context.WithTimeoutCause); the timeout property applies too, whichever
+// comes first (ERR_TIMEOUT as the cause).
 func (n *HTTPRequest) Do(ctx context.Context, url string, headers []string, method httpclient.Method, body []byte) (Completion, error) {
 	return n.do(ctx, url, headers, method, body, nil)
 }
@@ -579,7 +587,7 @@ func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, meth
 		stopCtx = context.AfterFunc(ctx, func() {
 			defer close(fired)
 			if ctx.Err() == context.DeadlineExceeded {
-				r.interrupt(phaseTimedOut, context.DeadlineExceeded)
+				r.interrupt(phaseTimedOut, withCause(ctx, context.DeadlineExceeded))
 			} else {
 				r.interrupt(phaseCanceled, nil)
 			}
@@ -590,7 +598,7 @@ func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, meth
 		// A deadline already past is a timeout that fires at once, as
 		// Godot's timer started with an elapsed time would (§2.11): R13,
 		// before anything is dialled.
-		r.interrupt(phaseTimedOut, context.DeadlineExceeded)
+		r.interrupt(phaseTimedOut, withCause(ctx, context.DeadlineExceeded))
 	} else if err := r.connect(); err != nil {
 		r.fail(ResultCantConnect, 0, nil, err)
 	} else {
@@ -611,13 +619,19 @@ func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, meth
 }
 
 // ctxErr is the error Do returns for a canceled context: ctx.Err(), and its
-// cause when one was given.
-func ctxErr(ctx context.Context) error {
-	err, cause := ctx.Err(), context.Cause(ctx)
+// cause when one was given (withCause).
+func ctxErr(ctx context.Context) error { return withCause(ctx, ctx.Err()) }
+
+// withCause wraps err, a context's error (context.Canceled or
+// context.DeadlineExceeded), and the cause the context was given
+// (context.WithCancelCause, WithTimeoutCause…), in one line; err alone when
+// there is no other cause.
+func withCause(ctx context.Context, err error) error {
+	cause := context.Cause(ctx)
 	if cause == nil || errors.Is(cause, err) {
 		return err
 	}
-	return errors.Join(err, cause)
+	return fmt.Errorf("%w: %w", err, cause)
 }
 
 // reportProgress calls the progress callback when the counters moved.

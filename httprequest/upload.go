@@ -3,6 +3,7 @@ package httprequest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/gdhttp/gdhttp/godot"
@@ -189,7 +190,7 @@ func (r *run) rewindUpload() error {
 		return ErrBodyNotReplayable
 	}
 	if _, err := u.seeker.Seek(u.start, io.SeekStart); err != nil {
-		return errors.Join(ErrBodyNotReplayable, err)
+		return fmt.Errorf("%w: %w", ErrBodyNotReplayable, err)
 	}
 	u.used = false
 	return nil
