@@ -107,7 +107,7 @@ func parseNetFlags(fs *pflag.FlagSet, f *rawNetFlags) (netFlags, error) {
 	if fs.Changed("proxy-user") {
 		user, pass, ok := strings.Cut(f.proxyUser, ":")
 		if !ok {
-			return nf, usagef("--proxy-user %q: expected USER:PASSWORD", f.proxyUser)
+			return nf, usagef("--proxy-user: expected USER:PASSWORD") // no echo: it may be the password
 		}
 		nf.proxyUser = url.UserPassword(user, pass)
 	}

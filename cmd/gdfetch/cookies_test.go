@@ -179,6 +179,20 @@ func TestProxyUserFlag(t *testing.T) {
 	var want bytes.Buffer
 	writeRequest(&want, reqs[0])
 	assert.Contains(t, stderr, want.String())
+
+	// The same credentials in -x's URL, as curl takes them; --proxy-user
+	// wins over them.
+	p = testserver.NewForwardProxy(t)
+	code, _, stderr = gdfetch(t, "-s", "-x", "http://user:pa%3Ass@"+p.Addr(), b.url("/api/player"))
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = gdfetch(t, "-s", "-x", "user:wrong@"+p.Addr(), "--proxy-user", "user:pa:ss", b.url("/api/player"))
+	require.Equal(t, 0, code, stderr)
+	p.Close()
+	reqs = p.Requests()
+	require.Len(t, reqs, 2)
+	for _, r := range reqs {
+		assert.True(t, strings.HasSuffix(string(r), "\r\nProxy-Authorization: Basic dXNlcjpwYTpzcw==\r\n\r\n"), "%q", r)
+	}
 }
 
 // The environment's proxies by default, as curl: HTTP_PROXY's credentials go

@@ -59,7 +59,7 @@
 //	    --threads             use_threads
 //	-x, --proxy HOST[:PORT]   set_http_proxy and set_https_proxy, except for the hosts the
 //	                          no-proxy list names (--noproxy, else NO_PROXY; as curl); -x ""
-//	                          no proxy at all
+//	                          no proxy at all; USER:PASSWORD@HOST credentials are --proxy-user's
 //	    --proxy-user U:P      proxy credentials (SetHTTPProxyCredentials…): Proxy-Authorization
 //	                          on the proxy hop and the CONNECT only
 //	    --noproxy LIST        hosts reached directly, with -x or the environment's proxies
@@ -170,7 +170,7 @@ node properties
   -x, --proxy HOST[:PORT]     set_http_proxy + set_https_proxy (port 1080 by default), except for
                               the hosts --noproxy or NO_PROXY names (then loopback too goes direct);
                               without -x the environment's HTTP_PROXY/HTTPS_PROXY/NO_PROXY
-                              (net/http's rules); -x "" no proxy
+                              (net/http's rules); -x "" no proxy; USER:PASS@HOST as --proxy-user
       --proxy-user USER:PASS  proxy credentials: Proxy-Authorization to the proxy only
       --noproxy LIST          hosts reached directly (with -x too), NO_PROXY's syntax (replaces NO_PROXY)
   -b, --cookie DATA|FILE      cookie jar on: "a=1; b=2" for the URL's host, or a curl

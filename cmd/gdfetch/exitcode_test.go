@@ -294,3 +294,25 @@ func TestFailNoBodyOnStdout(t *testing.T) {
 		})
 	}
 }
+
+// TestFailureLine: a failure is one line on stderr naming its result once,
+// with the cause after it — the same line whether the request went through
+// the node's callback (LastError) or DoResumable (-C -).
+func TestFailureLine(t *testing.T) {
+	closed := "http://127.0.0.1:" + strconv.Itoa(testserver.ClosedPort(t)) + "/"
+	code, _, plain := gdfetch(t, closed)
+	assert.Equal(t, exitConnect, code)
+	assert.Equal(t, 1, strings.Count(plain, "RESULT_CANT_CONNECT"), plain)
+	assert.Contains(t, plain, "connection refused")
+	assert.Equal(t, 1, strings.Count(plain, "\n"), plain)
+	code, _, resumed := gdfetch(t, "-C", "-", "-o", filepath.Join(t.TempDir(), "out"), closed)
+	assert.Equal(t, exitConnect, code)
+	assert.Equal(t, plain, resumed, "the same failure, the same line")
+
+	srv := testserver.New(t, testserver.Script(testserver.Read(), testserver.WriteAndClose([]byte(
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"))))
+	code, _, stderr := gdfetch(t, "-s", srv.URL("/"))
+	assert.Equal(t, exitPartial, code)
+	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+	assert.Contains(t, stderr, "unexpected EOF")
+}

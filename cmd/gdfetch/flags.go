@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -97,7 +98,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.BoolVar(&f.noGzip, "no-gzip", false, "do not ask for nor decode gzip/deflate (accept_gzip = false)")
 	fs.IntVar(&f.chunkSize, "chunk-size", httprequest.DefaultDownloadChunkSize, "bytes per body read, 256…16777216 (download_chunk_size)")
 	fs.BoolVar(&f.threads, "threads", false, "run the request on a worker thread with blocking I/O (use_threads)")
-	fs.StringVarP(&f.proxy, "proxy", "x", "", "[http://]HOST[:PORT] proxy for http and https URLs, port 1080 by default, except the hosts --noproxy or NO_PROXY names (set_http_proxy, set_https_proxy)")
+	fs.StringVarP(&f.proxy, "proxy", "x", "", "[http://][USER:PASSWORD@]HOST[:PORT] proxy for http and https URLs, port 1080 by default (credentials as --proxy-user, which wins), except the hosts --noproxy or NO_PROXY names (set_http_proxy, set_https_proxy)")
 	addNetFlags(fs, &f.net)
 	fs.StringVar(&f.cacert, "cacert", "", "trust the CA certificates of this PEM file instead of the system's (TLSOptions.client(trusted_chain))")
 	fs.BoolVarP(&f.insecure, "insecure", "k", false, "accept any certificate and host name (TLSOptions.client_unsafe())")
@@ -136,12 +137,12 @@ func parseFetch(args []string) (*config, error) {
 	default:
 		return nil, usagef("one URL at a time (got %q)", fs.Args())
 	}
-	url := withScheme(fs.Arg(0))
-	if _, err := wire.ParseRequestURL(url); err != nil {
-		return nil, usagef("bad URL %q: %v", fs.Arg(0), err)
+	target := withScheme(fs.Arg(0))
+	if _, err := wire.ParseRequestURL(target); err != nil {
+		return nil, usagef("bad URL %q: %v", withoutPassword(fs.Arg(0)), err)
 	}
 	c := &config{
-		url:          url,
+		url:          target,
 		headers:      f.headers,
 		output:       f.output,
 		maxRedirects: f.maxRedirs,
@@ -199,13 +200,17 @@ func parseFetch(args []string) (*config, error) {
 	if f.chunkSize < 256 || f.chunkSize > 1<<24 {
 		return nil, usagef("--chunk-size: %d is outside 256…16777216", f.chunkSize)
 	}
+	var proxyUser *url.Userinfo
 	if f.proxy != "" {
-		if c.proxyHost, c.proxyPort, err = parseProxy(f.proxy); err != nil {
+		if c.proxyHost, c.proxyPort, proxyUser, err = parseProxy(f.proxy); err != nil {
 			return nil, err
 		}
 	}
 	if c.net, err = parseNetFlags(fs, &f.net); err != nil {
 		return nil, err
+	}
+	if c.net.proxyUser == nil {
+		c.net.proxyUser = proxyUser // --proxy-user wins, as curl
 	}
 	if c.tls, err = tlsOptions(f.cacert, f.insecure, f.tlsName); err != nil {
 		return nil, err
@@ -343,28 +348,65 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// parseProxy reads -x's [http://]HOST[:PORT].
-func parseProxy(s string) (string, int, error) {
-	rest := s
-	if scheme, after, ok := strings.Cut(s, "://"); ok {
-		if !strings.EqualFold(scheme, "http") {
-			return "", 0, usagef("-x %s: only http:// proxies (Godot's set_http_proxy/set_https_proxy)", s)
-		}
+// parseProxy reads -x's [http://][USER:PASSWORD@]HOST[:PORT]; the
+// credentials, as curl's, are the proxy's (as --proxy-user). A message
+// shows the value without its password.
+func parseProxy(s string) (string, int, *url.Userinfo, error) {
+	rest, shown := s, withoutPassword(s)
+	if _, after, ok := strings.Cut(s, "://"); ok {
 		rest = after
+	}
+	var user *url.Userinfo
+	if at := strings.LastIndex(rest, "@"); at >= 0 && !strings.Contains(rest[:at], "/") {
+		name, pass, hasPass := strings.Cut(rest[:at], ":")
+		if !hasPass {
+			return "", 0, nil, usagef("-x %s: credentials in the proxy are USER:PASSWORD", shown)
+		}
+		nameU, err1 := url.PathUnescape(name)
+		passU, err2 := url.PathUnescape(pass)
+		if err1 != nil || err2 != nil {
+			return "", 0, nil, usagef("-x %s: bad escape in the credentials", shown)
+		}
+		user, rest = url.UserPassword(nameU, passU), rest[at+1:]
+	}
+	if scheme, _, ok := strings.Cut(s, "://"); ok && !strings.EqualFold(scheme, "http") {
+		return "", 0, nil, usagef("-x %s: only http:// proxies (Godot's set_http_proxy/set_https_proxy)", shown)
 	}
 	rest = strings.TrimSuffix(rest, "/")
 	host, port := rest, 1080
 	if h, p, err := net.SplitHostPort(rest); err == nil {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return "", 0, usagef("-x %s: bad port %q", s, p)
+			return "", 0, nil, usagef("-x %s: bad port %q", shown, p)
 		}
 		host, port = h, n
 	}
 	if host == "" || strings.ContainsAny(host, "/@ ") {
-		return "", 0, usagef("-x %s: expected [http://]HOST[:PORT]", s)
+		return "", 0, nil, usagef("-x %s: expected [http://][USER:PASSWORD@]HOST[:PORT]", shown)
 	}
-	return host, port, nil
+	return host, port, user, nil
+}
+
+// withoutPassword is s, a URL or -x's value, with the password of its
+// userinfo ("user:password@") replaced by "xxxxx", for messages.
+func withoutPassword(s string) string {
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	end := len(s)
+	if i := strings.IndexAny(s[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	at := strings.LastIndex(s[start:end], "@")
+	if at < 0 {
+		return s
+	}
+	colon := strings.Index(s[start:start+at], ":")
+	if colon < 0 {
+		return s
+	}
+	return s[:start+colon+1] + "xxxxx" + s[start+at:]
 }
 
 // tlsOptions builds the node's TLS options from --cacert, -k and

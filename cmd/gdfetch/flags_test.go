@@ -205,20 +205,50 @@ func TestParseSize(t *testing.T) {
 
 func TestParseProxy(t *testing.T) {
 	for in, want := range map[string]struct {
-		host string
-		port int
+		host       string
+		port       int
+		user, pass string
 	}{
-		"p":                 {"p", 1080},
-		"p:3128":            {"p", 3128},
-		"http://p:3128/":    {"p", 3128},
-		"HTTP://10.0.0.1:8": {"10.0.0.1", 8},
-		"[::1]:9":           {"::1", 9},
+		"p":                          {"p", 1080, "", ""},
+		"p:3128":                     {"p", 3128, "", ""},
+		"http://p:3128/":             {"p", 3128, "", ""},
+		"HTTP://10.0.0.1:8":          {"10.0.0.1", 8, "", ""},
+		"[::1]:9":                    {"::1", 9, "", ""},
+		"http://alice:s3cret@p:3128": {"p", 3128, "alice", "s3cret"},
+		"al%40ce:p%3Ass@[::1]:9":     {"::1", 9, "al@ce", "p:ss"},
+		"http://a:b@c@p/":            {"p", 1080, "a", "b@c"},
 	} {
-		h, p, err := parseProxy(in)
+		h, p, u, err := parseProxy(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want.host, h, in)
 		assert.Equal(t, want.port, p, in)
+		if want.user == "" {
+			assert.Nil(t, u, in)
+			continue
+		}
+		require.NotNil(t, u, in)
+		pass, _ := u.Password()
+		assert.Equal(t, want.user, u.Username(), in)
+		assert.Equal(t, want.pass, pass, in)
 	}
+}
+
+// TestNoPasswordInMessages: a refused -x, --proxy-user or URL never echoes
+// the password.
+func TestNoPasswordInMessages(t *testing.T) {
+	for _, args := range [][]string{
+		{"-x", "socks5://alice:s3cret@127.0.0.1:1080", "http://example.com/"},
+		{"-x", "http://alice:s3cret@127.0.0.1:99999", "http://example.com/"},
+		{"-x", "http://alice:s3cret@/", "http://example.com/"},
+		{"--proxy-user", "s3cret", "http://example.com/"},
+		{"http://alice:s3cret@example.com:99999/"},
+	} {
+		code, _, stderr := gdfetch(t, args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
+		assert.NotContains(t, stderr, "s3cret", "%v", args)
+	}
+	assert.Equal(t, "http://alice:xxxxx@h/p@q", withoutPassword("http://alice:s3cret@h/p@q"))
+	assert.Equal(t, "alice@h", withoutPassword("alice@h"))
 }
 
 // TestUsageNamesEveryFlag keeps --help (and doc.go) in step with the flags.
