@@ -184,7 +184,7 @@ func TestGdfetchNginx(t *testing.T) {
 		addr, _ := peers.NginxTLS(t)
 		_, port, _ := strings.Cut(addr, ":")
 		code, _, stderr := runGdfetch(t, "-s", "https://localhost:"+port+"/static/text.txt")
-		assert.Equal(t, 35, code, "curl's CURLE_SSL_CONNECT_ERROR: %s", stderr)
+		assert.Equal(t, 60, code, "curl's CURLE_PEER_FAILED_VERIFICATION: %s", stderr)
 	})
 	t.Run("verbose-request-bytes", func(t *testing.T) {
 		code, _, stderr := runGdfetch(t, "-v", "-o", filepath.Join(t.TempDir(), "x"), base+"/static/1k.bin")

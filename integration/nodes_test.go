@@ -27,10 +27,17 @@ const frame = 200 * time.Microsecond
 type outcome = drive.Outcome[httprequest.Completion]
 
 // nodes runs the requests through the drivers; the callback drivers' error
-// is the node's LastError after the completion.
+// is Do's for the same completion: a *httprequest.ResultError around the
+// node's LastError (the cause).
 var nodes = drive.Nodes[httprequest.Result, httprequest.Completion]{
 	Complete: func(r httprequest.Result, code int, headers []string, body []byte) httprequest.Completion {
 		return httprequest.Completion{Result: r, ResponseCode: code, Headers: headers, Body: body}
+	},
+	Err: func(c httprequest.Completion, last error) error {
+		if c.Result == httprequest.ResultSuccess {
+			return nil
+		}
+		return &httprequest.ResultError{Result: c.Result, Cause: last}
 	},
 	Frame: frame,
 	Wait:  driveTimeout,
