@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gdhttp/gdhttp/godot"
+	"github.com/gdhttp/gdhttp/internal/spin"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -65,6 +66,10 @@ type Client struct {
 	httpProxyAuth  string // Proxy-Authorization value (proxy.go), "" for none
 	bracketIPv6    bool   // the Transport's: wire.Request.BracketIPv6
 	httpsProxyAuth string
+
+	// spin marks the reads and connect checks that found nothing: only a
+	// caller that comes back at once (a spin loop) gets the CPU yielded.
+	spin spin.Detector
 
 	// The target of the last ConnectToHost (Godot: conn_host, conn_port,
 	// tls_options); they survive Close.

@@ -538,7 +538,9 @@ func (c *Client) fill(block bool) bool {
 		n, err = c.st.rd.TryRead(c.rbuf[c.rw:])
 	}
 	if err == errWouldBlock {
-		yieldCPU() // nothing yet: the caller is likely to spin (yield_linux.go)
+		if c.spin.Mark() {
+			yieldCPU() // nothing yet, and the caller spins (yield_linux.go)
+		}
 		return false
 	}
 	c.rw += n

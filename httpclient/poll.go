@@ -149,7 +149,9 @@ func (c *Client) pollQuick() error {
 		} else {
 			var done bool
 			if done, err = d.quick.check(); !done {
-				yieldCPU()
+				if c.spin.Mark() {
+					yieldCPU()
+				}
 				return nil
 			}
 		}

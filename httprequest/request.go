@@ -14,6 +14,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/spin"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -73,13 +74,14 @@ type HTTPRequest struct {
 	onUpload    func(sent, total int64)
 
 	// Getters any goroutine may call.
-	status     atomic.Int32 // mirror of client.Status(), updated by the driving goroutine
-	bodyLen    atomic.Int64 // Godot: body_len (§2.9.7)
-	downloaded atomic.Int64 // Godot: downloaded (§2.9.7)
-	decodedLen atomic.Int64 // Godot: final_body_size
-	uploadSize atomic.Int64 // the request body's size, −1 chunked (upload.go)
-	uploading  atomic.Bool  // the client holds this request's BytesSent
-	lastErr    error        // cause of the last delivered completion (owner only)
+	status     atomic.Int32  // mirror of client.Status(), updated by the driving goroutine
+	bodyLen    atomic.Int64  // Godot: body_len (§2.9.7)
+	downloaded atomic.Int64  // Godot: downloaded (§2.9.7)
+	decodedLen atomic.Int64  // Godot: final_body_size
+	uploadSize atomic.Int64  // the request body's size, −1 chunked (upload.go)
+	uploading  atomic.Bool   // the client holds this request's BytesSent
+	lastErr    error         // cause of the last delivered completion (owner only)
+	spin       spin.Detector // Process calls: is the owner spinning? (owner only)
 
 	// mu guards the request lifecycle shared with a worker goroutine and
 	// the settings a worker reads at each connection start.
@@ -247,7 +249,9 @@ func (n *HTTPRequest) requestRaw(url string, headers []string, method httpclient
 		r.workerDone = make(chan struct{})
 		r.armTimer(r.timeout, godot.ErrTimeout)
 		go r.work()
-		yieldToWorker()
+		if n.spin.Recent() {
+			yieldToWorker() // the caller spins on Process (yield_linux.go)
+		}
 		return nil
 	}
 	n.client.SetBlockingMode(false)
@@ -392,6 +396,7 @@ func refuseInjection(t target, headers []string, strict bool) error {
 //
 // Godot: HTTPRequest NOTIFICATION_INTERNAL_PROCESS + the deferred-call flush
 func (n *HTTPRequest) Process() {
+	spinning := n.spin.Mark()
 	n.mu.Lock()
 	r := n.active
 	n.mu.Unlock()
@@ -410,7 +415,9 @@ func (n *HTTPRequest) Process() {
 		}
 	} else if r != nil && r.driver == driverThreads {
 		n.reportProgress()
-		yieldCPU() // the worker may need this CPU (yield_linux.go)
+		if spinning {
+			yieldCPU() // the worker may need this CPU (yield_linux.go)
+		}
 	}
 	n.deliver()
 }

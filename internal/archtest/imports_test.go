@@ -22,8 +22,10 @@ var allowed = map[string][]string{
 	"godot":       {},
 	"wire":        {"godot"},
 	"chunked":     {},
-	"httpclient":  {"wire", "chunked", "godot"},
-	"httprequest": {"httpclient", "wire", "godot", "github.com/klauspost/compress", "github.com/andybalholm/brotli"},
+	"httpclient":  {"wire", "chunked", "godot", "internal/spin"},
+	"httprequest": {"httpclient", "wire", "godot", "internal/spin", "github.com/klauspost/compress", "github.com/andybalholm/brotli"},
+	// Tells a spinning caller from a paced one (for the yields of both).
+	"internal/spin": {},
 	// Test helpers: any package's tests may import them, so they import no
 	// package of the module (a wire test importing golden must not cycle).
 	"internal/golden": {},

@@ -1,0 +1,35 @@
+package httpclient
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/internal/spin"
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// TestYieldOnlyWhenSpinning: a non-blocking read that finds nothing gives
+// up the CPU only when the caller spins (polls again at once). A caller
+// that paces its polls — a game's frames, a loop over many clients — never
+// pays for the yield (internal/spin).
+func TestYieldOnlyWhenSpinning(t *testing.T) {
+	srv := ts.New(t, ts.Script(ts.Read(), ts.Hold()))
+	c, _ := newClient(t, false)
+	require.NoError(t, connect(t, c, "127.0.0.1", srv.Port(), nil))
+	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+	time.Sleep(2 * spin.Window)
+	c.spin.Spins = 0 // the connect's polls may have spun
+	for range 20 {   // paced: one poll per 2 windows
+		require.NoError(t, c.Poll())
+		time.Sleep(2 * spin.Window)
+	}
+	require.Equal(t, StatusRequesting, c.Status())
+	assert.Zero(t, c.spin.Spins, "a paced caller is not a spinner")
+	for range 200 {
+		require.NoError(t, c.Poll())
+	}
+	assert.Positive(t, c.spin.Spins, "a spin loop is")
+}
