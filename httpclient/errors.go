@@ -15,8 +15,10 @@ import (
 // godot.ErrCantConnect); code inside the module, httprequest included, names
 // them from package godot.
 //
-// Every error this package returns carries one of these codes: a bare Error,
-// or a *godot.CodeError whose Unwrap yields the code and the real cause, so
+// Every error this package returns carries one of these codes (the
+// exceptions, where Godot has no error, are in the package doc's Errors): a
+// bare Error, or a *godot.CodeError whose Unwrap yields the code and the
+// real cause, so
 //
 //	errors.Is(err, httpclient.ErrCantConnect) // the Godot code
 //	var code httpclient.Error

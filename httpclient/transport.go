@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -142,16 +143,20 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // error, and the connection is closed; a failure to connect or before the
 // response head is the Godot code wrapping the cause (ErrCantResolve,
 // ErrCantConnect, ErrConnectionError…), or the context's error when the
-// request's context ended. http.Client wraps either in a *url.Error.
+// request's context ended; a request it does not send (a method Godot does
+// not have, a scheme other than http and https, a bad port) is
+// ErrInvalidParameter around the reason, and a proxy it cannot use (the
+// Proxy function's error, a proxy that is not http://) ErrCantConnect
+// around the cause. http.Client wraps each in a *url.Error.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		closeBody(req)
-		return nil, errors.New("httpclient: request has no URL")
+		return nil, refuse(errors.New("request has no URL"))
 	}
 	method, ok := parseMethod(req.Method)
 	if !ok {
 		closeBody(req)
-		return nil, errors.New("httpclient: method " + strconv.Quote(req.Method) + " is not one of Godot's")
+		return nil, refuse(errors.New("method " + strconv.Quote(req.Method) + " is not one of Godot's"))
 	}
 	key, err := t.keyFor(req)
 	if err != nil {
@@ -283,6 +288,10 @@ func retryable(m Method) bool {
 	return false
 }
 
+// refuse is the error of a request RoundTrip does not send: Godot's
+// ERR_INVALID_PARAMETER around the reason, as the client's own refusals.
+func refuse(reason error) error { return godot.Wrap(ErrInvalidParameter, "round_trip", reason) }
+
 // keyFor decides where the request's connection goes.
 func (t *Transport) keyFor(req *http.Request) (connKey, error) {
 	var k connKey
@@ -291,30 +300,33 @@ func (t *Transport) keyFor(req *http.Request) (connKey, error) {
 	case "https":
 		k.tls = true
 	default:
-		return k, errors.New("httpclient: unsupported protocol scheme " + strconv.Quote(req.URL.Scheme))
+		return k, refuse(errors.New("unsupported protocol scheme " + strconv.Quote(req.URL.Scheme)))
 	}
 	k.host = req.URL.Hostname()
 	if k.host == "" {
-		return k, errors.New("httpclient: no host in request URL")
+		return k, refuse(errors.New("no host in request URL"))
 	}
 	var err error
 	if k.port, err = urlPort(req.URL.Port(), k.tls); err != nil {
-		return k, err
+		return k, refuse(err)
 	}
 	k.proxyPort = -1
 	if t.Proxy == nil {
 		return k, nil
 	}
 	pu, err := t.Proxy(req)
-	if err != nil || pu == nil {
-		return k, err
+	if err != nil {
+		return k, godot.Wrap(ErrCantConnect, "proxy", err) // as the node's SetProxyFunc
+	}
+	if pu == nil {
+		return k, nil
 	}
 	// An https:// or socks5:// proxy is refused (*ProxySchemeError) before
 	// anything is sent: the client speaks to proxies in clear text only,
 	// and would send the credentials in it.
 	host, port, user, err := SplitProxyURL(pu)
 	if err != nil {
-		return k, err
+		return k, godot.Wrap(ErrCantConnect, "proxy", err)
 	}
 	if user != nil {
 		k.proxyUser = user.Username()
@@ -333,7 +345,7 @@ func urlPort(s string, tls bool) (int, error) {
 	}
 	p, err := strconv.Atoi(s)
 	if err != nil || !validPort(p) {
-		return 0, errors.New("httpclient: invalid port " + strconv.Quote(s))
+		return 0, errors.New("invalid port " + strconv.Quote(s))
 	}
 	return p, nil
 }
@@ -530,7 +542,9 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 		resp.Header.Del("Content-Length")
 		resp.Header.Del("Transfer-Encoding")
 	}
-	if tc, ok := c.Connection().(*tls.Conn); ok {
+	// The client's own conn, not Connection(): that dups a quick connect's
+	// plain socket into a *net.TCPConn kept for the connection's life.
+	if tc, ok := c.st.conn.(*tls.Conn); ok {
 		cs := tc.ConnectionState()
 		resp.TLS = &cs
 	}

@@ -982,3 +982,35 @@ func TestTransportHTTPProxyIPv6Target(t *testing.T) {
 		assert.Equal(t, host, u.Host, "request line %q", line)
 	}
 }
+
+// TestTransportRefusalsCarryCode: a request RoundTrip does not send is
+// refused with ERR_INVALID_PARAMETER around the reason (a method Godot does
+// not have, a scheme, a port), as the client's own refusals; a proxy the
+// Transport cannot use is ERR_CANT_CONNECT around the cause, as the node's
+// SetProxyFunc.
+func TestTransportRefusalsCarryCode(t *testing.T) {
+	srv := ts.New(t, ts.Script(ts.Read(), ts.Hold()))
+	for _, tc := range []struct {
+		name, method, url string
+		proxy             func(*http.Request) (*url.URL, error)
+		code              Error
+		text              string
+	}{
+		{"method", "BREW", srv.URL("/"), nil, ErrInvalidParameter, `round_trip: ERR_INVALID_PARAMETER: method "BREW" is not one of Godot's`},
+		{"scheme", "GET", "ftp://example.com/", nil, ErrInvalidParameter, `unsupported protocol scheme "ftp"`},
+		{"port", "GET", "http://example.com:99999/", nil, ErrInvalidParameter, `invalid port "99999"`},
+		{"proxy scheme", "GET", srv.URL("/"), http.ProxyURL(&url.URL{Scheme: "socks5", Host: "127.0.0.1:1080"}), ErrCantConnect, `proxy scheme "socks5"`},
+		{"proxy function", "GET", srv.URL("/"), func(*http.Request) (*url.URL, error) { return nil, errors.New("no proxy today") }, ErrCantConnect, "no proxy today"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &Transport{Proxy: tc.proxy}
+			defer tr.CloseIdleConnections()
+			req, err := http.NewRequest(tc.method, tc.url, nil)
+			require.NoError(t, err)
+			_, err = (&http.Client{Transport: tr}).Do(req)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tc.code)
+			assert.Contains(t, err.Error(), tc.text)
+		})
+	}
+}
