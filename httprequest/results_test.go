@@ -248,6 +248,8 @@ func TestEveryResult(t *testing.T) {
 				var we *BodyWriterError
 				require.ErrorAs(t, o.Err, &we)
 				assert.Equal(t, "httprequest: body writer: writer broken", we.Error())
+				assert.True(t, strings.HasSuffix(o.Err.Error(), ": body_writer: ERR_FILE_CANT_WRITE: httprequest: body writer: writer broken"),
+					"named for the body writer, not download_file: %q", o.Err)
 			}},
 
 		{name: "R11 a body writer that takes fewer bytes than it is given, without an error (io.ErrShortWrite, §7 D3)",

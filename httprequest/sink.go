@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -362,7 +363,9 @@ func copyPiece(dst, src []byte) int {
 
 // bodyWriterErr is the cause of RESULT_DOWNLOAD_FILE_WRITE_ERROR for a body
 // writer's error.
-func bodyWriterErr(err error) error { return cantWrite(&BodyWriterError{Err: err}) }
+func bodyWriterErr(err error) error {
+	return godot.Wrap(godot.ErrFileCantWrite, "body_writer", &BodyWriterError{Err: err})
+}
 
 func int64ToInt(v int64) int {
 	if v > int64(^uint(0)>>1) {
