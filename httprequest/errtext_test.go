@@ -3,6 +3,7 @@ package httprequest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path/filepath"
@@ -75,15 +76,19 @@ func TestErrorTextsOneLine(t *testing.T) {
 func TestDeadlineCauseKept(t *testing.T) {
 	s := serve(t, testserver.Script(testserver.Read(), testserver.Hold()))
 	spent := errors.New("game: level load budget spent")
-	for _, d := range []time.Duration{150 * time.Millisecond, -time.Second} {
-		ctx, cancel := context.WithTimeoutCause(context.Background(), d, spent)
-		c, err := newNode(t).Do(ctx, urlFor(s.Host(), s.Port(), "/"), nil, httpclient.MethodGet, nil)
-		cancel()
-		assert.Equal(t, ResultTimeout, c.Result, "%v", d)
-		assert.ErrorIs(t, err, ResultTimeout)
-		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.ErrorIs(t, err, spent, "%v", d)
-		assert.NotContains(t, err.Error(), "\n")
+	wrapping := fmt.Errorf("game: budget: %w", context.DeadlineExceeded) // a cause that says the deadline itself
+	for _, cause := range []error{spent, wrapping} {
+		for _, d := range []time.Duration{150 * time.Millisecond, -time.Second} {
+			ctx, cancel := context.WithTimeoutCause(context.Background(), d, cause)
+			c, err := newNode(t).Do(ctx, urlFor(s.Host(), s.Port(), "/"), nil, httpclient.MethodGet, nil)
+			cancel()
+			assert.Equal(t, ResultTimeout, c.Result, "%v", d)
+			assert.ErrorIs(t, err, ResultTimeout)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.ErrorIs(t, err, cause, "%v", d)
+			assert.Contains(t, err.Error(), cause.Error())
+			assert.NotContains(t, err.Error(), "\n")
+		}
 	}
 }
 

@@ -634,11 +634,14 @@ func ctxErr(ctx context.Context) error { return withCause(ctx, ctx.Err()) }
 // (context.WithCancelCause, WithTimeoutCause…), in one line; err alone when
 // there is no other cause.
 func withCause(ctx context.Context, err error) error {
-	cause := context.Cause(ctx)
-	if cause == nil || errors.Is(cause, err) {
+	switch cause := context.Cause(ctx); {
+	case cause == nil || cause == err:
 		return err
+	case errors.Is(cause, err):
+		return cause // it says err itself (fmt.Errorf("…: %w", context.DeadlineExceeded))
+	default:
+		return fmt.Errorf("%w: %w", err, cause)
 	}
-	return fmt.Errorf("%w: %w", err, cause)
 }
 
 // reportProgress calls the progress callback when the counters moved.

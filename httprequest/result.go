@@ -104,8 +104,7 @@ type Completion struct {
 //	errors.Is(err, httprequest.ResultCantResolve)
 //	errors.As(err, &dnsErr) // *net.DNSError
 //
-// work on the same value. Cause is nil where there is nothing more to say
-// (e.g. ResultNoResponse).
+// work on the same value. Every ResultError the node makes has a Cause.
 type ResultError struct {
 	Result Result
 	Cause  error

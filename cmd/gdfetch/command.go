@@ -45,7 +45,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	var held *spool
 	var bodyOut io.Writer = stdout
 	var heldFor io.Writer = stdout // where the held body goes
-	if cfg.fail && (cfg.output == "" && !cfg.json || cfg.device != nil) || cfg.include && cfg.output == "" && !cfg.json {
+	if cfg.fail && (cfg.output == "" && !cfg.json || cfg.device != nil) || cfg.include && !cfg.json && (cfg.output == "" || cfg.device != nil) {
 		held = &spool{}
 		defer held.Close()
 		bodyOut = held
@@ -109,7 +109,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gdfetch: interrupted: request canceled")
 		return exitInterrupted
 	case errors.Is(err, godot.ErrInvalidParameter):
-		fmt.Fprintf(stderr, "gdfetch: bad URL %q: %v\n", cfg.url, err)
+		fmt.Fprintf(stderr, "gdfetch: bad URL %q: %v\n", withoutPassword(cfg.url), err)
 		return exitUsage
 	case err != nil:
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
@@ -138,7 +138,10 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		}
 	} else {
 		if cfg.include {
-			writeInclude(stdout, ex)
+			if err := writeInclude(stdout, ex); err != nil {
+				fmt.Fprintf(stderr, "gdfetch: writing the headers: %v\n", err)
+				return exitWrite
+			}
 		}
 		body := ex.Body
 		if cfg.fail && ex.ResponseCode >= 400 {
@@ -233,8 +236,8 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 		steps = append(steps, n.SetTLSOptions(cfg.tls))
 	}
 	switch {
-	case cfg.device != nil && cfg.fail:
-		steps = append(steps, n.SetBodyWriter(stdout)) // runFetch's spool, for the device below 400
+	case cfg.device != nil && (cfg.fail || cfg.include && !cfg.json):
+		steps = append(steps, n.SetBodyWriter(stdout)) // runFetch's spool, for the device at the end
 	case cfg.device != nil:
 		steps = append(steps, n.SetBodyWriter(cfg.device))
 	case cfg.output == "" && !cfg.json:

@@ -272,7 +272,7 @@ func verboseRequest(n *httprequest.HTTPRequest, cfg *config) []byte {
 	_, userCookie := wire.LookupField(cfg.headers, "cookie")
 	if jar := n.CookieJar(); jar != nil && target != nil && !userCookie && nodeLines+1 <= len(lines) {
 		req := http.Request{Header: http.Header{}}
-		for _, c := range jar.Cookies(target) {
+		for _, c := range jarCookies(jar, target, cfg.sent) {
 			req.AddCookie(c)
 		}
 		if line := req.Header.Get("Cookie"); line != "" {
@@ -286,6 +286,16 @@ func verboseRequest(n *httprequest.HTTPRequest, cfg *config) []byte {
 	return append([]byte(strings.Join(lines, "\r\n")), b[headEnd:]...)
 }
 
+// jarCookies is the jar's Cookie line for target: for a request printed
+// after it went (sent), what the jar gave the node for it, not what it holds
+// now (the response may have set more).
+func jarCookies(jar http.CookieJar, target *url.URL, sent bool) []*http.Cookie {
+	if fj, ok := jar.(*fetchJar); ok && sent {
+		return fj.lastGiven()
+	}
+	return jar.Cookies(target)
+}
+
 // fetchJar is a net/http/cookiejar.Jar that also remembers the cookies it
 // was given, so that -c can write them out (a cookiejar.Jar cannot list
 // its cookies).
@@ -296,6 +306,26 @@ type fetchJar struct {
 	order []cookieKey
 
 	skipped []string // the -b files' lines load skipped, for -v
+
+	// given is what Cookies last answered (the Cookie line of the node's
+	// last request), for -C -'s -v, printed after the request went.
+	given []*http.Cookie
+}
+
+// Cookies is the jar's answer, remembered as given.
+func (j *fetchJar) Cookies(u *url.URL) []*http.Cookie {
+	c := j.Jar.Cookies(u)
+	j.mu.Lock()
+	j.given = c
+	j.mu.Unlock()
+	return c
+}
+
+// lastGiven returns what Cookies last answered.
+func (j *fetchJar) lastGiven() []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.given
 }
 
 type cookieKey struct{ domain, path, name string }

@@ -46,6 +46,9 @@ type config struct {
 	resume                                                  bool // -C -: DoResumable into -o (resume.go)
 
 	net netFlags // -b, -c, --proxy-user, --noproxy, environment proxies (cookies.go)
+	// sent: verboseRequest prints a request that went already (-C -'s -v):
+	// its Cookie line is the one the jar gave, not what the jar holds now.
+	sent bool
 
 	include, silent, verbose, json, fail bool
 
@@ -394,8 +397,8 @@ func withoutPassword(s string) string {
 	if i := strings.Index(s, "://"); i >= 0 {
 		start = i + len("://")
 	}
-	end := len(s)
-	if i := strings.IndexAny(s[start:], "/?#"); i >= 0 {
+	end := len(s) // the userinfo ends at the last '@' before the first '/', as parseProxy reads it
+	if i := strings.IndexByte(s[start:], '/'); i >= 0 {
 		end = start + i
 	}
 	at := strings.LastIndex(s[start:end], "@")

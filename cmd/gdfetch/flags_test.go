@@ -242,12 +242,20 @@ func TestNoPasswordInMessages(t *testing.T) {
 		{"-x", "http://alice:s3cret@/", "http://example.com/"},
 		{"--proxy-user", "s3cret", "http://example.com/"},
 		{"http://alice:s3cret@example.com:99999/"},
+		{"-x", "alice:s3cret?x@127.0.0.1:99999", "http://example.com/"},
+		{"-x", "http://alice:s3cret#x@127.0.0.1:0", "http://example.com/"},
 	} {
 		code, _, stderr := gdfetch(t, args...)
 		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
 		assert.NotContains(t, stderr, "s3cret", "%v", args)
 	}
+	// The node's own refusal of a URL (a NUL, CR/LF, a space in the host).
+	for _, u := range []string{"http://alice:s3cret@example.com/a\x00b", "http://alice:s3cret@example.com/a\r\nb", "http://alice:s3cret@ex ample.com/"} {
+		_, _, stderr := gdfetch(t, u)
+		assert.NotContains(t, stderr, "s3cret", "%q", u)
+	}
 	assert.Equal(t, "http://alice:xxxxx@h/p@q", withoutPassword("http://alice:s3cret@h/p@q"))
+	assert.Equal(t, "alice:xxxxx@h:1", withoutPassword("alice:s3c?ret@h:1"))
 	assert.Equal(t, "alice@h", withoutPassword("alice@h"))
 }
 

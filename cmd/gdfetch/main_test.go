@@ -117,3 +117,52 @@ func TestBrokenPipeExit(t *testing.T) {
 	assert.False(t, signaled, "gdfetch was killed by SIGPIPE")
 	assert.Equal(t, exitWrite, code)
 }
+
+// TestHeadersToClosedPipe: -i's and -I's block written to a stdout whose
+// reader is gone exits 23, as curl's "Failed writing header" (curl 7.88
+// does the same when installed), not 0: with SIGPIPE handled the failed
+// write must be noticed.
+func TestHeadersToClosedPipe(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+	run := func(env string, name string, args ...string) (code int, signaled bool) {
+		r, w, err := os.Pipe()
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
+		cmd := exec.Command(name, args...)
+		cmd.Stdout = w
+		cmd.Env = append(os.Environ(), "http_proxy=", "HTTP_PROXY=", "NO_PROXY=", "no_proxy=")
+		if env != "" {
+			cmd.Env = append(cmd.Env, "GDFETCH_MAIN_ARGS="+env)
+		}
+		require.NoError(t, cmd.Start())
+		require.NoError(t, w.Close())
+		err = cmd.Wait()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), ee.ProcessState.String() == "signal: broken pipe"
+		}
+		require.NoError(t, err)
+		return 0, false
+	}
+	for _, flag := range []string{"-I", "-i"} {
+		if path, err := exec.LookPath("curl"); err == nil {
+			code, _ := run("", path, "-s", flag, srv.URL("/"))
+			assert.Equal(t, exitWrite, code, "curl %s", flag)
+		}
+		code, signaled := run("-s\x1f"+flag+"\x1f"+srv.URL("/"), os.Args[0], "-test.run=^TestMainProcess$")
+		assert.False(t, signaled, flag)
+		assert.Equal(t, exitWrite, code, "gdfetch %s", flag)
+	}
+}
+
+// TestIncludeToDeviceOrder: -i with -o /dev/stdout (a device: the body is
+// not a download_file) prints the result line and the headers, then the
+// body, as curl does — the body is held until the block is out.
+func TestIncludeToDeviceOrder(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nBODY"))
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMainProcess$")
+	cmd.Env = append(os.Environ(), "GDFETCH_MAIN_ARGS=-s\x1f-i\x1f-o\x1f/dev/stdout\x1f"+srv.URL("/"), "http_proxy=", "HTTP_PROXY=", "NO_PROXY=", "no_proxy=")
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	assert.Equal(t, "RESULT_SUCCESS (0) 200\nContent-Length: 4\nConnection: close\n\nBODY", string(out))
+}

@@ -22,7 +22,7 @@ func resultLine(ex *exchange) string {
 // writeInclude prints -i's block: the result line, the headers exactly as
 // request_completed delivers them (stripped lines, in order, duplicates
 // kept, no status line: Godot gives only the code), and an empty line.
-func writeInclude(w io.Writer, ex *exchange) {
+func writeInclude(w io.Writer, ex *exchange) error {
 	var b strings.Builder
 	b.WriteString(resultLine(ex))
 	b.WriteByte('\n')
@@ -31,7 +31,8 @@ func writeInclude(w io.Writer, ex *exchange) {
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')
-	io.WriteString(w, b.String())
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // summary is the line printed on stderr after a transfer: the result, the

@@ -81,7 +81,7 @@ func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config
 		// If-Range included), the jar's Cookie line and the proxy's form,
 		// decided as for any other request (verboseRequest).
 		sent := *cfg
-		sent.headers, sent.body, sent.hasBody = r.Sent, nil, false
+		sent.headers, sent.body, sent.hasBody, sent.sent = r.Sent, nil, false, true
 		writeRequest(verbose, verboseRequest(n, &sent))
 	}
 	return ex, resumeLine(r), nil

@@ -234,3 +234,28 @@ func TestResumeVerboseAsSent(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeVerboseCookieAsSent: -C - -v prints the request after it went,
+// with the Cookie line the jar gave it — not a cookie its response set.
+func TestResumeVerboseCookieAsSent(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("Cookie"))
+		mu.Unlock()
+		w.Header().Set("Set-Cookie", "sid=new; Path=/")
+		w.Header().Set("ETag", `"e"`)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader([]byte("hello world")))
+	}))
+	defer srv.Close()
+	t.Setenv("http_proxy", "")
+	t.Setenv("HTTP_PROXY", "")
+	out := filepath.Join(t.TempDir(), "f")
+	code, _, stderr := gdfetch(t, "-v", "-b", "", "-C", "-", "-o", out, srv.URL+"/f")
+	require.Equal(t, exitOK, code, stderr)
+	mu.Lock()
+	require.Equal(t, []string{""}, got, "the request carried no cookie")
+	mu.Unlock()
+	assert.NotContains(t, stderr, "> Cookie:")
+}
