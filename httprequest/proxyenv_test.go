@@ -13,6 +13,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -169,6 +170,12 @@ func TestProxyFuncErrorAndBusy(t *testing.T) {
 		o := d.run(t, n, "http://game.example/", nil, httpclient.MethodGet, nil)
 		assertCompletion(t, Completion{Result: ResultCantConnect}, o)
 		assert.ErrorIs(t, o.Err, boom)
+		if d.Driver == drive.Process { // Request itself returns ERR_CANT_CONNECT, and says it once
+			require.Error(t, o.ReqErr)
+			assert.ErrorIs(t, o.ReqErr, godot.ErrCantConnect)
+			assert.ErrorIs(t, o.ReqErr, boom)
+			assert.Equal(t, 1, strings.Count(o.ReqErr.Error(), "ERR_CANT_CONNECT"), o.ReqErr.Error())
+		}
 	})
 	n := New()
 	t.Cleanup(n.Close)

@@ -258,6 +258,9 @@ func (n *HTTPRequest) requestRaw(url string, headers []string, method httpclient
 	if err := r.connect(); err != nil {
 		r.fail(ResultCantConnect, 0, nil, err)
 		n.enqueue(r)
+		if godot.CodeOf(err) == godot.ErrCantConnect {
+			return err // already says ERR_CANT_CONNECT (a proxy refusal): not twice
+		}
 		return godot.Wrap(godot.ErrCantConnect, "request", err)
 	}
 	return nil
