@@ -132,7 +132,13 @@
 //	RESULT_TIMEOUT                        28  CURLE_OPERATION_TIMEDOUT
 //	a bad flag, argument or URL            2
 //	--fail and a response code ≥ 400      22  CURLE_HTTP_RETURNED_ERROR
-//	interrupted (Ctrl-C)                 130
+//	interrupted (Ctrl-C)                 130  death by SIGINT, which shells report as 130
+//
+// On Ctrl-C gdfetch cancels the request, cleans up (the partial -o file,
+// -C -'s state, the bar), prints "gdfetch: interrupted", and then dies of
+// SIGINT as curl does, so that a shell loop or a script stops (an exit(130)
+// would tell the shell that gdfetch handled the interrupt). Started with
+// SIGINT ignored, or on Windows, it exits 130.
 package main
 
 // usage is the text of gdfetch --help.
@@ -204,5 +210,5 @@ not writable (a closed pipe); 28 TIMEOUT; 35 TLS_HANDSHAKE_ERROR (60 when the ce
 failed verification); 47 REDIRECT_LIMIT_REACHED; 52 NO_RESPONSE, or CONNECTION_ERROR closed
 before the response head ("empty reply"); 56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED;
 63 BODY_SIZE_LIMIT_EXCEEDED; 2 bad flag or URL; 22 --fail; 33 -C -: a 206 that does not
-continue the file; 130 interrupted.
+continue the file; Ctrl-C: death by SIGINT after cleanup (shells report 130).
 `

@@ -1,0 +1,273 @@
+//go:build unix
+
+package main
+
+// Terminal tests: gdfetch run as a child process (this test binary's
+// TestMainProcess) with its standard streams on a pseudo-terminal
+// (python3's pty module; the tests skip without python3), the bytes the
+// terminal receives rendered by a small VT emulator (screen) to see what a
+// user sees.
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// ptyScript runs argv with stdin, stdout and stderr on one controlling pty
+// (or stdout on a pipe, "out":"pipe"), sends ^C through the pty when the
+// terminal output first contains "intr_on" (after "intr_delay" s), and
+// prints one JSON object: the exit status (negative: the signal that killed
+// it), the terminal's bytes and the pipe's bytes (base64).
+const ptyScript = `
+import os, sys, pty, select, time, termios, fcntl, struct, subprocess, json, base64
+cfg = json.loads(sys.argv[1])
+cm, cs = pty.openpty()
+fcntl.ioctl(cs, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cfg.get("cols", 80), 0, 0))
+before = termios.tcgetattr(cs)
+out_r = None
+stdout = cs
+if cfg.get("out") == "pipe":
+    out_r, stdout = os.pipe()
+def pre():
+    os.setsid()
+    fcntl.ioctl(cs, termios.TIOCSCTTY, 0)
+env = dict(os.environ); env.update(cfg.get("env", {}))
+p = subprocess.Popen(cfg["argv"], stdin=cs, stdout=stdout, stderr=cs, preexec_fn=pre, env=env)
+if out_r is not None: os.close(stdout)
+tty = b""; out = b""; t0 = time.time(); sent = False; rc = None
+readers = [cm] + ([out_r] if out_r is not None else [])
+intr_on = cfg.get("intr_on", "").encode()
+while True:
+    now = time.time() - t0
+    if not sent and intr_on and intr_on in tty:
+        time.sleep(cfg.get("intr_delay", 0)); os.write(cm, b"\x03"); sent = True
+    r, _, _ = select.select(readers, [], [], 0.02)
+    for f in r:
+        try: d = os.read(f, 65536)
+        except OSError: d = b""
+        if not d: readers.remove(f); continue
+        if f == cm: tty += d
+        else: out += d
+    if rc is None: rc = p.poll()
+    if rc is not None and not r: break
+    if now > cfg.get("timeout", 20): p.kill(); p.wait(); rc = "timeout"; break
+print(json.dumps({"rc": rc, "sent": sent, "termios_same": termios.tcgetattr(cs) == before,
+    "tty": base64.b64encode(tty).decode(), "out": base64.b64encode(out).decode()}))
+`
+
+// ptyRun is what ptyScript saw.
+type ptyRun struct {
+	RC          any    `json:"rc"` // a number, or "timeout"
+	Sent        bool   `json:"sent"`
+	TermiosSame bool   `json:"termios_same"`
+	TTY64       string `json:"tty"`
+	Out64       string `json:"out"`
+	tty, out    []byte
+}
+
+// diedOfSIGINT reports whether the child was killed by SIGINT (Python's
+// Popen.returncode -2).
+func (r *ptyRun) diedOfSIGINT() bool {
+	rc, ok := r.RC.(float64)
+	return ok && rc == -2
+}
+
+// runPTY runs cfg (argv, cols, out, intr_on, intr_delay, env, timeout)
+// through ptyScript, with no proxy variables and TERM=xterm unless env says
+// otherwise.
+func runPTY(t *testing.T, cfg map[string]any) *ptyRun {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is needed for a pseudo-terminal")
+	}
+	env := map[string]string{"http_proxy": "", "HTTP_PROXY": "", "NO_PROXY": "", "no_proxy": "", "TERM": "xterm", "NO_COLOR": ""}
+	if e, ok := cfg["env"].(map[string]string); ok {
+		for k, v := range e {
+			env[k] = v
+		}
+	}
+	cfg["env"] = env
+	b, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	raw, err := exec.Command(py, "-c", ptyScript, string(b)).Output()
+	require.NoError(t, err, "%s", raw)
+	var r ptyRun
+	require.NoError(t, json.Unmarshal(raw, &r))
+	r.tty, _ = base64.StdEncoding.DecodeString(r.TTY64)
+	r.out, _ = base64.StdEncoding.DecodeString(r.Out64)
+	return &r
+}
+
+// selfArgs is gdfetch's command line through this test binary's
+// TestMainProcess (main() with GDFETCH_MAIN_ARGS), as TestBrokenPipeExit.
+func selfArgs(args ...string) (argv []string, env map[string]string) {
+	return []string{os.Args[0], "-test.run=^TestMainProcess$"},
+		map[string]string{"GDFETCH_MAIN_ARGS": strings.Join(args, "\x1f")}
+}
+
+// screen renders terminal output as an xterm would (autowrap with the
+// pending-wrap column, CR, LF, EL), one string per row, trailing blanks cut.
+func screen(b []byte, cols int) []string {
+	blank := func() []rune {
+		r := make([]rune, cols)
+		for i := range r {
+			r[i] = ' '
+		}
+		return r
+	}
+	rows := [][]rune{blank()}
+	r, c, pend := 0, 0, false
+	newline := func() {
+		r++
+		if r == len(rows) {
+			rows = append(rows, blank())
+		}
+	}
+	s := string(b)
+	for i := 0; i < len(s); {
+		ch, size := utf8.DecodeRuneInString(s[i:])
+		if ch == 0x1b && i+1 < len(s) && s[i+1] == '[' {
+			j := i + 2
+			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == ';' || s[j] == '?') {
+				j++
+			}
+			if j < len(s) {
+				arg := s[i+2 : j]
+				if s[j] == 'K' {
+					switch arg {
+					case "2":
+						rows[r] = blank()
+					case "", "0":
+						for k := c; k < cols; k++ {
+							rows[r][k] = ' '
+						}
+					}
+				}
+				i = j + 1
+				continue
+			}
+		}
+		i += size
+		switch {
+		case ch == '\r':
+			c, pend = 0, false
+		case ch == '\n':
+			newline()
+			pend = false
+		case ch >= 0x20 && ch != 0x7f:
+			if pend {
+				newline()
+				c, pend = 0, false
+			}
+			rows[r][c] = ch
+			if c == cols-1 {
+				pend = true
+			} else {
+				c++
+			}
+		}
+	}
+	lines := make([]string, 0, len(rows))
+	for _, row := range rows {
+		lines = append(lines, strings.TrimRight(string(row), " "))
+	}
+	return lines
+}
+
+// slowBody is a server that sends a 2000-byte body 100 bytes every 100 ms.
+func slowBody(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "2000")
+		for range 20 {
+			if _, err := w.Write([]byte(strings.Repeat("s", 100))); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			time.Sleep(100 * time.Millisecond)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestTerminalCtrlCStopsShellLoop: Ctrl-C in a shell loop over gdfetch
+// stops the loop, as with curl: gdfetch cleans up, then dies of SIGINT. A
+// normal exit(130) would tell the shell that the child handled the
+// interrupt (bash's wait-and-cooperative-exit), and the loop would go on.
+// A shell that traps SIGINT still reports 130 for it.
+func TestTerminalCtrlCStopsShellLoop(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is needed")
+	}
+	srv := slowBody(t)
+	argv, env := selfArgs("-s", "-o", "/dev/null", srv.URL+"/s")
+	loop := fmt.Sprintf(`for i in 1 2; do echo "ITER $i"; %q %q; done; echo LOOP-END`, argv[0], argv[1])
+	run := runPTY(t, map[string]any{"argv": []string{"bash", "-c", loop}, "env": env,
+		"intr_on": "ITER 1", "intr_delay": 0.5, "timeout": 15})
+	require.True(t, run.Sent)
+	assert.Contains(t, string(run.tty), "gdfetch: interrupted", "%q", run.tty)
+	assert.NotContains(t, string(run.tty), "ITER 2", "the loop went on after Ctrl-C: %q", run.tty)
+	assert.NotContains(t, string(run.tty), "LOOP-END", "the loop went on after Ctrl-C: %q", run.tty)
+	assert.True(t, run.TermiosSame)
+
+	trapped := fmt.Sprintf(`trap 'echo TRAPPED' INT; echo START; %q %q; echo "rc=$?"`, argv[0], argv[1])
+	run = runPTY(t, map[string]any{"argv": []string{"bash", "-c", trapped}, "env": env,
+		"intr_on": "START", "intr_delay": 0.5, "timeout": 15})
+	require.True(t, run.Sent)
+	assert.Contains(t, string(run.tty), "rc=130", "%q", run.tty)
+}
+
+// TestInterruptDiesOfSIGINT: gdfetch sent SIGINT mid-transfer removes its
+// partial -o file (the node's atomic download), prints its message, and
+// dies of SIGINT; started with SIGINT ignored (a background job of a
+// non-interactive shell) it exits 130 instead, as the fallback.
+func TestInterruptDiesOfSIGINT(t *testing.T) {
+	srv := slowBody(t)
+	for _, ignored := range []bool{false, true} {
+		t.Run(fmt.Sprint("ignored=", ignored), func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "f")
+			argv, _ := selfArgs()
+			cmd := exec.Command(argv[0], argv[1])
+			if ignored {
+				if _, err := exec.LookPath("bash"); err != nil {
+					t.Skip("bash is needed")
+				}
+				cmd = exec.Command("bash", "-c", `trap "" INT; exec "$0" "$1"`, argv[0], argv[1])
+			}
+			cmd.Env = append(os.Environ(), "GDFETCH_MAIN_ARGS=-s\x1f-o\x1f"+file+"\x1f"+srv.URL+"/s",
+				"http_proxy=", "HTTP_PROXY=", "NO_PROXY=", "no_proxy=")
+			var errOut strings.Builder
+			cmd.Stderr = &errOut
+			require.NoError(t, cmd.Start())
+			time.Sleep(500 * time.Millisecond)
+			require.NoError(t, cmd.Process.Signal(os.Interrupt))
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee, errOut.String())
+			if ignored {
+				assert.Equal(t, exitInterrupted, ee.ExitCode(), "%v: %s", ee, errOut.String())
+			} else {
+				assert.Equal(t, "signal: interrupt", ee.ProcessState.String(), errOut.String())
+			}
+			assert.Contains(t, errOut.String(), "gdfetch: interrupted")
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Empty(t, entries, "a partial file is left")
+		})
+	}
+}
