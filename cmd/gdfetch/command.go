@@ -70,7 +70,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	var resumed string
 	switch {
 	case cfg.resume:
-		ex, resumed, err = driveResumable(ctx, n, cfg, bar.update, stderr)
+		ex, resumed, err = driveResumable(ctx, n, cfg, bar.update)
 	case cfg.upload != nil:
 		release := func() {}
 		ex, err = driveStart(ctx, n, func() error {
@@ -83,6 +83,9 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		ex, err = drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
 	}
 	bar.finish()
+	if cfg.verbose && cfg.resume && ex != nil { // after the bar, or it would share its line
+		writeRequest(stderr, ex.Request)
+	}
 	if held := downloadPath(cfg); held != cfg.output {
 		// -f: the -o file takes the body only when the response is below 400.
 		if ferr := keepOrDrop(held, cfg.output, err == nil && ctx.Err() == nil && ex.Result == httprequest.ResultSuccess && ex.ResponseCode < 400); ferr != nil && err == nil {

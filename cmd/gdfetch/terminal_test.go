@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -270,4 +271,59 @@ func TestInterruptDiesOfSIGINT(t *testing.T) {
 			assert.Empty(t, entries, "a partial file is left")
 		})
 	}
+}
+
+// TestTerminalResumeVerboseBarCleared: with -C - and -v on a terminal, the
+// request bytes (printed after DoResumable, Range and If-Range included)
+// come after the progress bar was removed, as on every other path: "> GET"
+// starts its row, not glued to the bar's last frame.
+func TestTerminalResumeVerboseBarCleared(t *testing.T) {
+	const size = 400 << 10
+	body := strings.Repeat("r", size)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		if rg := r.Header.Get("Range"); strings.HasPrefix(rg, "bytes=") && r.Header.Get("If-Range") == `"v1"` {
+			off, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(rg, "bytes="), "-"))
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, size-1, size))
+			w.Header().Set("Content-Length", strconv.Itoa(size-off))
+			w.WriteHeader(http.StatusPartialContent)
+			for rest := body[off:]; len(rest) > 0; {
+				n := min(32<<10, len(rest))
+				_, _ = w.Write([]byte(rest[:n]))
+				w.(http.Flusher).Flush()
+				rest = rest[n:]
+				time.Sleep(20 * time.Millisecond)
+			}
+			return
+		}
+		// The first run: cut after 40 KiB, so that -C - has a state to resume.
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(body[:40<<10]))
+		w.(http.Flusher).Flush()
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "f")
+	argv, env := selfArgs("-C", "-", "-o", file, srv.URL+"/f")
+	first := runPTY(t, map[string]any{"argv": argv, "env": env})
+	require.EqualValues(t, exitPartial, first.RC, "%q", first.tty)
+	require.FileExists(t, file+".gdhttp-resume")
+
+	argv, env = selfArgs("-C", "-", "-v", "-o", file, srv.URL+"/f")
+	run := runPTY(t, map[string]any{"argv": argv, "env": env})
+	require.EqualValues(t, exitOK, run.RC, "%q", run.tty)
+	require.Contains(t, string(run.tty), "appended from byte", "%q", run.tty)
+	require.Contains(t, string(run.tty), "% |", "no progress bar was drawn: %q", run.tty)
+	found := false
+	for _, line := range screen(run.tty, 200) {
+		if i := strings.Index(line, "> GET "); i >= 0 {
+			found = true
+			assert.Equal(t, 0, i, "-v's request line shares its row with the progress bar: %q\n(bytes: %q)", line, run.tty)
+		}
+		assert.NotContains(t, line, "% |", "a bar frame is left on the screen: %q", line)
+	}
+	assert.True(t, found, "no request line: %q", run.tty)
 }
