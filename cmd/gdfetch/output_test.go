@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -15,9 +16,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/gdhttp/gdhttp/httprequest"
 	"github.com/gdhttp/gdhttp/internal/testserver"
@@ -328,6 +331,53 @@ func TestProgressShowsDecodedBytes(t *testing.T) {
 	require.Equal(t, httprequest.ResultSuccess, ex.Result)
 	assert.Equal(t, int64(320), ex.Decoded)
 	assert.Contains(t, bar.String(), "320 B decoded")
+}
+
+// TestProgressRedrawsLatest: the bar's callbacks are throttled (a second
+// value 20 ms after the first is not drawn at once), and a ticker redraws
+// the latest values while nothing arrives: the count within a redraw
+// period, the rate falling to 0 once a second passed without bytes. The
+// ticker's goroutine ends with finish.
+func TestProgressRedrawsLatest(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	n := httprequest.New()
+	defer n.Close()
+	var bar lockedBuffer
+	p := newProgress(&bar, n, true)
+	p.upload(1000, 10000)
+	p.upload(2000, 10000)
+	assert.NotContains(t, bar.String(), "2.0/9.8 KiB", "not throttled")
+	assert.Eventually(t, func() bool { return strings.Contains(lastFrame(bar.String()), "(2.0/9.8 KiB") },
+		3*redrawEvery, 10*time.Millisecond, "the latest count is not redrawn: %q", bar.String())
+	assert.Eventually(t, func() bool { return strings.Contains(lastFrame(bar.String()), "(2.0/9.8 KiB, 0 B/s)") },
+		rateSamples*redrawEvery+5*redrawEvery, 20*time.Millisecond, "the rate does not fall during a stall: %q", bar.String())
+	p.finish()
+	assert.True(t, strings.HasSuffix(bar.String(), "\r\x1b[2K"), "the bar is not cleared: %q", bar.String())
+	assert.NoError(t, goleak.Find(leaks), "the ticker outlives finish")
+}
+
+// lastFrame is the last frame of a bar's output.
+func lastFrame(s string) string {
+	s = strings.TrimSuffix(s, "\x1b[K")
+	return s[strings.LastIndexByte(s, '\r')+1:]
+}
+
+// TestProgressAllocs: feeding the bar, a redraw included, does not
+// allocate (the frame is built in a buffer kept between redraws).
+func TestProgressAllocs(t *testing.T) {
+	n := httprequest.New()
+	defer n.Close()
+	p := newProgress(io.Discard, n, true)
+	defer p.finish()
+	p.upload(1, 1<<30)
+	var i int64
+	assert.Zero(t, testing.AllocsPerRun(200, func() {
+		i += 4096
+		p.upload(i, 1<<30)
+		p.mu.Lock()
+		p.redraw(time.Now())
+		p.mu.Unlock()
+	}))
 }
 
 func TestShowProgress(t *testing.T) {

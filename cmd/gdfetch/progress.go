@@ -3,9 +3,10 @@ package main
 import (
 	"io"
 	"os"
+	"strconv"
+	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/gdhttp/gdhttp/httprequest"
@@ -17,17 +18,55 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// redrawEvery is the bar's refresh period: the values it shows (bytes,
+// rate, times) are at most this old, give or take one period, also while
+// nothing arrives (a stall).
+const redrawEvery = 100 * time.Millisecond
+
+// rateSamples is how many redraws the rate is averaged over: about a
+// second at redrawEvery.
+const rateSamples = 10
+
+// barWidth is the width of the bar itself, between its two '|'.
+const barWidth = 24
+
 // progress draws a transfer's progress bar on a terminal: the body's wire
 // bytes (after de-chunking, before decompression) against get_body_size()
 // when it is known (with rate and ETA), a byte count and rate when it is
 // not, and the decoded bytes when they differ (a compressed body). It is fed
-// by the node's OnProgress callback. A nil *progress draws nothing.
+// by the node's OnProgress callback (and OnUploadProgress: the request body
+// going out, -F and -T). A nil *progress draws nothing.
+//
+// The callbacks only record the values, and redraw when the last frame is
+// redrawEvery old; a ticker, running while a bar is shown, redraws the
+// latest values on idle frames (and through -C -'s blocking Do), so the
+// bar never shows stale numbers for long. The frame is built in a buffer
+// kept from one redraw to the next: feeding the bar does not allocate.
 type progress struct {
-	w     io.Writer
-	n     *httprequest.HTTPRequest
-	bar   *progressbar.ProgressBar
-	total int64
-	up    bool // the bar shows the request body going out (-F, -T)
+	w io.Writer
+	n *httprequest.HTTPRequest
+
+	mu      sync.Mutex
+	active  bool      // a bar is running (start … clear)
+	up      bool      // the bar shows the request body going out (-F, -T)
+	total   int64     // the bar's size; −1: unknown (chunked, until close)
+	cur     int64     // bytes so far
+	decoded int64     // decoded body bytes (shown when they differ from cur)
+	origin  time.Time // the bar's start, for the elapsed time and the first rate
+	drawn   time.Time // the last redraw
+	shown   bool      // a frame is on the terminal's line
+	samples [rateSamples]rateSample
+	next    int // the ring's next slot, the oldest sample once it is full
+	buf     []byte
+
+	stop chan struct{} // closes the ticker's goroutine
+	done chan struct{} // closed when it has returned
+}
+
+// rateSample is the byte count at one redraw.
+type rateSample struct {
+	at time.Time
+	n  int64
 }
 
 // newProgress returns a progress bar writing to w, or nil when show is false
@@ -36,7 +75,7 @@ func newProgress(w io.Writer, n *httprequest.HTTPRequest, show bool) *progress {
 	if !show {
 		return nil
 	}
-	return &progress{w: w, n: n}
+	return &progress{w: w, n: n, origin: time.Now(), buf: make([]byte, 0, 256)}
 }
 
 // update is the OnProgress callback.
@@ -45,13 +84,12 @@ func (p *progress) update(wireBytes, decodedBytes int64) {
 		return
 	}
 	total := p.n.BodySize() // −1: chunked, until close; changes on a redirect
-	if p.bar == nil || p.up || total != p.total {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.active || p.up || total != p.total {
 		p.start(total, false)
 	}
-	if decodedBytes != wireBytes {
-		p.bar.Describe("→ " + humanBytes(decodedBytes) + " decoded")
-	}
-	_ = p.bar.Set64(wireBytes)
+	p.set(wireBytes, decodedBytes)
 }
 
 // upload is the OnUploadProgress callback: the request body's bytes sent
@@ -60,49 +98,227 @@ func (p *progress) upload(sent, total int64) {
 	if p == nil {
 		return
 	}
-	if p.bar == nil || !p.up || total != p.total {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.active || !p.up || total != p.total {
 		p.start(total, true)
-		p.bar.Describe("↑ upload")
 	}
-	_ = p.bar.Set64(sent)
+	p.set(sent, sent)
 }
 
-// start replaces the bar with a new one for total bytes.
+// set records the latest values and redraws when the last frame is old
+// enough, or when the transfer is complete. p.mu is held.
+func (p *progress) set(n, decoded int64) {
+	p.cur, p.decoded = n, decoded
+	now := time.Now()
+	if !p.shown || now.Sub(p.drawn) >= redrawEvery || n == p.total {
+		p.redraw(now)
+	}
+}
+
+// start begins a new bar for total bytes (a redirect's response, the
+// response after the upload), and the ticker when none runs. p.mu is held.
 func (p *progress) start(total int64, up bool) {
-	p.clear()
-	p.total, p.up = total, up
-	p.bar = progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(p.w),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(total > 0),
-		progressbar.OptionSetElapsedTime(total <= 0),
-		progressbar.OptionSetWidth(24),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionSpinnerType(14),
-		progressbar.OptionSetSpinnerChangeInterval(0), // no goroutine of its own
-		progressbar.OptionShowDescriptionAtLineEnd(),
-		progressbar.OptionUseIECUnits(true),
-	)
+	now := time.Now()
+	if p.active {
+		p.origin = now // the first bar counts from the request's start
+	}
+	p.active, p.up, p.total, p.cur, p.decoded = true, up, total, 0, 0
+	p.samples[0], p.next = rateSample{p.origin, 0}, 1
+	for i := 1; i < rateSamples; i++ {
+		p.samples[i] = rateSample{}
+	}
+	if p.stop == nil {
+		p.stop, p.done = make(chan struct{}), make(chan struct{})
+		go p.tick(p.stop, p.done)
+	}
 }
 
-// finish removes the bar from the terminal.
+// tick redraws the latest values every redrawEvery while the bar runs,
+// whether or not new bytes came.
+func (p *progress) tick(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(redrawEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			p.mu.Lock()
+			if p.active && now.Sub(p.drawn) >= redrawEvery*9/10 {
+				p.redraw(now)
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+// redraw writes the current frame over the previous one. p.mu is held.
+func (p *progress) redraw(now time.Time) {
+	p.drawn = now
+	// The rate over the last second or so: from the oldest sample kept.
+	oldest := p.samples[0]
+	if s := p.samples[p.next%rateSamples]; !s.at.IsZero() {
+		oldest = s
+	}
+	p.samples[p.next%rateSamples] = rateSample{now, p.cur}
+	p.next++
+	rate := -1.0 // unknown: too early to tell
+	if d := now.Sub(oldest.at); d >= redrawEvery {
+		rate = float64(p.cur-oldest.n) / d.Seconds()
+	}
+	b := append(p.buf[:0], '\r')
+	b = p.appendFrame(b, now, rate)
+	b = append(b, "\x1b[K"...) // what a longer frame left after this one
+	p.buf = b
+	_, _ = p.w.Write(b)
+	p.shown = true
+}
+
+// appendFrame appends the bar's text: " 45% |█████     | (176/391 KiB,
+// 1.2 MiB/s) [1s:2s]", or without a known size "(176 KiB, 1.2 MiB/s) [1s]",
+// then the description ("↑ upload", "→ 320 KiB decoded").
+func (p *progress) appendFrame(b []byte, now time.Time, rate float64) []byte {
+	if p.total > 0 {
+		pct := min(p.cur*100/p.total, 100)
+		if pct < 100 {
+			b = append(b, ' ')
+		}
+		if pct < 10 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendInt(b, pct, 10)
+		b = append(b, "% |"...)
+		fill := int(min(p.cur*barWidth/p.total, barWidth))
+		for i := range barWidth {
+			if i < fill {
+				b = append(b, "█"...)
+			} else {
+				b = append(b, ' ')
+			}
+		}
+		b = append(b, "| "...)
+	}
+	b = append(b, '(')
+	cur, curUnit := scaleBytes(p.cur)
+	if p.total >= 0 {
+		total, totalUnit := scaleBytes(p.total)
+		b = appendScaled(b, cur, curUnit)
+		if curUnit != totalUnit {
+			b = append(b, ' ')
+			b = append(b, curUnit...)
+		}
+		b = append(b, '/')
+		b = appendScaled(b, total, totalUnit)
+		b = append(b, ' ')
+		b = append(b, totalUnit...)
+	} else {
+		b = appendScaled(b, cur, curUnit)
+		b = append(b, ' ')
+		b = append(b, curUnit...)
+	}
+	if rate >= 0 {
+		r, unit := scaleBytes(int64(rate))
+		b = append(b, ", "...)
+		b = appendScaled(b, r, unit)
+		b = append(b, ' ')
+		b = append(b, unit...)
+		b = append(b, "/s"...)
+	}
+	b = append(b, ") ["...)
+	b = appendSeconds(b, now.Sub(p.origin))
+	if p.total > 0 {
+		b = append(b, ':')
+		switch {
+		case p.cur >= p.total:
+			b = append(b, "0s"...)
+		case rate > 0:
+			b = appendSeconds(b, time.Duration(float64(p.total-p.cur)/rate*float64(time.Second)))
+		default:
+			b = append(b, '?')
+		}
+	}
+	b = append(b, ']')
+	switch {
+	case p.up:
+		b = append(b, " ↑ upload"...)
+	case p.decoded != p.cur:
+		d, unit := scaleBytes(p.decoded)
+		b = append(b, " → "...)
+		b = appendScaled(b, d, unit)
+		b = append(b, ' ')
+		b = append(b, unit...)
+		b = append(b, " decoded"...)
+	}
+	return b
+}
+
+// finish removes the bar from the terminal and stops its ticker.
 func (p *progress) finish() {
-	if p != nil {
-		p.clear()
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	p.clear()
+	p.active = false
+	stop, done := p.stop, p.done
+	p.stop, p.done = nil, nil
+	p.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
 	}
 }
 
+// clear erases the bar's line. p.mu is held.
 func (p *progress) clear() {
-	if p.bar != nil {
-		_ = p.bar.Exit()
-		_ = p.bar.Clear()
-		// The bar's Clear blanks the bar's own width, not the description
-		// printed after it: erase the whole line (the bar is only drawn on
-		// a terminal).
+	if p.shown {
 		_, _ = io.WriteString(p.w, "\r\x1b[2K")
-		p.bar = nil
+		p.shown = false
 	}
+}
+
+// iecUnits are the units of scaleBytes, by powers of 1024.
+var iecUnits = [...]string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+
+// scaleBytes returns n in the largest IEC unit that keeps it at 1 or more.
+func scaleBytes(n int64) (float64, string) {
+	f, i := float64(n), 0
+	for f >= 1024 && i < len(iecUnits)-1 {
+		f /= 1024
+		i++
+	}
+	return f, iecUnits[i]
+}
+
+// appendScaled appends a count scaled by scaleBytes as the bar shows it:
+// whole bytes ("512"), one decimal below 10 in a larger unit ("2.0",
+// "9.8"), none from 10 ("391").
+func appendScaled(b []byte, f float64, unit string) []byte {
+	switch {
+	case unit == iecUnits[0]:
+		return strconv.AppendInt(b, int64(f), 10)
+	case f < 10:
+		return strconv.AppendFloat(b, f, 'f', 1, 64)
+	}
+	return strconv.AppendFloat(b, f, 'f', 0, 64)
+}
+
+// appendSeconds appends d rounded to the second: "0s", "42s", "3m5s",
+// "1h2m3s".
+func appendSeconds(b []byte, d time.Duration) []byte {
+	s := int64(d.Round(time.Second) / time.Second)
+	if h := s / 3600; h > 0 {
+		b = strconv.AppendInt(b, h, 10)
+		b = append(b, 'h')
+	}
+	if m := s % 3600 / 60; s >= 60 {
+		b = strconv.AppendInt(b, m, 10)
+		b = append(b, 'm')
+	}
+	b = strconv.AppendInt(b, s%60, 10)
+	return append(b, 's')
 }
 
 // humanBytes prints a byte count in IEC units: "512 B", "1.5 KiB".

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -326,4 +327,55 @@ func TestTerminalResumeVerboseBarCleared(t *testing.T) {
 		assert.NotContains(t, line, "% |", "a bar frame is left on the screen: %q", line)
 	}
 	assert.True(t, found, "no request line: %q", run.tty)
+}
+
+// stallServer answers one request with a 10000-byte Content-Length, 1000
+// body bytes 300 ms later, 1000 more 20 ms after them, and then nothing
+// until the client goes; it returns the URL.
+func stallServer(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done })
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 4096)
+		_, _ = c.Read(buf)
+		_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n"))
+		time.Sleep(300 * time.Millisecond)
+		_, _ = c.Write([]byte(strings.Repeat("a", 1000)))
+		time.Sleep(20 * time.Millisecond)
+		_, _ = c.Write([]byte(strings.Repeat("a", 1000)))
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, _ = c.Read(buf) // the stall, until gdfetch closes
+	}()
+	return "http://" + ln.Addr().String() + "/"
+}
+
+// TestTerminalBarStaleDuringStall: 1000 body bytes, 20 ms later 1000 more,
+// then the server stalls. The bar redraws the latest values at most
+// redrawEvery apart, idle frames included: during the stall it shows the
+// 2000 bytes received, and the rate falls to 0 (no bytes in the last
+// second), not its first sample's. With -C - (DoResumable's blocking Do:
+// no frames, 1000-byte chunks) the ticker alone redraws.
+func TestTerminalBarStaleDuringStall(t *testing.T) {
+	for _, flags := range [][]string{{"--in-place"}, {"-C", "-", "--chunk-size", "1000"}} {
+		argv, env := selfArgs(append(flags, "-o", filepath.Join(t.TempDir(), "f"), stallServer(t))...)
+		// ^C 1.5 s into the stall.
+		run := runPTY(t, map[string]any{"argv": argv, "env": env, "intr_on": "% |", "intr_delay": 1.5})
+		require.True(t, run.diedOfSIGINT(), "%v: %q", run.RC, run.tty)
+		tty := string(run.tty)
+		i := strings.LastIndex(tty, "% |")
+		require.GreaterOrEqual(t, i, 0, "%q", tty)
+		last := tty[i:]
+		if j := strings.IndexAny(last, "\r\x1b"); j >= 0 {
+			last = last[:j]
+		}
+		assert.Contains(t, last, "(2.0/9.8 KiB, 0 B/s)", "%v: the bar shown during the stall is not the bytes received (2000) at 0 B/s: %q\n(bytes %q)", flags, last, tty)
+	}
 }
