@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -354,6 +355,36 @@ func TestProgressRedrawsLatest(t *testing.T) {
 	p.finish()
 	assert.True(t, strings.HasSuffix(bar.String(), "\r\x1b[2K"), "the bar is not cleared: %q", bar.String())
 	assert.NoError(t, goleak.Find(leaks), "the ticker outlives finish")
+}
+
+// TestProgressFitsWidth: a frame is never wider than asked: the bar
+// shrinks, then the description, the times, the bar, the rate and the
+// percentage go, in that order; below the counts' width there is no frame.
+func TestProgressFitsWidth(t *testing.T) {
+	now := time.Now()
+	p := &progress{total: 10000, cur: 2000, decoded: 5000, origin: now.Add(-3 * time.Second)}
+	full := " 20% |████                    | (2.0/9.8 KiB, 1.2 KiB/s) [3s:6s] → 4.9 KiB decoded"
+	for width := range 100 {
+		b, ok := p.appendFitted(nil, now, 1234, width)
+		f := string(b)
+		if width < len("(2.0/9.8 KiB)") {
+			assert.False(t, ok, "%d: %q", width, f)
+			continue
+		}
+		require.True(t, ok, width)
+		assert.LessOrEqual(t, utf8.RuneCountInString(f), width, f)
+		switch w := utf8.RuneCountInString(full); {
+		case width >= w:
+			assert.Equal(t, full, f)
+		case width >= w-(barWidth-minBarWidth):
+			assert.Equal(t, width, utf8.RuneCountInString(f), "the bar shrinks to fit: %q", f)
+			assert.Contains(t, f, "decoded")
+		}
+	}
+	b, _ := p.appendFitted(nil, now, 1234, 40)
+	assert.Equal(t, " 20% |█       | (2.0/9.8 KiB, 1.2 KiB/s)", string(b))
+	b, _ = p.appendFitted(nil, now, 1234, 20)
+	assert.Equal(t, " 20% (2.0/9.8 KiB)", string(b))
 }
 
 // lastFrame is the last frame of a bar's output.

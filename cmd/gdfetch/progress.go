@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -27,8 +28,16 @@ const redrawEvery = 100 * time.Millisecond
 // second at redrawEvery.
 const rateSamples = 10
 
-// barWidth is the width of the bar itself, between its two '|'.
-const barWidth = 24
+// barWidth is the width of the bar itself, between its two '|'; a narrow
+// terminal shrinks it down to minBarWidth, then drops it.
+const (
+	barWidth    = 24
+	minBarWidth = 6
+)
+
+// defaultColumns is the width assumed when the bar's writer is not a
+// terminal whose size can be read.
+const defaultColumns = 80
 
 // progress draws a transfer's progress bar on a terminal: the body's wire
 // bytes (after de-chunking, before decompression) against get_body_size()
@@ -42,9 +51,15 @@ const barWidth = 24
 // latest values on idle frames (and through -C -'s blocking Do), so the
 // bar never shows stale numbers for long. The frame is built in a buffer
 // kept from one redraw to the next: feeding the bar does not allocate.
+//
+// A frame is never wider than the terminal less one column, its width read
+// at each redraw (a frame that wraps cannot be erased with "\r" and one
+// line's erase: its rows would stay on screen, or walk down it): a narrow
+// terminal gets a shorter bar, then fewer parts (layouts), or no frame.
 type progress struct {
-	w io.Writer
-	n *httprequest.HTTPRequest
+	w  io.Writer
+	fd int // the terminal w is, for its width; −1: not one
+	n  *httprequest.HTTPRequest
 
 	mu      sync.Mutex
 	active  bool      // a bar is running (start … clear)
@@ -75,7 +90,11 @@ func newProgress(w io.Writer, n *httprequest.HTTPRequest, show bool) *progress {
 	if !show {
 		return nil
 	}
-	return &progress{w: w, n: n, origin: time.Now(), buf: make([]byte, 0, 256)}
+	p := &progress{w: w, fd: -1, n: n, origin: time.Now(), buf: make([]byte, 0, 256)}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.fd = int(f.Fd())
+	}
+	return p
 }
 
 // update is the OnProgress callback.
@@ -169,18 +188,68 @@ func (p *progress) redraw(now time.Time) {
 		rate = float64(p.cur-oldest.n) / d.Seconds()
 	}
 	b := append(p.buf[:0], '\r')
-	b = p.appendFrame(b, now, rate)
+	b, ok := p.appendFitted(b, now, rate, p.columns()-1)
+	if !ok { // not even the counts fit: no frame
+		p.buf = b[:0]
+		p.clear()
+		return
+	}
 	b = append(b, "\x1b[K"...) // what a longer frame left after this one
 	p.buf = b
 	_, _ = p.w.Write(b)
 	p.shown = true
 }
 
+// columns is the terminal's width now (it may have changed since the last
+// frame), or defaultColumns.
+func (p *progress) columns() int {
+	if p.fd >= 0 {
+		if cols, _, err := term.GetSize(p.fd); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	return defaultColumns
+}
+
+// frameParts are the parts of a frame that a narrow terminal can drop.
+type frameParts struct {
+	bar, times, rate, desc, pct bool
+}
+
+// layouts are the frames tried, widest first, until one fits.
+var layouts = [...]frameParts{
+	{bar: true, times: true, rate: true, desc: true, pct: true},
+	{bar: true, times: true, rate: true, pct: true},
+	{bar: true, rate: true, pct: true},
+	{rate: true, pct: true},
+	{pct: true},
+	{},
+}
+
+// appendFitted appends the widest frame of at most maxWidth columns (the
+// bar shrunk, then parts dropped); false when none fits.
+func (p *progress) appendFitted(b []byte, now time.Time, rate float64, maxWidth int) ([]byte, bool) {
+	start := len(b)
+	for _, l := range layouts {
+		b = p.appendFrame(b[:start], now, rate, l, barWidth)
+		w := utf8.RuneCount(b[start:])
+		if w > maxWidth && l.bar && p.total > 0 && w-maxWidth <= barWidth-minBarWidth {
+			b = p.appendFrame(b[:start], now, rate, l, barWidth-(w-maxWidth))
+			w = maxWidth
+		}
+		if w <= maxWidth {
+			return b, true
+		}
+	}
+	return b[:start], false
+}
+
 // appendFrame appends the bar's text: " 45% |█████     | (176/391 KiB,
 // 1.2 MiB/s) [1s:2s]", or without a known size "(176 KiB, 1.2 MiB/s) [1s]",
-// then the description ("↑ upload", "→ 320 KiB decoded").
-func (p *progress) appendFrame(b []byte, now time.Time, rate float64) []byte {
-	if p.total > 0 {
+// then the description ("↑ upload", "→ 320 KiB decoded"); only the parts
+// of l, the bar width bars wide.
+func (p *progress) appendFrame(b []byte, now time.Time, rate float64, l frameParts, bars int) []byte {
+	if p.total > 0 && l.pct {
 		pct := min(p.cur*100/p.total, 100)
 		if pct < 100 {
 			b = append(b, ' ')
@@ -189,16 +258,19 @@ func (p *progress) appendFrame(b []byte, now time.Time, rate float64) []byte {
 			b = append(b, ' ')
 		}
 		b = strconv.AppendInt(b, pct, 10)
-		b = append(b, "% |"...)
-		fill := int(min(p.cur*barWidth/p.total, barWidth))
-		for i := range barWidth {
-			if i < fill {
-				b = append(b, "█"...)
-			} else {
-				b = append(b, ' ')
+		b = append(b, '%', ' ')
+		if l.bar {
+			b = append(b, '|')
+			fill := int(min(p.cur*int64(bars)/p.total, int64(bars)))
+			for i := range bars {
+				if i < fill {
+					b = append(b, "█"...)
+				} else {
+					b = append(b, ' ')
+				}
 			}
+			b = append(b, "| "...)
 		}
-		b = append(b, "| "...)
 	}
 	b = append(b, '(')
 	cur, curUnit := scaleBytes(p.cur)
@@ -218,7 +290,7 @@ func (p *progress) appendFrame(b []byte, now time.Time, rate float64) []byte {
 		b = append(b, ' ')
 		b = append(b, curUnit...)
 	}
-	if rate >= 0 {
+	if rate >= 0 && l.rate {
 		r, unit := scaleBytes(int64(rate))
 		b = append(b, ", "...)
 		b = appendScaled(b, r, unit)
@@ -226,20 +298,37 @@ func (p *progress) appendFrame(b []byte, now time.Time, rate float64) []byte {
 		b = append(b, unit...)
 		b = append(b, "/s"...)
 	}
-	b = append(b, ") ["...)
+	b = append(b, ')')
+	if l.times {
+		b = p.appendTimes(b, now, rate)
+	}
+	if l.desc {
+		b = p.appendDesc(b)
+	}
+	return b
+}
+
+// appendTimes appends " [elapsed:ETA]", or " [elapsed]" without a size.
+func (p *progress) appendTimes(b []byte, now time.Time, rate float64) []byte {
+	b = append(b, " ["...)
 	b = appendSeconds(b, now.Sub(p.origin))
 	if p.total > 0 {
 		b = append(b, ':')
 		switch {
 		case p.cur >= p.total:
 			b = append(b, "0s"...)
-		case rate > 0:
+		case rate > 0 && float64(p.total-p.cur)/rate < 1e6:
 			b = appendSeconds(b, time.Duration(float64(p.total-p.cur)/rate*float64(time.Second)))
-		default:
+		default: // no bytes lately, or more than 11 days to go
 			b = append(b, '?')
 		}
 	}
-	b = append(b, ']')
+	return append(b, ']')
+}
+
+// appendDesc appends what the counts do not say: " ↑ upload", or the
+// decoded bytes of a compressed body.
+func (p *progress) appendDesc(b []byte) []byte {
 	switch {
 	case p.up:
 		b = append(b, " ↑ upload"...)

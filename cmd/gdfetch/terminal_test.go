@@ -30,9 +30,11 @@ import (
 
 // ptyScript runs argv with stdin, stdout and stderr on one controlling pty
 // (or stdout on a pipe, "out":"pipe"), sends ^C through the pty when the
-// terminal output first contains "intr_on" (after "intr_delay" s), and
-// prints one JSON object: the exit status (negative: the signal that killed
-// it), the terminal's bytes and the pipe's bytes (base64).
+// terminal output first contains "intr_on" (after "intr_delay" s), resizes
+// the terminal to "resize_cols" columns when the output first contains
+// "resize_on", and prints one JSON object: the exit status (negative: the
+// signal that killed it), the terminal's bytes, the pipe's bytes (base64)
+// and how many terminal bytes had been read at the resize.
 const ptyScript = `
 import os, sys, pty, select, time, termios, fcntl, struct, subprocess, json, base64
 cfg = json.loads(sys.argv[1])
@@ -49,11 +51,14 @@ def pre():
 env = dict(os.environ); env.update(cfg.get("env", {}))
 p = subprocess.Popen(cfg["argv"], stdin=cs, stdout=stdout, stderr=cs, preexec_fn=pre, env=env)
 if out_r is not None: os.close(stdout)
-tty = b""; out = b""; t0 = time.time(); sent = False; rc = None
+tty = b""; out = b""; t0 = time.time(); sent = False; rc = None; resized = -1
 readers = [cm] + ([out_r] if out_r is not None else [])
 intr_on = cfg.get("intr_on", "").encode()
+resize_on = cfg.get("resize_on", "").encode()
 while True:
     now = time.time() - t0
+    if resized < 0 and resize_on and resize_on in tty:
+        fcntl.ioctl(cs, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cfg["resize_cols"], 0, 0)); resized = len(tty)
     if not sent and intr_on and intr_on in tty:
         time.sleep(cfg.get("intr_delay", 0)); os.write(cm, b"\x03"); sent = True
     r, _, _ = select.select(readers, [], [], 0.02)
@@ -66,7 +71,7 @@ while True:
     if rc is None: rc = p.poll()
     if rc is not None and not r: break
     if now > cfg.get("timeout", 20): p.kill(); p.wait(); rc = "timeout"; break
-print(json.dumps({"rc": rc, "sent": sent, "termios_same": termios.tcgetattr(cs) == before,
+print(json.dumps({"rc": rc, "sent": sent, "resized": resized, "termios_same": termios.tcgetattr(cs) == before,
     "tty": base64.b64encode(tty).decode(), "out": base64.b64encode(out).decode()}))
 `
 
@@ -74,6 +79,7 @@ print(json.dumps({"rc": rc, "sent": sent, "termios_same": termios.tcgetattr(cs) 
 type ptyRun struct {
 	RC          any    `json:"rc"` // a number, or "timeout"
 	Sent        bool   `json:"sent"`
+	Resized     int    `json:"resized"` // terminal bytes read before the resize; −1: none
 	TermiosSame bool   `json:"termios_same"`
 	TTY64       string `json:"tty"`
 	Out64       string `json:"out"`
@@ -87,7 +93,8 @@ func (r *ptyRun) diedOfSIGINT() bool {
 	return ok && rc == -2
 }
 
-// runPTY runs cfg (argv, cols, out, intr_on, intr_delay, env, timeout)
+// runPTY runs cfg (argv, cols, out, intr_on, intr_delay, resize_on,
+// resize_cols, env, timeout)
 // through ptyScript, with no proxy variables and TERM=xterm unless env says
 // otherwise.
 func runPTY(t *testing.T, cfg map[string]any) *ptyRun {
@@ -378,4 +385,76 @@ func TestTerminalBarStaleDuringStall(t *testing.T) {
 		}
 		assert.Contains(t, last, "(2.0/9.8 KiB, 0 B/s)", "%v: the bar shown during the stall is not the bytes received (2000) at 0 B/s: %q\n(bytes %q)", flags, last, tty)
 	}
+}
+
+// TestTerminalNarrowBarCleared: on a 40-column terminal the bar's frame,
+// at its widest about 70 columns, is made to fit in 39 (a shorter bar,
+// then fewer parts): a frame that wraps cannot be erased by "\r" and one
+// line's erase, and its rows stay on the screen above the summary.
+func TestTerminalNarrowBarCleared(t *testing.T) {
+	srv := tickingBody(t)
+	argv, env := selfArgs("-o", filepath.Join(t.TempDir(), "f"), srv.URL+"/n")
+	run := runPTY(t, map[string]any{"argv": argv, "env": env, "cols": 40})
+	require.EqualValues(t, exitOK, run.RC, "%q", run.tty)
+	require.Contains(t, string(run.tty), "KiB", "no bar drawn: %q", run.tty)
+	for _, line := range screen(run.tty, 40) {
+		assert.NotContains(t, line, "%", "a progress bar frame is left on the screen: %q\n(bytes: %q)", line, run.tty)
+	}
+	for _, f := range frames(run.tty) {
+		assert.LessOrEqual(t, utf8.RuneCountInString(f), 39, "a frame wider than the terminal less one column: %q", f)
+	}
+}
+
+// TestTerminalShrunkBar: the terminal shrinks from 80 to 30 columns during
+// the transfer; the frames drawn after it fit in 29 columns (the width is
+// read at each redraw), and the bar is gone from the screen at the end.
+func TestTerminalShrunkBar(t *testing.T) {
+	srv := tickingBody(t)
+	argv, env := selfArgs("-o", filepath.Join(t.TempDir(), "f"), srv.URL+"/n")
+	run := runPTY(t, map[string]any{"argv": argv, "env": env, "cols": 80, "resize_on": "% |", "resize_cols": 30})
+	require.EqualValues(t, exitOK, run.RC, "%q", run.tty)
+	require.GreaterOrEqual(t, run.Resized, 0)
+	after := frames(run.tty[run.Resized:])
+	require.Greater(t, len(after), 2, "%q", run.tty)
+	for _, f := range after[1:] { // the first may have been written before the resize
+		assert.LessOrEqual(t, utf8.RuneCountInString(f), 29, "a frame wider than the shrunk terminal: %q", f)
+	}
+	for _, line := range screen(run.tty[run.Resized:], 30) {
+		assert.NotContains(t, line, "%", "a progress bar frame is left on the screen: %q", line)
+	}
+}
+
+// tickingBody is a server that sends a 30000-byte body 3000 bytes every
+// 40 ms.
+func tickingBody(t *testing.T) *httptest.Server {
+	body := strings.Repeat("n", 30000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		for rest := body; len(rest) > 0; {
+			n := min(3000, len(rest))
+			if _, err := w.Write([]byte(rest[:n])); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			rest = rest[n:]
+			time.Sleep(40 * time.Millisecond)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// frames are the bar's frames in terminal output: the text after each
+// "\r", escape sequences and what follows a line end cut.
+func frames(tty []byte) []string {
+	var out []string
+	for _, f := range strings.Split(string(tty), "\r")[1:] {
+		if i := strings.IndexAny(f, "\x1b\n"); i >= 0 {
+			f = f[:i]
+		}
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
