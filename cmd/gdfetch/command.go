@@ -83,6 +83,17 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		ex, err = drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
 	}
 	bar.finish()
+	// On a terminal, end a body without a final newline, so that what
+	// follows on stderr (a failure, an interruption, the summary) or the
+	// prompt starts on a line of its own. Again below, after the body
+	// runFetch writes itself.
+	endLine := func() {
+		if stdout.last != 0 && stdout.last != '\n' && isTerminal(out) {
+			_, _ = io.WriteString(out, "\n")
+			stdout.last = '\n'
+		}
+	}
+	endLine()
 	if cfg.verbose && cfg.resume && ex != nil { // after the bar, or it would share its line
 		writeRequest(stderr, ex.Request)
 	}
@@ -165,11 +176,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 			}
 		}
 	}
-	// On a terminal, end a body without a final newline, so the summary
-	// on stderr (or the prompt) starts on a line of its own.
-	if stdout.last != 0 && stdout.last != '\n' && isTerminal(out) {
-		io.WriteString(out, "\n")
-	}
+	endLine()
 	if cfg.net.saveTo == "-" { // the cookie file last, as curl; a failure is reported as -c FILE's is
 		if serr := saveCookies(n, cfg, stdout); serr != nil {
 			fmt.Fprintf(stderr, "gdfetch: %v\n", serr)

@@ -458,3 +458,38 @@ func frames(tty []byte) []string {
 	}
 	return out
 }
+
+// TestTerminalInterruptMessageOwnLine: a body streamed to the terminal
+// without a final newline, then Ctrl-C: "gdfetch: interrupted" starts a
+// row of its own, as the summary and a failure's line do (runFetch ends
+// such a body with "\n" before any of them).
+func TestTerminalInterruptMessageOwnLine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	defer func() { ln.Close(); <-done }()
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 4096)
+		_, _ = c.Read(buf)
+		_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + strings.Repeat("b", 100)))
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, _ = c.Read(buf) // until gdfetch closes
+	}()
+	argv, env := selfArgs("http://" + ln.Addr().String() + "/b")
+	run := runPTY(t, map[string]any{"argv": argv, "env": env, "intr_on": strings.Repeat("b", 100), "intr_delay": 0.2})
+	require.True(t, run.diedOfSIGINT(), "%v: %q", run.RC, run.tty)
+	found := false
+	for _, line := range screen(run.tty, 300) {
+		if strings.Contains(line, "gdfetch: interrupted") {
+			found = true
+			assert.NotContains(t, line, "b", "the message shares the body's row: %q (bytes %q)", line, run.tty)
+		}
+	}
+	assert.True(t, found, "%q", run.tty)
+}
