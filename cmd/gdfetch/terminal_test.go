@@ -493,3 +493,44 @@ func TestTerminalInterruptMessageOwnLine(t *testing.T) {
 	}
 	assert.True(t, found, "%q", run.tty)
 }
+
+// TestTerminalBinaryBody: a binary body (NUL, ESC, SO/SI…) with stdout on
+// a terminal and no -o is not written, as curl 7.88: a warning on stderr
+// and exit 23 (curl too, when installed); with -o - it is written, and so
+// it is to a pipe. Streamed, and held by -f until the code is known.
+func TestTerminalBinaryBody(t *testing.T) {
+	body := make([]byte, 256)
+	for i := range body {
+		body[i] = byte(i)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	if curl, err := exec.LookPath("curl"); err == nil {
+		c := runPTY(t, map[string]any{"argv": []string{curl, srv.URL + "/bin"}})
+		require.EqualValues(t, exitWrite, c.RC, "curl: %q", c.tty)
+		require.Contains(t, string(c.tty), "Binary output can mess up your terminal")
+	}
+	const warning = `Warning: Binary output can mess up your terminal. Use "-o -" to output it to your terminal anyway, or "-o FILE" to save to a file.`
+	for _, flags := range [][]string{{}, {"-f"}, {"-i"}} {
+		argv, env := selfArgs(append(flags, srv.URL+"/bin")...)
+		run := runPTY(t, map[string]any{"argv": argv, "env": env})
+		assert.EqualValues(t, exitWrite, run.RC, "%v: %q", flags, run.tty)
+		assert.NotContains(t, string(run.tty), "\x1b\x1c\x1d", "%v: raw binary (ESC…) written to the terminal", flags)
+		assert.Contains(t, string(run.tty), warning+"\r\n", flags)
+		assert.NotContains(t, string(run.tty), "gdfetch:", "%v: %q", flags, run.tty) // the warning alone
+		assert.NotContains(t, string(run.tty), "* RESULT_", "%v: %q", flags, run.tty)
+	}
+
+	argv, env := selfArgs("-s", "-o", "-", srv.URL+"/bin")
+	run := runPTY(t, map[string]any{"argv": argv, "env": env})
+	assert.EqualValues(t, exitOK, run.RC, "-o -: %q", run.tty)
+	assert.Contains(t, string(run.tty), "\x1b\x1c\x1d", "-o -: the body is written")
+
+	argv, env = selfArgs("-s", srv.URL+"/bin")
+	run = runPTY(t, map[string]any{"argv": argv, "env": env, "out": "pipe"})
+	assert.EqualValues(t, exitOK, run.RC, "a pipe: %q", run.tty)
+	assert.Equal(t, body, run.out, "a pipe gets the body")
+}
