@@ -56,10 +56,14 @@ const defaultColumns = 80
 // at each redraw (a frame that wraps cannot be erased with "\r" and one
 // line's erase: its rows would stay on screen, or walk down it): a narrow
 // terminal gets a shorter bar, then fewer parts (layouts), or no frame.
+//
+// Under TERM=dumb the bar writes no escape sequence: a frame is padded with
+// spaces over the previous one, and the bar is erased with spaces.
 type progress struct {
-	w  io.Writer
-	fd int // the terminal w is, for its width; −1: not one
-	n  *httprequest.HTTPRequest
+	w    io.Writer
+	fd   int  // the terminal w is, for its width; −1: not one
+	dumb bool // TERM=dumb: no escape sequences
+	n    *httprequest.HTTPRequest
 
 	mu      sync.Mutex
 	active  bool      // a bar is running (start … clear)
@@ -70,6 +74,7 @@ type progress struct {
 	origin  time.Time // the bar's start, for the elapsed time and the first rate
 	drawn   time.Time // the last redraw
 	shown   bool      // a frame is on the terminal's line
+	width   int       // its width in columns
 	samples [rateSamples]rateSample
 	next    int // the ring's next slot, the oldest sample once it is full
 	buf     []byte
@@ -90,7 +95,7 @@ func newProgress(w io.Writer, n *httprequest.HTTPRequest, show bool) *progress {
 	if !show {
 		return nil
 	}
-	p := &progress{w: w, fd: -1, n: n, origin: time.Now(), buf: make([]byte, 0, 256)}
+	p := &progress{w: w, fd: -1, dumb: os.Getenv("TERM") == "dumb", n: n, origin: time.Now(), buf: make([]byte, 0, 256)}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.fd = int(f.Fd())
 	}
@@ -187,17 +192,31 @@ func (p *progress) redraw(now time.Time) {
 	if d := now.Sub(oldest.at); d >= redrawEvery {
 		rate = float64(p.cur-oldest.n) / d.Seconds()
 	}
+	maxWidth := p.columns() - 1
 	b := append(p.buf[:0], '\r')
-	b, ok := p.appendFitted(b, now, rate, p.columns()-1)
+	b, ok := p.appendFitted(b, now, rate, maxWidth)
 	if !ok { // not even the counts fit: no frame
 		p.buf = b[:0]
 		p.clear()
 		return
 	}
-	b = append(b, "\x1b[K"...) // what a longer frame left after this one
+	w := utf8.RuneCount(b) - 1
+	if p.dumb { // what a longer frame left after this one
+		b = appendSpaces(b, min(p.width, maxWidth)-w)
+	} else {
+		b = append(b, "\x1b[K"...)
+	}
 	p.buf = b
 	_, _ = p.w.Write(b)
-	p.shown = true
+	p.shown, p.width = true, w
+}
+
+// appendSpaces appends n spaces (none when n ≤ 0).
+func appendSpaces(b []byte, n int) []byte {
+	for range n {
+		b = append(b, ' ')
+	}
+	return b
 }
 
 // columns is the terminal's width now (it may have changed since the last
@@ -362,10 +381,18 @@ func (p *progress) finish() {
 
 // clear erases the bar's line. p.mu is held.
 func (p *progress) clear() {
-	if p.shown {
-		_, _ = io.WriteString(p.w, "\r\x1b[2K")
-		p.shown = false
+	if !p.shown {
+		return
 	}
+	if p.dumb {
+		b := append(p.buf[:0], '\r')
+		b = append(appendSpaces(b, p.width), '\r')
+		p.buf = b
+		_, _ = p.w.Write(b)
+	} else {
+		_, _ = io.WriteString(p.w, "\r\x1b[2K")
+	}
+	p.shown, p.width = false, 0
 }
 
 // iecUnits are the units of scaleBytes, by powers of 1024.

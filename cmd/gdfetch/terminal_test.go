@@ -534,3 +534,26 @@ func TestTerminalBinaryBody(t *testing.T) {
 	assert.EqualValues(t, exitOK, run.RC, "a pipe: %q", run.tty)
 	assert.Equal(t, body, run.out, "a pipe gets the body")
 }
+
+// TestTerminalDumbNoEscapes: TERM=dumb (Emacs shell-mode, some CI
+// terminals) is the convention for "no escape sequences": gdfetch demo
+// shows no colour preview there (as with NO_COLOR), and a fetch's bar is
+// drawn with "\r" and spaces only, and erased the same way.
+func TestTerminalDumbNoEscapes(t *testing.T) {
+	argv, env := selfArgs("demo")
+	env["TERM"] = "dumb"
+	run := runPTY(t, map[string]any{"argv": argv, "env": env, "timeout": 30})
+	require.EqualValues(t, exitOK, run.RC, "%q", run.tty)
+	assert.NotContains(t, string(run.tty), "\x1b[", "gdfetch demo under TERM=dumb writes escape sequences")
+
+	srv := tickingBody(t)
+	argv, env = selfArgs("-o", filepath.Join(t.TempDir(), "f"), srv.URL+"/d")
+	env["TERM"] = "dumb"
+	run = runPTY(t, map[string]any{"argv": argv, "env": env})
+	require.EqualValues(t, exitOK, run.RC, "%q", run.tty)
+	require.Contains(t, string(run.tty), "% |", "no bar drawn: %q", run.tty)
+	assert.NotContains(t, string(run.tty), "\x1b", "a fetch under TERM=dumb writes escape sequences: %q", run.tty)
+	for _, line := range screen(run.tty, 80) {
+		assert.NotContains(t, line, "%", "a progress bar frame is left on the screen: %q\n(bytes: %q)", line, run.tty)
+	}
+}
