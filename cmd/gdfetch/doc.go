@@ -20,13 +20,21 @@
 // prints its result and real cause there. -v prints the exact request bytes
 // and the client status trace with timings; --json prints one JSON object.
 //
+// The bar shows the latest counts and the rate over the last second,
+// redrawn at most 100 ms apart (stalls included), never wider than the
+// terminal less one column (a narrow terminal gets a shorter bar, then fewer
+// parts), and is erased before anything else is printed; under TERM=dumb it
+// uses no escape sequence. With -C - or --threads it moves a
+// download_chunk_size (--chunk-size) at a time: blocking reads fill whole
+// chunks.
+//
 // As curl 7.88, a binary body is not written to a terminal: when stdout is
-// a terminal and there is neither -o nor --json, a piece of the body holding a NUL byte
-// stops the transfer with 'Warning: Binary output can mess up your
-// terminal. Use "-o -" to output it to your terminal anyway, or "-o FILE"
-// to save to a file.' on stderr, exit 23 (what came before that piece was
-// written; a binary file's first piece stops it before any byte). "-o -"
-// writes it anyway; a pipe or a file gets every body.
+// a terminal and there is neither -o nor --json, a piece of the body
+// holding a NUL byte stops the transfer with 'Warning: Binary output can
+// mess up your terminal. Use "-o -" to output it to your terminal anyway,
+// or "-o FILE" to save to a file.' on stderr, exit 23 (what came before
+// that piece was written; a binary file's first piece stops it before any
+// byte). "-o -" writes it anyway; a pipe or a file gets every body.
 //
 // # Flags (curl's name, the Godot property)
 //
@@ -181,7 +189,8 @@ node properties
   -m, --max-time SECONDS      timeout (default 0: none)
       --compressed            (no effect: accept_gzip is on, as in Godot)
       --no-gzip               accept_gzip = false
-      --chunk-size BYTES      download_chunk_size (default 65536)
+      --chunk-size BYTES      download_chunk_size (default 65536; with -C - or --threads the
+                              progress bar moves a chunk at a time: blocking reads fill whole chunks)
       --threads               use_threads
   -x, --proxy HOST[:PORT]     set_http_proxy + set_https_proxy (port 1080 by default), except for
                               the hosts --noproxy or NO_PROXY names (then loopback too goes direct);
