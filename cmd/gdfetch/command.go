@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,8 +44,12 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	// reaches the output, as curl), with -i the result line. The spool
 	// keeps memory bounded whatever the body's size.
 	var held *spool
-	var bodyOut io.Writer = stdout
-	var heldFor io.Writer = stdout // where the held body goes
+	var toStdout io.Writer = stdout // the body's bytes for stdout
+	if isTerminal(out) && cfg.output == "" && !cfg.outputStdout && !cfg.json {
+		toStdout = &binaryGuard{w: stdout} // as curl: no binary body on a terminal without -o -
+	}
+	bodyOut := toStdout
+	heldFor := toStdout // where the held body goes
 	if cfg.fail && (cfg.output == "" && !cfg.json || cfg.device != nil) || cfg.include && !cfg.json && (cfg.output == "" || cfg.device != nil) {
 		held = &spool{}
 		defer held.Close()
@@ -70,7 +75,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	var resumed string
 	switch {
 	case cfg.resume:
-		ex, resumed, err = driveResumable(ctx, n, cfg, bar.update, stderr)
+		ex, resumed, err = driveResumable(ctx, n, cfg, bar.update)
 	case cfg.upload != nil:
 		release := func() {}
 		ex, err = driveStart(ctx, n, func() error {
@@ -83,6 +88,20 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		ex, err = drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
 	}
 	bar.finish()
+	// On a terminal, end a body without a final newline, so that what
+	// follows on stderr (a failure, an interruption, the summary) or the
+	// prompt starts on a line of its own. Again below, after the body
+	// runFetch writes itself.
+	endLine := func() {
+		if stdout.last != 0 && stdout.last != '\n' && isTerminal(out) {
+			_, _ = io.WriteString(out, "\n")
+			stdout.last = '\n'
+		}
+	}
+	endLine()
+	if cfg.verbose && cfg.resume && ex != nil { // after the bar, or it would share its line
+		writeRequest(stderr, ex.Request)
+	}
 	if held := downloadPath(cfg); held != cfg.output {
 		// -f: the -o file takes the body only when the response is below 400.
 		if ferr := keepOrDrop(held, cfg.output, err == nil && ctx.Err() == nil && ex.Result == httprequest.ResultSuccess && ex.ResponseCode < 400); ferr != nil && err == nil {
@@ -148,8 +167,8 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 			body = nil // -f: no error page on stdout (-i: the result line and headers only)
 		}
 		if len(body) > 0 {
-			if _, err := stdout.Write(body); err != nil {
-				fmt.Fprintf(stderr, "gdfetch: writing the body: %v\n", err)
+			if _, err := toStdout.Write(body); err != nil {
+				writeError(stderr, err)
 				return exitWrite
 			}
 		}
@@ -157,22 +176,20 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		// below 400; with -i, as the completion's body, only on success.
 		if held != nil && (!cfg.fail || ex.ResponseCode > 0 && ex.ResponseCode < 400) && (!cfg.include || ex.Result == httprequest.ResultSuccess) {
 			if _, err := held.WriteTo(heldFor); err != nil {
-				fmt.Fprintf(stderr, "gdfetch: writing the body: %v\n", err)
+				writeError(stderr, err)
 				return exitWrite
 			}
 		}
 	}
-	// On a terminal, end a body without a final newline, so the summary
-	// on stderr (or the prompt) starts on a line of its own.
-	if stdout.last != 0 && stdout.last != '\n' && isTerminal(out) {
-		io.WriteString(out, "\n")
-	}
+	endLine()
 	if cfg.net.saveTo == "-" { // the cookie file last, as curl; a failure is reported as -c FILE's is
 		if serr := saveCookies(n, cfg, stdout); serr != nil {
 			fmt.Fprintf(stderr, "gdfetch: %v\n", serr)
 		}
 	}
 	switch {
+	case errors.Is(ex.Cause, errBinaryOutput): // the streamed body: the node's RESULT_DOWNLOAD_FILE_WRITE_ERROR, 23
+		fmt.Fprintf(stderr, "Warning: %v\n", errBinaryOutput)
 	case ex.Result != httprequest.ResultSuccess:
 		io.WriteString(stderr, failure(ex, code))
 	case code == exitHTTPError:
@@ -188,6 +205,33 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 // stdout (they would interleave).
 func showProgress(cfg *config, stderrTTY, stdoutTTY bool) bool {
 	return !cfg.silent && stderrTTY && (cfg.output != "" || !stdoutTTY)
+}
+
+// errBinaryOutput stops a binary body on its way to a terminal (curl 7.88's
+// warning, with gdfetch's flags).
+var errBinaryOutput = errors.New(`Binary output can mess up your terminal. Use "-o -" to output it to your terminal anyway, or "-o FILE" to save to a file.`)
+
+// binaryGuard is stdout on a terminal without -o, for the body: as curl
+// 7.88, a piece of the body that holds a NUL byte is not written, and
+// errBinaryOutput ends the transfer (exit 23). What came before it was
+// written; a binary body's first piece stops it before any byte.
+type binaryGuard struct{ w io.Writer }
+
+func (g *binaryGuard) Write(p []byte) (int, error) {
+	if bytes.IndexByte(p, 0) >= 0 {
+		return 0, errBinaryOutput
+	}
+	return g.w.Write(p)
+}
+
+// writeError prints a failure to write the body to stdout: curl's warning
+// for a binary body to a terminal, else the error.
+func writeError(stderr io.Writer, err error) {
+	if errors.Is(err, errBinaryOutput) {
+		fmt.Fprintf(stderr, "Warning: %v\n", errBinaryOutput)
+		return
+	}
+	fmt.Fprintf(stderr, "gdfetch: writing the body: %v\n", err)
 }
 
 // lastByteWriter remembers the last byte written through it.

@@ -26,8 +26,8 @@ import (
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("gdfetch demo", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	preview := fs.Bool("preview", isTerminal(stdout) && os.Getenv("NO_COLOR") == "",
-		"show the downloaded PNG as ANSI truecolor half-blocks (default: when stdout is a terminal)")
+	preview := fs.Bool("preview", isTerminal(stdout) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb",
+		"show the downloaded PNG as ANSI truecolor half-blocks (default: when stdout is a terminal, without NO_COLOR or TERM=dumb)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			io.WriteString(stdout, usage)

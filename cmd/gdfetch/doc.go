@@ -20,6 +20,22 @@
 // prints its result and real cause there. -v prints the exact request bytes
 // and the client status trace with timings; --json prints one JSON object.
 //
+// The bar shows the latest counts and the rate over the last second,
+// redrawn at most 100 ms apart (stalls included), never wider than the
+// terminal less one column (a narrow terminal gets a shorter bar, then fewer
+// parts), and is erased before anything else is printed; under TERM=dumb it
+// uses no escape sequence. With -C - or --threads it moves a
+// download_chunk_size (--chunk-size) at a time: blocking reads fill whole
+// chunks.
+//
+// As curl 7.88, a binary body is not written to a terminal: when stdout is
+// a terminal and there is neither -o nor --json, a piece of the body
+// holding a NUL byte stops the transfer with 'Warning: Binary output can
+// mess up your terminal. Use "-o -" to output it to your terminal anyway,
+// or "-o FILE" to save to a file.' on stderr, exit 23 (what came before
+// that piece was written; a binary file's first piece stops it before any
+// byte). "-o -" writes it anyway; a pipe or a file gets every body.
+//
 // # Flags (curl's name, the Godot property)
 //
 //	-X, --request METHOD      request's method (Godot's nine; -d makes it POST)
@@ -41,7 +57,7 @@
 //	                          encoded, before the query (curl's rule)
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"; an -H User-Agent
 //	                          line wins (only that one is sent, as curl)
-//	-o, --output FILE         download_file
+//	-o, --output FILE         download_file; "-": stdout, a binary body to a terminal too
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
 //	                          append_to_download_file; exit 33 when a 206 does not continue the file).
 //	                          Unlike curl: the Range is sent only with gdfetch's own state file
@@ -128,11 +144,18 @@
 //	RESULT_DOWNLOAD_FILE_CANT_OPEN        23  CURLE_WRITE_ERROR
 //	RESULT_DOWNLOAD_FILE_WRITE_ERROR      23  CURLE_WRITE_ERROR
 //	  … stdout cannot be written          23  CURLE_WRITE_ERROR (a closed pipe: no death by SIGPIPE)
+//	  … a binary body to a terminal       23  CURLE_WRITE_ERROR (curl's warning; -o - writes it)
 //	RESULT_REDIRECT_LIMIT_REACHED         47  CURLE_TOO_MANY_REDIRECTS
 //	RESULT_TIMEOUT                        28  CURLE_OPERATION_TIMEDOUT
 //	a bad flag, argument or URL            2
 //	--fail and a response code ≥ 400      22  CURLE_HTTP_RETURNED_ERROR
-//	interrupted (Ctrl-C)                 130
+//	interrupted (Ctrl-C)                 130  death by SIGINT, which shells report as 130
+//
+// On Ctrl-C gdfetch cancels the request, cleans up (the partial -o file,
+// -C -'s state, the bar), prints "gdfetch: interrupted", and then dies of
+// SIGINT as curl does, so that a shell loop or a script stops (an exit(130)
+// would tell the shell that gdfetch handled the interrupt). Started with
+// SIGINT ignored, or on Windows, it exits 130.
 package main
 
 // usage is the text of gdfetch --help.
@@ -155,7 +178,8 @@ request
                               a URL whose path is empty or ends in / gets FILE's name (percent-encoded)
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"; an -H User-Agent line wins
 node properties
-  -o, --output FILE           download_file ("-o -": stdout)
+  -o, --output FILE           download_file ("-o -": stdout, even a binary body to a terminal:
+                              without -o one with a NUL byte is not written there, exit 23, as curl)
   -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume);
                               unlike curl: without that state FILE starts over from byte 0 (no Range),
                               and a 200 to the Range rewrites FILE and exits 0 (curl: 33)
@@ -165,7 +189,8 @@ node properties
   -m, --max-time SECONDS      timeout (default 0: none)
       --compressed            (no effect: accept_gzip is on, as in Godot)
       --no-gzip               accept_gzip = false
-      --chunk-size BYTES      download_chunk_size (default 65536)
+      --chunk-size BYTES      download_chunk_size (default 65536; with -C - or --threads the
+                              progress bar moves a chunk at a time: blocking reads fill whole chunks)
       --threads               use_threads
   -x, --proxy HOST[:PORT]     set_http_proxy + set_https_proxy (port 1080 by default), except for
                               the hosts --noproxy or NO_PROXY names (then loopback too goes direct);
@@ -200,9 +225,9 @@ output
 
 exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE; 7 CANT_CONNECT; 18 partial body
 (CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*, or stdout
-not writable (a closed pipe); 28 TIMEOUT; 35 TLS_HANDSHAKE_ERROR (60 when the certificate
+not writable (a closed pipe), or a binary body refused by a terminal; 28 TIMEOUT; 35 TLS_HANDSHAKE_ERROR (60 when the certificate
 failed verification); 47 REDIRECT_LIMIT_REACHED; 52 NO_RESPONSE, or CONNECTION_ERROR closed
 before the response head ("empty reply"); 56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED;
 63 BODY_SIZE_LIMIT_EXCEEDED; 2 bad flag or URL; 22 --fail; 33 -C -: a 206 that does not
-continue the file; 130 interrupted.
+continue the file; Ctrl-C: death by SIGINT after cleanup (shells report 130).
 `

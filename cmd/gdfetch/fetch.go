@@ -41,6 +41,10 @@ type exchange struct {
 	// Complete is -C -'s "already complete": DoResumable took the server's
 	// 416 as the whole file being there, a success whatever -f says.
 	Complete bool
+
+	// Request is -C - -v's request bytes: the last request DoResumable
+	// sent, printed after the transfer (the others are printed before it).
+	Request []byte
 }
 
 // drive starts a request on n and runs it one Process call per frame, as

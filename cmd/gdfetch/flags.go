@@ -32,6 +32,7 @@ type config struct {
 	upload  *upload // -F, -T: a streamed body instead (upload.go)
 
 	output       string        // -o: download_file
+	outputStdout bool          // -o -: the body to stdout, even binary to a terminal
 	maxRedirects int           // --max-redirs: max_redirects
 	bodyLimit    int64         // --max-filesize: body_size_limit
 	timeout      time.Duration // -m: timeout
@@ -180,7 +181,7 @@ func parseFetch(args []string) (*config, error) {
 		c.method, c.url = c.upload.method(), c.upload.targetURL(c.url)
 	}
 	if c.output == "-" {
-		c.output = "" // curl's "-o -": stdout
+		c.output, c.outputStdout = "", true // curl's "-o -": stdout
 	}
 	if f.head {
 		if c.hasBody || c.upload != nil {

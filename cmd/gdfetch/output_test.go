@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -15,9 +16,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/gdhttp/gdhttp/httprequest"
 	"github.com/gdhttp/gdhttp/internal/testserver"
@@ -328,6 +332,83 @@ func TestProgressShowsDecodedBytes(t *testing.T) {
 	require.Equal(t, httprequest.ResultSuccess, ex.Result)
 	assert.Equal(t, int64(320), ex.Decoded)
 	assert.Contains(t, bar.String(), "320 B decoded")
+}
+
+// TestProgressRedrawsLatest: the bar's callbacks are throttled (a second
+// value 20 ms after the first is not drawn at once), and a ticker redraws
+// the latest values while nothing arrives: the count within a redraw
+// period, the rate falling to 0 once a second passed without bytes. The
+// ticker's goroutine ends with finish.
+func TestProgressRedrawsLatest(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	n := httprequest.New()
+	defer n.Close()
+	var bar lockedBuffer
+	p := newProgress(&bar, n, true)
+	p.upload(1000, 10000)
+	p.upload(2000, 10000)
+	assert.NotContains(t, bar.String(), "2.0/9.8 KiB", "not throttled")
+	assert.Eventually(t, func() bool { return strings.Contains(lastFrame(bar.String()), "(2.0/9.8 KiB") },
+		3*redrawEvery, 10*time.Millisecond, "the latest count is not redrawn: %q", bar.String())
+	assert.Eventually(t, func() bool { return strings.Contains(lastFrame(bar.String()), "(2.0/9.8 KiB, 0 B/s)") },
+		rateSamples*redrawEvery+5*redrawEvery, 20*time.Millisecond, "the rate does not fall during a stall: %q", bar.String())
+	p.finish()
+	assert.True(t, strings.HasSuffix(bar.String(), "\r\x1b[2K"), "the bar is not cleared: %q", bar.String())
+	assert.NoError(t, goleak.Find(leaks), "the ticker outlives finish")
+}
+
+// TestProgressFitsWidth: a frame is never wider than asked: the bar
+// shrinks, then the description, the times, the bar, the rate and the
+// percentage go, in that order; below the counts' width there is no frame.
+func TestProgressFitsWidth(t *testing.T) {
+	now := time.Now()
+	p := &progress{total: 10000, cur: 2000, decoded: 5000, origin: now.Add(-3 * time.Second)}
+	full := " 20% |████                    | (2.0/9.8 KiB, 1.2 KiB/s) [3s:6s] → 4.9 KiB decoded"
+	for width := range 100 {
+		b, ok := p.appendFitted(nil, now, 1234, width)
+		f := string(b)
+		if width < len("(2.0/9.8 KiB)") {
+			assert.False(t, ok, "%d: %q", width, f)
+			continue
+		}
+		require.True(t, ok, width)
+		assert.LessOrEqual(t, utf8.RuneCountInString(f), width, f)
+		switch w := utf8.RuneCountInString(full); {
+		case width >= w:
+			assert.Equal(t, full, f)
+		case width >= w-(barWidth-minBarWidth):
+			assert.Equal(t, width, utf8.RuneCountInString(f), "the bar shrinks to fit: %q", f)
+			assert.Contains(t, f, "decoded")
+		}
+	}
+	b, _ := p.appendFitted(nil, now, 1234, 40)
+	assert.Equal(t, " 20% |█       | (2.0/9.8 KiB, 1.2 KiB/s)", string(b))
+	b, _ = p.appendFitted(nil, now, 1234, 20)
+	assert.Equal(t, " 20% (2.0/9.8 KiB)", string(b))
+}
+
+// lastFrame is the last frame of a bar's output.
+func lastFrame(s string) string {
+	s = strings.TrimSuffix(s, "\x1b[K")
+	return s[strings.LastIndexByte(s, '\r')+1:]
+}
+
+// TestProgressAllocs: feeding the bar, a redraw included, does not
+// allocate (the frame is built in a buffer kept between redraws).
+func TestProgressAllocs(t *testing.T) {
+	n := httprequest.New()
+	defer n.Close()
+	p := newProgress(io.Discard, n, true)
+	defer p.finish()
+	p.upload(1, 1<<30)
+	var i int64
+	assert.Zero(t, testing.AllocsPerRun(200, func() {
+		i += 4096
+		p.upload(i, 1<<30)
+		p.mu.Lock()
+		p.redraw(time.Now())
+		p.mu.Unlock()
+	}))
 }
 
 func TestShowProgress(t *testing.T) {

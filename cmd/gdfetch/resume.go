@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -50,10 +49,10 @@ func resumeFlag(v string, c *config) (bool, error) {
 }
 
 // driveResumable runs the request with DoResumable. The string is the line
-// that tells how the file was resumed, for stderr. With -v the request bytes
-// of the last request (Range and If-Range included) go to verbose when it
-// has ended.
-func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config, progress func(wire, decoded int64), verbose io.Writer) (*exchange, string, error) {
+// that tells how the file was resumed, for stderr. With -v the exchange
+// keeps the request bytes of the last request (Range and If-Range
+// included), for runFetch to print once the bar is gone.
+func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config, progress func(wire, decoded int64)) (*exchange, string, error) {
 	ex := &exchange{}
 	n.OnProgress(func(w, d int64) {
 		ex.Decoded = d
@@ -82,7 +81,7 @@ func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config
 		// decided as for any other request (verboseRequest).
 		sent := *cfg
 		sent.headers, sent.body, sent.hasBody, sent.sent = r.Sent, nil, false, true
-		writeRequest(verbose, verboseRequest(n, &sent))
+		ex.Request = verboseRequest(n, &sent)
 	}
 	return ex, resumeLine(r), nil
 }

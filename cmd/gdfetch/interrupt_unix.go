@@ -1,0 +1,22 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// dieOfInterrupt ends the process by SIGINT's default action: the handler
+// signal.NotifyContext installed is removed and the signal sent again. A
+// process started with SIGINT ignored (a background job of a
+// non-interactive shell) gets that disposition back and survives the
+// signal: it exits 130, the status a shell reports for SIGINT.
+func dieOfInterrupt() {
+	signal.Reset(os.Interrupt)
+	_ = syscall.Kill(os.Getpid(), syscall.SIGINT)
+	time.Sleep(100 * time.Millisecond) // the signal is delivered meanwhile
+	os.Exit(exitInterrupted)
+}
