@@ -545,6 +545,8 @@ func TestParseStrict(t *testing.T) {
 		bad("HTTP/2", "HTTP/2 200 OK\r\n\r\n", 0),
 		bad("a lower-case version", "http/1.1 200 OK\r\n\r\n", 0),
 		bad("HTTP/1.x", "HTTP/1.x 200 OK\r\n\r\n", 0),
+		badWhy("a status line that is only the version", "HTTP/1.1\r\n\r\n", 8, "no single space after the HTTP version"),
+		badWhy("a version and a space only", "HTTP/1.1 \r\n\r\n", 9, "status code is not three digits from 100 to 999"),
 		bad("two spaces before the code", "HTTP/1.1  200 OK\r\n\r\n", 9),
 		bad("TAB before the code", "HTTP/1.1\t200 OK\r\n\r\n", 8),
 		bad("a two-digit code", "HTTP/1.1 20\r\n\r\n", 9),
