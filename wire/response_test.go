@@ -558,6 +558,7 @@ func TestParseStrict(t *testing.T) {
 		bad("a first line that is not a status line", "FOO 500 bar\r\n\r\n", 0),
 		bad("an empty line before the status line", "\r\n"+st200+"\r\n", 0),
 		bad("an empty head", "\n\n", 0),
+		bad("an empty head ended by LF CR LF", "\n\r\n", 0), // complete: no waiting for more
 		bad("a byte order mark", "\xef\xbb\xbf"+st200+"\r\n", 0),
 		// Field lines.
 		ok("token names", st200+"X-Custom_Header.1~!#$%&'*+^`|: v\r\n\r\n",
