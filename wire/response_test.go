@@ -732,6 +732,16 @@ func TestParseResumes(t *testing.T) {
 	assert.Equal(t, len(in), n)
 	assert.Len(t, h.Headers, 2000)
 	assert.Zero(t, p.scan, "the parser resets itself after a result")
+
+	// White-box: the bytes before the scan position are not looked at
+	// again. A rescan would find the LF LF planted behind it.
+	part := []byte(st200 + "X-A: 1\r\n")
+	_, err = p.Parse(part, &h)
+	require.Equal(t, ErrNeedMore, err)
+	planted := append([]byte(nil), part...)
+	planted[len(st200)] = '\n' // "…OK\r\n\n": an end, had it been scanned
+	_, err = p.Parse(append(planted, "X-B"...), &h)
+	assert.Equal(t, ErrNeedMore, err, "resumed at the scan position")
 }
 
 func TestParseKeepsNoReference(t *testing.T) {
