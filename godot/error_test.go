@@ -24,6 +24,8 @@ func TestErrorNumbers(t *testing.T) {
 	assert.Equal(t, "FAILED", Failed.String())
 	assert.Equal(t, "Error(99)", Error(99).String())
 	assert.Equal(t, "Error(-1)", Error(-1).String())
+	assert.Equal(t, "Error(49)", (ErrPrinterOnFire + 1).String(), "one past the last name")
+	assert.Equal(t, "OK", CodeOf(nil).String(), "Godot's name for 0")
 	assert.Len(t, errorNames, int(ErrPrinterOnFire)+1)
 }
 

@@ -157,7 +157,7 @@ func TestFloorLog10(t *testing.T) {
 	for _, tc := range []struct {
 		in   float64
 		want int
-	}{{10.5, 1}, {99.9, 1}, {100, 2}, {1000.0000000000001, 3}, {1e18, 18},
+	}{{10.5, 1}, {99.9, 1}, {100, 2}, {1000.0000000000001, 3}, {1e16, 16}, {1e18, 18},
 		// glibc's log10 rounds these to the power of ten above them.
 		{999.9999999999999, 3}, {99999.99999999991, 5}, {math.Nextafter(99999.99999999991, 0), 4}} {
 		assert.Equal(t, tc.want, floorLog10(tc.in), "%v", tc.in)

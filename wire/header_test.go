@@ -240,6 +240,9 @@ func TestRedirectLocation(t *testing.T) {
 	stored := []string{"Location: /cr", "X: a b", "Location: /a b"}
 	assert.Equal(t, "/a b", RedirectLocation(verbatim, stored))
 	assert.Equal(t, "", RedirectLocation(verbatim[:2], stored[:2]), "Location:<CR> is not \"Location: \"")
+	// A stored slice shorter than verbatim is read as verbatim there.
+	assert.Equal(t, "/v", RedirectLocation([]string{"Location: /v"}, nil))
+	assert.Equal(t, "/second", RedirectLocation([]string{"Location: /first", "Location: /second"}, []string{"Location: /first"}))
 }
 
 // §7.2: the RFC 9110 field lookup of the opt-ins: the name before the first

@@ -49,6 +49,7 @@ func TestIPAddress(t *testing.T) {
 		{"0:0:0:0:0:0:0:1", true, "::1"},
 		{"2001:db8::1", true, "2001:db8::1"},
 		{"2001:DB8::A", true, "2001:db8::a"},
+		{"a:f::A:F", true, "a:f::a:f"}, // both ends of a–f and A–F are hex digits
 		{"::ffff:ffff", true, "::255.255.255.255"},
 		{"::ffff:7f00:1", true, "127.0.0.1"}, // the mapped form is IPv4, as Godot's is_ipv4()
 		{"0:0:0:0:0:ffff:127.0.0.1", true, "127.0.0.1"},

@@ -46,6 +46,7 @@ var requestGoldenCases = []struct {
 	{"proxy_absolute", "§1.7.7 HTTP proxy: absolute form, port always written", Request{Method: MethodGet, URL: "/path?x=1", Host: "example.com", Port: 80, HTTPProxy: true, UserAgent: reqTestUA}},
 	{"proxy_ipv6", "§1.7.7 HTTP proxy: IPv6 host not bracketed", Request{Method: MethodGet, URL: "/x", Host: "2001:db8::1", Port: 8080, HTTPProxy: true, UserAgent: reqTestUA}},
 	{"proxy_ipv6_bracketed", "§1.7.7 HTTP proxy, BracketIPv6 (the Transport): IPv6 host in brackets, Host header as Godot's", Request{Method: MethodGet, URL: "/x", Host: "2001:db8::1", Port: 8080, HTTPProxy: true, BracketIPv6: true, UserAgent: reqTestUA}},
+	{"proxy_ipv6_leading_colon", "§1.7.7 BracketIPv6: an IPv6 host that starts with ':' is bracketed too", Request{Method: MethodGet, URL: "/x", Host: "::1", Port: 8080, HTTPProxy: true, BracketIPv6: true, UserAgent: reqTestUA}},
 	{"proxy_bracket_name", "§1.7.7 BracketIPv6 leaves a host name as it is", Request{Method: MethodGet, URL: "/x", Host: "example.com", Port: 8080, HTTPProxy: true, BracketIPv6: true, UserAgent: reqTestUA}},
 	{"proxy_options_star", "§1.7.7 HTTP proxy: '*' appended as is", Request{Method: MethodOptions, URL: "*", Host: "example.com", Port: 80, HTTPProxy: true, UserAgent: reqTestUA}},
 	{"proxy_absolute_url", "§1.7.7 HTTP proxy: an absolute URL appended as is", Request{Method: MethodGet, URL: "http://other.example/x", Host: "example.com", Port: 80, HTTPProxy: true, UserAgent: reqTestUA}},
@@ -152,6 +153,32 @@ func TestAppendRequestAutomaticHeaders(t *testing.T) {
 					assert.False(t, hasPrefixFold(l, strings.ToLower(never)+":"), "added %s", never)
 				}
 			}
+		})
+	}
+}
+
+// AppendRequestHead with Request.StreamLength (a body the caller writes
+// itself): a length above 0 gets "Content-Length: n" where Godot writes it
+// for a body of that size; StreamChunked gets "Transfer-Encoding: chunked"
+// in that place; 0 adds nothing; a non-empty Body decides over it.
+func TestAppendRequestHeadStreamLength(t *testing.T) {
+	const ua = "\r\nUser-Agent: " + reqTestUA + "\r\nAccept: */*\r\n\r\n"
+	tests := []struct {
+		name   string
+		stream int64
+		body   string
+		want   string
+	}{
+		{"length", 5, "", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5" + ua},
+		{"chunked", StreamChunked, "", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked" + ua},
+		{"none", 0, "", "POST / HTTP/1.1\r\nHost: h" + ua},
+		{"body decides", StreamChunked, "xy", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2" + ua},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Request{Method: MethodPost, URL: "/", Body: []byte(tc.body), Host: "h", Port: 80, UserAgent: reqTestUA, StreamLength: tc.stream}
+			require.NoError(t, ValidateRequest(&r, false))
+			assert.Equal(t, tc.want, string(AppendRequestHead(nil, &r)))
 		})
 	}
 }

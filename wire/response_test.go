@@ -545,6 +545,8 @@ func TestParseStrict(t *testing.T) {
 		bad("HTTP/2", "HTTP/2 200 OK\r\n\r\n", 0),
 		bad("a lower-case version", "http/1.1 200 OK\r\n\r\n", 0),
 		bad("HTTP/1.x", "HTTP/1.x 200 OK\r\n\r\n", 0),
+		badWhy("a status line that is only the version", "HTTP/1.1\r\n\r\n", 8, "no single space after the HTTP version"),
+		badWhy("a version and a space only", "HTTP/1.1 \r\n\r\n", 9, "status code is not three digits from 100 to 999"),
 		bad("two spaces before the code", "HTTP/1.1  200 OK\r\n\r\n", 9),
 		bad("TAB before the code", "HTTP/1.1\t200 OK\r\n\r\n", 8),
 		bad("a two-digit code", "HTTP/1.1 20\r\n\r\n", 9),
@@ -556,6 +558,7 @@ func TestParseStrict(t *testing.T) {
 		bad("a first line that is not a status line", "FOO 500 bar\r\n\r\n", 0),
 		bad("an empty line before the status line", "\r\n"+st200+"\r\n", 0),
 		bad("an empty head", "\n\n", 0),
+		bad("an empty head ended by LF CR LF", "\n\r\n", 0), // complete: no waiting for more
 		bad("a byte order mark", "\xef\xbb\xbf"+st200+"\r\n", 0),
 		// Field lines.
 		ok("token names", st200+"X-Custom_Header.1~!#$%&'*+^`|: v\r\n\r\n",
@@ -729,6 +732,16 @@ func TestParseResumes(t *testing.T) {
 	assert.Equal(t, len(in), n)
 	assert.Len(t, h.Headers, 2000)
 	assert.Zero(t, p.scan, "the parser resets itself after a result")
+
+	// White-box: the bytes before the scan position are not looked at
+	// again. A rescan would find the LF LF planted behind it.
+	part := []byte(st200 + "X-A: 1\r\n")
+	_, err = p.Parse(part, &h)
+	require.Equal(t, ErrNeedMore, err)
+	planted := append([]byte(nil), part...)
+	planted[len(st200)] = '\n' // "…OK\r\n\n": an end, had it been scanned
+	_, err = p.Parse(append(planted, "X-B"...), &h)
+	assert.Equal(t, ErrNeedMore, err, "resumed at the scan position")
 }
 
 func TestParseKeepsNoReference(t *testing.T) {
