@@ -50,7 +50,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	}
 	bodyOut := toStdout
 	heldFor := toStdout // where the held body goes
-	if cfg.fail && (cfg.output == "" && !cfg.json || cfg.device != nil) || cfg.include && !cfg.json && (cfg.output == "" || cfg.device != nil) {
+	if holdBody(cfg, out) {
 		held = &spool{}
 		defer held.Close()
 		bodyOut = held
@@ -58,7 +58,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 			heldFor = cfg.device
 		}
 	}
-	if err := configure(n, cfg, bodyOut); err != nil {
+	if err := configure(n, cfg, bodyOut, held != nil); err != nil {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitUsage
 	}
@@ -166,19 +166,21 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		if cfg.fail && ex.ResponseCode >= 400 {
 			body = nil // -f: no error page on stdout (-i: the result line and headers only)
 		}
+		var werr error
 		if len(body) > 0 {
-			if _, err := toStdout.Write(body); err != nil {
-				writeError(stderr, err)
-				return exitWrite
-			}
+			_, werr = toStdout.Write(body)
 		}
 		// The held body: with -f only for a code the completion gives,
 		// below 400; with -i, as the completion's body, only on success.
-		if held != nil && (!cfg.fail || ex.ResponseCode > 0 && ex.ResponseCode < 400) && (!cfg.include || ex.Result == httprequest.ResultSuccess) {
-			if _, err := held.WriteTo(heldFor); err != nil {
-				writeError(stderr, err)
+		if werr == nil && held != nil && (!cfg.fail || ex.ResponseCode > 0 && ex.ResponseCode < 400) && (!cfg.include || ex.Result == httprequest.ResultSuccess) {
+			_, werr = held.WriteTo(heldFor)
+		}
+		if werr != nil {
+			writeError(stderr, werr, cfg.silent)
+			if !errors.Is(werr, errBinaryOutput) {
 				return exitWrite
 			}
+			code = exitWrite // stdout works: the -c - cookie file still goes out below, as curl's
 		}
 	}
 	endLine()
@@ -189,7 +191,8 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	}
 	switch {
 	case errors.Is(ex.Cause, errBinaryOutput): // the streamed body: the node's RESULT_DOWNLOAD_FILE_WRITE_ERROR, 23
-		fmt.Fprintf(stderr, "Warning: %v\n", errBinaryOutput)
+		writeError(stderr, errBinaryOutput, cfg.silent)
+	case code == exitWrite: // the body written here met errBinaryOutput: warned above
 	case ex.Result != httprequest.ResultSuccess:
 		io.WriteString(stderr, failure(ex, code))
 	case code == exitHTTPError:
@@ -211,27 +214,67 @@ func showProgress(cfg *config, stderrTTY, stdoutTTY bool) bool {
 // warning, with gdfetch's flags).
 var errBinaryOutput = errors.New(`Binary output can mess up your terminal. Use "-o -" to output it to your terminal anyway, or "-o FILE" to save to a file.`)
 
+// binaryLook is how far into the body binaryGuard looks for a NUL: curl
+// 7.88 looks while fewer than 2000 bytes were written.
+const binaryLook = 2000
+
 // binaryGuard is stdout on a terminal without -o, for the body: as curl
-// 7.88, a piece of the body that holds a NUL byte is not written, and
-// errBinaryOutput ends the transfer (exit 23). What came before it was
-// written; a binary body's first piece stops it before any byte.
-type binaryGuard struct{ w io.Writer }
+// 7.88, a body with a NUL byte in its first binaryLook bytes is not written
+// from the piece that holds it, and errBinaryOutput ends the transfer (exit
+// 23); what came before it was written. A NUL further on is text's business.
+type binaryGuard struct {
+	w       io.Writer
+	written int64
+}
 
 func (g *binaryGuard) Write(p []byte) (int, error) {
-	if bytes.IndexByte(p, 0) >= 0 {
+	if g.written < binaryLook && bytes.IndexByte(p[:min(int64(len(p)), binaryLook-g.written)], 0) >= 0 {
 		return 0, errBinaryOutput
 	}
-	return g.w.Write(p)
+	n, err := g.w.Write(p)
+	g.written += int64(n)
+	return n, err
 }
 
 // writeError prints a failure to write the body to stdout: curl's warning
-// for a binary body to a terminal, else the error.
-func writeError(stderr io.Writer, err error) {
+// for a binary body to a terminal (not with -s, as curl's), else the error.
+func writeError(stderr io.Writer, err error, silent bool) {
 	if errors.Is(err, errBinaryOutput) {
-		fmt.Fprintf(stderr, "Warning: %v\n", errBinaryOutput)
+		if !silent {
+			fmt.Fprintf(stderr, "Warning: %v\n", errBinaryOutput)
+		}
 		return
 	}
 	fmt.Fprintf(stderr, "gdfetch: writing the body: %v\n", err)
+}
+
+// holdBody reports whether the body is held (spool) until the completion:
+// with -f when it would stream to stdout or to a -o device (an error page
+// must not reach either); with -i when it would stream to stdout — or to a
+// -o device that is stdout itself (/dev/stdout), where it would come before
+// the result line — but not to another device (/dev/null, a FIFO), which
+// takes it as it comes.
+func holdBody(cfg *config, out io.Writer) bool {
+	switch {
+	case cfg.json:
+		return cfg.fail && cfg.device != nil
+	case cfg.fail && (cfg.output == "" || cfg.device != nil):
+		return true
+	case cfg.include:
+		return cfg.output == "" || cfg.device != nil && sameFile(cfg.device, out)
+	}
+	return false
+}
+
+// sameFile reports whether device and out are one open file.
+func sameFile(device *os.File, out io.Writer) bool {
+	o, ok := out.(*os.File)
+	if !ok {
+		return false
+	}
+	a, err1 := device.Stat()
+	b, err2 := o.Stat()
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
 
 // lastByteWriter remembers the last byte written through it.
@@ -258,9 +301,9 @@ func bodyBytes(n *httprequest.HTTPRequest, ex *exchange) int64 {
 }
 
 // configure sets the node's properties and options from the flags. The body
-// streams to stdout (SetBodyWriter; with -f or -i, runFetch's spool) unless
-// --json needs it whole first, or -o sends it to download_file.
-func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error {
+// streams to stdout (SetBodyWriter; runFetch's spool when held) unless
+// --json needs it whole first, or -o sends it to download_file or a device.
+func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer, held bool) error {
 	n.SetAcceptGzip(!cfg.noGzip)
 	steps := []error{
 		n.SetMaxRedirects(cfg.maxRedirects),
@@ -280,7 +323,7 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer) error 
 		steps = append(steps, n.SetTLSOptions(cfg.tls))
 	}
 	switch {
-	case cfg.device != nil && (cfg.fail || cfg.include && !cfg.json):
+	case cfg.device != nil && held:
 		steps = append(steps, n.SetBodyWriter(stdout)) // runFetch's spool, for the device at the end
 	case cfg.device != nil:
 		steps = append(steps, n.SetBodyWriter(cfg.device))

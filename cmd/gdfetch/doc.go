@@ -29,12 +29,14 @@
 // chunks.
 //
 // As curl 7.88, a binary body is not written to a terminal: when stdout is
-// a terminal and there is neither -o nor --json, a piece of the body
-// holding a NUL byte stops the transfer with 'Warning: Binary output can
-// mess up your terminal. Use "-o -" to output it to your terminal anyway,
-// or "-o FILE" to save to a file.' on stderr, exit 23 (what came before
-// that piece was written; a binary file's first piece stops it before any
-// byte). "-o -" writes it anyway; a pipe or a file gets every body.
+// a terminal and there is neither -o nor --json, a NUL byte in the first
+// 2000 bytes of the body stops the transfer with 'Warning: Binary output
+// can mess up your terminal. Use "-o -" to output it to your terminal
+// anyway, or "-o FILE" to save to a file.' on stderr (not with -s), exit
+// 23 (what came before the piece holding it was written; a binary file's
+// first piece stops it before any byte; -c - still writes the cookie file).
+// A NUL further on is written, as curl's. "-o -" writes it anyway; a pipe
+// or a file gets every body.
 //
 // # Flags (curl's name, the Godot property)
 //
