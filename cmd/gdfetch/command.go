@@ -210,9 +210,12 @@ func showProgress(cfg *config, stderrTTY, stdoutTTY bool) bool {
 	return !cfg.silent && stderrTTY && (cfg.output != "" || !stdoutTTY)
 }
 
-// errBinaryOutput stops a binary body on its way to a terminal (curl 7.88's
-// warning, with gdfetch's flags).
-var errBinaryOutput = errors.New(`Binary output can mess up your terminal. Use "-o -" to output it to your terminal anyway, or "-o FILE" to save to a file.`)
+// errBinaryOutput stops a binary body on its way to a terminal; the user
+// reads binaryWarning.
+var errBinaryOutput = errors.New("gdfetch: binary body not written to a terminal")
+
+// binaryWarning is curl 7.88's warning, with gdfetch's flags.
+const binaryWarning = `Warning: Binary output can mess up your terminal. Use "-o -" to output it to your terminal anyway, or "-o FILE" to save to a file.`
 
 // binaryLook is how far into the body binaryGuard looks for a NUL: curl
 // 7.88 looks while fewer than 2000 bytes were written.
@@ -241,7 +244,7 @@ func (g *binaryGuard) Write(p []byte) (int, error) {
 func writeError(stderr io.Writer, err error, silent bool) {
 	if errors.Is(err, errBinaryOutput) {
 		if !silent {
-			fmt.Fprintf(stderr, "Warning: %v\n", errBinaryOutput)
+			fmt.Fprintln(stderr, binaryWarning)
 		}
 		return
 	}
