@@ -101,13 +101,7 @@ func TestBrokenPipeExit(t *testing.T) {
 		_, err = io.ReadFull(r, one[:])
 		require.NoError(t, err)
 		require.NoError(t, r.Close())
-		err = cmd.Wait()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode(), ee.ProcessState.String() == "signal: broken pipe"
-		}
-		require.NoError(t, err)
-		return 0, false
+		return pipeExit(t, cmd.Wait())
 	}
 	if path, err := exec.LookPath("curl"); err == nil {
 		code, _ := run(path, "-s", srv.URL("/"))
@@ -136,13 +130,7 @@ func TestHeadersToClosedPipe(t *testing.T) {
 		}
 		require.NoError(t, cmd.Start())
 		require.NoError(t, w.Close())
-		err = cmd.Wait()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode(), ee.ProcessState.String() == "signal: broken pipe"
-		}
-		require.NoError(t, err)
-		return 0, false
+		return pipeExit(t, cmd.Wait())
 	}
 	for _, flag := range []string{"-I", "-i"} {
 		if path, err := exec.LookPath("curl"); err == nil {
@@ -165,4 +153,16 @@ func TestIncludeToDeviceOrder(t *testing.T) {
 	out, err := cmd.Output()
 	require.NoError(t, err)
 	assert.Equal(t, "RESULT_SUCCESS (0) 200\nContent-Length: 4\nConnection: close\n\nBODY", string(out))
+}
+
+// pipeExit is a child's exit status from cmd.Wait's error, and whether
+// SIGPIPE killed it.
+func pipeExit(t *testing.T, err error) (code int, signaled bool) {
+	t.Helper()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), ee.ProcessState.String() == "signal: broken pipe"
+	}
+	require.NoError(t, err)
+	return 0, false
 }
