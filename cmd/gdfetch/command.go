@@ -150,6 +150,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if cfg.verbose {
 		writeTrace(stderr, ex)
 	}
+	binaryRefused := false // the body written below met the binary guard
 	if cfg.json {
 		if err := writeJSON(stdout, cfg, ex, n.BodySize(), n.DownloadedBytes(), code); err != nil {
 			fmt.Fprintf(stderr, "gdfetch: %v\n", err)
@@ -180,7 +181,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 			if !errors.Is(werr, errBinaryOutput) {
 				return exitWrite
 			}
-			code = exitWrite // stdout works: the -c - cookie file still goes out below, as curl's
+			code, binaryRefused = exitWrite, true // stdout works: the -c - cookie file still goes out below, as curl's
 		}
 	}
 	endLine()
@@ -192,7 +193,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	switch {
 	case errors.Is(ex.Cause, errBinaryOutput): // the streamed body: the node's RESULT_DOWNLOAD_FILE_WRITE_ERROR, 23
 		writeError(stderr, errBinaryOutput, cfg.silent)
-	case code == exitWrite: // the body written here met errBinaryOutput: warned above
+	case binaryRefused: // the body written here: warned above
 	case ex.Result != httprequest.ResultSuccess:
 		io.WriteString(stderr, failure(ex, code))
 	case code == exitHTTPError:
