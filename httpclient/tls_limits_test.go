@@ -101,19 +101,26 @@ func TestTLSIntermediateCALimit(t *testing.T) {
 			t.Run(c.name+"/"+m.name, func(t *testing.T) {
 				srv := ts.NewTLS(t, chain.Cert, ts.Respond(okResp))
 				cl, tr := newClient(t, m.blocking)
-				r := roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), opts, getRoot, pathChunks, false)
-				if c.ok {
-					assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace, "last error %v", r.LastErr)
-					assert.Equal(t, "ok", r.Body)
-					return
-				}
-				assert.Equal(t, statuses(StatusConnecting, StatusTLSHandshakeError), r.Trace)
-				assert.ErrorIs(t, r.LastErr, ErrCantConnect)
-				var le *wire.LimitError
-				assert.True(t, errors.As(r.LastErr, &le), "*wire.LimitError in %v", r.LastErr)
+				assertChainLimit(t, roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), opts, getRoot, pathChunks, false), c.ok)
 			})
 		}
 	}
+}
+
+// assertChainLimit checks a GET over a chain at a limit: the body when
+// the chain is within it (ok), else a handshake that fails before anything
+// is sent, ERR_CANT_CONNECT around a *wire.LimitError.
+func assertChainLimit(t *testing.T, r result, ok bool) {
+	t.Helper()
+	if ok {
+		assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace, "last error %v", r.LastErr)
+		assert.Equal(t, "ok", r.Body)
+		return
+	}
+	assert.Equal(t, statuses(StatusConnecting, StatusTLSHandshakeError), r.Trace)
+	assert.ErrorIs(t, r.LastErr, ErrCantConnect)
+	var le *wire.LimitError
+	assert.True(t, errors.As(r.LastErr, &le), "*wire.LimitError in %v", r.LastErr)
 }
 
 // certificateMessageSize is the size certificateMessageFits computes for
@@ -268,15 +275,7 @@ func TestTLSCertificateMessageLimit(t *testing.T) {
 					srv := ts.NewTLS(t, c.chain.Cert, ts.Respond(okResp),
 						ts.WithTLSConfig(func(cfg *tls.Config) { cfg.MinVersion, cfg.MaxVersion = v.version, v.version }))
 					cl, tr := newClient(t, m.blocking)
-					r := roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), opts, getRoot, pathChunks, false)
-					if c.ok {
-						assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace, "last error %v", r.LastErr)
-						assert.Equal(t, "ok", r.Body)
-						return
-					}
-					assert.Equal(t, statuses(StatusConnecting, StatusTLSHandshakeError), r.Trace)
-					var le *wire.LimitError
-					assert.True(t, errors.As(r.LastErr, &le), "*wire.LimitError in %v", r.LastErr)
+					assertChainLimit(t, roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), opts, getRoot, pathChunks, false), c.ok)
 				})
 			}
 		}

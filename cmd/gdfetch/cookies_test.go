@@ -50,12 +50,7 @@ func newCookieServer(t *testing.T) *cookieServer {
 			case strings.HasPrefix(string(req), "GET /login "):
 				resp = "HTTP/1.1 302 Found\r\nSet-Cookie: session=abc; Path=/; HttpOnly\r\nSet-Cookie: lang=en; Max-Age=3600\r\nLocation: /me\r\nContent-Length: 0\r\n\r\n"
 			default:
-				got := ""
-				for _, l := range strings.Split(string(req), "\r\n") {
-					if v, ok := strings.CutPrefix(l, "Cookie: "); ok {
-						got = v
-					}
-				}
+				got := cookieLine(req)
 				resp = "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(got)) + "\r\n\r\n" + got
 			}
 			if c.Write([]byte(resp)) != nil {
@@ -446,12 +441,7 @@ func TestCookiePublicSuffixAccepted(t *testing.T) {
 			}
 			resp := "HTTP/1.1 302 Found\r\nSet-Cookie: toss=1; Domain=co.uk; Path=/\r\nLocation: http://victim.co.uk/\r\nContent-Length: 0\r\n\r\n"
 			if !strings.HasPrefix(string(req), "GET http://attacker.co.uk:80/ ") {
-				got := ""
-				for _, l := range strings.Split(string(req), "\r\n") {
-					if v, ok := strings.CutPrefix(l, "Cookie: "); ok {
-						got = v
-					}
-				}
+				got := cookieLine(req)
 				resp = "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(got)) + "\r\n\r\n" + got
 			}
 			if c.Write([]byte(resp)) != nil {
@@ -543,4 +533,15 @@ func TestCookieJarToStdoutLast(t *testing.T) {
 		assert.Less(t, body, cookies, "%v: the cookie file comes before the body:\n%s", args, out)
 		assert.True(t, strings.HasSuffix(out, "\tsid\tabc\n"), "%v: %q", args, out)
 	}
+}
+
+// cookieLine is the value of a raw request's last Cookie line ("" for none).
+func cookieLine(req []byte) string {
+	got := ""
+	for _, l := range strings.Split(string(req), "\r\n") {
+		if v, ok := strings.CutPrefix(l, "Cookie: "); ok {
+			got = v
+		}
+	}
+	return got
 }
