@@ -129,14 +129,19 @@ const (
 	stageTLS               // handshake or verification (§1.6.2.5)
 )
 
-// dialEvent is what the connector reports: a name resolved, the connection
-// established (st), or a failure (stage, code, err).
+// dialEvent is what the connector reports: a name resolved (with its
+// addresses when the owner is to connect to them itself), the connection
+// established (st), or a failure (stage, code, err; next: the TCP
+// connection ended during the handshake, so the next address is to be
+// tried).
 type dialEvent struct {
 	resolved bool
+	addrs    []netip.Addr
 	st       *stream
 	stage    dialStage
 	code     Error
 	err      error
+	next     bool
 }
 
 // dialParams is everything the connector needs, copied so that it never
@@ -176,6 +181,12 @@ type connector struct {
 	// socket being connected, or the error that stopped it from starting.
 	quick    *quickConnect
 	quickErr error
+
+	// The owner's, once the goroutine handed the resolved addresses over:
+	// the addresses not tried yet (Godot's ip_candidates, §1.6.1.2), and
+	// the parameters to connect to them with.
+	cands []netip.Addr
+	p     dialParams
 }
 
 // startDial starts the connect attempt for p: a quick connect when the
@@ -198,7 +209,7 @@ func (c *Client) startDial(p dialParams) {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &connector{ch: make(chan dialEvent, 2), ctx: ctx, cancel: cancel}
+	d := &connector{ch: make(chan dialEvent, 2), ctx: ctx, cancel: cancel, p: p}
 	c.dial = d
 	c.abortMu.Lock()
 	c.abortDial = d
@@ -281,6 +292,14 @@ func (d *connector) run(p dialParams) {
 			d.ch <- dialEvent{stage: stageStart, code: ErrInvalidParameter, err: errBadPort}
 			return
 		}
+		if quickConnectSupported && p.dial == nil && !zoned(addrs) {
+			// The owner's Poll connects to each address in turn, as
+			// Godot's (§1.6.1.2, §1.6.2.2): an address whose connect
+			// cannot start is skipped there, and when none can, the
+			// status goes from RESOLVING to CANT_CONNECT.
+			d.ch <- dialEvent{resolved: true, addrs: addrs}
+			return
+		}
 		d.ch <- dialEvent{resolved: true}
 	}
 	var lastErr error
@@ -323,14 +342,25 @@ func (d *connector) run(p dialParams) {
 	d.ch <- dialEvent{stage: stageTCP, code: ErrCantConnect, err: d.stopErr(lastErr)}
 }
 
-// setUpOne is setUp for the one address of a quick connect, reported as
-// run reports the last address: the TCP connection ending during the
-// handshake is CANT_CONNECT (§1.6.2.2).
+// zoned reports whether an address has an IPv6 zone, which a quick connect
+// does not take.
+func zoned(addrs []netip.Addr) bool {
+	for _, a := range addrs {
+		if a.Zone() != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// setUpOne is setUp for the address of a quick connect: the TCP connection
+// ending during the handshake is reported with next set, for the owner to
+// try its next address or give CANT_CONNECT (§1.6.2.2).
 func (d *connector) setUpOne(raw net.Conn, p dialParams) {
 	st, ev, next := d.setUp(raw, p)
 	switch {
 	case next:
-		ev = dialEvent{stage: stageTCP, code: ErrCantConnect, err: d.stopErr(ev.err)}
+		ev = dialEvent{stage: stageTCP, code: ErrCantConnect, err: d.stopErr(ev.err), next: true}
 	case st != nil:
 		ev = dialEvent{st: st}
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -168,20 +169,56 @@ func TestConnectCandidates(t *testing.T) {
 			assert.Equal(t, statuses(StatusConnecting, StatusCantConnect), *tr)
 			assert.True(t, errors.Is(err, ErrCantConnect), "%v", err)
 		})
-		t.Run("no-address-can-start/"+m.name, func(t *testing.T) { // COMPAT H17
+		t.Run("no-address-can-start/"+m.name, func(t *testing.T) {
 			// 255.255.255.255: connect(2) fails at once (ENETUNREACH) here.
-			// Godot: RESOLVING → CANT_CONNECT, Poll returns FAILED (§1.6.1.2);
-			// the port's dial cannot tell that from a refusal: CONNECTING
-			// first, and ERR_CANT_CONNECT.
-			if c, err := net.Dial("tcp4", "255.255.255.255:80"); err == nil {
-				c.Close()
-				t.Skip("255.255.255.255 is reachable here")
-			}
+			// §1.6.1.2: RESOLVING → CANT_CONNECT, Poll returns the last
+			// start error (FAILED); later Polls ERR_CANT_CONNECT.
+			needStartFailure(t)
 			c, tr := newClient(t, m.blocking)
-			c.lookup, _ = fakeLookup("255.255.255.255")
+			c.lookup, _ = fakeLookup("255.255.255.255", "255.255.255.255")
 			err := connect(t, c, "unreachable.example", 80, nil)
+			assert.Equal(t, statuses(StatusResolving, StatusCantConnect), *tr)
+			assert.True(t, errors.Is(err, Failed), "%v", err)
+			assert.False(t, errors.Is(err, ErrCantConnect), "%v", err)
+			var op *net.OpError
+			require.True(t, errors.As(err, &op), "cause is the connect error: %v", err)
+			assert.True(t, errors.Is(err, syscall.ENETUNREACH), "%v", err)
+			assert.Equal(t, err, c.LastError())
+			assert.True(t, errors.Is(c.Poll(), ErrCantConnect))
+		})
+		t.Run("first-address-cannot-start/"+m.name, func(t *testing.T) {
+			// §1.6.1.2: an address whose connect cannot start is skipped
+			// within the same Poll.
+			needStartFailure(t)
+			srv := ts.New(t, ts.Respond(okResp))
+			c, tr := newClient(t, m.blocking)
+			c.lookup, _ = fakeLookup("255.255.255.255", "127.0.0.1")
+			r := roundTrip(t, c, tr, "multi.example", srv.Port(), nil, getRoot, pathChunks, false)
+			assert.Equal(t, concat(statuses(StatusResolving), concat(connected, StatusBody, StatusConnected)...), r.Trace)
+			assert.Equal(t, "ok", r.Body)
+		})
+		t.Run("refused-then-cannot-start/"+m.name, func(t *testing.T) {
+			// §1.6.2.2: after a refusal, addresses are left but none can
+			// start: CANT_CONNECT with the last start error (FAILED), not
+			// ERR_CANT_CONNECT.
+			needStartFailure(t)
+			c, tr := newClient(t, m.blocking)
+			c.lookup, _ = fakeLookup("127.0.0.1", "255.255.255.255")
+			err := connect(t, c, "multi.example", ts.ClosedPort(t), nil)
+			assert.Equal(t, statuses(StatusResolving, StatusConnecting, StatusCantConnect), *tr)
+			assert.True(t, errors.Is(err, Failed), "%v", err)
+			assert.True(t, errors.Is(err, syscall.ENETUNREACH), "%v", err)
+		})
+		t.Run("cannot-start-then-refused/"+m.name, func(t *testing.T) {
+			// The address that started is the last one: its refusal is
+			// ERR_CANT_CONNECT.
+			needStartFailure(t)
+			c, tr := newClient(t, m.blocking)
+			c.lookup, _ = fakeLookup("255.255.255.255", "127.0.0.1")
+			err := connect(t, c, "multi.example", ts.ClosedPort(t), nil)
 			assert.Equal(t, statuses(StatusResolving, StatusConnecting, StatusCantConnect), *tr)
 			assert.True(t, errors.Is(err, ErrCantConnect), "%v", err)
+			assert.True(t, errors.Is(err, syscall.ECONNREFUSED), "%v", err)
 		})
 		t.Run("resolved-name-bad-port/"+m.name, func(t *testing.T) { // §1.6.1.2: every start fails
 			c, tr := newClient(t, m.blocking)
@@ -190,6 +227,21 @@ func TestConnectCandidates(t *testing.T) {
 			assert.Equal(t, statuses(StatusResolving, StatusCantConnect), *tr)
 			assert.True(t, errors.Is(err, ErrInvalidParameter), "%v", err)
 		})
+	}
+}
+
+// needStartFailure skips the test where 255.255.255.255, the address
+// these tests give for a connect(2) that fails at once (ENETUNREACH), can
+// be connected to, and where the port connects on the connector goroutine
+// (no quick connect: COMPAT H17).
+func needStartFailure(t *testing.T) {
+	t.Helper()
+	if !quickConnectSupported {
+		t.Skip("connects run on the connector goroutine here (COMPAT H17)")
+	}
+	if c, err := net.Dial("tcp4", "255.255.255.255:80"); err == nil {
+		c.Close()
+		t.Skip("255.255.255.255 is reachable here")
 	}
 }
 

@@ -30,7 +30,7 @@
 //
 //	DISCONNECTED --ConnectToHost(IP)--> CONNECTING
 //	DISCONNECTED --ConnectToHost(name)--> RESOLVING --resolved--> CONNECTING
-//	RESOLVING --DNS failed--> CANT_RESOLVE       RESOLVING --bad port--> CANT_CONNECT
+//	RESOLVING --DNS failed--> CANT_RESOLVE       RESOLVING --bad port, no address can start a connect--> CANT_CONNECT
 //	CONNECTING --TCP (+ proxy CONNECT + TLS) ok--> CONNECTED
 //	CONNECTING --TCP failed (or ended during the TLS handshake) on every address, proxy refused--> CANT_CONNECT
 //	CONNECTING --TLS handshake failed (alert, certificate, bad record)--> TLS_HANDSHAKE_ERROR
@@ -55,11 +55,15 @@
 //
 // Godot does non-blocking socket operations inside poll(). Here:
 //
-//   - Resolving (Go's resolver), dialing every resolved address in turn
-//     (each bounded by SetConnectTimeout, default 30 s), the HTTPS-proxy
-//     CONNECT exchange and the TLS handshake run in one background goroutine
-//     started by ConnectToHost. It only reports; Poll applies its reports one
-//     status change at a time.
+//   - Resolving (Go's resolver), the HTTPS-proxy CONNECT exchange and the
+//     TLS handshake run in one background goroutine started by
+//     ConnectToHost. It only reports; Poll applies its reports one status
+//     change at a time. The TCP connect is Godot's: on unix a non-blocking
+//     connect(2) started by ConnectToHost (an IP literal) or by the Poll
+//     that takes the resolved addresses, then the next address in turn
+//     after each failure, each bounded by SetConnectTimeout (default 30 s)
+//     (§1.6.1.2, §1.6.2.2). Elsewhere the goroutine dials the addresses in
+//     turn (COMPAT H14, H17).
 //   - Non-blocking mode (the default): Poll and the body reads never wait.
 //     They read the socket without waiting (one read(2) through
 //     syscall.RawConn, no goroutine; under TLS, record after record until

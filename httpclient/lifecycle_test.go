@@ -314,15 +314,27 @@ func TestNonBlockingNeverWaits(t *testing.T) {
 
 // TestStatusChangesOnlyInPoll checks §1.1.3 and §1.5.12: the network may
 // progress in the background, but the status changes only inside the calls
-// (ConnectToHost only starts; Request only prepares, §1.7.12).
+// (ConnectToHost only starts; Request only prepares, §1.7.12). The name is
+// resolved in the background, but the connect starts in the Poll that takes
+// the addresses (§1.6.1.2), as Godot's.
 func TestStatusChangesOnlyInPoll(t *testing.T) {
 	srv := ts.New(t, ts.Respond(okResp))
 	c, _ := newClient(t, false)
-	require.NoError(t, c.ConnectToHost("localhost", srv.Port(), nil))
-	require.Equal(t, 1, srv.WaitAccepted(1, driveTimeout), "resolved and connected in the background")
+	resolved := make(chan struct{})
+	c.lookup = func(context.Context, string) ([]netip.Addr, error) {
+		defer close(resolved)
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	require.NoError(t, c.ConnectToHost("name.example", srv.Port(), nil))
+	<-resolved
+	assert.Zero(t, srv.WaitAccepted(1, 50*time.Millisecond), "no connect before the Poll that takes the addresses")
 	assert.Equal(t, StatusResolving, c.Status())
-	require.NoError(t, c.Poll())
+	for c.Status() == StatusResolving {
+		require.NoError(t, c.Poll())
+	}
 	assert.Equal(t, StatusConnecting, c.Status(), "one change per Poll (§1.6.1.2)")
+	require.Equal(t, 1, srv.WaitAccepted(1, driveTimeout), "connected in the background")
+	assert.Equal(t, StatusConnecting, c.Status())
 	require.NoError(t, c.Poll())
 	assert.Equal(t, StatusConnected, c.Status())
 	require.NoError(t, c.Request(MethodHead, "/", nil, ""))

@@ -3,6 +3,7 @@ package httpclient
 import (
 	"io"
 	"net"
+	"net/netip"
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/wire"
@@ -103,10 +104,21 @@ func (c *Client) pollDial() error {
 	}
 	switch {
 	case ev.resolved:
+		if ev.addrs != nil {
+			// §1.6.1.2: the goroutine has ended; this Poll starts the
+			// connect to the first address that can start one.
+			c.dial.cands = ev.addrs
+			if err := c.dial.startNext(); err != nil {
+				c.release()
+				return c.fail(StatusCantConnect, Failed, pollOp, err)
+			}
+		}
 		c.setStatus(StatusConnecting)
 		return nil
 	case ev.st != nil:
 		return c.connected(ev.st)
+	case ev.next:
+		return c.nextCandidate(ev.err)
 	}
 	switch ev.stage {
 	case stageResolve:
@@ -164,8 +176,7 @@ func (c *Client) pollQuick() error {
 		raw, err = d.quick.conn()
 	}
 	if err != nil {
-		c.release()
-		return c.fail(StatusCantConnect, ErrCantConnect, pollOp, err)
+		return c.nextCandidate(err)
 	}
 	if p := d.quick.p; p.tls != nil || p.tunnel {
 		// The CONNECT exchange and the TLS handshake run on the connector
@@ -184,6 +195,46 @@ func (c *Client) pollQuick() error {
 		return c.fail(StatusCantConnect, ErrCantConnect, pollOp, ev.err)
 	}
 	return c.connected(st)
+}
+
+// nextCandidate is CONNECTING after the connect to an address failed with
+// err (§1.6.2.2): the connect to the next address that can start one takes
+// over and the status stays CONNECTING; with no address left the status is
+// CANT_CONNECT and the error ERR_CANT_CONNECT, and when addresses were left
+// but none could start, the last start error (FAILED).
+func (c *Client) nextCandidate(err error) error {
+	d := c.dial
+	if d.quick != nil {
+		d.quick.close()
+		d.quick = nil
+	}
+	if len(d.cands) == 0 {
+		c.release()
+		return c.fail(StatusCantConnect, ErrCantConnect, pollOp, err)
+	}
+	if err := d.startNext(); err != nil {
+		c.release()
+		return c.fail(StatusCantConnect, Failed, pollOp, err)
+	}
+	return nil
+}
+
+// startNext starts a quick connect to the first of the remaining addresses
+// whose connect can start, dropping the ones tried: Godot's loop over
+// ip_candidates (§1.6.1.2, §1.6.2.2). It returns the last start error when
+// none could start.
+func (d *connector) startNext() error {
+	var err error
+	for len(d.cands) > 0 {
+		a := d.cands[0]
+		d.cands = d.cands[1:]
+		var q *quickConnect
+		if q, err = startQuickConnect(d.p, netip.AddrPortFrom(a, uint16(d.p.serverPort))); err == nil {
+			d.quick = q
+			return nil
+		}
+	}
+	return err
 }
 
 // pendingErr is the first thing Godot's poll() does while connected: its
