@@ -86,9 +86,9 @@
 //	leaving the tree / freeing the node             Close
 //
 // Added: Do, Completion, ResultError, LastError, OnProgress, SetBodyWriter,
-// SetRFC9110Redirects, SetAcceptBrotli, SetDrainPerStep, SetKeepAlive,
-// SetDownloadInPlace, SetStrict, DoResumable (resume a download by itself),
-// SetCookieJar, SetProxyFromEnvironment, SetProxyFunc,
+// SetResponseFunc, SetRFC9110Redirects, SetAcceptBrotli, SetDrainPerStep,
+// SetKeepAlive, SetDownloadInPlace, SetStrict, DoResumable (resume a
+// download by itself), SetCookieJar, SetProxyFromEnvironment, SetProxyFunc,
 // SetHTTPProxyCredentials, SetHTTPSProxyCredentials.
 //
 // # Errors
@@ -157,7 +157,8 @@
 // body bytes per Process step), SetKeepAlive (connection reuse across the
 // node's requests), SetDownloadInPlace (Godot's in-place download_file),
 // SetStrict (RFC 9110/9112 parsing, §7.4), SetBodyWriter (stream the body to
-// an io.Writer), OnProgress (wire and decoded byte counts), SetCookieJar (an
+// an io.Writer), SetResponseFunc (the code and headers before the body),
+// OnProgress (wire and decoded byte counts), SetCookieJar (an
 // http.CookieJar applied on every hop, cookies.go), SetProxyFromEnvironment
 // and SetProxyFunc (HTTP_PROXY/HTTPS_PROXY/NO_PROXY with net/http's rules,
 // chosen per hop), SetHTTPProxyCredentials and SetHTTPSProxyCredentials

@@ -316,3 +316,16 @@ func (n *HTTPRequest) SetBodyWriter(w io.Writer) error {
 
 // BodyWriter returns the body writer, or nil.
 func (n *HTTPRequest) BodyWriter() io.Writer { return n.opts.bodyWriter }
+
+// SetResponseFunc sets f to be told the response's code and headers as soon
+// as its head has been read, before any of its body reaches the body
+// writer, download_file or the completion: what a caller streaming the body
+// needs first (net/http's Response before its Body), which Godot's signal
+// gives only at the end. f is called once for the response whose code the
+// completion reports — not for a redirect the node follows, nor when no
+// response came — on the goroutine that runs the steps, as the body writer
+// (Process's or Do's caller, or the use_threads worker). headers belong to
+// f. nil removes it. Godot has no such signal (§7.2 opt-in).
+func (n *HTTPRequest) SetResponseFunc(f func(responseCode int, headers []string)) error {
+	return n.setOption("set_response_func", func(o *options) { o.responseFunc = f })
+}

@@ -1,0 +1,127 @@
+package httprequest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+)
+
+// responseSeen is one call of the response function, with what had reached
+// the body writer, download_file and the completion callback by then.
+type responseSeen struct {
+	code      int
+	headers   []string
+	written   int  // body bytes the body writer had been given
+	fileThere bool // download_file, or its temporary file, existed
+	completed bool // request_completed had run
+}
+
+// watchResponse sets n's response function and body writer to record into
+// the returned slice; file is download_file ("" for none).
+func watchResponse(t *testing.T, n *HTTPRequest, file string) *[]responseSeen {
+	t.Helper()
+	seen := new([]responseSeen)
+	var w strings.Builder
+	require.NoError(t, n.SetBodyWriter(&w))
+	completed := false
+	n.OnRequestCompleted(func(Result, int, []string, []byte) { completed = true })
+	require.NoError(t, n.SetResponseFunc(func(code int, headers []string) {
+		s := responseSeen{code: code, headers: headers, written: w.Len(), completed: completed}
+		if file != "" {
+			entries, err := os.ReadDir(filepath.Dir(file))
+			require.NoError(t, err)
+			s.fileThere = len(entries) > 0
+		}
+		*seen = append(*seen, s)
+	}))
+	return seen
+}
+
+// TestResponseFunc checks SetResponseFunc in every driver: one call, with
+// the code and headers the completion reports, before any body byte reaches
+// the body writer or download_file and before the completion; none for a
+// redirect the node follows, nor when no response came.
+func TestResponseFunc(t *testing.T) {
+	final := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+	t.Run("after-redirects", func(t *testing.T) {
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			srv := serve(t, route(func(line string, _ []byte) string {
+				if strings.HasPrefix(line, "GET /a ") {
+					return redirect(302, "/b")
+				}
+				return final
+			}))
+			file := filepath.Join(t.TempDir(), "out")
+			require.NoError(t, n.SetDownloadFile(file))
+			seen := watchResponse(t, n, file)
+			got := d.run(t, n, srv.URL("/a"), nil, httpclient.MethodGet, nil)
+			require.Equal(t, ResultSuccess, got.C.Result, "%v", got.Err)
+			require.Len(t, *seen, 1, "one call, for the final response")
+			s := (*seen)[0]
+			assert.Equal(t, 200, s.code)
+			assert.Equal(t, got.C.Headers, s.headers)
+			assert.Equal(t, []string{"Content-Type: text/plain", "Transfer-Encoding: chunked"}, s.headers)
+			assert.Zero(t, s.written, "before the body writer's first byte")
+			assert.False(t, s.fileThere, "before download_file is opened")
+			assert.False(t, s.completed, "before the completion")
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			assert.Equal(t, "hello", string(data))
+		})
+	})
+	t.Run("no-body", func(t *testing.T) {
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			srv := serve(t, route(func(string, []byte) string { return "HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n" }))
+			seen := watchResponse(t, n, "")
+			got := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			require.Equal(t, ResultSuccess, got.C.Result, "%v", got.Err)
+			require.Len(t, *seen, 1)
+			assert.Equal(t, 204, (*seen)[0].code)
+			assert.Equal(t, []string{"X-A: 1"}, (*seen)[0].headers)
+			assert.False(t, (*seen)[0].completed)
+		})
+	})
+	t.Run("redirect-limit", func(t *testing.T) {
+		// The completion reports the 3xx it did not follow: so does the
+		// response function.
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			srv := serve(t, route(func(string, []byte) string { return redirect(302, "/again") }))
+			require.NoError(t, n.SetMaxRedirects(1))
+			seen := watchResponse(t, n, "")
+			got := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			require.Equal(t, ResultRedirectLimitReached, got.C.Result, "%v", got.Err)
+			require.Len(t, *seen, 1, "the followed hop is not reported")
+			assert.Equal(t, 302, (*seen)[0].code)
+			assert.Equal(t, got.C.Headers, (*seen)[0].headers)
+		})
+	})
+	t.Run("error-code", func(t *testing.T) {
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			srv := serve(t, route(func(string, []byte) string {
+				return "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found"
+			}))
+			seen := watchResponse(t, n, "")
+			got := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			require.Equal(t, ResultSuccess, got.C.Result, "%v", got.Err)
+			require.Len(t, *seen, 1)
+			assert.Equal(t, 404, (*seen)[0].code)
+			assert.Zero(t, (*seen)[0].written)
+		})
+	})
+	t.Run("no-response", func(t *testing.T) {
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			srv := serve(t, route(func(string, []byte) string { return "" })) // reads, answers nothing, the client's close ends it
+			require.NoError(t, n.SetTimeout(300e6))
+			seen := watchResponse(t, n, "")
+			got := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			require.Equal(t, ResultTimeout, got.C.Result, "%v", got.Err)
+			assert.Empty(t, *seen)
+		})
+	})
+}
