@@ -38,11 +38,11 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if cfg.device != nil {
 		defer cfg.device.Close()
 	}
-	// A body that would stream to stdout, or to a -o device (a FIFO,
-	// /dev/stdout), is held (spool) until the completion when what goes
-	// first is known only then: with -f the code (an error page never
-	// reaches the output, as curl), with -i the result line. The spool
-	// keeps memory bounded whatever the body's size.
+	// A body that would stream to stdout, or to a -o device that is stdout
+	// itself (/dev/stdout), is held (spool) with -i until the completion,
+	// which gives the result line that goes first. The spool keeps memory
+	// bounded whatever the body's size. (With -f the body streams: the
+	// node's response function gives the code before the first byte.)
 	var held *spool
 	var toStdout io.Writer = stdout // the body's bytes for stdout
 	if isTerminal(out) && cfg.output == "" && !cfg.outputStdout && !cfg.json {
@@ -171,9 +171,9 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		if len(body) > 0 {
 			_, werr = toStdout.Write(body)
 		}
-		// The held body: with -f only for a code the completion gives,
-		// below 400; with -i, as the completion's body, only on success.
-		if werr == nil && held != nil && (!cfg.fail || ex.ResponseCode > 0 && ex.ResponseCode < 400) && (!cfg.include || ex.Result == httprequest.ResultSuccess) {
+		// The held body (-i): as the completion's body, only on success
+		// (with -f, the gate let it through only for a code below 400).
+		if werr == nil && held != nil && ex.Result == httprequest.ResultSuccess {
 			_, werr = held.WriteTo(heldFor)
 		}
 		if werr != nil {
@@ -253,21 +253,33 @@ func writeError(stderr io.Writer, err error, silent bool) {
 }
 
 // holdBody reports whether the body is held (spool) until the completion:
-// with -f when it would stream to stdout or to a -o device (an error page
-// must not reach either); with -i when it would stream to stdout — or to a
-// -o device that is stdout itself (/dev/stdout), where it would come before
-// the result line — but not to another device (/dev/null, a FIFO), which
-// takes it as it comes.
+// with -i when it would stream to stdout — or to a -o device that is stdout
+// itself (/dev/stdout), where it would come before the result line — but
+// not to another device (/dev/null, a FIFO), which takes it as it comes.
 func holdBody(cfg *config, out io.Writer) bool {
-	switch {
-	case cfg.json:
-		return cfg.fail && cfg.device != nil
-	case cfg.fail && (cfg.output == "" || cfg.device != nil):
-		return true
-	case cfg.include:
-		return cfg.output == "" || cfg.device != nil && sameFile(cfg.device, out)
+	if cfg.json || !cfg.include {
+		return false
 	}
-	return false
+	return cfg.output == "" || cfg.device != nil && sameFile(cfg.device, out)
+}
+
+// failGate is the body's way to stdout or a -o device with -f: the node's
+// response function (SetResponseFunc) gives it the code before the first
+// byte, and the body streams on for a code below 400, as curl's; an error
+// page is read and dropped (exit 22). Both run on the goroutine of the
+// node's steps.
+type failGate struct {
+	w    io.Writer
+	pass bool
+}
+
+func (g *failGate) response(code int, _ []string) { g.pass = code > 0 && code < 400 }
+
+func (g *failGate) Write(p []byte) (int, error) {
+	if !g.pass {
+		return len(p), nil
+	}
+	return g.w.Write(p)
 }
 
 // sameFile reports whether device and out are one open file.
@@ -326,13 +338,19 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer, held b
 	if cfg.tls != nil {
 		steps = append(steps, n.SetTLSOptions(cfg.tls))
 	}
+	body := func(w io.Writer) io.Writer { return w }
+	if cfg.fail {
+		gate := &failGate{}
+		steps = append(steps, n.SetResponseFunc(gate.response))
+		body = func(w io.Writer) io.Writer { gate.w = w; return gate }
+	}
 	switch {
 	case cfg.device != nil && held:
-		steps = append(steps, n.SetBodyWriter(stdout)) // runFetch's spool, for the device at the end
+		steps = append(steps, n.SetBodyWriter(body(stdout))) // runFetch's spool, for the device at the end
 	case cfg.device != nil:
-		steps = append(steps, n.SetBodyWriter(cfg.device))
+		steps = append(steps, n.SetBodyWriter(body(cfg.device)))
 	case cfg.output == "" && !cfg.json:
-		steps = append(steps, n.SetBodyWriter(stdout)) // -i: runFetch's spool, after the headers
+		steps = append(steps, n.SetBodyWriter(body(stdout))) // -i: runFetch's spool, after the headers
 	}
 	steps = append(steps, configureNet(n, cfg)) // -x too
 	return errors.Join(steps...)

@@ -14,19 +14,22 @@ import (
 )
 
 // -f with -o naming a device (here a FIFO, as /dev/stdout or a pipe would
-// be): the body is held until the code is known and reaches the device only
-// below 400, as with stdout and a -o file — curl -f writes no error page.
+// be): the body reaches the device only below 400, as with stdout and a -o
+// file — curl -f writes no error page. With --json too.
 func TestFailDeviceGetsNoErrorPage(t *testing.T) {
 	b := newBackend(t)
 	for _, tc := range []struct {
 		path string
+		json bool
 		code int
 		body string
 	}{
-		{"/nope", exitHTTPError, ""},
-		{"/bytes/5", exitOK, "abcde"},
+		{"/nope", false, exitHTTPError, ""},
+		{"/bytes/5", false, exitOK, "abcde"},
+		{"/nope", true, exitHTTPError, ""},
+		{"/bytes/5", true, exitOK, "abcde"}, // --json held it and never wrote it
 	} {
-		t.Run(tc.path, func(t *testing.T) {
+		t.Run(tc.path+map[bool]string{true: "/json"}[tc.json], func(t *testing.T) {
 			fifo := filepath.Join(t.TempDir(), "out.fifo")
 			require.NoError(t, syscall.Mkfifo(fifo, 0o600))
 			got := make(chan []byte, 1)
@@ -40,7 +43,11 @@ func TestFailDeviceGetsNoErrorPage(t *testing.T) {
 				data, _ := io.ReadAll(f)
 				got <- data
 			}()
-			code, _, stderr := gdfetch(t, "-s", "-f", "-o", fifo, b.url(tc.path))
+			args := []string{"-s", "-f", "-o", fifo, b.url(tc.path)}
+			if tc.json {
+				args = append(args, "--json")
+			}
+			code, _, stderr := gdfetch(t, args...)
 			assert.Equal(t, tc.code, code, stderr)
 			assert.Equal(t, tc.body, string(<-got))
 		})

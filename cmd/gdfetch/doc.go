@@ -110,7 +110,7 @@
 //	                          SetAcceptBrotli, SetKeepAlive, SetDrainPerStep,
 //	                          SetDownloadInPlace)
 //	-i, --include             the result line, then the headers as Godot delivers them,
-//	                          then the body (held, as with -f, until request_completed); with
+//	                          then the body (held until request_completed); with
 //	                          -o FILE (-I too) the result line and headers still go to stdout
 //	                          and FILE gets the body only (curl writes the headers into FILE)
 //	-I, --head                method HEAD, printed as -i; with -d, --data-binary, -F or -T a
@@ -120,8 +120,8 @@
 //	-v, --verbose             exact request bytes, status trace with timings
 //	    --json                one JSON object
 //	-f, --fail                exit 22 for a response code ≥ 400, with no body on stdout and
-//	                          -o FILE left as it was (the body is held, in memory then a
-//	                          temporary file, until request_completed gives the code)
+//	                          -o FILE left as it was (SetResponseFunc gives the code before
+//	                          the body, which streams below 400 and is dropped from 400 on)
 //
 // # Exit status
 //
@@ -223,7 +223,7 @@ output
   -v, --verbose               the exact request bytes and the status trace with timings
       --json                  request_completed's values as one JSON object
   -f, --fail                  exit 22 when the response code is 400 or more: no body on stdout,
-                              -o FILE left as it was (the body waits for the code; spilled to a temp file)
+                              -o FILE left as it was
 
 exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE; 7 CANT_CONNECT; 18 partial body
 (CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*, or stdout

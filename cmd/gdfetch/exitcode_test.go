@@ -5,12 +5,15 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -315,4 +318,64 @@ func TestFailureLine(t *testing.T) {
 	assert.Equal(t, exitPartial, code)
 	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
 	assert.Contains(t, stderr, "unexpected EOF")
+}
+
+// TestFailStreams: with -f the body streams to stdout as it arrives, as
+// curl's: the node's response function gives the code before the first
+// byte, so nothing waits for the completion. The server sends the second
+// half of the body only once the first half is on stdout.
+func TestFailStreams(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	stdout := &watchWriter{seen: make(chan struct{}), want: "first half,"}
+	streamed := make(chan bool, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			streamed <- false
+			return
+		}
+		defer c.Close()
+		_, _ = c.Read(make([]byte, 4096))
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\nfirst half,")
+		select {
+		case <-stdout.seen:
+			streamed <- true
+		case <-time.After(5 * time.Second):
+			streamed <- false
+		}
+		_, _ = io.WriteString(c, "second half")
+	}()
+	var errOut bytes.Buffer
+	code := run([]string{"-s", "-f", "http://" + ln.Addr().String() + "/"}, stdout, &errOut)
+	assert.Equal(t, exitOK, code, errOut.String())
+	assert.True(t, <-streamed, "the first half reached stdout before the rest of the body was sent")
+	assert.Equal(t, "first half,second half", stdout.String())
+}
+
+// watchWriter is a stdout that closes seen once what was written starts
+// with want.
+type watchWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.HasPrefix(w.buf.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
