@@ -55,7 +55,7 @@ func HTTPHeader(headers []string) http.Header {
 		}
 		key := textproto.CanonicalMIMEHeaderKey(name)
 		v := stripEdges(s[i+1:])
-		if vv := h[key]; vv == nil && len(vals) > 0 {
+		if vv := h[key]; vv == nil {
 			vv, vals = vals[:1:1], vals[1:]
 			vv[0] = v
 			h[key] = vv

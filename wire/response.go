@@ -240,7 +240,7 @@ func (p *HeadParser) parseHead(buf []byte, start, end int, h *Head) (skip bool, 
 			// byte that is not UTF-8 becomes U+FFFD and no ASCII byte is
 			// swallowed, so the lines are those of the raw head. A NUL
 			// stays, for the control-character check to refuse.
-			p.text, dec = strictDecode(p.text[:0], raw), decodeResult{changed: true, at: -1}
+			p.text, dec = strictDecode(p.text[:0], raw), decodeResult{changed: true}
 		case !p.Strict && (bytes.IndexByte(raw, 0) >= 0 || !utf8.Valid(raw) || bytes.HasPrefix(raw, utf8BOM)):
 			p.text, dec = godotDecode(p.text[:0], raw)
 		}
@@ -546,19 +546,8 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // decodeResult describes what godotDecode changed.
 type decodeResult struct {
-	changed    bool   // the text is in the scratch buffer, not the raw bytes
-	bom        bool   // a leading BOM was dropped
-	nul        bool   // the text was cut at a NUL byte
-	structural bool   // the ASCII text differs from the raw head's (only a NUL cut does that)
-	at         int    // raw offset of the first BOM or NUL; −1 if none
-	why        string // what is at that offset
-}
-
-// note records an event at raw offset i if it is the first one.
-func (d *decodeResult) note(i int, why string) {
-	if d.at < 0 || i < d.at {
-		d.at, d.why = i, why
-	}
+	changed    bool // the text is in the scratch buffer, not the raw bytes
+	structural bool // the ASCII text differs from the raw head's (only a NUL cut does that)
 }
 
 // godotDecode appends to dst the UTF-8 encoding of what Godot's
@@ -575,17 +564,12 @@ func (d *decodeResult) note(i int, why string) {
 // result then marks it structural (the head is Ambiguous, §7 D2). Strict
 // mode uses strictDecode instead.
 func godotDecode(dst, src []byte) ([]byte, decodeResult) {
-	r := decodeResult{changed: true, at: -1}
-	base := 0
-	if bytes.HasPrefix(src, utf8BOM) {
-		src, base, r.bom = src[3:], 3, true
-		r.note(0, "byte order mark before the status line")
-	}
+	r := decodeResult{changed: true}
+	src = bytes.TrimPrefix(src, utf8BOM)
 	if i := bytes.IndexByte(src, 0); i >= 0 {
 		// append_utf8 loops while the byte is not NUL; a NUL met as a
 		// continuation byte reads as a missing one, as the end does.
-		src, r.nul, r.structural = src[:i], true, true
-		r.note(base+i, "NUL byte")
+		src, r.structural = src[:i], true
 	}
 	for i := 0; i < len(src); {
 		if c := src[i]; c < utf8.RuneSelf {
