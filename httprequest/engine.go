@@ -307,7 +307,7 @@ func (r *run) handleResponse() (handled, done bool) {
 	rfc := r.opts.rfcRedirects
 	if isRedirect(r.code, rfc) {
 		if limit := r.n.maxRedirects.Load(); limit >= 0 && int64(r.redirections) >= limit {
-			r.tellResponse()
+			_ = r.tellResponse() // the request ends here anyway
 			return true, r.fail(ResultRedirectLimitReached, r.code, r.respHeaders, &wire.LimitError{What: "redirects", Limit: limit})
 		}
 		// §2.8.1.3, matched on Godot's own strings: a CR the port stores
@@ -326,8 +326,9 @@ func (r *run) handleResponse() (handled, done bool) {
 				r.n.uploadSize.Store(0) // this hop's request has no body (UploadSize)
 				r.headers = withoutContentHeaders(r.headers)
 			} else if err := r.rewindUpload(); err != nil {
-				r.tellResponse()
-				return true, r.fail(ResultRequestFailed, r.code, r.respHeaders, err) // upload.go
+				// upload.go; the request ends here anyway.
+				_ = r.tellResponse()
+				return true, r.fail(ResultRequestFailed, r.code, r.respHeaders, err)
 			}
 			err := r.connect()
 			if err == nil {
@@ -361,16 +362,19 @@ func (r *run) handleResponse() (handled, done bool) {
 			r.body.decode(enc)
 		}
 	}
-	r.tellResponse()
+	if err := r.tellResponse(); err != nil {
+		return true, r.fail(ResultRequestFailed, r.code, r.respHeaders, err)
+	}
 	return false, false
 }
 
 // tellResponse calls the response function (SetResponseFunc) with the
-// response the completion will report.
-func (r *run) tellResponse() {
+// response the completion will report, and returns its error.
+func (r *run) tellResponse() error {
 	if f := r.opts.responseFunc; f != nil {
-		f(r.code, append([]string(nil), r.respHeaders...))
+		return f(r.code, append([]string(nil), r.respHeaders...))
 	}
+	return nil
 }
 
 // stepBody is the BODY step (§2.6.1).

@@ -305,8 +305,10 @@ func (n *HTTPRequest) IsStrict() bool { return n.opts.strict }
 // download_file (with both set, the bytes go to both). w is called on the
 // goroutine that runs the steps (Process's or Do's caller, or the
 // use_threads worker). A write error ends the request with
-// RESULT_DOWNLOAD_FILE_WRITE_ERROR and a *BodyWriterError cause. nil
-// removes it. When w is an *os.File on a regular file, the body's only
+// RESULT_DOWNLOAD_FILE_WRITE_ERROR and a *BodyWriterError cause: the way
+// to stop it, since w must not call the node's methods (with use_threads
+// it runs on the worker, which CancelRequest waits for). nil removes it.
+// When w is an *os.File on a regular file, the body's only
 // destination, and the body is not decoded, on Linux the bytes go from the
 // socket to it without passing through memory (splice(2); see
 // SetDownloadFile).
@@ -321,11 +323,21 @@ func (n *HTTPRequest) BodyWriter() io.Writer { return n.opts.bodyWriter }
 // as its head has been read, before any of its body reaches the body
 // writer, download_file or the completion: what a caller streaming the body
 // needs first (net/http's Response before its Body), which Godot's signal
-// gives only at the end. f is called once for the response whose code the
-// completion reports — not for a redirect the node follows, nor when no
+// gives only at the end. f is called once per request, for the response the
+// node does not follow as a redirect — not for a followed one, nor when no
 // response came — on the goroutine that runs the steps, as the body writer
-// (Process's or Do's caller, or the use_threads worker). headers belong to
-// f. nil removes it. Godot has no such signal (§7.2 opt-in).
-func (n *HTTPRequest) SetResponseFunc(f func(responseCode int, headers []string)) error {
+// (Process's or Do's caller, or the use_threads worker). The request may
+// still fail after it, on its body (the completion then carries no code).
+// headers belong to f. nil removes it. Godot has no such signal (§7.2
+// opt-in).
+//
+// A non-nil error from f ends the request there, before any of the body is
+// read: RESULT_REQUEST_FAILED with the code, the headers and f's error as
+// the cause — the way to refuse a response (a 404 for a file, say). The
+// error is ignored for a response that ends the request anyway (the
+// redirect limit). Like the body writer, f must not call the node's
+// methods: with use_threads it runs on the worker, which CancelRequest
+// waits for.
+func (n *HTTPRequest) SetResponseFunc(f func(responseCode int, headers []string) error) error {
 	return n.setOption("set_response_func", func(o *options) { o.responseFunc = f })
 }

@@ -69,7 +69,7 @@ func TestSettersWhileBusy(t *testing.T) {
 		"keep-alive":          func() error { return n.SetKeepAlive(true) },
 		"in place":            func() error { return n.SetDownloadInPlace(true) },
 		"body writer":         func() error { return n.SetBodyWriter(&bytes.Buffer{}) },
-		"response func":       func() error { return n.SetResponseFunc(func(int, []string) {}) },
+		"response func":       func() error { return n.SetResponseFunc(func(int, []string) error { return nil }) },
 		"request":             func() error { return n.Request(srv.URL("/"), nil, httpclient.MethodGet, "") },
 	}
 	threads := false

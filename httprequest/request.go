@@ -126,7 +126,7 @@ type options struct {
 	downloadInPlace bool
 	strict          bool
 	bodyWriter      io.Writer
-	responseFunc    func(code int, headers []string)
+	responseFunc    func(code int, headers []string) error
 	bodyStart       bodyStartFunc                    // DoResumable's check of the final response before download_file opens (resume.go)
 	cookieJar       http.CookieJar                   // cookies.go
 	proxyFunc       func(*url.URL) (*url.URL, error) // proxyenv.go

@@ -1,15 +1,18 @@
 package httprequest
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
 // responseSeen is one call of the response function, with what had reached
@@ -31,7 +34,7 @@ func watchResponse(t *testing.T, n *HTTPRequest, file string) *[]responseSeen {
 	require.NoError(t, n.SetBodyWriter(&w))
 	completed := false
 	n.OnRequestCompleted(func(Result, int, []string, []byte) { completed = true })
-	require.NoError(t, n.SetResponseFunc(func(code int, headers []string) {
+	require.NoError(t, n.SetResponseFunc(func(code int, headers []string) error {
 		s := responseSeen{code: code, headers: headers, written: w.Len(), completed: completed}
 		if file != "" {
 			entries, err := os.ReadDir(filepath.Dir(file))
@@ -39,6 +42,7 @@ func watchResponse(t *testing.T, n *HTTPRequest, file string) *[]responseSeen {
 			s.fileThere = len(entries) > 0
 		}
 		*seen = append(*seen, s)
+		return nil
 	}))
 	return seen
 }
@@ -122,6 +126,47 @@ func TestResponseFunc(t *testing.T) {
 			got := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 			require.Equal(t, ResultTimeout, got.C.Result, "%v", got.Err)
 			assert.Empty(t, *seen)
+		})
+	})
+	t.Run("refused", func(t *testing.T) {
+		// An error from the function ends the request at the head: the
+		// body, which here never comes, is not waited for.
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			srv := serve(t, testserver.Script(testserver.Read(),
+				testserver.WriteString("HTTP/1.1 404 Not Found\r\nContent-Length: 100\r\n\r\nnot"), testserver.Hold()))
+			file := filepath.Join(t.TempDir(), "out")
+			require.NoError(t, n.SetDownloadFile(file))
+			require.NoError(t, n.SetTimeout(10*time.Second))
+			var w strings.Builder
+			require.NoError(t, n.SetBodyWriter(&w))
+			errRefused := errors.New("not a 2xx")
+			require.NoError(t, n.SetResponseFunc(func(code int, _ []string) error {
+				if code >= 300 {
+					return errRefused
+				}
+				return nil
+			}))
+			begin := time.Now()
+			got := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			assert.Less(t, time.Since(begin), 5*time.Second, "not the timeout")
+			assert.Equal(t, ResultRequestFailed, got.C.Result, "%v", got.Err)
+			assert.Equal(t, 404, got.C.ResponseCode)
+			assert.Equal(t, []string{"Content-Length: 100"}, got.C.Headers)
+			assert.ErrorIs(t, got.Err, errRefused)
+			assert.Empty(t, w.String(), "no body byte written")
+			entries, err := os.ReadDir(filepath.Dir(file))
+			require.NoError(t, err)
+			assert.Empty(t, entries, "download_file never opened")
+		})
+	})
+	t.Run("refusal-ignored-at-redirect-limit", func(t *testing.T) {
+		eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+			srv := serve(t, route(func(string, []byte) string { return redirect(302, "/again") }))
+			require.NoError(t, n.SetMaxRedirects(0))
+			require.NoError(t, n.SetResponseFunc(func(int, []string) error { return errors.New("refused") }))
+			got := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			assert.Equal(t, ResultRedirectLimitReached, got.C.Result, "%v", got.Err)
+			assert.Equal(t, 302, got.C.ResponseCode)
 		})
 	})
 }

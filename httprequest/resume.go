@@ -143,7 +143,8 @@ func (s *resumeState) validator() string {
 // headers; a Range or If-Range among them is refused with
 // godot.ErrInvalidParameter, as is an empty download_file. The node's
 // keep_partial_download and append_to_download_file are on during the call
-// and restored afterwards.
+// and restored afterwards. The response function (SetResponseFunc) is
+// called for each request the call makes.
 // The error is Do's: nil for RESULT_SUCCESS (a 416 for a complete file
 // included), else a *ResultError whose cause may be ErrResumeMismatch or
 // ErrResumeStatus.
