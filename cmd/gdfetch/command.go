@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/pflag"
 
@@ -31,6 +29,12 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	}
 	n := httprequest.New()
 	defer n.Close()
+	if cfg.output != "" && !cfg.resume && stdoutFile(cfg.output, out) {
+		// -o /dev/stdout with stdout redirected to a file: the node would
+		// rename its download over that file, and what gdfetch writes to
+		// stdout after it would go to the old, unlinked one. As "-o -".
+		cfg.output, cfg.outputStdout = "", true
+	}
 	if err := openDevice(cfg); err != nil {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitWrite
@@ -41,8 +45,8 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	// A body that would stream to stdout, or to a -o device that is stdout
 	// itself (/dev/stdout), is held (spool) with -i until the completion,
 	// which gives the result line that goes first. The spool keeps memory
-	// bounded whatever the body's size. (With -f the body streams: the
-	// node's response function gives the code before the first byte.)
+	// bounded whatever the body's size. (-f needs no holding: the node's
+	// response function refuses a code of 400 or more at the head.)
 	var held *spool
 	var toStdout io.Writer = stdout // the body's bytes for stdout
 	if isTerminal(out) && cfg.output == "" && !cfg.outputStdout && !cfg.json {
@@ -102,13 +106,6 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if cfg.verbose && cfg.resume && ex != nil { // after the bar, or it would share its line
 		writeRequest(stderr, ex.Request)
 	}
-	if held := downloadPath(cfg); held != cfg.output {
-		// -f: the -o file takes the body only when the response is below 400.
-		if ferr := keepOrDrop(held, cfg.output, err == nil && ctx.Err() == nil && ex.Result == httprequest.ResultSuccess && ex.ResponseCode < 400); ferr != nil && err == nil {
-			fmt.Fprintf(stderr, "gdfetch: %v\n", ferr)
-			return exitWrite
-		}
-	}
 	if err == nil && ctx.Err() == nil && emptiesOutput(cfg, ex, n.DownloadedBytes()) {
 		if ferr := emptyOutput(cfg.output); ferr != nil {
 			fmt.Fprintf(stderr, "gdfetch: %v\n", ferr)
@@ -135,6 +132,9 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		return exitFailed
 	}
 	code := resultExit(ex.Result, ex.Cause)
+	if errors.Is(ex.Cause, errHTTPFail) {
+		code = exitHTTPError // -f refused the response at its head
+	}
 	if errors.Is(ex.Cause, errStdinMaxTime) {
 		code = exitTimeout // -T -: stdin had nothing more when --max-time passed
 	}
@@ -194,10 +194,10 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	case errors.Is(ex.Cause, errBinaryOutput): // the streamed body: the node's RESULT_DOWNLOAD_FILE_WRITE_ERROR, 23
 		writeError(stderr, errBinaryOutput, cfg.silent)
 	case binaryRefused: // the body written here: warned above
-	case ex.Result != httprequest.ResultSuccess:
-		io.WriteString(stderr, failure(ex, code))
 	case code == exitHTTPError:
 		fmt.Fprintf(stderr, "gdfetch: response code %d (--fail, exit %d)\n", ex.ResponseCode, code)
+	case ex.Result != httprequest.ResultSuccess:
+		io.WriteString(stderr, failure(ex, code))
 	case !cfg.silent && !cfg.json:
 		io.WriteString(stderr, summary(cfg, ex, bodyBytes(n, ex)))
 	}
@@ -263,23 +263,30 @@ func holdBody(cfg *config, out io.Writer) bool {
 	return cfg.output == "" || cfg.device != nil && sameFile(cfg.device, out)
 }
 
-// failGate is the body's way to stdout or a -o device with -f: the node's
-// response function (SetResponseFunc) gives it the code before the first
-// byte, and the body streams on for a code below 400, as curl's; an error
-// page is read and dropped (exit 22). Both run on the goroutine of the
-// node's steps.
-type failGate struct {
-	w    io.Writer
-	pass bool
+// errHTTPFail is -f's refusal of a response whose code is 400 or more.
+var errHTTPFail = errors.New("gdfetch: --fail: response code of 400 or more")
+
+// failResponse is the node's response function (SetResponseFunc) with -f:
+// a code of 400 or more ends the request at its head, as curl -f does, so
+// no byte of the error page is read or reaches stdout, a device or the -o
+// file (the node opens download_file only after it), and what the error
+// page does next (a cut, a stall) does not matter: exit 22.
+func failResponse(code int, _ []string) error {
+	if code >= 400 {
+		return errHTTPFail
+	}
+	return nil
 }
 
-func (g *failGate) response(code int, _ []string) { g.pass = code > 0 && code < 400 }
-
-func (g *failGate) Write(p []byte) (int, error) {
-	if !g.pass {
-		return len(p), nil
+// stdoutFile reports whether path names the regular file out writes to.
+func stdoutFile(path string, out io.Writer) bool {
+	o, ok := out.(*os.File)
+	if !ok {
+		return false
 	}
-	return g.w.Write(p)
+	a, err1 := os.Stat(path)
+	b, err2 := o.Stat()
+	return err1 == nil && err2 == nil && a.Mode().IsRegular() && os.SameFile(a, b)
 }
 
 // sameFile reports whether device and out are one open file.
@@ -338,53 +345,30 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer, held b
 	if cfg.tls != nil {
 		steps = append(steps, n.SetTLSOptions(cfg.tls))
 	}
-	body := func(w io.Writer) io.Writer { return w }
-	if cfg.fail {
-		gate := &failGate{}
-		steps = append(steps, n.SetResponseFunc(gate.response))
-		body = func(w io.Writer) io.Writer { gate.w = w; return gate }
+	if cfg.fail && !cfg.resume { // -C -: DoResumable decides on a 416 itself
+		steps = append(steps, n.SetResponseFunc(failResponse))
 	}
 	switch {
 	case cfg.device != nil && held:
-		steps = append(steps, n.SetBodyWriter(body(stdout))) // runFetch's spool, for the device at the end
+		steps = append(steps, n.SetBodyWriter(stdout)) // runFetch's spool, for the device at the end
 	case cfg.device != nil:
-		steps = append(steps, n.SetBodyWriter(body(cfg.device)))
+		steps = append(steps, n.SetBodyWriter(cfg.device))
 	case cfg.output == "" && !cfg.json:
-		steps = append(steps, n.SetBodyWriter(body(stdout))) // -i: runFetch's spool, after the headers
+		steps = append(steps, n.SetBodyWriter(stdout)) // -i: runFetch's spool, after the headers
 	}
 	steps = append(steps, configureNet(n, cfg)) // -x too
 	return errors.Join(steps...)
 }
 
-// downloadPath is where the node writes the -o body: the -o file, or with
-// -f a sibling file that keepOrDrop renames over it only for a response
-// below 400, so that, as with curl, an error page never replaces the -o
-// file. With --in-place too the sibling is written in place and renamed
-// the same way (-f's promise wins); -C - writes the file itself, as
-// documented (DoResumable leaves it untouched for a code it does not write).
+// downloadPath is where the node writes the -o body: the -o file, or ""
+// for a device (gdfetch writes to it itself). With -f a code of 400 or more
+// is refused before the node opens the file (failResponse), so an error page
+// never replaces it, as with curl.
 func downloadPath(cfg *config) string {
 	if cfg.device != nil {
 		return ""
 	}
-	if !cfg.fail || cfg.output == "" || cfg.resume {
-		return cfg.output
-	}
-	return filepath.Join(filepath.Dir(cfg.output), "."+filepath.Base(cfg.output)+".gdfetch-fail")
-}
-
-// keepOrDrop renames held over output when keep, else removes it; a held
-// file that was never written (no body) leaves output as it was.
-func keepOrDrop(held, output string, keep bool) error {
-	if !keep {
-		if err := os.Remove(held); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		return nil
-	}
-	if err := os.Rename(held, output); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
+	return cfg.output
 }
 
 // emptiesOutput reports whether the -o file must be made empty after the

@@ -53,3 +53,20 @@ func TestFailDeviceGetsNoErrorPage(t *testing.T) {
 		})
 	}
 }
+
+// -o naming the file stdout is redirected to (-o /dev/stdout > FILE): the
+// body goes to stdout after the -i block, as curl writes it, instead of a
+// download renamed over FILE, which would send what follows to the old,
+// unlinked file.
+func TestOutputIsStdoutFile(t *testing.T) {
+	b := newBackend(t)
+	path := filepath.Join(t.TempDir(), "out")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	code := run([]string{"-s", "-i", "-o", path, b.url("/bytes/5")}, f, io.Discard)
+	assert.Equal(t, exitOK, code)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Regexp(t, `^RESULT_SUCCESS \(0\) 200\n(.+\n)+\nabcde$`, string(data))
+}

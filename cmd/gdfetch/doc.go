@@ -120,8 +120,8 @@
 //	-v, --verbose             exact request bytes, status trace with timings
 //	    --json                one JSON object
 //	-f, --fail                exit 22 for a response code ≥ 400, with no body on stdout and
-//	                          -o FILE left as it was (SetResponseFunc gives the code before
-//	                          the body, which streams below 400 and is dropped from 400 on)
+//	                          -o FILE left as it was: the request ends at the head (as curl's;
+//	                          SetResponseFunc refuses it), and a body below 400 streams
 //
 // # Exit status
 //
@@ -222,8 +222,8 @@ output
   -S, --show-error            (no effect: failures always print; for curl's -sS)
   -v, --verbose               the exact request bytes and the status trace with timings
       --json                  request_completed's values as one JSON object
-  -f, --fail                  exit 22 when the response code is 400 or more: no body on stdout,
-                              -o FILE left as it was
+  -f, --fail                  exit 22 when the response code is 400 or more: the request ends at
+                              the head, nothing on stdout, -o FILE left as it was
 
 exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE; 7 CANT_CONNECT; 18 partial body
 (CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*, or stdout

@@ -281,7 +281,7 @@ func TestFailNoBodyOnStdout(t *testing.T) {
 		{"404", []string{b.url("/nope")}, exitHTTPError, ""},
 		{"500, larger than the memory part", []string{bigErr.URL + "/"}, exitHTTPError, ""},
 		{"404 -i", []string{"-i", b.url("/nope")}, exitHTTPError,
-			"RESULT_SUCCESS (0) 404\nContent-Type: text/plain\nContent-Length: 10\n\n"},
+			"RESULT_REQUEST_FAILED (9) 404\nContent-Type: text/plain\nContent-Length: 10\n\n"}, // refused at the head
 		{"200", []string{"-A", "Test/1", b.url("/api/player")}, exitOK, `{"guild":"Nodes & Signals","level":12,"name":"Ada","user_agent":"Test/1"}`},
 		{"200, larger than the memory part", []string{b.url("/bytes/3000000")}, exitOK, whole},
 	} {
@@ -378,4 +378,70 @@ func (w *watchWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
+}
+
+// TestFailStopsAtHead: -f refuses a code of 400 or more at the head, as curl
+// -f: the error page is not read, so a page cut short or stalled still
+// exits 22 at once, and an -o symlink is written through (the node's
+// download_file), never replaced.
+func TestFailStopsAtHead(t *testing.T) {
+	page := func(tail func(c net.Conn)) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					_, _ = c.Read(make([]byte, 4096))
+					_, _ = io.WriteString(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 100\r\n\r\nnot")
+					tail(c)
+				}()
+			}
+		}()
+		return "http://" + ln.Addr().String() + "/"
+	}
+	cut := page(func(net.Conn) {})
+	stalled := page(func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }) // until the client closes
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"cut", []string{cut}},
+		{"stalled", []string{"-m", "8", stalled}},
+		{"stalled -i", []string{"-i", "-m", "8", stalled}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			begin := time.Now()
+			code, stdout, stderr := gdfetch(t, append([]string{"-s", "-f"}, tc.args...)...)
+			assert.Equal(t, exitHTTPError, code, stderr)
+			assert.Less(t, time.Since(begin), 4*time.Second, "not the stall's timeout")
+			assert.NotContains(t, stdout, "not", "no byte of the error page")
+			assert.Contains(t, stderr, "response code 404 (--fail, exit 22)")
+		})
+	}
+	t.Run("symlink", func(t *testing.T) {
+		b := newBackend(t)
+		dir := t.TempDir()
+		target, link := filepath.Join(dir, "target"), filepath.Join(dir, "link")
+		require.NoError(t, os.WriteFile(target, []byte("OLD"), 0o644))
+		require.NoError(t, os.Symlink(target, link))
+		code, _, stderr := gdfetch(t, "-s", "-f", "-o", link, b.url("/nope"))
+		assert.Equal(t, exitHTTPError, code, stderr)
+		code, _, stderr = gdfetch(t, "-s", "-f", "-o", link, b.url("/bytes/5"))
+		assert.Equal(t, exitOK, code, stderr)
+		fi, err := os.Lstat(link)
+		require.NoError(t, err)
+		assert.Equal(t, os.ModeSymlink, fi.Mode()&os.ModeType, "-o's symlink is still a symlink")
+		data, err := os.ReadFile(target)
+		require.NoError(t, err)
+		assert.Equal(t, "abcde", string(data), "written through the link")
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Len(t, entries, 2, "no file left beside them")
+	})
 }
