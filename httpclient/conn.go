@@ -164,10 +164,12 @@ type dialParams struct {
 	dial       func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// connector runs one connect attempt — resolve, dial every address in turn,
-// the proxy CONNECT exchange, the TLS handshake — in one goroutine, and
-// reports each step over ch (buffered: it never blocks). stop cancels it
-// from any goroutine.
+// connector runs one connect attempt: the name's resolution, the proxy
+// CONNECT exchange and the TLS handshake in a goroutine that reports each
+// step over ch (buffered: it never blocks), and the TCP connects as quick
+// connects the owner's Poll drives (quickdial_unix.go) — or, where there
+// are none, dialed on the goroutine too, every address in turn. stop
+// cancels it from any goroutine.
 type connector struct {
 	ch     chan dialEvent
 	ctx    context.Context
@@ -386,6 +388,13 @@ func (d *connector) setUp(raw net.Conn, p dialParams) (st *stream, ev dialEvent,
 		rest, code, err = connectTunnel(raw, p)
 		if err != nil {
 			_ = raw.Close()
+			if d.ctx.Err() == nil && tunnelEnded(err) {
+				// §1.6.2.2, as a TCP end during the handshake below; on
+				// the next address the port sends a fresh CONNECT, where
+				// Godot's sub-client has sent its own and stalls (COMPAT
+				// H9).
+				return nil, dialEvent{err: err}, true
+			}
 			return nil, dialEvent{stage: stageProxy, code: code, err: d.stopErr(err)}, false
 		}
 	}

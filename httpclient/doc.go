@@ -56,9 +56,10 @@
 // Godot does non-blocking socket operations inside poll(). Here:
 //
 //   - Resolving (Go's resolver), the HTTPS-proxy CONNECT exchange and the
-//     TLS handshake run in one background goroutine started by
-//     ConnectToHost. It only reports; Poll applies its reports one status
-//     change at a time. The TCP connect is Godot's: on unix a non-blocking
+//     TLS handshake run in a background goroutine (started by ConnectToHost
+//     to resolve, by Poll once the TCP connect succeeded). It only reports;
+//     Poll applies its reports one status change at a time. The TCP connect
+//     is Godot's: on unix a non-blocking
 //     connect(2) started by ConnectToHost (an IP literal) or by the Poll
 //     that takes the resolved addresses, then the next address in turn
 //     after each failure, each bounded by SetConnectTimeout (default 30 s)

@@ -26,7 +26,9 @@ const pollOp = "poll"
 // cause, and LastError gives the same value: a TLS failure is
 // ErrCantConnect with status TLS_HANDSHAKE_ERROR, a proxy refusal wraps a
 // *ProxyError, a resolved name with a port outside 1…65535 is
-// ErrInvalidParameter with status CANT_CONNECT.
+// ErrInvalidParameter with status CANT_CONNECT, and when no address left
+// can even start a connect (connect(2) fails at once: no route) the last
+// start error is Failed with status CANT_CONNECT (§1.6.1.2, §1.6.2.2).
 //
 // Non-blocking mode (the default) never waits; blocking mode waits in
 // RESOLVING, CONNECTING and REQUESTING until the status can change (§1.15.1).

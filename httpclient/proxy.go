@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"syscall"
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/wire"
@@ -149,10 +150,26 @@ func connectTunnel(raw net.Conn, p dialParams) (rest []byte, code Error, err err
 		if rerr != nil && m == 0 {
 			if rerr == io.EOF {
 				rerr = errProxyClosed
+				if len(buf) > 0 {
+					rerr = errProxyCut
+				}
 			}
 			return nil, ErrConnectionError, rerr
 		}
 	}
 }
 
-var errProxyClosed = errors.New("httpclient: proxy closed the connection before its CONNECT reply")
+var (
+	errProxyClosed = errors.New("httpclient: proxy closed the connection before its CONNECT reply")
+	errProxyCut    = errors.New("httpclient: proxy closed the connection in the middle of its CONNECT reply")
+)
+
+// tunnelEnded reports whether a CONNECT exchange failed because the proxy
+// ended the TCP connection without a byte of reply (a FIN, or an RST at any
+// point): Godot's poll checks its TCP socket before it steps the CONNECT
+// sub-client, and a connection that ended there sends it to the next
+// address, or to CANT_CONNECT with ERR_CANT_CONNECT (§1.6.2.2). A reply cut
+// by a FIN is read by the sub-client first: ERR_CONNECTION_ERROR.
+func tunnelEnded(err error) bool {
+	return errors.Is(err, errProxyClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}

@@ -75,9 +75,16 @@ func TestHTTPSProxy(t *testing.T) {
 				require.True(t, errors.As(err, &pe), "%v", err)
 				assert.Equal(t, 407, pe.Code)
 			}},
+		// §1.6.2.2: Godot's TCP check sees the FIN before the CONNECT
+		// sub-client reads: no address left, ERR_CANT_CONNECT.
 		{name: "proxy-closes", opts: []ts.ProxyOption{ts.ProxyReply(""), ts.ProxyCloseAfterReply()},
-			trace: statuses(StatusConnecting, StatusCantConnect), code: ErrConnectionError,
+			trace: statuses(StatusConnecting, StatusCantConnect), code: ErrCantConnect,
 			cause: func(t *testing.T, err error) { assert.ErrorIs(t, err, errProxyClosed) }},
+		// A reply cut by the FIN: the sub-client reads the bytes and meets
+		// the end in the same read (ERR_CONNECTION_ERROR).
+		{name: "proxy-cuts-reply", opts: []ts.ProxyOption{ts.ProxyReply("HTTP/1.1 200 OK\r\n"), ts.ProxyCloseAfterReply()},
+			trace: statuses(StatusConnecting, StatusCantConnect), code: ErrConnectionError,
+			cause: func(t *testing.T, err error) { assert.ErrorIs(t, err, errProxyCut) }},
 		{name: "bytes-after-reply-go-to-tls", opts: []ts.ProxyOption{ts.ProxyReply("HTTP/1.1 200 OK\r\n\r\nXYZ")},
 			trace: statuses(StatusConnecting, StatusTLSHandshakeError), code: ErrCantConnect,
 			cause: func(t *testing.T, err error) { assert.Error(t, err) }},

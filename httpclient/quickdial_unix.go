@@ -11,14 +11,15 @@ import (
 	"time"
 )
 
-// A quick connect is the TCP connect of ConnectToHost to an IP literal,
-// made the way Godot's StreamPeerTCP makes it: a non-blocking connect(2)
-// started by ConnectToHost itself (the SYN leaves then), whose outcome Poll
-// reads from the socket (SO_ERROR, then whether a peer is there) — no
-// goroutine, no channel, no context. Blocking mode's Poll waits for it with
-// the runtime's poller. Targets that need more (a name to resolve, TLS, a
-// CONNECT tunnel, a custom dialer, a zoned IPv6 address) keep the connector
-// goroutine.
+// A quick connect is a TCP connect made the way Godot's StreamPeerTCP makes
+// it: a non-blocking connect(2) started by ConnectToHost itself for an IP
+// literal, or by the Poll that takes a name's resolved addresses (and the
+// Poll after each failure, for the next address), whose outcome Poll reads
+// from the socket (SO_ERROR, then whether a peer is there) — no goroutine,
+// no channel, no context. Blocking mode's Poll waits for it with the
+// runtime's poller. The name's resolution, and the CONNECT exchange and TLS
+// handshake after the connect, run on the connector goroutine; a custom
+// dialer and a zoned IPv6 address keep the goroutine's dial.
 
 // quickConnectSupported reports whether this platform has quick connects.
 const quickConnectSupported = true
