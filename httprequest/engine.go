@@ -63,6 +63,12 @@ type run struct {
 	ended   bool // driverProcess: the steps are over (owner goroutine)
 	dropped bool // canceled: never queue or deliver (guarded by n.mu)
 
+	// driverProcess: Process is running a step, and CancelRequest was
+	// called from a callback of it (the body writer, the response
+	// function): Process resets the run once the step has returned.
+	stepping     atomic.Bool
+	cancelInStep bool
+
 	// Outcome.
 	state      atomic.Int32 // a phase (phase.go)
 	completion Completion
@@ -365,6 +371,9 @@ func (r *run) handleResponse() (handled, done bool) {
 	if err := r.tellResponse(); err != nil {
 		return true, r.fail(ResultRequestFailed, r.code, r.respHeaders, err)
 	}
+	if r.phase() == phaseCanceled { // CancelRequest from the function (Process driver)
+		return true, true
+	}
 	return false, false
 }
 
@@ -425,6 +434,9 @@ func (r *run) stepBody() bool {
 		}
 		n, err := b.read(c)
 		drained += n
+		if r.phase() == phaseCanceled { // CancelRequest from the body writer (Process driver)
+			return true
+		}
 		if err != nil {
 			res := sinkResult(err)
 			if b.dl != nil && (res == ResultBodySizeLimitExceeded || res == ResultBodyDecompressFailed) {

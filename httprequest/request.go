@@ -405,7 +405,14 @@ func (n *HTTPRequest) Process() {
 	r := n.active
 	n.mu.Unlock()
 	if r != nil && r.driver == driverProcess && !r.ended {
+		r.stepping.Store(true)
 		done := r.step()
+		r.stepping.Store(false)
+		if r.cancelInStep { // CancelRequest ran inside a callback of the step
+			n.reset(r, false)
+			n.deliver()
+			return
+		}
 		n.syncStatus()
 		n.reportProgress()
 		if !done && r.timeout > 0 && time.Since(r.begin) >= r.timeout {
@@ -540,7 +547,9 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 // §2.12.4). With use_threads the worker is interrupted (its blocked read or
 // connect returns at once) and joined before CancelRequest returns (Godot
 // waits for a blocked read, §4 #7). download_file: the partial file is
-// removed in atomic mode and stays in place mode (§2.9.3).
+// removed in atomic mode and stays in place mode (§2.9.3). Called from the
+// body writer or the response function while Process runs a step, it
+// takes effect as the step returns, before Process does.
 //
 // Godot: HTTPRequest.cancel_request()
 func (n *HTTPRequest) CancelRequest() {
@@ -559,6 +568,13 @@ func (n *HTTPRequest) CancelRequest() {
 	}
 	n.mu.Unlock()
 	r.interrupt(phaseCanceled, nil)
+	if r.driver == driverProcess && r.stepping.Load() {
+		// Called from the body writer or the response function, inside
+		// Process's step, which still uses the run: Process resets it
+		// when the step returns.
+		r.cancelInStep = true
+		return
+	}
 	n.reset(r, false)
 }
 

@@ -11,7 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -169,4 +171,78 @@ func TestResponseFunc(t *testing.T) {
 			assert.Equal(t, 302, got.C.ResponseCode)
 		})
 	})
+}
+
+// TestCancelInsideCallback: CancelRequest called from the response function
+// or the body writer while Process runs the step: the step stops there, no
+// completion comes, download_file's temporary file is removed and no
+// descriptor stays open, no byte is written after the cancel, and the node
+// is free again when Process returns.
+func TestCancelInsideCallback(t *testing.T) {
+	body := strings.Repeat("x", 1<<20)
+	for _, where := range []string{"response-func", "body-writer"} {
+		t.Run(where, func(t *testing.T) {
+			srv := serve(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n"+body))
+			n := newNode(t)
+			dir := t.TempDir()
+			require.NoError(t, n.SetDownloadFile(filepath.Join(dir, "out")))
+			require.NoError(t, n.SetDrainPerStep(true))
+			completions := 0
+			n.OnRequestCompleted(func(Result, int, []string, []byte) { completions++ })
+			writes, afterCancel := 0, 0
+			canceled := false
+			cancel := func() {
+				n.CancelRequest()
+				canceled = true
+				assert.ErrorIs(t, n.SetBodySizeLimit(5), godot.ErrBusy, "still busy inside the step")
+			}
+			require.NoError(t, n.SetBodyWriter(writerFunc(func(p []byte) (int, error) {
+				writes++
+				if canceled {
+					afterCancel++
+				}
+				if where == "body-writer" && writes == 1 {
+					cancel()
+				}
+				return len(p), nil
+			})))
+			require.NoError(t, n.SetResponseFunc(func(int, []string) error {
+				if where == "response-func" {
+					cancel()
+				}
+				return nil
+			}))
+			fds := openFDs(t)
+			require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+			for i := 0; i < 2000 && !canceled; i++ {
+				n.Process()
+				time.Sleep(frame)
+			}
+			require.True(t, canceled)
+			assert.Zero(t, afterCancel, "no write after the cancel")
+			assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+			assert.NoError(t, n.SetBodySizeLimit(-1), "free again when Process returned")
+			for range 5 {
+				n.Process()
+			}
+			assert.Zero(t, completions, "no completion for a canceled request")
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Empty(t, entries, "the temporary file is removed")
+			if fds >= 0 { // the server's side of the connection closes on its own time
+				assert.True(t, drive.Until(maxWait, func() bool { return openFDs(t) <= fds }), "no descriptor left open")
+			}
+			require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""), "a new request can start")
+			n.CancelRequest()
+		})
+	}
+}
+
+// openFDs counts this process's open descriptors, −1 where it cannot.
+func openFDs(*testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(entries)
 }
