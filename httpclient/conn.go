@@ -132,8 +132,8 @@ const (
 // dialEvent is what the connector reports: a name resolved (with its
 // addresses when the owner is to connect to them itself), the connection
 // established (st), or a failure (stage, code, err; next: the TCP
-// connection ended during the handshake, so the next address is to be
-// tried).
+// connection ended during the CONNECT exchange or the handshake, so the
+// next address is to be tried).
 type dialEvent struct {
 	resolved bool
 	addrs    []netip.Addr
@@ -356,7 +356,8 @@ func zoned(addrs []netip.Addr) bool {
 }
 
 // setUpOne is setUp for the address of a quick connect: the TCP connection
-// ending during the handshake is reported with next set, for the owner to
+// ending during the CONNECT exchange or the handshake is reported with next
+// set, for the owner to
 // try its next address or give CANT_CONNECT (§1.6.2.2).
 func (d *connector) setUpOne(raw net.Conn, p dialParams) {
 	st, ev, next := d.setUp(raw, p)
@@ -371,12 +372,13 @@ func (d *connector) setUpOne(raw net.Conn, p dialParams) {
 
 // setUp runs the proxy CONNECT exchange and the TLS handshake over raw. It
 // returns the stream, or the failure to report, or next: the TCP connection
-// ended or broke during the handshake, so the next address is to be tried
-// (with the cause in ev.err). On failure raw is closed.
+// ended or broke during the CONNECT exchange (before any reply) or the
+// handshake, so the next address is to be tried (with the cause in ev.err).
+// On failure raw is closed.
 //
-// Godot checks the TCP status before each handshake step (§1.6.2): a FIN or
-// RST seen there sends it to the next candidate, and CANT_CONNECT when none
-// is left; a handshake step that fails on an alert or a certificate is
+// Godot checks the TCP status before each CONNECT or handshake step
+// (§1.6.2): a FIN or RST seen there sends it to the next candidate, and
+// CANT_CONNECT when none is left; a handshake step that fails on an alert or a certificate is
 // TLS_HANDSHAKE_ERROR and tries no other address (§1.6.2.5). On the next
 // address the port starts a fresh handshake, where Godot goes on with the
 // stale one and stalls (COMPAT.md H9).
