@@ -166,3 +166,39 @@ func TestProxyEndsDuringConnect(t *testing.T) {
 		})
 	}
 }
+
+// TestBlockingPollWaitsForChange: a blocking Poll waits in CONNECTING until
+// the status can change (§1.15.1, COMPAT H1), also when a refused address
+// hands over to the next one (a Poll that returned with the status still
+// CONNECTING would spin a caller's loop).
+func TestBlockingPollWaitsForChange(t *testing.T) {
+	srv := ts.New(t, ts.Respond(okResp))
+	port := 0
+	for range 50 { // a port open on 127.0.0.2 only
+		ln, err := net.Listen("tcp4", "127.0.0.2:0")
+		require.NoError(t, err)
+		p := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if c, err := net.Dial("tcp4", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
+			c.Close()
+			continue
+		}
+		port = p
+		break
+	}
+	require.NotZero(t, port)
+	forward(t, "127.0.0.2", port, srv.Addr())
+	c, _ := newClient(t, true)
+	c.lookup, _ = fakeLookup("127.0.0.1", "127.0.0.2")
+	require.NoError(t, c.ConnectToHost("multi.example", port, nil))
+	unchanged := 0
+	for i := 0; i < 10 && (c.Status() == StatusResolving || c.Status() == StatusConnecting); i++ {
+		before := c.Status()
+		require.NoError(t, c.Poll())
+		if c.Status() == before {
+			unchanged++
+		}
+	}
+	assert.Equal(t, StatusConnected, c.Status())
+	assert.Zero(t, unchanged, "blocking Polls that returned without a status change")
+}

@@ -83,7 +83,9 @@ func (c *Client) terminalErr(code Error) error {
 
 // pollDial applies the next connector report: RESOLVING → CONNECTING,
 // CANT_RESOLVE or CANT_CONNECT (§1.6.1); CONNECTING → CONNECTED,
-// CANT_CONNECT or TLS_HANDSHAKE_ERROR (§1.6.2). One report, one change.
+// CANT_CONNECT or TLS_HANDSHAKE_ERROR (§1.6.2), or the connect to the next
+// address (§1.6.2.2), which a blocking Poll then waits for. At most one
+// status change.
 func (c *Client) pollDial() error {
 	if c.dial.quick != nil {
 		return c.pollQuick()
@@ -217,6 +219,9 @@ func (c *Client) nextCandidate(err error) error {
 	if err := d.startNext(); err != nil {
 		c.release()
 		return c.fail(StatusCantConnect, Failed, pollOp, err)
+	}
+	if c.blocking {
+		return c.pollQuick() // a blocking Poll waits until the status can change
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"syscall"
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/wire"
@@ -123,7 +122,7 @@ func connectTunnel(raw net.Conn, p dialParams) (rest []byte, code Error, err err
 		req = insertHeader(req, p.proxyAuth)
 	}
 	if _, err := raw.Write(req); err != nil {
-		return nil, ErrConnectionError, err
+		return nil, ErrConnectionError, &tcpEndError{err}
 	}
 	parser := wire.HeadParser{Strict: p.strict, Limits: p.limits}
 	var head wire.Head
@@ -148,11 +147,13 @@ func connectTunnel(raw net.Conn, p dialParams) (rest []byte, code Error, err err
 		m, rerr := raw.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+m]
 		if rerr != nil && m == 0 {
-			if rerr == io.EOF {
-				rerr = errProxyClosed
-				if len(buf) > 0 {
-					rerr = errProxyCut
-				}
+			switch {
+			case rerr == io.EOF && len(buf) > 0:
+				rerr = errProxyCut
+			case rerr == io.EOF:
+				rerr = &tcpEndError{errProxyClosed}
+			default:
+				rerr = &tcpEndError{rerr} // a reset, wherever it comes
 			}
 			return nil, ErrConnectionError, rerr
 		}
@@ -164,12 +165,21 @@ var (
 	errProxyCut    = errors.New("httpclient: proxy closed the connection in the middle of its CONNECT reply")
 )
 
-// tunnelEnded reports whether a CONNECT exchange failed because the proxy
-// ended the TCP connection without a byte of reply (a FIN, or an RST at any
-// point): Godot's poll checks its TCP socket before it steps the CONNECT
+// tcpEndError is a CONNECT exchange's failure because the proxy ended the
+// TCP connection: a FIN before any byte of the reply, a reset at any point
+// (any read or write error: the exchange has no deadline), a write that
+// failed. Godot's poll checks its TCP socket before it steps the CONNECT
 // sub-client, and a connection that ended there sends it to the next
 // address, or to CANT_CONNECT with ERR_CANT_CONNECT (§1.6.2.2). A reply cut
-// by a FIN is read by the sub-client first: ERR_CONNECTION_ERROR.
+// by a FIN is read by the sub-client first: errProxyCut,
+// ERR_CONNECTION_ERROR.
+type tcpEndError struct{ err error }
+
+func (e *tcpEndError) Error() string { return e.err.Error() }
+func (e *tcpEndError) Unwrap() error { return e.err }
+
+// tunnelEnded reports whether err is a tcpEndError.
 func tunnelEnded(err error) bool {
-	return errors.Is(err, errProxyClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	var te *tcpEndError
+	return errors.As(err, &te)
 }

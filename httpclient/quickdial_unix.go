@@ -37,7 +37,8 @@ type quickConnect struct {
 
 // startQuickConnect creates the socket and starts connecting it to addr.
 // An error means the connect could not even start: ConnectToHost returns
-// it as FAILED, status CANT_CONNECT (§1.5.10).
+// it as FAILED, status CANT_CONNECT (§1.5.10); Poll tries the next address,
+// and with none left does the same (§1.6.1.2, §1.6.2.2).
 func startQuickConnect(p dialParams, addr netip.AddrPort) (*quickConnect, error) {
 	q := &quickConnect{addr: addr, deadline: time.Now().Add(p.timeout), p: p}
 	family := syscall.AF_INET6
