@@ -543,7 +543,7 @@ func (c *Client) ReadChunkSize() int { return c.readChunkSize }
 // in RESOLVING, CONNECTING and REQUESTING until the status can change, and
 // body reads wait for data; the waits are real blocking I/O, never a spin
 // (§7 D1). A background read left by non-blocking mode is waited for by the
-// next blocking read. It may be called at any time.
+// next blocking read. The owner may call it in any status.
 //
 // Godot: HTTPClient.set_blocking_mode()
 func (c *Client) SetBlockingMode(on bool) { c.blocking = on }
@@ -678,8 +678,12 @@ func (c *Client) clearResponse() {
 // the one method that may be called concurrently with the others. The
 // blocked call (or the next Poll) ends with status CANT_CONNECT (while
 // resolving or connecting) or CONNECTION_ERROR, with ErrAborted as the
-// cause; the owner then calls Close, which also clears the abort. Godot has
-// no equivalent: its cancel_request() waits for a blocked read (§4 #7).
+// cause; the owner then calls Close, which also clears the abort. So does
+// the Close inside ConnectToHost and SetConnection: an Abort that runs
+// before they return is forgotten, and a caller whose cancellation may come
+// that early looks at it again after ConnectToHost (as the Transport does).
+// Godot has no equivalent: its cancel_request() waits for a blocked read
+// (§4 #7).
 func (c *Client) Abort() {
 	c.aborted.Store(true)
 	c.abortMu.Lock()

@@ -398,13 +398,23 @@ func (t *Transport) getConn(ctx context.Context, key connKey) (*pconn, bool, err
 		if pc == nil {
 			break
 		}
-		if err := pc.c.Poll(); err == nil && pc.c.Reusable() {
+		if reusable(pc) {
 			return pc, true, nil
 		}
-		t.discard(pc) // the server closed it, or sent bytes unasked, while idle (§1.6.3, §7 D2)
+		t.discard(pc)
 	}
-	if pc, err := t.acquire(ctx, key); pc != nil || err != nil {
-		return pc, pc != nil, err
+	for {
+		pc, err := t.acquire(ctx, key)
+		if err != nil {
+			return nil, false, err
+		}
+		if pc == nil {
+			break // a slot of its own: a new connection
+		}
+		if reusable(pc) { // handed over by a request that finished
+			return pc, true, nil
+		}
+		t.discard(pc) // frees the slot it brought
 	}
 	pc := &pconn{c: t.newClient(key), key: key}
 	if err := t.connect(ctx, pc); err != nil {
@@ -412,6 +422,13 @@ func (t *Transport) getConn(ctx context.Context, key connKey) (*pconn, bool, err
 		return nil, false, err
 	}
 	return pc, false, nil
+}
+
+// reusable reports whether a kept connection may carry a request: the
+// server neither closed it nor sent bytes unasked since its response
+// (§1.6.3, §7 D2).
+func reusable(pc *pconn) bool {
+	return pc.c.Poll() == nil && pc.c.Reusable()
 }
 
 func (t *Transport) newClient(k connKey) *Client {
@@ -453,6 +470,11 @@ func (t *Transport) connect(ctx context.Context, pc *pconn) error {
 	}
 	if err := c.ConnectToHost(connectHost(pc.key.host), pc.key.port, opts); err != nil {
 		return err
+	}
+	if ctx.Err() != nil {
+		// An Abort that ran before ConnectToHost's Close was cleared by it:
+		// the blocking Polls below would wait for a connect nothing stops.
+		return context.Cause(ctx)
 	}
 	for c.Status() == StatusResolving || c.Status() == StatusConnecting {
 		if err := c.Poll(); err != nil {
