@@ -168,12 +168,15 @@
 //
 // A node belongs to one goroutine at a time (Godot's main thread): Request,
 // Process, CancelRequest, Do, Close and the setters must not run
-// concurrently. BodySize, DownloadedBytes and HTTPClientStatus may be called
-// from any goroutine. The use_threads worker and the timers are internal;
-// CancelRequest, Close and the delivery of a completion join them, so no
-// goroutine outlives the request. The body writer and the progress callback
-// run on the goroutine that runs the steps (Process's or Do's caller, or, for
-// the body writer only, the use_threads worker).
+// concurrently. BodySize, DownloadedBytes, UploadedBytes, UploadSize and
+// HTTPClientStatus may be called from any goroutine. The use_threads worker
+// and the timers are internal; CancelRequest, Close and the delivery of a
+// completion join them, so no goroutine outlives the request. The completion
+// and progress callbacks (OnRequestCompleted, OnProgress, OnUploadProgress)
+// run on the owner's goroutine, in Process or Do. The body writer, the
+// response function, the proxy function and the cookie jar run on the
+// goroutine that runs the steps: Process's or Do's caller, or the
+// use_threads worker.
 //
 // # Memory
 //

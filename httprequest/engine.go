@@ -405,6 +405,7 @@ func (r *run) stepBody() bool {
 		// Godot reads body_size_limit and download_file here (§2.6.1.1):
 		// they may have been set while the client was DISCONNECTED.
 		b.start(c.ResponseBodyLength(), c.IsResponseChunked(), r.n.bodySizeLimit.Load(), r.opts.bodyWriter)
+		b.state = &r.state
 		if b.limit >= 0 && b.bodyLen > b.limit {
 			return r.fail(ResultBodySizeLimitExceeded, r.code, r.respHeaders, b.limitErr())
 		}

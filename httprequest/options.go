@@ -328,7 +328,8 @@ func (n *HTTPRequest) BodyWriter() io.Writer { return n.opts.bodyWriter }
 // node does not follow as a redirect — not for a followed one, nor when no
 // response came — on the goroutine that runs the steps, as the body writer
 // (Process's or Do's caller, or the use_threads worker). The request may
-// still fail after it, on its body (the completion then carries no code).
+// still fail after it, on its body: a body cut short or a connection error
+// then carries no code, the other results keep it.
 // headers belong to f. nil removes it. Godot has no such signal (§7.2
 // opt-in).
 //

@@ -42,8 +42,8 @@ const (
 //
 // An HTTPRequest belongs to one goroutine at a time (Godot's main thread):
 // its methods must not run concurrently, except the getters BodySize,
-// DownloadedBytes and HTTPClientStatus, which any goroutine may call. The
-// zero value is not usable; call New.
+// DownloadedBytes, UploadedBytes, UploadSize and HTTPClientStatus, which any
+// goroutine may call. The zero value is not usable; call New.
 //
 // Godot: HTTPRequest
 type HTTPRequest struct {
@@ -549,7 +549,9 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 // waits for a blocked read, §4 #7). download_file: the partial file is
 // removed in atomic mode and stays in place mode (§2.9.3). Called from the
 // body writer or the response function while Process runs a step, it
-// takes effect as the step returns, before Process does.
+// takes effect as the step returns, before Process does. Call it on the
+// owner's goroutine (the one that calls Process); it does not cancel a Do,
+// which is canceled through its context.
 //
 // Godot: HTTPRequest.cancel_request()
 func (n *HTTPRequest) CancelRequest() {

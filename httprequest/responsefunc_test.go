@@ -1,9 +1,12 @@
 package httprequest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -180,9 +183,20 @@ func TestResponseFunc(t *testing.T) {
 // is free again when Process returns.
 func TestCancelInsideCallback(t *testing.T) {
 	body := strings.Repeat("x", 1<<20)
-	for _, where := range []string{"response-func", "body-writer"} {
+	plain := "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n" + body
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	_, _ = zw.Write([]byte(body))
+	_ = zw.Close()
+	// One read of this body decodes to many writes: the cancel stops them.
+	gzipped := "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + strconv.Itoa(z.Len()) + "\r\n\r\n" + z.String()
+	for _, where := range []string{"response-func", "body-writer", "body-writer-gzip"} {
 		t.Run(where, func(t *testing.T) {
-			srv := serve(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n"+body))
+			resp := plain
+			if where == "body-writer-gzip" {
+				resp = gzipped
+			}
+			srv := serve(t, testserver.RespondEach(resp))
 			n := newNode(t)
 			dir := t.TempDir()
 			require.NoError(t, n.SetDownloadFile(filepath.Join(dir, "out")))
@@ -201,7 +215,7 @@ func TestCancelInsideCallback(t *testing.T) {
 				if canceled {
 					afterCancel++
 				}
-				if where == "body-writer" && writes == 1 {
+				if where != "response-func" && writes == 1 {
 					cancel()
 				}
 				return len(p), nil

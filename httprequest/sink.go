@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
@@ -43,7 +44,15 @@ type sink struct {
 	w       io.Writer // the body writer (SetBodyWriter), nil for none
 	wFile   *os.File  // w when it is a regular file (spliceTarget), else nil
 	readErr error     // the last read's error other than io.EOF
+
+	// state is the run's phase (phase.go): a write that CancelRequest
+	// called from the body writer ends the read (errCanceledInWrite).
+	state *atomic.Int32
 }
+
+// errCanceledInWrite ends a read whose body writer canceled the request
+// (Process driver): nothing more is written, and no completion comes.
+var errCanceledInWrite = errors.New("httprequest: the body writer canceled the request")
 
 // readBufPool holds read buffers (download_chunk_size bytes, more after a
 // larger chunk) across requests.
@@ -306,6 +315,9 @@ func (s *sink) put(p []byte) error {
 		}
 		if err != nil {
 			return bodyWriterErr(err)
+		}
+		if s.state != nil && phase(s.state.Load()) == phaseCanceled {
+			return errCanceledInWrite // a decoder would go on writing what it holds
 		}
 	}
 	if s.dl == nil && s.w == nil {
