@@ -59,7 +59,8 @@
 //	                          encoded, before the query (curl's rule)
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"; an -H User-Agent
 //	                          line wins (only that one is sent, as curl)
-//	-o, --output FILE         download_file; "-": stdout, a binary body to a terminal too
+//	-o, --output FILE         download_file; "-": stdout, a binary body to a terminal too (a FILE
+//	                          that is the file stdout goes to, -o /dev/stdout > FILE, too)
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
 //	                          append_to_download_file; exit 33 when a 206 does not continue the file).
 //	                          Unlike curl: the Range is sent only with gdfetch's own state file
@@ -121,7 +122,8 @@
 //	    --json                one JSON object
 //	-f, --fail                exit 22 for a response code ≥ 400, with no body on stdout and
 //	                          -o FILE left as it was: the request ends at the head (as curl's;
-//	                          SetResponseFunc refuses it), and a body below 400 streams
+//	                          SetResponseFunc refuses it, so -i and --json show
+//	                          RESULT_REQUEST_FAILED with the code), and a body below 400 streams
 //
 // # Exit status
 //
@@ -180,8 +182,9 @@ request
                               a URL whose path is empty or ends in / gets FILE's name (percent-encoded)
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"; an -H User-Agent line wins
 node properties
-  -o, --output FILE           download_file ("-o -": stdout, even a binary body to a terminal:
-                              without -o one with a NUL byte is not written there, exit 23, as curl)
+  -o, --output FILE           download_file ("-o -", or the file stdout goes to: stdout, even a binary
+                              body to a terminal: without -o one with a NUL byte is not written there,
+                              exit 23, as curl)
   -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume);
                               unlike curl: without that state FILE starts over from byte 0 (no Range),
                               and a 200 to the Range rewrites FILE and exits 0 (curl: 33)
@@ -223,7 +226,8 @@ output
   -v, --verbose               the exact request bytes and the status trace with timings
       --json                  request_completed's values as one JSON object
   -f, --fail                  exit 22 when the response code is 400 or more: the request ends at
-                              the head, nothing on stdout, -o FILE left as it was
+                              the head (-i, --json: RESULT_REQUEST_FAILED), no body on stdout,
+                              -o FILE left as it was
 
 exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE; 7 CANT_CONNECT; 18 partial body
 (CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*, or stdout

@@ -9,10 +9,9 @@ import (
 // goes to a temporary file.
 const spoolMemory = 1 << 20
 
-// spool holds a body bound for stdout (or a -o device) until the
-// completion: curl's -f prints no body for a code of 400 or more, -i
-// prints the result line before the headers and the body, and the node
-// tells both only with request_completed, after the body. The first
+// spool holds a body bound for stdout (or a -o device that is stdout) until
+// the completion: -i prints the result line before the headers and the
+// body, and the node tells it only with request_completed, after the body. The first
 // spoolMemory bytes stay in memory, the rest goes to a temporary file
 // created on the first byte beyond them, so memory stays bounded whatever
 // the body's size. Close removes the file.
