@@ -355,6 +355,24 @@ func zoned(addrs []netip.Addr) bool {
 	return false
 }
 
+// startNext starts a quick connect to the first of the remaining addresses
+// whose connect can start, dropping the ones tried: Godot's loop over
+// ip_candidates (§1.6.1.2, §1.6.2.2). It returns the last start error when
+// none could start.
+func (d *connector) startNext() error {
+	var err error
+	for len(d.cands) > 0 {
+		a := d.cands[0]
+		d.cands = d.cands[1:]
+		var q *quickConnect
+		if q, err = startQuickConnect(d.p, netip.AddrPortFrom(a, uint16(d.p.serverPort))); err == nil {
+			d.quick = q
+			return nil
+		}
+	}
+	return err
+}
+
 // setUpOne is setUp for the address of a quick connect: the TCP connection
 // ending during the CONNECT exchange or the handshake is reported with next
 // set, for the owner to
@@ -363,7 +381,7 @@ func (d *connector) setUpOne(raw net.Conn, p dialParams) {
 	st, ev, next := d.setUp(raw, p)
 	switch {
 	case next:
-		ev = dialEvent{stage: stageTCP, code: ErrCantConnect, err: d.stopErr(ev.err), next: true}
+		ev = dialEvent{err: d.stopErr(ev.err), next: true}
 	case st != nil:
 		ev = dialEvent{st: st}
 	}

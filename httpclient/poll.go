@@ -3,7 +3,6 @@ package httpclient
 import (
 	"io"
 	"net"
-	"net/netip"
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/wire"
@@ -224,24 +223,6 @@ func (c *Client) nextCandidate(err error) error {
 		return c.pollQuick() // a blocking Poll waits until the status can change
 	}
 	return nil
-}
-
-// startNext starts a quick connect to the first of the remaining addresses
-// whose connect can start, dropping the ones tried: Godot's loop over
-// ip_candidates (§1.6.1.2, §1.6.2.2). It returns the last start error when
-// none could start.
-func (d *connector) startNext() error {
-	var err error
-	for len(d.cands) > 0 {
-		a := d.cands[0]
-		d.cands = d.cands[1:]
-		var q *quickConnect
-		if q, err = startQuickConnect(d.p, netip.AddrPortFrom(a, uint16(d.p.serverPort))); err == nil {
-			d.quick = q
-			return nil
-		}
-	}
-	return err
 }
 
 // pendingErr is the first thing Godot's poll() does while connected: its
