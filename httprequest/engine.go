@@ -329,7 +329,11 @@ func (r *run) handleResponse() (handled, done bool) {
 			if m, keepBody := redirectMethod(r.code, r.method, rfc); !keepBody {
 				r.method, r.reqBody = m, nil
 				r.dropUpload()
-				r.n.uploadSize.Store(0) // this hop's request has no body (UploadSize)
+				// This hop's request has no body: UploadedBytes and
+				// UploadSize say 0 (in this order: never more sent than
+				// the size).
+				r.n.uploading.Store(false)
+				r.n.uploadSize.Store(0)
 				r.headers = withoutContentHeaders(r.headers)
 			} else if err := r.rewindUpload(); err != nil {
 				// upload.go; the request ends here anyway.

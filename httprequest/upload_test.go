@@ -282,3 +282,28 @@ func TestUploadSizeAfterBodyDroppingRedirect(t *testing.T) {
 	assert.Equal(t, int64(0), n.UploadedBytes())
 	assert.Equal(t, [2]int64{0, 0}, last, "the last progress call")
 }
+
+// While the hop after a body-dropping redirect connects, UploadedBytes is
+// not the first hop's count above an UploadSize of 0 (found by the
+// goroutine-safety audit: several frames said 1000 sent of 0).
+func TestUploadedNeverAboveSizeAcrossRedirect(t *testing.T) {
+	srv := serve(t, route(func(line string, _ []byte) string {
+		if strings.HasPrefix(line, "POST") {
+			return "HTTP/1.1 303 See Other\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n"
+		}
+		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	}))
+	n := newNode(t)
+	require.NoError(t, n.SetRFC9110Redirects(true))
+	done := false
+	n.OnRequestCompleted(func(Result, int, []string, []byte) { done = true })
+	require.NoError(t, n.RequestRaw(srv.URL("/up"), nil, httpclient.MethodPost, bytes.Repeat([]byte("x"), 1000)))
+	for i := 0; i < 5000 && !done; i++ {
+		n.Process()
+		if size := n.UploadSize(); size >= 0 {
+			require.LessOrEqual(t, n.UploadedBytes(), size, "frame %d, status %v", i, n.HTTPClientStatus())
+		}
+		time.Sleep(frame)
+	}
+	require.True(t, done)
+}
