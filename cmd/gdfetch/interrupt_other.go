@@ -4,6 +4,9 @@ package main
 
 import "os"
 
+// handleBrokenPipe does nothing: there is no SIGPIPE to die of here.
+func handleBrokenPipe() {}
+
 // dieOfInterrupt exits 130: a process cannot die of its own Ctrl-C here
 // (Windows has no SIGINT to re-raise).
 func dieOfInterrupt() {

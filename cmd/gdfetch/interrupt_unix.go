@@ -9,6 +9,14 @@ import (
 	"time"
 )
 
+// handleBrokenPipe handles SIGPIPE: a Go program that does not dies of it
+// at a write to a closed stdout pipe (gdfetch URL | head -c1). Handled,
+// the write fails with EPIPE instead, and gdfetch exits 23 as curl
+// (CURLE_WRITE_ERROR).
+func handleBrokenPipe() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+}
+
 // dieOfInterrupt ends the process by SIGINT's default action: the handler
 // signal.NotifyContext installed is removed and the signal sent again. A
 // process started with SIGINT ignored (a background job of a

@@ -5,14 +5,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"syscall"
 )
 
 func main() {
-	// A Go program that does not handle SIGPIPE dies of it at a write to a
-	// closed stdout pipe (gdfetch URL | head -c1). Handled, the write fails
-	// with EPIPE instead, and gdfetch exits 23 as curl (CURLE_WRITE_ERROR).
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	handleBrokenPipe()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := runContext(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	interrupted := ctx.Err() != nil
