@@ -7,7 +7,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -222,8 +221,7 @@ func (c *Conn) WaitClosed(d time.Duration) bool {
 
 // isPeerClose reports whether a read error means the peer closed or reset.
 func isPeerClose(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err)
 }
 
 // Write writes all of b (one write call, so with TCP_NODELAY it leaves at
