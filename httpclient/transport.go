@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -25,8 +26,11 @@ import (
 // like a Godot game. It keeps a pool of idle connections per scheme, host,
 // port and proxy (MaxIdleConnsPerHost, closed after IdleConnTimeout), each
 // reused only while Client.Reusable holds (a framed, final response read to
-// its end, nothing sent after it), and is safe for concurrent use. It does
-// not follow redirects nor keep cookies: that is http.Client's job.
+// its end, nothing sent after it), and is safe for concurrent use. No
+// goroutine watches an idle connection: one the server closed keeps its
+// descriptor until the next request to its key finds it closed, or
+// IdleConnTimeout (net/http's read loop closes it at once). It does not
+// follow redirects nor keep cookies: that is http.Client's job.
 // RoundTrip says how bodies, headers and errors are handled.
 type Transport struct {
 	// TLS configures https requests (nil: TLSClient(nil, ""), the system
@@ -60,9 +64,10 @@ type Transport struct {
 	// 1xx responses are skipped, HEAD/204/304 carry no body.
 	Strict bool
 
-	mu    sync.Mutex
-	idle  map[connKey][]*pconn
-	slots map[connKey]*hostSlots
+	mu        sync.Mutex
+	idle      map[connKey][]*pconn
+	slots     map[connKey]*hostSlots
+	closeIdle bool // CloseIdleConnections ran, and no request since
 }
 
 // hostSlots bounds one key's connections (MaxConnsPerHost): a connection
@@ -121,9 +126,13 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // client then adds the automatic headers (Host, Content-Length, User-Agent,
 // Accept) the request does not carry; Request.Host, when it differs from
 // URL.Host, is sent as Host (so is the URL's host for an IPv6 literal,
-// bracketed), and Request.Close adds "Connection: close". A request
-// that failed on a reused connection before its response is retried once on
-// a new one (idempotent methods only) when its body was not read yet or
+// bracketed), and Request.Close adds "Connection: close". A header name
+// that is not a token is refused, as net/http refuses it. Nothing asks for
+// compression (no Accept-Encoding is added, as Godot's client adds none) and
+// nothing is decompressed: Uncompressed is false. A request that failed on
+// a reused connection before its response is retried once on a new one
+// (idempotent methods, or a request with an Idempotency-Key or
+// X-Idempotency-Key header, as net/http) when its body was not read yet or
 // Request.GetBody gives it again. As in Godot the whole body is written
 // before the response is read: a server that answers early and closes
 // fails the request.
@@ -137,7 +146,9 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // connection's state over https; a response with nothing to read (HEAD, a
 // length of 0, a 204 or 304 without framing: Godot reads the body of one
 // with a Content-Length unless Strict) has http.NoBody, its connection
-// already back in the pool.
+// already back in the pool. A 101 is not an upgrade: its body is empty and
+// the connection is closed (Strict refuses it), so websocket libraries need
+// net/http's Transport.
 //
 // Errors: a body that fails to read wraps a *RequestBodyError and the read
 // error, and the connection is closed; a failure to connect or before the
@@ -173,7 +184,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else {
 		body.rc = nil
 	}
-	headers := requestHeaders(req, key)
+	headers, err := requestHeaders(req, key)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
 	ctx := req.Context()
 	for attempt := 0; ; attempt++ {
 		pc, reused, err := t.getConn(ctx, key)
@@ -185,7 +200,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
-		if reused && attempt == 0 && ctx.Err() == nil && retryable(method) && body.rewind(req) {
+		if reused && attempt == 0 && ctx.Err() == nil && retryable(method, req.Header) && body.rewind(req) {
 			continue // the server may have closed the idle connection as it was reused
 		}
 		body.close()
@@ -246,11 +261,14 @@ func (b *trackedBody) rewind(req *http.Request) bool {
 	return true
 }
 
-// CloseIdleConnections closes the connections that carry no request now.
+// CloseIdleConnections closes the connections that carry no request now,
+// and, as net/http's, those that finish one before the next request
+// starts.
 func (t *Transport) CloseIdleConnections() {
 	t.mu.Lock()
 	idle := t.idle
 	t.idle = nil
+	t.closeIdle = true
 	t.mu.Unlock()
 	for _, list := range idle {
 		for _, pc := range list {
@@ -280,12 +298,15 @@ func parseMethod(s string) (Method, bool) {
 
 // retryable reports whether a request may be sent again after a reused
 // connection failed before the response (the idempotent methods).
-func retryable(m Method) bool {
+func retryable(m Method, h http.Header) bool {
 	switch m {
 	case MethodGet, MethodHead, MethodOptions, MethodTrace, MethodPut, MethodDelete:
 		return true
 	}
-	return false
+	// As net/http: a request carrying an idempotency key may be sent twice.
+	_, key := h["Idempotency-Key"]
+	_, xkey := h["X-Idempotency-Key"]
+	return key || xkey
 }
 
 // refuse is the error of a request RoundTrip does not send: Godot's
@@ -358,9 +379,14 @@ func urlPort(s string, tls bool) (int, error) {
 // ignored, as net/http does; Request.Host, when it differs from URL.Host, is
 // sent as a Host header (so is the URL's host for an IPv6 literal, which
 // Godot would write without brackets). Request.Close adds "Connection: close".
-func requestHeaders(req *http.Request, k connKey) []string {
+func requestHeaders(req *http.Request, k connKey) ([]string, error) {
 	names := make([]string, 0, len(req.Header))
 	for name := range req.Header {
+		if !wire.IsToken(name) {
+			// As net/http: "Transfer-Encoding " or "X-A:b" would be written
+			// as a line another parser reads otherwise (§7 D2).
+			return nil, refuse(fmt.Errorf("invalid header field name %q", name))
+		}
 		switch http.CanonicalHeaderKey(name) {
 		case "Host", "Content-Length", "Transfer-Encoding", "Trailer":
 			continue
@@ -383,7 +409,7 @@ func requestHeaders(req *http.Request, k connKey) []string {
 	if req.Close {
 		headers = append(headers, "Connection: close")
 	}
-	return headers
+	return headers, nil
 }
 
 // getConn returns an idle connection for key (reused true) or a new one.
@@ -800,6 +826,13 @@ func (t *Transport) discard(pc *pconn) {
 
 // putIdle pools a connection that finished a response.
 func (t *Transport) putIdle(pc *pconn) {
+	t.mu.Lock()
+	closing := t.closeIdle
+	t.mu.Unlock()
+	if closing { // CloseIdleConnections ran while pc carried its request
+		t.discard(pc)
+		return
+	}
 	if hs := t.hostSlots(pc.key); hs != nil {
 		select {
 		case hs.handoff <- pc: // a request is waiting for a slot: it takes this one
@@ -840,6 +873,7 @@ func (t *Transport) putIdle(pc *pconn) {
 func (t *Transport) popIdle(key connKey) *pconn {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.closeIdle = false // a request starts: connections are kept again
 	list := t.idle[key]
 	if len(list) == 0 {
 		return nil

@@ -847,6 +847,10 @@ var tokenBytes = func() (t [256]bool) {
 	return t
 }()
 
+// IsToken reports whether s is an RFC 9110 token: what a field name, a
+// method or a transfer coding must be.
+func IsToken(s string) bool { return isToken(s) }
+
 func isToken(s string) bool {
 	if s == "" {
 		return false
