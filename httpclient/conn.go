@@ -136,7 +136,7 @@ const (
 // next address is to be tried).
 type dialEvent struct {
 	resolved bool
-	addrs    []netip.Addr
+	cands    *candidates
 	st       *stream
 	stage    dialStage
 	code     Error
@@ -184,10 +184,17 @@ type connector struct {
 	quick    *quickConnect
 	quickErr error
 
-	// The owner's, once the goroutine handed the resolved addresses over:
-	// the addresses not tried yet (Godot's ip_candidates, §1.6.1.2), and
-	// the parameters to connect to them with.
-	cands []netip.Addr
+	// The owner's, once the goroutine handed a name's addresses over.
+	cands *candidates
+}
+
+// candidates are a name's resolved addresses not tried yet (Godot's
+// ip_candidates, §1.6.1.2) and the parameters to connect to them with,
+// handed by the connector goroutine to the owner's Poll. (Not in the
+// connector itself: the connect to an IP literal, the hot path of a new
+// connection, would allocate them for nothing.)
+type candidates struct {
+	addrs []netip.Addr
 	p     dialParams
 }
 
@@ -211,7 +218,7 @@ func (c *Client) startDial(p dialParams) {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &connector{ch: make(chan dialEvent, 2), ctx: ctx, cancel: cancel, p: p}
+	d := &connector{ch: make(chan dialEvent, 2), ctx: ctx, cancel: cancel}
 	c.dial = d
 	c.abortMu.Lock()
 	c.abortDial = d
@@ -299,7 +306,7 @@ func (d *connector) run(p dialParams) {
 			// Godot's (§1.6.1.2, §1.6.2.2): an address whose connect
 			// cannot start is skipped there, and when none can, the
 			// status goes from RESOLVING to CANT_CONNECT.
-			d.ch <- dialEvent{resolved: true, addrs: addrs}
+			d.ch <- dialEvent{resolved: true, cands: &candidates{addrs: addrs, p: p}}
 			return
 		}
 		d.ch <- dialEvent{resolved: true}
@@ -361,11 +368,11 @@ func zoned(addrs []netip.Addr) bool {
 // none could start.
 func (d *connector) startNext() error {
 	var err error
-	for len(d.cands) > 0 {
-		a := d.cands[0]
-		d.cands = d.cands[1:]
+	for cs := d.cands; len(cs.addrs) > 0; {
+		a := cs.addrs[0]
+		cs.addrs = cs.addrs[1:]
 		var q *quickConnect
-		if q, err = startQuickConnect(d.p, netip.AddrPortFrom(a, uint16(d.p.serverPort))); err == nil {
+		if q, err = startQuickConnect(cs.p, netip.AddrPortFrom(a, uint16(cs.p.serverPort))); err == nil {
 			d.quick = q
 			return nil
 		}

@@ -107,10 +107,10 @@ func (c *Client) pollDial() error {
 	}
 	switch {
 	case ev.resolved:
-		if ev.addrs != nil {
+		if ev.cands != nil {
 			// §1.6.1.2: the goroutine has ended; this Poll starts the
 			// connect to the first address that can start one.
-			c.dial.cands = ev.addrs
+			c.dial.cands = ev.cands
 			if err := c.dial.startNext(); err != nil {
 				c.release()
 				return c.fail(StatusCantConnect, Failed, pollOp, err)
@@ -211,7 +211,7 @@ func (c *Client) nextCandidate(err error) error {
 		d.quick.close()
 		d.quick = nil
 	}
-	if len(d.cands) == 0 {
+	if d.cands == nil || len(d.cands.addrs) == 0 {
 		c.release()
 		return c.fail(StatusCantConnect, ErrCantConnect, pollOp, err)
 	}
