@@ -127,12 +127,14 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // Accept) the request does not carry; Request.Host, when it differs from
 // URL.Host, is sent as Host (so is the URL's host for an IPv6 literal,
 // bracketed), and Request.Close adds "Connection: close". A header name
-// that is not a token is refused, as net/http refuses it. Nothing asks for
+// that is not a token, or a value holding a control byte other than HTAB,
+// is refused before anything is dialed, as net/http refuses them. Nothing asks for
 // compression (no Accept-Encoding is added, as Godot's client adds none) and
 // nothing is decompressed: Uncompressed is false. A request that failed on
 // a reused connection before its response is retried once on a new one
-// (idempotent methods, or a request with an Idempotency-Key or
-// X-Idempotency-Key header, as net/http) when its body was not read yet or
+// (the idempotent methods, PUT and DELETE included, or, as net/http, a
+// request with an Idempotency-Key or X-Idempotency-Key header) when its
+// body was not read yet or
 // Request.GetBody gives it again. As in Godot the whole body is written
 // before the response is read: a server that answers early and closes
 // fails the request.
@@ -297,7 +299,9 @@ func parseMethod(s string) (Method, bool) {
 }
 
 // retryable reports whether a request may be sent again after a reused
-// connection failed before the response (the idempotent methods).
+// connection failed before the response: the idempotent methods of RFC
+// 9110 §9.2.2 (PUT and DELETE too, which net/http does not retry), or a
+// request carrying an idempotency key (as net/http).
 func retryable(m Method, h http.Header) bool {
 	switch m {
 	case MethodGet, MethodHead, MethodOptions, MethodTrace, MethodPut, MethodDelete:
@@ -387,6 +391,13 @@ func requestHeaders(req *http.Request, k connKey) ([]string, error) {
 			// as a line another parser reads otherwise (§7 D2).
 			return nil, refuse(fmt.Errorf("invalid header field name %q", name))
 		}
+		for _, v := range req.Header[name] {
+			if !validFieldValue(v) {
+				// As net/http, before anything is dialed (the client
+				// would refuse CR, LF and NUL only once connected).
+				return nil, refuse(fmt.Errorf("invalid header field value for %q", name))
+			}
+		}
 		switch http.CanonicalHeaderKey(name) {
 		case "Host", "Content-Length", "Transfer-Encoding", "Trailer":
 			continue
@@ -448,6 +459,17 @@ func (t *Transport) getConn(ctx context.Context, key connKey) (*pconn, bool, err
 		return nil, false, err
 	}
 	return pc, false, nil
+}
+
+// validFieldValue reports whether v may be a field value as net/http
+// writes one: no control byte but HTAB (RFC 9110 §5.5).
+func validFieldValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // reusable reports whether a kept connection may carry a request: the
@@ -826,13 +848,6 @@ func (t *Transport) discard(pc *pconn) {
 
 // putIdle pools a connection that finished a response.
 func (t *Transport) putIdle(pc *pconn) {
-	t.mu.Lock()
-	closing := t.closeIdle
-	t.mu.Unlock()
-	if closing { // CloseIdleConnections ran while pc carried its request
-		t.discard(pc)
-		return
-	}
 	if hs := t.hostSlots(pc.key); hs != nil {
 		select {
 		case hs.handoff <- pc: // a request is waiting for a slot: it takes this one
@@ -845,7 +860,9 @@ func (t *Transport) putIdle(pc *pconn) {
 		max = 2
 	}
 	t.mu.Lock()
-	if max < 0 || len(t.idle[pc.key]) >= max {
+	// closeIdle: CloseIdleConnections ran while pc carried its request (a
+	// request waiting for the slot took it above, as net/http's does).
+	if t.closeIdle || max < 0 || len(t.idle[pc.key]) >= max {
 		t.mu.Unlock()
 		t.discard(pc)
 		return

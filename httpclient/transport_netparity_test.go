@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,4 +104,81 @@ func TestTransportIdempotencyKeyRetried(t *testing.T) {
 			assert.Equal(t, "ok", string(b))
 		})
 	}
+}
+
+// TestTransportCloseIdleHandoff: CloseIdleConnections does not take a
+// finished connection from a request waiting for its slot
+// (MaxConnsPerHost): the waiter reuses it, as net/http's.
+func TestTransportCloseIdleHandoff(t *testing.T) {
+	srv := ts.New(t, ts.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	c := &http.Client{Transport: &Transport{MaxConnsPerHost: 1}}
+	defer c.CloseIdleConnections()
+	r1, err := c.Get(srv.URL("/1"))
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		r2, err := c.Get(srv.URL("/2"))
+		if err == nil {
+			_, _ = io.ReadAll(r2.Body)
+			r2.Body.Close()
+		}
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the second request waits for the slot
+	c.CloseIdleConnections()
+	_, _ = io.ReadAll(r1.Body)
+	r1.Body.Close()
+	require.NoError(t, <-done)
+	assert.Equal(t, 1, srv.Accepted(), "the waiter takes the finished connection")
+}
+
+// TestTransportCloseIdleRace: a body ending as CloseIdleConnections runs
+// never leaves its connection pooled once both returned (the flag and the
+// pool are looked at under one lock).
+func TestTransportCloseIdleRace(t *testing.T) {
+	srv := ts.New(t, ts.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	deadline := time.Now().Add(2 * time.Second)
+	for i := 0; i < 3000 && time.Now().Before(deadline); i++ {
+		tr := &Transport{MaxConnsPerHost: 4}
+		req, err := http.NewRequest("GET", srv.URL("/"), nil)
+		require.NoError(t, err)
+		r, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); <-start; _, _ = io.ReadAll(r.Body); r.Body.Close() }()
+		go func() { defer wg.Done(); <-start; tr.CloseIdleConnections() }()
+		close(start)
+		wg.Wait()
+		tr.mu.Lock()
+		n := 0
+		for _, l := range tr.idle {
+			n += len(l)
+		}
+		closing := tr.closeIdle
+		tr.mu.Unlock()
+		tr.CloseIdleConnections()
+		require.False(t, n > 0 && closing, "iteration %d: a connection stayed pooled after CloseIdleConnections", i)
+	}
+}
+
+// TestTransportHeaderValueRefused: a value with a control byte other than
+// HTAB is refused before anything is dialed, as net/http refuses it (the
+// client itself refuses CR, LF and NUL only once connected, §7 D2).
+func TestTransportHeaderValueRefused(t *testing.T) {
+	tr := &Transport{}
+	for _, v := range []string{"a\rb", "a\nb", "a\x00b", "a\x01b", "a\x7fb"} {
+		req, err := http.NewRequest("GET", "http://127.0.0.1:1/", nil) // nothing listens: refused before the dial
+		require.NoError(t, err)
+		req.Header.Set("X-A", "ok")
+		req.Header["X-A"] = []string{v}
+		_, err = tr.RoundTrip(req)
+		assert.ErrorIs(t, err, ErrInvalidParameter, "%q", v)
+	}
+	req, err := http.NewRequest("GET", "http://127.0.0.1:1/", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-A", "tab\tand UTF-8 é")
+	_, err = tr.RoundTrip(req)
+	assert.ErrorIs(t, err, ErrCantConnect, "a valid value gets as far as the connect")
 }
