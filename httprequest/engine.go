@@ -326,14 +326,13 @@ func (r *run) handleResponse() (handled, done bool) {
 			c.Close()
 			r.n.keepTarget = target{}
 			r.cur = next
+			// UploadedBytes starts at 0 with each hop (before UploadSize
+			// may drop to 0: never more sent than the size).
+			r.n.uploading.Store(false)
 			if m, keepBody := redirectMethod(r.code, r.method, rfc); !keepBody {
 				r.method, r.reqBody = m, nil
 				r.dropUpload()
-				// This hop's request has no body: UploadedBytes and
-				// UploadSize say 0 (in this order: never more sent than
-				// the size).
-				r.n.uploading.Store(false)
-				r.n.uploadSize.Store(0)
+				r.n.uploadSize.Store(0) // this hop's request has no body
 				r.headers = withoutContentHeaders(r.headers)
 			} else if err := r.rewindUpload(); err != nil {
 				// upload.go; the request ends here anyway.

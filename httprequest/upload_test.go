@@ -307,3 +307,33 @@ func TestUploadedNeverAboveSizeAcrossRedirect(t *testing.T) {
 	}
 	require.True(t, done)
 }
+
+// UploadedBytes starts at 0 with each redirect hop, a body-keeping one too
+// (Godot's 302 keeps a POST's method and body): while the next hop
+// connects it does not say the first hop's count.
+func TestUploadedRestartsOnBodyKeepingRedirect(t *testing.T) {
+	srv := serve(t, route(func(line string, _ []byte) string {
+		if strings.HasPrefix(line, "POST /up") {
+			return "HTTP/1.1 302 Found\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n"
+		}
+		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	}))
+	n := newNode(t)
+	done := false
+	n.OnRequestCompleted(func(Result, int, []string, []byte) { done = true })
+	require.NoError(t, n.RequestRaw(srv.URL("/up"), nil, httpclient.MethodPost, bytes.Repeat([]byte("x"), 1000)))
+	var stale []string
+	sawFull := false
+	for i := 0; i < 5000 && !done; i++ {
+		n.Process()
+		st, up := n.HTTPClientStatus(), n.UploadedBytes()
+		if sawFull && (st == httpclient.StatusResolving || st == httpclient.StatusConnecting) && up != 0 {
+			stale = append(stale, st.String())
+		}
+		sawFull = sawFull || up == 1000
+		time.Sleep(frame)
+	}
+	require.True(t, done)
+	assert.True(t, sawFull)
+	assert.Empty(t, stale, "frames of the second hop's connect where UploadedBytes said the first hop's count")
+}
