@@ -128,13 +128,13 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // URL.Host, is sent as Host (so is the URL's host for an IPv6 literal,
 // bracketed), and Request.Close adds "Connection: close". A header name
 // that is not a token, or a value holding a control byte other than HTAB,
-// is refused before anything is dialed, as net/http refuses them. Nothing asks for
-// compression (no Accept-Encoding is added, as Godot's client adds none) and
-// nothing is decompressed: Uncompressed is false. A request that failed on
-// a reused connection before its response is retried once on a new one
-// (the idempotent methods, PUT and DELETE included, or, as net/http, a
-// request with an Idempotency-Key or X-Idempotency-Key header) when its
-// body was not read yet or
+// is refused before anything is dialed, as net/http refuses them. Nothing
+// asks for compression (no Accept-Encoding is added, as Godot's client
+// adds none) and nothing is decompressed: Uncompressed is false. A request
+// that failed on a reused connection before its response is retried once
+// on a new one (the idempotent methods, PUT and DELETE included, or, as
+// net/http, a request with an Idempotency-Key or X-Idempotency-Key header)
+// when its body was not read yet or
 // Request.GetBody gives it again. As in Godot the whole body is written
 // before the response is read: a server that answers early and closes
 // fails the request.

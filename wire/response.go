@@ -771,7 +771,7 @@ func (st *strictState) line(idx int, line string) (at int, reason string) {
 			if i := strings.IndexByte(coding, ';'); i >= 0 {
 				coding = trimOWS(coding[:i])
 			}
-			if !isToken(coding) {
+			if !IsToken(coding) {
 				return colon + 1, "invalid transfer coding"
 			}
 			if st.teChunked {
@@ -849,9 +849,7 @@ var tokenBytes = func() (t [256]bool) {
 
 // IsToken reports whether s is an RFC 9110 token: what a field name, a
 // method or a transfer coding must be.
-func IsToken(s string) bool { return isToken(s) }
-
-func isToken(s string) bool {
+func IsToken(s string) bool {
 	if s == "" {
 		return false
 	}
