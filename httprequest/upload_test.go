@@ -265,12 +265,7 @@ func TestUploadProgressRaw(t *testing.T) {
 // is then 0, as UploadedBytes, so that progress ends complete, not at 0 of
 // the first hop's size.
 func TestUploadSizeAfterBodyDroppingRedirect(t *testing.T) {
-	srv := serve(t, route(func(line string, _ []byte) string {
-		if strings.HasPrefix(line, "POST") {
-			return "HTTP/1.1 303 See Other\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n"
-		}
-		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-	}))
+	srv := redirectPost(t, 303)
 	n := newNode(t)
 	require.NoError(t, n.SetRFC9110Redirects(true))
 	var last [2]int64
@@ -287,12 +282,7 @@ func TestUploadSizeAfterBodyDroppingRedirect(t *testing.T) {
 // not the first hop's count above an UploadSize of 0 (found by the
 // goroutine-safety audit: several frames said 1000 sent of 0).
 func TestUploadedNeverAboveSizeAcrossRedirect(t *testing.T) {
-	srv := serve(t, route(func(line string, _ []byte) string {
-		if strings.HasPrefix(line, "POST") {
-			return "HTTP/1.1 303 See Other\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n"
-		}
-		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-	}))
+	srv := redirectPost(t, 303)
 	n := newNode(t)
 	require.NoError(t, n.SetRFC9110Redirects(true))
 	done := false
@@ -312,12 +302,7 @@ func TestUploadedNeverAboveSizeAcrossRedirect(t *testing.T) {
 // (Godot's 302 keeps a POST's method and body): while the next hop
 // connects it does not say the first hop's count.
 func TestUploadedRestartsOnBodyKeepingRedirect(t *testing.T) {
-	srv := serve(t, route(func(line string, _ []byte) string {
-		if strings.HasPrefix(line, "POST /up") {
-			return "HTTP/1.1 302 Found\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n"
-		}
-		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-	}))
+	srv := redirectPost(t, 302)
 	n := newNode(t)
 	done := false
 	n.OnRequestCompleted(func(Result, int, []string, []byte) { done = true })
@@ -336,4 +321,15 @@ func TestUploadedRestartsOnBodyKeepingRedirect(t *testing.T) {
 	require.True(t, done)
 	assert.True(t, sawFull)
 	assert.Empty(t, stale, "frames of the second hop's connect where UploadedBytes said the first hop's count")
+}
+
+// redirectPost serves a redirect with code to /done for a POST, and "ok"
+// for anything else.
+func redirectPost(t *testing.T, code int) *testserver.Server {
+	return serve(t, route(func(line string, _ []byte) string {
+		if strings.HasPrefix(line, "POST") {
+			return redirect(code, "/done")
+		}
+		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	}))
 }
