@@ -357,8 +357,13 @@ start_httpbin() {
 		--bind "127.0.0.1:$HTTPBIN_PORT" --workers 2 --worker-class gthread --threads 8
 		--timeout 120 --graceful-timeout 5 --keep-alive 65
 		--access-logfile "$STATE/logs/httpbin-access.log"
-		--error-logfile "$STATE/logs/httpbin.log" --chdir "$STATE" httpbin:app)
-	printf '%s\n' "$DEB_PYTHON" "${args[@]}" >"$c/httpbin.new"
+		--error-logfile "$STATE/logs/httpbin.log" --chdir "$STATE"
+		--pythonpath "$TEMPLATES" gdhttp_httpbin:app)
+	# The wrapper's checksum is part of the recorded command, so editing it restarts httpbin.
+	{
+		printf '%s\n' "$DEB_PYTHON" "${args[@]}"
+		cksum <"$TEMPLATES/gdhttp_httpbin.py"
+	} >"$c/httpbin.new"
 	if up_to_date httpbin "$c/httpbin.new" gunicorn QUIT; then
 		return 0
 	fi
