@@ -569,6 +569,36 @@ func (c *Client) readChunkedInto(p []byte) (int, error) {
 	}
 }
 
+// chunkedEndAtHand decodes, from the bytes already buffered and without
+// reading, the framing that follows the chunk data read so far: true when
+// the body's end is among them, which then ends the body as a read that met
+// it would. A framing error found there fails the body (the next read
+// returns it). The Transport calls it after a read that filled the
+// caller's buffer, to return io.EOF with the last bytes as net/http's
+// chunked reader does: a caller that reads exactly the body and closes it
+// gives the connection back. Godot's paths never call it: there a call
+// reads one chunk or finishes the trailer, never both (§1.10.2).
+func (c *Client) chunkedEndAtHand() bool {
+	if c.status != StatusBody || c.body.framing != wire.FramingChunked || len(c.body.chunkOut) > 0 {
+		return false
+	}
+	for c.rr < c.rw {
+		_, nSrc, ev, err := c.body.dec.Decode(nil, c.buffered())
+		c.rr += nSrc
+		switch {
+		case err != nil:
+			c.chunkError(err)
+			return false
+		case ev == chunked.EventEnd:
+			c.finishBody()
+			return true
+		case nSrc == 0:
+			return false // chunk data is next
+		}
+	}
+	return false
+}
+
 // recordsAtHand reports, in non-blocking mode under TLS, whether more has
 // arrived (dry: a look at the socket without waiting, whose bytes go to the
 // bulk buffer) while fill takes one record at a time: readChunkedInto then

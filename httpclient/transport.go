@@ -725,6 +725,9 @@ func (b *transportBody) Read(p []byte) (int, error) {
 		return 0, b.err
 	}
 	n, err := b.pc.c.ReadResponseBodyChunkInto(p)
+	if err == nil && n > 0 && b.pc.c.chunkedEndAtHand() {
+		err = io.EOF // net/http's rule: the end already read comes with the last bytes
+	}
 	switch {
 	case err == nil:
 		return n, nil

@@ -182,3 +182,46 @@ func TestTransportHeaderValueRefused(t *testing.T) {
 	_, err = tr.RoundTrip(req)
 	assert.ErrorIs(t, err, ErrCantConnect, "a valid value gets as far as the connect")
 }
+
+// TestTransportChunkedExactReadPooled: as net/http's chunked reader, the
+// read that takes a chunked body's last bytes returns io.EOF with them when
+// the rest of the framing is already at hand, so a caller that reads
+// exactly the body (io.ReadFull of a size it knows) and closes it gives the
+// connection back. A framing error found there ends the body at the next
+// read, and the connection is not kept.
+func TestTransportChunkedExactReadPooled(t *testing.T) {
+	for _, tc := range []struct {
+		name, resp string
+		accepted   int
+		nextErr    bool
+	}{
+		{"last-chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n", 1, false},
+		{"trailer", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n", 1, false},
+		{"bad-terminator", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n", 3, true},
+		{"no-last-chunk-yet", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", 3, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := ts.New(t, ts.RespondEach(tc.resp))
+			tr := &Transport{}
+			defer tr.CloseIdleConnections()
+			c := &http.Client{Transport: tr}
+			for range 3 {
+				r, err := c.Get(srv.URL("/"))
+				require.NoError(t, err)
+				buf := make([]byte, 5)
+				_, err = io.ReadFull(r.Body, buf)
+				require.NoError(t, err)
+				assert.Equal(t, "hello", string(buf))
+				if tc.nextErr {
+					_, err = r.Body.Read(buf)
+					assert.Error(t, err)
+					assert.NotErrorIs(t, err, io.EOF)
+				}
+				require.NoError(t, r.Body.Close())
+			}
+			tr.CloseIdleConnections()
+			srv.Close()
+			assert.Equal(t, tc.accepted, srv.Accepted())
+		})
+	}
+}
