@@ -1,6 +1,7 @@
 package httprequest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,7 @@ type run struct {
 	opts    options
 	timeout time.Duration
 	begin   time.Time
+	ctx     context.Context // Do's context (its deadline: overdue), nil for the other drivers
 
 	// The request (Godot: method, url/port/use_tls/request_string, headers,
 	// request_data). headers are the user's plus Accept-Encoding; a hop to
@@ -511,8 +513,12 @@ func (r *run) succeed() bool {
 
 // fail ends the request with a result other than success: the body is
 // dropped, the decoder released, the download aborted (§2.10: code and
-// headers only where Godot gives them).
+// headers only where Godot gives them). A blocking driver's failure past
+// the timeout by the clock is RESULT_TIMEOUT instead (overdue).
 func (r *run) fail(res Result, code int, headers []string, cause error) bool {
+	if late, why := r.overdue(); late {
+		r.interrupt(phaseTimedOut, why) // the timer's goroutine has not run yet
+	}
 	r.ended = true
 	r.release()
 	if r.setPhase(phaseFailed) {

@@ -608,6 +608,7 @@ func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, meth
 	if err != nil {
 		return Completion{}, err
 	}
+	r.ctx = ctx
 	n.client.SetBlockingMode(true)
 	var fired chan struct{}
 	stopCtx := func() bool { return true }

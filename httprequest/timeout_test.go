@@ -683,3 +683,49 @@ func TestThreadsTimeoutShowsDisconnected(t *testing.T) {
 	}
 	assert.Equal(t, []Result{ResultTimeout}, got)
 }
+
+// §2.11: a blocking driver (use_threads, Do) whose steps meet a failure
+// once the timeout has passed by the clock ends with RESULT_TIMEOUT, even
+// when the timer's goroutine has not run yet — here it is held back 2 s, as
+// a loaded machine may hold it: a server that resets the connection 600 ms
+// into a 200 ms timeout gives a timeout, not RESULT_CONNECTION_ERROR (the
+// hostile scenario h3-post-large-server-never-reads failed so in CI). Do's
+// context deadline the same way, with a context whose Done comes late.
+func TestTimeoutOverdue(t *testing.T) {
+	orig := afterFunc
+	afterFunc = func(d time.Duration, f func()) *time.Timer { return time.AfterFunc(d+2*time.Second, f) }
+	t.Cleanup(func() { afterFunc = orig })
+	resetLate := testserver.Script(testserver.Read(), testserver.Sleep(600*time.Millisecond), testserver.Reset())
+	for _, d := range []driverCase{{drive.Threads}, {drive.Do}} {
+		t.Run(d.Name, func(t *testing.T) {
+			n := newNode(t)
+			srv := serve(t, resetLate)
+			require.NoError(t, n.SetTimeout(200*time.Millisecond))
+			start := time.Now()
+			o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+			assertCompletion(t, Completion{Result: ResultTimeout}, o)
+			assert.ErrorIs(t, o.Err, godot.ErrTimeout)
+			assert.Less(t, time.Since(start), 2*time.Second, "ended by the reset, before the held-back timer")
+		})
+	}
+	t.Run("do-context-deadline", func(t *testing.T) {
+		n := newNode(t)
+		srv := serve(t, resetLate)
+		base, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		ctx := lateDone{base, time.Now().Add(200 * time.Millisecond)}
+		c, err := n.Do(ctx, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		assert.Equal(t, ResultTimeout, c.Result, "cause: %v", err)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.NoError(t, base.Err(), "ended by the reset, before the context's Done")
+	})
+}
+
+// lateDone is a context whose deadline has passed before its Done channel
+// is closed: a context's timer run late.
+type lateDone struct {
+	context.Context
+	d time.Time
+}
+
+func (c lateDone) Deadline() (time.Time, bool) { return c.d, true }
