@@ -136,10 +136,10 @@ func TestWriteTrickle(t *testing.T) {
 	const every = 80 * time.Millisecond
 	srv := ts.New(t, ts.Script(ts.Read(), ts.Trickle([]byte("abcd"), every), ts.Close()))
 	c := dial(t, srv.Addr())
+	start := time.Now() // before the request: the server may write "a" before Write returns
 	_, err := c.Write([]byte(getReq))
 	require.NoError(t, err)
 	var reads []string
-	start := time.Now()
 	buf := make([]byte, 64)
 	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
 	for {
