@@ -201,7 +201,14 @@ func TestResumeInterruptKeepsState(t *testing.T) {
 	var errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = io.Discard, &errOut
 	require.NoError(t, cmd.Start())
-	time.Sleep(700 * time.Millisecond)
+	// Interrupted once the download has begun: the state file and some of
+	// the body are on disk (a fixed sleep interrupted a slow start, before
+	// the head, on a loaded machine).
+	assert.Eventually(t, func() bool {
+		fi, err := os.Stat(dir + "/f")
+		_, serr := os.Stat(dir + "/f.gdhttp-resume")
+		return err == nil && fi.Size() > 0 && serr == nil
+	}, 20*time.Second, 10*time.Millisecond, "the download did not start")
 	_ = cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	entries, _ := os.ReadDir(dir)
