@@ -23,30 +23,37 @@ const (
 )
 
 // reuseCases are first connections after which the connection must not
-// carry another request (§7 D2): bytes that no request asked for are there,
-// or will be, when the next request would be written.
+// carry another request (§7 D2): bytes that no request asked for are there
+// (present: the test waits until the server has written them), or will be,
+// when the next request would be written. The first connection then reads
+// the next request, if one comes, and holds.
 var reuseCases = []struct {
-	name  string
-	steps []ts.Step
+	name    string
+	steps   []ts.Step
+	present bool
 }{
-	{"stray-bytes-with-the-response", []ts.Step{ts.Read(), ts.WriteString(reuseFirst + reuseSpoof), ts.Read(), ts.Hold()}},
-	{"stray-bytes-while-idle", []ts.Step{ts.Read(), ts.WriteString(reuseFirst), ts.Sleep(30 * time.Millisecond), ts.WriteString(reuseSpoof), ts.Read(), ts.Hold()}},
+	{"stray-bytes-with-the-response", []ts.Step{ts.Read(), ts.WriteString(reuseFirst + reuseSpoof)}, true},
+	{"stray-bytes-while-idle", []ts.Step{ts.Read(), ts.WriteString(reuseFirst), ts.Sleep(30 * time.Millisecond), ts.WriteString(reuseSpoof)}, true},
 	// Under TLS the body and the stray bytes share a record: a read sized
 	// to the body's end leaves the rest in crypto/tls.
-	{"stray-bytes-in-the-body's-record", []ts.Step{ts.Read(), ts.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"), ts.Sleep(20 * time.Millisecond), ts.WriteString("ok" + reuseSpoof), ts.Read(), ts.Hold()}},
+	{"stray-bytes-in-the-body's-record", []ts.Step{ts.Read(), ts.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"), ts.Sleep(20 * time.Millisecond), ts.WriteString("ok" + reuseSpoof)}, true},
 	// §1.9: a head without framing ends the response; its body comes later.
-	{"unframed-body-later", []ts.Step{ts.Read(), ts.WriteString("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n"), ts.Sleep(150 * time.Millisecond), ts.WriteString(reuseSpoof), ts.Read(), ts.Hold()}},
+	{"unframed-body-later", []ts.Step{ts.Read(), ts.WriteString("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n"), ts.Sleep(150 * time.Millisecond), ts.WriteString(reuseSpoof)}, false},
 	// §1.8.7: a 1xx is Godot's final response; the real one follows later.
-	{"informational-then-real-later", []ts.Step{ts.Read(), ts.WriteString("HTTP/1.1 100 Continue\r\nContent-Length: 2\r\n\r\nok"), ts.Sleep(150 * time.Millisecond), ts.WriteString(reuseSpoof), ts.Read(), ts.Hold()}},
+	{"informational-then-real-later", []ts.Step{ts.Read(), ts.WriteString("HTTP/1.1 100 Continue\r\nContent-Length: 2\r\n\r\nok"), ts.Sleep(150 * time.Millisecond), ts.WriteString(reuseSpoof)}, false},
 }
 
-// firstThen runs first on the server's first connection and answers every
-// request of the later ones with reuseFresh.
-func firstThen(first []ts.Step) func(c *ts.Conn) {
+// firstThen runs first on the server's first connection, closes written
+// (its bytes are in the client's socket: loopback delivers a write before
+// it returns), then reads a request and holds; it answers every request of
+// the later connections with reuseFresh.
+func firstThen(first []ts.Step, written chan<- struct{}) func(c *ts.Conn) {
 	var n atomic.Int32
+	steps := append(append([]ts.Step{}, first...),
+		ts.Do("written", func(*ts.Conn) error { close(written); return nil }), ts.Read(), ts.Hold())
 	return func(c *ts.Conn) {
 		if n.Add(1) == 1 {
-			ts.Script(first...)(c)
+			ts.Script(steps...)(c)
 			return
 		}
 		ts.RespondEach(reuseFresh)(c)
@@ -65,17 +72,28 @@ func TestTransportUnsolicitedNotReused(t *testing.T) {
 				tr := newTransport(t)
 				var srv *ts.Server
 				scheme := "http"
+				written := make(chan struct{})
 				if tlsOn {
-					srv = ts.NewTLS(t, ca.Issue(t, "localhost"), firstThen(tc.steps))
+					srv = ts.NewTLS(t, ca.Issue(t, "localhost"), firstThen(tc.steps, written))
 					tr.TLS = TLSClient(ca.Pool(), "")
 					scheme = "https"
 				} else {
-					srv = ts.New(t, firstThen(tc.steps))
+					srv = ts.New(t, firstThen(tc.steps, written))
 				}
 				url := fmt.Sprintf("%s://localhost:%d/", scheme, srv.Port())
 				resp, body := get(t, tr, url+"a")
 				first := string(body)
-				time.Sleep(60 * time.Millisecond) // the stray bytes of stray-bytes-while-idle have arrived
+				if tc.present {
+					// The stray bytes are there before the second request:
+					// 30 ms after the response, a 60 ms pause was a race.
+					select {
+					case <-written:
+					case <-time.After(driveTimeout):
+						t.Fatal("the server did not write its stray bytes")
+					}
+				} else {
+					time.Sleep(60 * time.Millisecond) // the scenario: the second request comes before the late bytes
+				}
 				resp2, body := get(t, tr, url+"b")
 				assert.Equal(t, "fresh", string(body), "the second request read bytes sent before it was made")
 				assert.Equal(t, http.StatusOK, resp2.StatusCode)
@@ -141,8 +159,10 @@ func TestClientReusable(t *testing.T) {
 	} {
 		for _, blocking := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/blocking=%v", tc.name, blocking), func(t *testing.T) {
+				written := make(chan struct{})
 				steps := append([]ts.Step{ts.Read(), ts.WriteString(tc.resp)}, tc.after...)
-				srv := ts.New(t, ts.Script(append(steps, ts.Hold())...))
+				steps = append(steps, ts.Do("written", func(*ts.Conn) error { close(written); return nil }), ts.Hold())
+				srv := ts.New(t, ts.Script(steps...))
 				c := New()
 				defer c.Close()
 				assert.False(t, c.Reusable(), "no connection")
@@ -161,7 +181,14 @@ func TestClientReusable(t *testing.T) {
 					require.NoError(t, c.Poll())
 				}
 				require.Equal(t, StatusConnected, c.Status())
-				time.Sleep(30 * time.Millisecond) // what the server sends after the response has arrived
+				// What the server sends after the response has arrived: in the
+				// socket once written (loopback). A 30 ms pause raced the
+				// server's second write.
+				select {
+				case <-written:
+				case <-time.After(driveTimeout):
+					t.Fatal("the server did not write")
+				}
 				err := c.Poll()
 				if tc.want {
 					assert.NoError(t, err)

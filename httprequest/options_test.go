@@ -637,24 +637,33 @@ func TestKeepAliveUnsolicitedNotReused(t *testing.T) {
 	spoof := "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nspoofd"
 	fresh := "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh"
 	w, rd, sleep := testserver.WriteString, testserver.Read, testserver.Sleep
+	// steps is what the first connection sends; it then reads the next
+	// request, if one comes, and holds. present: the stray bytes are there
+	// before the second request (the test waits until they were written:
+	// loopback delivers a write before it returns); otherwise they come
+	// after it.
 	for _, c := range []struct {
-		name  string
-		steps []testserver.Step
+		name    string
+		steps   []testserver.Step
+		present bool
 	}{
-		{"with the response", []testserver.Step{rd(), w(first + spoof), rd(), testserver.Hold()}},
-		{"while idle", []testserver.Step{rd(), w(first), sleep(30 * time.Millisecond), w(spoof), rd(), testserver.Hold()}},
-		{"body after a head without framing", []testserver.Step{rd(), w("HTTP/1.0 200 OK\r\nServer: x\r\n\r\n"), sleep(150 * time.Millisecond), w(spoof), rd(), testserver.Hold()}},
-		{"real response after a 1xx", []testserver.Step{rd(), w("HTTP/1.1 103 Early Hints\r\nContent-Length: 2\r\n\r\nok"), sleep(150 * time.Millisecond), w(spoof), rd(), testserver.Hold()}},
+		{"with the response", []testserver.Step{rd(), w(first + spoof)}, true},
+		{"while idle", []testserver.Step{rd(), w(first), sleep(30 * time.Millisecond), w(spoof)}, true},
+		{"body after a head without framing", []testserver.Step{rd(), w("HTTP/1.0 200 OK\r\nServer: x\r\n\r\n"), sleep(150 * time.Millisecond), w(spoof)}, false},
+		{"real response after a 1xx", []testserver.Step{rd(), w("HTTP/1.1 103 Early Hints\r\nContent-Length: 2\r\n\r\nok"), sleep(150 * time.Millisecond), w(spoof)}, false},
 		// Under TLS one record: the body read leaves the rest in crypto/tls.
-		{"in the body's record", []testserver.Step{rd(), w("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"), sleep(20 * time.Millisecond), w("ok" + spoof), rd(), testserver.Hold()}},
+		{"in the body's record", []testserver.Step{rd(), w("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"), sleep(20 * time.Millisecond), w("ok" + spoof)}, true},
 	} {
 		for _, tlsOn := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/tls=%v", c.name, tlsOn), func(t *testing.T) {
 				eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
 					require.NoError(t, n.SetKeepAlive(true))
+					written := make(chan struct{})
+					steps := append(append([]testserver.Step{}, c.steps...),
+						testserver.Do("written", func(*testserver.Conn) error { close(written); return nil }), rd(), testserver.Hold())
 					handler := func(conn *testserver.Conn) {
 						if conn.Index() == 0 {
-							testserver.Script(c.steps...)(conn)
+							testserver.Script(steps...)(conn)
 							return
 						}
 						testserver.RespondEach(fresh)(conn)
@@ -674,7 +683,16 @@ func TestKeepAliveUnsolicitedNotReused(t *testing.T) {
 					if d.Name == "threads" {
 						require.NoError(t, n.SetUseThreads(false)) // d.run sets it again
 					}
-					time.Sleep(60 * time.Millisecond) // the stray bytes sent while idle have arrived
+					if c.present {
+						// 30 ms after the response: a 60 ms pause was a race.
+						select {
+						case <-written:
+						case <-time.After(maxWait):
+							t.Fatal("the server did not write its stray bytes")
+						}
+					} else {
+						time.Sleep(60 * time.Millisecond) // the scenario: the second request comes before the late bytes
+					}
 					o = d.run(t, n, url("/2"), nil, httpclient.MethodGet, nil)
 					assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 5"), []byte("fresh")}, o)
 					n.Close()
