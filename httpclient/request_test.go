@@ -254,7 +254,7 @@ func TestNoRequestAfterPeerFIN(t *testing.T) {
 				c.ReadResponseBodyChunk()
 			}
 			require.Equal(t, StatusConnected, c.Status())
-			time.Sleep(50 * time.Millisecond) // the FIN has arrived
+			waitPeerEnded(t, c) // the FIN has arrived (CloseWrite right after the response: a 50 ms pause raced it)
 			require.NoError(t, c.Request(MethodPost, "/charge", nil, "pay"))
 			err := pollWhile(t, c, StatusRequesting)
 			assert.ErrorIs(t, err, ErrConnectionError)
