@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,29 +58,33 @@ func TestBinaryGuardLateNUL(t *testing.T) {
 }
 
 // bigThenStall sends a 4 MiB Content-Length, 1.5 MiB of it at once, then
-// stalls until the client goes.
-func bigThenStall(t *testing.T) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// stalls until the client goes. Its flushed file exists once the 1.5 MiB
+// were sent: the transfer is under way (and gdfetch's SIGINT handler in
+// place), however long the race-built child took to start.
+func bigThenStall(t *testing.T) (srv *httptest.Server, flushed string) {
+	flushed = filepath.Join(t.TempDir(), "flushed")
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(4<<20))
 		w.Header().Set("ETag", `"v1"`)
 		_, _ = w.Write(bytes.Repeat([]byte("x"), 3<<19))
 		w.(http.Flusher).Flush()
+		_ = os.WriteFile(flushed, nil, 0o644)
 		select {
 		case <-r.Context().Done():
 		case <-time.After(10 * time.Second):
 		}
 	}))
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, flushed
 }
 
 // TestInterruptCleanup: SIGINT mid-transfer, for the drivers
 // and holders TestInterruptDiesOfSIGINT does not run: no file left in the
 // -o directory nor in TMPDIR (the spool), death by SIGINT.
 func TestInterruptLeavesNoFile(t *testing.T) {
-	srv := bigThenStall(t)
 	for _, flags := range [][]string{{"--threads", "-o", "F"}, {"-f", "-o", "F"}, {"-f", "--threads", "-o", "F"}, {"-i"}, {"-f"}, {"-i", "--threads"}} {
 		t.Run(strings.Join(flags, " "), func(t *testing.T) {
+			srv, flushed := bigThenStall(t)
 			dir, tmp := t.TempDir(), t.TempDir()
 			args := []string{"-s"}
 			for _, f := range flags {
@@ -97,7 +102,8 @@ func TestInterruptLeavesNoFile(t *testing.T) {
 			cmd.Stderr = &errOut
 			cmd.Stdout = io.Discard
 			require.NoError(t, cmd.Start())
-			time.Sleep(700 * time.Millisecond)
+			waitFile(t, flushed, "the transfer did not start")
+			time.Sleep(200 * time.Millisecond) // the scenario: mid-transfer
 			mid, _ := os.ReadDir(tmp)
 			t.Logf("TMPDIR before SIGINT: %d entries", len(mid))
 			require.NoError(t, cmd.Process.Signal(os.Interrupt))
@@ -168,7 +174,7 @@ func TestBinaryGuardMatrix(t *testing.T) {
 // that is stdout itself holds it (TestIncludeToDeviceOrder); no spool file
 // grows in TMPDIR with a body bound elsewhere.
 func TestIncludeDevNullNotSpooled(t *testing.T) {
-	srv := bigThenStall(t)
+	srv, flushed := bigThenStall(t)
 	tmp := t.TempDir()
 	argv, _ := selfArgs()
 	cmd := exec.Command(argv[0], argv[1])
@@ -176,7 +182,8 @@ func TestIncludeDevNullNotSpooled(t *testing.T) {
 		"http_proxy=", "HTTP_PROXY=", "NO_PROXY=", "no_proxy=")
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	require.NoError(t, cmd.Start())
-	time.Sleep(700 * time.Millisecond)
+	waitFile(t, flushed, "the transfer did not start")
+	time.Sleep(200 * time.Millisecond) // the scenario: mid-transfer
 	var sizes []int64
 	entries, _ := os.ReadDir(tmp)
 	for _, e := range entries {
@@ -192,7 +199,7 @@ func TestIncludeDevNullNotSpooled(t *testing.T) {
 // TestResumeInterruptKeepsState: -C - interrupted keeps the partial file
 // and its state for a later -C -.
 func TestResumeInterruptKeepsState(t *testing.T) {
-	srv := bigThenStall(t)
+	srv, _ := bigThenStall(t)
 	dir := t.TempDir()
 	argv, _ := selfArgs()
 	cmd := exec.Command(argv[0], argv[1])

@@ -26,11 +26,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	tdrive "github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // ptyScript runs argv with stdin, stdout and stderr on one controlling pty
 // (or stdout on a pipe, "out":"pipe"), sends ^C through the pty when the
-// terminal output first contains "intr_on" (after "intr_delay" s), resizes
+// terminal output first contains "intr_on" and the file "intr_file" exists
+// (either may be left out; after "intr_delay" s), resizes
 // the terminal to "resize_cols" columns when the output first contains
 // "resize_on", and prints one JSON object: the exit status (negative: the
 // signal that killed it), the terminal's bytes, the pipe's bytes (base64)
@@ -54,12 +57,13 @@ if out_r is not None: os.close(stdout)
 tty = b""; out = b""; t0 = time.time(); sent = False; rc = None; resized = -1
 readers = [cm] + ([out_r] if out_r is not None else [])
 intr_on = cfg.get("intr_on", "").encode()
+intr_file = cfg.get("intr_file", "")
 resize_on = cfg.get("resize_on", "").encode()
 while True:
     now = time.time() - t0
     if resized < 0 and resize_on and resize_on in tty:
         fcntl.ioctl(cs, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cfg["resize_cols"], 0, 0)); resized = len(tty)
-    if not sent and intr_on and intr_on in tty:
+    if not sent and (intr_on or intr_file) and intr_on in tty and (not intr_file or os.path.exists(intr_file)):
         time.sleep(cfg.get("intr_delay", 0)); os.write(cm, b"\x03"); sent = True
     r, _, _ = select.select(readers, [], [], 0.02)
     for f in r:
@@ -93,7 +97,7 @@ func (r *ptyRun) diedOfSIGINT() bool {
 	return ok && rc == -2
 }
 
-// runPTY runs cfg (argv, cols, out, intr_on, intr_delay, resize_on,
+// runPTY runs cfg (argv, cols, out, intr_on, intr_file, intr_delay, resize_on,
 // resize_cols, env, timeout)
 // through ptyScript, with no proxy variables and TERM=xterm unless env says
 // otherwise.
@@ -198,8 +202,13 @@ func screen(b []byte, cols int) []string {
 }
 
 // slowBody is a server that sends a 2000-byte body 100 bytes every 100 ms.
-func slowBody(t *testing.T) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// Its arrived file exists once a request has come: gdfetch's main has then
+// installed its SIGINT handler (signal.NotifyContext comes first), which a
+// race-built child on a loaded machine may take a second or more to reach.
+func slowBody(t *testing.T) (srv *httptest.Server, arrived string) {
+	arrived = filepath.Join(t.TempDir(), "arrived")
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = os.WriteFile(arrived, nil, 0o644)
 		w.Header().Set("Content-Length", "2000")
 		for range 20 {
 			if _, err := w.Write([]byte(strings.Repeat("s", 100))); err != nil {
@@ -210,7 +219,16 @@ func slowBody(t *testing.T) *httptest.Server {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, arrived
+}
+
+// waitFile waits, bounded, until path exists: what a child process has done.
+func waitFile(t *testing.T, path, what string) {
+	t.Helper()
+	require.True(t, tdrive.Until(20*time.Second, func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	}), "%s (%s)", what, path)
 }
 
 // TestTerminalCtrlCStopsShellLoop: Ctrl-C in a shell loop over gdfetch
@@ -222,20 +240,24 @@ func TestTerminalCtrlCStopsShellLoop(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash is needed")
 	}
-	srv := slowBody(t)
+	// ^C once gdfetch's request has reached the server (its SIGINT handler
+	// is in place), not a fixed time after the loop started it.
+	srv, arrived := slowBody(t)
 	argv, env := selfArgs("-s", "-o", "/dev/null", srv.URL+"/s")
 	loop := fmt.Sprintf(`for i in 1 2; do echo "ITER $i"; %q %q; done; echo LOOP-END`, argv[0], argv[1])
 	run := runPTY(t, map[string]any{"argv": []string{"bash", "-c", loop}, "env": env,
-		"intr_on": "ITER 1", "intr_delay": 0.5, "timeout": 15})
+		"intr_on": "ITER 1", "intr_file": arrived, "intr_delay": 0.1, "timeout": 20})
 	require.True(t, run.Sent)
 	assert.Contains(t, string(run.tty), "gdfetch: interrupted", "%q", run.tty)
 	assert.NotContains(t, string(run.tty), "ITER 2", "the loop went on after Ctrl-C: %q", run.tty)
 	assert.NotContains(t, string(run.tty), "LOOP-END", "the loop went on after Ctrl-C: %q", run.tty)
 	assert.True(t, run.TermiosSame)
 
+	srv, arrived = slowBody(t)
+	argv, env = selfArgs("-s", "-o", "/dev/null", srv.URL+"/s")
 	trapped := fmt.Sprintf(`trap 'echo TRAPPED' INT; echo START; %q %q; echo "rc=$?"`, argv[0], argv[1])
 	run = runPTY(t, map[string]any{"argv": []string{"bash", "-c", trapped}, "env": env,
-		"intr_on": "START", "intr_delay": 0.5, "timeout": 15})
+		"intr_on": "START", "intr_file": arrived, "intr_delay": 0.1, "timeout": 20})
 	require.True(t, run.Sent)
 	assert.Contains(t, string(run.tty), "rc=130", "%q", run.tty)
 }
@@ -245,9 +267,9 @@ func TestTerminalCtrlCStopsShellLoop(t *testing.T) {
 // dies of SIGINT; started with SIGINT ignored (a background job of a
 // non-interactive shell) it exits 130 instead, as the fallback.
 func TestInterruptDiesOfSIGINT(t *testing.T) {
-	srv := slowBody(t)
 	for _, ignored := range []bool{false, true} {
 		t.Run(fmt.Sprint("ignored=", ignored), func(t *testing.T) {
+			srv, arrived := slowBody(t)
 			dir := t.TempDir()
 			file := filepath.Join(dir, "f")
 			argv, _ := selfArgs()
@@ -263,7 +285,10 @@ func TestInterruptDiesOfSIGINT(t *testing.T) {
 			var errOut strings.Builder
 			cmd.Stderr = &errOut
 			require.NoError(t, cmd.Start())
-			time.Sleep(500 * time.Millisecond)
+			// Mid-transfer: the request has arrived (the handler is in
+			// place: a SIGINT before it kills, or is ignored, silently).
+			waitFile(t, arrived, "gdfetch's request did not arrive")
+			time.Sleep(100 * time.Millisecond)
 			require.NoError(t, cmd.Process.Signal(os.Interrupt))
 			err := cmd.Wait()
 			var ee *exec.ExitError
