@@ -1,9 +1,11 @@
 package httpclient
 
 import (
+	"errors"
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +49,41 @@ func newClient(t *testing.T, blocking bool) (*Client, *[]Status) {
 	}
 	t.Cleanup(c.Close)
 	return c, tr
+}
+
+// resetAfter is a server step: the RST (Conn.Reset) once ready is closed —
+// by the test, when the client has taken what the RST must come after. A
+// fixed pause before it raced a client held back that long: an RST that
+// arrives before the bytes ahead of it were taken is Godot's POLLERR first
+// (§1.6, pendingErr), and the bytes are never read.
+func resetAfter(ready <-chan struct{}) ts.Step {
+	return ts.Do("reset when ready", func(c *ts.Conn) error {
+		select {
+		case <-ready:
+		case <-c.Done():
+			return ts.ErrServerClosed
+		case <-time.After(driveTimeout):
+			return errors.New("the test never let the reset go")
+		}
+		return c.Reset()
+	})
+}
+
+// onEntering makes c close the returned channel when its status first
+// becomes s (c.onStatus, on the goroutine that polls it).
+func onEntering(c *Client, s Status) <-chan struct{} {
+	ch := make(chan struct{})
+	var once sync.Once
+	prev := c.onStatus
+	c.onStatus = func(from, to Status) {
+		if prev != nil {
+			prev(from, to)
+		}
+		if to == s {
+			once.Do(func() { close(ch) })
+		}
+	}
+	return ch
 }
 
 // poller is c's poll loop: a tiny sleep between polls in non-blocking mode.

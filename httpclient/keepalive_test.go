@@ -138,10 +138,15 @@ func TestFINWhileIdle(t *testing.T) {
 func TestRSTWhileIdle(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), ts.Sleep(30*time.Millisecond), ts.Reset()))
+			// The RST once the exchange is over, not 30 ms after the
+			// response: a client held back that long met it with the
+			// response unread (§1.6), never idle.
+			idle := make(chan struct{})
+			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), resetAfter(idle)))
 			c, _ := newClient(t, m.blocking)
 			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
 			exchange(t, c, getRoot, pathChunks)
+			close(idle)
 			err := pollWhile(t, c, StatusConnected)
 			assert.Equal(t, StatusConnectionError, c.Status())
 			assert.True(t, errors.Is(err, ErrConnectionError), "%v", err)
