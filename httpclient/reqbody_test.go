@@ -468,7 +468,12 @@ func TestBytesSentMovesDuringUpload(t *testing.T) {
 				// the writer only once half of them drained, so the wait
 				// for the second is long, not a fixed number of samples.
 				var first, later int64
-				require.Eventually(t, func() bool { first = c.BytesSent(); return first > 0 }, 10*time.Second, time.Millisecond)
+				if !assert.Eventually(t, func() bool { first = c.BytesSent(); return first > 0 }, 10*time.Second, time.Millisecond) {
+					// Seen once under load (not reproduced): say where the upload stood.
+					c.Abort()
+					<-done
+					t.Fatalf("no byte of the body sent: status %v, error %v", c.Status(), c.LastError())
+				}
 				require.Eventually(t, func() bool { later = c.BytesSent(); return later > first }, 10*time.Second, time.Millisecond,
 					"BytesSent moves while the body is written")
 				c.Abort()
