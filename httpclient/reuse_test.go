@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -86,11 +87,7 @@ func TestTransportUnsolicitedNotReused(t *testing.T) {
 				if tc.present {
 					// The stray bytes are there before the second request:
 					// 30 ms after the response, a 60 ms pause was a race.
-					select {
-					case <-written:
-					case <-time.After(driveTimeout):
-						t.Fatal("the server did not write its stray bytes")
-					}
+					require.True(t, drive.Closed(written, driveTimeout), "the server did not write its stray bytes")
 				} else {
 					time.Sleep(60 * time.Millisecond) // the scenario: the second request comes before the late bytes
 				}

@@ -685,11 +685,7 @@ func TestKeepAliveUnsolicitedNotReused(t *testing.T) {
 					}
 					if c.present {
 						// 30 ms after the response: a 60 ms pause was a race.
-						select {
-						case <-written:
-						case <-time.After(maxWait):
-							t.Fatal("the server did not write its stray bytes")
-						}
+						require.True(t, drive.Closed(written, maxWait), "the server did not write its stray bytes")
 					} else {
 						time.Sleep(60 * time.Millisecond) // the scenario: the second request comes before the late bytes
 					}

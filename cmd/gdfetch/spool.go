@@ -11,10 +11,10 @@ const spoolMemory = 1 << 20
 
 // spool holds a body bound for stdout (or a -o device that is stdout) until
 // the completion: -i prints the result line before the headers and the
-// body, and the node tells it only with request_completed, after the body. The first
-// spoolMemory bytes stay in memory, the rest goes to a temporary file
-// created on the first byte beyond them, so memory stays bounded whatever
-// the body's size. Close removes the file.
+// body, and the node tells it only with request_completed, after the body.
+// The first spoolMemory bytes stay in memory, the rest goes to a temporary
+// file created on the first byte beyond them, so memory stays bounded
+// whatever the body's size. Close removes the file.
 type spool struct {
 	mem  []byte
 	file *os.File

@@ -49,6 +49,16 @@ func Until(wait time.Duration, done func() bool) bool {
 	return true
 }
 
+// Closed waits until ch is closed, at most wait. It returns whether it was.
+func Closed(ch <-chan struct{}, wait time.Duration) bool {
+	select {
+	case <-ch:
+		return true
+	case <-time.After(wait):
+		return false
+	}
+}
+
 // Idle calls n.Process for frames frames, frame apart: for the tests whose
 // point is that nothing happens meanwhile (no completion after a cancel),
 // where the pause is the scenario.
