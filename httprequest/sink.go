@@ -9,6 +9,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/hugepage"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -343,6 +344,7 @@ func (s *sink) grow(m int) {
 		c = max(min(max(8*cap(s.body), 1<<20), cl), need)
 	}
 	b := make([]byte, len(s.body), c)
+	hugepage.Advise(b)
 	copyPreemptible(b, s.body)
 	s.body = b
 }

@@ -23,9 +23,11 @@ var allowed = map[string][]string{
 	"wire":        {"godot"},
 	"chunked":     {},
 	"httpclient":  {"wire", "chunked", "godot", "internal/spin"},
-	"httprequest": {"httpclient", "wire", "godot", "internal/spin", "github.com/klauspost/compress", "github.com/andybalholm/brotli"},
+	"httprequest": {"httpclient", "wire", "godot", "internal/spin", "internal/hugepage", "github.com/klauspost/compress", "github.com/andybalholm/brotli"},
 	// Tells a spinning caller from a paced one (for the yields of both).
 	"internal/spin": {},
+	// Marks a large in-memory body for transparent huge pages.
+	"internal/hugepage": {},
 	// Test helpers: any package's tests may import them, so they import no
 	// package of the module (a wire test importing golden must not cycle).
 	"internal/golden": {},

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/internal/hugepage"
 )
 
 // A request is one unit of a workload: one download or one small GET. It
@@ -516,10 +517,12 @@ func newRaw(bufSize int) func(target, bool) (request, func(), error) {
 // lines, and each conn.Read of at most 64 KiB goes straight to its end (a
 // larger response grows it). The body is never copied, the buffer never
 // grown by doubling: what is left is the cost of putting the bytes in fresh
-// memory.
+// memory. The buffer is marked for huge pages, as the node marks its body
+// (internal/hugepage).
 func newRawMem(t target, _ bool) (request, func(), error) {
 	return rawGet(t, func(conn net.Conn) (int64, error) {
 		b := make([]byte, 0, t.size+rawMemSlack(t.size))
+		hugepage.Advise(b)
 		for {
 			b = slices.Grow(b, 64*kiB)
 			n, err := conn.Read(b[len(b) : len(b)+64*kiB])
