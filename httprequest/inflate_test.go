@@ -116,10 +116,21 @@ func sameFailure(klauspost, eager error) bool {
 	return k == e || (k == eof && e == "corrupt") || (k == "corrupt" && e == eof)
 }
 
+// skipUnderRace skips a long test of decoding on one goroutine in a -race
+// build: the race detector has nothing to find there and makes it ten times
+// slower (80 s of CI). scripts/test.sh runs these tests without -race.
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("one goroutine, no race to find: scripts/test.sh runs it without -race")
+	}
+}
+
 // §2.8.2.1, §2.8.2.2, §7 D1/D3: the eager inflater decodes what
 // klauspost's decodes, byte for byte, and fails where it fails, with the
 // same kind of error, however the input is cut.
 func TestEagerInflaterMatchesKlauspost(t *testing.T) {
+	skipUnderRace(t)
 	r := rand.New(rand.NewPCG(5, 6))
 	random := make([]byte, 50000)
 	for i := range random {
@@ -201,6 +212,7 @@ func TestEagerInflaterMatchesKlauspost(t *testing.T) {
 // at most klauspost's for a cut 8 bytes later (longer than any symbol), and
 // jumps the 32 KiB steps of the window never.
 func TestEagerInflaterOutputsEverythingDecodable(t *testing.T) {
+	skipUnderRace(t)
 	text := sampleText(150 << 10)
 	for _, level := range []int{flate.NoCompression, flate.HuffmanOnly, flate.BestSpeed, flate.DefaultCompression} {
 		t.Run(strconv.Itoa(level), func(t *testing.T) {
@@ -267,6 +279,7 @@ func FuzzEagerInflater(f *testing.F) {
 // The differential check of FuzzEagerInflater on a few thousand mutated and
 // random streams, every run.
 func TestEagerInflaterRandomInputs(t *testing.T) {
+	skipUnderRace(t)
 	r := rand.New(rand.NewPCG(7, 8))
 	text := sampleText(4000)
 	streams := [][]byte{zlibAt(t, text, flate.BestSpeed), zlibAt(t, text, flate.BestCompression), zlibAt(t, text, flate.HuffmanOnly)}
@@ -427,6 +440,7 @@ func stepSplits(n, step int) []int {
 // output and the failure are the bit-by-bit walk's — which matches zlib
 // driven as Godot drives it (TestEagerOutputPerChunkAsGodot).
 func TestEagerFastLookupSameAsBitwalk(t *testing.T) {
+	skipUnderRace(t)
 	r := rand.New(rand.NewPCG(9, 10))
 	text := sampleText(40000)
 	random := make([]byte, 3000)
@@ -625,6 +639,7 @@ func zlibWrap(raw, out []byte) []byte {
 // the sub-tables. Fed in writes of several sizes, they decode to the
 // expected bytes, with the same output after every write as the bit walk.
 func TestEagerFastLoopCorners(t *testing.T) {
+	skipUnderRace(t)
 	r := rand.New(rand.NewPCG(13, 14))
 	var fixed []deflateToken
 	for range 33000 {

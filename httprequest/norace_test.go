@@ -3,5 +3,5 @@
 package httprequest
 
 // raceEnabled reports a -race build: allocation counts are not meaningful
-// there.
+// there, and long single-goroutine tests skip (skipUnderRace).
 const raceEnabled = false

@@ -3,7 +3,8 @@
 #
 #   scripts/test.sh            everything: real peers (installed and started by
 #                              scripts/peers.sh), gofmt, vet, staticcheck, the race-enabled
-#                              shuffled test suite, a short run of every fuzz target, and a
+#                              shuffled test suite (and, without -race, the long tests it
+#                              skips), a short run of every fuzz target, and a
 #                              compile-and-run-once pass over the benchmarks module.
 #   GDHTTP_NO_PEERS=1 scripts/test.sh   the same without installing/starting real peers
 #                              (tests that need them skip with a message).
@@ -75,6 +76,9 @@ staticcheck ./...
 
 step "go test -race -shuffle=on ./..."
 go test -race -shuffle=on -count=1 ./...
+
+step "go test (no -race) of the inflater's long single-goroutine tests, which -race skips"
+go test -count=1 -run '^TestEager' ./httprequest
 
 # fuzz_one runs one target. Go 1.26's coordinator can report a bare "context
 # deadline exceeded" when -fuzztime expires while a worker is mid-call
