@@ -26,11 +26,13 @@ import (
 // like a Godot game. It keeps a pool of idle connections per scheme, host,
 // port and proxy (MaxIdleConnsPerHost, closed after IdleConnTimeout), each
 // reused only while Client.Reusable holds (a framed, final response read to
-// its end, nothing sent after it), and is safe for concurrent use. No
-// goroutine watches an idle connection: one the server closed keeps its
-// descriptor until the next request to its key finds it closed, or
-// IdleConnTimeout (net/http's read loop closes it at once). It does not
-// follow redirects nor keep cookies: that is http.Client's job.
+// its end, nothing sent after it), and is safe for concurrent use. An idle
+// connection is looked at every idleLook (half a second) with the liveness
+// check of §1.6.3, which never waits: one the server closed, or sent bytes
+// on unasked, is closed then, its descriptor with it (net/http's read loop,
+// a goroutine per connection, closes it at once; here no goroutine waits
+// on an idle connection). It does not follow redirects nor keep cookies:
+// that is http.Client's job.
 // RoundTrip says how bodies, headers and errors are handled.
 type Transport struct {
 	// TLS configures https requests (nil: TLSClient(nil, ""), the system
@@ -99,8 +101,9 @@ type pconn struct {
 	key connKey
 	// The idle timeout, under Transport.mu: idleAt is when the connection
 	// last turned idle and idleFor the IdleConnTimeout of that moment;
-	// timer, armed while armed is set, closes it once it has been idle
-	// that long (expire), and is armed again by expire, not by every
+	// timer, armed while armed is set, fires every idleLook at most
+	// (expire): it closes the connection once it has been idle that long or
+	// found closed by the server. It is armed again by expire, not by every
 	// putIdle: a connection reused at a high rate costs no timer operation
 	// per request.
 	idleAt  time.Time
@@ -881,9 +884,9 @@ func (t *Transport) putIdle(pc *pconn) {
 	if !pc.armed {
 		pc.armed = true
 		if pc.timer == nil {
-			pc.timer = time.AfterFunc(pc.idleFor, func() { t.expire(pc) })
+			pc.timer = time.AfterFunc(min(pc.idleFor, idleLook), func() { t.expire(pc) })
 		} else {
-			pc.timer.Reset(pc.idleFor)
+			pc.timer.Reset(min(pc.idleFor, idleLook))
 		}
 	}
 	t.mu.Unlock()
@@ -905,9 +908,15 @@ func (t *Transport) popIdle(key connKey) *pconn {
 	return pc
 }
 
+// idleLook is how often an idle connection is looked at (expire).
+const idleLook = 500 * time.Millisecond
+
 // expire runs when pc's timer fires: it closes pc if it has been idle for
-// the whole timeout. A connection in use is left alone (putIdle arms the
-// timer again), one that turned idle since is given the rest of its time.
+// the whole timeout, or if the server closed it or sent bytes on it since
+// (reusable: a look that never waits, made under the lock so that no
+// request takes pc meanwhile). A connection in use is left alone (putIdle
+// arms the timer again); an idle one is looked at again after idleLook or
+// the rest of its time.
 func (t *Transport) expire(pc *pconn) {
 	t.mu.Lock()
 	list := t.idle[pc.key]
@@ -917,8 +926,8 @@ func (t *Transport) expire(pc *pconn) {
 		t.mu.Unlock()
 		return
 	}
-	if rest := pc.idleFor - time.Since(pc.idleAt); rest > 0 {
-		pc.timer.Reset(rest)
+	if rest := pc.idleFor - time.Since(pc.idleAt); rest > 0 && reusable(pc) {
+		pc.timer.Reset(min(rest, idleLook))
 		t.mu.Unlock()
 		return
 	}

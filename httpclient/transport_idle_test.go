@@ -1,0 +1,81 @@
+package httpclient
+
+import (
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// TestTransportIdleClosedByServer: a pooled connection that the server
+// closes (a FIN; under TLS a close_notify, then the FIN) or sends bytes on
+// unasked while it is idle is closed by the Transport within about idleLook,
+// not kept, with its descriptor, until IdleConnTimeout or the next request
+// (net/http's read loop closes it at once). The server sees the client's
+// close; a later request gets a new connection.
+func TestTransportIdleClosedByServer(t *testing.T) {
+	ca := ts.NewCA(t)
+	for _, tlsOn := range []bool{false, true} {
+		for _, how := range []string{"fin", "stray bytes"} {
+			t.Run(map[bool]string{false: "tcp", true: "tls"}[tlsOn]+"/"+how, func(t *testing.T) {
+				closed := make(chan bool, 2)
+				handler := func(c *ts.Conn) {
+					if _, err := c.ReadRequest(); err != nil {
+						return
+					}
+					if c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) != nil {
+						return
+					}
+					if c.Index() > 0 {
+						_ = c.Hold() // the second connection, for the request after
+						return
+					}
+					time.Sleep(50 * time.Millisecond) // the client pools the connection
+					var err error
+					if how == "fin" {
+						err = c.CloseWrite()
+					} else {
+						err = c.Write([]byte("HTTP/1.1 200 OK\r\n"))
+					}
+					if err != nil {
+						closed <- false
+						return
+					}
+					closed <- c.WaitClosed(10 * idleLook)
+				}
+				var srv *ts.Server
+				tr := newTransport(t)
+				tr.IdleConnTimeout = time.Hour
+				if tlsOn {
+					srv = ts.NewTLS(t, ca.Issue(t, "localhost"), handler)
+					tr.TLS = TLSClient(ca.Pool(), "localhost")
+				} else {
+					srv = ts.New(t, handler)
+				}
+				url := srv.URL("/")
+				get := func() {
+					resp, err := (&http.Client{Transport: tr}).Get(url)
+					require.NoError(t, err)
+					body, err := io.ReadAll(resp.Body)
+					require.NoError(t, err)
+					require.NoError(t, resp.Body.Close())
+					assert.Equal(t, "ok", string(body))
+				}
+				get()
+				start := time.Now()
+				assert.True(t, <-closed, "the client kept the idle connection the server %s", map[string]string{"fin": "closed", "stray bytes": "wrote on"}[how])
+				t.Logf("closed %v after the server's move", time.Since(start).Round(time.Millisecond))
+				tr.mu.Lock()
+				assert.Empty(t, tr.idle, "nothing left in the pool")
+				tr.mu.Unlock()
+				get()
+				assert.Equal(t, 2, srv.Accepted(), "a new connection for the next request")
+			})
+		}
+	}
+}
