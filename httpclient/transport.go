@@ -76,8 +76,13 @@ type Transport struct {
 // holds a slot from its dial to its close; a request that finds none free
 // waits for a slot or for a connection handed over as it turns idle.
 type hostSlots struct {
-	sem     chan struct{}
-	handoff chan *pconn
+	sem chan struct{}
+	// waiters are the requests waiting for a slot, oldest first, under
+	// Transport.mu; each channel has room for the one connection putIdle
+	// hands over. A request is in the queue before it waits and putIdle
+	// looks at the queue under the same lock, so a connection that turns
+	// idle meanwhile is never pooled past a waiting request.
+	waiters []chan *pconn
 	// users counts, under Transport.mu, the connections holding a slot and
 	// the requests waiting for one: the entry is dropped when it reaches 0,
 	// so that the map does not grow with every host ever met (§7 D1).
@@ -785,31 +790,71 @@ func (b *transportBody) finish(complete bool) {
 }
 
 // acquire takes one of key's connection slots (MaxConnsPerHost), or
-// returns a connection another request handed over while it waited.
+// returns a connection that turned idle since getConn looked, or one
+// another request handed over while this one waited.
 func (t *Transport) acquire(ctx context.Context, key connKey) (*pconn, error) {
 	if t.MaxConnsPerHost <= 0 {
 		return nil, nil
 	}
 	t.mu.Lock()
+	if list := t.idle[key]; len(list) > 0 {
+		pc := list[len(list)-1] // pooled after getConn's popIdle (it brings its slot)
+		t.idle[key] = list[:len(list)-1]
+		t.mu.Unlock()
+		return pc, nil
+	}
 	if t.slots == nil {
 		t.slots = make(map[connKey]*hostSlots)
 	}
 	hs := t.slots[key]
 	if hs == nil {
-		hs = &hostSlots{sem: make(chan struct{}, t.MaxConnsPerHost), handoff: make(chan *pconn)}
+		hs = &hostSlots{sem: make(chan struct{}, t.MaxConnsPerHost)}
 		t.slots[key] = hs
 	}
 	hs.users++
+	w := make(chan *pconn, 1)
+	hs.waiters = append(hs.waiters, w)
 	t.mu.Unlock()
+	if acquireWaits != nil {
+		acquireWaits()
+	}
 	select {
-	case hs.sem <- struct{}{}:
-		return nil, nil // the request now holds the slot: still a user
-	case pc := <-hs.handoff:
+	case pc := <-w:
 		t.leaveSlots(key, hs) // pc brings the slot it holds
 		return pc, nil
+	case hs.sem <- struct{}{}:
+		if pc := t.leaveQueue(hs, w); pc != nil {
+			<-hs.sem // handed a connection as a slot freed: the connection wins
+			t.leaveSlots(key, hs)
+			return pc, nil
+		}
+		return nil, nil // the request now holds the slot: still a user
 	case <-ctx.Done():
+		if pc := t.leaveQueue(hs, w); pc != nil {
+			t.putIdle(pc) // handed over as the context ended: the next one takes it
+		}
 		t.leaveSlots(key, hs)
 		return nil, context.Cause(ctx)
+	}
+}
+
+// acquireWaits, when set (by tests), runs after a request joined the queue
+// of waiters and before it waits.
+var acquireWaits func()
+
+// leaveQueue takes w out of hs's waiters, and returns the connection a
+// putIdle handed over through w before that, if any.
+func (t *Transport) leaveQueue(hs *hostSlots, w chan *pconn) *pconn {
+	t.mu.Lock()
+	if i := slices.Index(hs.waiters, w); i >= 0 {
+		hs.waiters = slices.Delete(hs.waiters, i, i+1)
+	}
+	t.mu.Unlock()
+	select {
+	case pc := <-w:
+		return pc
+	default:
+		return nil
 	}
 }
 
@@ -852,20 +897,21 @@ func (t *Transport) discard(pc *pconn) {
 	}
 }
 
-// putIdle pools a connection that finished a response.
+// putIdle pools a connection that finished a response, or hands it to the
+// oldest request waiting for one of its key's slots.
 func (t *Transport) putIdle(pc *pconn) {
-	if hs := t.hostSlots(pc.key); hs != nil {
-		select {
-		case hs.handoff <- pc: // a request is waiting for a slot: it takes this one
-			return
-		default:
-		}
-	}
 	max := t.MaxIdleConnsPerHost
 	if max == 0 {
 		max = 2
 	}
 	t.mu.Lock()
+	if hs := t.slots[pc.key]; hs != nil && len(hs.waiters) > 0 {
+		w := hs.waiters[0]
+		hs.waiters = slices.Delete(hs.waiters, 0, 1)
+		w <- pc // room for one: never blocks
+		t.mu.Unlock()
+		return
+	}
 	// closeIdle: CloseIdleConnections ran while pc carried its request (a
 	// request waiting for the slot took it above, as net/http's does).
 	if t.closeIdle || max < 0 || len(t.idle[pc.key]) >= max {

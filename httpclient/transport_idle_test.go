@@ -1,6 +1,7 @@
 package httpclient
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"testing"
@@ -78,4 +79,58 @@ func TestTransportIdleClosedByServer(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestTransportWaiterGetsIdleConn: with MaxConnsPerHost, a request waiting
+// for its key's only slot gets the connection that turns idle, whenever it
+// turns idle: here just after the request joined the queue and before it
+// waits (acquireWaits). Before the queue of waiters, putIdle offered the
+// connection to whoever was already blocked on a channel, found no one,
+// pooled it, and the request then waited for a slot that no one would free
+// — until its context ended, or for ever.
+func TestTransportWaiterGetsIdleConn(t *testing.T) {
+	srv := ts.New(t, ts.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	tr := newTransport(t)
+	tr.MaxConnsPerHost = 1
+	first, err := tr.RoundTrip(mustRequest(t, srv.URL("/")))
+	require.NoError(t, err)
+
+	queued, release := make(chan struct{}), make(chan struct{})
+	acquireWaits = func() { close(queued); <-release }
+	t.Cleanup(func() { acquireWaits = nil })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	type result struct {
+		body string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL("/"), nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		done <- result{string(b), err}
+	}()
+	<-queued
+	body, err := io.ReadAll(first.Body) // the connection turns idle at its end
+	require.NoError(t, err)
+	require.NoError(t, first.Body.Close())
+	assert.Equal(t, "ok", string(body))
+	close(release)
+	r := <-done
+	require.NoError(t, r.err, "the waiting request did not get the connection that turned idle")
+	assert.Equal(t, "ok", r.body)
+	assert.Equal(t, 1, srv.Accepted(), "one connection, handed over")
+}
+
+func mustRequest(t *testing.T, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	return req
 }
