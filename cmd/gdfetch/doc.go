@@ -125,6 +125,11 @@
 //	                          SetResponseFunc refuses it, so -i and --json show
 //	                          RESULT_REQUEST_FAILED with the code), and a body below 400 streams
 //
+// Common curl flags gdfetch does not have (-O, -w, -u, -e, -G, -D, --retry,
+// --data-urlencode, --url, --http1.1 …) are usage errors (exit 2) whose
+// message says what to use instead; curl 7.82's "--json DATA" is gdfetch's
+// output flag, and the DATA is then refused as a second URL with a hint.
+//
 // # Exit status
 //
 // 0 for RESULT_SUCCESS; otherwise curl's number for the same failure:

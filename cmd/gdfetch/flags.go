@@ -132,14 +132,14 @@ func parseFetch(args []string) (*config, error) {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil, err
 		}
-		return nil, usagef("%v", err)
+		return nil, withCurlHint(err)
 	}
 	switch fs.NArg() {
 	case 0:
 		return nil, usagef("no URL given")
 	case 1:
 	default:
-		return nil, usagef("one URL at a time (got %q)", fs.Args())
+		return nil, usagef("one URL at a time (got %q)%s", fs.Args(), jsonDataHint(f.json, fs.Args()))
 	}
 	target := withScheme(fs.Arg(0))
 	if _, err := wire.ParseRequestURL(target); err != nil {

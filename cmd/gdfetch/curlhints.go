@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// curlHints says, for curl flags gdfetch does not have, what to do instead:
+// a curl user's habit then fails with the way forward, not pflag's bare
+// "unknown flag". Keys are the flag's name without dashes, long or short.
+var curlHints = map[string]string{
+	"O":              "gdfetch has no -O: name the file, -o FILE",
+	"remote-name":    "gdfetch has no --remote-name: name the file, -o FILE",
+	"w":              "gdfetch has no -w: --json prints the result, response code, headers, sizes and timings as one object",
+	"write-out":      "gdfetch has no --write-out: --json prints the result, response code, headers, sizes and timings as one object",
+	"u":              `gdfetch has no -u: send -H "Authorization: Basic $(printf %s USER:PASS | base64)" (--proxy-user is the proxy's)`,
+	"user":           `gdfetch has no --user: send -H "Authorization: Basic $(printf %s USER:PASS | base64)" (--proxy-user is the proxy's)`,
+	"e":              `gdfetch has no -e: send -H "Referer: URL"`,
+	"referer":        `gdfetch has no --referer: send -H "Referer: URL"`,
+	"retry":          "gdfetch has no --retry: run it again (with -C - -o FILE a download resumes where it stopped)",
+	"data-urlencode": "gdfetch has no --data-urlencode: encode the value yourself and pass it with -d",
+	"G":              "gdfetch has no -G: put the query in the URL",
+	"get":            "gdfetch has no --get: put the query in the URL",
+	"D":              "gdfetch has no -D: -i prints the headers before the body (-I: the headers alone)",
+	"dump-header":    "gdfetch has no --dump-header: -i prints the headers before the body (-I: the headers alone)",
+	"url":            "gdfetch has no --url: give the URL as an argument",
+	"N":              "gdfetch has no -N: the body is written as it arrives",
+	"no-buffer":      "gdfetch has no --no-buffer: the body is written as it arrives",
+	"http1.1":        "gdfetch speaks HTTP/1.1 only, as Godot's HTTPClient",
+	"http2":          "gdfetch speaks HTTP/1.1 only, as Godot's HTTPClient",
+}
+
+// withCurlHint adds curlHints' advice to pflag's error for an unknown flag.
+func withCurlHint(err error) error {
+	var ne *pflag.NotExistError
+	if !errors.As(err, &ne) {
+		return usagef("%v", err)
+	}
+	if hint, ok := curlHints[ne.GetSpecifiedName()]; ok {
+		return usagef("%v\n%s", err, hint)
+	}
+	return usagef("%v", err)
+}
+
+// jsonDataHint explains, on a line of its own, a value given to --json, which is curl 7.82's
+// "send this JSON" but gdfetch's "print the completion as JSON": the value
+// was taken as a second URL.
+func jsonDataHint(json bool, args []string) string {
+	if !json {
+		return ""
+	}
+	for _, a := range args {
+		if a = strings.TrimSpace(a); strings.HasPrefix(a, "{") || strings.HasPrefix(a, "[") || strings.HasPrefix(a, "@") {
+			return "\n" + `gdfetch's --json takes no value, it prints the result as JSON: to send JSON use -H "Content-Type: application/json" -d DATA`
+		}
+	}
+	return ""
+}

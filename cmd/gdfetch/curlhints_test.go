@@ -1,0 +1,78 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// A curl flag gdfetch lacks fails with exit 2 and says what to do instead,
+// long or short, alone or in a group (-sSO).
+func TestCurlFlagHints(t *testing.T) {
+	tests := []struct {
+		args []string
+		hint string
+	}{
+		{[]string{"-O", "http://h/f.bin"}, "gdfetch has no -O: name the file, -o FILE"},
+		{[]string{"-sSO", "http://h/f.bin"}, "gdfetch has no -O"},
+		{[]string{"http://h/", "--remote-name"}, "gdfetch has no --remote-name"},
+		{[]string{"-w", "%{http_code}", "http://h/"}, "--json prints"},
+		{[]string{"-u", "ada:pw", "http://h/"}, "Authorization: Basic"},
+		{[]string{"-e", "http://r/", "http://h/"}, `-H "Referer: URL"`},
+		{[]string{"--retry", "3", "http://h/"}, "-C - -o FILE"},
+		{[]string{"--data-urlencode", "a=b c", "http://h/"}, "encode the value yourself"},
+		{[]string{"-G", "-d", "a=1", "http://h/"}, "put the query in the URL"},
+		{[]string{"-D", "-", "http://h/"}, "-i prints the headers"},
+		{[]string{"--http1.1", "http://h/"}, "HTTP/1.1 only"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := gdfetch(t, tt.args...)
+		assert.Equal(t, exitUsage, code, "%q", tt.args)
+		assert.Empty(t, stdout)
+		assert.Contains(t, stderr, "unknown", "%q: pflag's error stays", tt.args)
+		assert.Contains(t, stderr, tt.hint, "%q", tt.args)
+		assert.Regexp(t, `\ngdfetch (has no|speaks) `, stderr, "%q: the hint on a line of its own", tt.args)
+		assert.Contains(t, stderr, "(gdfetch --help for the flags)\n", "%q", tt.args)
+	}
+
+	// A flag curl has not either: pflag's error alone.
+	code, _, stderr := gdfetch(t, "--bogus", "http://h/")
+	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, "gdfetch: unknown flag: --bogus\n(gdfetch --help for the flags)\n", stderr)
+}
+
+// No hint shadows a flag gdfetch has: the table is only for missing ones.
+func TestCurlFlagHintsNameNoFlag(t *testing.T) {
+	fs := newFetchFlags(&rawFlags{})
+	for name := range curlHints {
+		if len(name) == 1 {
+			assert.Nil(t, fs.ShorthandLookup(name), "-%s is a gdfetch flag", name)
+		} else {
+			assert.Nil(t, fs.Lookup(name), "--%s is a gdfetch flag", name)
+		}
+	}
+}
+
+// curl 7.82's --json DATA (send JSON) is gdfetch's output flag: the DATA
+// taken as a second URL gets an explanation.
+func TestJSONFlagWithDataHint(t *testing.T) {
+	for _, args := range [][]string{
+		{"--json", `{"score":1}`, "http://h/api"},
+		{"http://h/api", "--json", `[1,2]`},
+		{"--json", "@body.json", "http://h/api"},
+	} {
+		code, _, stderr := gdfetch(t, args...)
+		assert.Equal(t, exitUsage, code, "%q", args)
+		assert.Contains(t, stderr, "one URL at a time", "%q", args)
+		assert.Contains(t, stderr, "\ngdfetch's --json takes no value", "%q", args)
+		assert.Contains(t, stderr, `-H "Content-Type: application/json" -d DATA`, "%q", args)
+	}
+	// Two URLs without --json, or with it but no JSON-looking value: no hint.
+	for _, args := range [][]string{
+		{"http://h/a", "http://h/b"},
+		{"--json", "http://h/a", "http://h/b"},
+	} {
+		_, _, stderr := gdfetch(t, args...)
+		assert.NotContains(t, stderr, "takes no value", "%q", args)
+	}
+}
