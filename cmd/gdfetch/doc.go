@@ -51,8 +51,10 @@
 //	                          a multipart/form-data body (httprequest.Multipart, §7.2
 //	                          opt-in): files streamed from disk; POST unless -X; the value
 //	                          is sent as given, and curl's part options ;type= ;filename=
-//	                          ;headers= ;encoder= are refused (exit 2): Multipart sets no
-//	                          per-part Content-Type, file name or headers
+//	                          ;headers= ;encoder= are refused (exit 2): a part's headers
+//	                          cannot be chosen (a file part goes as filename="its base
+//	                          name", Content-Type: application/octet-stream; a field
+//	                          with neither)
 //	-T, --upload-file FILE    FILE as the body, streamed (RequestStream), Content-Length
 //	                          its size; "-" standard input, chunked; PUT unless -X; a URL
 //	                          whose path is empty or ends in / gets FILE's name, percent-

@@ -27,8 +27,9 @@ type upload struct {
 // "name=@FILE" for a file part, "name=<FILE" for a text field read from a
 // file) or of -T FILE; nil when neither is given. A value is sent as given:
 // curl's part options (";type=", ";filename=", ";headers=", ";encoder=")
-// are a usage error, since Multipart sets no per-part Content-Type or
-// headers and gdfetch would otherwise send the option as part of the value.
+// are a usage error, since a part's headers cannot be chosen (Multipart sends
+// a file part as its base name, application/octet-stream, a field with
+// neither) and gdfetch would otherwise send the option as part of the value.
 func parseUpload(form []string, file string) (*upload, error) {
 	switch {
 	case len(form) > 0 && file != "":
@@ -54,7 +55,7 @@ func parseUpload(form []string, file string) (*upload, error) {
 			return nil, usagef("-F %q: expected name=value, name=@FILE or name=<FILE", f)
 		}
 		if opt := formPartOption(value); opt != "" {
-			return nil, usagef("-F %q: curl's %q part option is not supported (no per-part Content-Type, file name or headers); the value would be sent with it", f, opt)
+			return nil, usagef("-F %q: curl's %q part option is not supported (a part's headers cannot be chosen: a file part goes as its base name, application/octet-stream); the value would be sent with it", f, opt)
 		}
 		switch {
 		case strings.HasPrefix(value, "@"):

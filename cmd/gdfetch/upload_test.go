@@ -283,8 +283,8 @@ func TestStdinBody(t *testing.T) {
 
 // curl's -F part options (curl 7.88: "h=v;type=text/foo" sends the value "v"
 // with "Content-Type: text/foo"; ";filename=", ";headers=", ";encoder=")
-// are refused with exit 2 naming the option: Multipart takes no per-part
-// Content-Type or headers, and sending "v;type=text/foo" as the value would
+// are refused with exit 2 naming the option: Multipart takes no chosen
+// Content-Type, file name or headers for a part, and sending "v;type=text/foo" as the value would
 // silently differ from curl. A ';' without one of them stays in the value.
 func TestFormPartOptionsRefused(t *testing.T) {
 	clearProxyEnv(t)
@@ -356,4 +356,24 @@ func TestUploadFileNameInURL(t *testing.T) {
 			assert.Equal(t, tt.line, line)
 		})
 	}
+}
+
+// What the -F doc and the part-option refusal say a part carries: a file
+// part goes as filename="its base name" with Content-Type:
+// application/octet-stream, a field (name=value, name=<FILE) with neither.
+func TestFormPartHeadersAsDocumented(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "save.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"lvl":3}`), 0o600))
+	u, err := parseUpload([]string{"name=ada", "save=@" + file, "note=<" + file}, "")
+	require.NoError(t, err)
+	r, err := u.form.Open()
+	require.NoError(t, err)
+	defer r.Close()
+	body, err := io.ReadAll(r)
+	require.NoError(t, err)
+	assert.Contains(t, string(body), "Content-Disposition: form-data; name=\"name\"\r\n\r\nada\r\n")
+	assert.Contains(t, string(body), "Content-Disposition: form-data; name=\"save\"; filename=\"save.json\"\r\n"+
+		"Content-Type: application/octet-stream\r\n\r\n{\"lvl\":3}\r\n")
+	assert.Contains(t, string(body), "Content-Disposition: form-data; name=\"note\"\r\n\r\n{\"lvl\":3}\r\n")
 }
