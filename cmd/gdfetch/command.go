@@ -123,6 +123,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "gdfetch: interrupted: request canceled")
+		io.WriteString(stderr, discardedNote(cfg, n.DownloadedBytes(), exitInterrupted))
 		return exitInterrupted
 	case errors.Is(err, godot.ErrInvalidParameter):
 		fmt.Fprintf(stderr, "gdfetch: bad URL %q: %v\n", withoutPassword(cfg.url), err)
@@ -198,10 +199,34 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gdfetch: response code %d (--fail, exit %d)\n", ex.ResponseCode, code)
 	case ex.Result != httprequest.ResultSuccess:
 		io.WriteString(stderr, failure(ex, code))
+		if !cfg.json {
+			io.WriteString(stderr, discardedNote(cfg, n.DownloadedBytes(), code))
+		}
 	case !cfg.silent && !cfg.json:
 		io.WriteString(stderr, summary(cfg, ex, bodyBytes(n, ex)))
 	}
 	return code
+}
+
+// discardedNote tells a curl user where the bytes of a broken -o download
+// went: the node writes download_file to a temporary file it removes on
+// failure, so FILE is left as it was, where curl leaves the partial file
+// for "curl -C -" to resume. gdfetch's -C - keeps it; the note says so. It
+// is "" when nothing was received, for a failure that resuming does not
+// help, and with -C -, --in-place (Godot's in-place file stays) or a device.
+func discardedNote(cfg *config, received int64, code int) string {
+	if cfg.output == "" || cfg.device != nil || cfg.resume || cfg.inPlace || received <= 0 {
+		return ""
+	}
+	switch code {
+	case exitPartial, exitTimeout, exitConnection, exitInterrupted:
+		left := "left as it was"
+		if _, err := os.Lstat(cfg.output); err != nil {
+			left = "not created"
+		}
+		return fmt.Sprintf("gdfetch: the %d bytes received were discarded, %s %s (-C - keeps a partial download and resumes it)\n", received, cfg.output, left)
+	}
+	return ""
 }
 
 // showProgress decides the progress bar, as curl does: on a terminal

@@ -62,7 +62,10 @@
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"; an -H User-Agent
 //	                          line wins (only that one is sent, as curl)
 //	-o, --output FILE         download_file; "-": stdout, a binary body to a terminal too (a FILE
-//	                          that is the file stdout goes to, -o /dev/stdout > FILE, too)
+//	                          that is the file stdout goes to, -o /dev/stdout > FILE, too).
+//	                          Unlike curl: a download that fails or is interrupted leaves FILE
+//	                          as it was (written to a temporary file, renamed on success); the
+//	                          failure line says how many bytes were discarded; -C - keeps them
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
 //	                          append_to_download_file; exit 33 when a 206 does not continue the file).
 //	                          Unlike curl: the Range is sent only with gdfetch's own state file
@@ -191,7 +194,8 @@ request
 node properties
   -o, --output FILE           download_file ("-o -", or the file stdout goes to: stdout, even a binary
                               body to a terminal: without -o one with a NUL byte is not written there,
-                              exit 23, as curl)
+                              exit 23, as curl); unlike curl a failed download leaves FILE as it
+                              was, the bytes received discarded (-C - keeps them)
   -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume);
                               unlike curl: without that state FILE starts over from byte 0 (no Range),
                               and a 200 to the Range rewrites FILE and exits 0 (curl: 33)
