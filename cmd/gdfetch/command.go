@@ -23,6 +23,10 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		io.WriteString(stdout, usage)
 		return exitOK
 	}
+	if errors.Is(err, errVersion) {
+		io.WriteString(stdout, versionText())
+		return exitOK
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gdfetch: %v\n(gdfetch --help for the flags)\n", err)
 		return exitUsage

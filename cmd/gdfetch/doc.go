@@ -7,6 +7,8 @@
 //	gdfetch demo               (or gdfetch alone) an in-process game backend and a tour
 //	gdfetch serve [--port 8080] [--addr 127.0.0.1]
 //	                           that backend alone, for Godot or curl to talk to
+//	gdfetch help               the flags (also -h, --help; -V, --version: the version and
+//	                           the User-Agent sent)
 //
 // The request runs one Process() call per frame, as Godot's main loop runs
 // the node (with --threads, on the node's worker); frames follow each other
@@ -124,6 +126,7 @@
 //	-s, --silent              no progress bar, no summary
 //	-S, --show-error          accepted, no effect (curl's -sS): failures are printed anyway
 //	-v, --verbose             exact request bytes, status trace with timings
+//	-V, --version             the version and the User-Agent sent (wire.DefaultUserAgent), then exit
 //	    --json                one JSON object
 //	-f, --fail                exit 22 for a response code ≥ 400, with no body on stdout and
 //	                          -o FILE left as it was: the request ends at the head (as curl's;
@@ -176,6 +179,7 @@ package main
 const usage = `usage: gdfetch [flags] URL      one request through a Godot HTTPRequest node
        gdfetch demo               an in-process game backend and a tour (also: gdfetch alone)
        gdfetch serve [--port 8080] [--addr 127.0.0.1]   that backend alone
+       gdfetch help               this text (also: -h, --help)
 
 Flags may come after the URL. A URL without a scheme gets http://.
 
@@ -235,6 +239,7 @@ output
   -s, --silent                no progress bar, no summary line (failures still print)
   -S, --show-error            (no effect: failures always print; for curl's -sS)
   -v, --verbose               the exact request bytes and the status trace with timings
+  -V, --version               gdfetch's version and the User-Agent it sends
       --json                  request_completed's values as one JSON object
   -f, --fail                  exit 22 when the response code is 400 or more: the request ends at
                               the head (-i, --json: RESULT_REQUEST_FAILED), no body on stdout,

@@ -73,7 +73,7 @@ type rawFlags struct {
 	maxTime                                                        float64
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
-	fail, head, location, compressed, showError                    bool
+	fail, head, location, compressed, showError, version           bool
 	continueAt                                                     string
 	net                                                            rawNetFlags // cookies.go
 }
@@ -119,6 +119,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.BoolVarP(&f.showError, "show-error", "S", false, "accepted for curl users (-sS): failures are reported anyway")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the exact request bytes and the status trace with timings on stderr")
 	fs.BoolVar(&f.json, "json", false, "print request_completed's four values as one JSON object")
+	fs.BoolVarP(&f.version, "version", "V", false, "print gdfetch's version and the User-Agent it sends, and exit")
 	fs.BoolVarP(&f.fail, "fail", "f", false, "exit 22 when the response code is 400 or more: no body on stdout, -o FILE left as it was")
 	return fs
 }
@@ -133,6 +134,9 @@ func parseFetch(args []string) (*config, error) {
 			return nil, err
 		}
 		return nil, withCurlHint(err)
+	}
+	if f.version {
+		return nil, errVersion
 	}
 	switch fs.NArg() {
 	case 0:

@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 	"github.com/gdhttp/gdhttp/internal/testserver"
@@ -327,5 +330,23 @@ func TestUserAgentFlagAndHeader(t *testing.T) {
 		req := string(srv.Requests()[len(srv.Requests())-1])
 		assert.Equal(t, 1, strings.Count(strings.ToLower(req), "user-agent"), "%v: %q", tt.args, req)
 		assert.Contains(t, req, "\r\n"+tt.want+"\r\n", tt.args)
+	}
+}
+
+// "gdfetch help" is the usage, as -h, not a request to the host "help";
+// -V / --version prints the version and the User-Agent sent, anywhere on
+// the line, and sends nothing.
+func TestHelpWordAndVersion(t *testing.T) {
+	code, out, stderr := gdfetch(t, "help")
+	assert.Equal(t, exitOK, code)
+	assert.Empty(t, stderr)
+	assert.True(t, strings.HasPrefix(out, "usage: gdfetch"), out)
+
+	for _, args := range [][]string{{"--version"}, {"-V"}, {"-sV", "http://h/"}, {"http://h/", "--version", "-o", "x"}} {
+		code, out, stderr = gdfetch(t, args...)
+		assert.Equal(t, exitOK, code, "%q: %s", args, stderr)
+		assert.Empty(t, stderr, "%q", args)
+		assert.Regexp(t, `^gdfetch \S+ \(github.com/gdhttp/gdhttp\) go\S+ \S+/\S+\nUser-Agent: GodotEngine/`+
+			regexp.QuoteMeta(godot.Version)+` \(`+regexp.QuoteMeta(godot.OSName(runtime.GOOS))+`\)\n$`, out, "%q", args)
 	}
 }

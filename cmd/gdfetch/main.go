@@ -40,6 +40,9 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
+	case "help": // as "demo" and "serve": a word, not the host "help"
+		io.WriteString(stdout, usage)
+		return exitOK
 	}
 	return runFetch(ctx, args, stdout, stderr)
 }
