@@ -44,7 +44,8 @@
 //
 //	-X, --request METHOD      request's method (Godot's nine; -d makes it POST)
 //	-H, --header LINE         custom_headers, repeatable, sent in order
-//	-d, --data DATA|@FILE     request_data (curl's rules: an @FILE's content without CR/LF, a
+//	-d, --data DATA|@FILE     request_data (curl's rules: an @FILE's content — @- standard
+//	                          input, read whole; -T - streams it — without CR/LF, a
 //	                          literal value as given; -d and --data-binary values joined
 //	                          with '&' in command-line order);
 //	                          no Content-Type is added, as in Godot: pass -H
@@ -186,8 +187,9 @@ Flags may come after the URL. A URL without a scheme gets http://.
 request
   -X, --request METHOD        method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH
   -H, --header 'Name: value'  custom_headers; repeatable, sent in order
-  -d, --data DATA|@FILE       request_data (@FILE without its CR/LF); method POST unless -X; no Content-Type is added;
-                              -d and --data-binary values are joined with '&' in command-line order
+  -d, --data DATA|@FILE       request_data (@FILE without its CR/LF; @- stdin); method POST unless -X;
+                              no Content-Type is added; -d and --data-binary values are joined
+                              with '&' in command-line order
       --data-binary DATA|@FILE  request_data_raw, byte for byte
   -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
                               multipart/form-data part, repeatable; files are streamed; POST unless -X;

@@ -289,7 +289,8 @@ func (d dataFlag) String() string { return "" }
 func (d dataFlag) Type() string   { return "string" }
 
 // readData builds the body from the -d and --data-binary values, curl's
-// way: in command-line order, joined with '&'; "@file" reads a file, and the
+// way: in command-line order, joined with '&'; "@file" reads a file ("@-"
+// standard input, whole, as curl; -T - streams it instead), and the
 // content of a -d file loses its CR and LF bytes (a literal -d value is sent
 // as given).
 func readData(args []dataArg) ([]byte, bool, error) {
@@ -318,8 +319,12 @@ func dataValue(d string) ([]byte, error) {
 	if !ok {
 		return []byte(d), nil
 	}
-	if name == "-" {
-		return nil, usagef("@- (standard input) is not supported: name a file")
+	if name == "-" { // curl's @-: all of standard input, read before the request starts
+		b, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return nil, usagef("data from standard input: %v", err)
+		}
+		return b, nil
 	}
 	b, err := os.ReadFile(name)
 	if err != nil {

@@ -377,3 +377,29 @@ func TestFormPartHeadersAsDocumented(t *testing.T) {
 		"Content-Type: application/octet-stream\r\n\r\n{\"lvl\":3}\r\n")
 	assert.Contains(t, string(body), "Content-Disposition: form-data; name=\"note\"\r\n\r\n{\"lvl\":3}\r\n")
 }
+
+// -d @- and --data-binary @- read standard input whole, as curl does (they
+// were refused): -d drops its CR and LF bytes, --data-binary keeps them.
+func TestDataFromStdin(t *testing.T) {
+	b := newBackend(t)
+	for _, tc := range []struct{ flag, want string }{
+		{"-d", `{"a":1,"b":2}`},
+		{"--data-binary", "{\"a\":1,\r\n\"b\":2}\n"},
+	} {
+		r, w, err := os.Pipe()
+		require.NoError(t, err)
+		go func() {
+			_, _ = w.Write([]byte("{\"a\":1,\r\n\"b\":2}\n"))
+			_ = w.Close()
+		}()
+		old := os.Stdin
+		os.Stdin = r
+		code, out, errOut := gdfetch(t, "-s", tc.flag, "@-", b.url("/echo"))
+		os.Stdin = old
+		_ = r.Close()
+		require.Equal(t, exitOK, code, errOut)
+		assert.True(t, strings.HasPrefix(out, "POST /echo HTTP/1.1\r\n"), out)
+		assert.Contains(t, out, fmt.Sprintf("Content-Length: %d\r\n", len(tc.want)), tc.flag)
+		assert.True(t, strings.HasSuffix(out, "\r\n\r\n"+tc.want), "%s: %q", tc.flag, out)
+	}
+}
