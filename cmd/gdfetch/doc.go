@@ -194,9 +194,11 @@ request
   -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
                               multipart/form-data part, repeatable; files are streamed; POST unless -X;
                               curl's ;type= ;filename= ;headers= ;encoder= are refused (exit 2)
-  -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size; - stdin, chunked); PUT unless -X;
-                              a URL whose path is empty or ends in / gets FILE's name (percent-encoded)
-  -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"; an -H User-Agent line wins
+  -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size; - stdin, chunked);
+                              PUT unless -X; a URL whose path is empty or ends in / gets FILE's name
+                              (percent-encoded)
+  -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"; an -H User-Agent
+                              line wins
 node properties
   -o, --output FILE           download_file ("-o -", or the file stdout goes to: stdout, even a binary
                               body to a terminal: without -o one with a NUL byte is not written there,
@@ -219,7 +221,8 @@ node properties
                               without -x the environment's HTTP_PROXY/HTTPS_PROXY/NO_PROXY
                               (net/http's rules); -x "" no proxy; USER:PASS@HOST as --proxy-user
       --proxy-user USER:PASS  proxy credentials: Proxy-Authorization to the proxy only
-      --noproxy LIST          hosts reached directly (with -x too), NO_PROXY's syntax (replaces NO_PROXY)
+      --noproxy LIST          hosts reached directly (with -x too), NO_PROXY's syntax (replaces
+                              NO_PROXY)
   -b, --cookie DATA|FILE      cookie jar on: "a=1; b=2" for the URL's host, or a curl
                               cookie file (missing: an empty jar); "" jar only (Godot sends no cookies)
   -c, --cookie-jar FILE       cookie jar on; write its cookies to FILE at the end
@@ -237,7 +240,8 @@ opt-in options (off by default, Godot-identical when off)
 output
   -I, --head                  method HEAD, printed as -i (not with -d, --data-binary, -F, -T: exit 2)
   -i, --include               result line ("RESULT_SUCCESS (0) 200"), headers as delivered, body;
-                              with -o FILE (-I too) they still go to stdout, FILE gets the body (curl: into FILE)
+                              with -o FILE (-I too) they still go to stdout, FILE gets the body
+                              (curl: into FILE)
   -s, --silent                no progress bar, no summary line (failures still print)
   -S, --show-error            (no effect: failures always print; for curl's -sS)
   -v, --verbose               the exact request bytes and the status trace with timings
@@ -249,9 +253,10 @@ output
 
 exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE; 7 CANT_CONNECT; 18 partial body
 (CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*, or stdout
-not writable (a closed pipe), or a binary body refused by a terminal; 28 TIMEOUT; 35 TLS_HANDSHAKE_ERROR (60 when the certificate
-failed verification); 47 REDIRECT_LIMIT_REACHED; 52 NO_RESPONSE, or CONNECTION_ERROR closed
-before the response head ("empty reply"); 56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED;
+not writable (a closed pipe), or a binary body refused by a terminal; 28 TIMEOUT;
+35 TLS_HANDSHAKE_ERROR (60 when the certificate failed verification); 47 REDIRECT_LIMIT_REACHED;
+52 NO_RESPONSE, or CONNECTION_ERROR closed before the response head ("empty reply");
+56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED;
 63 BODY_SIZE_LIMIT_EXCEEDED; 2 bad flag or URL; 22 --fail; 33 -C -: a 206 that does not
 continue the file; Ctrl-C: death by SIGINT after cleanup (shells report 130).
 `
