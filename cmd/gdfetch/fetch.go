@@ -131,10 +131,6 @@ func driveStart(ctx context.Context, n *httprequest.HTTPRequest, startReq func()
 	return ex, nil
 }
 
-// requestBytes rebuilds the first request the node sends for url, with
-// the same inputs and the same serializer (wire.AppendRequest) its client
-// uses: the caller's headers plus the automatic Accept-Encoding (§2.4.6),
-// Host and User-Agent. A test pins it against the bytes a server received.
 // withAcceptEncoding appends the header the node adds when accept_gzip is
 // on and the user gave none (§2.4.6; with brotli, §7.2), as the node sends it.
 func withAcceptEncoding(n *httprequest.HTTPRequest, hdrs []string) []string {
@@ -147,6 +143,10 @@ func withAcceptEncoding(n *httprequest.HTTPRequest, hdrs []string) []string {
 	return append(hdrs, "Accept-Encoding: gzip, deflate")
 }
 
+// requestBytes rebuilds the first request the node sends for url, with
+// the same inputs and the same serializer (wire.AppendRequest) its client
+// uses: the caller's headers plus the automatic Accept-Encoding (§2.4.6),
+// Host and User-Agent. A test pins it against the bytes a server received.
 func requestBytes(n *httprequest.HTTPRequest, url string, headers []string, method httpclient.Method, body []byte, proxy bool) []byte {
 	u, err := wire.ParseRequestURL(url)
 	if err != nil {
