@@ -219,6 +219,10 @@ func openTemp(target string) (*download, error) {
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			// The cause names the path set, not the hidden temporary file.
+			err = &fs.PathError{Op: pe.Op, Path: target, Err: pe.Err}
+		}
 		if err != nil {
 			return nil, cantOpen(err)
 		}

@@ -123,7 +123,8 @@ func TestDownloadInPlace(t *testing.T) {
 }
 
 // R10 (§2.6.1.1, §2.10): targets that cannot be opened, in both modes; nothing
-// is created and an existing file is untouched.
+// is created, an existing file is untouched, and the cause names the path
+// set, as Godot's fopen would.
 func TestDownloadCantOpen(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "plain")
@@ -145,7 +146,10 @@ func TestDownloadCantOpen(t *testing.T) {
 				require.Error(t, err)
 				assert.ErrorIs(t, err, godot.ErrFileCantOpen)
 				var pe *fs.PathError
-				assert.ErrorAs(t, err, &pe)
+				if assert.ErrorAs(t, err, &pe) {
+					// The path set, never the hidden temporary file's.
+					assert.Equal(t, c.target, pe.Path)
+				}
 				assert.ElementsMatch(t, []string{"plain", "sub"}, dirEntries(t, dir))
 				assert.Empty(t, dirEntries(t, sub))
 			})

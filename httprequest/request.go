@@ -591,7 +591,10 @@ func (n *HTTPRequest) CancelRequest() {
 // use_threads property does not apply and the completion callback is not
 // called. ctx cancellation is CancelRequest: Do returns promptly with a zero
 // Completion and ctx's error (with the cause given to
-// context.WithCancelCause). A ctx deadline is a timeout: RESULT_TIMEOUT,
+// context.WithCancelCause). A zero Completion's Result reads
+// RESULT_SUCCESS (Godot's 0), so look at the error first, as with any Go
+// call: a GDScript handler's "if result != RESULT_SUCCESS" becomes
+// "if err != nil". A ctx deadline is a timeout: RESULT_TIMEOUT,
 // with context.DeadlineExceeded as the cause (and the one given to
 // context.WithTimeoutCause); the timeout property applies too, whichever
 // comes first (ERR_TIMEOUT as the cause).

@@ -147,7 +147,9 @@ func (s *resumeState) validator() string {
 // called for each request the call makes.
 // The error is Do's: nil for RESULT_SUCCESS (a 416 for a complete file
 // included), else a *ResultError whose cause may be ErrResumeMismatch or
-// ErrResumeStatus.
+// ErrResumeStatus — or, as Do's, the error of a request that did not
+// complete (refused, or ctx canceled) with a zero Resumed, whose Result
+// reads RESULT_SUCCESS (Godot's 0): look at the error first.
 func (n *HTTPRequest) DoResumable(ctx context.Context, url string, headers []string) (Resumed, error) {
 	file := n.DownloadFile()
 	if file == "" {
