@@ -261,7 +261,10 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 		}
 	}
 	if c.ResponseCode == 416 && (c.Result == ResultSuccess || errors.Is(err, ErrResumeStatus)) {
-		if _, _, l, ok := parseContentRange(wire.FieldValue(c.Headers, "content-range")); ok && resume && l == size {
+		// The file is whole when the 416's complete length is its size and
+		// the length the state recorded: another length is another
+		// representation, as for a 206 (continuesFile).
+		if _, _, l, ok := parseContentRange(wire.FieldValue(c.Headers, "content-range")); ok && resume && l == size && (st.Length < 0 || l == st.Length) {
 			res.Outcome = ResumeAlreadyComplete
 			res.Completion = Completion{Result: ResultSuccess, ResponseCode: c.ResponseCode, Headers: c.Headers}
 			_ = os.Remove(statePath)

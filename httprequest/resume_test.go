@@ -328,7 +328,9 @@ func TestDoResumableWeakETagKeepsNoState(t *testing.T) {
 // A complete file whose state was left behind (the process died after the
 // last byte): the server's 416 "bytes */<size>" says it is whole — success,
 // code 416, the file untouched, the state removed. A 416 for another length
-// (the file is longer than the resource) starts once more without a Range.
+// (the file is longer than the resource), or for the file's size where the
+// state recorded another (the resource changed: another representation, as
+// for a 206), starts once more without a Range.
 func TestDoResumable416(t *testing.T) {
 	t.Run("complete", func(t *testing.T) {
 		content := randomBytes(t, 10<<10)
@@ -357,6 +359,24 @@ func TestDoResumable416(t *testing.T) {
 		assert.Equal(t, ResumeFromStart, r.Outcome)
 		require.Equal(t, 2, res.count())
 		assert.Equal(t, "bytes=12288-", res.request(0).Get("Range"))
+		assert.Empty(t, res.request(1).Get("Range"), "the second request asks for the whole file")
+		assert.True(t, bytes.Equal(content, fileBytes(t, f.file)))
+	})
+	t.Run("the file's size, not the state's length", func(t *testing.T) {
+		// Half of a 1000-byte version is on disk; the resource (same ETag,
+		// a server that did not change it) now has 500 bytes.
+		content := randomBytes(t, 500)
+		res := &resource{content: content, etag: `"v"`}
+		f := newResumeFixture(t, res)
+		require.NoError(t, os.WriteFile(f.file, randomBytes(t, 500), 0o644))
+		require.NoError(t, writeResumeState(f.state, &resumeState{URL: f.url, ETag: `"v"`, Length: 1000}))
+		r, err := f.do(t)
+		require.NoError(t, err)
+		assert.NotEqual(t, ResumeAlreadyComplete, r.Outcome, "half of the recorded length is not a whole file")
+		assert.Equal(t, ResumeFromStart, r.Outcome)
+		assert.Equal(t, 200, r.ResponseCode)
+		require.Equal(t, 2, res.count())
+		assert.Equal(t, "bytes=500-", res.request(0).Get("Range"))
 		assert.Empty(t, res.request(1).Get("Range"), "the second request asks for the whole file")
 		assert.True(t, bytes.Equal(content, fileBytes(t, f.file)))
 	})
