@@ -135,6 +135,13 @@ type decoder struct {
 	err  error // sticky: decode error, sink error or errDecoderClosed
 	done bool  // the coroutine has returned
 
+	// budget bounds the output of one write, more or close (0: none);
+	// pending says the last one stopped there with output still to come,
+	// its input kept in carry: the owner calls more (or close again) at
+	// its next step (decodeStepMax).
+	budget  int64
+	pending bool
+
 	bufs  *decBufs       // pooled buffers and decompressors, nil once given back
 	gz    *gunzip        // the gzip reader
 	maxIn int            // the largest write so far (Godot's StreamPeerGZIP buffer: at least gzipMinBuffer)
@@ -221,10 +228,15 @@ func (d *decoder) write(p []byte) error {
 		d.in = p
 	}
 	d.maxIn = max(d.maxIn, len(p))
-	err := d.pump()
+	return d.keepIn(d.pump())
+}
+
+// keepIn ends a write or a more: the input the decompressor has not taken
+// (copyPieces waits for a trailer with part of it at hand, or the budget
+// stopped the pump) is kept in carry, as p is the caller's and reused for
+// its next read.
+func (d *decoder) keepIn(err error) error {
 	if err == nil && len(d.in) > 0 {
-		// copyPieces waits for a trailer with part of it at hand: keep
-		// those bytes (p is the caller's, reused for its next read).
 		d.carry = append(d.carry[:0], d.in...)
 		d.in = d.carry
 	} else {
@@ -233,12 +245,20 @@ func (d *decoder) write(p []byte) error {
 	return err
 }
 
+// more goes on with the output a write left pending, up to the budget.
+func (d *decoder) more() error {
+	if d.err != nil || !d.pending {
+		return d.err
+	}
+	return d.keepIn(d.pump()) // d.in is in carry since keepIn
+}
+
 // close marks the end of the body, drains the remaining output to the sink and
 // checks that the stream ended properly. A decoder that was never fed (a body
 // of zero bytes) succeeds with no output. close releases the decoder; calling
 // it again returns the same result.
 func (d *decoder) close() error {
-	if d.err != nil || d.eof {
+	if d.err != nil || d.eof && !d.pending {
 		return d.err
 	}
 	d.eof = true
@@ -246,7 +266,10 @@ func (d *decoder) close() error {
 		d.done = true
 		return nil
 	}
-	err := d.pump()
+	err := d.pump() // d.in is in carry (keepIn) or empty
+	if err == nil && d.pending {
+		return nil // the budget: close again for the rest
+	}
 	d.release()
 	return err
 }
@@ -291,8 +314,11 @@ func (d *decoder) reader() *bufio.Reader {
 }
 
 // pump resumes the coroutine until it needs input or ends, giving each piece
-// of output to the sink.
+// of output to the sink; with a budget, it stops once that much output went
+// to the sink (pending).
 func (d *decoder) pump() error {
+	d.pending = false
+	var out int64
 	for {
 		ev, ok := d.next()
 		if !ok {
@@ -312,6 +338,10 @@ func (d *decoder) pump() error {
 			d.err = err
 			d.release()
 			return err
+		}
+		if out += int64(len(ev)); d.budget > 0 && out >= d.budget {
+			d.pending = true
+			return nil
 		}
 	}
 }

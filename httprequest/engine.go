@@ -62,6 +62,10 @@ type run struct {
 	reused       bool  // the connection was kept from the previous request
 	retried      bool
 
+	// finishing: the body is complete on the wire and its decoder's last
+	// output goes on past one step (decodeStepMax, finishBody).
+	finishing bool
+
 	ended   bool // driverProcess: the steps are over (owner goroutine)
 	dropped bool // canceled: never queue or deliver (guarded by n.mu)
 
@@ -195,6 +199,9 @@ func (r *run) connect() error {
 // step is Godot's _update_connection (§2.6): one step for the client's
 // status. It returns true when the request is over (the completion is set).
 func (r *run) step() bool {
+	if r.finishing || r.body.dec != nil && r.body.dec.pending {
+		return r.stepDecode()
+	}
 	c := r.n.client
 	switch c.Status() {
 	case httpclient.StatusDisconnected:
@@ -252,10 +259,10 @@ func (r *run) stepResponded() bool {
 			r.body.setBodyLen(c.ResponseBodyLength())
 			return r.fail(ResultCantConnect, 0, nil, ErrBodyCutShort)
 		}
-		return r.succeed()
+		return r.finishBody()
 	}
 	if r.body.bodyLen < 0 {
-		return r.succeed() // chunked body complete
+		return r.finishBody() // chunked body complete
 	}
 	// §2.6: a chunked body that did not match its Content-Length.
 	return r.fail(ResultChunkedBodySizeMismatch, r.code, r.respHeaders, errChunkedSizeMismatch)
@@ -440,19 +447,12 @@ func (r *run) stepBody() bool {
 		}
 		n, err := b.read(c)
 		drained += n
-		if r.phase() == phaseCanceled { // CancelRequest from the body writer (Process driver)
-			return true
-		}
-		if err != nil {
-			res := sinkResult(err)
-			if b.dl != nil && (res == ResultBodySizeLimitExceeded || res == ResultBodyDecompressFailed) {
-				b.dl.dropChunk() // Godot writes a chunk only once it decoded within the limit
-			}
-			return r.fail(res, r.code, r.respHeaders, err)
+		if ended, done := r.afterRead(err); ended {
+			return done
 		}
 		if b.bodyLen >= 0 {
 			if b.downloaded == b.bodyLen {
-				return r.succeed()
+				return r.finishBody()
 			}
 			if b.chunked && c.BodyComplete() && c.Status() == httpclient.StatusDisconnected {
 				// The client closed a response with Transfer-Encoding and
@@ -466,7 +466,7 @@ func (r *run) stepBody() bool {
 			if b.chunked && !c.BodyComplete() {
 				return r.fail(ResultChunkedBodySizeMismatch, r.code, r.respHeaders, ErrBodyCutShort)
 			}
-			return r.succeed()
+			return r.finishBody()
 		}
 		// One read per step (§2.6.1.3), unless draining (§7.2) in Process
 		// mode; a blocking client blocks on each read, so one is enough.
@@ -487,6 +487,65 @@ func (r *run) stepBody() bool {
 			return false
 		}
 	}
+}
+
+// decodeStepMax bounds the decoded bytes one step hands on (§7 D1): a
+// decompression bomb — a few KiB of brotli that decode to gigabytes, or
+// gzip read in chunks of 16 MiB — would otherwise keep one step, and the
+// frame, for seconds, out of the timeout's and the context's reach (a
+// timeout is checked between steps, §2.11), and fill memory within it.
+// Godot decodes the whole of each read in its step; 128 MiB is more than
+// gzip and deflate can make of a read of the default chunk size (65536 ×
+// 1032, their largest ratio), so only a bomb, or a larger chunk size, sees
+// a step end early: the rest follows at the next steps, before the wire is
+// read again (stepDecode) or the body ends (finishBody). A variable for the
+// tests.
+var decodeStepMax int64 = 128 << 20
+
+// stepDecode is a step that goes on with the output the decoder left
+// pending at decodeStepMax: the rest of a read's output, or of the body's
+// end.
+func (r *run) stepDecode() bool {
+	if r.finishing {
+		return r.finishBody()
+	}
+	_, done := r.afterRead(r.body.dec.more())
+	return done
+}
+
+// afterRead ends the run after a body read, or the rest of its decoding,
+// that failed or met a cancel from the body writer (Process driver): ended
+// says whether it did, done is the step's result.
+func (r *run) afterRead(err error) (ended, done bool) {
+	if r.phase() == phaseCanceled {
+		return true, true
+	}
+	if err == nil {
+		return false, false
+	}
+	res := sinkResult(err)
+	if b := &r.body; b.dl != nil && (res == ResultBodySizeLimitExceeded || res == ResultBodyDecompressFailed) {
+		b.dl.dropChunk() // Godot writes a chunk only once it decoded within the limit
+	}
+	return true, r.fail(res, r.code, r.respHeaders, err)
+}
+
+// finishBody ends a body complete on the wire: its decoder's last output
+// goes to the sink, decodeStepMax per step (finishing), then succeed.
+func (r *run) finishBody() bool {
+	if d := r.body.dec; d != nil {
+		if d.pending && !r.finishing {
+			r.finishing = true // this step's output is spent: the end at the next
+			return false
+		}
+		if err := d.close(); err == nil && d.pending {
+			r.finishing = true
+			return false
+		}
+		// An error stays in the decoder: succeed's end reports it.
+	}
+	r.finishing = false
+	return r.succeed()
 }
 
 // succeed ends the request with RESULT_SUCCESS (the response code, headers

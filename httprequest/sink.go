@@ -55,6 +55,10 @@ type sink struct {
 // (Process driver): nothing more is written, and no completion comes.
 var errCanceledInWrite = errors.New("httprequest: the body writer canceled the request")
 
+// errInterrupted ends the decoding of a read once the run was interrupted
+// (put): the timeout or the cancel decides the completion.
+var errInterrupted = errors.New("httprequest: the request was interrupted")
+
 // readBufPool holds read buffers (download_chunk_size bytes, more after a
 // larger chunk) across requests.
 var readBufPool sync.Pool // of *[]byte
@@ -303,6 +307,14 @@ func (s *sink) put(p []byte) error {
 	if s.limit >= 0 && s.decoded+int64(len(p)) > s.limit {
 		return s.limitErr()
 	}
+	if s.state != nil {
+		// A timeout or a cancel that came from another goroutine (use_threads,
+		// Do) while a decoder writes the output of one read: stop there, not
+		// at the end of that output (the run ends as they say).
+		if p := phase(s.state.Load()); p == phaseTimedOut || p == phaseCanceled {
+			return errInterrupted
+		}
+	}
 	s.setDecoded(s.decoded + int64(len(p)))
 	if s.dl != nil {
 		if _, err := s.dl.Write(p); err != nil {
@@ -434,6 +446,7 @@ func (s *sink) decode(enc encoding) {
 	b := s.decBufs
 	s.decBufs = nil
 	s.dec = newDecoderWith(enc, s.chunkSize, s.put, b, true)
+	s.dec.budget = decodeStepMax
 }
 
 // BodyWriterError is the cause of RESULT_DOWNLOAD_FILE_WRITE_ERROR when the
