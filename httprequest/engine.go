@@ -494,13 +494,14 @@ func (r *run) stepBody() bool {
 // gzip read in chunks of 16 MiB — would otherwise keep one step, and the
 // frame, for seconds, out of the timeout's and the context's reach (a
 // timeout is checked between steps, §2.11), and fill memory within it.
-// Godot decodes the whole of each read in its step; 128 MiB is more than
+// Godot decodes the whole of each read in its step; 65 MiB is more than
 // gzip and deflate can make of a read of the default chunk size (65536 ×
-// 1032, their largest ratio), so only a bomb, or a larger chunk size, sees
-// a step end early: the rest follows at the next steps, before the wire is
-// read again (stepDecode) or the body ends (finishBody). A variable for the
-// tests.
-var decodeStepMax int64 = 128 << 20
+// 1032 bytes, their largest ratio), so only a bomb, or a larger chunk
+// size, sees a step end early: the rest follows at the next steps, before
+// the wire is read again (stepDecode) or the body ends (finishBody). A step
+// then decodes for about 150 ms at most (brotli, the slowest, on the
+// project's machine). A variable for the tests.
+var decodeStepMax int64 = 65 << 20
 
 // stepDecode is a step that goes on with the output the decoder left
 // pending at decodeStepMax: the rest of a read's output, or of the body's
