@@ -1,6 +1,8 @@
 package hugepage
 
 import (
+	"os"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,14 +27,19 @@ func mark(t *testing.T, b []byte) bool {
 	return m
 }
 
+// Advise marks a fresh buffer of at least Min bytes, Min itself included
+// (the package doc: "when it is at least Min bytes"), over its whole
+// capacity.
 func TestAdviseMarksLargeBuffer(t *testing.T) {
 	requireSupported(t)
-	b := make([]byte, 0, 16<<20)
-	marked = append(marked, b)
-	require.False(t, mark(t, b[:1]), "the Go heap is not marked before Advise")
-	Advise(b)
-	assert.True(t, mark(t, b[:1]))
-	assert.True(t, mark(t, b[cap(b)-1:cap(b)]), "the whole capacity is marked")
+	for _, size := range []int{Min, 16 << 20} {
+		b := make([]byte, 0, size)
+		marked = append(marked, b)
+		require.False(t, mark(t, b[:1]), "the Go heap is not marked before Advise (cap %d)", size)
+		Advise(b)
+		assert.True(t, mark(t, b[:1]), "cap %d", size)
+		assert.True(t, mark(t, b[cap(b)-1:cap(b)]), "the whole capacity is marked (cap %d)", size)
+	}
 }
 
 func TestAdviseLeavesOthers(t *testing.T) {
@@ -51,4 +58,13 @@ func TestAdviseLeavesOthers(t *testing.T) {
 func TestMarkedErrors(t *testing.T) {
 	_, err := Marked(nil)
 	assert.Error(t, err)
+
+	// A slice whose first byte no mapping holds (a page mapped, then
+	// unmapped; Marked only reads the address): an error, not "unmarked".
+	b, err := syscall.Mmap(-1, 0, os.Getpagesize(), syscall.PROT_READ, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	require.NoError(t, err)
+	require.NoError(t, syscall.Munmap(b))
+	m, err := Marked(b)
+	assert.Error(t, err)
+	assert.False(t, m)
 }
