@@ -311,7 +311,7 @@ func (s *sink) put(p []byte) error {
 		// A timeout or a cancel that came from another goroutine (use_threads,
 		// Do) while a decoder writes the output of one read: stop there, not
 		// at the end of that output (the run ends as they say).
-		if p := phase(s.state.Load()); p == phaseTimedOut || p == phaseCanceled {
+		if ph := phase(s.state.Load()); ph == phaseTimedOut || ph == phaseCanceled {
 			return errInterrupted
 		}
 	}
