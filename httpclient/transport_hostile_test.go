@@ -254,6 +254,7 @@ func TestAuditH2TransportStaleBytesOnIdle(t *testing.T) {
 		t.Run(gap.String(), func(t *testing.T) {
 			h2NoLeak(t)
 			var reqs atomic.Int32
+			staleSent := make(chan struct{})
 			srv := newH2Server(t, func(i int, c net.Conn) {
 				r := bufio.NewReader(c)
 				for {
@@ -264,6 +265,7 @@ func TestAuditH2TransportStaleBytesOnIdle(t *testing.T) {
 						_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"))
 						time.Sleep(gap)
 						_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"))
+						close(staleSent) // on loopback the bytes are in the client's socket now
 					} else {
 						_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond"))
 					}
@@ -287,7 +289,7 @@ func TestAuditH2TransportStaleBytesOnIdle(t *testing.T) {
 			if b := get(); b != "first" {
 				t.Fatalf("first = %q", b)
 			}
-			time.Sleep(2*gap + 20*time.Millisecond)
+			<-staleSent // however late a loaded machine runs the server
 			if b := get(); b != "second" {
 				t.Fatalf("second request got %q (the server's unsolicited bytes), want \"second\"", b)
 			}
@@ -401,6 +403,7 @@ func TestAuditH2Transport1xxThenStale(t *testing.T) {
 			t.Run(gap.String()+"/"+first[9:12], func(t *testing.T) {
 				h2NoLeak(t)
 				var reqs atomic.Int32
+				staleSent := make(chan struct{})
 				srv := newH2Server(t, func(i int, c net.Conn) {
 					r := bufio.NewReader(c)
 					for {
@@ -411,6 +414,7 @@ func TestAuditH2Transport1xxThenStale(t *testing.T) {
 							_, _ = c.Write([]byte(first))
 							time.Sleep(gap)
 							_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"))
+							close(staleSent) // on loopback the bytes are in the client's socket now
 						} else {
 							_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond"))
 						}
@@ -426,7 +430,7 @@ func TestAuditH2Transport1xxThenStale(t *testing.T) {
 				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				t.Logf("first: %d %q", resp.StatusCode, b)
-				time.Sleep(2*gap + 20*time.Millisecond)
+				<-staleSent // however late a loaded machine runs the server
 				resp, err = cl.Get(srv.url())
 				if err != nil {
 					t.Fatal(err)
