@@ -14,74 +14,30 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
-// h2Server accepts on loopback and runs h for each connection; stopped at
-// cleanup (connections closed, goroutines joined).
+// h2Server is a loopback server (drive.Listen): stop ends it before the
+// test does.
 type h2Server struct {
-	ln    net.Listener
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns []net.Conn
+	ln   net.Listener
+	stop func()
 }
 
 func newH2Server(t *testing.T, h func(i int, c net.Conn)) *h2Server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &h2Server{ln: ln}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for i := 0; ; i++ {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.conns = append(s.conns, c)
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() { defer s.wg.Done(); h(i, c) }()
-		}
-	}()
-	t.Cleanup(s.stop)
-	return s
-}
-
-func (s *h2Server) stop() {
-	_ = s.ln.Close()
-	s.mu.Lock()
-	for _, c := range s.conns {
-		_ = c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
+	ln, stop := drive.Listen(t, "tcp", "127.0.0.1:0", h)
+	return &h2Server{ln, stop}
 }
 
 func (s *h2Server) url() string { return "http://" + s.ln.Addr().String() + "/" }
-
-func h2ReadHead(r *bufio.Reader) error {
-	for {
-		l, err := r.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if l == "\r\n" || l == "\n" {
-			return nil
-		}
-	}
-}
 
 // within runs f and fails if it takes longer than d.
 func h2Within(t *testing.T, d time.Duration, what string, f func()) {
@@ -107,7 +63,7 @@ func TestAuditH2TransportCloseEndlessBody(t *testing.T) {
 			h2NoLeak(t)
 			srv := newH2Server(t, func(_ int, c net.Conn) {
 				r := bufio.NewReader(c)
-				if h2ReadHead(r) != nil {
+				if drive.SkipHead(r) != nil {
 					return
 				}
 				_, _ = c.Write([]byte(tc.head))
@@ -143,7 +99,7 @@ func TestAuditH2TransportUnblockStalledRead(t *testing.T) {
 			hold := make(chan struct{})
 			srv := newH2Server(t, func(_ int, c net.Conn) {
 				r := bufio.NewReader(c)
-				if h2ReadHead(r) != nil {
+				if drive.SkipHead(r) != nil {
 					return
 				}
 				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"))
@@ -203,14 +159,14 @@ func TestAuditH2TransportRequestBodyClosed(t *testing.T) {
 		},
 		"early-413-close-no-read": func(_ int, c net.Conn) {
 			r := bufio.NewReader(c)
-			_ = h2ReadHead(r)
+			_ = drive.SkipHead(r)
 			_, _ = c.Write([]byte("HTTP/1.1 413 Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
 			time.Sleep(20 * time.Millisecond)
 			_ = c.Close()
 		},
 		"early-413-hold-no-read": func(_ int, c net.Conn) {
 			r := bufio.NewReader(c)
-			_ = h2ReadHead(r)
+			_ = drive.SkipHead(r)
 			_, _ = c.Write([]byte("HTTP/1.1 413 Too Large\r\nContent-Length: 0\r\n\r\n"))
 			time.Sleep(3 * time.Second)
 		},
@@ -258,7 +214,7 @@ func TestAuditH2TransportStaleBytesOnIdle(t *testing.T) {
 			srv := newH2Server(t, func(i int, c net.Conn) {
 				r := bufio.NewReader(c)
 				for {
-					if h2ReadHead(r) != nil {
+					if drive.SkipHead(r) != nil {
 						return
 					}
 					if reqs.Add(1) == 1 {
@@ -407,7 +363,7 @@ func TestAuditH2Transport1xxThenStale(t *testing.T) {
 				srv := newH2Server(t, func(i int, c net.Conn) {
 					r := bufio.NewReader(c)
 					for {
-						if h2ReadHead(r) != nil {
+						if drive.SkipHead(r) != nil {
 							return
 						}
 						if reqs.Add(1) == 1 {
@@ -463,7 +419,7 @@ func TestAuditH2TransportNoReuseAfterCloseSignals(t *testing.T) {
 			var conns atomic.Int32
 			srv := newH2Server(t, func(i int, c net.Conn) {
 				r := bufio.NewReader(c)
-				if h2ReadHead(r) != nil {
+				if drive.SkipHead(r) != nil {
 					return
 				}
 				if conns.Add(1) == 1 {

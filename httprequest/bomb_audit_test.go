@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // An endless deflate bomb (≈1000:1) read with the largest download chunk
@@ -35,7 +36,7 @@ func TestAuditH2BombStepTime(t *testing.T) {
 			t.Run(strconv.Itoa(chunk)+"/"+drv, func(t *testing.T) {
 				srv := newH2Srv(t, "tcp", "127.0.0.1:0", func(_ int, c net.Conn) {
 					r := bufio.NewReader(c)
-					if h2Head(r) != nil {
+					if drive.SkipHead(r) != nil {
 						return
 					}
 					_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n"))
@@ -106,7 +107,7 @@ func TestAuditH2BombCtxAndCancel(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			srv := newH2Srv(t, "tcp", "127.0.0.1:0", func(_ int, c net.Conn) {
 				r := bufio.NewReader(c)
-				if h2Head(r) != nil {
+				if drive.SkipHead(r) != nil {
 					return
 				}
 				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n"))
@@ -173,7 +174,7 @@ func TestAuditH2BrotliBombDefaultChunk(t *testing.T) {
 		t.Run(drv, func(t *testing.T) {
 			srv := newH2Srv(t, "tcp", "127.0.0.1:0", func(_ int, c net.Conn) {
 				r := bufio.NewReader(c)
-				if h2Head(r) != nil {
+				if drive.SkipHead(r) != nil {
 					return
 				}
 				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: " + strconv.Itoa(len(bomb)) + "\r\n\r\n"))

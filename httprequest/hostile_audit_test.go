@@ -16,7 +16,6 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,65 +28,20 @@ import (
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
+// h2Srv is a loopback server (drive.Listen): stop ends it before the test
+// does.
 type h2Srv struct {
-	ln    net.Listener
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns []net.Conn
-	once  sync.Once
+	ln   net.Listener
+	stop func()
 }
 
 func newH2Srv(t *testing.T, network, addr string, h func(i int, c net.Conn)) *h2Srv {
 	t.Helper()
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &h2Srv{ln: ln}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for i := 0; ; i++ {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.conns = append(s.conns, c)
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() { defer s.wg.Done(); h(i, c) }()
-		}
-	}()
-	t.Cleanup(s.stop)
-	return s
-}
-
-func (s *h2Srv) stop() {
-	s.once.Do(func() {
-		_ = s.ln.Close()
-		s.mu.Lock()
-		for _, c := range s.conns {
-			_ = c.Close()
-		}
-		s.mu.Unlock()
-	})
-	s.wg.Wait()
+	ln, stop := drive.Listen(t, network, addr, h)
+	return &h2Srv{ln, stop}
 }
 
 func (s *h2Srv) port() int { return s.ln.Addr().(*net.TCPAddr).Port }
-
-func h2Head(r *bufio.Reader) error {
-	for {
-		l, err := r.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if l == "\r\n" || l == "\n" {
-			return nil
-		}
-	}
-}
 
 func h2NoLeak(t *testing.T) {
 	opt := goleak.IgnoreCurrent()
@@ -150,7 +104,7 @@ func TestAuditH2BrotliBombHeap(t *testing.T) {
 			t.Logf("%s: %d compressed bytes for %d MiB", enc, len(body), size>>20)
 			srv := newH2Srv(t, "tcp", "127.0.0.1:0", func(_ int, c net.Conn) {
 				r := bufio.NewReader(c)
-				if h2Head(r) != nil {
+				if drive.SkipHead(r) != nil {
 					return
 				}
 				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Encoding: " + enc + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"))
@@ -193,7 +147,7 @@ func TestAuditH2DownloadDirRemoved(t *testing.T) {
 			}
 			srv := newH2Srv(t, "tcp", "127.0.0.1:0", func(_ int, c net.Conn) {
 				r := bufio.NewReader(c)
-				if h2Head(r) != nil {
+				if drive.SkipHead(r) != nil {
 					return
 				}
 				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"))
@@ -261,7 +215,7 @@ func TestAuditH2TLSStallMidHandshake(t *testing.T) {
 func TestAuditH2RedirectOddLocations(t *testing.T) {
 	ok := newH2Srv(t, "tcp", "127.0.0.1:0", func(_ int, c net.Conn) {
 		r := bufio.NewReader(c)
-		if h2Head(r) != nil {
+		if drive.SkipHead(r) != nil {
 			return
 		}
 		_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
@@ -272,7 +226,7 @@ func TestAuditH2RedirectOddLocations(t *testing.T) {
 		ln.Close()
 		six = newH2Srv(t, "tcp", "[::1]:0", func(_ int, c net.Conn) {
 			r := bufio.NewReader(c)
-			if h2Head(r) != nil {
+			if drive.SkipHead(r) != nil {
 				return
 			}
 			_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
@@ -315,7 +269,7 @@ func TestAuditH2RedirectOddLocations(t *testing.T) {
 				main := newH2Srv(t, "tcp", "127.0.0.1:0", func(_ int, c net.Conn) {
 					r := bufio.NewReader(c)
 					for {
-						if h2Head(r) != nil {
+						if drive.SkipHead(r) != nil {
 							return
 						}
 						if _, err := c.Write([]byte("HTTP/1.1 302 Found\r\nLocation: " + loc + "\r\nContent-Length: 0\r\n\r\n")); err != nil {
@@ -362,7 +316,7 @@ func TestAuditH2NodeKeepAliveStaleBytes(t *testing.T) {
 			srv := newH2Srv(t, "tcp", "127.0.0.1:0", func(_ int, c net.Conn) {
 				r := bufio.NewReader(c)
 				for {
-					if h2Head(r) != nil {
+					if drive.SkipHead(r) != nil {
 						return
 					}
 					if reqs.Add(1) == 1 {

@@ -1,6 +1,7 @@
 package drive
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"net"
@@ -21,13 +22,36 @@ func Serve(t testing.TB, handle func(conn net.Conn)) *net.TCPListener {
 	if err != nil {
 		t.Fatalf("drive: listen: %v", err)
 	}
+	serve(t, ln, true, func(_ int, conn net.Conn) { handle(conn) })
+	return ln
+}
+
+// Listen is Serve on network and addr ("tcp", "[::1]:0" …), for a handler
+// told each connection's index (0, 1, …) that leaves the connection open
+// when it returns: every connection is closed by stop, which also closes
+// the listener and joins the goroutines. stop may be called before the test
+// ends (to check for leaks then), and runs at its end anyway.
+func Listen(t testing.TB, network, addr string, handle func(i int, conn net.Conn)) (ln net.Listener, stop func()) {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatalf("drive: listen: %v", err)
+	}
+	return ln, serve(t, ln, false, handle)
+}
+
+// serve accepts on ln until stop, running handle for each connection in its
+// own goroutine (closing the connection when handle returns if
+// closeOnReturn); stop, also run at the test's end, closes the listener and
+// every connection still open and joins the goroutines.
+func serve(t testing.TB, ln net.Listener, closeOnReturn bool, handle func(i int, conn net.Conn)) (stop func()) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	conns := map[net.Conn]struct{}{}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for {
+		for i := 0; ; i++ {
 			conn, err := ln.Accept()
 			if err != nil {
 				return
@@ -38,26 +62,45 @@ func Serve(t testing.TB, handle func(conn net.Conn)) *net.TCPListener {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer func() {
-					mu.Lock()
-					delete(conns, conn)
-					mu.Unlock()
-					_ = conn.Close()
-				}()
-				handle(conn)
+				if closeOnReturn {
+					defer func() {
+						mu.Lock()
+						delete(conns, conn)
+						mu.Unlock()
+						_ = conn.Close()
+					}()
+				}
+				handle(i, conn)
 			}()
 		}
 	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = ln.Close()
+			mu.Lock()
+			for c := range conns {
+				_ = c.Close()
+			}
+			mu.Unlock()
+		})
 		wg.Wait()
-	})
-	return ln
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// SkipHead reads r up to the end of a request head (an empty line).
+func SkipHead(r *bufio.Reader) error {
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if l == "\r\n" || l == "\n" {
+			return nil
+		}
+	}
 }
 
 // Port returns the port ln listens on.
