@@ -171,7 +171,9 @@
 // concurrently. BodySize, DownloadedBytes, UploadedBytes, UploadSize and
 // HTTPClientStatus may be called from any goroutine. The use_threads worker
 // and the timers are internal; CancelRequest, Close and the delivery of a
-// completion join them, so no goroutine outlives the request. The completion
+// completion join them, so no goroutine outlives the request (a
+// CancelRequest made on the worker itself, from a callback, leaves the join
+// to the owner's next call). The completion
 // and progress callbacks (OnRequestCompleted, OnProgress, OnUploadProgress)
 // run on the owner's goroutine, in Process or Do. The body writer, the
 // response function, the proxy function and the cookie jar run on the

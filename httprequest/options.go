@@ -307,8 +307,8 @@ func (n *HTTPRequest) IsStrict() bool { return n.opts.strict }
 // use_threads worker). A write error ends the request with
 // RESULT_DOWNLOAD_FILE_WRITE_ERROR and a *BodyWriterError cause: the way
 // to stop it, since w must not call the node's methods, except
-// CancelRequest when Process drives the node (with use_threads w runs on
-// the worker, which CancelRequest joins). nil removes it.
+// CancelRequest and Close (see CancelRequest; under Do, cancel Do's
+// context instead). nil removes it.
 // When w is an *os.File on a regular file, the body's only
 // destination, and the body is not decoded, on Linux the bytes go from the
 // socket to it without passing through memory (splice(2); see
@@ -338,10 +338,8 @@ func (n *HTTPRequest) BodyWriter() io.Writer { return n.opts.bodyWriter }
 // the cause — the way to refuse a response (a 404 for a file, say). The
 // error is ignored for a response that ends the request anyway (the
 // redirect limit). Like the body writer, f must not call the node's
-// methods, except CancelRequest when Process drives the node (the cancel
-// takes effect as the step returns): with use_threads f runs on the
-// worker, which CancelRequest joins, and Do is canceled through its
-// context, which f may cancel.
+// methods, except CancelRequest and Close (see CancelRequest); Do is
+// canceled through its context, which f may cancel.
 func (n *HTTPRequest) SetResponseFunc(f func(responseCode int, headers []string) error) error {
 	return n.setOption("set_response_func", func(o *options) { o.responseFunc = f })
 }

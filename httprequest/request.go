@@ -90,6 +90,10 @@ type HTTPRequest struct {
 	active     *run
 	queue      []*run // completions waiting for Process (deferred calls)
 	spareQueue []*run // deliver's emptied queue, for the next (guarded by mu)
+	// orphan: a use_threads run that CancelRequest or Close canceled from
+	// a callback on its own worker, which cannot join itself; the owner's
+	// next call finishes its reset once the worker has ended (reap).
+	orphan     *run
 	tlsOptions *httpclient.TLSOptions
 	httpProxy  proxySetting
 	httpsProxy proxySetting
@@ -256,7 +260,9 @@ func (n *HTTPRequest) requestRaw(url string, headers []string, method httpclient
 		return nil
 	}
 	n.client.SetBlockingMode(false)
-	if err := r.connect(); err != nil {
+	if err := r.connect(); err == errInterrupted {
+		return nil // the proxy function called CancelRequest: nothing more comes
+	} else if err != nil {
 		r.fail(ResultCantConnect, 0, nil, err)
 		n.enqueue(r)
 		if godot.CodeOf(err) == godot.ErrCantConnect {
@@ -280,8 +286,9 @@ const (
 // parsing, headers, the run. want is driverProcess or driverDo; Process
 // becomes driverThreads with use_threads on.
 func (n *HTTPRequest) start(url string, headers []string, method httpclient.Method, body []byte, up *upload, want driver) (*run, error) {
+	n.reap(true)
 	n.mu.Lock()
-	if n.requesting {
+	if n.requesting || n.orphan != nil { // orphan: called from its worker
 		n.mu.Unlock()
 		return nil, busyErr("request")
 	}
@@ -402,8 +409,11 @@ func refuseInjection(t target, headers []string, strict bool) error {
 func (n *HTTPRequest) Process() {
 	spinning := n.spin.Mark()
 	n.mu.Lock()
-	r := n.active
+	r, orphan := n.active, n.orphan
 	n.mu.Unlock()
+	if orphan != nil {
+		n.reap(false)
+	}
 	if r != nil && r.driver == driverProcess && !r.ended {
 		r.stepping.Store(true)
 		done := r.step()
@@ -547,19 +557,35 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 // §2.12.4). With use_threads the worker is interrupted (its blocked read or
 // connect returns at once) and joined before CancelRequest returns (Godot
 // waits for a blocked read, §4 #7). download_file: the partial file is
-// removed in atomic mode and stays in place mode (§2.9.3). Called from the
-// body writer or the response function while Process runs a step, it
-// takes effect as the step returns, before Process does. Call it on the
-// owner's goroutine (the one that calls Process); it does not cancel a Do,
-// which is canceled through its context.
+// removed in atomic mode and stays in place mode (§2.9.3). Call it on the
+// owner's goroutine (the one that calls Process), or from the body writer,
+// the response function, the proxy function or the cookie jar: while
+// Process runs a step it takes effect as the step returns, before Process
+// does; on the use_threads worker it returns at once (the worker cannot
+// join itself), the node is free for a new request at once, no byte is
+// written after it, and the worker ends as the callback returns — the
+// owner's next Request, Do, CancelRequest or Close waits for that, and
+// Process finishes the cleanup once it has happened. It does not cancel a
+// Do, which is canceled through its context.
 //
 // Godot: HTTPRequest.cancel_request()
-func (n *HTTPRequest) CancelRequest() {
+func (n *HTTPRequest) CancelRequest() { n.cancel() }
+
+// cancel is CancelRequest. It reports whether it was called on the
+// use_threads worker of the request it canceled (from the body writer, the
+// response function, the proxy function or the cookie jar): the worker
+// cannot join itself, so the run is left as the node's orphan — no longer
+// active, so a new request may start — and the worker ends once the
+// callback returns (its client calls fail at once: Abort). The owner's next
+// Request, Do, CancelRequest or Close waits for it and finishes the reset,
+// and Process does so once it has ended (reap).
+func (n *HTTPRequest) cancel() (onWorker bool) {
+	n.reap(true)
 	n.mu.Lock()
 	r := n.active
 	if r == nil || r.driver == driverDo {
 		n.mu.Unlock()
-		return // a Do call is canceled through its context
+		return false // a Do call is canceled through its context
 	}
 	r.dropped = true
 	for i, q := range n.queue {
@@ -575,8 +601,45 @@ func (n *HTTPRequest) CancelRequest() {
 		// Process's step, which still uses the run: Process resets it
 		// when the step returns.
 		r.cancelInStep = true
+		return false
+	}
+	if r.driver == driverThreads && r.onWorker() {
+		n.mu.Lock()
+		if n.active == r {
+			n.requesting, n.active = false, nil
+		}
+		n.orphan = r
+		n.mu.Unlock()
+		// Godot's cancel_request closes the client: DISCONNECTED at once.
+		n.status.Store(int32(httpclient.StatusDisconnected))
+		return true
+	}
+	n.reset(r, false)
+	return false
+}
+
+// reap finishes the reset of the orphan run (cancel), if there is one and
+// its worker has ended; with wait it waits for the worker to end, except on
+// that worker itself.
+func (n *HTTPRequest) reap(wait bool) {
+	n.mu.Lock()
+	r := n.orphan
+	n.mu.Unlock()
+	if r == nil {
 		return
 	}
+	if !wait {
+		select {
+		case <-r.workerDone:
+		default:
+			return
+		}
+	} else if r.onWorker() {
+		return
+	}
+	n.mu.Lock()
+	n.orphan = nil
+	n.mu.Unlock()
 	n.reset(r, false)
 }
 
@@ -715,9 +778,13 @@ func (n *HTTPRequest) DownloadedBytes() int64 { return n.downloaded.Load() }
 // Close cancels the active request, if any (CancelRequest), and closes the
 // node's client, including a connection kept by SetKeepAlive. The node stays
 // usable. It is the port's equivalent of the node leaving the tree or being
-// freed (§2.12.5): afterwards no goroutine or connection of the node remains.
+// freed (§2.12.5): afterwards no goroutine or connection of the node remains
+// — except when it is called from a callback on the use_threads worker,
+// where it is CancelRequest and the owner's next call finishes.
 func (n *HTTPRequest) Close() {
-	n.CancelRequest()
+	if n.cancel() {
+		return // on the worker: the owner's next call finishes (reap)
+	}
 	n.mu.Lock()
 	active := n.active != nil
 	n.mu.Unlock()

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,6 +254,154 @@ func TestCancelInsideCallback(t *testing.T) {
 			n.CancelRequest()
 		})
 	}
+}
+
+// TestCancelInsideCallbackThreads is TestCancelInsideCallback with
+// use_threads: the callbacks run on the worker, which CancelRequest (or
+// Close) called from there cannot join. The call returns at once, the node
+// is free for a new request at once, no byte is written after it and no
+// completion comes; the worker ends as the callback returns, and the
+// owner's next call finishes the reset: the temporary file removed, no
+// descriptor or goroutine left.
+func TestCancelInsideCallbackThreads(t *testing.T) {
+	body := strings.Repeat("x", 1<<20)
+	plain := "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n" + body
+	for _, where := range []string{"response-func", "body-writer", "proxy-func", "close-in-body-writer"} {
+		t.Run(where, func(t *testing.T) {
+			srv := serve(t, testserver.RespondEach(plain))
+			n := newNode(t)
+			require.NoError(t, n.SetUseThreads(true))
+			dir := t.TempDir()
+			require.NoError(t, n.SetDownloadFile(filepath.Join(dir, "out")))
+			completions := 0
+			n.OnRequestCompleted(func(Result, int, []string, []byte) { completions++ })
+			var writes, afterCancel atomic.Int32
+			var canceled atomic.Bool
+			returned := make(chan struct{})
+			cancel := func() {
+				if where == "close-in-body-writer" {
+					n.Close()
+				} else {
+					n.CancelRequest()
+				}
+				canceled.Store(true)
+				close(returned)
+			}
+			require.NoError(t, n.SetBodyWriter(writerFunc(func(p []byte) (int, error) {
+				if canceled.Load() {
+					afterCancel.Add(1)
+				}
+				if strings.Contains(where, "body-writer") && writes.Add(1) == 1 {
+					cancel()
+				}
+				return len(p), nil
+			})))
+			require.NoError(t, n.SetResponseFunc(func(int, []string) error {
+				if where == "response-func" {
+					cancel()
+				}
+				return nil
+			}))
+			if where == "proxy-func" {
+				require.NoError(t, n.SetProxyFunc(func(*url.URL) (*url.URL, error) {
+					cancel()
+					return nil, nil
+				}))
+			}
+			fds := openFDs(t)
+			before := runtime.NumGoroutine()
+			require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+			select {
+			case <-returned:
+			case <-time.After(maxWait):
+				t.Fatal("the cancel called on the worker did not return")
+			}
+			assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+			assert.True(t, drive.Until(maxWait, func() bool {
+				n.Process()
+				entries, err := os.ReadDir(dir)
+				return err == nil && len(entries) == 0 && runtime.NumGoroutine() <= before
+			}), "the worker ends and Process removes the temporary file")
+			assert.Zero(t, afterCancel.Load(), "no write after the cancel")
+			assert.Zero(t, completions, "no completion for a canceled request")
+			if fds >= 0 {
+				assert.True(t, drive.Until(maxWait, func() bool { return openFDs(t) <= fds }), "no descriptor left open")
+			}
+			require.NoError(t, n.SetProxyFunc(nil))
+			require.NoError(t, n.SetResponseFunc(nil))
+			require.NoError(t, n.SetBodyWriter(nil))
+			require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""), "a new request can start")
+			for i := 0; i < 2000 && completions == 0; i++ {
+				n.Process()
+				time.Sleep(frame)
+			}
+			assert.Equal(t, 1, completions, "the new request completes")
+		})
+	}
+	// A new request made at once after the cancel, before the worker
+	// ended: Request waits for it.
+	t.Run("request-at-once", func(t *testing.T) {
+		srv := serve(t, testserver.RespondEach(plain))
+		n := newNode(t)
+		require.NoError(t, n.SetUseThreads(true))
+		release, canceled := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		require.NoError(t, n.SetResponseFunc(func(int, []string) error {
+			once.Do(func() {
+				n.CancelRequest()
+				close(canceled)
+				<-release // the worker stays in the callback
+			})
+			return nil
+		}))
+		require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+		select {
+		case <-canceled:
+		case <-time.After(maxWait):
+			t.Fatal("the cancel called on the worker did not return")
+		}
+		go func() { time.Sleep(50 * time.Millisecond); close(release) }()
+		var got Completion
+		n.OnRequestCompleted(func(r Result, code int, _ []string, b []byte) {
+			got = Completion{Result: r, ResponseCode: code, Body: b}
+		})
+		require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+		for i := 0; i < 2000 && got.ResponseCode == 0; i++ {
+			n.Process()
+			time.Sleep(frame)
+		}
+		assert.Equal(t, ResultSuccess, got.Result)
+		assert.Len(t, got.Body, len(body))
+	})
+}
+
+// TestCancelInProxyFunc: CancelRequest from the proxy function, which a
+// Process-driven node calls inside Request: Request returns nil, nothing
+// connects, no completion comes, and the node is free at once.
+func TestCancelInProxyFunc(t *testing.T) {
+	srv := serve(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	n := newNode(t)
+	completions := 0
+	n.OnRequestCompleted(func(Result, int, []string, []byte) { completions++ })
+	require.NoError(t, n.SetProxyFunc(func(*url.URL) (*url.URL, error) {
+		n.CancelRequest()
+		return nil, nil
+	}))
+	fds := openFDs(t)
+	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+	assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+	assert.Equal(t, fds, openFDs(t), "nothing connects")
+	for range 5 {
+		n.Process()
+	}
+	assert.Zero(t, completions)
+	require.NoError(t, n.SetProxyFunc(nil))
+	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""), "free again")
+	for i := 0; i < 2000 && completions == 0; i++ {
+		n.Process()
+		time.Sleep(frame)
+	}
+	assert.Equal(t, 1, completions)
 }
 
 // openFDs counts this process's open descriptors, −1 where it cannot.
