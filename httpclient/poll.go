@@ -41,6 +41,9 @@ const pollOp = "poll"
 //
 // Godot: HTTPClient.poll()
 func (c *Client) Poll() error {
+	if c.rb.reading {
+		return nil // called by the request body's reader (RequestStream)
+	}
 	if c.aborted.Load() {
 		switch c.status {
 		case StatusResolving, StatusConnecting, StatusConnected, StatusRequesting, StatusBody:
@@ -389,7 +392,7 @@ func (c *Client) pollRequesting() error {
 	}
 	if !c.reqSent {
 		done, err := c.send()
-		if !done {
+		if !done || err == errReentered {
 			return nil
 		}
 		if err != nil {

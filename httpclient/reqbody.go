@@ -75,7 +75,13 @@ type reqBody struct {
 	read    int64     // bytes taken from r
 	started bool      // the first read was made (coalesced with the head)
 	stream  bool      // the request has a streamed body (RequestStream)
+	reading bool      // Poll is in r.Read (fillBody)
 }
+
+// errReentered is what fillBody reports when the body's reader closed the
+// client or connected it again (Close, ConnectToHost, SetConnection): the
+// request it was reading for is gone, and Poll leaves the new state alone.
+var errReentered = errors.New("httpclient: the request body's reader reset the client")
 
 // RequestStream prepares a request whose body is read from body while it is
 // sent; like RequestRaw nothing is sent until Poll, and the request is
@@ -96,7 +102,9 @@ type reqBody struct {
 // Poll reads body on the caller's goroutine and writes each piece as it is
 // read; the status stays REQUESTING until the whole body is sent (§1.6.4).
 // A reader that blocks blocks Poll: give one that has its data (a file, a
-// buffer).
+// buffer). The reader may call Abort and BytesSent; a Poll it makes does
+// nothing, and a Close or ConnectToHost ends the request it reads for
+// (the Poll that called it then returns nil and changes nothing more).
 //
 // A read error, or io.EOF before length bytes, ends the request: the
 // connection is closed, status CONNECTION_ERROR, and Poll returns
@@ -163,7 +171,13 @@ func (c *Client) fillBody() error {
 	}
 	full := c.req[:need]
 	data := full[start+hdr : start+hdr+want]
+	st := c.st
+	b.reading = true
 	n, err := readSome(b.r, data)
+	if c.st != st || !b.reading { // the reader reset the client (resetIO)
+		return errReentered
+	}
+	b.reading = false
 	b.read += int64(n)
 	eof := err == io.EOF
 	if err != nil && !eof {

@@ -484,3 +484,91 @@ func TestBytesSentMovesDuringUpload(t *testing.T) {
 		}
 	}
 }
+
+// hookReader calls hook at its first Read, then reads r.
+type hookReader struct {
+	hook func()
+	r    io.Reader
+}
+
+func (h *hookReader) Read(p []byte) (int, error) {
+	if h.hook != nil {
+		hook := h.hook
+		h.hook = nil
+		hook()
+	}
+	return h.r.Read(p)
+}
+
+// TestRequestStreamReaderCallsClient: RequestStream's reader runs inside
+// Poll; a Poll it makes does nothing (the body goes out whole, the request
+// completes), and a Close or ConnectToHost ends the request it reads for
+// without the outer Poll touching the new state — no panic, the client
+// usable: DISCONNECTED after Close, a new connection and request after
+// ConnectToHost.
+func TestRequestStreamReaderCallsClient(t *testing.T) {
+	const size = 200000
+	body := strings.Repeat("b", size)
+	for _, m := range modes {
+		for _, call := range []string{"Poll", "Close", "ConnectToHost"} {
+			t.Run(m.name+"/"+call, func(t *testing.T) {
+				got := make(chan int, 4)
+				srv := ts.New(t, func(c *ts.Conn) {
+					for {
+						head, err := readReqHead(c)
+						if err != nil {
+							return
+						}
+						n := 0
+						if bytes.HasPrefix(head, []byte("POST")) {
+							for n < size {
+								b, err := c.ReadSome()
+								if err != nil {
+									got <- n
+									return
+								}
+								n += len(b)
+							}
+						}
+						got <- n
+						if c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) != nil {
+							return
+						}
+					}
+				})
+				c, _ := newClient(t, m.blocking)
+				require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+				var inner error
+				hook := func() {
+					switch call {
+					case "Poll":
+						inner = c.Poll()
+					case "Close":
+						c.Close()
+					case "ConnectToHost":
+						inner = c.ConnectToHost(srv.Host(), srv.Port(), nil)
+					}
+				}
+				require.NoError(t, c.RequestStream(MethodPost, "/", nil, &hookReader{hook: hook, r: strings.NewReader(body)}, size))
+				require.NotPanics(t, func() { assert.NoError(t, c.Poll()) })
+				assert.NoError(t, inner)
+				switch call {
+				case "Poll":
+					require.NoError(t, pollWhile(t, c, StatusRequesting))
+					assert.Equal(t, StatusBody, c.Status())
+					assert.Equal(t, size, <-got, "the whole body went out once")
+					assert.Equal(t, int64(size), c.BytesSent())
+				case "Close":
+					assert.Equal(t, StatusDisconnected, c.Status())
+					assert.ErrorIs(t, c.Poll(), ErrUnconfigured)
+				case "ConnectToHost":
+					require.NoError(t, pollWhile(t, c, StatusResolving, StatusConnecting))
+					require.Equal(t, StatusConnected, c.Status())
+					require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+					require.NoError(t, pollWhile(t, c, StatusRequesting))
+					assert.Equal(t, 200, c.ResponseCode())
+				}
+			})
+		}
+	}
+}
