@@ -760,6 +760,7 @@ func (c *Client) send() (done bool, err error) {
 				select {
 				case n = <-c.wch:
 				default:
+					c.awaitGoroutine() // the background write
 					return false, nil
 				}
 			}

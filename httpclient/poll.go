@@ -99,6 +99,7 @@ func (c *Client) pollDial() error {
 		select {
 		case ev = <-c.dial.ch:
 		default:
+			c.awaitGoroutine() // the connector (a TLS handshake, a CONNECT)
 			return nil
 		}
 	}

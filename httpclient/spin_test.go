@@ -33,3 +33,27 @@ func TestYieldOnlyWhenSpinning(t *testing.T) {
 	}
 	assert.Positive(t, c.spin.Spins, "a spin loop is")
 }
+
+// TestSpinYieldsToPendingWrite: a non-blocking Poll that finds the
+// background write of a TLS request still going gives this P to it only
+// when the caller spins (awaitGoroutine), as a read that finds nothing does.
+func TestSpinYieldsToPendingWrite(t *testing.T) {
+	ca := ts.NewCA(t)
+	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), func(c *ts.Conn) { _, _ = readReqHead(c); <-c.Done() })
+	c, _ := newClient(t, false)
+	require.NoError(t, connect(t, c, "localhost", srv.Port(), TLSClient(ca.Pool(), "")))
+	require.NoError(t, c.RequestRaw(MethodPost, "/", nil, make([]byte, 32<<20))) // more than the socket buffers hold
+	time.Sleep(2 * spin.Window)
+	c.spin.Spins = 0
+	for range 20 {
+		require.NoError(t, c.Poll())
+		time.Sleep(2 * spin.Window)
+	}
+	require.Equal(t, StatusRequesting, c.Status())
+	require.True(t, c.wpending, "the server reads nothing: the write is still going")
+	assert.Zero(t, c.spin.Spins, "a paced caller is not a spinner")
+	for range 200 {
+		require.NoError(t, c.Poll())
+	}
+	assert.Positive(t, c.spin.Spins, "a spin loop is")
+}
