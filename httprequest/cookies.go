@@ -31,7 +31,9 @@ import (
 // Godot). net/http/cookiejar works. The jar is called on the goroutine that
 // runs the steps (Process's or Do's caller, or the use_threads worker), so a
 // jar shared between nodes must be safe for concurrent use
-// (cookiejar.Jar is). godot.ErrBusy while a request is active.
+// (cookiejar.Jar is), and it must not call the node's methods except
+// CancelRequest and Close (see the package documentation, Concurrency).
+// godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetCookieJar(jar http.CookieJar) error {
 	return n.setOption("set_cookie_jar", func(o *options) { o.cookieJar = jar })
 }

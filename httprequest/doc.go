@@ -180,6 +180,15 @@
 // goroutine that runs the steps: Process's or Do's caller, or the
 // use_threads worker.
 //
+// None of those callbacks, nor an upload's reader, may call the node's
+// methods except CancelRequest and Close (see CancelRequest); a Process
+// called from one returns at once. A panic in one reaches the caller of
+// Process, Request or Do with the request ended as a cancel, the node free;
+// on the use_threads worker it ends the program, as a panicking request
+// body does on net/http's write goroutine. One that blocks holds up its
+// step: under use_threads the timeout's completion and CancelRequest wait
+// for it, as Godot's cancel_request waits for a blocked read.
+//
 // # Memory
 //
 // Bodies stream: a decompressed body is produced piece by piece

@@ -62,6 +62,8 @@ func (n *HTTPRequest) SetHTTPSProxyCredentials(user, password string) {
 // with SetHTTPProxy / SetHTTPSProxy. It is called when each connection
 // starts, on the goroutine that runs the steps; the URL it gets is the hop's
 // (scheme, host:port, path). The proxy must be http://[user:password@]host[:port].
+// f must not call the node's methods except CancelRequest and Close (see
+// the package documentation, Concurrency).
 // nil (the default) removes it. godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetProxyFunc(f func(target *url.URL) (*url.URL, error)) error {
 	return n.setOption("set_proxy_func", func(o *options) { o.proxyFunc, o.proxyEnv = f, false })

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,6 +95,7 @@ type HTTPRequest struct {
 	// a callback on its own worker, which cannot join itself; the owner's
 	// next call finishes its reset once the worker has ended (reap).
 	orphan     *run
+	inStep     bool // a step of the owner's goroutine is running (guard; owner only)
 	tlsOptions *httpclient.TLSOptions
 	httpProxy  proxySetting
 	httpsProxy proxySetting
@@ -260,7 +262,8 @@ func (n *HTTPRequest) requestRaw(url string, headers []string, method httpclient
 		return nil
 	}
 	n.client.SetBlockingMode(false)
-	if err := r.connect(); err == errInterrupted {
+	n.guard(r, func() bool { err = r.connect(); return false }) // the proxy function, the cookie jar
+	if err == errInterrupted {
 		return nil // the proxy function called CancelRequest: nothing more comes
 	} else if err != nil {
 		r.fail(ResultCantConnect, 0, nil, err)
@@ -405,8 +408,17 @@ func refuseInjection(t target, headers []string, strict bool) error {
 // With use_threads the worker does the steps; Process only delivers (and
 // reports progress). Process never blocks on the network.
 //
+// Called from the node's own callbacks while a step runs (the body writer,
+// the response, proxy or progress function, the cookie jar, an upload's
+// reader), Process returns at once. A panic in one of them during the step
+// ends the request as CancelRequest does (no completion, the connection
+// closed, the node free), then goes on to Process's caller.
+//
 // Godot: HTTPRequest NOTIFICATION_INTERNAL_PROCESS + the deferred-call flush
 func (n *HTTPRequest) Process() {
+	if n.inStep {
+		return // called from a callback of the step (guard)
+	}
 	spinning := n.spin.Mark()
 	n.mu.Lock()
 	r, orphan := n.active, n.orphan
@@ -416,7 +428,7 @@ func (n *HTTPRequest) Process() {
 	}
 	if r != nil && r.driver == driverProcess && !r.ended {
 		r.stepping.Store(true)
-		done := r.step()
+		done := n.guard(r, func() bool { return r.step() })
 		r.stepping.Store(false)
 		if r.cancelInStep { // CancelRequest ran inside a callback of the step
 			n.reset(r, false)
@@ -424,7 +436,6 @@ func (n *HTTPRequest) Process() {
 			return
 		}
 		n.syncStatus()
-		n.reportProgress()
 		if !done && r.timeout > 0 && time.Since(r.begin) >= r.timeout {
 			r.interrupt(phaseTimedOut, godot.ErrTimeout)
 			done = true
@@ -434,6 +445,7 @@ func (n *HTTPRequest) Process() {
 			r.release()
 			n.enqueue(r)
 		}
+		n.reportProgress() // after the enqueue: a panic in it loses nothing
 	} else if r != nil && r.driver == driverThreads {
 		n.reportProgress()
 		if spinning {
@@ -476,15 +488,19 @@ const flushRounds = 64
 // and reports whether there was any.
 func (n *HTTPRequest) deliverQueued() bool {
 	n.mu.Lock()
+	pending := len(n.queue) > 0
+	n.mu.Unlock()
+	if pending {
+		// A use_threads worker may have finished after Process reported
+		// progress: the counters it stored before queueing are final, so
+		// report them before the completion — before taking the queue, so
+		// that a panic in the progress function loses no completion.
+		n.reportProgress()
+	}
+	n.mu.Lock()
 	q := n.queue
 	n.queue, n.spareQueue = n.spareQueue, nil
 	n.mu.Unlock()
-	if len(q) > 0 {
-		// A use_threads worker may have finished after Process reported
-		// progress: the counters it stored before queueing are final, so
-		// report them before the completion.
-		n.reportProgress()
-	}
 	for _, r := range q {
 		c, err, ok := r.outcome()
 		n.reset(r, c.Result == ResultSuccess)
@@ -618,6 +634,36 @@ func (n *HTTPRequest) cancel() (onWorker bool) {
 	return false
 }
 
+// guard runs f, a part of r's steps on the owner's goroutine that may call
+// the user's code (Process's step, Request's connect, Do's steps): a
+// Process called from that code returns at once (inStep), and a panic in it
+// ends the request as a cancel (abandon) before it goes on to the caller.
+func (n *HTTPRequest) guard(r *run, f func() bool) bool {
+	n.inStep = true
+	ok := false
+	defer func() {
+		n.inStep = false
+		if !ok {
+			n.abandon(r)
+		}
+	}()
+	done := f()
+	ok = true
+	return done
+}
+
+// abandon ends r, whose step was cut by a panic in the user's code, as
+// CancelRequest does: no completion, the client closed, the node free.
+func (n *HTTPRequest) abandon(r *run) {
+	n.mu.Lock()
+	r.dropped = true
+	n.queue = slices.DeleteFunc(n.queue, func(q *run) bool { return q == r })
+	n.mu.Unlock()
+	r.interrupt(phaseCanceled, nil)
+	r.stepping.Store(false)
+	n.reset(r, false)
+}
+
 // reap finishes the reset of the orphan run (cancel), if there is one and
 // its worker has ended; with wait it waits for the worker to end, except on
 // that worker itself.
@@ -689,17 +735,29 @@ func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, meth
 			}
 		})
 	}
+	finished := false
+	defer func() {
+		if !finished && !stopCtx() { // a panic in the user's code (guard)
+			<-fired
+		}
+	}()
 	r.armTimer(r.timeout, godot.ErrTimeout)
 	if ctx.Err() == context.DeadlineExceeded {
 		// A deadline already past is a timeout that fires at once, as
 		// Godot's timer started with an elapsed time would (§2.11): R13,
 		// before anything is dialled.
 		r.interrupt(phaseTimedOut, withCause(ctx, context.DeadlineExceeded))
-	} else if err := r.connect(); err != nil {
-		r.fail(ResultCantConnect, 0, nil, err)
 	} else {
-		r.loop(true)
+		n.guard(r, func() bool {
+			if err := r.connect(); err != nil {
+				r.fail(ResultCantConnect, 0, nil, err)
+			} else {
+				r.loop(true)
+			}
+			return true
+		})
 	}
+	finished = true
 	if !stopCtx() {
 		<-fired
 	}
