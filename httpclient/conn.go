@@ -475,6 +475,24 @@ const writePiece = 128 << 10
 // writePiece, adding to sent the bytes of each piece that fall in the body
 // [pre, end) as they go (BytesSent, any goroutine). It returns the bytes
 // written, the failed piece's included.
+// tlsWriter is the TLS transport a non-blocking Poll writes through
+// without a goroutine (send), or nil: blocking mode, plain TCP, a TLS conn
+// given to SetConnection, or a conn that is not a syscall.Conn.
+func (c *Client) tlsWriter() *nbTLSConn {
+	if c.blocking || c.st.tr == nil || c.st.nb.sock == nil {
+		return nil
+	}
+	return c.st.tr.w
+}
+
+// awaitPeer is a non-blocking Poll whose write found the socket full: a
+// caller that spins gives the CPU to the peer that must read (yieldCPU).
+func (c *Client) awaitPeer() {
+	if c.spin.Mark() {
+		yieldCPU()
+	}
+}
+
 func writePieces(conn net.Conn, p []byte, off, pre, end int, sent *atomic.Int64) (int, error) {
 	total := 0
 	for len(p) > 0 {
@@ -736,13 +754,15 @@ func (c *Client) ioCause(err error) error {
 // send writes the request (§1.6.4.1), and a streamed body as it reads it
 // (RequestStream). It reports whether the write is over and how it ended.
 // Blocking mode writes on the caller's goroutine; non-blocking mode writes
-// what a plain TCP socket takes at once (one write(2), issue 8), hands the
-// rest — or, under TLS or over a conn that is not a syscall.Conn, all of it
-// — to one background write and returns false until it finished (never a
-// zero write deadline: STYLE.md). A streamed body is then read and written
-// piece by piece, up to pollWriteBudget bytes per non-blocking call; on
-// plain TCP what the socket does not take waits for the next Poll (no
-// goroutine); under TLS each piece is one background write.
+// what a plain TCP socket takes at once (one write(2), issue 8) and hands
+// the rest to one background write, returning false until it finished
+// (never a zero write deadline: STYLE.md). Under TLS made by the client it
+// encrypts on the caller's goroutine too, and what the socket does not
+// take waits whole in the transport for the next Poll (tlsWriter); over a
+// conn that is not a syscall.Conn all of it goes to the background write.
+// A streamed body is then read and written piece by piece, up to
+// pollWriteBudget bytes per non-blocking call; what the socket does not
+// take waits for the next Poll (no goroutine), except over such a conn.
 func (c *Client) send() (done bool, err error) {
 	if c.rb.r != nil && !c.rb.started && c.woff == 0 {
 		// The first piece of a streamed body goes out with the head.
@@ -771,7 +791,30 @@ func (c *Client) send() (done bool, err error) {
 				return true, c.ioCause(err)
 			}
 		}
-		if rest := c.req[c.woff:]; len(rest) > 0 {
+		w := c.tlsWriter()
+		if w != nil {
+			// TLS: crypto/tls encrypts on this goroutine, a record at a
+			// time; what the socket does not take waits in the transport
+			// for the next Poll — no goroutine, no record cut (§1.6.4.1).
+			if ok, err := w.flush(); err != nil {
+				return true, c.ioCause(err)
+			} else if !ok {
+				c.awaitPeer()
+				return false, nil
+			}
+			for rest := c.req[c.woff:]; len(rest) > 0; rest = c.req[c.woff:] {
+				w.wnb = true
+				n, err := c.st.conn.Write(rest[:min(len(rest), tlsWritePiece)])
+				w.wnb = false
+				c.wrote(n)
+				if err != nil {
+					return true, c.ioCause(err)
+				}
+				if w.poff < len(w.pend) {
+					return false, nil // the next Poll flushes it
+				}
+			}
+		} else if rest := c.req[c.woff:]; len(rest) > 0 {
 			if c.blocking {
 				n, err := writePieces(c.st.conn, rest, c.woff, c.wpre, c.wpre+c.wpay, &c.sent)
 				c.woff += n

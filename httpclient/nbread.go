@@ -341,6 +341,12 @@ type nbTLSConn struct {
 	room  int
 	whole bool
 	ahead bool // the last Read handed whole records behind the current one
+
+	// Set by the client around a non-blocking Poll's write (writeNow):
+	// record bytes the socket did not take wait in pend[poff:] for flush.
+	wnb  bool
+	pend []byte
+	poff int
 }
 
 // tlsBulkBuf is the size of nbTLSConn's bulk buffer: a socket read takes
@@ -605,6 +611,9 @@ func (w *nbTLSConn) peek() (nbState, error) {
 }
 
 func (w *nbTLSConn) Write(p []byte) (int, error) {
+	if w.wnb {
+		return w.writeNow(p)
+	}
 	n, err := w.Conn.Write(p)
 	if w.hs {
 		if err != nil && w.hsErr == nil {
@@ -614,6 +623,46 @@ func (w *nbTLSConn) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// writeNow is Write during a non-blocking Poll (wnb, over a socket that
+// nbSock writes): one write(2) that never waits, and what the socket did
+// not take kept for flush. crypto/tls's record is never cut on the wire,
+// and its Write never fails for want of room (a failed transport write is
+// sticky in crypto/tls). The client hands crypto/tls at most tlsWritePiece
+// bytes at a time and only once pend is flushed, so pend holds at most
+// about one record.
+func (w *nbTLSConn) writeNow(p []byte) (int, error) {
+	n := 0
+	if w.poff == len(w.pend) {
+		w.pend, w.poff = w.pend[:0], 0
+		var err error
+		if n, err = w.nb.sock.tryWrite(p); err != nil {
+			return 0, err
+		}
+	}
+	w.pend = append(w.pend, p[n:]...)
+	return len(p), nil
+}
+
+// flush writes the rest of the records writeNow kept, without waiting, and
+// reports whether none is left.
+func (w *nbTLSConn) flush() (bool, error) {
+	for w.poff < len(w.pend) {
+		n, err := w.nb.sock.tryWrite(w.pend[w.poff:])
+		if err != nil {
+			return false, err
+		}
+		if n == 0 {
+			return false, nil
+		}
+		w.poff += n
+	}
+	return true, nil
+}
+
+// tlsWritePiece is how much plaintext a non-blocking Poll hands crypto/tls
+// at a time: one full record.
+const tlsWritePiece = 16 << 10
 
 // nbTLSReader reads a TLS connection with and without waiting.
 //

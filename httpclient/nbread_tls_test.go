@@ -449,3 +449,51 @@ func TestNBTLSPeekReset(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSWriteNonBlockingNoGoroutine: in non-blocking mode a TLS request is
+// encrypted on the Poll's goroutine and what the socket does not take waits
+// in the transport for the next Poll: with a server that reads nothing for
+// a while (the socket full), the client never starts a goroutine, its
+// Polls return, and the server decrypts exactly the body sent — no record
+// was cut or lost (§1.6.4.1).
+func TestTLSWriteNonBlockingNoGoroutine(t *testing.T) {
+	const size = 12 << 20
+	body := make([]byte, size)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	got := make(chan []byte, 1)
+	ca := ts.NewCA(t)
+	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), func(c *ts.Conn) {
+		if _, err := readReqHead(c); err != nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond) // the client's socket fills meanwhile
+		var b []byte
+		for len(b) < size {
+			p, err := c.ReadSome()
+			if err != nil {
+				break
+			}
+			b = append(b, p...)
+		}
+		got <- b
+		_ = c.Write([]byte(emptyOK))
+	})
+	c, _ := newClient(t, false)
+	require.NoError(t, connect(t, c, "localhost", srv.Port(), TLSClient(ca.Pool(), "")))
+	require.NoError(t, c.RequestRaw(MethodPost, "/", nil, body))
+	waited := 0
+	require.True(t, drive.Until(driveTimeout, func() bool {
+		require.NoError(t, c.Poll())
+		require.Zero(t, c.live.Load(), "no goroutine writes")
+		if w := c.st.tr.w; w.poff < len(w.pend) {
+			waited++
+		}
+		return c.Status() != StatusRequesting
+	}))
+	assert.Positive(t, waited, "the socket was full at some Poll")
+	require.Equal(t, StatusBody, c.Status())
+	assert.Equal(t, int64(size), c.BytesSent())
+	assert.True(t, bytes.Equal(body, <-got), "the server decrypted the body sent")
+}
