@@ -611,7 +611,9 @@ func (w *nbTLSConn) peek() (nbState, error) {
 }
 
 func (w *nbTLSConn) Write(p []byte) (int, error) {
-	if w.wnb {
+	if w.wnb || w.poff < len(w.pend) {
+		// During a Poll's write; or crypto/tls writing from a read (an
+		// alert, a KeyUpdate) while a record waits: behind it, in order.
 		return w.writeNow(p)
 	}
 	n, err := w.Conn.Write(p)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/chunked"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -296,4 +297,85 @@ func BenchmarkTLSDownload(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkTLSKeepAlive is small GETs (a 13-byte body) over one TLS 1.3
+// connection kept alive, in both modes (the non-blocking one a spin loop of
+// Poll, as a Godot game's loop without frame pacing), and net/http's client
+// on the same server for reference: the per-request cost of the TLS write
+// path (a non-blocking Poll encrypts on its own goroutine, nbTLSConn.writeNow).
+func BenchmarkTLSKeepAlive(b *testing.B) {
+	ca := ts.NewCA(b)
+	const resp = "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nhello, world\n"
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{ca.Issue(b, "localhost")}})
+	require.NoError(b, err)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer ln.Close()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				drive.EachHead(c, 16<<10, func([]byte) error {
+					_, err := io.WriteString(c, resp)
+					return err
+				})
+			}()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	for _, m := range modes {
+		b.Run("gdhttp/"+m.name, func(b *testing.B) {
+			c := New()
+			defer c.Close()
+			c.SetBlockingMode(m.blocking)
+			require.NoError(b, c.ConnectToHost("localhost", port, TLSClient(ca.Pool(), "")))
+			for c.Status() == StatusResolving || c.Status() == StatusConnecting {
+				_ = c.Poll()
+			}
+			buf := make([]byte, 64)
+			b.ReportAllocs()
+			for b.Loop() {
+				require.NoError(b, c.Request(MethodGet, "/", nil, ""))
+				for c.Status() == StatusRequesting {
+					_ = c.Poll()
+				}
+				total := 0
+				for c.Status() == StatusBody {
+					n, err := c.ReadResponseBodyChunkInto(buf)
+					total += n
+					if err == io.EOF {
+						break
+					}
+					require.NoError(b, err)
+					if n == 0 {
+						_ = c.Poll()
+					}
+				}
+				require.Equal(b, 13, total)
+			}
+		})
+	}
+	b.Run("net-http", func(b *testing.B) {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}
+		defer tr.CloseIdleConnections()
+		hc := &http.Client{Transport: tr}
+		url := fmt.Sprintf("https://localhost:%d/", port)
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := hc.Get(url)
+			require.NoError(b, err)
+			_, err = io.Copy(io.Discard, resp.Body)
+			require.NoError(b, err)
+			require.NoError(b, resp.Body.Close())
+		}
+	})
 }

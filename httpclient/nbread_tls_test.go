@@ -497,3 +497,44 @@ func TestTLSWriteNonBlockingNoGoroutine(t *testing.T) {
 	assert.Equal(t, int64(size), c.BytesSent())
 	assert.True(t, bytes.Equal(body, <-got), "the server decrypted the body sent")
 }
+
+// TestTLSWriteBehindPending: while part of a record waits in the transport
+// (writeNow), a write crypto/tls makes outside the Poll's write — an alert
+// or a KeyUpdate from inside a read, close_notify — goes behind it, without
+// waiting: the peer gets the bytes in order.
+func TestTLSWriteBehindPending(t *testing.T) {
+	client, server := nbPair(t)
+	nb := newNBConn(client, nil, nil)
+	if nb.sock == nil {
+		t.Skip("no non-blocking socket writes on this platform")
+	}
+	w := &nbTLSConn{Conn: client, nb: nb}
+	block := bytes.Repeat([]byte("r"), 1<<20)
+	sent := 0
+	w.wnb = true
+	for w.poff == len(w.pend) { // until the socket is full
+		n, err := w.Write(block)
+		require.NoError(t, err)
+		sent += n
+	}
+	w.wnb = false
+	done := make(chan error, 1)
+	go func() { _, err := w.Write([]byte("MARK")); done <- err }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(driveTimeout):
+		t.Fatal("the write waited for the socket")
+	}
+	read := make(chan []byte, 1)
+	go func() { b, _ := io.ReadAll(server); read <- b }()
+	require.True(t, drive.Until(driveTimeout, func() bool {
+		ok, err := w.flush()
+		require.NoError(t, err)
+		return ok
+	}))
+	require.NoError(t, client.CloseWrite())
+	got := <-read
+	require.Len(t, got, sent+4)
+	assert.Equal(t, "MARK", string(got[sent:]), "behind the pending record")
+}
