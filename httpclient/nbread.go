@@ -611,10 +611,17 @@ func (w *nbTLSConn) peek() (nbState, error) {
 }
 
 func (w *nbTLSConn) Write(p []byte) (int, error) {
-	if w.wnb || w.poff < len(w.pend) {
-		// During a Poll's write; or crypto/tls writing from a read (an
-		// alert, a KeyUpdate) while a record waits: behind it, in order.
+	if w.wnb {
 		return w.writeNow(p)
+	}
+	if w.poff < len(w.pend) {
+		// A record waits (writeNow): it goes first, whole — the client
+		// was switched to blocking mode, or crypto/tls writes by itself
+		// (an alert or a KeyUpdate from a read).
+		n, err := w.Conn.Write(w.pend[w.poff:])
+		if w.poff += n; err != nil {
+			return 0, err
+		}
 	}
 	n, err := w.Conn.Write(p)
 	if w.hs {

@@ -499,9 +499,9 @@ func TestTLSWriteNonBlockingNoGoroutine(t *testing.T) {
 }
 
 // TestTLSWriteBehindPending: while part of a record waits in the transport
-// (writeNow), a write crypto/tls makes outside the Poll's write — an alert
-// or a KeyUpdate from inside a read, close_notify — goes behind it, without
-// waiting: the peer gets the bytes in order.
+// (writeNow), a write outside a Poll's non-blocking write — blocking mode,
+// or one crypto/tls makes by itself (an alert or a KeyUpdate from a read) —
+// sends the waiting bytes first: the peer gets them in order.
 func TestTLSWriteBehindPending(t *testing.T) {
 	client, server := nbPair(t)
 	nb := newNBConn(client, nil, nil)
@@ -518,23 +518,58 @@ func TestTLSWriteBehindPending(t *testing.T) {
 		sent += n
 	}
 	w.wnb = false
-	done := make(chan error, 1)
-	go func() { _, err := w.Write([]byte("MARK")); done <- err }()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(driveTimeout):
-		t.Fatal("the write waited for the socket")
-	}
 	read := make(chan []byte, 1)
 	go func() { b, _ := io.ReadAll(server); read <- b }()
-	require.True(t, drive.Until(driveTimeout, func() bool {
-		ok, err := w.flush()
-		require.NoError(t, err)
-		return ok
-	}))
+	_, err := w.Write([]byte("MARK"))
+	require.NoError(t, err)
 	require.NoError(t, client.CloseWrite())
 	got := <-read
 	require.Len(t, got, sent+4)
-	assert.Equal(t, "MARK", string(got[sent:]), "behind the pending record")
+	assert.Equal(t, "MARK", string(got[sent:]), "behind the waiting bytes")
+}
+
+// TestTLSPendThenBlocking: a non-blocking Poll leaves part of a TLS record
+// in the transport, then the owner switches to blocking mode (allowed in
+// any status): the rest of the request follows the waiting bytes, and the
+// server decrypts the whole body (as mbedTLS flushes its pending record
+// first, §1.6.4.1). From the review of this change.
+func TestTLSPendThenBlocking(t *testing.T) {
+	const size = 12 << 20
+	body := make([]byte, size)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	got := make(chan []byte, 1)
+	ca := ts.NewCA(t)
+	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), func(c *ts.Conn) {
+		if _, err := readReqHead(c); err != nil {
+			got <- nil
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+		var b []byte
+		for len(b) < size {
+			p, err := c.ReadSome()
+			if err != nil {
+				break
+			}
+			b = append(b, p...)
+		}
+		got <- b
+		_ = c.Write([]byte(emptyOK))
+	})
+	c, _ := newClient(t, false)
+	require.NoError(t, connect(t, c, "localhost", srv.Port(), TLSClient(ca.Pool(), "")))
+	require.NoError(t, c.RequestRaw(MethodPost, "/", nil, body))
+	require.True(t, drive.Until(driveTimeout, func() bool {
+		require.NoError(t, c.Poll())
+		w := c.st.tr.w
+		return w.poff < len(w.pend)
+	}), "no record ever waited")
+	c.SetBlockingMode(true)
+	require.NoError(t, pollWhile(t, c, StatusRequesting))
+	assert.Equal(t, StatusBody, c.Status())
+	b := <-got
+	assert.Equal(t, len(body), len(b), "bytes the server decrypted")
+	assert.True(t, bytes.Equal(body, b), "the server decrypted the body sent")
 }

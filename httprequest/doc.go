@@ -182,7 +182,8 @@
 //
 // None of those callbacks, nor an upload's reader, may call the node's
 // methods except CancelRequest and Close (see CancelRequest); a Process
-// called from one returns at once. A panic in one reaches the caller of
+// called from one on the owner's goroutine returns at once (under
+// use_threads they run on the worker: do not call Process there). A panic in one reaches the caller of
 // Process, Request or Do with the request ended as a cancel, the node free;
 // on the use_threads worker it ends the program, as a panicking request
 // body does on net/http's write goroutine. One that blocks holds up its

@@ -441,3 +441,31 @@ type arReader struct {
 }
 
 func (r *arReader) Read(p []byte) (int, error) { r.hook(); return r.r.Read(p) }
+
+// TestReentryProcessFromProgressFunc: a Process called from the progress
+// function (Process driver) returns at once: no nested step, no nested
+// progress report, and the request completes (from the review of the
+// re-entrancy change).
+func TestReentryProcessFromProgressFunc(t *testing.T) {
+	body := strings.Repeat("x", 1<<20)
+	srv := serve(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n"+body))
+	n := newNode(t)
+	require.NoError(t, n.SetDownloadChunkSize(4096))
+	depth, maxDepth := 0, 0
+	n.OnProgress(func(w, d int64) {
+		depth++
+		maxDepth = max(maxDepth, depth)
+		n.Process()
+		depth--
+	})
+	done := 0
+	n.OnRequestCompleted(func(Result, int, []string, []byte) { done++ })
+	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+	deadline := time.Now().Add(10 * time.Second)
+	for done == 0 && time.Now().Before(deadline) {
+		n.Process()
+		time.Sleep(50 * time.Microsecond)
+	}
+	require.Equal(t, 1, done)
+	assert.Equal(t, 1, maxDepth, "no nested progress report (a nested Process stepped the request)")
+}

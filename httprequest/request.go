@@ -408,9 +408,10 @@ func refuseInjection(t target, headers []string, strict bool) error {
 // With use_threads the worker does the steps; Process only delivers (and
 // reports progress). Process never blocks on the network.
 //
-// Called from the node's own callbacks while a step runs (the body writer,
-// the response, proxy or progress function, the cookie jar, an upload's
-// reader), Process returns at once. A panic in one of them during the step
+// Called from the node's own callbacks on the owner's goroutine (the body
+// writer, the response, proxy or progress functions, the cookie jar, an
+// upload's reader — with use_threads, only the progress functions run
+// there), Process returns at once. A panic in one of them during a step
 // ends the request as CancelRequest does (no completion, the connection
 // closed, the node free), then goes on to Process's caller.
 //
@@ -445,9 +446,9 @@ func (n *HTTPRequest) Process() {
 			r.release()
 			n.enqueue(r)
 		}
-		n.reportProgress() // after the enqueue: a panic in it loses nothing
+		n.progress() // after the enqueue: a panic in it loses nothing
 	} else if r != nil && r.driver == driverThreads {
-		n.reportProgress()
+		n.progress()
 		if spinning {
 			yieldCPU() // the worker may need this CPU (yield_linux.go)
 		}
@@ -495,7 +496,7 @@ func (n *HTTPRequest) deliverQueued() bool {
 		// progress: the counters it stored before queueing are final, so
 		// report them before the completion — before taking the queue, so
 		// that a panic in the progress function loses no completion.
-		n.reportProgress()
+		n.progress()
 	}
 	n.mu.Lock()
 	q := n.queue
@@ -789,6 +790,16 @@ func withCause(ctx context.Context, err error) error {
 	default:
 		return fmt.Errorf("%w: %w", err, cause)
 	}
+}
+
+// progress is reportProgress for Process: a Process called from the
+// progress functions returns at once (inStep), as from the step's
+// callbacks.
+func (n *HTTPRequest) progress() {
+	prev := n.inStep
+	n.inStep = true
+	defer func() { n.inStep = prev }()
+	n.reportProgress()
 }
 
 // reportProgress calls the progress callback when the counters moved.
