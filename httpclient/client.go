@@ -49,7 +49,8 @@ const (
 // Client is Godot's HTTPClient (the TCP/TLS implementation, HTTPClientTCP):
 // at most one connection and one request at a time, driven by Poll. See the
 // package documentation for the status machine, the I/O model and the
-// concurrency rules: all methods but Abort belong to one goroutine at a time.
+// concurrency rules: all methods but Abort and BytesSent belong to one
+// goroutine at a time.
 //
 // Godot: HTTPClient
 type Client struct {

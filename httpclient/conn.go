@@ -856,10 +856,11 @@ func (c *Client) send() (done bool, err error) {
 			return true, nil
 		}
 		if !c.blocking {
-			if budget <= 0 {
+			// The piece just written counts: at most pollWriteBudget
+			// bytes read per Poll.
+			if budget -= c.wpay; budget <= 0 {
 				return false, nil
 			}
-			budget -= c.wpay
 		}
 		c.req, c.woff, c.wpre, c.wpay = c.req[:0], 0, 0, 0
 		if err := c.fillBody(); err != nil {

@@ -577,3 +577,59 @@ func TestRequestStreamReaderCallsClient(t *testing.T) {
 		}
 	}
 }
+
+// countReader gives left zero bytes, counting what it gave since the test
+// last reset since.
+type countReader struct {
+	left, since int
+}
+
+func (r *countReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), r.left)
+	clear(p[:n])
+	r.left -= n
+	r.since += n
+	return n, nil
+}
+
+// TestRequestStreamPollBudget: a non-blocking Poll reads at most
+// pollWriteBudget bytes of a streamed body (the piece that goes out with the
+// head included), so a fast reader and a fast peer cannot hold one Poll —
+// one frame — for long; over plain TCP and TLS.
+func TestRequestStreamPollBudget(t *testing.T) {
+	const size = 16 << 20
+	for _, tgt := range livenessTargets {
+		t.Run(tgt.name, func(t *testing.T) {
+			host, port, opts := tgt.start(t, func(c *ts.Conn) {
+				if _, err := readReqHead(c); err != nil {
+					return
+				}
+				for n := 0; n < size; {
+					b, err := c.ReadSome()
+					if err != nil {
+						return
+					}
+					n += len(b)
+				}
+				_ = c.Write([]byte(emptyOK))
+			})
+			c, _ := newClient(t, false)
+			require.NoError(t, connect(t, c, host, port, opts))
+			r := &countReader{left: size}
+			require.NoError(t, c.RequestStream(MethodPost, "/", nil, r, size))
+			most, polls := 0, 0
+			require.True(t, drive.Until(driveTimeout, func() bool {
+				r.since = 0
+				require.NoError(t, c.Poll())
+				most, polls = max(most, r.since), polls+1
+				return c.Status() != StatusRequesting
+			}))
+			require.Equal(t, StatusBody, c.Status())
+			assert.LessOrEqual(t, most, pollWriteBudget, "body bytes read by one Poll")
+			assert.Greater(t, polls, size/pollWriteBudget, "so the body took several Polls")
+		})
+	}
+}

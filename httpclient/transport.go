@@ -27,7 +27,7 @@ import (
 // port and proxy (MaxIdleConnsPerHost, closed after IdleConnTimeout), each
 // reused only while Client.Reusable holds (a framed, final response read to
 // its end, nothing sent after it), and is safe for concurrent use. An idle
-// connection is looked at every idleLook (half a second) with the liveness
+// connection is looked at every half second with the liveness
 // check of §1.6.3, which never waits: one the server closed, or sent bytes
 // on unasked, is closed then, its descriptor with it (net/http's read loop,
 // a goroutine per connection, closes it at once; here no goroutine waits

@@ -57,7 +57,7 @@
 // Results and what they carry are §2.10's table: code and headers only for
 // RESULT_SUCCESS, _CHUNKED_BODY_SIZE_MISMATCH, _BODY_SIZE_LIMIT_EXCEEDED,
 // _BODY_DECOMPRESS_FAILED, _DOWNLOAD_FILE_CANT_OPEN, _DOWNLOAD_FILE_WRITE_ERROR
-// and _REDIRECT_LIMIT_REACHED; a body only with RESULT_SUCCESS (and not when
+// and _REDIRECT_LIMIT_REACHED (and the opt-ins' _REQUEST_FAILED); a body only with RESULT_SUCCESS (and not when
 // it went to download_file or a body writer). Empty headers and bodies are
 // nil.
 //

@@ -48,7 +48,7 @@ func (n *HTTPRequest) IsAcceptingGzip() bool { return n.acceptGzip.Load() }
 // SetBodySizeLimit sets body_size_limit (default −1: none): a response whose
 // Content-Length, or whose body decoded so far, exceeds n bytes ends with
 // RESULT_BODY_SIZE_LIMIT_EXCEEDED (§2.9.1, §2.8.2.3). Any negative value
-// means none. 64-bit (Godot's is 32-bit, §7 D3). godot.ErrBusy while the client's
+// means none. 64-bit (Godot's is 32-bit, §7 D3). godot.ErrBusy while a request is active and the client's
 // status is not DISCONNECTED.
 //
 // Godot: HTTPRequest.set_body_size_limit()
@@ -69,7 +69,7 @@ func (n *HTTPRequest) BodySizeLimit() int64 { return n.bodySizeLimit.Load() }
 // each body read (the client's read chunk size) and of each piece of
 // decompressed output (rounded up to a power of two, §2.8.2.1). n must be
 // within 256…16777216, else godot.ErrInvalidParameter and the value is unchanged
-// (§1.3). godot.ErrBusy while the client's status is not DISCONNECTED. The
+// (§1.3). godot.ErrBusy while a request is active and the client's status is not DISCONNECTED. The
 // client gets it when a connection starts.
 //
 // Godot: HTTPRequest.set_download_chunk_size()
@@ -96,7 +96,7 @@ func (n *HTTPRequest) DownloadChunkSize() int { return int(n.chunkSize.Load()) }
 // (§7 D3; see SetDownloadInPlace). On Linux an undecoded body over plain
 // TCP goes from the socket to the file without passing through memory
 // (splice(2)); the reads, counters and results are Godot's either way.
-// godot.ErrBusy while the client's status is not DISCONNECTED.
+// godot.ErrBusy while a request is active and the client's status is not DISCONNECTED.
 //
 // Godot: HTTPRequest.set_download_file()
 func (n *HTTPRequest) SetDownloadFile(path string) error {
@@ -153,7 +153,7 @@ func (n *HTTPRequest) Timeout() time.Duration { return n.timeout }
 
 // SetUseThreads sets use_threads (default false): requests run on a worker
 // goroutine with blocking I/O, and Process only delivers their completions
-// (§2.13, §7.3). godot.ErrBusy while the client's status is not DISCONNECTED. It
+// (§2.13, §7.3). godot.ErrBusy while a request is active and the client's status is not DISCONNECTED. It
 // applies from the next request on: a request keeps the driver it started
 // with (§7 D1: in Godot, turning use_threads on while a non-threaded
 // request's client is DISCONNECTED stops its processing for good).
@@ -227,6 +227,7 @@ func (n *HTTPRequest) setOption(op string, set func(*options)) error {
 // 301, 302, 303, 307 and 308 are followed, Location is resolved as a URI
 // reference, 303 (any method but HEAD) and 301/302 after POST become GET
 // without a body (§7.2; Godot issues #114302, #90160).
+// godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetRFC9110Redirects(on bool) error {
 	return n.setOption("set_rfc9110_redirects", func(o *options) { o.rfcRedirects = on })
 }
@@ -238,6 +239,7 @@ func (n *HTTPRequest) RFC9110Redirects() bool { return n.opts.rfcRedirects }
 // deflate, br") and decodes "Content-Encoding: br" bodies with
 // github.com/andybalholm/brotli, under the same rules as gzip (accept_gzip
 // must be on too).
+// godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetAcceptBrotli(on bool) error {
 	return n.setOption("set_accept_brotli", func(o *options) { o.brotli = on })
 }
@@ -251,6 +253,7 @@ func (n *HTTPRequest) AcceptBrotli() bool { return n.opts.brotli }
 // step, so that a body arriving faster than it is consumed cannot hold one
 // Process (and its timeout check) for good. The threaded and Do drivers
 // block on each read and are not affected.
+// godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetDrainPerStep(on bool) error {
 	return n.setOption("set_drain_per_step", func(o *options) { o.drainPerStep = on })
 }
@@ -270,8 +273,10 @@ func (n *HTTPRequest) DrainPerStep() bool { return n.opts.drainPerStep }
 // sent once more on a new connection. Another method (POST, PATCH) is not
 // sent twice, as in net/http: against a server that closes after each
 // response without saying so (tinyproxy does), a POST sent before its FIN
-// arrives ends RESULT_CONNECTION_ERROR. Redirect hops always use new
-// connections.
+// arrives ends RESULT_CONNECTION_ERROR; so does a streamed body
+// (RequestStream) that is not an io.Seeker, which cannot be sent again.
+// Redirect hops always use new connections.
+// godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetKeepAlive(on bool) error {
 	return n.setOption("set_keep_alive", func(o *options) { o.keepAlive = on })
 }
@@ -283,6 +288,7 @@ func (n *HTTPRequest) KeepAlive() bool { return n.opts.keepAlive }
 // truncated when the body starts and written in place, so a failed download
 // leaves a partial file (§2.9.3). Off by default: the file is replaced
 // atomically (§7 D3).
+// godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetDownloadInPlace(on bool) error {
 	return n.setOption("set_download_in_place", func(o *options) { o.downloadInPlace = on })
 }
@@ -293,6 +299,7 @@ func (n *HTTPRequest) DownloadInPlace() bool { return n.opts.downloadInPlace }
 // SetStrict switches the client to strict RFC 9110/9112 parsing (§7.4;
 // httpclient.Client.SetStrict): malformed responses end with
 // RESULT_CONNECTION_ERROR and a typed cause.
+// godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetStrict(on bool) error {
 	return n.setOption("set_strict", func(o *options) { o.strict = on })
 }
@@ -313,6 +320,7 @@ func (n *HTTPRequest) IsStrict() bool { return n.opts.strict }
 // destination, and the body is not decoded, on Linux the bytes go from the
 // socket to it without passing through memory (splice(2); see
 // SetDownloadFile).
+// godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetBodyWriter(w io.Writer) error {
 	return n.setOption("set_body_writer", func(o *options) { o.bodyWriter = w })
 }
@@ -340,6 +348,7 @@ func (n *HTTPRequest) BodyWriter() io.Writer { return n.opts.bodyWriter }
 // redirect limit). Like the body writer, f must not call the node's
 // methods, except CancelRequest and Close (see CancelRequest); Do is
 // canceled through its context, which f may cancel.
+// godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetResponseFunc(f func(responseCode int, headers []string) error) error {
 	return n.setOption("set_response_func", func(o *options) { o.responseFunc = f })
 }

@@ -35,7 +35,7 @@ package httprequest
 // request fails, times out or is canceled after its body started, the partial
 // download_file stays where it is, so a later request can resume it with a
 // Range header. The file is then written in place (see above). godot.ErrBusy while
-// the client's status is not DISCONNECTED, like the other download setters;
+// a request is active and the client's status is not DISCONNECTED, like the other download setters;
 // read when the response's body starts.
 //
 // Godot: HTTPRequest.set_keep_partial_download() (PR #118226)
@@ -58,7 +58,7 @@ func (n *HTTPRequest) IsKeepingPartialDownload() bool { return n.keepPartial.Loa
 // reference does not say) instead of overwriting it; every
 // other status overwrites as usual. The node does not check the response's
 // Content-Range against the file (Godot does not either): send a Range that
-// starts at the file's size, or use DoResumable. godot.ErrBusy while the client's
+// starts at the file's size, or use DoResumable. godot.ErrBusy while a request is active and the client's
 // status is not DISCONNECTED; read when the response's body starts.
 //
 // Godot: HTTPRequest.set_append_to_download_file() (PR #118226)

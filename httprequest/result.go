@@ -38,9 +38,10 @@ const (
 	// ResultBodyDecompressFailed: the body could not be decompressed.
 	ResultBodyDecompressFailed // Godot: HTTPRequest.RESULT_BODY_DECOMPRESS_FAILED
 	// ResultRequestFailed is never produced by Godot's paths (Godot never
-	// produces it either); only a streamed upload (RequestStream) whose
-	// redirect needs a body it cannot send again ends with it
-	// (ErrBodyNotReplayable).
+	// produces it either). Two opt-ins end with it: a streamed upload
+	// (RequestStream) whose redirect needs a body it cannot send again
+	// (ErrBodyNotReplayable), and a response refused by the function of
+	// SetResponseFunc; both carry the response's code and headers.
 	ResultRequestFailed // Godot: HTTPRequest.RESULT_REQUEST_FAILED
 	// ResultDownloadFileCantOpen: download_file could not be opened for
 	// writing.

@@ -19,10 +19,12 @@ import (
 // ErrBodyNotReplayable is the cause of the RESULT_REQUEST_FAILED that ends a
 // streamed request when a redirect that keeps the body (Godot re-sends the
 // method and body unchanged on 301/302, §2.8.1.7; with SetRFC9110Redirects only
-// 307/308 and non-POST 301/302 keep it) or the connection-reuse retry would
-// have to send it again and the body is not an io.Seeker: its bytes were
-// consumed by the first request. The completion carries the redirect's code
-// and headers, as RESULT_REDIRECT_LIMIT_REACHED does.
+// 307/308 and non-POST 301/302 keep it) would have to send it again and the
+// body is not an io.Seeker: its bytes were consumed by the first request.
+// The completion carries the redirect's code and headers, as
+// RESULT_REDIRECT_LIMIT_REACHED does. (SetKeepAlive's retry on a new
+// connection is simply not made for such a body: the request ends as the
+// failure on the kept connection did.)
 var ErrBodyNotReplayable = errors.New("httprequest: the redirect needs the request body again, and the body is not an io.Seeker")
 
 // upload is a run's streamed request body.
