@@ -471,10 +471,6 @@ const (
 // BytesSent moves during a large upload and an Abort is seen between pieces.
 const writePiece = 128 << 10
 
-// writePieces writes p, the request bytes from offset off on, in pieces of
-// writePiece, adding to sent the bytes of each piece that fall in the body
-// [pre, end) as they go (BytesSent, any goroutine). It returns the bytes
-// written, the failed piece's included.
 // tlsWriter is the TLS transport a non-blocking Poll writes through
 // without a goroutine (send), or nil: blocking mode, plain TCP, a TLS conn
 // given to SetConnection, or a conn that is not a syscall.Conn.
@@ -493,6 +489,10 @@ func (c *Client) awaitPeer() {
 	}
 }
 
+// writePieces writes p, the request bytes from offset off on, in pieces of
+// writePiece, adding to sent the bytes of each piece that fall in the body
+// [pre, end) as they go (BytesSent, any goroutine). It returns the bytes
+// written, the failed piece's included.
 func writePieces(conn net.Conn, p []byte, off, pre, end int, sent *atomic.Int64) (int, error) {
 	total := 0
 	for len(p) > 0 {
@@ -792,10 +792,20 @@ func (c *Client) send() (done bool, err error) {
 			}
 		}
 		w := c.tlsWriter()
+		if w == nil && c.st.tr != nil {
+			// Blocking mode now, with a record a non-blocking Poll left
+			// waiting: it goes first, whole, as mbedTLS flushes its
+			// pending record before anything else (§1.6.4.1).
+			if err := c.st.tr.w.flushWait(); err != nil {
+				return true, c.ioCause(err)
+			}
+		}
 		if w != nil {
 			// TLS: crypto/tls encrypts on this goroutine, a record at a
 			// time; what the socket does not take waits in the transport
 			// for the next Poll — no goroutine, no record cut (§1.6.4.1).
+			// Its body bytes count as sent once they have left.
+			w.sent = &c.sent
 			if ok, err := w.flush(); err != nil {
 				return true, c.ioCause(err)
 			} else if !ok {
@@ -806,13 +816,15 @@ func (c *Client) send() (done bool, err error) {
 				w.wnb = true
 				n, err := c.st.conn.Write(rest[:min(len(rest), tlsWritePiece)])
 				w.wnb = false
-				c.wrote(n)
+				body := c.passWritten(n)
 				if err != nil {
 					return true, c.ioCause(err)
 				}
 				if w.poff < len(w.pend) {
+					w.held = body
 					return false, nil // the next Poll flushes it
 				}
+				c.sent.Add(body)
 			}
 		} else if rest := c.req[c.woff:]; len(rest) > 0 {
 			if c.blocking {

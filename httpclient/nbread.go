@@ -43,12 +43,13 @@ import (
 // net.Error with Temporary() true; readFromUntil keeps the bytes read
 // before it in c.rawInput). nbTLSReader.TryRead drives that.
 //
-// Writes are not touched: a TLS write must never be cut short, so they
-// keep their background goroutine. One consequence: crypto/tls writes on
-// the reading goroutine in two cases — a TLS 1.3 KeyUpdate that requests
-// an update (handleKeyUpdate), and the alert it sends on a fatal record
-// error (sendAlert) — and both take the write lock, so such a TryRead waits
-// for a background write in flight to finish.
+// Writes must never cut a record: a non-blocking Poll's write goes through
+// nbTLSConn.writeNow, which keeps what the socket did not take for the next
+// Poll (flush). crypto/tls also writes on the reading goroutine in two
+// cases — a TLS 1.3 KeyUpdate that requests an update (handleKeyUpdate),
+// and the alert it sends on a fatal record error (sendAlert): such a write
+// waits (flushWait: a waiting record goes first, then it). No read runs
+// while a request's record waits: the response is read once it has left.
 
 // wouldBlockError is errWouldBlock's type: a net.Error that is both a
 // timeout and temporary, which crypto/tls treats as "no data yet".
@@ -343,10 +344,14 @@ type nbTLSConn struct {
 	ahead bool // the last Read handed whole records behind the current one
 
 	// Set by the client around a non-blocking Poll's write (writeNow):
-	// record bytes the socket did not take wait in pend[poff:] for flush.
+	// record bytes the socket did not take wait in pend[poff:] for flush;
+	// the request body bytes in them (held) are added to sent, the
+	// client's BytesSent, once they have left.
 	wnb  bool
 	pend []byte
 	poff int
+	held int64
+	sent *atomic.Int64
 }
 
 // tlsBulkBuf is the size of nbTLSConn's bulk buffer: a socket read takes
@@ -614,14 +619,10 @@ func (w *nbTLSConn) Write(p []byte) (int, error) {
 	if w.wnb {
 		return w.writeNow(p)
 	}
-	if w.poff < len(w.pend) {
-		// A record waits (writeNow): it goes first, whole — the client
-		// was switched to blocking mode, or crypto/tls writes by itself
-		// (an alert or a KeyUpdate from a read).
-		n, err := w.Conn.Write(w.pend[w.poff:])
-		if w.poff += n; err != nil {
-			return 0, err
-		}
+	// A record waiting (writeNow) goes first, whole: crypto/tls writes by
+	// itself (an alert or a KeyUpdate from a read).
+	if err := w.flushWait(); err != nil {
+		return 0, err
 	}
 	n, err := w.Conn.Write(p)
 	if w.hs {
@@ -664,9 +665,35 @@ func (w *nbTLSConn) flush() (bool, error) {
 		if n == 0 {
 			return false, nil
 		}
-		w.poff += n
+		if w.poff += n; w.poff == len(w.pend) {
+			w.left()
+		}
 	}
 	return true, nil
+}
+
+// flushWait writes the rest of the records writeNow kept, waiting: for a
+// write outside a non-blocking Poll (blocking mode now, or crypto/tls on
+// its own), which must follow them on the wire.
+func (w *nbTLSConn) flushWait() error {
+	if w.poff == len(w.pend) {
+		return nil
+	}
+	n, err := w.Conn.Write(w.pend[w.poff:])
+	if w.poff += n; err != nil {
+		return err
+	}
+	w.left()
+	return nil
+}
+
+// left is the waiting record bytes gone: their body bytes count as sent.
+func (w *nbTLSConn) left() {
+	w.pend, w.poff = w.pend[:0], 0
+	if w.held > 0 {
+		w.sent.Add(w.held)
+		w.held = 0
+	}
 }
 
 // tlsWritePiece is how much plaintext a non-blocking Poll hands crypto/tls

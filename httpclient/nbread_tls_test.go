@@ -573,3 +573,63 @@ func TestTLSPendThenBlocking(t *testing.T) {
 	assert.Equal(t, len(body), len(b), "bytes the server decrypted")
 	assert.True(t, bytes.Equal(body, b), "the server decrypted the body sent")
 }
+
+// TestTLSPendAtEndThenBlocking: the whole request has been handed to
+// crypto/tls by non-blocking Polls and part of its last record waits in the
+// transport when the owner switches to blocking mode: the next Poll sends
+// the waiting bytes before it reads the response (§1.6.4.1: the request is
+// sent whole first), where it used to wait for a response the server could
+// not give. BytesSent counts the waiting record's body bytes only once they
+// have left. (From a hostile-TLS audit; the request is cut short by hand at
+// the piece the socket did not take, so that the state is reached at once.)
+func TestTLSPendAtEndThenBlocking(t *testing.T) {
+	const size = 8 << 20
+	body := make([]byte, size)
+	for i := range body {
+		body[i] = byte(i * 13)
+	}
+	want, got := make(chan int, 1), make(chan []byte, 1)
+	ca := ts.NewCA(t)
+	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), func(c *ts.Conn) {
+		if _, err := readReqHead(c); err != nil {
+			return
+		}
+		n := <-want
+		var b []byte
+		for len(b) < n {
+			p, err := c.ReadSome()
+			if err != nil {
+				break
+			}
+			b = append(b, p...)
+		}
+		got <- b
+		_ = c.Write([]byte(emptyOK))
+	})
+	c, _ := newClient(t, false)
+	require.NoError(t, connect(t, c, "localhost", srv.Port(), TLSClient(ca.Pool(), "")))
+	require.NoError(t, c.RequestRaw(MethodPost, "/", nil, body))
+	w := c.st.tr.w
+	require.True(t, drive.Until(driveTimeout, func() bool {
+		require.NoError(t, c.Poll())
+		return w.poff < len(w.pend)
+	}), "no record ever waited")
+	passed := c.woff - c.wpre // body bytes handed to crypto/tls
+	assert.Less(t, c.BytesSent(), int64(passed), "the waiting record's body bytes are not counted yet")
+	c.req = c.req[:c.woff] // the request ends with the piece that waits
+	want <- passed
+	c.SetBlockingMode(true)
+	done := make(chan error, 1)
+	go func() { done <- c.Poll() }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(driveTimeout):
+		c.Abort()
+		<-done
+		t.Fatal("the blocking Poll waited for a response while the request's last record waited")
+	}
+	assert.Equal(t, StatusBody, c.Status())
+	assert.Equal(t, body[:passed], <-got, "the server decrypted the request sent")
+	assert.Equal(t, int64(passed), c.BytesSent())
+}

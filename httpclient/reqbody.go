@@ -20,8 +20,8 @@ import (
 // request; non-blocking mode writes what the socket takes without waiting
 // (at most pollWriteBudget of body per Poll) and returns: on plain TCP what
 // the socket did not take is written by the next Poll, with no goroutine
-// (Godot's non-blocking write); under TLS, where a record must not be cut,
-// each piece goes to one background write, joined by Close.
+// (Godot's non-blocking write); under TLS too, the record the socket did
+// not take waiting whole (a record must not be cut).
 
 const (
 	// reqBodyBuf is the most a body read takes from the reader at once: one
@@ -138,13 +138,15 @@ func (c *Client) RequestStream(method Method, url string, headers []string, body
 func (c *Client) BytesSent() int64 { return c.sent.Load() }
 
 // wrote accounts n more bytes of c.req as written.
-func (c *Client) wrote(n int) {
+func (c *Client) wrote(n int) { c.sent.Add(c.passWritten(n)) }
+
+// passWritten moves past n more bytes of c.req and returns how many of them are
+// body bytes.
+func (c *Client) passWritten(n int) int64 {
 	from := c.woff
 	c.woff += n
 	lo, hi := max(from, c.wpre), min(c.woff, c.wpre+c.wpay)
-	if hi > lo {
-		c.sent.Add(int64(hi - lo))
-	}
+	return int64(max(hi-lo, 0))
 }
 
 // fillBody reads the next piece of the streamed body and appends it to
