@@ -640,10 +640,11 @@ func (n *HTTPRequest) cancel() (onWorker bool) {
 // Process called from that code returns at once (inStep), and a panic in it
 // ends the request as a cancel (abandon) before it goes on to the caller.
 func (n *HTTPRequest) guard(r *run, f func() bool) bool {
+	prev := n.inStep
 	n.inStep = true
 	ok := false
 	defer func() {
-		n.inStep = false
+		n.inStep = prev
 		if !ok {
 			n.abandon(r)
 		}
