@@ -458,31 +458,7 @@ func TestNBTLSPeekReset(t *testing.T) {
 // was cut or lost (§1.6.4.1).
 func TestTLSWriteNonBlockingNoGoroutine(t *testing.T) {
 	const size = 12 << 20
-	body := make([]byte, size)
-	for i := range body {
-		body[i] = byte(i * 7)
-	}
-	got := make(chan []byte, 1)
-	ca := ts.NewCA(t)
-	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), func(c *ts.Conn) {
-		if _, err := readReqHead(c); err != nil {
-			return
-		}
-		time.Sleep(200 * time.Millisecond) // the client's socket fills meanwhile
-		var b []byte
-		for len(b) < size {
-			p, err := c.ReadSome()
-			if err != nil {
-				break
-			}
-			b = append(b, p...)
-		}
-		got <- b
-		_ = c.Write([]byte(emptyOK))
-	})
-	c, _ := newClient(t, false)
-	require.NoError(t, connect(t, c, "localhost", srv.Port(), TLSClient(ca.Pool(), "")))
-	require.NoError(t, c.RequestRaw(MethodPost, "/", nil, body))
+	c, body, got := uploadToSlowTLS(t, size)
 	waited := 0
 	require.True(t, drive.Until(driveTimeout, func() bool {
 		require.NoError(t, c.Poll())
@@ -535,32 +511,7 @@ func TestTLSWriteBehindPending(t *testing.T) {
 // first, §1.6.4.1). From the review of this change.
 func TestTLSPendThenBlocking(t *testing.T) {
 	const size = 12 << 20
-	body := make([]byte, size)
-	for i := range body {
-		body[i] = byte(i * 7)
-	}
-	got := make(chan []byte, 1)
-	ca := ts.NewCA(t)
-	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), func(c *ts.Conn) {
-		if _, err := readReqHead(c); err != nil {
-			got <- nil
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-		var b []byte
-		for len(b) < size {
-			p, err := c.ReadSome()
-			if err != nil {
-				break
-			}
-			b = append(b, p...)
-		}
-		got <- b
-		_ = c.Write([]byte(emptyOK))
-	})
-	c, _ := newClient(t, false)
-	require.NoError(t, connect(t, c, "localhost", srv.Port(), TLSClient(ca.Pool(), "")))
-	require.NoError(t, c.RequestRaw(MethodPost, "/", nil, body))
+	c, body, got := uploadToSlowTLS(t, size)
 	require.True(t, drive.Until(driveTimeout, func() bool {
 		require.NoError(t, c.Poll())
 		w := c.st.tr.w
@@ -632,4 +583,40 @@ func TestTLSPendAtEndThenBlocking(t *testing.T) {
 	assert.Equal(t, StatusBody, c.Status())
 	assert.Equal(t, body[:passed], <-got, "the server decrypted the request sent")
 	assert.Equal(t, int64(passed), c.BytesSent())
+}
+
+// uploadToSlowTLS starts a non-blocking client's POST of size bytes to a
+// TLS server that reads nothing for 200 ms after the head (the client's
+// socket fills meanwhile), then reads the body and answers: it returns the
+// client, the body sent, and what the server decrypted (nil if the head
+// never came).
+func uploadToSlowTLS(t *testing.T, size int) (*Client, []byte, <-chan []byte) {
+	t.Helper()
+	body := make([]byte, size)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	got := make(chan []byte, 1)
+	ca := ts.NewCA(t)
+	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), func(c *ts.Conn) {
+		if _, err := readReqHead(c); err != nil {
+			got <- nil
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+		var b []byte
+		for len(b) < size {
+			p, err := c.ReadSome()
+			if err != nil {
+				break
+			}
+			b = append(b, p...)
+		}
+		got <- b
+		_ = c.Write([]byte(emptyOK))
+	})
+	c, _ := newClient(t, false)
+	require.NoError(t, connect(t, c, "localhost", srv.Port(), TLSClient(ca.Pool(), "")))
+	require.NoError(t, c.RequestRaw(MethodPost, "/", nil, body))
+	return c, body, got
 }
