@@ -535,31 +535,8 @@ func TestTLSPendThenBlocking(t *testing.T) {
 // the piece the socket did not take, so that the state is reached at once.)
 func TestTLSPendAtEndThenBlocking(t *testing.T) {
 	const size = 8 << 20
-	body := make([]byte, size)
-	for i := range body {
-		body[i] = byte(i * 13)
-	}
-	want, got := make(chan int, 1), make(chan []byte, 1)
-	ca := ts.NewCA(t)
-	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), func(c *ts.Conn) {
-		if _, err := readReqHead(c); err != nil {
-			return
-		}
-		n := <-want
-		var b []byte
-		for len(b) < n {
-			p, err := c.ReadSome()
-			if err != nil {
-				break
-			}
-			b = append(b, p...)
-		}
-		got <- b
-		_ = c.Write([]byte(emptyOK))
-	})
-	c, _ := newClient(t, false)
-	require.NoError(t, connect(t, c, "localhost", srv.Port(), TLSClient(ca.Pool(), "")))
-	require.NoError(t, c.RequestRaw(MethodPost, "/", nil, body))
+	want := make(chan int, 1)
+	c, body, got := uploadToTLS(t, size, func() int { return <-want })
 	w := c.st.tr.w
 	require.True(t, drive.Until(driveTimeout, func() bool {
 		require.NoError(t, c.Poll())
@@ -592,6 +569,13 @@ func TestTLSPendAtEndThenBlocking(t *testing.T) {
 // never came).
 func uploadToSlowTLS(t *testing.T, size int) (*Client, []byte, <-chan []byte) {
 	t.Helper()
+	return uploadToTLS(t, size, func() int { time.Sleep(200 * time.Millisecond); return size })
+}
+
+// uploadToTLS is uploadToSlowTLS whose server, after the head, reads the
+// number of body bytes that ready returns (when it returns).
+func uploadToTLS(t *testing.T, size int, ready func() int) (*Client, []byte, <-chan []byte) {
+	t.Helper()
 	body := make([]byte, size)
 	for i := range body {
 		body[i] = byte(i * 7)
@@ -603,9 +587,9 @@ func uploadToSlowTLS(t *testing.T, size int) (*Client, []byte, <-chan []byte) {
 			got <- nil
 			return
 		}
-		time.Sleep(200 * time.Millisecond)
+		n := ready()
 		var b []byte
-		for len(b) < size {
+		for len(b) < n {
 			p, err := c.ReadSome()
 			if err != nil {
 				break
