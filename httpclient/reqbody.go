@@ -108,7 +108,8 @@ var errReentered = errors.New("httpclient: the request body's reader reset the c
 //
 // A read error, or io.EOF before length bytes, ends the request: the
 // connection is closed, status CONNECTION_ERROR, and Poll returns
-// ErrConnectionError wrapping a *RequestBodyError. The client does not
+// ErrConnectionError wrapping a *RequestBodyError; so does a reader that
+// panics, its panic then going on to Poll's caller. The client does not
 // close body; it keeps no reference to it once the request is sent or
 // failed. BytesSent reports the progress.
 func (c *Client) RequestStream(method Method, url string, headers []string, body io.Reader, length int64) error {
@@ -174,8 +175,7 @@ func (c *Client) fillBody() error {
 	full := c.req[:need]
 	data := full[start+hdr : start+hdr+want]
 	st := c.st
-	b.reading = true
-	n, err := readSome(b.r, data)
+	n, err := c.readBody(data)
 	if c.st != st || !b.reading { // the reader reset the client (resetIO)
 		return errReentered
 	}
@@ -214,6 +214,33 @@ func (c *Client) fillBody() error {
 	}
 	return nil
 }
+
+// readBody reads the streamed body into p (readSome) with b.reading set.
+// A reader that panics ends the request as a read error does — the
+// connection closed, status CONNECTION_ERROR, LastError a
+// *RequestBodyError — and the panic goes on to Poll's caller: a client
+// that recovers from it is not left in REQUESTING with every Poll doing
+// nothing (b.reading), and can connect again.
+func (c *Client) readBody(p []byte) (n int, err error) {
+	b := &c.rb
+	st := c.st
+	b.reading = true
+	returned := false
+	defer func() {
+		if !returned && b.reading && c.st == st { // panicking, the request still ours
+			cause := &RequestBodyError{Read: b.read, Length: b.length, Err: errReaderPanicked}
+			c.release() // clears b
+			_ = c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
+		}
+	}()
+	n, err = readSome(b.r, p)
+	returned = true
+	return n, err
+}
+
+// errReaderPanicked is the cause of a request ended by its body's reader
+// panicking (readBody).
+var errReaderPanicked = errors.New("httpclient: the request body's reader panicked")
 
 // readSome is one Read of r into p that gave something, io.EOF or an error;
 // (0, nil) reads are retried, maxEmptyReads times.

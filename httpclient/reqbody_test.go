@@ -510,12 +510,14 @@ func (h *hookReader) Read(p []byte) (int, error) {
 // completes), and a Close or ConnectToHost ends the request it reads for
 // without the outer Poll touching the new state — no panic, the client
 // usable: DISCONNECTED after Close, a new connection and request after
-// ConnectToHost.
+// ConnectToHost. A reader that panics ends its request as a read error
+// does (CONNECTION_ERROR, a *RequestBodyError), the panic reaching Poll's
+// caller, and the client connects again.
 func TestRequestStreamReaderCallsClient(t *testing.T) {
 	const size = 200000
 	body := strings.Repeat("b", size)
 	for _, m := range modes {
-		for _, call := range []string{"Poll", "Close", "ConnectToHost"} {
+		for _, call := range []string{"Poll", "Close", "ConnectToHost", "panic"} {
 			t.Run(m.name+"/"+call, func(t *testing.T) {
 				got := make(chan int, 4)
 				srv := ts.New(t, func(c *ts.Conn) {
@@ -552,9 +554,24 @@ func TestRequestStreamReaderCallsClient(t *testing.T) {
 						c.Close()
 					case "ConnectToHost":
 						inner = c.ConnectToHost(srv.Host(), srv.Port(), nil)
+					case "panic":
+						panic("reader")
 					}
 				}
 				require.NoError(t, c.RequestStream(MethodPost, "/", nil, &hookReader{hook: hook, r: strings.NewReader(body)}, size))
+				if call == "panic" {
+					require.PanicsWithValue(t, "reader", func() { _ = c.Poll() })
+					assert.Equal(t, StatusConnectionError, c.Status())
+					var be *RequestBodyError
+					require.ErrorAs(t, c.LastError(), &be)
+					assert.ErrorIs(t, c.LastError(), ErrConnectionError)
+					assert.ErrorIs(t, be, errReaderPanicked)
+					require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+					require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+					require.NoError(t, pollWhile(t, c, StatusRequesting))
+					assert.Equal(t, 200, c.ResponseCode())
+					return
+				}
 				require.NotPanics(t, func() { assert.NoError(t, c.Poll()) })
 				assert.NoError(t, inner)
 				switch call {
