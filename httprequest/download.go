@@ -8,6 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"unicode/utf8"
 
 	"github.com/gdhttp/gdhttp/godot"
 )
@@ -35,8 +39,13 @@ import (
 //     bits are copied (what truncating in place keeps). Ownership is not
 //     copied.
 //   - A symbolic link is followed: the file it points to is replaced and the
-//     link kept, as writing through the link would. A dangling link is
-//     written in place, as fopen creates the file it names.
+//     link kept, as writing through the link would. A dangling link names
+//     the file fopen would create through it: that file is created
+//     atomically too, beside where it goes (a link whose target climbs
+//     with ".." is written in place, through the link).
+//   - The temporary file is named after the target, shortened when the
+//     target's name is long, so that every name the system takes can be
+//     downloaded to.
 //   - When the temporary file cannot be created (a directory that is not
 //     writable) but the existing target can be written, the body is
 //     written in place: Godot's fopen needs the file's permission only.
@@ -85,16 +94,28 @@ type download struct {
 // openDownloadFile opens download_file for the run's response body, by the
 // node's properties and options (see the comment at the top).
 func (r *run) openDownloadFile(file string) (*download, error) {
+	var opened func() error
 	if r.opts.bodyStart != nil {
-		if err := r.opts.bodyStart(r.code, r.respHeaders); err != nil {
+		var err error
+		if opened, err = r.opts.bodyStart(r.code, r.respHeaders); err != nil {
 			return nil, err
 		}
 	}
+	var d *download
+	var err error
 	keep := r.n.keepPartial.Load()
 	if r.n.appendFile.Load() && r.code == 206 {
-		return openAppend(file, !keep && !r.opts.downloadInPlace)
+		d, err = openAppend(file, !keep && !r.opts.downloadInPlace)
+	} else {
+		d, err = openDownload(file, r.opts.downloadInPlace || keep)
 	}
-	return openDownload(file, r.opts.downloadInPlace || keep)
+	if err == nil && opened != nil {
+		if err = opened(); err != nil {
+			d.abort()
+			d = nil
+		}
+	}
+	return d, err
 }
 
 // openAppend opens target for appending a 206 body (append_to_download_file),
@@ -168,7 +189,10 @@ func atomicTarget(target string) (string, bool, error) {
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		resolved, err := filepath.EvalSymlinks(target)
 		if err != nil {
-			return target, false, nil // dangling link: in place, like fopen
+			if missing, ok := danglingTarget(target); ok {
+				return missing, true, nil
+			}
+			return target, false, nil // in place, like fopen
 		}
 		if fi, err = os.Stat(resolved); err != nil {
 			return target, false, nil
@@ -176,7 +200,7 @@ func atomicTarget(target string) (string, bool, error) {
 		target = resolved
 	}
 	if fi.IsDir() {
-		return "", false, &fs.PathError{Op: "open", Path: target, Err: errIsDir}
+		return "", false, &fs.PathError{Op: "open", Path: target, Err: syscall.EISDIR}
 	}
 	// Can the target itself be written? Open for writing without O_TRUNC.
 	f, err := os.OpenFile(target, os.O_WRONLY, 0)
@@ -187,10 +211,45 @@ func atomicTarget(target string) (string, bool, error) {
 	return target, true, nil
 }
 
-var (
-	errIsDir      = errors.New("is a directory")
-	errNotRegular = errors.New("not a regular file")
-)
+var errNotRegular = errors.New("not a regular file")
+
+// danglingTarget follows the chain of symbolic links from link to the file
+// it names that does not exist, and returns that file's path in a directory
+// without links (the path an open through the links creates). ok is false
+// when the chain ends elsewhere, is too long, or a link's target has a ".."
+// (which the kernel resolves against the real directory, not the name).
+func danglingTarget(link string) (path string, ok bool) {
+	p := link
+	for range maxLinkHops {
+		dest, err := os.Readlink(p)
+		if err != nil || slices.Contains(strings.Split(filepath.ToSlash(dest), "/"), "..") {
+			return "", false
+		}
+		dir := filepath.Dir(p)
+		if filepath.IsAbs(dest) {
+			dir, dest = filepath.Dir(dest), filepath.Base(dest)
+		}
+		if dir, err = filepath.EvalSymlinks(dir); err != nil {
+			return "", false
+		}
+		next := filepath.Join(dir, dest)
+		fi, err := os.Lstat(next)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if rdir, err := filepath.EvalSymlinks(filepath.Dir(next)); err == nil {
+				return filepath.Join(rdir, filepath.Base(next)), true
+			}
+			return "", false // its directory is missing: the open fails (R10)
+		case err != nil, fi.Mode()&fs.ModeSymlink == 0:
+			return "", false
+		}
+		p = next
+	}
+	return "", false
+}
+
+// maxLinkHops is how many links danglingTarget follows (Linux's MAXSYMLINKS).
+const maxLinkHops = 40
 
 // notRegular refuses a target that exists, through links, and is neither a
 // regular file nor a directory (a directory fails as Godot's open does,
@@ -203,6 +262,22 @@ func notRegular(target string) error {
 	return &fs.PathError{Op: "open", Path: target, Err: errNotRegular}
 }
 
+// tempStem is the part of a temporary file's name taken from the target's
+// name: all of it, or its first maxTempStem bytes (whole UTF-8 characters),
+// so that the 21 bytes added stay within the 255 a name may have.
+func tempStem(base string) string {
+	if len(base) <= maxTempStem {
+		return base
+	}
+	cut := maxTempStem
+	for cut > 0 && !utf8.RuneStart(base[cut]) {
+		cut--
+	}
+	return base[:cut]
+}
+
+const maxTempStem = 200
+
 // openTemp creates the temporary file beside target.
 func openTemp(target string) (*download, error) {
 	dir, base := filepath.Split(target)
@@ -214,7 +289,7 @@ func openTemp(target string) (*download, error) {
 	var rnd [6]byte
 	for range 10 {
 		_, _ = rand.Read(rnd[:])
-		tmp := filepath.Join(dir, "."+base+".gdhttp-"+hex.EncodeToString(rnd[:])+".part")
+		tmp := filepath.Join(dir, "."+tempStem(base)+".gdhttp-"+hex.EncodeToString(rnd[:])+".part")
 		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 		if errors.Is(err, fs.ErrExist) {
 			continue

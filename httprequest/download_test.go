@@ -196,17 +196,44 @@ func TestDownloadAtomicThroughSymlink(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotZero(t, fi.Mode()&fs.ModeSymlink, "link kept")
 
-	// A dangling link is written in place, creating the file it names.
+	// A dangling link names the file an open through it creates: that file
+	// is created atomically — nothing there after a failure, the body and
+	// the link after a success — through a chain of links too.
+	sub := filepath.Join(dir, "sub")
+	require.NoError(t, os.Mkdir(sub, 0o755))
+	require.NoError(t, os.Symlink("sub", filepath.Join(dir, "sublink")))
 	dangling := filepath.Join(dir, "dangling.txt")
-	require.NoError(t, os.Symlink("created.txt", dangling))
+	require.NoError(t, os.Symlink("second.txt", dangling))
+	require.NoError(t, os.Symlink("sublink/created.txt", filepath.Join(dir, "second.txt")))
+	created := filepath.Join(sub, "created.txt")
 	d, err = openDownload(dangling, false)
 	require.NoError(t, err)
-	assert.False(t, d.atomic)
+	assert.True(t, d.atomic)
+	writeAll(t, d, "cut")
+	d.abort()
+	assert.NoFileExists(t, created, "a failure creates nothing")
+	assert.Empty(t, dirEntries(t, sub), "no temporary file left")
+	d, err = openDownload(dangling, false)
+	require.NoError(t, err)
 	writeAll(t, d, "made")
 	require.NoError(t, d.commit())
-	got, err = os.ReadFile(filepath.Join(dir, "created.txt"))
+	got, err = os.ReadFile(dangling)
 	require.NoError(t, err)
 	assert.Equal(t, "made", string(got))
+	assert.Equal(t, []string{"created.txt"}, dirEntries(t, sub))
+
+	// A link whose target climbs with ".." is written through the link
+	// (in place), as the kernel resolves ".." against the real directory.
+	climbing := filepath.Join(sub, "climbing.txt")
+	require.NoError(t, os.Symlink("../climbed.txt", climbing))
+	d, err = openDownload(climbing, false)
+	require.NoError(t, err)
+	assert.False(t, d.atomic)
+	writeAll(t, d, "up")
+	require.NoError(t, d.commit())
+	got, err = os.ReadFile(filepath.Join(dir, "climbed.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "up", string(got))
 }
 
 // FileAccessUnix::open refuses a target that stat does not call a regular

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
@@ -48,8 +49,11 @@ import (
 //     failed the If-Range) — two versions are never spliced.
 //     - Any other status is not written to F (Godot would write an error page
 //     over it, §2.9.2): ErrResumeStatus, F untouched.
-//     The state file is written now, with this response's validators, so a
-//     request cut from here on can be resumed.
+//     The state file is written once F is open, with this response's
+//     validators, so a request cut from here on can be resumed; a 200
+//     removes the old one first, so that no state is left for a file that
+//     could not be opened. A name F too long to take ResumeSuffix has no
+//     state file: it is downloaded whole each time.
 //  4. A 416 Range Not Satisfiable whose "Content-Range: bytes */L" says L = S
 //     means F is already complete: RESULT_SUCCESS with code 416. Another 416
 //     (the file shrank, or the state lied) starts once more without a Range.
@@ -115,7 +119,11 @@ type Resumed struct {
 
 // bodyStartFunc checks the final response before download_file is opened; an
 // error ends the request with RESULT_DOWNLOAD_FILE_CANT_OPEN and that cause.
-type bodyStartFunc func(code int, headers []string) error
+// opened, if not nil, runs once download_file is open (the state file is
+// written only then: one left by a download that could not open its file
+// would vouch for a body the file does not hold); its error ends the
+// request the same way, the download aborted.
+type bodyStartFunc func(code int, headers []string) (opened func() error, err error)
 
 // resumeState is the state file's content.
 type resumeState struct {
@@ -214,15 +222,15 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 		hdrs = append(hdrs, "Range: bytes="+strconv.FormatInt(size, 10)+"-", "If-Range: "+st.validator())
 	}
 	res.Sent = hdrs
-	n.opts.bodyStart = func(code int, h []string) error {
+	n.opts.bodyStart = func(code int, h []string) (func() error, error) {
 		written = true
 		switch code {
 		case 206:
 			if !resume {
-				return fmt.Errorf("%w: 206 to a request without a Range", ErrResumeMismatch)
+				return nil, fmt.Errorf("%w: 206 to a request without a Range", ErrResumeMismatch)
 			}
 			if err := continuesFile(h, size, st); err != nil {
-				return err
+				return nil, err
 			}
 			res.Outcome = ResumeAppended
 			length := int64(-1)
@@ -233,20 +241,21 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 			if next.validator() == "" {
 				next.ETag, next.LastModified = st.ETag, st.LastModified // a 206 need not repeat them
 			}
-			return writeResumeState(statePath, next)
+			return saveState(statePath, next), nil
 		case 200:
 			res.Outcome = ResumeFromStart
+			// The file is about to hold another body: the old state goes
+			// first, whether or not the file opens.
+			if err := os.Remove(statePath); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENAMETOOLONG) {
+				return nil, cantOpen(err)
+			}
 			next := stateFrom(url, h, contentLength(h))
 			if next.validator() == "" || !isIdentity(h) {
-				// Nothing to resume this body with later.
-				if err := os.Remove(statePath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return err
-				}
-				return nil
+				return nil, nil // nothing to resume this body with later
 			}
-			return writeResumeState(statePath, next)
+			return saveState(statePath, next), nil
 		}
-		return fmt.Errorf("%w (status %d)", ErrResumeStatus, code)
+		return nil, fmt.Errorf("%w (status %d)", ErrResumeStatus, code)
 	}
 	c, err := n.Do(ctx, url, hdrs, httpclient.MethodGet, nil)
 	res.Completion = c
@@ -435,15 +444,28 @@ func readResumeState(path string) (*resumeState, error) {
 	return &st, nil
 }
 
-// writeResumeState replaces the state file atomically.
+// saveState returns the function that writes st once download_file is
+// open (bodyStartFunc's opened). A path too long for a name has no state.
+func saveState(path string, st *resumeState) func() error {
+	return func() error {
+		if err := writeResumeState(path, st); err != nil && !errors.Is(err, syscall.ENAMETOOLONG) {
+			return err
+		}
+		return nil
+	}
+}
+
+// writeResumeState replaces the state file atomically. Its errors wrap
+// godot.ErrFileCantOpen (R10, as download_file's). The temporary file's
+// name is short, so that the longest name that has a state file has one.
 func writeResumeState(path string, st *resumeState) error {
 	b, err := json.Marshal(st)
 	if err != nil {
-		return err
+		return cantOpen(err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".gdhttp-resume-*")
 	if err != nil {
-		return err
+		return cantOpen(err)
 	}
 	_, err = tmp.Write(append(b, '\n'))
 	if cerr := tmp.Close(); err == nil {
@@ -454,6 +476,7 @@ func writeResumeState(path string, st *resumeState) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+		return cantOpen(err)
 	}
-	return err
+	return nil
 }

@@ -39,7 +39,11 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		// stdout after it would go to the old, unlinked one. As "-o -".
 		cfg.output, cfg.outputStdout = "", true
 	}
-	if err := openDevice(cfg); err != nil {
+	if err := openDevice(ctx, cfg); err != nil {
+		if ctx.Err() != nil { // Ctrl-C while a FIFO waited for its reader
+			fmt.Fprintln(stderr, "gdfetch: interrupted")
+			return exitInterrupted
+		}
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitWrite
 	}
@@ -433,7 +437,9 @@ func emptyOutput(path string) error {
 // device such as /dev/null, a FIFO): as download_file Godot's node refuses
 // it (RESULT_DOWNLOAD_FILE_CANT_OPEN), so gdfetch writes the body to it
 // itself, as curl does. -C - keeps download_file (a device cannot resume).
-func openDevice(cfg *config) error {
+// Opening a FIFO waits for a reader, as curl's does; ctx's end (Ctrl-C)
+// stops the wait.
+func openDevice(ctx context.Context, cfg *config) error {
 	if cfg.output == "" || cfg.resume {
 		return nil
 	}
@@ -441,10 +447,31 @@ func openDevice(cfg *config) error {
 	if err != nil || fi.Mode().IsRegular() || fi.IsDir() {
 		return nil
 	}
-	f, err := os.OpenFile(cfg.output, os.O_WRONLY, 0)
-	if err != nil {
-		return err
+	type opened struct {
+		f   *os.File
+		err error
 	}
-	cfg.device = f
-	return nil
+	done := make(chan opened, 1)
+	go func() {
+		f, err := os.OpenFile(cfg.output, os.O_WRONLY, 0)
+		done <- opened{f, err}
+	}()
+	select {
+	case o := <-done:
+		if o.err != nil {
+			return o.err
+		}
+		cfg.device = o.f
+		return nil
+	case <-ctx.Done():
+		// The open blocks in the kernel until a reader comes: be that
+		// reader for a moment, so that it returns, and close both.
+		if r := openFIFOReader(cfg.output); r != nil {
+			if o := <-done; o.f != nil {
+				o.f.Close()
+			}
+			r.Close()
+		}
+		return ctx.Err()
+	}
 }

@@ -28,3 +28,14 @@ func dieOfInterrupt() {
 	time.Sleep(100 * time.Millisecond) // the signal is delivered meanwhile
 	os.Exit(exitInterrupted)
 }
+
+// openFIFOReader opens path for reading without waiting for a writer (nil
+// when it cannot): what ends another goroutine's open of the FIFO for
+// writing (openDevice).
+func openFIFOReader(path string) *os.File {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil
+	}
+	return f
+}
