@@ -352,6 +352,12 @@ func (r *run) handleResponse() (handled, done bool) {
 	r.respHeaders = c.ResponseHeaders()
 	r.body.reset()
 	r.storeCookies() // every hop, 3xx included (cookies.go)
+	if !r.phase().running() {
+		// CancelRequest or Close from the cookie jar, or the timeout
+		// meanwhile: the run is over, and the response function is not
+		// told of a response it will never get.
+		return true, true
+	}
 
 	rfc := r.opts.rfcRedirects
 	if isRedirect(r.code, rfc) {
@@ -383,6 +389,9 @@ func (r *run) handleResponse() (handled, done bool) {
 				return true, r.fail(ResultRequestFailed, r.code, r.respHeaders, err)
 			}
 			err := r.connect()
+			if err == errInterrupted { // canceled from the proxy function
+				return true, true
+			}
 			if err == nil {
 				r.setPhase(phaseConnecting)
 				r.body.setBodyLen(-1)
@@ -585,9 +594,9 @@ func (r *run) finishBody() bool {
 
 // succeed ends the request with RESULT_SUCCESS (the response code, headers
 // and body), unless the sink's end fails: the decoder must end cleanly
-// (§7 D3: a truncated stream is RESULT_BODY_DECOMPRESS_FAILED) and the
-// download is committed. The phase moves first, so a timeout or a cancel
-// cannot come after the file was committed.
+// (§7 D3: a truncated stream is RESULT_BODY_DECOMPRESS_FAILED). The phase
+// moves first, so a timeout cannot come after it; the download is committed
+// as the completion is delivered (commitDownload).
 func (r *run) succeed() bool {
 	r.ended = true
 	if !r.setPhase(phaseDone) {
@@ -629,5 +638,32 @@ func nilIfEmpty(s []string) []string {
 	return s
 }
 
-// release drops the decoder and aborts an uncommitted download. Idempotent.
-func (r *run) release() { r.body.release() }
+// release drops the decoder and aborts an uncommitted download — except
+// the download of a run that succeeded, which waits for the delivery of its
+// completion (commitDownload) or the reset of a cancel. Idempotent.
+func (r *run) release() {
+	if r.phase() == phaseDone {
+		r.body.dropDecoder()
+		return
+	}
+	r.body.release()
+}
+
+// commitDownload commits download_file for a run that succeeded, as its
+// completion is about to be delivered — not when the steps ended: a
+// use_threads run canceled between the two has its completion dropped
+// (COMPAT Q6), and like every canceled download it leaves the old file in
+// atomic mode (its reset aborts the download). A commit that fails turns
+// the completion into RESULT_DOWNLOAD_FILE_WRITE_ERROR.
+func (r *run) commitDownload() {
+	if r.phase() != phaseDone {
+		return
+	}
+	if r.workerDone != nil {
+		<-r.workerDone // the worker hands the run over as it ends
+	}
+	if err := r.body.commit(); err != nil && r.completion.Result == ResultSuccess {
+		r.completion = Completion{Result: ResultDownloadFileWriteError, ResponseCode: r.code, Headers: r.completion.Headers}
+		r.cause = err
+	}
+}

@@ -503,6 +503,7 @@ func (n *HTTPRequest) deliverQueued() bool {
 	n.queue, n.spareQueue = n.spareQueue, nil
 	n.mu.Unlock()
 	for _, r := range q {
+		r.commitDownload()
 		c, err, ok := r.outcome()
 		n.reset(r, c.Result == ResultSuccess)
 		if !ok {
@@ -550,7 +551,7 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 		<-r.workerDone
 	}
 	r.stopTimer()
-	r.release()
+	r.body.release() // a download not committed by now never is (a cancel)
 	r.closeUpload()
 	if success && r.opts.keepAlive && n.client.Reusable() { // complete, framed, nothing after it
 		n.keepTarget, n.keepTLS = r.cur, r.tls
@@ -574,7 +575,10 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 // §2.12.4). With use_threads the worker is interrupted (its blocked read or
 // connect returns at once) and joined before CancelRequest returns (Godot
 // waits for a blocked read, §4 #7). download_file: the partial file is
-// removed in atomic mode and stays in place mode (§2.9.3). Call it on the
+// removed in atomic mode and stays in place mode (§2.9.3); in atomic mode
+// a body is renamed into place only as its completion is delivered, so a
+// use_threads request canceled after its worker finished leaves the old
+// file too. Call it on the
 // owner's goroutine (the one that calls Process), or from the body writer,
 // the response function, the proxy function or the cookie jar: while
 // Process runs a step it takes effect as the step returns, before Process
@@ -604,6 +608,7 @@ func (n *HTTPRequest) cancel() (onWorker bool) {
 		n.mu.Unlock()
 		return false // a Do call is canceled through its context
 	}
+	already := r.dropped // the owner is resetting r, waiting for its worker
 	r.dropped = true
 	for i, q := range n.queue {
 		if q == r {
@@ -621,6 +626,9 @@ func (n *HTTPRequest) cancel() (onWorker bool) {
 		return false
 	}
 	if r.driver == driverThreads && r.onWorker() {
+		if already {
+			return true // that reset finishes once this callback returns
+		}
 		n.mu.Lock()
 		if n.active == r {
 			n.requesting, n.active = false, nil
@@ -764,6 +772,7 @@ func (n *HTTPRequest) do(ctx context.Context, url string, headers []string, meth
 		<-fired
 	}
 	r.stopTimer()
+	r.commitDownload()
 	r.release()
 	c, err, ok := r.outcome()
 	n.reset(r, ok && c.Result == ResultSuccess)

@@ -401,8 +401,9 @@ func int64ToInt(v int64) int {
 }
 
 // end finishes a complete body: the decoder must end cleanly (§7 D3: a
-// truncated stream is RESULT_BODY_DECOMPRESS_FAILED) and the download is
-// committed. It returns the result and its cause, and releases the sink.
+// truncated stream is RESULT_BODY_DECOMPRESS_FAILED). It returns the result
+// and its cause, and releases the sink — except, on success, the download,
+// which commit commits as the completion is delivered.
 func (s *sink) end() (Result, error) {
 	res, cause := ResultSuccess, error(nil)
 	if s.dec != nil {
@@ -410,13 +411,21 @@ func (s *sink) end() (Result, error) {
 			res, cause = sinkResult(err), err
 		}
 	}
-	if res == ResultSuccess && s.dl != nil {
-		if err := s.dl.commit(); err != nil {
-			res, cause = ResultDownloadFileWriteError, err
-		}
+	s.dropDecoder()
+	if res != ResultSuccess {
+		s.release()
 	}
-	s.release()
 	return res, cause
+}
+
+// commit commits the download a successful end left open, if any.
+func (s *sink) commit() error {
+	if s.dl == nil {
+		return nil
+	}
+	err := s.dl.commit()
+	s.dl = nil
+	return err
 }
 
 // release drops the decoder and aborts an uncommitted download. Idempotent.
