@@ -572,22 +572,25 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 // CancelRequest cancels the active request (§2.12): nothing happens when
 // there is none. No completion is ever delivered for a canceled request,
 // even one already queued (§7 D3; Godot still delivers a queued one,
-// §2.12.4). With use_threads the worker is interrupted (its blocked read or
-// connect returns at once) and joined before CancelRequest returns (Godot
-// waits for a blocked read, §4 #7). download_file: the partial file is
-// removed in atomic mode and stays in place mode (§2.9.3); in atomic mode
-// a body is renamed into place only as its completion is delivered, so a
-// use_threads request canceled after its worker finished leaves the old
-// file too. Call it on the
-// owner's goroutine (the one that calls Process), or from the body writer,
-// the response function, the proxy function or the cookie jar: while
-// Process runs a step it takes effect as the step returns, before Process
-// does; on the use_threads worker it returns at once (the worker cannot
-// join itself), the node is free for a new request at once, no byte is
-// written after it, and the worker ends as the callback returns — the
-// owner's next Request, Do, CancelRequest or Close waits for that, and
-// Process finishes the cleanup once it has happened. It does not cancel a
-// Do, which is canceled through its context.
+// §2.12.4), and nothing of it happens after the cancel. With use_threads
+// the worker is interrupted (its blocked read or connect returns at once)
+// and joined before CancelRequest returns (Godot waits for a blocked read,
+// §4 #7).
+//
+// download_file: the partial file is removed in atomic mode and stays in
+// place mode (§2.9.3). In atomic mode a body is renamed into place only as
+// its completion is delivered, so a use_threads request canceled after its
+// worker finished leaves the old file too.
+//
+// Call it on the owner's goroutine (the one that calls Process), or from
+// the body writer, the response function, the proxy function or the cookie
+// jar: while Process runs a step it takes effect as the step returns,
+// before Process does; on the use_threads worker it returns at once (the
+// worker cannot join itself), the node is free for a new request at once,
+// no byte is written after it, and the worker ends as the callback returns
+// — the owner's next Request, Do, CancelRequest or Close waits for that,
+// and Process finishes the cleanup once it has happened. It does not cancel
+// a Do, which is canceled through its context.
 //
 // Godot: HTTPRequest.cancel_request()
 func (n *HTTPRequest) CancelRequest() { n.cancel() }
