@@ -208,7 +208,6 @@ func TestFilesSymlinkFollowed(t *testing.T) {
 // the temporary file exists, between two parts of the body).
 func TestFilesChangedMidDownload(t *testing.T) {
 	type tc struct {
-		inPlace bool
 		mutate  func(t *testing.T, dir, target string)
 		want    Result
 		wantErr error
