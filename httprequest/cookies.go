@@ -26,6 +26,11 @@ import (
 // parsed by net/http's rules. So a redirect that sets a cookie sends it on
 // the next hop, and a hop to another host gets only that host's cookies (the
 // jar decides; net/http/cookiejar applies the domain and path rules).
+// The jar also decides how much it keeps: net/http/cookiejar keeps every
+// cookie it accepts, for as long as it lives, and sends them all, so a
+// server that sets many or large cookies makes every later request to its
+// domain as large (a Cookie line no server takes); a long-lived jar facing
+// servers it does not trust wants limits of its own (gdfetch's are curl's).
 
 // SetCookieJar sets the cookie jar (nil, the default: no cookies, as in
 // Godot). net/http/cookiejar works. The jar is called on the goroutine that
@@ -88,16 +93,28 @@ func (r *run) withJarCookies(headers []string) []string {
 }
 
 // storeCookies gives the jar the Set-Cookie lines of the response head just
-// received for the current hop (every hop, 3xx included).
+// received for the current hop (every hop, 3xx included). Only a line whose
+// field name is exactly Set-Cookie counts: the lenient head keeps
+// "Set-Cookie : a=1" as a Set-Cookie header (Godot's stripping of the
+// name), but neither net/http nor curl takes a cookie from it (RFC 9112
+// §5.1 forbids the space), and a cookie that an intermediary did not see is
+// an ambiguity (§7 D2).
 func (r *run) storeCookies() {
 	jar := r.opts.cookieJar
 	if jar == nil {
 		return
 	}
-	h := r.n.client.Header()
-	if len(h["Set-Cookie"]) == 0 {
+	var values []string
+	for _, line := range r.n.client.RawHeaders() {
+		if name, value, ok := strings.Cut(line, ":"); ok && strings.EqualFold(name, "set-cookie") {
+			values = append(values, strings.TrimSpace(value))
+		}
+	}
+	if len(values) == 0 {
 		return
 	}
+	// net/http's parsing and limits for the lines.
+	h := http.Header{"Set-Cookie": values}
 	if cookies := (&http.Response{Header: h}).Cookies(); len(cookies) > 0 {
 		jar.SetCookies(r.cur.asURL(), cookies)
 	}

@@ -272,3 +272,22 @@ func TestCookieJarUnparsedPath(t *testing.T) {
 	u := &url.URL{Scheme: "http", Host: srv.Addr(), Path: "/a%zz", RawQuery: "b=1"}
 	assert.Equal(t, []string{"cookies " + u.String()}, rec.log())
 }
+
+// Only a field named exactly Set-Cookie gives the jar a cookie: the lenient
+// head keeps "Set-Cookie : a=1" (Godot strips the name), but net/http and
+// curl take no cookie from it (RFC 9112 §5.1), and strict mode refuses the
+// response (§7.4). The delivered headers are Godot's either way.
+func TestCookieJarFieldNameExact(t *testing.T) {
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\nSet-Cookie : spaced=1\r\nset-cookie:lower=1\r\nContent-Length: 0\r\n\r\n"))
+		rec := &recordingJar{}
+		require.NoError(t, n.SetCookieJar(rec))
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		require.Equal(t, ResultSuccess, o.C.Result, "%v", o.Err)
+		assert.Contains(t, o.C.Headers, "Set-Cookie : spaced=1")
+		assert.Equal(t, []string{
+			"cookies " + srv.URL("/"),
+			"set " + srv.URL("/") + " lower=1 secure=false httponly=false",
+		}, rec.log())
+	})
+}

@@ -42,7 +42,9 @@ import (
 // Options.PublicSuffixList; golang.org/x/net/publicsuffix is not a dependency
 // of cmd): a Domain attribute naming a multi-label public suffix such as
 // co.uk is accepted, so a host under co.uk can set a cookie that every other
-// host under co.uk is sent (TestCookiePublicSuffixAccepted).
+// host under co.uk is sent (TestCookiePublicSuffixAccepted). curl's limits
+// on what a jar takes and sends are kept (curlTakes, fetchJar.Cookies;
+// TestFetchJarCurlRules).
 //
 //	    --proxy-user U:P     the proxy's credentials (Proxy-Authorization: Basic, sent to
 //	                         the proxy only: on its absolute-form requests and CONNECTs)
@@ -312,9 +314,30 @@ type fetchJar struct {
 	given []*http.Cookie
 }
 
-// Cookies is the jar's answer, remembered as given.
+// curl's limits on what its jar takes and sends (lib/cookie.h, 7.84 and
+// later): net/http/cookiejar has none, so a server could grow the jar, the
+// -c file and every later request's Cookie line without bound.
+const (
+	maxSetCookies  = 50   // cookies taken from one response
+	maxCookieBytes = 4096 // a cookie's name and value together
+	maxCookiesSent = 150  // cookies in one Cookie line
+	maxCookieLine  = 8190 // the Cookie line's value
+	// Max-Age is capped at 400 days (RFC 6265bis §5.6.2): a larger one
+	// overflows cookiejar's time arithmetic and deletes the cookie.
+	maxCookieAge = 400 * 24 * 60 * 60
+)
+
+// Cookies is the jar's answer, up to curl's limits (maxCookiesSent cookies,
+// a maxCookieLine-byte line), remembered as given.
 func (j *fetchJar) Cookies(u *url.URL) []*http.Cookie {
 	c := j.Jar.Cookies(u)
+	size := 0
+	for i, k := range c {
+		if size += len(k.Name) + 1 + len(k.Value) + 2; i == maxCookiesSent || size-2 > maxCookieLine {
+			c = c[:i]
+			break
+		}
+	}
 	j.mu.Lock()
 	j.given = c
 	j.mu.Unlock()
@@ -334,6 +357,7 @@ type keptCookie struct {
 	subdomains, secure, httpOnly bool
 	expires                      int64 // Unix seconds; 0: a session cookie
 	value                        string
+	quoted                       bool // the value came in double quotes, written back in them
 	deleted                      bool
 }
 
@@ -347,8 +371,12 @@ func newFetchJar() (*fetchJar, error) {
 
 // SetCookies stores the cookies in the jar and remembers those the jar
 // accepts, filed as it files them (jarHost, jarDomain), so that -c writes
-// what the jar holds and nothing it refused.
+// what the jar holds and nothing it refused. As curl's jar it takes at most
+// maxSetCookies at a time, none larger than maxCookieBytes, and no Secure
+// cookie from a plain-http URL (localhost excepted: RFC 6265bis §5.7);
+// Max-Age is capped at maxCookieAge.
 func (j *fetchJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	cookies = curlTakes(u, cookies)
 	j.Jar.SetCookies(u, cookies)
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return // the jar ignores other schemes
@@ -366,7 +394,7 @@ func (j *fetchJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 		if !strings.HasPrefix(path, "/") {
 			path = defaultCookiePath(u.Path)
 		}
-		k := keptCookie{subdomains: !hostOnly, secure: c.Secure, httpOnly: c.HttpOnly, value: c.Value}
+		k := keptCookie{subdomains: !hostOnly, secure: c.Secure, httpOnly: c.HttpOnly, value: c.Value, quoted: c.Quoted}
 		switch {
 		case c.MaxAge < 0:
 			k.deleted = true
@@ -382,6 +410,38 @@ func (j *fetchJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 		}
 		j.kept[key] = k
 	}
+}
+
+// curlTakes is what curl's jar takes of cookies set by u (SetCookies).
+func curlTakes(u *url.URL, cookies []*http.Cookie) []*http.Cookie {
+	secure := u.Scheme == "https" || isLocalhost(jarHost(u.Host))
+	out := make([]*http.Cookie, 0, min(len(cookies), maxSetCookies))
+	for _, c := range cookies {
+		if len(out) == maxSetCookies {
+			break
+		}
+		if len(c.Name)+len(c.Value) > maxCookieBytes || (c.Secure && !secure) {
+			continue
+		}
+		if c.MaxAge > maxCookieAge {
+			cp := *c
+			cp.MaxAge = maxCookieAge
+			c = &cp
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// isLocalhost reports whether host (jarHost's form) is localhost or a
+// loopback address: a secure context for cookies, as for curl and
+// net/http/cookiejar.
+func isLocalhost(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // jarHost is net/http/cookiejar's canonical host of a URL's Host, the
@@ -510,7 +570,15 @@ func (j *fetchJar) load(file string) error {
 		host := strings.TrimPrefix(fields[0], ".")
 		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]") // curl writes "::1"; "[::1]" too
 		secure := strings.EqualFold(fields[3], "TRUE")
-		c := &http.Cookie{Name: fields[5], Value: fields[6], Path: fields[2], Secure: secure, HttpOnly: httpOnly}
+		path := fields[2]
+		if len(path) > 1 && strings.HasSuffix(path, "/") {
+			path = path[:len(path)-1] // curl writes "/p/" for /p's cookies and matches on "/p"
+		}
+		value, quoted := fields[6], false
+		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+			value, quoted = value[1:len(value)-1], true // as http.ParseSetCookie keeps it
+		}
+		c := &http.Cookie{Name: fields[5], Value: value, Quoted: quoted, Path: path, Secure: secure, HttpOnly: httpOnly}
 		if strings.EqualFold(fields[1], "TRUE") {
 			c.Domain = host
 		}
@@ -523,7 +591,7 @@ func (j *fetchJar) load(file string) error {
 		if secure {
 			scheme, port = "https", "443"
 		}
-		j.SetCookies(&url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port), Path: fields[2]}, []*http.Cookie{c})
+		j.SetCookies(&url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port), Path: path}, []*http.Cookie{c})
 	}
 	return sc.Err()
 }
@@ -552,7 +620,11 @@ func (j *fetchJar) netscape(now time.Time) []byte {
 		if k.httpOnly {
 			domain = "#HttpOnly_" + domain
 		}
-		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", domain, tf(k.subdomains), key.path, tf(k.secure), k.expires, key.name, k.value)
+		value := k.value
+		if k.quoted {
+			value = `"` + value + `"`
+		}
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", domain, tf(k.subdomains), key.path, tf(k.secure), k.expires, key.name, value)
 	}
 	return []byte(b.String())
 }

@@ -545,3 +545,91 @@ func cookieLine(req []byte) string {
 	}
 	return got
 }
+
+// fetchJar keeps what curl's jar keeps (curlTakes, Cookies): a quoted value
+// round-trips through -c and -b in its quotes; curl's "/p/" path is sent to
+// /p; at most 50 cookies from one response, none over 4096 bytes, no Secure
+// cookie from plain http (localhost excepted), Max-Age capped at 400 days
+// (a larger one overflowed cookiejar's arithmetic and deleted the cookie);
+// a Cookie line of at most 150 cookies and 8190 bytes.
+func TestFetchJarCurlRules(t *testing.T) {
+	u := func(s string) *url.URL {
+		v, err := url.Parse(s)
+		require.NoError(t, err)
+		return v
+	}
+	line := func(cs []*http.Cookie) string {
+		req := http.Request{Header: http.Header{}}
+		for _, c := range cs {
+			req.AddCookie(c)
+		}
+		return req.Header.Get("Cookie")
+	}
+	setCookies := func(lines ...string) []*http.Cookie {
+		return (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies()
+	}
+	reload := func(t *testing.T, j *fetchJar) *fetchJar {
+		file := filepath.Join(t.TempDir(), "jar")
+		require.NoError(t, os.WriteFile(file, j.netscape(time.Now()), 0o600))
+		k, err := newFetchJar()
+		require.NoError(t, err)
+		require.NoError(t, k.load(file))
+		return k
+	}
+	site := u("http://s.test/")
+
+	t.Run("quoted", func(t *testing.T) {
+		j, err := newFetchJar()
+		require.NoError(t, err)
+		j.SetCookies(site, setCookies(`q="quoted"`, `e=""`, "p=plain"))
+		assert.Contains(t, string(j.netscape(time.Now())), "\tq\t\"quoted\"\n")
+		assert.Equal(t, `q="quoted"; e=""; p=plain`, line(reload(t, j).Cookies(site)))
+	})
+	t.Run("curl-path", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "jar")
+		require.NoError(t, os.WriteFile(file, []byte("s.test\tFALSE\t/p/\tFALSE\t0\tslash\t1\n"), 0o600))
+		j, err := newFetchJar()
+		require.NoError(t, err)
+		require.NoError(t, j.load(file))
+		assert.Equal(t, "slash=1", line(j.Cookies(u("http://s.test/p"))))
+		assert.Equal(t, "slash=1", line(j.Cookies(u("http://s.test/p/x"))))
+		assert.Empty(t, j.Cookies(u("http://s.test/px")))
+	})
+	t.Run("taken", func(t *testing.T) {
+		j, err := newFetchJar()
+		require.NoError(t, err)
+		var many []string
+		for i := range 60 {
+			many = append(many, "c"+strconv.Itoa(i)+"=1")
+		}
+		j.SetCookies(site, setCookies(many...))
+		assert.Len(t, j.Cookies(site), maxSetCookies)
+		j.SetCookies(site, setCookies("big="+strings.Repeat("v", maxCookieBytes), "fits="+strings.Repeat("v", maxCookieBytes-4)))
+		got := line(j.Cookies(site))
+		assert.NotContains(t, got, "big=")
+		assert.Contains(t, got, "fits=")
+		j.SetCookies(site, setCookies("sec=1; Secure"))
+		assert.NotContains(t, line(j.Cookies(u("https://s.test/"))), "sec=1", "a Secure cookie from plain http")
+		j.SetCookies(u("http://localhost/"), setCookies("sec=1; Secure"))
+		assert.Equal(t, "sec=1", line(j.Cookies(u("https://localhost/"))))
+		j.SetCookies(site, setCookies("long=1; Max-Age=10000000000"))
+		assert.Contains(t, line(j.Cookies(site)), "long=1")
+		assert.Contains(t, string(j.netscape(time.Now())), "\tlong\t1\n")
+	})
+	t.Run("sent", func(t *testing.T) {
+		j, err := newFetchJar()
+		require.NoError(t, err)
+		for i := range 200 { // 200 responses of one cookie each
+			j.SetCookies(site, setCookies("n"+strconv.Itoa(i)+"="+strings.Repeat("v", 20)))
+		}
+		assert.Len(t, j.Cookies(site), maxCookiesSent)
+		j, err = newFetchJar()
+		require.NoError(t, err)
+		for i := range 10 {
+			j.SetCookies(site, setCookies("w"+strconv.Itoa(i)+"="+strings.Repeat("v", 4000)))
+		}
+		cs := j.Cookies(site)
+		assert.Len(t, cs, 2, "two 4003-byte cookies fit in 8190 bytes, three do not")
+		assert.LessOrEqual(t, len(line(cs)), maxCookieLine)
+	})
+}

@@ -101,7 +101,11 @@
 // The jar (-b, -c) is net/http/cookiejar's without a public suffix list
 // (unlike curl with libpsl): a Domain attribute naming a multi-label public
 // suffix such as co.uk is accepted, so one host under co.uk can set cookies
-// for all of them.
+// for all of them. It keeps curl's limits: at most 50 cookies from one
+// response, none over 4096 bytes (name and value), no Secure cookie from
+// plain http except from localhost, Max-Age capped at 400 days, and a
+// Cookie line of at most 150 cookies and 8190 bytes. A value in double
+// quotes keeps them in the -c file and on the wire, as curl's does.
 //
 // Without -x, gdfetch uses the environment's proxies as curl does
 // (HTTP_PROXY, HTTPS_PROXY, NO_PROXY and the lower-case forms), with
@@ -226,7 +230,9 @@ node properties
   -b, --cookie DATA|FILE      cookie jar on: "a=1; b=2" for the URL's host, or a curl
                               cookie file (missing: an empty jar); "" jar only (Godot sends no cookies)
   -c, --cookie-jar FILE       cookie jar on; write its cookies to FILE at the end
-                              (no public suffix list: Domain=co.uk is accepted, unlike curl)
+                              (no public suffix list: Domain=co.uk is accepted, unlike curl;
+                              curl's limits: 50 cookies a response, 4096 bytes a cookie,
+                              150 cookies and 8190 bytes a Cookie line)
       --cacert FILE           TLSOptions.client(trusted_chain from a PEM file)
   -k, --insecure              TLSOptions.client_unsafe()
       --tls-name NAME         TLSOptions.client(…, common_name_override)
