@@ -161,7 +161,9 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // net/http's Transport.
 //
 // Errors: a body that fails to read wraps a *RequestBodyError and the read
-// error, and the connection is closed; a failure to connect or before the
+// error, and the connection is closed (a body that panics closes it too,
+// and the panic reaches RoundTrip's caller: net/http's, read on its own
+// goroutine, ends the program); a failure to connect or before the
 // response head is the Godot code wrapping the cause (ErrCantResolve,
 // ErrCantConnect, ErrConnectionError…), or the context's error when the
 // request's context ended; a request it does not send (a method Godot does
@@ -563,6 +565,22 @@ func ctxOr(ctx context.Context, err error) error {
 	return err
 }
 
+// pollRequest polls c until its request is sent and its head read; when a
+// Poll panics (the request body's reader), cleanup runs before the panic
+// goes on.
+func pollRequest(c *Client, cleanup func()) {
+	done := false
+	defer func() {
+		if !done {
+			cleanup()
+		}
+	}()
+	for c.Status() == StatusRequesting {
+		_ = c.Poll()
+	}
+	done = true
+}
+
 // send writes the request on pc and reads the response head.
 func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Method, headers []string, body *trackedBody, length int64) (*http.Response, error) {
 	c := pc.c
@@ -578,9 +596,16 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 		t.discard(pc)
 		return nil, err
 	}
-	for c.Status() == StatusRequesting {
-		_ = c.Poll()
-	}
+	pollRequest(c, func() {
+		// The request's Body panicked (RequestStream: the client ended
+		// the request, CONNECTION_ERROR): the rest of the cleanup, then
+		// the panic goes on to RoundTrip's caller, who may recover — with
+		// the connection's slot free and the body closed, as on any
+		// failure.
+		stop()
+		t.discard(pc)
+		body.close()
+	})
 	st := c.Status()
 	if st == StatusBody || st == StatusConnected {
 		body.close() // written in full

@@ -216,13 +216,19 @@ var errNotRegular = errors.New("not a regular file")
 // danglingTarget follows the chain of symbolic links from link to the file
 // it names that does not exist, and returns that file's path in a directory
 // without links (the path an open through the links creates). ok is false
-// when the chain ends elsewhere, is too long, or a link's target has a ".."
-// (which the kernel resolves against the real directory, not the name).
+// when the chain ends elsewhere or is too long, when link or a link's target
+// has a ".." (which the kernel resolves against the real directory, not the
+// name), or when a target ends in "/" or "." (an open through it fails, as
+// for Godot): the caller then writes through the link.
 func danglingTarget(link string) (path string, ok bool) {
+	if hasDotDot(link) {
+		return "", false
+	}
 	p := link
 	for range maxLinkHops {
 		dest, err := os.Readlink(p)
-		if err != nil || slices.Contains(strings.Split(filepath.ToSlash(dest), "/"), "..") {
+		if err != nil || hasDotDot(dest) || strings.HasSuffix(dest, "/") || filepath.Base(dest) == "." ||
+			(filepath.Separator != '/' && strings.HasSuffix(dest, string(filepath.Separator))) {
 			return "", false
 		}
 		dir := filepath.Dir(p)
@@ -246,6 +252,11 @@ func danglingTarget(link string) (path string, ok bool) {
 		p = next
 	}
 	return "", false
+}
+
+// hasDotDot reports whether path has a ".." element.
+func hasDotDot(path string) bool {
+	return slices.Contains(strings.Split(filepath.ToSlash(path), "/"), "..")
 }
 
 // maxLinkHops is how many links danglingTarget follows (Linux's MAXSYMLINKS).

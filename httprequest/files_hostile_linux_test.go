@@ -638,3 +638,118 @@ func TestFilesResumable206NewValidator(t *testing.T) {
 		})
 	}
 }
+
+// A complete file F left by an earlier DoResumable (no state: success
+// removed it) in a directory where no new entry can be made (chattr +i; F
+// itself stays writable). The next DoResumable gets a 200 with an ETag: the
+// in-place open truncates F, then the state file cannot be written: the
+// download goes on without a state (the old one is gone, so the next call
+// starts over) instead of ending R10 with F emptied.
+func TestFilesResumableStateFailKeepsFile(t *testing.T) {
+	chattr, err := exec.LookPath("chattr")
+	if err != nil {
+		t.Skip("no chattr")
+	}
+	content := strings.Repeat("n", 1000)
+	url := afRangeServer(t, content, `"v2"`, nil)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f.bin")
+	good := strings.Repeat("g", 500)
+	require.NoError(t, os.WriteFile(file, []byte(good), 0o644))
+	if out, err := exec.Command(chattr, "+i", dir).CombinedOutput(); err != nil {
+		t.Skipf("chattr: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command(chattr, "-i", dir).Run() })
+	n := newNode(t)
+	require.NoError(t, n.SetDownloadFile(file))
+	ctx, cancel := context.WithTimeout(context.Background(), maxWait)
+	defer cancel()
+	r, err := n.DoResumable(ctx, url, nil)
+	t.Logf("result %v code %d err %v", r.Result, r.ResponseCode, err)
+	got := string(fileBytes(t, file))
+	if r.Result != ResultSuccess {
+		assert.Equal(t, good, got, "a failed DoResumable destroyed download_file (%d bytes left)", len(got))
+	} else {
+		assert.Equal(t, content, got)
+	}
+}
+
+// download_file "<dir>/ldir/../out", where ldir links to real/sub: the
+// kernel resolves ".." against the real directory (real/), where "out" is
+// a dangling link to "missing". fopen through that path creates
+// real/missing, and so does the port (a path with ".." is written through
+// the kernel's resolution, in place), not <dir>/missing (filepath.Dir
+// cleans "ldir/.." by its text).
+func TestFilesDanglingLinkThroughDotDot(t *testing.T) {
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		dir := t.TempDir()
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, "real", "sub"), 0o755))
+		require.NoError(t, os.Symlink(filepath.Join(dir, "real", "sub"), filepath.Join(dir, "ldir")))
+		require.NoError(t, os.Symlink("missing", filepath.Join(dir, "real", "out")))
+		target := filepath.Join(dir, "ldir") + "/../out" // not Cleaned
+		require.NoError(t, n.SetDownloadFile(target))
+		srv := serve(t, testserver.Respond(afResp()))
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		require.Equal(t, ResultSuccess, o.C.Result, "err %v", o.Err)
+		_, err := os.Stat(filepath.Join(dir, "missing"))
+		assert.ErrorIs(t, err, os.ErrNotExist, "wrote <dir>/missing, a file fopen would not touch")
+		b, err := os.ReadFile(filepath.Join(dir, "real", "missing"))
+		assert.NoError(t, err, "real/missing (what fopen creates) not written")
+		assert.Equal(t, afBody, string(b))
+	})
+}
+
+// A dangling link whose target ends in "/" ("link" -> "newdir/"): the
+// kernel refuses to create a file through it (EISDIR), so Godot's fopen
+// fails (R10), and so does the port: no regular file "newdir" is made.
+func TestFilesDanglingLinkTrailingSlash(t *testing.T) {
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		dir := t.TempDir()
+		link := filepath.Join(dir, "link")
+		require.NoError(t, os.Symlink("newdir/", link))
+		_, ferr := os.OpenFile(link, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+		require.Error(t, ferr, "the kernel opened it")
+		t.Logf("fopen through the link: %v", ferr)
+		require.NoError(t, n.SetDownloadFile(link))
+		srv := serve(t, testserver.Respond(afResp()))
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		assert.Equal(t, ResultDownloadFileCantOpen, o.C.Result, "err %v; entries %v", o.Err, dirEntries(t, dir))
+	})
+}
+
+// use_threads, atomic: the worker finished (completion queued), then the
+// target is replaced by a non-empty directory before the Process that
+// delivers: the rename fails, R11 with code and headers, no temporary file
+// left; then a panic in OnRequestCompleted of a successful one still
+// commits the file, and the node is usable.
+func TestFilesThreadsCommitAtDelivery(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "out")
+	require.NoError(t, os.WriteFile(target, []byte("old"), 0o644))
+	n := newNode(t)
+	require.NoError(t, n.SetUseThreads(true))
+	require.NoError(t, n.SetDownloadFile(target))
+	var got []Result
+	n.OnRequestCompleted(func(r Result, code int, h []string, b []byte) { got = append(got, r) })
+	srv := serve(t, testserver.Respond(afResp()))
+	require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+	queued := func() bool { n.mu.Lock(); defer n.mu.Unlock(); return len(n.queue) > 0 }
+	require.Eventually(t, queued, 10*time.Second, 100*time.Microsecond)
+	require.NoError(t, os.Remove(target))
+	require.NoError(t, os.Mkdir(target, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(target, "x"), nil, 0o644))
+	n.Process()
+	require.Len(t, got, 1)
+	assert.Equal(t, ResultDownloadFileWriteError, got[0], "last error %v", n.LastError())
+	assert.Equal(t, []string{"out"}, dirEntries(t, dir), "temporary file left")
+
+	require.NoError(t, os.RemoveAll(target))
+	n.OnRequestCompleted(func(Result, int, []string, []byte) { panic("handler") })
+	srv2 := serve(t, testserver.Respond(afResp()))
+	require.NoError(t, n.Request(srv2.URL("/"), nil, httpclient.MethodGet, ""))
+	require.Eventually(t, queued, 10*time.Second, 100*time.Microsecond)
+	assert.PanicsWithValue(t, "handler", n.Process)
+	assert.Equal(t, afBody, string(fileBytes(t, target)))
+	assert.Equal(t, []string{"out"}, dirEntries(t, dir))
+	assert.NoError(t, n.Request(srv2.URL("/"), nil, httpclient.MethodGet, ""), "node not free")
+}

@@ -253,7 +253,11 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 			if next.validator() == "" || !isIdentity(h) {
 				return nil, nil // nothing to resume this body with later
 			}
-			return saveState(statePath, next), nil
+			// Best effort: the file is open, truncated, when this runs;
+			// failing now would leave it empty. Without a state the next
+			// call starts over, which is safe (the old state is gone).
+			save := saveState(statePath, next)
+			return func() error { _ = save(); return nil }, nil
 		}
 		return nil, fmt.Errorf("%w (status %d)", ErrResumeStatus, code)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/pflag"
@@ -464,8 +465,12 @@ func openDevice(ctx context.Context, cfg *config) error {
 		cfg.device = o.f
 		return nil
 	case <-ctx.Done():
-		// The open blocks in the kernel until a reader comes: be that
-		// reader for a moment, so that it returns, and close both.
+		// A FIFO's open blocks in the kernel until a reader comes: be
+		// that reader for a moment, so that it returns, and close both.
+		// (Should that fail, the open is left to the process's exit.)
+		if fi.Mode()&fs.ModeNamedPipe == 0 {
+			return ctx.Err()
+		}
 		if r := openFIFOReader(cfg.output); r != nil {
 			if o := <-done; o.f != nil {
 				o.f.Close()
