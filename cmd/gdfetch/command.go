@@ -30,6 +30,9 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gdfetch: %v\n(gdfetch --help for the flags)\n", err)
+		if ue := (*usageError)(nil); errors.As(err, &ue) {
+			return ue.exitCode()
+		}
 		return exitUsage
 	}
 	n := httprequest.New()

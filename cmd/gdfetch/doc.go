@@ -43,7 +43,10 @@
 // # Flags (curl's name, the Godot property)
 //
 //	-X, --request METHOD      request's method (Godot's nine; -d makes it POST)
-//	-H, --header LINE         custom_headers, repeatable, sent in order
+//	-H, --header LINE         custom_headers, repeatable, sent in order; curl's forms:
+//	                          "Name;" an empty header, "Name:" none (for Host, User-Agent,
+//	                          Accept, Accept-Encoding and Content-Length, which Godot's
+//	                          request always has, an empty one), @FILE the file's lines
 //	-d, --data DATA|@FILE     request_data (curl's rules: an @FILE's content — @- standard
 //	                          input, read whole; -T - streams it — without CR/LF, a
 //	                          literal value as given; -d and --data-binary values joined
@@ -59,7 +62,8 @@
 //	                          name", Content-Type: application/octet-stream; a field
 //	                          with neither)
 //	-T, --upload-file FILE    FILE as the body, streamed (RequestStream), Content-Length
-//	                          its size; "-" standard input, chunked; PUT unless -X; a URL
+//	                          its size (none for an empty file, as Godot sends an empty
+//	                          body; curl sends 0); "-" standard input, chunked; PUT unless -X; a URL
 //	                          whose path is empty or ends in / gets FILE's name, percent-
 //	                          encoded, before the query (curl's rule)
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"; an -H User-Agent
@@ -169,7 +173,10 @@
 //	  … a binary body to a terminal       23  CURLE_WRITE_ERROR (curl's warning; -o - writes it)
 //	RESULT_REDIRECT_LIMIT_REACHED         47  CURLE_TOO_MANY_REDIRECTS
 //	RESULT_TIMEOUT                        28  CURLE_OPERATION_TIMEDOUT
-//	a bad flag, argument or URL            2
+//	a bad flag or argument                 2
+//	a malformed URL                        3  CURLE_URL_MALFORMAT
+//	a scheme other than http, https        1  CURLE_UNSUPPORTED_PROTOCOL
+//	an -T, -F or -H @ file not readable   26  CURLE_READ_ERROR
 //	--fail and a response code ≥ 400      22  CURLE_HTTP_RETURNED_ERROR
 //	interrupted (Ctrl-C)                 130  death by SIGINT, which shells report as 130
 //
@@ -186,11 +193,19 @@ const usage = `usage: gdfetch [flags] URL      one request through a Godot HTTPR
        gdfetch serve [--port 8080] [--addr 127.0.0.1]   that backend alone
        gdfetch help               this text (also: -h, --help)
 
-Flags may come after the URL. A URL without a scheme gets http://.
+Flags may come after the URL. A URL without a scheme gets http://. Its user:password@ is sent
+as curl sends it (Authorization: Basic, unless -H gives one; Godot's node drops it). The URL
+goes as Godot sends it (unlike curl): a space or a non-ASCII byte raw, a query needs a path
+(http://h/?q, not http://h?q), an IPv6 host needs 4 characters ([::1] is refused; write
+[0:0:0:0:0:0:0:1]) and is sent in Host without brackets. Godot's reading of a response
+too: an HTTP/1.0 body without Content-Length or Connection: close is empty, and a status
+line without any header line is RESULT_NO_RESPONSE (exit 52).
 
 request
   -X, --request METHOD        method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH
-  -H, --header 'Name: value'  custom_headers; repeatable, sent in order
+  -H, --header 'Name: value'  custom_headers; repeatable, sent in order; curl's 'Name;' (empty),
+                              'Name:' (none; Godot's Host, User-Agent, Accept, Accept-Encoding,
+                              Content-Length: sent empty) and @FILE
   -d, --data DATA|@FILE       request_data (@FILE without its CR/LF; @- stdin); method POST unless -X;
                               no Content-Type is added; -d and --data-binary values are joined
                               with '&' in command-line order
@@ -198,11 +213,12 @@ request
   -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
                               multipart/form-data part, repeatable; files are streamed; POST unless -X;
                               curl's ;type= ;filename= ;headers= ;encoder= are refused (exit 2)
-  -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size; - stdin, chunked);
+  -T, --upload-file FILE      FILE as the body, streamed (Content-Length: its size, none when 0;
+                              - stdin, chunked);
                               PUT unless -X; a URL whose path is empty or ends in / gets FILE's name
                               (percent-encoded)
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"; an -H User-Agent
-                              line wins
+                              line wins; -A "" sends an empty one (curl: none)
 node properties
   -o, --output FILE           download_file ("-o -", or the file stdout goes to: stdout, even a binary
                               body to a terminal: without -o one with a NUL byte is not written there,
@@ -263,6 +279,7 @@ not writable (a closed pipe), or a binary body refused by a terminal; 28 TIMEOUT
 35 TLS_HANDSHAKE_ERROR (60 when the certificate failed verification); 47 REDIRECT_LIMIT_REACHED;
 52 NO_RESPONSE, or CONNECTION_ERROR closed before the response head ("empty reply");
 56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED;
-63 BODY_SIZE_LIMIT_EXCEEDED; 2 bad flag or URL; 22 --fail; 33 -C -: a 206 that does not
-continue the file; Ctrl-C: death by SIGINT after cleanup (shells report 130).
+63 BODY_SIZE_LIMIT_EXCEEDED; 2 bad flag; 3 bad URL; 1 a scheme other than http(s);
+26 an -T/-F/-H @ file not readable; 22 --fail; 33 -C -: a 206 that does not continue the
+file; Ctrl-C: death by SIGINT after cleanup (shells report 130).
 `

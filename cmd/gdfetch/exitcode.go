@@ -15,7 +15,10 @@ import (
 const (
 	exitOK          = 0
 	exitFailed      = 1   // RESULT_REQUEST_FAILED (never produced) and internal failures
-	exitUsage       = 2   // a bad flag, argument or URL
+	exitUsage       = 2   // a bad flag or argument
+	exitProtocol    = 1   // CURLE_UNSUPPORTED_PROTOCOL: a scheme other than http and https
+	exitURL         = 3   // CURLE_URL_MALFORMAT
+	exitRead        = 26  // CURLE_READ_ERROR: an -T, -F or -H @ file that cannot be read
 	exitResolve     = 6   // CURLE_COULDNT_RESOLVE_HOST
 	exitConnect     = 7   // CURLE_COULDNT_CONNECT
 	exitPartial     = 18  // CURLE_PARTIAL_FILE

@@ -107,14 +107,19 @@ func TestExitCodesOverLoopback(t *testing.T) {
 		{"empty reply: closed without answering", []string{b.url("/close")}, 52, "RESULT_CONNECTION_ERROR (4)"},
 		{"empty reply: closed inside the status line", []string{statusCut.URL("/")}, 52, "connection closed by peer"},
 		{"connection: reset without answering", []string{reset.URL("/")}, 56, "RESULT_CONNECTION_ERROR (4)"},
-		{"bad URL", []string{"http://[::1/"}, 2, "bad URL"},
+		{"bad URL", []string{"http://[::1/"}, 3, "bad URL"},
+		{"unsupported scheme", []string{"htp://a.test/"}, 1, "bad URL"},
+		{"upload file missing", []string{"-T", "/nonexistent/file", b.url("/")}, 26, "-T"},
+		{"form file missing", []string{"-F", "a=</nonexistent/file", b.url("/")}, 26, "-F"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := gdfetch(t, tt.args...)
 			assert.Equal(t, tt.code, code, stderr)
 			assert.Contains(t, stderr, tt.stderr)
-			if tt.code != 0 && tt.code != 2 && tt.code != 22 {
+			switch tt.code {
+			case exitOK, exitUsage, exitHTTPError, exitProtocol, exitURL, exitRead: // before any request
+			default:
 				assert.Contains(t, stderr, "(exit "+strconv.Itoa(tt.code)+")")
 			}
 		})

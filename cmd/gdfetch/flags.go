@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -56,12 +57,30 @@ type config struct {
 	device *os.File // -o naming a device or FIFO (/dev/null), opened: the body writer (command.go)
 }
 
-// usageError is a command-line mistake: exit status 2 with its message.
-type usageError struct{ msg string }
+// usageError is a command-line mistake: exit status 2 with its message, or
+// curl's own status for it (code: 3 for a malformed URL, 1 for a scheme
+// other than http and https, 26 for an upload file that cannot be read).
+type usageError struct {
+	msg  string
+	code int
+}
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+// exitCode is the status the mistake exits with.
+func (e *usageError) exitCode() int {
+	if e.code != 0 {
+		return e.code
+	}
+	return exitUsage
+}
+
+func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
+
+// usageCodef is usagef with curl's exit status for the mistake.
+func usageCodef(code int, format string, a ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, a...), code: code}
+}
 
 // rawFlags are the flag values as pflag fills them in.
 type rawFlags struct {
@@ -147,11 +166,25 @@ func parseFetch(args []string) (*config, error) {
 	}
 	target := withScheme(fs.Arg(0))
 	if _, err := wire.ParseRequestURL(target); err != nil {
-		return nil, usagef("bad URL %q: %v", withoutPassword(fs.Arg(0)), err)
+		code := exitURL
+		if scheme, _, ok := strings.Cut(target, "://"); ok && !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") {
+			code = exitProtocol
+		}
+		return nil, usageCodef(code, "bad URL %q: %v", withoutPassword(fs.Arg(0)), err)
+	}
+	headers, err := curlHeaders(f.headers)
+	if err != nil {
+		return nil, err
+	}
+	if auth, ok := urlCredentials(target); ok && !wire.HasLinePrefix(headers, "authorization:") {
+		// curl sends a URL's user:password as Basic credentials; Godot's
+		// node drops them (§2.5.5). Sent as a header they also go as
+		// curl's do: to the URL's origin only (COMPAT Q8).
+		headers = append(headers, auth)
 	}
 	c := &config{
 		url:          target,
-		headers:      f.headers,
+		headers:      headers,
 		output:       f.output,
 		maxRedirects: f.maxRedirs,
 		noGzip:       f.noGzip,
@@ -161,13 +194,14 @@ func parseFetch(args []string) (*config, error) {
 		keepAlive: f.keepAlive, drain: f.drain, inPlace: f.inPlace,
 		include: f.include, silent: f.silent, verbose: f.verbose, json: f.json, fail: f.fail,
 	}
-	if f.userAgent != "" && !wire.HasLinePrefix(f.headers, "user-agent:") {
-		c.headers = append(c.headers, "User-Agent: "+f.userAgent) // an -H User-Agent line wins, as curl
+	if fs.Changed("user-agent") && !wire.HasLinePrefix(headers, "user-agent:") {
+		// An -H User-Agent line wins, as curl; -A "" sends an empty one in
+		// place of Godot's (curl sends none; the node always sends one).
+		c.headers = append(c.headers, strings.TrimSpace("User-Agent: "+f.userAgent))
 	}
-	if err := checkHeaderFlags(f.headers); err != nil {
+	if err := checkHeaderFlags(c.headers); err != nil {
 		return nil, err
 	}
-	var err error
 	if c.body, c.hasBody, err = readData(f.data); err != nil {
 		return nil, err
 	}
@@ -443,6 +477,68 @@ func tlsOptions(cacert string, insecure bool, name string) (*httpclient.TLSOptio
 		return httpclient.TLSClient(pool, name), nil
 	}
 	return nil, nil
+}
+
+// curlHeaders translates curl's -H forms: "@FILE" is the header lines of
+// FILE (one a line, CR LF or LF); "Name;" is a header with an empty value,
+// sent as "Name:"; "Name:" with nothing after it removes a header curl
+// would add — here it is left out, except for the lines Godot's request
+// adds itself (Host, User-Agent, Accept, Accept-Encoding, Content-Length),
+// which it replaces by the empty line: the node cannot leave them out.
+func curlHeaders(in []string) ([]string, error) {
+	var out []string
+	for _, h := range in {
+		lines := []string{h}
+		if file, ok := strings.CutPrefix(h, "@"); ok {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return nil, usageCodef(exitRead, "-H @%s: %v", file, err)
+			}
+			lines = strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
+		}
+		for _, l := range lines {
+			if l == "" && len(lines) > 1 {
+				continue // a file's blank lines
+			}
+			if name, ok := strings.CutSuffix(l, ";"); ok && name != "" && !strings.ContainsAny(name, ":; \t") {
+				out = append(out, name+":")
+				continue
+			}
+			if name, value, ok := strings.Cut(l, ":"); ok && name != "" && strings.TrimSpace(value) == "" {
+				switch strings.ToLower(strings.TrimSpace(name)) {
+				case "host", "user-agent", "accept", "accept-encoding", "content-length":
+					out = append(out, strings.TrimSpace(name)+":")
+				}
+				continue
+			}
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// urlCredentials is the "Authorization: Basic" line for rawURL's
+// user:password (percent-decoded, as curl), if it has any.
+func urlCredentials(rawURL string) (string, bool) {
+	_, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return "", false
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return "", false
+	}
+	user, pass, _ := strings.Cut(authority[:at], ":")
+	u, err1 := url.PathUnescape(user)
+	p, err2 := url.PathUnescape(pass)
+	if err1 != nil || err2 != nil {
+		u, p = user, pass
+	}
+	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+p)), true
 }
 
 // checkHeaderFlags refuses an -H line the request would refuse later: one

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -172,6 +173,9 @@ func TestParseFetchErrors(t *testing.T) {
 		{"-I with -F", []string{"-I", "-F", "a=b", "http://a/"}, "one request method"},
 		{"-I with -T", []string{"-I", "-T", "doc.go", "http://a/"}, "one request method"},
 	}
+	// curl's own status for a malformed URL (3), a scheme it has no
+	// protocol for (1), and a file it cannot read (26); 2 for the rest.
+	codes := map[string]int{"bad scheme": exitProtocol, "bad port": exitURL}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := parseFetch(tt.args)
@@ -179,7 +183,11 @@ func TestParseFetchErrors(t *testing.T) {
 			require.ErrorAs(t, err, &ue)
 			assert.Contains(t, ue.Error(), tt.msg)
 			code, _, stderr := gdfetch(t, tt.args...)
-			assert.Equal(t, exitUsage, code)
+			want, ok := codes[tt.name]
+			if !ok {
+				want = exitUsage
+			}
+			assert.Equal(t, want, code)
 			assert.Contains(t, stderr, tt.msg)
 		})
 	}
@@ -249,7 +257,7 @@ func TestNoPasswordInMessages(t *testing.T) {
 		{"-x", "http://alice:s3cret#x@127.0.0.1:0", "http://example.com/"},
 	} {
 		code, _, stderr := gdfetch(t, args...)
-		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
+		assert.Contains(t, []int{exitUsage, exitURL}, code, "%v: %s", args, stderr)
 		assert.NotContains(t, stderr, "s3cret", "%v", args)
 	}
 	// The node's own refusal of a URL (a NUL, CR/LF, a space in the host).
@@ -349,4 +357,47 @@ func TestHelpWordAndVersion(t *testing.T) {
 		assert.Regexp(t, `^gdfetch \S+ \(github.com/gdhttp/gdhttp\) go\S+ \S+/\S+\nUser-Agent: GodotEngine/`+
 			regexp.QuoteMeta(godot.Version)+` \(`+regexp.QuoteMeta(godot.OSName(runtime.GOOS))+`\)\n$`, out, "%q", args)
 	}
+}
+
+// curl's -H forms (curlHeaders): "Name;" an empty header, "Name:" a header
+// left out — or, for one Godot's request adds itself, replaced by the empty
+// line — and "@FILE" the file's lines.
+func TestCurlHeaderForms(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "headers")
+	require.NoError(t, os.WriteFile(file, []byte("X-From-File: 1\r\nX-Second: 2\n\n"), 0o600))
+	got, err := curlHeaders([]string{"X-Empty;", "X-Gone:", "X-Gone-Too:  ", "Accept:", "host:", "X-Kept: v", "@" + file, "NoColon"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"X-Empty:", "Accept:", "host:", "X-Kept: v", "X-From-File: 1", "X-Second: 2", "NoColon"}, got)
+	_, err = curlHeaders([]string{"@/nonexistent/headers"})
+	var ue *usageError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, exitRead, ue.exitCode())
+}
+
+// A URL's user:password goes as curl sends it, Basic credentials
+// (percent-decoded), unless an -H Authorization line is given; --json's
+// "url" does not show the password.
+func TestURLCredentials(t *testing.T) {
+	line, ok := urlCredentials("http://us%40er:p%3Ass@h.test:8080/p@q?x=@")
+	require.True(t, ok)
+	assert.Equal(t, "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte("us@er:p:ss")), line)
+	line, ok = urlCredentials("http://user@h.test/")
+	require.True(t, ok)
+	assert.Equal(t, "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte("user:")), line)
+	_, ok = urlCredentials("http://h.test/a@b")
+	assert.False(t, ok)
+
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	u := "http://alice:s3cret@" + srv.Addr() + "/"
+	code, stdout, stderr := gdfetch(t, "-s", "--json", u)
+	require.Equal(t, exitOK, code, stderr)
+	assert.NotContains(t, stdout, "s3cret")
+	code, _, stderr = gdfetch(t, "-s", "-H", "Authorization: Bearer t", "-A", "", u)
+	require.Equal(t, exitOK, code, stderr)
+	reqs := srv.Requests()
+	require.Len(t, reqs, 2)
+	assert.Contains(t, string(reqs[0]), "\r\nAuthorization: Basic "+base64.StdEncoding.EncodeToString([]byte("alice:s3cret"))+"\r\n")
+	assert.Contains(t, string(reqs[1]), "\r\nAuthorization: Bearer t\r\n")
+	assert.NotContains(t, string(reqs[1]), "Basic")
+	assert.Contains(t, string(reqs[1]), "\r\nUser-Agent:\r\n", `-A "": an empty User-Agent in place of Godot's`)
 }

@@ -141,7 +141,7 @@ type jsonTrace struct {
 // is a string when it is UTF-8, else body_base64.
 func writeJSON(w io.Writer, cfg *config, ex *exchange, bodySize, downloaded int64, code int) error {
 	j := jsonCompletion{
-		URL: cfg.url, Result: int(ex.Result), ResultName: ex.Result.String(),
+		URL: withoutPassword(cfg.url), Result: int(ex.Result), ResultName: ex.Result.String(),
 		ResponseCode: ex.ResponseCode, Headers: ex.Headers, DownloadFile: cfg.output,
 		BodySize: bodySize, Downloaded: downloaded, ExitCode: code,
 		ElapsedMS: float64(ex.Elapsed) / float64(time.Millisecond),

@@ -38,7 +38,7 @@ func parseUpload(form []string, file string) (*upload, error) {
 		if file != "-" {
 			fi, err := os.Stat(file)
 			if err != nil {
-				return nil, usagef("-T: %v", err)
+				return nil, usageCodef(exitRead, "-T: %v", err)
 			}
 			if !fi.Mode().IsRegular() {
 				return nil, usagef("-T %s: not a regular file", file)
@@ -63,14 +63,14 @@ func parseUpload(form []string, file string) (*upload, error) {
 		case strings.HasPrefix(value, "<"):
 			b, err := os.ReadFile(value[1:])
 			if err != nil {
-				return nil, usagef("-F %s: %v", name, err)
+				return nil, usageCodef(exitRead, "-F %s: %v", name, err)
 			}
 			m.Field(name, string(b))
 		default:
 			m.Field(name, value)
 		}
 		if err := m.Err(); err != nil {
-			return nil, usagef("-F %s: %v", name, err)
+			return nil, usageCodef(exitRead, "-F %s: %v", name, err)
 		}
 	}
 	return &upload{form: m}, nil
