@@ -322,7 +322,7 @@ const (
 	maxCookieBytes = 4096 // a cookie's name and value together
 	maxCookiesSent = 150  // cookies in one Cookie line
 	maxCookieLine  = 8190 // the Cookie line's value
-	// Max-Age is capped at 400 days (RFC 6265bis §5.6.2): a larger one
+	// Max-Age is capped at 400 days (RFC 6265bis section 5.6.2): a larger one
 	// overflows cookiejar's time arithmetic and deletes the cookie.
 	maxCookieAge = 400 * 24 * 60 * 60
 )
@@ -373,7 +373,7 @@ func newFetchJar() (*fetchJar, error) {
 // accepts, filed as it files them (jarHost, jarDomain), so that -c writes
 // what the jar holds and nothing it refused. As curl's jar it takes at most
 // maxSetCookies at a time, none larger than maxCookieBytes, and no Secure
-// cookie from a plain-http URL (localhost excepted: RFC 6265bis §5.7);
+// cookie from a plain-http URL (localhost excepted: RFC 6265bis section 5.7);
 // Max-Age is capped at maxCookieAge.
 func (j *fetchJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 	cookies = curlTakes(u, cookies)
