@@ -212,8 +212,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
-		if reused && attempt == 0 && ctx.Err() == nil && retryable(method, req.Header) && body.rewind(req) {
-			continue // the server may have closed the idle connection as it was reused
+		if reused && attempt == 0 && ctx.Err() == nil && !errors.As(err, new(*RequestBodyError)) &&
+			retryable(method, req.Header) && body.rewind(req) {
+			// The server may have closed the idle connection as it was
+			// reused (not when the body failed to read: net/http's rule).
+			continue
 		}
 		body.close()
 		return nil, err

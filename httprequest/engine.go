@@ -305,9 +305,14 @@ func (r *run) stepResponded() bool {
 // retryReused: a request on a kept connection (connection-reuse option) that
 // failed before any response arrived is sent once more on a new connection,
 // for the idempotent methods (the server may have closed the idle connection
-// just as it was reused; net/http does the same).
+// just as it was reused; net/http does the same). Not when the request's
+// body failed to read: the connection was not at fault, and the body would
+// be sent twice (net/http does not retry that either).
 func (r *run) retryReused() bool {
 	if !r.reused || r.retried || r.gotResponse() {
+		return false
+	}
+	if errors.As(r.n.client.LastError(), new(*httpclient.RequestBodyError)) {
 		return false
 	}
 	switch r.method {

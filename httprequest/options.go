@@ -270,7 +270,8 @@ func (n *HTTPRequest) DrainPerStep() bool { return n.opts.drainPerStep }
 // (httpclient.Client.Reusable; such bytes would otherwise be read as the
 // next response, §7 D2); a request with an idempotent method (GET, HEAD,
 // OPTIONS, TRACE, PUT, DELETE) that fails on it before any response is
-// sent once more on a new connection. Another method (POST, PATCH) is not
+// sent once more on a new connection — unless its own body failed to read
+// (a *httpclient.RequestBodyError), which no new connection mends. Another method (POST, PATCH) is not
 // sent twice, as in net/http: against a server that closes after each
 // response without saying so (tinyproxy does), a POST sent before its FIN
 // arrives ends RESULT_CONNECTION_ERROR; so does a streamed body

@@ -2,10 +2,12 @@ package httpclient
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,4 +61,53 @@ func TestTransportBodyPanics(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	assert.Equal(t, "ok", string(b))
+}
+
+type failBody struct{ n, failAt int }
+
+func (b *failBody) Read(p []byte) (int, error) {
+	if b.n >= b.failAt {
+		return 0, errors.New("disk read error")
+	}
+	k := min(len(p), b.failAt-b.n)
+	clear(p[:k])
+	b.n += k
+	return k, nil
+}
+
+func (b *failBody) Close() error { return nil }
+
+// A body read error on a reused connection is the caller's failure, not a
+// stale connection: the Transport does not take the body again from
+// GetBody and resend it (net/http never retries a body read error; the
+// upload audit of session 21).
+func TestTransportBodyErrorNotRetried(t *testing.T) {
+	var puts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			puts.Add(1)
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+	tr := &Transport{}
+	defer tr.CloseIdleConnections()
+	cl := &http.Client{Transport: tr}
+	resp, err := cl.Get(srv.URL + "/warm")
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	require.NoError(t, resp.Body.Close())
+
+	var gets atomic.Int32
+	req, err := http.NewRequest(http.MethodPut, srv.URL+"/up", nil)
+	require.NoError(t, err)
+	req.Body, req.ContentLength = &failBody{failAt: 200_000}, 1<<20
+	req.GetBody = func() (io.ReadCloser, error) { gets.Add(1); return &failBody{failAt: 200_000}, nil }
+	_, err = cl.Do(req)
+	var be *RequestBodyError
+	require.ErrorAs(t, err, &be)
+	srv.Close()
+	assert.Zero(t, gets.Load(), "GetBody calls")
+	assert.LessOrEqual(t, puts.Load(), int32(1), "PUT attempts that reached the server")
 }
