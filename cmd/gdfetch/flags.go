@@ -176,10 +176,11 @@ func parseFetch(args []string) (*config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if auth, ok := urlCredentials(target); ok && !wire.HasLinePrefix(headers, "authorization:") {
-		// curl sends a URL's user:password as Basic credentials; Godot's
-		// node drops them (§2.5.5). Sent as a header they also go as
-		// curl's do: to the URL's origin only (COMPAT Q8).
+	if auth, ok := urlCredentials(target); ok && !wire.HasLinePrefix(headers, "authorization:") && !wire.HasLinePrefix(f.headers, "authorization:") {
+		// curl sends a URL's user:password as Basic credentials (an -H
+		// Authorization line replaces them, "Authorization:" removes
+		// them); Godot's node drops them (§2.5.5). Sent as a header they
+		// also go as curl's do: to the URL's origin only (COMPAT Q8).
 		headers = append(headers, auth)
 	}
 	c := &config{
