@@ -125,7 +125,7 @@ func openAppend(target string, restore bool) (*download, error) {
 	if err := notRegular(target); err != nil {
 		return nil, cantOpen(err)
 	}
-	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o666)
+	f, err := openRegular(target, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o666)
 	if err != nil {
 		return nil, cantOpen(err)
 	}
@@ -168,7 +168,7 @@ func openDownload(target string, inPlace bool) (*download, error) {
 		}
 	}
 	// Godot: FileAccess::open(path, WRITE) — create or truncate.
-	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	f, err := openRegular(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		return nil, cantOpen(err)
 	}
@@ -203,7 +203,7 @@ func atomicTarget(target string) (string, bool, error) {
 		return "", false, &fs.PathError{Op: "open", Path: target, Err: syscall.EISDIR}
 	}
 	// Can the target itself be written? Open for writing without O_TRUNC.
-	f, err := os.OpenFile(target, os.O_WRONLY, 0)
+	f, err := openRegular(target, os.O_WRONLY, 0)
 	if err != nil {
 		return "", false, err
 	}
@@ -212,6 +212,27 @@ func atomicTarget(target string) (string, bool, error) {
 }
 
 var errNotRegular = errors.New("not a regular file")
+
+// openRegular opens path as os.OpenFile does, without waiting where an
+// open would (a FIFO's, for its other end), and refuses anything but a
+// regular file. A check made before (notRegular, Multipart.File) may be
+// stale by then, and the wait would be in a step that neither the timeout
+// nor CancelRequest can end.
+func openRegular(path string, flag int, perm fs.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|openNoWait, perm)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = &fs.PathError{Op: "open", Path: path, Err: errNotRegular}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
 
 // danglingTarget follows the chain of symbolic links from link to the file
 // it names that does not exist, and returns that file's path in a directory

@@ -101,7 +101,7 @@ func (m *Multipart) Field(name, value string) *Multipart {
 func (m *Multipart) File(field, path string) *Multipart {
 	fi, err := os.Stat(path)
 	if err == nil && !fi.Mode().IsRegular() {
-		err = &os.PathError{Op: "multipart", Path: path, Err: errNotRegularPart}
+		err = &os.PathError{Op: "multipart", Path: path, Err: errNotRegular}
 	}
 	if err != nil {
 		m.setErr(err)
@@ -270,29 +270,6 @@ func (r *MultipartReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// errNotRegularPart refuses a file part that is not a regular file.
-var errNotRegularPart = errors.New("not a regular file")
-
-// openRegular opens a file part's path for reading, refusing anything but
-// a regular file: what File checked may have changed by the time the part
-// is sent, and the open of a FIFO would wait for a writer — in Process's
-// step, or where neither the timeout nor CancelRequest can end it.
-func openRegular(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|openNoWait, 0)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = &os.PathError{Op: "multipart", Path: path, Err: errNotRegularPart}
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
-
 // content reads from the current part's source.
 func (r *MultipartReader) content(part *mpPart, p []byte) (int, error) {
 	if part.size >= 0 {
@@ -301,7 +278,7 @@ func (r *MultipartReader) content(part *mpPart, p []byte) (int, error) {
 	switch {
 	case part.path != "":
 		if r.f == nil {
-			f, err := openRegular(part.path)
+			f, err := openRegular(part.path, os.O_RDONLY, 0)
 			if err != nil {
 				return 0, err
 			}

@@ -45,7 +45,7 @@ func TestUploadMultipartFileBecameFIFO(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		assert.ErrorIs(t, err, errNotRegularPart)
+		assert.ErrorIs(t, err, errNotRegular)
 	case <-time.After(5 * time.Second):
 		if w, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil { // release the open
 			w.Close()
@@ -53,4 +53,24 @@ func TestUploadMultipartFileBecameFIFO(t *testing.T) {
 		<-done
 		t.Fatal("DoMultipart blocked opening the FIFO")
 	}
+}
+
+// openRegular, under download_file's and the file parts' opens, never waits
+// for a FIFO's other end and refuses what is not a regular file, whatever a
+// check before it saw: a FIFO opened for writing without a reader fails at
+// once (ENXIO), for reading it is refused; a regular file opens.
+func TestOpenRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	_, err := openRegular(fifo, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	assert.ErrorIs(t, err, syscall.ENXIO)
+	_, err = openRegular(fifo, os.O_RDONLY, 0)
+	assert.ErrorIs(t, err, errNotRegular)
+	f, err := openRegular(filepath.Join(dir, "new"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	require.NoError(t, err)
+	_, err = f.WriteString("ok")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	assert.Equal(t, "ok", string(fileBytes(t, filepath.Join(dir, "new"))))
 }
