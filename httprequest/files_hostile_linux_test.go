@@ -35,6 +35,16 @@ func afResp() string {
 	return "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(afBody)) + "\r\n\r\n" + afBody
 }
 
+// afRun downloads afResp's body to target through driver d, atomically or
+// in place.
+func afRun(t *testing.T, d driverCase, n *HTTPRequest, target string, inPlace bool) outcome {
+	t.Helper()
+	require.NoError(t, n.SetDownloadFile(target))
+	require.NoError(t, n.SetDownloadInPlace(inPlace))
+	srv := serve(t, testserver.Respond(afResp()))
+	return d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+}
+
 // afWaitPart waits until a file whose name contains sub exists in dir.
 func afWaitPart(dir, sub string) bool {
 	deadline := time.Now().Add(5 * time.Second)
@@ -63,10 +73,7 @@ func TestFilesLongBaseName(t *testing.T) {
 				require.NoError(t, err)
 				f.Close()
 				require.NoError(t, os.Remove(target))
-				require.NoError(t, n.SetDownloadFile(target))
-				require.NoError(t, n.SetDownloadInPlace(inPlace))
-				srv := serve(t, testserver.Respond(afResp()))
-				o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+				o := afRun(t, d, n, target, inPlace)
 				assert.Equal(t, ResultSuccess, o.C.Result, "cause: %v", o.Err)
 				got, _ := os.ReadFile(target)
 				assert.Equal(t, afBody, string(got))
@@ -111,10 +118,7 @@ func TestFilesDirectoryCause(t *testing.T) {
 		t.Run(map[bool]string{false: "atomic", true: "in place"}[inPlace], func(t *testing.T) {
 			eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
 				dir := t.TempDir()
-				require.NoError(t, n.SetDownloadFile(dir))
-				require.NoError(t, n.SetDownloadInPlace(inPlace))
-				srv := serve(t, testserver.Respond(afResp()))
-				o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+				o := afRun(t, d, n, dir, inPlace)
 				assert.Equal(t, ResultDownloadFileCantOpen, o.C.Result)
 				assert.ErrorIs(t, o.Err, syscall.EISDIR, "cause: %v", o.Err)
 				assert.Empty(t, dirEntries(t, dir))
@@ -147,10 +151,7 @@ func TestFilesCantOpenCases(t *testing.T) {
 					dir := t.TempDir()
 					target := mk(dir)
 					before := dirEntries(t, dir)
-					require.NoError(t, n.SetDownloadFile(target))
-					require.NoError(t, n.SetDownloadInPlace(inPlace))
-					srv := serve(t, testserver.Respond(afResp()))
-					o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+					o := afRun(t, d, n, target, inPlace)
 					assert.Equal(t, ResultDownloadFileCantOpen, o.C.Result, "cause %v", o.Err)
 					assert.ErrorIs(t, o.Err, godot.ErrFileCantOpen)
 					var pe *os.PathError
@@ -190,9 +191,7 @@ func TestFilesSymlinkFollowed(t *testing.T) {
 		require.NoError(t, os.WriteFile(real, []byte(oldContent), 0o600))
 		link := filepath.Join(dir, "link")
 		require.NoError(t, os.Symlink("real.bin", link))
-		require.NoError(t, n.SetDownloadFile(link))
-		srv := serve(t, testserver.Respond(afResp()))
-		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		o := afRun(t, d, n, link, false)
 		require.Equal(t, ResultSuccess, o.C.Result)
 		fi, err := os.Lstat(link)
 		require.NoError(t, err)
@@ -510,10 +509,7 @@ func TestFilesImmutable(t *testing.T) {
 						set(t, true, dir)
 						t.Cleanup(func() { set(t, false, dir) })
 					}
-					require.NoError(t, n.SetDownloadFile(target))
-					require.NoError(t, n.SetDownloadInPlace(inPlace))
-					srv := serve(t, testserver.Respond(afResp()))
-					o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+					o := afRun(t, d, n, target, inPlace)
 					assert.Equal(t, ResultDownloadFileCantOpen, o.C.Result, "cause %v", o.Err)
 					assert.ErrorIs(t, o.Err, syscall.EPERM)
 					if what == "file" {
@@ -687,9 +683,7 @@ func TestFilesDanglingLinkThroughDotDot(t *testing.T) {
 		require.NoError(t, os.Symlink(filepath.Join(dir, "real", "sub"), filepath.Join(dir, "ldir")))
 		require.NoError(t, os.Symlink("missing", filepath.Join(dir, "real", "out")))
 		target := filepath.Join(dir, "ldir") + "/../out" // not Cleaned
-		require.NoError(t, n.SetDownloadFile(target))
-		srv := serve(t, testserver.Respond(afResp()))
-		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		o := afRun(t, d, n, target, false)
 		require.Equal(t, ResultSuccess, o.C.Result, "err %v", o.Err)
 		_, err := os.Stat(filepath.Join(dir, "missing"))
 		assert.ErrorIs(t, err, os.ErrNotExist, "wrote <dir>/missing, a file fopen would not touch")
@@ -710,9 +704,7 @@ func TestFilesDanglingLinkTrailingSlash(t *testing.T) {
 		_, ferr := os.OpenFile(link, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 		require.Error(t, ferr, "the kernel opened it")
 		t.Logf("fopen through the link: %v", ferr)
-		require.NoError(t, n.SetDownloadFile(link))
-		srv := serve(t, testserver.Respond(afResp()))
-		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		o := afRun(t, d, n, link, false)
 		assert.Equal(t, ResultDownloadFileCantOpen, o.C.Result, "err %v; entries %v", o.Err, dirEntries(t, dir))
 	})
 }

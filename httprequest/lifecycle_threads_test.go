@@ -1054,7 +1054,7 @@ func TestLifecycleResponseFuncAfterJarCancel(t *testing.T) {
 					t.Fatal(err)
 				}
 				var mu sync.Mutex
-				canceled, after := false, 0
+				canceled := false
 				if err := n.SetCookieJar(&lcJar{set: func() {
 					if act == "cancel" {
 						n.CancelRequest()
@@ -1067,36 +1067,37 @@ func TestLifecycleResponseFuncAfterJarCancel(t *testing.T) {
 				}}); err != nil {
 					t.Fatal(err)
 				}
-				if err := n.SetResponseFunc(func(int, []string) error {
-					mu.Lock()
-					if canceled {
-						after++
-					}
-					mu.Unlock()
-					return nil
-				}); err != nil {
-					t.Fatal(err)
-				}
-				if err := n.Request(srv.url("/cb"), nil, httpclient.MethodGet, ""); err != nil {
-					t.Fatal(err)
-				}
-				lcUntilCanceled(n, func() bool { mu.Lock(); defer mu.Unlock(); return canceled })
+				after := lcResponsesAfterCancel(t, n, srv.url("/cb"), func() bool { mu.Lock(); defer mu.Unlock(); return canceled })
 				mu.Lock()
 				defer mu.Unlock()
 				if !canceled {
 					t.Fatal("jar not called")
 				}
-				if after > 0 {
-					t.Errorf("the response function was called %d time(s) after %s from the cookie jar", after, act)
+				if len(after) > 0 {
+					t.Errorf("the response function was called %d time(s) after %s from the cookie jar", len(after), act)
 				}
 			})
 		}
 	}
 }
 
-// lcUntilCanceled calls Process every 100 µs until canceled() and the node
-// is free (5 s at most), then closes the node, which joins its worker.
-func lcUntilCanceled(n *HTTPRequest, canceled func() bool) {
+// lcResponsesAfterCancel requests url on n with a response function that
+// records the codes it is given once canceled() holds, calls Process every
+// 100 µs until canceled() and the node is free (5 s at most), then closes
+// the node (joining its worker) and returns those codes.
+func lcResponsesAfterCancel(t *testing.T, n *HTTPRequest, url string, canceled func() bool) []int {
+	t.Helper()
+	var mu sync.Mutex
+	var codes []int
+	require.NoError(t, n.SetResponseFunc(func(code int, _ []string) error {
+		if canceled() {
+			mu.Lock()
+			codes = append(codes, code)
+			mu.Unlock()
+		}
+		return nil
+	}))
+	require.NoError(t, n.Request(url, nil, httpclient.MethodGet, ""))
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); {
 		n.Process()
 		if canceled() && !n.busy() {
@@ -1105,6 +1106,9 @@ func lcUntilCanceled(n *HTTPRequest, canceled func() bool) {
 		time.Sleep(100 * time.Microsecond)
 	}
 	n.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	return codes
 }
 
 // TestLifecycleResponseFuncAfterProxyCancelOnRedirect: the proxy
@@ -1123,7 +1127,6 @@ func TestLifecycleResponseFuncAfterProxyCancelOnRedirect(t *testing.T) {
 			}
 			var mu sync.Mutex
 			calls, canceled := 0, false
-			var codes []int
 			if err := n.SetProxyFunc(func(*url.URL) (*url.URL, error) {
 				mu.Lock()
 				calls++
@@ -1139,20 +1142,7 @@ func TestLifecycleResponseFuncAfterProxyCancelOnRedirect(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			if err := n.SetResponseFunc(func(code int, _ []string) error {
-				mu.Lock()
-				if canceled {
-					codes = append(codes, code)
-				}
-				mu.Unlock()
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			if err := n.Request(srv.url("/redir"), nil, httpclient.MethodGet, ""); err != nil {
-				t.Fatal(err)
-			}
-			lcUntilCanceled(n, func() bool { mu.Lock(); defer mu.Unlock(); return canceled })
+			codes := lcResponsesAfterCancel(t, n, srv.url("/redir"), func() bool { mu.Lock(); defer mu.Unlock(); return canceled })
 			mu.Lock()
 			defer mu.Unlock()
 			if !canceled {
