@@ -189,6 +189,26 @@ func lcFDs(t *testing.T) int {
 	return len(ents)
 }
 
+// lcFDsBackTo waits up to 2 s for the process's descriptors to drop back to
+// fd0, and fails naming the ones left.
+func lcFDsBackTo(t *testing.T, fd0 int) {
+	t.Helper()
+	var fd1 int
+	for range 200 {
+		if fd1 = lcFDs(t); fd1 <= fd0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ents, _ := os.ReadDir("/proc/self/fd")
+	var links []string
+	for _, e := range ents {
+		l, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		links = append(links, e.Name()+"→"+l)
+	}
+	t.Errorf("fds: %d before, %d after: %v", fd0, fd1, links)
+}
+
 func lcDump() string {
 	buf := make([]byte, 1<<20)
 	return string(buf[:runtime.Stack(buf, true)])
@@ -308,22 +328,7 @@ func TestLifecycleStress(t *testing.T) {
 		}
 	}
 	srv.close()
-	var fd1 int
-	for range 200 {
-		if fd1 = lcFDs(t); fd1 <= fd0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if fd1 > fd0 {
-		ents, _ := os.ReadDir("/proc/self/fd")
-		var links []string
-		for _, e := range ents {
-			l, _ := os.Readlink("/proc/self/fd/" + e.Name())
-			links = append(links, e.Name()+"→"+l)
-		}
-		t.Errorf("fds: %d before, %d after: %v", fd0, fd1, links)
-	}
+	lcFDsBackTo(t, fd0)
 	goleak.VerifyNone(t, ignore)
 }
 
@@ -680,16 +685,7 @@ func TestLifecycleCallbackCancelMatrix(t *testing.T) {
 	}
 	t.Logf("%d cases", cases)
 	srv.close()
-	var fd1 int
-	for range 200 {
-		if fd1 = lcFDs(t); fd1 <= fd0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if fd1 > fd0 {
-		t.Errorf("fds: %d before, %d after", fd0, fd1)
-	}
+	lcFDsBackTo(t, fd0)
 	goleak.VerifyNone(t, ignore)
 }
 
