@@ -35,8 +35,7 @@ func waitPeerFIN(t *testing.T, c *Client) {
 		require.NoError(t, c.st.nb.sock.rc.Control(func(fd uintptr) {
 			var info syscall.TCPInfo
 			size := uint32(unsafe.Sizeof(info))
-			_, _, errno = syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, syscall.IPPROTO_TCP, syscall.TCP_INFO,
-				uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&size)), 0)
+			errno = getsockopt(fd, syscall.IPPROTO_TCP, syscall.TCP_INFO, unsafe.Pointer(&info), &size)
 			state = info.State
 		}))
 		require.Zero(t, errno)
