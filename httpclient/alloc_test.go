@@ -473,6 +473,16 @@ func readToEOF(c *Client, buf []byte) error {
 	}
 }
 
+// mallocsAlone counts the heap allocations of one call of f that waits for
+// no other goroutine. It runs with GOMAXPROCS 1, as testing.AllocsPerRun
+// does, so that a goroutine left by an earlier test (a server logging a
+// handshake error, say) does not run meanwhile and count.
+func mallocsAlone(f func()) uint64 {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	mallocs, _ := memDelta(1, f)
+	return mallocs
+}
+
 // memDelta runs f runs times and returns the heap allocations (count and
 // bytes) they made, from runtime.MemStats (process-wide, as
 // testing.AllocsPerRun counts).
