@@ -708,7 +708,7 @@ func (c *Client) spawn(f func()) {
 		defer c.live.Add(-1)
 		f()
 	}()
-	if !c.blocking && c.spin.Recent() {
+	if !c.blocking && c.spin.Spinning() {
 		// A caller spinning on Poll keeps its P: the new goroutine would
 		// wait for another P to steal it (about 90 µs a TLS request on
 		// two cores). Let it run now, on this one.

@@ -256,7 +256,7 @@ func (n *HTTPRequest) requestRaw(url string, headers []string, method httpclient
 		r.workerDone = make(chan struct{})
 		r.armTimer(r.timeout, godot.ErrTimeout)
 		go r.work()
-		if n.spin.Recent() {
+		if n.spin.Spinning() {
 			yieldToWorker() // the caller spins on Process (yield_linux.go)
 		}
 		return nil

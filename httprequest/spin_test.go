@@ -1,6 +1,9 @@
 package httprequest
 
 import (
+	"runtime"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,24 +28,94 @@ func TestYieldOnlyWhenSpinning(t *testing.T) {
 	require.NoError(t, n.SetUseThreads(true))
 	require.NoError(t, n.Request(urlFor(s.Host(), s.Port(), "/"), nil, httpclient.MethodGet, ""))
 	for range 20 {
-		n.Process()
 		time.Sleep(2 * spin.Window)
+		n.Process()
+		// Just after the frame's Process, as a completion handler or the
+		// rest of the frame would start the next request.
+		assert.False(t, n.spin.Spinning(), "a request started right after a paced Process does not yield")
 	}
 	assert.Zero(t, n.spin.Spins, "a paced caller is not a spinner")
-	assert.False(t, n.spin.Recent(), "a request started now does not yield")
 	for range 200 {
 		n.Process()
 	}
 	assert.Positive(t, n.spin.Spins, "a spin loop is")
-	// Recent looks 100 µs back: a loaded machine may deschedule the test
-	// between the last Process and the look, so a few tries.
-	recent := false
+	// Spinning looks 100 µs back: a loaded machine may deschedule the
+	// test between the last Process and the look, so a few tries.
+	spinning := false
 	for range 50 {
 		n.Process()
-		if recent = n.spin.Recent(); recent {
+		if spinning = n.spin.Spinning(); spinning {
 			break
 		}
 	}
-	assert.True(t, recent, "a request started now yields")
+	assert.True(t, spinning, "a request started now yields")
 	n.CancelRequest()
+}
+
+// TestPacedRequestDoesNotYield: a game whose frame loop is paced (2 ms
+// frames) starts the next request of a use_threads node from
+// request_completed — the usual GDScript pattern, which runs inside
+// Process, microseconds after it — or in the next frame right after that
+// frame's Process. The caller does not spin, so Request must not give up
+// the frame goroutine's P to the new worker (yieldToWorker): with other
+// goroutines runnable (a load tool's other nodes; here one CPU-bound
+// goroutine and GOMAXPROCS 1) each such Request took a whole scheduler
+// time slice, about 10 ms, and a loop over 1,000 nodes went from 0.13 ms to
+// 277 ms a frame (a helper's scale audit).
+func TestPacedRequestDoesNotYield(t *testing.T) {
+	for _, inCallback := range []bool{true, false} {
+		t.Run(map[bool]string{true: "from-request_completed", false: "after-process"}[inCallback], func(t *testing.T) {
+			s := serve(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+			url := urlFor(s.Host(), s.Port(), "/")
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			var stop atomic.Bool
+			hogDone := make(chan struct{})
+			go func() { // runnable work of the rest of the process
+				defer close(hogDone)
+				for !stop.Load() {
+				}
+			}()
+			defer func() { stop.Store(true); <-hogDone }()
+
+			n := newNode(t)
+			require.NoError(t, n.SetUseThreads(true))
+			require.NoError(t, n.SetKeepAlive(true))
+			const requests = 20
+			var took []time.Duration
+			completed, again := 0, false
+			request := func() {
+				t0 := time.Now()
+				assert.NoError(t, n.Request(url, nil, httpclient.MethodGet, ""))
+				took = append(took, time.Since(t0))
+			}
+			n.OnRequestCompleted(func(res Result, code int, _ []string, _ []byte) {
+				completed++
+				assert.Equal(t, ResultSuccess, res, "%v", n.LastError())
+				assert.Equal(t, 200, code)
+				switch {
+				case completed >= requests:
+				case inCallback:
+					request()
+				default:
+					again = true
+				}
+			})
+			require.NoError(t, n.Request(url, nil, httpclient.MethodGet, ""))
+			deadline := time.Now().Add(20 * time.Second)
+			for completed < requests && time.Now().Before(deadline) {
+				ready := again
+				n.Process()
+				if ready { // the completion came in an earlier frame
+					again = false
+					request()
+				}
+				time.Sleep(2 * time.Millisecond) // a paced frame loop
+			}
+			require.Equal(t, requests, completed)
+			slices.Sort(took)
+			med := took[len(took)/2]
+			t.Logf("Request in a paced loop: median %v, max %v (%d calls)", med, took[len(took)-1], len(took))
+			assert.Less(t, med, time.Millisecond, "Request gave up the frame goroutine's P though the caller does not spin")
+		})
+	}
 }

@@ -81,7 +81,7 @@ go test -race -shuffle=on -count=1 ./...
 # Allocation counts mean nothing under -race, so those tests skip there;
 # they run here, with the inflater's long single-goroutine tests.
 step "go test (no -race) of the tests -race skips: allocation counts, the inflater's long tests"
-go test -count=1 -run '^(TestEager|TestAllocs|TestChunkCollectedInDst|TestAuditH2BrotliBombDefaultChunk)' ./httpclient ./httprequest
+go test -count=1 -run '^(TestEager|TestAllocs|TestChunkCollectedInDst|TestAuditH2BrotliBombDefaultChunk|TestPacedRequestDoesNotYield)' ./httpclient ./httprequest
 
 # fuzz_one runs one target. Go 1.26's coordinator can report a bare "context
 # deadline exceeded" when -fuzztime expires while a worker is mid-call

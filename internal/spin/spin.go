@@ -21,6 +21,7 @@ var epoch = time.Now()
 // for the object's owner goroutine only.
 type Detector struct {
 	last time.Duration
+	spun bool // the last Mark reported spinning
 	// Spins counts the calls Mark reported as spinning (for tests).
 	Spins int
 }
@@ -31,14 +32,18 @@ func (d *Detector) Mark() bool {
 	now := time.Since(epoch)
 	spinning := d.last != 0 && now-d.last < Window
 	d.last = now
+	d.spun = spinning
 	if spinning {
 		d.Spins++
 	}
 	return spinning
 }
 
-// Recent reports whether the last Mark came within Window of now, without
-// recording a call.
-func (d *Detector) Recent() bool {
-	return d.last != 0 && time.Since(epoch)-d.last < Window
+// Spinning reports, without recording a call, whether the caller spins
+// now: its last Mark found it spinning and came within Window of now. A
+// paced caller's other call right after its frame's call — a request made
+// from a completion handler, or just after Process — is not a spin: that
+// Mark came after a whole frame's gap.
+func (d *Detector) Spinning() bool {
+	return d.spun && d.last != 0 && time.Since(epoch)-d.last < Window
 }

@@ -8,12 +8,13 @@ import (
 )
 
 // TestDetector: calls back to back spin, calls further apart than Window do
-// not; the first call never does; Recent looks without recording.
+// not; the first call never does; Spinning looks without recording, and is
+// true only after a Mark that found a spin, within Window of it.
 func TestDetector(t *testing.T) {
 	var d Detector
-	assert.False(t, d.Recent(), "no call yet")
+	assert.False(t, d.Spinning(), "no call yet")
 	assert.False(t, d.Mark(), "the first call")
-	assert.True(t, d.Recent())
+	assert.False(t, d.Spinning(), "one call is no spin, however recent")
 	spins := 0
 	for range 100 {
 		if d.Mark() {
@@ -22,12 +23,25 @@ func TestDetector(t *testing.T) {
 	}
 	assert.Positive(t, spins, "back-to-back calls")
 	assert.Equal(t, spins, d.Spins)
+	// The look right after a spinning Mark (a few tries: a loaded machine
+	// may deschedule the test between the two).
+	spinning := false
+	for range 50 {
+		if d.Mark() && d.Spinning() {
+			spinning = true
+			break
+		}
+	}
+	assert.True(t, spinning, "right after a spinning Mark")
+	spins = d.Spins
 	time.Sleep(2 * Window)
-	assert.False(t, d.Recent(), "a gap longer than Window")
-	assert.False(t, d.Recent(), "Recent records nothing")
+	assert.False(t, d.Spinning(), "a gap longer than Window")
 	assert.False(t, d.Mark(), "a paced call")
+	assert.False(t, d.Spinning(), "right after a paced call: a paced caller's second call in its frame")
 	for range 3 {
 		time.Sleep(2 * Window)
 		assert.False(t, d.Mark(), "paced calls never spin")
+		assert.False(t, d.Spinning())
 	}
+	assert.Equal(t, spins, d.Spins, "paced calls and Spinning add no spin")
 }
