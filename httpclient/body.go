@@ -192,6 +192,7 @@ func (c *Client) endPlain() bool {
 func (c *Client) finishBody() {
 	c.body.done = true
 	c.setStatus(StatusConnected)
+	c.restBuf() // a kept-alive connection holds no read buffer while idle
 	if c.head.Ambiguous {
 		c.retire()
 	}

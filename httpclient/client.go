@@ -106,8 +106,12 @@ type Client struct {
 	rr, rw int
 	rerr   error
 	stray  bool       // the last liveness look in CONNECTED found bytes queued (Reusable)
-	rpool  *[]byte    // rbuf's pooled array (readBufPool or bulkBufPool), or nil
+	rpool  *[]byte    // rbuf's array from a free list (readBufs or bulkBufs), or nil
 	pipe   clientPipe // WriteResponseBodyChunkTo's pipe (splice_linux.go), closed with the connection
+	// readWaiting's read callback, built once, and whether the read buffer
+	// it gives back while it waits was the bulk buffer.
+	readOrRestF func(fd uintptr) bool
+	waitBulk    bool
 
 	// Write side: the request bytes still to write are req[woff:]
 	// (req[wpre:wpre+wpay] is body data, counted by sent); a streamed body

@@ -529,7 +529,7 @@ func (c *Client) ensureRoom(min int) {
 		}
 	}
 	if len(c.rbuf) == 0 && min <= readBufSize {
-		c.rpool = readBufPool.Get().(*[]byte)
+		c.rpool = readBufs.get()
 		c.rbuf = *c.rpool
 		return
 	}
@@ -540,54 +540,33 @@ func (c *Client) ensureRoom(min int) {
 	c.rbuf = nb
 }
 
-// readBufPool holds read buffers of readBufSize bytes, so that a new
-// connection (or a new Client) does not allocate one: a buffer is taken at
-// the first read and given back when the connection is let go (resetIO),
-// or when a larger one replaces it. Only the owner's goroutine touches
-// rbuf (background reads and writes have buffers of their own), so a
-// buffer given back is no longer referenced.
-var readBufPool = sync.Pool{New: func() any {
-	b := make([]byte, readBufSize)
-	return &b
-}}
-
-// bulkBufPool holds the bulkBufSize read buffers of chunked bodies read in
-// bulk (growBuf). A Client keeps its bulk buffer from connection to
-// connection, as it keeps a buffer grown for a large head; the Transport,
-// which makes a Client per connection, gives it back here when it lets the
-// Client go (dropBuf), so that it does not allocate one per chunked
-// download.
-var bulkBufPool = sync.Pool{New: func() any {
-	b := make([]byte, bulkBufSize)
-	return &b
-}}
-
-// putBuf gives the pooled readBufSize buffer back (emptying rbuf). A larger
-// one — the bulk buffer, or one grown for a large head — is kept for the
-// next connection.
+// putBuf gives a readBufSize buffer back to readBufs (emptying rbuf). A
+// larger one — the bulk buffer, or one grown for a large head — is kept
+// for the next connection.
 func (c *Client) putBuf() {
 	if c.rpool != nil && len(*c.rpool) != bulkBufSize {
-		readBufPool.Put(c.rpool)
+		readBufs.put(c.rpool)
 		c.rpool, c.rbuf = nil, nil
 	}
 }
 
-// dropBuf gives the read buffer back to its pool, whichever it came from:
-// when it is replaced, or when the Client will not connect again.
+// dropBuf gives the read buffer back to its free list, whichever it came
+// from: when it is replaced, when it holds nothing (restBuf), or when the
+// Client will not connect again. One grown for a large head is kept.
 func (c *Client) dropBuf() {
 	if c.rpool != nil && len(*c.rpool) == bulkBufSize {
-		bulkBufPool.Put(c.rpool)
+		bulkBufs.put(c.rpool)
 		c.rpool, c.rbuf = nil, nil
 	}
 	c.putBuf()
 }
 
-// growBuf makes the read buffer bulkBufSize bytes long, from bulkBufPool,
+// growBuf makes the read buffer bulkBufSize bytes long, from bulkBufs,
 // when it is shorter and holds nothing.
 func (c *Client) growBuf() {
 	if len(c.rbuf) < bulkBufSize && c.rr == c.rw {
 		c.dropBuf()
-		c.rpool = bulkBufPool.Get().(*[]byte)
+		c.rpool = bulkBufs.get()
 		c.rbuf = *c.rpool
 		c.rr, c.rw = 0, 0
 	}
@@ -613,6 +592,8 @@ func (c *Client) fill(block bool) bool {
 	case block && c.st.tr != nil:
 		// One record, as mbedTLS reads them (ReadRecord).
 		n, err = c.st.tr.ReadRecord(c.rbuf[c.rw:])
+	case block && c.st.nb.NoWait():
+		n, err = c.readWaiting()
 	case block:
 		n, err = c.st.rd.Read(c.rbuf[c.rw:])
 	case c.st.tr != nil:
@@ -622,6 +603,7 @@ func (c *Client) fill(block bool) bool {
 		n, err = c.st.rd.TryRead(c.rbuf[c.rw:])
 	}
 	if err == errWouldBlock {
+		c.restBuf()
 		if c.spin.Mark() {
 			yieldCPU() // nothing yet, and the caller spins (yield_linux.go)
 		}
@@ -632,6 +614,53 @@ func (c *Client) fill(block bool) bool {
 		c.rerr = c.readErr(err)
 	}
 	return n > 0 || err != nil
+}
+
+// readWaiting is the blocking read of a plain TCP socket read without
+// waiting: read(2), and while nothing has arrived a wait for the socket
+// with the read buffer given back (restBuf), so that a request waiting for
+// its response holds none — a load tool keeps thousands waiting. The
+// system calls are net.Conn.Read's: a read, and the wait after EAGAIN, in
+// one RawConn.Read (readOrRest), which does not lose a readiness that
+// comes between the two. A bulk buffer (a chunked body read in bulk,
+// growBuf) is taken again after the wait.
+func (c *Client) readWaiting() (int, error) {
+	nb := c.st.nb
+	if len(nb.pre) > 0 || nb.perr != nil {
+		return nb.TryRead(c.rbuf[c.rw:]) // held bytes, or the error Peek took
+	}
+	if c.readOrRestF == nil {
+		c.readOrRestF = c.readOrRest // built once: no allocation per read
+	}
+	c.waitBulk = len(c.rbuf) == bulkBufSize
+	return nb.sock.readWith(c.readOrRestF)
+}
+
+// readOrRest is readWaiting's read callback, run by RawConn.Read: one
+// read(2) into the read buffer, taken from its free list when it was given
+// back; when nothing has arrived the buffer goes back (restBuf) and
+// RawConn.Read waits for the socket, then calls again.
+func (c *Client) readOrRest(fd uintptr) bool {
+	if c.waitBulk {
+		c.growBuf()
+	}
+	c.ensureRoom(minRead)
+	if c.st.nb.sock.read(fd, c.rbuf[c.rw:]) {
+		return true
+	}
+	c.restBuf()
+	return false
+}
+
+// restBuf gives the read buffer back to its free list (dropBuf) while it
+// holds nothing: a read that found nothing, a response read to its end.
+// Waiting and idle connections then hold no read buffer (a load tool keeps
+// thousands); the next read takes one from the list again.
+func (c *Client) restBuf() {
+	if c.rr == c.rw {
+		c.rr, c.rw = 0, 0
+		c.dropBuf()
+	}
 }
 
 // look is the look at the connection of the liveness check (§1.6.3), the

@@ -21,4 +21,8 @@ func (*nbSock) tryWrite([]byte) (int, error) { return 0, nil }
 
 func (*nbSock) peek() (nbState, bool, error) { return nbEmpty, false, nil }
 
+func (*nbSock) readWith(func(uintptr) bool) (int, error) { return 0, errWouldBlock }
+
+func (*nbSock) read(uintptr, []byte) bool { return true }
+
 func (*nbSock) pendingErr() error { return nil }

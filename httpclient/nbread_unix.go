@@ -46,12 +46,8 @@ func newNBSock(conn net.Conn) *nbSock {
 	// when nothing is queued. Returning true tells RawConn.Read the read
 	// is done, so it never waits for readiness.
 	s.readF = func(fd uintptr) bool {
-		for {
-			s.n, s.errno = syscall.Read(int(fd), s.buf)
-			if s.errno != syscall.EINTR {
-				return true
-			}
-		}
+		s.read(fd, s.buf)
+		return true
 	}
 	s.peekF = func(fd uintptr) bool {
 		for {
@@ -101,6 +97,25 @@ func (s *nbSock) tryRead(p []byte) (int, error) {
 	err := s.rc.Read(s.readF)
 	s.buf = nil
 	return s.readOutcome(err, "read")
+}
+
+// readWith runs f, a read callback that sets s.n and s.errno (one read(2)),
+// through RawConn.Read, and returns its outcome (readOutcome). f returns
+// false to have RawConn.Read wait for the socket and call it again.
+func (s *nbSock) readWith(f func(fd uintptr) bool) (int, error) {
+	return s.readOutcome(s.rc.Read(f), "read")
+}
+
+// read is one read(2) of fd into p, retried on EINTR, for a read callback:
+// its outcome in s.n and s.errno. It reports whether something came —
+// bytes, the FIN or an error — rather than EAGAIN.
+func (s *nbSock) read(fd uintptr, p []byte) bool {
+	for {
+		s.n, s.errno = syscall.Read(int(fd), p)
+		if s.errno != syscall.EINTR {
+			return s.errno != syscall.EAGAIN && s.errno != syscall.EWOULDBLOCK
+		}
+	}
 }
 
 // readOutcome is what a read callback run by rc.Read (err: its error) left

@@ -455,6 +455,7 @@ func (c *Client) applyHead() {
 	}
 	c.body.done = true
 	c.setStatus(StatusConnected)
+	c.restBuf()
 	if h.Ambiguous {
 		c.retire()
 	}

@@ -23,11 +23,11 @@ func (c *Client) WriteResponseBodyChunkTo(f *os.File) (n int, writeErr, err erro
 			return n, writeErr, err
 		}
 	}
-	bp := readBufPool.Get().(*[]byte)
+	bp := readBufs.get()
 	b, err := c.AppendResponseBodyChunk((*bp)[:0])
 	if len(b) > 0 {
 		_, writeErr = f.Write(b)
 	}
-	readBufPool.Put(bp)
+	readBufs.put(bp)
 	return len(b), writeErr, err
 }

@@ -206,8 +206,8 @@ func (s *spliceTo) spliceOut(fd uintptr) bool {
 
 // copy moves what the pipe holds to the file through a buffer.
 func (s *spliceTo) copy() {
-	bp := readBufPool.Get().(*[]byte)
-	defer readBufPool.Put(bp)
+	bp := readBufs.get()
+	defer readBufs.put(bp)
 	for s.p.n > 0 {
 		k, err := syscall.Read(s.p.r, (*bp)[:min(len(*bp), s.p.n)])
 		if err == syscall.EINTR {
