@@ -590,6 +590,17 @@ func (c *Client) fill(block bool) bool {
 	var err error
 	switch {
 	case block && c.st.tr != nil:
+		if c.rr == c.rw {
+			// Wait for the record with no read buffer held (restBuf); a
+			// bulk buffer is taken again after the wait, as readWaiting does.
+			bulk := len(c.rbuf) == bulkBufSize
+			c.restBuf()
+			c.st.tr.awaitData()
+			if bulk {
+				c.growBuf()
+			}
+			c.ensureRoom(minRead)
+		}
 		// One record, as mbedTLS reads them (ReadRecord).
 		n, err = c.st.tr.ReadRecord(c.rbuf[c.rw:])
 	case block && c.st.nb.NoWait():
@@ -660,6 +671,9 @@ func (c *Client) restBuf() {
 	if c.rr == c.rw {
 		c.rr, c.rw = 0, 0
 		c.dropBuf()
+	}
+	if c.st != nil && c.st.tr != nil {
+		c.st.tr.w.restBuf()
 	}
 }
 

@@ -90,10 +90,13 @@
 //     conn that is not a syscall.Conn) a background read, as in
 //     non-blocking mode. Statuses seen are the same as in non-blocking
 //     mode.
-//   - The connection has one read buffer (64 KiB, from a pool shared by all
-//     clients and given back when the connection is let go; larger to hold a
-//     larger response head, and 256 KiB once a chunked body is read with
-//     ReadResponseBodyChunkInto into a slice of at least 16 KiB). Bytes
+//   - The connection has one read buffer (64 KiB; larger to hold a larger
+//     response head, and 256 KiB while a chunked body is read with
+//     ReadResponseBodyChunkInto into a slice of at least 16 KiB), taken
+//     from a free list shared by all clients when bytes arrive and given
+//     back whenever it holds nothing and nothing has arrived: a connection
+//     waiting for a response, or idle between responses, holds none (a
+//     load tool may keep thousands of both). Bytes
 //     received past a head or a body stay buffered for the next response:
 //     Godot never reads past them, and the effect is the same (including
 //     §1.9's stale bytes that corrupt the next response). With nothing
@@ -102,8 +105,8 @@
 //     mode waits for it, non-blocking mode takes what has arrived); a
 //     chunked body is read in bulk into the read buffer and decoded from
 //     there into the slice, which costs fewer reads. A TLS connection also
-//     has a bulk buffer of its own below crypto/tls (66 KiB, pooled the same
-//     way).
+//     has a bulk buffer of its own below crypto/tls (66 KiB, taken and given
+//     back the same way), besides crypto/tls's own buffers.
 //
 // # Endings of a body (§1.10)
 //

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
-	"sync"
 	"sync/atomic"
 )
 
@@ -330,8 +329,9 @@ type nbTLSConn struct {
 	hsErr    error
 	cut      recordCut
 
-	buf        []byte  // the bulk buffer: buf[head:tail] is received, not handed out
-	bufp       *[]byte // buf's pooled array (tlsBulkPool), or nil
+	buf        []byte                // the bulk buffer: buf[head:tail] is received, not handed out
+	bufp       *[]byte               // buf's array from tlsBulkBufs, or nil
+	waitF      func(fd uintptr) bool // readWaiting's callback, built once
 	head, tail int
 	eof        bool // the peer's FIN, met behind buf[head:tail]
 
@@ -520,9 +520,12 @@ func (w *nbTLSConn) read(p []byte) (int, error) {
 		w.head, w.tail = 0, 0
 		var n int
 		var err error
-		if w.nonblock || w.whole {
+		switch {
+		case w.nonblock || w.whole:
 			n, err = w.nb.TryRead(w.buf)
-		} else {
+		case w.nb.NoWait() && len(w.nb.pre) == 0 && w.nb.perr == nil:
+			n, err = w.readWaiting()
+		default:
 			n, err = w.nb.Read(w.buf)
 		}
 		if n == 0 {
@@ -545,30 +548,53 @@ func (w *nbTLSConn) read(p []byte) (int, error) {
 	return k, nil
 }
 
-// ensureBuf takes the bulk buffer from the pool, once.
+// ensureBuf takes the bulk buffer from its free list, once.
 func (w *nbTLSConn) ensureBuf() {
 	if w.buf == nil {
-		w.bufp = tlsBulkPool.Get().(*[]byte)
+		w.bufp = tlsBulkBufs.get()
 		w.buf = *w.bufp
 	}
 }
 
-// releaseBuf gives the bulk buffer back to the pool, with what it held: the
-// client is done with the connection (Client.release), and no read of it
-// is running.
+// releaseBuf gives the bulk buffer back to its free list, with what it
+// held: the client is done with the connection (Client.release), or the
+// buffer holds nothing (restBuf); no read of it is running.
 func (w *nbTLSConn) releaseBuf() {
 	if w.bufp != nil {
-		tlsBulkPool.Put(w.bufp)
+		tlsBulkBufs.put(w.bufp)
 		w.bufp, w.buf, w.head, w.tail = nil, nil, 0, 0
 	}
 }
 
-// tlsBulkPool holds bulk buffers of tlsBulkBuf bytes, so that a new TLS
-// connection does not allocate one.
-var tlsBulkPool = sync.Pool{New: func() any {
-	b := make([]byte, tlsBulkBuf)
-	return &b
-}}
+// restBuf gives the bulk buffer back while it holds nothing, as the
+// client's restBuf does its read buffer: a TLS connection waiting for a
+// response, or idle, holds only crypto/tls's own buffers.
+func (w *nbTLSConn) restBuf() {
+	if w.head == w.tail {
+		w.releaseBuf()
+	}
+}
+
+// readWaiting is the blocking socket read into the bulk buffer of a
+// socket read without waiting: while nothing has arrived the buffer is
+// given back and RawConn.Read waits (Client.readWaiting's way).
+func (w *nbTLSConn) readWaiting() (int, error) {
+	if w.waitF == nil {
+		w.waitF = func(fd uintptr) bool {
+			w.ensureBuf()
+			if w.nb.sock.read(fd, w.buf) {
+				return true
+			}
+			w.releaseBuf()
+			return false
+		}
+	}
+	return w.nb.sock.readWith(w.waitF)
+}
+
+// tlsBulkBufs holds bulk buffers of tlsBulkBuf bytes, so that a new TLS
+// connection does not allocate one: at most 16 free ones (1 MiB).
+var tlsBulkBufs = bufList{size: tlsBulkBuf, max: 16}
 
 // topUp reads, without waiting, what has arrived behind the buffered bytes,
 // which lack the rest of the current record (want bytes): the record is
@@ -748,11 +774,30 @@ func (r *nbTLSReader) dry() bool {
 	w.head, w.tail = 0, 0
 	n, err := w.nb.TryRead(w.buf)
 	if n == 0 && err == errWouldBlock {
+		w.releaseBuf() // nothing came: a waiting connection holds none
 		return true
 	}
 	w.tail = n
 	w.hold(err)
 	return false
+}
+
+// awaitData is dry's blocking twin: when nothing is held anywhere (as dry
+// requires), it waits for the socket with no buffer held (readWaiting) and
+// keeps what arrives in the bulk buffer — or the end or error it met —
+// for the read that follows. Blocking mode calls it before it takes its
+// read buffer, so that a TLS connection waiting for a response holds
+// only crypto/tls's own buffers. It returns at once when something is
+// held, or where reading the socket would cost a goroutine (not NoWait).
+func (r *nbTLSReader) awaitData() {
+	w := r.w
+	if r.held || r.ended || w.ahead || w.head < w.tail || w.eof || w.nb.perr != nil || len(w.nb.pre) > 0 || !w.nb.NoWait() {
+		return
+	}
+	w.head, w.tail = 0, 0
+	n, err := w.readWaiting()
+	w.tail = n
+	w.hold(err)
 }
 
 // TryRead reads the plaintext that has arrived into p without waiting,

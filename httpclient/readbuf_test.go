@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/internal/drive"
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
 // TestReadBufferGivenBack: a connection holds no read buffer while it
@@ -80,25 +81,91 @@ func TestReadBufferGivenBack(t *testing.T) {
 		t.Run(fmt.Sprintf("idle-keep-alive/blocking=%v", blocking), func(t *testing.T) {
 			c, _ := newClient(t, blocking)
 			require.NoError(t, connect(t, c, "127.0.0.1", drive.Port(answer), nil))
-			buf := make([]byte, 64)
-			for i := range 3 {
-				require.NoError(t, c.Request(MethodGet, "/", nil, ""))
-				require.NoError(t, pollWhile(t, c, StatusRequesting))
-				var body []byte
-				for c.Status() == StatusBody {
-					n, err := c.ReadResponseBodyChunkInto(buf)
-					body = append(body, buf[:n]...)
-					if err != nil {
-						break
-					}
-					if n == 0 {
-						require.NoError(t, c.Poll())
-					}
-				}
-				assert.Equal(t, "hello", string(body), "response %d", i)
-				require.Equal(t, StatusConnected, c.Status())
-				assert.Zero(t, cap(c.rbuf), "a read buffer held by an idle kept-alive connection")
-			}
+			idleRounds(t, c, func(c *Client) int { return cap(c.rbuf) })
 		})
+	}
+}
+
+// TestReadBufferGivenBackTLS is TestReadBufferGivenBack over TLS: the bulk
+// buffer below crypto/tls (66 KiB, nbTLSConn) is given back too while it
+// holds nothing (restBuf), and blocking reads wait without it (readWaiting).
+func TestReadBufferGivenBackTLS(t *testing.T) {
+	ca := ts.NewCA(t)
+	cert := ca.Issue(t, "localhost")
+	const resp = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+	var heads atomic.Int32
+	silent := ts.NewTLS(t, cert, ts.Script(ts.Read(),
+		ts.Do("arrived", func(*ts.Conn) error { heads.Add(1); return nil }), ts.Hold()))
+	answer := ts.NewTLS(t, cert, ts.RespondEach(resp))
+	opts := TLSClient(ca.Pool(), "")
+	held := func(c *Client) int { return cap(c.rbuf) + cap(c.st.tr.w.buf) }
+
+	t.Run("waiting/non-blocking", func(t *testing.T) {
+		c, _ := newClient(t, false)
+		require.NoError(t, connect(t, c, "localhost", silent.Port(), opts))
+		require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+		for range 5 {
+			require.NoError(t, c.Poll())
+			time.Sleep(time.Millisecond)
+		}
+		require.Equal(t, StatusRequesting, c.Status())
+		assert.Zero(t, held(c), "read buffers held while nothing came")
+	})
+
+	t.Run("waiting/blocking", func(t *testing.T) {
+		const clients = 8
+		before := readBufs.taken() + tlsBulkBufs.taken()
+		base := heads.Load()
+		var wg sync.WaitGroup
+		cs := make([]*Client, clients)
+		for i := range cs {
+			c, _ := newClient(t, true)
+			require.NoError(t, connect(t, c, "localhost", silent.Port(), opts))
+			require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+			cs[i] = c
+			wg.Go(func() { _ = c.Poll() })
+		}
+		require.True(t, drive.Until(driveTimeout, func() bool { return heads.Load()-base == clients }), "the requests did not arrive")
+		time.Sleep(20 * time.Millisecond)
+		taken := readBufs.taken() + tlsBulkBufs.taken() - before
+		for _, c := range cs {
+			c.Abort()
+		}
+		wg.Wait()
+		assert.LessOrEqual(t, taken, 1, "read buffers held by %d clients waiting for a head", clients)
+	})
+
+	for _, blocking := range []bool{false, true} {
+		t.Run(fmt.Sprintf("idle-keep-alive/blocking=%v", blocking), func(t *testing.T) {
+			c, _ := newClient(t, blocking)
+			require.NoError(t, connect(t, c, "localhost", answer.Port(), opts))
+			idleRounds(t, c, held)
+		})
+	}
+}
+
+// idleRounds makes three requests on c's kept-alive connection, each
+// answered "hello", and checks after each that the idle connection holds
+// no read buffer (held: the bytes of buffer it holds).
+func idleRounds(t *testing.T, c *Client, held func(*Client) int) {
+	t.Helper()
+	buf := make([]byte, 64)
+	for i := range 3 {
+		require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+		require.NoError(t, pollWhile(t, c, StatusRequesting))
+		var body []byte
+		for c.Status() == StatusBody {
+			n, err := c.ReadResponseBodyChunkInto(buf)
+			body = append(body, buf[:n]...)
+			if err != nil {
+				break
+			}
+			if n == 0 {
+				require.NoError(t, c.Poll())
+			}
+		}
+		assert.Equal(t, "hello", string(body), "response %d", i)
+		require.Equal(t, StatusConnected, c.Status())
+		assert.Zero(t, held(c), "read buffers held by an idle kept-alive connection (response %d)", i)
 	}
 }
