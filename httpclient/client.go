@@ -102,12 +102,13 @@ type Client struct {
 
 	// Read side: bytes received and not consumed are rbuf[rr:rw]; rerr is
 	// the end of the stream (io.EOF) or a read error, met after them.
-	rbuf   []byte
-	rr, rw int
-	rerr   error
-	stray  bool       // the last liveness look in CONNECTED found bytes queued (Reusable)
-	rpool  *[]byte    // rbuf's array from a free list (readBufs or bulkBufs), or nil
-	pipe   clientPipe // WriteResponseBodyChunkTo's pipe (splice_linux.go), closed with the connection
+	rbuf    []byte
+	rr, rw  int
+	rerr    error
+	stray   bool       // the last liveness look in CONNECTED found bytes queued (Reusable)
+	rpool   *[]byte    // rbuf's array from a free list (readBufs or bulkBufs), or nil
+	bufHint int        // the free lists' slot to look at first
+	pipe    clientPipe // WriteResponseBodyChunkTo's pipe (splice_linux.go), closed with the connection
 	// readWaiting's read callback, built once, and whether the read buffer
 	// it gives back while it waits was the bulk buffer.
 	readOrRestF func(fd uintptr) bool

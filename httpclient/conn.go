@@ -529,7 +529,7 @@ func (c *Client) ensureRoom(min int) {
 		}
 	}
 	if len(c.rbuf) == 0 && min <= readBufSize {
-		c.rpool = readBufs.get()
+		c.rpool = readBufs.get(&c.bufHint)
 		c.rbuf = *c.rpool
 		return
 	}
@@ -545,7 +545,7 @@ func (c *Client) ensureRoom(min int) {
 // for the next connection.
 func (c *Client) putBuf() {
 	if c.rpool != nil && len(*c.rpool) != bulkBufSize {
-		readBufs.put(c.rpool)
+		readBufs.put(c.rpool, &c.bufHint)
 		c.rpool, c.rbuf = nil, nil
 	}
 }
@@ -555,7 +555,7 @@ func (c *Client) putBuf() {
 // Client will not connect again. One grown for a large head is kept.
 func (c *Client) dropBuf() {
 	if c.rpool != nil && len(*c.rpool) == bulkBufSize {
-		bulkBufs.put(c.rpool)
+		bulkBufs.put(c.rpool, &c.bufHint)
 		c.rpool, c.rbuf = nil, nil
 	}
 	c.putBuf()
@@ -566,7 +566,7 @@ func (c *Client) dropBuf() {
 func (c *Client) growBuf() {
 	if len(c.rbuf) < bulkBufSize && c.rr == c.rw {
 		c.dropBuf()
-		c.rpool = bulkBufs.get()
+		c.rpool = bulkBufs.get(&c.bufHint)
 		c.rbuf = *c.rpool
 		c.rr, c.rw = 0, 0
 	}

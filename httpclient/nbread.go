@@ -331,6 +331,7 @@ type nbTLSConn struct {
 
 	buf        []byte                // the bulk buffer: buf[head:tail] is received, not handed out
 	bufp       *[]byte               // buf's array from tlsBulkBufs, or nil
+	bufHint    int                   // tlsBulkBufs's slot to look at first
 	waitF      func(fd uintptr) bool // readWaiting's callback, built once
 	head, tail int
 	eof        bool // the peer's FIN, met behind buf[head:tail]
@@ -551,7 +552,7 @@ func (w *nbTLSConn) read(p []byte) (int, error) {
 // ensureBuf takes the bulk buffer from its free list, once.
 func (w *nbTLSConn) ensureBuf() {
 	if w.buf == nil {
-		w.bufp = tlsBulkBufs.get()
+		w.bufp = tlsBulkBufs.get(&w.bufHint)
 		w.buf = *w.bufp
 	}
 }
@@ -561,7 +562,7 @@ func (w *nbTLSConn) ensureBuf() {
 // buffer holds nothing (restBuf); no read of it is running.
 func (w *nbTLSConn) releaseBuf() {
 	if w.bufp != nil {
-		tlsBulkBufs.put(w.bufp)
+		tlsBulkBufs.put(w.bufp, &w.bufHint)
 		w.bufp, w.buf, w.head, w.tail = nil, nil, 0, 0
 	}
 }
@@ -594,7 +595,7 @@ func (w *nbTLSConn) readWaiting() (int, error) {
 
 // tlsBulkBufs holds bulk buffers of tlsBulkBuf bytes, so that a new TLS
 // connection does not allocate one: at most 16 free ones (1 MiB).
-var tlsBulkBufs = bufList{size: tlsBulkBuf, max: 16}
+var tlsBulkBufs = newBufList(tlsBulkBuf, 16)
 
 // topUp reads, without waiting, what has arrived behind the buffered bytes,
 // which lack the rest of the current record (want bytes): the record is

@@ -23,11 +23,11 @@ func (c *Client) WriteResponseBodyChunkTo(f *os.File) (n int, writeErr, err erro
 			return n, writeErr, err
 		}
 	}
-	bp := readBufs.get()
+	bp := readBufs.get(&c.bufHint)
 	b, err := c.AppendResponseBodyChunk((*bp)[:0])
 	if len(b) > 0 {
 		_, writeErr = f.Write(b)
 	}
-	readBufs.put(bp)
+	readBufs.put(bp, &c.bufHint)
 	return len(b), writeErr, err
 }

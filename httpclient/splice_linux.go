@@ -206,8 +206,9 @@ func (s *spliceTo) spliceOut(fd uintptr) bool {
 
 // copy moves what the pipe holds to the file through a buffer.
 func (s *spliceTo) copy() {
-	bp := readBufs.get()
-	defer readBufs.put(bp)
+	var hint int
+	bp := readBufs.get(&hint)
+	defer readBufs.put(bp, &hint)
 	for s.p.n > 0 {
 		k, err := syscall.Read(s.p.r, (*bp)[:min(len(*bp), s.p.n)])
 		if err == syscall.EINTR {
