@@ -17,6 +17,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/gdhttp/gdhttp/benchmarks/internal/rawserver"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
 	"github.com/gdhttp/gdhttp/internal/hugepage"
@@ -535,9 +536,9 @@ func newRawMem(t target, _ bool) (request, func(), error) {
 }
 
 // rawMemSlack is what raw-mem's buffer holds beyond a body of size bytes:
-// the chunk lines of the chunked workload (8 bytes per chunkSize chunk), the
+// the chunk lines of the chunked workload (8 bytes per rawserver.ChunkSize chunk), the
 // head, and one read of room, so that no size of -size makes it grow.
-func rawMemSlack(size int64) int64 { return size/chunkSize*8 + 64*kiB + 64*kiB }
+func rawMemSlack(size int64) int64 { return size/rawserver.ChunkSize*8 + 64*kiB + 64*kiB }
 
 // rawGet is the request of the raw clients: dial, send a GET with
 // Connection: close, then read reads the response until its error; io.EOF

@@ -17,11 +17,15 @@ import (
 	"time"
 
 	"github.com/gdhttp/gdhttp/benchmarks/internal/heapwatch"
+	"github.com/gdhttp/gdhttp/benchmarks/internal/rawserver"
 )
+
+// serveEnv is set in the server child's environment (rawserver.StartChild).
+const serveEnv = "GDHTTP_COMPARE_SERVE"
 
 func main() {
 	if os.Getenv(serveEnv) != "" || (len(os.Args) > 1 && (os.Args[1] == "-serve" || os.Args[1] == "--serve")) {
-		os.Exit(serveMain(os.Args[1:]))
+		os.Exit(rawserver.ServeMain("compare", os.Args[1:]))
 	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -261,23 +265,23 @@ func compare(cfg config, log io.Writer) (*results, error) {
 	t0 := time.Now()
 	var addr string
 	if cfg.inproc {
-		s, err := newServer()
+		s, err := rawserver.New()
 		if err != nil {
 			return nil, err
 		}
-		defer s.close()
+		defer s.Close()
 		if gzSize > 0 {
-			s.gzipOf(gzSize)
+			s.GzipOf(gzSize)
 		}
-		addr = s.addr()
+		addr = s.Addr()
 		res.server = "raw TCP, in this process (-inproc)"
 	} else {
-		c, err := startChild(gzSize)
+		c, err := rawserver.StartChild(serveEnv, gzSize)
 		if err != nil {
 			return nil, err
 		}
-		defer c.close()
-		addr = c.addr
+		defer c.Close()
+		addr = c.Addr
 		res.server = "raw TCP, in a child process (compare -serve)"
 	}
 	res.setup = time.Since(t0)
@@ -462,11 +466,11 @@ func buildWorkloads(cfg config, curl bool, fileTarget string) []*workload {
 		dl("gzip", "Gzip download, "+mb+" decoded (MB/s of decoded bytes), a new connection each (node-keepalive-stream: one, reused)", "/gz/"+strconv.FormatInt(cfg.size, 10), true, false),
 	}
 	nc := &workload{name: "newconn", title: fmt.Sprintf("Small GETs (13-byte body), a new connection each, %d per sample", cfg.gets),
-		kind: small, path: "/small", size: int64(len(smallBody)), count: cfg.gets, rounds: cfg.rounds,
+		kind: small, path: "/small", size: int64(len(rawserver.SmallBody)), count: cfg.gets, rounds: cfg.rounds,
 		refs: []string{"nethttp", "fasthttp"}}
 	nc.addSeries("blocking", "poll", "node-process", "node-threads", "node-do-mem", "node-do-stream", "transport", "nethttp", "fasthttp")
 	ka := &workload{name: "keepalive", title: fmt.Sprintf("Keep-alive small GETs (13-byte body), one connection, %d per sample", cfg.kaGets),
-		kind: small, path: "/small", keepAlive: true, size: int64(len(smallBody)), count: cfg.kaGets, rounds: cfg.rounds,
+		kind: small, path: "/small", keepAlive: true, size: int64(len(rawserver.SmallBody)), count: cfg.kaGets, rounds: cfg.rounds,
 		refs: []string{"nethttp", "fasthttp", "blocking"}}
 	ka.addSeries("blocking", "poll", "node-keepalive", "node-keepalive-stream", "node-keepalive-process", "node-keepalive-threads", "transport", "nethttp", "fasthttp")
 	fl := &workload{name: "file", title: "download_file, " + strconv.FormatInt(cfg.fileSize/miB, 10) + " MiB (peak HeapInuse sampled every 2 ms)",

@@ -10,13 +10,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/benchmarks/internal/rawserver"
 )
 
 // TestMain lets the test binary be the server child: compare re-executes
 // os.Executable() with serveEnv set.
 func TestMain(m *testing.M) {
 	if os.Getenv(serveEnv) != "" {
-		os.Exit(serveMain(os.Args[1:]))
+		os.Exit(rawserver.ServeMain("compare", os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }

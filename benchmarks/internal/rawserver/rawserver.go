@@ -1,4 +1,6 @@
-package main
+// Package rawserver is the benchmarks' HTTP server: raw TCP on 127.0.0.1
+// writing pre-built responses, shared by cmd/compare and cmd/scale.
+package rawserver
 
 import (
 	"bufio"
@@ -19,31 +21,37 @@ import (
 
 // The server: raw TCP on 127.0.0.1 writing pre-built responses, so that its
 // cost is small and the same for every client. It normally runs in a child
-// process (this binary re-executed with -serve) so that it does not share the
-// measuring process's scheduler, heap or allocation counters. Routes:
+// process (the command re-executed with -serve, StartChild and ServeMain) so
+// that it does not share the measuring process's scheduler, heap or
+// allocation counters. Routes:
 //
 //	/cl/N     Content-Length body of N bytes
 //	/ch/N     chunked body of N bytes in 16 KiB chunks (N a multiple of 16 KiB)
 //	/gz/N     gzip (Content-Encoding) of N bytes of compressible text, with Content-Length
 //	/small    a 13-byte body
+//	/hang     never answered: the server reads until the client closes
+//	/half/N   a Content-Length N head and N/2 body bytes, then nothing more
 //
 // Every connection is keep-alive; a request head with "Connection: close" is
 // answered and then the connection is closed.
 
 const (
-	serveEnv   = "GDHTTP_COMPARE_SERVE" // set in the child's environment
-	chunkSize  = 16 << 10
+	// ChunkSize is the chunk size of /ch/N.
+	ChunkSize = 16 << 10
+	// SmallBody is the body of /small.
+	SmallBody  = "Hello, world!"
 	writeBlock = 1 << 20 // bodies are written from pre-built blocks of this size
-	smallBody  = "Hello, world!"
 )
 
 var smallResponse = []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
-	strconv.Itoa(len(smallBody)) + "\r\n\r\n" + smallBody)
+	strconv.Itoa(len(SmallBody)) + "\r\n\r\n" + SmallBody)
 
-type server struct {
+// Server is the server, running in this process (New) or in a child
+// (StartChild).
+type Server struct {
 	ln    net.Listener
 	block []byte // writeBlock bytes of body data
-	chunk []byte // writeBlock/chunkSize chunk frames of chunkSize bytes each
+	chunk []byte // writeBlock/ChunkSize chunk frames of ChunkSize bytes each
 
 	mu sync.Mutex
 	gz map[int64][]byte // plain size -> gzip bytes
@@ -53,20 +61,21 @@ type server struct {
 	conns map[net.Conn]struct{}
 }
 
-func newServer() (*server, error) {
+// New starts a server on 127.0.0.1.
+func New() (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	s := &server{ln: ln, gz: map[int64][]byte{}, conns: map[net.Conn]struct{}{}}
+	s := &Server{ln: ln, gz: map[int64][]byte{}, conns: map[net.Conn]struct{}{}}
 	r := rand.New(rand.NewPCG(1, 1))
 	s.block = make([]byte, writeBlock)
 	for i := range s.block {
 		s.block[i] = byte('a' + r.IntN(26))
 	}
-	data := s.block[:chunkSize]
-	for range writeBlock / chunkSize {
-		s.chunk = strconv.AppendInt(s.chunk, chunkSize, 16)
+	data := s.block[:ChunkSize]
+	for range writeBlock / ChunkSize {
+		s.chunk = strconv.AppendInt(s.chunk, ChunkSize, 16)
 		s.chunk = append(s.chunk, "\r\n"...)
 		s.chunk = append(s.chunk, data...)
 		s.chunk = append(s.chunk, "\r\n"...)
@@ -76,9 +85,11 @@ func newServer() (*server, error) {
 	return s, nil
 }
 
-func (s *server) addr() string { return s.ln.Addr().String() }
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-func (s *server) close() {
+// Close stops the server: its listener and every connection.
+func (s *Server) Close() {
 	_ = s.ln.Close()
 	s.cmu.Lock()
 	for c := range s.conns {
@@ -88,7 +99,7 @@ func (s *server) close() {
 	s.wg.Wait()
 }
 
-func (s *server) accept() {
+func (s *Server) accept() {
 	defer s.wg.Done()
 	for {
 		c, err := s.ln.Accept()
@@ -110,7 +121,7 @@ func (s *server) accept() {
 	}
 }
 
-func (s *server) serveConn(c net.Conn) {
+func (s *Server) serveConn(c net.Conn) {
 	buf := make([]byte, 16<<10)
 	have := 0
 	for {
@@ -142,10 +153,31 @@ func (s *server) serveConn(c net.Conn) {
 	}
 }
 
-func (s *server) respond(w io.Writer, path string) error {
+func (s *Server) respond(w io.Writer, path string) error {
 	if path == "/small" {
 		_, err := w.Write(smallResponse)
 		return err
+	}
+	if path == "/hang" {
+		// Never answered: read until the client closes.
+		if r, ok := w.(io.Reader); ok {
+			_, _ = io.Copy(io.Discard, r)
+		}
+		return errors.New("hang")
+	}
+	if rest, ok := strings.CutPrefix(path, "/half/"); ok {
+		// A head with Content-Length N, N/2 body bytes, then nothing more.
+		n, _ := strconv.Atoi(rest)
+		if _, err := io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(n)+"\r\n\r\n"); err != nil {
+			return err
+		}
+		if _, err := w.Write(s.block[:min(n/2, len(s.block))]); err != nil {
+			return err
+		}
+		if r, ok := w.(io.Reader); ok {
+			_, _ = io.Copy(io.Discard, r)
+		}
+		return errors.New("half")
 	}
 	route, arg, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
 	n, err := strconv.ParseInt(arg, 10, 64)
@@ -160,14 +192,14 @@ func (s *server) respond(w io.Writer, path string) error {
 		return s.writeRepeated(w, head, s.block, n)
 	case "ch":
 		head := "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-		frame := int64(len(s.chunk) / (writeBlock / chunkSize))
-		if err := s.writeRepeated(w, head, s.chunk, n/chunkSize*frame); err != nil {
+		frame := int64(len(s.chunk) / (writeBlock / ChunkSize))
+		if err := s.writeRepeated(w, head, s.chunk, n/ChunkSize*frame); err != nil {
 			return err
 		}
 		_, err := io.WriteString(w, "0\r\n\r\n")
 		return err
 	case "gz":
-		gz := s.gzipOf(n)
+		gz := s.GzipOf(n)
 		head := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: " +
 			strconv.Itoa(len(gz)) + "\r\n\r\n"
 		return s.writeWhole(w, head, gz)
@@ -177,7 +209,7 @@ func (s *server) respond(w io.Writer, path string) error {
 }
 
 // writeRepeated writes head and then total bytes taken from block, repeated.
-func (s *server) writeRepeated(w io.Writer, head string, block []byte, total int64) error {
+func (s *Server) writeRepeated(w io.Writer, head string, block []byte, total int64) error {
 	first := min(total, int64(len(block)))
 	bufs := net.Buffers{[]byte(head), block[:first]}
 	if _, err := bufs.WriteTo(w); err != nil {
@@ -194,7 +226,7 @@ func (s *server) writeRepeated(w io.Writer, head string, block []byte, total int
 }
 
 // writeWhole writes head and then data, in writes of at most writeBlock bytes.
-func (s *server) writeWhole(w io.Writer, head string, data []byte) error {
+func (s *Server) writeWhole(w io.Writer, head string, data []byte) error {
 	first := min(len(data), writeBlock)
 	bufs := net.Buffers{[]byte(head), data[:first]}
 	if _, err := bufs.WriteTo(w); err != nil {
@@ -212,7 +244,8 @@ func (s *server) writeWhole(w io.Writer, head string, data []byte) error {
 
 // gzipOf returns (and caches) the gzip encoding of plain bytes of text made
 // of random words: compressible (about 3:1), not trivially so.
-func (s *server) gzipOf(plain int64) []byte {
+// GzipOf returns (and builds once) the gzip body of /gz/plain.
+func (s *Server) GzipOf(plain int64) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if gz, ok := s.gz[plain]; ok {
@@ -236,45 +269,47 @@ func (s *server) gzipOf(plain int64) []byte {
 	return s.gz[plain]
 }
 
-// serveMain is the child process: it prints the server's address on stdout,
-// pre-builds the gzip body for -size, and serves until its stdin ends (the
-// parent exited or closed the pipe).
-func serveMain(args []string) int {
-	fs := flag.NewFlagSet("compare -serve", flag.ContinueOnError)
+// ServeMain is the child process's main (name: the command, for messages):
+// it prints the server's address on stdout, pre-builds the gzip body for
+// -size, and serves until its stdin ends (the parent exited or closed the
+// pipe).
+func ServeMain(name string, args []string) int {
+	fs := flag.NewFlagSet(name+" -serve", flag.ContinueOnError)
 	fs.Bool("serve", true, "run the server")
 	gzSize := fs.Int64("size", 0, "pre-build the gzip body of this plain size")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	s, err := newServer()
+	s, err := New()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "compare -serve:", err)
+		fmt.Fprintln(os.Stderr, name+" -serve:", err)
 		return 1
 	}
 	if *gzSize > 0 {
-		s.gzipOf(*gzSize)
+		s.GzipOf(*gzSize)
 	}
-	fmt.Println(s.addr())
+	fmt.Println(s.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin)
-	s.close()
+	s.Close()
 	return 0
 }
 
-// child is the server running in a child process.
-type child struct {
+// Child is the server running in a child process.
+type Child struct {
 	cmd   *exec.Cmd
 	stdin io.Closer
-	addr  string
+	Addr  string // host:port
 }
 
-// startChild re-executes this binary as the server and reads its address.
-func startChild(gzSize int64) (*child, error) {
+// StartChild re-executes this binary as the server, with env=1 in its
+// environment (its main then calls ServeMain), and reads its address.
+func StartChild(env string, gzSize int64) (*Child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(exe, "-serve", "-size", strconv.FormatInt(gzSize, 10))
-	cmd.Env = append(os.Environ(), serveEnv+"=1")
+	cmd.Env = append(os.Environ(), env+"=1")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -299,10 +334,11 @@ func startChild(gzSize int64) (*child, error) {
 		_ = cmd.Wait()
 		return nil, errors.New("server child printed " + strconv.Quote(line))
 	}
-	return &child{cmd: cmd, stdin: stdin, addr: addr}, nil
+	return &Child{cmd: cmd, stdin: stdin, Addr: addr}, nil
 }
 
-func (c *child) close() {
+// Close ends the child and waits for it.
+func (c *Child) Close() {
 	_ = c.stdin.Close()
 	_ = c.cmd.Wait()
 }
