@@ -596,14 +596,11 @@ func (c *Client) fill(block bool) bool {
 			bulk := len(c.rbuf) == bulkBufSize
 			c.restBuf()
 			c.st.tr.awaitData()
-			if bulk {
-				c.growBuf()
-			}
-			c.ensureRoom(minRead)
+			c.retakeBuf(bulk)
 		}
 		// One record, as mbedTLS reads them (ReadRecord).
 		n, err = c.st.tr.ReadRecord(c.rbuf[c.rw:])
-	case block && c.st.nb.NoWait():
+	case block && c.st.nb.canWait():
 		n, err = c.readWaiting()
 	case block:
 		n, err = c.st.rd.Read(c.rbuf[c.rw:])
@@ -636,15 +633,11 @@ func (c *Client) fill(block bool) bool {
 // comes between the two. A bulk buffer (a chunked body read in bulk,
 // growBuf) is taken again after the wait.
 func (c *Client) readWaiting() (int, error) {
-	nb := c.st.nb
-	if len(nb.pre) > 0 || nb.perr != nil {
-		return nb.TryRead(c.rbuf[c.rw:]) // held bytes, or the error Peek took
-	}
 	if c.readOrRestF == nil {
 		c.readOrRestF = c.readOrRest // built once: no allocation per read
 	}
 	c.waitBulk = len(c.rbuf) == bulkBufSize
-	return nb.sock.readWith(c.readOrRestF)
+	return c.st.nb.sock.readWith(c.readOrRestF)
 }
 
 // readOrRest is readWaiting's read callback, run by RawConn.Read: one
@@ -652,15 +645,21 @@ func (c *Client) readWaiting() (int, error) {
 // back; when nothing has arrived the buffer goes back (restBuf) and
 // RawConn.Read waits for the socket, then calls again.
 func (c *Client) readOrRest(fd uintptr) bool {
-	if c.waitBulk {
-		c.growBuf()
-	}
-	c.ensureRoom(minRead)
+	c.retakeBuf(c.waitBulk)
 	if c.st.nb.sock.read(fd, c.rbuf[c.rw:]) {
 		return true
 	}
 	c.restBuf()
 	return false
+}
+
+// retakeBuf makes room for a read after a wait that gave the buffer back
+// (restBuf): the bulk buffer again when bulk, else a read buffer.
+func (c *Client) retakeBuf(bulk bool) {
+	if bulk {
+		c.growBuf()
+	}
+	c.ensureRoom(minRead)
 }
 
 // restBuf gives the read buffer back to its free list (dropBuf) while it

@@ -135,6 +135,12 @@ func newNBConn(conn net.Conn, pre []byte, spawn func(func())) *nbConn {
 // back to a background read (false).
 func (c *nbConn) NoWait() bool { return c.sock != nil }
 
+// canWait reports whether a blocking read may wait on the socket itself
+// with no buffer held (Client.readWaiting, nbTLSConn.readWaiting): there is
+// a socket, and nothing received before or taken by Peek is held here for
+// the next read to return first.
+func (c *nbConn) canWait() bool { return c.sock != nil && len(c.pre) == 0 && c.perr == nil }
+
 // TryRead reads what has arrived into p without waiting. It returns (n,
 // nil) with data — at most len(p), as much as one read(2) gives — (0,
 // errWouldBlock) when nothing is there, (0, io.EOF) at the peer's FIN, and
@@ -524,7 +530,7 @@ func (w *nbTLSConn) read(p []byte) (int, error) {
 		switch {
 		case w.nonblock || w.whole:
 			n, err = w.nb.TryRead(w.buf)
-		case w.nb.NoWait() && len(w.nb.pre) == 0 && w.nb.perr == nil:
+		case w.nb.canWait():
 			n, err = w.readWaiting()
 		default:
 			n, err = w.nb.Read(w.buf)
@@ -792,7 +798,7 @@ func (r *nbTLSReader) dry() bool {
 // held, or where reading the socket would cost a goroutine (not NoWait).
 func (r *nbTLSReader) awaitData() {
 	w := r.w
-	if r.held || r.ended || w.ahead || w.head < w.tail || w.eof || w.nb.perr != nil || len(w.nb.pre) > 0 || !w.nb.NoWait() {
+	if r.held || r.ended || w.ahead || w.head < w.tail || w.eof || !w.nb.canWait() {
 		return
 	}
 	w.head, w.tail = 0, 0
