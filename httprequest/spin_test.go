@@ -119,3 +119,51 @@ func TestPacedRequestDoesNotYield(t *testing.T) {
 		})
 	}
 }
+
+// TestSpinningProcessWaitsForWorker: a loop of Process() without frame
+// pacing on a use_threads node waits for the worker (awaitWorker, at most
+// spinWait a call) instead of taking the CPU the worker and the server need,
+// and the Process whose wait saw the worker end delivers the completion. A
+// paced caller's Process never waits. Before, each spinning Process returned
+// at once: thousands of calls while the server took 30 ms.
+func TestSpinningProcessWaitsForWorker(t *testing.T) {
+	const delay = 30 * time.Millisecond
+	s := serve(t, testserver.Script(testserver.Read(), testserver.Sleep(delay),
+		testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")))
+	url := urlFor(s.Host(), s.Port(), "/")
+
+	t.Run("spinning", func(t *testing.T) {
+		n := newNode(t)
+		require.NoError(t, n.SetUseThreads(true))
+		var got Result = -1
+		var body string
+		n.OnRequestCompleted(func(r Result, _ int, _ []string, b []byte) { got, body = r, string(b) })
+		require.NoError(t, n.Request(url, nil, httpclient.MethodGet, ""))
+		begin := time.Now()
+		calls := 0
+		for got < 0 && time.Since(begin) < 10*time.Second {
+			n.Process()
+			calls++
+		}
+		require.Equal(t, ResultSuccess, got, n.LastError())
+		assert.Equal(t, "ok", body)
+		// 30 ms at most 1 ms a call, plus the first call, which does not
+		// spin yet, and slack for a loaded machine's late wake-ups.
+		assert.LessOrEqual(t, calls, 200, "a spinning Process waits for the worker")
+		assert.Positive(t, n.spinWaits)
+		assert.LessOrEqual(t, n.spinWaits, calls)
+	})
+	t.Run("paced", func(t *testing.T) {
+		n := newNode(t)
+		require.NoError(t, n.SetUseThreads(true))
+		done := false
+		n.OnRequestCompleted(func(Result, int, []string, []byte) { done = true })
+		require.NoError(t, n.Request(url, nil, httpclient.MethodGet, ""))
+		for begin := time.Now(); !done && time.Since(begin) < 10*time.Second; {
+			time.Sleep(2 * spin.Window)
+			n.Process()
+		}
+		require.True(t, done)
+		assert.Zero(t, n.spinWaits, "a paced Process never waits")
+	})
+}

@@ -2,7 +2,6 @@
 
 package httprequest
 
-// yieldCPU and yieldToWorker do nothing here: their effect was measured on
-// Linux only (yield_linux.go).
-func yieldCPU()      {}
+// yieldToWorker does nothing here: its effect was measured on Linux only
+// (yield_linux.go).
 func yieldToWorker() {}

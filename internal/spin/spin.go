@@ -47,3 +47,12 @@ func (d *Detector) Mark() bool {
 func (d *Detector) Spinning() bool {
 	return d.spun && d.last != 0 && time.Since(epoch)-d.last < Window
 }
+
+// Stretch moves the last call's time to now, keeping what its Mark found:
+// for a call that may last — a spinning caller's Process that waited for a
+// worker — the gap to the caller's next call counts from the call's end.
+func (d *Detector) Stretch() {
+	if d.last != 0 {
+		d.last = time.Since(epoch)
+	}
+}

@@ -45,3 +45,34 @@ func TestDetector(t *testing.T) {
 	}
 	assert.Equal(t, spins, d.Spins, "paced calls and Spinning add no spin")
 }
+
+// TestStretch: a call that lasted longer than Window is still followed by a
+// spin when the next call comes right after its end; Stretch keeps what the
+// call's Mark found, and does nothing before the first Mark.
+func TestStretch(t *testing.T) {
+	var d Detector
+	d.Stretch()
+	assert.False(t, d.Mark(), "the first call, after a Stretch with none before")
+	stretched := false
+	for range 50 { // a loaded machine may deschedule the test between two calls
+		time.Sleep(2 * Window) // the call lasts
+		d.Stretch()
+		if d.Mark() {
+			stretched = true
+			break
+		}
+	}
+	assert.True(t, stretched, "a call right after a long one's end spins")
+	time.Sleep(2 * Window)
+	assert.False(t, d.Mark(), "without Stretch the gap counts from the call's start")
+	spinning := false
+	for range 50 {
+		if d.Mark() {
+			d.Stretch()
+			if spinning = d.Spinning(); spinning {
+				break
+			}
+		}
+	}
+	assert.True(t, spinning, "Stretch keeps the Mark's finding")
+}
