@@ -27,12 +27,15 @@ func waitAcked(t *testing.T, conn *net.TCPConn) {
 func waitPeerFIN(t *testing.T, c *Client) {
 	t.Helper()
 	require.NotNil(t, c.st, "no connection")
-	require.NotNil(t, c.st.nb.sock, "no socket to look at")
+	sc, ok := c.st.raw.(syscall.Conn)
+	require.True(t, ok, "no socket to look at")
+	rc, err := sc.SyscallConn()
+	require.NoError(t, err)
 	const closeWait, closed = 8, 7 // linux/tcp_states.h
 	require.True(t, drive.Until(driveTimeout, func() bool {
 		var state uint8
 		var errno syscall.Errno
-		require.NoError(t, c.st.nb.sock.rc.Control(func(fd uintptr) {
+		require.NoError(t, rc.Control(func(fd uintptr) {
 			var info syscall.TCPInfo
 			size := uint32(unsafe.Sizeof(info))
 			errno = getsockopt(fd, syscall.IPPROTO_TCP, syscall.TCP_INFO, unsafe.Pointer(&info), &size)

@@ -196,6 +196,15 @@ func (c *Client) finishBody() {
 	if c.head.Ambiguous {
 		c.retire()
 	}
+	c.watchIdle()
+}
+
+// watchIdle is the fallback's look at a connection that went idle
+// (nbConn.Watch; nothing on unix, or once the connection is retired).
+func (c *Client) watchIdle() {
+	if c.st != nil && !c.retired {
+		c.st.nb.Watch()
+	}
 }
 
 // readChunkGodot is §1.10.2: one whole chunk per call, appended to dst

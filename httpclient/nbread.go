@@ -252,6 +252,21 @@ func (c *nbConn) Peek() (nbState, error) {
 	return nbError, c.err
 }
 
+// Watch starts the fallback's background read on a connection that goes
+// idle (CONNECTED), so that a FIN, a reset or bytes nobody asked for that
+// arrive while it is idle are what the next Peek or read finds, however
+// late that comes — as the peek of the socket finds them on unix. Without
+// it the first look after the idle time only started the read and found
+// nothing: a kept-alive connection the server had closed was reused (a
+// request written after the FIN, stray bytes read as the next response).
+// It does nothing on unix, while a read is pending, or while bytes or an
+// end are held.
+func (c *nbConn) Watch() {
+	if c.sock == nil && !c.pending && len(c.pre) == 0 && c.perr == nil && c.r == c.w && c.err == nil {
+		c.startRead()
+	}
+}
+
 // Close closes the connection; a background read ends with it.
 func (c *nbConn) Close() error { return c.conn.Close() }
 

@@ -1,4 +1,10 @@
-//go:build !unix
+//go:build !unix || gdhttp_portable
+
+// The build tag gdhttp_portable selects this file and the other portable
+// ones (quickdial_other.go, splice_other.go, yield_other.go, and httprequest's
+// yield_other.go) on Linux too, so that the tests run the paths Windows,
+// Plan 9 and wasm take: go test -tags gdhttp_portable ./httpclient (CI runs
+// the hostile corpus and the keep-alive tests so).
 
 package httpclient
 

@@ -153,6 +153,7 @@ func (c *Client) connected(st *stream) error {
 		return c.abortNow(pollOp)
 	}
 	c.setStatus(StatusConnected)
+	c.watchIdle()
 	return nil
 }
 
@@ -459,4 +460,5 @@ func (c *Client) applyHead() {
 	if h.Ambiguous {
 		c.retire()
 	}
+	c.watchIdle()
 }

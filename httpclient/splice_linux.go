@@ -1,3 +1,5 @@
+//go:build linux && !gdhttp_portable
+
 package httpclient
 
 import (

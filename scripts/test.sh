@@ -66,6 +66,7 @@ for goos in windows darwin freebsd; do
 done
 GOARCH=386 go vet ./... # 32 bits: int is 32 bits, and getsockopt goes through socketcall
 GOOS=plan9 go build ./... # the tests there use unix errno values
+go vet -tags gdhttp_portable ./... # those fallbacks on Linux (nbread_other.go)
 
 step "staticcheck"
 if ! command -v staticcheck >/dev/null 2>&1; then
@@ -82,6 +83,14 @@ go test -race -shuffle=on -count=1 ./...
 # they run here, with the inflater's long single-goroutine tests.
 step "go test (no -race) of the tests -race skips: allocation counts, the inflater's long tests"
 go test -count=1 -run '^(TestEager|TestAllocs|TestChunkCollectedInDst|TestAuditH2BrotliBombDefaultChunk|TestPacedRequestDoesNotYield)' ./httpclient ./httprequest
+
+# The fallbacks of the platforms without the unix fast paths (a background
+# read instead of a peek, no quick connect, no splice) run on Linux with the
+# tag gdhttp_portable: the hostile corpus in every driver, and the keep-alive
+# and liveness tests that pin what those platforms must get right.
+step "the portable paths (Windows, Plan 9, wasm) on Linux: -tags gdhttp_portable"
+go test -tags gdhttp_portable -count=1 ./internal/hostile
+go test -tags gdhttp_portable -race -count=1 -run '^(TestTransportPOSTAfterIdleClose|TestKeepAlivePOSTAfterIdleClose|TestPollFINFallbackNonBlocking|TestPollLivenessFallback|TestTransportIdleClosedByServer)$' ./httpclient ./httprequest
 
 # fuzz_one runs one target. Go 1.26's coordinator can report a bare "context
 # deadline exceeded" when -fuzztime expires while a worker is mid-call
