@@ -616,6 +616,13 @@ func QueryStringFromDict(fields []QueryField) string {
 // Godot nothing of a half-read chunked body survives (§7 D3 against
 // §1.10.5). It is safe in any status. Status: DISCONNECTED.
 //
+// A client that is done with must be closed, as an *os.File is: Godot
+// closes an HTTPClient when its last reference goes, Go has no such moment.
+// On unix the garbage collector does close the socket of a client dropped
+// unclosed; where the socket cannot be peeked (Windows, Plan 9, wasm) the
+// background read that watches a connection keeps it, and its goroutine,
+// until the server closes it.
+//
 // Godot: HTTPClient.close()
 func (c *Client) Close() {
 	c.close()
