@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -322,6 +323,9 @@ func (d *connector) run(p dialParams) {
 		ctx, cancel := context.WithTimeout(d.ctx, p.timeout)
 		raw, err := dial(ctx, "tcp", netip.AddrPortFrom(a, uint16(p.serverPort)).String())
 		cancel()
+		if err != nil && p.dial == nil && d.ctx.Err() == nil {
+			err = dialTimeoutErr(err)
+		}
 		if err != nil {
 			lastErr = err
 			if d.ctx.Err() != nil {
@@ -349,6 +353,36 @@ func (d *connector) run(p dialParams) {
 		return
 	}
 	d.ch <- dialEvent{stage: stageTCP, code: ErrCantConnect, err: d.stopErr(lastErr)}
+}
+
+// errConnectTimeout is the cause of a connect that timed out (§1.6.2.1),
+// from a quick connect or from the connector's net.Dialer: what net.Dialer
+// reports for a dial past its context's deadline ("i/o timeout", a
+// net.Error whose Timeout is true, errors.Is context.DeadlineExceeded and
+// os.ErrDeadlineExceeded).
+var errConnectTimeout error = connectTimeoutError{}
+
+type connectTimeoutError struct{}
+
+func (connectTimeoutError) Error() string   { return "i/o timeout" }
+func (connectTimeoutError) Timeout() bool   { return true }
+func (connectTimeoutError) Temporary() bool { return true }
+func (connectTimeoutError) Is(target error) bool {
+	return target == context.DeadlineExceeded || target == os.ErrDeadlineExceeded
+}
+
+// dialTimeoutErr makes a timed-out connect of the connector's own
+// net.Dialer say errConnectTimeout, as a quick connect does: net.Dialer
+// reports the socket's deadline (os.ErrDeadlineExceeded, which is not
+// context.DeadlineExceeded) when it fires just before the context's.
+func dialTimeoutErr(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Timeout() {
+		c := *oe
+		c.Err = errConnectTimeout
+		return &c
+	}
+	return err
 }
 
 // zoned reports whether an address has an IPv6 zone, which a quick connect

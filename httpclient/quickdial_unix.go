@@ -3,7 +3,6 @@
 package httpclient
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"os"
@@ -158,21 +157,6 @@ func (q *quickConnect) close() {
 		_ = q.sc.f.Close()
 		q.sc = nil
 	}
-}
-
-// errConnectTimeout is the cause of a quick connect that timed out: what
-// net.Dialer reports for a dial past its context's deadline ("i/o
-// timeout", a net.Error whose Timeout is true, errors.Is
-// context.DeadlineExceeded and os.ErrDeadlineExceeded).
-var errConnectTimeout error = connectTimeoutError{}
-
-type connectTimeoutError struct{}
-
-func (connectTimeoutError) Error() string   { return "i/o timeout" }
-func (connectTimeoutError) Timeout() bool   { return true }
-func (connectTimeoutError) Temporary() bool { return true }
-func (connectTimeoutError) Is(target error) bool {
-	return target == context.DeadlineExceeded || target == os.ErrDeadlineExceeded
 }
 
 // opErr is err as net.Dialer reports a failed dial.
