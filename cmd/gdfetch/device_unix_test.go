@@ -1,4 +1,6 @@
-//go:build unix
+//go:build unix && !aix
+
+// (AIX has no syscall.Mkfifo.)
 
 package main
 
