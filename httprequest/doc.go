@@ -27,8 +27,8 @@
 //     completion queued so far to the callback. It never blocks.
 //   - use_threads: a worker goroutine loops the steps with the client in
 //     blocking mode (real blocking I/O: no spinning, §4 #8). Its completion
-//     is queued and delivered by the next Process. A Process called again
-//     at once (a loop of Process without frame pacing) waits up to 1 ms for
+//     is queued and delivered by the next Process. In a loop of Process on
+//     this node alone, without frame pacing, each call waits up to 1 ms for
 //     the worker to end rather than spin on a CPU the worker needs.
 //   - Do(ctx, …): runs the steps on the calling goroutine with blocking I/O
 //     and returns the completion and an error. ctx cancellation is

@@ -409,9 +409,10 @@ func refuseInjection(t target, headers []string, strict bool) error {
 // those queued during the callbacks too (Godot's deferred-call flush).
 // With use_threads the worker does the steps; Process only delivers (and
 // reports progress). Process never blocks on the network; with use_threads,
-// a Process called again at once — a loop of Process() without frame
-// pacing — waits up to a millisecond for the worker to end instead of
-// spinning (a paced caller never waits).
+// a loop of Process() on this node alone, without frame pacing, has each
+// call wait up to a millisecond for the worker to end instead of spinning
+// (a paced caller, or a loop that drives other nodes or clients too, never
+// waits).
 //
 // Called from the node's own callbacks on the owner's goroutine (the body
 // writer, the response, proxy or progress functions, the cookie jar, an
@@ -453,7 +454,7 @@ func (n *HTTPRequest) Process() {
 		}
 		n.progress() // after the enqueue: a panic in it loses nothing
 	} else if r != nil && r.driver == driverThreads {
-		if spinning {
+		if spinning && n.spin.Alone() {
 			n.awaitWorker(r)
 		}
 		n.progress()
@@ -465,14 +466,16 @@ func (n *HTTPRequest) Process() {
 // use_threads worker (awaitWorker).
 const spinWait = time.Millisecond
 
-// awaitWorker is a Process of a caller that spins (a loop of Process()
-// without frame pacing) while r's use_threads worker runs: it waits for the
-// worker to end, at most spinWait, instead of returning at once. A spinning
-// caller keeps a CPU busy that the worker, and a server on the same machine,
-// need (on 2 CPUs: small GETs on a new connection each 0.55–0.63× fasthttp,
-// 0.72–0.79× with the wait). A paced caller (a game's frames, a loop over
-// many nodes) never waits: its calls are further apart than spin.Window.
-// The completion the wait sees end is delivered by this Process.
+// awaitWorker is a Process of a caller that spins on this node alone (a
+// loop of Process() without frame pacing, spin.Detector.Alone) while r's
+// use_threads worker runs: it waits for the worker to end, at most
+// spinWait, instead of returning at once. Such a caller keeps a CPU busy
+// that the worker, and a server on the same machine, need (on 2 CPUs: small
+// GETs on a new connection each 0.55–0.63× fasthttp, 0.72–0.79× with the
+// wait). A paced caller (a game's frames) never waits, nor does a loop that
+// drives other nodes or clients too (their steps would wait with it), nor
+// one that calls Process twice in a frame. The completion the wait sees end
+// is delivered by this Process.
 func (n *HTTPRequest) awaitWorker(r *run) {
 	if n.spinTimer == nil {
 		n.spinTimer = time.NewTimer(spinWait)

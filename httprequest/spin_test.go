@@ -3,6 +3,7 @@ package httprequest
 import (
 	"runtime"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -169,4 +170,57 @@ func TestSpinningProcessWaitsForWorker(t *testing.T) {
 		require.True(t, done)
 		assert.Zero(t, n.spinWaits, "a paced Process never waits")
 	})
+}
+
+// TestSpinningLoopOverTwoNodesDoesNotWait: one loop without frame pacing
+// drives a use_threads node waiting on a slow server and a non-threaded
+// node whose 200-chunk response has all arrived (one chunk per Process,
+// §1.10.2). The threaded node's Process does not wait for its worker, or
+// the other node would get one step a millisecond (200 ms; a few ms
+// without the waits). Found by the session's review.
+func TestSpinningLoopOverTwoNodesDoesNotWait(t *testing.T) {
+	slow := serve(t, testserver.Script(testserver.Read(), testserver.Sleep(2*time.Second),
+		testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")))
+	var b strings.Builder
+	b.WriteString("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+	for range 200 {
+		b.WriteString("1\r\nx\r\n")
+	}
+	b.WriteString("0\r\n\r\n")
+	fast := serve(t, testserver.Script(testserver.Read(), testserver.WriteString(b.String())))
+
+	a := newNode(t)
+	require.NoError(t, a.SetUseThreads(true))
+	require.NoError(t, a.Request(urlFor(slow.Host(), slow.Port(), "/"), nil, httpclient.MethodGet, ""))
+	other := newNode(t)
+	done := false
+	other.OnRequestCompleted(func(Result, int, []string, []byte) { done = true })
+	require.NoError(t, other.Request(urlFor(fast.Host(), fast.Port(), "/"), nil, httpclient.MethodGet, ""))
+	for begin := time.Now(); !done && time.Since(begin) < 5*time.Second; {
+		a.Process()
+		other.Process()
+	}
+	require.True(t, done)
+	assert.Zero(t, a.spinWaits, "the threaded node waited in a loop that drives another node")
+	a.CancelRequest()
+}
+
+// TestTwoProcessCallsPerFrameDoNotWait: a paced caller (2 ms frames) that
+// calls Process twice a frame — two systems pumping the node — is no spin
+// loop: the second call does not wait for the worker (review).
+func TestTwoProcessCallsPerFrameDoNotWait(t *testing.T) {
+	s := serve(t, testserver.Script(testserver.Read(), testserver.Sleep(100*time.Millisecond),
+		testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")))
+	n := newNode(t)
+	require.NoError(t, n.SetUseThreads(true))
+	done := false
+	n.OnRequestCompleted(func(Result, int, []string, []byte) { done = true })
+	require.NoError(t, n.Request(urlFor(s.Host(), s.Port(), "/"), nil, httpclient.MethodGet, ""))
+	for begin := time.Now(); !done && time.Since(begin) < 5*time.Second; {
+		time.Sleep(2 * time.Millisecond)
+		n.Process()
+		n.Process()
+	}
+	require.True(t, done)
+	assert.Zero(t, n.spinWaits, "a paced caller never waits")
 }

@@ -7,7 +7,10 @@
 // per frame (about 2 µs each, 2 ms a frame for a thousand idle nodes).
 package spin
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Window is the longest gap between two calls that still counts as a spin:
 // a spin loop calls again within microseconds, a 240 Hz frame is 4 ms
@@ -17,11 +20,21 @@ const Window = 100 * time.Microsecond
 // epoch makes the times monotonic (time.Since reads the monotonic clock).
 var epoch = time.Now()
 
+// marks counts every Detector's Marks, process-wide (Alone).
+var marks atomic.Uint64
+
+// aloneRun is how many spinning Marks in a row, with no other Detector's
+// Mark between them, make a caller spin on its object alone (Alone): a
+// caller that makes two calls in one frame makes one.
+const aloneRun = 3
+
 // Detector records one object's last call. The zero value is ready. It is
 // for the object's owner goroutine only.
 type Detector struct {
 	last time.Duration
-	spun bool // the last Mark reported spinning
+	spun bool   // the last Mark reported spinning
+	seq  uint64 // marks at the last Mark
+	run  int    // spinning Marks in a row, none of another Detector between
 	// Spins counts the calls Mark reported as spinning (for tests).
 	Spins int
 }
@@ -30,13 +43,32 @@ type Detector struct {
 // Window: the caller spins.
 func (d *Detector) Mark() bool {
 	now := time.Since(epoch)
+	seq := marks.Add(1)
 	spinning := d.last != 0 && now-d.last < Window
-	d.last = now
+	switch {
+	case spinning && seq == d.seq+1:
+		d.run++
+	case spinning:
+		d.run = 1 // another object's call came between: a loop over several
+	default:
+		d.run = 0
+	}
+	d.last, d.seq = now, seq
 	d.spun = spinning
 	if spinning {
 		d.Spins++
 	}
 	return spinning
+}
+
+// Alone reports whether the caller spins on this object and nothing else:
+// its last aloneRun Marks spun, and no other Detector of the process was
+// marked since the first of them. Only such a caller may be kept waiting
+// in a call (a use_threads node's Process): one that calls the object
+// twice in a frame, or drives other objects in the same loop, would have
+// them all wait with it.
+func (d *Detector) Alone() bool {
+	return d.spun && d.run >= aloneRun && marks.Load() == d.seq
 }
 
 // Spinning reports, without recording a call, whether the caller spins

@@ -76,3 +76,41 @@ func TestStretch(t *testing.T) {
 	}
 	assert.True(t, spinning, "Stretch keeps the Mark's finding")
 }
+
+// TestAlone: a caller spins on an object alone once aloneRun Marks in a row
+// spun with no other Detector marked between them; a Mark of another object
+// in between (a loop over several), or a paced call, starts the count
+// again.
+func TestAlone(t *testing.T) {
+	alone := func(d *Detector, calls int) bool {
+		for range 50 { // a loaded machine may deschedule the test between two calls
+			for range calls {
+				d.Mark()
+			}
+			if d.Alone() {
+				return true
+			}
+		}
+		return false
+	}
+	var a, b Detector
+	assert.False(t, a.Alone(), "no call yet")
+	assert.True(t, alone(&a, aloneRun+1), "a loop over one object")
+	b.Mark()
+	assert.False(t, a.Alone(), "another object's call since the last")
+	for range 100 { // a loop over two objects
+		a.Mark()
+		b.Mark()
+		assert.False(t, a.Alone())
+		assert.False(t, b.Alone())
+	}
+	time.Sleep(2 * Window)
+	a.Mark() // a paced call: the count starts again
+	for range aloneRun - 1 {
+		a.Mark()
+	}
+	if a.run < aloneRun { // unless the machine made one of them late
+		assert.False(t, a.Alone(), "fewer than aloneRun spinning calls")
+	}
+	assert.True(t, alone(&a, 1), "and then alone again")
+}
