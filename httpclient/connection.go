@@ -107,12 +107,17 @@ func (c *Client) SetConnection(conn net.Conn) error {
 // found by Poll, and after the client retired the connection (§7 D2), it
 // still returns the (closed) conn, as Godot keeps its stream until close().
 // Reading from or writing to it desynchronises the client, as in Godot.
+// Where the socket cannot be peeked (Windows, Plan 9, wasm) the client reads
+// an idle connection in the background (nbConn.Watch); Connection stops
+// that, so a read from the conn gets the bytes that come next — after a 101
+// response, the upgraded protocol's — unless they had already arrived.
 //
 // Godot: HTTPClient.get_connection()
 func (c *Client) Connection() net.Conn {
 	if c.st == nil {
 		return nil
 	}
+	c.st.nb.Unwatch()
 	if sc, ok := c.st.conn.(interface{ tcpConn() net.Conn }); ok {
 		return sc.tcpConn() // a quick connect's socket, as a *net.TCPConn
 	}

@@ -3,9 +3,12 @@ package httpclient
 import (
 	"crypto/tls"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
+	"os"
 	"sync/atomic"
+	"time"
 )
 
 // Reads that never wait (issue 8, part 2).
@@ -104,11 +107,12 @@ type nbConn struct {
 	// The fallback: one background read at a time into buf, whose result
 	// waits in ch; buf[r:w] is received and not handed out, err comes after
 	// it.
-	pending bool
-	ch      chan nbResult
-	buf     []byte
-	r, w    int
-	err     error
+	pending   bool
+	unwatched bool // the caller took the connection (Unwatch): no Watch
+	ch        chan nbResult
+	buf       []byte
+	r, w      int
+	err       error
 }
 
 // nbResult is the outcome of a background read.
@@ -262,8 +266,26 @@ func (c *nbConn) Peek() (nbState, error) {
 // It does nothing on unix, while a read is pending, or while bytes or an
 // end are held.
 func (c *nbConn) Watch() {
-	if c.sock == nil && !c.pending && len(c.pre) == 0 && c.perr == nil && c.r == c.w && c.err == nil {
+	if c.sock == nil && !c.unwatched && !c.pending && len(c.pre) == 0 && c.perr == nil && c.r == c.w && c.err == nil {
 		c.startRead()
+	}
+}
+
+// Unwatch ends the fallback's watch of the connection for good: the caller
+// takes the connection itself (Client.Connection), and reads from it must
+// get the bytes that come next. A pending background read is cut short by
+// a read deadline in the past (when the conn takes deadlines) and its
+// deadline cleared after; bytes it had already received stay here, for the
+// client's next read — they cannot be given back to the socket.
+func (c *nbConn) Unwatch() {
+	c.unwatched = true
+	if c.sock != nil || !c.pending || c.conn.SetReadDeadline(time.Now()) != nil {
+		return
+	}
+	c.done(<-c.ch)
+	_ = c.conn.SetReadDeadline(time.Time{})
+	if errors.Is(c.err, os.ErrDeadlineExceeded) {
+		c.err = nil // the cut read: only what it received counts
 	}
 }
 
