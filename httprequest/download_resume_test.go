@@ -193,6 +193,27 @@ func TestKeepPartialDownload(t *testing.T) {
 	}
 }
 
+// TestKeepPartialDownloadNotSpliced: a timeout that cuts a blocking read
+// short (use_threads, Do) leaves the bytes that read received in the kept
+// partial file when the body goes through the read buffer too — the path of
+// every platform without splice(2), and of TLS — as when it is spliced to
+// the file (Linux). They were dropped there: "" instead of "partial" (the
+// portable audit, on macOS and Windows).
+func TestKeepPartialDownloadNotSpliced(t *testing.T) {
+	spliceDownloads = false
+	defer func() { spliceDownloads = true }()
+	stall := testserver.Script(testserver.Read(),
+		testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial"), testserver.Hold())
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		target := keepTarget(t, n, true)
+		require.NoError(t, n.SetTimeout(500*time.Millisecond))
+		srv := serve(t, stall)
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		require.Equal(t, ResultTimeout, o.C.Result)
+		assertFile(t, target, "partial")
+	})
+}
+
 // keepTarget sets download_file to a file holding oldContent and
 // keep_partial_download to keep.
 func keepTarget(t *testing.T, n *HTTPRequest, keep bool) string {

@@ -312,6 +312,13 @@ func (s *sink) put(p []byte) error {
 		// Do) while a decoder writes the output of one read: stop there, not
 		// at the end of that output (the run ends as they say).
 		if ph := phase(s.state.Load()); ph == phaseTimedOut || ph == phaseCanceled {
+			if s.dec == nil && s.dl != nil && s.w == nil {
+				// The bytes of a read the interruption cut short did arrive:
+				// download_file holds them (kept with keep_partial_download),
+				// as where the read is spliced to the file (Linux) — the same
+				// partial file on every platform.
+				_, _ = s.dl.Write(p)
+			}
 			return errInterrupted
 		}
 	}

@@ -61,7 +61,7 @@ go vet ./...
 (cd benchmarks && go vet ./...)
 # The library builds where Godot runs: the platforms without the unix
 # fast paths (quick connect, non-blocking reads) compile their fallbacks.
-for goos in windows darwin freebsd; do
+for goos in windows darwin; do # freebsd, openbsd…: the same unix && !linux files as darwin
 	GOOS=$goos go vet ./...
 done
 GOARCH=386 go vet ./... # 32 bits: int is 32 bits, and getsockopt goes through socketcall
@@ -90,7 +90,7 @@ go test -count=1 -run '^(TestEager|TestAllocs|TestChunkCollectedInDst|TestAuditH
 # and liveness tests that pin what those platforms must get right.
 step "the portable paths (Windows, Plan 9, wasm) on Linux: -tags gdhttp_portable"
 go test -tags gdhttp_portable -count=1 ./internal/hostile
-go test -tags gdhttp_portable -race -count=1 -run '^(TestTransportPOSTAfterIdleClose|TestKeepAlivePOSTAfterIdleClose|TestPollFINFallbackNonBlocking|TestPollLivenessFallback|TestTransportIdleClosedByServer|TestConnectTimeoutPerAddress|TestConnectionAfterUpgrade)$' ./httpclient ./httprequest
+go test -tags gdhttp_portable -race -count=1 -run '^(TestTransportPOSTAfterIdleClose|TestKeepAlivePOSTAfterIdleClose|TestPollFINFallbackNonBlocking|TestPollLivenessFallback|TestTransportIdleClosedByServer|TestConnectTimeoutPerAddress|TestConnectionAfterUpgrade|TestKeepPartialDownload)$' ./httpclient ./httprequest
 
 # fuzz_one runs one target. Go 1.26's coordinator can report a bare "context
 # deadline exceeded" when -fuzztime expires while a worker is mid-call
