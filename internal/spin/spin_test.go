@@ -109,8 +109,6 @@ func TestAlone(t *testing.T) {
 	for range aloneRun - 1 {
 		a.Mark()
 	}
-	if a.run < aloneRun { // unless the machine made one of them late
-		assert.False(t, a.Alone(), "fewer than aloneRun spinning calls")
-	}
+	assert.False(t, a.Alone(), "fewer than aloneRun spinning calls") // a late one only restarts the count
 	assert.True(t, alone(&a, 1), "and then alone again")
 }
