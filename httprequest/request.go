@@ -85,6 +85,7 @@ type HTTPRequest struct {
 	spin       spin.Detector // Process calls: is the owner spinning? (owner only)
 	spinTimer  *time.Timer   // awaitWorker's (owner only)
 	spinWaits  int           // awaitWorker calls, for tests (owner only)
+	spinYields int           // Process's yieldCPU calls, for tests (owner only)
 
 	// mu guards the request lifecycle shared with a worker goroutine and
 	// the settings a worker reads at each connection start.
@@ -454,8 +455,12 @@ func (n *HTTPRequest) Process() {
 		}
 		n.progress() // after the enqueue: a panic in it loses nothing
 	} else if r != nil && r.driver == driverThreads {
-		if spinning && n.spin.Alone() {
+		switch {
+		case spinning && n.spin.Alone():
 			n.awaitWorker(r)
+		case spinning:
+			yieldCPU() // a loop over several: the worker may need this CPU (yield_linux.go)
+			n.spinYields++
 		}
 		n.progress()
 	}
