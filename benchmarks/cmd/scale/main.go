@@ -431,6 +431,21 @@ func frame(next *time.Time) {
 	}
 }
 
+// frames runs sweep once per frame (paced by -pace) for -dur and returns
+// how long each frame's sweep took.
+func frames(sweep func()) []time.Duration {
+	var frameT []time.Duration
+	deadline := time.Now().Add(*dur)
+	next := time.Now()
+	for time.Now().Before(deadline) {
+		ft := time.Now()
+		sweep()
+		frameT = append(frameT, time.Since(ft))
+		frame(&next)
+	}
+	return frameT
+}
+
 func shapeProcess() result {
 	n := *nFlag
 	threads := *driver == "threads" || *driver == "threads-ka"
@@ -438,7 +453,7 @@ func shapeProcess() result {
 	slots := newSlots(n, threads, ka, 0)
 	u := url()
 	var ec errCount
-	var lat, frameT []time.Duration
+	var lat []time.Duration
 	var reqs int64
 	m := begin(fmt.Sprintf("process/%s pace=%v", *driver, *pace))
 	for _, s := range slots {
@@ -447,10 +462,7 @@ func shapeProcess() result {
 			ec.add(err)
 		}
 	}
-	deadline := time.Now().Add(*dur)
-	next := time.Now()
-	for time.Now().Before(deadline) {
-		ft := time.Now()
+	frameT := frames(func() {
 		for _, s := range slots {
 			if s.again {
 				s.again = false
@@ -478,9 +490,7 @@ func shapeProcess() result {
 				}
 			}
 		}
-		frameT = append(frameT, time.Since(ft))
-		frame(&next)
-	}
+	})
 	m.stopClock()
 	for _, s := range slots {
 		s.node.Close()
@@ -565,11 +575,9 @@ func shapeClient() result {
 	}
 	buf := make([]byte, 64<<10)
 	var ec errCount
-	var lat, frameT []time.Duration
+	var lat []time.Duration
 	var reqs int64
 	m := begin(fmt.Sprintf("client/%s pace=%v", *driver, *pace))
-	deadline := time.Now().Add(*dur)
-	next := time.Now()
 	restart := func(s *cs, ok bool) {
 		if ok {
 			reqs++
@@ -580,8 +588,7 @@ func shapeClient() result {
 			s.c.Close()
 		}
 	}
-	for time.Now().Before(deadline) {
-		ft := time.Now()
+	frameT := frames(func() {
 		for _, s := range cl {
 			c := s.c
 			switch st := c.Status(); st {
@@ -625,9 +632,7 @@ func shapeClient() result {
 				restart(s, false)
 			}
 		}
-		frameT = append(frameT, time.Since(ft))
-		frame(&next)
-	}
+	})
 	m.stopClock()
 	for _, s := range cl {
 		s.c.Close()
