@@ -139,11 +139,14 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // is refused before anything is dialed, as net/http refuses them. Nothing
 // asks for compression (no Accept-Encoding is added, as Godot's client
 // adds none) and nothing is decompressed: Uncompressed is false. A request
-// that failed on a reused connection before its response is retried once
-// on a new one (the idempotent methods, PUT and DELETE included, or, as
-// net/http, a request with an Idempotency-Key or X-Idempotency-Key header)
-// when its body was not read yet or
-// Request.GetBody gives it again. As in Godot the whole body is written
+// that failed on a reused connection before its response is sent again
+// (the idempotent methods, PUT and DELETE included, or, as net/http, a
+// request with an Idempotency-Key or X-Idempotency-Key header) when its
+// body was not read yet or Request.GetBody gives it again: on the next
+// idle connection, and on a new one once none is left (as net/http: it
+// goes on while the connection that failed was a reused one, so several
+// idle connections the server closed together cost no error). As in Godot
+// the whole body is written
 // before the response is read: a server that answers early and closes
 // fails the request.
 //
@@ -202,7 +205,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx := req.Context()
-	for attempt := 0; ; attempt++ {
+	for {
 		pc, reused, err := t.getConn(ctx, key)
 		if err != nil {
 			body.close()
@@ -212,10 +215,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
-		if reused && attempt == 0 && ctx.Err() == nil && !errors.As(err, new(*RequestBodyError)) &&
+		if reused && ctx.Err() == nil && !errors.As(err, new(*RequestBodyError)) &&
 			retryable(method, req.Header) && body.rewind(req) {
 			// The server may have closed the idle connection as it was
 			// reused (not when the body failed to read: net/http's rule).
+			// The failed connection is gone, so the pool shrinks at every
+			// turn and a new connection, which ends the loop, comes last.
 			continue
 		}
 		body.close()

@@ -394,6 +394,49 @@ func TestTransportRetriesReusedConnection(t *testing.T) {
 	assert.Equal(t, "b", string(b))
 }
 
+// Two idle connections the server closed together (each reads the next
+// request and closes without answering): the retry after the first takes
+// the second, and the one after that a new connection — as net/http, which
+// goes on while the failed connection was a reused one. Before, the second
+// failure was the request's error. Found by the session 24 Transport audit.
+func TestTransportRetriesPastTwoStaleConnections(t *testing.T) {
+	var both sync.WaitGroup
+	both.Add(2)
+	stale := func(body string) func(net.Conn) {
+		return func(c net.Conn) {
+			br := bufio.NewReader(c)
+			readHead(br)
+			both.Done()
+			both.Wait() // both first requests in flight: two connections
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n"+body)
+			readHead(br)
+		}
+	}
+	addr := sequenceServer(t, stale("a"), stale("b"), func(c net.Conn) {
+		readHead(bufio.NewReader(c))
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nc")
+	})
+	tr := newTransport(t)
+	var wg sync.WaitGroup
+	var first [2]string
+	for i := range first {
+		wg.Go(func() {
+			req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/", nil)
+			require.NoError(t, err)
+			resp, err := tr.RoundTrip(req)
+			if assert.NoError(t, err) {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				first[i] = string(b)
+			}
+		})
+	}
+	wg.Wait()
+	assert.ElementsMatch(t, []string{"a", "b"}, first[:])
+	_, b := get(t, tr, "http://"+addr)
+	assert.Equal(t, "c", string(b), "retried on the other idle connection, then on a new one")
+}
+
 // sequenceServer serves the n-th connection it accepts with handlers[n-1]
 // (later ones are closed at once), each closed when its handler returns,
 // and returns the server's address.
