@@ -264,6 +264,9 @@ func (d *connector) drain() {
 		case ev := <-d.ch:
 			if ev.st != nil {
 				_ = ev.st.raw.Close()
+				if ev.st.tr != nil {
+					ev.st.tr.w.releaseBuf()
+				}
 			}
 		default:
 			return
@@ -470,6 +473,7 @@ func (d *connector) setUp(raw net.Conn, p dialParams) (st *stream, ev dialEvent,
 		tr.w.hs = false
 		if err != nil {
 			_ = raw.Close()
+			tr.w.releaseBuf() // the handshake returned: nothing reads it any more
 			if d.ctx.Err() == nil && tr.w.tcpEnded(err) {
 				return nil, dialEvent{err: err}, true
 			}

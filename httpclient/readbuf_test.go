@@ -169,3 +169,44 @@ func idleRounds(t *testing.T, c *Client, held func(*Client) int) {
 		assert.Zero(t, held(c), "read buffers held by an idle kept-alive connection (response %d)", i)
 	}
 }
+
+// TestTLSBulkBufferGivenBackAfterFailedHandshake: the bulk buffer a TLS
+// handshake reads into goes back to its free list when the handshake fails
+// or the connect is closed during it, as an established connection's does
+// at Close; before, each such connect left its buffer to the garbage
+// collector, and a retry loop against a bad host made a new one each time.
+// Found by the session 24 integrity audit.
+func TestTLSBulkBufferGivenBackAfterFailedHandshake(t *testing.T) {
+	ca := ts.NewCA(t)
+	srv := ts.NewTLS(t, ca.Issue(t, "localhost", "127.0.0.1"), ts.Script(ts.Read(), ts.Hold()))
+
+	t.Run("unknown-authority", func(t *testing.T) {
+		other := ts.NewCA(t)
+		before := tlsBulkBufs.taken()
+		for range 5 {
+			c := New()
+			require.NoError(t, c.ConnectToHost("127.0.0.1", srv.Port(), TLSClient(other.Pool(), "localhost")))
+			require.True(t, drive.Until(driveTimeout, func() bool {
+				_ = c.Poll()
+				return c.Status() != StatusResolving && c.Status() != StatusConnecting
+			}))
+			require.Equal(t, StatusTLSHandshakeError, c.Status())
+			c.Close()
+		}
+		assert.Zero(t, tlsBulkBufs.taken()-before, "bulk buffers kept after failed handshakes")
+	})
+
+	t.Run("closed-during-handshake", func(t *testing.T) {
+		before := tlsBulkBufs.taken()
+		for i := range 20 {
+			c := New()
+			require.NoError(t, c.ConnectToHost("127.0.0.1", srv.Port(), TLSClient(ca.Pool(), "localhost")))
+			for k := 0; k < i%5 && c.Status() == StatusConnecting; k++ {
+				_ = c.Poll()
+				time.Sleep(200 * time.Microsecond)
+			}
+			c.Close()
+		}
+		assert.Zero(t, tlsBulkBufs.taken()-before, "bulk buffers kept after connects closed during the handshake")
+	})
+}

@@ -48,7 +48,8 @@ type Transport struct {
 	// fails the request with a *ProxySchemeError before anything is sent.
 	Proxy func(*http.Request) (*url.URL, error)
 	// MaxIdleConnsPerHost bounds the idle connections kept per key (0: 2;
-	// negative: none are kept).
+	// negative: none are kept, net/http's DisableKeepAlives). There is no
+	// bound across keys (net/http's MaxIdleConns).
 	MaxIdleConnsPerHost int
 	// MaxConnsPerHost bounds the connections per key, idle or in use (0: no
 	// bound); a request waits for one to be free or its context to end.
@@ -62,8 +63,11 @@ type Transport struct {
 	UserAgent string
 	// Limits bounds what a server can make a connection hold.
 	Limits Limits
-	// Strict parses responses per RFC 9112 instead of Godot's rules (§7.4):
-	// 1xx responses are skipped, HEAD/204/304 carry no body.
+	// Strict parses response heads and decides the body's framing per RFC
+	// 9112 instead of Godot's rules (§7.4): 1xx responses are skipped,
+	// HEAD/204/304 carry no body, a body without framing is read until the
+	// close. Chunked bodies are still read with Godot's decoder, which
+	// fails on a chunk extension (§1.10.2.2).
 	Strict bool
 
 	mu        sync.Mutex
@@ -159,9 +163,15 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // connection's state over https; a response with nothing to read (HEAD, a
 // length of 0, a 204 or 304 without framing: Godot reads the body of one
 // with a Content-Length unless Strict) has http.NoBody, its connection
-// already back in the pool. A 101 is not an upgrade: its body is empty and
-// the connection is closed (Strict refuses it), so websocket libraries need
-// net/http's Transport.
+// already back in the pool. Unless Strict, Godot's rules decide what a
+// net/http user may not expect: a 1xx (a reply to "Expect: 100-continue",
+// a 103) is the final response, with an empty body and Close set; and a
+// response with neither Content-Length nor chunked framing that does not
+// say "Connection: close" has an empty body (§1.9), even when the server
+// sends one and closes — with Strict it is read until the close. A 101 is
+// not an upgrade: its body is empty and the connection is closed (Strict
+// refuses it), so websocket libraries need net/http's Transport.
+// Request.Trailer is not sent (Godot sends no trailers).
 //
 // Errors: a body that fails to read wraps a *RequestBodyError and the read
 // error, and the connection is closed (a body that panics closes it too,
@@ -188,6 +198,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		closeBody(req)
 		return nil, err
+	}
+	if req.ContentLength != 0 && req.Body == nil {
+		// As net/http: the length promises bytes there are none of.
+		return nil, refuse(fmt.Errorf("Request.ContentLength=%d with nil Body", req.ContentLength))
 	}
 	body := &trackedBody{rc: req.Body}
 	length := int64(0)
@@ -435,10 +449,22 @@ func requestHeaders(req *http.Request, k connKey) ([]string, error) {
 	case strings.Contains(k.host, ":"): // an IPv6 literal: Godot would not bracket it
 		headers = append(headers, "Host: "+req.URL.Host)
 	}
-	if req.Close {
-		headers = append(headers, "Connection: close")
+	if req.Close && !closeAsked(req.Header) {
+		headers = append(headers, "Connection: close") // once, as net/http
 	}
 	return headers, nil
+}
+
+// closeAsked reports whether a Connection header of h names close.
+func closeAsked(h http.Header) bool {
+	for _, v := range h.Values("Connection") {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "close") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // getConn returns an idle connection for key (reused true) or a new one.
@@ -662,8 +688,9 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	// A 1xx taken as the final response (Godot's rules, §1.8) leaves the
 	// real response in the socket, and so does a body sent after a head
 	// without framing: the connection must not carry another request
-	// (§7 D2, endKnown).
-	keep := !req.Close && c.endKnown()
+	// (§7 D2, endKnown). A body read until the close (Strict) ends the
+	// connection: Close, as net/http.
+	keep := !req.Close && c.endKnown() && c.head.Framing != wire.FramingUntilClose
 	if !keep {
 		resp.Close = true
 	}
@@ -800,8 +827,8 @@ func (b *transportBody) Close() error {
 	defer b.mu.Unlock()
 	if !b.done {
 		b.finish(false)
-		b.err = errClosedBody
 	}
+	b.err = errClosedBody // also after io.EOF, as net/http
 	return nil
 }
 

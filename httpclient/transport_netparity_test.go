@@ -225,3 +225,75 @@ func TestTransportChunkedExactReadPooled(t *testing.T) {
 		})
 	}
 }
+
+// TestTransportUntilCloseBodyCloses: with Strict an HTTP/1.1 response
+// without framing is read until the close, and Close says so, as net/http
+// (transfer.go: a body delimited by the close). Found by the session 24
+// Transport audit.
+func TestTransportUntilCloseBodyCloses(t *testing.T) {
+	srv := ts.New(t, ts.RespondAndClose("HTTP/1.1 200 OK\r\n\r\nhello"))
+	tr := &Transport{Strict: true}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequest("GET", srv.URL("/"), nil)
+	require.NoError(t, err)
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(b))
+	assert.True(t, resp.Close, "a body read until the close ends the connection")
+}
+
+// TestTransportReadAfterEOFAndClose: a body read to its end and then closed
+// reads "read on closed response body", as net/http's (not io.EOF again).
+// Found by the session 24 Transport audit.
+func TestTransportReadAfterEOFAndClose(t *testing.T) {
+	srv := ts.New(t, ts.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	tr := &Transport{}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequest("GET", srv.URL("/"), nil)
+	require.NoError(t, err)
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, "ok", string(b))
+	require.NoError(t, resp.Body.Close())
+	_, err = resp.Body.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, errClosedBody)
+	assert.NotErrorIs(t, err, io.EOF)
+}
+
+// TestTransportRequestShapes: as net/http, a ContentLength with a nil Body
+// is refused before anything is sent, and Request.Close beside a
+// "Connection: close" header writes the line once. Found by the session 24
+// Transport audit.
+func TestTransportRequestShapes(t *testing.T) {
+	srv := ts.New(t, ts.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	tr := &Transport{}
+	defer tr.CloseIdleConnections()
+
+	req, err := http.NewRequest("POST", srv.URL("/"), nil)
+	require.NoError(t, err)
+	req.ContentLength = 5
+	_, err = tr.RoundTrip(req)
+	assert.ErrorIs(t, err, ErrInvalidParameter)
+	assert.ErrorContains(t, err, "ContentLength=5 with nil Body")
+
+	for _, v := range []string{"close", "Keep-Alive, Close"} {
+		req, err = http.NewRequest("GET", srv.URL("/"), nil)
+		require.NoError(t, err)
+		req.Header.Set("Connection", v)
+		req.Close = true
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		_, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	srv.Close()
+	reqs := srv.Requests()
+	require.Len(t, reqs, 2, "the refused request was not sent")
+	assert.Equal(t, 1, strings.Count(string(reqs[0]), "Connection:"), "%q", reqs[0])
+	assert.Equal(t, 1, strings.Count(string(reqs[1]), "Connection:"), "%q", reqs[1])
+}
