@@ -55,17 +55,17 @@ var ambiguousCases = []ambiguousCase{
 	{class: "unicode-fold", framing: wire.FramingNone, lines: []string{"Transfer-Encod\u0130ng: identity"}, bodyLen: -1},
 	{class: "unicode-fold", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "Connect\u0130on: close"}, bodyLen: 5},
 	{class: "unicode-fold", framing: wire.FramingChunked, lines: []string{"Transfer-Encod\u0130ng: chunked"}, bodyLen: -1},
-	// A bare CR inside a line (stored as a space).
-	{class: "bare-cr", framing: wire.FramingNone, lines: []string{"X-A: 1\rX-B: 2"}, stored: []string{"X-A: 1 X-B: 2"}, bodyLen: -1},
-	{class: "bare-cr", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "X-A: 1\rX-B: 2"},
-		stored: []string{"Content-Length: 5", "X-A: 1 X-B: 2"}, bodyLen: 5},
-	{class: "bare-cr", framing: wire.FramingChunked, lines: []string{"Transfer-Encoding: chunked", "X-A: 1\rX-B: 2"},
-		stored: []string{"Transfer-Encoding: chunked", "X-A: 1 X-B: 2"}, bodyLen: -1},
-	// A NUL: Godot's String::utf8 drops the rest of the head.
+	// A bare CR inside a line (kept, as Godot keeps it) before a framing or
+	// Connection line, which a parser that ends lines at a CR would read.
+	{class: "bare-cr", framing: wire.FramingNone, lines: []string{"X-A: 1\rContent-Length: 5"}, bodyLen: -1},
+	{class: "bare-cr", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "X-A: 1\rTransfer-Encoding: chunked"}, bodyLen: 5},
+	{class: "bare-cr", framing: wire.FramingChunked, lines: []string{"Transfer-Encoding: chunked", "X-A: 1\r connection: close"}, bodyLen: -1},
+	// A NUL: Godot's String::utf8 drops the rest of the head, here with a
+	// framing or Connection line in it.
 	{class: "nul", framing: wire.FramingNone, lines: []string{"X-N: a\x00b", "Content-Length: 5"}, stored: []string{"X-N: a"}, bodyLen: -1},
-	{class: "nul", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "X-N: a\x00b"},
+	{class: "nul", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "X-N: a\x00b", "Connection: close"},
 		stored: []string{"Content-Length: 5", "X-N: a"}, bodyLen: 5},
-	{class: "nul", framing: wire.FramingChunked, lines: []string{"Transfer-Encoding: chunked", "X-N: a\x00b"},
+	{class: "nul", framing: wire.FramingChunked, lines: []string{"Transfer-Encoding: chunked", "X-N: a\x00b\rContent-Length: 9"},
 		stored: []string{"Transfer-Encoding: chunked", "X-N: a"}, bodyLen: -1},
 }
 
@@ -188,6 +188,46 @@ func TestAmbiguousUntilClose(t *testing.T) {
 				assert.Equal(t, []string{"Content-Length: -1", "Connection: close"}, r.Headers)
 				assert.True(t, c.BodyComplete())
 				assert.False(t, c.KeepAlive())
+			})
+		}
+	}
+}
+
+// TestHarmlessCRAndNULKeepConnection: a bare CR inside a header line, or a
+// NUL whose cut drops no framing or Connection line, is stored as Godot
+// stores it (the CR kept, the text after the NUL gone, §1.8.2, §0.4.5), and
+// the connection carries the next request as in Godot: no other parser can
+// frame the response differently, so §7 D2 does not apply. Before, every
+// bare CR was stored as SP and every NUL retired the connection (found by
+// the session 24 COMPAT audit).
+func TestHarmlessCRAndNULKeepConnection(t *testing.T) {
+	for _, tc := range []struct {
+		name, line string
+		stored     []string
+	}{
+		{"bare-cr", "X-A: a\rb", []string{"X-A: a\rb", "Content-Length: 5"}},
+		{"cr-then-space", "X-A: \r keep-alive", []string{"X-A: \r keep-alive", "Content-Length: 5"}},
+		{"nul", "X-N: a\x00b\r\nX-After: 1", []string{"X-N: a"}},
+	} {
+		for _, m := range modes {
+			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
+				head := "HTTP/1.1 200 OK\r\n" + tc.line + "\r\nContent-Length: 5\r\n\r\n"
+				if tc.name == "nul" {
+					head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n" + tc.line + "\r\n\r\n"
+					tc.stored = []string{"Content-Length: 5", "X-N: a"}
+				}
+				srv := ts.New(t, ts.RespondEach(head+"hello"))
+				c, _ := newClient(t, m.blocking)
+				require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+				for i := range 2 {
+					r := exchange(t, c, getRoot, pathChunks)
+					assert.Equal(t, 200, r.Code, "request %d", i)
+					assert.Equal(t, tc.stored, r.Headers, "request %d: Godot's strings", i)
+					assert.Equal(t, "hello", r.Body, "request %d", i)
+					assert.True(t, c.KeepAlive(), "request %d", i)
+				}
+				c.Close()
+				assert.Equal(t, 1, srv.Accepted(), "one connection carried both requests")
 			})
 		}
 	}

@@ -433,13 +433,6 @@ func (c *Client) ResponseHeadersAsDictionary() map[string]string {
 // response head is parsed or Close; do not modify it.
 func (c *Client) RawHeaders() []string { return c.head.Headers }
 
-// VerbatimHeaders returns the last response's header lines as Godot stores
-// them: RawHeaders, except that a CR inside a line is kept where the port
-// stores a space (COMPAT R5, wire.Head.VerbatimHeaders). They are for
-// Godot's own tests on the stored strings (HTTPRequest's Location rule,
-// §2.8.1.3), never to be sent on. Same ownership as RawHeaders.
-func (c *Client) VerbatimHeaders() []string { return c.head.VerbatimHeaders() }
-
 // Header returns the last response's headers as an http.Header (canonical
 // keys, every value kept in order, lines without ':' skipped) without
 // consuming them. The map is built once per response, belongs to the client

@@ -370,11 +370,12 @@ func (r *run) handleResponse() (handled, done bool) {
 			_ = r.tellResponse() // the request ends here anyway
 			return true, r.fail(ResultRedirectLimitReached, r.code, r.respHeaders, &wire.LimitError{What: "redirects", Limit: limit})
 		}
-		// §2.8.1.3, matched on Godot's own strings: a CR the port stores
-		// as SP (COMPAT R5) must not make "Location:\r/x" match.
-		loc := wire.RedirectLocation(c.VerbatimHeaders(), r.respHeaders)
+		// §2.8.1.3; a CR inside the Location line (kept as Godot keeps
+		// it) is SP in the target: no CR reaches a request line (§7 D2).
+		loc := wire.RedirectLocation(r.respHeaders)
 		if rfc {
 			loc, _ = wire.LookupField(r.respHeaders, "location")
+			loc = wire.NoCR(loc)
 		}
 		if next, ok := redirectTarget(r.cur, loc, rfc); ok {
 			c.Close()

@@ -152,10 +152,13 @@ func TestSpinningProcessWaitsForWorker(t *testing.T) {
 		// A wait a call, up to 1 ms, but for calls after the test was
 		// descheduled for longer than spin.Window (they do not spin): on a
 		// loaded machine up to every other call. Without the wait: about
-		// 250,000 calls in the 30 ms.
+		// 250,000 calls in the 30 ms. On a machine so loaded that the loop
+		// never made three calls within spin.Window, it did not spin and
+		// no call waited (spinWaits 0; seen with -race beside CPU hogs):
+		// the bound on calls holds either way.
 		assert.LessOrEqual(t, calls, 2*int(took/spinWait)+20, "a spinning Process waits for the worker (%d calls in %v)", calls, took)
-		assert.Positive(t, n.spinWaits)
 		assert.LessOrEqual(t, n.spinWaits, calls)
+		t.Logf("%d calls in %v, %d waited", calls, took, n.spinWaits)
 	})
 	t.Run("paced", func(t *testing.T) {
 		n := newNode(t)

@@ -32,7 +32,8 @@ func HeadersAsDictionary(headers []string) map[string]string {
 // HTTPHeader is the Go view of stored header strings: keys canonicalised by
 // textproto.CanonicalMIMEHeaderKey (a name holding bytes that are not token
 // characters is kept as written), every value kept in order, names and values
-// stripped as Godot strips them (§0.4.1). Strings without ':' and strings
+// stripped as Godot strips them (§0.4.1), a CR inside a line as SP (NoCR).
+// Strings without ':' and strings
 // with an empty name are skipped, since an http.Header cannot carry them
 // meaningfully. All values share one backing array, as in net/textproto.
 func HTTPHeader(headers []string) http.Header {
@@ -49,6 +50,7 @@ func HTTPHeader(headers []string) http.Header {
 		if i < 0 {
 			continue
 		}
+		s = NoCR(s) // a CR kept inside the line (§1.8.2) is SP in an http.Header
 		name := stripEdges(s[:i])
 		if name == "" {
 			continue
@@ -143,25 +145,29 @@ func HeaderValue(headers []string, lowerName string) string {
 // its tenth character on, stripped; the last such string wins. "" means none.
 // So "Content-Location: /a" gives "ocation: /a" and "location:/x" nothing.
 //
-// verbatim are Godot's strings (Head.VerbatimHeaders), where the lines are
-// matched; stored are the same lines as the port stores them (Head.Headers,
-// a CR inside a line as SP, COMPAT R5), where the target is taken from, so
-// that "Location:<CR>/x" matches nothing, as in Godot, and no CR reaches
-// a target. Without such a CR the two are the same slice. A stored slice
-// shorter than verbatim is read as verbatim.
+// A CR inside the string (Godot keeps it, §1.8.2) is SP in the target, so
+// that no CR reaches the next request line (§7 D2): "Location:<CR>/x"
+// matches nothing, as in Godot.
 //
 // Godot: HTTPRequest._handle_response() (containsn("Location: "), substr(9))
-func RedirectLocation(verbatim, stored []string) string {
+func RedirectLocation(headers []string) string {
 	loc := ""
-	for i, h := range verbatim {
+	for _, h := range headers {
 		if ContainsFold(h, "location: ") {
-			if i < len(stored) {
-				h = stored[i]
-			}
 			loc = stripEdges(skipRunes(h, 9))
 		}
 	}
-	return loc
+	return NoCR(loc)
+}
+
+// NoCR returns s with every CR replaced by SP (RFC 9112 §2.2): for a value
+// taken from a stored header line, which keeps a CR inside as Godot does,
+// before it goes where a CR would end a line (a request, an http.Header).
+func NoCR(s string) string {
+	if strings.IndexByte(s, '\r') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\r", " ")
 }
 
 // skipRunes returns s without its first n code points (Godot indexes

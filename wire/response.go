@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -87,31 +86,18 @@ type Head struct {
 	// plain digits (to_int reads "1,2" as 12); Content-Length beside any
 	// Transfer-Encoding; a framing name with white space before the colon;
 	// a framing line that matches only through Godot's Unicode lower-casing
-	// (U+0130 "İ" → "i"); a CR inside a stored line (it becomes SP in the
-	// stored string, RFC 9112 §2.2, after Godot's tests saw it); a NUL
-	// byte, where Godot's UTF-8 decoding drops the rest of the head (the only
-	// repair that changes its ASCII text, see godotDecode). Strict mode sets
-	// it for Transfer-Encoding beside Content-Length.
+	// (U+0130 "İ" → "i"); a bare CR inside a line (a line break to some
+	// parsers) where it could hide a framing line: the line is a
+	// Content-Length, Transfer-Encoding or Connection line, or the text
+	// after a CR begins like one; a NUL byte, where Godot's UTF-8 decoding
+	// drops the rest of the head (the only repair that changes its ASCII
+	// text, see godotDecode), when the text it drops holds such a line (or
+	// cuts one). Strict mode sets it for Transfer-Encoding beside
+	// Content-Length.
 	Ambiguous bool
 	// Informational is the number of 1xx heads skipped before this one
 	// (strict mode only, §7.4).
 	Informational int
-	// verbatim holds Godot's own strings when a CR inside a line was stored
-	// as SP in Headers; nil otherwise (VerbatimHeaders).
-	verbatim []string
-}
-
-// VerbatimHeaders returns the header strings exactly as Godot stores them:
-// Headers, except that a CR inside a line is kept where Headers has SP
-// (§7 D2, RFC 9112 §2.2). They are for Godot's own tests on the stored
-// strings that run after the head is parsed — HTTPRequest's Location rule
-// (§2.8.1.3), whose "Location: " a CR turned into SP would match — and
-// must never be sent on or shown as the response's headers.
-func (h *Head) VerbatimHeaders() []string {
-	if h.verbatim != nil {
-		return h.verbatim
-	}
-	return h.Headers
 }
 
 // Reset empties h for reuse and keeps the capacity of Headers. The values are
@@ -279,7 +265,6 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		clSeen    bool
 		clOff     int
 		teOther   bool
-		bareCR    bool
 		st        strictState
 	)
 	maxFields := p.Limits.HeaderFields(p.Strict)
@@ -339,18 +324,14 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 			if maxFields > 0 && len(h.Headers) >= maxFields {
 				return false, &LimitError{What: "header fields", Limit: int64(maxFields)}
 			}
-			h.Headers = append(h.Headers, s) // §1.8.5
-			if strings.IndexByte(s, '\r') >= 0 {
-				bareCR = true
+			h.Headers = append(h.Headers, s) // §1.8.5, a CR inside kept as Godot keeps it
+			if strings.IndexByte(s, '\r') >= 0 && framingAfterCR(s) {
+				// §7 D2: a CR inside a line is a line break to some
+				// parsers, which would read a framing line there.
+				ambiguous = true
 			}
 		}
 		off = next
-	}
-	if bareCR {
-		// §7 D2: a CR inside a stored line is a line break to some parsers;
-		// it becomes SP (RFC 9112 §2.2) after Godot's tests saw the original.
-		p.replaceBareCR(text, h)
-		ambiguous = true
 	}
 
 	if p.HeadRequest {
@@ -414,35 +395,6 @@ func (o *connOptions) add(s string) {
 		case strings.EqualFold(opt, "keep-alive"):
 			o.keepAlive = true
 		}
-	}
-}
-
-// replaceBareCR rebuilds h.Headers from a copy of text in which every CR is
-// a space, keeping Godot's strings as they were (VerbatimHeaders).
-// Stripping treats both alike, so the lines and their edges are the same
-// and the stored lines are found again in the same order.
-func (p *HeadParser) replaceBareCR(text string, h *Head) {
-	h.verbatim = slices.Clone(h.Headers)
-	p.text = append(p.text[:0], text...)
-	for i, c := range p.text {
-		if c == '\r' {
-			p.text[i] = ' '
-		}
-	}
-	fixed := string(p.text)
-	k := 0
-	for idx, off := 0, 0; off < len(fixed) && k < len(h.Headers); idx++ {
-		line, next := fixed[off:], len(fixed)
-		if j := strings.IndexByte(line, '\n'); j >= 0 {
-			line, next = line[:j], off+j+1
-		}
-		off = next
-		s := stripEdges(line)
-		if s == "" || idx == 0 && strings.HasPrefix(line, "HTTP") {
-			continue
-		}
-		h.Headers[k] = s
-		k++
 	}
 }
 
@@ -511,6 +463,28 @@ func spacedFramingName(s string) bool {
 		len(name) == len("transfer-encoding") && hasPrefixFold(name, "transfer-encoding")
 }
 
+// framingAfterCR reports whether s, a stored line that holds a CR, could
+// read as a framing or Connection line to a parser that ends lines at a CR
+// as well: s is one, or the text after one of its CRs begins like one.
+func framingAfterCR(s string) bool {
+	for seg := range strings.SplitSeq(s, "\r") {
+		if framingLike(seg) {
+			return true
+		}
+	}
+	return false
+}
+
+// framingLike reports whether text, white space stripped from its start,
+// begins like a Content-Length, Transfer-Encoding or Connection field
+// name, in any case: the fields whose reading decides where the response
+// ends and whether the connection goes on (§7 D2).
+func framingLike(text string) bool {
+	text = strings.TrimLeft(text, " \t")
+	return hasPrefixFold(text, "content-length") || hasPrefixFold(text, "transfer-encoding") ||
+		hasPrefixFold(text, "connection")
+}
+
 func allDigits(s string) bool {
 	if s == "" {
 		return false
@@ -547,7 +521,7 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // decodeResult describes what godotDecode changed.
 type decodeResult struct {
 	changed    bool // the text is in the scratch buffer, not the raw bytes
-	structural bool // the ASCII text differs from the raw head's (only a NUL cut does that)
+	structural bool // a NUL cut dropped text that holds or cuts a framing line (framingCut)
 }
 
 // godotDecode appends to dst the UTF-8 encoding of what Godot's
@@ -561,15 +535,16 @@ type decodeResult struct {
 // produces one (overlong forms are U+FFFD). The ASCII text of the
 // head is therefore the raw head's, in order, up to the first NUL: only the
 // NUL cut makes the head differ from what another parser sees, and the
-// result then marks it structural (the head is Ambiguous, §7 D2). Strict
-// mode uses strictDecode instead.
+// result marks it structural (the head is Ambiguous, §7 D2) when the text
+// it drops could change the framing (framingCut). Strict mode uses
+// strictDecode instead.
 func godotDecode(dst, src []byte) ([]byte, decodeResult) {
 	r := decodeResult{changed: true}
 	src = bytes.TrimPrefix(src, utf8BOM)
 	if i := bytes.IndexByte(src, 0); i >= 0 {
 		// append_utf8 loops while the byte is not NUL; a NUL met as a
 		// continuation byte reads as a missing one, as the end does.
-		src, r.structural = src[:i], true
+		src, r.structural = src[:i], framingCut(src, i)
 	}
 	for i := 0; i < len(src); {
 		if c := src[i]; c < utf8.RuneSelf {
@@ -582,6 +557,20 @@ func godotDecode(dst, src []byte) ([]byte, decodeResult) {
 		i += size
 	}
 	return dst, r
+}
+
+// framingCut reports whether cutting head at its NUL at i drops framing
+// that another parser, which reads past the NUL, would see: the line the
+// NUL is in, or a line after it (ended by LF, CR or another NUL), is a
+// framing or Connection line (framingLike).
+func framingCut(head []byte, i int) bool {
+	start := bytes.LastIndexByte(head[:i], '\n') + 1
+	for _, line := range bytes.FieldsFunc(head[start:], func(r rune) bool { return r == '\n' || r == '\r' || r == 0 }) {
+		if framingLike(string(line)) {
+			return true
+		}
+	}
+	return false
 }
 
 // godotSequence decodes the sequence that starts with the non-ASCII byte

@@ -22,8 +22,7 @@ type want struct {
 	info      int
 	err       string
 	at        int
-	reason    string   // HeadError.Reason, checked when set
-	verbatim  []string // VerbatimHeaders when a CR inside a line was stored as SP
+	reason    string // HeadError.Reason, checked when set
 }
 
 // headCase feeds head+body to a parser configured as p; on success the head
@@ -101,13 +100,10 @@ func (c headCase) check(t *testing.T, mode string, n int, err error, h *Head) bo
 		ok := assert.Equal(t, len(c.head), n, "%s: n", mode)
 		exp := Head{Code: c.w.code, Headers: c.w.headers, ContentLength: c.w.length,
 			Chunked: c.w.chunked, KeepAlive: !c.w.closeConn, Framing: c.w.framing,
-			Ambiguous: c.w.ambiguous, Informational: c.w.info, verbatim: c.w.verbatim}
+			Ambiguous: c.w.ambiguous, Informational: c.w.info}
 		got := *h
 		// RFC 9112 persistence is not Godot's: TestParsePersistent pins it.
 		exp.ProtoMinor, exp.Persistent = got.ProtoMinor, got.Persistent
-		if c.w.verbatim == nil {
-			assert.Equal(t, h.Headers, h.VerbatimHeaders(), "%s: no CR stored as SP: VerbatimHeaders is Headers", mode)
-		}
 		if len(got.Headers) == 0 {
 			got.Headers = nil
 		}
@@ -171,22 +167,27 @@ func TestParseLines(t *testing.T) {
 		{name: "§1.8.2 lines empty after stripping are skipped",
 			head: st200 + "\t\r\n\x01\r\nX: y\r\n\r\n",
 			w:    want{code: 200, headers: []string{"X: y"}, length: none}},
-		{name: "§1.8.2 split on LF only; §7 D2 a CR inside a line is stored as SP and ambiguous",
+		{name: "§1.8.2 split on LF only, a CR inside a line kept; §7 D2 ambiguous when a framing line follows the CR",
 			head: st200 + "X: a\rContent-Length: 5\r\n\r\n",
-			w: want{code: 200, headers: []string{"X: a Content-Length: 5"}, length: none, ambiguous: true,
-				verbatim: []string{"X: a\rContent-Length: 5"}}},
-		{name: "§1.8.2 §7 D2 Godot's tests see the CR: connection:<CR>close is not close",
+			w:    want{code: 200, headers: []string{"X: a\rContent-Length: 5"}, length: none, ambiguous: true}},
+		{name: "§1.8.2 a CR inside a line kept; not ambiguous when no framing line can hide behind it",
+			head: st200 + "X: a\rb\r\nX-C: \rkeep-alive\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: a\rb", "X-C: \rkeep-alive"}, length: none}},
+		{name: "§1.8.2 §7 D2 Godot's tests see the CR: connection:<CR>close is not close; framing lines with a CR are ambiguous",
 			head: st200 + "Connection:\rclose\r\nContent-Length:\r7\r\n\r\n",
-			w: want{code: 200, headers: []string{"Connection: close", "Content-Length: 7"}, length: 7,
-				framing: FramingLength, ambiguous: true, verbatim: []string{"Connection:\rclose", "Content-Length:\r7"}}},
+			w: want{code: 200, headers: []string{"Connection:\rclose", "Content-Length:\r7"}, length: 7,
+				framing: FramingLength, ambiguous: true}},
+		{name: "§7 D2 a CR then a Transfer-Encoding or Connection line, any case, after spaces",
+			head: st200 + "X: a\r  TRANSFER-encoding: chunked\r\nY: b\rconnection: close\r\n\r\n",
+			w: want{code: 200, headers: []string{"X: a\r  TRANSFER-encoding: chunked", "Y: b\rconnection: close"},
+				length: none, ambiguous: true}},
 		{name: "§1.8.5 name case, spacing, duplicates, lines without colon, obs-fold kept as entries",
 			head: st200 + "set-COOKIE:a=1\r\nSet-Cookie:  b=2\r\nno colon here\r\nX-Long: part1\r\n  part2\r\n\r\n",
 			w: want{code: 200, headers: []string{"set-COOKIE:a=1", "Set-Cookie:  b=2", "no colon here",
 				"X-Long: part1", "part2"}, length: none}},
-		{name: "§1.8.4 after a leading LF the status line is a stored line; §7 D2 a later CR is stored as SP",
+		{name: "§1.8.4 after a leading LF the status line is a stored line; a later CR is kept",
 			head: "\n" + st200 + "X: a\rb\r\n\r\n",
-			w: want{code: 200, headers: []string{"HTTP/1.1 200 OK", "X: a b"}, length: none, ambiguous: true,
-				verbatim: []string{"HTTP/1.1 200 OK", "X: a\rb"}}},
+			w:    want{code: 200, headers: []string{"HTTP/1.1 200 OK", "X: a\rb"}, length: none}},
 		{name: "§1.11.1 a status line alone stores no headers (§5 row 2)",
 			head: st200 + "\r\n",
 			w:    want{code: 200, length: none}},
@@ -459,9 +460,15 @@ func TestParseUTF8(t *testing.T) {
 		{name: "§0.4.5 §7 D2 a NUL drops the rest of the head; ambiguous",
 			head: st200 + "X: a\x00b\r\nContent-Length: 5\r\n\r\n",
 			w:    want{code: 200, headers: []string{"X: a"}, length: none, ambiguous: true}},
-		{name: "§0.4.5 §7 D2 a sequence cut by a NUL is U+FFFD, then the head ends; ambiguous",
-			head: st200 + "X: ab\xc3\x00cd\r\n\r\n",
-			w:    want{code: 200, headers: []string{"X: ab\uFFFD"}, length: none, ambiguous: true}},
+		{name: "§0.4.5 a sequence cut by a NUL is U+FFFD, then the head ends; no framing dropped: not ambiguous",
+			head: st200 + "X: ab\xc3\x00cd\r\nX-After: 1\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: ab\uFFFD"}, length: none}},
+		{name: "§0.4.5 §7 D2 a NUL inside a framing line; ambiguous",
+			head: st200 + "Content-Length: 5\x00 6\r\n\r\n",
+			w:    want{code: 200, headers: []string{"Content-Length: 5"}, length: 5, framing: FramingLength, ambiguous: true}},
+		{name: "§0.4.5 §7 D2 a Connection line after a NUL and a CR; ambiguous",
+			head: st200 + "X: a\x00b\rconnection: close\r\n\r\n",
+			w:    want{code: 200, headers: []string{"X: a"}, length: none, ambiguous: true}},
 		{name: "§0.4.5 a broken sequence before a bare LF keeps the LF",
 			head: "HTTP/1.1 200 OK\nX: \xc3\nContent-Length: 5\n\n",
 			w:    want{code: 200, headers: []string{"X: \uFFFD", "Content-Length: 5"}, length: 5, framing: FramingLength}},
@@ -807,7 +814,7 @@ func TestGodotDecode(t *testing.T) {
 	const r = "\uFFFD"
 	for _, c := range []struct {
 		name, in, out string
-		nul           bool // the text was cut at a NUL: the only structural change
+		nul           bool // structural: a NUL cut dropped text holding a framing line
 	}{
 		{name: "valid UTF-8 unchanged", in: "a é 日 😀", out: "a é 日 😀"},
 		{name: "the ends of each valid range", in: "\xc2\x80 \xdf\xbf \xe0\xa0\x80 \xed\x9f\xbf \xee\x80\x80 \xf0\x90\x80\x80 \xf4\x8f\xbf\xbf",
@@ -815,9 +822,11 @@ func TestGodotDecode(t *testing.T) {
 		{name: "BOM dropped", in: "\xef\xbb\xbfab", out: "ab"},
 		{name: "BOM only at the start", in: "a\xef\xbb\xbf", out: "a\ufeff"},
 		{name: "a BOM cut short is not one", in: "\xef\xbb", out: r + r},
-		{name: "NUL cuts", in: "ab\x00cd", out: "ab", nul: true},
-		{name: "a sequence cut by NUL is U+FFFD", in: "ab\xc3\x00cd", out: "ab" + r, nul: true},
-		{name: "a three-byte sequence cut by NUL after two bytes: U+FFFD per byte", in: "\xe2\x82\x00z", out: r + r, nul: true},
+		{name: "NUL cuts", in: "ab\x00cd", out: "ab"},
+		{name: "NUL cuts a framing line away", in: "ab\x00\r\nTransfer-Encoding: x", out: "ab", nul: true},
+		{name: "NUL cuts a framing line", in: "Content-Length: 1\x002", out: "Content-Length: 1", nul: true},
+		{name: "a sequence cut by NUL is U+FFFD", in: "ab\xc3\x00cd", out: "ab" + r},
+		{name: "a three-byte sequence cut by NUL after two bytes: U+FFFD per byte", in: "\xe2\x82\x00z", out: r + r},
 		{name: "stray continuation byte", in: "a\x80b", out: "a" + r + "b"},
 		{name: "0xFE and 0xFF", in: "\xfe\xff", out: r + r},
 		{name: "a broken two-byte sequence keeps the ASCII byte", in: "\xc3(x", out: r + "(x"},
@@ -844,13 +853,13 @@ func TestGodotDecode(t *testing.T) {
 		{name: "four bytes cut by the end after two: U+FFFD per byte", in: "\xf0\x9f", out: r + r},
 		{name: "five-byte form", in: "\xf8\x88\x80\x80\x80!", out: r + r + r + r + r + "!"},
 		{name: "six-byte form", in: "\xfc\x80\x80\x80\x80\xaf", out: r + r + r + r + r + r},
-		{name: "BOM, then NUL", in: "\xef\xbb\xbfa\x00", out: "a", nul: true},
-		{name: "a NUL after an overlong pair", in: "\xc0\x8a\x00", out: r + r, nul: true},
+		{name: "BOM, then NUL", in: "\xef\xbb\xbfa\x00", out: "a"},
+		{name: "a NUL after an overlong pair", in: "\xc0\x8a\x00", out: r + r},
 	} {
 		t.Run("§0.4.5 "+c.name, func(t *testing.T) {
 			out, res := godotDecode(nil, []byte(c.in))
 			assert.Equal(t, c.out, string(out))
-			assert.Equal(t, c.nul, res.structural, "structural: only a NUL changes the ASCII text")
+			assert.Equal(t, c.nul, res.structural, "structural: only a NUL cut that drops framing")
 			assert.True(t, res.changed)
 		})
 	}
