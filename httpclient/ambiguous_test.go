@@ -55,6 +55,12 @@ var ambiguousCases = []ambiguousCase{
 	{class: "unicode-fold", framing: wire.FramingNone, lines: []string{"Transfer-Encod\u0130ng: identity"}, bodyLen: -1},
 	{class: "unicode-fold", framing: wire.FramingLength, lines: []string{"Content-Length: 5", "Connect\u0130on: close"}, bodyLen: 5},
 	{class: "unicode-fold", framing: wire.FramingChunked, lines: []string{"Transfer-Encod\u0130ng: chunked"}, bodyLen: -1},
+	// A framing line folded onto the one before (obs-fold): Godot strips the
+	// white space and frames by it; RFC parsers read a continuation.
+	{class: "obs-fold", framing: wire.FramingLength, lines: []string{"X: a", " Content-Length: 5"},
+		stored: []string{"X: a", "Content-Length: 5"}, bodyLen: 5},
+	{class: "obs-fold", framing: wire.FramingChunked, lines: []string{"X: a", "\tTransfer-Encoding: chunked"},
+		stored: []string{"X: a", "Transfer-Encoding: chunked"}, bodyLen: -1},
 	// A bare CR inside a line (kept, as Godot keeps it) before a framing or
 	// Connection line, which a parser that ends lines at a CR would read.
 	{class: "bare-cr", framing: wire.FramingNone, lines: []string{"X-A: 1\rContent-Length: 5"}, bodyLen: -1},

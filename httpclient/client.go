@@ -124,6 +124,7 @@ type Client struct {
 	sent       atomic.Int64 // body bytes written (BytesSent)
 	wreq       wire.Request
 	reqSent    bool
+	replied    bool     // a failure in REQUESTING came after bytes of the response (Transport: no retry)
 	wpending   bool     // a background write of req is outstanding
 	wch        chan int // a background write's end: bytes written, its error in werr
 	werr       error    // set by the background write before it sends on wch
@@ -368,7 +369,7 @@ func (c *Client) request(method Method, url string, headers []string, body []byt
 	if err != nil {
 		return err
 	}
-	c.reqSent, c.stray = false, false
+	c.reqSent, c.stray, c.replied = false, false, false
 	c.woff, c.wpre, c.wpay, c.rb = 0, len(c.req)-len(body), len(body), reqBody{}
 	c.sent.Store(0)
 	c.body.start(wire.FramingNone, 0)

@@ -398,8 +398,7 @@ func (c *Client) pollRequesting() error {
 			return nil
 		}
 		if err != nil {
-			c.release()
-			return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
+			return c.failRequesting(err)
 		}
 	}
 	for {
@@ -410,16 +409,14 @@ func (c *Client) pollRequesting() error {
 			return nil
 		}
 		if err != wire.ErrNeedMore {
-			c.release()
-			return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
+			return c.failRequesting(err)
 		}
 		if c.rerr != nil {
 			cause := c.rerr
 			if cause == io.EOF {
 				cause = ErrPeerClosed
 			}
-			c.release()
-			return c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
+			return c.failRequesting(cause)
 		}
 		if !c.fill(c.blocking) && !c.blocking {
 			return nil
@@ -434,11 +431,18 @@ func (c *Client) pollRequesting() error {
 		// error fails that write.
 		if !c.blocking {
 			if err := c.lookErr(); err != nil {
-				c.release() // as a failed read in REQUESTING (§1.6.4)
-				return c.fail(StatusConnectionError, ErrConnectionError, pollOp, err)
+				return c.failRequesting(err) // as a failed read in REQUESTING (§1.6.4)
 			}
 		}
 	}
+}
+
+// failRequesting ends the request in REQUESTING with CONNECTION_ERROR
+// (§1.6.4), noting whether bytes of a response had arrived (replied).
+func (c *Client) failRequesting(cause error) error {
+	c.replied = len(c.buffered()) > 0
+	c.release()
+	return c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
 }
 
 // applyHead makes the parsed head the current response and freezes its

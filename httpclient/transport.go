@@ -143,7 +143,8 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // is refused before anything is dialed, as net/http refuses them. Nothing
 // asks for compression (no Accept-Encoding is added, as Godot's client
 // adds none) and nothing is decompressed: Uncompressed is false. A request
-// that failed on a reused connection before its response is sent again
+// that failed on a reused connection before any byte of its response is
+// sent again
 // (the idempotent methods, PUT and DELETE included, or, as net/http, a
 // request with an Idempotency-Key or X-Idempotency-Key header) when its
 // body was not read yet or Request.GetBody gives it again: on the next
@@ -229,12 +230,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
-		if reused && ctx.Err() == nil && !errors.As(err, new(*RequestBodyError)) &&
+		if reused && !pc.c.replied && ctx.Err() == nil && !errors.As(err, new(*RequestBodyError)) &&
 			retryable(method, req.Header) && body.rewind(req) {
 			// The server may have closed the idle connection as it was
-			// reused (not when the body failed to read: net/http's rule).
-			// The failed connection is gone, so the pool shrinks at every
-			// turn and a new connection, which ends the loop, comes last.
+			// reused: it failed before any byte of a response (a
+			// response begun, even cut short, is the server's answer),
+			// and not because the body failed to read (net/http's
+			// rules). The failed connection is gone, so the pool shrinks
+			// at every turn and a new connection, which ends the loop,
+			// comes last.
 			continue
 		}
 		body.close()

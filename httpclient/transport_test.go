@@ -437,6 +437,37 @@ func TestTransportRetriesPastTwoStaleConnections(t *testing.T) {
 	assert.Equal(t, "c", string(b), "retried on the other idle connection, then on a new one")
 }
 
+// A request whose response had begun on a reused connection — a head cut
+// short — is not sent again: the server answered it (net/http's rule). Before,
+// any failure on a reused connection was retried. Found by the session 24
+// review.
+func TestTransportNoRetryAfterResponseBegun(t *testing.T) {
+	var got atomic.Int32
+	addr := sequenceServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		readHead(br)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na")
+		readHead(br)
+		got.Add(1)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Le") // then the close
+	}, func(c net.Conn) {
+		readHead(bufio.NewReader(c))
+		got.Add(1)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nb")
+	})
+	tr := newTransport(t)
+	_, b := get(t, tr, "http://"+addr)
+	assert.Equal(t, "a", string(b))
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/", nil)
+	require.NoError(t, err)
+	resp, err := tr.RoundTrip(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	assert.ErrorIs(t, err, ErrConnectionError, "the cut response is the request's error")
+	assert.EqualValues(t, 1, got.Load(), "the second request was sent once")
+}
+
 // sequenceServer serves the n-th connection it accepts with handlers[n-1]
 // (later ones are closed at once), each closed when its handler returns,
 // and returns the server's address.

@@ -429,12 +429,21 @@ func contentLength(h []string) int64 {
 // stateFrom is the state of a response's body: its strong ETag (a weak one
 // cannot be used in If-Range, RFC 9110 §13.1.5) and its Last-Modified.
 func stateFrom(url string, h []string, length int64) *resumeState {
-	st := &resumeState{URL: url, Length: length, LastModified: wire.FieldValue(h, "last-modified")}
-	if e := wire.FieldValue(h, "etag"); strings.HasPrefix(e, `"`) {
+	st := &resumeState{URL: url, Length: length}
+	if lm := wire.FieldValue(h, "last-modified"); sendable(lm) {
+		st.LastModified = lm
+	}
+	if e := wire.FieldValue(h, "etag"); strings.HasPrefix(e, `"`) && sendable(e) {
 		st.ETag = e
 	}
 	return st
 }
+
+// sendable reports whether a validator can go back in If-Range: a stored
+// header keeps a CR inside it as Godot does (§1.8.2), and a request header
+// with a CR, LF or NUL is refused (§7 D2). One that cannot is no
+// validator, so the next call downloads the file again instead of failing.
+func sendable(v string) bool { return !strings.ContainsAny(v, "\r\n\x00") }
 
 func readResumeState(path string) (*resumeState, error) {
 	b, err := os.ReadFile(path)

@@ -711,3 +711,45 @@ func partialHello(t *testing.T, srv *testserver.Server) (*HTTPRequest, string, s
 	require.NoError(t, writeResumeState(file+ResumeSuffix, &resumeState{URL: url, ETag: `"e"`, Length: 11}))
 	return n, file, url
 }
+
+// An ETag with a CR inside (stored as Godot stores it, §1.8.2) cannot go
+// back in If-Range — the request would be refused (§7 D2) — so it is no
+// validator: the cut download keeps no state and the next call downloads
+// the file again, instead of failing at every call. Found by the session 24
+// review.
+func TestDoResumableUnsendableETag(t *testing.T) {
+	var mu sync.Mutex
+	var heads []string
+	srv := testserver.New(t, func(c *testserver.Conn) {
+		req, err := c.ReadRequest()
+		if err != nil {
+			return
+		}
+		mu.Lock()
+		first := len(heads) == 0
+		heads = append(heads, string(req))
+		mu.Unlock()
+		if first {
+			_ = c.WriteAndClose([]byte("HTTP/1.1 200 OK\r\nContent-Length: 10\r\nETag: \"v1\rx\"\r\n\r\n12345")) // cut
+			return
+		}
+		_ = c.WriteAndClose([]byte("HTTP/1.1 200 OK\r\nContent-Length: 10\r\nETag: \"v1\rx\"\r\n\r\n1234567890"))
+	})
+	n := New()
+	defer n.Close()
+	file := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, n.SetDownloadFile(file))
+	url := srv.URL("/f")
+	_, err := n.DoResumable(context.Background(), url, nil)
+	require.Error(t, err, "the first response is cut")
+	assert.NoFileExists(t, file+ResumeSuffix, "no validator, no state")
+	r, err := n.DoResumable(context.Background(), url, nil)
+	require.NoError(t, err)
+	assert.Equal(t, ResumeFromStart, r.Outcome)
+	assert.Equal(t, "1234567890", string(fileBytes(t, file)))
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, heads, 2)
+	assert.NotContains(t, heads[1], "If-Range")
+	assert.NotContains(t, heads[1], "Range:")
+}

@@ -84,12 +84,17 @@ type Head struct {
 	// response. Lenient mode keeps Godot's decision and sets it for
 	// Content-Length lines with differing values or a value that is not
 	// plain digits (to_int reads "1,2" as 12); Content-Length beside any
-	// Transfer-Encoding; a framing name with white space before the colon;
+	// Transfer-Encoding; a framing name with white space before the colon,
+	// or a framing or Connection line with white space (or another byte
+	// Godot strips) before its name, which other parsers read as the
+	// previous line's continuation (obs-fold);
 	// a framing line that matches only through Godot's Unicode lower-casing
-	// (U+0130 "İ" → "i"); a bare CR inside a line (a line break to some
-	// parsers) where it could hide a framing line: the line is a
-	// Content-Length, Transfer-Encoding or Connection line, or the text
-	// after a CR begins like one; a NUL byte, where Godot's UTF-8 decoding
+	// (U+0130 "İ" → "i"); a bare CR inside a line, the status line
+	// included (a line break to some parsers), where it could hide a
+	// framing line or end the head: the line is a Content-Length,
+	// Transfer-Encoding or Connection line, the text after a CR begins like
+	// one, or a CR has only white space (or nothing) between it and another
+	// CR or an end of the line; a NUL byte, where Godot's UTF-8 decoding
 	// drops the rest of the head (the only repair that changes its ASCII
 	// text, see godotDecode), when the text it drops holds such a line (or
 	// cuts one). Strict mode sets it for Transfer-Encoding beside
@@ -278,10 +283,22 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 				return false, &HeadError{Offset: p.rawOffset(raw, text, dec.changed, off, at) + start, Reason: reason}
 			}
 		}
+		if r := strings.TrimSuffix(line, "\r"); strings.IndexByte(r, '\r') >= 0 && crHides(r) {
+			// §7 D2: a CR inside a line (Godot keeps it, §1.8.2) is a
+			// line break to some parsers, which would read a framing
+			// line there, or an empty line that ends the head.
+			ambiguous = true
+		}
 		s := stripEdges(line) // §1.8.2
 		if s == "" {
 			off = next
 			continue
+		}
+		if idx > 0 && line[0] <= ' ' && framingLike(s) {
+			// §7 D2: Godot strips what precedes the name; to another
+			// parser the line continues the one before (obs-fold) or is
+			// no field at all.
+			ambiguous = true
 		}
 		// §1.8.3: lower-cased prefix tests, in Godot's order.
 		switch lower(s[0]) {
@@ -325,11 +342,6 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 				return false, &LimitError{What: "header fields", Limit: int64(maxFields)}
 			}
 			h.Headers = append(h.Headers, s) // §1.8.5, a CR inside kept as Godot keeps it
-			if strings.IndexByte(s, '\r') >= 0 && framingAfterCR(s) {
-				// §7 D2: a CR inside a line is a line break to some
-				// parsers, which would read a framing line there.
-				ambiguous = true
-			}
 		}
 		off = next
 	}
@@ -463,12 +475,14 @@ func spacedFramingName(s string) bool {
 		len(name) == len("transfer-encoding") && hasPrefixFold(name, "transfer-encoding")
 }
 
-// framingAfterCR reports whether s, a stored line that holds a CR, could
-// read as a framing or Connection line to a parser that ends lines at a CR
-// as well: s is one, or the text after one of its CRs begins like one.
-func framingAfterCR(s string) bool {
-	for seg := range strings.SplitSeq(s, "\r") {
-		if framingLike(seg) {
+// crHides reports whether line (without its line end) holds a CR behind
+// which a parser that ends lines at a CR as well would read something that
+// changes the framing: the line is a framing or Connection line, a piece
+// between CRs begins like one, or a piece is blank — an empty line, the
+// end of the head.
+func crHides(line string) bool {
+	for seg := range strings.SplitSeq(line, "\r") {
+		if framingLike(seg) || strings.TrimLeft(seg, " \t") == "" {
 			return true
 		}
 	}
