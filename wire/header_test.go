@@ -275,3 +275,11 @@ func TestHeaderLookupsAllocateNothing(t *testing.T) {
 		_ = FieldValue(h, "location")
 	}))
 }
+
+// NoCR: every CR is a space, wherever it is; a string without one is
+// returned as it is.
+func TestNoCR(t *testing.T) {
+	assert.Equal(t, " a  b ", NoCR("\ra\r\rb\r"))
+	assert.Equal(t, "a b", NoCR("a b"))
+	assert.Equal(t, "", NoCR(""))
+}

@@ -294,7 +294,7 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 			off = next
 			continue
 		}
-		if idx > 0 && line[0] <= ' ' && framingLike(s) {
+		if line[0] <= ' ' && framingLike(s) {
 			// §7 D2: Godot strips what precedes the name; to another
 			// parser the line continues the one before (obs-fold) or is
 			// no field at all.
