@@ -834,15 +834,15 @@ func (c *Client) ioCause(err error) error {
 // send writes the request (§1.6.4.1), and a streamed body as it reads it
 // (RequestStream). It reports whether the write is over and how it ended.
 // Blocking mode writes on the caller's goroutine; non-blocking mode writes
-// what a plain TCP socket takes at once (one write(2), issue 8) and hands
-// the rest to one background write, returning false until it finished
-// (never a zero write deadline: STYLE.md). Under TLS made by the client it
+// what a plain TCP socket takes at once (one write(2), issue 8) and the
+// rest at the next Polls, as Godot's put_partial_data (§1.6.4.1),
+// returning false until all of it left. Under TLS made by the client it
 // encrypts on the caller's goroutine too, and what the socket does not
 // take waits whole in the transport for the next Poll (tlsWriter); over a
-// conn that is not a syscall.Conn all of it goes to the background write.
-// A streamed body is then read and written piece by piece, up to
-// pollWriteBudget bytes per non-blocking call; what the socket does not
-// take waits for the next Poll (no goroutine), except over such a conn.
+// conn that is not a syscall.Conn all of it goes to one background write
+// (never a zero write deadline: STYLE.md). A streamed body is then read
+// and written piece by piece, up to pollWriteBudget bytes per non-blocking
+// call.
 func (c *Client) send() (done bool, err error) {
 	if c.rb.r != nil && !c.rb.started && c.woff == 0 {
 		// The first piece of a streamed body goes out with the head.
@@ -915,18 +915,15 @@ func (c *Client) send() (done bool, err error) {
 				}
 			} else {
 				if s := c.st.nb.sock; s != nil && c.st.tr == nil {
-					// Plain TCP: write what the socket takes now, on this
-					// goroutine; only the rest goes to the background write
-					// (a small request is usually all taken). Never under
-					// TLS: a record must not be cut.
+					// Plain TCP: Godot's non-blocking write — what the
+					// socket takes now, on this goroutine, the rest at the
+					// next Poll, no goroutine (§1.6.4.1). (TLS above.)
 					n, err := s.tryWrite(rest)
 					if err != nil {
 						return true, c.ioCause(err)
 					}
 					c.wrote(n)
-					if rest = rest[n:]; len(rest) > 0 && c.rb.stream {
-						// A streamed body: Godot's non-blocking write — the
-						// rest at the next Poll, no goroutine (§1.6.4.1).
+					if rest = rest[n:]; len(rest) > 0 {
 						return false, nil
 					}
 				}

@@ -70,10 +70,10 @@
 //     syscall.RawConn, no goroutine; under TLS, record after record until
 //     nothing more has arrived), so a body read drains up to ReadChunkSize
 //     of what has arrived, as Godot's does (§1.10.3, §1.15.3). A request is
-//     written at once as far as the socket takes it; on plain TCP the rest
-//     by one background goroutine, under TLS at the next Polls (the record
-//     the socket did not take waits whole; a streamed body's rest waits on
-//     plain TCP too). Nothing spins. In CONNECTED
+//     written as far as the socket takes it, the rest at the next Polls, as
+//     Godot's put_partial_data (§1.6.4.1; under TLS the record the socket
+//     did not take waits whole; over a conn that is not a syscall.Conn, one
+//     background goroutine writes the rest). Nothing spins. In CONNECTED
 //     and BODY Poll checks liveness with the same zero-wait peek as
 //     blocking mode (below), so both modes see a FIN at the same Poll.
 //     Where the socket cannot be read without waiting (a conn that is not

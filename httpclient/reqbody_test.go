@@ -367,6 +367,53 @@ func TestRequestStreamNonBlocking(t *testing.T) {
 	assert.Equal(t, int32(0), c3.live.Load())
 }
 
+// TestRequestRawNonBlockingWritesPerPoll: a request given whole
+// (RequestRaw) is written in non-blocking mode as Godot writes it, what the
+// socket takes at each Poll (put_partial_data, §1.6.4.1), with no
+// goroutine: while the server reads nothing the upload stalls, and it goes
+// on only as the caller polls. Before, a background goroutine wrote the
+// rest after the first Poll (found by the session 24 COMPAT audit).
+func TestRequestRawNonBlockingWritesPerPoll(t *testing.T) {
+	const size = 8 << 20
+	release := make(chan struct{})
+	got := make(chan int64, 1)
+	srv := ts.New(t, func(c *ts.Conn) {
+		if _, err := readReqHead(c); err != nil {
+			return
+		}
+		select {
+		case <-release:
+		case <-c.Done():
+			return
+		}
+		var n int64
+		for n < size {
+			b, err := c.ReadSome()
+			if err != nil {
+				return
+			}
+			n += int64(len(b))
+		}
+		got <- n
+		_ = c.Write([]byte(emptyOK))
+	})
+	c, _ := newClient(t, false)
+	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+	require.NoError(t, c.RequestRaw(MethodPost, "/", nil, make([]byte, size)))
+	require.NoError(t, c.Poll())
+	time.Sleep(50 * time.Millisecond) // a background write would go on meanwhile
+	first := c.BytesSent()
+	assert.Less(t, first, int64(size), "the socket took part of it")
+	assert.Zero(t, c.live.Load(), "no goroutine: the rest waits for the next Poll")
+	time.Sleep(50 * time.Millisecond)
+	assert.Equal(t, first, c.BytesSent(), "nothing is written between Polls")
+	close(release)
+	require.NoError(t, pollWhile(t, c, StatusRequesting))
+	assert.Equal(t, StatusBody, c.Status())
+	assert.Equal(t, int64(size), <-got)
+	assert.Equal(t, int64(size), c.BytesSent())
+}
+
 // TestRequestStreamBlockingProgress: in blocking mode the body is written as
 // it is read — the server has the first bytes before the reader has given
 // the rest — and BytesSent, safe from another goroutine, shows it.
