@@ -110,6 +110,7 @@ type Decoder struct {
 	size    int64 // declared size of the chunk being read
 	rem     int64 // data bytes of that chunk still to copy
 	off     int64 // body bytes consumed
+	bareLF  bool  // the trailer section held an LF not after a CR (TrailerBareLF)
 	err     error // sticky error (stFailed)
 	flow    bool  // Reader's mode: go on past chunk ends (no EventChunkEnd)
 }
@@ -120,6 +121,13 @@ type Decoder struct {
 func (d *Decoder) Reset() {
 	*d = Decoder{MaxTrailerBytes: d.MaxTrailerBytes, ReportLastChunk: d.ReportLastChunk, flow: d.flow}
 }
+
+// TrailerBareLF reports whether the trailer section read so far held an LF
+// not after a CR. Godot's trailer reading ends only at a CR LF line
+// (§1.10.2.6) and goes on past it, where parsers that take a bare LF for a
+// line end (RFC 9112 §2.2 allows it) may end the body sooner: the two can
+// disagree on where the next response starts (§7 D2).
+func (d *Decoder) TrailerBareLF() bool { return d.bareLF }
 
 // ChunkSize returns the declared size of the chunk being read, from the end
 // of its size line until its terminator is verified, and 0 otherwise.
@@ -327,6 +335,9 @@ func (d *Decoder) Decode(dst, src []byte) (nDst, nSrc int, ev Event, err error) 
 					return d.fail(nDst, i, KindTrailerTooLong, d.off+int64(i)-1, int64(limit))
 				}
 				d.lineLen++
+				if b == '\n' && !d.cr {
+					d.bareLF = true
+				}
 				if b == '\n' && d.cr {
 					if d.lineLen == 2 {
 						d.off += int64(i)

@@ -354,6 +354,41 @@ func TestDecodeResetNothingStale(t *testing.T) {
 	}
 }
 
+// TrailerBareLF: an LF not after a CR anywhere in the trailer section, fed
+// whole or a byte at a time; a size line's or a CR LF's LF does not count,
+// and Reset forgets it (§7 D2: the client retires the connection).
+func TestTrailerBareLF(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		want bool
+	}{
+		{"5\r\nhello\r\n0\r\n\r\n", false},
+		{"5\r\nhello\r\n0\r\nX: y\r\n\r\n", false},
+		{"0\r\n\nHTTP/1.1 200 OK\r\n\r\n", true},
+		{"0\r\nX: y\nZ: w\r\n\r\n", true},
+		{"0\r\nX: \r\r\n\r\n", false},
+	} {
+		for _, split := range []int{0, 1} {
+			d := &Decoder{}
+			src := []byte(c.body)
+			step := len(src)
+			if split == 1 {
+				step = 1
+			}
+			dst := make([]byte, 64)
+			for guard := 0; len(src) > 0 && !d.Done() && guard < 1000; guard++ {
+				_, used, _, err := d.Decode(dst, src[:min(step, len(src))])
+				require.NoError(t, err, "%q", c.body)
+				src = src[used:]
+			}
+			assert.True(t, d.Done(), "%q", c.body)
+			assert.Equal(t, c.want, d.TrailerBareLF(), "%q step %d", c.body, step)
+			d.Reset()
+			assert.False(t, d.TrailerBareLF(), "Reset forgets it")
+		}
+	}
+}
+
 // The decoder must not need dst room to consume framing bytes.
 func TestDecodeEmptyDst(t *testing.T) {
 	d := &Decoder{}

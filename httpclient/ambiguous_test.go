@@ -3,7 +3,9 @@ package httpclient
 import (
 	"errors"
 	"io"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,4 +239,58 @@ func TestHarmlessCRAndNULKeepConnection(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestTrailerBareLFRetires: a chunked body whose trailer holds a bare LF
+// ("0\r\n\n…") ends where Godot ends it — at the first CR LF line, past
+// the LF (§1.10.2.6) — but a parser that takes the LF for a line end ends
+// it at once and reads what follows as the next response: the connection
+// is not reused (§7 D2), by the client or the Transport, and a smuggled
+// response never answers the next request. Found by the session 24
+// desync audit.
+func TestTrailerBareLFRetires(t *testing.T) {
+	const first = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\nHTTP/1.1 299 Smuggled\r\nContent-Length: 4\r\n\r\nevil"
+	const fresh = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh"
+	for _, m := range modes {
+		t.Run("client/"+m.name, func(t *testing.T) {
+			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(first), ts.Read(), ts.WriteString(fresh), ts.Hold()))
+			c, _ := newClient(t, m.blocking)
+			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+			r := exchange(t, c, getRoot, pathChunks)
+			assert.Equal(t, "hello", r.Body, "Godot's body")
+			assert.Equal(t, StatusConnected, c.Status())
+			assert.False(t, c.KeepAlive(), "§7 D2: not reused")
+			assert.False(t, c.Reusable())
+		})
+	}
+	t.Run("transport", func(t *testing.T) {
+		var conns atomic.Int32
+		srv := ts.New(t, func(c *ts.Conn) {
+			n := conns.Add(1)
+			if _, err := c.ReadRequest(); err != nil {
+				return
+			}
+			if n == 1 {
+				_ = c.Write([]byte(first))
+				if _, err := c.ReadRequest(); err == nil {
+					_ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nreuse"))
+				}
+				return
+			}
+			_ = c.Write([]byte(fresh))
+		})
+		tr := &Transport{}
+		defer tr.CloseIdleConnections()
+		for i, want := range []string{"hello", "fresh"} {
+			req, err := http.NewRequest("GET", srv.URL("/"), nil)
+			require.NoError(t, err)
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.NoError(t, err)
+			assert.Equal(t, want, string(b), "request %d", i)
+		}
+		assert.EqualValues(t, 2, conns.Load(), "a new connection for the second request")
+	})
 }

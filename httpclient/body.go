@@ -188,12 +188,13 @@ func (c *Client) endPlain() bool {
 }
 
 // finishBody ends a body read to its end: CONNECTED (§1.10.3). After an
-// ambiguous head the connection is then retired (§7 D2).
+// ambiguous head, or a trailer another parser could end elsewhere (a bare
+// LF), the connection is then retired (§7 D2).
 func (c *Client) finishBody() {
 	c.body.done = true
 	c.setStatus(StatusConnected)
 	c.restBuf() // a kept-alive connection holds no read buffer while idle
-	if c.head.Ambiguous {
+	if c.head.Ambiguous || c.body.framing == wire.FramingChunked && c.body.dec.TrailerBareLF() {
 		c.retire()
 	}
 	c.watchIdle()

@@ -485,8 +485,8 @@ func (c *Client) KeepAlive() bool {
 // sent before the request was made would be delivered as its response
 // (§7 D2, response desync; net/http's "unsolicited response").
 func (c *Client) Reusable() bool {
-	if c.status != StatusConnected || c.rr < c.rw {
-		return false
+	if c.status != StatusConnected || c.retired || c.rr < c.rw {
+		return false // (retired: the port closed it after the response, §7 D2)
 	}
 	if c.reqSent && !(c.body.done && c.endKnown() && c.KeepAlive() && c.head.Persistent) {
 		return false

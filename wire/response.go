@@ -270,8 +270,15 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		clSeen    bool
 		clOff     int
 		teOther   bool
+		teLines   int
+		prevFrame bool // the last non-empty line was a framing or Connection line
 		st        strictState
 	)
+	if !p.Strict && bytes.Contains(raw[:len(raw)-1], []byte("\n\r\n")) {
+		// §7 D2, §1.6.4.2: LF CR LF does not end Godot's head; RFC
+		// parsers end it there.
+		ambiguous = true
+	}
 	maxFields := p.Limits.HeaderFields(p.Strict)
 	for idx, off := 0, 0; off < len(text); idx++ {
 		line, next := text[off:], len(text)
@@ -294,12 +301,19 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 			off = next
 			continue
 		}
-		if line[0] <= ' ' && framingLike(s) {
+		frame := framingLike(s)
+		if line[0] <= ' ' && (frame || prevFrame) {
 			// §7 D2: Godot strips what precedes the name; to another
-			// parser the line continues the one before (obs-fold) or is
-			// no field at all.
+			// parser the line continues the one before (obs-fold) — a
+			// framing value goes on, or a framing line is no field.
 			ambiguous = true
 		}
+		if frame && hasCTL(strings.TrimSuffix(line, "\r")) {
+			// §7 D2: a control byte Godot strips (or keeps) in a framing
+			// line makes its value another one to other parsers.
+			ambiguous = true
+		}
+		prevFrame = frame
 		// §1.8.3: lower-cased prefix tests, in Godot's order.
 		switch lower(s[0]) {
 		case 'c':
@@ -321,6 +335,9 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 			}
 		case 't':
 			if ok, viaUnicode := prefixFold(s, "transfer-encoding:", fold); ok {
+				if teLines++; teLines > 1 {
+					ambiguous = true // §7 D2: parsers take the first, the last, or all
+				}
 				if stripEdges(s[strings.IndexByte(s, ':')+1:]) == "chunked" {
 					chunked = true
 				} else {
@@ -346,6 +363,18 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		off = next
 	}
 
+	if code := h.Code; code == 204 || code == 304 {
+		// §7 D2: RFC parsers read no body after these; Godot frames a
+		// 204/304 by its length (§1.8.7). (A 1xx Godot takes as final
+		// leaves the real response for the next request: §1.8.7 says so,
+		// and the port keeps it.)
+		ambiguous = ambiguous || chunked || teOther || bodySize > 0
+	} else if (chunked || teOther) && !clSeen && !chunked {
+		// §7 D2: a Transfer-Encoding Godot does not take for chunked
+		// ("Chunked", "chunked, identity") leaves no framing; RFC parsers
+		// read a body.
+		ambiguous = true
+	}
 	if p.HeadRequest {
 		bodySize = 0 // §1.8.6
 	}
@@ -473,6 +502,16 @@ func spacedFramingName(s string) bool {
 	name := s[:j]
 	return len(name) == len("content-length") && hasPrefixFold(name, "content-length") ||
 		len(name) == len("transfer-encoding") && hasPrefixFold(name, "transfer-encoding")
+}
+
+// hasCTL reports whether s holds a control byte other than HTAB.
+func hasCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // crHides reports whether line (without its line end) holds a CR behind
