@@ -8,11 +8,11 @@
 #                              compile-and-run-once pass over the benchmarks module.
 #   GDHTTP_NO_PEERS=1 scripts/test.sh   the same without installing/starting real peers
 #                              (tests that need them skip with a message).
-#   GDHTTP_FUZZTIME=6s         how long each fuzz target runs (default 6s; scripts/fuzz.sh runs long ones).
+#   GDHTTP_FUZZTIME=5s         how long each fuzz target runs (default 5s; scripts/fuzz.sh runs long ones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-fuzztime=${GDHTTP_FUZZTIME:-6s}
+fuzztime=${GDHTTP_FUZZTIME:-5s}
 export GOFLAGS=${GOFLAGS:--buildvcs=false}
 
 step() { printf '\n=== %s\n' "$*"; }
