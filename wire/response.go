@@ -97,8 +97,15 @@ type Head struct {
 	// CR or an end of the line; a NUL byte, where Godot's UTF-8 decoding
 	// drops the rest of the head (the only repair that changes its ASCII
 	// text, see godotDecode), when the text it drops holds such a line (or
-	// cuts one). Strict mode sets it for Transfer-Encoding beside
-	// Content-Length.
+	// cuts one); an LF CR LF before the end of the head (§1.6.4.2: RFC
+	// parsers end the head there); a line folded onto a framing line; a
+	// control byte other than HTAB in a framing line; two
+	// Transfer-Encoding lines; a Transfer-Encoding Godot does not take for
+	// chunked with no Content-Length (no body to Godot, one to RFC
+	// parsers); a 204 or 304 with a non-zero Content-Length or a
+	// Transfer-Encoding (§1.8.7: RFC parsers read no body). A 1xx taken as
+	// the final response is not flagged (§1.8.7). Strict mode sets it for
+	// Transfer-Encoding beside Content-Length.
 	Ambiguous bool
 	// Informational is the number of 1xx heads skipped before this one
 	// (strict mode only, §7.4).
@@ -369,7 +376,7 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		// leaves the real response for the next request: §1.8.7 says so,
 		// and the port keeps it.)
 		ambiguous = ambiguous || chunked || teOther || bodySize > 0
-	} else if (chunked || teOther) && !clSeen && !chunked {
+	} else if teOther && !chunked && !clSeen {
 		// §7 D2: a Transfer-Encoding Godot does not take for chunked
 		// ("Chunked", "chunked, identity") leaves no framing; RFC parsers
 		// read a body.
