@@ -3,7 +3,6 @@ package httpclient
 import (
 	"errors"
 	"io"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -279,16 +278,9 @@ func TestTrailerBareLFRetires(t *testing.T) {
 			}
 			_ = c.Write([]byte(fresh))
 		})
-		tr := &Transport{}
-		defer tr.CloseIdleConnections()
+		tr := newTransport(t)
 		for i, want := range []string{"hello", "fresh"} {
-			req, err := http.NewRequest("GET", srv.URL("/"), nil)
-			require.NoError(t, err)
-			resp, err := tr.RoundTrip(req)
-			require.NoError(t, err)
-			b, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			require.NoError(t, err)
+			_, b := get(t, tr, srv.URL("/"))
 			assert.Equal(t, want, string(b), "request %d", i)
 		}
 		assert.EqualValues(t, 2, conns.Load(), "a new connection for the second request")

@@ -276,21 +276,15 @@ func (r *gateReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestRequestStreamNonBlocking: in non-blocking mode a Poll writes what the
-// socket takes and returns; the status stays REQUESTING (§1.6.4.1) while the
-// body goes out, BytesSent grows, and the response is read only after the
-// whole body was sent. On plain TCP no goroutine is started; Close in the
-// middle of the upload leaves none (goleak).
-func TestRequestStreamNonBlocking(t *testing.T) {
-	const size = 8 << 20
-	release := make(chan struct{})
-	got := make(chan int64, 1)
-	srv := ts.New(t, func(c *ts.Conn) {
-		head, err := readReqHead(c)
-		if err != nil {
+// stalledUploadServer reads a request head, then nothing until release is
+// closed; then it reads size bytes of body, sends their count on got and
+// answers 200.
+func stalledUploadServer(t *testing.T, size int64) (srv *ts.Server, release chan struct{}, got chan int64) {
+	release, got = make(chan struct{}), make(chan int64, 1)
+	srv = ts.New(t, func(c *ts.Conn) {
+		if _, err := readReqHead(c); err != nil {
 			return
 		}
-		_ = head
 		select {
 		case <-release:
 		case <-c.Done():
@@ -307,6 +301,17 @@ func TestRequestStreamNonBlocking(t *testing.T) {
 		got <- n
 		_ = c.Write([]byte(emptyOK))
 	})
+	return srv, release, got
+}
+
+// TestRequestStreamNonBlocking: in non-blocking mode a Poll writes what the
+// socket takes and returns; the status stays REQUESTING (§1.6.4.1) while the
+// body goes out, BytesSent grows, and the response is read only after the
+// whole body was sent. On plain TCP no goroutine is started; Close in the
+// middle of the upload leaves none (goleak).
+func TestRequestStreamNonBlocking(t *testing.T) {
+	const size = 8 << 20
+	srv, release, got := stalledUploadServer(t, size)
 	c, _ := newClient(t, false)
 	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
 	require.NoError(t, c.RequestStream(MethodPost, "/", nil, bytes.NewReader(make([]byte, size)), size))
@@ -375,28 +380,7 @@ func TestRequestStreamNonBlocking(t *testing.T) {
 // rest after the first Poll (found by the session 24 COMPAT audit).
 func TestRequestRawNonBlockingWritesPerPoll(t *testing.T) {
 	const size = 8 << 20
-	release := make(chan struct{})
-	got := make(chan int64, 1)
-	srv := ts.New(t, func(c *ts.Conn) {
-		if _, err := readReqHead(c); err != nil {
-			return
-		}
-		select {
-		case <-release:
-		case <-c.Done():
-			return
-		}
-		var n int64
-		for n < size {
-			b, err := c.ReadSome()
-			if err != nil {
-				return
-			}
-			n += int64(len(b))
-		}
-		got <- n
-		_ = c.Write([]byte(emptyOK))
-	})
+	srv, release, got := stalledUploadServer(t, size)
 	c, _ := newClient(t, false)
 	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
 	require.NoError(t, c.RequestRaw(MethodPost, "/", nil, make([]byte, size)))

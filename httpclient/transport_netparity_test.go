@@ -232,15 +232,9 @@ func TestTransportChunkedExactReadPooled(t *testing.T) {
 // Transport audit.
 func TestTransportUntilCloseBodyCloses(t *testing.T) {
 	srv := ts.New(t, ts.RespondAndClose("HTTP/1.1 200 OK\r\n\r\nhello"))
-	tr := &Transport{Strict: true}
-	defer tr.CloseIdleConnections()
-	req, err := http.NewRequest("GET", srv.URL("/"), nil)
-	require.NoError(t, err)
-	resp, err := tr.RoundTrip(req)
-	require.NoError(t, err)
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.NoError(t, err)
+	tr := newTransport(t)
+	tr.Strict = true
+	resp, b := get(t, tr, srv.URL("/"))
 	assert.Equal(t, "hello", string(b))
 	assert.True(t, resp.Close, "a body read until the close ends the connection")
 }
@@ -250,17 +244,10 @@ func TestTransportUntilCloseBodyCloses(t *testing.T) {
 // Found by the session 24 Transport audit.
 func TestTransportReadAfterEOFAndClose(t *testing.T) {
 	srv := ts.New(t, ts.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-	tr := &Transport{}
-	defer tr.CloseIdleConnections()
-	req, err := http.NewRequest("GET", srv.URL("/"), nil)
-	require.NoError(t, err)
-	resp, err := tr.RoundTrip(req)
-	require.NoError(t, err)
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	resp, b := get(t, newTransport(t), srv.URL("/")) // read to the end, then closed
 	assert.Equal(t, "ok", string(b))
-	require.NoError(t, resp.Body.Close())
-	_, err = resp.Body.Read(make([]byte, 1))
+	require.NoError(t, resp.Body.Close(), "a second Close")
+	_, err := resp.Body.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, errClosedBody)
 	assert.NotErrorIs(t, err, io.EOF)
 }

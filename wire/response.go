@@ -277,7 +277,7 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		clSeen    bool
 		clOff     int
 		teOther   bool
-		teLines   int
+		teSeen    bool
 		prevFrame bool // the last non-empty line was a framing or Connection line
 		st        strictState
 	)
@@ -342,9 +342,8 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 			}
 		case 't':
 			if ok, viaUnicode := prefixFold(s, "transfer-encoding:", fold); ok {
-				if teLines++; teLines > 1 {
-					ambiguous = true // §7 D2: parsers take the first, the last, or all
-				}
+				ambiguous = ambiguous || teSeen // §7 D2: two lines; parsers take the first, the last, or all
+				teSeen = true
 				if stripEdges(s[strings.IndexByte(s, ':')+1:]) == "chunked" {
 					chunked = true
 				} else {
@@ -541,8 +540,16 @@ func crHides(line string) bool {
 // ends and whether the connection goes on (§7 D2).
 func framingLike(text string) bool {
 	text = strings.TrimLeft(text, " \t")
-	return hasPrefixFold(text, "content-length") || hasPrefixFold(text, "transfer-encoding") ||
-		hasPrefixFold(text, "connection")
+	if text == "" {
+		return false
+	}
+	switch lower(text[0]) { // every line of every head comes here
+	case 'c':
+		return hasPrefixFold(text, "content-length") || hasPrefixFold(text, "connection")
+	case 't':
+		return hasPrefixFold(text, "transfer-encoding")
+	}
+	return false
 }
 
 func allDigits(s string) bool {
