@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"crypto/tls"
+	"fmt"
 	"io"
 	"slices"
 
@@ -53,8 +54,9 @@ func (b *bodyState) clear() {
 // read-until-close body and, as in Godot, a fixed-length or chunked body cut
 // short (§1.10.1.4, §1.10.2.7; BodyComplete tells them apart);
 // CONNECTION_ERROR for a read error, a TLS stream closed without
-// close_notify (§1.15.4) or a malformed chunk (§1.10.2.1–6, including
-// Godot's `5;a=b` quirk). Unlike Godot the clean end does not depend on
+// close_notify (§1.15.4), a malformed chunk (§1.10.2.1–6, including
+// Godot's `5;a=b` quirk) or a Content-Length below −1, whose body Godot
+// never ends (ErrNegativeLength, §7 D1). Unlike Godot the clean end does not depend on
 // whether Poll or the read sees the close first (§1.10.4, §7 D3).
 //
 // Godot: HTTPClient.read_response_body_chunk()
@@ -466,13 +468,20 @@ func (c *Client) ReadResponseBodyChunkInto(p []byte) (int, error) {
 
 // bodyReadable is the start of every body read: nil in BODY; otherwise
 // what the read returns without reading — how the body ended, or the
-// failure of an Abort met now.
+// failure of an Abort met now, or of a body that can never end.
 func (c *Client) bodyReadable() error {
 	if c.status != StatusBody {
 		return c.bodyEndErr()
 	}
 	if c.aborted.Load() {
 		c.body.err = c.abortNow(bodyOp)
+		return c.body.err
+	}
+	if c.body.framing == wire.FramingLength && c.body.left < 0 {
+		// §7 D1: Godot would return nothing, in BODY, for ever.
+		cause := fmt.Errorf("%w (%d)", ErrNegativeLength, c.body.left)
+		c.release()
+		c.body.err = c.fail(StatusConnectionError, ErrConnectionError, bodyOp, cause)
 		return c.body.err
 	}
 	return nil

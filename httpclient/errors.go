@@ -64,6 +64,13 @@ var (
 	// ErrTLSTruncated is the cause of CONNECTION_ERROR when a TLS peer
 	// closed the TCP connection without sending close_notify (§1.15.4).
 	ErrTLSTruncated = errors.New("httpclient: TLS connection closed without close_notify")
+
+	// ErrNegativeLength is the cause of CONNECTION_ERROR at the first read
+	// of a body whose Content-Length is below −1. Godot stays in BODY for
+	// ever, each read returning nothing (§1.9 note); the port ends the body
+	// there (§7 D1, COMPAT R2). The head before it is Godot's: status BODY,
+	// the code, the headers, ResponseBodyLength the negative value.
+	ErrNegativeLength = errors.New("httpclient: negative Content-Length: the body can never be read")
 )
 
 // ProxyError is the cause of CANT_CONNECT when an HTTPS proxy answered a

@@ -628,8 +628,6 @@ func TestHeadParseErrors(t *testing.T) {
 			func(c *Client) { c.SetLimits(Limits{MaxHeaderBytes: 1024}) }, new(*wire.LimitError)},
 		{"strict-bad-status-line", "FOO 500 bar\r\nContent-Length: 2\r\n\r\nhi",
 			func(c *Client) { c.SetStrict(true) }, new(*wire.HeadError)},
-		{"negative-length", "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n",
-			func(*Client) {}, new(*wire.HeadError)},
 	}
 	for _, tt := range tests {
 		for _, m := range modes {
@@ -642,6 +640,33 @@ func TestHeadParseErrors(t *testing.T) {
 				assert.True(t, errors.Is(r.LastErr, ErrConnectionError))
 				assert.True(t, errors.As(r.LastErr, tt.target), "cause %v", r.LastErr)
 				assert.Equal(t, 0, c.ResponseCode(), "close() reset the response (§1.12)")
+			})
+		}
+	}
+}
+
+// TestNegativeContentLength: a Content-Length below −1 gives Godot's head —
+// BODY, the code, the headers, the negative length (§1.9 note) — and the
+// first read of its body, by every reader, ends it: CONNECTION_ERROR with
+// ErrNegativeLength, where Godot's reads return nothing, in BODY, for ever
+// (§7 D1, COMPAT R2). The connection is closed then.
+func TestNegativeContentLength(t *testing.T) {
+	const resp = "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nhello"
+	for _, m := range modes {
+		for _, path := range readPaths {
+			t.Run(m.name+"/"+path.String(), func(t *testing.T) {
+				srv := ts.New(t, ts.Respond(resp))
+				c, tr := newClient(t, m.blocking)
+				r := roundTrip(t, c, tr, srv.Host(), srv.Port(), nil, getRoot, path, false)
+				assert.Equal(t, concat(connected, StatusBody, StatusConnectionError), r.Trace)
+				assert.Equal(t, 200, r.Code)
+				assert.Equal(t, []string{"Content-Length: -5"}, r.Headers)
+				assert.Equal(t, int64(-5), r.BodyLen)
+				assert.Empty(t, r.Body)
+				assert.ErrorIs(t, r.LastErr, ErrConnectionError)
+				assert.ErrorIs(t, r.LastErr, ErrNegativeLength)
+				assert.ErrorContains(t, r.LastErr, "(-5)")
+				assert.Nil(t, c.Connection(), "the connection is closed")
 			})
 		}
 	}

@@ -648,6 +648,9 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	if st == StatusBody || st == StatusConnected {
 		body.close() // written in full
 	}
+	if st == StatusBody && c.bodyReadable() != nil {
+		st = c.Status() // a Content-Length below −1: refused, as net/http does
+	}
 	if st != StatusBody && st != StatusConnected {
 		stop()
 		err := ctxOr(ctx, c.LastError())

@@ -284,3 +284,21 @@ func TestTransportRequestShapes(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(string(reqs[0]), "Connection:"), "%q", reqs[0])
 	assert.Equal(t, 1, strings.Count(string(reqs[1]), "Connection:"), "%q", reqs[1])
 }
+
+// TestTransportNegativeContentLength: a Content-Length below −1 is refused
+// by RoundTrip, as net/http refuses it ("bad Content-Length"): the client
+// fails the body's first read (ErrNegativeLength, §7 D1), and http.Client
+// follows no redirect that carries one. Nothing is retried.
+func TestTransportNegativeContentLength(t *testing.T) {
+	for _, code := range []string{"200 OK", "302 Found\r\nLocation: /b"} {
+		srv := ts.New(t, ts.RespondEach("HTTP/1.1 "+code+"\r\nContent-Length: -5\r\n\r\nhello"))
+		resp, err := (&http.Client{Transport: &Transport{}}).Get(srv.URL("/a"))
+		if err == nil {
+			resp.Body.Close()
+		}
+		assert.ErrorIs(t, err, ErrConnectionError, code)
+		assert.ErrorIs(t, err, ErrNegativeLength, code)
+		srv.Close()
+		assert.Len(t, srv.Requests(), 1, code)
+	}
+}

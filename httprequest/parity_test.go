@@ -143,21 +143,55 @@ func TestHeadDecodedAsGodot(t *testing.T) {
 // has no body framing is followed, as Godot follows it from CONNECTED.
 func TestIssue7Rule1AmbiguousRedirect(t *testing.T) {
 	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
-		srv := serve(t, func(c *testserver.Conn) {
-			req, err := c.ReadRequest()
-			if err != nil {
-				return
-			}
-			if strings.HasPrefix(string(req), "GET /b ") {
-				_ = c.WriteAndClose([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-				return
-			}
-			_ = c.Write([]byte("HTTP/1.1 301 Moved\r\nLocation: /b\r\nContent-Length : 0\r\n\r\n"))
-			_ = c.Hold()
+		srv := serveHops(t, func(string) string {
+			return "HTTP/1.1 301 Moved\r\nLocation: /b\r\nContent-Length : 0\r\n\r\n"
 		})
 		o := d.run(t, n, srv.URL("/a"), nil, 0, nil)
 		assertCompletion(t, Completion{Result: ResultSuccess, ResponseCode: 200, Headers: hdrs("Content-Length: 2"), Body: []byte("ok")}, o)
 		assert.Equal(t, 2, srv.Accepted(), "one connection per hop")
+	})
+}
+
+// §1.9 note, §7 D1, COMPAT R2: a Content-Length below −1 frames a body
+// Godot never ends. A redirect carrying one is followed, as Godot follows it
+// on reaching BODY (§2.8.1); a 200 carrying one ends at the first body read
+// with RESULT_CONNECTION_ERROR — Godot's result once the server closes —
+// where Godot would wait for the timeout. The node's body size is Godot's
+// body_len, the negative value.
+func TestNegativeContentLengthNode(t *testing.T) {
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		srv := serveHops(t, func(req string) string {
+			if strings.HasPrefix(req, "GET /a ") {
+				return "HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: -5\r\n\r\n"
+			}
+			return "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nhello"
+		})
+		o := d.run(t, n, srv.URL("/a"), nil, 0, nil)
+		assertCompletion(t, Completion{Result: ResultSuccess, ResponseCode: 200, Headers: hdrs("Content-Length: 2"), Body: []byte("ok")}, o)
+
+		o = d.run(t, n, srv.URL("/c"), nil, 0, nil)
+		assertCompletion(t, Completion{Result: ResultConnectionError}, o)
+		assert.ErrorIs(t, o.Err, httpclient.ErrNegativeLength)
+		assert.Equal(t, int64(-5), n.BodySize(), "Godot's body_len")
+		assert.Zero(t, n.DownloadedBytes())
+	})
+}
+
+// serveHops serves a redirect's hops: GET /b gets a complete 200 "ok" and
+// the close; any other request gets resp(the request) on a connection then
+// held open.
+func serveHops(t *testing.T, resp func(req string) string) *testserver.Server {
+	return serve(t, func(c *testserver.Conn) {
+		req, err := c.ReadRequest()
+		if err != nil {
+			return
+		}
+		if strings.HasPrefix(string(req), "GET /b ") {
+			_ = c.WriteAndClose([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+			return
+		}
+		_ = c.Write([]byte(resp(string(req))))
+		_ = c.Hold()
 	})
 }
 

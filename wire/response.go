@@ -54,7 +54,10 @@ type Head struct {
 	// Godot: HTTPClient.get_response_headers()
 	Headers []string
 	// ContentLength is Godot's body_size (§1.11.5): the last Content-Length
-	// read with to_int, −1 when there is none, 0 for a HEAD request.
+	// read with to_int, −1 when there is none, 0 for a HEAD request. Below
+	// −1 (Godot mode only) the framing is still FramingLength: a body Godot
+	// stays in BODY for, reading nothing, for ever (§1.9 note); httpclient
+	// fails its first read instead (§7 D1, COMPAT R2).
 	//
 	// Godot: HTTPClient.get_response_body_length()
 	ContentLength int64
@@ -153,8 +156,7 @@ func (p *HeadParser) Reset() {
 //
 // Errors: ErrNeedMore while the head is incomplete; *LimitError when the head
 // exceeds Limits (§7 D1); *HeadError, with the offset, for a head refused by
-// strict mode (§7.4, see strictState) or one Godot would wait on forever (§7
-// D1: a negative Content-Length that frames the body).
+// strict mode (§7.4, see strictState).
 //
 // The head ends where Godot's byte-wise reader stops (§1.6.4.2), its bytes
 // are decoded as Godot's String::utf8 does (§0.4.5, see godotDecode), its
@@ -275,7 +277,6 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		conn      connOptions
 		ambiguous = dec.structural
 		clSeen    bool
-		clOff     int
 		teOther   bool
 		teSeen    bool
 		prevFrame bool // the last non-empty line was a framing or Connection line
@@ -330,7 +331,7 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 				if viaUnicode || !allDigits(v) || clSeen && n != bodySize {
 					ambiguous = true
 				}
-				bodySize, clSeen, clOff = n, true, off
+				bodySize, clSeen = n, true
 			} else if ok, viaUnicode := prefixFold(s, "connection: close", fold); ok {
 				keepAlive = false
 				ambiguous = ambiguous || viaUnicode
@@ -414,11 +415,6 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 	if p.HeadRequest && h.Framing == FramingChunked {
 		// §7 D1: Godot would wait for chunk data a HEAD response never has.
 		h.Framing = FramingLength
-	}
-	if h.Framing == FramingLength && bodySize < 0 {
-		// §7 D1: Godot would wait forever for a body it can never finish.
-		return false, &HeadError{Offset: p.rawOffset(raw, text, dec.changed, clOff, 0) + start,
-			Reason: "negative Content-Length " + strconv.FormatInt(bodySize, 10)}
 	}
 	h.Ambiguous = ambiguous || clSeen && (chunked || teOther)
 	return false, nil
