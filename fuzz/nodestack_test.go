@@ -181,6 +181,8 @@ func FuzzNodeStack(f *testing.F) {
 		"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc",
 		"HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\n\r\nabc",
 		"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+		"HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nhello",
+		"HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: -5\r\n\r\n",
 		"garbage",
 		"",
 	}
