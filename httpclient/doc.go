@@ -186,7 +186,8 @@
 // real cause, reachable with errors.As: *net.OpError, *net.DNSError,
 // x509.UnknownAuthorityError, x509.HostnameError, *tls.CertificateVerificationError,
 // *wire.HeadError, *wire.LimitError, *chunked.Error, *ProxyError,
-// ErrPeerClosed, ErrTLSTruncated, ErrAborted, ErrNotReusable. The
+// ErrPeerClosed, ErrTLSTruncated, ErrAborted, ErrNotReusable,
+// ErrNegativeLength. The
 // exceptions are where Godot reports no error: a body cut short is a
 // *BodyError alone (Godot's read gives what came and the status
 // DISCONNECTED, §7 D3), the end of a body io.EOF; and, through the
