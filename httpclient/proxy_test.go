@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // TestHTTPProxy checks §1.14.1 against a real forward proxy: the socket goes
@@ -149,4 +150,75 @@ func TestProxyChoice(t *testing.T) {
 	origin.Close()
 	assert.Equal(t, 0, unused.Accepted())
 	assert.Equal(t, 3, origin.Accepted())
+}
+
+// TestHTTPSProxyTarget checks the CONNECT target against Godot's sub-client
+// (§1.14.2.1, §1.7.2): it writes vformat("%s:%d", conn_host, conn_port) and
+// refuses a target whose first ':' is its first byte — status CANT_CONNECT,
+// ERR_INVALID_PARAMETER, nothing sent to the proxy. A host with a ':' that
+// is no IPv6 address (connect_to_host keeps a port after the scheme, §1.5.3)
+// is written as Godot writes it; only an IPv6 address is bracketed (§7 D5,
+// COMPAT W2), so that one passes.
+func TestHTTPSProxyTarget(t *testing.T) {
+	for _, m := range modes {
+		t.Run("leading-colon/"+m.name, func(t *testing.T) {
+			proxy := ts.New(t, ts.Respond("HTTP/1.1 403 Forbidden\r\n\r\n"))
+			c, tr := newClient(t, m.blocking)
+			c.SetHTTPSProxy(proxy.Host(), proxy.Port())
+			err := connect(t, c, ":abc", 443, TLSClient(nil, ""))
+			assert.Equal(t, statuses(StatusConnecting, StatusCantConnect), *tr)
+			assert.ErrorIs(t, err, ErrInvalidParameter)
+			var re *wire.RequestError
+			assert.ErrorAs(t, err, &re)
+			c.Close()
+			proxy.WaitAccepted(1, 5*time.Second)
+			proxy.Close()
+			for _, got := range proxy.Received() {
+				assert.Empty(t, string(got), "no CONNECT is sent")
+			}
+		})
+		t.Run("colon-inside-host/"+m.name, func(t *testing.T) {
+			proxy := ts.New(t, ts.Respond("HTTP/1.1 403 Forbidden\r\n\r\n"))
+			c, _ := newClient(t, m.blocking)
+			c.SetHTTPSProxy(proxy.Host(), proxy.Port())
+			err := connect(t, c, "https://localhost:8443", 443, nil)
+			assert.ErrorIs(t, err, ErrCantConnect)
+			c.Close()
+			proxy.Close()
+			require.Len(t, proxy.Requests(), 1)
+			assert.True(t, strings.HasPrefix(string(proxy.Requests()[0]),
+				"CONNECT localhost:8443:443 HTTP/1.1\r\nHost: localhost:8443:443\r\n"), "%q", proxy.Requests()[0])
+		})
+	}
+}
+
+// TestRefusedConnectClosesProxyConnection pins COMPAT H6: after a CONNECT
+// reply other than 2xx the port closes its connection to the proxy at once
+// (the exchange ran on the connector goroutine, which closes what it
+// failed). Godot sets CANT_CONNECT without close() and keeps the socket
+// until close() or the next connect_to_host (§1.14.2.3).
+func TestRefusedConnectClosesProxyConnection(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			closed := make(chan bool, 1)
+			proxy := ts.New(t, ts.Script(ts.Read(), ts.WriteString("HTTP/1.1 403 Forbidden\r\n\r\n"),
+				ts.Do("wait-closed", func(sc *ts.Conn) error {
+					closed <- sc.WaitClosed(5 * time.Second)
+					return nil
+				}), ts.Hold()))
+			c, tr := newClient(t, m.blocking)
+			c.SetHTTPSProxy(proxy.Host(), proxy.Port())
+			err := connect(t, c, "example.com", 443, TLSClient(nil, ""))
+			assert.Equal(t, statuses(StatusConnecting, StatusCantConnect), *tr)
+			assert.ErrorIs(t, err, ErrCantConnect)
+			select {
+			case sawFIN := <-closed:
+				assert.True(t, sawFIN, "the port closes the proxy connection before Close")
+			case <-time.After(10 * time.Second):
+				t.Fatal("proxy never finished waiting")
+			}
+			c.Close()
+			proxy.Close()
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -367,15 +368,20 @@ func AppendRequestHead(dst []byte, r *Request) []byte {
 }
 
 // ValidateConnect checks the arguments of AppendConnect the way
-// ValidateRequest checks a request: Godot's sub-client would refuse the
-// CONNECT target "host:port" only for an empty host (§1.7.2); §7 D2 adds a
-// CR, LF or NUL in host or userAgent. Failures wrap godot.ErrInvalidParameter
-// around a *RequestError.
+// ValidateRequest checks a request. Godot's sub-client refuses a CONNECT
+// target whose first ':' is its first byte (§1.7.2): an empty host, or one
+// that begins with ':' — applied to the target AppendConnect writes, so an
+// IPv6 literal, bracketed there (§7 D5), passes. §7 D2 adds a CR, LF or NUL
+// in host or userAgent. Failures wrap godot.ErrInvalidParameter around a
+// *RequestError.
 //
 // Godot: HTTPClient.poll() (the CONNECT request of the HTTPS proxy, §1.14.2)
 func ValidateConnect(host, userAgent string) error {
 	if host == "" {
 		return requestErr(connectOp, "host", noHeaderIndex, reasonEmptyHost)
+	}
+	if host[0] == ':' && !bracketed(host) {
+		return requestErr(connectOp, "host", noHeaderIndex, reasonBadAuthority)
 	}
 	if hasCRLFNUL(host) {
 		return requestErr(connectOp, "host", noHeaderIndex, reasonInjection)
@@ -397,10 +403,10 @@ func ValidateConnect(host, userAgent string) error {
 //
 // Godot sends "Host: :-1" (its sub-client never learned a host) and an
 // unbracketed IPv6 target. The D5 fix sends the target's authority in Host
-// and, as part of the same fix, brackets an IPv6 literal (a host containing
-// ':' that is not already bracketed) in both the target and Host, as RFC 9112
-// authority-form requires. Call ValidateConnect first. It allocates nothing
-// when dst has room.
+// and, as part of the same fix, brackets an IPv6 address in both the target
+// and Host, as RFC 9112 authority-form requires. Any other host is written
+// as Godot writes it ("localhost:8443" stays "localhost:8443:443"). Call
+// ValidateConnect first. It allocates nothing when dst has room.
 //
 // Godot: HTTPClient.poll() (the CONNECT request of the HTTPS proxy, §1.14.2)
 func AppendConnect(dst []byte, host string, port int, userAgent string) []byte {
@@ -418,7 +424,7 @@ func AppendConnect(dst []byte, host string, port int, userAgent string) []byte {
 
 // appendAuthority appends host:port, bracketing an IPv6 literal.
 func appendAuthority(dst []byte, host string, port int) []byte {
-	bracket := strings.IndexByte(host, ':') >= 0 && !strings.HasPrefix(host, "[")
+	bracket := bracketed(host)
 	if bracket {
 		dst = append(dst, '[')
 	}
@@ -428,4 +434,13 @@ func appendAuthority(dst []byte, host string, port int) []byte {
 	}
 	dst = append(dst, ':')
 	return strconv.AppendInt(dst, int64(port), 10)
+}
+
+// bracketed reports whether AppendConnect brackets host: an IPv6 address
+// (§7 D5), in RFC 4291 text form. Godot's wider IPv6 test (IsValidIPAddress
+// takes ":abc" and "1::2::3") would bracket targets Godot itself refuses or
+// that no proxy can reach.
+func bracketed(host string) bool {
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Is6()
 }

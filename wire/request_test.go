@@ -416,6 +416,12 @@ func TestAppendConnect(t *testing.T) {
 	// §7 D5: IPv6 literal bracketed in target and Host.
 	got = string(AppendConnect(nil, "::1", 8080, reqTestUA))
 	assert.True(t, strings.HasPrefix(got, "CONNECT [::1]:8080 HTTP/1.1\r\nHost: [::1]:8080\r\n"), got)
+	got = string(AppendConnect(nil, "::ffff:10.0.0.1", 443, reqTestUA))
+	assert.True(t, strings.HasPrefix(got, "CONNECT [::ffff:10.0.0.1]:443 HTTP/1.1\r\n"), got)
+	// §1.14.2.1, §1.5.3: a host with ':' that is no IPv6 literal (the port
+	// connect_to_host leaves in the host) is written as Godot writes it.
+	got = string(AppendConnect(nil, "localhost:8443", 443, reqTestUA))
+	assert.True(t, strings.HasPrefix(got, "CONNECT localhost:8443:443 HTTP/1.1\r\nHost: localhost:8443:443\r\n"), got)
 	// Default User-Agent.
 	got = string(AppendConnect([]byte("p"), "h", 1, ""))
 	assert.Equal(t, "pCONNECT h:1 HTTP/1.1\r\nHost: h:1\r\nUser-Agent: "+DefaultUserAgent()+"\r\nAccept: */*\r\n\r\n", got)
@@ -432,6 +438,9 @@ func TestValidateConnect(t *testing.T) {
 		{"ok", "example.com", "", "", ""},
 		{"ok ipv6", "::1", reqTestUA, "", ""},
 		{"§1.7.2 empty host", "", "", "host", reasonEmptyHost},
+		{"§1.7.2 a target that begins with ':'", ":abc", "", "host", reasonBadAuthority},
+		{"§7 D5 an IPv6 literal that begins with ':' is bracketed: passes", "::ffff", "", "", ""},
+		{"ok a ':' inside the host", "localhost:8443", "", "", ""},
 		{"§7 D2 host CRLF", "h\r\nX: y", "", "host", reasonInjection},
 		{"§7 D2 host NUL", "h\x00", "", "host", reasonInjection},
 		{"§7 D2 user agent LF", "h", "u\n", "user agent", reasonInjection},
