@@ -387,7 +387,7 @@ type godotModel struct {
 	headers    []string
 	// headMismatch: wire's parser did not end the head where Godot does.
 	headMismatch string
-	retired    bool // the port closed the connection after it (COMPAT H5)
+	retired      bool // the port closed the connection after it (COMPAT H5)
 	// The getters: response_num, body_size, has_response(), chunked.
 	code        int
 	bodyLen     int64
