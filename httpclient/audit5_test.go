@@ -472,7 +472,9 @@ func (g *godotModel) recv(n int) ([]byte, error) {
 }
 
 func (g *godotModel) bodyExpectsBytes() bool {
-	return !g.framingLen || g.bodyLeft != 0
+	// A negative length (COMPAT R2) is not: the port's poll ends it as
+	// Godot's does (CONNECTION_ERROR, getters kept).
+	return !g.framingLen || g.bodyLeft > 0
 }
 
 // poll is HTTPClientTCP::poll() in REQUESTING, CONNECTED and BODY.
