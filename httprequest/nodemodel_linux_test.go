@@ -669,10 +669,10 @@ func oddLocations(port, hop int) []string {
 	h := strconv.Itoa(hop)
 	abs := "http://127.0.0.1:" + strconv.Itoa(port)
 	return []string{
-		"Location: r" + h,                      // no leading '/': R4
-		"Location: ?q=" + h,                    // R4
-		"Content-Location: /c" + h,             // target "ocation: /c": R4
-		"X-Location: /x" + h,                   // target "n: /x"
+		"Location: r" + h,                                 // no leading '/': R4
+		"Location: ?q=" + h,                               // R4
+		"Content-Location: /c" + h,                        // target "ocation: /c": R4
+		"X-Location: /x" + h,                              // target "n: /x"
 		"\u00e9\u00e9\u00e9\u00e9/////X-Location: /m" + h, // code point 9 is a '/': a path
 		"LOCATION: /UP" + h,
 		"Location:  \t /spaces" + h,
