@@ -976,8 +976,10 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 			if cut <= prev {
 				continue
 			}
-			if c.retired {
-				break // COMPAT H5: the rest goes nowhere (the model drops it too)
+			if c.retired || (c.st == nil && g.closed) {
+				// COMPAT H5: the rest goes nowhere (the model drops it
+				// too); or both closed the connection (COMPAT R2).
+				break
 			}
 			_, err := srv.Write([]byte(resp[prev:cut]))
 			require.NoError(t, err)
@@ -990,7 +992,7 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 				frame(false)
 			}
 		}
-		if i == len(mc.resps)-1 && mc.fin && !mc.finFirst && !blocking && !c.retired {
+		if i == len(mc.resps)-1 && mc.fin && !mc.finFirst && !blocking && !c.retired && !(c.st == nil && g.closed) {
 			if mc.rst {
 				require.NoError(t, srv.SetLinger(0))
 				require.NoError(t, srv.Close())
