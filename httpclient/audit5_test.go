@@ -583,6 +583,11 @@ func (g *godotModel) read() string {
 					break
 				}
 				g.chunk = append(g.chunk, b[0])
+				if n := len(g.chunk); b[0] == '\n' && (n < 2 || g.chunk[n-2] != '\r') {
+					// §7 D2 (COMPAT R4, H5): a trailer holding a bare LF
+					// retires the connection once the body is over.
+					g.ambiguous = true
+				}
 				if n := len(g.chunk); n >= 2 && g.chunk[n-2] == '\r' && g.chunk[n-1] == '\n' {
 					if n == 2 {
 						g.trailer, g.status, g.chunk = false, StatusConnected, nil
