@@ -500,6 +500,7 @@ func TestAudit6TLSGodotModelBlocking(t *testing.T) {
 }
 
 func runTLSModel(t *testing.T, blocking bool, seed uint64, n int) {
+	seed, n = modelRuns(seed, n)
 	r := rand.New(rand.NewPCG(seed, 1))
 	ca := ts.NewCA(t)
 	cfg := &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, "localhost")}, SessionTicketsDisabled: true,
@@ -535,7 +536,10 @@ func runTLSModel(t *testing.T, blocking bool, seed uint64, n int) {
 // ambiguousFirst reports whether a response before the last carries one of
 // genResponse's ambiguous framing headers.
 func ambiguousFirst(mc modelCase) bool {
-	for _, resp := range mc.resps[:len(mc.resps)-1] {
+	for i, resp := range mc.resps[:len(mc.resps)-1] {
+		if mc.odd[i] {
+			return true // its framing may ask for more than it sends
+		}
 		for _, h := range []string{"Content-Length: 3\r\n", "Content-Length: 0,3\r\n", "Transfer-Encoding: gzip\r\n", "Content-Length : 2\r\n"} {
 			if strings.Contains(resp, h) {
 				return true
@@ -638,7 +642,7 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 			if cut <= prev {
 				continue
 			}
-			if c.retired {
+			if c.retired || (c.st == nil && g.closed) { // or both closed it (COMPAT R2)
 				break // COMPAT H5
 			}
 			send(resp[prev:cut])
@@ -647,7 +651,7 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 				frame(false)
 			}
 		}
-		if last && mc.fin && !blocking && !c.retired {
+		if last && mc.fin && !blocking && !c.retired && !(c.st == nil && g.closed) {
 			end()
 		}
 		for range 6 {
