@@ -568,10 +568,9 @@ func (g *godotModel) read() string {
 	var err error
 	if g.framingLen && g.bodyLeft < 0 {
 		// §7 D1 (COMPAT R2): Godot returns nothing, in BODY, for ever;
-		// the port's first read closes the connection: close(), so the
-		// getters are reset (see TestProbeModelNegativeLengthReadGetters).
-		g.close()
-		g.q, g.fin, g.status = nil, false, StatusConnectionError
+		// the port's first read gives its CONNECTION_ERROR once the server
+		// closes (§1.6.3): no close(), the getters stay.
+		g.status = StatusConnectionError
 		return ""
 	}
 	if g.chunked {

@@ -623,6 +623,7 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 		if c.Status() != StatusConnected || g.status != StatusConnected {
 			break
 		}
+		retired := c.retired
 		require.NoError(t, c.Request(mc.methods[i], "/", nil, ""))
 		g.request(mc.methods[i])
 		last := i == len(mc.resps)-1
@@ -633,6 +634,14 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 			}
 		}
 		frame(true) // writes the request
+		if retired {
+			// The port closed the connection after an ambiguous response
+			// (COMPAT H5): nothing reaches the server.
+			for range 4 {
+				frame(false)
+			}
+			break
+		}
 		awaitRequestHead(t, srv, buf)
 		prev := 0
 		if blocking {

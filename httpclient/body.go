@@ -478,9 +478,10 @@ func (c *Client) bodyReadable() error {
 		return c.body.err
 	}
 	if c.body.framing == wire.FramingLength && c.body.left < 0 {
-		// §7 D1: Godot would return nothing, in BODY, for ever.
+		// §7 D1: Godot would return nothing, in BODY, for ever. This is
+		// its CONNECTION_ERROR once the server closes (§1.6.3): no
+		// close(), the response's getters and the socket stay until Close.
 		cause := fmt.Errorf("%w (%d)", ErrNegativeLength, c.body.left)
-		c.release()
 		c.body.err = c.fail(StatusConnectionError, ErrConnectionError, bodyOp, cause)
 		return c.body.err
 	}

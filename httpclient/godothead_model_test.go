@@ -15,26 +15,16 @@ import (
 // to_int, get_slicec) without wire's parser, so that the differential tests
 // compare the port's head parsing with an independent one (§0.4, §1.8, §1.9).
 //
-//	if ((rs >= 2 && response_str[rs - 2] == '\n' && response_str[rs - 1] == '\n') ||
-//	    (rs >= 4 && response_str[rs - 4] == '\r' && ... == '\n' && ... == '\r' && ... == '\n')) {
-//	    response_str.push_back(0);
-//	    String response = String::utf8((const char *)response_str.ptr(), response_str.size());
-//	    Vector<String> responses = response.split("\n");
-//	    ...
-//	    for (int i = 0; i < responses.size(); i++) {
-//	        String header = responses[i].strip_edges();
-//	        String s = header.to_lower();
-//	        if (s.length() == 0) continue;
-//	        if (s.begins_with("content-length:")) {
-//	            body_size = s.substr(s.find_char(':') + 1).strip_edges().to_int();
-//	        } else if (s.begins_with("transfer-encoding:")) {
-//	            String encoding = header.substr(header.find_char(':') + 1).strip_edges();
-//	            if (encoding == "chunked") chunked = true;
-//	        } else if (s.begins_with("connection: close")) keep_alive = false;
-//	        if (i == 0 && responses[i].begins_with("HTTP")) {
-//	            response_num = responses[i].get_slicec(' ', 1).to_int();
-//	        } else response_headers.push_back(header);
-//	    }
+// In Godot's words, restated: the head ends at LF LF or CR LF CR LF; the
+// bytes are decoded as UTF-8 and split at each LF; every line is stripped
+// (strip_edges) and lower-cased for the tests, and an empty one skipped; a
+// line that begins with "content-length:" sets the body size to the to_int
+// of its stripped value, one that begins with "transfer-encoding:" sets
+// chunked when its stripped value (original case) is exactly "chunked", one
+// that begins with "connection: close" clears keep-alive; the first line,
+// when it begins with "HTTP", gives the code (to_int of the text between
+// its first and second space) and is not stored; every other line is stored
+// stripped.
 
 // godotHeadEnded is the end-of-head test above, on the raw bytes.
 func godotHeadEnded(h []byte) bool {
@@ -215,5 +205,6 @@ func modelRuns(seed uint64, n int) (uint64, int) {
 	return seed, n
 }
 
-// modelWide turns on oddResponse in genModelCase (GDHTTP_MODEL_WIDE=1).
-var modelWide = os.Getenv("GDHTTP_MODEL_WIDE") == "1"
+// modelWide turns on oddResponse in genModelCase; GDHTTP_MODEL_WIDE=0
+// turns it off (the shapes of the first model runs only).
+var modelWide = os.Getenv("GDHTTP_MODEL_WIDE") != "0"

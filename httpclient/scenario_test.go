@@ -649,7 +649,9 @@ func TestHeadParseErrors(t *testing.T) {
 // BODY, the code, the headers, the negative length (§1.9 note) — and the
 // first read of its body, by every reader, ends it: CONNECTION_ERROR with
 // ErrNegativeLength, where Godot's reads return nothing, in BODY, for ever
-// (§7 D1, COMPAT R2). The connection is closed then.
+// (§7 D1, COMPAT R2). As at Godot's CONNECTION_ERROR once the server
+// closes (§1.6.3), nothing is closed: the getters keep the response and the
+// connection stays until Close.
 func TestNegativeContentLength(t *testing.T) {
 	const resp = "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nhello"
 	for _, m := range modes {
@@ -666,7 +668,12 @@ func TestNegativeContentLength(t *testing.T) {
 				assert.ErrorIs(t, r.LastErr, ErrConnectionError)
 				assert.ErrorIs(t, r.LastErr, ErrNegativeLength)
 				assert.ErrorContains(t, r.LastErr, "(-5)")
-				assert.Nil(t, c.Connection(), "the connection is closed")
+				assert.Equal(t, 200, c.ResponseCode(), "no close()")
+				assert.Equal(t, int64(-5), c.ResponseBodyLength())
+				assert.True(t, c.HasResponse())
+				assert.NotNil(t, c.Connection(), "the socket stays until Close")
+				c.Close()
+				assert.Nil(t, c.Connection())
 			})
 		}
 	}

@@ -700,8 +700,9 @@ func nodeModelRuns(seed uint64, n int) (uint64, int) {
 	return seed, n
 }
 
-// nodeModelWide turns on the odd shapes (GDHTTP_MODEL_WIDE=1).
-var nodeModelWide = os.Getenv("GDHTTP_MODEL_WIDE") == "1"
+// nodeModelWide turns on the odd shapes; GDHTTP_MODEL_WIDE=0 turns them
+// off.
+var nodeModelWide = os.Getenv("GDHTTP_MODEL_WIDE") != "0"
 
 // godotStrip is strip_edges: code points ≤ 32 at both ends.
 func godotStrip(s string) string {
