@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-fuzztime=${GDHTTP_FUZZTIME:-5s}
+fuzztime=${GDHTTP_FUZZTIME:-4s}
 export GOFLAGS=${GOFLAGS:--buildvcs=false}
 
 step() { printf '\n=== %s\n' "$*"; }

@@ -2,7 +2,6 @@ package wire
 
 import (
 	"math"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -69,11 +68,11 @@ func toInt[T string | []byte](s T) int64 {
 }
 
 // Godot's case-insensitive tests (§0.4.3) lower-case code point by code
-// point (String.to_lower, String.findn, String.containsn) and compare. Go's
-// unicode.ToLower stands in for Godot's case table: they agree on every code
-// point that lower-cases to ASCII (only U+0130 → 'i' and U+212A KELVIN SIGN
-// → 'k' do, besides 'A'–'Z'), which is all that a lower-case ASCII needle can
-// see. Invalid UTF-8 decodes to U+FFFD, byte by byte, as in Godot.
+// point (String.to_lower, String.findn, String.containsn) and compare, with
+// Godot's case table (godotLower). Only U+0130 → 'i' and U+212A KELVIN SIGN
+// → 'k' lower-case to ASCII besides 'A'–'Z', which is all that a lower-case
+// ASCII needle can see. Invalid UTF-8 decodes to U+FFFD, byte by byte, as in
+// Godot.
 
 // HasPrefixFold reports whether s begins with lowerPrefix when s is
 // lower-cased code point by code point. lowerPrefix must be lower case.
@@ -155,7 +154,7 @@ func foldRune(r rune) rune {
 	if r < utf8.RuneSelf {
 		return rune(lower(byte(r)))
 	}
-	return unicode.ToLower(r)
+	return godotLower(r)
 }
 
 // hasPrefixFold is HasPrefixFold for text known to be ASCII (the response

@@ -3,6 +3,7 @@ package wire
 import (
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/gdhttp/gdhttp/godot"
 )
@@ -224,14 +225,40 @@ func lowerASCII(s string) string {
 }
 
 // lowerHost is Godot's to_lower() on the host: ASCII fast path, Unicode
-// lower-casing otherwise.
+// lower-casing otherwise (godotLower).
 func lowerHost(s string) string {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
-			return strings.ToLower(s)
+			return strings.Map(godotLower, s)
 		}
 	}
 	return lowerASCII(s)
+}
+
+// godotLower is String::to_lower on one code point. Godot 4.4 on generates
+// its case table (core/string/ucaps.h) from Unicode 16.0; Go's unicode
+// package has Unicode 15.0, which lacks the lower case of 27 letters
+// Unicode 16 added, so they are mapped here: CYRILLIC CAPITAL LETTER TJE,
+// four Latin capitals (U+A7CB, U+A7CC, U+A7DA, U+A7DC) and the Garay
+// capitals U+10D50–U+10D65. The other 1433 mappings are the same in both.
+func godotLower(r rune) rune {
+	switch {
+	case r < 0x1C89:
+		return unicode.ToLower(r)
+	case r == 0x1C89:
+		return 0x1C8A
+	case r == 0xA7CB:
+		return 0x0264
+	case r == 0xA7CC:
+		return 0xA7CD
+	case r == 0xA7DA:
+		return 0xA7DB
+	case r == 0xA7DC:
+		return 0x019B
+	case r >= 0x10D50 && r <= 0x10D65:
+		return r + 0x20
+	}
+	return unicode.ToLower(r)
 }
 
 // quoteShort quotes s for an error message, cutting very long input.

@@ -3,6 +3,7 @@ package wire
 import (
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/stretchr/testify/assert"
@@ -178,4 +179,28 @@ func TestParseURLAllocs(t *testing.T) {
 		_, _ = ParseURL("https://user@example.com:8443/path?q=1#f")
 	})
 	assert.Zero(t, allocs)
+}
+
+// §2.5.7: the host is lower-cased with Godot's case table, Unicode 16 in
+// Godot 4.4 on (core/string/ucaps.h), where Go's unicode package has
+// Unicode 15: the letters Unicode 16 added lower-case too (godotLower).
+func TestParseURLHostLowerUnicode16(t *testing.T) {
+	for _, tc := range []struct{ url, host string }{
+		{"http://\uA7DCabc.com/", "\u019Babc.com"},         // LATIN CAPITAL LETTER LAMBDA WITH STROKE
+		{"http://\u1C89abc.com/", "\u1C8Aabc.com"},         // CYRILLIC CAPITAL LETTER TJE
+		{"http://\U00010D50abc.com/", "\U00010D70abc.com"}, // GARAY CAPITAL LETTER A
+		{"http://\U00010D65.\uA7CB\uA7CC\uA7DA.com/", "\U00010D85.\u0264\uA7CD\uA7DB.com"},
+		{"http://\U00010D66\U00010D4F\u1C88\u1C8A.com/", "\U00010D66\U00010D4F\u1C88\u1C8A.com"}, // no case / already lower
+		{"http://ÄBC\u0130/", "äbci"},                                                            // Unicode 15 mappings, İ → i as in Godot's table
+	} {
+		u, err := ParseURL(tc.url)
+		require.NoError(t, err, tc.url)
+		assert.Equal(t, tc.host, u.Host, tc.url)
+	}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if want := unicode.ToLower(r); godotLower(r) != want {
+			assert.True(t, r == 0x1C89 || r >= 0xA7CB && r <= 0xA7DC || r >= 0x10D50 && r <= 0x10D65,
+				"%U: only the Unicode 16 letters differ from Go's table", r)
+		}
+	}
 }
