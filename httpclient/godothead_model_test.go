@@ -52,31 +52,37 @@ func godotStrip(s string) string {
 	return strings.TrimFunc(s, func(r rune) bool { return r <= 32 })
 }
 
-// godotToInt is String::to_int: only what precedes the first '.', every
-// non-digit skipped, a '-' flips the sign while the value is 0, overflow
-// clamps (ERR_FAIL_COND_V_MSG returns INT64_MAX or INT64_MIN).
+// godotToInt is String::to_int as Godot 4.5 has it (_to_int): only what
+// precedes the first '.', every non-digit skipped, a '-' flips the sign
+// while the value is 0; the digits summed in a uint64, the overflow test
+// (INT64_MAX or INT64_MIN returned) made only while more than 18 digits
+// were read — an 8-bit count — so a 19-digit value past the range wraps.
 func godotToInt(s string) int64 {
 	if i := strings.IndexByte(s, '.'); i >= 0 {
 		s = s[:i]
 	}
-	var v int64
-	sign := int64(1)
+	var v uint64
+	var digits uint8
+	positive := true
 	for _, c := range s {
 		switch {
 		case c >= '0' && c <= '9':
-			d := int64(c - '0')
-			if v > math.MaxInt64/10 || (v == math.MaxInt64/10 && ((sign == 1 && d > 7) || (sign == -1 && d > 8))) {
-				if sign == 1 {
+			if digits > 18 && (v > math.MaxInt64/10 || v == math.MaxInt64/10 && (positive && c > '7' || !positive && c > '8')) {
+				if positive {
 					return math.MaxInt64
 				}
 				return math.MinInt64
 			}
-			v = v*10 + d
+			v = v*10 + uint64(c-'0')
+			digits++
 		case v == 0 && c == '-':
-			sign = -sign
+			positive = !positive
 		}
 	}
-	return v * sign
+	if positive {
+		return int64(v)
+	}
+	return int64(v * math.MaxUint64) // v * uint64(-1)
 }
 
 // godotSlice is get_slicec(' ', n): the n-th field split on single spaces.
@@ -154,7 +160,7 @@ var oddHeaderLines = []string{
 // oddTE and oddClose are Transfer-Encoding and Connection lines.
 var (
 	oddLengths = []string{"1,2", "+5", " 5 ", "5.9", "05", "abc", "-0", "--5", "5-", "0x10", "1 2", "\t3",
-		"12345678901234567890123", "-1", "-7", "", "0", "3"}
+		"12345678901234567890123", "9223372036854775808", "-9223372036854775809", "-1", "-7", "", "0", "3"}
 	oddTE = []string{"Transfer-Encoding: Chunked\r\n", "Transfer-Encoding:chunked\r\n", "TRANSFER-ENCODING: chunked \r\n",
 		"Transfer-Encoding: gzip, chunked\r\n", "Transfer-Encoding: chunked, gzip\r\n", "Transfer-Encod\xc4\xb0ng: chunked\r\n",
 		"transfer-encoding :chunked\r\n", " Transfer-Encoding: chunked\r\n"}

@@ -132,9 +132,9 @@ func gdIsValidInt(s []rune) bool {
 // refToIntMaster selects master's _to_int, whose overflow test only runs
 // from the 20th digit on (`if (unlikely(digits > 18))`), so a 19-digit value
 // above INT64_MAX wraps instead of clamping ("http://h:9223372036854775888/"
-// is port 80 there). The port follows §0.4.2, the to_int that tests every
-// digit and clamps, and so does the reference unless this is set.
-var refToIntMaster = false
+// is port 80). The port follows it (wire's toInt); false makes the
+// reference the older to_int, which tests every digit and clamps.
+var refToIntMaster = true
 
 // gdToInt is String::to_int (the _to_int template of master): only the text
 // before the first '.'; digits accumulated in a uint64; a '-' flips the sign
@@ -149,7 +149,7 @@ func gdToInt(s []rune) int64 {
 		to = i
 	}
 	var integer uint64
-	digits := 0
+	var digits uint8 // uint8_t digits
 	positive := true
 	for _, c := range s[:to] {
 		switch {
@@ -599,6 +599,7 @@ var urlSeeds = []string{
 	"http://host:+80/", "http://host:4294967376/", "http://[x]yyyy:5/", "http://host/pa th?q=a b",
 	"http://host#frag/x", "http://host:443/", "http://[2001:db8::1]/", "http://host:00000000000000000000000080/",
 	"http://ÀÉ/", "http://hostİ/", "http://KELVINK/", "http://ᲉᲉᲉᲉ/",
+	"http://host:9223372036854775888/", "http://host:99999999999999999999/",
 }
 
 // FuzzURLReference compares the port's URL handling with the

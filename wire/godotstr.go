@@ -42,29 +42,42 @@ func stripEdgesBytes(b []byte) []byte {
 
 // toInt is Godot's String.to_int() (§0.4.2): empty → 0; only the text before
 // the first '.' counts; every non-digit is skipped; a '-' flips the sign only
-// while the accumulated value is still 0; overflow clamps to the int64 range.
+// while the accumulated value is still 0. The digits are summed in a uint64
+// and, as in Godot 4.5 on, checked for overflow only from the 20th digit on
+// (an 8-bit count of the digits read so far above 18): a value past the
+// int64 range clamps to its bound there, but a 19-digit one from 2^63 up
+// wraps — "9223372036854775808" is −2^63, "-9223372036854775809" is
+// 2^63−1 — where the older to_int clamped every overflow.
 func toInt[T string | []byte](s T) int64 {
-	var v int64
-	sign := int64(1)
+	var v uint64
+	var digits uint8 // Godot's uint8_t: it wraps after 255 digits
+	positive := true
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c == '.' {
+			break
+		}
 		switch {
-		case c == '.':
-			return v * sign
 		case c >= '0' && c <= '9':
-			d := int64(c - '0')
-			if v > (math.MaxInt64-d)/10 {
-				if sign < 0 {
+			if digits > 18 {
+				const tenth = math.MaxInt64 / 10
+				if v > tenth || v == tenth && (positive && c > '7' || !positive && c > '8') {
+					if positive {
+						return math.MaxInt64
+					}
 					return math.MinInt64
 				}
-				return math.MaxInt64
 			}
-			v = v*10 + d
+			v = v*10 + uint64(c-'0')
+			digits++
 		case c == '-' && v == 0:
-			sign = -sign
+			positive = !positive
 		}
 	}
-	return v * sign
+	if positive {
+		return int64(v)
+	}
+	return -int64(v)
 }
 
 // Godot's case-insensitive tests (§0.4.3) lower-case code point by code

@@ -46,10 +46,23 @@ func TestToInt(t *testing.T) {
 		{"9223372036854775807", math.MaxInt64},
 		{"9223372036854775800", math.MaxInt64 - 7}, // the last digit that fits, not a clamp
 		{"-9223372036854775807", -math.MaxInt64},   // fits: not clamped to MinInt64
-		{"9223372036854775808", math.MaxInt64},
 		{"-9223372036854775808", math.MinInt64},
+		// Godot 4.5 on checks for overflow from the 20th digit only: a
+		// 19-digit value past the int64 range wraps.
+		{"9223372036854775808", math.MinInt64},
+		{"9999999999999999999", -8446744073709551617},
+		{"-9999999999999999999", 8446744073709551617},
+		{"-9223372036854775809", math.MaxInt64},
+		// From the 20th digit an overflow clamps.
+		{"99999999999999999999", math.MaxInt64},
+		{"-99999999999999999999", math.MinInt64},
 		{"99999999999999999999999", math.MaxInt64},
 		{"-99999999999999999999999", math.MinInt64},
+		{"10000000000000000000", math.MaxInt64},
+		{"00000000000000000000000000000000000005", 5}, // leading zeros count as digits, overflow is by value
+		// The digit count is 8 bits: past 255 digits the check is off for 19
+		// more, and a uint64 that passes 2^64 there wraps.
+		{strings.Repeat("0", 238) + "99999999999999999999", 7766279631452241919},
 	}
 	for _, c := range cases {
 		assert.Equal(t, c.want, toInt(c.in), "%q", c.in)

@@ -301,6 +301,8 @@ func TestParseContentLength(t *testing.T) {
 			w: want{code: 200, headers: lines(" 1.5"), length: 1, framing: FramingLength, ambiguous: true}},
 		{name: "§0.4.2 to_int clamps on overflow", head: cl(" 99999999999999999999"),
 			w: want{code: 200, headers: lines(" 99999999999999999999"), length: math.MaxInt64, framing: FramingLength}},
+		{name: "§0.4.2 to_int wraps a 19-digit overflow: a negative length (§1.9 note)", head: cl(" 9223372036854775808"),
+			w: want{code: 200, headers: lines(" 9223372036854775808"), length: math.MinInt64, framing: FramingLength}},
 		{name: "§1.8.3 -1 means no Content-Length", head: cl(" -1"),
 			w: want{code: 200, headers: lines(" -1"), length: none, ambiguous: true}},
 		{name: "§1.9 note a Content-Length below -1 frames a body that never ends (httpclient ends it, §7 D1)",

@@ -204,3 +204,18 @@ func TestParseURLHostLowerUnicode16(t *testing.T) {
 		}
 	}
 }
+
+// §2.5.8 with §0.4.2: the port is to_int of its text kept to 32 bits; a
+// 19-digit value past the int64 range wraps in Godot 4.5's to_int
+// (2^63 + 80 is −2^63 + 80, whose low 32 bits are 80), a longer one clamps
+// (int64 max: −1 in 32 bits, refused).
+func TestParseURLPortToIntWrap(t *testing.T) {
+	u, err := ParseURL("http://host:9223372036854775888/")
+	require.NoError(t, err)
+	assert.Equal(t, 80, u.Port)
+	r, err := ParseRequestURL("http://host:9223372036854775888/")
+	require.NoError(t, err)
+	assert.Equal(t, 80, r.Port)
+	_, err = ParseURL("http://host:99999999999999999999/")
+	assert.ErrorIs(t, err, godot.ErrInvalidParameter)
+}
