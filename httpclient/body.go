@@ -56,8 +56,9 @@ func (b *bodyState) clear() {
 // CONNECTION_ERROR for a read error, a TLS stream closed without
 // close_notify (§1.15.4), a malformed chunk (§1.10.2.1–6, including
 // Godot's `5;a=b` quirk) or a Content-Length below −1, whose body Godot
-// never ends (ErrNegativeLength, §7 D1). Unlike Godot the clean end does not depend on
-// whether Poll or the read sees the close first (§1.10.4, §7 D3).
+// never ends (ErrNegativeLength, §7 D1). Unlike Godot the clean end does
+// not depend on whether Poll or the read sees the close first (§1.10.4,
+// §7 D3).
 //
 // Godot: HTTPClient.read_response_body_chunk()
 func (c *Client) ReadResponseBodyChunk() []byte {
