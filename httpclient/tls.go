@@ -120,14 +120,18 @@ func (o *TLSOptions) CommonNameOverride() string {
 //     system pool). Both checks follow mbedTLS's rules, not crypto/x509's
 //     (verifyGodot). crypto/tls sends no SNI when that name is an IP literal
 //     (RFC 6066) and drops a trailing dot from it (see COMPAT.md).
+//     A name longer than 255 bytes is refused by mbedtls_ssl_set_hostname,
+//     whose error Godot ignores: no SNI is sent, and mbedTLS (3.6.3 on)
+//     fails the verification of a client that set no name.
 //   - unsafe: no SNI and no name check; with roots the chain must still
 //     verify against them, without roots nothing is verified.
 //
 // In both modes a Certificate message too large for mbedTLS's input buffer
 // fails the handshake (certificateMessageFits), before any check of the
-// certificates: mbedTLS never gets to read them.
+// certificates: mbedTLS never gets to read them. The TLS 1.2 cipher suites
+// offered are mbedTLSSuites.
 func (o *TLSOptions) config(host string) *tls.Config {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true, CipherSuites: mbedTLSSuites}
 	roots := o.roots
 	verify := func([]*x509.Certificate) error { return nil } // unsafe without roots
 	switch {
@@ -140,6 +144,10 @@ func (o *TLSOptions) config(host string) *tls.Config {
 		if o.commonName != "" {
 			name = o.commonName
 		}
+		if len(name) > maxTLSHostName {
+			verify = func([]*x509.Certificate) error { return errTLSNameTooLong }
+			break
+		}
 		cfg.ServerName = name // the SNI
 		verify = func(certs []*x509.Certificate) error { return verifyGodot(certs, roots, name, true) }
 	}
@@ -150,6 +158,33 @@ func (o *TLSOptions) config(host string) *tls.Config {
 		return verify(cs.PeerCertificates)
 	}
 	return cfg
+}
+
+// maxTLSHostName is MBEDTLS_SSL_MAX_HOST_NAME_LEN: mbedtls_ssl_set_hostname
+// refuses a longer name.
+const maxTLSHostName = 255
+
+// errTLSNameTooLong fails the handshake of a client whose name to verify
+// mbedTLS refused (MBEDTLS_ERR_SSL_CERTIFICATE_VERIFICATION_WITHOUT_HOSTNAME).
+var errTLSNameTooLong = errors.New("httpclient: TLS host name longer than 255 bytes: mbedTLS sets none, and verifies no certificate without one")
+
+// mbedTLSSuites are the TLS 1.2 cipher suites Godot's mbedTLS offers that
+// crypto/tls implements: Godot keeps mbedTLS 3.6's default list (it never
+// calls mbedtls_ssl_conf_ciphersuites; its build leaves out DHE and DES
+// only), so besides crypto/tls's defaults a Godot client also talks to a
+// server that only speaks RSA key exchange or a CBC-SHA256 suite.
+// crypto/tls orders them by its own preference; TLS 1.3 suites are not
+// configurable (mbedTLS also offers the CCM ones, which crypto/tls lacks).
+var mbedTLSSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+	tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_RSA_WITH_AES_128_CBC_SHA256,
+	tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_CBC_SHA,
 }
 
 // mbedTLSInputBuffer is MBEDTLS_SSL_IN_BUFFER_LEN in Godot's build of
