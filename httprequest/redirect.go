@@ -121,8 +121,15 @@ func redirectTarget(cur target, loc string, rfc bool) (target, bool) {
 		return target{}, false
 	}
 	abs := base.ResolveReference(ref)
-	abs.Fragment, abs.RawFragment = "", ""
-	t, err := parseTarget(abs.String())
+	if ref.Scheme == "" && ref.Host == "" {
+		// The reference keeps the current authority: cur's, as it is
+		// (url.URL.String would percent-encode a non-ASCII host).
+		cur.Path = abs.RequestURI()
+		return cur, true
+	}
+	// Written by hand for the same reason; the fragment and any userinfo
+	// are dropped, as _parse_url drops them.
+	t, err := parseTarget(abs.Scheme + "://" + abs.Host + abs.RequestURI())
 	if err != nil {
 		return target{}, false
 	}

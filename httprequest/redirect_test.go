@@ -90,6 +90,24 @@ func TestRedirectTargetRFC(t *testing.T) {
 	got, ok := redirectTarget(v6, "b", true)
 	assert.True(t, ok)
 	assert.Equal(t, target{false, "::1", 8080, "/b"}, got)
+	// A non-ASCII host stays as it is: a relative reference keeps the
+	// authority (the request-bytes audit: net/url's String percent-encoded
+	// it, a new host and another origin), an absolute one names it raw.
+	idn := target{Host: "bücher.de", Port: 80, Path: "/a"}
+	for loc, want := range map[string]target{
+		"/next":                    {false, "bücher.de", 80, "/next"},
+		"x?q=ü":                    {false, "bücher.de", 80, "/x?q=ü"},
+		"http://bücher.de:81/b":    {false, "bücher.de", 81, "/b"},
+		"//ÄRGER.de/c":             {false, "ärger.de", 80, "/c"},
+		"https://user@bücher.de/d": {true, "bücher.de", 443, "/d"},
+	} {
+		got, ok := redirectTarget(idn, loc, true)
+		assert.True(t, ok, loc)
+		assert.Equal(t, want, got, loc)
+		if loc == "/next" {
+			assert.True(t, got.sameOrigin(idn), "same origin: credentials kept")
+		}
+	}
 }
 
 // §2.8.1.7 (Godot: same method and body) and §7.2 (RFC: 303 → GET, 301/302
