@@ -121,7 +121,10 @@ fuzz_one() {
 step "fuzz targets, ${fuzztime} each"
 for pkg in $(go list ./...); do
 	dir=$(go list -f '{{.Dir}}' "$pkg")
-	targets=$(cd "$dir" && go test -list '^Fuzz' . 2>/dev/null | grep '^Fuzz' || true)
+	# The targets are read from the source: go test -list would build every
+	# package's tests once more just to name them. No fuzz target sits in a
+	# file with a build constraint; one that did not build would fail its run.
+	targets=$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$dir"/*_test.go 2>/dev/null || true)
 	for target in $targets; do
 		echo "--- $pkg $target"
 		fuzz_one "$dir" "$target"
