@@ -691,13 +691,7 @@ func oddLocations(port, hop int) []string {
 // nodeModelRuns returns the seed and number of cases of a node model test
 // (GDHTTP_MODEL_SEED, GDHTTP_MODEL_N).
 func nodeModelRuns(seed uint64, n int) (uint64, int) {
-	if v, err := strconv.ParseUint(os.Getenv("GDHTTP_MODEL_SEED"), 10, 64); err == nil {
-		seed = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("GDHTTP_MODEL_N")); err == nil {
-		n = v
-	}
-	return seed, n
+	return uint64(envInt("GDHTTP_MODEL_SEED", int(seed))), envInt("GDHTTP_MODEL_N", n)
 }
 
 // nodeModelWide turns on the odd shapes; GDHTTP_MODEL_WIDE=0 turns them

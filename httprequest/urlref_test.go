@@ -16,10 +16,9 @@ package httprequest
 // the port's code with the names changed: wire.ParseURL works on bytes.
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math"
 	"net"
 	"strconv"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -446,47 +446,30 @@ func refQueryString(fields []wire.QueryField) string {
 
 // --- the port's side -------------------------------------------------------
 
-// proxySink is a loopback "HTTP proxy" that reads one request head per
-// connection, hands it over and answers 200 with an empty body.
+// proxySink is a loopback "HTTP proxy" (drive.Serve) that hands over the
+// request head of each connection and answers 200 with an empty body.
 type proxySink struct {
 	ln    net.Listener
 	heads chan []byte
 }
 
 func newProxySink(tb testing.TB) *proxySink {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p := &proxySink{ln: ln, heads: make(chan []byte, 16)}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
+	p := &proxySink{heads: make(chan []byte, 16)}
+	p.ln = drive.Serve(tb, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		drive.EachHead(c, 256<<10, func(head []byte) error {
+			select {
+			case p.heads <- append([]byte(nil), head...):
+			case <-time.After(10 * time.Second): // nobody reads it: Serve's cleanup must not wait
 			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				br := bufio.NewReader(c)
-				var head []byte
-				for !bytes.HasSuffix(head, []byte("\r\n\r\n")) {
-					b, err := br.ReadByte()
-					if err != nil {
-						return
-					}
-					head = append(head, b)
-				}
-				p.heads <- head
-				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-			}()
-		}
-	}()
-	tb.Cleanup(func() { ln.Close() })
+			_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+			return io.EOF // one request per connection
+		})
+	})
 	return p
 }
 
-func (p *proxySink) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
+func (p *proxySink) port() int { return drive.Port(p.ln) }
 
 // nodeOutcome is what the port's node did with a URL given to Do through
 // the HTTP proxy p: the error code Do returned before any completion (0 when
@@ -494,16 +477,9 @@ func (p *proxySink) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 func nodeOutcome(tb testing.TB, n *HTTPRequest, p *proxySink, url string) (code godot.Error, line, host string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := n.Do(ctx, url, nil, httpclient.MethodGet, nil)
-	var re *ResultError
-	switch {
-	case err == nil:
-	case errors.As(err, &re):
-		return godot.CodeOf(err), "", "", err // a completion other than success
-	default:
-		return godot.CodeOf(err), "", "", err
+	if _, err := n.Do(ctx, url, nil, httpclient.MethodGet, nil); err != nil {
+		return godot.CodeOf(err), "", "", err // refused, or a completion other than success
 	}
-	_ = c
 	select {
 	case head := <-p.heads:
 		lines := strings.Split(string(head), "\r\n")
