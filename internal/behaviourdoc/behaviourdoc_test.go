@@ -394,8 +394,8 @@ func testFuncs(t *testing.T, pkg string) map[string]bool {
 
 var compatRowRE = regexp.MustCompile(`(?m)^\|\s*([A-Z]+\d+)\s*\|`)
 
-// TestCompatRowsNameTests fails for a COMPAT.md row that names no test, and
-// for every test a row names that no package declares: every deviation has
+// TestCompatRowsNameTests fails for a COMPAT.md row that names no test, for
+// a row id used twice, and for every test a row names that no package declares: every deviation has
 // a test (§7.1), and the row says which. The last cell names them as
 // docs/behaviour.md does (`pkg: TestName[/subtest]`, later ones in the cell
 // may drop the package); other code spans there (hostile scenario names,
@@ -406,12 +406,17 @@ func TestCompatRowsNameTests(t *testing.T) {
 	tests := map[string]map[string]bool{} // package dir → test function names
 	var bad []string
 	rows := 0
+	seen := map[string]int{} // row id → its line
 	for n, line := range strings.Split(string(src), "\n") {
 		m := compatRowRE.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
 		rows++
+		if first, dup := seen[m[1]]; dup {
+			bad = append(bad, fmt.Sprintf("  %s:%d %s: the id of line %d too (ids name one row)", compat, n+1, m[1], first))
+		}
+		seen[m[1]] = n + 1
 		cells := splitCells(strings.TrimSpace(line))
 		refs, _, noPkg := testSpans(strings.Split(cells[len(cells)-1], "`"))
 		for _, sp := range noPkg {
