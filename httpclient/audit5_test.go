@@ -703,6 +703,9 @@ type modelCase struct {
 	finFirst  bool // with two requests: the FIN follows the first response, the second gets none
 	readChunk int
 	odd       []bool // the response was made by oddResponse
+	// mid: the frames also make API calls between them (probe_midcall_test.go,
+	// midcall): setters, refused calls, consuming getters, mode changes.
+	mid bool
 }
 
 // genResponse makes a random well-formed head (no ambiguous framing: §7 D2
@@ -919,11 +922,17 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 	require.NoError(t, srv.SetDeadline(time.Now().Add(driveTimeout)))
 	g := &godotModel{status: StatusConnected, readChunk: mc.readChunk, code: 0, bodyLen: -1, blocking: blocking}
 	var got, want []mstep
+	var gotMid, wantMid []string
+	midR := rand.New(rand.NewPCG(seed, 3))
 	frame := func(mustPoll bool) {
 		// Mostly poll() then a read; sometimes a frame without the read or
 		// without the poll (a script may do either).
 		kind := idle.IntN(6)
 		poll, read := kind != 5 || mustPoll, kind != 4
+		if mc.mid {
+			gm, wm := midcall(c, g, midR, poll, read, mc.rst)
+			gotMid, wantMid = append(gotMid, gm...), append(wantMid, wm...)
+		}
 		if poll {
 			_ = c.Poll()
 		}
@@ -962,6 +971,9 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 			}
 		}
 		frame(true) // writes the request
+		if mc.mid && c.Status() == StatusDisconnected && g.status == StatusDisconnected {
+			break // close() between frames (midcall)
+		}
 		if (i == 1 && mc.finFirst && !c.retired) || retired {
 			// The request met the FIN, or the connection the port closed
 			// after an ambiguous response (COMPAT H5): nothing reaches the
@@ -1014,8 +1026,9 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 			frame(false)
 		}
 	}
-	assert.Equal(t, want, got, "responses %q to %v cut at %v, FIN %v (after the first: %v, an RST: %v), read_chunk_size %d",
-		mc.resps, mc.methods, mc.cuts, mc.fin, mc.finFirst, mc.rst, mc.readChunk)
+	assert.Equal(t, want, got, "responses %q to %v cut at %v, FIN %v (after the first: %v, an RST: %v), read_chunk_size %d, calls between frames %q",
+		mc.resps, mc.methods, mc.cuts, mc.fin, mc.finFirst, mc.rst, mc.readChunk, wantMid)
+	assert.Equal(t, wantMid, gotMid, "calls between frames; responses %q", mc.resps)
 	assert.Empty(t, g.headMismatch, "responses %q", mc.resps)
 }
 
