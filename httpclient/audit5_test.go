@@ -703,7 +703,7 @@ type modelCase struct {
 	finFirst  bool // with two requests: the FIN follows the first response, the second gets none
 	readChunk int
 	odd       []bool // the response was made by oddResponse
-	// mid: the frames also make API calls between them (probe_midcall_test.go,
+	// mid: the frames also make API calls between them (midcall_test.go,
 	// midcall): setters, refused calls, consuming getters, mode changes.
 	mid bool
 }
@@ -930,7 +930,7 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 		kind := idle.IntN(6)
 		poll, read := kind != 5 || mustPoll, kind != 4
 		if mc.mid {
-			gm, wm := midcall(c, g, midR, poll, read, mc.rst)
+			gm, wm := midcall(c, g, midR, poll, read)
 			gotMid, wantMid = append(gotMid, gm...), append(wantMid, wm...)
 		}
 		if poll {

@@ -392,6 +392,17 @@ func (c *Client) pollRequesting() error {
 		c.release()
 		return c.fail(StatusConnectionError, ErrConnectionError, pollOp, ErrPeerClosed)
 	}
+	if c.reqSent && c.blocking {
+		// The request was written by an earlier, non-blocking Poll (the
+		// mode changed between frames): Godot's poll looks at the socket
+		// before its blocking read of the head, and a pending error (an
+		// RST queued behind the response) ends the connection there, the
+		// bytes unread (§1.6, §1.15.1) — as the non-blocking path below
+		// finds it once bytes have come.
+		if err := c.lookErr(); err != nil {
+			return c.failRequesting(err)
+		}
+	}
 	if !c.reqSent {
 		done, err := c.send()
 		if !done || err == errReentered {

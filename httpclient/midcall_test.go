@@ -15,30 +15,16 @@ import (
 	"github.com/gdhttp/gdhttp/wire"
 )
 
-// Audit "midcall": API calls made between frames, in the middle of an
-// exchange. Godot's HTTPClientTCP (core/io/http_client_tcp.cpp, the §0.1
-// copy) has no guard against any of them but these:
-//
-//	void HTTPClientTCP::set_read_chunk_size(int p_size) {
-//		ERR_FAIL_COND(p_size < 256 || p_size > (1 << 24));
-//		read_chunk_size = p_size;
-//	}
-//	void HTTPClientTCP::set_blocking_mode(bool p_enable) { blocking = p_enable; }
-//	Error HTTPClientTCP::request(...) {
-//		ERR_FAIL_INDEX_V(p_method, METHOD_MAX, ERR_INVALID_PARAMETER);
-//		ERR_FAIL_COND_V(!_check_request_url(p_method, p_url), ERR_INVALID_PARAMETER);
-//		ERR_FAIL_COND_V(status != STATUS_CONNECTED, ERR_INVALID_PARAMETER);
-//		...
-//	PackedByteArray HTTPClientTCP::read_response_body_chunk() {
-//		ERR_FAIL_COND_V(status != STATUS_BODY, PackedByteArray());
-//	void HTTPClientTCP::set_connection(const Ref<StreamPeer> &p_connection) {
-//		...
-//		if (connection == p_connection) { return; }
-//
-// so read_chunk_size is read by the next fixed-length or read-until-close
-// read (`int to_read = !read_until_eof ? MIN(body_left, read_chunk_size) :
-// read_chunk_size;`, chunked reads ignore it), blocking is read by the next
-// _get_http_data and the next request write (§1.15.1), and the refused
+// API calls made between frames, in the middle of an exchange. Godot's
+// HTTPClientTCP guards only these: set_read_chunk_size refuses a size
+// outside 256…2^24 (the old one stays); request() refuses an unknown method,
+// a URL that fails its check and any status but CONNECTED
+// (ERR_INVALID_PARAMETER); read_response_body_chunk() outside BODY returns
+// nothing; set_connection() with the current connection does nothing.
+// set_blocking_mode() just sets the flag. So read_chunk_size is read by the
+// next fixed-length or read-until-close read (the smaller of the body left
+// and the chunk size; chunked reads ignore it), blocking by the next read of
+// the head or body and the next request write (§1.15.1), and the refused
 // calls change nothing (§1.3, §1.7.3, §1.10, §1.13.1).
 
 // midcall makes, before a frame of runModelCase, zero or more API calls on
@@ -47,7 +33,7 @@ import (
 // coming frame does: blocking mode is switched on only for frames in which
 // the model's blocking calls have what they wait for (a clone of the model
 // runs the frame first), and switched back off before one that would wait.
-func midcall(c *Client, g *godotModel, r *rand.Rand, poll, read, avoidRST bool) (got, want []string) {
+func midcall(c *Client, g *godotModel, r *rand.Rand, poll, read bool) (got, want []string) {
 	add := func(gs, ws string) { got, want = append(got, gs), append(want, ws) }
 	code := func(err error) string {
 		if err == nil {
@@ -127,11 +113,6 @@ func midcall(c *Client, g *godotModel, r *rand.Rand, poll, read, avoidRST bool) 
 			g.status = StatusDisconnected
 			add(fmt.Sprintf("close() in %v → %v", from, c.Status()), fmt.Sprintf("close() in %v → %v", from, g.status))
 		case 7:
-			if avoidRST && g.status == StatusRequesting && g.written {
-				// TestProbeBlockingPollAfterNonBlockingWriteMissesRST: the
-				// port's blocking Poll does not look for the RST there.
-				continue
-			}
 			if !c.IsBlockingModeEnabled() && frameIsSafeBlocking(g, poll, read) {
 				c.SetBlockingMode(true)
 				g.blocking = true
@@ -178,14 +159,14 @@ func midcallRuns(n int) int {
 	return n
 }
 
-// TestProbeMidcallModel is TestAudit5GodotModel with API calls between the
+// TestMidcallModel is TestAudit5GodotModel with API calls between the
 // frames (midcall): set_read_chunk_size in and out of range, request() in
 // every status but CONNECTED and with a bad URL in every status,
 // get_response_headers(), read_response_body_chunk() outside BODY,
 // set_connection(get_connection()), and frames run in blocking mode when
 // they cannot wait. Each call's result and every frame after it must be the
 // model's (§1.3, §1.7.2–3, §1.10, §1.10.1, §1.11.3, §1.13.1, §1.15).
-func TestProbeMidcallModel(t *testing.T) {
+func TestMidcallModel(t *testing.T) {
 	seed, _ := modelRuns(11, 0)
 	n := midcallRuns(25)
 	r := rand.New(rand.NewPCG(seed, 1))
@@ -197,10 +178,10 @@ func TestProbeMidcallModel(t *testing.T) {
 	}
 }
 
-// TestProbeMidcallModelBlocking is the same in blocking mode (the response
+// TestMidcallModelBlocking is the same in blocking mode (the response
 // is all there before its frames, so a frame may be run non-blocking and
 // then blocking again).
-func TestProbeMidcallModelBlocking(t *testing.T) {
+func TestMidcallModelBlocking(t *testing.T) {
 	seed, _ := modelRuns(12, 0)
 	n := midcallRuns(20)
 	r := rand.New(rand.NewPCG(seed, 1))
