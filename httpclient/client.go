@@ -212,8 +212,10 @@ func (c *Client) LastError() error {
 // 443 with TLS, else 80 (§1.5.7). An IP literal as Godot reads it (IPv6
 // without brackets, "127.000.000.001": wire.IsValidIPAddress, §1.5.9) is
 // connected to at once, status CONNECTING; a name is resolved first, status
-// RESOLVING (§1.5.10–11). The Host header and the TLS name keep the host
-// text as given.
+// RESOLVING (§1.5.10–11) — each time, by this client alone: there is no
+// engine-wide resolver with Godot's cache, 256-lookup queue and single
+// thread (COMPAT H19). The Host header and the TLS name keep the host text
+// as given.
 //
 // Errors (status DISCONNECTED unless noted): ErrInvalidParameter for
 // server-mode TLSOptions (§1.5.4), a host shorter than 4 characters after
