@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,14 +59,26 @@ func (w *nbTLSConn) tcpEnded(err error) bool {
 
 // lookupHost resolves host with Go's own resolver (Godot resolves with
 // address family "any", §1.5.11), cancelled by ctx. IPv4 addresses come
-// back as IPv4, not as IPv4-mapped IPv6.
+// back as IPv4, not as IPv4-mapped IPv6, and each address once (uniqueAddrs).
 func lookupHost(ctx context.Context, host string) ([]netip.Addr, error) {
 	r := net.Resolver{PreferGo: true}
 	addrs, err := r.LookupNetIP(ctx, "ip", host)
-	for i, a := range addrs {
-		addrs[i] = a.Unmap()
+	return uniqueAddrs(addrs), err
+}
+
+// uniqueAddrs unmaps IPv4-mapped addresses and drops every address seen
+// before, in place, keeping the order: Godot's resolver adds an address to
+// its list only when the list does not hold it yet (ip_unix.cpp), where Go's
+// gives a name listed twice in the hosts file twice — and each copy would
+// be one more connect attempt (§1.6.2.2).
+func uniqueAddrs(addrs []netip.Addr) []netip.Addr {
+	out := addrs[:0]
+	for _, a := range addrs {
+		if a = a.Unmap(); !slices.Contains(out, a) {
+			out = append(out, a)
+		}
 	}
-	return addrs, err
+	return out
 }
 
 // numericHost reads host as getaddrinfo does a name that is a numeric IPv4

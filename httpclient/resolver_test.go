@@ -103,3 +103,14 @@ func TestResolverLookupsConcurrent(t *testing.T) {
 	assert.Equal(t, StatusConnected, b.Status())
 	assert.Equal(t, StatusResolving, a.Status(), "A's lookup still hangs")
 }
+
+// TestUniqueAddrs: the resolved list holds each address once, in the order
+// first seen, IPv4-mapped addresses as IPv4 (Godot's resolver skips an
+// address its list already holds, ip_unix.cpp; §1.6.1.2): a name listed
+// twice in the hosts file is one connect attempt, not two.
+func TestUniqueAddrs(t *testing.T) {
+	p := netip.MustParseAddr
+	got := uniqueAddrs([]netip.Addr{p("127.0.0.1"), p("::1"), p("::ffff:127.0.0.1"), p("10.0.0.1"), p("::1"), p("127.0.0.1")})
+	assert.Equal(t, []netip.Addr{p("127.0.0.1"), p("::1"), p("10.0.0.1")}, got)
+	assert.Empty(t, uniqueAddrs(nil))
+}
