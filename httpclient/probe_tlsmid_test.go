@@ -1,0 +1,251 @@
+package httpclient
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// tlsmid audit: SetBlockingMode / SetReadChunkSize / Close / Abort between
+// frames (and concurrently) under TLS. Godot: set_blocking_mode only sets
+// the flag (http_client_tcp.cpp: `void HTTPClientTCP::set_blocking_mode(bool
+// p_enable) { blocking = p_enable; }`), read by the next _get_http_data
+// (§1.15.1); mbedTLS keeps its record state (in_hdr, in_left, in_offt)
+// across calls whatever the mode. So with every byte arrived, the frames of
+// an exchange are the same whatever mode each frame runs in.
+
+// tmCapConn is the server's transport: after the handshake its writes are
+// captured (the record bytes), so that the test writes them to the raw
+// socket cut where it wants.
+type tmCapConn struct {
+	net.Conn
+	mu      sync.Mutex
+	capture bool
+	buf     []byte
+}
+
+func (c *tmCapConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.capture {
+		c.buf = append(c.buf, p...)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+type tmEnv struct {
+	ln    *net.TCPListener
+	cfg   *tls.Config
+	roots *x509.CertPool
+}
+
+func newTMEnv(t *testing.T) *tmEnv {
+	ca := ts.NewCA(t)
+	cfg := &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, "localhost")}, SessionTicketsDisabled: true,
+		DynamicRecordSizingDisabled: true, MinVersion: tls.VersionTLS13}
+	return &tmEnv{ln: listenLoopback(t), cfg: cfg, roots: ca.Pool()}
+}
+
+type tmServer struct {
+	raw *net.TCPConn
+	cc  *tmCapConn
+	tc  *tls.Conn
+}
+
+// records returns the wire bytes of pieces, each one record, then a
+// close_notify when notify.
+func (s *tmServer) records(t *testing.T, pieces []string, notify bool) []byte {
+	s.cc.mu.Lock()
+	s.cc.capture, s.cc.buf = true, nil
+	s.cc.mu.Unlock()
+	for _, p := range pieces {
+		_, err := s.tc.Write([]byte(p))
+		require.NoError(t, err)
+	}
+	if notify {
+		require.NoError(t, s.tc.CloseWrite())
+		// crypto/tls's closeNotify leaves a write deadline in the past.
+		require.NoError(t, s.raw.SetWriteDeadline(time.Time{}))
+	}
+	s.cc.mu.Lock()
+	defer s.cc.mu.Unlock()
+	return append([]byte(nil), s.cc.buf...)
+}
+
+// open connects c to a fresh accepted connection, sends a GET and polls
+// (non-blocking) until the server has read the request head.
+func (e *tmEnv) open(t *testing.T, c *Client) *tmServer {
+	t.Helper()
+	ch := make(chan *tmServer, 1)
+	go func() {
+		raw, err := e.ln.AcceptTCP()
+		if err != nil {
+			ch <- nil
+			return
+		}
+		_ = raw.SetDeadline(time.Now().Add(driveTimeout))
+		cc := &tmCapConn{Conn: raw}
+		tc := tls.Server(cc, e.cfg)
+		if tc.Handshake() != nil {
+			_ = raw.Close()
+			ch <- nil
+			return
+		}
+		ch <- &tmServer{raw: raw, cc: cc, tc: tc}
+	}()
+	blocking := c.IsBlockingModeEnabled()
+	c.SetBlockingMode(false)
+	require.NoError(t, connect(t, c, "localhost", e.ln.Addr().(*net.TCPAddr).Port, TLSClient(e.roots, "")))
+	s := <-ch
+	require.NotNil(t, s)
+	t.Cleanup(func() { _ = s.raw.Close() })
+	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+	got := make(chan struct{})
+	go func() {
+		defer close(got)
+		var req []byte
+		buf := make([]byte, 4096)
+		for !strings.Contains(string(req), "\r\n\r\n") {
+			n, err := s.tc.Read(buf)
+			if err != nil {
+				return
+			}
+			req = append(req, buf[:n]...)
+		}
+	}()
+	deadline := time.Now().Add(driveTimeout)
+	for {
+		_ = c.Poll()
+		select {
+		case <-got:
+			c.SetBlockingMode(blocking)
+			require.Equal(t, StatusRequesting, c.Status())
+			return s
+		default:
+		}
+		require.True(t, time.Now().Before(deadline), "the request did not arrive")
+		time.Sleep(pollGap)
+	}
+}
+
+// tmEnding is how the server ends after the response.
+type tmEnding int
+
+const (
+	tmHold   tmEnding = iota // nothing more
+	tmNotify                 // close_notify, then FIN
+	tmFIN                    // FIN without close_notify
+	tmRST                    // an RST
+)
+
+func (e tmEnding) String() string { return [...]string{"hold", "notify+FIN", "FIN", "RST"}[e] }
+
+// end sends the ending (the close_notify is part of the stream bytes).
+func (s *tmServer) end(t *testing.T, e tmEnding) {
+	switch e {
+	case tmNotify, tmFIN:
+		require.NoError(t, s.raw.CloseWrite())
+	case tmRST:
+		require.NoError(t, s.raw.SetLinger(0))
+		require.NoError(t, s.raw.Close())
+	}
+}
+
+// tmCase is one response: its pieces (one record each) and its ending.
+type tmCase struct {
+	name   string
+	pieces []string
+	end    tmEnding
+}
+
+func tmCases() []tmCase {
+	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\nX-A: b\r\n\r\n"
+	body := "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+	const ch = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	const uc = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+	return []tmCase{
+		{"cl-one-record", []string{cl + body}, tmHold},
+		{"cl-split", []string{cl[:10], cl[10:], body[:3], body[3:17], body[17:18], body[18:]}, tmHold},
+		{"cl-split-FIN", []string{cl, body[:20], body[20:]}, tmFIN},
+		{"chunked-split", []string{ch, "5\r\nhel", "lo", "\r\n", "a\r\n0123456789", "\r", "\n0\r", "\n\r\n"}, tmHold},
+		{"chunked-one", []string{ch + "5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n"}, tmNotify},
+		{"until-close-notify", []string{uc, body[:7], body[7:30], body[30:]}, tmNotify},
+		{"until-close-FIN", []string{uc, body[:7], body[7:30], body[30:]}, tmFIN},
+		{"until-close-one-notify", []string{uc + body}, tmNotify},
+	}
+}
+
+// tmFrame is one frame: Poll, then one read in BODY, then the getters.
+func tmFrame(c *Client) mstep {
+	_ = c.Poll()
+	return observe(c, true)
+}
+
+// tmRun drives c until the exchange is over (or 300 frames), each frame
+// preceded by setup(i) (mode and chunk size changes).
+func tmRun(c *Client, setup func(i int)) []mstep {
+	var out []mstep
+	tail := 0
+	for i := range 300 {
+		setup(i)
+		out = append(out, tmFrame(c))
+		if s := c.Status(); s != StatusBody && s != StatusRequesting {
+			if tail++; tail == 3 {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestProbeTLSMidSwitchArrived: every byte of the response (and its end)
+// in the client's socket, then frames each run in a random mode with a
+// random read_chunk_size set before it; the frames must be those of the
+// same schedule of chunk sizes run non-blocking throughout (§1.15.1,
+// §1.15.3, §1.15.4: blocking only changes how long a read waits, and with
+// everything arrived no read waits).
+func TestProbeTLSMidSwitchArrived(t *testing.T) {
+	e := newTMEnv(t)
+	sizes := []int{256, 257, 300, 1000, 65536}
+	for _, tc := range tmCases() {
+		for seed := range uint64(6) {
+			t.Run(fmt.Sprintf("%s/%d", tc.name, seed), func(t *testing.T) {
+				run := func(modeOf func(r *rand.Rand) bool) []mstep {
+					r := rand.New(rand.NewPCG(seed, 9))
+					c, _ := newClient(t, false)
+					s := e.open(t, c)
+					stream := s.records(t, tc.pieces, tc.end == tmNotify)
+					_, err := s.raw.Write(stream)
+					require.NoError(t, err)
+					s.end(t, tc.end)
+					if tc.end == tmHold {
+						waitAcked(t, s.raw)
+					} else {
+						waitPeerEnded(t, c)
+					}
+					return tmRun(c, func(int) {
+						require.NoError(t, c.SetReadChunkSize(sizes[r.IntN(len(sizes))]))
+						c.SetBlockingMode(modeOf(r))
+					})
+				}
+				want := run(func(r *rand.Rand) bool { r.IntN(2); return false })
+				got := run(func(r *rand.Rand) bool { return r.IntN(2) == 0 })
+				assert.Equal(t, want, got, "random modes vs non-blocking")
+				got = run(func(r *rand.Rand) bool { r.IntN(2); return true })
+				assert.Equal(t, want, got, "blocking vs non-blocking")
+			})
+		}
+	}
+}
