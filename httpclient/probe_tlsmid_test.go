@@ -390,3 +390,203 @@ func TestProbeTLSMidSwitchCut(t *testing.T) {
 		}
 	}
 }
+
+// tmPlain serves one plain exchange on a fresh listener: it reads a
+// request head and answers "plain".
+func tmPlain(t *testing.T) int {
+	ln := listenLoopback(t)
+	go func() {
+		raw, err := ln.AcceptTCP()
+		if err != nil {
+			return
+		}
+		defer func() { _ = raw.Close() }()
+		_ = raw.SetDeadline(time.Now().Add(driveTimeout))
+		buf := make([]byte, 4096)
+		var req []byte
+		for !strings.Contains(string(req), "\r\n\r\n") {
+			n, err := raw.Read(buf)
+			if err != nil {
+				return
+			}
+			req = append(req, buf[:n]...)
+		}
+		_, _ = raw.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nplain"))
+		_, _ = raw.Read(buf) // until the client closes
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// tmStall accepts one TCP connection and never answers (a handshake that
+// does not progress); the conn is closed when the test ends.
+func tmStall(t *testing.T) int {
+	ln := listenLoopback(t)
+	got := make(chan net.Conn, 1)
+	go func() {
+		raw, err := ln.Accept()
+		if err == nil {
+			got <- raw
+		}
+	}()
+	t.Cleanup(func() {
+		select {
+		case raw := <-got:
+			_ = raw.Close()
+		default:
+		}
+	})
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// tmStage brings c (in mode blocking) to a stage of a TLS exchange and
+// returns a func that makes a call block there (in blocking mode) — or
+// nil when the stage has no blocking call.
+type tmStage struct {
+	name string
+	// at brings c to the stage; it returns the blocking call to make there.
+	at func(t *testing.T, e *tmEnv, c *Client) func()
+}
+
+func tmStages() []tmStage {
+	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+	body := "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+	partial := func(k int) func(t *testing.T, e *tmEnv, c *Client) func() {
+		return func(t *testing.T, e *tmEnv, c *Client) func() {
+			s := e.open(t, c)
+			stream := s.records(t, []string{cl, body[:10], body[10:]}, false)
+			_, err := s.raw.Write(stream[:k])
+			require.NoError(t, err)
+			waitAcked(t, s.raw)
+			b := c.IsBlockingModeEnabled()
+			c.SetBlockingMode(false)
+			for range 3 {
+				_ = tmFrame(c)
+			}
+			c.SetBlockingMode(b)
+			return func() { _ = tmFrame(c) }
+		}
+	}
+	return []tmStage{
+		{"mid-handshake", func(t *testing.T, e *tmEnv, c *Client) func() {
+			require.NoError(t, c.ConnectToHost("localhost", tmStall(t), TLSClient(e.roots, "")))
+			b := c.IsBlockingModeEnabled()
+			c.SetBlockingMode(false)
+			for range 3 {
+				_ = c.Poll()
+				time.Sleep(time.Millisecond)
+			}
+			c.SetBlockingMode(b)
+			require.Contains(t, []Status{StatusResolving, StatusConnecting}, c.Status())
+			return func() {
+				for c.Status() == StatusResolving || c.Status() == StatusConnecting {
+					_ = c.Poll()
+					if !c.IsBlockingModeEnabled() {
+						time.Sleep(time.Millisecond)
+					}
+				}
+			}
+		}},
+		{"requesting-no-reply", func(t *testing.T, e *tmEnv, c *Client) func() {
+			e.open(t, c)
+			return func() { _ = c.Poll() }
+		}},
+		{"mid-head-record", partial(10)},
+		{"after-head-record", partial(len(cl) + 22)},
+		{"mid-body-record", partial(len(cl) + 22 + 15)},
+		{"after-first-body-record", partial(len(cl) + 22 + 10 + 22 + 5)},
+	}
+}
+
+// tmAgain: after Close, the client connects to a fresh TLS server and to a
+// plain one, each exchange giving exactly its response (nothing left of the
+// old connection).
+func tmAgain(t *testing.T, e *tmEnv, c *Client) {
+	t.Helper()
+	c.Close()
+	require.Equal(t, StatusDisconnected, c.Status())
+	c.SetBlockingMode(false)
+	require.NoError(t, c.SetReadChunkSize(65536))
+	s := e.open(t, c)
+	stream := s.records(t, []string{"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", "new"}, false)
+	_, err := s.raw.Write(stream)
+	require.NoError(t, err)
+	waitAcked(t, s.raw)
+	o := tmOutcomeOf(tmRun(c, func(int) {}))
+	assert.Equal(t, "new", o.Body, "TLS after Close")
+	assert.Equal(t, StatusConnected, o.Final)
+	c.Close()
+	require.NoError(t, c.ConnectToHost("127.0.0.1", tmPlain(t), nil))
+	require.NoError(t, pollWhile(t, c, StatusResolving, StatusConnecting))
+	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+	o = tmOutcomeOf(tmRun(c, func(int) {}))
+	assert.Equal(t, "plain", o.Body, "plain after Close")
+	c.Close()
+}
+
+// TestProbeTLSMidCloseReconnect: Close() at each stage of a TLS exchange
+// (§1.12: close() drops the connection and the response, whatever the
+// status), in both modes, then the same client connects again to a TLS
+// server and to a plain one: each gives its own response.
+func TestProbeTLSMidCloseReconnect(t *testing.T) {
+	e := newTMEnv(t)
+	for _, st := range tmStages() {
+		for _, m := range modes {
+			t.Run(st.name+"/"+m.name, func(t *testing.T) {
+				c, _ := newClient(t, m.blocking)
+				st.at(t, e, c)
+				t0 := time.Now()
+				c.Close()
+				assert.Less(t, time.Since(t0), time.Second, "Close waited")
+				tmAgain(t, e, c)
+			})
+		}
+	}
+}
+
+// TestProbeTLSMidAbort: Abort() from another goroutine while the owner is
+// in a call at each stage (blocked in blocking mode, spinning frames in
+// non-blocking mode): the call returns promptly with CANT_CONNECT (before
+// CONNECTED) or CONNECTION_ERROR and ErrAborted as the cause (Client.Abort's
+// contract; COMPAT H1 — Godot has no cancellation), and after Close the
+// client works again (TLS and plain).
+func TestProbeTLSMidAbort(t *testing.T) {
+	e := newTMEnv(t)
+	for _, st := range tmStages() {
+		for _, m := range modes {
+			t.Run(st.name+"/"+m.name, func(t *testing.T) {
+				c, _ := newClient(t, m.blocking)
+				call := st.at(t, e, c)
+				before := c.Status()
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					if m.blocking {
+						call()
+						return
+					}
+					for i := 0; i < 100000; i++ {
+						call()
+						if s := c.Status(); s != before && s != StatusBody && s != StatusRequesting && s != StatusConnecting {
+							return
+						}
+						time.Sleep(100 * time.Microsecond)
+					}
+				}()
+				time.Sleep(20 * time.Millisecond)
+				c.Abort()
+				select {
+				case <-done:
+				case <-time.After(3 * time.Second):
+					t.Fatalf("the call did not return after Abort (status %v)", c.Status())
+				}
+				want := StatusConnectionError
+				if before == StatusConnecting || before == StatusResolving {
+					want = StatusCantConnect
+				}
+				assert.Equal(t, want, c.Status())
+				assert.ErrorIs(t, c.LastError(), ErrAborted)
+				tmAgain(t, e, c)
+			})
+		}
+	}
+}
