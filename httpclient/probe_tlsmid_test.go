@@ -221,7 +221,13 @@ func tmRun(c *Client, setup func(i int)) []mstep {
 func TestProbeTLSMidSwitchArrived(t *testing.T) {
 	e := newTMEnv(t)
 	sizes := []int{256, 257, 300, 1000, 65536}
-	for _, tc := range tmCases() {
+	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+	body := "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+	rst := []tmCase{
+		{"cl-RST", []string{cl, body[:20], body[20:]}, tmRST},
+		{"chunked-RST", []string{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "5\r\nhello", "\r\n0\r\n\r\n"}, tmRST},
+	}
+	for _, tc := range append(tmCases(), rst...) {
 		for seed := range uint64(6) {
 			t.Run(fmt.Sprintf("%s/%d", tc.name, seed), func(t *testing.T) {
 				run := func(modeOf func(r *rand.Rand) bool) []mstep {
@@ -586,6 +592,90 @@ func TestProbeTLSMidAbort(t *testing.T) {
 				assert.Equal(t, want, c.Status())
 				assert.ErrorIs(t, c.LastError(), ErrAborted)
 				tmAgain(t, e, c)
+			})
+		}
+	}
+}
+
+// TestProbeTLSMidSwitchTrickle: the response's records arrive a few bytes
+// at a time (every record cut many times) while the owner runs frames in
+// random modes with random read_chunk_size; a blocking frame waits for
+// what the trickle brings. The body, final status and code must be those
+// of the exchange read with everything arrived (§1.15.1: crypto/tls keeps
+// a partial record across the temporary errors of non-blocking reads and
+// across blocking reads in between).
+func TestProbeTLSMidSwitchTrickle(t *testing.T) {
+	e := newTMEnv(t)
+	sizes := []int{256, 300, 4096}
+	for _, tc := range tmCases() {
+		for seed := range uint64(4) {
+			t.Run(fmt.Sprintf("%s/%d", tc.name, seed), func(t *testing.T) {
+				var want tmOutcome
+				{
+					c, _ := newClient(t, false)
+					s := e.open(t, c)
+					stream := s.records(t, tc.pieces, tc.end == tmNotify)
+					_, err := s.raw.Write(stream)
+					require.NoError(t, err)
+					s.end(t, tc.end)
+					if tc.end == tmHold {
+						waitAcked(t, s.raw)
+					} else {
+						waitPeerEnded(t, c)
+					}
+					want = tmOutcomeOf(tmRun(c, func(int) {}))
+					c.Close()
+				}
+				r := rand.New(rand.NewPCG(seed, 5))
+				c, _ := newClient(t, false)
+				s := e.open(t, c)
+				stream := s.records(t, tc.pieces, tc.end == tmNotify)
+				_ = s.raw.SetNoDelay(true)
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					wr := rand.New(rand.NewPCG(seed, 6))
+					for k := 0; k < len(stream); {
+						n := min(1+wr.IntN(4), len(stream)-k)
+						if _, err := s.raw.Write(stream[k : k+n]); err != nil {
+							return
+						}
+						k += n
+						time.Sleep(time.Duration(wr.IntN(300)) * time.Microsecond)
+					}
+					s.end(t, tc.end)
+				}()
+				watchdog := time.AfterFunc(driveTimeout, c.Abort)
+				defer watchdog.Stop()
+				var steps []mstep
+				tail := 0
+				for range 100000 {
+					c.SetBlockingMode(r.IntN(3) == 0)
+					require.NoError(t, c.SetReadChunkSize(sizes[r.IntN(len(sizes))]))
+					steps = append(steps, tmFrame(c))
+					if s := c.Status(); s != StatusBody && s != StatusRequesting {
+						if tail++; tail == 3 {
+							break
+						}
+					}
+					if !c.IsBlockingModeEnabled() {
+						time.Sleep(50 * time.Microsecond)
+					}
+				}
+				<-done
+				if tc.end != tmHold && c.Status() == StatusConnected {
+					waitPeerEnded(t, c)
+					c.SetBlockingMode(false)
+					for range 2 {
+						steps = append(steps, tmFrame(c))
+					}
+				}
+				out := tmOutcomeOf(steps)
+				if want.Headers == nil || out.Headers == nil {
+					out.Headers = want.Headers
+				}
+				assert.Equal(t, want, out)
+				assert.NotErrorIs(t, c.LastError(), ErrAborted, "the watchdog fired: a blocking frame hung")
 			})
 		}
 	}
