@@ -177,6 +177,7 @@ func tmCases() []tmCase {
 	body := "0123456789abcdefghijklmnopqrstuvwxyzABCD"
 	const ch = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 	const uc = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+	big := strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyz", 84)[:3000]
 	return []tmCase{
 		{"cl-one-record", []string{cl + body}, tmHold},
 		{"cl-split", []string{cl[:10], cl[10:], body[:3], body[3:17], body[17:18], body[18:]}, tmHold},
@@ -186,6 +187,10 @@ func tmCases() []tmCase {
 		{"until-close-notify", []string{uc, body[:7], body[7:30], body[30:]}, tmNotify},
 		{"until-close-FIN", []string{uc, body[:7], body[7:30], body[30:]}, tmFIN},
 		{"until-close-one-notify", []string{uc + body}, tmNotify},
+		// Records larger than read_chunk_size: a read ends inside a record.
+		{"cl-big", []string{"HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n" + big[:100], big[100:1800], big[1800:]}, tmHold},
+		{"until-close-big-notify", []string{uc, big[:1700], big[1700:]}, tmNotify},
+		{"chunked-big", []string{ch + "bb8\r\n" + big[:500], big[500:], "\r\n0\r\n\r\n"}, tmFIN},
 	}
 }
 
@@ -296,6 +301,7 @@ func TestProbeTLSMidSwitchCut(t *testing.T) {
 	sizes := []int{256, 300, 65536}
 	for _, tc := range tmCases() {
 		var want tmOutcome
+		var k0 int
 		{
 			c, _ := newClient(t, false)
 			s := e.open(t, c)
@@ -310,22 +316,20 @@ func TestProbeTLSMidSwitchCut(t *testing.T) {
 			}
 			want = tmOutcomeOf(tmRun(c, func(int) {}))
 			c.Close()
+			k0 = len(stream)
 		}
 		stride := 5 // GDHTTP_TLSMID_STRIDE=1: every byte
 		if v, err := strconv.Atoi(os.Getenv("GDHTTP_TLSMID_STRIDE")); err == nil && v > 0 {
 			stride = v
+		} else if strings.Contains(tc.name, "big") {
+			stride = 97
 		}
-		k0 := 0
-		for k := 1; ; k += stride {
+		for k := 1; k < k0; k += stride {
 			t.Run(fmt.Sprintf("%s/%d", tc.name, k), func(t *testing.T) {
 				r := rand.New(rand.NewPCG(uint64(k), 3))
 				c, _ := newClient(t, false)
 				s := e.open(t, c)
 				stream := s.records(t, tc.pieces, tc.end == tmNotify)
-				k0 = len(stream)
-				if k >= len(stream) {
-					return
-				}
 				_, err := s.raw.Write(stream[:k])
 				require.NoError(t, err)
 				waitAcked(t, s.raw)
@@ -390,9 +394,6 @@ func TestProbeTLSMidSwitchCut(t *testing.T) {
 				}
 				assert.Equal(t, want, out, "cut at %d of %d", k, len(stream))
 			})
-			if k0 > 0 && k >= k0 {
-				break
-			}
 		}
 	}
 }
