@@ -53,10 +53,14 @@ type tmEnv struct {
 	roots *x509.CertPool
 }
 
-func newTMEnv(t *testing.T) *tmEnv {
+func newTMEnv(t *testing.T, version ...uint16) *tmEnv {
 	ca := ts.NewCA(t)
+	v := uint16(tls.VersionTLS13)
+	if len(version) > 0 {
+		v = version[0]
+	}
 	cfg := &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, "localhost")}, SessionTicketsDisabled: true,
-		DynamicRecordSizingDisabled: true, MinVersion: tls.VersionTLS13}
+		DynamicRecordSizingDisabled: true, MinVersion: v, MaxVersion: v}
 	return &tmEnv{ln: listenLoopback(t), cfg: cfg, roots: ca.Pool()}
 }
 
@@ -146,13 +150,16 @@ func (e *tmEnv) open(t *testing.T, c *Client) *tmServer {
 type tmEnding int
 
 const (
-	tmHold   tmEnding = iota // nothing more
-	tmNotify                 // close_notify, then FIN
-	tmFIN                    // FIN without close_notify
-	tmRST                    // an RST
+	tmHold       tmEnding = iota // nothing more
+	tmNotify                     // close_notify, then FIN
+	tmFIN                        // FIN without close_notify
+	tmRST                        // an RST
+	tmNotifyOnly                 // close_notify, the TCP connection left open
 )
 
-func (e tmEnding) String() string { return [...]string{"hold", "notify+FIN", "FIN", "RST"}[e] }
+func (e tmEnding) String() string {
+	return [...]string{"hold", "notify+FIN", "FIN", "RST", "notify"}[e]
+}
 
 // end sends the ending (the close_notify is part of the stream bytes).
 func (s *tmServer) end(t *testing.T, e tmEnding) {
@@ -187,6 +194,8 @@ func tmCases() []tmCase {
 		{"until-close-notify", []string{uc, body[:7], body[7:30], body[30:]}, tmNotify},
 		{"until-close-FIN", []string{uc, body[:7], body[7:30], body[30:]}, tmFIN},
 		{"until-close-one-notify", []string{uc + body}, tmNotify},
+		{"until-close-notify-only", []string{uc, body[:7], body[7:]}, tmNotifyOnly},
+		{"cl-notify-only", []string{cl, body[:7], body[7:]}, tmNotifyOnly},
 		// Records larger than read_chunk_size: a read ends inside a record.
 		{"cl-big", []string{"HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n" + big[:100], big[100:1800], big[1800:]}, tmHold},
 		{"until-close-big-notify", []string{uc, big[:1700], big[1700:]}, tmNotify},
@@ -224,7 +233,12 @@ func tmRun(c *Client, setup func(i int)) []mstep {
 // §1.15.3, §1.15.4: blocking only changes how long a read waits, and with
 // everything arrived no read waits).
 func TestProbeTLSMidSwitchArrived(t *testing.T) {
-	e := newTMEnv(t)
+	for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		t.Run(tls.VersionName(v), func(t *testing.T) { tmArrived(t, newTMEnv(t, v)) })
+	}
+}
+
+func tmArrived(t *testing.T, e *tmEnv) {
 	sizes := []int{256, 257, 300, 1000, 65536}
 	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
 	body := "0123456789abcdefghijklmnopqrstuvwxyzABCD"
@@ -239,11 +253,11 @@ func TestProbeTLSMidSwitchArrived(t *testing.T) {
 					r := rand.New(rand.NewPCG(seed, 9))
 					c, _ := newClient(t, false)
 					s := e.open(t, c)
-					stream := s.records(t, tc.pieces, tc.end == tmNotify)
+					stream := s.records(t, tc.pieces, (tc.end == tmNotify || tc.end == tmNotifyOnly))
 					_, err := s.raw.Write(stream)
 					require.NoError(t, err)
 					s.end(t, tc.end)
-					if tc.end == tmHold {
+					if tc.end == tmHold || tc.end == tmNotifyOnly {
 						waitAcked(t, s.raw)
 					} else {
 						waitPeerEnded(t, c)
@@ -305,11 +319,11 @@ func TestProbeTLSMidSwitchCut(t *testing.T) {
 		{
 			c, _ := newClient(t, false)
 			s := e.open(t, c)
-			stream := s.records(t, tc.pieces, tc.end == tmNotify)
+			stream := s.records(t, tc.pieces, (tc.end == tmNotify || tc.end == tmNotifyOnly))
 			_, err := s.raw.Write(stream)
 			require.NoError(t, err)
 			s.end(t, tc.end)
-			if tc.end == tmHold {
+			if tc.end == tmHold || tc.end == tmNotifyOnly {
 				waitAcked(t, s.raw)
 			} else {
 				waitPeerEnded(t, c)
@@ -329,7 +343,7 @@ func TestProbeTLSMidSwitchCut(t *testing.T) {
 				r := rand.New(rand.NewPCG(uint64(k), 3))
 				c, _ := newClient(t, false)
 				s := e.open(t, c)
-				stream := s.records(t, tc.pieces, tc.end == tmNotify)
+				stream := s.records(t, tc.pieces, (tc.end == tmNotify || tc.end == tmNotifyOnly))
 				_, err := s.raw.Write(stream[:k])
 				require.NoError(t, err)
 				waitAcked(t, s.raw)
@@ -381,7 +395,11 @@ func TestProbeTLSMidSwitchCut(t *testing.T) {
 				if tc.end != tmHold && c.Status() == StatusConnected {
 					// The end came after the frames above: the frames Godot
 					// would run once it is here.
-					waitPeerEnded(t, c)
+					if tc.end == tmNotifyOnly {
+						waitAcked(t, s.raw)
+					} else {
+						waitPeerEnded(t, c)
+					}
 					c.SetBlockingMode(false)
 					for range 2 {
 						steps = append(steps, tmFrame(c))
@@ -606,20 +624,29 @@ func TestProbeTLSMidAbort(t *testing.T) {
 // a partial record across the temporary errors of non-blocking reads and
 // across blocking reads in between).
 func TestProbeTLSMidSwitchTrickle(t *testing.T) {
-	e := newTMEnv(t)
+	for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		t.Run(tls.VersionName(v), func(t *testing.T) { tmTrickle(t, newTMEnv(t, v)) })
+	}
+}
+
+func tmTrickle(t *testing.T, e *tmEnv) {
 	sizes := []int{256, 300, 4096}
+	seeds := uint64(2)
+	if v, err := strconv.Atoi(os.Getenv("GDHTTP_TLSMID_N")); err == nil && v > 0 {
+		seeds = uint64(v)
+	}
 	for _, tc := range tmCases() {
-		for seed := range uint64(4) {
+		for seed := range seeds {
 			t.Run(fmt.Sprintf("%s/%d", tc.name, seed), func(t *testing.T) {
 				var want tmOutcome
 				{
 					c, _ := newClient(t, false)
 					s := e.open(t, c)
-					stream := s.records(t, tc.pieces, tc.end == tmNotify)
+					stream := s.records(t, tc.pieces, (tc.end == tmNotify || tc.end == tmNotifyOnly))
 					_, err := s.raw.Write(stream)
 					require.NoError(t, err)
 					s.end(t, tc.end)
-					if tc.end == tmHold {
+					if tc.end == tmHold || tc.end == tmNotifyOnly {
 						waitAcked(t, s.raw)
 					} else {
 						waitPeerEnded(t, c)
@@ -630,7 +657,7 @@ func TestProbeTLSMidSwitchTrickle(t *testing.T) {
 				r := rand.New(rand.NewPCG(seed, 5))
 				c, _ := newClient(t, false)
 				s := e.open(t, c)
-				stream := s.records(t, tc.pieces, tc.end == tmNotify)
+				stream := s.records(t, tc.pieces, (tc.end == tmNotify || tc.end == tmNotifyOnly))
 				_ = s.raw.SetNoDelay(true)
 				done := make(chan struct{})
 				go func() {
@@ -653,7 +680,7 @@ func TestProbeTLSMidSwitchTrickle(t *testing.T) {
 				for range 100000 {
 					c.SetBlockingMode(r.IntN(3) == 0)
 					require.NoError(t, c.SetReadChunkSize(sizes[r.IntN(len(sizes))]))
-					steps = append(steps, tmFrame(c))
+					steps = append(steps, tmFrameMixed(c, r))
 					if s := c.Status(); s != StatusBody && s != StatusRequesting {
 						if tail++; tail == 3 {
 							break
@@ -665,7 +692,11 @@ func TestProbeTLSMidSwitchTrickle(t *testing.T) {
 				}
 				<-done
 				if tc.end != tmHold && c.Status() == StatusConnected {
-					waitPeerEnded(t, c)
+					if tc.end == tmNotifyOnly {
+						waitAcked(t, s.raw)
+					} else {
+						waitPeerEnded(t, c)
+					}
 					c.SetBlockingMode(false)
 					for range 2 {
 						steps = append(steps, tmFrame(c))
@@ -680,4 +711,27 @@ func TestProbeTLSMidSwitchTrickle(t *testing.T) {
 			})
 		}
 	}
+}
+
+// tmFrameMixed is tmFrame with the read made by one of the body readers,
+// chosen at random (they may be mixed: ReadResponseBodyChunkInto's doc).
+func tmFrameMixed(c *Client, r *rand.Rand) mstep {
+	_ = c.Poll()
+	if c.Status() != StatusBody {
+		return observe(c, false)
+	}
+	switch r.IntN(3) {
+	case 0:
+		return observe(c, true)
+	case 1:
+		p := make([]byte, 1+r.IntN(5000))
+		n, _ := c.ReadResponseBodyChunkInto(p)
+		st := observe(c, false)
+		st.Poll, st.Piece = StatusBody, string(p[:n])
+		return st
+	}
+	b, _ := c.AppendResponseBodyChunk(nil)
+	st := observe(c, false)
+	st.Poll, st.Piece = StatusBody, string(b)
+	return st
 }
