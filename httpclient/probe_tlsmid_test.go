@@ -443,15 +443,23 @@ func tmPlain(t *testing.T) int {
 }
 
 // tmStall accepts one TCP connection and never answers (a handshake that
-// does not progress); the conn is closed when the test ends.
-func tmStall(t *testing.T) int {
+// does not progress) — or, with partial, reads the ClientHello and sends
+// the first bytes of a handshake record; the conn is closed when the test
+// ends.
+func tmStall(t *testing.T, partial ...bool) int {
 	ln := listenLoopback(t)
 	got := make(chan net.Conn, 1)
 	go func() {
 		raw, err := ln.Accept()
-		if err == nil {
-			got <- raw
+		if err != nil {
+			return
 		}
+		if len(partial) > 0 {
+			buf := make([]byte, 4096)
+			_, _ = raw.Read(buf)
+			_, _ = raw.Write([]byte("\x16\x03\x03\x00\x50\x02\x00\x00"))
+		}
+		got <- raw
 	}()
 	t.Cleanup(func() {
 		select {
@@ -511,6 +519,27 @@ func tmStages() []tmStage {
 				}
 			}
 		}},
+		{"mid-handshake-record", func(t *testing.T, e *tmEnv, c *Client) func() {
+			require.NoError(t, c.ConnectToHost("localhost", tmStall(t, true), TLSClient(e.roots, "")))
+			b := c.IsBlockingModeEnabled()
+			c.SetBlockingMode(false)
+			for range 5 {
+				t0 := time.Now()
+				_ = c.Poll()
+				require.Less(t, time.Since(t0), time.Second, "a non-blocking Poll in CONNECTING waited")
+				time.Sleep(2 * time.Millisecond)
+			}
+			c.SetBlockingMode(b)
+			require.Contains(t, []Status{StatusResolving, StatusConnecting}, c.Status())
+			return func() {
+				for c.Status() == StatusResolving || c.Status() == StatusConnecting {
+					_ = c.Poll()
+					if !c.IsBlockingModeEnabled() {
+						time.Sleep(time.Millisecond)
+					}
+				}
+			}
+		}},
 		{"requesting-no-reply", func(t *testing.T, e *tmEnv, c *Client) func() {
 			e.open(t, c)
 			return func() { _ = c.Poll() }
@@ -554,6 +583,18 @@ func tmAgain(t *testing.T, e *tmEnv, c *Client) {
 // server and to a plain one: each gives its own response.
 func TestProbeTLSMidCloseReconnect(t *testing.T) {
 	e := newTMEnv(t)
+	fds := tmFDs(t)
+	defer func() {
+		// Every conn of the subtests is closed by now (their cleanups ran).
+		ok := false
+		for range 100 {
+			if ok = tmFDs(t) <= fds; ok {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		assert.True(t, ok, "fds before %d, after %d", fds, tmFDs(t))
+	}()
 	for _, st := range tmStages() {
 		for _, m := range modes {
 			t.Run(st.name+"/"+m.name, func(t *testing.T) {
@@ -576,6 +617,17 @@ func TestProbeTLSMidCloseReconnect(t *testing.T) {
 // client works again (TLS and plain).
 func TestProbeTLSMidAbort(t *testing.T) {
 	e := newTMEnv(t)
+	fds := tmFDs(t)
+	defer func() {
+		ok := false
+		for range 100 {
+			if ok = tmFDs(t) <= fds; ok {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		assert.True(t, ok, "fds before %d, after %d", fds, tmFDs(t))
+	}()
 	for _, st := range tmStages() {
 		for _, m := range modes {
 			t.Run(st.name+"/"+m.name, func(t *testing.T) {
@@ -734,4 +786,55 @@ func tmFrameMixed(c *Client, r *rand.Rand) mstep {
 	st := observe(c, false)
 	st.Poll, st.Piece = StatusBody, string(b)
 	return st
+}
+
+// tmFDs counts this process's open file descriptors.
+func tmFDs(t *testing.T) int {
+	d, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(d)
+}
+
+// TestTLSMidcallModel is TestAudit6TLSGodotModel with API calls between
+// the frames (midcall, as TestMidcallModel for plain TCP): set_read_chunk_size,
+// refused request()s, consuming header getters, read outside BODY,
+// set_connection(get_connection()), close(), and frames run in blocking mode
+// when the TLS model says none of their calls would wait (§1.3, §1.7.2–3,
+// §1.10, §1.11.3, §1.13.1, §1.15). GDHTTP_MIDCALL_N raises the count.
+func TestTLSMidcallModel(t *testing.T) {
+	runTLSMidcall(t, false, 21, midcallRuns(15))
+}
+
+// TestTLSMidcallModelBlocking is the same from blocking mode (each
+// response all there before its frames).
+func TestTLSMidcallModelBlocking(t *testing.T) {
+	runTLSMidcall(t, true, 22, midcallRuns(10))
+}
+
+func runTLSMidcall(t *testing.T, blocking bool, seed uint64, n int) {
+	seed, _ = modelRuns(seed, 0)
+	r := rand.New(rand.NewPCG(seed, 1))
+	ca := ts.NewCA(t)
+	cfg := &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, "localhost")}, SessionTicketsDisabled: true,
+		DynamicRecordSizingDisabled: true, MinVersion: tls.VersionTLS13}
+	ln := listenLoopback(t)
+	for i := range n {
+		mc := genModelCase(r)
+		for blocking && ambiguousFirst(mc) {
+			mc = genModelCase(r)
+		}
+		mc.finFirst, mc.mid = false, true
+		notify := r.IntN(2) == 0
+		if blocking {
+			mc.fin = true
+			for j := range mc.cuts {
+				mc.cuts[j] = nil
+			}
+		}
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			runTLSModelCase(t, ln, cfg, ca.Pool(), mc, notify, uint64(i), blocking)
+		})
+	}
 }
