@@ -838,3 +838,46 @@ func runTLSMidcall(t *testing.T, blocking bool, seed uint64, n int) {
 		})
 	}
 }
+
+// TestProbeTLSBlockingPollInBody: in blocking mode a poll() in BODY (and in
+// CONNECTED) does not wait for the body's bytes: Godot's poll there is
+// StreamPeerTCP::poll and StreamPeerMbedTLS::poll (mbedtls_ssl_read of 0
+// bytes over a non-blocking BIO), whatever the mode; only reads wait
+// (§1.15.1; COMPAT H1 lists the waiting Polls: RESOLVING, CONNECTING,
+// REQUESTING). At each cut of the records, mid-record included.
+func TestProbeTLSBlockingPollInBody(t *testing.T) {
+	e := newTMEnv(t)
+	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+	body := "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+	for _, k := range []int{len(cl) + 22, len(cl) + 22 + 3, len(cl) + 22 + 10 + 22, len(cl) + 22 + 10 + 22 + 7} {
+		t.Run(fmt.Sprint(k), func(t *testing.T) {
+			c, _ := newClient(t, false)
+			s := e.open(t, c)
+			stream := s.records(t, []string{cl, body[:10], body[10:]}, false)
+			_, err := s.raw.Write(stream[:k])
+			require.NoError(t, err)
+			waitAcked(t, s.raw)
+			var got []byte
+			for range 3 {
+				got = append(got, tmFrame(c).Piece...)
+			}
+			require.Equal(t, StatusBody, c.Status())
+			c.SetBlockingMode(true)
+			watchdog := time.AfterFunc(2*time.Second, c.Abort)
+			defer watchdog.Stop()
+			t0 := time.Now()
+			_ = c.Poll()
+			assert.Less(t, time.Since(t0), time.Second, "a blocking poll() in BODY waited")
+			assert.Equal(t, StatusBody, c.Status())
+			_, err = s.raw.Write(stream[k:])
+			require.NoError(t, err)
+			got = append(got, c.ReadResponseBodyChunk()...)
+			assert.Equal(t, body, string(got))
+			assert.Equal(t, StatusConnected, c.Status())
+			t0 = time.Now()
+			_ = c.Poll()
+			assert.Less(t, time.Since(t0), time.Second, "a blocking poll() in CONNECTED waited")
+			assert.Equal(t, StatusConnected, c.Status())
+		})
+	}
+}
