@@ -881,3 +881,94 @@ func TestProbeTLSBlockingPollInBody(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeTLSMidAbortMore: Abort() while the owner is blocked in a TLS
+// request write the server does not read (a large body), and in the other
+// body readers mid-record (ReadResponseBodyChunkInto, AppendResponseBodyChunk,
+// WriteResponseBodyChunkTo): the call returns promptly, CONNECTION_ERROR,
+// ErrAborted (Client.Abort's contract, COMPAT H1); then Close, and the
+// client works again.
+func TestProbeTLSMidAbortMore(t *testing.T) {
+	e := newTMEnv(t)
+	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+	body := "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+	midRecord := func(t *testing.T, c *Client) {
+		s := e.open(t, c)
+		stream := s.records(t, []string{cl, body[:10], body[10:]}, false)
+		_, err := s.raw.Write(stream[:len(cl)+22+10+22+7])
+		require.NoError(t, err)
+		waitAcked(t, s.raw)
+		for range 3 {
+			_ = tmFrame(c)
+		}
+		require.Equal(t, StatusBody, c.Status())
+	}
+	tests := []struct {
+		name string
+		at   func(t *testing.T, c *Client)
+		call func(c *Client)
+	}{
+		{"upload", func(t *testing.T, c *Client) {
+			ch := make(chan *net.TCPConn, 1)
+			go func() {
+				raw, err := e.ln.AcceptTCP()
+				if err != nil {
+					ch <- nil
+					return
+				}
+				tc := tls.Server(raw, e.cfg)
+				_ = tc.Handshake()
+				ch <- raw // then reads nothing
+			}()
+			require.NoError(t, connect(t, c, "localhost", e.ln.Addr().(*net.TCPAddr).Port, TLSClient(e.roots, "")))
+			raw := <-ch
+			require.NotNil(t, raw)
+			t.Cleanup(func() { _ = raw.Close() })
+			require.NoError(t, c.Request(MethodPost, "/", nil, strings.Repeat("x", 32<<20)))
+		}, func(c *Client) {
+			for c.Status() == StatusRequesting {
+				_ = c.Poll()
+			}
+		}},
+		{"into", midRecord, func(c *Client) {
+			p := make([]byte, 100)
+			for c.Status() == StatusBody {
+				_, _ = c.ReadResponseBodyChunkInto(p)
+			}
+		}},
+		{"append", midRecord, func(c *Client) {
+			for c.Status() == StatusBody {
+				_, _ = c.AppendResponseBodyChunk(nil)
+			}
+		}},
+		{"to-file", midRecord, func(c *Client) {
+			f, err := os.CreateTemp(t.TempDir(), "body")
+			if err != nil {
+				return
+			}
+			defer f.Close()
+			for c.Status() == StatusBody {
+				_, _, _ = c.WriteResponseBodyChunkTo(f)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := newClient(t, false)
+			tt.at(t, c)
+			c.SetBlockingMode(true)
+			done := make(chan struct{})
+			go func() { defer close(done); tt.call(c) }()
+			time.Sleep(30 * time.Millisecond)
+			c.Abort()
+			select {
+			case <-done:
+			case <-time.After(3 * time.Second):
+				t.Fatalf("the call did not return after Abort (status %v)", c.Status())
+			}
+			assert.Equal(t, StatusConnectionError, c.Status())
+			assert.ErrorIs(t, c.LastError(), ErrAborted)
+			tmAgain(t, e, c)
+		})
+	}
+}
