@@ -972,3 +972,95 @@ func TestProbeTLSMidAbortMore(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeTLSCutFrames: the records of a response cut at every byte k;
+// once stream[:k] is in the client's socket, two non-blocking frames
+// (poll(), then read_response_body_chunk() in BODY) must show what Godot's
+// show: mbedTLS decrypts only whole records (mbedtls_ssl_fetch_input waits
+// for the rest of one: WANT_READ), poll() in REQUESTING reads the head a
+// byte at a time from them (`Error err = _get_http_data(&byte, 1, rec);`),
+// and the read takes every whole record's plaintext up to the body left
+// (StreamPeerMbedTLS::get_partial_data loops mbedtls_ssl_read until the
+// count or WANT_READ); the second frame finds nothing new (§1.6.4, §1.10.3,
+// §1.15.3). Then blocking mode is switched on and the rest is read: the
+// body must be whole.
+func TestProbeTLSCutFrames(t *testing.T) {
+	e := newTMEnv(t)
+	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\nX-A: b\r\n\r\n"
+	body := "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+	const uc = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+	cases := []struct {
+		name   string
+		pieces []string
+		head   int // bytes of the head
+		notify bool
+	}{
+		{"cl-split", []string{cl[:10], cl[10:] + body[:3], body[3:17], body[17:18], body[18:]}, len(cl), false},
+		{"until-close", []string{uc[:20], uc[20:], body[:7], body[7:30], body[30:]}, len(uc), true},
+	}
+	stride := 3
+	if v, err := strconv.Atoi(os.Getenv("GDHTTP_TLSMID_STRIDE")); err == nil && v > 0 {
+		stride = v
+	}
+	for _, tc := range cases {
+		plain := strings.Join(tc.pieces, "")
+		for k := 1; k < 400; k += stride {
+			var n int
+			ok := t.Run(fmt.Sprintf("%s/%d", tc.name, k), func(t *testing.T) {
+				c, _ := newClient(t, false)
+				s := e.open(t, c)
+				stream := s.records(t, tc.pieces, tc.notify)
+				n = len(stream)
+				if k >= len(stream) {
+					return
+				}
+				// The plaintext of the whole records in stream[:k].
+				whole, off := 0, 0
+				for i := range tc.pieces {
+					end := off + 5 + int(stream[off+3])<<8 + int(stream[off+4])
+					if end > k {
+						break
+					}
+					whole += len(tc.pieces[i])
+					off = end
+				}
+				_, err := s.raw.Write(stream[:k])
+				require.NoError(t, err)
+				waitAcked(t, s.raw)
+				f1, f2 := tmFrame(c), tmFrame(c)
+				wantSt, wantPiece := StatusRequesting, ""
+				if whole >= tc.head {
+					wantSt, wantPiece = StatusBody, plain[tc.head:whole]
+				}
+				wantAfter := wantSt
+				if wantSt == StatusBody && len(wantPiece) == len(body) && !tc.notify {
+					wantAfter = StatusConnected
+				}
+				assert.Equal(t, []string{wantSt.String(), wantPiece, wantAfter.String()},
+					[]string{f1.Poll.String(), f1.Piece, f1.After.String()}, "frame 1, %d bytes of whole records", whole)
+				if wantSt == StatusBody && wantAfter == StatusBody {
+					assert.Equal(t, "", f2.Piece, "frame 2")
+				}
+				got := f1.Piece + f2.Piece
+				c.SetBlockingMode(true)
+				_, err = s.raw.Write(stream[k:])
+				require.NoError(t, err)
+				if tc.notify {
+					require.NoError(t, s.raw.CloseWrite())
+				}
+				watchdog := time.AfterFunc(driveTimeout, c.Abort)
+				defer watchdog.Stop()
+				for range 100 {
+					if s := c.Status(); s != StatusBody && s != StatusRequesting {
+						break
+					}
+					got += tmFrame(c).Piece
+				}
+				assert.Equal(t, body, got)
+			})
+			if !ok || (n > 0 && k+stride >= n) {
+				break
+			}
+		}
+	}
+}
