@@ -1064,3 +1064,50 @@ func TestProbeTLSCutFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeTLSHandshakeModeSwitch: non-blocking polls in CONNECTING while
+// the TLS handshake runs return at once (§1.15.1: the handshake proceeds
+// step-wise via poll()); blocking mode switched on between them makes the
+// next Poll wait until the status changes (COMPAT H1), here CONNECTED, with
+// the statuses Godot shows (CONNECTING … CONNECTED), and the exchange then
+// goes on in either mode.
+func TestProbeTLSHandshakeModeSwitch(t *testing.T) {
+	e := newTMEnv(t)
+	for n := range 4 {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			ch := make(chan *tmServer, 1)
+			go func() {
+				raw, err := e.ln.AcceptTCP()
+				if err != nil {
+					ch <- nil
+					return
+				}
+				time.Sleep(20 * time.Millisecond) // the handshake starts late
+				cc := &tmCapConn{Conn: raw}
+				tc := tls.Server(cc, e.cfg)
+				if tc.Handshake() != nil {
+					_ = raw.Close()
+					ch <- nil
+					return
+				}
+				ch <- &tmServer{raw: raw, cc: cc, tc: tc}
+			}()
+			c, tr := newClient(t, false)
+			require.NoError(t, c.ConnectToHost("localhost", e.ln.Addr().(*net.TCPAddr).Port, TLSClient(e.roots, "")))
+			for range n {
+				t0 := time.Now()
+				_ = c.Poll()
+				assert.Less(t, time.Since(t0), 10*time.Millisecond, "a non-blocking Poll waited")
+			}
+			c.SetBlockingMode(true)
+			for c.Status() == StatusResolving || c.Status() == StatusConnecting {
+				require.NoError(t, c.Poll())
+			}
+			assert.Equal(t, StatusConnected, c.Status())
+			assert.Equal(t, StatusConnected, (*tr)[len(*tr)-1])
+			s := <-ch
+			require.NotNil(t, s)
+			t.Cleanup(func() { _ = s.raw.Close() })
+		})
+	}
+}
