@@ -247,7 +247,7 @@ func tmArrived(t *testing.T, e *tmEnv) {
 		{"chunked-RST", []string{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "5\r\nhello", "\r\n0\r\n\r\n"}, tmRST},
 	}
 	for _, tc := range append(tmCases(), rst...) {
-		for seed := range uint64(6) {
+		for seed := range tmSeeds(2) {
 			t.Run(fmt.Sprintf("%s/%d", tc.name, seed), func(t *testing.T) {
 				run := func(modeOf func(r *rand.Rand) bool) []mstep {
 					r := rand.New(rand.NewPCG(seed, 9))
@@ -314,6 +314,9 @@ func TestProbeTLSMidSwitchCut(t *testing.T) {
 	e := newTMEnv(t)
 	sizes := []int{256, 300, 65536}
 	for _, tc := range tmCases() {
+		if testing.Short() && strings.Contains(tc.name, "big") {
+			continue
+		}
 		var want tmOutcome
 		var k0 int
 		{
@@ -332,7 +335,7 @@ func TestProbeTLSMidSwitchCut(t *testing.T) {
 			c.Close()
 			k0 = len(stream)
 		}
-		stride := 5 // GDHTTP_TLSMID_STRIDE=1: every byte
+		stride := 17 // GDHTTP_TLSMID_STRIDE=1: every byte
 		if v, err := strconv.Atoi(os.Getenv("GDHTTP_TLSMID_STRIDE")); err == nil && v > 0 {
 			stride = v
 		} else if strings.Contains(tc.name, "big") {
@@ -683,12 +686,11 @@ func TestProbeTLSMidSwitchTrickle(t *testing.T) {
 
 func tmTrickle(t *testing.T, e *tmEnv) {
 	sizes := []int{256, 300, 4096}
-	seeds := uint64(2)
-	if v, err := strconv.Atoi(os.Getenv("GDHTTP_TLSMID_N")); err == nil && v > 0 {
-		seeds = uint64(v)
-	}
 	for _, tc := range tmCases() {
-		for seed := range seeds {
+		if testing.Short() && strings.Contains(tc.name, "big") {
+			continue
+		}
+		for seed := range tmSeeds(1) {
 			t.Run(fmt.Sprintf("%s/%d", tc.name, seed), func(t *testing.T) {
 				var want tmOutcome
 				{
@@ -998,7 +1000,7 @@ func TestProbeTLSCutFrames(t *testing.T) {
 		{"cl-split", []string{cl[:10], cl[10:] + body[:3], body[3:17], body[17:18], body[18:]}, len(cl), false},
 		{"until-close", []string{uc[:20], uc[20:], body[:7], body[7:30], body[30:]}, len(uc), true},
 	}
-	stride := 3
+	stride := 7
 	if v, err := strconv.Atoi(os.Getenv("GDHTTP_TLSMID_STRIDE")); err == nil && v > 0 {
 		stride = v
 	}
@@ -1110,4 +1112,13 @@ func TestProbeTLSHandshakeModeSwitch(t *testing.T) {
 			t.Cleanup(func() { _ = s.raw.Close() })
 		})
 	}
+}
+
+// tmSeeds is how many random runs a tlsmid probe makes per case: n, or
+// GDHTTP_TLSMID_N.
+func tmSeeds(n uint64) uint64 {
+	if v, err := strconv.Atoi(os.Getenv("GDHTTP_TLSMID_N")); err == nil && v > 0 {
+		return uint64(v)
+	}
+	return n
 }
