@@ -306,10 +306,10 @@ func tmOutcomeOf(steps []mstep) tmOutcome {
 // §1.15.3, §1.15.4: mbedTLS keeps a partial record across calls — its
 // in_left/in_hdr — and blocking only changes how long a read waits); a
 // blocking read of a fixed-length body returns min(read_chunk_size, left)
-// bytes (HTTPClientTCP::read_response_body_chunk: `int64_t size =
-// MIN(body_left, read_chunk_size); ... err = _get_http_data(ret.ptrw(),
-// size, rec);` and _get_http_data loops `while (total < p_bytes)` in
-// blocking mode).
+// bytes (HTTPClientTCP::read_response_body_chunk: `int to_read =
+// !read_until_eof ? MIN(body_left, read_chunk_size) : read_chunk_size;`,
+// then `while (to_read > 0)` over _get_http_data, which in blocking mode
+// loops `while (left > 0)` over connection->get_partial_data).
 func TestProbeTLSMidSwitchCut(t *testing.T) {
 	e := newTMEnv(t)
 	sizes := []int{256, 300, 65536}
