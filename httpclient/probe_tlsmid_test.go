@@ -383,6 +383,12 @@ func TestProbeTLSMidSwitchCut(t *testing.T) {
 					if blocking && fixed {
 						assert.Equal(t, min(size, left), len(st.Piece), "a blocking fixed-length read (frame %d)", len(steps))
 					}
+					if blocking && st.Poll == StatusBody && c.IsResponseChunked() {
+						// One whole chunk's data per read, or nothing (the
+						// read that meets the last chunk's size line).
+						assert.Contains(t, []string{"", "hello", "0123456789", "abc", strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyz", 84)[:3000]},
+							st.Piece, "a blocking chunked read (frame %d)", len(steps))
+					}
 					if s := c.Status(); s != StatusBody && s != StatusRequesting {
 						if tail++; tail == 3 {
 							break
