@@ -578,9 +578,15 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 	defer func() { _ = raw.Close() }()
 	g := &godotModel{status: StatusConnected, readChunk: mc.readChunk, code: 0, bodyLen: -1, blocking: blocking, tls: &tlsModel{}}
 	var got, want []mstep
+	var gotMid, wantMid []string
+	midR := rand.New(rand.NewPCG(seed, 3))
 	frame := func(mustPoll bool) {
 		kind := idle.IntN(6)
 		poll, read := kind != 5 || mustPoll, kind != 4
+		if mc.mid {
+			gm, wm := midcall(c, g, midR, poll, read)
+			gotMid, wantMid = append(gotMid, gm...), append(wantMid, wm...)
+		}
 		if poll {
 			_ = c.Poll()
 			if mustPoll && c.wpending {
@@ -634,6 +640,9 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 			}
 		}
 		frame(true) // writes the request
+		if mc.mid && c.Status() == StatusDisconnected && g.status == StatusDisconnected {
+			break // close() between frames (midcall)
+		}
 		if retired {
 			// The port closed the connection after an ambiguous response
 			// (COMPAT H5): nothing reaches the server.
@@ -667,8 +676,9 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 			frame(false)
 		}
 	}
-	assert.Equal(t, want, got, "responses %q to %v cut at %v, FIN %v (close_notify %v), read_chunk_size %d",
-		mc.resps, mc.methods, mc.cuts, mc.fin, notify, mc.readChunk)
+	assert.Equal(t, want, got, "responses %q to %v cut at %v, FIN %v (close_notify %v), read_chunk_size %d, calls between frames %q",
+		mc.resps, mc.methods, mc.cuts, mc.fin, notify, mc.readChunk, wantMid)
+	assert.Equal(t, wantMid, gotMid, "calls between frames; responses %q", mc.resps)
 }
 
 // TestTLSChunkedIntoDrains: in non-blocking mode, ReadResponseBodyChunkInto

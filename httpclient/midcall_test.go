@@ -132,11 +132,15 @@ func midcall(c *Client, g *godotModel, r *rand.Rand, poll, read bool) (got, want
 // mode and reports whether no call of it would wait for bytes that have
 // not arrived.
 func frameIsSafeBlocking(g *godotModel, poll, read bool) (safe bool) {
-	if g.tls != nil {
-		return false
-	}
 	m := *g
 	m.q, m.head, m.chunk, m.headers = slices.Clone(g.q), slices.Clone(g.head), slices.Clone(g.chunk), slices.Clone(g.headers)
+	if g.tls != nil {
+		// The TLS model (runTLSModelCase with mid): its socket and held
+		// record, copied; its blocking recv panics where it would wait.
+		tm := *g.tls
+		tm.kernel, tm.held = slices.Clone(g.tls.kernel), slices.Clone(g.tls.held)
+		m.tls = &tm
+	}
 	m.blocking = true
 	defer func() {
 		if recover() != nil {
