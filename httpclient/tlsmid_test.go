@@ -19,13 +19,24 @@ import (
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
-// tlsmid audit: SetBlockingMode / SetReadChunkSize / Close / Abort between
-// frames (and concurrently) under TLS. Godot: set_blocking_mode only sets
-// the flag (http_client_tcp.cpp: `void HTTPClientTCP::set_blocking_mode(bool
-// p_enable) { blocking = p_enable; }`), read by the next _get_http_data
-// (§1.15.1); mbedTLS keeps its record state (in_hdr, in_left, in_offt)
-// across calls whatever the mode. So with every byte arrived, the frames of
-// an exchange are the same whatever mode each frame runs in.
+// SetBlockingMode / SetReadChunkSize / Close / Abort between frames (and
+// concurrently) under TLS. Godot's set_blocking_mode only sets the flag,
+// read by the next read of the head or body (§1.15.1), and mbedTLS keeps its
+// record state across calls whatever the mode. So with every byte arrived,
+// the frames of an exchange are the same whatever mode each frame runs in.
+//
+// The sweeps over cut points and trickled records (TestTLSMidSwitchArrived,
+// TestTLSMidSwitchCut, TestTLSMidSwitchTrickle, TestTLSMidCutFrames) take
+// about 30 s: they run with GDHTTP_TLSMID=1 (GDHTTP_TLSMID_STRIDE,
+// GDHTTP_TLSMID_N widen them). The rest runs in every go test.
+
+// tlsmidSweep skips a sweep unless GDHTTP_TLSMID=1.
+func tlsmidSweep(t *testing.T) {
+	t.Helper()
+	if os.Getenv("GDHTTP_TLSMID") != "1" {
+		t.Skip("a long TLS sweep: GDHTTP_TLSMID=1 runs it")
+	}
+}
 
 // tmCapConn is the server's transport: after the handshake its writes are
 // captured (the record bytes), so that the test writes them to the raw
@@ -226,13 +237,14 @@ func tmRun(c *Client, setup func(i int)) []mstep {
 	return out
 }
 
-// TestProbeTLSMidSwitchArrived: every byte of the response (and its end)
+// TestTLSMidSwitchArrived: every byte of the response (and its end)
 // in the client's socket, then frames each run in a random mode with a
 // random read_chunk_size set before it; the frames must be those of the
 // same schedule of chunk sizes run non-blocking throughout (§1.15.1,
 // §1.15.3, §1.15.4: blocking only changes how long a read waits, and with
 // everything arrived no read waits).
-func TestProbeTLSMidSwitchArrived(t *testing.T) {
+func TestTLSMidSwitchArrived(t *testing.T) {
+	tlsmidSweep(t)
 	for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
 		t.Run(tls.VersionName(v), func(t *testing.T) { tmArrived(t, newTMEnv(t, v)) })
 	}
@@ -297,7 +309,7 @@ func tmOutcomeOf(steps []mstep) tmOutcome {
 	return o
 }
 
-// TestProbeTLSMidSwitchCut: the response's records cut at every byte k:
+// TestTLSMidSwitchCut: the response's records cut at every byte k:
 // stream[:k] arrives, two non-blocking frames run (they must not wait),
 // then blocking mode is switched on and the rest (and the end) arrives a
 // moment later while a blocking frame waits; then frames in random modes
@@ -306,11 +318,10 @@ func tmOutcomeOf(steps []mstep) tmOutcome {
 // §1.15.3, §1.15.4: mbedTLS keeps a partial record across calls — its
 // in_left/in_hdr — and blocking only changes how long a read waits); a
 // blocking read of a fixed-length body returns min(read_chunk_size, left)
-// bytes (HTTPClientTCP::read_response_body_chunk: `int to_read =
-// !read_until_eof ? MIN(body_left, read_chunk_size) : read_chunk_size;`,
-// then `while (to_read > 0)` over _get_http_data, which in blocking mode
-// loops `while (left > 0)` over connection->get_partial_data).
-func TestProbeTLSMidSwitchCut(t *testing.T) {
+// bytes (HTTPClientTCP::read_response_body_chunk reads the smaller of the
+// two, and _get_http_data in blocking mode loops until it has them all).
+func TestTLSMidSwitchCut(t *testing.T) {
+	tlsmidSweep(t)
 	e := newTMEnv(t)
 	sizes := []int{256, 300, 65536}
 	for _, tc := range tmCases() {
@@ -586,11 +597,11 @@ func tmAgain(t *testing.T, e *tmEnv, c *Client) {
 	c.Close()
 }
 
-// TestProbeTLSMidCloseReconnect: Close() at each stage of a TLS exchange
+// TestTLSMidCloseReconnect: Close() at each stage of a TLS exchange
 // (§1.12: close() drops the connection and the response, whatever the
 // status), in both modes, then the same client connects again to a TLS
 // server and to a plain one: each gives its own response.
-func TestProbeTLSMidCloseReconnect(t *testing.T) {
+func TestTLSMidCloseReconnect(t *testing.T) {
 	e := newTMEnv(t)
 	fds := tmFDs(t)
 	defer func() {
@@ -618,13 +629,13 @@ func TestProbeTLSMidCloseReconnect(t *testing.T) {
 	}
 }
 
-// TestProbeTLSMidAbort: Abort() from another goroutine while the owner is
+// TestTLSMidAbort: Abort() from another goroutine while the owner is
 // in a call at each stage (blocked in blocking mode, spinning frames in
 // non-blocking mode): the call returns promptly with CANT_CONNECT (before
 // CONNECTED) or CONNECTION_ERROR and ErrAborted as the cause (Client.Abort's
 // contract; COMPAT H1 — Godot has no cancellation), and after Close the
 // client works again (TLS and plain).
-func TestProbeTLSMidAbort(t *testing.T) {
+func TestTLSMidAbort(t *testing.T) {
 	e := newTMEnv(t)
 	fds := tmFDs(t)
 	defer func() {
@@ -677,14 +688,15 @@ func TestProbeTLSMidAbort(t *testing.T) {
 	}
 }
 
-// TestProbeTLSMidSwitchTrickle: the response's records arrive a few bytes
+// TestTLSMidSwitchTrickle: the response's records arrive a few bytes
 // at a time (every record cut many times) while the owner runs frames in
 // random modes with random read_chunk_size; a blocking frame waits for
 // what the trickle brings. The body, final status and code must be those
 // of the exchange read with everything arrived (§1.15.1: crypto/tls keeps
 // a partial record across the temporary errors of non-blocking reads and
 // across blocking reads in between).
-func TestProbeTLSMidSwitchTrickle(t *testing.T) {
+func TestTLSMidSwitchTrickle(t *testing.T) {
+	tlsmidSweep(t)
 	for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
 		t.Run(tls.VersionName(v), func(t *testing.T) { tmTrickle(t, newTMEnv(t, v)) })
 	}
@@ -847,13 +859,13 @@ func runTLSMidcall(t *testing.T, blocking bool, seed uint64, n int) {
 	}
 }
 
-// TestProbeTLSBlockingPollInBody: in blocking mode a poll() in BODY (and in
+// TestTLSMidBlockingPollInBody: in blocking mode a poll() in BODY (and in
 // CONNECTED) does not wait for the body's bytes: Godot's poll there is
 // StreamPeerTCP::poll and StreamPeerMbedTLS::poll (mbedtls_ssl_read of 0
 // bytes over a non-blocking BIO), whatever the mode; only reads wait
 // (§1.15.1; COMPAT H1 lists the waiting Polls: RESOLVING, CONNECTING,
 // REQUESTING). At each cut of the records, mid-record included.
-func TestProbeTLSBlockingPollInBody(t *testing.T) {
+func TestTLSMidBlockingPollInBody(t *testing.T) {
 	e := newTMEnv(t)
 	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
 	body := "0123456789abcdefghijklmnopqrstuvwxyzABCD"
@@ -890,13 +902,13 @@ func TestProbeTLSBlockingPollInBody(t *testing.T) {
 	}
 }
 
-// TestProbeTLSMidAbortMore: Abort() while the owner is blocked in a TLS
+// TestTLSMidAbortMore: Abort() while the owner is blocked in a TLS
 // request write the server does not read (a large body), and in the other
 // body readers mid-record (ReadResponseBodyChunkInto, AppendResponseBodyChunk,
 // WriteResponseBodyChunkTo): the call returns promptly, CONNECTION_ERROR,
 // ErrAborted (Client.Abort's contract, COMPAT H1); then Close, and the
 // client works again.
-func TestProbeTLSMidAbortMore(t *testing.T) {
+func TestTLSMidAbortMore(t *testing.T) {
 	e := newTMEnv(t)
 	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
 	body := "0123456789abcdefghijklmnopqrstuvwxyzABCD"
@@ -981,7 +993,7 @@ func TestProbeTLSMidAbortMore(t *testing.T) {
 	}
 }
 
-// TestProbeTLSCutFrames: the records of a response cut at every byte k;
+// TestTLSMidCutFrames: the records of a response cut at every byte k;
 // once stream[:k] is in the client's socket, two non-blocking frames
 // (poll(), then read_response_body_chunk() in BODY) must show what Godot's
 // show: mbedTLS decrypts only whole records (mbedtls_ssl_fetch_input waits
@@ -992,7 +1004,8 @@ func TestProbeTLSMidAbortMore(t *testing.T) {
 // count or WANT_READ); the second frame finds nothing new (§1.6.4, §1.10.3,
 // §1.15.3). Then blocking mode is switched on and the rest is read: the
 // body must be whole.
-func TestProbeTLSCutFrames(t *testing.T) {
+func TestTLSMidCutFrames(t *testing.T) {
+	tlsmidSweep(t)
 	e := newTMEnv(t)
 	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\nX-A: b\r\n\r\n"
 	body := "0123456789abcdefghijklmnopqrstuvwxyzABCD"
@@ -1073,13 +1086,13 @@ func TestProbeTLSCutFrames(t *testing.T) {
 	}
 }
 
-// TestProbeTLSHandshakeModeSwitch: non-blocking polls in CONNECTING while
+// TestTLSMidHandshakeModeSwitch: non-blocking polls in CONNECTING while
 // the TLS handshake runs return at once (§1.15.1: the handshake proceeds
 // step-wise via poll()); blocking mode switched on between them makes the
 // next Poll wait until the status changes (COMPAT H1), here CONNECTED, with
 // the statuses Godot shows (CONNECTING … CONNECTED), and the exchange then
 // goes on in either mode.
-func TestProbeTLSHandshakeModeSwitch(t *testing.T) {
+func TestTLSMidHandshakeModeSwitch(t *testing.T) {
 	e := newTMEnv(t)
 	for n := range 4 {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
@@ -1120,7 +1133,7 @@ func TestProbeTLSHandshakeModeSwitch(t *testing.T) {
 	}
 }
 
-// tmSeeds is how many random runs a tlsmid probe makes per case: n, or
+// tmSeeds is how many random runs a tlsmid sweep makes per case: n, or
 // GDHTTP_TLSMID_N.
 func tmSeeds(n uint64) uint64 {
 	if v, err := strconv.Atoi(os.Getenv("GDHTTP_TLSMID_N")); err == nil && v > 0 {
