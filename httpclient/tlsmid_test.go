@@ -592,6 +592,9 @@ func tmAgain(t *testing.T, e *tmEnv, c *Client) {
 	require.NoError(t, c.ConnectToHost("127.0.0.1", tmPlain(t), nil))
 	require.NoError(t, pollWhile(t, c, StatusResolving, StatusConnecting))
 	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+	// The plain server answers when it gets to it: wait for the head, so
+	// that the frames below do not outrun it (tmRun does not wait).
+	require.NoError(t, pollWhile(t, c, StatusRequesting))
 	o = tmOutcomeOf(tmRun(c, func(int) {}))
 	assert.Equal(t, "plain", o.Body, "plain after Close")
 	c.Close()
