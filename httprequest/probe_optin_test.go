@@ -63,10 +63,18 @@ func TestProbeOptinKeepAliveStatusAfterCompletion(t *testing.T) {
 // TestProbeOptinKeepAliveRetriesAfterPartialResponse: §2.7 / §2.6 — Godot
 // sends each request once: a response cut off inside its head (some of its
 // bytes, then the server's FIN) is STATUS_CONNECTION_ERROR in
-// HTTPClientTCP::poll (STATUS_REQUESTING: `case StreamPeerTCP::STATUS_NONE:
-// ... status = STATUS_CONNECTION_ERROR; return ERR_CONNECTION_ERROR;` once
-// the peer has gone, with the head unfinished), and _update_connection
-// then calls `_defer_done(RESULT_CONNECTION_ERROR, 0, ...)`. SetKeepAlive's
+// HTTPClientTCP::poll, STATUS_REQUESTING, which reads the head a byte at a
+// time:
+//
+//	Error err = _get_http_data(&byte, 1, rec);
+//	if (err != OK) {
+//		close();
+//		status = STATUS_CONNECTION_ERROR;
+//		return ERR_CONNECTION_ERROR;
+//	}
+//
+// and _update_connection's STATUS_CONNECTION_ERROR case is
+// `_defer_done(RESULT_CONNECTION_ERROR, 0, ...)` (§2.6, R4). SetKeepAlive's
 // doc allows one retry for "a request with an idempotent method ... that
 // fails on it before any response", as net/http does — and net/http retries
 // only a failure before the first response byte (transportReadFromServerError
