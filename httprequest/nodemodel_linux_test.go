@@ -968,7 +968,7 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 		}
 		gotFrames = append(gotFrames, nodeFrame{opts.status(n, len(got) > 0), n.DownloadedBytes(), n.BodySize(), len(got) > 0})
 		wantFrames = append(wantFrames, nodeFrame{g.c.Status(), g.downloaded, g.bodyLen, g.done && !g.canceled})
-		if msg := obs.frame(n); msg != "" {
+		if msg := obs.frame(n, g); msg != "" {
 			fail("frame %d: %s", len(gotFrames), msg)
 		}
 		if opts.drain && !(g.done && len(got) > 0) {
