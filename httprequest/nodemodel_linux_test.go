@@ -1066,7 +1066,7 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	if completed := g.done && !g.canceled; completed != (len(got) == 1) {
 		fail("completion: node %v, model %v", len(got) == 1, completed)
 	}
-	if g.canceled && !opts.inPlace {
+	if g.canceled && !opts.inPlace && !opts.keepPartial {
 		// COMPAT Q7: a download that did not succeed leaves no file, not
 		// even a temporary one (Godot's partial file stays in place).
 		if left, _ := os.ReadDir(filepath.Dir(file)); len(left) > 0 {
