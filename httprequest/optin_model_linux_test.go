@@ -43,6 +43,7 @@ type optinSet struct {
 	respFunc    bool // SetResponseFunc with a function that returns nil
 	keepPartial bool // SetKeepPartialDownload
 	fileWriter  bool // SetBodyWriter with an *os.File (spliced from the socket on Linux when it is the only destination and the body is not decoded)
+	appendFile  bool // SetAppendToDownloadFile (no response is a 206: every one overwrites as usual)
 	envProxy    bool // SetProxyFromEnvironment, HTTP_PROXY set to a dead port (loopback is never proxied; SetHTTPProxy wins)
 }
 
@@ -53,7 +54,7 @@ func (o optinSet) String() string {
 		name string
 	}{{o.drain, "drain_per_step"}, {o.keepAlive, "keep_alive"}, {o.brotli, "brotli"}, {o.inPlace, "download_in_place"},
 		{o.writer, "body_writer"}, {o.progress, "on_progress"}, {o.jar, "cookie_jar"},
-		{o.respFunc, "response_func"}, {o.fileWriter, "body_writer_file"}, {o.keepPartial, "keep_partial_download"}, {o.envProxy, "proxy_from_environment"}} {
+		{o.respFunc, "response_func"}, {o.fileWriter, "body_writer_file"}, {o.appendFile, "append_to_download_file"}, {o.keepPartial, "keep_partial_download"}, {o.envProxy, "proxy_from_environment"}} {
 		if f.on {
 			on = append(on, f.name)
 		}
@@ -89,16 +90,18 @@ func randomOptins(r *rand.Rand) optinSet {
 			o.keepPartial = true
 		case 9:
 			o.fileWriter = true
+		case 10:
+			o.appendFile = true
 		default:
 			o.envProxy = true
 		}
 	}
 	if r.IntN(3) > 0 {
-		set(r.IntN(11))
+		set(r.IntN(12))
 		return o
 	}
 	for range 2 + r.IntN(5) {
-		set(r.IntN(11))
+		set(r.IntN(12))
 	}
 	o.writer = o.writer && !o.fileWriter // one body writer
 	return o
@@ -163,6 +166,9 @@ func (o optinSet) apply(t testing.TB, n *HTTPRequest) *optinObs {
 	}
 	if o.keepPartial {
 		require.NoError(t, n.SetKeepPartialDownload(true))
+	}
+	if o.appendFile {
+		require.NoError(t, n.SetAppendToDownloadFile(true))
 	}
 	if o.envProxy {
 		require.NoError(t, n.SetProxyFromEnvironment(true))
