@@ -39,12 +39,18 @@ import (
 
 // optinSet is the opt-ins a run turns on.
 type optinSet struct {
-	drain, keepAlive, brotli, inPlace, writer, progress, jar bool
-	respFunc                                                 bool // SetResponseFunc with a function that returns nil
-	keepPartial                                              bool // SetKeepPartialDownload
-	fileWriter                                               bool // SetBodyWriter with an *os.File (spliced from the socket on Linux when it is the only destination and the body is not decoded)
-	appendFile                                               bool // SetAppendToDownloadFile (no response is a 206: every one overwrites as usual)
-	envProxy                                                 bool // SetProxyFromEnvironment, HTTP_PROXY set to a dead port (loopback is never proxied; SetHTTPProxy wins)
+	drain       bool // SetDrainPerStep
+	keepAlive   bool // SetKeepAlive
+	brotli      bool // SetAcceptBrotli
+	inPlace     bool // SetDownloadInPlace
+	writer      bool // SetBodyWriter with a bytes.Buffer
+	progress    bool // OnProgress
+	jar         bool // SetCookieJar (net/http/cookiejar)
+	respFunc    bool // SetResponseFunc with a function that returns nil
+	keepPartial bool // SetKeepPartialDownload
+	fileWriter  bool // SetBodyWriter with an *os.File (spliced from the socket on Linux when it is the only destination and the body is not decoded)
+	appendFile  bool // SetAppendToDownloadFile (no response is a 206: every one overwrites as usual)
+	envProxy    bool // SetProxyFromEnvironment, HTTP_PROXY set to a dead port (loopback is never proxied; SetHTTPProxy wins)
 }
 
 func (o optinSet) String() string {
