@@ -804,7 +804,7 @@ func TestNodeGodotModel(t *testing.T) {
 		if r.IntN(5) == 0 {
 			mc.cancelAt = 1 + r.IntN(20)
 		}
-		t.Run(strconv.Itoa(i), func(t *testing.T) { runNodeModelCase(t, port, conns, mc, uint64(i)) })
+		t.Run(strconv.Itoa(i), func(t *testing.T) { runNodeModelCase(t, port, conns, mc, uint64(i), optinSet{}) })
 	}
 }
 
@@ -921,15 +921,27 @@ func readRequest(conn net.Conn) ([]byte, error) {
 	return req, nil
 }
 
-func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelCase, seed uint64) {
+// runNodeModelCase runs mc through the node with the opt-ins of opts on
+// (optin_model_linux_test.go) and through the model. With drain per step
+// the frames may differ (COMPAT, SetDrainPerStep: the amount per frame);
+// only the completion and what the getters show after it are compared.
+func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelCase, seed uint64, opts optinSet) {
 	idle := rand.New(rand.NewPCG(seed, 3))
 	n, file := caseNode(t, port, mc)
+	obs := opts.apply(t, n)
 	var got []Completion
 	n.OnRequestCompleted(func(res Result, code int, h []string, b []byte) {
 		got = append(got, Completion{res, code, h, b})
 	})
 	caseHeader := "X-Case: " + strconv.Itoa(mc.id)
-	g := newModel(t, port, mc, false, "X-Side: model", caseHeader)
+	g := newModel(t, port, mc, false, append([]string{"X-Side: model", caseHeader}, opts.modelSide()...)...)
+	if opts.brotli { // the node's Accept-Encoding says br too (no response is br)
+		for i, h := range g.headers {
+			if h == acceptGzipHeader {
+				g.headers[i] = acceptGzipBr
+			}
+		}
+	}
 
 	var open []*net.TCPConn
 	t.Cleanup(func() {
@@ -941,7 +953,7 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	fail := func(format string, args ...any) {
 		t.Helper()
 		t.Fatalf("%s\ncase: %v\nnode frames:  %v\nmodel frames: %v\nnode completion:  %+v (%v)\nmodel completion: %+v",
-			fmt.Sprintf(format, args...), mc, gotFrames, wantFrames, got, n.LastError(), g.got)
+			fmt.Sprintf(format, args...)+"\noptions: "+opts.String(), mc, gotFrames, wantFrames, got, n.LastError(), g.got)
 	}
 	frame := func() {
 		if len(gotFrames)+1 == mc.cancelAt && !g.done {
@@ -954,9 +966,22 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 				g.update()
 			}
 		}
-		gotFrames = append(gotFrames, nodeFrame{n.HTTPClientStatus(), n.DownloadedBytes(), n.BodySize(), len(got) > 0})
+		gotFrames = append(gotFrames, nodeFrame{opts.status(n, len(got) > 0), n.DownloadedBytes(), n.BodySize(), len(got) > 0})
 		wantFrames = append(wantFrames, nodeFrame{g.c.Status(), g.downloaded, g.bodyLen, g.done && !g.canceled})
-		if gotFrames[len(gotFrames)-1] != wantFrames[len(wantFrames)-1] {
+		if msg := obs.frame(n, g); msg != "" {
+			fail("frame %d: %s", len(gotFrames), msg)
+		}
+		if opts.drain && !(g.done && len(got) > 0) {
+			return // the amounts per frame may differ until both have completed
+		}
+		gf, wf := gotFrames[len(gotFrames)-1], wantFrames[len(wantFrames)-1]
+		if opts.drain && g.got.Result != ResultSuccess {
+			// A request that failed mid-body (limit, connection error) has
+			// downloaded what its steps had read when the failure came:
+			// larger steps, earlier, read what had arrived by then.
+			gf.Downloaded = wf.Downloaded
+		}
+		if gf != wf {
 			fail("frame %d differs", len(gotFrames))
 		}
 	}
@@ -1048,16 +1073,19 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	if completed := g.done && !g.canceled; completed != (len(got) == 1) {
 		fail("completion: node %v, model %v", len(got) == 1, completed)
 	}
-	if g.canceled {
+	if g.canceled && !opts.inPlace && !opts.keepPartial {
 		// COMPAT Q7: a download that did not succeed leaves no file, not
 		// even a temporary one (Godot's partial file stays in place).
 		if left, _ := os.ReadDir(filepath.Dir(file)); len(left) > 0 {
 			fail("after cancel_request() the download directory holds %v", left)
 		}
-	} else if g.done && !completionEqual(got[0], g.got) {
+	} else if g.done && !g.canceled && !completionEqual(got[0], opts.expect(g.got)) {
 		fail("completions differ")
 	}
 	if msg := g.fileDiffers(mc, file); g.done && !g.canceled && msg != "" {
+		fail("%s", msg)
+	}
+	if msg := obs.check(n, g, mc, file, got); msg != "" {
 		fail("%s", msg)
 	}
 	n.CancelRequest()
