@@ -504,6 +504,13 @@ func (c *Client) Reusable() bool {
 	return !c.stray
 }
 
+// PartialResponse reports whether the last request failed in REQUESTING
+// (CONNECTION_ERROR) after bytes of its response had arrived: the server
+// had taken the request, so sending it again could repeat what it did.
+// net/http retries a request on a reused connection only when nothing of
+// the response came; the Transport and the node's SetKeepAlive do the same.
+func (c *Client) PartialResponse() bool { return c.replied }
+
 // endKnown reports whether the last response ended where the server meant
 // it to: a final response (a 1xx taken as final, §1.8.7, leaves the real one
 // in the socket) with a body framed by a length or chunks, or one that has

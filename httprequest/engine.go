@@ -195,6 +195,7 @@ func (r *run) connect() error {
 	n.mu.Lock()
 	tlsOpts := n.tlsOptions
 	n.mu.Unlock()
+	n.idleKept.Store(false)                  // the client's status is the request's again
 	if err := r.applyProxies(); err != nil { // proxyenv.go
 		return err
 	}
@@ -309,8 +310,8 @@ func (r *run) stepResponded() bool {
 // body failed to read: the connection was not at fault, and the body would
 // be sent twice (net/http does not retry that either).
 func (r *run) retryReused() bool {
-	if !r.reused || r.retried || r.gotResponse() {
-		return false
+	if !r.reused || r.retried || r.gotResponse() || r.n.client.PartialResponse() {
+		return false // net/http's rule: nothing of a response may have come
 	}
 	if errors.As(r.n.client.LastError(), new(*httpclient.RequestBodyError)) {
 		return false

@@ -966,7 +966,7 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 				g.update()
 			}
 		}
-		gotFrames = append(gotFrames, nodeFrame{opts.status(n, len(got) > 0), n.DownloadedBytes(), n.BodySize(), len(got) > 0})
+		gotFrames = append(gotFrames, nodeFrame{n.HTTPClientStatus(), n.DownloadedBytes(), n.BodySize(), len(got) > 0})
 		wantFrames = append(wantFrames, nodeFrame{g.c.Status(), g.downloaded, g.bodyLen, g.done && !g.canceled})
 		if msg := obs.frame(n, g); msg != "" {
 			fail("frame %d: %s", len(gotFrames), msg)

@@ -269,14 +269,16 @@ func (n *HTTPRequest) DrainPerStep() bool { return n.opts.drainPerStep }
 // request asked for, is noticed before use and replaced by a new one
 // (httpclient.Client.Reusable; such bytes would otherwise be read as the
 // next response, §7 D2); a request with an idempotent method (GET, HEAD,
-// OPTIONS, TRACE, PUT, DELETE) that fails on it before any response is
-// sent once more on a new connection — unless its own body failed to read
+// OPTIONS, TRACE, PUT, DELETE) that fails on it before any byte of a
+// response has come is sent once more on a new connection — unless its own body failed to read
 // (a *httpclient.RequestBodyError), which no new connection mends. Another method (POST, PATCH) is not
 // sent twice, as in net/http: against a server that closes after each
 // response without saying so (tinyproxy does), a POST sent before its FIN
 // arrives ends RESULT_CONNECTION_ERROR; so does a streamed body
 // (RequestStream) that is not an io.Seeker, which cannot be sent again.
-// Redirect hops always use new connections.
+// Redirect hops always use new connections. Between requests
+// HTTPClientStatus is STATUS_DISCONNECTED, as after Godot's
+// cancel_request(), though the connection is open below it.
 // godot.ErrBusy while a request is active.
 func (n *HTTPRequest) SetKeepAlive(on bool) error {
 	return n.setOption("set_keep_alive", func(o *options) { o.keepAlive = on })

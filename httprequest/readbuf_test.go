@@ -43,7 +43,8 @@ func TestIdleKeepAliveNodeHeap(t *testing.T) {
 		c, err := n.Do(t.Context(), url, nil, httpclient.MethodGet, nil)
 		require.NoError(t, err)
 		require.Equal(t, 200, c.ResponseCode)
-		require.Equal(t, httpclient.StatusConnected, n.HTTPClientStatus(), "the connection is kept")
+		require.Equal(t, httpclient.StatusConnected, n.client.Status(), "the connection is kept (the node shows DISCONNECTED)")
+		require.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
 	}
 	per := int64(heap()-before) / nodes
 	t.Logf("heap per idle kept-alive node: %d KiB", per>>10)

@@ -75,7 +75,11 @@ type HTTPRequest struct {
 	onUpload    func(sent, total int64)
 
 	// Getters any goroutine may call.
-	status     atomic.Int32  // mirror of client.Status(), updated by the driving goroutine
+	status atomic.Int32 // mirror of client.Status(), updated by the driving goroutine
+	// idleKept: the last request ended and SetKeepAlive kept its
+	// connection; HTTPClientStatus shows DISCONNECTED, as after Godot's
+	// cancel_request() (syncStatus), until the next request connects.
+	idleKept   atomic.Bool
 	bodyLen    atomic.Int64  // Godot: body_len (§2.9.7)
 	downloaded atomic.Int64  // Godot: downloaded (§2.9.7)
 	decodedLen atomic.Int64  // Godot: final_body_size
@@ -596,6 +600,7 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 	if success && r.opts.keepAlive && n.client.Reusable() { // complete, framed, nothing after it
 		n.keepTarget, n.keepTLS = r.cur, r.tls
 		n.keepBufs = r.body.takeBufs()
+		n.idleKept.Store(true)
 	} else {
 		n.client.Close()
 		n.keepTarget = target{}
@@ -869,7 +874,13 @@ func (n *HTTPRequest) reportProgress() {
 	n.onProgress(w, d)
 }
 
-func (n *HTTPRequest) syncStatus() { n.status.Store(int32(n.client.Status())) }
+func (n *HTTPRequest) syncStatus() {
+	s := n.client.Status()
+	if n.idleKept.Load() {
+		s = httpclient.StatusDisconnected // the kept connection is below the node (§2.12.3)
+	}
+	n.status.Store(int32(s))
+}
 
 // HTTPClientStatus returns the status of the node's client (§2.2). Safe from
 // any goroutine; with use_threads it is the status after the worker's last
