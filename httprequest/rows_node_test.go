@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func TestFrameTraceOneStatusPerFrame(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ln.Close() })
-	got := make(chan struct{})     // the server received request bytes
+	got := make(chan struct{})      // the server received request bytes
 	release := make(chan struct{})  // the test lets the server answer
 	answered := make(chan struct{}) // the server wrote its response
 	go func() {
@@ -173,4 +174,44 @@ func TestBodySizeLimitEqualContentLength(t *testing.T) {
 			})
 		})
 	}
+}
+
+// §2.2, §2.8.1.2: max_redirects may be set at any time and _handle_response
+// reads it at each 301/302 (`if (max_redirects >= 0 && redirections >=
+// max_redirects)`), so lowering it while a chain is being followed ends
+// the chain at the next redirect with R12, that response's code and
+// headers.
+func TestMaxRedirectsReadAtEachRedirect(t *testing.T) {
+	atB := make(chan struct{})
+	release := make(chan struct{})
+	srv := serve(t, route(func(line string, _ []byte) string {
+		switch {
+		case strings.HasPrefix(line, "GET /a "):
+			return "HTTP/1.1 301 Moved\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n"
+		case strings.HasPrefix(line, "GET /b "):
+			close(atB)
+			<-release
+			return "HTTP/1.1 302 Found\r\nLocation: /c\r\nContent-Length: 0\r\n\r\n"
+		}
+		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	}))
+	n := newNode(t)
+	var done []Completion
+	n.OnRequestCompleted(func(r Result, code int, h []string, b []byte) {
+		done = append(done, Completion{r, code, h, b})
+	})
+	require.NoError(t, n.RequestRaw(srv.URL("/a"), nil, httpclient.MethodGet, nil))
+	nodes.ProcessUntil(t, n, func() bool {
+		select {
+		case <-atB:
+			return true
+		default:
+			return false
+		}
+	}, func() string { return "the redirect to /b was not followed" })
+	require.NoError(t, n.SetMaxRedirects(1))
+	close(release)
+	nodes.ProcessUntil(t, n, func() bool { return len(done) > 0 }, func() string { return "no completion" })
+	require.Len(t, done, 1)
+	assert.Equal(t, Completion{ResultRedirectLimitReached, 302, []string{"Location: /c", "Content-Length: 0"}, nil}, done[0])
 }
