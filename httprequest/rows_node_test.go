@@ -215,3 +215,33 @@ func TestMaxRedirectsReadAtEachRedirect(t *testing.T) {
 	require.Len(t, done, 1)
 	assert.Equal(t, Completion{ResultRedirectLimitReached, 302, []string{"Location: /c", "Content-Length: 0"}, nil}, done[0])
 }
+
+// §2.2, §2.11.1: timeout may be set at any time but only request_raw()
+// reads it (`if (timeout > 0) { timer->stop(); timer->start(timeout); }`):
+// set during a request it changes nothing for that request — no timeout
+// where none was armed, and the armed one still fires after it is set to 0.
+func TestTimeoutSetDuringRequestAffectsNextOnly(t *testing.T) {
+	const short = 60 * time.Millisecond
+	for _, c := range []struct {
+		name          string
+		before, after time.Duration
+		want          Result
+	}{
+		{"armed_none_then_set", 0, short, ResultSuccess},
+		{"armed_then_set_to_0", short, 0, ResultTimeout},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := serve(t, testserver.Script(testserver.Read(), testserver.Sleep(4*short),
+				testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")))
+			n := newNode(t)
+			require.NoError(t, n.SetTimeout(c.before))
+			o := nodes.Callback(t, n, func() error {
+				err := n.RequestRaw(srv.URL("/"), nil, httpclient.MethodGet, nil)
+				require.NoError(t, n.SetTimeout(c.after))
+				return err
+			})
+			assert.Equal(t, c.want, o.C.Result, "%v", o.Err)
+			assert.Equal(t, 1, o.Callbacks)
+		})
+	}
+}
