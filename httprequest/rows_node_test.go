@@ -245,3 +245,43 @@ func TestTimeoutSetDuringRequestAffectsNextOnly(t *testing.T) {
 		})
 	}
 }
+
+// §2.14 (test_http_request.h): timeout 1 s and one 2 s frame while the
+// client is still connecting give request_completed(13, 0, [], []) and no
+// client.request() call: the frame's step only polls the connection, then
+// the Timer, processed after the node, expires. Scaled down: a 40 ms
+// timeout, one frame 120 ms after request().
+func TestTimeoutLongFrameBeforeRequestSent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	received := make(chan int, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		b := make([]byte, 4096)
+		n, _ := c.Read(b)
+		received <- n
+	}()
+	n := newNode(t)
+	require.NoError(t, n.SetTimeout(40*time.Millisecond))
+	var done []Completion
+	n.OnRequestCompleted(func(r Result, code int, h []string, b []byte) {
+		done = append(done, Completion{r, code, h, b})
+	})
+	url := "http://127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + "/"
+	require.NoError(t, n.RequestRaw(url, nil, httpclient.MethodGet, nil))
+	time.Sleep(120 * time.Millisecond) // one long frame
+	n.Process()
+	require.Len(t, done, 1, "the completion comes in the long frame")
+	assert.Equal(t, Completion{Result: ResultTimeout}, done[0])
+	for range 5 {
+		n.Process()
+	}
+	assert.Len(t, done, 1)
+	assert.Zero(t, <-received, "no request bytes reached the server")
+}
