@@ -16,8 +16,8 @@ import (
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
-// Tests written by the rows audit of docs/behaviour.md §2.1–§2.14: each pins
-// a part of a row that the row's tests did not.
+// Tests for parts of rows of docs/behaviour.md §2.1–§2.14 that the rows'
+// other tests did not pin.
 
 // §2.14, §2.6: each status change costs at least one frame. Godot's
 // _update_connection sends the request in the CONNECTED step
@@ -101,9 +101,8 @@ func TestFrameTraceOneStatusPerFrame(t *testing.T) {
 
 // §2.2, §2.7.4: accept_gzip may be set at any time and is read twice: when
 // request() builds the headers (§2.4.6) and when the response headers
-// arrive (the decoding decision in _handle_response:
-// `if (accept_gzip) { content_encoding = get_header_value(...) }`). Turned
-// off after request(), the header was sent but the gzip body is delivered
+// arrive (_handle_response looks at Content-Encoding only while it is
+// on). Turned off after request(), the header was sent but the gzip body is delivered
 // raw; turned on after request(), no header was sent but the body is
 // decoded.
 func TestAcceptGzipReadWhenResponseArrives(t *testing.T) {
@@ -177,8 +176,7 @@ func TestBodySizeLimitEqualContentLength(t *testing.T) {
 }
 
 // §2.2, §2.8.1.2: max_redirects may be set at any time and _handle_response
-// reads it at each 301/302 (`if (max_redirects >= 0 && redirections >=
-// max_redirects)`), so lowering it while a chain is being followed ends
+// compares it with the redirects followed at each 301/302, so lowering it while a chain is being followed ends
 // the chain at the next redirect with R12, that response's code and
 // headers.
 func TestMaxRedirectsReadAtEachRedirect(t *testing.T) {
@@ -217,8 +215,7 @@ func TestMaxRedirectsReadAtEachRedirect(t *testing.T) {
 }
 
 // §2.2, §2.11.1: timeout may be set at any time but only request_raw()
-// reads it (`if (timeout > 0) { timer->stop(); timer->start(timeout); }`):
-// set during a request it changes nothing for that request — no timeout
+// reads it, to start the timer: set during a request it changes nothing for that request — no timeout
 // where none was armed, and the armed one still fires after it is set to 0.
 func TestTimeoutSetDuringRequestAffectsNextOnly(t *testing.T) {
 	const short = 60 * time.Millisecond
