@@ -1,0 +1,231 @@
+package httpclient
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// Tests written by the rows audit of §1.5–§1.13 and §1.16–§1.18 for parts of
+// rules that no test named in docs/behaviour.md pinned.
+
+// TestConnectToHostRefusedCloses checks §1.5.1 on a client that was
+// connected: connect_to_host starts with close() (HTTPClientTCP::
+// connect_to_host: "close();" before any check), so a call refused for a
+// short host or server-mode TLS options still drops the connection and the
+// response: DISCONNECTED, code 0, body length −1, no stream, the peer sees
+// the close.
+func TestConnectToHostRefusedCloses(t *testing.T) {
+	refusals := []struct {
+		name string
+		host string
+		tls  *TLSOptions
+	}{
+		{"short-host", "abc", nil},
+		{"server-tls", "localhost", TLSServer(tls.Certificate{})},
+	}
+	for _, r := range refusals {
+		for _, m := range modes {
+			t.Run(r.name+"/"+m.name, func(t *testing.T) {
+				closed := make(chan struct{})
+				srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), ts.WaitClosed(driveTimeout),
+					ts.Do("closed", func(*ts.Conn) error { close(closed); return nil })))
+				c, tr := newClient(t, m.blocking)
+				require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+				res := exchange(t, c, getRoot, pathChunks)
+				require.Equal(t, "ok", res.Body)
+				require.Equal(t, 200, c.ResponseCode())
+				n := len(*tr)
+
+				err := c.ConnectToHost(r.host, 8080, r.tls)
+				assert.ErrorIs(t, err, ErrInvalidParameter)
+				assert.Equal(t, StatusDisconnected, c.Status())
+				assert.Equal(t, statuses(StatusDisconnected), (*tr)[n:], "close(), nothing after it")
+				assert.Equal(t, 0, c.ResponseCode(), "§1.12: close() reset the code")
+				assert.Equal(t, int64(-1), c.ResponseBodyLength())
+				assert.Nil(t, c.Connection(), "§1.12: the stream was dropped")
+				assert.ErrorIs(t, c.Poll(), ErrUnconfigured)
+				select {
+				case <-closed:
+				case <-time.After(driveTimeout):
+					t.Error("the connection was not closed")
+				}
+			})
+		}
+	}
+}
+
+// TestConnectToHostStoresTarget checks §1.5.2 and the end of §1.5.3:
+// connect_to_host stores conn_host (prefix cut), conn_port and tls_options
+// before its checks ("conn_port = p_port; conn_host = p_host; tls_options =
+// p_options;" … "conn_host = conn_host.substr(7); tls_options.unref();"),
+// so a call refused for a short host still leaves them — the port not yet
+// defaulted (that comes after "conn_host.length() < HOST_MIN_LEN") — and a
+// request on an installed stream says "Host: abc:-1". And anything after
+// the host stays in conn_host: it goes to DNS as is and, behind an HTTP
+// proxy, into the absolute target ("http://%s:%d%s") and the Host line.
+func TestConnectToHostStoresTarget(t *testing.T) {
+	for _, m := range modes {
+		t.Run("refused-call-stores/"+m.name, func(t *testing.T) {
+			srv := ts.New(t, ts.RespondEach(okResp))
+			c, _ := newClient(t, m.blocking)
+			require.ErrorIs(t, c.ConnectToHost("HTTP://abc", -1, TLSClient(nil, "")), ErrInvalidParameter)
+			// http:// dropped the TLS options: a plain stream is accepted.
+			require.NoError(t, c.SetConnection(dialTCP(t, srv.Host(), srv.Port())))
+			res := exchange(t, c, getRoot, pathChunks)
+			assert.Equal(t, "ok", res.Body)
+			c.Close()
+			srv.Close()
+			require.Len(t, srv.Requests(), 1)
+			assert.Contains(t, string(srv.Requests()[0]), "\r\nHost: abc:-1\r\n")
+		})
+		t.Run("text-after-host-behind-proxy/"+m.name, func(t *testing.T) {
+			srv := ts.New(t, ts.RespondEach(okResp))
+			c, _ := newClient(t, m.blocking)
+			c.SetHTTPProxy(srv.Host(), srv.Port())
+			require.NoError(t, connect(t, c, "http://example.com:9/p?q", -1, nil))
+			require.Equal(t, StatusConnected, c.Status())
+			res := exchange(t, c, request{MethodGet, "/x", nil, ""}, pathChunks)
+			assert.Equal(t, "ok", res.Body)
+			c.Close()
+			srv.Close()
+			require.Len(t, srv.Requests(), 1)
+			got := string(srv.Requests()[0])
+			assert.True(t, strings.HasPrefix(got, "GET http://example.com:9/p?q:80/x HTTP/1.1\r\n"), "%q", got)
+			assert.Contains(t, got, "\r\nHost: example.com:9/p?q\r\n", "port 80 left out (§1.7.10)")
+		})
+	}
+	t.Run("text-after-host-to-dns", func(t *testing.T) {
+		c, tr := newClient(t, false)
+		names := make(chan string, 1)
+		c.lookup = func(_ context.Context, host string) ([]netip.Addr, error) {
+			names <- host
+			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		}
+		err := connect(t, c, "https://Example.com:8443/path", 8443, nil)
+		assert.ErrorIs(t, err, ErrCantResolve)
+		assert.Equal(t, statuses(StatusResolving, StatusCantResolve), *tr)
+		assert.Equal(t, "Example.com:8443/path", <-names)
+	})
+}
+
+// TestConnectToHostDefaultPortAndRoute checks §1.5.7 (a negative port is
+// 443 with TLS, 80 without, after the prefix decided TLS) and §1.5.8 (the
+// socket goes to the HTTPS proxy only for a TLS target, to the HTTP proxy
+// only for a plain one, else to the target): HTTPClientTCP::connect_to_host
+// "if (tls_options.is_valid() && https_proxy_port != -1) { … server_host =
+// https_proxy_host; } else if (tls_options.is_null() && http_proxy_port !=
+// -1) { … server_host = http_proxy_host; } else { server_host = conn_host;
+// server_port = conn_port; }". The address the connect goes to is seen by
+// the dial hook.
+func TestConnectToHostDefaultPortAndRoute(t *testing.T) {
+	const (
+		httpProxy  = "127.0.0.2:3128"
+		httpsProxy = "127.0.0.3:3129"
+	)
+	opts := TLSClient(nil, "")
+	tests := []struct {
+		name         string
+		host         string
+		port         int
+		tls          *TLSOptions
+		proxy, proxS bool // HTTP proxy set, HTTPS proxy set
+		want         string
+	}{
+		{"plain-default-80", "127.0.0.1", -1, nil, false, false, "127.0.0.1:80"},
+		{"tls-default-443", "127.0.0.1", -1, opts, false, false, "127.0.0.1:443"},
+		{"https-prefix-default-443", "https://127.0.0.1", -1, nil, false, false, "127.0.0.1:443"},
+		{"http-prefix-with-tls-default-80", "http://127.0.0.1", -1, opts, false, false, "127.0.0.1:80"},
+		{"negative-port-other-than-1", "127.0.0.1", -7, opts, false, false, "127.0.0.1:443"},
+		{"tls-target-ignores-http-proxy", "127.0.0.1", -1, opts, true, false, "127.0.0.1:443"},
+		{"plain-target-ignores-https-proxy", "127.0.0.1", 8080, nil, false, true, "127.0.0.1:8080"},
+		{"tls-target-https-proxy", "127.0.0.1", -1, opts, true, true, httpsProxy},
+		{"plain-target-http-proxy", "127.0.0.1", -1, nil, true, true, httpProxy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := newClient(t, false)
+			addrs := make(chan string, 4)
+			c.dialFn = func(_ context.Context, _, addr string) (net.Conn, error) {
+				addrs <- addr
+				return nil, errors.New("test: no connection")
+			}
+			if tt.proxy {
+				h, p, _ := net.SplitHostPort(httpProxy)
+				c.SetHTTPProxy(h, atoi(t, p))
+			}
+			if tt.proxS {
+				h, p, _ := net.SplitHostPort(httpsProxy)
+				c.SetHTTPSProxy(h, atoi(t, p))
+			}
+			err := connect(t, c, tt.host, tt.port, tt.tls)
+			assert.ErrorIs(t, err, ErrCantConnect)
+			select {
+			case got := <-addrs:
+				assert.Equal(t, tt.want, got)
+			default:
+				t.Fatal("no connect was attempted")
+			}
+		})
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err)
+	return n
+}
+
+// TestCloseKeepsSettings checks what §1.12 says close() keeps
+// (HTTPClientTCP::close resets only the connection, the buffers and the
+// response fields): blocking mode, read chunk size, proxies, and conn_host,
+// conn_port and tls_options — a request on a stream installed after close()
+// still names the old target, and a plain stream is still refused because
+// the TLS options stayed (§1.13.1).
+func TestCloseKeepsSettings(t *testing.T) {
+	ca := ts.NewCA(t)
+	srv := ts.NewTLS(t, ca.Issue(t, "localhost"), ts.RespondEach(okResp))
+	c, _ := newClient(t, true)
+	require.NoError(t, c.SetReadChunkSize(1000))
+	c.SetHTTPProxy("127.0.0.2", 3128)
+	require.NoError(t, connect(t, c, "localhost", srv.Port(), TLSClient(ca.Pool(), "")))
+	require.Equal(t, StatusConnected, c.Status())
+	c.Close()
+	assert.True(t, c.IsBlockingModeEnabled())
+	assert.Equal(t, 1000, c.ReadChunkSize())
+	assert.Nil(t, c.Connection())
+
+	plain := dialTCP(t, srv.Host(), srv.Port())
+	assert.ErrorIs(t, c.SetConnection(plain), ErrInvalidParameter, "tls_options kept")
+	tc, err := tls.Dial("tcp", net.JoinHostPort(srv.Host(), strconv.Itoa(srv.Port())), &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tc.Close() })
+	require.NoError(t, c.SetConnection(tc))
+	res := exchange(t, c, getRoot, pathChunks)
+	assert.Equal(t, "ok", res.Body)
+	c.Close()
+
+	// The HTTP proxy is still set: a plain target goes to it.
+	addrs := make(chan string, 1)
+	c.dialFn = func(_ context.Context, _, addr string) (net.Conn, error) {
+		addrs <- addr
+		return nil, errors.New("test: no connection")
+	}
+	_ = connect(t, c, "127.0.0.1", 8080, nil)
+	assert.Equal(t, "127.0.0.2:3128", <-addrs, "proxies kept")
+	srv.Close()
+	require.Len(t, srv.Requests(), 1)
+	assert.Contains(t, string(srv.Requests()[0]), "\r\nHost: localhost:"+strconv.Itoa(srv.Port())+"\r\n", "conn_host, conn_port kept")
+}
