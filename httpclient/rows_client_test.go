@@ -229,3 +229,64 @@ func TestCloseKeepsSettings(t *testing.T) {
 	require.Len(t, srv.Requests(), 1)
 	assert.Contains(t, string(srv.Requests()[0]), "\r\nHost: localhost:"+strconv.Itoa(srv.Port())+"\r\n", "conn_host, conn_port kept")
 }
+
+// TestRequestingFailureCloses checks that a failure in REQUESTING — the
+// peer closing before the head came — is a close(): HTTPClientTCP::poll,
+// "if (err != OK) { close(); status = STATUS_CONNECTION_ERROR; return
+// ERR_CONNECTION_ERROR; }" after the write (§1.6.4.1) and after the byte
+// read (§1.6.4.2). close() resets the previous response, which request()
+// had left readable (§1.7.13): code 0, no headers, body length −1, and
+// get_connection() is null (§1.13.4).
+func TestRequestingFailureCloses(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(okResp), ts.Read(), ts.Close()))
+			c, tr := newClient(t, m.blocking)
+			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+			res := exchange(t, c, getRoot, pathChunks)
+			require.Equal(t, "ok", res.Body)
+			require.NoError(t, c.Request(MethodGet, "/again", nil, ""))
+			assert.Equal(t, 200, c.ResponseCode(), "§1.7.13: request() keeps the last response")
+			assert.True(t, c.HasResponse())
+			err := pollWhile(t, c, StatusRequesting)
+			assert.ErrorIs(t, err, ErrConnectionError)
+			assert.Equal(t, StatusConnectionError, c.Status())
+			assert.Equal(t, StatusConnectionError, (*tr)[len(*tr)-1])
+			assert.Equal(t, 0, c.ResponseCode(), "close() reset the code")
+			assert.False(t, c.HasResponse(), "close() cleared the headers")
+			assert.Nil(t, c.ResponseHeaders())
+			assert.Equal(t, int64(-1), c.ResponseBodyLength())
+			assert.Nil(t, c.Connection(), "close() dropped the stream")
+		})
+	}
+}
+
+// TestBodyReadErrorCloses checks §1.10.1.4 for a read error other than EOF
+// (an RST met by the body read itself, not by poll()): HTTPClientTCP::
+// read_response_body_chunk ends with "close(); … status =
+// STATUS_CONNECTION_ERROR;", so the response fields are reset (code 0,
+// body length −1) and get_connection() is null — unlike the liveness
+// check of poll(), which does not close (§1.6.3). Blocking mode, so the
+// read is waiting when the RST comes.
+func TestBodyReadErrorCloses(t *testing.T) {
+	ready := make(chan struct{})
+	srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"),
+		ts.Sleep(20*time.Millisecond), resetAfter(ready)))
+	c, tr := newClient(t, true)
+	require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+	require.NoError(t, c.Poll())
+	require.Equal(t, StatusBody, c.Status())
+	require.Equal(t, 200, c.ResponseCode())
+	close(ready)
+	var got []byte
+	for c.Status() == StatusBody {
+		got = append(got, c.ReadResponseBodyChunk()...)
+	}
+	assert.Equal(t, StatusConnectionError, c.Status())
+	assert.Equal(t, concat(connected, StatusBody, StatusConnectionError), *tr)
+	assert.LessOrEqual(t, len(got), 3)
+	assert.Equal(t, 0, c.ResponseCode(), "close() reset the code")
+	assert.Equal(t, int64(-1), c.ResponseBodyLength())
+	assert.Nil(t, c.Connection(), "close() dropped the stream")
+}
