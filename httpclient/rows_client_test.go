@@ -290,3 +290,45 @@ func TestBodyReadErrorCloses(t *testing.T) {
 	assert.Equal(t, int64(-1), c.ResponseBodyLength())
 	assert.Nil(t, c.Connection(), "close() dropped the stream")
 }
+
+// TestResponseFlagsPerRequest checks, on one kept-alive connection, that the
+// HEAD flag is set by each request (§1.7.12: "head_request = p_method ==
+// METHOD_HEAD;" in HTTPClientTCP::request) and that the head parse resets
+// the chunked flag and the body size for each response (§1.8.1: "body_size
+// = -1; chunked = false;"), so is_response_chunked() and
+// get_response_body_length() describe the last response (§1.11.5–6): a GET
+// after a HEAD reads its Content-Length body, a HEAD after a GET has
+// length 0, and a plain response after a chunked one is not chunked.
+func TestResponseFlagsPerRequest(t *testing.T) {
+	responses := []string{
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",                               // HEAD
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",                          // GET
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", // GET
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",                               // HEAD
+		"HTTP/1.1 200 OK\r\nX: 1\r\n\r\n",                                            // GET, no framing
+	}
+	reqs := []request{{MethodHead, "/", nil, ""}, getRoot, getRoot, {MethodHead, "/", nil, ""}, getRoot}
+	want := []struct {
+		length  int64
+		chunked bool
+		body    string
+	}{{0, false, ""}, {5, false, "hello"}, {-1, true, "abc"}, {0, false, ""}, {-1, false, ""}}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			steps := []ts.Step{}
+			for _, r := range responses {
+				steps = append(steps, ts.Read(), ts.WriteString(r))
+			}
+			srv := ts.New(t, ts.Script(append(steps, ts.Hold())...))
+			c, _ := newClient(t, m.blocking)
+			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+			for i, req := range reqs {
+				res := exchange(t, c, req, pathChunks)
+				assert.Equal(t, want[i].length, res.BodyLen, "response %d: body length", i)
+				assert.Equal(t, want[i].chunked, res.Chunked, "response %d: chunked", i)
+				assert.Equal(t, want[i].body, res.Body, "response %d: body", i)
+				require.Equal(t, StatusConnected, res.Final, "response %d", i)
+			}
+		})
+	}
+}
