@@ -332,3 +332,35 @@ func TestResponseFlagsPerRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestReadOutsideBodyChangesNothing checks §1.10 and §1.18 in statuses
+// other than a fresh DISCONNECTED: read_response_body_chunk starts with
+// "ERR_FAIL_COND_V(status != STATUS_BODY, PackedByteArray());", so in
+// CONNECTED after a response without framing (§1.9) it returns an empty
+// array, changes no status and reads none of the bytes the server sent
+// after the head: they are still there for the next response's head
+// (§1.6.4.3).
+func TestReadOutsideBodyChangesNothing(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString("HTTP/1.1 200 OK\r\nX: 1\r\n\r\nHTTP/1.1 404 Stale\r\nContent-Length: 0\r\n\r\n"), ts.Read(), ts.Hold()))
+			c, tr := newClient(t, m.blocking)
+			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+			require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+			_ = pollWhile(t, c, StatusRequesting)
+			require.Equal(t, StatusConnected, c.Status())
+			n := len(*tr)
+			time.Sleep(20 * time.Millisecond) // the stale bytes have arrived
+			for range 3 {
+				assert.Empty(t, c.ReadResponseBodyChunk())
+			}
+			assert.Equal(t, StatusConnected, c.Status())
+			assert.Len(t, *tr, n, "no status change")
+			assert.Equal(t, 200, c.ResponseCode())
+			// The next request's response is the stale one.
+			require.NoError(t, c.Request(MethodGet, "/next", nil, ""))
+			_ = pollWhile(t, c, StatusRequesting)
+			assert.Equal(t, 404, c.ResponseCode())
+		})
+	}
+}
