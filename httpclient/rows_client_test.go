@@ -364,3 +364,24 @@ func TestReadOutsideBodyChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectToHostNamePortRange checks the second half of §1.5.7 for a host
+// name: connect_to_host does not check the port; the resolved addresses go
+// to StreamPeerTCP::connect_to_host ("ERR_FAIL_COND_V(p_port < 1 || p_port
+// > 65535, ERR_INVALID_PARAMETER);") in poll(), every start fails, and the
+// status goes from RESOLVING to CANT_CONNECT with that error (§1.6.1.2:
+// "if (err) { status = STATUS_CANT_CONNECT; return err; }").
+func TestConnectToHostNamePortRange(t *testing.T) {
+	for _, port := range []int{0, 65536, 70000} {
+		t.Run(strconv.Itoa(port), func(t *testing.T) {
+			c, tr := newClient(t, false)
+			c.lookup = func(context.Context, string) ([]netip.Addr, error) {
+				return []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2")}, nil
+			}
+			err := connect(t, c, "name.example", port, nil)
+			assert.ErrorIs(t, err, ErrInvalidParameter)
+			assert.Equal(t, statuses(StatusResolving, StatusCantConnect), *tr)
+			assert.ErrorIs(t, c.Poll(), ErrCantConnect, "then the status's error")
+		})
+	}
+}
