@@ -385,3 +385,27 @@ func TestConnectToHostNamePortRange(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectToHostServerTLSAfterPrefix checks the order of §1.5.3 and
+// §1.5.4: the server-mode check looks at the options the prefix left
+// ("if (host_lower.begins_with("http://")) { … tls_options.unref(); }"
+// comes before "ERR_FAIL_COND_V(tls_options.is_valid() &&
+// tls_options->is_server(), ERR_INVALID_PARAMETER);"), so "http://" with
+// server options connects in plain, while "https://" keeps the given
+// options and is refused.
+func TestConnectToHostServerTLSAfterPrefix(t *testing.T) {
+	ca := ts.NewCA(t)
+	srv := ts.New(t, ts.RespondEach(okResp))
+	server := TLSServer(ca.Issue(t, "localhost"))
+
+	c, _ := newClient(t, false)
+	require.NoError(t, connect(t, c, "http://"+srv.Host(), srv.Port(), server))
+	assert.Equal(t, StatusConnected, c.Status())
+	res := exchange(t, c, getRoot, pathChunks)
+	assert.Equal(t, "ok", res.Body)
+
+	c2, tr := newClient(t, false)
+	assert.ErrorIs(t, c2.ConnectToHost("https://"+srv.Host(), srv.Port(), server), ErrInvalidParameter)
+	assert.Equal(t, StatusDisconnected, c2.Status())
+	assert.Empty(t, *tr)
+}
