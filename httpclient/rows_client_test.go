@@ -17,8 +17,8 @@ import (
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
-// Tests written by the rows audit of §1.5–§1.13 and §1.16–§1.18 for parts of
-// rules that no test named in docs/behaviour.md pinned.
+// Tests for parts of the rules of §1.5–§1.13 and §1.16–§1.18 that no test
+// named in docs/behaviour.md pinned.
 
 // TestConnectToHostRefusedCloses checks §1.5.1 on a client that was
 // connected: connect_to_host starts with close() (HTTPClientTCP::
@@ -68,10 +68,8 @@ func TestConnectToHostRefusedCloses(t *testing.T) {
 
 // TestConnectToHostStoresTarget checks §1.5.2 and the end of §1.5.3:
 // connect_to_host stores conn_host (prefix cut), conn_port and tls_options
-// before its checks ("conn_port = p_port; conn_host = p_host; tls_options =
-// p_options;" … "conn_host = conn_host.substr(7); tls_options.unref();"),
-// so a call refused for a short host still leaves them — the port not yet
-// defaulted (that comes after "conn_host.length() < HOST_MIN_LEN") — and a
+// before its checks, so a call refused for a short host still leaves them —
+// the port not yet defaulted (that comes after the length check) — and a
 // request on an installed stream says "Host: abc:-1". And anything after
 // the host stays in conn_host: it goes to DNS as is and, behind an HTTP
 // proxy, into the absolute target ("http://%s:%d%s") and the Host line.
@@ -123,12 +121,9 @@ func TestConnectToHostStoresTarget(t *testing.T) {
 // TestConnectToHostDefaultPortAndRoute checks §1.5.7 (a negative port is
 // 443 with TLS, 80 without, after the prefix decided TLS) and §1.5.8 (the
 // socket goes to the HTTPS proxy only for a TLS target, to the HTTP proxy
-// only for a plain one, else to the target): HTTPClientTCP::connect_to_host
-// "if (tls_options.is_valid() && https_proxy_port != -1) { … server_host =
-// https_proxy_host; } else if (tls_options.is_null() && http_proxy_port !=
-// -1) { … server_host = http_proxy_host; } else { server_host = conn_host;
-// server_port = conn_port; }". The address the connect goes to is seen by
-// the dial hook.
+// only for a plain one, else to the target, as HTTPClientTCP::connect_to_host
+// picks the server it connects to). The address the connect goes to is seen
+// by the dial hook.
 func TestConnectToHostDefaultPortAndRoute(t *testing.T) {
 	const (
 		httpProxy  = "127.0.0.2:3128"
@@ -231,10 +226,9 @@ func TestCloseKeepsSettings(t *testing.T) {
 }
 
 // TestRequestingFailureCloses checks that a failure in REQUESTING — the
-// peer closing before the head came — is a close(): HTTPClientTCP::poll,
-// "if (err != OK) { close(); status = STATUS_CONNECTION_ERROR; return
-// ERR_CONNECTION_ERROR; }" after the write (§1.6.4.1) and after the byte
-// read (§1.6.4.2). close() resets the previous response, which request()
+// peer closing before the head came — is a close(): HTTPClientTCP::poll
+// closes and sets CONNECTION_ERROR when the write fails (§1.6.4.1) and when
+// a byte read fails (§1.6.4.2). close() resets the previous response, which request()
 // had left readable (§1.7.13): code 0, no headers, body length −1, and
 // get_connection() is null (§1.13.4).
 func TestRequestingFailureCloses(t *testing.T) {
@@ -292,10 +286,9 @@ func TestBodyReadErrorCloses(t *testing.T) {
 }
 
 // TestResponseFlagsPerRequest checks, on one kept-alive connection, that the
-// HEAD flag is set by each request (§1.7.12: "head_request = p_method ==
-// METHOD_HEAD;" in HTTPClientTCP::request) and that the head parse resets
-// the chunked flag and the body size for each response (§1.8.1: "body_size
-// = -1; chunked = false;"), so is_response_chunked() and
+// HEAD flag is set by each request (§1.7.12, HTTPClientTCP::request) and
+// that the head parse resets the chunked flag and the body size for each
+// response (§1.8.1), so is_response_chunked() and
 // get_response_body_length() describe the last response (§1.11.5–6): a GET
 // after a HEAD reads its Content-Length body, a HEAD after a GET has
 // length 0, and a plain response after a chunked one is not chunked.
@@ -334,8 +327,8 @@ func TestResponseFlagsPerRequest(t *testing.T) {
 }
 
 // TestReadOutsideBodyChangesNothing checks §1.10 and §1.18 in statuses
-// other than a fresh DISCONNECTED: read_response_body_chunk starts with
-// "ERR_FAIL_COND_V(status != STATUS_BODY, PackedByteArray());", so in
+// other than a fresh DISCONNECTED: read_response_body_chunk returns an
+// empty array at once outside BODY, so in
 // CONNECTED after a response without framing (§1.9) it returns an empty
 // array, changes no status and reads none of the bytes the server sent
 // after the head: they are still there for the next response's head
@@ -367,10 +360,9 @@ func TestReadOutsideBodyChangesNothing(t *testing.T) {
 
 // TestConnectToHostNamePortRange checks the second half of §1.5.7 for a host
 // name: connect_to_host does not check the port; the resolved addresses go
-// to StreamPeerTCP::connect_to_host ("ERR_FAIL_COND_V(p_port < 1 || p_port
-// > 65535, ERR_INVALID_PARAMETER);") in poll(), every start fails, and the
-// status goes from RESOLVING to CANT_CONNECT with that error (§1.6.1.2:
-// "if (err) { status = STATUS_CANT_CONNECT; return err; }").
+// to StreamPeerTCP::connect_to_host in poll(), which refuses a port outside
+// 1…65535 with ERR_INVALID_PARAMETER, so every start fails and the status
+// goes from RESOLVING to CANT_CONNECT with that error (§1.6.1.2).
 func TestConnectToHostNamePortRange(t *testing.T) {
 	for _, port := range []int{0, 65536, 70000} {
 		t.Run(strconv.Itoa(port), func(t *testing.T) {
@@ -387,10 +379,8 @@ func TestConnectToHostNamePortRange(t *testing.T) {
 }
 
 // TestConnectToHostServerTLSAfterPrefix checks the order of §1.5.3 and
-// §1.5.4: the server-mode check looks at the options the prefix left
-// ("if (host_lower.begins_with("http://")) { … tls_options.unref(); }"
-// comes before "ERR_FAIL_COND_V(tls_options.is_valid() &&
-// tls_options->is_server(), ERR_INVALID_PARAMETER);"), so "http://" with
+// §1.5.4: the server-mode check looks at the options the prefix left ("http://"
+// drops them before the check runs), so "http://" with
 // server options connects in plain, while "https://" keeps the given
 // options and is refused.
 func TestConnectToHostServerTLSAfterPrefix(t *testing.T) {
