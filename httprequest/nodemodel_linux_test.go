@@ -450,6 +450,7 @@ type nodeModelCase struct {
 	cantOpen     bool // with toFile: its directory does not exist (R10 when it is opened)
 	maxRedirects int
 	hops         []nodeHop
+	mid          bool // calls between frames (nodemid_linux_test.go)
 }
 
 // target is the host and port of the request's URL.
@@ -927,6 +928,8 @@ func readRequest(conn net.Conn) ([]byte, error) {
 // only the completion and what the getters show after it are compared.
 func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelCase, seed uint64, opts optinSet) {
 	idle := rand.New(rand.NewPCG(seed, 3))
+	midRand := rand.New(rand.NewPCG(seed, 4))
+	var midLog []string
 	n, file := caseNode(t, port, mc)
 	obs := opts.apply(t, n)
 	var got []Completion
@@ -952,8 +955,8 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	var gotFrames, wantFrames []nodeFrame
 	fail := func(format string, args ...any) {
 		t.Helper()
-		t.Fatalf("%s\ncase: %v\nnode frames:  %v\nmodel frames: %v\nnode completion:  %+v (%v)\nmodel completion: %+v",
-			fmt.Sprintf(format, args...)+"\noptions: "+opts.String(), mc, gotFrames, wantFrames, got, n.LastError(), g.got)
+		t.Fatalf("%s\nmid calls: %v\ncase: %v\nnode frames:  %v\nmodel frames: %v\nnode completion:  %+v (%v)\nmodel completion: %+v",
+			fmt.Sprintf(format, args...)+"\noptions: "+opts.String(), midLog, mc, gotFrames, wantFrames, got, n.LastError(), g.got)
 	}
 	frame := func() {
 		if len(gotFrames)+1 == mc.cancelAt && !g.done {
@@ -970,6 +973,11 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 		wantFrames = append(wantFrames, nodeFrame{g.c.Status(), g.downloaded, g.bodyLen, g.done && !g.canceled})
 		if msg := obs.frame(n, g); msg != "" {
 			fail("frame %d: %s", len(gotFrames), msg)
+		}
+		if mc.mid {
+			if msg := midCalls(midRand, n, g, mc, port, file, &midLog); msg != "" {
+				fail("after frame %d, calls %v: %s", len(gotFrames), midLog, msg)
+			}
 		}
 		if opts.drain && !(g.done && len(got) > 0) {
 			return // the amounts per frame may differ until both have completed
