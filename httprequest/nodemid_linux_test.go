@@ -41,6 +41,7 @@ func midCalls(r *rand.Rand, n *HTTPRequest, g *godotNode, mc nodeModelCase, port
 	refused := g.c.Status() != httpclient.StatusDisconnected // ERR_FAIL_COND(get_http_client_status() != DISCONNECTED)
 	check := func(what string, err error, wantRefused bool) string {
 		*log = append(*log, fmt.Sprintf("%s (client %v): %v", what, g.c.Status(), err))
+		midTally[fmt.Sprintf("%v/%v", wantRefused, g.done)]++
 		switch {
 		case wantRefused && godot.CodeOf(err) != godot.ErrBusy:
 			return fmt.Sprintf("%s: %v, Godot refuses it (ERR_FAIL_COND on the client's status %v)", what, err, g.c.Status())
@@ -113,6 +114,8 @@ func midCalls(r *rand.Rand, n *HTTPRequest, g *godotNode, mc nodeModelCase, port
 	return ""
 }
 
+var midTally = map[string]int{}
+
 // TestNodeGodotModelMid is TestNodeGodotModel with calls between frames
 // (GDHTTP_MID_N cases, GDHTTP_MODEL_SEED).
 func TestNodeGodotModelMid(t *testing.T) {
@@ -131,6 +134,15 @@ func TestNodeGodotModelMid(t *testing.T) {
 		if r.IntN(5) == 0 {
 			mc.cancelAt = 1 + r.IntN(20)
 		}
+		switch r.IntN(4) {
+		case 0:
+			if mc.cancelAt > 0 {
+				mc.restart = 1
+			}
+		case 1:
+			mc.restart = 2
+		}
 		t.Run(strconv.Itoa(i), func(t *testing.T) { runNodeModelCase(t, port, conns, mc, uint64(i), optinSet{}) })
 	}
+	t.Logf("refused/done: %v", midTally)
 }
