@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -35,76 +36,116 @@ import (
 // each accepted one accepted; the getters must agree after the calls, and
 // every later frame and the completion must be the model's.
 
-// midCalls makes 0–2 random calls on n and the same on g; it returns what
-// differs ("" when nothing does) and appends each call to log.
-func midCalls(r *rand.Rand, n *HTTPRequest, g *godotNode, mc nodeModelCase, port int, file string, log *[]string) string {
-	refused := g.c.Status() != httpclient.StatusDisconnected // ERR_FAIL_COND(get_http_client_status() != DISCONNECTED)
-	check := func(what string, err error, wantRefused bool) string {
-		*log = append(*log, fmt.Sprintf("%s (client %v): %v", what, g.c.Status(), err))
-		midTally[fmt.Sprintf("%v/%v", wantRefused, g.done)]++
-		switch {
-		case wantRefused && godot.CodeOf(err) != godot.ErrBusy:
-			return fmt.Sprintf("%s: %v, Godot refuses it (ERR_FAIL_COND on the client's status %v)", what, err, g.c.Status())
-		case !wantRefused && err != nil:
-			return fmt.Sprintf("%s: %v, Godot accepts it (client %v)", what, err, g.c.Status())
-		}
-		return ""
+// midAction is one call made on the node and on the model.
+type midAction struct {
+	name      string
+	node      func(n *HTTPRequest) error
+	model     func(g *godotNode) // run only when Godot accepts the call
+	refusable bool               // ERR_FAIL_COND(get_http_client_status() != DISCONNECTED)
+	busy      bool               // request(): ERR_BUSY while requesting
+	nodeErr   error
+}
+
+// genMidActions returns 0–2 random calls (between requests, with
+// between, 1–3 and request() left out: the game's next request follows).
+func genMidActions(r *rand.Rand, mc nodeModelCase, port int, file string, between bool) []midAction {
+	var out []midAction
+	k := r.IntN(3)
+	if between {
+		k++
 	}
-	for range r.IntN(3) {
-		var msg string
+	for range k {
+		var a midAction
 		switch r.IntN(9) {
 		case 0:
 			v := []int64{-1, 0, 100, 3000}[r.IntN(4)]
-			msg = check("set_body_size_limit("+strconv.FormatInt(v, 10)+")", n.SetBodySizeLimit(v), refused)
-			if !refused {
-				g.limit = v
-			}
+			a = midAction{name: "set_body_size_limit(" + strconv.FormatInt(v, 10) + ")", refusable: true,
+				node: func(n *HTTPRequest) error { return n.SetBodySizeLimit(v) }, model: func(g *godotNode) { g.limit = v }}
 		case 1:
 			v := []int{256, 300, 1000, 65536}[r.IntN(4)]
-			msg = check("set_download_chunk_size("+strconv.Itoa(v)+")", n.SetDownloadChunkSize(v), refused)
-			if !refused {
-				g.chunkSize = v
-				_ = g.c.SetReadChunkSize(v)
-			}
+			a = midAction{name: "set_download_chunk_size(" + strconv.Itoa(v) + ")", refusable: true,
+				node:  func(n *HTTPRequest) error { return n.SetDownloadChunkSize(v) },
+				model: func(g *godotNode) { g.chunkSize = v; _ = g.c.SetReadChunkSize(v) }}
 		case 2:
-			cur := ""
-			if mc.toFile {
-				cur = file
+			on := r.IntN(2) == 0
+			path := ""
+			if on {
+				path = file
 			}
-			msg = check("set_download_file(same)", n.SetDownloadFile(cur), refused)
+			a = midAction{name: fmt.Sprintf("set_download_file(%q)", path), refusable: true,
+				node:  func(n *HTTPRequest) error { return n.SetDownloadFile(path) },
+				model: func(g *godotNode) { g.toFile, g.cantOpen = on, on && mc.cantOpen }}
 		case 3:
-			msg = check("set_use_threads(false)", n.SetUseThreads(false), refused)
+			a = midAction{name: "set_use_threads(false)", refusable: true,
+				node: func(n *HTTPRequest) error { return n.SetUseThreads(false) }, model: func(*godotNode) {}}
 		case 4:
 			v := r.IntN(2) == 0
-			n.SetAcceptGzip(v)
-			g.acceptGzip = v
-			*log = append(*log, fmt.Sprintf("set_accept_gzip(%v)", v))
+			a = midAction{name: fmt.Sprintf("set_accept_gzip(%v)", v),
+				node: func(n *HTTPRequest) error { n.SetAcceptGzip(v); return nil }, model: func(g *godotNode) { g.acceptGzip = v }}
 		case 5:
 			v := []int{-1, 0, 1, 8}[r.IntN(4)]
-			msg = check("set_max_redirects("+strconv.Itoa(v)+")", n.SetMaxRedirects(v), false)
-			g.maxRedirects = v
+			a = midAction{name: "set_max_redirects(" + strconv.Itoa(v) + ")",
+				node: func(n *HTTPRequest) error { return n.SetMaxRedirects(v) }, model: func(g *godotNode) { g.maxRedirects = v }}
 		case 6:
 			if mc.proxy {
 				continue // the URL's host resolves nowhere: the proxy stays
 			}
+			host, p := "127.0.0.1", port
 			if r.IntN(2) == 0 {
-				n.SetHTTPProxy("127.0.0.1", port)
-				g.c.SetHTTPProxy("127.0.0.1", port)
-				*log = append(*log, "set_http_proxy(127.0.0.1)")
-			} else {
-				n.SetHTTPProxy("", -1)
-				g.c.SetHTTPProxy("", -1)
-				*log = append(*log, "set_http_proxy(\"\", -1)")
+				host, p = "", -1
 			}
-		case 7, 8:
-			if g.done {
-				continue // it would start a request
+			a = midAction{name: fmt.Sprintf("set_http_proxy(%q, %d)", host, p),
+				node:  func(n *HTTPRequest) error { n.SetHTTPProxy(host, p); return nil },
+				model: func(g *godotNode) { g.c.SetHTTPProxy(host, p) }}
+		default:
+			if between {
+				continue
 			}
-			msg = check("request()", n.Request(mc.url(port), nil, httpclient.MethodGet, ""), true)
+			a = midAction{name: "request()", busy: true,
+				node: func(n *HTTPRequest) error { return n.Request(mc.url(port), nil, httpclient.MethodGet, "") }}
 		}
-		if msg != "" {
-			return msg
+		out = append(out, a)
+	}
+	return out
+}
+
+// applyMidActions checks the node's results of actions against Godot's
+// and applies the accepted ones to g.
+func applyMidActions(actions []midAction, g *godotNode, log *[]string) string {
+	for _, a := range actions {
+		*log = append(*log, fmt.Sprintf("%s (client %v): %v", a.name, g.c.Status(), a.nodeErr))
+		refused := (a.refusable && g.c.Status() != httpclient.StatusDisconnected) || (a.busy && !g.done)
+		if a.busy && g.done {
+			return "harness: request() on an idle node"
 		}
+		midTally[fmt.Sprintf("%v/%v", refused, g.done)]++
+		switch {
+		case refused && godot.CodeOf(a.nodeErr) != godot.ErrBusy:
+			return fmt.Sprintf("%s: %v, Godot refuses it (client %v, requesting %v)", a.name, a.nodeErr, g.c.Status(), !g.done)
+		case !refused && a.nodeErr != nil:
+			return fmt.Sprintf("%s: %v, Godot accepts it (client %v)", a.name, a.nodeErr, g.c.Status())
+		}
+		if !refused && a.model != nil {
+			a.model(g)
+		}
+	}
+	return ""
+}
+
+// midCalls makes 0–2 random calls on n and the same on g (between two
+// frames); it returns what differs ("" when nothing does) and appends
+// each call to log.
+func midCalls(r *rand.Rand, n *HTTPRequest, g *godotNode, mc nodeModelCase, port int, file string, log *[]string) string {
+	actions := genMidActions(r, mc, port, file, false)
+	for i := range actions {
+		if actions[i].busy && g.done {
+			continue
+		}
+		actions[i].nodeErr = actions[i].node(n)
+	}
+	actions = slices.DeleteFunc(actions, func(a midAction) bool { return a.busy && g.done })
+	if msg := applyMidActions(actions, g, log); msg != "" {
+		return msg
 	}
 	got := nodeFrame{n.HTTPClientStatus(), n.DownloadedBytes(), n.BodySize(), false}
 	want := nodeFrame{g.c.Status(), g.downloaded, g.bodyLen, false}

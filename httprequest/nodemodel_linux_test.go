@@ -863,7 +863,7 @@ func caseNode(t *testing.T, port int, mc nodeModelCase) (*HTTPRequest, string) {
 // successful download is in place; Godot opens the file at the first BODY
 // step of a body that is not empty.
 func (g *godotNode) fileDiffers(mc nodeModelCase, file string) string {
-	if !mc.toFile || g.got.Result != ResultSuccess {
+	if !g.toFile || g.got.Result != ResultSuccess {
 		return ""
 	}
 	b, err := os.ReadFile(file)
@@ -941,7 +941,14 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	attempt, nodeBase, curID := 0, 0, strconv.Itoa(mc.id)
 	caseHeader := "X-Case: " + curID
 	// restartNode is the game's second request() (attempt 1).
+	var between []midAction // calls between the first request's end and the second request()
 	restartNode := func() {
+		if mc.mid {
+			between = genMidActions(midRand, mc, port, file, true)
+			for _, a := range between {
+				a.nodeErr = a.node(n)
+			}
+		}
 		attempt, curID = 1, strconv.Itoa(mc.id)+"b"
 		caseHeader = "X-Case: " + curID
 		nodeBase = len(got)
@@ -961,6 +968,9 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	restartModel := func() {
 		if g.done && !g.canceled {
 			gGot = append(gGot, g.got)
+		}
+		if msg := applyMidActions(between, g, &midLog); msg != "" {
+			t.Errorf("between the requests, calls %v: %s", midLog, msg)
 		}
 		caseHeader := "X-Case: " + strconv.Itoa(mc.id) + "b"
 		g.done, g.canceled, g.got = false, false, Completion{}
