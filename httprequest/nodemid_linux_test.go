@@ -43,7 +43,10 @@ type midAction struct {
 	model     func(g *godotNode) // run only when Godot accepts the call
 	refusable bool               // ERR_FAIL_COND(get_http_client_status() != DISCONNECTED)
 	busy      bool               // request(): ERR_BUSY while requesting
-	nodeErr   error
+	// request() with a URL parse_url rejects: ERR_BUSY while requesting,
+	// else ERR_INVALID_PARAMETER with body_len −1 and downloaded 0.
+	invalidURL bool
+	nodeErr    error
 }
 
 // genMidActions returns 0–2 random calls (between requests, with
@@ -101,6 +104,11 @@ func genMidActions(r *rand.Rand, mc nodeModelCase, port int, file string, betwee
 			a = midAction{name: fmt.Sprintf("set_http_proxy(%q, %d)", host, p),
 				node:  func(n *HTTPRequest) error { n.SetHTTPProxy(host, p); return nil },
 				model: func(g *godotNode) { g.c.SetHTTPProxy(host, p) }}
+		case 7:
+			// A URL parse_url rejects: _parse_url has reset body_len and
+			// downloaded (§2.5.1) — only once the busy test passed.
+			a = midAction{name: "request(\"http://:80/\")", invalidURL: true,
+				node: func(n *HTTPRequest) error { return n.Request("http://:80/", nil, httpclient.MethodGet, "") }}
 		default:
 			if between {
 				continue
@@ -123,6 +131,16 @@ func applyMidActions(actions []midAction, g *godotNode, log *[]string) string {
 			return "harness: request() on an idle node"
 		}
 		midTally[fmt.Sprintf("%v/%v", refused, g.done)]++
+		if a.invalidURL {
+			if !g.done {
+				refused = true
+			} else if godot.CodeOf(a.nodeErr) != godot.ErrInvalidParameter {
+				return fmt.Sprintf("%s: %v, Godot returns ERR_INVALID_PARAMETER", a.name, a.nodeErr)
+			} else {
+				g.bodyLen, g.downloaded = -1, 0
+				continue
+			}
+		}
 		switch {
 		case refused && godot.CodeOf(a.nodeErr) != godot.ErrBusy:
 			return fmt.Sprintf("%s: %v, Godot refuses it (client %v, requesting %v)", a.name, a.nodeErr, g.c.Status(), !g.done)

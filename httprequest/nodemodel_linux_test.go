@@ -945,8 +945,8 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	restartNode := func() {
 		if mc.mid {
 			between = genMidActions(midRand, mc, port, file, true)
-			for _, a := range between {
-				a.nodeErr = a.node(n)
+			for i := range between {
+				between[i].nodeErr = between[i].node(n)
 			}
 		}
 		attempt, curID = 1, strconv.Itoa(mc.id)+"b"
