@@ -2,16 +2,21 @@ package httprequest
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // Calls between frames: TestNodeGodotModel's exchanges with random calls
@@ -208,4 +213,108 @@ func TestNodeGodotModelMid(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) { runNodeModelCase(t, port, conns, mc, uint64(i), optinSet{}) })
 	}
 	t.Logf("refused/done: %v", midTally)
+}
+
+// TestNodeGodotModelThreadsMid: use_threads, between the worker's end and
+// the owner's Process that delivers (Godot: the completion queued by
+// _defer_done, the client left as _update_connection left it until
+// _request_done's cancel_request on the main thread). The model runs as
+// Godot's _thread_func (runBlockingModel); then the node's getters must
+// show the model's client status and counters, the four status-checked
+// setters must be refused exactly when that status is not DISCONNECTED,
+// request() must be ERR_BUSY, and the Process after must deliver the
+// model's completion, the setters accepted from then on
+// (GDHTTP_MID_THREADS_N cases).
+func TestNodeGodotModelThreadsMid(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		hops []nodeHop
+		next int
+	)
+	ln := drive.Serve(t, func(conn net.Conn) {
+		_ = conn.SetDeadline(time.Now().Add(maxWait))
+		if _, err := readRequest(conn); err != nil {
+			return
+		}
+		mu.Lock()
+		i, cur := next, hops
+		next++
+		mu.Unlock()
+		if i >= len(cur) {
+			return
+		}
+		for _, piece := range cur[i].pieces() {
+			_, _ = conn.Write(piece)
+		}
+		_ = conn.(*net.TCPConn).CloseWrite()
+		_, _ = io.Copy(io.Discard, conn)
+	})
+	port := drive.Port(ln)
+	serve := func(mc nodeModelCase) {
+		mu.Lock()
+		hops, next = mc.hops, 0
+		mu.Unlock()
+	}
+	seed, _ := nodeModelRuns(7, 0)
+	cases := envInt("GDHTTP_MID_THREADS_N", 40)
+	r := rand.New(rand.NewPCG(seed, 12))
+	for i := range cases {
+		mc := genNodeModelCase(t, r, port)
+		for k := range mc.hops {
+			mc.hops[k].end = endFIN
+		}
+		if last := mc.hops[len(mc.hops)-1].resp; mc.method == httpclient.MethodHead && strings.Contains(strings.ToLower(last), "transfer-encoding: chunked") {
+			continue // a race in Godot's blocking loop too (TestNodeGodotModelBlocking)
+		}
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			serve(mc)
+			g := runBlockingModel(t, port, mc)
+			serve(mc)
+			n, _ := caseNode(t, port, mc)
+			var got []Completion
+			n.OnRequestCompleted(func(res Result, code int, h []string, b []byte) {
+				got = append(got, Completion{res, code, h, b})
+			})
+			require.NoError(t, n.SetUseThreads(true))
+			require.NoError(t, n.Request(mc.url(port), mc.headers, mc.method, mc.body))
+			n.mu.Lock()
+			run := n.active
+			n.mu.Unlock()
+			select {
+			case <-run.workerDone:
+			case <-time.After(maxWait):
+				t.Fatal("the worker did not end")
+			}
+			fail := func(format string, args ...any) {
+				t.Helper()
+				t.Fatalf("%s\ncase: %v\nmodel: %+v, client %v, downloaded %d, body size %d", fmt.Sprintf(format, args...), mc, g.got, g.endStatus, g.downloaded, g.bodyLen)
+			}
+			if s := n.HTTPClientStatus(); s != g.endStatus {
+				fail("the worker ended with the client %v", s)
+			}
+			if n.DownloadedBytes() != g.downloaded || n.BodySize() != g.bodyLen {
+				fail("before the delivery: downloaded %d, body size %d", n.DownloadedBytes(), n.BodySize())
+			}
+			refused := g.endStatus != httpclient.StatusDisconnected
+			if want, have := []bool{refused, refused, refused, refused}, midRefused(t, n); !slices.Equal(want, have) {
+				fail("setters refused %v, Godot %v", have, want)
+			}
+			if err := n.Request(mc.url(port), nil, httpclient.MethodGet, ""); godot.CodeOf(err) != godot.ErrBusy {
+				fail("request() before the delivery: %v, Godot ERR_BUSY", err)
+			}
+			if len(got) != 0 {
+				fail("a completion before Process")
+			}
+			n.Process()
+			if len(got) != 1 || !completionEqual(got[0], g.got) {
+				fail("completions %+v", got)
+			}
+			if s := n.HTTPClientStatus(); s != httpclient.StatusDisconnected {
+				fail("after the delivery the client is %v", s)
+			}
+			if have := midRefused(t, n); slices.Contains(have, true) {
+				fail("setters refused after the delivery: %v", have)
+			}
+		})
+	}
 }

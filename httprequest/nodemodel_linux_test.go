@@ -73,9 +73,10 @@ type godotNode struct {
 	code         int
 	respHeaders  []string
 
-	done     bool
-	canceled bool // cancel_request() ended it: no completion
-	got      Completion
+	done      bool
+	canceled  bool              // cancel_request() ended it: no completion
+	endStatus httpclient.Status // the client's status as _update_connection ended
+	got       Completion
 }
 
 // cancel is cancel_request() (§2.12.3): the file and the decoder dropped,
@@ -98,6 +99,7 @@ func (g *godotNode) finish(res Result, code int, headers []string, body []byte) 
 		body = nil
 	}
 	g.done, g.got = true, Completion{Result: res, ResponseCode: code, Headers: nilIfEmpty(headers), Body: body}
+	g.endStatus = g.c.Status() // until _request_done's cancel_request (nodemid_linux_test.go)
 	g.c.Close()
 	if g.decompressor != nil {
 		g.decompressor.release()
