@@ -182,6 +182,8 @@ func midCalls(r *rand.Rand, n *HTTPRequest, g *godotNode, mc nodeModelCase, port
 	return ""
 }
 
+// midTally counts the status-checked calls by (Godot refuses, the request
+// has ended), logged by TestNodeGodotModelMid: what the run exercised.
 var midTally = map[string]int{}
 
 // TestNodeGodotModelMid is TestNodeGodotModel with calls between frames
@@ -194,7 +196,7 @@ func TestNodeGodotModelMid(t *testing.T) {
 	go acceptSides(ln, conns)
 	port := ln.Addr().(*net.TCPAddr).Port
 	seed, _ := nodeModelRuns(7, 0)
-	n := envInt("GDHTTP_MID_N", 60)
+	n := envInt("GDHTTP_MID_N", 150)
 	r := rand.New(rand.NewPCG(seed, 11))
 	for i := range n {
 		mc := genNodeModelCase(t, r, port)
@@ -261,7 +263,7 @@ func TestNodeGodotModelThreadsMid(t *testing.T) {
 		mu.Unlock()
 	}
 	seed, _ := nodeModelRuns(7, 0)
-	cases := envInt("GDHTTP_MID_THREADS_N", 40)
+	cases := envInt("GDHTTP_MID_THREADS_N", 100)
 	r := rand.New(rand.NewPCG(seed, 12))
 	for i := range cases {
 		mc := genNodeModelCase(t, r, port)
