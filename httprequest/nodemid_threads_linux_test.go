@@ -1,6 +1,7 @@
 package httprequest
 
 import (
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -149,4 +150,41 @@ func TestNodeMidThreads(t *testing.T) {
 			require.Equal(t, []bool{false, false, false, false}, midRefused(t, n))
 		})
 	}
+}
+
+// TestNodeMidSwitchDriverInCallback: in the completion's callback the
+// client is closed (_request_done runs cancel_request first), so
+// set_use_threads is accepted there and the request() made after it runs
+// with the new setting: Process-driven → worker and back.
+func TestNodeMidSwitchDriverInCallback(t *testing.T) {
+	ln := drive.Serve(t, func(conn net.Conn) {
+		_ = conn.SetDeadline(time.Now().Add(maxWait))
+		if _, err := readRequest(conn); err != nil {
+			return
+		}
+		_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		_, _ = io.Copy(io.Discard, conn)
+	})
+	url := urlFor("127.0.0.1", drive.Port(ln), "/")
+	n := newNode(t)
+	var got []Result
+	var threaded []bool
+	n.OnRequestCompleted(func(res Result, _ int, _ []string, _ []byte) {
+		got = append(got, res)
+		if len(got) < 3 {
+			require.NoError(t, n.SetUseThreads(!n.IsUsingThreads()))
+			require.NoError(t, n.Request(url, nil, httpclient.MethodGet, ""))
+			n.mu.Lock()
+			threaded = append(threaded, n.active.driver == driverThreads)
+			n.mu.Unlock()
+		}
+	})
+	require.NoError(t, n.Request(url, nil, httpclient.MethodGet, ""))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got) < 3 && time.Now().Before(deadline) {
+		n.Process()
+		time.Sleep(time.Millisecond)
+	}
+	require.Equal(t, []Result{ResultSuccess, ResultSuccess, ResultSuccess}, got)
+	require.Equal(t, []bool{true, false}, threaded)
 }
