@@ -334,10 +334,16 @@ func TestNodeGodotModelThreadsMid(t *testing.T) {
 					fail("a completion before Process")
 				}
 				n.Process()
+				if mode == 2 && pass == 0 && len(got) == 2 && completionEqual(got[1], g.got) {
+					// The callback's worker ended while the flush ran: its
+					// completion came in the same flush (as a call_deferred
+					// from Godot's worker can). Its window was not seen.
+					got = got[:1]
+				}
 				if len(got) != pass+1 || !completionEqual(got[pass], g.got) {
 					fail("completions %+v", got)
 				}
-				if mode == 2 && pass == 0 {
+				if mode == 2 && pass == 0 && n.busy() {
 					continue // the callback's request
 				}
 				break
