@@ -73,9 +73,10 @@ type godotNode struct {
 	code         int
 	respHeaders  []string
 
-	done     bool
-	canceled bool // cancel_request() ended it: no completion
-	got      Completion
+	done      bool
+	canceled  bool              // cancel_request() ended it: no completion
+	endStatus httpclient.Status // the client's status as _update_connection ended
+	got       Completion
 }
 
 // cancel is cancel_request() (§2.12.3): the file and the decoder dropped,
@@ -98,6 +99,7 @@ func (g *godotNode) finish(res Result, code int, headers []string, body []byte) 
 		body = nil
 	}
 	g.done, g.got = true, Completion{Result: res, ResponseCode: code, Headers: nilIfEmpty(headers), Body: body}
+	g.endStatus = g.c.Status() // until _request_done's cancel_request (nodemid_linux_test.go)
 	g.c.Close()
 	if g.decompressor != nil {
 		g.decompressor.release()
@@ -450,6 +452,11 @@ type nodeModelCase struct {
 	cantOpen     bool // with toFile: its directory does not exist (R10 when it is opened)
 	maxRedirects int
 	hops         []nodeHop
+	mid          bool // calls between frames (nodemid_linux_test.go)
+	// restart (nodemid_linux_test.go): 1, at cancelAt the game calls
+	// request() again right after cancel_request(); 2, it calls request()
+	// from the first completion's callback. The same exchange again.
+	restart int
 }
 
 // target is the host and port of the request's URL.
@@ -858,7 +865,7 @@ func caseNode(t *testing.T, port int, mc nodeModelCase) (*HTTPRequest, string) {
 // successful download is in place; Godot opens the file at the first BODY
 // step of a body that is not empty.
 func (g *godotNode) fileDiffers(mc nodeModelCase, file string) string {
-	if !mc.toFile || g.got.Result != ResultSuccess {
+	if !g.toFile || g.got.Result != ResultSuccess {
 		return ""
 	}
 	b, err := os.ReadFile(file)
@@ -927,14 +934,62 @@ func readRequest(conn net.Conn) ([]byte, error) {
 // only the completion and what the getters show after it are compared.
 func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelCase, seed uint64, opts optinSet) {
 	idle := rand.New(rand.NewPCG(seed, 3))
+	midRand := rand.New(rand.NewPCG(seed, 4))
+	var midLog []string
 	n, file := caseNode(t, port, mc)
 	obs := opts.apply(t, n)
 	var got []Completion
+	var gGot []Completion // the model's completions before a restart
+	attempt, nodeBase, curID := 0, 0, strconv.Itoa(mc.id)
+	caseHeader := "X-Case: " + curID
+	// restartNode is the game's second request() (attempt 1).
+	var between []midAction // calls between the first request's end and the second request()
+	restartNode := func() {
+		if mc.mid {
+			between = genMidActions(midRand, mc, port, file, true)
+			for i := range between {
+				between[i].nodeErr = between[i].node(n)
+			}
+		}
+		attempt, curID = 1, strconv.Itoa(mc.id)+"b"
+		caseHeader = "X-Case: " + curID
+		nodeBase = len(got)
+		if err := n.Request(mc.url(port), append([]string{"X-Side: node", caseHeader}, mc.headers...), mc.method, mc.body); err != nil {
+			t.Errorf("the second request(): %v", err)
+		}
+	}
 	n.OnRequestCompleted(func(res Result, code int, h []string, b []byte) {
 		got = append(got, Completion{res, code, h, b})
+		if mc.restart == 2 && attempt == 0 {
+			restartNode()
+		}
 	})
-	caseHeader := "X-Case: " + strconv.Itoa(mc.id)
 	g := newModel(t, port, mc, false, append([]string{"X-Side: model", caseHeader}, opts.modelSide()...)...)
+	// restartModel is request_raw on the model: _parse_url, the headers
+	// with accept_gzip as it is now, requesting, connect_to_host.
+	restartModel := func() {
+		if g.done && !g.canceled {
+			gGot = append(gGot, g.got)
+		}
+		if msg := applyMidActions(between, g, &midLog); msg != "" {
+			t.Errorf("between the requests, calls %v: %s", midLog, msg)
+		}
+		caseHeader := "X-Case: " + strconv.Itoa(mc.id) + "b"
+		g.done, g.canceled, g.got = false, false, Completion{}
+		g.parseURL(mc.url(port))
+		g.method, g.requestData = mc.method, mc.body
+		headers := append(append([]string{"X-Side: model", caseHeader}, opts.modelSide()...), mc.headers...)
+		if g.acceptGzip && !slices.ContainsFunc(headers, func(h string) bool {
+			return strings.HasPrefix(strings.ToLower(godotStrip(h)), "accept-encoding")
+		}) {
+			headers = append(headers, acceptGzipHeader)
+		}
+		g.headers = headers
+		g.c.SetBlockingMode(false)
+		if err := g.c.ConnectToHost(g.host, g.port, nil); err != nil {
+			t.Fatalf("the model's second connect: %v", err)
+		}
+	}
 	if opts.brotli { // the node's Accept-Encoding says br too (no response is br)
 		for i, h := range g.headers {
 			if h == acceptGzipHeader {
@@ -952,24 +1007,36 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	var gotFrames, wantFrames []nodeFrame
 	fail := func(format string, args ...any) {
 		t.Helper()
-		t.Fatalf("%s\ncase: %v\nnode frames:  %v\nmodel frames: %v\nnode completion:  %+v (%v)\nmodel completion: %+v",
-			fmt.Sprintf(format, args...)+"\noptions: "+opts.String(), mc, gotFrames, wantFrames, got, n.LastError(), g.got)
+		t.Fatalf("%s\nrestart %d, attempt %d, model's earlier completions %+v\nmid calls: %v\ncase: %v\nnode frames:  %v\nmodel frames: %v\nnode completion:  %+v (%v)\nmodel completion: %+v",
+			fmt.Sprintf(format, args...)+"\noptions: "+opts.String(), mc.restart, attempt, gGot, midLog, mc, gotFrames, wantFrames, got, n.LastError(), g.got)
 	}
 	frame := func() {
 		if len(gotFrames)+1 == mc.cancelAt && !g.done {
 			// The game cancels instead of this frame (§2.12).
 			n.CancelRequest()
 			g.cancel()
+			if mc.restart == 1 && attempt == 0 {
+				restartNode()
+				restartModel()
+			}
 		} else {
 			n.Process()
 			if !g.done {
 				g.update()
+				if g.done && mc.restart == 2 && len(gGot) == 0 {
+					restartModel() // in the deferred flush, from the callback
+				}
 			}
 		}
-		gotFrames = append(gotFrames, nodeFrame{n.HTTPClientStatus(), n.DownloadedBytes(), n.BodySize(), len(got) > 0})
+		gotFrames = append(gotFrames, nodeFrame{n.HTTPClientStatus(), n.DownloadedBytes(), n.BodySize(), len(got) > nodeBase})
 		wantFrames = append(wantFrames, nodeFrame{g.c.Status(), g.downloaded, g.bodyLen, g.done && !g.canceled})
 		if msg := obs.frame(n, g); msg != "" {
 			fail("frame %d: %s", len(gotFrames), msg)
+		}
+		if mc.mid {
+			if msg := midCalls(midRand, n, g, mc, port, file, &midLog); msg != "" {
+				fail("after frame %d, calls %v: %s", len(gotFrames), midLog, msg)
+			}
 		}
 		if opts.drain && !(g.done && len(got) > 0) {
 			return // the amounts per frame may differ until both have completed
@@ -992,73 +1059,96 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 	require.NoError(t, n.Request(mc.url(port), append([]string{"X-Side: node", caseHeader}, mc.headers...), mc.method, mc.body))
 	require.NoError(t, g.c.ConnectToHost(g.host, g.port, nil))
 	settle()
-	for hop := 0; hop < len(mc.hops) && !g.done; hop++ {
-		// Frames until both sides' requests for this hop have come.
-		var nodeConn, modelConn *net.TCPConn
-		var nodeHead, modelHead string
-		for f := 0; nodeConn == nil || modelConn == nil; f++ {
-			if f == 50 || (g.done && (len(got) > 0 || g.canceled)) {
-				if (nodeConn != nil || modelConn != nil) && !g.canceled {
-					fail("hop %d: only one side connected (node %v, model %v)", hop, nodeConn != nil, modelConn != nil)
-				}
-				break
-			}
-			frame()
-			for waiting := true; waiting; {
-				select {
-				case sc := <-conns:
-					open = append(open, sc.conn)
-					if sc.id != strconv.Itoa(mc.id) {
-						continue // an earlier case's, canceled before it was read
+attempts:
+	for startAttempt := attempt; ; startAttempt = attempt {
+		restarted := func() bool { return attempt != startAttempt }
+		for hop := 0; hop < len(mc.hops) && !g.done; hop++ {
+			// Frames until both sides' requests for this hop have come.
+			var nodeConn, modelConn *net.TCPConn
+			var nodeHead, modelHead string
+			for f := 0; nodeConn == nil || modelConn == nil; f++ {
+				if f == 50 || (g.done && (len(got) > nodeBase || g.canceled)) {
+					if (nodeConn != nil || modelConn != nil) && !g.canceled {
+						fail("hop %d: only one side connected (node %v, model %v)", hop, nodeConn != nil, modelConn != nil)
 					}
-					if sc.node {
-						nodeConn, nodeHead = sc.conn, sc.head
+					break
+				}
+				frame()
+				if restarted() {
+					settle()
+					continue attempts
+				}
+				for waiting := true; waiting; {
+					select {
+					case sc := <-conns:
+						open = append(open, sc.conn)
+						if sc.id != curID {
+							continue // an earlier case's, canceled before it was read
+						}
+						if sc.node {
+							nodeConn, nodeHead = sc.conn, sc.head
+						} else {
+							modelConn, modelHead = sc.conn, sc.head
+						}
+					case <-time.After(time.Millisecond):
+						waiting = false
+					}
+				}
+				settle()
+			}
+			if nodeConn == nil || modelConn == nil {
+				break // canceled (one side's request may have gone before the close)
+			}
+			if nodeHead != modelHead {
+				// §2.8.1.5–7: the redirect's target, method and headers.
+				fail("hop %d: the request heads differ:\nnode:  %q\nmodel: %q", hop, nodeHead, modelHead)
+			}
+			h := mc.hops[hop]
+			for _, piece := range h.pieces() {
+				for _, c := range []*net.TCPConn{nodeConn, modelConn} {
+					_, _ = c.Write(piece) // a client that closed (a redirect) resets
+					require.True(t, drive.AwaitSent(c, maxWait, 0), "the peer did not acknowledge")
+				}
+				for range 1 + idle.IntN(2) {
+					frame()
+				}
+				if restarted() {
+					settle()
+					continue attempts
+				}
+			}
+			if h.end != endHold {
+				for _, c := range []*net.TCPConn{nodeConn, modelConn} {
+					client := c.RemoteAddr().(*net.TCPAddr).Port
+					if h.end == endFIN {
+						_ = c.CloseWrite()
 					} else {
-						modelConn, modelHead = sc.conn, sc.head
+						_ = c.SetLinger(0)
+						_ = c.Close()
 					}
-				case <-time.After(time.Millisecond):
-					waiting = false
+					require.True(t, drive.AwaitTCP(port, maxWait, 0, clientEnded(client)), "the %v did not arrive", h.end)
+				}
+				for range 1 + idle.IntN(2) {
+					frame()
+				}
+				if restarted() {
+					settle()
+					continue attempts
 				}
 			}
-			settle()
-		}
-		if nodeConn == nil || modelConn == nil {
-			break // canceled (one side's request may have gone before the close)
-		}
-		if nodeHead != modelHead {
-			// §2.8.1.5–7: the redirect's target, method and headers.
-			fail("hop %d: the request heads differ:\nnode:  %q\nmodel: %q", hop, nodeHead, modelHead)
-		}
-		h := mc.hops[hop]
-		for _, piece := range h.pieces() {
-			for _, c := range []*net.TCPConn{nodeConn, modelConn} {
-				_, _ = c.Write(piece) // a client that closed (a redirect) resets
-				require.True(t, drive.AwaitSent(c, maxWait, 0), "the peer did not acknowledge")
+			if hop < len(mc.hops)-1 {
+				continue // the next hop's frames start with its connect
 			}
-			for range 1 + idle.IntN(2) {
+			for f := 0; f < 30 && (!g.done || (len(got) == nodeBase && !g.canceled)); f++ {
 				frame()
-			}
-		}
-		if h.end != endHold {
-			for _, c := range []*net.TCPConn{nodeConn, modelConn} {
-				client := c.RemoteAddr().(*net.TCPAddr).Port
-				if h.end == endFIN {
-					_ = c.CloseWrite()
-				} else {
-					_ = c.SetLinger(0)
-					_ = c.Close()
+				if restarted() {
+					settle()
+					continue attempts
 				}
-				require.True(t, drive.AwaitTCP(port, maxWait, 0, clientEnded(client)), "the %v did not arrive", h.end)
-			}
-			for range 1 + idle.IntN(2) {
-				frame()
 			}
 		}
-		if hop < len(mc.hops)-1 {
-			continue // the next hop's frames start with its connect
-		}
-		for f := 0; f < 30 && (!g.done || (len(got) == 0 && !g.canceled)); f++ {
-			frame()
+		if !restarted() {
+			break
 		}
 	}
 	if g.done {
@@ -1067,19 +1157,31 @@ func runNodeModelCase(t *testing.T, port int, conns chan sideConn, mc nodeModelC
 		frame()
 		frame()
 	}
-	if len(got) > 1 {
+	if len(got) > nodeBase+1 {
 		fail("%d completions", len(got))
 	}
-	if completed := g.done && !g.canceled; completed != (len(got) == 1) {
-		fail("completion: node %v, model %v", len(got) == 1, completed)
+	if completed := g.done && !g.canceled; completed != (len(got) == nodeBase+1) {
+		fail("completion: node %v, model %v", len(got) == nodeBase+1, completed)
+	}
+	if len(gGot) != nodeBase {
+		fail("completions before the restart: node %d, model %d", nodeBase, len(gGot))
+	}
+	for i := range gGot {
+		if !completionEqual(got[i], opts.expect(gGot[i])) {
+			fail("completion %d (before the restart) differs", i)
+		}
 	}
 	if g.canceled && !opts.inPlace && !opts.keepPartial {
 		// COMPAT Q7: a download that did not succeed leaves no file, not
 		// even a temporary one (Godot's partial file stays in place).
-		if left, _ := os.ReadDir(filepath.Dir(file)); len(left) > 0 {
+		left, _ := os.ReadDir(filepath.Dir(file))
+		if nodeBase > 0 && len(left) == 1 && left[0].Name() == filepath.Base(file) {
+			left = nil // written by the completion before the restart (COMPAT Q7: the old file stays)
+		}
+		if len(left) > 0 {
 			fail("after cancel_request() the download directory holds %v", left)
 		}
-	} else if g.done && !g.canceled && !completionEqual(got[0], opts.expect(g.got)) {
+	} else if g.done && !g.canceled && !completionEqual(got[nodeBase], opts.expect(g.got)) {
 		fail("completions differ")
 	}
 	if msg := g.fileDiffers(mc, file); g.done && !g.canceled && msg != "" {
