@@ -22,16 +22,12 @@ import (
 // Calls between frames: TestNodeGodotModel's exchanges with random calls
 // on the node and the same on the model after every frame (Godot's game
 // code between two NOTIFICATION_INTERNAL_PROCESS, after the deferred
-// flush). scene/main/http_request.cpp (4.x):
-//
-//	void HTTPRequest::set_body_size_limit(int p_bytes) {
-//		ERR_FAIL_COND(get_http_client_status() != HTTPClient::STATUS_DISCONNECTED);
-//	(the same for set_download_file, set_download_chunk_size — which is
-//	client->set_read_chunk_size(p_chunk_size) — and set_use_threads)
-//	void HTTPRequest::set_accept_gzip(bool p_gzip) { accept_gzip = p_gzip; }
-//	void HTTPRequest::set_max_redirects(int p_max) { max_redirects = p_max; }
-//	void HTTPRequest::set_http_proxy(...) { client->set_http_proxy(p_host, p_port); }
-//	request_raw: ERR_FAIL_COND_V_MSG(requesting, ERR_BUSY, ...)
+// flush). In scene/main/http_request.cpp (4.x), set_body_size_limit,
+// set_download_file, set_download_chunk_size (which sets the client's read
+// chunk size) and set_use_threads are refused unless the client is
+// DISCONNECTED; set_accept_gzip, set_max_redirects and set_http_proxy (the
+// client's) always take; request_raw refuses with ERR_BUSY while a request
+// is active.
 //
 // accept_gzip is read in _handle_response (the decoder), max_redirects at
 // each 3xx, the proxy by the client's connect_to_host and request() (the
