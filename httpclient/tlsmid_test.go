@@ -412,25 +412,7 @@ func TestTLSMidSwitchCut(t *testing.T) {
 					}
 				}
 				<-done
-				if tc.end != tmHold && c.Status() == StatusConnected {
-					// The end came after the frames above: the frames Godot
-					// would run once it is here.
-					if tc.end == tmNotifyOnly {
-						waitAcked(t, s.raw)
-					} else {
-						waitPeerEnded(t, c)
-					}
-					c.SetBlockingMode(false)
-					for range 2 {
-						steps = append(steps, tmFrame(c))
-					}
-				}
-				out := tmOutcomeOf(steps)
-				if want.Headers == nil || out.Headers == nil {
-					// Seen only while a frame ends in BODY: depends on the cuts.
-					out.Headers = want.Headers
-				}
-				assert.Equal(t, want, out, "cut at %d of %d", k, len(stream))
+				assert.Equal(t, want, tmFinish(t, c, s, tc.end, steps, want), "cut at %d of %d", k, len(stream))
 			})
 		}
 	}
@@ -460,6 +442,30 @@ func tmPlain(t *testing.T) int {
 		_, _ = raw.Read(buf) // until the client closes
 	}()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// tmFinish is the end of a sweep's exchange: when the stream's end (a FIN,
+// a close_notify) came after the sweep's frames, the two frames Godot would
+// run once it is here; then the outcome, its headers taken from want when
+// no frame ended in BODY to show them (that depends on the cuts).
+func tmFinish(t *testing.T, c *Client, s *tmServer, end tmEnding, steps []mstep, want tmOutcome) tmOutcome {
+	t.Helper()
+	if end != tmHold && c.Status() == StatusConnected {
+		if end == tmNotifyOnly {
+			waitAcked(t, s.raw)
+		} else {
+			waitPeerEnded(t, c)
+		}
+		c.SetBlockingMode(false)
+		for range 2 {
+			steps = append(steps, tmFrame(c))
+		}
+	}
+	out := tmOutcomeOf(steps)
+	if want.Headers == nil || out.Headers == nil {
+		out.Headers = want.Headers
+	}
+	return out
 }
 
 // tmStall accepts one TCP connection and never answers (a handshake that
@@ -766,22 +772,7 @@ func tmTrickle(t *testing.T, e *tmEnv) {
 					}
 				}
 				<-done
-				if tc.end != tmHold && c.Status() == StatusConnected {
-					if tc.end == tmNotifyOnly {
-						waitAcked(t, s.raw)
-					} else {
-						waitPeerEnded(t, c)
-					}
-					c.SetBlockingMode(false)
-					for range 2 {
-						steps = append(steps, tmFrame(c))
-					}
-				}
-				out := tmOutcomeOf(steps)
-				if want.Headers == nil || out.Headers == nil {
-					out.Headers = want.Headers
-				}
-				assert.Equal(t, want, out)
+				assert.Equal(t, want, tmFinish(t, c, s, tc.end, steps, want))
 				assert.NotErrorIs(t, c.LastError(), ErrAborted, "the watchdog fired: a blocking frame hung")
 			})
 		}
