@@ -612,18 +612,7 @@ func tmAgain(t *testing.T, e *tmEnv, c *Client) {
 // server and to a plain one: each gives its own response.
 func TestTLSMidCloseReconnect(t *testing.T) {
 	e := newTMEnv(t)
-	fds := tmFDs(t)
-	defer func() {
-		// Every conn of the subtests is closed by now (their cleanups ran).
-		ok := false
-		for range 100 {
-			if ok = tmFDs(t) <= fds; ok {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		assert.True(t, ok, "fds before %d, after %d", fds, tmFDs(t))
-	}()
+	tmNoFDLeft(t)
 	for _, st := range tmStages() {
 		for _, m := range modes {
 			t.Run(st.name+"/"+m.name, func(t *testing.T) {
@@ -646,17 +635,7 @@ func TestTLSMidCloseReconnect(t *testing.T) {
 // client works again (TLS and plain).
 func TestTLSMidAbort(t *testing.T) {
 	e := newTMEnv(t)
-	fds := tmFDs(t)
-	defer func() {
-		ok := false
-		for range 100 {
-			if ok = tmFDs(t) <= fds; ok {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		assert.True(t, ok, "fds before %d, after %d", fds, tmFDs(t))
-	}()
+	tmNoFDLeft(t)
 	for _, st := range tmStages() {
 		for _, m := range modes {
 			t.Run(st.name+"/"+m.name, func(t *testing.T) {
@@ -800,6 +779,22 @@ func tmFrameMixed(c *Client, r *rand.Rand) mstep {
 	st := observe(c, false)
 	st.Poll, st.Piece = StatusBody, string(b)
 	return st
+}
+
+// tmNoFDLeft checks, once t and its subtests have ended (their cleanups
+// closed every conn), that no more file descriptors are open than now.
+func tmNoFDLeft(t *testing.T) {
+	fds := tmFDs(t)
+	t.Cleanup(func() {
+		ok := false
+		for range 100 {
+			if ok = tmFDs(t) <= fds; ok {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		assert.True(t, ok, "fds before %d, after %d", fds, tmFDs(t))
+	})
 }
 
 // tmFDs counts this process's open file descriptors.
