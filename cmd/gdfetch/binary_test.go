@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,12 +79,27 @@ func bigThenStall(t *testing.T) (srv *httptest.Server, flushed string) {
 	return srv, flushed
 }
 
-// TestInterruptCleanup: SIGINT mid-transfer, for the drivers
-// and holders TestInterruptDiesOfSIGINT does not run: no file left in the
-// -o directory nor in TMPDIR (the spool), death by SIGINT.
+// TestInterruptLeavesNoFile: SIGINT mid-transfer, for the drivers and
+// holders TestInterruptDiesOfSIGINT does not run, and the SIGTERM (kill,
+// timeout(1), a service manager) and SIGHUP (a closed terminal) that
+// cancel the request as Ctrl-C does: no file left in the -o directory
+// (the download's temporary file) nor in TMPDIR (the spool of -i), death
+// by the same signal, as curl's.
 func TestInterruptLeavesNoFile(t *testing.T) {
+	type run struct {
+		sig   syscall.Signal
+		flags []string
+	}
+	var runs []run
 	for _, flags := range [][]string{{"--threads", "-o", "F"}, {"-f", "-o", "F"}, {"-f", "--threads", "-o", "F"}, {"-i"}, {"-f"}, {"-i", "--threads"}} {
-		t.Run(strings.Join(flags, " "), func(t *testing.T) {
+		runs = append(runs, run{syscall.SIGINT, flags})
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		runs = append(runs, run{sig, []string{"-o", "F"}}, run{sig, []string{"-i"}})
+	}
+	for _, r := range runs {
+		flags := r.flags
+		t.Run(r.sig.String()+" "+strings.Join(flags, " "), func(t *testing.T) {
 			srv, flushed := bigThenStall(t)
 			dir, tmp := t.TempDir(), t.TempDir()
 			args := []string{"-s"}
@@ -106,11 +122,11 @@ func TestInterruptLeavesNoFile(t *testing.T) {
 			time.Sleep(200 * time.Millisecond) // the scenario: mid-transfer
 			mid, _ := os.ReadDir(tmp)
 			t.Logf("TMPDIR before SIGINT: %d entries", len(mid))
-			require.NoError(t, cmd.Process.Signal(os.Interrupt))
+			require.NoError(t, cmd.Process.Signal(r.sig))
 			err := cmd.Wait()
 			var ee *exec.ExitError
 			require.ErrorAs(t, err, &ee, errOut.String())
-			assert.Equal(t, "signal: interrupt", ee.ProcessState.String(), errOut.String())
+			assert.Equal(t, "signal: "+r.sig.String(), ee.ProcessState.String(), errOut.String())
 			for _, d := range []string{dir, tmp} {
 				entries, err := os.ReadDir(d)
 				require.NoError(t, err)

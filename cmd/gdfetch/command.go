@@ -19,7 +19,11 @@ import (
 // node configured from the flags, its completion printed.
 func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	stdout := &lastByteWriter{w: out}
-	cfg, err := parseFetch(args)
+	cfg, err := parseFetch(ctx, args)
+	if err != nil && ctx.Err() != nil { // Ctrl-C while -d @- or -H @- read standard input
+		fmt.Fprintln(stderr, "gdfetch: interrupted")
+		return exitInterrupted
+	}
 	if errors.Is(err, pflag.ErrHelp) {
 		io.WriteString(stdout, usage)
 		return exitOK
@@ -144,7 +148,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitFailed
 	}
-	code := resultExit(ex.Result, ex.Cause)
+	code := proxyExit(resultExit(ex.Result, ex.Cause), ex.Cause, cfg)
 	if errors.Is(ex.Cause, errHTTPFail) {
 		code = exitHTTPError // -f refused the response at its head
 	}
@@ -152,7 +156,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		code = exitTimeout // -T -: stdin had nothing more when --max-time passed
 	}
 	if cfg.resume {
-		code = resumeExit(code, ex.Cause)
+		code = resumeExit(code, ex.Cause, cfg.fail, ex.ResponseCode)
 		if resumed != "" && !cfg.silent && !cfg.json {
 			io.WriteString(stderr, resumed)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"os"
@@ -62,7 +63,7 @@ func newCookieServer(t *testing.T) *cookieServer {
 }
 
 func TestParseNetFlags(t *testing.T) {
-	c, err := parseFetch([]string{"http://h/", "-b", "a=1; b=2", "-b", "jar.txt", "-c", "out.txt", "--proxy-user", "u:p:w", "--noproxy", "x.example"})
+	c, err := parseFetch(context.Background(), []string{"http://h/", "-b", "a=1; b=2", "-b", "jar.txt", "-c", "out.txt", "--proxy-user", "u:p:w", "--noproxy", "x.example"})
 	require.NoError(t, err)
 	assert.True(t, c.net.jar)
 	assert.Equal(t, []string{"a=1; b=2"}, c.net.cookieStrings)
@@ -75,14 +76,14 @@ func TestParseNetFlags(t *testing.T) {
 	assert.Equal(t, "x.example", *c.net.noProxy)
 	assert.False(t, c.net.noEnvProxy)
 
-	c, err = parseFetch([]string{"http://h/", "-x", ""})
+	c, err = parseFetch(context.Background(), []string{"http://h/", "-x", ""})
 	require.NoError(t, err)
 	assert.True(t, c.net.noEnvProxy)
 	assert.False(t, c.net.jar, "no jar unless -b or -c (Godot sends no cookies)")
 	assert.Nil(t, c.net.noProxy)
 
 	for _, bad := range [][]string{{"--proxy-user", "nocolon"}, {"-c", ""}} {
-		_, err := parseFetch(append([]string{"http://h/"}, bad...))
+		_, err := parseFetch(context.Background(), append([]string{"http://h/"}, bad...))
 		var ue *usageError
 		assert.ErrorAs(t, err, &ue, "%v", bad)
 	}

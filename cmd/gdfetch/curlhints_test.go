@@ -24,6 +24,15 @@ func TestCurlFlagHints(t *testing.T) {
 		{[]string{"-G", "-d", "a=1", "http://h/"}, "put the query in the URL"},
 		{[]string{"-D", "-", "http://h/"}, "-i prints the headers"},
 		{[]string{"--http1.1", "http://h/"}, "HTTP/1.1 only"},
+		{[]string{"--data-raw", "a=1", "http://h/"}, "-d DATA sends DATA as given"},
+		{[]string{"--connect-timeout", "2", "http://h/"}, "-m SECONDS"},
+		{[]string{"--fail-with-body", "http://h/"}, "-f exits 22"},
+		{[]string{"-J", "http://h/"}, "gdfetch has no -J"},
+		{[]string{"-OJ", "http://h/"}, "gdfetch has no -O"},
+		{[]string{"-Z", "http://h/"}, "one URL a run"},
+		{[]string{"--parallel", "http://h/"}, "one URL a run"},
+		{[]string{"--create-dirs", "http://h/"}, "mkdir -p"},
+		{[]string{"-r", "0-9", "http://h/"}, `"Range: bytes=START-END"`},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := gdfetch(t, tt.args...)

@@ -47,11 +47,16 @@
 //	                          "Name;" an empty header, "Name:" none (for Host, User-Agent,
 //	                          Accept, Accept-Encoding and Content-Length, which Godot's
 //	                          request always has, an empty one), @FILE the file's lines
+//	                          (@- standard input's). A Transfer-Encoding line is sent as
+//	                          given, as Godot sends it: beside the Content-Length Godot adds,
+//	                          with the body not encoded (a server then waits for chunks; -T -
+//	                          sends a chunked body), where curl encodes the body
 //	-d, --data DATA|@FILE     request_data (curl's rules: an @FILE's content — @- standard
 //	                          input, read whole; -T - streams it — without CR/LF, a
 //	                          literal value as given; -d and --data-binary values joined
 //	                          with '&' in command-line order);
-//	                          no Content-Type is added, as in Godot: pass -H
+//	                          no Content-Type is added, as in Godot: pass -H; an empty body
+//	                          (-d "") has no Content-Length, as Godot's (curl sends 0)
 //	    --data-binary DATA|@FILE  request_data_raw, byte for byte
 //	-F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
 //	                          a multipart/form-data body (httprequest.Multipart, §7.2
@@ -76,11 +81,19 @@
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
 //	                          append_to_download_file; exit 33 when a 206 does not continue the file).
 //	                          Unlike curl: the Range is sent only with gdfetch's own state file
-//	                          (FILE.gdhttp-resume, kept by the run that was cut): without it the
-//	                          download starts over from byte 0 with no Range; and a 200 answer to
+//	                          (FILE.gdhttp-resume, kept by the run that was cut when the server
+//	                          sent an ETag or a Last-Modified to check the file with): without it
+//	                          the download starts over from byte 0 with no Range; a 200 answer to
 //	                          the Range (the server ignored it, or If-Range failed) rewrites FILE
-//	                          from the first byte and exits 0, where curl exits 33
-//	-L, --location            accepted, no effect: the node follows redirects (max_redirects)
+//	                          from the first byte and exits 0, where curl exits 33; and any other
+//	                          answer (a 201, 204, 404…) is not written: FILE is left as it was,
+//	                          exit 33 (22 with -f and a code of 400 or more), where curl without a
+//	                          partial file writes it and exits 0
+//	-L, --location            accepted, no effect: the node follows redirects (max_redirects):
+//	                          Godot's, 301 and 302 with the method kept, to a Location that
+//	                          starts with http://, https:// or "/"; a relative one ("b?x=1")
+//	                          fails as in Godot (exit 56), where curl resolves it
+//	                          (--rfc-redirects does too, and follows 303, 307 and 308)
 //	    --max-redirs N        max_redirects (default 8, -1 no limit)
 //	    --max-filesize BYTES  body_size_limit (k/M/G suffixes; default -1)
 //	-m, --max-time SECONDS    timeout (default 0: none)
@@ -115,7 +128,8 @@
 // (HTTP_PROXY, HTTPS_PROXY, NO_PROXY and the lower-case forms), with
 // net/http's rules (SetProxyFromEnvironment): HTTP_PROXY in capitals counts
 // unless REQUEST_METHOD is set, and localhost and loopback addresses are never
-// proxied. With -x the no-proxy list still applies, by the same rules: when
+// proxied; ALL_PROXY is not read (curl reads it). With -x the no-proxy
+// list still applies, by the same rules: when
 // there is one, localhost and loopback addresses go direct too (curl sends
 // them to -x's proxy unless the list names them).
 //
@@ -157,6 +171,7 @@
 //	RESULT_CANT_CONNECT                    7  CURLE_COULDNT_CONNECT
 //	  … a fixed-length body cut short     18  CURLE_PARTIAL_FILE (Godot reports it as CANT_CONNECT)
 //	RESULT_CANT_RESOLVE                    6  CURLE_COULDNT_RESOLVE_HOST
+//	  … the proxy's name (-x, environment) 5  CURLE_COULDNT_RESOLVE_PROXY
 //	RESULT_CONNECTION_ERROR               56  CURLE_RECV_ERROR
 //	  … closed before the response head   52  CURLE_GOT_NOTHING (nothing, or part of the status
 //	    was complete (ErrPeerClosed)            line, arrived: curl's "Empty reply from server")
@@ -184,7 +199,11 @@
 // -C -'s state, the bar), prints "gdfetch: interrupted", and then dies of
 // SIGINT as curl does, so that a shell loop or a script stops (an exit(130)
 // would tell the shell that gdfetch handled the interrupt). Started with
-// SIGINT ignored, or on Windows, it exits 130.
+// SIGINT ignored, or on Windows, it exits 130. SIGTERM (kill, timeout(1),
+// a service manager) and SIGHUP (a closed terminal) do the same, gdfetch
+// dying of that signal; so does Ctrl-C while -d @- or -H @- waits for
+// standard input to end. -i's temporary file (a held body past 1 MiB) is
+// removed as soon as it is created, so that not even SIGKILL leaves it.
 package main
 
 // usage is the text of gdfetch --help.
@@ -197,7 +216,8 @@ Flags may come after the URL. A URL without a scheme gets http://. Its user:pass
 as curl sends it (Authorization: Basic, unless -H gives one; Godot's node drops it). The URL
 goes as Godot sends it (unlike curl): a space or a non-ASCII byte raw, a query needs a path
 (http://h/?q, not http://h?q), an IPv6 host needs 4 characters ([::1] is refused; write
-[0:0:0:0:0:0:0:1]) and is sent in Host without brackets. Godot's reading of a response
+[0:0:0:0:0:0:0:1]) and is sent in Host without brackets; there is no globbing ([1-2] and
+{a,b} are sent as they are, as curl -g). Godot's reading of a response
 too: an HTTP/1.0 body without Content-Length or Connection: close is empty, and a status
 line without any header line is RESULT_NO_RESPONSE (exit 52).
 
@@ -205,10 +225,11 @@ request
   -X, --request METHOD        method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH
   -H, --header 'Name: value'  custom_headers; repeatable, sent in order; curl's 'Name;' (empty),
                               'Name:' (none; Godot's Host, User-Agent, Accept, Accept-Encoding,
-                              Content-Length: sent empty) and @FILE
+                              Content-Length: sent empty) and @FILE (@- stdin); Transfer-Encoding
+                              is sent as given, the body not encoded (as Godot; -T - is chunked)
   -d, --data DATA|@FILE       request_data (@FILE without its CR/LF; @- stdin); method POST unless -X;
                               no Content-Type is added; -d and --data-binary values are joined
-                              with '&' in command-line order
+                              with '&' in command-line order; -d "": no Content-Length (as Godot)
       --data-binary DATA|@FILE  request_data_raw, byte for byte
   -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
                               multipart/form-data part, repeatable; files are streamed; POST unless -X;
@@ -225,9 +246,12 @@ node properties
                               exit 23, as curl); unlike curl a failed download leaves FILE as it
                               was, the bytes received discarded (-C - keeps them)
   -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume);
-                              unlike curl: without that state FILE starts over from byte 0 (no Range),
-                              and a 200 to the Range rewrites FILE and exits 0 (curl: 33)
-  -L, --location              (no effect: the node follows redirects, up to --max-redirs)
+                              unlike curl: without that state (the server sent no ETag nor
+                              Last-Modified) FILE starts over from byte 0 (no Range), a 200 to the
+                              Range rewrites FILE and exits 0 (curl: 33), and another answer (201,
+                              404…) leaves FILE as it was, exit 33 (-f and 400 or more: 22)
+  -L, --location              (no effect: the node follows 301/302 redirects, up to --max-redirs; a
+                              Location not starting with http(s):// or / fails, exit 56, as Godot)
       --max-redirs N          max_redirects (default 8; -1 no limit)
       --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none)
   -m, --max-time SECONDS      timeout (default 0: none)
@@ -239,7 +263,8 @@ node properties
   -x, --proxy HOST[:PORT]     set_http_proxy + set_https_proxy (port 1080 by default), except for
                               the hosts --noproxy or NO_PROXY names (then loopback too goes direct);
                               without -x the environment's HTTP_PROXY/HTTPS_PROXY/NO_PROXY
-                              (net/http's rules); -x "" no proxy; USER:PASS@HOST as --proxy-user
+                              (net/http's rules: no ALL_PROXY); -x "" no proxy; USER:PASS@HOST as
+                              --proxy-user
       --proxy-user USER:PASS  proxy credentials: Proxy-Authorization to the proxy only
       --noproxy LIST          hosts reached directly (with -x too), NO_PROXY's syntax (replaces
                               NO_PROXY)
@@ -273,7 +298,7 @@ output
                               the head (-i, --json: RESULT_REQUEST_FAILED), no body on stdout,
                               -o FILE left as it was
 
-exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE; 7 CANT_CONNECT; 18 partial body
+exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE (5 the proxy's name); 7 CANT_CONNECT; 18 partial body
 (CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*, or stdout
 not writable (a closed pipe), or a binary body refused by a terminal; 28 TIMEOUT;
 35 TLS_HANDSHAKE_ERROR (60 when the certificate failed verification); 47 REDIRECT_LIMIT_REACHED;
@@ -281,5 +306,5 @@ not writable (a closed pipe), or a binary body refused by a terminal; 28 TIMEOUT
 56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED;
 63 BODY_SIZE_LIMIT_EXCEEDED; 2 bad flag; 3 bad URL; 1 a scheme other than http(s);
 26 an -T/-F/-H @ file not readable; 22 --fail; 33 -C -: a 206 that does not continue the
-file; Ctrl-C: death by SIGINT after cleanup (shells report 130).
+file; Ctrl-C: death by SIGINT after cleanup (shells report 130), SIGTERM and SIGHUP alike.
 `

@@ -5,6 +5,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"net"
+	"net/url"
+	"strings"
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/httprequest"
@@ -20,6 +23,7 @@ const (
 	exitURL         = 3   // CURLE_URL_MALFORMAT
 	exitRead        = 26  // CURLE_READ_ERROR: an -T, -F or -H @ file that cannot be read
 	exitResolve     = 6   // CURLE_COULDNT_RESOLVE_HOST
+	exitProxyName   = 5   // CURLE_COULDNT_RESOLVE_PROXY
 	exitConnect     = 7   // CURLE_COULDNT_CONNECT
 	exitPartial     = 18  // CURLE_PARTIAL_FILE
 	exitHTTPError   = 22  // CURLE_HTTP_RETURNED_ERROR (--fail)
@@ -100,4 +104,46 @@ func isVerifyError(err error) bool {
 		invalid   x509.CertificateInvalidError
 	)
 	return errors.As(err, &cve) || errors.As(err, &authority) || errors.As(err, &hostname) || errors.As(err, &invalid)
+}
+
+// proxyExit is code, or curl's 5 (CURLE_COULDNT_RESOLVE_PROXY) when code is
+// a resolve failure (6) for the name of the proxy the flags or the
+// environment set: Godot's node reports RESULT_CANT_RESOLVE for both, and
+// the lookup error names the host that failed.
+func proxyExit(code int, cause error, cfg *config) int {
+	var dnsErr *net.DNSError
+	if code != exitResolve || !errors.As(cause, &dnsErr) {
+		return code
+	}
+	for _, name := range proxyNames(cfg) {
+		if strings.EqualFold(strings.TrimSuffix(dnsErr.Name, "."), name) {
+			return exitProxyName
+		}
+	}
+	return code
+}
+
+// proxyNames are the host names of the proxies a request may go through:
+// -x's, else (unless -x "") the environment's HTTP and HTTPS proxies.
+func proxyNames(cfg *config) []string {
+	if cfg.proxyHost != "" {
+		return []string{strings.Trim(cfg.proxyHost, "[]")}
+	}
+	if cfg.net.noEnvProxy {
+		return nil
+	}
+	pc := httpclient.ProxyConfigFromEnvironment()
+	var names []string
+	for _, v := range []string{pc.HTTPProxy, pc.HTTPSProxy} {
+		if v == "" {
+			continue
+		}
+		if !strings.Contains(v, "://") {
+			v = "http://" + v // a bare host:port, as ProxyForURL reads it
+		}
+		if u, err := url.Parse(v); err == nil && u.Hostname() != "" {
+			names = append(names, u.Hostname())
+		}
+	}
+	return names
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
@@ -145,7 +146,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 
 // parseFetch parses gdfetch's arguments into a config. A *usageError, or
 // pflag.ErrHelp for -h, is returned on a mistake.
-func parseFetch(args []string) (*config, error) {
+func parseFetch(ctx context.Context, args []string) (*config, error) {
 	var f rawFlags
 	fs := newFetchFlags(&f)
 	if err := fs.Parse(args); err != nil {
@@ -172,7 +173,7 @@ func parseFetch(args []string) (*config, error) {
 		}
 		return nil, usageCodef(code, "bad URL %q: %v", withoutPassword(fs.Arg(0)), err)
 	}
-	headers, err := curlHeaders(f.headers)
+	headers, err := curlHeaders(ctx, f.headers)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +204,7 @@ func parseFetch(args []string) (*config, error) {
 	if err := checkHeaderFlags(c.headers); err != nil {
 		return nil, err
 	}
-	if c.body, c.hasBody, err = readData(f.data); err != nil {
+	if c.body, c.hasBody, err = readData(ctx, f.data); err != nil {
 		return nil, err
 	}
 	c.method = httpclient.MethodGet
@@ -328,13 +329,13 @@ func (d dataFlag) Type() string   { return "string" }
 // standard input, whole, as curl; -T - streams it instead), and the
 // content of a -d file loses its CR and LF bytes (a literal -d value is sent
 // as given).
-func readData(args []dataArg) ([]byte, bool, error) {
+func readData(ctx context.Context, args []dataArg) ([]byte, bool, error) {
 	if len(args) == 0 {
 		return nil, false, nil
 	}
 	body := []byte{}
 	for i, a := range args {
-		b, err := dataValue(a.value)
+		b, err := dataValue(ctx, a.value)
 		if err != nil {
 			return nil, false, err
 		}
@@ -349,23 +350,47 @@ func readData(args []dataArg) ([]byte, bool, error) {
 	return body, true, nil
 }
 
-func dataValue(d string) ([]byte, error) {
+func dataValue(ctx context.Context, d string) ([]byte, error) {
 	name, ok := strings.CutPrefix(d, "@")
 	if !ok {
 		return []byte(d), nil
 	}
-	if name == "-" { // curl's @-: all of standard input, read before the request starts
-		b, err := io.ReadAll(os.Stdin)
-		if err != nil {
-			return nil, usagef("data from standard input: %v", err)
-		}
-		return b, nil
-	}
-	b, err := os.ReadFile(name)
-	if err != nil {
+	b, err := readFileArg(ctx, name)
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case err != nil && name == "-":
+		return nil, usagef("data from standard input: %v", err)
+	case err != nil:
 		return nil, usagef("data file: %v", err)
 	}
 	return b, nil
+}
+
+// readFileArg reads the file of an @FILE argument; "-" is all of standard
+// input, read before the request starts, as curl's @-. Ctrl-C (ctx) ends
+// the wait for standard input to end: the read is left to the process's
+// exit.
+func readFileArg(ctx context.Context, name string) ([]byte, error) {
+	if name != "-" {
+		return os.ReadFile(name)
+	}
+	type read struct {
+		b   []byte
+		err error
+	}
+	done := make(chan read, 1)
+	in := os.Stdin
+	go func() {
+		b, err := io.ReadAll(in)
+		done <- read{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // parseSize reads a byte count with an optional k, M or G suffix (powers of
@@ -481,17 +506,20 @@ func tlsOptions(cacert string, insecure bool, name string) (*httpclient.TLSOptio
 }
 
 // curlHeaders translates curl's -H forms: "@FILE" is the header lines of
-// FILE (one a line, CR LF or LF); "Name;" is a header with an empty value,
+// FILE (one a line, CR LF or LF; "@-" standard input's); "Name;" is a header with an empty value,
 // sent as "Name:"; "Name:" with nothing after it removes a header curl
 // would add — here it is left out, except for the lines Godot's request
 // adds itself (Host, User-Agent, Accept, Accept-Encoding, Content-Length),
 // which it replaces by the empty line: the node cannot leave them out.
-func curlHeaders(in []string) ([]string, error) {
+func curlHeaders(ctx context.Context, in []string) ([]string, error) {
 	var out []string
 	for _, h := range in {
 		lines := []string{h}
 		if file, ok := strings.CutPrefix(h, "@"); ok {
-			b, err := os.ReadFile(file)
+			b, err := readFileArg(ctx, file)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			if err != nil {
 				return nil, usageCodef(exitRead, "-H @%s: %v", file, err)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -22,7 +23,7 @@ import (
 )
 
 func TestParseFetchDefaultsAreGodots(t *testing.T) {
-	c, err := parseFetch([]string{"http://h/x"})
+	c, err := parseFetch(context.Background(), []string{"http://h/x"})
 	require.NoError(t, err)
 	assert.Equal(t, httpclient.MethodGet, c.method)
 	assert.Equal(t, httprequest.DefaultMaxRedirects, c.maxRedirects) // §2.2: max_redirects 8
@@ -35,7 +36,7 @@ func TestParseFetchDefaultsAreGodots(t *testing.T) {
 }
 
 func TestParseFetchFlagsAfterURLAndHeaderOrder(t *testing.T) {
-	c, err := parseFetch([]string{
+	c, err := parseFetch(context.Background(), []string{
 		"-H", "X-First: 1", "http://h:8080/api", "-H", "X-Second: 2", "-X", "put",
 		"--header", "X-Third: 3", "-m", "1.5", "--max-redirs", "2", "--max-filesize", "2k",
 		"--no-gzip", "--chunk-size", "4096", "--threads", "-o", "out.bin", "-x", "proxy:3128",
@@ -61,7 +62,7 @@ func TestParseFetchFlagsAfterURLAndHeaderOrder(t *testing.T) {
 
 func TestParseFetchHeaderValuesWithCommasStayWhole(t *testing.T) {
 	// pflag's StringSlice would split "a, b": -H must keep each line intact.
-	c, err := parseFetch([]string{"http://h/", "-H", "Accept: a, b", "-H", "Accept: c"})
+	c, err := parseFetch(context.Background(), []string{"http://h/", "-H", "Accept: a, b", "-H", "Accept: c"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"Accept: a, b", "Accept: c"}, c.headers)
 }
@@ -88,7 +89,7 @@ func TestParseFetchData(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := parseFetch(append([]string{"http://h/"}, tt.args...))
+			c, err := parseFetch(context.Background(), append([]string{"http://h/"}, tt.args...))
 			require.NoError(t, err)
 			assert.True(t, c.hasBody)
 			assert.Equal(t, tt.body, string(c.body))
@@ -98,12 +99,12 @@ func TestParseFetchData(t *testing.T) {
 }
 
 func TestParseFetchHeadAndStdout(t *testing.T) {
-	c, err := parseFetch([]string{"-I", "http://h/", "-o", "-"})
+	c, err := parseFetch(context.Background(), []string{"-I", "http://h/", "-o", "-"})
 	require.NoError(t, err)
 	assert.Equal(t, httpclient.MethodHead, c.method)
 	assert.True(t, c.include)
 	assert.Empty(t, c.output)
-	c, err = parseFetch([]string{"http://h/", "-o", "-dash"})
+	c, err = parseFetch(context.Background(), []string{"http://h/", "-o", "-dash"})
 	require.NoError(t, err)
 	assert.Equal(t, "-dash", c.output)
 }
@@ -120,7 +121,7 @@ func TestParseFetchSchemeAdded(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, withScheme(tt.in), tt.in)
 	}
-	c, err := parseFetch([]string{"localhost:8080/x"})
+	c, err := parseFetch(context.Background(), []string{"localhost:8080/x"})
 	require.NoError(t, err)
 	assert.Equal(t, "http://localhost:8080/x", c.url)
 	for _, in := range []string{"ftp://h/", "a+b.c-d://h/"} {
@@ -178,7 +179,7 @@ func TestParseFetchErrors(t *testing.T) {
 	codes := map[string]int{"bad scheme": exitProtocol, "bad port": exitURL}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseFetch(tt.args)
+			_, err := parseFetch(context.Background(), tt.args)
 			var ue *usageError
 			require.ErrorAs(t, err, &ue)
 			assert.Contains(t, ue.Error(), tt.msg)
@@ -194,7 +195,7 @@ func TestParseFetchErrors(t *testing.T) {
 }
 
 func TestParseFetchHelp(t *testing.T) {
-	_, err := parseFetch([]string{"--help"})
+	_, err := parseFetch(context.Background(), []string{"--help"})
 	assert.ErrorIs(t, err, pflag.ErrHelp)
 	code, out, _ := gdfetch(t, "-h")
 	assert.Equal(t, exitOK, code)
@@ -365,10 +366,10 @@ func TestHelpWordAndVersion(t *testing.T) {
 func TestCurlHeaderForms(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "headers")
 	require.NoError(t, os.WriteFile(file, []byte("X-From-File: 1\r\nX-Second: 2\n\n"), 0o600))
-	got, err := curlHeaders([]string{"X-Empty;", "X-Gone:", "X-Gone-Too:  ", "Accept:", "host:", "X-Kept: v", "@" + file, "NoColon"})
+	got, err := curlHeaders(context.Background(), []string{"X-Empty;", "X-Gone:", "X-Gone-Too:  ", "Accept:", "host:", "X-Kept: v", "@" + file, "NoColon"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"X-Empty:", "Accept:", "host:", "X-Kept: v", "X-From-File: 1", "X-Second: 2", "NoColon"}, got)
-	_, err = curlHeaders([]string{"@/nonexistent/headers"})
+	_, err = curlHeaders(context.Background(), []string{"@/nonexistent/headers"})
 	var ue *usageError
 	require.ErrorAs(t, err, &ue)
 	assert.Equal(t, exitRead, ue.exitCode())

@@ -17,17 +17,29 @@ func handleBrokenPipe() {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 }
 
-// dieOfInterrupt ends the process by SIGINT's default action: the handler
-// signal.NotifyContext installed is removed and the signal sent again. A
-// process started with SIGINT ignored (a background job of a
-// non-interactive shell) gets that disposition back and survives the
-// signal: it exits 130, the status a shell reports for SIGINT.
-func dieOfInterrupt() {
-	signal.Reset(os.Interrupt)
-	_ = syscall.Kill(os.Getpid(), syscall.SIGINT)
+// cancelSignals are the signals that cancel the request, gdfetch cleaning
+// up (temporary files, resume state, the bar) before it dies of them:
+// Ctrl-C, and the SIGTERM of kill, timeout(1) or a service manager, and
+// the SIGHUP of a closed terminal.
+var cancelSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// dieOf ends the process by sig's default action: the handler main
+// installed is removed and the signal sent again. A process started with
+// the signal ignored (SIGINT in a background job of a non-interactive
+// shell) gets that disposition back and survives it: it exits 128 plus the
+// signal's number (130 for SIGINT), the status a shell reports.
+func dieOf(sig os.Signal) {
+	signal.Reset(sig)
+	num, _ := sig.(syscall.Signal)
+	_ = syscall.Kill(os.Getpid(), num)
 	time.Sleep(100 * time.Millisecond) // the signal is delivered meanwhile
-	os.Exit(exitInterrupted)
+	os.Exit(128 + int(num))
 }
+
+// canUnlinkOpen says that a file can be removed while it is open, its
+// data kept until it is closed: a temporary file is then removed at once,
+// and nothing is left even by a SIGKILL.
+const canUnlinkOpen = true
 
 // openFIFOReader opens path for reading without waiting for a writer (nil
 // when it cannot): what ends another goroutine's open of the FIFO for

@@ -5,20 +5,28 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 )
 
 func main() {
 	handleBrokenPipe()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, cancel := context.WithCancel(context.Background())
+	var caught atomic.Value // the os.Signal that canceled ctx
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, cancelSignals...)
+	go func() {
+		caught.Store(<-sigs)
+		cancel()
+	}()
 	code := runContext(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	interrupted := ctx.Err() != nil
-	stop()
-	if interrupted {
-		// Ctrl-C, after the cleanup (partial files, resume state, the
-		// bar): die of SIGINT as curl does, so that the shell sees an
-		// interrupted child and stops a loop or a script (it still reports
-		// 130). An exit(130) would tell it the child handled the signal.
-		dieOfInterrupt()
+	signal.Stop(sigs)
+	if ctx.Err() != nil {
+		// Ctrl-C (or SIGTERM, SIGHUP), after the cleanup (partial files,
+		// resume state, the bar): die of that signal as curl does, so
+		// that the shell sees an interrupted child and stops a loop or a
+		// script (it still reports 130 for SIGINT). An exit(130) would
+		// tell it the child handled the signal.
+		dieOf(caught.Load().(os.Signal))
 	}
 	os.Exit(code)
 }
@@ -29,8 +37,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return runContext(context.Background(), args, stdout, stderr)
 }
 
-// runContext is run, canceled (exit 130; main then dies of SIGINT) when
-// ctx ends.
+// runContext is run, canceled (exit 130; main then dies of the signal)
+// when ctx ends.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		return runDemo(ctx, nil, stdout, stderr)

@@ -104,14 +104,18 @@ func resumeLine(r httprequest.Resumed) string {
 }
 
 // resumeExit refines the exit status of a resumed download: a 206 that does
-// not continue the file is curl's range error (33); a response that was not
-// written (404, 500…) is an HTTP error (22).
-func resumeExit(code int, cause error) int {
+// not continue the file is curl's range error (33), and so is a response
+// DoResumable does not write (a 201, 204, 404, 500…: FILE is left as it
+// was), as curl's "cannot resume"; with --fail, one of 400 or more is
+// --fail's 22.
+func resumeExit(code int, cause error, fail bool, responseCode int) int {
 	switch {
 	case errors.Is(cause, httprequest.ErrResumeMismatch):
 		return exitRange
-	case errors.Is(cause, httprequest.ErrResumeStatus):
+	case errors.Is(cause, httprequest.ErrResumeStatus) && fail && responseCode >= 400:
 		return exitHTTPError
+	case errors.Is(cause, httprequest.ErrResumeStatus):
+		return exitRange
 	}
 	return code
 }

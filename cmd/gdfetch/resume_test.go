@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -83,33 +84,57 @@ func TestResumeFlagCutThenResume(t *testing.T) {
 }
 
 // A 206 that does not continue the file exits 33 (curl's range error) and
-// leaves the file; a 404 exits 22 and leaves it too.
+// leaves the file; so does any answer DoResumable does not write (a 201,
+// 204, 404: curl's "cannot resume"), with or without a partial file, except
+// that with -f one of 400 or more is --fail's 22. The message names --fail
+// only when it was given.
 func TestResumeFlagRefusals(t *testing.T) {
 	for _, c := range []struct {
-		name    string
-		handler http.HandlerFunc
-		code    int
+		name           string
+		handler        http.HandlerFunc
+		code, withFail int
 	}{
 		{"206 from byte 0", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Range", "bytes 0-4/5")
 			w.Header().Set("Content-Length", "5")
 			w.WriteHeader(http.StatusPartialContent)
 			_, _ = w.Write([]byte("hello"))
-		}, exitRange},
-		{"404", func(w http.ResponseWriter, _ *http.Request) { http.NotFound(w, nil) }, exitHTTPError},
+		}, exitRange, exitRange},
+		{"404", func(w http.ResponseWriter, _ *http.Request) { http.NotFound(w, nil) }, exitRange, exitHTTPError},
+		{"201", func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte("created"))
+		}, exitRange, exitRange},
+		{"204", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }, exitRange, exitRange},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv := httptest.NewServer(c.handler)
 			defer srv.Close()
-			out := filepath.Join(t.TempDir(), "f")
-			require.NoError(t, os.WriteFile(out, []byte("abc"), 0o644))
-			require.NoError(t, os.WriteFile(out+httprequest.ResumeSuffix, []byte(`{"url":"`+srv.URL+`/f","etag":"\"x\"","length":5}`), 0o644))
-			for _, extra := range [][]string{nil, {"-f"}} {
-				code, _, stderr := gdfetch(t, append([]string{"-C", "-", "-o", out, srv.URL + "/f"}, extra...)...)
-				assert.Equal(t, c.code, code, "%v: %s", extra, stderr)
-				got, err := os.ReadFile(out)
-				require.NoError(t, err)
-				assert.Equal(t, "abc", string(got), "%v: file untouched", extra)
+			for _, partial := range []bool{true, false} {
+				out := filepath.Join(t.TempDir(), "f")
+				if partial {
+					require.NoError(t, os.WriteFile(out, []byte("abc"), 0o644))
+					require.NoError(t, os.WriteFile(out+httprequest.ResumeSuffix, []byte(`{"url":"`+srv.URL+`/f","etag":"\"x\"","length":5}`), 0o644))
+				}
+				for _, fail := range []bool{false, true} {
+					args := []string{"-C", "-", "-o", out, srv.URL + "/f"}
+					want := c.code
+					if fail {
+						args, want = append(args, "-f"), c.withFail
+					}
+					code, _, stderr := gdfetch(t, args...)
+					assert.Equal(t, want, code, "partial file %v, -f %v: %s", partial, fail, stderr)
+					if !fail {
+						assert.NotContains(t, stderr, "--fail", "partial file %v: -f was not given", partial)
+					}
+					if partial {
+						got, err := os.ReadFile(out)
+						require.NoError(t, err)
+						assert.Equal(t, "abc", string(got), "-f %v: file untouched", fail)
+					} else {
+						assert.NoFileExists(t, out, "-f %v: nothing written", fail)
+					}
+				}
 			}
 		})
 	}
@@ -137,7 +162,7 @@ func TestResumeFlagUsage(t *testing.T) {
 		assert.Contains(t, stderr, "-C - sends Range and If-Range itself", h)
 		assert.NotContains(t, stderr, "bad URL", h)
 	}
-	c, err := parseFetch([]string{"http://h/", "-o", "f", "-C", "-"})
+	c, err := parseFetch(context.Background(), []string{"http://h/", "-o", "f", "-C", "-"})
 	require.NoError(t, err)
 	assert.True(t, c.resume)
 }

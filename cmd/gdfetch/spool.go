@@ -14,7 +14,9 @@ const spoolMemory = 1 << 20
 // body, and the node tells it only with request_completed, after the body.
 // The first spoolMemory bytes stay in memory, the rest goes to a temporary
 // file created on the first byte beyond them, so memory stays bounded
-// whatever the body's size. Close removes the file.
+// whatever the body's size. The file is removed as soon as it is created
+// where an open file can be (unix: nothing is left whatever ends the
+// process), else by Close.
 type spool struct {
 	mem  []byte
 	file *os.File
@@ -31,6 +33,9 @@ func (s *spool) Write(p []byte) (int, error) {
 		f, err := os.CreateTemp("", "gdfetch-body-*")
 		if err != nil {
 			return 0, err
+		}
+		if canUnlinkOpen {
+			_ = os.Remove(f.Name())
 		}
 		s.file = f
 	}
@@ -50,7 +55,8 @@ func (s *spool) WriteTo(w io.Writer) (int64, error) {
 	return int64(n) + m, err
 }
 
-// Close drops the held body and removes the temporary file.
+// Close drops the held body and closes the temporary file, removing it
+// where Write could not.
 func (s *spool) Close() error {
 	s.mem = nil
 	if s.file == nil {
@@ -58,6 +64,9 @@ func (s *spool) Close() error {
 	}
 	f := s.file
 	s.file = nil
-	_ = f.Close()
-	return os.Remove(f.Name())
+	err := f.Close()
+	if !canUnlinkOpen {
+		err = os.Remove(f.Name())
+	}
+	return err
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // TestSpool: a held body keeps spoolMemory bytes in memory and the rest in
-// a temporary file, gives them back in order, and Close removes the file.
+// a temporary file, gives them back in order, and the file is gone after
+// Close (on unix from its creation on).
 func TestSpool(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
@@ -29,6 +30,11 @@ func TestSpool(t *testing.T) {
 		}
 		assert.LessOrEqual(t, len(s.mem), spoolMemory, "%d", size)
 		assert.Equal(t, size > spoolMemory, s.file != nil, "%d: a file only beyond the memory part", size)
+		if canUnlinkOpen {
+			left, err := os.ReadDir(tmp)
+			require.NoError(t, err)
+			assert.Empty(t, left, "%d: the open file is already removed (nothing left if the process is killed)", size)
+		}
 		var out bytes.Buffer
 		n, err := s.WriteTo(&out)
 		require.NoError(t, err)

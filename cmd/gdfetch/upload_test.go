@@ -59,17 +59,17 @@ func TestParseUploadFlags(t *testing.T) {
 	txt := filepath.Join(dir, "note.txt")
 	require.NoError(t, os.WriteFile(txt, []byte("from a file"), 0o644))
 
-	c, err := parseFetch([]string{"http://h/up", "-F", "name=Ada", "-F", "save=@" + file, "-F", "note=<" + txt})
+	c, err := parseFetch(context.Background(), []string{"http://h/up", "-F", "name=Ada", "-F", "save=@" + file, "-F", "note=<" + txt})
 	require.NoError(t, err)
 	require.NotNil(t, c.upload)
 	assert.Equal(t, httpclient.MethodPost, c.method, "-F: POST")
 	assert.False(t, c.hasBody)
 
-	c, err = parseFetch([]string{"-T", file, "http://h/dir/"})
+	c, err = parseFetch(context.Background(), []string{"-T", file, "http://h/dir/"})
 	require.NoError(t, err)
 	assert.Equal(t, httpclient.MethodPut, c.method, "-T: PUT")
 	assert.Equal(t, "http://h/dir/save.bin", c.url, "curl's rule: a URL ending in / gets the file name")
-	c, err = parseFetch([]string{"-T", file, "-X", "POST", "http://h/x"})
+	c, err = parseFetch(context.Background(), []string{"-T", file, "-X", "POST", "http://h/x"})
 	require.NoError(t, err)
 	assert.Equal(t, httpclient.MethodPost, c.method)
 	assert.Equal(t, "http://h/x", c.url)
@@ -84,7 +84,7 @@ func TestParseUploadFlags(t *testing.T) {
 		{"http://h/", "-T", filepath.Join(dir, "missing")},
 		{"http://h/", "-T", dir},
 	} {
-		_, err := parseFetch(args)
+		_, err := parseFetch(context.Background(), args)
 		var ue *usageError
 		assert.ErrorAs(t, err, &ue, "%q", args)
 	}
