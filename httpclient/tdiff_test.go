@@ -53,6 +53,8 @@ type tdCase struct {
 	extra  []byte // after the body (a "long" body)
 	split  bool   // a pause between the head and the body
 	after  string // keep, close, rst, hang, finlater
+	// rawResp, when set, is the whole response (the hand-written probes)
+	rawResp []byte
 	// what the generator chose, for the explanations and the log
 	what []string
 }
@@ -330,7 +332,13 @@ func (s *tdServer) serve(ci int, conn net.Conn) {
 		}
 		c := s.c
 		head := c.raw()
-		if c.split {
+		if c.rawResp != nil {
+			_, _ = conn.Write(c.rawResp)
+			if c.after == "close" {
+				return
+			}
+			continue
+		} else if c.split {
 			_, _ = conn.Write(head)
 			time.Sleep(15 * time.Millisecond)
 			_, _ = conn.Write(append(slices.Clip(c.body), c.extra...))
@@ -668,6 +676,9 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 	m := tdModel(c)
 	ok := func(what, why string) { explained = append(explained, what+": "+why) }
 	bad := func(format string, args ...any) { findings = append(findings, fmt.Sprintf(format, args...)) }
+	// known: a finding pinned by a probe (probe_tdiff_test.go), which
+	// fails until it is fixed; the harness counts it and goes on.
+	known := func(probe, what string) { explained = append(explained, "KNOWN FINDING "+probe+": "+what) }
 	closes := c.after == "close" || c.after == "finlater"
 	stream := append(slices.Clip(c.body), c.extra...)
 
@@ -680,7 +691,16 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 		bad("gdhttp took %v, past the client's timeout %v", g.dur, tdTimeout)
 	}
 	if g.secondErr == nil && !strings.HasPrefix(g.secondBody, "second-") {
-		bad("second request read leftovers of the first: %d %q", g.secondStatus, g.secondBody)
+		if c.method == "HEAD" && c.split && n.accepted == 1 && !strings.HasPrefix(n.secondBody, "second-") {
+			// The body a server sends after a HEAD response's head
+			// arrives after the connection went back to the pool:
+			// neither client can see it coming (net/http reads it as
+			// the next response too); Godot takes a first line that
+			// is not "HTTP…" for a header, code 200 (§1.8.4).
+			ok("second", "a body sent late after a HEAD response's head is the next response's (§1.8.4; net/http too)")
+		} else {
+			bad("second request read leftovers of the first: %d %q", g.secondStatus, g.secondBody)
+		}
 	}
 	if g.err == nil && g.close && g.secondErr == nil && g.accepted == 1 && c.after == "keep" {
 		bad("Close set but the connection was reused (second %q)", g.secondBody)
@@ -723,7 +743,11 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 	}
 	var be *BodyError
 	if errors.As(g.bodyErr, &be) && !errors.Is(g.bodyErr, io.ErrUnexpectedEOF) {
-		bad("a *BodyError that is not io.ErrUnexpectedEOF (BodyError's doc): %v", g.bodyErr)
+		if errors.Is(g.bodyErr, chunked.ErrNotHex) {
+			known("TestProbeTdiffDoomedChunkBodyError", "a *BodyError wrapping ErrNotHex")
+		} else {
+			bad("a *BodyError that is not io.ErrUnexpectedEOF (BodyError's doc): %v", g.bodyErr)
+		}
 	}
 	if tdErrKind(g.bodyErr) == "chunk-error" && !errors.Is(g.bodyErr, ErrConnectionError) && be == nil {
 		bad("a chunk error without ErrConnectionError (ReadResponseBodyChunkInto's doc): %v", g.bodyErr)
@@ -737,7 +761,11 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 	// The Close flag: a response that says the connection ends (RFC 9112
 	// §9.3), or whose framing is Godot's alone, must say Close.
 	if n.err == nil && n.close && !g.close {
-		bad("Close false where net/http's is true")
+		if strings.HasPrefix(c.status, "HTTP/1.0") && m.chunked {
+			known("TestProbeTdiffHTTP10ChunkedReused", "Close false after an HTTP/1.0 response with Transfer-Encoding")
+		} else {
+			bad("Close false where net/http's is true")
+		}
 	}
 
 	// Differences from net/http, each with its rule.
@@ -912,4 +940,10 @@ func tdDescribe(r *tdResult) string {
 	}
 	return fmt.Sprintf("%d %s CL=%d TE=%v close=%v nobody=%v hdr=%v body=%q bodyErr=%v [%s] %v; %s",
 		r.status, r.proto, r.contentLength, r.te, r.close, r.noBody, r.header, r.body, r.bodyErr, tdErrKind(r.bodyErr), r.dur.Round(time.Millisecond), second)
+}
+
+// tdListenRaw serves resp, exactly, to the first request (then keeps the
+// connection), and the clean second response to every later one.
+func tdListenRaw(t testing.TB, resp string) *tdServer {
+	return tdListen(t, &tdCase{rawResp: []byte(resp), after: "keep"})
 }
