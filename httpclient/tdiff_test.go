@@ -53,6 +53,7 @@ type tdCase struct {
 	extra  []byte // after the body (a "long" body)
 	split  bool   // a pause between the head and the body
 	after  string // keep, close, rst, hang, finlater
+	strict bool   // the gdhttp Transport is Strict (§7.4)
 	// rawResp, when set, is the whole response (the hand-written probes)
 	rawResp []byte
 	// what the generator chose, for the explanations and the log
@@ -210,6 +211,7 @@ func tdGenerate(seed uint64) *tdCase {
 	}
 	c.split = r.IntN(8) == 0
 	c.after = weighted("after", "keep", 12, "close", 5, "rst", 2, "hang", 1, "finlater", 2)
+	c.strict = weighted("mode", "lenient", 2, "strict", 1) == "strict"
 	return c
 }
 
@@ -691,13 +693,14 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 		bad("gdhttp took %v, past the client's timeout %v", g.dur, tdTimeout)
 	}
 	if g.secondErr == nil && !strings.HasPrefix(g.secondBody, "second-") {
-		if c.method == "HEAD" && c.split && n.accepted == 1 && !strings.HasPrefix(n.secondBody, "second-") {
-			// The body a server sends after a HEAD response's head
-			// arrives after the connection went back to the pool:
-			// neither client can see it coming (net/http reads it as
-			// the next response too); Godot takes a first line that
-			// is not "HTTP…" for a header, code 200 (§1.8.4).
-			ok("second", "a body sent late after a HEAD response's head is the next response's (§1.8.4; net/http too)")
+		if c.split && n.accepted == 1 && !strings.HasPrefix(n.secondBody, "second-") {
+			// Bytes a server sends, after a pause, past a response
+			// without a body (HEAD, Content-Length: 0) arrive after
+			// the connection went back to the pool: neither client can
+			// see them coming (net/http reads them as the next
+			// response too); Godot takes a first line that is not
+			// "HTTP…" for a header, code 200 (§1.8.4).
+			ok("second", "bytes sent late after a response without a body are the next response's (§1.8.4; net/http too)")
 		} else {
 			bad("second request read leftovers of the first: %d %q", g.secondStatus, g.secondBody)
 		}
@@ -713,6 +716,25 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 	}
 	if g.err == nil && g.trailer != nil {
 		bad("Trailer %v (trailers are dropped)", g.trailer)
+	}
+
+	switch {
+	case n.secondErr != nil && g.secondErr == nil:
+		ok("second", "net/http reused a connection gdhttp did not")
+	case n.secondErr == nil && g.secondErr != nil:
+		switch {
+		case strings.HasPrefix(c.status, "HTTP/1.0") && m.chunked && g.accepted == 1:
+			known("TestProbeTdiffHTTP10ChunkedReused", "reused after an HTTP/1.0 response with Transfer-Encoding, the server answers no more")
+		case c.after == "hang" && g.accepted == 1 && !g.close && g.bodyErr == nil:
+			ok("second", "a clean keep-alive response, then the server stops answering: the reused connection times out")
+		default:
+			bad("second request failed (%v), net/http's did not", g.secondErr)
+		}
+	}
+
+	if c.strict {
+		tdExplainStrict(c, n, g, ok, bad, known)
+		return
 	}
 
 	// The first response against Godot's model.
@@ -801,10 +823,89 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 	if tdErrKind(n.bodyErr) != tdErrKind(g.bodyErr) {
 		ok("body error", tdErrKind(n.bodyErr)+" vs "+tdErrKind(g.bodyErr)+" ("+m.framing+")")
 	}
-	if (n.secondErr == nil) != (g.secondErr == nil) {
-		ok("second", "the first connection's fate differs")
-	}
 	return
+}
+
+// tdExplainStrict compares a Strict Transport (RFC 9112, §7.4) with
+// net/http's: the differences are the ones §7.4 and the Transport's doc
+// name.
+func tdExplainStrict(c *tdCase, n, g *tdResult, ok func(what, why string), bad func(string, ...any), known func(probe, what string)) {
+	lower := strings.ToLower(strings.Join(c.lines, "\n"))
+	http10 := strings.HasPrefix(c.status, "HTTP/1.0")
+	te := strings.Contains(lower, "transfer-encoding:")
+	switch {
+	case n.err == nil && g.err != nil:
+		switch msg := g.err.Error(); {
+		case strings.Contains(msg, "does not start with HTTP/1.x"):
+			ok("error", "strict: the status line is HTTP/1.x SP 3DIGIT (§7.4); net/http takes "+c.status[:8])
+		case strings.Contains(msg, "upgrades are not supported"):
+			ok("error", "strict: a 101 is refused (the Transport's doc)")
+		case strings.Contains(msg, "transfer coding other than chunked") && http10:
+			ok("error", "strict: a transfer coding it cannot decode is refused; net/http ignores Transfer-Encoding in HTTP/1.0 (RFC 9112 §6.1: faulty framing)")
+		default:
+			bad("strict: error %v [%s], net/http reads the response", g.err, tdErrKind(g.err))
+		}
+		return
+	case n.err != nil && g.err == nil:
+		bad("strict: no error, net/http's %v [%s]", n.err, tdErrKind(n.err))
+		return
+	case g.err != nil:
+		ok("error", "strict: both fail")
+		return
+	}
+	if n.status != g.status {
+		bad("strict: StatusCode %d, net/http's %d", g.status, n.status)
+	}
+	framing := func(h http.Header) http.Header {
+		h = h.Clone()
+		for _, k := range []string{"Connection", "Content-Length", "Transfer-Encoding"} {
+			delete(h, k)
+		}
+		return h
+	}
+	if !tdSameHeader(framing(n.header), framing(g.header)) {
+		bad("strict: Header %v, net/http's %v", g.header, n.header)
+	} else if !tdSameHeader(n.header, g.header) {
+		ok("Header", "strict: Connection, Content-Length and Transfer-Encoding lines as received (the Transport's doc: Godot's headers); net/http drops or merges them")
+	}
+	if http10 && te {
+		// net/http ignores Transfer-Encoding in an HTTP/1.0 response (a
+		// body until the close, or Content-Length's); strict reads it
+		// chunked: RFC 9112 §6.1 calls the framing faulty — the two
+		// differ in every field of the body. Only the connection's
+		// reuse is a finding.
+		if !g.close {
+			known("TestProbeTdiffHTTP10ChunkedReused", "strict: Close false after an HTTP/1.0 response with Transfer-Encoding")
+		}
+		ok("framing", "strict: HTTP/1.0 with Transfer-Encoding (RFC 9112 §6.1: faulty framing)")
+		return
+	}
+	if n.contentLength != g.contentLength {
+		bad("strict: ContentLength %d, net/http's %d", g.contentLength, n.contentLength)
+	}
+	if !slices.Equal(n.te, g.te) {
+		bad("strict: TransferEncoding %v, net/http's %v", g.te, n.te)
+	}
+	switch {
+	case n.close && !g.close:
+		bad("strict: Close false, net/http's true")
+	case !n.close && g.close:
+		ok("Close", "strict: set where the Transport does not reuse the connection (framing it distrusts, stray bytes)")
+	}
+	if string(n.body) != string(g.body) {
+		if strings.HasPrefix(string(n.body), string(g.body)) && tdErrKind(g.bodyErr) == "chunk-error" {
+			ok("body", "strict: Godot's chunked decoder fails first (chunk extensions, size lines over 32 bytes: the Transport's doc)")
+		} else {
+			bad("strict: body %q, net/http's %q", g.body, n.body)
+		}
+	}
+	if nk, gk := tdErrKind(n.bodyErr), tdErrKind(g.bodyErr); nk != gk {
+		if gk == "chunk-error" {
+			ok("body error", "strict: Godot's chunked decoder ("+nk+" in net/http)")
+		} else {
+			bad("strict: body error %v [%s], net/http's %v [%s]", g.bodyErr, gk, n.bodyErr, nk)
+		}
+	}
 }
 
 func tdSameHeader(a, b http.Header) bool {
@@ -872,7 +973,7 @@ func TestTransportDiffNetHTTP(t *testing.T) {
 						if k == 0 {
 							rt = &http.Transport{}
 						} else {
-							rt = &Transport{}
+							rt = &Transport{Strict: c.strict}
 						}
 						res[k] = tdRun(c, rt, srv)
 						rt.(interface{ CloseIdleConnections() }).CloseIdleConnections()
