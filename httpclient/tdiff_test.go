@@ -502,6 +502,8 @@ func tdErrKind(err error) string {
 		return "unexpected-eof"
 	case errors.As(err, new(*chunked.Error)):
 		return "chunk-error"
+	case errors.Is(err, ErrPeerClosed):
+		return "peer-closed" // httpclient's documented cause (errors.go), net/http's io.EOF or io.ErrUnexpectedEOF
 	case errors.Is(err, syscall.ECONNRESET):
 		return "reset"
 	case errors.Is(err, io.EOF):
@@ -740,6 +742,14 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 		}
 	}
 
+	if c.cut > 0 && c.pre != "" && !c.strict && c.cut >= strings.Index(c.pre, "\r\n\r\n")+4 {
+		if g.err != nil || g.status/100 != 1 {
+			bad("a 1xx head sent whole, then the rest cut: %s, Godot's the 1xx as the final response (§1.8.7)", tdDescribe(g))
+		} else {
+			ok("error", "the 1xx head is whole, Godot's final response (§1.8.7); net/http waits for the rest")
+		}
+		return
+	}
 	if c.cut > 0 {
 		// The head cut short: both fail; gdhttp's error is Godot's
 		// ERR_CONNECTION_ERROR (§1.6.4.2) wrapping what ended the read.
