@@ -20,7 +20,8 @@ import (
 type ambiguousCase struct {
 	class   string
 	framing wire.Framing
-	lines   []string // header lines after "HTTP/1.1 200 OK"
+	lines   []string // header lines after the status line
+	status  string   // the status line, when not "HTTP/1.1 200 OK"
 	strict  bool
 	stored  []string // what Godot stores (§1.8.5), when it differs from lines
 	bodyLen int64
@@ -74,10 +75,20 @@ var ambiguousCases = []ambiguousCase{
 		stored: []string{"Content-Length: 5", "X-N: a"}, bodyLen: 5},
 	{class: "nul", framing: wire.FramingChunked, lines: []string{"Transfer-Encoding: chunked", "X-N: a\x00b\rContent-Length: 9"},
 		stored: []string{"Transfer-Encoding: chunked", "X-N: a"}, bodyLen: -1},
+	// RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is faulty
+	// framing (read until the close); Godot reads it chunked.
+	{class: "http10-transfer-encoding", framing: wire.FramingChunked, status: "HTTP/1.0 200 OK",
+		lines: []string{"Connection: keep-alive", "Transfer-Encoding: chunked"}, bodyLen: -1},
+	{class: "http10-transfer-encoding-strict", framing: wire.FramingChunked, strict: true, status: "HTTP/1.0 200 OK",
+		lines: []string{"Connection: keep-alive", "Transfer-Encoding: chunked"}, bodyLen: -1},
 }
 
 func (a ambiguousCase) head() string {
-	return "HTTP/1.1 200 OK\r\n" + strings.Join(a.lines, "\r\n") + "\r\n\r\n"
+	status := a.status
+	if status == "" {
+		status = "HTTP/1.1 200 OK"
+	}
+	return status + "\r\n" + strings.Join(a.lines, "\r\n") + "\r\n\r\n"
 }
 
 func (a ambiguousCase) name() string {

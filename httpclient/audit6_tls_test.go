@@ -545,6 +545,9 @@ func ambiguousFirst(mc modelCase) bool {
 				return true
 			}
 		}
+		if strings.HasPrefix(resp, "HTTP/1.0 ") && strings.Contains(resp, "Transfer-Encoding: chunked\r\n") {
+			return true // RFC 9112 §6.1: retired after it, as the others
+		}
 	}
 	return false
 }

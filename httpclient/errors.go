@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"errors"
+	"io"
 	"strconv"
 
 	"github.com/gdhttp/gdhttp/godot"
@@ -94,8 +95,10 @@ type BodyError struct {
 	Framing  string // "length" or "chunked"
 	Received int64  // body bytes delivered before the cut
 	// Err is io.ErrUnexpectedEOF for a fixed-length body, and a
-	// *chunked.Error of KindTruncated (which unwraps to
-	// io.ErrUnexpectedEOF) for a chunked one.
+	// *chunked.Error for a chunked one: of KindTruncated (which unwraps
+	// to io.ErrUnexpectedEOF), or of KindNotHex when the cut came inside a
+	// chunk whose size line held a byte that is not hex ("b;x"), which
+	// Godot reads on before it fails (§1.10.2.2).
 	Err error
 }
 
@@ -106,3 +109,6 @@ func (e *BodyError) Error() string {
 
 // Unwrap returns Err.
 func (e *BodyError) Unwrap() error { return e.Err }
+
+// Is reports that a BodyError is io.ErrUnexpectedEOF, whatever its Err.
+func (e *BodyError) Is(target error) bool { return target == io.ErrUnexpectedEOF }

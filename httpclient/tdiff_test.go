@@ -12,8 +12,8 @@ package httpclient
 // connection's fate, and a goroutine or descriptor left behind. A third of
 // the cases run the Transport Strict (§7.4), judged against net/http with
 // the differences §7.4 and the Transport's doc name; some cut the head
-// short. A finding pinned by a probe (probe_tdiff_test.go) is counted as
-// "KNOWN FINDING" and does not fail this test: its probe fails instead.
+// short. The two findings it made are pinned by the cases of
+// tdiff_cases_test.go.
 //
 // GDHTTP_TDIFF_N sets the number of cases (default 48, under 3 s);
 // GDHTTP_TDIFF_SEED the first seed; GDHTTP_TDIFF_V=1 logs every explained
@@ -692,9 +692,6 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 	m := tdModel(c)
 	ok := func(what, why string) { explained = append(explained, what+": "+why) }
 	bad := func(format string, args ...any) { findings = append(findings, fmt.Sprintf(format, args...)) }
-	// known: a finding pinned by a probe (probe_tdiff_test.go), which
-	// fails until it is fixed; the harness counts it and goes on.
-	known := func(probe, what string) { explained = append(explained, "KNOWN FINDING "+probe+": "+what) }
 	closes := c.after == "close" || c.after == "finlater"
 	stream := append(slices.Clip(c.body), c.extra...)
 
@@ -737,8 +734,6 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 		ok("second", "net/http reused a connection gdhttp did not")
 	case n.secondErr == nil && g.secondErr != nil:
 		switch {
-		case strings.HasPrefix(c.status, "HTTP/1.0") && m.chunked && g.accepted == 1:
-			known("TestProbeTdiffHTTP10ChunkedReused", "reused after an HTTP/1.0 response with Transfer-Encoding, the server answers no more")
 		case c.after == "hang" && g.accepted == 1 && !g.close && g.bodyErr == nil:
 			ok("second", "a clean keep-alive response, then the server stops answering: the reused connection times out")
 		default:
@@ -770,7 +765,7 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 		return
 	}
 	if c.strict {
-		tdExplainStrict(c, n, g, ok, bad, known)
+		tdExplainStrict(c, n, g, ok, bad)
 		return
 	}
 
@@ -802,11 +797,7 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 	}
 	var be *BodyError
 	if errors.As(g.bodyErr, &be) && !errors.Is(g.bodyErr, io.ErrUnexpectedEOF) {
-		if errors.Is(g.bodyErr, chunked.ErrNotHex) {
-			known("TestProbeTdiffDoomedChunkBodyError", "a *BodyError wrapping ErrNotHex")
-		} else {
-			bad("a *BodyError that is not io.ErrUnexpectedEOF (BodyError's doc): %v", g.bodyErr)
-		}
+		bad("a *BodyError that is not io.ErrUnexpectedEOF (BodyError's doc): %v", g.bodyErr)
 	}
 	if tdErrKind(g.bodyErr) == "chunk-error" && !errors.Is(g.bodyErr, ErrConnectionError) && be == nil {
 		bad("a chunk error without ErrConnectionError (ReadResponseBodyChunkInto's doc): %v", g.bodyErr)
@@ -820,11 +811,7 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 	// The Close flag: a response that says the connection ends (RFC 9112
 	// §9.3), or whose framing is Godot's alone, must say Close.
 	if n.err == nil && n.close && !g.close {
-		if strings.HasPrefix(c.status, "HTTP/1.0") && m.chunked {
-			known("TestProbeTdiffHTTP10ChunkedReused", "Close false after an HTTP/1.0 response with Transfer-Encoding")
-		} else {
-			bad("Close false where net/http's is true")
-		}
+		bad("Close false where net/http's is true")
 	}
 
 	// Differences from net/http, each with its rule.
@@ -866,7 +853,7 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 // tdExplainStrict compares a Strict Transport (RFC 9112, §7.4) with
 // net/http's: the differences are the ones §7.4 and the Transport's doc
 // name.
-func tdExplainStrict(c *tdCase, n, g *tdResult, ok func(what, why string), bad func(string, ...any), known func(probe, what string)) {
+func tdExplainStrict(c *tdCase, n, g *tdResult, ok func(what, why string), bad func(string, ...any)) {
 	lower := strings.ToLower(strings.Join(c.lines, "\n"))
 	http10 := strings.HasPrefix(c.status, "HTTP/1.0")
 	te := strings.Contains(lower, "transfer-encoding:")
@@ -909,10 +896,10 @@ func tdExplainStrict(c *tdCase, n, g *tdResult, ok func(what, why string), bad f
 		// net/http ignores Transfer-Encoding in an HTTP/1.0 response (a
 		// body until the close, or Content-Length's); strict reads it
 		// chunked: RFC 9112 §6.1 calls the framing faulty — the two
-		// differ in every field of the body. Only the connection's
-		// reuse is a finding.
+		// differ in every field of the body. The connection is not
+		// reused (§7 D2).
 		if !g.close {
-			known("TestProbeTdiffHTTP10ChunkedReused", "strict: Close false after an HTTP/1.0 response with Transfer-Encoding")
+			bad("strict: Close false after an HTTP/1.0 response with Transfer-Encoding (RFC 9112 §6.1, §7 D2)")
 		}
 		ok("framing", "strict: HTTP/1.0 with Transfer-Encoding (RFC 9112 §6.1: faulty framing)")
 		return

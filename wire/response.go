@@ -106,9 +106,12 @@ type Head struct {
 	// Transfer-Encoding lines; a Transfer-Encoding Godot does not take for
 	// chunked with no Content-Length (no body to Godot, one to RFC
 	// parsers); a 204 or 304 with a non-zero Content-Length or a
-	// Transfer-Encoding (§1.8.7: RFC parsers read no body). A 1xx taken as
-	// the final response is not flagged (§1.8.7). Strict mode sets it for
-	// Transfer-Encoding beside Content-Length.
+	// Transfer-Encoding (§1.8.7: RFC parsers read no body); a
+	// Transfer-Encoding in an HTTP/1.0 response (RFC 9112 §6.1: faulty
+	// framing, the body read until the close; Godot frames it as for 1.1).
+	// A 1xx taken as the final response is not flagged (§1.8.7). Strict
+	// mode sets it for Transfer-Encoding beside Content-Length or in an
+	// HTTP/1.0 response.
 	Ambiguous bool
 	// Informational is the number of 1xx heads skipped before this one
 	// (strict mode only, §7.4).
@@ -382,6 +385,12 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		// read a body.
 		ambiguous = true
 	}
+	if h.ProtoMinor == 0 && (chunked || teOther) {
+		// §7 D2, RFC 9112 §6.1: a recipient treats the framing of an
+		// HTTP/1.0 message with Transfer-Encoding as faulty and closes
+		// the connection after it.
+		ambiguous = true
+	}
 	if p.HeadRequest {
 		bodySize = 0 // §1.8.6
 	}
@@ -401,7 +410,7 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		}
 		h.Chunked = st.teSeen && st.teChunked
 		h.Framing = strictFraming(h.Code, p.HeadRequest, st.teSeen, st.teChunked, st.clSeen)
-		h.Ambiguous = st.teSeen && st.clSeen
+		h.Ambiguous = st.teSeen && (st.clSeen || h.ProtoMinor == 0) // RFC 9112 §6.1
 		if st.teSeen && !p.HeadRequest {
 			// issue 7 rule 10, RFC 9112 §6.3: a Content-Length beside
 			// Transfer-Encoding is ignored; the length is unknown.

@@ -393,6 +393,13 @@ func TestParseConnection(t *testing.T) {
 		headCase{name: "§1.8.8 HTTP/1.0 without length or close has no body (§5 row 3)",
 			head: "HTTP/1.0 200 OK\r\nServer: x\r\n\r\n", body: "body",
 			w: want{code: 200, headers: []string{"Server: x"}, length: none}},
+		headCase{name: "§1.8.8 HTTP/1.0 chunked is chunked to Godot; §7 D2 ambiguous (RFC 9112 §6.1: faulty framing, read until close)",
+			head: "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", body: "5\r\nhello\r\n0\r\n\r\n",
+			w: want{code: 200, headers: []string{"Connection: keep-alive", "Transfer-Encoding: chunked"}, length: none,
+				chunked: true, framing: FramingChunked, ambiguous: true}},
+		headCase{name: "§1.8.8 HTTP/1.1 chunked is not ambiguous",
+			head: st200 + "Transfer-Encoding: chunked\r\n\r\n",
+			w:    want{code: 200, headers: []string{"Transfer-Encoding: chunked"}, length: none, chunked: true, framing: FramingChunked}},
 	)
 	runHeadCases(t, cases)
 }
@@ -730,6 +737,10 @@ func TestParseStrictFramingAndInformational(t *testing.T) {
 			head: "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\nContent-Length: 7\r\n\r\n",
 			w: want{code: 304, headers: []string{"Transfer-Encoding: chunked", "Content-Length: 7"}, length: none, chunked: true,
 				framing: FramingNone, ambiguous: true}},
+		{name: "§7.4 HTTP/1.0 chunked → chunked, ambiguous (RFC 9112 §6.1: the connection closes after it)", p: s,
+			head: "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n",
+			w: want{code: 200, headers: []string{"Connection: keep-alive", "Transfer-Encoding: chunked"}, length: none, chunked: true,
+				framing: FramingChunked, ambiguous: true}},
 		{name: "§7.4 204 → no body", p: s, head: "HTTP/1.1 204 No Content\r\n\r\n", body: "next",
 			w: want{code: 204, length: none, framing: FramingNone}},
 		{name: "§7.4 304 → no body, ContentLength keeps the declared value", p: s,
