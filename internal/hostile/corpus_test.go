@@ -23,11 +23,12 @@ import (
 )
 
 var (
-	onlyGroup = flag.String("hostile.group", "", "run only this group")
-	allSplits = flag.Bool("hostile.all", true, "every driver × split (false: one write, do and poll only)")
-	serial    = flag.Bool("hostile.serial", false, "run every scenario alone, with the invariants checked after each")
-	strictAll = flag.Bool("hostile.strictall", false, "strict mode through every driver and split")
-	pending   = flag.Bool("hostile.pending", false, "run pending scenarios too (to see which a fix made pass)")
+	onlyGroup   = flag.String("hostile.group", "", "run only this group")
+	allSplits   = flag.Bool("hostile.all", true, "every driver × split (false: one write, do and poll only)")
+	serial      = flag.Bool("hostile.serial", false, "run every scenario alone, with the invariants checked after each")
+	extraSplits = flag.Bool("hostile.extrasplits", false, "-hostile.extra drivers with every split, not only one write")
+	strictAll   = flag.Bool("hostile.strictall", false, "strict mode through every driver and split")
+	pending     = flag.Bool("hostile.pending", false, "run pending scenarios too (to see which a fix made pass)")
 )
 
 var allDrivers = []string{"process", "threads", "do", "blocking", "poll"}
@@ -104,9 +105,11 @@ func runScenario(t *testing.T, sc *scenario, alone bool) {
 				drivers = append(drivers, d)
 			}
 		}
-		splits = []string{"one"}
-		if sc.splits != nil {
-			splits = sc.splits[:1]
+		if !*extraSplits {
+			splits = []string{"one"}
+			if sc.splits != nil {
+				splits = sc.splits[:1]
+			}
 		}
 	}
 	for _, d := range drivers {
