@@ -23,10 +23,12 @@ import (
 )
 
 var (
-	onlyGroup = flag.String("hostile.group", "", "run only this group")
-	allSplits = flag.Bool("hostile.all", true, "every driver × split (false: one write, do and poll only)")
-	serial    = flag.Bool("hostile.serial", false, "run every scenario alone, with the invariants checked after each")
-	pending   = flag.Bool("hostile.pending", false, "run pending scenarios too (to see which a fix made pass)")
+	onlyGroup   = flag.String("hostile.group", "", "run only this group")
+	allSplits   = flag.Bool("hostile.all", true, "every driver × split (false: one write, do and poll only)")
+	serial      = flag.Bool("hostile.serial", false, "run every scenario alone, with the invariants checked after each")
+	extraSplits = flag.Bool("hostile.extrasplits", false, "-hostile.extra drivers with every split, not only one write")
+	strictAll   = flag.Bool("hostile.strictall", false, "strict mode through every driver and split")
+	pending     = flag.Bool("hostile.pending", false, "run pending scenarios too (to see which a fix made pass)")
 )
 
 var allDrivers = []string{"process", "threads", "do", "blocking", "poll"}
@@ -96,6 +98,20 @@ func runScenario(t *testing.T, sc *scenario, alone bool) {
 	if !*allSplits {
 		splits, drivers = []string{"one"}, []string{"do", "poll"}
 	}
+	if x := extraList(); x != nil {
+		drivers = nil
+		for _, d := range x {
+			if extraAllowed(sc, d) {
+				drivers = append(drivers, d)
+			}
+		}
+		if !*extraSplits {
+			splits = []string{"one"}
+			if sc.splits != nil {
+				splits = sc.splits[:1]
+			}
+		}
+	}
 	for _, d := range drivers {
 		if (d == "blocking" || d == "poll") && !clientEligible(sc) {
 			continue
@@ -104,23 +120,32 @@ func runScenario(t *testing.T, sc *scenario, alone bool) {
 			t.Run(d+"/"+sp, func(t *testing.T) { runOnce(t, sc, d, split(sp), false) })
 		}
 	}
-	if transportEligible(sc) {
+	if transportEligible(sc) && extraList() == nil {
 		for _, sp := range splits {
 			if split(sp) == splitOne || split(sp) == splitByte {
 				t.Run("transport/"+sp, func(t *testing.T) { runOnce(t, sc, "transport", split(sp), false) })
 			}
 		}
 	}
-	if sc.strict != nil {
+	if sc.strict != nil && extraList() == nil {
 		t.Run("strict", func(t *testing.T) {
 			if sc.strictPnd != "" && !*pending {
 				t.Skip("pending: " + sc.strictPnd)
 			}
-			for _, d := range []string{"process", "do", "poll"} {
-				if d == "poll" && !clientEligible(sc) {
+			sds, sss := []string{"process", "do", "poll"}, []string{"one"}
+			if *strictAll {
+				sds, sss = []string{"process", "threads", "do", "blocking", "poll"}, splits
+			}
+			for _, d := range sds {
+				if (d == "poll" || d == "blocking") && !clientEligible(sc) {
 					continue
 				}
-				t.Run(d+"/one", func(t *testing.T) { runOnce(t, sc, d, splitOne, true) })
+				if sc.drivers != nil && *strictAll && !contains(sc.drivers, d) {
+					continue
+				}
+				for _, sp := range sss {
+					t.Run(d+"/"+sp, func(t *testing.T) { runOnce(t, sc, d, split(sp), true) })
+				}
 			}
 		})
 	}

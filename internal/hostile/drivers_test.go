@@ -182,6 +182,10 @@ func runNode(t *testing.T, e *env, driver string, strict bool, r request) got {
 	n := httprequest.New()
 	defer n.Close()
 	e.configureNode(t, n, strict, &r)
+	switch driver {
+	case "writer", "threadswriter", "dl", "drain", "keepalive", "inplace":
+		return runNodeExtra(t, e, n, driver, r)
+	}
 	if driver == "do" {
 		ctx, cancel := context.WithTimeout(context.Background(), maxWait)
 		defer cancel()
