@@ -40,7 +40,8 @@
 //	counters: BODY_SIZE DOWNLOADED  the node's get_body_size(), get_downloaded_bytes()
 //	strict: RESULT CODE (+ strict-hdr: *, strict-body:)
 //	client: skip | status=… complete=… code=… body=…
-//	alt: RESULT CODE              an accepted alternative (a named Godot race)
+//	alt: RESULT CODE              an accepted alternative (a named Godot race); with no
+//	                              alt-hdr: *, the main outcome's headers and body
 //	race: reason, pending: reason, strict-pending: reason, heap: 64MiB
 //	splits: one,byte,random       drivers: process,threads,do,blocking,poll
 //

@@ -249,6 +249,12 @@ func (s *scenario) set(line string) error {
 			return err
 		}
 		s.alts = append(s.alts, o)
+	case key == "alt-hdr":
+		if len(s.alts) == 0 {
+			return fmt.Errorf("alt-hdr before alt")
+		}
+		a := &s.alts[len(s.alts)-1]
+		a.headers = append(a.headers, val)
 	case key == "client":
 		s.client = val
 	case key == "race":
