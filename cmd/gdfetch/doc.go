@@ -198,12 +198,13 @@
 // On Ctrl-C gdfetch cancels the request, cleans up (the partial -o file,
 // -C -'s state, the bar), prints "gdfetch: interrupted", and then dies of
 // SIGINT as curl does, so that a shell loop or a script stops (an exit(130)
-// would tell the shell that gdfetch handled the interrupt). Started with
-// SIGINT ignored, or on Windows, it exits 130. SIGTERM (kill, timeout(1),
-// a service manager) and SIGHUP (a closed terminal) do the same, gdfetch
-// dying of that signal; so does Ctrl-C while -d @- or -H @- waits for
-// standard input to end. -i's temporary file (a held body past 1 MiB) is
-// removed as soon as it is created, so that not even SIGKILL leaves it.
+// would tell the shell that gdfetch handled the interrupt); on Windows it
+// exits 130. SIGTERM (kill, timeout(1), a service manager) and SIGHUP (a
+// closed terminal) do the same, gdfetch dying of that signal; so does
+// Ctrl-C while -d @- or -H @- waits for standard input to end. A signal
+// gdfetch started with ignored (nohup's SIGHUP, a background job's SIGINT)
+// stays ignored, as curl's. -i's temporary file (a held body past 1 MiB)
+// is removed as soon as it is created, so that not even SIGKILL leaves it.
 package main
 
 // usage is the text of gdfetch --help.

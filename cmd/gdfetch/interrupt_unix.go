@@ -24,10 +24,9 @@ func handleBrokenPipe() {
 var cancelSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // dieOf ends the process by sig's default action: the handler main
-// installed is removed and the signal sent again. A process started with
-// the signal ignored (SIGINT in a background job of a non-interactive
-// shell) gets that disposition back and survives it: it exits 128 plus the
-// signal's number (130 for SIGINT), the status a shell reports.
+// installed is removed and the signal sent again. (main leaves a signal
+// the process started with ignored alone; should one survive, the process
+// exits 128 plus the signal's number, the status a shell reports.)
 func dieOf(sig os.Signal) {
 	signal.Reset(sig)
 	num, _ := sig.(syscall.Signal)

@@ -13,7 +13,13 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var caught atomic.Value // the os.Signal that canceled ctx
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, cancelSignals...)
+	for _, sig := range cancelSignals {
+		// One the process started with ignored stays ignored: nohup's
+		// SIGHUP, a background job's SIGINT (Notify would turn it on).
+		if !signal.Ignored(sig) {
+			signal.Notify(sigs, sig)
+		}
+	}
 	go func() {
 		caught.Store(<-sigs)
 		cancel()
