@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -287,8 +288,8 @@ func (g *godotNode) parseURL(u string) {
 	}
 	g.host = strings.ToLower(g.host)
 	if strings.HasPrefix(base, ":") {
-		n, err := strconv.Atoi(base[1:]) // is_valid_int for the ports generated
-		if err != nil {
+		n, ok := godotPort(base[1:])
+		if !ok {
 			return
 		}
 		if g.port = n; n < 1 || n > 65535 {
@@ -305,6 +306,46 @@ func (g *godotNode) parseURL(u string) {
 	if g.path == "" {
 		g.path = "/"
 	}
+}
+
+// godotPort is String::parse_url's port step on the text after ':':
+// is_valid_int (an optional sign when more than one character, then ASCII
+// digits only, any length), then `r_port = base.to_int()` — to_int's int64
+// (clamped to INT64_MAX or INT64_MIN once more than 18 digits were read and
+// the next would overflow) stored in a C++ int, so cut to 32 bits:
+// "4294967376" is port 80, an overflowing value -1 or 0.
+func godotPort(s string) (int, bool) {
+	from := 0
+	if len(s) > 1 && (s[0] == '+' || s[0] == '-') {
+		from = 1
+	}
+	if len(s) == 0 {
+		return 0, false
+	}
+	for i := from; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	neg := s[0] == '-'
+	var v uint64
+	var digits uint8
+	for i := from; i < len(s); i++ {
+		c := s[i]
+		if digits > 18 && (v > math.MaxInt64/10 || v == math.MaxInt64/10 && (!neg && c > '7' || neg && c > '8')) {
+			clamp := int64(math.MaxInt64)
+			if neg {
+				clamp = math.MinInt64
+			}
+			return int(int32(clamp)), true
+		}
+		v = v*10 + uint64(c-'0')
+		digits++
+	}
+	if neg {
+		v = -v
+	}
+	return int(int32(int64(v))), true
 }
 
 func atoi(s string) int {
@@ -692,6 +733,9 @@ func oddLocations(port, hop int) []string {
 		"Location: /cr\rx" + h, // COMPAT R5: the CR is a space
 		"Location: /f#frag" + h,
 		"location : /nospace" + h, // no "location: ": not followed
+		// parse_url's port is to_int cut to a 32-bit int: 2^32 more is
+		// the same port, followed.
+		"Location: http://127.0.0.1:" + strconv.Itoa(port+1<<32) + "/wrap" + h,
 	}
 }
 
