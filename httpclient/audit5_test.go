@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -479,6 +480,28 @@ func (g *godotModel) bodyExpectsBytes() bool {
 }
 
 // poll is HTTPClientTCP::poll() in REQUESTING, CONNECTED and BODY.
+// pollReturn is what HTTPClientTCP::poll() returns, from the status it
+// began in and the one it left: ERR_UNCONFIGURED in DISCONNECTED, the
+// terminal statuses' own codes, ERR_CONNECTION_ERROR when this call moved
+// to CONNECTION_ERROR (a dead connection in CONNECTED or BODY, a failed
+// write or read in REQUESTING), OK otherwise.
+func pollReturn(before, after Status) godot.Error {
+	switch before {
+	case StatusDisconnected:
+		return godot.ErrUnconfigured
+	case StatusConnectionError, StatusTLSHandshakeError:
+		return godot.ErrConnectionError
+	case StatusCantConnect:
+		return godot.ErrCantConnect
+	case StatusCantResolve:
+		return godot.ErrCantResolve
+	}
+	if after == StatusConnectionError {
+		return godot.ErrConnectionError
+	}
+	return 0 // OK
+}
+
 func (g *godotModel) poll() {
 	if g.tls != nil {
 		g.tls.tcpPoll(g)
@@ -924,6 +947,7 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 	g := &godotModel{status: StatusConnected, readChunk: mc.readChunk, code: 0, bodyLen: -1, blocking: blocking}
 	var got, want []mstep
 	var gotMid, wantMid []string
+	var gotPoll, wantPoll []godot.Error // what each poll() returned
 	midR := rand.New(rand.NewPCG(seed, 3))
 	frame := func(mustPoll bool) {
 		// Mostly poll() then a read; sometimes a frame without the read or
@@ -935,11 +959,13 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 			gotMid, wantMid = append(gotMid, gm...), append(wantMid, wm...)
 		}
 		if poll {
-			_ = c.Poll()
+			gotPoll = append(gotPoll, godot.CodeOf(c.Poll()))
 		}
 		got = append(got, observe(c, read))
 		if poll {
+			before := g.status
 			g.poll()
+			wantPoll = append(wantPoll, pollReturn(before, g.status))
 		}
 		want = append(want, g.observe(read))
 	}
@@ -1030,6 +1056,7 @@ func runModelCase(t *testing.T, ln *net.TCPListener, mc modelCase, seed uint64, 
 	assert.Equal(t, want, got, "responses %q to %v cut at %v, FIN %v (after the first: %v, an RST: %v), read_chunk_size %d, calls between frames %q",
 		mc.resps, mc.methods, mc.cuts, mc.fin, mc.finFirst, mc.rst, mc.readChunk, wantMid)
 	assert.Equal(t, wantMid, gotMid, "calls between frames; responses %q", mc.resps)
+	assert.Equal(t, wantPoll, gotPoll, "poll()'s return values; responses %q to %v, FIN %v, an RST %v", mc.resps, mc.methods, mc.fin, mc.rst)
 	assert.Empty(t, g.headMismatch, "responses %q", mc.resps)
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
@@ -583,6 +584,7 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 	var got, want []mstep
 	var gotMid, wantMid []string
 	midR := rand.New(rand.NewPCG(seed, 3))
+	var gotPoll, wantPoll []godot.Error // what each poll() returned
 	frame := func(mustPoll bool) {
 		kind := idle.IntN(6)
 		poll, read := kind != 5 || mustPoll, kind != 4
@@ -591,19 +593,22 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 			gotMid, wantMid = append(gotMid, gm...), append(wantMid, wm...)
 		}
 		if poll {
-			_ = c.Poll()
+			perr := c.Poll()
 			if mustPoll && c.wpending {
 				// The port writes a TLS request in the background (the
 				// plumbing note of COMPAT.md): the Poll that started the
 				// write and the one that finds it done stand for Godot's
 				// one poll(), which writes within the call.
 				require.True(t, drive.Until(driveTimeout, func() bool { return len(c.wch) > 0 }))
-				_ = c.Poll()
+				perr = c.Poll()
 			}
+			gotPoll = append(gotPoll, godot.CodeOf(perr))
 		}
 		got = append(got, observe(c, read))
 		if poll {
+			before := g.status
 			g.poll()
+			wantPoll = append(wantPoll, pollReturn(before, g.status))
 		}
 		want = append(want, g.observe(read))
 	}
@@ -681,6 +686,7 @@ func runTLSModelCase(t *testing.T, ln *net.TCPListener, cfg *tls.Config, roots *
 	}
 	assert.Equal(t, want, got, "responses %q to %v cut at %v, FIN %v (close_notify %v), read_chunk_size %d, calls between frames %q",
 		mc.resps, mc.methods, mc.cuts, mc.fin, notify, mc.readChunk, wantMid)
+	assert.Equal(t, wantPoll, gotPoll, "poll()'s return values; responses %q to %v", mc.resps, mc.methods)
 	assert.Equal(t, wantMid, gotMid, "calls between frames; responses %q", mc.resps)
 }
 
