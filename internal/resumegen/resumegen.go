@@ -184,12 +184,12 @@ func (s *Server) newVersion(kind string) {
 	if r.IntN(10) == 0 {
 		size = 1 + r.IntN(40)
 	}
+	if len(s.versions) > 0 && r.IntN(3) == 0 {
+		size = len(s.versions[s.cur].Body) // an edit that keeps the size
+	}
 	if kind == "lie" && len(s.versions) > 0 {
 		old := s.versions[s.cur]
 		v.ETag, v.LastModified = old.ETag, old.LastModified
-		if r.IntN(2) == 0 {
-			size = len(old.Body)
-		}
 	} else {
 		s.lmClock = s.lmClock.Add(time.Duration(1+r.IntN(3600)) * time.Second)
 		lm := s.lmClock.Format(http1Date)
@@ -315,7 +315,11 @@ func (s *Server) handle(c net.Conn) {
 	s.mu.Lock()
 	r := s.rng
 	// The resource may change between requests.
-	if !s.opt.NoChange && r.IntN(100) < 10 {
+	changeP := 10
+	if q.rng != "" {
+		changeP = 25 // between a cut and its resume
+	}
+	if !s.opt.NoChange && r.IntN(100) < changeP {
 		kind := "new"
 		if !s.opt.NoLies && r.IntN(3) == 0 {
 			kind = "lie"
@@ -344,7 +348,7 @@ func (s *Server) handle(c net.Conn) {
 	} else {
 		start, ranged := parseRange(q.rng)
 		ifOK := q.ifRange == "" || q.ifRange == v.ETag && strings.HasPrefix(v.ETag, `"`) || q.ifRange == v.LastModified && v.LastModified != ""
-		if ranged && !s.opt.NoLies && r.IntN(100) < 5 {
+		if ranged && !s.opt.NoLies && r.IntN(100) < 10 {
 			ifOK = true // a server that ignores If-Range
 			desc = append(desc, "ignores-if-range")
 		}
