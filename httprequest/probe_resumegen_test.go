@@ -64,3 +64,50 @@ func TestProbeResumegenStarTotalCappedSuccess(t *testing.T) {
 		assert.FileExists(t, f.state, "a failure keeps the state for the next call")
 	}
 }
+
+// TestProbeResumegen416NewValidatorComplete: download_file holds version 1
+// whole (1000 bytes) and its state (ETag "v1", length unknown: version 1
+// came chunked and the connection broke before the last chunk, so the
+// call failed with R1 and kept both). The resource is now version 2, of
+// the same size, ETag "v2". The server ignores If-Range (a server
+// DoResumable already defends against for a 206: a 206 with another ETag
+// is ErrResumeMismatch, TestFilesResumable206NewValidator) and answers the
+// "Range: bytes=1000-" with "416, Content-Range: bytes */1000, ETag: "v2"".
+// DoResumable takes it as "already complete" (step 4 checks the 416's
+// length against the file and the state, not its validator) and reports
+// RESULT_SUCCESS with version 1's bytes, the state removed: the caller is
+// told its file is the resource while the server says, in the same
+// response, that the resource is another representation (RFC 9110 §8.8.3:
+// another entity tag is another representation). §7 D3 (no silent data
+// loss); the comment in resumeOnce says the 416's length is compared "as
+// for a 206 (continuesFile)" — continuesFile compares the validator too.
+//
+// Godot: no counterpart (DoResumable is the port's §7.2 opt-in).
+// Expected: a 416 whose ETag (or Last-Modified, without an ETag in the
+// state) differs from the state's is not "already complete": once more
+// without a Range (a 200 with version 2), as for another 416.
+func TestProbeResumegen416NewValidatorComplete(t *testing.T) {
+	v1 := strings.Repeat("1", 1000)
+	v2 := strings.Repeat("2", 1000)
+	var ranges []string
+	f := newResumeFixture(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ranges = append(ranges, r.Header.Get("Range")+"|"+r.Header.Get("If-Range"))
+		w.Header().Set("ETag", `"v2"`)
+		if r.Header.Get("Range") == "bytes=1000-" { // If-Range not looked at
+			w.Header().Set("Content-Range", "bytes */1000")
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(416)
+			return
+		}
+		w.Header().Set("Content-Length", "1000")
+		_, _ = w.Write([]byte(v2))
+	}))
+	require.NoError(t, os.WriteFile(f.file, []byte(v1), 0o644))
+	require.NoError(t, writeResumeState(f.state, &resumeState{URL: f.url, ETag: `"v1"`, Length: -1}))
+	r, err := f.do(t)
+	got := string(fileBytes(t, f.file))
+	t.Logf("result %v code %d outcome %v err %v; requests %q", r.Result, r.ResponseCode, r.Outcome, err, ranges)
+	if err == nil {
+		assert.True(t, got == v2, "RESULT_SUCCESS (%v, code %d) with version 1's bytes; the server's 416 carries ETag \"v2\"", r.Outcome, r.ResponseCode)
+	}
+}
