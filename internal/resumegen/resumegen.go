@@ -72,6 +72,8 @@ type Served struct {
 	Short bool
 	// Lie: the response lies about the range (wrong Content-Range).
 	Lie bool
+	// EmptyLength: a response with "Content-Length: 0".
+	EmptyLength bool
 }
 
 func (s Served) String() string {
@@ -183,6 +185,9 @@ func (s *Server) newVersion(kind string) {
 	size := 1 + r.IntN(s.opt.MaxSize)
 	if r.IntN(10) == 0 {
 		size = 1 + r.IntN(40)
+	}
+	if r.IntN(40) == 0 {
+		size = 0 // an empty resource
 	}
 	if len(s.versions) > 0 && r.IntN(3) == 0 {
 		size = len(s.versions[s.cur].Body) // an edit that keeps the size
@@ -469,9 +474,12 @@ func (s *Server) handle(c net.Conn) {
 		f = faultStall
 	}
 	if f != faultNone {
-		if r.IntN(5) == 0 {
+		switch n := r.IntN(10); {
+		case n < 2:
 			at = r.IntN(headLen + 1) // in the head
-		} else {
+		case n < 4:
+			at = max(headLen, len(wireBytes)-r.IntN(8)) // at the very end: a chunked body without its last chunk
+		default:
 			at = headLen + r.IntN(len(wireBytes)-headLen+1)
 		}
 		desc = append(desc, [...]string{"", "cut", "reset", "stall"}[f]+"@"+strconv.Itoa(at)+"/"+strconv.Itoa(len(wireBytes)))
@@ -484,6 +492,9 @@ func (s *Server) handle(c net.Conn) {
 	if f == faultCut && fr == frameClose && status == 200 && at >= headLen && writeBody {
 		rec.Short = true
 	}
+	// Godot opens no download_file for a body of Content-Length 0
+	// (§2.9.2): a plain download leaves the old file.
+	rec.EmptyLength = writeBody && fr == frameLength && len(body) == 0
 	rec.Desc = strings.Join(desc, ",")
 	s.log = append(s.log, rec)
 	s.mu.Unlock()
@@ -675,11 +686,16 @@ func (s *Server) Check(c Call) []string {
 				bad = append(bad, "success without a response, file changed")
 			}
 		case !after.HasFile:
-			bad = append(bad, "success, no file")
+			if !(c.Kind != Resumable && final.EmptyLength) {
+				bad = append(bad, "success, no file")
+			}
 		default:
 			v := vs[final.Version]
 			grp := g[v.Key()]
 			ok := whole(after.File, grp)
+			if !ok && c.Kind != Resumable && final.EmptyLength && unchanged {
+				ok = true // §2.9.2: no file is opened for an empty body
+			}
 			if !ok && final.Short && consistent(after.File, grp) {
 				ok = true // the client could not know
 			}
