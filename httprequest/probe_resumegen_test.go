@@ -29,6 +29,9 @@ import (
 //
 // Godot: no counterpart (DoResumable is the port's §7.2 opt-in; Godot's
 // node appends whatever a 206 carries, the game checks Content-Range).
+// Found by TestResumegen (seed 1, N=300, GDHTTP_RESUMEGEN_ONLY=160) and
+// TestResumegenGdfetch (gdfetch -C - exits 0, "* resume: appended from
+// byte …", with the short file).
 // Expected: a request for the rest ("Range: bytes=600-") until 1000 bytes,
 // or a failure that keeps the state; never RESULT_SUCCESS with 600.
 func TestProbeResumegenStarTotalCappedSuccess(t *testing.T) {
@@ -82,6 +85,9 @@ func TestProbeResumegenStarTotalCappedSuccess(t *testing.T) {
 // loss); the comment in resumeOnce says the 416's length is compared "as
 // for a 206 (continuesFile)" — continuesFile compares the validator too.
 //
+// Found by TestResumegen (GDHTTP_RESUMEGEN_SEED=11, N=2000,
+// GDHTTP_RESUMEGEN_ONLY=1674, with Last-Modified validators).
+//
 // Godot: no counterpart (DoResumable is the port's §7.2 opt-in).
 // Expected: a 416 whose ETag (or Last-Modified, without an ETag in the
 // state) differs from the state's is not "already complete": once more
@@ -109,5 +115,57 @@ func TestProbeResumegen416NewValidatorComplete(t *testing.T) {
 	t.Logf("result %v code %d outcome %v err %v; requests %q", r.Result, r.ResponseCode, r.Outcome, err, ranges)
 	if err == nil {
 		assert.True(t, got == v2, "RESULT_SUCCESS (%v, code %d) with version 1's bytes; the server's 416 carries ETag \"v2\"", r.Outcome, r.ResponseCode)
+	}
+}
+
+// TestProbeResumegen206OtherValidatorKind: the partial file holds the
+// first 300 bytes of version 0 (1000 bytes), whose server sent only
+// Last-Modified, so the state has no ETag. The resource is now version 1
+// (the same size: an edit), served with a strong ETag and no
+// Last-Modified, by a server that ignores If-Range (the class
+// TestFilesResumable206NewValidator defends against): "206,
+// Content-Range: bytes 300-999/1000, ETag: "v1"". continuesFile compares
+// the 206's ETag only when the state has one and its Last-Modified only
+// when the 206 carries one, so a 206 whose only validator is of the other
+// kind passes: version 1's tail is appended to version 0's head, the
+// call reports RESULT_SUCCESS with the spliced file (and would save a
+// state vouching ETag "v1" for it, had it failed later). resume.go step 3:
+// a 206 is appended only with "the same validator as the state's when it
+// carries one" — this one carries a validator, not the state's; §7 D3
+// (never splice two versions silently). The mirror case (an ETag-only
+// state, a 206 with only a new Last-Modified) passes the same way.
+// Found by TestResumegen (GDHTTP_RESUMEGEN_SEED=12, N=2000,
+// GDHTTP_RESUMEGEN_ONLY=1439).
+//
+// Godot: no counterpart (DoResumable is the port's §7.2 opt-in).
+// Expected: ErrResumeMismatch, the file untouched (or a restart from the
+// first byte) — never a success with the spliced file.
+func TestProbeResumegen206OtherValidatorKind(t *testing.T) {
+	v0 := strings.Repeat("0", 1000)
+	v1 := strings.Repeat("1", 1000)
+	lm := "Mon, 01 Jan 2024 00:00:00 GMT"
+	f := newResumeFixture(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("Range") == "bytes=300-" { // If-Range not looked at
+			w.Header().Set("Content-Range", "bytes 300-999/1000")
+			w.Header().Set("Content-Length", "700")
+			w.WriteHeader(206)
+			_, _ = w.Write([]byte(v1[300:]))
+			return
+		}
+		w.Header().Set("Content-Length", "1000")
+		_, _ = w.Write([]byte(v1))
+	}))
+	require.NoError(t, os.WriteFile(f.file, []byte(v0[:300]), 0o644))
+	require.NoError(t, writeResumeState(f.state, &resumeState{URL: f.url, LastModified: lm, Length: 1000}))
+	r, err := f.do(t)
+	got := string(fileBytes(t, f.file))
+	t.Logf("result %v code %d outcome %v err %v", r.Result, r.ResponseCode, r.Outcome, err)
+	spliced := got == v0[:300]+v1[300:]
+	assert.False(t, spliced, "version 0's 300 bytes followed by version 1's 700 (result %v)", r.Result)
+	if err == nil {
+		assert.True(t, got == v1, "RESULT_SUCCESS with a file that is not version 1")
+	} else {
+		assert.True(t, got == v0[:300] || got == v1[:len(got)], "the file is neither untouched nor a prefix of version 1")
 	}
 }

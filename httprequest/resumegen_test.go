@@ -44,14 +44,19 @@ import (
 // file is left. goleak (TestMain) and an fd count check the end.
 //
 // GDHTTP_RESUMEGEN_N (sequences, default 30) and GDHTTP_RESUMEGEN_SEED
-// (default 1) pick the run; a failure logs the seed and the sequence's
+// (default 1) pick the run, GDHTTP_RESUMEGEN_ONLY=i its sequence i alone;
+// a failure logs the seed and the sequence's
 // calls with every response the server gave.
 func TestResumegen(t *testing.T) {
 	n := resumegenEnvInt(t, "GDHTTP_RESUMEGEN_N", 30)
 	seed := uint64(resumegenEnvInt(t, "GDHTTP_RESUMEGEN_SEED", 1))
 	fds := countFDs()
 	stats := map[string]int{}
+	only := resumegenEnvInt(t, "GDHTTP_RESUMEGEN_ONLY", -1)
 	for i := range n {
+		if only >= 0 && i != only {
+			continue
+		}
 		s := seed*1_000_003 + uint64(i)
 		t.Run(strconv.Itoa(i), func(t *testing.T) { resumegenSequence(t, s, stats) })
 	}
