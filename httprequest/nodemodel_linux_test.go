@@ -735,7 +735,7 @@ func oddLocations(port, hop int) []string {
 		"location : /nospace" + h, // no "location: ": not followed
 		// parse_url's port is to_int cut to a 32-bit int: 2^32 more is
 		// the same port, followed.
-		"Location: http://127.0.0.1:" + strconv.Itoa(port+1<<32) + "/wrap" + h,
+		"Location: http://127.0.0.1:" + strconv.FormatInt(int64(port)+1<<32, 10) + "/wrap" + h,
 	}
 }
 

@@ -37,9 +37,13 @@ import (
 //     redirects, before any byte reaches F):
 //     - 206 Partial Content is appended only when it continues F exactly:
 //     a single "Content-Range: bytes S-E/L" with E ≥ S, L (if given) > E
-//     and the same as the state's length when it has one,
-//     a Content-Length (if given) of E−S+1, no Content-Encoding, and the
-//     same validator as the state's when it carries one. Anything else ends
+//     and the same as the state's length when it has one (with "/*", E
+//     below the state's length), a Content-Length (if given) of E−S+1, no
+//     Content-Encoding, and the state's representation by its validators
+//     (sameRepresentation: an ETag both have is the same, else a
+//     Last-Modified both have; a validator the state has no kind of, from
+//     a server that may have ignored If-Range, is a mismatch; none at all
+//     is taken). Anything else ends
 //     with ErrResumeMismatch (as RESULT_DOWNLOAD_FILE_CANT_OPEN) and F
 //     untouched. A body without a length (chunked, read until close) is
 //     measured once read: when F does not end at E then, the appended
@@ -55,10 +59,13 @@ import (
 //     could not be opened. A name F too long to take ResumeSuffix has no
 //     state file: it is downloaded whole each time.
 //  4. A 416 Range Not Satisfiable whose "Content-Range: bytes */L" says L = S
-//     means F is already complete: RESULT_SUCCESS with code 416. Another 416
-//     (the file shrank, or the state lied) starts once more without a Range.
+//     (and the state's length), with the state's representation by the
+//     same test as a 206's, means F is already complete: RESULT_SUCCESS
+//     with code 416. Another 416 (the file shrank, the state lied, the
+//     resource changed) starts once more without a Range.
 //  5. A 206 that ends before the resource's end ("bytes S-E/L" with
-//     E+1 < L: a server that caps ranges) leaves F partial: DoResumable
+//     E+1 < L, or "/*" and the state's length: a server that caps ranges)
+//     leaves F partial: DoResumable
 //     asks for the rest, "Range: bytes=E+1-", and so on until F has L
 //     bytes (every round appends at least one), a 200 starts it over, or a
 //     request fails. Resumed is then the last request's.
@@ -233,11 +240,7 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 				return nil, err
 			}
 			res.Outcome = ResumeAppended
-			length := int64(-1)
-			if _, _, l, ok := parseContentRange(wire.FieldValue(h, "content-range")); ok {
-				length = l
-			}
-			next := stateFrom(url, h, length)
+			next := stateFrom(url, h, rangeTotal(h, st))
 			if next.validator() == "" {
 				next.ETag, next.LastModified = st.ETag, st.LastModified // a 206 need not repeat them
 			}
@@ -277,7 +280,8 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 		// The file is whole when the 416's complete length is its size and
 		// the length the state recorded: another length is another
 		// representation, as for a 206 (continuesFile).
-		if _, _, l, ok := parseContentRange(wire.FieldValue(c.Headers, "content-range")); ok && resume && l == size && (st.Length < 0 || l == st.Length) {
+		if _, _, l, ok := parseContentRange(wire.FieldValue(c.Headers, "content-range")); ok && resume && l == size && (st.Length < 0 || l == st.Length) &&
+			sameRepresentation(c.Headers, st) == nil {
 			res.Outcome = ResumeAlreadyComplete
 			res.Completion = Completion{Result: ResultSuccess, ResponseCode: c.ResponseCode, Headers: c.Headers}
 			_ = os.Remove(statePath)
@@ -295,7 +299,7 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 			res.Completion = Completion{Result: ResultDownloadFileCantOpen, ResponseCode: c.ResponseCode, Headers: c.Headers}
 			return res, resumeDone, err
 		}
-		if _, end, length, _ := parseContentRange(wire.FieldValue(c.Headers, "content-range")); end+1 < length {
+		if _, end, _, _ := parseContentRange(wire.FieldValue(c.Headers, "content-range")); end+1 < rangeTotal(c.Headers, st) {
 			// A server that caps a range: the file is not whole yet, and
 			// the state file (the 206's) is kept for the rest.
 			return res, resumeRest, nil
@@ -331,17 +335,47 @@ func continuesFile(h []string, size int64, st *resumeState) error {
 		// Another length is another representation (RFC 9110 §14.4),
 		// whatever the validator says.
 		return fmt.Errorf("%w: Content-Range %q, the file's resource has %d bytes", ErrResumeMismatch, cr, st.Length)
+	case length < 0 && st.Length >= 0 && end >= st.Length:
+		return fmt.Errorf("%w: Content-Range %q goes past the file's resource, %d bytes", ErrResumeMismatch, cr, st.Length)
 	case contentLength(h) >= 0 && contentLength(h) != end-start+1:
 		return fmt.Errorf("%w: Content-Length %d for Content-Range %q", ErrResumeMismatch, contentLength(h), cr)
 	case !isIdentity(h):
 		return fmt.Errorf("%w: Content-Encoding %q", ErrResumeMismatch, wire.FieldValue(h, "content-encoding"))
 	}
-	if st.ETag != "" {
-		if e := wire.FieldValue(h, "etag"); e != "" && e != st.ETag {
+	return sameRepresentation(h, st)
+}
+
+// rangeTotal is the complete length a 206 gives ("bytes S-E/L"), or, for
+// one that does not know it ("bytes S-E/*"), the state's (−1 when unknown
+// too): a capped range of a resource whose length the state knows asks for
+// the rest, as when the 206 says it.
+func rangeTotal(h []string, st *resumeState) int64 {
+	if _, _, l, ok := parseContentRange(wire.FieldValue(h, "content-range")); ok && l >= 0 {
+		return l
+	}
+	return st.Length
+}
+
+// sameRepresentation checks a 206's or a 416's validators against the
+// state's: an ETag both have decides (the same strong one); else a
+// Last-Modified both have. A response with validators the state has no
+// kind of to compare (an ETag where the state kept only a Last-Modified,
+// or the reverse) cannot show that it is the file's representation, and a
+// server that sends it may have ignored the If-Range: it is a mismatch. A
+// response with no validator is taken (If-Range was the server's check).
+func sameRepresentation(h []string, st *resumeState) error {
+	e, lm := wire.FieldValue(h, "etag"), wire.FieldValue(h, "last-modified")
+	switch {
+	case e != "" && st.ETag != "":
+		if e != st.ETag {
 			return fmt.Errorf("%w: ETag %s, the file is %s", ErrResumeMismatch, e, st.ETag)
 		}
-	} else if lm := wire.FieldValue(h, "last-modified"); lm != "" && lm != st.LastModified {
-		return fmt.Errorf("%w: Last-Modified %s, the file is %s", ErrResumeMismatch, lm, st.LastModified)
+	case lm != "" && st.LastModified != "":
+		if lm != st.LastModified {
+			return fmt.Errorf("%w: Last-Modified %s, the file is %s", ErrResumeMismatch, lm, st.LastModified)
+		}
+	case e != "" || lm != "":
+		return fmt.Errorf("%w: validators %q %q where the file's are %q %q: nothing to compare", ErrResumeMismatch, e, lm, st.ETag, st.LastModified)
 	}
 	return nil
 }
