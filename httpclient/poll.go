@@ -449,11 +449,34 @@ func (c *Client) pollRequesting() error {
 }
 
 // failRequesting ends the request in REQUESTING with CONNECTION_ERROR
-// (§1.6.4), noting whether bytes of a response had arrived (replied).
+// (§1.6.4), noting whether bytes of a response had arrived (replied):
+// read, or waiting in the socket — a server that answered before it read
+// the whole request body, then closed and so reset the connection, fails
+// the write with its answer unread.
 func (c *Client) failRequesting(cause error) error {
-	c.replied = len(c.buffered()) > 0
+	c.replied = len(c.buffered()) > 0 || c.responseQueued()
 	c.release()
 	return c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
+}
+
+// responseQueued reports, without waiting, whether bytes from the server
+// wait unread in the socket (a peek; under TLS, decrypted application
+// data). Where the socket cannot be peeked (the fallback of
+// nbread_other.go) it says no.
+func (c *Client) responseQueued() bool {
+	if c.st == nil {
+		return false
+	}
+	var state nbState
+	switch {
+	case c.st.tr != nil:
+		state, _ = c.st.tr.Peek()
+	case c.st.nb.sock != nil:
+		state, _ = c.st.nb.Peek()
+	default:
+		return false
+	}
+	return state == nbData
 }
 
 // applyHead makes the parsed head the current response and freezes its

@@ -965,9 +965,16 @@ func (t *Transport) discard(pc *pconn) {
 }
 
 // putIdle pools a connection that finished a response, or hands it to the
-// oldest request waiting for one of its key's slots.
+// oldest request waiting for one of its key's slots — unless connections
+// are not kept at all (MaxIdleConnsPerHost < 0, net/http's
+// DisableKeepAlives): then it is closed, its slot going to that request,
+// which dials.
 func (t *Transport) putIdle(pc *pconn) {
 	max := t.MaxIdleConnsPerHost
+	if max < 0 {
+		t.discard(pc)
+		return
+	}
 	if max == 0 {
 		max = 2
 	}
@@ -981,7 +988,7 @@ func (t *Transport) putIdle(pc *pconn) {
 	}
 	// closeIdle: CloseIdleConnections ran while pc carried its request (a
 	// request waiting for the slot took it above, as net/http's does).
-	if t.closeIdle || max < 0 || len(t.idle[pc.key]) >= max {
+	if t.closeIdle || len(t.idle[pc.key]) >= max {
 		t.mu.Unlock()
 		t.discard(pc)
 		return
