@@ -401,7 +401,7 @@ func (s *tcServer) serve(sc *tcSConn) {
 			exit = "head cut short"
 			return
 		}
-		sc.note("id=%s #%d %s", hdr["x-tc-id"], n+1, method)
+
 		id, _ := strconv.ParseInt(hdr["x-tc-id"], 10, 64)
 		v, ok := h.specs.Load(id)
 		if !ok {
@@ -409,6 +409,7 @@ func (s *tcServer) serve(sc *tcSConn) {
 			return
 		}
 		spec := v.(*tcSpec)
+		sc.note("id=%s #%d %s frame=%s keep=%v", hdr["x-tc-id"], n+1, method, spec.frame, spec.keep)
 		if method != spec.method {
 			h.fail("server %d: request %d came as %s, sent as %s", s.idx, id, method, spec.method)
 		}
@@ -440,7 +441,9 @@ func (s *tcServer) serve(sc *tcSConn) {
 		time.Sleep(spec.headDelay)
 		payload := tcPayload(spec.id, spec.size)
 		framed := spec.frame == "length" || spec.frame == "chunked"
-		keep := spec.keep && framed
+		// A HEAD response is whole without framing: kept alive unless it
+		// says "close" (closing it would be a silent close, as idleClose).
+		keep := spec.keep && (framed || method == "HEAD" && spec.frame == "bare")
 		var w []byte
 		w = fmt.Appendf(w, "HTTP/1.1 200 OK\r\nX-Tc-Id: %d\r\n", id)
 		body := payload
@@ -808,7 +811,7 @@ func (h *tcRun) judgeErr(s *tcSpec, ctx context.Context, where string, err error
 // netCause: err wraps a network failure.
 func (h *tcRun) netCause(err error) bool {
 	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, ErrPeerClosed) {
 		return true
 	}
 	if h.ref { // net/http's own texts, not wrapped
