@@ -69,6 +69,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // tcSpec is one generated request and what the server does with it.
@@ -86,7 +88,7 @@ type tcSpec struct {
 	keep      bool
 	headDelay time.Duration
 	midDelay  time.Duration
-	reset     string // "", "before" (first delivery only), "midbody"
+	reset     string // "", "before" (first delivery only), "midbody", "early" (answered before the request body is read, then reset)
 	idleClose time.Duration
 	ctxKind   string // none, pre, timer, deadline, write, head, body
 	ctxAfter  time.Duration
@@ -103,7 +105,7 @@ type tcSpec struct {
 type tcDelivery struct {
 	fresh bool // the first request on its connection
 	wrote bool // bytes of the response were written
-	rst   bool // the connection was reset after them (the client may not have seen them)
+	rst   bool // the connection was reset (after what was written had been acknowledged)
 }
 
 func (s *tcSpec) cancelNow() {
@@ -249,7 +251,7 @@ func (h *tcRun) expected(s *tcSpec) []byte {
 	if s.method == "HEAD" {
 		return nil
 	}
-	if s.frame == "bare" && !h.ref && !h.strict {
+	if s.frame == "bare" && s.reset != "early" && !h.ref && !h.strict {
 		return nil // Godot's rule (§1.9): no framing, no "close": no body
 	}
 	return tcPayload(s.id, s.size)
@@ -430,6 +432,23 @@ func (s *tcServer) serve(sc *tcSConn) {
 			f(&spec.deliveries[d])
 			h.mu.Unlock()
 		}
+		if spec.reset == "early" {
+			// A whole response before the request's body is read, then
+			// a reset once the client's socket has it (an upload
+			// refused with 413 by a server that does not drain it).
+			resp := fmt.Appendf(nil, "HTTP/1.1 200 OK\r\nX-Tc-Id: %d\r\nConnection: close\r\nContent-Length: %d\r\n\r\n", id, spec.size)
+			if method != "HEAD" {
+				resp = append(resp, tcPayload(spec.id, spec.size)...)
+			}
+			if _, err := conn.Write(resp); err == nil {
+				mark(func(d *tcDelivery) { d.wrote = true })
+				drive.AwaitSent(conn, time.Second, 5*time.Millisecond)
+			}
+			mark(func(d *tcDelivery) { d.rst = true })
+			sc.note("early answer, reset")
+			reset = true
+			return
+		}
 		if !tcReadBody(br, hdr) {
 			exit = "request body cut short"
 			return
@@ -481,7 +500,7 @@ func (s *tcServer) serve(sc *tcSConn) {
 		if spec.reset == "midbody" && len(w)-headLen > 1 {
 			cut := headLen + 1 + int(spec.id%int64(len(w)-headLen-1))
 			if write(w[:cut]) {
-				time.Sleep(3 * time.Millisecond)
+				drive.AwaitSent(conn, time.Second, 3*time.Millisecond) // the client's socket has them
 			}
 			mark(func(d *tcDelivery) { d.rst = true })
 			reset = true
@@ -612,6 +631,9 @@ func (h *tcRun) gen(r *rand.Rand, id int64) *tcSpec {
 		s.midDelay = ms(15)
 	}
 	s.reset = w("", 88, "before", 6, "midbody", 6)
+	if s.body != "none" && r.IntN(12) == 0 {
+		s.reset = "early"
+	}
 	if h.idleClose && s.keep && r.IntN(2) == 0 {
 		s.idleClose = ms(10)
 	}
@@ -990,7 +1012,7 @@ func tcRunOne(t *testing.T, seed uint64, ref bool, nextID *atomic.Int64) *tcRun 
 			if d.fresh && !h.ref { // (net/http pools a connection dialed for a request that went elsewhere: "reused" at its first request)
 				h.bad = append(h.bad, fmt.Sprintf("%v: sent again after failing on a new connection (delivery %d of %d) %+v", s, i+1, len(ds), ds))
 			}
-			if d.wrote && !d.rst {
+			if d.wrote { // (acknowledged before any reset: in the client's socket)
 				h.bad = append(h.bad, fmt.Sprintf("%v: sent again after its response had come (delivery %d of %d) %+v", s, i+1, len(ds), ds))
 			}
 		}
