@@ -958,13 +958,33 @@ func tcRunOne(t *testing.T, seed uint64, ref bool, nextID *atomic.Int64) *tcRun 
 	close(stopCloser)
 	<-closerDone
 	h.checkPool()
+	if idleTimeout > 0 && idleTimeout < idleLook {
+		// Every connection is idle now: IdleConnTimeout closes them all,
+		// without CloseIdleConnections (the liveness look runs every
+		// min(IdleConnTimeout, idleLook)).
+		wait := time.Now().Add(idleTimeout + idleLook + 500*time.Millisecond)
+		for h.servers[0].leftOpen()+h.servers[1].leftOpen() > 0 && time.Now().Before(wait) {
+			time.Sleep(2 * time.Millisecond)
+		}
+		if n := h.servers[0].leftOpen() + h.servers[1].leftOpen(); n > 0 {
+			h.fail("%d idle connections still open %v after the last request (IdleConnTimeout %v)", n, idleTimeout+idleLook+500*time.Millisecond, idleTimeout)
+		}
+	}
 	h.closeIdle()
 	if h.gd != nil {
-		h.gd.mu.Lock()
-		if len(h.gd.idle) != 0 || len(h.gd.slots) != 0 {
-			h.bad = append(h.bad, fmt.Sprintf("after CloseIdleConnections: %d keys pooled, %d keys with slots (§7 D1)", len(h.gd.idle), len(h.gd.slots)))
+		// (an idle timer's discard may still be on its way to the slots)
+		var idle, slots int
+		for wait := time.Now().Add(time.Second); ; time.Sleep(2 * time.Millisecond) {
+			h.gd.mu.Lock()
+			idle, slots = len(h.gd.idle), len(h.gd.slots)
+			h.gd.mu.Unlock()
+			if idle+slots == 0 || time.Now().After(wait) {
+				break
+			}
 		}
-		h.gd.mu.Unlock()
+		if idle+slots != 0 {
+			h.fail("1 s after CloseIdleConnections: %d keys pooled, %d keys with slots (§7 D1)", idle, slots)
+		}
 	}
 	deadline := time.Now().Add(2 * time.Second)
 	for h.servers[0].leftOpen()+h.servers[1].leftOpen() > 0 && time.Now().Before(deadline) {
