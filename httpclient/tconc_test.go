@@ -8,7 +8,8 @@ package httpclient
 // generated spec chooses: keep-alive or close, delays before the head and
 // in the body, Content-Length, chunked and until-close bodies (with and
 // without "Connection: close"), a reset before the response or in its
-// body, a server-side idle close racing the client's reuse, HEAD, POST and
+// body, an answer before the request body is read followed by a reset (a
+// refused upload), a server-side idle close racing the client's reuse, HEAD, POST and
 // PUT with streamed bodies (some failing mid-body, some replayable through
 // GetBody, some with an Idempotency-Key). The clients cancel contexts or
 // let deadlines pass at every point (before RoundTrip, at a random time,
@@ -33,6 +34,8 @@ package httpclient
 //     context ended it, the body's read error, the network error;
 //     a request that nothing but its context could fail fails only with
 //     the context's error;
+//   - with a short IdleConnTimeout every idle connection is closed without
+//     CloseIdleConnections;
 //   - every request body is closed; after CloseIdleConnections no
 //     connection is left open (server side), the pool and the per-host
 //     slots are empty (§7 D1); no goroutine (goleak) nor descriptor
@@ -42,8 +45,12 @@ package httpclient
 // GDHTTP_TCONC_N sets the number of runs (default 10), GDHTTP_TCONC_SEED the
 // first seed, GDHTTP_TCONC_REF=nethttp runs the same harness over
 // net/http's Transport (the reference: the invariants hold for it, with
-// its own retry rule and Strict-like framing), GDHTTP_TCONC_V=1 logs each
-// run's tallies.
+// its own retry rule and Strict-like framing; its own quirks — an idle
+// timer racing a handoff, a read ended by Close giving net.ErrClosed, a
+// connection dialed for one request pooled for another — are let pass, and
+// it still trips the slot count and the final connection count now and
+// then), GDHTTP_TCONC_V=1 logs each run's tallies. The two findings it made
+// are pinned by probe_tconc_test.go.
 
 import (
 	"bufio"
