@@ -50,7 +50,7 @@ package httpclient
 // connection dialed for one request pooled for another — are let pass, and
 // it still trips the slot count and the final connection count now and
 // then), GDHTTP_TCONC_V=1 logs each run's tallies. The two findings it made
-// are pinned by probe_tconc_test.go.
+// are pinned by transport_tconc_cases_test.go.
 
 import (
 	"bufio"

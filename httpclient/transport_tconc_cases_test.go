@@ -18,24 +18,18 @@ import (
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
-// Findings of the concurrent Transport harness (tconc_test.go), each a
-// hand-written case that fails on the code it was found on.
+// The findings of the concurrent Transport harness (tconc_test.go), each as
+// one hand-written case.
 
-// TestProbeTconcNoKeepAliveHandoff: with MaxIdleConnsPerHost < 0 — "none
+// TestTransportNoKeepAliveNoHandoff: with MaxIdleConnsPerHost < 0 — "none
 // are kept, net/http's DisableKeepAlives" (the field's doc) — and
 // MaxConnsPerHost, a connection that finishes a response while another
-// request waits for the host's slot is handed to that request (putIdle
-// looks at the waiters before it looks at the bound), so the connection
-// carries a second request. net/http never does: tryPutIdleConn returns
-// first ("if t.DisableKeepAlives || t.MaxIdleConnsPerHost < 0 { return
-// errKeepAlivesDisabled }"), the connection is closed and the waiter dials
-// its own. Godot has no pool (its HTTPRequest uses a fresh connection per
-// request, §2.1.4); the rule is the Transport's documented bound and
-// net/http parity. Found by TestTransportConcurrentChaos (the server saw
-// request #2 of a connection in every run with MaxIdleConnsPerHost -1 and
-// MaxConnsPerHost > 0). Deterministic: the second request is queued
-// (acquireWaits) before the first body ends.
-func TestProbeTconcNoKeepAliveHandoff(t *testing.T) {
+// request waits for the host's slot is closed, and the waiter dials its
+// own, as net/http's tryPutIdleConn refuses it (errKeepAlivesDisabled). It
+// was handed over and carried a second request. Godot has no pool (§2.1.4):
+// the rule is the field's doc and net/http's. Deterministic: the second
+// request is queued (acquireWaits) before the first body ends.
+func TestTransportNoKeepAliveNoHandoff(t *testing.T) {
 	srv := ts.New(t, ts.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 	tr := &Transport{MaxIdleConnsPerHost: -1, MaxConnsPerHost: 1}
 	defer tr.CloseIdleConnections()
@@ -67,29 +61,18 @@ func TestProbeTconcNoKeepAliveHandoff(t *testing.T) {
 	assert.Equal(t, 2, srv.Accepted(), "MaxIdleConnsPerHost -1: each request on a connection of its own")
 }
 
-// TestProbeTconcRetryAfterEarlyAnswer: a PUT on a reused connection whose
+// TestTransportNoRetryAfterEarlyAnswer: a PUT on a reused connection whose
 // server answers before reading the body (a 413, "Connection: close"),
 // waits until the client's socket has acknowledged the whole answer, and
-// closes without draining the body (an RST) is sent a second time, on a
-// new connection: the body's write fails, failRequesting sets replied from
-// the client's own buffer only (len(c.buffered()) > 0), which holds
-// nothing since nothing was read yet, so RoundTrip takes the failure for
-// a stale connection. The Transport's doc allows a retry only "before any
-// byte of its response", Client.PartialResponse's names net/http's rule
-// ("only when nothing of the response came"): here all of it had come.
-// net/http's Transport, against the same server, returns the 413 and sends
-// the PUT once (checked by hand while writing this probe). Godot has no
-// retry: its write failure ends the request — http_client_tcp.cpp,
-// STATUS_REQUESTING: "err = connection->put_data(data.ptr() + pos, avail);
-// ... if (err != OK) { close(); status = STATUS_CONNECTION_ERROR; return
-// ERR_CONNECTION_ERROR; }" (§1.6.4) — so the error the caller gets is
-// Godot's (the Transport's doc: "a server that answers early and closes
-// fails the request"); what the rule forbids is the second PUT the server
-// receives and answers. Found by TestTransportConcurrentChaos (reset
-// "early": "sent again after its response had come"). Deterministic: the
-// answer is acknowledged (TIOCOUTQ 0) before the reset, and the 16 MiB
-// body cannot fit the socket buffers.
-func TestProbeTconcRetryAfterEarlyAnswer(t *testing.T) {
+// closes without draining the body (an RST): the body's write fails, and
+// the request ends with Godot's error (§1.6.4: a failed write in
+// REQUESTING closes, CONNECTION_ERROR) — sent once. The answer waits in
+// the socket, so the response had begun (PartialResponse), and a retry is
+// allowed only before any byte of it (the Transport's doc, net/http's
+// rule). It was sent a second time: only the client's own buffer was
+// looked at. Deterministic: the answer is acknowledged (TIOCOUTQ 0) before
+// the reset, and the 16 MiB body cannot fit the socket buffers.
+func TestTransportNoRetryAfterEarlyAnswer(t *testing.T) {
 	var puts atomic.Int32
 	ln := drive.Serve(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
