@@ -196,6 +196,15 @@ type Plan struct {
 	// Responses are the answers to the connection's requests in turn
 	// (a complete response each); past the end, an empty 200.
 	Responses []string
+	// EarlyResp replaces Early as EarlyClose's and EarlyDrain's answer.
+	EarlyResp string
+}
+
+func (p Plan) early() string {
+	if p.EarlyResp != "" {
+		return p.EarlyResp
+	}
+	return Early
 }
 
 func (p Plan) String() string {
@@ -387,12 +396,12 @@ func (s *Server) serve(raw net.Conn, c *Conn, p Plan) {
 				}
 			case EarlyClose:
 				_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-				_, _ = conn.Write([]byte(Early))
+				_, _ = conn.Write([]byte(p.early()))
 				_ = raw.Close()
 				c.finish(nil, true)
 				return
 			case EarlyDrain:
-				_, _ = conn.Write([]byte(Early))
+				_, _ = conn.Write([]byte(p.early()))
 				answered = 1 << 30
 			case CloseAfterHead:
 				_ = raw.Close()
