@@ -244,7 +244,9 @@ func runNodeUpload(t *testing.T, u nodeUpload, cfg *tls.Config, opts *httpclient
 			want = nil
 		}
 		o = nodes.Run(t, u.driver, n, func() error { return n.RequestStream(url, headers, u.method, body, u.length) },
-			func(ctx context.Context) (Completion, error) { return n.DoStream(ctx, url, headers, u.method, body, u.length) })
+			func(ctx context.Context) (Completion, error) {
+				return n.DoStream(ctx, url, headers, u.method, body, u.length)
+			})
 	}
 	_ = rd
 	if u.multipart && u.length == 0 {

@@ -347,7 +347,7 @@ func (s *Server) serve(raw net.Conn, c *Conn, p Plan) {
 	}
 	rng := rand.New(rand.NewPCG(uint64(p.At), uint64(p.B)))
 	buf := make([]byte, 64<<10)
-	answered := 0   // requests answered
+	answered := 0 // requests answered
 	headDone := false
 	var acted bool
 	deadline := time.Now().Add(20 * time.Second)
