@@ -911,6 +911,12 @@ func (c *Client) send() (done bool, err error) {
 				w.wnb = false
 				body := c.passWritten(n)
 				if err != nil {
+					if w.poff >= len(w.pend) {
+						// The records of n had left, whole, before the
+						// one that failed: their body bytes were sent (as
+						// writePieces counts a failed Write's n).
+						c.sent.Add(body)
+					}
 					return true, c.ioCause(err)
 				}
 				if w.poff < len(w.pend) {

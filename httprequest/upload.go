@@ -156,7 +156,7 @@ func (r *run) sendRequest(c *httpclient.Client) error {
 	if r.upload == nil {
 		return c.RequestRaw(r.method, r.cur.Path, r.hopHeaders(), r.reqBody)
 	}
-	r.upload.used = true
+	r.upload.used = r.upload.length != 0 // a length of 0 sends no body and never reads it (U1)
 	return c.RequestStream(r.method, r.cur.Path, r.hopHeaders(), r.upload.r, r.upload.length)
 }
 
