@@ -469,4 +469,3 @@ func causeName(err error) string {
 	}
 	return fmt.Sprint(err)
 }
-
