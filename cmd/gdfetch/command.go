@@ -8,11 +8,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 
 	"github.com/spf13/pflag"
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httprequest"
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 // runFetch is "gdfetch [flags] URL": one request through an HTTPRequest
@@ -311,12 +313,20 @@ var errHTTPFail = errors.New("gdfetch: --fail: response code of 400 or more")
 // a code of 400 or more ends the request at its head, as curl -f does, so
 // no byte of the error page is read or reaches stdout, a device or the -o
 // file (the node opens download_file only after it), and what the error
-// page does next (a cut, a stall) does not matter: exit 22.
-func failResponse(code int, _ []string) error {
-	if code >= 400 {
+// page does next (a cut, a stall) does not matter: exit 22. An error page
+// whose Content-Length is over limit (--max-filesize) is left to the
+// node's body_size_limit, which ends it at the head too: exit 63, as curl
+// checks the size before the code.
+func failResponse(limit int64) func(int, []string) error {
+	return func(code int, h []string) error {
+		if code < 400 {
+			return nil
+		}
+		if cl, err := strconv.ParseInt(wire.FieldValue(h, "content-length"), 10, 64); err == nil && limit >= 0 && cl > limit {
+			return nil
+		}
 		return errHTTPFail
 	}
-	return nil
 }
 
 // stdoutFile reports whether path names the regular file out writes to.
@@ -387,9 +397,11 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer, held b
 		steps = append(steps, n.SetTLSOptions(cfg.tls))
 	}
 	if cfg.fail && !cfg.resume { // -C -: DoResumable decides on a 416 itself
-		steps = append(steps, n.SetResponseFunc(failResponse))
+		steps = append(steps, n.SetResponseFunc(failResponse(cfg.bodyLimit)))
 	}
 	switch {
+	case cfg.headOnly:
+		steps = append(steps, n.SetBodyWriter(io.Discard)) // -I -X GET: the headers only, as curl
 	case cfg.device != nil && held:
 		steps = append(steps, n.SetBodyWriter(stdout)) // runFetch's spool, for the device at the end
 	case cfg.device != nil:
@@ -406,8 +418,8 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer, held b
 // is refused before the node opens the file (failResponse), so an error page
 // never replaces it, as with curl.
 func downloadPath(cfg *config) string {
-	if cfg.device != nil {
-		return ""
+	if cfg.device != nil || cfg.headOnly {
+		return "" // -I: no body is saved (emptiesOutput makes FILE empty)
 	}
 	return cfg.output
 }
@@ -423,7 +435,7 @@ func emptiesOutput(cfg *config, ex *exchange, downloaded int64) bool {
 	switch {
 	case cfg.output == "" || cfg.device != nil || cfg.resume:
 		return false
-	case ex.Result != httprequest.ResultSuccess || downloaded != 0 || ex.Decoded != 0:
+	case ex.Result != httprequest.ResultSuccess || (downloaded != 0 || ex.Decoded != 0) && !cfg.headOnly:
 		return false
 	case ex.ResponseCode == 304, cfg.fail && ex.ResponseCode >= 400:
 		return false

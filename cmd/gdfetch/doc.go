@@ -79,7 +79,9 @@
 //	                          as it was (written to a temporary file, renamed on success); the
 //	                          failure line says how many bytes were discarded; -C - keeps them
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
-//	                          append_to_download_file; exit 33 when a 206 does not continue the file).
+//	                          append_to_download_file; exit 33 when a 206 does not continue the file);
+//	                          a GET only: with -X (other than GET), -d, -F, -T or -I it is a usage
+//	                          error (exit 2), where curl runs the request.
 //	                          Unlike curl: the Range is sent only with gdfetch's own state file
 //	                          (FILE.gdhttp-resume, kept by the run that was cut when the server
 //	                          sent an ETag or a Last-Modified to check the file with): without it
@@ -95,7 +97,9 @@
 //	                          fails as in Godot (exit 56), where curl resolves it
 //	                          (--rfc-redirects does too, and follows 303, 307 and 308)
 //	    --max-redirs N        max_redirects (default 8, -1 no limit)
-//	    --max-filesize BYTES  body_size_limit (k/M/G suffixes; default -1)
+//	    --max-filesize BYTES  body_size_limit (k/M/G suffixes; default -1; 0 is no limit, as
+//	                          curl's); with -f an error page over it is 63, as curl checks the
+//	                          size first
 //	-m, --max-time SECONDS    timeout (default 0: none)
 //	    --compressed          accepted, no effect: accept_gzip is on by default
 //	    --no-gzip             accept_gzip = false
@@ -145,7 +149,9 @@
 //	                          -o FILE (-I too) the result line and headers still go to stdout
 //	                          and FILE gets the body only (curl writes the headers into FILE)
 //	-I, --head                method HEAD, printed as -i; with -d, --data-binary, -F or -T a
-//	                          usage error (exit 2), as curl's "only one HTTP request method"
+//	                          usage error (exit 2), as curl's "only one HTTP request method";
+//	                          with -X (curl -I -X GET) that method is sent and, as curl, no
+//	                          body is printed or saved (-o FILE is left empty)
 //	-s, --silent              no progress bar, no summary
 //	-S, --show-error          accepted, no effect (curl's -sS): failures are printed anyway
 //	-v, --verbose             exact request bytes, status trace with timings
@@ -250,11 +256,12 @@ node properties
                               unlike curl: without that state (the server sent no ETag nor
                               Last-Modified) FILE starts over from byte 0 (no Range), a 200 to the
                               Range rewrites FILE and exits 0 (curl: 33), and another answer (201,
-                              404…) leaves FILE as it was, exit 33 (-f and 400 or more: 22)
+                              404…) leaves FILE as it was, exit 33 (-f and 400 or more: 22);
+                              a GET only (with -X, -d, -F, -T or -I: exit 2)
   -L, --location              (no effect: the node follows 301/302 redirects, up to --max-redirs; a
                               Location not starting with http(s):// or / fails, exit 56, as Godot)
       --max-redirs N          max_redirects (default 8; -1 no limit)
-      --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none)
+      --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none; 0: none, as curl)
   -m, --max-time SECONDS      timeout (default 0: none)
       --compressed            (no effect: accept_gzip is on, as in Godot)
       --no-gzip               accept_gzip = false
@@ -286,7 +293,8 @@ opt-in options (off by default, Godot-identical when off)
       --drain                 read all available body bytes per frame
       --in-place              write download_file in place, not atomically
 output
-  -I, --head                  method HEAD, printed as -i (not with -d, --data-binary, -F, -T: exit 2)
+  -I, --head                  method HEAD, printed as -i (not with -d, --data-binary, -F, -T: exit 2);
+                              with -X METHOD that method, still no body printed or saved
   -i, --include               result line ("RESULT_SUCCESS (0) 200"), headers as delivered, body;
                               with -o FILE (-I too) they still go to stdout, FILE gets the body
                               (curl: into FILE)

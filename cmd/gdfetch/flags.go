@@ -54,6 +54,7 @@ type config struct {
 	sent bool
 
 	include, silent, verbose, json, fail bool
+	headOnly                             bool // -I: no body is printed or saved, whatever the method (-X), as curl's
 
 	device *os.File // -o naming a device or FIFO (/dev/null), opened: the body writer (command.go)
 }
@@ -227,7 +228,7 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 		if c.hasBody || c.upload != nil {
 			return nil, usagef("-I (HEAD) does not go with -d, --data-binary, -F or -T: one request method at a time")
 		}
-		c.method, c.include = httpclient.MethodHead, true
+		c.method, c.include, c.headOnly = httpclient.MethodHead, true, true
 	}
 	if f.method != "" {
 		if c.method, err = parseMethod(f.method); err != nil {
@@ -236,6 +237,9 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 	}
 	if c.bodyLimit, err = parseSize(f.maxFilesize); err != nil {
 		return nil, usagef("--max-filesize: %v", err)
+	}
+	if c.bodyLimit == 0 {
+		c.bodyLimit = -1 // curl's 0 is no limit (body_size_limit 0 would refuse every byte)
 	}
 	if f.maxTime < 0 || math.IsNaN(f.maxTime) || f.maxTime > 1e9 {
 		return nil, usagef("--max-time: %v is not a number of seconds ≥ 0", f.maxTime)
