@@ -101,6 +101,8 @@ type fgCase struct {
 	Args    []string // the flags; "OUT" stands for the -o file
 	OldFile []byte   // the -o file before the run (nil: none)
 	Stall   bool     // the server may stall: -m is given
+	Shown   int      // the final's status line shows this code instead (a Godot-view variant for curl)
+	NoOdd   bool     // the final's odd head line is left out (a Godot-view variant for curl)
 }
 
 func (c *fgCase) has(flag string) bool {
@@ -333,7 +335,7 @@ func fgRespond(conn *testserver.Conn, c *fgCase, addr string, req []byte) bool {
 		body = append([]byte(method+" "+path+"\n"), reqBody...)
 	}
 	var hdrs []string
-	if f.Odd == fgOddNoColon {
+	if f.Odd == fgOddNoColon && !c.NoOdd {
 		hdrs = append(hdrs, "X-No-Colon-Here")
 	}
 	switch {
@@ -379,7 +381,11 @@ func fgRespond(conn *testserver.Conn, c *fgCase, addr string, req []byte) bool {
 	case 2:
 		resp.WriteString("HTTP/1.1 103 Early Hints" + nl + "Link: </s.css>; rel=preload" + nl + nl)
 	}
-	resp.WriteString(fmt.Sprintf("%s %d Status%s", proto, f.Code, nl))
+	code := f.Code
+	if c.Shown != 0 {
+		code = c.Shown
+	}
+	resp.WriteString(fmt.Sprintf("%s %d Status%s", proto, code, nl))
 	if f.Odd != fgOddNoHeaders {
 		for _, h := range hdrs {
 			resp.WriteString(h + nl)
@@ -605,7 +611,13 @@ func fgCompare(c *fgCase, cu, gd *fgResult) []fgDiff {
 			curlOut, curlFile = append(b.Bytes(), curlOut...), body
 		}
 	}
-	if include {
+	if include && gd.Code != 0 {
+		// -i on a failure: the result line and the headers Godot delivers
+		// with it (doc.go -i; §2.10: none for most failures), no body.
+		if !bytes.HasPrefix(gd.Stdout, []byte("RESULT_")) || !bytes.HasSuffix(gd.Stdout, []byte("\n\n")) {
+			d = append(d, fgDiff{"stdout", "(-i failure block)", fgShow(gd.Stdout)})
+		}
+	} else if include {
 		heads, cbody := fgSplitCurlInclude(curlOut)
 		code, hdrs, gbody, ok := fgSplitInclude(gd.Stdout)
 		switch {
@@ -617,8 +629,20 @@ func fgCompare(c *fgCase, cu, gd *fgResult) []fgDiff {
 			d = append(d, fgDiff{"stdout", fgShow(curlOut), fgShow(gd.Stdout)})
 		default:
 			last := heads[len(heads)-1]
+			if c.Shown != 0 && last.Code == c.Shown {
+				last.Code = c.Final.Code
+			}
 			if last.Code != code {
 				d = append(d, fgDiff{"include-code", strconv.Itoa(last.Code), strconv.Itoa(code)})
+			}
+			if c.NoOdd {
+				var kept []string
+				for _, h := range hdrs {
+					if h != "X-No-Colon-Here" {
+						kept = append(kept, h)
+					}
+				}
+				hdrs = kept
 			}
 			if strings.Join(last.Headers, "\n") != strings.Join(hdrs, "\n") {
 				d = append(d, fgDiff{"include-headers", fmt.Sprintf("%q", last.Headers), fmt.Sprintf("%q", hdrs)})
@@ -630,7 +654,14 @@ func fgCompare(c *fgCase, cu, gd *fgResult) []fgDiff {
 	} else if !bytes.Equal(curlOut, gd.Stdout) {
 		d = append(d, fgDiff{"stdout", fgShow(curlOut), fgShow(gd.Stdout)})
 	}
-	if out {
+	if out && gd.Code != 0 && !c.has("-C") {
+		// doc.go -o: "a download that fails or is interrupted leaves FILE
+		// as it was" (and -f: "-o FILE left as it was"), where curl keeps
+		// what arrived.
+		if gd.FileExists != (c.OldFile != nil) || !bytes.Equal(gd.File, c.OldFile) {
+			d = append(d, fgDiff{"file", "(old file, doc.go -o) " + fgShow(c.OldFile), fgShow(gd.File)})
+		}
+	} else if out {
 		switch {
 		case cu.FileExists != gd.FileExists:
 			d = append(d, fgDiff{"file-exists", strconv.FormatBool(cu.FileExists), strconv.FormatBool(gd.FileExists)})
@@ -691,7 +722,7 @@ func TestFetchgen(t *testing.T) {
 			url := srv.URL("/h0")
 			cu := fgCurl(t, c, url)
 			gd := fgGdfetch(t, c, url)
-			srv.Close()
+			defer srv.Close()
 			diffs := fgCompare(c, cu, gd)
 			if verbose {
 				t.Logf("%s\n  curl %d %s / gdfetch %d %s", c, cu.Code, fgShow(cu.Stdout), gd.Code, fgShow(gd.Stdout))
@@ -702,14 +733,40 @@ func TestFetchgen(t *testing.T) {
 				mu.Unlock()
 				return
 			}
-			rule := fgExplain(c, cu, gd, diffs)
+			rule := ""
+			eq, path, notes := fgEquivalent(c)
+			if len(notes) > 0 {
+				cu2 := fgCurl(t, eq, srvURLFor(url, path))
+				if d2 := fgCompare(eq, cu2, gd); len(d2) == 0 {
+					rule = "curl " + strings.Join(notes, " + ")
+				} else {
+					cu, diffs = cu2, d2
+				}
+			}
+			if v, vnotes := fgVariant(c, eq); rule == "" && len(vnotes) > 0 {
+				srv2 := fgServe(t, v)
+				defer srv2.Close()
+				cu3 := fgCurl(t, v, srvURLFor(srv2.URL("/h0"), path))
+				notes = append(notes, vnotes...)
+				if d3 := fgCompare(v, cu3, gd); len(d3) == 0 {
+					rule = "curl " + strings.Join(notes, " + ")
+				} else {
+					cu, diffs = cu3, d3
+				}
+			}
+			if rule == "" {
+				rule = fgExplain(c, cu, gd, diffs)
+				if rule != "" && len(notes) > 0 {
+					rule = "curl " + strings.Join(notes, " + ") + "; " + rule
+				}
+			}
 			if rule == "" {
 				var b strings.Builder
 				for _, d := range diffs {
 					b.WriteString("\n    " + d.String())
 				}
-				t.Errorf("unexplained difference (GDHTTP_FETCHGEN_SEED=%d case %d):\n  %s%s\n  curl stderr: %q\n  gdfetch stderr: %q",
-					seed, i, c, b.String(), fgTrim(cu.Stderr), fgTrim(gd.Stderr))
+				t.Errorf("unexplained difference (GDHTTP_FETCHGEN_SEED=%d case %d):\n  %s\n  equivalent curl: %q %s%s\n  curl stderr: %q\n  gdfetch stderr: %q",
+					seed, i, c, eq.Args, path, b.String(), fgTrim(cu.Stderr), fgTrim(gd.Stderr))
 				return
 			}
 			mu.Lock()
@@ -732,4 +789,133 @@ func fgTrim(s string) string {
 		return s[len(s)-600:]
 	}
 	return s
+}
+
+func srvURLFor(url, path string) string {
+	if path == "" {
+		return url
+	}
+	base := strings.TrimSuffix(url, "/h0")
+	return base + strings.Replace(path, "127.0.0.1:PORT", strings.TrimPrefix(base, "http://"), 1)
+}
+
+// fgMaxRedirs is gdfetch's max_redirects for the case (doc.go: default 8).
+func fgMaxRedirs(c *fgCase) int {
+	if v, ok := c.flagValue("--max-redirs"); ok {
+		n, _ := strconv.Atoi(v)
+		return n
+	}
+	return 8
+}
+
+// fgGodotStop is where Godot's redirect rules (§2.8.1) end the chain: the
+// hop index (len(Hops): the final response) and how.
+const (
+	fgStopFinal    = iota // every hop followed
+	fgStopLimit           // REDIRECT_LIMIT_REACHED at hop k (§2.8.1.2)
+	fgStopDelivered       // hop k delivered as the response (not 301/302, §2.8.1.1; Location not seen, §2.8.1.3)
+	fgStopBadPath         // hop k's Location is a path that is not one (§2.8.1.5: R4)
+	fgStopOddPath         // hop k's Location "//host/p" is sent as a path (§2.8.1.5)
+)
+
+func fgGodotStop(c *fgCase) (kind, k int) {
+	max := fgMaxRedirs(c)
+	for i, h := range c.Hops {
+		if h.Code != 301 && h.Code != 302 {
+			return fgStopDelivered, i
+		}
+		if max >= 0 && i >= max {
+			return fgStopLimit, i
+		}
+		switch h.Loc {
+		case fgLocNoSpace:
+			return fgStopDelivered, i
+		case fgLocRelative, fgLocUpper:
+			return fgStopBadPath, i
+		case fgLocSchemeRel:
+			return fgStopOddPath, i
+		}
+	}
+	return fgStopFinal, len(c.Hops)
+}
+
+// fgEquivalent is the curl command doc.go says gdfetch's run is: the case
+// with its flags rewritten, the path to ask for ("" the start), and the
+// rewrites made (each citing doc.go), none when curl as typed is already
+// the equivalent.
+func fgEquivalent(c *fgCase) (*fgCase, string, []string) {
+	eq := *c
+	var notes []string
+	var args []string
+	skip := 0
+	for i, a := range c.Args {
+		if skip > 0 {
+			skip--
+			continue
+		}
+		switch a {
+		case "-L":
+			continue
+		case "--max-redirs":
+			skip = 1
+			continue
+		case "-C":
+			// doc.go -C: without gdfetch's state file (the server sends no
+			// validator) the download starts over from byte 0, no Range.
+			if i+1 < len(c.Args) && c.Args[i+1] == "-" {
+				skip = 1
+				notes = append(notes, "without -C - (doc.go -C: no state file, from byte 0)")
+				continue
+			}
+		}
+		args = append(args, a)
+	}
+	if !c.has("--compressed") {
+		args = append(args, "--compressed")
+		notes = append(notes, "--compressed (doc.go: accept_gzip on by default)")
+	}
+	kind, k := fgGodotStop(c)
+	path := ""
+	switch kind {
+	case fgStopFinal, fgStopLimit:
+		if len(c.Hops) > 0 {
+			args = append(args, "-L", "--post301", "--post302", "--max-redirs", strconv.Itoa(fgMaxRedirs(c)))
+			notes = append(notes, "-L --post301 --post302 --max-redirs M (doc.go -L: the node follows 301/302, method kept, --max-redirs default 8)")
+		}
+	case fgStopDelivered, fgStopBadPath:
+		path = "/h" + strconv.Itoa(k)
+		notes = append(notes, "asking for the hop Godot stops at (doc.go -L, §2.8.1.1/.3/.5)")
+	case fgStopOddPath:
+		path = "//127.0.0.1:PORT/h" + strconv.Itoa(k+1) // the Location, sent as a path
+		notes = append(notes, "asking for the hop Godot stops at (doc.go -L, §2.8.1.5)")
+	}
+	eq.Args = args
+	return &eq, path, notes
+}
+
+// fgVariant is the case's server as Godot reads it, for curl: the
+// response rewritten where a Godot rule reads it otherwise than curl.
+func fgVariant(c, eq *fgCase) (*fgCase, []string) {
+	v := *eq
+	var notes []string
+	if fgBodyOn204(c) {
+		// §1.8.7: a 204 or 304 gets no special treatment: its framed body
+		// is read (§1.9). curl reads none: shown to curl as a 200.
+		v.Shown = 200
+		notes = append(notes, "a 204/304 with a body, shown to curl as 200 (§1.8.7: no special treatment)")
+	}
+	if c.Final.Odd == fgOddNoColon {
+		// §1.8.5: a line without a colon is stored as a header; curl 7.88
+		// fails the response (exit 8, CURLE_WEIRD_SERVER_REPLY).
+		v.NoOdd = true
+		notes = append(notes, "the header line without a colon left out (§1.8.5: stored as a header)")
+	}
+	return &v, notes
+}
+
+// fgBodyOn204: Godot reaches a 204 or 304 final that carries a body.
+func fgBodyOn204(c *fgCase) bool {
+	f := c.Final
+	return (f.Code == 204 || f.Code == 304) && fgReachesFinal(c) && fgServed(c) && f.Pre == 0 &&
+		f.Odd != fgOddNoHeaders && (f.Framing == fgFixed || f.Framing == fgChunked || f.Framing == fgClose) && (f.Size > 0 || f.Echo || f.Gzip != 0)
 }
