@@ -8,7 +8,7 @@ package main
 
 import (
 	"bytes"
-	"strings"
+	"strconv"
 )
 
 func init() {
@@ -23,7 +23,11 @@ func init() {
 		{"doc.go -i: FILE gets the body only; a 304 leaves it (emptiesOutput), where curl writes the headers into it", fgRule304Include},
 		{"FINDING TestProbeFetchgenHeadWithMethodPrintsBody: -I -X GET prints the body (curl -I: the heads only)", fgFindingHeadMethod},
 		{"FINDING TestProbeFetchgenResumeRefusesMethodUndocumented: -C - with -X, -d or -I is a usage error doc.go does not state (curl resumes)", fgFindingResumeMethod},
-		{"§2.9.1: body_size_limit against the decoded running total (curl 7.88: only a known Content-Length)", fgRuleSizeLimit},
+		{"FINDING TestProbeFetchgenMaxFilesizeZero: --max-filesize 0 refuses every body byte (curl: 0 is no limit)", fgFindingMaxFilesizeZero},
+		{"FINDING TestProbeFetchgenFailBeforeMaxFilesize: -f wins over --max-filesize (curl: 63 for an error page over the limit)", fgFindingFailBeforeSize},
+		{"COMPAT Q2 (§2.8.2.4, D3): a gzip body that ends early is RESULT_BODY_DECOMPRESS_FAILED, exit 61", fgRuleGzipCut},
+		{"§1.9 note, COMPAT R3/H2: HEAD + chunked, the server closes: CONNECTION_ERROR (Godot: R4 too, it waits for chunk data)", fgRuleHeadChunkedClose},
+		{"§2.9.1, §2.6.1.1: body_size_limit against the Content-Length and the decoded running total (curl 7.88: only a known Content-Length, none on a 3xx)", fgRuleSizeLimit},
 	}
 }
 
@@ -56,7 +60,10 @@ func fgOnlyFailure(c *fgCase, gd *fgResult, code int, diffs []fgDiff) bool {
 	} else if len(gd.Stdout) != 0 {
 		return false
 	}
-	return fgOnly(diffs, "exit", "stdout", "include-code", "include-headers", "file-exists")
+	if gd.FileExists != (c.OldFile != nil) || !bytes.Equal(gd.File, c.OldFile) {
+		return false // a failure leaves FILE as it was (doc.go -o; -C -: nothing received)
+	}
+	return fgOnly(diffs, "exit", "stdout", "include-code", "include-headers", "file", "file-exists")
 }
 
 // fgOnly: every difference is of these kinds.
@@ -131,25 +138,46 @@ func fgRulePartialChunk(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
 
 func fgRuleSizeLimit(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
 	v, ok := c.flagValue("--max-filesize")
-	if !ok || !fgReachesFinal(c) || gd.Code != exitBodySize {
+	if !ok || gd.Code != exitBodySize || c.Final.Echo {
 		return false
 	}
+	if v == "0" {
+		return false // curl: no limit (fgFindingMaxFilesizeZero)
+	}
 	limit := map[string]int{"0": 0, "10": 10, "100": 100, "5000": 5000, "1k": 1024}[v]
-	body := fgBody(c.Final.Size, c.Seed)
-	if c.Final.Echo || len(body) <= limit {
+	var body []byte
+	switch kind, k := fgGodotStop(c); kind {
+	case fgStopFinal:
+		body = fgBody(c.Final.Size, c.Seed)
+	case fgStopDelivered:
+		if c.Hops[k].Body { // a 3xx Godot delivers: its Content-Length is checked (§2.6.1.1; curl checks none on a 3xx)
+			body = []byte("moved /h" + strconv.Itoa(k+1) + "\n")
+		}
+	}
+	if len(body) <= limit {
 		return false
 	}
 	if !c.has("-i") && (len(gd.Stdout) > limit || !bytes.HasPrefix(body, gd.Stdout)) {
 		return false
 	}
-	return fgOnly(diffs, "exit", "stdout", "file", "file-exists", "include-code", "include-headers") && !strings.Contains(gd.Stderr, "panic")
+	return fgOnly(diffs, "exit", "stdout", "file", "file-exists", "include-code", "include-headers")
 }
 
 func fgRuleResumeOther(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
-	if !c.has("-C") || !fgReachesFinal(c) || !fgServed(c) || c.Final.Pre != 0 || c.Final.Odd == fgOddNoHeaders {
+	if !c.has("-C") {
 		return false
 	}
-	code := c.Final.Code
+	var code int
+	switch kind, k := fgGodotStop(c); {
+	case kind == fgStopDelivered:
+		code = c.Hops[k].Code
+	case kind == fgStopOddPath:
+		code = 404
+	case kind == fgStopFinal && fgServed(c) && c.Final.Pre == 0 && c.Final.Odd != fgOddNoHeaders:
+		code = c.Final.Code
+	default:
+		return false
+	}
 	if code == 200 {
 		return false
 	}
@@ -173,4 +201,25 @@ func fgFindingHeadMethod(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
 func fgFindingResumeMethod(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
 	v, _ := c.flagValue("-X")
 	return c.has("-C") && (v != "" && v != "GET" || c.has("-d") || c.has("-I")) && gd.Code == exitUsage
+}
+
+func fgFindingMaxFilesizeZero(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
+	v, _ := c.flagValue("--max-filesize")
+	return v == "0" && gd.Code == exitBodySize
+}
+
+func fgFindingFailBeforeSize(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
+	_, ok := c.flagValue("--max-filesize")
+	return ok && c.has("-f") && cu.Code == exitBodySize && gd.Code == exitHTTPError
+}
+
+func fgRuleGzipCut(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
+	f := c.Final
+	return fgReachesFinal(c) && f.Gzip == 2 && f.Cut >= 0 && gd.Code == exitDecode && !c.has("-o") && !c.has("-i") && fgOnly(diffs, "exit", "stdout")
+}
+
+func fgRuleHeadChunkedClose(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
+	f := c.Final
+	closes := f.Odd == fgOddHTTP10 || f.Cut >= 0
+	return c.has("-I") && fgReachesFinal(c) && f.Framing == fgChunked && closes && (gd.Code == exitNoResponse || gd.Code == exitConnection)
 }
