@@ -173,6 +173,8 @@ func fgRuleResumeOther(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
 		code = c.Hops[k].Code
 	case kind == fgStopOddPath:
 		code = 404
+	case kind == fgStopFinal && fgServed(c) && c.Final.Pre == 2:
+		code = 103 // §1.8.7: the 103 is the response
 	case kind == fgStopFinal && fgServed(c) && c.Final.Pre == 0 && c.Final.Odd != fgOddNoHeaders:
 		code = c.Final.Code
 	default:

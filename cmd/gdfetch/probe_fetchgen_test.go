@@ -77,3 +77,40 @@ func packageDoc(t *testing.T) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// TestProbeFetchgenMaxFilesizeZero: curl 7.88's --max-filesize 0 is no
+// limit (CURLOPT_MAXFILESIZE_LARGE: "The default is zero which means no
+// limit"; the generated runs: curl exit 0 with the body). gdfetch passes 0
+// to body_size_limit, where 0 means not one byte (§2.9.1), so any body is
+// refused: exit 63, nothing on stdout. doc.go's --max-filesize line says
+// only "body_size_limit (k/M/G suffixes; default -1)". Generated as
+// GDHTTP_FETCHGEN_SEED=8 case 38 (-o OUT --max-filesize 0, a 404 page).
+func TestProbeFetchgenMaxFilesizeZero(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
+	if _, err := exec.LookPath("curl"); err == nil {
+		out, err := exec.Command("curl", "-s", "--max-filesize", "0", srv.URL("/")).Output()
+		require.NoError(t, err, "curl 7.88: 0 is no limit")
+		require.Equal(t, "hello", string(out))
+	}
+	code, out, errOut := gdfetch(t, "-s", "--max-filesize", "0", srv.URL("/"))
+	assert.Equal(t, exitOK, code, "curl's --max-filesize 0 is no limit: %s", errOut)
+	assert.Equal(t, "hello", out)
+}
+
+// TestProbeFetchgenFailBeforeMaxFilesize: an error page whose
+// Content-Length is over --max-filesize, with -f: curl 7.88 checks the
+// size as the Content-Length line is read, before -f looks at the code at
+// the end of the head, and exits 63 (CURLE_FILESIZE_EXCEEDED); gdfetch's
+// -f (the node's response function, at the head) refuses it first: exit
+// 22. doc.go states neither order. Generated as GDHTTP_FETCHGEN_SEED=12
+// case 60 (-f --max-filesize 100, a 500 with Content-Length: 3000).
+func TestProbeFetchgenFailBeforeMaxFilesize(t *testing.T) {
+	page := strings.Repeat("e", 3000)
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 500 Oops\r\nContent-Length: 3000\r\n\r\n"+page))
+	if _, err := exec.LookPath("curl"); err == nil {
+		code, _ := curlExit(t, t.TempDir(), "-f", "--max-filesize", "100", srv.URL("/"))
+		require.Equal(t, exitBodySize, code, "curl 7.88")
+	}
+	code, _, errOut := gdfetch(t, "-s", "-f", "--max-filesize", "100", srv.URL("/"))
+	assert.Equal(t, exitBodySize, code, "as curl: the size before -f: %s", errOut)
+}
