@@ -13,7 +13,7 @@ package main
 // difference must be one doc.go or a Godot rule states: fgExplain names
 // the rule (counted in the log); any other is an error that prints the
 // case. Also: no panic, no hang (a watchdog), no file left beside -o.
-// Skipped when curl is not installed. GDHTTP_FETCHGEN_N (default 25),
+// Skipped when curl is not installed. GDHTTP_FETCHGEN_N (default 20),
 // GDHTTP_FETCHGEN_SEED (default 1), GDHTTP_FETCHGEN_V=1 logs every case.
 
 import (
@@ -67,12 +67,12 @@ const (
 
 // Location forms of a redirect hop.
 const (
-	fgLocAbsolute = iota // http://127.0.0.1:port/hN
-	fgLocPath            // /hN
-	fgLocRelative        // hN (§2.8.1.5: R4)
-	fgLocSchemeRel       // //127.0.0.1:port/hN (Godot: a path)
-	fgLocNoSpace         // "Location:/hN" (§2.8.1.3: not seen)
-	fgLocUpper           // HTTP://127.0.0.1:port/hN (§2.8.1.5: not absolute)
+	fgLocAbsolute  = iota // http://127.0.0.1:port/hN
+	fgLocPath             // /hN
+	fgLocRelative         // hN (§2.8.1.5: R4)
+	fgLocSchemeRel        // //127.0.0.1:port/hN (Godot: a path)
+	fgLocNoSpace          // "Location:/hN" (§2.8.1.3: not seen)
+	fgLocUpper            // HTTP://127.0.0.1:port/hN (§2.8.1.5: not absolute)
 	fgLocCount
 )
 
@@ -527,7 +527,7 @@ func fgGdfetch(t *testing.T, c *fgCase, url string) *fgResult {
 
 // fgDiff is one difference between curl and gdfetch.
 type fgDiff struct {
-	What         string // "exit", "stdout", "file", "stderr"
+	What          string // "exit", "stdout", "file", "stderr"
 	Curl, Gdfetch string
 }
 
@@ -714,7 +714,7 @@ func TestFetchgen(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("curl is not installed")
 	}
-	n := envInt(t, "GDHTTP_FETCHGEN_N", 25)
+	n := envInt(t, "GDHTTP_FETCHGEN_N", 20)
 	seed := uint64(envInt(t, "GDHTTP_FETCHGEN_SEED", 1))
 	verbose := os.Getenv("GDHTTP_FETCHGEN_V") != ""
 	var mu sync.Mutex
@@ -819,11 +819,11 @@ func fgMaxRedirs(c *fgCase) int {
 // fgGodotStop is where Godot's redirect rules (§2.8.1) end the chain: the
 // hop index (len(Hops): the final response) and how.
 const (
-	fgStopFinal    = iota // every hop followed
-	fgStopLimit           // REDIRECT_LIMIT_REACHED at hop k (§2.8.1.2)
-	fgStopDelivered       // hop k delivered as the response (not 301/302, §2.8.1.1; Location not seen, §2.8.1.3)
-	fgStopBadPath         // hop k's Location is a path that is not one (§2.8.1.5: R4)
-	fgStopOddPath         // hop k's Location "//host/p" is sent as a path (§2.8.1.5)
+	fgStopFinal     = iota // every hop followed
+	fgStopLimit            // REDIRECT_LIMIT_REACHED at hop k (§2.8.1.2)
+	fgStopDelivered        // hop k delivered as the response (not 301/302, §2.8.1.1; Location not seen, §2.8.1.3)
+	fgStopBadPath          // hop k's Location is a path that is not one (§2.8.1.5: R4)
+	fgStopOddPath          // hop k's Location "//host/p" is sent as a path (§2.8.1.5)
 )
 
 func fgGodotStop(c *fgCase) (kind, k int) {
