@@ -406,7 +406,7 @@ func fgRespond(conn *testserver.Conn, c *fgCase, addr string, req []byte) bool {
 	}
 	whole := f.Cut < 0 || f.Cut >= len(body)
 	switch {
-	case whole && (f.Framing == fgFixed || f.Framing == fgChunked) && f.Odd != fgOddHTTP10:
+	case whole && (f.Framing == fgFixed || f.Framing == fgChunked) && f.Odd != fgOddHTTP10 && f.Odd != fgOddNoHeaders:
 		return conn.Write(resp.Bytes()) == nil // keep the connection
 	case whole:
 		_ = conn.WriteAndClose(resp.Bytes())
