@@ -13,7 +13,7 @@ package main
 // difference must be one doc.go or a Godot rule states: fgExplain names
 // the rule (counted in the log); any other is an error that prints the
 // case. Also: no panic, no hang (a watchdog), no file left beside -o.
-// Skipped when curl is not installed. GDHTTP_FETCHGEN_N (default 20),
+// Skipped when curl is not installed. GDHTTP_FETCHGEN_N (default 50),
 // GDHTTP_FETCHGEN_SEED (default 1), GDHTTP_FETCHGEN_V=1 logs every case.
 
 import (
@@ -714,7 +714,7 @@ func TestFetchgen(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("curl is not installed")
 	}
-	n := envInt(t, "GDHTTP_FETCHGEN_N", 20)
+	n := envInt(t, "GDHTTP_FETCHGEN_N", 50)
 	seed := uint64(envInt(t, "GDHTTP_FETCHGEN_SEED", 1))
 	verbose := os.Getenv("GDHTTP_FETCHGEN_V") != ""
 	var mu sync.Mutex
