@@ -13,6 +13,7 @@ import (
 
 func init() {
 	fgRules = []fgRule{
+		{"doc.go -C: a GET only — with -X (other than GET), -d or -I a usage error, exit 2 (curl runs the request)", fgRuleResumeGetOnly},
 		{"§2.8.1.5 (doc.go -L): a Location that is not http(s):// nor /… fails, exit 56", fgRuleBadPath},
 		{"§1.8.7, §2.7.1 (doc.go usage: no header lines → exit 52): 100 Continue is the response, without headers: NO_RESPONSE", fgRuleContinue},
 		{"§1.8.7: a 103 is the final response (no framing: no body)", fgRuleEarlyHints},
@@ -21,10 +22,6 @@ func init() {
 		{"§1.10.2.5: a chunk is delivered only whole (curl writes the partial chunk)", fgRulePartialChunk},
 		{"doc.go -C: a code other than 200/206 is not written, FILE left as it was, exit 33 (22 with -f and ≥ 400)", fgRuleResumeOther},
 		{"doc.go -i: FILE gets the body only; a 304 leaves it (emptiesOutput), where curl writes the headers into it", fgRule304Include},
-		{"FINDING TestProbeFetchgenHeadWithMethodPrintsBody: -I -X GET prints the body (curl -I: the heads only)", fgFindingHeadMethod},
-		{"FINDING TestProbeFetchgenResumeRefusesMethodUndocumented: -C - with -X, -d or -I is a usage error doc.go does not state (curl resumes)", fgFindingResumeMethod},
-		{"FINDING TestProbeFetchgenMaxFilesizeZero: --max-filesize 0 refuses every body byte (curl: 0 is no limit)", fgFindingMaxFilesizeZero},
-		{"FINDING TestProbeFetchgenFailBeforeMaxFilesize: -f wins over --max-filesize (curl: 63 for an error page over the limit)", fgFindingFailBeforeSize},
 		{"COMPAT Q2 (§2.8.2.4, D3): a gzip body that ends early is RESULT_BODY_DECOMPRESS_FAILED, exit 61", fgRuleGzipCut},
 		{"§1.9 note, COMPAT R3/H2: HEAD + chunked, the server closes: CONNECTION_ERROR (Godot: R4 too, it waits for chunk data)", fgRuleHeadChunkedClose},
 		{"§2.9.1, §2.6.1.1: body_size_limit against the Content-Length and the decoded running total (curl 7.88: only a known Content-Length, none on a 3xx)", fgRuleSizeLimit},
@@ -195,24 +192,9 @@ func fgRule304Include(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
 		gd.Code == 0 && bytes.Equal(gd.File, c.OldFile) && fgOnly(diffs, "file", "file-exists")
 }
 
-func fgFindingHeadMethod(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
-	v, ok := c.flagValue("-X")
-	return ok && v != "HEAD" && c.has("-I") && fgOnly(diffs, "stdout", "file", "file-exists", "exit")
-}
-
-func fgFindingResumeMethod(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
+func fgRuleResumeGetOnly(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
 	v, _ := c.flagValue("-X")
 	return c.has("-C") && (v != "" && v != "GET" || c.has("-d") || c.has("-I")) && gd.Code == exitUsage
-}
-
-func fgFindingMaxFilesizeZero(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
-	v, _ := c.flagValue("--max-filesize")
-	return v == "0" && gd.Code == exitBodySize
-}
-
-func fgFindingFailBeforeSize(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
-	_, ok := c.flagValue("--max-filesize")
-	return ok && c.has("-f") && cu.Code == exitBodySize && gd.Code == exitHTTPError
 }
 
 func fgRuleGzipCut(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
