@@ -1,0 +1,1225 @@
+package httprequest
+
+// A seeded, generated lifecycle-chaos harness of the node, in the style of
+// httpclient/tconc_test.go: a few goroutines pass a pool of nodes between
+// them (a node belongs to one goroutine at a time: handed over through a
+// channel, sometimes with a request still running) and run requests through
+// random drivers — Process per frame, use_threads, Do — with random options
+// (keep-alive, a body writer, download_file atomic or in place, accept_gzip,
+// body_size_limit, timeout, max_redirects, drain per step, a response
+// function) against two 127.0.0.1 servers that answer each request with a
+// head naming it (X-Id) and a body naming it, after behaviours the request's
+// generated spec chooses (carried in its path, so redirects keep it):
+// delays before the head and in the body, Content-Length, chunked and
+// until-close bodies, gzip, keep-alive or close, redirects, a reset before
+// the answer or mid-body, a stall ended by a reset, an answer before the
+// request body is read, and an unasked response written after a kept-alive
+// one (junk that must never become the next request's answer). Lifecycle
+// events come at random points: CancelRequest and Close after k frames (or
+// right after Request), a second Request while busy (ERR_BUSY), CancelRequest
+// or Close from the body writer or the response function (on the worker
+// under use_threads), a write error, a refusal from the response function,
+// Do's context canceled or its deadline passed (before the call, from a
+// timer, from the body writer), a new request (Request or Do) started from
+// the completion callback, Process called from it, Close between requests,
+// options toggled between requests, invalid URLs, a port nothing listens on.
+// A goroutine reads the getters of every node all the time (they are safe
+// from any goroutine) and another forces garbage collections.
+//
+// Invariants (each breach fails the test, with the run's seed):
+//   - a request ends with exactly one completion, except a canceled one
+//     (CancelRequest, Close, from the owner or a callback: none, §7 D3) and a
+//     refused one (ERR_BUSY, ERR_INVALID_PARAMETER: none, §7 D6); Do returns
+//     a completion or, after its context was canceled, the context's error;
+//   - its headers and body name ITS request (no cross-talk between requests
+//     or nodes, nor through a kept connection); a success carries the whole
+//     body (in memory, in the body writer, in download_file);
+//   - the result is a Godot result: code and headers only for the results of
+//     §2.10 that carry them, a body only with RESULT_SUCCESS, a non-nil cause
+//     (LastError, the *ResultError of Do) for every other result; a clean
+//     server behaviour gives the result the options predict (success, the
+//     redirect limit, the body size limit);
+//   - get_downloaded_bytes is the wire length of the body, get_body_size its
+//     Content-Length or −1 (§2.9.7), and the last progress report matches
+//     both counters at a success;
+//   - download_file is the whole body after a success; after a failure or a
+//     cancel it is the old file (atomic mode) or the old file or a prefix of
+//     the body (in place, §2.9.3); no temporary file is left;
+//   - a request is sent at most twice, twice only after a kept connection
+//     failed before any response byte (retryReused); a request refused
+//     before it starts is not sent at all;
+//   - after Close no connection of the node is left open (server side), no
+//     goroutine (goleak), no descriptor (/proc/self/fd);
+//   - the run phases move only along the machine (legalPhase);
+//   - no panic, no hang (a watchdog dumps the goroutines), no data race (-race).
+//
+// GDHTTP_NODECHAOS_N sets the number of runs (default 4), GDHTTP_NODECHAOS_SEED
+// the first seed, GDHTTP_NODECHAOS_V=1 logs each run's tallies.
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/gdhttp/gdhttp/godot"
+	"github.com/gdhttp/gdhttp/httpclient"
+)
+
+// ncSpec is what the server does with one request (carried in its path).
+type ncSpec struct {
+	frame string // cl, chunked, close
+	size  int
+	gz    bool
+	keep  bool
+	hd    time.Duration // before the head
+	md    time.Duration // in the middle of the body
+	x     string        // "", before (reset before answering), mid (reset mid-body), stall (stall mid-body, then reset), early (answer before reading the request body, then reset)
+	redir int           // redirects before the answer
+	junk  bool          // an unasked response right after this one (keep-alive)
+}
+
+func (s ncSpec) query() string {
+	b := func(v bool) string {
+		if v {
+			return "1"
+		}
+		return "0"
+	}
+	return fmt.Sprintf("f=%s&s=%d&g=%s&k=%s&hd=%d&md=%d&x=%s&r=%d&j=%s", s.frame, s.size, b(s.gz), b(s.keep),
+		s.hd.Microseconds(), s.md.Microseconds(), s.x, s.redir, b(s.junk))
+}
+
+func ncParse(q url.Values) ncSpec {
+	atoi := func(k string) int { v, _ := strconv.Atoi(q.Get(k)); return v }
+	return ncSpec{frame: q.Get("f"), size: atoi("s"), gz: q.Get("g") == "1", keep: q.Get("k") == "1",
+		hd: time.Duration(atoi("hd")) * time.Microsecond, md: time.Duration(atoi("md")) * time.Microsecond,
+		x: q.Get("x"), redir: atoi("r"), junk: q.Get("j") == "1"}
+}
+
+// ncPayload is the body that names request id.
+func ncPayload(id int64, n int) []byte {
+	unit := "<" + strconv.FormatInt(id, 10) + ">"
+	b := make([]byte, 0, n+len(unit))
+	for len(b) < n {
+		b = append(b, unit...)
+	}
+	return b[:n]
+}
+
+func ncGzip(p []byte) []byte {
+	var buf bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	_, _ = w.Write(p)
+	_ = w.Close()
+	return buf.Bytes()
+}
+
+// ncWire is the body on the wire for id.
+func (s ncSpec) wire(id int64) []byte {
+	p := ncPayload(id, s.size)
+	if s.gz {
+		return ncGzip(p)
+	}
+	return p
+}
+
+type ncDelivery struct {
+	hop   int
+	fresh bool // first request on its connection
+	wrote bool // response bytes were written
+}
+
+type ncServer struct {
+	h    *ncRun
+	ln   net.Listener
+	port int
+	wg   sync.WaitGroup
+	open atomic.Int64
+	mu   sync.Mutex
+	cs   map[net.Conn]bool
+}
+
+// ncRun is one seed's run.
+type ncRun struct {
+	seed    uint64
+	servers [2]*ncServer
+	dead    int // a port nothing listens on
+
+	mu         sync.Mutex
+	bad        []string
+	tally      map[string]int
+	deliveries map[int64][]ncDelivery
+
+	nextID atomic.Int64
+	nodes  []*ncNode
+}
+
+func (h *ncRun) fail(format string, args ...any) {
+	h.mu.Lock()
+	h.bad = append(h.bad, fmt.Sprintf(format, args...))
+	h.mu.Unlock()
+}
+
+func (h *ncRun) count(what string) {
+	h.mu.Lock()
+	h.tally[what]++
+	h.mu.Unlock()
+}
+
+func (h *ncRun) listen() *ncServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	s := &ncServer{h: h, ln: ln, port: ln.Addr().(*net.TCPAddr).Port, cs: map[net.Conn]bool{}}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.open.Add(1)
+			s.mu.Lock()
+			s.cs[c] = true
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer s.open.Add(-1)
+				defer func() {
+					s.mu.Lock()
+					delete(s.cs, c)
+					s.mu.Unlock()
+				}()
+				s.serve(c)
+			}()
+		}
+	}()
+	return s
+}
+
+func (s *ncServer) stop() {
+	s.ln.Close()
+	s.mu.Lock()
+	for c := range s.cs {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+func ncReset(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	c.Close()
+}
+
+// serve answers the requests of one connection.
+func (s *ncServer) serve(c net.Conn) {
+	br := bufio.NewReader(c)
+	for n := 0; ; n++ {
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		line, err := br.ReadString('\n')
+		if err != nil {
+			c.Close()
+			return
+		}
+		parts := strings.Fields(line)
+		cl := 0
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				c.Close()
+				return
+			}
+			l = strings.TrimRight(l, "\r\n")
+			if l == "" {
+				break
+			}
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "content-length") {
+				cl, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+		}
+		if len(parts) < 2 {
+			c.Close()
+			return
+		}
+		u, err := url.Parse(parts[1])
+		if err != nil {
+			c.Close()
+			return
+		}
+		// /nc/<id>/<hop>
+		seg := strings.Split(strings.TrimPrefix(u.Path, "/nc/"), "/")
+		if len(seg) != 2 {
+			c.Close()
+			return
+		}
+		id, _ := strconv.ParseInt(seg[0], 10, 64)
+		hop, _ := strconv.Atoi(seg[1])
+		sp := ncParse(u.Query())
+		s.h.mu.Lock()
+		di := len(s.h.deliveries[id])
+		s.h.deliveries[id] = append(s.h.deliveries[id], ncDelivery{hop: hop, fresh: n == 0})
+		s.h.mu.Unlock()
+		wrote := func() {
+			s.h.mu.Lock()
+			s.h.deliveries[id][di].wrote = true
+			s.h.mu.Unlock()
+		}
+		if sp.x != "early" && cl > 0 {
+			if _, err := io.CopyN(io.Discard, br, int64(cl)); err != nil {
+				c.Close()
+				return
+			}
+		}
+		if sp.x == "before" {
+			ncReset(c)
+			return
+		}
+		if sp.hd > 0 {
+			time.Sleep(sp.hd)
+		}
+		idh := "X-Id: " + strconv.FormatInt(id, 10) + "\r\n"
+		conn := ""
+		if !sp.keep {
+			conn = "Connection: close\r\n"
+		}
+		if hop < sp.redir {
+			loc := fmt.Sprintf("/nc/%d/%d?%s", id, hop+1, u.RawQuery)
+			wrote()
+			_, err := io.WriteString(c, "HTTP/1.1 302 Found\r\nLocation: "+loc+"\r\n"+idh+conn+"Content-Length: 0\r\n\r\n")
+			if err != nil || !sp.keep {
+				c.Close()
+				return
+			}
+			continue
+		}
+		w := sp.wire(id)
+		var head strings.Builder
+		head.WriteString("HTTP/1.1 200 OK\r\n" + idh)
+		if sp.gz {
+			head.WriteString("Content-Encoding: gzip\r\n")
+		}
+		switch sp.frame {
+		case "cl":
+			head.WriteString(conn + "Content-Length: " + strconv.Itoa(len(w)) + "\r\n")
+		case "chunked":
+			head.WriteString(conn + "Transfer-Encoding: chunked\r\n")
+		default:
+			head.WriteString("Connection: close\r\n")
+		}
+		head.WriteString("\r\n")
+		body := w
+		if sp.frame == "chunked" {
+			var cb bytes.Buffer
+			step := 1 + int(id%4000)
+			for i := 0; i < len(w); i += step {
+				piece := w[i:min(len(w), i+step)]
+				fmt.Fprintf(&cb, "%x\r\n%s\r\n", len(piece), piece)
+			}
+			cb.WriteString("0\r\n\r\n")
+			body = cb.Bytes()
+		}
+		half := len(body) / 2
+		wrote()
+		if _, err := c.Write(append([]byte(head.String()), body[:half]...)); err != nil {
+			c.Close()
+			return
+		}
+		if sp.md > 0 {
+			time.Sleep(sp.md)
+		}
+		switch sp.x {
+		case "mid":
+			ncReset(c)
+			return
+		case "stall":
+			_ = c.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+			_, _ = br.ReadByte() // until the client closes, or 1.5 s
+			ncReset(c)
+			return
+		}
+		tail := body[half:]
+		if sp.junk && sp.keep && sp.frame != "close" {
+			tail = append(append([]byte(nil), tail...), "HTTP/1.1 200 OK\r\nX-Id: junk\r\nContent-Length: 4\r\n\r\njunk"...)
+		}
+		if _, err := c.Write(tail); err != nil {
+			c.Close()
+			return
+		}
+		if sp.x == "early" {
+			ncReset(c) // the request body was not read
+			return
+		}
+		if !sp.keep || sp.frame == "close" {
+			c.Close()
+			return
+		}
+	}
+}
+
+// ncReq is one generated request and what happened to it.
+type ncReq struct {
+	id      int64
+	spec    ncSpec
+	srv     int
+	dead    bool   // to the port nothing listens on
+	invalid bool   // an invalid URL: refused
+	driver  string // process, threads, do
+	method  httpclient.Method
+	body    []byte
+
+	keep, gzip, inPlace, drain bool
+	writer, download           bool
+	limit                      int64
+	timeout                    time.Duration
+	maxRedir                   int
+
+	event string // what happens to it (see gen)
+	at    int    // frame, byte count or microseconds of the event
+
+	cbChain, cbProcess, handoff bool
+
+	// outcome
+	completions int
+	canceled    bool        // canceled by the owner before its completion
+	cbCanceled  atomic.Bool // canceled from a callback (body writer, response function)
+	ctxCanceled atomic.Bool // Do's context canceled by the harness
+	started     bool
+	oldFile     []byte // download_file before the request (nil: absent)
+
+	wmu  sync.Mutex
+	wbuf []byte
+}
+
+func (q *ncReq) String() string {
+	return fmt.Sprintf("id=%d srv=%d dead=%v inv=%v %s %s body=%d spec=%+v keep=%v gzip=%v inPlace=%v drain=%v writer=%v dl=%v limit=%d timeout=%v maxRedir=%d event=%s@%d chain=%v cbProc=%v handoff=%v",
+		q.id, q.srv, q.dead, q.invalid, q.driver, q.method, len(q.body), q.spec, q.keep, q.gzip, q.inPlace, q.drain,
+		q.writer, q.download, q.limit, q.timeout, q.maxRedir, q.event, q.at, q.cbChain, q.cbProcess, q.handoff)
+}
+
+// expectBody is the body the completion (or its destination) holds on success.
+func (q *ncReq) expectBody() []byte {
+	if q.spec.gz && !q.gzip {
+		return q.spec.wire(q.id)
+	}
+	return ncPayload(q.id, q.spec.size)
+}
+
+// clean: nothing but the options and the harness's events can fail it.
+func (q *ncReq) clean() bool { return q.spec.x == "" && !q.dead }
+
+// ncNode is one node and the harness's view of it (owned with the node).
+type ncNode struct {
+	h    *ncRun
+	idx  int
+	n    *HTTPRequest
+	dir  string
+	file string
+	r    *rand.Rand // the current owner's
+	cur  *ncReq     // the request whose completion the callback awaits
+	left int        // requests left in the stint (a callback may start one)
+	prog [2]int64
+	orph bool // a threaded request was canceled from its worker: temporary files may wait for the reap
+	seq  int
+	last *ncReq
+}
+
+func (ns *ncNode) onComplete(res Result, code int, hdrs []string, body []byte) {
+	q := ns.cur
+	if q == nil {
+		ns.h.fail("node %d: a completion (%v, %d, X-Id %q) with no request awaiting one", ns.idx, res, code, ncHeaderID(hdrs))
+		return
+	}
+	if q.cbCanceled.Load() {
+		ns.h.fail("%v: a completion (%v) after CancelRequest/Close from its callback (§7 D3)", q, res)
+	}
+	q.completions++
+	ns.cur = nil
+	ns.check(q, Completion{res, code, hdrs, body}, ns.n.LastError(), nil, false)
+	if q.cbChain && ns.left > 0 {
+		ns.left--
+		ns.h.count("chain")
+		ns.begin(ns.gen())
+	}
+	if q.cbProcess {
+		ns.h.count("process-in-callback")
+		ns.n.Process()
+	}
+}
+
+func ncHeaderID(hdrs []string) string {
+	id := ""
+	for _, l := range hdrs {
+		if v, ok := strings.CutPrefix(l, "X-Id: "); ok {
+			if id != "" {
+				return id + "+" + v
+			}
+			id = v
+		}
+	}
+	return id
+}
+
+var ncWithHeaders = map[Result]bool{
+	ResultSuccess: true, ResultChunkedBodySizeMismatch: true, ResultBodySizeLimitExceeded: true,
+	ResultBodyDecompressFailed: true, ResultRequestFailed: true, ResultDownloadFileCantOpen: true,
+	ResultDownloadFileWriteError: true, ResultRedirectLimitReached: true,
+}
+
+// check judges one completion of q (cause: LastError or the *ResultError's).
+func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) {
+	h := ns.h
+	h.count("result " + c.Result.String())
+	if c.Result < ResultSuccess || c.Result > ResultTimeout {
+		h.fail("%v: result %d is not a Godot result", q, c.Result)
+	}
+	if id := ncHeaderID(c.Headers); c.Headers != nil && id != strconv.FormatInt(q.id, 10) {
+		h.fail("%v: CROSS-TALK: headers name %q (%v %d %q)", q, id, c.Result, c.ResponseCode, c.Headers)
+	}
+	if c.Result == ResultSuccess {
+		if cause != nil || (viaDo && doErr != nil) {
+			h.fail("%v: success with an error %v / %v", q, cause, doErr)
+		}
+	} else {
+		if cause == nil {
+			h.fail("%v: %v without a cause", q, c.Result)
+		}
+		if viaDo {
+			var re *ResultError
+			if !errors.As(doErr, &re) || re.Result != c.Result || !errors.Is(doErr, c.Result) || re.Cause == nil {
+				h.fail("%v: Do's error %v for %v is not a *ResultError with the result and a cause", q, doErr, c.Result)
+			}
+		}
+		if c.Body != nil {
+			h.fail("%v: a body (%d bytes) with %v (§2.10)", q, len(c.Body), c.Result)
+		}
+	}
+	if !ncWithHeaders[c.Result] && (c.ResponseCode != 0 || c.Headers != nil) {
+		h.fail("%v: %v with code %d and headers %q (§2.10: none)", q, c.Result, c.ResponseCode, c.Headers)
+	}
+	if ncWithHeaders[c.Result] && c.Result != ResultRequestFailed && c.Headers == nil {
+		h.fail("%v: %v without headers (§2.10)", q, c.Result)
+	}
+	want := q.expectBody()
+	// What the options and a clean server predict.
+	if q.clean() && q.event != "werr" && q.event != "rferr" {
+		exp := ResultSuccess
+		switch {
+		case q.maxRedir >= 0 && q.spec.redir > q.maxRedir:
+			exp = ResultRedirectLimitReached
+		case q.limit >= 0 && (int64(len(want)) > q.limit || q.spec.frame == "cl" && int64(len(q.spec.wire(q.id))) > q.limit):
+			exp = ResultBodySizeLimitExceeded
+		}
+		timeoutOK := q.timeout > 0 || q.event == "deadline" || q.event == "predeadline"
+		if c.Result != exp && !(timeoutOK && c.Result == ResultTimeout) {
+			h.fail("%v: %v (code %d, cause %v), expected %v", q, c.Result, c.ResponseCode, cause, exp)
+		}
+	}
+	if q.event == "rferr" && c.Result == ResultSuccess {
+		h.fail("%v: success though the response function refused it", q)
+	}
+	if c.Result == ResultSuccess {
+		if c.ResponseCode != 200 {
+			h.fail("%v: success with code %d", q, c.ResponseCode)
+		}
+		switch {
+		case q.writer || q.download:
+			if c.Body != nil {
+				h.fail("%v: a body in the completion with a destination", q)
+			}
+		case !bytes.Equal(c.Body, want):
+			h.fail("%v: body %d bytes %q…, want %d bytes", q, len(c.Body), ncHead(c.Body), len(want))
+		}
+		if q.writer {
+			q.wmu.Lock()
+			got := append([]byte(nil), q.wbuf...)
+			q.wmu.Unlock()
+			if !bytes.Equal(got, want) {
+				h.fail("%v: body writer got %d bytes %q…, want %d", q, len(got), ncHead(got), len(want))
+			}
+		}
+		wire := int64(len(q.spec.wire(q.id)))
+		bs := int64(-1)
+		if q.spec.frame == "cl" && wire > 0 {
+			bs = wire
+		}
+		if d, b := ns.n.DownloadedBytes(), ns.n.BodySize(); d != wire || b != bs {
+			h.fail("%v: get_downloaded_bytes %d, get_body_size %d at success; want %d, %d (§2.9.7)", q, d, b, wire, bs)
+		}
+		if ns.prog != [2]int64{wire, int64(len(want))} {
+			h.fail("%v: last progress %v at success; want [%d %d]", q, ns.prog, wire, len(want))
+		}
+	}
+	ns.checkFile(q, c.Result == ResultSuccess)
+}
+
+func ncHead(b []byte) []byte { return b[:min(len(b), 40)] }
+
+// checkFile judges download_file once q ended (success: delivered).
+func (ns *ncNode) checkFile(q *ncReq, success bool) {
+	if !q.download {
+		return
+	}
+	h := ns.h
+	got, err := os.ReadFile(ns.file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		h.fail("%v: download_file: %v", q, err)
+		return
+	}
+	if err != nil {
+		got = nil
+	}
+	want := q.expectBody()
+	switch {
+	case success && q.spec.frame == "cl" && len(q.spec.wire(q.id)) == 0:
+		// Content-Length: 0 is bodyless: the file is never opened (§2.6.1.1).
+		if !bytes.Equal(got, q.oldFile) || (got != nil) != (q.oldFile != nil) {
+			h.fail("%v: download_file after a bodyless success holds %q, old %q", q, ncHead(got), ncHead(q.oldFile))
+		}
+	case success:
+		if !bytes.Equal(got, want) {
+			h.fail("%v: download_file after success holds %d bytes %q…, want %d", q, len(got), ncHead(got), len(want))
+		}
+	case bytes.Equal(got, q.oldFile) && (got != nil) == (q.oldFile != nil):
+	case q.inPlace && bytes.HasPrefix(want, got):
+		h.count("in-place partial file")
+	default:
+		h.fail("%v: download_file after a failure or cancel holds %d bytes %q…; old %q (inPlace %v)", q, len(got), ncHead(got), ncHead(q.oldFile), q.inPlace)
+	}
+	if !ns.orph {
+		ns.checkTemp(fmt.Sprintf("%v", q))
+	}
+}
+
+func (ns *ncNode) checkTemp(what string) {
+	ents, _ := os.ReadDir(ns.dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".gdhttp-") {
+			ns.h.fail("%s: temporary file %s left", what, e.Name())
+		}
+	}
+}
+
+// gen makes the node's next request (owner's rand).
+func (ns *ncNode) gen() *ncReq {
+	r := ns.r
+	q := &ncReq{id: ns.h.nextID.Add(1), srv: r.IntN(2), maxRedir: -2}
+	q.driver = []string{"process", "threads", "do"}[r.IntN(3)]
+	q.spec.frame = []string{"cl", "cl", "chunked", "close"}[r.IntN(4)]
+	switch r.IntN(10) {
+	case 0:
+		q.spec.size = 0
+	case 1, 2:
+		q.spec.size = 1 + r.IntN(300000)
+	default:
+		q.spec.size = 1 + r.IntN(3000)
+	}
+	q.spec.gz = r.IntN(4) == 0
+	q.spec.keep = r.IntN(3) != 0
+	if r.IntN(4) == 0 {
+		q.spec.hd = time.Duration(r.IntN(3000)) * time.Microsecond
+	}
+	if r.IntN(4) == 0 {
+		q.spec.md = time.Duration(r.IntN(3000)) * time.Microsecond
+	}
+	if r.IntN(4) == 0 {
+		q.spec.redir = 1 + r.IntN(3)
+	}
+	q.spec.junk = r.IntN(6) == 0
+	switch r.IntN(14) {
+	case 0:
+		q.spec.x = "before"
+	case 1:
+		q.spec.x = "mid"
+	case 2:
+		q.spec.x = "stall"
+	case 3:
+		q.spec.x = "early"
+	}
+	q.dead = r.IntN(25) == 0
+	q.invalid = r.IntN(30) == 0
+	q.method = httpclient.MethodGet
+	switch r.IntN(4) {
+	case 0:
+		q.method = httpclient.MethodPost
+		q.body = ncPayload(q.id, r.IntN(200000))
+	case 1:
+		q.method = httpclient.MethodPut
+		q.body = ncPayload(q.id, r.IntN(2000))
+	}
+	q.keep = r.IntN(2) == 0
+	q.gzip = r.IntN(3) != 0
+	q.inPlace = r.IntN(2) == 0
+	q.drain = r.IntN(3) == 0
+	q.writer = r.IntN(3) == 0
+	q.download = r.IntN(3) == 0
+	q.limit = -1
+	if r.IntN(5) == 0 {
+		q.limit = int64(r.IntN(4000))
+	}
+	q.maxRedir = []int{8, 8, -1, 0, 1, 2}[r.IntN(6)]
+	if r.IntN(5) == 0 || q.spec.x == "stall" {
+		q.timeout = time.Duration(20+r.IntN(300)) * time.Millisecond
+	}
+	if r.IntN(15) == 0 {
+		q.timeout = time.Millisecond
+	}
+	if q.driver == "do" {
+		q.event = []string{"none", "none", "none", "ctxcancel", "deadline", "precancel", "predeadline", "wcancel", "rfcancel", "werr", "rferr"}[r.IntN(11)]
+	} else {
+		q.event = []string{"none", "none", "none", "cancel", "close", "busy", "busydo", "wcancel", "wclose", "rfcancel", "rfclose", "werr", "rferr"}[r.IntN(13)]
+		q.cbChain = r.IntN(3) == 0
+		q.cbProcess = r.IntN(4) == 0
+		q.handoff = r.IntN(8) == 0
+	}
+	switch q.event {
+	case "ctxcancel", "deadline":
+		q.at = r.IntN(20000)
+	case "wcancel", "wclose", "werr":
+		q.at = r.IntN(q.spec.size + 1)
+		q.writer = true
+	case "cancel", "close", "busy", "busydo":
+		q.at = r.IntN(30)
+	}
+	return q
+}
+
+func (ns *ncNode) url(q *ncReq) string {
+	port := ns.h.servers[q.srv].port
+	if q.dead {
+		port = ns.h.dead
+	}
+	if q.invalid {
+		return fmt.Sprintf("ftp://127.0.0.1:%d/nc/%d/0", port, q.id)
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d/nc/%d/0?%s", port, q.id, q.spec.query())
+}
+
+// ncWriter is a request's body writer.
+type ncWriter struct {
+	q      *ncReq
+	n      *HTTPRequest
+	cancel context.CancelFunc // Do's
+	fired  bool
+}
+
+func (w *ncWriter) Write(p []byte) (int, error) {
+	q := w.q
+	q.wmu.Lock()
+	q.wbuf = append(q.wbuf, p...)
+	reached := len(q.wbuf) >= q.at && !w.fired
+	q.wmu.Unlock()
+	if !reached {
+		return len(p), nil
+	}
+	switch q.event {
+	case "werr":
+		w.fired = true
+		return 0, errNcWrite
+	case "wcancel", "wclose":
+		w.fired = true
+		if w.cancel != nil {
+			q.ctxCanceled.Store(true)
+			w.cancel()
+			break
+		}
+		q.cbCanceled.Store(true)
+		if q.event == "wclose" {
+			w.n.Close()
+		} else {
+			w.n.CancelRequest()
+		}
+	}
+	return len(p), nil
+}
+
+var (
+	errNcWrite  = errors.New("nodechaos: body writer error")
+	errNcRefuse = errors.New("nodechaos: refused by the response function")
+)
+
+// setup sets the node's options for q (between requests: never refused).
+func (ns *ncNode) setup(q *ncReq, cancel context.CancelFunc) {
+	n, h := ns.n, ns.h
+	must := func(what string, err error) {
+		if err != nil && ns.last == nil {
+			h.fail("%v: %s before the first request: %v", q, what, err)
+		} else if err != nil {
+			h.fail("%v: %s between requests: %v (previous request on node %d: %v, completions %d, canceled %v/%v)", q, what, err, ns.idx, ns.last, ns.last.completions, ns.last.canceled, ns.last.cbCanceled.Load())
+		}
+	}
+	must("SetKeepAlive", n.SetKeepAlive(q.keep))
+	must("SetUseThreads", n.SetUseThreads(q.driver == "threads"))
+	n.SetAcceptGzip(q.gzip)
+	must("SetDownloadInPlace", n.SetDownloadInPlace(q.inPlace))
+	must("SetDrainPerStep", n.SetDrainPerStep(q.drain))
+	must("SetBodySizeLimit", n.SetBodySizeLimit(q.limit))
+	must("SetMaxRedirects", n.SetMaxRedirects(q.maxRedir))
+	must("SetTimeout", n.SetTimeout(q.timeout))
+	var w io.Writer
+	if q.writer {
+		w = &ncWriter{q: q, n: n, cancel: cancel}
+	}
+	must("SetBodyWriter", n.SetBodyWriter(w))
+	file := ""
+	if q.download {
+		file = ns.file
+		ns.seq++
+		switch ns.r.IntN(3) {
+		case 0:
+			_ = os.Remove(ns.file)
+		default:
+			q.oldFile = fmt.Appendf(nil, "OLD node %d seq %d", ns.idx, ns.seq)
+			if err := os.WriteFile(ns.file, q.oldFile, 0o644); err != nil {
+				h.fail("write old file: %v", err)
+			}
+		}
+	}
+	must("SetDownloadFile", n.SetDownloadFile(file))
+	var rf func(int, []string) error
+	switch q.event {
+	case "rfcancel", "rfclose", "rferr":
+		rf = func(code int, hdrs []string) error {
+			switch {
+			case q.event == "rferr":
+				return errNcRefuse
+			case cancel != nil:
+				q.ctxCanceled.Store(true)
+				cancel()
+			default:
+				q.cbCanceled.Store(true)
+				if q.event == "rfclose" {
+					n.Close()
+				} else {
+					n.CancelRequest()
+				}
+			}
+			return nil
+		}
+	}
+	must("SetResponseFunc", n.SetResponseFunc(rf))
+	ns.prog = [2]int64{}
+}
+
+// begin starts q: Do runs it to its end here; Request leaves it to drive.
+func (ns *ncNode) begin(q *ncReq) {
+	h, n := ns.h, ns.n
+	h.count("driver " + q.driver)
+	h.count("event " + q.event)
+	if q.driver == "do" {
+		ns.do(q)
+		return
+	}
+	ns.setup(q, nil)
+	ns.last = q
+	err := n.RequestRaw(ns.url(q), []string{"X-Req: " + strconv.FormatInt(q.id, 10)}, q.method, q.body)
+	q.started = true
+	switch {
+	case q.invalid:
+		if !errors.Is(err, godot.ErrInvalidParameter) {
+			h.fail("%v: Request with an invalid URL returned %v, want ERR_INVALID_PARAMETER", q, err)
+		}
+		ns.checkFile(q, false)
+		return
+	case err != nil:
+		h.fail("%v: Request: %v", q, err)
+		return
+	}
+	ns.cur = q
+	if q.event == "cancel" || q.event == "close" {
+		if q.at == 0 {
+			ns.cancel(q)
+		}
+	}
+}
+
+func (ns *ncNode) cancel(q *ncReq) {
+	if q.event == "close" {
+		ns.n.Close()
+	} else {
+		ns.n.CancelRequest()
+	}
+	q.canceled = true
+	ns.cur = nil
+	ns.checkFile(q, false)
+}
+
+// do runs q through Do, with its context's events.
+func (ns *ncNode) do(q *ncReq) {
+	h, n := ns.h, ns.n
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stop func() bool
+	switch q.event {
+	case "precancel":
+		q.ctxCanceled.Store(true)
+		cancel()
+	case "predeadline":
+		ctx, cancel = context.WithDeadline(ctx, time.Now().Add(-time.Second))
+		defer cancel()
+	case "deadline":
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(q.at)*time.Microsecond)
+		defer cancel()
+	case "ctxcancel":
+		t := time.AfterFunc(time.Duration(q.at)*time.Microsecond, func() { q.ctxCanceled.Store(true); cancel() })
+		stop = t.Stop
+	}
+	ns.setup(q, cancel)
+	ns.last = q
+	c, err := n.Do(ctx, ns.url(q), []string{"X-Req: " + strconv.FormatInt(q.id, 10)}, q.method, q.body)
+	if stop != nil {
+		stop()
+	}
+	q.started = true
+	switch {
+	case q.invalid && q.event != "precancel":
+		if !errors.Is(err, godot.ErrInvalidParameter) {
+			h.fail("%v: Do with an invalid URL returned %v, want ERR_INVALID_PARAMETER", q, err)
+		}
+	case errors.Is(err, context.Canceled):
+		if !q.ctxCanceled.Load() {
+			h.fail("%v: Do returned %v though its context was not canceled", q, err)
+		}
+		if c.Result != 0 || c.ResponseCode != 0 || c.Headers != nil || c.Body != nil {
+			h.fail("%v: Do returned a completion %v with the context's error", q, c)
+		}
+		q.canceled = true
+		h.count("do canceled")
+	case q.event == "precancel":
+		h.fail("%v: Do with a canceled context returned %v, %v", q, c.Result, err)
+	case q.event == "predeadline" && !(c.Result == ResultTimeout && errors.Is(err, context.DeadlineExceeded)):
+		h.fail("%v: Do with a past deadline returned %v, %v; want RESULT_TIMEOUT, DeadlineExceeded", q, c.Result, err)
+	default:
+		if c.Result == ResultTimeout && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, godot.ErrTimeout) {
+			h.fail("%v: RESULT_TIMEOUT with cause %v", q, err)
+		}
+		if c.Result == ResultTimeout && q.event != "deadline" && q.event != "predeadline" && q.timeout == 0 {
+			h.fail("%v: RESULT_TIMEOUT without a timeout", q)
+		}
+		var cause error
+		var re *ResultError
+		if errors.As(err, &re) {
+			cause = re.Cause
+		}
+		q.completions++
+		ns.check(q, c, cause, err, true)
+		return
+	}
+	ns.checkFile(q, false)
+}
+
+// drive calls Process once a frame until the awaited request is settled,
+// with the owner's events.
+func (ns *ncNode) drive() {
+	h, n := ns.h, ns.n
+	start := time.Now()
+	for frame := 0; ns.cur != nil; frame++ {
+		q := ns.cur
+		if frame == q.at {
+			switch q.event {
+			case "cancel", "close":
+				h.count("owner cancel")
+				ns.cancel(q)
+				for range 3 {
+					n.Process() // nothing may come
+					time.Sleep(100 * time.Microsecond)
+				}
+				continue
+			case "busy":
+				if err := n.RequestRaw(ns.url(q), nil, httpclient.MethodGet, nil); !errors.Is(err, godot.ErrBusy) {
+					h.fail("%v: a second Request while busy returned %v, want ERR_BUSY", q, err)
+				}
+			case "busydo":
+				if c, err := n.Do(context.Background(), ns.url(q), nil, httpclient.MethodGet, nil); !errors.Is(err, godot.ErrBusy) {
+					h.fail("%v: Do while busy returned %v, %v, want ERR_BUSY", q, c.Result, err)
+				}
+			}
+		}
+		n.Process()
+		if q.cbCanceled.Load() && ns.cur == q {
+			ns.cur = nil
+			if q.driver == "threads" {
+				ns.orph = true
+			}
+			ns.checkFile(q, false)
+			for range 3 {
+				n.Process()
+				time.Sleep(100 * time.Microsecond)
+			}
+			continue
+		}
+		if ns.r.IntN(4) != 0 {
+			time.Sleep(time.Duration(ns.r.IntN(300)) * time.Microsecond)
+		}
+		if time.Since(start) > 15*time.Second {
+			h.fail("%v: HANG: no completion after 15 s of frames (status %v)\n%s", q, n.HTTPClientStatus(), ncStacks())
+			n.CancelRequest()
+			ns.cur = nil
+		}
+	}
+}
+
+// stint is one owner's turn with a node: settle what the last owner left,
+// then a few requests.
+func (ns *ncNode) stint(r *rand.Rand, count int) {
+	ns.r = r
+	ns.drive()
+	ns.left = count
+	for ns.left > 0 {
+		ns.left--
+		if r.IntN(8) == 0 {
+			ns.h.count("close between requests")
+			ns.n.Close()
+			ns.orph = false
+			ns.checkTemp(fmt.Sprintf("node %d after Close", ns.idx))
+		}
+		q := ns.gen()
+		ns.begin(q)
+		if ns.cur != nil && ns.cur.handoff {
+			ns.h.count("handoff mid-request")
+			return
+		}
+		ns.drive()
+	}
+}
+
+func ncStacks() string {
+	buf := make([]byte, 1<<20)
+	return string(buf[:runtime.Stack(buf, true)])
+}
+
+func ncFDs() int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(ents)
+}
+
+// ncRunOne runs one seed.
+func ncRunOne(t *testing.T, seed uint64) *ncRun {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	h := &ncRun{seed: seed, tally: map[string]int{}, deliveries: map[int64][]ncDelivery{}}
+	h.servers[0], h.servers[1] = h.listen(), h.listen()
+	if ln, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
+		h.dead = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	workers := 2 + r.IntN(3)
+	nodes := workers + r.IntN(3)
+	stints := 3 + r.IntN(4)
+	base := t.TempDir()
+	pool := make(chan *ncNode, nodes)
+	for i := range nodes {
+		ns := &ncNode{h: h, idx: i, n: New(), dir: filepath.Join(base, strconv.Itoa(i))}
+		_ = os.Mkdir(ns.dir, 0o755)
+		ns.file = filepath.Join(ns.dir, "dl.bin")
+		ns.n.OnRequestCompleted(ns.onComplete)
+		ns.n.OnProgress(func(w, d int64) { ns.prog = [2]int64{w, d} })
+		ns.n.onPhase = func(from, to phase) {
+			if !legalPhase(from, to) {
+				h.fail("node %d: illegal run phase change %v → %v", i, from, to)
+			}
+		}
+		h.nodes = append(h.nodes, ns)
+		pool <- ns
+	}
+	config := fmt.Sprintf("seed=%d workers=%d nodes=%d stints=%d", seed, workers, nodes, stints)
+
+	stop := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() { // the getters, from any goroutine
+		defer bg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for _, ns := range h.nodes {
+				if ns.n.BodySize() < -1 || ns.n.DownloadedBytes() < 0 || ns.n.UploadedBytes() < 0 {
+					h.fail("node %d: a getter out of range", ns.idx)
+				}
+				_ = ns.n.HTTPClientStatus()
+				_ = ns.n.UploadSize()
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+	}()
+	go func() { // GC pressure
+		defer bg.Done()
+		var sink [][]byte
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(3 * time.Millisecond):
+				sink = append(sink, make([]byte, 64<<10))
+				if len(sink) > 16 {
+					sink = nil
+				}
+				runtime.GC()
+			}
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for w := range workers {
+		wr := rand.New(rand.NewPCG(seed, uint64(w)+1))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range stints {
+				ns := <-pool
+				func() {
+					defer func() {
+						if p := recover(); p != nil {
+							h.fail("PANIC on node %d: %v\n%s", ns.idx, p, ncStacks())
+							ns.cur = nil
+						}
+					}()
+					ns.stint(wr, 1+wr.IntN(4))
+				}()
+				pool <- ns
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s: HANG: the workers have not finished in 60 s\n%s", config, ncStacks())
+	}
+	// Settle what was handed over running, then Close every node.
+	fr := rand.New(rand.NewPCG(seed, 0))
+	for _, ns := range h.nodes {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					h.fail("PANIC on node %d: %v\n%s", ns.idx, p, ncStacks())
+				}
+			}()
+			ns.r = fr
+			ns.drive()
+			ns.n.Close()
+			ns.checkTemp(fmt.Sprintf("node %d after the final Close", ns.idx))
+		}()
+	}
+	close(stop)
+	bg.Wait()
+	deadline := time.Now().Add(2 * time.Second)
+	for h.servers[0].open.Load()+h.servers[1].open.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := h.servers[0].open.Load() + h.servers[1].open.Load(); n > 0 {
+		h.fail("%d connections still open 2 s after every node was closed (Close, §2.12.5)", n)
+	}
+	h.servers[0].stop()
+	h.servers[1].stop()
+
+	// The deliveries.
+	h.mu.Lock()
+	for id, ds := range h.deliveries {
+		per := map[int][]ncDelivery{}
+		for _, d := range ds {
+			per[d.hop] = append(per[d.hop], d)
+		}
+		for hop, l := range per {
+			if len(l) < 2 {
+				continue
+			}
+			h.tally["retried"]++
+			if len(l) > 2 || l[0].fresh || l[0].wrote {
+				h.bad = append(h.bad, fmt.Sprintf("id=%d hop %d sent %d times %+v (retryReused: once more, only after a kept connection failed before any response)", id, hop, len(l), l))
+			}
+		}
+	}
+	h.mu.Unlock()
+	for i := range h.bad {
+		h.bad[i] = config + ": " + h.bad[i]
+	}
+	return h
+}
+
+// TestNodeChaos runs the harness.
+func TestNodeChaos(t *testing.T) {
+	runs := 4
+	if s := os.Getenv("GDHTTP_NODECHAOS_N"); s != "" {
+		runs, _ = strconv.Atoi(s)
+	}
+	first := uint64(1)
+	if s := os.Getenv("GDHTTP_NODECHAOS_SEED"); s != "" {
+		first, _ = strconv.ParseUint(s, 10, 64)
+	}
+	verbose := os.Getenv("GDHTTP_NODECHAOS_V") != ""
+	leak := goleak.IgnoreCurrent()
+	fds := ncFDs()
+	total := map[string]int{}
+	failed := 0
+	for i := range runs {
+		h := ncRunOne(t, first+uint64(i))
+		for k, v := range h.tally {
+			total[k] += v
+		}
+		for j, b := range h.bad {
+			if j == 10 {
+				t.Errorf("... %d breaches in all in this run", len(h.bad))
+				break
+			}
+			t.Error(b)
+		}
+		if len(h.bad) > 0 {
+			failed++
+		}
+		if verbose {
+			t.Logf("seed %d: %v", h.seed, h.tally)
+		}
+	}
+	keys := make([]string, 0, len(total))
+	for k := range total {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var sb strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&sb, " %s=%d", k, total[k])
+	}
+	t.Logf("%d runs (%d with breaches):%s", runs, failed, sb.String())
+	goleak.VerifyNone(t, leak)
+	if fds >= 0 {
+		deadline := time.Now().Add(2 * time.Second)
+		for ncFDs() > fds && time.Now().Before(deadline) {
+			runtime.GC()
+			time.Sleep(10 * time.Millisecond)
+		}
+		if now := ncFDs(); now > fds {
+			t.Errorf("%d descriptors before, %d after", fds, now)
+		}
+	}
+}
