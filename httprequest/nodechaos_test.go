@@ -66,6 +66,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -247,7 +248,7 @@ func (s *ncServer) serve(c net.Conn) {
 			return
 		}
 		parts := strings.Fields(line)
-		cl := 0
+		cl, chunkedReq := 0, false
 		for {
 			l, err := br.ReadString('\n')
 			if err != nil {
@@ -260,6 +261,9 @@ func (s *ncServer) serve(c net.Conn) {
 			}
 			if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "content-length") {
 				cl, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "transfer-encoding") && strings.Contains(strings.ToLower(v), "chunked") {
+				chunkedReq = true
 			}
 		}
 		if len(parts) < 2 {
@@ -289,7 +293,17 @@ func (s *ncServer) serve(c net.Conn) {
 			s.h.deliveries[id][di].wrote = true
 			s.h.mu.Unlock()
 		}
-		if sp.x != "early" && cl > 0 {
+		if sp.x != "early" && chunkedReq {
+			if _, err := io.Copy(io.Discard, httputil.NewChunkedReader(br)); err != nil {
+				c.Close()
+				return
+			}
+			// the trailer's empty line
+			if l, err := br.ReadString('\n'); err != nil || l != "\r\n" {
+				c.Close()
+				return
+			}
+		} else if sp.x != "early" && cl > 0 {
 			if _, err := io.CopyN(io.Discard, br, int64(cl)); err != nil {
 				c.Close()
 				return
@@ -401,12 +415,14 @@ type ncReq struct {
 	event string // what happens to it (see gen)
 	at    int    // frame, byte count or microseconds of the event
 
-	cbChain, cbProcess, handoff bool
+	cbChain, cbProcess, cbClose, handoff bool
+	stream                              int // 0: RequestRaw/Do, 1: RequestStream/DoStream with the length, 2: chunked (−1)
 
 	// outcome
 	completions int
 	canceled    bool        // canceled by the owner before its completion
-	cbCanceled  atomic.Bool // canceled from a callback (body writer, response function)
+	cbCanceled  atomic.Bool // canceled from a callback (body writer, response function): set before the call
+	cbReturned  atomic.Bool // and the call returned
 	ctxCanceled atomic.Bool // Do's context canceled by the harness
 	started     bool
 	oldFile     []byte // download_file before the request (nil: absent)
@@ -427,6 +443,13 @@ func (q *ncReq) expectBody() []byte {
 		return q.spec.wire(q.id)
 	}
 	return ncPayload(q.id, q.spec.size)
+}
+
+func (q *ncReq) streamLen() int64 {
+	if q.stream == 2 {
+		return -1
+	}
+	return int64(len(q.body))
 }
 
 // clean: nothing but the options and the harness's events can fail it.
@@ -459,6 +482,9 @@ func (ns *ncNode) onComplete(res Result, code int, hdrs []string, body []byte) {
 	}
 	q.completions++
 	ns.cur = nil
+	if st := ns.n.HTTPClientStatus(); st != httpclient.StatusDisconnected {
+		ns.h.fail("%v: status %v in the completion callback (§2.1.3: the node reset itself first)", q, st)
+	}
 	ns.check(q, Completion{res, code, hdrs, body}, ns.n.LastError(), nil, false)
 	if q.cbChain && ns.left > 0 {
 		ns.left--
@@ -468,6 +494,15 @@ func (ns *ncNode) onComplete(res Result, code int, hdrs []string, body []byte) {
 	if q.cbProcess {
 		ns.h.count("process-in-callback")
 		ns.n.Process()
+	}
+	if q.cbClose {
+		ns.h.count("close-in-callback")
+		ns.n.Close()
+		if c := ns.cur; c != nil {
+			c.canceled = true
+			ns.cur = nil
+			ns.checkFile(c, false)
+		}
 	}
 }
 
@@ -570,6 +605,15 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 		if d, b := ns.n.DownloadedBytes(), ns.n.BodySize(); d != wire || b != bs {
 			h.fail("%v: get_downloaded_bytes %d, get_body_size %d at success; want %d, %d (§2.9.7)", q, d, b, wire, bs)
 		}
+		if q.clean() {
+			size := int64(len(q.body))
+			if q.stream == 2 {
+				size = -1
+			}
+			if u, us := ns.n.UploadedBytes(), ns.n.UploadSize(); u != int64(len(q.body)) || us != size {
+				h.fail("%v: UploadedBytes %d, UploadSize %d at success; want %d, %d", q, u, us, len(q.body), size)
+			}
+		}
 		if ns.prog != [2]int64{wire, int64(len(want))} {
 			h.fail("%v: last progress %v at success; want [%d %d]", q, ns.prog, wire, len(want))
 		}
@@ -627,7 +671,10 @@ func (ns *ncNode) checkTemp(what string) {
 // gen makes the node's next request (owner's rand).
 func (ns *ncNode) gen() *ncReq {
 	r := ns.r
-	q := &ncReq{id: ns.h.nextID.Add(1), srv: r.IntN(2), maxRedir: -2}
+	q := &ncReq{id: ns.h.nextID.Add(1), srv: ns.idx % 2, maxRedir: -2}
+	if r.IntN(5) == 0 {
+		q.srv = r.IntN(2)
+	}
 	q.driver = []string{"process", "threads", "do"}[r.IntN(3)]
 	q.spec.frame = []string{"cl", "cl", "chunked", "close"}[r.IntN(4)]
 	switch r.IntN(10) {
@@ -639,7 +686,7 @@ func (ns *ncNode) gen() *ncReq {
 		q.spec.size = 1 + r.IntN(3000)
 	}
 	q.spec.gz = r.IntN(4) == 0
-	q.spec.keep = r.IntN(3) != 0
+	q.spec.keep = r.IntN(5) != 0
 	if r.IntN(4) == 0 {
 		q.spec.hd = time.Duration(r.IntN(3000)) * time.Microsecond
 	}
@@ -663,6 +710,7 @@ func (ns *ncNode) gen() *ncReq {
 	q.dead = r.IntN(25) == 0
 	q.invalid = r.IntN(30) == 0
 	q.method = httpclient.MethodGet
+	q.stream = []int{0, 0, 1, 2}[r.IntN(4)]
 	switch r.IntN(4) {
 	case 0:
 		q.method = httpclient.MethodPost
@@ -671,7 +719,7 @@ func (ns *ncNode) gen() *ncReq {
 		q.method = httpclient.MethodPut
 		q.body = ncPayload(q.id, r.IntN(2000))
 	}
-	q.keep = r.IntN(2) == 0
+	q.keep = r.IntN(4) != 0
 	q.gzip = r.IntN(3) != 0
 	q.inPlace = r.IntN(2) == 0
 	q.drain = r.IntN(3) == 0
@@ -689,17 +737,21 @@ func (ns *ncNode) gen() *ncReq {
 		q.timeout = time.Millisecond
 	}
 	if q.driver == "do" {
-		q.event = []string{"none", "none", "none", "ctxcancel", "deadline", "precancel", "predeadline", "wcancel", "rfcancel", "werr", "rferr"}[r.IntN(11)]
+		q.event = []string{"none", "none", "none", "ctxcancel", "deadline", "precancel", "predeadline", "wcancel", "rfcancel", "werr", "rferr", "wprocess"}[r.IntN(12)]
 	} else {
-		q.event = []string{"none", "none", "none", "cancel", "close", "busy", "busydo", "wcancel", "wclose", "rfcancel", "rfclose", "werr", "rferr"}[r.IntN(13)]
+		q.event = []string{"none", "none", "none", "cancel", "close", "busy", "busydo", "wcancel", "wclose", "rfcancel", "rfclose", "werr", "rferr", "wprocess"}[r.IntN(14)]
+		if q.event == "wprocess" && q.driver == "threads" {
+			q.event = "none" // Process must not be called on the worker
+		}
 		q.cbChain = r.IntN(3) == 0
 		q.cbProcess = r.IntN(4) == 0
+		q.cbClose = r.IntN(8) == 0
 		q.handoff = r.IntN(8) == 0
 	}
 	switch q.event {
 	case "ctxcancel", "deadline":
 		q.at = r.IntN(20000)
-	case "wcancel", "wclose", "werr":
+	case "wcancel", "wclose", "werr", "wprocess":
 		q.at = r.IntN(q.spec.size + 1)
 		q.writer = true
 	case "cancel", "close", "busy", "busydo":
@@ -740,6 +792,9 @@ func (w *ncWriter) Write(p []byte) (int, error) {
 	case "werr":
 		w.fired = true
 		return 0, errNcWrite
+	case "wprocess":
+		w.fired = true
+		w.n.Process() // returns at once (inStep)
 	case "wcancel", "wclose":
 		w.fired = true
 		if w.cancel != nil {
@@ -753,6 +808,7 @@ func (w *ncWriter) Write(p []byte) (int, error) {
 		} else {
 			w.n.CancelRequest()
 		}
+		q.cbReturned.Store(true)
 	}
 	return len(p), nil
 }
@@ -817,6 +873,7 @@ func (ns *ncNode) setup(q *ncReq, cancel context.CancelFunc) {
 				} else {
 					n.CancelRequest()
 				}
+				q.cbReturned.Store(true)
 			}
 			return nil
 		}
@@ -836,7 +893,14 @@ func (ns *ncNode) begin(q *ncReq) {
 	}
 	ns.setup(q, nil)
 	ns.last = q
-	err := n.RequestRaw(ns.url(q), []string{"X-Req: " + strconv.FormatInt(q.id, 10)}, q.method, q.body)
+	var err error
+	hdrs := []string{"X-Req: " + strconv.FormatInt(q.id, 10)}
+	switch q.stream {
+	case 0:
+		err = n.RequestRaw(ns.url(q), hdrs, q.method, q.body)
+	default:
+		err = n.RequestStream(ns.url(q), hdrs, q.method, bytes.NewReader(q.body), q.streamLen())
+	}
 	q.started = true
 	switch {
 	case q.invalid:
@@ -865,6 +929,9 @@ func (ns *ncNode) cancel(q *ncReq) {
 	}
 	q.canceled = true
 	ns.cur = nil
+	if st := ns.n.HTTPClientStatus(); st != httpclient.StatusDisconnected {
+		ns.h.fail("%v: status %v after %s (§2.12.3: the client is closed)", q, st, q.event)
+	}
 	ns.checkFile(q, false)
 }
 
@@ -890,7 +957,18 @@ func (ns *ncNode) do(q *ncReq) {
 	}
 	ns.setup(q, cancel)
 	ns.last = q
-	c, err := n.Do(ctx, ns.url(q), []string{"X-Req: " + strconv.FormatInt(q.id, 10)}, q.method, q.body)
+	var c Completion
+	var err error
+	hdrs := []string{"X-Req: " + strconv.FormatInt(q.id, 10)}
+	switch q.stream {
+	case 0:
+		c, err = n.Do(ctx, ns.url(q), hdrs, q.method, q.body)
+	default:
+		c, err = n.DoStream(ctx, ns.url(q), hdrs, q.method, bytes.NewReader(q.body), q.streamLen())
+	}
+	if st := n.HTTPClientStatus(); st != httpclient.StatusDisconnected {
+		h.fail("%v: status %v after Do returned", q, st)
+	}
 	if stop != nil {
 		stop()
 	}
@@ -960,7 +1038,7 @@ func (ns *ncNode) drive() {
 			}
 		}
 		n.Process()
-		if q.cbCanceled.Load() && ns.cur == q {
+		if q.cbReturned.Load() && ns.cur == q {
 			ns.cur = nil
 			if q.driver == "threads" {
 				ns.orph = true
@@ -1148,6 +1226,9 @@ func ncRunOne(t *testing.T, seed uint64) *ncRun {
 	for id, ds := range h.deliveries {
 		per := map[int][]ncDelivery{}
 		for _, d := range ds {
+			if !d.fresh {
+				h.tally["sent on a kept connection"]++
+			}
 			per[d.hop] = append(per[d.hop], d)
 		}
 		for hop, l := range per {
