@@ -96,6 +96,7 @@ type ncSpec struct {
 	x     string        // "", before (reset before answering), mid (reset mid-body), stall (stall mid-body, then reset), early (answer before reading the request body, then reset)
 	redir int           // redirects before the answer
 	junk  bool          // an unasked response right after this one (keep-alive)
+	ic    time.Duration // > 0: close the kept connection after this idle time
 }
 
 func (s ncSpec) query() string {
@@ -105,15 +106,15 @@ func (s ncSpec) query() string {
 		}
 		return "0"
 	}
-	return fmt.Sprintf("f=%s&s=%d&g=%s&k=%s&hd=%d&md=%d&x=%s&r=%d&j=%s", s.frame, s.size, b(s.gz), b(s.keep),
-		s.hd.Microseconds(), s.md.Microseconds(), s.x, s.redir, b(s.junk))
+	return fmt.Sprintf("f=%s&s=%d&g=%s&k=%s&hd=%d&md=%d&x=%s&r=%d&j=%s&ic=%d", s.frame, s.size, b(s.gz), b(s.keep),
+		s.hd.Microseconds(), s.md.Microseconds(), s.x, s.redir, b(s.junk), s.ic.Microseconds())
 }
 
 func ncParse(q url.Values) ncSpec {
 	atoi := func(k string) int { v, _ := strconv.Atoi(q.Get(k)); return v }
 	return ncSpec{frame: q.Get("f"), size: atoi("s"), gz: q.Get("g") == "1", keep: q.Get("k") == "1",
 		hd: time.Duration(atoi("hd")) * time.Microsecond, md: time.Duration(atoi("md")) * time.Microsecond,
-		x: q.Get("x"), redir: atoi("r"), junk: q.Get("j") == "1"}
+		x: q.Get("x"), redir: atoi("r"), junk: q.Get("j") == "1", ic: time.Duration(atoi("ic")) * time.Microsecond}
 }
 
 // ncPayload is the body that names request id.
@@ -172,6 +173,7 @@ type ncRun struct {
 
 	nextID atomic.Int64
 	nodes  []*ncNode
+	cands  []*ncReq // guarded by mu
 }
 
 func (h *ncRun) fail(format string, args ...any) {
@@ -240,8 +242,9 @@ func ncReset(c net.Conn) {
 // serve answers the requests of one connection.
 func (s *ncServer) serve(c net.Conn) {
 	br := bufio.NewReader(c)
+	idle := 20 * time.Second
 	for n := 0; ; n++ {
-		_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		_ = c.SetReadDeadline(time.Now().Add(idle))
 		line, err := br.ReadString('\n')
 		if err != nil {
 			c.Close()
@@ -349,7 +352,7 @@ func (s *ncServer) serve(c net.Conn) {
 		body := w
 		if sp.frame == "chunked" {
 			var cb bytes.Buffer
-			step := 1 + int(id%4000)
+			step := max(1+int(id%4000), len(w)/300) // one chunk per Process step (§2.14): not too many
 			for i := 0; i < len(w); i += step {
 				piece := w[i:min(len(w), i+step)]
 				fmt.Fprintf(&cb, "%x\r\n%s\r\n", len(piece), piece)
@@ -392,6 +395,10 @@ func (s *ncServer) serve(c net.Conn) {
 			c.Close()
 			return
 		}
+		idle = 20 * time.Second
+		if sp.ic > 0 {
+			idle = sp.ic // the read deadline closes the connection
+		}
 	}
 }
 
@@ -416,6 +423,9 @@ type ncReq struct {
 	at    int    // frame, byte count or microseconds of the event
 
 	cbChain, cbProcess, cbClose, handoff bool
+	candidate                           bool
+	prev                                *ncReq
+	stale                               bool // the last request left a connection the server closes when idle
 	stream                              int // 0: RequestRaw/Do, 1: RequestStream/DoStream with the length, 2: chunked (−1)
 
 	// outcome
@@ -453,7 +463,7 @@ func (q *ncReq) streamLen() int64 {
 }
 
 // clean: nothing but the options and the harness's events can fail it.
-func (q *ncReq) clean() bool { return q.spec.x == "" && !q.dead }
+func (q *ncReq) clean() bool { return q.spec.x == "" && !q.dead && !(q.stale && q.keep) }
 
 // ncNode is one node and the harness's view of it (owned with the node).
 type ncNode struct {
@@ -467,8 +477,10 @@ type ncNode struct {
 	left int        // requests left in the stint (a callback may start one)
 	prog [2]int64
 	orph bool // a threaded request was canceled from its worker: temporary files may wait for the reap
-	seq  int
-	last *ncReq
+	seq   int
+	last  *ncReq
+	stale bool
+	kept  int // 1 + the server of the connection the last success should have kept, 0 for none
 }
 
 func (ns *ncNode) onComplete(res Result, code int, hdrs []string, body []byte) {
@@ -497,6 +509,7 @@ func (ns *ncNode) onComplete(res Result, code int, hdrs []string, body []byte) {
 	}
 	if q.cbClose {
 		ns.h.count("close-in-callback")
+		ns.kept = 0
 		ns.n.Close()
 		if c := ns.cur; c != nil {
 			c.canceled = true
@@ -619,6 +632,10 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 		}
 	}
 	ns.checkFile(q, c.Result == ResultSuccess)
+	ns.kept = 0
+	if c.Result == ResultSuccess && q.keep && q.spec.keep && q.spec.frame != "close" && !q.spec.junk && q.spec.ic == 0 && q.spec.x == "" {
+		ns.kept = 1 + q.srv
+	}
 }
 
 func ncHead(b []byte) []byte { return b[:min(len(b), 40)] }
@@ -697,6 +714,10 @@ func (ns *ncNode) gen() *ncReq {
 		q.spec.redir = 1 + r.IntN(3)
 	}
 	q.spec.junk = r.IntN(6) == 0
+	if r.IntN(6) == 0 {
+		q.spec.ic = time.Duration(r.IntN(3000)) * time.Microsecond
+	}
+	q.stale = ns.stale
 	switch r.IntN(14) {
 	case 0:
 		q.spec.x = "before"
@@ -736,10 +757,12 @@ func (ns *ncNode) gen() *ncReq {
 	if r.IntN(15) == 0 {
 		q.timeout = time.Millisecond
 	}
-	if q.driver == "do" {
-		q.event = []string{"none", "none", "none", "ctxcancel", "deadline", "precancel", "predeadline", "wcancel", "rfcancel", "werr", "rferr", "wprocess"}[r.IntN(12)]
+	if r.IntN(2) == 0 {
+		q.event = "none"
+	} else if q.driver == "do" {
+		q.event = []string{"ctxcancel", "deadline", "precancel", "predeadline", "wcancel", "rfcancel", "werr", "rferr", "wprocess", "ucancel"}[r.IntN(10)]
 	} else {
-		q.event = []string{"none", "none", "none", "cancel", "close", "busy", "busydo", "wcancel", "wclose", "rfcancel", "rfclose", "werr", "rferr", "wprocess"}[r.IntN(14)]
+		q.event = []string{"cancel", "close", "busy", "busydo", "wcancel", "wclose", "rfcancel", "rfclose", "werr", "rferr", "wprocess", "ucancel", "uclose", "pcancel", "pclose"}[r.IntN(15)]
 		if q.event == "wprocess" && q.driver == "threads" {
 			q.event = "none" // Process must not be called on the worker
 		}
@@ -756,6 +779,16 @@ func (ns *ncNode) gen() *ncReq {
 		q.writer = true
 	case "cancel", "close", "busy", "busydo":
 		q.at = r.IntN(30)
+	case "ucancel", "uclose":
+		if q.stream == 0 {
+			q.stream = 1
+		}
+		if len(q.body) == 0 {
+			q.method, q.body = httpclient.MethodPost, ncPayload(q.id, 1+r.IntN(100000))
+		}
+		q.at = r.IntN(len(q.body) + 1)
+	case "pcancel", "pclose":
+		q.at = r.IntN(q.spec.size + 1)
 	}
 	return q
 }
@@ -811,6 +844,38 @@ func (w *ncWriter) Write(p []byte) (int, error) {
 		q.cbReturned.Store(true)
 	}
 	return len(p), nil
+}
+
+// ncReader is a streamed request body; it may cancel its request.
+type ncReader struct {
+	*bytes.Reader
+	q      *ncReq
+	n      *HTTPRequest
+	cancel context.CancelFunc
+	fired  bool
+}
+
+func (u *ncReader) Read(p []byte) (int, error) {
+	q := u.q
+	if !u.fired && (q.event == "ucancel" || q.event == "uclose") && int(u.Size())-u.Len() >= q.at {
+		u.fired = true
+		if u.cancel != nil {
+			q.ctxCanceled.Store(true)
+			u.cancel()
+		} else {
+			q.cbCanceled.Store(true)
+			if q.event == "uclose" {
+				u.n.Close()
+			} else {
+				u.n.CancelRequest()
+			}
+			q.cbReturned.Store(true)
+		}
+	}
+	if len(p) > 4096 {
+		p = p[:4096]
+	}
+	return u.Reader.Read(p)
 }
 
 var (
@@ -885,6 +950,15 @@ func (ns *ncNode) setup(q *ncReq, cancel context.CancelFunc) {
 // begin starts q: Do runs it to its end here; Request leaves it to drive.
 func (ns *ncNode) begin(q *ncReq) {
 	h, n := ns.h, ns.n
+	if ns.kept == 1+q.srv && q.keep && !q.dead && !q.invalid && q.event != "precancel" && q.event != "predeadline" {
+		h.count("reuse candidate")
+		q.candidate = true
+		q.prev = ns.last
+		h.mu.Lock()
+		h.cands = append(h.cands, q)
+		h.mu.Unlock()
+	}
+	ns.kept = 0
 	h.count("driver " + q.driver)
 	h.count("event " + q.event)
 	if q.driver == "do" {
@@ -893,13 +967,14 @@ func (ns *ncNode) begin(q *ncReq) {
 	}
 	ns.setup(q, nil)
 	ns.last = q
+	ns.stale = q.spec.ic > 0
 	var err error
 	hdrs := []string{"X-Req: " + strconv.FormatInt(q.id, 10)}
 	switch q.stream {
 	case 0:
 		err = n.RequestRaw(ns.url(q), hdrs, q.method, q.body)
 	default:
-		err = n.RequestStream(ns.url(q), hdrs, q.method, bytes.NewReader(q.body), q.streamLen())
+		err = n.RequestStream(ns.url(q), hdrs, q.method, &ncReader{Reader: bytes.NewReader(q.body), q: q, n: n}, q.streamLen())
 	}
 	q.started = true
 	switch {
@@ -922,7 +997,7 @@ func (ns *ncNode) begin(q *ncReq) {
 }
 
 func (ns *ncNode) cancel(q *ncReq) {
-	if q.event == "close" {
+	if q.event == "close" || q.event == "pclose" {
 		ns.n.Close()
 	} else {
 		ns.n.CancelRequest()
@@ -957,6 +1032,7 @@ func (ns *ncNode) do(q *ncReq) {
 	}
 	ns.setup(q, cancel)
 	ns.last = q
+	ns.stale = q.spec.ic > 0
 	var c Completion
 	var err error
 	hdrs := []string{"X-Req: " + strconv.FormatInt(q.id, 10)}
@@ -964,7 +1040,7 @@ func (ns *ncNode) do(q *ncReq) {
 	case 0:
 		c, err = n.Do(ctx, ns.url(q), hdrs, q.method, q.body)
 	default:
-		c, err = n.DoStream(ctx, ns.url(q), hdrs, q.method, bytes.NewReader(q.body), q.streamLen())
+		c, err = n.DoStream(ctx, ns.url(q), hdrs, q.method, &ncReader{Reader: bytes.NewReader(q.body), q: q, n: n, cancel: cancel}, q.streamLen())
 	}
 	if st := n.HTTPClientStatus(); st != httpclient.StatusDisconnected {
 		h.fail("%v: status %v after Do returned", q, st)
@@ -1071,6 +1147,7 @@ func (ns *ncNode) stint(r *rand.Rand, count int) {
 		ns.left--
 		if r.IntN(8) == 0 {
 			ns.h.count("close between requests")
+			ns.kept = 0
 			ns.n.Close()
 			ns.orph = false
 			ns.checkTemp(fmt.Sprintf("node %d after Close", ns.idx))
@@ -1117,7 +1194,13 @@ func ncRunOne(t *testing.T, seed uint64) *ncRun {
 		_ = os.Mkdir(ns.dir, 0o755)
 		ns.file = filepath.Join(ns.dir, "dl.bin")
 		ns.n.OnRequestCompleted(ns.onComplete)
-		ns.n.OnProgress(func(w, d int64) { ns.prog = [2]int64{w, d} })
+		ns.n.OnProgress(func(w, d int64) {
+			ns.prog = [2]int64{w, d}
+			if q := ns.cur; q != nil && (q.event == "pcancel" || q.event == "pclose") && d >= int64(q.at) && !q.canceled {
+				h.count("progress cancel")
+				ns.cancel(q)
+			}
+		})
 		ns.n.onPhase = func(from, to phase) {
 			if !legalPhase(from, to) {
 				h.fail("node %d: illegal run phase change %v → %v", i, from, to)
@@ -1223,6 +1306,12 @@ func ncRunOne(t *testing.T, seed uint64) *ncRun {
 
 	// The deliveries.
 	h.mu.Lock()
+	for _, q := range h.cands {
+		if ds := h.deliveries[q.id]; len(ds) > 0 && ds[0].fresh {
+			h.tally["candidate not reused"]++
+			h.bad = append(h.bad, fmt.Sprintf("%v: sent on a new connection though the node kept one to the same server (SetKeepAlive); previous %v deliveries %+v", q, q.prev, h.deliveries[q.prev.id]))
+		}
+	}
 	for id, ds := range h.deliveries {
 		per := map[int][]ncDelivery{}
 		for _, d := range ds {
