@@ -633,7 +633,8 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 	}
 	ns.checkFile(q, c.Result == ResultSuccess)
 	ns.kept = 0
-	if c.Result == ResultSuccess && q.keep && q.spec.keep && q.spec.frame != "close" && !q.spec.junk && q.spec.ic == 0 && q.spec.x == "" {
+	if c.Result == ResultSuccess && q.keep && q.spec.keep && q.spec.frame != "close" && !q.spec.junk && q.spec.ic == 0 && q.spec.x == "" &&
+		!(q.spec.frame == "cl" && len(q.spec.wire(q.id)) == 0) { // TestProbeNodechaosKeepAliveContentLengthZero
 		ns.kept = 1 + q.srv
 	}
 }

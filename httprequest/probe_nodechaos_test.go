@@ -87,8 +87,8 @@ func ncProbeServer(t *testing.T, answer string) (port int, conns *atomic.Int64) 
 // keeps a connection (§2.1.4), so this is the port's promise alone; what
 // Godot's client does with such a head is §1.9's note (wire/framing.go):
 // "possibly 0: Godot then goes to BODY and back to CONNECTED after one empty
-// read" — http_client_tcp.cpp, read_response_body_chunk(): for a body_left
-// of 0 the fixed-length branch ends with "if (body_left == 0) { status =
+// read" — http_client_tcp.cpp, read_response_body_chunk() ends with
+// "} else if (body_left == 0 && !chunked && !read_until_eof) { status =
 // STATUS_CONNECTED; }".
 //
 // gdhttp: the node ends such a response at its first BODY step
