@@ -414,6 +414,9 @@ type ncReq struct {
 	body    []byte
 
 	keep, gzip, inPlace, drain bool
+	keepPartial                bool // keep_partial_download: in place in both modes
+	fileWriter                 bool // the body writer is an *os.File on a regular file (the splice path)
+	chunk                      int  // download_chunk_size
 	writer, download           bool
 	limit                      int64
 	timeout                    time.Duration
@@ -437,8 +440,9 @@ type ncReq struct {
 	started     bool
 	oldFile     []byte // download_file before the request (nil: absent)
 
-	wmu  sync.Mutex
-	wbuf []byte
+	wmu   sync.Mutex
+	wbuf  []byte
+	wfile *os.File
 }
 
 func (q *ncReq) String() string {
@@ -479,11 +483,22 @@ type ncNode struct {
 	orph bool // a threaded request was canceled from its worker: temporary files may wait for the reap
 	seq   int
 	last  *ncReq
-	stale bool
+	stale  bool
+	wfiles []*os.File
+
+	owner       atomic.Uint64 // the goroutine that owns the node now
+	inRequest   int    // inside Request/RequestRaw/RequestStream
+	afterCancel *ncReq // the last request was canceled: nothing of it may happen any more
+	fileAtEnd   []byte // download_file when that request ended (nil: absent or not checked)
+	fileChecked bool
 	kept  int // 1 + the server of the connection the last success should have kept, 0 for none
 }
 
 func (ns *ncNode) onComplete(res Result, code int, hdrs []string, body []byte) {
+	ns.onOwner("the completion callback")
+	if ns.inRequest > 0 {
+		ns.h.fail("node %d: the completion callback (%v) ran inside Request (§2.1.3)", ns.idx, res)
+	}
 	q := ns.cur
 	if q == nil {
 		ns.h.fail("node %d: a completion (%v, %d, X-Id %q) with no request awaiting one", ns.idx, res, code, ncHeaderID(hdrs))
@@ -516,6 +531,23 @@ func (ns *ncNode) onComplete(res Result, code int, hdrs []string, body []byte) {
 			ns.cur = nil
 			ns.checkFile(c, false)
 		}
+	}
+}
+
+// onStepper: the body writer, the response function and an upload's reader
+// run on the goroutine that runs the steps: the owner's for Process and Do,
+// the worker for use_threads.
+func (ns *ncNode) onStepper(q *ncReq, what string) {
+	id := goroutineID(make([]byte, 64))
+	if (q.driver == "threads") == (id == ns.owner.Load()) {
+		ns.h.fail("%v: %s ran on goroutine %d (owner %d)", q, what, id, ns.owner.Load())
+	}
+}
+
+// onOwner: what is running now runs on the node's owner goroutine.
+func (ns *ncNode) onOwner(what string) {
+	if id := goroutineID(make([]byte, 64)); id != ns.owner.Load() {
+		ns.h.fail("node %d: %s ran on goroutine %d, not on the owner %d", ns.idx, what, id, ns.owner.Load())
 	}
 }
 
@@ -606,6 +638,9 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 			q.wmu.Lock()
 			got := append([]byte(nil), q.wbuf...)
 			q.wmu.Unlock()
+			if q.wfile != nil {
+				got, _ = os.ReadFile(q.wfile.Name())
+			}
 			if !bytes.Equal(got, want) {
 				h.fail("%v: body writer got %d bytes %q…, want %d", q, len(got), ncHead(got), len(want))
 			}
@@ -667,7 +702,7 @@ func (ns *ncNode) checkFile(q *ncReq, success bool) {
 			h.fail("%v: download_file after success holds %d bytes %q…, want %d", q, len(got), ncHead(got), len(want))
 		}
 	case bytes.Equal(got, q.oldFile) && (got != nil) == (q.oldFile != nil):
-	case q.inPlace && bytes.HasPrefix(want, got):
+	case (q.inPlace || q.keepPartial) && bytes.HasPrefix(want, got):
 		h.count("in-place partial file")
 	default:
 		h.fail("%v: download_file after a failure or cancel holds %d bytes %q…; old %q (inPlace %v)", q, len(got), ncHead(got), ncHead(q.oldFile), q.inPlace)
@@ -746,6 +781,9 @@ func (ns *ncNode) gen() *ncReq {
 	q.inPlace = r.IntN(2) == 0
 	q.drain = r.IntN(3) == 0
 	q.writer = r.IntN(3) == 0
+	q.fileWriter = q.writer && r.IntN(2) == 0
+	q.keepPartial = r.IntN(6) == 0
+	q.chunk = []int{65536, 65536, 256, 1000, 16384}[r.IntN(5)]
 	q.download = r.IntN(3) == 0
 	q.limit = -1
 	if r.IntN(5) == 0 {
@@ -763,7 +801,7 @@ func (ns *ncNode) gen() *ncReq {
 	} else if q.driver == "do" {
 		q.event = []string{"ctxcancel", "deadline", "precancel", "predeadline", "wcancel", "rfcancel", "werr", "rferr", "wprocess", "ucancel"}[r.IntN(10)]
 	} else {
-		q.event = []string{"cancel", "close", "busy", "busydo", "wcancel", "wclose", "rfcancel", "rfclose", "werr", "rferr", "wprocess", "ucancel", "uclose", "pcancel", "pclose"}[r.IntN(15)]
+		q.event = []string{"cancel", "close", "busy", "busydo", "wcancel", "wclose", "rfcancel", "rfclose", "werr", "rferr", "wprocess", "ucancel", "uclose", "pcancel", "pclose", "pprocess", "setthreads"}[r.IntN(17)]
 		if q.event == "wprocess" && q.driver == "threads" {
 			q.event = "none" // Process must not be called on the worker
 		}
@@ -777,8 +815,8 @@ func (ns *ncNode) gen() *ncReq {
 		q.at = r.IntN(20000)
 	case "wcancel", "wclose", "werr", "wprocess":
 		q.at = r.IntN(q.spec.size + 1)
-		q.writer = true
-	case "cancel", "close", "busy", "busydo":
+		q.writer, q.fileWriter = true, false
+	case "cancel", "close", "busy", "busydo", "setthreads":
 		q.at = r.IntN(30)
 	case "ucancel", "uclose":
 		if q.stream == 0 {
@@ -788,7 +826,7 @@ func (ns *ncNode) gen() *ncReq {
 			q.method, q.body = httpclient.MethodPost, ncPayload(q.id, 1+r.IntN(100000))
 		}
 		q.at = r.IntN(len(q.body) + 1)
-	case "pcancel", "pclose":
+	case "pcancel", "pclose", "pprocess":
 		q.at = r.IntN(q.spec.size + 1)
 	}
 	return q
@@ -807,6 +845,7 @@ func (ns *ncNode) url(q *ncReq) string {
 
 // ncWriter is a request's body writer.
 type ncWriter struct {
+	ns     *ncNode
 	q      *ncReq
 	n      *HTTPRequest
 	cancel context.CancelFunc // Do's
@@ -815,6 +854,10 @@ type ncWriter struct {
 
 func (w *ncWriter) Write(p []byte) (int, error) {
 	q := w.q
+	w.ns.onStepper(q, "the body writer")
+	if w.fired && (q.event == "wcancel" || q.event == "wclose") && w.cancel == nil {
+		w.ns.h.fail("%v: the body writer got %d bytes after it canceled the request (no byte is written after it)", q, len(p))
+	}
 	q.wmu.Lock()
 	q.wbuf = append(q.wbuf, p...)
 	reached := len(q.wbuf) >= q.at && !w.fired
@@ -850,6 +893,7 @@ func (w *ncWriter) Write(p []byte) (int, error) {
 // ncReader is a streamed request body; it may cancel its request.
 type ncReader struct {
 	*bytes.Reader
+	ns     *ncNode
 	q      *ncReq
 	n      *HTTPRequest
 	cancel context.CancelFunc
@@ -858,6 +902,7 @@ type ncReader struct {
 
 func (u *ncReader) Read(p []byte) (int, error) {
 	q := u.q
+	u.ns.onStepper(q, "the upload's reader")
 	if !u.fired && (q.event == "ucancel" || q.event == "uclose") && int(u.Size())-u.Len() >= q.at {
 		u.fired = true
 		if u.cancel != nil {
@@ -902,9 +947,24 @@ func (ns *ncNode) setup(q *ncReq, cancel context.CancelFunc) {
 	must("SetBodySizeLimit", n.SetBodySizeLimit(q.limit))
 	must("SetMaxRedirects", n.SetMaxRedirects(q.maxRedir))
 	must("SetTimeout", n.SetTimeout(q.timeout))
+	for _, f := range ns.wfiles {
+		_ = f.Close()
+	}
+	ns.wfiles = ns.wfiles[:0]
+	must("SetDownloadChunkSize", n.SetDownloadChunkSize(q.chunk))
+	must("SetKeepPartialDownload", n.SetKeepPartialDownload(q.keepPartial))
 	var w io.Writer
-	if q.writer {
-		w = &ncWriter{q: q, n: n, cancel: cancel}
+	switch {
+	case q.fileWriter:
+		f, err := os.Create(filepath.Join(ns.dir, "w.bin"))
+		if err != nil {
+			h.fail("%v: %v", q, err)
+		}
+		q.wfile = f
+		ns.wfiles = append(ns.wfiles, f)
+		w = f
+	case q.writer:
+		w = &ncWriter{ns: ns, q: q, n: n, cancel: cancel}
 	}
 	must("SetBodyWriter", n.SetBodyWriter(w))
 	file := ""
@@ -926,6 +986,7 @@ func (ns *ncNode) setup(q *ncReq, cancel context.CancelFunc) {
 	switch q.event {
 	case "rfcancel", "rfclose", "rferr":
 		rf = func(code int, hdrs []string) error {
+			ns.onStepper(q, "the response function")
 			switch {
 			case q.event == "rferr":
 				return errNcRefuse
@@ -951,6 +1012,7 @@ func (ns *ncNode) setup(q *ncReq, cancel context.CancelFunc) {
 // begin starts q: Do runs it to its end here; Request leaves it to drive.
 func (ns *ncNode) begin(q *ncReq) {
 	h, n := ns.h, ns.n
+	ns.afterCancel = nil
 	if ns.kept == 1+q.srv && q.keep && !q.dead && !q.invalid && q.event != "precancel" && q.event != "predeadline" {
 		h.count("reuse candidate")
 		q.candidate = true
@@ -971,12 +1033,14 @@ func (ns *ncNode) begin(q *ncReq) {
 	ns.stale = q.spec.ic > 0
 	var err error
 	hdrs := []string{"X-Req: " + strconv.FormatInt(q.id, 10)}
+	ns.inRequest++
 	switch q.stream {
 	case 0:
 		err = n.RequestRaw(ns.url(q), hdrs, q.method, q.body)
 	default:
-		err = n.RequestStream(ns.url(q), hdrs, q.method, &ncReader{Reader: bytes.NewReader(q.body), q: q, n: n}, q.streamLen())
+		err = n.RequestStream(ns.url(q), hdrs, q.method, &ncReader{Reader: bytes.NewReader(q.body), ns: ns, q: q, n: n}, q.streamLen())
 	}
+	ns.inRequest--
 	q.started = true
 	switch {
 	case q.invalid:
@@ -1005,6 +1069,7 @@ func (ns *ncNode) cancel(q *ncReq) {
 	}
 	q.canceled = true
 	ns.cur = nil
+	ns.afterCancel = q
 	if st := ns.n.HTTPClientStatus(); st != httpclient.StatusDisconnected {
 		ns.h.fail("%v: status %v after %s (§2.12.3: the client is closed)", q, st, q.event)
 	}
@@ -1041,7 +1106,7 @@ func (ns *ncNode) do(q *ncReq) {
 	case 0:
 		c, err = n.Do(ctx, ns.url(q), hdrs, q.method, q.body)
 	default:
-		c, err = n.DoStream(ctx, ns.url(q), hdrs, q.method, &ncReader{Reader: bytes.NewReader(q.body), q: q, n: n, cancel: cancel}, q.streamLen())
+		c, err = n.DoStream(ctx, ns.url(q), hdrs, q.method, &ncReader{Reader: bytes.NewReader(q.body), ns: ns, q: q, n: n, cancel: cancel}, q.streamLen())
 	}
 	if st := n.HTTPClientStatus(); st != httpclient.StatusDisconnected {
 		h.fail("%v: status %v after Do returned", q, st)
@@ -1105,8 +1170,15 @@ func (ns *ncNode) drive() {
 				}
 				continue
 			case "busy":
-				if err := n.RequestRaw(ns.url(q), nil, httpclient.MethodGet, nil); !errors.Is(err, godot.ErrBusy) {
+				ns.inRequest++
+				err := n.RequestRaw(ns.url(q), nil, httpclient.MethodGet, nil)
+				ns.inRequest--
+				if !errors.Is(err, godot.ErrBusy) {
 					h.fail("%v: a second Request while busy returned %v, want ERR_BUSY", q, err)
+				}
+			case "setthreads":
+				if err := n.SetUseThreads(ns.r.IntN(2) == 0); err != nil && !errors.Is(err, godot.ErrBusy) {
+					h.fail("%v: SetUseThreads during a request: %v", q, err)
 				}
 			case "busydo":
 				if c, err := n.Do(context.Background(), ns.url(q), nil, httpclient.MethodGet, nil); !errors.Is(err, godot.ErrBusy) {
@@ -1117,6 +1189,7 @@ func (ns *ncNode) drive() {
 		n.Process()
 		if q.cbReturned.Load() && ns.cur == q {
 			ns.cur = nil
+			ns.afterCancel = q
 			if q.driver == "threads" {
 				ns.orph = true
 			}
@@ -1142,6 +1215,7 @@ func (ns *ncNode) drive() {
 // then a few requests.
 func (ns *ncNode) stint(r *rand.Rand, count int) {
 	ns.r = r
+	ns.owner.Store(goroutineID(make([]byte, 64)))
 	ns.drive()
 	ns.left = count
 	for ns.left > 0 {
@@ -1196,7 +1270,14 @@ func ncRunOne(t *testing.T, seed uint64) *ncRun {
 		ns.file = filepath.Join(ns.dir, "dl.bin")
 		ns.n.OnRequestCompleted(ns.onComplete)
 		ns.n.OnProgress(func(w, d int64) {
+			ns.onOwner("the progress callback")
+			if c := ns.afterCancel; c != nil {
+				h.fail("%v: progress (%d, %d) after its cancel and before the next request (CancelRequest: nothing of it happens after the cancel)", c, w, d)
+			}
 			ns.prog = [2]int64{w, d}
+			if q := ns.cur; q != nil && q.event == "pprocess" && d >= int64(q.at) {
+				ns.n.Process() // returns at once (inStep)
+			}
 			if q := ns.cur; q != nil && (q.event == "pcancel" || q.event == "pclose") && d >= int64(q.at) && !q.canceled {
 				h.count("progress cancel")
 				ns.cancel(q)
@@ -1288,8 +1369,12 @@ func ncRunOne(t *testing.T, seed uint64) *ncRun {
 				}
 			}()
 			ns.r = fr
+			ns.owner.Store(goroutineID(make([]byte, 64)))
 			ns.drive()
 			ns.n.Close()
+			for _, f := range ns.wfiles {
+				_ = f.Close()
+			}
 			ns.checkTemp(fmt.Sprintf("node %d after the final Close", ns.idx))
 		}()
 	}
