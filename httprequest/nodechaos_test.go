@@ -491,6 +491,7 @@ type ncNode struct {
 	afterCancel *ncReq // the last request was canceled: nothing of it may happen any more
 	fileAtEnd   []byte // download_file when that request ended (nil: absent or not checked)
 	fileChecked bool
+	doing       *ncReq // the request Do runs
 	kept  int // 1 + the server of the connection the last success should have kept, 0 for none
 }
 
@@ -534,6 +535,12 @@ func (ns *ncNode) onComplete(res Result, code int, hdrs []string, body []byte) {
 	}
 }
 
+func (h *ncRun) deliveriesOf(id int64) []ncDelivery {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]ncDelivery(nil), h.deliveries[id]...)
+}
+
 // onStepper: the body writer, the response function and an upload's reader
 // run on the goroutine that runs the steps: the owner's for Process and Do,
 // the worker for use_threads.
@@ -574,6 +581,12 @@ var ncWithHeaders = map[Result]bool{
 func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) {
 	h := ns.h
 	h.count("result " + c.Result.String())
+	if !q.clean() {
+		h.count(fmt.Sprintf("x=%s/%s/gz=%v %v", q.spec.x, q.spec.frame, q.spec.gz && q.gzip, c.Result))
+	}
+	if os.Getenv("NCDBG") != "" && q.spec.x == "before" && !q.dead && c.Result == ResultCantConnect {
+		h.fail("DBG %v: %v cause %v deliveries %+v", q, c.Result, cause, h.deliveriesOf(q.id))
+	}
 	if c.Result < ResultSuccess || c.Result > ResultTimeout {
 		h.fail("%v: result %d is not a Godot result", q, c.Result)
 	}
@@ -605,6 +618,16 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 		h.fail("%v: %v without headers (§2.10)", q, c.Result)
 	}
 	want := q.expectBody()
+	if c.Headers != nil && c.Result != ResultSuccess {
+		wire := int64(len(q.spec.wire(q.id)))
+		d, b := ns.n.DownloadedBytes(), ns.n.BodySize()
+		switch {
+		case c.Result == ResultRedirectLimitReached && (d != 0 || b != -1):
+			h.fail("%v: get_downloaded_bytes %d, get_body_size %d after the redirect limit; want 0, -1 (the 3xx's)", q, d, b)
+		case d > wire || b != -1 && (q.spec.frame != "cl" || b != wire):
+			h.fail("%v: get_downloaded_bytes %d, get_body_size %d after %v; the body has %d bytes (%s)", q, d, b, c.Result, wire, q.spec.frame)
+		}
+	}
 	// What the options and a clean server predict.
 	if q.clean() && q.event != "werr" && q.event != "rferr" {
 		exp := ResultSuccess
@@ -1102,6 +1125,9 @@ func (ns *ncNode) do(q *ncReq) {
 	var c Completion
 	var err error
 	hdrs := []string{"X-Req: " + strconv.FormatInt(q.id, 10)}
+	outer := ns.doing
+	ns.doing = q
+	defer func() { ns.doing = outer }()
 	switch q.stream {
 	case 0:
 		c, err = n.Do(ctx, ns.url(q), hdrs, q.method, q.body)
@@ -1275,6 +1301,13 @@ func ncRunOne(t *testing.T, seed uint64) *ncRun {
 				h.fail("%v: progress (%d, %d) after its cancel and before the next request (CancelRequest: nothing of it happens after the cancel)", c, w, d)
 			}
 			ns.prog = [2]int64{w, d}
+			q := ns.cur
+			if ns.doing != nil {
+				q = ns.doing
+			}
+			if q != nil && (w > int64(len(q.spec.wire(q.id))) || d > int64(len(q.expectBody()))) {
+				h.fail("%v: progress (%d, %d) past the body (%d wire, %d decoded bytes)", q, w, d, len(q.spec.wire(q.id)), len(q.expectBody()))
+			}
 			if q := ns.cur; q != nil && q.event == "pprocess" && d >= int64(q.at) {
 				ns.n.Process() // returns at once (inStep)
 			}
