@@ -97,6 +97,7 @@ type ncSpec struct {
 	redir int           // redirects before the answer
 	junk  bool          // an unasked response right after this one (keep-alive)
 	ic    time.Duration // > 0: close the kept connection after this idle time
+	rx    bool          // redirects go to the other server (absolute Location)
 }
 
 func (s ncSpec) query() string {
@@ -106,15 +107,15 @@ func (s ncSpec) query() string {
 		}
 		return "0"
 	}
-	return fmt.Sprintf("f=%s&s=%d&g=%s&k=%s&hd=%d&md=%d&x=%s&r=%d&j=%s&ic=%d", s.frame, s.size, b(s.gz), b(s.keep),
-		s.hd.Microseconds(), s.md.Microseconds(), s.x, s.redir, b(s.junk), s.ic.Microseconds())
+	return fmt.Sprintf("f=%s&s=%d&g=%s&k=%s&hd=%d&md=%d&x=%s&r=%d&j=%s&ic=%d&rx=%s", s.frame, s.size, b(s.gz), b(s.keep),
+		s.hd.Microseconds(), s.md.Microseconds(), s.x, s.redir, b(s.junk), s.ic.Microseconds(), b(s.rx))
 }
 
 func ncParse(q url.Values) ncSpec {
 	atoi := func(k string) int { v, _ := strconv.Atoi(q.Get(k)); return v }
 	return ncSpec{frame: q.Get("f"), size: atoi("s"), gz: q.Get("g") == "1", keep: q.Get("k") == "1",
 		hd: time.Duration(atoi("hd")) * time.Microsecond, md: time.Duration(atoi("md")) * time.Microsecond,
-		x: q.Get("x"), redir: atoi("r"), junk: q.Get("j") == "1", ic: time.Duration(atoi("ic")) * time.Microsecond}
+		x: q.Get("x"), redir: atoi("r"), junk: q.Get("j") == "1", ic: time.Duration(atoi("ic")) * time.Microsecond, rx: q.Get("rx") == "1"}
 }
 
 // ncPayload is the body that names request id.
@@ -152,8 +153,9 @@ type ncDelivery struct {
 
 type ncServer struct {
 	h    *ncRun
-	ln   net.Listener
-	port int
+	ln    net.Listener
+	port  int
+	other atomic.Int64 // the other server's port
 	wg   sync.WaitGroup
 	open atomic.Int64
 	mu   sync.Mutex
@@ -326,6 +328,9 @@ func (s *ncServer) serve(c net.Conn) {
 		}
 		if hop < sp.redir {
 			loc := fmt.Sprintf("/nc/%d/%d?%s", id, hop+1, u.RawQuery)
+			if sp.rx {
+				loc = fmt.Sprintf("http://127.0.0.1:%d%s", s.other.Load(), loc)
+			}
 			wrote()
 			_, err := io.WriteString(c, "HTTP/1.1 302 Found\r\nLocation: "+loc+"\r\n"+idh+conn+"Content-Length: 0\r\n\r\n")
 			if err != nil || !sp.keep {
@@ -694,6 +699,9 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 	if c.Result == ResultSuccess && q.keep && q.spec.keep && q.spec.frame != "close" && !q.spec.junk && q.spec.ic == 0 && q.spec.x == "" &&
 		!(q.spec.frame == "cl" && len(q.spec.wire(q.id)) == 0) { // TestProbeNodechaosKeepAliveContentLengthZero
 		ns.kept = 1 + q.srv
+		if q.spec.rx && q.spec.redir%2 == 1 {
+			ns.kept = 1 + (1 - q.srv) // the last hop went to the other server
+		}
 	}
 }
 
@@ -771,6 +779,7 @@ func (ns *ncNode) gen() *ncReq {
 	}
 	if r.IntN(4) == 0 {
 		q.spec.redir = 1 + r.IntN(3)
+		q.spec.rx = r.IntN(2) == 0
 	}
 	q.spec.junk = r.IntN(6) == 0
 	if r.IntN(6) == 0 {
@@ -1281,6 +1290,8 @@ func ncRunOne(t *testing.T, seed uint64) *ncRun {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	h := &ncRun{seed: seed, tally: map[string]int{}, deliveries: map[int64][]ncDelivery{}}
 	h.servers[0], h.servers[1] = h.listen(), h.listen()
+	h.servers[0].other.Store(int64(h.servers[1].port))
+	h.servers[1].other.Store(int64(h.servers[0].port))
 	if ln, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
 		h.dead = ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
