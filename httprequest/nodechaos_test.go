@@ -172,6 +172,7 @@ type ncRun struct {
 	bad        []string
 	tally      map[string]int
 	deliveries map[int64][]ncDelivery
+	multi      map[int64]bool // ids that may be sent more than twice (DoResumable)
 
 	nextID atomic.Int64
 	nodes  []*ncNode
@@ -253,7 +254,7 @@ func (s *ncServer) serve(c net.Conn) {
 			return
 		}
 		parts := strings.Fields(line)
-		cl, chunkedReq := 0, false
+		cl, chunkedReq, rng, ifRange := 0, false, "", ""
 		for {
 			l, err := br.ReadString('\n')
 			if err != nil {
@@ -269,6 +270,12 @@ func (s *ncServer) serve(c net.Conn) {
 			}
 			if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "transfer-encoding") && strings.Contains(strings.ToLower(v), "chunked") {
 				chunkedReq = true
+			}
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "range") {
+				rng = strings.TrimSpace(v)
+			}
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "if-range") {
+				ifRange = strings.TrimSpace(v)
 			}
 		}
 		if len(parts) < 2 {
@@ -341,7 +348,27 @@ func (s *ncServer) serve(c net.Conn) {
 		}
 		w := sp.wire(id)
 		var head strings.Builder
-		head.WriteString("HTTP/1.1 200 OK\r\n" + idh)
+		etag := fmt.Sprintf("\"e%d-%d\"", id, len(w))
+		status := "200 OK"
+		if start, ok := strings.CutPrefix(rng, "bytes="); ok && strings.HasSuffix(start, "-") && !sp.gz && (ifRange == "" || ifRange == etag) {
+			from, err := strconv.Atoi(strings.TrimSuffix(start, "-"))
+			switch {
+			case err != nil:
+			case from >= len(w):
+				wrote()
+				_, _ = fmt.Fprintf(c, "HTTP/1.1 416 Range Not Satisfiable\r\n%sETag: %s\r\nContent-Range: bytes */%d\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", idh, etag, len(w))
+				c.Close()
+				return
+			default:
+				status = "206 Partial Content"
+				idh += fmt.Sprintf("Content-Range: bytes %d-%d/%d\r\n", from, len(w)-1, len(w))
+				w = w[from:]
+			}
+		}
+		head.WriteString("HTTP/1.1 " + status + "\r\n" + idh)
+		if !sp.gz {
+			head.WriteString("ETag: " + etag + "\r\n")
+		}
 		if sp.gz {
 			head.WriteString("Content-Encoding: gzip\r\n")
 		}
@@ -377,6 +404,9 @@ func (s *ncServer) serve(c net.Conn) {
 		switch sp.x {
 		case "mid":
 			ncReset(c)
+			return
+		case "cut": // a clean close in the middle of a framed body
+			c.Close()
 			return
 		case "stall":
 			_ = c.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
@@ -432,7 +462,9 @@ type ncReq struct {
 
 	cbChain, cbProcess, cbClose, handoff bool
 	candidate                           bool
+	offset                              int64 // DoResumable's
 	prev                                *ncReq
+	retry                               bool // DoResumable again on the URL of the last one, which failed
 	stale                               bool // the last request left a connection the server closes when idle
 	stream                              int // 0: RequestRaw/Do, 1: RequestStream/DoStream with the length, 2: chunked (−1)
 
@@ -497,6 +529,7 @@ type ncNode struct {
 	fileAtEnd   []byte // download_file when that request ended (nil: absent or not checked)
 	fileChecked bool
 	doing       *ncReq // the request Do runs
+	resumeFrom  *ncReq // the last DoResumable, when it did not succeed
 	kept  int // 1 + the server of the connection the last success should have kept, 0 for none
 }
 
@@ -651,7 +684,7 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 		h.fail("%v: success though the response function refused it", q)
 	}
 	if c.Result == ResultSuccess {
-		if c.ResponseCode != 200 {
+		if c.ResponseCode != 200 && !(q.driver == "resume" && (c.ResponseCode == 206 || c.ResponseCode == 416)) {
 			h.fail("%v: success with code %d", q, c.ResponseCode)
 		}
 		switch {
@@ -678,6 +711,16 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 		if q.spec.frame == "cl" && wire > 0 {
 			bs = wire
 		}
+		if q.offset > 0 {
+			// the last request of DoResumable carried a Range
+			wire -= q.offset
+			if bs >= 0 {
+				bs = wire
+			}
+			if wire == 0 {
+				bs = -1 // (a 416: no body)
+			}
+		}
 		if d, b := ns.n.DownloadedBytes(), ns.n.BodySize(); d != wire || b != bs {
 			h.fail("%v: get_downloaded_bytes %d, get_body_size %d at success; want %d, %d (§2.9.7)", q, d, b, wire, bs)
 		}
@@ -690,8 +733,8 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 				h.fail("%v: UploadedBytes %d, UploadSize %d at success; want %d, %d", q, u, us, len(q.body), size)
 			}
 		}
-		if ns.prog != [2]int64{wire, int64(len(want))} {
-			h.fail("%v: last progress %v at success; want [%d %d]", q, ns.prog, wire, len(want))
+		if dec := int64(len(want)) - q.offset; ns.prog != [2]int64{wire, dec} && !(wire == 0 && ns.prog == [2]int64{}) {
+			h.fail("%v: last progress %v at success; want [%d %d]", q, ns.prog, wire, dec)
 		}
 	}
 	ns.checkFile(q, c.Result == ResultSuccess)
@@ -723,7 +766,7 @@ func (ns *ncNode) checkFile(q *ncReq, success bool) {
 	}
 	want := q.expectBody()
 	switch {
-	case success && q.spec.frame == "cl" && len(q.spec.wire(q.id)) == 0:
+	case success && q.spec.frame == "cl" && len(q.spec.wire(q.id)) == 0 && q.driver != "resume":
 		// Content-Length: 0 is bodyless: the file is never opened (§2.6.1.1).
 		if !bytes.Equal(got, q.oldFile) || (got != nil) != (q.oldFile != nil) {
 			h.fail("%v: download_file after a bodyless success holds %q, old %q", q, ncHead(got), ncHead(q.oldFile))
@@ -746,7 +789,7 @@ func (ns *ncNode) checkFile(q *ncReq, success bool) {
 func (ns *ncNode) checkTemp(what string) {
 	ents, _ := os.ReadDir(ns.dir)
 	for _, e := range ents {
-		if strings.Contains(e.Name(), ".gdhttp-") {
+		if strings.Contains(e.Name(), ".gdhttp-") && strings.HasSuffix(e.Name(), ".part") {
 			ns.h.fail("%s: temporary file %s left", what, e.Name())
 		}
 	}
@@ -759,7 +802,7 @@ func (ns *ncNode) gen() *ncReq {
 	if r.IntN(5) == 0 {
 		q.srv = r.IntN(2)
 	}
-	q.driver = []string{"process", "threads", "do"}[r.IntN(3)]
+	q.driver = []string{"process", "threads", "do", "process", "threads", "do", "resume"}[r.IntN(7)]
 	q.spec.frame = []string{"cl", "cl", "chunked", "close"}[r.IntN(4)]
 	switch r.IntN(10) {
 	case 0:
@@ -786,7 +829,7 @@ func (ns *ncNode) gen() *ncReq {
 		q.spec.ic = time.Duration(r.IntN(3000)) * time.Microsecond
 	}
 	q.stale = ns.stale
-	switch r.IntN(14) {
+	switch r.IntN(15) {
 	case 0:
 		q.spec.x = "before"
 	case 1:
@@ -795,7 +838,10 @@ func (ns *ncNode) gen() *ncReq {
 		q.spec.x = "stall"
 	case 3:
 		q.spec.x = "early"
+	case 4:
+		q.spec.x = "cut"
 	}
+
 	q.dead = r.IntN(25) == 0
 	q.invalid = r.IntN(30) == 0
 	q.method = httpclient.MethodGet
@@ -828,9 +874,26 @@ func (ns *ncNode) gen() *ncReq {
 	if r.IntN(15) == 0 {
 		q.timeout = time.Millisecond
 	}
+	if q.driver == "resume" {
+		q.spec.gz, q.spec.junk, q.method, q.body, q.stream, q.download = false, false, httpclient.MethodGet, nil, 0, true
+		q.writer, q.fileWriter, q.keepPartial, q.limit = false, false, true, -1
+		if r.IntN(2) == 0 {
+			q.spec.x, q.spec.size = "cut", 2000+r.IntN(100000)
+		}
+		if p := ns.resumeFrom; p != nil && r.IntN(3) != 0 {
+			// the same URL again: resume what p left
+			q.id, q.srv, q.spec, q.dead, q.invalid, q.retry = p.id, p.srv, p.spec, false, false, true
+			if r.IntN(2) == 0 {
+				q.spec.x = ""
+			}
+		}
+	}
+	if q.spec.x == "cut" && q.spec.frame == "close" {
+		q.spec.frame = "cl" // (until close, the cut is the body's end)
+	}
 	if r.IntN(2) == 0 {
 		q.event = "none"
-	} else if q.driver == "do" {
+	} else if q.driver == "do" || q.driver == "resume" {
 		q.event = []string{"ctxcancel", "deadline", "precancel", "predeadline", "wcancel", "rfcancel", "werr", "rferr", "wprocess", "ucancel"}[r.IntN(10)]
 	} else {
 		q.event = []string{"cancel", "close", "busy", "busydo", "wcancel", "wclose", "rfcancel", "rfclose", "werr", "rferr", "wprocess", "ucancel", "uclose", "pcancel", "pclose", "pprocess", "setthreads"}[r.IntN(17)]
@@ -841,6 +904,15 @@ func (ns *ncNode) gen() *ncReq {
 		q.cbProcess = r.IntN(4) == 0
 		q.cbClose = r.IntN(8) == 0
 		q.handoff = r.IntN(8) == 0
+	}
+	if q.driver == "resume" {
+		if q.event == "ucancel" {
+			q.event = "none"
+		}
+		q.method, q.body, q.stream = httpclient.MethodGet, nil, 0
+		ns.h.mu.Lock()
+		ns.h.multi[q.id] = true // DoResumable may ask more than once
+		ns.h.mu.Unlock()
 	}
 	switch q.event {
 	case "ctxcancel", "deadline":
@@ -1003,8 +1075,12 @@ func (ns *ncNode) setup(q *ncReq, cancel context.CancelFunc) {
 	if q.download {
 		file = ns.file
 		ns.seq++
-		switch ns.r.IntN(3) {
-		case 0:
+		if q.retry {
+			q.oldFile, _ = os.ReadFile(ns.file)
+		}
+		switch {
+		case q.retry:
+		case ns.r.IntN(3) == 0:
 			_ = os.Remove(ns.file)
 		default:
 			q.oldFile = fmt.Appendf(nil, "OLD node %d seq %d", ns.idx, ns.seq)
@@ -1045,6 +1121,7 @@ func (ns *ncNode) setup(q *ncReq, cancel context.CancelFunc) {
 func (ns *ncNode) begin(q *ncReq) {
 	h, n := ns.h, ns.n
 	ns.afterCancel = nil
+	ns.resumeFrom = nil
 	if ns.kept == 1+q.srv && q.keep && !q.dead && !q.invalid && q.event != "precancel" && q.event != "predeadline" {
 		h.count("reuse candidate")
 		q.candidate = true
@@ -1056,7 +1133,7 @@ func (ns *ncNode) begin(q *ncReq) {
 	ns.kept = 0
 	h.count("driver " + q.driver)
 	h.count("event " + q.event)
-	if q.driver == "do" {
+	if q.driver == "do" || q.driver == "resume" {
 		ns.do(q)
 		return
 	}
@@ -1137,10 +1214,37 @@ func (ns *ncNode) do(q *ncReq) {
 	outer := ns.doing
 	ns.doing = q
 	defer func() { ns.doing = outer }()
-	switch q.stream {
-	case 0:
+	switch {
+	case q.driver == "resume":
+		var res Resumed
+		res, err = n.DoResumable(ctx, ns.url(q), hdrs)
+		c, q.offset = res.Completion, res.Offset
+		if err == nil && res.Outcome == ResumeAlreadyComplete {
+			h.count("resume already complete")
+		}
+		if res.Offset > 0 {
+			h.count("resume with an offset")
+		}
+		if q.retry {
+			h.count("resume retry")
+			if os.Getenv("NCDBG") != "" {
+				fi, _ := os.Stat(ns.file)
+				var sz int64 = -1
+				if fi != nil {
+					sz = fi.Size()
+				}
+				st, _ := os.ReadFile(ns.file + ResumeSuffix)
+				h.fail("DBG %v: old %d bytes; %v %v offset %d err %v; file now %d, state %s", q, len(q.oldFile), res.Outcome, c.Result, res.Offset, err, sz, st)
+			}
+		}
+		defer func() {
+			if c.Result != ResultSuccess || err != nil {
+				ns.resumeFrom = q
+			}
+		}()
+	case q.stream == 0:
 		c, err = n.Do(ctx, ns.url(q), hdrs, q.method, q.body)
-	default:
+	case true:
 		c, err = n.DoStream(ctx, ns.url(q), hdrs, q.method, &ncReader{Reader: bytes.NewReader(q.body), ns: ns, q: q, n: n, cancel: cancel}, q.streamLen())
 	}
 	if st := n.HTTPClientStatus(); st != httpclient.StatusDisconnected {
@@ -1288,7 +1392,7 @@ func ncFDs() int {
 // ncRunOne runs one seed.
 func ncRunOne(t *testing.T, seed uint64) *ncRun {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	h := &ncRun{seed: seed, tally: map[string]int{}, deliveries: map[int64][]ncDelivery{}}
+	h := &ncRun{seed: seed, tally: map[string]int{}, deliveries: map[int64][]ncDelivery{}, multi: map[int64]bool{}}
 	h.servers[0], h.servers[1] = h.listen(), h.listen()
 	h.servers[0].other.Store(int64(h.servers[1].port))
 	h.servers[1].other.Store(int64(h.servers[0].port))
@@ -1451,7 +1555,7 @@ func ncRunOne(t *testing.T, seed uint64) *ncRun {
 			per[d.hop] = append(per[d.hop], d)
 		}
 		for hop, l := range per {
-			if len(l) < 2 {
+			if len(l) < 2 || h.multi[id] {
 				continue
 			}
 			h.tally["retried"]++
