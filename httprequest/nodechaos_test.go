@@ -657,7 +657,7 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 	}
 	want := q.expectBody()
 	if c.Headers != nil && c.Result != ResultSuccess {
-		wire := int64(len(q.spec.wire(q.id)))
+		wire := int64(len(q.spec.wire(q.id))) - q.offset // (DoResumable's last request asked for the rest)
 		d, b := ns.n.DownloadedBytes(), ns.n.BodySize()
 		switch {
 		case c.Result == ResultRedirectLimitReached && (d != 0 || b != -1):
