@@ -172,6 +172,7 @@ type ncRun struct {
 	bad        []string
 	tally      map[string]int
 	deliveries map[int64][]ncDelivery
+	notes      map[int64][]string
 	multi      map[int64]bool // ids that may be sent more than twice (DoResumable)
 
 	nextID atomic.Int64
@@ -182,6 +183,12 @@ type ncRun struct {
 func (h *ncRun) fail(format string, args ...any) {
 	h.mu.Lock()
 	h.bad = append(h.bad, fmt.Sprintf(format, args...))
+	h.mu.Unlock()
+}
+
+func (h *ncRun) note(id int64, format string, args ...any) {
+	h.mu.Lock()
+	h.notes[id] = append(h.notes[id], fmt.Sprintf(format, args...))
 	h.mu.Unlock()
 }
 
@@ -307,16 +314,19 @@ func (s *ncServer) serve(c net.Conn) {
 		}
 		if sp.x != "early" && chunkedReq {
 			if _, err := io.Copy(io.Discard, httputil.NewChunkedReader(br)); err != nil {
+				s.h.note(id, "server: chunked request body: %v", err)
 				c.Close()
 				return
 			}
 			// the trailer's empty line
 			if l, err := br.ReadString('\n'); err != nil || l != "\r\n" {
+				s.h.note(id, "server: chunked request body's end: %q %v", l, err)
 				c.Close()
 				return
 			}
 		} else if sp.x != "early" && cl > 0 {
 			if _, err := io.CopyN(io.Discard, br, int64(cl)); err != nil {
+				s.h.note(id, "server: request body (%d): %v", cl, err)
 				c.Close()
 				return
 			}
@@ -677,7 +687,10 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 		}
 		timeoutOK := q.timeout > 0 || q.event == "deadline" || q.event == "predeadline"
 		if c.Result != exp && !(timeoutOK && c.Result == ResultTimeout) {
-			h.fail("%v: %v (code %d, cause %v), expected %v", q, c.Result, c.ResponseCode, cause, exp)
+			h.mu.Lock()
+			notes, ds := h.notes[q.id], h.deliveries[q.id]
+			h.mu.Unlock()
+			h.fail("%v: %v (code %d, cause %v), expected %v; stream %d, server %+v %q", q, c.Result, c.ResponseCode, cause, exp, q.stream, ds, notes)
 		}
 	}
 	if q.event == "rferr" && c.Result == ResultSuccess {
@@ -1007,6 +1020,15 @@ type ncReader struct {
 func (u *ncReader) Read(p []byte) (int, error) {
 	q := u.q
 	u.ns.onStepper(q, "the upload's reader")
+	if u.fired && u.cancel == nil {
+		if q.driver == "process" {
+			// TestProbeNodechaosUploadReaderCancelProcess: the step goes on
+			// reading (and sending) after the cancel.
+			u.ns.h.count("reader read after its cancel (Process)")
+		} else {
+			u.ns.h.fail("%v: the upload's reader was read after it canceled the request", q)
+		}
+	}
 	if !u.fired && (q.event == "ucancel" || q.event == "uclose") && int(u.Size())-u.Len() >= q.at {
 		u.fired = true
 		if u.cancel != nil {
@@ -1392,7 +1414,7 @@ func ncFDs() int {
 // ncRunOne runs one seed.
 func ncRunOne(t *testing.T, seed uint64) *ncRun {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	h := &ncRun{seed: seed, tally: map[string]int{}, deliveries: map[int64][]ncDelivery{}, multi: map[int64]bool{}}
+	h := &ncRun{seed: seed, tally: map[string]int{}, deliveries: map[int64][]ncDelivery{}, multi: map[int64]bool{}, notes: map[int64][]string{}}
 	h.servers[0], h.servers[1] = h.listen(), h.listen()
 	h.servers[0].other.Store(int64(h.servers[1].port))
 	h.servers[1].other.Store(int64(h.servers[0].port))
