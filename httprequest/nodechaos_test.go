@@ -1161,7 +1161,9 @@ func (ns *ncNode) begin(q *ncReq) {
 	}
 	ns.setup(q, nil)
 	ns.last = q
-	ns.stale = q.spec.ic > 0
+	if !q.invalid && q.event != "precancel" && q.event != "predeadline" { // (those never touch the kept connection)
+		ns.stale = q.spec.ic > 0
+	}
 	var err error
 	hdrs := []string{"X-Req: " + strconv.FormatInt(q.id, 10)}
 	ns.inRequest++
@@ -1229,7 +1231,9 @@ func (ns *ncNode) do(q *ncReq) {
 	}
 	ns.setup(q, cancel)
 	ns.last = q
-	ns.stale = q.spec.ic > 0
+	if !q.invalid && q.event != "precancel" && q.event != "predeadline" { // (those never touch the kept connection)
+		ns.stale = q.spec.ic > 0
+	}
 	var c Completion
 	var err error
 	hdrs := []string{"X-Req: " + strconv.FormatInt(q.id, 10)}
