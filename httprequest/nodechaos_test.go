@@ -453,6 +453,7 @@ type ncReq struct {
 	spec    ncSpec
 	srv     int
 	dead    bool   // to the port nothing listens on
+	short   bool   // to host "::1", which connect_to_host refuses at once (§2.4.8)
 	invalid bool   // an invalid URL: refused
 	driver  string // process, threads, do
 	method  httpclient.Method
@@ -514,7 +515,7 @@ func (q *ncReq) streamLen() int64 {
 }
 
 // clean: nothing but the options and the harness's events can fail it.
-func (q *ncReq) clean() bool { return q.spec.x == "" && !q.dead && !(q.stale && q.keep) }
+func (q *ncReq) clean() bool { return q.spec.x == "" && !q.dead && !q.short && !(q.stale && q.keep) }
 
 // ncNode is one node and the harness's view of it (owned with the node).
 type ncNode struct {
@@ -693,6 +694,9 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 			h.fail("%v: %v (code %d, cause %v), expected %v; stream %d, server %+v %q", q, c.Result, c.ResponseCode, cause, exp, q.stream, ds, notes)
 		}
 	}
+	if (q.short || q.dead) && c.Result != ResultCantConnect && c.Result != ResultTimeout {
+		h.fail("%v: %v for a connection that cannot start, want RESULT_CANT_CONNECT", q, c.Result)
+	}
 	if q.event == "rferr" && c.Result == ResultSuccess {
 		h.fail("%v: success though the response function refused it", q)
 	}
@@ -856,6 +860,7 @@ func (ns *ncNode) gen() *ncReq {
 	}
 
 	q.dead = r.IntN(25) == 0
+	q.short = r.IntN(25) == 0
 	q.invalid = r.IntN(30) == 0
 	q.method = httpclient.MethodGet
 	q.stream = []int{0, 0, 1, 2}[r.IntN(4)]
@@ -956,6 +961,9 @@ func (ns *ncNode) url(q *ncReq) string {
 	}
 	if q.invalid {
 		return fmt.Sprintf("ftp://127.0.0.1:%d/nc/%d/0", port, q.id)
+	}
+	if q.short {
+		return fmt.Sprintf("http://[::1]:%d/nc/%d/0?%s", port, q.id, q.spec.query())
 	}
 	return fmt.Sprintf("http://127.0.0.1:%d/nc/%d/0?%s", port, q.id, q.spec.query())
 }
@@ -1182,6 +1190,12 @@ func (ns *ncNode) begin(q *ncReq) {
 		}
 		ns.checkFile(q, false)
 		return
+	case q.short && q.driver == "process" && !q.invalid:
+		// §2.4.8: ERR_CANT_CONNECT, and a RESULT_CANT_CONNECT completion follows
+		if !errors.Is(err, godot.ErrCantConnect) {
+			h.fail("%v: Request to host ::1 returned %v, want ERR_CANT_CONNECT (§2.4.8)", q, err)
+		}
+		h.count("cant connect at once")
 	case err != nil:
 		h.fail("%v: Request: %v", q, err)
 		return
