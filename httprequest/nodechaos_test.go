@@ -71,6 +71,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -162,6 +163,13 @@ type ncServer struct {
 	cs   map[net.Conn]bool
 }
 
+// ncKept is a delivered success whose values must stay as delivered.
+type ncKept struct {
+	q             *ncReq
+	body          []byte
+	headers, copy []string
+}
+
 // ncRun is one seed's run.
 type ncRun struct {
 	seed    uint64
@@ -178,6 +186,7 @@ type ncRun struct {
 	nextID atomic.Int64
 	nodes  []*ncNode
 	cands  []*ncReq // guarded by mu
+	kept   []ncKept // delivered bodies and headers, checked again at the end (guarded by mu)
 }
 
 func (h *ncRun) fail(format string, args ...any) {
@@ -711,6 +720,12 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 			}
 		case !bytes.Equal(c.Body, want):
 			h.fail("%v: body %d bytes %q…, want %d bytes", q, len(c.Body), ncHead(c.Body), len(want))
+		default:
+			// kept to the end of the run: a buffer the node still used
+			// (a pool, a kept connection) would change it meanwhile
+			h.mu.Lock()
+			h.kept = append(h.kept, ncKept{q, c.Body, c.Headers, slices.Clone(c.Headers)})
+			h.mu.Unlock()
 		}
 		if q.writer {
 			q.wmu.Lock()
@@ -1580,6 +1595,11 @@ func ncRunOne(t *testing.T, seed uint64) *ncRun {
 
 	// The deliveries.
 	h.mu.Lock()
+	for _, k := range h.kept {
+		if !bytes.Equal(k.body, k.q.expectBody()) || !slices.Equal(k.headers, k.copy) {
+			h.bad = append(h.bad, fmt.Sprintf("%v: its delivered body or headers changed after the completion (now %q… %q)", k.q, ncHead(k.body), k.headers))
+		}
+	}
 	for _, q := range h.cands {
 		if ds := h.deliveries[q.id]; len(ds) > 0 && ds[0].fresh {
 			h.tally["candidate not reused"]++
