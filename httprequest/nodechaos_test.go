@@ -186,6 +186,7 @@ type ncRun struct {
 	nextID atomic.Int64
 	nodes  []*ncNode
 	cands  []*ncReq // guarded by mu
+	nokeep []*ncReq  // requests made with SetKeepAlive(false) (guarded by mu)
 	kept   []ncKept // delivered bodies and headers, checked again at the end (guarded by mu)
 }
 
@@ -1167,6 +1168,11 @@ func (ns *ncNode) begin(q *ncReq) {
 	h, n := ns.h, ns.n
 	ns.afterCancel = nil
 	ns.resumeFrom = nil
+	if !q.keep {
+		h.mu.Lock()
+		h.nokeep = append(h.nokeep, q)
+		h.mu.Unlock()
+	}
 	if ns.kept == 1+q.srv && q.keep && !q.dead && !q.invalid && q.event != "precancel" && q.event != "predeadline" {
 		h.count("reuse candidate")
 		q.candidate = true
@@ -1598,6 +1604,17 @@ func ncRunOne(t *testing.T, seed uint64) *ncRun {
 	for _, k := range h.kept {
 		if !bytes.Equal(k.body, k.q.expectBody()) || !slices.Equal(k.headers, k.copy) {
 			h.bad = append(h.bad, fmt.Sprintf("%v: its delivered body or headers changed after the completion (now %q… %q)", k.q, ncHead(k.body), k.headers))
+		}
+	}
+	for _, q := range h.nokeep {
+		if h.multi[q.id] {
+			continue // DoResumable's ids are shared by its retries
+		}
+		for _, d := range h.deliveries[q.id] {
+			if !d.fresh {
+				h.bad = append(h.bad, fmt.Sprintf("%v: sent on a connection that carried an earlier request though SetKeepAlive is off (§2.1.4: a fresh connection per request) %+v", q, h.deliveries[q.id]))
+				break
+			}
 		}
 	}
 	for _, q := range h.cands {
