@@ -104,10 +104,14 @@ func ncProbeServer2(t *testing.T, answer string) (port int, conns, reqs *atomic.
 //
 // gdhttp: the node ends such a response at its first BODY step
 // (engine.go stepBody: "!c.IsResponseChunked() && c.ResponseBodyLength() ==
-// 0 → r.succeed()", Godot's _update_connection shortcut, §2.6.1.1) without
-// the empty read, so the client is still in STATUS_BODY with body.done
-// false; reset then asks client.Reusable(), which requires STATUS_CONNECTED
-// and a body read to its end, gets false, and closes the connection. Every
+// 0 → r.succeed()"), Godot's shortcut in _update_connection (§2.6.1.1,
+// http_request.cpp: "if (!client->is_response_chunked() &&
+// client->get_response_body_length() == 0) { _defer_done(RESULT_SUCCESS,
+// ...); return true; }"), which is right for Godot — its client is closed
+// right after — but leaves the kept client without the empty read: the
+// client is still in STATUS_BODY with body.done false, so reset's
+// client.Reusable() (STATUS_CONNECTED and a body read to its end) is false
+// and the connection is closed. Every
 // kept-alive request answered with an empty Content-Length body (a 201 or
 // 202 without a body, an empty JSON API answer, a DELETE) costs a new
 // connection for the next one. Deterministic; every driver.
