@@ -153,14 +153,14 @@ type ncDelivery struct {
 }
 
 type ncServer struct {
-	h    *ncRun
+	h     *ncRun
 	ln    net.Listener
 	port  int
 	other atomic.Int64 // the other server's port
-	wg   sync.WaitGroup
-	open atomic.Int64
-	mu   sync.Mutex
-	cs   map[net.Conn]bool
+	wg    sync.WaitGroup
+	open  atomic.Int64
+	mu    sync.Mutex
+	cs    map[net.Conn]bool
 }
 
 // ncKept is a delivered success whose values must stay as delivered.
@@ -186,7 +186,7 @@ type ncRun struct {
 	nextID atomic.Int64
 	nodes  []*ncNode
 	cands  []*ncReq // guarded by mu
-	nokeep []*ncReq  // requests made with SetKeepAlive(false) (guarded by mu)
+	nokeep []*ncReq // requests made with SetKeepAlive(false) (guarded by mu)
 	kept   []ncKept // delivered bodies and headers, checked again at the end (guarded by mu)
 }
 
@@ -482,12 +482,12 @@ type ncReq struct {
 	at    int    // frame, byte count or microseconds of the event
 
 	cbChain, cbProcess, cbClose, handoff bool
-	candidate                           bool
-	offset                              int64 // DoResumable's
-	prev                                *ncReq
-	retry                               bool // DoResumable again on the URL of the last one, which failed
-	stale                               bool // the last request left a connection the server closes when idle
-	stream                              int // 0: RequestRaw/Do, 1: RequestStream/DoStream with the length, 2: chunked (−1)
+	candidate                            bool
+	offset                               int64 // DoResumable's
+	prev                                 *ncReq
+	retry                                bool // DoResumable again on the URL of the last one, which failed
+	stale                                bool // the last request left a connection the server closes when idle
+	stream                               int  // 0: RequestRaw/Do, 1: RequestStream/DoStream with the length, 2: chunked (−1)
 
 	// outcome
 	completions int
@@ -529,29 +529,29 @@ func (q *ncReq) clean() bool { return q.spec.x == "" && !q.dead && !q.short && !
 
 // ncNode is one node and the harness's view of it (owned with the node).
 type ncNode struct {
-	h    *ncRun
-	idx  int
-	n    *HTTPRequest
-	dir  string
-	file string
-	r    *rand.Rand // the current owner's
-	cur  *ncReq     // the request whose completion the callback awaits
-	left int        // requests left in the stint (a callback may start one)
-	prog [2]int64
-	orph bool // a threaded request was canceled from its worker: temporary files may wait for the reap
-	seq   int
-	last  *ncReq
+	h      *ncRun
+	idx    int
+	n      *HTTPRequest
+	dir    string
+	file   string
+	r      *rand.Rand // the current owner's
+	cur    *ncReq     // the request whose completion the callback awaits
+	left   int        // requests left in the stint (a callback may start one)
+	prog   [2]int64
+	orph   bool // a threaded request was canceled from its worker: temporary files may wait for the reap
+	seq    int
+	last   *ncReq
 	stale  bool
 	wfiles []*os.File
 
 	owner       atomic.Uint64 // the goroutine that owns the node now
-	inRequest   int    // inside Request/RequestRaw/RequestStream
-	afterCancel *ncReq // the last request was canceled: nothing of it may happen any more
-	fileAtEnd   []byte // download_file when that request ended (nil: absent or not checked)
+	inRequest   int           // inside Request/RequestRaw/RequestStream
+	afterCancel *ncReq        // the last request was canceled: nothing of it may happen any more
+	fileAtEnd   []byte        // download_file when that request ended (nil: absent or not checked)
 	fileChecked bool
 	doing       *ncReq // the request Do runs
 	resumeFrom  *ncReq // the last DoResumable, when it did not succeed
-	kept  int // 1 + the server of the connection the last success should have kept, 0 for none
+	kept        int    // 1 + the server of the connection the last success should have kept, 0 for none
 }
 
 func (ns *ncNode) onComplete(res Result, code int, hdrs []string, body []byte) {
