@@ -4,25 +4,35 @@ package httprequest
 // httpclient/tconc_test.go: a few goroutines pass a pool of nodes between
 // them (a node belongs to one goroutine at a time: handed over through a
 // channel, sometimes with a request still running) and run requests through
-// random drivers — Process per frame, use_threads, Do — with random options
-// (keep-alive, a body writer, download_file atomic or in place, accept_gzip,
-// body_size_limit, timeout, max_redirects, drain per step, a response
-// function) against two 127.0.0.1 servers that answer each request with a
-// head naming it (X-Id) and a body naming it, after behaviours the request's
-// generated spec chooses (carried in its path, so redirects keep it):
-// delays before the head and in the body, Content-Length, chunked and
-// until-close bodies, gzip, keep-alive or close, redirects, a reset before
-// the answer or mid-body, a stall ended by a reset, an answer before the
-// request body is read, and an unasked response written after a kept-alive
-// one (junk that must never become the next request's answer). Lifecycle
+// random drivers — Process per frame, use_threads, Do, DoResumable — with
+// RequestRaw/Do or streamed bodies (RequestStream/DoStream, with a length
+// or chunked) and random options (keep-alive, a body writer — a Go writer
+// or an *os.File, the splice path —, download_file atomic or in place,
+// keep_partial_download, accept_gzip, body_size_limit, download_chunk_size,
+// timeout, max_redirects, drain per step, a response function) against two
+// 127.0.0.1 servers that answer each request with a head naming it (X-Id)
+// and a body naming it, after behaviours the request's generated spec
+// chooses (carried in its path, so redirects keep it): delays before the
+// head and in the body, Content-Length, chunked and until-close bodies,
+// gzip, keep-alive or close, an idle close of a kept connection, redirects
+// (to the same or the other server), a reset before the answer or
+// mid-body, a clean close mid-body, a stall ended by a reset, an answer
+// before the request body is read, Range/If-Range with an ETag (206, 416),
+// and an unasked response written after a kept-alive one (junk that must
+// never become the next request's answer). Lifecycle
 // events come at random points: CancelRequest and Close after k frames (or
 // right after Request), a second Request while busy (ERR_BUSY), CancelRequest
-// or Close from the body writer or the response function (on the worker
-// under use_threads), a write error, a refusal from the response function,
+// or Close from the body writer, the response function or an upload's
+// reader (on the worker under use_threads), CancelRequest or Close or
+// Process from the progress callback, Process from the body writer, a
+// write error, a refusal from the response function, SetUseThreads during
+// a request,
 // Do's context canceled or its deadline passed (before the call, from a
 // timer, from the body writer), a new request (Request or Do) started from
 // the completion callback, Process called from it, Close between requests,
-// options toggled between requests, invalid URLs, a port nothing listens on.
+// options toggled between requests, invalid URLs, a port nothing listens on,
+// a host connect_to_host refuses at once (§2.4.8), DoResumable again on the
+// URL of one that failed.
 // A goroutine reads the getters of every node all the time (they are safe
 // from any goroutine) and another forces garbage collections.
 //
@@ -48,13 +58,29 @@ package httprequest
 //   - a request is sent at most twice, twice only after a kept connection
 //     failed before any response byte (retryReused); a request refused
 //     before it starts is not sent at all;
+//   - with SetKeepAlive off every request goes on a fresh connection
+//     (§2.1.4); with it on, a request that follows a kept-alive success to
+//     the same server goes on the kept connection (SetKeepAlive's doc);
+//   - the completion and progress callbacks run on the owner's goroutine,
+//     never inside Request; the body writer, the response function and an
+//     upload's reader on the goroutine that runs the steps; the status is
+//     DISCONNECTED in the completion callback, after Do and after a cancel;
+//     nothing of a canceled request happens after the cancel (no progress,
+//     no byte to the body writer, no read of its upload);
+//   - a delivered body and its headers stay as delivered to the end of the
+//     run (no pooled buffer aliases them);
 //   - after Close no connection of the node is left open (server side), no
 //     goroutine (goleak), no descriptor (/proc/self/fd);
 //   - the run phases move only along the machine (legalPhase);
 //   - no panic, no hang (a watchdog dumps the goroutines), no data race (-race).
 //
 // GDHTTP_NODECHAOS_N sets the number of runs (default 4), GDHTTP_NODECHAOS_SEED
-// the first seed, GDHTTP_NODECHAOS_V=1 logs each run's tallies.
+// the first seed, GDHTTP_NODECHAOS_V=1 logs each run's tallies. The two
+// findings it made are pinned by probe_nodechaos_test.go; the harness lets
+// them pass (a Content-Length: 0 success is no reuse candidate; reads of an
+// upload's reader after its cancel on the Process driver are only counted),
+// so that it stays green once they are fixed — and then those two
+// exceptions can go.
 
 import (
 	"bufio"
