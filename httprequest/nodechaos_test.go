@@ -669,9 +669,6 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 	if !q.clean() {
 		h.count(fmt.Sprintf("x=%s/%s/gz=%v %v", q.spec.x, q.spec.frame, q.spec.gz && q.gzip, c.Result))
 	}
-	if os.Getenv("NCDBG") != "" && q.spec.x == "before" && !q.dead && c.Result == ResultCantConnect {
-		h.fail("DBG %v: %v cause %v deliveries %+v", q, c.Result, cause, h.deliveriesOf(q.id))
-	}
 	if c.Result < ResultSuccess || c.Result > ResultTimeout {
 		h.fail("%v: result %d is not a Godot result", q, c.Result)
 	}
@@ -1314,15 +1311,6 @@ func (ns *ncNode) do(q *ncReq) {
 		}
 		if q.retry {
 			h.count("resume retry")
-			if os.Getenv("NCDBG") != "" {
-				fi, _ := os.Stat(ns.file)
-				var sz int64 = -1
-				if fi != nil {
-					sz = fi.Size()
-				}
-				st, _ := os.ReadFile(ns.file + ResumeSuffix)
-				h.fail("DBG %v: old %d bytes; %v %v offset %d err %v; file now %d, state %s", q, len(q.oldFile), res.Outcome, c.Result, res.Offset, err, sz, st)
-			}
 		}
 		defer func() {
 			if c.Result != ResultSuccess || err != nil {
