@@ -597,6 +597,9 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 	r.stopTimer()
 	r.body.release() // a download not committed by now never is (a cancel)
 	r.closeUpload()
+	if success && r.opts.keepAlive {
+		finishEmptyBody(n.client)
+	}
 	if success && r.opts.keepAlive && n.client.Reusable() { // complete, framed, nothing after it
 		n.keepTarget, n.keepTLS = r.cur, r.tls
 		n.keepBufs = r.body.takeBufs()
@@ -613,6 +616,21 @@ func (n *HTTPRequest) reset(r *run, success bool) {
 	}
 	n.mu.Unlock()
 }
+
+// finishEmptyBody makes the client read the end of a Content-Length: 0
+// body the node completed without reading (§2.6.1.1 succeeds before the
+// first read): Godot's client goes from BODY to CONNECTED at that read
+// (§1.10.1), so the kept-alive connection is reusable, as after any other
+// framed body. The node never reads it itself; only SetKeepAlive cares.
+func finishEmptyBody(c *httpclient.Client) {
+	if c.Status() == httpclient.StatusBody && !c.IsResponseChunked() && c.ResponseBodyLength() == 0 {
+		_, _ = c.ReadResponseBodyChunkInto(emptyRead[:])
+	}
+}
+
+// emptyRead is the buffer of finishEmptyBody's read, which takes no byte
+// (the body has none): one byte, so that the read is not a no-op.
+var emptyRead [1]byte
 
 // CancelRequest cancels the active request (§2.12): nothing happens when
 // there is none. No completion is ever delivered for a canceled request,

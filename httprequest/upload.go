@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
@@ -157,7 +158,7 @@ func (r *run) sendRequest(c *httpclient.Client) error {
 		return c.RequestRaw(r.method, r.cur.Path, r.hopHeaders(), r.reqBody)
 	}
 	r.upload.used = r.upload.length != 0 // a length of 0 sends no body and never reads it (U1)
-	return c.RequestStream(r.method, r.cur.Path, r.hopHeaders(), r.upload.r, r.upload.length)
+	return c.RequestStream(r.method, r.cur.Path, r.hopHeaders(), &cancelableBody{r: r.upload.r, state: &r.state}, r.upload.length)
 }
 
 // syncHTTPProxy gives the client an HTTP proxy set or removed since this
@@ -178,6 +179,32 @@ func (r *run) syncHTTPProxy(c *httpclient.Client) {
 	if dirty {
 		c.SetHTTPProxy(p.host, p.port)
 	}
+}
+
+// errCanceledInRead ends a request body whose reader (or a callback during
+// the step) canceled the request: nothing more of it is read or sent, in
+// every driver (§2.12: nothing of a canceled request happens after the
+// cancel).
+var errCanceledInRead = errors.New("httprequest: the request was canceled while its body was sent")
+
+// cancelableBody is the streamed body as the client reads it: a read
+// after the run was canceled — by the reader itself, or by a callback of
+// the same step (the Process driver goes on with its step until it
+// returns) — ends the body instead.
+type cancelableBody struct {
+	r     io.Reader
+	state *atomic.Int32
+}
+
+func (b *cancelableBody) Read(p []byte) (int, error) {
+	if phase(b.state.Load()) == phaseCanceled {
+		return 0, errCanceledInRead
+	}
+	n, err := b.r.Read(p)
+	if phase(b.state.Load()) == phaseCanceled {
+		return 0, errCanceledInRead // the reader canceled: its bytes are not sent
+	}
+	return n, err
 }
 
 // rewindUpload makes a streamed body ready to be sent again (a redirect

@@ -114,6 +114,11 @@ func genNodeUpload(seed uint64, dir string) nodeUpload {
 	default:
 		size = 1 + r.IntN(2<<20)
 	}
+	if raceEnabled {
+		// A body of small reads is one chunk (and one TLS record) a read:
+		// megabytes of them take the race detector tens of seconds.
+		size = min(size, 256<<10)
+	}
 	data := make([]byte, size)
 	for i := range data {
 		data[i] = byte(r.Uint32())

@@ -240,19 +240,18 @@ func fgGzip(b []byte) []byte {
 
 // fgServe is the behaviour's server.
 func fgServe(t *testing.T, c *fgCase) *testserver.Server {
-	var srv *testserver.Server
-	srv = testserver.New(t, func(conn *testserver.Conn) {
+	return testserver.New(t, func(conn *testserver.Conn) {
+		addr := conn.Raw().LocalAddr().String() // the server's address (srv is not set yet for the race detector)
 		for {
 			req, err := conn.ReadRequest()
 			if err != nil {
 				return
 			}
-			if !fgRespond(conn, c, srv.Addr(), req) {
+			if !fgRespond(conn, c, addr, req) {
 				return
 			}
 		}
 	}, testserver.WithIOTimeout(5*time.Second))
-	return srv
 }
 
 // fgRespond answers one request; false ends the connection.

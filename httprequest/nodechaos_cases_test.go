@@ -1,7 +1,7 @@
 package httprequest
 
-// Findings of the node's lifecycle-chaos harness (nodechaos_test.go), each
-// pinned by one deterministic case that fails on the code it was found on.
+// The findings of the node's lifecycle-chaos harness (nodechaos_test.go), each
+// pinned by one deterministic case (each failed on the code it was found on).
 
 import (
 	"bufio"
@@ -87,35 +87,14 @@ func ncProbeServer2(t *testing.T, answer string) (port int, conns, reqs *atomic.
 	return ln.Addr().(*net.TCPAddr).Port, conns, reqs
 }
 
-// TestProbeNodechaosKeepAliveContentLengthZero: with SetKeepAlive, a
-// complete response framed by "Content-Length: 0" keeps its connection, and
-// the node's next request to the same origin goes over it.
-//
-// Rule: SetKeepAlive's doc comment (§7.2 opt-in): "keeps the connection open
-// after a complete response that allows it (no "Connection: close", framed
-// by Content-Length or chunked, a final status) and sends the node's next
-// request to the same scheme, host and port over it". Godot itself never
-// keeps a connection (§2.1.4), so this is the port's promise alone; what
-// Godot's client does with such a head is §1.9's note (wire/framing.go):
-// "possibly 0: Godot then goes to BODY and back to CONNECTED after one empty
-// read" — http_client_tcp.cpp, read_response_body_chunk() ends with
-// "} else if (body_left == 0 && !chunked && !read_until_eof) { status =
-// STATUS_CONNECTED; }".
-//
-// gdhttp: the node ends such a response at its first BODY step
-// (engine.go stepBody: "!c.IsResponseChunked() && c.ResponseBodyLength() ==
-// 0 → r.succeed()"), Godot's shortcut in _update_connection (§2.6.1.1,
-// http_request.cpp: "if (!client->is_response_chunked() &&
-// client->get_response_body_length() == 0) { _defer_done(RESULT_SUCCESS,
-// ...); return true; }"), which is right for Godot — its client is closed
-// right after — but leaves the kept client without the empty read: the
-// client is still in STATUS_BODY with body.done false, so reset's
-// client.Reusable() (STATUS_CONNECTED and a body read to its end) is false
-// and the connection is closed. Every
-// kept-alive request answered with an empty Content-Length body (a 201 or
-// 202 without a body, an empty JSON API answer, a DELETE) costs a new
-// connection for the next one. Deterministic; every driver.
-func TestProbeNodechaosKeepAliveContentLengthZero(t *testing.T) {
+// TestKeepAliveContentLengthZero: with SetKeepAlive, a response framed by
+// "Content-Length: 0" keeps its connection, as any framed body (the
+// option's doc): three requests, one connection. The node completes such a
+// response before its first read (§2.6.1.1), which left the client in
+// BODY, so the connection was not reusable and every next request dialed
+// anew; the node now has the client read the empty body's end, as Godot's
+// client does at its next read (BODY → CONNECTED, §1.10.1).
+func TestKeepAliveContentLengthZero(t *testing.T) {
 	port, conns := ncProbeServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 	n := New()
 	defer n.Close()
@@ -151,32 +130,13 @@ func (u *ncCancelReader) Read(p []byte) (int, error) {
 	return u.Reader.Read(p[:min(len(p), 4096)])
 }
 
-// TestProbeNodechaosUploadReaderCancelProcess: CancelRequest called from an
-// upload's reader on the Process driver ends the upload there: the reader is
-// not read again and no more of the body is sent.
-//
-// Rule: CancelRequest's doc comment: "No completion is ever delivered for a
-// canceled request ... and nothing of it happens after the cancel"; the
-// package doc (Concurrency) lets an upload's reader call CancelRequest
-// ("None of those callbacks, nor an upload's reader, may call the node's
-// methods except CancelRequest and Close"); §7.3, three drivers, one engine.
-// Godot has no streamed upload (request_raw's body is one PackedByteArray
-// written by HTTPClientTCP::request in one put_data, §2.4.10, §7.2 opt-in),
-// so the port's own promise is the rule. The body writer's equivalent is
-// kept within the step (sink.put: "errCanceledInWrite — a decoder would go
-// on writing what it holds"), and the use_threads driver keeps it too
-// (the cancel Aborts the client: the server gets the 8 KiB read before the
-// cancel and the reader is not read again).
-//
-// gdhttp: on the Process driver the cancel only marks the run
-// (cancel: "r.cancelInStep = true", taking effect "as the step returns"),
-// and the step's RequestStream goes on reading the reader and writing the
-// body — up to 1 MiB per frame (RequestStream's doc) — after CancelRequest
-// returned: here the reader is read dozens more times and the server
-// receives the whole 256 KiB body of a request the caller canceled at 8
-// KiB. Deterministic (the count of Reads after the cancel; the server's
-// byte count depends on the loopback socket buffers and is only logged).
-func TestProbeNodechaosUploadReaderCancelProcess(t *testing.T) {
+// TestUploadReaderCancelProcess: CancelRequest called from an upload's
+// reader (which the package doc allows) stops the upload there in the
+// Process driver too (§2.12: nothing of a canceled request happens after
+// the cancel; use_threads already stopped): the reader is not read again
+// and the rest of the body is not sent. The step went on reading and
+// sending, up to 1 MiB a frame: 61 more reads, the whole body sent.
+func TestUploadReaderCancelProcess(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
