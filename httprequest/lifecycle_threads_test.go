@@ -243,15 +243,6 @@ func lcSeed(t *testing.T) int64 {
 	return time.Now().UnixNano()
 }
 
-func lcEnvInt(name string, def int) int {
-	if s := os.Getenv(name); s != "" {
-		if v, err := strconv.Atoi(s); err == nil {
-			return v
-		}
-	}
-	return def
-}
-
 // lcReq is one request of a sequence.
 type lcReq struct {
 	i        int
@@ -274,7 +265,7 @@ var lcPaths = []string{"/ok", "/drip", "/redir", "/gz", "/hang", "/hangbody", "/
 func TestLifecycleStress(t *testing.T) {
 	seed := lcSeed(t)
 	t.Logf("seed %d (LIFECYCLE_SEED=%d to reproduce)", seed, seed)
-	seqs, ops := lcEnvInt("LIFECYCLE_SEQS", 3), lcEnvInt("LIFECYCLE_OPS", 10)
+	seqs, ops := envInt("LIFECYCLE_SEQS", 3), envInt("LIFECYCLE_OPS", 10)
 
 	// netpoll's epoll fd etc. exist before the baseline
 	if l, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
@@ -880,7 +871,7 @@ func TestLifecycleTimeoutRaces(t *testing.T) {
 	rng := rand.New(rand.NewSource(seed))
 	ignore := goleak.IgnoreCurrent()
 	srv := lcServer()
-	iters := lcEnvInt("LIFECYCLE_ITERS", 150)
+	iters := envInt("LIFECYCLE_ITERS", 150)
 	for _, keep := range []bool{false, true} {
 		n := New()
 		watchPhases(t, n)

@@ -1643,14 +1643,7 @@ func ncRunOne(t *testing.T, seed uint64, dead int) *ncRun {
 
 // TestNodeChaos runs the harness.
 func TestNodeChaos(t *testing.T) {
-	runs := 4
-	if s := os.Getenv("GDHTTP_NODECHAOS_N"); s != "" {
-		runs, _ = strconv.Atoi(s)
-	}
-	first := uint64(1)
-	if s := os.Getenv("GDHTTP_NODECHAOS_SEED"); s != "" {
-		first, _ = strconv.ParseUint(s, 10, 64)
-	}
+	runs, first := envInt("GDHTTP_NODECHAOS_N", 4), uint64(envInt("GDHTTP_NODECHAOS_SEED", 1))
 	verbose := os.Getenv("GDHTTP_NODECHAOS_V") != ""
 	// A port that refuses, which no parallel test can take (a closed
 	// listener's port can be: a request to it then reaches that test's

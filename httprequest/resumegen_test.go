@@ -48,11 +48,11 @@ import (
 // a failure logs the seed and the sequence's
 // calls with every response the server gave.
 func TestResumegen(t *testing.T) {
-	n := resumegenEnvInt(t, "GDHTTP_RESUMEGEN_N", 30)
-	seed := uint64(resumegenEnvInt(t, "GDHTTP_RESUMEGEN_SEED", 1))
+	n := envInt("GDHTTP_RESUMEGEN_N", 30)
+	seed := uint64(envInt("GDHTTP_RESUMEGEN_SEED", 1))
 	fds := countFDs()
 	stats := map[string]int{}
-	only := resumegenEnvInt(t, "GDHTTP_RESUMEGEN_ONLY", -1)
+	only := envInt("GDHTTP_RESUMEGEN_ONLY", -1)
 	for i := range n {
 		if only >= 0 && i != only {
 			continue
@@ -77,16 +77,6 @@ func TestResumegen(t *testing.T) {
 			t.Errorf("file descriptors: %d before, %d after", fds, countFDs())
 		}
 	}
-}
-
-func resumegenEnvInt(t *testing.T, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	require.NoError(t, err, name)
-	return n
 }
 
 func countFDs() int {
