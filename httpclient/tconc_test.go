@@ -66,7 +66,6 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -1097,7 +1096,7 @@ func TestTransportConcurrentChaos(t *testing.T) {
 	ref := os.Getenv("GDHTTP_TCONC_REF") == "nethttp"
 	verbose := os.Getenv("GDHTTP_TCONC_V") != ""
 	leak := goleak.IgnoreCurrent()
-	fds := tdFDs()
+	fds := drive.FDs()
 	var nextID atomic.Int64
 	total := map[string]int{}
 	failed := 0
@@ -1120,25 +1119,7 @@ func TestTransportConcurrentChaos(t *testing.T) {
 			t.Logf("seed %d: %v", h.seed, h.tally)
 		}
 	}
-	keys := make([]string, 0, len(total))
-	for k := range total {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var sb strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&sb, " %s=%d", k, total[k])
-	}
-	t.Logf("%d runs (%d with breaches):%s", runs, failed, sb.String())
+	t.Logf("%d runs (%d with breaches):%s", runs, failed, drive.Counts(total))
 	goleak.VerifyNone(t, leak)
-	if fds >= 0 {
-		deadline := time.Now().Add(2 * time.Second)
-		for tdFDs() > fds && time.Now().Before(deadline) {
-			runtime.GC()
-			time.Sleep(10 * time.Millisecond)
-		}
-		if now := tdFDs(); now > fds {
-			t.Errorf("%d descriptors before, %d after", fds, now)
-		}
-	}
+	drive.NoFDLeft(t, fds, 0)
 }

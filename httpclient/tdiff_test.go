@@ -30,9 +30,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +42,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gdhttp/gdhttp/chunked"
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // tdCase is one generated exchange.
@@ -955,14 +954,6 @@ func tdSameHeader(a, b http.Header) bool {
 	return true
 }
 
-func tdFDs() int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(ents)
-}
-
 // TestTransportDiffNetHTTP runs the generated differential.
 func TestTransportDiffNetHTTP(t *testing.T) {
 	count := 48
@@ -977,7 +968,7 @@ func TestTransportDiffNetHTTP(t *testing.T) {
 	leak := goleak.IgnoreCurrent()
 	log.SetOutput(io.Discard) // net/http's "Unsolicited response received on idle HTTP channel"
 	defer log.SetOutput(os.Stderr)
-	fds := tdFDs()
+	fds := drive.FDs()
 
 	type outcome struct {
 		c                  *tdCase
@@ -1042,28 +1033,10 @@ func TestTransportDiffNetHTTP(t *testing.T) {
 	if failed > 40 {
 		t.Errorf("... %d cases with findings in all", failed)
 	}
-	keys := make([]string, 0, len(tally))
-	for k := range tally {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var sb strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&sb, "\n  %5d %s", tally[k], k)
-	}
-	t.Logf("%d cases, explained differences:%s", count, sb.String())
+	t.Logf("%d cases, explained differences:%s", count, drive.Counts(tally))
 
 	goleak.VerifyNone(t, leak)
-	if fds >= 0 {
-		deadline := time.Now().Add(2 * time.Second)
-		for tdFDs() > fds && time.Now().Before(deadline) {
-			runtime.GC()
-			time.Sleep(20 * time.Millisecond)
-		}
-		if now := tdFDs(); now > fds {
-			t.Errorf("%d descriptors before, %d after", fds, now)
-		}
-	}
+	drive.NoFDLeft(t, fds, 0)
 }
 
 func tdDescribe(r *tdResult) string {

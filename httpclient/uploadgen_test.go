@@ -59,7 +59,7 @@ func TestUploadgen(t *testing.T) {
 	ca := ts.NewCA(t)
 	cert := ca.Issue(t, "localhost")
 	srvTLS := &tls.Config{Certificates: []tls.Certificate{cert}}
-	fds := uploadgenFDs()
+	fds := drive.FDs()
 	stats := map[string]int{}
 	for i := range n {
 		if only >= 0 && i != only {
@@ -76,9 +76,7 @@ func TestUploadgen(t *testing.T) {
 		})
 	}
 	t.Logf("seed %d, %d cases: %v", seed, n, stats)
-	if fds >= 0 && !drive.Until(2*time.Second, func() bool { return uploadgenFDs() <= fds+2 }) {
-		t.Errorf("file descriptors: %d before, %d after", fds, uploadgenFDs())
-	}
+	drive.NoFDLeft(t, fds, 2)
 }
 
 func uploadgenEnv(t *testing.T, name string, def int) int {
@@ -89,14 +87,6 @@ func uploadgenEnv(t *testing.T, name string, def int) int {
 	v, err := strconv.Atoi(s)
 	require.NoError(t, err, name)
 	return v
-}
-
-func uploadgenFDs() int {
-	es, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(es)
 }
 
 // uploadCase is one generated case.

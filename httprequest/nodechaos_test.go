@@ -94,7 +94,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,6 +105,7 @@ import (
 
 	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -1438,14 +1438,6 @@ func ncStacks() string {
 	return string(buf[:runtime.Stack(buf, true)])
 }
 
-func ncFDs() int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(ents)
-}
-
 // ncRunOne runs one seed.
 func ncRunOne(t *testing.T, seed uint64, dead int) *ncRun {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
@@ -1650,7 +1642,7 @@ func TestNodeChaos(t *testing.T) {
 	// server), held for the whole test, before the descriptor count.
 	dead := testserver.ClosedPort(t)
 	leak := goleak.IgnoreCurrent()
-	fds := ncFDs()
+	fds := drive.FDs()
 	total := map[string]int{}
 	failed := 0
 	for i := range runs {
@@ -1672,25 +1664,7 @@ func TestNodeChaos(t *testing.T) {
 			t.Logf("seed %d: %v", h.seed, h.tally)
 		}
 	}
-	keys := make([]string, 0, len(total))
-	for k := range total {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var sb strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&sb, " %s=%d", k, total[k])
-	}
-	t.Logf("%d runs (%d with breaches):%s", runs, failed, sb.String())
+	t.Logf("%d runs (%d with breaches):%s", runs, failed, drive.Counts(total))
 	goleak.VerifyNone(t, leak)
-	if fds >= 0 {
-		deadline := time.Now().Add(2 * time.Second)
-		for ncFDs() > fds && time.Now().Before(deadline) {
-			runtime.GC()
-			time.Sleep(10 * time.Millisecond)
-		}
-		if now := ncFDs(); now > fds {
-			t.Errorf("%d descriptors before, %d after", fds, now)
-		}
-	}
+	drive.NoFDLeft(t, fds, 0)
 }

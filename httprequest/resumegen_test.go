@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,7 +48,7 @@ import (
 func TestResumegen(t *testing.T) {
 	n := envInt("GDHTTP_RESUMEGEN_N", 30)
 	seed := uint64(envInt("GDHTTP_RESUMEGEN_SEED", 1))
-	fds := countFDs()
+	fds := drive.FDs()
 	stats := map[string]int{}
 	only := envInt("GDHTTP_RESUMEGEN_ONLY", -1)
 	for i := range n {
@@ -60,31 +58,8 @@ func TestResumegen(t *testing.T) {
 		s := seed*1_000_003 + uint64(i)
 		t.Run(strconv.Itoa(i), func(t *testing.T) { resumegenSequence(t, s, stats) })
 	}
-	keys := make([]string, 0, len(stats))
-	for k := range stats {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "\n  %5d %s", stats[k], k)
-	}
-	t.Logf("seed %d, %d sequences:%s", seed, n, b.String())
-	if fds >= 0 {
-		// Give closed connections a moment to go.
-		ok := drive.Until(2*time.Second, func() bool { return countFDs() <= fds+2 })
-		if !ok {
-			t.Errorf("file descriptors: %d before, %d after", fds, countFDs())
-		}
-	}
-}
-
-func countFDs() int {
-	es, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(es)
+	t.Logf("seed %d, %d sequences:%s", seed, n, drive.Counts(stats))
+	drive.NoFDLeft(t, fds, 2)
 }
 
 // resumegenTimeout ends a stalled response (the node's timeout).

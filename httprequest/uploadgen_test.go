@@ -52,7 +52,7 @@ func TestUploadgenNode(t *testing.T) {
 	only := uploadgenEnv(t, "GDHTTP_UPLOADGEN_ONLY", -1)
 	ca := testserver.NewCA(t)
 	srvTLS := &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, "localhost")}}
-	fds := countFDs()
+	fds := drive.FDs()
 	stats := map[string]int{}
 	for i := range n {
 		if only >= 0 && i != only {
@@ -69,9 +69,7 @@ func TestUploadgenNode(t *testing.T) {
 		})
 	}
 	t.Logf("seed %d, %d cases: %v", seed, n, stats)
-	if fds >= 0 && !drive.Until(2*time.Second, func() bool { return countFDs() <= fds+2 }) {
-		t.Errorf("file descriptors: %d before, %d after", fds, countFDs())
-	}
+	drive.NoFDLeft(t, fds, 2)
 }
 
 func uploadgenEnv(t *testing.T, name string, def int) int {

@@ -17,7 +17,9 @@
 //   - one loopback accept loop, [Serve], with [EachHead] for servers that
 //     answer request heads from prepared bytes (they allocate nothing per
 //     request, so allocation tests count the client alone), and [Relay],
-//     a TCP relay in front of a real peer that a test can watch or cut.
+//     a TCP relay in front of a real peer that a test can watch or cut;
+//   - what the generated harnesses check and log at their end: [FDs] and
+//     [NoFDLeft] (no descriptor left), [Counts] (their tallies).
 //
 // The package imports neither httpclient nor httprequest: their in-package
 // tests use it, and an import back would be a cycle. The node and the client

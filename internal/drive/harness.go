@@ -1,0 +1,53 @@
+package drive
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FDs is how many descriptors the test process has open (/proc/self/fd),
+// or −1 where there is no such directory.
+func FDs() int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(ents)
+}
+
+// NoFDLeft fails t when more than slack descriptors beyond before (FDs at
+// the start; −1 checks nothing) are still open after up to 2 s: closes in
+// flight, and files dropped unclosed (their finalizers, after a GC), get
+// that time.
+func NoFDLeft(t testing.TB, before, slack int) {
+	t.Helper()
+	if before < 0 {
+		return
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for FDs() > before+slack && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if now := FDs(); now > before+slack {
+		t.Errorf("%d descriptors before, %d after", before, now)
+	}
+}
+
+// Counts lists a harness's tallies, one "count name" line each (every
+// line begins with a newline), in name order: what a generated test logs
+// at its end.
+func Counts(tally map[string]int) string {
+	names := slices.Sorted(maps.Keys(tally))
+	var b strings.Builder
+	for _, k := range names {
+		fmt.Fprintf(&b, "\n  %5d %s", tally[k], k)
+	}
+	return b.String()
+}
