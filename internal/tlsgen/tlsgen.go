@@ -48,10 +48,11 @@ const (
 	Stall                   // sends StallAt bytes of its handshake flight, then nothing (holds)
 	RequireCert             // requires a client certificate (the client has none)
 	BigChain                // a chain whose Certificate message is over mbedTLS's 16 KiB
+	HandshakeFIN            // sends StallAt bytes of its handshake flight, then a FIN
 )
 
 func (k Kind) String() string {
-	return [...]string{"normal", "plain-http", "stall", "require-cert", "big-chain"}[k]
+	return [...]string{"normal", "plain-http", "stall", "require-cert", "big-chain", "handshake-fin"}[k]
 }
 
 // Framing is the response's body framing (§1.9).
@@ -75,10 +76,11 @@ const (
 	RST                // a TCP RST, once the client has had time to read what came before
 	Alert              // a fatal internal_error alert, then FIN
 	Garbage            // bytes that are no TLS record, then the connection held
+	TruncFIN           // part of one more record (response bytes after Cut, or junk), then a FIN
 )
 
 func (e End) String() string {
-	return [...]string{"hold", "close_notify", "fin", "rst", "alert", "garbage"}[e]
+	return [...]string{"hold", "close_notify", "fin", "rst", "alert", "garbage", "trunc-record-fin"}[e]
 }
 
 // ExtraKind is a record that carries no response byte.
@@ -192,7 +194,7 @@ func (c Case) String() string {
 		s += " request-cert"
 	}
 	s += fmt.Sprintf(" chain=%d+%dB", c.Intermediates, c.Padding)
-	if c.Kind == Stall {
+	if c.Kind == Stall || c.Kind == HandshakeFIN {
 		return s + fmt.Sprintf(" stall-at=%d hs-splits=%v", c.StallAt, c.HSSplits)
 	}
 	if c.Kind != Normal && c.Kind != RequireCert {
@@ -223,6 +225,8 @@ func Gen(seed uint64) Case {
 		c.Kind = RequireCert
 	case k < 7:
 		c.Kind = BigChain
+	case k < 9:
+		c.Kind = HandshakeFIN
 	}
 	c.RequestCert = c.Kind == Normal && r.IntN(6) == 0
 	c.Intermediates = r.IntN(3)
@@ -287,7 +291,9 @@ func Gen(seed uint64) Case {
 	default:
 		c.Cut = len(c.Head()) + r.IntN(full-len(c.Head())+1)
 	}
-	switch k := r.IntN(12); {
+	switch k := r.IntN(13); {
+	case k < 1:
+		c.End = TruncFIN
 	case k < 2:
 		c.End = Hold
 	case k < 5:
@@ -453,6 +459,7 @@ type splitWriter struct {
 	cuts   []int
 	off    int
 	budget int
+	fin    bool   // at the end of the budget a FIN, not a hold
 	first  []byte // the first bytes written (the ServerHello record)
 }
 
@@ -471,6 +478,9 @@ func (w *splitWriter) Write(p []byte) (int, error) {
 		}
 		if w.budget >= 0 {
 			if w.budget == 0 {
+				if w.fin {
+					_ = w.Conn.(*net.TCPConn).CloseWrite()
+				}
 				w.s.hold()
 				return written, net.ErrClosed
 			}
@@ -508,8 +518,9 @@ func (s *Server) play(raw net.Conn) error {
 		return nil
 	}
 	w := &splitWriter{Conn: raw, s: s, cuts: c.HSSplits, budget: -1}
-	if c.Kind == Stall {
+	if c.Kind == Stall || c.Kind == HandshakeFIN {
 		w.budget = c.StallAt
+		w.fin = c.Kind == HandshakeFIN
 	}
 	var keylog strings.Builder
 	cfg := &tls.Config{Certificates: []tls.Certificate{s.cert}, MinVersion: c.Version, MaxVersion: c.Version,
@@ -525,12 +536,12 @@ func (s *Server) play(raw net.Conn) error {
 	}
 	tc := tls.Server(w, cfg)
 	if err := tc.Handshake(); err != nil {
-		if c.Kind == Stall {
+		if c.Kind == Stall || c.Kind == HandshakeFIN {
 			s.hold()
 		}
 		return nil // the client gave up, or the case fails the handshake
 	}
-	if c.Kind == Stall {
+	if c.Kind == Stall || c.Kind == HandshakeFIN {
 		s.hold()
 		return nil
 	}
@@ -563,7 +574,7 @@ func (s *Server) play(raw net.Conn) error {
 	switch c.End {
 	case Hold, Garbage:
 		s.hold()
-	case Notify, FIN, Alert:
+	case Notify, FIN, Alert, TruncFIN:
 		_ = tcp.CloseWrite()
 		s.hold()
 	case RST:
@@ -614,6 +625,17 @@ func (c Case) records(f *forger) []byte {
 		f.record(recordAlert, []byte{1, 0})
 	case Alert:
 		f.record(recordAlert, []byte{2, 80})
+	case TruncFIN:
+		// One more record, its last bytes never sent: what it holds
+		// must never be delivered.
+		more := c.Response()[min(c.Cut, len(c.Response())):]
+		more = more[:min(len(more), 50)]
+		if len(more) == 0 {
+			more = []byte("JUNK")
+		}
+		n := len(f.out)
+		f.record(recordApplication, more)
+		f.out = f.out[:n+1+int(c.Seed%uint64(len(f.out)-n-1))]
 	case Garbage:
 		// A record header that names application data, then bytes no
 		// key made: the record fails its authentication.
