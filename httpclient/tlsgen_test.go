@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,6 +115,14 @@ func tgExpect(c tlsgen.Case) tgWant {
 		return tgWant{Final: statuses(StatusCantConnect)}
 	case c.Kind == tlsgen.HandshakeFIN:
 		return tgWant{Final: statuses(StatusTLSHandshakeError)}
+	case c.End == tlsgen.TruncHold && c.InHead():
+		return tgWant{Final: statuses(StatusRequesting)}
+	case c.End == tlsgen.TruncHold:
+		body := c.BodySent()
+		if c.Framing == tlsgen.Chunked {
+			body = c.WholeChunks()
+		}
+		return tgWant{Final: statuses(StatusBody), Body: body}
 	case c.InHead():
 		return tgWant{Final: statuses(StatusConnectionError)}
 	}
@@ -283,6 +292,10 @@ func tgRun(t *testing.T, c tlsgen.Case, ch ts.Chain, port int, blocking bool) tg
 	} else {
 		_ = pollWhile(t, cl, StatusResolving, StatusConnecting)
 	}
+	if cl.Status() == StatusConnected && c.End == tlsgen.TruncHold {
+		require.NoError(t, cl.Request(MethodGet, "/", nil, ""))
+		return tgStallBody(t, cl, blocking, tr)
+	}
 	if cl.Status() == StatusConnected {
 		require.NoError(t, cl.Request(MethodGet, "/", nil, ""))
 		_ = pollWhile(t, cl, StatusRequesting)
@@ -343,3 +356,74 @@ func tgStall(t *testing.T, cl *Client, blocking bool) (stillConnecting bool) {
 	}
 	return errors.Is(cl.LastError(), ErrAborted)
 }
+
+// tgStallBody: the server stops inside a record (head or body). The
+// non-blocking loop polls and reads for 150 ms; blocking mode does the same
+// on a goroutine, and Abort ends the call still waiting then. The status
+// reached (REQUESTING or BODY) and the body read are the result.
+func tgStallBody(t *testing.T, cl *Client, blocking bool, tr *[]Status) tgResult {
+	t.Helper()
+	var r tgResult
+	var stalled Status
+	loop := func(stop func() bool) {
+		for !stop() {
+			s := cl.Status()
+			if s != StatusRequesting && s != StatusBody {
+				return
+			}
+			stalled = s
+			_ = cl.Poll()
+			if !errors.Is(cl.LastError(), ErrAborted) {
+				stalled = cl.Status()
+			}
+			if cl.Status() == StatusBody {
+				if p := cl.ReadResponseBodyChunk(); len(p) > 0 {
+					r.Pieces = append(r.Pieces, len(p))
+					r.Body = append(r.Body, p...)
+				}
+			}
+			if !blocking {
+				time.Sleep(pollGap)
+			}
+		}
+	}
+	const wait = 150 * time.Millisecond
+	if !blocking {
+		deadline := time.Now().Add(wait)
+		loop(func() bool { return !time.Now().Before(deadline) })
+		stalled = cl.Status()
+	} else {
+		done := make(chan struct{})
+		var aborted atomicBool
+		go func() {
+			defer close(done)
+			loop(aborted.load)
+		}()
+		time.Sleep(wait)
+		aborted.store()
+		cl.Abort()
+		select {
+		case <-done:
+		case <-time.After(driveTimeout):
+			t.Fatal("Abort did not end the blocked call")
+		}
+		if !errors.Is(cl.LastError(), ErrAborted) {
+			stalled = cl.Status()
+		}
+	}
+	r.Trace = append([]Status(nil), *tr...)
+	r.Final = stalled
+	r.Complete = cl.BodyComplete()
+	if !errors.Is(cl.LastError(), ErrAborted) {
+		r.Err = cl.LastError()
+	}
+	if n := len(r.Trace); n > 0 && errors.Is(cl.LastError(), ErrAborted) {
+		r.Trace = r.Trace[:n-1] // the abort's own status
+	}
+	return r
+}
+
+type atomicBool struct{ v atomic.Bool }
+
+func (a *atomicBool) load() bool { return a.v.Load() }
+func (a *atomicBool) store()     { a.v.Store(true) }

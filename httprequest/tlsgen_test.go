@@ -43,10 +43,10 @@ import (
 //     timing excepted: R0 or R4 after a whole body); no goroutine
 //     (goleak) or descriptor left.
 //
-// GDHTTP_TLSGEN_N cases (default 40), GDHTTP_TLSGEN_SEED (default 1),
+// GDHTTP_TLSGEN_N cases (default 30), GDHTTP_TLSGEN_SEED (default 1),
 // GDHTTP_TLSGEN_ONLY=i runs case i alone.
 func TestTLSGenNode(t *testing.T) {
-	n := envInt("GDHTTP_TLSGEN_N", 40)
+	n := envInt("GDHTTP_TLSGEN_N", 30)
 	seed := uint64(envInt("GDHTTP_TLSGEN_SEED", 1))
 	only := envInt("GDHTTP_TLSGEN_ONLY", -1)
 	fds := drive.FDs()
@@ -87,6 +87,8 @@ func tgNodeWant(c tlsgen.Case) (want Completion, alt Result) {
 		return Completion{Result: ResultCantConnect}, alt // COMPAT H9
 	case c.Kind == tlsgen.HandshakeFIN:
 		return Completion{Result: ResultTLSHandshakeError}, alt
+	case c.End == tlsgen.TruncHold:
+		return Completion{Result: ResultTimeout}, alt
 	case c.InHead():
 		return Completion{Result: ResultConnectionError}, alt
 	}
@@ -146,7 +148,7 @@ func runTLSGenNode(t *testing.T, c tlsgen.Case, ch testserver.Chain) string {
 		watchPhases(t, n)
 		require.NoError(t, n.SetTLSOptions(httpclient.TLSClient(ch.Pool(), "")))
 		require.NoError(t, n.SetDownloadChunkSize(c.ReadChunk))
-		if c.Kind == tlsgen.Stall {
+		if c.Kind == tlsgen.Stall || c.Kind == tlsgen.Normal && c.End == tlsgen.TruncHold {
 			require.NoError(t, n.SetTimeout(150*time.Millisecond))
 		}
 		var w *syncBuffer

@@ -43,12 +43,12 @@ import (
 type Kind int
 
 const (
-	Normal      Kind = iota // a handshake, then the response
-	PlainHTTP               // answers the ClientHello with a plain HTTP response and closes
-	Stall                   // sends StallAt bytes of its handshake flight, then nothing (holds)
-	RequireCert             // requires a client certificate (the client has none)
-	BigChain                // a chain whose Certificate message is over mbedTLS's 16 KiB
-	HandshakeFIN            // sends StallAt bytes of its handshake flight, then a FIN
+	Normal       Kind = iota // a handshake, then the response
+	PlainHTTP                // answers the ClientHello with a plain HTTP response and closes
+	Stall                    // sends StallAt bytes of its handshake flight, then nothing (holds)
+	RequireCert              // requires a client certificate (the client has none)
+	BigChain                 // a chain whose Certificate message is over mbedTLS's 16 KiB
+	HandshakeFIN             // sends StallAt bytes of its handshake flight, then a FIN
 )
 
 func (k Kind) String() string {
@@ -70,30 +70,34 @@ func (f Framing) String() string { return [...]string{"length", "chunked", "unti
 type End int
 
 const (
-	Hold    End = iota // nothing: the connection stays open (only after a whole response)
-	Notify             // close_notify, then FIN
-	FIN                // a TCP FIN without close_notify
-	RST                // a TCP RST, once the client has had time to read what came before
-	Alert              // a fatal internal_error alert, then FIN
-	Garbage            // bytes that are no TLS record, then the connection held
-	TruncFIN           // part of one more record (response bytes after Cut, or junk), then a FIN
+	Hold      End = iota // nothing: the connection stays open (only after a whole response)
+	Notify               // close_notify, then FIN
+	FIN                  // a TCP FIN without close_notify
+	RST                  // a TCP RST, once the client has had time to read what came before
+	Alert                // a fatal internal_error alert, then FIN
+	Garbage              // bytes that are no TLS record, then the connection held
+	TruncFIN             // part of one more record (response bytes after Cut, or junk), then a FIN
+	TruncHold            // part of one more record, then nothing (a stall inside a record)
 )
 
 func (e End) String() string {
-	return [...]string{"hold", "close_notify", "fin", "rst", "alert", "garbage", "trunc-record-fin"}[e]
+	return [...]string{"hold", "close_notify", "fin", "rst", "alert", "garbage", "trunc-record-fin", "trunc-record-stall"}[e]
 }
 
 // ExtraKind is a record that carries no response byte.
 type ExtraKind int
 
 const (
-	Ticket    ExtraKind = iota // TLS 1.3 NewSessionTicket
-	KeyUpdate                  // TLS 1.3 KeyUpdate (update_not_requested); the server's keys move on
-	Empty                      // an empty application data record
-	Warning                    // TLS 1.2 warning alert (unrecognized_name)
+	Ticket             ExtraKind = iota // TLS 1.3 NewSessionTicket
+	KeyUpdate                           // TLS 1.3 KeyUpdate (update_not_requested); the server's keys move on
+	Empty                               // an empty application data record
+	Warning                             // TLS 1.2 warning alert (unrecognized_name)
+	KeyUpdateRequested                  // TLS 1.3 KeyUpdate asking the client to update its keys too (it writes one)
 )
 
-func (x ExtraKind) String() string { return [...]string{"ticket", "keyupdate", "empty", "warning"}[x] }
+func (x ExtraKind) String() string {
+	return [...]string{"ticket", "keyupdate", "empty", "warning", "keyupdate-requested"}[x]
+}
 
 // Extra is a record sent before the response's byte At.
 type Extra struct {
@@ -291,9 +295,11 @@ func Gen(seed uint64) Case {
 	default:
 		c.Cut = len(c.Head()) + r.IntN(full-len(c.Head())+1)
 	}
-	switch k := r.IntN(13); {
+	switch k := r.IntN(14); {
 	case k < 1:
 		c.End = TruncFIN
+	case k < 2 && c.Cut < full:
+		c.End = TruncHold
 	case k < 2:
 		c.End = Hold
 	case k < 5:
@@ -329,7 +335,7 @@ func Gen(seed uint64) Case {
 	for range r.IntN(4) {
 		x := Extra{At: r.IntN(c.Cut + 1)}
 		if c.Version == tls.VersionTLS13 {
-			x.What = []ExtraKind{Ticket, KeyUpdate, Empty}[r.IntN(3)]
+			x.What = []ExtraKind{Ticket, KeyUpdate, Empty, KeyUpdateRequested}[r.IntN(4)]
 		} else {
 			x.What = []ExtraKind{Empty, Warning}[r.IntN(2)]
 		}
@@ -572,7 +578,7 @@ func (s *Server) play(raw net.Conn) error {
 	}
 	tcp := raw.(*net.TCPConn)
 	switch c.End {
-	case Hold, Garbage:
+	case Hold, Garbage, TruncHold:
 		s.hold()
 	case Notify, FIN, Alert, TruncFIN:
 		_ = tcp.CloseWrite()
@@ -599,7 +605,9 @@ func (c Case) records(f *forger) []byte {
 			case Ticket:
 				f.ticket()
 			case KeyUpdate:
-				f.keyUpdate()
+				f.keyUpdate(false)
+			case KeyUpdateRequested:
+				f.keyUpdate(true)
 			case Empty:
 				f.record(recordApplication, nil)
 			case Warning:
@@ -625,7 +633,7 @@ func (c Case) records(f *forger) []byte {
 		f.record(recordAlert, []byte{1, 0})
 	case Alert:
 		f.record(recordAlert, []byte{2, 80})
-	case TruncFIN:
+	case TruncFIN, TruncHold:
 		// One more record, its last bytes never sent: what it holds
 		// must never be delivered.
 		more := c.Response()[min(c.Cut, len(c.Response())):]
@@ -753,8 +761,12 @@ func (f *forger) ticket() {
 	f.record(recordHandshake, append([]byte{4, 0, 0, byte(len(body))}, body...))
 }
 
-func (f *forger) keyUpdate() {
-	f.record(recordHandshake, []byte{24, 0, 0, 1, 0})
+func (f *forger) keyUpdate(requested bool) {
+	var req byte
+	if requested {
+		req = 1
+	}
+	f.record(recordHandshake, []byte{24, 0, 0, 1, req})
 	f.secret = expandLabel(f.newH, f.secret, "traffic upd", f.newH().Size())
 	if err := f.setKeys13(); err != nil {
 		panic(err) // AES takes both key sizes
