@@ -291,7 +291,7 @@ func genAnswer(r *rand.Rand, i int, method string, gz bool, o Options) Answer {
 				a.Body = []byte(strings.Repeat(EvilMarker, n/4+1)[:n])
 				a.Payload = a.Body
 			}
-			a.Reuse, a.Ambiguous = false, !head
+			a.Reuse, a.Ambiguous = false, true
 		}
 		p = nil
 	case "1xx":
@@ -392,9 +392,13 @@ func genAnswer(r *rand.Rand, i int, method string, gz bool, o Options) Answer {
 		a.Reuse = false
 	}
 	a.DropIfReused = r.IntN(7) == 0
-	w := a.Wire()
-	for k := r.IntN(4); k > 0 && len(w) > 2; k-- {
-		a.Splits = append(a.Splits, 1+r.IntN(len(w)-1))
+	// Split points within the answer proper: bytes nobody asked for come
+	// with its last byte (or, Late, after it, before the next request), so
+	// that they have arrived when the client decides on reuse — bytes that
+	// arrive after that decision no client can notice (net/http neither).
+	w := len(a.Interim) + len(a.Head) + len(a.Body)
+	for k := r.IntN(4); k > 0 && w > 2; k-- {
+		a.Splits = append(a.Splits, 1+r.IntN(w-1))
 	}
 	a.Splits = sortUnique(a.Splits)
 	return a
@@ -642,7 +646,7 @@ func Check(steps []Step, arr []Arrival, retry func(method string) bool) []string
 	answered := make([]int, len(steps))
 	dropped := make([]int, len(steps))
 	for _, a := range arr {
-		if a.Index < 0 {
+		if a.Index < 0 || a.Index >= len(steps) {
 			continue
 		}
 		if a.Retired != "" {
