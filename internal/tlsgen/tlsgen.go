@@ -18,18 +18,9 @@ package tlsgen
 
 import (
 	"bufio"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/tls"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -37,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gdhttp/gdhttp/internal/tlsforge"
 )
 
 // Kind is what the server does with the handshake.
@@ -567,10 +560,11 @@ func (s *Server) play(raw net.Conn) error {
 	if err := raw.SetDeadline(time.Time{}); err != nil {
 		return nil
 	}
-	f, err := newForger(keylog.String(), w.first, tc.ConnectionState(), c.Version)
+	sealer, err := tlsforge.New(keylog.String(), w.first, tc.ConnectionState())
 	if err != nil {
 		return err
 	}
+	f := &forger{s: sealer}
 	stream := c.records(f)
 	out := &splitWriter{Conn: raw, s: s, cuts: c.Splits, budget: -1}
 	if _, err := out.Write(stream); err != nil {
@@ -609,9 +603,9 @@ func (c Case) records(f *forger) []byte {
 			case KeyUpdateRequested:
 				f.keyUpdate(true)
 			case Empty:
-				f.record(recordApplication, nil)
+				f.record(tlsforge.RecordApplication, nil)
 			case Warning:
-				f.record(recordAlert, []byte{1, 112})
+				f.record(tlsforge.RecordAlert, []byte{tlsforge.AlertWarning, tlsforge.AlertUnrecognizedSNI})
 			}
 			extras = extras[1:]
 		}
@@ -623,16 +617,16 @@ func (c Case) records(f *forger) []byte {
 			n = extras[0].At - off
 		}
 		emit(off)
-		f.record(recordApplication, resp[off:off+n])
+		f.record(tlsforge.RecordApplication, resp[off:off+n])
 		off += n
 		i++
 	}
 	emit(len(resp))
 	switch c.End {
 	case Notify:
-		f.record(recordAlert, []byte{1, 0})
+		f.record(tlsforge.RecordAlert, []byte{tlsforge.AlertWarning, tlsforge.AlertCloseNotify})
 	case Alert:
-		f.record(recordAlert, []byte{2, 80})
+		f.record(tlsforge.RecordAlert, []byte{tlsforge.AlertFatal, tlsforge.AlertInternalError})
 	case TruncFIN, TruncHold:
 		// One more record, its last bytes never sent: what it holds
 		// must never be delivered.
@@ -642,12 +636,12 @@ func (c Case) records(f *forger) []byte {
 			more = []byte("JUNK")
 		}
 		n := len(f.out)
-		f.record(recordApplication, more)
+		f.record(tlsforge.RecordApplication, more)
 		f.out = f.out[:n+1+int(c.Seed%uint64(len(f.out)-n-1))]
 	case Garbage:
 		// A record header that names application data, then bytes no
 		// key made: the record fails its authentication.
-		g := []byte{recordApplication, 3, 3, 0, 40}
+		g := []byte{tlsforge.RecordApplication, 3, 3, 0, 40}
 		for j := range 40 {
 			g = append(g, byte(j*37+int(c.Seed)))
 		}
@@ -656,155 +650,12 @@ func (c Case) records(f *forger) []byte {
 	return f.out
 }
 
-// TLS record content types (RFC 8446 §5.1).
-const (
-	recordAlert       byte = 21
-	recordHandshake   byte = 22
-	recordApplication byte = 23
-)
-
-// forger protects records with the server's write keys into out.
+// forger seals records with the server's write keys into out.
 type forger struct {
-	out    []byte
-	tls13  bool
-	aead   cipher.AEAD
-	iv     []byte
-	seq    uint64
-	secret []byte
-	newH   func() hash.Hash
-	keyLen int
+	out []byte
+	s   *tlsforge.Sealer
 }
 
-func newForger(keylog string, first []byte, cs tls.ConnectionState, version uint16) (*forger, error) {
-	logged := func(label string) (random, secret []byte, err error) {
-		for l := range strings.Lines(keylog) {
-			if p := strings.Fields(l); len(p) == 3 && p[0] == label {
-				random, err = hex.DecodeString(p[1])
-				if err == nil {
-					secret, err = hex.DecodeString(p[2])
-				}
-				return random, secret, err
-			}
-		}
-		return nil, nil, fmt.Errorf("tlsgen: no %s in the key log", label)
-	}
-	f := &forger{}
-	if version == tls.VersionTLS13 {
-		f.tls13 = true
-		switch cs.CipherSuite {
-		case tls.TLS_AES_128_GCM_SHA256:
-			f.newH, f.keyLen = sha256.New, 16
-		case tls.TLS_AES_256_GCM_SHA384:
-			f.newH, f.keyLen = sha512.New384, 32
-		default:
-			return nil, fmt.Errorf("tlsgen: cipher suite %s is not supported", tls.CipherSuiteName(cs.CipherSuite))
-		}
-		var err error
-		if _, f.secret, err = logged("SERVER_TRAFFIC_SECRET_0"); err != nil {
-			return nil, err
-		}
-		return f, f.setKeys13()
-	}
-	clientRandom, master, err := logged("CLIENT_RANDOM")
-	if err != nil {
-		return nil, err
-	}
-	if len(first) < 43 || first[0] != recordHandshake || first[5] != 2 {
-		return nil, errors.New("tlsgen: the server did not begin with a ServerHello record")
-	}
-	serverRandom := first[11:43]
-	kb := prf12(master, "key expansion", append(append([]byte(nil), serverRandom...), clientRandom...), 40)
-	block, err := aes.NewCipher(kb[16:32])
-	if err != nil {
-		return nil, err
-	}
-	f.iv = kb[36:40]
-	f.seq = 1 // the server's Finished was record 0 of the epoch
-	f.aead, err = cipher.NewGCM(block)
-	return f, err
-}
-
-func (f *forger) nonce() []byte {
-	n := make([]byte, 12)
-	copy(n, f.iv)
-	if f.tls13 {
-		for i := range 8 {
-			n[4+i] ^= byte(f.seq >> (56 - 8*i))
-		}
-		return n
-	}
-	binary.BigEndian.PutUint64(n[4:], f.seq)
-	return n
-}
-
-func (f *forger) record(typ byte, data []byte) {
-	if f.tls13 {
-		inner := append(append([]byte(nil), data...), typ)
-		hdr := []byte{recordApplication, 3, 3, 0, 0}
-		binary.BigEndian.PutUint16(hdr[3:], uint16(len(inner)+f.aead.Overhead()))
-		f.out = f.aead.Seal(append(f.out, hdr...), f.nonce(), inner, hdr)
-	} else {
-		aad := make([]byte, 13)
-		binary.BigEndian.PutUint64(aad, f.seq)
-		aad[8], aad[9], aad[10] = typ, 3, 3
-		binary.BigEndian.PutUint16(aad[11:], uint16(len(data)))
-		n := f.nonce()
-		hdr := []byte{typ, 3, 3, 0, 0}
-		binary.BigEndian.PutUint16(hdr[3:], uint16(8+len(data)+f.aead.Overhead()))
-		f.out = f.aead.Seal(append(append(f.out, hdr...), n[4:]...), n, data, aad)
-	}
-	f.seq++
-}
-
-func (f *forger) ticket() {
-	body := []byte{0, 0, 0, 60, 1, 2, 3, 4, 0, 0, 3, 't', 'k', 't', 0, 0}
-	f.record(recordHandshake, append([]byte{4, 0, 0, byte(len(body))}, body...))
-}
-
-func (f *forger) keyUpdate(requested bool) {
-	var req byte
-	if requested {
-		req = 1
-	}
-	f.record(recordHandshake, []byte{24, 0, 0, 1, req})
-	f.secret = expandLabel(f.newH, f.secret, "traffic upd", f.newH().Size())
-	if err := f.setKeys13(); err != nil {
-		panic(err) // AES takes both key sizes
-	}
-}
-
-func (f *forger) setKeys13() error {
-	block, err := aes.NewCipher(expandLabel(f.newH, f.secret, "key", f.keyLen))
-	if err != nil {
-		return err
-	}
-	f.iv = expandLabel(f.newH, f.secret, "iv", 12)
-	f.aead, err = cipher.NewGCM(block)
-	f.seq = 0
-	return err
-}
-
-func expandLabel(newH func() hash.Hash, secret []byte, label string, n int) []byte {
-	full := "tls13 " + label
-	info := append([]byte{byte(n >> 8), byte(n), byte(len(full))}, full...)
-	out, err := hkdf.Expand(newH, secret, string(append(info, 0)), n)
-	if err != nil {
-		panic(err)
-	}
-	return out
-}
-
-func prf12(secret []byte, label string, seed []byte, n int) []byte {
-	seed = append([]byte(label), seed...)
-	var out []byte
-	for a := seed; len(out) < n; {
-		m := hmac.New(sha256.New, secret)
-		m.Write(a)
-		a = m.Sum(nil)
-		m = hmac.New(sha256.New, secret)
-		m.Write(a)
-		m.Write(seed)
-		out = m.Sum(out)
-	}
-	return out[:n]
-}
+func (f *forger) record(typ byte, data []byte) { f.out = f.s.Append(f.out, typ, data) }
+func (f *forger) ticket()                      { f.out = f.s.AppendTicket(f.out) }
+func (f *forger) keyUpdate(requested bool)     { f.out = f.s.AppendKeyUpdate(f.out, requested) }
