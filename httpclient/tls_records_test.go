@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
+	"github.com/gdhttp/gdhttp/internal/tlsforge"
 )
 
 // forgeStep is one thing a forged server does after the request head.
@@ -91,7 +92,7 @@ func TestTLSForgedRecords(t *testing.T) {
 	ticket := func(f *forger) error { return f.Ticket() }
 	keyUpdate := func(f *forger) error { return f.KeyUpdate(false) }
 	empty := sendApp("")
-	warning := sendAlert(alertWarning, alertUnrecognizedSNI)
+	warning := sendAlert(tlsforge.AlertWarning, tlsforge.AlertUnrecognizedSNI)
 	const (
 		v12 = tls.VersionTLS12
 		v13 = tls.VersionTLS13
@@ -108,7 +109,7 @@ func TestTLSForgedRecords(t *testing.T) {
 		// the forger itself, and endings crypto/tls and mbedTLS agree on
 		{"tls12-plain", v12, steps(sendApp(cl10), hello, world), "helloworld", StatusConnected, "", 0},
 		{"tls13-plain", v13, steps(sendApp(cl10), hello, world), "helloworld", StatusConnected, "", 0},
-		{"tls12-warning-close_notify-until-close", v12, steps(sendApp(uc+"data"), sendAlert(alertWarning, alertCloseNotify)), "data", StatusDisconnected, "", 0},
+		{"tls12-warning-close_notify-until-close", v12, steps(sendApp(uc+"data"), sendAlert(tlsforge.AlertWarning, tlsforge.AlertCloseNotify)), "data", StatusDisconnected, "", 0},
 		{"tls12-warning-alert-mid-body", v12, steps(sendApp(cl10), hello, warning, world), "helloworld", StatusConnected, "", 0},
 		{"tls12-16-warning-alerts-mid-body", v12, steps(sendApp(cl10), hello, repeat(16, warning), world), "helloworld", StatusConnected, "", 0},
 		{"tls13-16-tickets-mid-body", v13, steps(sendApp(cl10), hello, repeat(16, ticket), world), "helloworld", StatusConnected, "", 0},
@@ -118,9 +119,9 @@ func TestTLSForgedRecords(t *testing.T) {
 			"hello", StatusConnectionError, "helloworld", StatusConnected},
 		{"tls13-warning-alert-mid-body", v13, steps(sendApp(cl10), hello, warning, world),
 			"hello", StatusConnectionError, "helloworld", StatusConnected},
-		{"tls12-fatal-close_notify-until-close", v12, steps(sendApp(uc+"data"), sendAlert(alertFatal, alertCloseNotify), closeTCP),
+		{"tls12-fatal-close_notify-until-close", v12, steps(sendApp(uc+"data"), sendAlert(tlsforge.AlertFatal, tlsforge.AlertCloseNotify), closeTCP),
 			"data", StatusDisconnected, "data", StatusConnectionError},
-		{"tls13-fatal-close_notify-until-close", v13, steps(sendApp(uc+"data"), sendAlert(alertFatal, alertCloseNotify), closeTCP),
+		{"tls13-fatal-close_notify-until-close", v13, steps(sendApp(uc+"data"), sendAlert(tlsforge.AlertFatal, tlsforge.AlertCloseNotify), closeTCP),
 			"data", StatusDisconnected, "data", StatusConnectionError},
 		{"tls13-keyupdate-mid-body", v13, steps(sendApp(cl10), hello, keyUpdate, world),
 			"helloworld", StatusConnected, "hello", StatusConnectionError},
