@@ -49,10 +49,11 @@ const (
 	Stall                         // never answers
 	AnswerFirst                   // the reply is written before the request was read
 	Established                   // (HTTP proxy) "200 Connection established" to a CONNECT that never came, then a FIN
+	OddHead                       // (HTTPS proxy) a reply head Godot's parser reads oddly (§1.8), then as Forward or Refuse by its code
 )
 
 var behaviourNames = [...]string{"forward", "reply2xx", "refuse", "split", "unterminated", "huge", "big", "early",
-	"close-before", "reset-before", "close-after", "reset-after", "stall", "answer-first", "established"}
+	"close-before", "reset-before", "close-after", "reset-after", "stall", "answer-first", "established", "odd-head"}
 
 func (b Behaviour) String() string { return behaviourNames[b] }
 
@@ -83,6 +84,32 @@ type Plan struct {
 	Close   bool     // FIN right after the reply (a refusal)
 	Gap     time.Duration
 	Pad     int // the size of the padding header (Huge, Big)
+	Raw     string // OddHead: the reply head as written; Code is what Godot's parser makes of it
+}
+
+// oddHeads are reply heads and the code Godot's parser gives them (§1.8.1:
+// the code is preset to 200; §1.8.4: only a first line that starts with
+// "HTTP" sets it, to to_int of its second space-separated field; §1.6.4.2:
+// the head ends at LF LF or CR LF CR LF).
+var oddHeads = []struct {
+	raw  string
+	code int
+}{
+	{"\r\n\r\n", 200},
+	{"Garbage\r\n\r\n", 200},
+	{"http/1.1 407 Nope\r\n\r\n", 200},
+	{"\r\nHTTP/1.1 407 Nope\r\n\r\n", 200},
+	{"HTTP/1.1  407 Nope\r\n\r\n", 0},
+	{"HTTP/1.1 407\r\n\r\n", 407},
+	{"HTTP/1.1 200\r\n\r\n", 200},
+	{"HTTP/1.1 200 OK\n\n", 200},
+	{"HTTP/1.1 200 OK\r\n\n", 200},
+	{"HTTP/1.1 200 OK\r\nX-A: 1\n\n", 200},
+	{"HTTP/1.1\r\n\r\n", 0},
+	{"HTTP/2 200\r\n\r\n", 200},
+	{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", 100},
+	{"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", 200},
+	{"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n", 200},
 }
 
 func (p Plan) String() string {
@@ -96,11 +123,17 @@ func (p Plan) String() string {
 	if p.Gap > 0 {
 		s += " gap=" + p.Gap.String()
 	}
+	if p.Raw != "" {
+		s += fmt.Sprintf(" raw=%q", p.Raw)
+	}
 	return s
 }
 
 // Reply is the head and body the plan answers with.
 func (p Plan) Reply() []byte {
+	if p.Raw != "" {
+		return append([]byte(p.Raw), p.Early...)
+	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s %d %s\r\n", p.Proto, p.Code, reason(p.Code))
 	for _, h := range p.Extra {
@@ -216,8 +249,14 @@ func (p Plan) ResponseBody() string {
 
 // GenConnect draws an HTTPS proxy's behaviour (CONNECT).
 func GenConnect(r *rand.Rand) Plan {
-	p := Plan{B: Behaviour(r.IntN(int(AnswerFirst) + 1)), Proto: "HTTP/1.1", Code: 200}
+	p := Plan{B: Behaviour(r.IntN(int(AnswerFirst) + 2)), Proto: "HTTP/1.1", Code: 200}
+	if p.B == AnswerFirst+1 {
+		p.B = OddHead
+	}
 	switch p.B {
+	case OddHead:
+		h := oddHeads[r.IntN(len(oddHeads))]
+		p.Raw, p.Code = h.raw, h.code
 	case Reply2xx:
 		p.Code = []int{200, 200, 201, 202, 204, 299}[r.IntN(6)]
 		if r.IntN(4) == 0 {
