@@ -2,10 +2,14 @@ package httpclient
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -297,3 +301,121 @@ func checkProxyBytes(t *testing.T, proxy *proxygen.Proxy, pc proxyCase, port int
 	assert.Equal(t, b.String(), string(got), "exactly the absolute-form request")
 }
 
+
+// TestProxygenTransport runs the drawn proxies through the Transport
+// (Transport.Proxy, one fresh Transport a case): a tunnel or the HTTP proxy's
+// answer gives the response (code, and the body its framing gives, §1.9);
+// a refused CONNECT is ErrCantConnect wrapping a *ProxyError with the code;
+// a reply cut short or over the budget ErrConnectionError; a proxy that ends
+// the connection ErrCantConnect; foreign bytes in the tunnel ErrCantConnect
+// (the TLS handshake fails); a stall ends with the request's context; a
+// close or a reset of the HTTP proxy ErrConnectionError. The proxy receives
+// Godot's CONNECT then only TLS, or one absolute-form request for the
+// target. Same knobs as TestProxygen (GDHTTP_PROXYGEN_N default 40 here).
+func TestProxygenTransport(t *testing.T) {
+	n := uploadgenEnv(t, "GDHTTP_PROXYGEN_N", 40)
+	seed := uint64(uploadgenEnv(t, "GDHTTP_PROXYGEN_SEED", 1))
+	only := uploadgenEnv(t, "GDHTTP_PROXYGEN_ONLY", -1)
+	ca := ts.NewCA(t)
+	cert := ca.Issue(t, "localhost")
+	fds := drive.FDs()
+	stats := map[string]int{}
+	for i := range n {
+		if only >= 0 && i != only {
+			continue
+		}
+		pc := genProxyCase(seed*1_000_003 + uint64(i) + 7)
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			t.Logf("case: %v", pc)
+			runTransportProxyCase(t, pc, ca, cert)
+			stats[pc.plan.Want(pc.https).String()]++
+		})
+	}
+	t.Logf("seed %d, %d cases: %s", seed, n, drive.Counts(stats))
+	drive.NoFDLeft(t, fds, 2)
+}
+
+func runTransportProxyCase(t *testing.T, pc proxyCase, ca *ts.CA, cert tls.Certificate) {
+	var origin *ts.Server
+	originAddr := ""
+	if pc.https {
+		origin = ts.NewTLS(t, cert, ts.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		defer origin.Close()
+		originAddr = origin.Addr()
+	}
+	proxy, err := proxygen.Start(pc.plan, pc.https, originAddr)
+	require.NoError(t, err)
+	defer proxy.Close()
+	tr := &Transport{TLS: TLSClient(ca.Pool(), ""), Proxy: http.ProxyURL(&url.URL{Scheme: "http", Host: proxy.Addr()})}
+	defer tr.CloseIdleConnections()
+	want := pc.plan.Want(pc.https)
+	target := "http://" + proxygenTarget + ":8080" + pc.path
+	if pc.https {
+		target = "https://localhost:" + strconv.Itoa(origin.Port()) + pc.path
+	}
+	wait := driveTimeout
+	if want == proxygen.WantStall {
+		wait = 100 * time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", target, nil)
+	require.NoError(t, err)
+	for _, h := range pc.headers {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Set(k, v)
+	}
+	begin := time.Now()
+	resp, err := tr.RoundTrip(req)
+	var body []byte
+	if err == nil {
+		body, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err, "the body")
+	}
+	assert.Less(t, time.Since(begin), driveTimeout, "no hang")
+	switch want {
+	case proxygen.WantOK:
+		if assert.NoError(t, err) {
+			if pc.https {
+				assert.Equal(t, 200, resp.StatusCode)
+				assert.Equal(t, "ok", string(body))
+			} else {
+				assert.Equal(t, pc.plan.Code, resp.StatusCode)
+				assert.Equal(t, pc.plan.ResponseBody(), string(body))
+			}
+		}
+	case proxygen.WantRefused:
+		assert.ErrorIs(t, err, ErrCantConnect)
+		var pe *ProxyError
+		if assert.ErrorAs(t, err, &pe) {
+			assert.Equal(t, pc.plan.Code, pe.Code)
+		}
+	case proxygen.WantCut, proxygen.WantConnError:
+		assert.ErrorIs(t, err, ErrConnectionError)
+	case proxygen.WantTCPEnd, proxygen.WantTLSBroken:
+		assert.ErrorIs(t, err, ErrCantConnect)
+		assert.False(t, errors.As(err, new(*ProxyError)), "no *ProxyError: %v", err)
+	case proxygen.WantStall:
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	}
+	tr.CloseIdleConnections()
+	proxy.Close()
+	data, heads := proxy.Received()
+	require.Len(t, data, 1, "one connection to the proxy")
+	got := data[0]
+	if pc.https {
+		authority := "localhost:" + strconv.Itoa(origin.Port())
+		connect := "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\nUser-Agent: " + wire.DefaultUserAgent() + "\r\nAccept: */*\r\n\r\n"
+		require.GreaterOrEqual(t, len(got), len(connect), "the CONNECT arrived whole: %q", got)
+		assert.Equal(t, connect, string(got[:len(connect)]))
+		assert.Equal(t, len(connect), heads[0])
+		assert.NoError(t, proxygen.CheckTunnelBytes(got[len(connect):]), "only TLS after the CONNECT")
+		return
+	}
+	require.Positive(t, heads[0], "a request head came: %q", got)
+	assert.Equal(t, len(got), heads[0], "one request, nothing after it: %q", got)
+	line, rest, _ := strings.Cut(string(got), "\r\n")
+	assert.Equal(t, "GET http://"+proxygenTarget+":8080"+pc.path+" HTTP/1.1", line)
+	assert.Contains(t, "\r\n"+rest, "\r\nHost: "+proxygenTarget+":8080\r\n")
+}
