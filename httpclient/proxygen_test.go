@@ -86,18 +86,20 @@ func TestProxygen(t *testing.T) {
 // proxyCase is one generated case.
 type proxyCase struct {
 	https, blocking bool
+	byName          bool // the proxy is given as "localhost": RESOLVING first (§1.5.11)
 	plan            proxygen.Plan
 	path            string
 	headers         []string
 }
 
 func (p proxyCase) String() string {
-	return fmt.Sprintf("https=%v blocking=%v path=%q headers=%q plan=%v want=%v", p.https, p.blocking, p.path, p.headers, p.plan, p.plan.Want(p.https))
+	return fmt.Sprintf("https=%v blocking=%v byName=%v path=%q headers=%q plan=%v want=%v", p.https, p.blocking, p.byName, p.path, p.headers, p.plan, p.plan.Want(p.https))
 }
 
 func genProxyCase(seed uint64) proxyCase {
 	r := rand.New(rand.NewPCG(seed, 0x70726f7879))
 	pc := proxyCase{https: r.IntN(2) == 0, blocking: r.IntN(2) == 0, path: "/"}
+	pc.byName = r.IntN(4) == 0
 	if pc.https {
 		pc.plan = proxygen.GenConnect(r)
 	} else {
@@ -132,11 +134,15 @@ func runProxyCase(t *testing.T, pc proxyCase, ca *ts.CA, cert tls.Certificate) {
 	var host string
 	var port int
 	var opts *TLSOptions
+	proxyHost := proxy.Host()
+	if pc.byName {
+		proxyHost = "localhost"
+	}
 	if pc.https {
-		c.SetHTTPSProxy(proxy.Host(), proxy.Port())
+		c.SetHTTPSProxy(proxyHost, proxy.Port())
 		host, port, opts = "localhost", origin.Port(), TLSClient(ca.Pool(), "")
 	} else {
-		c.SetHTTPProxy(proxy.Host(), proxy.Port())
+		c.SetHTTPProxy(proxyHost, proxy.Port())
 		host, port = proxygenTarget, 8080
 	}
 	want := pc.plan.Want(pc.https)
@@ -192,6 +198,12 @@ func runProxyCase(t *testing.T, pc proxyCase, ca *ts.CA, cert tls.Certificate) {
 	default:
 	}
 	trace := append([]Status(nil), *tr...)
+	if pc.byName {
+		// §1.5.11, §1.6.1: the proxy's name is resolved first.
+		if assert.NotEmpty(t, trace) && assert.Equal(t, StatusResolving, trace[0], "trace %v", trace) {
+			trace = trace[1:]
+		}
+	}
 	final := c.Status()
 
 	t.Logf("trace %v, last %v, code %d, headers %q, body %q", trace, last, code, headers, body.String())
