@@ -87,19 +87,21 @@ func TestProxygen(t *testing.T) {
 type proxyCase struct {
 	https, blocking bool
 	byName          bool // the proxy is given as "localhost": RESOLVING first (§1.5.11)
+	defaultPort     bool // the target's port is the scheme's (80, 443): -1 given, no port in Host (§1.7.10)
 	plan            proxygen.Plan
 	path            string
 	headers         []string
 }
 
 func (p proxyCase) String() string {
-	return fmt.Sprintf("https=%v blocking=%v byName=%v path=%q headers=%q plan=%v want=%v", p.https, p.blocking, p.byName, p.path, p.headers, p.plan, p.plan.Want(p.https))
+	return fmt.Sprintf("https=%v blocking=%v byName=%v defaultPort=%v path=%q headers=%q plan=%v want=%v", p.https, p.blocking, p.byName, p.defaultPort, p.path, p.headers, p.plan, p.plan.Want(p.https))
 }
 
 func genProxyCase(seed uint64) proxyCase {
 	r := rand.New(rand.NewPCG(seed, 0x70726f7879))
 	pc := proxyCase{https: r.IntN(2) == 0, blocking: r.IntN(2) == 0, path: "/"}
 	pc.byName = r.IntN(4) == 0
+	pc.defaultPort = r.IntN(3) == 0
 	if pc.https {
 		pc.plan = proxygen.GenConnect(r)
 	} else {
@@ -141,9 +143,15 @@ func runProxyCase(t *testing.T, pc proxyCase, ca *ts.CA, cert tls.Certificate) {
 	if pc.https {
 		c.SetHTTPSProxy(proxyHost, proxy.Port())
 		host, port, opts = "localhost", origin.Port(), TLSClient(ca.Pool(), "")
+		if pc.defaultPort {
+			port = -1 // 443: the proxy tunnels to the origin whatever the CONNECT names
+		}
 	} else {
 		c.SetHTTPProxy(proxyHost, proxy.Port())
 		host, port = proxygenTarget, 8080
+		if pc.defaultPort {
+			port = -1 // 80
+		}
 	}
 	want := pc.plan.Want(pc.https)
 
@@ -272,6 +280,23 @@ func runProxyCase(t *testing.T, pc proxyCase, ca *ts.CA, cert tls.Certificate) {
 	}
 
 	checkProxyBytes(t, proxy, pc, port, want)
+	if pc.https && want == proxygen.WantOK {
+		// Inside the tunnel: the origin-form request (§1.14.2: the
+		// absolute form is for the HTTP proxy only), Host the target's.
+		hostHeader := "localhost:" + strconv.Itoa(origin.Port())
+		if pc.defaultPort {
+			hostHeader = "localhost"
+		}
+		var b strings.Builder
+		b.WriteString("GET " + pc.path + " HTTP/1.1\r\n")
+		for _, h := range pc.headers {
+			b.WriteString(h + "\r\n")
+		}
+		b.WriteString("Host: " + hostHeader + "\r\nUser-Agent: " + wire.DefaultUserAgent() + "\r\nAccept: */*\r\n\r\n")
+		if reqs := origin.Requests(); assert.Len(t, reqs, 1) {
+			assert.Equal(t, b.String(), string(reqs[0]), "the request inside the tunnel")
+		}
+	}
 	assert.Empty(t, proxy.Errors())
 }
 
@@ -293,6 +318,9 @@ func checkProxyBytes(t *testing.T, proxy *proxygen.Proxy, pc proxyCase, port int
 	got, head := data[0], heads[0]
 	ua := wire.DefaultUserAgent()
 	if pc.https {
+		if port == -1 {
+			port = 443
+		}
 		authority := "localhost:" + strconv.Itoa(port)
 		connect := "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\nUser-Agent: " + ua + "\r\nAccept: */*\r\n\r\n"
 		require.GreaterOrEqual(t, len(got), len(connect), "the CONNECT arrived whole: %q", got)
@@ -304,12 +332,18 @@ func checkProxyBytes(t *testing.T, proxy *proxygen.Proxy, pc proxyCase, port int
 		}
 		return
 	}
+	// §1.7.7: the port is always written in the target; §1.7.10: Host
+	// has it unless it is the scheme's.
+	hostHeader := proxygenTarget + ":8080"
+	if port == -1 {
+		port, hostHeader = 80, proxygenTarget
+	}
 	var b strings.Builder
-	b.WriteString("GET http://" + proxygenTarget + ":8080" + pc.path + " HTTP/1.1\r\n")
+	b.WriteString("GET http://" + proxygenTarget + ":" + strconv.Itoa(port) + pc.path + " HTTP/1.1\r\n")
 	for _, h := range pc.headers {
 		b.WriteString(h + "\r\n")
 	}
-	b.WriteString("Host: " + proxygenTarget + ":8080\r\nUser-Agent: " + ua + "\r\nAccept: */*\r\n\r\n")
+	b.WriteString("Host: " + hostHeader + "\r\nUser-Agent: " + ua + "\r\nAccept: */*\r\n\r\n")
 	assert.Equal(t, b.String(), string(got), "exactly the absolute-form request")
 }
 
