@@ -68,18 +68,20 @@ func TestProxygenNode(t *testing.T) {
 
 type nodeProxyCase struct {
 	https   bool
+	defPort bool // a URL without a port: 443 in the CONNECT, :80 in the absolute-form target
 	plan    proxygen.Plan
 	path    string
 	headers []string
 }
 
 func (p nodeProxyCase) String() string {
-	return fmt.Sprintf("https=%v path=%q headers=%q plan=%v want=%v", p.https, p.path, p.headers, p.plan, p.plan.Want(p.https))
+	return fmt.Sprintf("https=%v defPort=%v path=%q headers=%q plan=%v want=%v", p.https, p.defPort, p.path, p.headers, p.plan, p.plan.Want(p.https))
 }
 
 func genNodeProxyCase(seed uint64) nodeProxyCase {
 	r := rand.New(rand.NewPCG(seed, 0x6e6f646570))
 	pc := nodeProxyCase{https: r.IntN(2) == 0, path: "/"}
+	pc.defPort = r.IntN(3) == 0
 	if pc.https {
 		pc.plan = proxygen.GenConnect(r)
 	} else {
@@ -125,9 +127,15 @@ func runNodeProxyCase(t *testing.T, d driverCase, n *HTTPRequest, pc nodeProxyCa
 		require.NoError(t, n.SetTLSOptions(httpclient.TLSClient(ca.Pool(), "")))
 		n.SetHTTPSProxy(proxy.Host(), proxy.Port())
 		url = "https://localhost:" + strconv.Itoa(origin.Port()) + pc.path
+		if pc.defPort {
+			url = "https://localhost" + pc.path // the proxy tunnels to the origin whatever the CONNECT names
+		}
 	} else {
 		n.SetHTTPProxy(proxy.Host(), proxy.Port())
 		url = "http://" + nodeProxyTarget + ":8080" + pc.path
+		if pc.defPort {
+			url = "http://" + nodeProxyTarget + pc.path
+		}
 	}
 	if want == proxygen.WantStall {
 		require.NoError(t, n.SetTimeout(100*time.Millisecond))
@@ -160,18 +168,25 @@ func runNodeProxyCase(t *testing.T, d driverCase, n *HTTPRequest, pc nodeProxyCa
 	ua := wire.DefaultUserAgent()
 	if pc.https {
 		authority := "localhost:" + strconv.Itoa(origin.Port())
+		if pc.defPort {
+			authority = "localhost:443"
+		}
 		connect := "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\nUser-Agent: " + ua + "\r\nAccept: */*\r\n\r\n"
 		require.GreaterOrEqual(t, len(got), len(connect), "the CONNECT arrived whole: %q", got)
 		assert.Equal(t, connect, string(got[:len(connect)]))
 		assert.Equal(t, len(connect), heads[0])
 		assert.NoError(t, proxygen.CheckTunnelBytes(got[len(connect):]), "only TLS after the CONNECT")
 	} else {
+		port, hostHeader := ":8080", nodeProxyTarget+":8080"
+		if pc.defPort {
+			port, hostHeader = ":80", nodeProxyTarget // §1.7.7: the port always; §1.7.10: Host without the scheme's
+		}
 		var b strings.Builder
-		b.WriteString("GET http://" + nodeProxyTarget + ":8080" + pc.path + " HTTP/1.1\r\n")
+		b.WriteString("GET http://" + nodeProxyTarget + port + pc.path + " HTTP/1.1\r\n")
 		for _, h := range pc.headers {
 			b.WriteString(h + "\r\n")
 		}
-		b.WriteString(acceptGzipHeader + "\r\nHost: " + nodeProxyTarget + ":8080\r\nUser-Agent: " + ua + "\r\nAccept: */*\r\n\r\n")
+		b.WriteString(acceptGzipHeader + "\r\nHost: " + hostHeader + "\r\nUser-Agent: " + ua + "\r\nAccept: */*\r\n\r\n")
 		assert.Equal(t, b.String(), string(got), "exactly the absolute-form request")
 	}
 	assert.Empty(t, proxy.Errors())
