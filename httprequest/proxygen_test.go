@@ -2,6 +2,7 @@ package httprequest
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"math/rand/v2"
@@ -69,19 +70,21 @@ func TestProxygenNode(t *testing.T) {
 type nodeProxyCase struct {
 	https   bool
 	defPort bool // a URL without a port: 443 in the CONNECT, :80 in the absolute-form target
+	cancel  bool // a stall ends with CancelRequest (Do: its context canceled) instead of the timeout
 	plan    proxygen.Plan
 	path    string
 	headers []string
 }
 
 func (p nodeProxyCase) String() string {
-	return fmt.Sprintf("https=%v defPort=%v path=%q headers=%q plan=%v want=%v", p.https, p.defPort, p.path, p.headers, p.plan, p.plan.Want(p.https))
+	return fmt.Sprintf("https=%v defPort=%v cancel=%v path=%q headers=%q plan=%v want=%v", p.https, p.defPort, p.cancel, p.path, p.headers, p.plan, p.plan.Want(p.https))
 }
 
 func genNodeProxyCase(seed uint64) nodeProxyCase {
 	r := rand.New(rand.NewPCG(seed, 0x6e6f646570))
 	pc := nodeProxyCase{https: r.IntN(2) == 0, path: "/"}
 	pc.defPort = r.IntN(3) == 0
+	pc.cancel = r.IntN(2) == 0
 	if pc.https {
 		pc.plan = proxygen.GenConnect(r)
 	} else {
@@ -137,6 +140,10 @@ func runNodeProxyCase(t *testing.T, d driverCase, n *HTTPRequest, pc nodeProxyCa
 			url = "http://" + nodeProxyTarget + pc.path
 		}
 	}
+	if want == proxygen.WantStall && pc.cancel {
+		cancelStalled(t, d, n, url, pc, proxy)
+		return
+	}
 	if want == proxygen.WantStall {
 		require.NoError(t, n.SetTimeout(100*time.Millisecond))
 	}
@@ -190,4 +197,45 @@ func runNodeProxyCase(t *testing.T, d driverCase, n *HTTPRequest, pc nodeProxyCa
 		assert.Equal(t, b.String(), string(got), "exactly the absolute-form request")
 	}
 	assert.Empty(t, proxy.Errors())
+}
+
+// cancelStalled cancels a request stalled by the proxy (§2.12, §7 D3 Q6):
+// CancelRequest returns at once (the use_threads worker blocked in the
+// CONNECT exchange or the request is unblocked, COMPAT Q12), no completion
+// comes after it, the node is free for the next request; Do returns its
+// context's error promptly with a zero Completion.
+func cancelStalled(t *testing.T, d driverCase, n *HTTPRequest, url string, pc nodeProxyCase, proxy *proxygen.Proxy) {
+	stalled := httpclient.StatusConnecting
+	if !pc.https {
+		stalled = httpclient.StatusRequesting
+	}
+	if d.Do {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(50*time.Millisecond, cancel)
+		begin := time.Now()
+		c, err := n.Do(ctx, url, pc.headers, httpclient.MethodGet, nil)
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, Completion{}, c)
+		assert.Less(t, time.Since(begin), 2*time.Second)
+	} else {
+		if d.Threads {
+			require.NoError(t, n.SetUseThreads(true))
+		}
+		completions := 0
+		n.OnRequestCompleted(func(Result, int, []string, []byte) { completions++ })
+		require.NoError(t, n.RequestRaw(url, pc.headers, httpclient.MethodGet, nil))
+		drive.Await(n, frame, maxWait, func() bool { return n.HTTPClientStatus() == stalled })
+		drive.Idle(n, 20, frame) // the proxy holds: nothing ends
+		assert.Equal(t, stalled, n.HTTPClientStatus())
+		begin := time.Now()
+		n.CancelRequest()
+		assert.Less(t, time.Since(begin), time.Second, "CancelRequest returns at once")
+		drive.Idle(n, 20, frame)
+		assert.Equal(t, 0, completions, "no completion after CancelRequest")
+		assert.Equal(t, httpclient.StatusDisconnected, n.HTTPClientStatus())
+	}
+	n.Close()
+	proxy.Close()
+	data, _ := proxy.Received()
+	assert.Len(t, data, 1, "one connection to the proxy")
 }
