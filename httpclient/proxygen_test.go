@@ -166,7 +166,7 @@ func runProxyCase(t *testing.T, pc proxyCase, ca *ts.CA, cert tls.Certificate) {
 	defer watchdog.Stop()
 
 	require.NoError(t, c.ConnectToHost(host, port, opts))
-	var last error
+	var last, earlyErr error
 	stallUntil := time.Now().Add(30 * time.Millisecond)
 	stalled := false
 	if want == proxygen.WantStall && pc.blocking {
@@ -179,7 +179,13 @@ func runProxyCase(t *testing.T, pc proxyCase, ca *ts.CA, cert tls.Certificate) {
 				stalled = true
 				return
 			}
+			before := c.Status()
 			last = c.Poll()
+			if last != nil && in(c.Status(), ss) {
+				// §1.6: a Poll that changes nothing returns OK; an error
+				// comes with the status it enters.
+				earlyErr = fmt.Errorf("Poll returned %v and stayed %v (from %v)", last, c.Status(), before)
+			}
 			if !pc.blocking && in(c.Status(), ss) {
 				time.Sleep(pollGap)
 			}
@@ -209,6 +215,9 @@ func runProxyCase(t *testing.T, pc proxyCase, ca *ts.CA, cert tls.Certificate) {
 	case <-hung:
 		t.Fatalf("hung: status %v, trace %v", c.Status(), *tr)
 	default:
+	}
+	if !(want == proxygen.WantStall && pc.blocking) { // an Abort's error comes in the status it aborts
+		assert.NoError(t, earlyErr)
 	}
 	trace := append([]Status(nil), *tr...)
 	if pc.byName {
