@@ -463,6 +463,18 @@ func runTransportProxyCase(t *testing.T, pc proxyCase, ca *ts.CA, cert tls.Certi
 	case proxygen.WantStall:
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 	}
+	if pc.https && want == proxygen.WantOK {
+		// A second request reuses the tunnel: no second CONNECT.
+		req2, _ := http.NewRequest("GET", target, nil)
+		resp2, err := tr.RoundTrip(req2)
+		if assert.NoError(t, err) {
+			b, _ := io.ReadAll(resp2.Body)
+			resp2.Body.Close()
+			assert.Equal(t, "ok", string(b))
+		}
+		assert.Equal(t, 1, proxy.Accepted(), "one connection to the proxy")
+		assert.Len(t, origin.Requests(), 2, "both requests went through the tunnel")
+	}
 	tr.CloseIdleConnections()
 	proxy.Close()
 	data, heads := proxy.Received()

@@ -409,6 +409,13 @@ func (p *Proxy) Received() (data [][]byte, heads []int) {
 	return data, heads
 }
 
+// Accepted is how many connections the proxy accepted.
+func (p *Proxy) Accepted() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.conns)
+}
+
 // Errors are the proxy's own failures (a tunnel that could not reach the
 // origin...).
 func (p *Proxy) Errors() []error {
