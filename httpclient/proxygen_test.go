@@ -365,7 +365,6 @@ func checkProxyBytes(t *testing.T, proxy *proxygen.Proxy, pc proxyCase, port int
 	assert.Equal(t, b.String(), string(got), "exactly the absolute-form request")
 }
 
-
 // TestProxygenTransport runs the drawn proxies through the Transport
 // (Transport.Proxy, one fresh Transport a case): a tunnel or the HTTP proxy's
 // answer gives the response (code, and the body its framing gives, §1.9);

@@ -61,11 +61,11 @@ func (b Behaviour) String() string { return behaviourNames[b] }
 type Framing int
 
 const (
-	NoFraming   Framing = iota // nothing (a refusal: read until close / no body)
-	CL0                        // Content-Length: 0
-	CLBody                     // Content-Length: n and n bytes
-	Chunked                    // Transfer-Encoding: chunked and a chunked body
-	ConnClose                  // Connection: close, no body bytes
+	NoFraming Framing = iota // nothing (a refusal: read until close / no body)
+	CL0                      // Content-Length: 0
+	CLBody                   // Content-Length: n and n bytes
+	Chunked                  // Transfer-Encoding: chunked and a chunked body
+	ConnClose                // Connection: close, no body bytes
 )
 
 var framingNames = [...]string{"none", "cl0", "cl-body", "chunked", "conn-close"}
@@ -83,7 +83,7 @@ type Plan struct {
 	Early   []byte   // bytes after the blank line (Early)
 	Close   bool     // FIN right after the reply (a refusal)
 	Gap     time.Duration
-	Pad     int // the size of the padding header (Huge, Big)
+	Pad     int    // the size of the padding header (Huge, Big)
 	Raw     string // OddHead: the reply head as written; Code is what Godot's parser makes of it
 }
 
