@@ -124,7 +124,7 @@ func connectTunnel(raw net.Conn, p dialParams) (rest []byte, code Error, err err
 	if _, err := raw.Write(req); err != nil {
 		return nil, ErrConnectionError, &tcpEndError{err}
 	}
-	parser := wire.HeadParser{Strict: p.strict, Limits: p.limits}
+	parser := wire.HeadParser{Strict: p.strict, Limits: p.limits, Connect: true}
 	var head wire.Head
 	buf := make([]byte, 0, 1024)
 	for {

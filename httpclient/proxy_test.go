@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/internal/proxygen"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -219,6 +220,38 @@ func TestRefusedConnectClosesProxyConnection(t *testing.T) {
 			}
 			c.Close()
 			proxy.Close()
+		})
+	}
+}
+
+// TestStrictConnectIgnoresFraming: in strict mode too, a 2xx reply to
+// CONNECT opens the tunnel whatever its framing fields say — a Content-Length
+// that is no number, two that differ, a Transfer-Encoding other than chunked
+// (§7 D5; RFC 9110 §9.3.6: a client ignores them). Strict mode refused them
+// (CANT_CONNECT, ERR_CONNECTION_ERROR) where the lenient default opened the
+// tunnel. Godot has no strict mode; its sub-client reads "abc" as 0 and
+// fails a poll later (§1.14.2.4), the case D5 exists for.
+func TestStrictConnectIgnoresFraming(t *testing.T) {
+	for _, raw := range []string{
+		"HTTP/1.1 200 Connection established\r\nContent-Length: abc\r\n\r\n",
+		"HTTP/1.1 200 Connection established\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+		"HTTP/1.1 200 Connection established\r\nTransfer-Encoding: gzip\r\n\r\n",
+	} {
+		t.Run(raw[37:len(raw)-4], func(t *testing.T) {
+			ca := ts.NewCA(t)
+			origin := ts.NewTLS(t, ca.Issue(t, "localhost"), ts.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+			proxy, err := proxygen.Start(proxygen.Plan{B: proxygen.OddHead, Raw: raw, Code: 200, Proto: "HTTP/1.1"}, true, origin.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer proxy.Close()
+			c, tr := newClient(t, false)
+			c.SetStrict(true)
+			c.SetHTTPSProxy(proxy.Host(), proxy.Port())
+			err = connect(t, c, "localhost", origin.Port(), TLSClient(ca.Pool(), ""))
+			assert.NoError(t, err, "the 2xx opens the tunnel; its framing headers are ignored")
+			assert.Equal(t, statuses(StatusConnecting, StatusConnected), *tr)
+			c.Close()
 		})
 	}
 }

@@ -135,6 +135,13 @@ type HeadParser struct {
 	Limits Limits
 	// HeadRequest says the request was HEAD (§1.8.6).
 	HeadRequest bool
+	// Connect says the request was CONNECT (§1.14.2). A 2xx reply then has
+	// no body: the tunnel begins after its head (§7 D5: whatever its
+	// framing; RFC 9110 §9.3.6: a client ignores its Content-Length and
+	// Transfer-Encoding). Its Head has FramingNone, ContentLength −1, and is
+	// neither chunked nor ambiguous, and strict mode does not check its
+	// framing fields.
+	Connect bool
 
 	scan  int    // next byte of buf to examine for the end of the head
 	start int    // where the current head starts (after skipped 1xx heads)
@@ -144,7 +151,7 @@ type HeadParser struct {
 }
 
 // Reset forgets a partly scanned response, so the next Parse starts on a new
-// one. Strict, Limits and HeadRequest are kept. Parse resets the parser
+// one. Strict, Limits, HeadRequest and Connect are kept. Parse resets the parser
 // itself whenever it returns something other than ErrNeedMore.
 func (p *HeadParser) Reset() {
 	p.scan, p.start, p.info = 0, 0, 0
@@ -297,7 +304,7 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 			line, next = line[:j], off+j+1
 		}
 		if p.Strict {
-			if at, reason := st.line(idx, line); reason != "" {
+			if at, reason := st.line(idx, line, p.Connect && h.Code/100 == 2); reason != "" {
 				return false, &HeadError{Offset: p.rawOffset(raw, text, dec.changed, off, at) + start, Reason: reason}
 			}
 		}
@@ -397,6 +404,15 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 	h.ContentLength = bodySize
 	h.KeepAlive = keepAlive
 	h.Persistent = !conn.close && (h.ProtoMinor == 1 || conn.keepAlive)
+	if p.Connect && h.Code/100 == 2 {
+		h.ContentLength, h.Chunked, h.Framing, h.Ambiguous = -1, false, FramingNone, false
+		if p.Strict {
+			if reason := st.finish(); reason != "" {
+				return false, &HeadError{Offset: start, Reason: reason}
+			}
+		}
+		return false, nil
+	}
 
 	if p.Strict {
 		if reason := st.finish(); reason != "" {
@@ -772,7 +788,8 @@ type strictState struct {
 
 // line checks one line of the head (without its LF). It returns a reason
 // when the line is invalid, and the offset of the problem within the line.
-func (st *strictState) line(idx int, line string) (at int, reason string) {
+// tunnel (a 2xx reply to CONNECT) leaves the framing fields unchecked.
+func (st *strictState) line(idx int, line string, tunnel bool) (at int, reason string) {
 	body := strings.TrimSuffix(line, "\r")
 	if idx == 0 {
 		return statusLineError(body)
@@ -802,6 +819,9 @@ func (st *strictState) line(idx int, line string) (at int, reason string) {
 	value := body[colon+1:]
 	if i := controlIndex(value); i >= 0 {
 		return colon + 1 + i, "control character in field value"
+	}
+	if tunnel {
+		return 0, ""
 	}
 	v := trimOWS(value)
 	switch {

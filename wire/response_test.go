@@ -715,6 +715,7 @@ func TestParseStrict(t *testing.T) {
 func TestParseStrictFramingAndInformational(t *testing.T) {
 	s := HeadParser{Strict: true}
 	sHead := HeadParser{Strict: true, HeadRequest: true}
+	sConnect := HeadParser{Strict: true, Connect: true}
 	cont := "HTTP/1.1 100 Continue\r\n\r\n"
 	final := st200 + "Content-Length: 2\r\n\r\n"
 	finalW := want{code: 200, headers: []string{"Content-Length: 2"}, length: 2, framing: FramingLength}
@@ -774,6 +775,25 @@ func TestParseStrictFramingAndInformational(t *testing.T) {
 			w: want{err: "limit"}},
 		{name: "§7.4 100 fields are accepted", p: s, head: st200 + strings.Repeat("A: 1\r\n", 100) + "\r\n",
 			w: want{code: 200, headers: repeat("A: 1", 100), length: none, framing: FramingUntilClose}},
+		// §1.14.2, §7 D5, RFC 9110 §9.3.6: a 2xx reply to CONNECT has no
+		// framing, so its framing fields are not checked; any other reply
+		// to CONNECT, and every reply to another method, is.
+		{name: "§7.4 §7 D5 a 2xx to CONNECT: Content-Length not checked", p: sConnect,
+			head: st200 + "Content-Length: abc\r\nContent-Length: 1\r\n\r\n",
+			w:    want{code: 200, headers: []string{"Content-Length: abc", "Content-Length: 1"}, length: none, framing: FramingNone}},
+		{name: "§7.4 §7 D5 a 2xx to CONNECT: Transfer-Encoding not checked", p: sConnect,
+			head: "HTTP/1.1 204 Tunnel\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding:\r\n\r\n",
+			w:    want{code: 204, headers: []string{"Transfer-Encoding: gzip", "Transfer-Encoding:"}, length: none, framing: FramingNone}},
+		{name: "§7.4 §7 D5 a 407 to CONNECT: Content-Length checked", p: sConnect,
+			head: "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: abc\r\n\r\n",
+			w:    want{err: "head", at: len("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length:")}},
+		{name: "§7.4 §7 D5 a 2xx to CONNECT: other fields still checked", p: sConnect,
+			head: st200 + "X: \x01\r\n\r\n", w: want{err: "head", at: len(st200) + 3}},
+		{name: "§7 D5 a 2xx to CONNECT, lenient: no body whatever its framing", p: HeadParser{Connect: true},
+			head: st200 + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+			w:    want{code: 200, headers: []string{"Transfer-Encoding: chunked", "Content-Length: 5"}, length: none, framing: FramingNone}},
+		{name: "§7.4 a 2xx to another method: Content-Length checked", p: s,
+			head: st200 + "Content-Length: abc\r\n\r\n", w: want{err: "head", at: len(st200) + len("Content-Length:")}},
 		{name: "§7.4 MaxHeaderFields overrides the strict default",
 			p:    HeadParser{Strict: true, Limits: Limits{MaxHeaderFields: 3}},
 			head: st200 + strings.Repeat("A: 1\r\n", 4) + "\r\n", w: want{err: "limit"}},
