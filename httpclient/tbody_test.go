@@ -473,7 +473,7 @@ func (b *tbBody) Close() error {
 
 // tbResult is what one side saw.
 type tbResult struct {
-	class   string   // "ok 200", "err ctx", …
+	class   string // "ok 200", "err ctx", …
 	err     error
 	reqs    []string // the requests the server saw complete: "conn#n METHOD target framing sha"
 	heads   int      // request heads the server saw
