@@ -538,7 +538,16 @@ func tbfAllowed(c tbfCase, gd, cu tbfResult) string {
 	case c.action == tbfRedirect:
 		return "doc.go -L: Godot's 301/302 (method and body kept), 303/307/308 not followed"
 	case c.action == tbfContinue100:
-		return "a 1xx is Godot's final response (§1.8)"
+		return "a 1xx is Godot's final response (§1.8); a status line without header lines is RESULT_NO_RESPONSE, 52 (--help)"
+	case c.action == tbfEarlyClose && gd.exit == exitConnection:
+		// Godot writes the whole request before it reads (§1.7.11): a
+		// 413 sent early, then a close, is a failed write (or a reset
+		// that drops the 413) for gdfetch, an answer for curl. Not in
+		// doc.go's list of differences (reported, not a probe: the
+		// behaviour is Godot's).
+		return "Godot writes the whole body before reading the answer (undocumented in doc.go)"
+	case c.action == tbfReset && gd.exit == exitConnection && (cu.exit == 55 || cu.exit == 56):
+		return "a reset mid-upload: curl says 55 (send) or 56 (recv) by timing"
 	}
 	return ""
 }
