@@ -488,7 +488,7 @@ func (d *connector) setUp(raw net.Conn, p dialParams) (st *stream, ev dialEvent,
 			_ = raw.Close()
 			tr.w.releaseBuf() // the handshake returned: nothing reads it any more
 			if d.ctx.Err() == nil && tr.w.tcpEnded(err) {
-				return nil, dialEvent{err: err}, true
+				return nil, dialEvent{err: &HandshakeEndError{err}}, true
 			}
 			return nil, dialEvent{stage: stageTLS, code: ErrCantConnect, err: d.stopErr(err)}, false
 		}

@@ -185,7 +185,9 @@
 // errors.As(err, &code) with code.Code() == 25) and, when there is one, the
 // real cause, reachable with errors.As: *net.OpError, *net.DNSError,
 // x509.UnknownAuthorityError, x509.HostnameError, *tls.CertificateVerificationError,
-// *wire.HeadError, *wire.LimitError, *chunked.Error, *ProxyError,
+// *wire.HeadError, *wire.LimitError, *chunked.Error, *ProxyError (a
+// refused CONNECT), *TunnelError (a CONNECT exchange the proxy ended or
+// botched), *HandshakeEndError (a TLS handshake the server's TCP end cut),
 // ErrPeerClosed, ErrTLSTruncated, ErrAborted, ErrNotReusable,
 // ErrNegativeLength. The
 // exceptions are where Godot reports no error: a body cut short is a

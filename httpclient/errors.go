@@ -86,6 +86,43 @@ func (e *ProxyError) Error() string {
 	return "httpclient: proxy refused CONNECT with status " + strconv.Itoa(e.Code)
 }
 
+// TunnelError is the cause of a failed CONNECT exchange with an HTTPS proxy
+// that did not answer it with a status (§1.14.2): the proxy closed or reset
+// the connection before or during its reply, the reply was malformed or
+// over the head limit, or a read or write failed. Err is the cause. The
+// status is CANT_CONNECT with ERR_CANT_CONNECT for a TCP end and
+// ERR_CONNECTION_ERROR otherwise (§1.6.2.2, §1.14.2.5); a reply with a status
+// other than 2xx is a *ProxyError instead.
+type TunnelError struct {
+	Err error
+}
+
+// Error says that the CONNECT exchange failed, and why.
+func (e *TunnelError) Error() string {
+	return "httpclient: CONNECT through the HTTPS proxy failed: " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *TunnelError) Unwrap() error { return e.Err }
+
+// HandshakeEndError is the cause of CANT_CONNECT when the server (or the
+// HTTPS proxy's tunnel) ended the TCP connection, by a FIN or a reset,
+// during the TLS handshake: Godot moves on to the next address, and reports
+// CANT_CONNECT with ERR_CANT_CONNECT when none is left (§1.6.2.2, COMPAT
+// H9). Err is the cause. A handshake refused by an alert or a certificate is
+// TLS_HANDSHAKE_ERROR instead (§1.6.2.5).
+type HandshakeEndError struct {
+	Err error
+}
+
+// Error says that the handshake was cut, and how.
+func (e *HandshakeEndError) Error() string {
+	return "httpclient: the TLS handshake ended with the connection: " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *HandshakeEndError) Unwrap() error { return e.Err }
+
 // BodyError reports that a response body ended before it was complete: the
 // connection closed cleanly in the middle of a fixed-length or chunked body.
 // Godot reports this as a plain DISCONNECTED (§1.10.1.4, §1.10.2.7); the

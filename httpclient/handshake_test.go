@@ -74,6 +74,8 @@ func TestTCPEndDuringHandshake(t *testing.T) {
 				if e.cause != nil {
 					e.cause(t, err)
 				}
+				var he *HandshakeEndError
+				assert.ErrorAs(t, err, &he, "the cause says the handshake was cut")
 				assert.True(t, errors.Is(c.Poll(), ErrCantConnect), "later polls: ERR_CANT_CONNECT")
 				assert.Equal(t, err, c.LastError())
 			})

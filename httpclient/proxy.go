@@ -109,10 +109,11 @@ func insertHeader(head []byte, value string) []byte {
 
 // connectTunnel sends CONNECT through an HTTPS proxy and reads its reply
 // (§1.14.2 with §7 D5): any 2xx opens the tunnel whatever the reply's
-// framing; bytes after the reply head belong to the tunnel. It returns the
-// those bytes (read first), or the Godot code Poll reports and the cause: ErrCantConnect with
-// a *ProxyError for another status, ErrConnectionError for an I/O error or
-// a malformed reply (§1.14.2.5).
+// framing; bytes after the reply head belong to the tunnel. It returns
+// those bytes (read with the reply), or the Godot code Poll reports and the
+// cause: ErrCantConnect with a *ProxyError for another status,
+// ErrConnectionError with a *TunnelError for an I/O error or a malformed
+// reply (§1.14.2.5).
 func connectTunnel(raw net.Conn, p dialParams) (rest []byte, code Error, err error) {
 	if err := wire.ValidateConnect(p.connHost, p.userAgent); err != nil {
 		return nil, godot.CodeOf(err), err
@@ -122,7 +123,7 @@ func connectTunnel(raw net.Conn, p dialParams) (rest []byte, code Error, err err
 		req = insertHeader(req, p.proxyAuth)
 	}
 	if _, err := raw.Write(req); err != nil {
-		return nil, ErrConnectionError, &tcpEndError{err}
+		return nil, ErrConnectionError, &TunnelError{&tcpEndError{err}}
 	}
 	parser := wire.HeadParser{Strict: p.strict, Limits: p.limits, Connect: true}
 	var head wire.Head
@@ -139,7 +140,7 @@ func connectTunnel(raw net.Conn, p dialParams) (rest []byte, code Error, err err
 			return nil, 0, nil
 		}
 		if err != wire.ErrNeedMore {
-			return nil, ErrConnectionError, err
+			return nil, ErrConnectionError, &TunnelError{err}
 		}
 		if len(buf) == cap(buf) {
 			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
@@ -155,7 +156,7 @@ func connectTunnel(raw net.Conn, p dialParams) (rest []byte, code Error, err err
 			default:
 				rerr = &tcpEndError{rerr} // a reset, wherever it comes
 			}
-			return nil, ErrConnectionError, rerr
+			return nil, ErrConnectionError, &TunnelError{rerr}
 		}
 	}
 }

@@ -81,12 +81,20 @@ func TestHTTPSProxy(t *testing.T) {
 		// sub-client reads: no address left, ERR_CANT_CONNECT.
 		{name: "proxy-closes", opts: []ts.ProxyOption{ts.ProxyReply(""), ts.ProxyCloseAfterReply()},
 			trace: statuses(StatusConnecting, StatusCantConnect), code: ErrCantConnect,
-			cause: func(t *testing.T, err error) { assert.ErrorIs(t, err, errProxyClosed) }},
+			cause: func(t *testing.T, err error) {
+				assert.ErrorIs(t, err, errProxyClosed)
+				var te *TunnelError
+				assert.ErrorAs(t, err, &te, "an unanswered CONNECT is a *TunnelError")
+			}},
 		// A reply cut by the FIN: the sub-client reads the bytes and meets
 		// the end in the same read (ERR_CONNECTION_ERROR).
 		{name: "proxy-cuts-reply", opts: []ts.ProxyOption{ts.ProxyReply("HTTP/1.1 200 OK\r\n"), ts.ProxyCloseAfterReply()},
 			trace: statuses(StatusConnecting, StatusCantConnect), code: ErrConnectionError,
-			cause: func(t *testing.T, err error) { assert.ErrorIs(t, err, errProxyCut) }},
+			cause: func(t *testing.T, err error) {
+				assert.ErrorIs(t, err, errProxyCut)
+				var te *TunnelError
+				assert.ErrorAs(t, err, &te, "a cut CONNECT reply is a *TunnelError")
+			}},
 		{name: "bytes-after-reply-go-to-tls", opts: []ts.ProxyOption{ts.ProxyReply("HTTP/1.1 200 OK\r\n\r\nXYZ")},
 			trace: statuses(StatusConnecting, StatusTLSHandshakeError), code: ErrCantConnect,
 			cause: func(t *testing.T, err error) { assert.Error(t, err) }},

@@ -52,7 +52,9 @@
 //	                          with the body not encoded (a server then waits for chunks; -T -
 //	                          sends a chunked body), where curl encodes the body
 //	-d, --data DATA|@FILE     request_data (curl's rules: an @FILE's content — @- standard
-//	                          input, read whole; -T - streams it — without CR/LF, a
+//	                          input, read whole; -T - streams it — without CR/LF, each
+//	                          line of up to 255 bytes cut at its first CR, LF or NUL, as
+//	                          curl 7.88 reads it; a
 //	                          literal value as given; -d and --data-binary values joined
 //	                          with '&' in command-line order);
 //	                          no Content-Type is added, as in Godot: pass -H; an empty body
@@ -70,7 +72,12 @@
 //	                          its size (none for an empty file, as Godot sends an empty
 //	                          body; curl sends 0); "-" standard input, chunked; PUT unless -X; a URL
 //	                          whose path is empty or ends in / gets FILE's name, percent-
-//	                          encoded, before the query (curl's rule)
+//	                          encoded, before the query (curl's rule).
+//	                          Unlike curl, a body (-d, -F, -T) is sent whole before the
+//	                          response is read, as Godot does (§1.7.11): a server that
+//	                          answers early (413) and closes while the body is still
+//	                          going ends the request with RESULT_CONNECTION_ERROR, exit 56,
+//	                          where curl stops sending and shows the answer
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"; an -H User-Agent
 //	                          line wins (only that one is sent, as curl)
 //	-o, --output FILE         download_file; "-": stdout, a binary body to a terminal too (a FILE
@@ -176,6 +183,11 @@
 //	RESULT_CHUNKED_BODY_SIZE_MISMATCH     18  CURLE_PARTIAL_FILE
 //	RESULT_CANT_CONNECT                    7  CURLE_COULDNT_CONNECT
 //	  … a fixed-length body cut short     18  CURLE_PARTIAL_FILE (Godot reports it as CANT_CONNECT)
+//	  … the server ended the TLS          35  CURLE_SSL_CONNECT_ERROR (a FIN or a reset in the
+//	    handshake (HandshakeEndError)           handshake, through a proxy's tunnel too)
+//	  … the HTTPS proxy refused the       56  CURLE_RECV_ERROR (curl's "CONNECT tunnel failed"
+//	    CONNECT, or ended it unanswered         and "Proxy CONNECT aborted"; also for a malformed
+//	                                            reply, RESULT_CONNECTION_ERROR)
 //	RESULT_CANT_RESOLVE                    6  CURLE_COULDNT_RESOLVE_HOST
 //	  … the proxy's name (-x, environment) 5  CURLE_COULDNT_RESOLVE_PROXY
 //	RESULT_CONNECTION_ERROR               56  CURLE_RECV_ERROR
@@ -310,9 +322,10 @@ output
 exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE (5 the proxy's name); 7 CANT_CONNECT; 18 partial body
 (CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*, or stdout
 not writable (a closed pipe), or a binary body refused by a terminal; 28 TIMEOUT;
-35 TLS_HANDSHAKE_ERROR (60 when the certificate failed verification); 47 REDIRECT_LIMIT_REACHED;
+35 TLS_HANDSHAKE_ERROR (60 when the certificate failed verification), or CANT_CONNECT when the
+server ended the TLS handshake; 47 REDIRECT_LIMIT_REACHED;
 52 NO_RESPONSE, or CONNECTION_ERROR closed before the response head ("empty reply");
-56 CONNECTION_ERROR; 61 BODY_DECOMPRESS_FAILED;
+56 CONNECTION_ERROR, or a CONNECT the HTTPS proxy refused or ended; 61 BODY_DECOMPRESS_FAILED;
 63 BODY_SIZE_LIMIT_EXCEEDED; 2 bad flag; 3 bad URL; 1 a scheme other than http(s);
 26 an -T/-F/-H @ file not readable; 22 --fail; 33 -C -: a 206 that does not continue the
 file; Ctrl-C: death by SIGINT after cleanup (shells report 130), SIGTERM and SIGHUP alike.

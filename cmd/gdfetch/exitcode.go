@@ -60,8 +60,12 @@ func resultExit(r httprequest.Result, cause error) int {
 	case httprequest.ResultChunkedBodySizeMismatch:
 		return exitPartial
 	case httprequest.ResultCantConnect:
-		if errors.Is(cause, httprequest.ErrBodyCutShort) || errors.Is(cause, io.ErrUnexpectedEOF) {
+		var cut *httpclient.HandshakeEndError
+		switch {
+		case errors.Is(cause, httprequest.ErrBodyCutShort) || errors.Is(cause, io.ErrUnexpectedEOF):
 			return exitPartial
+		case errors.As(cause, &cut):
+			return exitTLS // the TCP connection was made; the server ended it in the handshake: curl's 35
 		}
 		return exitConnect
 	case httprequest.ResultCantResolve:
@@ -106,12 +110,26 @@ func isVerifyError(err error) bool {
 	return errors.As(err, &cve) || errors.As(err, &authority) || errors.As(err, &hostname) || errors.As(err, &invalid)
 }
 
-// proxyExit is code, or curl's 5 (CURLE_COULDNT_RESOLVE_PROXY) when code is
-// a resolve failure (6) for the name of the proxy the flags or the
-// environment set: Godot's node reports RESULT_CANT_RESOLVE for both, and
-// the lookup error names the host that failed.
+// proxyExit is code, or curl's number for a proxy's failure where Godot's
+// node reports the same result as for the target's: 5
+// (CURLE_COULDNT_RESOLVE_PROXY) when code is a resolve failure (6) for the
+// name of the proxy the flags or the environment set (the lookup error names
+// the host that failed); 56 (CURLE_RECV_ERROR, curl's "CONNECT tunnel
+// failed" and "Proxy CONNECT aborted") when the HTTPS proxy refused the
+// CONNECT or ended the exchange before a reply — RESULT_CANT_CONNECT, or
+// RESULT_CONNECTION_ERROR for a malformed reply.
 func proxyExit(code int, cause error, cfg *config) int {
-	var dnsErr *net.DNSError
+	var (
+		dnsErr    *net.DNSError
+		refused   *httpclient.ProxyError
+		tunnelErr *httpclient.TunnelError
+	)
+	if code == exitConnect || code == exitConnection || code == exitNoResponse {
+		if errors.As(cause, &refused) || errors.As(cause, &tunnelErr) {
+			return exitConnection
+		}
+		return code
+	}
 	if code != exitResolve || !errors.As(cause, &dnsErr) {
 		return code
 	}

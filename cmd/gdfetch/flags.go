@@ -344,7 +344,7 @@ func readData(ctx context.Context, args []dataArg) ([]byte, bool, error) {
 			return nil, false, err
 		}
 		if !a.binary && strings.HasPrefix(a.value, "@") {
-			b = bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r"), nil), []byte("\n"), nil)
+			b = curlFileString(b)
 		}
 		if i > 0 {
 			body = append(body, '&')
@@ -352,6 +352,29 @@ func readData(ctx context.Context, args []dataArg) ([]byte, bool, error) {
 		body = append(body, b...)
 	}
 	return body, true, nil
+}
+
+// curlFileString is what curl's -d @FILE takes of a file's content b (its
+// file2string, curl 7.88): the file is read in fgets pieces — up to 255
+// bytes, or to a LF and through it — and each piece is kept up to its first
+// CR, LF or NUL. So CR LF and LF line ends are dropped, and a bare CR or a
+// NUL drops the rest of its piece.
+func curlFileString(b []byte) []byte {
+	const piece = 255 // fgets into curl's char buffer[256]
+	out := b[:0:0]
+	for len(b) > 0 {
+		n := min(len(b), piece)
+		if i := bytes.IndexByte(b[:n], '\n'); i >= 0 {
+			n = i + 1
+		}
+		p := b[:n]
+		if i := bytes.IndexAny(p, "\x00\r\n"); i >= 0 {
+			p = p[:i]
+		}
+		out = append(out, p...)
+		b = b[n:]
+	}
+	return out
 }
 
 func dataValue(ctx context.Context, d string) ([]byte, error) {

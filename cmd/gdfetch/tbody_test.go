@@ -542,10 +542,8 @@ func tbfAllowed(c tbfCase, gd, cu tbfResult) string {
 	case c.action == tbfEarlyClose && gd.exit == exitConnection:
 		// Godot writes the whole request before it reads (§1.7.11): a
 		// 413 sent early, then a close, is a failed write (or a reset
-		// that drops the 413) for gdfetch, an answer for curl. Not in
-		// doc.go's list of differences (reported, not a probe: the
-		// behaviour is Godot's).
-		return "Godot writes the whole body before reading the answer (undocumented in doc.go)"
+		// that drops the 413) for gdfetch, an answer for curl.
+		return "Godot writes the whole body before reading the answer (doc.go, -T: unlike curl, a body is sent whole before the response is read)"
 	case c.action == tbfReset && gd.exit == exitConnection && (cu.exit == 55 || cu.exit == 56):
 		return "a reset mid-upload: curl says 55 (send) or 56 (recv) by timing"
 	}
