@@ -23,7 +23,7 @@ package main
 // public suffix list; -b DATA is the jar's, for the URL's host) and the
 // findings pinned by probe_cookiegen_test.go (each named), and any other is
 // an error that prints the case. Skipped when curl is not installed.
-// GDHTTP_COOKIEGEN_N (default 40), GDHTTP_COOKIEGEN_SEED (default 1),
+// GDHTTP_COOKIEGEN_N (default 30), GDHTTP_COOKIEGEN_SEED (default 1),
 // GDHTTP_COOKIEGEN_V=1 logs every case.
 
 import (
@@ -55,6 +55,7 @@ type cgOrigin struct {
 	Hop  int    // for "set": the hop that sent it
 	Text string // the line or pair
 	TLD  bool   // "set": its Domain attribute is a single label (a public suffix, §PSL)
+	Dels bool   // "set": an Expires in the past, or Max-Age 0 or negative (a deletion)
 }
 
 type cgHop struct {
@@ -171,6 +172,11 @@ func cgSetCookie(r *rand.Rand, c *cgCase, hop int, host string) string {
 	}
 	r.Shuffle(len(attrs), func(i, j int) { attrs[i], attrs[j] = attrs[j], attrs[i] })
 	id := c.origin("set", "", hop, tld)
+	for _, a := range attrs {
+		if strings.Contains(a, "1970") || strings.Contains(a, time.Now().UTC().Add(-time.Hour).Format("02 Jan 2006 15")) || a == "Max-Age=0" || a == "Max-Age=-1" {
+			c.Origins[id].Dels = true
+		}
+	}
 	value := "o" + strconv.Itoa(id)
 	if r.IntN(3) == 0 {
 		value += cgValueTails[r.IntN(len(cgValueTails))]
@@ -252,12 +258,20 @@ func cgDraw(seed uint64) *cgCase {
 		if i == n-1 {
 			h.Code = 200
 		}
-		k := r.IntN(4)
-		if r.IntN(20) == 0 {
-			k = 52 // over curl's 50 a response
-		}
-		for range k {
+		for range r.IntN(4) {
 			h.SetCookies = append(h.SetCookies, cgSetCookie(r, c, i, h.Host))
+		}
+		if r.IntN(25) == 0 { // over curl's 50 a response: plain cookies, every 7th refused (another domain)
+			h.SetCookies = nil
+			for j := range 52 {
+				id := c.origin("set", "", i, false)
+				line := "m" + strconv.Itoa(j) + "=o" + strconv.Itoa(id)
+				if j%7 == 3 {
+					line += "; Domain=elsewhere.example"
+				}
+				c.Origins[id].Text = line
+				h.SetCookies = append(h.SetCookies, line)
+			}
 		}
 		c.Hops = append(c.Hops, h)
 	}
@@ -430,7 +444,7 @@ func cgParseJar(b []byte) map[cgKey]cgEntry {
 		if len(p) > 1 && strings.HasSuffix(p, "/") {
 			p = p[:len(p)-1] // curl's "/p/" is gdfetch's "/p" (load)
 		}
-		out[cgKey{f[0], p, f[5]}] = cgEntry{Tail: f[1] == "TRUE", Secure: f[3] == "TRUE", HttpOnly: httpOnly, Expires: exp, Value: f[6]}
+		out[cgKey{strings.ToLower(f[0]), p, f[5]}] = cgEntry{Tail: f[1] == "TRUE", Secure: f[3] == "TRUE", HttpOnly: httpOnly, Expires: exp, Value: f[6]}
 	}
 	return out
 }
@@ -645,7 +659,7 @@ type cgRule struct {
 var cgRules []cgRule
 
 func cgExplain(c *cgCase, cu, gd *cgResult, d cgDiff) string {
-	for _, r := range cgRules {
+	for _, r := range append(slices.Clip(cgRules), cgFindings...) {
 		if r.Fn(c, cu, gd, d) {
 			return r.Name
 		}
@@ -658,7 +672,7 @@ func TestCookiegen(t *testing.T) {
 		t.Skip("curl is not installed: the cookie differential needs curl 7.88 as the reference")
 	}
 	clearProxyEnv(t)
-	n := envInt(t, "GDHTTP_COOKIEGEN_N", 40)
+	n := envInt(t, "GDHTTP_COOKIEGEN_N", 30)
 	seed := uint64(envInt(t, "GDHTTP_COOKIEGEN_SEED", 1))
 	verbose := os.Getenv("GDHTTP_COOKIEGEN_V") == "1"
 	s := cgServe(t)
@@ -714,14 +728,36 @@ func TestCookiegen(t *testing.T) {
 	t.Logf("%d cases; differences by rule: %v", n, counts)
 }
 
-// cgHas reports whether one of d's origins satisfies f.
+// cgHas reports whether one of d's origins, or of the origins of a cookie
+// of the same name (any case: one may have replaced or shadowed the other
+// in one jar and not in the other), satisfies f.
 func cgHas(c *cgCase, d cgDiff, f func(o cgOrigin) bool) bool {
+	names := map[string]bool{}
 	for _, id := range d.Origins {
-		if id < len(c.Origins) && f(c.Origins[id]) {
+		if id < len(c.Origins) {
+			if f(c.Origins[id]) {
+				return true
+			}
+			names[strings.ToLower(cgName(c.Origins[id]))] = true
+		}
+	}
+	for _, o := range c.Origins {
+		if names[strings.ToLower(cgName(o))] && f(o) {
 			return true
 		}
 	}
 	return false
+}
+
+// cgName is the name of the cookie o gives.
+func cgName(o cgOrigin) string {
+	if o.Kind == "file" {
+		if f := strings.Split(strings.TrimPrefix(o.Text, "#HttpOnly_"), "\t"); len(f) == 7 {
+			return f[5]
+		}
+	}
+	name, _ := cgValue(o.Text)
+	return strings.TrimSpace(name)
 }
 
 func init() {
@@ -737,9 +773,164 @@ func init() {
 		{"doc: -b DATA turns the jar on", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
 			return c.Str != "" && c.File == nil && !c.Jar && strings.HasPrefix(d.What, "only gdfetch sent ")
 		}},
+		// doc.go: Max-Age capped at 400 days (curl 7.88 does not cap it:
+		// now + Max-Age in its file).
+		{"doc: Max-Age capped at 400 days", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+			return d.Where == "file" && cgHas(c, d, func(o cgOrigin) bool { return o.Kind == "set" && strings.Contains(o.Text, "Max-Age=99999999999") })
+		}},
+		// doc.go, cookies.go: net/http/cookiejar's domain rules: an IP
+		// host's cookie is host-only (a -b file's ".127.0.0.1 TRUE" line
+		// is loaded so, and written back "127.0.0.1 FALSE"), and
+		// "Domain=.127.0.0.1" is refused (curl takes both).
+		{"doc: cookiejar's rules for an IP host", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+			return cgHas(c, d, func(o cgOrigin) bool {
+				return strings.Contains(strings.ToLower(o.Text), "domain=.127.0.0.1") || strings.Contains(o.Text, "127.0.0.1\tTRUE")
+			})
+		}},
+		// doc.go, cookies.go: net/http/cookiejar's rules: a host-only
+		// cookie and a domain cookie of one name, domain and path are one
+		// cookie (RFC 6265 section 5.3 step 11), the later replacing the
+		// earlier; curl keeps both (its tailmatch flag tells them apart).
+		{"doc: cookiejar's rules: host-only and domain cookie of one name are one", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+			return cgHas(c, d, func(o cgOrigin) bool {
+				switch o.Kind {
+				case "set":
+					low := strings.ToLower(o.Text)
+					for _, h := range c.Hops {
+						if strings.Contains(low, "domain="+h.Host) || strings.Contains(low, "domain=."+h.Host) {
+							return true
+						}
+					}
+				case "file":
+					return strings.Contains(o.Text, "\tTRUE\t/") || strings.HasPrefix(strings.TrimPrefix(o.Text, "#HttpOnly_"), ".")
+				}
+				return false
+			})
+		}},
+		// The Cookie line's 8190-byte limit is both clients', applied in
+		// each one's order (see the next rule): which cookies fit differs.
+		{"doc: cookiejar's order decides what fits the 8190-byte Cookie line", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+			k, err := strconv.Atoi(strings.TrimPrefix(d.Where, "hop "))
+			if err != nil {
+				return false
+			}
+			for _, r := range []*cgResult{cu, gd} {
+				if k < len(r.Reqs) && len(strings.Join(r.Reqs[k].Cookies, "; ")) > maxCookieLine-4200 {
+					return true
+				}
+			}
+			return false
+		}},
+		// doc.go, cookies.go: net/http/cookiejar's order of the Cookie
+		// line (RFC 6265 section 5.4: longer paths first, then earlier
+		// creation); curl 7.88 sorts by path, domain and name lengths.
+		{"doc: cookiejar's order", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+			return strings.HasSuffix(d.Where, " order")
+		}},
 		// doc.go: no public suffix list (curl 7.88 here has libpsl).
 		{"doc: no public suffix list", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
 			return cgHas(c, d, func(o cgOrigin) bool { return o.TLD })
 		}},
 	}
+}
+
+var (
+	cgEmptyPathRe = regexp.MustCompile(`(?i)path\s*=\s*(;|$)`)
+	cgRelPathRe   = regexp.MustCompile(`(?i)path\s*=\s*[^/;\s]`)
+	cgUpperPathRe = regexp.MustCompile(`(?i)path\s*=\s*/[A-Z]`)
+)
+
+// cgValue is a Set-Cookie line's name and value.
+func cgValue(text string) (name, value string) {
+	pair, _, _ := strings.Cut(text, ";")
+	name, value, _ = strings.Cut(pair, "=")
+	return name, value
+}
+
+// cgFindings are the differences pinned by probe_cookiegen_test.go, each
+// under its probe's name: a difference they explain is counted, not failed.
+// A fix removes its entry (the harness then checks the fixed behaviour).
+var cgFindings = []cgRule{
+	// curl 7.88 deviations from RFC 6265 that gdfetch (net/http) does not
+	// copy: not findings, listed in the report.
+	{"curl quirk: an empty Path= kept empty (RFC 6265 5.2.4: the default path)", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+		return cgHas(c, d, func(o cgOrigin) bool { return o.Kind == "set" && cgEmptyPathRe.MatchString(o.Text) })
+	}},
+	{"curl quirk: a Path= not starting with / kept (RFC 6265 5.2.4: the default path)", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+		return cgHas(c, d, func(o cgOrigin) bool { return o.Kind == "set" && cgRelPathRe.MatchString(o.Text) })
+	}},
+	{"curl quirk: a -b file's cookie deleted by the server is still written by -c", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+		if d.Where != "file" || !strings.HasPrefix(d.What, "only curl wrote") || len(d.Origins) == 0 {
+			return false
+		}
+		for _, id := range d.Origins {
+			if c.Origins[id].Kind != "file" {
+				return false
+			}
+		}
+		return cgHas(c, d, func(o cgOrigin) bool { return o.Dels })
+	}},
+	{"curl quirk: Max-Age=abc expires the cookie (RFC 6265 5.2.2: ignored)", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+		return cgHas(c, d, func(o cgOrigin) bool { return o.Kind == "set" && strings.Contains(o.Text, "Max-Age=abc") })
+	}},
+	{"curl quirk: names and paths compared without case when a cookie replaces another (RFC 6265: case-sensitive)", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+		return cgHas(c, d, func(o cgOrigin) bool {
+			name, _ := cgValue(o.Text)
+			if o.Kind == "file" {
+				f := strings.Split(o.Text, "\t")
+				if len(f) == 7 {
+					name = f[5]
+				}
+			}
+			for _, p := range c.Origins {
+				n2, _ := cgValue(p.Text)
+				if p.Kind == "file" {
+					if f := strings.Split(p.Text, "\t"); len(f) == 7 {
+						n2 = f[5]
+					}
+				}
+				if n2 != name && strings.EqualFold(n2, name) {
+					return true
+				}
+			}
+			return cgUpperPathRe.MatchString(o.Text)
+		})
+	}},
+	{"finding: TestProbeCookiegenOddValueDropped", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+		return cgHas(c, d, func(o cgOrigin) bool {
+			name, v := cgValue(o.Text)
+			if o.Kind != "set" {
+				return false
+			}
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			return strings.ContainsAny(v, "\"\\") || !isASCII(v) || strings.ContainsAny(name, " \"") || !isASCII(name)
+		})
+	}},
+	{"finding: TestProbeCookiegenValueQuotedOnWire", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+		return cgHas(c, d, func(o cgOrigin) bool {
+			_, v := cgValue(o.Text)
+			return o.Kind == "set" && strings.ContainsAny(strings.Trim(v, `"`), " ,")
+		})
+	}},
+	{"finding: TestProbeCookiegenAttributeSpaces", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+		return cgHas(c, d, func(o cgOrigin) bool { return o.Kind == "set" && strings.Contains(o.Text, " = ") })
+	}},
+	{"finding: TestProbeCookiegenExpiresRFC850", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+		return cgHas(c, d, func(o cgOrigin) bool {
+			return o.Kind == "set" && strings.Contains(o.Text, "day, ") && strings.Contains(o.Text, "-") && !strings.Contains(o.Text, "Max-Age")
+		})
+	}},
+	{"finding: TestProbeCookiegenSetLimitCountsRefused", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+		return cgHas(c, d, func(o cgOrigin) bool {
+			return o.Kind == "set" && (strings.HasPrefix(o.Text, "m50=") || strings.HasPrefix(o.Text, "m51="))
+		})
+	}},
+	{"finding: TestProbeCookiegenPrefixes", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+		return cgHas(c, d, func(o cgOrigin) bool {
+			name, _ := cgValue(o.Text)
+			return o.Kind == "set" && (strings.HasPrefix(name, "__Secure-") || strings.HasPrefix(name, "__Host-"))
+		})
+	}},
 }
