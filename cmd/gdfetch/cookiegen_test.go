@@ -20,9 +20,9 @@ package main
 // Every cookie value carries the id of its origin ("o12…": the Set-Cookie
 // line, file line or -b pair it came from), so a difference names the
 // origins involved; cgExplain accepts the differences doc.go documents (no
-// public suffix list; -b DATA is the jar's, for the URL's host) and the
-// findings pinned by probe_cookiegen_test.go (each named), and any other is
-// an error that prints the case. Skipped when curl is not installed.
+// public suffix list; -b DATA is the jar's, for the URL's host; net/http's
+// reading and writing of cookies) and curl 7.88's departures from RFC 6265
+// (cgFindings, each named), and any other is an error that prints the case. Skipped when curl is not installed.
 // GDHTTP_COOKIEGEN_N (default 30), GDHTTP_COOKIEGEN_SEED (default 1),
 // GDHTTP_COOKIEGEN_V=1 logs every case.
 
@@ -847,9 +847,9 @@ func cgValue(text string) (name, value string) {
 	return name, value
 }
 
-// cgFindings are the differences pinned by probe_cookiegen_test.go, each
-// under its probe's name: a difference they explain is counted, not failed.
-// A fix removes its entry (the harness then checks the fixed behaviour).
+// cgFindings are the differences doc.go lists (net/http's reading and
+// writing of cookies) and curl 7.88's departures from RFC 6265 that gdfetch
+// does not copy: a difference they explain is counted, not failed.
 var cgFindings = []cgRule{
 	// curl 7.88 deviations from RFC 6265 that gdfetch (net/http) does not
 	// copy: not findings, listed in the report.
@@ -896,7 +896,7 @@ var cgFindings = []cgRule{
 			return cgUpperPathRe.MatchString(o.Text)
 		})
 	}},
-	{"finding: TestProbeCookiegenOddValueDropped", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+	{"doc.go: net/http drops a cookie with a backslash, a stray quote or a non-ASCII byte", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
 		return cgHas(c, d, func(o cgOrigin) bool {
 			name, v := cgValue(o.Text)
 			if o.Kind != "set" {
@@ -908,26 +908,21 @@ var cgFindings = []cgRule{
 			return strings.ContainsAny(v, "\"\\") || !isASCII(v) || strings.ContainsAny(name, " \"") || !isASCII(name)
 		})
 	}},
-	{"finding: TestProbeCookiegenValueQuotedOnWire", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+	{"doc.go: net/http sends a value with a space or a comma in double quotes", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
 		return cgHas(c, d, func(o cgOrigin) bool {
 			_, v := cgValue(o.Text)
 			return o.Kind == "set" && strings.ContainsAny(strings.Trim(v, `"`), " ,")
 		})
 	}},
-	{"finding: TestProbeCookiegenAttributeSpaces", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+	{"doc.go: net/http ignores an attribute with white space around its =", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
 		return cgHas(c, d, func(o cgOrigin) bool { return o.Kind == "set" && strings.Contains(o.Text, " = ") })
 	}},
-	{"finding: TestProbeCookiegenExpiresRFC850", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+	{"doc.go: net/http does not read an RFC 850 Expires date", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
 		return cgHas(c, d, func(o cgOrigin) bool {
 			return o.Kind == "set" && strings.Contains(o.Text, "day, ") && strings.Contains(o.Text, "-") && !strings.Contains(o.Text, "Max-Age")
 		})
 	}},
-	{"finding: TestProbeCookiegenSetLimitCountsRefused", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
-		return cgHas(c, d, func(o cgOrigin) bool {
-			return o.Kind == "set" && (strings.HasPrefix(o.Text, "m50=") || strings.HasPrefix(o.Text, "m51="))
-		})
-	}},
-	{"finding: TestProbeCookiegenPrefixes", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
+	{"doc.go: the __Secure- and __Host- prefixes are not enforced", func(c *cgCase, cu, gd *cgResult, d cgDiff) bool {
 		return cgHas(c, d, func(o cgOrigin) bool {
 			name, _ := cgValue(o.Text)
 			return o.Kind == "set" && (strings.HasPrefix(name, "__Secure-") || strings.HasPrefix(name, "__Host-"))

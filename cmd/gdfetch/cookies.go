@@ -322,8 +322,9 @@ const (
 	maxCookieBytes = 4096 // a cookie's name and value together
 	maxCookiesSent = 150  // cookies in one Cookie line
 	maxCookieLine  = 8190 // the Cookie line's value
-	// Max-Age is capped at 400 days (RFC 6265bis section 5.6.2): a larger one
-	// overflows cookiejar's time arithmetic and deletes the cookie.
+	// Max-Age is capped at 400 days (RFC 6265bis section 5.6.2, as curl 8;
+	// curl 7.88 keeps any): a larger one overflows cookiejar's time
+	// arithmetic and deletes the cookie.
 	maxCookieAge = 400 * 24 * 60 * 60
 )
 
@@ -412,13 +413,19 @@ func (j *fetchJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 	}
 }
 
-// curlTakes is what curl's jar takes of cookies set by u (SetCookies).
+// curlTakes is what curl's jar takes of cookies set by u (SetCookies). As
+// curl's, the limit of maxSetCookies counts the cookies kept: one the jar
+// refuses (a Domain the host does not match, jarDomain) takes no place.
 func curlTakes(u *url.URL, cookies []*http.Cookie) []*http.Cookie {
-	secure := u.Scheme == "https" || isLocalhost(jarHost(u.Host))
+	host := jarHost(u.Host)
+	secure := u.Scheme == "https" || isLocalhost(host)
 	out := make([]*http.Cookie, 0, min(len(cookies), maxSetCookies))
 	for _, c := range cookies {
 		if len(out) == maxSetCookies {
 			break
+		}
+		if _, _, ok := jarDomain(host, c.Domain); !ok {
+			continue
 		}
 		if len(c.Name)+len(c.Value) > maxCookieBytes || (c.Secure && !secure) {
 			continue

@@ -129,11 +129,31 @@
 // The jar (-b, -c) is net/http/cookiejar's without a public suffix list
 // (unlike curl with libpsl): a Domain attribute naming a multi-label public
 // suffix such as co.uk is accepted, so one host under co.uk can set cookies
-// for all of them. It keeps curl's limits: at most 50 cookies from one
+// for all of them. It keeps curl's limits: at most 50 cookies kept from one
 // response, none over 4096 bytes (name and value), no Secure cookie from
-// plain http except from localhost, Max-Age capped at 400 days, and a
-// Cookie line of at most 150 cookies and 8190 bytes. A value in double
-// quotes keeps them in the -c file and on the wire, as curl's does.
+// plain http except from localhost, and a Cookie line of at most 150
+// cookies and 8190 bytes; Max-Age is capped at 400 days (RFC 6265bis, as
+// curl 8; curl 7.88 keeps any). A value in double quotes keeps them in the
+// -c file and on the wire, as curl's does.
+//
+// Set-Cookie lines are read, and Cookie lines written, by net/http's rules
+// (the node's, as http.Client's), which differ from curl 7.88's: a cookie
+// whose value holds a backslash, a double quote that does not wrap it, or a
+// byte above 0x7F, or whose name holds a space or such a byte, is dropped
+// (curl keeps it); an attribute with white space around its '='
+// ("Path = /a") is ignored; an Expires date in RFC 850's form ("Friday,
+// 01-Jan-99 00:00:00 GMT") is not read, so the cookie lasts for the
+// session; the __Secure- and __Host- name prefixes are not enforced; and a
+// value with a space or a comma is sent in double quotes ("o x" where curl
+// sends o x). The jar's rules differ too: a host-only cookie and a domain
+// cookie of the same name, domain and path are one cookie (RFC 6265
+// section 5.3; curl keeps both), Domain on an IP-address host must be that
+// address, and cookies are sent in RFC 6265's order (longer paths first,
+// then the oldest), so that a Cookie line over curl's limits keeps other
+// cookies than curl's. With -b DATA ("a=1; b=2") the pairs go into the jar
+// for the URL's host (curl sends the string as it is to every host and
+// never writes it with -c), and the jar is on: Set-Cookie lines are kept
+// (curl's -b DATA alone keeps none).
 //
 // Without -x, gdfetch uses the environment's proxies as curl does
 // (HTTP_PROXY, HTTPS_PROXY, NO_PROXY and the lower-case forms), with
@@ -292,7 +312,7 @@ node properties
                               cookie file (missing: an empty jar); "" jar only (Godot sends no cookies)
   -c, --cookie-jar FILE       cookie jar on; write its cookies to FILE at the end
                               (no public suffix list: Domain=co.uk is accepted, unlike curl;
-                              curl's limits: 50 cookies a response, 4096 bytes a cookie,
+                              curl's limits: 50 cookies kept a response, 4096 bytes a cookie,
                               150 cookies and 8190 bytes a Cookie line)
       --cacert FILE           TLSOptions.client(trusted_chain from a PEM file)
   -k, --insecure              TLSOptions.client_unsafe()

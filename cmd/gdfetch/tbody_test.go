@@ -138,7 +138,7 @@ func tbfData(r *rand.Rand, binary bool) []byte {
 	}
 	b := make([]byte, size)
 	// Text has its line ends as CR LF or LF only: a bare CR (or a NUL)
-	// in a -d @FILE is where curl cuts the line (TestProbeTbodyDataFileBareCR).
+	// in a -d @FILE is where curl cuts the line (TestDataFileCurlPieces).
 	const text = "abcxyz=&%+ 019\n\n"
 	for i := range b {
 		if binary {
