@@ -70,6 +70,12 @@ var redirectKinds = []string{"none", "cl0", "cl", "chunked", "until-close", "amb
 // so that the part-1 sequences stay the same).
 func part2(r *rand.Rand, s *Step, o Options) {
 	a := &s.Answer
+	if !a.Reuse && r.IntN(2) == 0 {
+		// Half the answers that retire the connection become plain
+		// framed ones, so that connections live long enough for the
+		// endings below to meet reused requests.
+		*a = framed(r, s.Index, s.Method, o)
+	}
 	if o.TLS {
 		sizes := []int{1 + r.IntN(40), 41 + r.IntN(2000), 16384}
 		for k := 1 + r.IntN(3); k > 0; k-- {
@@ -105,4 +111,39 @@ func part2(r *rand.Rand, s *Step, o Options) {
 	if o.Redirects && r.IntN(3) == 0 {
 		s.Redirect = &Redirect{Code: []int{301, 302}[r.IntN(2)], Other: r.IntN(2) == 0, Kind: redirectKinds[r.IntN(len(redirectKinds))]}
 	}
+}
+
+// NeedsGap2 is NeedsGap with the part-2 endings that come late.
+func (a Answer) NeedsGap2() bool {
+	return a.NeedsGap() || a.After == ResetLater || a.After == NotifyLater
+}
+
+// framed is a well-formed answer that keeps the connection: a length or
+// chunks, HTTP/1.1.
+func framed(r *rand.Rand, i int, method string, o Options) Answer {
+	p := payload(r, i, o)
+	a := Answer{Clean: true, Reuse: true}
+	if r.IntN(2) == 0 {
+		a.Kind = "cl"
+		a.Head = "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(p)) + "\r\n\r\n"
+		if method != "HEAD" {
+			a.Body, a.Payload = p, p
+		}
+	} else {
+		a.Kind = "chunked"
+		if method == "HEAD" {
+			a.Kind = "head-chunked"
+		}
+		a.Head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		if method != "HEAD" {
+			a.Body, a.Payload = chunkedBody(r, p, false, r.IntN(2) == 0), p
+		}
+	}
+	w := len(a.Head) + len(a.Body)
+	for k := r.IntN(4); k > 0; k-- {
+		a.Splits = append(a.Splits, 1+r.IntN(w-1))
+	}
+	a.Splits = sortUnique(a.Splits)
+	a.DropIfReused = r.IntN(7) == 0
+	return a
 }
