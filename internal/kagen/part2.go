@@ -95,7 +95,9 @@ func part2(r *rand.Rand, s *Step, o Options) {
 		}
 	}
 	if o.Resets {
-		if a.After == Keep && a.Reuse && r.IntN(5) == 0 {
+		// An RST drops what the server has not sent yet: only an answer
+		// small enough to be in the client's socket by then.
+		if a.After == Keep && a.Reuse && len(a.Wire()) <= 8<<10 && r.IntN(4) == 0 {
 			a.After, a.Reuse = ResetLater, false
 		}
 		if !a.DropIfReused && r.IntN(4) == 0 {
@@ -104,7 +106,12 @@ func part2(r *rand.Rand, s *Step, o Options) {
 		if a.DropIfReused {
 			a.Drop = Drop(r.IntN(4))
 			if a.Drop.Partial() {
-				a.PartialAt = 1 + r.IntN(len(a.Interim)+len(a.Head)-1)
+				// Within the first head (a whole 1xx is an answer, §1.8.7).
+				first := len(a.Head)
+				if a.Interim != "" {
+					first = len(a.Interim)
+				}
+				a.PartialAt = 1 + r.IntN(first-1)
 			}
 		}
 	}
