@@ -897,7 +897,7 @@ func (s *Server) serve(id int, raw *net.TCPConn) {
 			}
 			return
 		case ResetLater:
-			if s.sleep(LateDelay) {
+			if s.sleep(ResetDelay) {
 				_ = raw.SetLinger(0)
 			}
 			return

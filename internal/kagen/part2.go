@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"time"
 )
 
 // Redirect is a 301/302 a step's request is answered with first; its hop's
@@ -95,9 +96,11 @@ func part2(r *rand.Rand, s *Step, o Options) {
 		}
 	}
 	if o.Resets {
-		// An RST drops what the server has not sent yet: only an answer
-		// small enough to be in the client's socket by then.
-		if a.After == Keep && a.Reuse && len(a.Wire()) <= 8<<10 && r.IntN(4) == 0 {
+		// An RST drops what the server has not sent yet, and a client
+		// that sees it pending fails before reading what is queued
+		// (§1.6): only an answer the client takes in one read, long
+		// before the RST (ResetDelay).
+		if a.After == Keep && a.Reuse && len(a.Body) <= 512 && r.IntN(3) == 0 {
 			a.After, a.Reuse = ResetLater, false
 		}
 		if !a.DropIfReused && r.IntN(4) == 0 {
@@ -154,3 +157,7 @@ func framed(r *rand.Rand, i int, method string, o Options) Answer {
 	a.DropIfReused = r.IntN(7) == 0
 	return a
 }
+
+// ResetDelay is how long after an answer a ResetLater comes (less than
+// Gap).
+const ResetDelay = 15 * time.Millisecond
