@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,10 +41,10 @@ import (
 // every request is tunnelled.
 //
 // GDHTTP_KAGEN_MODE (tls, redirects, tls-redirects, http-proxy, connect;
-// default all), GDHTTP_KAGEN_N (sequences per mode, default 10),
+// default all), GDHTTP_KAGEN_N (sequences per mode, default 8),
 // GDHTTP_KAGEN_SEED, GDHTTP_KAGEN_ONLY.
 func TestKagen2Node(t *testing.T) {
-	n := envInt("GDHTTP_KAGEN_N", 10)
+	n := envInt("GDHTTP_KAGEN_N", 8)
 	seed := uint64(envInt("GDHTTP_KAGEN_SEED", 1))
 	only := envInt("GDHTTP_KAGEN_ONLY", -1)
 	mode := os.Getenv("GDHTTP_KAGEN_MODE")
@@ -195,7 +194,9 @@ func runKagen2Node(t *testing.T, m kagen2Mode, v uint16, tl kagen2TLS, steps []k
 		if dropped {
 			tally["retried"]++
 		}
-		if st.Answer.Kind == "chunked-ext" {
+		if st.Answer.Kind == "chunked-ext" || got.C.Result == ResultBodySizeLimitExceeded {
+			// How far past the limit the read went depends on what had
+			// arrived at that step (on any connection).
 			got.Downloaded, want.Downloaded = 0, 0
 		}
 		if !kagenSameObs(got, want) {
@@ -282,4 +283,3 @@ func kagen2RunStep(t *testing.T, n *HTTPRequest, url string, st kagen.Step, file
 	return obs
 }
 
-var _ = fmt.Sprint
