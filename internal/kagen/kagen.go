@@ -15,20 +15,34 @@
 // a connection to carry another request after it; the server records every
 // request on a connection the rules had already retired (Server.Violations).
 //
-// It imports no package of the module, so that the checks are independent
-// of the code under test.
+// Part 2 (Options.TLS, Resets, Redirects; Config): the same sequences over
+// TLS with records of drawn sizes (one may hold the end of a body and bytes
+// after it), close_notify or a bare FIN as the close, a close_notify right
+// after an answer or while idle with the TCP connection left open; an RST
+// instead of a FIN while idle or under a reused request, or after part of
+// a head; a 301/302 first, to the same or another origin, itself framed
+// by a length, chunks, the close, ambiguously or not at all; requests in
+// absolute form (an HTTP proxy) and a CONNECT before the sequence (a
+// tunnel).
+//
+// It imports no package of the module but tlsforge (itself independent),
+// so that the checks are independent of the code under test.
 package kagen
 
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/tls"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gdhttp/gdhttp/internal/tlsforge"
 )
 
 // After is what the server does once an answer is written.
@@ -36,11 +50,32 @@ type After int
 
 const (
 	Keep       After = iota // reads the next request
-	Close                   // closes at once (FIN right after the bytes)
-	CloseLater              // closes a few milliseconds later, before the next request (a FIN the client sees)
+	Close                   // closes at once (FIN right after the bytes; TLS: a close_notify first when Notify)
+	CloseLater              // closes a few milliseconds later, before the next request (a FIN the client sees; TLS: a close_notify first when Notify)
+	ResetLater              // resets the connection a few milliseconds later, while idle (an RST, no FIN)
+	NotifyNow               // TLS: a close_notify right after the answer (same write), TCP left open
+	NotifyLater             // TLS: a close_notify a few milliseconds later, while idle, TCP left open
 )
 
-func (a After) String() string { return [...]string{"keep", "close", "close-later"}[a] }
+func (a After) String() string {
+	return [...]string{"keep", "close", "close-later", "reset-later", "notify-now", "notify-later"}[a]
+}
+
+// Drop is how the server ends a reused connection under a request
+// (DropIfReused).
+type Drop int
+
+const (
+	DropFIN        Drop = iota // reads the request, FIN without a byte of answer
+	DropRST                    // reads the request, RST without a byte of answer
+	DropPartialFIN             // reads the request, writes PartialAt bytes of the head, FIN
+	DropPartialRST             // reads the request, writes PartialAt bytes of the head, RST
+)
+
+func (d Drop) String() string { return [...]string{"fin", "rst", "partial-fin", "partial-rst"}[d] }
+
+// Partial reports whether part of an answer comes before the end.
+func (d Drop) Partial() bool { return d == DropPartialFIN || d == DropPartialRST }
 
 // Gap is how long a client waits before its next request after an answer
 // with a late part (ExtraLate, CloseLater), so that what came late has
@@ -67,6 +102,17 @@ type Answer struct {
 	// connection the server closed just as the client wrote on it: no FIN
 	// the client could see before writing).
 	DropIfReused bool
+	Drop         Drop // how (DropIfReused)
+	PartialAt    int  // bytes of the head sent first (DropPartial*)
+
+	// TLS (Options.TLS): Records are the plaintext sizes of the records
+	// the answer is sealed in (cycled); Straddle: one record holds the
+	// end of the body and the bytes after it (Extra, not Late); Notify:
+	// a close (Close, CloseLater) is preceded by a close_notify (else a
+	// bare FIN).
+	Records  []int
+	Straddle bool
+	Notify   bool
 
 	// Reuse reports whether the rules allow another request on the
 	// connection after this answer (RFC 9112 §9.3 and the port's §7 D2):
@@ -103,7 +149,13 @@ func (a Answer) String() string {
 		s += " " + a.After.String()
 	}
 	if a.DropIfReused {
-		s += " drop-if-reused"
+		s += " drop-if-reused:" + a.Drop.String()
+		if a.Drop.Partial() {
+			s += fmt.Sprintf("@%d", a.PartialAt)
+		}
+	}
+	if len(a.Records) > 0 {
+		s += fmt.Sprintf(" records=%v straddle=%v notify=%v", a.Records, a.Straddle, a.Notify)
 	}
 	return s + fmt.Sprintf(" reuse=%v clean=%v splits=%v", a.Reuse, a.Clean, a.Splits)
 }
@@ -124,13 +176,20 @@ type Step struct {
 	Limit  int64  // node: body_size_limit (−1: none)
 	Driver int    // node: the driver (the harness's own numbering)
 	Answer Answer
+	// Redirect (Options.Redirects): the request is answered with this
+	// 301/302 first, and the hop's request (HopPath) with Answer.
+	Redirect *Redirect
 }
 
 // Path is the request target of step i.
 func Path(i int) string { return "/k" + strconv.Itoa(i) }
 
 func (s Step) String() string {
-	return fmt.Sprintf("#%d %s gzip=%v limit=%d driver=%d: %v", s.Index, s.Method, s.Gzip, s.Limit, s.Driver, s.Answer)
+	r := ""
+	if s.Redirect != nil {
+		r = " " + s.Redirect.String() + " then"
+	}
+	return fmt.Sprintf("#%d %s gzip=%v limit=%d driver=%d:%s %v", s.Index, s.Method, s.Gzip, s.Limit, s.Driver, r, s.Answer)
 }
 
 // Marker is the body text of step i: every body says whose it is, so that
@@ -144,6 +203,11 @@ const EvilMarker = "EVIL"
 type Options struct {
 	Drivers int  // node drivers to draw from (0: none)
 	Large   bool // bodies above 64 KiB may come
+	// Part 2 (drawn from a second stream: the sequences above are the
+	// same with these off).
+	TLS       bool // record sizes, straddling records, close_notify endings
+	Resets    bool // RSTs while idle, under a reused request, after part of a head
+	Redirects bool // 301/302 first, to the same or another origin, framed oddly
 }
 
 // Generate returns a sequence of 2–6 steps for seed.
@@ -171,6 +235,12 @@ func Generate(seed uint64, o Options) []Step {
 			s.Limit = int64(r.IntN(len(s.Answer.Payload)))
 		}
 		steps[i] = s
+	}
+	if o.TLS || o.Resets || o.Redirects {
+		r2 := rand.New(rand.NewPCG(seed, 0x6b62))
+		for i := range steps {
+			part2(r2, &steps[i], o)
+		}
 	}
 	return steps
 }
@@ -428,8 +498,27 @@ type Arrival struct {
 	Conn, Pos int    // connection number, position of the request on it
 	Index     int    // the step (−1: a path not of the sequence)
 	Method    string // the request's method
-	Dropped   bool   // closed without an answer (DropIfReused)
+	Target    string // the request target as sent (absolute-form through an HTTP proxy)
+	Hop       bool   // the request of a redirect's hop (HopPath)
+	Tunnel    bool   // on a connection a CONNECT opened
+	Dropped   bool   // closed without a byte of answer (DropIfReused)
+	Partial   bool   // closed after part of the answer's head (DropPartial*)
 	Retired   string // non-empty: the connection was retired by this earlier answer (a violation of the reuse rules)
+}
+
+// Config is how a server is reached.
+type Config struct {
+	// Cert: every connection is TLS (after the CONNECT, when there is
+	// one); the server's records are sealed by this package (tlsforge)
+	// in the sizes the answers say. TLSVersion: tls.VersionTLS12 or 13
+	// (0: 1.3).
+	Cert       *tls.Certificate
+	TLSVersion uint16
+	// Connect: a connection that begins with CONNECT (a proxy's tunnel)
+	// is answered 200, then carries the sequence.
+	Connect bool
+	// Other is the port of the other origin (Redirect.Other).
+	Other int
 }
 
 // Server plays a sequence: every connection reads requests and answers each
@@ -439,6 +528,7 @@ type Arrival struct {
 type Server struct {
 	Steps []Step
 	Godot bool
+	cfg   Config
 
 	ln   net.Listener
 	once sync.Once
@@ -452,12 +542,15 @@ type Server struct {
 }
 
 // NewServer listens on 127.0.0.1.
-func NewServer(steps []Step) (*Server, error) {
+func NewServer(steps []Step) (*Server, error) { return NewServerConfig(steps, Config{}) }
+
+// NewServerConfig listens on 127.0.0.1 with cfg.
+func NewServerConfig(steps []Step, cfg Config) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Steps: steps, ln: ln, done: make(chan struct{})}
+	s := &Server{Steps: steps, cfg: cfg, ln: ln, done: make(chan struct{})}
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -520,8 +613,8 @@ func (s *Server) accept() {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			defer c.Close()
-			s.serve(id, c)
+			defer c.Close() // the raw connection: never the TLS one (its keys are not the sealer's)
+			s.serve(id, c.(*net.TCPConn))
 		}()
 	}
 }
@@ -535,40 +628,241 @@ func (s *Server) sleep(d time.Duration) bool {
 	}
 }
 
-func (s *Server) serve(id int, c net.Conn) {
+func (s *Server) stopped() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// sconn is one server connection: requests are read from rd (the raw
+// connection, or crypto/tls's over it), answers written to raw, sealed by
+// seal under TLS.
+type sconn struct {
+	raw  *net.TCPConn
+	in   *pushback // raw's reads, with bytes peeked already first
+	rd   io.Reader
+	seal *tlsforge.Sealer
+}
+
+// pushback reads the raw connection, bytes taken by inFlight first.
+type pushback struct {
+	net.Conn
+	buf []byte
+}
+
+func (p *pushback) Read(b []byte) (int, error) {
+	if len(p.buf) > 0 {
+		n := copy(b, p.buf)
+		p.buf = p.buf[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}
+
+// inFlight reports whether bytes of a request had already arrived when
+// the server ended its side (a close_notify or a FIN written a moment
+// ago): the client sent them before it could see the end, so the request
+// is no violation of the reuse rules.
+func (c *sconn) inFlight() bool {
+	if len(c.in.buf) > 0 {
+		return true
+	}
+	_ = c.raw.SetReadDeadline(time.Now().Add(time.Millisecond))
+	b := make([]byte, 4096)
+	n, _ := c.raw.Read(b)
+	c.in.buf = append(c.in.buf, b[:n]...)
+	_ = c.raw.SetReadDeadline(time.Time{})
+	return n > 0
+}
+
+// seal returns the records of plain (cut in sizes recs, cycled; straddle ≥
+// 0: the record holding byte straddle-1 runs to the end), with a
+// close_notify after them when notify.
+func (c *sconn) records(plain []byte, recs []int, straddle int, notify bool) []byte {
+	var out []byte
+	for i, off := 0, 0; off < len(plain); i++ {
+		n := len(plain) - off
+		if len(recs) > 0 {
+			n = min(n, recs[i%len(recs)])
+		}
+		n = min(n, 16384)
+		if straddle > 0 && off < straddle && off+n >= straddle {
+			n = min(len(plain)-off, 16384)
+		}
+		out = c.seal.Append(out, tlsforge.RecordApplication, plain[off:off+n])
+		off += n
+	}
+	if notify {
+		out = c.seal.Append(out, tlsforge.RecordAlert, []byte{tlsforge.AlertWarning, tlsforge.AlertCloseNotify})
+	}
+	return out
+}
+
+// write sends plain (sealed under TLS), cut into TCP pieces at splits
+// (offsets of plain) with a pause between them.
+func (s *Server) write(c *sconn, plain []byte, splits []int, recs []int, straddle int, notify bool) bool {
+	w := plain
+	if c.seal != nil {
+		w = c.records(plain, recs, straddle, notify)
+		sc := make([]int, 0, len(splits))
+		for _, sp := range splits {
+			if len(plain) > 0 {
+				sc = append(sc, sp*len(w)/len(plain))
+			}
+		}
+		splits = sortUnique(sc)
+	}
+	prev := 0
+	for _, sp := range append(append([]int(nil), splits...), len(w)) {
+		if sp <= prev || sp > len(w) {
+			continue
+		}
+		if _, err := c.raw.Write(w[prev:sp]); err != nil {
+			return false
+		}
+		prev = sp
+		if sp < len(w) && !s.sleep(200*time.Microsecond) {
+			return false
+		}
+	}
+	return true
+}
+
+// recorder keeps the first bytes a TLS server writes (tlsforge needs the
+// ServerHello).
+type recorder struct {
+	net.Conn
+	first []byte
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if len(r.first) < 64 {
+		r.first = append(r.first, p[:min(len(p), 64)]...)
+	}
+	return r.Conn.Write(p)
+}
+
+// handshake makes c a TLS connection.
+func (s *Server) handshake(id int, c *sconn) bool {
+	var keylog strings.Builder
+	v := s.cfg.TLSVersion
+	if v == 0 {
+		v = tls.VersionTLS13
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{*s.cfg.Cert}, MinVersion: v, MaxVersion: v,
+		SessionTicketsDisabled: true, KeyLogWriter: &keylog}
+	if v == tls.VersionTLS12 {
+		cfg.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
+	}
+	rec := &recorder{Conn: c.in}
+	tc := tls.Server(rec, cfg)
+	_ = c.raw.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := tc.Handshake(); err != nil {
+		if !s.stopped() {
+			s.fail(fmt.Errorf("conn %d: handshake: %v", id, err))
+		}
+		return false
+	}
+	_ = c.raw.SetDeadline(time.Time{})
+	seal, err := tlsforge.New(keylog.String(), rec.first, tc.ConnectionState())
+	if err != nil {
+		s.fail(fmt.Errorf("conn %d: %v", id, err))
+		return false
+	}
+	c.rd, c.seal = tc, seal
+	return true
+}
+
+// target returns the path of a request target (absolute-form: the path
+// after the authority).
+func target(t string) string {
+	for _, p := range []string{"http://", "https://"} {
+		if strings.HasPrefix(strings.ToLower(t), p) {
+			rest := t[len(p):]
+			if i := strings.IndexByte(rest, '/'); i >= 0 {
+				return rest[i:]
+			}
+			return "/"
+		}
+	}
+	return t
+}
+
+// readRequest reads one request (the head, then a Content-Length body)
+// into pending; ok false when the connection ended.
+func (s *Server) readRequest(id int, c *sconn, pending *[]byte, buf []byte) (req []byte, ok bool) {
+	for {
+		if end := bytes.Index(*pending, []byte("\r\n\r\n")); end >= 0 {
+			n := end + 4
+			if cl := contentLength((*pending)[:n]); cl > 0 {
+				n += cl
+			}
+			if len(*pending) >= n {
+				req, *pending = (*pending)[:n:n], (*pending)[n:]
+				return req, true
+			}
+		}
+		_ = c.raw.SetReadDeadline(time.Now().Add(10 * time.Second))
+		k, err := c.rd.Read(buf)
+		*pending = append(*pending, buf[:k]...)
+		if err != nil {
+			if len(*pending) > 0 && !s.stopped() {
+				s.fail(fmt.Errorf("conn %d: %d bytes of a request, then %v", id, len(*pending), err))
+			}
+			return nil, false
+		}
+	}
+}
+
+func (s *Server) serve(id int, raw *net.TCPConn) {
+	in := &pushback{Conn: raw}
+	c := &sconn{raw: raw, in: in, rd: in}
 	var pending []byte
 	buf := make([]byte, 64<<10)
-	retired := ""
-	for pos := 0; ; pos++ {
-		// Read one request: the head, then a Content-Length body.
-		var req []byte
-		for {
-			if end := bytes.Index(pending, []byte("\r\n\r\n")); end >= 0 {
-				n := end + 4
-				if cl := contentLength(pending[:n]); cl > 0 {
-					n += cl
-				}
-				if len(pending) >= n {
-					req, pending = pending[:n:n], pending[n:]
-					break
-				}
-			}
-			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-			k, err := c.Read(buf)
-			pending = append(pending, buf[:k]...)
-			if err != nil {
-				if len(pending) > 0 {
-					s.fail(fmt.Errorf("conn %d: %d bytes of a request, then %v", id, len(pending), err))
-				}
+	tunnel := false
+	if s.cfg.Connect {
+		req, ok := s.readRequest(id, c, &pending, buf)
+		if !ok {
+			return
+		}
+		if bytes.HasPrefix(req, []byte("CONNECT ")) {
+			tunnel = true
+			if _, err := raw.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
 				return
 			}
+		} else {
+			pending = append(req, pending...)
+		}
+	}
+	if s.cfg.Cert != nil && (tunnel || !s.cfg.Connect) {
+		if len(pending) > 0 {
+			s.fail(fmt.Errorf("conn %d: bytes before the handshake", id))
+			return
+		}
+		if !s.handshake(id, c) {
+			return
+		}
+	}
+	retired := ""
+	notified := false
+	for pos := 0; ; pos++ {
+		req, ok := s.readRequest(id, c, &pending, buf)
+		if !ok {
+			return
 		}
 		line, _, _ := bytes.Cut(req, []byte("\r\n"))
 		f := strings.Fields(string(line))
-		a := Arrival{Conn: id, Pos: pos, Index: -1, Retired: retired}
+		a := Arrival{Conn: id, Pos: pos, Index: -1, Retired: retired, Tunnel: tunnel}
 		if len(f) >= 2 {
-			a.Method = f[0]
-			if v, err := strconv.Atoi(strings.TrimPrefix(f[1], "/k")); err == nil && strings.HasPrefix(f[1], "/k") && v >= 0 && v < len(s.Steps) {
+			a.Method, a.Target = f[0], f[1]
+			p := target(f[1])
+			if strings.HasSuffix(p, "h") {
+				a.Hop, p = true, strings.TrimSuffix(p, "h")
+			}
+			if v, err := strconv.Atoi(strings.TrimPrefix(p, "/k")); err == nil && strings.HasPrefix(p, "/k") && v >= 0 && v < len(s.Steps) {
 				a.Index = v
 			}
 		}
@@ -581,29 +875,46 @@ func (s *Server) serve(id int, c net.Conn) {
 		}
 		st := s.Steps[a.Index]
 		ans := st.Answer
-		a.Dropped = ans.DropIfReused && pos > 0
+		redirect := st.Redirect != nil && !a.Hop
+		if redirect {
+			ra := st.Redirect.answer(a.Index, s.cfg.Other)
+			ra.DropIfReused, ra.Drop = ans.DropIfReused, ans.Drop
+			ra.PartialAt = min(ans.PartialAt, len(ra.Head)-1)
+			ra.Records, ra.Notify = ans.Records, ans.Notify
+			ans = ra
+		}
+		drop := ans.DropIfReused && pos > 0
+		a.Dropped = drop && !ans.Drop.Partial() || notified // notified: closed without a byte of answer
+		a.Partial = drop && ans.Drop.Partial()
 		s.mu.Lock()
 		s.arr = append(s.arr, a)
 		s.mu.Unlock()
-		if a.Dropped {
+		if notified {
+			return // a close_notify went: nothing more is answered
+		}
+		if drop {
+			if a.Partial {
+				w := ans.Wire()
+				if !s.write(c, w[:min(ans.PartialAt, len(w))], nil, nil, -1, false) || !s.sleep(2*time.Millisecond) {
+					return
+				}
+			}
+			if ans.Drop == DropRST || ans.Drop == DropPartialRST {
+				_ = raw.SetLinger(0)
+			}
 			return
 		}
 		w := ans.Wire()
-		prev := 0
-		for _, sp := range append(append([]int(nil), ans.Splits...), len(w)) {
-			if _, err := c.Write(w[prev:sp]); err != nil {
-				return
-			}
-			prev = sp
-			if sp < len(w) && !s.sleep(200*time.Microsecond) {
-				return
-			}
+		straddle := -1
+		if ans.Straddle && !ans.Late && len(ans.Extra) > 0 {
+			straddle = len(w) - len(ans.Extra)
+		}
+		tlsNotify := c.seal != nil && (ans.After == NotifyNow || ans.After == Close && ans.Notify)
+		if !s.write(c, w, ans.Splits, ans.Records, straddle, tlsNotify) {
+			return
 		}
 		if ans.Late {
-			if !s.sleep(LateDelay) {
-				return
-			}
-			if _, err := c.Write(ans.Extra); err != nil {
+			if !s.sleep(LateDelay) || !s.write(c, ans.Extra, nil, nil, -1, false) {
 				return
 			}
 		}
@@ -614,8 +925,25 @@ func (s *Server) serve(id int, c net.Conn) {
 		case Close:
 			return
 		case CloseLater:
-			s.sleep(LateDelay)
+			if s.sleep(LateDelay) && c.seal != nil && ans.Notify {
+				_ = s.write(c, nil, nil, nil, -1, true)
+			}
 			return
+		case ResetLater:
+			if s.sleep(ResetDelay) {
+				_ = raw.SetLinger(0)
+			}
+			return
+		case NotifyNow:
+			notified = true
+		case NotifyLater:
+			if !s.sleep(LateDelay) || !s.write(c, nil, nil, nil, -1, true) {
+				return
+			}
+			notified = true
+			if c.inFlight() {
+				retired = "" // the request crossed the close_notify (harness timing)
+			}
 		}
 	}
 }
@@ -636,33 +964,48 @@ func contentLength(head []byte) int {
 	return 0
 }
 
-// Check looks at the arrivals once a sequence is over: no request on a
+// Check looks at the arrivals once a sequence is over (those of every
+// server of the sequence, the other origin's included): no request on a
 // retired connection; each step's request answered once, or, after a drop,
 // sent again on a new connection only when retry says so (the documented
-// retry on a reused connection that died before any answer); got reports
-// which steps the client says succeeded. It returns the problems found.
+// retry on a reused connection that died before any answer), never after
+// part of its answer came; a redirect's hop sent once, on a new
+// connection. It returns the problems found.
 func Check(steps []Step, arr []Arrival, retry func(method string) bool) []string {
 	var bad []string
 	answered := make([]int, len(steps))
 	dropped := make([]int, len(steps))
+	partial := make([]int, len(steps))
+	hops := make([]int, len(steps))
 	for _, a := range arr {
 		if a.Index < 0 || a.Index >= len(steps) {
 			continue
 		}
 		if a.Retired != "" {
-			bad = append(bad, fmt.Sprintf("request #%d (%s) sent on conn %d after %s retired it (§7 D2, RFC 9112 §9.3)", a.Index, a.Method, a.Conn, a.Retired))
+			bad = append(bad, fmt.Sprintf("request #%d (%s, hop=%v) sent on conn %d after %s retired it (§7 D2, RFC 9112 §9.3)", a.Index, a.Method, a.Hop, a.Conn, a.Retired))
 		}
 		if a.Method != steps[a.Index].Method {
 			bad = append(bad, fmt.Sprintf("request #%d: method %s, want %s", a.Index, a.Method, steps[a.Index].Method))
 		}
-		if a.Dropped {
+		switch {
+		case a.Hop:
+			hops[a.Index]++
+			if a.Pos > 0 {
+				bad = append(bad, fmt.Sprintf("request #%d: the redirect hop went on a reused connection (conn %d, position %d): SetKeepAlive says hops always use new connections", a.Index, a.Conn, a.Pos))
+			}
+		case a.Dropped:
 			dropped[a.Index]++
-		} else {
+		default:
 			answered[a.Index]++
+			if a.Partial {
+				partial[a.Index]++
+			}
 		}
 	}
 	for i, st := range steps {
 		switch {
+		case partial[i] > 0 && answered[i]+dropped[i] > 1:
+			bad = append(bad, fmt.Sprintf("request #%d (%s) sent again after part of its answer came (%d times in all)", i, st.Method, answered[i]+dropped[i]))
 		case dropped[i] > 1:
 			bad = append(bad, fmt.Sprintf("request #%d dropped %d times (retried on a reused connection)", i, dropped[i]))
 		case answered[i] > 1:
@@ -673,6 +1016,17 @@ func Check(steps []Step, arr []Arrival, retry func(method string) bool) []string
 			bad = append(bad, fmt.Sprintf("request #%d (%s) not retried after its reused connection died before any answer", i, st.Method))
 		case dropped[i] == 0 && answered[i] == 0:
 			bad = append(bad, fmt.Sprintf("request #%d never reached the server", i))
+		}
+		if st.Redirect != nil {
+			full := answered[i] - partial[i]
+			switch {
+			case hops[i] > 1:
+				bad = append(bad, fmt.Sprintf("request #%d: the redirect's hop sent %d times", i, hops[i]))
+			case hops[i] == 0 && full > 0:
+				bad = append(bad, fmt.Sprintf("request #%d: the %d redirect was not followed", i, st.Redirect.Code))
+			}
+		} else if hops[i] > 0 {
+			bad = append(bad, fmt.Sprintf("request #%d: a hop nobody redirected to", i))
 		}
 	}
 	return bad
