@@ -282,4 +282,3 @@ func kagen2RunStep(t *testing.T, n *HTTPRequest, url string, st kagen.Step, file
 	}
 	return obs
 }
-

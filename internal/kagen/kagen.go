@@ -49,12 +49,12 @@ import (
 type After int
 
 const (
-	Keep       After = iota // reads the next request
-	Close                   // closes at once (FIN right after the bytes; TLS: a close_notify first when Notify)
-	CloseLater              // closes a few milliseconds later, before the next request (a FIN the client sees; TLS: a close_notify first when Notify)
-	ResetLater              // resets the connection a few milliseconds later, while idle (an RST, no FIN)
-	NotifyNow               // TLS: a close_notify right after the answer (same write), TCP left open
-	NotifyLater             // TLS: a close_notify a few milliseconds later, while idle, TCP left open
+	Keep        After = iota // reads the next request
+	Close                    // closes at once (FIN right after the bytes; TLS: a close_notify first when Notify)
+	CloseLater               // closes a few milliseconds later, before the next request (a FIN the client sees; TLS: a close_notify first when Notify)
+	ResetLater               // resets the connection a few milliseconds later, while idle (an RST, no FIN)
+	NotifyNow                // TLS: a close_notify right after the answer (same write), TCP left open
+	NotifyLater              // TLS: a close_notify a few milliseconds later, while idle, TCP left open
 )
 
 func (a After) String() string {
