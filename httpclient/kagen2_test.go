@@ -264,95 +264,10 @@ func TestKagen2Client(t *testing.T) {
 				if i%2 == 1 {
 					v = tls.VersionTLS12
 				}
-				t.Run(strconv.Itoa(i), func(t *testing.T) { runKagen2Client(t, m, v, tl, steps, i%2 == 1, tally) })
+				t.Run(strconv.Itoa(i), func(t *testing.T) { runKagenClient(t, m, v, tl, steps, i%2 == 1, tally) })
 			}
 		})
 	}
 	t.Logf("seed %d: %s", seed, drive.Counts(tally))
 	drive.NoFDLeft(t, fds, 2)
-}
-
-func runKagen2Client(t *testing.T, m kagen2Mode, v uint16, tl kagen2TLS, steps []kagen.Step, blocking bool, tally map[string]int) {
-	cfg := kagen2Config(m, v, tl)
-	srv, err := kagen.NewServerConfig(steps, cfg)
-	require.NoError(t, err)
-	srv.Godot = true
-	ref, err := kagen.NewServerConfig(steps, cfg)
-	require.NoError(t, err)
-	defer ref.Close()
-	defer srv.Close()
-	fail := func(format string, args ...any) {
-		t.Helper()
-		t.Errorf(format+" (mode %s tls=%x blocking=%v)\nsequence:%s", append(args, m.name, v, blocking, kagenDescribe(steps))...)
-	}
-	var opts *TLSOptions
-	if m.tls {
-		opts = TLSClient(tl.pool, "")
-	}
-	c, _ := newClient(t, blocking)
-	require.NoError(t, connect(t, c, "127.0.0.1", srv.Port(), opts))
-	sent := 0
-	for i, st := range steps {
-		if i > 0 {
-			prev := steps[i-1].Answer
-			if prev.NeedsGap2() {
-				time.Sleep(kagen.Gap)
-			}
-			_ = c.Poll()
-			if !kagenGodotClean(prev) {
-				sent += kagenClientAfterDirty(t, c, st, prev, srv.Arrivals, fail, tally)
-				break
-			}
-		}
-		if c.Status() != StatusConnected {
-			fail("step %d: status %v before the request, want CONNECTED", i, c.Status())
-			break
-		}
-		got, gerr := kagenClientStep(t, c, st)
-		sent++
-		rc, _ := newClient(t, blocking)
-		require.NoError(t, connect(t, rc, "127.0.0.1", ref.Port(), opts))
-		want, werr := kagenClientStep(t, rc, st)
-		rc.Close()
-		ended := false
-		for _, a := range srv.Arrivals() {
-			if a.Index == i && (a.Dropped || a.Partial) {
-				ended = true
-			}
-		}
-		if ended {
-			tally["dropped"]++
-			if got.Status != StatusConnectionError {
-				fail("step %d: the server ended the connection under the request: %v (%v), want CONNECTION_ERROR", i, got, gerr)
-			}
-			break
-		}
-		tally[m.name+"/"+st.Answer.Kind+"/"+got.Status.String()]++
-		if st.Answer.Kind == "chunked-ext" {
-			got.Body, want.Body = nil, nil
-		}
-		if len(got.Body) == 0 && len(want.Body) == 0 && st.Answer.After != kagen.Keep {
-			for _, g := range []*kagenGodot{&got, &want} {
-				if g.Status == StatusConnectionError {
-					g.Status, g.Complete = StatusConnected, true
-				}
-			}
-			gerr, werr = nil, nil
-		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			fail("step %d (%s): on the kept connection\n  got  %v (%v)\n  want %v (%v) (fresh client)", i, st.Answer.Kind, got, gerr, want, werr)
-		}
-		if got.Status != StatusConnected {
-			break
-		}
-	}
-	c.Close()
-	srv.Close()
-	for _, p := range kagen.Check(steps[:sent], srv.Arrivals(), func(string) bool { return false }) {
-		fail("%s", p)
-	}
-	tally["requests"] += sent
-	for _, e := range srv.Errors() {
-		fail("server: %v", e)
-	}
 }

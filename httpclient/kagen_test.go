@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -70,7 +68,9 @@ func TestKagenClient(t *testing.T) {
 			continue
 		}
 		steps := kagen.Generate(seed*1_000_003+uint64(i), kagen.Options{Large: true})
-		t.Run(strconv.Itoa(i), func(t *testing.T) { runKagenClient(t, steps, i%2 == 1, tally) })
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			runKagenClient(t, kagen2Mode{name: "plain"}, 0, kagen2TLS{}, steps, i%2 == 1, tally)
+		})
 	}
 	t.Logf("seed %d: %s", seed, drive.Counts(tally))
 	drive.NoFDLeft(t, fds, 2)
@@ -114,90 +114,10 @@ func (r kagenResp) String() string {
 	return fmt.Sprintf("err=%v code=%d header=%s body=%d bytes %q bodyErr=%v close=%v", r.Err, r.Code, r.Header, len(r.Body), b, r.BodyErr, r.Close)
 }
 
-func kagenTransportDo(t *testing.T, hc *http.Client, port int, st kagen.Step) (kagenResp, error) {
-	var body io.Reader
-	if st.Body != nil {
-		body = bytes.NewReader(st.Body)
-	}
-	req, err := http.NewRequest(st.Method, "http://127.0.0.1:"+strconv.Itoa(port)+kagen.Path(st.Index), body)
-	require.NoError(t, err)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return kagenResp{Err: true}, err
-	}
-	b, berr := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	h := resp.Header.Clone()
-	return kagenResp{Code: resp.StatusCode, Header: fmt.Sprint(h), Body: b, BodyErr: berr != nil, Close: resp.Close}, berr
-}
-
+// runKagenTransport is runKagen2Transport's plain mode: no TLS, no proxy,
+// the part-1 answers.
 func runKagenTransport(t *testing.T, steps []kagen.Step, tally map[string]int) {
-	srv, err := kagen.NewServer(steps)
-	require.NoError(t, err)
-	ref, err := kagen.NewServer(steps)
-	require.NoError(t, err)
-	defer ref.Close()
-	defer srv.Close()
-	fail := func(format string, args ...any) {
-		t.Helper()
-		t.Errorf(format+"\nsequence:%s", append(args, kagenDescribe(steps))...)
-	}
-	tr := &Transport{}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	for i, st := range steps {
-		if i > 0 && steps[i-1].Answer.NeedsGap() {
-			time.Sleep(kagen.Gap)
-		}
-		got, gerr := kagenTransportDo(t, hc, srv.Port(), st)
-		rt := &Transport{}
-		want, werr := kagenTransportDo(t, &http.Client{Transport: rt, Timeout: 10 * time.Second}, ref.Port(), st)
-		rt.CloseIdleConnections()
-		tally[st.Answer.Kind+fmt.Sprintf("/err=%v", got.Err || got.BodyErr)]++
-		dropped := false
-		for _, a := range srv.Arrivals() {
-			if a.Index == i && a.Dropped {
-				dropped = true
-			}
-		}
-		if dropped && !kagenRetryTransport(st.Method) {
-			tally["dropped-post"]++
-			if !got.Err {
-				fail("step %d: a POST whose reused connection died before any answer: %v, want an error", i, got)
-			}
-			continue
-		}
-		if st.Answer.Kind == "chunked-ext" {
-			// §1.10.2.2: how much of the doomed chunk is read depends on timing.
-			got.Body, want.Body = nil, nil
-		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			fail("step %d (%s): kept Transport\n  got  %v (%v)\n  want %v (%v) (fresh Transport)", i, st.Answer.Kind, got, gerr, want, werr)
-		}
-		for j := range steps {
-			if j != i && bytes.Contains(got.Body, []byte(kagen.Marker(j))) {
-				fail("step %d: body holds bytes of step %d's response", i, j)
-			}
-		}
-		if bytes.Contains(got.Body, []byte(kagen.EvilMarker)) && !strings.Contains(st.Answer.Kind, "lying") {
-			fail("step %d: body holds bytes nobody asked for", i)
-		}
-	}
-	tr.CloseIdleConnections()
-	srv.Close()
-	arr := srv.Arrivals()
-	for _, p := range kagen.Check(steps, arr, kagenRetryTransport) {
-		fail("%s", p)
-	}
-	for _, a := range arr {
-		if a.Pos > 0 {
-			tally["reused"]++
-		}
-	}
-	tally["requests"] += len(steps)
-	for _, e := range srv.Errors() {
-		fail("server: %v", e)
-	}
+	runKagen2Transport(t, kagen2Mode{name: "plain"}, 0, kagen2TLS{}, steps, tally)
 }
 
 func kagenRetryTransport(m string) bool { return m == "GET" || m == "HEAD" }
@@ -263,25 +183,33 @@ func kagenGodotClean(a kagen.Answer) bool {
 	return true
 }
 
-func runKagenClient(t *testing.T, steps []kagen.Step, blocking bool, tally map[string]int) {
-	srv, err := kagen.NewServer(steps)
+// runKagenClient runs steps over one Client in Godot's loop, in mode m
+// (part 1: kagen2Mode{name: "plain"}), each step against a fresh client.
+func runKagenClient(t *testing.T, m kagen2Mode, v uint16, tl kagen2TLS, steps []kagen.Step, blocking bool, tally map[string]int) {
+	plain := !m.tls && m.proxy == "" && !m.opts.TLS && !m.opts.Resets
+	cfg := kagen2Config(m, v, tl)
+	srv, err := kagen.NewServerConfig(steps, cfg)
 	require.NoError(t, err)
 	srv.Godot = true
-	ref, err := kagen.NewServer(steps)
+	ref, err := kagen.NewServerConfig(steps, cfg)
 	require.NoError(t, err)
 	defer ref.Close()
 	defer srv.Close()
 	fail := func(format string, args ...any) {
 		t.Helper()
-		t.Errorf(format+" (blocking=%v)\nsequence:%s", append(args, blocking, kagenDescribe(steps))...)
+		t.Errorf(format+" (mode %s tls=%x blocking=%v)\nsequence:%s", append(args, m.name, v, blocking, kagenDescribe(steps))...)
+	}
+	var opts *TLSOptions
+	if m.tls {
+		opts = TLSClient(tl.pool, "")
 	}
 	c, _ := newClient(t, blocking)
-	require.NoError(t, connect(t, c, "127.0.0.1", srv.Port(), nil))
+	require.NoError(t, connect(t, c, "127.0.0.1", srv.Port(), opts))
 	sent := 0
 	for i, st := range steps {
 		if i > 0 {
 			prev := steps[i-1].Answer
-			if prev.NeedsGap() {
+			if prev.NeedsGap2() {
 				time.Sleep(kagen.Gap)
 			}
 			_ = c.Poll() // a frame: Godot's liveness check (§1.6.3)
@@ -297,25 +225,25 @@ func runKagenClient(t *testing.T, steps []kagen.Step, blocking bool, tally map[s
 		got, gerr := kagenClientStep(t, c, st)
 		sent++
 		rc, _ := newClient(t, blocking)
-		require.NoError(t, connect(t, rc, "127.0.0.1", ref.Port(), nil))
+		require.NoError(t, connect(t, rc, "127.0.0.1", ref.Port(), opts))
 		want, werr := kagenClientStep(t, rc, st)
 		rc.Close()
-		dropped := false
+		ended := false
 		for _, a := range srv.Arrivals() {
-			if a.Index == i && a.Dropped {
-				dropped = true
+			if a.Index == i && (a.Dropped || a.Partial) {
+				ended = true
 			}
 		}
-		if dropped {
-			// Godot has no retry: the server's close under the request is
-			// CONNECTION_ERROR (§1.6.4.2).
+		if ended {
+			// Godot has no retry: the server's close or reset under the
+			// request is CONNECTION_ERROR (§1.6.4.2).
 			tally["dropped"]++
 			if got.Status != StatusConnectionError {
-				fail("step %d: the server closed under the request: %v (%v), want CONNECTION_ERROR", i, got, gerr)
+				fail("step %d: the server ended the connection under the request: %v (%v), want CONNECTION_ERROR", i, got, gerr)
 			}
 			break
 		}
-		tally[st.Answer.Kind+"/"+got.Status.String()]++
+		tally[m.name+"/"+st.Answer.Kind+"/"+got.Status.String()]++
 		if st.Answer.Kind == "chunked-ext" {
 			got.Body, want.Body = nil, nil
 		}
@@ -333,21 +261,22 @@ func runKagenClient(t *testing.T, steps []kagen.Step, blocking bool, tally map[s
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			fail("step %d (%s): on the kept connection\n  got  %v (%v)\n  want %v (%v) (fresh client)", i, st.Answer.Kind, got, gerr, want, werr)
 		}
-		if kagenGodotClean(st.Answer) && st.Answer.Kind != "head-chunked" && got.Status != StatusConnected {
+		if plain && kagenGodotClean(st.Answer) && st.Answer.Kind != "head-chunked" && got.Status != StatusConnected {
 			fail("step %d (%s): status %v after the body, want CONNECTED (§1.10.3)", i, st.Answer.Kind, got.Status)
 		}
 		if got.Status != StatusConnected {
 			// §1.7.3: a request in another status is refused.
-			if err := c.RequestRaw(MethodGet, "/x", nil, nil); !errors.Is(err, ErrInvalidParameter) && got.Status != StatusBody {
-				fail("step %d: Request in %v: %v, want ERR_INVALID_PARAMETER", i, got.Status, err)
+			if plain {
+				if err := c.RequestRaw(MethodGet, "/x", nil, nil); !errors.Is(err, ErrInvalidParameter) && got.Status != StatusBody {
+					fail("step %d: Request in %v: %v, want ERR_INVALID_PARAMETER", i, got.Status, err)
+				}
 			}
 			break
 		}
 	}
 	c.Close()
 	srv.Close()
-	arr := srv.Arrivals()
-	for _, p := range kagen.Check(steps[:sent], arr, func(string) bool { return false }) {
+	for _, p := range kagen.Check(steps[:sent], srv.Arrivals(), func(string) bool { return false }) {
 		fail("%s", p)
 	}
 	tally["requests"] += sent

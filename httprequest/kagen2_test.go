@@ -162,9 +162,9 @@ func runKagen2Node(t *testing.T, m kagen2Mode, v uint16, tl kagen2TLS, steps []k
 		if i > 0 && steps[i-1].Answer.NeedsGap2() {
 			drive.Idle(node, 1, kagen.Gap)
 		}
-		got := kagen2RunStep(t, node, urlOf(i), st, filepath.Join(dir, "f"+strconv.Itoa(i)))
+		got := kagenRunStep(t, node, urlOf(i), st, filepath.Join(dir, "f"+strconv.Itoa(i)))
 		fresh := newNode(t)
-		want := kagen2RunStep(t, fresh, ref.setup(t, fresh, m, tl)(i), st, filepath.Join(dir, "r"+strconv.Itoa(i)))
+		want := kagenRunStep(t, fresh, ref.setup(t, fresh, m, tl)(i), st, filepath.Join(dir, "r"+strconv.Itoa(i)))
 		fresh.Close()
 		tally[m.name+"/"+st.Answer.Kind+"/"+got.C.Result.String()]++
 		if st.Redirect != nil {
@@ -242,7 +242,7 @@ func runKagen2Node(t *testing.T, m kagen2Mode, v uint16, tl kagen2TLS, steps []k
 	}
 }
 
-func kagen2RunStep(t *testing.T, n *HTTPRequest, url string, st kagen.Step, file string) kagenObs {
+func kagenRunStep(t *testing.T, n *HTTPRequest, url string, st kagen.Step, file string) kagenObs {
 	t.Helper()
 	n.SetAcceptGzip(st.Gzip)
 	require.NoError(t, n.SetBodySizeLimit(st.Limit))

@@ -2,16 +2,11 @@ package httprequest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/drive"
@@ -82,83 +77,10 @@ func kagenTrim(b []byte) string {
 	return string(b)
 }
 
+// runKagenNode is runKagen2Node's plain mode: no TLS, no proxy, the part-1
+// answers.
 func runKagenNode(t *testing.T, steps []kagen.Step, tally map[string]int) {
-	srv, err := kagen.NewServer(steps)
-	require.NoError(t, err)
-	ref, err := kagen.NewServer(steps)
-	require.NoError(t, err)
-	defer ref.Close()
-	defer srv.Close()
-	var desc strings.Builder
-	for _, st := range steps {
-		desc.WriteString("\n  " + st.String() + " via " + kagenDrivers[st.Driver])
-	}
-	fail := func(format string, args ...any) {
-		t.Helper()
-		t.Errorf(format+"\nsequence:%s", append(args, desc.String())...)
-	}
-	node := newNode(t)
-	require.NoError(t, node.SetKeepAlive(true))
-	dir := t.TempDir()
-	for i, st := range steps {
-		if i > 0 && steps[i-1].Answer.NeedsGap() {
-			drive.Idle(node, 1, kagen.Gap)
-		}
-		got := kagenRunStep(t, node, srv.Port(), st, filepath.Join(dir, "f"+strconv.Itoa(i)))
-		fresh := newNode(t)
-		want := kagenRunStep(t, fresh, ref.Port(), st, filepath.Join(dir, "r"+strconv.Itoa(i)))
-		fresh.Close()
-		tally[st.Answer.Kind+"/"+got.C.Result.String()]++
-		// A POST dropped on a reused connection: the documented failure.
-		dropped := false
-		for _, a := range srv.Arrivals() {
-			if a.Index == i && a.Dropped {
-				dropped = true
-			}
-		}
-		if dropped && !kagenRetryNode(st.Method) {
-			tally["dropped-post"]++
-			if got.C.Result != ResultConnectionError {
-				fail("step %d: a POST whose reused connection died before any answer: %v, want RESULT_CONNECTION_ERROR", i, got)
-			}
-			continue
-		}
-		if st.Answer.Kind == "chunked-ext" {
-			// §1.10.2.2: the doomed chunk is read as far as it has
-			// arrived: DownloadedBytes depends on timing, on any connection.
-			got.Downloaded, want.Downloaded = 0, 0
-		}
-		if !kagenSameObs(got, want) {
-			fail("step %d (%s via %s): keep-alive node\n  got  %v\n  want %v (fresh node)", i, st.Answer.Kind, kagenDrivers[st.Driver], got, want)
-		}
-		for _, b := range [][]byte{got.C.Body, got.Written} {
-			for j := range steps {
-				if j != i && bytes.Contains(b, []byte(kagen.Marker(j))) {
-					fail("step %d: body holds bytes of step %d's response", i, j)
-				}
-			}
-			if bytes.Contains(b, []byte(kagen.EvilMarker)) && !strings.Contains(st.Answer.Kind, "lying") {
-				fail("step %d: body holds bytes nobody asked for", i)
-			}
-		}
-	}
-	node.Close()
-	srv.Close()
-	arr := srv.Arrivals()
-	for _, p := range kagen.Check(steps, arr, kagenRetryNode) {
-		fail("%s", p)
-	}
-	reused := 0
-	for _, a := range arr {
-		if a.Pos > 0 {
-			reused++
-		}
-	}
-	tally["requests"] += len(steps)
-	tally["reused"] += reused
-	for _, e := range srv.Errors() {
-		fail("server: %v", e)
-	}
+	runKagen2Node(t, kagen2Mode{name: "plain"}, 0, kagen2TLS{}, steps, tally)
 }
 
 // kagenRetryNode: the methods SetKeepAlive sends again after a reused
@@ -184,48 +106,6 @@ func (w *kagenWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.Write(p)
-}
-
-func kagenRunStep(t *testing.T, n *HTTPRequest, port int, st kagen.Step, file string) kagenObs {
-	t.Helper()
-	n.SetAcceptGzip(st.Gzip)
-	require.NoError(t, n.SetBodySizeLimit(st.Limit))
-	drv := kagenDrivers[st.Driver]
-	require.NoError(t, n.SetUseThreads(drv == "threads"))
-	var w *kagenWriter
-	if drv == "do-writer" {
-		w = &kagenWriter{}
-		require.NoError(t, n.SetBodyWriter(w))
-	} else {
-		require.NoError(t, n.SetBodyWriter(nil))
-	}
-	if drv == "file" {
-		require.NoError(t, n.SetDownloadFile(file))
-	} else {
-		require.NoError(t, n.SetDownloadFile(""))
-	}
-	url := "http://127.0.0.1:" + strconv.Itoa(port) + kagen.Path(st.Index)
-	m := kagenMethod(st.Method)
-	d := drive.Process
-	switch drv {
-	case "threads":
-		d = drive.Threads
-	case "do", "do-writer":
-		d = drive.Do
-	}
-	o := nodes.Run(t, d, n, func() error { return n.RequestRaw(url, nil, m, st.Body) },
-		func(ctx context.Context) (Completion, error) { return n.Do(ctx, url, nil, m, st.Body) })
-	if o.Callbacks != 1 {
-		t.Errorf("step %d: %d completions", st.Index, o.Callbacks)
-	}
-	obs := kagenObs{C: o.C, BodySize: n.BodySize(), Downloaded: n.DownloadedBytes()}
-	if w != nil {
-		obs.Written = w.b.Bytes()
-	}
-	if drv == "file" {
-		obs.Written, _ = os.ReadFile(file)
-	}
-	return obs
 }
 
 func kagenSameObs(a, b kagenObs) bool {
