@@ -4,9 +4,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 // The model's own reading of a response head, written from Godot's C++
@@ -202,13 +203,7 @@ func oddResponse(r *rand.Rand) string {
 // modelRuns returns the seed and number of cases of a model test:
 // GDHTTP_MODEL_SEED and GDHTTP_MODEL_N override the defaults.
 func modelRuns(seed uint64, n int) (uint64, int) {
-	if v, err := strconv.ParseUint(os.Getenv("GDHTTP_MODEL_SEED"), 10, 64); err == nil {
-		seed = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("GDHTTP_MODEL_N")); err == nil {
-		n = v
-	}
-	return seed, n
+	return uint64(drive.EnvInt("GDHTTP_MODEL_SEED", int(seed))), drive.EnvInt("GDHTTP_MODEL_N", n)
 }
 
 // modelWide turns on oddResponse in genModelCase; GDHTTP_MODEL_WIDE=0

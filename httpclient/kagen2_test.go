@@ -60,7 +60,7 @@ var kagen2TransportModes = []kagen2Mode{
 const kagen2Host = "kagen.invalid"
 
 func kagen2Env(t *testing.T) (n int, seed uint64, only int, mode string) {
-	n, seed, only = kagenEnv(t)
+	n, seed, only = kagenEnv()
 	if os.Getenv("GDHTTP_KAGEN_N") == "" {
 		n = 12
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,7 +44,7 @@ import (
 // Both: no hang, no descriptor left. GDHTTP_KAGEN_N (sequences, default
 // 40), GDHTTP_KAGEN_SEED (default 1), GDHTTP_KAGEN_ONLY=i.
 func TestKagenTransport(t *testing.T) {
-	n, seed, only := kagenEnv(t)
+	n, seed, only := kagenEnv()
 	fds := drive.FDs()
 	tally := map[string]int{}
 	for i := range n {
@@ -60,7 +59,7 @@ func TestKagenTransport(t *testing.T) {
 }
 
 func TestKagenClient(t *testing.T) {
-	n, seed, only := kagenEnv(t)
+	n, seed, only := kagenEnv()
 	fds := drive.FDs()
 	tally := map[string]int{}
 	for i := range n {
@@ -76,17 +75,8 @@ func TestKagenClient(t *testing.T) {
 	drive.NoFDLeft(t, fds, 2)
 }
 
-func kagenEnv(t *testing.T) (n int, seed uint64, only int) {
-	get := func(name string, def int) int {
-		s := os.Getenv(name)
-		if s == "" {
-			return def
-		}
-		v, err := strconv.Atoi(s)
-		require.NoError(t, err, name)
-		return v
-	}
-	return get("GDHTTP_KAGEN_N", 40), uint64(get("GDHTTP_KAGEN_SEED", 1)), get("GDHTTP_KAGEN_ONLY", -1)
+func kagenEnv() (n int, seed uint64, only int) {
+	return drive.EnvInt("GDHTTP_KAGEN_N", 40), uint64(drive.EnvInt("GDHTTP_KAGEN_SEED", 1)), drive.EnvInt("GDHTTP_KAGEN_ONLY", -1)
 }
 
 func kagenDescribe(steps []kagen.Step) string {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/godot"
+	"github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/wire"
 )
 
@@ -157,10 +157,7 @@ func frameIsSafeBlocking(g *godotModel, poll, read bool) (safe bool) {
 // midcallRuns is how many random exchanges each mode runs: few by default
 // (they share the budget of `go test ./httpclient`), GDHTTP_MIDCALL_N more.
 func midcallRuns(n int) int {
-	if v, err := strconv.Atoi(os.Getenv("GDHTTP_MIDCALL_N")); err == nil {
-		return v
-	}
-	return n
+	return drive.EnvInt("GDHTTP_MIDCALL_N", n)
 }
 
 // TestMidcallModel is TestAudit5GodotModel with API calls between the

@@ -61,9 +61,9 @@ import (
 // GDHTTP_PROXYGEN_N (cases, default 120), GDHTTP_PROXYGEN_SEED (default 1);
 // GDHTTP_PROXYGEN_ONLY=i runs case i alone. A failure logs the case.
 func TestProxygen(t *testing.T) {
-	n := uploadgenEnv(t, "GDHTTP_PROXYGEN_N", 120)
-	seed := uint64(uploadgenEnv(t, "GDHTTP_PROXYGEN_SEED", 1))
-	only := uploadgenEnv(t, "GDHTTP_PROXYGEN_ONLY", -1)
+	n := drive.EnvInt("GDHTTP_PROXYGEN_N", 120)
+	seed := uint64(drive.EnvInt("GDHTTP_PROXYGEN_SEED", 1))
+	only := drive.EnvInt("GDHTTP_PROXYGEN_ONLY", -1)
 	ca := ts.NewCA(t)
 	cert := ca.Issue(t, "localhost")
 	fds := drive.FDs()
@@ -376,9 +376,9 @@ func checkProxyBytes(t *testing.T, proxy *proxygen.Proxy, pc proxyCase, port int
 // Godot's CONNECT then only TLS, or one absolute-form request for the
 // target. Same knobs as TestProxygen (GDHTTP_PROXYGEN_N default 40 here).
 func TestProxygenTransport(t *testing.T) {
-	n := uploadgenEnv(t, "GDHTTP_PROXYGEN_N", 40)
-	seed := uint64(uploadgenEnv(t, "GDHTTP_PROXYGEN_SEED", 1))
-	only := uploadgenEnv(t, "GDHTTP_PROXYGEN_ONLY", -1)
+	n := drive.EnvInt("GDHTTP_PROXYGEN_N", 40)
+	seed := uint64(drive.EnvInt("GDHTTP_PROXYGEN_SEED", 1))
+	only := drive.EnvInt("GDHTTP_PROXYGEN_ONLY", -1)
 	ca := ts.NewCA(t)
 	cert := ca.Issue(t, "localhost")
 	fds := drive.FDs()

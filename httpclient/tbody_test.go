@@ -52,10 +52,10 @@ import (
 // GDHTTP_TBODY_N (cases, default 60), GDHTTP_TBODY_SEED (default 1);
 // GDHTTP_TBODY_ONLY=i runs case i alone; GDHTTP_TBODY_V=1 logs every case.
 func TestTbodyTransport(t *testing.T) {
-	n := uploadgenEnv(t, "GDHTTP_TBODY_N", 60)
-	seed := uint64(uploadgenEnv(t, "GDHTTP_TBODY_SEED", 1))
-	only := uploadgenEnv(t, "GDHTTP_TBODY_ONLY", -1)
-	verbose := uploadgenEnv(t, "GDHTTP_TBODY_V", 0) == 1
+	n := drive.EnvInt("GDHTTP_TBODY_N", 60)
+	seed := uint64(drive.EnvInt("GDHTTP_TBODY_SEED", 1))
+	only := drive.EnvInt("GDHTTP_TBODY_ONLY", -1)
+	verbose := drive.EnvInt("GDHTTP_TBODY_V", 0) == 1
 	ca := ts.NewCA(t)
 	srvTLS := &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, "localhost", "127.0.0.1")}}
 	leaks := goleak.IgnoreCurrent()

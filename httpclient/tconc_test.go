@@ -1085,14 +1085,8 @@ func debugStack() string {
 
 // TestTransportConcurrentChaos runs the harness.
 func TestTransportConcurrentChaos(t *testing.T) {
-	runs := 10
-	if s := os.Getenv("GDHTTP_TCONC_N"); s != "" {
-		runs, _ = strconv.Atoi(s)
-	}
-	first := uint64(1)
-	if s := os.Getenv("GDHTTP_TCONC_SEED"); s != "" {
-		first, _ = strconv.ParseUint(s, 10, 64)
-	}
+	runs := drive.EnvInt("GDHTTP_TCONC_N", 10)
+	first := uint64(drive.EnvInt("GDHTTP_TCONC_SEED", 1))
 	ref := os.Getenv("GDHTTP_TCONC_REF") == "nethttp"
 	verbose := os.Getenv("GDHTTP_TCONC_V") != ""
 	leak := goleak.IgnoreCurrent()

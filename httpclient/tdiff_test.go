@@ -956,14 +956,8 @@ func tdSameHeader(a, b http.Header) bool {
 
 // TestTransportDiffNetHTTP runs the generated differential.
 func TestTransportDiffNetHTTP(t *testing.T) {
-	count := 48
-	if s := os.Getenv("GDHTTP_TDIFF_N"); s != "" {
-		count, _ = strconv.Atoi(s)
-	}
-	first := uint64(1)
-	if s := os.Getenv("GDHTTP_TDIFF_SEED"); s != "" {
-		first, _ = strconv.ParseUint(s, 10, 64)
-	}
+	count := drive.EnvInt("GDHTTP_TDIFF_N", 48)
+	first := uint64(drive.EnvInt("GDHTTP_TDIFF_SEED", 1))
 	verbose := os.Getenv("GDHTTP_TDIFF_V") != ""
 	leak := goleak.IgnoreCurrent()
 	log.SetOutput(io.Discard) // net/http's "Unsolicited response received on idle HTTP channel"

@@ -50,9 +50,9 @@ import (
 // GDHTTP_TLSGEN_N cases (default 60), GDHTTP_TLSGEN_SEED (default 1),
 // GDHTTP_TLSGEN_ONLY=i runs case i alone. A failure logs the case.
 func TestTLSGen(t *testing.T) {
-	n := uploadgenEnv(t, "GDHTTP_TLSGEN_N", 60)
-	seed := uint64(uploadgenEnv(t, "GDHTTP_TLSGEN_SEED", 1))
-	only := uploadgenEnv(t, "GDHTTP_TLSGEN_ONLY", -1)
+	n := drive.EnvInt("GDHTTP_TLSGEN_N", 60)
+	seed := uint64(drive.EnvInt("GDHTTP_TLSGEN_SEED", 1))
+	only := drive.EnvInt("GDHTTP_TLSGEN_ONLY", -1)
 	fds := drive.FDs()
 	tally := map[string]int{}
 	chains := map[[2]int]ts.Chain{}

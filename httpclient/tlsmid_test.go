@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/internal/drive"
 	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -1125,7 +1126,7 @@ func TestTLSMidHandshakeModeSwitch(t *testing.T) {
 // tmSeeds is how many random runs a tlsmid sweep makes per case: n, or
 // GDHTTP_TLSMID_N.
 func tmSeeds(n uint64) uint64 {
-	if v, err := strconv.Atoi(os.Getenv("GDHTTP_TLSMID_N")); err == nil && v > 0 {
+	if v := drive.EnvInt("GDHTTP_TLSMID_N", 0); v > 0 {
 		return uint64(v)
 	}
 	return n

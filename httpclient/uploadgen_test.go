@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,9 +52,9 @@ import (
 // GDHTTP_UPLOADGEN_N (cases, default 60), GDHTTP_UPLOADGEN_SEED (default 1);
 // GDHTTP_UPLOADGEN_ONLY=i runs case i alone. A failure logs the case.
 func TestUploadgen(t *testing.T) {
-	n := uploadgenEnv(t, "GDHTTP_UPLOADGEN_N", 60)
-	seed := uint64(uploadgenEnv(t, "GDHTTP_UPLOADGEN_SEED", 1))
-	only := uploadgenEnv(t, "GDHTTP_UPLOADGEN_ONLY", -1)
+	n := drive.EnvInt("GDHTTP_UPLOADGEN_N", 60)
+	seed := uint64(drive.EnvInt("GDHTTP_UPLOADGEN_SEED", 1))
+	only := drive.EnvInt("GDHTTP_UPLOADGEN_ONLY", -1)
 	ca := ts.NewCA(t)
 	cert := ca.Issue(t, "localhost")
 	srvTLS := &tls.Config{Certificates: []tls.Certificate{cert}}
@@ -77,16 +76,6 @@ func TestUploadgen(t *testing.T) {
 	}
 	t.Logf("seed %d, %d cases: %v", seed, n, stats)
 	drive.NoFDLeft(t, fds, 2)
-}
-
-func uploadgenEnv(t *testing.T, name string, def int) int {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	v, err := strconv.Atoi(s)
-	require.NoError(t, err, name)
-	return v
 }
 
 // uploadCase is one generated case.

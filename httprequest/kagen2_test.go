@@ -44,9 +44,9 @@ import (
 // default all), GDHTTP_KAGEN_N (sequences per mode, default 8),
 // GDHTTP_KAGEN_SEED, GDHTTP_KAGEN_ONLY.
 func TestKagen2Node(t *testing.T) {
-	n := envInt("GDHTTP_KAGEN_N", 8)
-	seed := uint64(envInt("GDHTTP_KAGEN_SEED", 1))
-	only := envInt("GDHTTP_KAGEN_ONLY", -1)
+	n := drive.EnvInt("GDHTTP_KAGEN_N", 8)
+	seed := uint64(drive.EnvInt("GDHTTP_KAGEN_SEED", 1))
+	only := drive.EnvInt("GDHTTP_KAGEN_ONLY", -1)
 	mode := os.Getenv("GDHTTP_KAGEN_MODE")
 	fds := drive.FDs()
 	ca := ts.NewCA(t)

@@ -37,9 +37,9 @@ import (
 // GDHTTP_KAGEN_N (sequences, default 30), GDHTTP_KAGEN_SEED (default 1),
 // GDHTTP_KAGEN_ONLY=i (one sequence).
 func TestKagenNode(t *testing.T) {
-	n := envInt("GDHTTP_KAGEN_N", 30)
-	seed := uint64(envInt("GDHTTP_KAGEN_SEED", 1))
-	only := envInt("GDHTTP_KAGEN_ONLY", -1)
+	n := drive.EnvInt("GDHTTP_KAGEN_N", 30)
+	seed := uint64(drive.EnvInt("GDHTTP_KAGEN_SEED", 1))
+	only := drive.EnvInt("GDHTTP_KAGEN_ONLY", -1)
 	fds := drive.FDs()
 	tally := map[string]int{}
 	for i := range n {

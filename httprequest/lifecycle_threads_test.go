@@ -37,6 +37,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
 var (
@@ -265,7 +266,7 @@ var lcPaths = []string{"/ok", "/drip", "/redir", "/gz", "/hang", "/hangbody", "/
 func TestLifecycleStress(t *testing.T) {
 	seed := lcSeed(t)
 	t.Logf("seed %d (LIFECYCLE_SEED=%d to reproduce)", seed, seed)
-	seqs, ops := envInt("LIFECYCLE_SEQS", 3), envInt("LIFECYCLE_OPS", 10)
+	seqs, ops := drive.EnvInt("LIFECYCLE_SEQS", 3), drive.EnvInt("LIFECYCLE_OPS", 10)
 
 	// netpoll's epoll fd etc. exist before the baseline
 	if l, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
@@ -871,7 +872,7 @@ func TestLifecycleTimeoutRaces(t *testing.T) {
 	rng := rand.New(rand.NewSource(seed))
 	ignore := goleak.IgnoreCurrent()
 	srv := lcServer()
-	iters := envInt("LIFECYCLE_ITERS", 150)
+	iters := drive.EnvInt("LIFECYCLE_ITERS", 150)
 	for _, keep := range []bool{false, true} {
 		n := New()
 		watchPhases(t, n)

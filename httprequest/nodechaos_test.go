@@ -1635,7 +1635,7 @@ func ncRunOne(t *testing.T, seed uint64, dead int) *ncRun {
 
 // TestNodeChaos runs the harness.
 func TestNodeChaos(t *testing.T) {
-	runs, first := envInt("GDHTTP_NODECHAOS_N", 4), uint64(envInt("GDHTTP_NODECHAOS_SEED", 1))
+	runs, first := drive.EnvInt("GDHTTP_NODECHAOS_N", 4), uint64(drive.EnvInt("GDHTTP_NODECHAOS_SEED", 1))
 	verbose := os.Getenv("GDHTTP_NODECHAOS_V") != ""
 	// A port that refuses, which no parallel test can take (a closed
 	// listener's port can be: a request to it then reaches that test's

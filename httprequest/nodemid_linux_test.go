@@ -192,7 +192,7 @@ func TestNodeGodotModelMid(t *testing.T) {
 	go acceptSides(ln, conns)
 	port := ln.Addr().(*net.TCPAddr).Port
 	seed, _ := nodeModelRuns(7, 0)
-	n := envInt("GDHTTP_MID_N", 150)
+	n := drive.EnvInt("GDHTTP_MID_N", 150)
 	r := rand.New(rand.NewPCG(seed, 11))
 	for i := range n {
 		mc := genNodeModelCase(t, r, port)
@@ -259,7 +259,7 @@ func TestNodeGodotModelThreadsMid(t *testing.T) {
 		mu.Unlock()
 	}
 	seed, _ := nodeModelRuns(7, 0)
-	cases := envInt("GDHTTP_MID_THREADS_N", 100)
+	cases := drive.EnvInt("GDHTTP_MID_THREADS_N", 100)
 	r := rand.New(rand.NewPCG(seed, 12))
 	for i := range cases {
 		mc := genNodeModelCase(t, r, port)

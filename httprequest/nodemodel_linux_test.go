@@ -742,7 +742,7 @@ func oddLocations(port, hop int) []string {
 // nodeModelRuns returns the seed and number of cases of a node model test
 // (GDHTTP_MODEL_SEED, GDHTTP_MODEL_N).
 func nodeModelRuns(seed uint64, n int) (uint64, int) {
-	return uint64(envInt("GDHTTP_MODEL_SEED", int(seed))), envInt("GDHTTP_MODEL_N", n)
+	return uint64(drive.EnvInt("GDHTTP_MODEL_SEED", int(seed))), drive.EnvInt("GDHTTP_MODEL_N", n)
 }
 
 // nodeModelWide turns on the odd shapes; GDHTTP_MODEL_WIDE=0 turns them

@@ -331,7 +331,7 @@ func setOptinProxyEnv(t *testing.T) {
 // optinRuns is the seed and number of cases of an opt-in test
 // (GDHTTP_MODEL_SEED, GDHTTP_OPTIN_N).
 func optinRuns(n int) (uint64, int) {
-	return uint64(envInt("GDHTTP_MODEL_SEED", 11)), envInt("GDHTTP_OPTIN_N", n)
+	return uint64(drive.EnvInt("GDHTTP_MODEL_SEED", 11)), drive.EnvInt("GDHTTP_OPTIN_N", n)
 }
 
 // TestOptinNodeGodotModel is TestNodeGodotModel (Process, frame by frame)

@@ -43,9 +43,9 @@ import (
 // GDHTTP_PROXYGEN_N (cases, default 40, each through the three drivers),
 // GDHTTP_PROXYGEN_SEED (default 1), GDHTTP_PROXYGEN_ONLY=i.
 func TestProxygenNode(t *testing.T) {
-	n := envInt("GDHTTP_PROXYGEN_N", 40)
-	seed := uint64(envInt("GDHTTP_PROXYGEN_SEED", 1))
-	only := envInt("GDHTTP_PROXYGEN_ONLY", -1)
+	n := drive.EnvInt("GDHTTP_PROXYGEN_N", 40)
+	seed := uint64(drive.EnvInt("GDHTTP_PROXYGEN_SEED", 1))
+	only := drive.EnvInt("GDHTTP_PROXYGEN_ONLY", -1)
 	ca := testserver.NewCA(t)
 	cert := ca.Issue(t, "localhost")
 	fds := drive.FDs()

@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"math/rand"
 	"net"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -566,8 +565,8 @@ func TestReqRefClientDiff(t *testing.T) {
 // GDHTTP_REQREF_SEED (default 1): check draws one and reports whether the
 // port agreed with the reference. Ten disagreements end the run.
 func reqRefCases(t *testing.T, check func(r *rand.Rand) bool) {
-	n := envInt("GDHTTP_REQREF_N", 40)
-	seed := int64(envInt("GDHTTP_REQREF_SEED", 1))
+	n := drive.EnvInt("GDHTTP_REQREF_N", 40)
+	seed := int64(drive.EnvInt("GDHTTP_REQREF_SEED", 1))
 	t.Logf("seed %d, %d cases", seed, n)
 	r := rand.New(rand.NewSource(seed))
 	for i, fails := 0, 0; i < n && fails < 10; i++ {
@@ -575,14 +574,6 @@ func reqRefCases(t *testing.T, check func(r *rand.Rand) bool) {
 			fails++
 		}
 	}
-}
-
-// envInt is the integer in the environment variable name, def without one.
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
 }
 
 // --- the node ------------------------------------------------------------------

@@ -46,11 +46,11 @@ import (
 // a failure logs the seed and the sequence's
 // calls with every response the server gave.
 func TestResumegen(t *testing.T) {
-	n := envInt("GDHTTP_RESUMEGEN_N", 30)
-	seed := uint64(envInt("GDHTTP_RESUMEGEN_SEED", 1))
+	n := drive.EnvInt("GDHTTP_RESUMEGEN_N", 30)
+	seed := uint64(drive.EnvInt("GDHTTP_RESUMEGEN_SEED", 1))
 	fds := drive.FDs()
 	stats := map[string]int{}
-	only := envInt("GDHTTP_RESUMEGEN_ONLY", -1)
+	only := drive.EnvInt("GDHTTP_RESUMEGEN_ONLY", -1)
 	for i := range n {
 		if only >= 0 && i != only {
 			continue

@@ -46,9 +46,9 @@ import (
 // GDHTTP_TLSGEN_N cases (default 30), GDHTTP_TLSGEN_SEED (default 1),
 // GDHTTP_TLSGEN_ONLY=i runs case i alone.
 func TestTLSGenNode(t *testing.T) {
-	n := envInt("GDHTTP_TLSGEN_N", 30)
-	seed := uint64(envInt("GDHTTP_TLSGEN_SEED", 1))
-	only := envInt("GDHTTP_TLSGEN_ONLY", -1)
+	n := drive.EnvInt("GDHTTP_TLSGEN_N", 30)
+	seed := uint64(drive.EnvInt("GDHTTP_TLSGEN_SEED", 1))
+	only := drive.EnvInt("GDHTTP_TLSGEN_ONLY", -1)
 	fds := drive.FDs()
 	tally := map[string]int{}
 	chains := map[[2]int]testserver.Chain{}

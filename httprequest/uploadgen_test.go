@@ -47,9 +47,9 @@ import (
 // GDHTTP_UPLOADGEN_N (cases, default 45), GDHTTP_UPLOADGEN_SEED (default 1),
 // GDHTTP_UPLOADGEN_ONLY=i.
 func TestUploadgenNode(t *testing.T) {
-	n := uploadgenEnv(t, "GDHTTP_UPLOADGEN_N", 45)
-	seed := uint64(uploadgenEnv(t, "GDHTTP_UPLOADGEN_SEED", 1))
-	only := uploadgenEnv(t, "GDHTTP_UPLOADGEN_ONLY", -1)
+	n := drive.EnvInt("GDHTTP_UPLOADGEN_N", 45)
+	seed := uint64(drive.EnvInt("GDHTTP_UPLOADGEN_SEED", 1))
+	only := drive.EnvInt("GDHTTP_UPLOADGEN_ONLY", -1)
 	ca := testserver.NewCA(t)
 	srvTLS := &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, "localhost")}}
 	fds := drive.FDs()
@@ -70,16 +70,6 @@ func TestUploadgenNode(t *testing.T) {
 	}
 	t.Logf("seed %d, %d cases: %v", seed, n, stats)
 	drive.NoFDLeft(t, fds, 2)
-}
-
-func uploadgenEnv(t *testing.T, name string, def int) int {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	v, err := strconv.Atoi(s)
-	require.NoError(t, err, name)
-	return v
 }
 
 type nodeUpload struct {

@@ -46,6 +46,7 @@ import (
 	"testing"
 	"time"
 
+	tdrive "github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -672,8 +673,8 @@ func TestCookiegen(t *testing.T) {
 		t.Skip("curl is not installed: the cookie differential needs curl 7.88 as the reference")
 	}
 	clearProxyEnv(t)
-	n := envInt(t, "GDHTTP_COOKIEGEN_N", 30)
-	seed := uint64(envInt(t, "GDHTTP_COOKIEGEN_SEED", 1))
+	n := tdrive.EnvInt("GDHTTP_COOKIEGEN_N", 30)
+	seed := uint64(tdrive.EnvInt("GDHTTP_COOKIEGEN_SEED", 1))
 	verbose := os.Getenv("GDHTTP_COOKIEGEN_V") == "1"
 	s := cgServe(t)
 	counts := map[string]int{}

@@ -33,6 +33,7 @@ import (
 	"testing"
 	"time"
 
+	tdrive "github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
@@ -713,8 +714,8 @@ func TestFetchgen(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("curl is not installed")
 	}
-	n := envInt(t, "GDHTTP_FETCHGEN_N", 50)
-	seed := uint64(envInt(t, "GDHTTP_FETCHGEN_SEED", 1))
+	n := tdrive.EnvInt("GDHTTP_FETCHGEN_N", 50)
+	seed := uint64(tdrive.EnvInt("GDHTTP_FETCHGEN_SEED", 1))
 	verbose := os.Getenv("GDHTTP_FETCHGEN_V") != ""
 	var mu sync.Mutex
 	counts := map[string]int{}

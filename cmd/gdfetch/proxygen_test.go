@@ -31,9 +31,9 @@ import (
 // GDHTTP_PROXYGEN_N (default 24), GDHTTP_PROXYGEN_SEED, GDHTTP_PROXYGEN_ONLY.
 func TestProxygenFetch(t *testing.T) {
 	clearProxyEnv(t)
-	n := envIntDefault(t, "GDHTTP_PROXYGEN_N", 24)
-	seed := uint64(envIntDefault(t, "GDHTTP_PROXYGEN_SEED", 1))
-	only := envIntDefault(t, "GDHTTP_PROXYGEN_ONLY", -1)
+	n := drv.EnvInt("GDHTTP_PROXYGEN_N", 24)
+	seed := uint64(drv.EnvInt("GDHTTP_PROXYGEN_SEED", 1))
+	only := drv.EnvInt("GDHTTP_PROXYGEN_ONLY", -1)
 	ca := testserver.NewCA(t)
 	cert := ca.Issue(t, "localhost")
 	pem := filepath.Join(t.TempDir(), "ca.pem")
@@ -101,16 +101,6 @@ func TestProxygenFetch(t *testing.T) {
 	}
 	t.Logf("seed %d, %d cases: %s", seed, n, drv.Counts(stats))
 	drv.NoFDLeft(t, fds, 2)
-}
-
-func envIntDefault(t *testing.T, name string, def int) int {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	v, err := strconv.Atoi(s)
-	require.NoError(t, err, name)
-	return v
 }
 
 // fetchWant is gdfetch's exit status for the plan, and stdout on success.

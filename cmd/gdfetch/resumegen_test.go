@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/httprequest"
+	tdrive "github.com/gdhttp/gdhttp/internal/drive"
 	"github.com/gdhttp/gdhttp/internal/resumegen"
 )
 
@@ -27,22 +27,12 @@ import (
 // on stderr. GDHTTP_RESUMEGEN_N (default 15) and GDHTTP_RESUMEGEN_SEED
 // (default 1).
 func TestResumegenGdfetch(t *testing.T) {
-	n := envInt(t, "GDHTTP_RESUMEGEN_N", 15)
-	seed := uint64(envInt(t, "GDHTTP_RESUMEGEN_SEED", 1))
+	n := tdrive.EnvInt("GDHTTP_RESUMEGEN_N", 15)
+	seed := uint64(tdrive.EnvInt("GDHTTP_RESUMEGEN_SEED", 1))
 	for i := range n {
 		s := seed*1_000_033 + uint64(i)
 		t.Run(strconv.Itoa(i), func(t *testing.T) { gdfetchSequence(t, s) })
 	}
-}
-
-func envInt(t *testing.T, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	require.NoError(t, err, name)
-	return n
 }
 
 // gdfetchTimeout ends a stalled response (-m).

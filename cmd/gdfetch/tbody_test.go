@@ -47,10 +47,10 @@ func TestTbodyGdfetch(t *testing.T) {
 	if err != nil {
 		t.Skip("curl is not installed: the gdfetch-vs-curl half of the tbody harness is skipped")
 	}
-	n := tbEnv(t, "GDHTTP_TBODY_N", 30)
-	seed := uint64(tbEnv(t, "GDHTTP_TBODY_SEED", 1))
-	only := tbEnv(t, "GDHTTP_TBODY_ONLY", -1)
-	verbose := tbEnv(t, "GDHTTP_TBODY_V", 0) == 1
+	n := tdrive.EnvInt("GDHTTP_TBODY_N", 30)
+	seed := uint64(tdrive.EnvInt("GDHTTP_TBODY_SEED", 1))
+	only := tdrive.EnvInt("GDHTTP_TBODY_ONLY", -1)
+	verbose := tdrive.EnvInt("GDHTTP_TBODY_V", 0) == 1
 	for _, k := range []string{"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"} {
 		t.Setenv(k, "")
 	}
@@ -79,18 +79,6 @@ func TestTbodyGdfetch(t *testing.T) {
 	}
 	t.Logf("seed %d, %d cases:%s", seed, n, tdrive.Counts(tally))
 	tdrive.NoFDLeft(t, fds, 2)
-}
-
-func tbEnv(t *testing.T, name string, def int) int {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return v
 }
 
 type tbfAction int

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,4 +51,20 @@ func Counts(tally map[string]int) string {
 		fmt.Fprintf(&b, "\n  %5d %s", tally[k], k)
 	}
 	return b.String()
+}
+
+// EnvInt is the integer in the environment variable name (a harness's
+// knob, GDHTTP_…_N and the like), def when it is unset or empty. A value
+// that is not an integer panics with a message naming the variable: a
+// typo in a knob must not run the default silently.
+func EnvInt(name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		panic(fmt.Sprintf("%s=%q: not an integer", name, s))
+	}
+	return v
 }
