@@ -559,6 +559,12 @@ func TestParseLimits(t *testing.T) {
 			w: want{err: "limit"}},
 		{name: "§7 D1 default budget: 1 MiB", head: st200 + "X: " + strings.Repeat("a", DefaultMaxHeaderBytes),
 			w: want{err: "limit"}},
+		// The default itself (docs/limits.md): a head of exactly 1 MiB is
+		// accepted, one byte more refused.
+		{name: "§7 D1 a head of exactly 1 MiB is accepted by default", head: mibHead(0), body: "xyz",
+			w: want{code: 200, headers: []string{"X: " + strings.Repeat("a", 1<<20-len(st200)-7)}, length: none}},
+		{name: "§7 D1 a head of 1 MiB and one byte is refused by default", head: mibHead(1),
+			w: want{err: "limit"}},
 		{name: "§7 D1 MaxHeaderFields bounds stored lines", p: fields, head: st200 + "A: 1\r\nB: 2\r\nC: 3\r\n\r\n",
 			w: want{err: "limit"}},
 		{name: "§7 D1 MaxHeaderFields lines are accepted", p: fields, head: st200 + "A: 1\r\nB: 2\r\n\r\n",
@@ -567,6 +573,12 @@ func TestParseLimits(t *testing.T) {
 			head: st200 + strings.Repeat("A: 1\r\n", 150) + "\r\n",
 			w:    want{code: 200, headers: repeat("A: 1", 150), length: none}},
 	})
+}
+
+// mibHead is a response head of 1 MiB plus extra bytes: one field line
+// "X: aaa…" after st200.
+func mibHead(extra int) string {
+	return st200 + "X: " + strings.Repeat("a", 1<<20-len(st200)-7+extra) + "\r\n\r\n"
 }
 
 func repeat(s string, n int) []string {
