@@ -116,3 +116,35 @@ func TestHeaderViewsCRAsSpace(t *testing.T) {
 		assert.Equal(t, []string{"a b"}, r.Header["X-Cr"], "§7 D2: SP in the Transport's response header")
 	})
 }
+
+// TestQueryStringSelfReferenceTwice pins COMPAT.md W3 (§7 D1, §1.16.3) where
+// the user calls it: query_string_from_dict with an Array and a Dictionary
+// that each hold themselves twice. Godot has no cycle check, only the
+// recursion limit of 100, so it repeats the container 2^100 times; the
+// port prints "[...]" / "{ ... }" where the cycle closes and returns at
+// once. godot: TestVariantStringRecursionLimit, the row's test, nests
+// without a cycle and does not see the cycle rule.
+func TestQueryStringSelfReferenceTwice(t *testing.T) {
+	arr := []any{nil, nil}
+	arr[0], arr[1] = arr, arr
+	dict := map[string]any{}
+	dict["a"], dict["b"] = dict, dict
+	fields := []QueryField{{Key: "arr", Value: arr}, {Key: "dict", Value: dict}}
+	const (
+		arrElem = "%5B%5B...%5D%2C%20%5B...%5D%5D"                                             // [[...], [...]]
+		dictVal = "%7B%20%22a%22%3A%20%7B%20...%20%7D%2C%20%22b%22%3A%20%7B%20...%20%7D%20%7D" // { "a": { ... }, "b": { ... } }
+	)
+	want := "arr=" + arrElem + "&arr=" + arrElem + "&dict=" + dictVal
+	done := make(chan [2]string, 1)
+	go func() {
+		var c Client
+		done <- [2]string{QueryStringFromDict(fields), c.QueryStringFromDict(fields)}
+	}()
+	select {
+	case got := <-done:
+		assert.Equal(t, want, got[0], "QueryStringFromDict")
+		assert.Equal(t, want, got[1], "Client.QueryStringFromDict")
+	case <-time.After(5 * time.Second):
+		t.Fatal("query_string_from_dict still running after 5 s: the cycle is repeated up to the recursion limit")
+	}
+}

@@ -2,9 +2,14 @@ package httprequest
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -133,4 +138,78 @@ func TestBodySizeLimitIs64Bit(t *testing.T) {
 		assert.Equal(t, int64(3_000_000_000), n.BodySize())
 		assert.Equal(t, int64(3), n.DownloadedBytes())
 	})
+}
+
+// TestMultipartFileGrewSentAsSized pins COMPAT.md U5's precomputed length:
+// a file part is sent as the size it had when File added it, so that the
+// form stays whole and matches its Content-Length when the file grew in
+// between (a log still being written). Read to its end instead, the part
+// takes the trailer's place within the declared length and the server gets
+// a broken form. Three drivers.
+func TestMultipartFileGrewSentAsSized(t *testing.T) {
+	eachStreamDriver(t, func(t *testing.T, d streamDriver, n *HTTPRequest) {
+		path := filepath.Join(t.TempDir(), "log.txt")
+		require.NoError(t, os.WriteFile(path, []byte("hello"), 0o644))
+		m := NewMultipart().Field("a", "b").File("f", path)
+		require.NoError(t, m.Err())
+		require.NoError(t, os.WriteFile(path, []byte("hello, and more lines written since"), 0o644))
+		type form struct {
+			a, f string
+			err  error
+		}
+		got := make(chan form, 1)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var fm form
+			if fm.err = r.ParseMultipartForm(1 << 20); fm.err == nil {
+				fm.a = r.FormValue("a")
+				if f, _, err := r.FormFile("f"); err != nil {
+					fm.err = err
+				} else {
+					b, _ := io.ReadAll(f)
+					f.Close()
+					fm.f = string(b)
+				}
+			}
+			got <- fm
+		}))
+		defer srv.Close()
+		body, err := m.Open()
+		require.NoError(t, err)
+		defer body.Close()
+		o := d.run(t, n, srv.URL+"/", []string{m.Header()}, httpclient.MethodPost, body, m.Len())
+		require.Equal(t, ResultSuccess, o.C.Result, "cause: %v", o.Err)
+		fm := <-got
+		require.NoError(t, fm.err, "the server's parse of the form")
+		assert.Equal(t, "b", fm.a)
+		assert.Equal(t, "hello", fm.f, "the file part as it was when added")
+	})
+}
+
+// TestDoResumableForeignRangeCutWritesNothing pins COMPAT.md Q17's "two
+// versions are never spliced" for a 206 whose Content-Range starts
+// elsewhere than the file's end and whose body is then cut: refused at
+// the head (ErrResumeMismatch), the file and its state untouched. The
+// check after the body (endsRange) takes back a whole body of the wrong
+// range, so TestDoResumableRefusals cannot tell whether the head was
+// checked; a cut body never reaches it, and its bytes stayed in the file
+// (written in place, keep_partial_download) with the state still vouching
+// for it: the next call would append the rest after them.
+func TestDoResumableForeignRangeCutWritesNothing(t *testing.T) {
+	srv := serve(t, testserver.Script(testserver.Read(), testserver.WriteAndClose([]byte(
+		"HTTP/1.1 206 Partial Content\r\nETag: \"e\"\r\nContent-Range: bytes 0-10/11\r\nContent-Length: 11\r\n\r\nhel"))))
+	n := New()
+	defer n.Close()
+	file := filepath.Join(t.TempDir(), "f.bin")
+	require.NoError(t, n.SetDownloadFile(file))
+	require.NoError(t, os.WriteFile(file, []byte("hello "), 0o644))
+	url := srv.URL("/f.bin")
+	require.NoError(t, writeResumeState(file+ResumeSuffix, &resumeState{URL: url, ETag: `"e"`, Length: 11}))
+	stateBefore := fileBytes(t, file+ResumeSuffix)
+	ctx, cancel := context.WithTimeout(context.Background(), maxWait)
+	defer cancel()
+	r, err := n.DoResumable(ctx, url, nil)
+	assert.ErrorIs(t, err, ErrResumeMismatch)
+	assert.Equal(t, ResultDownloadFileCantOpen, r.Result)
+	assert.Equal(t, "hello ", string(fileBytes(t, file)), "file untouched")
+	assert.Equal(t, stateBefore, fileBytes(t, file+ResumeSuffix), "state untouched")
 }

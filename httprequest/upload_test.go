@@ -107,6 +107,13 @@ func TestRequestStreamRedirect(t *testing.T) {
 	}{
 		{"§2.8.1.7_seeker_sent_again", 302, false, func() io.Reader { return strings.NewReader(data) }, ResultSuccess,
 			[]string{data, data}, []string{"POST", "POST"}},
+		// COMPAT U3: rewound to where it was when RequestStream was
+		// called, not to its start (a mutation seeking to 0 passed).
+		{"§2.8.1.7_seeker_sent_again_from_its_offset", 302, false, func() io.Reader {
+			r := strings.NewReader("skip:" + data)
+			_, _ = r.Seek(int64(len("skip:")), io.SeekStart)
+			return r
+		}, ResultSuccess, []string{data, data}, []string{"POST", "POST"}},
 		{"§2.8.1.7_not_replayable", 301, false, func() io.Reader { return onlyReader{strings.NewReader(data)} }, ResultRequestFailed,
 			[]string{data}, []string{"POST"}},
 		{"§7.2_rfc_303_drops_body", 303, true, func() io.Reader { return onlyReader{strings.NewReader(data)} }, ResultSuccess,
