@@ -364,7 +364,7 @@ func (s *tbServer) serve(idx int, conn net.Conn, tc *tbConn) {
 			return
 		default:
 		}
-		reqs, _ := uploadgen.ParseRequests(tc.bytes())
+		reqs, _ := uploadgen.ScanRequests(tc.bytes())
 		// The scripted request: idx 0, number s.first.
 		scripted := idx == 0 && len(reqs) > s.first && reqs[s.first].HeadEnd > 0
 		want := len(buf)

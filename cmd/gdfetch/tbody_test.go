@@ -423,7 +423,7 @@ func tbfServe(c tbfCase, idx int, conn net.Conn, quit chan struct{}, add func([]
 			return
 		default:
 		}
-		reqs, _ := uploadgen.ParseRequests(got())
+		reqs, _ := uploadgen.ScanRequests(got())
 		scripted := idx == 0 && len(reqs) > 0 && reqs[0].HeadEnd > 0
 		want := len(buf)
 		if idx == 0 && c.action == tbfSlow && slowLeft > 0 {
