@@ -46,6 +46,10 @@ type Transport struct {
 	// Proxy-Authorization (SetHTTPProxyCredentials, SetHTTPSProxyCredentials).
 	// Only http:// proxies are spoken to (in clear text); any other scheme
 	// fails the request with a *ProxySchemeError before anything is sent.
+	// When the request's context cannot end (context.Background), a tunnel
+	// is given one minute to connect (the CONNECT exchange and the TLS
+	// handshake through it), as net/http bounds its CONNECT; then the
+	// request fails with context.DeadlineExceeded.
 	Proxy func(*http.Request) (*url.URL, error)
 	// MaxIdleConnsPerHost bounds the idle connections kept per key (0: 2;
 	// negative: none are kept, net/http's DisableKeepAlives). There is no
@@ -555,6 +559,16 @@ func (t *Transport) newClient(k connKey) *Client {
 // error (or the context's).
 func (t *Transport) connect(ctx context.Context, pc *pconn) error {
 	c := pc.c
+	if pc.key.tls && pc.key.proxyPort != -1 && ctx.Done() == nil {
+		// A request whose context cannot end would wait forever for a
+		// proxy that never answers its CONNECT: net/http bounds that
+		// exchange at one minute, and so does this connect (the tunnel and
+		// its TLS handshake). Godot's client has no bound (the node's
+		// timeout is its caller's).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, tunnelConnectTimeout)
+		defer cancel()
+	}
 	stop := abortOnDone(ctx, c)
 	defer stop()
 	var opts *TLSOptions
@@ -582,6 +596,10 @@ func (t *Transport) connect(ctx context.Context, pc *pconn) error {
 	}
 	return ctxOr(ctx, nil) // ended while connecting: its Abort may not have run yet
 }
+
+// tunnelConnectTimeout bounds the connect of a tunnel through an HTTPS
+// proxy for a request whose context cannot end (connect); tests shorten it.
+var tunnelConnectTimeout = time.Minute
 
 // connectHost is the host given to ConnectToHost: an IPv6 literal shorter
 // than Godot's 4-character minimum (§1.5.6: "::1") is written out in full.

@@ -1101,3 +1101,66 @@ func TestTransportRefusalsCarryCode(t *testing.T) {
 		})
 	}
 }
+
+// A CONNECT the proxy never answers does not hang a request whose context
+// cannot end: the tunnel's connect is bounded (one minute, as net/http's
+// CONNECT; shortened here) and the request fails with
+// context.DeadlineExceeded, the proxy's connection closed. A context that
+// can end is the caller's bound: no other is added.
+func TestTransportTunnelConnectBounded(t *testing.T) {
+	defer func(d time.Duration) { tunnelConnectTimeout = d }(tunnelConnectTimeout)
+	tunnelConnectTimeout = 300 * time.Millisecond
+	closed := make(chan struct{}, 2)
+	proxy := ts.New(t, func(c *ts.Conn) {
+		if c.Hold() == nil {
+			closed <- struct{}{}
+		}
+	})
+	tr := newTransport(t)
+	tr.Proxy = func(*http.Request) (*url.URL, error) {
+		return &url.URL{Scheme: "http", Host: proxy.Addr()}, nil
+	}
+	roundTrip := func(ctx context.Context) (time.Duration, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://example.test/x", nil)
+		require.NoError(t, err)
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() {
+			resp, err := tr.RoundTrip(req)
+			if resp != nil {
+				resp.Body.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			return time.Since(start), err
+		case <-time.After(15 * time.Second):
+			t.Fatal("RoundTrip still waits for the CONNECT's answer after 15 s")
+			return 0, nil
+		}
+	}
+	proxyClosed := func() {
+		t.Helper()
+		select {
+		case <-closed:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the proxy's connection was not closed")
+		}
+	}
+
+	took, err := roundTrip(context.Background())
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.GreaterOrEqual(t, took, tunnelConnectTimeout)
+	assert.Less(t, took, 10*time.Second)
+	proxyClosed()
+	require.Len(t, proxy.Received(), 1)
+	assert.True(t, strings.HasPrefix(string(proxy.Received()[0]), "CONNECT example.test:443 "), "%q", proxy.Received()[0])
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(3*tunnelConnectTimeout, cancel)
+	took, err = roundTrip(ctx)
+	require.ErrorIs(t, err, context.Canceled, "a context that can end is not given the tunnel's bound")
+	assert.Greater(t, took, 2*tunnelConnectTimeout, "not ended by the tunnel's bound")
+	proxyClosed()
+}
