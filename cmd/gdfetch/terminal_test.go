@@ -74,9 +74,24 @@ while True:
         if f == cm: tty += d
         else: out += d
     if rc is None: rc = p.poll()
-    if rc is not None and not r: break
+    if rc is not None: break
     if now > cfg.get("timeout", 20): p.kill(); p.wait(); rc = "timeout"; break
-print(json.dumps({"rc": rc, "sent": sent, "resized": resized, "termios_same": termios.tcgetattr(cs) == before,
+# The child is gone: what it wrote may still be on its way to the master
+# (the kernel pushes pty output from a work queue, late on a loaded
+# machine) or in the pipe. Close the slave, then read every reader to its
+# end: the master gives EIO only once its queued output was read.
+termios_same = termios.tcgetattr(cs) == before
+os.close(cs)
+end = time.time() + 10
+while readers and time.time() < end:
+    r, _, _ = select.select(readers, [], [], 0.1)
+    for f in r:
+        try: d = os.read(f, 65536)
+        except OSError: d = b""
+        if not d: readers.remove(f); continue
+        if f == cm: tty += d
+        else: out += d
+print(json.dumps({"rc": rc, "sent": sent, "resized": resized, "termios_same": termios_same,
     "tty": base64.b64encode(tty).decode(), "out": base64.b64encode(out).decode()}))
 `
 
