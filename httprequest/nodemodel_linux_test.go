@@ -388,7 +388,8 @@ func (g *godotNode) update() bool {
 		g.requestSent = true
 		return false
 	case httpclient.StatusBody:
-		if !g.gotResponse {
+		first := !g.gotResponse
+		if first {
 			if handled, ret := g.handleResponse(); handled {
 				return ret
 			}
@@ -406,7 +407,9 @@ func (g *godotNode) update() bool {
 				g.opened, g.file = true, nil
 			}
 		}
-		_ = c.Poll()
+		if !first || g.method != httpclient.MethodHead || !c.IsResponseChunked() {
+			_ = c.Poll() // COMPAT R3: not before a HEAD's chunked (empty) body's one read
+		}
 		if c.Status() != httpclient.StatusBody {
 			return false
 		}
