@@ -1018,14 +1018,7 @@ func TestTransportBlockedBodyContext(t *testing.T) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+srv.Addr()+"/up", pr)
 	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() {
-		resp, err := tr.RoundTrip(req)
-		if resp != nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
+	done := roundTripAsync(tr, req)
 	select {
 	case err := <-done:
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
@@ -1124,16 +1117,8 @@ func TestTransportTunnelConnectBounded(t *testing.T) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://example.test/x", nil)
 		require.NoError(t, err)
 		start := time.Now()
-		done := make(chan error, 1)
-		go func() {
-			resp, err := tr.RoundTrip(req)
-			if resp != nil {
-				resp.Body.Close()
-			}
-			done <- err
-		}()
 		select {
-		case err := <-done:
+		case err := <-roundTripAsync(tr, req):
 			return time.Since(start), err
 		case <-time.After(15 * time.Second):
 			t.Fatal("RoundTrip still waits for the CONNECT's answer after 15 s")
@@ -1163,4 +1148,18 @@ func TestTransportTunnelConnectBounded(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled, "a context that can end is not given the tunnel's bound")
 	assert.Greater(t, took, 2*tunnelConnectTimeout, "not ended by the tunnel's bound")
 	proxyClosed()
+}
+
+// roundTripAsync runs rt.RoundTrip(req) on a goroutine of its own (a
+// response's body closed) and sends its error.
+func roundTripAsync(rt http.RoundTripper, req *http.Request) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		resp, err := rt.RoundTrip(req)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	return done
 }

@@ -60,19 +60,22 @@ readers = [cm] + ([out_r] if out_r is not None else [])
 intr_on = cfg.get("intr_on", "").encode()
 intr_file = cfg.get("intr_file", "")
 resize_on = cfg.get("resize_on", "").encode()
-while True:
-    now = time.time() - t0
-    if resized < 0 and resize_on and resize_on in tty:
-        fcntl.ioctl(cs, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cfg["resize_cols"], 0, 0)); resized = len(tty)
-    if not sent and (intr_on or intr_file) and intr_on in tty and (not intr_file or os.path.exists(intr_file)):
-        time.sleep(cfg.get("intr_delay", 0)); os.write(cm, b"\x03"); sent = True
-    r, _, _ = select.select(readers, [], [], 0.02)
+def read_ready(timeout):
+    global tty, out
+    r, _, _ = select.select(readers, [], [], timeout)
     for f in r:
         try: d = os.read(f, 65536)
         except OSError: d = b""
         if not d: readers.remove(f); continue
         if f == cm: tty += d
         else: out += d
+while True:
+    now = time.time() - t0
+    if resized < 0 and resize_on and resize_on in tty:
+        fcntl.ioctl(cs, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cfg["resize_cols"], 0, 0)); resized = len(tty)
+    if not sent and (intr_on or intr_file) and intr_on in tty and (not intr_file or os.path.exists(intr_file)):
+        time.sleep(cfg.get("intr_delay", 0)); os.write(cm, b"\x03"); sent = True
+    read_ready(0.02)
     if rc is None: rc = p.poll()
     if rc is not None: break
     if now > cfg.get("timeout", 20): p.kill(); p.wait(); rc = "timeout"; break
@@ -84,13 +87,7 @@ termios_same = termios.tcgetattr(cs) == before
 os.close(cs)
 end = time.time() + 10
 while readers and time.time() < end:
-    r, _, _ = select.select(readers, [], [], 0.1)
-    for f in r:
-        try: d = os.read(f, 65536)
-        except OSError: d = b""
-        if not d: readers.remove(f); continue
-        if f == cm: tty += d
-        else: out += d
+    read_ready(0.1)
 print(json.dumps({"rc": rc, "sent": sent, "resized": resized, "termios_same": termios_same,
     "tty": base64.b64encode(tty).decode(), "out": base64.b64encode(out).decode()}))
 `
