@@ -964,6 +964,23 @@ func contentLength(head []byte) int {
 	return 0
 }
 
+// StrayBytes reports what body, delivered for step i, holds that no one
+// asked for: another step's marker (a response read on the wrong request)
+// or the evil marker of bytes sent after a response (outside a "lying"
+// answer, whose body carries them by design).
+func StrayBytes(steps []Step, i int, body []byte) []string {
+	var bad []string
+	for j := range steps {
+		if j != i && bytes.Contains(body, []byte(Marker(j))) {
+			bad = append(bad, fmt.Sprintf("step %d: body holds bytes of step %d's response", i, j))
+		}
+	}
+	if bytes.Contains(body, []byte(EvilMarker)) && !strings.Contains(steps[i].Answer.Kind, "lying") {
+		bad = append(bad, fmt.Sprintf("step %d: body holds bytes nobody asked for", i))
+	}
+	return bad
+}
+
 // Check looks at the arrivals once a sequence is over (those of every
 // server of the sequence, the other origin's included): no request on a
 // retired connection; each step's request answered once, or, after a drop,
