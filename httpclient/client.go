@@ -71,7 +71,9 @@ type Client struct {
 
 	// spin marks the reads and connect checks that found nothing: only a
 	// caller that comes back at once (a spin loop) gets the CPU yielded.
-	spin spin.Detector
+	spin      spin.Detector
+	spinTimer *time.Timer // awaitReport's, made at its first wait
+	spinWaits int         // awaitReport's waits, for tests
 
 	// The target of the last ConnectToHost (Godot: conn_host, conn_port,
 	// tls_options); they survive Close.
@@ -731,13 +733,50 @@ func (c *Client) spawn(f func()) {
 	}
 }
 
-// awaitGoroutine is a non-blocking Poll that found the client's goroutine
-// (a background write, the connector) not done yet: a caller that spins
-// gives it this P, as fill and pollQuick give the peer the CPU.
-func (c *Client) awaitGoroutine() {
-	if c.spin.Mark() {
-		runtime.Gosched()
+func init() {
+	spin.ClientDetector = func(c any) *spin.Detector { return &c.(*Client).spin }
+}
+
+// spinWait is the longest a non-blocking Poll of a caller that spins on
+// this client alone waits for the client's goroutine (awaitReport).
+const spinWait = time.Millisecond
+
+// awaitReport is a non-blocking Poll that found the client's goroutine (the
+// connector, a background write) not done yet; ch is where it reports. A
+// paced caller (a game's frames) returns at once, as Godot's poll does. A
+// caller that spins on this client alone (spin.Detector.Alone: a loop of
+// Poll() and nothing else) waits for the report, at most spinWait, and ok
+// says the report came: the Poll goes on with it as if the goroutine had
+// ended before the call. Parked, the caller leaves its P to the scheduler,
+// which polls the network and runs the goroutine as soon as its socket is
+// ready; a spinning caller keeps the P, and with GOMAXPROCS 1 the goroutine
+// then runs only when the runtime preempts the loop, every 10 ms (a TLS
+// request on a new connection took 10 ms, 2.5 ms with the wait; 5 ms on
+// two CPUs, where the spin also takes the server's CPU). A loop that drives
+// other clients or nodes too (their Polls would wait with it) gives the
+// goroutine this P and returns.
+func awaitReport[T any](c *Client, ch <-chan T) (v T, ok bool) {
+	if !c.spin.Mark() {
+		return v, false
 	}
+	if !c.spin.Alone() {
+		runtime.Gosched()
+		return v, false
+	}
+	if c.spinTimer == nil {
+		c.spinTimer = time.NewTimer(spinWait)
+	} else {
+		c.spinTimer.Reset(spinWait)
+	}
+	select {
+	case v = <-ch:
+		c.spinTimer.Stop()
+		ok = true
+	case <-c.spinTimer.C:
+	}
+	c.spin.Stretch() // the caller's next Poll spins if it comes right after this one
+	c.spinWaits++
+	return v, ok
 }
 
 // abortNow turns a pending Abort into the failure status it stands for.

@@ -873,8 +873,10 @@ func (c *Client) send() (done bool, err error) {
 				select {
 				case n = <-c.wch:
 				default:
-					c.awaitGoroutine() // the background write
-					return false, nil
+					var ok bool
+					if n, ok = awaitReport(c, c.wch); !ok { // the background write
+						return false, nil
+					}
 				}
 			}
 			c.wpending = false

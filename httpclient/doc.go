@@ -65,7 +65,8 @@
 //     after each failure, each bounded by SetConnectTimeout (default 30 s)
 //     (§1.6.1.2, §1.6.2.2). Elsewhere the goroutine dials the addresses in
 //     turn (COMPAT H14, H17).
-//   - Non-blocking mode (the default): Poll and the body reads never wait.
+//   - Non-blocking mode (the default): Poll and the body reads do not wait
+//     (but for the one exception below).
 //     They read the socket without waiting (one read(2) through
 //     syscall.RawConn, no goroutine; under TLS, record after record until
 //     nothing more has arrived), so a body read drains up to ReadChunkSize
@@ -73,7 +74,14 @@
 //     written as far as the socket takes it, the rest at the next Polls, as
 //     Godot's put_partial_data (§1.6.4.1; under TLS the record the socket
 //     did not take waits whole; over a conn that is not a syscall.Conn, one
-//     background goroutine writes the rest). Nothing spins. In CONNECTED
+//     background goroutine writes the rest). Nothing spins. A caller that
+//     spins on one client alone (a loop of Poll and nothing else, no frame
+//     pacing) is the one exception to not waiting: while the status waits
+//     for the client's goroutine (the TLS handshake, a CONNECT, a
+//     background write), its Poll waits up to 1 ms for it, leaving the CPU
+//     to the goroutine and the scheduler (with GOMAXPROCS 1 a spin let the
+//     goroutine run only every 10 ms). A paced caller, or a loop over
+//     several clients or nodes, never waits. In CONNECTED
 //     and BODY Poll checks liveness with the same zero-wait peek as
 //     blocking mode (below), so both modes see a FIN at the same Poll.
 //     Where the socket cannot be read without waiting (a conn that is not

@@ -258,23 +258,7 @@ func BenchmarkTLSDownload(b *testing.B) {
 					for c.Status() == StatusResolving || c.Status() == StatusConnecting {
 						_ = c.Poll()
 					}
-					require.NoError(b, c.Request(MethodGet, "/"+framing, nil, ""))
-					for c.Status() == StatusRequesting {
-						_ = c.Poll()
-					}
-					total := 0
-					for {
-						n, err := c.ReadResponseBodyChunkInto(buf)
-						total += n
-						if err == io.EOF {
-							break
-						}
-						require.NoError(b, err)
-						if n == 0 {
-							_ = c.Poll()
-						}
-					}
-					require.Equal(b, tlsDownloadSize, total)
+					require.Equal(b, tlsDownloadSize, benchGET(b, c, "/"+framing, buf))
 					c.Close()
 				}
 			})
@@ -299,19 +283,17 @@ func BenchmarkTLSDownload(b *testing.B) {
 	}
 }
 
-// BenchmarkTLSKeepAlive is small GETs (a 13-byte body) over one TLS 1.3
-// connection kept alive, in both modes (the non-blocking one a spin loop of
-// Poll, as a Godot game's loop without frame pacing), and net/http's client
-// on the same server for reference: the per-request cost of the TLS write
-// path (a non-blocking Poll encrypts on its own goroutine, nbTLSConn.writeNow).
-func BenchmarkTLSKeepAlive(b *testing.B) {
-	ca := ts.NewCA(b)
+// smallTLSServer is a TLS 1.3 server on loopback that answers every request
+// head with a 13-byte body, on connections kept alive; it stops at the end
+// of the benchmark.
+func smallTLSServer(b *testing.B) (port int, ca *ts.CA) {
+	ca = ts.NewCA(b)
 	const resp = "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nhello, world\n"
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{ca.Issue(b, "localhost")}})
 	require.NoError(b, err)
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer ln.Close()
+	b.Cleanup(wg.Wait)
+	b.Cleanup(func() { _ = ln.Close() })
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -331,7 +313,16 @@ func BenchmarkTLSKeepAlive(b *testing.B) {
 			}()
 		}
 	}()
-	port := ln.Addr().(*net.TCPAddr).Port
+	return ln.Addr().(*net.TCPAddr).Port, ca
+}
+
+// BenchmarkTLSKeepAlive is small GETs (a 13-byte body) over one TLS 1.3
+// connection kept alive, in both modes (the non-blocking one a spin loop of
+// Poll, as a Godot game's loop without frame pacing), and net/http's client
+// on the same server for reference: the per-request cost of the TLS write
+// path (a non-blocking Poll encrypts on its own goroutine, nbTLSConn.writeNow).
+func BenchmarkTLSKeepAlive(b *testing.B) {
+	port, ca := smallTLSServer(b)
 	for _, m := range modes {
 		b.Run("gdhttp/"+m.name, func(b *testing.B) {
 			c := New()
@@ -344,38 +335,74 @@ func BenchmarkTLSKeepAlive(b *testing.B) {
 			buf := make([]byte, 64)
 			b.ReportAllocs()
 			for b.Loop() {
-				require.NoError(b, c.Request(MethodGet, "/", nil, ""))
-				for c.Status() == StatusRequesting {
-					_ = c.Poll()
-				}
-				total := 0
-				for c.Status() == StatusBody {
-					n, err := c.ReadResponseBodyChunkInto(buf)
-					total += n
-					if err == io.EOF {
-						break
-					}
-					require.NoError(b, err)
-					if n == 0 {
-						_ = c.Poll()
-					}
-				}
-				require.Equal(b, 13, total)
+				require.Equal(b, 13, benchGET(b, c, "/", buf))
 			}
 		})
 	}
-	b.Run("net-http", func(b *testing.B) {
-		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}
-		defer tr.CloseIdleConnections()
-		hc := &http.Client{Transport: tr}
-		url := fmt.Sprintf("https://localhost:%d/", port)
-		b.ReportAllocs()
-		for b.Loop() {
-			resp, err := hc.Get(url)
-			require.NoError(b, err)
-			_, err = io.Copy(io.Discard, resp.Body)
-			require.NoError(b, err)
-			require.NoError(b, resp.Body.Close())
+	b.Run("net-http", func(b *testing.B) { nethttpGETs(b, ca, port, true) })
+}
+
+// BenchmarkTLSNewConn is small GETs over a new TLS 1.3 connection each, in
+// both modes (the non-blocking one a spin loop of Poll), and net/http's
+// client without keep-alive for reference: the handshake runs in the
+// client's connector, which a spinning Poll waits for (awaitReport).
+func BenchmarkTLSNewConn(b *testing.B) {
+	port, ca := smallTLSServer(b)
+	opts := TLSClient(ca.Pool(), "")
+	buf := make([]byte, 64)
+	for _, m := range modes {
+		b.Run("gdhttp/"+m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c := New()
+				c.SetBlockingMode(m.blocking)
+				require.NoError(b, c.ConnectToHost("localhost", port, opts))
+				for c.Status() == StatusResolving || c.Status() == StatusConnecting {
+					_ = c.Poll()
+				}
+				require.Equal(b, 13, benchGET(b, c, "/", buf))
+				c.Close()
+			}
+		})
+	}
+	b.Run("net-http", func(b *testing.B) { nethttpGETs(b, ca, port, false) })
+}
+
+// benchGET is one GET of path on c, connected, in c's mode: Poll while
+// REQUESTING, then ReadResponseBodyChunkInto buf until the body's end (a
+// Poll after a read that found nothing). It returns the body's length.
+func benchGET(b *testing.B, c *Client, path string, buf []byte) int {
+	require.NoError(b, c.Request(MethodGet, path, nil, ""))
+	for c.Status() == StatusRequesting {
+		_ = c.Poll()
+	}
+	total := 0
+	for {
+		n, err := c.ReadResponseBodyChunkInto(buf)
+		total += n
+		if err == io.EOF {
+			return total
 		}
-	})
+		require.NoError(b, err)
+		if n == 0 {
+			_ = c.Poll()
+		}
+	}
+}
+
+// nethttpGETs is b's loop of GETs of smallTLSServer's body with net/http's
+// client, on one connection kept alive or a new one each.
+func nethttpGETs(b *testing.B, ca *ts.CA, port int, keepAlive bool) {
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}, DisableKeepAlives: !keepAlive}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	url := fmt.Sprintf("https://localhost:%d/", port)
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := hc.Get(url)
+		require.NoError(b, err)
+		_, err = io.Copy(io.Discard, resp.Body)
+		require.NoError(b, err)
+		require.NoError(b, resp.Body.Close())
+	}
 }

@@ -29,8 +29,12 @@ const pollOp = "poll"
 // can even start a connect (connect(2) fails at once: no route) the last
 // start error is Failed with status CANT_CONNECT (§1.6.1.2, §1.6.2.2).
 //
-// Non-blocking mode (the default) never waits; blocking mode waits in
-// RESOLVING, CONNECTING and REQUESTING until the status can change (§1.15.1).
+// Non-blocking mode (the default) does not wait, but for a caller that
+// spins on this client alone: its Poll waits up to 1 ms for the client's
+// goroutine (a TLS handshake, a CONNECT, a background write) when that is
+// what the status waits for, instead of keeping the CPU the goroutine
+// needs (see the package doc). Blocking mode waits in RESOLVING,
+// CONNECTING and REQUESTING until the status can change (§1.15.1).
 // In REQUESTING, CONNECTED and BODY a pending socket error (an RST) comes
 // first and ends the connection, whatever bytes are still unread (§1.6). In
 // CONNECTED and BODY both modes check liveness without consuming data
@@ -99,8 +103,10 @@ func (c *Client) pollDial() error {
 		select {
 		case ev = <-c.dial.ch:
 		default:
-			c.awaitGoroutine() // the connector (a TLS handshake, a CONNECT)
-			return nil
+			var ok bool
+			if ev, ok = awaitReport(c, c.dial.ch); !ok { // the connector (a TLS handshake, a CONNECT)
+				return nil
+			}
 		}
 	}
 	if c.aborted.Load() {

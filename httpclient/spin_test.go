@@ -1,6 +1,9 @@
 package httpclient
 
 import (
+	"crypto/tls"
+	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -56,4 +59,83 @@ func TestSpinYieldsToPendingWrite(t *testing.T) {
 		require.NoError(t, c.Poll())
 	}
 	assert.Positive(t, c.spin.Spins, "a spin loop is")
+}
+
+// slowHandshake is a TLS server whose handshake pauses delay after the
+// ClientHello: the client's connector (the goroutine that runs the
+// handshake) waits on its socket that long.
+func slowHandshake(t *testing.T, delay time.Duration) (*ts.Server, *TLSOptions) {
+	ca := ts.NewCA(t)
+	srv := ts.NewTLS(t, ca.Issue(t, "localhost"),
+		ts.Script(ts.Read(), ts.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")),
+		ts.WithTLSConfig(func(c *tls.Config) {
+			c.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+				time.Sleep(delay)
+				return nil, nil
+			}
+		}))
+	return srv, TLSClient(ca.Pool(), "")
+}
+
+// TestSpinningPollWaitsForConnector: a loop of Poll() without frame pacing
+// on one client whose TLS handshake runs in the connector parks in Poll
+// until the connector reports, at most spinWait a call (awaitReport),
+// instead of keeping its P. With GOMAXPROCS 1 the spin left the connector
+// (and here the server) to run only when the runtime preempted the loop,
+// every 10 ms: a TLS request on a new connection took 10 ms, 2.5 ms with
+// the wait. A paced loop's Poll never waits, nor does one of a loop over
+// two clients (the other's Polls would wait with it).
+func TestSpinningPollWaitsForConnector(t *testing.T) {
+	const delay = 30 * time.Millisecond
+	// connect spins on Poll while the clients connect, each in turn within
+	// one loop, and returns the calls made and the time taken.
+	connect := func(t *testing.T, pace time.Duration, cs ...*Client) (int, time.Duration) {
+		srv, opts := slowHandshake(t, delay)
+		for _, c := range cs {
+			require.NoError(t, c.ConnectToHost("localhost", srv.Port(), opts))
+		}
+		begin, calls := time.Now(), 0
+		for pending := true; pending && time.Since(begin) < 10*time.Second; {
+			if pace > 0 {
+				time.Sleep(pace)
+			}
+			pending = false
+			for _, c := range cs {
+				if s := c.Status(); s == StatusResolving || s == StatusConnecting {
+					require.NoError(t, c.Poll())
+					calls++
+					pending = true
+				}
+			}
+		}
+		for _, c := range cs {
+			require.Equal(t, StatusConnected, c.Status())
+		}
+		return calls, time.Since(begin)
+	}
+	for _, procs := range []int{1, 2} {
+		t.Run("spinning/GOMAXPROCS="+strconv.Itoa(procs), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			c, _ := newClient(t, false)
+			calls, took := connect(t, 0, c)
+			// A wait a call, up to 1 ms, but for calls after the test was
+			// descheduled for longer than spin.Window (they do not spin).
+			// Without the wait: about 100,000 calls in the 30 ms.
+			assert.LessOrEqual(t, calls, 2*int(took/spinWait)+20, "a spinning Poll waits for the connector (%d calls in %v)", calls, took)
+			assert.LessOrEqual(t, c.spinWaits, calls)
+			t.Logf("%d calls in %v, %d waited", calls, took, c.spinWaits)
+		})
+	}
+	t.Run("paced", func(t *testing.T) {
+		c, _ := newClient(t, false)
+		connect(t, 2*spin.Window, c)
+		assert.Zero(t, c.spinWaits, "a paced Poll never waits")
+	})
+	t.Run("two-clients", func(t *testing.T) {
+		a, _ := newClient(t, false)
+		b, _ := newClient(t, false)
+		connect(t, 0, a, b)
+		assert.Zero(t, a.spinWaits, "a Poll waited in a loop that drives another client")
+		assert.Zero(t, b.spinWaits, "a Poll waited in a loop that drives another client")
+	})
 }

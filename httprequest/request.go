@@ -164,6 +164,10 @@ func New() *HTTPRequest {
 	n.acceptGzip.Store(true)
 	n.maxRedirects.Store(DefaultMaxRedirects)
 	n.bodyLen.Store(-1)
+	// A caller that spins on the node alone spins on its client alone: the
+	// client's Polls in a step may then wait for its goroutine (a TLS
+	// handshake), as a Poll loop's do (httpclient awaitReport).
+	spin.ClientDetector(n.client).Join(&n.spin)
 	return n
 }
 
@@ -442,6 +446,9 @@ func (n *HTTPRequest) Process() {
 		r.stepping.Store(true)
 		done := n.guard(r, func() bool { return r.step() })
 		r.stepping.Store(false)
+		if spinning {
+			n.spin.Stretch() // the step may have waited (awaitReport)
+		}
 		if r.cancelInStep { // CancelRequest ran inside a callback of the step
 			n.reset(r, false)
 			n.deliver()

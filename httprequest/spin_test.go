@@ -1,6 +1,8 @@
 package httprequest
 
 import (
+	"crypto/tls"
+	"fmt"
 	"runtime"
 	"slices"
 	"strings"
@@ -229,4 +231,41 @@ func TestTwoProcessCallsPerFrameDoNotWait(t *testing.T) {
 	}
 	require.True(t, done)
 	assert.Zero(t, n.spinWaits, "a paced caller never waits")
+}
+
+// TestSpinningProcessWaitsForHandshake: a loop of Process() without frame
+// pacing on a node (no use_threads) whose TLS handshake runs in its
+// client's connector lets the client's Poll wait for the connector, as a
+// Poll loop on the client alone does (httpclient awaitReport): the node's
+// client counts as alone with the node (spin.Detector.Join). Before, the
+// node's Marks came between its client's, so the client never saw the
+// caller spin on it alone: a new TLS connection took 4–5 ms on two CPUs
+// and 10 ms with GOMAXPROCS 1, against 2.5 ms with the wait.
+func TestSpinningProcessWaitsForHandshake(t *testing.T) {
+	const delay = 30 * time.Millisecond
+	ca := testserver.NewCA(t)
+	srv := testserver.NewTLS(t, ca.Issue(t, "localhost"),
+		testserver.Script(testserver.Read(), testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")),
+		testserver.WithTLSConfig(func(c *tls.Config) {
+			c.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+				time.Sleep(delay)
+				return nil, nil
+			}
+		}))
+	n := newNode(t)
+	require.NoError(t, n.SetTLSOptions(httpclient.TLSClient(ca.Pool(), "")))
+	var got Result = -1
+	n.OnRequestCompleted(func(r Result, _ int, _ []string, _ []byte) { got = r })
+	require.NoError(t, n.Request(fmt.Sprintf("https://localhost:%d/", srv.Port()), nil, httpclient.MethodGet, ""))
+	begin, calls := time.Now(), 0
+	for got < 0 && time.Since(begin) < 10*time.Second {
+		n.Process()
+		calls++
+	}
+	took := time.Since(begin)
+	require.Equal(t, ResultSuccess, got, n.LastError())
+	// As TestSpinningProcessWaitsForWorker: a wait a call, up to 1 ms, but
+	// for calls that did not spin. Without the wait: about 100,000 calls.
+	assert.LessOrEqual(t, calls, 2*int(took/spinWait)+20, "a spinning Process waits for the handshake (%d calls in %v)", calls, took)
+	t.Logf("%d calls in %v", calls, took)
 }

@@ -20,8 +20,16 @@ const Window = 100 * time.Microsecond
 // epoch makes the times monotonic (time.Since reads the monotonic clock).
 var epoch = time.Now()
 
-// marks counts every Detector's Marks, process-wide (Alone).
-var marks atomic.Uint64
+// lastLoop is the loop of the process's latest Mark (Alone): the id of its
+// Detector, or of the Detector's owner (Join).
+var lastLoop atomic.Uint64
+
+// ids numbers the Detectors as they first Mark.
+var ids atomic.Uint64
+
+// ClientDetector returns an httpclient.Client's Detector; package httpclient
+// sets it. httprequest joins the Detector of a node's client to the node's.
+var ClientDetector func(client any) *Detector
 
 // aloneRun is how many spinning Marks in a row, with no other Detector's
 // Mark between them, make a caller spin on its object alone (Alone): a
@@ -31,10 +39,11 @@ const aloneRun = 3
 // Detector records one object's last call. The zero value is ready. It is
 // for the object's owner goroutine only.
 type Detector struct {
-	last time.Duration
-	spun bool   // the last Mark reported spinning
-	seq  uint64 // marks at the last Mark
-	run  int    // spinning Marks in a row, none of another Detector between
+	last  time.Duration
+	spun  bool      // the last Mark reported spinning
+	id    uint64    // from ids, at the first Mark (or Join)
+	owner *Detector // Join's
+	run   int       // spinning Marks in a row, none of another loop's between
 	// Spins counts the calls Mark reported as spinning (for tests).
 	Spins int
 }
@@ -43,17 +52,18 @@ type Detector struct {
 // Window: the caller spins.
 func (d *Detector) Mark() bool {
 	now := time.Since(epoch)
-	seq := marks.Add(1)
+	loop := d.loop()
+	prev := lastLoop.Swap(loop)
 	spinning := d.last != 0 && now-d.last < Window
 	switch {
-	case spinning && seq == d.seq+1:
+	case spinning && prev == loop:
 		d.run++
 	case spinning:
 		d.run = 1 // another object's call came between: a loop over several
 	default:
 		d.run = 0
 	}
-	d.last, d.seq = now, seq
+	d.last = now
 	d.spun = spinning
 	if spinning {
 		d.Spins++
@@ -62,13 +72,36 @@ func (d *Detector) Mark() bool {
 }
 
 // Alone reports whether the caller spins on this object and nothing else:
-// its last aloneRun Marks spun, and no other Detector of the process was
+// its last aloneRun Marks spun, and no Detector of another loop (Join) was
 // marked since the first of them. Only such a caller may be kept waiting
-// in a call (a use_threads node's Process): one that calls the object
-// twice in a frame, or drives other objects in the same loop, would have
-// them all wait with it.
+// in a call (a use_threads node's Process, a Poll waiting for the client's
+// goroutine): one that calls the object twice in a frame, or drives other
+// objects in the same loop, would have them all wait with it.
 func (d *Detector) Alone() bool {
-	return d.spun && d.run >= aloneRun && marks.Load() == d.seq
+	return d.spun && d.run >= aloneRun && lastLoop.Load() == d.loop()
+}
+
+// Join makes d's Marks part of owner's loop: an object that another one
+// drives (the HTTPClient a node polls in its Process) is alone with its
+// owner when the caller spins on the owner alone, and Marks of either do
+// not end the other's run. owner must have no owner itself. Join comes
+// before either Marks; d may then Mark on another goroutine than owner's.
+func (d *Detector) Join(owner *Detector) {
+	if owner.id == 0 {
+		owner.id = ids.Add(1)
+	}
+	d.owner = owner
+}
+
+// loop is the id of the loop d's Marks belong to: its owner's, or its own.
+func (d *Detector) loop() uint64 {
+	if d.owner != nil {
+		d = d.owner
+	}
+	if d.id == 0 {
+		d.id = ids.Add(1)
+	}
+	return d.id
 }
 
 // Spinning reports, without recording a call, whether the caller spins

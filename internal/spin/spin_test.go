@@ -112,3 +112,37 @@ func TestAlone(t *testing.T) {
 	assert.False(t, a.Alone(), "fewer than aloneRun spinning calls") // a late one only restarts the count
 	assert.True(t, alone(&a, 1), "and then alone again")
 }
+
+// TestJoin: Marks of a Detector joined to an owner (a node's client, marked
+// inside the node's Process) count as the owner's loop: a caller that spins
+// on the owner alone spins on both alone. Another object's Mark ends both
+// runs.
+func TestJoin(t *testing.T) {
+	var owner, client, other Detector
+	client.Join(&owner)
+	both := func() bool {
+		for range 50 { // a loaded machine may deschedule the test between two calls
+			for range aloneRun + 1 {
+				owner.Mark()
+				client.Mark()
+			}
+			if owner.Alone() && client.Alone() {
+				return true
+			}
+		}
+		return false
+	}
+	assert.True(t, both(), "a loop over the owner, which drives its client")
+	other.Mark()
+	assert.False(t, owner.Alone(), "another object's call since the owner's last")
+	assert.False(t, client.Alone(), "another object's call since the client's last")
+	for range 100 { // a loop over the owner and another object
+		owner.Mark()
+		client.Mark()
+		other.Mark()
+		assert.False(t, client.Alone())
+		assert.False(t, owner.Alone())
+		assert.False(t, other.Alone())
+	}
+	assert.True(t, both(), "and then alone again")
+}
