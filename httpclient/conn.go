@@ -28,6 +28,9 @@ type stream struct {
 	// connection was made to ("" for a direct one, a tunnel, or none set):
 	// the only place the credentials may go (appendProxyAuth).
 	proxyAuth string
+	// installed: the conn came from SetConnection (its deadlines are the
+	// caller's).
+	installed bool
 }
 
 // streamReader reads a stream with (Read) and without (TryRead) waiting:
@@ -664,7 +667,7 @@ func (c *Client) fill(block bool) bool {
 	if err == errWouldBlock {
 		c.restBuf()
 		if c.spin.Mark() {
-			yieldCPU() // nothing yet, and the caller spins (yield_linux.go)
+			c.awaitSocket()
 		}
 		return false
 	}

@@ -79,7 +79,7 @@ func (c *Client) SetConnection(conn net.Conn) error {
 	c.Close()
 	// The conn is read through an nbConn: without waiting on a TCP socket,
 	// by a background read otherwise (a *tls.Conn, net.Pipe, a wrapper).
-	st := &stream{raw: conn, conn: conn, nb: newNBConn(conn, nil, c.spawn)}
+	st := &stream{raw: conn, conn: conn, nb: newNBConn(conn, nil, c.spawn), installed: true}
 	st.rd = st.nb
 	if isTLS {
 		// Closing the transport ends the TLS conn without a close_notify

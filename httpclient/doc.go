@@ -75,13 +75,16 @@
 //     Godot's put_partial_data (§1.6.4.1; under TLS the record the socket
 //     did not take waits whole; over a conn that is not a syscall.Conn, one
 //     background goroutine writes the rest). Nothing spins. A caller that
-//     spins on one client alone (a loop of Poll and nothing else, no frame
-//     pacing) is the one exception to not waiting: while the status waits
-//     for the client's goroutine (the TLS handshake, a CONNECT, a
-//     background write), its Poll waits up to 1 ms for it, leaving the CPU
-//     to the goroutine and the scheduler (with GOMAXPROCS 1 a spin let the
-//     goroutine run only every 10 ms). A paced caller, or a loop over
-//     several clients or nodes, never waits. In CONNECTED
+//     spins on one client alone (a loop of Poll and reads on it and on
+//     nothing else, no frame pacing) is the one exception to not waiting:
+//     a call that finds nothing — no byte in the socket, the client's
+//     goroutine (the TLS handshake, a CONNECT, a background write) not
+//     done — waits up to 1 ms for it, leaving the CPU to the goroutine,
+//     the scheduler and a server on the same machine (with GOMAXPROCS 1
+//     such a spin let them run only every 10 ms). The wait takes no byte:
+//     a read still returns what the socket held when it read. A paced
+//     caller, a loop over several clients or nodes, and a conn given to
+//     SetConnection never wait. In CONNECTED
 //     and BODY Poll checks liveness with the same zero-wait peek as
 //     blocking mode (below), so both modes see a FIN at the same Poll.
 //     Where the socket cannot be read without waiting (a conn that is not

@@ -256,6 +256,22 @@ func (c *nbConn) Peek() (nbState, error) {
 	return nbError, c.err
 }
 
+// WaitReadable waits, at most d, until the socket has something to read —
+// bytes, the FIN, an error — taking nothing: whatever it finds, the next
+// TryRead finds (a socket error the kernel hands out to its look is kept
+// for that read, as Peek keeps it). It sets and then clears the conn's read
+// deadline, so it is only for a conn the client made. It returns at once
+// where the socket cannot be read without waiting (the fallback) or when
+// something is held for the next read.
+func (c *nbConn) WaitReadable(d time.Duration) {
+	if !c.canWait() {
+		return
+	}
+	if taken, err := c.sock.waitReadable(d); taken {
+		c.perr = err
+	}
+}
+
 // Watch starts the fallback's background read on a connection that goes
 // idle (CONNECTED), so that a FIN, a reset or bytes nobody asked for that
 // arrive while it is idle are what the next Peek or read finds, however

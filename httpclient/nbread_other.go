@@ -8,7 +8,10 @@
 
 package httpclient
 
-import "net"
+import (
+	"net"
+	"time"
+)
 
 // peekSupported reports whether this platform reads and peeks sockets
 // without waiting: no, nbConn always falls back to a background read.
@@ -22,6 +25,8 @@ type nbSock struct{}
 func newNBSock(net.Conn) *nbSock { return nil }
 
 func (*nbSock) tryRead([]byte) (int, error) { return 0, errWouldBlock }
+
+func (*nbSock) waitReadable(time.Duration) (bool, error) { return false, nil }
 
 func (*nbSock) tryWrite([]byte) (int, error) { return 0, nil }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 )
 
 // peekSupported reports whether this platform reads and peeks sockets
@@ -20,6 +21,7 @@ type nbSock struct {
 	rc     syscall.RawConn
 	readF  func(fd uintptr) bool
 	peekF  func(fd uintptr) bool
+	readyF func(fd uintptr) bool
 	writeF func(fd uintptr) bool
 	errF   func(fd uintptr)
 	buf    []byte // readF's destination, writeF's source
@@ -56,6 +58,10 @@ func newNBSock(conn net.Conn) *nbSock {
 				return true
 			}
 		}
+	}
+	s.readyF = func(fd uintptr) bool {
+		s.peekF(fd)
+		return s.errno != syscall.EAGAIN && s.errno != syscall.EWOULDBLOCK
 	}
 	s.errF = func(fd uintptr) {
 		s.soErr, s.errno = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
@@ -97,6 +103,23 @@ func (s *nbSock) tryRead(p []byte) (int, error) {
 	err := s.rc.Read(s.readF)
 	s.buf = nil
 	return s.readOutcome(err, "read")
+}
+
+// waitReadable waits, at most d, until the socket has something to read
+// (bytes, the FIN, an error), taking no data: it looks with recv(MSG_PEEK),
+// which hands a socket error out, once; taken reports it, in err (as
+// peek). It sets and then clears the conn's read deadline: only for a conn
+// the client made.
+func (s *nbSock) waitReadable(d time.Duration) (taken bool, err error) {
+	if s.conn.SetReadDeadline(time.Now().Add(d)) != nil {
+		return false, nil
+	}
+	rerr := s.rc.Read(s.readyF)
+	_ = s.conn.SetReadDeadline(time.Time{})
+	if rerr != nil || s.errno == nil || s.errno == syscall.EAGAIN || s.errno == syscall.EWOULDBLOCK {
+		return false, nil // the deadline, a close (Abort), bytes or the FIN
+	}
+	return true, s.opError("recvfrom", s.errno)
 }
 
 // readWith runs f, a read callback that sets s.n and s.errno (one read(2)),

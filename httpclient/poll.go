@@ -30,11 +30,11 @@ const pollOp = "poll"
 // start error is Failed with status CANT_CONNECT (§1.6.1.2, §1.6.2.2).
 //
 // Non-blocking mode (the default) does not wait, but for a caller that
-// spins on this client alone: its Poll waits up to 1 ms for the client's
-// goroutine (a TLS handshake, a CONNECT, a background write) when that is
-// what the status waits for, instead of keeping the CPU the goroutine
-// needs (see the package doc). Blocking mode waits in RESOLVING,
-// CONNECTING and REQUESTING until the status can change (§1.15.1).
+// spins on this client alone: a Poll that finds nothing to do waits up to
+// 1 ms for the socket or the client's goroutine (a TLS handshake, a
+// CONNECT, a background write), instead of keeping the CPU they need (see
+// the package doc). Blocking mode waits in RESOLVING, CONNECTING and
+// REQUESTING until the status can change (§1.15.1).
 // In REQUESTING, CONNECTED and BODY a pending socket error (an RST) comes
 // first and ends the connection, whatever bytes are still unread (§1.6). In
 // CONNECTED and BODY both modes check liveness without consuming data
@@ -48,6 +48,7 @@ func (c *Client) Poll() error {
 	if c.rb.reading {
 		return nil // called by the request body's reader (RequestStream)
 	}
+	c.spin.Touch() // the caller drives this client now (spin.Detector.Alone)
 	if c.aborted.Load() {
 		switch c.status {
 		case StatusResolving, StatusConnecting, StatusConnected, StatusRequesting, StatusBody:

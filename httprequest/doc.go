@@ -24,7 +24,11 @@
 //     use_threads is off, Process does one step with a non-blocking client
 //     (at most one body read per step, Godot's pacing, §2.14; SetDrainPerStep
 //     reads everything available), checks the timeout, then delivers every
-//     completion queued so far to the callback. It never blocks.
+//     completion queued so far to the callback. It never blocks; only in a
+//     loop of Process on this node alone, without frame pacing, does a step
+//     that finds nothing to do wait, at most 1 ms, for the socket or the
+//     client's goroutine (a TLS handshake), as the client's Poll does for a
+//     caller spinning on it alone, rather than spin on a CPU they need.
 //   - use_threads: a worker goroutine loops the steps with the client in
 //     blocking mode (real blocking I/O: no spinning, §4 #8). Its completion
 //     is queued and delivered by the next Process. In a loop of Process on

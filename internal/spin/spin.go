@@ -44,6 +44,8 @@ type Detector struct {
 	id    uint64    // from ids, at the first Mark (or Join)
 	owner *Detector // Join's
 	run   int       // spinning Marks in a row, none of another loop's between
+	// broken: a Touch found another loop's call since the last Mark.
+	broken bool
 	// Spins counts the calls Mark reported as spinning (for tests).
 	Spins int
 }
@@ -53,10 +55,11 @@ type Detector struct {
 func (d *Detector) Mark() bool {
 	now := time.Since(epoch)
 	loop := d.loop()
-	prev := lastLoop.Swap(loop)
+	same := lastLoop.Swap(loop) == loop && !d.broken
+	d.broken = false
 	spinning := d.last != 0 && now-d.last < Window
 	switch {
-	case spinning && prev == loop:
+	case spinning && same:
 		d.run++
 	case spinning:
 		d.run = 1 // another object's call came between: a loop over several
@@ -77,8 +80,26 @@ func (d *Detector) Mark() bool {
 // in a call (a use_threads node's Process, a Poll waiting for the client's
 // goroutine): one that calls the object twice in a frame, or drives other
 // objects in the same loop, would have them all wait with it.
+//
+// A Detector joined to an owner (Join) is alone when its owner is: the
+// caller's loop is over the owner's calls.
 func (d *Detector) Alone() bool {
+	if d.owner != nil {
+		return d.owner.Alone()
+	}
 	return d.spun && d.run >= aloneRun && lastLoop.Load() == d.loop()
+}
+
+// Touch records a call to the object that is no Mark — one that found
+// something to do, or found nothing where no yield follows: the caller's
+// loop is on this object now, so another object's run of Marks ends there
+// (Alone). An object driven with others in one loop is then never alone,
+// though only the others make progress and only it marks.
+func (d *Detector) Touch() {
+	if loop := d.loop(); lastLoop.Load() != loop {
+		lastLoop.Store(loop)
+		d.broken = true
+	}
 }
 
 // Join makes d's Marks part of owner's loop: an object that another one
