@@ -85,7 +85,7 @@ func (c *Client) ReadResponseBodyChunk() []byte {
 //
 // Godot: HTTPClient.read_response_body_chunk() (appending form)
 func (c *Client) AppendResponseBodyChunk(dst []byte) ([]byte, error) {
-	c.spin.Touch()
+	c.enter()
 	if err := c.bodyReadable(); err != nil {
 		return dst, err
 	}
@@ -456,7 +456,7 @@ func (c *Client) endStream() {
 // chunk with a bad terminator, was already delivered); ErrInvalidParameter
 // when no body is being read.
 func (c *Client) ReadResponseBodyChunkInto(p []byte) (int, error) {
-	c.spin.Touch()
+	c.enter()
 	if err := c.bodyReadable(); err != nil {
 		return 0, err
 	}

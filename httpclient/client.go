@@ -73,7 +73,8 @@ type Client struct {
 	// caller that comes back at once (a spin loop) gets the CPU yielded.
 	spin      spin.Detector
 	spinTimer *time.Timer // awaitReport's, made at its first wait
-	spinWaits int         // awaitReport's waits, for tests
+	spinWaits int         // awaitReport's and awaitSocket's waits, for tests
+	took      bool        // the current call (Poll, a body read) took bytes from the socket (awaitSocket)
 
 	// The target of the last ConnectToHost (Godot: conn_host, conn_port,
 	// tls_options); they survive Close.
@@ -779,21 +780,29 @@ func awaitReport[T any](c *Client, ch <-chan T) (v T, ok bool) {
 	return v, ok
 }
 
+// enter begins a call of the caller's loop — Poll, a body read: the caller
+// drives this client now (spin.Detector.Touch), and the call has taken no
+// byte yet (awaitSocket).
+func (c *Client) enter() {
+	c.spin.Touch()
+	c.took = false
+}
+
 // awaitSocket is a non-blocking read that found nothing in the socket, for
-// a caller that spins. One that spins on this client alone waits, at most
-// spinWait, for something to arrive — bytes, the FIN, an error — as
-// awaitReport waits for the goroutine, and for the same reasons: over
-// loopback the peer often needs this very CPU (2 CPUs, server in another
-// process: small GETs on a new connection each rose from 0.91× fasthttp
-// to 1.06×, keep-alive from 0.86× the blocking client to 0.95×), and with
-// GOMAXPROCS 1 and the server in this process the spin left it to run
-// every 10 ms (a TLS request on a new connection: 19.5 ms, now 0.85 ms).
-// The wait takes nothing: the next call reads, so a call still takes what
-// the socket held when it read (§1.10.3). A conn given to SetConnection is
-// not waited on (the wait sets its read deadline). Any other caller gives
-// up the CPU (yieldCPU).
+// a caller that spins. If the call took no byte before (a read that drains
+// what has arrived returns it at once), one that spins on this client alone
+// waits, at most spinWait, for something to arrive — bytes, the FIN, an
+// error — as awaitReport waits for the goroutine, and for the same reasons:
+// over loopback the peer often needs this very CPU (2 CPUs, server in
+// another process: small GETs on a new connection each rose from 0.91×
+// fasthttp to 1.01–1.06×), and with GOMAXPROCS 1 and the server in this
+// process the spin let it run every 10 ms only (a TLS keep-alive GET took
+// 13 ms, 35 µs with the wait). The wait takes nothing: the next call reads,
+// so a call still takes what the socket held when it read (§1.10.3). A conn
+// given to SetConnection is not waited on (the wait sets its read
+// deadline). Any other caller gives up the CPU (yieldCPU).
 func (c *Client) awaitSocket() {
-	if c.spin.Alone() && !c.st.installed && c.st.nb.canWait() {
+	if !c.took && c.spin.Alone() && !c.st.installed && c.st.nb.canWait() {
 		c.st.nb.WaitReadable(spinWait)
 		c.spin.Stretch()
 		c.spinWaits++

@@ -672,6 +672,7 @@ func (c *Client) fill(block bool) bool {
 		return false
 	}
 	c.rw += n
+	c.took = c.took || n > 0
 	if err != nil {
 		c.rerr = c.readErr(err)
 	}

@@ -48,7 +48,7 @@ func (c *Client) Poll() error {
 	if c.rb.reading {
 		return nil // called by the request body's reader (RequestStream)
 	}
-	c.spin.Touch() // the caller drives this client now (spin.Detector.Alone)
+	c.enter()
 	if c.aborted.Load() {
 		switch c.status {
 		case StatusResolving, StatusConnecting, StatusConnected, StatusRequesting, StatusBody:

@@ -15,7 +15,7 @@ import "os"
 //
 // Godot: HTTPClient.read_response_body_chunk() + FileAccess.store_buffer()
 func (c *Client) WriteResponseBodyChunkTo(f *os.File) (n int, writeErr, err error) {
-	c.spin.Touch()
+	c.enter()
 	if err := c.bodyReadable(); err != nil {
 		return 0, nil, err
 	}
