@@ -802,7 +802,10 @@ func (c *Client) enter() {
 // given to SetConnection is not waited on (the wait sets its read
 // deadline). Any other caller gives up the CPU (yieldCPU).
 func (c *Client) awaitSocket() {
-	if !c.took && c.spin.Alone() && !c.st.installed && c.st.nb.canWait() {
+	// Non-blocking mode only: a use_threads node's client (blocking) is
+	// driven on the worker's goroutine, and its Detector joined to the
+	// node's is the caller's goroutine's to read (spin.Detector.Alone).
+	if !c.blocking && !c.took && c.spin.Alone() && !c.st.installed && c.st.nb.canWait() {
 		c.st.nb.WaitReadable(spinWait)
 		c.spin.Stretch()
 		c.spinWaits++
