@@ -74,7 +74,7 @@ type Client struct {
 	spin      spin.Detector
 	spinTimer *time.Timer // awaitReport's, made at its first wait
 	spinWaits int         // awaitReport's and awaitSocket's waits, for tests
-	took      bool        // the current call (Poll, a body read) took bytes from the socket (awaitSocket)
+	took      bool        // the current call (Poll, a body read) has bytes at hand (awaitSocket)
 
 	// The target of the last ConnectToHost (Godot: conn_host, conn_port,
 	// tls_options); they survive Close.
@@ -781,16 +781,18 @@ func awaitReport[T any](c *Client, ch <-chan T) (v T, ok bool) {
 }
 
 // enter begins a call of the caller's loop — Poll, a body read: the caller
-// drives this client now (spin.Detector.Touch), and the call has taken no
-// byte yet (awaitSocket).
+// drives this client now (spin.Detector.Touch), and the call has bytes at
+// hand only if earlier calls left some in the read buffer (awaitSocket: a
+// call with bytes to return must not wait to return them).
 func (c *Client) enter() {
 	c.spin.Touch()
-	c.took = false
+	c.took = c.rr < c.rw
 }
 
 // awaitSocket is a non-blocking read that found nothing in the socket, for
-// a caller that spins. If the call took no byte before (a read that drains
-// what has arrived returns it at once), one that spins on this client alone
+// a caller that spins. If the call has no byte at hand (taken by it, or
+// left in the read buffer by an earlier call: a read that drains what has
+// arrived returns it at once), one that spins on this client alone
 // waits, at most spinWait, for something to arrive — bytes, the FIN, an
 // error — as awaitReport waits for the goroutine, and for the same reasons:
 // over loopback the peer often needs this very CPU (2 CPUs, server in
