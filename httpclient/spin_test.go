@@ -244,7 +244,9 @@ func TestSpinningPollWaitsForSocket(t *testing.T) {
 		// (nbConn.WaitReadable), which reports it. Dropped, the next read
 		// met a clean end: "closed by peer" instead of ECONNRESET (found by
 		// gdfetch's exit-code test: curl's 56 became 52).
-		srv := ts.New(t, ts.Script(ts.Read(), ts.Sleep(delay), ts.Reset()))
+		// 300 ms: time enough for the loop to spin, and wait, on a loaded
+		// machine (with 30 ms, 4 runs in 100 never waited beside a CI run).
+		srv := ts.New(t, ts.Script(ts.Read(), ts.Sleep(10*delay), ts.Reset()))
 		c := newConnected(t, srv)
 		require.NoError(t, c.Request(MethodGet, "/", nil, ""))
 		var err error
