@@ -71,10 +71,8 @@ type Client struct {
 
 	// spin marks the reads and connect checks that found nothing: only a
 	// caller that comes back at once (a spin loop) gets the CPU yielded.
-	spin      spin.Detector
-	spinTimer *time.Timer // awaitReport's, made at its first wait
-	spinWaits int         // awaitReport's and awaitSocket's waits, for tests
-	took      bool        // the current call (Poll, a body read) has bytes at hand (awaitSocket)
+	spin spin.Detector
+	took bool // the current call (Poll, a body read) has bytes at hand (awaitSocket)
 
 	// The target of the last ConnectToHost (Godot: conn_host, conn_port,
 	// tls_options); they survive Close.
@@ -738,16 +736,12 @@ func init() {
 	spin.ClientDetector = func(c any) *spin.Detector { return &c.(*Client).spin }
 }
 
-// spinWait is the longest a non-blocking Poll of a caller that spins on
-// this client alone waits for the client's goroutine (awaitReport).
-const spinWait = time.Millisecond
-
 // awaitReport is a non-blocking Poll that found the client's goroutine (the
 // connector, a background write) not done yet; ch is where it reports. A
 // paced caller (a game's frames) returns at once, as Godot's poll does. A
 // caller that spins on this client alone (spin.Detector.Alone: a loop of
 // Poll() and reads on this client, nothing else) waits for the report, at
-// most spinWait, and ok says the report came: the Poll goes on with it as
+// most spin.MaxWait, and ok says the report came: the Poll goes on with it as
 // if the goroutine had ended before the call. Parked, the caller leaves its
 // P to the scheduler, which polls the network and runs the goroutine as
 // soon as its socket is ready; a spinning caller keeps the P, and with
@@ -764,20 +758,7 @@ func awaitReport[T any](c *Client, ch <-chan T) (v T, ok bool) {
 		runtime.Gosched()
 		return v, false
 	}
-	if c.spinTimer == nil {
-		c.spinTimer = time.NewTimer(spinWait)
-	} else {
-		c.spinTimer.Reset(spinWait)
-	}
-	select {
-	case v = <-ch:
-		c.spinTimer.Stop()
-		ok = true
-	case <-c.spinTimer.C:
-	}
-	c.spin.Stretch() // the caller's next Poll spins if it comes right after this one
-	c.spinWaits++
-	return v, ok
+	return spin.Await(&c.spin, ch)
 }
 
 // enter begins a call of the caller's loop — Poll, a body read: the caller
@@ -793,7 +774,7 @@ func (c *Client) enter() {
 // a caller that spins. If the call has no byte at hand (taken by it, or
 // left in the read buffer by an earlier call: a read that drains what has
 // arrived returns it at once), one that spins on this client alone
-// waits, at most spinWait, for something to arrive — bytes, the FIN, an
+// waits, at most spin.MaxWait, for something to arrive — bytes, the FIN, an
 // error — as awaitReport waits for the goroutine, and for the same reasons:
 // over loopback the peer often needs this very CPU (2 CPUs, server in
 // another process: small GETs on a new connection each rose from 0.91×
@@ -808,9 +789,8 @@ func (c *Client) awaitSocket() {
 	// driven on the worker's goroutine, and its Detector joined to the
 	// node's is the caller's goroutine's to read (spin.Detector.Alone).
 	if !c.blocking && !c.took && c.spin.Alone() && !c.st.installed && c.st.nb.canWait() {
-		c.st.nb.WaitReadable(spinWait)
-		c.spin.Stretch()
-		c.spinWaits++
+		c.st.nb.WaitReadable(spin.MaxWait)
+		c.spin.Waited()
 		return
 	}
 	yieldCPU() // nothing yet, and the caller spins (yield_linux.go)

@@ -1,7 +1,6 @@
 package httpclient
 
 import (
-	"crypto/tls"
 	"net"
 	"runtime"
 	"slices"
@@ -93,18 +92,13 @@ func slowHandshake(t *testing.T, delay time.Duration) (*ts.Server, *TLSOptions) 
 	ca := ts.NewCA(t)
 	srv := ts.NewTLS(t, ca.Issue(t, "localhost"),
 		ts.Script(ts.Read(), ts.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")),
-		ts.WithTLSConfig(func(c *tls.Config) {
-			c.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
-				time.Sleep(delay)
-				return nil, nil
-			}
-		}))
+		ts.WithHandshakeDelay(delay))
 	return srv, TLSClient(ca.Pool(), "")
 }
 
 // TestSpinningPollWaitsForConnector: a loop of Poll() without frame pacing
 // on one client whose TLS handshake runs in the connector parks in Poll
-// until the connector reports, at most spinWait a call (awaitReport),
+// until the connector reports, at most spin.MaxWait a call (awaitReport),
 // instead of keeping its P. With GOMAXPROCS 1 the spin left the connector
 // (and here the server) to run only when the runtime preempted the loop,
 // every 10 ms: a TLS request on a new connection took 10 ms, 2.5 ms with
@@ -133,28 +127,28 @@ func TestSpinningPollWaitsForConnector(t *testing.T) {
 			// A wait a call, up to 1 ms, but for calls after the test was
 			// descheduled for longer than spin.Window (they do not spin).
 			// Without the wait: about 100,000 calls in the 30 ms.
-			assert.LessOrEqual(t, calls, 2*int(took/spinWait)+20, "a spinning Poll waits for the connector (%d calls in %v)", calls, took)
-			assert.LessOrEqual(t, c.spinWaits, calls)
-			t.Logf("%d calls in %v, %d waited", calls, took, c.spinWaits)
+			assert.LessOrEqual(t, calls, 2*int(took/spin.MaxWait)+20, "a spinning Poll waits for the connector (%d calls in %v)", calls, took)
+			assert.LessOrEqual(t, c.spin.Waits, calls)
+			t.Logf("%d calls in %v, %d waited", calls, took, c.spin.Waits)
 		})
 	}
 	t.Run("paced", func(t *testing.T) {
 		c, _ := newClient(t, false)
 		connect(t, 2*spin.Window, c)
-		assert.Zero(t, c.spinWaits, "a paced Poll never waits")
+		assert.Zero(t, c.spin.Waits, "a paced Poll never waits")
 	})
 	t.Run("two-clients", func(t *testing.T) {
 		a, _ := newClient(t, false)
 		b, _ := newClient(t, false)
 		connect(t, 0, a, b)
-		assert.Zero(t, a.spinWaits, "a Poll waited in a loop that drives another client")
-		assert.Zero(t, b.spinWaits, "a Poll waited in a loop that drives another client")
+		assert.Zero(t, a.spin.Waits, "a Poll waited in a loop that drives another client")
+		assert.Zero(t, b.spin.Waits, "a Poll waited in a loop that drives another client")
 	})
 }
 
 // TestSpinningPollWaitsForSocket: a loop of Poll() without frame pacing on
 // one client whose response is late waits in Poll until the socket has
-// something, at most spinWait a call (awaitSocket), instead of giving up
+// something, at most spin.MaxWait a call (awaitSocket), instead of giving up
 // the CPU with sched_yield, which leaves the P to the loop: with GOMAXPROCS
 // 1 and the server in the same process, the server then ran only when the
 // runtime preempted the loop (a TLS request on a new connection took 19.5
@@ -194,21 +188,21 @@ func TestSpinningPollWaitsForSocket(t *testing.T) {
 			calls, took := request(t, 0, c)
 			// As TestSpinningPollWaitsForConnector. Without the wait: about
 			// 30,000 calls in the 30 ms.
-			assert.LessOrEqual(t, calls, 2*int(took/spinWait)+20, "a spinning Poll waits for the response (%d calls in %v)", calls, took)
-			assert.LessOrEqual(t, c.spinWaits, calls)
-			t.Logf("%d calls in %v, %d waited", calls, took, c.spinWaits)
+			assert.LessOrEqual(t, calls, 2*int(took/spin.MaxWait)+20, "a spinning Poll waits for the response (%d calls in %v)", calls, took)
+			assert.LessOrEqual(t, c.spin.Waits, calls)
+			t.Logf("%d calls in %v, %d waited", calls, took, c.spin.Waits)
 		})
 	}
 	t.Run("paced", func(t *testing.T) {
 		c := newConnected(t, late(t))
 		request(t, 2*spin.Window, c)
-		assert.Zero(t, c.spinWaits, "a paced Poll never waits")
+		assert.Zero(t, c.spin.Waits, "a paced Poll never waits")
 	})
 	t.Run("two-clients", func(t *testing.T) {
 		a, b := newConnected(t, late(t)), newConnected(t, late(t))
 		request(t, 0, a, b)
-		assert.Zero(t, a.spinWaits, "a Poll waited in a loop that drives another client")
-		assert.Zero(t, b.spinWaits, "a Poll waited in a loop that drives another client")
+		assert.Zero(t, a.spin.Waits, "a Poll waited in a loop that drives another client")
+		assert.Zero(t, b.spin.Waits, "a Poll waited in a loop that drives another client")
 	})
 	t.Run("beside-a-download", func(t *testing.T) {
 		// The loop drives a client waiting for a late response and one
@@ -236,7 +230,7 @@ func TestSpinningPollWaitsForSocket(t *testing.T) {
 			got += len(b.ReadResponseBodyChunk()) // in BODY, no Poll of b: the reads drive it
 		}
 		assert.Equal(t, 200, got)
-		assert.Zero(t, a.spinWaits, "the waiting client's Poll waited in a loop that drives a download")
+		assert.Zero(t, a.spin.Waits, "the waiting client's Poll waited in a loop that drives a download")
 	})
 	t.Run("reset-during-the-wait", func(t *testing.T) {
 		// The wait looks with recv(MSG_PEEK), to which the kernel hands a
@@ -255,7 +249,7 @@ func TestSpinningPollWaitsForSocket(t *testing.T) {
 		}
 		assert.Equal(t, StatusConnectionError, c.Status())
 		assert.ErrorIs(t, err, syscall.ECONNRESET)
-		assert.Positive(t, c.spinWaits, "the loop spun on the client alone")
+		assert.Positive(t, c.spin.Waits, "the loop spun on the client alone")
 	})
 	t.Run("not-after-bytes", func(t *testing.T) {
 		// A call with bytes to return returns them at once: only a call
@@ -271,15 +265,15 @@ func TestSpinningPollWaitsForSocket(t *testing.T) {
 		pollAll(t, 0, []*Client{c}, StatusRequesting)
 		got := 0
 		for begin := time.Now(); c.Status() == StatusBody && time.Since(begin) < 10*time.Second; {
-			before := c.spinWaits
+			before := c.spin.Waits
 			n := len(c.ReadResponseBodyChunk())
 			got += n
 			if n > 0 {
-				require.Equal(t, before, c.spinWaits, "a read that took %d bytes waited", n)
+				require.Equal(t, before, c.spin.Waits, "a read that took %d bytes waited", n)
 			}
 		}
 		assert.Equal(t, 20, got)
-		t.Logf("%d waits", c.spinWaits)
+		t.Logf("%d waits", c.spin.Waits)
 	})
 	t.Run("installed-conn", func(t *testing.T) {
 		// 300 ms: time enough for the loop to spin on a loaded machine.
@@ -289,7 +283,7 @@ func TestSpinningPollWaitsForSocket(t *testing.T) {
 		c, _ := newClient(t, false)
 		require.NoError(t, c.SetConnection(conn))
 		request(t, 0, c)
-		assert.Zero(t, c.spinWaits, "a Poll waited on a conn given to SetConnection")
+		assert.Zero(t, c.spin.Waits, "a Poll waited on a conn given to SetConnection")
 		assert.Positive(t, c.spin.Spins, "the loop spun on the installed conn")
 	})
 }

@@ -87,8 +87,6 @@ type HTTPRequest struct {
 	uploading  atomic.Bool   // the client holds this request's BytesSent
 	lastErr    error         // cause of the last delivered completion (owner only)
 	spin       spin.Detector // Process calls: is the owner spinning? (owner only)
-	spinTimer  *time.Timer   // awaitWorker's (owner only)
-	spinWaits  int           // awaitWorker calls, for tests (owner only)
 	spinYields int           // Process's yieldCPU calls, for tests (owner only)
 
 	// mu guards the request lifecycle shared with a worker goroutine and
@@ -478,14 +476,10 @@ func (n *HTTPRequest) Process() {
 	n.deliver()
 }
 
-// spinWait is the longest a Process of a spinning caller waits for a
-// use_threads worker (awaitWorker).
-const spinWait = time.Millisecond
-
 // awaitWorker is a Process of a caller that spins on this node alone (a
 // loop of Process() without frame pacing, spin.Detector.Alone) while r's
 // use_threads worker runs: it waits for the worker to end, at most
-// spinWait, instead of returning at once. Such a caller keeps a CPU busy
+// spin.MaxWait, instead of returning at once. Such a caller keeps a CPU busy
 // that the worker, and a server on the same machine, need (on 2 CPUs: small
 // GETs on a new connection each 0.55–0.63× fasthttp, 0.72–0.79× with the
 // wait). A paced caller (a game's frames) never waits, nor does a loop that
@@ -493,18 +487,7 @@ const spinWait = time.Millisecond
 // one that calls Process twice in a frame. The completion the wait sees end
 // is delivered by this Process.
 func (n *HTTPRequest) awaitWorker(r *run) {
-	if n.spinTimer == nil {
-		n.spinTimer = time.NewTimer(spinWait)
-	} else {
-		n.spinTimer.Reset(spinWait)
-	}
-	select {
-	case <-r.workerDone:
-		n.spinTimer.Stop()
-	case <-n.spinTimer.C:
-	}
-	n.spin.Stretch() // the caller's next call spins if it comes right after this one
-	n.spinWaits++
+	spin.Await(&n.spin, r.workerDone)
 }
 
 // enqueue queues r's completion for the next Process (Godot's call_deferred),

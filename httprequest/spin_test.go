@@ -1,7 +1,6 @@
 package httprequest
 
 import (
-	"crypto/tls"
 	"fmt"
 	"runtime"
 	"slices"
@@ -125,7 +124,7 @@ func TestPacedRequestDoesNotYield(t *testing.T) {
 
 // TestSpinningProcessWaitsForWorker: a loop of Process() without frame
 // pacing on a use_threads node waits for the worker (awaitWorker, at most
-// spinWait a call) instead of taking the CPU the worker and the server need,
+// spin.MaxWait a call) instead of taking the CPU the worker and the server need,
 // and the Process whose wait saw the worker end delivers the completion. A
 // paced caller's Process never waits. Before, each spinning Process returned
 // at once: thousands of calls while the server took 30 ms.
@@ -156,11 +155,11 @@ func TestSpinningProcessWaitsForWorker(t *testing.T) {
 		// loaded machine up to every other call. Without the wait: about
 		// 250,000 calls in the 30 ms. On a machine so loaded that the loop
 		// never made three calls within spin.Window, it did not spin and
-		// no call waited (spinWaits 0; seen with -race beside CPU hogs):
+		// no call waited (spin.Waits 0; seen with -race beside CPU hogs):
 		// the bound on calls holds either way.
-		assert.LessOrEqual(t, calls, 2*int(took/spinWait)+20, "a spinning Process waits for the worker (%d calls in %v)", calls, took)
-		assert.LessOrEqual(t, n.spinWaits, calls)
-		t.Logf("%d calls in %v, %d waited", calls, took, n.spinWaits)
+		assert.LessOrEqual(t, calls, 2*int(took/spin.MaxWait)+20, "a spinning Process waits for the worker (%d calls in %v)", calls, took)
+		assert.LessOrEqual(t, n.spin.Waits, calls)
+		t.Logf("%d calls in %v, %d waited", calls, took, n.spin.Waits)
 	})
 	t.Run("paced", func(t *testing.T) {
 		n := newNode(t)
@@ -173,7 +172,7 @@ func TestSpinningProcessWaitsForWorker(t *testing.T) {
 			n.Process()
 		}
 		require.True(t, done)
-		assert.Zero(t, n.spinWaits, "a paced Process never waits")
+		assert.Zero(t, n.spin.Waits, "a paced Process never waits")
 	})
 }
 
@@ -208,7 +207,7 @@ func TestSpinningLoopOverTwoNodesDoesNotWait(t *testing.T) {
 		other.Process()
 	}
 	require.True(t, done)
-	assert.Zero(t, a.spinWaits, "the threaded node waited in a loop that drives another node")
+	assert.Zero(t, a.spin.Waits, "the threaded node waited in a loop that drives another node")
 	assert.Positive(t, a.spinYields, "the threaded node gives its worker the CPU")
 	a.CancelRequest()
 }
@@ -230,7 +229,7 @@ func TestTwoProcessCallsPerFrameDoNotWait(t *testing.T) {
 		n.Process()
 	}
 	require.True(t, done)
-	assert.Zero(t, n.spinWaits, "a paced caller never waits")
+	assert.Zero(t, n.spin.Waits, "a paced caller never waits")
 }
 
 // TestSpinningProcessWaitsForHandshake: a loop of Process() without frame
@@ -246,12 +245,7 @@ func TestSpinningProcessWaitsForHandshake(t *testing.T) {
 	ca := testserver.NewCA(t)
 	srv := testserver.NewTLS(t, ca.Issue(t, "localhost"),
 		testserver.Script(testserver.Read(), testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")),
-		testserver.WithTLSConfig(func(c *tls.Config) {
-			c.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
-				time.Sleep(delay)
-				return nil, nil
-			}
-		}))
+		testserver.WithHandshakeDelay(delay))
 	n := newNode(t)
 	require.NoError(t, n.SetTLSOptions(httpclient.TLSClient(ca.Pool(), "")))
 	var got Result = -1
@@ -266,6 +260,6 @@ func TestSpinningProcessWaitsForHandshake(t *testing.T) {
 	require.Equal(t, ResultSuccess, got, n.LastError())
 	// As TestSpinningProcessWaitsForWorker: a wait a call, up to 1 ms, but
 	// for calls that did not spin. Without the wait: about 100,000 calls.
-	assert.LessOrEqual(t, calls, 2*int(took/spinWait)+20, "a spinning Process waits for the handshake (%d calls in %v)", calls, took)
+	assert.LessOrEqual(t, calls, 2*int(took/spin.MaxWait)+20, "a spinning Process waits for the handshake (%d calls in %v)", calls, took)
 	t.Logf("%d calls in %v", calls, took)
 }

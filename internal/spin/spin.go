@@ -17,6 +17,12 @@ import (
 // apart, and a loop over many objects comes back to each much later.
 const Window = 100 * time.Microsecond
 
+// MaxWait is the longest one call of a caller that spins on its object
+// alone (Alone) waits for what the object waits for — a goroutine's report
+// (Await), the socket — instead of returning at once: parked, the caller
+// leaves its CPU to them, and the runtime polls the network.
+const MaxWait = time.Millisecond
+
 // epoch makes the times monotonic (time.Since reads the monotonic clock).
 var epoch = time.Now()
 
@@ -46,8 +52,11 @@ type Detector struct {
 	run   int       // spinning Marks in a row, none of another loop's between
 	// broken: a Touch found another loop's call since the last Mark.
 	broken bool
+	timer  *time.Timer // Await's, made at its first wait
 	// Spins counts the calls Mark reported as spinning (for tests).
 	Spins int
+	// Waits counts the waits of the caller's calls (Waited; for tests).
+	Waits int
 }
 
 // Mark records a call now and reports whether the previous one came within
@@ -141,4 +150,31 @@ func (d *Detector) Stretch() {
 	if d.last != 0 {
 		d.last = time.Since(epoch)
 	}
+}
+
+// Waited records that the caller's call just waited (at most MaxWait): the
+// gap to its next call counts from now (Stretch), so that call still spins
+// if it comes at once.
+func (d *Detector) Waited() {
+	d.Stretch()
+	d.Waits++
+}
+
+// Await is a wait of the caller's call for a report on ch, at most MaxWait,
+// for a caller that spins on d's object alone; ok says the report came (a
+// value, or ch closed). It is Waited.
+func Await[T any](d *Detector, ch <-chan T) (v T, ok bool) {
+	if d.timer == nil {
+		d.timer = time.NewTimer(MaxWait)
+	} else {
+		d.timer.Reset(MaxWait)
+	}
+	select {
+	case v = <-ch:
+		d.timer.Stop()
+		ok = true
+	case <-d.timer.C:
+	}
+	d.Waited()
+	return v, ok
 }

@@ -146,3 +146,23 @@ func TestJoin(t *testing.T) {
 	}
 	assert.True(t, both(), "and then alone again")
 }
+
+// TestAwait: a wait ends with the report (a value, or the channel closed)
+// or after MaxWait without one, and each counts in Waits.
+func TestAwait(t *testing.T) {
+	var d Detector
+	ch := make(chan int, 1)
+	ch <- 7
+	v, ok := Await(&d, ch)
+	assert.True(t, ok)
+	assert.Equal(t, 7, v)
+	begin := time.Now()
+	_, ok = Await(&d, ch)
+	assert.False(t, ok, "nothing reported")
+	assert.GreaterOrEqual(t, time.Since(begin), MaxWait)
+	done := make(chan struct{})
+	close(done)
+	_, ok = Await(&d, done)
+	assert.True(t, ok, "a closed channel is the report")
+	assert.Equal(t, 3, d.Waits)
+}

@@ -62,6 +62,18 @@ func WithoutRecording() Option { return func(c *config) { c.noRecord = true } }
 // listener starts (versions, cipher suites, client certificates, ALPN...).
 func WithTLSConfig(edit func(*tls.Config)) Option { return func(c *config) { c.tlsEdit = edit } }
 
+// WithHandshakeDelay makes a TLS server's handshake pause d after each
+// ClientHello, so that the client waits on its socket that long mid-
+// handshake. It is a WithTLSConfig: the two do not combine.
+func WithHandshakeDelay(d time.Duration) Option {
+	return WithTLSConfig(func(c *tls.Config) {
+		c.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			time.Sleep(d)
+			return nil, nil
+		}
+	})
+}
+
 // Server is a loopback listener that runs a handler per accepted connection,
 // each in its own goroutine. Everything it starts is stopped and joined by
 // Close, which New registers with t.Cleanup.
