@@ -1,6 +1,7 @@
 package httpclient
 
 import (
+	"bytes"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -24,6 +25,12 @@ type bodyState struct {
 
 	dec      chunked.Decoder // FramingChunked: the decoder (ReportLastChunk set by New)
 	chunkOut []byte          // FramingChunked, Godot path: the chunk being collected (reused)
+
+	// ReadResponseBodyChunk's pieces of a large body are carved from one
+	// array (pieceRoom, takePiece): spare is its part not handed out yet,
+	// piece the size of the last piece (what a chunked body's next needs).
+	spare []byte
+	piece int
 }
 
 // start makes b the body of a new response with this framing (and, for
@@ -60,10 +67,83 @@ func (b *bodyState) clear() {
 // not depend on whether Poll or the read sees the close first (§1.10.4,
 // §7 D3).
 //
+// The pieces of a large body are carved from arrays of a few hundred KiB,
+// one after the other: each piece is its own slice, capped at its length,
+// so appending to one never touches another — but a piece kept alive keeps
+// its array alive. A piece under 4 KiB always has its own array.
+//
 // Godot: HTTPClient.read_response_body_chunk()
 func (c *Client) ReadResponseBodyChunk() []byte {
-	b, _ := c.AppendResponseBodyChunk(nil)
-	return b
+	b, _ := c.AppendResponseBodyChunk(c.pieceRoom())
+	return c.takePiece(b)
+}
+
+// Carving the pieces of a large body from one array is three to four times
+// faster than an array per piece (a make of 64 KiB costs about as much as
+// reading it from loopback) and allocates a quarter as often.
+const (
+	pieceArray = 256 << 10 // the array's size for pieces up to a quarter of it
+	minPiece   = 4 << 10   // a smaller piece gets its own array (bounds what a kept piece keeps alive)
+	maxPiece   = 1 << 20   // a larger piece always gets its own array
+)
+
+// pieceRoom returns the empty slice ReadResponseBodyChunk appends the next
+// piece to: nil for a small body (the first pieceArray/4 bytes of any body
+// go there too), else the spare part of the current array — a new array
+// when it has no room for a piece like the last one (for a fixed-length or
+// read-until-close body: ReadChunkSize, or what is left).
+func (c *Client) pieceRoom() []byte {
+	b := &c.body
+	if c.status != StatusBody {
+		return nil
+	}
+	want := max(b.piece, minPiece)
+	if b.framing != wire.FramingChunked {
+		want = c.readChunkSize
+	}
+	if b.framing == wire.FramingLength {
+		want = int(min(int64(want), b.left))
+		if b.received+b.left < pieceArray/4 {
+			return nil
+		}
+	} else if b.received < pieceArray/4 {
+		return nil
+	}
+	if want > maxPiece {
+		return nil
+	}
+	if cap(b.spare) < want {
+		b.spare = make([]byte, max(pieceArray, 4*want))
+	}
+	return b.spare[:0]
+}
+
+// takePiece returns the piece ReadResponseBodyChunk read into room (from
+// pieceRoom): nil for none; a piece that went into the spare array is cut
+// from it, unless it is under minPiece, which is copied to its own array
+// (the spare part is used again). The array is dropped once the body ends.
+func (c *Client) takePiece(p []byte) []byte {
+	b := &c.body
+	n := len(p)
+	switch {
+	case n == 0:
+		p = nil
+	case cap(b.spare) == 0 || cap(p) != cap(b.spare) || &p[0] != &b.spare[:1][0]:
+		// Not read into the spare array: a small body's piece, or a chunk
+		// larger than its room, in an array of its own.
+	case n < minPiece:
+		p = bytes.Clone(p)
+	default:
+		b.spare = b.spare[n:]
+		p = p[:n:n]
+	}
+	if n > 0 {
+		b.piece = n
+	}
+	if c.status != StatusBody {
+		b.spare = nil
+	}
+	return p
 }
 
 // AppendResponseBodyChunk is ReadResponseBodyChunk appending the bytes to

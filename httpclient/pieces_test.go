@@ -1,0 +1,126 @@
+package httpclient
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/internal/drive"
+)
+
+// TestReadResponseBodyChunkPieces pins what ReadResponseBodyChunk hands
+// over when the pieces of a large body are carved from one array
+// (pieceRoom, takePiece): every piece is its own slice, so that appending
+// to one (Godot's `body + chunk` in Go) never changes another, nor does
+// what the next calls read; the pieces are the body,
+// in both modes and for every framing — small chunks between large ones,
+// and a chunk larger than the array's room, included.
+func TestReadResponseBodyChunkPieces(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 8))
+	body := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return b
+	}
+	var chunked bytes.Buffer
+	var chunkedBody []byte
+	for _, size := range []int{
+		16 << 10, 16 << 10, 16 << 10, 16 << 10, 16 << 10, // past the first 64 KiB
+		100, 3000, 100, 5000, 100, // small chunks: an array of their own
+		300 << 10,                           // larger than the array's room
+		16 << 10, 16 << 10, 16 << 10, 1, 16 << 10, 70 << 10, 16 << 10,
+	} {
+		b := body(size)
+		chunkedBody = append(chunkedBody, b...)
+		fmt.Fprintf(&chunked, "%x\r\n%s\r\n", size, b)
+	}
+	chunked.WriteString("0\r\n\r\n")
+	plain := body(3<<20 + 12345)
+	cases := []struct {
+		name string
+		resp []byte
+		body []byte
+	}{
+		{"length", append([]byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", len(plain))), plain...), plain},
+		{"until-close", append([]byte("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"), plain...), plain},
+		{"chunked", append([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), chunked.Bytes()...), chunkedBody},
+	}
+	for _, tc := range cases {
+		for _, m := range modes {
+			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
+				ln := drive.Serve(t, func(conn net.Conn) {
+					r := bufio.NewReader(conn)
+					for {
+						line, err := r.ReadString('\n')
+						if err != nil {
+							return
+						}
+						if line == "\r\n" {
+							break
+						}
+					}
+					// Uneven writes: non-blocking calls find pieces of every size.
+					rest := tc.resp
+					for len(rest) > 0 {
+						n := min(len(rest), 1+rng.IntN(200<<10))
+						if _, err := conn.Write(rest[:n]); err != nil {
+							return
+						}
+						rest = rest[n:]
+					}
+				})
+				c, _ := newClient(t, m.blocking)
+				require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
+				require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
+				require.NoError(t, pollWhile(t, c, StatusRequesting))
+				var pieces, grown [][]byte
+				sizes := map[bool]int{} // pieces under and over minPiece
+				for c.Status() == StatusBody {
+					require.NoError(t, c.Poll())
+					p := c.ReadResponseBodyChunk()
+					if len(p) == 0 {
+						assert.Nil(t, p, "a call that returns nothing returns nil")
+						continue
+					}
+					sizes[len(p) < minPiece]++
+					pieces = append(pieces, p)
+					// Appending to a piece must not reach the bytes of the
+					// next one (which lie after it in the same array).
+					grown = append(grown, append(p, strings.Repeat("!", 100)...))
+				}
+				require.True(t, c.BodyComplete(), "status %v, error %v", c.Status(), c.LastError())
+				assert.Equal(t, tc.body, bytes.Join(pieces, nil), "the pieces are the body")
+				for i, g := range grown {
+					// A piece with spare capacity in the array of the next
+					// ones would have had its "!" overwritten by their reads.
+					require.Equal(t, append(bytes.Clone(pieces[i]), strings.Repeat("!", 100)...), g, "piece %d after an append", i)
+				}
+				if tc.name == "chunked" {
+					assert.Equal(t, 5, sizes[true], "the small chunks, one piece each")
+				}
+				// A piece under minPiece has an array of its own: kept, it
+				// keeps no large array alive. Carved, it would start where
+				// the piece before it ends.
+				for i := 1; i < len(pieces); i++ {
+					if len(pieces[i]) < minPiece {
+						prev := pieces[i-1]
+						end := uintptr(unsafe.Pointer(unsafe.SliceData(prev))) + uintptr(len(prev))
+						assert.NotEqual(t, end, uintptr(unsafe.Pointer(unsafe.SliceData(pieces[i]))),
+							"piece %d (%d bytes) was carved from the array of the one before", i, len(pieces[i]))
+					}
+				}
+				assert.Nil(t, c.body.spare, "the array is dropped when the body ends")
+			})
+		}
+	}
+}
