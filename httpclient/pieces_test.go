@@ -37,7 +37,7 @@ func TestReadResponseBodyChunkPieces(t *testing.T) {
 	for _, size := range []int{
 		16 << 10, 16 << 10, 16 << 10, 16 << 10, 16 << 10, // past the first 64 KiB
 		100, 3000, 100, 5000, 100, // small chunks: an array of their own
-		300 << 10,                           // larger than the array's room
+		300 << 10, // larger than the array's room
 		16 << 10, 16 << 10, 16 << 10, 1, 16 << 10, 70 << 10, 16 << 10,
 	} {
 		b := body(size)
