@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/chunked"
 	"github.com/gdhttp/gdhttp/internal/drive"
 )
 
@@ -32,8 +33,7 @@ func TestReadResponseBodyChunkPieces(t *testing.T) {
 		}
 		return b
 	}
-	var chunked bytes.Buffer
-	var chunkedBody []byte
+	var chunkedResp, chunkedBody []byte
 	for _, size := range []int{
 		16 << 10, 16 << 10, 16 << 10, 16 << 10, 16 << 10, // past the first 64 KiB
 		100, 3000, 100, 5000, 100, // small chunks: an array of their own
@@ -42,9 +42,9 @@ func TestReadResponseBodyChunkPieces(t *testing.T) {
 	} {
 		b := body(size)
 		chunkedBody = append(chunkedBody, b...)
-		fmt.Fprintf(&chunked, "%x\r\n%s\r\n", size, b)
+		chunkedResp = chunked.AppendChunk(chunkedResp, b)
 	}
-	chunked.WriteString("0\r\n\r\n")
+	chunkedResp = chunked.AppendLastChunk(chunkedResp)
 	plain := body(3<<20 + 12345)
 	cases := []struct {
 		name string
@@ -53,36 +53,13 @@ func TestReadResponseBodyChunkPieces(t *testing.T) {
 	}{
 		{"length", append([]byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", len(plain))), plain...), plain},
 		{"until-close", append([]byte("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"), plain...), plain},
-		{"chunked", append([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), chunked.Bytes()...), chunkedBody},
+		{"chunked", append([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), chunkedResp...), chunkedBody},
 	}
 	for _, tc := range cases {
 		for _, m := range modes {
 			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
-				ln := drive.Serve(t, func(conn net.Conn) {
-					r := bufio.NewReader(conn)
-					for {
-						line, err := r.ReadString('\n')
-						if err != nil {
-							return
-						}
-						if line == "\r\n" {
-							break
-						}
-					}
-					// Uneven writes: non-blocking calls find pieces of every size.
-					rest := tc.resp
-					for len(rest) > 0 {
-						n := min(len(rest), 1+rng.IntN(200<<10))
-						if _, err := conn.Write(rest[:n]); err != nil {
-							return
-						}
-						rest = rest[n:]
-					}
-				})
-				c, _ := newClient(t, m.blocking)
-				require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
-				require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
-				require.NoError(t, pollWhile(t, c, StatusRequesting))
+				// Uneven writes: non-blocking calls find pieces of every size.
+				c := bodyClient(t, tc.resp, m.blocking, func() int { return 1 + rng.IntN(200<<10) })
 				var pieces, grown [][]byte
 				sizes := map[bool]int{} // pieces under and over minPiece
 				for c.Status() == StatusBody {
@@ -123,4 +100,38 @@ func TestReadResponseBodyChunkPieces(t *testing.T) {
 			})
 		}
 	}
+}
+
+// bodyClient is a client in the given mode whose GET got resp, written in
+// pieces of piece() bytes (all at once for nil), up to the status after
+// REQUESTING.
+func bodyClient(t *testing.T, resp []byte, blocking bool, piece func() int) *Client {
+	t.Helper()
+	ln := drive.Serve(t, func(conn net.Conn) {
+		r := bufio.NewReader(conn)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if line == "\r\n" {
+				break
+			}
+		}
+		for rest := resp; len(rest) > 0; {
+			n := len(rest)
+			if piece != nil {
+				n = min(n, piece())
+			}
+			if _, err := conn.Write(rest[:n]); err != nil {
+				return
+			}
+			rest = rest[n:]
+		}
+	})
+	c, _ := newClient(t, blocking)
+	require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
+	require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
+	require.NoError(t, pollWhile(t, c, StatusRequesting))
+	return c
 }

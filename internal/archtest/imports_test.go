@@ -22,11 +22,12 @@ var allowed = map[string][]string{
 	"godot":       {},
 	"wire":        {"godot"},
 	"chunked":     {},
-	"httpclient":  {"wire", "chunked", "godot", "internal/spin"},
+	"httpclient":  {"wire", "chunked", "godot", "internal/spin", "internal/hugepage"},
 	"httprequest": {"httpclient", "wire", "godot", "internal/spin", "internal/hugepage", "github.com/klauspost/compress", "github.com/andybalholm/brotli"},
 	// Tells a spinning caller from a paced one (for the yields of both).
 	"internal/spin": {},
-	// Marks a large in-memory body for transparent huge pages.
+	// Marks a large in-memory body (the node's, the arrays of
+	// ReadResponseBodyChunk's pieces) for transparent huge pages.
 	"internal/hugepage": {},
 	// Test helpers: any package's tests may import them, so they import no
 	// package of the module (a wire test importing golden must not cycle).
