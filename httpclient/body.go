@@ -68,11 +68,11 @@ func (b *bodyState) clear() {
 // not depend on whether Poll or the read sees the close first (§1.10.4,
 // §7 D3).
 //
-// The pieces of a body of 64 KiB or more are cut from arrays of 256 KiB
-// (4 MiB once the body is known to reach 16 MiB), one after the other:
-// each piece is its own slice, capped at its length, so appending to one
-// never touches another — but a piece kept alive keeps its array alive. A
-// piece under 4 KiB always has an array of its own.
+// Past the first 64 KiB of a body, its pieces are cut one after the other
+// from arrays of 256 KiB (4 MiB in a body known to reach 16 MiB, once 1 MiB
+// has arrived). Each piece is its own slice, capped at its length, so
+// appending to one never touches another — but a piece kept alive keeps
+// its array alive. A piece under 4 KiB always has an array of its own.
 //
 // Godot: HTTPClient.read_response_body_chunk()
 func (c *Client) ReadResponseBodyChunk() []byte {
@@ -96,11 +96,12 @@ const (
 )
 
 // pieceRoom returns the empty slice ReadResponseBodyChunk appends the next
-// piece to: nil for a small body (the first pieceArray/4 bytes of any body
-// go there too), else the spare part of the current array — a new array,
-// marked for huge pages when it is bigArray, when it has no room for a
-// piece like the last one (for a fixed-length or read-until-close body:
-// ReadChunkSize, or what is left).
+// piece to: nil for the first pieceArray/4 bytes of a body (all of a small
+// one), then the spare part of the current array — a new array, marked for
+// huge pages when it is bigArray, when it has no room for a piece like the
+// last one (for a fixed-length or read-until-close body: ReadChunkSize, or
+// what is left). An array is at most four times the bytes received (or
+// one piece).
 func (c *Client) pieceRoom() []byte {
 	b := &c.body
 	if c.status != StatusBody {
@@ -115,7 +116,7 @@ func (c *Client) pieceRoom() []byte {
 		want = int(min(int64(want), b.left))
 		size += b.left
 	}
-	if size < pieceArray/4 || want > maxPiece {
+	if b.received < pieceArray/4 || want > maxPiece {
 		return nil
 	}
 	if cap(b.spare) < want {
@@ -123,6 +124,9 @@ func (c *Client) pieceRoom() []byte {
 		if size >= hugeBody {
 			n = max(n, bigArray)
 		}
+		// Never more than four times what has arrived: a Content-Length
+		// is a claim (a lying one costs a few bytes to send).
+		n = max(want, min(n, int(min(4*b.received, bigArray))))
 		b.spare = make([]byte, n)
 		hugepage.Advise(b.spare)
 	}

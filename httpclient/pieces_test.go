@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
@@ -59,7 +61,7 @@ func TestReadResponseBodyChunkPieces(t *testing.T) {
 		for _, m := range modes {
 			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
 				// Uneven writes: non-blocking calls find pieces of every size.
-				c := bodyClient(t, tc.resp, m.blocking, func() int { return 1 + rng.IntN(200<<10) })
+				c := bodyClient(t, tc.resp, m.blocking, func() int { return 1 + rng.IntN(200<<10) }, false)
 				var pieces, grown [][]byte
 				sizes := map[bool]int{} // pieces under and over minPiece
 				for c.Status() == StatusBody {
@@ -104,8 +106,9 @@ func TestReadResponseBodyChunkPieces(t *testing.T) {
 
 // bodyClient is a client in the given mode whose GET got resp, written in
 // pieces of piece() bytes (all at once for nil), up to the status after
-// REQUESTING.
-func bodyClient(t *testing.T, resp []byte, blocking bool, piece func() int) *Client {
+// REQUESTING. With hold the server then keeps the connection open until
+// the client closes it.
+func bodyClient(t *testing.T, resp []byte, blocking bool, piece func() int, hold bool) *Client {
 	t.Helper()
 	ln := drive.Serve(t, func(conn net.Conn) {
 		r := bufio.NewReader(conn)
@@ -128,10 +131,35 @@ func bodyClient(t *testing.T, resp []byte, blocking bool, piece func() int) *Cli
 			}
 			rest = rest[n:]
 		}
+		if hold {
+			_, _ = io.Copy(io.Discard, conn)
+		}
 	})
 	c, _ := newClient(t, blocking)
 	require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
 	require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
 	require.NoError(t, pollWhile(t, c, StatusRequesting))
 	return c
+}
+
+// TestReadResponseBodyChunkLyingLength: the arrays ReadResponseBodyChunk
+// cuts pieces from grow with what has arrived, not with what the
+// Content-Length claims: a server that claims a gigabyte and sends 300 KiB
+// makes no array larger than four times what it sent (a 4 MiB one for
+// the claim alone would cost it a few bytes).
+func TestReadResponseBodyChunkLyingLength(t *testing.T) {
+	const sent = 300 << 10
+	resp := append([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n"), bytes.Repeat([]byte("x"), sent)...)
+	c := bodyClient(t, resp, false, func() int { return 20 << 10 }, true)
+	var got int
+	deadline := time.Now().Add(driveTimeout)
+	for got < sent {
+		require.True(t, time.Now().Before(deadline), "%d of %d bytes read", got, sent)
+		require.NoError(t, c.Poll())
+		got += len(c.ReadResponseBodyChunk())
+		require.Equal(t, StatusBody, c.Status())
+		// spare is the array's unused end: no larger than the array.
+		assert.LessOrEqual(t, cap(c.body.spare), max(4*got, DefaultReadChunkSize), "after %d bytes", got)
+	}
+	assert.Positive(t, cap(c.body.spare), "the pieces past 64 KiB come from an array")
 }
