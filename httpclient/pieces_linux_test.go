@@ -31,7 +31,7 @@ func TestReadResponseBodyChunkHugePages(t *testing.T) {
 	for _, tc := range cases {
 		for _, m := range modes {
 			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
-				c := bodyClient(t, tc.resp, m.blocking, nil, false)
+				c := bodyClient(t, tc.resp, m.blocking, bodyServer{})
 				var got []byte
 				checked := 0
 				for c.Status() == StatusBody {

@@ -3,6 +3,7 @@ package httpclient
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -17,15 +18,16 @@ import (
 
 	"github.com/gdhttp/gdhttp/chunked"
 	"github.com/gdhttp/gdhttp/internal/drive"
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
 // TestReadResponseBodyChunkPieces pins what ReadResponseBodyChunk hands
-// over when the pieces of a large body are carved from one array
-// (pieceRoom, takePiece): every piece is its own slice, so that appending
-// to one (Godot's `body + chunk` in Go) never changes another, nor does
-// what the next calls read; the pieces are the body,
-// in both modes and for every framing — small chunks between large ones,
-// and a chunk larger than the array's room, included.
+// over when the pieces of a large body are cut from one array (pieceRoom,
+// takePiece): every piece is its own slice, so that appending to one
+// (Godot's `body + chunk` in Go) never changes another, nor does what the
+// next calls read; the pieces are the body — in both modes, over TCP and
+// TLS, for every framing, small chunks between large ones and a chunk
+// larger than the array's room included.
 func TestReadResponseBodyChunkPieces(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 8))
 	body := func(n int) []byte {
@@ -57,60 +59,107 @@ func TestReadResponseBodyChunkPieces(t *testing.T) {
 		{"until-close", append([]byte("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"), plain...), plain},
 		{"chunked", append([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), chunkedResp...), chunkedBody},
 	}
+	ca := ts.NewCA(t)
 	for _, tc := range cases {
 		for _, m := range modes {
-			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
+			for _, tlsOn := range []bool{false, true} {
+				name := tc.name + "/" + m.name
 				// Uneven writes: non-blocking calls find pieces of every size.
-				c := bodyClient(t, tc.resp, m.blocking, func() int { return 1 + rng.IntN(200<<10) }, false)
-				var pieces, grown [][]byte
-				sizes := map[bool]int{} // pieces under and over minPiece
-				for c.Status() == StatusBody {
-					require.NoError(t, c.Poll())
-					p := c.ReadResponseBodyChunk()
-					if len(p) == 0 {
-						assert.Nil(t, p, "a call that returns nothing returns nil")
-						continue
+				srv := bodyServer{piece: func() int { return 1 + rng.IntN(200<<10) }}
+				if tlsOn {
+					name += "/tls"
+					srv.tls = ca
+				}
+				t.Run(name, func(t *testing.T) {
+					c := bodyClient(t, tc.resp, m.blocking, srv)
+					var pieces, grown [][]byte
+					sizes := map[bool]int{} // pieces under and over minPiece
+					for c.Status() == StatusBody {
+						require.NoError(t, c.Poll())
+						p := c.ReadResponseBodyChunk()
+						if len(p) == 0 {
+							assert.Nil(t, p, "a call that returns nothing returns nil")
+							continue
+						}
+						sizes[len(p) < minPiece]++
+						pieces = append(pieces, p)
+						// Appending to a piece must not reach the bytes of the
+						// next one (which lie after it in the same array).
+						grown = append(grown, append(p, strings.Repeat("!", 100)...))
 					}
-					sizes[len(p) < minPiece]++
-					pieces = append(pieces, p)
-					// Appending to a piece must not reach the bytes of the
-					// next one (which lie after it in the same array).
-					grown = append(grown, append(p, strings.Repeat("!", 100)...))
-				}
-				require.True(t, c.BodyComplete(), "status %v, error %v", c.Status(), c.LastError())
-				assert.Equal(t, tc.body, bytes.Join(pieces, nil), "the pieces are the body")
-				for i, g := range grown {
-					// A piece with spare capacity in the array of the next
-					// ones would have had its "!" overwritten by their reads.
-					require.Equal(t, append(bytes.Clone(pieces[i]), strings.Repeat("!", 100)...), g, "piece %d after an append", i)
-				}
-				if tc.name == "chunked" {
-					assert.Equal(t, 5, sizes[true], "the small chunks, one piece each")
-				}
-				// A piece under minPiece has an array of its own: kept, it
-				// keeps no large array alive. Carved, it would start where
-				// the piece before it ends.
-				for i := 1; i < len(pieces); i++ {
-					if len(pieces[i]) < minPiece {
-						prev := pieces[i-1]
-						end := uintptr(unsafe.Pointer(unsafe.SliceData(prev))) + uintptr(len(prev))
-						assert.NotEqual(t, end, uintptr(unsafe.Pointer(unsafe.SliceData(pieces[i]))),
-							"piece %d (%d bytes) was carved from the array of the one before", i, len(pieces[i]))
+					require.True(t, c.BodyComplete(), "status %v, error %v", c.Status(), c.LastError())
+					assert.Equal(t, tc.body, bytes.Join(pieces, nil), "the pieces are the body")
+					for i, g := range grown {
+						// A piece with spare capacity in the array of the next
+						// ones would have had its "!" overwritten by their reads.
+						require.Equal(t, append(bytes.Clone(pieces[i]), strings.Repeat("!", 100)...), g, "piece %d after an append", i)
 					}
-				}
-				assert.Nil(t, c.body.spare, "the array is dropped when the body ends")
-			})
+					if tc.name == "chunked" {
+						assert.Equal(t, 5, sizes[true], "the small chunks, one piece each")
+					}
+					// A piece under minPiece has an array of its own: kept, it
+					// keeps no large array alive. Carved, it would start where
+					// the piece before it ends.
+					for i := 1; i < len(pieces); i++ {
+						if len(pieces[i]) < minPiece {
+							prev := pieces[i-1]
+							end := uintptr(unsafe.Pointer(unsafe.SliceData(prev))) + uintptr(len(prev))
+							assert.NotEqual(t, end, uintptr(unsafe.Pointer(unsafe.SliceData(pieces[i]))),
+								"piece %d (%d bytes) was carved from the array of the one before", i, len(pieces[i]))
+						}
+					}
+					assert.Nil(t, c.body.spare, "the array is dropped when the body ends")
+				})
+			}
 		}
 	}
 }
 
-// bodyClient is a client in the given mode whose GET got resp, written in
-// pieces of piece() bytes (all at once for nil), up to the status after
-// REQUESTING. With hold the server then keeps the connection open until
-// the client closes it.
-func bodyClient(t *testing.T, resp []byte, blocking bool, piece func() int, hold bool) *Client {
+// TestReadResponseBodyChunkLyingLength: the arrays ReadResponseBodyChunk
+// cuts pieces from grow with what has arrived, not with what the
+// Content-Length claims: a server that claims a gigabyte and sends 300 KiB
+// makes no array larger than four times what it sent (a 4 MiB one for
+// the claim alone would cost it a few bytes).
+func TestReadResponseBodyChunkLyingLength(t *testing.T) {
+	const sent = 300 << 10
+	resp := append([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n"), bytes.Repeat([]byte("x"), sent)...)
+	c := bodyClient(t, resp, false, bodyServer{piece: func() int { return 20 << 10 }, hold: true})
+	var got int
+	deadline := time.Now().Add(driveTimeout)
+	for got < sent {
+		require.True(t, time.Now().Before(deadline), "%d of %d bytes read", got, sent)
+		require.NoError(t, c.Poll())
+		got += len(c.ReadResponseBodyChunk())
+		require.Equal(t, StatusBody, c.Status())
+		// spare is the array's unused end: no larger than the array.
+		assert.LessOrEqual(t, cap(c.body.spare), max(4*got, DefaultReadChunkSize), "after %d bytes", got)
+	}
+	assert.Positive(t, cap(c.body.spare), "the pieces past 64 KiB come from an array")
+}
+
+// bodyServer says how bodyClient's server writes its response: in pieces
+// of piece() bytes (all at once for nil), over TLS with tls, then keeping
+// the connection open until the client closes it with hold.
+type bodyServer struct {
+	piece func() int
+	tls   *ts.CA
+	hold  bool
+}
+
+// bodyClient is a client in the given mode whose GET got resp, written as
+// srv says, up to the status after REQUESTING.
+func bodyClient(t *testing.T, resp []byte, blocking bool, srv bodyServer) *Client {
 	t.Helper()
+	var cfg *tls.Config
+	var opts *TLSOptions
+	if srv.tls != nil {
+		cfg = &tls.Config{Certificates: []tls.Certificate{srv.tls.Issue(t, "127.0.0.1")}}
+		opts = TLSClient(srv.tls.Pool(), "")
+	}
 	ln := drive.Serve(t, func(conn net.Conn) {
+		if cfg != nil {
+			conn = tls.Server(conn, cfg)
+		}
 		r := bufio.NewReader(conn)
 		for {
 			line, err := r.ReadString('\n')
@@ -123,43 +172,23 @@ func bodyClient(t *testing.T, resp []byte, blocking bool, piece func() int, hold
 		}
 		for rest := resp; len(rest) > 0; {
 			n := len(rest)
-			if piece != nil {
-				n = min(n, piece())
+			if srv.piece != nil {
+				n = min(n, srv.piece())
 			}
 			if _, err := conn.Write(rest[:n]); err != nil {
 				return
 			}
 			rest = rest[n:]
 		}
-		if hold {
+		if srv.hold {
 			_, _ = io.Copy(io.Discard, conn)
+		} else if tc, ok := conn.(*tls.Conn); ok {
+			_ = tc.CloseWrite() // close_notify: a read-until-close body ends cleanly
 		}
 	})
 	c, _ := newClient(t, blocking)
-	require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, nil))
+	require.NoError(t, connect(t, c, "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, opts))
 	require.NoError(t, c.RequestRaw(MethodGet, "/", nil, nil))
 	require.NoError(t, pollWhile(t, c, StatusRequesting))
 	return c
-}
-
-// TestReadResponseBodyChunkLyingLength: the arrays ReadResponseBodyChunk
-// cuts pieces from grow with what has arrived, not with what the
-// Content-Length claims: a server that claims a gigabyte and sends 300 KiB
-// makes no array larger than four times what it sent (a 4 MiB one for
-// the claim alone would cost it a few bytes).
-func TestReadResponseBodyChunkLyingLength(t *testing.T) {
-	const sent = 300 << 10
-	resp := append([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n"), bytes.Repeat([]byte("x"), sent)...)
-	c := bodyClient(t, resp, false, func() int { return 20 << 10 }, true)
-	var got int
-	deadline := time.Now().Add(driveTimeout)
-	for got < sent {
-		require.True(t, time.Now().Before(deadline), "%d of %d bytes read", got, sent)
-		require.NoError(t, c.Poll())
-		got += len(c.ReadResponseBodyChunk())
-		require.Equal(t, StatusBody, c.Status())
-		// spare is the array's unused end: no larger than the array.
-		assert.LessOrEqual(t, cap(c.body.spare), max(4*got, DefaultReadChunkSize), "after %d bytes", got)
-	}
-	assert.Positive(t, cap(c.body.spare), "the pieces past 64 KiB come from an array")
 }
