@@ -43,6 +43,7 @@ func TestReadResponseBodyChunkPieces(t *testing.T) {
 		100, 3000, 100, 5000, 100, // small chunks: an array of their own
 		300 << 10, // larger than the array's room
 		16 << 10, 16 << 10, 16 << 10, 1, 16 << 10, 70 << 10, 16 << 10,
+		maxPiece + 1, 16 << 10, minPiece - 1, minPiece, 16 << 10, // past maxPiece: an array of its own, then the arrays again
 	} {
 		b := body(size)
 		chunkedBody = append(chunkedBody, b...)
@@ -95,7 +96,7 @@ func TestReadResponseBodyChunkPieces(t *testing.T) {
 						require.Equal(t, append(bytes.Clone(pieces[i]), strings.Repeat("!", 100)...), g, "piece %d after an append", i)
 					}
 					if tc.name == "chunked" {
-						assert.Equal(t, 5, sizes[true], "the small chunks, one piece each")
+						assert.Equal(t, 6, sizes[true], "the small chunks, one piece each")
 					}
 					// A piece under minPiece has an array of its own: kept, it
 					// keeps no large array alive. Carved, it would start where
