@@ -84,8 +84,8 @@ func (c *Client) ReadResponseBodyChunk() []byte {
 // faster: a make of 64 KiB costs about as much as reading it from loopback,
 // and fresh memory is faulted in 4 KiB pages unless it is marked for huge
 // pages (internal/hugepage), which an array of 4 MiB is. On the project's
-// 2-core machine a 256 MiB body went from 0.9–1.1 GB/s (an array per
-// piece) to 1.0–1.3 with 256 KiB arrays and 1.5–2.3 with 4 MiB ones
+// 2-core machine a 256 MiB body went from 0.8–1.1 GB/s (an array per
+// piece) to 0.9–1.6 with 256 KiB arrays and 1.5–1.9 with 4 MiB ones
 // (benchmarks/cmd/compare, cl/blocking-godot and poll-godot).
 const (
 	pieceArray = 256 << 10    // the array's size for pieces up to a quarter of it
