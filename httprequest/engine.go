@@ -187,6 +187,11 @@ func (r *run) outcome() (Completion, error, bool) {
 	return Completion{}, nil, false
 }
 
+// onReuseDeclined, when set (tests: the node chaos harness), sees each
+// connect that opens a new connection though the node kept one
+// (SetKeepAlive), before the kept one is closed: why is for the hook to ask.
+var onReuseDeclined func(n *HTTPRequest, r *run)
+
 // connect is Godot's _request(): connect_to_host(url, port, use_tls ? tls
 // options : null) — or, with the connection-reuse option, keep the node's
 // open connection to the same origin.
@@ -220,6 +225,9 @@ func (r *run) connect() error {
 			n.syncStatus()
 			return nil
 		}
+	}
+	if onReuseDeclined != nil && r.opts.keepAlive && n.keepTarget.Host != "" {
+		onReuseDeclined(n, r)
 	}
 	r.reused = false
 	n.keepTarget = target{}

@@ -1446,6 +1446,14 @@ func ncRunOne(t *testing.T, seed uint64, dead int) *ncRun {
 	h.servers[0].other.Store(int64(h.servers[1].port))
 	h.servers[1].other.Store(int64(h.servers[0].port))
 	h.dead = dead
+	// Why a kept connection was not reused, for the candidate check.
+	onReuseDeclined = func(n *HTTPRequest, rr *run) {
+		id, _, _ := strings.Cut(strings.TrimPrefix(rr.cur.Path, "/nc/"), "/")
+		c := n.client
+		h.note(ncAtoi64(id), "reuse declined: client %v (last error %v), reusable %v, kept %v:%d, same origin %v, same TLS %v",
+			c.Status(), c.LastError(), c.Reusable(), n.keepTarget.Host, n.keepTarget.Port, n.keepTarget.sameOrigin(rr.cur), n.keepTLS == rr.tls)
+	}
+	defer func() { onReuseDeclined = nil }()
 	workers := 2 + r.IntN(3)
 	nodes := workers + r.IntN(3)
 	stints := 3 + r.IntN(4)
@@ -1605,7 +1613,7 @@ func ncRunOne(t *testing.T, seed uint64, dead int) *ncRun {
 	for _, q := range h.cands {
 		if ds := h.deliveries[q.id]; len(ds) > 0 && ds[0].fresh {
 			h.tally["candidate not reused"]++
-			h.bad = append(h.bad, fmt.Sprintf("%v: sent on a new connection though the node kept one to the same server (SetKeepAlive); previous %v deliveries %+v", q, q.prev, h.deliveries[q.prev.id]))
+			h.bad = append(h.bad, fmt.Sprintf("%v: sent on a new connection though the node kept one to the same server (SetKeepAlive); previous %v deliveries %+v; notes %q", q, q.prev, h.deliveries[q.prev.id], h.notes[q.id]))
 		}
 	}
 	for id, ds := range h.deliveries {
@@ -1667,4 +1675,13 @@ func TestNodeChaos(t *testing.T) {
 	t.Logf("%d runs (%d with breaches):%s", runs, failed, drive.Counts(total))
 	goleak.VerifyNone(t, leak)
 	drive.NoFDLeft(t, fds, 0)
+}
+
+// ncAtoi64 is the id in a request path, -1 for none.
+func ncAtoi64(s string) int64 {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }
