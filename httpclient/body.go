@@ -143,7 +143,7 @@ func (c *Client) takePiece(p []byte) []byte {
 	switch {
 	case n == 0:
 		p = nil
-	case cap(b.spare) == 0 || cap(p) != cap(b.spare) || &p[0] != &b.spare[:1][0]:
+	case cap(p) != cap(b.spare) || &p[0] != &b.spare[:1][0]:
 		// Not read into the spare array: a small body's piece, or a chunk
 		// larger than its room, in an array of its own.
 	case n < minPiece:
