@@ -69,7 +69,14 @@ func (c *Client) SetConnection(conn net.Conn) error {
 	if conn == nil {
 		return godot.Wrap(ErrInvalidParameter, "set_connection", errNilConn)
 	}
-	tc, isTLS := conn.(*tls.Conn)
+	under := conn
+	if h, ok := conn.(*heldConn); ok {
+		if h.c == c && h.st == c.st && c.st != nil {
+			return nil // this client's own connection (Connection)
+		}
+		under = h.Conn // another client's: its reads still come through h
+	}
+	tc, isTLS := under.(*tls.Conn)
 	if c.tlsOpts != nil && !isTLS {
 		return godot.Wrap(ErrInvalidParameter, "set_connection", errNotTLS)
 	}
@@ -107,10 +114,19 @@ func (c *Client) SetConnection(conn net.Conn) error {
 // found by Poll, and after the client retired the connection (§7 D2), it
 // still returns the (closed) conn, as Godot keeps its stream until close().
 // Reading from or writing to it desynchronises the client, as in Godot.
-// Where the socket cannot be peeked (Windows, Plan 9, wasm) the client reads
-// an idle connection in the background (nbConn.Watch); Connection stops
-// that, so a read from the conn gets the bytes that come next — after a 101
-// response, the upgraded protocol's — unless they had already arrived.
+//
+// A read from the conn gets the bytes that come next on the connection —
+// after a 101 response, the upgraded protocol's; after a CONNECT, the
+// tunnelled one's — as from Godot's stream, which its client never reads
+// past a head or a body (§1.6.4.3, §1.10.1). This client reads ahead, so
+// when bytes past what it has consumed have already arrived (with the head,
+// or behind the body) the conn returned is a wrapper whose Read hands those
+// bytes out first, taking them from the client as Godot's stream would,
+// then reads the connection; its NetConn method returns the connection
+// itself. Otherwise the connection itself is returned. Where the socket
+// cannot be peeked (Windows, Plan 9, wasm) the client reads an idle
+// connection in the background (nbConn.Watch); Connection stops that, and
+// what that read had received comes first in the same way.
 //
 // Godot: HTTPClient.get_connection()
 func (c *Client) Connection() net.Conn {
@@ -118,11 +134,45 @@ func (c *Client) Connection() net.Conn {
 		return nil
 	}
 	c.st.nb.Unwatch()
-	if sc, ok := c.st.conn.(interface{ tcpConn() net.Conn }); ok {
-		return sc.tcpConn() // a quick connect's socket, as a *net.TCPConn
+	conn := c.st.conn
+	if sc, ok := conn.(interface{ tcpConn() net.Conn }); ok {
+		conn = sc.tcpConn() // a quick connect's socket, as a *net.TCPConn
 	}
-	return c.st.conn
+	if c.rr < c.rw || (c.st.tr == nil && c.st.nb.Holds()) {
+		return &heldConn{Conn: conn, c: c, st: c.st}
+	}
+	return conn
 }
+
+// heldConn is the connection Connection gives out while the client holds
+// bytes received from it that it has not consumed: Read hands them out
+// first — the client's read buffer, then (plain connections) what its
+// nbConn holds — and then reads the connection. The bytes are taken from
+// the client when read, not when Connection is called, so a caller that
+// only looks at the conn leaves them to the client.
+type heldConn struct {
+	net.Conn
+	c  *Client
+	st *stream // the client's stream when Connection was called
+}
+
+// Read hands out the bytes the client held, then reads the connection.
+func (h *heldConn) Read(p []byte) (int, error) {
+	if c := h.c; c.st == h.st && c.rr < c.rw {
+		n := copy(p, c.rbuf[c.rr:c.rw])
+		c.rr += n
+		return n, nil
+	}
+	if h.st.tr == nil {
+		if n, held, err := h.st.nb.TakeHeld(p); held {
+			return n, err
+		}
+	}
+	return h.Conn.Read(p)
+}
+
+// NetConn returns the connection under the held bytes.
+func (h *heldConn) NetConn() net.Conn { return h.Conn }
 
 // givenConn is the *net.TCPConn Connection gave out over a quick
 // connect's socket, or nil.

@@ -112,7 +112,9 @@
 //     load tool may keep thousands of both). Bytes
 //     received past a head or a body stay buffered for the next response:
 //     Godot never reads past them, and the effect is the same (including
-//     §1.9's stale bytes that corrupt the next response). With nothing
+//     §1.9's stale bytes that corrupt the next response); Connection hands
+//     them out first to a reader of the connection, as Godot's stream
+//     would (after a 101, the upgraded protocol's first bytes). With nothing
 //     buffered, ReadResponseBodyChunkInto reads a fixed-length or
 //     read-until-close body straight into the caller's slice (blocking
 //     mode waits for it, non-blocking mode takes what has arrived); a

@@ -305,6 +305,35 @@ func (c *nbConn) Unwatch() {
 	}
 }
 
+// Holds reports whether the nbConn holds something from the connection
+// that a read of the conn itself would not return (TakeHeld).
+func (c *nbConn) Holds() bool {
+	return len(c.pre) > 0 || c.perr != nil || (c.sock == nil && (c.pending || c.r < c.w || c.err != nil))
+}
+
+// TakeHeld hands out, for a reader of the conn itself (Client.Connection),
+// what the nbConn holds from it: the bytes received before, a socket error
+// it took from the kernel, then what the fallback's background read
+// received (waiting for a read still running) and its end, which stays. held
+// is false when it holds nothing: the conn is read from then on.
+func (c *nbConn) TakeHeld(p []byte) (n int, held bool, err error) {
+	switch {
+	case len(c.pre) > 0:
+		return c.takePre(p), true, nil
+	case c.perr != nil:
+		return 0, true, c.takePerr()
+	case c.sock != nil:
+		return 0, false, nil
+	case c.pending:
+		c.done(<-c.ch)
+	}
+	if c.r == c.w && c.err == nil {
+		return 0, false, nil
+	}
+	n, err = c.takeBuf(p)
+	return n, true, err
+}
+
 // Close closes the connection; a background read ends with it.
 func (c *nbConn) Close() error { return c.conn.Close() }
 
