@@ -3,6 +3,7 @@ package httpclient
 import (
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -296,4 +297,41 @@ func TestTrailerBareLFRetires(t *testing.T) {
 		}
 		assert.EqualValues(t, 2, conns.Load(), "a new connection for the second request")
 	})
+}
+
+// After HEAD no parser reads a body (§1.8.6: Godot's length is 0; RFC
+// 9112 §6.3 rule 1), so framing fields that another parser would read
+// otherwise leave nothing ambiguous: the connection is reused as in Godot
+// — the Poll after the response is OK and the next request goes on it.
+func TestHeadOddFramingKeepsConnection(t *testing.T) {
+	heads := []string{
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1,234\r\n\r\n",
+		"HTTP/1.1 304 Not Modified\r\nContent-Length: 1234\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX-A: 1\rContent-Length: 5\r\n\r\n",
+	}
+	for i, head := range heads {
+		for _, m := range modes {
+			t.Run(strconv.Itoa(i)+"/"+m.name, func(t *testing.T) {
+				srv := ts.New(t, ts.Script(ts.Read(), ts.WriteString(head),
+					ts.Read(), ts.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), ts.Hold()))
+				c, _ := newClient(t, m.blocking)
+				require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+				require.NoError(t, c.Request(MethodHead, "/", nil, ""))
+				require.NoError(t, pollWhile(t, c, StatusRequesting))
+				require.Equal(t, StatusBody, c.Status())
+				assert.Empty(t, c.ReadResponseBodyChunk())
+				require.Equal(t, StatusConnected, c.Status())
+				time.Sleep(10 * time.Millisecond)
+				require.NoError(t, c.Poll(), "Godot's poll after the HEAD response")
+				require.Equal(t, StatusConnected, c.Status())
+				require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+				require.NoError(t, pollWhile(t, c, StatusRequesting))
+				assert.Equal(t, 200, c.ResponseCode())
+				assert.Equal(t, "ok", string(c.ReadResponseBodyChunk()), "the same connection")
+			})
+		}
+	}
 }

@@ -109,9 +109,11 @@ type Head struct {
 	// Transfer-Encoding (§1.8.7: RFC parsers read no body); a
 	// Transfer-Encoding in an HTTP/1.0 response (RFC 9112 §6.1: faulty
 	// framing, the body read until the close; Godot frames it as for 1.1).
-	// A 1xx taken as the final response is not flagged (§1.8.7). Strict
-	// mode sets it for Transfer-Encoding beside Content-Length or in an
-	// HTTP/1.0 response.
+	// A 1xx taken as the final response is not flagged (§1.8.7). After a
+	// HEAD request (HeadParser.HeadRequest), which no parser reads a body
+	// after, only a bare CR or an LF CR LF that moves the end of the head
+	// and a Transfer-Encoding in HTTP/1.0 are. Strict mode sets it for
+	// Transfer-Encoding beside Content-Length or in an HTTP/1.0 response.
 	Ambiguous bool
 	// Informational is the number of 1xx heads skipped before this one
 	// (strict mode only, §7.4).
@@ -285,7 +287,8 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		chunked   bool
 		keepAlive = true
 		conn      connOptions
-		ambiguous = dec.structural
+		ambiguous bool             // where the response ends or whether it may be followed (§7 D2)
+		framing   = dec.structural // how long the body is (§7 D2): no matter after HEAD
 		clSeen    bool
 		teOther   bool
 		teSeen    bool
@@ -308,11 +311,13 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 				return false, &HeadError{Offset: p.rawOffset(raw, text, dec.changed, off, at) + start, Reason: reason}
 			}
 		}
-		if r := strings.TrimSuffix(line, "\r"); strings.IndexByte(r, '\r') >= 0 && crHides(r) {
+		if r := strings.TrimSuffix(line, "\r"); strings.IndexByte(r, '\r') >= 0 {
 			// §7 D2: a CR inside a line (Godot keeps it, §1.8.2) is a
 			// line break to some parsers, which would read a framing
 			// line there, or an empty line that ends the head.
-			ambiguous = true
+			hides, ends := crHides(r)
+			framing = framing || hides
+			ambiguous = ambiguous || ends
 		}
 		s := stripEdges(line) // §1.8.2
 		if s == "" {
@@ -324,12 +329,12 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 			// §7 D2: Godot strips what precedes the name; to another
 			// parser the line continues the one before (obs-fold) — a
 			// framing value goes on, or a framing line is no field.
-			ambiguous = true
+			framing = true
 		}
 		if frame && hasCTL(strings.TrimSuffix(line, "\r")) {
 			// §7 D2: a control byte Godot strips (or keeps) in a framing
 			// line makes its value another one to other parsers.
-			ambiguous = true
+			framing = true
 		}
 		prevFrame = frame
 		// §1.8.3: lower-cased prefix tests, in Godot's order.
@@ -339,30 +344,30 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 				v := stripEdges(s[strings.IndexByte(s, ':')+1:])
 				n := toInt(v)
 				if viaUnicode || !allDigits(v) || clSeen && n != bodySize {
-					ambiguous = true
+					framing = true
 				}
 				bodySize, clSeen = n, true
 			} else if ok, viaUnicode := prefixFold(s, "connection: close", fold); ok {
 				keepAlive = false
-				ambiguous = ambiguous || viaUnicode
+				framing = framing || viaUnicode
 			} else if spacedFramingName(s) {
-				ambiguous = true
+				framing = true
 			}
 			if hasPrefixFold(s, "connection") {
 				conn.add(s)
 			}
 		case 't':
 			if ok, viaUnicode := prefixFold(s, "transfer-encoding:", fold); ok {
-				ambiguous = ambiguous || teSeen // §7 D2: two lines; parsers take the first, the last, or all
+				framing = framing || teSeen // §7 D2: two lines; parsers take the first, the last, or all
 				teSeen = true
 				if stripEdges(s[strings.IndexByte(s, ':')+1:]) == "chunked" {
 					chunked = true
 				} else {
 					teOther = true
 				}
-				ambiguous = ambiguous || viaUnicode
+				framing = framing || viaUnicode
 			} else if spacedFramingName(s) {
-				ambiguous = true
+				framing = true
 			}
 		}
 		// §1.8.4: the first line of the split, tested raw and case-sensitively.
@@ -385,12 +390,12 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		// 204/304 by its length (§1.8.7). (A 1xx Godot takes as final
 		// leaves the real response for the next request: §1.8.7 says so,
 		// and the port keeps it.)
-		ambiguous = ambiguous || chunked || teOther || bodySize > 0
+		framing = framing || chunked || teOther || bodySize > 0
 	} else if teOther && !chunked && !clSeen {
 		// §7 D2: a Transfer-Encoding Godot does not take for chunked
 		// ("Chunked", "chunked, identity") leaves no framing; RFC parsers
 		// read a body.
-		ambiguous = true
+		framing = true
 	}
 	if h.ProtoMinor == 0 && (chunked || teOther) {
 		// §7 D2, RFC 9112 §6.1: a recipient treats the framing of an
@@ -441,7 +446,11 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		// §7 D1: Godot would wait for chunk data a HEAD response never has.
 		h.Framing = FramingLength
 	}
-	h.Ambiguous = ambiguous || clSeen && (chunked || teOther)
+	// After HEAD no parser reads a body, whatever the framing fields say
+	// (§1.8.6, RFC 9112 §6.3 rule 1; HEAD + chunked is framed empty, §7
+	// D1): only where the head ends, and a Transfer-Encoding in HTTP/1.0,
+	// make it ambiguous then.
+	h.Ambiguous = ambiguous || !p.HeadRequest && (framing || clSeen && (chunked || teOther))
 	return false, nil
 }
 
@@ -543,16 +552,15 @@ func hasCTL(s string) bool {
 
 // crHides reports whether line (without its line end) holds a CR behind
 // which a parser that ends lines at a CR as well would read something that
-// changes the framing: the line is a framing or Connection line, a piece
-// between CRs begins like one, or a piece is blank — an empty line, the
-// end of the head.
-func crHides(line string) bool {
+// changes the framing: hides, the line is a framing or Connection line or
+// a piece between CRs begins like one; ends, a piece is blank — an empty
+// line, the end of the head.
+func crHides(line string) (hides, ends bool) {
 	for seg := range strings.SplitSeq(line, "\r") {
-		if framingLike(seg) || strings.TrimLeft(seg, " \t") == "" {
-			return true
-		}
+		hides = hides || framingLike(seg)
+		ends = ends || strings.TrimLeft(seg, " \t") == ""
 	}
-	return false
+	return hides, ends
 }
 
 // framingLike reports whether text, white space stripped from its start,
