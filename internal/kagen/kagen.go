@@ -361,7 +361,8 @@ func genAnswer(r *rand.Rand, i int, method string, gz bool, o Options) Answer {
 				a.Body = []byte(strings.Repeat(EvilMarker, n/4+1)[:n])
 				a.Payload = a.Body
 			}
-			a.Reuse, a.Ambiguous = false, true
+			// After HEAD no parser reads a body: not ambiguous (R4).
+			a.Reuse, a.Ambiguous = head, !head
 		}
 		p = nil
 	case "1xx":
@@ -410,9 +411,11 @@ func genAnswer(r *rand.Rand, i int, method string, gz bool, o Options) Answer {
 			body(chunkedBody(r, p, false, false))
 		}
 		if head {
-			// HEAD: no body follows; still flagged ambiguous by R4 except
-			// the two-lengths case, where the values differ too.
-			a.Ambiguous = true
+			// HEAD: no parser reads a body after it (R4), so only a
+			// Transfer-Encoding in HTTP/1.0 stays ambiguous (RFC 9112
+			// §6.1); the others leave the connection reusable.
+			a.Ambiguous = a.Kind == "ambiguous-http10-te"
+			a.Reuse = !a.Ambiguous
 		}
 	case "cut":
 		a.Clean, a.Reuse = false, false
