@@ -34,6 +34,9 @@ func (c *Client) retire() {
 	}
 	c.wg.Wait()
 	c.resetIO()
+	if c.st != nil {
+		c.st.nb.Forget()
+	}
 	c.retired = true
 }
 

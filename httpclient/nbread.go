@@ -334,6 +334,14 @@ func (c *nbConn) TakeHeld(p []byte) (n int, held bool, err error) {
 	return n, true, err
 }
 
+// Forget drops what the nbConn holds from a connection that is closed: its
+// socket went with what was queued in it. Any background read must have
+// ended.
+func (c *nbConn) Forget() {
+	c.pre, c.perr = nil, nil
+	c.r, c.w = 0, 0
+}
+
 // Close closes the connection; a background read ends with it.
 func (c *nbConn) Close() error { return c.conn.Close() }
 
