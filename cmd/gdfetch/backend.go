@@ -281,19 +281,35 @@ func gzipBytes(p []byte) []byte {
 	return z.Bytes()
 }
 
+// maxRequestHead bounds the request head the backend reads.
+const maxRequestHead = 64 << 10
+
+// readLine reads one line, LF included, failing with io.ErrShortBuffer once
+// it passes limit bytes: a client that never ends its line costs no more.
+func readLine(r *bufio.Reader, limit int) (string, error) {
+	var b []byte
+	for {
+		frag, err := r.ReadSlice('\n')
+		b = append(b, frag...)
+		if len(b) > limit {
+			return "", io.ErrShortBuffer
+		}
+		if err != bufio.ErrBufferFull {
+			return string(b), err
+		}
+	}
+}
+
 // readRequest reads one request head and its Content-Length body.
 func readRequest(r *bufio.Reader) (*request, error) {
 	q := &request{}
 	length := 0
 	for {
-		line, err := r.ReadString('\n')
+		line, err := readLine(r, maxRequestHead-len(q.raw))
 		if err != nil {
 			return nil, err
 		}
 		q.raw = append(q.raw, line...)
-		if len(q.raw) > 64<<10 {
-			return nil, io.ErrShortBuffer
-		}
 		if line == "\r\n" || line == "\n" {
 			break
 		}
