@@ -461,6 +461,18 @@ func (r *run) tellResponse() error {
 // step drains (SetDrainPerStep): 4 MiB, 240 MB/s at 60 frames a second.
 const drainStepMax = 4 << 20
 
+// bodyLimit is the body_size_limit of the response that starts now: the
+// node's, less what download_file already holds when DoResumable appends a
+// 206 to it (options.fileBase: the limit bounds the file such a call
+// produces, not each of its requests); −1 for none.
+func (r *run) bodyLimit() int64 {
+	limit := r.n.bodySizeLimit.Load()
+	if limit >= 0 && r.code == 206 && r.opts.fileBase > 0 {
+		limit = max(limit-r.opts.fileBase, 0)
+	}
+	return limit
+}
+
 func (r *run) stepBody() bool {
 	c := r.n.client
 	b := &r.body
@@ -474,7 +486,7 @@ func (r *run) stepBody() bool {
 		}
 		// Godot reads body_size_limit and download_file here (§2.6.1.1):
 		// they may have been set while the client was DISCONNECTED.
-		b.start(c.ResponseBodyLength(), c.IsResponseChunked(), r.n.bodySizeLimit.Load(), r.opts.bodyWriter)
+		b.start(c.ResponseBodyLength(), c.IsResponseChunked(), r.bodyLimit(), r.opts.bodyWriter)
 		b.state = &r.state
 		if b.limit >= 0 && b.bodyLen > b.limit {
 			return r.fail(ResultBodySizeLimitExceeded, r.code, r.respHeaders, b.limitErr())

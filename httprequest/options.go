@@ -49,7 +49,9 @@ func (n *HTTPRequest) IsAcceptingGzip() bool { return n.acceptGzip.Load() }
 // Content-Length, or whose body decoded so far, exceeds n bytes ends with
 // RESULT_BODY_SIZE_LIMIT_EXCEEDED (§2.9.1, §2.8.2.3). Any negative value
 // means none. 64-bit (Godot's is 32-bit, §7 D3). godot.ErrBusy while a request is active and the client's
-// status is not DISCONNECTED.
+// status is not DISCONNECTED. DoResumable applies it to the file it
+// produces, over all its requests: a 206 appended to the partial file may
+// add only the rest of the limit (resume.go).
 //
 // Godot: HTTPRequest.set_body_size_limit()
 func (n *HTTPRequest) SetBodySizeLimit(limit int64) error {
@@ -134,7 +136,8 @@ func (n *HTTPRequest) SetMaxRedirects(limit int) error {
 func (n *HTTPRequest) MaxRedirects() int { return int(n.maxRedirects.Load()) }
 
 // SetTimeout sets timeout (default 0: none), the wall-clock limit on a whole
-// request, redirects included (§2.11). A negative value is refused with
+// request, redirects included (§2.11); of a whole DoResumable call, every
+// request it makes included. A negative value is refused with
 // godot.ErrInvalidParameter. Any time; it applies from the next request on.
 //
 // Godot: HTTPRequest.set_timeout() (seconds as a float)

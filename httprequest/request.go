@@ -139,6 +139,7 @@ type options struct {
 	bodyWriter      io.Writer
 	responseFunc    func(code int, headers []string) error
 	bodyStart       bodyStartFunc                    // DoResumable's check of the final response before download_file opens (resume.go)
+	fileBase        int64                            // DoResumable: the bytes download_file holds before a 206 is appended; body_size_limit bounds the file, so the 206 may add limit − fileBase (resume.go)
 	cookieJar       http.CookieJar                   // cookies.go
 	proxyFunc       func(*url.URL) (*url.URL, error) // proxyenv.go
 	proxyEnv        bool

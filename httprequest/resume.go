@@ -68,8 +68,26 @@ import (
 //     leaves F partial: DoResumable
 //     asks for the rest, "Range: bytes=E+1-", and so on until F has L
 //     bytes (every round appends at least one), a 200 starts it over, or a
-//     request fails. Resumed is then the last request's.
-//  6. Success removes the state file. A failure, a timeout or ctx's
+//     request fails. Resumed is then the last request's (From is the
+//     first's offset).
+//  6. The node's limits bound the call, not each of its requests — a
+//     server that caps every range at one byte of a length it chose would
+//     otherwise keep it going without end:
+//     - timeout (SetTimeout), when > 0, is one deadline for every round,
+//     taken when the call starts: it ends the call with RESULT_TIMEOUT
+//     (cause godot.ErrTimeout), mid-round or before a round would start,
+//     as it ends one request with its redirects. ctx's deadline, when
+//     earlier, ends it as in Do.
+//     - body_size_limit (≥ 0) bounds F: a 206 appended to S bytes may add
+//     limit − S (none when S ≥ limit); a 200, which writes F from its
+//     first byte, the limit. Past it the call ends with
+//     RESULT_BODY_SIZE_LIMIT_EXCEEDED (cause a *wire.LimitError of the
+//     limit) and F and its state are left as for any failure (step 7): a
+//     Content-Length over the rest is refused at the head, F untouched;
+//     a body without one is appended up to its last read within the rest,
+//     so F never holds more than limit bytes. A later call with a larger
+//     limit, or none, resumes it.
+//  7. Success removes the state file. A failure, a timeout or ctx's
 //     cancellation leaves F (keep_partial_download: written in place) and
 //     the state file, for the next call.
 //
@@ -115,12 +133,15 @@ func (o ResumeOutcome) String() string {
 
 // Resumed is DoResumable's result: the completion of the last request, what
 // was done with the file, the offset the request asked for (the partial
-// file's size; 0 without a Range), and the custom headers that request
-// carried (the caller's, then Accept-Encoding, Range and If-Range).
+// file's size; 0 without a Range), the offset the call's first request
+// asked for (From: where the call took the file up; Offset when the call
+// made one request), and the custom headers the last request carried (the
+// caller's, then Accept-Encoding, Range and If-Range).
 type Resumed struct {
 	Completion
 	Outcome ResumeOutcome
 	Offset  int64
+	From    int64
 	Sent    []string
 }
 
@@ -154,7 +175,13 @@ func (s *resumeState) validator() string {
 // over, any other status leaves F untouched, a 416 saying F is whole is
 // success, and a 206 that ends before the resource's end is followed by a
 // request for the rest, until F is whole (the comment at the top of
-// resume.go has every rule). headers are sent as given, before the Range
+// resume.go has every rule). The node's timeout (SetTimeout) bounds the
+// whole call, every request included: one deadline from the call's start,
+// ending it with RESULT_TIMEOUT. body_size_limit (SetBodySizeLimit) bounds
+// the file the call produces, not each request: a 206 may add only what is
+// left of it after the bytes F holds, and passing it ends the call with
+// RESULT_BODY_SIZE_LIMIT_EXCEEDED, F (never longer than the limit) and its
+// state kept for a later call. headers are sent as given, before the Range
 // headers; a Range or If-Range among them is refused with
 // godot.ErrInvalidParameter, as is an empty download_file. The node's
 // keep_partial_download and append_to_download_file are on during the call
@@ -165,7 +192,7 @@ func (s *resumeState) validator() string {
 // ErrResumeStatus — or, as Do's, the error of a request that did not
 // complete (refused, or ctx canceled) with a zero Resumed, whose Result
 // reads RESULT_SUCCESS (Godot's 0): look at the error first.
-func (n *HTTPRequest) DoResumable(ctx context.Context, url string, headers []string) (Resumed, error) {
+func (n *HTTPRequest) DoResumable(ctx context.Context, url string, headers []string) (res Resumed, err error) {
 	file := n.DownloadFile()
 	if file == "" {
 		return Resumed{}, godot.Wrap(godot.ErrInvalidParameter, "do_resumable", errors.New("download_file is empty"))
@@ -184,18 +211,41 @@ func (n *HTTPRequest) DoResumable(ctx context.Context, url string, headers []str
 		n.keepPartial.Store(keep)
 		n.appendFile.Store(app)
 		n.opts.bodyStart = hook
+		n.opts.fileBase = 0
 	}()
 	n.keepPartial.Store(true)
 	n.appendFile.Store(true)
+	if d := n.Timeout(); d > 0 {
+		// The timeout bounds the call, every round included, as it bounds
+		// one request with its redirects: one deadline from now, which Do
+		// meets as it meets a context's (§7.3: RESULT_TIMEOUT, at once for
+		// a round that would start after it), with the node timeout's
+		// cause. Each round's own timer runs from the round's start: never
+		// before it.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, d, godot.ErrTimeout)
+		defer cancel()
+	}
+	defer func() {
+		if res.Result == ResultTimeout && context.Cause(ctx) == godot.ErrTimeout {
+			// The node's timeout, not the caller's deadline: the error of
+			// a request that timed out (Do's would add "context deadline
+			// exceeded").
+			err = resultErr(ResultTimeout, godot.ErrTimeout)
+		}
+	}()
 
 	res, next, err := n.resumeOnce(ctx, url, headers, file, true)
+	from := res.Offset
 	for next != resumeDone {
 		// After a capped range, each round appended at least a byte of a
 		// resource whose length is fixed (continuesFile): the file grows
-		// to it. A request without a Range ends the call (a 200 or a
+		// to it, unless the timeout or body_size_limit ends the call
+		// first. A request without a Range ends the call (a 200 or a
 		// failure; it never asks for more).
 		res, next, err = n.resumeOnce(ctx, url, headers, file, next == resumeRest)
 	}
+	res.From = from
 	return res, err
 }
 
@@ -229,6 +279,11 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 		hdrs = append(hdrs, "Range: bytes="+strconv.FormatInt(size, 10)+"-", "If-Range: "+st.validator())
 	}
 	res.Sent = hdrs
+	limit := n.BodySizeLimit()
+	n.opts.fileBase = 0
+	if resume {
+		n.opts.fileBase = size // a 206 may add only what is left of the limit (run.bodyLimit)
+	}
 	n.opts.bodyStart = func(code int, h []string) (func() error, error) {
 		written = true
 		switch code {
@@ -266,6 +321,12 @@ func (n *HTTPRequest) resumeOnce(ctx context.Context, url string, headers []stri
 	}
 	c, err := n.Do(ctx, url, hdrs, httpclient.MethodGet, nil)
 	res.Completion = c
+	if c.Result == ResultBodySizeLimitExceeded && c.ResponseCode == 206 && resume && limit >= 0 {
+		// The limit that was passed is the file's: say so, not the rest
+		// of it that the 206 was given.
+		err = resultErr(ResultBodySizeLimitExceeded, fmt.Errorf("%w (download_file held %d bytes: a 206 may add %d)",
+			&wire.LimitError{What: "download_file bytes", Limit: limit}, size, max(limit-size, 0)))
+	}
 	if c.Result == ResultSuccess && c.ResponseCode == 200 && !written {
 		// An empty 200 (Content-Length: 0) opens no file (§2.9.2), but the
 		// resource is empty: so is the file.

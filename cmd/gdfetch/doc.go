@@ -97,7 +97,10 @@
 //	                          from the first byte and exits 0, where curl exits 33; and any other
 //	                          answer (a 201, 204, 404…) is not written: FILE is left as it was,
 //	                          exit 33 (22 with -f and a code of 400 or more), where curl without a
-//	                          partial file writes it and exits 0
+//	                          partial file writes it and exits 0. A server that caps the range
+//	                          is asked for the rest, request after request: -m bounds them all
+//	                          (exit 28) and --max-filesize the file (exit 63, FILE at most that
+//	                          size); either way FILE and its state are kept for the next run
 //	-L, --location            accepted, no effect: the node follows redirects (max_redirects):
 //	                          Godot's, 301 and 302 with the method kept, to a Location that
 //	                          starts with http://, https:// or "/"; a relative one ("b?x=1")
@@ -106,8 +109,8 @@
 //	    --max-redirs N        max_redirects (default 8, -1 no limit)
 //	    --max-filesize BYTES  body_size_limit (k/M/G suffixes; default -1; 0 is no limit, as
 //	                          curl's); with -f an error page over it is 63, as curl checks the
-//	                          size first
-//	-m, --max-time SECONDS    timeout (default 0: none)
+//	                          size first; with -C - it bounds FILE, not each request
+//	-m, --max-time SECONDS    timeout (default 0: none); with -C - the whole run, every request
 //	    --compressed          accepted, no effect: accept_gzip is on by default
 //	    --no-gzip             accept_gzip = false
 //	    --chunk-size BYTES    download_chunk_size (default 65536)
@@ -289,12 +292,15 @@ node properties
                               Last-Modified) FILE starts over from byte 0 (no Range), a 200 to the
                               Range rewrites FILE and exits 0 (curl: 33), and another answer (201,
                               404…) leaves FILE as it was, exit 33 (-f and 400 or more: 22);
-                              a GET only (with -X, -d, -F, -T or -I: exit 2)
+                              a GET only (with -X, -d, -F, -T or -I: exit 2); a server capping
+                              the range is asked for the rest: -m bounds every request (28),
+                              --max-filesize FILE (63), FILE and its state kept
   -L, --location              (no effect: the node follows 301/302 redirects, up to --max-redirs; a
                               Location not starting with http(s):// or / fails, exit 56, as Godot)
       --max-redirs N          max_redirects (default 8; -1 no limit)
-      --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none; 0: none, as curl)
-  -m, --max-time SECONDS      timeout (default 0: none)
+      --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none; 0: none, as curl);
+                              with -C -: FILE's size, not each request's body
+  -m, --max-time SECONDS      timeout (default 0: none); with -C -: the whole run, every request
       --compressed            (no effect: accept_gzip is on, as in Godot)
       --no-gzip               accept_gzip = false
       --chunk-size BYTES      download_chunk_size (default 65536; with -C - or --threads the

@@ -21,7 +21,10 @@ import (
 // and its state for the next run. Only "-" is accepted (curl's numeric
 // offset would bypass the checks), only for a GET into -o. The request runs
 // through Do (blocking I/O): no per-frame status trace, and --threads has no
-// effect.
+// effect. -m (the node's timeout) bounds the whole DoResumable call, every
+// request to a server that caps ranges included (exit 28), and
+// --max-filesize (body_size_limit) the file it produces (exit 63): both
+// keep FILE and its state for the next run.
 
 // exitRange is curl's CURLE_RANGE_ERROR (33): the server's 206 does not
 // continue the file.
@@ -87,17 +90,19 @@ func driveResumable(ctx context.Context, n *httprequest.HTTPRequest, cfg *config
 }
 
 // resumeLine tells how the file was written: appended from the offset the
-// Range asked for, rewritten from the first byte (no usable partial file, or
-// a 200 to the Range), or already complete. Empty after a failure.
+// call's first Range asked for (From: a server that caps ranges is asked
+// for the rest in more requests, each from a later offset), rewritten from
+// the first byte (no usable partial file, or a 200 to the Range), or
+// already complete. Empty after a failure.
 func resumeLine(r httprequest.Resumed) string {
 	switch {
 	case r.Result != httprequest.ResultSuccess:
 		return ""
 	case r.Outcome == httprequest.ResumeAppended:
-		return fmt.Sprintf("* resume: appended from byte %d\n", r.Offset)
+		return fmt.Sprintf("* resume: appended from byte %d\n", r.From)
 	case r.Outcome == httprequest.ResumeAlreadyComplete:
 		return fmt.Sprintf("* resume: already complete (%d bytes)\n", r.Offset)
-	case r.Offset > 0:
+	case r.From > 0 || r.Offset > 0:
 		return fmt.Sprintf("* resume: the server sent the whole file (code %d): rewritten from byte 0\n", r.ResponseCode)
 	}
 	return "* resume: downloaded from byte 0\n"

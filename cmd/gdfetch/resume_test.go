@@ -168,15 +168,21 @@ func TestResumeFlagUsage(t *testing.T) {
 }
 
 // The line -C - prints says what was done with the file: a 200 to the
-// Range rewrote it from byte 0 (not "from" the offset it asked for).
+// Range rewrote it from byte 0 (not "from" the offset it asked for); a file
+// appended over several requests (a server capping ranges) was taken up
+// at the first request's offset (From), not the last's.
 func TestResumeLine(t *testing.T) {
 	ok := httprequest.Completion{Result: httprequest.ResultSuccess, ResponseCode: 200}
 	for _, c := range []struct {
 		r    httprequest.Resumed
 		want string
 	}{
-		{httprequest.Resumed{Completion: httprequest.Completion{Result: httprequest.ResultSuccess, ResponseCode: 206}, Outcome: httprequest.ResumeAppended, Offset: 1000},
+		{httprequest.Resumed{Completion: httprequest.Completion{Result: httprequest.ResultSuccess, ResponseCode: 206}, Outcome: httprequest.ResumeAppended, Offset: 1000, From: 1000},
 			"* resume: appended from byte 1000\n"},
+		{httprequest.Resumed{Completion: httprequest.Completion{Result: httprequest.ResultSuccess, ResponseCode: 206}, Outcome: httprequest.ResumeAppended, Offset: 7000, From: 1000},
+			"* resume: appended from byte 1000\n"},
+		{httprequest.Resumed{Completion: ok, Outcome: httprequest.ResumeFromStart, From: 1000},
+			"* resume: the server sent the whole file (code 200): rewritten from byte 0\n"},
 		{httprequest.Resumed{Completion: ok, Outcome: httprequest.ResumeFromStart, Offset: 1000},
 			"* resume: the server sent the whole file (code 200): rewritten from byte 0\n"},
 		{httprequest.Resumed{Completion: ok, Outcome: httprequest.ResumeFromStart},
