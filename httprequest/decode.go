@@ -511,9 +511,13 @@ func (d *decoder) copyOut(r io.Reader) error {
 // is left, and the node checks each put_partial_data for a decoding error
 // before it checks body_size_limit on its output. So an error in the piece
 // that passes the limit is R8, not R7; a decoding error drops the piece it
-// is in. When the chunk's bytes are used up the piece ends, even with a
-// match half written: the rest of it comes with the next chunk, as from
-// zlib. (A ring of 1 KiB or less takes nothing in Godot, §7 D1, COMPAT Q16:
+// is in. zlib returns Z_DATA_ERROR from the inflate call that meets the
+// bad bytes — a bad code, or the gzip CRC-32 as soon as its 4 bytes are in
+// (gunzip) — even when that call also used up the chunk or filled its
+// output buffer, so the error comes with the call's output here too, and
+// the piece is dropped before the sink sees it. When the chunk's bytes are
+// used up the piece ends, even with a match half written: the rest of it
+// comes with the next chunk, as from zlib. (A ring of 1 KiB or less takes nothing in Godot, §7 D1, COMPAT Q16:
 // here its pieces are the whole ring.)
 func (d *decoder) copyPieces(r io.Reader) error {
 	ring := len(d.piece)
@@ -543,15 +547,29 @@ func (d *decoder) copyPieces(r io.Reader) error {
 			n, err = r.Read(d.piece[d.have:pieceEnd])
 			d.have += n
 			full = d.have >= d.callEnd()
-			usedUp = err == nil && !full && (d.inf.waiting || !d.inputAtHand())
-		}
-		if err != nil && err != io.EOF {
-			return noEOF(err)
+			usedUp = err == nil && !full && (d.waiting() || !d.inputAtHand())
 		}
 		if err == nil && full && !d.betweenMembers() {
 			// The call's output buffer is full: zlib decodes on to its next
 			// output, reading input, and the piece ends if that used it up.
-			usedUp = !d.inf.advance()
+			// A data error there is this call's; at the end of the data it
+			// goes on to check the trailer, which may fail too.
+			if d.inf.err == io.EOF {
+				// The data ended in this call: gunzip waits for ISIZE.
+				usedUp = d.waiting() || !d.inputAtHand()
+			} else if usedUp, err = !d.inf.advance(), d.inf.err; err == nil && !usedUp && d.inf.dataEnded() {
+				var n int
+				n, err = r.Read(d.piece[d.have:pieceEnd]) // no output: the trailer
+				d.have += n
+				usedUp = err == nil && (d.waiting() || !d.inputAtHand())
+			}
+		}
+		if err != nil && err != io.EOF {
+			// zlib's Z_DATA_ERROR comes from the inflate call that met the
+			// bad bytes, with its output: put_partial_data fails and
+			// _update_connection ends R8 before it checks the limit or
+			// stores anything of the piece (§2.8.2.2–3).
+			return noEOF(err)
 		}
 		if d.have > 0 && (err == io.EOF || usedUp || memberEnd || d.have >= pieceEnd || (ring > 1025 && ring-1-d.have <= 1024)) {
 			if !d.yield(decodeEvent(d.piece[:d.have])) {
@@ -567,6 +585,10 @@ func (d *decoder) copyPieces(r io.Reader) error {
 		}
 	}
 }
+
+// waiting reports whether the last Read stopped for input it may not wait
+// for: in the deflate data, or before a gzip member's ISIZE.
+func (d *decoder) waiting() bool { return d.inf.waiting || d.gz != nil && d.gz.waiting }
 
 // betweenMembers reports whether gunzip has ended a member and not begun
 // the next.

@@ -34,6 +34,8 @@ type gunzip struct {
 	digest   uint32 // CRC-32 of the member's output so far
 	size     uint32 // the member's output size mod 2^32
 	members  int    // members read to their trailer
+	checked  int    // trailer fields checked: 1 once the CRC-32 passed (zlib's LENGTH state)
+	waiting  bool   // the last Read stopped for ISIZE, not at hand yet
 	err      error  // sticky
 }
 
@@ -58,41 +60,37 @@ const (
 func newGunzip(br *bufio.Reader, fr memberInflater) *gunzip { return &gunzip{br: br, fr: fr} }
 
 // Read returns decompressed bytes; io.EOF after a complete last member.
+// A Read that ends a member returns, even with no output: the next Read
+// begins the next member (the decoder hands a member's output over first,
+// copyPieces). With the eager inflater it never waits for input in the
+// trailer: waiting says it stopped before ISIZE.
 func (z *gunzip) Read(p []byte) (int, error) {
 	if z.err != nil {
 		return 0, z.err
 	}
-	for {
-		if !z.inMember {
-			if z.members > 0 {
-				if _, err := z.br.Peek(1); err == io.EOF {
-					z.err = io.EOF // the input ended after a whole member
-					return 0, io.EOF
-				}
-			}
-			if err := z.header(); err != nil {
-				z.err = noEOF(err)
-				return 0, z.err
+	z.waiting = false
+	if !z.inMember {
+		if z.members > 0 {
+			if _, err := z.br.Peek(1); err == io.EOF {
+				z.err = io.EOF // the input ended after a whole member
+				return 0, io.EOF
 			}
 		}
-		n, err := z.fr.Read(p)
-		z.digest = crc32.Update(z.digest, crc32.IEEETable, p[:n])
-		z.size += uint32(n)
-		if err == io.EOF {
-			if err := z.trailer(); err != nil {
-				z.err = err
-				return n, err
-			}
-			if n == 0 {
-				continue
-			}
-			return n, nil
-		}
-		if err != nil {
+		if err := z.header(); err != nil {
 			z.err = noEOF(err)
+			return 0, z.err
 		}
-		return n, z.err
 	}
+	n, err := z.fr.Read(p)
+	z.digest = crc32.Update(z.digest, crc32.IEEETable, p[:n])
+	z.size += uint32(n)
+	if err == io.EOF {
+		err = z.trailer()
+	}
+	if err != nil {
+		z.err = noEOF(err)
+	}
+	return n, z.err
 }
 
 // header reads one member header and starts the inflater on its data.
@@ -190,16 +188,44 @@ func (z *gunzip) skipString(crc uint32) (uint32, error) {
 	}
 }
 
-// trailer checks the member's CRC-32 and ISIZE and ends the member.
+// trailer checks the member's trailer in zlib's steps (inflate.c, states
+// CHECK and LENGTH) and ends the member: the CRC-32 as soon as its 4 bytes
+// are in — the inflater ends its data only then — and ISIZE once its 4
+// are. So a bad CRC-32 fails the wire chunk that completes it, whether or
+// not ISIZE came with it (§2.8.2.2). ISIZE not at hand: waiting, for the
+// next Read.
 func (z *gunzip) trailer() error {
-	var t [8]byte
-	if _, err := io.ReadFull(z.br, t[:]); err != nil {
-		return noEOF(err)
+	for ; z.checked < 2; z.checked++ {
+		if z.checked == 1 && !z.lengthAtHand() {
+			z.waiting = true
+			return nil
+		}
+		t, err := z.br.Peek(4) // in the bufio buffer: nothing escapes
+		if err != nil {
+			return noEOF(err)
+		}
+		_, _ = z.br.Discard(4)
+		want := z.digest
+		if z.checked == 1 {
+			want = z.size
+		}
+		if binary.LittleEndian.Uint32(t) != want {
+			return gzip.ErrChecksum // zlib: "incorrect data check" / "incorrect length check"
+		}
 	}
-	if binary.LittleEndian.Uint32(t[:4]) != z.digest || binary.LittleEndian.Uint32(t[4:]) != z.size {
-		return gzip.ErrChecksum // zlib: "incorrect data check" / "incorrect length check"
-	}
+	z.checked = 0
 	z.inMember = false
 	z.members++
 	return nil
+}
+
+// lengthAtHand reports whether ISIZE can be read without waiting: always
+// with a reference inflater that is not the eager one (tests).
+func (z *gunzip) lengthAtHand() bool {
+	f, ok := z.fr.(*eagerInflater)
+	if !ok {
+		return true
+	}
+	k, ended := f.atHand()
+	return k >= 4 || ended
 }

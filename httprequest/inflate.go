@@ -364,14 +364,18 @@ func fixedLitLengths() [288]uint8 {
 // Read decodes into p, at most callCap bytes (one inflate call's output
 // buffer). It never waits for input: when the input at hand runs out it
 // returns what it has, with waiting set. io.EOF comes after the final
-// block, once the wrapper's trailer is at hand.
+// block, once the trailer's check value (its first 4 bytes) is at hand —
+// with the last output, or alone (even into an empty p) once advance has
+// ended the data. A data error comes with the output decoded before it, as
+// zlib's inflate() returns Z_DATA_ERROR from the call that meets the bad
+// bytes (§2.8.2.2): the decoder drops that output with the call's piece.
 func (f *eagerInflater) Read(p []byte) (int, error) {
 	if c := f.src.callCap(); c > 0 && c < len(p) {
 		p = p[:c]
 	}
 	n := 0
 	f.waiting = false
-	for n < len(p) && f.err == nil && !f.waiting {
+	for (n < len(p) || f.dataEnded()) && f.err == nil && !f.waiting {
 		const canWait = false
 		switch {
 		case f.litPending:
@@ -379,12 +383,16 @@ func (f *eagerInflater) Read(p []byte) (int, error) {
 			f.put(p[n:n+1], f.lit)
 			n++
 		case f.copyLen > 0:
+			if f.dist > f.whave {
+				f.err = f.corrupt() // invalid distance too far back (advance left it to zlib's MATCH)
+				break
+			}
 			n += f.copyOut(p[n:])
 		case f.state == inflHeader:
 			if f.final {
 				if !canWait {
-					if k, ended := f.atHand(); k < f.trailer && !ended {
-						f.waiting = true // zlib waits in CHECK for the trailer
+					if k, ended := f.atHand(); k < f.checkLen() && !ended {
+						f.waiting = true // zlib waits in CHECK for the check value
 						break
 					}
 				}
@@ -400,14 +408,22 @@ func (f *eagerInflater) Read(p []byte) (int, error) {
 			f.readStored(p, &n, canWait)
 		default:
 			if !f.useFast() || !f.fast(p, &n) {
-				f.symbol(canWait)
+				f.symbol(canWait, true)
 			}
 		}
 	}
-	if f.err != nil && n > 0 && f.err != io.EOF {
-		return n, nil // the output first, the error on the next call
-	}
 	return n, f.err
+}
+
+// checkLen is the part of the wrapper's trailer zlib reads first, in its
+// CHECK state (inflate.c: NEEDBITS(32), then the comparison): the gzip
+// CRC-32 or the zlib Adler-32. gzip's ISIZE follows in LENGTH (gunzip).
+func (f *eagerInflater) checkLen() int { return min(f.trailer, 4) }
+
+// dataEnded reports whether the final block has ended and all its output
+// was given: what follows is the wrapper's trailer.
+func (f *eagerInflater) dataEnded() bool {
+	return f.final && f.state == inflHeader && !f.litPending && f.copyLen == 0
 }
 
 // put writes one output byte to p[0] and the window.
@@ -450,8 +466,11 @@ func (f *eagerInflater) readStored(p []byte, n *int, canWait bool) {
 
 // symbol decodes the next literal, end of block or match (zlib's LEN to
 // DISTEXT), consuming its bits only once all of them arrived; a literal or
-// match is left pending for Read (or advance) to output.
-func (f *eagerInflater) symbol(canWait bool) {
+// match is left pending for Read (or advance) to output. room says whether
+// output may follow: zlib checks a match's distance against the window in
+// MATCH, only once it has room to copy, so without room (advance) a
+// distance too far back is left pending and fails at the next Read.
+func (f *eagerInflater) symbol(canWait, room bool) {
 	sym, pos, ok := f.peekSym(&f.lcode, 0, canWait)
 	if !ok {
 		return
@@ -488,7 +507,7 @@ func (f *eagerInflater) symbol(canWait bool) {
 	}
 	dist := inflDstBase[dsym] + f.bits(pos, inflDstExtra[dsym])
 	pos += inflDstExtra[dsym]
-	if dist > f.whave {
+	if dist > f.whave && room {
 		f.err = f.corrupt() // invalid distance too far back
 		return
 	}
@@ -499,6 +518,10 @@ func (f *eagerInflater) symbol(canWait bool) {
 // advance goes on decoding to the next byte of output without writing it,
 // as zlib does when its output buffer is full, and reports whether input is
 // left at hand where zlib stops (false: zlib would have used it all up).
+// At the end of the data zlib goes on to CHECK: true when the check value
+// is at hand (or the input ended), for the caller to let the wrapper check
+// it in the same call (a Read, dataEnded). A data error is left in err, as
+// zlib's Z_DATA_ERROR from this call.
 func (f *eagerInflater) advance() bool {
 	f.waiting = false
 	for f.err == nil && !f.waiting {
@@ -509,7 +532,7 @@ func (f *eagerInflater) advance() bool {
 		case f.state == inflHeader:
 			k, ended := f.atHand()
 			if f.final {
-				return k > f.trailer || ended // zlib reads the trailer, then stops
+				return k >= f.checkLen() || ended
 			}
 			f.header(false)
 		case f.state == inflStored:
@@ -523,10 +546,10 @@ func (f *eagerInflater) advance() bool {
 			k, ended := f.atHand()
 			return k > 0 || ended // zlib stops before copying
 		default:
-			f.symbol(false)
+			f.symbol(false, false)
 		}
 	}
-	return f.err != nil // an error comes with the next Read
+	return f.err != nil
 }
 
 // copyOut outputs as much of the pending match as fits in p.
