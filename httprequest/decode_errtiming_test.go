@@ -272,3 +272,75 @@ func mustGzipReader(t *testing.T, b []byte) io.Reader {
 	require.NoError(t, err)
 	return r
 }
+
+// farBackAfterFullCall is a fixed-Huffman deflate block of lits literals
+// "a" and then a match of length 3 whose distance, 4000, is too far back,
+// wrapped as gzip or zlib (the trailers are zeros: the stream fails first).
+func farBackAfterFullCall(enc encoding, lits int) []byte {
+	var out []byte
+	var acc, n uint
+	bits := func(v, k uint) { // least significant bit first
+		acc |= v << n
+		for n += k; n >= 8; n -= 8 {
+			out = append(out, byte(acc))
+			acc >>= 8
+		}
+	}
+	code := func(c, k uint) { // a Huffman code: most significant bit first
+		for i := int(k) - 1; i >= 0; i-- {
+			bits(c>>uint(i)&1, 1)
+		}
+	}
+	if enc == encGzip {
+		out = append(out, 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff)
+	} else {
+		out = append(out, 0x78, 0x01)
+	}
+	bits(1, 1) // BFINAL
+	bits(1, 2) // fixed Huffman codes
+	for range lits {
+		code(0x30+'a', 8)
+	}
+	code(1, 7)          // length 3
+	code(23, 5)         // distance 3073…4096
+	bits(4000-3073, 10) // 4000
+	code(0, 7)          // end of block
+	if n > 0 {
+		out = append(out, byte(acc))
+	}
+	trailer := 4
+	if enc == encGzip {
+		trailer = 8
+	}
+	return append(out, make([]byte, trailer)...)
+}
+
+// §2.8.2.1–3: zlib checks a match's distance against its window only in
+// MATCH, once it has room to copy. download_chunk_size 2048: the first
+// inflate call fills its 2047 bytes with the literals and decodes on to the
+// match (too far back) and stops; put_partial_data ends there (the ring is
+// full) and succeeds, so its 2047 bytes meet body_size_limit before the
+// next call fails: R7 with a limit under 2047, R8 otherwise (zlib 1.2.13
+// driven as stream_peer_gzip.cpp and http_request.cpp drive it).
+func TestNodeFarDistanceAfterFullCall(t *testing.T) {
+	for _, enc := range []encoding{encGzip, encDeflate} {
+		body := farBackAfterFullCall(enc, 2047)
+		headers := []string{"Content-Encoding: " + enc.String(), "Transfer-Encoding: chunked"}
+		resp := "HTTP/1.1 200 OK\r\n" + strings.Join(headers, "\r\n") + "\r\n\r\n" + chunkedAt(body)
+		for _, c := range []struct {
+			limit int64
+			want  Result
+		}{{-1, ResultBodyDecompressFailed}, {2000, ResultBodySizeLimitExceeded}, {2047, ResultBodyDecompressFailed}} {
+			t.Run(enc.String()+"_limit_"+strconv.FormatInt(c.limit, 10), func(t *testing.T) {
+				eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+					srv := serve(t, testserver.Respond(resp))
+					require.NoError(t, n.SetDownloadChunkSize(2048))
+					require.NoError(t, n.SetBodySizeLimit(c.limit))
+					o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+					assertCompletion(t, Completion{c.want, 200, headers, nil}, o)
+					assert.Equal(t, int64(len(body)), n.DownloadedBytes())
+				})
+			})
+		}
+	}
+}
