@@ -321,7 +321,10 @@ func (n *HTTPRequest) IsStrict() bool { return n.opts.strict }
 // RESULT_DOWNLOAD_FILE_WRITE_ERROR and a *BodyWriterError cause: the way
 // to stop it, since w must not call the node's methods, except
 // CancelRequest and Close (see CancelRequest; under Do, cancel Do's
-// context instead). nil removes it.
+// context instead). nil removes it. Decoded bytes are written piece by
+// piece as they come: when a read's bytes decode to several pieces and a
+// later one fails (RESULT_BODY_DECOMPRESS_FAILED), w has the earlier ones,
+// where Godot stores nothing of that read.
 // When w is an *os.File on a regular file, the body's only
 // destination, and the body is not decoded, on Linux the bytes go from the
 // socket to it without passing through memory (splice(2); see
