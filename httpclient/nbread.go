@@ -335,10 +335,15 @@ func (c *nbConn) TakeHeld(p []byte) (n int, held bool, err error) {
 }
 
 // Forget drops what the nbConn holds from a connection that is closed: its
-// socket went with what was queued in it. Any background read must have
-// ended.
+// socket went with what was queued in it, and reads of the conn report the
+// close from now on. Any background read must have ended (its result is
+// dropped too).
 func (c *nbConn) Forget() {
-	c.pre, c.perr = nil, nil
+	if c.pending {
+		<-c.ch
+		c.pending = false
+	}
+	c.pre, c.perr, c.err = nil, nil, nil
 	c.r, c.w = 0, 0
 }
 

@@ -90,7 +90,7 @@ go test -count=1 -run '^(TestEager|TestAllocs|TestChunkCollectedInDst|TestAuditH
 # and liveness tests that pin what those platforms must get right.
 step "the portable paths (Windows, Plan 9, wasm) on Linux: -tags gdhttp_portable"
 go test -tags gdhttp_portable -count=1 ./internal/hostile
-go test -tags gdhttp_portable -race -count=1 -run '^(TestTransportPOSTAfterIdleClose|TestKeepAlivePOSTAfterIdleClose|TestPollFINFallbackNonBlocking|TestPollLivenessFallback|TestTransportIdleClosedByServer|TestConnectTimeoutPerAddress|TestConnectionAfterUpgrade|TestKeepPartialDownload)$' ./httpclient ./httprequest
+go test -tags gdhttp_portable -race -count=1 -run '^(TestTransportPOSTAfterIdleClose|TestKeepAlivePOSTAfterIdleClose|TestPollFINFallbackNonBlocking|TestPollLivenessFallback|TestTransportIdleClosedByServer|TestConnectTimeoutPerAddress|TestConnectionAfterUpgrade|TestConnectionHandsOutHeldBytes|TestConnectionHeldBytesFallback|TestLivenessFailureClosesSocket|TestLivenessResetClosesSocket|TestKeepPartialDownload)$' ./httpclient ./httprequest
 
 # fuzz_one runs one target. Go 1.26's coordinator can report a bare "context
 # deadline exceeded" when -fuzztime expires while a worker is mid-call
