@@ -47,11 +47,12 @@ type TLSOptions struct {
 // the name is an IP literal in Go's reading, see COMPAT.md). Both checks
 // follow mbedTLS's rules, not crypto/x509's: a certificate without a
 // subjectAltName is matched on its common name, a CA-issued leaf in roots
-// is not trusted without its issuer, keys follow mbedTLS's default profile
-// (RSA ≥ 2048 bits, ECDSA on P-256/384/521), extended key usage is checked
-// on the leaf alone, name constraints are not enforced (a critical one
-// fails the certificate, as mbedTLS cannot parse it), and at most 8
-// intermediate CAs may stand below the trusted one. A Certificate message
+// is not trusted without its issuer, keys and signature hashes follow
+// mbedTLS's default profile (RSA ≥ 2048 bits, ECDSA on P-256/384/521;
+// SHA-256/384/512, a pinned self-signed leaf's signature included),
+// extended key usage is checked on the leaf alone, name constraints are not
+// enforced (a critical one fails the certificate, as mbedTLS cannot parse
+// it), and at most 8 intermediate CAs may stand below the trusted one. A Certificate message
 // too large for mbedTLS's input buffer (over 16747 bytes in TLS 1.2, 16730
 // in TLS 1.3) fails the handshake too.
 //
@@ -282,6 +283,8 @@ func verifyGodot(certs []*x509.Certificate, roots *x509.CertPool, name string, c
 //     usage extension must allow digitalSignature;
 //   - every key of the chain, the trusted root's included, is RSA of 2048
 //     bits or more or ECDSA on P-256, P-384 or P-521;
+//   - every certificate but the trusted CA is signed with SHA-256, SHA-384
+//     or SHA-512, a leaf trusted alone included (chainProfile);
 //   - a leaf found among the trusted certificates is trusted alone only
 //     when it is self-issued (x509_crt_check_ee_locally_trusted); a
 //     CA-issued one needs its issuer;
@@ -319,20 +322,53 @@ func verifyChain(certs []*x509.Certificate, roots *x509.CertPool) error {
 			return x509.UnknownAuthorityError{Cert: leaf}
 		}
 	}
-	var weak *x509.Certificate
+	var refused error // the last chain's, unless every chain was too long
 	for _, chain := range chains {
 		if intermediateCAs(chain) > maxIntermediateCAs {
 			continue
 		}
-		if weak = weakKey(chain); weak == nil {
+		if refused = chainProfile(chain); refused == nil {
 			return nil
 		}
 	}
-	if weak == nil { // every chain was too long
+	if refused == nil { // every chain was too long
 		return fmt.Errorf("httpclient: mbedTLS stops the chain of %q: %w", leaf.Subject.String(),
 			&wire.LimitError{What: "intermediate CAs", Limit: maxIntermediateCAs})
 	}
-	return fmt.Errorf("httpclient: the key of %q is refused by mbedTLS's default profile (RSA under 2048 bits, or not ECDSA on P-256, P-384, P-521)", weak.Subject.String())
+	return refused
+}
+
+// chainProfile checks chain, a chain from x509.Certificate.Verify, against
+// mbedTLS's default profile (x509_crt_verify_chain): every key
+// (weakKey), and the signature hash of every certificate but the trusted
+// CA that ends a chain longer than one (signedWithProfileHash) — a leaf
+// trusted alone has its own checked: mbedTLS checks the hash before it
+// looks whether the leaf is locally trusted.
+func chainProfile(chain []*x509.Certificate) error {
+	if weak := weakKey(chain); weak != nil {
+		return fmt.Errorf("httpclient: the key of %q is refused by mbedTLS's default profile (RSA under 2048 bits, or not ECDSA on P-256, P-384, P-521)", weak.Subject.String())
+	}
+	for _, c := range chain[:max(len(chain)-1, 1)] {
+		if !signedWithProfileHash(c) {
+			return fmt.Errorf("httpclient: the signature of %q is refused by mbedTLS's default profile (SHA-256, SHA-384, SHA-512 only): %w",
+				c.Subject.String(), x509.InsecureAlgorithmError(c.SignatureAlgorithm))
+		}
+	}
+	return nil
+}
+
+// signedWithProfileHash reports whether c's signature uses a hash of
+// mbedtls_x509_crt_profile_default: SHA-256, SHA-384 or SHA-512.
+// crypto/x509 refuses SHA-1 and MD5 on every signature it verifies, but
+// not on a certificate found among the trusted ones.
+func signedWithProfileHash(c *x509.Certificate) bool {
+	switch c.SignatureAlgorithm {
+	case x509.SHA256WithRSA, x509.SHA384WithRSA, x509.SHA512WithRSA,
+		x509.ECDSAWithSHA256, x509.ECDSAWithSHA384, x509.ECDSAWithSHA512,
+		x509.SHA256WithRSAPSS, x509.SHA384WithRSAPSS, x509.SHA512WithRSAPSS:
+		return true
+	}
+	return false
 }
 
 // maxIntermediateCAs is MBEDTLS_X509_MAX_INTERMEDIATE_CA, 8 in mbedTLS's

@@ -266,3 +266,88 @@ func TestVerifyChainMbedTLSPolicy(t *testing.T) {
 		})
 	}
 }
+
+// pinnedSelfSigned returns a self-signed certificate for localhost made
+// with signer and the template's edits, and a pool holding it alone: the
+// pattern Godot documents for a self-signed server (trust its own
+// certificate).
+func pinnedSelfSigned(t *testing.T, signer crypto.Signer, edit func(*x509.Certificate)) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(32),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	if edit != nil {
+		edit(tmpl)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, signer.Public(), signer)
+	require.NoError(t, err)
+	leaf, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: signer, Leaf: leaf}, pool
+}
+
+// assertHandshakeRefused checks that r is a handshake that failed as every
+// refused certificate fails (§1.15.5): TLS_HANDSHAKE_ERROR after
+// CONNECTING, Poll's error ErrCantConnect around a
+// *tls.CertificateVerificationError.
+func assertHandshakeRefused(t *testing.T, r result) *tls.CertificateVerificationError {
+	t.Helper()
+	assert.Equal(t, statuses(StatusConnecting, StatusTLSHandshakeError), r.Trace)
+	assert.ErrorIs(t, r.LastErr, ErrCantConnect)
+	var cv *tls.CertificateVerificationError
+	assert.True(t, errors.As(r.LastErr, &cv), "*tls.CertificateVerificationError in %v", r.LastErr)
+	return cv
+}
+
+// §1.15.5: x509_crt_verify_chain checks a certificate's signature hash
+// against the profile (mbedtls_x509_crt_profile_default: SHA-256, SHA-384,
+// SHA-512) before its special case of a leaf trusted alone, so a pinned
+// self-signed leaf signed with SHA-1 is BADCERT_BAD_MD and the handshake
+// fails, in both modes that verify. crypto/x509 never looks at the
+// signature of a certificate found among the trusted ones.
+func TestTLSPinnedLeafSignatureHash(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	for _, c := range []struct {
+		alg    x509.SignatureAlgorithm
+		signer crypto.Signer
+		ok     bool
+	}{
+		{x509.SHA1WithRSA, rsaKey, false},
+		{x509.ECDSAWithSHA1, ecKey, false},
+		{x509.SHA256WithRSA, rsaKey, true},
+		{x509.SHA512WithRSAPSS, rsaKey, true},
+		{x509.ECDSAWithSHA384, ecKey, true},
+	} {
+		cert, pool := pinnedSelfSigned(t, c.signer, func(tmpl *x509.Certificate) { tmpl.SignatureAlgorithm = c.alg })
+		for _, o := range []struct {
+			name string
+			opts *TLSOptions
+		}{{"client", TLSClient(pool, "localhost")}, {"unsafe-with-chain", TLSClientUnsafe(pool)}} {
+			for _, m := range modes {
+				t.Run(c.alg.String()+"/"+o.name+"/"+m.name, func(t *testing.T) {
+					srv := ts.NewTLS(t, cert, ts.Respond(okResp))
+					cl, tr := newClient(t, m.blocking)
+					r := roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), o.opts, getRoot, pathChunks, false)
+					if c.ok {
+						assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace, "last error %v", r.LastErr)
+						return
+					}
+					assertHandshakeRefused(t, r)
+					var ia x509.InsecureAlgorithmError
+					assert.True(t, errors.As(r.LastErr, &ia), "x509.InsecureAlgorithmError in %v", r.LastErr)
+				})
+			}
+		}
+	}
+}
