@@ -276,8 +276,9 @@ func verifyGodot(certs []*x509.Certificate, roots *x509.CertPool, name string, c
 // without a name, as mbedTLS's default profile and checks do
 // (x509_crt_verify_chain, mbedtls_ssl_check_cert_usage):
 //   - a certificate with a critical extension mbedTLS does not parse
-//     (name constraints, policy constraints…) fails, and name constraints
-//     that are not critical are ignored, not enforced;
+//     (name constraints, policy constraints, certificate policies other
+//     than anyPolicy…) fails, and name constraints that are not critical
+//     are ignored, not enforced;
 //   - extended key usage is the leaf's alone (serverAuth or any, when it
 //     has the extension), never nested down the chain; a leaf with a key
 //     usage extension must allow digitalSignature;
@@ -394,20 +395,54 @@ var mbedTLSExtensions = []asn1.ObjectIdentifier{
 	{2, 5, 29, 37}, // extKeyUsage
 	oidSubjectAltName,
 	{2, 16, 840, 1, 113730, 1, 1}, // Netscape certificate type
-	{2, 5, 29, 32},                // certificatePolicies
+	oidCertificatePolicies,        // anyPolicy alone when critical (onlyAnyPolicy)
 	{2, 5, 29, 14},                // subjectKeyIdentifier
 	{2, 5, 29, 35},                // authorityKeyIdentifier
 }
 
+// oidCertificatePolicies is the certificatePolicies extension, and
+// oidAnyPolicy its anyPolicy (RFC 5280 §4.2.1.4).
+var (
+	oidCertificatePolicies = asn1.ObjectIdentifier{2, 5, 29, 32}
+	oidAnyPolicy           = asn1.ObjectIdentifier{2, 5, 29, 32, 0}
+)
+
 // unparsedCritical returns a critical extension of c that mbedTLS does not
-// parse.
+// parse: one it has no parser for, or a certificatePolicies naming a policy
+// other than anyPolicy (x509_get_certificate_policies reports
+// MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE for it, which x509_get_crt_ext
+// returns for a critical extension). mbedTLS then cannot parse the
+// certificate at all.
 func unparsedCritical(c *x509.Certificate) (asn1.ObjectIdentifier, bool) {
 	for _, ext := range c.Extensions {
-		if ext.Critical && !slices.ContainsFunc(mbedTLSExtensions, ext.Id.Equal) {
+		if !ext.Critical {
+			continue
+		}
+		if !slices.ContainsFunc(mbedTLSExtensions, ext.Id.Equal) ||
+			ext.Id.Equal(oidCertificatePolicies) && !onlyAnyPolicy(ext.Value) {
 			return ext.Id, true
 		}
 	}
 	return nil, false
+}
+
+// onlyAnyPolicy reports whether der, a certificatePolicies extension's
+// value, lists anyPolicy and no other policy (qualifiers aside, which
+// mbedTLS skips).
+func onlyAnyPolicy(der []byte) bool {
+	var policies []struct {
+		Policy     asn1.ObjectIdentifier
+		Qualifiers asn1.RawValue `asn1:"optional"`
+	}
+	if rest, err := asn1.Unmarshal(der, &policies); err != nil || len(rest) > 0 {
+		return false
+	}
+	for _, p := range policies {
+		if !p.Policy.Equal(oidAnyPolicy) {
+			return false
+		}
+	}
+	return true
 }
 
 // withoutNameConstraints returns c, or a copy of it without the name

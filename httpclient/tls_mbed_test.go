@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"math/big"
 	"net"
@@ -346,6 +347,75 @@ func TestTLSPinnedLeafSignatureHash(t *testing.T) {
 					assertHandshakeRefused(t, r)
 					var ia x509.InsecureAlgorithmError
 					assert.True(t, errors.As(r.LastErr, &ia), "x509.InsecureAlgorithmError in %v", r.LastErr)
+				})
+			}
+		}
+	}
+}
+
+// certificatePolicies returns a certificatePolicies extension listing
+// policies, the first with a CPS qualifier when cps.
+func certificatePolicies(t *testing.T, critical, cps bool, policies ...asn1.ObjectIdentifier) pkix.Extension {
+	t.Helper()
+	type qualifier struct {
+		ID  asn1.ObjectIdentifier
+		CPS string `asn1:"ia5"`
+	}
+	type policyInformation struct {
+		Policy     asn1.ObjectIdentifier
+		Qualifiers []qualifier `asn1:"optional"`
+	}
+	var infos []policyInformation
+	for i, p := range policies {
+		info := policyInformation{Policy: p}
+		if cps && i == 0 {
+			info.Qualifiers = []qualifier{{asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 2, 1}, "https://cps.example/"}}
+		}
+		infos = append(infos, info)
+	}
+	val, err := asn1.Marshal(infos)
+	require.NoError(t, err)
+	return pkix.Extension{Id: oidCertificatePolicies, Critical: critical, Value: val}
+}
+
+// §1.15.5: x509_get_certificate_policies reports
+// MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE for any policy but anyPolicy, and
+// x509_get_crt_ext returns it when the extension is critical: mbedTLS
+// cannot parse the certificate and the handshake fails. anyPolicy alone
+// (its qualifiers skipped) parses, and so does any policy in an extension
+// that is not critical.
+func TestTLSCriticalCertificatePolicies(t *testing.T) {
+	anyPolicy := oidAnyPolicy
+	dv := asn1.ObjectIdentifier{2, 23, 140, 1, 2, 1}
+	for _, c := range []struct {
+		name string
+		ext  pkix.Extension
+		ok   bool
+	}{
+		{"critical anyPolicy", certificatePolicies(t, true, false, anyPolicy), true},
+		{"critical anyPolicy with a CPS qualifier", certificatePolicies(t, true, true, anyPolicy), true},
+		{"critical domain-validated", certificatePolicies(t, true, false, dv), false},
+		{"critical anyPolicy and domain-validated", certificatePolicies(t, true, false, anyPolicy, dv), false},
+		{"domain-validated, not critical", certificatePolicies(t, false, false, dv), true},
+	} {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		cert, pool := pinnedSelfSigned(t, key, func(tmpl *x509.Certificate) { tmpl.ExtraExtensions = []pkix.Extension{c.ext} })
+		for _, o := range []struct {
+			name string
+			opts *TLSOptions
+		}{{"client", TLSClient(pool, "localhost")}, {"unsafe-with-chain", TLSClientUnsafe(pool)}} {
+			for _, m := range modes {
+				t.Run(c.name+"/"+o.name+"/"+m.name, func(t *testing.T) {
+					srv := ts.NewTLS(t, cert, ts.Respond(okResp))
+					cl, tr := newClient(t, m.blocking)
+					r := roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), o.opts, getRoot, pathChunks, false)
+					if c.ok {
+						assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace, "last error %v", r.LastErr)
+						return
+					}
+					assertHandshakeRefused(t, r)
+					assert.ErrorAs(t, r.LastErr, new(x509.UnhandledCriticalExtension))
 				})
 			}
 		}
