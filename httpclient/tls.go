@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"bytes"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
@@ -52,9 +53,11 @@ type TLSOptions struct {
 // SHA-256/384/512, a pinned self-signed leaf's signature included),
 // extended key usage is checked on the leaf alone, name constraints are not
 // enforced (a critical one fails the certificate, as mbedTLS cannot parse
-// it), and at most 8 intermediate CAs may stand below the trusted one. A Certificate message
-// too large for mbedTLS's input buffer (over 16747 bytes in TLS 1.2, 16730
-// in TLS 1.3) fails the handshake too.
+// it), and at most 8 intermediate CAs may stand below the trusted one. A
+// Certificate message too large for mbedTLS's input buffer (over 16747
+// bytes in TLS 1.2, 16730 in TLS 1.3) fails the handshake too, and so does
+// any certificate in it that mbedTLS cannot parse, on the chain or not
+// (see TLSClientUnsafe).
 //
 // Godot: TLSOptions.client()
 func TLSClient(roots *x509.CertPool, commonNameOverride string) *TLSOptions {
@@ -65,9 +68,12 @@ func TLSClient(roots *x509.CertPool, commonNameOverride string) *TLSOptions {
 // the host name (§1.15.5). With roots nil nothing is verified: any
 // certificate chain is accepted (Godot 4.3+ behaviour, §3 and §4 #13), as
 // long as its Certificate message fits mbedTLS's input buffer (see
-// TLSClient). With roots given the chain must still verify against them, as
-// Godot's mbedTLS requires (MBEDTLS_SSL_VERIFY_REQUIRED with the given CA
-// chain); only the name check is skipped.
+// TLSClient) and mbedTLS can parse every certificate in it: none may carry
+// a critical extension mbedTLS does not parse (a critical certificate
+// policies extension other than anyPolicy included) or a key other than
+// RSA or EC (Ed25519, DSA). With roots given the chain must still verify
+// against them, as Godot's mbedTLS requires (MBEDTLS_SSL_VERIFY_REQUIRED
+// with the given CA chain); only the name check is skipped.
 //
 // Godot: TLSOptions.client_unsafe()
 func TLSClientUnsafe(roots *x509.CertPool) *TLSOptions {
@@ -129,8 +135,10 @@ func (o *TLSOptions) CommonNameOverride() string {
 //
 // In both modes a Certificate message too large for mbedTLS's input buffer
 // fails the handshake (certificateMessageFits), before any check of the
-// certificates: mbedTLS never gets to read them. The TLS 1.2 cipher suites
-// offered are mbedTLSSuites.
+// certificates: mbedTLS never gets to read them. Then every certificate
+// sent must be one mbedTLS parses (mbedTLSParses), in both modes too:
+// mbedTLS parses them before, and whether or not, it verifies them. The
+// TLS 1.2 cipher suites offered are mbedTLSSuites.
 func (o *TLSOptions) config(host string) *tls.Config {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true, CipherSuites: mbedTLSSuites}
 	roots := o.roots
@@ -154,6 +162,9 @@ func (o *TLSOptions) config(host string) *tls.Config {
 	}
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 		if err := certificateMessageFits(cs.Version, cs.PeerCertificates); err != nil {
+			return err
+		}
+		if err := mbedTLSParses(cs.PeerCertificates); err != nil {
 			return err
 		}
 		return verify(cs.PeerCertificates)
@@ -242,6 +253,75 @@ func certificateMessageFits(v uint16, certs []*x509.Certificate) error {
 			size, &wire.LimitError{What: "Certificate message bytes", Limit: int64(limit)})
 	}
 	return nil
+}
+
+// mbedTLSParses fails when a certificate of certs, the server's
+// Certificate message (leaf first), is one mbedTLS cannot parse. Godot's
+// client parses every certificate of the message, also under
+// MBEDTLS_SSL_VERIFY_NONE (client_unsafe() without a chain) and also
+// those no chain uses (ssl_parse_certificate_chain,
+// ssl_tls13_parse_certificate: mbedtls_x509_crt_parse_der), and fails the
+// handshake on any error but an unknown signature algorithm. In the order
+// mbedtls_x509_crt_parse_der meets them:
+//   - a signature algorithm mbedTLS does not know (knownSignature): the
+//     certificate is dropped and the next one parsed in its place, so one
+//     after the leaf is skipped here; a leaf dropped leaves the handshake
+//     without the server's key, so it fails. (crypto/x509 may still build
+//     a chain through a dropped CA certificate signed with Ed25519, which
+//     mbedTLS could not; no root Godot can load leads to one.)
+//   - a critical extension mbedTLS does not parse (unparsedCritical);
+//   - a key that is neither RSA nor EC (Ed25519, DSA, …:
+//     MBEDTLS_ERR_PK_UNKNOWN_PK_ALG).
+//
+// The error is a *tls.CertificateVerificationError, as verifyGodot's.
+func mbedTLSParses(certs []*x509.Certificate) error {
+	for i, c := range certs {
+		var err error
+		if !knownSignature(c.SignatureAlgorithm) {
+			if i > 0 {
+				continue
+			}
+			err = fmt.Errorf("httpclient: mbedTLS drops the server's certificate %q, signed with %v, an algorithm it does not know, and has no key for the handshake",
+				c.Subject.String(), c.SignatureAlgorithm)
+		} else if ext, bad := unparsedCritical(c); bad {
+			err = fmt.Errorf("%w %v in %q (mbedTLS does not parse it)", x509.UnhandledCriticalExtension{}, ext, c.Subject.String())
+		} else if !parsableKey(c.PublicKey) {
+			err = fmt.Errorf("httpclient: mbedTLS cannot parse the %v key of %q (RSA and EC keys only)", c.PublicKeyAlgorithm, c.Subject.String())
+		}
+		if err != nil {
+			return &tls.CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
+		}
+	}
+	return nil
+}
+
+// knownSignature reports whether mbedTLS's OID table (Godot's build)
+// knows a signature algorithm: RSA PKCS#1 v1.5 with MD5, SHA-1, SHA-2;
+// RSASSA-PSS; ECDSA with SHA-1, SHA-2. Not MD2 (gone in mbedTLS 3), DSA or
+// Ed25519. An algorithm crypto/x509 does not know either counts as
+// unknown.
+func knownSignature(a x509.SignatureAlgorithm) bool {
+	switch a {
+	case x509.MD5WithRSA, x509.SHA1WithRSA, x509.SHA256WithRSA, x509.SHA384WithRSA, x509.SHA512WithRSA,
+		x509.SHA256WithRSAPSS, x509.SHA384WithRSAPSS, x509.SHA512WithRSAPSS,
+		x509.ECDSAWithSHA1, x509.ECDSAWithSHA256, x509.ECDSAWithSHA384, x509.ECDSAWithSHA512:
+		return true
+	}
+	return false
+}
+
+// parsableKey reports whether mbedtls_pk_parse_subpubkey parses a key of
+// this kind: RSA, EC on any curve crypto/x509 reads, and X25519 (an
+// RFC 8410 curve key, which mbedTLS 3.6 reads as an EC key). The profile's
+// stricter rules apply only when the chain is verified (weakKey).
+func parsableKey(k any) bool {
+	switch k := k.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey:
+		return true
+	case *ecdh.PublicKey:
+		return k.Curve() == ecdh.X25519()
+	}
+	return false
 }
 
 // verifyGodot checks a server's certificates (leaf first) as Godot's

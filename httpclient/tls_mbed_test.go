@@ -421,3 +421,92 @@ func TestTLSCriticalCertificatePolicies(t *testing.T) {
 		}
 	}
 }
+
+// §1.15.5: Godot's client parses every certificate of the server's
+// Certificate message (ssl_parse_certificate_chain,
+// ssl_tls13_parse_certificate: mbedtls_x509_crt_parse_der) before, and
+// whether or not, it verifies them — under client_unsafe() without a chain
+// (MBEDTLS_SSL_VERIFY_NONE) too, and also the certificates no chain uses.
+// A critical extension it does not parse or a key other than RSA or EC
+// fails the handshake; a certificate signed with an algorithm it does not
+// know (Ed25519) is dropped, which fails only for the leaf (the handshake
+// then has no server key).
+func TestTLSEveryCertificateParsed(t *testing.T) {
+	p256 := func() crypto.Signer {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		return k
+	}
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	critical := func(tmpl *x509.Certificate) {
+		tmpl.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, Critical: true, Value: []byte{0x05, 0x00}}}
+	}
+	dvPolicy := func(tmpl *x509.Certificate) {
+		tmpl.ExtraExtensions = []pkix.Extension{certificatePolicies(t, true, false, asn1.ObjectIdentifier{2, 23, 140, 1, 2, 1})}
+	}
+	// extra is a certificate named "extra" holding pub, signed by signer.
+	extra := func(pub crypto.PublicKey, signer crypto.Signer, edit func(*x509.Certificate)) []byte {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(40), Subject: pkix.Name{CommonName: "extra"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+		if edit != nil {
+			edit(tmpl)
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, signer)
+		require.NoError(t, err)
+		return der
+	}
+	leafKey := p256()
+	plain, plainPool := pinnedSelfSigned(t, leafKey, nil)
+	withExtra := func(der []byte) tls.Certificate {
+		c := plain
+		c.Certificate = [][]byte{plain.Certificate[0], der}
+		return c
+	}
+	type chain struct {
+		cert tls.Certificate
+		pool *x509.CertPool
+	}
+	leafWith := func(signer crypto.Signer, edit func(*x509.Certificate)) chain {
+		c, pool := pinnedSelfSigned(t, signer, edit)
+		return chain{c, pool}
+	}
+	for _, c := range []struct {
+		name  string
+		chain chain
+		ok    bool
+	}{
+		{"control", chain{plain, plainPool}, true},
+		{"leaf with an unknown critical extension", leafWith(p256(), critical), false},
+		{"leaf with critical certificatePolicies", leafWith(p256(), dvPolicy), false},
+		{"Ed25519 leaf", leafWith(edKey, nil), false},
+		{"extra certificate with an unknown critical extension", chain{withExtra(extra(p256().Public(), leafKey, critical)), plainPool}, false},
+		{"extra certificate with an Ed25519 key", chain{withExtra(extra(edKey.Public(), leafKey, nil)), plainPool}, false},
+		{"extra certificate signed with Ed25519 (dropped)", chain{withExtra(extra(p256().Public(), edKey, nil)), plainPool}, true},
+		{"extra self-signed Ed25519 certificate (dropped)", chain{withExtra(extra(edKey.Public(), edKey, nil)), plainPool}, true},
+	} {
+		for _, o := range []struct {
+			name string
+			opts *TLSOptions
+		}{
+			{"unsafe", TLSClientUnsafe(nil)},
+			{"unsafe-with-chain", TLSClientUnsafe(c.chain.pool)},
+			{"client", TLSClient(c.chain.pool, "localhost")},
+		} {
+			for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+				for _, m := range modes {
+					t.Run(c.name+"/"+o.name+"/"+tls.VersionName(v)+"/"+m.name, func(t *testing.T) {
+						srv, _ := helloSNIs(t, c.chain.cert, func(cfg *tls.Config) { cfg.MinVersion, cfg.MaxVersion = v, v })
+						cl, tr := newClient(t, m.blocking)
+						r := roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), o.opts, getRoot, pathChunks, false)
+						if c.ok {
+							assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace, "last error %v", r.LastErr)
+							return
+						}
+						assertHandshakeRefused(t, r)
+					})
+				}
+			}
+		}
+	}
+}
