@@ -50,7 +50,10 @@ type TLSOptions struct {
 // subjectAltName is matched on its common name, a CA-issued leaf in roots
 // is not trusted without its issuer, keys and signature hashes follow
 // mbedTLS's default profile (RSA ≥ 2048 bits, ECDSA on P-256/384/521;
-// SHA-256/384/512, a pinned self-signed leaf's signature included),
+// SHA-256/384/512, a pinned self-signed leaf's signature included), the
+// leaf's key usage must allow what the negotiated key exchange does with
+// its key (keyEncipherment for TLS 1.2 RSA key exchange, digitalSignature
+// otherwise) and no certificate's may allow encipherOnly or decipherOnly,
 // extended key usage is checked on the leaf alone, name constraints are not
 // enforced (a critical one fails the certificate, as mbedTLS cannot parse
 // it), and at most 8 intermediate CAs may stand below the trusted one. A
@@ -142,11 +145,11 @@ func (o *TLSOptions) CommonNameOverride() string {
 func (o *TLSOptions) config(host string) *tls.Config {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true, CipherSuites: mbedTLSSuites}
 	roots := o.roots
-	verify := func([]*x509.Certificate) error { return nil } // unsafe without roots
+	verify := func(tls.ConnectionState) error { return nil } // unsafe without roots
 	switch {
 	case o.mode == tlsModeClientUnsafe:
 		if roots != nil {
-			verify = func(certs []*x509.Certificate) error { return verifyGodot(certs, roots, "", false) }
+			verify = func(cs tls.ConnectionState) error { return verifyGodot(cs, roots, "", false) }
 		}
 	default:
 		name := host
@@ -154,11 +157,11 @@ func (o *TLSOptions) config(host string) *tls.Config {
 			name = o.commonName
 		}
 		if len(name) > maxTLSHostName {
-			verify = func([]*x509.Certificate) error { return errTLSNameTooLong }
+			verify = func(tls.ConnectionState) error { return errTLSNameTooLong }
 			break
 		}
 		cfg.ServerName = name // the SNI
-		verify = func(certs []*x509.Certificate) error { return verifyGodot(certs, roots, name, true) }
+		verify = func(cs tls.ConnectionState) error { return verifyGodot(cs, roots, name, true) }
 	}
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 		if err := certificateMessageFits(cs.Version, cs.PeerCertificates); err != nil {
@@ -167,7 +170,7 @@ func (o *TLSOptions) config(host string) *tls.Config {
 		if err := mbedTLSParses(cs.PeerCertificates); err != nil {
 			return err
 		}
-		return verify(cs.PeerCertificates)
+		return verify(cs)
 	}
 	return cfg
 }
@@ -324,10 +327,13 @@ func parsableKey(k any) bool {
 	return false
 }
 
-// verifyGodot checks a server's certificates (leaf first) as Godot's
-// mbedTLS does with MBEDTLS_SSL_VERIFY_REQUIRED (mbedtls_x509_crt_verify):
+// verifyGodot checks the server's certificates of a handshake (leaf first)
+// as Godot's mbedTLS does with MBEDTLS_SSL_VERIFY_REQUIRED
+// (mbedtls_ssl_verify_certificate):
 //   - the chain must lead to roots (nil: the system pool), by mbedTLS's
-//     rules where crypto/x509's differ (verifyChain);
+//     rules where crypto/x509's differ (verifyChain), the leaf's key usage
+//     allowing what the negotiated key exchange does with its key
+//     (serverKeyUsage);
 //   - when checkName, the leaf must carry name by mbedTLS's rules
 //     (nameMatches), which differ from crypto/x509's: a certificate without
 //     a subjectAltName extension is matched on its subject's common name, a
@@ -337,12 +343,13 @@ func parsableKey(k any) bool {
 // The error wraps x509.UnknownAuthorityError, x509.HostnameError or
 // crypto/x509's own, in a *tls.CertificateVerificationError as crypto/tls
 // reports its own failures.
-func verifyGodot(certs []*x509.Certificate, roots *x509.CertPool, name string, checkName bool) error {
+func verifyGodot(cs tls.ConnectionState, roots *x509.CertPool, name string, checkName bool) error {
+	certs := cs.PeerCertificates
 	if len(certs) == 0 {
 		return errors.New("httpclient: server sent no certificate")
 	}
 	leaf := certs[0]
-	err := verifyChain(certs, roots)
+	err := verifyChain(certs, roots, serverKeyUsage(cs.Version, cs.CipherSuite))
 	if err == nil && checkName && !nameMatches(leaf, name) {
 		err = x509.HostnameError{Certificate: leaf, Host: name}
 	}
@@ -354,14 +361,17 @@ func verifyGodot(certs []*x509.Certificate, roots *x509.CertPool, name string, c
 
 // verifyChain verifies the chain of certs (leaf first) against roots,
 // without a name, as mbedTLS's default profile and checks do
-// (x509_crt_verify_chain, mbedtls_ssl_check_cert_usage):
+// (x509_crt_verify_chain, mbedtls_ssl_check_cert_usage), the leaf's key
+// for usage (serverKeyUsage):
 //   - a certificate with a critical extension mbedTLS does not parse
 //     (name constraints, policy constraints, certificate policies other
 //     than anyPolicy…) fails, and name constraints that are not critical
 //     are ignored, not enforced;
 //   - extended key usage is the leaf's alone (serverAuth or any, when it
 //     has the extension), never nested down the chain; a leaf with a key
-//     usage extension must allow digitalSignature;
+//     usage extension must allow usage and neither encipherOnly nor
+//     decipherOnly (leafUsage), and a CA with one is no parent when it
+//     allows either (caUsage);
 //   - every key of the chain, the trusted root's included, is RSA of 2048
 //     bits or more or ECDSA on P-256, P-384 or P-521;
 //   - every certificate but the trusted CA is signed with SHA-256, SHA-384
@@ -374,14 +384,14 @@ func verifyGodot(certs []*x509.Certificate, roots *x509.CertPool, name string, c
 //
 // The chain itself (signatures, dates, basic constraints, path length) is
 // crypto/x509's.
-func verifyChain(certs []*x509.Certificate, roots *x509.CertPool) error {
+func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, usage x509.KeyUsage) error {
 	leaf := certs[0]
 	for _, c := range certs {
 		if ext, bad := unparsedCritical(c); bad {
 			return fmt.Errorf("%w %v in %q (mbedTLS does not parse it)", x509.UnhandledCriticalExtension{}, ext, c.Subject.String())
 		}
 	}
-	if err := leafUsage(leaf); err != nil {
+	if err := leafUsage(leaf, usage); err != nil {
 		return err
 	}
 	opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
@@ -419,13 +429,19 @@ func verifyChain(certs []*x509.Certificate, roots *x509.CertPool) error {
 	return refused
 }
 
-// chainProfile checks chain, a chain from x509.Certificate.Verify, against
-// mbedTLS's default profile (x509_crt_verify_chain): every key
-// (weakKey), and the signature hash of every certificate but the trusted
-// CA that ends a chain longer than one (signedWithProfileHash) — a leaf
-// trusted alone has its own checked: mbedTLS checks the hash before it
-// looks whether the leaf is locally trusted.
+// chainProfile checks chain, a chain from x509.Certificate.Verify, as
+// x509_crt_verify_chain does beyond crypto/x509's checks: the key usage of
+// its CAs (caUsage), then mbedTLS's default profile: every key (weakKey),
+// and the signature hash of every certificate but the trusted CA that ends
+// a chain longer than one (signedWithProfileHash) — a leaf trusted alone
+// has its own checked: mbedTLS checks the hash before it looks whether the
+// leaf is locally trusted.
 func chainProfile(chain []*x509.Certificate) error {
+	for _, ca := range chain[1:] {
+		if err := caUsage(ca); err != nil {
+			return err
+		}
+	}
 	if weak := weakKey(chain); weak != nil {
 		return fmt.Errorf("httpclient: the key of %q is refused by mbedTLS's default profile (RSA under 2048 bits, or not ECDSA on P-256, P-384, P-521)", weak.Subject.String())
 	}
@@ -544,13 +560,48 @@ func withoutNameConstraints(c *x509.Certificate) *x509.Certificate {
 // oidKeyUsage is the keyUsage extension.
 var oidKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 15}
 
-// leafUsage is mbedtls_ssl_check_cert_usage for a server's certificate
-// (ECDHE or TLS 1.3): a key usage extension must allow digitalSignature,
-// an extended key usage must allow serverAuth (or any).
-func leafUsage(leaf *x509.Certificate) error {
-	hasKU := slices.ContainsFunc(leaf.Extensions, func(e pkix.Extension) bool { return e.Id.Equal(oidKeyUsage) })
-	if hasKU && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-		return x509.CertificateInvalidError{Cert: leaf, Reason: x509.IncompatibleUsage, Detail: "key usage without digitalSignature"}
+// serverKeyUsage is the key usage mbedtls_ssl_check_cert_usage asks of a
+// server's certificate for the negotiated version and TLS 1.2 cipher
+// suite: keyEncipherment for RSA key exchange (the TLS_RSA_* suites, which
+// Godot's mbedTLS offers: mbedTLSSuites), where the client encrypts the
+// premaster secret with the key; digitalSignature for ECDHE and for
+// TLS 1.3, where the server signs with it.
+func serverKeyUsage(version, suite uint16) x509.KeyUsage {
+	if version < tls.VersionTLS13 && strings.HasPrefix(tls.CipherSuiteName(suite), "TLS_RSA_") {
+		return x509.KeyUsageKeyEncipherment
+	}
+	return x509.KeyUsageDigitalSignature
+}
+
+// onlyUsages are encipherOnly and decipherOnly, which
+// mbedtls_x509_crt_check_key_usage refuses unless asked for (its may_mask
+// rule); mbedTLS never asks for them.
+const onlyUsages = x509.KeyUsageEncipherOnly | x509.KeyUsageDecipherOnly
+
+// hasKeyUsage reports whether c has a key usage extension: without one,
+// mbedtls_x509_crt_check_key_usage allows every usage.
+func hasKeyUsage(c *x509.Certificate) bool {
+	return slices.ContainsFunc(c.Extensions, func(e pkix.Extension) bool { return e.Id.Equal(oidKeyUsage) })
+}
+
+// leafUsage is mbedtls_ssl_check_cert_usage for a server's certificate: a
+// key usage extension must allow usage (serverKeyUsage) and neither
+// encipherOnly nor decipherOnly, an extended key usage must allow
+// serverAuth (or any).
+func leafUsage(leaf *x509.Certificate, usage x509.KeyUsage) error {
+	if hasKeyUsage(leaf) {
+		if leaf.KeyUsage&usage != usage {
+			name := "digitalSignature"
+			if usage == x509.KeyUsageKeyEncipherment {
+				name = "keyEncipherment"
+			}
+			return fmt.Errorf("httpclient: the key usage of %q lacks %s, which the negotiated key exchange needs: %w", leaf.Subject.String(), name,
+				x509.CertificateInvalidError{Cert: leaf, Reason: x509.IncompatibleUsage, Detail: "key usage without " + name})
+		}
+		if leaf.KeyUsage&onlyUsages != 0 {
+			return fmt.Errorf("httpclient: the key usage of %q allows encipherOnly or decipherOnly, which mbedTLS refuses: %w", leaf.Subject.String(),
+				x509.CertificateInvalidError{Cert: leaf, Reason: x509.IncompatibleUsage, Detail: "key usage with encipherOnly or decipherOnly"})
+		}
 	}
 	if len(leaf.ExtKeyUsage)+len(leaf.UnknownExtKeyUsage) == 0 {
 		return nil
@@ -561,6 +612,18 @@ func leafUsage(leaf *x509.Certificate) error {
 		}
 	}
 	return x509.CertificateInvalidError{Cert: leaf, Reason: x509.IncompatibleUsage, Detail: "extended key usage without serverAuth"}
+}
+
+// caUsage is the key usage part of x509_crt_check_parent: a CA whose key
+// usage extension allows encipherOnly or decipherOnly fails
+// mbedtls_x509_crt_check_key_usage(parent, KEY_CERT_SIGN) and is no parent.
+// A CA without keyCertSign crypto/x509 refuses itself.
+func caUsage(ca *x509.Certificate) error {
+	if hasKeyUsage(ca) && ca.KeyUsage&onlyUsages != 0 {
+		return fmt.Errorf("httpclient: the key usage of CA %q allows encipherOnly or decipherOnly, so mbedTLS takes it as no parent: %w", ca.Subject.String(),
+			x509.CertificateInvalidError{Cert: ca, Reason: x509.NotAuthorizedToSign, Detail: "CA key usage with encipherOnly or decipherOnly"})
+	}
+	return nil
 }
 
 // weakKey returns the first certificate of chain whose key mbedTLS's

@@ -64,7 +64,7 @@ func TestVerifyChainIntermediateLimit(t *testing.T) {
 			if roots == nil {
 				roots = c.chain.Pool()
 			}
-			err := verifyChain(peerCerts(t, c.chain), roots)
+			err := verifyChain(peerCerts(t, c.chain), roots, x509.KeyUsageDigitalSignature)
 			if c.ok {
 				assert.NoError(t, err)
 				return

@@ -258,7 +258,7 @@ func TestVerifyChainMbedTLSPolicy(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			certs, pool := buildChain(t, c.root, c.inter, c.leaf)
-			err := verifyChain(certs, pool)
+			err := verifyChain(certs, pool, x509.KeyUsageDigitalSignature)
 			if c.ok {
 				assert.NoError(t, err)
 			} else {
@@ -508,5 +508,121 @@ func TestTLSEveryCertificateParsed(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// §1.15.5: mbedtls_ssl_check_cert_usage asks the leaf's key usage for what
+// the negotiated key exchange does with its key — keyEncipherment for
+// TLS 1.2 RSA key exchange (TLS_RSA_*, which Godot offers), digitalSignature
+// for ECDHE and TLS 1.3 — and mbedtls_x509_crt_check_key_usage refuses
+// encipherOnly and decipherOnly, never asked for. Checked when the chain is
+// verified (client(), client_unsafe() with a chain), never without one.
+func TestTLSLeafKeyUsageByKeyExchange(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	const (
+		ds  = x509.KeyUsageDigitalSignature
+		ke  = x509.KeyUsageKeyEncipherment
+		enc = x509.KeyUsageEncipherOnly
+		dec = x509.KeyUsageDecipherOnly
+	)
+	rsaKex, ecdheRSA, ecdheECDSA := tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+	for _, c := range []struct {
+		name    string
+		key     crypto.Signer
+		ku      x509.KeyUsage // 0: no key usage extension
+		version uint16
+		suite   uint16 // TLS 1.2 only
+		ok      bool   // Godot's mbedTLS connects
+	}{
+		{"rsa-kex/keyEncipherment", rsaKey, ke, tls.VersionTLS12, rsaKex, true},
+		{"rsa-kex/keyEncipherment+digitalSignature", rsaKey, ke | ds, tls.VersionTLS12, rsaKex, true},
+		{"rsa-kex/digitalSignature", rsaKey, ds, tls.VersionTLS12, rsaKex, false},
+		{"rsa-kex/keyEncipherment+encipherOnly", rsaKey, ke | enc, tls.VersionTLS12, rsaKex, false},
+		{"rsa-kex/no key usage", rsaKey, 0, tls.VersionTLS12, rsaKex, true},
+		{"ecdhe-rsa/keyEncipherment", rsaKey, ke, tls.VersionTLS12, ecdheRSA, false},
+		{"ecdhe-rsa/digitalSignature", rsaKey, ds, tls.VersionTLS12, ecdheRSA, true},
+		{"ecdhe-ecdsa/digitalSignature", ecKey, ds, tls.VersionTLS12, ecdheECDSA, true},
+		{"ecdhe-ecdsa/digitalSignature+encipherOnly", ecKey, ds | enc, tls.VersionTLS12, ecdheECDSA, false},
+		{"ecdhe-ecdsa/digitalSignature+decipherOnly", ecKey, ds | dec, tls.VersionTLS12, ecdheECDSA, false},
+		{"tls13-rsa/keyEncipherment", rsaKey, ke, tls.VersionTLS13, 0, false},
+		{"tls13-rsa/digitalSignature", rsaKey, ds, tls.VersionTLS13, 0, true},
+		{"tls13-ecdsa/digitalSignature+decipherOnly", ecKey, ds | dec, tls.VersionTLS13, 0, false},
+	} {
+		cert, pool := pinnedSelfSigned(t, c.key, func(tmpl *x509.Certificate) { tmpl.KeyUsage = c.ku })
+		require.Equal(t, c.ku != 0, hasKeyUsage(cert.Leaf))
+		for _, o := range []struct {
+			name   string
+			opts   *TLSOptions
+			verify bool
+		}{
+			{"client", TLSClient(pool, "localhost"), true},
+			{"unsafe-with-chain", TLSClientUnsafe(pool), true},
+			{"unsafe", TLSClientUnsafe(nil), false},
+		} {
+			for _, m := range modes {
+				t.Run(c.name+"/"+o.name+"/"+m.name, func(t *testing.T) {
+					srv, _ := helloSNIs(t, cert, func(cfg *tls.Config) {
+						cfg.MinVersion, cfg.MaxVersion = c.version, c.version
+						if c.suite != 0 {
+							cfg.CipherSuites = []uint16{c.suite}
+						}
+					})
+					cl, tr := newClient(t, m.blocking)
+					r := roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), o.opts, getRoot, pathChunks, false)
+					if c.ok || !o.verify {
+						assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace, "last error %v", r.LastErr)
+						return
+					}
+					assertHandshakeRefused(t, r)
+					var ci x509.CertificateInvalidError
+					if assert.ErrorAs(t, r.LastErr, &ci) {
+						assert.Equal(t, x509.IncompatibleUsage, ci.Reason)
+					}
+				})
+			}
+		}
+	}
+}
+
+// §1.15.5: x509_crt_check_parent takes a CA as a parent only when
+// mbedtls_x509_crt_check_key_usage(parent, KEY_CERT_SIGN) passes, which
+// refuses encipherOnly and decipherOnly beside keyCertSign; crypto/x509
+// looks at keyCertSign alone.
+func TestVerifyChainCAKeyUsage(t *testing.T) {
+	p256 := func() certSpec {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		return certSpec{key: k}
+	}
+	with := func(s certSpec, ku x509.KeyUsage) certSpec {
+		s.edit = func(c *x509.Certificate) { c.KeyUsage = ku }
+		return s
+	}
+	certSign := x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature
+	for _, c := range []struct {
+		name              string
+		root, inter, leaf certSpec
+		ok                bool
+	}{
+		{"keyCertSign throughout", p256(), p256(), p256(), true},
+		{"intermediate keyCertSign+encipherOnly", p256(), with(p256(), certSign|x509.KeyUsageEncipherOnly), p256(), false},
+		{"intermediate keyCertSign+decipherOnly", p256(), with(p256(), certSign|x509.KeyUsageDecipherOnly), p256(), false},
+		{"root keyCertSign+decipherOnly", with(p256(), certSign|x509.KeyUsageDecipherOnly), p256(), p256(), false},
+		{"root keyCertSign+encipherOnly, no intermediate", with(p256(), certSign|x509.KeyUsageEncipherOnly), certSpec{}, p256(), false},
+		{"intermediate without keyCertSign", p256(), with(p256(), x509.KeyUsageDigitalSignature|x509.KeyUsageCRLSign), p256(), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			certs, pool := buildChain(t, c.root, c.inter, c.leaf)
+			err := verifyChain(certs, pool, x509.KeyUsageDigitalSignature)
+			if c.ok {
+				assert.NoError(t, err)
+				return
+			}
+			assert.Error(t, err)
+			t.Log(err)
+		})
 	}
 }
