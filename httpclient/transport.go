@@ -56,7 +56,9 @@ type Transport struct {
 	// bound across keys (net/http's MaxIdleConns).
 	MaxIdleConnsPerHost int
 	// MaxConnsPerHost bounds the connections per key, idle or in use (0: no
-	// bound); a request waits for one to be free or its context to end.
+	// bound); a request waits for one to be free or its context to end. A
+	// response body never closed holds its connection's slot until the
+	// request's context ends, as net/http's (then the connection is closed).
 	MaxConnsPerHost int
 	// IdleConnTimeout closes a connection idle that long (0: 90 s).
 	IdleConnTimeout time.Duration
@@ -741,6 +743,11 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 		}
 		return resp, nil
 	}
+	if ctx.Done() != nil {
+		// A body left unclosed when the context ends must not keep the
+		// connection's slot (MaxConnsPerHost): net/http frees it then.
+		b.stopEnd = context.AfterFunc(ctx, b.contextEnded)
+	}
 	resp.Body = b
 	return resp, nil
 }
@@ -799,6 +806,9 @@ type transportBody struct {
 	stop func() bool
 	ctx  context.Context
 	keep bool // the connection may be pooled after a complete body
+	// stopEnd stops the context's contextEnded (nil: the context cannot
+	// end).
+	stopEnd func() bool
 
 	mu   sync.Mutex // held by Read, and by Close once no Read runs
 	done bool
@@ -857,10 +867,27 @@ func (b *transportBody) Close() error {
 	return nil
 }
 
+// contextEnded ends the body when its context ends, whether or not the
+// body is ever read or closed again: the connection is closed and its slot
+// freed, as net/http does. The context's other AfterFunc (abortOnDone)
+// aborts the connection, so a Read in progress returns, ending the body
+// itself, before b.mu is free; a later Read returns the context's error.
+func (b *transportBody) contextEnded() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.done {
+		b.finish(false)
+		b.err = context.Cause(b.ctx)
+	}
+}
+
 // finish ends the body: the connection goes back to the pool when the body
 // was read to its end and the connection can carry another request.
 func (b *transportBody) finish(complete bool) {
 	b.done = true
+	if b.stopEnd != nil {
+		b.stopEnd()
+	}
 	aborted := !b.stop()
 	b.endMu.Lock()
 	b.ended = true

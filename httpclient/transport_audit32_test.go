@@ -1,0 +1,74 @@
+package httpclient
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestTransportContextEndFreesSlotOfUnclosedBody: with MaxConnsPerHost 1, a
+// response whose context ends while its body is open, and whose Body is
+// never closed, gives its connection's slot up, as net/http does: the next
+// request to the host gets a connection at once. The slot was kept until
+// Body.Close, so that request waited for its context to end (for ever
+// without one). The context may end with no Read running, or during one;
+// a Read after it returns the context's error.
+func TestTransportContextEndFreesSlotOfUnclosedBody(t *testing.T) {
+	for _, during := range []bool{false, true} {
+		t.Run(map[bool]string{false: "no read", true: "during a read"}[during], func(t *testing.T) {
+			block := make(chan struct{})
+			s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/stall" {
+					w.Header().Set("Content-Length", "100")
+					_, _ = io.WriteString(w, "ab")
+					w.(http.Flusher).Flush()
+					<-block
+					return
+				}
+				_, _ = io.WriteString(w, "ok")
+			})
+			defer close(block)
+			tr := newTransport(t)
+			tr.MaxConnsPerHost = 1
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/stall", nil)
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = resp.Body.Close() }) // after the checks: never closed before
+			buf := make([]byte, 2)
+			_, err = io.ReadFull(resp.Body, buf)
+			require.NoError(t, err)
+			readErr := make(chan error, 1)
+			if during {
+				go func() {
+					_, err := resp.Body.Read(make([]byte, 10))
+					readErr <- err
+				}()
+				time.Sleep(20 * time.Millisecond) // the Read blocks
+			}
+			cancel()
+			if during {
+				assert.ErrorIs(t, <-readErr, context.Canceled, "the Read in progress")
+			}
+
+			ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel2()
+			req2, _ := http.NewRequestWithContext(ctx2, http.MethodGet, s.URL+"/ok", nil)
+			resp2, err := tr.RoundTrip(req2)
+			require.NoError(t, err, "the canceled body kept the host's only slot")
+			b, err := io.ReadAll(resp2.Body)
+			require.NoError(t, err)
+			require.NoError(t, resp2.Body.Close())
+			assert.Equal(t, "ok", string(b))
+
+			_, err = resp.Body.Read(buf)
+			assert.ErrorIs(t, err, context.Canceled, "a Read after the context ended")
+		})
+	}
+}
