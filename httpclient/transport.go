@@ -186,7 +186,9 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // goroutine, ends the program); a failure to connect or before the
 // response head is the Godot code wrapping the cause (ErrCantResolve,
 // ErrCantConnect, ErrConnectionError…), or the context's error when the
-// request's context ended; a request it does not send (a method Godot does
+// request's context ended; a server that closed the connection before any
+// byte of a response gives ErrConnectionError around ErrPeerClosed that is
+// also io.EOF, as net/http's (a body's read errors never are); a request it does not send (a method Godot does
 // not have, a scheme other than http and https, a bad port) is
 // ErrInvalidParameter around the reason, and a proxy it cannot use (the
 // Proxy function's error, a proxy that is not http://) ErrCantConnect
@@ -674,6 +676,9 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	if st != StatusBody && st != StatusConnected {
 		stop()
 		err := ctxOr(ctx, c.LastError())
+		if ctx.Err() == nil && !c.replied && errors.Is(err, ErrPeerClosed) {
+			err = &closedBeforeResponse{err}
+		}
 		t.discard(pc)
 		return nil, err
 	}
@@ -751,6 +756,16 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	resp.Body = b
 	return resp, nil
 }
+
+// closedBeforeResponse is RoundTrip's error when the server closed the
+// connection before any byte of a response: it is also io.EOF, as
+// net/http's, which retry logic looks for. Only RoundTrip's error is: a
+// Client's error and a body's read error never match io.EOF, which a read
+// loop would take for the end.
+type closedBeforeResponse struct{ err error }
+
+func (e *closedBeforeResponse) Error() string   { return e.err.Error() }
+func (e *closedBeforeResponse) Unwrap() []error { return []error{e.err, io.EOF} }
 
 // abortOnDone aborts c's blocked call when ctx ends, until the returned
 // stop is called (context.AfterFunc); stop reports whether it came first.

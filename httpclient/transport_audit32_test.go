@@ -1,9 +1,12 @@
 package httpclient
 
 import (
+	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -71,4 +74,73 @@ func TestTransportContextEndFreesSlotOfUnclosedBody(t *testing.T) {
 			assert.ErrorIs(t, err, context.Canceled, "a Read after the context ended")
 		})
 	}
+}
+
+// TestTransportClosedBeforeResponseIsEOF: a server that closes the
+// connection before any byte of a response fails RoundTrip with an error
+// that is io.EOF, as net/http's (retry logic looks for it), and still
+// ErrConnectionError around ErrPeerClosed. A head cut short is not io.EOF
+// (net/http's is not either), nor is a body cut short (io.ErrUnexpectedEOF
+// for the reader), nor is the Client's own error for the same close.
+func TestTransportClosedBeforeResponseIsEOF(t *testing.T) {
+	addr := sequenceServer(t,
+		func(c net.Conn) { readHead(bufio.NewReader(c)) },
+		func(c net.Conn) {
+			readHead(bufio.NewReader(c))
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Le")
+		},
+		func(c net.Conn) {
+			readHead(bufio.NewReader(c))
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab")
+		},
+	)
+	tr := newTransport(t)
+	hc := &http.Client{Transport: tr}
+
+	_, err := hc.Get("http://" + addr + "/")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, io.EOF, "closed before any byte")
+	assert.ErrorIs(t, err, ErrConnectionError)
+	assert.ErrorIs(t, err, ErrPeerClosed)
+	assert.NotErrorIs(t, err, io.ErrUnexpectedEOF)
+
+	_, err = hc.Get("http://" + addr + "/")
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, io.EOF, "a head cut short")
+	assert.ErrorIs(t, err, ErrConnectionError)
+
+	resp, err := hc.Get("http://" + addr + "/")
+	require.NoError(t, err)
+	_, err = io.ReadAll(resp.Body)
+	require.NoError(t, resp.Body.Close())
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "a body cut short")
+	assert.NotErrorIs(t, err, io.EOF)
+}
+
+// TestClientClosedBeforeResponseNotEOF: the Client's own error for a server
+// that closes before any byte of a response stays Godot's
+// ERR_CONNECTION_ERROR around ErrPeerClosed, never io.EOF: only the
+// Transport's RoundTrip error matches io.EOF.
+func TestClientClosedBeforeResponseNotEOF(t *testing.T) {
+	addr := sequenceServer(t, func(c net.Conn) { readHead(bufio.NewReader(c)) })
+	host, portStr, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	port, err := strconv.Atoi(portStr)
+	require.NoError(t, err)
+	c := New()
+	defer c.Close()
+	c.SetBlockingMode(true)
+	require.NoError(t, c.ConnectToHost(host, port, nil))
+	for c.Status() == StatusResolving || c.Status() == StatusConnecting {
+		require.NoError(t, c.Poll())
+	}
+	require.Equal(t, StatusConnected, c.Status())
+	require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+	for c.Status() == StatusRequesting {
+		err = c.Poll()
+	}
+	assert.Equal(t, StatusConnectionError, c.Status())
+	assert.ErrorIs(t, c.LastError(), ErrPeerClosed)
+	assert.NotErrorIs(t, c.LastError(), io.EOF)
+	assert.NotErrorIs(t, err, io.EOF)
 }
