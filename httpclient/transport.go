@@ -132,8 +132,13 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 
 // RoundTrip sends one request and returns its response with the body still
 // to be read (http.RoundTripper). Methods other than Godot's nine are
-// refused (§1.7.1). The request body is streamed (Client.RequestStream),
-// never held whole, and closed once written or failed: with ContentLength
+// refused (§1.7.1), and so is CONNECT, before anything is dialed: net/http
+// returns the tunnel of a 2xx reply as its Body, an io.ReadWriteCloser,
+// while Godot's client reads the reply as any other response; a tunnel is
+// made with Client.Request and Client.Connection, or net/http's Transport.
+// (A proxy given by Proxy is still reached through CONNECT for https.)
+// The request body is streamed (Client.RequestStream), never held whole,
+// and closed once written or failed: with ContentLength
 // > 0 the request is Godot's for a body of that size (§1.7.10) and exactly
 // that many bytes are sent (a body that ends earlier fails the request); a
 // body of unknown length (ContentLength −1, or 0 with a Body other than nil
@@ -188,11 +193,11 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // ErrCantConnect, ErrConnectionError…), or the context's error when the
 // request's context ended; a server that closed the connection before any
 // byte of a response gives ErrConnectionError around ErrPeerClosed that is
-// also io.EOF, as net/http's (a body's read errors never are); a request it does not send (a method Godot does
-// not have, a scheme other than http and https, a bad port) is
-// ErrInvalidParameter around the reason, and a proxy it cannot use (the
-// Proxy function's error, a proxy that is not http://) ErrCantConnect
-// around the cause. http.Client wraps each in a *url.Error.
+// also io.EOF, as net/http's (a body's read errors never are); a request
+// it does not send (a method Godot does not have, CONNECT, a scheme other
+// than http and https, a bad port) is ErrInvalidParameter around the
+// reason, and a proxy it cannot use (the Proxy function's error, a proxy
+// that is not http://) ErrCantConnect around the cause. http.Client wraps each in a *url.Error.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		closeBody(req)
@@ -202,6 +207,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok {
 		closeBody(req)
 		return nil, refuse(errors.New("method " + strconv.Quote(req.Method) + " is not one of Godot's"))
+	}
+	if method == MethodConnect {
+		// Godot's client reads a reply to CONNECT as any other response
+		// (§1.9): it has no tunnel to give as the Body (net/http's
+		// io.ReadWriteCloser), so the request is refused before dialing.
+		closeBody(req)
+		return nil, refuse(errors.New("method CONNECT is not supported: the Transport has no tunnel to return as the Body (use net/http's Transport, or Client.Connection after a CONNECT sent with Client.Request)"))
 	}
 	key, err := t.keyFor(req)
 	if err != nil {

@@ -6,7 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,3 +147,41 @@ func TestClientClosedBeforeResponseNotEOF(t *testing.T) {
 	assert.NotErrorIs(t, c.LastError(), io.EOF)
 	assert.NotErrorIs(t, err, io.EOF)
 }
+
+// TestTransportRefusesConnect: CONNECT, in net/http's form (URL.Host, an
+// empty path) or the Opaque one, is refused with ErrInvalidParameter
+// before anything is dialed, its body closed: Godot's client has no tunnel
+// to return as the Body. The request was dialed and then failed
+// ("CONNECT target must be host:port"), or, in the Opaque form, sent and
+// its 200 returned with an empty Body.
+func TestTransportRefusesConnect(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	u, err := url.Parse(s.URL)
+	require.NoError(t, err)
+	for _, form := range []string{"host", "opaque"} {
+		t.Run(form, func(t *testing.T) {
+			req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Scheme: "http", Host: u.Host}, Host: "example.com:443", Header: http.Header{}}
+			if form == "opaque" {
+				req.URL.Opaque = "example.com:443"
+			}
+			body := &closeTracker{Reader: strings.NewReader("x")}
+			req.Body, req.ContentLength = body, 1
+			resp, err := newTransport(t).RoundTrip(req)
+			if resp != nil {
+				_ = resp.Body.Close()
+			}
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrInvalidParameter)
+			assert.Contains(t, err.Error(), "CONNECT")
+			assert.True(t, body.closed.Load(), "the request body is closed")
+			assert.Zero(t, s.accepted.Load(), "nothing is dialed")
+		})
+	}
+}
+
+type closeTracker struct {
+	io.Reader
+	closed atomic.Bool
+}
+
+func (c *closeTracker) Close() error { c.closed.Store(true); return nil }
