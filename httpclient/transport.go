@@ -190,8 +190,10 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // and the panic reaches RoundTrip's caller: net/http's, read on its own
 // goroutine, ends the program); a failure to connect or before the
 // response head is the Godot code wrapping the cause (ErrCantResolve,
-// ErrCantConnect, ErrConnectionError…), or the context's error when the
-// request's context ended; a server that closed the connection before any
+// ErrCantConnect, ErrConnectionError…), or the context's error (its
+// cause) when the request's context ended; Request.Cancel (deprecated) is
+// honoured as net/http's: its close ends the round trip, the body's reads
+// included, with "net/http: request canceled"; a server that closed the connection before any
 // byte of a response gives ErrConnectionError around ErrPeerClosed that is
 // also io.EOF, as net/http's (a body's read errors never are); a request
 // it does not send (a method Godot does not have, CONNECT, a scheme other
@@ -239,14 +241,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	ctx := req.Context()
+	ctx, release := req.Context(), neverReleased
+	//lint:ignore SA1019 net/http's Transport honours it, and http.Client sets it for its Timeout on other RoundTrippers
+	if cancelCh := req.Cancel; cancelCh != nil {
+		ctx, release = cancelOnClose(ctx, cancelCh)
+	}
 	for {
 		pc, reused, err := t.getConn(ctx, key)
 		if err != nil {
 			body.close()
+			release()
 			return nil, err
 		}
-		resp, err := t.send(ctx, pc, req, method, headers, body, length)
+		resp, err := t.send(ctx, pc, req, method, headers, body, length, release)
 		if err == nil {
 			return resp, nil
 		}
@@ -262,9 +269,33 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			continue
 		}
 		body.close()
+		release()
 		return nil, err
 	}
 }
+
+// errRequestCanceled is the cause of a request whose Request.Cancel
+// closed: net/http's text.
+var errRequestCanceled = errors.New("net/http: request canceled")
+
+// cancelOnClose returns a context that ends, with errRequestCanceled, when
+// ch closes (the deprecated Request.Cancel, which net/http's Transport
+// still honours and http.Client sets for its Timeout on a RoundTripper
+// other than net/http's), and the release that ends it once the round
+// trip is over, its goroutine with it.
+func cancelOnClose(parent context.Context, ch <-chan struct{}) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	go func() {
+		select {
+		case <-ch:
+			cancel(errRequestCanceled)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
+}
+
+func neverReleased() {}
 
 // trackedBody is a request body being sent: it knows whether it was read,
 // so that a retry can send it again untouched, or take a new one from
@@ -654,7 +685,9 @@ func pollRequest(c *Client, cleanup func()) {
 }
 
 // send writes the request on pc and reads the response head.
-func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Method, headers []string, body *trackedBody, length int64) (*http.Response, error) {
+// release, called once the response's body is over, ends what RoundTrip
+// derived ctx for (cancelOnClose).
+func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Method, headers []string, body *trackedBody, length int64, release func()) (*http.Response, error) {
 	c := pc.c
 	stop := abortOnDone(ctx, c)
 	if body.rc != nil && ctx.Done() != nil {
@@ -738,7 +771,7 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	if !keep {
 		resp.Close = true
 	}
-	b := &transportBody{t: t, pc: pc, stop: stop, ctx: ctx, keep: keep}
+	b := &transportBody{t: t, pc: pc, stop: stop, ctx: ctx, keep: keep, release: release}
 	if m == MethodHead {
 		resp.ContentLength = headContentLength(resp.Header)
 	}
@@ -836,6 +869,7 @@ type transportBody struct {
 	// stopEnd stops the context's contextEnded (nil: the context cannot
 	// end).
 	stopEnd func() bool
+	release func() // RoundTrip's, once the body is over (finish)
 
 	mu   sync.Mutex // held by Read, and by Close once no Read runs
 	done bool
@@ -865,11 +899,12 @@ func (b *transportBody) Read(p []byte) (int, error) {
 		b.finish(true)
 		b.err = io.EOF
 	default:
-		b.finish(false)
+		// The error before finish: its release ends the context.
 		b.err = ctxOr(b.ctx, err)
 		if b.ctx.Err() == nil && errors.Is(err, ErrAborted) {
 			b.err = errClosedBody
 		}
+		b.finish(false)
 	}
 	return n, b.err
 }
@@ -920,6 +955,7 @@ func (b *transportBody) finish(complete bool) {
 	b.ended = true
 	closing := b.closing
 	b.endMu.Unlock()
+	defer b.release()
 	c := b.pc.c
 	if complete && b.keep && !aborted && !closing && c.Status() == StatusConnected && c.KeepAlive() {
 		b.t.putIdle(b.pc)

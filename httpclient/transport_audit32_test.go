@@ -185,3 +185,96 @@ type closeTracker struct {
 }
 
 func (c *closeTracker) Close() error { c.closed.Store(true); return nil }
+
+// TestTransportRequestCancelChannel: closing the deprecated Request.Cancel
+// ends the round trip, as net/http's Transport does ("net/http: request
+// canceled"): while the request waits for its head, and while its body is
+// read. It was ignored: the request waited for the server. A round trip
+// that ends without it leaves no goroutine behind (TestMain's goleak).
+func TestTransportRequestCancelChannel(t *testing.T) {
+	block := make(chan struct{})
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/body":
+			w.Header().Set("Content-Length", "100")
+			_, _ = io.WriteString(w, "ab")
+			w.(http.Flusher).Flush()
+		case "/ok":
+			_, _ = io.WriteString(w, "ok")
+			return
+		}
+		<-block
+	})
+	defer close(block)
+	tr := newTransport(t)
+
+	t.Run("head", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // a bound if Cancel is ignored
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/head", nil)
+		ch := make(chan struct{})
+		req.Cancel = ch //lint:ignore SA1019 the deprecated field under test
+		time.AfterFunc(50*time.Millisecond, func() { close(ch) })
+		start := time.Now()
+		_, err := tr.RoundTrip(req)
+		require.Error(t, err)
+		assert.ErrorIs(t, err, errRequestCanceled)
+		assert.Less(t, time.Since(start), 5*time.Second)
+	})
+	t.Run("body", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // a bound if Cancel is ignored
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/body", nil)
+		ch := make(chan struct{})
+		req.Cancel = ch //lint:ignore SA1019 the deprecated field under test
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		buf := make([]byte, 2)
+		_, err = io.ReadFull(resp.Body, buf)
+		require.NoError(t, err)
+		time.AfterFunc(20*time.Millisecond, func() { close(ch) })
+		_, err = io.ReadAll(resp.Body)
+		assert.ErrorIs(t, err, errRequestCanceled)
+	})
+	t.Run("not closed", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/ok", nil)
+		req.Cancel = make(chan struct{}) //lint:ignore SA1019 the deprecated field under test
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		assert.Equal(t, "ok", string(b))
+	})
+}
+
+// TestTransportClientTimeoutWithCancelChannel: http.Client's Timeout, over
+// a RoundTripper other than net/http's, closes a Request.Cancel of its own
+// as well as ending the context; whichever comes first, the error is a
+// timeout (DeadlineExceeded, Timeout()), waiting for the head or reading
+// the body.
+func TestTransportClientTimeoutWithCancelChannel(t *testing.T) {
+	block := make(chan struct{})
+	s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/body" {
+			w.Header().Set("Content-Length", "100")
+			w.(http.Flusher).Flush()
+		}
+		<-block
+	})
+	defer close(block)
+	hc := &http.Client{Transport: newTransport(t), Timeout: 100 * time.Millisecond}
+	_, err := hc.Get(s.URL + "/head")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout())
+
+	resp, err := hc.Get(s.URL + "/body")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	_, err = io.ReadAll(resp.Body)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
