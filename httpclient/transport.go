@@ -34,6 +34,31 @@ import (
 // on an idle connection). It does not follow redirects nor keep cookies:
 // that is http.Client's job.
 // RoundTrip says how bodies, headers and errors are handled.
+//
+// What a net/http user may not expect, because Godot's rules say so (the
+// list in RoundTrip's doc goes on with 1xx responses and unframed bodies):
+//
+//   - The status line is read as Godot reads it (§1.8.4, §1.8.8), unless
+//     Strict: "garbage" is a 200 with an empty body, a line whose code is
+//     not where Godot looks ("HTTP/1.1  200 OK", "HTTP/1.1 abc") has
+//     StatusCode 0, "HTTP/1.1 2000" is 2000, and any version but HTTP/1.0
+//     is Proto "HTTP/1.1" (HTTP/1.2 and HTTP/2.0 included). net/http
+//     refuses the malformed lines; Strict does too.
+//   - A chunk larger than 16 MiB fails the body (§1.10.2.3), in Strict
+//     mode too; net/http reads it. Servers that write a large buffer at
+//     once (Node's res.write) can send one.
+//   - Over TLS, a body read until the close (Strict, or "Connection:
+//     close" without framing) that the server ends without close_notify
+//     fails with ERR_CONNECTION_ERROR after its bytes (§1.15.4); net/http
+//     ends it with io.EOF.
+//   - A nil User-Agent in Request.Header (req.Header["User-Agent"] = nil,
+//     net/http's way to send none) sends Godot's User-Agent, or
+//     UserAgent: Godot adds its automatic headers the request does not
+//     carry (§1.7).
+//   - Request.Host is sent as given: no IDNA conversion to punycode and no
+//     check of its characters, where net/http converts a non-ASCII host
+//     and drops an invalid one; only CR, LF and NUL are refused (§7 D2).
+//   - net/http/httptrace hooks are not called.
 type Transport struct {
 	// TLS configures https requests (nil: TLSClient(nil, ""), the system
 	// roots and the URL's host name).
@@ -188,18 +213,19 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // Errors: a body that fails to read wraps a *RequestBodyError and the read
 // error, and the connection is closed (a body that panics closes it too,
 // and the panic reaches RoundTrip's caller: net/http's, read on its own
-// goroutine, ends the program); a failure to connect or before the
-// response head is the Godot code wrapping the cause (ErrCantResolve,
-// ErrCantConnect, ErrConnectionError…), or the context's error (its
-// cause) when the request's context ended; Request.Cancel (deprecated) is
-// honoured as net/http's: its close ends the round trip, the body's reads
-// included, with "net/http: request canceled"; a server that closed the connection before any
-// byte of a response gives ErrConnectionError around ErrPeerClosed that is
-// also io.EOF, as net/http's (a body's read errors never are); a request
-// it does not send (a method Godot does not have, CONNECT, a scheme other
-// than http and https, a bad port) is ErrInvalidParameter around the
-// reason, and a proxy it cannot use (the Proxy function's error, a proxy
-// that is not http://) ErrCantConnect around the cause. http.Client wraps each in a *url.Error.
+// goroutine, ends the program); a failure to connect or before the response
+// head is the Godot code wrapping the cause (ErrCantResolve,
+// ErrCantConnect, ErrConnectionError…), or the context's error (its cause)
+// when the request's context ended; Request.Cancel (deprecated) is honoured
+// as net/http's: its close ends the round trip, the body's reads included,
+// with "net/http: request canceled"; a server that closed the connection
+// before any byte of a response gives ErrConnectionError around
+// ErrPeerClosed that is also io.EOF, as net/http's (a body's read errors
+// never are); a request it does not send (a method Godot does not have,
+// CONNECT, a scheme other than http and https, a bad port) is
+// ErrInvalidParameter around the reason, and a proxy it cannot use (the
+// Proxy function's error, a proxy that is not http://) ErrCantConnect
+// around the cause. http.Client wraps each in a *url.Error.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		closeBody(req)
