@@ -57,7 +57,8 @@ import (
 //     carry (§1.7).
 //   - Request.Host is sent as given: no IDNA conversion to punycode and no
 //     check of its characters, where net/http converts a non-ASCII host
-//     and drops an invalid one; only CR, LF and NUL are refused (§7 D2).
+//     and drops an invalid one; only a control byte (CR, LF, NUL…) is
+//     refused, before anything is dialed (§7 D2).
 //   - net/http/httptrace hooks are not called.
 type Transport struct {
 	// TLS configures https requests (nil: TLSClient(nil, ""), the system
@@ -175,8 +176,9 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // Accept) the request does not carry; Request.Host, when it differs from
 // URL.Host, is sent as Host (so is the URL's host for an IPv6 literal,
 // bracketed), and Request.Close adds "Connection: close". A header name
-// that is not a token, or a value holding a control byte other than HTAB,
-// is refused before anything is dialed, as net/http refuses them. Nothing
+// that is not a token, or a value (or Request.Host) holding a control
+// byte other than HTAB, is refused before anything is dialed, as net/http
+// refuses them. Nothing
 // asks for compression (no Accept-Encoding is added, as Godot's client
 // adds none) and nothing is decompressed: Uncompressed is false. A request
 // that failed on a reused connection before any byte of its response is
@@ -523,6 +525,11 @@ func requestHeaders(req *http.Request, k connKey) ([]string, error) {
 		for _, v := range req.Header[name] {
 			headers = append(headers, name+": "+v)
 		}
+	}
+	if !validFieldValue(req.Host) {
+		// As net/http, before anything is dialed (the client would refuse
+		// CR, LF and NUL only once connected).
+		return nil, refuse(fmt.Errorf("invalid Host %q", req.Host))
 	}
 	switch host := req.Host; {
 	case host != "" && host != req.URL.Host:

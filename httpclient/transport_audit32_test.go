@@ -278,3 +278,22 @@ func TestTransportClientTimeoutWithCancelChannel(t *testing.T) {
 	_, err = io.ReadAll(resp.Body)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
+
+// TestTransportRefusesBadHostBeforeDialing: a Request.Host holding a
+// control byte is refused with ErrInvalidParameter before anything is
+// dialed, as net/http refuses it and as header values are refused. The
+// client refused CR, LF and NUL too, but only once connected.
+func TestTransportRefusesBadHostBeforeDialing(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	tr := newTransport(t)
+	for _, h := range []string{"a\r\nX-Injected: 1", "a\x00b", "a\nb", "a\x01b"} {
+		req, _ := http.NewRequest(http.MethodGet, s.URL, nil)
+		req.Host = h
+		resp, err := tr.RoundTrip(req)
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
+		assert.ErrorIs(t, err, ErrInvalidParameter, "%q", h)
+	}
+	assert.Zero(t, s.accepted.Load(), "nothing is dialed")
+}
