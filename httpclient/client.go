@@ -130,6 +130,9 @@ type Client struct {
 	wch        chan int // a background write's end: bytes written, its error in werr
 	werr       error    // set by the background write before it sends on wch
 
+	// trace is the Transport's httptrace hooks for this request, or nil.
+	trace *reqTrace
+
 	// Response state (Godot: response_num, response_headers, body_size,
 	// chunked…).
 	parser   wire.HeadParser

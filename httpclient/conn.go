@@ -967,6 +967,9 @@ func (c *Client) send() (done bool, err error) {
 		}
 		if c.rb.r == nil {
 			c.reqSent = true
+			if c.trace != nil {
+				c.trace.wrote()
+			}
 			return true, nil
 		}
 		if !c.blocking {

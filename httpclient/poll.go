@@ -449,6 +449,10 @@ func (c *Client) pollRequesting() error {
 		}
 	}
 	for {
+		if c.trace != nil && c.trace.firstByte != nil && len(c.buffered()) > 0 {
+			c.trace.firstByte()
+			c.trace.firstByte = nil
+		}
 		n, err := c.parser.Parse(c.buffered(), &c.next)
 		if err == nil {
 			c.rr += n

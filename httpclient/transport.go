@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -59,7 +60,12 @@ import (
 //     check of its characters, where net/http converts a non-ASCII host
 //     and drops an invalid one; only a control byte (CR, LF, NUL…) is
 //     refused, before anything is dialed (§7 D2).
-//   - net/http/httptrace hooks are not called.
+//   - Of a request's net/http/httptrace hooks, GetConn, GotConn (Conn,
+//     Reused, WasIdle, IdleTime), WroteHeaders and WroteRequest,
+//     GotFirstResponseByte and PutIdleConn are called. WroteHeaders comes
+//     with WroteRequest, once the whole request is written: the head
+//     leaves with the body's first bytes. The others (DNS, connect, TLS
+//     handshake, 1xx responses, 100-continue) are not called.
 type Transport struct {
 	// TLS configures https requests (nil: TLSClient(nil, ""), the system
 	// roots and the URL's host name).
@@ -270,18 +276,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx, release := req.Context(), neverReleased
+	trace := httptrace.ContextClientTrace(ctx)
 	//lint:ignore SA1019 net/http's Transport honours it, and http.Client sets it for its Timeout on other RoundTrippers
 	if cancelCh := req.Cancel; cancelCh != nil {
 		ctx, release = cancelOnClose(ctx, cancelCh)
 	}
 	for {
-		pc, reused, err := t.getConn(ctx, key)
+		pc, reused, err := t.getConn(ctx, key, trace)
 		if err != nil {
 			body.close()
 			release()
 			return nil, err
 		}
-		resp, err := t.send(ctx, pc, req, method, headers, body, length, release)
+		resp, err := t.send(ctx, pc, req, method, headers, body, length, release, trace)
 		if err == nil {
 			return resp, nil
 		}
@@ -555,8 +562,25 @@ func closeAsked(h http.Header) bool {
 	return false
 }
 
-// getConn returns an idle connection for key (reused true) or a new one.
-func (t *Transport) getConn(ctx context.Context, key connKey) (*pconn, bool, error) {
+// getConn returns an idle connection for key (reused true) or a new one,
+// calling trace's GetConn and GotConn.
+func (t *Transport) getConn(ctx context.Context, key connKey, trace *httptrace.ClientTrace) (*pconn, bool, error) {
+	if trace != nil && trace.GetConn != nil {
+		trace.GetConn(key.hostPort())
+	}
+	pc, reused, err := t.findConn(ctx, key)
+	if err == nil && trace != nil && trace.GotConn != nil {
+		info := httptrace.GotConnInfo{Conn: pc.c.st.conn, Reused: reused}
+		if reused && !pc.idleAt.IsZero() {
+			info.WasIdle, info.IdleTime = true, time.Since(pc.idleAt)
+		}
+		trace.GotConn(info)
+	}
+	return pc, reused, err
+}
+
+// findConn returns an idle connection for key (reused true) or a new one.
+func (t *Transport) findConn(ctx context.Context, key connKey) (*pconn, bool, error) {
 	// A context that has already ended fails here: the Abort it schedules
 	// runs on another goroutine, and a fast exchange could finish first.
 	if ctx.Err() != nil {
@@ -720,8 +744,10 @@ func pollRequest(c *Client, cleanup func()) {
 // send writes the request on pc and reads the response head.
 // release, called once the response's body is over, ends what RoundTrip
 // derived ctx for (cancelOnClose).
-func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Method, headers []string, body *trackedBody, length int64, release func()) (*http.Response, error) {
+func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Method, headers []string, body *trackedBody, length int64, release func(), trace *httptrace.ClientTrace) (*http.Response, error) {
 	c := pc.c
+	rt := newReqTrace(trace)
+	c.trace = rt
 	stop := abortOnDone(ctx, c)
 	if body.rc != nil && ctx.Done() != nil {
 		// A Read blocked in the caller's body (an io.Pipe waiting for its
@@ -730,8 +756,10 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 		defer context.AfterFunc(ctx, body.close)()
 	}
 	if err := c.RequestStream(m, req.URL.RequestURI(), headers, body.reader(), length); err != nil {
+		c.trace = nil
 		stop()
 		t.discard(pc)
+		rt.failed(err)
 		return nil, err
 	}
 	pollRequest(c, func() {
@@ -744,6 +772,7 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 		t.discard(pc)
 		body.close()
 	})
+	c.trace = nil // before the connection can go back to the pool
 	st := c.Status()
 	if st == StatusBody || st == StatusConnected {
 		body.close() // written in full
@@ -758,6 +787,7 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 			err = &closedBeforeResponse{err}
 		}
 		t.discard(pc)
+		rt.failed(err)
 		return nil, err
 	}
 	code := c.ResponseCode()
@@ -804,7 +834,7 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	if !keep {
 		resp.Close = true
 	}
-	b := &transportBody{t: t, pc: pc, stop: stop, ctx: ctx, keep: keep, release: release}
+	b := &transportBody{t: t, pc: pc, stop: stop, ctx: ctx, keep: keep, release: release, trace: trace}
 	if m == MethodHead {
 		resp.ContentLength = headContentLength(resp.Header)
 	}
@@ -903,6 +933,7 @@ type transportBody struct {
 	// end).
 	stopEnd func() bool
 	release func() // RoundTrip's, once the body is over (finish)
+	trace   *httptrace.ClientTrace
 
 	mu   sync.Mutex // held by Read, and by Close once no Read runs
 	done bool
@@ -991,7 +1022,10 @@ func (b *transportBody) finish(complete bool) {
 	defer b.release()
 	c := b.pc.c
 	if complete && b.keep && !aborted && !closing && c.Status() == StatusConnected && c.KeepAlive() {
-		b.t.putIdle(b.pc)
+		err := b.t.putIdle(b.pc)
+		if b.trace != nil && b.trace.PutIdleConn != nil {
+			b.trace.PutIdleConn(err)
+		}
 		return
 	}
 	b.t.discard(b.pc)
@@ -1039,7 +1073,7 @@ func (t *Transport) acquire(ctx context.Context, key connKey) (*pconn, error) {
 		return nil, nil // the request now holds the slot: still a user
 	case <-ctx.Done():
 		if pc := t.leaveQueue(hs, w); pc != nil {
-			t.putIdle(pc) // handed over as the context ended: the next one takes it
+			_ = t.putIdle(pc) // handed over as the context ended: the next one takes it
 		}
 		t.leaveSlots(key, hs)
 		return nil, context.Cause(ctx)
@@ -1109,12 +1143,13 @@ func (t *Transport) discard(pc *pconn) {
 // oldest request waiting for one of its key's slots — unless connections
 // are not kept at all (MaxIdleConnsPerHost < 0, net/http's
 // DisableKeepAlives): then it is closed, its slot going to that request,
-// which dials.
-func (t *Transport) putIdle(pc *pconn) {
+// which dials. The error says why a connection was closed instead
+// (httptrace's PutIdleConn).
+func (t *Transport) putIdle(pc *pconn) error {
 	max := t.MaxIdleConnsPerHost
 	if max < 0 {
 		t.discard(pc)
-		return
+		return errKeepAlivesDisabled
 	}
 	if max == 0 {
 		max = 2
@@ -1123,16 +1158,21 @@ func (t *Transport) putIdle(pc *pconn) {
 	if hs := t.slots[pc.key]; hs != nil && len(hs.waiters) > 0 {
 		w := hs.waiters[0]
 		hs.waiters = slices.Delete(hs.waiters, 0, 1)
-		w <- pc // room for one: never blocks
+		pc.idleAt = time.Time{} // handed over, never idle (httptrace's WasIdle)
+		w <- pc                 // room for one: never blocks
 		t.mu.Unlock()
-		return
+		return nil
 	}
 	// closeIdle: CloseIdleConnections ran while pc carried its request (a
 	// request waiting for the slot took it above, as net/http's does).
 	if t.closeIdle || len(t.idle[pc.key]) >= max {
+		err := errTooManyIdle
+		if t.closeIdle {
+			err = errCloseIdle
+		}
 		t.mu.Unlock()
 		t.discard(pc)
-		return
+		return err
 	}
 	if t.idle == nil {
 		t.idle = make(map[connKey][]*pconn)
@@ -1151,6 +1191,7 @@ func (t *Transport) putIdle(pc *pconn) {
 		}
 	}
 	t.mu.Unlock()
+	return nil
 }
 
 // popIdle takes the most recently pooled connection for key.

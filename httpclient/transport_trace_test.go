@@ -1,0 +1,122 @@
+package httpclient
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"strings"
+	"sync"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// traceLog records the httptrace hooks a request calls, in order.
+type traceLog struct {
+	mu     sync.Mutex
+	events []string
+	got    []httptrace.GotConnInfo
+	put    []error
+}
+
+func (l *traceLog) add(e string) { l.mu.Lock(); l.events = append(l.events, e); l.mu.Unlock() }
+
+func (l *traceLog) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GetConn: func(string) { l.add("GetConn") },
+		GotConn: func(i httptrace.GotConnInfo) {
+			l.mu.Lock()
+			l.got = append(l.got, i)
+			l.mu.Unlock()
+			l.add("GotConn")
+		},
+		WroteHeaders:         func() { l.add("WroteHeaders") },
+		WroteRequest:         func(i httptrace.WroteRequestInfo) { l.add("WroteRequest") },
+		GotFirstResponseByte: func() { l.add("GotFirstResponseByte") },
+		PutIdleConn: func(err error) {
+			l.mu.Lock()
+			l.put = append(l.put, err)
+			l.mu.Unlock()
+			l.add("PutIdleConn")
+		},
+	}
+}
+
+// TestTransportHTTPTrace: the Transport calls a request's httptrace hooks
+// as net/http's does — GetConn, GotConn (Reused and WasIdle on the second
+// request over the kept connection, Conn the connection), WroteHeaders and
+// WroteRequest once the request is written, GotFirstResponseByte, and
+// PutIdleConn(nil) when the connection goes back to the pool; with keep
+// alives off, PutIdleConn gets the reason. None was called.
+func TestTransportHTTPTrace(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	tr := newTransport(t)
+	want := []string{"GetConn", "GotConn", "WroteHeaders", "WroteRequest", "GotFirstResponseByte", "PutIdleConn"}
+	var logs []*traceLog
+	for i, body := range []string{"", "posted"} {
+		l := &traceLog{}
+		logs = append(logs, l)
+		ctx := httptrace.WithClientTrace(context.Background(), l.trace())
+		method := http.MethodGet
+		var rd io.Reader
+		if body != "" {
+			method, rd = http.MethodPost, strings.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, s.URL, rd)
+		require.NoError(t, err)
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err, i)
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		assert.Equal(t, body, string(b))
+		assert.Equal(t, want, l.events, "request %d", i)
+		require.Len(t, l.got, 1)
+		assert.NotNil(t, l.got[0].Conn)
+		assert.Equal(t, []error{nil}, l.put)
+	}
+	assert.False(t, logs[0].got[0].Reused)
+	assert.False(t, logs[0].got[0].WasIdle)
+	assert.True(t, logs[1].got[0].Reused, "the second request reuses the connection")
+	assert.True(t, logs[1].got[0].WasIdle)
+	assert.Equal(t, logs[0].got[0].Conn, logs[1].got[0].Conn)
+
+	off := newTransport(t)
+	off.MaxIdleConnsPerHost = -1
+	l := &traceLog{}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), l.trace()), http.MethodGet, s.URL, nil)
+	require.NoError(t, err)
+	resp, err := off.RoundTrip(req)
+	require.NoError(t, err)
+	_, _ = io.ReadAll(resp.Body)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, []error{errKeepAlivesDisabled}, l.put)
+}
+
+// TestTransportHTTPTraceWriteFails: a request whose body fails to read
+// calls WroteRequest with the error, and no GotFirstResponseByte nor
+// PutIdleConn, as net/http's.
+func TestTransportHTTPTraceWriteFails(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	var mu sync.Mutex
+	var wrote []error
+	var after []string
+	trace := &httptrace.ClientTrace{
+		WroteRequest:         func(i httptrace.WroteRequestInfo) { mu.Lock(); wrote = append(wrote, i.Err); mu.Unlock() },
+		GotFirstResponseByte: func() { mu.Lock(); after = append(after, "GotFirstResponseByte"); mu.Unlock() },
+		PutIdleConn:          func(error) { mu.Lock(); after = append(after, "PutIdleConn"); mu.Unlock() },
+	}
+	boom := errors.New("boom")
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodPost, s.URL,
+		io.MultiReader(strings.NewReader("part"), iotest.ErrReader(boom)))
+	require.NoError(t, err)
+	_, err = newTransport(t).RoundTrip(req)
+	require.ErrorIs(t, err, boom)
+	require.Len(t, wrote, 1)
+	assert.ErrorIs(t, wrote[0], boom)
+	assert.Empty(t, after)
+}
