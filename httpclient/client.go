@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -90,6 +91,9 @@ type Client struct {
 	// replace them (nil: Go's resolver and net.Dialer).
 	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 	dialFn func(ctx context.Context, network, addr string) (net.Conn, error)
+	// dialTrace is the Transport's httptrace hooks for the connect (DNS,
+	// TLS handshake), or nil.
+	dialTrace *httptrace.ClientTrace
 
 	dial *connector // the connect attempt in progress, or nil
 	st   *stream    // the established connection, or nil
@@ -260,6 +264,7 @@ func (c *Client) ConnectToHost(host string, port int, tls *TLSOptions) error {
 		connHost: c.connHost, connPort: c.connPort,
 		tls: c.tlsOpts, timeout: c.connectTimeout, userAgent: c.userAgent,
 		limits: c.limits, strict: c.strict, lookup: c.lookup, dial: c.dialFn,
+		trace: c.dialTrace,
 	}
 	switch {
 	case c.tlsOpts != nil && c.httpsProxyPort != -1:

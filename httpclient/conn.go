@@ -2,9 +2,11 @@ package httpclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
+	"net/http/httptrace"
 	"net/netip"
 	"os"
 	"slices"
@@ -179,6 +181,7 @@ type dialParams struct {
 	strict     bool
 	lookup     func(ctx context.Context, host string) ([]netip.Addr, error)
 	dial       func(ctx context.Context, network, addr string) (net.Conn, error)
+	trace      *httptrace.ClientTrace // the Transport's request's, or nil
 }
 
 // connector runs one connect attempt: the name's resolution, the proxy
@@ -308,7 +311,17 @@ func (d *connector) run(p dialParams) {
 		if a, ok := numericHost(p.serverHost); ok {
 			addrs = []netip.Addr{a} // what getaddrinfo answers without a lookup
 		} else {
+			if p.trace != nil && p.trace.DNSStart != nil {
+				p.trace.DNSStart(httptrace.DNSStartInfo{Host: p.serverHost})
+			}
 			addrs, err = p.lookup(d.ctx, p.serverHost)
+			if p.trace != nil && p.trace.DNSDone != nil {
+				info := httptrace.DNSDoneInfo{Err: err}
+				for _, a := range addrs {
+					info.Addrs = append(info.Addrs, net.IPAddr{IP: a.AsSlice(), Zone: a.Zone()})
+				}
+				p.trace.DNSDone(info)
+			}
 		}
 		if err == nil && len(addrs) == 0 {
 			err = &net.DNSError{Err: "no addresses", Name: p.serverHost, IsNotFound: true}
@@ -484,9 +497,19 @@ func (d *connector) setUp(raw net.Conn, p dialParams) (st *stream, ev dialEvent,
 	st.rd = st.nb
 	if p.tls != nil {
 		tr := newNBTLS(raw, st.nb, p.tls.config(p.connHost))
+		if p.trace != nil && p.trace.TLSHandshakeStart != nil {
+			p.trace.TLSHandshakeStart()
+		}
 		tr.w.hs = true
 		err := tr.tc.HandshakeContext(d.ctx)
 		tr.w.hs = false
+		if p.trace != nil && p.trace.TLSHandshakeDone != nil {
+			var cs tls.ConnectionState
+			if err == nil {
+				cs = tr.tc.ConnectionState()
+			}
+			p.trace.TLSHandshakeDone(cs, err)
+		}
 		if err != nil {
 			_ = raw.Close()
 			tr.w.releaseBuf() // the handshake returned: nothing reads it any more

@@ -60,12 +60,15 @@ import (
 //     check of its characters, where net/http converts a non-ASCII host
 //     and drops an invalid one; only a control byte (CR, LF, NUL…) is
 //     refused, before anything is dialed (§7 D2).
-//   - Of a request's net/http/httptrace hooks, GetConn, GotConn (Conn,
-//     Reused, WasIdle, IdleTime), WroteHeaders and WroteRequest,
-//     GotFirstResponseByte and PutIdleConn are called. WroteHeaders comes
-//     with WroteRequest, once the whole request is written: the head
-//     leaves with the body's first bytes. The others (DNS, connect, TLS
-//     handshake, 1xx responses, 100-continue) are not called.
+//   - Of a request's net/http/httptrace hooks, GetConn, DNSStart and
+//     DNSDone (a name to resolve), TLSHandshakeStart and TLSHandshakeDone,
+//     GotConn (Conn, Reused, WasIdle, IdleTime), WroteHeaders and
+//     WroteRequest, GotFirstResponseByte and PutIdleConn are called.
+//     WroteHeaders comes with WroteRequest, once the whole request is
+//     written: the head leaves with the body's first bytes. ConnectStart
+//     and ConnectDone (the TCP connects are driven inside the Client's
+//     Poll), Got1xxResponse, Got100Continue and Wait100Continue are not
+//     called.
 type Transport struct {
 	// TLS configures https requests (nil: TLSClient(nil, ""), the system
 	// roots and the URL's host name).
@@ -568,7 +571,7 @@ func (t *Transport) getConn(ctx context.Context, key connKey, trace *httptrace.C
 	if trace != nil && trace.GetConn != nil {
 		trace.GetConn(key.hostPort())
 	}
-	pc, reused, err := t.findConn(ctx, key)
+	pc, reused, err := t.findConn(ctx, key, trace)
 	if err == nil && trace != nil && trace.GotConn != nil {
 		info := httptrace.GotConnInfo{Conn: pc.c.st.conn, Reused: reused}
 		if reused && !pc.idleAt.IsZero() {
@@ -579,8 +582,9 @@ func (t *Transport) getConn(ctx context.Context, key connKey, trace *httptrace.C
 	return pc, reused, err
 }
 
-// findConn returns an idle connection for key (reused true) or a new one.
-func (t *Transport) findConn(ctx context.Context, key connKey) (*pconn, bool, error) {
+// findConn returns an idle connection for key (reused true) or a new one,
+// whose connect calls trace's DNS and TLS hooks.
+func (t *Transport) findConn(ctx context.Context, key connKey, trace *httptrace.ClientTrace) (*pconn, bool, error) {
 	// A context that has already ended fails here: the Abort it schedules
 	// runs on another goroutine, and a fast exchange could finish first.
 	if ctx.Err() != nil {
@@ -610,10 +614,13 @@ func (t *Transport) findConn(ctx context.Context, key connKey) (*pconn, bool, er
 		t.discard(pc) // frees the slot it brought
 	}
 	pc := &pconn{c: t.newClient(key), key: key}
-	if err := t.connect(ctx, pc); err != nil {
-		t.discard(pc)
+	pc.c.dialTrace = trace
+	err := t.connect(ctx, pc)
+	if err != nil {
+		t.discard(pc) // joins the connector: no hook is called after it
 		return nil, false, err
 	}
+	pc.c.dialTrace = nil
 	return pc, false, nil
 }
 

@@ -2,9 +2,13 @@ package httpclient
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"strings"
 	"sync"
@@ -119,4 +123,72 @@ func TestTransportHTTPTraceWriteFails(t *testing.T) {
 	require.Len(t, wrote, 1)
 	assert.ErrorIs(t, wrote[0], boom)
 	assert.Empty(t, after)
+}
+
+// TestTransportHTTPTraceDNSAndTLS: a new connection to a name calls
+// DNSStart and DNSDone (with the addresses) before the connect, and over
+// https TLSHandshakeStart and TLSHandshakeDone (the handshake's state)
+// before GotConn; a pooled connection calls neither again. An untrusted
+// certificate gives TLSHandshakeDone its error.
+func TestTransportHTTPTraceDNSAndTLS(t *testing.T) {
+	s := httptest.NewTLSServer(http.HandlerFunc(echoHandler))
+	defer s.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(s.Certificate())
+	_, port, err := net.SplitHostPort(s.Listener.Addr().String())
+	require.NoError(t, err)
+	u := "https://localhost:" + port + "/"
+
+	var mu sync.Mutex
+	var events []string
+	var dns httptrace.DNSDoneInfo
+	var hs []error
+	var state tls.ConnectionState
+	add := func(e string) { mu.Lock(); events = append(events, e); mu.Unlock() }
+	trace := &httptrace.ClientTrace{
+		GetConn:  func(string) { add("GetConn") },
+		DNSStart: func(i httptrace.DNSStartInfo) { add("DNSStart " + i.Host) },
+		DNSDone: func(i httptrace.DNSDoneInfo) {
+			mu.Lock()
+			dns = i
+			mu.Unlock()
+			add("DNSDone")
+		},
+		TLSHandshakeStart: func() { add("TLSHandshakeStart") },
+		TLSHandshakeDone: func(cs tls.ConnectionState, err error) {
+			mu.Lock()
+			state, hs = cs, append(hs, err)
+			mu.Unlock()
+			add("TLSHandshakeDone")
+		},
+		GotConn: func(httptrace.GotConnInfo) { add("GotConn") },
+	}
+	tr := newTransport(t)
+	tr.TLS = TLSClient(pool, "example.com")
+	for range 2 {
+		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, u, nil)
+		require.NoError(t, err)
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		_, _ = io.ReadAll(resp.Body)
+		require.NoError(t, resp.Body.Close())
+	}
+	mu.Lock()
+	assert.Equal(t, []string{"GetConn", "DNSStart localhost", "DNSDone", "TLSHandshakeStart", "TLSHandshakeDone", "GotConn", "GetConn", "GotConn"}, events)
+	assert.NoError(t, dns.Err)
+	assert.NotEmpty(t, dns.Addrs)
+	assert.Equal(t, []error{nil}, hs)
+	assert.True(t, state.HandshakeComplete)
+	events, hs = nil, nil
+	mu.Unlock()
+
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, u, nil)
+	require.NoError(t, err)
+	_, err = newTransport(t).RoundTrip(req) // the system roots: untrusted
+	require.Error(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, hs, 1)
+	assert.Error(t, hs[0])
+	assert.NotContains(t, events, "GotConn")
 }
