@@ -353,11 +353,14 @@ func (d *connector) run(p dialParams) {
 	for _, a := range addrs {
 		// §1.6.2.1: each address gets its own connect timeout.
 		ctx, cancel := context.WithTimeout(d.ctx, p.timeout)
-		raw, err := dial(ctx, "tcp", netip.AddrPortFrom(a, uint16(p.serverPort)).String())
+		addr := netip.AddrPortFrom(a, uint16(p.serverPort))
+		traceConnectStart(p, addr)
+		raw, err := dial(ctx, "tcp", addr.String())
 		cancel()
 		if err != nil && p.dial == nil && d.ctx.Err() == nil {
 			err = dialTimeoutErr(err)
 		}
+		traceConnectDone(p, addr, err)
 		if err != nil {
 			lastErr = err
 			if d.ctx.Err() != nil {
@@ -445,6 +448,24 @@ func (d *connector) startNext() error {
 	}
 	return err
 }
+
+// traceConnectStart calls p.trace's ConnectStart for a TCP connect to
+// addr (httptrace, for the Transport).
+func traceConnectStart(p dialParams, addr netip.AddrPort) {
+	if p.trace != nil && p.trace.ConnectStart != nil {
+		p.trace.ConnectStart("tcp", addr.String())
+	}
+}
+
+// traceConnectDone calls p.trace's ConnectDone for the connect to addr.
+func traceConnectDone(p dialParams, addr netip.AddrPort, err error) {
+	if p.trace != nil && p.trace.ConnectDone != nil {
+		p.trace.ConnectDone("tcp", addr.String(), err)
+	}
+}
+
+// connectDone calls ConnectDone for the quick connect's address.
+func (q *quickConnect) connectDone(err error) { traceConnectDone(q.p, q.addr, err) }
 
 // setUpOne is setUp for the address of a quick connect: the TCP connection
 // ending during the CONNECT exchange or the handshake is reported with next

@@ -1,6 +1,7 @@
 package httpclient
 
 import (
+	"cmp"
 	"io"
 	"net"
 
@@ -176,6 +177,7 @@ func (c *Client) connected(st *stream) error {
 func (c *Client) pollQuick() error {
 	d := c.dial
 	err := d.quickErr
+	started := err == nil // a start error was traced (startQuickConnect)
 	if err == nil {
 		if c.blocking {
 			err = d.quick.wait(d.hold)
@@ -190,11 +192,17 @@ func (c *Client) pollQuick() error {
 		}
 	}
 	if c.aborted.Load() {
+		if started {
+			d.quick.connectDone(cmp.Or(err, ErrAborted))
+		}
 		return c.abortNow(pollOp)
 	}
 	var raw net.Conn
 	if err == nil {
 		raw, err = d.quick.conn()
+	}
+	if started {
+		d.quick.connectDone(err)
 	}
 	if err != nil {
 		return c.nextCandidate(err)

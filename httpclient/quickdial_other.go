@@ -11,7 +11,11 @@ import (
 // only.
 const quickConnectSupported = false
 
-type quickConnect struct{ p dialParams } // never made here
+// quickConnect is never made here.
+type quickConnect struct {
+	p    dialParams
+	addr netip.AddrPort
+}
 
 func startQuickConnect(dialParams, netip.AddrPort) (*quickConnect, error) { return nil, nil }
 

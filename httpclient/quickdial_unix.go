@@ -38,8 +38,14 @@ type quickConnect struct {
 // An error means the connect could not even start: ConnectToHost returns
 // it as FAILED, status CANT_CONNECT (§1.5.10); Poll tries the next address,
 // and with none left does the same (§1.6.1.2, §1.6.2.2).
-func startQuickConnect(p dialParams, addr netip.AddrPort) (*quickConnect, error) {
+func startQuickConnect(p dialParams, addr netip.AddrPort) (_ *quickConnect, err error) {
 	q := &quickConnect{addr: addr, deadline: time.Now().Add(p.timeout), p: p}
+	traceConnectStart(p, addr)
+	defer func() {
+		if err != nil {
+			q.connectDone(err)
+		}
+	}()
 	family := syscall.AF_INET6
 	var sa syscall.Sockaddr = &syscall.SockaddrInet6{Port: int(addr.Port()), Addr: addr.Addr().As16()}
 	if addr.Addr().Is4() {

@@ -61,14 +61,13 @@ import (
 //     and drops an invalid one; only a control byte (CR, LF, NUL…) is
 //     refused, before anything is dialed (§7 D2).
 //   - Of a request's net/http/httptrace hooks, GetConn, DNSStart and
-//     DNSDone (a name to resolve), TLSHandshakeStart and TLSHandshakeDone,
-//     GotConn (Conn, Reused, WasIdle, IdleTime), WroteHeaders and
-//     WroteRequest, GotFirstResponseByte and PutIdleConn are called.
-//     WroteHeaders comes with WroteRequest, once the whole request is
-//     written: the head leaves with the body's first bytes. ConnectStart
-//     and ConnectDone (the TCP connects are driven inside the Client's
-//     Poll), Got1xxResponse, Got100Continue and Wait100Continue are not
-//     called.
+//     DNSDone (a name to resolve), ConnectStart and ConnectDone (each TCP
+//     connect), TLSHandshakeStart and TLSHandshakeDone, GotConn (Conn,
+//     Reused, WasIdle, IdleTime), WroteHeaders and WroteRequest,
+//     GotFirstResponseByte and PutIdleConn are called. WroteHeaders comes
+//     with WroteRequest, once the whole request is written: the head
+//     leaves with the body's first bytes. Got1xxResponse, Got100Continue
+//     and Wait100Continue are not called.
 type Transport struct {
 	// TLS configures https requests (nil: TLSClient(nil, ""), the system
 	// roots and the URL's host name).

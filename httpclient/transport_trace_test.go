@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
 )
 
 // traceLog records the httptrace hooks a request calls, in order.
@@ -191,4 +194,79 @@ func TestTransportHTTPTraceDNSAndTLS(t *testing.T) {
 	require.Len(t, hs, 1)
 	assert.Error(t, hs[0])
 	assert.NotContains(t, events, "GotConn")
+}
+
+// TestTransportHTTPTraceConnect: each TCP connect of a new connection calls
+// ConnectStart and ConnectDone with its address, whether the connect goes
+// to an IP literal or to each address of a resolved name in turn, and a
+// refused connect gives ConnectDone its error; a pooled connection calls
+// neither.
+func TestTransportHTTPTraceConnect(t *testing.T) {
+	s := newTransportServer(t, echoHandler)
+	_, port, err := net.SplitHostPort(s.Listener.Addr().String())
+	require.NoError(t, err)
+	type connect struct {
+		start bool
+		addr  string
+		err   error
+	}
+	run := func(t *testing.T, tr *Transport, u string, n int) ([]connect, error) {
+		var mu sync.Mutex
+		var got []connect
+		trace := &httptrace.ClientTrace{
+			ConnectStart: func(network, addr string) {
+				assert.Equal(t, "tcp", network)
+				mu.Lock()
+				got = append(got, connect{true, addr, nil})
+				mu.Unlock()
+			},
+			ConnectDone: func(network, addr string, err error) {
+				mu.Lock()
+				got = append(got, connect{false, addr, err})
+				mu.Unlock()
+			},
+		}
+		var err error
+		for range n {
+			req, rerr := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, u, nil)
+			require.NoError(t, rerr)
+			var resp *http.Response
+			if resp, err = tr.RoundTrip(req); err == nil {
+				_, _ = io.ReadAll(resp.Body)
+				require.NoError(t, resp.Body.Close())
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return got, err
+	}
+	t.Run("literal", func(t *testing.T) {
+		got, err := run(t, newTransport(t), s.URL, 2)
+		require.NoError(t, err)
+		addr := s.Listener.Addr().String()
+		assert.Equal(t, []connect{{true, addr, nil}, {false, addr, nil}}, got)
+	})
+	t.Run("name", func(t *testing.T) {
+		got, err := run(t, newTransport(t), "http://localhost:"+port+"/", 1)
+		require.NoError(t, err)
+		require.NotEmpty(t, got)
+		require.Zero(t, len(got)%2)
+		for i := 0; i < len(got); i += 2 {
+			assert.True(t, got[i].start)
+			assert.False(t, got[i+1].start)
+			assert.Equal(t, got[i].addr, got[i+1].addr)
+		}
+		last := got[len(got)-1]
+		assert.NoError(t, last.err)
+		assert.Equal(t, "127.0.0.1:"+port, last.addr)
+	})
+	t.Run("refused", func(t *testing.T) {
+		addr := "127.0.0.1:" + strconv.Itoa(ts.ClosedPort(t))
+		got, err := run(t, newTransport(t), "http://"+addr+"/", 1)
+		require.Error(t, err)
+		require.Len(t, got, 2)
+		assert.Equal(t, connect{true, addr, nil}, got[0])
+		assert.Equal(t, addr, got[1].addr)
+		assert.Error(t, got[1].err)
+	})
 }
