@@ -669,6 +669,9 @@ func (c *Client) release() {
 	if c.st != nil && c.st.tr != nil {
 		c.st.tr.w.releaseBuf()
 	}
+	if c.st != nil {
+		c.st.nb.Forget() // a conn Connection gave out reads the close from now on
+	}
 	c.st, c.retired, c.handshaking = nil, false, nil
 	c.releasePipe()
 	c.resetIO()

@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"crypto/tls"
+	"errors"
 	"net"
 	"testing"
 	"time"
@@ -200,6 +201,43 @@ func TestConnectionHeldBytesFallback(t *testing.T) {
 			conn := c.Connection()
 			require.NoError(t, conn.SetReadDeadline(time.Now().Add(2*time.Second)))
 			assert.Equal(t, "HELLOIDLE", readN(t, conn, len("HELLOIDLE")))
+		})
+	}
+}
+
+// After Close the conn Connection gave out reads the close, not bytes the
+// client held (Godot's close() disconnects the stream it handed out).
+func TestConnectionHeldBytesGoneAfterClose(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			c, _ := newClient(t, m.blocking)
+			firstOfPipelined(t, c, pipelined(t))
+			conn := c.Connection()
+			require.IsType(t, (*heldConn)(nil), conn)
+			c.Close()
+			_, err := conn.Read(make([]byte, 64))
+			assert.True(t, errors.Is(err, net.ErrClosed), "%v", err)
+		})
+		t.Run("fallback/"+m.name, func(t *testing.T) {
+			// What the idle background read took stays in the nbConn.
+			srv := ts.New(t, ts.Script(ts.Read(),
+				ts.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-test\r\nConnection: Upgrade\r\n\r\n"),
+				ts.Sleep(50*time.Millisecond), ts.WriteString("IDLE"), ts.Hold()))
+			raw, err := net.Dial("tcp", srv.Addr())
+			require.NoError(t, err)
+			c, _ := newClient(t, m.blocking)
+			require.NoError(t, c.SetConnection(hiddenConn{raw}))
+			require.NoError(t, c.Request(MethodGet, "/", []string{"Host: x"}, ""))
+			require.NoError(t, pollWhile(t, c, StatusRequesting))
+			require.Equal(t, 101, c.ResponseCode())
+			time.Sleep(100 * time.Millisecond)
+			require.NoError(t, c.Poll()) // the idle liveness check: a background read takes IDLE
+			conn := c.Connection()
+			require.IsType(t, (*heldConn)(nil), conn)
+			c.Close()
+			n, err := conn.Read(make([]byte, 64))
+			assert.Zero(t, n)
+			assert.True(t, errors.Is(err, net.ErrClosed), "%v", err)
 		})
 	}
 }
