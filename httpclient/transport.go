@@ -865,7 +865,11 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	if ctx.Done() != nil {
 		// A body left unclosed when the context ends must not keep the
 		// connection's slot (MaxConnsPerHost): net/http frees it then.
+		// Under b.mu: a context already ended runs contextEnded at once,
+		// and its finish reads stopEnd.
+		b.mu.Lock()
 		b.stopEnd = context.AfterFunc(ctx, b.contextEnded)
+		b.mu.Unlock()
 	}
 	resp.Body = b
 	return resp, nil
