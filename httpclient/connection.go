@@ -26,6 +26,15 @@ var ErrNotReusable = errors.New("httpclient: connection closed after a response 
 // differently) are dropped; the stream stays installed, closed, until Close
 // (Connection still returns it, as Godot's get_connection() would).
 func (c *Client) retire() {
+	c.dropSocket()
+	c.retired = true
+}
+
+// dropSocket closes the connection's socket, the stream staying installed,
+// closed (retire, socketGone): no Abort reaches it any more, the
+// background I/O is joined, and what was buffered from it — here and in
+// the nbConn — goes with it.
+func (c *Client) dropSocket() {
 	c.abortMu.Lock()
 	c.abortConn = nil
 	c.abortMu.Unlock()
@@ -37,7 +46,6 @@ func (c *Client) retire() {
 	if c.st != nil {
 		c.st.nb.Forget()
 	}
-	c.retired = true
 }
 
 var (

@@ -318,17 +318,17 @@ func (c *nbConn) Holds() bool {
 // is false when it holds nothing: the conn is read from then on.
 func (c *nbConn) TakeHeld(p []byte) (n int, held bool, err error) {
 	switch {
+	case !c.Holds():
+		return 0, false, nil
 	case len(c.pre) > 0:
 		return c.takePre(p), true, nil
 	case c.perr != nil:
 		return 0, true, c.takePerr()
-	case c.sock != nil:
-		return 0, false, nil
 	case c.pending:
 		c.done(<-c.ch)
 	}
 	if c.r == c.w && c.err == nil {
-		return 0, false, nil
+		return 0, false, nil // the read still running got nothing
 	}
 	n, err = c.takeBuf(p)
 	return n, true, err

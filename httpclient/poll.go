@@ -329,23 +329,16 @@ func (c *Client) pollLive() error {
 // (a FIN with nothing before it, an RST or another socket error): Godot's
 // StreamPeerTCP::poll closes its socket there (disconnect_from_host, §1.6),
 // though its client does not close() — so the server sees the close at
-// that Poll, not when the caller gets to Close. As in retire, the stream
-// stays installed, closed, until Close (Connection returns it), and what
-// was buffered from it goes with the socket. Under TLS, where Godot's TLS
+// that Poll, not when the caller gets to Close. As in retire (dropSocket),
+// the stream stays installed, closed, until Close (Connection returns it),
+// and what was buffered from it goes with the socket. Under TLS, where Godot's TLS
 // layer answers a close_notify with its own, the socket is closed without
 // one, as Close does (§1.12). A conn given to SetConnection is the
 // caller's: Godot checks its own socket, not that stream (§1.13.3).
 func (c *Client) socketGone() {
-	if c.st == nil || c.st.installed || c.retired {
-		return
+	if c.st != nil && !c.st.installed && !c.retired {
+		c.dropSocket()
 	}
-	c.abortMu.Lock()
-	c.abortConn = nil
-	c.abortMu.Unlock()
-	_ = c.st.raw.Close()
-	c.wg.Wait()
-	c.resetIO()
-	c.st.nb.Forget()
 }
 
 // tlsIdle reports whether the connection is TLS made by the client and
