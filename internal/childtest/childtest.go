@@ -23,7 +23,8 @@ func InChild(t testing.TB) bool { return os.Getenv(env) == t.Name() }
 
 // Options say how Run starts the child.
 type Options struct {
-	Unprivileged bool // run as "nobody" (applied only when the tests run as root)
+	Unprivileged bool     // run as "nobody" (applied only when the tests run as root)
+	Args         []string // more flags for the child (the parent's own test flags, for one)
 }
 
 // Run re-executes the test binary running only t (a subtest too), and fails
@@ -34,7 +35,7 @@ func Run(t testing.TB, opts Options) {
 	if err != nil {
 		t.Skipf("cannot find the test binary: %v", err)
 	}
-	cmd := exec.Command(exe, "-test.run="+runPattern(t.Name()), "-test.v", "-test.count=1")
+	cmd := exec.Command(exe, append([]string{"-test.run=" + runPattern(t.Name()), "-test.v", "-test.count=1"}, opts.Args...)...)
 	cmd.Env = append(os.Environ(), env+"="+t.Name())
 	if opts.Unprivileged && os.Geteuid() == 0 {
 		uid, gid := nobody()

@@ -151,13 +151,25 @@ func runScenario(t *testing.T, sc *scenario, alone bool) {
 	}
 }
 
+// hostileFlags are the -hostile.* flags this run was given, for a child
+// process that must play the same drivers and splits (runOnce).
+func hostileFlags() []string {
+	var args []string
+	flag.Visit(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Name, "hostile.") {
+			args = append(args, "-"+f.Name+"="+f.Value.String())
+		}
+	})
+	return args
+}
+
 // runOnce is one driver × split of one scenario.
 func runOnce(t *testing.T, sc *scenario, driver string, sp split, strict bool) {
 	lim, fsize := sc.opts["fsize"]
 	if fsize && !childtest.InChild(t) {
 		// RLIMIT_FSIZE is process-wide: the testing package's own log would
 		// hit it too. The run happens in a child process of its own.
-		childtest.Run(t, childtest.Options{})
+		childtest.Run(t, childtest.Options{Args: hostileFlags()})
 		return
 	}
 	e := startServers(t, sc, sp)
