@@ -18,9 +18,10 @@ import (
 // decoding error and the running total against body_size_limit before it
 // stores anything; only then does the chunk go to download_file. So a read
 // whose output is several pieces and that fails on a later piece (R7 or
-// R8) leaves nothing of that read in the file. Found by the session-33
-// COMPAT audit: the in-place file (Godot's own writing, Q7) and a partial
-// download kept (keep_partial_download, Q17) held the earlier pieces.
+// R8) leaves nothing of that read in the file: the in-place file (Godot's
+// own writing, Q7) and a partial download kept (keep_partial_download,
+// Q17) alike. A pin from the session-33 COMPAT audit (the node rolls the
+// read back, dl.markChunk); it held before.
 func TestAudit33MultiPieceReadStoresNothing(t *testing.T) {
 	plain := bytes.Repeat([]byte("a"), 100000)
 	gz := gzipBytes(t, plain)
