@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gdhttp/gdhttp/wire"
 )
@@ -56,7 +57,10 @@ type TLSOptions struct {
 // otherwise) and no certificate's may allow encipherOnly or decipherOnly,
 // extended key usage is checked on the leaf alone, name constraints are not
 // enforced (a critical one fails the certificate, as mbedTLS cannot parse
-// it), and at most 8 intermediate CAs may stand below the trusted one. A
+// it), the chain is the one mbedTLS builds greedily, never going back (a
+// stale or cross-signed intermediate, or intermediates out of order, sent
+// before the right path fail it), and at most 8 intermediate CAs may
+// stand below the trusted one. A
 // Certificate message too large for mbedTLS's input buffer (over 16747
 // bytes in TLS 1.2, 16730 in TLS 1.3) fails the handshake too, and so does
 // any certificate in it that mbedTLS cannot parse, on the chain or not
@@ -370,86 +374,270 @@ func verifyGodot(cs tls.ConnectionState, roots *x509.CertPool, name string, chec
 //   - extended key usage is the leaf's alone (serverAuth or any, when it
 //     has the extension), never nested down the chain; a leaf with a key
 //     usage extension must allow usage and neither encipherOnly nor
-//     decipherOnly (leafUsage), and a CA with one is no parent when it
-//     allows either (caUsage);
-//   - every key of the chain, the trusted root's included, is RSA of 2048
-//     bits or more or ECDSA on P-256, P-384 or P-521;
-//   - every certificate but the trusted CA is signed with SHA-256, SHA-384
-//     or SHA-512, a leaf trusted alone included (chainProfile);
-//   - a leaf found among the trusted certificates is trusted alone only
-//     when it is self-issued (x509_crt_check_ee_locally_trusted); a
-//     CA-issued one needs its issuer;
+//     decipherOnly (leafUsage);
+//   - the chain is the one mbedTLS builds (mbedTLSChain): greedily, a
+//     parent at a time, never backtracking, so a server list that holds a
+//     wrong candidate before the right one fails where crypto/x509, which
+//     searches every path, would find one;
+//   - every certificate of that chain, the trusted one included, must be
+//     valid now; every key of it is RSA of 2048 bits or more or ECDSA on
+//     P-256, P-384 or P-521 (weakKey); every certificate but the trusted
+//     CA that ends it is signed with SHA-256, SHA-384 or SHA-512, a leaf
+//     trusted alone included (signedWithProfileHash);
 //   - at most maxIntermediateCAs untrusted CAs stand between the leaf and
 //     the trusted one; a longer chain fails with a *wire.LimitError.
 //
-// The chain itself (signatures, dates, basic constraints, path length) is
-// crypto/x509's.
+// The error is the first problem of the chain, in the order mbedTLS flags
+// them (the limit first: mbedTLS gives up building the chain there).
 func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, usage x509.KeyUsage) error {
-	leaf := certs[0]
 	for _, c := range certs {
 		if ext, bad := unparsedCritical(c); bad {
 			return fmt.Errorf("%w %v in %q (mbedTLS does not parse it)", x509.UnhandledCriticalExtension{}, ext, c.Subject.String())
 		}
 	}
+	leaf := certs[0]
 	if err := leafUsage(leaf, usage); err != nil {
 		return err
 	}
-	opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
-	for _, c := range certs[1:] {
-		opts.Intermediates.AddCert(withoutNameConstraints(c))
+	flaw, fatal := mbedTLSChain(certs, roots, time.Now())
+	if fatal != nil {
+		return fatal
 	}
-	chains, err := withoutNameConstraints(leaf).Verify(opts)
-	if err != nil {
-		return err
+	if flaw == nil && weakKey(leaf) {
+		// mbedTLS checks the leaf's key first (the end-entity flags), and
+		// then each parent's as it takes it.
+		flaw = weakKeyError(leaf)
 	}
-	if len(chains[0]) == 1 && !bytes.Equal(leaf.RawIssuer, leaf.RawSubject) {
-		// crypto/x509 trusts a leaf found in roots alone. mbedTLS looks for
-		// its issuer instead: verify a copy that the pool does not
-		// recognise (the pool matches certificates by their raw bytes; the
-		// signature covers RawTBSCertificate, which the copy keeps).
-		alias := *withoutNameConstraints(leaf)
-		alias.Raw = append(leaf.Raw[:len(leaf.Raw):len(leaf.Raw)], 0)
-		if chains, err = alias.Verify(opts); err != nil {
-			return x509.UnknownAuthorityError{Cert: leaf}
-		}
-	}
-	var refused error // the last chain's, unless every chain was too long
-	for _, chain := range chains {
-		if intermediateCAs(chain) > maxIntermediateCAs {
-			continue
-		}
-		if refused = chainProfile(chain); refused == nil {
-			return nil
-		}
-	}
-	if refused == nil { // every chain was too long
-		return fmt.Errorf("httpclient: mbedTLS stops the chain of %q: %w", leaf.Subject.String(),
-			&wire.LimitError{What: "intermediate CAs", Limit: maxIntermediateCAs})
-	}
-	return refused
+	return flaw
 }
 
-// chainProfile checks chain, a chain from x509.Certificate.Verify, as
-// x509_crt_verify_chain does beyond crypto/x509's checks: the key usage of
-// its CAs (caUsage), then mbedTLS's default profile: every key (weakKey),
-// and the signature hash of every certificate but the trusted CA that ends
-// a chain longer than one (signedWithProfileHash) — a leaf trusted alone
-// has its own checked: mbedTLS checks the hash before it looks whether the
-// leaf is locally trusted.
-func chainProfile(chain []*x509.Certificate) error {
-	for _, ca := range chain[1:] {
-		if err := caUsage(ca); err != nil {
-			return err
+// mbedTLSChain builds and checks the chain of certs (the server's list,
+// leaf first) as x509_crt_verify_chain does at time now, and returns its
+// first flaw (mbedTLS's verification flags, in the order it sets them) or
+// a fatal error (the chain too long: MBEDTLS_ERR_X509_FATAL_ERROR). From
+// the leaf, for each certificate (the child), in turn:
+//   - the child must be valid now (BADCERT_EXPIRED, BADCERT_FUTURE); a
+//     trusted child ends the chain there;
+//   - its signature must use a hash of the profile (BADCERT_BAD_MD);
+//   - a leaf that is self-issued and found among the trusted certificates
+//     ends the chain alone (x509_crt_check_ee_locally_trusted);
+//   - its parent is looked for among the trusted certificates first, then
+//     among the certificates the server sent after the child, in their
+//     order (x509_crt_find_parent), mbedTLS's parsed list: a certificate
+//     it drops (knownSignature) is no candidate. A candidate must name the
+//     child's issuer as its subject, be a CA allowed to sign certificates
+//     (isParent), allow the path below it (pathLenAllows), and, when
+//     trusted, have signed the child; the first such one valid now is
+//     taken, or else the first one at all (x509_crt_find_parent_in). A
+//     parent is never undone for another: a wrong one fails the chain;
+//   - no parent: BADCERT_NOT_TRUSTED, the chain ends;
+//   - an untrusted parent for a child with more than maxIntermediateCAs
+//     certificates below it and itself is fatal;
+//   - an untrusted parent whose signature of the child does not verify:
+//     BADCERT_NOT_TRUSTED; a parent whose key the profile refuses:
+//     BADCERT_BAD_KEY.
+//
+// roots cannot be enumerated, so its certificates are seen through
+// trustedIssuers: the trusted CAs valid now, and those valid when the
+// child's validity begins or ends, which mbedTLS would take (and fail on)
+// when no trusted CA valid now qualifies; a trusted CA valid at none of
+// those times is not seen. Where mbedTLS takes the first of several
+// qualifying trusted CAs in its list, a CertPool has no order: any of them
+// is taken.
+func mbedTLSChain(certs []*x509.Certificate, roots *x509.CertPool, now time.Time) (flaw, fatal error) {
+	list := certs[:1:1]
+	for _, c := range certs[1:] {
+		if knownSignature(c.SignatureAlgorithm) {
+			list = append(list, c)
 		}
 	}
-	if weak := weakKey(chain); weak != nil {
-		return fmt.Errorf("httpclient: the key of %q is refused by mbedTLS's default profile (RSA under 2048 bits, or not ECDSA on P-256, P-384, P-521)", weak.Subject.String())
-	}
-	for _, c := range chain[:max(len(chain)-1, 1)] {
-		if !signedWithProfileHash(c) {
-			return fmt.Errorf("httpclient: the signature of %q is refused by mbedTLS's default profile (SHA-256, SHA-384, SHA-512 only): %w",
-				c.Subject.String(), x509.InsecureAlgorithmError(c.SignatureAlgorithm))
+	flag := func(err error) {
+		if flaw == nil {
+			flaw = err
 		}
+	}
+	child, at, trusted := list[0], 0, false
+	selfIssuedCAs := 0  // self_cnt
+	for n := 1; ; n++ { // n: the certificates in the chain, child included
+		if err := validAt(child, now); err != nil {
+			flag(err)
+		}
+		if trusted {
+			return flaw, nil
+		}
+		if !signedWithProfileHash(child) {
+			flag(fmt.Errorf("httpclient: the signature of %q is refused by mbedTLS's default profile (SHA-256, SHA-384, SHA-512 only): %w",
+				child.Subject.String(), x509.InsecureAlgorithmError(child.SignatureAlgorithm)))
+		}
+		parent, sigErr, isRoot := trustedParent(child, roots, n-1, selfIssuedCAs, now)
+		if n == 1 && isRoot && selfIssued(child) {
+			return flaw, nil
+		}
+		trusted = parent != nil
+		if !trusted {
+			var i int
+			parent, i, sigErr = listedParent(child, list[at+1:], n-1, selfIssuedCAs, now)
+			at += 1 + i
+		}
+		if parent == nil {
+			flag(x509.UnknownAuthorityError{Cert: child})
+			return flaw, nil
+		}
+		if n > 1 && selfIssued(child) {
+			selfIssuedCAs++
+		}
+		if !trusted && n > maxIntermediateCAs {
+			return nil, fmt.Errorf("httpclient: mbedTLS stops the chain of %q: %w", list[0].Subject.String(),
+				&wire.LimitError{What: "intermediate CAs", Limit: maxIntermediateCAs})
+		}
+		if sigErr != nil {
+			flag(fmt.Errorf("httpclient: the signature of %q does not verify with the key of %q, the parent mbedTLS takes for it: %w (%w)",
+				child.Subject.String(), parent.Subject.String(), x509.UnknownAuthorityError{Cert: child}, sigErr))
+		}
+		if weakKey(parent) {
+			flag(weakKeyError(parent))
+		}
+		child = parent
+	}
+}
+
+// trustedParent is the search of x509_crt_find_parent among the trusted
+// certificates (roots) for a parent of child, whose chain holds pathCnt
+// certificates below it (selfCnt of them self-issued CAs): a trusted CA
+// valid now that qualifies (isParent, pathLenAllows), else one valid only
+// at another time (trustedIssuers), nil when none qualifies. sigErr is
+// always nil: crypto/x509 returns only a CA whose signature of child
+// verifies, as mbedTLS takes only such a trusted one. isRoot reports
+// whether child itself is one of roots.
+func trustedParent(child *x509.Certificate, roots *x509.CertPool, pathCnt, selfCnt int, now time.Time) (parent *x509.Certificate, sigErr error, isRoot bool) {
+	for i, at := range []time.Time{now, child.NotBefore, child.NotAfter} {
+		issuers, self := trustedIssuers(child, roots, at)
+		if i == 0 {
+			isRoot = self
+		}
+		for _, p := range issuers {
+			if isParent(child, p, true) && pathLenAllows(p, pathCnt, selfCnt) {
+				return p, nil, isRoot
+			}
+		}
+	}
+	return nil, nil, isRoot
+}
+
+// listedParent is the search of x509_crt_find_parent_in among the
+// untrusted candidates (the certificates the server sent after child, in
+// order) for a parent of child: the first that qualifies (isParent,
+// pathLenAllows) and is valid now, else the first that qualifies, its
+// signature of child checked but not required (sigErr). i is its index in
+// candidates.
+func listedParent(child *x509.Certificate, candidates []*x509.Certificate, pathCnt, selfCnt int, now time.Time) (parent *x509.Certificate, i int, sigErr error) {
+	fallback, fallbackErr := -1, error(nil)
+	for i, c := range candidates {
+		if !isParent(child, c, false) || !pathLenAllows(c, pathCnt, selfCnt) {
+			continue
+		}
+		// CheckSignature, unlike CheckSignatureFrom, takes a SHA-1
+		// signature, as mbedTLS does here (the profile refuses the child
+		// for its hash anyway).
+		err := c.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature)
+		if validAt(c, now) != nil {
+			if fallback < 0 {
+				fallback, fallbackErr = i, err
+			}
+			continue
+		}
+		return c, i, err
+	}
+	if fallback < 0 {
+		return nil, -1, nil
+	}
+	return candidates[fallback], fallback, fallbackErr
+}
+
+// trustedIssuers returns the certificates of roots (nil: the system pool)
+// that crypto/x509 takes as c's issuer at time at: each one whose subject
+// is c's issuer, byte for byte, whose signature of c verifies, and that is
+// valid at that time (and a CA, unless a version 1 or 2 certificate,
+// allowed keyCertSign when it has a key usage). self reports whether c
+// itself is one of roots. What crypto/x509 would check beyond that on c is
+// left out: c is verified as a copy without its dates, names, name
+// constraints, policies and unhandled critical extensions, and without the
+// subject that would make crypto/x509 refuse a parent with c's subject and
+// key (mbedTLS takes a re-issued CA as its own parent).
+func trustedIssuers(c *x509.Certificate, roots *x509.CertPool, at time.Time) (issuers []*x509.Certificate, self bool) {
+	probe := *c
+	probe.NotBefore, probe.NotAfter = time.Time{}, time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	probe.Extensions, probe.UnhandledCriticalExtensions = nil, nil
+	probe.DNSNames, probe.EmailAddresses, probe.IPAddresses, probe.URIs = nil, nil, nil, nil
+	probe.PermittedDNSDomains, probe.ExcludedDNSDomains = nil, nil
+	probe.PermittedIPRanges, probe.ExcludedIPRanges = nil, nil
+	probe.PermittedEmailAddresses, probe.ExcludedEmailAddresses = nil, nil
+	probe.PermittedURIDomains, probe.ExcludedURIDomains = nil, nil
+	probe.PolicyIdentifiers, probe.Policies, probe.PolicyMappings = nil, nil, nil
+	probe.RequireExplicitPolicy, probe.RequireExplicitPolicyZero = 0, false
+	probe.InhibitPolicyMapping, probe.InhibitPolicyMappingZero = 0, false
+	probe.InhibitAnyPolicy, probe.InhibitAnyPolicyZero = 0, false
+	probe.RawSubject = append(c.RawSubject[:len(c.RawSubject):len(c.RawSubject)], 0)
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool(), CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	chains, _ := probe.Verify(opts)
+	for _, ch := range chains {
+		self = self || len(ch) == 1
+	}
+	if self {
+		// crypto/x509 trusts a certificate found in roots alone. Look for
+		// its issuer with a copy that the pool does not recognise (the pool
+		// matches certificates by their raw bytes; the signature covers
+		// RawTBSCertificate, which the copy keeps).
+		probe.Raw = append(c.Raw[:len(c.Raw):len(c.Raw)], 0)
+		chains, _ = probe.Verify(opts)
+	}
+	for _, ch := range chains {
+		if len(ch) == 2 {
+			issuers = append(issuers, ch[1])
+		}
+	}
+	return issuers, self
+}
+
+// isParent is x509_crt_check_parent: parent's subject is child's issuer
+// (compared byte for byte, where x509_name_cmp also ignores the case of
+// printable and UTF-8 strings), and parent is a CA whose key usage, when
+// it has the extension, allows keyCertSign and neither encipherOnly nor
+// decipherOnly (mbedtls_x509_crt_check_key_usage's may_mask rule) — a
+// trusted (top) version 1 or 2 certificate excepted.
+func isParent(child, parent *x509.Certificate, top bool) bool {
+	if !bytes.Equal(child.RawIssuer, parent.RawSubject) {
+		return false
+	}
+	if top && parent.Version < 3 {
+		return true
+	}
+	if !parent.BasicConstraintsValid || !parent.IsCA {
+		return false
+	}
+	return !hasKeyUsage(parent) || parent.KeyUsage&x509.KeyUsageCertSign != 0 && parent.KeyUsage&onlyUsages == 0
+}
+
+// pathLenAllows is the path length rule of x509_crt_find_parent_in: a
+// candidate whose basic constraints set a path length allows at most that
+// many CAs below it, pathCnt certificates standing below it of which
+// selfCnt self-issued CAs are not counted ("parent->max_pathlen > 0 &&
+// parent->max_pathlen < 1 + path_cnt - self_cnt", max_pathlen being the
+// length plus one).
+func pathLenAllows(parent *x509.Certificate, pathCnt, selfCnt int) bool {
+	return !parent.BasicConstraintsValid || parent.MaxPathLen < 0 || parent.MaxPathLen >= pathCnt-selfCnt
+}
+
+// selfIssued reports whether c's issuer is its subject (x509_name_cmp,
+// compared byte for byte here).
+func selfIssued(c *x509.Certificate) bool { return bytes.Equal(c.RawIssuer, c.RawSubject) }
+
+// validAt is x509_crt_verify_chain's time check of a certificate: an error
+// when now is before its notBefore or after its notAfter.
+func validAt(c *x509.Certificate, now time.Time) error {
+	if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+		return x509.CertificateInvalidError{Cert: c, Reason: x509.Expired,
+			Detail: fmt.Sprintf("current time %s is outside %s to %s", now.Format(time.RFC3339), c.NotBefore.Format(time.RFC3339), c.NotAfter.Format(time.RFC3339))}
 	}
 	return nil
 }
@@ -475,13 +663,6 @@ func signedWithProfileHash(c *x509.Certificate) bool {
 // untrusted parent for a chain already longer than that: at the ninth
 // untrusted CA. The trusted CA that ends the chain is not counted.
 const maxIntermediateCAs = 8
-
-// intermediateCAs is the number of untrusted CAs in chain, a chain from
-// x509.Certificate.Verify: the leaf first, the trusted CA last (a leaf
-// trusted alone is a chain of one).
-func intermediateCAs(chain []*x509.Certificate) int {
-	return max(len(chain)-2, 0)
-}
 
 // mbedTLSExtensions are the extensions mbedTLS parses (x509_get_crt_ext);
 // any other marked critical fails the certificate.
@@ -541,22 +722,6 @@ func onlyAnyPolicy(der []byte) bool {
 	return true
 }
 
-// withoutNameConstraints returns c, or a copy of it without the name
-// constraints crypto/x509 would enforce (mbedTLS ignores them; a critical
-// one fails earlier, unparsedCritical).
-func withoutNameConstraints(c *x509.Certificate) *x509.Certificate {
-	if len(c.PermittedDNSDomains)+len(c.ExcludedDNSDomains)+len(c.PermittedIPRanges)+len(c.ExcludedIPRanges)+
-		len(c.PermittedEmailAddresses)+len(c.ExcludedEmailAddresses)+len(c.PermittedURIDomains)+len(c.ExcludedURIDomains) == 0 {
-		return c
-	}
-	cp := *c
-	cp.PermittedDNSDomains, cp.ExcludedDNSDomains = nil, nil
-	cp.PermittedIPRanges, cp.ExcludedIPRanges = nil, nil
-	cp.PermittedEmailAddresses, cp.ExcludedEmailAddresses = nil, nil
-	cp.PermittedURIDomains, cp.ExcludedURIDomains = nil, nil
-	return &cp
-}
-
 // oidKeyUsage is the keyUsage extension.
 var oidKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 15}
 
@@ -614,38 +779,25 @@ func leafUsage(leaf *x509.Certificate, usage x509.KeyUsage) error {
 	return x509.CertificateInvalidError{Cert: leaf, Reason: x509.IncompatibleUsage, Detail: "extended key usage without serverAuth"}
 }
 
-// caUsage is the key usage part of x509_crt_check_parent: a CA whose key
-// usage extension allows encipherOnly or decipherOnly fails
-// mbedtls_x509_crt_check_key_usage(parent, KEY_CERT_SIGN) and is no parent.
-// A CA without keyCertSign crypto/x509 refuses itself.
-func caUsage(ca *x509.Certificate) error {
-	if hasKeyUsage(ca) && ca.KeyUsage&onlyUsages != 0 {
-		return fmt.Errorf("httpclient: the key usage of CA %q allows encipherOnly or decipherOnly, so mbedTLS takes it as no parent: %w", ca.Subject.String(),
-			x509.CertificateInvalidError{Cert: ca, Reason: x509.NotAuthorizedToSign, Detail: "CA key usage with encipherOnly or decipherOnly"})
-	}
-	return nil
-}
-
-// weakKey returns the first certificate of chain whose key mbedTLS's
-// default profile refuses (x509_profile_check_key), or nil.
-func weakKey(chain []*x509.Certificate) *x509.Certificate {
-	for _, c := range chain {
-		switch k := c.PublicKey.(type) {
-		case *rsa.PublicKey:
-			if k.N.BitLen() < 2048 {
-				return c
-			}
-		case *ecdsa.PublicKey:
-			switch k.Curve {
-			case elliptic.P256(), elliptic.P384(), elliptic.P521():
-			default:
-				return c
-			}
-		default: // Ed25519 and others: not in the profile
-			return c
+// weakKey reports whether mbedTLS's default profile refuses c's key
+// (x509_profile_check_key): RSA under 2048 bits, EC on a curve other than
+// P-256, P-384, P-521, any other kind (Ed25519…).
+func weakKey(c *x509.Certificate) bool {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return k.N.BitLen() < 2048
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+			return false
 		}
 	}
-	return nil
+	return true
+}
+
+// weakKeyError is BADCERT_BAD_KEY for c (weakKey).
+func weakKeyError(c *x509.Certificate) error {
+	return fmt.Errorf("httpclient: the key of %q is refused by mbedTLS's default profile (RSA under 2048 bits, or not ECDSA on P-256, P-384, P-521)", c.Subject.String())
 }
 
 // oidSubjectAltName is the subjectAltName extension (RFC 5280 §4.2.1.6).
