@@ -40,7 +40,8 @@ var (
 // search (x509_crt_find_parent: the trusted CAs first, then the
 // certificates after the child in the server's list, the first candidate
 // that qualifies — valid now if one is — never undone) and a search of
-// every path disagree, or that pin one of its rules. All keys are P-256;
+// every path disagree, or that pin one of its rules (self-issued
+// intermediates are left out of path lengths: self_cnt). All keys are P-256;
 // "Root" is trusted, "Untrusted Root" is not.
 func GreedyChainCases(t testing.TB) []ChainCase {
 	t.Helper()
@@ -126,7 +127,23 @@ func GreedyChainCases(t testing.TB) []ChainCase {
 	oldLeaf := leafOf(oldInter)
 	oldRootCross := mk("Old Root", oldRootKey, &root, current, nil)
 
+	// A key rollover: "Rollover CA" with a new key, issued by its old
+	// self (a self-issued CA, which path lengths leave out), issued by a
+	// root that allows one CA below it, or none.
+	pathRoot := func(n int) issuer {
+		return mk("Path Root", newKey(), nil, current, func(c *x509.Certificate) { c.MaxPathLen, c.MaxPathLenZero = n, n == 0 })
+	}
+	rollover := func(root issuer) (tls.Certificate, *x509.CertPool) {
+		oldCA := mk("Rollover CA", newKey(), &root, current, nil)
+		newCA := mk("Rollover CA", newKey(), &oldCA, current, nil)
+		return send(leafOf(newCA), newCA, oldCA), pool(root)
+	}
+	rolloverCert1, rolloverRoots1 := rollover(pathRoot(1))
+	rolloverCert0, rolloverRoots0 := rollover(pathRoot(0))
+
 	return []ChainCase{
+		{"a self-issued intermediate left out of the root's path length", rolloverCert1, rolloverRoots1, true},
+		{"a self-issued intermediate and another CA under a path length of 0", rolloverCert0, rolloverRoots0, false},
 		{"in order", send(leaf, inter), pool(root), true},
 		{"a stale same-name intermediate first", send(leaf, stale, inter), pool(root), false},
 		{"the right intermediate before a stale one", send(leaf, inter, stale), pool(root), true},
