@@ -77,8 +77,8 @@ func TLSClient(roots *x509.CertPool, commonNameOverride string) *TLSOptions {
 // long as its Certificate message fits mbedTLS's input buffer (see
 // TLSClient) and mbedTLS can parse every certificate in it: none may carry
 // a critical extension mbedTLS does not parse (a critical certificate
-// policies extension other than anyPolicy included) or a key other than
-// RSA or EC (Ed25519, DSA). With roots given the chain must still verify
+// policies extension other than anyPolicy included), an extended key
+// usage listing no purpose, or a key other than RSA or EC (Ed25519, DSA). With roots given the chain must still verify
 // against them, as Godot's mbedTLS requires (MBEDTLS_SSL_VERIFY_REQUIRED
 // with the given CA chain); only the name check is skipped.
 //
@@ -277,6 +277,8 @@ func certificateMessageFits(v uint16, certs []*x509.Certificate) error {
 //     a chain through a dropped CA certificate signed with Ed25519, which
 //     mbedTLS could not; no root Godot can load leads to one.)
 //   - a critical extension mbedTLS does not parse (unparsedCritical);
+//   - an extended key usage extension, critical or not, that lists no
+//     purpose (emptyExtKeyUsage);
 //   - a key that is neither RSA nor EC (Ed25519, DSA, …:
 //     MBEDTLS_ERR_PK_UNKNOWN_PK_ALG).
 //
@@ -292,6 +294,8 @@ func mbedTLSParses(certs []*x509.Certificate) error {
 				c.Subject.String(), c.SignatureAlgorithm)
 		} else if ext, bad := unparsedCritical(c); bad {
 			err = fmt.Errorf("%w %v in %q (mbedTLS does not parse it)", x509.UnhandledCriticalExtension{}, ext, c.Subject.String())
+		} else if emptyExtKeyUsage(c) {
+			err = fmt.Errorf("httpclient: mbedTLS cannot parse %q: its extended key usage extension lists no purpose", c.Subject.String())
 		} else if !parsableKey(c.PublicKey) {
 			err = fmt.Errorf("httpclient: mbedTLS cannot parse the %v key of %q (RSA and EC keys only)", c.PublicKeyAlgorithm, c.Subject.String())
 		}
@@ -300,6 +304,27 @@ func mbedTLSParses(certs []*x509.Certificate) error {
 		}
 	}
 	return nil
+}
+
+// oidExtKeyUsage is the extKeyUsage extension (RFC 5280 §4.2.1.12).
+var oidExtKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 37}
+
+// emptyExtKeyUsage reports whether c has an extended key usage extension
+// that is an empty SEQUENCE, which crypto/x509 parses and
+// x509_get_ext_key_usage refuses ("Sequence length must be >= 1":
+// MBEDTLS_ERR_X509_INVALID_EXTENSIONS, whatever the extension's
+// criticality), failing the whole certificate. An empty subjectAltName
+// mbedTLS 3.6 takes (mbedtls_x509_get_subject_alt_name): it then matches
+// no name.
+func emptyExtKeyUsage(c *x509.Certificate) bool {
+	for _, ext := range c.Extensions {
+		if ext.Id.Equal(oidExtKeyUsage) {
+			var seq asn1.RawValue
+			rest, err := asn1.Unmarshal(ext.Value, &seq)
+			return err == nil && len(rest) == 0 && len(seq.Bytes) == 0
+		}
+	}
+	return false
 }
 
 // knownSignature reports whether mbedTLS's OID table (Godot's build)
@@ -669,7 +694,7 @@ const maxIntermediateCAs = 8
 var mbedTLSExtensions = []asn1.ObjectIdentifier{
 	{2, 5, 29, 19}, // basicConstraints
 	oidKeyUsage,
-	{2, 5, 29, 37}, // extKeyUsage
+	oidExtKeyUsage,
 	oidSubjectAltName,
 	{2, 16, 840, 1, 113730, 1, 1}, // Netscape certificate type
 	oidCertificatePolicies,        // anyPolicy alone when critical (onlyAnyPolicy)

@@ -427,8 +427,9 @@ func TestTLSCriticalCertificatePolicies(t *testing.T) {
 // ssl_tls13_parse_certificate: mbedtls_x509_crt_parse_der) before, and
 // whether or not, it verifies them — under client_unsafe() without a chain
 // (MBEDTLS_SSL_VERIFY_NONE) too, and also the certificates no chain uses.
-// A critical extension it does not parse or a key other than RSA or EC
-// fails the handshake; a certificate signed with an algorithm it does not
+// A critical extension it does not parse, an extended key usage extension
+// listing no purpose (critical or not) or a key other than RSA or EC fails
+// the handshake; a certificate signed with an algorithm it does not
 // know (Ed25519) is dropped, which fails only for the leaf (the handshake
 // then has no server key).
 func TestTLSEveryCertificateParsed(t *testing.T) {
@@ -445,6 +446,17 @@ func TestTLSEveryCertificateParsed(t *testing.T) {
 	dvPolicy := func(tmpl *x509.Certificate) {
 		tmpl.ExtraExtensions = []pkix.Extension{certificatePolicies(t, true, false, asn1.ObjectIdentifier{2, 23, 140, 1, 2, 1})}
 	}
+	// empty gives a certificate an extension of oid that is an empty
+	// SEQUENCE: mbedTLS refuses an extended key usage with no purpose
+	// (x509_get_ext_key_usage: "Sequence length must be >= 1") and takes a
+	// subjectAltName with no name (mbedtls_x509_get_subject_alt_name);
+	// crypto/x509 parses both.
+	empty := func(oid asn1.ObjectIdentifier) func(*x509.Certificate) {
+		return func(tmpl *x509.Certificate) {
+			tmpl.ExtraExtensions = []pkix.Extension{{Id: oid, Value: []byte{0x30, 0x00}}}
+		}
+	}
+	emptyEKU, emptySAN := empty(asn1.ObjectIdentifier{2, 5, 29, 37}), empty(asn1.ObjectIdentifier{2, 5, 29, 17})
 	// extra is a certificate named "extra" holding pub, signed by signer.
 	extra := func(pub crypto.PublicKey, signer crypto.Signer, edit func(*x509.Certificate)) []byte {
 		tmpl := &x509.Certificate{SerialNumber: big.NewInt(40), Subject: pkix.Name{CommonName: "extra"},
@@ -484,6 +496,9 @@ func TestTLSEveryCertificateParsed(t *testing.T) {
 		{"extra certificate with an Ed25519 key", chain{withExtra(extra(edKey.Public(), leafKey, nil)), plainPool}, false},
 		{"extra certificate signed with Ed25519 (dropped)", chain{withExtra(extra(p256().Public(), edKey, nil)), plainPool}, true},
 		{"extra self-signed Ed25519 certificate (dropped)", chain{withExtra(extra(edKey.Public(), edKey, nil)), plainPool}, true},
+		{"leaf with an empty extended key usage", leafWith(p256(), emptyEKU), false},
+		{"extra certificate with an empty extended key usage", chain{withExtra(extra(p256().Public(), leafKey, emptyEKU)), plainPool}, false},
+		{"extra certificate with an empty subjectAltName", chain{withExtra(extra(p256().Public(), leafKey, emptySAN)), plainPool}, true},
 	} {
 		for _, o := range []struct {
 			name string
