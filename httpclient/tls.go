@@ -44,7 +44,8 @@ type TLSOptions struct {
 // TLSClient returns client options that verify the server's certificate
 // chain against roots (nil: the system pool) and its host name against one
 // name: commonNameOverride when that is not empty, else the host given to
-// ConnectToHost (never a proxy). That same name is sent as SNI, as Godot's
+// ConnectToHost (never a proxy), up to a NUL if it holds one (Godot passes
+// mbedTLS a C string). That same name is sent as SNI, as Godot's
 // mbedTLS does with mbedtls_ssl_set_hostname (§1.15.5; SNI is left out when
 // the name is an IP literal in Go's reading, see COMPAT.md). Both checks
 // follow mbedTLS's rules, not crypto/x509's: a certificate without a
@@ -134,6 +135,7 @@ func (o *TLSOptions) CommonNameOverride() string {
 //     system pool). Both checks follow mbedTLS's rules, not crypto/x509's
 //     (verifyGodot). crypto/tls sends no SNI when that name is an IP literal
 //     (RFC 6066) and drops a trailing dot from it (see COMPAT.md).
+//     The name ends at a NUL: Godot hands it to mbedTLS as a C string.
 //     A name longer than 255 bytes is refused by mbedtls_ssl_set_hostname,
 //     whose error Godot ignores: no SNI is sent, and mbedTLS (3.6.3 on)
 //     fails the verification of a client that set no name.
@@ -159,6 +161,9 @@ func (o *TLSOptions) config(host string) *tls.Config {
 		name := host
 		if o.commonName != "" {
 			name = o.commonName
+		}
+		if i := strings.IndexByte(name, 0); i >= 0 {
+			name = name[:i] // Godot passes a C string: cn.utf8().get_data()
 		}
 		if len(name) > maxTLSHostName {
 			verify = func(tls.ConnectionState) error { return errTLSNameTooLong }
