@@ -10,6 +10,7 @@ func InChild(testing.TB) bool { return false }
 // Options say how Run starts the child.
 type Options struct {
 	Unprivileged bool
+	Args         []string
 }
 
 // Run skips t: child runs are Linux-only.
