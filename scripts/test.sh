@@ -15,7 +15,7 @@ root=$(pwd)
 fuzztime=${GDHTTP_FUZZTIME:-4s}
 export GOFLAGS=${GOFLAGS:--buildvcs=false}
 
-step() { printf '\n=== %s\n' "$*"; }
+step() { printf '\n=== %s (%ds in)\n' "$*" "$SECONDS"; }
 
 cleanup() {
 	if [ -n "${peers_started:-}" ]; then
