@@ -60,8 +60,10 @@ type TLSOptions struct {
 // enforced (a critical one fails the certificate, as mbedTLS cannot parse
 // it), the chain is the one mbedTLS builds greedily, never going back (a
 // stale or cross-signed intermediate, or intermediates out of order, sent
-// before the right path fail it), and at most 8 intermediate CAs may
-// stand below the trusted one. A
+// before the right path fail it), a parent's subject is compared with
+// its child's issuer as mbedTLS's x509_name_cmp does (UTF8String and
+// PrintableString alike, ASCII letters in either case), and at most 8
+// intermediate CAs may stand below the trusted one. A
 // Certificate message too large for mbedTLS's input buffer (over 16747
 // bytes in TLS 1.2, 16730 in TLS 1.3) fails the handshake too, and so does
 // any certificate in it that mbedTLS cannot parse, on the chain or not
@@ -455,7 +457,9 @@ func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, usage x509.Key
 //     among the certificates the server sent after the child, in their
 //     order (x509_crt_find_parent), mbedTLS's parsed list: a certificate
 //     it drops (knownSignature) is no candidate. A candidate must name the
-//     child's issuer as its subject, be a CA allowed to sign certificates
+//     child's issuer as its subject, compared as x509_name_cmp does
+//     (namesEqual: UTF8String and PrintableString alike, ASCII letters in
+//     either case), be a CA allowed to sign certificates
 //     (isParent), allow the path below it (pathLenAllows), and, when
 //     trusted, have signed the child; the first such one valid now is
 //     taken, or else the first one at all (x509_crt_find_parent_in). A
@@ -473,7 +477,12 @@ func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, usage x509.Key
 // when no trusted CA valid now qualifies; a trusted CA valid at none of
 // those times is not seen. Where mbedTLS takes the first of several
 // qualifying trusted CAs in its list, a CertPool has no order: any of them
-// is taken.
+// is taken. A pool finds a child's issuers by the issuer's bytes; those
+// whose subject x509_name_cmp takes for the issuer in other bytes are
+// found under the subjects the pool lists (trustedSubjects), except for
+// the system pool on Windows, macOS and iOS, where crypto/x509 leaves the
+// roots to the platform's verifier and lists none: there a trusted CA must
+// carry the issuer's bytes.
 func mbedTLSChain(certs []*x509.Certificate, roots *x509.CertPool, now time.Time) (flaw, fatal error) {
 	list := certs[:1:1]
 	for _, c := range certs[1:] {
@@ -486,6 +495,7 @@ func mbedTLSChain(certs []*x509.Certificate, roots *x509.CertPool, now time.Time
 			flaw = err
 		}
 	}
+	subjects := trustedSubjects(roots)
 	child, at, trusted := list[0], 0, false
 	selfIssuedCAs := 0  // self_cnt
 	for n := 1; ; n++ { // n: the certificates in the chain, child included
@@ -499,7 +509,7 @@ func mbedTLSChain(certs []*x509.Certificate, roots *x509.CertPool, now time.Time
 			flag(fmt.Errorf("httpclient: the signature of %q is refused by mbedTLS's default profile (SHA-256, SHA-384, SHA-512 only): %w",
 				child.Subject.String(), x509.InsecureAlgorithmError(child.SignatureAlgorithm)))
 		}
-		parent, sigErr, isRoot := trustedParent(child, roots, n-1, selfIssuedCAs, now)
+		parent, sigErr, isRoot := trustedParent(child, roots, subjects, n-1, selfIssuedCAs, now)
 		if n == 1 && isRoot && selfIssued(child) {
 			return flaw, nil
 		}
@@ -539,9 +549,10 @@ func mbedTLSChain(certs []*x509.Certificate, roots *x509.CertPool, now time.Time
 // always nil: crypto/x509 returns only a CA whose signature of child
 // verifies, as mbedTLS takes only such a trusted one. isRoot reports
 // whether child itself is one of roots.
-func trustedParent(child *x509.Certificate, roots *x509.CertPool, pathCnt, selfCnt int, now time.Time) (parent *x509.Certificate, sigErr error, isRoot bool) {
+func trustedParent(child *x509.Certificate, roots *x509.CertPool, subjects [][]byte, pathCnt, selfCnt int, now time.Time) (parent *x509.Certificate, sigErr error, isRoot bool) {
+	names := trustedNames(child.RawIssuer, subjects)
 	for i, at := range []time.Time{now, child.NotBefore, child.NotAfter} {
-		issuers, self := trustedIssuers(child, roots, at)
+		issuers, self := trustedIssuers(child, roots, names, at)
 		if i == 0 {
 			isRoot = self
 		}
@@ -584,17 +595,61 @@ func listedParent(child *x509.Certificate, candidates []*x509.Certificate, pathC
 	return candidates[fallback], fallback, fallbackErr
 }
 
+// trustedSubjects returns the distinct subjects of the certificates of
+// roots (nil: the system pool), in DER, for trustedNames. CertPool.Subjects
+// lists them all for a pool built by the caller and, on Linux and the other
+// Unix systems, for the system pool (SystemCertPool's copy of the pool
+// crypto/x509 verifies against); where crypto/x509 asks the platform's
+// verifier instead (Windows, macOS, iOS) the system pool lists none of its
+// roots, and nil is returned.
+func trustedSubjects(roots *x509.CertPool) [][]byte {
+	if roots == nil {
+		var err error
+		if roots, err = x509.SystemCertPool(); err != nil {
+			return nil
+		}
+	}
+	//lint:ignore SA1019 the pool is one crypto/x509 searches itself (see above), whose Subjects are all its certificates'
+	all := roots.Subjects()
+	var subjects [][]byte
+	for _, s := range all {
+		if !slices.ContainsFunc(subjects, func(t []byte) bool { return bytes.Equal(s, t) }) {
+			subjects = append(subjects, s)
+		}
+	}
+	return subjects
+}
+
+// trustedNames returns the subjects among subjects (trustedSubjects) that
+// x509_name_cmp takes as issuer, c's issuer, but that differ from it in
+// their bytes (the case of ASCII letters, UTF8String for PrintableString).
+// A CertPool finds a certificate's issuers by the issuer's bytes alone;
+// trustedIssuers looks again under each of these names.
+func trustedNames(issuer []byte, subjects [][]byte) [][]byte {
+	var names [][]byte
+	for _, s := range subjects {
+		if !bytes.Equal(s, issuer) && namesEqual(issuer, s) {
+			names = append(names, s)
+		}
+	}
+	return names
+}
+
 // trustedIssuers returns the certificates of roots (nil: the system pool)
 // that crypto/x509 takes as c's issuer at time at: each one whose subject
-// is c's issuer, byte for byte, whose signature of c verifies, and that is
+// is c's issuer, byte for byte, or one of names (trustedNames: equal by
+// mbedTLS's x509_name_cmp), whose signature of c verifies, and that is
 // valid at that time (and a CA, unless a version 1 or 2 certificate,
 // allowed keyCertSign when it has a key usage). self reports whether c
 // itself is one of roots. What crypto/x509 would check beyond that on c is
 // left out: c is verified as a copy without its dates, names, name
 // constraints, policies and unhandled critical extensions, and without the
 // subject that would make crypto/x509 refuse a parent with c's subject and
-// key (mbedTLS takes a re-issued CA as its own parent).
-func trustedIssuers(c *x509.Certificate, roots *x509.CertPool, at time.Time) (issuers []*x509.Certificate, self bool) {
+// key (mbedTLS takes a re-issued CA as its own parent). The copy is looked
+// up under each of names as its issuer: the pool finds candidates by that
+// field and crypto/x509 then asks their subject to equal it, byte for
+// byte; the signature covers RawTBSCertificate, which the copy keeps.
+func trustedIssuers(c *x509.Certificate, roots *x509.CertPool, names [][]byte, at time.Time) (issuers []*x509.Certificate, self bool) {
 	probe := *c
 	probe.NotBefore, probe.NotAfter = time.Time{}, time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 	probe.Extensions, probe.UnhandledCriticalExtensions = nil, nil
@@ -621,22 +676,27 @@ func trustedIssuers(c *x509.Certificate, roots *x509.CertPool, at time.Time) (is
 		probe.Raw = append(c.Raw[:len(c.Raw):len(c.Raw)], 0)
 		chains, _ = probe.Verify(opts)
 	}
-	for _, ch := range chains {
-		if len(ch) == 2 {
-			issuers = append(issuers, ch[1])
+	for i := -1; i < len(names); i++ {
+		if i >= 0 {
+			probe.RawIssuer = names[i]
+			chains, _ = probe.Verify(opts)
+		}
+		for _, ch := range chains {
+			if len(ch) == 2 {
+				issuers = append(issuers, ch[1])
+			}
 		}
 	}
 	return issuers, self
 }
 
 // isParent is x509_crt_check_parent: parent's subject is child's issuer
-// (compared byte for byte, where x509_name_cmp also ignores the case of
-// printable and UTF-8 strings), and parent is a CA whose key usage, when
+// (x509_name_cmp: namesEqual), and parent is a CA whose key usage, when
 // it has the extension, allows keyCertSign and neither encipherOnly nor
 // decipherOnly (mbedtls_x509_crt_check_key_usage's may_mask rule) — a
 // trusted (top) version 1 or 2 certificate excepted.
 func isParent(child, parent *x509.Certificate, top bool) bool {
-	if !bytes.Equal(child.RawIssuer, parent.RawSubject) {
+	if !namesEqual(child.RawIssuer, parent.RawSubject) {
 		return false
 	}
 	if top && parent.Version < 3 {
@@ -658,9 +718,11 @@ func pathLenAllows(parent *x509.Certificate, pathCnt, selfCnt int) bool {
 	return !parent.BasicConstraintsValid || parent.MaxPathLen < 0 || parent.MaxPathLen >= pathCnt-selfCnt
 }
 
-// selfIssued reports whether c's issuer is its subject (x509_name_cmp,
-// compared byte for byte here).
-func selfIssued(c *x509.Certificate) bool { return bytes.Equal(c.RawIssuer, c.RawSubject) }
+// selfIssued reports whether c's issuer is its subject (x509_name_cmp:
+// namesEqual), as x509_crt_verify_chain counts self-issued intermediates
+// (self_cnt) and x509_crt_check_ee_locally_trusted asks of a leaf trusted
+// alone.
+func selfIssued(c *x509.Certificate) bool { return namesEqual(c.RawIssuer, c.RawSubject) }
 
 // validAt is x509_crt_verify_chain's time check of a certificate: an error
 // when now is before its notBefore or after its notAfter.

@@ -18,7 +18,12 @@ import (
 // untrusted root, or intermediates out of order before the right path fail
 // the chain, and a trusted CA that expired ends it (and fails it) even when
 // a valid path exists; crypto/x509, which searches every path, accepts
-// them all. verifyChain on the cases of testserver.GreedyChainCases.
+// them all. Names are compared as x509_name_cmp does: a parent (sent or
+// trusted) whose subject is its child's issuer in another ASCII case, or
+// as a UTF8String where the issuer is a PrintableString, is taken, and a
+// CA so named after itself is self-issued; other differences (string
+// types, non-ASCII case, RDN structure) are refused. verifyChain on the
+// cases of testserver.GreedyChainCases.
 func TestVerifyChainGreedy(t *testing.T) {
 	for _, c := range ts.GreedyChainCases(t) {
 		t.Run(c.Name, func(t *testing.T) {

@@ -41,8 +41,12 @@ var (
 // certificates after the child in the server's list, the first candidate
 // that qualifies — valid now if one is — never undone) and a search of
 // every path disagree, or that pin one of its rules (self-issued
-// intermediates are left out of path lengths: self_cnt). All keys are P-256;
-// "Root" is trusted, "Untrusted Root" is not.
+// intermediates are left out of path lengths: self_cnt; a parent's subject
+// is compared with its child's issuer as x509_name_cmp does, UTF8String
+// and PrintableString alike and ASCII letters in either case, among the
+// certificates sent and the trusted ones, and so is a certificate's issuer
+// with its own subject). All keys are P-256; "Root" is trusted,
+// "Untrusted Root" is not.
 func GreedyChainCases(t testing.TB) []ChainCase {
 	t.Helper()
 	newKey := func() *ecdsa.PrivateKey {
@@ -141,6 +145,49 @@ func GreedyChainCases(t testing.TB) []ChainCase {
 	rolloverCert1, rolloverRoots1 := rollover(pathRoot(1))
 	rolloverCert0, rolloverRoots0 := rollover(pathRoot(0))
 
+	// Names that differ in their bytes, compared as x509_name_cmp does.
+	// as is p with the subject raw in the bytes its children are issued
+	// under: CreateCertificate takes a child's issuer from its parent's
+	// RawSubject and signs with the key given, p's.
+	as := func(p issuer, raw []byte) *issuer {
+		c := *p.cert
+		c.RawSubject = raw
+		return &issuer{&c, p.key}
+	}
+	named := func(raw []byte) func(*x509.Certificate) { return func(c *x509.Certificate) { c.RawSubject = raw } }
+	// An intermediate named subject, its leaf issued under the name
+	// issuedAs; the server sends both.
+	renamed := func(subject, issuedAs []byte) tls.Certificate {
+		ca := mk("", newKey(), &root, current, named(subject))
+		return send(leafOf(*as(ca, issuedAs)), ca)
+	}
+	cnName := func(tag int, v string) []byte { return RawName(t, []Attr{CN(tag, v)}) }
+	org := Attr{OIDOrganization, TagUTF8String, "Example"}
+	// A trusted root named "NAME ROOT" as a UTF8String, which issued an
+	// intermediate under "Name Root" as a PrintableString.
+	nameRoot := mk("", newKey(), nil, current, named(cnName(TagUTF8String, "NAME ROOT")))
+	nameInter := mk("Name Intermediate", newKey(), as(nameRoot, cnName(TagPrintableString, "Name Root")), current, nil)
+	// A self-issued CA by x509_name_cmp ("ROLLOVER CA" in a UTF8String,
+	// issued by its old self as "Rollover CA", a PrintableString) under a
+	// root that allows one CA below it, or none.
+	renamedRollover := func(root issuer) (tls.Certificate, *x509.CertPool) {
+		oldCA := mk("Rollover CA", newKey(), &root, current, nil)
+		newCA := mk("", newKey(), &oldCA, current, named(cnName(TagUTF8String, "ROLLOVER CA")))
+		return send(leafOf(newCA), newCA, oldCA), pool(root)
+	}
+	caseRolloverCert1, caseRolloverRoots1 := renamedRollover(pathRoot(1))
+	caseRolloverCert0, caseRolloverRoots0 := renamedRollover(pathRoot(0))
+	// A self-signed leaf trusted alone, its issuer its subject in capitals.
+	pinnedKey := newKey()
+	pinnedTmpl := func(c *x509.Certificate) {
+		c.RawSubject = cnName(TagPrintableString, "Pinned")
+		c.IsCA, c.BasicConstraintsValid = false, false
+		c.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+		c.KeyUsage, c.ExtKeyUsage = x509.KeyUsageDigitalSignature, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	}
+	pinnedSigner := mk("", pinnedKey, nil, current, pinnedTmpl)
+	pinned := mk("", pinnedKey, as(pinnedSigner, cnName(TagUTF8String, "PINNED")), current, pinnedTmpl)
+
 	return []ChainCase{
 		{"a self-issued intermediate left out of the root's path length", rolloverCert1, rolloverRoots1, true},
 		{"a self-issued intermediate and another CA under a path length of 0", rolloverCert0, rolloverRoots0, false},
@@ -160,5 +207,29 @@ func GreedyChainCases(t testing.TB) []ChainCase {
 		{"a trusted same-name CA whose signature fails skipped", send(leaf, inter), pool(root, trustedStale), true},
 		{"a trusted CA that expired, a valid cross-signed one sent", send(oldLeaf, oldInter, oldRootCross), pool(root, oldRoot), false},
 		{"a cross-signed old root without the expired one trusted", send(oldLeaf, oldInter, oldRootCross), pool(root), true},
+		{"the issuer a PrintableString, the parent's subject a UTF8String",
+			renamed(cnName(TagUTF8String, "Example CA"), cnName(TagPrintableString, "Example CA")), pool(root), true},
+		{"the issuer and the parent's subject in another ASCII case",
+			renamed(cnName(TagUTF8String, "Example CA"), cnName(TagUTF8String, "EXAMPLE ca")), pool(root), true},
+		{"the issuer a PrintableString, the parent's subject a UTF8String in capitals",
+			renamed(cnName(TagUTF8String, "EXAMPLE CA"), cnName(TagPrintableString, "Example CA")), pool(root), true},
+		{"the issuer and the parent's subject differing in non-letters 32 apart",
+			renamed(cnName(TagUTF8String, "Example[CA"), cnName(TagUTF8String, "Example{CA")), pool(root), false},
+		{"the issuer and the parent's subject differing in a non-ASCII letter's case",
+			renamed(cnName(TagUTF8String, "Exämple CA"), cnName(TagUTF8String, "ExÄmple CA")), pool(root), false},
+		{"the issuer an IA5String, the parent's subject a UTF8String",
+			renamed(cnName(TagUTF8String, "Example CA"), cnName(TagIA5String, "Example CA")), pool(root), false},
+		{"the issuer and the parent's subject IA5Strings in another case",
+			renamed(cnName(TagIA5String, "Example CA"), cnName(TagIA5String, "EXAMPLE CA")), pool(root), false},
+		{"the issuer and the parent's subject identical IA5Strings",
+			renamed(cnName(TagIA5String, "Example CA"), cnName(TagIA5String, "Example CA")), pool(root), true},
+		{"the issuer one multi-valued RDN, the parent's subject two RDNs",
+			renamed(RawName(t, []Attr{CN(TagUTF8String, "Example CA")}, []Attr{org}), RawName(t, []Attr{CN(TagUTF8String, "Example CA"), org})), pool(root), false},
+		{"a trusted root's subject in capitals and a UTF8String", send(leafOf(nameInter), nameInter), pool(root, nameRoot), true},
+		{"a trusted root's subject in capitals, the root not trusted", send(leafOf(nameInter), nameInter), pool(root), false},
+		{"a self-issued intermediate by x509_name_cmp left out of the root's path length", caseRolloverCert1, caseRolloverRoots1, true},
+		{"a self-issued intermediate by x509_name_cmp and another CA under a path length of 0", caseRolloverCert0, caseRolloverRoots0, false},
+		{"a leaf trusted alone, self-issued by x509_name_cmp",
+			tls.Certificate{Certificate: [][]byte{pinned.cert.Raw}, PrivateKey: pinned.key, Leaf: pinned.cert}, pool(pinned), true},
 	}
 }
