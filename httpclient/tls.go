@@ -79,9 +79,11 @@ func TLSClient(roots *x509.CertPool, commonNameOverride string) *TLSOptions {
 // certificate chain is accepted (Godot 4.3+ behaviour, §3 and §4 #13), as
 // long as its Certificate message fits mbedTLS's input buffer (see
 // TLSClient) and mbedTLS can parse every certificate in it: none may carry
-// a critical extension mbedTLS does not parse (a critical certificate
-// policies extension other than anyPolicy included), an extended key
-// usage listing no purpose, or a key other than RSA or EC (Ed25519, DSA). With roots given the chain must still verify
+// an issuer or subject name mbedTLS does not parse (an empty issuer, an
+// empty RDN, a NumericString), a critical extension mbedTLS does not parse
+// (a critical certificate policies extension other than anyPolicy
+// included), an extended key usage listing no purpose, or a key other
+// than RSA or EC (Ed25519, DSA). With roots given the chain must still verify
 // against them, as Godot's mbedTLS requires (MBEDTLS_SSL_VERIFY_REQUIRED
 // with the given CA chain); only the name check is skipped.
 //
@@ -283,6 +285,9 @@ func certificateMessageFits(v uint16, certs []*x509.Certificate) error {
 //     without the server's key, so it fails. (crypto/x509 may still build
 //     a chain through a dropped CA certificate signed with Ed25519, which
 //     mbedTLS could not; no root Godot can load leads to one.)
+//   - an issuer or subject name mbedTLS cannot parse (namesParse), which
+//     crypto/x509 reads: an empty issuer, an empty RDN, bytes after an
+//     attribute's value, a NumericString value;
 //   - a critical extension mbedTLS does not parse (unparsedCritical);
 //   - an extended key usage extension, critical or not, that lists no
 //     purpose (emptyExtKeyUsage);
@@ -299,6 +304,8 @@ func mbedTLSParses(certs []*x509.Certificate) error {
 			}
 			err = fmt.Errorf("httpclient: mbedTLS drops the server's certificate %q, signed with %v, an algorithm it does not know, and has no key for the handshake",
 				c.Subject.String(), c.SignatureAlgorithm)
+		} else if !namesParse(c) {
+			err = fmt.Errorf("httpclient: mbedTLS cannot parse the issuer or subject name of %q", c.Subject.String())
 		} else if ext, bad := unparsedCritical(c); bad {
 			err = fmt.Errorf("%w %v in %q (mbedTLS does not parse it)", x509.UnhandledCriticalExtension{}, ext, c.Subject.String())
 		} else if emptyExtKeyUsage(c) {

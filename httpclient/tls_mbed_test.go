@@ -427,9 +427,10 @@ func TestTLSCriticalCertificatePolicies(t *testing.T) {
 // ssl_tls13_parse_certificate: mbedtls_x509_crt_parse_der) before, and
 // whether or not, it verifies them — under client_unsafe() without a chain
 // (MBEDTLS_SSL_VERIFY_NONE) too, and also the certificates no chain uses.
-// A critical extension it does not parse, an extended key usage extension
-// listing no purpose (critical or not) or a key other than RSA or EC fails
-// the handshake; a certificate signed with an algorithm it does not
+// An issuer or subject name it does not parse (an empty issuer, an empty
+// RDN, bytes after a value, a NumericString), a critical extension it does
+// not parse, an extended key usage extension listing no purpose (critical
+// or not) or a key other than RSA or EC fails the handshake; a certificate signed with an algorithm it does not
 // know (Ed25519) is dropped, which fails only for the leaf (the handshake
 // then has no server key).
 func TestTLSEveryCertificateParsed(t *testing.T) {
@@ -468,6 +469,26 @@ func TestTLSEveryCertificateParsed(t *testing.T) {
 		require.NoError(t, err)
 		return der
 	}
+	// named is a certificate named subject, issued under the name issuer
+	// (both DER), signed by signer: mbedTLS parses neither an empty issuer
+	// nor an empty RDN, bytes after an attribute's value or a
+	// NumericString (mbedtls_x509_get_name), which crypto/x509 reads; it
+	// takes an empty subject.
+	named := func(issuer, subject []byte, signer crypto.Signer) []byte {
+		parent := &x509.Certificate{RawSubject: issuer}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(41), RawSubject: subject,
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, p256().Public(), signer)
+		require.NoError(t, err)
+		_, err = x509.ParseCertificate(der)
+		require.NoError(t, err, "crypto/x509 parses it")
+		return der
+	}
+	extraName := ts.RawName(t, []ts.Attr{ts.CN(ts.TagUTF8String, "extra")})
+	emptyName := ts.RawName(t)
+	numericName := ts.RawName(t, []ts.Attr{ts.CN(ts.TagNumericString, "1234")})
+	emptyRDNName := ts.RawName(t, []ts.Attr{ts.CN(ts.TagUTF8String, "extra")}, nil)
+	trailingName := []byte{0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x01, 'x', 0x05}
 	leafKey := p256()
 	plain, plainPool := pinnedSelfSigned(t, leafKey, nil)
 	withExtra := func(der []byte) tls.Certificate {
@@ -499,6 +520,12 @@ func TestTLSEveryCertificateParsed(t *testing.T) {
 		{"leaf with an empty extended key usage", leafWith(p256(), emptyEKU), false},
 		{"extra certificate with an empty extended key usage", chain{withExtra(extra(p256().Public(), leafKey, emptyEKU)), plainPool}, false},
 		{"extra certificate with an empty subjectAltName", chain{withExtra(extra(p256().Public(), leafKey, emptySAN)), plainPool}, true},
+		{"extra certificate with an empty issuer", chain{withExtra(named(emptyName, extraName, leafKey)), plainPool}, false},
+		{"extra certificate with an empty subject", chain{withExtra(named(extraName, emptyName, leafKey)), plainPool}, true},
+		{"extra certificate with a NumericString in its subject", chain{withExtra(named(extraName, numericName, leafKey)), plainPool}, false},
+		{"extra certificate with a NumericString in its issuer", chain{withExtra(named(numericName, extraName, leafKey)), plainPool}, false},
+		{"extra certificate with an empty RDN in its subject", chain{withExtra(named(extraName, emptyRDNName, leafKey)), plainPool}, false},
+		{"extra certificate with bytes after a value in its subject", chain{withExtra(named(extraName, trailingName, leafKey)), plainPool}, false},
 	} {
 		for _, o := range []struct {
 			name string

@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/asn1"
 )
 
@@ -117,4 +118,17 @@ func nameValuesEqual(a, b nameAttr) bool {
 	}
 	caseless := func(t byte) bool { return t == tagUTF8String || t == tagPrintableString }
 	return caseless(a.tag) && caseless(b.tag) && len(a.value) == len(b.value) && asciiFold(string(a.value), string(b.value))
+}
+
+// namesParse reports whether mbedtls_x509_crt_parse_der parses c's issuer
+// and subject (parseX509Name): the issuer must hold an RDN
+// (mbedtls_x509_get_name fails on an empty one), the subject may be empty
+// (x509_crt_parse_der_core parses it only when it is not).
+func namesParse(c *x509.Certificate) bool {
+	issuer, ok := parseX509Name(c.RawIssuer)
+	if !ok || len(issuer) == 0 {
+		return false
+	}
+	_, ok = parseX509Name(c.RawSubject)
+	return ok
 }
