@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gdhttp/gdhttp/wire"
@@ -606,21 +607,34 @@ func listedParent(child *x509.Certificate, candidates []*x509.Certificate, pathC
 // roots (nil: the system pool), in DER, for trustedNames. CertPool.Subjects
 // lists them all for a pool built by the caller and, on Linux and the other
 // Unix systems, for the system pool (SystemCertPool's copy of the pool
-// crypto/x509 verifies against); where crypto/x509 asks the platform's
-// verifier instead (Windows, macOS, iOS) the system pool lists none of its
-// roots, and nil is returned.
+// crypto/x509 verifies against, listed once: crypto/x509 loads it once);
+// where crypto/x509 asks the platform's verifier instead (Windows, macOS,
+// iOS) the system pool lists none of its roots, and nil is returned.
 func trustedSubjects(roots *x509.CertPool) [][]byte {
 	if roots == nil {
-		var err error
-		if roots, err = x509.SystemCertPool(); err != nil {
-			return nil
-		}
+		return systemSubjects()
 	}
-	//lint:ignore SA1019 the pool is one crypto/x509 searches itself (see above), whose Subjects are all its certificates'
-	all := roots.Subjects()
-	var subjects [][]byte
+	return distinctSubjects(roots)
+}
+
+// systemSubjects is trustedSubjects of the system pool.
+var systemSubjects = sync.OnceValue(func() [][]byte {
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		return nil
+	}
+	return distinctSubjects(roots)
+})
+
+// distinctSubjects returns the subjects pool lists, each once.
+func distinctSubjects(pool *x509.CertPool) [][]byte {
+	//lint:ignore SA1019 the pool is one crypto/x509 searches itself (see trustedSubjects), whose Subjects are all its certificates'
+	all := pool.Subjects()
+	seen := make(map[string]bool, len(all))
+	subjects := all[:0]
 	for _, s := range all {
-		if !slices.ContainsFunc(subjects, func(t []byte) bool { return bytes.Equal(s, t) }) {
+		if !seen[string(s)] {
+			seen[string(s)] = true
 			subjects = append(subjects, s)
 		}
 	}
