@@ -242,9 +242,14 @@ func a6Body(t *testing.T, m mode, recs []string, end *ts.Step, chunkSize int) *C
 // how the server ended, already in the client's socket when the body is
 // read Godot's way (poll, then read_response_body_chunk, a frame at a time),
 // in both modes; then, once the body is over, the next poll. Where the head
-// and the body share a record and the server ends with a bare FIN, Godot
-// drops the body (TestAudit6TLSBodyHeldRecordThenFIN); those rows pin what
-// the port does instead (COMPAT.md H15).
+// and the body share a record and the server ends with a bare FIN (no
+// close_notify), both in the socket before the first BODY poll, Godot
+// drops the body: reading the head took that record into mbedTLS, the
+// poll's TCP check sees the FIN with nothing queued, and the TLS stream is
+// dropped with the body in it — CONNECTION_ERROR at the first poll, nothing
+// read (HTTPRequest: R4 with no body, for a complete response). The
+// "one-record-FIN" rows pin what the port does instead: the body is
+// delivered (COMPAT.md H15, §7 D3).
 func TestAudit6TLSBodyArrived(t *testing.T) {
 	const (
 		body  = StatusBody
@@ -311,24 +316,6 @@ func TestAudit6TLSBodyArrived(t *testing.T) {
 				}
 			})
 		}
-	}
-}
-
-// TestAudit6TLSBodyHeldRecordThenFIN is what Godot does when the head and
-// the whole body came in one record and the server ends with a bare TCP FIN
-// (no close_notify), both in the socket before the first BODY poll: reading
-// the head took that record into mbedTLS; the poll's TCP check sees the
-// FIN with nothing queued, and the TLS stream is dropped with the body in
-// it — CONNECTION_ERROR at the first poll, nothing read (HTTPRequest: R4
-// with no body, for a complete response). Not reproduced: the port delivers
-// the body first (TestAudit6TLSBodyArrived, COMPAT.md H15).
-func TestAudit6TLSBodyHeldRecordThenFIN(t *testing.T) {
-	t.Skip("parity gap (COMPAT.md H15): Godot drops a body held in mbedTLS when its poll sees the FIN; the port delivers it")
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			c := a6Body(t, m, []string{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, &tsCloseTCP, 0)
-			assert.Equal(t, []step{{StatusConnectionError, "", StatusConnectionError}}, frames(c, 3))
-		})
 	}
 }
 
