@@ -15,7 +15,7 @@ var curlHints = map[string]string{
 	"remote-name":        "gdfetch has no --remote-name: name the file, -o FILE",
 	"w":                  "gdfetch has no -w: --json prints the result, response code, headers, sizes and timings as one object",
 	"write-out":          "gdfetch has no --write-out: --json prints the result, response code, headers, sizes and timings as one object",
-	"u":                  `gdfetch has no -u: send -H "Authorization: Basic $(printf %s USER:PASS | base64)" (--proxy-user is the proxy's)`,
+	"u":                  `gdfetch has no -u: put USER:PASS@ in the URL, or send -H "Authorization: Basic $(printf %s USER:PASS | base64)" (--proxy-user is the proxy's)`,
 	"user":               `gdfetch has no --user: put USER:PASS@ in the URL, or send -H "Authorization: Basic $(printf %s USER:PASS | base64)" (--proxy-user is the proxy's)`,
 	"e":                  `gdfetch has no -e: send -H "Referer: URL"`,
 	"referer":            `gdfetch has no --referer: send -H "Referer: URL"`,
