@@ -21,7 +21,7 @@ const (
 	exitUsage       = 2   // a bad flag or argument
 	exitProtocol    = 1   // CURLE_UNSUPPORTED_PROTOCOL: a scheme other than http and https
 	exitURL         = 3   // CURLE_URL_MALFORMAT
-	exitRead        = 26  // CURLE_READ_ERROR: an -T, -F or -H @ file that cannot be read
+	exitRead        = 26  // CURLE_READ_ERROR: a -d, -T, -F or -H @ file that cannot be read
 	exitResolve     = 6   // CURLE_COULDNT_RESOLVE_HOST
 	exitProxyName   = 5   // CURLE_COULDNT_RESOLVE_PROXY
 	exitConnect     = 7   // CURLE_COULDNT_CONNECT

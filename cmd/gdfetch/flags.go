@@ -339,7 +339,7 @@ func readData(ctx context.Context, args []dataArg) ([]byte, bool, error) {
 	}
 	body := []byte{}
 	for i, a := range args {
-		b, err := dataValue(ctx, a.value)
+		b, err := dataValue(ctx, a)
 		if err != nil {
 			return nil, false, err
 		}
@@ -377,19 +377,26 @@ func curlFileString(b []byte) []byte {
 	return out
 }
 
-func dataValue(ctx context.Context, d string) ([]byte, error) {
-	name, ok := strings.CutPrefix(d, "@")
+// dataValue is the bytes of one -d or --data-binary value: DATA as given, or
+// @FILE's content (@- standard input). A file that cannot be read exits 26,
+// as an -T, -F or -H @ file (curl 7.88 warns and sends an empty body).
+func dataValue(ctx context.Context, d dataArg) ([]byte, error) {
+	name, ok := strings.CutPrefix(d.value, "@")
 	if !ok {
-		return []byte(d), nil
+		return []byte(d.value), nil
 	}
 	b, err := readFileArg(ctx, name)
+	flag := "-d"
+	if d.binary {
+		flag = "--data-binary"
+	}
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
 	case err != nil && name == "-":
-		return nil, usagef("data from standard input: %v", err)
+		return nil, usageCodef(exitRead, "%s @-: data from standard input: %v", flag, err)
 	case err != nil:
-		return nil, usagef("data file: %v", err)
+		return nil, usageCodef(exitRead, "%s @%s: %v", flag, name, err)
 	}
 	return b, nil
 }

@@ -161,7 +161,8 @@ func TestParseFetchErrors(t *testing.T) {
 		{"chunk size below Godot's range", []string{"--chunk-size", "100", "http://a/"}, "256…16777216"},
 		{"negative timeout", []string{"-m", "-1", "http://a/"}, "--max-time"},
 		{"bad size", []string{"--max-filesize", "ten", "http://a/"}, "--max-filesize"},
-		{"missing data file", []string{"-d", "@/nonexistent/file", "http://a/"}, "data file"},
+		{"missing data file", []string{"-d", "@/nonexistent/file", "http://a/"}, "-d @/nonexistent/file: open /nonexistent/file: no such file"},
+		{"missing data-binary file", []string{"--data-binary", "@/nonexistent/file", "http://a/"}, "--data-binary @/nonexistent/file: open"},
 		{"bad proxy scheme", []string{"-x", "socks5://p:1", "http://a/"}, "only http://"},
 		{"bad proxy port", []string{"-x", "p:0", "http://a/"}, "bad port"},
 		{"missing cacert", []string{"--cacert", "/nonexistent.pem", "https://a/"}, "--cacert"},
@@ -176,7 +177,8 @@ func TestParseFetchErrors(t *testing.T) {
 	}
 	// curl's own status for a malformed URL (3), a scheme it has no
 	// protocol for (1), and a file it cannot read (26); 2 for the rest.
-	codes := map[string]int{"bad scheme": exitProtocol, "bad port": exitURL}
+	codes := map[string]int{"bad scheme": exitProtocol, "bad port": exitURL,
+		"missing data file": exitRead, "missing data-binary file": exitRead}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := parseFetch(context.Background(), tt.args)
