@@ -35,11 +35,19 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "gdfetch: %v\n(gdfetch --help for the flags)\n", err)
+		code := exitUsage
 		if ue := (*usageError)(nil); errors.As(err, &ue) {
-			return ue.exitCode()
+			code = ue.exitCode()
 		}
-		return exitUsage
+		// --help is pointed to for a mistake it explains: a flag (2) or a
+		// URL (3, its Godot rules). Not for a file that cannot be read (26)
+		// or a scheme (1): the message says what is wrong.
+		if code == exitUsage || code == exitURL {
+			fmt.Fprintf(stderr, "gdfetch: %v\n(gdfetch --help for the flags)\n", err)
+		} else {
+			fmt.Fprintf(stderr, "gdfetch: %v\n", err)
+		}
+		return code
 	}
 	n := httprequest.New()
 	defer n.Close()

@@ -407,3 +407,32 @@ func TestURLCredentials(t *testing.T) {
 	assert.NotContains(t, string(reqs[1]), "Basic")
 	assert.Contains(t, string(reqs[1]), "\r\nUser-Agent:\r\n", `-A "": an empty User-Agent in place of Godot's`)
 }
+
+// "(gdfetch --help for the flags)" follows a mistake --help explains (a
+// flag, a URL), not a file that cannot be read or a scheme other than
+// http(s), whose message says all there is.
+func TestHelpPointerOnlyForFlagMistakes(t *testing.T) {
+	const pointer = "(gdfetch --help for the flags)\n"
+	tests := []struct {
+		args    []string
+		code    int
+		pointer bool
+	}{
+		{[]string{"--bogus", "http://h/"}, exitUsage, true},
+		{[]string{"http://h:99999/"}, exitURL, true},
+		{[]string{"ftp://h/"}, exitProtocol, false},
+		{[]string{"-T", "/nonexistent/file", "http://h/"}, exitRead, false},
+		{[]string{"-F", "f=@/nonexistent/file", "http://h/"}, exitRead, false},
+		{[]string{"-H", "@/nonexistent/file", "http://h/"}, exitRead, false},
+		{[]string{"-d", "@/nonexistent/file", "http://h/"}, exitRead, false},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := gdfetch(t, tt.args...)
+		assert.Equal(t, tt.code, code, "%q", tt.args)
+		assert.Empty(t, stdout, "%q", tt.args)
+		assert.Equal(t, tt.pointer, strings.Contains(stderr, pointer), "%q: %s", tt.args, stderr)
+		if !tt.pointer {
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "%q: one line: %s", tt.args, stderr)
+		}
+	}
+}
