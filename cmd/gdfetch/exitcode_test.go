@@ -182,6 +182,13 @@ func TestExitCodesTLS(t *testing.T) {
 			if tt.code == 60 {
 				assert.Contains(t, stderr, "RESULT_TLS_HANDSHAKE_ERROR (5)")
 				assert.Contains(t, stderr, "certificate")
+				// What to do, on a line of its own: the flag that fixes it.
+				if tt.name == "wrong name" {
+					assert.Contains(t, stderr, "\ngdfetch: the certificate is for another name: --tls-name NAME")
+				} else {
+					assert.Contains(t, stderr, "\ngdfetch: the server's certificate is not trusted: --cacert FILE")
+				}
+				assert.Contains(t, stderr, "-k skips the check (TLSOptions.client_unsafe())\n")
 			}
 			if tt.code == 35 {
 				assert.Contains(t, stderr, "RESULT_TLS_HANDSHAKE_ERROR (5)")

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -59,6 +61,21 @@ func failure(ex *exchange, code int) string {
 		s += ": " + ex.Cause.Error()
 	}
 	return s + fmt.Sprintf(" (exit %d)\n", code)
+}
+
+// failureHint is what to do about a failure whose fix is a flag, on a line
+// of its own after failure's line ("" for the others): an untrusted
+// certificate (curl 7.88 points to its web page instead).
+func failureHint(ex *exchange, code int) string {
+	if code != exitPeerVerify {
+		return ""
+	}
+	if _, ok := errors.AsType[x509.HostnameError](ex.Cause); ok {
+		return "gdfetch: the certificate is for another name: --tls-name NAME checks it against NAME " +
+			"(common_name_override); -k skips the check (TLSOptions.client_unsafe())\n"
+	}
+	return "gdfetch: the server's certificate is not trusted: --cacert FILE trusts its issuer " +
+		"(TLSOptions.client(trusted_chain)); -k skips the check (TLSOptions.client_unsafe())\n"
 }
 
 // writeRequest prints -v's exact request bytes, one line per "> " line with
