@@ -225,7 +225,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gdfetch: response code %d (--fail, exit %d)\n", ex.ResponseCode, code)
 	case ex.Result != httprequest.ResultSuccess:
 		io.WriteString(stderr, failure(ex, code))
-		io.WriteString(stderr, failureHint(ex, code))
+		io.WriteString(stderr, failureHint(cfg, ex, code, n.DownloadedBytes()))
 		if !cfg.json {
 			io.WriteString(stderr, discardedNote(cfg, n.DownloadedBytes(), code))
 		}

@@ -94,6 +94,10 @@ func TestExitCodesOverLoopback(t *testing.T) {
 		{"connect", []string{"http://127.0.0.1:" + strconv.Itoa(testserver.ClosedPort(t)) + "/"}, 7, "RESULT_CANT_CONNECT (2)"},
 		{"connect: host shorter than 4 characters (§2.4.8)", []string{"http://ab/"}, 7, "host shorter than 4 characters"},
 		{"timeout", []string{"-m", "0.2", hold.URL("/")}, 28, "RESULT_TIMEOUT (13)"},
+		// What failure's line does not say, on a line of its own.
+		{"timeout: after how long", []string{"-m", "0.2", hold.URL("/")}, 28, "\ngdfetch: timed out after 200ms (-m, the node's timeout), 0 B of body received\n"},
+		{"connect: [::1], how to write it", []string{"http://[::1]:1/"}, 7, "\ngdfetch: Godot's HTTPClient refuses a host shorter than 4 characters: write [::1] as [0:0:0:0:0:0:0:1]\n"},
+		{"connect: a short name, what to do", []string{"http://ab/"}, 7, "\ngdfetch: Godot's HTTPClient refuses a host shorter than 4 characters: use a longer name or its address\n"},
 		{"redirect limit", []string{b.url("/hop/9")}, 47, "RESULT_REDIRECT_LIMIT_REACHED (12) 302"},
 		{"--max-redirs", []string{"--max-redirs", "2", b.url("/hop/3")}, 47, "limit of 2"},
 		{"--max-redirs within", []string{"--max-redirs", "3", b.url("/hop/3")}, 0, "RESULT_SUCCESS"},

@@ -7,10 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gdhttp/gdhttp/godot"
+	"github.com/gdhttp/gdhttp/wire"
 )
 
 func itoa(n int64) string   { return strconv.FormatInt(n, 10) }
@@ -63,19 +67,50 @@ func failure(ex *exchange, code int) string {
 	return s + fmt.Sprintf(" (exit %d)\n", code)
 }
 
-// failureHint is what to do about a failure whose fix is a flag, on a line
-// of its own after failure's line ("" for the others): an untrusted
-// certificate (curl 7.88 points to its web page instead).
-func failureHint(ex *exchange, code int) string {
-	if code != exitPeerVerify {
-		return ""
+// failureHint is what to do about a failure, on a line of its own after
+// failure's line ("" when failure's says it all): an untrusted certificate
+// (curl 7.88 points to its web page instead), a timeout (after how long and
+// what came, as curl's "Operation timed out after … with … received"), and
+// a host Godot's HTTPClient refuses for being shorter than 4 characters (an
+// IPv6 literal such as [::1]: its long form passes). received is the body
+// bytes the node had.
+func failureHint(cfg *config, ex *exchange, code int, received int64) string {
+	switch code {
+	case exitPeerVerify:
+		if _, ok := errors.AsType[x509.HostnameError](ex.Cause); ok {
+			return "gdfetch: the certificate is for another name: --tls-name NAME checks it against NAME " +
+				"(common_name_override); -k skips the check (TLSOptions.client_unsafe())\n"
+		}
+		return "gdfetch: the server's certificate is not trusted: --cacert FILE trusts its issuer " +
+			"(TLSOptions.client(trusted_chain)); -k skips the check (TLSOptions.client_unsafe())\n"
+	case exitTimeout:
+		if cfg.timeout > 0 {
+			return fmt.Sprintf("gdfetch: timed out after %v (-m, the node's timeout), %s of body received\n",
+				cfg.timeout, humanBytes(received))
+		}
+	case exitConnect:
+		u, err := wire.ParseURL(cfg.url)
+		if err != nil || len(u.Host) >= 4 || !errors.Is(ex.Cause, godot.ErrInvalidParameter) {
+			return ""
+		}
+		if a, err := netip.ParseAddr(u.Host); err == nil && a.Is6() {
+			return fmt.Sprintf("gdfetch: Godot's HTTPClient refuses a host shorter than 4 characters: write [%s] as [%s]\n",
+				u.Host, longIPv6(a))
+		}
+		return "gdfetch: Godot's HTTPClient refuses a host shorter than 4 characters: use a longer name or its address\n"
 	}
-	if _, ok := errors.AsType[x509.HostnameError](ex.Cause); ok {
-		return "gdfetch: the certificate is for another name: --tls-name NAME checks it against NAME " +
-			"(common_name_override); -k skips the check (TLSOptions.client_unsafe())\n"
+	return ""
+}
+
+// longIPv6 is a's eight groups without "::" ([0:0:0:0:0:0:0:1] for ::1),
+// which Godot's 4-character minimum lets through.
+func longIPv6(a netip.Addr) string {
+	b := a.As16()
+	groups := make([]string, 8)
+	for i := range groups {
+		groups[i] = strconv.FormatUint(uint64(b[2*i])<<8|uint64(b[2*i+1]), 16)
 	}
-	return "gdfetch: the server's certificate is not trusted: --cacert FILE trusts its issuer " +
-		"(TLSOptions.client(trusted_chain)); -k skips the check (TLSOptions.client_unsafe())\n"
+	return strings.Join(groups, ":")
 }
 
 // writeRequest prints -v's exact request bytes, one line per "> " line with

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -433,5 +434,18 @@ func TestShowProgress(t *testing.T) {
 func TestHumanBytes(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 5 << 20: "5.0 MiB"} {
 		assert.Equal(t, want, humanBytes(n))
+	}
+}
+
+// longIPv6 writes every group, so that Godot's 4-character host minimum
+// lets the address through.
+func TestLongIPv6(t *testing.T) {
+	for in, want := range map[string]string{
+		"::1":         "0:0:0:0:0:0:0:1",
+		"::":          "0:0:0:0:0:0:0:0",
+		"fe80::ab:1":  "fe80:0:0:0:0:0:ab:1",
+		"2001:db8::1": "2001:db8:0:0:0:0:0:1",
+	} {
+		assert.Equal(t, want, longIPv6(netip.MustParseAddr(in)), in)
 	}
 }
