@@ -86,3 +86,43 @@ func TestJSONFlagWithDataHint(t *testing.T) {
 		assert.NotContains(t, stderr, "takes no value", "%q", args)
 	}
 }
+
+// A typo'd long flag fails with the flag meant (at most 2 edits away); a
+// name near none, or a curl flag with a hint, gets no guess.
+func TestTypoFlagSuggestion(t *testing.T) {
+	for typo, want := range map[string]string{
+		"--verbos":    "--verbose",
+		"--ouput":     "--output",
+		"--outptu":    "--output",
+		"--insecrue":  "--insecure",
+		"--max-tim":   "--max-time",
+		"--compresed": "--compressed",
+		"--cookies":   "--cookie",
+		"--locaton":   "--location",
+		"--max-redir": "--max-redirs",
+	} {
+		code, stdout, stderr := gdfetch(t, typo, "http://h/")
+		assert.Equal(t, exitUsage, code, typo)
+		assert.Empty(t, stdout, typo)
+		assert.Equal(t, "gdfetch: unknown flag: "+typo+"\ngdfetch has no "+typo+": did you mean "+want+"?\n(gdfetch --help for the flags)\n", stderr)
+	}
+	for _, far := range []string{"--bogus", "--progress-bar", "--xy"} {
+		_, _, stderr := gdfetch(t, far, "http://h/")
+		assert.NotContains(t, stderr, "did you mean", far)
+	}
+	_, _, stderr := gdfetch(t, "--users", "http://h/") // --user-agent is 5 away; curl's --user is not gdfetch's
+	assert.NotContains(t, stderr, "did you mean")
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		d    int
+	}{
+		{"", "", 0}, {"abc", "abc", 0}, {"abc", "ab", 1}, {"ab", "abc", 1}, {"abc", "abd", 1},
+		{"abc", "acb", 1}, {"verbos", "verbose", 1}, {"outptu", "output", 1}, {"abcd", "badc", 2}, {"kitten", "sitting", 3},
+	} {
+		assert.Equal(t, tt.d, editDistance(tt.a, tt.b), "%q %q", tt.a, tt.b)
+		assert.Equal(t, tt.d, editDistance(tt.b, tt.a), "%q %q", tt.b, tt.a)
+	}
+}

@@ -154,7 +154,7 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil, err
 		}
-		return nil, withCurlHint(err)
+		return nil, withCurlHint(fs, err)
 	}
 	if f.version {
 		return nil, errVersion
