@@ -233,6 +233,7 @@
 //	a malformed URL                        3  CURLE_URL_MALFORMAT
 //	a scheme other than http, https        1  CURLE_UNSUPPORTED_PROTOCOL
 //	-d, -T, -F or -H @ file not readable  26  CURLE_READ_ERROR
+//	--cacert FILE not readable, no PEM    77  CURLE_SSL_CACERT_BADFILE
 //	--fail and a response code ≥ 400      22  CURLE_HTTP_RETURNED_ERROR
 //	interrupted (Ctrl-C)                 130  death by SIGINT, which shells report as 130
 //
@@ -353,6 +354,7 @@ server ended the TLS handshake; 47 REDIRECT_LIMIT_REACHED;
 52 NO_RESPONSE, or CONNECTION_ERROR closed before the response head ("empty reply");
 56 CONNECTION_ERROR, or a CONNECT the HTTPS proxy refused or ended; 61 BODY_DECOMPRESS_FAILED;
 63 BODY_SIZE_LIMIT_EXCEEDED; 2 bad flag; 3 bad URL; 1 a scheme other than http(s);
-26 a -d/-T/-F/-H @ file not readable; 22 --fail; 33 -C -: a 206 that does not continue the
-file; Ctrl-C: death by SIGINT after cleanup (shells report 130), SIGTERM and SIGHUP alike.
+26 a -d/-T/-F/-H @ file not readable; 77 a --cacert FILE not readable or without a PEM
+certificate; 22 --fail; 33 -C -: a 206 that does not continue the file; Ctrl-C: death by
+SIGINT after cleanup (shells report 130), SIGTERM and SIGHUP alike.
 `

@@ -36,6 +36,7 @@ const (
 	exitPeerVerify  = 60  // CURLE_PEER_FAILED_VERIFICATION
 	exitDecode      = 61  // CURLE_BAD_CONTENT_ENCODING
 	exitBodySize    = 63  // CURLE_FILESIZE_EXCEEDED
+	exitCACert      = 77  // CURLE_SSL_CACERT_BADFILE: a --cacert FILE not readable or without a PEM certificate
 	exitInterrupted = 130 // SIGINT: the request was canceled
 )
 

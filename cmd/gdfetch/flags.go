@@ -523,11 +523,11 @@ func tlsOptions(cacert string, insecure bool, name string) (*httpclient.TLSOptio
 	if cacert != "" {
 		pem, err := os.ReadFile(cacert)
 		if err != nil {
-			return nil, usagef("--cacert: %v", err)
+			return nil, usageCodef(exitCACert, "--cacert: %v", err)
 		}
 		pool = x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, usagef("--cacert %s: no PEM certificate in it", cacert)
+			return nil, usageCodef(exitCACert, "--cacert %s: no PEM certificate in it", cacert)
 		}
 	}
 	switch {

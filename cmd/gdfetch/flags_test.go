@@ -166,6 +166,7 @@ func TestParseFetchErrors(t *testing.T) {
 		{"bad proxy scheme", []string{"-x", "socks5://p:1", "http://a/"}, "only http://"},
 		{"bad proxy port", []string{"-x", "p:0", "http://a/"}, "bad port"},
 		{"missing cacert", []string{"--cacert", "/nonexistent.pem", "https://a/"}, "--cacert"},
+		{"cacert without a certificate", []string{"--cacert", "flags.go", "https://a/"}, "--cacert flags.go: no PEM certificate in it"},
 		{"header without a colon", []string{"-H", "NoColon", "http://a/"}, `-H "NoColon": a header line is "Name: value"`},
 		{"header without a name", []string{"-H", ": v", "http://a/"}, `-H ": v"`},
 		{"header with CR LF", []string{"-H", "X: a\r\nY: b", "http://a/"}, `cannot hold CR, LF or NUL`},
@@ -178,7 +179,8 @@ func TestParseFetchErrors(t *testing.T) {
 	// curl's own status for a malformed URL (3), a scheme it has no
 	// protocol for (1), and a file it cannot read (26); 2 for the rest.
 	codes := map[string]int{"bad scheme": exitProtocol, "bad port": exitURL,
-		"missing data file": exitRead, "missing data-binary file": exitRead}
+		"missing data file": exitRead, "missing data-binary file": exitRead,
+		"missing cacert": exitCACert, "cacert without a certificate": exitCACert} // curl 7.88: 77 for both
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := parseFetch(context.Background(), tt.args)
