@@ -42,7 +42,8 @@
 //
 // # Flags (curl's name, the Godot property)
 //
-//	-X, --request METHOD      request's method (Godot's nine; -d makes it POST)
+//	-X, --request METHOD      request's method (Godot's nine, in any case, sent upper-case as
+//	                          Godot's Method enum has them; curl sends it as typed; -d makes it POST)
 //	-H, --header LINE         custom_headers, repeatable, sent in order; curl's forms:
 //	                          "Name;" an empty header, "Name:" none (for Host, User-Agent,
 //	                          Accept, Accept-Encoding and Content-Length, which Godot's
@@ -265,7 +266,8 @@ too: an HTTP/1.0 body without Content-Length or Connection: close is empty, and 
 line without any header line is RESULT_NO_RESPONSE (exit 52).
 
 request
-  -X, --request METHOD        method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH
+  -X, --request METHOD        method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH, in any
+                              case, sent upper-case (Godot's Method enum; curl sends it as typed)
   -H, --header 'Name: value'  custom_headers; repeatable, sent in order; curl's 'Name;' (empty),
                               'Name:' (none; Godot's Host, User-Agent, Accept, Accept-Encoding,
                               Content-Length: sent empty) and @FILE (@- stdin); Transfer-Encoding

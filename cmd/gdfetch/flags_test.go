@@ -438,3 +438,13 @@ func TestHelpPointerOnlyForFlagMistakes(t *testing.T) {
 		}
 	}
 }
+
+// -X takes Godot's nine methods in any case and sends the upper-case token
+// (Godot's Method enum; curl sends "-X delete" as typed): --help says so.
+func TestMethodAnyCase(t *testing.T) {
+	b := newBackend(t)
+	code, out, stderr := gdfetch(t, "-s", "-X", "delete", b.url("/echo"))
+	require.Equal(t, exitOK, code, stderr)
+	assert.True(t, strings.HasPrefix(out, "DELETE /echo HTTP/1.1\r\n"), "%q", out)
+	assert.Contains(t, usage, "in any\n                              case, sent upper-case")
+}
