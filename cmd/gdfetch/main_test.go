@@ -166,3 +166,19 @@ func pipeExit(t *testing.T, err error) (code int, signaled bool) {
 	require.NoError(t, err)
 	return 0, false
 }
+
+// The README's gdfetch example prints what gdfetch prints: its failure
+// line for /hop/12 is gdfetch's, word for word.
+func TestREADMEFailureExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	const cmd = "$ go run ./cmd/gdfetch localhost:8080/hop/12; echo \"exit $?\"\n"
+	_, after, ok := strings.Cut(string(readme), cmd)
+	require.True(t, ok, "README.md has no %q", cmd)
+	want, _, _ := strings.Cut(after, "\nexit 47\n")
+	b := newBackend(t)
+	code, out, stderr := gdfetch(t, b.url("/hop/12"))
+	assert.Equal(t, exitRedirects, code)
+	assert.Empty(t, out)
+	assert.Equal(t, want, strings.TrimSuffix(stderr, "\n"))
+}
