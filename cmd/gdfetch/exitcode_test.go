@@ -99,6 +99,7 @@ func TestExitCodesOverLoopback(t *testing.T) {
 		{"connect: [::1], how to write it", []string{"http://[::1]:1/"}, 7, "\ngdfetch: Godot's HTTPClient refuses a host shorter than 4 characters: write [::1] as [0:0:0:0:0:0:0:1]\n"},
 		{"connect: a short name, what to do", []string{"http://ab/"}, 7, "\ngdfetch: Godot's HTTPClient refuses a host shorter than 4 characters: use a longer name or its address\n"},
 		{"redirect limit", []string{b.url("/hop/9")}, 47, "RESULT_REDIRECT_LIMIT_REACHED (12) 302"},
+		{"redirect limit: the flag that raises it", []string{b.url("/hop/9")}, 47, "\ngdfetch: --max-redirs N raises the limit (max_redirects, default 8; -1: none)\n"},
 		{"--max-redirs", []string{"--max-redirs", "2", b.url("/hop/3")}, 47, "limit of 2"},
 		{"--max-redirs within", []string{"--max-redirs", "3", b.url("/hop/3")}, 0, "RESULT_SUCCESS"},
 		{"body size", []string{"--max-filesize", "10", b.url("/bytes/100")}, 63, "RESULT_BODY_SIZE_LIMIT_EXCEEDED (7)"},

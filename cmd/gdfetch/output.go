@@ -69,7 +69,8 @@ func failure(ex *exchange, code int) string {
 
 // failureHint is what to do about a failure, on a line of its own after
 // failure's line ("" when failure's says it all): an untrusted certificate
-// (curl 7.88 points to its web page instead), a timeout (after how long and
+// (curl 7.88 points to its web page instead), the redirect limit (the flag
+// that raises it), a timeout (after how long and
 // what came, as curl's "Operation timed out after … with … received"), and
 // a host Godot's HTTPClient refuses for being shorter than 4 characters (an
 // IPv6 literal such as [::1]: its long form passes). received is the body
@@ -83,6 +84,8 @@ func failureHint(cfg *config, ex *exchange, code int, received int64) string {
 		}
 		return "gdfetch: the server's certificate is not trusted: --cacert FILE trusts its issuer " +
 			"(TLSOptions.client(trusted_chain)); -k skips the check (TLSOptions.client_unsafe())\n"
+	case exitRedirects:
+		return "gdfetch: --max-redirs N raises the limit (max_redirects, default 8; -1: none)\n"
 	case exitTimeout:
 		if cfg.timeout > 0 {
 			return fmt.Sprintf("gdfetch: timed out after %v (-m, the node's timeout), %s of body received\n",
