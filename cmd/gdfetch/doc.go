@@ -349,8 +349,9 @@ output
                               -o FILE left as it was
 
 exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE (5 the proxy's name); 7 CANT_CONNECT; 18 partial body
-(CHUNKED_BODY_SIZE_MISMATCH, fixed-length body cut short); 23 DOWNLOAD_FILE_*, or stdout
-not writable (a closed pipe), or a binary body refused by a terminal; 28 TIMEOUT;
+(CHUNKED_BODY_SIZE_MISMATCH, or CANT_CONNECT for a fixed-length body cut short, as Godot reports
+it); 23 DOWNLOAD_FILE_*, or stdout not writable (a closed pipe), or a binary body refused by a
+terminal; 28 TIMEOUT;
 35 TLS_HANDSHAKE_ERROR (60 when the certificate failed verification), or CANT_CONNECT when the
 server ended the TLS handshake; 47 REDIRECT_LIMIT_REACHED;
 52 NO_RESPONSE, or CONNECTION_ERROR closed before the response head ("empty reply");

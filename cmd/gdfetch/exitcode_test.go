@@ -462,3 +462,14 @@ func TestFailStopsAtHead(t *testing.T) {
 		assert.Len(t, entries, 2, "no file left beside them")
 	})
 }
+
+// A fixed-length body cut short is Godot's RESULT_CANT_CONNECT, exit 18:
+// --help's exit table says so, or a user reading "RESULT_CANT_CONNECT" for
+// a server that answered looks for a connect problem.
+func TestUsageCutShortIsCantConnect(t *testing.T) {
+	b := newBackend(t)
+	code, _, stderr := gdfetch(t, b.url("/cut"))
+	require.Equal(t, exitPartial, code, stderr)
+	assert.Contains(t, stderr, "RESULT_CANT_CONNECT (2)")
+	assert.Contains(t, usage, "18 partial body\n(CHUNKED_BODY_SIZE_MISMATCH, or CANT_CONNECT for a fixed-length body cut short")
+}
