@@ -317,6 +317,15 @@ func halfBlocks(img image.Image) string {
 }
 
 // runServe is "gdfetch serve": the demo's backend alone, until interrupted.
+// serveUsage is gdfetch serve -h's text.
+const serveUsage = `usage: gdfetch serve [--port 8080] [--addr 127.0.0.1]
+The demo's game backend alone, for Godot itself, gdfetch or curl to talk to; it prints its
+routes when it starts and runs until Ctrl-C.
+
+  -p, --port N      TCP port (0: any free port; default 8080)
+      --addr ADDR   address to listen on (default 127.0.0.1)
+`
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("gdfetch serve", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -324,14 +333,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	addr := fs.String("addr", "127.0.0.1", "address to listen on")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			io.WriteString(stdout, usage)
+			io.WriteString(stdout, serveUsage)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "gdfetch serve: %v\n", err)
+		fmt.Fprintf(stderr, "gdfetch serve: %v\n(gdfetch serve --help for its flags)\n", err)
 		return exitUsage
 	}
 	if fs.NArg() > 0 || *port < 0 || *port > 65535 {
-		fmt.Fprintf(stderr, "gdfetch serve: usage: gdfetch serve [--addr 127.0.0.1] [--port 8080]\n")
+		fmt.Fprintf(stderr, "gdfetch serve: usage: gdfetch serve [--port 8080] [--addr 127.0.0.1]\n")
 		return exitUsage
 	}
 	srv, err := startBackend(net.JoinHostPort(*addr, strconv.Itoa(*port)))

@@ -149,6 +149,20 @@ func TestServe(t *testing.T) {
 	assert.Empty(t, errOut.String())
 }
 
+// TestServeHelp: gdfetch serve -h and --help describe serve (its flags,
+// -p among them), not the fetch command.
+func TestServeHelp(t *testing.T) {
+	for _, flag := range []string{"-h", "--help"} {
+		code, stdout, stderr := gdfetch(t, "serve", flag)
+		assert.Equal(t, exitOK, code, flag)
+		assert.Empty(t, stderr, flag)
+		assert.True(t, strings.HasPrefix(stdout, "usage: gdfetch serve"), "%s: %q", flag, stdout)
+		assert.Contains(t, stdout, "-p, --port N", flag)
+		assert.Contains(t, stdout, "--addr ADDR", flag)
+		assert.NotContains(t, stdout, "one request through", flag)
+	}
+}
+
 func TestServeBadArgs(t *testing.T) {
 	for _, args := range [][]string{{"serve", "--port", "70000"}, {"serve", "x"}, {"serve", "--what"}} {
 		code, _, _ := gdfetch(t, args...)
