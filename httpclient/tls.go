@@ -517,10 +517,13 @@ func mbedTLSChain(certs []*x509.Certificate, roots *x509.CertPool, now time.Time
 			flag(fmt.Errorf("httpclient: the signature of %q is refused by mbedTLS's default profile (SHA-256, SHA-384, SHA-512 only): %w",
 				child.Subject.String(), x509.InsecureAlgorithmError(child.SignatureAlgorithm)))
 		}
-		parent, sigErr, isRoot := trustedParent(child, roots, subjects, n-1, selfIssuedCAs, now)
+		parent, isRoot := trustedParent(child, roots, subjects, n-1, selfIssuedCAs, now)
 		if n == 1 && isRoot && selfIssued(child) {
 			return flaw, nil
 		}
+		// A trusted parent's signature of child verified (trustedIssuers);
+		// an untrusted one is taken whether it did or not.
+		var sigErr error
 		trusted = parent != nil
 		if !trusted {
 			var i int
@@ -553,11 +556,11 @@ func mbedTLSChain(certs []*x509.Certificate, roots *x509.CertPool, now time.Time
 // certificates (roots) for a parent of child, whose chain holds pathCnt
 // certificates below it (selfCnt of them self-issued CAs): a trusted CA
 // valid now that qualifies (isParent, pathLenAllows), else one valid only
-// at another time (trustedIssuers), nil when none qualifies. sigErr is
-// always nil: crypto/x509 returns only a CA whose signature of child
-// verifies, as mbedTLS takes only such a trusted one. isRoot reports
-// whether child itself is one of roots.
-func trustedParent(child *x509.Certificate, roots *x509.CertPool, subjects [][]byte, pathCnt, selfCnt int, now time.Time) (parent *x509.Certificate, sigErr error, isRoot bool) {
+// at another time (trustedIssuers), nil when none qualifies; crypto/x509
+// returns only a CA whose signature of child verifies, as mbedTLS takes
+// only such a trusted one. isRoot reports whether child itself is one of
+// roots.
+func trustedParent(child *x509.Certificate, roots *x509.CertPool, subjects [][]byte, pathCnt, selfCnt int, now time.Time) (parent *x509.Certificate, isRoot bool) {
 	names := trustedNames(child.RawIssuer, subjects)
 	for i, at := range []time.Time{now, child.NotBefore, child.NotAfter} {
 		issuers, self := trustedIssuers(child, roots, names, at)
@@ -566,11 +569,11 @@ func trustedParent(child *x509.Certificate, roots *x509.CertPool, subjects [][]b
 		}
 		for _, p := range issuers {
 			if isParent(child, p, true) && pathLenAllows(p, pathCnt, selfCnt) {
-				return p, nil, isRoot
+				return p, isRoot
 			}
 		}
 	}
-	return nil, nil, isRoot
+	return nil, isRoot
 }
 
 // listedParent is the search of x509_crt_find_parent_in among the
