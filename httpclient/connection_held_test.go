@@ -184,20 +184,7 @@ func TestConnectionHeldBytesGoToAnotherClient(t *testing.T) {
 func TestConnectionHeldBytesFallback(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			srv := ts.New(t, ts.Script(ts.Read(),
-				ts.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-test\r\nConnection: Upgrade\r\n\r\nHELLO"),
-				ts.Sleep(50*time.Millisecond), ts.WriteString("IDLE"), ts.Hold()))
-			raw, err := net.Dial("tcp", srv.Addr())
-			require.NoError(t, err)
-			c, _ := newClient(t, m.blocking)
-			require.NoError(t, c.SetConnection(hiddenConn{raw}))
-			require.NoError(t, c.Request(MethodGet, "/", []string{"Host: x"}, ""))
-			time.Sleep(20 * time.Millisecond)
-			require.NoError(t, pollWhile(t, c, StatusRequesting))
-			require.Equal(t, 101, c.ResponseCode())
-			require.Equal(t, StatusConnected, c.Status())
-			time.Sleep(100 * time.Millisecond)
-			require.NoError(t, c.Poll()) // the idle liveness check: a background read takes IDLE
+			c := upgradedIdleFallback(t, m.blocking, "HELLO")
 			conn := c.Connection()
 			require.NoError(t, conn.SetReadDeadline(time.Now().Add(2*time.Second)))
 			assert.Equal(t, "HELLOIDLE", readN(t, conn, len("HELLOIDLE")))
@@ -220,18 +207,7 @@ func TestConnectionHeldBytesGoneAfterClose(t *testing.T) {
 		})
 		t.Run("fallback/"+m.name, func(t *testing.T) {
 			// What the idle background read took stays in the nbConn.
-			srv := ts.New(t, ts.Script(ts.Read(),
-				ts.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-test\r\nConnection: Upgrade\r\n\r\n"),
-				ts.Sleep(50*time.Millisecond), ts.WriteString("IDLE"), ts.Hold()))
-			raw, err := net.Dial("tcp", srv.Addr())
-			require.NoError(t, err)
-			c, _ := newClient(t, m.blocking)
-			require.NoError(t, c.SetConnection(hiddenConn{raw}))
-			require.NoError(t, c.Request(MethodGet, "/", []string{"Host: x"}, ""))
-			require.NoError(t, pollWhile(t, c, StatusRequesting))
-			require.Equal(t, 101, c.ResponseCode())
-			time.Sleep(100 * time.Millisecond)
-			require.NoError(t, c.Poll()) // the idle liveness check: a background read takes IDLE
+			c := upgradedIdleFallback(t, m.blocking, "")
 			conn := c.Connection()
 			require.IsType(t, (*heldConn)(nil), conn)
 			c.Close()
@@ -240,4 +216,28 @@ func TestConnectionHeldBytesGoneAfterClose(t *testing.T) {
 			assert.True(t, errors.Is(err, net.ErrClosed), "%v", err)
 		})
 	}
+}
+
+// upgradedIdleFallback returns a client over a conn that is not a
+// syscall.Conn (nbConn's background-read fallback), after a 101 whose head
+// came with first (the upgraded protocol's first bytes), and after the idle
+// CONNECTED liveness check, whose background read took the "IDLE" the
+// server sent 50 ms after the head.
+func upgradedIdleFallback(t *testing.T, blocking bool, first string) *Client {
+	t.Helper()
+	srv := ts.New(t, ts.Script(ts.Read(),
+		ts.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-test\r\nConnection: Upgrade\r\n\r\n"+first),
+		ts.Sleep(50*time.Millisecond), ts.WriteString("IDLE"), ts.Hold()))
+	raw, err := net.Dial("tcp", srv.Addr())
+	require.NoError(t, err)
+	c, _ := newClient(t, blocking)
+	require.NoError(t, c.SetConnection(hiddenConn{raw}))
+	require.NoError(t, c.Request(MethodGet, "/", []string{"Host: x"}, ""))
+	time.Sleep(20 * time.Millisecond)
+	require.NoError(t, pollWhile(t, c, StatusRequesting))
+	require.Equal(t, 101, c.ResponseCode())
+	require.Equal(t, StatusConnected, c.Status())
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, c.Poll()) // the idle liveness check: a background read takes IDLE
+	return c
 }
