@@ -280,6 +280,32 @@ func pinnedSelfSigned(t *testing.T, signer crypto.Signer, edit func(*x509.Certif
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: signer, Leaf: leaf}, pool
 }
 
+// pinnedHandshakes fetches over TLS from a server with cert, in both modes,
+// with the two options that verify against pool (TLSClient with the name
+// localhost, TLSClientUnsafe): the body when ok, else a refused handshake
+// whose error refused checks further.
+func pinnedHandshakes(t *testing.T, name string, cert tls.Certificate, pool *x509.CertPool, ok bool, refused func(t *testing.T, err error)) {
+	t.Helper()
+	for _, o := range []struct {
+		name string
+		opts *TLSOptions
+	}{{"client", TLSClient(pool, "localhost")}, {"unsafe-with-chain", TLSClientUnsafe(pool)}} {
+		for _, m := range modes {
+			t.Run(name+"/"+o.name+"/"+m.name, func(t *testing.T) {
+				srv := ts.NewTLS(t, cert, ts.Respond(okResp))
+				cl, tr := newClient(t, m.blocking)
+				r := roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), o.opts, getRoot, pathChunks, false)
+				if ok {
+					assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace, "last error %v", r.LastErr)
+					return
+				}
+				assertHandshakeRefused(t, r)
+				refused(t, r.LastErr)
+			})
+		}
+	}
+}
+
 // assertHandshakeRefused checks that r is a handshake that failed as every
 // refused certificate fails (§1.15.5): TLS_HANDSHAKE_ERROR after
 // CONNECTING, Poll's error ErrCantConnect around a
@@ -316,25 +342,10 @@ func TestTLSPinnedLeafSignatureHash(t *testing.T) {
 		{x509.ECDSAWithSHA384, ecKey, true},
 	} {
 		cert, pool := pinnedSelfSigned(t, c.signer, func(tmpl *x509.Certificate) { tmpl.SignatureAlgorithm = c.alg })
-		for _, o := range []struct {
-			name string
-			opts *TLSOptions
-		}{{"client", TLSClient(pool, "localhost")}, {"unsafe-with-chain", TLSClientUnsafe(pool)}} {
-			for _, m := range modes {
-				t.Run(c.alg.String()+"/"+o.name+"/"+m.name, func(t *testing.T) {
-					srv := ts.NewTLS(t, cert, ts.Respond(okResp))
-					cl, tr := newClient(t, m.blocking)
-					r := roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), o.opts, getRoot, pathChunks, false)
-					if c.ok {
-						assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace, "last error %v", r.LastErr)
-						return
-					}
-					assertHandshakeRefused(t, r)
-					var ia x509.InsecureAlgorithmError
-					assert.True(t, errors.As(r.LastErr, &ia), "x509.InsecureAlgorithmError in %v", r.LastErr)
-				})
-			}
-		}
+		pinnedHandshakes(t, c.alg.String(), cert, pool, c.ok, func(t *testing.T, err error) {
+			var ia x509.InsecureAlgorithmError
+			assert.True(t, errors.As(err, &ia), "x509.InsecureAlgorithmError in %v", err)
+		})
 	}
 }
 
@@ -386,24 +397,9 @@ func TestTLSCriticalCertificatePolicies(t *testing.T) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
 		cert, pool := pinnedSelfSigned(t, key, func(tmpl *x509.Certificate) { tmpl.ExtraExtensions = []pkix.Extension{c.ext} })
-		for _, o := range []struct {
-			name string
-			opts *TLSOptions
-		}{{"client", TLSClient(pool, "localhost")}, {"unsafe-with-chain", TLSClientUnsafe(pool)}} {
-			for _, m := range modes {
-				t.Run(c.name+"/"+o.name+"/"+m.name, func(t *testing.T) {
-					srv := ts.NewTLS(t, cert, ts.Respond(okResp))
-					cl, tr := newClient(t, m.blocking)
-					r := roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), o.opts, getRoot, pathChunks, false)
-					if c.ok {
-						assert.Equal(t, concat(connected, StatusBody, StatusConnected), r.Trace, "last error %v", r.LastErr)
-						return
-					}
-					assertHandshakeRefused(t, r)
-					assert.ErrorAs(t, r.LastErr, new(x509.UnhandledCriticalExtension))
-				})
-			}
-		}
+		pinnedHandshakes(t, c.name, cert, pool, c.ok, func(t *testing.T, err error) {
+			assert.ErrorAs(t, err, new(x509.UnhandledCriticalExtension))
+		})
 	}
 }
 
