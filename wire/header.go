@@ -43,8 +43,13 @@ func HTTPHeader(headers []string) http.Header {
 			n++
 		}
 	}
-	h := make(http.Header, n)
+	// The map is sized for the lines, up to maxKeysHint: a head of many
+	// lines of one name (a hostile server's 1 MiB of "a:b") would get a map
+	// sized for hundreds of thousands of names it does not have.
+	h := make(http.Header, min(n, maxKeysHint))
 	vals := make([]string, n)
+	used := 0
+	last, lastStart := "", 0 // the key whose values end at vals[used-1], from lastStart
 	for _, s := range headers {
 		i := strings.IndexByte(s, ':')
 		if i < 0 {
@@ -56,17 +61,27 @@ func HTTPHeader(headers []string) http.Header {
 			continue
 		}
 		key := textproto.CanonicalMIMEHeaderKey(name)
-		v := stripEdges(s[i+1:])
-		if vv := h[key]; vv == nil {
-			vv, vals = vals[:1:1], vals[1:]
-			vv[0] = v
-			h[key] = vv
-		} else {
-			h[key] = append(vv, v)
+		vals[used] = stripEdges(s[i+1:])
+		used++
+		switch vv := h[key]; {
+		case vv == nil:
+			last, lastStart = key, used-1
+			h[key] = vals[lastStart:used:used]
+		case key == last:
+			// The same name as the line before: its values grow in place,
+			// not by doubling a copy.
+			h[key] = vals[lastStart:used:used]
+		default:
+			last = ""
+			h[key] = append(vv, vals[used-1])
 		}
 	}
 	return h
 }
+
+// maxKeysHint bounds HTTPHeader's map size hint (net/textproto bounds its
+// own at 1000 too).
+const maxKeysHint = 1000
 
 // Header lookups over stored or user header strings ("Name: value"). Godot
 // looks a header up in several ways, each at its own site, and each way is

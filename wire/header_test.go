@@ -2,11 +2,13 @@ package wire
 
 import (
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestHeadersAsDictionary(t *testing.T) {
@@ -53,6 +55,8 @@ func TestHTTPHeader(t *testing.T) {
 		{"split at the first ':'", []string{"Location: http://h:8080/"},
 			http.Header{"Location": {"http://h:8080/"}}},
 		{"no headers", nil, http.Header{}},
+		{"repeats in a row and apart", []string{"A: 1", "a: 2", "B: 3", "A: 4", "A: 5", "B: 6", "b: 7", "C: 8"},
+			http.Header{"A": {"1", "2", "4", "5"}, "B": {"3", "6", "7"}, "C": {"8"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			assert.Equal(t, c.want, HTTPHeader(c.headers))
@@ -68,6 +72,36 @@ func TestHTTPHeaderValuesDoNotAlias(t *testing.T) {
 	h["A"] = append(h["A"], "x")
 	assert.Equal(t, []string{"2"}, h["B"])
 	assert.Equal(t, []string{"1", "x"}, h["A"])
+
+	// Values of a name repeated in a row share the array too, still cut
+	// at their length.
+	h = HTTPHeader([]string{"A: 1", "A: 2", "B: 3"})
+	assert.Equal(t, 2, cap(h["A"]))
+	h["A"] = append(h["A"], "x")
+	assert.Equal(t, []string{"3"}, h["B"])
+	assert.Equal(t, []string{"1", "2", "x"}, h["A"])
+}
+
+// A head of many lines of one name (a hostile server's 1 MiB of "a:b")
+// costs what a head of as many distinct names costs at most: its values are
+// not grown by doubling, and the map is not sized for names it does not
+// have.
+func TestHTTPHeaderManyLinesOfOneName(t *testing.T) {
+	same := make([]string, 20000)
+	for i := range same {
+		same[i] = "a: b"
+	}
+	h := HTTPHeader(same)
+	require.Len(t, h, 1)
+	require.Len(t, h["A"], len(same))
+	assert.Equal(t, len(same), cap(h["A"]))
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	_ = HTTPHeader(same)
+	runtime.ReadMemStats(&m1)
+	// The values array is 20000 × 16 bytes; the doubling and a map sized
+	// for 20000 names cost well over twice that.
+	assert.Less(t, m1.TotalAlloc-m0.TotalAlloc, uint64(2*16*len(same)))
 }
 
 // All values share one backing array, as in net/textproto: more keys do

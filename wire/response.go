@@ -301,6 +301,20 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 		ambiguous = true
 	}
 	maxFields := p.Limits.HeaderFields(p.Strict)
+	// One line per LF but the last (the empty one) and the status line:
+	// Headers made once at that size, not grown by doubling — the
+	// doubling's garbage was twice the Headers' size, a 1 MiB head of tiny
+	// lines 11 MiB of it.
+	n := strings.Count(text, "\n") - 1
+	if strings.HasPrefix(text, "HTTP") {
+		n--
+	}
+	if n > cap(h.Headers) {
+		if maxFields > 0 {
+			n = min(n, maxFields)
+		}
+		h.Headers = make([]string, 0, n)
+	}
 	for idx, off := 0, 0; off < len(text); idx++ {
 		line, next := text[off:], len(text)
 		if j := strings.IndexByte(line, '\n'); j >= 0 {
