@@ -52,7 +52,15 @@ import (
 
 // tls13Only pins the test server to TLS 1.3, so that a record's size on the
 // wire is its plaintext + 22 bytes (header 5, content type 1, AEAD tag 16).
-func tls13Only(c *tls.Config) { c.MinVersion, c.MaxVersion = tls.VersionTLS13, tls.VersionTLS13 }
+// tls13Only makes a test server speak TLS 1.3 and send each write as one
+// record (up to 16 KiB): crypto/tls's dynamic record sizing would cut a
+// write of more than about 1.2 KiB into records of growing size, their
+// number depending on what the connection sent before, and tls13Wire, which
+// the tests wait on, would count too few bytes.
+func tls13Only(c *tls.Config) {
+	c.MinVersion, c.MaxVersion = tls.VersionTLS13, tls.VersionTLS13
+	c.DynamicRecordSizingDisabled = true
+}
 
 // tls13Wire is what a TLS 1.3 record of n plaintext bytes takes on the wire.
 func tls13Wire(n int) int { return n + 22 }
