@@ -1,6 +1,10 @@
 package httprequest
 
-import "strconv"
+import (
+	"context"
+	"errors"
+	"strconv"
+)
 
 // Result is Godot's HTTPRequest.Result enum: how a request ended. The numbers
 // and names are Godot 4's (§2.10, §3: the 3.4 renumbering).
@@ -106,6 +110,12 @@ type Completion struct {
 //	errors.As(err, &dnsErr) // *net.DNSError
 //
 // work on the same value. Every ResultError the node makes has a Cause.
+//
+// A timed-out request answers the checks net/http's Client.Timeout error
+// answers, whichever deadline passed (the node's timeout, whose cause is
+// godot.ErrTimeout, or Do's context deadline): errors.Is(err,
+// context.DeadlineExceeded), os.IsTimeout(err) and a Timeout method.
+// errors.Is(err, godot.ErrTimeout) tells the node's own timeout apart.
 type ResultError struct {
 	Result Result
 	Cause  error
@@ -126,6 +136,26 @@ func (e *ResultError) Unwrap() []error {
 		return []error{e.Result}
 	}
 	return []error{e.Result, e.Cause}
+}
+
+// Is reports that a RESULT_TIMEOUT is context.DeadlineExceeded, as
+// net/http's Client.Timeout error is, whichever deadline passed: Do's context
+// deadline (the cause says it already) or the node's timeout (SetTimeout).
+// Godot's result is unchanged; only errors.Is sees it.
+func (e *ResultError) Is(target error) bool {
+	return target == context.DeadlineExceeded && e.Result == ResultTimeout
+}
+
+// Timeout reports whether the request ended because something took too long:
+// RESULT_TIMEOUT, or a cause that reports a timeout itself (a TCP connect past
+// its timeout, inside RESULT_CANT_CONNECT), as net/http's *url.Error reports
+// its cause's. It makes os.IsTimeout(err) work on Do's error.
+func (e *ResultError) Timeout() bool {
+	if e.Result == ResultTimeout {
+		return true
+	}
+	var t interface{ Timeout() bool }
+	return errors.As(e.Cause, &t) && t.Timeout()
 }
 
 // resultErr returns nil for ResultSuccess and a *ResultError otherwise.

@@ -1,14 +1,20 @@
 package httprequest
 
 import (
+	"context"
 	"errors"
 	"net"
+	"os"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gdhttp/gdhttp/godot"
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/testserver"
 )
 
 // §2.10, §3 (4.x numbering after the 3.4 insertion of BODY_DECOMPRESS_FAILED).
@@ -74,4 +80,50 @@ func TestErrorCodesAreGodots(t *testing.T) {
 	assert.Equal(t, 44, godot.ErrBusy.Code())
 	assert.Equal(t, 31, godot.ErrInvalidParameter.Code())
 	assert.Equal(t, 25, godot.ErrCantConnect.Code())
+}
+
+// TestResultErrorTimeoutIdioms: the checks a Go user tries first on a timed-out
+// request work on Do's error whichever deadline passed — the node's timeout
+// (cause ERR_TIMEOUT) or Do's context deadline — as they do on net/http's
+// Client.Timeout error: errors.Is(err, context.DeadlineExceeded), os.IsTimeout
+// and a Timeout() bool method. errors.Is(err, godot.ErrTimeout) still tells the
+// node's timeout apart. A refused connection is no timeout; a cause that
+// reports one itself (a connect past its timeout) is.
+func TestResultErrorTimeoutIdioms(t *testing.T) {
+	type timeout interface{ Timeout() bool }
+	isTimeout := func(err error) bool {
+		var te timeout
+		return errors.As(err, &te) && te.Timeout()
+	}
+
+	s := serve(t, testserver.Script(testserver.Read(), testserver.Hold()))
+	n := newNode(t)
+	require.NoError(t, n.SetTimeout(100*time.Millisecond))
+	c, err := n.Do(context.Background(), urlFor(s.Host(), s.Port(), "/"), nil, httpclient.MethodGet, nil)
+	require.Equal(t, ResultTimeout, c.Result)
+	assert.ErrorIs(t, err, ResultTimeout)
+	assert.ErrorIs(t, err, godot.ErrTimeout, "the node's own timeout stays recognisable")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.True(t, os.IsTimeout(err))
+	assert.True(t, isTimeout(err))
+
+	require.NoError(t, n.SetTimeout(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	c, err = n.Do(ctx, urlFor(s.Host(), s.Port(), "/"), nil, httpclient.MethodGet, nil)
+	require.Equal(t, ResultTimeout, c.Result)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NotErrorIs(t, err, godot.ErrTimeout)
+	assert.True(t, os.IsTimeout(err))
+	assert.True(t, isTimeout(err))
+
+	refused := resultErr(ResultCantConnect, godot.Wrap(godot.ErrCantConnect, "poll", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}))
+	assert.NotErrorIs(t, refused, context.DeadlineExceeded)
+	assert.False(t, os.IsTimeout(refused))
+	assert.False(t, isTimeout(refused))
+
+	slowConnect := resultErr(ResultCantConnect, godot.Wrap(godot.ErrCantConnect, "poll", &net.OpError{Op: "dial", Err: os.ErrDeadlineExceeded}))
+	assert.True(t, os.IsTimeout(slowConnect))
+	assert.True(t, isTimeout(slowConnect))
+	assert.ErrorIs(t, slowConnect, ResultCantConnect)
 }
