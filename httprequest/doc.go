@@ -16,6 +16,25 @@
 //	// or, blocking:
 //	c, err := n.Do(ctx, "https://example.com/api", nil, httpclient.MethodGet, nil)
 //
+// Headers go both ways as Godot's PackedStringArray: whole "Name: value"
+// lines ([]string{"Content-Type: application/json"}) in, a response's lines
+// out (stripped, in order, §1.8.5); wire.HTTPHeader(c.Headers) gives an
+// http.Header.
+// The body is bytes: a JSON body is json.Marshal's output, a form
+// url.Values.Encode's. Code written against net/http (an http.Client) uses
+// httpclient.Transport instead of a node.
+//
+// The examples cover the common tasks: Example_restJSON (a JSON GET driven by
+// Process and a POST with Do), Example_downloadPNG (download_file),
+// ExampleHTTPRequest_OnProgress (a large download with progress),
+// ExampleHTTPRequest_DoResumable (resuming it), ExampleHTTPRequest_DoStream
+// and ExampleHTTPRequest_DoMultipart (uploads streamed from a reader or a
+// file), ExampleHTTPRequest_SetResponseFunc (a body streamed to an
+// io.Writer), ExampleHTTPRequest_SetTLSOptions (HTTPS with a test CA,
+// pinning, TLSOptions.client_unsafe), ExampleHTTPRequest_SetKeepAlive,
+// ExampleHTTPRequest_SetCookieJar and Example_errors (telling a timeout,
+// a refused connection, a bad certificate and a body over the limit apart).
+//
 // # Three drivers, one engine (§7.3)
 //
 // Godot's _update_connection step (§2.6) is the engine; three drivers run it:
@@ -120,6 +139,19 @@
 // godot.ErrFileCantOpen / godot.ErrFileCantWrite), a *BodyWriterError,
 // ErrBodyCutShort, ERR_TIMEOUT or context.DeadlineExceeded. LastError gives
 // the same cause after a completion delivered by Process.
+//
+// Telling failures apart (Example_errors): errors.Is(err, ResultTimeout),
+// or errors.Is(err, context.DeadlineExceeded) and os.IsTimeout as with
+// net/http, for a timeout (the node's or the context's); a *net.OpError
+// whose Op is "dial" for a refused connection (errors.Is(err,
+// ResultCantConnect) also holds for a fixed-length body cut short, §2.9.5);
+// ResultTLSHandshakeError, with a *tls.CertificateVerificationError for a
+// certificate the roots do not vouch for (its Godot code is ERR_CANT_CONNECT,
+// as poll() returns for a failed handshake); a *wire.LimitError for a body
+// over body_size_limit. A chunk over 16 MiB ends the request with
+// RESULT_CONNECTION_ERROR and a *chunked.Error of KindTooBig (Godot's bound,
+// §1.10.2.3): a net/http handler that writes more than 16 MiB in one Write,
+// with no Content-Length set, sends such a chunk.
 //
 // # Deviations from Godot (§7)
 //

@@ -93,7 +93,9 @@ func (r Result) Error() string { return r.String() }
 // Completion is what Godot's request_completed signal carries: the result, the
 // response code, the response headers (the raw stripped lines of §1.8.5, in
 // order, duplicates kept) and the body (empty when it went to download_file or
-// to a body writer).
+// to a body writer). wire.HTTPHeader(c.Headers) gives the headers as an
+// http.Header; wire.HeaderValue(c.Headers, "content-type") looks one up as
+// Godot's node does.
 //
 // Godot: HTTPRequest.request_completed
 type Completion struct {
