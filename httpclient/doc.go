@@ -28,6 +28,18 @@
 // ReadResponseBodyChunkInto or BodyReader, which also decode many chunks
 // per call: benchmarks/RESULTS.md measures all three.
 //
+// Blocking mode is the plain Go way to drive a client: after
+// SetBlockingMode(true) the connect loop waits instead of spinning, one Poll
+// after Request returns with the response head, and BodyReader streams the
+// body (json.NewDecoder(c.BodyReader()) decodes a JSON one;
+// ExampleClient_BodyReader). Once a body was read to its end the status is
+// CONNECTED again and the next Request goes over the same connection.
+// ConnectToHost takes the host and the port apart, as Godot: a URL's
+// Hostname() and port, or "https://host" with port −1 for 443. HTTPS is
+// TLSClient(roots, "") (nil roots: the system pool) or TLSClientUnsafe(nil)
+// (nothing checked). Code written against net/http uses Transport, an
+// http.RoundTripper for an http.Client (ExampleTransport).
+//
 // # Status machine (§1.19)
 //
 //	DISCONNECTED --ConnectToHost(IP)--> CONNECTING
