@@ -8,6 +8,14 @@
 // AppendLastChunk produce chunked bodies for test servers. The package
 // imports the standard library only.
 //
+//	body, err := io.ReadAll(chunked.NewReader(conn)) // io.ErrUnexpectedEOF: cut short
+//
+//	var d chunked.Decoder // sans-I/O: feed it whatever arrived, split anywhere
+//	nDst, nSrc, ev, err := d.Decode(dst, src)
+//	// dst[:nDst] is chunk data; src[nSrc:] is left; ev says EventChunkEnd or EventEnd
+//
+// ExampleNewReader and ExampleDecoder_Decode run both.
+//
 // # Decoder states
 //
 //	          hex digits, CR LF            n data bytes            CR LF

@@ -6,14 +6,27 @@
 // in package httpclient feeds it bytes. Rule numbers such as §1.8.4 are rows
 // of docs/behaviour.md.
 //
+//	r := &wire.Request{Method: wire.MethodGet, URL: "/api", Host: "example.com", Port: 80}
+//	if err := wire.ValidateRequest(r, false); err != nil { … }
+//	buf = wire.AppendRequest(buf[:0], r) // Godot's exact bytes: write them to the connection
+//
+//	var p wire.HeadParser
+//	var h wire.Head
+//	n, err := p.Parse(received, &h) // ErrNeedMore: append what arrives next, call again
+//	// h.Code, h.Headers, h.Framing; the body starts at received[n:]
+//
+// ExampleAppendRequest shows the bytes of a game claiming another Godot
+// build (UserAgent, godot.OSName); ExampleHeadParser_Parse a head that
+// arrives in two pieces.
+//
 // # What is here
 //
 //   - Request writing (§1.7): ValidateRequest, then AppendRequest into a
 //     caller-owned buffer (zero allocations when it has room). AppendConnect
 //     writes the HTTPS-proxy CONNECT request (§1.14.2, with the §7 D5 fixes).
 //   - Response heads (§1.8, §1.9): HeadParser.Parse is incremental — given
-//     every byte received so far it returns the head and how many bytes it
-//     used, or ErrNeedMore. Godot's lenient rules by default; the strict RFC
+//     every byte received so far it fills a Head and returns how many bytes
+//     the head used, or ErrNeedMore. Godot's lenient rules by default; the strict RFC
 //     9110/9112 checks of §7.4 are options of the same parser. The body framing
 //     is decided once, as a Framing value.
 //   - Stored header strings (header.go): HeadersAsDictionary (§1.11.4),
