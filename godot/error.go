@@ -119,6 +119,7 @@ func Wrap(code Error, op string, cause error) error {
 	return &CodeError{Code: code, Op: op, Err: cause}
 }
 
+// Error returns "op: CODE_NAME: cause", leaving out the parts that are empty.
 func (e *CodeError) Error() string {
 	s := e.Code.String()
 	if e.Op != "" {

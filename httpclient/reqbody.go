@@ -51,6 +51,7 @@ type RequestBodyError struct {
 	Err    error
 }
 
+// Error says how far the body got and why it stopped.
 func (e *RequestBodyError) Error() string {
 	s := "httpclient: request body: "
 	if errors.Is(e.Err, io.ErrUnexpectedEOF) {
@@ -60,6 +61,7 @@ func (e *RequestBodyError) Error() string {
 	return s + "read failed after " + strconv.FormatInt(e.Read, 10) + " bytes: " + e.Err.Error()
 }
 
+// Unwrap returns Err.
 func (e *RequestBodyError) Unwrap() error { return e.Err }
 
 var (

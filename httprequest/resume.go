@@ -119,6 +119,8 @@ const (
 	ResumeAlreadyComplete
 )
 
+// String returns "from start", "appended" or "already complete" (for a value
+// outside the enum, "ResumeOutcome(n)").
 func (o ResumeOutcome) String() string {
 	switch o {
 	case ResumeFromStart:

@@ -10,6 +10,7 @@ type LimitError struct {
 	Limit int64  // the limit in force
 }
 
+// Error returns e.g. "gdhttp: header bytes exceed the limit of 1048576".
 func (e *LimitError) Error() string {
 	return "gdhttp: " + e.What + " exceed the limit of " + strconv.FormatInt(e.Limit, 10)
 }

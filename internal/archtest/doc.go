@@ -6,5 +6,6 @@
 // internal/golden imports no package of the module, internal/drive (the
 // shared test drivers) only godot, and only tests import them.
 // Third-party modules are the agreed set everywhere; the commands alone may
-// use the other modules go.mod requires (cmdModules).
+// use the other modules go.mod requires (cmdModules). Every exported
+// identifier of the library packages has a doc comment (godoc_test.go).
 package archtest
