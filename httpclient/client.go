@@ -307,10 +307,29 @@ var (
 	errShortHost    = errors.New("httpclient: host shorter than 4 characters")
 	errBadPort      = errors.New("httpclient: port must be between 1 and 65535")
 	errBadLiteral   = errors.New("httpclient: IP literal whose address Godot leaves undefined")
-	errNotConnected = errors.New("httpclient: status is not CONNECTED")
 	errNoBody       = errors.New("httpclient: no response body is being read")
 	errBadChunkSize = errors.New("httpclient: read chunk size must be between 256 and 16777216")
 )
+
+// notConnectedError is the cause of a request refused because the status is
+// not CONNECTED (§1.7.3; Godot prints "Condition status != STATUS_CONNECTED"):
+// it names the status and what the caller has to do first.
+type notConnectedError struct{ status Status }
+
+func (e notConnectedError) Error() string {
+	s := "httpclient: status is " + e.status.String() + ", not STATUS_CONNECTED: "
+	switch e.status {
+	case StatusDisconnected:
+		return s + "ConnectToHost (or SetConnection) first"
+	case StatusResolving, StatusConnecting:
+		return s + "Poll until the connection is made"
+	case StatusRequesting:
+		return s + "Poll until the response to the last request has arrived"
+	case StatusBody:
+		return s + "read the last response's body to its end first (BodyReader until io.EOF)"
+	}
+	return s + "the connection failed (LastError says why); ConnectToHost again"
+}
 
 // ipLiteral reports whether host is an IP literal as Godot's
 // String.is_valid_ip_address decides it, and the address Godot's
@@ -370,7 +389,7 @@ func (c *Client) request(method Method, url string, headers []string, body []byt
 	}
 	err := wire.ValidateRequest(&c.wreq, c.strict)
 	if err == nil && c.status != StatusConnected {
-		err = godot.Wrap(ErrInvalidParameter, "request", errNotConnected)
+		err = godot.Wrap(ErrInvalidParameter, "request", notConnectedError{c.status})
 	}
 	if err == nil {
 		c.req = c.appendProxyAuth(wire.AppendRequestHead(c.req[:0], &c.wreq), headers)

@@ -33,7 +33,9 @@
 // after Request returns with the response head, and BodyReader streams the
 // body (json.NewDecoder(c.BodyReader()) decodes a JSON one;
 // ExampleClient_BodyReader). Once a body was read to its end the status is
-// CONNECTED again and the next Request goes over the same connection.
+// CONNECTED again and the next Request goes over the same connection; a
+// json.Decoder stops after its value, so drain the rest first
+// (io.Copy(io.Discard, c.BodyReader())), or the Request is refused in BODY.
 // ConnectToHost takes the host and the port apart, as Godot: a URL's
 // Hostname() and port, or "https://host" with port −1 for 443. HTTPS is
 // TLSClient(roots, "") (nil roots: the system pool) or TLSClientUnsafe(nil)
