@@ -20,8 +20,9 @@
 // lines ([]string{"Content-Type: application/json"}) in, a response's lines
 // out (stripped, in order, §1.8.5); wire.HTTPHeader(c.Headers) gives an
 // http.Header.
-// The body is bytes: a JSON body is json.Marshal's output, a form
-// url.Values.Encode's. Code written against net/http (an http.Client) uses
+// The body is bytes: a JSON body is json.Marshal's output; a form is
+// httpclient.QueryStringFromDict's, as a game builds it (url.Values.Encode
+// works too, but writes a space as "+" where Godot writes "%20"). Code written against net/http (an http.Client) uses
 // httpclient.Transport instead of a node.
 //
 // The examples cover the common tasks: Example_restJSON (a JSON GET driven by

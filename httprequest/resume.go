@@ -188,7 +188,11 @@ func (s *resumeState) validator() string {
 // godot.ErrInvalidParameter, as is an empty download_file. The node's
 // keep_partial_download and append_to_download_file are on during the call
 // and restored afterwards. The response function (SetResponseFunc) is
-// called for each request the call makes.
+// called for each request the call makes. OnProgress, DownloadedBytes and
+// BodySize describe the request under way, not the file: a 206 counts from 0
+// to its own Content-Length, and the file held the rest when it began (its
+// size then: os.Stat in the response function) — add the two for a bar over
+// the whole file.
 // The error is Do's: nil for RESULT_SUCCESS (a 416 for a complete file
 // included), else a *ResultError whose cause may be ErrResumeMismatch or
 // ErrResumeStatus — or, as Do's, the error of a request that did not
