@@ -225,6 +225,11 @@ func (c *Client) LastError() error {
 // thread (COMPAT H19). The Host header and the TLS name keep the host text
 // as given.
 //
+// The port is never read from host: pass a URL's Hostname() and its port
+// apart (an httptest server's URL included). "localhost:8080" goes to the
+// resolver as a name, and "127.0.0.1:8080" is IPv6 text to Godot, connected
+// to as [::] on port, so neither reaches port 8080.
+//
 // Errors (status DISCONNECTED unless noted): ErrInvalidParameter for
 // server-mode TLSOptions (§1.5.4), a host shorter than 4 characters after
 // the prefix such as "::1" (§1.5.6), or an IP literal with a port outside
