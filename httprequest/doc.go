@@ -32,7 +32,9 @@
 // and ExampleHTTPRequest_DoMultipart (uploads streamed from a reader or a
 // file), ExampleHTTPRequest_SetResponseFunc (a body streamed to an
 // io.Writer), ExampleHTTPRequest_SetTLSOptions (HTTPS with a test CA,
-// pinning, TLSOptions.client_unsafe), ExampleHTTPRequest_SetKeepAlive,
+// pinning, TLSOptions.client_unsafe), ExampleHTTPRequest_SetHTTPProxy
+// (an HTTP proxy, with credentials or chosen per URL),
+// ExampleHTTPRequest_SetKeepAlive,
 // ExampleHTTPRequest_SetCookieJar and Example_errors (telling a timeout,
 // a refused connection, a bad certificate and a body over the limit apart).
 //

@@ -7,5 +7,6 @@
 // shared test drivers) only godot, and only tests import them.
 // Third-party modules are the agreed set everywhere; the commands alone may
 // use the other modules go.mod requires (cmdModules). Every exported
-// identifier of the library packages has a doc comment (godoc_test.go).
+// identifier of the library packages has a doc comment, and every Example
+// their docs name exists (godoc_test.go).
 package archtest

@@ -4,7 +4,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -95,4 +97,39 @@ func receiverName(e ast.Expr) string {
 			return ""
 		}
 	}
+}
+
+// exampleName is an Example function named in a comment.
+var exampleName = regexp.MustCompile(`\bExample[A-Za-z0-9_]*`)
+
+// TestNamedExamplesExist: every Example a library package's documentation
+// names (the package doc lists them as the way to start) is a function of
+// that package's tests, so a renamed or removed example cannot leave the
+// doc pointing at nothing.
+func TestNamedExamplesExist(t *testing.T) {
+	root := filepath.Join("..", "..")
+	named := 0
+	for _, pkg := range libraries {
+		files, err := filepath.Glob(filepath.Join(root, pkg, "*.go"))
+		require.NoError(t, err)
+		var docs, tests strings.Builder
+		for _, path := range files {
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			if strings.HasSuffix(path, "_test.go") {
+				tests.Write(b)
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), path, b, parser.ParseComments)
+			require.NoError(t, err)
+			for _, cg := range f.Comments {
+				docs.WriteString(cg.Text())
+			}
+		}
+		for _, name := range exampleName.FindAllString(docs.String(), -1) {
+			named++
+			assert.Contains(t, tests.String(), "\nfunc "+name+"() {", "%s names %s", pkg, name)
+		}
+	}
+	assert.Greater(t, named, 10, "the package docs name their examples")
 }
