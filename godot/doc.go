@@ -6,6 +6,12 @@
 // and knows nothing of HTTP; package wire (the HTTP/1 codec) and the packages
 // above it import it. Rule numbers such as §0.3 are rows of docs/behaviour.md.
 //
+//	if errors.Is(err, godot.ErrBusy) { … } // Godot's code, however it is wrapped
+//	code := godot.CodeOf(err)              // ERR_BUSY; code.Code() is 44
+//	godot.OSName(runtime.GOOS)             // "Linux", "Windows", "macOS" …
+//
+// ExampleCodeOf and ExampleOSName run them.
+//
 // # Errors
 //
 // Error is a constant error type: ErrBusy is 44, as in Godot, and OK is a nil

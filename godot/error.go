@@ -113,8 +113,9 @@ type CodeError struct {
 	Err  error  // the cause; may be nil
 }
 
-// Wrap returns err annotated with a Godot code. A nil cause gives a
-// *CodeError that only carries the code and the operation.
+// Wrap returns cause annotated with a Godot code and the operation that
+// failed, as a *CodeError. A nil cause gives a *CodeError that only carries
+// the code and the operation.
 func Wrap(code Error, op string, cause error) error {
 	return &CodeError{Code: code, Op: op, Err: cause}
 }
