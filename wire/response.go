@@ -309,10 +309,10 @@ func (p *HeadParser) parseText(raw []byte, text string, dec decodeResult, fold b
 	if strings.HasPrefix(text, "HTTP") {
 		n--
 	}
+	if maxFields > 0 {
+		n = min(n, maxFields)
+	}
 	if n > cap(h.Headers) {
-		if maxFields > 0 {
-			n = min(n, maxFields)
-		}
 		h.Headers = make([]string, 0, n)
 	}
 	for idx, off := 0, 0; off < len(text); idx++ {
