@@ -1075,3 +1075,18 @@ func TestParseRepeatedHead(t *testing.T) {
 	copy(buf, b)
 	assert.Equal(t, first, h4.Headers)
 }
+
+// TestIsToken checks IsToken byte by byte against RFC 9110 §5.6.2's tchar,
+// written out here: the 15 symbols, digits and ASCII letters, and nothing
+// else (no byte ≥ 0x80, no control, no separator); and the empty string is
+// no token.
+func TestIsToken(t *testing.T) {
+	const tchar = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	for c := range 256 {
+		want := strings.IndexByte(tchar, byte(c)) >= 0
+		assert.Equal(t, want, IsToken(string([]byte{byte(c)})), "byte %#x", c)
+		assert.Equal(t, want, IsToken("a"+string([]byte{byte(c)})+"z"), "byte %#x inside", c)
+	}
+	assert.False(t, IsToken(""))
+	assert.True(t, IsToken(tchar))
+}
