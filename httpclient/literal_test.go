@@ -37,6 +37,14 @@ func TestIPLiteralsAsGodot(t *testing.T) {
 		{"1.2.3", false, "1.2.0.3:8080"}, // getaddrinfo's inet_aton reads it, no lookup (numericHost)
 		{"1.2.3.4.5", false, ""},
 		{"0x7f.0.0.1", false, "127.0.0.1:8080"},
+		// The port is never read from the host (ConnectToHost's doc warns
+		// a Go user who passes a URL's host:port whole): "127.0.0.1:9999"
+		// is IPv6 text to is_valid_ip_address, which Godot's IPAddress
+		// parser makes [::]; the scheme alone is removed (§1.5.3); a name
+		// with a port goes to the resolver as it is.
+		{"127.0.0.1:9999", true, "[::]:8080"},
+		{"http://127.0.0.1:9999", true, "[::]:8080"},
+		{"localhost:9999", false, ""},
 		{"[::1]", false, ""},
 		{"fe80::1%lo", false, ""},
 		{"localhost", false, ""},

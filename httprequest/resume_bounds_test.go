@@ -121,11 +121,7 @@ func TestDoResumableTimeoutBoundsTheCall(t *testing.T) {
 // the deadline ends only calls that pass it. From is the first request's
 // offset, Offset the last's.
 func TestDoResumableRoundsWithinTimeout(t *testing.T) {
-	content := randomBytes(t, 10<<10)
-	res := &resource{content: content, etag: `"c"`, maxRange: 3000}
-	f := newResumeFixture(t, res)
-	require.NoError(t, os.WriteFile(f.file, content[:1000], 0o644))
-	require.NoError(t, writeResumeState(f.state, &resumeState{URL: f.url, ETag: `"c"`, Length: int64(len(content))}))
+	content, res, f := cappedResume(t)
 	require.NoError(t, f.n.SetTimeout(5*time.Second))
 	require.NoError(t, f.n.SetBodySizeLimit(int64(len(content))), "a limit the file reaches exactly")
 	r, err := f.do(t)

@@ -15,11 +15,7 @@ import (
 // server capping ranges at 3000 bytes makes four requests for the 9240
 // bytes a 1000-byte partial file lacks.
 func TestDoResumableProgressPerRequest(t *testing.T) {
-	content := randomBytes(t, 10<<10)
-	res := &resource{content: content, etag: `"c"`, maxRange: 3000}
-	f := newResumeFixture(t, res)
-	require.NoError(t, os.WriteFile(f.file, content[:1000], 0o644))
-	require.NoError(t, writeResumeState(f.state, &resumeState{URL: f.url, ETag: `"c"`, Length: int64(len(content))}))
+	_, _, f := cappedResume(t)
 
 	type request struct {
 		fileAtStart, bodySize, lastWire int64

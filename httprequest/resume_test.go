@@ -132,6 +132,25 @@ func urlPort(t *testing.T, rawURL string) int {
 	return port
 }
 
+// cappedResume is a 10 KiB resource (ETag "c") whose server caps ranges at
+// 3000 bytes, and a download of it stopped after its first 1000 bytes.
+func cappedResume(t *testing.T) ([]byte, *resource, *resumeFixture) {
+	t.Helper()
+	content := randomBytes(t, 10<<10)
+	res := &resource{content: content, etag: `"c"`, maxRange: 3000}
+	f := newResumeFixture(t, res)
+	f.stoppedAt(t, content, 1000)
+	return content, res, f
+}
+
+// stoppedAt leaves the fixture's file holding content[:n] and the state of
+// that download of a resource with ETag "c".
+func (f *resumeFixture) stoppedAt(t *testing.T, content []byte, n int) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(f.file, content[:n], 0o644))
+	require.NoError(t, writeResumeState(f.state, &resumeState{URL: f.url, ETag: `"c"`, Length: int64(len(content))}))
+}
+
 func newResumeFixture(t *testing.T, h http.Handler) *resumeFixture {
 	t.Helper()
 	srv := httptest.NewServer(h)
@@ -387,11 +406,7 @@ func TestDoResumable416(t *testing.T) {
 // round, and succeeds only with all L bytes (it used to succeed with the
 // first range appended, the file short and its state removed).
 func TestDoResumableCappedRanges(t *testing.T) {
-	content := randomBytes(t, 10<<10)
-	res := &resource{content: content, etag: `"c"`, maxRange: 3000}
-	f := newResumeFixture(t, res)
-	require.NoError(t, os.WriteFile(f.file, content[:1000], 0o644))
-	require.NoError(t, writeResumeState(f.state, &resumeState{URL: f.url, ETag: `"c"`, Length: int64(len(content))}))
+	content, res, f := cappedResume(t)
 	r, err := f.do(t)
 	require.NoError(t, err)
 	assert.Equal(t, ResultSuccess, r.Result)
@@ -408,8 +423,7 @@ func TestDoResumableCappedRanges(t *testing.T) {
 
 	// A round cut short fails the call and leaves the file and the state;
 	// the next call goes on from there.
-	require.NoError(t, os.WriteFile(f.file, content[:1000], 0o644))
-	require.NoError(t, writeResumeState(f.state, &resumeState{URL: f.url, ETag: `"c"`, Length: int64(len(content))}))
+	f.stoppedAt(t, content, 1000)
 	res.set(func(r *resource) { r.cutAfter = 500 })
 	_, err = f.do(t)
 	require.Error(t, err)
