@@ -45,6 +45,18 @@ func tbOneSegment(recs []string, notify bool) ts.Step {
 	})
 }
 
+// waitFor is a server step that waits until start is closed (by the test).
+func waitFor(start <-chan struct{}) ts.Step {
+	return ts.Do("wait", func(c *ts.Conn) error {
+		select {
+		case <-start:
+			return nil
+		case <-c.Done():
+			return ts.ErrServerClosed
+		}
+	})
+}
+
 // TestTLSBulkIdleOneSegment is §1.6.3.1 with everything arriving in ONE
 // segment on an idle kept-alive TLS connection, in both modes: the client
 // reads the socket in bulk (nbTLSConn), so the first look takes all of it
@@ -81,15 +93,7 @@ func TestTLSBulkIdleOneSegment(t *testing.T) {
 		for _, m := range modes {
 			t.Run(tt.name+"/"+m.name, func(t *testing.T) {
 				start := make(chan struct{})
-				wait := ts.Do("wait", func(c *ts.Conn) error {
-					select {
-					case <-start:
-						return nil
-					case <-c.Done():
-						return ts.ErrServerClosed
-					}
-				})
-				srv := ts.NewTLS(t, cert, ts.Script(ts.Read(), ts.WriteString(okResp), wait, tbOneSegment(tt.recs, tt.notify)),
+				srv := ts.NewTLS(t, cert, ts.Script(ts.Read(), ts.WriteString(okResp), waitFor(start), tbOneSegment(tt.recs, tt.notify)),
 					ts.WithTLSConfig(tls13Only))
 				c, _ := newClient(t, m.blocking)
 				r := roundTrip(t, c, new([]Status), "localhost", srv.Port(), TLSClient(ca.Pool(), ""), getRoot, pathChunks, false)

@@ -449,6 +449,7 @@ func (c *Client) pollRequesting() error {
 			return c.failRequesting(err)
 		}
 	}
+	looked := false // the one look of this Poll (below)
 	for {
 		if c.trace != nil && c.trace.firstByte != nil && len(c.buffered()) > 0 {
 			c.trace.firstByte()
@@ -478,10 +479,15 @@ func (c *Client) pollRequesting() error {
 		// (§1.6). Looking once they are here, not on every Poll while
 		// nothing comes, spares a spinning caller a system call per Poll;
 		// it is Godot's outcome had the bytes come a moment before the
-		// reset. Blocking mode reads the head within the Poll that wrote
-		// the request, as Godot's does after its one look — and a pending
-		// error fails that write.
-		if !c.blocking {
+		// reset. One look per Poll, as Godot's: under TLS each fill takes
+		// one record, and a head sent in 1-byte records would otherwise
+		// cost a system call per byte (TestHeadOneByteRecordsOneLook); a
+		// reset that comes later in this Poll fails a read of it, with
+		// the same CONNECTION_ERROR. Blocking mode reads the head within
+		// the Poll that wrote the request, as Godot's does after its one
+		// look — and a pending error fails that write.
+		if !c.blocking && !looked {
+			looked = true
 			if err := c.lookErr(); err != nil {
 				return c.failRequesting(err) // as a failed read in REQUESTING (§1.6.4)
 			}

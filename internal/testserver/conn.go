@@ -281,6 +281,27 @@ func (c *Conn) WriteTrickle(b []byte, every time.Duration) error {
 	return nil
 }
 
+// WriteRecords writes b in pieces of size bytes, one Write each — under TLS
+// one record each, so size 1 sends a TLS record per byte — with the socket
+// corked meanwhile (on Linux) so that the pieces leave in full segments: a
+// segment per byte would fill the client's receive buffer with per-segment
+// overhead long before b is there. Then the socket is uncorked.
+func (c *Conn) WriteRecords(b []byte, size int) error {
+	if size <= 0 {
+		return ErrBadSplit
+	}
+	cork(c.tcp)
+	defer uncork(c.tcp)
+	for len(b) > 0 {
+		n := min(size, len(b))
+		if err := c.Write(b[:n]); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
 // WriteAndClose writes b and closes the connection in the same instant, so
 // that the FIN travels in the same TCP segment as the last data (on Linux the
 // socket is corked for the write and the close flushes data and FIN
