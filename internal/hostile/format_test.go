@@ -162,8 +162,10 @@ func (s *scenario) set(line string) error {
 	f := strings.Fields(key)
 	switch {
 	case len(f) == 2 && f[0] == "srv":
+		if _, ok := s.servers[f[1]]; !ok { // main is there from the start
+			s.order = append(s.order, f[1])
+		}
 		s.servers[f[1]] = val
-		s.order = append(s.order, f[1])
 	case len(f) == 3 && f[0] == "on":
 		if s.scripts[f[1]] == nil {
 			s.scripts[f[1]] = map[string]string{}
@@ -667,4 +669,22 @@ func carriesResponse(r int) bool {
 		return false
 	}
 	return true
+}
+
+// A scenario that declares main (srv main: tls=ok) has main once in its
+// order: twice, it started two servers and counted as a two-server
+// scenario, which the raw client and the Transport never play — so no TLS
+// scenario reached them.
+func TestServerOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "order.hostile")
+	require.NoError(t, os.WriteFile(path, []byte("=== s\nsrv main: tls=ok\nsrv b: plain\nurl: https://{main}/\n"+
+		"send: \"HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n\"\nwant: SUCCESS 200\nhdr: Content-Length: 0\n"+
+		"=== one\nsrv main: tls=ok\nurl: https://{main}/\nsend: \"HTTP/1.1 204 No Content\\r\\n\\r\\n\"\nwant: SUCCESS 204\n"), 0o644))
+	scs, err := parseFile(path, "order")
+	require.NoError(t, err)
+	require.Len(t, scs, 2)
+	assert.Equal(t, []string{"main", "b"}, scs[0].order)
+	assert.Equal(t, map[string]string{"main": "tls=ok", "b": "plain"}, scs[0].servers)
+	assert.Equal(t, []string{"main"}, scs[1].order)
+	assert.True(t, clientEligible(scs[1]), "a one-server TLS scenario is the raw client's too")
 }
