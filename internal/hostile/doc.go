@@ -21,6 +21,10 @@
 //	rep N EXPR        EXPR repeated N times
 //	gzip EXPR         gzip member of EXPR (also zlib, flate = raw deflate, br)
 //	gzipname N EXPR   gzip member with an N-byte FNAME (gzipcomment, gzipextra)
+//	zlibflush EXPR    zlib stream with a sync flush after every byte
+//	zlibstored N EXPR zlib stream, each byte a stored block after N empty ones
+//	brempty N EXPR    brotli stream, each byte an uncompressed meta-block after
+//	                  N empty metadata meta-blocks
 //	cut N EXPR        EXPR without its last N bytes
 //	flip I EXPR       EXPR with byte I (negative: from the end) inverted
 //	chunk EXPR        "<hex len>\r\n" EXPR "\r\n"
@@ -46,5 +50,7 @@
 //	splits: one,byte,random       drivers: process,threads,do,blocking,poll
 //
 // Steps: recv, send EXPR, sleep D, trickle D EXPR, close, closetcp,
-// halfclose, reset, hang, endless EXPR, drip D EXPR, bomb gzip|deflate, closeafter D.
+// halfclose, reset, hang, endless EXPR, drip D EXPR, bomb gzip|deflate, closeafter D,
+// records N EXPR (EXPR in writes of N bytes, under TLS a record each, the
+// socket corked so that they leave in full segments; every split the same).
 package hostile

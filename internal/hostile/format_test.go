@@ -6,7 +6,10 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
+	"encoding/binary"
 	"fmt"
+	"hash/adler32"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -495,13 +498,16 @@ func evalOne(toks []string, refs map[string]string) ([]byte, []string, error) {
 	case "len":
 		b, err := arg()
 		return []byte(strconv.Itoa(len(b))), rest, err
-	case "gzip", "zlib", "flate", "br":
+	case "gzip", "zlib", "flate", "br", "zlibflush":
 		b, err := arg()
 		if err != nil {
 			return nil, nil, err
 		}
+		if t == "zlibflush" {
+			return zlibFlushed(b), rest, nil
+		}
 		return compress(t, b), rest, nil
-	case "gzipname", "gzipcomment", "gzipextra":
+	case "gzipname", "gzipcomment", "gzipextra", "zlibstored", "brempty":
 		n, err := num()
 		if err != nil {
 			return nil, nil, err
@@ -509,6 +515,12 @@ func evalOne(toks []string, refs map[string]string) ([]byte, []string, error) {
 		b, err := arg()
 		if err != nil {
 			return nil, nil, err
+		}
+		switch t {
+		case "zlibstored":
+			return zlibStored(n, b), rest, nil
+		case "brempty":
+			return brotliEmpty(n, b), rest, nil
 		}
 		return gzipWithField(t, n, b), rest, nil
 	}
@@ -555,6 +567,53 @@ func compress(kind string, b []byte) []byte {
 	return buf.Bytes()
 }
 
+// zlibFlushed is a zlib stream of b with a sync flush after every byte:
+// each byte in its own deflate block, each followed by an empty stored
+// block (00 00 FF FF).
+func zlibFlushed(b []byte) []byte {
+	var buf bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&buf, zlib.BestSpeed)
+	for i := range b {
+		_, _ = w.Write(b[i : i+1])
+		_ = w.Flush()
+	}
+	_ = w.Close()
+	return buf.Bytes()
+}
+
+// zlibStored is a zlib stream of b written by hand: each byte in a stored
+// block of its own, after n empty stored blocks, then an empty final block
+// and the Adler-32 (RFC 1950, RFC 1951 §3.2.4).
+func zlibStored(n int, b []byte) []byte {
+	out := []byte{0x78, 0x01}
+	for _, c := range b {
+		for range n {
+			out = append(out, 0, 0, 0, 0xff, 0xff)
+		}
+		out = append(out, 0, 1, 0, 0xfe, 0xff, c)
+	}
+	out = append(out, 1, 0, 0, 0xff, 0xff)
+	return binary.BigEndian.AppendUint32(out, adler32.Checksum(b))
+}
+
+// brotliEmpty is a brotli stream of b written by hand (RFC 7932 §9.2):
+// the window bits (16) and an empty metadata meta-block in the first byte,
+// so that what follows starts on a byte boundary, then for each byte n
+// empty metadata meta-blocks (0x06 each: ISLAST 0, MNIBBLES 0, reserved 0,
+// MSKIPBYTES 0, padding) and an uncompressed meta-block holding the byte
+// (00 00 08: ISLAST 0, MNIBBLES 4, MLEN-1 0, ISUNCOMPRESSED 1, padding),
+// then an empty last meta-block (0x03).
+func brotliEmpty(n int, b []byte) []byte {
+	out := []byte{0x0C}
+	for _, c := range b {
+		for range n {
+			out = append(out, 0x06)
+		}
+		out = append(out, 0x00, 0x00, 0x08, c)
+	}
+	return append(out, 0x03)
+}
+
 func gzipWithField(kind string, n int, b []byte) []byte {
 	var buf bytes.Buffer
 	w := gzip.NewWriter(&buf)
@@ -577,6 +636,7 @@ func gzipWithField(kind string, n int, b []byte) []byte {
 type step struct {
 	op   string
 	d    time.Duration
+	n    int // records: bytes per record
 	expr string
 }
 
@@ -605,6 +665,16 @@ func parseSteps(s string) ([]step, error) {
 				return nil, err
 			}
 			st.d = d
+		case "records":
+			ns, e, _ := strings.Cut(rest, " ")
+			n, err := strconv.Atoi(ns)
+			if err != nil || n <= 0 {
+				return nil, fmt.Errorf("records needs a size > 0, not %q", ns)
+			}
+			if _, err := evalExpr(e, nil); err != nil {
+				return nil, err
+			}
+			st.n, st.expr = n, e
 		case "trickle", "drip":
 			ds, e, _ := strings.Cut(rest, " ")
 			d, err := time.ParseDuration(ds)
@@ -658,6 +728,38 @@ func TestFormat(t *testing.T) {
 	require.Len(t, st, 4)
 	assert.Equal(t, `"a;b\";" rep 2 "c"`, st[1].expr)
 	assert.Equal(t, 5*time.Millisecond, st[2].d)
+	for _, c := range []struct {
+		expr string
+		enc  string
+		size int // the stream's length
+	}{
+		{`zlibflush "abc"`, "deflate", 0},
+		{`zlibstored 2 "abc"`, "deflate", 2 + 3*(2*5+6) + 5 + 4},
+		{`zlibstored 0 ""`, "deflate", 2 + 5 + 4},
+		{`brempty 2 "abc"`, "br", 1 + 3*(2+4) + 1},
+		{`brempty 0 ""`, "br", 2},
+	} {
+		b, err := evalExpr(c.expr, nil)
+		require.NoError(t, err, c.expr)
+		if c.size > 0 {
+			assert.Len(t, b, c.size, c.expr)
+		}
+		var r io.Reader = brotli.NewReader(bytes.NewReader(b))
+		if c.enc == "deflate" {
+			r, err = zlib.NewReader(bytes.NewReader(b))
+			require.NoError(t, err, c.expr)
+		}
+		got, err := io.ReadAll(r)
+		require.NoError(t, err, c.expr)
+		want, _ := strconv.Unquote(c.expr[strings.IndexByte(c.expr, '"'):])
+		assert.Equal(t, want, string(got), c.expr)
+	}
+	st, err = parseSteps(`recv; records 1 "ab" rep 2 "c"`)
+	require.NoError(t, err)
+	require.Len(t, st, 2)
+	assert.Equal(t, step{op: "records", n: 1, expr: `"ab" rep 2 "c"`}, st[1])
+	_, err = parseSteps(`records 0 "ab"`)
+	assert.Error(t, err)
 	_, err = parseSteps("bogus")
 	assert.Error(t, err)
 }

@@ -204,6 +204,12 @@ func (e *env) play(c *ts.Conn, st step, rng *rand.Rand) error {
 			return err
 		}
 		return e.write(c, b, rng)
+	case "records": // one TLS record per n bytes (on a plain server, one write)
+		b, err := evalExpr(st.expr, e.refs)
+		if err != nil {
+			return err
+		}
+		return c.WriteRecords(b, st.n)
 	case "trickle":
 		b, err := evalExpr(st.expr, e.refs)
 		if err != nil {
