@@ -281,3 +281,40 @@ func TestTLSCertificateMessageLimit(t *testing.T) {
 		}
 	}
 }
+
+// §1.6.2.5, §1.15.5: chains far past the limits (hostile35) fail the
+// handshake as those at the limits do, before anything is sent, in both
+// modes: 100 intermediate CAs make a 42 KB Certificate message, refused
+// by its size (certificateMessageFits) before the chain is built; a leaf
+// with a 300 KiB extension is refused by crypto/tls itself from the
+// message's header, past its 256 KiB maximum, so the cause is crypto/tls's
+// and no more of the message is read. Either costs the client under 1 MiB
+// (notes/hostile35.md).
+func TestTLSChainsFarPastTheLimits(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		n, padding int
+		cause      string // "": the Certificate message's *wire.LimitError
+	}{
+		{"100-intermediates", 100, 0, ""},
+		{"cert-msg-300KiB", 1, 300 << 10, "exceeds maximum"},
+	} {
+		chain := newLongChain(t, c.n, c.padding)
+		for _, m := range modes {
+			t.Run(c.name+"/"+m.name, func(t *testing.T) {
+				srv := ts.NewTLS(t, chain.Cert, ts.Respond(okResp), ts.WithTLSConfig(tls13Only))
+				cl, tr := newClient(t, m.blocking)
+				r := roundTrip(t, cl, tr, "127.0.0.1", srv.Port(), TLSClient(chain.Pool(), ""), getRoot, pathChunks, false)
+				assert.Equal(t, statuses(StatusConnecting, StatusTLSHandshakeError), r.Trace)
+				assert.ErrorIs(t, r.LastErr, ErrCantConnect)
+				if c.cause != "" {
+					assert.ErrorContains(t, r.LastErr, c.cause)
+					return
+				}
+				var le *wire.LimitError
+				require.True(t, errors.As(r.LastErr, &le), "*wire.LimitError in %v", r.LastErr)
+				assert.Equal(t, &wire.LimitError{What: "Certificate message bytes", Limit: int64(maxCertificateMessage(tls.VersionTLS13))}, le)
+			})
+		}
+	}
+}
