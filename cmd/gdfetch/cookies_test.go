@@ -634,3 +634,46 @@ func TestFetchJarCurlRules(t *testing.T) {
 		assert.LessOrEqual(t, len(line(cs)), maxCookieLine)
 	})
 }
+
+// A response with thousands of Set-Cookie lines (hostile35): -c writes a
+// jar file in curl's format with at most maxSetCookies of them, and the
+// run stays small (a 440 KB head: 15 MB of RSS for the binary, as for a
+// head without cookies; notes/hostile35.md). The node parses the lines
+// with net/http's Response.Cookies, which since Go 1.25.2 takes none at all
+// from a response with more than 3000 (GODEBUG httpcookiemaxnum): so 3000
+// lines give 50 cookies and 20000 give none, where curl 7.88 keeps the
+// first 50 of either. This pins that edge; taking the first lines instead
+// is a change of the node's parsing (COMPAT.md O1).
+func TestCookieJarManySetCookieLines(t *testing.T) {
+	clearProxyEnv(t)
+	for _, c := range []struct {
+		lines, kept int
+	}{
+		{3000, maxSetCookies},
+		{3001, 0},
+		{20000, 0},
+	} {
+		t.Run(strconv.Itoa(c.lines), func(t *testing.T) {
+			var head strings.Builder
+			head.WriteString("HTTP/1.1 200 OK\r\n")
+			for i := range c.lines {
+				head.WriteString("Set-Cookie: c" + strconv.Itoa(i) + "=1\r\n")
+			}
+			head.WriteString("Content-Length: 2\r\n\r\nok")
+			srv := testserver.New(t, testserver.Respond(head.String()))
+			jarFile := filepath.Join(t.TempDir(), "jar.txt")
+			code, out, stderr := gdfetch(t, "-s", "-c", jarFile, srv.URL("/"))
+			require.Equal(t, 0, code, stderr)
+			assert.Equal(t, "ok", out)
+			saved, err := os.ReadFile(jarFile)
+			require.NoError(t, err)
+			lines := strings.Split(strings.TrimSuffix(string(saved), "\n"), "\n")
+			require.GreaterOrEqual(t, len(lines), 3)
+			assert.Equal(t, []string{"# Netscape HTTP Cookie File", "# Written by gdfetch.", ""}, lines[:3])
+			for i, l := range lines[3:] {
+				assert.Equal(t, "127.0.0.1\tFALSE\t/\tFALSE\t0\tc"+strconv.Itoa(i)+"\t1", l)
+			}
+			assert.Len(t, lines[3:], c.kept, "cookies in the jar file")
+		})
+	}
+}
