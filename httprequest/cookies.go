@@ -23,7 +23,9 @@ import (
 // to another origin the user's line is dropped by §7 D2 and the jar's
 // cookies for that origin are sent instead). After every response head —
 // 3xx hops included — the jar is given the response's Set-Cookie lines,
-// parsed by net/http's rules. So a redirect that sets a cookie sends it on
+// parsed by net/http's rules (http.Response.Cookies, limits included: a
+// response with more than 3000 Set-Cookie lines gives the jar none, as
+// http.Client's jar gets none; GODEBUG httpcookiemaxnum). So a redirect that sets a cookie sends it on
 // the next hop, and a hop to another host gets only that host's cookies (the
 // jar decides; net/http/cookiejar applies the domain and path rules).
 // The jar also decides how much it keeps: net/http/cookiejar keeps every

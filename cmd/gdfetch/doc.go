@@ -134,7 +134,8 @@
 // (unlike curl with libpsl): a Domain attribute naming a multi-label public
 // suffix such as co.uk is accepted, so one host under co.uk can set cookies
 // for all of them. It keeps curl's limits: at most 50 cookies kept from one
-// response, none over 4096 bytes (name and value), no Secure cookie from
+// response (none from a response of more than 3000 Set-Cookie lines: the
+// node's net/http parsing takes none there, curl keeps 50), none over 4096 bytes (name and value), no Secure cookie from
 // plain http except from localhost, and a Cookie line of at most 150
 // cookies and 8190 bytes; Max-Age is capped at 400 days (RFC 6265bis, as
 // curl 8; curl 7.88 keeps any). A value in double quotes keeps them in the
