@@ -87,68 +87,128 @@ func runScenario(t *testing.T, sc *scenario, alone bool) {
 	if alone {
 		defer base.check(t)
 	}
+	f := flagsNow()
+	for _, r := range plan(sc, f) {
+		t.Run(r.driver+"/"+string(r.split), func(t *testing.T) { runOnce(t, sc, r.driver, r.split, false) })
+	}
+	if sc.strict != nil && f.extra == nil {
+		t.Run("strict", func(t *testing.T) {
+			if sc.strictPnd != "" && !*pending {
+				t.Skip("pending: " + sc.strictPnd)
+			}
+			for _, r := range strictPlan(sc, *strictAll) {
+				t.Run(r.driver+"/"+string(r.split), func(t *testing.T) { runOnce(t, sc, r.driver, r.split, true) })
+			}
+		})
+	}
+}
+
+// runKey is one driver × split of a scenario.
+type runKey struct {
+	driver string
+	split  split
+}
+
+// planFlags are the -hostile.* flags that choose a scenario's runs.
+type planFlags struct {
+	all         bool     // -hostile.all
+	extra       []string // -hostile.extra
+	extraSplits bool     // -hostile.extrasplits
+}
+
+func flagsNow() planFlags {
+	return planFlags{all: *allSplits, extra: extraList(), extraSplits: *extraSplits}
+}
+
+// scenarioSplits: the scenario's splits: list, or all three.
+func scenarioSplits(sc *scenario) []string {
+	if sc.splits != nil {
+		return sc.splits
+	}
+	return []string{"one", "byte", "random"}
+}
+
+// plan lists the runs of sc (strict mode aside) under flags f: its drivers ×
+// its splits, the raw client's drivers where it is eligible, then the
+// Transport's (one write and one byte per write) where that is. The quick
+// mode (-hostile.all=false) plays do and poll with the scenario's first
+// split, of the scenario's own drivers only (its first one when it lists
+// neither): a scenario that names its drivers has an outcome the others do
+// not give.
+func plan(sc *scenario, f planFlags) []runKey {
 	drivers := allDrivers
 	if sc.drivers != nil {
 		drivers = sc.drivers
 	}
-	splits := []string{"one", "byte", "random"}
-	if sc.splits != nil {
-		splits = sc.splits
+	splits := scenarioSplits(sc)
+	if !f.all {
+		splits, drivers = splits[:1], among(sc, []string{"do", "poll"})
 	}
-	if !*allSplits {
-		splits, drivers = []string{"one"}, []string{"do", "poll"}
-	}
-	if x := extraList(); x != nil {
+	if f.extra != nil {
 		drivers = nil
-		for _, d := range x {
+		for _, d := range f.extra {
 			if extraAllowed(sc, d) {
 				drivers = append(drivers, d)
 			}
 		}
-		if !*extraSplits {
-			splits = []string{"one"}
-			if sc.splits != nil {
-				splits = sc.splits[:1]
+		if !f.extraSplits {
+			splits = splits[:1]
+		}
+	}
+	out := cross(sc, drivers, splits)
+	if transportEligible(sc) && f.extra == nil {
+		for _, sp := range splits {
+			if split(sp) == splitOne || split(sp) == splitByte {
+				out = append(out, runKey{"transport", split(sp)})
 			}
 		}
 	}
+	return out
+}
+
+// among: those of ds that the scenario's drivers: list holds (all of ds
+// when it has none), or its first one when it holds none of them.
+func among(sc *scenario, ds []string) []string {
+	if sc.drivers == nil {
+		return ds
+	}
+	var own []string
+	for _, d := range ds {
+		if contains(sc.drivers, d) {
+			own = append(own, d)
+		}
+	}
+	if own == nil {
+		own = sc.drivers[:1]
+	}
+	return own
+}
+
+// strictPlan lists the strict-mode runs of sc: process, do and poll with
+// one write, or (all: -hostile.strictall) every driver × split; of the
+// scenario's own drivers when it names them (its first one when none of
+// those is there), the raw client's where it is eligible.
+func strictPlan(sc *scenario, all bool) []runKey {
+	sds, sss := []string{"process", "do", "poll"}, []string{"one"}
+	if all {
+		sds, sss = allDrivers, scenarioSplits(sc)
+	}
+	return cross(sc, among(sc, sds), sss)
+}
+
+// cross: drivers × splits, the raw client's drivers only where sc is
+// eligible for them.
+func cross(sc *scenario, drivers, splits []string) []runKey {
+	var out []runKey
 	for _, d := range drivers {
 		if (d == "blocking" || d == "poll") && !clientEligible(sc) {
 			continue
 		}
 		for _, sp := range splits {
-			t.Run(d+"/"+sp, func(t *testing.T) { runOnce(t, sc, d, split(sp), false) })
+			out = append(out, runKey{d, split(sp)})
 		}
 	}
-	if transportEligible(sc) && extraList() == nil {
-		for _, sp := range splits {
-			if split(sp) == splitOne || split(sp) == splitByte {
-				t.Run("transport/"+sp, func(t *testing.T) { runOnce(t, sc, "transport", split(sp), false) })
-			}
-		}
-	}
-	if sc.strict != nil && extraList() == nil {
-		t.Run("strict", func(t *testing.T) {
-			if sc.strictPnd != "" && !*pending {
-				t.Skip("pending: " + sc.strictPnd)
-			}
-			sds, sss := []string{"process", "do", "poll"}, []string{"one"}
-			if *strictAll {
-				sds, sss = []string{"process", "threads", "do", "blocking", "poll"}, splits
-			}
-			for _, d := range sds {
-				if (d == "poll" || d == "blocking") && !clientEligible(sc) {
-					continue
-				}
-				if sc.drivers != nil && *strictAll && !contains(sc.drivers, d) {
-					continue
-				}
-				for _, sp := range sss {
-					t.Run(d+"/"+sp, func(t *testing.T) { runOnce(t, sc, d, split(sp), true) })
-				}
-			}
-		})
-	}
+	return out
 }
 
 // hostileFlags are the -hostile.* flags this run was given, for a child

@@ -43,7 +43,7 @@
 //	want: RESULT CODE, hdr: * , body: EXPR, file: EXPR
 //	counters: BODY_SIZE DOWNLOADED  the node's get_body_size(), get_downloaded_bytes()
 //	strict: RESULT CODE (+ strict-hdr: *, strict-body:)
-//	client: skip | status=… complete=… code=… body=…
+//	client: skip                  the raw client (blocking, poll) does not play it
 //	alt: RESULT CODE              an accepted alternative (a named Godot race); with no
 //	                              alt-hdr: *, the main outcome's headers and body
 //	race: reason, pending: reason, strict-pending: reason, heap: 64MiB

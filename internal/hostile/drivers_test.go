@@ -315,26 +315,63 @@ func clientEnd(s httpclient.Status) (got, bool) {
 // clientEligible: the raw client plays scenarios of one plain or TLS
 // connection whose outcome does not depend on the node's own features
 // (redirects, decompression, limits, timeouts, files, proxies).
-func clientEligible(sc *scenario) bool {
-	if sc.client == "skip" || len(sc.order) > 1 || sc.proxy[0] != "" || sc.want.result == resultRefused {
-		return false
+func clientEligible(sc *scenario) bool { return clientExclusion(sc) == "" }
+
+// Why a scenario does not reach a driver. Every exclusion the harness makes
+// is one of these (TestDriverCoverage tallies them): a scenario left out of
+// a driver for a reason not in this list is a harness defect.
+const (
+	whyPending      = "pending: (the scenario's own reason)"
+	whyDrivers      = "drivers: (the scenario's own list)"
+	whyClientSkip   = "client: skip (an outcome the node derives, the scenario's rule says which)"
+	whyRefused      = "want: REFUSED (the node's URL checks; the client takes host and port)"
+	whyServers      = "more than one server (redirects, proxies, a second origin)"
+	whyProxy        = "proxy: (the node's proxy settings)"
+	whyOption       = "opt: (a node option: limits, timeouts, files, decompression)"
+	whyResult       = "want: a result only the node gives (resolve, limits, decompression, files, redirects, timeout)"
+	whyRedirect     = "a 301 or 302 the node follows"
+	whyPaths        = "more than one path on main (the node requests twice)"
+	whyDecode       = "a gzip or deflate body the node decodes"
+	whyReqHeaders   = "reqhdr: (http.Header orders lines by name and cannot hold one without a colon)"
+	whyNotBlocking  = "drivers: lists neither blocking nor do (the Transport's client blocks)"
+	whyNotClient    = "not the raw client's (see its reason)"
+	whyQuick        = "-hostile.all=false (one write, do and poll only)"
+	whyExtraFlag    = "-hostile.extra (only the extra drivers)"
+	whyOneWriteOnly = "the Transport plays one write and one byte per write only"
+)
+
+// clientExclusion says why the raw client (blocking, poll) does not play
+// sc, or "" when it does.
+func clientExclusion(sc *scenario) string {
+	switch {
+	case sc.want.result == resultRefused:
+		return whyRefused
+	case sc.client == "skip":
+		return whyClientSkip
+	case len(sc.order) > 1:
+		return whyServers
+	case sc.proxy[0] != "":
+		return whyProxy
 	}
 	for k := range sc.opts {
 		if k != "tls" {
-			return false
+			return whyOption
 		}
 	}
 	switch sc.want.result {
 	case 0, 1, 2, 4, 5, 6:
 	default:
-		return false
+		return whyResult
 	}
-	if sc.want.code == 301 || sc.want.code == 302 || len(sc.scripts["main"]) > 1 {
-		return false
+	if len(sc.scripts["main"]) > 1 {
+		return whyPaths
+	}
+	if sc.want.code == 301 || sc.want.code == 302 {
+		return whyRedirect
 	}
 	for _, steps := range sc.scripts["main"] {
 		if strings.Contains(steps, " 301 ") || strings.Contains(steps, " 302 ") {
-			return false // the node follows it, the client does not
+			return whyRedirect // the node follows it, the client does not
 		}
 	}
 	for _, h := range sc.want.headers {
@@ -342,11 +379,11 @@ func clientEligible(sc *scenario) bool {
 		if strings.EqualFold(strings.TrimSpace(name), "content-encoding") {
 			v = strings.ToLower(strings.TrimSpace(v))
 			if v == "gzip" || v == "deflate" {
-				return false
+				return whyDecode
 			}
 		}
 	}
-	return true
+	return ""
 }
 
 // ---- download directory ----

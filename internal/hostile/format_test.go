@@ -316,6 +316,19 @@ func (s *scenario) finish() error {
 			s.strict.body, s.strict.hasBody = s.want.body, s.want.hasBody
 		}
 	}
+	for _, d := range s.drivers {
+		if !contains(allDrivers, d) {
+			return fmt.Errorf("drivers: unknown driver %q (a typo plays nothing)", d)
+		}
+	}
+	for _, sp := range s.splits {
+		if split(sp) != splitOne && split(sp) != splitByte && split(sp) != splitRandom {
+			return fmt.Errorf("splits: unknown split %q (it would be played as one write)", sp)
+		}
+	}
+	if s.client != "" && s.client != "skip" {
+		return fmt.Errorf("client: %q: only skip is read", s.client)
+	}
 	// check every expression parses
 	exprs := []string{s.want.body, s.reqBody}
 	for _, h := range append(s.reqHdr, s.want.headers...) {

@@ -33,9 +33,19 @@ import (
 // writes the same way — no custom header lines (http.Header orders them by
 // name and cannot hold a line without a colon) — and that a blocking
 // client plays (the Transport's client blocks).
-func transportEligible(sc *scenario) bool {
-	return clientEligible(sc) && len(sc.reqHdr) == 0 &&
-		(sc.drivers == nil || slices.Contains(sc.drivers, "blocking") || slices.Contains(sc.drivers, "do"))
+func transportEligible(sc *scenario) bool { return transportExclusion(sc) == "" }
+
+// transportExclusion says why the Transport does not play sc, or "".
+func transportExclusion(sc *scenario) string {
+	switch {
+	case !clientEligible(sc):
+		return whyNotClient
+	case len(sc.reqHdr) > 0:
+		return whyReqHeaders
+	case sc.drivers != nil && !slices.Contains(sc.drivers, "blocking") && !slices.Contains(sc.drivers, "do"):
+		return whyNotBlocking
+	}
+	return ""
 }
 
 // transportResult is what the Transport gave: the response code and body,
