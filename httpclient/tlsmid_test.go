@@ -28,15 +28,46 @@ import (
 //
 // The sweeps over cut points and trickled records (TestTLSMidSwitchArrived,
 // TestTLSMidSwitchCut, TestTLSMidSwitchTrickle, TestTLSMidCutFrames) take
-// about 30 s: they run with GDHTTP_TLSMID=1 (GDHTTP_TLSMID_STRIDE,
-// GDHTTP_TLSMID_N widen them). The rest runs in every go test.
+// about 30 s whole: they run whole with GDHTTP_TLSMID=1 (GDHTTP_TLSMID_STRIDE,
+// GDHTTP_TLSMID_N widen them). Every go test plays a thin slice of each
+// (tmThin): a quarter of the cases, TLS 1.3 only, one seed, strides eight
+// times as wide — before, they skipped, and nothing ran them.
 
-// tlsmidSweep skips a sweep unless GDHTTP_TLSMID=1.
-func tlsmidSweep(t *testing.T) {
-	t.Helper()
-	if os.Getenv("GDHTTP_TLSMID") != "1" {
-		t.Skip("a long TLS sweep: GDHTTP_TLSMID=1 runs it")
+// tmThin reports whether the sweeps play their thin slice (GDHTTP_TLSMID
+// is not 1).
+func tmThin() bool { return os.Getenv("GDHTTP_TLSMID") != "1" }
+
+// tmVersions are the TLS versions a sweep plays: 1.3 and 1.2, or 1.3 in the
+// thin slice.
+func tmVersions() []uint16 {
+	if tmThin() {
+		return []uint16{tls.VersionTLS13}
 	}
+	return []uint16{tls.VersionTLS13, tls.VersionTLS12}
+}
+
+// tmSlice: the cases of a sweep, or every fourth of them in the thin slice.
+func tmSlice[T any](cases []T) []T {
+	if !tmThin() {
+		return cases
+	}
+	var out []T
+	for i := 0; i < len(cases); i += 4 {
+		out = append(out, cases[i])
+	}
+	return out
+}
+
+// tmStride is a sweep's stride over cut points: its own, eight times that in
+// the thin slice, GDHTTP_TLSMID_STRIDE when set.
+func tmStride(own int) int {
+	if v, err := strconv.Atoi(os.Getenv("GDHTTP_TLSMID_STRIDE")); err == nil && v > 0 {
+		return v
+	}
+	if tmThin() {
+		return own * 8
+	}
+	return own
 }
 
 // tmCapConn is the server's transport: after the handshake its writes are
@@ -245,8 +276,7 @@ func tmRun(c *Client, setup func(i int)) []mstep {
 // §1.15.3, §1.15.4: blocking only changes how long a read waits, and with
 // everything arrived no read waits).
 func TestTLSMidSwitchArrived(t *testing.T) {
-	tlsmidSweep(t)
-	for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+	for _, v := range tmVersions() {
 		t.Run(tls.VersionName(v), func(t *testing.T) { tmArrived(t, newTMEnv(t, v)) })
 	}
 }
@@ -259,7 +289,7 @@ func tmArrived(t *testing.T, e *tmEnv) {
 		{"cl-RST", []string{cl, body[:20], body[20:]}, tmRST},
 		{"chunked-RST", []string{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "5\r\nhello", "\r\n0\r\n\r\n"}, tmRST},
 	}
-	for _, tc := range append(tmCases(), rst...) {
+	for _, tc := range tmSlice(append(tmCases(), rst...)) {
 		for seed := range tmSeeds(2) {
 			t.Run(fmt.Sprintf("%s/%d", tc.name, seed), func(t *testing.T) {
 				run := func(modeOf func(r *rand.Rand) bool) []mstep {
@@ -322,10 +352,9 @@ func tmOutcomeOf(steps []mstep) tmOutcome {
 // bytes (HTTPClientTCP::read_response_body_chunk reads the smaller of the
 // two, and _get_http_data in blocking mode loops until it has them all).
 func TestTLSMidSwitchCut(t *testing.T) {
-	tlsmidSweep(t)
 	e := newTMEnv(t)
 	sizes := []int{256, 300, 65536}
-	for _, tc := range tmCases() {
+	for _, tc := range tmSlice(tmCases()) {
 		if testing.Short() && strings.Contains(tc.name, "big") {
 			continue
 		}
@@ -347,11 +376,9 @@ func TestTLSMidSwitchCut(t *testing.T) {
 			c.Close()
 			k0 = len(stream)
 		}
-		stride := 17 // GDHTTP_TLSMID_STRIDE=1: every byte
-		if v, err := strconv.Atoi(os.Getenv("GDHTTP_TLSMID_STRIDE")); err == nil && v > 0 {
-			stride = v
-		} else if strings.Contains(tc.name, "big") {
-			stride = 97
+		stride := tmStride(17) // GDHTTP_TLSMID_STRIDE=1: every byte
+		if strings.Contains(tc.name, "big") {
+			stride = tmStride(97)
 		}
 		for k := 1; k < k0; k += stride {
 			t.Run(fmt.Sprintf("%s/%d", tc.name, k), func(t *testing.T) {
@@ -685,15 +712,14 @@ func TestTLSMidAbort(t *testing.T) {
 // a partial record across the temporary errors of non-blocking reads and
 // across blocking reads in between).
 func TestTLSMidSwitchTrickle(t *testing.T) {
-	tlsmidSweep(t)
-	for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+	for _, v := range tmVersions() {
 		t.Run(tls.VersionName(v), func(t *testing.T) { tmTrickle(t, newTMEnv(t, v)) })
 	}
 }
 
 func tmTrickle(t *testing.T, e *tmEnv) {
 	sizes := []int{256, 300, 4096}
-	for _, tc := range tmCases() {
+	for _, tc := range tmSlice(tmCases()) {
 		if testing.Short() && strings.Contains(tc.name, "big") {
 			continue
 		}
@@ -995,7 +1021,6 @@ func TestTLSMidAbortMore(t *testing.T) {
 // §1.15.3). Then blocking mode is switched on and the rest is read: the
 // body must be whole.
 func TestTLSMidCutFrames(t *testing.T) {
-	tlsmidSweep(t)
 	e := newTMEnv(t)
 	const cl = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\nX-A: b\r\n\r\n"
 	body := "0123456789abcdefghijklmnopqrstuvwxyzABCD"
@@ -1009,10 +1034,7 @@ func TestTLSMidCutFrames(t *testing.T) {
 		{"cl-split", []string{cl[:10], cl[10:] + body[:3], body[3:17], body[17:18], body[18:]}, len(cl), false},
 		{"until-close", []string{uc[:20], uc[20:], body[:7], body[7:30], body[30:]}, len(uc), true},
 	}
-	stride := 7
-	if v, err := strconv.Atoi(os.Getenv("GDHTTP_TLSMID_STRIDE")); err == nil && v > 0 {
-		stride = v
-	}
+	stride := tmStride(7)
 	for _, tc := range cases {
 		plain := strings.Join(tc.pieces, "")
 		for k := 1; k < 400; k += stride {
@@ -1123,11 +1145,14 @@ func TestTLSMidHandshakeModeSwitch(t *testing.T) {
 	}
 }
 
-// tmSeeds is how many random runs a tlsmid sweep makes per case: n, or
-// GDHTTP_TLSMID_N.
+// tmSeeds is how many random runs a tlsmid sweep makes per case: n (1 in
+// the thin slice), or GDHTTP_TLSMID_N.
 func tmSeeds(n uint64) uint64 {
 	if v := drive.EnvInt("GDHTTP_TLSMID_N", 0); v > 0 {
 		return uint64(v)
+	}
+	if tmThin() {
+		return 1
 	}
 	return n
 }
