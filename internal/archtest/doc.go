@@ -8,5 +8,7 @@
 // Third-party modules are the agreed set everywhere; the commands alone may
 // use the other modules go.mod requires (cmdModules). Every exported
 // identifier of the library packages has a doc comment, and every Example
-// their docs name exists (godoc_test.go).
+// their docs name exists (godoc_test.go). The tests scripts/test.sh names in
+// its -run lists exist, and every test that skips under -race is one of the
+// run without it (ci_test.go).
 package archtest
