@@ -37,6 +37,10 @@ var allDrivers = []string{"process", "threads", "do", "blocking", "poll"}
 // threads, do) and raw client (blocking, poll) × splits (one, byte, random),
 // then strict mode where the scenario states it, then the invariants.
 func TestCorpus(t *testing.T) {
+	for _, d := range extraList() {
+		// An unknown name would be played as Process.
+		require.Contains(t, extraBase, d, "-hostile.extra: unknown driver")
+	}
 	corpus := loadCorpus(t)
 	groups := make([]string, 0, len(corpus))
 	for g := range corpus {

@@ -125,14 +125,17 @@ func extraList() []string {
 	return strings.Split(*extraDrivers, ",")
 }
 
+// extraBase maps each extra driver to the driver it is built on.
+var extraBase = map[string]string{"writer": "do", "dl": "do", "inplace": "do", "threadswriter": "threads",
+	"drain": "process", "keepalive": "process"}
+
 // extraAllowed: an extra driver plays a scenario whose own driver list
 // holds the driver it is built on (do, threads, process).
 func extraAllowed(sc *scenario, d string) bool {
 	if sc.drivers == nil {
 		return true
 	}
-	base := map[string]string{"writer": "do", "dl": "do", "inplace": "do", "threadswriter": "threads",
-		"drain": "process", "keepalive": "process"}[d]
+	base := extraBase[d]
 	for _, x := range sc.drivers {
 		if x == base {
 			return true
