@@ -42,6 +42,9 @@ func TestCorpus(t *testing.T) {
 		require.Contains(t, extraBase, d, "-hostile.extra: unknown driver")
 	}
 	corpus := loadCorpus(t)
+	if *onlyGroup != "" {
+		require.Contains(t, corpus, *onlyGroup, "-hostile.group: no such group (nothing would run)")
+	}
 	groups := make([]string, 0, len(corpus))
 	for g := range corpus {
 		groups = append(groups, g)
