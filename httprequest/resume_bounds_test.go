@@ -87,9 +87,9 @@ func TestDoResumableTimeoutBoundsTheCall(t *testing.T) {
 			url := cappedRanges(t, total, 1, false, &reqs)
 			n, file := partialDownload(t, url, 1, total)
 			require.NoError(t, n.SetTimeout(c.timeout))
+			start := time.Now() // before the deadline is set: it counts from there
 			ctx, cancel := context.WithTimeout(context.Background(), c.ctx)
 			defer cancel()
-			start := time.Now()
 			r, err := n.DoResumable(ctx, url, nil)
 			el := time.Since(start)
 
