@@ -27,15 +27,17 @@ var (
 	gdfetchOnce sync.Once
 	gdfetchBin  string
 	gdfetchErr  error
+	gdfetchNoGo bool // no go command to build it with: the tests skip
 )
 
-// gdfetchBinary builds cmd/gdfetch once per test run.
+// gdfetchBinary builds cmd/gdfetch once per test run; a build that fails
+// fails the test.
 func gdfetchBinary(t *testing.T) string {
 	t.Helper()
 	gdfetchOnce.Do(func() {
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			gdfetchErr = err
+			gdfetchErr, gdfetchNoGo = err, true
 			return
 		}
 		dir, err := os.MkdirTemp("", "gdfetch-e2e-")
@@ -49,9 +51,11 @@ func gdfetchBinary(t *testing.T) string {
 			gdfetchErr = errors.New(string(out) + err.Error())
 		}
 	})
-	if gdfetchErr != nil {
-		t.Skipf("cannot build gdfetch: %v", gdfetchErr)
+	if gdfetchNoGo {
+		t.Skipf("no go command to build gdfetch with: %v", gdfetchErr)
 	}
+	// A build that fails is a failure, not a reason to skip the tests.
+	require.NoError(t, gdfetchErr, "go build ./cmd/gdfetch")
 	return gdfetchBin
 }
 
