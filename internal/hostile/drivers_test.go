@@ -323,7 +323,7 @@ func clientEligible(sc *scenario) bool { return clientExclusion(sc) == "" }
 const (
 	whyPending      = "pending: (the scenario's own reason)"
 	whyDrivers      = "drivers: (the scenario's own list)"
-	whyClientSkip   = "client: skip (an outcome the node derives, the scenario's rule says which)"
+	whyClientSkip   = "client: skip (the scenario says why: an outcome the node derives, or a request the client refuses itself)"
 	whyRefused      = "want: REFUSED (the node's URL checks; the client takes host and port)"
 	whyServers      = "more than one server (redirects, proxies, a second origin)"
 	whyProxy        = "proxy: (the node's proxy settings)"
