@@ -366,4 +366,20 @@ func TestReaderLargeChunksDirect(t *testing.T) {
 	require.Greater(t, len(reads), 1)
 	assert.Equal(t, recordedRead{want: readerBufSize, n: readerBufSize, pos: readerBufSize}, reads[0])
 	assert.Equal(t, recordedRead{direct: true, want: directMinData, n: directMinData, pos: readerBufSize + directMinData}, reads[1])
+
+	// The first read cuts a large chunk (directMin bytes or more) less than
+	// directMinData bytes before its end: the second read takes the rest of
+	// the chunk and headFill bytes, rounded up to a 64-byte boundary of the
+	// stream.
+	for _, tc := range []struct {
+		chunk  int
+		second recordedRead
+	}{
+		{directMin, recordedRead{want: 576, n: 576, pos: 16960}}, // 3 chunks, then 30 bytes left of the 4th: 512+30+34
+		{0x405e, recordedRead{want: 640, n: 640, pos: 17024}},    // 100 bytes left: 512+100+28
+	} {
+		_, reads := readRecorded(t, chunkedBody(data[:64<<10], tc.chunk), 64<<10)
+		require.Greater(t, len(reads), 1)
+		assert.Equal(t, tc.second, reads[1], "chunks of %d bytes", tc.chunk)
+	}
 }
