@@ -20,6 +20,18 @@ func requireSupported(t *testing.T) {
 	}
 }
 
+// Supported is the kernel's transparent-huge-page switch in sysfs, unless
+// GODEBUG turned huge pages off. The tests that need huge pages skip when it
+// is false, so it is checked on its own here.
+func TestSupported(t *testing.T) {
+	_, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled")
+	assert.Equal(t, err == nil && !off, Supported(), "sysfs file: %v, GODEBUG off: %v", err, off)
+
+	defer func(was bool) { off = was }(off)
+	off = true
+	assert.False(t, Supported(), "GODEBUG=disablethp=1")
+}
+
 func mark(t *testing.T, b []byte) bool {
 	t.Helper()
 	m, err := Marked(b)
