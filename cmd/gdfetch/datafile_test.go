@@ -27,6 +27,8 @@ func TestDataFileCurlPieces(t *testing.T) {
 	for i, tc := range []struct{ file, curl string }{
 		{"ab\rcd\nef\r\ngh", "abefgh"},
 		{"a\x00b\ncd", "acd"},
+		// A blank line is a piece of its own, kept up to its CR or LF: nothing.
+		{"a\n\nb\r\n\r\nc", "abc"},
 		// A piece ends after 255 bytes: the CR at byte 255 cuts nothing
 		// after it, the one at byte 257 cuts its piece's "b".
 		{strings.Repeat("a", 254) + "\r" + strings.Repeat("b", 10) + "\nc", strings.Repeat("a", 254) + strings.Repeat("b", 10) + "c"},

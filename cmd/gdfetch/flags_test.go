@@ -159,7 +159,9 @@ func TestParseFetchErrors(t *testing.T) {
 		{"bad scheme", []string{"ftp://a/"}, "bad URL"},
 		{"bad port", []string{"http://a:99999/"}, "bad URL"},
 		{"chunk size below Godot's range", []string{"--chunk-size", "100", "http://a/"}, "256…16777216"},
+		{"chunk size above Godot's range", []string{"--chunk-size", "16777217", "http://a/"}, "256…16777216"},
 		{"negative timeout", []string{"-m", "-1", "http://a/"}, "--max-time"},
+		{"timeout over 1e9 s", []string{"-m", "1000000001", "http://a/"}, "--max-time"},
 		{"bad size", []string{"--max-filesize", "ten", "http://a/"}, "--max-filesize"},
 		{"missing data file", []string{"-d", "@/nonexistent/file", "http://a/"}, "-d @/nonexistent/file: open /nonexistent/file: no such file"},
 		{"missing data-binary file", []string{"--data-binary", "@/nonexistent/file", "http://a/"}, "--data-binary @/nonexistent/file: open"},
@@ -195,6 +197,26 @@ func TestParseFetchErrors(t *testing.T) {
 			assert.Equal(t, want, code)
 			assert.Contains(t, stderr, tt.msg)
 		})
+	}
+}
+
+// The ends of the ranges TestParseFetchErrors refuses past: --chunk-size
+// is Godot's read_chunk_size, 256 ≤ v ≤ 2^24 (§1.3, §2.2), and -m takes up
+// to 1e9 seconds.
+func TestParseFetchRangeEnds(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		chunk   int
+		timeout time.Duration
+	}{
+		{[]string{"--chunk-size", "256"}, 256, 0},
+		{[]string{"--chunk-size", "16777216"}, 1 << 24, 0},
+		{[]string{"-m", "1e9"}, httprequest.DefaultDownloadChunkSize, 1e9 * time.Second},
+	} {
+		c, err := parseFetch(context.Background(), append(tc.args, "http://a/"))
+		require.NoError(t, err, "%q", tc.args)
+		assert.Equal(t, tc.chunk, c.chunkSize, "%q", tc.args)
+		assert.Equal(t, tc.timeout, c.timeout, "%q", tc.args)
 	}
 }
 
@@ -447,4 +469,6 @@ func TestMethodAnyCase(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	assert.True(t, strings.HasPrefix(out, "DELETE /echo HTTP/1.1\r\n"), "%q", out)
 	assert.Contains(t, usage, "in any\n                              case, sent upper-case")
+	_, err := parseMethod("brew")
+	assert.EqualError(t, err, "-X brew: Godot's HTTPClient sends only GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH", "the nine methods, not METHOD_MAX")
 }
