@@ -62,7 +62,7 @@ func withCurlHint(fs *pflag.FlagSet, err error) error {
 
 // nearestFlag is the long flag of fs closest to name, at most 2 edits
 // away (a letter left out, added, changed, or two swapped), "" for none or
-// for a one-letter name.
+// for a name of one or two letters.
 func nearestFlag(fs *pflag.FlagSet, name string) string {
 	if len(name) < 3 {
 		return ""

@@ -100,13 +100,14 @@ func TestTypoFlagSuggestion(t *testing.T) {
 		"--cookies":   "--cookie",
 		"--locaton":   "--location",
 		"--max-redir": "--max-redirs",
+		"--jsn":       "--json", // three letters are enough for a guess
 	} {
 		code, stdout, stderr := gdfetch(t, typo, "http://h/")
 		assert.Equal(t, exitUsage, code, typo)
 		assert.Empty(t, stdout, typo)
 		assert.Equal(t, "gdfetch: unknown flag: "+typo+"\ngdfetch has no "+typo+": did you mean "+want+"?\n(gdfetch --help for the flags)\n", stderr)
 	}
-	for _, far := range []string{"--bogus", "--progress-bar", "--xy"} {
+	for _, far := range []string{"--bogus", "--progress-bar", "--xy", "--verb" /* 3 edits from --verbose and --head */} {
 		_, _, stderr := gdfetch(t, far, "http://h/")
 		assert.NotContains(t, stderr, "did you mean", far)
 	}
