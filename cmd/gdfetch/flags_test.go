@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -172,6 +173,7 @@ func TestParseFetchErrors(t *testing.T) {
 		{"header without a colon", []string{"-H", "NoColon", "http://a/"}, `-H "NoColon": a header line is "Name: value"`},
 		{"header without a name", []string{"-H", ": v", "http://a/"}, `-H ": v"`},
 		{"header with CR LF", []string{"-H", "X: a\r\nY: b", "http://a/"}, `cannot hold CR, LF or NUL`},
+		{"empty header", []string{"-H", "", "http://a/"}, `-H "": a header line is "Name: value"`}, // only a -H @FILE's blank lines are skipped
 		// curl 7.88: "You can only select one HTTP request method!" (exit 2).
 		{"-I with -d", []string{"-I", "-d", "x", "http://a/"}, "one request method"},
 		{"--head with --data-binary", []string{"--data-binary", "x", "--head", "http://a/"}, "one request method"},
@@ -230,7 +232,8 @@ func TestParseFetchHelp(t *testing.T) {
 }
 
 func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"0": 0, "512": 512, "1k": 1024, "2M": 2 << 20, "1G": 1 << 30, "-1": -1, "-5": -1} {
+	for in, want := range map[string]int64{"0": 0, "512": 512, "1k": 1024, "2M": 2 << 20, "1G": 1 << 30, "-1": -1, "-5": -1,
+		"9223372036854775807": math.MaxInt64, "8589934591G": math.MaxInt64 &^ (1<<30 - 1)} { // the largest that fit
 		got, err := parseSize(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
@@ -255,6 +258,8 @@ func TestParseProxy(t *testing.T) {
 		"http://alice:s3cret@p:3128": {"p", 3128, "alice", "s3cret"},
 		"al%40ce:p%3Ass@[::1]:9":     {"::1", 9, "al@ce", "p:ss"},
 		"http://a:b@c@p/":            {"p", 1080, "a", "b@c"},
+		"p:1":                        {"p", 1, "", ""},
+		"p:65535":                    {"p", 65535, "", ""},
 	} {
 		h, p, u, err := parseProxy(in)
 		require.NoError(t, err, in)
@@ -269,6 +274,8 @@ func TestParseProxy(t *testing.T) {
 		assert.Equal(t, want.user, u.Username(), in)
 		assert.Equal(t, want.pass, pass, in)
 	}
+	_, _, _, err := parseProxy("@p:1")
+	assert.ErrorContains(t, err, "credentials in the proxy are USER:PASSWORD", "an empty userinfo")
 }
 
 // TestNoPasswordInMessages: a refused -x, --proxy-user or URL never echoes
@@ -295,6 +302,9 @@ func TestNoPasswordInMessages(t *testing.T) {
 	assert.Equal(t, "http://alice:xxxxx@h/p@q", withoutPassword("http://alice:s3cret@h/p@q"))
 	assert.Equal(t, "alice:xxxxx@h:1", withoutPassword("alice:s3c?ret@h:1"))
 	assert.Equal(t, "alice@h", withoutPassword("alice@h"))
+	assert.Equal(t, "http://:xxxxx@h/", withoutPassword("http://:s3cret@h/"), "no user name")
+	assert.Equal(t, "://alice:xxxxx@h", withoutPassword("://alice:s3cret@h"), "no scheme name")
+	assert.Equal(t, "http:///a:b@c", withoutPassword("http:///a:b@c"), "no authority: a path")
 }
 
 // TestUsageNamesEveryFlag keeps --help (and doc.go) in step with the flags.
@@ -413,6 +423,11 @@ func TestURLCredentials(t *testing.T) {
 	assert.Equal(t, "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte("user:")), line)
 	_, ok = urlCredentials("http://h.test/a@b")
 	assert.False(t, ok)
+	_, ok = urlCredentials("http:///a:b@c")
+	assert.False(t, ok, "no authority: a path")
+	line, ok = urlCredentials("http://@h.test/")
+	require.True(t, ok)
+	assert.Equal(t, "Authorization: Basic Og==", line, "an empty userinfo: curl 7.88.1 sends Basic \":\"")
 
 	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 	u := "http://alice:s3cret@" + srv.Addr() + "/"
