@@ -76,6 +76,7 @@ func TestRedirectTargetRFC(t *testing.T) {
 		{"http://plain.test/b#frag", target{false, "plain.test", 80, "/b"}, true},
 		{"HTTP://Plain.Test:81", target{false, "plain.test", 81, "/"}, true},
 		{"ftp://files.test/x", target{}, false},
+		{"mailto:a@origin.test", target{}, false}, // a scheme and no authority: not a reference to cur's
 		{"http://[::1", target{}, false},
 		{"", target{}, false},
 	}
