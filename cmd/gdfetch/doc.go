@@ -48,7 +48,8 @@
 //	                          "Name;" an empty header, "Name:" none (for Host, User-Agent,
 //	                          Accept, Accept-Encoding and Content-Length, which Godot's
 //	                          request always has, an empty one), @FILE the file's lines
-//	                          (@- standard input's). A Transfer-Encoding line is sent as
+//	                          (@- standard input's), "" nothing (as curl: -H "$EXTRA"
+//	                          with EXTRA empty). A Transfer-Encoding line is sent as
 //	                          given, as Godot sends it: beside the Content-Length Godot adds,
 //	                          with the body not encoded (a server then waits for chunks; -T -
 //	                          sends a chunked body), where curl encodes the body

@@ -540,7 +540,8 @@ func tlsOptions(cacert string, insecure bool, name string) (*httpclient.TLSOptio
 }
 
 // curlHeaders translates curl's -H forms: "@FILE" is the header lines of
-// FILE (one a line, CR LF or LF; "@-" standard input's); "Name;" is a header with an empty value,
+// FILE (one a line, CR LF or LF; "@-" standard input's; blank ones
+// skipped); "" is nothing, as curl; "Name;" is a header with an empty value,
 // sent as "Name:"; "Name:" with nothing after it removes a header curl
 // would add — here it is left out, except for the lines Godot's request
 // adds itself (Host, User-Agent, Accept, Accept-Encoding, Content-Length),
@@ -560,8 +561,10 @@ func curlHeaders(ctx context.Context, in []string) ([]string, error) {
 			lines = strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
 		}
 		for _, l := range lines {
-			if l == "" && len(lines) > 1 {
-				continue // a file's blank lines
+			if l == "" {
+				// A file's blank lines, and an empty -H: curl sends nothing
+				// for it (a script's -H "$EXTRA" with EXTRA empty).
+				continue
 			}
 			if name, ok := strings.CutSuffix(l, ";"); ok && name != "" && !strings.ContainsAny(name, ":; \t") {
 				out = append(out, name+":")
