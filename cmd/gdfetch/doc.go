@@ -136,10 +136,11 @@
 // suffix such as co.uk is accepted, so one host under co.uk can set cookies
 // for all of them. It keeps curl's limits: at most 50 cookies kept from one
 // response (none from a response of more than 3000 Set-Cookie lines: the
-// node's net/http parsing takes none there, curl keeps 50), none over 4096 bytes (name and value), no Secure cookie from
-// plain http except from localhost, and a Cookie line of at most 150
-// cookies and 8190 bytes; Max-Age is capped at 400 days (RFC 6265bis, as
-// curl 8; curl 7.88 keeps any). A value in double quotes keeps them in the
+// node's net/http parsing takes none there, curl keeps 50), none over 4096
+// bytes (name and value), no Secure cookie from plain http except from
+// localhost, and a Cookie line of at most 150 cookies and 8190 bytes;
+// Max-Age is capped at 400 days (RFC 6265bis, as curl 8; curl 7.88 keeps
+// any). A value in double quotes keeps them in the
 // -c file and on the wire, as curl's does.
 //
 // Set-Cookie lines are read, and Cookie lines written, by net/http's rules
@@ -189,7 +190,9 @@
 //	-S, --show-error          accepted, no effect (curl's -sS): failures are printed anyway
 //	-v, --verbose             exact request bytes, status trace with timings
 //	-V, --version             the version and the User-Agent sent (wire.DefaultUserAgent), then exit
-//	    --json                one JSON object
+//	    --json                one JSON object (none when no request starts: a usage
+//	                          error, a bad URL, an unreadable file — Godot's request()
+//	                          returns an error and request_completed never comes)
 //	-f, --fail                exit 22 for a response code ≥ 400, with no body on stdout and
 //	                          -o FILE left as it was: the request ends at the head (as curl's;
 //	                          SetResponseFunc refuses it, so -i and --json show
@@ -345,7 +348,8 @@ output
   -S, --show-error            (no effect: failures always print; for curl's -sS)
   -v, --verbose               the exact request bytes and the status trace with timings
   -V, --version               gdfetch's version and the User-Agent it sends
-      --json                  request_completed's values as one JSON object
+      --json                  request_completed's values as one JSON object (none when no
+                              request starts: a usage error, a bad URL, an unreadable file)
   -f, --fail                  exit 22 when the response code is 400 or more: the request ends at
                               the head (-i, --json: RESULT_REQUEST_FAILED), no body on stdout,
                               -o FILE left as it was
