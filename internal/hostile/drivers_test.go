@@ -65,6 +65,7 @@ type request struct {
 	method  httpclient.Method
 	dir     string // download directory, when the scenario downloads
 	file    string
+	inPlace bool // the in-place download_file of -hostile.extra=inplace
 }
 
 func (e *env) request(t *testing.T) request {
