@@ -322,23 +322,20 @@ func clientEligible(sc *scenario) bool { return clientExclusion(sc) == "" }
 // is one of these (TestDriverCoverage tallies them): a scenario left out of
 // a driver for a reason not in this list is a harness defect.
 const (
-	whyPending      = "pending: (the scenario's own reason)"
-	whyDrivers      = "drivers: (the scenario's own list)"
-	whyClientSkip   = "client: skip (the scenario says why: an outcome the node derives, or a request the client refuses itself)"
-	whyRefused      = "want: REFUSED (the node's URL checks; the client takes host and port)"
-	whyServers      = "more than one server (redirects, proxies, a second origin)"
-	whyProxy        = "proxy: (the node's proxy settings)"
-	whyOption       = "opt: (a node option: limits, timeouts, files, decompression)"
-	whyResult       = "want: a result only the node gives (resolve, limits, decompression, files, redirects, timeout)"
-	whyRedirect     = "a 301 or 302 the node follows"
-	whyPaths        = "more than one path on main (the node requests twice)"
-	whyDecode       = "a gzip or deflate body the node decodes"
-	whyReqHeaders   = "reqhdr: (http.Header orders lines by name and cannot hold one without a colon)"
-	whyNotBlocking  = "drivers: lists neither blocking nor do (the Transport's client blocks)"
-	whyNotClient    = "not the raw client's (see its reason)"
-	whyQuick        = "-hostile.all=false (one write, do and poll only)"
-	whyExtraFlag    = "-hostile.extra (only the extra drivers)"
-	whyOneWriteOnly = "the Transport plays one write and one byte per write only"
+	whyPending     = "pending: (the scenario's own reason)"
+	whyDrivers     = "drivers: (the scenario's own list)"
+	whyClientSkip  = "client: skip (the scenario says why: an outcome the node derives, or a request the client refuses itself)"
+	whyRefused     = "want: REFUSED (the node's URL checks; the client takes host and port)"
+	whyServers     = "more than one server (redirects, proxies, a second origin)"
+	whyProxy       = "proxy: (the node's proxy settings)"
+	whyOption      = "opt: (a node option: limits, timeouts, files, decompression)"
+	whyResult      = "want: a result only the node gives (resolve, limits, decompression, files, redirects, timeout)"
+	whyRedirect    = "a 301 or 302 the node follows"
+	whyPaths       = "more than one path on main (the node requests twice)"
+	whyDecode      = "a gzip or deflate body the node decodes"
+	whyReqHeaders  = "reqhdr: (http.Header orders lines by name and cannot hold one without a colon)"
+	whyNotBlocking = "drivers: lists neither blocking nor do (the Transport's client blocks)"
+	whyNotClient   = "not the raw client's (see its reason)"
 )
 
 // clientExclusion says why the raw client (blocking, poll) does not play
