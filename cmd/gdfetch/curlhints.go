@@ -11,14 +11,8 @@ import (
 // a curl user's habit then fails with the way forward, not pflag's bare
 // "unknown flag". Keys are the flag's name without dashes, long or short.
 var curlHints = map[string]string{
-	"O":                  "gdfetch has no -O: name the file, -o FILE",
-	"remote-name":        "gdfetch has no --remote-name: name the file, -o FILE",
 	"w":                  "gdfetch has no -w: --json prints the result, response code, headers, sizes and timings as one object",
 	"write-out":          "gdfetch has no --write-out: --json prints the result, response code, headers, sizes and timings as one object",
-	"u":                  `gdfetch has no -u: put USER:PASS@ in the URL, or send -H "Authorization: Basic $(printf %s USER:PASS | base64)" (--proxy-user is the proxy's)`,
-	"user":               `gdfetch has no --user: put USER:PASS@ in the URL, or send -H "Authorization: Basic $(printf %s USER:PASS | base64)" (--proxy-user is the proxy's)`,
-	"e":                  `gdfetch has no -e: send -H "Referer: URL"`,
-	"referer":            `gdfetch has no --referer: send -H "Referer: URL"`,
 	"retry":              "gdfetch has no --retry: run it again (with -C - -o FILE a download resumes where it stopped)",
 	"data-urlencode":     "gdfetch has no --data-urlencode: encode the value yourself and pass it with -d",
 	"G":                  "gdfetch has no -G: put the query in the URL",
@@ -31,13 +25,11 @@ var curlHints = map[string]string{
 	"data-raw":           "gdfetch has no --data-raw: -d DATA sends DATA as given (only a DATA that starts with @ names a file)",
 	"connect-timeout":    "gdfetch has no --connect-timeout: -m SECONDS bounds the whole request (the node's timeout)",
 	"fail-with-body":     "gdfetch has no --fail-with-body: without -f the body is written and the code is printed (-i, --json); -f exits 22 without the body",
-	"J":                  "gdfetch has no -J: name the file, -o FILE",
-	"remote-header-name": "gdfetch has no --remote-header-name: name the file, -o FILE",
+	"J":                  "gdfetch has no -J: name the file, -o FILE (-O takes the name in the URL)",
+	"remote-header-name": "gdfetch has no --remote-header-name: name the file, -o FILE (-O takes the name in the URL)",
 	"Z":                  "gdfetch has no -Z: one URL a run; start several gdfetch",
 	"parallel":           "gdfetch has no --parallel: one URL a run; start several gdfetch",
 	"create-dirs":        "gdfetch has no --create-dirs: create the directory first (mkdir -p)",
-	"r":                  `gdfetch has no -r: send -H "Range: bytes=START-END"`,
-	"range":              `gdfetch has no --range: send -H "Range: bytes=START-END"`,
 	"http1.1":            "gdfetch speaks HTTP/1.1 only, as Godot's HTTPClient",
 	"http2":              "gdfetch speaks HTTP/1.1 only, as Godot's HTTPClient",
 }

@@ -82,11 +82,32 @@
 //	                          where curl stops sending and shows the answer
 //	-A, --user-agent UA       a User-Agent header instead of "GodotEngine/…"; an -H User-Agent
 //	                          line wins (only that one is sent, as curl)
+//	-u, --user USER:PASSWORD  "Authorization: Basic …" of USER:PASSWORD as given (not
+//	                          percent-decoded, as curl's -u; a URL's user:password is
+//	                          decoded); it wins over the URL's, and an -H Authorization line
+//	                          wins over it ("Authorization:" sends none). curl asks for the
+//	                          password when there is no ':'; gdfetch refuses it (exit 2).
+//	                          Sent to the URL's origin only: a redirect to another host,
+//	                          port or scheme drops it, as curl without --location-trusted
+//	-e, --referer URL         "Referer: URL"; "" sends none; an -H Referer line wins.
+//	                          curl's "URL;auto" (a new Referer on each redirect) is refused:
+//	                          the node sends the same headers on every hop
+//	-r, --range RANGE         "Range: bytes=RANGE", sent as given (curl does not check it
+//	                          either); an -H Range line wins; with -C - a usage error (curl
+//	                          lets -C win), since -C - sends its own Range
+//	                          The custom lines go in curl's order after the -H lines:
+//	                          Authorization, Range, User-Agent, Referer; Godot's node then
+//	                          adds Accept-Encoding, Host, User-Agent (unless given) and Accept
 //	-o, --output FILE         download_file; "-": stdout, a binary body to a terminal too (a FILE
 //	                          that is the file stdout goes to, -o /dev/stdout > FILE, too).
 //	                          Unlike curl: a download that fails or is interrupted leaves FILE
 //	                          as it was (written to a temporary file, renamed on success); the
 //	                          failure line says how many bytes were discarded; -C - keeps them
+//	-O, --remote-name         -o with the URL's file name: the last segment of its path,
+//	                          without the query and the fragment, as given (not decoded, as
+//	                          curl), in the current directory; a URL whose path is empty or
+//	                          ends in / has none: exit 23 before any request (curl's status).
+//	                          Not with -o (exit 2)
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
 //	                          append_to_download_file; exit 33 when a 206 does not continue the file);
 //	                          a GET only: with -X (other than GET), -d, -F, -T or -I it is a usage
@@ -198,7 +219,7 @@
 //	                          SetResponseFunc refuses it, so -i and --json show
 //	                          RESULT_REQUEST_FAILED with the code), and a body below 400 streams
 //
-// Common curl flags gdfetch does not have (-O, -w, -u, -e, -G, -D, --retry,
+// Common curl flags gdfetch does not have (-w, -G, -D, --retry,
 // --data-urlencode, --url, --http1.1 …) are usage errors (exit 2) whose
 // message says what to use instead; curl 7.82's "--json DATA" is gdfetch's
 // output flag, and the DATA is then refused as a second URL with a hint.
@@ -262,7 +283,7 @@ const usage = `usage: gdfetch [flags] URL      one request through a Godot HTTPR
        gdfetch help               this text (also: -h, --help)
 
 Flags may come after the URL. A URL without a scheme gets http://. Its user:password@ is sent
-as curl sends it (Authorization: Basic, unless -H gives one; Godot's node drops it). The URL
+as curl sends it (Authorization: Basic, unless -u or -H gives one; Godot's node drops it). The URL
 goes as Godot sends it (unlike curl): a space or a non-ASCII byte raw, a query needs a path
 (http://h/?q, not http://h?q), an IPv6 host needs 4 characters ([::1] is refused; write
 [0:0:0:0:0:0:0:1]) and is sent in Host without brackets; there is no globbing ([1-2] and
@@ -290,11 +311,18 @@ request
                               (percent-encoded)
   -A, --user-agent UA         instead of Godot's "GodotEngine/<version> (<OS>)"; an -H User-Agent
                               line wins; -A "" sends an empty one (curl: none)
+  -u, --user USER:PASSWORD    Authorization: Basic, as curl (as given, not decoded; no prompt: USER
+                              alone is refused); wins over the URL's user:password; -H wins over it
+  -e, --referer URL           Referer: URL ("" none; curl's ;auto refused: the node sends the same
+                              headers on every hop)
+  -r, --range RANGE           Range: bytes=RANGE (0-499, -500, 9500-), sent as given; not with -C -
 node properties
   -o, --output FILE           download_file ("-o -", or the file stdout goes to: stdout, even a binary
                               body to a terminal: without -o one with a NUL byte is not written there,
                               exit 23, as curl); unlike curl a failed download leaves FILE as it
                               was, the bytes received discarded (-C - keeps them)
+  -O, --remote-name           -o with the URL's file name (its last path segment, as given, no query)
+                              in the current directory; a URL without one: exit 23, as curl
   -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume);
                               unlike curl: without that state (the server sent no ETag nor
                               Last-Modified) FILE starts over from byte 0 (no Range), a 200 to the

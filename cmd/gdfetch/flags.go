@@ -87,6 +87,8 @@ func usageCodef(code int, format string, a ...any) error {
 // rawFlags are the flag values as pflag fills them in.
 type rawFlags struct {
 	method, output, maxFilesize, proxy, cacert, tlsName, userAgent string
+	user, referer, byteRange                                       string
+	remoteName                                                     bool
 	headers, form                                                  []string
 	data                                                           []dataArg // -d and --data-binary, in command-line order
 	uploadFile                                                     string
@@ -113,7 +115,11 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.StringArrayVarP(&f.form, "form", "F", nil, "multipart/form-data part: name=value, name=@FILE (a file, streamed), name=<FILE (a field from a file); repeatable; method POST unless -X; curl's ;type= ;filename= ;headers= ;encoder= are refused")
 	fs.StringVarP(&f.uploadFile, "upload-file", "T", "", "send FILE as the body, streamed with its size as Content-Length (- : standard input, chunked); method PUT unless -X; a URL whose path is empty or ends in / gets the file's name, percent-encoded")
 	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"; an -H User-Agent line wins, as curl`)
+	fs.StringVarP(&f.user, "user", "u", "", `USER:PASSWORD sent as "Authorization: Basic …", as curl (no password prompt); wins over the URL's; an -H Authorization line wins over it`)
+	fs.StringVarP(&f.referer, "referer", "e", "", `send "Referer: URL" ("" none); an -H Referer line wins`)
+	fs.StringVarP(&f.byteRange, "range", "r", "", `send "Range: bytes=RANGE" (0-499, -500, 9500-, 0-0,-1); not with -C -; an -H Range line wins`)
 	fs.StringVarP(&f.output, "output", "o", "", "write the body to FILE (download_file)")
+	fs.BoolVarP(&f.remoteName, "remote-name", "O", false, "write the body to the URL's file name (its last path segment, as given) in the current directory (download_file)")
 	fs.StringVarP(&f.continueAt, "continue-at", "C", "", `"-": resume -o FILE from its size with Range + If-Range (DoResumable; keep_partial_download, append_to_download_file)`)
 	fs.BoolVarP(&f.location, "location", "L", false, "accepted for curl users: the node follows redirects anyway (see --max-redirs)")
 	fs.IntVar(&f.maxRedirs, "max-redirs", httprequest.DefaultMaxRedirects, "redirects followed; -1 no limit (max_redirects)")
@@ -178,12 +184,9 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if auth, ok := urlCredentials(target); ok && !wire.HasLinePrefix(headers, "authorization:") && !wire.HasLinePrefix(f.headers, "authorization:") {
-		// curl sends a URL's user:password as Basic credentials (an -H
-		// Authorization line replaces them, "Authorization:" removes
-		// them); Godot's node drops them (§2.5.5). Sent as a header they
-		// also go as curl's do: to the URL's origin only (COMPAT Q8).
-		headers = append(headers, auth)
+	headers, err = curlFlagHeaders(fs, &f, target, headers)
+	if err != nil {
+		return nil, err
 	}
 	c := &config{
 		url:          target,
@@ -196,11 +199,6 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 		strict:       f.strict, rfcRedirects: f.rfcRedirects, brotli: f.brotli,
 		keepAlive: f.keepAlive, drain: f.drain, inPlace: f.inPlace,
 		include: f.include, silent: f.silent, verbose: f.verbose, json: f.json, fail: f.fail,
-	}
-	if fs.Changed("user-agent") && !wire.HasLinePrefix(headers, "user-agent:") {
-		// An -H User-Agent line wins, as curl; -A "" sends an empty one in
-		// place of Godot's (curl sends none; the node always sends one).
-		c.headers = append(c.headers, strings.TrimSpace("User-Agent: "+f.userAgent))
 	}
 	if err := checkHeaderFlags(c.headers); err != nil {
 		return nil, err
@@ -220,6 +218,14 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 			return nil, usagef("-d/--data-binary do not go with -F or -T")
 		}
 		c.method, c.url = c.upload.method(), c.upload.targetURL(c.url)
+	}
+	if f.remoteName {
+		if fs.Changed("output") {
+			return nil, usagef("-O and -o both name the file: give one")
+		}
+		if c.output, err = remoteName(c.url); err != nil {
+			return nil, err
+		}
 	}
 	if c.output == "-" {
 		c.output, c.outputStdout = "", true // curl's "-o -": stdout
@@ -262,6 +268,9 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 	}
 	if c.tls, err = tlsOptions(f.cacert, f.insecure, f.tlsName); err != nil {
 		return nil, err
+	}
+	if f.continueAt != "" && fs.Changed("range") {
+		return nil, usagef("-r does not go with -C -: -C - sends its own Range (from the size of the file)")
 	}
 	if c.resume, err = resumeFlag(f.continueAt, c); err != nil {
 		return nil, err
@@ -583,6 +592,82 @@ func curlHeaders(ctx context.Context, in []string) ([]string, error) {
 	return out, nil
 }
 
+// curlFlagHeaders appends to headers (the -H lines, after curlHeaders) the
+// lines curl makes of its flags, in curl's order — -u's Authorization (or
+// the URL's user:password), -r's Range, -A's User-Agent, -e's Referer —
+// each unless an -H line names that header: curl lets a custom header
+// replace the one it makes ("Name:" removes it). Godot's node sends them
+// as custom headers, before the Host, User-Agent and Accept it adds.
+func curlFlagHeaders(fs *pflag.FlagSet, f *rawFlags, target string, headers []string) ([]string, error) {
+	given := func(name string) bool {
+		return wire.HasLinePrefix(headers, name+":") || wire.HasLinePrefix(f.headers, name+":")
+	}
+	for _, v := range []struct{ flag, value string }{{"-u", f.user}, {"-e", f.referer}, {"-r", f.byteRange}, {"-A", f.userAgent}} {
+		if strings.ContainsAny(v.value, "\r\n\x00") {
+			return nil, usagef("%s: a header value cannot hold CR, LF or NUL", v.flag)
+		}
+	}
+	switch {
+	case given("authorization"):
+	case fs.Changed("user"):
+		user, pass, ok := strings.Cut(f.user, ":")
+		if !ok {
+			return nil, usagef("-u %s: give the password too, -u USER:PASSWORD (gdfetch does not prompt for it as curl does)", f.user)
+		}
+		// As given, not percent-decoded (curl's -u); sent to the URL's
+		// origin only, as curl's without --location-trusted (COMPAT Q8).
+		headers = append(headers, basicAuth(user, pass))
+	default:
+		if auth, ok := urlCredentials(target); ok {
+			// curl sends a URL's user:password as Basic credentials;
+			// Godot's node drops them (§2.5.5).
+			headers = append(headers, auth)
+		}
+	}
+	if fs.Changed("range") && !given("range") {
+		headers = append(headers, "Range: bytes="+f.byteRange)
+	}
+	if fs.Changed("user-agent") && !given("user-agent") {
+		// -A "" sends an empty one in place of Godot's (curl sends none;
+		// the node always sends one).
+		headers = append(headers, strings.TrimSpace("User-Agent: "+f.userAgent))
+	}
+	if f.referer != "" && !given("referer") {
+		if strings.HasSuffix(f.referer, ";auto") {
+			return nil, usagef("-e %s: gdfetch cannot change the Referer between redirects (;auto): the node sends the same headers on every hop", f.referer)
+		}
+		headers = append(headers, "Referer: "+f.referer)
+	}
+	return headers, nil
+}
+
+// remoteName is -O's file name: the last segment of rawURL's path, without
+// its query or fragment, as given (curl does not decode it either). A URL
+// whose path is empty or ends in '/' (or in "." or "..") has none: curl's
+// exit 23, before any request is sent.
+func remoteName(rawURL string) (string, error) {
+	rest := rawURL
+	if _, r, ok := strings.Cut(rawURL, "://"); ok {
+		rest = r
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	name := ""
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		name = rest[strings.LastIndexByte(rest, '/')+1:]
+	}
+	if name == "" || name == "." || name == ".." {
+		return "", usageCodef(exitWrite, "-O: the URL %q has no file name (its path is empty or ends in /): name the file with -o FILE", withoutPassword(rawURL))
+	}
+	return name, nil
+}
+
+// basicAuth is the "Authorization: Basic" line for user and pass.
+func basicAuth(user, pass string) string {
+	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
 // urlCredentials is the "Authorization: Basic" line for rawURL's
 // user:password (percent-decoded, as curl), if it has any.
 func urlCredentials(rawURL string) (string, bool) {
@@ -604,7 +689,7 @@ func urlCredentials(rawURL string) (string, bool) {
 	if err1 != nil || err2 != nil {
 		u, p = user, pass
 	}
-	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+p)), true
+	return basicAuth(u, p), true
 }
 
 // checkHeaderFlags refuses an -H line the request would refuse later: one

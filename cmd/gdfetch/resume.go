@@ -38,7 +38,7 @@ func resumeFlag(v string, c *config) (bool, error) {
 	case v != "-":
 		return false, usagef("-C %s: only \"-C -\" (resume from the size of the -o file) is supported", v)
 	case c.output == "":
-		return false, usagef("-C - needs -o FILE: the file to resume")
+		return false, usagef("-C - needs -o FILE (or -O): the file to resume")
 	case c.method != httpclient.MethodGet || c.hasBody:
 		return false, usagef("-C - resumes a GET download (no -X, -d, -F, -T, -I)")
 	}
