@@ -167,3 +167,69 @@ func TestRemoteNameDownload(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "hello", string(got), "-C - -O: the file is the URL's name")
 }
+
+// --data-urlencode makes the body parts curl 7.88 makes (NAME=CONTENT,
+// =CONTENT, CONTENT, @FILE, NAME@FILE; a space '+', "-._~" kept), joined
+// with -d's in command-line order, and -G moves the data into the URL's
+// query (GET, HEAD with -I, the -X method with -X; '&' after a query, before
+// a fragment, "/" for a URL without a path): the request line and body
+// are checked against curl itself when it is installed.
+func TestDataURLEncodeAndGet(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+	dir := t.TempDir()
+	lineFile, ampFile := filepath.Join(dir, "line"), filepath.Join(dir, "amp")
+	require.NoError(t, os.WriteFile(lineFile, []byte("x y\n"), 0o600))
+	require.NoError(t, os.WriteFile(ampFile, []byte("p&q=r"), 0o600))
+	root := "http://" + srv.Addr()
+	tests := []struct {
+		args       []string
+		url        string
+		line, body string
+	}{
+		{[]string{"--data-urlencode", "a b"}, "/p", "POST /p", "a+b"},
+		{[]string{"--data-urlencode", "=a b=c"}, "/p", "POST /p", "a+b%3Dc"},
+		{[]string{"--data-urlencode", "n=a b&c=é~-._*"}, "/p", "POST /p", "n=a+b%26c%3D%C3%A9~-._%2A"},
+		{[]string{"--data-urlencode", "n=a@b"}, "/p", "POST /p", "n=a%40b"},
+		{[]string{"--data-urlencode", "@" + lineFile}, "/p", "POST /p", "x+y%0A"},
+		{[]string{"--data-urlencode", "n@" + ampFile}, "/p", "POST /p", "n=p%26q%3Dr"},
+		{[]string{"-d", "x", "--data-urlencode", "b=c d", "--data-binary", "z"}, "/p", "POST /p", "x&b=c+d&z"},
+		{[]string{"-G", "-d", "a=1"}, "/p", "GET /p?a=1", ""},
+		{[]string{"--get", "-d", "a=1"}, "/p?x=1", "GET /p?x=1&a=1", ""},
+		{[]string{"-G", "-d", "a=1"}, "", "GET /?a=1", ""},
+		{[]string{"-G", "-d", "a=1"}, "/p#frag", "GET /p?a=1", ""},
+		{[]string{"-G", "-I", "-d", "a=1"}, "/p", "HEAD /p?a=1", ""},
+		{[]string{"-G"}, "/p", "GET /p", ""},
+		{[]string{"-G", "-d", ""}, "/p", "GET /p", ""},
+		{[]string{"-G", "-d", "a=1", "--data-urlencode", "b=c d", "-X", "POST"}, "/p", "POST /p?a=1&b=c+d", ""},
+	}
+	for _, tt := range tests {
+		args := append(append([]string{}, tt.args...), root+tt.url)
+		check := func(who string) {
+			reqs := srv.Requests()
+			req := string(reqs[len(reqs)-1])
+			line, _, _ := strings.Cut(req, "\r\n")
+			assert.Equal(t, tt.line+" HTTP/1.1", line, "%s %q", who, args)
+			_, body, _ := strings.Cut(req, "\r\n\r\n")
+			assert.Equal(t, tt.body, body, "%s %q", who, args)
+		}
+		if code, ok := curlExit(t, dir, append([]string{"-o", os.DevNull}, args...)...); ok {
+			require.Equal(t, 0, code, "curl %q", args)
+			check("curl")
+		}
+		code, _, stderr := gdfetch(t, append([]string{"-s", "-o", os.DevNull}, args...)...)
+		require.Equal(t, exitOK, code, "%q: %s", args, stderr)
+		check("gdfetch")
+	}
+
+	for _, args := range [][]string{{"-G", "-d", "a", "-T", ampFile}, {"-G", "-F", "a=b"}} {
+		code, _, stderr := gdfetch(t, append(args, root+"/p")...)
+		assert.Equal(t, exitUsage, code, "%q", args)
+		assert.Contains(t, stderr, "-G does not go with -F or -T", "%q", args)
+	}
+	code, _, stderr := gdfetch(t, "--data-urlencode", "n@/nonexistent/file", root+"/p")
+	assert.Equal(t, exitRead, code)
+	assert.Contains(t, stderr, "--data-urlencode @/nonexistent/file: open")
+	code, _, stderr = gdfetch(t, "-G", "-d", "a\r\nX-Injected: 1", root+"/p")
+	assert.NotEqual(t, exitOK, code, "CR LF in the query: refused (§7 D2)")
+	assert.Contains(t, stderr, "CR, LF or NUL")
+}

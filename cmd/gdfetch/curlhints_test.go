@@ -15,8 +15,6 @@ func TestCurlFlagHints(t *testing.T) {
 	}{
 		{[]string{"-w", "%{http_code}", "http://h/"}, "--json prints"},
 		{[]string{"--retry", "3", "http://h/"}, "-C - -o FILE"},
-		{[]string{"--data-urlencode", "a=b c", "http://h/"}, "encode the value yourself"},
-		{[]string{"-G", "-d", "a=1", "http://h/"}, "put the query in the URL"},
 		{[]string{"-D", "-", "http://h/"}, "-i prints the headers"},
 		{[]string{"--http1.1", "http://h/"}, "HTTP/1.1 only"},
 		{[]string{"--data-raw", "a=1", "http://h/"}, "-d DATA sends DATA as given"},

@@ -62,6 +62,17 @@
 //	                          no Content-Type is added, as in Godot: pass -H; an empty body
 //	                          (-d "") has no Content-Length, as Godot's (curl sends 0)
 //	    --data-binary DATA|@FILE  request_data_raw, byte for byte
+//	    --data-urlencode [NAME]=CONTENT|[NAME]@FILE
+//	                          a request_data part as curl 7.88 makes it: CONTENT (the text
+//	                          after the first '=', or the bytes of FILE after the first '@'
+//	                          when there is no '='; "-" standard input; the whole value
+//	                          when it has neither) form-encoded — ALPHA, DIGIT and "-._~"
+//	                          kept, a space '+', every other byte %XX — after "NAME=" when
+//	                          NAME is not empty; joined with the -d and --data-binary parts
+//	-G, --get                 the -d, --data-binary and --data-urlencode data, joined, as the
+//	                          URL's query ('?' or, after a query, '&'; before a fragment; a
+//	                          URL without a path gets "/"), in a GET (HEAD with -I, the -X
+//	                          method with -X); no data: the URL as given. Not with -F or -T
 //	-F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
 //	                          a multipart/form-data body (httprequest.Multipart, §7.2
 //	                          opt-in): files streamed from disk; POST unless -X; the value
@@ -219,8 +230,8 @@
 //	                          SetResponseFunc refuses it, so -i and --json show
 //	                          RESULT_REQUEST_FAILED with the code), and a body below 400 streams
 //
-// Common curl flags gdfetch does not have (-w, -G, -D, --retry,
-// --data-urlencode, --url, --http1.1 …) are usage errors (exit 2) whose
+// Common curl flags gdfetch does not have (-w, -D, --retry, --url,
+// --http1.1 …) are usage errors (exit 2) whose
 // message says what to use instead; curl 7.82's "--json DATA" is gdfetch's
 // output flag, and the DATA is then refused as a second URL with a hint.
 //
@@ -302,6 +313,10 @@ request
                               no Content-Type is added; -d and --data-binary values are joined
                               with '&' in command-line order; -d "": no Content-Length (as Godot)
       --data-binary DATA|@FILE  request_data_raw, byte for byte
+      --data-urlencode [NAME]=CONTENT|[NAME]@FILE
+                              request_data part with CONTENT (or FILE) form-encoded, as curl
+  -G, --get                   the -d/--data-binary/--data-urlencode data as the URL's query, GET
+                              (HEAD with -I); not with -F, -T
   -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
                               multipart/form-data part, repeatable; files are streamed; POST unless -X;
                               curl's ;type= ;filename= ;headers= ;encoder= are refused (exit 2)

@@ -96,7 +96,7 @@ type rawFlags struct {
 	maxTime                                                        float64
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
-	fail, head, location, compressed, showError, version           bool
+	fail, head, location, compressed, showError, version, get      bool
 	continueAt                                                     string
 	net                                                            rawNetFlags // cookies.go
 }
@@ -110,8 +110,10 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.SortFlags = false
 	fs.StringVarP(&f.method, "request", "X", "", "method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH (request's method)")
 	fs.StringArrayVarP(&f.headers, "header", "H", nil, `header line "Name: value", repeatable, sent in order (request's custom_headers)`)
-	fs.VarP(dataFlag{&f.data, false}, "data", "d", "body; @FILE reads a file without its CR/LF; repeated (with --data-binary too): joined with '&' in command-line order; method POST unless -X (request's request_data)")
-	fs.Var(dataFlag{&f.data, true}, "data-binary", "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
+	fs.VarP(dataFlag{&f.data, dataPlain}, "data", "d", "body; @FILE reads a file without its CR/LF; repeated (with --data-binary too): joined with '&' in command-line order; method POST unless -X (request's request_data)")
+	fs.Var(dataFlag{&f.data, dataBinary}, "data-binary", "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
+	fs.Var(dataFlag{&f.data, dataURLEncode}, "data-urlencode", "body part CONTENT, =CONTENT, NAME=CONTENT, @FILE or NAME@FILE with CONTENT (or the file) form-encoded, as curl (joined with -d's)")
+	fs.BoolVarP(&f.get, "get", "G", false, "send the -d, --data-binary and --data-urlencode data as the URL's query, in a GET (HEAD with -I)")
 	fs.StringArrayVarP(&f.form, "form", "F", nil, "multipart/form-data part: name=value, name=@FILE (a file, streamed), name=<FILE (a field from a file); repeatable; method POST unless -X; curl's ;type= ;filename= ;headers= ;encoder= are refused")
 	fs.StringVarP(&f.uploadFile, "upload-file", "T", "", "send FILE as the body, streamed with its size as Content-Length (- : standard input, chunked); method PUT unless -X; a URL whose path is empty or ends in / gets the file's name, percent-encoded")
 	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"; an -H User-Agent line wins, as curl`)
@@ -209,6 +211,15 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 	c.method = httpclient.MethodGet
 	if c.hasBody {
 		c.method = httpclient.MethodPost
+	}
+	if f.get {
+		if len(f.form) > 0 || f.uploadFile != "" {
+			return nil, usagef("-G does not go with -F or -T: it sends the data in the URL")
+		}
+		if len(c.body) > 0 {
+			c.url = withQuery(c.url, string(c.body))
+		}
+		c.body, c.hasBody, c.method = nil, false, httpclient.MethodGet
 	}
 	if c.upload, err = parseUpload(f.form, f.uploadFile); err != nil {
 		return nil, err
@@ -318,19 +329,33 @@ func parseMethod(s string) (httpclient.Method, error) {
 
 // dataArg is one -d or --data-binary value.
 type dataArg struct {
-	value  string
-	binary bool // --data-binary: an @FILE keeps its CR and LF
+	value string
+	kind  dataKind
 }
 
-// dataFlag is the pflag.Value of -d (binary false) and --data-binary (true):
-// both append to one list, so that the body keeps the command line's order.
+// dataKind is the flag a body part came from.
+type dataKind uint8
+
+const (
+	dataPlain     dataKind = iota // -d: an @FILE loses its CR and LF
+	dataBinary                    // --data-binary: an @FILE is sent byte for byte
+	dataURLEncode                 // --data-urlencode: [NAME]=CONTENT or [NAME]@FILE, CONTENT encoded
+)
+
+// flag is the kind's flag, for messages.
+func (k dataKind) flag() string {
+	return [...]string{"-d", "--data-binary", "--data-urlencode"}[k]
+}
+
+// dataFlag is the pflag.Value of -d, --data-binary and --data-urlencode:
+// all append to one list, so that the body keeps the command line's order.
 type dataFlag struct {
-	args   *[]dataArg
-	binary bool
+	args *[]dataArg
+	kind dataKind
 }
 
 func (d dataFlag) Set(s string) error {
-	*d.args = append(*d.args, dataArg{s, d.binary})
+	*d.args = append(*d.args, dataArg{s, d.kind})
 	return nil
 }
 
@@ -352,7 +377,7 @@ func readData(ctx context.Context, args []dataArg) ([]byte, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
-		if !a.binary && strings.HasPrefix(a.value, "@") {
+		if a.kind == dataPlain && strings.HasPrefix(a.value, "@") {
 			b = curlFileString(b)
 		}
 		if i > 0 {
@@ -390,15 +415,87 @@ func curlFileString(b []byte) []byte {
 // @FILE's content (@- standard input). A file that cannot be read exits 26,
 // as an -T, -F or -H @ file (curl 7.88 warns and sends an empty body).
 func dataValue(ctx context.Context, d dataArg) ([]byte, error) {
+	if d.kind == dataURLEncode {
+		return urlEncodedValue(ctx, d.value)
+	}
 	name, ok := strings.CutPrefix(d.value, "@")
 	if !ok {
 		return []byte(d.value), nil
 	}
-	b, err := readFileArg(ctx, name)
-	flag := "-d"
-	if d.binary {
-		flag = "--data-binary"
+	return dataFile(ctx, d.kind.flag(), name)
+}
+
+// urlEncodedValue is a --data-urlencode part, as curl 7.88 makes it:
+// the value's NAME ends at its first '=' (or, with no '=', its first '@',
+// which makes the rest a file's name, "-" standard input); CONTENT — the
+// text after it, the file's bytes, or the whole value when it holds
+// neither — is form-encoded (formEncode), and the part is NAME=ENCODED, or
+// ENCODED alone when NAME is empty.
+func urlEncodedValue(ctx context.Context, v string) ([]byte, error) {
+	sep := strings.IndexByte(v, '=')
+	if sep < 0 {
+		sep = strings.IndexByte(v, '@')
 	}
+	name, content := "", []byte(v)
+	if sep >= 0 {
+		name, content = v[:sep], []byte(v[sep+1:])
+		if v[sep] == '@' {
+			var err error
+			if content, err = dataFile(ctx, "--data-urlencode", v[sep+1:]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	enc := formEncode(content)
+	if name == "" {
+		return enc, nil
+	}
+	return append([]byte(name+"="), enc...), nil
+}
+
+// formEncode is curl_easy_escape with each %20 then made '+' (curl's
+// --data-urlencode): ALPHA, DIGIT and "-._~" stay, a space is '+', every
+// other byte %XX in capitals.
+func formEncode(b []byte) []byte {
+	const hex = "0123456789ABCDEF"
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+			out = append(out, c)
+		case c == ' ':
+			out = append(out, '+')
+		default:
+			out = append(out, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return out
+}
+
+// withQuery is -G's URL: u with query added to its query ('?' before it,
+// or '&' after a query u has), before a fragment, and a path "/" when u
+// has none (Godot's request needs a path before a query).
+func withQuery(u, query string) string {
+	frag := ""
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		u, frag = u[:i], u[i:]
+	}
+	sep := "?"
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		sep = "&"
+		if i == len(u)-1 {
+			sep = ""
+		}
+	} else if _, rest, _ := strings.Cut(u, "://"); !strings.Contains(rest, "/") {
+		u += "/"
+	}
+	return u + sep + query + frag
+}
+
+// dataFile reads the @FILE of a data flag: the file, or standard input for
+// "-"; a file that cannot be read is curl's exit 26.
+func dataFile(ctx context.Context, flag, name string) ([]byte, error) {
+	b, err := readFileArg(ctx, name)
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
