@@ -217,6 +217,15 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "gdfetch: %v\n", serr)
 		}
 	}
+	if cfg.writeOut != "" {
+		d := writeOutData{url: withoutPassword(cfg.url), code: ex.ResponseCode, headers: ex.Headers,
+			downloaded: n.DownloadedBytes(), elapsed: ex.Elapsed, exitCode: code,
+			result: int(ex.Result), resultName: ex.Result.String()}
+		if ex.Cause != nil {
+			d.errMsg = ex.Cause.Error()
+		}
+		writeOut(stdout, stderr, cfg.writeOut, d)
+	}
 	switch {
 	case errors.Is(ex.Cause, errBinaryOutput): // the streamed body: the node's RESULT_DOWNLOAD_FILE_WRITE_ERROR, 23
 		writeError(stderr, errBinaryOutput, cfg.silent)

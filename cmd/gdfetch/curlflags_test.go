@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -232,4 +234,50 @@ func TestDataURLEncodeAndGet(t *testing.T) {
 	code, _, stderr = gdfetch(t, "-G", "-d", "a\r\nX-Injected: 1", root+"/p")
 	assert.NotEqual(t, exitOK, code, "CR LF in the query: refused (§7 D2)")
 	assert.Contains(t, stderr, "CR, LF or NUL")
+}
+
+// -w writes curl 7.88's write-out: the variables gdfetch knows as curl
+// prints them, %header{NAME}, %{stderr}/%{stdout}, "\n" "\r" "\t" and
+// "%%", everything else as it is, and an unknown variable as nothing, with
+// a line on stderr — checked against curl itself when it is installed, for
+// a response and for a refused connection (000, exit 7).
+func TestWriteOut(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nX-Id: 42\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"))
+	closed := strconv.Itoa(testserver.ClosedPort(t))
+	dir := t.TempDir()
+	format := filepath.Join(dir, "format")
+	require.NoError(t, os.WriteFile(format, []byte(`%{response_code}\n`), 0o600))
+	tests := []struct {
+		format, url, stdout, stderr string
+	}{
+		{`%{http_code} %{response_code} %{size_download} %{exitcode} [%{errormsg}] %{content_type} %header{x-id} %header{X-None}|\n`, srv.URL("/p"),
+			"201 201 5 0 [] text/plain 42 |\n", ""},
+		{`a%xb|\q|%%|\\|\t|%{http_code`, srv.URL("/p"), "a%xb|\\q|%|\\\\|\t|%{http_code", ""},
+		{`%{url}`, srv.URL("/p?q=1"), srv.URL("/p?q=1"), ""},
+		{`x%{bogus}y`, srv.URL("/p"), "xy", "unknown --write-out variable: 'bogus'"},
+		{`%{stderr}to-err%{stdout}to-out`, srv.URL("/p"), "to-out", "to-err"},
+		{`@` + format, srv.URL("/p"), "201\n", ""},
+		{`%{http_code} %{exitcode} %{size_download}`, "http://127.0.0.1:" + closed + "/", "000 7 0", ""},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := gdfetch(t, "-s", "-o", os.DevNull, "-w", tt.format, tt.url)
+		assert.Equal(t, tt.stdout, stdout, "%q", tt.format)
+		assert.Contains(t, stderr, tt.stderr, "%q", tt.format)
+		if tt.stdout == "000 7 0" {
+			assert.Equal(t, exitConnect, code)
+		} else {
+			assert.Equal(t, exitOK, code, "%q: %s", tt.format, stderr)
+		}
+		if path, err := exec.LookPath("curl"); err == nil {
+			cmd := exec.Command(path, "-s", "-o", os.DevNull, "-w", tt.format, tt.url)
+			var out, errOut strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			_ = cmd.Run()
+			assert.Equal(t, tt.stdout, out.String(), "curl %q", tt.format)
+			assert.Contains(t, errOut.String(), tt.stderr, "curl %q", tt.format)
+		}
+	}
+	// gdfetch's own: request_completed's result.
+	_, stdout, _ := gdfetch(t, "-s", "-o", os.DevNull, "-w", `%{result} %{result_name} %{time_total} %{speed_download}`, srv.URL("/p"))
+	assert.Regexp(t, `^0 RESULT_SUCCESS \d+\.\d{6} \d+$`, stdout)
 }

@@ -11,8 +11,6 @@ import (
 // a curl user's habit then fails with the way forward, not pflag's bare
 // "unknown flag". Keys are the flag's name without dashes, long or short.
 var curlHints = map[string]string{
-	"w":                  "gdfetch has no -w: --json prints the result, response code, headers, sizes and timings as one object",
-	"write-out":          "gdfetch has no --write-out: --json prints the result, response code, headers, sizes and timings as one object",
 	"retry":              "gdfetch has no --retry: run it again (with -C - -o FILE a download resumes where it stopped)",
 	"D":                  "gdfetch has no -D: -i prints the headers before the body (-I: the headers alone)",
 	"dump-header":        "gdfetch has no --dump-header: -i prints the headers before the body (-I: the headers alone)",

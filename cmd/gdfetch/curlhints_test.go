@@ -13,7 +13,6 @@ func TestCurlFlagHints(t *testing.T) {
 		args []string
 		hint string
 	}{
-		{[]string{"-w", "%{http_code}", "http://h/"}, "--json prints"},
 		{[]string{"--retry", "3", "http://h/"}, "-C - -o FILE"},
 		{[]string{"-D", "-", "http://h/"}, "-i prints the headers"},
 		{[]string{"--http1.1", "http://h/"}, "HTTP/1.1 only"},

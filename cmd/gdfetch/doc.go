@@ -225,13 +225,27 @@
 //	    --json                one JSON object (none when no request starts: a usage
 //	                          error, a bad URL, an unreadable file — Godot's request()
 //	                          returns an error and request_completed never comes)
+//	-w, --write-out FORMAT    FORMAT (@FILE: a file's content, @- standard input's) written
+//	                          when the request has ended, as curl 7.88 writes it: the
+//	                          variables %{http_code} and %{response_code} (000 for none),
+//	                          %{size_download} (get_downloaded_bytes: body bytes as received,
+//	                          compressed), %{time_total} and %{speed_download}, %{exitcode},
+//	                          %{errormsg} (the real cause, "" on success), %{content_type},
+//	                          %{url} (as given, no password), %header{NAME} (the first such
+//	                          response header), %{stderr} and %{stdout} (where what follows
+//	                          goes), and gdfetch's %{result} and %{result_name}
+//	                          (request_completed's result); "\n", "\r", "\t" and "%%" as
+//	                          curl. The node does not tell the URL after redirects or the
+//	                          connection's timings: %{url_effective}, %{num_redirects},
+//	                          %{time_connect} and any other name print nothing and are
+//	                          reported on stderr, as curl reports a name it does not know
 //	-f, --fail                exit 22 for a response code ≥ 400, with no body on stdout and
 //	                          -o FILE left as it was: the request ends at the head (as curl's;
 //	                          SetResponseFunc refuses it, so -i and --json show
 //	                          RESULT_REQUEST_FAILED with the code), and a body below 400 streams
 //
-// Common curl flags gdfetch does not have (-w, -D, --retry, --url,
-// --http1.1 …) are usage errors (exit 2) whose
+// Common curl flags gdfetch does not have (-D, --retry, --url, --http1.1 …)
+// are usage errors (exit 2) whose
 // message says what to use instead; curl 7.82's "--json DATA" is gdfetch's
 // output flag, and the DATA is then refused as a second URL with a hint.
 //
@@ -393,6 +407,10 @@ output
   -V, --version               gdfetch's version and the User-Agent it sends
       --json                  request_completed's values as one JSON object (none when no
                               request starts: a usage error, a bad URL, an unreadable file)
+  -w, --write-out FORMAT      printed at the end, as curl (@FILE: from a file): %{http_code}
+                              %{response_code} %{size_download} %{time_total} %{speed_download}
+                              %{exitcode} %{errormsg} %{content_type} %{url} %header{NAME}
+                              %{stderr} %{stdout}; gdfetch's %{result} %{result_name}; \n \r \t %%
   -f, --fail                  exit 22 when the response code is 400 or more: the request ends at
                               the head (-i, --json: RESULT_REQUEST_FAILED), no body on stdout,
                               -o FILE left as it was

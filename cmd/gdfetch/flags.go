@@ -54,7 +54,8 @@ type config struct {
 	sent bool
 
 	include, silent, verbose, json, fail bool
-	headOnly                             bool // -I: no body is printed or saved, whatever the method (-X), as curl's
+	headOnly                             bool   // -I: no body is printed or saved, whatever the method (-X), as curl's
+	writeOut                             string // -w: the format printed at the end (writeout.go), "" for none
 
 	device *os.File // -o naming a device or FIFO (/dev/null), opened: the body writer (command.go)
 }
@@ -87,7 +88,7 @@ func usageCodef(code int, format string, a ...any) error {
 // rawFlags are the flag values as pflag fills them in.
 type rawFlags struct {
 	method, output, maxFilesize, proxy, cacert, tlsName, userAgent string
-	user, referer, byteRange                                       string
+	user, referer, byteRange, writeOut                             string
 	remoteName                                                     bool
 	headers, form                                                  []string
 	data                                                           []dataArg // -d and --data-binary, in command-line order
@@ -148,6 +149,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.BoolVarP(&f.showError, "show-error", "S", false, "accepted for curl users (-sS): failures are reported anyway")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the exact request bytes and the status trace with timings on stderr")
 	fs.BoolVar(&f.json, "json", false, "print request_completed's four values as one JSON object")
+	fs.StringVarP(&f.writeOut, "write-out", "w", "", `after the transfer print FORMAT (@FILE: read it, @- stdin): curl's %{http_code} %{response_code} %{size_download} %{time_total} %{speed_download} %{exitcode} %{errormsg} %{content_type} %{url} %{stderr} %{stdout} %header{NAME}, gdfetch's %{result} %{result_name}; \n \r \t, %%`)
 	fs.BoolVarP(&f.version, "version", "V", false, "print gdfetch's version and the User-Agent it sends, and exit")
 	fs.BoolVarP(&f.fail, "fail", "f", false, "exit 22 when the response code is 400 or more: no body on stdout, -o FILE left as it was")
 	return fs
@@ -279,6 +281,13 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 	}
 	if c.tls, err = tlsOptions(f.cacert, f.insecure, f.tlsName); err != nil {
 		return nil, err
+	}
+	if c.writeOut = f.writeOut; strings.HasPrefix(c.writeOut, "@") {
+		b, err := dataFile(ctx, "-w", c.writeOut[1:])
+		if err != nil {
+			return nil, err
+		}
+		c.writeOut = string(b)
 	}
 	if f.continueAt != "" && fs.Changed("range") {
 		return nil, usagef("-r does not go with -C -: -C - sends its own Range (from the size of the file)")
