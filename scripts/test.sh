@@ -77,7 +77,10 @@ staticcheck ./...
 (cd benchmarks && staticcheck ./...)
 
 step "go test -race -shuffle=on ./..."
-go test -race -shuffle=on -count=1 ./...
+# httpclient's and httprequest's race runs take about 3 minutes each on an
+# idle 2-core machine; the 30-minute bound (go test's default is 10) keeps
+# a slow or loaded machine from failing them as hung.
+go test -race -shuffle=on -count=1 -timeout 30m ./...
 
 # Allocation counts mean nothing under -race, so those tests skip there;
 # they run here, with the inflater's long single-goroutine tests.
