@@ -29,7 +29,7 @@ type config struct {
 	url     string
 	method  httpclient.Method
 	headers []string // -H, in the order given, then -A unless an -H line is User-Agent
-	body    []byte   // -d / --data-binary, joined with '&' as curl does
+	body    []byte   // -d, --data-binary, --data-urlencode, joined with '&' as curl does (-G: in the URL instead)
 	hasBody bool
 	upload  *upload // -F, -T: a streamed body instead (upload.go)
 
@@ -91,7 +91,7 @@ type rawFlags struct {
 	user, referer, byteRange, writeOut                             string
 	remoteName                                                     bool
 	headers, form                                                  []string
-	data                                                           []dataArg // -d and --data-binary, in command-line order
+	data                                                           []dataArg // -d, --data-binary and --data-urlencode, in command-line order
 	uploadFile                                                     string
 	maxRedirs, chunkSize                                           int
 	maxTime                                                        float64
@@ -336,7 +336,7 @@ func parseMethod(s string) (httpclient.Method, error) {
 	return 0, usagef("-X %s: Godot's HTTPClient sends only %s", s, strings.Join(names, " "))
 }
 
-// dataArg is one -d or --data-binary value.
+// dataArg is one -d, --data-binary or --data-urlencode value.
 type dataArg struct {
 	value string
 	kind  dataKind
