@@ -28,7 +28,7 @@ import (
 type config struct {
 	url     string
 	method  httpclient.Method
-	headers []string // -H, in the order given, then -A unless an -H line is User-Agent
+	headers []string // -H, in the order given, then the lines of -u (or the URL's user:password), -r, -A and -e (curlFlagHeaders)
 	body    []byte   // -d, --data-binary, --data-urlencode, joined with '&' as curl does (-G: in the URL instead)
 	hasBody bool
 	upload  *upload // -F, -T: a streamed body instead (upload.go)
