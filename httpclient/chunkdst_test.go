@@ -57,7 +57,7 @@ func TestChunkCollectedInDst(t *testing.T) {
 	pieces := []string{
 		"4000\r\n" + string(a[:half]),
 		string(a[half:]) + "\r\n4000\r\n" + string(b[:half]),
-		string(b[half:]) + "\r\n10\r\n" + string(small) + "\r\n10\r\n" + string(small) + "\r\n0\r\n\r\n",
+		string(b[half:]) + "\r\n10\r\n" + string(small) + "\r\n10\r\n" + string(small) + "\r\n10\r\n" + string(small) + "\r\n0\r\n\r\n",
 	}
 	c, next := gatedChunked(t, pieces...)
 	waitArrived(t, c, len(pieces[0]))
@@ -106,6 +106,12 @@ func TestChunkCollectedInDst(t *testing.T) {
 	got = c.ReadResponseBodyChunk()
 	assert.Equal(t, small, got)
 	assert.Equal(t, len(small), cap(got), "a nil dst grows once, to the chunk")
+	// A dst with less spare room than the chunk (though more capacity in
+	// all): grown for it, as append would, its own bytes kept.
+	dst4 := append(make([]byte, 0, 48), bytes.Repeat([]byte("d"), 40)...)
+	out, err = c.AppendResponseBodyChunk(dst4)
+	require.NoError(t, err)
+	assert.Equal(t, append(bytes.Repeat([]byte("d"), 40), small...), out)
 	assert.Equal(t, sentinel, c.body.chunkOut[:cap(c.body.chunkOut)], "the chunk buffer was not used")
 
 	assert.Empty(t, c.ReadResponseBodyChunk(), "the last-chunk line (§1.10.2.4)")

@@ -98,3 +98,56 @@ func readDoomed(c *Client, path readPath) (string, error) {
 	})
 	return string(out), err
 }
+
+// TestDoomedChunkSmallInto is TestDoomedChunk's non-blocking Into path with
+// a buffer smaller than the chunk, so that the decision of §1.10.2.2 — a
+// chunk of a non-hex size line is read only if all of it is there now
+// (haveDoomedChunk) — is taken by a later call, with part of the chunk
+// already delivered and the rest buffered. All of it there: the chunk is
+// delivered, then CONNECTION_ERROR, as when one call reads it. Only part of
+// it there (the rest comes later): what the first call streamed stays
+// delivered, the byte buffered behind it is dropped with the chunk, and
+// nothing that comes after is read.
+func TestDoomedChunkSmallInto(t *testing.T) {
+	tests := []struct {
+		name, sent, later string
+		buf               int
+		want              string
+	}{
+		{"all-there", "5;a=b\r\nhello\r\n", "0\r\n\r\n", 3, "hello"},
+		{"part-there", "5;a=b\r\nhel", "lo\r\n0\r\n\r\n", 2, "he"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			release := make(chan struct{})
+			srv := ts.New(t, ts.Script(ts.Read(),
+				ts.WriteString(chunkedHead+tt.sent),
+				ts.Do("wait", func(c *ts.Conn) error {
+					select {
+					case <-release:
+					case <-c.Done():
+					}
+					return nil
+				}),
+				ts.WriteString(tt.later), ts.Hold()))
+			defer close(release)
+			c, _ := newClient(t, false)
+			require.NoError(t, connect(t, c, srv.Host(), srv.Port(), nil))
+			require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+			require.NoError(t, pollWhile(t, c, StatusRequesting))
+			require.Equal(t, StatusBody, c.Status())
+			waitArrived(t, c, len(tt.sent))
+			var got []byte
+			var err error
+			buf := make([]byte, tt.buf)
+			for i := 0; i < 10 && c.Status() == StatusBody; i++ {
+				var n int
+				n, err = c.ReadResponseBodyChunkInto(buf)
+				got = append(got, buf[:n]...)
+			}
+			assert.Equal(t, tt.want, string(got))
+			assert.Equal(t, StatusConnectionError, c.Status())
+			assert.True(t, errors.Is(err, chunked.ErrNotHex), "error %v wraps ErrNotHex", err)
+		})
+	}
+}

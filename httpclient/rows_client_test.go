@@ -373,7 +373,12 @@ func TestConnectToHostNamePortRange(t *testing.T) {
 			err := connect(t, c, "name.example", port, nil)
 			assert.ErrorIs(t, err, ErrInvalidParameter)
 			assert.Equal(t, statuses(StatusResolving, StatusCantConnect), *tr)
-			assert.ErrorIs(t, c.Poll(), ErrCantConnect, "then the status's error")
+			// Then the status's error (§1.6: CANT_CONNECT → ERR_CANT_CONNECT),
+			// still wrapping the cause of the failure (terminalErr).
+			require.NotNil(t, c.cause)
+			perr := c.Poll()
+			assert.ErrorIs(t, perr, ErrCantConnect, "then the status's error")
+			assert.ErrorIs(t, perr, c.cause, "the cause is kept")
 		})
 	}
 }
