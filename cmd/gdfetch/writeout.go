@@ -57,9 +57,12 @@ func writeOut(stdout, stderr io.Writer, format string, d writeOutData) {
 			switch {
 			case header:
 				b.WriteString(wire.FieldValue(d.headers, name))
-			case name == "stdout" || name == "stderr":
+			case name == "stdout":
 				flush()
-				w = map[bool]io.Writer{true: stdout, false: stderr}[name == "stdout"]
+				w = stdout
+			case name == "stderr":
+				flush()
+				w = stderr
 			default:
 				if v, ok := writeOutVar(name, d); ok {
 					b.WriteString(v)
@@ -68,7 +71,7 @@ func writeOut(stdout, stderr io.Writer, format string, d writeOutData) {
 				}
 			}
 		case c == '\\' && len(rest) > 0 && strings.IndexByte("nrt", rest[0]) >= 0:
-			b.WriteByte(map[byte]byte{'n': '\n', 'r': '\r', 't': '\t'}[rest[0]])
+			b.WriteByte("\n\r\t"[strings.IndexByte("nrt", rest[0])])
 			i++
 		default:
 			b.WriteByte(c)
