@@ -197,6 +197,7 @@ func TestDataURLEncodeAndGet(t *testing.T) {
 		{[]string{"-d", "x", "--data-urlencode", "b=c d", "--data-binary", "z"}, "/p", "POST /p", "x&b=c+d&z"},
 		{[]string{"-G", "-d", "a=1"}, "/p", "GET /p?a=1", ""},
 		{[]string{"--get", "-d", "a=1"}, "/p?x=1", "GET /p?x=1&a=1", ""},
+		{[]string{"-G", "-d", "a=1"}, "/p?", "GET /p?a=1", ""},
 		{[]string{"-G", "-d", "a=1"}, "", "GET /?a=1", ""},
 		{[]string{"-G", "-d", "a=1"}, "/p#frag", "GET /p?a=1", ""},
 		{[]string{"-G", "-I", "-d", "a=1"}, "/p", "HEAD /p?a=1", ""},

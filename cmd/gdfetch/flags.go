@@ -485,20 +485,45 @@ func formEncode(b []byte) []byte {
 // or '&' after a query u has), before a fragment, and a path "/" when u
 // has none (Godot's request needs a path before a query).
 func withQuery(u, query string) string {
-	frag := ""
-	if i := strings.IndexByte(u, '#'); i >= 0 {
-		u, frag = u[:i], u[i:]
+	start, end := urlPath(u)
+	head, q, frag := u[:end], u[end:], ""
+	if i := strings.IndexByte(q, '#'); i >= 0 {
+		q, frag = q[:i], q[i:]
 	}
-	sep := "?"
-	if i := strings.IndexByte(u, '?'); i >= 0 {
-		sep = "&"
-		if i == len(u)-1 {
-			sep = ""
-		}
-	} else if _, rest, _ := strings.Cut(u, "://"); !strings.Contains(rest, "/") {
-		u += "/"
+	if start == end {
+		head += "/"
 	}
-	return u + sep + query + frag
+	sep := "&"
+	switch q {
+	case "":
+		sep = "?"
+	case "?":
+		sep = ""
+	}
+	return head + q + sep + query + frag
+}
+
+// urlPath is where the path of rawURL lies, rawURL[start:end]: after the
+// scheme and the authority, before the query or the fragment (start ==
+// end for a URL without a path). The -T, -O and -G rules read it.
+func urlPath(rawURL string) (start, end int) {
+	from := schemeEnd(rawURL)
+	start, end = len(rawURL), len(rawURL)
+	if i := strings.IndexAny(rawURL[from:], "/?#"); i >= 0 {
+		start = from + i
+	}
+	if i := strings.IndexAny(rawURL[start:], "?#"); i >= 0 {
+		end = start + i
+	}
+	return start, end
+}
+
+// schemeEnd is where rawURL's authority begins: after its "://", or 0.
+func schemeEnd(rawURL string) int {
+	if i := strings.Index(rawURL, "://"); i >= 0 {
+		return i + len("://")
+	}
+	return 0
 }
 
 // dataFile reads the @FILE of a data flag: the file, or standard input for
@@ -752,17 +777,9 @@ func curlFlagHeaders(fs *pflag.FlagSet, f *rawFlags, target string, headers []st
 // whose path is empty or ends in '/' (or in "." or "..") has none: curl's
 // exit 23, before any request is sent.
 func remoteName(rawURL string) (string, error) {
-	rest := rawURL
-	if _, r, ok := strings.Cut(rawURL, "://"); ok {
-		rest = r
-	}
-	if i := strings.IndexAny(rest, "?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	name := ""
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		name = rest[strings.LastIndexByte(rest, '/')+1:]
-	}
+	start, end := urlPath(rawURL)
+	p := rawURL[start:end]
+	name := p[strings.LastIndexByte(p, '/')+1:]
 	if name == "" || name == "." || name == ".." {
 		return "", usageCodef(exitWrite, "-O: the URL %q has no file name (its path is empty or ends in /): name the file with -o FILE", withoutPassword(rawURL))
 	}

@@ -117,18 +117,7 @@ func (u *upload) targetURL(raw string) string {
 	if u.form != nil || u.file == "-" {
 		return raw
 	}
-	start := 0
-	if i := strings.Index(raw, "://"); i >= 0 {
-		start = i + len("://")
-	}
-	pathStart := len(raw)
-	if i := strings.IndexAny(raw[start:], "/?#"); i >= 0 {
-		pathStart = start + i
-	}
-	pathEnd := len(raw)
-	if i := strings.IndexAny(raw[pathStart:], "?#"); i >= 0 {
-		pathEnd = pathStart + i
-	}
+	pathStart, pathEnd := urlPath(raw)
 	p := raw[pathStart:pathEnd]
 	if p != "" && !strings.HasSuffix(p, "/") {
 		return raw
