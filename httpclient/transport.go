@@ -786,7 +786,10 @@ func (t *Transport) send(ctx context.Context, pc *pconn, req *http.Request, m Me
 	if st == StatusBody && c.bodyReadable() != nil {
 		st = c.Status() // a Content-Length below −1: refused, as net/http does
 	}
-	if st != StatusBody && st != StatusConnected {
+	// A context that ended while the request went out fails it even when
+	// the response came first: its Abort runs on a goroutine of its own
+	// (abortOnDone), which a quick server can beat.
+	if st != StatusBody && st != StatusConnected || ctx.Err() != nil {
 		stop()
 		err := ctxOr(ctx, c.LastError())
 		if ctx.Err() == nil && !c.replied && errors.Is(err, ErrPeerClosed) {

@@ -566,6 +566,78 @@ func TestTransportContextCanceledWhileConnecting(t *testing.T) {
 	assert.Zero(t, served.Load(), "a request was sent on the connection")
 }
 
+// endsAtBodyEnd is a context that ends when the request body's reader
+// reaches its end (ended) and closes Done only when the test is over: the
+// abort its end schedules has not run when the response comes back, as when
+// a quick server beats the goroutine of context.AfterFunc.
+type endsAtBodyEnd struct {
+	context.Context
+	ended atomic.Bool
+	done  chan struct{}
+}
+
+func (c *endsAtBodyEnd) Done() <-chan struct{} { return c.done }
+
+func (c *endsAtBodyEnd) Err() error {
+	if c.ended.Load() {
+		return context.Canceled
+	}
+	return nil
+}
+
+// endingBody reads r and ends ctx when the last byte is read (a body of
+// known length is not read again for its io.EOF).
+type endingBody struct {
+	r   *strings.Reader
+	ctx *endsAtBodyEnd
+}
+
+func (b *endingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if b.r.Len() == 0 {
+		b.ctx.ended.Store(true)
+	}
+	return n, err
+}
+
+// A context that ends while the request is sent fails the request with its
+// error even when the whole response is already there, and the connection
+// is not reused.
+func TestTransportContextCanceledWhileSending(t *testing.T) {
+	for _, chunked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("chunked=%v", chunked), func(t *testing.T) {
+			s := newTransportServer(t, func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.WriteHeader(http.StatusTemporaryRedirect)
+			})
+			tr := newTransport(t)
+			ctx := &endsAtBodyEnd{Context: context.Background(), done: make(chan struct{})}
+			t.Cleanup(func() { close(ctx.done) })
+			body := &endingBody{r: strings.NewReader(strings.Repeat("x", 5000)), ctx: ctx}
+			req, err := http.NewRequestWithContext(ctx, "PUT", s.URL, body)
+			require.NoError(t, err)
+			if !chunked {
+				req.ContentLength = 5000
+			}
+			resp, err := tr.RoundTrip(req)
+			if resp != nil {
+				resp.Body.Close()
+			}
+			require.ErrorIs(t, err, context.Canceled, "the response came first")
+			require.True(t, ctx.ended.Load())
+
+			// The next request takes a new connection.
+			req, err = http.NewRequest("GET", s.URL, nil)
+			require.NoError(t, err)
+			resp, err = tr.RoundTrip(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
+			assert.EqualValues(t, 2, s.accepted.Load())
+		})
+	}
+}
+
 func TestTransportContextCanceledWaitingForHead(t *testing.T) {
 	block := make(chan struct{})
 	defer close(block)
