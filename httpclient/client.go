@@ -540,6 +540,8 @@ func (c *Client) Reusable() bool {
 // PartialResponse reports whether the last request failed in REQUESTING
 // (CONNECTION_ERROR) after bytes of its response had arrived: the server
 // had taken the request, so sending it again could repeat what it did.
+// Under TLS they are application data: a close_notify or an alert alone,
+// which a server closing the connection sends, is no response.
 // net/http retries a request on a reused connection only when nothing of
 // the response came; the Transport and the node's SetKeepAlive do the same.
 func (c *Client) PartialResponse() bool { return c.replied }

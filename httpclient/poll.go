@@ -507,9 +507,12 @@ func (c *Client) failRequesting(cause error) error {
 }
 
 // responseQueued reports, without waiting, whether bytes from the server
-// wait unread in the socket (a peek; under TLS, decrypted application
-// data). Where the socket cannot be peeked (the fallback of
-// nbread_other.go) it says no.
+// wait unread in the socket (a peek). Under TLS they must be application
+// data: the records are read (into the buffer, which the failure drops),
+// so that a close_notify — which a TLS server's close sends — or an alert
+// is not taken for an answer; a record not whole yet counts as one. Where
+// the socket cannot be peeked (the fallback of nbread_other.go) it says
+// no.
 func (c *Client) responseQueued() bool {
 	if c.st == nil {
 		return false
@@ -517,6 +520,12 @@ func (c *Client) responseQueued() bool {
 	var state nbState
 	switch {
 	case c.st.tr != nil:
+		c.ensureRoom(maxRecordPlaintext)
+		n, err := c.st.tr.TryReadRecord(c.rbuf[c.rw:])
+		c.rw += n
+		if n > 0 || err != errWouldBlock {
+			return n > 0 // data, or the close_notify, the end or an error first
+		}
 		state, _ = c.st.tr.Peek()
 	case c.st.nb.sock != nil:
 		state, _ = c.st.nb.Peek()

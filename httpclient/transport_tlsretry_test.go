@@ -1,0 +1,106 @@
+package httpclient
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/internal/drive"
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// TestTransportTLSRetryAfterCloseNotify: over TLS, a PUT on a reused
+// connection whose server reads the head, sends its close_notify (what a
+// TLS server's Close does) and closes without reading the body, so that
+// the body's write fails (the close resets). The close_notify waits in the
+// client's socket when the write fails: an alert, not a byte of a
+// response, so the request is sent again on a new connection (the retry
+// rule of the Transport's doc, net/http's) — it was taken for the start of
+// an answer (the socket was peeked for any bytes, records included). With
+// an answer before the close_notify (a 413), the response had begun and
+// the PUT is sent once, as over plain TCP
+// (TestTransportNoRetryAfterEarlyAnswer). Deterministic: what the server
+// wrote is acknowledged (TIOCOUTQ 0) before the reset, and the 16 MiB body
+// cannot fit the socket buffers.
+func TestTransportTLSRetryAfterCloseNotify(t *testing.T) {
+	ca := ts.NewCA(t)
+	cfg := &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, "127.0.0.1")}}
+	for _, answer := range []bool{false, true} {
+		name := "close_notify"
+		if answer {
+			name = "413+close_notify"
+		}
+		t.Run(name, func(t *testing.T) {
+			var puts, conns atomic.Int32
+			got := make(chan int, 2) // the body bytes of a PUT read whole
+			ln := drive.Serve(t, func(raw net.Conn) {
+				first := conns.Add(1) == 1
+				c := tls.Server(raw, cfg)
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					method, hdr, ok := tcReadHead(br)
+					if !ok {
+						return
+					}
+					if method == http.MethodPut {
+						puts.Add(1)
+						if first {
+							if answer {
+								_, _ = io.WriteString(c, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+							}
+							_ = c.CloseWrite() // close_notify
+							drive.AwaitSent(raw.(*net.TCPConn), time.Second, 20*time.Millisecond)
+							_ = raw.(*net.TCPConn).SetLinger(0)
+							_ = raw.Close() // the body unread: a reset
+							return
+						}
+						n, _ := io.Copy(io.Discard, io.LimitReader(br, 16<<20))
+						got <- int(n)
+						_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\ndone")
+						return
+					}
+					tcReadBody(br, hdr)
+					if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
+						return
+					}
+				}
+			})
+			url := "https://" + ln.Addr().String() + "/"
+			tr := &Transport{TLS: TLSClient(ca.Pool(), "")}
+			defer tr.CloseIdleConnections()
+			resp, err := tr.RoundTrip(mustRequest(t, url)) // the connection the PUT reuses
+			require.NoError(t, err)
+			_, _ = io.ReadAll(resp.Body)
+			require.NoError(t, resp.Body.Close())
+
+			req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(make([]byte, 16<<20)))
+			require.NoError(t, err)
+			resp, err = tr.RoundTrip(req)
+			if answer {
+				if err == nil {
+					t.Logf("status %d", resp.StatusCode)
+					_ = resp.Body.Close()
+				}
+				assert.EqualValues(t, 1, puts.Load(), "PUTs the server received: its answer had come, the request is not sent again")
+				return
+			}
+			require.NoError(t, err, "the PUT was not sent again")
+			b, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			assert.Equal(t, "done", string(b))
+			assert.EqualValues(t, 2, puts.Load())
+			assert.Equal(t, 16<<20, <-got, "the body sent again, whole")
+		})
+	}
+}
