@@ -14,7 +14,6 @@ var curlHints = map[string]string{
 	"retry":              "gdfetch has no --retry: run it again (with -C - -o FILE a download resumes where it stopped)",
 	"D":                  "gdfetch has no -D: -i prints the headers before the body (-I: the headers alone)",
 	"dump-header":        "gdfetch has no --dump-header: -i prints the headers before the body (-I: the headers alone)",
-	"url":                "gdfetch has no --url: give the URL as an argument",
 	"N":                  "gdfetch has no -N: the body is written as it arrives",
 	"no-buffer":          "gdfetch has no --no-buffer: the body is written as it arrives",
 	"data-raw":           "gdfetch has no --data-raw: -d DATA sends DATA as given (only a DATA that starts with @ names a file)",

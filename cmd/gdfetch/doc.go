@@ -42,6 +42,8 @@
 //
 // # Flags (curl's name, the Godot property)
 //
+//	    --url URL             the URL, as a flag; one URL a run: with a URL argument, or a
+//	                          second --url, a usage error (exit 2), where curl fetches each
 //	-X, --request METHOD      request's method (Godot's nine, in any case, sent upper-case as
 //	                          Godot's Method enum has them; curl sends it as typed; -d makes it POST)
 //	-H, --header LINE         custom_headers, repeatable, sent in order; curl's forms:
@@ -244,7 +246,7 @@
 //	                          SetResponseFunc refuses it, so -i and --json show
 //	                          RESULT_REQUEST_FAILED with the code), and a body below 400 streams
 //
-// Common curl flags gdfetch does not have (-D, --retry, --url, --http1.1 …)
+// Common curl flags gdfetch does not have (-D, --retry, --http1.1 …)
 // are usage errors (exit 2) whose
 // message says what to use instead; curl 7.82's "--json DATA" is gdfetch's
 // output flag, and the DATA is then refused as a second URL with a hint.
@@ -317,6 +319,7 @@ too: an HTTP/1.0 body without Content-Length or Connection: close is empty, and 
 line without any header line is RESULT_NO_RESPONSE (exit 52).
 
 request
+      --url URL               the URL as a flag (one URL a run: not with a URL argument; curl takes both)
   -X, --request METHOD        method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH, in any
                               case, sent upper-case (Godot's Method enum; curl sends it as typed)
   -H, --header 'Name: value'  custom_headers; repeatable, sent in order; curl's 'Name;' (empty),

@@ -99,6 +99,7 @@ type rawFlags struct {
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
 	fail, head, location, compressed, showError, version, get      bool
 	continueAt                                                     string
+	urls                                                           []string    // --url, each time given (gdfetch takes one URL a run)
 	net                                                            rawNetFlags // cookies.go
 }
 
@@ -109,6 +110,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.SetInterspersed(true) // flags after the URL too, as curl
 	fs.SortFlags = false
+	fs.StringArrayVar(&f.urls, "url", nil, "the URL, as a flag (as curl's; one URL a run: not with a URL argument)")
 	fs.StringVarP(&f.method, "request", "X", "", "method: GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH (request's method)")
 	fs.StringArrayVarP(&f.headers, "header", "H", nil, `header line "Name: value", repeatable, sent in order (request's custom_headers)`)
 	fs.VarP(dataFlag{&f.data, dataPlain}, "data", "d", "body; @FILE reads a file without its CR/LF; repeated (with --data-binary too): joined with '&' in command-line order; method POST unless -X (request's request_data)")
@@ -169,20 +171,21 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 	if f.version {
 		return nil, errVersion
 	}
-	switch fs.NArg() {
+	urls := append(f.urls, fs.Args()...) // --url's first, as curl takes them
+	switch len(urls) {
 	case 0:
 		return nil, usagef("no URL given")
 	case 1:
 	default:
-		return nil, usagef("one URL at a time (got %q)%s", fs.Args(), jsonDataHint(f.json, fs.Args()))
+		return nil, usagef("one URL at a time (got %q)%s", urls, jsonDataHint(f.json, fs.Args()))
 	}
-	target := withScheme(fs.Arg(0))
+	target := withScheme(urls[0])
 	if _, err := wire.ParseRequestURL(target); err != nil {
 		code := exitURL
 		if scheme, _, ok := strings.Cut(target, "://"); ok && !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") {
 			code = exitProtocol
 		}
-		return nil, usageCodef(code, "bad URL %q: %v", withoutPassword(fs.Arg(0)), err)
+		return nil, usageCodef(code, "bad URL %q: %v", withoutPassword(urls[0]), err)
 	}
 	headers, err := curlHeaders(ctx, f.headers)
 	if err != nil {

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// --url gives the URL as a flag, as curl's; gdfetch does one URL a run, so
+// a --url with a URL argument, or two --url, is the usual "one URL" usage
+// error (curl fetches each of them).
+func TestURLFlag(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+	for _, args := range [][]string{{"--url", srv.URL("/u")}, {"-s", "--url=" + srv.URL("/u")}} {
+		code, stdout, stderr := gdfetch(t, append([]string{"-s"}, args...)...)
+		require.Equal(t, exitOK, code, "%q: %s", args, stderr)
+		assert.Equal(t, "ok", stdout, "%q", args)
+		line, _ := lastRequest(t, srv)
+		assert.Equal(t, "GET /u HTTP/1.1", line, "%q", args)
+	}
+	if code, ok := curlExit(t, t.TempDir(), "-o", os.DevNull, "--url", srv.URL("/curl")); ok {
+		require.Equal(t, 0, code)
+		line, _ := lastRequest(t, srv)
+		assert.Equal(t, "GET /curl HTTP/1.1", line, "curl --url")
+	} else {
+		t.Log("curl is not installed: gdfetch checked alone")
+	}
+	for _, args := range [][]string{
+		{"--url", srv.URL("/a"), srv.URL("/b")},
+		{srv.URL("/b"), "--url", srv.URL("/a")},
+		{"--url", srv.URL("/a"), "--url", srv.URL("/b")},
+	} {
+		code, stdout, stderr := gdfetch(t, args...)
+		assert.Equal(t, exitUsage, code, "%q", args)
+		assert.Empty(t, stdout)
+		assert.Contains(t, stderr, "one URL at a time", "%q", args)
+	}
+	code, _, stderr := gdfetch(t, "--url", "ftp://h.test/x")
+	assert.Equal(t, exitProtocol, code, "--url's URL is checked as an argument's: %s", stderr)
+}
