@@ -172,7 +172,8 @@ func TestRemoteNameDownload(t *testing.T) {
 
 // --data-urlencode makes the body parts curl 7.88 makes (NAME=CONTENT,
 // =CONTENT, CONTENT, @FILE, NAME@FILE; a space '+', "-._~" kept), joined
-// with -d's in command-line order, and -G moves the data into the URL's
+// with -d's in command-line order; --data-raw sends its value as given
+// ('@' and all: no file is read), joined likewise; and -G moves the data into the URL's
 // query (GET, HEAD with -I, the -X method with -X; '&' after a query, before
 // a fragment, "/" for a URL without a path): the request line and body
 // are checked against curl itself when it is installed.
@@ -204,6 +205,10 @@ func TestDataURLEncodeAndGet(t *testing.T) {
 		{[]string{"-G"}, "/p", "GET /p", ""},
 		{[]string{"-G", "-d", ""}, "/p", "GET /p", ""},
 		{[]string{"-G", "-d", "a=1", "--data-urlencode", "b=c d", "-X", "POST"}, "/p", "POST /p?a=1&b=c+d", ""},
+		{[]string{"--data-raw", "@" + lineFile}, "/p", "POST /p", "@" + lineFile},
+		{[]string{"--data-raw", "x\r\ny"}, "/p", "POST /p", "x\r\ny"},
+		{[]string{"-d", "a", "--data-raw", "@b", "--data-urlencode", "c=d e", "--data-raw", "f"}, "/p", "POST /p", "a&@b&c=d+e&f"},
+		{[]string{"-G", "--data-raw", "@q", "-d", "r"}, "/p", "GET /p?@q&r", ""},
 	}
 	for _, tt := range tests {
 		args := append(append([]string{}, tt.args...), root+tt.url)

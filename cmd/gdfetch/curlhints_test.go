@@ -16,7 +16,6 @@ func TestCurlFlagHints(t *testing.T) {
 		{[]string{"--retry", "3", "http://h/"}, "-C - -o FILE"},
 		{[]string{"-D", "-", "http://h/"}, "-i prints the headers"},
 		{[]string{"--http1.1", "http://h/"}, "HTTP/1.1 only"},
-		{[]string{"--data-raw", "a=1", "http://h/"}, "-d DATA sends DATA as given"},
 		{[]string{"--connect-timeout", "2", "http://h/"}, "-m SECONDS"},
 		{[]string{"--fail-with-body", "http://h/"}, "-f exits 22"},
 		{[]string{"-J", "http://h/"}, "gdfetch has no -J: name the file, -o FILE (-O takes the name in the URL)"},

@@ -64,14 +64,17 @@
 //	                          no Content-Type is added, as in Godot: pass -H; an empty body
 //	                          (-d "") has no Content-Length, as Godot's (curl sends 0)
 //	    --data-binary DATA|@FILE  request_data_raw, byte for byte
+//	    --data-raw DATA       request_data as -d, but DATA as given: a leading '@' is data,
+//	                          not a file's name; joined with the other data parts
 //	    --data-urlencode [NAME]=CONTENT|[NAME]@FILE
 //	                          a request_data part as curl 7.88 makes it: CONTENT (the text
 //	                          after the first '=', or the bytes of FILE after the first '@'
 //	                          when there is no '='; "-" standard input; the whole value
 //	                          when it has neither) form-encoded — ALPHA, DIGIT and "-._~"
 //	                          kept, a space '+', every other byte %XX — after "NAME=" when
-//	                          NAME is not empty; joined with the -d and --data-binary parts
-//	-G, --get                 the -d, --data-binary and --data-urlencode data, joined, as the
+//	                          NAME is not empty; joined with the -d, --data-binary and
+//	                          --data-raw parts
+//	-G, --get                 the -d, --data-binary, --data-raw and --data-urlencode data, joined, as the
 //	                          URL's query ('?' or, after a query, '&'; before a fragment; a
 //	                          URL without a path gets "/"), in a GET (HEAD with -I, the -X
 //	                          method with -X); no data: the URL as given. Not with -F or -T
@@ -330,9 +333,10 @@ request
                               no Content-Type is added; -d and --data-binary values are joined
                               with '&' in command-line order; -d "": no Content-Length (as Godot)
       --data-binary DATA|@FILE  request_data_raw, byte for byte
+      --data-raw DATA         as -d, but DATA as given: a leading @ is data, not a file
       --data-urlencode [NAME]=CONTENT|[NAME]@FILE
                               request_data part with CONTENT (or FILE) form-encoded, as curl
-  -G, --get                   the -d/--data-binary/--data-urlencode data as the URL's query, GET
+  -G, --get                   the -d/--data-binary/--data-raw/--data-urlencode data as the URL's query, GET
                               (HEAD with -I); not with -F, -T
   -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE
                               multipart/form-data part, repeatable; files are streamed; POST unless -X;

@@ -115,8 +115,9 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.StringArrayVarP(&f.headers, "header", "H", nil, `header line "Name: value", repeatable, sent in order (request's custom_headers)`)
 	fs.VarP(dataFlag{&f.data, dataPlain}, "data", "d", "body; @FILE reads a file without its CR/LF; repeated (with --data-binary too): joined with '&' in command-line order; method POST unless -X (request's request_data)")
 	fs.Var(dataFlag{&f.data, dataBinary}, "data-binary", "body sent as is; @FILE reads a file byte for byte (request_raw's request_data_raw)")
+	fs.Var(dataFlag{&f.data, dataRaw}, "data-raw", "body sent as given, as -d but a leading @ is data, not a file (joined with -d's)")
 	fs.Var(dataFlag{&f.data, dataURLEncode}, "data-urlencode", "body part CONTENT, =CONTENT, NAME=CONTENT, @FILE or NAME@FILE with CONTENT (or the file) form-encoded, as curl (joined with -d's)")
-	fs.BoolVarP(&f.get, "get", "G", false, "send the -d, --data-binary and --data-urlencode data as the URL's query, in a GET (HEAD with -I)")
+	fs.BoolVarP(&f.get, "get", "G", false, "send the -d, --data-binary, --data-raw and --data-urlencode data as the URL's query, in a GET (HEAD with -I)")
 	fs.StringArrayVarP(&f.form, "form", "F", nil, "multipart/form-data part: name=value, name=@FILE (a file, streamed), name=<FILE (a field from a file); repeatable; method POST unless -X; curl's ;type= ;filename= ;headers= ;encoder= are refused")
 	fs.StringVarP(&f.uploadFile, "upload-file", "T", "", "send FILE as the body, streamed with its size as Content-Length (- : standard input, chunked); method PUT unless -X; a URL whose path is empty or ends in / gets the file's name, percent-encoded")
 	fs.StringVarP(&f.userAgent, "user-agent", "A", "", `send "User-Agent: VALUE" instead of Godot's "GodotEngine/…"; an -H User-Agent line wins, as curl`)
@@ -339,7 +340,7 @@ func parseMethod(s string) (httpclient.Method, error) {
 	return 0, usagef("-X %s: Godot's HTTPClient sends only %s", s, strings.Join(names, " "))
 }
 
-// dataArg is one -d, --data-binary or --data-urlencode value.
+// dataArg is one -d, --data-binary, --data-urlencode or --data-raw value.
 type dataArg struct {
 	value string
 	kind  dataKind
@@ -352,14 +353,15 @@ const (
 	dataPlain     dataKind = iota // -d: an @FILE loses its CR and LF
 	dataBinary                    // --data-binary: an @FILE is sent byte for byte
 	dataURLEncode                 // --data-urlencode: [NAME]=CONTENT or [NAME]@FILE, CONTENT encoded
+	dataRaw                       // --data-raw: -d with no @FILE (a leading '@' is data)
 )
 
 // flag is the kind's flag, for messages.
 func (k dataKind) flag() string {
-	return [...]string{"-d", "--data-binary", "--data-urlencode"}[k]
+	return [...]string{"-d", "--data-binary", "--data-urlencode", "--data-raw"}[k]
 }
 
-// dataFlag is the pflag.Value of -d, --data-binary and --data-urlencode:
+// dataFlag is the pflag.Value of -d, --data-binary, --data-urlencode and --data-raw:
 // all append to one list, so that the body keeps the command line's order.
 type dataFlag struct {
 	args *[]dataArg
@@ -374,7 +376,8 @@ func (d dataFlag) Set(s string) error {
 func (d dataFlag) String() string { return "" }
 func (d dataFlag) Type() string   { return "string" }
 
-// readData builds the body from the -d and --data-binary values, curl's
+// readData builds the body from the -d, --data-binary, --data-urlencode and
+// --data-raw values, curl's
 // way: in command-line order, joined with '&'; "@file" reads a file ("@-"
 // standard input, whole, as curl; -T - streams it instead), and the
 // content of a -d file loses its CR and LF bytes (a literal -d value is sent
@@ -424,11 +427,14 @@ func curlFileString(b []byte) []byte {
 }
 
 // dataValue is the bytes of one -d or --data-binary value: DATA as given, or
-// @FILE's content (@- standard input). A file that cannot be read exits 26,
+// @FILE's content (@- standard input); a --data-raw value is DATA, '@' or not. A file that cannot be read exits 26,
 // as an -T, -F or -H @ file (curl 7.88 warns and sends an empty body).
 func dataValue(ctx context.Context, d dataArg) ([]byte, error) {
-	if d.kind == dataURLEncode {
+	switch d.kind {
+	case dataURLEncode:
 		return urlEncodedValue(ctx, d.value)
+	case dataRaw:
+		return []byte(d.value), nil
 	}
 	name, ok := strings.CutPrefix(d.value, "@")
 	if !ok {
