@@ -42,3 +42,14 @@ func TestURLFlag(t *testing.T) {
 	code, _, stderr := gdfetch(t, "--url", "ftp://h.test/x")
 	assert.Equal(t, exitProtocol, code, "--url's URL is checked as an argument's: %s", stderr)
 }
+
+// -N (--no-buffer) is accepted, alone or in a group, and changes
+// nothing: gdfetch writes the body as it arrives anyway.
+func TestNoBufferFlag(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"))
+	for _, args := range [][]string{{"-N"}, {"--no-buffer"}, {"-sN"}} {
+		code, stdout, stderr := gdfetch(t, append(append([]string{"-s"}, args...), srv.URL("/"))...)
+		require.Equal(t, exitOK, code, "%q: %s", args, stderr)
+		assert.Equal(t, "hello", stdout, "%q", args)
+	}
+}

@@ -14,8 +14,6 @@ var curlHints = map[string]string{
 	"retry":              "gdfetch has no --retry: run it again (with -C - -o FILE a download resumes where it stopped)",
 	"D":                  "gdfetch has no -D: -i prints the headers before the body (-I: the headers alone)",
 	"dump-header":        "gdfetch has no --dump-header: -i prints the headers before the body (-I: the headers alone)",
-	"N":                  "gdfetch has no -N: the body is written as it arrives",
-	"no-buffer":          "gdfetch has no --no-buffer: the body is written as it arrives",
 	"connect-timeout":    "gdfetch has no --connect-timeout: -m SECONDS bounds the whole request (the node's timeout)",
 	"fail-with-body":     "gdfetch has no --fail-with-body: without -f the body is written and the code is printed (-i, --json); -f exits 22 without the body",
 	"J":                  "gdfetch has no -J: name the file, -o FILE (-O takes the name in the URL)",

@@ -151,6 +151,8 @@
 //	                          size first; with -C - it bounds FILE, not each request
 //	-m, --max-time SECONDS    timeout (default 0: none); with -C - the whole run, every request
 //	    --compressed          accepted, no effect: accept_gzip is on by default
+//	-N, --no-buffer           accepted, no effect: the body goes to stdout as it arrives, each
+//	                          piece written at once (with -i it is held until the headers are out)
 //	    --no-gzip             accept_gzip = false
 //	    --chunk-size BYTES    download_chunk_size (default 65536)
 //	    --threads             use_threads
@@ -374,6 +376,7 @@ node properties
                               with -C -: FILE's size, not each request's body
   -m, --max-time SECONDS      timeout (default 0: none); with -C -: the whole run, every request
       --compressed            (no effect: accept_gzip is on, as in Godot)
+  -N, --no-buffer             (no effect: the body is written as it arrives, unbuffered)
       --no-gzip               accept_gzip = false
       --chunk-size BYTES      download_chunk_size (default 65536; with -C - or --threads the
                               progress bar moves a chunk at a time: blocking reads fill whole chunks)

@@ -98,6 +98,7 @@ type rawFlags struct {
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
 	fail, head, location, compressed, showError, version, get      bool
+	noBuffer                                                       bool
 	continueAt                                                     string
 	urls                                                           []string    // --url, each time given (gdfetch takes one URL a run)
 	net                                                            rawNetFlags // cookies.go
@@ -131,6 +132,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.IntVar(&f.maxRedirs, "max-redirs", httprequest.DefaultMaxRedirects, "redirects followed; -1 no limit (max_redirects)")
 	fs.StringVar(&f.maxFilesize, "max-filesize", "-1", "largest body in bytes (suffix k, M, G); -1 no limit; with -C -, the file's size (body_size_limit)")
 	fs.Float64VarP(&f.maxTime, "max-time", "m", 0, "seconds for the whole request, redirects included (with -C -, every request of the run); 0 none (timeout)")
+	fs.BoolVarP(&f.noBuffer, "no-buffer", "N", false, "accepted for curl users: the body is written as it arrives anyway")
 	fs.BoolVar(&f.compressed, "compressed", false, "accepted for curl users: accept_gzip is on by default")
 	fs.BoolVar(&f.noGzip, "no-gzip", false, "do not ask for nor decode gzip/deflate (accept_gzip = false)")
 	fs.IntVar(&f.chunkSize, "chunk-size", httprequest.DefaultDownloadChunkSize, "bytes per body read, 256…16777216 (download_chunk_size)")
