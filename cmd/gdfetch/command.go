@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/pflag"
@@ -56,6 +57,10 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		// rename its download over that file, and what gdfetch writes to
 		// stdout after it would go to the old, unlinked one. As "-o -".
 		cfg.output, cfg.outputStdout = "", true
+	}
+	if err := createDirs(cfg); err != nil {
+		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
+		return exitWrite
 	}
 	if err := openDevice(ctx, cfg); err != nil {
 		if ctx.Err() != nil { // Ctrl-C while a FIFO waited for its reader
@@ -469,6 +474,20 @@ func emptyOutput(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// createDirs is --create-dirs: the missing directories of the -o file's
+// path are made before the request, mode 0750 (less the umask) as curl's;
+// they stay when the request fails, as curl's. A path that cannot be made
+// is curl's exit 23.
+func createDirs(cfg *config) error {
+	if !cfg.createDirs || cfg.output == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.output), 0o750); err != nil {
+		return fmt.Errorf("--create-dirs: %w", err)
+	}
+	return nil
 }
 
 // openDevice opens an -o target that exists and is not a regular file (a

@@ -2,6 +2,8 @@ package main
 
 import (
 	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -52,4 +54,51 @@ func TestNoBufferFlag(t *testing.T) {
 		require.Equal(t, exitOK, code, "%q: %s", args, stderr)
 		assert.Equal(t, "hello", stdout, "%q", args)
 	}
+}
+
+// --create-dirs makes the missing directories of -o's path (mode 0750
+// less the umask, as curl 7.88's mkdir) before the request; without it a
+// missing directory is exit 23, and a path through a file cannot be made
+// (23). curl does the same when installed.
+func TestCreateDirs(t *testing.T) {
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"))
+	dir := t.TempDir()
+	check := func(who, root string, run func(args ...string) int) {
+		out := filepath.Join(root, "a", "b", "f")
+		assert.Equal(t, exitWrite, run("-o", out, srv.URL("/")), "%s without --create-dirs", who)
+		require.Equal(t, exitOK, run("--create-dirs", "-o", out, srv.URL("/")), who)
+		got, err := os.ReadFile(out)
+		require.NoError(t, err, who)
+		assert.Equal(t, "hello", string(got), who)
+		for _, d := range []string{filepath.Join(root, "a"), filepath.Join(root, "a", "b")} {
+			fi, err := os.Stat(d)
+			require.NoError(t, err, who)
+			if runtime.GOOS != "windows" {
+				assert.Equal(t, 0o750&^umask(t), fi.Mode().Perm(), "%s %s", who, d)
+			}
+		}
+		assert.Equal(t, exitWrite, run("--create-dirs", "-o", filepath.Join(out, "g"), srv.URL("/")), "%s: a directory under a file", who)
+	}
+	check("gdfetch", filepath.Join(dir, "gdfetch"), func(args ...string) int {
+		code, _, _ := gdfetch(t, append([]string{"-s"}, args...)...)
+		return code
+	})
+	if _, ok := curlExit(t, dir, "--version"); ok {
+		check("curl", filepath.Join(dir, "curl"), func(args ...string) int {
+			code, _ := curlExit(t, dir, args...)
+			return code
+		})
+	} else {
+		t.Log("curl is not installed: gdfetch checked alone")
+	}
+}
+
+// umask is the process's umask, as a directory made with mode 0777 shows it.
+func umask(t *testing.T) os.FileMode {
+	t.Helper()
+	d := filepath.Join(t.TempDir(), "umask")
+	require.NoError(t, os.Mkdir(d, 0o777))
+	fi, err := os.Stat(d)
+	require.NoError(t, err)
+	return 0o777 &^ fi.Mode().Perm()
 }

@@ -20,7 +20,6 @@ var curlHints = map[string]string{
 	"remote-header-name": "gdfetch has no --remote-header-name: name the file, -o FILE (-O takes the name in the URL)",
 	"Z":                  "gdfetch has no -Z: one URL a run; start several gdfetch",
 	"parallel":           "gdfetch has no --parallel: one URL a run; start several gdfetch",
-	"create-dirs":        "gdfetch has no --create-dirs: create the directory first (mkdir -p)",
 	"http1.1":            "gdfetch speaks HTTP/1.1 only, as Godot's HTTPClient",
 	"http2":              "gdfetch speaks HTTP/1.1 only, as Godot's HTTPClient",
 }

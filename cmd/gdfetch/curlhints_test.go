@@ -23,7 +23,6 @@ func TestCurlFlagHints(t *testing.T) {
 		{[]string{"-sSOJ", "http://h/f.bin"}, "gdfetch has no -J"},
 		{[]string{"-Z", "http://h/"}, "one URL a run"},
 		{[]string{"--parallel", "http://h/"}, "one URL a run"},
-		{[]string{"--create-dirs", "http://h/"}, "mkdir -p"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := gdfetch(t, tt.args...)

@@ -124,6 +124,9 @@
 //	                          curl), in the current directory; a URL whose path is empty or
 //	                          ends in / has none: exit 23 before any request (curl's status).
 //	                          Not with -o (exit 2)
+//	    --create-dirs         make the missing directories of -o's (-O's) path first, mode 0750
+//	                          (less the umask), as curl's; they stay if the request fails;
+//	                          one that cannot be made: exit 23
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
 //	                          append_to_download_file; exit 33 when a 206 does not continue the file);
 //	                          a GET only: with -X (other than GET), -d, -F, -T or -I it is a usage
@@ -361,6 +364,7 @@ node properties
                               was, the bytes received discarded (-C - keeps them)
   -O, --remote-name           -o with the URL's file name (its last path segment, as given, no query)
                               in the current directory; a URL without one: exit 23, as curl
+      --create-dirs           make -o's missing directories first (0750, as curl)
   -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume);
                               unlike curl: without that state (the server sent no ETag nor
                               Last-Modified) FILE starts over from byte 0 (no Range), a 200 to the

@@ -47,6 +47,7 @@ type config struct {
 
 	strict, rfcRedirects, brotli, keepAlive, drain, inPlace bool
 	resume                                                  bool // -C -: DoResumable into -o (resume.go)
+	createDirs                                              bool // --create-dirs: mkdir -p the -o file's directory first
 
 	net netFlags // -b, -c, --proxy-user, --noproxy, environment proxies (cookies.go)
 	// sent: verboseRequest prints a request that went already (-C -'s -v):
@@ -98,7 +99,7 @@ type rawFlags struct {
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
 	fail, head, location, compressed, showError, version, get      bool
-	noBuffer                                                       bool
+	noBuffer, createDirs                                           bool
 	continueAt                                                     string
 	urls                                                           []string    // --url, each time given (gdfetch takes one URL a run)
 	net                                                            rawNetFlags // cookies.go
@@ -127,6 +128,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.StringVarP(&f.byteRange, "range", "r", "", `send "Range: bytes=RANGE" (0-499, -500, 9500-, 0-0,-1); not with -C -; an -H Range line wins`)
 	fs.StringVarP(&f.output, "output", "o", "", "write the body to FILE (download_file)")
 	fs.BoolVarP(&f.remoteName, "remote-name", "O", false, "write the body to the URL's file name (its last path segment, as given) in the current directory (download_file)")
+	fs.BoolVar(&f.createDirs, "create-dirs", false, "create the missing directories of -o's (-O's) file first, as curl (mode 0750)")
 	fs.StringVarP(&f.continueAt, "continue-at", "C", "", `"-": resume -o FILE from its size with Range + If-Range (DoResumable; keep_partial_download, append_to_download_file)`)
 	fs.BoolVarP(&f.location, "location", "L", false, "accepted for curl users: the node follows redirects anyway (see --max-redirs)")
 	fs.IntVar(&f.maxRedirs, "max-redirs", httprequest.DefaultMaxRedirects, "redirects followed; -1 no limit (max_redirects)")
@@ -209,6 +211,7 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 		strict:       f.strict, rfcRedirects: f.rfcRedirects, brotli: f.brotli,
 		keepAlive: f.keepAlive, drain: f.drain, inPlace: f.inPlace,
 		include: f.include, silent: f.silent, verbose: f.verbose, json: f.json, fail: f.fail,
+		createDirs: f.createDirs,
 	}
 	if err := checkHeaderFlags(c.headers); err != nil {
 		return nil, err
