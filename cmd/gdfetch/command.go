@@ -171,12 +171,12 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		code = exitTimeout // -T -: stdin had nothing more when --max-time passed
 	}
 	if cfg.resume {
-		code = resumeExit(code, ex.Cause, cfg.fail, ex.ResponseCode)
+		code = resumeExit(code, ex.Cause, cfg.fail || cfg.failWithBody, ex.ResponseCode)
 		if resumed != "" && !cfg.silent && !cfg.json {
 			io.WriteString(stderr, resumed)
 		}
 	}
-	if code == exitOK && cfg.fail && ex.ResponseCode >= 400 && !ex.Complete { // -C -'s 416: complete, as curl
+	if code == exitOK && (cfg.fail || cfg.failWithBody) && ex.ResponseCode >= 400 && !ex.Complete { // -C -'s 416: complete, as curl
 		code = exitHTTPError
 	}
 	if cfg.verbose {
@@ -236,7 +236,11 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		writeError(stderr, errBinaryOutput, cfg.silent)
 	case binaryRefused: // the body written here: warned above
 	case code == exitHTTPError:
-		fmt.Fprintf(stderr, "gdfetch: response code %d (--fail, exit %d)\n", ex.ResponseCode, code)
+		flag := "--fail"
+		if cfg.failWithBody {
+			flag = "--fail-with-body"
+		}
+		fmt.Fprintf(stderr, "gdfetch: response code %d (%s, exit %d)\n", ex.ResponseCode, flag, code)
 	case ex.Result != httprequest.ResultSuccess:
 		io.WriteString(stderr, failure(ex, code))
 		io.WriteString(stderr, failureHint(cfg, ex, code, n.DownloadedBytes()))

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -101,4 +104,59 @@ func umask(t *testing.T) os.FileMode {
 	fi, err := os.Stat(d)
 	require.NoError(t, err)
 	return 0o777 &^ fi.Mode().Perm()
+}
+
+// --fail-with-body exits 22 for a response code of 400 or more and still
+// writes the body, to stdout or -o FILE; below 400 it changes nothing; and
+// it is refused with -f (exit 2, curl 7.88's message). curl does the same
+// when installed.
+func TestFailWithBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/404" {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, "notfound\n")
+			return
+		}
+		io.WriteString(w, "ok\n")
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	tests := []struct {
+		path string
+		code int
+		body string
+	}{
+		{"/404", exitHTTPError, "notfound\n"},
+		{"/ok", exitOK, "ok\n"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := gdfetch(t, "-s", "--fail-with-body", srv.URL+tt.path)
+		assert.Equal(t, tt.code, code, "%s: %s", tt.path, stderr)
+		assert.Equal(t, tt.body, stdout, tt.path)
+		out := filepath.Join(dir, "gdfetch.out")
+		code, _, _ = gdfetch(t, "-s", "--fail-with-body", "-o", out, srv.URL+tt.path)
+		assert.Equal(t, tt.code, code, tt.path)
+		got, err := os.ReadFile(out)
+		require.NoError(t, err)
+		assert.Equal(t, tt.body, string(got), "%s -o", tt.path)
+		if code, ok := curlExit(t, dir, "--fail-with-body", "-o", "curl.out", srv.URL+tt.path); ok {
+			assert.Equal(t, tt.code, code, "curl %s", tt.path)
+			got, err := os.ReadFile(filepath.Join(dir, "curl.out"))
+			require.NoError(t, err)
+			assert.Equal(t, tt.body, string(got), "curl %s -o", tt.path)
+		}
+	}
+	_, _, stderr := gdfetch(t, "--fail-with-body", srv.URL+"/404")
+	assert.Contains(t, stderr, "gdfetch: response code 404 (--fail-with-body, exit 22)")
+	for _, args := range [][]string{{"-f", "--fail-with-body"}, {"--fail-with-body", "--fail"}} {
+		code, stdout, stderr := gdfetch(t, append(args, srv.URL+"/404")...)
+		assert.Equal(t, exitUsage, code, "%q", args)
+		assert.Empty(t, stdout, "%q", args)
+		assert.Contains(t, stderr, "You must select either --fail or --fail-with-body, not both.", "%q", args)
+		if code, ok := curlExit(t, dir, append(args, srv.URL+"/404")...); ok {
+			assert.Equal(t, exitUsage, code, "curl %q", args)
+		} else {
+			t.Log("curl is not installed: gdfetch checked alone")
+		}
+	}
 }

@@ -15,7 +15,6 @@ var curlHints = map[string]string{
 	"D":                  "gdfetch has no -D: -i prints the headers before the body (-I: the headers alone)",
 	"dump-header":        "gdfetch has no --dump-header: -i prints the headers before the body (-I: the headers alone)",
 	"connect-timeout":    "gdfetch has no --connect-timeout: -m SECONDS bounds the whole request (the node's timeout)",
-	"fail-with-body":     "gdfetch has no --fail-with-body: without -f the body is written and the code is printed (-i, --json); -f exits 22 without the body",
 	"J":                  "gdfetch has no -J: name the file, -o FILE (-O takes the name in the URL)",
 	"remote-header-name": "gdfetch has no --remote-header-name: name the file, -o FILE (-O takes the name in the URL)",
 	"Z":                  "gdfetch has no -Z: one URL a run; start several gdfetch",

@@ -17,7 +17,6 @@ func TestCurlFlagHints(t *testing.T) {
 		{[]string{"-D", "-", "http://h/"}, "-i prints the headers"},
 		{[]string{"--http1.1", "http://h/"}, "HTTP/1.1 only"},
 		{[]string{"--connect-timeout", "2", "http://h/"}, "-m SECONDS"},
-		{[]string{"--fail-with-body", "http://h/"}, "-f exits 22"},
 		{[]string{"-J", "http://h/"}, "gdfetch has no -J: name the file, -o FILE (-O takes the name in the URL)"},
 		{[]string{"-OJ", "http://h/"}, "gdfetch has no -J"},
 		{[]string{"-sSOJ", "http://h/f.bin"}, "gdfetch has no -J"},

@@ -253,6 +253,9 @@
 //	                          -o FILE left as it was: the request ends at the head (as curl's;
 //	                          SetResponseFunc refuses it, so -i and --json show
 //	                          RESULT_REQUEST_FAILED with the code), and a body below 400 streams
+//	    --fail-with-body      exit 22 for a response code ≥ 400, the body written (stdout, -o FILE)
+//	                          as any other; with -C - a code ≥ 400 is not written (DoResumable
+//	                          keeps FILE), exit 22. Not with -f: exit 2, as curl 7.88
 //
 // Common curl flags gdfetch does not have (-D, --retry, --http1.1 …)
 // are usage errors (exit 2) whose
@@ -296,7 +299,7 @@
 //	a scheme other than http, https        1  CURLE_UNSUPPORTED_PROTOCOL
 //	-d, -T, -F or -H @ file not readable  26  CURLE_READ_ERROR
 //	--cacert FILE not readable, no PEM    77  CURLE_SSL_CACERT_BADFILE
-//	--fail and a response code ≥ 400      22  CURLE_HTTP_RETURNED_ERROR
+//	--fail and a response code ≥ 400      22  CURLE_HTTP_RETURNED_ERROR (--fail-with-body too)
 //	interrupted (Ctrl-C)                 130  death by SIGINT, which shells report as 130
 //
 // On Ctrl-C gdfetch cancels the request, cleans up (the partial -o file,
@@ -428,6 +431,8 @@ output
   -f, --fail                  exit 22 when the response code is 400 or more: the request ends at
                               the head (-i, --json: RESULT_REQUEST_FAILED), no body on stdout,
                               -o FILE left as it was
+      --fail-with-body        exit 22 when the response code is 400 or more, the body still written
+                              (stdout, -o FILE; not with -f)
 
 exit status: 0 RESULT_SUCCESS; 6 CANT_RESOLVE (5 the proxy's name); 7 CANT_CONNECT; 18 partial body
 (CHUNKED_BODY_SIZE_MISMATCH, or CANT_CONNECT for a fixed-length body cut short, as Godot reports
@@ -439,6 +444,6 @@ server ended the TLS handshake; 47 REDIRECT_LIMIT_REACHED;
 56 CONNECTION_ERROR, or a CONNECT the HTTPS proxy refused or ended; 61 BODY_DECOMPRESS_FAILED;
 63 BODY_SIZE_LIMIT_EXCEEDED; 2 bad flag; 3 bad URL; 1 a scheme other than http(s);
 26 a -d/-T/-F/-H @ file not readable; 77 a --cacert FILE not readable or without a PEM
-certificate; 22 --fail; 33 -C -: a 206 that does not continue the file; Ctrl-C: death by
+certificate; 22 --fail, --fail-with-body; 33 -C -: a 206 that does not continue the file; Ctrl-C: death by
 SIGINT after cleanup (shells report 130), SIGTERM and SIGHUP alike.
 `

@@ -48,6 +48,7 @@ type config struct {
 	strict, rfcRedirects, brotli, keepAlive, drain, inPlace bool
 	resume                                                  bool // -C -: DoResumable into -o (resume.go)
 	createDirs                                              bool // --create-dirs: mkdir -p the -o file's directory first
+	failWithBody                                            bool // --fail-with-body: exit 22 for a code ≥ 400, the body written
 
 	net netFlags // -b, -c, --proxy-user, --noproxy, environment proxies (cookies.go)
 	// sent: verboseRequest prints a request that went already (-C -'s -v):
@@ -99,7 +100,7 @@ type rawFlags struct {
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
 	fail, head, location, compressed, showError, version, get      bool
-	noBuffer, createDirs                                           bool
+	noBuffer, createDirs, failWithBody                             bool
 	continueAt                                                     string
 	urls                                                           []string    // --url, each time given (gdfetch takes one URL a run)
 	net                                                            rawNetFlags // cookies.go
@@ -159,6 +160,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.StringVarP(&f.writeOut, "write-out", "w", "", `after the transfer print FORMAT (@FILE: read it, @- stdin): curl's %{http_code} %{response_code} %{size_download} %{time_total} %{speed_download} %{exitcode} %{errormsg} %{content_type} %{url} %{stderr} %{stdout} %header{NAME}, gdfetch's %{result} %{result_name}; \n \r \t, %%`)
 	fs.BoolVarP(&f.version, "version", "V", false, "print gdfetch's version and the User-Agent it sends, and exit")
 	fs.BoolVarP(&f.fail, "fail", "f", false, "exit 22 when the response code is 400 or more: no body on stdout, -o FILE left as it was")
+	fs.BoolVar(&f.failWithBody, "fail-with-body", false, "exit 22 when the response code is 400 or more, the body written as any other (not with -f)")
 	return fs
 }
 
@@ -211,7 +213,10 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 		strict:       f.strict, rfcRedirects: f.rfcRedirects, brotli: f.brotli,
 		keepAlive: f.keepAlive, drain: f.drain, inPlace: f.inPlace,
 		include: f.include, silent: f.silent, verbose: f.verbose, json: f.json, fail: f.fail,
-		createDirs: f.createDirs,
+		createDirs: f.createDirs, failWithBody: f.failWithBody,
+	}
+	if f.fail && f.failWithBody {
+		return nil, usagef("You must select either --fail or --fail-with-body, not both.") // curl 7.88's words
 	}
 	if err := checkHeaderFlags(c.headers); err != nil {
 		return nil, err
