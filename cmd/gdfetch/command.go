@@ -182,6 +182,12 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if cfg.verbose {
 		writeTrace(stderr, ex)
 	}
+	if cfg.dumpHeader != "" && cfg.dumpHeader != "-" {
+		if err := dumpHeaders(cfg.dumpHeader, ex); err != nil {
+			fmt.Fprintf(stderr, "gdfetch: -D: %v\n", err)
+			return exitWrite
+		}
+	}
 	binaryRefused := false // the body written below met the binary guard
 	if cfg.json {
 		if err := writeJSON(stdout, cfg, ex, n.BodySize(), n.DownloadedBytes(), code); err != nil {
@@ -189,8 +195,8 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 			return exitWrite
 		}
 	} else {
-		if cfg.include {
-			if err := writeInclude(stdout, ex); err != nil {
+		if cfg.include || cfg.dumpHeader == "-" && ex.ResponseCode != 0 {
+			if err := writeInclude(stdout, ex, cfg.include && cfg.dumpHeader == "-" && ex.ResponseCode != 0); err != nil {
 				fmt.Fprintf(stderr, "gdfetch: writing the headers: %v\n", err)
 				return exitWrite
 			}
@@ -323,11 +329,11 @@ func writeError(stderr io.Writer, err error, silent bool) {
 }
 
 // holdBody reports whether the body is held (spool) until the completion:
-// with -i when it would stream to stdout — or to a -o device that is stdout
+// with -i (or -D -) when it would stream to stdout — or to a -o device that is stdout
 // itself (/dev/stdout), where it would come before the result line — but
 // not to another device (/dev/null, a FIFO), which takes it as it comes.
 func holdBody(cfg *config, out io.Writer) bool {
-	if cfg.json || !cfg.include {
+	if cfg.json || !cfg.include && cfg.dumpHeader != "-" {
 		return false
 	}
 	return cfg.output == "" || cfg.device != nil && sameFile(cfg.device, out)
@@ -481,15 +487,20 @@ func emptyOutput(path string) error {
 }
 
 // createDirs is --create-dirs: the missing directories of the -o file's
-// path are made before the request, mode 0750 (less the umask) as curl's;
-// they stay when the request fails, as curl's. A path that cannot be made
-// is curl's exit 23.
+// path, and of -D's, are made before the request, mode 0750 (less the
+// umask) as curl's; they stay when the request fails, as curl's. A path
+// that cannot be made is curl's exit 23.
 func createDirs(cfg *config) error {
-	if !cfg.createDirs || cfg.output == "" {
+	if !cfg.createDirs {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.output), 0o750); err != nil {
-		return fmt.Errorf("--create-dirs: %w", err)
+	for _, p := range []string{cfg.output, cfg.dumpHeader} {
+		if p == "" || p == "-" {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			return fmt.Errorf("--create-dirs: %w", err)
+		}
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -159,4 +161,62 @@ func TestFailWithBody(t *testing.T) {
 			t.Log("curl is not installed: gdfetch checked alone")
 		}
 	}
+}
+
+// -D writes -i's block — the result line, the headers as the node delivers
+// them, an empty line — to FILE, or with "-" to stdout before the body
+// (-D - -o FILE: the block alone on stdout); --create-dirs makes FILE's
+// directories. curl writes the same header lines after its status line
+// (compared when installed); a -f 404 still has its headers written, and
+// a refused connection leaves FILE empty, as curl's.
+func TestDumpHeader(t *testing.T) {
+	const head = "Content-Length: 4\nX-Id: 42\nSet-Thing: a\nSet-Thing: b\nConnection: close\n\n"
+	crlf := strings.ReplaceAll(head, "\n", "\r\n") + "body"
+	srv := testserver.New(t, testserver.RespondEach("HTTP/1.1 200 OK\r\n"+crlf))
+	notFound := testserver.New(t, testserver.RespondEach("HTTP/1.1 404 Not Found\r\n"+crlf))
+	dir := t.TempDir()
+	block := "RESULT_SUCCESS (0) 200\n" + head
+
+	file := filepath.Join(dir, "sub", "dir", "h")
+	code, stdout, stderr := gdfetch(t, "-s", "--create-dirs", "-D", file, srv.URL("/"))
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, "body", stdout)
+	got, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Equal(t, block, string(got))
+	if code, ok := curlExit(t, dir, "-o", os.DevNull, "-D", "curl.h", srv.URL("/")); ok {
+		require.Equal(t, 0, code)
+		b, err := os.ReadFile(filepath.Join(dir, "curl.h"))
+		require.NoError(t, err)
+		status, rest, _ := strings.Cut(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
+		assert.Equal(t, "HTTP/1.1 200 OK", status)
+		assert.Equal(t, head, rest, "curl -D: the same header lines")
+	} else {
+		t.Log("curl is not installed: gdfetch checked alone")
+	}
+
+	code, stdout, _ = gdfetch(t, "-s", "-D", "-", srv.URL("/"))
+	require.Equal(t, exitOK, code)
+	assert.Equal(t, block+"body", stdout, "-D -: the block, then the body")
+	code, stdout, _ = gdfetch(t, "-s", "-D", "-", "-o", filepath.Join(dir, "out"), srv.URL("/"))
+	require.Equal(t, exitOK, code)
+	assert.Equal(t, block, stdout, "-D - -o FILE: the block alone")
+	_, stdout, _ = gdfetch(t, "-s", "-i", "-D", "-", srv.URL("/"))
+	assert.Equal(t, block+block+"body", stdout, "-i -D -: the block twice, as curl's headers")
+
+	code, _, _ = gdfetch(t, "-s", "-f", "-D", file, notFound.URL("/"))
+	assert.Equal(t, exitHTTPError, code)
+	got, err = os.ReadFile(file)
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(string(got), " 404\n"+head), "-f 404: the headers written (%q)", got)
+
+	closed := "http://127.0.0.1:" + strconv.Itoa(testserver.ClosedPort(t)) + "/"
+	code, _, _ = gdfetch(t, "-s", "-D", file, closed)
+	assert.Equal(t, exitConnect, code)
+	got, err = os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Empty(t, got, "no response: FILE empty")
+	code, _, stderr = gdfetch(t, "-D", "-", "--json", srv.URL("/"))
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "-D - does not go with --json")
 }

@@ -12,8 +12,6 @@ import (
 // "unknown flag". Keys are the flag's name without dashes, long or short.
 var curlHints = map[string]string{
 	"retry":              "gdfetch has no --retry: run it again (with -C - -o FILE a download resumes where it stopped)",
-	"D":                  "gdfetch has no -D: -i prints the headers before the body (-I: the headers alone)",
-	"dump-header":        "gdfetch has no --dump-header: -i prints the headers before the body (-I: the headers alone)",
 	"connect-timeout":    "gdfetch has no --connect-timeout: -m SECONDS bounds the whole request (the node's timeout)",
 	"J":                  "gdfetch has no -J: name the file, -o FILE (-O takes the name in the URL)",
 	"remote-header-name": "gdfetch has no --remote-header-name: name the file, -o FILE (-O takes the name in the URL)",

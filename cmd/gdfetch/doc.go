@@ -124,7 +124,7 @@
 //	                          curl), in the current directory; a URL whose path is empty or
 //	                          ends in / has none: exit 23 before any request (curl's status).
 //	                          Not with -o (exit 2)
-//	    --create-dirs         make the missing directories of -o's (-O's) path first, mode 0750
+//	    --create-dirs         make the missing directories of -o's (-O's) and -D's paths first, mode 0750
 //	                          (less the umask), as curl's; they stay if the request fails;
 //	                          one that cannot be made: exit 23
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
@@ -224,6 +224,15 @@
 //	                          then the body (held until request_completed); with
 //	                          -o FILE (-I too) the result line and headers still go to stdout
 //	                          and FILE gets the body only (curl writes the headers into FILE)
+//	-D, --dump-header FILE    -i's block — the result line, the headers as Godot delivers them,
+//	                          an empty line — written to FILE (made or truncated; left empty
+//	                          when no response came) at the end of the request, or with "-"
+//	                          to stdout before the body (held as -i holds it; -i -D - prints
+//	                          the block twice, as curl the headers). Unlike curl: the node
+//	                          gives no status line, so the result line stands in for curl's
+//	                          "HTTP/1.1 200 OK", and it delivers the final response's
+//	                          headers only, where curl writes every redirect's too. Not
+//	                          -D - with --json (its object holds the headers)
 //	-I, --head                method HEAD, printed as -i; with -d, --data-binary, -F or -T a
 //	                          usage error (exit 2), as curl's "only one HTTP request method";
 //	                          with -X (curl -I -X GET) that method is sent and, as curl, no
@@ -257,7 +266,7 @@
 //	                          as any other; with -C - a code ≥ 400 is not written (DoResumable
 //	                          keeps FILE), exit 22. Not with -f: exit 2, as curl 7.88
 //
-// Common curl flags gdfetch does not have (-D, --retry, --http1.1 …)
+// Common curl flags gdfetch does not have (--retry, -J, --http1.1 …)
 // are usage errors (exit 2) whose
 // message says what to use instead; curl 7.82's "--json DATA" is gdfetch's
 // output flag, and the DATA is then refused as a second URL with a hint.
@@ -367,7 +376,7 @@ node properties
                               was, the bytes received discarded (-C - keeps them)
   -O, --remote-name           -o with the URL's file name (its last path segment, as given, no query)
                               in the current directory; a URL without one: exit 23, as curl
-      --create-dirs           make -o's missing directories first (0750, as curl)
+      --create-dirs           make -o's and -D's missing directories first (0750, as curl)
   -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume);
                               unlike curl: without that state (the server sent no ETag nor
                               Last-Modified) FILE starts over from byte 0 (no Range), a 200 to the
@@ -418,6 +427,9 @@ output
   -i, --include               result line ("RESULT_SUCCESS (0) 200"), headers as delivered, body;
                               with -o FILE (-I too) they still go to stdout, FILE gets the body
                               (curl: into FILE)
+  -D, --dump-header FILE      -i's result line and headers to FILE ("-": stdout, before the body);
+                              the result line stands for curl's status line, and only the final
+                              response's headers are written (curl: every redirect's too)
   -s, --silent                no progress bar, no summary line (failures still print)
   -S, --show-error            (no effect: failures always print; for curl's -sS)
   -v, --verbose               the exact request bytes and the status trace with timings

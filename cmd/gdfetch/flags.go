@@ -46,9 +46,10 @@ type config struct {
 	tls          *httpclient.TLSOptions // --cacert, -k, --tls-name; nil: the node's default
 
 	strict, rfcRedirects, brotli, keepAlive, drain, inPlace bool
-	resume                                                  bool // -C -: DoResumable into -o (resume.go)
-	createDirs                                              bool // --create-dirs: mkdir -p the -o file's directory first
-	failWithBody                                            bool // --fail-with-body: exit 22 for a code ≥ 400, the body written
+	resume                                                  bool   // -C -: DoResumable into -o (resume.go)
+	createDirs                                              bool   // --create-dirs: mkdir -p the -o file's directory first
+	failWithBody                                            bool   // --fail-with-body: exit 22 for a code ≥ 400, the body written
+	dumpHeader                                              string // -D: where -i's block goes too ("-": stdout), "" for nowhere
 
 	net netFlags // -b, -c, --proxy-user, --noproxy, environment proxies (cookies.go)
 	// sent: verboseRequest prints a request that went already (-C -'s -v):
@@ -90,7 +91,7 @@ func usageCodef(code int, format string, a ...any) error {
 // rawFlags are the flag values as pflag fills them in.
 type rawFlags struct {
 	method, output, maxFilesize, proxy, cacert, tlsName, userAgent string
-	user, referer, byteRange, writeOut                             string
+	user, referer, byteRange, writeOut, dumpHeader                 string
 	remoteName                                                     bool
 	headers, form                                                  []string
 	data                                                           []dataArg // -d, --data-binary and --data-urlencode, in command-line order
@@ -129,7 +130,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.StringVarP(&f.byteRange, "range", "r", "", `send "Range: bytes=RANGE" (0-499, -500, 9500-, 0-0,-1); not with -C -; an -H Range line wins`)
 	fs.StringVarP(&f.output, "output", "o", "", "write the body to FILE (download_file)")
 	fs.BoolVarP(&f.remoteName, "remote-name", "O", false, "write the body to the URL's file name (its last path segment, as given) in the current directory (download_file)")
-	fs.BoolVar(&f.createDirs, "create-dirs", false, "create the missing directories of -o's (-O's) file first, as curl (mode 0750)")
+	fs.BoolVar(&f.createDirs, "create-dirs", false, "create the missing directories of -o's (-O's) and -D's files first, as curl (mode 0750)")
 	fs.StringVarP(&f.continueAt, "continue-at", "C", "", `"-": resume -o FILE from its size with Range + If-Range (DoResumable; keep_partial_download, append_to_download_file)`)
 	fs.BoolVarP(&f.location, "location", "L", false, "accepted for curl users: the node follows redirects anyway (see --max-redirs)")
 	fs.IntVar(&f.maxRedirs, "max-redirs", httprequest.DefaultMaxRedirects, "redirects followed; -1 no limit (max_redirects)")
@@ -152,6 +153,7 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.BoolVar(&f.drain, "drain", false, "read every available body byte per frame, not one chunk (option SetDrainPerStep)")
 	fs.BoolVar(&f.inPlace, "in-place", false, "write -o in place as Godot does, not atomically (option SetDownloadInPlace)")
 	fs.BoolVarP(&f.head, "head", "I", false, "method HEAD, and print as -i does; not with -d, --data-binary, -F or -T (exit 2, as curl)")
+	fs.StringVarP(&f.dumpHeader, "dump-header", "D", "", `write -i's result line and headers to FILE ("-": stdout, before the body); the final response's only`)
 	fs.BoolVarP(&f.include, "include", "i", false, "print the result, response code and headers as request_completed delivers them, then the body")
 	fs.BoolVarP(&f.silent, "silent", "s", false, "no progress bar and no summary line (failures are still reported)")
 	fs.BoolVarP(&f.showError, "show-error", "S", false, "accepted for curl users (-sS): failures are reported anyway")
@@ -213,7 +215,10 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 		strict:       f.strict, rfcRedirects: f.rfcRedirects, brotli: f.brotli,
 		keepAlive: f.keepAlive, drain: f.drain, inPlace: f.inPlace,
 		include: f.include, silent: f.silent, verbose: f.verbose, json: f.json, fail: f.fail,
-		createDirs: f.createDirs, failWithBody: f.failWithBody,
+		createDirs: f.createDirs, failWithBody: f.failWithBody, dumpHeader: f.dumpHeader,
+	}
+	if c.dumpHeader == "-" && c.json {
+		return nil, usagef("-D - does not go with --json: its object holds the headers")
 	}
 	if f.fail && f.failWithBody {
 		return nil, usagef("You must select either --fail or --fail-with-body, not both.") // curl 7.88's words

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +29,9 @@ func resultLine(ex *exchange) string {
 // writeInclude prints -i's block: the result line, the headers exactly as
 // request_completed delivers them (stripped lines, in order, duplicates
 // kept, no status line: Godot gives only the code), and an empty line.
-func writeInclude(w io.Writer, ex *exchange) error {
+// twice writes the block two times over (-i with -D -, as curl prints the
+// headers for each).
+func writeInclude(w io.Writer, ex *exchange, twice bool) error {
 	var b strings.Builder
 	b.WriteString(resultLine(ex))
 	b.WriteByte('\n')
@@ -37,8 +40,25 @@ func writeInclude(w io.Writer, ex *exchange) error {
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')
+	if twice {
+		b.WriteString(b.String())
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// dumpHeaders is -D FILE: writeInclude's block in FILE (made or truncated),
+// as curl writes the response's head there; FILE is left empty when no
+// response came (a refused connection), as curl's.
+func dumpHeaders(path string, ex *exchange) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if ex.ResponseCode != 0 {
+		err = writeInclude(f, ex, false)
+	}
+	return errors.Join(err, f.Close())
 }
 
 // summary is the line printed on stderr after a transfer: the result, the
