@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -105,24 +106,44 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if cfg.verbose && !cfg.resume { // -C -: printed after the request (resume.go adds headers)
 		writeRequest(stderr, verboseRequest(n, cfg)) // -F and -T too: their head, the jar's Cookie line, the proxy's form
 	}
-	bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
+	rt := newRetrier(cfg.retry, time.Now)
+	if cfg.upload != nil && (cfg.upload.form != nil || cfg.upload.file == "-") {
+		rt.left = 0 // -F and -T -: the body is not sent again
+	}
+	if rt.left > 0 && !cfg.resume { // -C -: DoResumable writes no transient response
+		var fail func(int, []string) error
+		if cfg.fail {
+			fail = failResponse(cfg.bodyLimit)
+		}
+		if err := n.SetResponseFunc(retryResponse(rt, fail)); err != nil {
+			fmt.Fprintf(stderr, "gdfetch: %v\n", err)
+			return exitUsage
+		}
+	}
 	var ex *exchange
 	var resumed string
-	switch {
-	case cfg.resume:
-		ex, resumed, err = driveResumable(ctx, n, cfg, bar.update)
-	case cfg.upload != nil:
-		release := func() {}
-		ex, err = driveStart(ctx, n, func() error {
-			var err error
-			release, err = cfg.upload.start(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.timeout)
-			return err
-		}, bar.update, bar.upload)
-		release()
-	default:
-		ex, err = drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
+	for {
+		bar := newProgress(stderr, n, showProgress(cfg, isTerminal(stderr), isTerminal(out)))
+		ex, resumed, err = fetchOnce(ctx, n, cfg, bar)
+		bar.finish()
+		if err != nil || ctx.Err() != nil {
+			break
+		}
+		wait, ok, warn := rt.next(rt.reason(ex, fetchExit(cfg, ex)), ex.Headers)
+		if !cfg.silent {
+			io.WriteString(stderr, warn)
+		}
+		if !ok {
+			break
+		}
+		if retrySleep(ctx, wait); ctx.Err() != nil {
+			break
+		}
+		rt.take()
+		if held != nil {
+			held.Close() // the try's held body (-i, -D -): dropped
+		}
 	}
-	bar.finish()
 	// On a terminal, end a body without a final newline, so that what
 	// follows on stderr (a failure, an interruption, the summary) or the
 	// prompt starts on a line of its own. Again below, after the body
@@ -163,21 +184,9 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 		return exitFailed
 	}
-	code := proxyExit(resultExit(ex.Result, ex.Cause), ex.Cause, cfg)
-	if errors.Is(ex.Cause, errHTTPFail) {
-		code = exitHTTPError // -f refused the response at its head
-	}
-	if errors.Is(ex.Cause, errStdinMaxTime) {
-		code = exitTimeout // -T -: stdin had nothing more when --max-time passed
-	}
-	if cfg.resume {
-		code = resumeExit(code, ex.Cause, cfg.fail || cfg.failWithBody, ex.ResponseCode)
-		if resumed != "" && !cfg.silent && !cfg.json {
-			io.WriteString(stderr, resumed)
-		}
-	}
-	if code == exitOK && (cfg.fail || cfg.failWithBody) && ex.ResponseCode >= 400 && !ex.Complete { // -C -'s 416: complete, as curl
-		code = exitHTTPError
+	code := fetchExit(cfg, ex)
+	if cfg.resume && resumed != "" && !cfg.silent && !cfg.json {
+		io.WriteString(stderr, resumed)
 	}
 	if cfg.verbose {
 		writeTrace(stderr, ex)
@@ -255,6 +264,45 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		}
 	case !cfg.silent && !cfg.json:
 		io.WriteString(stderr, summary(cfg, ex, bodyBytes(n, ex)))
+	}
+	return code
+}
+
+// fetchOnce makes one try of the request: DoResumable with -C -, the
+// upload with -F and -T, else the request and its body, frame by frame.
+func fetchOnce(ctx context.Context, n *httprequest.HTTPRequest, cfg *config, bar *progress) (*exchange, string, error) {
+	switch {
+	case cfg.resume:
+		return driveResumable(ctx, n, cfg, bar.update)
+	case cfg.upload != nil:
+		release := func() {}
+		ex, err := driveStart(ctx, n, func() error {
+			var err error
+			release, err = cfg.upload.start(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.timeout)
+			return err
+		}, bar.update, bar.upload)
+		release()
+		return ex, "", err
+	}
+	ex, err := drive(ctx, n, cfg.url, cfg.headers, cfg.method, cfg.body, bar.update)
+	return ex, "", err
+}
+
+// fetchExit is the exit status of a completed try: its result's, refined
+// by -f, --fail-with-body, -T -'s --max-time and -C -.
+func fetchExit(cfg *config, ex *exchange) int {
+	code := proxyExit(resultExit(ex.Result, ex.Cause), ex.Cause, cfg)
+	if errors.Is(ex.Cause, errHTTPFail) {
+		code = exitHTTPError // -f refused the response at its head
+	}
+	if errors.Is(ex.Cause, errStdinMaxTime) {
+		code = exitTimeout // -T -: stdin had nothing more when --max-time passed
+	}
+	if cfg.resume {
+		code = resumeExit(code, ex.Cause, cfg.fail || cfg.failWithBody, ex.ResponseCode)
+	}
+	if code == exitOK && (cfg.fail || cfg.failWithBody) && ex.ResponseCode >= 400 && !ex.Complete { // -C -'s 416: complete, as curl
+		code = exitHTTPError
 	}
 	return code
 }

@@ -11,7 +11,6 @@ import (
 // a curl user's habit then fails with the way forward, not pflag's bare
 // "unknown flag". Keys are the flag's name without dashes, long or short.
 var curlHints = map[string]string{
-	"retry":              "gdfetch has no --retry: run it again (with -C - -o FILE a download resumes where it stopped)",
 	"connect-timeout":    "gdfetch has no --connect-timeout: -m SECONDS bounds the whole request (the node's timeout)",
 	"J":                  "gdfetch has no -J: name the file, -o FILE (-O takes the name in the URL)",
 	"remote-header-name": "gdfetch has no --remote-header-name: name the file, -o FILE (-O takes the name in the URL)",

@@ -13,7 +13,6 @@ func TestCurlFlagHints(t *testing.T) {
 		args []string
 		hint string
 	}{
-		{[]string{"--retry", "3", "http://h/"}, "-C - -o FILE"},
 		{[]string{"--http1.1", "http://h/"}, "HTTP/1.1 only"},
 		{[]string{"--connect-timeout", "2", "http://h/"}, "-m SECONDS"},
 		{[]string{"-J", "http://h/"}, "gdfetch has no -J: name the file, -o FILE (-O takes the name in the URL)"},

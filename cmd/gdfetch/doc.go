@@ -153,6 +153,27 @@
 //	                          curl's); with -f an error page over it is 63, as curl checks the
 //	                          size first; with -C - it bounds FILE, not each request
 //	-m, --max-time SECONDS    timeout (default 0: none); with -C - the whole run, every request
+//	    --retry N             make a try that failed for a transient reason again, up to N more
+//	                          times, as curl 7.88: a timeout (exit 28; an unresolved name, 6 or
+//	                          5, too), a response code 408, 429, 500, 502, 503 or 504; a
+//	                          refused connection with --retry-connrefused, any failure with
+//	                          --retry-all-errors. Before each retry "Warning: Problem : timeout.
+//	                          Will retry in 1 seconds. 2 retries left." on stderr (one line;
+//	                          curl wraps it at 79 columns; not with -s). -m bounds each try.
+//	                          Unlike curl: the body of a response that will be retried is not
+//	                          read, so it reaches neither stdout nor -o FILE (curl writes it to
+//	                          stdout, and truncates FILE: "Throwing away N bytes"); a try cut
+//	                          mid-body has written its part to stdout, as curl's; -o FILE is
+//	                          the last try's (a cut try leaves it as it was); with -C - a retry
+//	                          resumes the file. A -F or -T - body is not sent again: no retry
+//	    --retry-delay SECONDS the wait before a retry; 0 (the default, as curl 7.88): 1 s,
+//	                          doubling after each retry, at most 10 minutes. A transient
+//	                          response's Retry-After (seconds or an HTTP date) replaces it, as
+//	                          curl 7.88's does whatever --retry-delay says
+//	    --retry-max-time SECONDS  no retry once this long has passed since the first try
+//	                          began, nor one that a Retry-After would take past it (0: none)
+//	    --retry-connrefused   --retry retries a refused connection (exit 7) too
+//	    --retry-all-errors    --retry retries any try that does not exit 0
 //	    --compressed          accepted, no effect: accept_gzip is on by default
 //	-N, --no-buffer           accepted, no effect: the body goes to stdout as it arrives, each
 //	                          piece written at once (with -i it is held until the headers are out)
@@ -266,7 +287,7 @@
 //	                          as any other; with -C - a code ≥ 400 is not written (DoResumable
 //	                          keeps FILE), exit 22. Not with -f: exit 2, as curl 7.88
 //
-// Common curl flags gdfetch does not have (--retry, -J, --http1.1 …)
+// Common curl flags gdfetch does not have (--connect-timeout, -J, --http1.1 …)
 // are usage errors (exit 2) whose
 // message says what to use instead; curl 7.82's "--json DATA" is gdfetch's
 // output flag, and the DATA is then refused as a second URL with a hint.
@@ -391,6 +412,14 @@ node properties
       --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none; 0: none, as curl);
                               with -C -: FILE's size, not each request's body
   -m, --max-time SECONDS      timeout (default 0: none); with -C -: the whole run, every request
+      --retry N               try again, up to N times, after a timeout (or unresolved name) or a
+                              408/429/500/502/503/504, as curl ("Warning: Problem : …" on stderr,
+                              not with -s); unlike curl the retried response's body is not written
+                              (stdout, -o); -C - resumes; not with -F, -T - (no retry)
+      --retry-delay SECONDS   wait before a retry (0: 1 s doubling, max 10 min); Retry-After wins
+      --retry-max-time SECONDS  no retry after this long since the first try (0: none)
+      --retry-connrefused     retry a refused connection too
+      --retry-all-errors      retry after any failure
       --compressed            (no effect: accept_gzip is on, as in Godot)
   -N, --no-buffer             (no effect: the body is written as it arrives, unbuffered)
       --no-gzip               accept_gzip = false

@@ -46,10 +46,11 @@ type config struct {
 	tls          *httpclient.TLSOptions // --cacert, -k, --tls-name; nil: the node's default
 
 	strict, rfcRedirects, brotli, keepAlive, drain, inPlace bool
-	resume                                                  bool   // -C -: DoResumable into -o (resume.go)
-	createDirs                                              bool   // --create-dirs: mkdir -p the -o file's directory first
-	failWithBody                                            bool   // --fail-with-body: exit 22 for a code ≥ 400, the body written
-	dumpHeader                                              string // -D: where -i's block goes too ("-": stdout), "" for nowhere
+	resume                                                  bool      // -C -: DoResumable into -o (resume.go)
+	createDirs                                              bool      // --create-dirs: mkdir -p the -o file's directory first
+	failWithBody                                            bool      // --fail-with-body: exit 22 for a code ≥ 400, the body written
+	dumpHeader                                              string    // -D: where -i's block goes too ("-": stdout), "" for nowhere
+	retry                                                   retryOpts // --retry and its companions (retry.go)
 
 	net netFlags // -b, -c, --proxy-user, --noproxy, environment proxies (cookies.go)
 	// sent: verboseRequest prints a request that went already (-C -'s -v):
@@ -96,7 +97,8 @@ type rawFlags struct {
 	headers, form                                                  []string
 	data                                                           []dataArg // -d, --data-binary and --data-urlencode, in command-line order
 	uploadFile                                                     string
-	maxRedirs, chunkSize                                           int
+	maxRedirs, chunkSize, retry, retryDelay, retryMaxTime          int
+	retryConnRefused, retryAllErrors                               bool
 	maxTime                                                        float64
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
@@ -137,6 +139,11 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.StringVar(&f.maxFilesize, "max-filesize", "-1", "largest body in bytes (suffix k, M, G); -1 no limit; with -C -, the file's size (body_size_limit)")
 	fs.Float64VarP(&f.maxTime, "max-time", "m", 0, "seconds for the whole request, redirects included (with -C -, every request of the run); 0 none (timeout)")
 	fs.BoolVarP(&f.noBuffer, "no-buffer", "N", false, "accepted for curl users: the body is written as it arrives anyway")
+	fs.IntVar(&f.retry, "retry", 0, "make a try that failed for a transient reason (a timeout, a code 408 429 500 502 503 504) again, up to N more times, as curl")
+	fs.IntVar(&f.retryDelay, "retry-delay", 0, "seconds to wait before a retry (0: 1 s doubling each time, as curl; a Retry-After wins)")
+	fs.IntVar(&f.retryMaxTime, "retry-max-time", 0, "no retry once this many seconds have passed since the first try (0: none)")
+	fs.BoolVar(&f.retryConnRefused, "retry-connrefused", false, "with --retry, a refused connection is transient too")
+	fs.BoolVar(&f.retryAllErrors, "retry-all-errors", false, "with --retry, retry after any failure")
 	fs.BoolVar(&f.compressed, "compressed", false, "accepted for curl users: accept_gzip is on by default")
 	fs.BoolVar(&f.noGzip, "no-gzip", false, "do not ask for nor decode gzip/deflate (accept_gzip = false)")
 	fs.IntVar(&f.chunkSize, "chunk-size", httprequest.DefaultDownloadChunkSize, "bytes per body read, 256…16777216 (download_chunk_size)")
@@ -217,6 +224,11 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 		include: f.include, silent: f.silent, verbose: f.verbose, json: f.json, fail: f.fail,
 		createDirs: f.createDirs, failWithBody: f.failWithBody, dumpHeader: f.dumpHeader,
 	}
+	if f.retry < 0 || f.retryDelay < 0 || f.retryMaxTime < 0 {
+		return nil, usagef("--retry, --retry-delay and --retry-max-time take a number ≥ 0")
+	}
+	c.retry = retryOpts{count: f.retry, delay: time.Duration(f.retryDelay) * time.Second,
+		maxTime: time.Duration(f.retryMaxTime) * time.Second, connRefused: f.retryConnRefused, allErrors: f.retryAllErrors}
 	if c.dumpHeader == "-" && c.json {
 		return nil, usagef("-D - does not go with --json: its object holds the headers")
 	}
