@@ -277,6 +277,14 @@ type tcServer struct {
 type tcSConn struct {
 	c      *net.TCPConn
 	closed atomic.Bool // by the server
+	// early: the server answered before reading the request's body and
+	// resets the connection once the client has the answer. The client
+	// may close its end first (a body that fit its socket buffer, then
+	// the answer read, "Connection: close"): its FIN waits behind the
+	// body the server does not read, so the server's socket stays
+	// established — the client's slot is free, and open does not count
+	// it.
+	early atomic.Bool
 	num    int
 	mu     sync.Mutex
 	events []string // what the server saw and did, for the report
@@ -328,7 +336,7 @@ func (s *tcServer) open(except *tcSConn) int {
 	s.mu.Unlock()
 	n := 0
 	for _, sc := range conns {
-		if sc == except || sc.closed.Load() {
+		if sc == except || sc.closed.Load() || sc.early.Load() {
 			continue
 		}
 		if gone, known := tcPeerGone(sc.c); known && !gone {
@@ -446,6 +454,7 @@ func (s *tcServer) serve(sc *tcSConn) {
 			if method != "HEAD" {
 				resp = append(resp, tcPayload(spec.id, spec.size)...)
 			}
+			sc.early.Store(true)
 			if _, err := conn.Write(resp); err == nil {
 				mark(func(d *tcDelivery) { d.wrote = true })
 				drive.AwaitSent(conn, time.Second, 5*time.Millisecond)
