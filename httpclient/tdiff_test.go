@@ -702,8 +702,15 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 	if g.dur > tdTimeout+tdTimeout/2 {
 		bad("gdhttp took %v, past the client's timeout %v", g.dur, tdTimeout)
 	}
+	// Bytes a server sends, after a pause, past a response without a body
+	// (HEAD, Content-Length: 0) arrive after the connection went back to
+	// the pool: no client can see them coming. net/http did not reuse the
+	// connection only because it refused the head.
+	late := c.split && g.err == nil && (c.method == "HEAD" || g.contentLength == 0) && n.err != nil
 	if g.secondErr == nil && !strings.HasPrefix(g.secondBody, "second-") {
-		if c.split && n.accepted == 1 && !strings.HasPrefix(n.secondBody, "second-") {
+		if late {
+			ok("second", "bytes sent late after a response without a body are the next response's (§1.8.4); net/http refused the head")
+		} else if c.split && n.accepted == 1 && !strings.HasPrefix(n.secondBody, "second-") {
 			// Bytes a server sends, after a pause, past a response
 			// without a body (HEAD, Content-Length: 0) arrive after
 			// the connection went back to the pool: neither client can
@@ -735,6 +742,8 @@ func tdExplain(c *tdCase, n, g *tdResult) (explained, findings []string) {
 		switch {
 		case c.after == "hang" && g.accepted == 1 && !g.close && g.bodyErr == nil:
 			ok("second", "a clean keep-alive response, then the server stops answering: the reused connection times out")
+		case late && c.after != "keep":
+			ok("second", "bytes sent late after a response without a body, then the server ends the connection under the next request; net/http refused the head")
 		default:
 			bad("second request failed (%v), net/http's did not", g.secondErr)
 		}
@@ -936,6 +945,13 @@ func tdExplainStrict(c *tdCase, n, g *tdResult, ok func(what, why string), bad f
 			ok("body error", "strict: Godot's chunked decoder ("+gk+"; "+nk+" in net/http)")
 		case gk != "nil" && gk != "other" && nk != "nil":
 			ok("body error", "strict: both fail, the cause differs ("+gk+"; "+nk+" in net/http)")
+		case gk == "nil" && slices.Equal(g.te, []string{"chunked"}) && strings.Contains(fmt.Sprint(n.bodyErr), "malformed MIME header"):
+			// net/http parses the trailer section as header fields;
+			// Godot's decoder discards its lines unread to the empty
+			// line (§1.10.2 step 6), in strict mode too (the
+			// Transport's doc). What follows that line is stray bytes:
+			// the connection is not reused.
+			ok("body error", "strict: trailer lines are discarded unchecked, as Godot's decoder does (§1.10.2; net/http: a malformed trailer)")
 		default:
 			bad("strict: body error %v [%s], net/http's %v [%s]", g.bodyErr, gk, n.bodyErr, nk)
 		}

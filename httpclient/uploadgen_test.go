@@ -254,7 +254,9 @@ func wantOf(u uploadCase) uploadWant {
 	if s.ErrAt >= 0 {
 		stops = append(stops, stop{s.ErrAt, uploadgen.ErrBoom, false})
 	}
-	if s.PanicAt >= 0 {
+	if s.PanicAt >= 0 && !(s.PanicAt == len(s.Data) && s.PanicAt > 0 && s.EOFWithLast && (s.ErrAt < 0 || s.ErrAt > s.PanicAt)) {
+		// (A panic at the end of data whose last bytes come with io.EOF
+		// is never reached: no Read follows the EOF.)
 		stops = append(stops, stop{s.PanicAt, errReaderPanicked, true})
 	}
 	if !chunked && len(s.Data) < w.need {
