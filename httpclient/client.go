@@ -110,7 +110,7 @@ type Client struct {
 	rbuf    []byte
 	rr, rw  int
 	rerr    error
-	stray   bool       // the last liveness look in CONNECTED found bytes queued (Reusable)
+	stray   bool       // the last liveness look in CONNECTED found bytes queued — under TLS, a record not whole yet (Reusable)
 	rpool   *[]byte    // rbuf's array from a free list (readBufs or bulkBufs), or nil
 	bufHint int        // the free lists' slot to look at first
 	pipe    clientPipe // WriteResponseBodyChunkTo's pipe (splice_linux.go), closed with the connection
@@ -504,7 +504,10 @@ func (c *Client) KeepAlive() bool {
 // Reusable reports whether the connection can carry a new request now: the
 // status is CONNECTED; nothing has arrived that no request asked for — no
 // byte past the last response's end, neither in the client's buffer nor
-// queued in the socket; and, when a request was made on the connection, its
+// queued in the socket (under TLS: no application data, nor a record not
+// whole yet; a session ticket, a KeyUpdate or a warning alert, which the
+// look reads and crypto/tls takes in passing, is none); and, when a request
+// was made on the connection, its
 // response was a final one (code 200 or above) read to its end, framed (a
 // length or chunks; 204 and 304 have no body) and kept alive: by Godot's
 // test (KeepAlive) and by RFC 9112 §9.3 (no "close" anywhere in
@@ -528,9 +531,10 @@ func (c *Client) Reusable() bool {
 	}
 	if c.st.tr != nil && c.st.tr.held && c.rerr == nil {
 		// A read sized to the body's end can leave the rest of its record
-		// in crypto/tls, where neither the buffer nor the socket shows it.
+		// in crypto/tls, where neither the buffer nor the socket shows it;
+		// the read may also start a record that has not all arrived (look).
 		c.tryTLS()
-		if c.rr < c.rw || c.rerr != nil {
+		if c.rr < c.rw || c.rerr != nil || c.st.tr.partial() {
 			return false
 		}
 	}

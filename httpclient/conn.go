@@ -792,7 +792,9 @@ func (c *Client) restBuf() {
 // waiting up to the first application-data record (tryTLS: Godot's
 // zero-length mbedtls_ssl_read), so a close_notify turns into
 // CONNECTION_ERROR as in Godot (§1.6.3.1) and a data record is held, the
-// records behind it staying in the socket; a FIN with nothing before it
+// records behind it staying in the socket — and only those, or a record not
+// whole yet, are stray (Reusable), not the records read in passing; a FIN
+// with nothing before it
 // ends the connection there, as Godot's TCP poll does first. In BODY the
 // same read takes the next record of the body, so a record that does not
 // decrypt, or one cut by the FIN, fails the Poll as in Godot; a
@@ -813,7 +815,8 @@ func (c *Client) look() {
 		state, err = c.st.nb.Peek()
 	}
 	// In CONNECTED no request is waiting for bytes: queued ones are stray
-	// (Reusable); under TLS a whole record is read below into the buffer.
+	// (Reusable); under TLS the records are read below, and what is stray
+	// is decided after them.
 	c.stray = c.status == StatusConnected && state == nbData
 	switch {
 	case state == nbEmpty:
@@ -833,6 +836,20 @@ func (c *Client) look() {
 		c.rerr = ErrTLSTruncated
 	default:
 		c.tryTLS()
+	}
+	if c.st.tr != nil {
+		// Under TLS the queued bytes are records, and only application
+		// data is a byte no request asked for: a data record read above
+		// waits in the buffer (Reusable sees it there), and a session
+		// ticket, a KeyUpdate or a warning alert, which crypto/tls takes
+		// in passing (as mbedTLS takes a ticket or a warning alert, §1.6.3:
+		// still CONNECTED), leaves nothing behind — the raw look counted
+		// them, and a kept connection was dropped for a TLS 1.3 server's
+		// late ticket. A record not whole yet may be data (every TLS 1.3
+		// record looks like data until it is decrypted): stray, at this
+		// look and at every later one until it completes — crypto/tls
+		// holds its start, where no look at the socket sees it.
+		c.stray = c.status == StatusConnected && c.rerr == nil && c.st.tr.partial()
 	}
 }
 

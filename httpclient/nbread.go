@@ -977,6 +977,18 @@ func (r *nbTLSReader) Read(p []byte) (int, error) {
 	return total, err
 }
 
+// partial reports whether bytes of a record have arrived that crypto/tls
+// has not read whole: the start of a record whose rest has not come, which
+// crypto/tls holds (recordCut counts what it handed out), or bytes in the
+// bulk buffer not handed out yet. After a read that found no whole record
+// (errWouldBlock), every record before them was read: data, or what
+// crypto/tls takes in passing (a session ticket, a KeyUpdate, a warning
+// alert).
+func (r *nbTLSReader) partial() bool {
+	w := r.w
+	return w.head < w.tail || w.cut.hn > 0 || w.cut.body
+}
+
 // Peek is nbConn.Peek at the socket under the TLS stream, with the bytes
 // read ahead (nbTLSConn's bulk buffer) still in it.
 func (r *nbTLSReader) Peek() (nbState, error) { return r.w.peek() }

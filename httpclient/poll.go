@@ -509,10 +509,13 @@ func (c *Client) failRequesting(cause error) error {
 // responseQueued reports, without waiting, whether bytes from the server
 // wait unread in the socket (a peek). Under TLS they must be application
 // data: the records are read (into the buffer, which the failure drops),
-// so that a close_notify — which a TLS server's close sends — or an alert
-// is not taken for an answer; a record not whole yet counts as one. Where
-// the socket cannot be peeked (the fallback of nbread_other.go) it says
-// no.
+// so that a close_notify — which a TLS server's close sends — an alert or
+// a session ticket is not taken for an answer. The start of a record whose
+// rest never came (the reset dropped it) gives no data either: crypto/tls
+// holds it, and it is no answer, as for net/http, which counts decrypted
+// bytes; bytes that reach the socket while the records are read count.
+// Where the socket cannot be peeked (the fallback of nbread_other.go) it
+// says no.
 func (c *Client) responseQueued() bool {
 	if c.st == nil {
 		return false

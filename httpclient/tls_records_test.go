@@ -52,7 +52,7 @@ func repeat(n int, s forgeStep) forgeStep {
 // record.
 func closeTCP(f *forger) error {
 	time.Sleep(20 * time.Millisecond)
-	return f.raw.Close()
+	return f.Raw.Close()
 }
 
 // §1.15.4 and COMPAT.md H16: post-handshake records that crypto/tls

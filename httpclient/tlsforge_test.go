@@ -9,10 +9,8 @@ package httpclient
 // connection.
 
 import (
-	"bufio"
 	"crypto/tls"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,66 +20,7 @@ import (
 
 // forger writes protected records on the server's raw connection with the
 // server's write keys.
-type forger struct {
-	raw net.Conn
-	s   *tlsforge.Sealer
-}
-
-// record sends one protected record of type typ holding data.
-func (f *forger) record(typ byte, data []byte) error {
-	_, err := f.raw.Write(f.s.Append(nil, typ, data))
-	return err
-}
-
-// App sends s in one application data record (empty s: an empty record).
-func (f *forger) App(s string) error { return f.record(tlsforge.RecordApplication, []byte(s)) }
-
-// Alert sends one alert record.
-func (f *forger) Alert(level, desc byte) error {
-	return f.record(tlsforge.RecordAlert, []byte{level, desc})
-}
-
-// HelloRequest (TLS 1.2) asks for a renegotiation.
-func (f *forger) HelloRequest() error {
-	return f.record(tlsforge.RecordHandshake, []byte{0, 0, 0, 0})
-}
-
-// Ticket (TLS 1.3) sends a NewSessionTicket the client may ignore.
-func (f *forger) Ticket() error {
-	_, err := f.raw.Write(f.s.AppendTicket(nil))
-	return err
-}
-
-// KeyUpdate (TLS 1.3) sends a KeyUpdate (update_requested when requested)
-// and moves to the next write keys.
-func (f *forger) KeyUpdate(requested bool) error {
-	_, err := f.raw.Write(f.s.AppendKeyUpdate(nil, requested))
-	return err
-}
-
-// firstBytes keeps the first bytes written to it (the ServerHello record,
-// whose random the TLS 1.2 key expansion needs).
-type firstBytes struct {
-	net.Conn
-	mu    sync.Mutex
-	first []byte
-}
-
-func (c *firstBytes) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	if len(c.first) < 64 {
-		c.first = append(c.first, p...)
-	}
-	c.mu.Unlock()
-	return c.Conn.Write(p)
-}
-
-// bytes returns a copy of the first bytes written.
-func (c *firstBytes) bytes() []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]byte(nil), c.first...)
-}
+type forger = tlsforge.Conn
 
 // forgeServer runs a TLS server on 127.0.0.1:0 that accepts only version
 // (tls.VersionTLS12 or tls.VersionTLS13) with cert. For each connection it
@@ -146,36 +85,15 @@ func forgeServer(t *testing.T, cert tls.Certificate, version uint16, script func
 // head and returns a forger holding the server's write keys; nil, nil when
 // the client gave up first.
 func forgeHandshake(raw net.Conn, cert tls.Certificate, version uint16) (*forger, error) {
-	fb := &firstBytes{Conn: raw}
-	var keylog strings.Builder
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: version, MaxVersion: version,
-		SessionTicketsDisabled: true, KeyLogWriter: &keylog}
-	if version == tls.VersionTLS12 {
-		cfg.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
-	}
-	tc := tls.Server(fb, cfg)
 	if err := raw.SetDeadline(time.Now().Add(driveTimeout)); err != nil {
 		return nil, err
 	}
-	if err := tc.Handshake(); err != nil {
+	f, err := tlsforge.Accept(raw, cert, version)
+	if err != nil {
 		return nil, nil
 	}
-	br := bufio.NewReader(tc)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return nil, nil
-		}
-		if line == "\r\n" {
-			break
-		}
+	if _, ok := f.ReadHead(); !ok {
+		return nil, nil
 	}
-	if err := raw.SetDeadline(time.Time{}); err != nil {
-		return nil, err
-	}
-	sealer, err := tlsforge.New(keylog.String(), fb.bytes(), tc.ConnectionState())
-	if err != nil {
-		return nil, err
-	}
-	return &forger{raw: raw, s: sealer}, nil
+	return f, raw.SetDeadline(time.Time{})
 }
