@@ -848,8 +848,12 @@ func (c *Client) look() {
 		// late ticket. A record not whole yet may be data (every TLS 1.3
 		// record looks like data until it is decrypted): stray, at this
 		// look and at every later one until it completes — crypto/tls
-		// holds its start, where no look at the socket sees it.
-		c.stray = c.status == StatusConnected && c.rerr == nil && c.st.tr.partial()
+		// holds its start, where no look at the socket sees it. Where the
+		// socket is read by a background read (the fallback), the read
+		// that found no record after them only started one, which may
+		// bring data already queued: there the raw look still decides.
+		fallback := state == nbData && !c.st.nb.NoWait()
+		c.stray = c.status == StatusConnected && c.rerr == nil && (c.st.tr.partial() || fallback)
 	}
 }
 

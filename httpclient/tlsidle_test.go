@@ -70,6 +70,18 @@ var idleRecordCases = []struct {
 	}, false, StatusConnectionError},
 }
 
+// skipIdleRecordsFallback skips the idle-record tests with the portable
+// fallback (-tags gdhttp_portable): there the look that reads records in
+// passing only starts the background read of what comes behind them, so
+// it cannot tell whether data came too, and it keeps the raw look's answer
+// (stray) for that Poll; what a later Poll sees depends on when that read
+// ends. These tests pin the peek's exact timing.
+func skipIdleRecordsFallback(t *testing.T) {
+	if !peekSupported {
+		t.Skip("Poll-exact TLS idle records need the socket peek (unix)")
+	}
+}
+
 // partialRecord writes the header and 3 bytes of an application data
 // record, whose rest never comes.
 func partialRecord(f *forger) error {
@@ -124,6 +136,7 @@ func idleRecordsServer(t *testing.T, cert tls.Certificate, version uint16, after
 // a connection found reusable carries a second request and gets its
 // answer. Both modes.
 func TestClientReusableTLSIdleRecords(t *testing.T) {
+	skipIdleRecordsFallback(t)
 	ca := ts.NewCA(t)
 	cert := ca.Issue(t, "127.0.0.1")
 	for _, tc := range idleRecordCases {
@@ -188,6 +201,7 @@ func tlsIdleExchange(t *testing.T, c *Client) string {
 // one the server closed, or on which application data or a record not
 // whole yet arrived, does not.
 func TestTransportTLSIdleRecords(t *testing.T) {
+	skipIdleRecordsFallback(t)
 	ca := ts.NewCA(t)
 	cert := ca.Issue(t, "127.0.0.1")
 	for _, tc := range idleRecordCases {

@@ -5,7 +5,8 @@
 //
 // crypto/tls does the handshake; the keys come from the server's
 // KeyLogWriter and, for TLS 1.2, the random of the ServerHello it wrote
-// first. Supported: TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256 (the server
+// first. Accept does that handshake on a connection and returns a Conn
+// that reads the client's requests and writes the server's records. Supported: TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256 (the server
 // must be configured for that suite alone), TLS 1.3 with AES-128-GCM or
 // AES-256-GCM (crypto/tls's choices on hardware with AES). The package
 // imports nothing of the module; tests of every package use it.
