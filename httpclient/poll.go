@@ -395,10 +395,16 @@ func (c *Client) bodyExpectsBytes() bool {
 }
 
 // peerGone reports, without waiting, whether the peer's FIN has arrived
-// with nothing before it — bytes still unread (buffered here, or below
-// crypto/tls) keep the socket open, as they do for Godot's TCP poll.
+// with nothing before it — bytes still unread in the socket keep it open,
+// as they do for Godot's TCP poll: over plain TCP the buffered bytes (Godot
+// would not have read them yet), under TLS the records below crypto/tls.
+// Plaintext buffered under TLS does not: it is what mbedTLS would hold (an
+// unsolicited record the liveness check read in CONNECTED), out of the
+// socket, and Godot's TCP poll ends the connection whatever mbedTLS holds
+// (§1.6.3.1, lookBelowTLS) — so the write fails (§1.6.4.1) instead of the
+// request going out and that plaintext being read as its response.
 func (c *Client) peerGone() bool {
-	if c.st == nil || c.rr < c.rw || c.rerr != nil {
+	if c.st == nil || c.rerr != nil || (c.st.tr == nil && c.rr < c.rw) {
 		return false
 	}
 	if c.st.tr == nil && c.blocking && c.handshakePending() {

@@ -85,15 +85,26 @@ func forgeServer(t *testing.T, cert tls.Certificate, version uint16, script func
 // head and returns a forger holding the server's write keys; nil, nil when
 // the client gave up first.
 func forgeHandshake(raw net.Conn, cert tls.Certificate, version uint16) (*forger, error) {
-	if err := raw.SetDeadline(time.Now().Add(driveTimeout)); err != nil {
-		return nil, err
-	}
-	f, err := tlsforge.Accept(raw, cert, version)
-	if err != nil {
+	f := forgeAccept(raw, cert, version)
+	if f == nil {
 		return nil, nil
 	}
 	if _, ok := f.ReadHead(); !ok {
 		return nil, nil
 	}
-	return f, raw.SetDeadline(time.Time{})
+	return f, nil
+}
+
+// forgeAccept does the server's handshake on raw at version, within
+// driveTimeout, and returns the forger; nil when it failed (the client gave
+// up, or the test ended).
+func forgeAccept(raw net.Conn, cert tls.Certificate, version uint16) *forger {
+	if raw.SetDeadline(time.Now().Add(driveTimeout)) != nil {
+		return nil
+	}
+	f, err := tlsforge.Accept(raw, cert, version)
+	if err != nil || raw.SetDeadline(time.Time{}) != nil {
+		return nil
+	}
+	return f
 }

@@ -99,14 +99,10 @@ func idleRecordsServer(t *testing.T, cert tls.Certificate, version uint16, after
 	conns = new(atomic.Int32)
 	ln := drive.Serve(t, func(raw net.Conn) {
 		first := conns.Add(1) == 1
-		if err := raw.SetDeadline(time.Now().Add(driveTimeout)); err != nil {
+		f := forgeAccept(raw, cert, version)
+		if f == nil {
 			return
 		}
-		f, err := tlsforge.Accept(raw, cert, version)
-		if err != nil {
-			return
-		}
-		_ = raw.SetDeadline(time.Time{})
 		for k := 0; ; k++ {
 			if _, ok := f.ReadHead(); !ok {
 				return
@@ -220,6 +216,65 @@ func TestTransportTLSIdleRecords(t *testing.T) {
 				want = 1
 			}
 			assert.Equal(t, want, conns.Load(), "connections (reuse %v)", tc.reuse)
+		})
+	}
+}
+
+// TestTLSRequestAfterHeldRecordAndFIN: a kept TLS connection on which the
+// server sent, unasked, one whole response in a record and then a bare FIN
+// (no close_notify: a 408 from a server closing an idle connection). The
+// Poll in CONNECTED reads the record (Godot's TLS poll: mbedTLS holds its
+// plaintext) and the FIN stays in the socket behind it: CONNECTED. A
+// request made then fails at its first Poll with nothing written, as in
+// Godot: its poll lets the TCP socket update first, a FIN with nothing
+// queued closes it whatever mbedTLS holds, and the request's write fails
+// (§1.6, §1.6.3.1, §1.6.4.1). The client took the buffered plaintext for
+// bytes still in the socket, wrote the request and read that record as
+// its response (BODY, code 200). Both modes.
+func TestTLSRequestAfterHeldRecordAndFIN(t *testing.T) {
+	skipIdleRecordsFallback(t)
+	ca := ts.NewCA(t)
+	cert := ca.Issue(t, "127.0.0.1")
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			written := make(chan struct{})
+			later := make(chan int64, 1) // request bytes the server read after its FIN
+			ln := drive.Serve(t, func(raw net.Conn) {
+				f := forgeAccept(raw, cert, tls.VersionTLS13)
+				if f == nil {
+					return
+				}
+				if _, ok := f.ReadHead(); !ok || f.App(reuseFirst) != nil || f.App(reuseSpoof) != nil {
+					return
+				}
+				_ = raw.(*net.TCPConn).CloseWrite() // a bare FIN
+				drive.AwaitSent(raw.(*net.TCPConn), time.Second, 20*time.Millisecond)
+				close(written)
+				n, _ := io.Copy(io.Discard, f.R)
+				later <- n
+			})
+			c := New()
+			defer c.Close()
+			c.SetBlockingMode(m.blocking)
+			require.NoError(t, connect(t, c, "127.0.0.1", drive.Port(ln), TLSClient(ca.Pool(), "")))
+			require.Equal(t, "ok", tlsIdleExchange(t, c))
+			require.True(t, drive.Closed(written, driveTimeout), "the server did not write")
+			require.NoError(t, c.Poll(), "the Poll that reads the record: CONNECTED (Godot: the FIN is behind it)")
+			require.Equal(t, StatusConnected, c.Status())
+			assert.False(t, c.Reusable(), "a record no request asked for is buffered")
+
+			require.NoError(t, c.Request(MethodGet, "/", nil, ""))
+			err := c.Poll()
+			assert.ErrorIs(t, err, ErrConnectionError)
+			assert.ErrorIs(t, err, ErrPeerClosed)
+			assert.Equal(t, StatusConnectionError, c.Status(), "Godot: the TCP poll closed the socket, the write fails (code %d)", c.ResponseCode())
+			c.Close()
+			select {
+			case n := <-later:
+				assert.Zero(t, n, "request bytes written after the server's FIN")
+			case <-time.After(driveTimeout):
+				t.Fatal("the server did not see the client go")
+			}
 		})
 	}
 }
