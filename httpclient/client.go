@@ -507,12 +507,11 @@ func (c *Client) KeepAlive() bool {
 // queued in the socket (under TLS: no application data, nor a record not
 // whole yet; a session ticket, a KeyUpdate or a warning alert, which the
 // look reads and crypto/tls takes in passing, is none); and, when a request
-// was made on the connection, its
-// response was a final one (code 200 or above) read to its end, framed (a
-// length or chunks; 204 and 304 have no body) and kept alive: by Godot's
-// test (KeepAlive) and by RFC 9112 §9.3 (no "close" anywhere in
-// Connection, HTTP/1.0 only with "keep-alive"): a server that said it
-// closes would close under the next request.
+// was made on the connection, its response was a final one (code 200 or
+// above) read to its end, framed (a length or chunks; 204 and 304 have no
+// body) and kept alive: by Godot's test (KeepAlive) and by RFC 9112 §9.3
+// (no "close" anywhere in Connection, HTTP/1.0 only with "keep-alive"): a
+// server that said it closes would close under the next request.
 // The socket is as the last Poll saw it (its liveness check looks without
 // waiting and without consuming, §1.6.3): ask right after a Poll, which
 // also reports a close or an error first.
