@@ -284,7 +284,7 @@ type tcSConn struct {
 	// body the server does not read, so the server's socket stays
 	// established — the client's slot is free, and open does not count
 	// it.
-	early atomic.Bool
+	early  atomic.Bool
 	num    int
 	mu     sync.Mutex
 	events []string // what the server saw and did, for the report

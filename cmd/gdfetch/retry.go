@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gdhttp/gdhttp/httprequest"
@@ -90,7 +89,7 @@ func (r *retrier) reason(ex *exchange, code int) string {
 	switch {
 	case code == exitTimeout || code == exitResolve || code == exitProxyName:
 		return ": timeout"
-	case r.opts.connRefused && code == exitConnect && errors.Is(ex.Cause, syscall.ECONNREFUSED):
+	case r.opts.connRefused && code == exitConnect && connRefused(ex.Cause):
 		return ": connection refused"
 	case transientCode(ex.ResponseCode) && (code == exitOK || code == exitHTTPError ||
 		errors.Is(ex.Cause, errRetryResponse) || errors.Is(ex.Cause, httprequest.ErrResumeStatus)):
