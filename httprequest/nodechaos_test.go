@@ -667,10 +667,13 @@ func (ns *ncNode) check(q *ncReq, c Completion, cause, doErr error, viaDo bool) 
 	h.count("result " + c.Result.String())
 	if c.Result == ResultSuccess {
 		// The connection the node may keep is the one that answered q: the
-		// server closes it when idle after q's spec. A request that failed
-		// or was canceled may not have reached the kept connection, whose
-		// idle close is then still an earlier request's.
-		ns.stale = q.spec.ic > 0
+		// server closes it when idle after q's spec, or ends it after an
+		// answer that was whole before its x came (an empty body: the
+		// stall, the cut or the reset is still to come; "early" resets
+		// after any answer). A request that failed or was canceled may not
+		// have reached the kept connection, whose end is then still an
+		// earlier request's.
+		ns.stale = q.spec.ic > 0 || q.spec.x != ""
 	}
 	if !q.clean() {
 		h.count(fmt.Sprintf("x=%s/%s/gz=%v %v", q.spec.x, q.spec.frame, q.spec.gz && q.gzip, c.Result))

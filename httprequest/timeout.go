@@ -73,7 +73,10 @@ func (r *run) overdue() (bool, error) {
 	if r.timeout > 0 {
 		due, cause = r.begin.Add(r.timeout), godot.ErrTimeout
 	}
-	if r.ctx != nil {
+	if r.ctx != nil && r.ctx.Err() != context.Canceled {
+		// (A context canceled before its deadline is no timeout when the
+		// request fails after it, before the cancel's interrupt ran: the
+		// cause would say both, with a completion.)
 		if d, ok := r.ctx.Deadline(); ok && (cause == nil || d.Before(due)) {
 			due, cause = d, withCause(r.ctx, context.DeadlineExceeded)
 		}
