@@ -817,7 +817,9 @@ func (c *Client) look() {
 	// In CONNECTED no request is waiting for bytes: queued ones are stray
 	// (Reusable); under TLS the records are read below, and what is stray
 	// is decided after them.
-	c.stray = c.status == StatusConnected && state == nbData
+	if c.st.tr == nil {
+		c.stray = c.status == StatusConnected && state == nbData
+	}
 	switch {
 	case state == nbEmpty:
 	case c.st.tr == nil && state == nbData:

@@ -404,11 +404,10 @@ func (d dataFlag) String() string { return "" }
 func (d dataFlag) Type() string   { return "string" }
 
 // readData builds the body from the -d, --data-binary, --data-urlencode and
-// --data-raw values, curl's
-// way: in command-line order, joined with '&'; "@file" reads a file ("@-"
-// standard input, whole, as curl; -T - streams it instead), and the
-// content of a -d file loses its CR and LF bytes (a literal -d value is sent
-// as given).
+// --data-raw values, curl's way: in command-line order, joined with '&';
+// "@file" reads a file ("@-" standard input, whole, as curl; -T - streams it
+// instead), and the content of a -d file loses its CR and LF bytes (a
+// literal -d value is sent as given).
 func readData(ctx context.Context, args []dataArg) ([]byte, bool, error) {
 	if len(args) == 0 {
 		return nil, false, nil
@@ -454,8 +453,9 @@ func curlFileString(b []byte) []byte {
 }
 
 // dataValue is the bytes of one -d or --data-binary value: DATA as given, or
-// @FILE's content (@- standard input); a --data-raw value is DATA, '@' or not. A file that cannot be read exits 26,
-// as an -T, -F or -H @ file (curl 7.88 warns and sends an empty body).
+// @FILE's content (@- standard input); a --data-raw value is DATA, '@' or
+// not. A file that cannot be read exits 26, as an -T, -F or -H @ file (curl
+// 7.88 warns and sends an empty body).
 func dataValue(ctx context.Context, d dataArg) ([]byte, error) {
 	switch d.kind {
 	case dataURLEncode:
