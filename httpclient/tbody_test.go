@@ -373,6 +373,12 @@ func (s *tbServer) serve(idx int, conn net.Conn, tc *tbConn) {
 			want = 1 + rng.IntN(4096)
 			time.Sleep(time.Duration(rng.IntN(300)) * time.Microsecond)
 		}
+		if idx == 0 && !scripted && s.c.action == tbReset && len(reqs) >= s.first && (s.first == 0 || reqs[s.first-1].Complete()) {
+			// The scripted request's head, a byte at a time: a read that
+			// took its body with it could pass the reset point (c.at body
+			// bytes in), and the reset would come after the whole request.
+			want = 1
+		}
 		if scripted && s.c.action == tbReset {
 			r := reqs[s.first]
 			left := r.HeadEnd + s.c.at - len(tc.bytes())

@@ -432,16 +432,21 @@ func tbfServe(c tbfCase, idx int, conn net.Conn, quit chan struct{}, add func([]
 			time.Sleep(time.Duration(rng.IntN(200)) * time.Microsecond)
 		}
 		if idx == 0 && c.action == tbfReset {
-			left := c.at - len(got())
+			// The reset comes c.at body bytes in: the head is read a byte at
+			// a time, so that no read takes the body past that point with
+			// it (a head longer than c.at used to let the first read take the
+			// whole request, and no reset came).
+			want = 1
 			if scripted {
-				left = reqs[0].HeadEnd + c.at - len(got())
-			}
-			if scripted && left <= 0 && !reqs[0].Complete() {
-				_ = conn.(*net.TCPConn).SetLinger(0)
-				return
-			}
-			if left > 0 {
-				want = min(want, left)
+				left := reqs[0].HeadEnd + c.at - len(got())
+				if left <= 0 && !reqs[0].Complete() {
+					_ = conn.(*net.TCPConn).SetLinger(0)
+					return
+				}
+				want = len(buf)
+				if left > 0 {
+					want = min(left, len(buf))
+				}
 			}
 		}
 		if scripted && !acted {
