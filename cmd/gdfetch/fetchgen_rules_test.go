@@ -26,6 +26,7 @@ func init() {
 		{"§1.9 note, COMPAT R3/H2: HEAD + chunked, the server closes: CONNECTION_ERROR (Godot: R4 too, it waits for chunk data)", fgRuleHeadChunkedClose},
 		{"§2.9.1, §2.6.1.1: body_size_limit against the Content-Length and the decoded running total (curl 7.88: only a known Content-Length, none on a 3xx)", fgRuleSizeLimit},
 		{"doc.go -o: a failed run leaves FILE as it was (curl has written to it)", fgRuleFailedKeepsFile},
+		{"§1.8.6: a HEAD's body size is 0 whatever its Content-Length, so --max-filesize does not fail it (curl 7.88 checks the Content-Length, exit 63)", fgRuleHeadSize},
 	}
 }
 
@@ -230,4 +231,10 @@ func fgRuleHeadChunkedClose(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
 	f := c.Final
 	closes := f.Odd == fgOddHTTP10 || f.Cut >= 0
 	return c.has("-I") && fgReachesFinal(c) && f.Framing == fgChunked && closes && (gd.Code == exitNoResponse || gd.Code == exitConnection)
+}
+
+func fgRuleHeadSize(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
+	_, method := c.flagValue("-X")
+	_, limit := c.flagValue("--max-filesize")
+	return c.has("-I") && !method && limit && cu.Code == exitBodySize && gd.Code == 0 && fgOnly(diffs, "exit", "file", "file-exists")
 }
