@@ -51,6 +51,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		}
 		return code
 	}
+	defer cfg.headerName.cleanup() // -J's part file, when the transfer did not end well
 	n := httprequest.New()
 	defer n.Close()
 	if cfg.output != "" && !cfg.resume && stdoutFile(cfg.output, out) {
@@ -111,11 +112,7 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 		rt.left = 0 // -F and -T -: the body is not sent again
 	}
 	if rt.left > 0 && !cfg.resume { // -C -: DoResumable writes no transient response
-		var fail func(int, []string) error
-		if cfg.fail {
-			fail = failResponse(cfg.bodyLimit)
-		}
-		if err := n.SetResponseFunc(retryResponse(rt, fail)); err != nil {
+		if err := n.SetResponseFunc(retryResponse(rt, headResponse(cfg))); err != nil {
 			fmt.Fprintf(stderr, "gdfetch: %v\n", err)
 			return exitUsage
 		}
@@ -161,6 +158,12 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	if err == nil && ctx.Err() == nil && emptiesOutput(cfg, ex, n.DownloadedBytes()) {
 		if ferr := emptyOutput(cfg.output); ferr != nil {
 			fmt.Fprintf(stderr, "gdfetch: %v\n", ferr)
+			return exitWrite
+		}
+	}
+	if err == nil && ctx.Err() == nil && cfg.headerName != nil {
+		if ferr := finishHeaderName(cfg, ex); ferr != nil {
+			fmt.Fprintf(stderr, "gdfetch: -J: %v (exit %d)\n", ferr, exitWrite)
 			return exitWrite
 		}
 	}
@@ -268,9 +271,26 @@ func runFetch(ctx context.Context, args []string, out, stderr io.Writer) int {
 	return code
 }
 
-// fetchOnce makes one try of the request: DoResumable with -C -, the
-// upload with -F and -T, else the request and its body, frame by frame.
+// fetchOnce makes one try of the request, watched by --connect-timeout
+// (connecttimeout.go): a try it ends is an exchange with RESULT_TIMEOUT.
 func fetchOnce(ctx context.Context, n *httprequest.HTTPRequest, cfg *config, bar *progress) (*exchange, string, error) {
+	if cfg.connectTimeout <= 0 {
+		return fetchTry(ctx, n, cfg, bar)
+	}
+	tctx, stop := watchConnect(ctx, n, cfg.connectTimeout)
+	ex, resumed, err := fetchTry(tctx, n, cfg, bar)
+	stop()
+	if err != nil && ctx.Err() == nil {
+		if cut := connectTimedOut(tctx, ex); cut != nil {
+			return cut, "", nil
+		}
+	}
+	return ex, resumed, err
+}
+
+// fetchTry makes one try of the request: DoResumable with -C -, the
+// upload with -F and -T, else the request and its body, frame by frame.
+func fetchTry(ctx context.Context, n *httprequest.HTTPRequest, cfg *config, bar *progress) (*exchange, string, error) {
 	switch {
 	case cfg.resume:
 		return driveResumable(ctx, n, cfg, bar.update)
@@ -294,6 +314,9 @@ func fetchExit(cfg *config, ex *exchange) int {
 	code := proxyExit(resultExit(ex.Result, ex.Cause), ex.Cause, cfg)
 	if errors.Is(ex.Cause, errHTTPFail) {
 		code = exitHTTPError // -f refused the response at its head
+	}
+	if errors.Is(ex.Cause, errHeaderName) {
+		code = exitWrite // -J refused the response at its head: curl's "Failed writing header"
 	}
 	if errors.Is(ex.Cause, errStdinMaxTime) {
 		code = exitTimeout // -T -: stdin had nothing more when --max-time passed
@@ -410,6 +433,45 @@ func failResponse(limit int64) func(int, []string) error {
 	}
 }
 
+// headResponse is the node's response function for -J and -f, nil for
+// neither: -J names the file first (curl reads the headers as they come,
+// -f's check follows them), then -f refuses a code of 400 or more.
+func headResponse(cfg *config) func(int, []string) error {
+	var fail func(int, []string) error
+	if cfg.fail {
+		fail = failResponse(cfg.bodyLimit)
+	}
+	if cfg.headerName == nil {
+		return fail
+	}
+	return func(code int, h []string) error {
+		if err := cfg.headerName.decide(code, h); err != nil {
+			return err
+		}
+		if fail != nil {
+			return fail(code, h)
+		}
+		return nil
+	}
+}
+
+// finishHeaderName ends -J's run: after a successful transfer the part
+// file takes its name (headerName.finish); either way cfg.output becomes
+// that name (or the URL's, when none was decided) for the summary, --json
+// and the notes.
+func finishHeaderName(cfg *config, ex *exchange) error {
+	h := cfg.headerName
+	var err error
+	if ex.Result == httprequest.ResultSuccess {
+		err = h.finish()
+	}
+	cfg.output = h.name
+	if cfg.output == "" {
+		cfg.output = h.urlName
+	}
+	return err
+}
+
 // stdoutFile reports whether path names the regular file out writes to.
 func stdoutFile(path string, out io.Writer) bool {
 	o, ok := out.(*os.File)
@@ -477,8 +539,8 @@ func configure(n *httprequest.HTTPRequest, cfg *config, stdout io.Writer, held b
 	if cfg.tls != nil {
 		steps = append(steps, n.SetTLSOptions(cfg.tls))
 	}
-	if cfg.fail && !cfg.resume { // -C -: DoResumable decides on a 416 itself
-		steps = append(steps, n.SetResponseFunc(failResponse(cfg.bodyLimit)))
+	if f := headResponse(cfg); f != nil && !cfg.resume { // -C -: DoResumable decides on a 416 itself
+		steps = append(steps, n.SetResponseFunc(f))
 	}
 	switch {
 	case cfg.headOnly:

@@ -11,13 +11,10 @@ import (
 // a curl user's habit then fails with the way forward, not pflag's bare
 // "unknown flag". Keys are the flag's name without dashes, long or short.
 var curlHints = map[string]string{
-	"connect-timeout":    "gdfetch has no --connect-timeout: -m SECONDS bounds the whole request (the node's timeout)",
-	"J":                  "gdfetch has no -J: name the file, -o FILE (-O takes the name in the URL)",
-	"remote-header-name": "gdfetch has no --remote-header-name: name the file, -o FILE (-O takes the name in the URL)",
-	"Z":                  "gdfetch has no -Z: one URL a run; start several gdfetch",
-	"parallel":           "gdfetch has no --parallel: one URL a run; start several gdfetch",
-	"http1.1":            "gdfetch speaks HTTP/1.1 only, as Godot's HTTPClient",
-	"http2":              "gdfetch speaks HTTP/1.1 only, as Godot's HTTPClient",
+	"Z":        "gdfetch has no -Z: one URL a run; start several gdfetch",
+	"parallel": "gdfetch has no --parallel: one URL a run; start several gdfetch",
+	"http1.1":  "gdfetch speaks HTTP/1.1 only, as Godot's HTTPClient",
+	"http2":    "gdfetch speaks HTTP/1.1 only, as Godot's HTTPClient",
 }
 
 // withCurlHint adds curlHints' advice to pflag's error for an unknown flag,

@@ -7,18 +7,16 @@ import (
 )
 
 // A curl flag gdfetch lacks fails with exit 2 and says what to do instead,
-// long or short, alone or in a group (-sSOJ).
+// long or short, alone or in a group (-sSOZ).
 func TestCurlFlagHints(t *testing.T) {
 	tests := []struct {
 		args []string
 		hint string
 	}{
 		{[]string{"--http1.1", "http://h/"}, "HTTP/1.1 only"},
-		{[]string{"--connect-timeout", "2", "http://h/"}, "-m SECONDS"},
-		{[]string{"-J", "http://h/"}, "gdfetch has no -J: name the file, -o FILE (-O takes the name in the URL)"},
-		{[]string{"-OJ", "http://h/"}, "gdfetch has no -J"},
-		{[]string{"-sSOJ", "http://h/f.bin"}, "gdfetch has no -J"},
-		{[]string{"-Z", "http://h/"}, "one URL a run"},
+		{[]string{"-Z", "http://h/"}, "gdfetch has no -Z: one URL a run; start several gdfetch"},
+		{[]string{"-OZ", "http://h/"}, "gdfetch has no -Z"},
+		{[]string{"-sSOZ", "http://h/f.bin"}, "gdfetch has no -Z"},
 		{[]string{"--parallel", "http://h/"}, "one URL a run"},
 	}
 	for _, tt := range tests {

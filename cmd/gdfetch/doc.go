@@ -124,6 +124,30 @@
 //	                          curl), in the current directory; a URL whose path is empty or
 //	                          ends in / has none: exit 23 before any request (curl's status).
 //	                          Not with -o (exit 2)
+//	-J, --remote-header-name  with -O, the file is named by the response's Content-Disposition
+//	                          as curl 7.88 reads it: the first such line with a "filename="
+//	                          parameter (lower case; filename*= is not read), its value up to
+//	                          its closing quote (" or ') or, unquoted, to ';', after its last
+//	                          '/' and '\' (a value ending in one: the URL's name); without one,
+//	                          the URL's name, as -O (a URL without a name is then exit 23,
+//	                          after the head). A name from the header never replaces a file:
+//	                          one that exists (or appears meanwhile) is refused at the
+//	                          response's head, before its body is read: exit 23 (curl's
+//	                          "Failed to open the file NAME: File exists"), as an empty name
+//	                          ("Remote filename has no length!"). The body is downloaded to a
+//	                          part file of gdfetch's in the current directory (download_file
+//	                          is set before the request; the name comes with the head), moved
+//	                          to its name on success, removed on failure. Without -O no
+//	                          effect, as curl's; with -i, -I or -C - a usage error (exit 2,
+//	                          curl's words). Unlike curl: the final response names the file
+//	                          (curl takes the first response, a followed 3xx included, whose
+//	                          Content-Disposition has a filename); with --retry, the try
+//	                          that is written; spaces at the value's end are lost (the node
+//	                          delivers header lines stripped); under -f a refused response
+//	                          creates no file (curl creates it empty); a Content-Disposition
+//	                          without a filename before one with it is exit 23 as curl's, but
+//	                          the URL's file is not created empty; and a failed transfer leaves
+//	                          no partial file
 //	    --create-dirs         make the missing directories of -o's (-O's) and -D's paths first, mode 0750
 //	                          (less the umask), as curl's; they stay if the request fails;
 //	                          one that cannot be made: exit 23
@@ -153,6 +177,21 @@
 //	                          curl's); with -f an error page over it is 63, as curl checks the
 //	                          size first; with -C - it bounds FILE, not each request
 //	-m, --max-time SECONDS    timeout (default 0: none); with -C - the whole run, every request
+//	    --connect-timeout SECONDS
+//	                          the longest each connection may take to be made (fractions taken,
+//	                          to the millisecond, as curl): the node's client in STATUS_RESOLVING
+//	                          or STATUS_CONNECTING — the name's resolution, the TCP connect, an
+//	                          HTTPS proxy's CONNECT, the TLS handshake — counted from the
+//	                          start of each connect (a redirect's too, as curl's). Past it the
+//	                          request is canceled, as the node's timeout cancels one, and ends
+//	                          RESULT_TIMEOUT, exit 28, with curl's "Resolving timed out after N
+//	                          milliseconds" or "Connection timed out after N milliseconds" as
+//	                          the cause (curl says "Failed to connect to H port P after N ms:
+//	                          Timeout was reached" for the TCP connect and "SSL connection
+//	                          timeout" for the handshake: the node's status does not tell them
+//	                          apart). 0 (the default): none, where curl has 300 s; Godot's own
+//	                          30 s per address remains. -m still bounds the whole request; with
+//	                          --retry it is a timeout as any other
 //	    --retry N             make a try that failed for a transient reason again, up to N more
 //	                          times, as curl 7.88: a timeout (exit 28; an unresolved name, 6 or
 //	                          5, too), a response code 408, 429, 500, 502, 503 or 504; a
@@ -287,7 +326,7 @@
 //	                          as any other; with -C - a code ≥ 400 is not written (DoResumable
 //	                          keeps FILE), exit 22. Not with -f: exit 2, as curl 7.88
 //
-// Common curl flags gdfetch does not have (--connect-timeout, -J, --http1.1 …)
+// Common curl flags gdfetch does not have (-Z, --http1.1 …)
 // are usage errors (exit 2) whose
 // message says what to use instead; curl 7.82's "--json DATA" is gdfetch's
 // output flag, and the DATA is then refused as a second URL with a hint.
@@ -397,6 +436,10 @@ node properties
                               was, the bytes received discarded (-C - keeps them)
   -O, --remote-name           -o with the URL's file name (its last path segment, as given, no query)
                               in the current directory; a URL without one: exit 23, as curl
+  -J, --remote-header-name    with -O: the name in the response's Content-Disposition filename=, as
+                              curl 7.88 reads it (else the URL's); an existing file is not replaced:
+                              exit 23 before the body is read; the final response's header (curl:
+                              the first response with one, a redirect's too); not with -i, -I, -C -
       --create-dirs           make -o's and -D's missing directories first (0750, as curl)
   -C, --continue-at -         resume FILE from its size (Range + If-Range; state in FILE.gdhttp-resume);
                               unlike curl: without that state (the server sent no ETag nor
@@ -412,6 +455,9 @@ node properties
       --max-filesize BYTES    body_size_limit (k, M, G suffixes; default -1: none; 0: none, as curl);
                               with -C -: FILE's size, not each request's body
   -m, --max-time SECONDS      timeout (default 0: none); with -C -: the whole run, every request
+      --connect-timeout SECONDS  each connection's resolve + TCP connect + proxy CONNECT + TLS
+                              handshake (STATUS_RESOLVING/CONNECTING) within SECONDS, else canceled:
+                              RESULT_TIMEOUT, exit 28, as curl (0, the default: none; curl: 300 s)
       --retry N               try again, up to N times, after a timeout (or unresolved name) or a
                               408/429/500/502/503/504, as curl ("Warning: Problem : …" on stderr,
                               not with -s); unlike curl the retried response's body is not written

@@ -52,7 +52,8 @@ type exchange struct {
 // status after every frame. progress, when not nil, is called with the body's
 // wire and decoded byte counts (the node's OnProgress). The error is
 // Request's (ErrInvalidParameter: a bad URL, ErrBusy) or ctx's; the request
-// is canceled when ctx ends.
+// is canceled when ctx ends: the error is then ctx's, with the exchange as
+// far as it went (its trace and frames, no completion).
 func drive(ctx context.Context, n *httprequest.HTTPRequest, url string, headers []string,
 	method httpclient.Method, body []byte, progress func(wire, decoded int64)) (*exchange, error) {
 	return driveStart(ctx, n, func() error { return n.RequestRaw(url, headers, method, body) }, progress, nil)
@@ -105,7 +106,8 @@ func driveStart(ctx context.Context, n *httprequest.HTTPRequest, startReq func()
 	for done == nil {
 		if ctx.Err() != nil {
 			n.CancelRequest()
-			return nil, ctx.Err()
+			ex.Elapsed = time.Since(start)
+			return ex, ctx.Err() // what the try had: --connect-timeout reports it (connecttimeout.go)
 		}
 		before := n.HTTPClientStatus()
 		moved = false

@@ -52,6 +52,9 @@ type config struct {
 	dumpHeader                                              string    // -D: where -i's block goes too ("-": stdout), "" for nowhere
 	retry                                                   retryOpts // --retry and its companions (retry.go)
 
+	headerName     *headerName   // -O -J: the file named by Content-Disposition (headername.go); nil without
+	connectTimeout time.Duration // --connect-timeout: each connect phase's limit (connecttimeout.go), 0 for none
+
 	net netFlags // -b, -c, --proxy-user, --noproxy, environment proxies (cookies.go)
 	// sent: verboseRequest prints a request that went already (-C -'s -v):
 	// its Cookie line is the one the jar gave, not what the jar holds now.
@@ -93,13 +96,13 @@ func usageCodef(code int, format string, a ...any) error {
 type rawFlags struct {
 	method, output, maxFilesize, proxy, cacert, tlsName, userAgent string
 	user, referer, byteRange, writeOut, dumpHeader                 string
-	remoteName                                                     bool
+	remoteName, remoteHeaderName                                   bool
 	headers, form                                                  []string
 	data                                                           []dataArg // -d, --data-binary and --data-urlencode, in command-line order
 	uploadFile                                                     string
 	maxRedirs, chunkSize, retry, retryDelay, retryMaxTime          int
 	retryConnRefused, retryAllErrors                               bool
-	maxTime                                                        float64
+	maxTime, connectTimeout                                        float64
 	noGzip, threads, insecure, strict, rfcRedirects, brotli        bool
 	keepAlive, drain, inPlace, include, silent, verbose, json      bool
 	fail, head, location, compressed, showError, version, get      bool
@@ -132,12 +135,14 @@ func newFetchFlags(f *rawFlags) *pflag.FlagSet {
 	fs.StringVarP(&f.byteRange, "range", "r", "", `send "Range: bytes=RANGE" (0-499, -500, 9500-, 0-0,-1); not with -C -; an -H Range line wins`)
 	fs.StringVarP(&f.output, "output", "o", "", "write the body to FILE (download_file)")
 	fs.BoolVarP(&f.remoteName, "remote-name", "O", false, "write the body to the URL's file name (its last path segment, as given) in the current directory (download_file)")
+	fs.BoolVarP(&f.remoteHeaderName, "remote-header-name", "J", false, "with -O: name the file as the response's Content-Disposition filename says (curl's rules; an existing file is not replaced: exit 23), else as -O")
 	fs.BoolVar(&f.createDirs, "create-dirs", false, "create the missing directories of -o's (-O's) and -D's files first, as curl (mode 0750)")
 	fs.StringVarP(&f.continueAt, "continue-at", "C", "", `"-": resume -o FILE from its size with Range + If-Range (DoResumable; keep_partial_download, append_to_download_file)`)
 	fs.BoolVarP(&f.location, "location", "L", false, "accepted for curl users: the node follows redirects anyway (see --max-redirs)")
 	fs.IntVar(&f.maxRedirs, "max-redirs", httprequest.DefaultMaxRedirects, "redirects followed; -1 no limit (max_redirects)")
 	fs.StringVar(&f.maxFilesize, "max-filesize", "-1", "largest body in bytes (suffix k, M, G); -1 no limit; with -C -, the file's size (body_size_limit)")
 	fs.Float64VarP(&f.maxTime, "max-time", "m", 0, "seconds for the whole request, redirects included (with -C -, every request of the run); 0 none (timeout)")
+	fs.Float64Var(&f.connectTimeout, "connect-timeout", 0, "seconds the connect phase of each connection may take (name resolution, TCP connect, proxy CONNECT, TLS handshake), else exit 28; 0 none")
 	fs.BoolVarP(&f.noBuffer, "no-buffer", "N", false, "accepted for curl users: the body is written as it arrives anyway")
 	fs.IntVar(&f.retry, "retry", 0, "make a try that failed for a transient reason (a timeout, a code 408 429 500 502 503 504) again, up to N more times, as curl")
 	fs.IntVar(&f.retryDelay, "retry-delay", 0, "seconds to wait before a retry (0: 1 s doubling each time, as curl; a Retry-After wins)")
@@ -263,12 +268,30 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 		}
 		c.method, c.url = c.upload.method(), c.upload.targetURL(c.url)
 	}
+	if f.remoteHeaderName {
+		switch { // curl 7.88's words
+		case f.include || f.head:
+			return nil, usagef("showing headers and --remote-header-name cannot be combined")
+		case f.continueAt != "":
+			return nil, usagef("--continue-at and --remote-header-name cannot be combined")
+		}
+	}
 	if f.remoteName {
 		if fs.Changed("output") {
 			return nil, usagef("-O and -o both name the file: give one")
 		}
-		if c.output, err = remoteName(c.url); err != nil {
-			return nil, err
+		switch {
+		case f.remoteHeaderName:
+			// The URL's name only when the response has no
+			// Content-Disposition filename: a URL without one is not
+			// refused yet, as curl's.
+			name, _ := remoteName(c.url)
+			c.headerName = newHeaderName(name)
+			c.output = c.headerName.part
+		default:
+			if c.output, err = remoteName(c.url); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if c.output == "-" {
@@ -295,6 +318,11 @@ func parseFetch(ctx context.Context, args []string) (*config, error) {
 		return nil, usagef("--max-time: %v is not a number of seconds ≥ 0", f.maxTime)
 	}
 	c.timeout = time.Duration(f.maxTime * float64(time.Second))
+	if f.connectTimeout < 0 || math.IsNaN(f.connectTimeout) || f.connectTimeout > 1e9 {
+		return nil, usagef("--connect-timeout: %v is not a number of seconds ≥ 0", f.connectTimeout)
+	}
+	// Whole milliseconds, as curl's secs2ms: less than one is none.
+	c.connectTimeout = time.Duration(f.connectTimeout*1000) * time.Millisecond
 	if f.chunkSize < 256 || f.chunkSize > 1<<24 {
 		return nil, usagef("--chunk-size: %d is outside 256…16777216", f.chunkSize)
 	}

@@ -107,6 +107,9 @@ func failureHint(cfg *config, ex *exchange, code int, received int64) string {
 	case exitRedirects:
 		return "gdfetch: --max-redirs N raises the limit (max_redirects, default 8; -1: none)\n"
 	case exitTimeout:
+		if _, ok := errors.AsType[*connectTimeoutError](ex.Cause); ok {
+			return "" // the cause says it: curl's message, the flag and the status
+		}
 		if cfg.timeout > 0 {
 			return fmt.Sprintf("gdfetch: timed out after %v (-m, the node's timeout), %s of body received\n",
 				cfg.timeout, humanBytes(received))
