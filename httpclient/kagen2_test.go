@@ -174,6 +174,7 @@ func runKagen2Transport(t *testing.T, m kagen2Mode, v uint16, tl kagen2TLS, step
 	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	for i, st := range steps {
 		if i > 0 && steps[i-1].Answer.NeedsGap2() {
+			srv.Settle(kagen.SettleWait) // its late ending has happened
 			time.Sleep(kagen.Gap)
 		}
 		got, gerr := kagen2TransportDo(t, hc, urlOf(i), st)

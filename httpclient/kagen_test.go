@@ -200,6 +200,7 @@ func runKagenClient(t *testing.T, m kagen2Mode, v uint16, tl kagen2TLS, steps []
 		if i > 0 {
 			prev := steps[i-1].Answer
 			if prev.NeedsGap2() {
+				srv.Settle(kagen.SettleWait) // its late ending has happened
 				time.Sleep(kagen.Gap)
 			}
 			_ = c.Poll() // a frame: Godot's liveness check (§1.6.3)

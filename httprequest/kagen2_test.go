@@ -115,6 +115,13 @@ func newKagen2Servers(t *testing.T, m kagen2Mode, v uint16, tl kagen2TLS, steps 
 
 func (s kagen2Servers) close() { s.main.Close(); s.other.Close() }
 
+// settle waits for the late endings of the answers written so far
+// (kagen.Server.Settle).
+func (s kagen2Servers) settle() {
+	s.main.Settle(kagen.SettleWait)
+	s.other.Settle(kagen.SettleWait)
+}
+
 func (s kagen2Servers) arrivals() []kagen.Arrival {
 	return append(s.main.Arrivals(), s.other.Arrivals()...)
 }
@@ -159,6 +166,7 @@ func runKagen2Node(t *testing.T, m kagen2Mode, v uint16, tl kagen2TLS, steps []k
 	dir := t.TempDir()
 	for i, st := range steps {
 		if i > 0 && steps[i-1].Answer.NeedsGap2() {
+			srv.settle()
 			drive.Idle(node, 1, kagen.Gap)
 		}
 		got := kagenRunStep(t, node, urlOf(i), st, filepath.Join(dir, "f"+strconv.Itoa(i)))

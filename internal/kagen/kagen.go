@@ -40,6 +40,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gdhttp/gdhttp/internal/tlsforge"
@@ -83,6 +84,9 @@ func (d Drop) Partial() bool { return d == DropPartialFIN || d == DropPartialRST
 const (
 	LateDelay = 3 * time.Millisecond
 	Gap       = 40 * time.Millisecond
+	// SettleWait bounds Settle in the harnesses: far more than any late
+	// ending takes on a machine that is merely slow.
+	SettleWait = 5 * time.Second
 )
 
 // Answer is what the server sends for one request, and its oracle.
@@ -542,6 +546,11 @@ type Server struct {
 	n    int
 	conn []net.Conn
 	done chan struct{}
+	// late counts the answers whose late ending (NeedsGap2: bytes after
+	// it, a close, a reset or a close_notify a few milliseconds on) has not
+	// happened yet; it is counted before the answer's last byte is
+	// written, so a client that has read the answer sees it (Settle).
+	late atomic.Int64
 }
 
 // NewServer listens on 127.0.0.1.
@@ -576,6 +585,23 @@ func (s *Server) close() {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+}
+
+// Settle waits until every answer written so far has had its late ending
+// (NeedsGap2), at most d; it reports whether they all had. A test that
+// pauses after such an answer so that its ending meets the idle client
+// (Gap) calls it first: on a loaded machine the server's few milliseconds
+// can outlast any fixed pause, and the next request would cross the
+// ending.
+func (s *Server) Settle(d time.Duration) bool {
+	end := time.Now().Add(d)
+	for s.late.Load() > 0 {
+		if time.Now().After(end) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
 }
 
 // Arrivals returns the requests read so far.
@@ -616,8 +642,14 @@ func (s *Server) accept() {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			late := false
+			defer func() { // after the close: a close or reset to come is part of the ending
+				if late {
+					s.late.Add(-1)
+				}
+			}()
 			defer c.Close() // the raw connection: never the TLS one (its keys are not the sealer's)
-			s.serve(id, c.(*net.TCPConn))
+			s.serve(id, c.(*net.TCPConn), &late)
 		}()
 	}
 }
@@ -681,10 +713,9 @@ func (c *sconn) inFlight() bool {
 	return n > 0
 }
 
-// seal returns the records of plain (cut in sizes recs, cycled; straddle ≥
-// 0: the record holding byte straddle-1 runs to the end), with a
-// close_notify after them when notify.
-func (c *sconn) records(plain []byte, recs []int, straddle int, notify bool) []byte {
+// records returns the records of plain (cut in sizes recs, cycled;
+// straddle ≥ 0: the record holding byte straddle-1 runs to the end).
+func (c *sconn) records(plain []byte, recs []int, straddle int) []byte {
 	var out []byte
 	for i, off := 0, 0; off < len(plain); i++ {
 		n := len(plain) - off
@@ -698,9 +729,6 @@ func (c *sconn) records(plain []byte, recs []int, straddle int, notify bool) []b
 		out = c.seal.Append(out, tlsforge.RecordApplication, plain[off:off+n])
 		off += n
 	}
-	if notify {
-		out = c.seal.Append(out, tlsforge.RecordAlert, []byte{tlsforge.AlertWarning, tlsforge.AlertCloseNotify})
-	}
 	return out
 }
 
@@ -709,11 +737,19 @@ func (c *sconn) records(plain []byte, recs []int, straddle int, notify bool) []b
 func (s *Server) write(c *sconn, plain []byte, splits []int, recs []int, straddle int, notify bool) bool {
 	w := plain
 	if c.seal != nil {
-		w = c.records(plain, recs, straddle, notify)
+		w = c.records(plain, recs, straddle)
+		answer := len(w)
+		if notify {
+			w = c.seal.Append(w, tlsforge.RecordAlert, []byte{tlsforge.AlertWarning, tlsforge.AlertCloseNotify})
+		}
 		sc := make([]int, 0, len(splits))
 		for _, sp := range splits {
-			if len(plain) > 0 {
-				sc = append(sc, sp*len(w)/len(plain))
+			// Offsets of the answer's records: a close_notify goes in
+			// the write of the answer's last bytes (NotifyNow's "same
+			// write"), never after a pause that would let a client
+			// reuse the connection before it came.
+			if sp = sp * answer / max(len(plain), 1); sp < answer {
+				sc = append(sc, sp)
 			}
 		}
 		splits = sortUnique(sc)
@@ -820,7 +856,16 @@ func (s *Server) readRequest(id int, c *sconn, pending *[]byte, buf []byte) (req
 	}
 }
 
-func (s *Server) serve(id int, raw *net.TCPConn) {
+// serve answers the requests of one connection. *late is true while an
+// answer's late ending is counted in s.late (the caller takes it off once
+// the connection is closed, when it is still counted).
+func (s *Server) serve(id int, raw *net.TCPConn, late *bool) {
+	settled := func() {
+		if *late {
+			*late = false
+			s.late.Add(-1)
+		}
+	}
 	in := &pushback{Conn: raw}
 	c := &sconn{raw: raw, in: in, rd: in}
 	var pending []byte
@@ -913,6 +958,10 @@ func (s *Server) serve(id int, raw *net.TCPConn) {
 			straddle = len(w) - len(ans.Extra)
 		}
 		tlsNotify := c.seal != nil && (ans.After == NotifyNow || ans.After == Close && ans.Notify)
+		if ans.NeedsGap2() && !*late {
+			*late = true
+			s.late.Add(1)
+		}
 		if !s.write(c, w, ans.Splits, ans.Records, straddle, tlsNotify) {
 			return
 		}
@@ -920,6 +969,9 @@ func (s *Server) serve(id int, raw *net.TCPConn) {
 			if !s.sleep(LateDelay) || !s.write(c, ans.Extra, nil, nil, -1, false) {
 				return
 			}
+		}
+		if ans.After != CloseLater && ans.After != ResetLater && ans.After != NotifyLater {
+			settled() // Late's bytes are out; the rest of the endings come at the close
 		}
 		if !ans.Reuse && retired == "" {
 			retired = fmt.Sprintf("#%d %s", a.Index, ans.Kind)
@@ -943,6 +995,7 @@ func (s *Server) serve(id int, raw *net.TCPConn) {
 			if !s.sleep(LateDelay) || !s.write(c, nil, nil, nil, -1, true) {
 				return
 			}
+			settled()
 			notified = true
 			if c.inFlight() {
 				retired = "" // the request crossed the close_notify (harness timing)
