@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 
@@ -61,6 +62,12 @@ var (
 	// the connection while the client was idle in CONNECTED (§1.6.3.3), or
 	// before the response head was complete (§1.6.4.2).
 	ErrPeerClosed = errors.New("httpclient: connection closed by peer")
+
+	// errUnsent is ErrPeerClosed for a request none of whose bytes was
+	// written: the peer had closed the connection before the first write
+	// (§1.6.4.1). The Transport sends such a request again whatever its
+	// method, as net/http does when nothing was written.
+	errUnsent = fmt.Errorf("%w", ErrPeerClosed)
 
 	// ErrTLSTruncated is the cause of CONNECTION_ERROR when a TLS peer
 	// closed the TCP connection without sending close_notify (§1.15.4).

@@ -2,9 +2,11 @@ package httpclient
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +77,83 @@ func TestTransportPOSTAfterIdleClose(t *testing.T) {
 		require.NoError(t, resp.Body.Close())
 		require.Equal(t, "ok", string(body))
 		tr.CloseIdleConnections()
+	}
+}
+
+// TestTransportUnsentRetried: the server ends a pooled connection after the
+// Transport has taken it for the next request (GotConn) and before the
+// request is written. The client sees the FIN before its first write
+// (§1.6.4.1: no byte of the request leaves), and the Transport sends the
+// request again on a new connection whatever its method, as net/http does
+// when nothing was written (nothingWrittenError): a POST with GetBody, and
+// one whose body cannot be re-made but was never read. A POST that was
+// written when the server closed is still not sent again
+// (TestTransportIdempotencyKeyRetried/key=).
+func TestTransportUnsentRetried(t *testing.T) {
+	bodies := map[string]func() io.Reader{
+		"get-body":   func() io.Reader { return strings.NewReader("hello") },
+		"unreadable": func() io.Reader { return io.MultiReader(strings.NewReader("hello")) },
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			kill := make(chan struct{})
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			defer ln.Close()
+			conns := make(chan int, 4)
+			go func() {
+				for i := 0; ; i++ {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					conns <- i
+					go func(first bool, c net.Conn) {
+						defer c.Close()
+						br := bufio.NewReader(c)
+						for {
+							req, err := http.ReadRequest(br)
+							if err != nil {
+								return
+							}
+							_, _ = io.Copy(io.Discard, req.Body)
+							if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
+								return
+							}
+							if first {
+								<-kill
+								return // the FIN, once the Transport has the connection
+							}
+						}
+					}(i == 0, c)
+				}
+			}()
+			url := "http://" + ln.Addr().String() + "/"
+			tr := &Transport{}
+			defer tr.CloseIdleConnections()
+			hc := &http.Client{Transport: tr}
+			resp, err := hc.Get(url)
+			require.NoError(t, err)
+			_, _ = io.ReadAll(resp.Body)
+			require.NoError(t, resp.Body.Close())
+
+			var reused []bool
+			trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+				reused = append(reused, i.Reused)
+				if i.Reused {
+					close(kill)
+					time.Sleep(50 * time.Millisecond) // the FIN is at the client
+				}
+			}}
+			req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodPost, url, body())
+			require.NoError(t, err)
+			resp, err = hc.Do(req)
+			require.NoError(t, err, "a POST none of whose bytes was written is sent again (net/http: nothingWrittenError)")
+			got, _ := io.ReadAll(resp.Body)
+			require.NoError(t, resp.Body.Close())
+			require.Equal(t, "ok", string(got))
+			require.Equal(t, []bool{true, false}, reused, "the reused connection, then a new one")
+			require.Len(t, conns, 2)
+		})
 	}
 }

@@ -432,8 +432,12 @@ func (c *Client) pollRequesting() error {
 		// §1.6, §1.6.4.1: Godot's poll lets the TCP socket update itself
 		// first; a FIN with nothing queued closes it, and the write of the
 		// request (or of its rest) fails: no byte of it leaves.
+		cause := ErrPeerClosed
+		if c.woff == 0 && !c.rb.started {
+			cause = errUnsent // none of this request had left either
+		}
 		c.release()
-		return c.fail(StatusConnectionError, ErrConnectionError, pollOp, ErrPeerClosed)
+		return c.fail(StatusConnectionError, ErrConnectionError, pollOp, cause)
 	}
 	if c.reqSent && c.blocking {
 		// The request was written by an earlier, non-blocking Poll (the

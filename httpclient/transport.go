@@ -192,7 +192,9 @@ var errClosedBody = errors.New("httpclient: read on closed response body")
 // that failed on a reused connection before any byte of its response is
 // sent again
 // (the idempotent methods, PUT and DELETE included, or, as net/http, a
-// request with an Idempotency-Key or X-Idempotency-Key header) when its
+// request with an Idempotency-Key or X-Idempotency-Key header, or any
+// request none of whose bytes was written because the server had closed
+// the connection first) when its
 // body was not read yet or Request.GetBody gives it again: on the next
 // idle connection, and on a new one once none is left (as net/http: it
 // goes on while the connection that failed was a reused one, so several
@@ -295,14 +297,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		if reused && !pc.c.replied && ctx.Err() == nil && !errors.As(err, new(*RequestBodyError)) &&
-			retryable(method, req.Header) && body.rewind(req) {
+			(retryable(method, req.Header) || errors.Is(err, errUnsent)) && body.rewind(req) {
 			// The server may have closed the idle connection as it was
 			// reused: it failed before any byte of a response (a
 			// response begun, even cut short, is the server's answer),
 			// and not because the body failed to read (net/http's
-			// rules). The failed connection is gone, so the pool shrinks
-			// at every turn and a new connection, which ends the loop,
-			// comes last.
+			// rules) — or, whatever the method, before any byte of the
+			// request left (net/http's nothingWrittenError). The failed
+			// connection is gone, so the pool shrinks at every turn and
+			// a new connection, which ends the loop, comes last.
 			continue
 		}
 		body.close()
