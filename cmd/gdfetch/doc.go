@@ -154,7 +154,8 @@
 //	-C, --continue-at -       resume -o FILE (DoResumable: Range + If-Range, keep_partial_download,
 //	                          append_to_download_file; exit 33 when a 206 does not continue the file);
 //	                          a GET only: with -X (other than GET), -d, -F, -T or -I it is a usage
-//	                          error (exit 2), where curl runs the request.
+//	                          error (exit 2), where curl runs the request. It asks for no
+//	                          compression (DoResumable's "Accept-Encoding: identity").
 //	                          Unlike curl: the Range is sent only with gdfetch's own state file
 //	                          (FILE.gdhttp-resume, kept by the run that was cut when the server
 //	                          sent an ETag or a Last-Modified to check the file with): without it
@@ -296,7 +297,9 @@
 //	-I, --head                method HEAD, printed as -i; with -d, --data-binary, -F or -T a
 //	                          usage error (exit 2), as curl's "only one HTTP request method";
 //	                          with -X (curl -I -X GET) that method is sent and, as curl, no
-//	                          body is printed or saved (-o FILE is left empty)
+//	                          body is printed or saved (-o FILE is left empty); but the node
+//	                          reads it, so a body that fails (cut, reset, past --max-filesize)
+//	                          fails the run, where curl reads none
 //	-s, --silent              no progress bar, no summary
 //	-S, --show-error          accepted, no effect (curl's -sS): failures are printed anyway
 //	-v, --verbose             exact request bytes, status trace with timings

@@ -27,6 +27,8 @@ func init() {
 		{"§2.9.1, §2.6.1.1: body_size_limit against the Content-Length and the decoded running total (curl 7.88: only a known Content-Length, none on a 3xx)", fgRuleSizeLimit},
 		{"doc.go -o: a failed run leaves FILE as it was (curl has written to it)", fgRuleFailedKeepsFile},
 		{"§1.8.6: a HEAD's body size is 0 whatever its Content-Length, so --max-filesize does not fail it (curl 7.88 checks the Content-Length, exit 63)", fgRuleHeadSize},
+		{"doc.go -I: with -X the method is sent and the node reads the body (not printed), so a body that fails fails the run; curl reads none", fgRuleHeadXReadsBody},
+		{"doc.go -C: a cut download keeps its partial FILE, even empty, where curl creates none", fgRuleResumeKeepsPartial},
 	}
 }
 
@@ -237,4 +239,19 @@ func fgRuleHeadSize(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
 	_, method := c.flagValue("-X")
 	_, limit := c.flagValue("--max-filesize")
 	return c.has("-I") && !method && limit && cu.Code == exitBodySize && gd.Code == 0 && fgOnly(diffs, "exit", "file", "file-exists")
+}
+
+func fgRuleHeadXReadsBody(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
+	method, ok := c.flagValue("-X")
+	f := c.Final
+	broken := f.Cut >= 0 || f.Gzip == 3 && !c.has("--no-gzip") || c.has("--max-filesize")
+	return c.has("-I") && ok && method != "HEAD" && broken && fgReachesFinal(c) && cu.Code == 0 && gd.Code != 0 &&
+		bytes.HasPrefix(gd.Stdout, []byte("RESULT_")) && fgFailureKeepsFile(c, gd) &&
+		fgOnly(diffs, "exit", "stdout", "include-code", "include-headers", "file", "file-exists")
+}
+
+func fgRuleResumeKeepsPartial(c *fgCase, cu, gd *fgResult, diffs []fgDiff) bool {
+	f := c.Final
+	return fgResumes(c) && fgReachesFinal(c) && f.Cut >= 0 && gd.Code != 0 && gd.Code == cu.Code && !cu.FileExists &&
+		gd.FileExists && len(gd.File) <= f.Cut && fgOnly(diffs, "file", "file-exists")
 }

@@ -856,6 +856,7 @@ func fgEquivalent(c *fgCase) (*fgCase, string, []string) {
 	eq.Orig = c
 	var notes []string
 	var args []string
+	resume := fgResumes(c)
 	skip := 0
 	for i, a := range c.Args {
 		if skip > 0 {
@@ -876,10 +877,17 @@ func fgEquivalent(c *fgCase) (*fgCase, string, []string) {
 				notes = append(notes, "without -C - (doc.go -C: no state file, from byte 0)")
 				continue
 			}
+		case "--compressed":
+			if resume {
+				continue
+			}
 		}
 		args = append(args, a)
 	}
-	if !c.has("--compressed") {
+	switch {
+	case resume:
+		notes = append(notes, "without --compressed (doc.go -C: Accept-Encoding: identity)")
+	case !c.has("--compressed"):
 		args = append(args, "--compressed")
 		notes = append(notes, "--compressed (doc.go: accept_gzip on by default)")
 	}
@@ -927,4 +935,10 @@ func fgBodyOn204(c *fgCase) bool {
 	f := c.Final
 	return (f.Code == 204 || f.Code == 304) && fgReachesFinal(c) && fgServed(c) && f.Pre == 0 &&
 		f.Odd != fgOddNoHeaders && (f.Framing == fgChunked || f.Framing == fgClose || f.Framing == fgFixed && (f.Size > 0 || f.Echo || f.Gzip != 0))
+}
+
+// fgResumes: the case has -C - (DoResumable).
+func fgResumes(c *fgCase) bool {
+	v, ok := c.flagValue("-C")
+	return ok && v == "-"
 }
