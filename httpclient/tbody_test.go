@@ -679,6 +679,13 @@ func compareTb(t *testing.T, c tbCase, gd, nh tbResult) string {
 		case tbReset, tbCloseAfterHead, tbCloseAfterBody:
 			return label
 		}
+		if gd.class == "err length" && nh.class == "err net" && c.kind == tbBodyReader && c.cl > int64(len(c.spec.Data)) &&
+			nh.err != nil && strings.Contains(nh.err.Error(), "use of closed network connection") {
+			// net/http closes the connection on its body's length error,
+			// and its read of the response can report that close first
+			// (its own race: seed 3853 case 459, under -race).
+			return label + " [net/http: the closed connection's error came before the body's]"
+		}
 		if gd.class != nh.class {
 			t.Errorf("error class: gdhttp %q, net/http %q", gd.class, nh.class)
 		}
