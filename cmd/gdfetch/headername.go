@@ -203,13 +203,23 @@ func renameNoReplace(from, to string) error {
 	case err == nil:
 		return os.Remove(from)
 	case errors.Is(err, fs.ErrExist):
-		return fmt.Errorf("Failed to open the file %s: %w", to, fs.ErrExist)
+		return &existsError{to}
 	}
 	if _, err := os.Lstat(to); err == nil {
-		return fmt.Errorf("Failed to open the file %s: %w", to, fs.ErrExist)
+		return &existsError{to}
 	}
 	return os.Rename(from, to)
 }
+
+// existsError is a name from Content-Disposition that appeared during the
+// download, in curl's words; it is an fs.ErrExist.
+type existsError struct{ name string }
+
+func (e *existsError) Error() string {
+	return fmt.Sprintf("Failed to open the file %s: %v", e.name, fs.ErrExist)
+}
+
+func (e *existsError) Unwrap() error { return fs.ErrExist }
 
 // replaceFile puts from's content at to, as -O's download_file would: a
 // link at to is followed (the file it names is replaced, the link kept),
