@@ -75,7 +75,7 @@ func forward(t *testing.T, ip string, port int, target string) {
 func TestConnectTimeoutPerAddress(t *testing.T) {
 	for _, m := range modes {
 		t.Run("next-after-timeout/"+m.name, func(t *testing.T) {
-			port := blackHole(t)
+			port := ts.BlackHolePort(t)
 			srv := ts.New(t, ts.Respond(okResp))
 			forward(t, "127.0.0.2", port, srv.Addr())
 			c, tr := newClient(t, m.blocking)
@@ -88,7 +88,7 @@ func TestConnectTimeoutPerAddress(t *testing.T) {
 			assert.Equal(t, "ok", r.Body)
 		})
 		t.Run("all-time-out/"+m.name, func(t *testing.T) {
-			port := blackHole(t)
+			port := ts.BlackHolePort(t)
 			c, tr := newClient(t, m.blocking)
 			c.SetConnectTimeout(100 * time.Millisecond)
 			c.lookup, _ = fakeLookup("127.0.0.1", "127.0.0.1")

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,16 +20,26 @@ import (
 // kept-alive 200 "ok", and closes the first connection closeAfter after its
 // first response: a server whose keep-alive timeout is short.
 func closingKeepAliveServer(t *testing.T, closeAfter time.Duration) string {
+	url, _ := keepAliveServer(t, func() { time.Sleep(closeAfter) })
+	return url
+}
+
+// keepAliveServer answers every request on a connection with a kept-alive
+// 200 "ok", and closes the first connection once endFirst returns, after
+// its first response. accepted is how many connections came.
+func keepAliveServer(t *testing.T, endFirst func()) (url string, accepted func() int) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ln.Close() })
+	var n atomic.Int32
 	go func() {
 		for i := 0; ; i++ {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
+			n.Add(1)
 			go func(first bool, c net.Conn) {
 				defer c.Close()
 				br := bufio.NewReader(c)
@@ -41,14 +53,14 @@ func closingKeepAliveServer(t *testing.T, closeAfter time.Duration) string {
 						return
 					}
 					if first {
-						time.Sleep(closeAfter)
+						endFirst()
 						return // the FIN, with the connection idle at the client
 					}
 				}
 			}(i == 0, c)
 		}
 	}()
-	return "http://" + ln.Addr().String() + "/"
+	return "http://" + ln.Addr().String() + "/", func() int { return int(n.Load()) }
 }
 
 // TestTransportPOSTAfterIdleClose: the server closed a pooled connection
@@ -97,38 +109,10 @@ func TestTransportUnsentRetried(t *testing.T) {
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
 			kill := make(chan struct{})
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			defer ln.Close()
-			conns := make(chan int, 4)
-			go func() {
-				for i := 0; ; i++ {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					conns <- i
-					go func(first bool, c net.Conn) {
-						defer c.Close()
-						br := bufio.NewReader(c)
-						for {
-							req, err := http.ReadRequest(br)
-							if err != nil {
-								return
-							}
-							_, _ = io.Copy(io.Discard, req.Body)
-							if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
-								return
-							}
-							if first {
-								<-kill
-								return // the FIN, once the Transport has the connection
-							}
-						}
-					}(i == 0, c)
-				}
-			}()
-			url := "http://" + ln.Addr().String() + "/"
+			var once sync.Once
+			end := func() { once.Do(func() { close(kill) }) }
+			t.Cleanup(end)
+			url, accepted := keepAliveServer(t, func() { <-kill }) // the FIN once the Transport has the connection
 			tr := &Transport{}
 			defer tr.CloseIdleConnections()
 			hc := &http.Client{Transport: tr}
@@ -141,7 +125,7 @@ func TestTransportUnsentRetried(t *testing.T) {
 			trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
 				reused = append(reused, i.Reused)
 				if i.Reused {
-					close(kill)
+					end()
 					time.Sleep(50 * time.Millisecond) // the FIN is at the client
 				}
 			}}
@@ -153,7 +137,7 @@ func TestTransportUnsentRetried(t *testing.T) {
 			require.NoError(t, resp.Body.Close())
 			require.Equal(t, "ok", string(got))
 			require.Equal(t, []bool{true, false}, reused, "the reused connection, then a new one")
-			require.Len(t, conns, 2)
+			require.Equal(t, 2, accepted())
 		})
 	}
 }

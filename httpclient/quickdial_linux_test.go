@@ -10,35 +10,10 @@ import (
 	"testing"
 	"time"
 
+	ts "github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// blackHole returns a loopback port whose listen queue is full: a SYN to
-// it is dropped, so a connect neither succeeds nor fails until its
-// timeout.
-func blackHole(t *testing.T) int {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = syscall.Close(fd) })
-	require.NoError(t, syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
-	require.NoError(t, syscall.Listen(fd, 0))
-	sa, err := syscall.Getsockname(fd)
-	require.NoError(t, err)
-	port := sa.(*syscall.SockaddrInet4).Port
-	// Fill the queue (backlog 0 holds one; a few more to be sure), never
-	// accepting.
-	for range 3 {
-		d := net.Dialer{Timeout: 200 * time.Millisecond}
-		if c, err := d.Dial("tcp4", net.JoinHostPort("127.0.0.1", itoa(port))); err == nil {
-			t.Cleanup(func() { _ = c.Close() })
-		}
-	}
-	return port
-}
-
-func itoa(n int) string { return (&net.TCPAddr{Port: n}).String()[1:] }
 
 // TestQuickConnect pins the connect to an IP literal made without a
 // goroutine (§1.6.2, issue 8): the SYN leaves in ConnectToHost, Poll reads
@@ -98,7 +73,7 @@ func TestQuickConnect(t *testing.T) {
 			assert.True(t, errors.As(err, &op) && op.Op == "dial", "a dial *net.OpError: %v", err)
 		})
 		t.Run("timeout/"+m.name, func(t *testing.T) {
-			port := blackHole(t)
+			port := ts.BlackHolePort(t)
 			c, tr := newClient(t, m.blocking)
 			c.SetConnectTimeout(100 * time.Millisecond)
 			start := time.Now()
@@ -112,7 +87,7 @@ func TestQuickConnect(t *testing.T) {
 			assert.True(t, errors.As(err, &ne) && ne.Timeout(), "a timeout net.Error: %v", err)
 		})
 		t.Run("abort/"+m.name, func(t *testing.T) {
-			port := blackHole(t)
+			port := ts.BlackHolePort(t)
 			c, tr := newClient(t, m.blocking)
 			require.NoError(t, c.ConnectToHost("127.0.0.1", port, nil))
 			abortAfter(t, c, 50*time.Millisecond)

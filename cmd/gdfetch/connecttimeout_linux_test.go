@@ -1,44 +1,20 @@
 package main
 
 import (
-	"net"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gdhttp/gdhttp/internal/testserver"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
-
-// fullBacklogPort is a loopback port whose listen queue is full and never
-// accepted from: a SYN to it is dropped, so a TCP connect neither succeeds
-// nor fails until a timeout ends it (Linux: a backlog of 0 holds one).
-func fullBacklogPort(t *testing.T) int {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = syscall.Close(fd) })
-	require.NoError(t, syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
-	require.NoError(t, syscall.Listen(fd, 0))
-	sa, err := syscall.Getsockname(fd)
-	require.NoError(t, err)
-	port := sa.(*syscall.SockaddrInet4).Port
-	for range 3 {
-		d := net.Dialer{Timeout: 200 * time.Millisecond}
-		if c, err := d.Dial("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
-			t.Cleanup(func() { _ = c.Close() })
-		}
-	}
-	return port
-}
 
 // A TCP connect that is never answered is cut by --connect-timeout: exit
 // 28, as curl's "Failed to connect … Timeout was reached" (Godot's own
 // connect timeout, 30 s, would give RESULT_CANT_CONNECT much later); the
 // host by name (localhost: resolved, then connected) too.
 func TestConnectTimeoutTCP(t *testing.T) {
-	port := strconv.Itoa(fullBacklogPort(t))
+	port := strconv.Itoa(testserver.BlackHolePort(t))
 	for _, args := range [][]string{
 		{"http://127.0.0.1:" + port + "/"},
 		{"--threads", "http://127.0.0.1:" + port + "/"},

@@ -13,6 +13,14 @@ import (
 // use it instead of closing a listener, whose port a parallel test can get.
 func ClosedPort(t testing.TB) int {
 	t.Helper()
+	_, port := boundSocket(t)
+	return port
+}
+
+// boundSocket is a TCP socket bound to a loopback port, not listening,
+// closed at t's cleanup.
+func boundSocket(t testing.TB) (fd, port int) {
+	t.Helper()
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatalf("testserver: socket: %v", err)
@@ -25,5 +33,5 @@ func ClosedPort(t testing.TB) int {
 	if err != nil {
 		t.Fatalf("testserver: getsockname: %v", err)
 	}
-	return sa.(*syscall.SockaddrInet4).Port
+	return fd, sa.(*syscall.SockaddrInet4).Port
 }
