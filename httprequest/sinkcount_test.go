@@ -1,0 +1,74 @@
+package httprequest
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gdhttp/gdhttp/httpclient"
+	"github.com/gdhttp/gdhttp/internal/testserver"
+)
+
+// Tests of the sink's counters and of the in-memory body's growth over a
+// body that takes many reads (download_chunk_size 256, the least): the
+// tests of one read, or of a decoded body, did not see them.
+
+// §2.6.1.4–5, §2.9.1: final_body_size counts every read, so
+// body_size_limit ends a body of many reads where the decoded bytes pass
+// it — also when the reads go straight into the in-memory body (an
+// until-close body; a chunked one once its first chunk has made room).
+func TestLimitCountsEveryReadInMemory(t *testing.T) {
+	const size, limit = 1200, 700
+	body := strings.Repeat("0123456789abcdef", size/16)[:size]
+	var chunked strings.Builder
+	for i := 0; i < size; i += 300 {
+		chunked.WriteString("12c\r\n" + body[i:i+300] + "\r\n")
+	}
+	chunked.WriteString("0\r\n\r\n")
+	for _, c := range []struct {
+		name, head, body string
+	}{
+		{"until-close", "Connection: close", body},
+		{"chunked", "Transfer-Encoding: chunked", chunked.String()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, lim := range []int64{limit, size} {
+				t.Run(strconv.FormatInt(lim, 10), func(t *testing.T) {
+					eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+						srv := serve(t, testserver.RespondAndClose("HTTP/1.1 200 OK\r\n"+c.head+"\r\n\r\n"+c.body))
+						require.NoError(t, n.SetDownloadChunkSize(httpclient.MinReadChunkSize))
+						require.NoError(t, n.SetBodySizeLimit(lim))
+						o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+						if lim < size {
+							assertCompletion(t, Completion{ResultBodySizeLimitExceeded, 200, []string{c.head}, nil}, o)
+							assert.Less(t, n.DownloadedBytes(), int64(size), "the reads stop where the limit is passed")
+							return
+						}
+						assertCompletion(t, Completion{ResultSuccess, 200, []string{c.head}, []byte(body)}, o)
+						assert.Equal(t, int64(size), n.DownloadedBytes(), "get_downloaded_bytes()")
+					})
+				})
+			}
+		})
+	}
+}
+
+// grow: a body with a Content-Length is held in one array of that length,
+// however many reads it takes — each read is sized to what is left of the
+// body, so the last one does not grow the array past it (the doubling of a
+// body without a length would make 64 KiB of a 1000-byte body).
+func TestBodyArrayIsContentLength(t *testing.T) {
+	const size = 1000
+	body := strings.Repeat("abcdefghij", size/10)
+	h := "Content-Length: " + strconv.Itoa(size)
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		srv := serve(t, testserver.Respond("HTTP/1.1 200 OK\r\n"+h+"\r\n\r\n"+body))
+		require.NoError(t, n.SetDownloadChunkSize(httpclient.MinReadChunkSize))
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultSuccess, 200, []string{h}, []byte(body)}, o)
+		assert.Equal(t, size, cap(o.C.Body), "the body's array")
+	})
+}
