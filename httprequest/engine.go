@@ -339,7 +339,12 @@ func (r *run) retryReused() bool {
 		return false
 	}
 	if err := r.connect(); err != nil {
+		// The step after reads DISCONNECTED and startErr: R2 with this
+		// cause, as a first request's connect gives. A proxy function's
+		// error comes before ConnectToHost closed the kept connection, whose
+		// CONNECTION_ERROR the step would otherwise read (R4, the cause lost).
 		r.startErr = err
+		r.n.client.Close()
 	}
 	return true
 }

@@ -213,3 +213,33 @@ func TestProxyHTTPSCredentials(t *testing.T) {
 		assert.NotContains(t, string(proxy.Requests()[1]), "Proxy-Authorization")
 	})
 }
+
+// A proxy function's error fails the connection it was asked for with
+// RESULT_CANT_CONNECT and is the cause — also the new connection on which
+// SetKeepAlive sends a request again after the kept one failed before any
+// response (the server closed it as the request came). That connect failed
+// before the client was closed, so the step after it read the kept
+// connection's CONNECTION_ERROR: R4, the proxy function's error lost.
+func TestProxyFuncErrorOnKeepAliveRetry(t *testing.T) {
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		srv := serve(t, testserver.Script(testserver.Read(),
+			testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), testserver.Read()))
+		refused := errors.New("no proxy for the retry")
+		calls := 0
+		require.NoError(t, n.SetProxyFunc(func(*url.URL) (*url.URL, error) {
+			calls++
+			if calls == 3 {
+				return nil, refused
+			}
+			return nil, nil
+		}))
+		require.NoError(t, n.SetKeepAlive(true))
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultSuccess, 200, hdrs("Content-Length: 2"), []byte("ok")}, o)
+		o = d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultCantConnect, 0, nil, nil}, o)
+		assert.ErrorIs(t, o.Err, refused)
+		assert.Equal(t, 3, calls, "the first request, the second on the kept connection, its retry")
+		assert.Equal(t, 1, srv.Accepted(), "the retry never connected")
+	})
+}

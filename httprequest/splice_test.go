@@ -62,6 +62,7 @@ func TestDownloadSplicedMatchesCopied(t *testing.T) {
 		{name: "limit one short", server: untilClose, limit: size - 1, spliced: true},
 		{name: "limit mid-body", server: untilClose, limit: 1<<20 + 5, spliced: true},
 		{name: "limit below one read", server: untilClose, limit: 1000},
+		{name: "limit zero", server: untilClose, limit: 0}, // the least limit: every read goes through memory
 		{name: "chunk 4 MiB", server: complete, limit: -1, chunk: 4 << 20, spliced: true},
 	}
 	cases = append(cases,
