@@ -3,7 +3,9 @@ package httprequest
 import (
 	"net"
 	"runtime"
+	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,4 +54,48 @@ func TestIdleKeepAliveNodeHeap(t *testing.T) {
 		n.Close()
 	}
 	assert.Less(t, per, int64(32<<10), "heap held per idle kept-alive node")
+}
+
+// TestReadBufPooled: a node's read buffer (download_chunk_size bytes, for a
+// body that is decoded or goes to a file or a body writer) goes back to a
+// pool when its request ends, and the next request's sink takes it from
+// there instead of making one — also a buffer of exactly
+// download_chunk_size, and of the largest chunk size (16 MiB); only a
+// buffer grown past that by a huge chunk is left to the collector. A
+// sync.Pool may drop what it is given (a GC; another P takes the Get): the
+// pooled buffer must come back in one of a few tries.
+func TestReadBufPooled(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under -race")
+	}
+	drain := func() {
+		for readBufPool.Get() != nil {
+		}
+	}
+	for _, size := range []int{httpclient.MinReadChunkSize, 65536, httpclient.MaxReadChunkSize} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			buf := make([]byte, 0, size)
+			reused := false
+			for try := 0; try < 20 && !reused; try++ {
+				drain()
+				putReadBuf(buf)
+				s := &sink{chunkSize: size}
+				got := s.readBuf()
+				require.GreaterOrEqual(t, cap(got), size)
+				reused = unsafe.SliceData(got[:1]) == unsafe.SliceData(buf[:1])
+			}
+			assert.True(t, reused, "the pooled read buffer was not taken")
+		})
+	}
+	t.Run("too large", func(t *testing.T) {
+		buf := make([]byte, 0, maxPooledBuf+1)
+		for range 5 {
+			drain()
+			putReadBuf(buf)
+			s := &sink{chunkSize: httpclient.MinReadChunkSize}
+			got := s.readBuf()
+			assert.True(t, unsafe.SliceData(buf[:1]) != unsafe.SliceData(got[:1]), "a buffer past maxPooledBuf was pooled")
+		}
+	})
+	drain()
 }
