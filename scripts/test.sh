@@ -85,7 +85,7 @@ go test -race -shuffle=on -count=1 -timeout 30m ./...
 # Allocation counts mean nothing under -race, so those tests skip there;
 # they run here, with the inflater's long single-goroutine tests.
 step "go test (no -race) of the tests -race skips: allocation counts, the inflater's long tests"
-go test -count=1 -run '^(TestEager|TestAllocs|TestChunkCollectedInDst|TestAuditH2BrotliBombDefaultChunk|TestPacedRequestDoesNotYield)' ./httpclient ./httprequest
+go test -count=1 -run '^(TestEager|TestAllocs|TestChunkCollectedInDst|TestAuditH2BrotliBombDefaultChunk|TestPacedRequestDoesNotYield|TestReadBufPooled)' ./httpclient ./httprequest
 
 # The fallbacks of the platforms without the unix fast paths (a background
 # read instead of a peek, no quick connect, no splice) run on Linux with the
