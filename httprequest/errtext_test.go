@@ -109,3 +109,21 @@ func TestMultipartRefusalHasCode(t *testing.T) {
 	assert.ErrorIs(t, err, godot.ErrInvalidParameter)
 	assert.True(t, strings.Contains(err.Error(), "nil *Multipart"), err.Error())
 }
+
+// TestBodyCutShortCause: a fixed-length body the connection ended before
+// it was complete is RESULT_CANT_CONNECT (§2.9.5) with the client's read
+// error as the cause — the *httpclient.BodyError that says how many bytes
+// came — not the bare ErrBodyCutShort the step falls back to when no read
+// failed (the sink keeps each read's error other than io.EOF).
+func TestBodyCutShortCause(t *testing.T) {
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		s := serve(t, testserver.RespondAndClose("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"))
+		o := d.run(t, n, s.URL("/"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultCantConnect, 0, nil, nil}, o)
+		var be *httpclient.BodyError
+		require.ErrorAs(t, o.Err, &be)
+		assert.Equal(t, "length", be.Framing)
+		assert.Equal(t, int64(5), be.Received)
+		assert.ErrorIs(t, o.Err, io.ErrUnexpectedEOF)
+	})
+}
