@@ -1,13 +1,18 @@
 package httprequest
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gdhttp/gdhttp/godot"
 	"github.com/gdhttp/gdhttp/httpclient"
 	"github.com/gdhttp/gdhttp/internal/testserver"
 )
@@ -70,5 +75,40 @@ func TestBodyArrayIsContentLength(t *testing.T) {
 		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
 		assertCompletion(t, Completion{ResultSuccess, 200, []string{h}, []byte(body)}, o)
 		assert.Equal(t, size, cap(o.C.Body), "the body's array")
+	})
+}
+
+// A download whose commit fails — the target became a non-empty directory
+// while the body came, so the temporary file cannot be renamed over it —
+// is delivered as RESULT_DOWNLOAD_FILE_WRITE_ERROR with the response's code
+// and headers, in every driver: the body was read whole, but
+// download_file does not hold it (commitDownload; the unit test of the
+// commit is TestDownloadCommitRenameFails).
+func TestDownloadCommitFailsAtDelivery(t *testing.T) {
+	const h = "Content-Length: 10"
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		dir := t.TempDir()
+		target := filepath.Join(dir, "out.bin")
+		srv := serve(t, testserver.Script(testserver.Read(),
+			testserver.WriteString("HTTP/1.1 200 OK\r\n"+h+"\r\n\r\nhello"),
+			testserver.Do("target-becomes-a-directory", func(*testserver.Conn) error {
+				// The node opened its temporary file at the head (§2.6.1.1):
+				// wait for it, then take the target's name.
+				deadline := time.Now().Add(maxWait)
+				for len(dirEntries(t, dir)) == 0 {
+					if time.Now().After(deadline) {
+						return errors.New("no temporary file")
+					}
+					time.Sleep(time.Millisecond)
+				}
+				return os.MkdirAll(filepath.Join(target, "x"), 0o755)
+			}),
+			testserver.WriteString("world"), testserver.Hold()))
+		require.NoError(t, n.SetDownloadFile(target))
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultDownloadFileWriteError, 200, []string{h}, nil}, o)
+		assert.ErrorIs(t, o.Err, godot.ErrFileCantWrite)
+		assert.Equal(t, []string{"out.bin"}, dirEntries(t, dir), "the temporary file is removed")
+		assert.Equal(t, int64(10), n.DownloadedBytes())
 	})
 }
