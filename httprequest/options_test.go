@@ -790,3 +790,50 @@ func TestKeepAliveDoKeepsCompletions(t *testing.T) {
 	}, got)
 	assert.Equal(t, 1, srv.Accepted(), "one kept connection")
 }
+
+// §7.2: a drain (SetDrainPerStep) ends at a read that gives nothing — for a
+// chunked body at the second in a row — so a frame takes what has arrived
+// and returns; it never waits in Process for the rest of a body that comes
+// later. The server sends the rest only once the test has seen the first
+// part delivered by a Process that returned (or after 2 s: a Process that
+// spun on empty reads until then has read the whole body).
+func TestDrainEndsAtEmptyRead(t *testing.T) {
+	for _, c := range []struct{ name, head, first, rest string }{
+		{"length", "Content-Length: 10", "hello", "world"},
+		{"chunked", "Transfer-Encoding: chunked", "5\r\nhello\r\n", "5\r\nworld\r\n0\r\n\r\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rest := make(chan struct{})
+			srv := serve(t, testserver.Script(testserver.Read(),
+				testserver.WriteString("HTTP/1.1 200 OK\r\n"+c.head+"\r\n\r\n"+c.first),
+				testserver.Do("wait", func(*testserver.Conn) error {
+					select {
+					case <-rest:
+					case <-time.After(2 * time.Second):
+					}
+					return nil
+				}),
+				testserver.WriteString(c.rest), testserver.Hold()))
+			n := newNode(t)
+			require.NoError(t, n.SetDrainPerStep(true))
+			var got []byte
+			done := false
+			n.OnRequestCompleted(func(res Result, _ int, _ []string, body []byte) {
+				assert.Equal(t, ResultSuccess, res)
+				got, done = body, true
+			})
+			require.NoError(t, n.Request(srv.URL("/"), nil, httpclient.MethodGet, ""))
+			seen := false
+			for deadline := time.Now().Add(maxWait); !done && time.Now().Before(deadline); time.Sleep(frame) {
+				n.Process()
+				if d := n.DownloadedBytes(); d > 0 && !seen {
+					seen = true
+					assert.Equal(t, int64(5), d, "a Process read past what had arrived")
+					close(rest)
+				}
+			}
+			require.True(t, done, "no completion")
+			assert.Equal(t, "helloworld", string(got))
+		})
+	}
+}
