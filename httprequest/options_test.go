@@ -837,3 +837,21 @@ func TestDrainEndsAtEmptyRead(t *testing.T) {
 		})
 	}
 }
+
+// §7.2: each frame's drain is bounded by what that frame read or decoded
+// (drainStepMax, 4 MiB), not by the body's total: a body of 10 MiB, read 4
+// KiB at a time, takes a few frames (at one read per frame once the bound
+// was reached, its last 6 MiB alone would take 1536 frames).
+func TestDrainBoundIsPerFrame(t *testing.T) {
+	body := bigBody(10 << 20)
+	resp := "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body)
+	n := newNode(t)
+	require.NoError(t, n.SetDownloadChunkSize(4096))
+	require.NoError(t, n.SetDrainPerStep(true))
+	srv := serve(t, testserver.Respond(resp))
+	o := viaCallback(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+	require.Equal(t, ResultSuccess, o.C.Result)
+	assert.Equal(t, body, o.C.Body)
+	assert.Less(t, o.Frames, 300, "frames for the body")
+	t.Logf("%d frames", o.Frames)
+}
