@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,5 +111,56 @@ func TestDownloadCommitFailsAtDelivery(t *testing.T) {
 		assert.ErrorIs(t, o.Err, godot.ErrFileCantWrite)
 		assert.Equal(t, []string{"out.bin"}, dirEntries(t, dir), "the temporary file is removed")
 		assert.Equal(t, int64(10), n.DownloadedBytes())
+	})
+}
+
+// A timeout that cuts a body read short (use_threads, Do: the blocked
+// read is aborted) keeps the bytes that read had received in download_file
+// with keep_partial_download — written by the sink though the run is over
+// (put), as the Process driver's read had taken them whole — when the body
+// goes through memory (a body_size_limit that one read could pass: no
+// zero-copy path). Every driver leaves the same partial file.
+func TestTimeoutKeepsPartialReadInFile(t *testing.T) {
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		file := filepath.Join(t.TempDir(), "out.bin")
+		srv := serve(t, testserver.Script(testserver.Read(),
+			testserver.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"), testserver.Hold()))
+		require.NoError(t, n.SetDownloadFile(file))
+		require.NoError(t, n.SetKeepPartialDownload(true))
+		require.NoError(t, n.SetBodySizeLimit(1000))
+		require.NoError(t, n.SetTimeout(300*time.Millisecond))
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultTimeout, 0, nil, nil}, o)
+		got, err := os.ReadFile(file)
+		require.NoError(t, err)
+		assert.Equal(t, "hello", string(got))
+	})
+}
+
+// A timeout that fires while a read's decoded output is being written
+// (use_threads, Do: from the timer's goroutine) stops the writing at the
+// next piece of output: the body writer is not called again, though the
+// decoder holds more of that read's output (1 MiB of zeros from one
+// ~1 KiB read, in download_chunk_size pieces).
+func TestTimeoutStopsDecodedOutput(t *testing.T) {
+	zeros := gzipBytes(t, make([]byte, 1<<20))
+	head := "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + strconv.Itoa(len(zeros)) + "\r\n\r\n"
+	eachDriver(t, func(t *testing.T, d driverCase, n *HTTPRequest) {
+		if !d.Threads && !d.Do {
+			return // Process: the timeout is checked between steps (§2.11)
+		}
+		srv := serve(t, testserver.Respond(head+string(zeros)))
+		var writes atomic.Int32
+		require.NoError(t, n.SetBodyWriter(writerFunc(func(p []byte) (int, error) {
+			if writes.Add(1) == 1 {
+				time.Sleep(600 * time.Millisecond) // the timeout fires meanwhile
+			}
+			return len(p), nil
+		})))
+		n.SetAcceptGzip(true)
+		require.NoError(t, n.SetTimeout(200*time.Millisecond))
+		o := d.run(t, n, srv.URL("/"), nil, httpclient.MethodGet, nil)
+		assertCompletion(t, Completion{ResultTimeout, 0, nil, nil}, o)
+		assert.Equal(t, int32(1), writes.Load(), "body writer calls")
 	})
 }
