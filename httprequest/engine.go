@@ -19,10 +19,12 @@ import (
 // three drivers. A run is one request (with its redirect hops).
 
 // ErrBodyCutShort is the cause of the result of a body the connection ended
-// before it was complete: RESULT_CANT_CONNECT for a fixed-length body
+// before it was complete — RESULT_CANT_CONNECT for a fixed-length body
 // (Godot's path through a DISCONNECTED client, §2.9.5) and
-// RESULT_CHUNKED_BODY_SIZE_MISMATCH for a chunked one (§7 D3). It wraps
-// io.ErrUnexpectedEOF.
+// RESULT_CHUNKED_BODY_SIZE_MISMATCH for a chunked one (§7 D3) — when no
+// read failed with a cause of its own: a fixed-length body cut short is
+// usually the client's *httpclient.BodyError (the framing, the bytes
+// received; TestBodyCutShortCause). It wraps io.ErrUnexpectedEOF.
 var ErrBodyCutShort = fmt.Errorf("httprequest: the connection ended before the body was complete: %w", io.ErrUnexpectedEOF)
 
 // errChunkedSizeMismatch is the cause of RESULT_CHUNKED_BODY_SIZE_MISMATCH
