@@ -279,7 +279,11 @@ func (r *run) step() bool {
 	case httpclient.StatusBody:
 		return r.stepBody()
 	case httpclient.StatusConnectionError:
-		if r.retryReused() {
+		if retry, err := r.retryReused(); err != nil {
+			// The new connection did not start (a proxy function's
+			// error): R2 with its cause, as a first request's connect.
+			return r.fail(ResultCantConnect, 0, nil, err)
+		} else if retry {
 			return false
 		}
 		return r.fail(ResultConnectionError, 0, nil, c.LastError())
@@ -318,37 +322,30 @@ func (r *run) stepResponded() bool {
 // for the idempotent methods (the server may have closed the idle connection
 // just as it was reused; net/http does the same). Not when the request's
 // body failed to read: the connection was not at fault, and the body would
-// be sent twice (net/http does not retry that either).
-func (r *run) retryReused() bool {
+// be sent twice (net/http does not retry that either). err is the new
+// connection's failure to start.
+func (r *run) retryReused() (retry bool, err error) {
 	if !r.reused || r.retried || r.gotResponse() || r.n.client.PartialResponse() {
-		return false // net/http's rule: nothing of a response may have come
+		return false, nil // net/http's rule: nothing of a response may have come
 	}
 	if errors.As(r.n.client.LastError(), new(*httpclient.RequestBodyError)) {
-		return false
+		return false, nil
 	}
 	switch r.method {
 	case httpclient.MethodGet, httpclient.MethodHead, httpclient.MethodOptions, httpclient.MethodTrace,
 		httpclient.MethodPut, httpclient.MethodDelete:
 	default:
-		return false
+		return false, nil
 	}
 	if r.rewindUpload() != nil {
-		return false // a streamed body that cannot be sent twice
+		return false, nil // a streamed body that cannot be sent twice
 	}
 	r.retried = true
 	r.n.keepTarget = target{}
 	if !r.setPhase(phaseConnecting) {
-		return false
+		return false, nil
 	}
-	if err := r.connect(); err != nil {
-		// The step after reads DISCONNECTED and startErr: R2 with this
-		// cause, as a first request's connect gives. A proxy function's
-		// error comes before ConnectToHost closed the kept connection, whose
-		// CONNECTION_ERROR the step would otherwise read (R4, the cause lost).
-		r.startErr = err
-		r.n.client.Close()
-	}
-	return true
+	return true, r.connect()
 }
 
 // hopHeaders are the headers for the current hop: without credentials when
